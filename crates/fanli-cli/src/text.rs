@@ -1,0 +1,136 @@
+//! The end state and a member's view, for people.
+
+use std::io::{self, Write};
+
+use fanli_engine::{Engine, MechanismDetail, MemberDetail, MemberId};
+
+use crate::run::Outcome;
+
+/// Members listed in full before the summary points to `--member` and `--json` instead.
+const MEMBERS_LISTED: usize = 20;
+
+pub(crate) fn summary(out: &mut impl Write, engine: &Engine, outcome: &Outcome) -> io::Result<()> {
+    writeln!(
+        out,
+        "plan {:?}: {} events applied, {} rejected; {} members, {} orders",
+        engine.plan().name,
+        outcome.applied,
+        outcome.rejected.len(),
+        engine.member_count(),
+        engine.order_count()
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<12} {:<13} {:>14} {:>14} {:>14}  detail",
+        "mechanism", "kind", "pool", "obligations", "paid"
+    )?;
+    for m in engine.mechanism_views() {
+        let detail = match m.detail {
+            MechanismDetail::Appreciation { points, price } => {
+                format!("{points} points at {} a point", price.display())
+            }
+            MechanismDetail::ReferRefund { participants, referrals } => {
+                format!("{participants} participants, {referrals} referrals")
+            }
+            MechanismDetail::Queue { queued, waiting } => format!("{waiting} entries waiting for {queued}"),
+        };
+        writeln!(
+            out,
+            "{:<12} {:<13} {:>14} {:>14} {:>14}  {detail}",
+            m.id,
+            m.kind,
+            m.pool.to_string(),
+            format!("{} ({})", m.obligations, m.obligations_waiting),
+            m.paid.to_string()
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{:<16} {:>14} {:>14} {:>14}  points", "member", "wallet", "credit", "spent")?;
+    for view in engine.member_views().take(MEMBERS_LISTED) {
+        let points: Vec<String> = view
+            .mechanisms
+            .iter()
+            .filter_map(|m| match m.detail {
+                MemberDetail::Appreciation { points, .. } => {
+                    Some(format!("{} {points}", engine.mechanism_name(m.mechanism)))
+                }
+                _ => None,
+            })
+            .collect();
+        writeln!(
+            out,
+            "{:<16} {:>14} {:>14} {:>14}  {}",
+            view.name,
+            view.wallet.to_string(),
+            view.credit.to_string(),
+            view.spent.to_string(),
+            points.join(", ")
+        )?;
+    }
+    if engine.member_count() > MEMBERS_LISTED {
+        writeln!(
+            out,
+            "… and {} more: see one with --member ID, all with --json",
+            engine.member_count() - MEMBERS_LISTED
+        )?;
+    }
+    writeln!(out)?;
+    let balanced = if engine.accounts_balance() { "yes" } else { "NO (a bug: please report it)" };
+    writeln!(out, "every asset's accounts sum to zero: {balanced}")
+}
+
+pub(crate) fn member(out: &mut impl Write, engine: &Engine, member: MemberId) -> io::Result<()> {
+    let view = engine.member_view_of(member);
+    match view.referrer {
+        Some(r) => writeln!(out, "member {} (referred by {r})", view.name)?,
+        None => writeln!(out, "member {}", view.name)?,
+    }
+    write!(out, "  wallet {}, store credit {}, spent {}", view.wallet, view.credit, view.spent)?;
+    if !view.refunded.is_zero() {
+        write!(out, ", refunded after settlement {}", view.refunded)?;
+    }
+    writeln!(out)?;
+    for m in &view.mechanisms {
+        let id = engine.mechanism_name(m.mechanism);
+        let line = match m.detail {
+            MemberDetail::Appreciation { points, value, basis, exit_price } => {
+                let price = engine.price(m.mechanism).expect("an appreciation mechanism has a price");
+                let mut line = format!("{points} points worth {value} at {} a point", price.display());
+                if !basis.is_zero() {
+                    line += &format!("; spent {basis} since the last exit");
+                }
+                if let Some(exit) = exit_price {
+                    line += &format!("; sold out (出局) when the price reaches {}", exit.display());
+                }
+                line
+            }
+            MemberDetail::ReferRefund(p) => match p.base {
+                None => {
+                    "not a participant yet: an order of at least the plan's qualify_min makes one".to_owned()
+                }
+                Some(base) => {
+                    let next = match p.next_reward {
+                        Some(reward) => format!("the next referral pays {reward}"),
+                        None => "the steps are complete".to_owned(),
+                    };
+                    format!(
+                        "participant on {base}; {} referrals ({} of {} this round); {next}",
+                        p.referrals, p.in_round, p.steps
+                    )
+                }
+            },
+            MemberDetail::Queue(place) if place.entries == 0 => "no entry waiting".to_owned(),
+            MemberDetail::Queue(place) => format!(
+                "{} entr{} waiting for {}; the oldest is number {} in line, with {} queued ahead of it",
+                place.entries,
+                if place.entries == 1 { "y" } else { "ies" },
+                place.waiting,
+                place.position,
+                place.ahead
+            ),
+        };
+        writeln!(out, "  {id}: {line}; received {}, owed {}", m.received, m.owed)?;
+    }
+    Ok(())
+}

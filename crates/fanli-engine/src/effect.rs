@@ -1,0 +1,159 @@
+//! What an event did, beyond its postings: the facts a trace shows and a member cares about.
+
+use crate::num::{Money, Points};
+use crate::{MechanismId, MemberId, OrderId};
+
+/// One consequence of an event, in the order it happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// A member joined.
+    Joined {
+        /// Who.
+        member: MemberId,
+    },
+    /// An order was paid; it settles later (`settle_after_days`).
+    Paid {
+        /// Which.
+        order: OrderId,
+    },
+    /// An order settled: mechanisms acted on it.
+    Settled {
+        /// Which.
+        order: OrderId,
+    },
+    /// An unsettled order was refunded: it never reaches the mechanisms.
+    Cancelled {
+        /// Which.
+        order: OrderId,
+    },
+    /// A settled order was refunded: rewards already granted stay.
+    Refunded {
+        /// Which.
+        order: OrderId,
+    },
+    /// An exact repeat of an order: nothing happened.
+    Repeated {
+        /// Which.
+        order: OrderId,
+    },
+    /// Appreciation points minted for a settled order.
+    Minted {
+        /// The appreciation mechanism.
+        mechanism: MechanismId,
+        /// The buyer.
+        member: MemberId,
+        /// How many.
+        points: Points,
+    },
+    /// Appreciation points sold, by their holder or by a forced exit.
+    Sold {
+        /// The appreciation mechanism.
+        mechanism: MechanismId,
+        /// The seller.
+        member: MemberId,
+        /// How many.
+        points: Points,
+        /// What reached the wallet, after the fee.
+        payout: Money,
+        /// A forced exit (出局) rather than the member's own sale.
+        forced: bool,
+    },
+    /// A member's order made them a refer_refund participant.
+    Participant {
+        /// The refer_refund mechanism.
+        mechanism: MechanismId,
+        /// Who.
+        member: MemberId,
+        /// The refund base: the qualifying order's amount.
+        base: Money,
+    },
+    /// A referral counted.
+    Referral {
+        /// The refer_refund mechanism.
+        mechanism: MechanismId,
+        /// Who earns it.
+        referrer: MemberId,
+        /// Whose order counted.
+        referee: MemberId,
+        /// The referrer's count of referrals, this one included.
+        count: u32,
+        /// The step this referral paid, from 1 (0 when past the last step without `repeat`).
+        step: u32,
+        /// The number of steps.
+        of: u32,
+        /// What it pays (owed through the obligation queue).
+        reward: Money,
+    },
+    /// An indirect referral reward.
+    Indirect {
+        /// The refer_refund mechanism.
+        mechanism: MechanismId,
+        /// Who earns it: the referrer's referrer.
+        member: MemberId,
+        /// Whose order counted.
+        referee: MemberId,
+        /// What it pays.
+        reward: Money,
+    },
+    /// A queue entry joined.
+    Queued {
+        /// The queue mechanism.
+        mechanism: MechanismId,
+        /// Whose entry.
+        member: MemberId,
+        /// The entry's number in this queue, from 1.
+        entry: u64,
+        /// What it waits for.
+        amount: Money,
+        /// Its position among the waiting entries, from 1.
+        position: u64,
+        /// What the entries ahead of it wait for.
+        ahead: Money,
+    },
+    /// A referee's order paid part of a waiting entry early.
+    Accelerated {
+        /// The queue mechanism.
+        mechanism: MechanismId,
+        /// The referrer whose entry it is.
+        member: MemberId,
+        /// The entry's number.
+        entry: u64,
+        /// What was paid.
+        amount: Money,
+        /// What the entry still waits for.
+        remaining: Money,
+    },
+    /// A queue entry paid at its turn (when_funded).
+    Released {
+        /// The queue mechanism.
+        mechanism: MechanismId,
+        /// Whose entry.
+        member: MemberId,
+        /// The entry's number.
+        entry: u64,
+        /// What was paid.
+        amount: Money,
+    },
+    /// A queue entry became due (进三补一) and joined the obligation queue.
+    Due {
+        /// The queue mechanism.
+        mechanism: MechanismId,
+        /// Whose entry.
+        member: MemberId,
+        /// The entry's number.
+        entry: u64,
+        /// What it is owed.
+        amount: Money,
+    },
+    /// An obligation was paid from the pool, in full or in part.
+    ObligationPaid {
+        /// The mechanism.
+        mechanism: MechanismId,
+        /// To whom.
+        member: MemberId,
+        /// What was paid now.
+        amount: Money,
+        /// What this obligation still waits for.
+        remaining: Money,
+    },
+}

@@ -1,0 +1,676 @@
+//! The state machine: members, orders, settlement, and dispatch to the mechanisms.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::effect::Effect;
+use crate::event::{Event, EventKind, Order, SellAmount};
+use crate::ledger::{Account, Ledger, Posting, Rule};
+use crate::mechanism::{Books, Mechanism, State};
+use crate::names::Names;
+use crate::num::{Money, Points};
+use crate::plan::Plan;
+use crate::time::Timestamp;
+use crate::{MechanismId, MemberId, OrderId};
+
+const NONE: u32 = u32::MAX;
+
+/// A plan applied to the events seen so far.
+#[derive(Debug)]
+pub struct Engine {
+    plan: Plan,
+    pub(crate) members: Members,
+    orders: Orders,
+    stores: Stores,
+    /// Agents by region path ("广东/东莞"), for regional distribution.
+    agents: BTreeMap<String, MemberId>,
+    /// Paid orders waiting for their refund window to pass, in payment order (so by due time).
+    pending: VecDeque<(Timestamp, OrderId)>,
+    pub(crate) mechanisms: Vec<Mechanism>,
+    pub(crate) books: Books,
+    last_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Members {
+    pub(crate) names: Names,
+    pub(crate) records: Vec<MemberRecord>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct MemberRecord {
+    pub(crate) referrer: u32,
+    /// The sum of the member's settled orders, in fen.
+    pub(crate) spent: i64,
+    /// The sum of the member's orders refunded after settlement, in fen.
+    pub(crate) refunded: i64,
+}
+
+impl Members {
+    pub(crate) fn referrer(&self, member: MemberId) -> Option<MemberId> {
+        match self.records[member.index()].referrer {
+            NONE => None,
+            r => Some(MemberId(r)),
+        }
+    }
+
+    fn find(&self, name: &str) -> Result<MemberId, Rejection> {
+        self.names.find(name).map(MemberId).ok_or_else(|| Rejection::UnknownMember(name.to_owned()))
+    }
+}
+
+#[derive(Debug, Default)]
+struct Orders {
+    names: Names,
+    records: Vec<OrderRecord>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Pending,
+    Settled,
+    Cancelled,
+    Refunded,
+}
+
+/// What an order id stands for: a repeat must match all of it.
+#[derive(Clone, Copy, Debug)]
+struct OrderRecord {
+    member: MemberId,
+    status: Status,
+    amount: Money,
+    profit: Option<Money>,
+    credit: Money,
+    store: u32,
+    partner: u32,
+}
+
+#[derive(Debug, Default)]
+struct Stores {
+    names: Names,
+    partners: Names,
+    records: Vec<StoreRecord>,
+}
+
+impl Stores {
+    /// The store's index, registering it (with no region) if it is new: an order may name a
+    /// store before or without its `store` event.
+    fn intern_store(&mut self, name: &str) -> u32 {
+        let index = self.names.intern(name);
+        if self.records.len() <= index as usize {
+            self.records.push(StoreRecord::default());
+        }
+        index
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct StoreRecord {
+    region: Vec<String>,
+    recruiter: Option<MemberId>,
+}
+
+/// Why an event was refused. Nothing changed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// The event is earlier than the one before it.
+    #[error("time went backwards: {at} is before the previous event at {previous}")]
+    TimeWentBackwards {
+        /// This event's time.
+        at: Timestamp,
+        /// The previous accepted event's time.
+        previous: Timestamp,
+    },
+    /// No member has this id.
+    #[error("unknown member `{0}`")]
+    UnknownMember(String),
+    /// A member with this id has joined already.
+    #[error("member `{0}` has already joined")]
+    AlreadyJoined(String),
+    /// A member named itself as referrer.
+    #[error("member `{0}` cannot refer itself")]
+    SelfReferral(String),
+    /// The referrer has not joined.
+    #[error("unknown referrer `{0}`: a referrer must join before the members they refer")]
+    UnknownReferrer(String),
+    /// An id is empty.
+    #[error("`{0}` is empty")]
+    EmptyId(&'static str),
+    /// No order has this id.
+    #[error("unknown order `{0}`")]
+    UnknownOrder(String),
+    /// An order id was paid before with other content.
+    #[error("order `{order}` was already paid with another {field} ({before}, now {now})")]
+    OrderReused {
+        /// The order id.
+        order: String,
+        /// The first field that differs.
+        field: &'static str,
+        /// Its earlier value.
+        before: String,
+        /// Its value now.
+        now: String,
+    },
+    /// An amount that must be positive is not.
+    #[error("`{0}` must be positive")]
+    NotPositive(&'static str),
+    /// A part of an order exceeds the order.
+    #[error("`{field}` {part} is more than the order amount {amount}")]
+    ExceedsAmount {
+        /// Which part: `profit` or `credit`.
+        field: &'static str,
+        /// Its value.
+        part: Money,
+        /// The order amount.
+        amount: Money,
+    },
+    /// The order spends more store credit than the member has.
+    #[error("member `{member}` has {held} store credit, the order spends {wanted}")]
+    NotEnoughCredit {
+        /// The member.
+        member: String,
+        /// Their store credit.
+        held: Money,
+        /// What the order spends.
+        wanted: Money,
+    },
+    /// A withdrawal above the wallet.
+    #[error("member `{member}` has {held} in their wallet, cannot withdraw {wanted}")]
+    NotEnoughWallet {
+        /// The member.
+        member: String,
+        /// Their wallet.
+        held: Money,
+        /// The withdrawal.
+        wanted: Money,
+    },
+    /// A sale of more points than held.
+    #[error("member `{member}` holds {held} points of `{mechanism}`, cannot sell {wanted}")]
+    NotEnoughPoints {
+        /// The member.
+        member: String,
+        /// The mechanism.
+        mechanism: String,
+        /// What they hold.
+        held: Points,
+        /// What they tried to sell.
+        wanted: Points,
+    },
+    /// No mechanism has this id.
+    #[error("unknown mechanism `{0}`")]
+    UnknownMechanism(String),
+    /// The mechanism's kind does not do this.
+    #[error("mechanism `{mechanism}` is a {kind} mechanism: it cannot {action}")]
+    WrongMechanism {
+        /// The mechanism.
+        mechanism: String,
+        /// Its kind.
+        kind: &'static str,
+        /// What the event asked.
+        action: &'static str,
+    },
+    /// An agent's level is not one of the three.
+    #[error("agent level `{0}` is not one of district, city, province")]
+    UnknownLevel(String),
+    /// A region path does not fit what it names.
+    #[error("{0}")]
+    BadRegion(String),
+}
+
+/// What applying one event did: its postings and effects, in order.
+#[derive(Clone, Copy, Debug)]
+pub struct Applied<'e> {
+    /// The postings, each with its rule and mechanism.
+    pub postings: &'e [Posting],
+    /// The effects: what a trace and a member see.
+    pub effects: &'e [Effect],
+}
+
+impl Engine {
+    /// An engine for `plan`, with no members yet.
+    pub fn new(plan: Plan) -> Engine {
+        plan.check_invariants();
+        let mechanisms = plan
+            .mechanisms
+            .iter()
+            .enumerate()
+            .map(|(i, config)| Mechanism::new(MechanismId::from_index(i), config))
+            .collect();
+        let books = Books { ledger: Ledger::new(plan.mechanisms.len()), effects: Vec::new() };
+        Engine {
+            plan,
+            members: Members::default(),
+            orders: Orders::default(),
+            stores: Stores::default(),
+            agents: BTreeMap::new(),
+            pending: VecDeque::new(),
+            mechanisms,
+            books,
+            last_at: None,
+        }
+    }
+
+    /// The plan being run.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The time of the last applied event.
+    pub fn now(&self) -> Option<Timestamp> {
+        self.last_at
+    }
+
+    /// Applies one event whole, or refuses it and changes nothing. What it did is in
+    /// [`Engine::applied`] until the next event.
+    pub fn apply(&mut self, event: &Event<'_>) -> Result<(), Rejection> {
+        if let Some(previous) = self.last_at
+            && event.at < previous
+        {
+            return Err(Rejection::TimeWentBackwards { at: event.at, previous });
+        }
+        self.books.ledger.journal.clear();
+        self.books.effects.clear();
+        match &event.kind {
+            EventKind::Join { member, referrer, .. } => self.join(member, *referrer)?,
+            EventKind::Store { store, region, recruiter } => {
+                self.register_store(store, region, *recruiter)?
+            }
+            EventKind::Agent { member, level, region } => self.register_agent(member, level, region)?,
+            EventKind::Order(order) => self.order(order, event.at)?,
+            EventKind::Refund { order } => self.refund(order)?,
+            EventKind::Sell { member, mechanism, points } => self.sell(member, mechanism, *points)?,
+            EventKind::Withdraw { member, amount } => self.withdraw(member, *amount)?,
+            EventKind::Topup { member, amount } => self.topup(member, *amount)?,
+            EventKind::Inject { mechanism, amount } => self.inject(mechanism, *amount)?,
+            EventKind::Redeem { member, mechanism, .. } | EventKind::AdView { member, mechanism } => {
+                self.members.find(member)?;
+                let action = match event.kind {
+                    EventKind::Redeem { .. } => "redeem rewards",
+                    _ => "show ads",
+                };
+                return Err(self.wrong_mechanism(mechanism, action));
+            }
+            EventKind::AdvertiserFund { mechanism, amount } => {
+                positive(*amount, "amount")?;
+                return Err(self.wrong_mechanism(mechanism, "take advertiser funds"));
+            }
+            EventKind::CloseDay => self.close_day(event.at),
+        }
+        self.after_event();
+        self.last_at = Some(event.at);
+        Ok(())
+    }
+
+    /// The postings and effects of the last event applied (empty after a rejection).
+    pub fn applied(&self) -> Applied<'_> {
+        Applied { postings: &self.books.ledger.journal, effects: &self.books.effects }
+    }
+
+    fn join(&mut self, member: &str, referrer: Option<&str>) -> Result<(), Rejection> {
+        if member.is_empty() {
+            return Err(Rejection::EmptyId("member"));
+        }
+        if referrer == Some(member) {
+            return Err(Rejection::SelfReferral(member.to_owned()));
+        }
+        if self.members.names.find(member).is_some() {
+            return Err(Rejection::AlreadyJoined(member.to_owned()));
+        }
+        let referrer = match referrer {
+            Some(name) => {
+                self.members.names.find(name).ok_or_else(|| Rejection::UnknownReferrer(name.to_owned()))?
+            }
+            None => NONE,
+        };
+        let id = MemberId(self.members.names.insert(member));
+        self.members.records.push(MemberRecord { referrer, spent: 0, refunded: 0 });
+        self.books.ledger.add_member();
+        self.books.effects.push(Effect::Joined { member: id });
+        Ok(())
+    }
+
+    fn register_store(
+        &mut self,
+        store: &str,
+        region: &[&str],
+        recruiter: Option<&str>,
+    ) -> Result<(), Rejection> {
+        if store.is_empty() {
+            return Err(Rejection::EmptyId("store"));
+        }
+        check_region(region, 1..=3)?;
+        let recruiter = recruiter.map(|name| self.members.find(name)).transpose()?;
+        let index = self.stores.intern_store(store) as usize;
+        self.stores.records[index] =
+            StoreRecord { region: region.iter().map(|s| s.to_string()).collect(), recruiter };
+        Ok(())
+    }
+
+    fn register_agent(&mut self, member: &str, level: &str, region: &[&str]) -> Result<(), Rejection> {
+        let member = self.members.find(member)?;
+        let depth = match level {
+            "province" => 1,
+            "city" => 2,
+            "district" => 3,
+            other => return Err(Rejection::UnknownLevel(other.to_owned())),
+        };
+        check_region(region, depth..=depth).map_err(|_| {
+            Rejection::BadRegion(format!(
+                "a {level} agent's region has {depth} part{} (province{}), got {}",
+                if depth == 1 { "" } else { "s" },
+                [", city", ", city, district"].get(depth - 2).unwrap_or(&""),
+                region.len()
+            ))
+        })?;
+        self.agents.insert(region.join("/"), member);
+        Ok(())
+    }
+
+    fn order(&mut self, order: &Order<'_>, at: Timestamp) -> Result<(), Rejection> {
+        if order.id.is_empty() {
+            return Err(Rejection::EmptyId("order"));
+        }
+        let member = self.members.find(order.member)?;
+        positive(order.amount, "amount")?;
+        if let Some(existing) = self.orders.names.find(order.id) {
+            let record = &self.orders.records[existing as usize];
+            if let Some((field, before, now)) = self.difference(record, order, member) {
+                return Err(Rejection::OrderReused { order: order.id.to_owned(), field, before, now });
+            }
+            self.books.effects.push(Effect::Repeated { order: OrderId(existing) });
+            return Ok(());
+        }
+        for (field, part) in [("profit", order.profit.unwrap_or(Money::ZERO)), ("credit", order.credit)] {
+            if part < Money::ZERO {
+                return Err(Rejection::NotPositive(field));
+            }
+            if part > order.amount {
+                return Err(Rejection::ExceedsAmount { field, part, amount: order.amount });
+            }
+        }
+        let held = self.books.ledger.credit(member);
+        if order.credit > held {
+            return Err(Rejection::NotEnoughCredit {
+                member: order.member.to_owned(),
+                held,
+                wanted: order.credit,
+            });
+        }
+        // Everything is checked: from here on nothing fails.
+        let store = order.store.map_or(NONE, |name| self.stores.intern_store(name));
+        let partner = order.partner.map_or(NONE, |name| self.stores.partners.intern(name));
+        let id = OrderId(self.orders.names.insert(order.id));
+        self.orders.records.push(OrderRecord {
+            member,
+            status: Status::Pending,
+            amount: order.amount,
+            profit: order.profit,
+            credit: order.credit,
+            store,
+            partner,
+        });
+        let ledger = &mut self.books.ledger;
+        let cash = order.amount - order.credit;
+        ledger.post(Account::External, Account::Platform, cash.fen(), None, Rule::Payment);
+        ledger.post(Account::Credit(member), Account::Platform, order.credit.fen(), None, Rule::CreditSpent);
+        self.books.effects.push(Effect::Paid { order: id });
+        match self.plan.settle_after_days {
+            0 => self.settle(id, at),
+            days => self.pending.push_back((at.plus_days(days), id)),
+        }
+        Ok(())
+    }
+
+    /// The first field in which `order` differs from what its id was paid with before.
+    fn difference(
+        &self,
+        record: &OrderRecord,
+        order: &Order<'_>,
+        member: MemberId,
+    ) -> Option<(&'static str, String, String)> {
+        let quoted = |name: Option<&str>| name.map_or("none".to_owned(), |n| format!("`{n}`"));
+        let money = |m: Option<Money>| m.map_or("none".to_owned(), |m| m.to_string());
+        let named = |names: &'_ Names, index: u32| (index != NONE).then(|| names.get(index).to_owned());
+        if record.member != member {
+            let before = self.members.names.get(record.member.0);
+            return Some(("member", quoted(Some(before)), quoted(Some(order.member))));
+        }
+        if record.amount != order.amount {
+            return Some(("amount", record.amount.to_string(), order.amount.to_string()));
+        }
+        if record.profit != order.profit {
+            return Some(("profit", money(record.profit), money(order.profit)));
+        }
+        if record.credit != order.credit {
+            return Some(("credit", record.credit.to_string(), order.credit.to_string()));
+        }
+        let store = named(&self.stores.names, record.store);
+        if store.as_deref() != order.store {
+            return Some(("store", quoted(store.as_deref()), quoted(order.store)));
+        }
+        let partner = named(&self.stores.partners, record.partner);
+        if partner.as_deref() != order.partner {
+            return Some(("partner", quoted(partner.as_deref()), quoted(order.partner)));
+        }
+        None
+    }
+
+    fn refund(&mut self, order: &str) -> Result<(), Rejection> {
+        let id = self.orders.names.find(order).ok_or_else(|| Rejection::UnknownOrder(order.to_owned()))?;
+        let record = &mut self.orders.records[id as usize];
+        let (rule, effect) = match record.status {
+            Status::Pending => (Rule::Cancel, Effect::Cancelled { order: OrderId(id) }),
+            Status::Settled => (Rule::Refund, Effect::Refunded { order: OrderId(id) }),
+            // A refund repeated: the money went back already.
+            Status::Cancelled | Status::Refunded => return Ok(()),
+        };
+        if record.status == Status::Settled {
+            record.status = Status::Refunded;
+            self.members.records[record.member.index()].refunded += record.amount.fen();
+        } else {
+            record.status = Status::Cancelled;
+        }
+        let ledger = &mut self.books.ledger;
+        ledger.post(Account::Platform, Account::External, (record.amount - record.credit).fen(), None, rule);
+        ledger.post(Account::Platform, Account::Credit(record.member), record.credit.fen(), None, rule);
+        self.books.effects.push(effect);
+        Ok(())
+    }
+
+    fn sell(&mut self, member: &str, mechanism: &str, points: SellAmount) -> Result<(), Rejection> {
+        let member_id = self.members.find(member)?;
+        let m = self.mechanism(mechanism)?;
+        let held = self.books.ledger.held(m, member_id);
+        let Mechanism { base, state } = &mut self.mechanisms[m.index()];
+        let State::Appreciation(appreciation) = state else {
+            return Err(self.wrong_mechanism(mechanism, "sell points"));
+        };
+        let points = match points {
+            SellAmount::All if held.is_zero() => return Ok(()),
+            SellAmount::All => held,
+            SellAmount::Points(p) if p <= Points::ZERO => return Err(Rejection::NotPositive("points")),
+            SellAmount::Points(p) if p > held => {
+                return Err(Rejection::NotEnoughPoints {
+                    member: member.to_owned(),
+                    mechanism: mechanism.to_owned(),
+                    held,
+                    wanted: p,
+                });
+            }
+            SellAmount::Points(p) => p,
+        };
+        appreciation.sell(base, &mut self.books, member_id, points, false);
+        Ok(())
+    }
+
+    fn withdraw(&mut self, member: &str, amount: Money) -> Result<(), Rejection> {
+        let id = self.members.find(member)?;
+        positive(amount, "amount")?;
+        let held = self.books.ledger.wallet(id);
+        if amount > held {
+            return Err(Rejection::NotEnoughWallet { member: member.to_owned(), held, wanted: amount });
+        }
+        self.books.ledger.post(Account::Wallet(id), Account::External, amount.fen(), None, Rule::Withdraw);
+        Ok(())
+    }
+
+    fn topup(&mut self, member: &str, amount: Money) -> Result<(), Rejection> {
+        let id = self.members.find(member)?;
+        positive(amount, "amount")?;
+        self.books.ledger.post(Account::External, Account::Credit(id), amount.fen(), None, Rule::Topup);
+        Ok(())
+    }
+
+    fn inject(&mut self, mechanism: &str, amount: Money) -> Result<(), Rejection> {
+        let m = self.mechanism(mechanism)?;
+        positive(amount, "amount")?;
+        self.books.ledger.post(Account::External, Account::Pool(m), amount.fen(), Some(m), Rule::Inject);
+        Ok(())
+    }
+
+    /// Settles the orders whose refund window has passed, in payment order, then runs the
+    /// mechanisms' daily jobs.
+    fn close_day(&mut self, now: Timestamp) {
+        while let Some(&(due, order)) = self.pending.front() {
+            if due > now {
+                break;
+            }
+            self.pending.pop_front();
+            if self.orders.records[order.index()].status == Status::Pending {
+                self.settle(order, now);
+            }
+        }
+        for Mechanism { base, state } in &mut self.mechanisms {
+            if let State::Queue(queue) = state {
+                queue.on_close_day(base, &mut self.books, now);
+            }
+        }
+    }
+
+    /// An order's refund window has passed: every mechanism, in plan order, acts on it.
+    fn settle(&mut self, order: OrderId, now: Timestamp) {
+        let record = &mut self.orders.records[order.index()];
+        record.status = Status::Settled;
+        let OrderRecord { member, amount, .. } = *record;
+        let profit = record.profit.unwrap_or_else(|| match self.plan.margin_rate {
+            Some(margin) => amount.mul_rate(margin),
+            None => amount,
+        });
+        self.members.records[member.index()].spent += amount.fen();
+        self.books.effects.push(Effect::Settled { order });
+        let referrer = self.members.referrer(member);
+        let grandparent = referrer.and_then(|r| self.members.referrer(r));
+        for Mechanism { base, state } in &mut self.mechanisms {
+            let funding = base.funding(amount, profit);
+            let books = &mut self.books;
+            books.ledger.post(
+                Account::Platform,
+                Account::Pool(base.id),
+                funding.fen(),
+                Some(base.id),
+                Rule::Funding,
+            );
+            match state {
+                State::Appreciation(a) => a.on_settled(base, books, member, amount, funding),
+                State::ReferRefund(r) => r.on_settled(base, books, member, referrer, grandparent, amount),
+                State::Queue(q) => q.on_settled(base, books, member, referrer, amount, now),
+            }
+        }
+    }
+
+    /// After every event: each mechanism pays what its obligation queue can, and appreciation
+    /// sells out the members whose exit price has been reached.
+    fn after_event(&mut self) {
+        for Mechanism { base, state } in &mut self.mechanisms {
+            base.pay_obligations(&mut self.books);
+            if let State::Appreciation(a) = state {
+                a.force_exits(base, &mut self.books);
+            }
+        }
+    }
+
+    fn mechanism(&self, name: &str) -> Result<MechanismId, Rejection> {
+        self.mechanisms
+            .iter()
+            .position(|m| m.base.name == name)
+            .map(MechanismId::from_index)
+            .ok_or_else(|| Rejection::UnknownMechanism(name.to_owned()))
+    }
+
+    fn wrong_mechanism(&self, name: &str, action: &'static str) -> Rejection {
+        match self.mechanism(name) {
+            Err(unknown) => unknown,
+            Ok(m) => Rejection::WrongMechanism {
+                mechanism: name.to_owned(),
+                kind: self.plan.mechanisms[m.index()].kind.name(),
+                action,
+            },
+        }
+    }
+
+    /// The member's name.
+    pub fn member_name(&self, member: MemberId) -> &str {
+        self.members.names.get(member.0)
+    }
+
+    /// The member with this name.
+    pub fn find_member(&self, name: &str) -> Option<MemberId> {
+        self.members.names.find(name).map(MemberId)
+    }
+
+    /// How many members have joined.
+    pub fn member_count(&self) -> usize {
+        self.members.records.len()
+    }
+
+    /// The order's id.
+    pub fn order_name(&self, order: OrderId) -> &str {
+        self.orders.names.get(order.0)
+    }
+
+    /// How many distinct orders have been paid.
+    pub fn order_count(&self) -> usize {
+        self.orders.records.len()
+    }
+
+    /// The mechanism's id in the plan.
+    pub fn mechanism_name(&self, mechanism: MechanismId) -> &str {
+        &self.mechanisms[mechanism.index()].base.name
+    }
+
+    /// Whether every asset's accounts sum to zero, summed afresh over every account.
+    pub fn accounts_balance(&self) -> bool {
+        self.books.ledger.balances()
+    }
+
+    /// The balance of one account.
+    pub fn balance(&self, account: Account) -> i64 {
+        self.books.ledger.balance(account)
+    }
+
+    /// The agent registered for a region path, if any.
+    pub fn agent(&self, region: &[&str]) -> Option<MemberId> {
+        self.agents.get(&region.join("/")).copied()
+    }
+
+    /// The region and recruiter of a registered store.
+    pub fn store(&self, store: &str) -> Option<(&[String], Option<MemberId>)> {
+        let index = self.stores.names.find(store)? as usize;
+        let record = &self.stores.records[index];
+        Some((&record.region, record.recruiter))
+    }
+}
+
+fn positive(amount: Money, field: &'static str) -> Result<(), Rejection> {
+    if amount > Money::ZERO { Ok(()) } else { Err(Rejection::NotPositive(field)) }
+}
+
+fn check_region(region: &[&str], parts: std::ops::RangeInclusive<usize>) -> Result<(), Rejection> {
+    if !parts.contains(&region.len()) || region.iter().any(|part| part.is_empty()) {
+        return Err(Rejection::BadRegion(format!(
+            "a region is {} to {} non-empty names (province, city, district), got {region:?}",
+            parts.start(),
+            parts.end()
+        )));
+    }
+    Ok(())
+}

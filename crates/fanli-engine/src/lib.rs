@@ -1,0 +1,63 @@
+//! The fanli engine: a plan applied to a stream of events, as a pure state machine.
+//!
+//! Events go in through [`Engine::apply`]; postings and effects come out. There is no I/O, no
+//! clock, no randomness, no float and no hash-order iteration here, so the same plan and the same
+//! events give the same bytes out everywhere: in `fanli run`, in the simulator and in the server.
+//!
+//! An event is either applied whole or rejected with a [`Rejection`] that changed nothing: every
+//! handler checks all it needs before it moves any money.
+
+mod effect;
+mod engine;
+mod event;
+mod ledger;
+mod mechanism;
+mod names;
+mod num;
+mod plan;
+mod time;
+mod view;
+
+pub use effect::Effect;
+pub use engine::{Applied, Engine, Rejection};
+pub use event::{Event, EventKind, Order, SellAmount};
+pub use ledger::{Account, Asset, Posting, Rule};
+pub use mechanism::queue::Place;
+pub use mechanism::refer_refund::Progress;
+pub use num::{AmountError, MONEY_MAX, Money, POINTS_MAX, Points, Price, Rate};
+pub use plan::{
+    AppreciationConfig, FundingBase, KindConfig, MechanismConfig, PayTo, Plan, QueueConfig,
+    ReferRefundConfig, Release, Step,
+};
+pub use time::{Timestamp, UtcOffset};
+pub use view::{MechanismDetail, MechanismView, MemberDetail, MemberMechanism, MemberView};
+
+/// A member, by join order (0 is the first to join).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MemberId(u32);
+
+/// A mechanism, by its place in the plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MechanismId(u16);
+
+/// An order, by the order it was first paid in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OrderId(u32);
+
+macro_rules! index {
+    ($t:ident, $int:ty) => {
+        impl $t {
+            /// The position, for indexing.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+            #[allow(dead_code, reason = "not every id is made from an index")]
+            pub(crate) fn from_index(index: usize) -> $t {
+                $t(<$int>::try_from(index).expect(concat!(stringify!($t), " fits its index type")))
+            }
+        }
+    };
+}
+index!(MemberId, u32);
+index!(MechanismId, u16);
+index!(OrderId, u32);

@@ -1,0 +1,201 @@
+//! What every mechanism shares: a funded pool, payouts from it, and the obligation queue for
+//! what the pool cannot pay yet.
+//!
+//! A mechanism is a [`Base`] (pool bookkeeping, identical for all kinds) and a [`State`] (the
+//! kind's own rules, one module each). The engine calls the kind's handlers in plan order; a
+//! handler pays through [`Base::pay`] or promises through [`Base::owe`], never touching another
+//! mechanism's pool.
+
+pub(crate) mod appreciation;
+pub(crate) mod queue;
+pub(crate) mod refer_refund;
+
+use std::collections::VecDeque;
+
+use crate::effect::Effect;
+use crate::ledger::{Account, Ledger, Rule};
+use crate::num::Money;
+use crate::plan::{FundingBase, KindConfig, MechanismConfig, PayTo};
+use crate::{MechanismId, MemberId};
+
+/// The books every handler writes to: balances with their postings, and the event's effects.
+#[derive(Debug)]
+pub(crate) struct Books {
+    pub(crate) ledger: Ledger,
+    pub(crate) effects: Vec<Effect>,
+}
+
+/// One mechanism of the running plan.
+#[derive(Debug)]
+pub(crate) struct Mechanism {
+    pub(crate) base: Base,
+    pub(crate) state: State,
+}
+
+/// The kind-specific state of a mechanism.
+#[derive(Debug)]
+pub(crate) enum State {
+    Appreciation(appreciation::Appreciation),
+    ReferRefund(refer_refund::ReferRefund),
+    Queue(queue::Queue),
+}
+
+/// Pool bookkeeping shared by every kind.
+#[derive(Debug)]
+pub(crate) struct Base {
+    pub(crate) id: MechanismId,
+    pub(crate) name: String,
+    pub(crate) funding_rate: crate::num::Rate,
+    pub(crate) funding_base: FundingBase,
+    pub(crate) obligations: Obligations,
+    /// What each member has received from this pool, by member index.
+    received: Vec<i64>,
+    /// What this pool has paid to members in all.
+    pub(crate) paid: Money,
+}
+
+impl Mechanism {
+    pub(crate) fn new(id: MechanismId, config: &MechanismConfig) -> Mechanism {
+        let state = match &config.kind {
+            KindConfig::Appreciation(c) => State::Appreciation(appreciation::Appreciation::new(c)),
+            KindConfig::ReferRefund(c) => State::ReferRefund(refer_refund::ReferRefund::new(c)),
+            KindConfig::Queue(c) => State::Queue(queue::Queue::new(c)),
+        };
+        let base = Base {
+            id,
+            name: config.id.clone(),
+            funding_rate: config.funding_rate,
+            funding_base: config.funding_base,
+            obligations: Obligations::default(),
+            received: Vec::new(),
+            paid: Money::ZERO,
+        };
+        Mechanism { base, state }
+    }
+}
+
+impl Base {
+    pub(crate) fn pool(&self, books: &Books) -> Money {
+        books.ledger.pool(self.id)
+    }
+
+    /// Pays `amount` from the pool to the member now. The caller has checked the pool holds it.
+    pub(crate) fn pay(&mut self, books: &mut Books, member: MemberId, amount: Money, to: PayTo, rule: Rule) {
+        let account = match to {
+            PayTo::Wallet => Account::Wallet(member),
+            PayTo::Credit => Account::Credit(member),
+        };
+        books.ledger.post(Account::Pool(self.id), account, amount.fen(), Some(self.id), rule);
+        let i = member.index();
+        if self.received.len() <= i {
+            self.received.resize(i + 1, 0);
+        }
+        self.received[i] += amount.fen();
+        self.paid += amount;
+    }
+
+    /// Promises `amount` to the member, to be paid oldest first as the pool allows.
+    pub(crate) fn owe(&mut self, member: MemberId, amount: Money, to: PayTo, rule: Rule) {
+        if amount.is_zero() {
+            return;
+        }
+        self.obligations.push(Obligation { member, remaining: amount.fen(), to, rule });
+    }
+
+    /// Pays the obligation queue, oldest first, partially if need be, while the pool has money.
+    pub(crate) fn pay_obligations(&mut self, books: &mut Books) {
+        loop {
+            let pool = self.pool(books);
+            let Some(front) = self.obligations.queue.front() else { break };
+            if pool.is_zero() {
+                break;
+            }
+            let (member, to, rule) = (front.member, front.to, front.rule);
+            let amount = pool.min(Money::from_fen(front.remaining));
+            self.pay(books, member, amount, to, rule);
+            let remaining = self.obligations.reduce_front(amount);
+            books.effects.push(Effect::ObligationPaid { mechanism: self.id, member, amount, remaining });
+        }
+    }
+
+    /// What the member has received from this pool.
+    pub(crate) fn received(&self, member: MemberId) -> Money {
+        Money::from_fen(self.received.get(member.index()).copied().unwrap_or(0))
+    }
+
+    /// The settled order's contribution to this pool: `funding_rate` × its amount or profit.
+    pub(crate) fn funding(&self, amount: Money, profit: Money) -> Money {
+        match self.funding_base {
+            FundingBase::Amount => amount,
+            FundingBase::Profit => profit,
+        }
+        .mul_rate(self.funding_rate)
+    }
+}
+
+/// What a pool has promised and not yet paid, oldest first.
+#[derive(Debug, Default)]
+pub(crate) struct Obligations {
+    queue: VecDeque<Obligation>,
+    outstanding: i64,
+    /// Outstanding per member index.
+    owed: Vec<i64>,
+}
+
+#[derive(Debug)]
+struct Obligation {
+    member: MemberId,
+    remaining: i64,
+    to: PayTo,
+    rule: Rule,
+}
+
+impl Obligations {
+    fn push(&mut self, obligation: Obligation) {
+        let i = obligation.member.index();
+        if self.owed.len() <= i {
+            self.owed.resize(i + 1, 0);
+        }
+        self.owed[i] += obligation.remaining;
+        self.outstanding += obligation.remaining;
+        self.queue.push_back(obligation);
+    }
+
+    /// Takes `amount` off the oldest obligation and returns what it still waits for.
+    fn reduce_front(&mut self, amount: Money) -> Money {
+        let front = self.queue.front_mut().expect("an obligation to reduce");
+        front.remaining -= amount.fen();
+        self.owed[front.member.index()] -= amount.fen();
+        self.outstanding -= amount.fen();
+        let remaining = front.remaining;
+        debug_assert!(remaining >= 0);
+        if remaining == 0 {
+            self.queue.pop_front();
+        }
+        Money::from_fen(remaining)
+    }
+
+    /// All that is owed.
+    pub(crate) fn outstanding(&self) -> Money {
+        Money::from_fen(self.outstanding)
+    }
+
+    /// What is owed to one member.
+    pub(crate) fn owed(&self, member: MemberId) -> Money {
+        Money::from_fen(self.owed.get(member.index()).copied().unwrap_or(0))
+    }
+
+    /// How many obligations wait.
+    pub(crate) fn len(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+/// A growable per-member table: reading past the end gives the default.
+pub(crate) fn slot<T: Default + Clone>(table: &mut Vec<T>, member: MemberId) -> &mut T {
+    let i = member.index();
+    if table.len() <= i {
+        table.resize(i + 1, T::default());
+    }
+    &mut table[i]
+}

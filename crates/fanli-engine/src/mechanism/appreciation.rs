@@ -1,0 +1,209 @@
+//! 消费增值: points that appreciate against a cash pool.
+//!
+//! The price is `pool ÷ points outstanding`, never stored: it is read off the ledger as an exact
+//! [`Price`] whenever needed. Forced exits (出局) come off a min-heap of exit prices, so finding
+//! the next member due is O(log n) whatever the number of members.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use super::{Base, Books, slot};
+use crate::MemberId;
+use crate::effect::Effect;
+use crate::ledger::{Account, Rule};
+use crate::num::{Money, Points, Price, Rate, cmp_ratio};
+use crate::plan::{AppreciationConfig, PayTo};
+
+#[derive(Debug)]
+pub(crate) struct Appreciation {
+    pub(crate) config: AppreciationConfig,
+    members: Vec<Holder>,
+    /// Exit prices, lowest first; entries whose version is not their holder's are stale.
+    exits: BinaryHeap<ExitPrice>,
+    /// Holders with a current entry in `exits`.
+    live: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Holder {
+    /// Settled spend since the last exit, in fen.
+    basis: i64,
+    /// Bumped whenever points or basis change, so older heap entries can be told apart.
+    version: u32,
+    in_heap: bool,
+}
+
+/// `exit_multiple × basis ÷ points`, as the exact ratio `fen / units` scaled by 10^9.
+#[derive(Clone, Copy, Debug)]
+struct ExitPrice {
+    fen: u128,
+    units: u128,
+    member: MemberId,
+    version: u32,
+}
+
+impl Ord for ExitPrice {
+    /// Reversed, so the max-heap pops the lowest exit price; ties go to the earliest joined.
+    fn cmp(&self, other: &ExitPrice) -> Ordering {
+        cmp_ratio(other.fen, other.units, self.fen, self.units).then_with(|| other.member.cmp(&self.member))
+    }
+}
+impl PartialOrd for ExitPrice {
+    fn partial_cmp(&self, other: &ExitPrice) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl PartialEq for ExitPrice {
+    fn eq(&self, other: &ExitPrice) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for ExitPrice {}
+
+impl Appreciation {
+    pub(crate) fn new(config: &AppreciationConfig) -> Appreciation {
+        Appreciation { config: config.clone(), members: Vec::new(), exits: BinaryHeap::new(), live: 0 }
+    }
+
+    /// The current price: pool ÷ points outstanding, or `initial_price` while none are out.
+    pub(crate) fn price(&self, base: &Base, books: &Books) -> Price {
+        let outstanding = books.ledger.outstanding(base.id);
+        if outstanding.is_zero() {
+            Price::per_point(self.config.initial_price)
+        } else {
+            Price::ratio(base.pool(books), outstanding)
+        }
+    }
+
+    /// A settled order funded the pool with `funding`: mint at the price before it.
+    pub(crate) fn on_settled(
+        &mut self,
+        base: &Base,
+        books: &mut Books,
+        member: MemberId,
+        amount: Money,
+        funding: Money,
+    ) {
+        let outstanding = books.ledger.outstanding(base.id);
+        let before = if outstanding.is_zero() {
+            Price::per_point(self.config.initial_price)
+        } else {
+            Price::ratio(base.pool(books) - funding, outstanding)
+        };
+        assert!(!before.is_zero(), "a pool with points outstanding is never empty");
+        let minted = before.points_for(funding, self.config.mint_ratio);
+        books.ledger.post(
+            Account::Issued(base.id),
+            Account::Points(base.id, member),
+            minted.units(),
+            Some(base.id),
+            Rule::Mint,
+        );
+        if !minted.is_zero() {
+            books.effects.push(Effect::Minted { mechanism: base.id, member, points: minted });
+        }
+        slot(&mut self.members, member).basis += amount.fen();
+        self.reindex(base, books, member);
+    }
+
+    /// Sells `points` of the member's (already checked to be held) at the current price.
+    pub(crate) fn sell(
+        &mut self,
+        base: &mut Base,
+        books: &mut Books,
+        member: MemberId,
+        points: Points,
+        forced: bool,
+    ) {
+        let price = self.price(base, books);
+        let payout = price.value_after_fee(points, self.config.sell_fee);
+        let rule = if forced { Rule::Exit } else { Rule::Sell };
+        books.ledger.post(
+            Account::Points(base.id, member),
+            Account::Issued(base.id),
+            points.units(),
+            Some(base.id),
+            rule,
+        );
+        base.pay(books, member, payout, PayTo::Wallet, rule);
+        books.effects.push(Effect::Sold { mechanism: base.id, member, points, payout, forced });
+        if forced {
+            slot(&mut self.members, member).basis = 0;
+        }
+        self.reindex(base, books, member);
+    }
+
+    /// Sells out, one at a time, every member whose points are worth `exit_multiple` × their
+    /// basis, lowest exit price first; each sale's fee raises the price for the next.
+    pub(crate) fn force_exits(&mut self, base: &mut Base, books: &mut Books) {
+        if self.config.exit_multiple.is_none() {
+            return;
+        }
+        while let Some(&ExitPrice { fen, units, member, version }) = self.exits.peek() {
+            if self.members[member.index()].version != version {
+                self.exits.pop();
+                continue;
+            }
+            let outstanding = books.ledger.outstanding(base.id);
+            let pool = base.pool(books);
+            // p ≥ exit price  ⇔  pool / outstanding ≥ fen / units
+            let due =
+                cmp_ratio(pool.fen() as u128, outstanding.units() as u128, fen, units) != Ordering::Less;
+            if !due {
+                break;
+            }
+            let points = books.ledger.held(base.id, member);
+            self.sell(base, books, member, points, true);
+        }
+    }
+
+    /// Replaces the member's heap entry after their points or basis changed.
+    fn reindex(&mut self, base: &Base, books: &Books, member: MemberId) {
+        let Some(multiple) = self.config.exit_multiple else { return };
+        let points = books.ledger.held(base.id, member);
+        let holder = slot(&mut self.members, member);
+        holder.version = holder.version.wrapping_add(1);
+        let was_live = holder.in_heap;
+        holder.in_heap = !points.is_zero() && holder.basis > 0;
+        if holder.in_heap {
+            self.exits.push(ExitPrice {
+                fen: multiple.units() as u128 * holder.basis as u128,
+                units: Rate::ONE.units() as u128 * points.units() as u128,
+                member,
+                version: holder.version,
+            });
+        }
+        match (was_live, holder.in_heap) {
+            (false, true) => self.live += 1,
+            (true, false) => self.live -= 1,
+            _ => {}
+        }
+        if self.exits.len() > 2 * self.live + 1024 {
+            self.compact();
+        }
+    }
+
+    /// Drops stale heap entries, so the heap stays within twice the live holders.
+    fn compact(&mut self) {
+        let members = &self.members;
+        self.exits.retain(|e| members[e.member.index()].version == e.version);
+    }
+
+    /// The member's settled spend since their last exit.
+    pub(crate) fn basis(&self, member: MemberId) -> Money {
+        Money::from_fen(self.members.get(member.index()).map_or(0, |h| h.basis))
+    }
+
+    /// The price at which the member will be sold out, if they hold points and exits are on.
+    pub(crate) fn exit_price(&self, base: &Base, books: &Books, member: MemberId) -> Option<Price> {
+        let multiple = self.config.exit_multiple?;
+        let basis = self.basis(member);
+        let points = books.ledger.held(base.id, member);
+        if points.is_zero() || basis.is_zero() {
+            return None;
+        }
+        // exit price (yuan/point) = multiple × basis ÷ points; as a pool-like ratio of fen
+        // to units that is (multiple × basis) ÷ points, with the 10^9 of the rate folded in.
+        Some(Price::ratio(basis, points).scaled(multiple))
+    }
+}

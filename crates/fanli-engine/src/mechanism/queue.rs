@@ -1,0 +1,260 @@
+//! 排队返利 / 工会排队 / 进三补一: entries wait in one FIFO and are paid in order.
+//!
+//! Entries live in a deque whose front is always the oldest waiting entry (the head), so the
+//! head is O(1). Each member's waiting entries form a linked list through the deque, so a
+//! member's oldest waiting entry (the one acceleration pays) is O(1) too. A member's entries
+//! leave the waiting state in the order they joined (paid at the head, accelerated as the
+//! member's oldest, or made due as the oldest of all), which keeps both lists simple.
+
+use std::collections::VecDeque;
+
+use super::{Base, Books, slot};
+use crate::MemberId;
+use crate::effect::Effect;
+use crate::ledger::Rule;
+use crate::num::Money;
+use crate::plan::{PayTo, QueueConfig, Release};
+use crate::time::Timestamp;
+
+const NONE: u64 = u64::MAX;
+
+#[derive(Debug)]
+pub(crate) struct Queue {
+    pub(crate) config: QueueConfig,
+    entries: VecDeque<Entry>,
+    /// The number (0-based) of `entries[0]`.
+    first: u64,
+    /// Entries ever created.
+    created: u64,
+    members: Vec<Line>,
+    waiting_count: u64,
+    waiting_amount: i64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    member: MemberId,
+    waiting: bool,
+    remaining: i64,
+    eligible_at: Timestamp,
+    /// The member's next entry, or `NONE`.
+    next: u64,
+}
+
+/// A member's waiting entries: the oldest and the newest (0-based numbers), `NONE` when none.
+#[derive(Clone, Copy, Debug)]
+struct Line {
+    oldest: u64,
+    newest: u64,
+}
+
+impl Default for Line {
+    fn default() -> Line {
+        Line { oldest: NONE, newest: NONE }
+    }
+}
+
+/// A member's place in the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Place {
+    /// Entries of this member still waiting.
+    pub entries: u64,
+    /// What they wait for in all.
+    pub waiting: Money,
+    /// The position of the member's oldest waiting entry, from 1.
+    pub position: u64,
+    /// What the entries ahead of it wait for.
+    pub ahead: Money,
+}
+
+impl Queue {
+    pub(crate) fn new(config: &QueueConfig) -> Queue {
+        Queue {
+            config: config.clone(),
+            entries: VecDeque::new(),
+            first: 0,
+            created: 0,
+            members: Vec::new(),
+            waiting_count: 0,
+            waiting_amount: 0,
+        }
+    }
+
+    /// What the waiting entries wait for in all.
+    pub(crate) fn queued(&self) -> Money {
+        Money::from_fen(self.waiting_amount)
+    }
+
+    /// How many entries wait.
+    pub(crate) fn waiting(&self) -> u64 {
+        self.waiting_count
+    }
+
+    /// A settled order: acceleration for the buyer's referrer, then maybe a new entry.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn on_settled(
+        &mut self,
+        base: &mut Base,
+        books: &mut Books,
+        member: MemberId,
+        referrer: Option<MemberId>,
+        amount: Money,
+        now: Timestamp,
+    ) {
+        if let Some(referrer) = referrer {
+            self.accelerate(base, books, referrer, amount);
+        }
+        if amount < self.config.min_order {
+            return;
+        }
+        let owed = match self.config.release {
+            Release::WhenFunded => amount.mul_rate(self.config.credit_ratio),
+            Release::EveryN { every, ratio } => {
+                // Entry m joins; when m − 1 is a positive multiple of n the oldest waiting
+                // entry (among those before it) becomes due.
+                if self.created > 0 && self.created.is_multiple_of(every as u64) {
+                    self.make_head_due(base, books);
+                }
+                amount.mul_rate(ratio)
+            }
+        };
+        if owed.is_zero() {
+            return;
+        }
+        let number = self.created;
+        self.created += 1;
+        let line = slot(&mut self.members, member);
+        if line.oldest == NONE {
+            line.oldest = number;
+        } else {
+            let newest = line.newest;
+            self.entry_mut(newest).next = number;
+        }
+        let line = slot(&mut self.members, member);
+        line.newest = number;
+        self.entries.push_back(Entry {
+            member,
+            waiting: true,
+            remaining: owed.fen(),
+            eligible_at: now.plus_days(self.config.lock_days),
+            next: NONE,
+        });
+        let ahead = Money::from_fen(self.waiting_amount);
+        self.waiting_count += 1;
+        self.waiting_amount += owed.fen();
+        books.effects.push(Effect::Queued {
+            mechanism: base.id,
+            member,
+            entry: number + 1,
+            amount: owed,
+            position: self.waiting_count,
+            ahead,
+        });
+    }
+
+    /// At a day close (when_funded): pay each eligible head the pool covers in full, in order;
+    /// the first head that is locked or not covered stops the pass.
+    pub(crate) fn on_close_day(&mut self, base: &mut Base, books: &mut Books, now: Timestamp) {
+        if self.config.release != Release::WhenFunded {
+            return;
+        }
+        while let Some(&head) = self.entries.front() {
+            debug_assert!(head.waiting, "the front entry is always waiting");
+            if head.eligible_at > now || base.pool(books).fen() < head.remaining {
+                break;
+            }
+            let amount = Money::from_fen(head.remaining);
+            base.pay(books, head.member, amount, PayTo::Wallet, Rule::Release);
+            books.effects.push(Effect::Released {
+                mechanism: base.id,
+                member: head.member,
+                entry: self.first + 1,
+                amount,
+            });
+            self.leave(self.first);
+        }
+    }
+
+    /// Pays the referrer's oldest waiting entry `referral_acceleration` × the referee's order,
+    /// at most what it waits for and what the pool holds, regardless of its lock.
+    fn accelerate(&mut self, base: &mut Base, books: &mut Books, referrer: MemberId, amount: Money) {
+        let Some(&Line { oldest, .. }) = self.members.get(referrer.index()) else { return };
+        if oldest == NONE {
+            return;
+        }
+        let remaining = Money::from_fen(self.entry_mut(oldest).remaining);
+        let pay = amount.mul_rate(self.config.referral_acceleration).min(remaining).min(base.pool(books));
+        if pay.is_zero() {
+            return;
+        }
+        base.pay(books, referrer, pay, PayTo::Wallet, Rule::Acceleration);
+        self.entry_mut(oldest).remaining -= pay.fen();
+        self.waiting_amount -= pay.fen();
+        let left = remaining - pay;
+        books.effects.push(Effect::Accelerated {
+            mechanism: base.id,
+            member: referrer,
+            entry: oldest + 1,
+            amount: pay,
+            remaining: left,
+        });
+        if left.is_zero() {
+            self.leave(oldest);
+        }
+    }
+
+    /// 进三补一: the oldest waiting entry becomes due and joins the obligation queue.
+    fn make_head_due(&mut self, base: &mut Base, books: &mut Books) {
+        let Some(&head) = self.entries.front() else { return };
+        let amount = Money::from_fen(head.remaining);
+        base.owe(head.member, amount, PayTo::Wallet, Rule::Due);
+        books.effects.push(Effect::Due {
+            mechanism: base.id,
+            member: head.member,
+            entry: self.first + 1,
+            amount,
+        });
+        self.leave(self.first);
+    }
+
+    /// Takes entry `number` (its member's oldest waiting) out of the waiting entries.
+    fn leave(&mut self, number: u64) {
+        let entry = *self.entry_mut(number);
+        debug_assert!(entry.waiting);
+        self.entry_mut(number).waiting = false;
+        self.waiting_count -= 1;
+        self.waiting_amount -= entry.remaining;
+        let line = &mut self.members[entry.member.index()];
+        debug_assert_eq!(line.oldest, number, "a member's entries leave in order");
+        line.oldest = entry.next;
+        if entry.next == NONE {
+            line.newest = NONE;
+        }
+        while self.entries.front().is_some_and(|e| !e.waiting) {
+            self.entries.pop_front();
+            self.first += 1;
+        }
+    }
+
+    fn entry_mut(&mut self, number: u64) -> &mut Entry {
+        &mut self.entries[(number - self.first) as usize]
+    }
+
+    /// Every member's place, in one pass over the waiting entries.
+    pub(crate) fn places(&self) -> Vec<Place> {
+        let mut places = vec![Place::default(); self.members.len()];
+        let (mut position, mut ahead) = (0u64, 0i64);
+        for entry in self.entries.iter().filter(|e| e.waiting) {
+            position += 1;
+            let place = &mut places[entry.member.index()];
+            if place.entries == 0 {
+                place.position = position;
+                place.ahead = Money::from_fen(ahead);
+            }
+            place.entries += 1;
+            place.waiting += Money::from_fen(entry.remaining);
+            ahead += entry.remaining;
+        }
+        places
+    }
+}

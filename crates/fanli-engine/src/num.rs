@@ -1,0 +1,432 @@
+//! Exact numbers: money in fen, points in 1/10000, rates in 1/10^9, prices as ratios.
+//!
+//! Nothing here is a float. Every multiplication that could overflow `i128` falls back to a
+//! 256-bit intermediate, and every division says how it rounds (always down: amounts are never
+//! negative where we divide).
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use ethnum::U256;
+
+/// Cash, as a count of fen (0.01 CNY).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Money(i64);
+
+/// Points, as a count of 1/10000 of a point.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Points(i64);
+
+/// A rate or multiple, as a count of 1/10^9 ("0.30" is 300_000_000, "10%" is 100_000_000).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rate(i64);
+
+/// The largest amount one event may carry: 10,000,000,000.00 yuan. Balances are `i64` fen
+/// (9.2 × 10^16 yuan), so even millions of maximal events cannot overflow them.
+pub const MONEY_MAX: Money = Money(1_000_000_000_000);
+/// The largest points amount one event may carry (10^12 points).
+pub const POINTS_MAX: Points = Points(10_000_000_000_000_000);
+
+const RATE_SCALE: i64 = 1_000_000_000;
+const POINTS_SCALE: i64 = 10_000;
+
+impl Money {
+    /// Zero fen.
+    pub const ZERO: Money = Money(0);
+    /// Money from a count of fen.
+    pub const fn from_fen(fen: i64) -> Money {
+        Money(fen)
+    }
+    /// Money from whole yuan.
+    pub const fn from_yuan(yuan: i64) -> Money {
+        Money(yuan * 100)
+    }
+    /// The count of fen.
+    pub const fn fen(self) -> i64 {
+        self.0
+    }
+    /// Whether this is zero.
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+    /// `self × rate`, rounded down to the fen. `self` must not be negative.
+    pub fn mul_rate(self, rate: Rate) -> Money {
+        debug_assert!(self.0 >= 0 && rate.0 >= 0);
+        Money(((self.0 as i128 * rate.0 as i128) / RATE_SCALE as i128) as i64)
+    }
+    /// Parses a decimal string with at most 2 decimals ("1000", "12.5", "0.01").
+    pub fn parse(text: &str) -> Result<Money, AmountError> {
+        parse_decimal(text, 2, MONEY_MAX.0).map(Money)
+    }
+    /// The smaller of two amounts.
+    pub fn min(self, other: Money) -> Money {
+        Money(self.0.min(other.0))
+    }
+}
+
+impl Points {
+    /// Zero points.
+    pub const ZERO: Points = Points(0);
+    /// Points from a count of 1/10000 units.
+    pub const fn from_units(units: i64) -> Points {
+        Points(units)
+    }
+    /// Points from whole points.
+    pub const fn from_whole(points: i64) -> Points {
+        Points(points * POINTS_SCALE)
+    }
+    /// The count of 1/10000 units.
+    pub const fn units(self) -> i64 {
+        self.0
+    }
+    /// Whether this is zero.
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+    /// Parses a decimal string with at most 4 decimals.
+    pub fn parse(text: &str) -> Result<Points, AmountError> {
+        parse_decimal(text, 4, POINTS_MAX.0).map(Points)
+    }
+}
+
+impl Rate {
+    /// Zero.
+    pub const ZERO: Rate = Rate(0);
+    /// One (100%).
+    pub const ONE: Rate = Rate(RATE_SCALE);
+    /// A rate from a count of 1/10^9 units.
+    pub const fn from_units(units: i64) -> Rate {
+        Rate(units)
+    }
+    /// The count of 1/10^9 units.
+    pub const fn units(self) -> i64 {
+        self.0
+    }
+    /// Whether this is zero.
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+    /// Parses "0.30", "3", "1.5" (at most 9 decimals) or a percentage "10%", "12.5%" (at most
+    /// 7 decimals before the `%`). Negative rates are refused.
+    pub fn parse(text: &str) -> Result<Rate, AmountError> {
+        const MAX: i64 = 1_000 * RATE_SCALE;
+        match text.strip_suffix('%') {
+            // p% is p × 10^7 units: 7 decimals before the `%` keep it exact.
+            Some(percent) => parse_decimal(percent, 7, MAX).map(Rate),
+            None => parse_decimal(text, 9, MAX).map(Rate),
+        }
+    }
+}
+
+/// Why a decimal string was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AmountError {
+    /// Not a plain decimal such as "12.50".
+    Malformed,
+    /// Starts with a minus sign.
+    Negative,
+    /// More decimal places than the quantity carries.
+    TooPrecise {
+        /// The number of decimals allowed.
+        decimals: u32,
+    },
+    /// Larger than any one event may carry.
+    TooLarge,
+}
+
+impl fmt::Display for AmountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AmountError::Malformed => f.write_str("is not a decimal number such as \"12.50\""),
+            AmountError::Negative => f.write_str("is negative"),
+            AmountError::TooPrecise { decimals } => {
+                write!(f, "has more than {decimals} decimal places")
+            }
+            AmountError::TooLarge => f.write_str("is too large"),
+        }
+    }
+}
+
+/// Parses `digits[.digits]` into a count of `10^-decimals` units, refusing signs, exponents,
+/// spaces and anything above `max` units.
+fn parse_decimal(text: &str, decimals: u32, max: i64) -> Result<i64, AmountError> {
+    let bytes = text.as_bytes();
+    if bytes.first() == Some(&b'-') {
+        return if parse_decimal(&text[1..], decimals, max).is_ok() {
+            Err(AmountError::Negative)
+        } else {
+            Err(AmountError::Malformed)
+        };
+    }
+    let (int, frac) = match text.split_once('.') {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (text, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
+        return Err(AmountError::Malformed);
+    }
+    let frac = frac.unwrap_or("");
+    if frac.len() > decimals as usize {
+        return Err(AmountError::TooPrecise { decimals });
+    }
+    let mut units: i64 = 0;
+    for b in int.bytes().chain(frac.bytes()) {
+        units = units
+            .checked_mul(10)
+            .and_then(|u| u.checked_add((b - b'0') as i64))
+            .ok_or(AmountError::TooLarge)?;
+    }
+    for _ in frac.len()..decimals as usize {
+        units = units.checked_mul(10).ok_or(AmountError::TooLarge)?;
+    }
+    if units > max {
+        return Err(AmountError::TooLarge);
+    }
+    Ok(units)
+}
+
+/// Writes `units` scaled by `10^decimals` as a decimal with exactly `decimals` places.
+fn write_scaled(f: &mut fmt::Formatter<'_>, units: i128, decimals: u32) -> fmt::Result {
+    let scale = 10i128.pow(decimals);
+    let sign = if units < 0 { "-" } else { "" };
+    let abs = units.unsigned_abs();
+    let (int, frac) = (abs / scale as u128, abs % scale as u128);
+    write!(f, "{sign}{int}.{frac:0width$}", width = decimals as usize)
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_scaled(f, self.0 as i128, 2)
+    }
+}
+
+impl fmt::Display for Points {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_scaled(f, self.0 as i128, 4)
+    }
+}
+
+impl fmt::Display for Rate {
+    /// The shortest exact decimal ("0.3", "1", "0.012").
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let int = self.0 / RATE_SCALE;
+        let frac = self.0 % RATE_SCALE;
+        if frac == 0 {
+            return write!(f, "{int}");
+        }
+        let digits = format!("{frac:09}");
+        write!(f, "{int}.{}", digits.trim_end_matches('0'))
+    }
+}
+
+macro_rules! arithmetic {
+    ($t:ident) => {
+        impl std::ops::Add for $t {
+            type Output = $t;
+            fn add(self, rhs: $t) -> $t {
+                $t(self.0 + rhs.0)
+            }
+        }
+        impl std::ops::Sub for $t {
+            type Output = $t;
+            fn sub(self, rhs: $t) -> $t {
+                $t(self.0 - rhs.0)
+            }
+        }
+        impl std::ops::AddAssign for $t {
+            fn add_assign(&mut self, rhs: $t) {
+                self.0 += rhs.0;
+            }
+        }
+        impl std::ops::SubAssign for $t {
+            fn sub_assign(&mut self, rhs: $t) {
+                self.0 -= rhs.0;
+            }
+        }
+        impl std::ops::Neg for $t {
+            type Output = $t;
+            fn neg(self) -> $t {
+                $t(-self.0)
+            }
+        }
+        impl std::iter::Sum for $t {
+            fn sum<I: Iterator<Item = $t>>(iter: I) -> $t {
+                iter.fold($t(0), |a, b| a + b)
+            }
+        }
+    };
+}
+arithmetic!(Money);
+arithmetic!(Points);
+
+/// A price in yuan per point, kept as the exact ratio `fen / points units` (a pool over the
+/// points outstanding). It is never rounded; [`Price::display`] rounds only for people.
+#[derive(Clone, Copy, Debug)]
+pub struct Price {
+    fen: u128,
+    units: u128,
+}
+
+impl Price {
+    /// `pool ÷ points`; `points` must be positive.
+    pub fn ratio(pool: Money, points: Points) -> Price {
+        assert!(pool.0 >= 0 && points.0 > 0, "a price needs a pool and points outstanding");
+        Price { fen: pool.0 as u128, units: points.0 as u128 }
+    }
+
+    /// A price given per whole point as a rate ("1.00" yuan per point).
+    pub fn per_point(yuan: Rate) -> Price {
+        // yuan/point = fen/units × 100  ⇒  fen/units = yuan / 100 = rate_units / (10^9 × 100).
+        Price { fen: yuan.0 as u128, units: RATE_SCALE as u128 * 100 }
+    }
+
+    /// This price times `rate`, exactly.
+    pub fn scaled(self, rate: Rate) -> Price {
+        Price { fen: self.fen * rate.0 as u128, units: self.units * RATE_SCALE as u128 }
+    }
+
+    /// Whether the price is zero (a pool emptied while points remain).
+    pub fn is_zero(self) -> bool {
+        self.fen == 0
+    }
+
+    /// The value of `points` at this price, in fen, rounded down.
+    pub fn value(self, points: Points) -> Money {
+        Money(mul_div_floor(points.0 as u128, self.fen, self.units) as i64)
+    }
+
+    /// The value of `points` at this price, times `(1 − fee)`, rounded down once at the end.
+    pub fn value_after_fee(self, points: Points, fee: Rate) -> Money {
+        let keep = (RATE_SCALE - fee.0) as u128;
+        let num = U256::from(points.0 as u128) * U256::from(self.fen) * U256::from(keep);
+        let den = U256::from(self.units) * U256::from(RATE_SCALE as u128);
+        Money((num / den).as_u128() as i64)
+    }
+
+    /// How many points `money` buys at this price, rounded down to 1/10000.
+    pub fn points_for(self, money: Money, ratio: Rate) -> Points {
+        // points units = money_fen × ratio / 10^9 ÷ (fen/units)
+        let num = U256::from(money.0 as u128) * U256::from(ratio.0 as u128) * U256::from(self.units);
+        let den = U256::from(self.fen) * U256::from(RATE_SCALE as u128);
+        Points((num / den).as_u128() as i64)
+    }
+
+    /// The price in yuan per point to 4 decimals, rounded half up, as a count of 1/10000 yuan.
+    pub fn display_units(self) -> i128 {
+        // yuan/point × 10^4 = fen/units × 10^6
+        let scaled = U256::from(self.fen) * U256::from(1_000_000u32);
+        let units = U256::from(self.units);
+        ((scaled + units / 2) / units).as_i128()
+    }
+
+    /// The price for people: 4 decimals, rounded half up.
+    pub fn display(self) -> impl fmt::Display {
+        struct D(i128);
+        impl fmt::Display for D {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_scaled(f, self.0, 4)
+            }
+        }
+        D(self.display_units())
+    }
+}
+
+impl PartialEq for Price {
+    fn eq(&self, other: &Price) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Price {}
+impl PartialOrd for Price {
+    fn partial_cmp(&self, other: &Price) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Price {
+    fn cmp(&self, other: &Price) -> Ordering {
+        cmp_ratio(self.fen, self.units, other.fen, other.units)
+    }
+}
+
+/// Compares `a/b` with `c/d` exactly (b, d > 0) by cross-multiplication.
+pub fn cmp_ratio(a: u128, b: u128, c: u128, d: u128) -> Ordering {
+    match (a.checked_mul(d), c.checked_mul(b)) {
+        (Some(left), Some(right)) => left.cmp(&right),
+        _ => (U256::from(a) * U256::from(d)).cmp(&(U256::from(c) * U256::from(b))),
+    }
+}
+
+/// `a × b / d`, rounded down, with a 256-bit intermediate when `a × b` overflows.
+pub fn mul_div_floor(a: u128, b: u128, d: u128) -> u128 {
+    match a.checked_mul(b) {
+        Some(product) => product / d,
+        None => (U256::from(a) * U256::from(b) / U256::from(d)).as_u128(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_money() {
+        assert_eq!(Money::parse("1000.00"), Ok(Money(100_000)));
+        assert_eq!(Money::parse("12.5"), Ok(Money(1_250)));
+        assert_eq!(Money::parse("7"), Ok(Money(700)));
+        assert_eq!(Money::parse("0.01"), Ok(Money(1)));
+        assert_eq!(Money::parse("-1.00"), Err(AmountError::Negative));
+        assert_eq!(Money::parse("1.001"), Err(AmountError::TooPrecise { decimals: 2 }));
+        for bad in ["", ".5", "5.", "1e3", " 1", "+1", "1,00", "0x10", "--1", "1.2.3", "١"] {
+            assert_eq!(Money::parse(bad), Err(AmountError::Malformed), "{bad:?}");
+        }
+        assert_eq!(Money::parse("10000000000.00"), Ok(MONEY_MAX));
+        assert_eq!(Money::parse("10000000000.01"), Err(AmountError::TooLarge));
+        assert_eq!(Money::parse("99999999999999999999999"), Err(AmountError::TooLarge));
+    }
+
+    #[test]
+    fn parses_rates_and_percentages() {
+        assert_eq!(Rate::parse("0.30"), Ok(Rate(300_000_000)));
+        assert_eq!(Rate::parse("10%"), Ok(Rate(100_000_000)));
+        assert_eq!(Rate::parse("12.5%"), Ok(Rate(125_000_000)));
+        assert_eq!(Rate::parse("0.333"), Ok(Rate(333_000_000)));
+        assert_eq!(Rate::parse("3"), Ok(Rate(3_000_000_000)));
+        assert_eq!(Rate::parse("0.0000000001"), Err(AmountError::TooPrecise { decimals: 9 }));
+        assert_eq!(Rate::parse("%"), Err(AmountError::Malformed));
+        assert_eq!(Rate::parse("-5%"), Err(AmountError::Negative));
+        assert_eq!(Rate(300_000_000).to_string(), "0.3");
+        assert_eq!(Rate(12_000_000).to_string(), "0.012");
+    }
+
+    #[test]
+    fn displays_with_fixed_decimals() {
+        assert_eq!(Money(-5).to_string(), "-0.05");
+        assert_eq!(Money(69_716).to_string(), "697.16");
+        assert_eq!(Points(1_249_500).to_string(), "124.9500");
+    }
+
+    #[test]
+    fn seed_001_prices() {
+        // 300 into an empty pool at 1.00 mints 210 points: p = 300 / 210 = 1.4286.
+        let p = Price::per_point(Rate::ONE);
+        assert_eq!(p.points_for(Money::from_yuan(300), Rate(700_000_000)), Points::from_whole(210));
+        let p = Price::ratio(Money::from_yuan(300), Points::from_whole(210));
+        assert_eq!(p.display().to_string(), "1.4286");
+        assert_eq!(p.points_for(Money::from_yuan(300), Rate(700_000_000)), Points::from_whole(147));
+        let p = Price::ratio(Money::from_yuan(600), Points::from_whole(357));
+        assert_eq!(p.display().to_string(), "1.6807");
+        assert_eq!(p.points_for(Money::from_yuan(300), Rate(700_000_000)), Points(1_249_500));
+        // Selling 210 of 481.95 points against a pool of 2000 with a 20% fee pays 697.16.
+        let p = Price::ratio(Money::from_yuan(2000), Points(4_819_500));
+        assert_eq!(p.value_after_fee(Points::from_whole(210), Rate(200_000_000)), Money(69_716));
+    }
+
+    #[test]
+    fn ratios_compare_exactly_beyond_128_bits() {
+        let big = u128::MAX / 3;
+        assert_eq!(cmp_ratio(big, big - 1, big - 1, big - 2), Ordering::Less);
+        assert_eq!(cmp_ratio(2, 4, 1, 2), Ordering::Equal);
+        assert_eq!(mul_div_floor(big, 6, 3), big * 2);
+    }
+}

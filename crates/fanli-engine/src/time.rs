@@ -1,0 +1,234 @@
+//! Time as an input: instants parsed from the events' RFC 3339 stamps, never read from a clock.
+
+use std::fmt;
+
+/// An instant, in nanoseconds since 1970-01-01T00:00:00Z.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+/// A fixed offset from UTC, in seconds (the plan's `timezone`, "+08:00").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UtcOffset(i32);
+
+const NANOS_PER_SECOND: i64 = 1_000_000_000;
+/// One day, in nanoseconds.
+pub const DAY_NANOS: i64 = 86_400 * NANOS_PER_SECOND;
+
+impl Timestamp {
+    /// The instant `nanos` nanoseconds after the Unix epoch.
+    pub const fn from_unix_nanos(nanos: i64) -> Timestamp {
+        Timestamp(nanos)
+    }
+    /// Nanoseconds since the Unix epoch.
+    pub const fn unix_nanos(self) -> i64 {
+        self.0
+    }
+    /// This instant plus `days` days of 86,400 seconds.
+    pub fn plus_days(self, days: u32) -> Timestamp {
+        Timestamp(self.0 + days as i64 * DAY_NANOS)
+    }
+
+    /// Parses an RFC 3339 timestamp: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, with `T` or a
+    /// space between date and time and at most 9 fraction digits.
+    ///
+    /// Hand-written because it sits on the hot path of every event (a general date library
+    /// costs several times as much); a property test checks it against the `time` crate.
+    pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+        let b = text.as_bytes();
+        if b.len() < 20 {
+            return None;
+        }
+        let num = |range: std::ops::Range<usize>| -> Option<i64> {
+            let mut n = 0i64;
+            for &c in &b[range] {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                n = n * 10 + (c - b'0') as i64;
+            }
+            Some(n)
+        };
+        if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+            return None;
+        }
+        if b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+            return None;
+        }
+        // 60 would be a leap second, which Unix time cannot name: refuse it rather than guess.
+        if hour > 23 || minute > 59 || second > 59 {
+            return None;
+        }
+        let mut i = 19;
+        let mut nanos = 0i64;
+        if b[i] == b'.' {
+            let start = i + 1;
+            i = start;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            let digits = i - start;
+            if digits == 0 || digits > 9 {
+                return None;
+            }
+            nanos = num(start..i)? * 10i64.pow((9 - digits) as u32);
+        }
+        let offset = UtcOffset::parse(std::str::from_utf8(&b[i..]).ok()?)?;
+        let days = days_from_civil(year, month, day);
+        let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset.0 as i64;
+        Some(Timestamp(seconds * NANOS_PER_SECOND + nanos))
+    }
+
+    /// The day number (days since 1970-01-01) of this instant's local date at `offset`.
+    pub fn local_day(self, offset: UtcOffset) -> i64 {
+        (self.0 + offset.0 as i64 * NANOS_PER_SECOND).div_euclid(DAY_NANOS)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339 in UTC, with the fraction only when there is one.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let seconds = self.0.div_euclid(NANOS_PER_SECOND);
+        let nanos = self.0.rem_euclid(NANOS_PER_SECOND);
+        let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+        let (y, m, d) = civil_from_days(days);
+        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)?;
+        if nanos != 0 {
+            write!(f, ".{nanos:09}")?;
+        }
+        f.write_str("Z")
+    }
+}
+
+impl UtcOffset {
+    /// UTC itself.
+    pub const UTC: UtcOffset = UtcOffset(0);
+    /// China Standard Time, the default for plans that name no timezone.
+    pub const CHINA: UtcOffset = UtcOffset(8 * 3600);
+
+    /// Parses `Z` or `±HH:MM` (hours up to 23).
+    pub fn parse(text: &str) -> Option<UtcOffset> {
+        if text == "Z" || text == "z" {
+            return Some(UtcOffset::UTC);
+        }
+        let b = text.as_bytes();
+        if b.len() != 6 || b[3] != b':' {
+            return None;
+        }
+        let sign = match b[0] {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let digits = [b[1], b[2], b[4], b[5]];
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let hours = ((b[1] - b'0') * 10 + (b[2] - b'0')) as i32;
+        let minutes = ((b[4] - b'0') * 10 + (b[5] - b'0')) as i32;
+        if hours > 23 || minutes > 59 {
+            return None;
+        }
+        Some(UtcOffset(sign * (hours * 3600 + minutes * 60)))
+    }
+
+    /// Seconds east of UTC.
+    pub const fn seconds(self) -> i32 {
+        self.0
+    }
+}
+
+impl fmt::Display for UtcOffset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { '-' } else { '+' };
+        let abs = self.0.abs();
+        write!(f, "{sign}{:02}:{:02}", abs / 3600, abs / 60 % 60)
+    }
+}
+
+fn is_leap(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The inverse of [`days_from_civil`].
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_offsets_and_fractions() {
+        let t = Timestamp::parse_rfc3339("2026-01-01T09:00:00+08:00").unwrap();
+        assert_eq!(t.to_string(), "2026-01-01T01:00:00Z");
+        assert_eq!(t, Timestamp::parse_rfc3339("2026-01-01T01:00:00Z").unwrap());
+        let t = Timestamp::parse_rfc3339("2024-02-29T23:59:59.5-05:30").unwrap();
+        assert_eq!(t.to_string(), "2024-03-01T05:29:59.500000000Z");
+        assert_eq!(Timestamp::parse_rfc3339("1970-01-01T00:00:00Z"), Some(Timestamp(0)));
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_time() {
+        for bad in [
+            "2026-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:60Z",
+            "2026-01-01T00:00:00",
+            "2026-01-01T00:00:00+8:00",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00.1234567890Z",
+            "2026-01-01",
+            "yesterday",
+            "2026-01-01T00:00:00+08:00 ",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn local_days_follow_the_offset() {
+        let t = Timestamp::parse_rfc3339("2026-01-01T23:30:00+08:00").unwrap();
+        let next = Timestamp::parse_rfc3339("2026-01-02T00:30:00+08:00").unwrap();
+        assert_eq!(t.local_day(UtcOffset::CHINA) + 1, next.local_day(UtcOffset::CHINA));
+        assert_eq!(t.local_day(UtcOffset::UTC), next.local_day(UtcOffset::UTC));
+        for days in [-800_000, -1, 0, 1, 19_723, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+}

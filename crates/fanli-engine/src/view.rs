@@ -1,0 +1,215 @@
+//! Read-only views of the state: what an operator sees of a mechanism and a member of themself.
+
+use crate::engine::Engine;
+use crate::mechanism::queue::Place;
+use crate::mechanism::refer_refund::Progress;
+use crate::mechanism::{Mechanism, State};
+use crate::num::{Money, Points, Price};
+use crate::{MechanismId, MemberId};
+
+/// A mechanism's pool and what it owes.
+#[derive(Clone, Debug)]
+pub struct MechanismView<'e> {
+    /// The mechanism's id in the plan.
+    pub id: &'e str,
+    /// Its kind ("appreciation").
+    pub kind: &'static str,
+    /// Cash in the pool.
+    pub pool: Money,
+    /// Promised and not yet paid.
+    pub obligations: Money,
+    /// How many obligations wait.
+    pub obligations_waiting: usize,
+    /// Paid to members in all.
+    pub paid: Money,
+    /// What only this kind has.
+    pub detail: MechanismDetail,
+}
+
+/// What only one kind of mechanism has.
+#[derive(Clone, Copy, Debug)]
+pub enum MechanismDetail {
+    /// Points outstanding and their price.
+    Appreciation {
+        /// Points held by members.
+        points: Points,
+        /// Pool ÷ points (the initial price while none are out).
+        price: Price,
+    },
+    /// Participants and referrals.
+    ReferRefund {
+        /// Members who qualified.
+        participants: u64,
+        /// Referrals counted.
+        referrals: u64,
+    },
+    /// The waiting entries.
+    Queue {
+        /// What they wait for in all.
+        queued: Money,
+        /// How many.
+        waiting: u64,
+    },
+}
+
+/// A member's balances and their standing in each mechanism.
+#[derive(Clone, Debug)]
+pub struct MemberView<'e> {
+    /// Who.
+    pub id: MemberId,
+    /// Their id.
+    pub name: &'e str,
+    /// Who referred them.
+    pub referrer: Option<&'e str>,
+    /// Withdrawable cash.
+    pub wallet: Money,
+    /// Store credit.
+    pub credit: Money,
+    /// The sum of their settled orders.
+    pub spent: Money,
+    /// The sum of their orders refunded after settlement.
+    pub refunded: Money,
+    /// Their standing in each mechanism, in plan order.
+    pub mechanisms: Vec<MemberMechanism>,
+}
+
+/// A member's standing in one mechanism.
+#[derive(Clone, Copy, Debug)]
+pub struct MemberMechanism {
+    /// Which mechanism.
+    pub mechanism: MechanismId,
+    /// Paid to the member by this mechanism so far.
+    pub received: Money,
+    /// Promised to the member and not yet paid.
+    pub owed: Money,
+    /// What only this kind has.
+    pub detail: MemberDetail,
+}
+
+/// A member's standing in one kind of mechanism.
+#[derive(Clone, Copy, Debug)]
+pub enum MemberDetail {
+    /// Points, their value, and when the member will be sold out.
+    Appreciation {
+        /// Points held.
+        points: Points,
+        /// Their value at the current price, before the sell fee.
+        value: Money,
+        /// Settled spend since the last exit.
+        basis: Money,
+        /// The price at which the member is sold out (出局), if exits are on and they hold points.
+        exit_price: Option<Price>,
+    },
+    /// Referral progress.
+    ReferRefund(Progress),
+    /// Place in the queue.
+    Queue(Place),
+}
+
+impl Engine {
+    /// Every mechanism, in plan order.
+    pub fn mechanism_views(&self) -> impl Iterator<Item = MechanismView<'_>> {
+        self.mechanisms.iter().map(|m| self.mechanism_view(m))
+    }
+
+    fn mechanism_view<'e>(&'e self, m: &'e Mechanism) -> MechanismView<'e> {
+        let Mechanism { base, state } = m;
+        let detail = match state {
+            State::Appreciation(a) => MechanismDetail::Appreciation {
+                points: self.books.ledger.outstanding(base.id),
+                price: a.price(base, &self.books),
+            },
+            State::ReferRefund(r) => {
+                let (participants, referrals) = r.totals();
+                MechanismDetail::ReferRefund { participants, referrals }
+            }
+            State::Queue(q) => MechanismDetail::Queue { queued: q.queued(), waiting: q.waiting() },
+        };
+        MechanismView {
+            id: &base.name,
+            kind: self.plan().mechanisms[base.id.index()].kind.name(),
+            pool: base.pool(&self.books),
+            obligations: base.obligations.outstanding(),
+            obligations_waiting: base.obligations.len(),
+            paid: base.paid,
+            detail,
+        }
+    }
+
+    /// Every mechanism's id, in plan order.
+    pub fn mechanism_ids(&self) -> impl Iterator<Item = MechanismId> + use<> {
+        (0..self.mechanisms.len()).map(MechanismId::from_index)
+    }
+
+    /// The current price of an appreciation mechanism.
+    pub fn price(&self, mechanism: MechanismId) -> Option<Price> {
+        match &self.mechanisms[mechanism.index()] {
+            Mechanism { base, state: State::Appreciation(a) } => Some(a.price(base, &self.books)),
+            _ => None,
+        }
+    }
+
+    /// Every member, in join order. Queue places are computed once for all, in one pass.
+    pub fn member_views(&self) -> impl Iterator<Item = MemberView<'_>> {
+        let places = self.all_places();
+        (0..self.member_count()).map(move |i| self.member_view(MemberId::from_index(i), &places))
+    }
+
+    /// One member's view.
+    pub fn member_view_of(&self, member: MemberId) -> MemberView<'_> {
+        self.member_view(member, &self.all_places())
+    }
+
+    fn all_places(&self) -> Vec<Vec<Place>> {
+        self.mechanisms
+            .iter()
+            .map(|m| match &m.state {
+                State::Queue(q) => q.places(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    fn member_view(&self, member: MemberId, places: &[Vec<Place>]) -> MemberView<'_> {
+        let ledger = &self.books.ledger;
+        let record = &self.members.records[member.index()];
+        let mechanisms = self
+            .mechanisms
+            .iter()
+            .zip(places)
+            .map(|(Mechanism { base, state }, places)| {
+                let detail = match state {
+                    State::Appreciation(a) => {
+                        let points = ledger.held(base.id, member);
+                        MemberDetail::Appreciation {
+                            points,
+                            value: a.price(base, &self.books).value(points),
+                            basis: a.basis(member),
+                            exit_price: a.exit_price(base, &self.books, member),
+                        }
+                    }
+                    State::ReferRefund(r) => MemberDetail::ReferRefund(r.progress(member)),
+                    State::Queue(_) => {
+                        MemberDetail::Queue(places.get(member.index()).copied().unwrap_or_default())
+                    }
+                };
+                MemberMechanism {
+                    mechanism: base.id,
+                    received: base.received(member),
+                    owed: base.obligations.owed(member),
+                    detail,
+                }
+            })
+            .collect();
+        MemberView {
+            id: member,
+            name: self.member_name(member),
+            referrer: self.members.referrer(member).map(|r| self.member_name(r)),
+            wallet: ledger.wallet(member),
+            credit: ledger.credit(member),
+            spent: Money::from_fen(record.spent),
+            refunded: Money::from_fen(record.refunded),
+            mechanisms,
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! The event stream: one JSON object a line, read into engine [`Event`]s.
+//!
+//! A line is parsed in two steps: [`EventLine::parse`] reads the JSON (borrowing strings from the
+//! line where it can), and [`EventLine::event`] checks the fields the event's `type` needs and
+//! reads its amounts and time exactly. Amounts are decimal strings ("12.50"); whole JSON numbers
+//! are accepted too, fractional ones are not (a JSON fraction is a float to most writers).
+//! Unknown fields, and fields that mean nothing for the event's type, are errors: a misspelt
+//! `referer` silently ignored would file a member under nobody.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use fanli_engine::{
+    AmountError, Event, EventKind, MONEY_MAX, Money, Order, POINTS_MAX, Points, SellAmount, Timestamp,
+};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+/// Why a line is not an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventError(pub String);
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EventError {}
+
+/// A line read as JSON, not yet checked against its type.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventLine<'a> {
+    #[serde(borrow)]
+    at: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    member: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    referrer: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    phone: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    device: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    ip: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    store: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    region: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow)]
+    recruiter: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    level: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    order: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    amount: Option<Decimal<'a>>,
+    #[serde(borrow)]
+    profit: Option<Decimal<'a>>,
+    #[serde(borrow)]
+    partner: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    credit: Option<Decimal<'a>>,
+    #[serde(borrow)]
+    mechanism: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    points: Option<Decimal<'a>>,
+    #[serde(borrow)]
+    reward: Option<Cow<'a, str>>,
+}
+
+/// A decimal as written: the text of a JSON string, or a whole JSON number.
+#[derive(Debug)]
+enum Decimal<'a> {
+    Text(Cow<'a, str>),
+    Whole(i128),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Decimal<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Decimal<'a>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Decimal<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a decimal string such as \"12.50\"")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Decimal<'de>, E> {
+                Ok(Decimal::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal<'de>, E> {
+                Ok(Decimal::Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal<'de>, E> {
+                Ok(Decimal::Whole(v as i128))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal<'de>, E> {
+                Ok(Decimal::Whole(v as i128))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Decimal<'de>, E> {
+                Err(E::custom(
+                    "a fractional JSON number is not exact: write amounts as strings such as \"12.50\"",
+                ))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Which fields each event type takes, beside `at` and `type`: (required, optional).
+fn fields(kind: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
+    Some(match kind {
+        "join" => (&["member"], &["referrer", "phone", "device", "ip"]),
+        "store" => (&["store"], &["region", "recruiter"]),
+        "agent" => (&["member", "level", "region"], &[]),
+        "order" => (&["order", "member", "amount"], &["profit", "store", "partner", "credit"]),
+        "refund" => (&["order"], &[]),
+        "sell" => (&["member", "mechanism", "points"], &[]),
+        "withdraw" | "topup" => (&["member", "amount"], &[]),
+        "redeem" => (&["member", "mechanism", "reward"], &[]),
+        "inject" | "advertiser_fund" => (&["mechanism", "amount"], &[]),
+        "ad_view" => (&["member", "mechanism"], &[]),
+        "close_day" => (&[], &[]),
+        _ => return None,
+    })
+}
+
+const TYPES: &str = "join, store, agent, order, refund, sell, withdraw, topup, redeem, inject, \
+                     advertiser_fund, ad_view, close_day";
+
+impl<'a> EventLine<'a> {
+    /// Reads one line as JSON.
+    pub fn parse(line: &'a str) -> Result<EventLine<'a>, EventError> {
+        serde_json::from_str(line).map_err(|e| {
+            let message = e.to_string();
+            // serde_json appends " at line 1 column N"; a stream line is always line 1 to it.
+            let message = message.split(" at line ").next().unwrap_or(&message);
+            let what = if e.is_data() { "" } else { "malformed JSON: " };
+            EventError(format!("{what}{message} (column {})", e.column()))
+        })
+    }
+
+    /// Checks the fields against the event's type and reads the values.
+    pub fn event<'e>(&'e self) -> Result<Event<'e>, EventError> {
+        let kind_name = self.kind.as_deref().ok_or_else(|| err("missing field `type`"))?;
+        let (required, optional) = fields(kind_name)
+            .ok_or_else(|| err(format!("unknown event type `{kind_name}`; expected one of {TYPES}")))?;
+        for (name, present) in self.present() {
+            if present && !required.contains(&name) && !optional.contains(&name) {
+                return Err(err(format!("field `{name}` does not apply to a {kind_name} event")));
+            }
+        }
+        for name in required {
+            if !self.present().any(|(n, present)| n == *name && present) {
+                return Err(err(format!("missing field `{name}` for a {kind_name} event")));
+            }
+        }
+        let at = self.at.as_deref().ok_or_else(|| err("missing field `at`"))?;
+        let at = Timestamp::parse_rfc3339(at).ok_or_else(|| {
+            err(format!("`at` is not an RFC 3339 time such as \"2026-01-01T09:00:00+08:00\": {at:?}"))
+        })?;
+        let s = |field: &'e Option<Cow<'a, str>>| -> &'e str { field.as_deref().unwrap_or_default() };
+        let kind = match kind_name {
+            "join" => EventKind::Join {
+                member: s(&self.member),
+                referrer: self.referrer.as_deref(),
+                phone: self.phone.as_deref(),
+                device: self.device.as_deref(),
+                ip: self.ip.as_deref(),
+            },
+            "store" => EventKind::Store {
+                store: s(&self.store),
+                region: self.region(),
+                recruiter: self.recruiter.as_deref(),
+            },
+            "agent" => {
+                EventKind::Agent { member: s(&self.member), level: s(&self.level), region: self.region() }
+            }
+            "order" => EventKind::Order(Order {
+                id: s(&self.order),
+                member: s(&self.member),
+                amount: money(&self.amount, "amount")?,
+                profit: self.profit.as_ref().map(|_| money_or_zero(&self.profit, "profit")).transpose()?,
+                store: self.store.as_deref(),
+                partner: self.partner.as_deref(),
+                credit: money_or_zero(&self.credit, "credit")?,
+            }),
+            "refund" => EventKind::Refund { order: s(&self.order) },
+            "sell" => EventKind::Sell {
+                member: s(&self.member),
+                mechanism: s(&self.mechanism),
+                points: match &self.points {
+                    Some(Decimal::Text(t)) if t == "all" => SellAmount::All,
+                    p => SellAmount::Points(points(p)?),
+                },
+            },
+            "withdraw" => {
+                EventKind::Withdraw { member: s(&self.member), amount: money(&self.amount, "amount")? }
+            }
+            "topup" => EventKind::Topup { member: s(&self.member), amount: money(&self.amount, "amount")? },
+            "redeem" => EventKind::Redeem {
+                member: s(&self.member),
+                mechanism: s(&self.mechanism),
+                reward: s(&self.reward),
+            },
+            "inject" => {
+                EventKind::Inject { mechanism: s(&self.mechanism), amount: money(&self.amount, "amount")? }
+            }
+            "advertiser_fund" => EventKind::AdvertiserFund {
+                mechanism: s(&self.mechanism),
+                amount: money(&self.amount, "amount")?,
+            },
+            "ad_view" => EventKind::AdView { member: s(&self.member), mechanism: s(&self.mechanism) },
+            "close_day" => EventKind::CloseDay,
+            _ => unreachable!("fields() knows every type"),
+        };
+        Ok(Event { at, kind })
+    }
+
+    fn region(&self) -> Vec<&str> {
+        self.region.iter().flatten().map(|part| part.as_ref()).collect()
+    }
+
+    fn present(&self) -> impl Iterator<Item = (&'static str, bool)> + '_ {
+        [
+            ("member", self.member.is_some()),
+            ("referrer", self.referrer.is_some()),
+            ("phone", self.phone.is_some()),
+            ("device", self.device.is_some()),
+            ("ip", self.ip.is_some()),
+            ("store", self.store.is_some()),
+            ("region", self.region.is_some()),
+            ("recruiter", self.recruiter.is_some()),
+            ("level", self.level.is_some()),
+            ("order", self.order.is_some()),
+            ("amount", self.amount.is_some()),
+            ("profit", self.profit.is_some()),
+            ("partner", self.partner.is_some()),
+            ("credit", self.credit.is_some()),
+            ("mechanism", self.mechanism.is_some()),
+            ("points", self.points.is_some()),
+            ("reward", self.reward.is_some()),
+        ]
+        .into_iter()
+    }
+}
+
+fn err(message: impl Into<String>) -> EventError {
+    EventError(message.into())
+}
+
+/// A required positive amount of money.
+fn money(value: &Option<Decimal<'_>>, field: &str) -> Result<Money, EventError> {
+    let m = money_or_zero(value, field)?;
+    if m.is_zero() {
+        return Err(err(format!("`{field}` must be positive, not zero")));
+    }
+    Ok(m)
+}
+
+/// An amount of money that may be zero (an order's profit or the credit it spends).
+fn money_or_zero(value: &Option<Decimal<'_>>, field: &str) -> Result<Money, EventError> {
+    match value {
+        None => Ok(Money::ZERO),
+        Some(Decimal::Text(t)) => Money::parse(t).map_err(|e| amount_error(field, t, e)),
+        Some(Decimal::Whole(n)) => whole(*n, 100, MONEY_MAX.fen(), field).map(Money::from_fen),
+    }
+}
+
+/// A positive number of points.
+fn points(value: &Option<Decimal<'_>>) -> Result<Points, EventError> {
+    let p = match value {
+        None => Points::ZERO,
+        Some(Decimal::Text(t)) => Points::parse(t).map_err(|e| amount_error("points", t, e))?,
+        Some(Decimal::Whole(n)) => Points::from_units(whole(*n, 10_000, POINTS_MAX.units(), "points")?),
+    };
+    if p.is_zero() {
+        return Err(err("`points` must be positive, not zero (or \"all\")"));
+    }
+    Ok(p)
+}
+
+/// A whole JSON number as a count of `1/scale` units, at most `max` of them.
+fn whole(n: i128, scale: i128, max: i64, field: &str) -> Result<i64, EventError> {
+    if n < 0 {
+        return Err(amount_error(field, &n.to_string(), AmountError::Negative));
+    }
+    match n.checked_mul(scale).and_then(|u| i64::try_from(u).ok()) {
+        Some(units) if units <= max => Ok(units),
+        _ => Err(amount_error(field, &n.to_string(), AmountError::TooLarge)),
+    }
+}
+
+fn amount_error(field: &str, text: &str, e: AmountError) -> EventError {
+    err(format!("`{field}` {text:?} {e}"))
+}

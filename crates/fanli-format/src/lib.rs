@@ -1,0 +1,12 @@
+//! fanli's boundary: the plan file and the event stream in, the state and the trace out.
+//!
+//! The engine knows nothing of TOML or JSON; this crate turns text into engine values (with
+//! errors that name the line and the key) and engine views into the documented JSON shapes.
+
+mod event;
+mod output;
+mod plan;
+
+pub use event::{EventError, EventLine};
+pub use output::{state_json, trace_entry};
+pub use plan::{PlanError, PlanErrors, parse_plan};

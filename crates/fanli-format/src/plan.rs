@@ -1,0 +1,567 @@
+//! The plan file: TOML in, a validated [`Plan`] out, or every mistake with its key and line.
+//!
+//! The TOML is parsed into a spanned tree and walked by hand rather than through serde derives:
+//! that is what lets every error name the key, its line, and what was expected, and lets plan
+//! values be written as strings ("0.30") or as TOML numbers (0.30) and still be read exactly,
+//! from their source text, never through a float.
+
+use std::fmt;
+use std::ops::Range;
+
+use fanli_engine::{
+    AppreciationConfig, FundingBase, KindConfig, MONEY_MAX, MechanismConfig, Money, PayTo, Plan, QueueConfig,
+    Rate, ReferRefundConfig, Release, Step, UtcOffset,
+};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+/// One mistake in a plan file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanError {
+    /// The line it is on, from 1.
+    pub line: usize,
+    /// The key's path ("mechanism.r3.steps"), or empty for the file as a whole.
+    pub key: String,
+    /// What is wrong, and what would be right.
+    pub message: String,
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "line {}: {}", self.line, self.message)
+        } else {
+            write!(f, "line {}: `{}` {}", self.line, self.key, self.message)
+        }
+    }
+}
+
+/// All the mistakes found in a plan file, in the order of their lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanErrors(pub Vec<PlanError>);
+
+impl fmt::Display for PlanErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PlanErrors {}
+
+/// The kinds a plan may name, for messages.
+const KINDS: &[&str] = &["appreciation", "refer_refund", "queue"];
+
+/// Parses and validates a plan file.
+pub fn parse_plan(text: &str) -> Result<Plan, PlanErrors> {
+    let lines = Lines::new(text);
+    let root = match DeTable::parse(text) {
+        Ok(root) => root,
+        Err(e) => {
+            let line = e.span().map_or(1, |s| lines.line(s.start));
+            let message = format!("is not valid TOML: {}", e.message().trim_end_matches('\n'));
+            return Err(PlanErrors(vec![PlanError { line, key: String::new(), message }]));
+        }
+    };
+    let mut cx = Cx { lines, errors: Vec::new() };
+    let plan = cx.plan(&root);
+    cx.errors.sort_by_key(|e| e.line);
+    match plan {
+        Some(plan) if cx.errors.is_empty() => Ok(plan),
+        _ => Err(PlanErrors(cx.errors)),
+    }
+}
+
+/// Byte offsets to line numbers.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        Lines(text.match_indices('\n').map(|(i, _)| i).collect())
+    }
+    fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&newline| newline < offset) + 1
+    }
+}
+
+struct Cx {
+    lines: Lines,
+    errors: Vec<PlanError>,
+}
+
+/// A table being read: keys are taken one by one, and whatever is left over is unknown.
+struct Table<'t, 'i> {
+    table: &'t DeTable<'i>,
+    span: Range<usize>,
+    path: String,
+    taken: Vec<&'static str>,
+}
+
+type Value<'t, 'i> = &'t Spanned<DeValue<'i>>;
+
+impl Cx {
+    fn error(&mut self, span: &Range<usize>, key: &str, message: impl Into<String>) {
+        let line = self.lines.line(span.start);
+        self.errors.push(PlanError { line, key: key.to_owned(), message: message.into() });
+    }
+
+    fn plan(&mut self, root: &Spanned<DeTable<'_>>) -> Option<Plan> {
+        let mut t = Table::new(root.get_ref(), root.span(), String::new());
+        let name = self.required(&mut t, "name", Cx::string);
+        let settle_after_days =
+            self.required(&mut t, "settle_after_days", |cx, v, k| cx.integer(v, k, 0..=365));
+        let timezone = self.optional(&mut t, "timezone", Cx::timezone).or(UtcOffset::CHINA);
+        let margin_rate = self.optional(&mut t, "margin_rate", |cx, v, k| {
+            cx.rate(v, k, Rate::from_units(1)..=Rate::ONE, "between 0 and 1")
+        });
+        let mechanisms = self.required(&mut t, "mechanism", Cx::mechanisms);
+        self.finish(t);
+        Some(Plan {
+            name: name?,
+            settle_after_days: settle_after_days? as u32,
+            timezone: timezone?,
+            margin_rate: margin_rate.maybe()?,
+            mechanisms: mechanisms?,
+        })
+    }
+
+    fn mechanisms(&mut self, value: Value<'_, '_>, key: &str) -> Option<Vec<MechanismConfig>> {
+        let Some(array) = value.get_ref().as_array() else {
+            self.error(&value.span(), key, "must be an array of tables: write each as [[mechanism]]");
+            return None;
+        };
+        if array.is_empty() {
+            self.error(&value.span(), key, "is empty: a plan needs at least one mechanism");
+            return None;
+        }
+        let mut mechanisms = Vec::new();
+        let mut ok = true;
+        for (i, item) in array.iter().enumerate() {
+            match self.mechanism(item, i) {
+                Some(m) => {
+                    if mechanisms.iter().any(|other: &MechanismConfig| other.id == m.id) {
+                        let key = format!("mechanism.{}.id", m.id);
+                        self.error(&item.span(), &key, "is used by an earlier mechanism: ids must be unique");
+                        ok = false;
+                    }
+                    mechanisms.push(m);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(mechanisms)
+    }
+
+    fn mechanism(&mut self, value: Value<'_, '_>, index: usize) -> Option<MechanismConfig> {
+        let Some(table) = value.get_ref().as_table() else {
+            self.error(&value.span(), &format!("mechanism[{}]", index + 1), "must be a table");
+            return None;
+        };
+        // Name the mechanism by its id in every message, once it is known.
+        let mut t = Table::new(table, value.span(), format!("mechanism[{}]", index + 1));
+        let id = self.required(&mut t, "id", Cx::id);
+        if let Some(id) = &id {
+            t.path = format!("mechanism.{id}");
+        }
+        let kind = self.required(&mut t, "kind", |cx, v, k| cx.choice(v, k, KINDS));
+        let funding_rate = self.required(&mut t, "funding_rate", |cx, v, k| {
+            cx.rate(v, k, Rate::ZERO..=Rate::ONE, "between 0 and 1")
+        });
+        let funding_base = self
+            .optional(&mut t, "funding_base", |cx, v, k| {
+                Some(match cx.choice(v, k, &["amount", "profit"])? {
+                    "profit" => FundingBase::Profit,
+                    _ => FundingBase::Amount,
+                })
+            })
+            .or(FundingBase::Amount);
+        // Without a kind, its keys cannot be told from unknown ones: report nothing more.
+        let kind = match kind? {
+            "appreciation" => self.appreciation(&mut t).map(KindConfig::Appreciation),
+            "refer_refund" => self.refer_refund(&mut t).map(KindConfig::ReferRefund),
+            "queue" => self.queue(&mut t).map(KindConfig::Queue),
+            _ => unreachable!("choice() only returns listed kinds"),
+        };
+        self.finish(t);
+        Some(MechanismConfig {
+            id: id?,
+            funding_rate: funding_rate?,
+            funding_base: funding_base?,
+            kind: kind?,
+        })
+    }
+
+    fn appreciation(&mut self, t: &mut Table<'_, '_>) -> Option<AppreciationConfig> {
+        let mint_ratio = self.required(t, "mint_ratio", |cx, v, k| {
+            cx.rate(v, k, Rate::from_units(1)..=Rate::from_units(10_000_000_000), "above 0 and at most 10")
+        });
+        let initial_price = self.optional(t, "initial_price", |cx, v, k| {
+            cx.rate(
+                v,
+                k,
+                Rate::from_units(100_000)..=Rate::from_units(1_000_000_000_000),
+                "between 0.0001 and 1000",
+            )
+        });
+        let sell_fee = self.optional(t, "sell_fee", |cx, v, k| {
+            cx.rate(v, k, Rate::ZERO..=Rate::from_units(999_999_999), "at least 0 and below 1")
+        });
+        let exit_multiple = self.optional(t, "exit_multiple", |cx, v, k| {
+            cx.rate(
+                v,
+                k,
+                Rate::from_units(1)..=Rate::from_units(1_000_000_000_000),
+                "above 0 and at most 1000",
+            )
+        });
+        Some(AppreciationConfig {
+            mint_ratio: mint_ratio?,
+            initial_price: initial_price.or(Rate::ONE)?,
+            sell_fee: sell_fee.or(Rate::ZERO)?,
+            exit_multiple: exit_multiple.maybe()?,
+        })
+    }
+
+    fn refer_refund(&mut self, t: &mut Table<'_, '_>) -> Option<ReferRefundConfig> {
+        let qualify_min = self.required(t, "qualify_min", |cx, v, k| cx.money(v, k));
+        let referee_min = self.required(t, "referee_min", |cx, v, k| cx.money(v, k));
+        let steps = self.required(t, "steps", |cx, v, k| {
+            let Some(array) = v.get_ref().as_array() else {
+                cx.error(&v.span(), k, "must be an array such as [\"10%\", \"20%\", \"70%\"]");
+                return None;
+            };
+            if array.is_empty() || array.len() > 100 {
+                cx.error(&v.span(), k, "must list 1 to 100 steps");
+                return None;
+            }
+            let steps: Vec<_> = array.iter().map(|s| cx.step(s, k)).collect();
+            steps.into_iter().collect::<Option<Vec<Step>>>()
+        });
+        let repeat = self.optional(t, "repeat", Cx::boolean).or(false);
+        let indirect = self.optional(t, "indirect", |cx, v, k| cx.step(v, k));
+        let pay_to = self
+            .optional(t, "pay_to", |cx, v, k| {
+                Some(match cx.choice(v, k, &["wallet", "credit"])? {
+                    "credit" => PayTo::Credit,
+                    _ => PayTo::Wallet,
+                })
+            })
+            .or(PayTo::Wallet);
+        Some(ReferRefundConfig {
+            qualify_min: qualify_min?,
+            referee_min: referee_min?,
+            steps: steps?,
+            repeat: repeat?,
+            indirect: indirect.maybe()?,
+            pay_to: pay_to?,
+        })
+    }
+
+    fn queue(&mut self, t: &mut Table<'_, '_>) -> Option<QueueConfig> {
+        let release = self.required(t, "release", Cx::release);
+        // every-n entries are owed `ratio` × the order, so there `credit_ratio` is read (a plan
+        // template may carry it) but has no effect.
+        let credit_ratio = self.optional(t, "credit_ratio", |cx, v, k| {
+            cx.rate(v, k, Rate::from_units(1)..=Rate::from_units(10_000_000_000), "above 0 and at most 10")
+        });
+        let min_order = self.optional(t, "min_order", |cx, v, k| cx.money(v, k));
+        let lock_days = self.optional(t, "lock_days", |cx, v, k| cx.integer(v, k, 0..=3650));
+        let acceleration = self.optional(t, "referral_acceleration", |cx, v, k| {
+            cx.rate(v, k, Rate::ZERO..=Rate::ONE, "between 0 and 1")
+        });
+        Some(QueueConfig {
+            min_order: min_order.or(Money::ZERO)?,
+            credit_ratio: credit_ratio.or(Rate::ONE)?,
+            lock_days: lock_days.or(0)? as u32,
+            release: release?,
+            referral_acceleration: acceleration.or(Rate::ZERO)?,
+        })
+    }
+
+    fn release(&mut self, value: Value<'_, '_>, key: &str) -> Option<Release> {
+        const EXPECTED: &str = "must be \"when_funded\" or a table such as { every = 3, ratio = \"0.70\" }";
+        if let Some(text) = value.get_ref().as_str() {
+            if text == "when_funded" {
+                return Some(Release::WhenFunded);
+            }
+            self.error(&value.span(), key, EXPECTED);
+            return None;
+        }
+        let Some(table) = value.get_ref().as_table() else {
+            self.error(&value.span(), key, EXPECTED);
+            return None;
+        };
+        let mut t = Table::new(table, value.span(), key.to_owned());
+        let every = self.required(&mut t, "every", |cx, v, k| cx.integer(v, k, 1..=1000));
+        let ratio = self.required(&mut t, "ratio", |cx, v, k| {
+            cx.rate(v, k, Rate::from_units(1)..=Rate::from_units(10_000_000_000), "above 0 and at most 10")
+        });
+        self.finish(t);
+        Some(Release::EveryN { every: every? as u32, ratio: ratio? })
+    }
+
+    // ---- keys ----
+
+    /// Takes a key that must be present; `None` when it is missing or invalid (both reported).
+    fn required<'t, 'i, T>(
+        &mut self,
+        t: &mut Table<'t, 'i>,
+        key: &'static str,
+        read: impl FnOnce(&mut Cx, Value<'t, 'i>, &str) -> Option<T>,
+    ) -> Option<T> {
+        match self.optional(t, key, read) {
+            Found::Value(v) => Some(v),
+            Found::Invalid => None,
+            Found::Absent => {
+                let what = if t.path.is_empty() { "the plan".to_owned() } else { format!("`{}`", t.path) };
+                let span = t.span.clone();
+                self.error(&span, &t.key(key), format!("is missing: {what} needs it"));
+                None
+            }
+        }
+    }
+
+    /// Takes a key that may be absent.
+    fn optional<'t, 'i, T>(
+        &mut self,
+        t: &mut Table<'t, 'i>,
+        key: &'static str,
+        read: impl FnOnce(&mut Cx, Value<'t, 'i>, &str) -> Option<T>,
+    ) -> Found<T> {
+        t.taken.push(key);
+        let Some(value) = t.table.get(key) else { return Found::Absent };
+        match read(self, value, &t.key(key)) {
+            Some(v) => Found::Value(v),
+            None => Found::Invalid,
+        }
+    }
+
+    /// Reports every key of `t` nobody took.
+    fn finish(&mut self, t: Table<'_, '_>) {
+        let mut unknown: Vec<_> =
+            t.table.iter().filter(|(k, _)| !t.taken.contains(&k.get_ref().as_ref())).collect();
+        unknown.sort_by_key(|(k, _)| k.span().start);
+        for (key, _) in unknown {
+            let name = key.get_ref().as_ref();
+            let close = t.taken.iter().find(|known| strsim::levenshtein(known, name) <= 2);
+            let hint = match close {
+                Some(known) => format!("; did you mean `{known}`?"),
+                None => format!(
+                    "; expected one of {}",
+                    t.taken.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            self.error(&key.span(), &t.key(name), format!("is not a known key{hint}"));
+        }
+    }
+
+    // ---- values ----
+
+    fn string(&mut self, value: Value<'_, '_>, key: &str) -> Option<String> {
+        match value.get_ref().as_str() {
+            Some(s) => Some(s.to_owned()),
+            None => {
+                self.error(
+                    &value.span(),
+                    key,
+                    format!("must be a string, not {}", value.get_ref().type_str()),
+                );
+                None
+            }
+        }
+    }
+
+    fn id(&mut self, value: Value<'_, '_>, key: &str) -> Option<String> {
+        let id = self.string(value, key)?;
+        let fine = !id.is_empty() && id.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+        if !fine {
+            self.error(
+                &value.span(),
+                key,
+                "must be letters, digits, `_` or `-` (it names accounts and JSON keys)",
+            );
+            return None;
+        }
+        Some(id)
+    }
+
+    fn choice(&mut self, value: Value<'_, '_>, key: &str, choices: &[&'static str]) -> Option<&'static str> {
+        let text = value.get_ref().as_str();
+        if let Some(found) = choices.iter().find(|c| Some(**c) == text) {
+            return Some(found);
+        }
+        let list = choices.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+        self.error(&value.span(), key, format!("must be one of {list}"));
+        None
+    }
+
+    fn boolean(&mut self, value: Value<'_, '_>, key: &str) -> Option<bool> {
+        let b = value.get_ref().as_bool();
+        if b.is_none() {
+            self.error(&value.span(), key, "must be true or false");
+        }
+        b
+    }
+
+    fn integer(
+        &mut self,
+        value: Value<'_, '_>,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<i64> {
+        let n = value
+            .get_ref()
+            .as_integer()
+            .filter(|i| i.radix() == 10)
+            .and_then(|i| i.as_str().replace('_', "").parse::<i64>().ok());
+        match n {
+            Some(n) if range.contains(&n) => Some(n),
+            _ => {
+                self.error(
+                    &value.span(),
+                    key,
+                    format!("must be a whole number from {} to {}", range.start(), range.end()),
+                );
+                None
+            }
+        }
+    }
+
+    fn timezone(&mut self, value: Value<'_, '_>, key: &str) -> Option<UtcOffset> {
+        let offset = value.get_ref().as_str().and_then(UtcOffset::parse);
+        if offset.is_none() {
+            self.error(&value.span(), key, "must be a UTC offset such as \"+08:00\"");
+        }
+        offset
+    }
+
+    /// The source text of a string or number value, so numbers are read exactly.
+    fn number_text<'v>(value: &'v DeValue<'_>) -> Option<&'v str> {
+        match value {
+            DeValue::String(s) => Some(s),
+            DeValue::Integer(i) if i.radix() == 10 => Some(i.as_str()),
+            DeValue::Float(f) => Some(f.as_str()),
+            _ => None,
+        }
+    }
+
+    fn rate(
+        &mut self,
+        value: Value<'_, '_>,
+        key: &str,
+        range: std::ops::RangeInclusive<Rate>,
+        expected: &str,
+    ) -> Option<Rate> {
+        let text = Cx::number_text(value.get_ref());
+        match text.map(Rate::parse) {
+            Some(Ok(rate)) if range.contains(&rate) => Some(rate),
+            Some(Ok(rate)) => {
+                self.error(&value.span(), key, format!("is {rate}; it must be {expected}"));
+                None
+            }
+            Some(Err(e)) => {
+                self.error(&value.span(), key, format!("{e}: write a rate such as \"0.30\" or \"10%\""));
+                None
+            }
+            None => {
+                self.error(&value.span(), key, "must be a rate such as \"0.30\" or \"10%\"");
+                None
+            }
+        }
+    }
+
+    fn money(&mut self, value: Value<'_, '_>, key: &str) -> Option<Money> {
+        match Cx::number_text(value.get_ref()).map(Money::parse) {
+            Some(Ok(m)) => Some(m),
+            Some(Err(e)) => {
+                self.error(&value.span(), key, format!("{e}: write an amount such as \"1000.00\""));
+                None
+            }
+            None => {
+                self.error(&value.span(), key, "must be an amount such as \"1000.00\"");
+                None
+            }
+        }
+    }
+
+    /// `"10%"` of a base, or a fixed `"50.00"`.
+    fn step(&mut self, value: Value<'_, '_>, key: &str) -> Option<Step> {
+        let Some(text) = Cx::number_text(value.get_ref()) else {
+            self.error(&value.span(), key, "must be a share such as \"10%\" or an amount such as \"50.00\"");
+            return None;
+        };
+        if text.ends_with('%') {
+            match Rate::parse(text) {
+                Ok(rate) if rate <= Rate::ONE => Some(Step::Percent(rate)),
+                Ok(rate) => {
+                    self.error(
+                        &value.span(),
+                        key,
+                        format!("has a step of {text} ({rate}); a step refunds at most 100%"),
+                    );
+                    None
+                }
+                Err(e) => {
+                    self.error(&value.span(), key, format!("has a step \"{text}\" that {e}"));
+                    None
+                }
+            }
+        } else {
+            match Money::parse(text) {
+                Ok(m) if m <= MONEY_MAX => Some(Step::Fixed(m)),
+                Ok(_) => unreachable!("Money::parse caps at MONEY_MAX"),
+                Err(e) => {
+                    self.error(
+                        &value.span(),
+                        key,
+                        format!("has a step \"{text}\" that {e}: write \"10%\" or \"50.00\""),
+                    );
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// A key that may be absent, after reading.
+enum Found<T> {
+    Absent,
+    /// Present but wrong (reported).
+    Invalid,
+    Value(T),
+}
+
+impl<T> Found<T> {
+    /// The value, or `default` when absent; `None` when invalid.
+    fn or(self, default: T) -> Option<T> {
+        match self {
+            Found::Absent => Some(default),
+            Found::Invalid => None,
+            Found::Value(v) => Some(v),
+        }
+    }
+
+    /// `Some(None)` when absent, `None` when invalid.
+    fn maybe(self) -> Option<Option<T>> {
+        match self {
+            Found::Absent => Some(None),
+            Found::Invalid => None,
+            Found::Value(v) => Some(Some(v)),
+        }
+    }
+}
+
+impl<'t, 'i> Table<'t, 'i> {
+    fn new(table: &'t DeTable<'i>, span: Range<usize>, path: String) -> Table<'t, 'i> {
+        Table { table, span, path, taken: Vec::new() }
+    }
+
+    fn key(&self, key: &str) -> String {
+        if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) }
+    }
+}
