@@ -1,13 +1,12 @@
 //! `fanli run`: a plan applied to an event stream, line by line.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 use fanli_engine::Engine;
-use fanli_format::{EventLine, parse_plan, state_json, trace_entry};
-use serde_json::Value;
+use fanli_format::{Outcome, parse_plan, run_stream, state_json};
 
 use crate::RunArgs;
 
@@ -41,7 +40,8 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         },
     };
     let mut engine = Engine::new(plan);
-    let outcome = match apply_stream(&mut engine, input, args.trace) {
+    let input = BufReader::with_capacity(1 << 16, input);
+    let outcome = match run_stream(&mut engine, input, args.trace) {
         Ok(outcome) => outcome,
         Err(e) => return fail(format!("cannot read events {events_name}: {e}")),
     };
@@ -62,71 +62,6 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
 fn fail(message: String) -> ExitCode {
     eprintln!("fanli: {message}");
     ExitCode::from(1)
-}
-
-/// What a stream did besides the engine's state.
-pub(crate) struct Outcome {
-    /// Lines read (blank ones included).
-    pub(crate) lines: usize,
-    /// Events applied.
-    pub(crate) applied: usize,
-    /// Rejected lines, from 1, with why.
-    pub(crate) rejected: Vec<(usize, String)>,
-    /// With a trace: one entry per event line.
-    pub(crate) trace: Vec<Value>,
-}
-
-/// Applies every line of `input`; a bad line is recorded and the rest still apply. Blank lines
-/// are skipped (they still count in the line numbers).
-pub(crate) fn apply_stream(engine: &mut Engine, input: impl Read, trace: bool) -> io::Result<Outcome> {
-    let mut reader = BufReader::with_capacity(1 << 16, input);
-    let mut buffer = Vec::with_capacity(256);
-    let mut outcome = Outcome { lines: 0, applied: 0, rejected: Vec::new(), trace: Vec::new() };
-    loop {
-        buffer.clear();
-        if reader.read_until(b'\n', &mut buffer)? == 0 {
-            break;
-        }
-        outcome.lines += 1;
-        let number = outcome.lines;
-        let line = match std::str::from_utf8(&buffer) {
-            Ok(line) => line.trim_end_matches(['\n', '\r']),
-            Err(_) => {
-                reject(engine, &mut outcome, trace, number, "", "the line is not UTF-8".to_owned());
-                continue;
-            }
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed = EventLine::parse(line);
-        let event = match parsed.as_ref().map_err(Clone::clone).and_then(|raw| raw.event()) {
-            Ok(event) => event,
-            Err(e) => {
-                reject(engine, &mut outcome, trace, number, "", e.to_string());
-                continue;
-            }
-        };
-        let kind = event.kind.type_name();
-        match engine.apply(&event) {
-            Ok(()) => {
-                outcome.applied += 1;
-                if trace {
-                    let entry = trace_entry(engine, number, kind, Ok(engine.applied()));
-                    outcome.trace.push(entry);
-                }
-            }
-            Err(rejection) => reject(engine, &mut outcome, trace, number, kind, rejection.to_string()),
-        }
-    }
-    Ok(outcome)
-}
-
-fn reject(engine: &Engine, outcome: &mut Outcome, trace: bool, line: usize, kind: &str, error: String) {
-    if trace {
-        outcome.trace.push(trace_entry(engine, line, kind, Err(&error)));
-    }
-    outcome.rejected.push((line, error));
 }
 
 fn print(engine: &Engine, outcome: &Outcome, args: &crate::RunArgs) -> io::Result<()> {

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use fanli_engine::{Engine, MechanismDetail, MemberDetail, MemberId};
 
-use crate::run::Outcome;
+use fanli_format::Outcome;
 
 /// Members listed in full before the summary points to `--member` and `--json` instead.
 const MEMBERS_LISTED: usize = 20;

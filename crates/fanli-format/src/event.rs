@@ -149,12 +149,18 @@ impl<'a> EventLine<'a> {
             .ok_or_else(|| err(format!("unknown event type `{kind_name}`; expected one of {TYPES}")))?;
         for (name, present) in self.present() {
             if present && !required.contains(&name) && !optional.contains(&name) {
-                return Err(err(format!("field `{name}` does not apply to a {kind_name} event")));
+                return Err(err(format!(
+                    "field `{name}` does not apply to {} {kind_name} event",
+                    article(kind_name)
+                )));
             }
         }
         for name in required {
             if !self.present().any(|(n, present)| n == *name && present) {
-                return Err(err(format!("missing field `{name}` for a {kind_name} event")));
+                return Err(err(format!(
+                    "missing field `{name}`: {} {kind_name} event needs it",
+                    article(kind_name)
+                )));
             }
         }
         let at = self.at.as_deref().ok_or_else(|| err("missing field `at`"))?;
@@ -245,6 +251,10 @@ impl<'a> EventLine<'a> {
         ]
         .into_iter()
     }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
 }
 
 fn err(message: impl Into<String>) -> EventError {

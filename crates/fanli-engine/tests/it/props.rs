@@ -1,0 +1,265 @@
+//! Properties over random plans and random streams: the books balance after every event, no
+//! pool goes below zero, the appreciation price never falls while mint_ratio ≤ 1, no referral is
+//! paid twice, replay is deterministic, and bad lines change nothing.
+
+use std::collections::BTreeSet;
+
+use fanli_engine::{Effect, Engine, MechanismDetail, Price};
+use fanli_format::{EventLine, parse_plan, run_stream};
+use proptest::prelude::*;
+
+use crate::state;
+
+/// A mechanism's plan text, from random parameters.
+fn mechanism() -> impl Strategy<Value = String> {
+    let rate = |lo: u32, hi: u32| (lo..=hi).prop_map(|n| format!("0.{n:02}"));
+    prop_oneof![
+        (rate(1, 60), rate(10, 99), rate(0, 50), prop::option::of(1u32..4), any::<bool>()).prop_map(
+            |(funding, mint, fee, exit, profit)| {
+                let exit = exit.map_or(String::new(), |x| format!("exit_multiple = \"{x}.5\"\n"));
+                let base = if profit { "funding_base = \"profit\"\n" } else { "" };
+                format!(
+                    "kind = \"appreciation\"\nfunding_rate = \"{funding}\"\n{base}mint_ratio = \"{mint}\"\n\
+                     sell_fee = \"{fee}\"\n{exit}"
+                )
+            }
+        ),
+        (rate(1, 60), 0u32..3, prop::collection::vec(0u32..=100, 1..4), any::<bool>(), any::<bool>()).prop_map(
+            |(funding, qualify, steps, repeat, credit)| {
+                let steps: Vec<String> = steps.iter().map(|s| format!("\"{s}%\"")).collect();
+                let pay_to = if credit { "credit" } else { "wallet" };
+                format!(
+                    "kind = \"refer_refund\"\nfunding_rate = \"{funding}\"\nqualify_min = \"{}\"\n\
+                     referee_min = \"50\"\nsteps = [{}]\nrepeat = {repeat}\nindirect = \"5.00\"\n\
+                     pay_to = \"{pay_to}\"\n",
+                    qualify * 300,
+                    steps.join(", ")
+                )
+            }
+        ),
+        (rate(1, 60), prop::option::of(1u32..4), 0u32..3, rate(0, 50)).prop_map(
+            |(funding, every, lock, acceleration)| {
+                let release = match every {
+                    Some(n) => format!("release = {{ every = {n}, ratio = \"0.7\" }}"),
+                    None => "release = \"when_funded\"\ncredit_ratio = \"1.1\"".to_owned(),
+                };
+                format!(
+                    "kind = \"queue\"\nfunding_rate = \"{funding}\"\nmin_order = \"100\"\nlock_days = {lock}\n\
+                     {release}\nreferral_acceleration = \"{acceleration}\"\n"
+                )
+            }
+        ),
+    ]
+}
+
+fn plan() -> impl Strategy<Value = String> {
+    (0u32..3, prop::collection::vec(mechanism(), 1..4), any::<bool>()).prop_map(
+        |(settle, mechanisms, margin)| {
+            let margin = if margin { "margin_rate = \"0.40\"\n" } else { "" };
+            let mut text = format!("name = \"random\"\nsettle_after_days = {settle}\n{margin}");
+            for (i, m) in mechanisms.iter().enumerate() {
+                text += &format!("[[mechanism]]\nid = \"m{i}\"\n{m}");
+            }
+            text
+        },
+    )
+}
+
+/// One step of a random stream, over members `u0`..`u7`.
+#[derive(Clone, Debug)]
+enum Op {
+    Join { member: u8, referrer: Option<u8> },
+    Order { member: u8, fen: u32, credit: bool },
+    Refund { back: u8 },
+    Sell { member: u8, mechanism: u8, all: bool },
+    Withdraw { member: u8, fen: u32 },
+    Topup { member: u8, fen: u32 },
+    Inject { mechanism: u8, fen: u32 },
+    CloseDay,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let member = 0u8..8;
+    prop_oneof![
+        2 => (member.clone(), prop::option::of(0u8..8)).prop_map(|(member, referrer)| Op::Join { member, referrer }),
+        6 => (member.clone(), 1u32..500_000, any::<bool>()).prop_map(|(member, fen, credit)| Op::Order { member, fen, credit }),
+        1 => (0u8..4).prop_map(|back| Op::Refund { back }),
+        2 => (member.clone(), 0u8..3, any::<bool>()).prop_map(|(member, mechanism, all)| Op::Sell { member, mechanism, all }),
+        1 => (member.clone(), 1u32..20_000).prop_map(|(member, fen)| Op::Withdraw { member, fen }),
+        1 => (member.clone(), 1u32..20_000).prop_map(|(member, fen)| Op::Topup { member, fen }),
+        1 => (0u8..3, 1u32..1_000_000).prop_map(|(mechanism, fen)| Op::Inject { mechanism, fen }),
+        2 => Just(Op::CloseDay),
+    ]
+}
+
+/// The ops as event lines, an hour apart, after a first close so that a line from the past is
+/// always "backwards".
+fn lines(ops: &[Op]) -> Vec<String> {
+    let mut out = vec!["{\"at\":\"2026-01-01T00:30:00+08:00\",\"type\":\"close_day\"}".to_owned()];
+    let mut orders = 0;
+    for (i, op) in ops.iter().enumerate() {
+        let (day, hour) = (1 + i / 20, i % 20);
+        let at = format!("2026-01-{day:02}T{:02}:00:00+08:00", hour + 1);
+        let money = |fen: u32| format!("{}.{:02}", fen / 100, fen % 100);
+        let body = match op {
+            Op::Join { member, referrer: Some(r) } => {
+                format!("\"type\":\"join\",\"member\":\"u{member}\",\"referrer\":\"u{r}\"")
+            }
+            Op::Join { member, referrer: None } => format!("\"type\":\"join\",\"member\":\"u{member}\""),
+            Op::Order { member, fen, credit } => {
+                orders += 1;
+                let credit = if *credit { ",\"credit\":\"0.50\"" } else { "" };
+                format!(
+                    "\"type\":\"order\",\"order\":\"o{orders}\",\"member\":\"u{member}\",\"amount\":\"{}\"{credit}",
+                    money(*fen)
+                )
+            }
+            Op::Refund { back } => format!(
+                "\"type\":\"refund\",\"order\":\"o{}\"",
+                orders.max(1) - (*back as usize).min(orders.max(1) - 1)
+            ),
+            Op::Sell { member, mechanism, all } => {
+                let points = if *all { "all" } else { "1.5" };
+                format!(
+                    "\"type\":\"sell\",\"member\":\"u{member}\",\"mechanism\":\"m{mechanism}\",\"points\":\"{points}\""
+                )
+            }
+            Op::Withdraw { member, fen } => {
+                format!("\"type\":\"withdraw\",\"member\":\"u{member}\",\"amount\":\"{}\"", money(*fen))
+            }
+            Op::Topup { member, fen } => {
+                format!("\"type\":\"topup\",\"member\":\"u{member}\",\"amount\":\"{}\"", money(*fen))
+            }
+            Op::Inject { mechanism, fen } => {
+                format!("\"type\":\"inject\",\"mechanism\":\"m{mechanism}\",\"amount\":\"{}\"", money(*fen))
+            }
+            Op::CloseDay => "\"type\":\"close_day\"".to_owned(),
+        };
+        out.push(format!("{{\"at\":\"{at}\",{body}}}"));
+    }
+    out
+}
+
+/// Lines that must be refused whatever the state.
+fn bad_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("{\"at\":\"2026-01-01T01:00:00+08:00\",\"type\":\"order\"".to_owned()),
+        Just("not json at all".to_owned()),
+        Just("{\"at\":\"2026-01-01T01:00:00+08:00\",\"type\":\"teleport\"}".to_owned()),
+        Just("{\"at\":\"2026-01-01T01:00:00+08:00\",\"type\":\"join\",\"member\":\"ghost\",\"referrer\":\"nobody\"}".to_owned()),
+        Just("{\"at\":\"2026-01-01T01:00:00+08:00\",\"type\":\"order\",\"order\":\"x\",\"member\":\"nobody\",\"amount\":\"1.00\"}".to_owned()),
+        Just("{\"at\":\"2026-01-01T01:00:00+08:00\",\"type\":\"order\",\"order\":\"x\",\"member\":\"u0\",\"amount\":\"-1.00\"}".to_owned()),
+        Just("{\"at\":\"2026-01-01T01:00:00+08:00\",\"type\":\"order\",\"order\":\"x\",\"member\":\"u0\",\"amount\":\"1.001\"}".to_owned()),
+        Just("{\"at\":\"2026-01-01T01:00:00+08:00\",\"type\":\"order\",\"order\":\"x\",\"member\":\"u0\",\"amount\":\"0\"}".to_owned()),
+        Just("{\"at\":\"2000-01-01T00:00:00+08:00\",\"type\":\"close_day\"}".to_owned()),
+        Just("{\"at\":\"2026-01-01T01:00:00+08:00\",\"type\":\"withdraw\",\"member\":\"u1\",\"amount\":\"10000000000.00\"}".to_owned()),
+        Just("{\"at\":\"2026-01-01T01:00:00+08:00\",\"type\":\"sell\",\"member\":\"u2\",\"mechanism\":\"m0\",\"points\":\"99999999\"}".to_owned()),
+        Just("{\"at\":\"2026-01-01T01:00:00+08:00\",\"type\":\"refund\",\"order\":\"never\"}".to_owned()),
+        Just("{\"at\":\"2026-01-01T01:00:00+08:00\",\"type\":\"inject\",\"mechanism\":\"m9\",\"amount\":\"1\"}".to_owned()),
+    ]
+}
+
+/// Applies `lines` one by one, checking the invariants after each event. Returns the engine.
+fn apply_checked(plan: &str, lines: &[String]) -> Result<Engine, TestCaseError> {
+    let plan = parse_plan(plan).expect("generated plans are valid");
+    let no_inflation = plan.mechanisms.iter().all(|m| match &m.kind {
+        fanli_engine::KindConfig::Appreciation(a) => a.mint_ratio <= fanli_engine::Rate::ONE,
+        _ => true,
+    });
+    let mut engine = Engine::new(plan);
+    let mut counted = BTreeSet::new();
+    for line in lines {
+        let Ok(raw) = EventLine::parse(line) else { continue };
+        let Ok(event) = raw.event() else { continue };
+        let before = prices(&engine);
+        let state_before = state(&engine, &[]);
+        if engine.apply(&event).is_err() {
+            prop_assert_eq!(
+                state(&engine, &[]),
+                state_before,
+                "a rejected event changed the state: {}",
+                line
+            );
+            continue;
+        }
+        prop_assert!(engine.accounts_balance(), "the books do not balance after {}", line);
+        for m in engine.mechanism_views() {
+            prop_assert!(m.pool >= fanli_engine::Money::ZERO, "pool {} below zero", m.id);
+            prop_assert!(m.obligations >= fanli_engine::Money::ZERO);
+        }
+        if no_inflation {
+            for (b, a) in before.iter().zip(prices(&engine)) {
+                if let (Some(b), Some(a)) = (b, a) {
+                    prop_assert!(
+                        a >= *b,
+                        "the price fell from {} to {} on {}",
+                        b.display(),
+                        a.display(),
+                        line
+                    );
+                }
+            }
+        }
+        for effect in engine.applied().effects {
+            if let Effect::Referral { mechanism, referee, .. } = *effect {
+                prop_assert!(counted.insert((mechanism, referee)), "a referee counted twice: {}", line);
+            }
+        }
+    }
+    Ok(engine)
+}
+
+/// Each appreciation mechanism's price while points are outstanding.
+fn prices(engine: &Engine) -> Vec<Option<Price>> {
+    engine
+        .mechanism_views()
+        .map(|m| match m.detail {
+            MechanismDetail::Appreciation { points, price } if !points.is_zero() => Some(price),
+            _ => None,
+        })
+        .collect()
+}
+
+fn run_text(plan: &str, lines: &[String], trace: bool) -> (serde_json::Value, fanli_format::Outcome) {
+    let mut engine = Engine::new(parse_plan(plan).unwrap());
+    let text = lines.join("\n");
+    let outcome = run_stream(&mut engine, text.as_bytes(), trace).unwrap();
+    (state(&engine, &[]), outcome)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn invariants_hold_after_every_event(plan in plan(), ops in prop::collection::vec(op(), 1..120)) {
+        apply_checked(&plan, &lines(&ops))?;
+    }
+
+    #[test]
+    fn replay_gives_the_same_bytes(plan in plan(), ops in prop::collection::vec(op(), 1..80)) {
+        let lines = lines(&ops);
+        let (first, first_outcome) = run_text(&plan, &lines, true);
+        let (second, second_outcome) = run_text(&plan, &lines, true);
+        prop_assert_eq!(first, second);
+        prop_assert_eq!(first_outcome.trace, second_outcome.trace);
+        prop_assert_eq!(first_outcome.rejected, second_outcome.rejected);
+    }
+
+    #[test]
+    fn bad_lines_slipped_in_change_nothing(
+        plan in plan(),
+        ops in prop::collection::vec(op(), 1..80),
+        bad in prop::collection::vec((any::<prop::sample::Index>(), bad_line()), 1..10),
+    ) {
+        let clean = lines(&ops);
+        let mut dirty = clean.clone();
+        for (at, line) in &bad {
+            // Never first: a line from the past is only "backwards" once something came before it.
+            dirty.insert(1 + at.index(dirty.len()), line.clone());
+        }
+        let (clean_state, clean_outcome) = run_text(&plan, &clean, false);
+        let (dirty_state, dirty_outcome) = run_text(&plan, &dirty, false);
+        prop_assert_eq!(clean_state, dirty_state);
+        prop_assert_eq!(dirty_outcome.rejected.len(), clean_outcome.rejected.len() + bad.len());
+    }
+}

@@ -1,0 +1,208 @@
+//! 推N返一 / 消费全返 / 预售返现: steps, repeats, indirect rewards, credit, obligations.
+
+use crate::run;
+
+fn plan(funding: &str, settle_days: u32, keys: &str) -> String {
+    format!(
+        "name = \"refer\"\nsettle_after_days = {settle_days}\n[[mechanism]]\nid = \"r3\"\n\
+         kind = \"refer_refund\"\nfunding_rate = \"{funding}\"\n{keys}\n"
+    )
+}
+
+fn referees(referrer: &str, names: &[&str], amount: &str) -> String {
+    names
+        .iter()
+        .map(|n| {
+            format!(
+                "{{\"type\":\"join\",\"member\":\"{n}\",\"referrer\":\"{referrer}\"}}\n\
+                 {{\"type\":\"order\",\"order\":\"{n}-1\",\"member\":\"{n}\",\"amount\":\"{amount}\"}}\n"
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn seed_004_three_referrals_refund_1000_and_six_refund_2000() {
+    let plan = plan(
+        "0.40",
+        0,
+        "qualify_min = \"1000.00\"\nreferee_min = \"1000.00\"\nsteps = [\"10%\", \"20%\", \"70%\"]\nrepeat = true",
+    );
+    let head = "{\"type\":\"join\",\"member\":\"A\"}\n{\"type\":\"order\",\"order\":\"a\",\"member\":\"A\",\"amount\":\"1000.00\"}\n";
+    let three = run(&plan, &(head.to_owned() + &referees("A", &["b0", "b1", "b2"], "1000.00")));
+    assert_eq!(three.get("A", "wallet"), "1000.00");
+    assert_eq!(three.standing("A", "r3")["progress"], "3 of 3");
+    assert_eq!(three.standing("A", "r3")["next_reward"], "100.00");
+    let six =
+        run(&plan, &(head.to_owned() + &referees("A", &["b0", "b1", "b2", "b3", "b4", "b5"], "1000.00")));
+    assert_eq!(six.get("A", "wallet"), "2000.00");
+    assert_eq!(six.mechanism("r3")["pool"], "800.00");
+    assert_eq!(six.mechanism("r3")["referrals"], 6);
+    let four = run(&plan, &(head.to_owned() + &referees("A", &["b0", "b1", "b2", "b3"], "1000.00")));
+    assert_eq!(four.get("A", "wallet"), "1100.00");
+    assert_eq!(four.standing("A", "r3")["progress"], "1 of 3");
+    assert_eq!(four.standing("A", "r3")["next_reward"], "200.00");
+}
+
+#[test]
+fn seed_000_cosmetics_fixed_steps_and_an_indirect_reward() {
+    // Price 99; steps 50.00, 0, 49.00; indirect 20.00 when one of your referees earns a referral.
+    let plan = plan(
+        "0.70",
+        0,
+        "qualify_min = \"99.00\"\nreferee_min = \"99.00\"\nsteps = [\"50.00\", \"0\", \"49.00\"]\nindirect = \"20.00\"",
+    );
+    let events = format!(
+        "{{\"type\":\"join\",\"member\":\"A\"}}\n{{\"type\":\"order\",\"order\":\"a\",\"member\":\"A\",\"amount\":\"99.00\"}}\n{}{}{}",
+        referees("A", &["B"], "99.00"),
+        referees("B", &["C"], "99.00"),
+        referees("A", &["D", "E"], "99.00"),
+    );
+    let r = run(&plan, &events);
+    assert_eq!(r.get("A", "wallet"), "119.00", "50 + 20 indirect + 0 + 49");
+    assert_eq!(r.get("B", "wallet"), "50.00");
+    assert_eq!(r.get("C", "wallet"), "0.00");
+    assert_eq!(r.mechanism("r3")["pool"], "177.50", "5 × 69.30 − 169.00");
+    // Without repeat, a fourth referral pays nothing and the progress stays complete.
+    let r = run(&plan, &(events + &referees("A", &["F"], "99.00")));
+    assert_eq!(r.get("A", "wallet"), "119.00");
+    assert_eq!(r.standing("A", "r3")["progress"], "3 of 3");
+    assert_eq!(r.standing("A", "r3")["next_reward"], serde_json::Value::Null);
+}
+
+#[test]
+fn seed_000_grocery_pays_store_credit_after_the_third_referee() {
+    // A 9.90 order qualifies; a referee counts with a first order of at least 39.00; steps
+    // 0, 0, 100%, paid as store credit.
+    let plan = plan(
+        "0.50",
+        0,
+        "qualify_min = \"9.90\"\nreferee_min = \"39.00\"\nsteps = [\"0\", \"0\", \"100%\"]\npay_to = \"credit\"",
+    );
+    let events = r#"
+        {"type":"join","member":"A"}
+        {"type":"order","order":"a","member":"A","amount":"9.90"}
+        {"type":"join","member":"B","referrer":"A"}
+        {"type":"order","order":"b1","member":"B","amount":"20.00"}
+        {"type":"order","order":"b2","member":"B","amount":"39.00"}
+        {"type":"order","order":"b3","member":"B","amount":"39.00"}
+        {"type":"join","member":"C","referrer":"A"}
+        {"type":"order","order":"c1","member":"C","amount":"50.00"}
+    "#;
+    let r = run(&plan, events);
+    assert_eq!(r.standing("A", "r3")["referrals"], 2, "B counts once, with its first order ≥ 39");
+    assert_eq!(r.get("A", "credit"), "0.00");
+    let r = run(&plan, &(events.to_owned() + &referees("A", &["D"], "39.00")));
+    assert_eq!(r.get("A", "credit"), "9.90");
+    assert_eq!(r.get("A", "wallet"), "0.00");
+    // Store credit is spendable on orders only.
+    let spend = "{\"type\":\"order\",\"order\":\"a2\",\"member\":\"A\",\"amount\":\"20.00\",\"credit\":\"9.90\"}\n\
+                 {\"type\":\"withdraw\",\"member\":\"A\",\"amount\":\"0.01\"}";
+    let r = run(&plan, &(events.to_owned() + &referees("A", &["D"], "39.00") + spend));
+    assert_eq!(r.get("A", "credit"), "0.00");
+    assert_eq!(r.rejected_lines(), [13]);
+}
+
+#[test]
+fn seed_000_presale_deposit_refundable_until_it_settles() {
+    // Deposit 500; steps 5% five times, then 75%: 2 referrals refund 50, 6 refund all 500.
+    let plan = plan(
+        "0.50",
+        7,
+        "qualify_min = \"500.00\"\nreferee_min = \"500.00\"\nsteps = [\"5%\", \"5%\", \"5%\", \"5%\", \"5%\", \"75%\"]",
+    );
+    let two = format!(
+        "{{\"type\":\"join\",\"member\":\"A\"}}\n{{\"type\":\"order\",\"order\":\"a\",\"member\":\"A\",\"amount\":\"500.00\"}}\n\
+         @2026-01-08T23:00:00+08:00\n{{\"type\":\"close_day\"}}\n{}\
+         {{\"type\":\"join\",\"member\":\"X\",\"referrer\":\"A\"}}\n\
+         {{\"type\":\"order\",\"order\":\"x\",\"member\":\"X\",\"amount\":\"500.00\"}}\n\
+         {{\"type\":\"refund\",\"order\":\"x\"}}\n\
+         @2026-01-15T23:30:00+08:00\n{{\"type\":\"close_day\"}}\n",
+        referees("A", &["B", "C"], "500.00")
+    );
+    let r = run(&plan, &two);
+    assert_eq!(r.get("A", "wallet"), "50.00");
+    assert_eq!(r.standing("A", "r3")["referrals"], 2, "X's refunded deposit never counted");
+    assert_eq!(r.get("X", "spent"), "0.00");
+    assert_eq!(r.mechanism("r3")["pool"], "700.00", "3 settled deposits × 250 − 50");
+    let six = format!(
+        "{two}@2026-01-16T09:00:00+08:00\n{}@2026-01-23T23:00:00+08:00\n{{\"type\":\"close_day\"}}\n",
+        referees("A", &["D", "E", "F", "G"], "500.00")
+    );
+    let r = run(&plan, &six);
+    assert_eq!(r.get("A", "wallet"), "500.00");
+}
+
+#[test]
+fn a_referee_counts_only_while_the_referrer_participates() {
+    let plan = plan(
+        "0.50",
+        0,
+        "qualify_min = \"1000.00\"\nreferee_min = \"100.00\"\nsteps = [\"10%\"]\nrepeat = true",
+    );
+    let events = r#"
+        {"type":"join","member":"A"}
+        {"type":"join","member":"B","referrer":"A"}
+        {"type":"order","order":"b1","member":"B","amount":"100.00"}
+        {"type":"order","order":"a1","member":"A","amount":"1000.00"}
+        {"type":"order","order":"b2","member":"B","amount":"100.00"}
+        {"type":"join","member":"C","referrer":"A"}
+        {"type":"order","order":"c1","member":"C","amount":"100.00"}
+    "#;
+    let r = run(&plan, events);
+    // B's first qualifying order settled before A qualified: B never counts.
+    assert_eq!(r.standing("A", "r3")["referrals"], 1);
+    assert_eq!(r.get("A", "wallet"), "100.00");
+}
+
+#[test]
+fn unfunded_rewards_are_owed_and_paid_oldest_first_in_part() {
+    let plan = plan(
+        "0.10",
+        0,
+        "qualify_min = \"100.00\"\nreferee_min = \"100.00\"\nsteps = [\"100%\"]\nrepeat = true",
+    );
+    let events = r#"
+        {"type":"join","member":"A"}
+        {"type":"order","order":"a","member":"A","amount":"1000.00"}
+        {"type":"join","member":"P"}
+        {"type":"order","order":"p","member":"P","amount":"300.00"}
+        {"type":"join","member":"B","referrer":"A"}
+        {"type":"order","order":"b","member":"B","amount":"1000.00"}
+        {"type":"join","member":"Q","referrer":"P"}
+        {"type":"order","order":"q","member":"Q","amount":"100.00"}
+    "#;
+    // Pool: 100 + 30 + 100 → A is owed 1000 and paid 230; Q's 10 goes to A's older obligation
+    // before P's 300 sees any of it.
+    let r = run(&plan, events);
+    assert_eq!(r.get("A", "wallet"), "240.00");
+    assert_eq!(r.standing("A", "r3")["owed"], "760.00");
+    assert_eq!(r.get("P", "wallet"), "0.00");
+    assert_eq!(r.standing("P", "r3")["owed"], "300.00");
+    assert_eq!(r.mechanism("r3")["obligations"], "1060.00");
+    assert_eq!(r.mechanism("r3")["pool"], "0.00");
+    let r = run(&plan, &(events.to_owned() + r#"{"type":"inject","mechanism":"r3","amount":"1000.00"}"#));
+    assert_eq!(r.get("A", "wallet"), "1000.00");
+    assert_eq!(r.get("P", "wallet"), "240.00");
+    assert_eq!(r.standing("P", "r3")["owed"], "60.00");
+    assert_eq!(r.mechanism("r3")["obligations"], "60.00");
+    assert_eq!(r.mechanism("r3")["obligations_waiting"], 1);
+}
+
+#[test]
+fn indirect_rewards_as_a_share_of_the_referees_order() {
+    let plan = plan(
+        "1",
+        0,
+        "qualify_min = \"100.00\"\nreferee_min = \"100.00\"\nsteps = [\"10%\"]\nrepeat = true\nindirect = \"5%\"",
+    );
+    let events = format!(
+        "{{\"type\":\"join\",\"member\":\"G\"}}\n{{\"type\":\"order\",\"order\":\"g\",\"member\":\"G\",\"amount\":\"100.00\"}}\n{}{}",
+        referees("G", &["R"], "200.00"),
+        referees("R", &["N"], "333.33"),
+    );
+    let r = run(&plan, &events);
+    // R's referral pays R 10% of its base 200 = 20; G earns 5% of N's 333.33 = 16.66 (down).
+    assert_eq!(r.get("R", "wallet"), "20.00");
+    assert_eq!(r.get("G", "wallet"), "26.66", "10 for R + 16.66 indirect for N");
+}
