@@ -1,1 +1,117 @@
-fn main() {}
+//! Project automation, run as `cargo xtask COMMAND` (an alias in `.cargo/config.toml`).
+//!
+//! - `gen --events N --out FILE [--seed S]`: writes a deterministic JSON Lines event stream of
+//!   exactly N lines for `bench/plan.toml`, and a `FILE.meta.json` sidecar with its counts.
+//! - `bench [--events N] [--runs K] [--seed S]`: builds the release `fanli`, generates streams of
+//!   N/10 and N events under `target/bench/`, times `fanli run` on each and prints a markdown
+//!   table for BENCHMARKS.md.
+
+mod bench;
+mod generate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask gen --events N --out FILE [--seed S]
+       cargo xtask bench [--events N] [--runs K] [--seed S]";
+
+/// The seed both commands use unless told otherwise.
+const DEFAULT_SEED: u64 = 42;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let Some((command, rest)) = args.split_first() else {
+        return Err(format!("no command\n{USAGE}"));
+    };
+    let flags = Flags::parse(rest)?;
+    match command.as_str() {
+        "gen" => {
+            flags.only(&["--events", "--out", "--seed"])?;
+            let events = flags.number("--events")?.ok_or("gen needs --events N")?;
+            let out = PathBuf::from(flags.get("--out").ok_or("gen needs --out FILE")?);
+            let seed = flags.number("--seed")?.unwrap_or(DEFAULT_SEED);
+            let started = std::time::Instant::now();
+            let stats = generate::write_stream(&out, events, seed)
+                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            eprintln!(
+                "wrote {} events ({} members, {} orders) to {} in {:.2} s",
+                stats.events,
+                stats.members,
+                stats.orders,
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        "bench" => {
+            flags.only(&["--events", "--runs", "--seed"])?;
+            let events = flags.number("--events")?.unwrap_or(2_000_000);
+            let runs = flags.number("--runs")?.unwrap_or(3);
+            let seed = flags.number("--seed")?.unwrap_or(DEFAULT_SEED);
+            if events < 10 || runs == 0 {
+                return Err("bench needs --events of at least 10 and --runs of at least 1".to_owned());
+            }
+            bench::run(events, runs as usize, seed)
+        }
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n{USAGE}")),
+    }
+}
+
+/// `--name value` pairs, by hand: an xtask needs no more.
+struct Flags(Vec<(String, String)>);
+
+impl Flags {
+    fn parse(args: &[String]) -> Result<Flags, String> {
+        let mut pairs = Vec::new();
+        let mut iter = args.iter();
+        while let Some(name) = iter.next() {
+            if !name.starts_with("--") {
+                return Err(format!("unexpected argument `{name}`\n{USAGE}"));
+            }
+            let (name, value) = match name.split_once('=') {
+                Some((name, value)) => (name.to_owned(), value.to_owned()),
+                None => {
+                    let value = iter.next().ok_or_else(|| format!("{name} needs a value"))?;
+                    (name.clone(), value.clone())
+                }
+            };
+            pairs.push((name, value));
+        }
+        Ok(Flags(pairs))
+    }
+
+    fn only(&self, allowed: &[&str]) -> Result<(), String> {
+        match self.0.iter().find(|(name, _)| !allowed.contains(&name.as_str())) {
+            Some((name, _)) => Err(format!("unknown flag `{name}`\n{USAGE}")),
+            None => Ok(()),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A whole number; `_` may group digits (`2_000_000`).
+    fn number(&self, name: &str) -> Result<Option<u64>, String> {
+        self.get(name)
+            .map(|v| {
+                v.replace('_', "").parse().map_err(|_| format!("{name} wants a whole number, not `{v}`"))
+            })
+            .transpose()
+    }
+}

@@ -13,8 +13,11 @@ use serde_json::Value;
 
 /// A plan run over a stream, with the state as JSON for assertions.
 pub struct Run {
+    /// The engine after the stream.
     pub engine: Engine,
+    /// The rejected lines, from 1, with their messages.
     pub rejected: Vec<(usize, String)>,
+    /// `fanli run --json`'s document.
     pub state: Value,
 }
 
