@@ -133,6 +133,10 @@ const TYPES: &str = "join, store, agent, order, refund, sell, withdraw, topup, r
 impl<'a> EventLine<'a> {
     /// Reads one line as JSON.
     pub fn parse(line: &'a str) -> Result<EventLine<'a>, EventError> {
+        // serde would read a struct from an array too, and say something puzzling about it.
+        if !line.trim_start().starts_with('{') {
+            return Err(err("malformed JSON: an event is a JSON object, one per line"));
+        }
         serde_json::from_str(line).map_err(|e| {
             let message = e.to_string();
             // serde_json appends " at line 1 column N"; a stream line is always line 1 to it.

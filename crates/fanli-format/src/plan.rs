@@ -139,32 +139,38 @@ impl Cx {
             self.error(&value.span(), key, "is empty: a plan needs at least one mechanism");
             return None;
         }
-        let mut mechanisms = Vec::new();
-        let mut ok = true;
-        for (i, item) in array.iter().enumerate() {
-            match self.mechanism(item, i) {
-                Some(m) => {
-                    if mechanisms.iter().any(|other: &MechanismConfig| other.id == m.id) {
-                        let key = format!("mechanism.{}.id", m.id);
-                        self.error(&item.span(), &key, "is used by an earlier mechanism: ids must be unique");
-                        ok = false;
-                    }
-                    mechanisms.push(m);
-                }
-                None => ok = false,
-            }
-        }
-        ok.then_some(mechanisms)
+        let mut ids = Vec::new();
+        let mechanisms: Vec<_> =
+            array.iter().enumerate().map(|(i, item)| self.mechanism(item, i, &mut ids)).collect();
+        mechanisms.into_iter().collect()
     }
 
-    fn mechanism(&mut self, value: Value<'_, '_>, index: usize) -> Option<MechanismConfig> {
+    /// One `[[mechanism]]`; `ids` are the ids of the ones before it.
+    fn mechanism(
+        &mut self,
+        value: Value<'_, '_>,
+        index: usize,
+        ids: &mut Vec<String>,
+    ) -> Option<MechanismConfig> {
         let Some(table) = value.get_ref().as_table() else {
             self.error(&value.span(), &format!("mechanism[{}]", index + 1), "must be a table");
             return None;
         };
         // Name the mechanism by its id in every message, once it is known.
         let mut t = Table::new(table, value.span(), format!("mechanism[{}]", index + 1));
-        let id = self.required(&mut t, "id", Cx::id);
+        let id = self.required(&mut t, "id", |cx, v, k| {
+            let id = cx.id(v, k)?;
+            if ids.contains(&id) {
+                cx.error(
+                    &v.span(),
+                    &format!("mechanism.{id}.id"),
+                    "is used by an earlier mechanism: ids must be unique",
+                );
+                return None;
+            }
+            ids.push(id.clone());
+            Some(id)
+        });
         if let Some(id) = &id {
             t.path = format!("mechanism.{id}");
         }

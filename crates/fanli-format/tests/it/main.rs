@@ -1,0 +1,4 @@
+//! The boundary formats: plan files (every mistake with its key and line) and event lines.
+
+mod events;
+mod plans;

@@ -1,0 +1,132 @@
+//! Plan files: what parses, and how each kind of mistake is reported.
+
+use fanli_engine::{KindConfig, Money, Rate, Release, Step};
+use fanli_format::parse_plan;
+
+/// The messages for a plan, one per mistake, as `fanli run` prints them.
+fn errors(plan: &str) -> Vec<String> {
+    match parse_plan(plan) {
+        Ok(_) => panic!("the plan should be refused:\n{plan}"),
+        Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+const GOOD: &str = r#"name = "消费增值 + 推三返一"
+settle_after_days = 7
+timezone = "+08:00"
+margin_rate = "0.70"
+
+[[mechanism]]
+id = "appr"
+kind = "appreciation"
+funding_rate = "0.30"
+mint_ratio = 0.7
+initial_price = "1.00"
+sell_fee = "0.20"
+exit_multiple = 3
+
+[[mechanism]]
+id = "r3"
+kind = "refer_refund"
+funding_rate = "0.333"
+qualify_min = "1000.00"
+referee_min = 1000
+steps = ["10%", "20%", "70%", "50.00"]
+repeat = true
+
+[[mechanism]]
+id = "q"
+kind = "queue"
+funding_rate = "10%"
+release = { every = 3, ratio = "0.70" }
+"#;
+
+#[test]
+fn the_spec_example_parses_with_exact_values() {
+    let plan = parse_plan(GOOD).unwrap();
+    assert_eq!(plan.settle_after_days, 7);
+    assert_eq!(plan.margin_rate, Some(Rate::parse("0.7").unwrap()));
+    let KindConfig::Appreciation(a) = &plan.mechanisms[0].kind else { panic!() };
+    // TOML numbers are read from their text, never through a float.
+    assert_eq!(a.mint_ratio, Rate::parse("0.70").unwrap());
+    assert_eq!(a.exit_multiple, Some(Rate::parse("3").unwrap()));
+    let KindConfig::ReferRefund(r) = &plan.mechanisms[1].kind else { panic!() };
+    assert_eq!(plan.mechanisms[1].funding_rate, Rate::from_units(333_000_000));
+    assert_eq!(r.referee_min, Money::from_yuan(1000));
+    assert_eq!(r.steps[3], Step::Fixed(Money::from_yuan(50)));
+    assert_eq!(r.steps[0], Step::Percent(Rate::from_units(100_000_000)));
+    let KindConfig::Queue(q) = &plan.mechanisms[2].kind else { panic!() };
+    assert_eq!(q.release, Release::EveryN { every: 3, ratio: Rate::parse("0.7").unwrap() });
+    assert_eq!(plan.mechanisms[2].funding_rate, Rate::parse("0.1").unwrap());
+}
+
+#[test]
+fn an_unknown_key_names_itself_its_line_and_the_likely_one() {
+    let plan =
+        GOOD.replace("sell_fee", "sel_fee").replace("repeat = true", "repeat = true\ncolour = \"red\"");
+    assert_eq!(
+        errors(&plan),
+        [
+            "line 12: `mechanism.appr.sel_fee` is not a known key; did you mean `sell_fee`?",
+            "line 23: `mechanism.r3.colour` is not a known key; expected one of `id`, `kind`, `funding_rate`, \
+             `funding_base`, `qualify_min`, `referee_min`, `steps`, `repeat`, `indirect`, `pay_to`",
+        ]
+    );
+}
+
+#[test]
+fn a_missing_key_names_the_table_it_belongs_to() {
+    let plan = GOOD.replace("mint_ratio = 0.7\n", "");
+    assert_eq!(errors(&plan), ["line 6: `mechanism.appr.mint_ratio` is missing: `mechanism.appr` needs it"]);
+    let plan = GOOD.replace("settle_after_days = 7\n", "");
+    assert_eq!(errors(&plan), ["line 1: `settle_after_days` is missing: the plan needs it"]);
+}
+
+#[test]
+fn values_out_of_range_say_what_is_allowed() {
+    let plan = GOOD
+        .replace("funding_rate = \"0.30\"", "funding_rate = \"1.5\"")
+        .replace("sell_fee = \"0.20\"", "sell_fee = \"1\"")
+        .replace("\"70%\", \"50.00\"", "\"170%\", \"-5\"")
+        .replace("settle_after_days = 7", "settle_after_days = -1")
+        .replace("every = 3", "every = 0");
+    assert_eq!(
+        errors(&plan),
+        [
+            "line 2: `settle_after_days` must be a whole number from 0 to 365",
+            "line 9: `mechanism.appr.funding_rate` is 1.5; it must be between 0 and 1",
+            "line 12: `mechanism.appr.sell_fee` is 1; it must be at least 0 and below 1",
+            "line 21: `mechanism.r3.steps` has a step of 170% (1.7); a step refunds at most 100%",
+            "line 21: `mechanism.r3.steps` has a step \"-5\" that is negative: write \"10%\" or \"50.00\"",
+            "line 28: `mechanism.q.release.every` must be a whole number from 1 to 1000",
+        ]
+    );
+}
+
+#[test]
+fn malformed_values_kinds_and_ids_are_refused() {
+    let plan = GOOD
+        .replace("mint_ratio = 0.7", "mint_ratio = \"seventy\"")
+        .replace("kind = \"queue\"", "kind = \"pyramid\"")
+        .replace("id = \"r3\"", "id = \"appr\"")
+        .replace("timezone = \"+08:00\"", "timezone = \"Asia/Shanghai\"");
+    assert_eq!(
+        errors(&plan),
+        [
+            "line 3: `timezone` must be a UTC offset such as \"+08:00\"",
+            "line 10: `mechanism.appr.mint_ratio` is not a decimal number such as \"12.50\": write a rate such as \"0.30\" or \"10%\"",
+            "line 16: `mechanism.appr.id` is used by an earlier mechanism: ids must be unique",
+            "line 26: `mechanism.q.kind` must be one of \"appreciation\", \"refer_refund\", \"queue\"",
+        ]
+    );
+}
+
+#[test]
+fn broken_toml_and_empty_plans_are_refused() {
+    assert_eq!(errors("name = \"x\nsettle_after_days = 0").len(), 1);
+    assert!(errors("name = \"x\nsettle_after_days = 0")[0].starts_with("line 1: is not valid TOML"));
+    assert_eq!(
+        errors("name = \"x\"\nsettle_after_days = 0\nmechanism = []\n"),
+        ["line 3: `mechanism` is empty: a plan needs at least one mechanism"]
+    );
+}
