@@ -6,6 +6,7 @@ mod orders;
 mod props;
 mod queue;
 mod refer_refund;
+mod timestamps;
 
 use fanli_engine::Engine;
 use fanli_format::{parse_plan, run_stream, state_json};
