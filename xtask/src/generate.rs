@@ -1,0 +1,644 @@
+//! `cargo xtask gen`: a large event stream for `bench/plan.toml`, the same for the same seed.
+//!
+//! The stream spreads over up to 365 simulated days from 2026-01-01, each ending with a
+//! `close_day` at the next midnight (+08:00). Between them it mixes, roughly: joins (27%, a
+//! third of them referred, mostly by recent members), orders (58.5%, 99.00 to 5000.00, ids
+//! `o0`, `o1`, …), exact repeats of a recent order line (0.8%, to exercise idempotency), refunds
+//! of recent orders (2.7%), sells of appreciation points (7.5%, `"all"` or a small fixed
+//! amount), small withdrawals (3.5%), and at most one inject into the appreciation pool a day.
+//!
+//! To keep rejections rare and forced exits (出局) coming all year, the generator mirrors the
+//! plan's appreciation mechanism in floating point (pool, points outstanding, each member's
+//! points, spend basis and wallet, and the heap of exit prices): a fixed-amount sell goes to a
+//! member who holds that much, a withdrawal to a member whose wallet covers it, and each day's
+//! inject raises the price towards the lowest exit price, by at most [`INJECT_STEP`]. The mirror
+//! is approximate (the engine rounds exactly, and other mechanisms pay into wallets too) and
+//! only steers the choices: the stream stays valid whatever the engine decides.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// `bench/plan.toml`'s appreciation keys and refund window, which the mirror follows.
+const APPR_FUNDING: f64 = 0.30;
+const MINT_RATIO: f64 = 0.70;
+const SELL_FEE: f64 = 0.20;
+const EXIT_MULTIPLE: f64 = 2.0;
+const INITIAL_PRICE: f64 = 1.0;
+const SETTLE_DAYS: u32 = 7;
+/// The appreciation mechanism's id in the plan.
+const APPR: &str = "appr";
+
+/// Simulated days (fewer for streams under 20 lines a day).
+const DAYS: u64 = 365;
+/// The first day, as days since 1970-01-01 (2026-01-01).
+const FIRST_DAY: i64 = 20_454;
+/// The most a day's inject raises the appreciation price, as a fraction.
+const INJECT_STEP: f64 = 0.03;
+/// The largest single inject, in fen (well under the engine's money cap of 10^10 yuan).
+const INJECT_MAX_FEN: f64 = 1e11;
+
+/// Recent members and orders: the windows that referrers, repeat buyers and refunds come from.
+const RECENT_MEMBERS: usize = 20_000;
+const RECENT_REFERRERS: usize = 5_000;
+const RECENT_ORDERS: usize = 5_000;
+/// How many candidates a sell or a withdrawal tries before settling for something else.
+const TRIES: usize = 8;
+/// Fixed sell amounts: (as written, in points).
+const SELL_AMOUNTS: [(&str, f64); 6] =
+    [("0.5", 0.5), ("1", 1.0), ("1.5", 1.5), ("2", 2.0), ("3", 3.0), ("5", 5.0)];
+
+/// What a stream holds: written to the `.meta.json` sidecar, and read back by `bench`.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub(crate) events: u64,
+    pub(crate) seed: u64,
+    pub(crate) bytes: u64,
+    pub(crate) days: u64,
+    pub(crate) members: u64,
+    pub(crate) referred: u64,
+    pub(crate) orders: u64,
+    pub(crate) repeats: u64,
+    pub(crate) refunds: u64,
+    pub(crate) sells: u64,
+    pub(crate) sells_all: u64,
+    pub(crate) withdrawals: u64,
+    pub(crate) injects: u64,
+    pub(crate) close_days: u64,
+    /// Forced exits in the generator's mirror (the engine's own count may differ a little).
+    pub(crate) mirror_exits: u64,
+    /// Days on which the mirror saw at least one forced exit.
+    pub(crate) mirror_exit_days: u64,
+    pub(crate) mirror_first_exit_day: Option<u64>,
+    pub(crate) mirror_last_exit_day: Option<u64>,
+    pub(crate) mirror_price: f64,
+}
+
+impl Stats {
+    /// The sidecar's JSON: one flat object.
+    pub(crate) fn to_json(&self) -> String {
+        let day = |d: Option<u64>| d.map_or("null".to_owned(), |d| d.to_string());
+        format!(
+            "{{\"events\":{},\"seed\":{},\"bytes\":{},\"days\":{},\"members\":{},\"referred\":{},\
+             \"orders\":{},\"repeats\":{},\"refunds\":{},\"sells\":{},\"sells_all\":{},\
+             \"withdrawals\":{},\"injects\":{},\"close_days\":{},\"mirror_exits\":{},\
+             \"mirror_exit_days\":{},\"mirror_first_exit_day\":{},\"mirror_last_exit_day\":{},\
+             \"mirror_price\":{:.4}}}\n",
+            self.events,
+            self.seed,
+            self.bytes,
+            self.days,
+            self.members,
+            self.referred,
+            self.orders,
+            self.repeats,
+            self.refunds,
+            self.sells,
+            self.sells_all,
+            self.withdrawals,
+            self.injects,
+            self.close_days,
+            self.mirror_exits,
+            self.mirror_exit_days,
+            day(self.mirror_first_exit_day),
+            day(self.mirror_last_exit_day),
+            self.mirror_price,
+        )
+    }
+}
+
+/// The sidecar of a stream: `FILE.meta.json`.
+pub(crate) fn meta_path(stream: &Path) -> std::path::PathBuf {
+    let mut name = stream.as_os_str().to_owned();
+    name.push(".meta.json");
+    name.into()
+}
+
+/// Writes `events` lines to `out` and the counts to its sidecar.
+pub(crate) fn write_stream(out: &Path, events: u64, seed: u64) -> io::Result<Stats> {
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = BufWriter::with_capacity(1 << 20, File::create(out)?);
+    let mut generator = Generator::new(Counting { inner: file, bytes: 0 }, seed);
+    generator.run(events)?;
+    let Generator { out: mut counting, mut stats, appr, .. } = generator;
+    counting.flush()?;
+    stats.bytes = counting.bytes;
+    stats.seed = seed;
+    stats.mirror_price = appr.price();
+    std::fs::write(meta_path(out), stats.to_json())?;
+    Ok(stats)
+}
+
+/// A writer that counts what goes through it.
+struct Counting<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Money in fen, written as yuan with 2 decimals.
+struct Fen(u64);
+
+impl fmt::Display for Fen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
+/// A member as the mirror sees them.
+#[derive(Clone, Copy, Default)]
+struct Holder {
+    points: f64,
+    /// Settled spend since the last forced exit, in fen.
+    basis: f64,
+    /// What sells and exits paid in, less withdrawals, in fen.
+    wallet: f64,
+    /// Bumped whenever points or basis change: older heap entries are stale.
+    version: u32,
+}
+
+struct OrderRecord {
+    member: u32,
+    fen: u32,
+    day: u32,
+    refunded: bool,
+}
+
+/// The mirror of the appreciation mechanism, in fen and points as floats.
+struct Appr {
+    pool: f64,
+    outstanding: f64,
+    /// (exit price as f64 bits, member, version), lowest first. Positive floats order as their bits.
+    exits: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    holders: Vec<Holder>,
+}
+
+impl Appr {
+    /// Fen per point.
+    fn price(&self) -> f64 {
+        if self.outstanding <= 1e-9 { INITIAL_PRICE * 100.0 } else { self.pool / self.outstanding }
+    }
+
+    fn settle(&mut self, member: u32, fen: f64) {
+        let funding = (fen * APPR_FUNDING).floor();
+        let minted = funding * MINT_RATIO / self.price();
+        self.pool += funding;
+        self.outstanding += minted;
+        let holder = &mut self.holders[member as usize];
+        holder.points += minted;
+        holder.basis += fen;
+        self.reindex(member);
+    }
+
+    fn sell(&mut self, member: u32, points: f64, forced: bool) {
+        let payout = points * self.price() * (1.0 - SELL_FEE);
+        self.pool = (self.pool - payout).max(0.0);
+        self.outstanding = (self.outstanding - points).max(0.0);
+        let holder = &mut self.holders[member as usize];
+        holder.points = (holder.points - points).max(0.0);
+        holder.wallet += payout;
+        if forced {
+            holder.basis = 0.0;
+        }
+        self.reindex(member);
+    }
+
+    fn reindex(&mut self, member: u32) {
+        let holder = &mut self.holders[member as usize];
+        holder.version = holder.version.wrapping_add(1);
+        if holder.points > 1e-4 && holder.basis > 0.0 {
+            let exit = EXIT_MULTIPLE * holder.basis / holder.points;
+            self.exits.push(Reverse((exit.to_bits(), member, holder.version)));
+        }
+        if self.exits.len() > 2 * self.holders.len() + 65_536 {
+            let holders = &self.holders;
+            self.exits.retain(|Reverse((_, m, v))| holders[*m as usize].version == *v);
+        }
+    }
+
+    /// The lowest exit price still current, dropping stale entries on the way.
+    fn lowest_exit(&mut self) -> Option<(f64, u32)> {
+        while let Some(&Reverse((bits, member, version))) = self.exits.peek() {
+            if self.holders[member as usize].version == version {
+                return Some((f64::from_bits(bits), member));
+            }
+            self.exits.pop();
+        }
+        None
+    }
+
+    /// Sells out every member whose exit price is reached, lowest first; returns how many.
+    fn force_exits(&mut self, exited: &mut Vec<u32>) {
+        while let Some((exit, member)) = self.lowest_exit() {
+            if self.price() < exit {
+                break;
+            }
+            let points = self.holders[member as usize].points;
+            self.sell(member, points, true);
+            exited.push(member);
+        }
+    }
+}
+
+/// A bounded window of recent member ids, overwritten oldest first.
+struct Ring {
+    items: Vec<u32>,
+    next: usize,
+    capacity: usize,
+}
+
+impl Ring {
+    fn new(capacity: usize) -> Ring {
+        Ring { items: Vec::with_capacity(capacity), next: 0, capacity }
+    }
+    fn push(&mut self, item: u32) {
+        if self.items.len() < self.capacity {
+            self.items.push(item);
+        } else {
+            self.items[self.next] = item;
+            self.next = (self.next + 1) % self.capacity;
+        }
+    }
+    fn sample(&self, rng: &mut ChaCha8Rng) -> Option<u32> {
+        (!self.items.is_empty()).then(|| self.items[rng.random_range(0..self.items.len())])
+    }
+}
+
+struct Generator<W> {
+    out: W,
+    rng: ChaCha8Rng,
+    /// `YYYY-MM-DD` of every day, and of the day after the last.
+    dates: Vec<String>,
+    /// The current line's `at` (without quotes).
+    at: String,
+    day: u32,
+    /// Joined and not yet ordered: their first order comes before repeat buyers', oldest first.
+    newcomers: VecDeque<u32>,
+    orders: Vec<OrderRecord>,
+    /// Orders waiting for their refund window, in payment order.
+    pending: VecDeque<u32>,
+    /// Members minted points lately: the sellers.
+    minted: Ring,
+    /// Members paid into their wallet lately: the withdrawers.
+    paid: Ring,
+    appr: Appr,
+    exited: Vec<u32>,
+    stats: Stats,
+}
+
+impl<W: Write> Generator<W> {
+    fn new(out: W, seed: u64) -> Generator<W> {
+        Generator {
+            out,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            dates: Vec::new(),
+            at: String::with_capacity(32),
+            day: 0,
+            newcomers: VecDeque::new(),
+            orders: Vec::new(),
+            pending: VecDeque::new(),
+            minted: Ring::new(65_536),
+            paid: Ring::new(65_536),
+            appr: Appr { pool: 0.0, outstanding: 0.0, exits: BinaryHeap::new(), holders: Vec::new() },
+            exited: Vec::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    fn run(&mut self, events: u64) -> io::Result<()> {
+        if events == 0 {
+            return Ok(());
+        }
+        let days = DAYS.min((events / 20).max(1));
+        self.dates = (0..=days as i64).map(|d| date(FIRST_DAY + d)).collect();
+        self.stats.days = days;
+        for day in 0..days {
+            self.day = day as u32;
+            // Each day's share of the lines, its close_day included.
+            let lines = (day + 1) * events / days - day * events / days;
+            let slots = lines - 1;
+            for slot in 0..slots {
+                // Spread over the day from 00:00:30 to 23:59:30, never going backwards.
+                let second = 30 + slot * 86_340 / slots;
+                self.stamp(day as usize, second);
+                if slot == slots / 2 && self.inject()? {
+                    continue;
+                }
+                self.event()?;
+            }
+            self.close_day()?;
+        }
+        self.stats.events = events;
+        Ok(())
+    }
+
+    fn stamp(&mut self, day: usize, second: u64) {
+        use std::fmt::Write as _;
+        self.at.clear();
+        let (h, m, s) = (second / 3600, second / 60 % 60, second % 60);
+        // Writing to a String cannot fail.
+        let _ = write!(self.at, "{}T{h:02}:{m:02}:{s:02}+08:00", self.dates[day]);
+    }
+
+    /// One random event, falling back to another kind when this one has nobody to act.
+    fn event(&mut self) -> io::Result<()> {
+        let roll: f64 = self.rng.random();
+        let done = if roll < 0.27 {
+            false // a join, below
+        } else if roll < 0.855 {
+            self.order()?
+        } else if roll < 0.863 {
+            self.repeat()?
+        } else if roll < 0.89 {
+            self.refund()?
+        } else if roll < 0.965 {
+            self.sell()?
+        } else {
+            self.withdraw()?
+        };
+        if done { Ok(()) } else { self.join() }
+    }
+
+    fn join(&mut self) -> io::Result<()> {
+        let id = self.appr.holders.len() as u32;
+        self.appr.holders.push(Holder::default());
+        self.stats.members += 1;
+        write!(self.out, "{{\"at\":\"{}\",\"type\":\"join\",\"member\":\"m{id}\"", self.at)?;
+        if id > 0 && self.rng.random_bool(1.0 / 3.0) {
+            let n = id as usize;
+            let referrer = if self.rng.random_bool(0.7) {
+                n - 1 - self.rng.random_range(0..n.min(RECENT_REFERRERS))
+            } else {
+                self.rng.random_range(0..n)
+            };
+            self.stats.referred += 1;
+            write!(self.out, ",\"referrer\":\"m{referrer}\"")?;
+        }
+        self.out.write_all(b"}\n")?;
+        if self.rng.random_bool(0.9) {
+            self.newcomers.push_back(id);
+        }
+        Ok(())
+    }
+
+    /// A new order: a newcomer's first, or a repeat buyer's (recent members more often).
+    fn order(&mut self) -> io::Result<bool> {
+        let n = self.appr.holders.len();
+        if n == 0 {
+            return Ok(false);
+        }
+        let member = match self.newcomers.front() {
+            Some(&m) if self.rng.random_bool(0.45) => {
+                self.newcomers.pop_front();
+                m
+            }
+            _ if self.rng.random_bool(0.5) => {
+                (n - 1 - self.rng.random_range(0..n.min(RECENT_MEMBERS))) as u32
+            }
+            _ => self.rng.random_range(0..n) as u32,
+        };
+        let band: f64 = self.rng.random();
+        let fen: u32 = if band < 0.45 {
+            self.rng.random_range(9_900..50_000)
+        } else if band < 0.80 {
+            self.rng.random_range(50_000..200_000)
+        } else {
+            self.rng.random_range(200_000..=500_000)
+        };
+        let id = self.orders.len() as u32;
+        self.orders.push(OrderRecord { member, fen, day: self.day, refunded: false });
+        self.pending.push_back(id);
+        self.stats.orders += 1;
+        self.write_order(id)?;
+        Ok(true)
+    }
+
+    fn write_order(&mut self, id: u32) -> io::Result<()> {
+        let OrderRecord { member, fen, .. } = self.orders[id as usize];
+        writeln!(
+            self.out,
+            "{{\"at\":\"{}\",\"type\":\"order\",\"order\":\"o{id}\",\"member\":\"m{member}\",\"amount\":\"{}\"}}",
+            self.at,
+            Fen(fen as u64)
+        )
+    }
+
+    fn recent_order(&mut self) -> Option<u32> {
+        let n = self.orders.len();
+        (0..3)
+            .map(|_| n.checked_sub(1 + self.rng.random_range(0..n.clamp(1, RECENT_ORDERS))))
+            .find_map(|id| id.filter(|&id| !self.orders[id].refunded).map(|id| id as u32))
+    }
+
+    /// The exact line of a recent order again: a no-op for the engine.
+    fn repeat(&mut self) -> io::Result<bool> {
+        let Some(id) = self.recent_order() else { return Ok(false) };
+        self.stats.repeats += 1;
+        self.write_order(id)?;
+        Ok(true)
+    }
+
+    fn refund(&mut self) -> io::Result<bool> {
+        let Some(id) = self.recent_order() else { return Ok(false) };
+        self.orders[id as usize].refunded = true;
+        self.stats.refunds += 1;
+        writeln!(self.out, "{{\"at\":\"{}\",\"type\":\"refund\",\"order\":\"o{id}\"}}", self.at)?;
+        Ok(true)
+    }
+
+    /// Sells points: a small fixed amount from a member who holds it, else all of a holder's.
+    fn sell(&mut self) -> io::Result<bool> {
+        if self.minted.items.is_empty() {
+            return Ok(false);
+        }
+        let mut choice = None;
+        if self.rng.random_bool(0.6) {
+            let (text, points) = SELL_AMOUNTS[self.rng.random_range(0..SELL_AMOUNTS.len())];
+            for _ in 0..TRIES {
+                let Some(member) = self.minted.sample(&mut self.rng) else { break };
+                if self.appr.holders[member as usize].points >= points * 1.02 + 0.001 {
+                    choice = Some((member, text, points));
+                    break;
+                }
+            }
+        }
+        let (member, text, points) = match choice {
+            Some(choice) => choice,
+            None => {
+                // "all" never fails: from one who holds none it is a no-op.
+                let mut member = 0;
+                for _ in 0..TRIES {
+                    let Some(m) = self.minted.sample(&mut self.rng) else { break };
+                    member = m;
+                    if self.appr.holders[m as usize].points > 0.0 {
+                        break;
+                    }
+                }
+                self.stats.sells_all += 1;
+                (member, "all", self.appr.holders[member as usize].points)
+            }
+        };
+        self.stats.sells += 1;
+        writeln!(
+            self.out,
+            "{{\"at\":\"{}\",\"type\":\"sell\",\"member\":\"m{member}\",\"mechanism\":\"{APPR}\",\"points\":\"{text}\"}}",
+            self.at
+        )?;
+        if points > 0.0 {
+            self.appr.sell(member, points, false);
+            self.paid.push(member);
+            self.after_event();
+        }
+        Ok(true)
+    }
+
+    fn withdraw(&mut self) -> io::Result<bool> {
+        for _ in 0..TRIES {
+            let Some(member) = self.paid.sample(&mut self.rng) else { return Ok(false) };
+            let wallet = self.appr.holders[member as usize].wallet;
+            let most = (wallet * 0.8).min(20_000.0) as u64;
+            if most < 100 {
+                continue;
+            }
+            let fen = self.rng.random_range(100..=most);
+            self.appr.holders[member as usize].wallet -= fen as f64;
+            self.stats.withdrawals += 1;
+            writeln!(
+                self.out,
+                "{{\"at\":\"{}\",\"type\":\"withdraw\",\"member\":\"m{member}\",\"amount\":\"{}\"}}",
+                self.at,
+                Fen(fen)
+            )?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Raises the price towards the lowest exit price, by at most INJECT_STEP; false when no
+    /// inject is called for.
+    fn inject(&mut self) -> io::Result<bool> {
+        let Some((exit, _)) = self.appr.lowest_exit() else { return Ok(false) };
+        let price = self.appr.price();
+        let target = (exit * 1.0001).min(price * (1.0 + INJECT_STEP));
+        let fen = ((target - price) * self.appr.outstanding).ceil().min(INJECT_MAX_FEN);
+        if fen < 100.0 {
+            return Ok(false);
+        }
+        self.appr.pool += fen;
+        self.stats.injects += 1;
+        writeln!(
+            self.out,
+            "{{\"at\":\"{}\",\"type\":\"inject\",\"mechanism\":\"{APPR}\",\"amount\":\"{}\"}}",
+            self.at,
+            Fen(fen as u64)
+        )?;
+        self.after_event();
+        Ok(true)
+    }
+
+    /// The day's close, at the next midnight: orders paid SETTLE_DAYS or more days before
+    /// today settle, then forced exits run.
+    fn close_day(&mut self) -> io::Result<()> {
+        let next = &self.dates[self.day as usize + 1];
+        writeln!(self.out, "{{\"at\":\"{next}T00:00:00+08:00\",\"type\":\"close_day\"}}")?;
+        self.stats.close_days += 1;
+        while let Some(&id) = self.pending.front() {
+            let order = &self.orders[id as usize];
+            if order.day + SETTLE_DAYS > self.day {
+                break;
+            }
+            self.pending.pop_front();
+            if !order.refunded {
+                let (member, fen) = (order.member, order.fen as f64);
+                self.appr.settle(member, fen);
+                self.minted.push(member);
+            }
+        }
+        self.after_event();
+        Ok(())
+    }
+
+    fn after_event(&mut self) {
+        self.appr.force_exits(&mut self.exited);
+        if self.exited.is_empty() {
+            return;
+        }
+        let day = self.day as u64;
+        if self.stats.mirror_last_exit_day != Some(day) {
+            self.stats.mirror_exit_days += 1;
+        }
+        self.stats.mirror_first_exit_day.get_or_insert(day);
+        self.stats.mirror_last_exit_day = Some(day);
+        self.stats.mirror_exits += self.exited.len() as u64;
+        for member in std::mem::take(&mut self.exited) {
+            self.paid.push(member);
+        }
+    }
+}
+
+/// `YYYY-MM-DD` of a day counted from 1970-01-01 (the civil-from-days algorithm).
+fn date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(FIRST_DAY), "2026-01-01");
+        assert_eq!(date(FIRST_DAY + 364), "2026-12-31");
+        assert_eq!(date(FIRST_DAY + 365), "2027-01-01");
+        assert_eq!(date(FIRST_DAY - 731 + 59), "2024-02-29");
+    }
+
+    fn stream(events: u64, seed: u64) -> (Vec<u8>, Stats) {
+        let mut generator = Generator::new(Vec::new(), seed);
+        generator.run(events).unwrap();
+        (generator.out, generator.stats)
+    }
+
+    #[test]
+    fn exact_line_count_deterministic_and_ordered() {
+        for events in [1, 7, 20, 999, 20_000] {
+            let (bytes, stats) = stream(events, 7);
+            let text = String::from_utf8(bytes.clone()).unwrap();
+            assert_eq!(text.lines().count() as u64, events, "{events} events");
+            assert_eq!(stats.events, events);
+            let stamps: Vec<&str> = text.lines().map(|l| &l[7..32]).collect();
+            assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "time goes backwards");
+            assert!(text.lines().last().unwrap().contains("close_day"));
+            assert_eq!(stream(events, 7).0, bytes, "not deterministic");
+        }
+        assert_ne!(stream(1000, 1).0, stream(1000, 2).0);
+    }
+}
