@@ -24,12 +24,19 @@ impl Timestamp {
         self.0
     }
     /// This instant plus `days` days of 86,400 seconds.
+    ///
+    /// Cannot overflow for the days a plan allows (at most 365 + 3650): parsed instants end in
+    /// 2200 and `i64` nanoseconds reach 2262.
     pub fn plus_days(self, days: u32) -> Timestamp {
         Timestamp(self.0 + days as i64 * DAY_NANOS)
     }
 
+    /// The years an event may carry: far enough apart for any platform, near enough that
+    /// nanoseconds since 1970 and every window added to them stay inside `i64`.
+    pub const YEARS: std::ops::RangeInclusive<i64> = 1900..=2200;
+
     /// Parses an RFC 3339 timestamp: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, with `T` or a
-    /// space between date and time and at most 9 fraction digits.
+    /// space between date and time and at most 9 fraction digits, in the years [`Self::YEARS`].
     ///
     /// Hand-written because it sits on the hot path of every event (a general date library
     /// costs several times as much); a property test checks it against the `time` crate.
@@ -56,7 +63,11 @@ impl Timestamp {
         }
         let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
         let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        if !Timestamp::YEARS.contains(&year)
+            || !(1..=12).contains(&month)
+            || day < 1
+            || day > days_in_month(year, month)
+        {
             return None;
         }
         // 60 would be a leap second, which Unix time cannot name: refuse it rather than guess.
@@ -215,6 +226,11 @@ mod tests {
             "2026-01-01",
             "yesterday",
             "2026-01-01T00:00:00+08:00 ",
+            // Found by fuzzing: years beyond i64 nanoseconds overflowed instead of being refused.
+            "1000-01-01T00:00:00Z",
+            "2262-04-11T23:47:16.999999999Z",
+            "1899-12-31T23:59:59Z",
+            "2201-01-01T00:00:00Z",
         ] {
             assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
         }

@@ -169,7 +169,9 @@ impl<'a> EventLine<'a> {
         }
         let at = self.at.as_deref().ok_or_else(|| err("missing field `at`"))?;
         let at = Timestamp::parse_rfc3339(at).ok_or_else(|| {
-            err(format!("`at` is not an RFC 3339 time such as \"2026-01-01T09:00:00+08:00\": {at:?}"))
+            err(format!(
+                "`at` is not an RFC 3339 time from 1900 to 2200 such as \"2026-01-01T09:00:00+08:00\": {at:?}"
+            ))
         })?;
         let s = |field: &'e Option<Cow<'a, str>>| -> &'e str { field.as_deref().unwrap_or_default() };
         let kind = match kind_name {

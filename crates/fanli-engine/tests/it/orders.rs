@@ -207,3 +207,30 @@ fn every_kind_of_bad_line_is_refused_with_its_reason() {
     assert_eq!(r.mechanism("appr")["pool"], "10.00");
     assert_eq!(r.state["members"].as_object().unwrap().len(), 1);
 }
+
+/// Found by fuzzing: times beyond the years `i64` nanoseconds reach overflowed, and so did the
+/// longest refund window and queue lock added to a late time.
+#[test]
+fn far_times_are_refused_and_the_longest_windows_fit() {
+    let plan = r#"
+        name = "far"
+        settle_after_days = 365
+        [[mechanism]]
+        id = "q"
+        kind = "queue"
+        funding_rate = "1"
+        release = "when_funded"
+        lock_days = 3650
+    "#;
+    let events = r#"
+        {"at":"1000-01-01T00:00:00Z","type":"close_day"}
+        {"at":"2262-04-11T23:47:16.999999999Z","type":"close_day"}
+        {"at":"2200-12-31T23:59:59+08:00","type":"join","member":"A"}
+        {"at":"2200-12-31T23:59:59+08:00","type":"order","order":"o","member":"A","amount":"100.00"}
+        {"at":"2200-12-31T23:59:59+08:00","type":"close_day"}
+    "#;
+    let r = run(plan, events);
+    assert_eq!(r.rejected_lines(), [2, 3]);
+    assert!(r.rejected[0].1.contains("from 1900 to 2200"), "{}", r.rejected[0].1);
+    assert_eq!(r.get("A", "spent"), "0.00", "due in 2201, after the last close");
+}
