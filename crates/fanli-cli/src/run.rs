@@ -1,7 +1,7 @@
 //! `fanli run`: a plan applied to an event stream, line by line.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -40,7 +40,6 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         },
     };
     let mut engine = Engine::new(plan);
-    let input = BufReader::with_capacity(1 << 16, input);
     let outcome = match run_stream(&mut engine, input, args.trace) {
         Ok(outcome) => outcome,
         Err(e) => return fail(format!("cannot read events {events_name}: {e}")),

@@ -33,43 +33,74 @@ impl std::error::Error for EventError {}
 #[serde(deny_unknown_fields)]
 pub struct EventLine<'a> {
     #[serde(borrow)]
-    at: Option<Cow<'a, str>>,
+    at: Option<Str<'a>>,
     #[serde(borrow, rename = "type")]
-    kind: Option<Cow<'a, str>>,
+    kind: Option<Str<'a>>,
     #[serde(borrow)]
-    member: Option<Cow<'a, str>>,
+    member: Option<Str<'a>>,
     #[serde(borrow)]
-    referrer: Option<Cow<'a, str>>,
+    referrer: Option<Str<'a>>,
     #[serde(borrow)]
-    phone: Option<Cow<'a, str>>,
+    phone: Option<Str<'a>>,
     #[serde(borrow)]
-    device: Option<Cow<'a, str>>,
+    device: Option<Str<'a>>,
     #[serde(borrow)]
-    ip: Option<Cow<'a, str>>,
+    ip: Option<Str<'a>>,
     #[serde(borrow)]
-    store: Option<Cow<'a, str>>,
+    store: Option<Str<'a>>,
     #[serde(borrow)]
-    region: Option<Vec<Cow<'a, str>>>,
+    region: Option<Vec<Str<'a>>>,
     #[serde(borrow)]
-    recruiter: Option<Cow<'a, str>>,
+    recruiter: Option<Str<'a>>,
     #[serde(borrow)]
-    level: Option<Cow<'a, str>>,
+    level: Option<Str<'a>>,
     #[serde(borrow)]
-    order: Option<Cow<'a, str>>,
+    order: Option<Str<'a>>,
     #[serde(borrow)]
     amount: Option<Decimal<'a>>,
     #[serde(borrow)]
     profit: Option<Decimal<'a>>,
     #[serde(borrow)]
-    partner: Option<Cow<'a, str>>,
+    partner: Option<Str<'a>>,
     #[serde(borrow)]
     credit: Option<Decimal<'a>>,
     #[serde(borrow)]
-    mechanism: Option<Cow<'a, str>>,
+    mechanism: Option<Str<'a>>,
     #[serde(borrow)]
     points: Option<Decimal<'a>>,
     #[serde(borrow)]
-    reward: Option<Cow<'a, str>>,
+    reward: Option<Str<'a>>,
+}
+
+/// A JSON string, borrowed from the line unless it had escapes. (serde's own `Cow<str>` borrows
+/// only as a bare field, not inside an `Option`, and would allocate for every field.)
+#[derive(Debug)]
+struct Str<'a>(Cow<'a, str>);
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Str<'a>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 /// A decimal as written: the text of a JSON string, or a whole JSON number.
@@ -131,13 +162,14 @@ const TYPES: &str = "join, store, agent, order, refund, sell, withdraw, topup, r
                      advertiser_fund, ad_view, close_day";
 
 impl<'a> EventLine<'a> {
-    /// Reads one line as JSON.
-    pub fn parse(line: &'a str) -> Result<EventLine<'a>, EventError> {
+    /// Reads one line as JSON. The bytes need not be checked as UTF-8 first: serde_json checks
+    /// every string it reads, and anything outside strings must be ASCII JSON anyway.
+    pub fn parse(line: &'a [u8]) -> Result<EventLine<'a>, EventError> {
         // serde would read a struct from an array too, and say something puzzling about it.
-        if !line.trim_start().starts_with('{') {
+        if line.trim_ascii_start().first() != Some(&b'{') {
             return Err(err("malformed JSON: an event is a JSON object, one per line"));
         }
-        serde_json::from_str(line).map_err(|e| {
+        serde_json::from_slice(line).map_err(|e| {
             let message = e.to_string();
             // serde_json appends " at line 1 column N"; a stream line is always line 1 to it.
             let message = message.split(" at line ").next().unwrap_or(&message);
@@ -173,7 +205,7 @@ impl<'a> EventLine<'a> {
                 "`at` is not an RFC 3339 time from 1900 to 2200 such as \"2026-01-01T09:00:00+08:00\": {at:?}"
             ))
         })?;
-        let s = |field: &'e Option<Cow<'a, str>>| -> &'e str { field.as_deref().unwrap_or_default() };
+        let s = |field: &'e Option<Str<'a>>| -> &'e str { field.as_deref().unwrap_or_default() };
         let kind = match kind_name {
             "join" => EventKind::Join {
                 member: s(&self.member),
@@ -232,7 +264,7 @@ impl<'a> EventLine<'a> {
     }
 
     fn region(&self) -> Vec<&str> {
-        self.region.iter().flatten().map(|part| part.as_ref()).collect()
+        self.region.iter().flatten().map(|part| &**part).collect()
     }
 
     fn present(&self) -> impl Iterator<Item = (&'static str, bool)> + '_ {

@@ -5,8 +5,8 @@
 //! The state is streamed member by member (a run may have millions), never built as a tree.
 
 use fanli_engine::{
-    Account, Applied, Asset, Effect, Engine, MechanismDetail, MemberDetail, MemberView, Money, Points,
-    Posting,
+    Account, Applied, Asset, Effect, Engine, MechanismDetail, MechanismView, MemberDetail, MemberMechanism,
+    MemberView, Money, Points, Posting, Price,
 };
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -15,8 +15,11 @@ use serde_json::{Value, json};
 /// A rejected line: its number (from 1) and why.
 pub type Rejected = (usize, String);
 
-/// The end state as one JSON document: `mechanisms`, `members`, `rejected`,
+/// The end state as one JSON document: `plan`, `mechanisms`, `members`, `rejected`,
 /// `accounts_balance`, and with a trace, `events`.
+///
+/// Laid out with each mechanism, member, rejection and trace entry on a line of its own: compact
+/// enough for millions of members, and still readable and diffable line by line.
 pub fn state_json<W: std::io::Write>(
     engine: &Engine,
     rejected: &[Rejected],
@@ -24,9 +27,79 @@ pub fn state_json<W: std::io::Write>(
     out: W,
 ) -> serde_json::Result<()> {
     let doc = Document { engine, rejected, events };
-    let mut serializer =
-        serde_json::Serializer::with_formatter(out, serde_json::ser::PrettyFormatter::with_indent(b" "));
+    let mut serializer = serde_json::Serializer::with_formatter(out, Lines::default());
     doc.serialize(&mut serializer)
+}
+
+/// A formatter that breaks lines only in the two outer levels of the document.
+#[derive(Default)]
+struct Lines {
+    /// Per open object or array: whether it has had an entry yet.
+    open: Vec<bool>,
+}
+
+impl Lines {
+    const LEVELS: usize = 2;
+
+    fn begin<W: ?Sized + std::io::Write>(&mut self, w: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.open.push(false);
+        w.write_all(bracket)
+    }
+
+    fn end<W: ?Sized + std::io::Write>(&mut self, w: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        let had_entries = self.open.pop().unwrap_or(false);
+        if had_entries && self.open.len() < Lines::LEVELS {
+            self.newline(w)?;
+        }
+        w.write_all(bracket)
+    }
+
+    fn entry<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        if let Some(open) = self.open.last_mut() {
+            *open = true;
+        }
+        if self.open.len() <= Lines::LEVELS { self.newline(w) } else { Ok(()) }
+    }
+
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..self.open.len() {
+            w.write_all(b" ")?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Lines {
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.begin(w, b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.end(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.entry(w, first)
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.begin(w, b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.end(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.entry(w, first)
+    }
 }
 
 struct Document<'a> {
@@ -53,7 +126,7 @@ impl Serialize for Document<'_> {
     }
 }
 
-/// Serializes a value through its `Display`.
+/// Serializes a value through its `Display`, with no allocation.
 struct Text<T>(T);
 
 impl<T: std::fmt::Display> Serialize for Text<T> {
@@ -62,34 +135,46 @@ impl<T: std::fmt::Display> Serialize for Text<T> {
     }
 }
 
+fn price(p: Price) -> Text<impl std::fmt::Display> {
+    Text(p.display())
+}
+
 struct Mechanisms<'a>(&'a Engine);
 
 impl Serialize for Mechanisms<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         for m in self.0.mechanism_views() {
-            let mut v = json!({
-                "kind": m.kind,
-                "pool": m.pool.to_string(),
-                "obligations": m.obligations.to_string(),
-                "obligations_waiting": m.obligations_waiting,
-                "paid": m.paid.to_string(),
-            });
-            let extra = match m.detail {
-                MechanismDetail::Appreciation { points, price } => {
-                    json!({"points": points.to_string(), "price": price.display().to_string()})
-                }
-                MechanismDetail::ReferRefund { participants, referrals } => {
-                    json!({"participants": participants, "referrals": referrals})
-                }
-                MechanismDetail::Queue { queued, waiting } => {
-                    json!({"queued": queued.to_string(), "waiting": waiting})
-                }
-            };
-            if let (Value::Object(v), Value::Object(extra)) = (&mut v, extra) {
-                v.extend(extra);
+            map.serialize_entry(m.id, &Mechanism(&m))?;
+        }
+        map.end()
+    }
+}
+
+struct Mechanism<'a>(&'a MechanismView<'a>);
+
+impl Serialize for Mechanism<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let m = self.0;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("kind", m.kind)?;
+        map.serialize_entry("pool", &Text(m.pool))?;
+        map.serialize_entry("obligations", &Text(m.obligations))?;
+        map.serialize_entry("obligations_waiting", &m.obligations_waiting)?;
+        map.serialize_entry("paid", &Text(m.paid))?;
+        match m.detail {
+            MechanismDetail::Appreciation { points, price: p } => {
+                map.serialize_entry("points", &Text(points))?;
+                map.serialize_entry("price", &price(p))?;
             }
-            map.serialize_entry(m.id, &v)?;
+            MechanismDetail::ReferRefund { participants, referrals } => {
+                map.serialize_entry("participants", &participants)?;
+                map.serialize_entry("referrals", &referrals)?;
+            }
+            MechanismDetail::Queue { queued, waiting } => {
+                map.serialize_entry("queued", &Text(queued))?;
+                map.serialize_entry("waiting", &waiting)?;
+            }
         }
         map.end()
     }
@@ -127,9 +212,8 @@ impl Serialize for Member<'_> {
         if !v.refunded.is_zero() {
             map.serialize_entry("refunded", &Text(v.refunded))?;
         }
-        let standing = Standing { engine, view: v };
-        if standing.any() {
-            map.serialize_entry("mechanisms", &standing)?;
+        if v.mechanisms.iter().any(has_standing) {
+            map.serialize_entry("mechanisms", &Standings { engine, view: v })?;
         }
         map.end()
     }
@@ -153,58 +237,62 @@ impl Serialize for PointsByMechanism<'_> {
     }
 }
 
+/// Whether the member has anything in this mechanism worth showing.
+fn has_standing(m: &MemberMechanism) -> bool {
+    !m.received.is_zero()
+        || !m.owed.is_zero()
+        || match m.detail {
+            MemberDetail::Appreciation { points, basis, .. } => !points.is_zero() || !basis.is_zero(),
+            MemberDetail::ReferRefund(p) => p.base.is_some() || p.referrals > 0,
+            MemberDetail::Queue(place) => place.entries > 0,
+        }
+}
+
 /// The member's standing in each mechanism they have any in: progress, place, value.
-struct Standing<'a> {
+struct Standings<'a> {
     engine: &'a Engine,
     view: &'a MemberView<'a>,
 }
 
-impl Standing<'_> {
-    fn has(m: &fanli_engine::MemberMechanism) -> bool {
-        !m.received.is_zero()
-            || !m.owed.is_zero()
-            || match m.detail {
-                MemberDetail::Appreciation { points, basis, .. } => !points.is_zero() || !basis.is_zero(),
-                MemberDetail::ReferRefund(p) => p.base.is_some() || p.referrals > 0,
-                MemberDetail::Queue(place) => place.entries > 0,
-            }
-    }
-
-    fn any(&self) -> bool {
-        self.view.mechanisms.iter().any(Standing::has)
+impl Serialize for Standings<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        for m in self.view.mechanisms.iter().filter(|m| has_standing(m)) {
+            map.serialize_entry(self.engine.mechanism_name(m.mechanism), &Standing(m))?;
+        }
+        map.end()
     }
 }
 
+struct Standing<'a>(&'a MemberMechanism);
+
 impl Serialize for Standing<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let m = self.0;
         let mut map = s.serialize_map(None)?;
-        for m in self.view.mechanisms.iter().filter(|m| Standing::has(m)) {
-            let mut v = match m.detail {
-                MemberDetail::Appreciation { points, value, basis, exit_price } => json!({
-                    "points": points.to_string(),
-                    "value": value.to_string(),
-                    "basis": basis.to_string(),
-                    "exit_price": exit_price.map(|p| p.display().to_string()),
-                }),
-                MemberDetail::ReferRefund(p) => json!({
-                    "base": p.base.map(|b| b.to_string()),
-                    "referrals": p.referrals,
-                    "progress": format!("{} of {}", p.in_round, p.steps),
-                    "next_reward": p.next_reward.map(|r| r.to_string()),
-                }),
-                MemberDetail::Queue(place) => json!({
-                    "entries": place.entries,
-                    "waiting": place.waiting.to_string(),
-                    "position": (place.entries > 0).then_some(place.position),
-                    "ahead": (place.entries > 0).then(|| place.ahead.to_string()),
-                }),
-            };
-            if let Value::Object(o) = &mut v {
-                o.insert("received".into(), m.received.to_string().into());
-                o.insert("owed".into(), m.owed.to_string().into());
+        match m.detail {
+            MemberDetail::Appreciation { points, value, basis, exit_price } => {
+                map.serialize_entry("points", &Text(points))?;
+                map.serialize_entry("value", &Text(value))?;
+                map.serialize_entry("basis", &Text(basis))?;
+                map.serialize_entry("exit_price", &exit_price.map(price))?;
             }
-            map.serialize_entry(self.engine.mechanism_name(m.mechanism), &v)?;
+            MemberDetail::ReferRefund(p) => {
+                map.serialize_entry("base", &p.base.map(Text))?;
+                map.serialize_entry("referrals", &p.referrals)?;
+                map.serialize_entry("progress", &Text(format_args!("{} of {}", p.in_round, p.steps)))?;
+                map.serialize_entry("next_reward", &p.next_reward.map(Text))?;
+            }
+            MemberDetail::Queue(place) => {
+                map.serialize_entry("entries", &place.entries)?;
+                map.serialize_entry("waiting", &Text(place.waiting))?;
+                let waiting = place.entries > 0;
+                map.serialize_entry("position", &waiting.then_some(place.position))?;
+                map.serialize_entry("ahead", &waiting.then_some(Text(place.ahead)))?;
+            }
         }
+        map.serialize_entry("received", &Text(m.received))?;
+        map.serialize_entry("owed", &Text(m.owed))?;
         map.end()
     }
 }

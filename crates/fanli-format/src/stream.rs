@@ -1,6 +1,6 @@
 //! A stream applied line by line: parse, apply, and keep going past bad lines.
 
-use std::io::{self, BufRead};
+use std::io::{self, Read};
 
 use fanli_engine::Engine;
 use serde_json::Value;
@@ -21,47 +21,70 @@ pub struct Outcome {
 
 /// Applies every line of `input`; a bad line is recorded and the rest still apply. Blank lines
 /// are skipped (they still count in the line numbers).
-pub fn run_stream(engine: &mut Engine, mut reader: impl BufRead, trace: bool) -> io::Result<Outcome> {
-    let mut buffer = Vec::with_capacity(256);
+///
+/// Reads in large blocks and parses each line where it lies: no copy per line.
+pub fn run_stream(engine: &mut Engine, mut input: impl Read, trace: bool) -> io::Result<Outcome> {
+    const BLOCK: usize = 1 << 20;
     let mut outcome = Outcome { lines: 0, applied: 0, rejected: Vec::new(), trace: Vec::new() };
+    let mut buffer: Vec<u8> = Vec::with_capacity(BLOCK);
+    // `buffer[start..]` is read and not yet applied.
+    let mut start = 0;
+    let mut eof = false;
     loop {
-        buffer.clear();
-        if reader.read_until(b'\n', &mut buffer)? == 0 {
-            break;
-        }
-        outcome.lines += 1;
-        let number = outcome.lines;
-        let line = match std::str::from_utf8(&buffer) {
-            Ok(line) => line.trim_end_matches(['\n', '\r']),
-            Err(_) => {
-                reject(engine, &mut outcome, trace, number, "", "the line is not UTF-8".to_owned());
-                continue;
+        match memchr::memchr(b'\n', &buffer[start..]) {
+            Some(newline) => {
+                apply_line(engine, &mut outcome, trace, &buffer[start..start + newline]);
+                start += newline + 1;
             }
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed = EventLine::parse(line);
-        let event = match parsed.as_ref().map_err(Clone::clone).and_then(|raw| raw.event()) {
-            Ok(event) => event,
-            Err(e) => {
-                reject(engine, &mut outcome, trace, number, "", e.to_string());
-                continue;
-            }
-        };
-        let kind = event.kind.type_name();
-        match engine.apply(&event) {
-            Ok(()) => {
-                outcome.applied += 1;
-                if trace {
-                    let entry = trace_entry(engine, number, kind, Ok(engine.applied()));
-                    outcome.trace.push(entry);
+            None if eof => {
+                if start < buffer.len() {
+                    apply_line(engine, &mut outcome, trace, &buffer[start..]);
                 }
+                return Ok(outcome);
             }
-            Err(rejection) => reject(engine, &mut outcome, trace, number, kind, rejection.to_string()),
+            None => {
+                // Keep the partial line, make room for a block (or a longer line), read on.
+                buffer.drain(..start);
+                start = 0;
+                let len = buffer.len();
+                buffer.resize(len.max(BLOCK / 2) * 2, 0);
+                let read = loop {
+                    match input.read(&mut buffer[len..]) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        other => break other,
+                    }
+                };
+                let read = read.inspect_err(|_| buffer.truncate(len))?;
+                buffer.truncate(len + read);
+                eof = read == 0;
+            }
         }
     }
-    Ok(outcome)
+}
+
+fn apply_line(engine: &mut Engine, outcome: &mut Outcome, trace: bool, bytes: &[u8]) {
+    outcome.lines += 1;
+    let number = outcome.lines;
+    let line = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    if line.trim_ascii().is_empty() {
+        return;
+    }
+    let parsed = EventLine::parse(line);
+    let event = match parsed.as_ref().map_err(Clone::clone).and_then(|raw| raw.event()) {
+        Ok(event) => event,
+        Err(e) => return reject(engine, outcome, trace, number, "", e.to_string()),
+    };
+    let kind = event.kind.type_name();
+    match engine.apply(&event) {
+        Ok(()) => {
+            outcome.applied += 1;
+            if trace {
+                let entry = trace_entry(engine, number, kind, Ok(engine.applied()));
+                outcome.trace.push(entry);
+            }
+        }
+        Err(rejection) => reject(engine, outcome, trace, number, kind, rejection.to_string()),
+    }
 }
 
 fn reject(engine: &Engine, outcome: &mut Outcome, trace: bool, line: usize, kind: &str, error: String) {

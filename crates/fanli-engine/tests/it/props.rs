@@ -169,7 +169,7 @@ fn apply_checked(plan: &str, lines: &[String]) -> Result<Engine, TestCaseError> 
     let mut engine = Engine::new(plan);
     let mut counted = BTreeSet::new();
     for line in lines {
-        let Ok(raw) = EventLine::parse(line) else { continue };
+        let Ok(raw) = EventLine::parse(line.as_bytes()) else { continue };
         let Ok(event) = raw.event() else { continue };
         let before = prices(&engine);
         let state_before = state(&engine, &[]);

@@ -4,7 +4,7 @@ use fanli_engine::{EventKind, Money, Points, SellAmount, Timestamp};
 use fanli_format::EventLine;
 
 fn kind(line: &str) -> Result<String, String> {
-    let raw = EventLine::parse(line).map_err(|e| e.0)?;
+    let raw = EventLine::parse(line.as_bytes()).map_err(|e| e.0)?;
     let event = raw.event().map_err(|e| e.0)?;
     Ok(format!("{:?}", event.kind))
 }
@@ -13,14 +13,14 @@ fn kind(line: &str) -> Result<String, String> {
 fn amounts_are_exact_strings_or_whole_numbers() {
     let line =
         r#"{"at":"2026-01-01T09:00:00Z","type":"order","order":"o","member":"A","amount":1000,"profit":"0"}"#;
-    let raw = EventLine::parse(line).unwrap();
+    let raw = EventLine::parse(line.as_bytes()).unwrap();
     let EventKind::Order(order) = raw.event().unwrap().kind else { panic!() };
     assert_eq!(order.amount, Money::from_yuan(1000));
     assert_eq!(order.profit, Some(Money::ZERO));
     assert_eq!(order.credit, Money::ZERO);
     let line =
         r#"{"at":"2026-01-01T09:00:00Z","type":"sell","member":"A","mechanism":"appr","points":"0.0001"}"#;
-    let raw = EventLine::parse(line).unwrap();
+    let raw = EventLine::parse(line.as_bytes()).unwrap();
     let EventKind::Sell { points, .. } = raw.event().unwrap().kind else { panic!() };
     assert_eq!(points, SellAmount::Points(Points::from_units(1)));
 }
@@ -42,8 +42,8 @@ fn nulls_are_absent_fields() {
 
 #[test]
 fn times_keep_their_instant_whatever_the_offset() {
-    let a = EventLine::parse(r#"{"at":"2026-01-01T09:00:00+08:00","type":"close_day"}"#).unwrap();
-    let b = EventLine::parse(r#"{"at":"2026-01-01T01:00:00Z","type":"close_day"}"#).unwrap();
+    let a = EventLine::parse(br#"{"at":"2026-01-01T09:00:00+08:00","type":"close_day"}"#).unwrap();
+    let b = EventLine::parse(br#"{"at":"2026-01-01T01:00:00Z","type":"close_day"}"#).unwrap();
     assert_eq!(a.event().unwrap().at, b.event().unwrap().at);
     assert_eq!(a.event().unwrap().at, Timestamp::parse_rfc3339("2026-01-01T01:00:00Z").unwrap());
 }
@@ -83,4 +83,13 @@ fn mistakes_name_the_field() {
         let got = kind(&line).unwrap_err();
         assert!(got.starts_with(want), "{line}\n got: {got}\nwant: {want}");
     }
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_refused() {
+    let inside = b"{\"at\":\"2026-01-01T09:00:00Z\",\"type\":\"join\",\"member\":\"\xff\"}";
+    let e = EventLine::parse(inside).unwrap_err().0;
+    assert!(e.starts_with("malformed JSON: invalid unicode code point"), "{e}");
+    let outside = b"{\"at\":\"2026-01-01T09:00:00Z\",\xff}";
+    assert!(EventLine::parse(outside).unwrap_err().0.starts_with("malformed JSON"));
 }
