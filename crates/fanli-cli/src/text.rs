@@ -47,7 +47,8 @@ pub(crate) fn summary(out: &mut impl Write, engine: &Engine, outcome: &Outcome) 
     }
     writeln!(out)?;
     writeln!(out, "{:<16} {:>14} {:>14} {:>14}  points", "member", "wallet", "credit", "spent")?;
-    for view in engine.member_views().take(MEMBERS_LISTED) {
+    let listed = engine.member_count().min(MEMBERS_LISTED);
+    for view in (0..listed).map(|i| engine.member_view_of(engine.member_id(i))) {
         let points: Vec<String> = view
             .mechanisms
             .iter()

@@ -26,6 +26,8 @@ pub struct Engine {
     /// Paid orders waiting for their refund window to pass, in payment order (so by due time).
     pending: VecDeque<(Timestamp, OrderId)>,
     pub(crate) mechanisms: Vec<Mechanism>,
+    /// Whether any mechanism pays a referrer's referrer.
+    indirect: bool,
     pub(crate) books: Books,
     last_at: Option<Timestamp>,
 }
@@ -236,7 +238,12 @@ impl Engine {
             .map(|(i, config)| Mechanism::new(MechanismId::from_index(i), config))
             .collect();
         let books = Books { ledger: Ledger::new(plan.mechanisms.len()), effects: Vec::new() };
+        let indirect = plan.mechanisms.iter().any(|m| match &m.kind {
+            crate::plan::KindConfig::ReferRefund(r) => r.indirect.is_some(),
+            _ => false,
+        });
         Engine {
+            indirect,
             plan,
             members: Members::default(),
             orders: Orders::default(),
@@ -558,7 +565,8 @@ impl Engine {
         self.members.records[member.index()].spent += amount.fen();
         self.books.effects.push(Effect::Settled { order });
         let referrer = self.members.referrer(member);
-        let grandparent = referrer.and_then(|r| self.members.referrer(r));
+        // Only indirect referral rewards look two levels up; don't touch the record otherwise.
+        let grandparent = if self.indirect { referrer.and_then(|r| self.members.referrer(r)) } else { None };
         for Mechanism { base, state } in &mut self.mechanisms {
             let funding = base.funding(amount, profit);
             let books = &mut self.books;
@@ -610,6 +618,12 @@ impl Engine {
     /// The member's name.
     pub fn member_name(&self, member: MemberId) -> &str {
         self.members.names.get(member.0)
+    }
+
+    /// The member who joined `index`-th (from 0); `index` must be below [`Engine::member_count`].
+    pub fn member_id(&self, index: usize) -> MemberId {
+        assert!(index < self.member_count(), "member {index} of {}", self.member_count());
+        MemberId::from_index(index)
     }
 
     /// The member with this name.

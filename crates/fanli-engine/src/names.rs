@@ -1,10 +1,11 @@
 //! Interned names: member, order and store ids mapped to dense indexes.
 //!
 //! All the names live in one `String`, so a million order ids cost their bytes plus about two
-//! dozen bytes each, not an allocation each. Each table slot carries the name's hash and where
-//! its text is, so a lookup touches the slot and the text and nothing else, and growing the
-//! table never re-reads a name. Hashing is FxHash (deterministic; names come from the tenant's
-//! own systems, so flooding is not a concern here).
+//! dozen bytes each, not an allocation each. A table slot holds a name of up to 11 bytes (most
+//! member and order ids, phone numbers) itself: a lookup then touches the control bytes and the
+//! slot and nothing else, and growing the table rehashes from the slot. A longer name's slot
+//! says where its text is. Hashing is FxHash (deterministic; names come from the tenant's own
+//! systems, so flooding is not a concern here).
 
 use std::hash::BuildHasher;
 
@@ -19,22 +20,49 @@ pub(crate) struct Names {
     table: HashTable<Slot>,
 }
 
+/// A table slot: 16 bytes, so a million members' table stays within a cache-friendly 16 MiB.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     index: u32,
-    hash: u32,
-    start: u32,
-    len: u32,
+    key: Key,
 }
 
-/// A 32-bit hash spread over 64 bits, so that hashbrown's bucket bits (low) and tag bits (high)
-/// both come from it and a slot can give its hash back without reading its name.
-fn spread(hash: u32) -> u64 {
-    (hash as u64) << 32 | hash as u64
+/// A name of up to 11 bytes inline, its length in the last byte; or, marked with `LONG` in the
+/// last byte, where a longer name's text is (start and length, little-endian).
+type Key = [u8; 12];
+const INLINE_MAX: usize = 11;
+const LONG: u8 = 0xFF;
+
+fn inline_key(name: &[u8]) -> Option<Key> {
+    (name.len() <= INLINE_MAX).then(|| {
+        let mut key = [0u8; 12];
+        key[..name.len()].copy_from_slice(name);
+        key[11] = name.len() as u8;
+        key
+    })
 }
 
-fn hash(name: &str) -> u32 {
-    (FxBuildHasher.hash_one(name) >> 32) as u32
+fn long_key(start: u32, len: u32) -> Key {
+    let mut key = [0u8; 12];
+    key[0..4].copy_from_slice(&start.to_le_bytes());
+    key[4..8].copy_from_slice(&len.to_le_bytes());
+    key[11] = LONG;
+    key
+}
+
+/// The text a slot's key names: inline, or a span of `text`.
+fn key_text<'t>(key: &'t Key, text: &'t str) -> &'t [u8] {
+    if key[11] == LONG {
+        let start = u32::from_le_bytes(key[0..4].try_into().expect("4 bytes")) as usize;
+        let len = u32::from_le_bytes(key[4..8].try_into().expect("4 bytes")) as usize;
+        &text.as_bytes()[start..start + len]
+    } else {
+        &key[..key[11] as usize]
+    }
+}
+
+fn hash(name: &[u8]) -> u64 {
+    FxBuildHasher.hash_one(name)
 }
 
 impl Names {
@@ -45,11 +73,14 @@ impl Names {
     }
 
     pub(crate) fn find(&self, name: &str) -> Option<u32> {
-        let hash = hash(name);
-        let text = &self.text;
-        let slot = self.table.find(spread(hash), |s| {
-            s.hash == hash && &text[s.start as usize..(s.start + s.len) as usize] == name
-        })?;
+        let name = name.as_bytes();
+        let slot = match inline_key(name) {
+            // Short names compare within the slot; the text is never read.
+            Some(key) => self.table.find(hash(name), |s| s.key == key)?,
+            None => {
+                self.table.find(hash(name), |s| s.key[11] == LONG && key_text(&s.key, &self.text) == name)?
+            }
+        };
         Some(slot.index)
     }
 
@@ -62,8 +93,9 @@ impl Names {
         debug_assert_eq!(start + len, end);
         self.text.push_str(name);
         self.starts.push(start);
-        let hash = hash(name);
-        self.table.insert_unique(spread(hash), Slot { index, hash, start, len }, |s| spread(s.hash));
+        let key = inline_key(name.as_bytes()).unwrap_or_else(|| long_key(start, len));
+        let Names { text, table, .. } = self;
+        table.insert_unique(hash(name.as_bytes()), Slot { index, key }, |s| hash(key_text(&s.key, text)));
         index
     }
 
@@ -92,6 +124,17 @@ mod tests {
         for i in 0..10_000 {
             names.intern(&format!("o{i}"));
         }
+        let long = "a-name-longer-than-fifteen-bytes";
+        assert_eq!(names.insert(long), 10_003);
+        assert_eq!(names.find(long), Some(10_003));
+        assert_eq!(names.find("a-name-longer-than-fifteen-bytez"), None);
+        assert_eq!(names.find("eleven-byte"), None);
+        assert_eq!(names.insert("eleven-byte"), 10_004);
+        assert_eq!(names.insert("twelve-bytes"), 10_005);
+        assert_eq!(names.find("eleven-byte"), Some(10_004));
+        assert_eq!(names.find("twelve-bytes"), Some(10_005));
+        // A long name whose bytes look like a short one's key must not match it.
+        assert_eq!(names.find("twelve-byte"), None);
         assert_eq!(names.get(1), "会员二");
         assert_eq!(names.get(2), "");
         assert_eq!(names.find("o9999"), Some(10_002));

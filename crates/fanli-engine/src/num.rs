@@ -348,6 +348,10 @@ impl Price {
     /// How many points `money` buys at this price, rounded down to 1/10000.
     pub fn points_for(self, money: Money, ratio: Rate) -> Points {
         // points units = money_fen × ratio / 10^9 ÷ (fen/units)
+        let narrow = (money.0 as u128).checked_mul(ratio.0 as u128).and_then(|n| n.checked_mul(self.units));
+        if let (Some(num), Some(den)) = (narrow, self.fen.checked_mul(RATE_SCALE as u128)) {
+            return Points((num / den) as i64);
+        }
         let num = U256::from(money.0 as u128) * U256::from(ratio.0 as u128) * U256::from(self.units);
         let den = U256::from(self.fen) * U256::from(RATE_SCALE as u128);
         Points((num / den).as_u128() as i64)

@@ -33,11 +33,13 @@ struct Holder {
     in_heap: bool,
 }
 
-/// `exit_multiple × basis ÷ points`, as the exact ratio `fen / units` scaled by 10^9.
+/// A holder's exit price, `exit_multiple × basis ÷ points`. The multiple is the same for every
+/// holder, so exit prices order as `basis ÷ points` do: the entry keeps those two (24 bytes, not
+/// the 48 of a scaled ratio) and compares them with one exact 64 × 64-bit product.
 #[derive(Clone, Copy, Debug)]
 struct ExitPrice {
-    fen: u128,
-    units: u128,
+    basis_fen: u64,
+    points_units: u64,
     member: MemberId,
     version: u32,
 }
@@ -45,7 +47,9 @@ struct ExitPrice {
 impl Ord for ExitPrice {
     /// Reversed, so the max-heap pops the lowest exit price; ties go to the earliest joined.
     fn cmp(&self, other: &ExitPrice) -> Ordering {
-        cmp_ratio(other.fen, other.units, self.fen, self.units).then_with(|| other.member.cmp(&self.member))
+        let mine = self.basis_fen as u128 * other.points_units as u128;
+        let theirs = other.basis_fen as u128 * self.points_units as u128;
+        theirs.cmp(&mine).then_with(|| other.member.cmp(&self.member))
     }
 }
 impl PartialOrd for ExitPrice {
@@ -136,19 +140,19 @@ impl Appreciation {
     /// Sells out, one at a time, every member whose points are worth `exit_multiple` × their
     /// basis, lowest exit price first; each sale's fee raises the price for the next.
     pub(crate) fn force_exits(&mut self, base: &mut Base, books: &mut Books) {
-        if self.config.exit_multiple.is_none() {
-            return;
-        }
-        while let Some(&ExitPrice { fen, units, member, version }) = self.exits.peek() {
+        let Some(multiple) = self.config.exit_multiple else { return };
+        while let Some(&ExitPrice { basis_fen, points_units, member, version }) = self.exits.peek() {
             if self.members[member.index()].version != version {
                 self.exits.pop();
                 continue;
             }
             let outstanding = books.ledger.outstanding(base.id);
             let pool = base.pool(books);
-            // p ≥ exit price  ⇔  pool / outstanding ≥ fen / units
-            let due =
-                cmp_ratio(pool.fen() as u128, outstanding.units() as u128, fen, units) != Ordering::Less;
+            // p ≥ exit price  ⇔  pool ÷ outstanding ≥ multiple × basis ÷ (10^9 × points)
+            let exit_fen = multiple.units() as u128 * basis_fen as u128;
+            let exit_units = Rate::ONE.units() as u128 * points_units as u128;
+            let due = cmp_ratio(pool.fen() as u128, outstanding.units() as u128, exit_fen, exit_units)
+                != Ordering::Less;
             if !due {
                 break;
             }
@@ -159,7 +163,9 @@ impl Appreciation {
 
     /// Replaces the member's heap entry after their points or basis changed.
     fn reindex(&mut self, base: &Base, books: &Books, member: MemberId) {
-        let Some(multiple) = self.config.exit_multiple else { return };
+        if self.config.exit_multiple.is_none() {
+            return;
+        }
         let points = books.ledger.held(base.id, member);
         let holder = slot(&mut self.members, member);
         holder.version = holder.version.wrapping_add(1);
@@ -167,8 +173,8 @@ impl Appreciation {
         holder.in_heap = !points.is_zero() && holder.basis > 0;
         if holder.in_heap {
             self.exits.push(ExitPrice {
-                fen: multiple.units() as u128 * holder.basis as u128,
-                units: Rate::ONE.units() as u128 * points.units() as u128,
+                basis_fen: holder.basis as u64,
+                points_units: points.units() as u64,
                 member,
                 version: holder.version,
             });

@@ -240,6 +240,30 @@ impl Queue {
         &mut self.entries[(number - self.first) as usize]
     }
 
+    /// One member's place: O(their position) to count what waits ahead, O(their entries) for
+    /// what they wait for.
+    pub(crate) fn place(&self, member: MemberId) -> Place {
+        let Some(&Line { oldest, .. }) = self.members.get(member.index()) else { return Place::default() };
+        if oldest == NONE {
+            return Place::default();
+        }
+        let mut place = Place::default();
+        let ahead = self.entries.range(..(oldest - self.first) as usize).filter(|e| e.waiting);
+        for entry in ahead {
+            place.position += 1;
+            place.ahead += Money::from_fen(entry.remaining);
+        }
+        place.position += 1;
+        let mut number = oldest;
+        while number != NONE {
+            let entry = &self.entries[(number - self.first) as usize];
+            place.entries += 1;
+            place.waiting += Money::from_fen(entry.remaining);
+            number = entry.next;
+        }
+        place
+    }
+
     /// Every member's place, in one pass over the waiting entries.
     pub(crate) fn places(&self) -> Vec<Place> {
         let mut places = vec![Place::default(); self.members.len()];
