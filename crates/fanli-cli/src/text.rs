@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use fanli_engine::{Engine, MechanismDetail, MemberDetail, MemberId};
+use fanli_engine::{Account, Engine, MechanismDetail, MemberDetail, MemberId, Money};
 
 use fanli_format::Outcome;
 
@@ -48,24 +48,19 @@ pub(crate) fn summary(out: &mut impl Write, engine: &Engine, outcome: &Outcome) 
     writeln!(out)?;
     writeln!(out, "{:<16} {:>14} {:>14} {:>14}  points", "member", "wallet", "credit", "spent")?;
     let listed = engine.member_count().min(MEMBERS_LISTED);
-    for view in (0..listed).map(|i| engine.member_view_of(engine.member_id(i))) {
-        let points: Vec<String> = view
-            .mechanisms
-            .iter()
-            .filter_map(|m| match m.detail {
-                MemberDetail::Appreciation { points, .. } => {
-                    Some(format!("{} {points}", engine.mechanism_name(m.mechanism)))
-                }
-                _ => None,
-            })
+    for member in (0..listed).map(|i| engine.member_id(i)) {
+        let points: Vec<String> = engine
+            .mechanism_ids()
+            .filter(|&m| engine.price(m).is_some())
+            .map(|m| format!("{} {}", engine.mechanism_name(m), engine.points(m, member)))
             .collect();
         writeln!(
             out,
             "{:<16} {:>14} {:>14} {:>14}  {}",
-            view.name,
-            view.wallet.to_string(),
-            view.credit.to_string(),
-            view.spent.to_string(),
+            engine.member_name(member),
+            Money::from_fen(engine.balance(Account::Wallet(member))).to_string(),
+            Money::from_fen(engine.balance(Account::Credit(member))).to_string(),
+            engine.spent(member).to_string(),
             points.join(", ")
         )?;
     }

@@ -394,7 +394,8 @@ impl Engine {
                 return Err(Rejection::ExceedsAmount { field, part, amount: order.amount });
             }
         }
-        let held = self.books.ledger.credit(member);
+        // Only an order that spends credit reads the member's balance: one cache miss fewer.
+        let held = if order.credit.is_zero() { Money::ZERO } else { self.books.ledger.credit(member) };
         if order.credit > held {
             return Err(Rejection::NotEnoughCredit {
                 member: order.member.to_owned(),
@@ -624,6 +625,16 @@ impl Engine {
     pub fn member_id(&self, index: usize) -> MemberId {
         assert!(index < self.member_count(), "member {index} of {}", self.member_count());
         MemberId::from_index(index)
+    }
+
+    /// The sum of the member's settled orders.
+    pub fn spent(&self, member: MemberId) -> Money {
+        Money::from_fen(self.members.records[member.index()].spent)
+    }
+
+    /// The points of mechanism `mechanism` the member holds.
+    pub fn points(&self, mechanism: MechanismId, member: MemberId) -> Points {
+        self.books.ledger.held(mechanism, member)
     }
 
     /// The member with this name.

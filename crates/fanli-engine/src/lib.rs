@@ -24,7 +24,7 @@ pub use event::{Event, EventKind, Order, SellAmount};
 pub use ledger::{Account, Asset, Posting, Rule};
 pub use mechanism::queue::Place;
 pub use mechanism::refer_refund::Progress;
-pub use num::{AmountError, MONEY_MAX, Money, POINTS_MAX, Points, Price, Rate};
+pub use num::{AmountError, Fixed, MONEY_MAX, Money, POINTS_MAX, Points, Price, Rate};
 pub use plan::{
     AppreciationConfig, FundingBase, KindConfig, MechanismConfig, PayTo, Plan, QueueConfig,
     ReferRefundConfig, Release, Step,

@@ -186,54 +186,83 @@ fn parse_decimal(text: &str, decimals: u32, max: i64) -> Result<i64, AmountError
     Ok(units)
 }
 
-/// Writes `units` scaled by `10^decimals` as a decimal with exactly `decimals` places.
+/// A number formatted with a fixed number of decimals, held on the stack.
 ///
-/// Formatted by hand into a stack buffer and written once: the state of a large run prints
-/// millions of amounts, and `write!` with padding costs several times as much.
+/// Formatted by hand: the state of a large run prints millions of amounts, and `write!` with
+/// padding costs several times as much.
+#[derive(Clone, Copy)]
+pub struct Fixed {
+    buf: [u8; 41],
+    start: u8,
+}
+
+impl Fixed {
+    /// `units` scaled by `10^decimals`, with exactly `decimals` places.
+    fn new(units: i128, decimals: u32) -> Fixed {
+        let mut fixed = Fixed { buf: [0; 41], start: 41 };
+        let mut digits = 0;
+        // 19 digits at a time in 64 bits: 128-bit division per digit costs several times as much.
+        const CHUNK: u128 = 10u128.pow(19);
+        let abs = units.unsigned_abs();
+        let parts = [(abs % CHUNK) as u64, (abs / CHUNK % CHUNK) as u64, (abs / CHUNK / CHUNK) as u64];
+        let highest = parts.iter().rposition(|&p| p > 0).unwrap_or(0);
+        for (i, &part) in parts[..=highest].iter().enumerate() {
+            let mut part = part;
+            // Every part but the highest is written in full, zeros included.
+            while part > 0 || (i < highest && digits < 19 * (i as u32 + 1)) {
+                fixed.push(&mut digits, decimals, part % 10);
+                part /= 10;
+            }
+        }
+        while digits <= decimals {
+            fixed.push(&mut digits, decimals, 0);
+        }
+        if units < 0 {
+            fixed.start -= 1;
+            fixed.buf[fixed.start as usize] = b'-';
+        }
+        fixed
+    }
+
+    /// Writes one more digit to the left, and the point before it when `decimals` are done.
+    fn push(&mut self, digits: &mut u32, decimals: u32, digit: u64) {
+        if *digits == decimals && *digits > 0 {
+            self.start -= 1;
+            self.buf[self.start as usize] = b'.';
+        }
+        self.start -= 1;
+        self.buf[self.start as usize] = b'0' + digit as u8;
+        *digits += 1;
+    }
+
+    /// The formatted number.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[self.start as usize..]).expect("ASCII digits")
+    }
+}
+
+impl fmt::Display for Fixed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 fn write_scaled(f: &mut fmt::Formatter<'_>, units: i128, decimals: u32) -> fmt::Result {
-    /// Digits written right to left, with the point placed `decimals` digits from the right.
-    struct Out {
-        buf: [u8; 41],
-        at: usize,
-        digits: u32,
-        decimals: u32,
+    f.write_str(Fixed::new(units, decimals).as_str())
+}
+
+impl Money {
+    /// With 2 decimals, on the stack ("1000.00").
+    pub fn fixed(self) -> Fixed {
+        Fixed::new(self.0 as i128, 2)
     }
-    impl Out {
-        fn push(&mut self, digit: u64) {
-            if self.digits == self.decimals {
-                self.at -= 1;
-                self.buf[self.at] = b'.';
-            }
-            self.at -= 1;
-            self.buf[self.at] = b'0' + digit as u8;
-            self.digits += 1;
-        }
+}
+
+impl Points {
+    /// With 4 decimals, on the stack ("124.9500").
+    pub fn fixed(self) -> Fixed {
+        Fixed::new(self.0 as i128, 4)
     }
-    let mut out = Out { buf: [0; 41], at: 41, digits: 0, decimals };
-    // 19 digits at a time in 64 bits: 128-bit division per digit costs several times as much.
-    const CHUNK: u128 = 10u128.pow(19);
-    let mut rest = units.unsigned_abs();
-    loop {
-        let mut chunk = (rest % CHUNK) as u64;
-        rest /= CHUNK;
-        if rest > 0 {
-            for _ in 0..19 {
-                out.push(chunk % 10);
-                chunk /= 10;
-            }
-            continue;
-        }
-        while chunk > 0 || out.digits <= decimals {
-            out.push(chunk % 10);
-            chunk /= 10;
-        }
-        break;
-    }
-    if units < 0 {
-        out.at -= 1;
-        out.buf[out.at] = b'-';
-    }
-    f.write_str(std::str::from_utf8(&out.buf[out.at..]).expect("ASCII digits"))
 }
 
 impl fmt::Display for Money {
@@ -369,14 +398,8 @@ impl Price {
     }
 
     /// The price for people: 4 decimals, rounded half up.
-    pub fn display(self) -> impl fmt::Display {
-        struct D(i128);
-        impl fmt::Display for D {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write_scaled(f, self.0, 4)
-            }
-        }
-        D(self.display_units())
+    pub fn display(self) -> Fixed {
+        Fixed::new(self.display_units(), 4)
     }
 }
 

@@ -5,8 +5,8 @@
 //! The state is streamed member by member (a run may have millions), never built as a tree.
 
 use fanli_engine::{
-    Account, Applied, Asset, Effect, Engine, MechanismDetail, MechanismView, MemberDetail, MemberMechanism,
-    MemberView, Money, Points, Posting, Price,
+    Account, Applied, Asset, Effect, Engine, Fixed, MechanismDetail, MechanismView, MemberDetail,
+    MemberMechanism, MemberView, Money, Points, Posting,
 };
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -19,222 +19,144 @@ pub type Rejected = (usize, String);
 /// `accounts_balance`, and with a trace, `events`.
 ///
 /// Laid out with each mechanism, member, rejection and trace entry on a line of its own: compact
-/// enough for millions of members, and still readable and diffable line by line.
+/// enough for millions of members, and still readable and diffable line by line. The member
+/// lines, which are nearly all of it, are written by hand (names escaped by serde_json); the
+/// shape is fixed, and serde's per-key machinery costs more than the engine run at that size.
 pub fn state_json<W: std::io::Write>(
     engine: &Engine,
     rejected: &[Rejected],
     events: Option<&[Value]>,
-    out: W,
-) -> serde_json::Result<()> {
-    let doc = Document { engine, rejected, events };
-    let mut serializer = serde_json::Serializer::with_formatter(out, Lines::default());
-    doc.serialize(&mut serializer)
-}
-
-/// A formatter that breaks lines only in the two outer levels of the document.
-#[derive(Default)]
-struct Lines {
-    /// Per open object or array: whether it has had an entry yet.
-    open: Vec<bool>,
-}
-
-impl Lines {
-    const LEVELS: usize = 2;
-
-    fn begin<W: ?Sized + std::io::Write>(&mut self, w: &mut W, bracket: &[u8]) -> std::io::Result<()> {
-        self.open.push(false);
-        w.write_all(bracket)
+    mut out: W,
+) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(1 << 16);
+    buf.extend_from_slice(b"{\n \"plan\":");
+    string(&mut buf, &engine.plan().name);
+    buf.extend_from_slice(b",\n \"mechanisms\":{");
+    let mut any = false;
+    for m in engine.mechanism_views() {
+        buf.extend_from_slice(if any { b",\n  " } else { b"\n  " });
+        any = true;
+        string(&mut buf, m.id);
+        buf.push(b':');
+        serde_json::to_writer(&mut buf, &Mechanism(&m))?;
     }
-
-    fn end<W: ?Sized + std::io::Write>(&mut self, w: &mut W, bracket: &[u8]) -> std::io::Result<()> {
-        let had_entries = self.open.pop().unwrap_or(false);
-        if had_entries && self.open.len() < Lines::LEVELS {
-            self.newline(w)?;
+    close(&mut buf, any, b'}');
+    buf.extend_from_slice(b",\n \"members\":{");
+    let mut any = false;
+    for view in engine.member_views() {
+        buf.extend_from_slice(if any { b",\n  " } else { b"\n  " });
+        any = true;
+        member(&mut buf, engine, &view);
+        if buf.len() > 1 << 16 {
+            out.write_all(&buf)?;
+            buf.clear();
         }
-        w.write_all(bracket)
     }
-
-    fn entry<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
-        if !first {
-            w.write_all(b",")?;
-        }
-        if let Some(open) = self.open.last_mut() {
-            *open = true;
-        }
-        if self.open.len() <= Lines::LEVELS { self.newline(w) } else { Ok(()) }
+    close(&mut buf, any, b'}');
+    buf.extend_from_slice(b",\n \"rejected\":[");
+    for (i, (line, error)) in rejected.iter().enumerate() {
+        buf.extend_from_slice(if i > 0 { b",\n  " } else { b"\n  " });
+        serde_json::to_writer(&mut buf, &json!({"line": line, "error": error}))?;
     }
-
-    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
-        w.write_all(b"\n")?;
-        for _ in 0..self.open.len() {
-            w.write_all(b" ")?;
-        }
-        Ok(())
-    }
-}
-
-impl serde_json::ser::Formatter for Lines {
-    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.begin(w, b"{")
-    }
-    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.end(w, b"}")
-    }
-    fn begin_object_key<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.entry(w, first)
-    }
-    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.begin(w, b"[")
-    }
-    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.end(w, b"]")
-    }
-    fn begin_array_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.entry(w, first)
-    }
-}
-
-struct Document<'a> {
-    engine: &'a Engine,
-    rejected: &'a [Rejected],
-    events: Option<&'a [Value]>,
-}
-
-impl Serialize for Document<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let engine = self.engine;
-        let mut map = s.serialize_map(None)?;
-        map.serialize_entry("plan", &engine.plan().name)?;
-        map.serialize_entry("mechanisms", &Mechanisms(engine))?;
-        map.serialize_entry("members", &Members(engine))?;
-        let rejected: Vec<_> =
-            self.rejected.iter().map(|(line, error)| json!({"line": line, "error": error})).collect();
-        map.serialize_entry("rejected", &rejected)?;
-        map.serialize_entry("accounts_balance", &engine.accounts_balance())?;
-        if let Some(events) = self.events {
-            map.serialize_entry("events", events)?;
-        }
-        map.end()
-    }
-}
-
-/// Serializes a value through its `Display`, with no allocation.
-struct Text<T>(T);
-
-impl<T: std::fmt::Display> Serialize for Text<T> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
-    }
-}
-
-fn price(p: Price) -> Text<impl std::fmt::Display> {
-    Text(p.display())
-}
-
-struct Mechanisms<'a>(&'a Engine);
-
-impl Serialize for Mechanisms<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(None)?;
-        for m in self.0.mechanism_views() {
-            map.serialize_entry(m.id, &Mechanism(&m))?;
-        }
-        map.end()
-    }
-}
-
-struct Mechanism<'a>(&'a MechanismView<'a>);
-
-impl Serialize for Mechanism<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let m = self.0;
-        let mut map = s.serialize_map(None)?;
-        map.serialize_entry("kind", m.kind)?;
-        map.serialize_entry("pool", &Text(m.pool))?;
-        map.serialize_entry("obligations", &Text(m.obligations))?;
-        map.serialize_entry("obligations_waiting", &m.obligations_waiting)?;
-        map.serialize_entry("paid", &Text(m.paid))?;
-        match m.detail {
-            MechanismDetail::Appreciation { points, price: p } => {
-                map.serialize_entry("points", &Text(points))?;
-                map.serialize_entry("price", &price(p))?;
-            }
-            MechanismDetail::ReferRefund { participants, referrals } => {
-                map.serialize_entry("participants", &participants)?;
-                map.serialize_entry("referrals", &referrals)?;
-            }
-            MechanismDetail::Queue { queued, waiting } => {
-                map.serialize_entry("queued", &Text(queued))?;
-                map.serialize_entry("waiting", &waiting)?;
+    close(&mut buf, !rejected.is_empty(), b']');
+    buf.extend_from_slice(b",\n \"accounts_balance\":");
+    buf.extend_from_slice(if engine.accounts_balance() { b"true" } else { b"false" });
+    if let Some(events) = events {
+        buf.extend_from_slice(b",\n \"events\":[");
+        for (i, event) in events.iter().enumerate() {
+            buf.extend_from_slice(if i > 0 { b",\n  " } else { b"\n  " });
+            serde_json::to_writer(&mut buf, event)?;
+            if buf.len() > 1 << 16 {
+                out.write_all(&buf)?;
+                buf.clear();
             }
         }
-        map.end()
+        close(&mut buf, !events.is_empty(), b']');
+    }
+    buf.extend_from_slice(b"\n}");
+    out.write_all(&buf)
+}
+
+fn close(buf: &mut Vec<u8>, any: bool, bracket: u8) {
+    if any {
+        buf.extend_from_slice(b"\n ");
+    }
+    buf.push(bracket);
+}
+
+/// A JSON string: copied as it is when nothing in it needs escaping, else through serde_json.
+fn string(buf: &mut Vec<u8>, text: &str) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        buf.push(b'"');
+        buf.extend_from_slice(text.as_bytes());
+        buf.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *buf, text).expect("writing to memory");
     }
 }
 
-struct Members<'a>(&'a Engine);
-
-impl Serialize for Members<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let engine = self.0;
-        let mut map = s.serialize_map(Some(engine.member_count()))?;
-        for view in engine.member_views() {
-            map.serialize_entry(view.name, &Member { engine, view: &view })?;
-        }
-        map.end()
+/// `,"key":` (or without the comma for the first key of an object).
+fn key(buf: &mut Vec<u8>, first: bool, key: &str) {
+    if !first {
+        buf.push(b',');
     }
+    buf.push(b'"');
+    buf.extend_from_slice(key.as_bytes());
+    buf.extend_from_slice(b"\":");
 }
 
-struct Member<'a> {
-    engine: &'a Engine,
-    view: &'a MemberView<'a>,
+/// A fixed-point number as a JSON string.
+fn fixed(buf: &mut Vec<u8>, value: Fixed) {
+    buf.push(b'"');
+    buf.extend_from_slice(value.as_str().as_bytes());
+    buf.push(b'"');
 }
 
-impl Serialize for Member<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (engine, v) = (self.engine, self.view);
-        let mut map = s.serialize_map(None)?;
-        map.serialize_entry("wallet", &Text(v.wallet))?;
-        map.serialize_entry("credit", &Text(v.credit))?;
-        map.serialize_entry("spent", &Text(v.spent))?;
-        map.serialize_entry("points", &PointsByMechanism { engine, view: v })?;
-        if let Some(referrer) = v.referrer {
-            map.serialize_entry("referrer", referrer)?;
+fn integer(buf: &mut Vec<u8>, n: u64) {
+    buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// One member: `wallet`, `credit`, `spent`, `points.{ID}`, then what they have beyond that.
+fn member(buf: &mut Vec<u8>, engine: &Engine, v: &MemberView<'_>) {
+    string(buf, v.name);
+    buf.extend_from_slice(b":{");
+    key(buf, true, "wallet");
+    fixed(buf, v.wallet.fixed());
+    key(buf, false, "credit");
+    fixed(buf, v.credit.fixed());
+    key(buf, false, "spent");
+    fixed(buf, v.spent.fixed());
+    key(buf, false, "points");
+    buf.push(b'{');
+    let mut first = true;
+    for m in &v.mechanisms {
+        if let MemberDetail::Appreciation { points, .. } = m.detail {
+            key(buf, first, engine.mechanism_name(m.mechanism));
+            fixed(buf, points.fixed());
+            first = false;
         }
-        if !v.refunded.is_zero() {
-            map.serialize_entry("refunded", &Text(v.refunded))?;
-        }
-        if v.mechanisms.iter().any(has_standing) {
-            map.serialize_entry("mechanisms", &Standings { engine, view: v })?;
-        }
-        map.end()
     }
-}
-
-/// `points.{ID}` for every points-issuing mechanism, held or not.
-struct PointsByMechanism<'a> {
-    engine: &'a Engine,
-    view: &'a MemberView<'a>,
-}
-
-impl Serialize for PointsByMechanism<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(None)?;
-        for m in &self.view.mechanisms {
-            if let MemberDetail::Appreciation { points, .. } = m.detail {
-                map.serialize_entry(self.engine.mechanism_name(m.mechanism), &Text(points))?;
-            }
-        }
-        map.end()
+    buf.push(b'}');
+    if let Some(referrer) = v.referrer {
+        key(buf, false, "referrer");
+        string(buf, referrer);
     }
+    if !v.refunded.is_zero() {
+        key(buf, false, "refunded");
+        fixed(buf, v.refunded.fixed());
+    }
+    if v.mechanisms.iter().any(has_standing) {
+        key(buf, false, "mechanisms");
+        buf.push(b'{');
+        let mut first = true;
+        for m in v.mechanisms.iter().filter(|m| has_standing(m)) {
+            key(buf, first, engine.mechanism_name(m.mechanism));
+            standing(buf, m);
+            first = false;
+        }
+        buf.push(b'}');
+    }
+    buf.push(b'}');
 }
 
 /// Whether the member has anything in this mechanism worth showing.
@@ -248,51 +170,105 @@ fn has_standing(m: &MemberMechanism) -> bool {
         }
 }
 
-/// The member's standing in each mechanism they have any in: progress, place, value.
-struct Standings<'a> {
-    engine: &'a Engine,
-    view: &'a MemberView<'a>,
+/// The member's standing in one mechanism: progress, place, value, what was paid and is owed.
+fn standing(buf: &mut Vec<u8>, m: &MemberMechanism) {
+    let null = |buf: &mut Vec<u8>| buf.extend_from_slice(b"null");
+    buf.push(b'{');
+    match m.detail {
+        MemberDetail::Appreciation { points, value, basis, exit_price } => {
+            key(buf, true, "points");
+            fixed(buf, points.fixed());
+            key(buf, false, "value");
+            fixed(buf, value.fixed());
+            key(buf, false, "basis");
+            fixed(buf, basis.fixed());
+            key(buf, false, "exit_price");
+            match exit_price {
+                Some(p) => fixed(buf, p.display()),
+                None => null(buf),
+            }
+        }
+        MemberDetail::ReferRefund(p) => {
+            key(buf, true, "base");
+            match p.base {
+                Some(b) => fixed(buf, b.fixed()),
+                None => null(buf),
+            }
+            key(buf, false, "referrals");
+            integer(buf, p.referrals.into());
+            key(buf, false, "progress");
+            buf.push(b'"');
+            integer(buf, p.in_round.into());
+            buf.extend_from_slice(b" of ");
+            integer(buf, p.steps.into());
+            buf.push(b'"');
+            key(buf, false, "next_reward");
+            match p.next_reward {
+                Some(r) => fixed(buf, r.fixed()),
+                None => null(buf),
+            }
+        }
+        MemberDetail::Queue(place) => {
+            key(buf, true, "entries");
+            integer(buf, place.entries);
+            key(buf, false, "waiting");
+            fixed(buf, place.waiting.fixed());
+            key(buf, false, "position");
+            if place.entries > 0 {
+                integer(buf, place.position);
+            } else {
+                null(buf);
+            }
+            key(buf, false, "ahead");
+            if place.entries > 0 {
+                fixed(buf, place.ahead.fixed());
+            } else {
+                null(buf);
+            }
+        }
+    }
+    key(buf, false, "received");
+    fixed(buf, m.received.fixed());
+    key(buf, false, "owed");
+    fixed(buf, m.owed.fixed());
+    buf.push(b'}');
 }
 
-impl Serialize for Standings<'_> {
+/// Serializes a value through its `Display`, with no allocation.
+struct Text<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Text<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(None)?;
-        for m in self.view.mechanisms.iter().filter(|m| has_standing(m)) {
-            map.serialize_entry(self.engine.mechanism_name(m.mechanism), &Standing(m))?;
-        }
-        map.end()
+        s.collect_str(&self.0)
     }
 }
 
-struct Standing<'a>(&'a MemberMechanism);
+/// One mechanism's state: `kind`, `pool`, `obligations`, `paid`, and the kind's own figures.
+struct Mechanism<'a>(&'a MechanismView<'a>);
 
-impl Serialize for Standing<'_> {
+impl Serialize for Mechanism<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let m = self.0;
         let mut map = s.serialize_map(None)?;
+        map.serialize_entry("kind", m.kind)?;
+        map.serialize_entry("pool", &Text(m.pool))?;
+        map.serialize_entry("obligations", &Text(m.obligations))?;
+        map.serialize_entry("obligations_waiting", &m.obligations_waiting)?;
+        map.serialize_entry("paid", &Text(m.paid))?;
         match m.detail {
-            MemberDetail::Appreciation { points, value, basis, exit_price } => {
+            MechanismDetail::Appreciation { points, price } => {
                 map.serialize_entry("points", &Text(points))?;
-                map.serialize_entry("value", &Text(value))?;
-                map.serialize_entry("basis", &Text(basis))?;
-                map.serialize_entry("exit_price", &exit_price.map(price))?;
+                map.serialize_entry("price", &Text(price.display()))?;
             }
-            MemberDetail::ReferRefund(p) => {
-                map.serialize_entry("base", &p.base.map(Text))?;
-                map.serialize_entry("referrals", &p.referrals)?;
-                map.serialize_entry("progress", &Text(format_args!("{} of {}", p.in_round, p.steps)))?;
-                map.serialize_entry("next_reward", &p.next_reward.map(Text))?;
+            MechanismDetail::ReferRefund { participants, referrals } => {
+                map.serialize_entry("participants", &participants)?;
+                map.serialize_entry("referrals", &referrals)?;
             }
-            MemberDetail::Queue(place) => {
-                map.serialize_entry("entries", &place.entries)?;
-                map.serialize_entry("waiting", &Text(place.waiting))?;
-                let waiting = place.entries > 0;
-                map.serialize_entry("position", &waiting.then_some(place.position))?;
-                map.serialize_entry("ahead", &waiting.then_some(Text(place.ahead)))?;
+            MechanismDetail::Queue { queued, waiting } => {
+                map.serialize_entry("queued", &Text(queued))?;
+                map.serialize_entry("waiting", &waiting)?;
             }
         }
-        map.serialize_entry("received", &Text(m.received))?;
-        map.serialize_entry("owed", &Text(m.owed))?;
         map.end()
     }
 }
