@@ -214,7 +214,7 @@ impl Engine {
             wallet: ledger.wallet(member),
             credit: ledger.credit(member),
             spent: Money::from_fen(record.spent),
-            refunded: Money::from_fen(record.refunded),
+            refunded: Money::from_fen(self.members.refunded.get(member.index()).copied().unwrap_or(0)),
             mechanisms,
         }
     }

@@ -16,16 +16,18 @@ use crate::num::Money;
 use crate::plan::{PayTo, QueueConfig, Release};
 use crate::time::Timestamp;
 
-const NONE: u64 = u64::MAX;
+/// No entry. Entry numbers are `u32`: a queue holds fewer than 2^32 entries in its life, and
+/// the per-member links stay small enough to stay in cache.
+const NONE: u32 = u32::MAX;
 
 #[derive(Debug)]
 pub(crate) struct Queue {
     pub(crate) config: QueueConfig,
     entries: VecDeque<Entry>,
     /// The number (0-based) of `entries[0]`.
-    first: u64,
+    first: u32,
     /// Entries ever created.
-    created: u64,
+    created: u32,
     members: Vec<Line>,
     waiting_count: u64,
     waiting_amount: i64,
@@ -38,14 +40,14 @@ struct Entry {
     remaining: i64,
     eligible_at: Timestamp,
     /// The member's next entry, or `NONE`.
-    next: u64,
+    next: u32,
 }
 
 /// A member's waiting entries: the oldest and the newest (0-based numbers), `NONE` when none.
 #[derive(Clone, Copy, Debug)]
 struct Line {
-    oldest: u64,
-    newest: u64,
+    oldest: u32,
+    newest: u32,
 }
 
 impl Default for Line {
@@ -112,7 +114,7 @@ impl Queue {
             Release::EveryN { every, ratio } => {
                 // Entry m joins; when m − 1 is a positive multiple of n the oldest waiting
                 // entry (among those before it) becomes due.
-                if self.created > 0 && self.created.is_multiple_of(every as u64) {
+                if self.created > 0 && self.created.is_multiple_of(every) {
                     self.make_head_due(base, books);
                 }
                 amount.mul_rate(ratio)
@@ -122,7 +124,8 @@ impl Queue {
             return;
         }
         let number = self.created;
-        self.created += 1;
+        self.created =
+            self.created.checked_add(1).filter(|&n| n != NONE).expect("fewer than 2^32 queue entries");
         let line = slot(&mut self.members, member);
         if line.oldest == NONE {
             line.oldest = number;
@@ -145,7 +148,7 @@ impl Queue {
         books.effects.push(Effect::Queued {
             mechanism: base.id,
             member,
-            entry: number + 1,
+            entry: number as u64 + 1,
             amount: owed,
             position: self.waiting_count,
             ahead,
@@ -168,7 +171,7 @@ impl Queue {
             books.effects.push(Effect::Released {
                 mechanism: base.id,
                 member: head.member,
-                entry: self.first + 1,
+                entry: self.first as u64 + 1,
                 amount,
             });
             self.leave(self.first);
@@ -194,7 +197,7 @@ impl Queue {
         books.effects.push(Effect::Accelerated {
             mechanism: base.id,
             member: referrer,
-            entry: oldest + 1,
+            entry: oldest as u64 + 1,
             amount: pay,
             remaining: left,
         });
@@ -211,14 +214,14 @@ impl Queue {
         books.effects.push(Effect::Due {
             mechanism: base.id,
             member: head.member,
-            entry: self.first + 1,
+            entry: self.first as u64 + 1,
             amount,
         });
         self.leave(self.first);
     }
 
     /// Takes entry `number` (its member's oldest waiting) out of the waiting entries.
-    fn leave(&mut self, number: u64) {
+    fn leave(&mut self, number: u32) {
         let entry = *self.entry_mut(number);
         debug_assert!(entry.waiting);
         self.entry_mut(number).waiting = false;
@@ -236,7 +239,7 @@ impl Queue {
         }
     }
 
-    fn entry_mut(&mut self, number: u64) -> &mut Entry {
+    fn entry_mut(&mut self, number: u32) -> &mut Entry {
         &mut self.entries[(number - self.first) as usize]
     }
 
