@@ -186,10 +186,8 @@ fn parse_decimal(text: &str, decimals: u32, max: i64) -> Result<i64, AmountError
     Ok(units)
 }
 
-/// A number formatted with a fixed number of decimals, held on the stack.
-///
-/// Formatted by hand: the state of a large run prints millions of amounts, and `write!` with
-/// padding costs several times as much.
+/// A number formatted with a fixed number of decimals, held on the stack (for `Display`; the
+/// JSON writer formats its millions of amounts straight into its buffer).
 #[derive(Clone, Copy)]
 pub struct Fixed {
     buf: [u8; 41],
@@ -200,44 +198,42 @@ impl Fixed {
     /// `units` scaled by `10^decimals`, with exactly `decimals` places.
     fn new(units: i128, decimals: u32) -> Fixed {
         let mut fixed = Fixed { buf: [0; 41], start: 41 };
-        let mut digits = 0;
-        // 19 digits at a time in 64 bits: 128-bit division per digit costs several times as much.
-        const CHUNK: u128 = 10u128.pow(19);
         let abs = units.unsigned_abs();
-        let parts = [(abs % CHUNK) as u64, (abs / CHUNK % CHUNK) as u64, (abs / CHUNK / CHUNK) as u64];
-        let highest = parts.iter().rposition(|&p| p > 0).unwrap_or(0);
-        for (i, &part) in parts[..=highest].iter().enumerate() {
-            let mut part = part;
-            // Every part but the highest is written in full, zeros included.
-            while part > 0 || (i < highest && digits < 19 * (i as u32 + 1)) {
-                fixed.push(&mut digits, decimals, part % 10);
-                part /= 10;
+        let scale = 10u128.pow(decimals);
+        let (mut int, mut frac) = (abs / scale, abs % scale);
+        for _ in 0..decimals {
+            fixed.push(b'0' + (frac % 10) as u8);
+            frac /= 10;
+        }
+        if decimals > 0 {
+            fixed.push(b'.');
+        }
+        loop {
+            fixed.push(b'0' + (int % 10) as u8);
+            int /= 10;
+            if int == 0 {
+                break;
             }
         }
-        while digits <= decimals {
-            fixed.push(&mut digits, decimals, 0);
-        }
         if units < 0 {
-            fixed.start -= 1;
-            fixed.buf[fixed.start as usize] = b'-';
+            fixed.push(b'-');
         }
         fixed
     }
 
-    /// Writes one more digit to the left, and the point before it when `decimals` are done.
-    fn push(&mut self, digits: &mut u32, decimals: u32, digit: u64) {
-        if *digits == decimals && *digits > 0 {
-            self.start -= 1;
-            self.buf[self.start as usize] = b'.';
-        }
+    fn push(&mut self, byte: u8) {
         self.start -= 1;
-        self.buf[self.start as usize] = b'0' + digit as u8;
-        *digits += 1;
+        self.buf[self.start as usize] = byte;
+    }
+
+    /// The formatted number, as bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start as usize..]
     }
 
     /// The formatted number.
     pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[self.start as usize..]).expect("ASCII digits")
+        std::str::from_utf8(self.as_bytes()).expect("ASCII digits")
     }
 }
 

@@ -5,8 +5,8 @@
 //! The state is streamed member by member (a run may have millions), never built as a tree.
 
 use fanli_engine::{
-    Account, Applied, Asset, Effect, Engine, Fixed, MechanismDetail, MechanismView, MemberDetail,
-    MemberMechanism, MemberView, Money, Points, Posting,
+    Account, Applied, Asset, Effect, Engine, MechanismDetail, MechanismView, MemberDetail, MemberMechanism,
+    MemberView, Money, Points, Posting, Price,
 };
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -105,11 +105,65 @@ fn key(buf: &mut Vec<u8>, first: bool, key: &str) {
     buf.extend_from_slice(b"\":");
 }
 
-/// A fixed-point number as a JSON string.
-fn fixed(buf: &mut Vec<u8>, value: Fixed) {
+/// A number of `1/10^decimals` units with exactly `decimals` places, straight into the buffer:
+/// the state of a large run holds millions of them.
+fn fixed_point(buf: &mut Vec<u8>, units: i64, decimals: u32) {
+    let abs = units.unsigned_abs();
+    let (int, frac) = match decimals {
+        2 => (abs / 100, abs % 100),
+        _ => (abs / 10_000, abs % 10_000),
+    };
+    if units < 0 {
+        buf.push(b'-');
+    }
+    buf.extend_from_slice(itoa::Buffer::new().format(int).as_bytes());
+    buf.push(b'.');
+    let mut digits = [b'0'; 4];
+    let mut rest = frac;
+    for d in digits[..decimals as usize].iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    buf.extend_from_slice(&digits[..decimals as usize]);
+}
+
+/// An amount in a JSON value position, as the document writes every figure.
+trait Figure {
+    fn write(self, buf: &mut Vec<u8>);
+}
+
+impl Figure for Money {
+    fn write(self, buf: &mut Vec<u8>) {
+        fixed_point(buf, self.fen(), 2);
+    }
+}
+
+impl Figure for Points {
+    fn write(self, buf: &mut Vec<u8>) {
+        fixed_point(buf, self.units(), 4);
+    }
+}
+
+impl Figure for Price {
+    fn write(self, buf: &mut Vec<u8>) {
+        match i64::try_from(self.display_units()) {
+            Ok(units) => fixed_point(buf, units, 4),
+            Err(_) => buf.extend_from_slice(self.display().as_bytes()),
+        }
+    }
+}
+
+/// A figure as a JSON string.
+fn fixed(buf: &mut Vec<u8>, value: impl Figure) {
     buf.push(b'"');
-    buf.extend_from_slice(value.as_str().as_bytes());
+    value.write(buf);
     buf.push(b'"');
+}
+
+/// `literal`, then a figure, unquoted: the literal carries the quotes around it.
+fn then(buf: &mut Vec<u8>, literal: &[u8], value: impl Figure) {
+    buf.extend_from_slice(literal);
+    value.write(buf);
 }
 
 fn integer(buf: &mut Vec<u8>, n: u64) {
@@ -119,20 +173,15 @@ fn integer(buf: &mut Vec<u8>, n: u64) {
 /// One member: `wallet`, `credit`, `spent`, `points.{ID}`, then what they have beyond that.
 fn member(buf: &mut Vec<u8>, engine: &Engine, v: &MemberView<'_>) {
     string(buf, v.name);
-    buf.extend_from_slice(b":{");
-    key(buf, true, "wallet");
-    fixed(buf, v.wallet.fixed());
-    key(buf, false, "credit");
-    fixed(buf, v.credit.fixed());
-    key(buf, false, "spent");
-    fixed(buf, v.spent.fixed());
-    key(buf, false, "points");
-    buf.push(b'{');
+    then(buf, b":{\"wallet\":\"", v.wallet);
+    then(buf, b"\",\"credit\":\"", v.credit);
+    then(buf, b"\",\"spent\":\"", v.spent);
+    buf.extend_from_slice(b"\",\"points\":{");
     let mut first = true;
     for m in &v.mechanisms {
         if let MemberDetail::Appreciation { points, .. } = m.detail {
             key(buf, first, engine.mechanism_name(m.mechanism));
-            fixed(buf, points.fixed());
+            fixed(buf, points);
             first = false;
         }
     }
@@ -143,7 +192,7 @@ fn member(buf: &mut Vec<u8>, engine: &Engine, v: &MemberView<'_>) {
     }
     if !v.refunded.is_zero() {
         key(buf, false, "refunded");
-        fixed(buf, v.refunded.fixed());
+        fixed(buf, v.refunded);
     }
     if v.mechanisms.iter().any(has_standing) {
         key(buf, false, "mechanisms");
@@ -176,22 +225,19 @@ fn standing(buf: &mut Vec<u8>, m: &MemberMechanism) {
     buf.push(b'{');
     match m.detail {
         MemberDetail::Appreciation { points, value, basis, exit_price } => {
-            key(buf, true, "points");
-            fixed(buf, points.fixed());
-            key(buf, false, "value");
-            fixed(buf, value.fixed());
-            key(buf, false, "basis");
-            fixed(buf, basis.fixed());
-            key(buf, false, "exit_price");
+            then(buf, b"\"points\":\"", points);
+            then(buf, b"\",\"value\":\"", value);
+            then(buf, b"\",\"basis\":\"", basis);
+            buf.extend_from_slice(b"\",\"exit_price\":");
             match exit_price {
-                Some(p) => fixed(buf, p.display()),
+                Some(p) => fixed(buf, p),
                 None => null(buf),
             }
         }
         MemberDetail::ReferRefund(p) => {
             key(buf, true, "base");
             match p.base {
-                Some(b) => fixed(buf, b.fixed()),
+                Some(b) => fixed(buf, b),
                 None => null(buf),
             }
             key(buf, false, "referrals");
@@ -204,16 +250,15 @@ fn standing(buf: &mut Vec<u8>, m: &MemberMechanism) {
             buf.push(b'"');
             key(buf, false, "next_reward");
             match p.next_reward {
-                Some(r) => fixed(buf, r.fixed()),
+                Some(r) => fixed(buf, r),
                 None => null(buf),
             }
         }
         MemberDetail::Queue(place) => {
             key(buf, true, "entries");
             integer(buf, place.entries);
-            key(buf, false, "waiting");
-            fixed(buf, place.waiting.fixed());
-            key(buf, false, "position");
+            then(buf, b",\"waiting\":\"", place.waiting);
+            buf.extend_from_slice(b"\",\"position\":");
             if place.entries > 0 {
                 integer(buf, place.position);
             } else {
@@ -221,17 +266,15 @@ fn standing(buf: &mut Vec<u8>, m: &MemberMechanism) {
             }
             key(buf, false, "ahead");
             if place.entries > 0 {
-                fixed(buf, place.ahead.fixed());
+                fixed(buf, place.ahead);
             } else {
                 null(buf);
             }
         }
     }
-    key(buf, false, "received");
-    fixed(buf, m.received.fixed());
-    key(buf, false, "owed");
-    fixed(buf, m.owed.fixed());
-    buf.push(b'}');
+    then(buf, b",\"received\":\"", m.received);
+    then(buf, b"\",\"owed\":\"", m.owed);
+    buf.extend_from_slice(b"\"}");
 }
 
 /// Serializes a value through its `Display`, with no allocation.
