@@ -29,47 +29,109 @@ impl fmt::Display for EventError {
 impl std::error::Error for EventError {}
 
 /// A line read as JSON, not yet checked against its type.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct EventLine<'a> {
-    #[serde(borrow)]
     at: Option<Str<'a>>,
-    #[serde(borrow, rename = "type")]
     kind: Option<Str<'a>>,
-    #[serde(borrow)]
     member: Option<Str<'a>>,
-    #[serde(borrow)]
     referrer: Option<Str<'a>>,
-    #[serde(borrow)]
     phone: Option<Str<'a>>,
-    #[serde(borrow)]
     device: Option<Str<'a>>,
-    #[serde(borrow)]
     ip: Option<Str<'a>>,
-    #[serde(borrow)]
     store: Option<Str<'a>>,
-    #[serde(borrow)]
     region: Option<Vec<Str<'a>>>,
-    #[serde(borrow)]
     recruiter: Option<Str<'a>>,
-    #[serde(borrow)]
     level: Option<Str<'a>>,
-    #[serde(borrow)]
     order: Option<Str<'a>>,
-    #[serde(borrow)]
     amount: Option<Decimal<'a>>,
-    #[serde(borrow)]
     profit: Option<Decimal<'a>>,
-    #[serde(borrow)]
     partner: Option<Str<'a>>,
-    #[serde(borrow)]
     credit: Option<Decimal<'a>>,
-    #[serde(borrow)]
     mechanism: Option<Str<'a>>,
-    #[serde(borrow)]
     points: Option<Decimal<'a>>,
-    #[serde(borrow)]
     reward: Option<Str<'a>>,
+}
+
+/// Every field an event may have.
+const FIELDS: &[&str] = &[
+    "at",
+    "type",
+    "member",
+    "referrer",
+    "phone",
+    "device",
+    "ip",
+    "store",
+    "region",
+    "recruiter",
+    "level",
+    "order",
+    "amount",
+    "profit",
+    "partner",
+    "credit",
+    "mechanism",
+    "points",
+    "reward",
+];
+
+/// Reads an event object's fields straight into an [`EventLine`]. (A derived `Deserialize`
+/// builds every field in a local and moves the half-kilobyte struct several times a line.)
+struct Fill<'l, 'a>(&'l mut EventLine<'a>);
+
+impl<'de, 'l> Visitor<'de> for Fill<'l, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an event object")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        fn set<'de, A: de::MapAccess<'de>, T: Deserialize<'de>>(
+            map: &mut A,
+            slot: &mut Option<T>,
+            name: &'static str,
+        ) -> Result<(), A::Error> {
+            if slot.is_some() {
+                return Err(de::Error::duplicate_field(name));
+            }
+            // `null` is an absent field.
+            *slot = map.next_value::<Option<T>>()?;
+            Ok(())
+        }
+        let e = self.0;
+        while let Some(key) = map.next_key::<Str<'de>>()? {
+            match &*key {
+                "at" => set(&mut map, &mut e.at, "at")?,
+                "type" => set(&mut map, &mut e.kind, "type")?,
+                "member" => set(&mut map, &mut e.member, "member")?,
+                "referrer" => set(&mut map, &mut e.referrer, "referrer")?,
+                "phone" => set(&mut map, &mut e.phone, "phone")?,
+                "device" => set(&mut map, &mut e.device, "device")?,
+                "ip" => set(&mut map, &mut e.ip, "ip")?,
+                "store" => set(&mut map, &mut e.store, "store")?,
+                "region" => set(&mut map, &mut e.region, "region")?,
+                "recruiter" => set(&mut map, &mut e.recruiter, "recruiter")?,
+                "level" => set(&mut map, &mut e.level, "level")?,
+                "order" => set(&mut map, &mut e.order, "order")?,
+                "amount" => set(&mut map, &mut e.amount, "amount")?,
+                "profit" => set(&mut map, &mut e.profit, "profit")?,
+                "partner" => set(&mut map, &mut e.partner, "partner")?,
+                "credit" => set(&mut map, &mut e.credit, "credit")?,
+                "mechanism" => set(&mut map, &mut e.mechanism, "mechanism")?,
+                "points" => set(&mut map, &mut e.points, "points")?,
+                "reward" => set(&mut map, &mut e.reward, "reward")?,
+                other => {
+                    let hint = match FIELDS.iter().find(|f| strsim::levenshtein(f, other) <= 2) {
+                        Some(close) => format!("; did you mean `{close}`?"),
+                        None => format!("; an event's fields are {}", FIELDS.join(", ")),
+                    };
+                    return Err(de::Error::custom(format!("unknown field `{other}`{hint}")));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A JSON string, borrowed from the line unless it had escapes. (serde's own `Cow<str>` borrows
@@ -172,7 +234,9 @@ impl<'a> EventLine<'a> {
         let line = std::str::from_utf8(line).map_err(|e| {
             err(format!("malformed JSON: the line is not UTF-8 (byte {})", e.valid_up_to() + 1))
         })?;
-        serde_json::from_str(line).map_err(|e| {
+        let mut event = EventLine::default();
+        let mut json = serde_json::Deserializer::from_str(line);
+        json.deserialize_map(Fill(&mut event)).and_then(|()| json.end()).map(|()| event).map_err(|e| {
             let message = e.to_string();
             // serde_json appends " at line 1 column N"; a stream line is always line 1 to it.
             let message = message.split(" at line ").next().unwrap_or(&message);
