@@ -200,6 +200,21 @@ fn apply_checked(plan: &str, lines: &[String]) -> Result<Engine, TestCaseError> 
                 }
             }
         }
+        // Forced exits ran to completion: nobody holds points at or past their exit price.
+        for view in engine.member_views() {
+            for m in &view.mechanisms {
+                if let fanli_engine::MemberDetail::Appreciation { exit_price: Some(exit), .. } = m.detail {
+                    let price = engine.price(m.mechanism).expect("an appreciation mechanism");
+                    prop_assert!(
+                        exit > price,
+                        "{} is due at {} but the price is {}",
+                        view.name,
+                        exit.display(),
+                        price.display()
+                    );
+                }
+            }
+        }
         for effect in engine.applied().effects {
             if let Effect::Referral { mechanism, referee, .. } = *effect {
                 prop_assert!(counted.insert((mechanism, referee)), "a referee counted twice: {}", line);
@@ -233,6 +248,15 @@ proptest! {
     #[test]
     fn invariants_hold_after_every_event(plan in plan(), ops in prop::collection::vec(op(), 1..120)) {
         apply_checked(&plan, &lines(&ops))?;
+    }
+
+    #[test]
+    fn one_members_view_agrees_with_the_view_of_all(plan in plan(), ops in prop::collection::vec(op(), 1..120)) {
+        let engine = apply_checked(&plan, &lines(&ops))?;
+        for all in engine.member_views() {
+            let one = engine.member_view_of(all.id);
+            prop_assert_eq!(format!("{one:?}"), format!("{all:?}"));
+        }
     }
 
     #[test]
