@@ -195,6 +195,11 @@ impl Appreciation {
         self.exits.retain(|e| members[e.member.index()].version == e.version);
     }
 
+    /// Reads the member's state (see `Engine::touch`).
+    pub(crate) fn touch(&self, member: MemberId) -> i64 {
+        self.members.get(member.index()).map_or(0, |h| h.basis)
+    }
+
     /// The member's settled spend since their last exit.
     pub(crate) fn basis(&self, member: MemberId) -> Money {
         Money::from_fen(self.members.get(member.index()).map_or(0, |h| h.basis))

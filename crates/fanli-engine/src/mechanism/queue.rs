@@ -82,6 +82,19 @@ impl Queue {
         }
     }
 
+    /// Reads the buyer's line and the referrer's oldest entry (see `Engine::touch`).
+    pub(crate) fn touch(&self, member: MemberId, referrer: Option<MemberId>) -> i64 {
+        let line = |m: MemberId| self.members.get(m.index()).copied().unwrap_or_default();
+        let mut sum = line(member).newest as i64;
+        if let Some(r) = referrer {
+            let oldest = line(r).oldest;
+            if oldest != NONE {
+                sum ^= self.entries.get((oldest - self.first) as usize).map_or(0, |e| e.remaining);
+            }
+        }
+        sum
+    }
+
     /// What the waiting entries wait for in all.
     pub(crate) fn queued(&self) -> Money {
         Money::from_fen(self.waiting_amount)

@@ -115,6 +115,12 @@ impl ReferRefund {
         });
     }
 
+    /// Reads the buyer's and the referrer's state (see `Engine::touch`).
+    pub(crate) fn touch(&self, member: MemberId, referrer: Option<MemberId>) -> i64 {
+        let base = |m: MemberId| self.members.get(m.index()).map_or(0, |p| p.base);
+        base(member) ^ referrer.map_or(0, base)
+    }
+
     /// Participants and referrals counted, in all.
     pub(crate) fn totals(&self) -> (u64, u64) {
         (self.participants, self.referrals)
