@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::effect::Effect;
 use crate::event::{Event, EventKind, Order, SellAmount};
 use crate::ledger::{Account, Ledger, Posting, Rule};
-use crate::mechanism::{Books, Mechanism, State};
+use crate::mechanism::{Books, Mechanism, Settlement, State};
 use crate::names::Names;
 use crate::num::{Money, Points};
 use crate::plan::Plan;
@@ -607,10 +607,11 @@ impl Engine {
                 Some(base.id),
                 Rule::Funding,
             );
+            let order = Settlement { member, referrer, grandparent, amount, funding, now };
             match state {
-                State::Appreciation(a) => a.on_settled(base, books, member, amount, funding),
-                State::ReferRefund(r) => r.on_settled(base, books, member, referrer, grandparent, amount),
-                State::Queue(q) => q.on_settled(base, books, member, referrer, amount, now),
+                State::Appreciation(a) => a.on_settled(base, books, &order),
+                State::ReferRefund(r) => r.on_settled(base, books, &order),
+                State::Queue(q) => q.on_settled(base, books, &order),
             }
         }
     }

@@ -25,6 +25,23 @@ pub(crate) struct Books {
     pub(crate) effects: Vec<Effect>,
 }
 
+/// A settled order, as every mechanism sees it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Settlement {
+    /// The buyer.
+    pub(crate) member: MemberId,
+    /// Who referred the buyer.
+    pub(crate) referrer: Option<MemberId>,
+    /// Who referred the referrer, when some mechanism pays that far (else `None`).
+    pub(crate) grandparent: Option<MemberId>,
+    /// The order amount.
+    pub(crate) amount: Money,
+    /// What this order put into the mechanism's pool (set per mechanism).
+    pub(crate) funding: Money,
+    /// When it settled.
+    pub(crate) now: crate::time::Timestamp,
+}
+
 /// One mechanism of the running plan.
 #[derive(Debug)]
 pub(crate) struct Mechanism {

@@ -8,8 +8,6 @@ use fanli_engine::{
     Account, Applied, Asset, Effect, Engine, MechanismDetail, MechanismView, MemberDetail, MemberMechanism,
     MemberView, Money, Points, Posting, Price,
 };
-use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
 /// A rejected line: its number (from 1) and why.
@@ -38,7 +36,7 @@ pub fn state_json<W: std::io::Write>(
         any = true;
         string(&mut buf, m.id);
         buf.push(b':');
-        serde_json::to_writer(&mut buf, &Mechanism(&m))?;
+        mechanism(&mut buf, &m);
     }
     close(&mut buf, any, b'}');
     buf.extend_from_slice(b",\n \"members\":{");
@@ -277,43 +275,35 @@ fn standing(buf: &mut Vec<u8>, m: &MemberMechanism) {
     buf.extend_from_slice(b"\"}");
 }
 
-/// Serializes a value through its `Display`, with no allocation.
-struct Text<T>(T);
-
-impl<T: std::fmt::Display> Serialize for Text<T> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
-    }
-}
-
-/// One mechanism's state: `kind`, `pool`, `obligations`, `paid`, and the kind's own figures.
-struct Mechanism<'a>(&'a MechanismView<'a>);
-
-impl Serialize for Mechanism<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let m = self.0;
-        let mut map = s.serialize_map(None)?;
-        map.serialize_entry("kind", m.kind)?;
-        map.serialize_entry("pool", &Text(m.pool))?;
-        map.serialize_entry("obligations", &Text(m.obligations))?;
-        map.serialize_entry("obligations_waiting", &m.obligations_waiting)?;
-        map.serialize_entry("paid", &Text(m.paid))?;
-        match m.detail {
-            MechanismDetail::Appreciation { points, price } => {
-                map.serialize_entry("points", &Text(points))?;
-                map.serialize_entry("price", &Text(price.display()))?;
-            }
-            MechanismDetail::ReferRefund { participants, referrals } => {
-                map.serialize_entry("participants", &participants)?;
-                map.serialize_entry("referrals", &referrals)?;
-            }
-            MechanismDetail::Queue { queued, waiting } => {
-                map.serialize_entry("queued", &Text(queued))?;
-                map.serialize_entry("waiting", &waiting)?;
-            }
+/// One mechanism: `kind`, `pool`, `obligations`, `paid`, and the kind's own figures.
+fn mechanism(buf: &mut Vec<u8>, m: &MechanismView<'_>) {
+    buf.extend_from_slice(b"{\"kind\":");
+    string(buf, m.kind);
+    then(buf, b",\"pool\":\"", m.pool);
+    then(buf, b"\",\"obligations\":\"", m.obligations);
+    buf.extend_from_slice(b"\",\"obligations_waiting\":");
+    integer(buf, m.obligations_waiting as u64);
+    then(buf, b",\"paid\":\"", m.paid);
+    buf.push(b'"');
+    match m.detail {
+        MechanismDetail::Appreciation { points, price } => {
+            then(buf, b",\"points\":\"", points);
+            then(buf, b"\",\"price\":\"", price);
+            buf.push(b'"');
         }
-        map.end()
+        MechanismDetail::ReferRefund { participants, referrals } => {
+            buf.extend_from_slice(b",\"participants\":");
+            integer(buf, participants);
+            buf.extend_from_slice(b",\"referrals\":");
+            integer(buf, referrals);
+        }
+        MechanismDetail::Queue { queued, waiting } => {
+            then(buf, b",\"queued\":\"", queued);
+            buf.extend_from_slice(b"\",\"waiting\":");
+            integer(buf, waiting);
+        }
     }
+    buf.push(b'}');
 }
 
 /// One trace entry: the line, and what applying it did (or why it was refused).

@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::{Base, Books, slot};
+use super::{Base, Books, Settlement, slot};
 use crate::MemberId;
 use crate::effect::Effect;
 use crate::ledger::{Account, Rule};
@@ -80,14 +80,8 @@ impl Appreciation {
     }
 
     /// A settled order funded the pool with `funding`: mint at the price before it.
-    pub(crate) fn on_settled(
-        &mut self,
-        base: &Base,
-        books: &mut Books,
-        member: MemberId,
-        amount: Money,
-        funding: Money,
-    ) {
+    pub(crate) fn on_settled(&mut self, base: &Base, books: &mut Books, order: &Settlement) {
+        let Settlement { member, amount, funding, .. } = *order;
         let outstanding = books.ledger.outstanding(base.id);
         let before = if outstanding.is_zero() {
             Price::per_point(self.config.initial_price)

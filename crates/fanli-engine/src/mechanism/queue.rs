@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use super::{Base, Books, slot};
+use super::{Base, Books, Settlement, slot};
 use crate::MemberId;
 use crate::effect::Effect;
 use crate::ledger::Rule;
@@ -106,16 +106,8 @@ impl Queue {
     }
 
     /// A settled order: acceleration for the buyer's referrer, then maybe a new entry.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn on_settled(
-        &mut self,
-        base: &mut Base,
-        books: &mut Books,
-        member: MemberId,
-        referrer: Option<MemberId>,
-        amount: Money,
-        now: Timestamp,
-    ) {
+    pub(crate) fn on_settled(&mut self, base: &mut Base, books: &mut Books, order: &Settlement) {
+        let Settlement { member, referrer, amount, now, .. } = *order;
         if let Some(referrer) = referrer {
             self.accelerate(base, books, referrer, amount);
         }

@@ -7,7 +7,7 @@
 //! spec counts "the first order", and a later order is not it). Rewards are owed through the
 //! obligation queue, so an underfunded pool pays them late, never from elsewhere.
 
-use super::{Base, Books, slot};
+use super::{Base, Books, Settlement, slot};
 use crate::MemberId;
 use crate::effect::Effect;
 use crate::ledger::Rule;
@@ -52,15 +52,8 @@ impl ReferRefund {
         ReferRefund { config: config.clone(), members: Vec::new(), participants: 0, referrals: 0 }
     }
 
-    pub(crate) fn on_settled(
-        &mut self,
-        base: &mut Base,
-        books: &mut Books,
-        member: MemberId,
-        referrer: Option<MemberId>,
-        grandparent: Option<MemberId>,
-        amount: Money,
-    ) {
+    pub(crate) fn on_settled(&mut self, base: &mut Base, books: &mut Books, order: &Settlement) {
+        let Settlement { member, referrer, grandparent, amount, .. } = *order;
         let buyer = slot(&mut self.members, member);
         if buyer.base == 0 && amount >= self.config.qualify_min {
             buyer.base = amount.fen();
