@@ -28,7 +28,7 @@ struct Measured {
 
 pub(crate) fn run(events: u64, runs: usize, seed: u64) -> Result<(), String> {
     let root = workspace_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let target = target_dir(&root);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     eprintln!("building the release fanli…");
     let built = Command::new(&cargo)
@@ -101,14 +101,19 @@ pub(crate) fn run(events: u64, runs: usize, seed: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// Where cargo builds: `CARGO_TARGET_DIR`, else `target/` under the root.
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
 /// The workspace root: the xtask crate's parent.
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
 /// Generates the stream unless one with the same size and seed is there; returns its members.
-fn ensure_stream(stream: &Path, events: u64, seed: u64) -> Result<u64, String> {
+pub(crate) fn ensure_stream(stream: &Path, events: u64, seed: u64) -> Result<u64, String> {
     let size = std::fs::metadata(stream).map(|m| m.len()).ok();
     if let Ok(meta) = std::fs::read_to_string(meta_path(stream))
         && field(&meta, "events") == Some(events)
@@ -201,7 +206,7 @@ fn vm_hwm(pid: u32) -> Option<u64> {
 }
 
 /// An executable on PATH.
-fn which(name: &str) -> Option<PathBuf> {
+pub(crate) fn which(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(name)).find(|p| p.is_file())
 }
 

@@ -5,16 +5,20 @@
 //! - `bench [--events N] [--runs K] [--seed S]`: builds the release `fanli`, generates streams of
 //!   N/10 and N events under `target/bench/`, times `fanli run` on each and prints a markdown
 //!   table for BENCHMARKS.md.
+//! - `phases [--events N] [--runs K] [--seed S]`: on the same streams, in memory, times parsing
+//!   alone and parsing plus the engine, to see which of them grows faster than the events.
 
 mod bench;
 mod generate;
+mod phases;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: cargo xtask gen --events N --out FILE [--seed S]
-       cargo xtask bench [--events N] [--runs K] [--seed S]";
+       cargo xtask bench [--events N] [--runs K] [--seed S]
+       cargo xtask phases [--events N] [--runs K] [--seed S]";
 
 /// The seed both commands use unless told otherwise.
 const DEFAULT_SEED: u64 = 42;
@@ -63,6 +67,16 @@ fn run(args: &[String]) -> Result<(), String> {
                 return Err("bench needs --events of at least 10 and --runs of at least 1".to_owned());
             }
             bench::run(events, runs as usize, seed)
+        }
+        "phases" => {
+            flags.only(&["--events", "--runs", "--seed"])?;
+            let events = flags.number("--events")?.unwrap_or(2_000_000);
+            let runs = flags.number("--runs")?.unwrap_or(3);
+            let seed = flags.number("--seed")?.unwrap_or(DEFAULT_SEED);
+            if events < 10 || runs == 0 {
+                return Err("phases needs --events of at least 10 and --runs of at least 1".to_owned());
+            }
+            phases::run(events, runs as usize, seed)
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
