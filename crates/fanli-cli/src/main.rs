@@ -42,9 +42,10 @@ struct RunArgs {
     #[arg(long)]
     json: bool,
     /// With --json: add one entry per input line with its postings and effects.
-    #[arg(long, requires = "json")]
+    #[arg(long, requires = "json", conflicts_with = "member")]
     trace: bool,
-    /// Print one member's view: balances, points value, progress, queue position.
+    /// Print one member's view: balances, points value, progress, queue position (with --json,
+    /// their object as in the state's `members`).
     #[arg(long, value_name = "ID")]
     member: Option<String>,
 }

@@ -5,8 +5,8 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use fanli_engine::Engine;
-use fanli_format::{Outcome, parse_plan, run_stream, state_json};
+use fanli_engine::{Engine, MemberId};
+use fanli_format::{Outcome, member_json, parse_plan, run_stream, state_json};
 
 use crate::RunArgs;
 
@@ -44,7 +44,14 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         Ok(outcome) => outcome,
         Err(e) => return fail(format!("cannot read events {events_name}: {e}")),
     };
-    let written = print(&engine, &outcome, &args);
+    let member = match &args.member {
+        None => None,
+        Some(name) => match engine.find_member(name) {
+            Some(member) => Some(member),
+            None => return fail(format!("unknown member `{name}` (after {events_name})")),
+        },
+    };
+    let written = print(&engine, &outcome, &args, member);
     if let Err(e) = written
         && e.kind() != io::ErrorKind::BrokenPipe
     {
@@ -63,17 +70,24 @@ fn fail(message: String) -> ExitCode {
     ExitCode::from(1)
 }
 
-fn print(engine: &Engine, outcome: &Outcome, args: &crate::RunArgs) -> io::Result<()> {
+fn print(
+    engine: &Engine,
+    outcome: &Outcome,
+    args: &crate::RunArgs,
+    member: Option<MemberId>,
+) -> io::Result<()> {
     let stdout = io::stdout().lock();
     let mut out = BufWriter::with_capacity(1 << 16, stdout);
-    if let Some(name) = &args.member {
-        let Some(member) = engine.find_member(name) else {
-            return Err(io::Error::other(format!("unknown member `{name}`")));
-        };
-        crate::text::member(&mut out, engine, member)?;
+    if let Some(member) = member {
+        if args.json {
+            member_json(engine, member, &mut out)?;
+            writeln!(out)?;
+        } else {
+            crate::text::member(&mut out, engine, member)?;
+        }
     } else if args.json {
         let events = args.trace.then_some(outcome.trace.as_slice());
-        state_json(engine, &outcome.rejected, events, &mut out).map_err(io::Error::other)?;
+        state_json(engine, &outcome.rejected, events, &mut out)?;
         writeln!(out)?;
     } else {
         crate::text::summary(&mut out, engine, outcome)?;

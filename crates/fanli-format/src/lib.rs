@@ -9,6 +9,6 @@ mod plan;
 mod stream;
 
 pub use event::{EventError, EventLine};
-pub use output::{state_json, trace_entry};
+pub use output::{member_json, state_json, trace_entry};
 pub use plan::{PlanError, PlanErrors, parse_plan};
 pub use stream::{Outcome, run_stream};

@@ -5,8 +5,8 @@
 //! The state is streamed member by member (a run may have millions), never built as a tree.
 
 use fanli_engine::{
-    Account, Applied, Asset, Effect, Engine, MechanismDetail, MechanismView, MemberDetail, MemberMechanism,
-    MemberView, Money, Points, Posting, Price,
+    Account, Applied, Asset, Effect, Engine, MechanismDetail, MechanismView, MemberDetail, MemberId,
+    MemberMechanism, MemberView, Money, Points, Posting, Price,
 };
 use serde_json::{Value, json};
 
@@ -72,6 +72,15 @@ pub fn state_json<W: std::io::Write>(
         close(&mut buf, !events.is_empty(), b']');
     }
     buf.extend_from_slice(b"\n}");
+    out.write_all(&buf)
+}
+
+/// `{ID: {...}}`: one member as they stand under `members` in the state document.
+pub fn member_json<W: std::io::Write>(engine: &Engine, member: MemberId, mut out: W) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    buf.push(b'{');
+    self::member(&mut buf, engine, &engine.member_view_of(member));
+    buf.push(b'}');
     out.write_all(&buf)
 }
 

@@ -178,6 +178,20 @@ fn the_member_view_shows_progress_place_and_value() {
 }
 
 #[test]
+fn one_member_as_json_and_an_unknown_member() {
+    let output = fanli(&["run", "--example", "--member", "B", "--json"]);
+    let member = json(&output);
+    assert_eq!(member["B"]["referrer"], "A");
+    assert_eq!(member["B"]["mechanisms"]["union"]["position"], 2);
+    assert_eq!(member["B"]["mechanisms"]["r3"]["progress"], "1 of 3");
+    let whole = json(&fanli(&["run", "--example", "--json"]));
+    assert_eq!(member["B"], whole["members"]["B"], "the same object as in the whole state");
+    let output = fanli(&["run", "--example", "--member", "nobody"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown member `nobody`"));
+}
+
+#[test]
 fn the_bundled_example_runs_clean() {
     let output = fanli(&["run", "--example"]);
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
