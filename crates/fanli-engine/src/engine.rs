@@ -349,7 +349,8 @@ impl Engine {
         if store.is_empty() {
             return Err(Rejection::EmptyId("store"));
         }
-        check_region(region, 1..=3)?;
+        // A store may have no region yet, like one known only from its orders.
+        check_region(region, 0..=3)?;
         let recruiter = recruiter.map(|name| self.members.find(name)).transpose()?;
         let index = self.stores.intern_store(store) as usize;
         self.stores.records[index] =
@@ -366,12 +367,8 @@ impl Engine {
             other => return Err(Rejection::UnknownLevel(other.to_owned())),
         };
         check_region(region, depth..=depth).map_err(|_| {
-            Rejection::BadRegion(format!(
-                "a {level} agent's region has {depth} part{} (province{}), got {}",
-                if depth == 1 { "" } else { "s" },
-                [", city", ", city, district"].get(depth - 2).unwrap_or(&""),
-                region.len()
-            ))
+            let parts = ["province", "province, city", "province, city, district"][depth - 1];
+            Rejection::BadRegion(format!("a {level} agent's region is [{parts}], got {region:?}"))
         })?;
         self.agents.insert(region.join("/"), member);
         Ok(())
@@ -722,8 +719,7 @@ fn positive(amount: Money, field: &'static str) -> Result<(), Rejection> {
 fn check_region(region: &[&str], parts: std::ops::RangeInclusive<usize>) -> Result<(), Rejection> {
     if !parts.contains(&region.len()) || region.iter().any(|part| part.is_empty()) {
         return Err(Rejection::BadRegion(format!(
-            "a region is {} to {} non-empty names (province, city, district), got {region:?}",
-            parts.start(),
+            "a region is at most {} non-empty names (province, city, district), got {region:?}",
             parts.end()
         )));
     }

@@ -234,3 +234,40 @@ fn far_times_are_refused_and_the_longest_windows_fit() {
     assert!(r.rejected[0].1.contains("from 1900 to 2200"), "{}", r.rejected[0].1);
     assert_eq!(r.get("A", "spent"), "0.00", "due in 2201, after the last close");
 }
+
+/// Found on review: a province agent with a region of the wrong length overflowed while
+/// building its message.
+#[test]
+fn stores_and_agents_are_checked() {
+    let events = r#"
+        {"type":"join","member":"X"}
+        {"type":"store","store":"s1","region":["广东","东莞","松山湖"],"recruiter":"X"}
+        {"type":"store","store":"s2","region":["广东","东莞","松山湖","一号楼"]}
+        {"type":"store","store":"s3","recruiter":"nobody"}
+        {"type":"agent","member":"X","level":"province","region":["广东","东莞"]}
+        {"type":"agent","member":"X","level":"city","region":["广东"]}
+        {"type":"agent","member":"X","level":"district","region":["广东","东莞",""]}
+        {"type":"agent","member":"X","level":"street","region":["广东"]}
+        {"type":"agent","member":"X","level":"province","region":["广东"]}
+    "#;
+    let r = run(WEEK, events);
+    let got: Vec<(usize, &str)> = r.rejected.iter().map(|(l, m)| (*l, m.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (
+                4,
+                "a region is at most 3 non-empty names (province, city, district), got [\"广东\", \"东莞\", \"松山湖\", \"一号楼\"]"
+            ),
+            (5, "unknown member `nobody`"),
+            (6, "a province agent's region is [province], got [\"广东\", \"东莞\"]"),
+            (7, "a city agent's region is [province, city], got [\"广东\"]"),
+            (8, "a district agent's region is [province, city, district], got [\"广东\", \"东莞\", \"\"]"),
+            (9, "agent level `street` is not one of district, city, province"),
+        ]
+    );
+    assert_eq!(r.engine.agent(&["广东"]), r.engine.find_member("X"));
+    let (region, recruiter) = r.engine.store("s1").unwrap();
+    assert_eq!(region, ["广东", "东莞", "松山湖"]);
+    assert_eq!(recruiter, r.engine.find_member("X"));
+}
