@@ -72,25 +72,17 @@ impl ReferRefund {
         parent.referrals += 1;
         self.referrals += 1;
         let count = parent.referrals;
+        let parent_base = Money::from_fen(parent.base);
         let steps = self.config.steps.len() as u32;
-        let step = if self.config.repeat {
-            (count - 1) % steps + 1
-        } else if count <= steps {
-            count
-        } else {
-            0
-        };
-        let reward = match step {
-            0 => Money::ZERO,
-            k => self.config.steps[k as usize - 1].amount(Money::from_fen(parent.base)),
-        };
+        let step = self.step_of(count);
+        let reward = step.map_or(Money::ZERO, |i| self.config.steps[i].amount(parent_base));
         base.owe(referrer, reward, self.config.pay_to, Rule::Referral);
         books.effects.push(Effect::Referral {
             mechanism: base.id,
             referrer,
             referee: member,
             count,
-            step,
+            step: step.map_or(0, |i| i as u32 + 1),
             of: steps,
             reward,
         });
@@ -123,20 +115,27 @@ impl ReferRefund {
     pub(crate) fn progress(&self, member: MemberId) -> Progress {
         let p = self.members.get(member.index()).cloned().unwrap_or_default();
         let steps = self.config.steps.len() as u32;
-        let next = p.referrals + 1;
-        let next_step =
-            if self.config.repeat { Some((next - 1) % steps) } else { (next <= steps).then_some(next - 1) };
         let base = (p.base > 0).then_some(Money::from_fen(p.base));
+        // The last referral's step, from 1; a round past the last step without repeat is full.
+        let in_round = match p.referrals {
+            0 => 0,
+            k => self.step_of(k).map_or(steps, |i| i as u32 + 1),
+        };
+        let next = self.step_of(p.referrals + 1);
         Progress {
             base,
             referrals: p.referrals,
-            in_round: if self.config.repeat || p.referrals <= steps {
-                (p.referrals.saturating_sub(1)) % steps + u32::from(p.referrals > 0)
-            } else {
-                steps
-            },
+            in_round,
             steps,
-            next_reward: base.and_then(|b| next_step.map(|k| self.config.steps[k as usize].amount(b))),
+            next_reward: base.and_then(|b| next.map(|i| self.config.steps[i].amount(b))),
         }
+    }
+
+    /// Which step (0-based) the `count`-th referral pays: round and round with `repeat`, and
+    /// none past the last step without it.
+    fn step_of(&self, count: u32) -> Option<usize> {
+        let steps = self.config.steps.len();
+        let k = count as usize - 1;
+        if self.config.repeat { Some(k % steps) } else { (k < steps).then_some(k) }
     }
 }
