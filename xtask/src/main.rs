@@ -59,24 +59,12 @@ fn run(args: &[String]) -> Result<(), String> {
             Ok(())
         }
         "bench" => {
-            flags.only(&["--events", "--runs", "--seed"])?;
-            let events = flags.number("--events")?.unwrap_or(2_000_000);
-            let runs = flags.number("--runs")?.unwrap_or(3);
-            let seed = flags.number("--seed")?.unwrap_or(DEFAULT_SEED);
-            if events < 10 || runs == 0 {
-                return Err("bench needs --events of at least 10 and --runs of at least 1".to_owned());
-            }
-            bench::run(events, runs as usize, seed)
+            let (events, runs, seed) = flags.run_sizes("bench")?;
+            bench::run(events, runs, seed)
         }
         "phases" => {
-            flags.only(&["--events", "--runs", "--seed"])?;
-            let events = flags.number("--events")?.unwrap_or(2_000_000);
-            let runs = flags.number("--runs")?.unwrap_or(3);
-            let seed = flags.number("--seed")?.unwrap_or(DEFAULT_SEED);
-            if events < 10 || runs == 0 {
-                return Err("phases needs --events of at least 10 and --runs of at least 1".to_owned());
-            }
-            phases::run(events, runs as usize, seed)
+            let (events, runs, seed) = flags.run_sizes("phases")?;
+            phases::run(events, runs, seed)
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -118,6 +106,18 @@ impl Flags {
 
     fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// `--events N --runs K --seed S` of `bench` and `phases`, with their defaults.
+    fn run_sizes(&self, command: &str) -> Result<(u64, usize, u64), String> {
+        self.only(&["--events", "--runs", "--seed"])?;
+        let events = self.number("--events")?.unwrap_or(2_000_000);
+        let runs = self.number("--runs")?.unwrap_or(3);
+        let seed = self.number("--seed")?.unwrap_or(DEFAULT_SEED);
+        if events < 10 || runs == 0 {
+            return Err(format!("{command} needs --events of at least 10 and --runs of at least 1"));
+        }
+        Ok((events, runs as usize, seed))
     }
 
     /// A whole number; `_` may group digits (`2_000_000`).
