@@ -414,18 +414,21 @@ impl Cx {
         b
     }
 
+    /// A whole number, as a TOML integer or, like the rates and amounts, a string ("15").
     fn integer(
         &mut self,
         value: Value<'_, '_>,
         key: &str,
         range: std::ops::RangeInclusive<i64>,
     ) -> Option<i64> {
-        let n = value
-            .get_ref()
-            .as_integer()
-            .filter(|i| i.radix() == 10)
-            .and_then(|i| i.as_str().replace('_', "").parse::<i64>().ok());
-        match n {
+        let text = match value.get_ref() {
+            DeValue::Integer(i) if i.radix() == 10 => Some(i.as_str().replace('_', "")),
+            DeValue::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(s.to_string())
+            }
+            _ => None,
+        };
+        match text.and_then(|t| t.parse::<i64>().ok()) {
             Some(n) if range.contains(&n) => Some(n),
             _ => {
                 self.error(

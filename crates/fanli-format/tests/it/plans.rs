@@ -122,6 +122,16 @@ fn malformed_values_kinds_and_ids_are_refused() {
 }
 
 #[test]
+fn whole_numbers_may_be_strings_like_every_other_value() {
+    let plan = parse_plan(&GOOD.replace("settle_after_days = 7", "settle_after_days = \"7\"")).unwrap();
+    assert_eq!(plan.settle_after_days, 7);
+    assert_eq!(
+        errors(&GOOD.replace("settle_after_days = 7", "settle_after_days = \"7.5\"")),
+        ["line 2: `settle_after_days` must be a whole number from 0 to 365"]
+    );
+}
+
+#[test]
 fn broken_toml_and_empty_plans_are_refused() {
     assert_eq!(errors("name = \"x\nsettle_after_days = 0").len(), 1);
     assert!(errors("name = \"x\nsettle_after_days = 0")[0].starts_with("line 1: is not valid TOML"));
