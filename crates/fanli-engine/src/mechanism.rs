@@ -103,11 +103,7 @@ impl Base {
             PayTo::Credit => Account::Credit(member),
         };
         books.ledger.post(Account::Pool(self.id), account, amount.fen(), Some(self.id), rule);
-        let i = member.index();
-        if self.received.len() <= i {
-            self.received.resize(i + 1, 0);
-        }
-        self.received[i] += amount.fen();
+        *slot(&mut self.received, member) += amount.fen();
         self.paid += amount;
     }
 
@@ -169,11 +165,7 @@ struct Obligation {
 
 impl Obligations {
     fn push(&mut self, obligation: Obligation) {
-        let i = obligation.member.index();
-        if self.owed.len() <= i {
-            self.owed.resize(i + 1, 0);
-        }
-        self.owed[i] += obligation.remaining;
+        *slot(&mut self.owed, obligation.member) += obligation.remaining;
         self.outstanding += obligation.remaining;
         self.queue.push_back(obligation);
     }
