@@ -209,13 +209,7 @@ impl Ledger {
             Account::Wallet(member) => &mut self.wallets[member.index()],
             Account::Credit(member) => &mut self.credits[member.index()],
             Account::Issued(m) => &mut self.points[m.index()].issued,
-            Account::Points(m, member) => {
-                let held = &mut self.points[m.index()].held;
-                if held.len() <= member.index() {
-                    held.resize(member.index() + 1, 0);
-                }
-                &mut held[member.index()]
-            }
+            Account::Points(m, member) => crate::mechanism::slot(&mut self.points[m.index()].held, member),
         }
     }
 
