@@ -247,20 +247,6 @@ fn write_scaled(f: &mut fmt::Formatter<'_>, units: i128, decimals: u32) -> fmt::
     f.write_str(Fixed::new(units, decimals).as_str())
 }
 
-impl Money {
-    /// With 2 decimals, on the stack ("1000.00").
-    pub fn fixed(self) -> Fixed {
-        Fixed::new(self.0 as i128, 2)
-    }
-}
-
-impl Points {
-    /// With 4 decimals, on the stack ("124.9500").
-    pub fn fixed(self) -> Fixed {
-        Fixed::new(self.0 as i128, 4)
-    }
-}
-
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_scaled(f, self.0 as i128, 2)
