@@ -34,6 +34,10 @@ pub(crate) fn summary(out: &mut impl Write, engine: &Engine, outcome: &Outcome) 
                 format!("{participants} participants, {referrals} referrals")
             }
             MechanismDetail::Queue { queued, waiting } => format!("{waiting} entries waiting for {queued}"),
+            MechanismDetail::Distribution { returned } => format!("{returned} returned to the platform"),
+            MechanismDetail::GreenPoints { points, lots, released } => {
+                format!("{points} points unreleased in {lots} lots, {released} released")
+            }
         };
         writeln!(
             out,
@@ -51,7 +55,7 @@ pub(crate) fn summary(out: &mut impl Write, engine: &Engine, outcome: &Outcome) 
     for member in (0..listed).map(|i| engine.member_id(i)) {
         let points: Vec<String> = engine
             .mechanism_ids()
-            .filter(|&m| engine.price(m).is_some())
+            .filter(|&m| engine.has_points(m))
             .map(|m| format!("{} {}", engine.mechanism_name(m), engine.points(m, member)))
             .collect();
         writeln!(
@@ -85,6 +89,9 @@ pub(crate) fn member(out: &mut impl Write, engine: &Engine, member: MemberId) ->
     write!(out, "  wallet {}, store credit {}, spent {}", view.wallet, view.credit, view.spent)?;
     if !view.refunded.is_zero() {
         write!(out, ", refunded after settlement {}", view.refunded)?;
+    }
+    if let Some(team_sales) = view.team_sales {
+        write!(out, ", team sales {team_sales}")?;
     }
     writeln!(out)?;
     for m in &view.mechanisms {
@@ -124,6 +131,13 @@ pub(crate) fn member(out: &mut impl Write, engine: &Engine, member: MemberId) ->
                 place.waiting,
                 place.position,
                 place.ahead
+            ),
+            MemberDetail::Distribution => "commissions".to_owned(),
+            MemberDetail::GreenPoints { points, lots } => format!(
+                "{points} points unreleased in {} lot{}, releasing {} a day",
+                lots.lots,
+                if lots.lots == 1 { "" } else { "s" },
+                lots.daily
             ),
         };
         writeln!(out, "  {id}: {line}; received {}, owed {}", m.received, m.owed)?;

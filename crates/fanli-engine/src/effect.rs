@@ -1,5 +1,6 @@
 //! What an event did, beyond its postings: the facts a trace shows and a member cares about.
 
+use crate::ledger::Rule;
 use crate::num::{Money, Points};
 use crate::{MechanismId, MemberId, OrderId};
 
@@ -143,6 +144,50 @@ pub enum Effect {
         /// The entry's number.
         entry: u64,
         /// What it is owed.
+        amount: Money,
+    },
+    /// A distribution commission, owed through the obligation queue.
+    Commission {
+        /// The distribution mechanism.
+        mechanism: MechanismId,
+        /// Who earns it.
+        member: MemberId,
+        /// Whose order it is on.
+        buyer: MemberId,
+        /// Which rule: `Level`, `Rank`, `Peer`, `Regional` or `Recruiter`.
+        rule: Rule,
+        /// What it pays.
+        amount: Money,
+    },
+    /// What an order's distribution budget left unallocated went back to the platform.
+    Returned {
+        /// The distribution mechanism.
+        mechanism: MechanismId,
+        /// How much.
+        amount: Money,
+    },
+    /// A green-points lot was granted for a settled order.
+    Granted {
+        /// The green_points mechanism.
+        mechanism: MechanismId,
+        /// The buyer.
+        member: MemberId,
+        /// The lot's points.
+        points: Points,
+        /// What it releases a day.
+        daily: Money,
+    },
+    /// Green points released from a member's lots and owed to their wallet.
+    GreenReleased {
+        /// The green_points mechanism.
+        mechanism: MechanismId,
+        /// Whose points.
+        member: MemberId,
+        /// Whose base release caused it (the member themself for their own daily release).
+        from: MemberId,
+        /// `DailyRelease`, `ShareRelease` or `TeamRelease`.
+        rule: Rule,
+        /// How much (1 point = 1 yuan).
         amount: Money,
     },
     /// An obligation was paid from the pool, in full or in part.

@@ -1,6 +1,6 @@
 //! The state machine: members, orders, settlement, and dispatch to the mechanisms.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::effect::Effect;
 use crate::event::{Event, EventKind, Order, SellAmount};
@@ -24,13 +24,14 @@ pub struct Engine {
     pub(crate) members: Members,
     orders: Orders,
     stores: Stores,
-    /// Agents by region path ("广东/东莞"), for regional distribution.
-    agents: BTreeMap<String, MemberId>,
     /// Paid orders waiting for their refund window to pass, in payment order (so by due time).
     pending: VecDeque<(Timestamp, OrderId)>,
     pub(crate) mechanisms: Vec<Mechanism>,
-    /// Whether any mechanism pays a referrer's referrer.
-    indirect: bool,
+    /// How many levels of uplines a settlement looks at (1 to 3): only as far as some
+    /// mechanism pays or counts, so a plan that pays only referrers reads one record.
+    depth: usize,
+    /// Whether a mechanism pays a store's regional agents or recruiter.
+    regional: bool,
     pub(crate) books: Books,
     last_at: Option<Timestamp>,
 }
@@ -42,6 +43,12 @@ pub(crate) struct Members {
     /// The sum of each member's orders refunded after settlement, in fen; rare, so kept apart
     /// (and only as long as the last member with one) to keep `records` small.
     pub(crate) refunded: Vec<i64>,
+    /// Each member's team sales in fen: the settled spend of their downline to 3 levels, not
+    /// their own. Kept (one figure per member, shared by every mechanism) only when a plan
+    /// ranks members by it; empty otherwise.
+    pub(crate) team_sales: Vec<i64>,
+    /// Whether `team_sales` is kept.
+    pub(crate) ranks: bool,
 }
 
 /// What every settlement reads: 16 bytes, so the records of many members share a cache line.
@@ -58,6 +65,27 @@ impl Members {
             NONE => None,
             r => Some(MemberId(r)),
         }
+    }
+
+    /// The member's uplines: referrer, referrer's referrer and the one above, as far as `depth`.
+    pub(crate) fn uplines(&self, member: MemberId, depth: usize) -> [Option<MemberId>; 3] {
+        let mut uplines = [None; 3];
+        let mut current = member;
+        for slot in uplines.iter_mut().take(depth) {
+            match self.referrer(current) {
+                Some(up) => {
+                    *slot = Some(up);
+                    current = up;
+                }
+                None => break,
+            }
+        }
+        uplines
+    }
+
+    /// The member's team sales (zero when the plan does not rank members).
+    pub(crate) fn team_sales(&self, member: MemberId) -> crate::num::Money {
+        crate::num::Money::from_fen(self.team_sales.get(member.index()).copied().unwrap_or(0))
     }
 
     fn find(&self, name: &str) -> Result<MemberId, Rejection> {
@@ -96,6 +124,10 @@ struct Stores {
     names: Names,
     partners: Names,
     records: Vec<StoreRecord>,
+    /// Region paths ("广东/东莞"), interned: a store's region and an agent's meet here.
+    regions: Names,
+    /// The agent of each region path, by its index in `regions` (`NONE`: no agent yet).
+    agents: Vec<u32>,
 }
 
 impl Stores {
@@ -108,12 +140,41 @@ impl Stores {
         }
         index
     }
+
+    fn intern_region(&mut self, path: &[&str]) -> u32 {
+        let index = self.regions.intern(&path.join("/"));
+        if self.agents.len() <= index as usize {
+            self.agents.push(NONE);
+        }
+        index
+    }
+
+    /// The agents of the store's district, city and province (in that order), and its recruiter.
+    fn payees(&self, store: u32) -> ([Option<MemberId>; 3], Option<MemberId>) {
+        let Some(record) = self.records.get(store as usize) else { return ([None; 3], None) };
+        let mut agents = [None; 3];
+        for (depth, &region) in record.paths.iter().enumerate() {
+            if region != NONE && self.agents[region as usize] != NONE {
+                // paths are province, city, district; agents go district first.
+                agents[2 - depth] = Some(MemberId(self.agents[region as usize]));
+            }
+        }
+        (agents, record.recruiter)
+    }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct StoreRecord {
     region: Vec<String>,
+    /// The region paths of its province, city and district (`NONE` past the region's depth).
+    paths: [u32; 3],
     recruiter: Option<MemberId>,
+}
+
+impl Default for StoreRecord {
+    fn default() -> StoreRecord {
+        StoreRecord { region: Vec::new(), paths: [NONE; 3], recruiter: None }
+    }
 }
 
 /// Why an event was refused. Nothing changed.
@@ -243,17 +304,15 @@ impl Engine {
             .map(|(i, config)| Mechanism::new(MechanismId::from_index(i), config))
             .collect();
         let books = Books { ledger: Ledger::new(plan.mechanisms.len()), effects: Vec::new() };
-        let indirect = plan.mechanisms.iter().any(|m| match &m.kind {
-            crate::plan::KindConfig::ReferRefund(r) => r.indirect.is_some(),
-            _ => false,
-        });
+        let reach = plan.mechanisms.iter().map(|m| m.kind.reach());
+        let ranks = reach.clone().any(|r| r.ranks);
         Engine {
-            indirect,
+            depth: reach.clone().map(|r| if r.ranks { 3 } else { r.depth }).max().unwrap_or(1).max(1),
+            regional: reach.clone().any(|r| r.regional),
             plan,
-            members: Members::default(),
+            members: Members { ranks, ..Members::default() },
             orders: Orders::default(),
             stores: Stores::default(),
-            agents: BTreeMap::new(),
             pending: VecDeque::new(),
             mechanisms,
             books,
@@ -352,9 +411,13 @@ impl Engine {
         // A store may have no region yet, like one known only from its orders.
         check_region(region, 0..=3)?;
         let recruiter = recruiter.map(|name| self.members.find(name)).transpose()?;
+        let mut paths = [NONE; 3];
+        for (depth, path) in paths.iter_mut().enumerate().take(region.len()) {
+            *path = self.stores.intern_region(&region[..=depth]);
+        }
         let index = self.stores.intern_store(store) as usize;
         self.stores.records[index] =
-            StoreRecord { region: region.iter().map(|s| s.to_string()).collect(), recruiter };
+            StoreRecord { region: region.iter().map(|s| s.to_string()).collect(), paths, recruiter };
         Ok(())
     }
 
@@ -370,7 +433,8 @@ impl Engine {
             let parts = ["province", "province, city", "province, city, district"][depth - 1];
             Rejection::BadRegion(format!("a {level} agent's region is [{parts}], got {region:?}"))
         })?;
-        self.agents.insert(region.join("/"), member);
+        let index = self.stores.intern_region(region) as usize;
+        self.stores.agents[index] = member.0;
         Ok(())
     }
 
@@ -557,8 +621,10 @@ impl Engine {
             }
         }
         for Mechanism { base, state } in &mut self.mechanisms {
-            if let State::Queue(queue) = state {
-                queue.on_close_day(base, &mut self.books, now);
+            match state {
+                State::Queue(queue) => queue.on_close_day(base, &mut self.books, now),
+                State::GreenPoints(green) => green.on_close_day(base, &mut self.books, &self.members),
+                State::Appreciation(_) | State::ReferRefund(_) | State::Distribution(_) => {}
             }
         }
     }
@@ -575,6 +641,7 @@ impl Engine {
                 State::Appreciation(a) => a.touch(member) ^ self.books.ledger.held(base.id, member).units(),
                 State::ReferRefund(r) => r.touch(member, referrer),
                 State::Queue(q) => q.touch(member, referrer),
+                State::Distribution(_) | State::GreenPoints(_) => 0,
             };
         }
         sum
@@ -584,16 +651,21 @@ impl Engine {
     fn settle(&mut self, order: OrderId, now: Timestamp) {
         let record = &mut self.orders.records[order.index()];
         record.status = Status::Settled;
-        let OrderRecord { member, amount, .. } = *record;
+        let OrderRecord { member, amount, store, .. } = *record;
         let profit = record.profit.unwrap_or_else(|| match self.plan.margin_rate {
             Some(margin) => amount.mul_rate(margin),
             None => amount,
         });
         self.members.records[member.index()].spent += amount.fen();
         self.books.effects.push(Effect::Settled { order });
-        let referrer = self.members.referrer(member);
-        // Only indirect referral rewards look two levels up; don't touch the record otherwise.
-        let grandparent = if self.indirect { referrer.and_then(|r| self.members.referrer(r)) } else { None };
+        let uplines = self.members.uplines(member, self.depth);
+        if self.members.ranks {
+            // Team sales grow before any mechanism sees the order, so ranks count it.
+            for upline in uplines.into_iter().flatten() {
+                *crate::mechanism::slot(&mut self.members.team_sales, upline) += amount.fen();
+            }
+        }
+        let (agents, recruiter) = if self.regional { self.stores.payees(store) } else { ([None; 3], None) };
         for Mechanism { base, state } in &mut self.mechanisms {
             let funding = base.funding(amount, profit);
             let books = &mut self.books;
@@ -604,11 +676,13 @@ impl Engine {
                 Some(base.id),
                 Rule::Funding,
             );
-            let order = Settlement { member, referrer, grandparent, amount, funding, now };
+            let order = Settlement { member, uplines, amount, funding, now, agents, recruiter };
             match state {
                 State::Appreciation(a) => a.on_settled(base, books, &order),
                 State::ReferRefund(r) => r.on_settled(base, books, &order),
                 State::Queue(q) => q.on_settled(base, books, &order),
+                State::Distribution(d) => d.on_settled(base, books, &order, &self.members),
+                State::GreenPoints(g) => g.on_settled(base, books, &order),
             }
         }
     }
@@ -701,7 +775,8 @@ impl Engine {
 
     /// The agent registered for a region path, if any.
     pub fn agent(&self, region: &[&str]) -> Option<MemberId> {
-        self.agents.get(&region.join("/")).copied()
+        let index = self.stores.regions.find(&region.join("/"))?;
+        Some(self.stores.agents[index as usize]).filter(|&a| a != NONE).map(MemberId)
     }
 
     /// The region and recruiter of a registered store.

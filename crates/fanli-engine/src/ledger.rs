@@ -81,6 +81,26 @@ pub enum Rule {
     Release,
     /// A due queue entry (进三补一) paid.
     Due,
+    /// 分销: a commission to the k-th upline (`levels`).
+    Level,
+    /// 分销 级差: an upline's rank rate above the highest paid below it.
+    Rank,
+    /// 分销 平级奖: an upline of the same rank as the one below it.
+    Peer,
+    /// 分销: a regional agent's differential.
+    Regional,
+    /// 分销 招商: the share of the member who recruited the store.
+    Recruiter,
+    /// What an order's distribution budget did not allocate, back to the platform.
+    Returned,
+    /// Green points granted for a settled order (a lot).
+    Grant,
+    /// Green points released day by day from a member's own lots (burned, then paid as cash).
+    DailyRelease,
+    /// Green points a member releases because a downline released theirs (share acceleration).
+    ShareRelease,
+    /// Green points a member releases by team rank (级差) on a downline's release.
+    TeamRelease,
 }
 
 impl Rule {
@@ -103,6 +123,16 @@ impl Rule {
             Rule::Acceleration => "acceleration",
             Rule::Release => "release",
             Rule::Due => "due",
+            Rule::Level => "level",
+            Rule::Rank => "rank",
+            Rule::Peer => "peer",
+            Rule::Regional => "regional",
+            Rule::Recruiter => "recruiter",
+            Rule::Returned => "returned",
+            Rule::Grant => "grant",
+            Rule::DailyRelease => "daily_release",
+            Rule::ShareRelease => "share_release",
+            Rule::TeamRelease => "team_release",
         }
     }
 }

@@ -22,12 +22,13 @@ pub use effect::Effect;
 pub use engine::{Applied, Engine, Rejection};
 pub use event::{Event, EventKind, Order, SellAmount};
 pub use ledger::{Account, Asset, Posting, Rule};
+pub use mechanism::green_points::Lots;
 pub use mechanism::queue::Place;
 pub use mechanism::refer_refund::Progress;
 pub use num::{AmountError, Fixed, MONEY_MAX, Money, POINTS_MAX, Points, Price, Rate};
 pub use plan::{
-    AppreciationConfig, FundingBase, KindConfig, MechanismConfig, PayTo, Plan, QueueConfig,
-    ReferRefundConfig, Release, Step,
+    AppreciationConfig, DistributionConfig, FundingBase, GreenPointsConfig, KindConfig, MechanismConfig,
+    PayTo, Plan, QueueConfig, Rank, Reach, ReferRefundConfig, Release, Step, Tier, rank_rate,
 };
 pub use time::{Timestamp, UtcOffset};
 pub use view::{MechanismDetail, MechanismView, MemberDetail, MemberMechanism, MemberView};

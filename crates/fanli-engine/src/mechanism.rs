@@ -7,6 +7,8 @@
 //! mechanism's pool.
 
 pub(crate) mod appreciation;
+pub(crate) mod distribution;
+pub(crate) mod green_points;
 pub(crate) mod queue;
 pub(crate) mod refer_refund;
 
@@ -30,16 +32,26 @@ pub(crate) struct Books {
 pub(crate) struct Settlement {
     /// The buyer.
     pub(crate) member: MemberId,
-    /// Who referred the buyer.
-    pub(crate) referrer: Option<MemberId>,
-    /// Who referred the referrer, when some mechanism pays that far (else `None`).
-    pub(crate) grandparent: Option<MemberId>,
+    /// The buyer's referrer, the referrer's referrer and the one above, as far as some
+    /// mechanism of the plan looks (`None` beyond).
+    pub(crate) uplines: [Option<MemberId>; 3],
     /// The order amount.
     pub(crate) amount: Money,
     /// What this order put into the mechanism's pool (set per mechanism).
     pub(crate) funding: Money,
     /// When it settled.
     pub(crate) now: crate::time::Timestamp,
+    /// The store's district, city and province agents, when a mechanism pays them.
+    pub(crate) agents: [Option<MemberId>; 3],
+    /// The member who recruited the store, when a mechanism pays them.
+    pub(crate) recruiter: Option<MemberId>,
+}
+
+impl Settlement {
+    /// Who referred the buyer.
+    pub(crate) fn referrer(&self) -> Option<MemberId> {
+        self.uplines[0]
+    }
 }
 
 /// One mechanism of the running plan.
@@ -55,6 +67,8 @@ pub(crate) enum State {
     Appreciation(appreciation::Appreciation),
     ReferRefund(refer_refund::ReferRefund),
     Queue(queue::Queue),
+    Distribution(distribution::Distribution),
+    GreenPoints(green_points::GreenPoints),
 }
 
 /// Pool bookkeeping shared by every kind.
@@ -77,6 +91,8 @@ impl Mechanism {
             KindConfig::Appreciation(c) => State::Appreciation(appreciation::Appreciation::new(c)),
             KindConfig::ReferRefund(c) => State::ReferRefund(refer_refund::ReferRefund::new(c)),
             KindConfig::Queue(c) => State::Queue(queue::Queue::new(c)),
+            KindConfig::Distribution(c) => State::Distribution(distribution::Distribution::new(c)),
+            KindConfig::GreenPoints(c) => State::GreenPoints(green_points::GreenPoints::new(c)),
         };
         let base = Base {
             id,

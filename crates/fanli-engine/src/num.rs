@@ -311,6 +311,7 @@ macro_rules! arithmetic {
 }
 arithmetic!(Money);
 arithmetic!(Points);
+arithmetic!(Rate);
 
 /// A price in yuan per point, kept as the exact ratio `fen / points units` (a pool over the
 /// points outstanding). It is never rounded; [`Price::display`] rounds only for people.

@@ -53,6 +53,21 @@ pub enum KindConfig {
     ReferRefund(ReferRefundConfig),
     /// 排队返利: a queue of rebates paid in order.
     Queue(QueueConfig),
+    /// 分销: commissions to uplines, ranks, regional agents and store recruiters.
+    Distribution(DistributionConfig),
+    /// 绿色积分: points released into the wallet day by day.
+    GreenPoints(GreenPointsConfig),
+}
+
+/// How far into the referral tree and the store table a mechanism looks when an order settles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// Levels of uplines it pays or counts (0 to 3).
+    pub depth: usize,
+    /// Whether it ranks members by team sales.
+    pub ranks: bool,
+    /// Whether it pays a store's regional agents or recruiter.
+    pub regional: bool,
 }
 
 impl KindConfig {
@@ -62,6 +77,27 @@ impl KindConfig {
             KindConfig::Appreciation(_) => "appreciation",
             KindConfig::ReferRefund(_) => "refer_refund",
             KindConfig::Queue(_) => "queue",
+            KindConfig::Distribution(_) => "distribution",
+            KindConfig::GreenPoints(_) => "green_points",
+        }
+    }
+
+    /// What a settlement must look up for this kind.
+    pub fn reach(&self) -> Reach {
+        match self {
+            KindConfig::Appreciation(_) => Reach::default(),
+            KindConfig::ReferRefund(r) => {
+                Reach { depth: if r.indirect.is_some() { 2 } else { 1 }, ..Reach::default() }
+            }
+            KindConfig::Queue(_) => Reach { depth: 1, ..Reach::default() },
+            KindConfig::Distribution(d) => Reach {
+                depth: d.levels.len(),
+                ranks: !d.ranks.is_empty(),
+                regional: d.regional.iter().any(Option::is_some) || d.recruiter_rate.is_some(),
+            },
+            KindConfig::GreenPoints(g) => {
+                Reach { depth: 0, ranks: !g.team_ranks.is_empty(), regional: false }
+            }
         }
     }
 }
@@ -153,6 +189,60 @@ pub enum Release {
     },
 }
 
+/// Settings of a distribution mechanism (分销). Every rate is a share of the order amount.
+#[derive(Clone, Debug)]
+pub struct DistributionConfig {
+    /// The k-th upline earns `levels[k]` (at most 3 levels).
+    pub levels: Vec<Rate>,
+    /// Ranks for 级差, lowest first (by `min_team_sales`).
+    pub ranks: Vec<Rank>,
+    /// 平级奖: the first upline of the same rank as the highest paid below it earns this.
+    pub peer_rate: Option<Rate>,
+    /// Regional agents' rates by differential: district, city, province.
+    pub regional: [Option<Rate>; 3],
+    /// 招商: the member who recruited the store earns this.
+    pub recruiter_rate: Option<Rate>,
+}
+
+/// A rank by team sales: a member whose team sales reach `min_team_sales` has it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rank {
+    /// A name for people ("星耀").
+    pub name: String,
+    /// The team sales it takes.
+    pub min_team_sales: Money,
+    /// What it earns (a share of the order, or of a release).
+    pub rate: Rate,
+}
+
+/// The rate of the highest rank whose threshold `team_sales` reaches (0 with none). `ranks` is
+/// sorted by threshold.
+pub fn rank_rate(ranks: &[Rank], team_sales: Money) -> Rate {
+    ranks.iter().rev().find(|r| team_sales >= r.min_team_sales).map_or(Rate::ZERO, |r| r.rate)
+}
+
+/// Settings of a green_points mechanism (绿色积分 全补贴).
+#[derive(Clone, Debug)]
+pub struct GreenPointsConfig {
+    /// An order of at least `min` earns `multiple` × its amount in points; lowest first.
+    pub tiers: Vec<Tier>,
+    /// Each lot releases this share of its order amount a day.
+    pub daily_release_rate: Rate,
+    /// The k-th upline releases `share[k]` × a member's base release from their own points.
+    pub share: Vec<Rate>,
+    /// Team ranks: uplines release by differential of their rank rates × a base release.
+    pub team_ranks: Vec<Rank>,
+}
+
+/// A green-points tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tier {
+    /// The least order amount it takes.
+    pub min: Money,
+    /// Points per yuan of the order.
+    pub multiple: Rate,
+}
+
 impl Plan {
     /// Panics when a value the engine's arithmetic relies on is out of range: a bug in whoever
     /// built the plan, since `fanli-format` refuses such plans with a message.
@@ -171,6 +261,15 @@ impl Plan {
                     if let Release::EveryN { every, .. } = q.release {
                         assert!(every >= 1, "every is at least 1");
                     }
+                }
+                KindConfig::Distribution(d) => {
+                    assert!(d.levels.len() <= 3, "at most 3 levels");
+                    assert!(d.ranks.is_sorted_by_key(|r| r.min_team_sales), "ranks sorted");
+                }
+                KindConfig::GreenPoints(g) => {
+                    assert!(g.share.len() <= 3, "at most 3 share levels");
+                    assert!(g.tiers.is_sorted_by_key(|t| t.min), "tiers sorted");
+                    assert!(g.team_ranks.is_sorted_by_key(|r| r.min_team_sales), "ranks sorted");
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! Read-only views of the state: what an operator sees of a mechanism and a member of themself.
 
 use crate::engine::Engine;
+use crate::mechanism::green_points::Lots;
 use crate::mechanism::queue::Place;
 use crate::mechanism::refer_refund::Progress;
 use crate::mechanism::{Mechanism, State};
@@ -50,6 +51,20 @@ pub enum MechanismDetail {
         /// How many.
         waiting: u64,
     },
+    /// What order budgets did not allocate.
+    Distribution {
+        /// Gone back to the platform.
+        returned: Money,
+    },
+    /// Unreleased points and their lots.
+    GreenPoints {
+        /// Points not yet released, all lots (1 point = 1 yuan).
+        points: Points,
+        /// Lots with points left.
+        lots: u64,
+        /// Points released in all.
+        released: Money,
+    },
 }
 
 /// A member's balances and their standing in each mechanism.
@@ -69,6 +84,8 @@ pub struct MemberView<'e> {
     pub spent: Money,
     /// The sum of their orders refunded after settlement.
     pub refunded: Money,
+    /// The settled spend of their downline to 3 levels, when the plan ranks members by it.
+    pub team_sales: Option<Money>,
     /// Their standing in each mechanism, in plan order.
     pub mechanisms: Vec<MemberMechanism>,
 }
@@ -104,6 +121,15 @@ pub enum MemberDetail {
     ReferRefund(Progress),
     /// Place in the queue.
     Queue(Place),
+    /// Commissions: what `received` and `owed` say.
+    Distribution,
+    /// Unreleased green points and what they release a day.
+    GreenPoints {
+        /// Points not yet released.
+        points: Points,
+        /// Lots with points left, and their daily release.
+        lots: Lots,
+    },
 }
 
 impl Engine {
@@ -124,6 +150,12 @@ impl Engine {
                 MechanismDetail::ReferRefund { participants, referrals }
             }
             State::Queue(q) => MechanismDetail::Queue { queued: q.queued(), waiting: q.waiting() },
+            State::Distribution(d) => MechanismDetail::Distribution { returned: d.returned() },
+            State::GreenPoints(g) => MechanismDetail::GreenPoints {
+                points: self.books.ledger.outstanding(base.id),
+                lots: g.live_lots() as u64,
+                released: g.released(),
+            },
         };
         MechanismView {
             id: &base.name,
@@ -139,6 +171,11 @@ impl Engine {
     /// Every mechanism's id, in plan order.
     pub fn mechanism_ids(&self) -> impl Iterator<Item = MechanismId> + use<> {
         (0..self.mechanisms.len()).map(MechanismId::from_index)
+    }
+
+    /// Whether the mechanism issues points (appreciation, green points).
+    pub fn has_points(&self, mechanism: MechanismId) -> bool {
+        matches!(self.mechanisms[mechanism.index()].state, State::Appreciation(_) | State::GreenPoints(_))
     }
 
     /// The current price of an appreciation mechanism.
@@ -198,6 +235,11 @@ impl Engine {
                     }
                     State::ReferRefund(r) => MemberDetail::ReferRefund(r.progress(member)),
                     State::Queue(_) => MemberDetail::Queue(place(m)),
+                    State::Distribution(_) => MemberDetail::Distribution,
+                    State::GreenPoints(g) => MemberDetail::GreenPoints {
+                        points: ledger.held(base.id, member),
+                        lots: g.lots_of(member),
+                    },
                 };
                 MemberMechanism {
                     mechanism: base.id,
@@ -215,6 +257,7 @@ impl Engine {
             credit: ledger.credit(member),
             spent: Money::from_fen(record.spent),
             refunded: Money::from_fen(self.members.refunded.get(member.index()).copied().unwrap_or(0)),
+            team_sales: self.members.ranks.then(|| self.members.team_sales(member)),
             mechanisms,
         }
     }

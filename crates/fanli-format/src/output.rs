@@ -186,13 +186,18 @@ fn member(buf: &mut Vec<u8>, engine: &Engine, v: &MemberView<'_>) {
     buf.extend_from_slice(b"\",\"points\":{");
     let mut first = true;
     for m in &v.mechanisms {
-        if let MemberDetail::Appreciation { points, .. } = m.detail {
+        if let MemberDetail::Appreciation { points, .. } | MemberDetail::GreenPoints { points, .. } = m.detail
+        {
             key(buf, first, engine.mechanism_name(m.mechanism));
             fixed(buf, points);
             first = false;
         }
     }
     buf.push(b'}');
+    if let Some(team_sales) = v.team_sales {
+        key(buf, false, "team_sales");
+        fixed(buf, team_sales);
+    }
     if let Some(referrer) = v.referrer {
         key(buf, false, "referrer");
         string(buf, referrer);
@@ -223,16 +228,20 @@ fn has_standing(m: &MemberMechanism) -> bool {
             MemberDetail::Appreciation { points, basis, .. } => !points.is_zero() || !basis.is_zero(),
             MemberDetail::ReferRefund(p) => p.base.is_some() || p.referrals > 0,
             MemberDetail::Queue(place) => place.entries > 0,
+            MemberDetail::Distribution => false,
+            MemberDetail::GreenPoints { points, .. } => !points.is_zero(),
         }
 }
 
 /// The member's standing in one mechanism: progress, place, value, what was paid and is owed.
 fn standing(buf: &mut Vec<u8>, m: &MemberMechanism) {
     let null = |buf: &mut Vec<u8>| buf.extend_from_slice(b"null");
-    buf.push(b'{');
+    then(buf, b"{\"received\":\"", m.received);
+    then(buf, b"\",\"owed\":\"", m.owed);
+    buf.push(b'"');
     match m.detail {
         MemberDetail::Appreciation { points, value, basis, exit_price } => {
-            then(buf, b"\"points\":\"", points);
+            then(buf, b",\"points\":\"", points);
             then(buf, b"\",\"value\":\"", value);
             then(buf, b"\",\"basis\":\"", basis);
             buf.extend_from_slice(b"\",\"exit_price\":");
@@ -242,7 +251,7 @@ fn standing(buf: &mut Vec<u8>, m: &MemberMechanism) {
             }
         }
         MemberDetail::ReferRefund(p) => {
-            key(buf, true, "base");
+            key(buf, false, "base");
             match p.base {
                 Some(b) => fixed(buf, b),
                 None => null(buf),
@@ -262,7 +271,7 @@ fn standing(buf: &mut Vec<u8>, m: &MemberMechanism) {
             }
         }
         MemberDetail::Queue(place) => {
-            key(buf, true, "entries");
+            key(buf, false, "entries");
             integer(buf, place.entries);
             then(buf, b",\"waiting\":\"", place.waiting);
             buf.extend_from_slice(b"\",\"position\":");
@@ -278,10 +287,16 @@ fn standing(buf: &mut Vec<u8>, m: &MemberMechanism) {
                 null(buf);
             }
         }
+        MemberDetail::Distribution => {}
+        MemberDetail::GreenPoints { points, lots } => {
+            then(buf, b",\"points\":\"", points);
+            buf.extend_from_slice(b"\",\"lots\":");
+            integer(buf, lots.lots.into());
+            then(buf, b",\"daily\":\"", lots.daily);
+            buf.push(b'"');
+        }
     }
-    then(buf, b",\"received\":\"", m.received);
-    then(buf, b"\",\"owed\":\"", m.owed);
-    buf.extend_from_slice(b"\"}");
+    buf.push(b'}');
 }
 
 /// One mechanism: `kind`, `pool`, `obligations`, `paid`, and the kind's own figures.
@@ -310,6 +325,17 @@ fn mechanism(buf: &mut Vec<u8>, m: &MechanismView<'_>) {
             then(buf, b",\"queued\":\"", queued);
             buf.extend_from_slice(b"\",\"waiting\":");
             integer(buf, waiting);
+        }
+        MechanismDetail::Distribution { returned } => {
+            then(buf, b",\"returned\":\"", returned);
+            buf.push(b'"');
+        }
+        MechanismDetail::GreenPoints { points, lots, released } => {
+            then(buf, b",\"points\":\"", points);
+            buf.extend_from_slice(b"\",\"lots\":");
+            integer(buf, lots);
+            then(buf, b",\"released\":\"", released);
+            buf.push(b'"');
         }
     }
     buf.push(b'}');
@@ -440,6 +466,21 @@ fn effect(engine: &Engine, e: &Effect) -> Value {
         Effect::Due { mechanism, member, entry, amount } => json!({
             "effect": "due", "mechanism": mech(mechanism), "member": name(member),
             "entry": entry, "amount": amount.to_string(),
+        }),
+        Effect::Commission { mechanism, member, buyer, rule, amount } => json!({
+            "effect": "commission", "mechanism": mech(mechanism), "member": name(member),
+            "buyer": name(buyer), "rule": rule.name(), "amount": amount.to_string(),
+        }),
+        Effect::Returned { mechanism, amount } => json!({
+            "effect": "returned", "mechanism": mech(mechanism), "amount": amount.to_string(),
+        }),
+        Effect::Granted { mechanism, member, points, daily } => json!({
+            "effect": "granted", "mechanism": mech(mechanism), "member": name(member),
+            "points": points.to_string(), "daily": daily.to_string(),
+        }),
+        Effect::GreenReleased { mechanism, member, from, rule, amount } => json!({
+            "effect": "released", "mechanism": mech(mechanism), "member": name(member),
+            "from": name(from), "rule": rule.name(), "amount": amount.to_string(),
         }),
         Effect::ObligationPaid { mechanism, member, amount, remaining } => json!({
             "effect": "obligation_paid", "mechanism": mech(mechanism), "member": name(member),

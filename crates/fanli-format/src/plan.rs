@@ -9,8 +9,9 @@ use std::fmt;
 use std::ops::Range;
 
 use fanli_engine::{
-    AppreciationConfig, FundingBase, KindConfig, MONEY_MAX, MechanismConfig, Money, PayTo, Plan, QueueConfig,
-    Rate, ReferRefundConfig, Release, Step, UtcOffset,
+    AppreciationConfig, DistributionConfig, FundingBase, GreenPointsConfig, KindConfig, MONEY_MAX,
+    MechanismConfig, Money, PayTo, Plan, QueueConfig, Rank, Rate, ReferRefundConfig, Release, Step, Tier,
+    UtcOffset,
 };
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -55,7 +56,10 @@ impl fmt::Display for PlanErrors {
 impl std::error::Error for PlanErrors {}
 
 /// The kinds a plan may name, for messages.
-const KINDS: &[&str] = &["appreciation", "refer_refund", "queue"];
+const KINDS: &[&str] = &["appreciation", "refer_refund", "queue", "distribution", "green_points"];
+
+/// Rates from 0 to 1, the range of most shares.
+const SHARE: std::ops::RangeInclusive<Rate> = Rate::ZERO..=Rate::ONE;
 
 /// Parses and validates a plan file.
 pub fn parse_plan(text: &str) -> Result<Plan, PlanErrors> {
@@ -191,6 +195,8 @@ impl Cx {
             "appreciation" => self.appreciation(&mut t).map(KindConfig::Appreciation),
             "refer_refund" => self.refer_refund(&mut t).map(KindConfig::ReferRefund),
             "queue" => self.queue(&mut t).map(KindConfig::Queue),
+            "distribution" => self.distribution(&mut t).map(KindConfig::Distribution),
+            "green_points" => self.green_points(&mut t).map(KindConfig::GreenPoints),
             _ => unreachable!("choice() only returns listed kinds"),
         };
         self.finish(t);
@@ -287,6 +293,163 @@ impl Cx {
             release: release?,
             referral_acceleration: acceleration.or(Rate::ZERO)?,
         })
+    }
+
+    fn distribution(&mut self, t: &mut Table<'_, '_>) -> Option<DistributionConfig> {
+        let levels = self.optional(t, "levels", |cx, v, k| cx.rates(v, k, 3, "[\"0.003\", \"0.002\"]"));
+        let ranks = self.optional(t, "ranks", Cx::ranks);
+        let peer_rate =
+            self.optional(t, "peer_rate", |cx, v, k| cx.rate(v, k, SHARE, "between 0 and 1")).maybe();
+        let regional = self.optional(t, "regional", |cx, v, k| {
+            let Some(table) = v.get_ref().as_table() else {
+                cx.error(&v.span(), k, "must be a table such as { district = \"0.001\", city = \"0.002\" }");
+                return None;
+            };
+            let mut r = Table::new(table, v.span(), k.to_owned());
+            let mut rates = [None, None, None];
+            for (slot, level) in rates.iter_mut().zip(["district", "city", "province"]) {
+                *slot =
+                    cx.optional(&mut r, level, |cx, v, k| cx.rate(v, k, SHARE, "between 0 and 1")).maybe()?;
+            }
+            cx.finish(r);
+            Some(rates)
+        });
+        let recruiter_rate =
+            self.optional(t, "recruiter_rate", |cx, v, k| cx.rate(v, k, SHARE, "between 0 and 1")).maybe();
+        let config = DistributionConfig {
+            levels: levels.or(Vec::new())?,
+            ranks: ranks.or(Vec::new())?,
+            peer_rate: peer_rate?,
+            regional: regional.or([None; 3])?,
+            recruiter_rate: recruiter_rate?,
+        };
+        let span = t.span.clone();
+        if config.peer_rate.is_some() && config.ranks.is_empty() {
+            self.error(&span, &t.key("peer_rate"), "needs `ranks`: 平级奖 pays an upline of the same rank");
+            return None;
+        }
+        let pays = !config.levels.is_empty()
+            || !config.ranks.is_empty()
+            || config.regional.iter().any(Option::is_some)
+            || config.recruiter_rate.is_some();
+        if !pays {
+            self.error(
+                &span,
+                &t.path,
+                "pays nobody: give it `levels`, `ranks`, `regional` or `recruiter_rate`",
+            );
+            return None;
+        }
+        Some(config)
+    }
+
+    fn green_points(&mut self, t: &mut Table<'_, '_>) -> Option<GreenPointsConfig> {
+        let tiers = self.required(t, "tiers", Cx::tiers);
+        let daily_release_rate = self.required(t, "daily_release_rate", |cx, v, k| {
+            cx.rate(v, k, Rate::from_units(1)..=Rate::ONE, "above 0 and at most 1")
+        });
+        let share = self.optional(t, "share", |cx, v, k| cx.rates(v, k, 3, "[\"0.50\", \"0.30\"]"));
+        let team_ranks = self.optional(t, "team_ranks", Cx::ranks);
+        Some(GreenPointsConfig {
+            tiers: tiers?,
+            daily_release_rate: daily_release_rate?,
+            share: share.or(Vec::new())?,
+            team_ranks: team_ranks.or(Vec::new())?,
+        })
+    }
+
+    /// A list of 1 to `max` rates between 0 and 1.
+    fn rates(&mut self, value: Value<'_, '_>, key: &str, max: usize, example: &str) -> Option<Vec<Rate>> {
+        let array = value.get_ref().as_array().filter(|a| !a.is_empty() && a.len() <= max);
+        let Some(array) = array else {
+            self.error(&value.span(), key, format!("must be an array of 1 to {max} rates such as {example}"));
+            return None;
+        };
+        let rates: Vec<_> = array.iter().map(|v| self.rate(v, key, SHARE, "between 0 and 1")).collect();
+        rates.into_iter().collect()
+    }
+
+    /// An array of tables, each read by `item`, ordered by the key `by` that `order` reads.
+    fn table_array<T>(
+        &mut self,
+        value: Value<'_, '_>,
+        key: &str,
+        example: &str,
+        mut item: impl FnMut(&mut Cx, &mut Table<'_, '_>) -> Option<T>,
+        order: impl Fn(&T) -> Money,
+        by: &str,
+    ) -> Option<Vec<T>> {
+        let array = value.get_ref().as_array().filter(|a| !a.is_empty() && a.len() <= 100);
+        let Some(array) = array else {
+            self.error(
+                &value.span(),
+                key,
+                format!("must be an array of 1 to 100 tables such as [{example}]"),
+            );
+            return None;
+        };
+        let mut items = Vec::new();
+        for (i, v) in array.iter().enumerate() {
+            let path = format!("{key}[{}]", i + 1);
+            let Some(table) = v.get_ref().as_table() else {
+                self.error(&v.span(), &path, format!("must be a table such as {example}"));
+                items.push(None);
+                continue;
+            };
+            let mut t = Table::new(table, v.span(), path);
+            let read = item(self, &mut t);
+            self.finish(t);
+            items.push(read);
+        }
+        let items: Vec<T> = items.into_iter().collect::<Option<_>>()?;
+        if !items.windows(2).all(|w| order(&w[0]) < order(&w[1])) {
+            self.error(
+                &value.span(),
+                key,
+                format!("must be listed by `{by}`, lowest first, each higher than the last"),
+            );
+            return None;
+        }
+        Some(items)
+    }
+
+    fn ranks(&mut self, value: Value<'_, '_>, key: &str) -> Option<Vec<Rank>> {
+        let example = "{ name = \"青铜\", min_team_sales = \"800000.00\", rate = \"0.10\" }";
+        self.table_array(
+            value,
+            key,
+            example,
+            |cx, t| {
+                let name = cx.required(t, "name", Cx::string);
+                let min = cx.required(t, "min_team_sales", |cx, v, k| cx.money(v, k));
+                let rate = cx.required(t, "rate", |cx, v, k| cx.rate(v, k, SHARE, "between 0 and 1"));
+                Some(Rank { name: name?, min_team_sales: min?, rate: rate? })
+            },
+            |r| r.min_team_sales,
+            "min_team_sales",
+        )
+    }
+
+    fn tiers(&mut self, value: Value<'_, '_>, key: &str) -> Option<Vec<Tier>> {
+        self.table_array(
+            value,
+            key,
+            "{ min = \"3000.00\", multiple = \"2.5\" }",
+            |cx, t| {
+                let min = cx.required(t, "min", |cx, v, k| cx.money(v, k));
+                let multiple = cx.required(t, "multiple", |cx, v, k| {
+                    cx.rate(
+                        v,
+                        k,
+                        Rate::from_units(1)..=Rate::from_units(100_000_000_000),
+                        "above 0 and at most 100",
+                    )
+                });
+                Some(Tier { min: min?, multiple: multiple? })
+            },
+            |t| t.min,
+            "min",
+        )
     }
 
     fn release(&mut self, value: Value<'_, '_>, key: &str) -> Option<Release> {

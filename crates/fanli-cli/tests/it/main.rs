@@ -23,10 +23,6 @@ fn json(output: &Output) -> Value {
         .unwrap_or_else(|e| panic!("stdout is JSON ({e}): {}", String::from_utf8_lossy(&output.stderr)))
 }
 
-/// Cases whose mechanisms arrive with issue 4 (distribution, green_points). Until then they must
-/// fail with an unknown kind; this list shrinks as they land, and the test says when to shrink it.
-const PENDING: &[&str] = &["seed_dist", "seed_green", "seed_green_team"];
-
 /// Every value a case's expected file lists, compared exactly: the engine's arithmetic is the
 /// spec's, so there is no rounding slack to allow (compare.py allows ±0.02 for hand-rounded seeds).
 #[test]
@@ -39,11 +35,6 @@ fn the_seeds_worked_cases_match_to_the_fen() {
     assert!(names.len() >= 7, "the cases are in tests/cases: {names:?}");
     for name in &names {
         let output = fanli(&["run", &case(name, "toml"), &case(name, "jsonl"), "--json"]);
-        if PENDING.contains(&name.as_str()) {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            assert!(stderr.contains("must be one of"), "{name} now runs: take it off PENDING\n{stderr}");
-            continue;
-        }
         let expected: Value =
             serde_json::from_str(&std::fs::read_to_string(case(name, "expected.json")).unwrap()).unwrap();
         let actual = json(&output);

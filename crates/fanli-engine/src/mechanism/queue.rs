@@ -107,8 +107,8 @@ impl Queue {
 
     /// A settled order: acceleration for the buyer's referrer, then maybe a new entry.
     pub(crate) fn on_settled(&mut self, base: &mut Base, books: &mut Books, order: &Settlement) {
-        let Settlement { member, referrer, amount, now, .. } = *order;
-        if let Some(referrer) = referrer {
+        let Settlement { member, amount, now, .. } = *order;
+        if let Some(referrer) = order.referrer() {
             self.accelerate(base, books, referrer, amount);
         }
         if amount < self.config.min_order {

@@ -53,7 +53,7 @@ impl ReferRefund {
     }
 
     pub(crate) fn on_settled(&mut self, base: &mut Base, books: &mut Books, order: &Settlement) {
-        let Settlement { member, referrer, grandparent, amount, .. } = *order;
+        let Settlement { member, amount, uplines: [referrer, grandparent, _], .. } = *order;
         let buyer = slot(&mut self.members, member);
         if buyer.base == 0 && amount >= self.config.qualify_min {
             buyer.base = amount.fen();

@@ -2,6 +2,8 @@
 //! seeds' worked examples, input that must be refused, and properties over random streams.
 
 mod appreciation;
+mod distribution;
+mod green_points;
 mod orders;
 mod props;
 mod queue;

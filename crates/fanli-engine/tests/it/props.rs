@@ -49,6 +49,39 @@ fn mechanism() -> impl Strategy<Value = String> {
                 )
             }
         ),
+        (rate(0, 20), prop::collection::vec(rate(0, 9), 0..4), any::<bool>(), any::<bool>(), any::<bool>())
+            .prop_map(|(funding, levels, ranks, regional, recruiter)| {
+                let levels: Vec<String> = levels.iter().map(|l| format!("\"{l}\"")).collect();
+                let mut text = format!(
+                    "kind = \"distribution\"\nfunding_rate = \"{funding}\"\nlevels = [{}]\n",
+                    if levels.is_empty() { "\"0.01\"".to_owned() } else { levels.join(", ") }
+                );
+                if ranks {
+                    text += "ranks = [{ name = \"S1\", min_team_sales = \"1000\", rate = \"0.02\" }, \
+                             { name = \"S2\", min_team_sales = \"3000\", rate = \"0.05\" }]\npeer_rate = \"0.01\"\n";
+                }
+                if regional {
+                    text += "regional = { district = \"0.01\", city = \"0.02\", province = \"0.03\" }\n";
+                }
+                if recruiter {
+                    text += "recruiter_rate = \"0.05\"\n";
+                }
+                text
+            }),
+        (rate(1, 90), rate(1, 50), any::<bool>(), any::<bool>()).prop_map(|(funding, daily, share, team)| {
+            let mut text = format!(
+                "kind = \"green_points\"\nfunding_rate = \"{funding}\"\ndaily_release_rate = \"{daily}\"\n\
+                 tiers = [{{ min = \"100\", multiple = \"2\" }}, {{ min = \"1000\", multiple = \"3\" }}]\n"
+            );
+            if share {
+                text += "share = [\"0.50\", \"0.30\"]\n";
+            }
+            if team {
+                text += "team_ranks = [{ name = \"T1\", min_team_sales = \"500\", rate = \"0.10\" }, \
+                         { name = \"T2\", min_team_sales = \"3000\", rate = \"0.40\" }]\n";
+            }
+            text
+        }),
     ]
 }
 
@@ -68,14 +101,47 @@ fn plan() -> impl Strategy<Value = String> {
 /// One step of a random stream, over members `u0`..`u7`.
 #[derive(Clone, Debug)]
 enum Op {
-    Join { member: u8, referrer: Option<u8> },
-    Order { member: u8, fen: u32, credit: bool },
-    Refund { back: u8 },
-    Sell { member: u8, mechanism: u8, all: bool },
-    Withdraw { member: u8, fen: u32 },
-    Topup { member: u8, fen: u32 },
-    Inject { mechanism: u8, fen: u32 },
+    Join {
+        member: u8,
+        referrer: Option<u8>,
+    },
+    Order {
+        member: u8,
+        fen: u32,
+        credit: bool,
+    },
+    Refund {
+        back: u8,
+    },
+    Sell {
+        member: u8,
+        mechanism: u8,
+        all: bool,
+    },
+    Withdraw {
+        member: u8,
+        fen: u32,
+    },
+    Topup {
+        member: u8,
+        fen: u32,
+    },
+    Inject {
+        mechanism: u8,
+        fen: u32,
+    },
     CloseDay,
+    /// Store `s{store}` in region depth `depth` (1 to 3) of one tree, recruited by `u{recruiter}`.
+    Store {
+        store: u8,
+        depth: u8,
+        recruiter: u8,
+    },
+    /// `u{member}` becomes the agent of the region of depth `depth` (1 to 3).
+    Agent {
+        member: u8,
+        depth: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -83,6 +149,8 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         2 => (member.clone(), prop::option::of(0u8..8)).prop_map(|(member, referrer)| Op::Join { member, referrer }),
         6 => (member.clone(), 1u32..500_000, any::<bool>()).prop_map(|(member, fen, credit)| Op::Order { member, fen, credit }),
+        1 => (0u8..3, 0u8..4, member.clone()).prop_map(|(store, depth, recruiter)| Op::Store { store, depth, recruiter }),
+        1 => (member.clone(), 1u8..4).prop_map(|(member, depth)| Op::Agent { member, depth }),
         1 => (0u8..4).prop_map(|back| Op::Refund { back }),
         2 => (member.clone(), 0u8..3, any::<bool>()).prop_map(|(member, mechanism, all)| Op::Sell { member, mechanism, all }),
         1 => (member.clone(), 1u32..20_000).prop_map(|(member, fen)| Op::Withdraw { member, fen }),
@@ -110,8 +178,10 @@ fn lines(ops: &[Op]) -> Vec<String> {
                 orders += 1;
                 let credit = if *credit { ",\"credit\":\"0.50\"" } else { "" };
                 format!(
-                    "\"type\":\"order\",\"order\":\"o{orders}\",\"member\":\"u{member}\",\"amount\":\"{}\"{credit}",
-                    money(*fen)
+                    "\"type\":\"order\",\"order\":\"o{orders}\",\"member\":\"u{member}\",\"amount\":\"{}\"{credit},\
+                     \"store\":\"s{}\"",
+                    money(*fen),
+                    fen % 4
                 )
             }
             Op::Refund { back } => format!(
@@ -134,10 +204,28 @@ fn lines(ops: &[Op]) -> Vec<String> {
                 format!("\"type\":\"inject\",\"mechanism\":\"m{mechanism}\",\"amount\":\"{}\"", money(*fen))
             }
             Op::CloseDay => "\"type\":\"close_day\"".to_owned(),
+            Op::Store { store, depth, recruiter } => format!(
+                "\"type\":\"store\",\"store\":\"s{store}\",\"region\":{},\"recruiter\":\"u{recruiter}\"",
+                region(*depth)
+            ),
+            Op::Agent { member, depth } => {
+                let level = ["province", "city", "district"][*depth as usize - 1];
+                format!(
+                    "\"type\":\"agent\",\"member\":\"u{member}\",\"level\":\"{level}\",\"region\":{}",
+                    region(*depth)
+                )
+            }
         };
         out.push(format!("{{\"at\":\"{at}\",{body}}}"));
     }
     out
+}
+
+/// The first `depth` parts of one region path, as JSON.
+fn region(depth: u8) -> String {
+    let parts: Vec<String> =
+        ["广东", "东莞", "松山湖"][..depth as usize].iter().map(|p| format!("\"{p}\"")).collect();
+    format!("[{}]", parts.join(","))
 }
 
 /// Lines that must be refused whatever the state.

@@ -1,0 +1,261 @@
+//! 绿色积分 全补贴: an order reaching a tier earns a lot of points (1 point = 1 yuan) that
+//! releases a share of the order into the wallet every day until it is spent.
+//!
+//! At each day close, after the day's settlements, three passes (see the spec):
+//! 1. base: every lot with points left releases its daily amount (at most what is left); a
+//!    member's base release is the sum over their lots, owed as one amount, in join order;
+//! 2. share: each member's k-th upline releases `share[k]` × that base release from their own
+//!    lots, oldest first (加速释放);
+//! 3. team: each member's uplines 1..3 release by the differential of their team rank rates.
+//!
+//! Released points are burned (`points → issued`) and their value owed from the pool, so an
+//! underfunded pool pays late, oldest first, and never borrows. Lots and releases are whole fen.
+//!
+//! Cost: the base pass reads each active lot once (they sit in one array, oldest first, and the
+//! exhausted ones are dropped as it goes) plus a sort of the members released; the share and
+//! team passes read three uplines per member released. Nothing walks all members or all lots
+//! per order.
+
+use super::{Base, Books, Settlement, slot};
+use crate::MemberId;
+use crate::effect::Effect;
+use crate::engine::Members;
+use crate::ledger::{Account, Rule};
+use crate::num::{Money, Points, Rate};
+use crate::plan::{GreenPointsConfig, PayTo, rank_rate};
+
+const NONE: u32 = u32::MAX;
+
+/// Points units per fen: a lot of 1 yuan is 1 point.
+const UNITS_PER_FEN: i64 = 100;
+
+#[derive(Debug)]
+pub(crate) struct GreenPoints {
+    pub(crate) config: GreenPointsConfig,
+    lots: Vec<Lot>,
+    /// Lots that release daily and have points left, oldest first (indices into `lots`).
+    active: Vec<u32>,
+    /// Per member: their lots, oldest first, as a list through `Lot::next`.
+    members: Vec<Holder>,
+    /// A day close's scratch: each member's base release today, in fen.
+    today: Vec<i64>,
+    /// Points released in all, in fen.
+    released: i64,
+    /// Lots with points left.
+    live: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Lot {
+    member: MemberId,
+    /// The member's next lot.
+    next: u32,
+    /// What it releases a day, in fen.
+    daily: i64,
+    /// What it has left, in fen.
+    left: i64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Holder {
+    /// The oldest lot that may have points left.
+    first: u32,
+    /// The newest lot.
+    last: u32,
+}
+
+impl Default for Holder {
+    fn default() -> Holder {
+        Holder { first: NONE, last: NONE }
+    }
+}
+
+/// A member's green-points standing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Lots {
+    /// Lots with points left.
+    pub lots: u32,
+    /// What their lots release a day, together (before share and team releases).
+    pub daily: Money,
+}
+
+impl GreenPoints {
+    pub(crate) fn new(config: &GreenPointsConfig) -> GreenPoints {
+        GreenPoints {
+            config: config.clone(),
+            lots: Vec::new(),
+            active: Vec::new(),
+            members: Vec::new(),
+            today: Vec::new(),
+            released: 0,
+            live: 0,
+        }
+    }
+
+    /// A settled order reaching a tier earns a lot of `multiple` × its amount.
+    pub(crate) fn on_settled(&mut self, base: &Base, books: &mut Books, order: &Settlement) {
+        let Settlement { member, amount, .. } = *order;
+        let Some(tier) = self.config.tiers.iter().rev().find(|t| amount >= t.min) else { return };
+        let points = amount.mul_rate(tier.multiple).fen();
+        if points == 0 {
+            return;
+        }
+        let daily = amount.mul_rate(self.config.daily_release_rate).fen();
+        let index = u32::try_from(self.lots.len()).ok().filter(|&i| i != NONE).expect("fewer than 2^32 lots");
+        self.lots.push(Lot { member, next: NONE, daily, left: points });
+        self.live += 1;
+        if daily > 0 {
+            self.active.push(index);
+        }
+        let holder = slot(&mut self.members, member);
+        match holder.last {
+            NONE => holder.first = index,
+            last => self.lots[last as usize].next = index,
+        }
+        let holder = slot(&mut self.members, member);
+        holder.last = index;
+        if holder.first == NONE {
+            holder.first = index;
+        }
+        let units = points * UNITS_PER_FEN;
+        books.ledger.post(
+            Account::Issued(base.id),
+            Account::Points(base.id, member),
+            units,
+            Some(base.id),
+            Rule::Grant,
+        );
+        books.effects.push(Effect::Granted {
+            mechanism: base.id,
+            member,
+            points: Points::from_units(units),
+            daily: Money::from_fen(daily),
+        });
+    }
+
+    /// The day's three passes: base, share, team.
+    pub(crate) fn on_close_day(&mut self, base: &mut Base, books: &mut Books, members: &Members) {
+        let mut released: Vec<MemberId> = Vec::new();
+        let (lots, today, live) = (&mut self.lots, &mut self.today, &mut self.live);
+        self.active.retain(|&index| {
+            let lot = &mut lots[index as usize];
+            let amount = lot.daily.min(lot.left);
+            lot.left -= amount;
+            if amount > 0 {
+                if lot.left == 0 {
+                    *live -= 1;
+                }
+                let sum = slot(today, lot.member);
+                if *sum == 0 {
+                    released.push(lot.member);
+                }
+                *sum += amount;
+            }
+            lot.left > 0
+        });
+        released.sort_unstable();
+        for &member in &released {
+            let amount = self.today[member.index()];
+            self.release(base, books, member, member, amount, Rule::DailyRelease);
+        }
+        for &member in &released {
+            let x = Money::from_fen(self.today[member.index()]);
+            let uplines = members.uplines(member, self.config.share.len());
+            for (k, upline) in uplines.into_iter().take(self.config.share.len()).enumerate() {
+                let Some(upline) = upline else { break };
+                let wanted = x.mul_rate(self.config.share[k]);
+                let taken = self.take(upline, wanted.fen());
+                self.release(base, books, upline, member, taken, Rule::ShareRelease);
+            }
+        }
+        if !self.config.team_ranks.is_empty() {
+            for &member in &released {
+                let x = Money::from_fen(self.today[member.index()]);
+                let mut highest = Rate::ZERO;
+                for upline in members.uplines(member, 3).into_iter().flatten() {
+                    let rate = rank_rate(&self.config.team_ranks, members.team_sales(upline));
+                    if rate > highest {
+                        let taken = self.take(upline, x.mul_rate(rate - highest).fen());
+                        self.release(base, books, upline, member, taken, Rule::TeamRelease);
+                        highest = rate;
+                    }
+                }
+            }
+        }
+        for member in released {
+            self.today[member.index()] = 0;
+        }
+    }
+
+    /// Takes up to `wanted` fen from the member's lots, oldest first; returns what it took.
+    fn take(&mut self, member: MemberId, wanted: i64) -> i64 {
+        let Some(holder) = self.members.get_mut(member.index()) else { return 0 };
+        let mut taken = 0;
+        while taken < wanted && holder.first != NONE {
+            let lot = &mut self.lots[holder.first as usize];
+            let t = lot.left.min(wanted - taken);
+            lot.left -= t;
+            taken += t;
+            if lot.left == 0 {
+                holder.first = lot.next;
+                if t > 0 {
+                    self.live -= 1;
+                }
+            }
+        }
+        taken
+    }
+
+    /// Burns `amount` fen of the member's points (already taken from their lots) and owes their
+    /// value to the member's wallet.
+    fn release(
+        &mut self,
+        base: &mut Base,
+        books: &mut Books,
+        member: MemberId,
+        from: MemberId,
+        amount: i64,
+        rule: Rule,
+    ) {
+        if amount == 0 {
+            return;
+        }
+        let units = amount * UNITS_PER_FEN;
+        books.ledger.post(
+            Account::Points(base.id, member),
+            Account::Issued(base.id),
+            units,
+            Some(base.id),
+            rule,
+        );
+        self.released += amount;
+        let amount = Money::from_fen(amount);
+        base.owe(member, amount, PayTo::Wallet, rule);
+        books.effects.push(Effect::GreenReleased { mechanism: base.id, member, from, rule, amount });
+    }
+
+    /// Points released in all (1 point = 1 yuan).
+    pub(crate) fn released(&self) -> Money {
+        Money::from_fen(self.released)
+    }
+
+    /// Lots with points left.
+    pub(crate) fn live_lots(&self) -> usize {
+        self.live
+    }
+
+    /// The member's lots with points left and what they release a day.
+    pub(crate) fn lots_of(&self, member: MemberId) -> Lots {
+        let mut lots = Lots::default();
+        let mut next = self.members.get(member.index()).map_or(NONE, |h| h.first);
+        while next != NONE {
+            let lot = &self.lots[next as usize];
+            if lot.left > 0 {
+                lots.lots += 1;
+                lots.daily += Money::from_fen(lot.daily.min(lot.left));
+            }
+            next = lot.next;
+        }
+        lots
+    }
+}
