@@ -26,7 +26,7 @@ struct Measured {
     peak_rss_kib: u64,
 }
 
-pub(crate) fn run(events: u64, runs: usize, seed: u64) -> Result<(), String> {
+pub(crate) fn run(events: u64, runs: usize, seed: u64, plan: Option<&str>) -> Result<(), String> {
     let root = workspace_root();
     let target = target_dir(&root);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -40,7 +40,8 @@ pub(crate) fn run(events: u64, runs: usize, seed: u64) -> Result<(), String> {
         return Err(format!("cargo build --release -p fanli-cli failed ({built})"));
     }
     let fanli = target.join("release").join("fanli");
-    let plan = root.join("bench").join("plan.toml");
+    let plan = plan.map_or_else(|| root.join("bench").join("plan.toml"), |p| root.join(p));
+    let shown = plan.strip_prefix(&root).unwrap_or(&plan).display().to_string();
     let dir = target.join("bench");
 
     let taskset = which("taskset");
@@ -75,7 +76,7 @@ pub(crate) fn run(events: u64, runs: usize, seed: u64) -> Result<(), String> {
     let rss_source = if gnu_time.is_some() { "GNU time's %M" } else { "VmHWM polled from /proc" };
     println!();
     println!(
-        "`fanli run bench/plan.toml STREAM --json` (stdout to /dev/null), best of {runs}, {pinned}; \
+        "`fanli run {shown} STREAM --json` (stdout to /dev/null), best of {runs}, {pinned}; \
          streams from `cargo xtask gen --seed {seed}`; peak RSS from {rss_source}."
     );
     println!();

@@ -4,11 +4,14 @@
 //!   exactly N lines for `bench/plan.toml`, and a `FILE.meta.json` sidecar with its counts.
 //! - `bench [--events N] [--runs K] [--seed S]`: builds the release `fanli`, generates streams of
 //!   N/10 and N events under `target/bench/`, times `fanli run` on each and prints a markdown
-//!   table for BENCHMARKS.md.
+//!   table for BENCHMARKS.md. `--plan FILE` (from the workspace root) runs another plan on the
+//!   same streams, such as `bench/plan-all.toml`.
 //! - `phases [--events N] [--runs K] [--seed S]`: on the same streams, in memory, times parsing
 //!   alone and parsing plus the engine, to see which of them grows faster than the events.
+//! - `dayclose [--lots N] [--runs K]`: times one `close_day` over N active green-points lots.
 
 mod bench;
+mod dayclose;
 mod generate;
 mod phases;
 
@@ -17,8 +20,9 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: cargo xtask gen --events N --out FILE [--seed S]
-       cargo xtask bench [--events N] [--runs K] [--seed S]
-       cargo xtask phases [--events N] [--runs K] [--seed S]";
+       cargo xtask bench [--events N] [--runs K] [--seed S] [--plan FILE]
+       cargo xtask phases [--events N] [--runs K] [--seed S]
+       cargo xtask dayclose [--lots N] [--runs K]";
 
 /// The seed both commands use unless told otherwise.
 const DEFAULT_SEED: u64 = 42;
@@ -59,12 +63,18 @@ fn run(args: &[String]) -> Result<(), String> {
             Ok(())
         }
         "bench" => {
-            let (events, runs, seed) = flags.run_sizes("bench")?;
-            bench::run(events, runs, seed)
+            let (events, runs, seed) = flags.run_sizes("bench", &["--plan"])?;
+            bench::run(events, runs, seed, flags.get("--plan"))
         }
         "phases" => {
-            let (events, runs, seed) = flags.run_sizes("phases")?;
+            let (events, runs, seed) = flags.run_sizes("phases", &[])?;
             phases::run(events, runs, seed)
+        }
+        "dayclose" => {
+            flags.only(&["--lots", "--runs"])?;
+            let lots = flags.number("--lots")?.unwrap_or(1_000_000);
+            let runs = flags.number("--runs")?.unwrap_or(3).max(1);
+            dayclose::run(lots, runs as usize)
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -109,8 +119,9 @@ impl Flags {
     }
 
     /// `--events N --runs K --seed S` of `bench` and `phases`, with their defaults.
-    fn run_sizes(&self, command: &str) -> Result<(u64, usize, u64), String> {
-        self.only(&["--events", "--runs", "--seed"])?;
+    fn run_sizes(&self, command: &str, more: &[&str]) -> Result<(u64, usize, u64), String> {
+        let allowed: Vec<&str> = ["--events", "--runs", "--seed"].iter().chain(more).copied().collect();
+        self.only(&allowed)?;
         let events = self.number("--events")?.unwrap_or(2_000_000);
         let runs = self.number("--runs")?.unwrap_or(3);
         let seed = self.number("--seed")?.unwrap_or(DEFAULT_SEED);
