@@ -85,6 +85,21 @@ pub enum Effect {
         /// What it pays (owed through the obligation queue).
         reward: Money,
     },
+    /// A participant's own qualifying order paid a step (阶梯式返现).
+    Repurchase {
+        /// The refer_refund mechanism.
+        mechanism: MechanismId,
+        /// The buyer.
+        member: MemberId,
+        /// Their qualifying orders, this one included.
+        count: u32,
+        /// The step it paid, from 1 (0 when past the last step without `repeat`).
+        step: u32,
+        /// The number of steps.
+        of: u32,
+        /// What it pays (owed through the obligation queue).
+        reward: Money,
+    },
     /// An indirect referral reward.
     Indirect {
         /// The refer_refund mechanism.

@@ -75,6 +75,8 @@ pub enum Rule {
     Referral,
     /// An indirect referral reward paid.
     Indirect,
+    /// A repurchase step paid (阶梯式返现).
+    Repurchase,
     /// A queue entry paid early by a referee's order.
     Acceleration,
     /// A queue entry paid at its turn.
@@ -120,6 +122,7 @@ impl Rule {
             Rule::Exit => "exit",
             Rule::Referral => "referral",
             Rule::Indirect => "indirect",
+            Rule::Repurchase => "repurchase",
             Rule::Acceleration => "acceleration",
             Rule::Release => "release",
             Rule::Due => "due",

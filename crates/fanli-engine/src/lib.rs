@@ -28,7 +28,7 @@ pub use mechanism::refer_refund::Progress;
 pub use num::{AmountError, Fixed, MONEY_MAX, Money, POINTS_MAX, Points, Price, Rate};
 pub use plan::{
     AppreciationConfig, DistributionConfig, FundingBase, GreenPointsConfig, KindConfig, MechanismConfig,
-    PayTo, Plan, QueueConfig, Rank, Reach, ReferRefundConfig, Release, Step, Tier, rank_rate,
+    PayTo, Plan, QueueConfig, Rank, Reach, ReferRefundConfig, Release, Step, Tier, Trigger, rank_rate,
 };
 pub use time::{Timestamp, UtcOffset};
 pub use view::{MechanismDetail, MechanismView, MemberDetail, MemberMechanism, MemberView};

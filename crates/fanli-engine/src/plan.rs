@@ -130,6 +130,18 @@ pub struct ReferRefundConfig {
     pub indirect: Option<Step>,
     /// Where payouts go.
     pub pay_to: PayTo,
+    /// What advances the steps: referrals (推N返一) or the member's own repeat orders (阶梯式返现).
+    pub trigger: Trigger,
+}
+
+/// What advances a refer_refund mechanism's steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// The k-th counted referral pays step k.
+    Referral,
+    /// The member's k-th settled order of at least `qualify_min` pays step k (the first order
+    /// included, 首次返 30%, 二次复购返 20%, …), of the base set by the first.
+    Repurchase,
 }
 
 /// A reward: a share of a base, or a fixed amount.

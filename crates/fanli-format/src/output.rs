@@ -447,6 +447,12 @@ fn effect(engine: &Engine, e: &Effect) -> Value {
             "progress": format!("{} of {of}", if step == 0 { of } else { step }),
             "reward": reward.to_string(),
         }),
+        Effect::Repurchase { mechanism, member, count, step, of, reward } => json!({
+            "effect": "repurchase", "mechanism": mech(mechanism), "member": name(member),
+            "orders": count, "step": step, "of": of,
+            "progress": format!("{} of {of}", if step == 0 { of } else { step }),
+            "reward": reward.to_string(),
+        }),
         Effect::Indirect { mechanism, member, referee, reward } => json!({
             "effect": "indirect", "mechanism": mech(mechanism), "member": name(member),
             "referee": name(referee), "reward": reward.to_string(),

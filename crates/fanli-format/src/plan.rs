@@ -11,7 +11,7 @@ use std::ops::Range;
 use fanli_engine::{
     AppreciationConfig, DistributionConfig, FundingBase, GreenPointsConfig, KindConfig, MONEY_MAX,
     MechanismConfig, Money, PayTo, Plan, QueueConfig, Rank, Rate, ReferRefundConfig, Release, Step, Tier,
-    UtcOffset,
+    Trigger, UtcOffset,
 };
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -240,8 +240,20 @@ impl Cx {
     }
 
     fn refer_refund(&mut self, t: &mut Table<'_, '_>) -> Option<ReferRefundConfig> {
+        let trigger = self
+            .optional(t, "trigger", |cx, v, k| {
+                Some(match cx.choice(v, k, &["referral", "repurchase"])? {
+                    "repurchase" => Trigger::Repurchase,
+                    _ => Trigger::Referral,
+                })
+            })
+            .or(Trigger::Referral)?;
         let qualify_min = self.required(t, "qualify_min", |cx, v, k| cx.money(v, k));
-        let referee_min = self.required(t, "referee_min", |cx, v, k| cx.money(v, k));
+        // Repurchase steps count the member's own orders: referees play no part.
+        let referee_min = match trigger {
+            Trigger::Referral => self.required(t, "referee_min", |cx, v, k| cx.money(v, k)),
+            Trigger::Repurchase => Some(Money::ZERO),
+        };
         let steps = self.required(t, "steps", |cx, v, k| {
             let Some(array) = v.get_ref().as_array() else {
                 cx.error(&v.span(), k, "must be an array such as [\"10%\", \"20%\", \"70%\"]");
@@ -264,7 +276,17 @@ impl Cx {
                 })
             })
             .or(PayTo::Wallet);
+        if trigger == Trigger::Repurchase && matches!(indirect, Found::Value(_)) {
+            let span = t.span.clone();
+            self.error(
+                &span,
+                &t.key("indirect"),
+                "rewards referrals: it does not apply with trigger = \"repurchase\"",
+            );
+            return None;
+        }
         Some(ReferRefundConfig {
+            trigger,
             qualify_min: qualify_min?,
             referee_min: referee_min?,
             steps: steps?,

@@ -6,13 +6,17 @@
 //! first qualifying order settled before their referrer qualified is not counted later: the
 //! spec counts "the first order", and a later order is not it). Rewards are owed through the
 //! obligation queue, so an underfunded pool pays them late, never from elsewhere.
+//!
+//! With `trigger = "repurchase"` (阶梯式返现) the steps count the member's own orders of at least
+//! `qualify_min` instead of referrals: the first (which sets the base) pays step 1, the second
+//! step 2, and so on; `referrals` in the views then counts those orders.
 
 use super::{Base, Books, Settlement, slot};
 use crate::MemberId;
 use crate::effect::Effect;
 use crate::ledger::Rule;
 use crate::num::Money;
-use crate::plan::ReferRefundConfig;
+use crate::plan::{ReferRefundConfig, Trigger};
 
 #[derive(Debug)]
 pub(crate) struct ReferRefund {
@@ -60,6 +64,12 @@ impl ReferRefund {
             self.participants += 1;
             books.effects.push(Effect::Participant { mechanism: base.id, member, base: amount });
         }
+        if self.config.trigger == Trigger::Repurchase {
+            if amount >= self.config.qualify_min {
+                self.repurchase(base, books, member);
+            }
+            return;
+        }
         if buyer.referee_used || amount < self.config.referee_min {
             return;
         }
@@ -96,6 +106,25 @@ impl ReferRefund {
             mechanism: base.id,
             member: grandparent,
             referee: member,
+            reward,
+        });
+    }
+
+    /// 阶梯式返现: the participant's own qualifying order pays the next step of their base.
+    fn repurchase(&mut self, base: &mut Base, books: &mut Books, member: MemberId) {
+        let buyer = &mut self.members[member.index()];
+        buyer.referrals += 1;
+        let (count, own_base) = (buyer.referrals, Money::from_fen(buyer.base));
+        self.referrals += 1;
+        let step = self.step_of(count);
+        let reward = step.map_or(Money::ZERO, |i| self.config.steps[i].amount(own_base));
+        base.owe(member, reward, self.config.pay_to, Rule::Repurchase);
+        books.effects.push(Effect::Repurchase {
+            mechanism: base.id,
+            member,
+            count,
+            step: step.map_or(0, |i| i as u32 + 1),
+            of: self.config.steps.len() as u32,
             reward,
         });
     }

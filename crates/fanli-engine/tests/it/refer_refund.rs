@@ -206,3 +206,53 @@ fn indirect_rewards_as_a_share_of_the_referees_order() {
     assert_eq!(r.get("R", "wallet"), "20.00");
     assert_eq!(r.get("G", "wallet"), "26.66", "10 for R + 16.66 indirect for N");
 }
+
+#[test]
+fn seed_000_repurchase_ladder_pays_30_20_50_on_the_members_own_orders() {
+    // 首次返30%, 二次复购返20%, 三次复购返50%: of the first order's amount.
+    let plan = plan(
+        "0.60",
+        0,
+        "trigger = \"repurchase\"\nqualify_min = \"100.00\"\nsteps = [\"30%\", \"20%\", \"50%\"]",
+    );
+    let events = r#"{"type":"join","member":"A"}
+{"type":"order","order":"a1","member":"A","amount":"1000.00"}
+{"type":"order","order":"a2","member":"A","amount":"50.00"}
+{"type":"order","order":"a3","member":"A","amount":"2000.00"}"#;
+    let two = run(&plan, events);
+    // 300 for the first order; 50.00 is below qualify_min; the third pays 20% of the 1000 base.
+    assert_eq!(two.get("A", "wallet"), "500.00");
+    assert_eq!(two.standing("A", "r3")["progress"], "2 of 3");
+    assert_eq!(two.standing("A", "r3")["next_reward"], "500.00");
+    let done = run(
+        &plan,
+        &format!(
+            "{events}\n{}\n{}",
+            r#"{"type":"order","order":"a4","member":"A","amount":"100.00"}"#,
+            r#"{"type":"order","order":"a5","member":"A","amount":"100.00"}"#
+        ),
+    );
+    // The 3rd qualifying order pays 50% (500); without repeat the 4th pays nothing.
+    assert_eq!(done.get("A", "wallet"), "1000.00");
+    assert_eq!(done.standing("A", "r3")["progress"], "3 of 3");
+    assert_eq!(done.standing("A", "r3")["next_reward"], serde_json::Value::Null);
+    assert_eq!(done.standing("A", "r3")["referrals"], 4);
+}
+
+#[test]
+fn a_repurchase_ladder_takes_no_referee_min_nor_indirect() {
+    let indirect = plan(
+        "0.60",
+        0,
+        "trigger = \"repurchase\"\nqualify_min = \"100.00\"\nsteps = [\"30%\"]\nindirect = \"5.00\"",
+    );
+    let error = fanli_format::parse_plan(&indirect).unwrap_err().to_string();
+    assert!(error.contains("`mechanism.r3.indirect` rewards referrals"), "{error}");
+    let referee_min = plan(
+        "0.60",
+        0,
+        "trigger = \"repurchase\"\nqualify_min = \"100.00\"\nreferee_min = \"1\"\nsteps = [\"30%\"]",
+    );
+    let error = fanli_format::parse_plan(&referee_min).unwrap_err().to_string();
+    assert!(error.contains("`mechanism.r3.referee_min` is not a known key"), "{error}");
+}
