@@ -38,6 +38,9 @@ pub(crate) fn summary(out: &mut impl Write, engine: &Engine, outcome: &Outcome) 
             MechanismDetail::GreenPoints { points, lots, released } => {
                 format!("{points} points unreleased in {lots} lots, {released} released")
             }
+            MechanismDetail::Cycle { holders, honor_fund } => {
+                format!("{holders} members with quota left; {honor_fund} set aside for honor members")
+            }
         };
         writeln!(
             out,
@@ -139,6 +142,10 @@ pub(crate) fn member(out: &mut impl Write, engine: &Engine, member: MemberId) ->
                 if lots.lots == 1 { "" } else { "s" },
                 lots.daily
             ),
+            MemberDetail::Cycle(c) => {
+                let honor = if c.honor > 0 { format!(", honor V{}", c.honor) } else { String::new() };
+                format!("quota left {}, {} shares{honor}", c.quota, c.shares)
+            }
         };
         writeln!(out, "  {id}: {line}; received {}, owed {}", m.received, m.owed)?;
     }

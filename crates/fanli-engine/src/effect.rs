@@ -205,6 +205,17 @@ pub enum Effect {
         /// How much (1 point = 1 yuan).
         amount: Money,
     },
+    /// A cycle payout: the day's dividend or the honor split.
+    Dividend {
+        /// The cycle mechanism.
+        mechanism: MechanismId,
+        /// To whom.
+        member: MemberId,
+        /// `Dividend` or `Honor`.
+        rule: Rule,
+        /// What was paid.
+        amount: Money,
+    },
     /// An obligation was paid from the pool, in full or in part.
     ObligationPaid {
         /// The mechanism.

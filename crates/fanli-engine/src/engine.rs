@@ -624,6 +624,7 @@ impl Engine {
             match state {
                 State::Queue(queue) => queue.on_close_day(base, &mut self.books, now),
                 State::GreenPoints(green) => green.on_close_day(base, &mut self.books, &self.members),
+                State::Cycle(cycle) => cycle.on_close_day(base, &mut self.books),
                 State::Appreciation(_) | State::ReferRefund(_) | State::Distribution(_) => {}
             }
         }
@@ -641,7 +642,7 @@ impl Engine {
                 State::Appreciation(a) => a.touch(member) ^ self.books.ledger.held(base.id, member).units(),
                 State::ReferRefund(r) => r.touch(member, referrer),
                 State::Queue(q) => q.touch(member, referrer),
-                State::Distribution(_) | State::GreenPoints(_) => 0,
+                State::Distribution(_) | State::GreenPoints(_) | State::Cycle(_) => 0,
             };
         }
         sum
@@ -683,6 +684,7 @@ impl Engine {
                 State::Queue(q) => q.on_settled(base, books, &order),
                 State::Distribution(d) => d.on_settled(base, books, &order, &self.members),
                 State::GreenPoints(g) => g.on_settled(base, books, &order),
+                State::Cycle(c) => c.on_settled(base, books, &order),
             }
         }
     }

@@ -103,6 +103,10 @@ pub enum Rule {
     ShareRelease,
     /// Green points a member releases by team rank (级差) on a downline's release.
     TeamRelease,
+    /// 循环购: the day's dividend by shares.
+    Dividend,
+    /// 循环购: the honor members' equal split.
+    Honor,
 }
 
 impl Rule {
@@ -136,6 +140,8 @@ impl Rule {
             Rule::DailyRelease => "daily_release",
             Rule::ShareRelease => "share_release",
             Rule::TeamRelease => "team_release",
+            Rule::Dividend => "dividend",
+            Rule::Honor => "honor",
         }
     }
 }

@@ -7,6 +7,7 @@
 //! mechanism's pool.
 
 pub(crate) mod appreciation;
+pub(crate) mod cycle;
 pub(crate) mod distribution;
 pub(crate) mod green_points;
 pub(crate) mod queue;
@@ -69,6 +70,7 @@ pub(crate) enum State {
     Queue(queue::Queue),
     Distribution(distribution::Distribution),
     GreenPoints(green_points::GreenPoints),
+    Cycle(cycle::Cycle),
 }
 
 /// Pool bookkeeping shared by every kind.
@@ -93,6 +95,7 @@ impl Mechanism {
             KindConfig::Queue(c) => State::Queue(queue::Queue::new(c)),
             KindConfig::Distribution(c) => State::Distribution(distribution::Distribution::new(c)),
             KindConfig::GreenPoints(c) => State::GreenPoints(green_points::GreenPoints::new(c)),
+            KindConfig::Cycle(c) => State::Cycle(cycle::Cycle::new(c)),
         };
         let base = Base {
             id,

@@ -57,6 +57,8 @@ pub enum KindConfig {
     Distribution(DistributionConfig),
     /// 绿色积分: points released into the wallet day by day.
     GreenPoints(GreenPointsConfig),
+    /// 循环购: a daily dividend by shares, capped by a quota earned by spending.
+    Cycle(CycleConfig),
 }
 
 /// How far into the referral tree and the store table a mechanism looks when an order settles.
@@ -79,6 +81,7 @@ impl KindConfig {
             KindConfig::Queue(_) => "queue",
             KindConfig::Distribution(_) => "distribution",
             KindConfig::GreenPoints(_) => "green_points",
+            KindConfig::Cycle(_) => "cycle",
         }
     }
 
@@ -98,6 +101,7 @@ impl KindConfig {
             KindConfig::GreenPoints(g) => {
                 Reach { depth: 0, ranks: !g.team_ranks.is_empty(), regional: false }
             }
+            KindConfig::Cycle(_) => Reach { depth: 1, ..Reach::default() },
         }
     }
 }
@@ -255,6 +259,28 @@ pub struct Tier {
     pub multiple: Rate,
 }
 
+/// Settings of a cycle mechanism (循环购).
+#[derive(Clone, Debug)]
+pub struct CycleConfig {
+    /// Quota (能量值) earned per yuan spent: the most the member can be paid.
+    pub quota_multiple: Rate,
+    /// Spend per share (贡献值); positive.
+    pub share_unit: Money,
+    /// A direct referee's settled spend adds this share of it to the referrer's weight.
+    pub referral_share_rate: Rate,
+    /// 荣誉会员分红: a share of each order split equally among members of honor levels.
+    pub honor: Option<Honor>,
+}
+
+/// Honor members' dividend.
+#[derive(Clone, Debug)]
+pub struct Honor {
+    /// The share of each settled order set aside for honor members.
+    pub rate: Rate,
+    /// Shares it takes to reach V1, V2, …, at most V10; rising.
+    pub levels: Vec<crate::num::Points>,
+}
+
 impl Plan {
     /// Panics when a value the engine's arithmetic relies on is out of range: a bug in whoever
     /// built the plan, since `fanli-format` refuses such plans with a message.
@@ -277,6 +303,10 @@ impl Plan {
                 KindConfig::Distribution(d) => {
                     assert!(d.levels.len() <= 3, "at most 3 levels");
                     assert!(d.ranks.is_sorted_by_key(|r| r.min_team_sales), "ranks sorted");
+                }
+                KindConfig::Cycle(c) => {
+                    assert!(c.share_unit > Money::ZERO, "share_unit is positive");
+                    assert!(c.honor.as_ref().is_none_or(|h| !h.levels.is_empty()), "honor levels");
                 }
                 KindConfig::GreenPoints(g) => {
                     assert!(g.share.len() <= 3, "at most 3 share levels");

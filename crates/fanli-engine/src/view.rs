@@ -1,6 +1,7 @@
 //! Read-only views of the state: what an operator sees of a mechanism and a member of themself.
 
 use crate::engine::Engine;
+use crate::mechanism::cycle::CycleStanding;
 use crate::mechanism::green_points::Lots;
 use crate::mechanism::queue::Place;
 use crate::mechanism::refer_refund::Progress;
@@ -64,6 +65,13 @@ pub enum MechanismDetail {
         lots: u64,
         /// Points released in all.
         released: Money,
+    },
+    /// The dividend's takers.
+    Cycle {
+        /// Members with quota left.
+        holders: u64,
+        /// The part of the pool set aside for honor members.
+        honor_fund: Money,
     },
 }
 
@@ -130,6 +138,8 @@ pub enum MemberDetail {
         /// Lots with points left, and their daily release.
         lots: Lots,
     },
+    /// Quota left, shares and honor level.
+    Cycle(CycleStanding),
 }
 
 impl Engine {
@@ -156,6 +166,9 @@ impl Engine {
                 lots: g.live_lots() as u64,
                 released: g.released(),
             },
+            State::Cycle(c) => {
+                MechanismDetail::Cycle { holders: c.holders() as u64, honor_fund: c.honor_fund() }
+            }
         };
         MechanismView {
             id: &base.name,
@@ -240,6 +253,7 @@ impl Engine {
                         points: ledger.held(base.id, member),
                         lots: g.lots_of(member),
                     },
+                    State::Cycle(c) => MemberDetail::Cycle(c.standing(member)),
                 };
                 MemberMechanism {
                     mechanism: base.id,

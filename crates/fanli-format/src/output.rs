@@ -230,6 +230,7 @@ fn has_standing(m: &MemberMechanism) -> bool {
             MemberDetail::Queue(place) => place.entries > 0,
             MemberDetail::Distribution => false,
             MemberDetail::GreenPoints { points, .. } => !points.is_zero(),
+            MemberDetail::Cycle(c) => !c.quota.is_zero() || !c.shares.is_zero(),
         }
 }
 
@@ -295,6 +296,12 @@ fn standing(buf: &mut Vec<u8>, m: &MemberMechanism) {
             then(buf, b",\"daily\":\"", lots.daily);
             buf.push(b'"');
         }
+        MemberDetail::Cycle(c) => {
+            then(buf, b",\"quota\":\"", c.quota);
+            then(buf, b"\",\"shares\":\"", c.shares);
+            buf.extend_from_slice(b"\",\"honor\":");
+            integer(buf, c.honor.into());
+        }
     }
     buf.push(b'}');
 }
@@ -335,6 +342,12 @@ fn mechanism(buf: &mut Vec<u8>, m: &MechanismView<'_>) {
             buf.extend_from_slice(b"\",\"lots\":");
             integer(buf, lots);
             then(buf, b",\"released\":\"", released);
+            buf.push(b'"');
+        }
+        MechanismDetail::Cycle { holders, honor_fund } => {
+            buf.extend_from_slice(b",\"holders\":");
+            integer(buf, holders);
+            then(buf, b",\"honor_fund\":\"", honor_fund);
             buf.push(b'"');
         }
     }
@@ -487,6 +500,10 @@ fn effect(engine: &Engine, e: &Effect) -> Value {
         Effect::GreenReleased { mechanism, member, from, rule, amount } => json!({
             "effect": "released", "mechanism": mech(mechanism), "member": name(member),
             "from": name(from), "rule": rule.name(), "amount": amount.to_string(),
+        }),
+        Effect::Dividend { mechanism, member, rule, amount } => json!({
+            "effect": rule.name(), "mechanism": mech(mechanism), "member": name(member),
+            "amount": amount.to_string(),
         }),
         Effect::ObligationPaid { mechanism, member, amount, remaining } => json!({
             "effect": "obligation_paid", "mechanism": mech(mechanism), "member": name(member),

@@ -9,9 +9,9 @@ use std::fmt;
 use std::ops::Range;
 
 use fanli_engine::{
-    AppreciationConfig, DistributionConfig, FundingBase, GreenPointsConfig, KindConfig, MONEY_MAX,
-    MechanismConfig, Money, PayTo, Plan, QueueConfig, Rank, Rate, ReferRefundConfig, Release, Step, Tier,
-    Trigger, UtcOffset,
+    AppreciationConfig, CycleConfig, DistributionConfig, FundingBase, GreenPointsConfig, Honor, KindConfig,
+    MONEY_MAX, MechanismConfig, Money, PayTo, Plan, Points, QueueConfig, Rank, Rate, ReferRefundConfig,
+    Release, Step, Tier, Trigger, UtcOffset,
 };
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -56,7 +56,7 @@ impl fmt::Display for PlanErrors {
 impl std::error::Error for PlanErrors {}
 
 /// The kinds a plan may name, for messages.
-const KINDS: &[&str] = &["appreciation", "refer_refund", "queue", "distribution", "green_points"];
+const KINDS: &[&str] = &["appreciation", "refer_refund", "queue", "distribution", "green_points", "cycle"];
 
 /// Rates from 0 to 1, the range of most shares.
 const SHARE: std::ops::RangeInclusive<Rate> = Rate::ZERO..=Rate::ONE;
@@ -197,6 +197,7 @@ impl Cx {
             "queue" => self.queue(&mut t).map(KindConfig::Queue),
             "distribution" => self.distribution(&mut t).map(KindConfig::Distribution),
             "green_points" => self.green_points(&mut t).map(KindConfig::GreenPoints),
+            "cycle" => self.cycle(&mut t).map(KindConfig::Cycle),
             _ => unreachable!("choice() only returns listed kinds"),
         };
         self.finish(t);
@@ -377,6 +378,62 @@ impl Cx {
             daily_release_rate: daily_release_rate?,
             share: share.or(Vec::new())?,
             team_ranks: team_ranks.or(Vec::new())?,
+        })
+    }
+
+    fn cycle(&mut self, t: &mut Table<'_, '_>) -> Option<CycleConfig> {
+        let quota_multiple = self.required(t, "quota_multiple", |cx, v, k| {
+            cx.rate(v, k, Rate::ZERO..=Rate::from_units(100_000_000_000), "between 0 and 100")
+        });
+        let share_unit = self.required(t, "share_unit", |cx, v, k| match cx.money(v, k)? {
+            unit if unit > Money::ZERO => Some(unit),
+            _ => {
+                cx.error(&v.span(), k, "must be positive: it is the spend that makes one share");
+                None
+            }
+        });
+        let referral_share_rate = self
+            .optional(t, "referral_share_rate", |cx, v, k| {
+                cx.rate(v, k, Rate::ZERO..=Rate::from_units(10_000_000_000), "between 0 and 10")
+            })
+            .or(Rate::ZERO);
+        let honor = self.optional(t, "honor", |cx, v, k| {
+            let Some(table) = v.get_ref().as_table() else {
+                cx.error(
+                    &v.span(),
+                    k,
+                    "must be a table such as { rate = \"0.05\", levels = [\"1\", \"2\", \"5\"] }",
+                );
+                return None;
+            };
+            let mut h = Table::new(table, v.span(), k.to_owned());
+            let rate = cx.required(&mut h, "rate", |cx, v, k| cx.rate(v, k, SHARE, "between 0 and 1"));
+            let levels = cx.required(&mut h, "levels", |cx, v, k| {
+                let array = v.get_ref().as_array().filter(|a| !a.is_empty() && a.len() <= 10);
+                let Some(array) = array else {
+                    cx.error(
+                        &v.span(),
+                        k,
+                        "must list 1 to 10 share counts (V1 to V10), such as [\"1\", \"2\", \"5\"]",
+                    );
+                    return None;
+                };
+                let levels: Option<Vec<Points>> = array.iter().map(|l| cx.points(l, k)).collect();
+                let levels = levels?;
+                if !levels.windows(2).all(|w| w[0] < w[1]) || levels[0] <= Points::ZERO {
+                    cx.error(&v.span(), k, "must rise from V1 to V10, each above the last and V1 above 0");
+                    return None;
+                }
+                Some(levels)
+            });
+            cx.finish(h);
+            Some(Honor { rate: rate?, levels: levels? })
+        });
+        Some(CycleConfig {
+            quota_multiple: quota_multiple?,
+            share_unit: share_unit?,
+            referral_share_rate: referral_share_rate?,
+            honor: honor.maybe()?,
         })
     }
 
@@ -678,6 +735,20 @@ impl Cx {
             }
             None => {
                 self.error(&value.span(), key, "must be an amount such as \"1000.00\"");
+                None
+            }
+        }
+    }
+
+    fn points(&mut self, value: Value<'_, '_>, key: &str) -> Option<Points> {
+        match Cx::number_text(value.get_ref()).map(Points::parse) {
+            Some(Ok(p)) => Some(p),
+            Some(Err(e)) => {
+                self.error(&value.span(), key, format!("{e}: write points such as \"12.5\""));
+                None
+            }
+            None => {
+                self.error(&value.span(), key, "must be a number of points such as \"12.5\"");
                 None
             }
         }

@@ -2,6 +2,7 @@
 //! seeds' worked examples, input that must be refused, and properties over random streams.
 
 mod appreciation;
+mod cycle;
 mod distribution;
 mod green_points;
 mod orders;

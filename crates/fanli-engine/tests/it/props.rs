@@ -82,6 +82,13 @@ fn mechanism() -> impl Strategy<Value = String> {
             }
             text
         }),
+        (rate(1, 90), 0u32..4, any::<bool>()).prop_map(|(funding, quota, honor)| {
+            let honor = if honor { "honor = { rate = \"0.05\", levels = [\"0.5\", \"2\"] }\n" } else { "" };
+            format!(
+                "kind = \"cycle\"\nfunding_rate = \"{funding}\"\nquota_multiple = \"{quota}\"\n\
+                 share_unit = \"1000.00\"\nreferral_share_rate = \"0.3\"\n{honor}"
+            )
+        }),
     ]
 }
 

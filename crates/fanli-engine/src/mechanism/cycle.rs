@@ -1,0 +1,186 @@
+//! 循环购: spending earns a quota (能量值, the most the mechanism will ever pay the member) and
+//! shares (贡献值, the member's weight); each day close pays the pool out in proportion to the
+//! shares of the members with quota left, each capped at what their quota has left.
+//!
+//! Decisions where the spec is brief:
+//! - A member's weight is their settled spend plus `referral_share_rate` × their direct
+//!   referees' settled spend, in fen; shares are that weight ÷ `share_unit` (shown to 4 places).
+//!   Proportions use the weights, exactly: each member gets `⌊pool × weight ÷ total weight⌋`.
+//! - The whole dividend part of the pool is offered each day; what the rounding and the quota
+//!   caps leave stays in the pool for the next day (no second pass).
+//! - `honor`: `rate` × each settled order is set aside in the same pool (tracked apart) and split
+//!   equally each day among all honor members (shares at least the V1 level), also capped by the
+//!   quota; an honor member without quota left gets nothing and their part stays set aside.
+//! - Payouts come from what the pool holds, so they are paid at once, never owed.
+//!
+//! Cost: a day close reads every member with quota left (they are the ones it pays), and sorts
+//! them by join order once when new ones came in. An order reads the buyer and their referrer.
+
+use super::{Base, Books, Settlement, slot};
+use crate::MemberId;
+use crate::effect::Effect;
+use crate::ledger::{Account, Rule};
+use crate::num::{Money, Points};
+use crate::plan::{CycleConfig, PayTo};
+
+#[derive(Debug)]
+pub(crate) struct Cycle {
+    pub(crate) config: CycleConfig,
+    members: Vec<Holder>,
+    /// Members with quota left (and some who just ran out, dropped at the next day close).
+    active: Vec<MemberId>,
+    /// Whether `active` gained members since it was last sorted.
+    unsorted: bool,
+    /// The part of the pool set aside for honor members, in fen.
+    honor_fund: i64,
+    /// Members whose shares reach the first honor level.
+    honor_members: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Holder {
+    /// Quota left, in fen.
+    quota: i64,
+    /// Weight: own settled spend plus the referral share of referees' spend, in fen.
+    weight: i64,
+    /// Whether the member is in `active`.
+    active: bool,
+}
+
+/// A member's standing in a cycle mechanism.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CycleStanding {
+    /// Quota left: the most the mechanism will still pay them.
+    pub quota: Money,
+    /// Shares (贡献值).
+    pub shares: Points,
+    /// Honor level (V1 = 1), 0 below the first.
+    pub honor: u32,
+}
+
+impl Cycle {
+    pub(crate) fn new(config: &CycleConfig) -> Cycle {
+        Cycle {
+            config: config.clone(),
+            members: Vec::new(),
+            active: Vec::new(),
+            unsorted: false,
+            honor_fund: 0,
+            honor_members: 0,
+        }
+    }
+
+    /// A settled order: quota and shares for the buyer, shares for the referrer, and the honor
+    /// part of the order set aside in the pool.
+    pub(crate) fn on_settled(&mut self, base: &Base, books: &mut Books, order: &Settlement) {
+        let Settlement { member, amount, .. } = *order;
+        if let Some(honor) = &self.config.honor {
+            let set_aside = amount.mul_rate(honor.rate);
+            books.ledger.post(
+                Account::Platform,
+                Account::Pool(base.id),
+                set_aside.fen(),
+                Some(base.id),
+                Rule::Funding,
+            );
+            self.honor_fund += set_aside.fen();
+        }
+        let quota = amount.mul_rate(self.config.quota_multiple);
+        self.add_weight(member, amount.fen());
+        let holder = slot(&mut self.members, member);
+        holder.quota += quota.fen();
+        if holder.quota > 0 && !holder.active {
+            holder.active = true;
+            self.active.push(member);
+            self.unsorted = true;
+        }
+        if let Some(referrer) = order.referrer() {
+            self.add_weight(referrer, amount.mul_rate(self.config.referral_share_rate).fen());
+        }
+    }
+
+    fn add_weight(&mut self, member: MemberId, weight: i64) {
+        let first_level = self.config.honor.as_ref().and_then(|h| h.levels.first().copied());
+        let unit = self.config.share_unit;
+        let holder = slot(&mut self.members, member);
+        let was = first_level.is_some_and(|l| reaches(holder.weight, unit, l));
+        holder.weight += weight;
+        if !was && first_level.is_some_and(|l| reaches(holder.weight, unit, l)) {
+            self.honor_members += 1;
+        }
+    }
+
+    /// The day's dividend (by shares) and honor split (equal), each capped by quota left.
+    pub(crate) fn on_close_day(&mut self, base: &mut Base, books: &mut Books) {
+        let members = &mut self.members;
+        self.active.retain(|m| {
+            let keep = members[m.index()].quota > 0;
+            members[m.index()].active = keep;
+            keep
+        });
+        if std::mem::take(&mut self.unsorted) {
+            self.active.sort_unstable();
+        }
+        let dividend = base.pool(books).fen() - self.honor_fund;
+        let total: i128 = self.active.iter().map(|m| self.members[m.index()].weight as i128).sum();
+        if dividend > 0 && total > 0 {
+            for &member in &self.active {
+                let holder = &mut self.members[member.index()];
+                let share = (dividend as i128 * holder.weight as i128 / total) as i64;
+                let paid = share.min(holder.quota);
+                holder.quota -= paid;
+                pay(base, books, member, paid, Rule::Dividend);
+            }
+        }
+        let Some(honor) = &self.config.honor else { return };
+        if self.honor_fund == 0 || self.honor_members == 0 {
+            return;
+        }
+        let each = self.honor_fund / self.honor_members as i64;
+        let first = honor.levels[0];
+        for &member in &self.active {
+            let holder = &mut self.members[member.index()];
+            if !reaches(holder.weight, self.config.share_unit, first) {
+                continue;
+            }
+            let paid = each.min(holder.quota);
+            holder.quota -= paid;
+            self.honor_fund -= paid;
+            pay(base, books, member, paid, Rule::Honor);
+        }
+    }
+
+    /// Pool outside the honor part: what the next day close offers as dividend.
+    pub(crate) fn honor_fund(&self) -> Money {
+        Money::from_fen(self.honor_fund)
+    }
+
+    /// Members with quota left.
+    pub(crate) fn holders(&self) -> usize {
+        self.active.iter().filter(|m| self.members[m.index()].quota > 0).count()
+    }
+
+    pub(crate) fn standing(&self, member: MemberId) -> CycleStanding {
+        let holder = self.members.get(member.index()).cloned().unwrap_or_default();
+        let unit = self.config.share_unit.fen() as i128;
+        let shares = Points::from_units((holder.weight as i128 * 10_000 / unit) as i64);
+        let honor = self.config.honor.as_ref().map_or(0, |h| {
+            h.levels.iter().take_while(|&&l| reaches(holder.weight, self.config.share_unit, l)).count() as u32
+        });
+        CycleStanding { quota: Money::from_fen(holder.quota), shares, honor }
+    }
+}
+
+/// Whether `weight` fen are at least `level` shares of `unit` each.
+fn reaches(weight: i64, unit: Money, level: Points) -> bool {
+    weight as i128 * 10_000 >= level.units() as i128 * unit.fen() as i128
+}
+
+fn pay(base: &mut Base, books: &mut Books, member: MemberId, amount: i64, rule: Rule) {
+    if amount == 0 {
+        return;
+    }
+    let amount = Money::from_fen(amount);
+    base.pay(books, member, amount, PayTo::Wallet, rule);
+    books.effects.push(Effect::Dividend { mechanism: base.id, member, rule, amount });
+}
