@@ -38,6 +38,7 @@ pub(crate) fn summary(out: &mut impl Write, engine: &Engine, outcome: &Outcome) 
             MechanismDetail::GreenPoints { points, lots, released } => {
                 format!("{points} points unreleased in {lots} lots, {released} released")
             }
+            MechanismDetail::AdTasks { points, views } => format!("{points} task points held, {views} views"),
             MechanismDetail::Cycle { holders, honor_fund } => {
                 format!("{holders} members with quota left; {honor_fund} set aside for honor members")
             }
@@ -142,6 +143,9 @@ pub(crate) fn member(out: &mut impl Write, engine: &Engine, member: MemberId) ->
                 if lots.lots == 1 { "" } else { "s" },
                 lots.daily
             ),
+            MemberDetail::AdTasks { points, next_reward } => {
+                format!("{points} task points; the next ad view releases {next_reward}")
+            }
             MemberDetail::Cycle(c) => {
                 let honor = if c.honor > 0 { format!(", honor V{}", c.honor) } else { String::new() };
                 format!("quota left {}, {} shares{honor}", c.quota, c.shares)

@@ -216,6 +216,17 @@ pub enum Effect {
         /// What was paid.
         amount: Money,
     },
+    /// An ad was viewed: task points released.
+    AdViewed {
+        /// The ad_tasks mechanism.
+        mechanism: MechanismId,
+        /// The viewer.
+        member: MemberId,
+        /// Their views this business day, this one included.
+        views: u32,
+        /// What it released, owed to the wallet.
+        reward: Money,
+    },
     /// An obligation was paid from the pool, in full or in part.
     ObligationPaid {
         /// The mechanism.

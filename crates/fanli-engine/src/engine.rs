@@ -279,6 +279,14 @@ pub enum Rejection {
     /// An agent's level is not one of the three.
     #[error("agent level `{0}` is not one of district, city, province")]
     UnknownLevel(String),
+    /// A member has viewed as many ads today as the plan allows.
+    #[error("member `{member}` has viewed {views} ads today, the most a day")]
+    TooManyViews {
+        /// The member.
+        member: String,
+        /// The views a day allowed.
+        views: u32,
+    },
     /// A region path does not fit what it names.
     #[error("{0}")]
     BadRegion(String),
@@ -352,18 +360,12 @@ impl Engine {
             EventKind::Withdraw { member, amount } => self.withdraw(member, *amount)?,
             EventKind::Topup { member, amount } => self.topup(member, *amount)?,
             EventKind::Inject { mechanism, amount } => self.inject(mechanism, *amount)?,
-            EventKind::Redeem { member, mechanism, .. } | EventKind::AdView { member, mechanism } => {
+            EventKind::Redeem { member, mechanism, .. } => {
                 self.members.find(member)?;
-                let action = match event.kind {
-                    EventKind::Redeem { .. } => "redeem rewards",
-                    _ => "show ads",
-                };
-                return Err(self.wrong_mechanism(mechanism, action));
+                return Err(self.wrong_mechanism(mechanism, "redeem rewards"));
             }
-            EventKind::AdvertiserFund { mechanism, amount } => {
-                positive(*amount, "amount")?;
-                return Err(self.wrong_mechanism(mechanism, "take advertiser funds"));
-            }
+            EventKind::AdView { member, mechanism } => self.ad_view(member, mechanism, event.at)?,
+            EventKind::AdvertiserFund { mechanism, amount } => self.advertiser_fund(mechanism, *amount)?,
             EventKind::CloseDay => self.close_day(event.at),
         }
         self.after_event();
@@ -601,6 +603,38 @@ impl Engine {
         Ok(())
     }
 
+    fn advertiser_fund(&mut self, mechanism: &str, amount: Money) -> Result<(), Rejection> {
+        let m = self.mechanism(mechanism)?;
+        positive(amount, "amount")?;
+        if !matches!(self.mechanisms[m.index()].state, State::AdTasks(_)) {
+            return Err(self.wrong_mechanism(mechanism, "take advertiser funds"));
+        }
+        self.books.ledger.post(
+            Account::External,
+            Account::Pool(m),
+            amount.fen(),
+            Some(m),
+            Rule::AdvertiserFund,
+        );
+        Ok(())
+    }
+
+    fn ad_view(&mut self, member: &str, mechanism: &str, at: Timestamp) -> Result<(), Rejection> {
+        let member_id = self.members.find(member)?;
+        let m = self.mechanism(mechanism)?;
+        let day = at.local_day(self.plan.timezone);
+        let Mechanism { base, state } = &mut self.mechanisms[m.index()];
+        let State::AdTasks(ads) = state else {
+            return Err(self.wrong_mechanism(mechanism, "show ads"));
+        };
+        let allowed = ads.config.views_per_day;
+        if ads.views_on(member_id, day) >= allowed {
+            return Err(Rejection::TooManyViews { member: member.to_owned(), views: allowed });
+        }
+        ads.view(base, &mut self.books, member_id, day);
+        Ok(())
+    }
+
     /// Settles the orders whose refund window has passed, in payment order, then runs the
     /// mechanisms' daily jobs.
     fn close_day(&mut self, now: Timestamp) {
@@ -625,7 +659,10 @@ impl Engine {
                 State::Queue(queue) => queue.on_close_day(base, &mut self.books, now),
                 State::GreenPoints(green) => green.on_close_day(base, &mut self.books, &self.members),
                 State::Cycle(cycle) => cycle.on_close_day(base, &mut self.books),
-                State::Appreciation(_) | State::ReferRefund(_) | State::Distribution(_) => {}
+                State::Appreciation(_)
+                | State::ReferRefund(_)
+                | State::Distribution(_)
+                | State::AdTasks(_) => {}
             }
         }
     }
@@ -642,7 +679,7 @@ impl Engine {
                 State::Appreciation(a) => a.touch(member) ^ self.books.ledger.held(base.id, member).units(),
                 State::ReferRefund(r) => r.touch(member, referrer),
                 State::Queue(q) => q.touch(member, referrer),
-                State::Distribution(_) | State::GreenPoints(_) | State::Cycle(_) => 0,
+                State::Distribution(_) | State::GreenPoints(_) | State::Cycle(_) | State::AdTasks(_) => 0,
             };
         }
         sum
@@ -685,6 +722,7 @@ impl Engine {
                 State::Distribution(d) => d.on_settled(base, books, &order, &self.members),
                 State::GreenPoints(g) => g.on_settled(base, books, &order),
                 State::Cycle(c) => c.on_settled(base, books, &order),
+                State::AdTasks(a) => a.on_settled(base, books, &order),
             }
         }
     }

@@ -107,6 +107,12 @@ pub enum Rule {
     Dividend,
     /// 循环购: the honor members' equal split.
     Honor,
+    /// 广告电商: task points earned by spending.
+    TaskPoints,
+    /// 广告电商: an advertiser funds the pool.
+    AdvertiserFund,
+    /// 广告电商: task points released by viewing an ad.
+    AdView,
 }
 
 impl Rule {
@@ -142,6 +148,9 @@ impl Rule {
             Rule::TeamRelease => "team_release",
             Rule::Dividend => "dividend",
             Rule::Honor => "honor",
+            Rule::TaskPoints => "task_points",
+            Rule::AdvertiserFund => "advertiser_fund",
+            Rule::AdView => "ad_view",
         }
     }
 }

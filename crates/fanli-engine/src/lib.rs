@@ -28,9 +28,9 @@ pub use mechanism::queue::Place;
 pub use mechanism::refer_refund::Progress;
 pub use num::{AmountError, Fixed, MONEY_MAX, Money, POINTS_MAX, Points, Price, Rate};
 pub use plan::{
-    AppreciationConfig, CycleConfig, DistributionConfig, FundingBase, GreenPointsConfig, Honor, KindConfig,
-    MechanismConfig, PayTo, Plan, QueueConfig, Rank, Reach, ReferRefundConfig, Release, Step, Tier, Trigger,
-    rank_rate,
+    AdTasksConfig, AppreciationConfig, Band, CycleConfig, DistributionConfig, FundingBase, GreenPointsConfig,
+    Honor, KindConfig, MechanismConfig, PayTo, Plan, QueueConfig, Rank, Reach, ReferRefundConfig, Release,
+    Step, Tier, Trigger, rank_rate,
 };
 pub use time::{Timestamp, UtcOffset};
 pub use view::{MechanismDetail, MechanismView, MemberDetail, MemberMechanism, MemberView};

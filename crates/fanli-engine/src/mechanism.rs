@@ -6,6 +6,7 @@
 //! handler pays through [`Base::pay`] or promises through [`Base::owe`], never touching another
 //! mechanism's pool.
 
+pub(crate) mod ad_tasks;
 pub(crate) mod appreciation;
 pub(crate) mod cycle;
 pub(crate) mod distribution;
@@ -71,6 +72,7 @@ pub(crate) enum State {
     Distribution(distribution::Distribution),
     GreenPoints(green_points::GreenPoints),
     Cycle(cycle::Cycle),
+    AdTasks(ad_tasks::AdTasks),
 }
 
 /// Pool bookkeeping shared by every kind.
@@ -96,6 +98,7 @@ impl Mechanism {
             KindConfig::Distribution(c) => State::Distribution(distribution::Distribution::new(c)),
             KindConfig::GreenPoints(c) => State::GreenPoints(green_points::GreenPoints::new(c)),
             KindConfig::Cycle(c) => State::Cycle(cycle::Cycle::new(c)),
+            KindConfig::AdTasks(c) => State::AdTasks(ad_tasks::AdTasks::new(c)),
         };
         let base = Base {
             id,

@@ -59,6 +59,8 @@ pub enum KindConfig {
     GreenPoints(GreenPointsConfig),
     /// 循环购: a daily dividend by shares, capped by a quota earned by spending.
     Cycle(CycleConfig),
+    /// 广告电商: task points from spending, released by viewing ads.
+    AdTasks(AdTasksConfig),
 }
 
 /// How far into the referral tree and the store table a mechanism looks when an order settles.
@@ -82,6 +84,7 @@ impl KindConfig {
             KindConfig::Distribution(_) => "distribution",
             KindConfig::GreenPoints(_) => "green_points",
             KindConfig::Cycle(_) => "cycle",
+            KindConfig::AdTasks(_) => "ad_tasks",
         }
     }
 
@@ -102,6 +105,7 @@ impl KindConfig {
                 Reach { depth: 0, ranks: !g.team_ranks.is_empty(), regional: false }
             }
             KindConfig::Cycle(_) => Reach { depth: 1, ..Reach::default() },
+            KindConfig::AdTasks(_) => Reach::default(),
         }
     }
 }
@@ -272,6 +276,27 @@ pub struct CycleConfig {
     pub honor: Option<Honor>,
 }
 
+/// Settings of an ad_tasks mechanism (广告电商).
+#[derive(Clone, Debug)]
+pub struct AdTasksConfig {
+    /// Task points earned per yuan of a settled order.
+    pub points_per_yuan: Rate,
+    /// Views a member may make in a business day.
+    pub views_per_day: u32,
+    /// Reward bands by task points held, from 0 up, each starting above the last.
+    pub rewards: Vec<Band>,
+}
+
+/// A reward band: a view by a member holding at least `from` task points (and less than the
+/// next band's `from`) releases `reward` of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Band {
+    /// The least task points held.
+    pub from: crate::num::Points,
+    /// Task points a view releases into the wallet (1 point = 1 yuan).
+    pub reward: crate::num::Points,
+}
+
 /// Honor members' dividend.
 #[derive(Clone, Debug)]
 pub struct Honor {
@@ -303,6 +328,10 @@ impl Plan {
                 KindConfig::Distribution(d) => {
                     assert!(d.levels.len() <= 3, "at most 3 levels");
                     assert!(d.ranks.is_sorted_by_key(|r| r.min_team_sales), "ranks sorted");
+                }
+                KindConfig::AdTasks(a) => {
+                    assert!(a.rewards.first().is_some_and(|b| b.from.is_zero()), "bands start at 0");
+                    assert!(a.rewards.is_sorted_by_key(|b| b.from), "bands sorted");
                 }
                 KindConfig::Cycle(c) => {
                     assert!(c.share_unit > Money::ZERO, "share_unit is positive");

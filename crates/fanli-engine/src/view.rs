@@ -66,6 +66,13 @@ pub enum MechanismDetail {
         /// Points released in all.
         released: Money,
     },
+    /// Ad views.
+    AdTasks {
+        /// Task points held by members.
+        points: Points,
+        /// Views in all.
+        views: u64,
+    },
     /// The dividend's takers.
     Cycle {
         /// Members with quota left.
@@ -140,6 +147,13 @@ pub enum MemberDetail {
     },
     /// Quota left, shares and honor level.
     Cycle(CycleStanding),
+    /// Task points and what the next view releases.
+    AdTasks {
+        /// Task points held.
+        points: Points,
+        /// What a view releases now.
+        next_reward: Money,
+    },
 }
 
 impl Engine {
@@ -169,6 +183,10 @@ impl Engine {
             State::Cycle(c) => {
                 MechanismDetail::Cycle { holders: c.holders() as u64, honor_fund: c.honor_fund() }
             }
+            State::AdTasks(a) => MechanismDetail::AdTasks {
+                points: self.books.ledger.outstanding(base.id),
+                views: a.total_views(),
+            },
         };
         MechanismView {
             id: &base.name,
@@ -186,9 +204,12 @@ impl Engine {
         (0..self.mechanisms.len()).map(MechanismId::from_index)
     }
 
-    /// Whether the mechanism issues points (appreciation, green points).
+    /// Whether the mechanism issues points (appreciation, green points, task points).
     pub fn has_points(&self, mechanism: MechanismId) -> bool {
-        matches!(self.mechanisms[mechanism.index()].state, State::Appreciation(_) | State::GreenPoints(_))
+        matches!(
+            self.mechanisms[mechanism.index()].state,
+            State::Appreciation(_) | State::GreenPoints(_) | State::AdTasks(_)
+        )
     }
 
     /// The current price of an appreciation mechanism.
@@ -254,6 +275,10 @@ impl Engine {
                         lots: g.lots_of(member),
                     },
                     State::Cycle(c) => MemberDetail::Cycle(c.standing(member)),
+                    State::AdTasks(a) => {
+                        let points = ledger.held(base.id, member);
+                        MemberDetail::AdTasks { points, next_reward: a.reward(points) }
+                    }
                 };
                 MemberMechanism {
                     mechanism: base.id,

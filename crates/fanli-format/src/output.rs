@@ -186,10 +186,9 @@ fn member(buf: &mut Vec<u8>, engine: &Engine, v: &MemberView<'_>) {
     buf.extend_from_slice(b"\",\"points\":{");
     let mut first = true;
     for m in &v.mechanisms {
-        if let MemberDetail::Appreciation { points, .. } | MemberDetail::GreenPoints { points, .. } = m.detail
-        {
+        if engine.has_points(m.mechanism) {
             key(buf, first, engine.mechanism_name(m.mechanism));
-            fixed(buf, points);
+            fixed(buf, engine.points(m.mechanism, v.id));
             first = false;
         }
     }
@@ -231,6 +230,7 @@ fn has_standing(m: &MemberMechanism) -> bool {
             MemberDetail::Distribution => false,
             MemberDetail::GreenPoints { points, .. } => !points.is_zero(),
             MemberDetail::Cycle(c) => !c.quota.is_zero() || !c.shares.is_zero(),
+            MemberDetail::AdTasks { points, .. } => !points.is_zero(),
         }
 }
 
@@ -302,6 +302,11 @@ fn standing(buf: &mut Vec<u8>, m: &MemberMechanism) {
             buf.extend_from_slice(b"\",\"honor\":");
             integer(buf, c.honor.into());
         }
+        MemberDetail::AdTasks { points, next_reward } => {
+            then(buf, b",\"points\":\"", points);
+            then(buf, b"\",\"next_reward\":\"", next_reward);
+            buf.push(b'"');
+        }
     }
     buf.push(b'}');
 }
@@ -343,6 +348,11 @@ fn mechanism(buf: &mut Vec<u8>, m: &MechanismView<'_>) {
             integer(buf, lots);
             then(buf, b",\"released\":\"", released);
             buf.push(b'"');
+        }
+        MechanismDetail::AdTasks { points, views } => {
+            then(buf, b",\"points\":\"", points);
+            buf.extend_from_slice(b"\",\"views\":");
+            integer(buf, views);
         }
         MechanismDetail::Cycle { holders, honor_fund } => {
             buf.extend_from_slice(b",\"holders\":");
@@ -504,6 +514,10 @@ fn effect(engine: &Engine, e: &Effect) -> Value {
         Effect::Dividend { mechanism, member, rule, amount } => json!({
             "effect": rule.name(), "mechanism": mech(mechanism), "member": name(member),
             "amount": amount.to_string(),
+        }),
+        Effect::AdViewed { mechanism, member, views, reward } => json!({
+            "effect": "ad_view", "mechanism": mech(mechanism), "member": name(member),
+            "views_today": views, "reward": reward.to_string(),
         }),
         Effect::ObligationPaid { mechanism, member, amount, remaining } => json!({
             "effect": "obligation_paid", "mechanism": mech(mechanism), "member": name(member),

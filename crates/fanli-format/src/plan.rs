@@ -9,9 +9,9 @@ use std::fmt;
 use std::ops::Range;
 
 use fanli_engine::{
-    AppreciationConfig, CycleConfig, DistributionConfig, FundingBase, GreenPointsConfig, Honor, KindConfig,
-    MONEY_MAX, MechanismConfig, Money, PayTo, Plan, Points, QueueConfig, Rank, Rate, ReferRefundConfig,
-    Release, Step, Tier, Trigger, UtcOffset,
+    AdTasksConfig, AppreciationConfig, Band, CycleConfig, DistributionConfig, FundingBase, GreenPointsConfig,
+    Honor, KindConfig, MONEY_MAX, MechanismConfig, Money, PayTo, Plan, Points, QueueConfig, Rank, Rate,
+    ReferRefundConfig, Release, Step, Tier, Trigger, UtcOffset,
 };
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -56,7 +56,8 @@ impl fmt::Display for PlanErrors {
 impl std::error::Error for PlanErrors {}
 
 /// The kinds a plan may name, for messages.
-const KINDS: &[&str] = &["appreciation", "refer_refund", "queue", "distribution", "green_points", "cycle"];
+const KINDS: &[&str] =
+    &["appreciation", "refer_refund", "queue", "distribution", "green_points", "cycle", "ad_tasks"];
 
 /// Rates from 0 to 1, the range of most shares.
 const SHARE: std::ops::RangeInclusive<Rate> = Rate::ZERO..=Rate::ONE;
@@ -198,6 +199,7 @@ impl Cx {
             "distribution" => self.distribution(&mut t).map(KindConfig::Distribution),
             "green_points" => self.green_points(&mut t).map(KindConfig::GreenPoints),
             "cycle" => self.cycle(&mut t).map(KindConfig::Cycle),
+            "ad_tasks" => self.ad_tasks(&mut t).map(KindConfig::AdTasks),
             _ => unreachable!("choice() only returns listed kinds"),
         };
         self.finish(t);
@@ -381,6 +383,67 @@ impl Cx {
         })
     }
 
+    fn ad_tasks(&mut self, t: &mut Table<'_, '_>) -> Option<AdTasksConfig> {
+        let points_per_yuan = self.required(t, "points_per_yuan", |cx, v, k| {
+            cx.rate(v, k, Rate::ZERO..=Rate::from_units(1_000_000_000_000), "between 0 and 1000")
+        });
+        let views_per_day = self.required(t, "views_per_day", |cx, v, k| cx.integer(v, k, 1..=10_000));
+        let rewards = self.required(t, "rewards", Cx::bands);
+        Some(AdTasksConfig {
+            points_per_yuan: points_per_yuan?,
+            views_per_day: views_per_day? as u32,
+            rewards: rewards?,
+        })
+    }
+
+    /// Reward bands `{ from, reward }` (optionally `to`, the band's last whole point): they must
+    /// start at 0 and leave no task points without a reward.
+    fn bands(&mut self, value: Value<'_, '_>, key: &str) -> Option<Vec<Band>> {
+        let mut ends = Vec::new();
+        let bands = self.table_array(
+            value,
+            key,
+            "{ from = \"1001\", reward = \"20\" }",
+            |cx, t| {
+                let from = cx.required(t, "from", Cx::points);
+                let to = cx.optional(t, "to", Cx::points).maybe();
+                let reward = cx.required(t, "reward", Cx::points);
+                ends.push(to.flatten());
+                Some(Band { from: from?, reward: reward? }).filter(|_| to.is_some())
+            },
+            |b| b.from,
+            "from",
+        )?;
+        let one = Points::from_whole(1);
+        // "201", "1000.9999": as few decimals as the figure needs.
+        let short = |p: Points| {
+            let text = p.to_string();
+            text.trim_end_matches('0').trim_end_matches('.').to_owned()
+        };
+        let missing = |cx: &mut Cx, from: String, to: String| {
+            let message = format!(
+                "leaves task points from {from} to {to} without a reward: add a band {{ from = \"{from}\", reward = … }}"
+            );
+            cx.error(&value.span(), key, message);
+            None
+        };
+        if !bands[0].from.is_zero() {
+            let to = bands[0].from - Points::from_units(1);
+            return missing(self, "0".to_owned(), short(to));
+        }
+        for (i, end) in ends.iter().enumerate() {
+            let Some(end) = *end else { continue };
+            match bands.get(i + 1) {
+                Some(next) if end + one < next.from => {
+                    return missing(self, short(end + one), short(next.from - Points::from_units(1)));
+                }
+                None => return missing(self, short(end + one), "any number above".to_owned()),
+                Some(_) => {}
+            }
+        }
+        Some(bands)
+    }
+
     fn cycle(&mut self, t: &mut Table<'_, '_>) -> Option<CycleConfig> {
         let quota_multiple = self.required(t, "quota_multiple", |cx, v, k| {
             cx.rate(v, k, Rate::ZERO..=Rate::from_units(100_000_000_000), "between 0 and 100")
@@ -449,13 +512,13 @@ impl Cx {
     }
 
     /// An array of tables, each read by `item`, ordered by the key `by` that `order` reads.
-    fn table_array<T>(
+    fn table_array<T, K: PartialOrd>(
         &mut self,
         value: Value<'_, '_>,
         key: &str,
         example: &str,
         mut item: impl FnMut(&mut Cx, &mut Table<'_, '_>) -> Option<T>,
-        order: impl Fn(&T) -> Money,
+        order: impl Fn(&T) -> K,
         by: &str,
     ) -> Option<Vec<T>> {
         let array = value.get_ref().as_array().filter(|a| !a.is_empty() && a.len() <= 100);

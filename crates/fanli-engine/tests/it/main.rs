@@ -1,6 +1,7 @@
 //! The engine's tests, one binary: scenarios with hand-computed numbers per mechanism, the
 //! seeds' worked examples, input that must be refused, and properties over random streams.
 
+mod ad_tasks;
 mod appreciation;
 mod cycle;
 mod distribution;

@@ -82,6 +82,10 @@ fn mechanism() -> impl Strategy<Value = String> {
             }
             text
         }),
+        (rate(0, 30), 1u32..4).prop_map(|(funding, views)| format!(
+            "kind = \"ad_tasks\"\nfunding_rate = \"{funding}\"\npoints_per_yuan = \"0.5\"\nviews_per_day = {views}\n\
+             rewards = [{{ from = \"0\", reward = \"2\" }}, {{ from = \"100\", reward = \"20.5\" }}]\n"
+        )),
         (rate(1, 90), 0u32..4, any::<bool>()).prop_map(|(funding, quota, honor)| {
             let honor = if honor { "honor = { rate = \"0.05\", levels = [\"0.5\", \"2\"] }\n" } else { "" };
             format!(
@@ -149,6 +153,14 @@ enum Op {
         member: u8,
         depth: u8,
     },
+    AdView {
+        member: u8,
+        mechanism: u8,
+    },
+    AdvertiserFund {
+        mechanism: u8,
+        fen: u32,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -158,6 +170,8 @@ fn op() -> impl Strategy<Value = Op> {
         6 => (member.clone(), 1u32..500_000, any::<bool>()).prop_map(|(member, fen, credit)| Op::Order { member, fen, credit }),
         1 => (0u8..3, 0u8..4, member.clone()).prop_map(|(store, depth, recruiter)| Op::Store { store, depth, recruiter }),
         1 => (member.clone(), 1u8..4).prop_map(|(member, depth)| Op::Agent { member, depth }),
+        2 => (member.clone(), 0u8..3).prop_map(|(member, mechanism)| Op::AdView { member, mechanism }),
+        1 => (0u8..3, 1u32..100_000).prop_map(|(mechanism, fen)| Op::AdvertiserFund { mechanism, fen }),
         1 => (0u8..4).prop_map(|back| Op::Refund { back }),
         2 => (member.clone(), 0u8..3, any::<bool>()).prop_map(|(member, mechanism, all)| Op::Sell { member, mechanism, all }),
         1 => (member.clone(), 1u32..20_000).prop_map(|(member, fen)| Op::Withdraw { member, fen }),
@@ -214,6 +228,13 @@ fn lines(ops: &[Op]) -> Vec<String> {
             Op::Store { store, depth, recruiter } => format!(
                 "\"type\":\"store\",\"store\":\"s{store}\",\"region\":{},\"recruiter\":\"u{recruiter}\"",
                 region(*depth)
+            ),
+            Op::AdView { member, mechanism } => {
+                format!("\"type\":\"ad_view\",\"member\":\"u{member}\",\"mechanism\":\"m{mechanism}\"")
+            }
+            Op::AdvertiserFund { mechanism, fen } => format!(
+                "\"type\":\"advertiser_fund\",\"mechanism\":\"m{mechanism}\",\"amount\":\"{}\"",
+                money(*fen)
             ),
             Op::Agent { member, depth } => {
                 let level = ["province", "city", "district"][*depth as usize - 1];
