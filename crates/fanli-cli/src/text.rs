@@ -39,6 +39,10 @@ pub(crate) fn summary(out: &mut impl Write, engine: &Engine, outcome: &Outcome) 
                 format!("{points} points unreleased in {lots} lots, {released} released")
             }
             MechanismDetail::AdTasks { points, views } => format!("{points} task points held, {views} views"),
+            MechanismDetail::Loyalty { points, totals } => format!(
+                "{points} points held; {} issued, {} redeemed, {} cashed out, {} expired",
+                totals.issued, totals.redeemed, totals.cashed, totals.expired
+            ),
             MechanismDetail::Cycle { holders, honor_fund } => {
                 format!("{holders} members with quota left; {honor_fund} set aside for honor members")
             }
@@ -143,6 +147,13 @@ pub(crate) fn member(out: &mut impl Write, engine: &Engine, member: MemberId) ->
                 if lots.lots == 1 { "" } else { "s" },
                 lots.daily
             ),
+            MemberDetail::Loyalty { points, standing } => {
+                let mut line = format!("{points} points; {} spent in the last 365 days", standing.year_spend);
+                if let Some((expiring, at)) = standing.next_expiry {
+                    line += &format!("; {expiring} of them expire at {at}");
+                }
+                line
+            }
             MemberDetail::AdTasks { points, next_reward } => {
                 format!("{points} task points; the next ad view releases {next_reward}")
             }

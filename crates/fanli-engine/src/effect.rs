@@ -2,6 +2,7 @@
 
 use crate::ledger::Rule;
 use crate::num::{Money, Points};
+use crate::time::Timestamp;
 use crate::{MechanismId, MemberId, OrderId};
 
 /// One consequence of an event, in the order it happened.
@@ -226,6 +227,61 @@ pub enum Effect {
         views: u32,
         /// What it released, owed to the wallet.
         reward: Money,
+    },
+    /// Loyalty points granted: a new lot.
+    Earned {
+        /// The loyalty mechanism.
+        mechanism: MechanismId,
+        /// Who.
+        member: MemberId,
+        /// How many.
+        points: Points,
+        /// `Earn`, `RefereeBonus` or `TopupBonus`.
+        rule: Rule,
+    },
+    /// Loyalty points will expire soon (提醒).
+    ExpiryReminder {
+        /// The loyalty mechanism.
+        mechanism: MechanismId,
+        /// Whose.
+        member: MemberId,
+        /// What is left of the lot.
+        points: Points,
+        /// When it expires.
+        expires: Timestamp,
+        /// The reminder (days before) that fired.
+        days: u32,
+    },
+    /// Loyalty points expired unspent.
+    Expired {
+        /// The loyalty mechanism.
+        mechanism: MechanismId,
+        /// Whose.
+        member: MemberId,
+        /// How many.
+        points: Points,
+    },
+    /// A reward of the catalogue redeemed.
+    Redeemed {
+        /// The loyalty mechanism.
+        mechanism: MechanismId,
+        /// Who.
+        member: MemberId,
+        /// The reward (index into the plan's catalogue).
+        reward: u32,
+        /// What it cost.
+        points: Points,
+    },
+    /// Loyalty points cashed out.
+    CashedOut {
+        /// The loyalty mechanism.
+        mechanism: MechanismId,
+        /// Who.
+        member: MemberId,
+        /// Points spent.
+        points: Points,
+        /// Cash owed to the wallet.
+        cash: Money,
     },
     /// An obligation was paid from the pool, in full or in part.
     ObligationPaid {

@@ -117,6 +117,8 @@ struct OrderRecord {
     credit: Money,
     store: u32,
     partner: u32,
+    /// The weekday it was paid, in the plan's timezone (0 = Monday), for bonus days.
+    weekday: u8,
 }
 
 #[derive(Debug, Default)]
@@ -279,6 +281,16 @@ pub enum Rejection {
     /// An agent's level is not one of the three.
     #[error("agent level `{0}` is not one of district, city, province")]
     UnknownLevel(String),
+    /// A reward not in the mechanism's catalogue.
+    #[error("mechanism `{mechanism}` has no reward `{reward}`; its rewards: {known}")]
+    UnknownReward {
+        /// The mechanism.
+        mechanism: String,
+        /// The reward asked for.
+        reward: String,
+        /// The catalogue's names.
+        known: String,
+    },
     /// A member has viewed as many ads today as the plan allows.
     #[error("member `{member}` has viewed {views} ads today, the most a day")]
     TooManyViews {
@@ -356,19 +368,20 @@ impl Engine {
             EventKind::Agent { member, level, region } => self.register_agent(member, level, region)?,
             EventKind::Order(order) => self.order(order, event.at)?,
             EventKind::Refund { order } => self.refund(order)?,
-            EventKind::Sell { member, mechanism, points } => self.sell(member, mechanism, *points)?,
+            EventKind::Sell { member, mechanism, points } => {
+                self.sell(member, mechanism, *points, event.at)?
+            }
             EventKind::Withdraw { member, amount } => self.withdraw(member, *amount)?,
-            EventKind::Topup { member, amount } => self.topup(member, *amount)?,
+            EventKind::Topup { member, amount } => self.topup(member, *amount, event.at)?,
             EventKind::Inject { mechanism, amount } => self.inject(mechanism, *amount)?,
-            EventKind::Redeem { member, mechanism, .. } => {
-                self.members.find(member)?;
-                return Err(self.wrong_mechanism(mechanism, "redeem rewards"));
+            EventKind::Redeem { member, mechanism, reward } => {
+                self.redeem(member, mechanism, reward, event.at)?
             }
             EventKind::AdView { member, mechanism } => self.ad_view(member, mechanism, event.at)?,
             EventKind::AdvertiserFund { mechanism, amount } => self.advertiser_fund(mechanism, *amount)?,
             EventKind::CloseDay => self.close_day(event.at),
         }
-        self.after_event();
+        self.after_event(event.at);
         self.last_at = Some(event.at);
         Ok(())
     }
@@ -483,6 +496,7 @@ impl Engine {
             credit: order.credit,
             store,
             partner,
+            weekday: (at.local_day(self.plan.timezone) + 3).rem_euclid(7) as u8,
         });
         let ledger = &mut self.books.ledger;
         let cash = order.amount - order.credit;
@@ -552,13 +566,23 @@ impl Engine {
         Ok(())
     }
 
-    fn sell(&mut self, member: &str, mechanism: &str, points: SellAmount) -> Result<(), Rejection> {
+    fn sell(
+        &mut self,
+        member: &str,
+        mechanism: &str,
+        points: SellAmount,
+        at: Timestamp,
+    ) -> Result<(), Rejection> {
         let member_id = self.members.find(member)?;
         let m = self.mechanism(mechanism)?;
-        let held = self.books.ledger.held(m, member_id);
         let Mechanism { base, state } = &mut self.mechanisms[m.index()];
-        let State::Appreciation(appreciation) = state else {
-            return Err(self.wrong_mechanism(mechanism, "sell points"));
+        let held = match state {
+            State::Appreciation(_) => self.books.ledger.held(m, member_id),
+            State::Loyalty(l) if l.config.cashout.is_some() => l.spendable(&self.books, base, member_id, at),
+            State::Loyalty(_) => {
+                return Err(self.wrong_mechanism(mechanism, "cash out points: it has no `cashout`"));
+            }
+            _ => return Err(self.wrong_mechanism(mechanism, "sell points")),
         };
         let points = match points {
             SellAmount::All if held.is_zero() => return Ok(()),
@@ -574,7 +598,11 @@ impl Engine {
             }
             SellAmount::Points(p) => p,
         };
-        appreciation.sell(base, &mut self.books, member_id, points, false);
+        match state {
+            State::Appreciation(a) => a.sell(base, &mut self.books, member_id, points, false),
+            State::Loyalty(l) => l.cash_out(base, &mut self.books, member_id, points, at),
+            _ => unreachable!("only appreciation and loyalty sell"),
+        }
         Ok(())
     }
 
@@ -589,10 +617,50 @@ impl Engine {
         Ok(())
     }
 
-    fn topup(&mut self, member: &str, amount: Money) -> Result<(), Rejection> {
+    fn topup(&mut self, member: &str, amount: Money, at: Timestamp) -> Result<(), Rejection> {
         let id = self.members.find(member)?;
         positive(amount, "amount")?;
         self.books.ledger.post(Account::External, Account::Credit(id), amount.fen(), None, Rule::Topup);
+        for Mechanism { base, state } in &mut self.mechanisms {
+            if let State::Loyalty(l) = state {
+                l.on_topup(base, &mut self.books, id, amount, at);
+            }
+        }
+        Ok(())
+    }
+
+    fn redeem(
+        &mut self,
+        member: &str,
+        mechanism: &str,
+        reward: &str,
+        at: Timestamp,
+    ) -> Result<(), Rejection> {
+        let member_id = self.members.find(member)?;
+        let m = self.mechanism(mechanism)?;
+        let Mechanism { base, state } = &mut self.mechanisms[m.index()];
+        let State::Loyalty(loyalty) = state else {
+            return Err(self.wrong_mechanism(mechanism, "redeem rewards"));
+        };
+        let Some(index) = loyalty.config.rewards.iter().position(|r| r.name == reward) else {
+            let known: Vec<String> = loyalty.config.rewards.iter().map(|r| format!("`{}`", r.name)).collect();
+            return Err(Rejection::UnknownReward {
+                mechanism: mechanism.to_owned(),
+                reward: reward.to_owned(),
+                known: if known.is_empty() { "none".to_owned() } else { known.join(", ") },
+            });
+        };
+        let cost = loyalty.config.rewards[index].points;
+        let held = loyalty.spendable(&self.books, base, member_id, at);
+        if cost > held {
+            return Err(Rejection::NotEnoughPoints {
+                member: member.to_owned(),
+                mechanism: mechanism.to_owned(),
+                held,
+                wanted: cost,
+            });
+        }
+        loyalty.redeem(base, &mut self.books, member_id, index, at);
         Ok(())
     }
 
@@ -662,7 +730,8 @@ impl Engine {
                 State::Appreciation(_)
                 | State::ReferRefund(_)
                 | State::Distribution(_)
-                | State::AdTasks(_) => {}
+                | State::AdTasks(_)
+                | State::Loyalty(_) => {}
             }
         }
     }
@@ -679,7 +748,11 @@ impl Engine {
                 State::Appreciation(a) => a.touch(member) ^ self.books.ledger.held(base.id, member).units(),
                 State::ReferRefund(r) => r.touch(member, referrer),
                 State::Queue(q) => q.touch(member, referrer),
-                State::Distribution(_) | State::GreenPoints(_) | State::Cycle(_) | State::AdTasks(_) => 0,
+                State::Distribution(_)
+                | State::GreenPoints(_)
+                | State::Cycle(_)
+                | State::AdTasks(_)
+                | State::Loyalty(_) => 0,
             };
         }
         sum
@@ -689,7 +762,7 @@ impl Engine {
     fn settle(&mut self, order: OrderId, now: Timestamp) {
         let record = &mut self.orders.records[order.index()];
         record.status = Status::Settled;
-        let OrderRecord { member, amount, store, .. } = *record;
+        let OrderRecord { member, amount, store, weekday, .. } = *record;
         let profit = record.profit.unwrap_or_else(|| match self.plan.margin_rate {
             Some(margin) => amount.mul_rate(margin),
             None => amount,
@@ -714,7 +787,7 @@ impl Engine {
                 Some(base.id),
                 Rule::Funding,
             );
-            let order = Settlement { member, uplines, amount, funding, now, agents, recruiter };
+            let order = Settlement { member, uplines, amount, funding, now, weekday, agents, recruiter };
             match state {
                 State::Appreciation(a) => a.on_settled(base, books, &order),
                 State::ReferRefund(r) => r.on_settled(base, books, &order),
@@ -723,14 +796,18 @@ impl Engine {
                 State::GreenPoints(g) => g.on_settled(base, books, &order),
                 State::Cycle(c) => c.on_settled(base, books, &order),
                 State::AdTasks(a) => a.on_settled(base, books, &order),
+                State::Loyalty(l) => l.on_settled(base, books, &order),
             }
         }
     }
 
     /// After every event: each mechanism pays what its obligation queue can, and appreciation
     /// sells out the members whose exit price has been reached.
-    fn after_event(&mut self) {
+    fn after_event(&mut self, now: Timestamp) {
         for Mechanism { base, state } in &mut self.mechanisms {
+            if let State::Loyalty(l) = state {
+                l.on_time(base, &mut self.books, now);
+            }
             base.pay_obligations(&mut self.books);
             if let State::Appreciation(a) = state {
                 a.force_exits(base, &mut self.books);

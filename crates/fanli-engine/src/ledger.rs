@@ -113,6 +113,18 @@ pub enum Rule {
     AdvertiserFund,
     /// 广告电商: task points released by viewing an ad.
     AdView,
+    /// Loyalty points earned by an order.
+    Earn,
+    /// Loyalty points for a direct referee's order.
+    RefereeBonus,
+    /// Loyalty points for topping up store credit.
+    TopupBonus,
+    /// Loyalty points expired unspent.
+    Expire,
+    /// Loyalty points spent on a reward.
+    Redeem,
+    /// Loyalty points cashed out, and the cash they pay.
+    Cashout,
 }
 
 impl Rule {
@@ -151,6 +163,12 @@ impl Rule {
             Rule::TaskPoints => "task_points",
             Rule::AdvertiserFund => "advertiser_fund",
             Rule::AdView => "ad_view",
+            Rule::Earn => "earn",
+            Rule::RefereeBonus => "referee_bonus",
+            Rule::TopupBonus => "topup_bonus",
+            Rule::Expire => "expire",
+            Rule::Redeem => "redeem",
+            Rule::Cashout => "cashout",
         }
     }
 }

@@ -24,13 +24,15 @@ pub use event::{Event, EventKind, Order, SellAmount};
 pub use ledger::{Account, Asset, Posting, Rule};
 pub use mechanism::cycle::CycleStanding;
 pub use mechanism::green_points::Lots;
+pub use mechanism::loyalty::{LoyaltyStanding, Totals};
 pub use mechanism::queue::Place;
 pub use mechanism::refer_refund::Progress;
 pub use num::{AmountError, Fixed, MONEY_MAX, Money, POINTS_MAX, Points, Price, Rate};
 pub use plan::{
-    AdTasksConfig, AppreciationConfig, Band, CycleConfig, DistributionConfig, FundingBase, GreenPointsConfig,
-    Honor, KindConfig, MechanismConfig, PayTo, Plan, QueueConfig, Rank, Reach, ReferRefundConfig, Release,
-    Step, Tier, Trigger, rank_rate,
+    AdTasksConfig, AppreciationConfig, Band, BonusDay, Cashout, CycleConfig, DistributionConfig, FundingBase,
+    GreenPointsConfig, Honor, KindConfig, LoyaltyConfig, LoyaltyTier, MechanismConfig, PayTo, Plan,
+    QueueConfig, Rank, Reach, ReferRefundConfig, Release, Reward, Step, Tier, TierMin, TopupBonus, Trigger,
+    rank_rate,
 };
 pub use time::{Timestamp, UtcOffset};
 pub use view::{MechanismDetail, MechanismView, MemberDetail, MemberMechanism, MemberView};

@@ -11,6 +11,7 @@ pub(crate) mod appreciation;
 pub(crate) mod cycle;
 pub(crate) mod distribution;
 pub(crate) mod green_points;
+pub(crate) mod loyalty;
 pub(crate) mod queue;
 pub(crate) mod refer_refund;
 
@@ -43,6 +44,8 @@ pub(crate) struct Settlement {
     pub(crate) funding: Money,
     /// When it settled.
     pub(crate) now: crate::time::Timestamp,
+    /// The weekday it was paid, in the plan's timezone (0 = Monday).
+    pub(crate) weekday: u8,
     /// The store's district, city and province agents, when a mechanism pays them.
     pub(crate) agents: [Option<MemberId>; 3],
     /// The member who recruited the store, when a mechanism pays them.
@@ -73,6 +76,7 @@ pub(crate) enum State {
     GreenPoints(green_points::GreenPoints),
     Cycle(cycle::Cycle),
     AdTasks(ad_tasks::AdTasks),
+    Loyalty(loyalty::Loyalty),
 }
 
 /// Pool bookkeeping shared by every kind.
@@ -99,6 +103,7 @@ impl Mechanism {
             KindConfig::GreenPoints(c) => State::GreenPoints(green_points::GreenPoints::new(c)),
             KindConfig::Cycle(c) => State::Cycle(cycle::Cycle::new(c)),
             KindConfig::AdTasks(c) => State::AdTasks(ad_tasks::AdTasks::new(c)),
+            KindConfig::Loyalty(c) => State::Loyalty(loyalty::Loyalty::new(c)),
         };
         let base = Base {
             id,

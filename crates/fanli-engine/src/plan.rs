@@ -61,6 +61,8 @@ pub enum KindConfig {
     Cycle(CycleConfig),
     /// 广告电商: task points from spending, released by viewing ads.
     AdTasks(AdTasksConfig),
+    /// 积分 / 会员等级: loyalty points with tiers, expiry, rewards and cash-out.
+    Loyalty(LoyaltyConfig),
 }
 
 /// How far into the referral tree and the store table a mechanism looks when an order settles.
@@ -85,6 +87,7 @@ impl KindConfig {
             KindConfig::GreenPoints(_) => "green_points",
             KindConfig::Cycle(_) => "cycle",
             KindConfig::AdTasks(_) => "ad_tasks",
+            KindConfig::Loyalty(_) => "loyalty",
         }
     }
 
@@ -106,6 +109,7 @@ impl KindConfig {
             }
             KindConfig::Cycle(_) => Reach { depth: 1, ..Reach::default() },
             KindConfig::AdTasks(_) => Reach::default(),
+            KindConfig::Loyalty(_) => Reach { depth: 1, ..Reach::default() },
         }
     }
 }
@@ -297,6 +301,87 @@ pub struct Band {
     pub reward: crate::num::Points,
 }
 
+/// Settings of a loyalty mechanism (积分 / 会员等级).
+#[derive(Clone, Debug)]
+pub struct LoyaltyConfig {
+    /// Points per yuan of a settled order.
+    pub earn_per_yuan: Rate,
+    /// Points per settled order.
+    pub earn_per_order: crate::num::Points,
+    /// Tiers over a rolling year, lowest first: a tier multiplies what an order earns.
+    pub tiers: Vec<LoyaltyTier>,
+    /// Weekdays on which orders earn more.
+    pub bonus_days: Vec<BonusDay>,
+    /// Points for topping up store credit (储值).
+    pub topup_bonus: Option<TopupBonus>,
+    /// Points per yuan a direct referee's settled order earns the referrer.
+    pub referee_rate: Rate,
+    /// Days after which a lot of points expires; `None`: never.
+    pub expiry_days: Option<u32>,
+    /// Days before an expiry to remind the member.
+    pub reminders: Vec<u32>,
+    /// The rewards catalogue.
+    pub rewards: Vec<Reward>,
+    /// Cash-out rate: `points` points → `amount` into the wallet, from the pool.
+    pub cashout: Option<Cashout>,
+}
+
+/// A loyalty tier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoyaltyTier {
+    /// Its name ("金卡").
+    pub name: String,
+    /// What qualifies a member for it, over the rolling year.
+    pub min: TierMin,
+    /// What it multiplies an order's points by.
+    pub multiplier: Rate,
+}
+
+/// What qualifies a member for a loyalty tier over the rolling year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TierMin {
+    /// Settled spend (`min_spend`).
+    Spend(Money),
+    /// Points earned by orders (`min_points`), not the balance.
+    Points(crate::num::Points),
+}
+
+/// A weekday on which orders earn more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BonusDay {
+    /// 0 = Monday … 6 = Sunday.
+    pub weekday: u8,
+    /// The multiplier.
+    pub multiplier: Rate,
+}
+
+/// Points for every whole `per` of a top-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TopupBonus {
+    /// The top-up step (positive).
+    pub per: Money,
+    /// Points per step.
+    pub points: crate::num::Points,
+}
+
+/// A reward of the catalogue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reward {
+    /// Its name, as `redeem` events give it.
+    pub name: String,
+    /// What it costs.
+    pub points: crate::num::Points,
+}
+
+/// The cash-out rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cashout {
+    /// Points (positive) …
+    pub points: crate::num::Points,
+    /// … for this much cash.
+    pub amount: Money,
+}
+
 /// Honor members' dividend.
 #[derive(Clone, Debug)]
 pub struct Honor {
@@ -328,6 +413,11 @@ impl Plan {
                 KindConfig::Distribution(d) => {
                     assert!(d.levels.len() <= 3, "at most 3 levels");
                     assert!(d.ranks.is_sorted_by_key(|r| r.min_team_sales), "ranks sorted");
+                }
+                KindConfig::Loyalty(l) => {
+                    assert!(l.topup_bonus.is_none_or(|t| t.per > Money::ZERO), "topup per is positive");
+                    assert!(l.cashout.is_none_or(|c| c.points > crate::num::Points::ZERO), "cashout points");
+                    assert!(l.tiers.is_sorted_by_key(|t| t.min), "tiers sorted");
                 }
                 KindConfig::AdTasks(a) => {
                     assert!(a.rewards.first().is_some_and(|b| b.from.is_zero()), "bands start at 0");

@@ -3,6 +3,7 @@
 use crate::engine::Engine;
 use crate::mechanism::cycle::CycleStanding;
 use crate::mechanism::green_points::Lots;
+use crate::mechanism::loyalty::{LoyaltyStanding, Totals};
 use crate::mechanism::queue::Place;
 use crate::mechanism::refer_refund::Progress;
 use crate::mechanism::{Mechanism, State};
@@ -72,6 +73,13 @@ pub enum MechanismDetail {
         points: Points,
         /// Views in all.
         views: u64,
+    },
+    /// Loyalty points.
+    Loyalty {
+        /// Held by members.
+        points: Points,
+        /// Issued, redeemed, cashed out and expired, in all.
+        totals: Totals,
     },
     /// The dividend's takers.
     Cycle {
@@ -147,6 +155,13 @@ pub enum MemberDetail {
     },
     /// Quota left, shares and honor level.
     Cycle(CycleStanding),
+    /// Loyalty points, tier and the next expiry.
+    Loyalty {
+        /// Points held.
+        points: Points,
+        /// Tier, rolling-year figures and the next expiry.
+        standing: LoyaltyStanding,
+    },
     /// Task points and what the next view releases.
     AdTasks {
         /// Task points held.
@@ -187,6 +202,10 @@ impl Engine {
                 points: self.books.ledger.outstanding(base.id),
                 views: a.total_views(),
             },
+            State::Loyalty(l) => MechanismDetail::Loyalty {
+                points: self.books.ledger.outstanding(base.id),
+                totals: l.totals(),
+            },
         };
         MechanismView {
             id: &base.name,
@@ -208,7 +227,7 @@ impl Engine {
     pub fn has_points(&self, mechanism: MechanismId) -> bool {
         matches!(
             self.mechanisms[mechanism.index()].state,
-            State::Appreciation(_) | State::GreenPoints(_) | State::AdTasks(_)
+            State::Appreciation(_) | State::GreenPoints(_) | State::AdTasks(_) | State::Loyalty(_)
         )
     }
 
@@ -279,6 +298,10 @@ impl Engine {
                         let points = ledger.held(base.id, member);
                         MemberDetail::AdTasks { points, next_reward: a.reward(points) }
                     }
+                    State::Loyalty(l) => MemberDetail::Loyalty {
+                        points: ledger.held(base.id, member),
+                        standing: l.standing(member),
+                    },
                 };
                 MemberMechanism {
                     mechanism: base.id,

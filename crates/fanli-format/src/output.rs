@@ -211,7 +211,7 @@ fn member(buf: &mut Vec<u8>, engine: &Engine, v: &MemberView<'_>) {
         let mut first = true;
         for m in v.mechanisms.iter().filter(|m| has_standing(m)) {
             key(buf, first, engine.mechanism_name(m.mechanism));
-            standing(buf, m);
+            standing(buf, engine, m);
             first = false;
         }
         buf.push(b'}');
@@ -231,11 +231,12 @@ fn has_standing(m: &MemberMechanism) -> bool {
             MemberDetail::GreenPoints { points, .. } => !points.is_zero(),
             MemberDetail::Cycle(c) => !c.quota.is_zero() || !c.shares.is_zero(),
             MemberDetail::AdTasks { points, .. } => !points.is_zero(),
+            MemberDetail::Loyalty { points, standing } => !points.is_zero() || !standing.year_spend.is_zero(),
         }
 }
 
 /// The member's standing in one mechanism: progress, place, value, what was paid and is owed.
-fn standing(buf: &mut Vec<u8>, m: &MemberMechanism) {
+fn standing(buf: &mut Vec<u8>, engine: &Engine, m: &MemberMechanism) {
     let null = |buf: &mut Vec<u8>| buf.extend_from_slice(b"null");
     then(buf, b"{\"received\":\"", m.received);
     then(buf, b"\",\"owed\":\"", m.owed);
@@ -302,6 +303,26 @@ fn standing(buf: &mut Vec<u8>, m: &MemberMechanism) {
             buf.extend_from_slice(b"\",\"honor\":");
             integer(buf, c.honor.into());
         }
+        MemberDetail::Loyalty { points, standing } => {
+            then(buf, b",\"points\":\"", points);
+            buf.extend_from_slice(b"\",\"tier\":");
+            match standing.tier.and_then(|t| loyalty_tier(engine, m.mechanism, t)) {
+                Some(name) => string(buf, name),
+                None => null(buf),
+            }
+            then(buf, b",\"year_spend\":\"", standing.year_spend);
+            then(buf, b"\",\"year_points\":\"", standing.year_points);
+            buf.extend_from_slice(b"\",\"next_expiry\":");
+            match standing.next_expiry {
+                Some((points, at)) => {
+                    then(buf, b"{\"points\":\"", points);
+                    buf.extend_from_slice(b"\",\"at\":");
+                    string(buf, &at.to_string());
+                    buf.push(b'}');
+                }
+                None => null(buf),
+            }
+        }
         MemberDetail::AdTasks { points, next_reward } => {
             then(buf, b",\"points\":\"", points);
             then(buf, b"\",\"next_reward\":\"", next_reward);
@@ -347,6 +368,14 @@ fn mechanism(buf: &mut Vec<u8>, m: &MechanismView<'_>) {
             buf.extend_from_slice(b"\",\"lots\":");
             integer(buf, lots);
             then(buf, b",\"released\":\"", released);
+            buf.push(b'"');
+        }
+        MechanismDetail::Loyalty { points, totals } => {
+            then(buf, b",\"points\":\"", points);
+            then(buf, b"\",\"issued\":\"", totals.issued);
+            then(buf, b"\",\"redeemed\":\"", totals.redeemed);
+            then(buf, b"\",\"cashed_out\":\"", totals.cashed);
+            then(buf, b"\",\"expired\":\"", totals.expired);
             buf.push(b'"');
         }
         MechanismDetail::AdTasks { points, views } => {
@@ -519,9 +548,44 @@ fn effect(engine: &Engine, e: &Effect) -> Value {
             "effect": "ad_view", "mechanism": mech(mechanism), "member": name(member),
             "views_today": views, "reward": reward.to_string(),
         }),
+        Effect::Earned { mechanism, member, points, rule } => json!({
+            "effect": rule.name(), "mechanism": mech(mechanism), "member": name(member),
+            "points": points.to_string(),
+        }),
+        Effect::ExpiryReminder { mechanism, member, points, expires, days } => json!({
+            "effect": "expiry_reminder", "mechanism": mech(mechanism), "member": name(member),
+            "points": points.to_string(), "expires": expires.to_string(), "days_before": days,
+        }),
+        Effect::Expired { mechanism, member, points } => json!({
+            "effect": "expired", "mechanism": mech(mechanism), "member": name(member),
+            "points": points.to_string(),
+        }),
+        Effect::Redeemed { mechanism, member, reward, points } => json!({
+            "effect": "redeemed", "mechanism": mech(mechanism), "member": name(member),
+            "reward": loyalty_reward(engine, mechanism, reward as usize), "points": points.to_string(),
+        }),
+        Effect::CashedOut { mechanism, member, points, cash } => json!({
+            "effect": "cashed_out", "mechanism": mech(mechanism), "member": name(member),
+            "points": points.to_string(), "cash": cash.to_string(),
+        }),
         Effect::ObligationPaid { mechanism, member, amount, remaining } => json!({
             "effect": "obligation_paid", "mechanism": mech(mechanism), "member": name(member),
             "amount": amount.to_string(), "remaining": remaining.to_string(),
         }),
     }
+}
+
+fn loyalty(engine: &Engine, mechanism: fanli_engine::MechanismId) -> Option<&fanli_engine::LoyaltyConfig> {
+    match &engine.plan().mechanisms[mechanism.index()].kind {
+        fanli_engine::KindConfig::Loyalty(l) => Some(l),
+        _ => None,
+    }
+}
+
+fn loyalty_tier(engine: &Engine, mechanism: fanli_engine::MechanismId, tier: usize) -> Option<&str> {
+    Some(loyalty(engine, mechanism)?.tiers.get(tier)?.name.as_str())
+}
+
+fn loyalty_reward(engine: &Engine, mechanism: fanli_engine::MechanismId, reward: usize) -> &str {
+    loyalty(engine, mechanism).and_then(|l| l.rewards.get(reward)).map_or("", |r| r.name.as_str())
 }

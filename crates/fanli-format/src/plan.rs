@@ -9,9 +9,10 @@ use std::fmt;
 use std::ops::Range;
 
 use fanli_engine::{
-    AdTasksConfig, AppreciationConfig, Band, CycleConfig, DistributionConfig, FundingBase, GreenPointsConfig,
-    Honor, KindConfig, MONEY_MAX, MechanismConfig, Money, PayTo, Plan, Points, QueueConfig, Rank, Rate,
-    ReferRefundConfig, Release, Step, Tier, Trigger, UtcOffset,
+    AdTasksConfig, AppreciationConfig, Band, BonusDay, Cashout, CycleConfig, DistributionConfig, FundingBase,
+    GreenPointsConfig, Honor, KindConfig, LoyaltyConfig, LoyaltyTier, MONEY_MAX, MechanismConfig, Money,
+    PayTo, Plan, Points, QueueConfig, Rank, Rate, ReferRefundConfig, Release, Reward, Step, Tier, TierMin,
+    TopupBonus, Trigger, UtcOffset,
 };
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -56,8 +57,16 @@ impl fmt::Display for PlanErrors {
 impl std::error::Error for PlanErrors {}
 
 /// The kinds a plan may name, for messages.
-const KINDS: &[&str] =
-    &["appreciation", "refer_refund", "queue", "distribution", "green_points", "cycle", "ad_tasks"];
+const KINDS: &[&str] = &[
+    "appreciation",
+    "refer_refund",
+    "queue",
+    "distribution",
+    "green_points",
+    "cycle",
+    "ad_tasks",
+    "loyalty",
+];
 
 /// Rates from 0 to 1, the range of most shares.
 const SHARE: std::ops::RangeInclusive<Rate> = Rate::ZERO..=Rate::ONE;
@@ -200,6 +209,7 @@ impl Cx {
             "green_points" => self.green_points(&mut t).map(KindConfig::GreenPoints),
             "cycle" => self.cycle(&mut t).map(KindConfig::Cycle),
             "ad_tasks" => self.ad_tasks(&mut t).map(KindConfig::AdTasks),
+            "loyalty" => self.loyalty(&mut t).map(KindConfig::Loyalty),
             _ => unreachable!("choice() only returns listed kinds"),
         };
         self.finish(t);
@@ -383,6 +393,186 @@ impl Cx {
         })
     }
 
+    fn loyalty(&mut self, t: &mut Table<'_, '_>) -> Option<LoyaltyConfig> {
+        const MULTIPLIER: std::ops::RangeInclusive<Rate> = Rate::ZERO..=Rate::from_units(100_000_000_000);
+        let earn = self.required(t, "earn", |cx, v, k| {
+            let mut e = cx.subtable(v, k, "{ per_yuan = \"1\", per_order = \"5\" }")?;
+            let per_yuan = cx
+                .optional(&mut e, "per_yuan", |cx, v, k| cx.rate(v, k, MULTIPLIER, "between 0 and 100"))
+                .or(Rate::ZERO);
+            let per_order = cx.optional(&mut e, "per_order", Cx::points).or(Points::ZERO);
+            cx.finish(e);
+            Some((per_yuan?, per_order?))
+        });
+        let tiers = self.optional(t, "tiers", |cx, v, k| {
+            let tiers = cx.tables(v, k, "{ name = \"金卡\", min_spend = \"5000.00\", multiplier = \"1.5\" }", |cx, t| {
+                let name = cx.required(t, "name", Cx::string);
+                let spend = cx.optional(t, "min_spend", |cx, v, k| cx.money(v, k)).maybe();
+                let points = cx.optional(t, "min_points", Cx::points).maybe();
+                let multiplier =
+                    cx.required(t, "multiplier", |cx, v, k| cx.rate(v, k, MULTIPLIER, "between 0 and 100"));
+                let min = match (spend?, points?) {
+                    (Some(spend), None) => TierMin::Spend(spend),
+                    (None, Some(points)) => TierMin::Points(points),
+                    _ => {
+                        let (span, key) = (t.span.clone(), t.path.clone());
+                        cx.error(&span, &key, "needs one of `min_spend` (settled spend) or `min_points` (points earned), over a rolling year");
+                        return None;
+                    }
+                };
+                Some(LoyaltyTier { name: name?, min, multiplier: multiplier? })
+            })?;
+            let same = tiers.windows(2).all(|w| std::mem::discriminant(&w[0].min) == std::mem::discriminant(&w[1].min));
+            if !same || !tiers.windows(2).all(|w| w[0].min < w[1].min) {
+                cx.error(&v.span(), k, "must all use `min_spend` or all `min_points`, lowest first, each higher than the last");
+                return None;
+            }
+            Some(tiers)
+        });
+        let bonus_days = self.optional(t, "bonus_days", |cx, v, k| {
+            cx.table_array(
+                v,
+                k,
+                "{ weekday = \"wednesday\", multiplier = \"2\" }",
+                |cx, t| {
+                    let weekday = cx.required(t, "weekday", Cx::weekday);
+                    let multiplier = cx
+                        .required(t, "multiplier", |cx, v, k| cx.rate(v, k, MULTIPLIER, "between 0 and 100"));
+                    Some(BonusDay { weekday: weekday?, multiplier: multiplier? })
+                },
+                |b| b.weekday,
+                "weekday",
+            )
+        });
+        let topup_bonus = self.optional(t, "topup_bonus", |cx, v, k| {
+            let mut b = cx.subtable(v, k, "{ per = \"100.00\", points = \"2\" }")?;
+            let per = cx.required(&mut b, "per", |cx, v, k| cx.positive_money(v, k));
+            let points = cx.required(&mut b, "points", Cx::points);
+            cx.finish(b);
+            Some(TopupBonus { per: per?, points: points? })
+        });
+        let referee_rate = self
+            .optional(t, "referee_rate", |cx, v, k| cx.rate(v, k, MULTIPLIER, "between 0 and 100"))
+            .or(Rate::ZERO);
+        let expiry_days = self.optional(t, "expiry_days", |cx, v, k| cx.integer(v, k, 1..=3650)).maybe();
+        let reminders = self.optional(t, "reminders", |cx, v, k| {
+            let array = v.get_ref().as_array().filter(|a| a.len() <= 10);
+            let Some(array) = array else {
+                cx.error(&v.span(), k, "must list at most 10 day counts, such as [30, 7]");
+                return None;
+            };
+            let days: Option<Vec<u32>> =
+                array.iter().map(|d| cx.integer(d, k, 1..=3650).map(|d| d as u32)).collect();
+            days
+        });
+        let rewards = self.optional(t, "rewards", |cx, v, k| {
+            let rewards = cx.tables(v, k, "{ name = \"any drink\", points = \"5\" }", |cx, t| {
+                let name = cx.required(t, "name", Cx::string);
+                let points = cx.required(t, "points", Cx::positive_points);
+                Some(Reward { name: name?, points: points? })
+            })?;
+            if let Some(dup) =
+                rewards.iter().enumerate().find(|(i, r)| rewards[..*i].iter().any(|o| o.name == r.name))
+            {
+                cx.error(
+                    &v.span(),
+                    k,
+                    format!("lists `{}` twice: a reward's name is how `redeem` names it", dup.1.name),
+                );
+                return None;
+            }
+            Some(rewards)
+        });
+        let cashout = self.optional(t, "cashout", |cx, v, k| {
+            let mut c = cx.subtable(v, k, "{ points = \"1000\", amount = \"10.00\" }")?;
+            let points = cx.required(&mut c, "points", Cx::positive_points);
+            let amount = cx.required(&mut c, "amount", |cx, v, k| cx.money(v, k));
+            cx.finish(c);
+            Some(Cashout { points: points?, amount: amount? })
+        });
+        let (per_yuan, per_order) = earn?;
+        let config = LoyaltyConfig {
+            earn_per_yuan: per_yuan,
+            earn_per_order: per_order,
+            tiers: tiers.or(Vec::new())?,
+            bonus_days: bonus_days.or(Vec::new())?,
+            topup_bonus: topup_bonus.maybe()?,
+            referee_rate: referee_rate?,
+            expiry_days: expiry_days?.map(|d| d as u32),
+            reminders: reminders.or(Vec::new())?,
+            rewards: rewards.or(Vec::new())?,
+            cashout: cashout.maybe()?,
+        };
+        if !config.reminders.is_empty() && config.expiry_days.is_none() {
+            let span = t.span.clone();
+            self.error(&span, &t.key("reminders"), "needs `expiry_days`: it reminds of expiries");
+            return None;
+        }
+        Some(config)
+    }
+
+    /// A table value, to read keys from.
+    fn subtable<'t, 'i>(&mut self, value: Value<'t, 'i>, key: &str, example: &str) -> Option<Table<'t, 'i>> {
+        match value.get_ref().as_table() {
+            Some(table) => Some(Table::new(table, value.span(), key.to_owned())),
+            None => {
+                self.error(&value.span(), key, format!("must be a table such as {example}"));
+                None
+            }
+        }
+    }
+
+    /// A weekday: `"wednesday"`, `"wed"`, `"周三"`, `"星期三"` or ISO 1 (Monday) to 7 (Sunday); 0 is Monday.
+    fn weekday(&mut self, value: Value<'_, '_>, key: &str) -> Option<u8> {
+        const NAMES: [[&str; 4]; 7] = [
+            ["monday", "mon", "周一", "星期一"],
+            ["tuesday", "tue", "周二", "星期二"],
+            ["wednesday", "wed", "周三", "星期三"],
+            ["thursday", "thu", "周四", "星期四"],
+            ["friday", "fri", "周五", "星期五"],
+            ["saturday", "sat", "周六", "星期六"],
+            ["sunday", "sun", "周日", "星期日"],
+        ];
+        let found = match value.get_ref() {
+            DeValue::String(s) => {
+                let lower = s.to_lowercase();
+                NAMES.iter().position(|names| names.contains(&lower.as_str()))
+            }
+            DeValue::Integer(i) => {
+                i.as_str().parse::<usize>().ok().filter(|d| (1..=7).contains(d)).map(|d| d - 1)
+            }
+            _ => None,
+        };
+        if found.is_none() {
+            self.error(
+                &value.span(),
+                key,
+                "must be a weekday such as \"wednesday\", \"周三\" or 3 (1 is Monday)",
+            );
+        }
+        found.map(|d| d as u8)
+    }
+
+    fn positive_money(&mut self, value: Value<'_, '_>, key: &str) -> Option<Money> {
+        match self.money(value, key)? {
+            m if m > Money::ZERO => Some(m),
+            _ => {
+                self.error(&value.span(), key, "must be positive");
+                None
+            }
+        }
+    }
+
+    fn positive_points(&mut self, value: Value<'_, '_>, key: &str) -> Option<Points> {
+        match self.points(value, key)? {
+            p if p > Points::ZERO => Some(p),
+            _ => {
+                self.error(&value.span(), key, "must be positive");
+                None
+            }
+        }
+    }
+
     fn ad_tasks(&mut self, t: &mut Table<'_, '_>) -> Option<AdTasksConfig> {
         let points_per_yuan = self.required(t, "points_per_yuan", |cx, v, k| {
             cx.rate(v, k, Rate::ZERO..=Rate::from_units(1_000_000_000_000), "between 0 and 1000")
@@ -517,9 +707,29 @@ impl Cx {
         value: Value<'_, '_>,
         key: &str,
         example: &str,
-        mut item: impl FnMut(&mut Cx, &mut Table<'_, '_>) -> Option<T>,
+        item: impl FnMut(&mut Cx, &mut Table<'_, '_>) -> Option<T>,
         order: impl Fn(&T) -> K,
         by: &str,
+    ) -> Option<Vec<T>> {
+        let items = self.tables(value, key, example, item)?;
+        if !items.windows(2).all(|w| order(&w[0]) < order(&w[1])) {
+            self.error(
+                &value.span(),
+                key,
+                format!("must be listed by `{by}`, lowest first, each higher than the last"),
+            );
+            return None;
+        }
+        Some(items)
+    }
+
+    /// An array of 1 to 100 tables, each read by `item`.
+    fn tables<T>(
+        &mut self,
+        value: Value<'_, '_>,
+        key: &str,
+        example: &str,
+        mut item: impl FnMut(&mut Cx, &mut Table<'_, '_>) -> Option<T>,
     ) -> Option<Vec<T>> {
         let array = value.get_ref().as_array().filter(|a| !a.is_empty() && a.len() <= 100);
         let Some(array) = array else {
@@ -543,16 +753,7 @@ impl Cx {
             self.finish(t);
             items.push(read);
         }
-        let items: Vec<T> = items.into_iter().collect::<Option<_>>()?;
-        if !items.windows(2).all(|w| order(&w[0]) < order(&w[1])) {
-            self.error(
-                &value.span(),
-                key,
-                format!("must be listed by `{by}`, lowest first, each higher than the last"),
-            );
-            return None;
-        }
-        Some(items)
+        items.into_iter().collect()
     }
 
     fn ranks(&mut self, value: Value<'_, '_>, key: &str) -> Option<Vec<Rank>> {

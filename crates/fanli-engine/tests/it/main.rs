@@ -6,6 +6,7 @@ mod appreciation;
 mod cycle;
 mod distribution;
 mod green_points;
+mod loyalty;
 mod orders;
 mod props;
 mod queue;

@@ -86,6 +86,22 @@ fn mechanism() -> impl Strategy<Value = String> {
             "kind = \"ad_tasks\"\nfunding_rate = \"{funding}\"\npoints_per_yuan = \"0.5\"\nviews_per_day = {views}\n\
              rewards = [{{ from = \"0\", reward = \"2\" }}, {{ from = \"100\", reward = \"20.5\" }}]\n"
         )),
+        (rate(0, 20), 1u32..40, any::<bool>(), any::<bool>()).prop_map(|(funding, expiry, tiers, cashout)| {
+            let mut text = format!(
+                "kind = \"loyalty\"\nfunding_rate = \"{funding}\"\nearn = {{ per_yuan = \"0.5\", per_order = \"1\" }}\n\
+                 bonus_days = [{{ weekday = \"wed\", multiplier = \"2\" }}]\nreferee_rate = \"0.25\"\n\
+                 topup_bonus = {{ per = \"10.00\", points = \"1\" }}\nexpiry_days = {expiry}\nreminders = [3, 1]\n\
+                 rewards = [{{ name = \"drink\", points = \"5\" }}, {{ name = \"set\", points = \"50\" }}]\n"
+            );
+            if tiers {
+                text += "tiers = [{ name = \"S\", min_points = \"100\", multiplier = \"1.2\" }, \
+                         { name = \"G\", min_points = \"1000\", multiplier = \"1.5\" }]\n";
+            }
+            if cashout {
+                text += "cashout = { points = \"100\", amount = \"1.00\" }\n";
+            }
+            text
+        }),
         (rate(1, 90), 0u32..4, any::<bool>()).prop_map(|(funding, quota, honor)| {
             let honor = if honor { "honor = { rate = \"0.05\", levels = [\"0.5\", \"2\"] }\n" } else { "" };
             format!(
@@ -157,6 +173,11 @@ enum Op {
         member: u8,
         mechanism: u8,
     },
+    Redeem {
+        member: u8,
+        mechanism: u8,
+        set: bool,
+    },
     AdvertiserFund {
         mechanism: u8,
         fen: u32,
@@ -171,6 +192,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u8..3, 0u8..4, member.clone()).prop_map(|(store, depth, recruiter)| Op::Store { store, depth, recruiter }),
         1 => (member.clone(), 1u8..4).prop_map(|(member, depth)| Op::Agent { member, depth }),
         2 => (member.clone(), 0u8..3).prop_map(|(member, mechanism)| Op::AdView { member, mechanism }),
+        2 => (member.clone(), 0u8..3, any::<bool>()).prop_map(|(member, mechanism, set)| Op::Redeem { member, mechanism, set }),
         1 => (0u8..3, 1u32..100_000).prop_map(|(mechanism, fen)| Op::AdvertiserFund { mechanism, fen }),
         1 => (0u8..4).prop_map(|back| Op::Refund { back }),
         2 => (member.clone(), 0u8..3, any::<bool>()).prop_map(|(member, mechanism, all)| Op::Sell { member, mechanism, all }),
@@ -232,6 +254,10 @@ fn lines(ops: &[Op]) -> Vec<String> {
             Op::AdView { member, mechanism } => {
                 format!("\"type\":\"ad_view\",\"member\":\"u{member}\",\"mechanism\":\"m{mechanism}\"")
             }
+            Op::Redeem { member, mechanism, set } => format!(
+                "\"type\":\"redeem\",\"member\":\"u{member}\",\"mechanism\":\"m{mechanism}\",\"reward\":\"{}\"",
+                if *set { "set" } else { "drink" }
+            ),
             Op::AdvertiserFund { mechanism, fen } => format!(
                 "\"type\":\"advertiser_fund\",\"mechanism\":\"m{mechanism}\",\"amount\":\"{}\"",
                 money(*fen)
