@@ -39,6 +39,9 @@ pub(crate) fn summary(out: &mut impl Write, engine: &Engine, outcome: &Outcome) 
                 format!("{points} points unreleased in {lots} lots, {released} released")
             }
             MechanismDetail::AdTasks { points, views } => format!("{points} task points held, {views} views"),
+            MechanismDetail::Coalition { points, partners } => {
+                format!("{points} points held, {partners} partners (settlement report in --json)")
+            }
             MechanismDetail::Loyalty { points, totals } => format!(
                 "{points} points held; {} issued, {} redeemed, {} cashed out, {} expired",
                 totals.issued, totals.redeemed, totals.cashed, totals.expired
@@ -147,6 +150,7 @@ pub(crate) fn member(out: &mut impl Write, engine: &Engine, member: MemberId) ->
                 if lots.lots == 1 { "" } else { "s" },
                 lots.daily
             ),
+            MemberDetail::Coalition { points } => format!("{points} coalition points"),
             MemberDetail::Loyalty { points, standing } => {
                 let mut line = format!("{points} points; {} spent in the last 365 days", standing.year_spend);
                 if let Some((expiring, at)) = standing.next_expiry {

@@ -283,6 +283,17 @@ pub enum Effect {
         /// Cash owed to the wallet.
         cash: Money,
     },
+    /// Coalition points redeemed at a partner.
+    PartnerRedeemed {
+        /// The coalition mechanism.
+        mechanism: MechanismId,
+        /// Who.
+        member: MemberId,
+        /// The partner (index into the plan's partners).
+        partner: u32,
+        /// How many.
+        points: Points,
+    },
     /// An obligation was paid from the pool, in full or in part.
     ObligationPaid {
         /// The mechanism.

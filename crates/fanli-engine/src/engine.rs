@@ -32,6 +32,8 @@ pub struct Engine {
     depth: usize,
     /// Whether a mechanism pays a store's regional agents or recruiter.
     regional: bool,
+    /// Whether a coalition mechanism names the partners orders may name.
+    has_coalition: bool,
     pub(crate) books: Books,
     last_at: Option<Timestamp>,
 }
@@ -254,8 +256,10 @@ pub enum Rejection {
         wanted: Money,
     },
     /// A sale of more points than held.
-    #[error("member `{member}` holds {held} points of `{mechanism}`, cannot sell {wanted}")]
+    #[error("member `{member}` holds {held} points of `{mechanism}`, cannot {action} {wanted}")]
     NotEnoughPoints {
+        /// What the event tried: "sell", "redeem", "cash out".
+        action: &'static str,
         /// The member.
         member: String,
         /// The mechanism.
@@ -281,6 +285,17 @@ pub enum Rejection {
     /// An agent's level is not one of the three.
     #[error("agent level `{0}` is not one of district, city, province")]
     UnknownLevel(String),
+    /// A redemption without what its mechanism needs.
+    #[error("a redemption from `{mechanism}` needs {needs}")]
+    RedeemNeeds {
+        /// The mechanism.
+        mechanism: String,
+        /// What it needs.
+        needs: &'static str,
+    },
+    /// A partner no coalition of the plan lists.
+    #[error("unknown partner `{0}`: the plan's coalition does not list it")]
+    UnknownPartner(String),
     /// A reward not in the mechanism's catalogue.
     #[error("mechanism `{mechanism}` has no reward `{reward}`; its rewards: {known}")]
     UnknownReward {
@@ -329,6 +344,10 @@ impl Engine {
         Engine {
             depth: reach.clone().map(|r| if r.ranks { 3 } else { r.depth }).max().unwrap_or(1).max(1),
             regional: reach.clone().any(|r| r.regional),
+            has_coalition: plan
+                .mechanisms
+                .iter()
+                .any(|m| matches!(m.kind, crate::plan::KindConfig::Coalition(_))),
             plan,
             members: Members { ranks, ..Members::default() },
             orders: Orders::default(),
@@ -374,8 +393,8 @@ impl Engine {
             EventKind::Withdraw { member, amount } => self.withdraw(member, *amount)?,
             EventKind::Topup { member, amount } => self.topup(member, *amount, event.at)?,
             EventKind::Inject { mechanism, amount } => self.inject(mechanism, *amount)?,
-            EventKind::Redeem { member, mechanism, reward } => {
-                self.redeem(member, mechanism, reward, event.at)?
+            EventKind::Redeem { member, mechanism, reward, partner, points } => {
+                self.redeem(member, mechanism, (*reward, *partner, *points), event.at)?
             }
             EventKind::AdView { member, mechanism } => self.ad_view(member, mechanism, event.at)?,
             EventKind::AdvertiserFund { mechanism, amount } => self.advertiser_fund(mechanism, *amount)?,
@@ -484,6 +503,15 @@ impl Engine {
                 wanted: order.credit,
             });
         }
+        if let Some(partner) = order.partner
+            && self.has_coalition
+            && !self
+                .mechanisms
+                .iter()
+                .any(|m| matches!(&m.state, State::Coalition(c) if c.partner(partner).is_some()))
+        {
+            return Err(Rejection::UnknownPartner(partner.to_owned()));
+        }
         // Everything is checked: from here on nothing fails.
         let store = order.store.map_or(NONE, |name| self.stores.intern_store(name));
         let partner = order.partner.map_or(NONE, |name| self.stores.partners.intern(name));
@@ -590,6 +618,7 @@ impl Engine {
             SellAmount::Points(p) if p <= Points::ZERO => return Err(Rejection::NotPositive("points")),
             SellAmount::Points(p) if p > held => {
                 return Err(Rejection::NotEnoughPoints {
+                    action: if matches!(state, State::Loyalty(_)) { "cash out" } else { "sell" },
                     member: member.to_owned(),
                     mechanism: mechanism.to_owned(),
                     held,
@@ -629,18 +658,44 @@ impl Engine {
         Ok(())
     }
 
+    /// A reward of a loyalty catalogue, or coalition points at a partner: `what` is the event's
+    /// (reward, partner, points).
     fn redeem(
         &mut self,
         member: &str,
         mechanism: &str,
-        reward: &str,
+        what: (Option<&str>, Option<&str>, Option<Points>),
         at: Timestamp,
     ) -> Result<(), Rejection> {
         let member_id = self.members.find(member)?;
         let m = self.mechanism(mechanism)?;
+        let month = at.local_month(self.plan.timezone);
         let Mechanism { base, state } = &mut self.mechanisms[m.index()];
+        let needs = |needs: &'static str| Rejection::RedeemNeeds { mechanism: mechanism.to_owned(), needs };
+        if let State::Coalition(coalition) = state {
+            let (None, Some(partner), Some(points)) = what else {
+                return Err(needs("a `partner` and `points` (and no `reward`)"));
+            };
+            let index =
+                coalition.partner(partner).ok_or_else(|| Rejection::UnknownPartner(partner.to_owned()))?;
+            let held = self.books.ledger.held(m, member_id);
+            if points > held {
+                return Err(Rejection::NotEnoughPoints {
+                    action: "redeem",
+                    member: member.to_owned(),
+                    mechanism: mechanism.to_owned(),
+                    held,
+                    wanted: points,
+                });
+            }
+            coalition.redeem(base, &mut self.books, member_id, (index, points), month);
+            return Ok(());
+        }
         let State::Loyalty(loyalty) = state else {
             return Err(self.wrong_mechanism(mechanism, "redeem rewards"));
+        };
+        let (Some(reward), None, None) = what else {
+            return Err(needs("a `reward` of its catalogue (and no `partner` or `points`)"));
         };
         let Some(index) = loyalty.config.rewards.iter().position(|r| r.name == reward) else {
             let known: Vec<String> = loyalty.config.rewards.iter().map(|r| format!("`{}`", r.name)).collect();
@@ -654,6 +709,7 @@ impl Engine {
         let held = loyalty.spendable(&self.books, base, member_id, at);
         if cost > held {
             return Err(Rejection::NotEnoughPoints {
+                action: "redeem",
                 member: member.to_owned(),
                 mechanism: mechanism.to_owned(),
                 held,
@@ -731,7 +787,8 @@ impl Engine {
                 | State::ReferRefund(_)
                 | State::Distribution(_)
                 | State::AdTasks(_)
-                | State::Loyalty(_) => {}
+                | State::Loyalty(_)
+                | State::Coalition(_) => {}
             }
         }
     }
@@ -752,7 +809,8 @@ impl Engine {
                 | State::GreenPoints(_)
                 | State::Cycle(_)
                 | State::AdTasks(_)
-                | State::Loyalty(_) => 0,
+                | State::Loyalty(_)
+                | State::Coalition(_) => 0,
             };
         }
         sum
@@ -762,7 +820,7 @@ impl Engine {
     fn settle(&mut self, order: OrderId, now: Timestamp) {
         let record = &mut self.orders.records[order.index()];
         record.status = Status::Settled;
-        let OrderRecord { member, amount, store, weekday, .. } = *record;
+        let OrderRecord { member, amount, store, weekday, partner, .. } = *record;
         let profit = record.profit.unwrap_or_else(|| match self.plan.margin_rate {
             Some(margin) => amount.mul_rate(margin),
             None => amount,
@@ -797,6 +855,10 @@ impl Engine {
                 State::Cycle(c) => c.on_settled(base, books, &order),
                 State::AdTasks(a) => a.on_settled(base, books, &order),
                 State::Loyalty(l) => l.on_settled(base, books, &order),
+                State::Coalition(c) => {
+                    let partner = (partner != NONE).then(|| self.stores.partners.get(partner));
+                    c.on_settled(base, books, &order, partner, now.local_month(self.plan.timezone))
+                }
             }
         }
     }

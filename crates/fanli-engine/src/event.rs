@@ -85,8 +85,12 @@ pub enum EventKind<'a> {
         member: &'a str,
         /// The mechanism whose catalogue it is.
         mechanism: &'a str,
-        /// The reward's name.
-        reward: &'a str,
+        /// The reward's name (a loyalty catalogue).
+        reward: Option<&'a str>,
+        /// The partner where points are redeemed (a coalition).
+        partner: Option<&'a str>,
+        /// How many points (a coalition).
+        points: Option<Points>,
     },
     /// Cash is added to a pool without minting (融资补贴).
     Inject {

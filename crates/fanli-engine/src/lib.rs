@@ -22,6 +22,7 @@ pub use effect::Effect;
 pub use engine::{Applied, Engine, Rejection};
 pub use event::{Event, EventKind, Order, SellAmount};
 pub use ledger::{Account, Asset, Posting, Rule};
+pub use mechanism::coalition::PartnerPeriod;
 pub use mechanism::cycle::CycleStanding;
 pub use mechanism::green_points::Lots;
 pub use mechanism::loyalty::{LoyaltyStanding, Totals};
@@ -29,10 +30,10 @@ pub use mechanism::queue::Place;
 pub use mechanism::refer_refund::Progress;
 pub use num::{AmountError, Fixed, MONEY_MAX, Money, POINTS_MAX, Points, Price, Rate};
 pub use plan::{
-    AdTasksConfig, AppreciationConfig, Band, BonusDay, Cashout, CycleConfig, DistributionConfig, FundingBase,
-    GreenPointsConfig, Honor, KindConfig, LoyaltyConfig, LoyaltyTier, MechanismConfig, PayTo, Plan,
-    QueueConfig, Rank, Reach, ReferRefundConfig, Release, Reward, Step, Tier, TierMin, TopupBonus, Trigger,
-    rank_rate,
+    AdTasksConfig, AppreciationConfig, Band, BonusDay, Cashout, CoalitionConfig, CycleConfig,
+    DistributionConfig, FundingBase, GreenPointsConfig, Honor, KindConfig, LoyaltyConfig, LoyaltyTier,
+    MechanismConfig, Partner, PayTo, Plan, QueueConfig, Rank, Reach, ReferRefundConfig, Release, Reward,
+    Step, Tier, TierMin, TopupBonus, Trigger, rank_rate,
 };
 pub use time::{Timestamp, UtcOffset};
 pub use view::{MechanismDetail, MechanismView, MemberDetail, MemberMechanism, MemberView};

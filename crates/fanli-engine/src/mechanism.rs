@@ -8,6 +8,7 @@
 
 pub(crate) mod ad_tasks;
 pub(crate) mod appreciation;
+pub(crate) mod coalition;
 pub(crate) mod cycle;
 pub(crate) mod distribution;
 pub(crate) mod green_points;
@@ -77,6 +78,7 @@ pub(crate) enum State {
     Cycle(cycle::Cycle),
     AdTasks(ad_tasks::AdTasks),
     Loyalty(loyalty::Loyalty),
+    Coalition(coalition::Coalition),
 }
 
 /// Pool bookkeeping shared by every kind.
@@ -104,6 +106,7 @@ impl Mechanism {
             KindConfig::Cycle(c) => State::Cycle(cycle::Cycle::new(c)),
             KindConfig::AdTasks(c) => State::AdTasks(ad_tasks::AdTasks::new(c)),
             KindConfig::Loyalty(c) => State::Loyalty(loyalty::Loyalty::new(c)),
+            KindConfig::Coalition(c) => State::Coalition(coalition::Coalition::new(c)),
         };
         let base = Base {
             id,

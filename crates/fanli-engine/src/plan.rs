@@ -63,6 +63,8 @@ pub enum KindConfig {
     AdTasks(AdTasksConfig),
     /// 积分 / 会员等级: loyalty points with tiers, expiry, rewards and cash-out.
     Loyalty(LoyaltyConfig),
+    /// 跨行业: one point shared by partners, with a settlement report between them.
+    Coalition(CoalitionConfig),
 }
 
 /// How far into the referral tree and the store table a mechanism looks when an order settles.
@@ -88,6 +90,7 @@ impl KindConfig {
             KindConfig::Cycle(_) => "cycle",
             KindConfig::AdTasks(_) => "ad_tasks",
             KindConfig::Loyalty(_) => "loyalty",
+            KindConfig::Coalition(_) => "coalition",
         }
     }
 
@@ -110,6 +113,7 @@ impl KindConfig {
             KindConfig::Cycle(_) => Reach { depth: 1, ..Reach::default() },
             KindConfig::AdTasks(_) => Reach::default(),
             KindConfig::Loyalty(_) => Reach { depth: 1, ..Reach::default() },
+            KindConfig::Coalition(_) => Reach::default(),
         }
     }
 }
@@ -382,6 +386,26 @@ pub struct Cashout {
     pub amount: Money,
 }
 
+/// Settings of a coalition mechanism (跨行业).
+#[derive(Clone, Debug)]
+pub struct CoalitionConfig {
+    /// The partners, each with its own earn rate.
+    pub partners: Vec<Partner>,
+    /// What one point is worth between partners.
+    pub point_cost: Money,
+}
+
+/// A coalition partner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Partner {
+    /// Its id, as orders and redemptions name it.
+    pub id: String,
+    /// Points per yuan of its settled orders.
+    pub earn_per_yuan: Rate,
+    /// An extra share of those points (0.5: 50% more).
+    pub bonus: Rate,
+}
+
 /// Honor members' dividend.
 #[derive(Clone, Debug)]
 pub struct Honor {
@@ -405,6 +429,12 @@ impl Plan {
                     assert!(a.exit_multiple.is_none_or(|x| x > Rate::ZERO), "exit_multiple > 0");
                 }
                 KindConfig::ReferRefund(r) => assert!(!r.steps.is_empty(), "steps is not empty"),
+                KindConfig::Coalition(c) => {
+                    assert!(!c.partners.is_empty(), "a coalition has partners");
+                    for (i, p) in c.partners.iter().enumerate() {
+                        assert!(c.partners[..i].iter().all(|o| o.id != p.id), "partner ids are unique");
+                    }
+                }
                 KindConfig::Queue(q) => {
                     if let Release::EveryN { every, .. } = q.release {
                         assert!(every >= 1, "every is at least 1");

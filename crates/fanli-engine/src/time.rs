@@ -94,6 +94,12 @@ impl Timestamp {
         Some(Timestamp(seconds * NANOS_PER_SECOND + nanos))
     }
 
+    /// The month of this instant's local date at `offset`, as year × 12 + month − 1.
+    pub fn local_month(self, offset: UtcOffset) -> i64 {
+        let (year, month, _) = civil_from_days(self.local_day(offset));
+        year * 12 + month - 1
+    }
+
     /// The day number (days since 1970-01-01) of this instant's local date at `offset`.
     pub fn local_day(self, offset: UtcOffset) -> i64 {
         (self.0 + offset.0 as i64 * NANOS_PER_SECOND).div_euclid(DAY_NANOS)

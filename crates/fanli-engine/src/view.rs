@@ -74,6 +74,13 @@ pub enum MechanismDetail {
         /// Views in all.
         views: u64,
     },
+    /// Coalition points.
+    Coalition {
+        /// Held by members.
+        points: Points,
+        /// Partners of the coalition.
+        partners: u64,
+    },
     /// Loyalty points.
     Loyalty {
         /// Held by members.
@@ -155,6 +162,11 @@ pub enum MemberDetail {
     },
     /// Quota left, shares and honor level.
     Cycle(CycleStanding),
+    /// Coalition points held.
+    Coalition {
+        /// Points held.
+        points: Points,
+    },
     /// Loyalty points, tier and the next expiry.
     Loyalty {
         /// Points held.
@@ -206,6 +218,10 @@ impl Engine {
                 points: self.books.ledger.outstanding(base.id),
                 totals: l.totals(),
             },
+            State::Coalition(c) => MechanismDetail::Coalition {
+                points: self.books.ledger.outstanding(base.id),
+                partners: c.config.partners.len() as u64,
+            },
         };
         MechanismView {
             id: &base.name,
@@ -227,8 +243,21 @@ impl Engine {
     pub fn has_points(&self, mechanism: MechanismId) -> bool {
         matches!(
             self.mechanisms[mechanism.index()].state,
-            State::Appreciation(_) | State::GreenPoints(_) | State::AdTasks(_) | State::Loyalty(_)
+            State::Appreciation(_)
+                | State::GreenPoints(_)
+                | State::AdTasks(_)
+                | State::Loyalty(_)
+                | State::Coalition(_)
         )
+    }
+
+    /// A coalition's settlement report: per month and partner, points issued and redeemed and
+    /// the net owed between the partner and the coalition. `None` for other kinds.
+    pub fn settlement_report(&self, mechanism: MechanismId) -> Option<Vec<crate::PartnerPeriod>> {
+        match &self.mechanisms[mechanism.index()].state {
+            State::Coalition(c) => Some(c.report()),
+            _ => None,
+        }
     }
 
     /// The current price of an appreciation mechanism.
@@ -302,6 +331,7 @@ impl Engine {
                         points: ledger.held(base.id, member),
                         standing: l.standing(member),
                     },
+                    State::Coalition(_) => MemberDetail::Coalition { points: ledger.held(base.id, member) },
                 };
                 MemberMechanism {
                     mechanism: base.id,

@@ -212,7 +212,8 @@ fn fields(kind: &str) -> Option<(&'static [&'static str], &'static [&'static str
         "refund" => (&["order"], &[]),
         "sell" => (&["member", "mechanism", "points"], &[]),
         "withdraw" | "topup" => (&["member", "amount"], &[]),
-        "redeem" => (&["member", "mechanism", "reward"], &[]),
+        // A loyalty catalogue takes a `reward`; a coalition `partner` and `points`.
+        "redeem" => (&["member", "mechanism"], &["reward", "partner", "points"]),
         "inject" | "advertiser_fund" => (&["mechanism", "amount"], &[]),
         "ad_view" => (&["member", "mechanism"], &[]),
         "close_day" => (&[], &[]),
@@ -314,7 +315,9 @@ impl<'a> EventLine<'a> {
             "redeem" => EventKind::Redeem {
                 member: s(&self.member),
                 mechanism: s(&self.mechanism),
-                reward: s(&self.reward),
+                reward: self.reward.as_deref(),
+                partner: self.partner.as_deref(),
+                points: self.points.as_ref().map(|_| points(&self.points)).transpose()?,
             },
             "inject" => {
                 EventKind::Inject { mechanism: s(&self.mechanism), amount: money(&self.amount, "amount")? }

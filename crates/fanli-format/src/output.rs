@@ -36,7 +36,7 @@ pub fn state_json<W: std::io::Write>(
         any = true;
         string(&mut buf, m.id);
         buf.push(b':');
-        mechanism(&mut buf, &m);
+        mechanism(&mut buf, engine, &m);
     }
     close(&mut buf, any, b'}');
     buf.extend_from_slice(b",\n \"members\":{");
@@ -232,6 +232,7 @@ fn has_standing(m: &MemberMechanism) -> bool {
             MemberDetail::Cycle(c) => !c.quota.is_zero() || !c.shares.is_zero(),
             MemberDetail::AdTasks { points, .. } => !points.is_zero(),
             MemberDetail::Loyalty { points, standing } => !points.is_zero() || !standing.year_spend.is_zero(),
+            MemberDetail::Coalition { points } => !points.is_zero(),
         }
 }
 
@@ -303,6 +304,10 @@ fn standing(buf: &mut Vec<u8>, engine: &Engine, m: &MemberMechanism) {
             buf.extend_from_slice(b"\",\"honor\":");
             integer(buf, c.honor.into());
         }
+        MemberDetail::Coalition { points } => {
+            then(buf, b",\"points\":\"", points);
+            buf.push(b'"');
+        }
         MemberDetail::Loyalty { points, standing } => {
             then(buf, b",\"points\":\"", points);
             buf.extend_from_slice(b"\",\"tier\":");
@@ -333,7 +338,7 @@ fn standing(buf: &mut Vec<u8>, engine: &Engine, m: &MemberMechanism) {
 }
 
 /// One mechanism: `kind`, `pool`, `obligations`, `paid`, and the kind's own figures.
-fn mechanism(buf: &mut Vec<u8>, m: &MechanismView<'_>) {
+fn mechanism(buf: &mut Vec<u8>, engine: &Engine, m: &MechanismView<'_>) {
     buf.extend_from_slice(b"{\"kind\":");
     string(buf, m.kind);
     then(buf, b",\"pool\":\"", m.pool);
@@ -369,6 +374,23 @@ fn mechanism(buf: &mut Vec<u8>, m: &MechanismView<'_>) {
             integer(buf, lots);
             then(buf, b",\"released\":\"", released);
             buf.push(b'"');
+        }
+        MechanismDetail::Coalition { points, partners } => {
+            then(buf, b",\"points\":\"", points);
+            buf.extend_from_slice(b"\",\"partners\":");
+            integer(buf, partners);
+            buf.extend_from_slice(b",\"settlement\":");
+            let id = engine.mechanism_ids().find(|&i| engine.mechanism_name(i) == m.id).expect("listed");
+            let report: Vec<Value> = engine
+                .settlement_report(id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| {
+                    json!({"period": p.period, "partner": p.partner, "issued": p.issued.to_string(),
+                           "redeemed": p.redeemed.to_string(), "net": p.net.to_string()})
+                })
+                .collect();
+            serde_json::to_writer(&mut *buf, &report).expect("writing to memory");
         }
         MechanismDetail::Loyalty { points, totals } => {
             then(buf, b",\"points\":\"", points);
@@ -568,6 +590,10 @@ fn effect(engine: &Engine, e: &Effect) -> Value {
             "effect": "cashed_out", "mechanism": mech(mechanism), "member": name(member),
             "points": points.to_string(), "cash": cash.to_string(),
         }),
+        Effect::PartnerRedeemed { mechanism, member, partner, points } => json!({
+            "effect": "redeemed", "mechanism": mech(mechanism), "member": name(member),
+            "partner": coalition_partner(engine, mechanism, partner as usize), "points": points.to_string(),
+        }),
         Effect::ObligationPaid { mechanism, member, amount, remaining } => json!({
             "effect": "obligation_paid", "mechanism": mech(mechanism), "member": name(member),
             "amount": amount.to_string(), "remaining": remaining.to_string(),
@@ -588,4 +614,11 @@ fn loyalty_tier(engine: &Engine, mechanism: fanli_engine::MechanismId, tier: usi
 
 fn loyalty_reward(engine: &Engine, mechanism: fanli_engine::MechanismId, reward: usize) -> &str {
     loyalty(engine, mechanism).and_then(|l| l.rewards.get(reward)).map_or("", |r| r.name.as_str())
+}
+
+fn coalition_partner(engine: &Engine, mechanism: fanli_engine::MechanismId, partner: usize) -> &str {
+    match &engine.plan().mechanisms[mechanism.index()].kind {
+        fanli_engine::KindConfig::Coalition(c) => c.partners.get(partner).map_or("", |p| p.id.as_str()),
+        _ => "",
+    }
 }

@@ -9,10 +9,10 @@ use std::fmt;
 use std::ops::Range;
 
 use fanli_engine::{
-    AdTasksConfig, AppreciationConfig, Band, BonusDay, Cashout, CycleConfig, DistributionConfig, FundingBase,
-    GreenPointsConfig, Honor, KindConfig, LoyaltyConfig, LoyaltyTier, MONEY_MAX, MechanismConfig, Money,
-    PayTo, Plan, Points, QueueConfig, Rank, Rate, ReferRefundConfig, Release, Reward, Step, Tier, TierMin,
-    TopupBonus, Trigger, UtcOffset,
+    AdTasksConfig, AppreciationConfig, Band, BonusDay, Cashout, CoalitionConfig, CycleConfig,
+    DistributionConfig, FundingBase, GreenPointsConfig, Honor, KindConfig, LoyaltyConfig, LoyaltyTier,
+    MONEY_MAX, MechanismConfig, Money, Partner, PayTo, Plan, Points, QueueConfig, Rank, Rate,
+    ReferRefundConfig, Release, Reward, Step, Tier, TierMin, TopupBonus, Trigger, UtcOffset,
 };
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -66,6 +66,7 @@ const KINDS: &[&str] = &[
     "cycle",
     "ad_tasks",
     "loyalty",
+    "coalition",
 ];
 
 /// Rates from 0 to 1, the range of most shares.
@@ -210,6 +211,7 @@ impl Cx {
             "cycle" => self.cycle(&mut t).map(KindConfig::Cycle),
             "ad_tasks" => self.ad_tasks(&mut t).map(KindConfig::AdTasks),
             "loyalty" => self.loyalty(&mut t).map(KindConfig::Loyalty),
+            "coalition" => self.coalition(&mut t).map(KindConfig::Coalition),
             _ => unreachable!("choice() only returns listed kinds"),
         };
         self.finish(t);
@@ -509,6 +511,33 @@ impl Cx {
             return None;
         }
         Some(config)
+    }
+
+    fn coalition(&mut self, t: &mut Table<'_, '_>) -> Option<CoalitionConfig> {
+        let partners = self.required(t, "partners", |cx, v, k| {
+            let example = "{ id = \"bank\", earn_per_yuan = \"0.1\", bonus = \"0.5\" }";
+            let partners = cx.tables(v, k, example, |cx, t| {
+                let id = cx.required(t, "id", Cx::id);
+                let earn = cx.required(t, "earn_per_yuan", |cx, v, k| {
+                    cx.rate(v, k, Rate::ZERO..=Rate::from_units(100_000_000_000), "between 0 and 100")
+                });
+                let bonus = cx
+                    .optional(t, "bonus", |cx, v, k| {
+                        cx.rate(v, k, Rate::ZERO..=Rate::from_units(10_000_000_000), "between 0 and 10")
+                    })
+                    .or(Rate::ZERO);
+                Some(Partner { id: id?, earn_per_yuan: earn?, bonus: bonus? })
+            })?;
+            let twice =
+                partners.iter().enumerate().find(|(i, p)| partners[..*i].iter().any(|o| o.id == p.id));
+            if let Some((_, dup)) = twice {
+                cx.error(&v.span(), k, format!("lists `{}` twice: orders name partners by id", dup.id));
+                return None;
+            }
+            Some(partners)
+        });
+        let point_cost = self.required(t, "point_cost", |cx, v, k| cx.money(v, k));
+        Some(CoalitionConfig { partners: partners?, point_cost: point_cost? })
     }
 
     /// A table value, to read keys from.

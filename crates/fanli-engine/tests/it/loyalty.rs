@@ -36,7 +36,7 @@ fn seed_000_five_points_buy_a_drink_topups_and_wednesdays_earn_more() {
     assert_eq!(r.member("A")["points"]["cafe"], "2.0000");
     assert_eq!(r.rejected_lines(), vec![7, 8]);
     assert!(
-        r.rejected[0].1.contains("holds 2.0000 points of `cafe`, cannot sell 5.0000"),
+        r.rejected[0].1.contains("holds 2.0000 points of `cafe`, cannot redeem 5.0000"),
         "{:?}",
         r.rejected
     );

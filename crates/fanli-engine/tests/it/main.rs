@@ -3,6 +3,7 @@
 
 mod ad_tasks;
 mod appreciation;
+mod coalition;
 mod cycle;
 mod distribution;
 mod green_points;

@@ -102,6 +102,10 @@ fn mechanism() -> impl Strategy<Value = String> {
             }
             text
         }),
+        (rate(0, 20), rate(1, 50)).prop_map(|(funding, bonus)| format!(
+            "kind = \"coalition\"\nfunding_rate = \"{funding}\"\npoint_cost = \"0.05\"\n\
+             partners = [{{ id = \"p0\", earn_per_yuan = \"0.1\" }}, {{ id = \"p1\", earn_per_yuan = \"1\", bonus = \"{bonus}\" }}]\n"
+        )),
         (rate(1, 90), 0u32..4, any::<bool>()).prop_map(|(funding, quota, honor)| {
             let honor = if honor { "honor = { rate = \"0.05\", levels = [\"0.5\", \"2\"] }\n" } else { "" };
             format!(
@@ -178,6 +182,12 @@ enum Op {
         mechanism: u8,
         set: bool,
     },
+    RedeemAt {
+        member: u8,
+        mechanism: u8,
+        partner: u8,
+        points: u32,
+    },
     AdvertiserFund {
         mechanism: u8,
         fen: u32,
@@ -193,6 +203,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (member.clone(), 1u8..4).prop_map(|(member, depth)| Op::Agent { member, depth }),
         2 => (member.clone(), 0u8..3).prop_map(|(member, mechanism)| Op::AdView { member, mechanism }),
         2 => (member.clone(), 0u8..3, any::<bool>()).prop_map(|(member, mechanism, set)| Op::Redeem { member, mechanism, set }),
+        1 => (member.clone(), 0u8..3, 0u8..2, 1u32..500).prop_map(|(member, mechanism, partner, points)| Op::RedeemAt { member, mechanism, partner, points }),
         1 => (0u8..3, 1u32..100_000).prop_map(|(mechanism, fen)| Op::AdvertiserFund { mechanism, fen }),
         1 => (0u8..4).prop_map(|back| Op::Refund { back }),
         2 => (member.clone(), 0u8..3, any::<bool>()).prop_map(|(member, mechanism, all)| Op::Sell { member, mechanism, all }),
@@ -220,8 +231,9 @@ fn lines(ops: &[Op]) -> Vec<String> {
             Op::Order { member, fen, credit } => {
                 orders += 1;
                 let credit = if *credit { ",\"credit\":\"0.50\"" } else { "" };
+                let partner = ["", ",\"partner\":\"p0\"", ",\"partner\":\"p1\""][*fen as usize % 3];
                 format!(
-                    "\"type\":\"order\",\"order\":\"o{orders}\",\"member\":\"u{member}\",\"amount\":\"{}\"{credit},\
+                    "\"type\":\"order\",\"order\":\"o{orders}\",\"member\":\"u{member}\",\"amount\":\"{}\"{credit}{partner},\
                      \"store\":\"s{}\"",
                     money(*fen),
                     fen % 4
@@ -257,6 +269,10 @@ fn lines(ops: &[Op]) -> Vec<String> {
             Op::Redeem { member, mechanism, set } => format!(
                 "\"type\":\"redeem\",\"member\":\"u{member}\",\"mechanism\":\"m{mechanism}\",\"reward\":\"{}\"",
                 if *set { "set" } else { "drink" }
+            ),
+            Op::RedeemAt { member, mechanism, partner, points } => format!(
+                "\"type\":\"redeem\",\"member\":\"u{member}\",\"mechanism\":\"m{mechanism}\",\
+                 \"partner\":\"p{partner}\",\"points\":\"{points}\""
             ),
             Op::AdvertiserFund { mechanism, fen } => format!(
                 "\"type\":\"advertiser_fund\",\"mechanism\":\"m{mechanism}\",\"amount\":\"{}\"",

@@ -116,7 +116,7 @@ fn malformed_values_kinds_and_ids_are_refused() {
             "line 3: `timezone` must be a UTC offset such as \"+08:00\"",
             "line 10: `mechanism.appr.mint_ratio` is not a decimal number such as \"12.50\": write a rate such as \"0.30\" or \"10%\"",
             "line 16: `mechanism.appr.id` is used by an earlier mechanism: ids must be unique",
-            "line 26: `mechanism.q.kind` must be one of \"appreciation\", \"refer_refund\", \"queue\", \"distribution\", \"green_points\", \"cycle\", \"ad_tasks\", \"loyalty\"",
+            "line 26: `mechanism.q.kind` must be one of \"appreciation\", \"refer_refund\", \"queue\", \"distribution\", \"green_points\", \"cycle\", \"ad_tasks\", \"loyalty\", \"coalition\"",
         ]
     );
 }
