@@ -294,6 +294,28 @@ pub enum Effect {
         /// How many.
         points: Points,
     },
+    /// 返现池不足时暂停: the mechanism owes more than its pool holds, and lets nobody new in.
+    Paused {
+        /// The mechanism.
+        mechanism: MechanismId,
+        /// What it owes.
+        owed: Money,
+        /// What its pool holds.
+        pool: Money,
+    },
+    /// The pause ended: the pool covers what the mechanism owes.
+    Resumed {
+        /// The mechanism.
+        mechanism: MechanismId,
+    },
+    /// A settled order would have made the member a participant or added an entry or a lot,
+    /// but the mechanism is paused.
+    HeldBack {
+        /// The mechanism.
+        mechanism: MechanismId,
+        /// The buyer.
+        member: MemberId,
+    },
     /// An obligation was paid from the pool, in full or in part.
     ObligationPaid {
         /// The mechanism.

@@ -874,6 +874,7 @@ impl Engine {
             if let State::Appreciation(a) = state {
                 a.force_exits(base, &mut self.books);
             }
+            base.report_pause(&mut self.books);
         }
     }
 

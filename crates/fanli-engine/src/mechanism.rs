@@ -93,6 +93,10 @@ pub(crate) struct Base {
     received: Vec<i64>,
     /// What this pool has paid to members in all.
     pub(crate) paid: Money,
+    /// Whether the mechanism pauses while underfunded (`pause_when_underfunded`).
+    pub(crate) pause: bool,
+    /// Whether it was paused at the end of the last event.
+    pub(crate) paused: bool,
 }
 
 impl Mechanism {
@@ -116,6 +120,8 @@ impl Mechanism {
             obligations: Obligations::default(),
             received: Vec::new(),
             paid: Money::ZERO,
+            pause: config.pause_when_underfunded,
+            paused: false,
         };
         Mechanism { base, state }
     }
@@ -158,6 +164,34 @@ impl Base {
             self.pay(books, member, amount, to, rule);
             let remaining = self.obligations.reduce_front(amount);
             books.effects.push(Effect::ObligationPaid { mechanism: self.id, member, amount, remaining });
+        }
+    }
+
+    /// Whether nobody new may join now: the mechanism pauses when underfunded, and what it owes
+    /// exceeds what its pool holds. A handler that would let someone in checks this first.
+    pub(crate) fn underfunded(&self, books: &Books) -> bool {
+        self.pause && self.obligations.outstanding() > self.pool(books)
+    }
+
+    /// Records a newcomer held back by the pause.
+    pub(crate) fn hold_back(&self, books: &mut Books, member: MemberId) {
+        books.effects.push(Effect::HeldBack { mechanism: self.id, member });
+    }
+
+    /// After an event: reports the pause starting or ending.
+    pub(crate) fn report_pause(&mut self, books: &mut Books) {
+        let paused = self.underfunded(books);
+        if paused != self.paused {
+            self.paused = paused;
+            books.effects.push(if paused {
+                Effect::Paused {
+                    mechanism: self.id,
+                    owed: self.obligations.outstanding(),
+                    pool: self.pool(books),
+                }
+            } else {
+                Effect::Resumed { mechanism: self.id }
+            });
         }
     }
 

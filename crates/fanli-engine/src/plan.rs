@@ -20,6 +20,8 @@ pub struct Plan {
     pub margin_rate: Option<Rate>,
     /// The mechanisms, in the order they run.
     pub mechanisms: Vec<MechanismConfig>,
+    /// A refund after settlement takes back what the order earned, as far as it still can.
+    pub clawback: bool,
 }
 
 /// One mechanism of a plan.
@@ -31,6 +33,9 @@ pub struct MechanismConfig {
     pub funding_rate: Rate,
     /// What `funding_rate` multiplies.
     pub funding_base: FundingBase,
+    /// 返现池不足时暂停: while the obligations exceed the pool, nobody new qualifies and no new
+    /// entry joins (the plan's setting unless the mechanism has its own).
+    pub pause_when_underfunded: bool,
     /// What the mechanism does.
     pub kind: KindConfig,
 }

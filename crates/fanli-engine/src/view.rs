@@ -25,6 +25,8 @@ pub struct MechanismView<'e> {
     pub obligations_waiting: usize,
     /// Paid to members in all.
     pub paid: Money,
+    /// With `pause_when_underfunded`: whether it is paused (owes more than its pool holds).
+    pub paused: Option<bool>,
     /// What only this kind has.
     pub detail: MechanismDetail,
 }
@@ -230,6 +232,7 @@ impl Engine {
             obligations: base.obligations.outstanding(),
             obligations_waiting: base.obligations.len(),
             paid: base.paid,
+            paused: base.pause.then_some(base.paused),
             detail,
         }
     }

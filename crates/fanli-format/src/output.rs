@@ -347,6 +347,9 @@ fn mechanism(buf: &mut Vec<u8>, engine: &Engine, m: &MechanismView<'_>) {
     integer(buf, m.obligations_waiting as u64);
     then(buf, b",\"paid\":\"", m.paid);
     buf.push(b'"');
+    if let Some(paused) = m.paused {
+        buf.extend_from_slice(if paused { b",\"paused\":true" } else { b",\"paused\":false" });
+    }
     match m.detail {
         MechanismDetail::Appreciation { points, price } => {
             then(buf, b",\"points\":\"", points);
@@ -593,6 +596,13 @@ fn effect(engine: &Engine, e: &Effect) -> Value {
         Effect::PartnerRedeemed { mechanism, member, partner, points } => json!({
             "effect": "redeemed", "mechanism": mech(mechanism), "member": name(member),
             "partner": coalition_partner(engine, mechanism, partner as usize), "points": points.to_string(),
+        }),
+        Effect::Paused { mechanism, owed, pool } => json!({
+            "effect": "paused", "mechanism": mech(mechanism), "owed": owed.to_string(), "pool": pool.to_string(),
+        }),
+        Effect::Resumed { mechanism } => json!({"effect": "resumed", "mechanism": mech(mechanism)}),
+        Effect::HeldBack { mechanism, member } => json!({
+            "effect": "held_back", "mechanism": mech(mechanism), "member": name(member),
         }),
         Effect::ObligationPaid { mechanism, member, amount, remaining } => json!({
             "effect": "obligation_paid", "mechanism": mech(mechanism), "member": name(member),

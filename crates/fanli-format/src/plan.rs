@@ -134,7 +134,10 @@ impl Cx {
         let margin_rate = self.optional(&mut t, "margin_rate", |cx, v, k| {
             cx.rate(v, k, Rate::from_units(1)..=Rate::ONE, "between 0 and 1")
         });
-        let mechanisms = self.required(&mut t, "mechanism", Cx::mechanisms);
+        let pause = self.optional(&mut t, "pause_when_underfunded", Cx::boolean).or(false);
+        let clawback = self.optional(&mut t, "clawback", Cx::boolean).or(false);
+        let mechanisms =
+            self.required(&mut t, "mechanism", |cx, v, k| cx.mechanisms(v, k, pause.unwrap_or(false)));
         self.finish(t);
         Some(Plan {
             name: name?,
@@ -142,10 +145,12 @@ impl Cx {
             timezone: timezone?,
             margin_rate: margin_rate.maybe()?,
             mechanisms: mechanisms?,
+            clawback: clawback?,
         })
     }
 
-    fn mechanisms(&mut self, value: Value<'_, '_>, key: &str) -> Option<Vec<MechanismConfig>> {
+    /// `pause` is the plan's `pause_when_underfunded`, which a mechanism may override.
+    fn mechanisms(&mut self, value: Value<'_, '_>, key: &str, pause: bool) -> Option<Vec<MechanismConfig>> {
         let Some(array) = value.get_ref().as_array() else {
             self.error(&value.span(), key, "must be an array of tables: write each as [[mechanism]]");
             return None;
@@ -156,7 +161,7 @@ impl Cx {
         }
         let mut ids = Vec::new();
         let mechanisms: Vec<_> =
-            array.iter().enumerate().map(|(i, item)| self.mechanism(item, i, &mut ids)).collect();
+            array.iter().enumerate().map(|(i, item)| self.mechanism(item, i, &mut ids, pause)).collect();
         mechanisms.into_iter().collect()
     }
 
@@ -166,6 +171,7 @@ impl Cx {
         value: Value<'_, '_>,
         index: usize,
         ids: &mut Vec<String>,
+        pause: bool,
     ) -> Option<MechanismConfig> {
         let Some(table) = value.get_ref().as_table() else {
             self.error(&value.span(), &format!("mechanism[{}]", index + 1), "must be a table");
@@ -201,6 +207,7 @@ impl Cx {
                 })
             })
             .or(FundingBase::Amount);
+        let pause = self.optional(&mut t, "pause_when_underfunded", Cx::boolean).or(pause);
         // Without a kind, its keys cannot be told from unknown ones: report nothing more.
         let kind = match kind? {
             "appreciation" => self.appreciation(&mut t).map(KindConfig::Appreciation),
@@ -219,6 +226,7 @@ impl Cx {
             id: id?,
             funding_rate: funding_rate?,
             funding_base: funding_base?,
+            pause_when_underfunded: pause?,
             kind: kind?,
         })
     }

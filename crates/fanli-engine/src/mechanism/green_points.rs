@@ -96,6 +96,10 @@ impl GreenPoints {
     pub(crate) fn on_settled(&mut self, base: &Base, books: &mut Books, order: &Settlement) {
         let Settlement { member, amount, .. } = *order;
         let Some(tier) = self.config.tiers.iter().rev().find(|t| amount >= t.min) else { return };
+        if base.underfunded(books) {
+            base.hold_back(books, member);
+            return;
+        }
         let points = amount.mul_rate(tier.multiple).fen();
         if points == 0 {
             return;

@@ -114,6 +114,10 @@ impl Queue {
         if amount < self.config.min_order {
             return;
         }
+        if base.underfunded(books) {
+            base.hold_back(books, member);
+            return;
+        }
         let owed = match self.config.release {
             Release::WhenFunded => amount.mul_rate(self.config.credit_ratio),
             Release::EveryN { every, ratio } => {

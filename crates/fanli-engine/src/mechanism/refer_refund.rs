@@ -59,13 +59,15 @@ impl ReferRefund {
     pub(crate) fn on_settled(&mut self, base: &mut Base, books: &mut Books, order: &Settlement) {
         let Settlement { member, amount, uplines: [referrer, grandparent, _], .. } = *order;
         let buyer = slot(&mut self.members, member);
-        if buyer.base == 0 && amount >= self.config.qualify_min {
+        if buyer.base == 0 && amount >= self.config.qualify_min && base.underfunded(books) {
+            base.hold_back(books, member);
+        } else if buyer.base == 0 && amount >= self.config.qualify_min {
             buyer.base = amount.fen();
             self.participants += 1;
             books.effects.push(Effect::Participant { mechanism: base.id, member, base: amount });
         }
         if self.config.trigger == Trigger::Repurchase {
-            if amount >= self.config.qualify_min {
+            if amount >= self.config.qualify_min && self.members[member.index()].base > 0 {
                 self.repurchase(base, books, member);
             }
             return;

@@ -9,6 +9,7 @@ mod distribution;
 mod green_points;
 mod loyalty;
 mod orders;
+mod pause;
 mod props;
 mod queue;
 mod refer_refund;
@@ -73,7 +74,8 @@ pub fn state(engine: &Engine, rejected: &[(usize, String)]) -> Value {
     serde_json::from_slice(&bytes).expect("the state is JSON")
 }
 
-fn timed(events: &str) -> String {
+/// `events` with an `"at"` added to each line without one (see [`run`]).
+pub fn timed(events: &str) -> String {
     let mut clock: (String, u32) = ("2026-01-01T".to_owned(), 9 * 60);
     let mut out = String::new();
     for line in events.lines() {

@@ -24,19 +24,22 @@ fn mechanism() -> impl Strategy<Value = String> {
                 )
             }
         ),
-        (rate(1, 60), 0u32..3, prop::collection::vec(0u32..=100, 1..4), any::<bool>(), any::<bool>()).prop_map(
-            |(funding, qualify, steps, repeat, credit)| {
+        (rate(1, 60), 0u32..3, prop::collection::vec(0u32..=100, 1..4), any::<bool>(), any::<bool>(), any::<bool>())
+            .prop_map(|(funding, qualify, steps, repeat, credit, repurchase)| {
                 let steps: Vec<String> = steps.iter().map(|s| format!("\"{s}%\"")).collect();
                 let pay_to = if credit { "credit" } else { "wallet" };
+                let trigger = if repurchase {
+                    "trigger = \"repurchase\"\n"
+                } else {
+                    "referee_min = \"50\"\nindirect = \"5.00\"\n"
+                };
                 format!(
                     "kind = \"refer_refund\"\nfunding_rate = \"{funding}\"\nqualify_min = \"{}\"\n\
-                     referee_min = \"50\"\nsteps = [{}]\nrepeat = {repeat}\nindirect = \"5.00\"\n\
-                     pay_to = \"{pay_to}\"\n",
+                     {trigger}steps = [{}]\nrepeat = {repeat}\npay_to = \"{pay_to}\"\n",
                     qualify * 300,
                     steps.join(", ")
                 )
-            }
-        ),
+            }),
         (rate(1, 60), prop::option::of(1u32..4), 0u32..3, rate(0, 50)).prop_map(
             |(funding, every, lock, acceleration)| {
                 let release = match every {
@@ -117,10 +120,12 @@ fn mechanism() -> impl Strategy<Value = String> {
 }
 
 fn plan() -> impl Strategy<Value = String> {
-    (0u32..3, prop::collection::vec(mechanism(), 1..4), any::<bool>()).prop_map(
-        |(settle, mechanisms, margin)| {
+    (0u32..3, prop::collection::vec(mechanism(), 1..4), any::<bool>(), any::<bool>()).prop_map(
+        |(settle, mechanisms, margin, pause)| {
             let margin = if margin { "margin_rate = \"0.40\"\n" } else { "" };
-            let mut text = format!("name = \"random\"\nsettle_after_days = {settle}\n{margin}");
+            let mut text = format!(
+                "name = \"random\"\nsettle_after_days = {settle}\n{margin}pause_when_underfunded = {pause}\n"
+            );
             for (i, m) in mechanisms.iter().enumerate() {
                 text += &format!("[[mechanism]]\nid = \"m{i}\"\n{m}");
             }

@@ -69,7 +69,7 @@ fn an_unknown_key_names_itself_its_line_and_the_likely_one() {
         [
             "line 12: `mechanism.appr.sel_fee` is not a known key; did you mean `sell_fee`?",
             "line 23: `mechanism.r3.colour` is not a known key; expected one of `id`, `kind`, `funding_rate`, \
-             `funding_base`, `trigger`, `qualify_min`, `referee_min`, `steps`, `repeat`, `indirect`, `pay_to`",
+             `funding_base`, `pause_when_underfunded`, `trigger`, `qualify_min`, `referee_min`, `steps`, `repeat`, `indirect`, `pay_to`",
         ]
     );
 }
