@@ -316,6 +316,15 @@ pub enum Effect {
         /// The buyer.
         member: MemberId,
     },
+    /// `clawback`: what a refunded order's rewards gave back, and what they could not.
+    ClawedBack {
+        /// The mechanism.
+        mechanism: MechanismId,
+        /// The refunded order.
+        order: OrderId,
+        /// Taken back, and kept.
+        totals: crate::mechanism::ClawbackTotals,
+    },
     /// An obligation was paid from the pool, in full or in part.
     ObligationPaid {
         /// The mechanism.

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use crate::effect::Effect;
 use crate::event::{Event, EventKind, Order, SellAmount};
 use crate::ledger::{Account, Ledger, Posting, Rule};
-use crate::mechanism::{Books, Mechanism, Settlement, State};
+use crate::mechanism::{Books, ClawbackTotals, Mechanism, Settlement, State};
 use crate::names::Names;
 use crate::num::{Money, Points};
 use crate::plan::Plan;
@@ -34,6 +34,9 @@ pub struct Engine {
     regional: bool,
     /// Whether a coalition mechanism names the partners orders may name.
     has_coalition: bool,
+    /// With `clawback`: what each settled order earned in each mechanism (order × mechanisms
+    /// + mechanism), so that a refund can take it back.
+    earned: Vec<Earned>,
     pub(crate) books: Books,
     last_at: Option<Timestamp>,
 }
@@ -178,6 +181,57 @@ struct StoreRecord {
 impl Default for StoreRecord {
     fn default() -> StoreRecord {
         StoreRecord { region: Vec::new(), paths: [NONE; 3], recruiter: None }
+    }
+}
+
+/// What a settled order earned in one mechanism, as marks taken before and after it settled.
+#[derive(Clone, Copy, Debug)]
+struct Earned {
+    /// The obligations it created (by number) and what they came to, in fen.
+    owed: (u64, u64),
+    owed_total: i64,
+    /// Points it earned the buyer, in units.
+    points: i64,
+    /// The lots or queue entries it created.
+    items: (u32, u32),
+    /// A loyalty mechanism's rolling-year entry for it (`u64::MAX`: none).
+    entry: u64,
+}
+
+impl Earned {
+    const NOTHING: Earned = Earned { owed: (0, 0), owed_total: 0, points: 0, items: (0, 0), entry: u64::MAX };
+
+    /// The marks of `mechanism` now, for `member`.
+    fn mark(mechanism: &Mechanism, ledger: &Ledger, member: MemberId) -> Earned {
+        let Mechanism { base, state } = mechanism;
+        let (items, entry) = match state {
+            State::GreenPoints(g) => (g.lot_count(), u64::MAX),
+            State::Loyalty(l) => l.marks(),
+            State::Queue(q) => (q.created(), u64::MAX),
+            _ => (0, u64::MAX),
+        };
+        Earned {
+            // A queue's obligations are entries of earlier orders made due: not this order's.
+            owed: match state {
+                State::Queue(_) => (0, 0),
+                _ => (base.obligations.next_number(), 0),
+            },
+            owed_total: base.owed_total,
+            points: ledger.held(base.id, member).units(),
+            items: (items, 0),
+            entry,
+        }
+    }
+
+    /// What happened between `before` and `after`.
+    fn between(before: Earned, after: Earned) -> Earned {
+        Earned {
+            owed: (before.owed.0, after.owed.0),
+            owed_total: after.owed_total - before.owed_total,
+            points: after.points - before.points,
+            items: (before.items.0, after.items.0),
+            entry: if after.entry > before.entry { before.entry } else { u64::MAX },
+        }
     }
 }
 
@@ -344,6 +398,7 @@ impl Engine {
         Engine {
             depth: reach.clone().map(|r| if r.ranks { 3 } else { r.depth }).max().unwrap_or(1).max(1),
             regional: reach.clone().any(|r| r.regional),
+            earned: Vec::new(),
             has_coalition: plan
                 .mechanisms
                 .iter()
@@ -386,7 +441,7 @@ impl Engine {
             }
             EventKind::Agent { member, level, region } => self.register_agent(member, level, region)?,
             EventKind::Order(order) => self.order(order, event.at)?,
-            EventKind::Refund { order } => self.refund(order)?,
+            EventKind::Refund { order } => self.refund(order, event.at)?,
             EventKind::Sell { member, mechanism, points } => {
                 self.sell(member, mechanism, *points, event.at)?
             }
@@ -572,7 +627,7 @@ impl Engine {
         None
     }
 
-    fn refund(&mut self, order: &str) -> Result<(), Rejection> {
+    fn refund(&mut self, order: &str, at: Timestamp) -> Result<(), Rejection> {
         let id = self.orders.names.find(order).ok_or_else(|| Rejection::UnknownOrder(order.to_owned()))?;
         let record = &mut self.orders.records[id as usize];
         let (rule, effect) = match record.status {
@@ -591,7 +646,66 @@ impl Engine {
         ledger.post(Account::Platform, Account::External, (record.amount - record.credit).fen(), None, rule);
         ledger.post(Account::Platform, Account::Credit(record.member), record.credit.fen(), None, rule);
         self.books.effects.push(effect);
+        if rule == Rule::Refund && self.plan.clawback {
+            self.claw_back(OrderId(id), at);
+        }
         Ok(())
+    }
+
+    /// `clawback`: a settled order was refunded; each mechanism takes back what the order
+    /// earned that it still can, and records what it could not.
+    fn claw_back(&mut self, order: OrderId, at: Timestamp) {
+        let record = self.orders.records[order.index()];
+        let referrer = self.members.referrer(record.member);
+        let partner = (record.partner != NONE).then(|| self.stores.partners.get(record.partner));
+        let month = at.local_month(self.plan.timezone);
+        let count = self.mechanisms.len();
+        for (m, Mechanism { base, state }) in self.mechanisms.iter_mut().enumerate() {
+            let Some(&e) = self.earned.get(order.index() * count + m) else { continue };
+            let books = &mut self.books;
+            let mut t = ClawbackTotals::default();
+            if e.owed.0 < e.owed.1 {
+                let cancelled = base.obligations.cancel(e.owed.0..e.owed.1);
+                t.cancelled += cancelled;
+                t.kept += Money::from_fen(e.owed_total) - cancelled;
+            }
+            let earned = Points::from_units(e.points);
+            let (member, amount, items) = (record.member, record.amount, e.items.0..e.items.1);
+            let taken = match state {
+                State::Appreciation(a) => Some(a.claw_back(base, books, member, earned, amount)),
+                State::AdTasks(a) => Some(a.claw_back(base, books, member, earned)),
+                State::Coalition(c) => Some(c.claw_back(base, books, (member, earned), partner, month)),
+                State::GreenPoints(g) => {
+                    (t.points_taken, t.points_kept) = g.claw_back(base, books, items);
+                    None
+                }
+                State::Loyalty(l) => {
+                    let entry = (e.entry != u64::MAX).then_some(e.entry);
+                    (t.points_taken, t.points_kept) = l.claw_back(base, books, items, entry);
+                    None
+                }
+                State::Queue(q) => {
+                    if !items.is_empty() {
+                        let (cancelled, kept) = q.claw_back(items.start, amount);
+                        t.cancelled += cancelled;
+                        t.kept += kept;
+                    }
+                    None
+                }
+                State::Cycle(c) => {
+                    t.cancelled += c.claw_back(member, referrer, amount);
+                    None
+                }
+                State::ReferRefund(_) | State::Distribution(_) => None,
+            };
+            if let Some(taken) = taken {
+                (t.points_taken, t.points_kept) = (taken, earned - taken);
+            }
+            if t != ClawbackTotals::default() {
+                base.clawback += t;
+                books.effects.push(Effect::ClawedBack { mechanism: base.id, order, totals: t });
+            }
+        }
     }
 
     fn sell(
@@ -835,7 +949,14 @@ impl Engine {
             }
         }
         let (agents, recruiter) = if self.regional { self.stores.payees(store) } else { ([None; 3], None) };
-        for Mechanism { base, state } in &mut self.mechanisms {
+        let count = self.mechanisms.len();
+        let slots = order.index() * count;
+        if self.plan.clawback && self.earned.len() < slots + count {
+            self.earned.resize(slots + count, Earned::NOTHING);
+        }
+        for (m, mechanism) in self.mechanisms.iter_mut().enumerate() {
+            let before = self.plan.clawback.then(|| Earned::mark(mechanism, &self.books.ledger, member));
+            let Mechanism { base, state } = mechanism;
             let funding = base.funding(amount, profit);
             let books = &mut self.books;
             books.ledger.post(
@@ -859,6 +980,10 @@ impl Engine {
                     let partner = (partner != NONE).then(|| self.stores.partners.get(partner));
                     c.on_settled(base, books, &order, partner, now.local_month(self.plan.timezone))
                 }
+            }
+            if let Some(before) = before {
+                let after = Earned::mark(mechanism, &self.books.ledger, member);
+                self.earned[slots + m] = Earned::between(before, after);
             }
         }
     }

@@ -125,6 +125,8 @@ pub enum Rule {
     Redeem,
     /// Loyalty points cashed out, and the cash they pay.
     Cashout,
+    /// Points taken back from a refunded order (`clawback`).
+    Clawback,
 }
 
 impl Rule {
@@ -169,6 +171,7 @@ impl Rule {
             Rule::Expire => "expire",
             Rule::Redeem => "redeem",
             Rule::Cashout => "cashout",
+            Rule::Clawback => "clawback",
         }
     }
 }

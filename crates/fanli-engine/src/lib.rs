@@ -22,6 +22,7 @@ pub use effect::Effect;
 pub use engine::{Applied, Engine, Rejection};
 pub use event::{Event, EventKind, Order, SellAmount};
 pub use ledger::{Account, Asset, Posting, Rule};
+pub use mechanism::ClawbackTotals;
 pub use mechanism::coalition::PartnerPeriod;
 pub use mechanism::cycle::CycleStanding;
 pub use mechanism::green_points::Lots;

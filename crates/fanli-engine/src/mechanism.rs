@@ -97,6 +97,33 @@ pub(crate) struct Base {
     pub(crate) pause: bool,
     /// Whether it was paused at the end of the last event.
     pub(crate) paused: bool,
+    /// Everything ever owed, in fen: what a settlement owed is the difference across it.
+    pub(crate) owed_total: i64,
+    /// With `clawback`: what refunds took back (unpaid promises cancelled, points burned) and
+    /// what they could no longer take back (already paid or spent).
+    pub(crate) clawback: ClawbackTotals,
+}
+
+/// What refunds after settlement took back from a mechanism, and what they could not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClawbackTotals {
+    /// Unpaid promises cancelled (commissions, referral steps, queue entries).
+    pub cancelled: Money,
+    /// Already paid out: the merchant's cost.
+    pub kept: Money,
+    /// Points burned (unreleased, unspent).
+    pub points_taken: crate::num::Points,
+    /// Points already sold, released or spent.
+    pub points_kept: crate::num::Points,
+}
+
+impl std::ops::AddAssign for ClawbackTotals {
+    fn add_assign(&mut self, other: ClawbackTotals) {
+        self.cancelled += other.cancelled;
+        self.kept += other.kept;
+        self.points_taken += other.points_taken;
+        self.points_kept += other.points_kept;
+    }
 }
 
 impl Mechanism {
@@ -122,6 +149,8 @@ impl Mechanism {
             paid: Money::ZERO,
             pause: config.pause_when_underfunded,
             paused: false,
+            owed_total: 0,
+            clawback: ClawbackTotals::default(),
         };
         Mechanism { base, state }
     }
@@ -149,11 +178,13 @@ impl Base {
             return;
         }
         self.obligations.push(Obligation { member, remaining: amount.fen(), to, rule });
+        self.owed_total += amount.fen();
     }
 
     /// Pays the obligation queue, oldest first, partially if need be, while the pool has money.
     pub(crate) fn pay_obligations(&mut self, books: &mut Books) {
         loop {
+            self.obligations.drop_cancelled();
             let pool = self.pool(books);
             let Some(front) = self.obligations.queue.front() else { break };
             if pool.is_zero() {
@@ -217,6 +248,10 @@ pub(crate) struct Obligations {
     outstanding: i64,
     /// Outstanding per member index.
     owed: Vec<i64>,
+    /// Obligations taken off the front (paid or cancelled): `queue[i]` is number `popped + i`.
+    popped: u64,
+    /// Obligations waiting (cancelled ones may linger in the queue, at zero).
+    waiting: usize,
 }
 
 #[derive(Debug)]
@@ -232,6 +267,36 @@ impl Obligations {
         *slot(&mut self.owed, obligation.member) += obligation.remaining;
         self.outstanding += obligation.remaining;
         self.queue.push_back(obligation);
+        self.waiting += 1;
+    }
+
+    /// The number the next obligation will have.
+    pub(crate) fn next_number(&self) -> u64 {
+        self.popped + self.queue.len() as u64
+    }
+
+    /// Cancels what obligations `numbers` still wait for; returns how much that was.
+    pub(crate) fn cancel(&mut self, numbers: std::ops::Range<u64>) -> Money {
+        let mut cancelled = 0;
+        for number in numbers.start.max(self.popped)..numbers.end {
+            let o = &mut self.queue[(number - self.popped) as usize];
+            if o.remaining > 0 {
+                cancelled += o.remaining;
+                self.owed[o.member.index()] -= o.remaining;
+                self.outstanding -= o.remaining;
+                o.remaining = 0;
+                self.waiting -= 1;
+            }
+        }
+        Money::from_fen(cancelled)
+    }
+
+    /// Takes cancelled obligations off the front.
+    fn drop_cancelled(&mut self) {
+        while self.queue.front().is_some_and(|o| o.remaining == 0) {
+            self.queue.pop_front();
+            self.popped += 1;
+        }
     }
 
     /// Takes `amount` off the oldest obligation and returns what it still waits for.
@@ -244,6 +309,8 @@ impl Obligations {
         debug_assert!(remaining >= 0);
         if remaining == 0 {
             self.queue.pop_front();
+            self.popped += 1;
+            self.waiting -= 1;
         }
         Money::from_fen(remaining)
     }
@@ -260,7 +327,7 @@ impl Obligations {
 
     /// How many obligations wait.
     pub(crate) fn len(&self) -> usize {
-        self.queue.len()
+        self.waiting
     }
 }
 

@@ -27,6 +27,8 @@ pub struct MechanismView<'e> {
     pub paid: Money,
     /// With `pause_when_underfunded`: whether it is paused (owes more than its pool holds).
     pub paused: Option<bool>,
+    /// With `clawback`: what refunds took back, and what they could not.
+    pub clawback: Option<crate::ClawbackTotals>,
     /// What only this kind has.
     pub detail: MechanismDetail,
 }
@@ -233,6 +235,7 @@ impl Engine {
             obligations_waiting: base.obligations.len(),
             paid: base.paid,
             paused: base.pause.then_some(base.paused),
+            clawback: self.plan().clawback.then_some(base.clawback),
             detail,
         }
     }

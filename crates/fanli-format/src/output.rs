@@ -350,6 +350,13 @@ fn mechanism(buf: &mut Vec<u8>, engine: &Engine, m: &MechanismView<'_>) {
     if let Some(paused) = m.paused {
         buf.extend_from_slice(if paused { b",\"paused\":true" } else { b",\"paused\":false" });
     }
+    if let Some(c) = m.clawback {
+        then(buf, b",\"clawback\":{\"cancelled\":\"", c.cancelled);
+        then(buf, b"\",\"kept\":\"", c.kept);
+        then(buf, b"\",\"points_taken\":\"", c.points_taken);
+        then(buf, b"\",\"points_kept\":\"", c.points_kept);
+        buf.extend_from_slice(b"\"}");
+    }
     match m.detail {
         MechanismDetail::Appreciation { points, price } => {
             then(buf, b",\"points\":\"", points);
@@ -603,6 +610,11 @@ fn effect(engine: &Engine, e: &Effect) -> Value {
         Effect::Resumed { mechanism } => json!({"effect": "resumed", "mechanism": mech(mechanism)}),
         Effect::HeldBack { mechanism, member } => json!({
             "effect": "held_back", "mechanism": mech(mechanism), "member": name(member),
+        }),
+        Effect::ClawedBack { mechanism, order: o, totals } => json!({
+            "effect": "clawback", "mechanism": mech(mechanism), "order": order(o),
+            "cancelled": totals.cancelled.to_string(), "kept": totals.kept.to_string(),
+            "points_taken": totals.points_taken.to_string(), "points_kept": totals.points_kept.to_string(),
         }),
         Effect::ObligationPaid { mechanism, member, amount, remaining } => json!({
             "effect": "obligation_paid", "mechanism": mech(mechanism), "member": name(member),

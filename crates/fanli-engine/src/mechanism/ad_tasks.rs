@@ -45,6 +45,26 @@ impl AdTasks {
         );
     }
 
+    /// Clawback of `earned` task points of a refunded order: burns what the member still holds
+    /// of them. Returns the points burned.
+    pub(crate) fn claw_back(
+        &mut self,
+        base: &Base,
+        books: &mut Books,
+        member: MemberId,
+        earned: Points,
+    ) -> Points {
+        let taken = earned.min(books.ledger.held(base.id, member));
+        books.ledger.post(
+            Account::Points(base.id, member),
+            Account::Issued(base.id),
+            taken.units(),
+            Some(base.id),
+            Rule::Clawback,
+        );
+        taken
+    }
+
     /// The member's views on `day` so far.
     pub(crate) fn views_on(&self, member: MemberId, day: i64) -> u32 {
         match self.views.get(member.index()) {

@@ -104,6 +104,31 @@ impl Appreciation {
         self.reindex(base, books, member);
     }
 
+    /// Clawback of a refunded order that minted `minted` points: burns what the member still
+    /// holds of them (the pool keeps the order's funding) and takes its amount off their spend
+    /// basis. Returns the points burned.
+    pub(crate) fn claw_back(
+        &mut self,
+        base: &Base,
+        books: &mut Books,
+        member: MemberId,
+        minted: Points,
+        amount: Money,
+    ) -> Points {
+        let taken = minted.min(books.ledger.held(base.id, member));
+        books.ledger.post(
+            Account::Points(base.id, member),
+            Account::Issued(base.id),
+            taken.units(),
+            Some(base.id),
+            Rule::Clawback,
+        );
+        let holder = slot(&mut self.members, member);
+        holder.basis -= amount.fen().min(holder.basis);
+        self.reindex(base, books, member);
+        taken
+    }
+
     /// Sells `points` of the member's (already checked to be held) at the current price.
     pub(crate) fn sell(
         &mut self,

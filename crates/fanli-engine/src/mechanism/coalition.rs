@@ -114,6 +114,31 @@ impl Coalition {
         });
     }
 
+    /// Clawback of `earned` points of a refunded order at `partner`: burns what the member still
+    /// holds of them, and takes them off the partner's issued points in `month` (the refund's).
+    /// Returns the points burned.
+    pub(crate) fn claw_back(
+        &mut self,
+        base: &Base,
+        books: &mut Books,
+        (member, earned): (MemberId, Points),
+        partner: Option<&str>,
+        month: i64,
+    ) -> Points {
+        let taken = earned.min(books.ledger.held(base.id, member));
+        books.ledger.post(
+            Account::Points(base.id, member),
+            Account::Issued(base.id),
+            taken.units(),
+            Some(base.id),
+            Rule::Clawback,
+        );
+        if let Some(index) = partner.and_then(|p| self.partner(p)) {
+            self.report.entry((month, index)).or_default().0 -= taken.units();
+        }
+        taken
+    }
+
     /// The settlement report, by month then partner (in plan order).
     pub(crate) fn report(&self) -> Vec<PartnerPeriod> {
         self.report

@@ -150,6 +150,31 @@ impl Cycle {
         }
     }
 
+    /// Clawback of an order of `amount`: the quota it earned (as far as left) and the weight
+    /// it added, the referrer's included. Returns the quota taken back.
+    pub(crate) fn claw_back(&mut self, member: MemberId, referrer: Option<MemberId>, amount: Money) -> Money {
+        let earned = amount.mul_rate(self.config.quota_multiple).fen();
+        let holder = slot(&mut self.members, member);
+        let taken = earned.min(holder.quota);
+        holder.quota -= taken;
+        self.remove_weight(member, amount.fen());
+        if let Some(referrer) = referrer {
+            self.remove_weight(referrer, amount.mul_rate(self.config.referral_share_rate).fen());
+        }
+        Money::from_fen(taken)
+    }
+
+    fn remove_weight(&mut self, member: MemberId, weight: i64) {
+        let first_level = self.config.honor.as_ref().and_then(|h| h.levels.first().copied());
+        let unit = self.config.share_unit;
+        let holder = slot(&mut self.members, member);
+        let was = first_level.is_some_and(|l| reaches(holder.weight, unit, l));
+        holder.weight -= weight.min(holder.weight);
+        if was && !first_level.is_some_and(|l| reaches(holder.weight, unit, l)) {
+            self.honor_members -= 1;
+        }
+    }
+
     /// Pool outside the honor part: what the next day close offers as dividend.
     pub(crate) fn honor_fund(&self) -> Money {
         Money::from_fen(self.honor_fund)

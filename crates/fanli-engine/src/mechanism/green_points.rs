@@ -54,6 +54,8 @@ struct Lot {
     daily: i64,
     /// What it has left, in fen.
     left: i64,
+    /// What it was granted, in fen.
+    granted: i64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -106,7 +108,7 @@ impl GreenPoints {
         }
         let daily = amount.mul_rate(self.config.daily_release_rate).fen();
         let index = u32::try_from(self.lots.len()).ok().filter(|&i| i != NONE).expect("fewer than 2^32 lots");
-        self.lots.push(Lot { member, next: NONE, daily, left: points });
+        self.lots.push(Lot { member, next: NONE, daily, left: points, granted: points });
         self.live += 1;
         if daily > 0 {
             self.active.push(index);
@@ -236,6 +238,40 @@ impl GreenPoints {
         let amount = Money::from_fen(amount);
         base.owe(member, amount, PayTo::Wallet, rule);
         books.effects.push(Effect::GreenReleased { mechanism: base.id, member, from, rule, amount });
+    }
+
+    /// Lots granted so far: the ones a settlement granted are the difference across it.
+    pub(crate) fn lot_count(&self) -> u32 {
+        self.lots.len() as u32
+    }
+
+    /// Clawback of lots `lots`: burns what they have not released; returns (burned, released).
+    pub(crate) fn claw_back(
+        &mut self,
+        base: &Base,
+        books: &mut Books,
+        lots: std::ops::Range<u32>,
+    ) -> (Points, Points) {
+        let (mut taken, mut kept) = (0, 0);
+        for index in lots {
+            let lot = &mut self.lots[index as usize];
+            let member = lot.member;
+            if lot.left > 0 {
+                self.live -= 1;
+            }
+            let units = lot.left * UNITS_PER_FEN;
+            taken += units;
+            kept += (lot.granted - lot.left) * UNITS_PER_FEN;
+            lot.left = 0;
+            books.ledger.post(
+                Account::Points(base.id, member),
+                Account::Issued(base.id),
+                units,
+                Some(base.id),
+                Rule::Clawback,
+            );
+        }
+        (Points::from_units(taken), Points::from_units(kept))
     }
 
     /// Points released in all (1 point = 1 yuan).

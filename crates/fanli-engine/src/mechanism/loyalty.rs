@@ -44,6 +44,8 @@ pub(crate) struct Loyalty {
     members: Vec<Holder>,
     /// Order earnings of the rolling year, oldest first: (settled at, member, spend fen, units).
     year: VecDeque<(Timestamp, MemberId, i64, i64)>,
+    /// Entries taken off the front of `year`: `year[i]` is entry number `year_popped + i`.
+    year_popped: u64,
     totals: Totals,
 }
 
@@ -65,6 +67,7 @@ struct Lot {
     member: MemberId,
     next: u32,
     left: i64,
+    granted: i64,
     expires: Option<Timestamp>,
 }
 
@@ -106,6 +109,7 @@ impl Loyalty {
             expired: 0,
             members: Vec::new(),
             year: VecDeque::new(),
+            year_popped: 0,
             totals: Totals::default(),
         }
     }
@@ -168,7 +172,7 @@ impl Loyalty {
         self.totals.issued += Points::from_units(units);
         let index = u32::try_from(self.lots.len()).ok().filter(|&i| i != NONE).expect("fewer than 2^32 lots");
         let expires = self.config.expiry_days.map(|days| now.plus_days(days));
-        self.lots.push(Lot { member, next: NONE, left: units, expires });
+        self.lots.push(Lot { member, next: NONE, left: units, granted: units, expires });
         let holder = slot(&mut self.members, member);
         match holder.last {
             NONE => holder.first = index,
@@ -318,6 +322,7 @@ impl Loyalty {
             holder.year_spend -= spend;
             holder.year_points -= units;
             self.year.pop_front();
+            self.year_popped += 1;
         }
     }
 
@@ -328,6 +333,46 @@ impl Loyalty {
             TierMin::Spend(min) => holder.year_spend >= min.fen(),
             TierMin::Points(min) => holder.year_points >= min.units(),
         })
+    }
+
+    /// Lots granted so far, and the rolling year's entries so far: what a settlement added is
+    /// the difference across it.
+    pub(crate) fn marks(&self) -> (u32, u64) {
+        (self.lots.len() as u32, self.year_popped + self.year.len() as u64)
+    }
+
+    /// Clawback: burns what lots `lots` have left and takes rolling-year entry `entry` (if
+    /// still in the year) out of the tier figures. Returns (burned, already spent or expired).
+    pub(crate) fn claw_back(
+        &mut self,
+        base: &Base,
+        books: &mut Books,
+        lots: std::ops::Range<u32>,
+        entry: Option<u64>,
+    ) -> (Points, Points) {
+        let (mut taken, mut kept) = (0, 0);
+        for index in lots {
+            let lot = &mut self.lots[index as usize];
+            let (member, units) = (lot.member, lot.left);
+            taken += units;
+            kept += lot.granted - units;
+            lot.left = 0;
+            books.ledger.post(
+                Account::Points(base.id, member),
+                Account::Issued(base.id),
+                units,
+                Some(base.id),
+                Rule::Clawback,
+            );
+        }
+        if let Some(number) = entry.filter(|&n| n >= self.year_popped) {
+            let (_, member, spend, units) = &mut self.year[(number - self.year_popped) as usize];
+            let holder = &mut self.members[member.index()];
+            holder.year_spend -= *spend;
+            holder.year_points -= *units;
+            (*spend, *units) = (0, 0);
+        }
+        (Points::from_units(taken), Points::from_units(kept))
     }
 
     pub(crate) fn totals(&self) -> Totals {

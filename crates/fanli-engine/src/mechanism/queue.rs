@@ -229,6 +229,46 @@ impl Queue {
         self.leave(self.first);
     }
 
+    /// Entries created so far: the one a settlement created is the difference across it.
+    pub(crate) fn created(&self) -> u32 {
+        self.created
+    }
+
+    /// Clawback of entry `number`, created for an order of `amount`: a waiting entry leaves
+    /// the queue; what acceleration paid it, or all of it once paid or due, stays paid.
+    /// Returns (cancelled, kept).
+    pub(crate) fn claw_back(&mut self, number: u32, amount: Money) -> (Money, Money) {
+        let owed = match self.config.release {
+            Release::WhenFunded => amount.mul_rate(self.config.credit_ratio),
+            Release::EveryN { ratio, .. } => amount.mul_rate(ratio),
+        };
+        let waiting = number >= self.first && self.entry_mut(number).waiting;
+        if !waiting {
+            return (Money::ZERO, owed);
+        }
+        let entry = *self.entry_mut(number);
+        let line = &mut self.members[entry.member.index()];
+        if line.oldest != number {
+            // Unlink it from the member's list: walk to its predecessor.
+            let mut previous = line.oldest;
+            while self.entries[(previous - self.first) as usize].next != number {
+                previous = self.entries[(previous - self.first) as usize].next;
+            }
+            self.entry_mut(previous).next = entry.next;
+            if self.members[entry.member.index()].newest == number {
+                self.members[entry.member.index()].newest = previous;
+            }
+            let e = self.entry_mut(number);
+            e.waiting = false;
+            self.waiting_count -= 1;
+            self.waiting_amount -= entry.remaining;
+        } else {
+            self.leave(number);
+        }
+        let cancelled = Money::from_fen(entry.remaining);
+        (cancelled, owed - cancelled)
+    }
+
     /// Takes entry `number` (its member's oldest waiting) out of the waiting entries.
     fn leave(&mut self, number: u32) {
         let entry = *self.entry_mut(number);

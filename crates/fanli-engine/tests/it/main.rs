@@ -3,6 +3,7 @@
 
 mod ad_tasks;
 mod appreciation;
+mod clawback;
 mod coalition;
 mod cycle;
 mod distribution;

@@ -120,11 +120,12 @@ fn mechanism() -> impl Strategy<Value = String> {
 }
 
 fn plan() -> impl Strategy<Value = String> {
-    (0u32..3, prop::collection::vec(mechanism(), 1..4), any::<bool>(), any::<bool>()).prop_map(
-        |(settle, mechanisms, margin, pause)| {
+    (0u32..3, prop::collection::vec(mechanism(), 1..4), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(settle, mechanisms, margin, pause, clawback)| {
             let margin = if margin { "margin_rate = \"0.40\"\n" } else { "" };
             let mut text = format!(
-                "name = \"random\"\nsettle_after_days = {settle}\n{margin}pause_when_underfunded = {pause}\n"
+                "name = \"random\"\nsettle_after_days = {settle}\n{margin}pause_when_underfunded = {pause}\n\
+                 clawback = {clawback}\n"
             );
             for (i, m) in mechanisms.iter().enumerate() {
                 text += &format!("[[mechanism]]\nid = \"m{i}\"\n{m}");
