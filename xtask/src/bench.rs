@@ -26,7 +26,17 @@ struct Measured {
     peak_rss_kib: u64,
 }
 
-pub(crate) fn run(events: u64, runs: usize, seed: u64, plan: Option<&str>) -> Result<(), String> {
+/// The stream file for `events` lines from `seed`, for all mechanisms or for bench/plan.toml.
+pub(crate) fn stream_path(dir: &Path, events: u64, seed: u64, all: bool) -> PathBuf {
+    dir.join(format!("events-{events}-seed{seed}{}.jsonl", if all { "-all" } else { "" }))
+}
+
+/// The plan a stream is for.
+pub(crate) fn plan_path(root: &Path, all: bool) -> PathBuf {
+    root.join("bench").join(if all { "plan-all.toml" } else { "plan.toml" })
+}
+
+pub(crate) fn run(events: u64, runs: usize, seed: u64, all: bool) -> Result<(), String> {
     let root = workspace_root();
     let target = target_dir(&root);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -40,7 +50,7 @@ pub(crate) fn run(events: u64, runs: usize, seed: u64, plan: Option<&str>) -> Re
         return Err(format!("cargo build --release -p fanli-cli failed ({built})"));
     }
     let fanli = target.join("release").join("fanli");
-    let plan = plan.map_or_else(|| root.join("bench").join("plan.toml"), |p| root.join(p));
+    let plan = plan_path(&root, all);
     let shown = plan.strip_prefix(&root).unwrap_or(&plan).display().to_string();
     let dir = target.join("bench");
 
@@ -51,8 +61,8 @@ pub(crate) fn run(events: u64, runs: usize, seed: u64, plan: Option<&str>) -> Re
 
     let mut measured = Vec::new();
     for (label, n) in [("N/10", events / 10), ("N", events)] {
-        let stream = dir.join(format!("events-{n}-seed{seed}.jsonl"));
-        let members = ensure_stream(&stream, n, seed)?;
+        let stream = stream_path(&dir, n, seed, all);
+        let members = ensure_stream(&stream, n, seed, all)?;
         let mut best = Duration::MAX;
         let mut peak = 0;
         for run in 1..=runs {
@@ -114,7 +124,7 @@ pub(crate) fn workspace_root() -> PathBuf {
 }
 
 /// Generates the stream unless one with the same size and seed is there; returns its members.
-pub(crate) fn ensure_stream(stream: &Path, events: u64, seed: u64) -> Result<u64, String> {
+pub(crate) fn ensure_stream(stream: &Path, events: u64, seed: u64, all: bool) -> Result<u64, String> {
     let size = std::fs::metadata(stream).map(|m| m.len()).ok();
     if let Ok(meta) = std::fs::read_to_string(meta_path(stream))
         && field(&meta, "events") == Some(events)
@@ -127,7 +137,7 @@ pub(crate) fn ensure_stream(stream: &Path, events: u64, seed: u64) -> Result<u64
         return Ok(members);
     }
     let started = Instant::now();
-    let stats = generate::write_stream(stream, events, seed)
+    let stats = generate::write_stream(stream, events, seed, all)
         .map_err(|e| format!("cannot write {}: {e}", stream.display()))?;
     eprintln!(
         "generated {} ({events} events, {} members) in {:.2} s",

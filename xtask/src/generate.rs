@@ -7,6 +7,12 @@
 //! of recent orders (2.7%), sells of appreciation points (7.5%, `"all"` or a small fixed
 //! amount), small withdrawals (3.5%), and at most one inject into the appreciation pool a day.
 //!
+//! With `all` (for `bench/plan-all.toml`, every kind at once) the stream also has a store with a
+//! region and a recruiter and an agent for every 2,000 members, orders that name a store (and a
+//! third of them a coalition partner), and, in place of some orders, ad views (2.2%), loyalty
+//! redemptions (1.4%), coalition redemptions (0.5%) and top-ups (1.4%), each given to a member
+//! whom a simple mirror expects to afford it. Without `all` the stream is the same as before.
+//!
 //! To keep rejections rare and forced exits (出局) coming all year, the generator mirrors the
 //! plan's appreciation mechanism in floating point (pool, points outstanding, each member's
 //! points, spend basis and wallet, and the heap of exit prices): a fixed-amount sell goes to a
@@ -78,6 +84,11 @@ pub(crate) struct Stats {
     pub(crate) mirror_first_exit_day: Option<u64>,
     pub(crate) mirror_last_exit_day: Option<u64>,
     pub(crate) mirror_price: f64,
+    /// With `all`: stores (each with an agent), ad views, redemptions and top-ups.
+    pub(crate) stores: u64,
+    pub(crate) ad_views: u64,
+    pub(crate) redeems: u64,
+    pub(crate) topups: u64,
 }
 
 impl Stats {
@@ -89,7 +100,7 @@ impl Stats {
              \"orders\":{},\"repeats\":{},\"refunds\":{},\"sells\":{},\"sells_all\":{},\
              \"withdrawals\":{},\"injects\":{},\"close_days\":{},\"mirror_exits\":{},\
              \"mirror_exit_days\":{},\"mirror_first_exit_day\":{},\"mirror_last_exit_day\":{},\
-             \"mirror_price\":{:.4}}}\n",
+             \"mirror_price\":{:.4},\"stores\":{},\"ad_views\":{},\"redeems\":{},\"topups\":{}}}\n",
             self.events,
             self.seed,
             self.bytes,
@@ -109,6 +120,10 @@ impl Stats {
             day(self.mirror_first_exit_day),
             day(self.mirror_last_exit_day),
             self.mirror_price,
+            self.stores,
+            self.ad_views,
+            self.redeems,
+            self.topups,
         )
     }
 }
@@ -121,12 +136,12 @@ pub(crate) fn meta_path(stream: &Path) -> std::path::PathBuf {
 }
 
 /// Writes `events` lines to `out` and the counts to its sidecar.
-pub(crate) fn write_stream(out: &Path, events: u64, seed: u64) -> io::Result<Stats> {
+pub(crate) fn write_stream(out: &Path, events: u64, seed: u64, all: bool) -> io::Result<Stats> {
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
     let file = BufWriter::with_capacity(1 << 20, File::create(out)?);
-    let mut generator = Generator::new(Counting { inner: file, bytes: 0 }, seed);
+    let mut generator = Generator::new(Counting { inner: file, bytes: 0 }, seed, all);
     generator.run(events)?;
     let Generator { out: mut counting, mut stats, appr, .. } = generator;
     counting.flush()?;
@@ -173,6 +188,9 @@ struct Holder {
     wallet: f64,
     /// Bumped whenever points or basis change: older heap entries are stale.
     version: u32,
+    /// With `all`: loyalty and coalition points as the mirror expects them.
+    loyalty: f64,
+    coalition: f64,
 }
 
 struct OrderRecord {
@@ -180,7 +198,17 @@ struct OrderRecord {
     fen: u32,
     day: u32,
     refunded: bool,
+    /// With `all`: the store (index) and the partner (0: none, 1: bank, 2: air).
+    store: u32,
+    partner: u8,
 }
+
+/// Provinces, cities and districts of the `all` stream's stores.
+const PROVINCES: [&str; 4] = ["广东", "浙江", "江苏", "四川"];
+const CITIES: [&str; 3] = ["一市", "二市", "三市"];
+const DISTRICTS: [&str; 4] = ["东区", "西区", "南区", "北区"];
+/// Members per store.
+const MEMBERS_PER_STORE: u32 = 2_000;
 
 /// The mirror of the appreciation mechanism, in fen and points as floats.
 struct Appr {
@@ -302,10 +330,12 @@ struct Generator<W> {
     appr: Appr,
     exited: Vec<u32>,
     stats: Stats,
+    /// Every kind at once (see the module doc).
+    all: bool,
 }
 
 impl<W: Write> Generator<W> {
-    fn new(out: W, seed: u64) -> Generator<W> {
+    fn new(out: W, seed: u64, all: bool) -> Generator<W> {
         Generator {
             out,
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -320,6 +350,7 @@ impl<W: Write> Generator<W> {
             appr: Appr { pool: 0.0, outstanding: 0.0, exits: BinaryHeap::new(), holders: Vec::new() },
             exited: Vec::new(),
             stats: Stats::default(),
+            all,
         }
     }
 
@@ -363,6 +394,15 @@ impl<W: Write> Generator<W> {
         let roll: f64 = self.rng.random();
         let done = if roll < 0.27 {
             false // a join, below
+        } else if self.all && (0.80..0.855).contains(&roll) {
+            // In place of some orders: 40% ad views, 25% loyalty and 10% coalition redemptions,
+            // 25% top-ups.
+            match (roll - 0.80) / 0.055 {
+                x if x < 0.40 => self.ad_view()?,
+                x if x < 0.65 => self.redeem_loyalty()?,
+                x if x < 0.75 => self.redeem_coalition()?,
+                _ => self.topup()?,
+            }
         } else if roll < 0.855 {
             self.order()?
         } else if roll < 0.863 {
@@ -396,7 +436,100 @@ impl<W: Write> Generator<W> {
         if self.rng.random_bool(0.9) {
             self.newcomers.push_back(id);
         }
+        if self.all && id % MEMBERS_PER_STORE == 0 {
+            self.store(id)?;
+        }
         Ok(())
+    }
+
+    /// Store `s{k}` recruited by member `id`, who also becomes the agent of one of its region's
+    /// levels (district, city, province in turn).
+    fn store(&mut self, id: u32) -> io::Result<()> {
+        let k = id / MEMBERS_PER_STORE;
+        let (p, c, d) = (k as usize % 4, k as usize / 4 % 3, k as usize / 12 % 4);
+        let region = [PROVINCES[p], CITIES[c], DISTRICTS[d]];
+        let quoted = |n: usize| region[..n].iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(",");
+        writeln!(
+            self.out,
+            "{{\"at\":\"{}\",\"type\":\"store\",\"store\":\"s{k}\",\"region\":[{}],\"recruiter\":\"m{id}\"}}",
+            self.at,
+            quoted(3)
+        )?;
+        let (level, depth) = [("district", 3), ("city", 2), ("province", 1)][k as usize % 3];
+        writeln!(
+            self.out,
+            "{{\"at\":\"{}\",\"type\":\"agent\",\"member\":\"m{id}\",\"level\":\"{level}\",\"region\":[{}]}}",
+            self.at,
+            quoted(depth)
+        )?;
+        self.stats.stores += 1;
+        Ok(())
+    }
+
+    fn ad_view(&mut self) -> io::Result<bool> {
+        let Some(member) = self.minted.sample(&mut self.rng) else { return Ok(false) };
+        self.stats.ad_views += 1;
+        writeln!(
+            self.out,
+            "{{\"at\":\"{}\",\"type\":\"ad_view\",\"member\":\"m{member}\",\"mechanism\":\"ads\"}}",
+            self.at
+        )?;
+        Ok(true)
+    }
+
+    /// A drink (5 points) for a member the mirror expects to hold 10 or more.
+    fn redeem_loyalty(&mut self) -> io::Result<bool> {
+        for _ in 0..TRIES {
+            let Some(member) = self.minted.sample(&mut self.rng) else { return Ok(false) };
+            let holder = &mut self.appr.holders[member as usize];
+            if holder.loyalty >= 10.0 {
+                holder.loyalty -= 5.0;
+                self.stats.redeems += 1;
+                writeln!(
+                    self.out,
+                    "{{\"at\":\"{}\",\"type\":\"redeem\",\"member\":\"m{member}\",\"mechanism\":\"cafe\",\"reward\":\"drink\"}}",
+                    self.at
+                )?;
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// A few coalition points at the airline, from a member the mirror expects to hold them.
+    fn redeem_coalition(&mut self) -> io::Result<bool> {
+        for _ in 0..TRIES {
+            let Some(member) = self.minted.sample(&mut self.rng) else { return Ok(false) };
+            let holder = &mut self.appr.holders[member as usize];
+            if holder.coalition >= 6.0 {
+                holder.coalition -= 5.0;
+                self.stats.redeems += 1;
+                writeln!(
+                    self.out,
+                    "{{\"at\":\"{}\",\"type\":\"redeem\",\"member\":\"m{member}\",\"mechanism\":\"miles\",\"partner\":\"air\",\"points\":\"5\"}}",
+                    self.at
+                )?;
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn topup(&mut self) -> io::Result<bool> {
+        let n = self.appr.holders.len();
+        if n == 0 {
+            return Ok(false);
+        }
+        let member = self.rng.random_range(0..n);
+        let fen = self.rng.random_range(1..=10) * 10_000;
+        self.stats.topups += 1;
+        writeln!(
+            self.out,
+            "{{\"at\":\"{}\",\"type\":\"topup\",\"member\":\"m{member}\",\"amount\":\"{}\"}}",
+            self.at,
+            Fen(fen)
+        )?;
+        Ok(true)
     }
 
     /// A new order: a newcomer's first, or a repeat buyer's (recent members more often).
@@ -424,7 +557,12 @@ impl<W: Write> Generator<W> {
             self.rng.random_range(200_000..=500_000)
         };
         let id = self.orders.len() as u32;
-        self.orders.push(OrderRecord { member, fen, day: self.day, refunded: false });
+        let stores = self.stats.stores as u32;
+        let (store, partner) = match self.all && stores > 0 {
+            true => (self.rng.random_range(0..stores), self.rng.random_range(0..6u8).saturating_sub(3)),
+            false => (0, 0),
+        };
+        self.orders.push(OrderRecord { member, fen, day: self.day, refunded: false, store, partner });
         self.pending.push_back(id);
         self.stats.orders += 1;
         self.write_order(id)?;
@@ -432,13 +570,20 @@ impl<W: Write> Generator<W> {
     }
 
     fn write_order(&mut self, id: u32) -> io::Result<()> {
-        let OrderRecord { member, fen, .. } = self.orders[id as usize];
-        writeln!(
+        let OrderRecord { member, fen, store, partner, .. } = self.orders[id as usize];
+        write!(
             self.out,
-            "{{\"at\":\"{}\",\"type\":\"order\",\"order\":\"o{id}\",\"member\":\"m{member}\",\"amount\":\"{}\"}}",
+            "{{\"at\":\"{}\",\"type\":\"order\",\"order\":\"o{id}\",\"member\":\"m{member}\",\"amount\":\"{}\"",
             self.at,
             Fen(fen as u64)
-        )
+        )?;
+        if self.all && self.stats.stores > 0 {
+            write!(self.out, ",\"store\":\"s{store}\"")?;
+            if partner > 0 {
+                write!(self.out, ",\"partner\":\"{}\"", ["bank", "air"][partner as usize - 1])?;
+            }
+        }
+        self.out.write_all(b"}\n")
     }
 
     fn recent_order(&mut self) -> Option<u32> {
@@ -568,8 +713,17 @@ impl<W: Write> Generator<W> {
             self.pending.pop_front();
             if !order.refunded {
                 let (member, fen) = (order.member, order.fen as f64);
+                let partner = order.partner;
                 self.appr.settle(member, fen);
                 self.minted.push(member);
+                if self.all {
+                    // Loyalty: 1 point a yuan (tiers only add); coalition: 0.1 a yuan at a partner.
+                    let holder = &mut self.appr.holders[member as usize];
+                    holder.loyalty += fen / 100.0;
+                    if partner > 0 {
+                        holder.coalition += fen / 1000.0;
+                    }
+                }
             }
         }
         self.after_event();
@@ -622,7 +776,7 @@ mod tests {
     }
 
     fn stream(events: u64, seed: u64) -> (Vec<u8>, Stats) {
-        let mut generator = Generator::new(Vec::new(), seed);
+        let mut generator = Generator::new(Vec::new(), seed, false);
         generator.run(events).unwrap();
         (generator.out, generator.stats)
     }

@@ -1,11 +1,12 @@
 //! Project automation, run as `cargo xtask COMMAND` (an alias in `.cargo/config.toml`).
 //!
-//! - `gen --events N --out FILE [--seed S]`: writes a deterministic JSON Lines event stream of
-//!   exactly N lines for `bench/plan.toml`, and a `FILE.meta.json` sidecar with its counts.
+//! - `gen --events N --out FILE [--seed S] [--all]`: writes a deterministic JSON Lines event
+//!   stream of exactly N lines for `bench/plan.toml` (with `--all`, for `bench/plan-all.toml`),
+//!   and a `FILE.meta.json` sidecar with its counts.
 //! - `bench [--events N] [--runs K] [--seed S]`: builds the release `fanli`, generates streams of
 //!   N/10 and N events under `target/bench/`, times `fanli run` on each and prints a markdown
-//!   table for BENCHMARKS.md. `--plan FILE` (from the workspace root) runs another plan on the
-//!   same streams, such as `bench/plan-all.toml`.
+//!   table for BENCHMARKS.md. With `--all`, on `bench/plan-all.toml` (every kind at once) and
+//!   streams that also have stores, agents, partners, ad views, redemptions and top-ups.
 //! - `phases [--events N] [--runs K] [--seed S]`: on the same streams, in memory, times parsing
 //!   alone and parsing plus the engine, to see which of them grows faster than the events.
 //! - `dayclose [--lots N] [--runs K]`: times one `close_day` over N active green-points lots.
@@ -19,9 +20,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-usage: cargo xtask gen --events N --out FILE [--seed S]
-       cargo xtask bench [--events N] [--runs K] [--seed S] [--plan FILE]
-       cargo xtask phases [--events N] [--runs K] [--seed S]
+usage: cargo xtask gen --events N --out FILE [--seed S] [--all]
+       cargo xtask bench [--events N] [--runs K] [--seed S] [--all]
+       cargo xtask phases [--events N] [--runs K] [--seed S] [--all]
        cargo xtask dayclose [--lots N] [--runs K]";
 
 /// The seed both commands use unless told otherwise.
@@ -45,12 +46,12 @@ fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(rest)?;
     match command.as_str() {
         "gen" => {
-            flags.only(&["--events", "--out", "--seed"])?;
+            flags.only(&["--events", "--out", "--seed", "--all"])?;
             let events = flags.number("--events")?.ok_or("gen needs --events N")?;
             let out = PathBuf::from(flags.get("--out").ok_or("gen needs --out FILE")?);
             let seed = flags.number("--seed")?.unwrap_or(DEFAULT_SEED);
             let started = std::time::Instant::now();
-            let stats = generate::write_stream(&out, events, seed)
+            let stats = generate::write_stream(&out, events, seed, flags.get("--all").is_some())
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
             eprintln!(
                 "wrote {} events ({} members, {} orders) to {} in {:.2} s",
@@ -63,12 +64,12 @@ fn run(args: &[String]) -> Result<(), String> {
             Ok(())
         }
         "bench" => {
-            let (events, runs, seed) = flags.run_sizes("bench", &["--plan"])?;
-            bench::run(events, runs, seed, flags.get("--plan"))
+            let (events, runs, seed) = flags.run_sizes("bench", &["--all"])?;
+            bench::run(events, runs, seed, flags.get("--all").is_some())
         }
         "phases" => {
-            let (events, runs, seed) = flags.run_sizes("phases", &[])?;
-            phases::run(events, runs, seed)
+            let (events, runs, seed) = flags.run_sizes("phases", &["--all"])?;
+            phases::run(events, runs, seed, flags.get("--all").is_some())
         }
         "dayclose" => {
             flags.only(&["--lots", "--runs"])?;
@@ -94,6 +95,11 @@ impl Flags {
         while let Some(name) = iter.next() {
             if !name.starts_with("--") {
                 return Err(format!("unexpected argument `{name}`\n{USAGE}"));
+            }
+            // The one flag without a value.
+            if name == "--all" {
+                pairs.push((name.clone(), String::new()));
+                continue;
             }
             let (name, value) = match name.split_once('=') {
                 Some((name, value)) => (name.to_owned(), value.to_owned()),

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use fanli_engine::Engine;
 use fanli_format::{EventLine, parse_plan};
 
-use crate::bench::{ensure_stream, target_dir, which, workspace_root};
+use crate::bench::{ensure_stream, plan_path, stream_path, target_dir, which, workspace_root};
 
-pub(crate) fn run(events: u64, runs: usize, seed: u64) -> Result<(), String> {
+pub(crate) fn run(events: u64, runs: usize, seed: u64, all: bool) -> Result<(), String> {
     if std::env::var_os("FANLI_XTASK_PINNED").is_none()
         && let Some(taskset) = which("taskset")
     {
@@ -30,12 +30,12 @@ pub(crate) fn run(events: u64, runs: usize, seed: u64) -> Result<(), String> {
         return if status.success() { Ok(()) } else { Err(format!("the pinned run failed ({status})")) };
     }
     let root = workspace_root();
-    let plan_text = std::fs::read_to_string(root.join("bench/plan.toml")).map_err(|e| e.to_string())?;
+    let plan_text = std::fs::read_to_string(plan_path(&root, all)).map_err(|e| e.to_string())?;
     let plan = parse_plan(&plan_text).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     for n in [events / 10, events] {
-        let stream = target_dir(&root).join("bench").join(format!("events-{n}-seed{seed}.jsonl"));
-        ensure_stream(&stream, n, seed)?;
+        let stream = stream_path(&target_dir(&root).join("bench"), n, seed, all);
+        ensure_stream(&stream, n, seed, all)?;
         let data = std::fs::read(&stream).map_err(|e| e.to_string())?;
         let lines: Vec<&[u8]> = data.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
         let (mut parse, mut whole) = (Duration::MAX, Duration::MAX);

@@ -183,6 +183,10 @@ impl Base {
 
     /// Pays the obligation queue, oldest first, partially if need be, while the pool has money.
     pub(crate) fn pay_obligations(&mut self, books: &mut Books) {
+        // The common case, every event and every mechanism: nothing owed.
+        if self.obligations.queue.is_empty() {
+            return;
+        }
         loop {
             self.obligations.drop_cancelled();
             let pool = self.pool(books);
