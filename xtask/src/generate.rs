@@ -436,7 +436,7 @@ impl<W: Write> Generator<W> {
         if self.rng.random_bool(0.9) {
             self.newcomers.push_back(id);
         }
-        if self.all && id % MEMBERS_PER_STORE == 0 {
+        if self.all && id.is_multiple_of(MEMBERS_PER_STORE) {
             self.store(id)?;
         }
         Ok(())
