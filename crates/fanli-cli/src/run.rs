@@ -40,6 +40,8 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         },
     };
     let mut engine = Engine::new(plan);
+    // Postings and effects are only read to write the trace.
+    engine.record(args.trace);
     let outcome = match run_stream(&mut engine, input, args.trace) {
         Ok(outcome) => outcome,
         Err(e) => return fail(format!("cannot read events {events_name}: {e}")),

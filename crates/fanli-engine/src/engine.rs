@@ -460,7 +460,16 @@ impl Engine {
         Ok(())
     }
 
-    /// The postings and effects of the last event applied (empty after a rejection).
+    /// Whether [`Engine::apply`] keeps each event's postings and effects for
+    /// [`Engine::applied`]: on from the start. A run that never reads them (`fanli run` without
+    /// `--trace`) turns it off and saves writing tens of records per order; balances and every
+    /// view are the same either way.
+    pub fn record(&mut self, on: bool) {
+        self.books.ledger.record = on;
+    }
+
+    /// The postings and effects of the last event applied (empty after a rejection, and while
+    /// [`Engine::record`] is off).
     pub fn applied(&self) -> Applied<'_> {
         Applied { postings: &self.books.ledger.journal, effects: &self.books.effects }
     }
@@ -484,7 +493,7 @@ impl Engine {
         let id = MemberId(self.members.names.insert(member));
         self.members.records.push(MemberRecord { referrer, spent: 0 });
         self.books.ledger.add_member();
-        self.books.effects.push(Effect::Joined { member: id });
+        self.books.effect(Effect::Joined { member: id });
         Ok(())
     }
 
@@ -538,7 +547,7 @@ impl Engine {
             if let Some((field, before, now)) = self.difference(record, order, member) {
                 return Err(Rejection::OrderReused { order: order.id.to_owned(), field, before, now });
             }
-            self.books.effects.push(Effect::Repeated { order: OrderId(existing) });
+            self.books.effect(Effect::Repeated { order: OrderId(existing) });
             return Ok(());
         }
         for (field, part) in [("profit", order.profit.unwrap_or(Money::ZERO)), ("credit", order.credit)] {
@@ -585,7 +594,7 @@ impl Engine {
         let cash = order.amount - order.credit;
         ledger.post(Account::External, Account::Platform, cash.fen(), None, Rule::Payment);
         ledger.post(Account::Credit(member), Account::Platform, order.credit.fen(), None, Rule::CreditSpent);
-        self.books.effects.push(Effect::Paid { order: id });
+        self.books.effect(Effect::Paid { order: id });
         match self.plan.settle_after_days {
             0 => self.settle(id, at),
             days => self.pending.push_back((at.plus_days(days), id)),
@@ -645,7 +654,7 @@ impl Engine {
         let ledger = &mut self.books.ledger;
         ledger.post(Account::Platform, Account::External, (record.amount - record.credit).fen(), None, rule);
         ledger.post(Account::Platform, Account::Credit(record.member), record.credit.fen(), None, rule);
-        self.books.effects.push(effect);
+        self.books.effect(effect);
         if rule == Rule::Refund && self.plan.clawback {
             self.claw_back(OrderId(id), at);
         }
@@ -703,7 +712,7 @@ impl Engine {
             }
             if t != ClawbackTotals::default() {
                 base.clawback += t;
-                books.effects.push(Effect::ClawedBack { mechanism: base.id, order, totals: t });
+                books.effect(Effect::ClawedBack { mechanism: base.id, order, totals: t });
             }
         }
     }
@@ -940,7 +949,7 @@ impl Engine {
             None => amount,
         });
         self.members.records[member.index()].spent += amount.fen();
-        self.books.effects.push(Effect::Settled { order });
+        self.books.effect(Effect::Settled { order });
         let uplines = self.members.uplines(member, self.depth);
         if self.members.ranks {
             // Team sales grow before any mechanism sees the order, so ranks count it.

@@ -209,6 +209,8 @@ pub(crate) struct Ledger {
     /// Per mechanism: (issued, held by member). Empty for mechanisms without points.
     points: Vec<PointsBook>,
     pub(crate) journal: Vec<Posting>,
+    /// Whether `journal` (and the event's effects) are kept: only when someone reads them.
+    pub(crate) record: bool,
 }
 
 #[derive(Debug, Default)]
@@ -222,6 +224,7 @@ impl Ledger {
         Ledger {
             pools: vec![0; mechanisms],
             points: (0..mechanisms).map(|_| PointsBook::default()).collect(),
+            record: true,
             ..Ledger::default()
         }
     }
@@ -253,7 +256,9 @@ impl Ledger {
         let floor_is_zero = !matches!(from, Account::External | Account::Platform | Account::Issued(_));
         assert!(!floor_is_zero || *debited >= 0, "{from:?} would go below zero ({rule:?})");
         *self.balance_mut(to) += amount;
-        self.journal.push(Posting { from, to, amount, mechanism, rule });
+        if self.record {
+            self.journal.push(Posting { from, to, amount, mechanism, rule });
+        }
     }
 
     pub(crate) fn balance(&self, account: Account) -> i64 {

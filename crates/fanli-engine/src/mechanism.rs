@@ -31,6 +31,16 @@ pub(crate) struct Books {
     pub(crate) effects: Vec<Effect>,
 }
 
+impl Books {
+    /// Records what the event did, when someone will read it (see [`crate::Engine::record`]).
+    #[inline]
+    pub(crate) fn effect(&mut self, effect: Effect) {
+        if self.ledger.record {
+            self.effects.push(effect);
+        }
+    }
+}
+
 /// A settled order, as every mechanism sees it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Settlement {
@@ -181,6 +191,26 @@ impl Base {
         self.owed_total += amount.fen();
     }
 
+    /// Owes `amount` like [`Base::owe`], but pays it at once when nothing older waits and the
+    /// pool covers it: the same end state as paying it after the event (the queue is FIFO and
+    /// this one would be first), without the queue's round trip. Only for kinds whose rules
+    /// read nothing of the pool later in the same event (distribution).
+    pub(crate) fn owe_or_pay(
+        &mut self,
+        books: &mut Books,
+        member: MemberId,
+        amount: Money,
+        to: PayTo,
+        rule: Rule,
+    ) {
+        if !self.obligations.queue.is_empty() || amount > self.pool(books) {
+            return self.owe(member, amount, to, rule);
+        }
+        self.owed_total += amount.fen();
+        self.pay(books, member, amount, to, rule);
+        books.effect(Effect::ObligationPaid { mechanism: self.id, member, amount, remaining: Money::ZERO });
+    }
+
     /// Pays the obligation queue, oldest first, partially if need be, while the pool has money.
     pub(crate) fn pay_obligations(&mut self, books: &mut Books) {
         // The common case, every event and every mechanism: nothing owed.
@@ -198,7 +228,7 @@ impl Base {
             let amount = pool.min(Money::from_fen(front.remaining));
             self.pay(books, member, amount, to, rule);
             let remaining = self.obligations.reduce_front(amount);
-            books.effects.push(Effect::ObligationPaid { mechanism: self.id, member, amount, remaining });
+            books.effect(Effect::ObligationPaid { mechanism: self.id, member, amount, remaining });
         }
     }
 
@@ -210,7 +240,7 @@ impl Base {
 
     /// Records a newcomer held back by the pause.
     pub(crate) fn hold_back(&self, books: &mut Books, member: MemberId) {
-        books.effects.push(Effect::HeldBack { mechanism: self.id, member });
+        books.effect(Effect::HeldBack { mechanism: self.id, member });
     }
 
     /// After an event: reports the pause starting or ending.
@@ -218,7 +248,7 @@ impl Base {
         let paused = self.underfunded(books);
         if paused != self.paused {
             self.paused = paused;
-            books.effects.push(if paused {
+            books.effect(if paused {
                 Effect::Paused {
                     mechanism: self.id,
                     owed: self.obligations.outstanding(),

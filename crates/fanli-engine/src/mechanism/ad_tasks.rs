@@ -94,7 +94,7 @@ impl AdTasks {
             Rule::AdView,
         );
         base.owe(member, reward, PayTo::Wallet, Rule::AdView);
-        books.effects.push(Effect::AdViewed { mechanism: base.id, member, views, reward });
+        books.effect(Effect::AdViewed { mechanism: base.id, member, views, reward });
     }
 
     /// Views in all.

@@ -98,7 +98,7 @@ impl Appreciation {
             Rule::Mint,
         );
         if !minted.is_zero() {
-            books.effects.push(Effect::Minted { mechanism: base.id, member, points: minted });
+            books.effect(Effect::Minted { mechanism: base.id, member, points: minted });
         }
         slot(&mut self.members, member).basis += amount.fen();
         self.reindex(base, books, member);
@@ -149,7 +149,7 @@ impl Appreciation {
             rule,
         );
         base.pay(books, member, payout, PayTo::Wallet, rule);
-        books.effects.push(Effect::Sold { mechanism: base.id, member, points, payout, forced });
+        books.effect(Effect::Sold { mechanism: base.id, member, points, payout, forced });
         if forced {
             slot(&mut self.members, member).basis = 0;
         }

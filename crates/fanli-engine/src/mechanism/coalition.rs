@@ -81,7 +81,7 @@ impl Coalition {
             Rule::Earn,
         );
         self.report.entry((month, index)).or_default().0 += units;
-        books.effects.push(Effect::Earned {
+        books.effect(Effect::Earned {
             mechanism: base.id,
             member: order.member,
             points: Points::from_units(units),
@@ -106,12 +106,7 @@ impl Coalition {
             Rule::Redeem,
         );
         self.report.entry((month, index)).or_default().1 += points.units();
-        books.effects.push(Effect::PartnerRedeemed {
-            mechanism: base.id,
-            member,
-            partner: index as u32,
-            points,
-        });
+        books.effect(Effect::PartnerRedeemed { mechanism: base.id, member, partner: index as u32, points });
     }
 
     /// Clawback of `earned` points of a refunded order at `partner`: burns what the member still

@@ -207,5 +207,5 @@ fn pay(base: &mut Base, books: &mut Books, member: MemberId, amount: i64, rule: 
     }
     let amount = Money::from_fen(amount);
     base.pay(books, member, amount, PayTo::Wallet, rule);
-    books.effects.push(Effect::Dividend { mechanism: base.id, member, rule, amount });
+    books.effect(Effect::Dividend { mechanism: base.id, member, rule, amount });
 }

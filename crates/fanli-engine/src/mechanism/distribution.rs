@@ -3,7 +3,8 @@
 //! member who recruited the store (招商).
 //!
 //! The order's budget `c = funding_rate × amount` enters the pool; each commission is a share of
-//! the order amount, rounded down to the fen and owed through the obligation queue; what the
+//! the order amount, rounded down to the fen and owed through the obligation queue (paid at once
+//! when nothing older waits and the pool covers it: the same end state, one round trip fewer); what the
 //! commissions leave of `c` goes back to the platform at once (`returned`). When the commissions
 //! exceed `c` (a plan `fanli check` refuses), nothing returns and the pool owes the difference
 //! until other orders fund it: it never borrows.
@@ -50,15 +51,15 @@ impl Distribution {
             if reward.is_zero() {
                 return;
             }
-            base.owe(member, reward, PayTo::Wallet, rule);
             allocated += reward;
-            books.effects.push(Effect::Commission {
+            books.effect(Effect::Commission {
                 mechanism: base.id,
                 member,
                 buyer: order.member,
                 rule,
                 amount: reward,
             });
+            base.owe_or_pay(books, member, reward, PayTo::Wallet, rule);
         };
         let config = &self.config;
         for (rate, upline) in config.levels.iter().zip(order.uplines) {
@@ -105,7 +106,7 @@ impl Distribution {
                 Rule::Returned,
             );
             self.returned += unallocated;
-            books.effects.push(Effect::Returned { mechanism: base.id, amount: unallocated });
+            books.effect(Effect::Returned { mechanism: base.id, amount: unallocated });
         }
     }
 }

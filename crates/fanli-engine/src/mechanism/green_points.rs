@@ -131,7 +131,7 @@ impl GreenPoints {
             Some(base.id),
             Rule::Grant,
         );
-        books.effects.push(Effect::Granted {
+        books.effect(Effect::Granted {
             mechanism: base.id,
             member,
             points: Points::from_units(units),
@@ -237,7 +237,7 @@ impl GreenPoints {
         self.released += amount;
         let amount = Money::from_fen(amount);
         base.owe(member, amount, PayTo::Wallet, rule);
-        books.effects.push(Effect::GreenReleased { mechanism: base.id, member, from, rule, amount });
+        books.effect(Effect::GreenReleased { mechanism: base.id, member, from, rule, amount });
     }
 
     /// Lots granted so far: the ones a settlement granted are the difference across it.

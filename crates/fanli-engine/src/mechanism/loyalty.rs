@@ -41,6 +41,9 @@ pub(crate) struct Loyalty {
     expired: usize,
     /// Per reminder (as in the plan): lots before this one have been reminded of.
     reminded: Vec<usize>,
+    /// The earliest instant at which an expiry or a reminder falls due (far future: none), so
+    /// that most events skip `on_time` after one comparison.
+    next_due: Timestamp,
     members: Vec<Holder>,
     /// Order earnings of the rolling year, oldest first: (settled at, member, spend fen, units).
     year: VecDeque<(Timestamp, MemberId, i64, i64)>,
@@ -104,6 +107,7 @@ impl Loyalty {
     pub(crate) fn new(config: &LoyaltyConfig) -> Loyalty {
         Loyalty {
             reminded: vec![0; config.reminders.len()],
+            next_due: NEVER,
             config: config.clone(),
             lots: Vec::new(),
             expired: 0,
@@ -173,6 +177,17 @@ impl Loyalty {
         let index = u32::try_from(self.lots.len()).ok().filter(|&i| i != NONE).expect("fewer than 2^32 lots");
         let expires = self.config.expiry_days.map(|days| now.plus_days(days));
         self.lots.push(Lot { member, next: NONE, left: units, granted: units, expires });
+        if let Some(expires) = expires {
+            // A cursor waiting at the end now waits for this lot.
+            if self.expired == index as usize {
+                self.next_due = self.next_due.min(expires);
+            }
+            for (r, &days) in self.config.reminders.iter().enumerate() {
+                if self.reminded[r] == index as usize {
+                    self.next_due = self.next_due.min(before(expires, days));
+                }
+            }
+        }
         let holder = slot(&mut self.members, member);
         match holder.last {
             NONE => holder.first = index,
@@ -183,18 +198,13 @@ impl Loyalty {
         if holder.first == NONE {
             holder.first = index;
         }
-        books.effects.push(Effect::Earned {
-            mechanism: base.id,
-            member,
-            points: Points::from_units(units),
-            rule,
-        });
+        books.effect(Effect::Earned { mechanism: base.id, member, points: Points::from_units(units), rule });
     }
 
     /// Expires the lots due by `now`, and sends the reminders due by then.
     pub(crate) fn on_time(&mut self, base: &Base, books: &mut Books, now: Timestamp) {
-        if self.config.expiry_days.is_none() {
-            return;
+        if self.config.expiry_days.is_none() || now < self.next_due {
+            return self.roll_year(now);
         }
         for (r, &days) in self.config.reminders.iter().enumerate() {
             while let Some(lot) = self.lots.get(self.reminded[r])
@@ -202,7 +212,7 @@ impl Loyalty {
             {
                 let expires = lot.expires.expect("checked");
                 if lot.left > 0 && expires > now {
-                    books.effects.push(Effect::ExpiryReminder {
+                    books.effect(Effect::ExpiryReminder {
                         mechanism: base.id,
                         member: lot.member,
                         points: Points::from_units(lot.left),
@@ -228,11 +238,20 @@ impl Loyalty {
                     Rule::Expire,
                 );
                 self.totals.expired += Points::from_units(units);
-                books.effects.push(Effect::Expired {
+                books.effect(Effect::Expired {
                     mechanism: base.id,
                     member,
                     points: Points::from_units(units),
                 });
+            }
+        }
+        self.next_due = NEVER;
+        if let Some(expires) = self.lots.get(self.expired).and_then(|l| l.expires) {
+            self.next_due = expires;
+        }
+        for (r, &days) in self.config.reminders.iter().enumerate() {
+            if let Some(expires) = self.lots.get(self.reminded[r]).and_then(|l| l.expires) {
+                self.next_due = self.next_due.min(before(expires, days));
             }
         }
         self.roll_year(now);
@@ -266,7 +285,7 @@ impl Loyalty {
         let points = self.config.rewards[reward].points;
         self.spend(base, books, member, points, Rule::Redeem);
         self.totals.redeemed += points;
-        books.effects.push(Effect::Redeemed { mechanism: base.id, member, reward: reward as u32, points });
+        books.effect(Effect::Redeemed { mechanism: base.id, member, reward: reward as u32, points });
     }
 
     /// Cashes out `points` (checked to be spendable) at the plan's `cashout` rate, owed from the pool.
@@ -286,7 +305,7 @@ impl Loyalty {
         self.spend(base, books, member, points, Rule::Cashout);
         self.totals.cashed += points;
         base.owe(member, cash, PayTo::Wallet, Rule::Cashout);
-        books.effects.push(Effect::CashedOut { mechanism: base.id, member, points, cash });
+        books.effect(Effect::CashedOut { mechanism: base.id, member, points, cash });
     }
 
     /// Burns `points` from the member's lots, oldest first.
@@ -401,6 +420,14 @@ impl Loyalty {
 }
 
 const RATE: i64 = 1_000_000_000;
+
+/// Later than any event.
+const NEVER: Timestamp = Timestamp::from_unix_nanos(i64::MAX);
+
+/// `days` days before `at`.
+fn before(at: Timestamp, days: u32) -> Timestamp {
+    Timestamp::from_unix_nanos(at.unix_nanos() - days as i64 * crate::time::DAY_NANOS)
+}
 
 /// `units × rate`, rounded down.
 fn multiply(units: i128, rate: Rate) -> i128 {

@@ -154,7 +154,7 @@ impl Queue {
         let ahead = Money::from_fen(self.waiting_amount);
         self.waiting_count += 1;
         self.waiting_amount += owed.fen();
-        books.effects.push(Effect::Queued {
+        books.effect(Effect::Queued {
             mechanism: base.id,
             member,
             entry: number as u64 + 1,
@@ -177,7 +177,7 @@ impl Queue {
             }
             let amount = Money::from_fen(head.remaining);
             base.pay(books, head.member, amount, PayTo::Wallet, Rule::Release);
-            books.effects.push(Effect::Released {
+            books.effect(Effect::Released {
                 mechanism: base.id,
                 member: head.member,
                 entry: self.first as u64 + 1,
@@ -203,7 +203,7 @@ impl Queue {
         self.entry_mut(oldest).remaining -= pay.fen();
         self.waiting_amount -= pay.fen();
         let left = remaining - pay;
-        books.effects.push(Effect::Accelerated {
+        books.effect(Effect::Accelerated {
             mechanism: base.id,
             member: referrer,
             entry: oldest as u64 + 1,
@@ -220,7 +220,7 @@ impl Queue {
         let Some(&head) = self.entries.front() else { return };
         let amount = Money::from_fen(head.remaining);
         base.owe(head.member, amount, PayTo::Wallet, Rule::Due);
-        books.effects.push(Effect::Due {
+        books.effect(Effect::Due {
             mechanism: base.id,
             member: head.member,
             entry: self.first as u64 + 1,

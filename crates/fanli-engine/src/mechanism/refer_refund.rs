@@ -64,7 +64,7 @@ impl ReferRefund {
         } else if buyer.base == 0 && amount >= self.config.qualify_min {
             buyer.base = amount.fen();
             self.participants += 1;
-            books.effects.push(Effect::Participant { mechanism: base.id, member, base: amount });
+            books.effect(Effect::Participant { mechanism: base.id, member, base: amount });
         }
         if self.config.trigger == Trigger::Repurchase {
             if amount >= self.config.qualify_min && self.members[member.index()].base > 0 {
@@ -89,7 +89,7 @@ impl ReferRefund {
         let step = self.step_of(count);
         let reward = step.map_or(Money::ZERO, |i| self.config.steps[i].amount(parent_base));
         base.owe(referrer, reward, self.config.pay_to, Rule::Referral);
-        books.effects.push(Effect::Referral {
+        books.effect(Effect::Referral {
             mechanism: base.id,
             referrer,
             referee: member,
@@ -104,12 +104,7 @@ impl ReferRefund {
         }
         let reward = indirect.amount(amount);
         base.owe(grandparent, reward, self.config.pay_to, Rule::Indirect);
-        books.effects.push(Effect::Indirect {
-            mechanism: base.id,
-            member: grandparent,
-            referee: member,
-            reward,
-        });
+        books.effect(Effect::Indirect { mechanism: base.id, member: grandparent, referee: member, reward });
     }
 
     /// 阶梯式返现: the participant's own qualifying order pays the next step of their base.
@@ -121,7 +116,7 @@ impl ReferRefund {
         let step = self.step_of(count);
         let reward = step.map_or(Money::ZERO, |i| self.config.steps[i].amount(own_base));
         base.owe(member, reward, self.config.pay_to, Rule::Repurchase);
-        books.effects.push(Effect::Repurchase {
+        books.effect(Effect::Repurchase {
             mechanism: base.id,
             member,
             count,

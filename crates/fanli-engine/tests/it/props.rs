@@ -434,6 +434,18 @@ proptest! {
     }
 
     #[test]
+    fn not_recording_postings_and_effects_changes_no_balance(plan in plan(), ops in prop::collection::vec(op(), 1..80)) {
+        let text = lines(&ops).join("\n");
+        let mut quiet = Engine::new(parse_plan(&plan).unwrap());
+        quiet.record(false);
+        let quiet_outcome = run_stream(&mut quiet, text.as_bytes(), false).unwrap();
+        prop_assert!(quiet.applied().postings.is_empty() && quiet.applied().effects.is_empty());
+        let (recorded, outcome) = run_text(&plan, &lines(&ops), false);
+        prop_assert_eq!(state(&quiet, &[]), recorded);
+        prop_assert_eq!(quiet_outcome.rejected, outcome.rejected);
+    }
+
+    #[test]
     fn bad_lines_slipped_in_change_nothing(
         plan in plan(),
         ops in prop::collection::vec(op(), 1..80),
