@@ -212,11 +212,15 @@ impl Base {
     }
 
     /// Pays the obligation queue, oldest first, partially if need be, while the pool has money.
+    #[inline]
     pub(crate) fn pay_obligations(&mut self, books: &mut Books) {
-        // The common case, every event and every mechanism: nothing owed.
-        if self.obligations.queue.is_empty() {
-            return;
+        // The common case, after every event for every mechanism: nothing owed.
+        if !self.obligations.queue.is_empty() {
+            self.pay_owed(books);
         }
+    }
+
+    fn pay_owed(&mut self, books: &mut Books) {
         loop {
             self.obligations.drop_cancelled();
             let pool = self.pool(books);
@@ -244,7 +248,11 @@ impl Base {
     }
 
     /// After an event: reports the pause starting or ending.
+    #[inline]
     pub(crate) fn report_pause(&mut self, books: &mut Books) {
+        if !self.pause && !self.paused {
+            return;
+        }
         let paused = self.underfunded(books);
         if paused != self.paused {
             self.paused = paused;

@@ -126,7 +126,10 @@ impl Cycle {
         if dividend > 0 && total > 0 {
             for &member in &self.active {
                 let holder = &mut self.members[member.index()];
-                let share = (dividend as i128 * holder.weight as i128 / total) as i64;
+                let share = match (dividend.checked_mul(holder.weight), i64::try_from(total)) {
+                    (Some(product), Ok(total)) => product / total,
+                    _ => (dividend as i128 * holder.weight as i128 / total) as i64,
+                };
                 let paid = share.min(holder.quota);
                 holder.quota -= paid;
                 pay(base, books, member, paid, Rule::Dividend);

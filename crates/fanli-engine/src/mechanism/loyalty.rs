@@ -123,20 +123,20 @@ impl Loyalty {
         let Settlement { member, amount, now, .. } = *order;
         self.roll_year(now);
         let c = &self.config;
-        let earned = amount.fen() as i128 * c.earn_per_yuan.units() as i128 * 100 / RATE as i128
-            + c.earn_per_order.units() as i128;
-        let earned = multiply(earned, self.tier_of(member).map_or(Rate::ONE, |t| c.tiers[t].multiplier));
+        // A yuan is 100 fen, a point 10,000 units: amount in fen × 100 is "one point a yuan".
+        let earned = per_yuan(amount, c.earn_per_yuan) + c.earn_per_order;
+        let earned = earned.mul_rate(self.tier_of(member).map_or(Rate::ONE, |t| c.tiers[t].multiplier));
         let bonus =
             c.bonus_days.iter().find(|b| b.weekday == order.weekday).map_or(Rate::ONE, |b| b.multiplier);
-        let earned = i64::try_from(multiply(earned, bonus)).expect("points fit");
+        let earned = earned.mul_rate(bonus).units();
         self.grant(base, books, member, earned, now, Rule::Earn);
         let holder = slot(&mut self.members, member);
         holder.year_spend += amount.fen();
         holder.year_points += earned;
         self.year.push_back((now, member, amount.fen(), earned));
         if let Some(referrer) = order.referrer() {
-            let units = amount.fen() as i128 * self.config.referee_rate.units() as i128 * 100 / RATE as i128;
-            self.grant(base, books, referrer, units as i64, now, Rule::RefereeBonus);
+            let units = per_yuan(amount, self.config.referee_rate).units();
+            self.grant(base, books, referrer, units, now, Rule::RefereeBonus);
         }
     }
 
@@ -419,8 +419,6 @@ impl Loyalty {
     }
 }
 
-const RATE: i64 = 1_000_000_000;
-
 /// Later than any event.
 const NEVER: Timestamp = Timestamp::from_unix_nanos(i64::MAX);
 
@@ -429,7 +427,7 @@ fn before(at: Timestamp, days: u32) -> Timestamp {
     Timestamp::from_unix_nanos(at.unix_nanos() - days as i64 * crate::time::DAY_NANOS)
 }
 
-/// `units × rate`, rounded down.
-fn multiply(units: i128, rate: Rate) -> i128 {
-    units * rate.units() as i128 / RATE as i128
+/// `rate` points a yuan of `amount`, rounded down.
+fn per_yuan(amount: Money, rate: Rate) -> Points {
+    Points::from_units(amount.fen() * 100).mul_rate(rate)
 }
