@@ -156,6 +156,9 @@ pub(crate) fn member(out: &mut impl Write, engine: &Engine, member: MemberId) ->
                 if let Some((expiring, at)) = standing.next_expiry {
                     line += &format!("; {expiring} of them expire at {at}");
                 }
+                if let Some((soon, days)) = standing.expiring_soon.filter(|(p, _)| !p.is_zero()) {
+                    line += &format!(" (reminder: {soon} expire within {days} days)");
+                }
                 line
             }
             MemberDetail::AdTasks { points, next_reward } => {

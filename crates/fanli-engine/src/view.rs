@@ -335,7 +335,7 @@ impl Engine {
                     }
                     State::Loyalty(l) => MemberDetail::Loyalty {
                         points: ledger.held(base.id, member),
-                        standing: l.standing(member),
+                        standing: l.standing(member, self.now()),
                     },
                     State::Coalition(_) => MemberDetail::Coalition { points: ledger.held(base.id, member) },
                 };

@@ -327,6 +327,12 @@ fn standing(buf: &mut Vec<u8>, engine: &Engine, m: &MemberMechanism) {
                 }
                 None => null(buf),
             }
+            if let Some((points, days)) = standing.expiring_soon {
+                then(buf, b",\"expiring_soon\":{\"points\":\"", points);
+                buf.extend_from_slice(b"\",\"within_days\":");
+                integer(buf, days.into());
+                buf.push(b'}');
+            }
         }
         MemberDetail::AdTasks { points, next_reward } => {
             then(buf, b",\"points\":\"", points);

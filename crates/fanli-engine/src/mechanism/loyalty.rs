@@ -101,6 +101,8 @@ pub struct LoyaltyStanding {
     pub year_points: Points,
     /// The oldest points that will expire, and when.
     pub next_expiry: Option<(Points, Timestamp)>,
+    /// With reminders: the points that expire within the longest reminder's days (the notice).
+    pub expiring_soon: Option<(Points, u32)>,
 }
 
 impl Loyalty {
@@ -398,15 +400,23 @@ impl Loyalty {
         self.totals
     }
 
-    pub(crate) fn standing(&self, member: MemberId) -> LoyaltyStanding {
+    /// The member's standing as of `now` (the last event's time): `expiring_soon` is what
+    /// expires within the plan's longest reminder, the notice the member is being given.
+    pub(crate) fn standing(&self, member: MemberId, now: Option<Timestamp>) -> LoyaltyStanding {
         let holder = self.members.get(member.index()).copied().unwrap_or_default();
+        let window = self.config.reminders.iter().max().copied();
+        let soon = now.zip(window).map(|(now, days)| now.plus_days(days));
+        let (mut next_expiry, mut expiring_soon) = (None, 0);
         let mut next = holder.first;
-        let mut next_expiry = None;
         while next != NONE {
             let lot = &self.lots[next as usize];
             if lot.left > 0 {
-                next_expiry = lot.expires.map(|e| (Points::from_units(lot.left), e));
-                break;
+                let Some(expires) = lot.expires else { break };
+                next_expiry.get_or_insert((Points::from_units(lot.left), expires));
+                if soon.is_none_or(|soon| expires > soon) {
+                    break;
+                }
+                expiring_soon += lot.left;
             }
             next = lot.next;
         }
@@ -415,6 +425,7 @@ impl Loyalty {
             year_spend: Money::from_fen(holder.year_spend),
             year_points: Points::from_units(holder.year_points),
             next_expiry,
+            expiring_soon: window.map(|days| (Points::from_units(expiring_soon), days)),
         }
     }
 }

@@ -79,6 +79,14 @@ fn points_expire_by_lot_after_reminders_30_and_7_days_before() {
     assert_eq!(state["members"]["A"]["points"]["cafe"], "1.0000");
     assert_eq!(state["mechanisms"]["cafe"]["expired"], "1.0000");
     assert_eq!(state["members"]["A"]["mechanisms"]["cafe"]["next_expiry"]["at"], "2026-07-31T02:00:00Z");
+    // The member view gives the notice too, once the last point is 30 days from expiring: on
+    // 06-30 it is 31 days away, on 07-01 at 10:00 it is 30.
+    assert_eq!(state["members"]["A"]["mechanisms"]["cafe"]["expiring_soon"]["points"], "0.0000");
+    let later = r#"{"at":"2026-07-01T10:00:00+08:00","type":"close_day"}"#;
+    run_stream(&mut engine, later.as_bytes(), false).unwrap();
+    let state = crate::state(&engine, &[]);
+    assert_eq!(state["members"]["A"]["mechanisms"]["cafe"]["expiring_soon"]["points"], "1.0000");
+    assert_eq!(state["members"]["A"]["mechanisms"]["cafe"]["expiring_soon"]["within_days"], 30);
 }
 
 #[test]
