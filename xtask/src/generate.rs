@@ -332,6 +332,11 @@ struct Generator<W> {
     stats: Stats,
     /// Every kind at once (see the module doc).
     all: bool,
+    /// With `all`: the member who recruits the next store (its line and its agent's each take
+    /// an event slot of their own, so the stream keeps its exact length), and whether the
+    /// store's line is written and its agent's is next.
+    recruiter: Option<u32>,
+    agent_next: bool,
 }
 
 impl<W: Write> Generator<W> {
@@ -351,6 +356,8 @@ impl<W: Write> Generator<W> {
             exited: Vec::new(),
             stats: Stats::default(),
             all,
+            recruiter: None,
+            agent_next: false,
         }
     }
 
@@ -391,6 +398,9 @@ impl<W: Write> Generator<W> {
 
     /// One random event, falling back to another kind when this one has nobody to act.
     fn event(&mut self) -> io::Result<()> {
+        if let Some(member) = self.recruiter {
+            return self.store(member);
+        }
         let roll: f64 = self.rng.random();
         let done = if roll < 0.27 {
             false // a join, below
@@ -437,24 +447,27 @@ impl<W: Write> Generator<W> {
             self.newcomers.push_back(id);
         }
         if self.all && id.is_multiple_of(MEMBERS_PER_STORE) {
-            self.store(id)?;
+            self.recruiter = Some(id);
         }
         Ok(())
     }
 
-    /// Store `s{k}` recruited by member `id`, who also becomes the agent of one of its region's
-    /// levels (district, city, province in turn).
+    /// Store `s{k}` recruited by member `id`, then (the next line) `id` becomes the agent of one
+    /// of its region's levels (district, city, province in turn).
     fn store(&mut self, id: u32) -> io::Result<()> {
         let k = id / MEMBERS_PER_STORE;
         let (p, c, d) = (k as usize % 4, k as usize / 4 % 3, k as usize / 12 % 4);
         let region = [PROVINCES[p], CITIES[c], DISTRICTS[d]];
         let quoted = |n: usize| region[..n].iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(",");
-        writeln!(
-            self.out,
-            "{{\"at\":\"{}\",\"type\":\"store\",\"store\":\"s{k}\",\"region\":[{}],\"recruiter\":\"m{id}\"}}",
-            self.at,
-            quoted(3)
-        )?;
+        if !self.agent_next {
+            self.agent_next = true;
+            return writeln!(
+                self.out,
+                "{{\"at\":\"{}\",\"type\":\"store\",\"store\":\"s{k}\",\"region\":[{}],\"recruiter\":\"m{id}\"}}",
+                self.at,
+                quoted(3)
+            );
+        }
         let (level, depth) = [("district", 3), ("city", 2), ("province", 1)][k as usize % 3];
         writeln!(
             self.out,
@@ -462,6 +475,7 @@ impl<W: Write> Generator<W> {
             self.at,
             quoted(depth)
         )?;
+        (self.recruiter, self.agent_next) = (None, false);
         self.stats.stores += 1;
         Ok(())
     }
@@ -794,5 +808,28 @@ mod tests {
             assert_eq!(stream(events, 7).0, bytes, "not deterministic");
         }
         assert_ne!(stream(1000, 1).0, stream(1000, 2).0);
+    }
+
+    /// The `all` stream exercises every kind of bench/plan-all.toml, and none of its lines is
+    /// refused: the generator's choices (stores, partners, who redeems) match the plan's.
+    #[test]
+    fn the_all_stream_applies_cleanly_to_the_all_plan() {
+        let mut generator = Generator::new(Vec::new(), 42, true);
+        generator.run(30_000).unwrap();
+        let (bytes, stats) = (generator.out, generator.stats);
+        assert!(stats.stores > 0 && stats.ad_views > 0 && stats.redeems > 0 && stats.topups > 0, "{stats:?}");
+        let root = crate::bench::workspace_root();
+        let plan = std::fs::read_to_string(crate::bench::plan_path(&root, true)).unwrap();
+        let mut engine = fanli_engine::Engine::new(fanli_format::parse_plan(&plan).unwrap());
+        let outcome = fanli_format::run_stream(&mut engine, bytes.as_slice(), false).unwrap();
+        assert_eq!(outcome.rejected, Vec::<(usize, String)>::new());
+        assert_eq!(outcome.applied, 30_000);
+        assert!(engine.accounts_balance());
+        let plain = plan_lines(&stream(30_000, 42).0);
+        assert!(plain.iter().all(|l| !l.contains("\"store\"")), "the plain stream is unchanged");
+    }
+
+    fn plan_lines(bytes: &[u8]) -> Vec<String> {
+        String::from_utf8(bytes.to_vec()).unwrap().lines().map(str::to_owned).collect()
     }
 }
