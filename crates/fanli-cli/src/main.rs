@@ -1,6 +1,7 @@
 //! `fanli`: the command line. Thin glue over `fanli-format` (text in and out) and
 //! `fanli-engine` (the rules); it owns files, flags, exit codes and the human-readable output.
 
+mod check;
 mod run;
 mod text;
 
@@ -24,6 +25,21 @@ enum Command {
     /// Exit status: 0 when every line applied, 2 when any line was rejected (the others still
     /// apply), 1 when the plan or a file could not be read.
     Run(RunArgs),
+    /// Check a plan against the legal red lines (errors) and what regulators look at (warnings).
+    ///
+    /// Exit status: 1 when the plan has an error or cannot be read, 0 otherwise (warnings
+    /// included). A plan with an error is refused by `fanli run` too.
+    Check(CheckArgs),
+}
+
+/// The `check` command's flags.
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// The plan (TOML).
+    plan: PathBuf,
+    /// Print the findings as one JSON document.
+    #[arg(long)]
+    json: bool,
 }
 
 /// The `run` command's flags.
@@ -48,6 +64,9 @@ struct RunArgs {
     /// their object as in the state's `members`).
     #[arg(long, value_name = "ID")]
     member: Option<String>,
+    /// Run a plan that `fanli check` refuses, for analysis (its findings still go to stderr).
+    #[arg(long)]
+    allow_noncompliant: bool,
 }
 
 fn main() -> ExitCode {
@@ -61,5 +80,6 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Check(args) => check::check(args),
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use fanli_engine::{Engine, MemberId};
-use fanli_format::{Outcome, member_json, parse_plan, run_stream, state_json};
+use fanli_format::{Outcome, member_json, parse_plan_lines, run_stream, state_json};
 
 use crate::RunArgs;
 
@@ -22,8 +22,8 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         },
         None => ("example plan".to_owned(), EXAMPLE_PLAN.to_owned()),
     };
-    let plan = match parse_plan(&plan_text) {
-        Ok(plan) => plan,
+    let (plan, lines) = match parse_plan_lines(&plan_text) {
+        Ok(parsed) => parsed,
         Err(errors) => {
             for e in &errors.0 {
                 eprintln!("{plan_name}: {e}");
@@ -31,6 +31,17 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // A plan past a legal red line is refused here as in `fanli check`, unless asked for analysis.
+    let findings = fanli_engine::compliance::check(&plan);
+    if fanli_engine::compliance::refused(&findings) {
+        let errors: Vec<_> =
+            findings.into_iter().filter(|f| f.level == fanli_engine::compliance::Level::Error).collect();
+        let _ = crate::check::write_findings(&mut io::stderr().lock(), &plan_name, &errors, &lines);
+        if !args.allow_noncompliant {
+            eprintln!("{plan_name}: refused (see `fanli check`); --allow-noncompliant runs it for analysis");
+            return ExitCode::from(1);
+        }
+    }
     let (events_name, input): (String, Box<dyn Read>) = match &args.events {
         None => ("example events".to_owned(), Box::new(EXAMPLE_EVENTS.as_bytes())),
         Some(path) if path == Path::new("-") => ("stdin".to_owned(), Box::new(io::stdin().lock())),

@@ -7,6 +7,7 @@
 //! An event is either applied whole or rejected with a [`Rejection`] that changed nothing: every
 //! handler checks all it needs before it moves any money.
 
+pub mod compliance;
 mod effect;
 mod engine;
 mod event;
@@ -33,8 +34,8 @@ pub use num::{AmountError, Fixed, MONEY_MAX, Money, POINTS_MAX, Points, Price, R
 pub use plan::{
     AdTasksConfig, AppreciationConfig, Band, BonusDay, Cashout, CoalitionConfig, CycleConfig,
     DistributionConfig, FundingBase, GreenPointsConfig, Honor, KindConfig, LoyaltyConfig, LoyaltyTier,
-    MechanismConfig, Partner, PayTo, Plan, QueueConfig, Rank, Reach, ReferRefundConfig, Release, Reward,
-    Step, Tier, TierMin, TopupBonus, Trigger, rank_rate,
+    MechanismConfig, Package, Partner, PayTo, Plan, QueueConfig, Rank, Reach, ReferRefundConfig, Release,
+    Reward, Step, Tier, TierMin, TopupBonus, Trigger, rank_rate,
 };
 pub use time::{Timestamp, UtcOffset};
 pub use view::{MechanismDetail, MechanismView, MemberDetail, MemberMechanism, MemberView};

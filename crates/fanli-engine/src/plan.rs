@@ -22,6 +22,19 @@ pub struct Plan {
     pub mechanisms: Vec<MechanismConfig>,
     /// A refund after settlement takes back what the order earned, as far as it still can.
     pub clawback: bool,
+    /// Packages sold to qualify (入门套餐), with the value of their goods, for the entry-fee check.
+    pub packages: Vec<Package>,
+}
+
+/// A package a member buys to qualify, as the compliance check sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Package {
+    /// Its name.
+    pub name: String,
+    /// What it costs.
+    pub price: Money,
+    /// What the goods in it are worth.
+    pub value: Money,
 }
 
 /// One mechanism of a plan.
@@ -301,13 +314,47 @@ pub struct AdTasksConfig {
 }
 
 /// A reward band: a view by a member holding at least `from` task points (and less than the
-/// next band's `from`) releases `reward` of them.
+/// next band's `from`, or at most `to` whole points) releases `reward` of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Band {
     /// The least task points held.
     pub from: crate::num::Points,
+    /// The band's last whole point, when it ends before the next band begins.
+    pub to: Option<crate::num::Points>,
     /// Task points a view releases into the wallet (1 point = 1 yuan).
     pub reward: crate::num::Points,
+}
+
+impl AdTasksConfig {
+    /// The band a member holding `held` task points is in, if any.
+    pub fn band(&self, held: crate::num::Points) -> Option<&Band> {
+        let one = crate::num::Points::from_whole(1);
+        self.rewards.iter().rev().find(|b| held >= b.from).filter(|b| b.to.is_none_or(|to| held < to + one))
+    }
+
+    /// The task points no band covers, as (first, last) figures for people ("201", "1000.9999";
+    /// "any number above" when the last band ends).
+    pub fn gaps(&self) -> Vec<(String, String)> {
+        use crate::num::Points;
+        let short = |p: Points| {
+            let text = p.to_string();
+            text.trim_end_matches('0').trim_end_matches('.').to_owned()
+        };
+        let (one, tick) = (Points::from_whole(1), Points::from_units(1));
+        let mut gaps = Vec::new();
+        if let Some(first) = self.rewards.first().filter(|b| !b.from.is_zero()) {
+            gaps.push(("0".to_owned(), short(first.from - tick)));
+        }
+        for (i, band) in self.rewards.iter().enumerate() {
+            let Some(to) = band.to else { continue };
+            match self.rewards.get(i + 1) {
+                Some(next) if to + one < next.from => gaps.push((short(to + one), short(next.from - tick))),
+                None => gaps.push((short(to + one), "any number above".to_owned())),
+                Some(_) => {}
+            }
+        }
+        gaps
+    }
 }
 
 /// Settings of a loyalty mechanism (积分 / 会员等级).
@@ -454,10 +501,7 @@ impl Plan {
                     assert!(l.cashout.is_none_or(|c| c.points > crate::num::Points::ZERO), "cashout points");
                     assert!(l.tiers.is_sorted_by_key(|t| t.min), "tiers sorted");
                 }
-                KindConfig::AdTasks(a) => {
-                    assert!(a.rewards.first().is_some_and(|b| b.from.is_zero()), "bands start at 0");
-                    assert!(a.rewards.is_sorted_by_key(|b| b.from), "bands sorted");
-                }
+                KindConfig::AdTasks(a) => assert!(a.rewards.is_sorted_by_key(|b| b.from), "bands sorted"),
                 KindConfig::Cycle(c) => {
                     assert!(c.share_unit > Money::ZERO, "share_unit is positive");
                     assert!(c.honor.as_ref().is_none_or(|h| !h.levels.is_empty()), "honor levels");

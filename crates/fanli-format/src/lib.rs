@@ -9,6 +9,6 @@ mod plan;
 mod stream;
 
 pub use event::{EventError, EventLine};
-pub use output::{member_json, state_json, trace_entry};
-pub use plan::{PlanError, PlanErrors, parse_plan};
+pub use output::{findings_json, member_json, state_json, trace_entry};
+pub use plan::{KeyLines, PlanError, PlanErrors, parse_plan, parse_plan_lines};
 pub use stream::{Outcome, run_stream};

@@ -650,3 +650,29 @@ fn coalition_partner(engine: &Engine, mechanism: fanli_engine::MechanismId, part
         _ => "",
     }
 }
+
+/// `fanli check --json`: the plan's compliance findings, each with the line of its key.
+pub fn findings_json(
+    plan: &str,
+    findings: &[fanli_engine::compliance::Finding],
+    lines: &crate::KeyLines,
+) -> Value {
+    use fanli_engine::compliance::Level;
+    let count = |level| findings.iter().filter(|f| f.level == level).count();
+    let list: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            json!({
+                "level": f.level.name(), "rule": f.rule, "mechanism": f.mechanism, "key": f.key,
+                "line": lines.line(&f.key), "zh": f.zh, "en": f.en, "fix": f.fix,
+            })
+        })
+        .collect();
+    json!({
+        "plan": plan,
+        "compliant": count(Level::Error) == 0,
+        "errors": count(Level::Error),
+        "warnings": count(Level::Warning),
+        "findings": list,
+    })
+}

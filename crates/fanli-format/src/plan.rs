@@ -11,7 +11,7 @@ use std::ops::Range;
 use fanli_engine::{
     AdTasksConfig, AppreciationConfig, Band, BonusDay, Cashout, CoalitionConfig, CycleConfig,
     DistributionConfig, FundingBase, GreenPointsConfig, Honor, KindConfig, LoyaltyConfig, LoyaltyTier,
-    MONEY_MAX, MechanismConfig, Money, Partner, PayTo, Plan, Points, QueueConfig, Rank, Rate,
+    MONEY_MAX, MechanismConfig, Money, Package, Partner, PayTo, Plan, Points, QueueConfig, Rank, Rate,
     ReferRefundConfig, Release, Reward, Step, Tier, TierMin, TopupBonus, Trigger, UtcOffset,
 };
 use toml::Spanned;
@@ -72,8 +72,28 @@ const KINDS: &[&str] = &[
 /// Rates from 0 to 1, the range of most shares.
 const SHARE: std::ops::RangeInclusive<Rate> = Rate::ZERO..=Rate::ONE;
 
+/// Where each key of a plan file is: for messages about a valid plan (`fanli check`).
+#[derive(Clone, Debug, Default)]
+pub struct KeyLines(Vec<(String, usize)>);
+
+impl KeyLines {
+    /// The line of `key` ("mechanism.r3.referee_min"); for a table ("mechanism.r3"), the line of
+    /// its first key read; 1 when unknown.
+    pub fn line(&self, key: &str) -> usize {
+        let exact = self.0.iter().find(|(k, _)| k == key);
+        let prefix = format!("{key}.");
+        let inside = || self.0.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(_, l)| *l).min();
+        exact.map(|(_, l)| *l).or_else(inside).unwrap_or(1)
+    }
+}
+
 /// Parses and validates a plan file.
 pub fn parse_plan(text: &str) -> Result<Plan, PlanErrors> {
+    parse_plan_lines(text).map(|(plan, _)| plan)
+}
+
+/// Parses and validates a plan file, and says where each key is.
+pub fn parse_plan_lines(text: &str) -> Result<(Plan, KeyLines), PlanErrors> {
     let lines = Lines::new(text);
     let root = match DeTable::parse(text) {
         Ok(root) => root,
@@ -83,11 +103,11 @@ pub fn parse_plan(text: &str) -> Result<Plan, PlanErrors> {
             return Err(PlanErrors(vec![PlanError { line, key: String::new(), message }]));
         }
     };
-    let mut cx = Cx { lines, errors: Vec::new() };
+    let mut cx = Cx { lines, errors: Vec::new(), keys: Vec::new() };
     let plan = cx.plan(&root);
     cx.errors.sort_by_key(|e| e.line);
     match plan {
-        Some(plan) if cx.errors.is_empty() => Ok(plan),
+        Some(plan) if cx.errors.is_empty() => Ok((plan, KeyLines(cx.keys))),
         _ => Err(PlanErrors(cx.errors)),
     }
 }
@@ -107,6 +127,8 @@ impl Lines {
 struct Cx {
     lines: Lines,
     errors: Vec<PlanError>,
+    /// Every key read, with its line.
+    keys: Vec<(String, usize)>,
 }
 
 /// A table being read: keys are taken one by one, and whatever is left over is unknown.
@@ -138,6 +160,14 @@ impl Cx {
         let clawback = self.optional(&mut t, "clawback", Cx::boolean).or(false);
         let mechanisms =
             self.required(&mut t, "mechanism", |cx, v, k| cx.mechanisms(v, k, pause.unwrap_or(false)));
+        let packages = self.optional(&mut t, "package", |cx, v, k| {
+            cx.tables(v, k, "[[package]] with name, price and value", |cx, t| {
+                let name = cx.required(t, "name", Cx::string);
+                let price = cx.required(t, "price", |cx, v, k| cx.positive_money(v, k));
+                let value = cx.required(t, "value", |cx, v, k| cx.money(v, k));
+                Some(Package { name: name?, price: price?, value: value? })
+            })
+        });
         self.finish(t);
         Some(Plan {
             name: name?,
@@ -146,6 +176,7 @@ impl Cx {
             margin_rate: margin_rate.maybe()?,
             mechanisms: mechanisms?,
             clawback: clawback?,
+            packages: packages.or(Vec::new())?,
         })
     }
 
@@ -625,9 +656,10 @@ impl Cx {
 
     /// Reward bands `{ from, reward }` (optionally `to`, the band's last whole point): they must
     /// start at 0 and leave no task points without a reward.
+    /// Reward bands `{ from, reward }`, optionally with `to` (the band's last whole point). A
+    /// band list that leaves task points without a reward is allowed, and `fanli check` warns.
     fn bands(&mut self, value: Value<'_, '_>, key: &str) -> Option<Vec<Band>> {
-        let mut ends = Vec::new();
-        let bands = self.table_array(
+        self.table_array(
             value,
             key,
             "{ from = \"1001\", reward = \"20\" }",
@@ -635,40 +667,17 @@ impl Cx {
                 let from = cx.required(t, "from", Cx::points);
                 let to = cx.optional(t, "to", Cx::points).maybe();
                 let reward = cx.required(t, "reward", Cx::points);
-                ends.push(to.flatten());
-                Some(Band { from: from?, reward: reward? }).filter(|_| to.is_some())
+                let (from, to) = (from?, to?);
+                if to.is_some_and(|to| to < from) {
+                    let (span, k) = (t.span.clone(), t.key("to"));
+                    cx.error(&span, &k, "is below `from`: a band runs from `from` to `to`, both included");
+                    return None;
+                }
+                Some(Band { from, to, reward: reward? })
             },
             |b| b.from,
             "from",
-        )?;
-        let one = Points::from_whole(1);
-        // "201", "1000.9999": as few decimals as the figure needs.
-        let short = |p: Points| {
-            let text = p.to_string();
-            text.trim_end_matches('0').trim_end_matches('.').to_owned()
-        };
-        let missing = |cx: &mut Cx, from: String, to: String| {
-            let message = format!(
-                "leaves task points from {from} to {to} without a reward: add a band {{ from = \"{from}\", reward = … }}"
-            );
-            cx.error(&value.span(), key, message);
-            None
-        };
-        if !bands[0].from.is_zero() {
-            let to = bands[0].from - Points::from_units(1);
-            return missing(self, "0".to_owned(), short(to));
-        }
-        for (i, end) in ends.iter().enumerate() {
-            let Some(end) = *end else { continue };
-            match bands.get(i + 1) {
-                Some(next) if end + one < next.from => {
-                    return missing(self, short(end + one), short(next.from - Points::from_units(1)));
-                }
-                None => return missing(self, short(end + one), "any number above".to_owned()),
-                Some(_) => {}
-            }
-        }
-        Some(bands)
+        )
     }
 
     fn cycle(&mut self, t: &mut Table<'_, '_>) -> Option<CycleConfig> {
@@ -884,6 +893,7 @@ impl Cx {
     ) -> Found<T> {
         t.taken.push(key);
         let Some(value) = t.table.get(key) else { return Found::Absent };
+        self.keys.push((t.key(key), self.lines.line(value.span().start)));
         match read(self, value, &t.key(key)) {
             Some(v) => Found::Value(v),
             None => Found::Invalid,

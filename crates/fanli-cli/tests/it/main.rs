@@ -210,3 +210,52 @@ fn tempdir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn check_lists_warnings_with_their_lines_and_allows_the_plan() {
+    let output = fanli(&["check", &case("seed_green_team", "toml"), "--json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let doc = json(&output);
+    assert_eq!(doc["compliant"], true);
+    assert_eq!(doc["errors"], 0);
+    let rules: Vec<(&str, u64)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(rules, [("static-return", 8), ("team-compensation", 10)]);
+    assert!(doc["findings"][0]["zh"].as_str().unwrap().contains("非法集资"));
+}
+
+#[test]
+fn a_plan_past_a_red_line_is_refused_by_check_and_by_run_unless_for_analysis() {
+    let dir = tempdir("noncompliant");
+    let plan = dir.join("plan.toml");
+    std::fs::write(
+        &plan,
+        "name = \"拉人头\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"r3\"\nkind = \"refer_refund\"\n\
+         funding_rate = \"0.30\"\nqualify_min = \"100.00\"\nreferee_min = \"0\"\nsteps = [\"100%\"]\n",
+    )
+    .unwrap();
+    let events = dir.join("events.jsonl");
+    std::fs::write(&events, "{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"join\",\"member\":\"A\"}\n")
+        .unwrap();
+    let (plan, events) = (plan.to_str().unwrap(), events.to_str().unwrap());
+    let checked = fanli(&["check", plan]);
+    assert_eq!(checked.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&checked.stdout);
+    assert!(text.contains("plan.toml:8: error [recruiting-alone] `mechanism.r3.referee_min`"), "{text}");
+    assert!(text.contains("1 error(s), 0 warning(s): refused"), "{text}");
+    let run = fanli(&["run", plan, events]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("refused (see `fanli check`)"));
+    let analysis = fanli(&["run", plan, events, "--allow-noncompliant", "--json"]);
+    assert_eq!(analysis.status.code(), Some(0));
+    assert_eq!(json(&analysis)["members"]["A"]["wallet"], "0.00");
+    // A plan that does not parse is an error of check's too.
+    std::fs::write(dir.join("bad.toml"), "name = 1\n").unwrap();
+    let bad = fanli(&["check", dir.join("bad.toml").to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("line 1: `name` must be a string"));
+}

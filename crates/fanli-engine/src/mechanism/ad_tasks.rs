@@ -75,8 +75,7 @@ impl AdTasks {
 
     /// What a view by a member holding `held` releases.
     pub(crate) fn reward(&self, held: Points) -> Money {
-        let band = self.config.rewards.iter().rev().find(|b| held >= b.from);
-        let points = band.map_or(Points::ZERO, |b| b.reward.min(held));
+        let points = self.config.band(held).map_or(Points::ZERO, |b| b.reward.min(held));
         Money::from_fen(points.units() / UNITS_PER_FEN)
     }
 

@@ -5,6 +5,7 @@ mod ad_tasks;
 mod appreciation;
 mod clawback;
 mod coalition;
+mod compliance;
 mod cycle;
 mod distribution;
 mod green_points;

@@ -1,0 +1,72 @@
+//! `fanli check`: a plan's compliance findings, for people or as JSON.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use fanli_engine::compliance::{self, Finding, Level};
+use fanli_format::{KeyLines, findings_json, parse_plan_lines};
+
+use crate::CheckArgs;
+
+pub(crate) fn check(args: CheckArgs) -> ExitCode {
+    let name = args.plan.display().to_string();
+    let text = match std::fs::read_to_string(&args.plan) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("fanli: cannot read plan {name}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    // A plan that does not parse is the first finding: every mistake shows here.
+    let (plan, lines) = match parse_plan_lines(&text) {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            if args.json {
+                let list: Vec<_> = errors
+                    .0
+                    .iter()
+                    .map(|e| serde_json::json!({"level": "error", "rule": "plan", "key": e.key, "line": e.line, "en": e.message}))
+                    .collect();
+                let doc = serde_json::json!({"plan": name, "compliant": false, "errors": list.len(), "warnings": 0, "findings": list});
+                println!("{doc:#}");
+            } else {
+                for e in &errors.0 {
+                    eprintln!("{name}: error: {e}");
+                }
+            }
+            return ExitCode::from(1);
+        }
+    };
+    let findings = compliance::check(&plan);
+    if args.json {
+        println!("{:#}", findings_json(&plan.name, &findings, &lines));
+    } else {
+        let mut out = std::io::stdout().lock();
+        let _ = write_findings(&mut out, &name, &findings, &lines);
+        let (errors, warnings) = counts(&findings);
+        let verdict = if errors > 0 { "refused" } else { "allowed" };
+        let _ = writeln!(out, "{name}: {errors} error(s), {warnings} warning(s): {verdict}");
+    }
+    if compliance::refused(&findings) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+/// The findings as text: `PLAN:LINE: level [rule] mechanism: en`, then the Chinese and the fix.
+pub(crate) fn write_findings(
+    out: &mut impl Write,
+    name: &str,
+    findings: &[Finding],
+    lines: &KeyLines,
+) -> std::io::Result<()> {
+    for f in findings {
+        let line = lines.line(&f.key);
+        writeln!(out, "{name}:{line}: {} [{}] `{}`: {}", f.level.name(), f.rule, f.key, f.en)?;
+        writeln!(out, "    {}", f.zh)?;
+        writeln!(out, "    fix: {}", f.fix)?;
+    }
+    Ok(())
+}
+
+fn counts(findings: &[Finding]) -> (usize, usize) {
+    let errors = findings.iter().filter(|f| f.level == Level::Error).count();
+    (errors, findings.len() - errors)
+}

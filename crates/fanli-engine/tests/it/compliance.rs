@@ -1,0 +1,137 @@
+//! `fanli check`'s rules: the red lines (errors) and what regulators look at (warnings), each
+//! on a plan built to trip exactly it.
+
+use fanli_engine::compliance::{Level, check, refused};
+use fanli_format::parse_plan_lines;
+
+/// (level, rule, key, line) of each finding.
+fn findings(plan: &str) -> Vec<(Level, &'static str, String, usize)> {
+    let (plan, lines) = parse_plan_lines(plan).unwrap_or_else(|e| panic!("{e}"));
+    check(&plan).into_iter().map(|f| (f.level, f.rule, f.key.clone(), lines.line(&f.key))).collect()
+}
+
+const REFER: &str = r#"name = "推三返一"
+settle_after_days = 0
+[[mechanism]]
+id = "r3"
+kind = "refer_refund"
+funding_rate = "0.30"
+qualify_min = "100.00"
+referee_min = "100.00"
+steps = ["10%", "20%", "70%"]
+"#;
+
+#[test]
+fn a_compliant_plan_has_no_finding() {
+    assert_eq!(findings(REFER), []);
+}
+
+#[test]
+fn recruiting_alone_is_refused_with_the_key_and_its_line() {
+    let plan = REFER.replace("referee_min = \"100.00\"", "referee_min = \"0\"");
+    assert_eq!(
+        findings(&plan),
+        [(Level::Error, "recruiting-alone", "mechanism.r3.referee_min".to_owned(), 8)]
+    );
+    let (parsed, _) = parse_plan_lines(&plan).unwrap();
+    let all = check(&parsed);
+    assert!(refused(&all));
+    assert!(all[0].zh.contains("拉人头") && all[0].en.contains("recruit"), "{all:?}");
+}
+
+#[test]
+fn funding_above_the_margin_is_refused_counting_profit_based_rates_at_the_margin() {
+    // 0.30 + 0.45 = 0.75 of the order: within the whole order, above a 0.70 margin.
+    let two = format!(
+        "{REFER}[[mechanism]]\nid = \"a\"\nkind = \"appreciation\"\nfunding_rate = \"0.45\"\nmint_ratio = \"0.7\"\nexit_multiple = \"2\"\n"
+    );
+    assert_eq!(findings(&two), []);
+    let with_margin = two.replace("settle_after_days = 0", "settle_after_days = 0\nmargin_rate = \"0.70\"");
+    assert_eq!(findings(&with_margin), [(Level::Error, "over-margin", "margin_rate".to_owned(), 3)]);
+    // A profit-based rate counts as rate × margin: 0.30 + 0.45 × 0.70 = 0.615, within 0.70.
+    let profit =
+        with_margin.replace("funding_rate = \"0.45\"", "funding_rate = \"0.45\"\nfunding_base = \"profit\"");
+    assert_eq!(findings(&profit), []);
+    // Without margin_rate the whole order is the limit.
+    let over = two.replace("funding_rate = \"0.45\"", "funding_rate = \"0.75\"");
+    assert_eq!(findings(&over), [(Level::Error, "over-margin", "mechanism".to_owned(), 3)]);
+}
+
+#[test]
+fn a_package_priced_above_its_goods_is_an_entry_fee() {
+    let plan = format!(
+        "{REFER}[[package]]\nname = \"创业礼包\"\nprice = \"3980.00\"\nvalue = \"1000.00\"\n\
+         [[package]]\nname = \"fair\"\nprice = \"100.00\"\nvalue = \"100.00\"\n"
+    );
+    assert_eq!(findings(&plan), [(Level::Error, "entry-fee", "package[1].price".to_owned(), 12)]);
+}
+
+#[test]
+fn every_warning_names_its_rule_and_key() {
+    let plan = r#"name = "warnings"
+settle_after_days = 0
+[[mechanism]]
+id = "a"
+kind = "appreciation"
+funding_rate = "0.10"
+mint_ratio = "1.2"
+[[mechanism]]
+id = "q"
+kind = "queue"
+funding_rate = "0.10"
+release = "when_funded"
+credit_ratio = "1.1"
+[[mechanism]]
+id = "g"
+kind = "green_points"
+funding_rate = "0.10"
+tiers = [{ min = "3000", multiple = "2.5" }]
+daily_release_rate = "0.012"
+team_ranks = [{ name = "x", min_team_sales = "1000", rate = "0.1" }]
+[[mechanism]]
+id = "c"
+kind = "cycle"
+funding_rate = "0.10"
+quota_multiple = "2"
+share_unit = "2000"
+[[mechanism]]
+id = "d"
+kind = "distribution"
+funding_rate = "0.02"
+ranks = [{ name = "x", min_team_sales = "1000", rate = "0.01" }]
+[[mechanism]]
+id = "ads"
+kind = "ad_tasks"
+funding_rate = "0"
+points_per_yuan = "1"
+views_per_day = 1
+rewards = [{ from = "0", to = "200", reward = "2" }, { from = "1001", reward = "20" }]
+[[mechanism]]
+id = "r"
+kind = "refer_refund"
+funding_rate = "0.10"
+qualify_min = "1"
+referee_min = "1"
+steps = ["10%", "20%", "60%"]
+"#
+    .replace("name = \"warnings\"", "name = \"消费全返\"");
+    let got: Vec<(&str, String)> = findings(&plan)
+        .into_iter()
+        .map(|(level, rule, key, _)| {
+            assert_eq!(level, Level::Warning);
+            (rule, key)
+        })
+        .collect();
+    let want = [
+        ("no-forced-exit", "mechanism.a"),
+        ("mint-above-one", "mechanism.a.mint_ratio"),
+        ("static-return", "mechanism.q.credit_ratio"),
+        ("static-return", "mechanism.g.tiers"),
+        ("team-compensation", "mechanism.g.team_ranks"),
+        ("static-return", "mechanism.c.quota_multiple"),
+        ("team-compensation", "mechanism.d.ranks"),
+        ("band-gap", "mechanism.ads.rewards"),
+        ("steps-promise", "mechanism.r.steps"),
+    ];
+    assert_eq!(got, want.map(|(r, k)| (r, k.to_owned())));
+}
