@@ -1,4 +1,4 @@
-//! `fanli check`: a plan's compliance findings, for people or as JSON.
+//! `fanli check`: a plan's compliance findings, for people or as JSON; and `fanli audit verify`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use fanli_engine::compliance::{self, Finding, Level};
 use fanli_format::{KeyLines, findings_json, parse_plan_lines};
 
-use crate::CheckArgs;
+use crate::{CheckArgs, VerifyArgs};
 
 pub(crate) fn check(args: CheckArgs) -> ExitCode {
     let name = args.plan.display().to_string();
@@ -69,4 +69,49 @@ pub(crate) fn write_findings(
 fn counts(findings: &[Finding]) -> (usize, usize) {
     let errors = findings.iter().filter(|f| f.level == Level::Error).count();
     (errors, findings.len() - errors)
+}
+
+/// `fanli audit verify LOG --plan PLAN [--report REPORT]`.
+pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let texts = (read(&args.plan), read(&args.log), args.report.as_deref().map(read).transpose());
+    let (plan, log, report) = match texts {
+        (Ok(plan), Ok(log), Ok(report)) => (plan, log, report),
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
+            eprintln!("fanli: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let plan = match fanli_format::parse_plan(&plan) {
+        Ok(plan) => plan,
+        Err(errors) => {
+            eprintln!("{}: {errors}", args.plan.display());
+            return ExitCode::from(1);
+        }
+    };
+    let mut engine = fanli_engine::Engine::new(plan);
+    engine.record(false);
+    match fanli_format::chain::verify(&mut engine, &log, report.as_deref()) {
+        Ok(v) => {
+            let reports = if args.report.is_some() {
+                format!(", {} daily reports agree", v.reports)
+            } else {
+                String::new()
+            };
+            println!("verified: {} lines chained and replayed{reports}; head {}", v.lines, v.head);
+            let balanced = engine.accounts_balance();
+            println!("every asset's accounts sum to zero: {}", if balanced { "yes" } else { "NO" });
+            if balanced { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        Err(broken) => {
+            let file = match broken.file {
+                "report" => args.report.as_ref().map_or("report".to_owned(), |p| p.display().to_string()),
+                _ => args.log.display().to_string(),
+            };
+            eprintln!("{file}:{}: {}", broken.line, broken.message);
+            ExitCode::from(1)
+        }
+    }
 }

@@ -30,6 +30,9 @@ enum Command {
     /// Exit status: 1 when the plan has an error or cannot be read, 0 otherwise (warnings
     /// included). A plan with an error is refused by `fanli run` too.
     Check(CheckArgs),
+    /// Verify a running plan from its log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 /// The `check` command's flags.
@@ -67,6 +70,38 @@ struct RunArgs {
     /// Run a plan that `fanli check` refuses, for analysis (its findings still go to stderr).
     #[arg(long)]
     allow_noncompliant: bool,
+    /// Write every accepted event here, hash-chained, for `fanli audit verify`.
+    #[arg(long, value_name = "OUT.jsonl")]
+    chain: Option<PathBuf>,
+    /// Write the daily pool report here: a line per close_day with each pool, its obligations,
+    /// what it paid and the chain's head.
+    #[arg(long, value_name = "REPORT.jsonl")]
+    report: Option<PathBuf>,
+    /// Stop before the first event later than this time (RFC 3339): the state as it stood then.
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+}
+
+/// The `audit` commands.
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute a chained log's hashes and replay it from scratch; with --report, compare the
+    /// published daily pool report. Exit status 0 when everything holds, 1 at the first line
+    /// that does not (named).
+    Verify(VerifyArgs),
+}
+
+/// The `audit verify` flags.
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// The chained log (`fanli run --chain`).
+    log: PathBuf,
+    /// The plan the log ran under.
+    #[arg(long)]
+    plan: PathBuf,
+    /// A published daily pool report (`fanli run --report`) to check against the log.
+    #[arg(long)]
+    report: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -81,5 +116,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
+        Command::Audit(AuditCommand::Verify(args)) => check::verify(args),
     }
 }

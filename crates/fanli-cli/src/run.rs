@@ -5,8 +5,8 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use fanli_engine::{Engine, MemberId};
-use fanli_format::{Outcome, member_json, parse_plan_lines, run_stream, state_json};
+use fanli_engine::{Engine, MemberId, Timestamp};
+use fanli_format::{Extras, Outcome, member_json, parse_plan_lines, run_stream_with, state_json};
 
 use crate::RunArgs;
 
@@ -53,10 +53,38 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
     let mut engine = Engine::new(plan);
     // Postings and effects are only read to write the trace.
     engine.record(args.trace);
-    let outcome = match run_stream(&mut engine, input, args.trace) {
-        Ok(outcome) => outcome,
-        Err(e) => return fail(format!("cannot read events {events_name}: {e}")),
+    let until = match args.until.as_deref().map(|t| (t, Timestamp::parse_rfc3339(t))) {
+        None => None,
+        Some((_, Some(at))) => Some(at),
+        Some((text, None)) => return fail(format!("--until {text:?} is not an RFC 3339 time")),
     };
+    let create = |path: &Option<std::path::PathBuf>| {
+        path.as_ref().map(|p| File::create(p).map(BufWriter::new).map_err(|e| (p.clone(), e))).transpose()
+    };
+    let (mut chain, mut report) = match (create(&args.chain), create(&args.report)) {
+        (Ok(chain), Ok(report)) => (chain, report),
+        (Err((path, e)), _) | (_, Err((path, e))) => {
+            return fail(format!("cannot write {}: {e}", path.display()));
+        }
+    };
+    let extras = Extras {
+        trace: args.trace,
+        until,
+        chain: chain.as_mut().map(|w| w as &mut dyn Write),
+        report: report.as_mut().map(|w| w as &mut dyn Write),
+    };
+    let outcome = match run_stream_with(&mut engine, input, extras) {
+        Ok(outcome) => outcome,
+        Err(e) => return fail(format!("cannot read events {events_name} or write the chain: {e}")),
+    };
+    for file in [chain.as_mut(), report.as_mut()].into_iter().flatten() {
+        if let Err(e) = file.flush() {
+            return fail(format!("cannot write the chain or the report: {e}"));
+        }
+    }
+    if args.chain.is_some() {
+        eprintln!("chain: {} events, head {}", outcome.chain.len(), outcome.chain.head());
+    }
     let member = match &args.member {
         None => None,
         Some(name) => match engine.find_member(name) {

@@ -50,6 +50,8 @@ pub struct EventLine<'a> {
     mechanism: Option<Str<'a>>,
     points: Option<Decimal<'a>>,
     reward: Option<Str<'a>>,
+    /// The audit chain's hash of the line before (see `chain`): any type may carry it.
+    prev: Option<Str<'a>>,
 }
 
 /// Every field an event may have.
@@ -73,6 +75,7 @@ const FIELDS: &[&str] = &[
     "mechanism",
     "points",
     "reward",
+    "prev",
 ];
 
 /// Reads an event object's fields straight into an [`EventLine`]. (A derived `Deserialize`
@@ -121,6 +124,7 @@ impl<'de, 'l> Visitor<'de> for Fill<'l, 'de> {
                 "mechanism" => set(&mut map, &mut e.mechanism, "mechanism")?,
                 "points" => set(&mut map, &mut e.points, "points")?,
                 "reward" => set(&mut map, &mut e.reward, "reward")?,
+                "prev" => set(&mut map, &mut e.prev, "prev")?,
                 other => {
                     let hint = match FIELDS.iter().find(|f| strsim::levenshtein(f, other) <= 2) {
                         Some(close) => format!("; did you mean `{close}`?"),
@@ -244,6 +248,11 @@ impl<'a> EventLine<'a> {
             let what = if e.is_data() { "" } else { "malformed JSON: " };
             EventError(format!("{what}{message} (column {})", e.column()))
         })
+    }
+
+    /// The audit chain's `prev`, when the line has one.
+    pub fn prev(&self) -> Option<&str> {
+        self.prev.as_deref()
     }
 
     /// Checks the fields against the event's type and reads the values.

@@ -3,12 +3,13 @@
 //! The engine knows nothing of TOML or JSON; this crate turns text into engine values (with
 //! errors that name the line and the key) and engine views into the documented JSON shapes.
 
+pub mod chain;
 mod event;
 mod output;
 mod plan;
 mod stream;
 
 pub use event::{EventError, EventLine};
-pub use output::{findings_json, member_json, state_json, trace_entry};
+pub use output::{findings_json, member_json, pool_report, state_json, trace_entry};
 pub use plan::{KeyLines, PlanError, PlanErrors, parse_plan, parse_plan_lines};
-pub use stream::{Outcome, run_stream};
+pub use stream::{Extras, Outcome, run_stream, run_stream_with};

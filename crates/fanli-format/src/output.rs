@@ -676,3 +676,20 @@ pub fn findings_json(
         "findings": list,
     })
 }
+
+/// The daily pool report: after a `close_day` at `at`, each mechanism's pool, obligations and
+/// paid (and price, for appreciation), with the audit chain's head at that line, so that a
+/// published report pins the log up to it.
+pub fn pool_report(engine: &Engine, at: fanli_engine::Timestamp, chain: &str) -> Value {
+    let mut mechanisms = serde_json::Map::new();
+    for m in engine.mechanism_views() {
+        let mut v = json!({
+            "pool": m.pool.to_string(), "obligations": m.obligations.to_string(), "paid": m.paid.to_string(),
+        });
+        if let MechanismDetail::Appreciation { price, .. } = m.detail {
+            v["price"] = price.display().to_string().into();
+        }
+        mechanisms.insert(m.id.to_owned(), v);
+    }
+    json!({"at": at.to_string(), "chain": chain, "mechanisms": mechanisms})
+}

@@ -1,11 +1,12 @@
 //! A stream applied line by line: parse, apply, and keep going past bad lines.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 
-use fanli_engine::Engine;
+use fanli_engine::{Engine, EventKind, Timestamp};
 use serde_json::Value;
 
-use crate::{EventLine, trace_entry};
+use crate::chain::Chain;
+use crate::{EventLine, pool_report, trace_entry};
 
 /// What a stream did besides the engine's state.
 pub struct Outcome {
@@ -17,15 +18,48 @@ pub struct Outcome {
     pub rejected: Vec<(usize, String)>,
     /// With a trace: one entry per event line.
     pub trace: Vec<Value>,
+    /// With a chain or a report: the audit chain over the accepted events.
+    pub chain: Chain,
+    /// With `until`: the line of the first event past it, where the run stopped.
+    pub stopped_at: Option<usize>,
+}
+
+/// What a run does beyond applying the events.
+#[derive(Default)]
+pub struct Extras<'w> {
+    /// Keep a trace entry per line.
+    pub trace: bool,
+    /// Stop before the first event later than this (`fanli run --until`).
+    pub until: Option<Timestamp>,
+    /// Write every accepted event here, chained (`fanli run --chain`).
+    pub chain: Option<&'w mut dyn Write>,
+    /// Write the daily pool report here, a line after each `close_day` (`fanli run --report`).
+    pub report: Option<&'w mut dyn Write>,
 }
 
 /// Applies every line of `input`; a bad line is recorded and the rest still apply. Blank lines
 /// are skipped (they still count in the line numbers).
 ///
 /// Reads in large blocks and parses each line where it lies: no copy per line.
-pub fn run_stream(engine: &mut Engine, mut input: impl Read, trace: bool) -> io::Result<Outcome> {
+pub fn run_stream(engine: &mut Engine, input: impl Read, trace: bool) -> io::Result<Outcome> {
+    run_stream_with(engine, input, Extras { trace, ..Extras::default() })
+}
+
+/// [`run_stream`] with a chain, a report or a stop time.
+pub fn run_stream_with(
+    engine: &mut Engine,
+    mut input: impl Read,
+    mut extras: Extras<'_>,
+) -> io::Result<Outcome> {
     const BLOCK: usize = 1 << 20;
-    let mut outcome = Outcome { lines: 0, applied: 0, rejected: Vec::new(), trace: Vec::new() };
+    let mut outcome = Outcome {
+        lines: 0,
+        applied: 0,
+        rejected: Vec::new(),
+        trace: Vec::new(),
+        chain: Chain::default(),
+        stopped_at: None,
+    };
     let mut buffer: Vec<u8> = Vec::with_capacity(BLOCK);
     // `buffer[start..]` is read and not yet applied.
     let mut start = 0;
@@ -33,12 +67,15 @@ pub fn run_stream(engine: &mut Engine, mut input: impl Read, trace: bool) -> io:
     loop {
         match memchr::memchr(b'\n', &buffer[start..]) {
             Some(newline) => {
-                apply_line(engine, &mut outcome, trace, &buffer[start..start + newline]);
+                apply_line(engine, &mut outcome, &mut extras, &buffer[start..start + newline])?;
                 start += newline + 1;
+                if outcome.stopped_at.is_some() {
+                    return Ok(outcome);
+                }
             }
             None if eof => {
                 if start < buffer.len() {
-                    apply_line(engine, &mut outcome, trace, &buffer[start..]);
+                    apply_line(engine, &mut outcome, &mut extras, &buffer[start..])?;
                 }
                 return Ok(outcome);
             }
@@ -62,18 +99,32 @@ pub fn run_stream(engine: &mut Engine, mut input: impl Read, trace: bool) -> io:
     }
 }
 
-fn apply_line(engine: &mut Engine, outcome: &mut Outcome, trace: bool, bytes: &[u8]) {
+fn apply_line(
+    engine: &mut Engine,
+    outcome: &mut Outcome,
+    extras: &mut Extras<'_>,
+    bytes: &[u8],
+) -> io::Result<()> {
     outcome.lines += 1;
     let number = outcome.lines;
+    let trace = extras.trace;
     let line = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     if line.trim_ascii().is_empty() {
-        return;
+        return Ok(());
     }
     let parsed = EventLine::parse(line);
     let event = match parsed.as_ref().map_err(Clone::clone).and_then(|raw| raw.event()) {
         Ok(event) => event,
-        Err(e) => return reject(engine, outcome, trace, number, "", e.to_string()),
+        Err(e) => {
+            reject(engine, outcome, trace, number, "", e.to_string());
+            return Ok(());
+        }
     };
+    if extras.until.is_some_and(|until| event.at > until) {
+        outcome.lines -= 1;
+        outcome.stopped_at = Some(number);
+        return Ok(());
+    }
     let kind = event.kind.type_name();
     match engine.apply(&event) {
         Ok(()) => {
@@ -82,9 +133,21 @@ fn apply_line(engine: &mut Engine, outcome: &mut Outcome, trace: bool, bytes: &[
                 let entry = trace_entry(engine, number, kind, Ok(engine.applied()));
                 outcome.trace.push(entry);
             }
+            if extras.chain.is_some() || extras.report.is_some() {
+                let chained = outcome.chain.link(&event);
+                if let Some(out) = extras.chain.as_mut() {
+                    out.write_all(chained.as_bytes())?;
+                    out.write_all(b"\n")?;
+                }
+                if let (Some(out), EventKind::CloseDay) = (extras.report.as_mut(), &event.kind) {
+                    serde_json::to_writer(&mut **out, &pool_report(engine, event.at, outcome.chain.head()))?;
+                    out.write_all(b"\n")?;
+                }
+            }
         }
         Err(rejection) => reject(engine, outcome, trace, number, kind, rejection.to_string()),
     }
+    Ok(())
 }
 
 fn reject(engine: &Engine, outcome: &mut Outcome, trace: bool, line: usize, kind: &str, error: String) {

@@ -259,3 +259,94 @@ fn a_plan_past_a_red_line_is_refused_by_check_and_by_run_unless_for_analysis() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("line 1: `name` must be a string"));
 }
+
+/// The bundled example run with `--chain` and `--report`: (plan, log, report) paths.
+fn chained_example(name: &str) -> (String, PathBuf, PathBuf) {
+    let dir = tempdir(name);
+    let plan = Path::new(env!("CARGO_MANIFEST_DIR")).join("example/plan.toml");
+    let events = Path::new(env!("CARGO_MANIFEST_DIR")).join("example/events.jsonl");
+    let (log, report) = (dir.join("chain.jsonl"), dir.join("report.jsonl"));
+    let output = fanli(&[
+        "run",
+        plan.to_str().unwrap(),
+        events.to_str().unwrap(),
+        "--chain",
+        log.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    (plan.to_str().unwrap().to_owned(), log, report)
+}
+
+fn verify(plan: &str, log: &Path, report: Option<&Path>) -> (Option<i32>, String) {
+    let mut args = vec!["audit", "verify", log.to_str().unwrap(), "--plan", plan];
+    if let Some(report) = report {
+        args.extend(["--report", report.to_str().unwrap()]);
+    }
+    let output = fanli(&args);
+    let text =
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    (output.status.code(), text)
+}
+
+#[test]
+fn a_chained_log_and_its_report_verify_and_any_tampering_is_named() {
+    let (plan, log, report) = chained_example("chain");
+    let (code, text) = verify(&plan, &log, Some(&report));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("verified: 21 lines chained and replayed, 6 daily reports agree"), "{text}");
+    let lines: Vec<String> = std::fs::read_to_string(&log).unwrap().lines().map(str::to_owned).collect();
+    let tampered = |name: &str, lines: &[String]| {
+        let path = log.with_file_name(name);
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        path
+    };
+    // One byte: the order on line 2 paid 1000.01 instead of 1000.00; line 3 no longer follows.
+    let mut byte = lines.clone();
+    byte[1] = byte[1].replace("\"1000.00\"", "\"1000.01\"");
+    let (code, text) = verify(&plan, &tampered("byte.jsonl", &byte), None);
+    assert_eq!(code, Some(1));
+    assert!(text.contains("byte.jsonl:3: the chain breaks here"), "{text}");
+    // A dropped line.
+    let mut dropped = lines.clone();
+    dropped.remove(4);
+    let (code, text) = verify(&plan, &tampered("dropped.jsonl", &dropped), None);
+    assert_eq!(code, Some(1));
+    assert!(text.contains("dropped.jsonl:5: the chain breaks here"), "{text}");
+    // Two lines swapped.
+    let mut swapped = lines.clone();
+    swapped.swap(6, 7);
+    let (code, text) = verify(&plan, &tampered("swapped.jsonl", &swapped), None);
+    assert!(code == Some(1) && text.contains("swapped.jsonl:7: the chain breaks here"), "{text}");
+    // The last line altered: nothing follows it, but the report pins the day it closes.
+    let mut last = lines.clone();
+    let n = last.len();
+    last[n - 1] = last[n - 1].replace("close_day", "close_day\",\"x\":\"");
+    let (code, _) = verify(&plan, &tampered("last.jsonl", &last), None);
+    assert_eq!(code, Some(1));
+    // A report whose pool was changed.
+    let published = std::fs::read_to_string(&report).unwrap();
+    let second = published.lines().nth(1).unwrap().to_owned();
+    let altered = second.replacen("\"paid\":\"", "\"paid\":\"1", 1);
+    let path = report.with_file_name("altered.jsonl");
+    std::fs::write(&path, published.replace(&second, &altered)).unwrap();
+    let (code, text) = verify(&plan, &log, Some(&path));
+    assert_eq!(code, Some(1));
+    assert!(text.contains("altered.jsonl:2: disagrees with the log's line"), "{text}");
+}
+
+#[test]
+fn until_prints_the_state_as_it_stood_then() {
+    let plan = case("seed_refer", "toml");
+    let events = case("seed_refer", "jsonl");
+    let all = json(&fanli(&["run", &plan, &events, "--json"]));
+    let first: Value =
+        serde_json::from_str(std::fs::read_to_string(&events).unwrap().lines().next().unwrap()).unwrap();
+    let at = first["at"].as_str().unwrap();
+    let start = json(&fanli(&["run", &plan, &events, "--json", "--until", at]));
+    // Only the events at the first instant have happened.
+    assert!(start["members"].as_object().unwrap().len() < all["members"].as_object().unwrap().len());
+    let bad = fanli(&["run", &plan, &events, "--until", "yesterday"]);
+    assert_eq!(bad.status.code(), Some(1));
+}

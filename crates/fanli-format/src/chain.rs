@@ -1,0 +1,293 @@
+//! The audit chain: every accepted event in a canonical form, each line carrying the SHA-256 of
+//! the line before it, so that anyone holding the log can check that nothing was altered,
+//! dropped or reordered, replay it and get the same balances.
+//!
+//! A chained line is the event's canonical JSON with `prev` first:
+//! `{"prev":"<64 hex>","at":"2026-01-01T01:00:00Z","type":"order",...}`. The canonical form
+//! has the keys of the event's type in one fixed order, `at` in UTC, money with 2 decimals and
+//! points with 4, and leaves out fields that are absent, so the same event always gives the same
+//! bytes whatever its source looked like. The first line's `prev` is 64 zeros. The hash covers
+//! the whole line (its own `prev` included) without the newline.
+
+use std::fmt::Write as _;
+
+use fanli_engine::{Engine, Event, EventKind, Order, SellAmount};
+
+use crate::EventLine;
+use sha2::{Digest, Sha256};
+
+/// The `prev` of the first line.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A hash chain being written or checked: the hash of the last line.
+#[derive(Clone, Debug)]
+pub struct Chain {
+    head: String,
+    lines: u64,
+}
+
+impl Default for Chain {
+    fn default() -> Chain {
+        Chain { head: GENESIS.to_owned(), lines: 0 }
+    }
+}
+
+impl Chain {
+    /// The hash of the last line (the genesis value before any).
+    pub fn head(&self) -> &str {
+        &self.head
+    }
+
+    /// Lines chained so far.
+    pub fn len(&self) -> u64 {
+        self.lines
+    }
+
+    /// Whether no line is chained yet.
+    pub fn is_empty(&self) -> bool {
+        self.lines == 0
+    }
+
+    /// The chained line for `event` (no newline), which becomes the head.
+    pub fn link(&mut self, event: &Event<'_>) -> String {
+        let line = chained(&self.head, event);
+        self.advance(&line);
+        line
+    }
+
+    /// Takes `line` (as read, no newline) as the next line: it becomes the head.
+    pub fn advance(&mut self, line: &str) {
+        self.head = sha256_hex(line.as_bytes());
+        self.lines += 1;
+    }
+}
+
+/// The SHA-256 of `bytes`, in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+/// `event` in canonical form with `prev` first.
+fn chained(prev: &str, event: &Event<'_>) -> String {
+    let mut out = String::with_capacity(160);
+    out.push_str("{\"prev\":\"");
+    out.push_str(prev);
+    out.push_str("\",");
+    write_fields(&mut out, event);
+    out.push('}');
+    out
+}
+
+/// `event` in canonical form, without `prev`.
+pub fn canonical(event: &Event<'_>) -> String {
+    let mut out = String::with_capacity(160);
+    out.push('{');
+    write_fields(&mut out, event);
+    out.push('}');
+    out
+}
+
+fn write_fields(out: &mut String, event: &Event<'_>) {
+    let mut w = Writer { out };
+    w.text("at", &event.at.to_string());
+    w.text("type", event.kind.type_name());
+    match &event.kind {
+        EventKind::Join { member, referrer, phone, device, ip } => {
+            w.text("member", member);
+            for (key, value) in [("referrer", referrer), ("phone", phone), ("device", device), ("ip", ip)] {
+                if let Some(value) = value {
+                    w.text(key, value);
+                }
+            }
+        }
+        EventKind::Store { store, region, recruiter } => {
+            w.text("store", store);
+            w.list("region", region);
+            if let Some(recruiter) = recruiter {
+                w.text("recruiter", recruiter);
+            }
+        }
+        EventKind::Agent { member, level, region } => {
+            w.text("member", member);
+            w.text("level", level);
+            w.list("region", region);
+        }
+        EventKind::Order(Order { id, member, amount, profit, store, partner, credit }) => {
+            w.text("order", id);
+            w.text("member", member);
+            w.text("amount", &amount.to_string());
+            if let Some(profit) = profit {
+                w.text("profit", &profit.to_string());
+            }
+            if let Some(store) = store {
+                w.text("store", store);
+            }
+            if let Some(partner) = partner {
+                w.text("partner", partner);
+            }
+            if !credit.is_zero() {
+                w.text("credit", &credit.to_string());
+            }
+        }
+        EventKind::Refund { order } => w.text("order", order),
+        EventKind::Sell { member, mechanism, points } => {
+            w.text("member", member);
+            w.text("mechanism", mechanism);
+            match points {
+                SellAmount::All => w.text("points", "all"),
+                SellAmount::Points(p) => w.text("points", &p.to_string()),
+            }
+        }
+        EventKind::Withdraw { member, amount } | EventKind::Topup { member, amount } => {
+            w.text("member", member);
+            w.text("amount", &amount.to_string());
+        }
+        EventKind::Redeem { member, mechanism, reward, partner, points } => {
+            w.text("member", member);
+            w.text("mechanism", mechanism);
+            if let Some(reward) = reward {
+                w.text("reward", reward);
+            }
+            if let Some(partner) = partner {
+                w.text("partner", partner);
+            }
+            if let Some(points) = points {
+                w.text("points", &points.to_string());
+            }
+        }
+        EventKind::Inject { mechanism, amount } | EventKind::AdvertiserFund { mechanism, amount } => {
+            w.text("mechanism", mechanism);
+            w.text("amount", &amount.to_string());
+        }
+        EventKind::AdView { member, mechanism } => {
+            w.text("member", member);
+            w.text("mechanism", mechanism);
+        }
+        EventKind::CloseDay => {}
+    }
+}
+
+/// Writes `"key":value` pairs, a comma before all but the first.
+struct Writer<'o> {
+    out: &'o mut String,
+}
+
+impl Writer<'_> {
+    fn key(&mut self, key: &str) {
+        if !self.out.ends_with('{') && !self.out.ends_with(',') {
+            self.out.push(',');
+        }
+        self.out.push('"');
+        self.out.push_str(key);
+        self.out.push_str("\":");
+    }
+
+    fn text(&mut self, key: &str, value: &str) {
+        self.key(key);
+        self.out.push_str(&serde_json::to_string(value).expect("a string serializes"));
+    }
+
+    fn list(&mut self, key: &str, values: &[&str]) {
+        self.key(key);
+        self.out.push_str(&serde_json::to_string(values).expect("strings serialize"));
+    }
+}
+
+/// What `fanli audit verify` found when everything held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// Lines of the log, all chained and replayed.
+    pub lines: u64,
+    /// Report lines compared.
+    pub reports: usize,
+    /// The hash of the last line.
+    pub head: String,
+}
+
+/// Where a log or a report stops being trustworthy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Broken {
+    /// What is wrong: `log` or `report`.
+    pub file: &'static str,
+    /// The line (from 1) of that file.
+    pub line: usize,
+    /// Why.
+    pub message: String,
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} line {}: {}", self.file, self.line, self.message)
+    }
+}
+
+/// Recomputes the chain of `log` (a `fanli run --chain` output) and replays it on `engine` from
+/// scratch; with `report` (a `fanli run --report` output), compares each of its lines with the
+/// report the replay derives at the same `close_day`. Names the first line that disagrees.
+pub fn verify(engine: &mut Engine, log: &str, report: Option<&str>) -> Result<Verified, Broken> {
+    let broken = |file, line, message: String| Broken { file, line, message };
+    let mut chain = Chain::default();
+    let mut reports = report.map(|r| r.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()));
+    let mut compared = 0;
+    for (i, line) in log.lines().enumerate() {
+        let number = i + 1;
+        if line.trim().is_empty() {
+            return Err(broken("log", number, "a blank line: a chained log has none".to_owned()));
+        }
+        let parsed = EventLine::parse(line.as_bytes()).map_err(|e| broken("log", number, e.to_string()))?;
+        let event = parsed.event().map_err(|e| broken("log", number, e.to_string()))?;
+        let prev = parsed.prev().unwrap_or("");
+        if prev != chain.head() {
+            let before = if number == 1 {
+                format!("the first line's `prev` must be {GENESIS}")
+            } else {
+                format!("line {} hashes to {}", number - 1, chain.head())
+            };
+            return Err(broken(
+                "log",
+                number,
+                format!(
+                    "the chain breaks here: `prev` is {prev:?}, but {before} (a line was altered, dropped or moved)"
+                ),
+            ));
+        }
+        if chained(prev, &event) != line {
+            return Err(broken(
+                "log",
+                number,
+                format!("not in canonical form (altered?): expected {}", chained(prev, &event)),
+            ));
+        }
+        chain.advance(line);
+        engine.apply(&event).map_err(|e| broken("log", number, format!("replaying it was refused: {e}")))?;
+        if let (EventKind::CloseDay, Some(reports)) = (&event.kind, reports.as_mut()) {
+            let derived = crate::pool_report(engine, event.at, chain.head());
+            let Some((r, published)) = reports.next() else {
+                return Err(broken(
+                    "report",
+                    compared + 1,
+                    format!("missing: the log's line {number} closes a day"),
+                ));
+            };
+            let published: serde_json::Value = serde_json::from_str(published)
+                .map_err(|e| broken("report", r + 1, format!("not JSON: {e}")))?;
+            if published != derived {
+                return Err(broken(
+                    "report",
+                    r + 1,
+                    format!("disagrees with the log's line {number}: the log gives {derived}"),
+                ));
+            }
+            compared += 1;
+        }
+    }
+    if let Some((r, _)) = reports.as_mut().and_then(|r| r.next()) {
+        return Err(broken("report", r + 1, "has more days than the log closes".to_owned()));
+    }
+    Ok(Verified { lines: chain.len(), reports: compared, head: chain.head().to_owned() })
+}

@@ -1,0 +1,49 @@
+//! The audit chain's canonical form: the same event gives the same bytes whatever its source
+//! looked like, and a line's hash covers all of it.
+
+use fanli_format::EventLine;
+use fanli_format::chain::{Chain, GENESIS, canonical, sha256_hex};
+
+fn canon(line: &str) -> String {
+    let parsed = EventLine::parse(line.as_bytes()).unwrap();
+    canonical(&parsed.event().unwrap())
+}
+
+#[test]
+fn the_same_event_written_two_ways_has_one_canonical_form() {
+    let a = canon(
+        r#"{"at":"2026-01-01T09:00:00+08:00","type":"order","order":"o1","member":"A","amount":"1000","credit":"0"}"#,
+    );
+    let b = canon(r#"{"amount":1000,"member":"A","order":"o1","type":"order","at":"2026-01-01T01:00:00Z"}"#);
+    assert_eq!(a, b);
+    assert_eq!(
+        a,
+        r#"{"at":"2026-01-01T01:00:00Z","type":"order","order":"o1","member":"A","amount":"1000.00"}"#
+    );
+    assert_eq!(
+        canon(
+            r#"{"at":"2026-01-01T09:00:00+08:00","type":"sell","member":"A","mechanism":"appr","points":"1.5"}"#
+        ),
+        r#"{"at":"2026-01-01T01:00:00Z","type":"sell","member":"A","mechanism":"appr","points":"1.5000"}"#
+    );
+}
+
+#[test]
+fn each_link_hashes_the_whole_line_before_it() {
+    let mut chain = Chain::default();
+    assert_eq!(chain.head(), GENESIS);
+    let line = r#"{"at":"2026-01-01T09:00:00+08:00","type":"join","member":"A"}"#;
+    let event = EventLine::parse(line.as_bytes()).unwrap();
+    let first = chain.link(&event.event().unwrap());
+    assert_eq!(
+        first,
+        format!(r#"{{"prev":"{GENESIS}","at":"2026-01-01T01:00:00Z","type":"join","member":"A"}}"#)
+    );
+    assert_eq!(chain.head(), sha256_hex(first.as_bytes()));
+    // The SHA-256 of "abc", a published test vector.
+    assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    // A chained line parses back as the same event: `prev` is known to every type.
+    let again = EventLine::parse(first.as_bytes()).unwrap();
+    assert_eq!(again.prev(), Some(GENESIS));
+    assert_eq!(canonical(&again.event().unwrap()), canon(line));
+}
