@@ -325,6 +325,20 @@ pub enum Effect {
         /// Taken back, and kept.
         totals: crate::mechanism::ClawbackTotals,
     },
+    /// Anti-fraud held a member's referral for review.
+    Held {
+        /// The referee.
+        member: MemberId,
+        /// The review (index into [`crate::Engine::reviews`]): the rules that fired, the evidence.
+        review: u32,
+    },
+    /// A held referral was reviewed.
+    Reviewed {
+        /// The referee.
+        member: MemberId,
+        /// Approved (its rewards happen now) or rejected (never).
+        approved: bool,
+    },
     /// An obligation was paid from the pool, in full or in part.
     ObligationPaid {
         /// The mechanism.

@@ -34,6 +34,8 @@ pub struct Engine {
     regional: bool,
     /// Whether a coalition mechanism names the partners orders may name.
     has_coalition: bool,
+    /// The plan's anti-fraud rules and the review queue.
+    pub(crate) antifraud: Option<crate::antifraud::Antifraud>,
     /// With `clawback`: what each settled order earned in each mechanism (order × mechanisms
     /// + mechanism), so that a refund can take it back.
     earned: Vec<Earned>,
@@ -54,6 +56,9 @@ pub(crate) struct Members {
     pub(crate) team_sales: Vec<i64>,
     /// Whether `team_sales` is kept.
     pub(crate) ranks: bool,
+    /// With anti-fraud: whether each member's referral is held or rejected (no reward flows
+    /// through it); empty without anti-fraud.
+    pub(crate) cut: Vec<bool>,
 }
 
 /// What every settlement reads: 16 bytes, so the records of many members share a cache line.
@@ -65,7 +70,17 @@ pub(crate) struct MemberRecord {
 }
 
 impl Members {
+    /// The member's referrer, while rewards may flow through the referral (anti-fraud may hold
+    /// or cut it).
     pub(crate) fn referrer(&self, member: MemberId) -> Option<MemberId> {
+        if self.cut.get(member.index()) == Some(&true) {
+            return None;
+        }
+        self.joined_referrer(member)
+    }
+
+    /// Who referred the member when they joined, whatever anti-fraud made of it.
+    pub(crate) fn joined_referrer(&self, member: MemberId) -> Option<MemberId> {
         match self.records[member.index()].referrer {
             NONE => None,
             r => Some(MemberId(r)),
@@ -249,6 +264,12 @@ pub enum Rejection {
     /// No member has this id.
     #[error("unknown member `{0}`")]
     UnknownMember(String),
+    /// A review for a member whose referral is not held.
+    #[error("member `{0}` has no referral waiting for review")]
+    NoReview(String),
+    /// A review under a plan without anti-fraud rules.
+    #[error("the plan has no [antifraud] rules: there is nothing to review")]
+    NoAntifraud,
     /// A member with this id has joined already.
     #[error("member `{0}` has already joined")]
     AlreadyJoined(String),
@@ -399,6 +420,7 @@ impl Engine {
             depth: reach.clone().map(|r| if r.ranks { 3 } else { r.depth }).max().unwrap_or(1).max(1),
             regional: reach.clone().any(|r| r.regional),
             earned: Vec::new(),
+            antifraud: plan.antifraud.as_ref().map(crate::antifraud::Antifraud::new),
             has_coalition: plan
                 .mechanisms
                 .iter()
@@ -435,7 +457,10 @@ impl Engine {
         self.books.ledger.journal.clear();
         self.books.effects.clear();
         match &event.kind {
-            EventKind::Join { member, referrer, .. } => self.join(member, *referrer)?,
+            EventKind::Join { member, referrer, phone, device, ip } => {
+                self.join(member, *referrer, [*device, *phone, *ip], event.at)?
+            }
+            EventKind::Review { member, approve } => self.review(member, *approve, event.at)?,
             EventKind::Store { store, region, recruiter } => {
                 self.register_store(store, region, *recruiter)?
             }
@@ -474,7 +499,14 @@ impl Engine {
         Applied { postings: &self.books.ledger.journal, effects: &self.books.effects }
     }
 
-    fn join(&mut self, member: &str, referrer: Option<&str>) -> Result<(), Rejection> {
+    /// `contacts`: device, phone and IP, for anti-fraud.
+    fn join(
+        &mut self,
+        member: &str,
+        referrer: Option<&str>,
+        contacts: [Option<&str>; 3],
+        at: Timestamp,
+    ) -> Result<(), Rejection> {
         if member.is_empty() {
             return Err(Rejection::EmptyId("member"));
         }
@@ -494,7 +526,67 @@ impl Engine {
         self.members.records.push(MemberRecord { referrer, spent: 0 });
         self.books.ledger.add_member();
         self.books.effect(Effect::Joined { member: id });
+        if let Some(antifraud) = &mut self.antifraud {
+            let uplines = self.members.uplines(id, 3);
+            let referrer = self.members.joined_referrer(id);
+            let hits = antifraud.on_join(id, referrer, contacts, at, uplines);
+            self.members.cut.push(!hits.is_empty());
+            if !hits.is_empty() {
+                let review = antifraud.reviews.len() as u32 - 1;
+                self.books.effect(Effect::Held { member: id, review });
+            }
+        }
         Ok(())
+    }
+
+    /// An operator's decision on a held referral. Approved, the rewards that waited on it happen
+    /// now, order by order, as if counted now; rejected, they never happen.
+    fn review(&mut self, member: &str, approve: bool, at: Timestamp) -> Result<(), Rejection> {
+        let id = self.members.find(member)?;
+        let antifraud = self.antifraud.as_mut().ok_or(Rejection::NoAntifraud)?;
+        let review = antifraud.open_review(id).ok_or_else(|| Rejection::NoReview(member.to_owned()))?;
+        let orders = antifraud.decide(review, approve, at);
+        self.books.effect(Effect::Reviewed { member: id, approved: approve });
+        if approve {
+            self.members.cut[id.index()] = false;
+            for order in orders {
+                self.settle_referral(order, at);
+            }
+        }
+        Ok(())
+    }
+
+    /// The referral parts of a settled order whose referral was held and is now approved.
+    fn settle_referral(&mut self, order: OrderId, now: Timestamp) {
+        let OrderRecord { member, amount, weekday, .. } = self.orders.records[order.index()];
+        let uplines = self.members.uplines(member, self.depth);
+        if self.members.ranks {
+            for upline in uplines.into_iter().flatten() {
+                *crate::mechanism::slot(&mut self.members.team_sales, upline) += amount.fen();
+            }
+        }
+        for Mechanism { base, state } in &mut self.mechanisms {
+            let books = &mut self.books;
+            let order = Settlement {
+                member,
+                uplines,
+                amount,
+                funding: Money::ZERO,
+                now,
+                weekday,
+                held: false,
+                agents: [None; 3],
+                recruiter: None,
+            };
+            match state {
+                State::ReferRefund(r) => r.on_referral(base, books, &order),
+                State::Queue(q) => q.on_referral(base, books, &order),
+                State::Distribution(d) => d.on_referral(base, books, &order, &self.members),
+                State::Cycle(c) => c.on_referral(&order),
+                State::Loyalty(l) => l.on_referral(base, books, &order),
+                State::Appreciation(_) | State::GreenPoints(_) | State::AdTasks(_) | State::Coalition(_) => {}
+            }
+        }
     }
 
     fn register_store(
@@ -950,6 +1042,13 @@ impl Engine {
         });
         self.members.records[member.index()].spent += amount.fen();
         self.books.effect(Effect::Settled { order });
+        let held = match &mut self.antifraud {
+            Some(antifraud) => {
+                let referred = self.members.joined_referrer(member).is_some();
+                antifraud.on_settled(member, order, amount, now, referred)
+            }
+            None => false,
+        };
         let uplines = self.members.uplines(member, self.depth);
         if self.members.ranks {
             // Team sales grow before any mechanism sees the order, so ranks count it.
@@ -975,7 +1074,8 @@ impl Engine {
                 Some(base.id),
                 Rule::Funding,
             );
-            let order = Settlement { member, uplines, amount, funding, now, weekday, agents, recruiter };
+            let order =
+                Settlement { member, uplines, amount, funding, now, weekday, held, agents, recruiter };
             match state {
                 State::Appreciation(a) => a.on_settled(base, books, &order),
                 State::ReferRefund(r) => r.on_settled(base, books, &order),
@@ -1000,6 +1100,15 @@ impl Engine {
     /// After every event: each mechanism pays what its obligation queue can, and appreciation
     /// sells out the members whose exit price has been reached.
     fn after_event(&mut self, now: Timestamp) {
+        if let Some(antifraud) = &mut self.antifraud {
+            let members = &self.members;
+            let first = antifraud.reviews.len() as u32;
+            for (i, member) in antifraud.on_time(now, |m| members.joined_referrer(m)).into_iter().enumerate()
+            {
+                self.members.cut[member.index()] = true;
+                self.books.effect(Effect::Held { member, review: first + i as u32 });
+            }
+        }
         for Mechanism { base, state } in &mut self.mechanisms {
             if let State::Loyalty(l) = state {
                 l.on_time(base, &mut self.books, now);

@@ -115,6 +115,13 @@ pub enum EventKind<'a> {
     },
     /// The business day closes: due orders settle, then the daily jobs run.
     CloseDay,
+    /// An operator's decision on a referral held by anti-fraud.
+    Review {
+        /// The referee whose referral was held.
+        member: &'a str,
+        /// Approve (its rewards proceed now) or reject (they never happen).
+        approve: bool,
+    },
 }
 
 /// A paid order.
@@ -162,6 +169,7 @@ impl EventKind<'_> {
             EventKind::AdvertiserFund { .. } => "advertiser_fund",
             EventKind::AdView { .. } => "ad_view",
             EventKind::CloseDay => "close_day",
+            EventKind::Review { .. } => "review",
         }
     }
 }

@@ -7,6 +7,7 @@
 //! An event is either applied whole or rejected with a [`Rejection`] that changed nothing: every
 //! handler checks all it needs before it moves any money.
 
+mod antifraud;
 pub mod compliance;
 mod effect;
 mod engine;
@@ -19,6 +20,7 @@ mod plan;
 mod time;
 mod view;
 
+pub use antifraud::{Link, Review};
 pub use effect::Effect;
 pub use engine::{Applied, Engine, Rejection};
 pub use event::{Event, EventKind, Order, SellAmount};
@@ -32,10 +34,10 @@ pub use mechanism::queue::Place;
 pub use mechanism::refer_refund::Progress;
 pub use num::{AmountError, Fixed, MONEY_MAX, Money, POINTS_MAX, Points, Price, Rate};
 pub use plan::{
-    AdTasksConfig, AppreciationConfig, Band, BonusDay, Cashout, CoalitionConfig, CycleConfig,
-    DistributionConfig, FundingBase, GreenPointsConfig, Honor, KindConfig, LoyaltyConfig, LoyaltyTier,
-    MechanismConfig, Package, Partner, PayTo, Plan, QueueConfig, Rank, Reach, ReferRefundConfig, Release,
-    Reward, Step, Tier, TierMin, TopupBonus, Trigger, rank_rate,
+    AdTasksConfig, AntifraudConfig, AppreciationConfig, Band, BonusDay, Burst, Cashout, CoalitionConfig,
+    CycleConfig, DistributionConfig, FundingBase, GreenPointsConfig, Honor, KindConfig, LoyaltyConfig,
+    LoyaltyTier, MechanismConfig, Package, Partner, PayTo, Plan, QueueConfig, Quiet, Rank, Reach,
+    ReferRefundConfig, Release, Reward, Step, Tier, TierMin, TopupBonus, Trigger, rank_rate,
 };
 pub use time::{Timestamp, UtcOffset};
 pub use view::{MechanismDetail, MechanismView, MemberDetail, MemberMechanism, MemberView};

@@ -57,6 +57,9 @@ pub(crate) struct Settlement {
     pub(crate) now: crate::time::Timestamp,
     /// The weekday it was paid, in the plan's timezone (0 = Monday).
     pub(crate) weekday: u8,
+    /// Anti-fraud holds the buyer's referral: the parts that depend on it wait for a review
+    /// (`uplines` are empty then too).
+    pub(crate) held: bool,
     /// The store's district, city and province agents, when a mechanism pays them.
     pub(crate) agents: [Option<MemberId>; 3],
     /// The member who recruited the store, when a mechanism pays them.

@@ -24,6 +24,45 @@ pub struct Plan {
     pub clawback: bool,
     /// Packages sold to qualify (入门套餐), with the value of their goods, for the entry-fee check.
     pub packages: Vec<Package>,
+    /// Anti-fraud rules (`[antifraud]`); `None`: no referral is ever held for review.
+    pub antifraud: Option<AntifraudConfig>,
+}
+
+/// Anti-fraud rules: a join or a referee that trips one has their referral held for review.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AntifraudConfig {
+    /// More members than this registered with one device: the next referral is held.
+    pub max_per_device: Option<u32>,
+    /// The same for one phone.
+    pub max_per_phone: Option<u32>,
+    /// The same for one IP.
+    pub max_per_ip: Option<u32>,
+    /// A referee sharing a device or an IP with their referrer.
+    pub shared_device: bool,
+    /// More than `referees` referees joining under one referrer within `hours`.
+    pub burst: Option<Burst>,
+    /// A referee whose first order is at most `max_amount` and who orders nothing more for `days`.
+    pub quiet: Option<Quiet>,
+    /// A referee sharing a device, phone or IP with any upline to 3 levels (a ring of accounts).
+    pub rings: bool,
+}
+
+/// The burst rule's thresholds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Burst {
+    /// Referees allowed in the window.
+    pub referees: u32,
+    /// The window.
+    pub hours: u32,
+}
+
+/// The quiet-referee rule's thresholds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quiet {
+    /// Days without a second order.
+    pub days: u32,
+    /// The largest first order that counts as "only the minimum".
+    pub max_amount: Money,
 }
 
 /// A package a member buys to qualify, as the compliance check sees it.

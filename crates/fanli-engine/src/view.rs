@@ -110,6 +110,8 @@ pub struct MemberView<'e> {
     pub name: &'e str,
     /// Who referred them.
     pub referrer: Option<&'e str>,
+    /// Where their referral stands with anti-fraud (held, approved, rejected).
+    pub referral: crate::Link,
     /// Withdrawable cash.
     pub wallet: Money,
     /// Store credit.
@@ -245,6 +247,17 @@ impl Engine {
         (0..self.mechanisms.len()).map(MechanismId::from_index)
     }
 
+    /// With anti-fraud rules: every referral held for review, in the order held, with its
+    /// decision once made. `None` without `[antifraud]`.
+    pub fn reviews(&self) -> Option<&[crate::Review]> {
+        self.antifraud.as_ref().map(|a| a.reviews.as_slice())
+    }
+
+    /// Where the member's referral stands (always `Clear` without anti-fraud).
+    pub fn link(&self, member: MemberId) -> crate::Link {
+        self.antifraud.as_ref().map_or(crate::Link::Clear, |a| a.link(member))
+    }
+
     /// Whether the mechanism issues points (appreciation, green points, task points).
     pub fn has_points(&self, mechanism: MechanismId) -> bool {
         matches!(
@@ -350,7 +363,8 @@ impl Engine {
         MemberView {
             id: member,
             name: self.member_name(member),
-            referrer: self.members.referrer(member).map(|r| self.member_name(r)),
+            referrer: self.members.joined_referrer(member).map(|r| self.member_name(r)),
+            referral: self.link(member),
             wallet: ledger.wallet(member),
             credit: ledger.credit(member),
             spent: Money::from_fen(record.spent),

@@ -169,6 +169,10 @@ fn write_fields(out: &mut String, event: &Event<'_>) {
             w.text("mechanism", mechanism);
         }
         EventKind::CloseDay => {}
+        EventKind::Review { member, approve } => {
+            w.text("member", member);
+            w.text("decision", if *approve { "approve" } else { "reject" });
+        }
     }
 }
 

@@ -52,6 +52,7 @@ pub struct EventLine<'a> {
     reward: Option<Str<'a>>,
     /// The audit chain's hash of the line before (see `chain`): any type may carry it.
     prev: Option<Str<'a>>,
+    decision: Option<Str<'a>>,
 }
 
 /// Every field an event may have.
@@ -76,6 +77,7 @@ const FIELDS: &[&str] = &[
     "points",
     "reward",
     "prev",
+    "decision",
 ];
 
 /// Reads an event object's fields straight into an [`EventLine`]. (A derived `Deserialize`
@@ -125,6 +127,7 @@ impl<'de, 'l> Visitor<'de> for Fill<'l, 'de> {
                 "points" => set(&mut map, &mut e.points, "points")?,
                 "reward" => set(&mut map, &mut e.reward, "reward")?,
                 "prev" => set(&mut map, &mut e.prev, "prev")?,
+                "decision" => set(&mut map, &mut e.decision, "decision")?,
                 other => {
                     let hint = match FIELDS.iter().find(|f| strsim::levenshtein(f, other) <= 2) {
                         Some(close) => format!("; did you mean `{close}`?"),
@@ -206,27 +209,105 @@ impl<'de: 'a, 'a> Deserialize<'de> for Decimal<'a> {
     }
 }
 
-/// Which fields each event type takes, beside `at` and `type`: (required, optional).
-fn fields(kind: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
+/// The fields that only some types take, in the order `present` sets their bits.
+const CHECKED: [&str; 18] = [
+    "member",
+    "referrer",
+    "phone",
+    "device",
+    "ip",
+    "store",
+    "region",
+    "recruiter",
+    "level",
+    "order",
+    "amount",
+    "profit",
+    "partner",
+    "credit",
+    "mechanism",
+    "points",
+    "reward",
+    "decision",
+];
+
+/// The bits of `names` among [`CHECKED`]; a const fn, so each type's masks are constants.
+const fn bits(names: &[&str]) -> u32 {
+    let mut mask = 0;
+    let mut n = 0;
+    while n < names.len() {
+        let mut i = 0;
+        while i < CHECKED.len() {
+            if same(names[n].as_bytes(), CHECKED[i].as_bytes()) {
+                mask |= 1 << i;
+            }
+            i += 1;
+        }
+        n += 1;
+    }
+    mask
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The fields one event type takes, beside `at` and `type`.
+#[derive(Clone, Copy)]
+struct Fields {
+    /// The required ones, in the order a message names the first missing.
+    required: &'static [&'static str],
+    /// `required` as bits.
+    needed: u32,
+    /// Required and optional, as bits.
+    allowed: u32,
+}
+
+/// A type's fields from its required and optional names, at compile time.
+macro_rules! fields {
+    ([$($required:literal),*], [$($optional:literal),*]) => {{
+        const REQUIRED: &[&str] = &[$($required),*];
+        const FIELDS: Fields = Fields {
+            required: REQUIRED,
+            needed: bits(REQUIRED),
+            allowed: bits(REQUIRED) | bits(&[$($optional),*]),
+        };
+        FIELDS
+    }};
+}
+
+/// Which fields each event type takes.
+fn fields(kind: &str) -> Option<Fields> {
     Some(match kind {
-        "join" => (&["member"], &["referrer", "phone", "device", "ip"]),
-        "store" => (&["store"], &["region", "recruiter"]),
-        "agent" => (&["member", "level", "region"], &[]),
-        "order" => (&["order", "member", "amount"], &["profit", "store", "partner", "credit"]),
-        "refund" => (&["order"], &[]),
-        "sell" => (&["member", "mechanism", "points"], &[]),
-        "withdraw" | "topup" => (&["member", "amount"], &[]),
+        "join" => fields!(["member"], ["referrer", "phone", "device", "ip"]),
+        "store" => fields!(["store"], ["region", "recruiter"]),
+        "agent" => fields!(["member", "level", "region"], []),
+        "order" => fields!(["order", "member", "amount"], ["profit", "store", "partner", "credit"]),
+        "refund" => fields!(["order"], []),
+        "sell" => fields!(["member", "mechanism", "points"], []),
+        "withdraw" | "topup" => fields!(["member", "amount"], []),
         // A loyalty catalogue takes a `reward`; a coalition `partner` and `points`.
-        "redeem" => (&["member", "mechanism"], &["reward", "partner", "points"]),
-        "inject" | "advertiser_fund" => (&["mechanism", "amount"], &[]),
-        "ad_view" => (&["member", "mechanism"], &[]),
-        "close_day" => (&[], &[]),
+        "redeem" => fields!(["member", "mechanism"], ["reward", "partner", "points"]),
+        "inject" | "advertiser_fund" => fields!(["mechanism", "amount"], []),
+        "ad_view" => fields!(["member", "mechanism"], []),
+        "close_day" => fields!([], []),
+        "review" => fields!(["member", "decision"], []),
         _ => return None,
     })
 }
 
 const TYPES: &str = "join, store, agent, order, refund, sell, withdraw, topup, redeem, inject, \
-                     advertiser_fund, ad_view, close_day";
+                     advertiser_fund, ad_view, close_day, review";
 
 impl<'a> EventLine<'a> {
     /// Reads one line as JSON. The line is checked as UTF-8 once, whole: cheaper than serde_json
@@ -258,23 +339,24 @@ impl<'a> EventLine<'a> {
     /// Checks the fields against the event's type and reads the values.
     pub fn event<'e>(&'e self) -> Result<Event<'e>, EventError> {
         let kind_name = self.kind.as_deref().ok_or_else(|| err("missing field `type`"))?;
-        let (required, optional) = fields(kind_name)
+        let Fields { required, needed, allowed } = fields(kind_name)
             .ok_or_else(|| err(format!("unknown event type `{kind_name}`; expected one of {TYPES}")))?;
-        for (name, present) in self.present() {
-            if present && !required.contains(&name) && !optional.contains(&name) {
-                return Err(err(format!(
-                    "field `{name}` does not apply to {} {kind_name} event",
-                    article(kind_name)
-                )));
-            }
+        // Bit masks: a check costs a few instructions; the names are only for the messages.
+        let present = self.present();
+        if present & !allowed != 0 {
+            let stray = CHECKED.iter().enumerate().find(|(i, _)| present & !allowed & (1 << i) != 0);
+            let name = stray.map_or("?", |(_, name)| name);
+            return Err(err(format!(
+                "field `{name}` does not apply to {} {kind_name} event",
+                article(kind_name)
+            )));
         }
-        for name in required {
-            if !self.present().any(|(n, present)| n == *name && present) {
-                return Err(err(format!(
-                    "missing field `{name}`: {} {kind_name} event needs it",
-                    article(kind_name)
-                )));
-            }
+        if needed & !present != 0 {
+            let name = required.iter().find(|name| present & bits(&[name]) == 0).map_or("?", |n| n);
+            return Err(err(format!(
+                "missing field `{name}`: {} {kind_name} event needs it",
+                article(kind_name)
+            )));
         }
         let at = self.at.as_deref().ok_or_else(|| err("missing field `at`"))?;
         let at = Timestamp::parse_rfc3339(at).ok_or_else(|| {
@@ -337,6 +419,18 @@ impl<'a> EventLine<'a> {
             },
             "ad_view" => EventKind::AdView { member: s(&self.member), mechanism: s(&self.mechanism) },
             "close_day" => EventKind::CloseDay,
+            "review" => EventKind::Review {
+                member: s(&self.member),
+                approve: match self.decision.as_deref() {
+                    Some("approve") => true,
+                    Some("reject") => false,
+                    other => {
+                        return Err(err(format!(
+                            "`decision` must be \"approve\" or \"reject\", not {other:?}"
+                        )));
+                    }
+                },
+            },
             _ => unreachable!("fields() knows every type"),
         };
         Ok(Event { at, kind })
@@ -346,27 +440,29 @@ impl<'a> EventLine<'a> {
         self.region.iter().flatten().map(|part| &**part).collect()
     }
 
-    fn present(&self) -> impl Iterator<Item = (&'static str, bool)> + '_ {
-        [
-            ("member", self.member.is_some()),
-            ("referrer", self.referrer.is_some()),
-            ("phone", self.phone.is_some()),
-            ("device", self.device.is_some()),
-            ("ip", self.ip.is_some()),
-            ("store", self.store.is_some()),
-            ("region", self.region.is_some()),
-            ("recruiter", self.recruiter.is_some()),
-            ("level", self.level.is_some()),
-            ("order", self.order.is_some()),
-            ("amount", self.amount.is_some()),
-            ("profit", self.profit.is_some()),
-            ("partner", self.partner.is_some()),
-            ("credit", self.credit.is_some()),
-            ("mechanism", self.mechanism.is_some()),
-            ("points", self.points.is_some()),
-            ("reward", self.reward.is_some()),
-        ]
-        .into_iter()
+    /// The fields that only some types take, as a mask of [`CHECKED`]'s bits.
+    fn present(&self) -> u32 {
+        let set = [
+            self.member.is_some(),
+            self.referrer.is_some(),
+            self.phone.is_some(),
+            self.device.is_some(),
+            self.ip.is_some(),
+            self.store.is_some(),
+            self.region.is_some(),
+            self.recruiter.is_some(),
+            self.level.is_some(),
+            self.order.is_some(),
+            self.amount.is_some(),
+            self.profit.is_some(),
+            self.partner.is_some(),
+            self.credit.is_some(),
+            self.mechanism.is_some(),
+            self.points.is_some(),
+            self.reward.is_some(),
+            self.decision.is_some(),
+        ];
+        set.iter().enumerate().fold(0, |mask, (i, &set)| mask | (u32::from(set) << i))
     }
 }
 

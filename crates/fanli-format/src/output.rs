@@ -51,6 +51,25 @@ pub fn state_json<W: std::io::Write>(
         }
     }
     close(&mut buf, any, b'}');
+    if let Some(reviews) = engine.reviews() {
+        buf.extend_from_slice(b",\n \"reviews\":[");
+        for (i, r) in reviews.iter().enumerate() {
+            buf.extend_from_slice(if i > 0 { b",\n  " } else { b"\n  " });
+            let decision = r.decision.map(|(approve, at)| {
+                json!({"decision": if approve { "approve" } else { "reject" }, "at": at.to_string()})
+            });
+            let hits: Vec<Value> =
+                r.hits.iter().map(|(rule, evidence)| json!({"rule": rule, "evidence": evidence})).collect();
+            let orders: Vec<&str> = r.held_orders.iter().map(|&o| engine.order_name(o)).collect();
+            let review = json!({
+                "member": engine.member_name(r.member), "referrer": engine.member_name(r.referrer),
+                "status": engine.link(r.member).name(), "held_at": r.held_at.to_string(), "hits": hits,
+                "held_orders": orders, "decision": decision,
+            });
+            serde_json::to_writer(&mut buf, &review)?;
+        }
+        close(&mut buf, !reviews.is_empty(), b']');
+    }
     buf.extend_from_slice(b",\n \"rejected\":[");
     for (i, (line, error)) in rejected.iter().enumerate() {
         buf.extend_from_slice(if i > 0 { b",\n  " } else { b"\n  " });
@@ -200,6 +219,10 @@ fn member(buf: &mut Vec<u8>, engine: &Engine, v: &MemberView<'_>) {
     if let Some(referrer) = v.referrer {
         key(buf, false, "referrer");
         string(buf, referrer);
+    }
+    if v.referral != fanli_engine::Link::Clear {
+        key(buf, false, "referral");
+        string(buf, v.referral.name());
     }
     if !v.refunded.is_zero() {
         key(buf, false, "refunded");
@@ -621,6 +644,17 @@ fn effect(engine: &Engine, e: &Effect) -> Value {
             "effect": "clawback", "mechanism": mech(mechanism), "order": order(o),
             "cancelled": totals.cancelled.to_string(), "kept": totals.kept.to_string(),
             "points_taken": totals.points_taken.to_string(), "points_kept": totals.points_kept.to_string(),
+        }),
+        Effect::Held { member, review } => {
+            let rules: Vec<&str> = engine
+                .reviews()
+                .and_then(|r| r.get(review as usize))
+                .map_or(Vec::new(), |r| r.hits.iter().map(|(rule, _)| *rule).collect());
+            json!({"effect": "held_for_review", "member": name(member), "rules": rules})
+        }
+        Effect::Reviewed { member, approved } => json!({
+            "effect": "reviewed", "member": name(member),
+            "decision": if approved { "approve" } else { "reject" },
         }),
         Effect::ObligationPaid { mechanism, member, amount, remaining } => json!({
             "effect": "obligation_paid", "mechanism": mech(mechanism), "member": name(member),

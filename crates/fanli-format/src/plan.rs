@@ -9,10 +9,11 @@ use std::fmt;
 use std::ops::Range;
 
 use fanli_engine::{
-    AdTasksConfig, AppreciationConfig, Band, BonusDay, Cashout, CoalitionConfig, CycleConfig,
-    DistributionConfig, FundingBase, GreenPointsConfig, Honor, KindConfig, LoyaltyConfig, LoyaltyTier,
-    MONEY_MAX, MechanismConfig, Money, Package, Partner, PayTo, Plan, Points, QueueConfig, Rank, Rate,
-    ReferRefundConfig, Release, Reward, Step, Tier, TierMin, TopupBonus, Trigger, UtcOffset,
+    AdTasksConfig, AntifraudConfig, AppreciationConfig, Band, BonusDay, Burst, Cashout, CoalitionConfig,
+    CycleConfig, DistributionConfig, FundingBase, GreenPointsConfig, Honor, KindConfig, LoyaltyConfig,
+    LoyaltyTier, MONEY_MAX, MechanismConfig, Money, Package, Partner, PayTo, Plan, Points, QueueConfig,
+    Quiet, Rank, Rate, ReferRefundConfig, Release, Reward, Step, Tier, TierMin, TopupBonus, Trigger,
+    UtcOffset,
 };
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -168,6 +169,7 @@ impl Cx {
                 Some(Package { name: name?, price: price?, value: value? })
             })
         });
+        let antifraud = self.optional(&mut t, "antifraud", Cx::antifraud);
         self.finish(t);
         Some(Plan {
             name: name?,
@@ -177,6 +179,7 @@ impl Cx {
             mechanisms: mechanisms?,
             clawback: clawback?,
             packages: packages.or(Vec::new())?,
+            antifraud: antifraud.maybe()?,
         })
     }
 
@@ -577,6 +580,41 @@ impl Cx {
         });
         let point_cost = self.required(t, "point_cost", |cx, v, k| cx.money(v, k));
         Some(CoalitionConfig { partners: partners?, point_cost: point_cost? })
+    }
+
+    fn antifraud(&mut self, value: Value<'_, '_>, key: &str) -> Option<AntifraudConfig> {
+        let mut t = self.subtable(value, key, "[antifraud] with max_per_device = 3, …")?;
+        let count =
+            |cx: &mut Cx, v: Value<'_, '_>, k: &str| cx.integer(v, k, 1..=1_000_000).map(|n| n as u32);
+        let max_per_device = self.optional(&mut t, "max_per_device", count).maybe();
+        let max_per_phone = self.optional(&mut t, "max_per_phone", count).maybe();
+        let max_per_ip = self.optional(&mut t, "max_per_ip", count).maybe();
+        let shared_device = self.optional(&mut t, "shared_device", Cx::boolean).or(false);
+        let rings = self.optional(&mut t, "rings", Cx::boolean).or(false);
+        let burst = self.optional(&mut t, "burst", |cx, v, k| {
+            let mut b = cx.subtable(v, k, "{ referees = 5, hours = 24 }")?;
+            let referees = cx.required(&mut b, "referees", count);
+            let hours = cx.required(&mut b, "hours", |cx, v, k| cx.integer(v, k, 1..=8760).map(|n| n as u32));
+            cx.finish(b);
+            Some(Burst { referees: referees?, hours: hours? })
+        });
+        let quiet = self.optional(&mut t, "quiet", |cx, v, k| {
+            let mut q = cx.subtable(v, k, "{ days = 30, max_amount = \"99.00\" }")?;
+            let days = cx.required(&mut q, "days", |cx, v, k| cx.integer(v, k, 1..=3650).map(|n| n as u32));
+            let max_amount = cx.required(&mut q, "max_amount", |cx, v, k| cx.money(v, k));
+            cx.finish(q);
+            Some(Quiet { days: days?, max_amount: max_amount? })
+        });
+        self.finish(t);
+        Some(AntifraudConfig {
+            max_per_device: max_per_device?,
+            max_per_phone: max_per_phone?,
+            max_per_ip: max_per_ip?,
+            shared_device: shared_device?,
+            burst: burst.maybe()?,
+            quiet: quiet.maybe()?,
+            rings: rings?,
+        })
     }
 
     /// A table value, to read keys from.

@@ -99,6 +99,14 @@ impl Cycle {
         }
     }
 
+    /// The referral part of a settled order, when anti-fraud held it and a review approved it:
+    /// the referrer's share of the order's weight.
+    pub(crate) fn on_referral(&mut self, order: &Settlement) {
+        if let Some(referrer) = order.referrer() {
+            self.add_weight(referrer, order.amount.mul_rate(self.config.referral_share_rate).fen());
+        }
+    }
+
     fn add_weight(&mut self, member: MemberId, weight: i64) {
         let first_level = self.config.honor.as_ref().and_then(|h| h.levels.first().copied());
         let unit = self.config.share_unit;

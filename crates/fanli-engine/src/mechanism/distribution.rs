@@ -25,11 +25,13 @@ pub(crate) struct Distribution {
     pub(crate) config: DistributionConfig,
     /// What order budgets left unallocated and went back to the platform.
     returned: Money,
+    /// The commissions of the order being settled (kept to reuse its allocation).
+    scratch: Vec<(MemberId, Rate, Rule)>,
 }
 
 impl Distribution {
     pub(crate) fn new(config: &DistributionConfig) -> Distribution {
-        Distribution { config: config.clone(), returned: Money::ZERO }
+        Distribution { config: config.clone(), returned: Money::ZERO, scratch: Vec::new() }
     }
 
     /// Returned to the platform in all.
@@ -44,58 +46,26 @@ impl Distribution {
         order: &Settlement,
         members: &Members,
     ) {
-        let amount = order.amount;
-        let mut allocated = Money::ZERO;
-        let mut commission = |member: MemberId, rate: Rate, rule: Rule| {
-            let reward = amount.mul_rate(rate);
-            if reward.is_zero() {
-                return;
-            }
-            allocated += reward;
-            books.effect(Effect::Commission {
-                mechanism: base.id,
-                member,
-                buyer: order.member,
-                rule,
-                amount: reward,
-            });
-            base.owe_or_pay(books, member, reward, PayTo::Wallet, rule);
-        };
+        let mut due = std::mem::take(&mut self.scratch);
+        if !order.held {
+            self.upline_commissions(order, members, &mut due);
+        }
         let config = &self.config;
-        for (rate, upline) in config.levels.iter().zip(order.uplines) {
-            let Some(upline) = upline else { break };
-            commission(upline, *rate, Rule::Level);
-        }
-        if !config.ranks.is_empty() {
-            let mut highest = Rate::ZERO;
-            let mut peer_paid = false;
-            for upline in order.uplines.into_iter().flatten() {
-                let rate = rank_rate(&config.ranks, members.team_sales(upline));
-                if rate > highest {
-                    commission(upline, rate - highest, Rule::Rank);
-                    highest = rate;
-                } else if rate == highest
-                    && highest > Rate::ZERO
-                    && !peer_paid
-                    && let Some(peer) = config.peer_rate
-                {
-                    commission(upline, peer, Rule::Peer);
-                    peer_paid = true;
-                }
-            }
-        }
         let mut highest = Rate::ZERO;
         for (rate, agent) in config.regional.iter().zip(order.agents) {
             if let (Some(rate), Some(agent)) = (*rate, agent)
                 && rate > highest
             {
-                commission(agent, rate - highest, Rule::Regional);
+                due.push((agent, rate - highest, Rule::Regional));
                 highest = rate;
             }
         }
         if let (Some(rate), Some(recruiter)) = (config.recruiter_rate, order.recruiter) {
-            commission(recruiter, rate, Rule::Recruiter);
+            due.push((recruiter, rate, Rule::Recruiter));
         }
+        let allocated = self.pay(base, books, order, &due);
+        due.clear();
+        self.scratch = due;
         let unallocated = order.funding - allocated;
         if unallocated > Money::ZERO {
             books.ledger.post(
@@ -108,5 +78,91 @@ impl Distribution {
             self.returned += unallocated;
             books.effect(Effect::Returned { mechanism: base.id, amount: unallocated });
         }
+    }
+
+    /// The referral part of a settled order, when anti-fraud held it and a review approved it:
+    /// the uplines' commissions, funded now from what the order's budget had returned to the
+    /// platform.
+    pub(crate) fn on_referral(
+        &mut self,
+        base: &mut Base,
+        books: &mut Books,
+        order: &Settlement,
+        members: &Members,
+    ) {
+        let mut due = std::mem::take(&mut self.scratch);
+        self.upline_commissions(order, members, &mut due);
+        let total: Money = due.iter().map(|&(_, rate, _)| order.amount.mul_rate(rate)).sum();
+        books.ledger.post(
+            Account::Platform,
+            Account::Pool(base.id),
+            total.fen(),
+            Some(base.id),
+            Rule::Funding,
+        );
+        self.returned -= total.min(self.returned);
+        self.pay(base, books, order, &due);
+        due.clear();
+        self.scratch = due;
+    }
+
+    /// `levels` and `ranks` (级差, 平级奖): what the buyer's uplines earn, as (member, rate, rule).
+    fn upline_commissions(
+        &self,
+        order: &Settlement,
+        members: &Members,
+        due: &mut Vec<(MemberId, Rate, Rule)>,
+    ) {
+        let config = &self.config;
+        for (rate, upline) in config.levels.iter().zip(order.uplines) {
+            let Some(upline) = upline else { break };
+            due.push((upline, *rate, Rule::Level));
+        }
+        if config.ranks.is_empty() {
+            return;
+        }
+        let mut highest = Rate::ZERO;
+        let mut peer_paid = false;
+        for upline in order.uplines.into_iter().flatten() {
+            let rate = rank_rate(&config.ranks, members.team_sales(upline));
+            if rate > highest {
+                due.push((upline, rate - highest, Rule::Rank));
+                highest = rate;
+            } else if rate == highest
+                && highest > Rate::ZERO
+                && !peer_paid
+                && let Some(peer) = config.peer_rate
+            {
+                due.push((upline, peer, Rule::Peer));
+                peer_paid = true;
+            }
+        }
+    }
+
+    /// Owes each commission (`rate` × the order, down to the fen), in order; returns the total.
+    fn pay(
+        &self,
+        base: &mut Base,
+        books: &mut Books,
+        order: &Settlement,
+        due: &[(MemberId, Rate, Rule)],
+    ) -> Money {
+        let mut allocated = Money::ZERO;
+        for &(member, rate, rule) in due {
+            let reward = order.amount.mul_rate(rate);
+            if reward.is_zero() {
+                continue;
+            }
+            allocated += reward;
+            books.effect(Effect::Commission {
+                mechanism: base.id,
+                member,
+                buyer: order.member,
+                rule,
+                amount: reward,
+            });
+            base.owe_or_pay(books, member, reward, PayTo::Wallet, rule);
+        }
+        allocated
     }
 }

@@ -136,9 +136,14 @@ impl Loyalty {
         holder.year_spend += amount.fen();
         holder.year_points += earned;
         self.year.push_back((now, member, amount.fen(), earned));
+        self.on_referral(base, books, order);
+    }
+
+    /// The referral part of a settled order: the referrer's points for their referee's spend.
+    pub(crate) fn on_referral(&mut self, base: &Base, books: &mut Books, order: &Settlement) {
         if let Some(referrer) = order.referrer() {
-            let units = per_yuan(amount, self.config.referee_rate).units();
-            self.grant(base, books, referrer, units, now, Rule::RefereeBonus);
+            let units = per_yuan(order.amount, self.config.referee_rate).units();
+            self.grant(base, books, referrer, units, order.now, Rule::RefereeBonus);
         }
     }
 

@@ -269,6 +269,14 @@ impl Queue {
         (cancelled, owed - cancelled)
     }
 
+    /// The referral part of a settled order, when anti-fraud held it and a review approved it:
+    /// the acceleration of the referrer's oldest entry.
+    pub(crate) fn on_referral(&mut self, base: &mut Base, books: &mut Books, order: &Settlement) {
+        if let Some(referrer) = order.referrer() {
+            self.accelerate(base, books, referrer, order.amount);
+        }
+    }
+
     /// Takes entry `number` (its member's oldest waiting) out of the waiting entries.
     fn leave(&mut self, number: u32) {
         let entry = *self.entry_mut(number);

@@ -57,7 +57,7 @@ impl ReferRefund {
     }
 
     pub(crate) fn on_settled(&mut self, base: &mut Base, books: &mut Books, order: &Settlement) {
-        let Settlement { member, amount, uplines: [referrer, grandparent, _], .. } = *order;
+        let Settlement { member, amount, .. } = *order;
         let buyer = slot(&mut self.members, member);
         if buyer.base == 0 && amount >= self.config.qualify_min && base.underfunded(books) {
             base.hold_back(books, member);
@@ -72,6 +72,20 @@ impl ReferRefund {
             }
             return;
         }
+        // Anti-fraud holds the referral: the referee part waits for the review.
+        if !order.held {
+            self.on_referral(base, books, order);
+        }
+    }
+
+    /// The referee part of a settled order: the buyer's first order of at least `referee_min`
+    /// counts as a referral of their referrer (and pays the referrer's referrer `indirect`).
+    pub(crate) fn on_referral(&mut self, base: &mut Base, books: &mut Books, order: &Settlement) {
+        if self.config.trigger == Trigger::Repurchase {
+            return;
+        }
+        let Settlement { member, amount, uplines: [referrer, grandparent, _], .. } = *order;
+        let buyer = slot(&mut self.members, member);
         if buyer.referee_used || amount < self.config.referee_min {
             return;
         }

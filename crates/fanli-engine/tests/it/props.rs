@@ -120,19 +120,30 @@ fn mechanism() -> impl Strategy<Value = String> {
 }
 
 fn plan() -> impl Strategy<Value = String> {
-    (0u32..3, prop::collection::vec(mechanism(), 1..4), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-        |(settle, mechanisms, margin, pause, clawback)| {
+    (
+        0u32..3,
+        prop::collection::vec(mechanism(), 1..4),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(settle, mechanisms, margin, pause, clawback, antifraud)| {
             let margin = if margin { "margin_rate = \"0.40\"\n" } else { "" };
             let mut text = format!(
                 "name = \"random\"\nsettle_after_days = {settle}\n{margin}pause_when_underfunded = {pause}\n\
                  clawback = {clawback}\n"
             );
+            if antifraud {
+                // Rules that fire on the random streams: referrals get held, then reviewed.
+                text += "[antifraud]\nburst = { referees = 1, hours = 48 }\n\
+                         quiet = { days = 2, max_amount = \"2000.00\" }\n";
+            }
             for (i, m) in mechanisms.iter().enumerate() {
                 text += &format!("[[mechanism]]\nid = \"m{i}\"\n{m}");
             }
             text
-        },
-    )
+        })
 }
 
 /// One step of a random stream, over members `u0`..`u7`.
@@ -188,6 +199,10 @@ enum Op {
         mechanism: u8,
         set: bool,
     },
+    Review {
+        member: u8,
+        approve: bool,
+    },
     RedeemAt {
         member: u8,
         mechanism: u8,
@@ -209,6 +224,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (member.clone(), 1u8..4).prop_map(|(member, depth)| Op::Agent { member, depth }),
         2 => (member.clone(), 0u8..3).prop_map(|(member, mechanism)| Op::AdView { member, mechanism }),
         2 => (member.clone(), 0u8..3, any::<bool>()).prop_map(|(member, mechanism, set)| Op::Redeem { member, mechanism, set }),
+        2 => (member.clone(), any::<bool>()).prop_map(|(member, approve)| Op::Review { member, approve }),
         1 => (member.clone(), 0u8..3, 0u8..2, 1u32..500).prop_map(|(member, mechanism, partner, points)| Op::RedeemAt { member, mechanism, partner, points }),
         1 => (0u8..3, 1u32..100_000).prop_map(|(mechanism, fen)| Op::AdvertiserFund { mechanism, fen }),
         1 => (0u8..4).prop_map(|back| Op::Refund { back }),
@@ -275,6 +291,10 @@ fn lines(ops: &[Op]) -> Vec<String> {
             Op::Redeem { member, mechanism, set } => format!(
                 "\"type\":\"redeem\",\"member\":\"u{member}\",\"mechanism\":\"m{mechanism}\",\"reward\":\"{}\"",
                 if *set { "set" } else { "drink" }
+            ),
+            Op::Review { member, approve } => format!(
+                "\"type\":\"review\",\"member\":\"u{member}\",\"decision\":\"{}\"",
+                if *approve { "approve" } else { "reject" }
             ),
             Op::RedeemAt { member, mechanism, partner, points } => format!(
                 "\"type\":\"redeem\",\"member\":\"u{member}\",\"mechanism\":\"m{mechanism}\",\
@@ -443,6 +463,22 @@ proptest! {
         let (recorded, outcome) = run_text(&plan, &lines(&ops), false);
         prop_assert_eq!(state(&quiet, &[]), recorded);
         prop_assert_eq!(quiet_outcome.rejected, outcome.rejected);
+    }
+
+    #[test]
+    fn antifraud_rules_that_never_fire_change_nothing(plan in plan(), ops in prop::collection::vec(op(), 1..80)) {
+        let rules = "\n[antifraud]\nmax_per_device = 1000000\nmax_per_phone = 1000000\nmax_per_ip = 1000000\n\
+                     shared_device = true\nrings = true\nburst = { referees = 1000000, hours = 1 }\n\
+                     quiet = { days = 3650, max_amount = \"1000000.00\" }\n";
+        prop_assume!(!plan.contains("[antifraud]"));
+        let (without, outcome) = run_text(&plan, &lines(&ops), false);
+        let (mut with, guarded) = run_text(&format!("{plan}{rules}"), &lines(&ops), false);
+        prop_assert_eq!(with["reviews"].as_array().map(Vec::len), Some(0));
+        with.as_object_mut().unwrap().remove("reviews");
+        prop_assert_eq!(with, without);
+        // The same lines are refused (a review is, with or without rules, for different reasons).
+        let lines_of = |o: &fanli_format::Outcome| o.rejected.iter().map(|r| r.0).collect::<Vec<_>>();
+        prop_assert_eq!(lines_of(&guarded), lines_of(&outcome));
     }
 
     #[test]
