@@ -2,8 +2,9 @@
 //!
 //! The input is split into lines (any bytes: the parser must refuse bad UTF-8). Every line goes through
 //! `EventLine::parse` and, when that is Ok, `EventLine::event`; every event that comes out is
-//! applied to two engines running a fixed plan with one mechanism of each kind (one settling
-//! orders at once, one after a 7-day refund window). A bad line must
+//! applied to three engines running `bench/plan-all.toml`, one mechanism of each kind (one
+//! settling orders at once, one after a 7-day refund window with clawback and the underfunded
+//! pause, one with the longest windows a plan allows). A bad line must
 //! come back as an `Err` (from the parser) or a `Rejection` (from the engine), never a panic,
 //! and after all the lines the engine's accounts must still balance.
 //!
@@ -18,55 +19,32 @@ use fanli_format::{EventLine, parse_plan};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-/// The bundled example plan, with `settle_after_days = 0` so orders settle at once and every
-/// order reaches the mechanisms.
-const PLAN: &str = r#"
-name = "fuzz: appreciation + refer_refund + queue"
-settle_after_days = 0
-timezone = "+08:00"
-margin_rate = "0.70"
-
-[[mechanism]]
-id = "appr"
-kind = "appreciation"
-funding_rate = "0.20"
-mint_ratio = "0.70"
-initial_price = "1.00"
-sell_fee = "0.20"
-exit_multiple = "2"
-
-[[mechanism]]
-id = "r3"
-kind = "refer_refund"
-funding_rate = "0.30"
-qualify_min = "1000.00"
-referee_min = "1000.00"
-steps = ["10%", "20%", "70%"]
-repeat = true
-
-[[mechanism]]
-id = "union"
-kind = "queue"
-funding_rate = "0.10"
-min_order = "100.00"
-credit_ratio = "1.0"
-lock_days = 15
-release = "when_funded"
-referral_acceleration = "0.20"
-"#;
+/// The benchmark's plan with every kind of mechanism (`bench/plan-all.toml`), whose refund
+/// window is 7 days.
+const PLAN: &str = include_str!("../../bench/plan-all.toml");
 
 fuzz_target!(|data: &[u8]| {
-    // The same plan three times: settling at once (every order reaches the mechanisms), with the
-    // example's 7-day refund window (orders wait, refunds cancel, day closes settle), and with the
-    // longest window and queue lock a plan may have.
+    // The same plan three times: settling at once (every order reaches the mechanisms), with its
+    // 7-day refund window plus clawback and the underfunded pause (orders wait, refunds cancel or
+    // claw back, day closes settle), and with the longest window, queue lock and expiry a plan
+    // may have.
     static PLANS: OnceLock<[Plan; 3]> = OnceLock::new();
     let plans = PLANS.get_or_init(|| {
         let parse = |text: &str| parse_plan(text).expect("the fixed fuzz plans are valid");
-        let at_once = parse(PLAN);
-        let delayed = parse(&PLAN.replace("settle_after_days = 0", "settle_after_days = 7"));
-        let longest = parse(
-            &PLAN.replace("settle_after_days = 0", "settle_after_days = 365").replace("lock_days = 15", "lock_days = 3650"),
+        let at_once = parse(&PLAN.replace("settle_after_days = 7", "settle_after_days = 0"));
+        let delayed = parse(
+            &(PLAN.replace("settle_after_days = 7", "settle_after_days = 7\nclawback = true\npause_when_underfunded = true")
+                + "\n[antifraud]\nmax_per_device = 2\nmax_per_ip = 2\nshared_device = true\nrings = true\n\
+                   burst = { referees = 2, hours = 24 }\nquiet = { days = 2, max_amount = \"500.00\" }\n"),
         );
+        let longest = parse(
+            &PLAN
+                .replace("settle_after_days = 7", "settle_after_days = 365")
+                .replace("lock_days = 15", "lock_days = 3650")
+                .replace("expiry_days = 300", "expiry_days = 3650"),
+        );
+        assert!(delayed.clawback && delayed.mechanisms.iter().all(|m| m.pause_when_underfunded));
+        assert!(delayed.antifraud.is_some());
         assert_eq!([&at_once, &delayed, &longest].map(|p| p.settle_after_days), [0, 7, 365]);
         [at_once, delayed, longest]
     });

@@ -1,6 +1,7 @@
 //! The plan parser, and the engine built from what it accepts.
 //!
-//! The input is read as UTF-8 text (non-UTF-8 inputs are skipped) and given to `parse_plan`.
+//! The input is read as UTF-8 text (non-UTF-8 inputs are skipped) and given to `parse_plan_lines`;
+//! an accepted plan also goes through `fanli check`'s rules.
 //! A bad plan must come back as `Err(PlanErrors)`; a plan it accepts must pass
 //! `Engine::new` (which asserts the plan's invariants) and then take a few fixed events
 //! (joins, orders, day closes, and an event naming each mechanism id) without panicking,
@@ -9,7 +10,7 @@
 #![no_main]
 
 use fanli_engine::{Engine, Event, EventKind, Money, Order, SellAmount, Timestamp};
-use fanli_format::parse_plan;
+use fanli_format::parse_plan_lines;
 use libfuzzer_sys::fuzz_target;
 
 fn at(text: &str) -> Timestamp {
@@ -34,7 +35,11 @@ fn order<'a>(id: &'a str, member: &'a str, amount: &str) -> EventKind<'a> {
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(plan) = parse_plan(text) else { return };
+    let Ok((plan, lines)) = parse_plan_lines(text) else { return };
+    // `fanli check` on whatever the parser accepts: no panic, and every finding's key has a line.
+    for finding in fanli_engine::compliance::check(&plan) {
+        assert!(lines.line(&finding.key) >= 1);
+    }
     // Every mechanism id the plan accepted, to name in events below.
     let ids: Vec<String> = plan.mechanisms.iter().map(|m| m.id.clone()).collect();
     let days = plan.settle_after_days;

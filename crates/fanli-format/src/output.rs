@@ -646,9 +646,13 @@ fn effect(engine: &Engine, e: &Effect) -> Value {
             "points_taken": totals.points_taken.to_string(), "points_kept": totals.points_kept.to_string(),
         }),
         Effect::Held { member, review } => {
-            let hits: Vec<Value> = engine.reviews().and_then(|r| r.get(review as usize)).map_or(Vec::new(), |r| {
-                r.hits.iter().map(|(rule, evidence)| json!({"rule": rule, "evidence": evidence})).collect()
-            });
+            let hits: Vec<Value> =
+                engine.reviews().and_then(|r| r.get(review as usize)).map_or(Vec::new(), |r| {
+                    r.hits
+                        .iter()
+                        .map(|(rule, evidence)| json!({"rule": rule, "evidence": evidence}))
+                        .collect()
+                });
             json!({"effect": "held_for_review", "member": name(member), "hits": hits})
         }
         Effect::Reviewed { member, approved } => json!({
