@@ -3,6 +3,7 @@
 
 mod check;
 mod run;
+mod simulate;
 mod text;
 
 use std::path::PathBuf;
@@ -33,6 +34,36 @@ enum Command {
     /// Verify a running plan from its log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Simulate a plan over a scenario of member behaviour: who gets paid, who is left owed.
+    ///
+    /// Writes DIR/events.jsonl (the generated stream: `fanli run PLAN DIR/events.jsonl` gives
+    /// the same end state), timeseries.csv, outcomes.csv, summary.json and report.html.
+    Simulate(SimulateArgs),
+}
+
+/// The `simulate` command's flags.
+#[derive(clap::Args)]
+struct SimulateArgs {
+    /// The plan (TOML).
+    #[arg(required_unless_present = "example")]
+    plan: Option<PathBuf>,
+    /// The scenario (TOML); the built-in default when left out.
+    scenario: Option<PathBuf>,
+    /// The generator's seed (else the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Days to simulate (else the scenario's).
+    #[arg(long)]
+    days: Option<u32>,
+    /// Where to write the files.
+    #[arg(long, default_value = "fanli-sim")]
+    out: PathBuf,
+    /// Print the built-in scenario as a TOML file to start from, and stop.
+    #[arg(long, conflicts_with_all = ["plan", "scenario"])]
+    example: bool,
+    /// Simulate a plan that `fanli check` refuses (to show what it would do).
+    #[arg(long)]
+    allow_noncompliant: bool,
 }
 
 /// The `check` command's flags.
@@ -117,5 +148,6 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
         Command::Audit(AuditCommand::Verify(args)) => check::verify(args),
+        Command::Simulate(args) => simulate::simulate(args),
     }
 }

@@ -350,3 +350,36 @@ fn until_prints_the_state_as_it_stood_then() {
     let bad = fanli(&["run", &plan, &events, "--until", "yesterday"]);
     assert_eq!(bad.status.code(), Some(1));
 }
+
+#[test]
+fn simulate_writes_the_stream_the_state_and_the_report() {
+    let dir = tempdir("simulate");
+    let scenario = dir.join("scenario.toml");
+    let example = fanli(&["simulate", "--example"]);
+    assert_eq!(example.status.code(), Some(0));
+    std::fs::write(&scenario, &example.stdout).unwrap();
+    let plan = Path::new(env!("CARGO_MANIFEST_DIR")).join("example/plan.toml");
+    let out = dir.join("out");
+    let output = fanli(&[
+        "simulate",
+        plan.to_str().unwrap(),
+        scenario.to_str().unwrap(),
+        "--days",
+        "20",
+        "--seed",
+        "7",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("at the end of the run")
+            || String::from_utf8_lossy(&output.stdout).contains("At the end of the run")
+    );
+    let run = fanli(&["run", plan.to_str().unwrap(), out.join("events.jsonl").to_str().unwrap(), "--json"]);
+    let state = std::fs::read(out.join("state.json")).unwrap();
+    assert_eq!(run.stdout, state, "fanli run reproduces the simulated end state byte for byte");
+    for file in ["timeseries.csv", "outcomes.csv", "summary.json", "report.html"] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+}

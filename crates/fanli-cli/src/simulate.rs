@@ -1,0 +1,87 @@
+//! `fanli simulate`: a plan over a scenario, through the engine, into a report.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use fanli_engine::compliance;
+use fanli_sim::{DEFAULT, Scenario};
+
+use crate::SimulateArgs;
+
+pub(crate) fn simulate(args: SimulateArgs) -> ExitCode {
+    if args.example {
+        print!("{DEFAULT}");
+        return ExitCode::SUCCESS;
+    }
+    let plan_path = args.plan.as_ref().expect("clap requires the plan without --example");
+    let fail = |message: String| {
+        eprintln!("fanli: {message}");
+        ExitCode::from(1)
+    };
+    let plan_text = match std::fs::read_to_string(plan_path) {
+        Ok(text) => text,
+        Err(e) => return fail(format!("cannot read plan {}: {e}", plan_path.display())),
+    };
+    let plan = match fanli_format::parse_plan(&plan_text) {
+        Ok(plan) => plan,
+        Err(errors) => return fail(format!("{}: {errors}", plan_path.display())),
+    };
+    let findings = compliance::check(&plan);
+    if compliance::refused(&findings) && !args.allow_noncompliant {
+        return fail(format!(
+            "{}: refused by `fanli check`; --allow-noncompliant simulates it anyway",
+            plan_path.display()
+        ));
+    }
+    let mut scenario = match &args.scenario {
+        None => Scenario::default_scenario(),
+        Some(path) => {
+            match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| Scenario::parse(&t)) {
+                Ok(scenario) => scenario,
+                Err(e) => return fail(format!("scenario {}: {e}", path.display())),
+            }
+        }
+    };
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    if let Some(days) = args.days {
+        scenario.days = days.clamp(1, 3650);
+    }
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(scenario.days.into());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("simulating {bar:40} day {pos}/{len} ({elapsed})")
+                .expect("a valid template"),
+        );
+        bar
+    });
+    let sim = fanli_sim::simulate(plan, &scenario, |day, _| {
+        if let Some(bar) = &bar {
+            bar.set_position(day.into());
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    match fanli_sim::report::write_all(&args.out, &sim, &findings) {
+        Ok(summary) => {
+            println!("{}", summary["verdict"]["en"].as_str().unwrap_or_default());
+            println!("{}", summary["verdict"]["zh"].as_str().unwrap_or_default());
+            println!(
+                "wrote {}/{{events.jsonl, state.json, timeseries.csv, outcomes.csv, summary.json, report.html}}",
+                args.out.display()
+            );
+            if sim.rejected.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                fail(format!(
+                    "{} generated lines were refused (a simulator bug): {:?}",
+                    sim.rejected.len(),
+                    sim.rejected.first()
+                ))
+            }
+        }
+        Err(e) => fail(format!("cannot write {}: {e}", args.out.display())),
+    }
+}

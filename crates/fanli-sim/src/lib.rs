@@ -1,0 +1,377 @@
+//! fanli's simulator: a scenario of member behaviour becomes an event stream, run through the
+//! same engine as `fanli run` (each generated line is parsed by the same reader), so a
+//! simulation shows what the production code would do.
+//!
+//! [`simulate`] runs day by day: newcomers join (some referred, some buying at once), members
+//! buy again, a few orders are refunded the next day, appreciation holders sell by the
+//! scenario's strategy, members view ads, and the day closes. After each close it records a
+//! row of the time series. The [`report`] module turns the result into files.
+//!
+//! Everything random comes from one ChaCha8 generator seeded by the scenario, and every draw is
+//! an integer: the same plan, scenario and seed give the same bytes everywhere.
+
+pub mod report;
+pub mod scenario;
+
+use fanli_engine::{Engine, KindConfig, MechanismDetail, Money, Plan, Points};
+use fanli_format::EventLine;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+pub use scenario::{Amounts, Arrivals, DEFAULT, Scenario, Selling};
+
+/// The first day, as days since 1970-01-01 (2026-01-01).
+const FIRST_DAY: i64 = 20_454;
+/// How many of the latest members "recent referrers" come from.
+const RECENT: usize = 2_000;
+
+/// One day of the time series, after its close.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Day {
+    /// From 1.
+    pub day: u32,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Members so far.
+    pub members: u64,
+    /// Newcomers that day.
+    pub joined: u64,
+    /// Orders paid that day.
+    pub orders: u64,
+    /// What they came to.
+    pub revenue: Money,
+    /// Per mechanism, in plan order.
+    pub mechanisms: Vec<MechanismDay>,
+}
+
+/// A mechanism's figures at a day's close.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MechanismDay {
+    /// Cash in the pool.
+    pub pool: Money,
+    /// Owed and not yet paid.
+    pub obligations: Money,
+    /// Paid to members so far.
+    pub paid: Money,
+    /// Appreciation: the price in 1/10000 yuan; 0 for other kinds.
+    pub price: i128,
+    /// Queue: what waiting entries wait for; green points: unreleased points (1 point = 1 yuan).
+    pub waiting: Money,
+}
+
+/// A finished simulation.
+pub struct Simulation {
+    /// The engine after the last day.
+    pub engine: Engine,
+    /// The generated stream, a line per event.
+    pub events: Vec<u8>,
+    /// A row per day.
+    pub days: Vec<Day>,
+    /// Each member's join day, by member index.
+    pub joined: Vec<u32>,
+    /// The first day with no arrivals for the rest of the run, if arrivals stopped.
+    pub arrivals_stop: Option<u32>,
+    /// Lines the engine refused (a bug of the generator if not zero).
+    pub rejected: Vec<(usize, String)>,
+}
+
+/// Runs `plan` through `scenario`; `progress(day, days)` is called after each day.
+pub fn simulate(plan: Plan, scenario: &Scenario, mut progress: impl FnMut(u32, u32)) -> Simulation {
+    let mut sim = Sim {
+        rng: ChaCha8Rng::seed_from_u64(scenario.seed),
+        engine: Engine::new(plan),
+        scenario: scenario.clone(),
+        events: Vec::new(),
+        lines: 0,
+        rejected: Vec::new(),
+        joined: Vec::new(),
+        buyers: Vec::new(),
+        orders: 0,
+        refunds: Vec::new(),
+        prices: Vec::new(),
+        clock: 0,
+        day: 0,
+    };
+    sim.engine.record(false);
+    let mut days = Vec::new();
+    for day in 1..=scenario.days {
+        days.push(sim.run_day(day));
+        progress(day, scenario.days);
+    }
+    let arrivals_stop = (1..=scenario.days + 1)
+        .find(|&d| (d..=scenario.days).all(|later| scenario.arrivals.on(later) == 0))
+        .filter(|&d| d <= scenario.days);
+    Simulation {
+        engine: sim.engine,
+        events: sim.events,
+        days,
+        joined: sim.joined,
+        arrivals_stop,
+        rejected: sim.rejected,
+    }
+}
+
+struct Sim {
+    rng: ChaCha8Rng,
+    engine: Engine,
+    scenario: Scenario,
+    events: Vec<u8>,
+    lines: usize,
+    rejected: Vec<(usize, String)>,
+    /// Each member's join day.
+    joined: Vec<u32>,
+    /// Members who have bought at least once.
+    buyers: Vec<u32>,
+    orders: u64,
+    /// Orders to refund the next day.
+    refunds: Vec<u64>,
+    /// Each appreciation mechanism's price at each day's close (1/10000 yuan).
+    prices: Vec<Vec<i128>>,
+    /// Seconds into the current day of the last event.
+    clock: u32,
+    day: u32,
+}
+
+impl Sim {
+    fn run_day(&mut self, day: u32) -> Day {
+        self.day = day;
+        self.clock = 9 * 3600;
+        let (members_before, orders_before) = (self.joined.len() as u64, self.orders);
+        let mut revenue = 0i64;
+        for order in std::mem::take(&mut self.refunds) {
+            self.emit(&format!("\"type\":\"refund\",\"order\":\"o{order}\""));
+        }
+        for _ in 0..self.scenario.arrivals.on(day) {
+            revenue += self.newcomer(day);
+        }
+        revenue += self.repeats();
+        self.sells();
+        self.ad_views();
+        self.close_day(day);
+        let views: Vec<MechanismDay> = self
+            .engine
+            .mechanism_views()
+            .map(|m| {
+                let (price, waiting) = match m.detail {
+                    MechanismDetail::Appreciation { price, .. } => (price.display_units(), Money::ZERO),
+                    MechanismDetail::Queue { queued, .. } => (0, queued),
+                    MechanismDetail::GreenPoints { points, .. } => (0, Money::from_fen(points.units() / 100)),
+                    _ => (0, Money::ZERO),
+                };
+                MechanismDay { pool: m.pool, obligations: m.obligations, paid: m.paid, price, waiting }
+            })
+            .collect();
+        let prices: Vec<i128> = views.iter().map(|m| m.price).collect();
+        self.prices.push(prices);
+        Day {
+            day,
+            date: date(FIRST_DAY + day as i64 - 1),
+            members: self.joined.len() as u64,
+            joined: self.joined.len() as u64 - members_before,
+            orders: self.orders - orders_before,
+            revenue: Money::from_fen(revenue),
+            mechanisms: views,
+        }
+    }
+
+    /// A draw with probability `ppm` parts per million.
+    fn chance(&mut self, ppm: u32) -> bool {
+        self.rng.random_range(0..1_000_000) < ppm
+    }
+
+    /// `n` × `ppm` / 10^6, the fraction drawn.
+    fn share(&mut self, n: u64, ppm: u32) -> u64 {
+        let whole = n * ppm as u64;
+        let (count, rest) = (whole / 1_000_000, whole % 1_000_000);
+        count + u64::from(self.rng.random_range(0..1_000_000) < rest)
+    }
+
+    /// A newcomer joins (maybe referred, maybe sharing a fraudulent device) and maybe buys.
+    fn newcomer(&mut self, day: u32) -> i64 {
+        let id = self.joined.len() as u32;
+        let n = self.joined.len();
+        let mut line = format!("\"type\":\"join\",\"member\":\"m{id}\"");
+        if n > 0 && self.chance(self.scenario.referral) {
+            let referrer = if self.chance(self.scenario.recent_referrers) {
+                n - 1 - self.rng.random_range(0..n.min(RECENT))
+            } else {
+                self.rng.random_range(0..n)
+            };
+            let device = if self.chance(self.scenario.fraud) { referrer } else { n };
+            line += &format!(",\"referrer\":\"m{referrer}\",\"device\":\"d{device}\"");
+        } else {
+            line += &format!(",\"device\":\"d{n}\"");
+        }
+        self.emit(&line);
+        self.joined.push(day);
+        if self.chance(self.scenario.first_order) { self.order(id) } else { 0 }
+    }
+
+    /// Members buying again today.
+    fn repeats(&mut self) -> i64 {
+        let count = self.share(self.joined.len() as u64, self.scenario.repeat);
+        let mut revenue = 0;
+        for _ in 0..count {
+            let member = self.rng.random_range(0..self.joined.len()) as u32;
+            revenue += self.order(member);
+        }
+        revenue
+    }
+
+    fn order(&mut self, member: u32) -> i64 {
+        let fen = match &self.scenario.orders {
+            Amounts::Fixed(fen) => *fen,
+            Amounts::Uniform(min, max) => self.rng.random_range(*min..=*max),
+            Amounts::Table(rows) => {
+                let total: u64 = rows.iter().map(|r| r.1 as u64).sum();
+                let mut pick = self.rng.random_range(0..total);
+                rows.iter()
+                    .find(|r| {
+                        let hit = pick < r.1 as u64;
+                        pick = pick.saturating_sub(r.1 as u64);
+                        hit
+                    })
+                    .map_or(rows[0].0, |r| r.0)
+            }
+        };
+        let id = self.orders;
+        self.orders += 1;
+        if self.buyers.last() != Some(&member) {
+            self.buyers.push(member);
+        }
+        self.emit(&format!(
+            "\"type\":\"order\",\"order\":\"o{id}\",\"member\":\"m{member}\",\"amount\":\"{}\"",
+            Money::from_fen(fen)
+        ));
+        if self.chance(self.scenario.refund) {
+            self.refunds.push(id);
+        }
+        fen
+    }
+
+    /// Appreciation holders who look at their points today, and sell by the strategy.
+    fn sells(&mut self) {
+        let mechanisms: Vec<(usize, String)> = self
+            .engine
+            .plan()
+            .mechanisms
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| matches!(m.kind, KindConfig::Appreciation(_)))
+            .map(|(i, m)| (i, m.id.clone()))
+            .collect();
+        if mechanisms.is_empty() || self.buyers.is_empty() {
+            return;
+        }
+        let checks = self.share(self.buyers.len() as u64, self.scenario.checks);
+        for _ in 0..checks {
+            let member = self.buyers[self.rng.random_range(0..self.buyers.len())];
+            for (index, id) in &mechanisms {
+                if self.wants_to_sell(*index, member) {
+                    self.emit(&format!(
+                        "\"type\":\"sell\",\"member\":\"m{member}\",\"mechanism\":\"{id}\",\"points\":\"all\""
+                    ));
+                }
+            }
+        }
+    }
+
+    fn wants_to_sell(&self, index: usize, member: u32) -> bool {
+        let mechanism = self.engine.mechanism_ids().nth(index).expect("listed");
+        let member = self.engine.member_id(member as usize);
+        let points = self.engine.points(mechanism, member);
+        if points <= Points::ZERO {
+            return false;
+        }
+        match self.scenario.selling {
+            Selling::Hold => false,
+            Selling::Multiple(k) => {
+                let price = self.engine.price(mechanism).expect("appreciation");
+                let value = price.value(points).fen() as i128;
+                value * 1_000_000_000 >= self.engine.spent(member).fen() as i128 * k as i128
+            }
+            Selling::Panic(growth) => {
+                let history = &self.prices;
+                if history.len() < 7 {
+                    return false;
+                }
+                let (then, now) = (history[history.len() - 7][index], history[history.len() - 1][index]);
+                then > 0 && now * 1_000_000_000 < then * (1_000_000_000 + growth as i128)
+            }
+        }
+    }
+
+    /// Members viewing ads today, up to each ad mechanism's daily allowance.
+    fn ad_views(&mut self) {
+        let ads: Vec<(String, u32)> = self
+            .engine
+            .plan()
+            .mechanisms
+            .iter()
+            .filter_map(|m| match &m.kind {
+                KindConfig::AdTasks(a) => Some((m.id.clone(), a.views_per_day)),
+                _ => None,
+            })
+            .collect();
+        if ads.is_empty() || self.joined.is_empty() {
+            return;
+        }
+        let viewers = self.share(self.joined.len() as u64, self.scenario.viewers);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..viewers {
+            let member = self.rng.random_range(0..self.joined.len());
+            if !seen.insert(member) {
+                continue;
+            }
+            for (id, allowed) in &ads {
+                for _ in 0..self.scenario.views.min(*allowed) {
+                    self.emit(&format!(
+                        "\"type\":\"ad_view\",\"member\":\"m{member}\",\"mechanism\":\"{id}\""
+                    ));
+                }
+            }
+        }
+    }
+
+    fn close_day(&mut self, day: u32) {
+        let next = date(FIRST_DAY + day as i64);
+        self.write_line(&format!("{{\"at\":\"{next}T00:00:00+08:00\",\"type\":\"close_day\"}}"));
+    }
+
+    /// Writes an event stamped a second after the last one, during the day.
+    fn emit(&mut self, body: &str) {
+        self.clock = (self.clock + 1).min(86_399);
+        let (h, m, s) = (self.clock / 3600, self.clock / 60 % 60, self.clock % 60);
+        let today = date(FIRST_DAY + self.day as i64 - 1);
+        self.write_line(&format!("{{\"at\":\"{today}T{h:02}:{m:02}:{s:02}+08:00\",{body}}}"));
+    }
+
+    /// Appends `line` to the stream and applies it exactly as `fanli run` would read it.
+    fn write_line(&mut self, line: &str) {
+        self.events.extend_from_slice(line.as_bytes());
+        self.events.push(b'\n');
+        self.lines += 1;
+        let applied = EventLine::parse(line.as_bytes()).map_err(|e| e.to_string()).and_then(|raw| {
+            raw.event()
+                .map_err(|e| e.to_string())
+                .and_then(|e| self.engine.apply(&e).map_err(|r| r.to_string()))
+        });
+        if let Err(error) = applied {
+            self.rejected.push((self.lines, error));
+        }
+    }
+}
+
+/// `YYYY-MM-DD` of a day counted from 1970-01-01.
+pub fn date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}

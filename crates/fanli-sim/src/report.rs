@@ -1,0 +1,413 @@
+//! A simulation's files: the stream, the time series, each member's outcome, a summary with the
+//! verdict, and one self-contained HTML page with inline SVG charts.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::Path;
+
+use fanli_engine::compliance::Finding;
+use fanli_engine::{Engine, Money};
+use serde_json::{Value, json};
+
+use crate::Simulation;
+
+/// Days per join cohort.
+const COHORT_DAYS: u32 = 30;
+
+/// One member's outcome at the end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Their id.
+    pub member: String,
+    /// The day they joined.
+    pub joined: u32,
+    /// Their settled spend.
+    pub spent: Money,
+    /// What every mechanism paid them.
+    pub received: Money,
+    /// What is owed to them and unpaid.
+    pub owed: Money,
+}
+
+impl Outcome {
+    /// Received ÷ spent in 1/10000 (0 without spend).
+    pub fn ratio(&self) -> i64 {
+        if self.spent.is_zero() {
+            0
+        } else {
+            (self.received.fen() as i128 * 10_000 / self.spent.fen() as i128) as i64
+        }
+    }
+}
+
+/// Every member's outcome, in join order.
+pub fn outcomes(sim: &Simulation) -> Vec<Outcome> {
+    sim.engine
+        .member_views()
+        .map(|v| Outcome {
+            member: v.name.to_owned(),
+            joined: sim.joined[v.id.index()],
+            spent: v.spent,
+            received: v.mechanisms.iter().map(|m| m.received).sum(),
+            owed: v.mechanisms.iter().map(|m| m.owed).sum(),
+        })
+        .collect()
+}
+
+/// The summary: totals, cohorts and the verdict, as `summary.json` holds it.
+pub fn summary(sim: &Simulation, outcomes: &[Outcome], findings: &[Finding]) -> Value {
+    let spenders: Vec<&Outcome> = outcomes.iter().filter(|o| !o.spent.is_zero()).collect();
+    let owed: Money = outcomes.iter().map(|o| o.owed).sum();
+    let owed_members = outcomes.iter().filter(|o| !o.owed.is_zero()).count();
+    let whole = spenders.iter().filter(|o| o.received >= o.spent).count();
+    let revenue: Money = sim.days.iter().map(|d| d.revenue).sum();
+    let paid: Money = outcomes.iter().map(|o| o.received).sum();
+    let last = sim.days.last();
+    let waiting: Money = last.map_or(Money::ZERO, |d| d.mechanisms.iter().map(|m| m.waiting).sum());
+    let cohorts = cohorts(outcomes);
+    let heaviest = cohorts.iter().max_by_key(|c| (c.owed, std::cmp::Reverse(c.first_day)));
+    let stop = sim.arrivals_stop;
+    let (zh, en) = verdict(owed, owed_members, waiting, stop, heaviest.filter(|c| !c.owed.is_zero()));
+    json!({
+        "days": sim.days.len(),
+        "members": outcomes.len(),
+        "orders": sim.days.iter().map(|d| d.orders).sum::<u64>(),
+        "revenue": revenue.to_string(),
+        "paid": paid.to_string(),
+        "owed": owed.to_string(),
+        "members_owed": owed_members,
+        "still_waiting": waiting.to_string(),
+        "members_with_spend": spenders.len(),
+        "made_whole": whole,
+        "made_whole_share": share(whole, spenders.len()),
+        "received_over_spent": percentiles(&spenders),
+        "arrivals_stop_day": stop,
+        "cohorts": cohorts.iter().map(|c| json!({
+            "days": format!("{}-{}", c.first_day, c.first_day + COHORT_DAYS - 1),
+            "members": c.members, "spent": c.spent.to_string(), "received": c.received.to_string(),
+            "owed": c.owed.to_string(), "made_whole": c.whole, "made_whole_share": share(c.whole, c.spenders),
+        })).collect::<Vec<_>>(),
+        "verdict": {"zh": zh, "en": en},
+        "findings": findings.iter().map(|f| json!({"level": f.level.name(), "rule": f.rule, "key": f.key, "en": f.en, "zh": f.zh})).collect::<Vec<_>>(),
+        "rejected_lines": sim.rejected.len(),
+    })
+}
+
+/// A share as a string with 4 decimals ("0.2500").
+fn share(part: usize, whole: usize) -> String {
+    let units = if whole == 0 { 0 } else { part as u128 * 10_000 / whole as u128 };
+    format!("{}.{:04}", units / 10_000, units % 10_000)
+}
+
+/// The 10th, 25th, 50th, 75th and 90th percentiles of received ÷ spent.
+fn percentiles(spenders: &[&Outcome]) -> Value {
+    let mut ratios: Vec<i64> = spenders.iter().map(|o| o.ratio()).collect();
+    ratios.sort_unstable();
+    let at = |p: usize| {
+        if ratios.is_empty() {
+            return "0.0000".to_owned();
+        }
+        let r = ratios[(ratios.len() - 1) * p / 100];
+        format!("{}.{:04}", r / 10_000, r % 10_000)
+    };
+    json!({"p10": at(10), "p25": at(25), "p50": at(50), "p75": at(75), "p90": at(90)})
+}
+
+/// Members who joined within the same 30 days.
+struct Cohort {
+    first_day: u32,
+    members: usize,
+    spenders: usize,
+    whole: usize,
+    spent: Money,
+    received: Money,
+    owed: Money,
+}
+
+fn cohorts(outcomes: &[Outcome]) -> Vec<Cohort> {
+    let mut cohorts: Vec<Cohort> = Vec::new();
+    for o in outcomes {
+        let first_day = (o.joined - 1) / COHORT_DAYS * COHORT_DAYS + 1;
+        if cohorts.last().is_none_or(|c| c.first_day != first_day) {
+            cohorts.push(Cohort {
+                first_day,
+                members: 0,
+                spenders: 0,
+                whole: 0,
+                spent: Money::ZERO,
+                received: Money::ZERO,
+                owed: Money::ZERO,
+            });
+        }
+        let c = cohorts.last_mut().expect("pushed");
+        c.members += 1;
+        c.spent += o.spent;
+        c.received += o.received;
+        c.owed += o.owed;
+        if !o.spent.is_zero() {
+            c.spenders += 1;
+            c.whole += usize::from(o.received >= o.spent);
+        }
+    }
+    cohorts
+}
+
+fn verdict(
+    owed: Money,
+    members: usize,
+    waiting: Money,
+    stop: Option<u32>,
+    heaviest: Option<&Cohort>,
+) -> (String, String) {
+    let when_zh =
+        stop.map_or("模拟结束时".to_owned(), |d| format!("第 {d} 天起不再有新会员；模拟结束时"));
+    let when_en = stop.map_or("At the end of the run".to_owned(), |d| {
+        format!("Arrivals stop on day {d}; at the end of the run")
+    });
+    if owed.is_zero() && waiting.is_zero() {
+        return (
+            format!("{when_zh}，所有承诺都已兑付：没有人被拖欠。"),
+            format!("{when_en}, every promise has been paid: nobody is left owed."),
+        );
+    }
+    let mut zh = format!("{when_zh}，仍拖欠 {members} 名会员共 {owed} 元");
+    let mut en = format!("{when_en}, {owed} is still owed to {members} members");
+    if !waiting.is_zero() {
+        zh += &format!("，另有 {waiting} 元承诺尚在排队或未释放");
+        en += &format!(", and {waiting} more is promised and still waiting (queued or unreleased)");
+    }
+    if let Some(c) = heaviest {
+        let days = format!("{}–{}", c.first_day, c.first_day + COHORT_DAYS - 1);
+        zh += &format!("；损失主要落在第 {days} 天加入的会员身上（被拖欠 {} 元）", c.owed);
+        en += &format!("; the members who joined on days {days} carry most of it ({} owed)", c.owed);
+    }
+    (zh + "。", en + ".")
+}
+
+/// Writes `events.jsonl`, `state.json` (what `fanli run PLAN events.jsonl --json` prints),
+/// `timeseries.csv`, `outcomes.csv`, `summary.json` and `report.html`.
+pub fn write_all(dir: &Path, sim: &Simulation, findings: &[Finding]) -> io::Result<Value> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("events.jsonl"), &sim.events)?;
+    let mut state = std::io::BufWriter::new(std::fs::File::create(dir.join("state.json"))?);
+    fanli_format::state_json(&sim.engine, &sim.rejected, None, &mut state)?;
+    std::io::Write::write_all(&mut state, b"\n")?;
+    std::fs::write(dir.join("timeseries.csv"), timeseries_csv(sim))?;
+    let outcomes = outcomes(sim);
+    let mut csv = String::from("member,joined_day,spent,received,received_over_spent,owed\n");
+    for o in &outcomes {
+        let r = o.ratio();
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{}.{:04},{}",
+            o.member,
+            o.joined,
+            o.spent,
+            o.received,
+            r / 10_000,
+            r % 10_000,
+            o.owed
+        );
+    }
+    std::fs::write(dir.join("outcomes.csv"), csv)?;
+    let summary = summary(sim, &outcomes, findings);
+    std::fs::write(dir.join("summary.json"), format!("{summary:#}\n"))?;
+    std::fs::write(dir.join("report.html"), html(sim, &summary))?;
+    Ok(summary)
+}
+
+fn timeseries_csv(sim: &Simulation) -> String {
+    let names = mechanism_names(&sim.engine);
+    let mut csv = String::from("day,date,members,joined,orders,revenue");
+    for name in &names {
+        let _ = write!(csv, ",{name}_pool,{name}_obligations,{name}_paid,{name}_price,{name}_waiting");
+    }
+    csv.push('\n');
+    for d in &sim.days {
+        let _ = write!(csv, "{},{},{},{},{},{}", d.day, d.date, d.members, d.joined, d.orders, d.revenue);
+        for m in &d.mechanisms {
+            let _ = write!(
+                csv,
+                ",{},{},{},{}.{:04},{}",
+                m.pool,
+                m.obligations,
+                m.paid,
+                m.price / 10_000,
+                m.price % 10_000,
+                m.waiting
+            );
+        }
+        csv.push('\n');
+    }
+    csv
+}
+
+fn mechanism_names(engine: &Engine) -> Vec<String> {
+    engine.mechanism_ids().map(|m| engine.mechanism_name(m).to_owned()).collect()
+}
+
+/// One self-contained page: the verdict, the compliance findings, and the charts as inline SVG.
+fn html(sim: &Simulation, summary: &Value) -> String {
+    let names = mechanism_names(&sim.engine);
+    let series = |f: &dyn Fn(&crate::MechanismDay) -> f64| -> Vec<(String, Vec<f64>)> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), sim.days.iter().map(|d| f(&d.mechanisms[i])).collect()))
+            .collect()
+    };
+    let yuan = |m: Money| m.fen() as f64 / 100.0;
+    let pools = chart("Pools (yuan) · 资金池", &series(&|m| yuan(m.pool)));
+    let owed = chart("Owed and unpaid (yuan) · 拖欠", &series(&|m| yuan(m.obligations)));
+    let paid = chart("Paid out (yuan, cumulative) · 已兑付", &series(&|m| yuan(m.paid)));
+    let waiting = chart("Queued or unreleased (yuan) · 排队/未释放", &series(&|m| yuan(m.waiting)));
+    let prices: Vec<(String, Vec<f64>)> = series(&|m| m.price as f64 / 10_000.0)
+        .into_iter()
+        .filter(|(_, v)| v.iter().any(|&p| p > 0.0))
+        .collect();
+    let price = if prices.is_empty() {
+        String::new()
+    } else {
+        chart("Appreciation price (yuan a point) · 增值价格", &prices)
+    };
+    let members = chart(
+        "Members and daily orders · 会员与订单",
+        &[
+            ("members".to_owned(), sim.days.iter().map(|d| d.members as f64).collect()),
+            ("orders".to_owned(), sim.days.iter().map(|d| d.orders as f64).collect()),
+        ],
+    );
+    let cohorts = bars("Share made whole by join cohort · 各批次回本比例", &summary["cohorts"]);
+    let findings: String = summary["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .map(|f| {
+                    format!(
+                        "<li><b>{}</b> [{}] <code>{}</code>: {}<br>{}</li>",
+                        esc(&f["level"]),
+                        esc(&f["rule"]),
+                        esc(&f["key"]),
+                        esc(&f["en"]),
+                        esc(&f["zh"])
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let findings = if findings.is_empty() {
+        "<p>No finding. 无问题。</p>".to_owned()
+    } else {
+        format!("<ul>{findings}</ul>")
+    };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\"><title>fanli simulate: {plan}</title>\
+         <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}svg{{width:100%;height:auto}}\
+         .verdict{{font-size:1.2rem;padding:1rem;background:#fff4e5;border-left:4px solid #e67e22}}</style></head><body>\n\
+         <h1>{plan}</h1>\n<section id=\"verdict\" class=\"verdict\"><p>{zh}</p><p>{en}</p></section>\n\
+         <h2>Compliance · 合规</h2>\n{findings}\n\
+         <h2>Outcomes · 结果</h2>\n<p>{members_n} members, {spenders} with spend; made whole: {whole} ({share}); \
+         received ÷ spent p10 {p10}, median {p50}, p90 {p90}; paid {paid}, owed {owed_total} to {owed_members} members.</p>\n\
+         {cohorts}\n<h2>Over time · 时间序列</h2>\n{members}\n{pools}\n{price}\n{owed}\n{waiting}\n{paid_chart}\n</body></html>\n",
+        plan = esc(&Value::from(sim.engine.plan().name.clone())),
+        zh = esc(&summary["verdict"]["zh"]),
+        en = esc(&summary["verdict"]["en"]),
+        members_n = summary["members"],
+        spenders = summary["members_with_spend"],
+        whole = summary["made_whole"],
+        share = esc(&summary["made_whole_share"]),
+        p10 = esc(&summary["received_over_spent"]["p10"]),
+        p50 = esc(&summary["received_over_spent"]["p50"]),
+        p90 = esc(&summary["received_over_spent"]["p90"]),
+        paid = esc(&summary["paid"]),
+        owed_total = esc(&summary["owed"]),
+        owed_members = summary["members_owed"],
+        paid_chart = paid,
+    )
+}
+
+/// A JSON string value (or any value) as HTML text.
+fn esc(v: &Value) -> String {
+    let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+const COLORS: [&str; 9] =
+    ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"];
+
+/// A line chart of several series over the days, as an SVG element.
+fn chart(title: &str, series: &[(String, Vec<f64>)]) -> String {
+    let (w, h, left, bottom) = (800.0, 260.0, 70.0, 30.0);
+    let max = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(1.0);
+    let n = series.first().map_or(1, |(_, v)| v.len()).max(2);
+    let mut svg = format!(
+        "<figure class=\"chart\"><figcaption>{}</figcaption><svg viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\
+         <line x1=\"{left}\" y1=\"{y0}\" x2=\"{w}\" y2=\"{y0}\" stroke=\"#999\"/><line x1=\"{left}\" y1=\"0\" x2=\"{left}\" y2=\"{y0}\" stroke=\"#999\"/>\
+         <text x=\"2\" y=\"12\" font-size=\"11\">{}</text><text x=\"2\" y=\"{y0}\" font-size=\"11\">0</text>\
+         <text x=\"{left}\" y=\"{h}\" font-size=\"11\">day 1</text><text x=\"{xr}\" y=\"{h}\" font-size=\"11\">day {n}</text>",
+        esc(&Value::from(title)),
+        axis(max),
+        y0 = h - bottom,
+        xr = w - 60.0,
+    );
+    for (i, (name, values)) in series.iter().enumerate() {
+        let points: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(d, v)| {
+                let x = left + (w - left) * d as f64 / (n - 1) as f64;
+                let y = (h - bottom) - (h - bottom - 5.0) * v / max;
+                format!("{x:.1},{y:.1}")
+            })
+            .collect();
+        let color = COLORS[i % COLORS.len()];
+        let _ = write!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"/>\
+             <text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{color}\">{}</text>",
+            points.join(" "),
+            left + 10.0 + 110.0 * i as f64,
+            14,
+            esc(&Value::from(name.clone()))
+        );
+    }
+    svg + "</svg></figure>"
+}
+
+fn axis(max: f64) -> String {
+    if max >= 1e6 {
+        format!("{:.1}M", max / 1e6)
+    } else if max >= 1e3 {
+        format!("{:.1}k", max / 1e3)
+    } else {
+        format!("{max:.2}")
+    }
+}
+
+/// A bar chart of each cohort's share made whole.
+fn bars(title: &str, cohorts: &Value) -> String {
+    let rows = cohorts.as_array().cloned().unwrap_or_default();
+    let (w, h) = (800.0, 220.0);
+    let width = (w - 70.0) / rows.len().max(1) as f64;
+    let mut svg = format!(
+        "<figure class=\"chart\"><figcaption>{}</figcaption><svg viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        esc(&Value::from(title))
+    );
+    for (i, c) in rows.iter().enumerate() {
+        let share: f64 = c["made_whole_share"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+        let bar = (h - 40.0) * share;
+        let x = 70.0 + width * i as f64;
+        let _ = write!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bar:.1}\" fill=\"#2ca02c\"/>\
+             <text x=\"{x:.1}\" y=\"{}\" font-size=\"10\">{}</text><text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"10\">{:.0}%</text>",
+            h - 25.0 - bar,
+            (width - 4.0).max(1.0),
+            h - 5.0,
+            esc(&c["days"]),
+            (h - 28.0 - bar).max(10.0),
+            share * 100.0
+        );
+    }
+    svg + "</svg></figure>"
+}

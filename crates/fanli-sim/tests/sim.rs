@@ -1,0 +1,117 @@
+//! The simulator: deterministic, replayable by `fanli run`, and right on plans whose outcome is
+//! known by hand.
+
+use fanli_engine::Engine;
+use fanli_format::{parse_plan, run_stream, state_json};
+use fanli_sim::{Scenario, Simulation, simulate};
+
+/// A short scenario: `per_day` newcomers for `days` days then none until `total` days, each
+/// buying once for 100.00, nobody referred, no repeats or refunds.
+fn steady(per_day: u32, days: u32, total: u32) -> Scenario {
+    Scenario::parse(&format!(
+        "days = {total}\n[arrivals]\nstart = {per_day}\npeak = {per_day}\npeak_day = 1\nend = {per_day}\n\
+         decline_day = 1\nstop_day = {}\n[members]\nreferral = 0\nfirst_order = 1\nrepeat = 0\nrefund = 0\n\
+         [orders]\nkind = \"fixed\"\namount = \"100.00\"\n",
+        days + 1
+    ))
+    .unwrap()
+}
+
+fn state(engine: &Engine, rejected: &[(usize, String)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    state_json(engine, rejected, None, &mut out).unwrap();
+    out
+}
+
+fn run(plan: &str, scenario: &Scenario) -> Simulation {
+    simulate(parse_plan(plan).unwrap(), scenario, |_, _| {})
+}
+
+const ALL: &str = include_str!("../../../bench/plan-all.toml");
+
+#[test]
+fn the_same_seed_gives_the_same_bytes_and_another_seed_another_run() {
+    let mut scenario = Scenario::default_scenario();
+    scenario.days = 40;
+    let (a, b) = (run(ALL, &scenario), run(ALL, &scenario));
+    assert_eq!(a.events, b.events);
+    assert_eq!(a.days, b.days);
+    assert!(a.rejected.is_empty(), "{:?}", a.rejected.first());
+    scenario.seed += 1;
+    assert_ne!(run(ALL, &scenario).events, a.events);
+}
+
+#[test]
+fn fanli_run_on_the_generated_stream_reproduces_the_end_state() {
+    let mut scenario = Scenario::default_scenario();
+    scenario.days = 60;
+    let sim = run(ALL, &scenario);
+    let mut engine = Engine::new(parse_plan(ALL).unwrap());
+    let outcome = run_stream(&mut engine, sim.events.as_slice(), false).unwrap();
+    assert!(outcome.rejected.is_empty());
+    assert_eq!(state(&engine, &outcome.rejected), state(&sim.engine, &sim.rejected));
+}
+
+#[test]
+fn a_plan_funded_beyond_its_promises_leaves_nobody_owed() {
+    // A when_funded queue promising half of each order, funded with 60% of it.
+    let plan = "name = \"funded\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"q\"\nkind = \"queue\"\n\
+                funding_rate = \"0.60\"\ncredit_ratio = \"0.5\"\nrelease = \"when_funded\"\n";
+    let sim = run(plan, &steady(5, 20, 30));
+    let outcomes = fanli_sim::report::outcomes(&sim);
+    let summary = fanli_sim::report::summary(&sim, &outcomes, &[]);
+    assert_eq!(summary["owed"], "0.00");
+    assert_eq!(summary["still_waiting"], "0.00");
+    assert_eq!(summary["paid"], "5000.00", "100 members × 50.00");
+    assert!(summary["verdict"]["en"].as_str().unwrap().contains("nobody is left owed"), "{summary}");
+    assert_eq!(summary["arrivals_stop_day"], 21);
+}
+
+#[test]
+fn a_jin_san_bu_yi_queue_leaves_the_entries_no_newcomer_came_for() {
+    // 进三补一: entry m makes the oldest waiting entry due when m − 1 is a multiple of 3. With
+    // 100 entries, (100 − 1) / 3 = 33 become due (paid: the pool has 60% of every order for
+    // 70% due); the other 67 wait for newcomers who never come.
+    let plan = "name = \"jin san bu yi\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"q\"\nkind = \"queue\"\n\
+                funding_rate = \"0.60\"\nrelease = { every = 3, ratio = \"0.70\" }\n";
+    let sim = run(plan, &steady(5, 20, 30));
+    let outcomes = fanli_sim::report::outcomes(&sim);
+    let summary = fanli_sim::report::summary(&sim, &outcomes, &[]);
+    assert_eq!(summary["paid"], "2310.00", "33 × 70.00");
+    assert_eq!(summary["still_waiting"], "4690.00", "67 × 70.00");
+    assert_eq!(summary["made_whole"], 0);
+    let en = summary["verdict"]["en"].as_str().unwrap();
+    assert!(
+        en.contains("Arrivals stop on day 21") && en.contains("4690.00 more is promised and still waiting"),
+        "{en}"
+    );
+}
+
+#[test]
+fn the_report_is_one_html_page_with_every_chart() {
+    let mut scenario = Scenario::default_scenario();
+    scenario.days = 30;
+    let sim = run(ALL, &scenario);
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sim-report");
+    let summary = fanli_sim::report::write_all(&dir, &sim, &[]).unwrap();
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
+    for title in [
+        "Pools (yuan)",
+        "Owed and unpaid",
+        "Appreciation price",
+        "Share made whole by join cohort",
+        "Members and daily orders",
+    ] {
+        assert!(html.contains(title), "{title}");
+    }
+    assert!(html.contains(summary["verdict"]["zh"].as_str().unwrap()));
+    assert!(
+        !html.contains("http://")
+            || html.matches("http://").count() == html.matches("http://www.w3.org/2000/svg").count(),
+        "no network"
+    );
+    let csv = std::fs::read_to_string(dir.join("timeseries.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 31, "a header and 30 days");
+}
