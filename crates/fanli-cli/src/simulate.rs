@@ -56,11 +56,23 @@ pub(crate) fn simulate(args: SimulateArgs) -> ExitCode {
         );
         bar
     });
-    let sim = fanli_sim::simulate(plan, &scenario, |day, _| {
+    if let Err(e) = std::fs::create_dir_all(&args.out) {
+        return fail(format!("cannot create {}: {e}", args.out.display()));
+    }
+    let events_path = args.out.join("events.jsonl");
+    let mut events = match std::fs::File::create(&events_path) {
+        Ok(file) => std::io::BufWriter::with_capacity(1 << 20, file),
+        Err(e) => return fail(format!("cannot write {}: {e}", events_path.display())),
+    };
+    let sim = fanli_sim::simulate(plan, &scenario, &mut events, |day, _| {
         if let Some(bar) = &bar {
             bar.set_position(day.into());
         }
     });
+    let sim = match sim.and_then(|sim| std::io::Write::flush(&mut events).map(|()| sim)) {
+        Ok(sim) => sim,
+        Err(e) => return fail(format!("cannot write {}: {e}", events_path.display())),
+    };
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

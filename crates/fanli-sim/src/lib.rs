@@ -13,6 +13,8 @@
 pub mod report;
 pub mod scenario;
 
+use std::io::{self, Write};
+
 use fanli_engine::{Engine, KindConfig, MechanismDetail, Money, Plan, Points};
 use fanli_format::EventLine;
 use rand::{Rng, SeedableRng};
@@ -63,8 +65,8 @@ pub struct MechanismDay {
 pub struct Simulation {
     /// The engine after the last day.
     pub engine: Engine,
-    /// The generated stream, a line per event.
-    pub events: Vec<u8>,
+    /// Lines written to the stream.
+    pub lines: usize,
     /// A row per day.
     pub days: Vec<Day>,
     /// Each member's join day, by member index.
@@ -75,13 +77,20 @@ pub struct Simulation {
     pub rejected: Vec<(usize, String)>,
 }
 
-/// Runs `plan` through `scenario`; `progress(day, days)` is called after each day.
-pub fn simulate(plan: Plan, scenario: &Scenario, mut progress: impl FnMut(u32, u32)) -> Simulation {
+/// Runs `plan` through `scenario`, writing the generated stream to `events` (a line an
+/// event); `progress(day, days)` is called after each day.
+pub fn simulate(
+    plan: Plan,
+    scenario: &Scenario,
+    events: &mut dyn Write,
+    mut progress: impl FnMut(u32, u32),
+) -> io::Result<Simulation> {
     let mut sim = Sim {
         rng: ChaCha8Rng::seed_from_u64(scenario.seed),
         engine: Engine::new(plan),
         scenario: scenario.clone(),
-        events: Vec::new(),
+        events,
+        error: None,
         lines: 0,
         rejected: Vec::new(),
         joined: Vec::new(),
@@ -96,26 +105,32 @@ pub fn simulate(plan: Plan, scenario: &Scenario, mut progress: impl FnMut(u32, u
     let mut days = Vec::new();
     for day in 1..=scenario.days {
         days.push(sim.run_day(day));
+        if let Some(e) = sim.error.take() {
+            return Err(e);
+        }
         progress(day, scenario.days);
     }
     let arrivals_stop = (1..=scenario.days + 1)
         .find(|&d| (d..=scenario.days).all(|later| scenario.arrivals.on(later) == 0))
         .filter(|&d| d <= scenario.days);
-    Simulation {
+    Ok(Simulation {
         engine: sim.engine,
-        events: sim.events,
+        lines: sim.lines,
         days,
         joined: sim.joined,
         arrivals_stop,
         rejected: sim.rejected,
-    }
+    })
 }
 
-struct Sim {
+struct Sim<'w> {
     rng: ChaCha8Rng,
     engine: Engine,
     scenario: Scenario,
-    events: Vec<u8>,
+    events: &'w mut dyn Write,
+    /// The first write error, reported after the day.
+    error: Option<io::Error>,
+
     lines: usize,
     rejected: Vec<(usize, String)>,
     /// Each member's join day.
@@ -132,7 +147,7 @@ struct Sim {
     day: u32,
 }
 
-impl Sim {
+impl Sim<'_> {
     fn run_day(&mut self, day: u32) -> Day {
         self.day = day;
         self.clock = 9 * 3600;
@@ -348,8 +363,9 @@ impl Sim {
 
     /// Appends `line` to the stream and applies it exactly as `fanli run` would read it.
     fn write_line(&mut self, line: &str) {
-        self.events.extend_from_slice(line.as_bytes());
-        self.events.push(b'\n');
+        if let Err(e) = self.events.write_all(line.as_bytes()).and_then(|()| self.events.write_all(b"\n")) {
+            self.error.get_or_insert(e);
+        }
         self.lines += 1;
         let applied = EventLine::parse(line.as_bytes()).map_err(|e| e.to_string()).and_then(|raw| {
             raw.event()

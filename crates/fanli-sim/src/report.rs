@@ -184,11 +184,11 @@ fn verdict(
     (zh + "。", en + ".")
 }
 
-/// Writes `events.jsonl`, `state.json` (what `fanli run PLAN events.jsonl --json` prints),
-/// `timeseries.csv`, `outcomes.csv`, `summary.json` and `report.html`.
+/// Writes `state.json` (what `fanli run PLAN events.jsonl --json` prints), `timeseries.csv`,
+/// `outcomes.csv`, `summary.json` and `report.html` (the stream, `events.jsonl`, was written
+/// as the simulation ran).
 pub fn write_all(dir: &Path, sim: &Simulation, findings: &[Finding]) -> io::Result<Value> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("events.jsonl"), &sim.events)?;
     let mut state = std::io::BufWriter::new(std::fs::File::create(dir.join("state.json"))?);
     fanli_format::state_json(&sim.engine, &sim.rejected, None, &mut state)?;
     std::io::Write::write_all(&mut state, b"\n")?;
