@@ -64,6 +64,10 @@ struct SimulateArgs {
     /// Simulate a plan that `fanli check` refuses (to show what it would do).
     #[arg(long)]
     allow_noncompliant: bool,
+    /// Replay this log first and simulate forward from its state: its members take part, and
+    /// `fanli run PLAN` on the log followed by DIR/events.jsonl gives DIR/state.json.
+    #[arg(long, value_name = "EVENTS.jsonl")]
+    from: Option<PathBuf>,
 }
 
 /// The `check` command's flags.

@@ -64,7 +64,20 @@ pub(crate) fn simulate(args: SimulateArgs) -> ExitCode {
         Ok(file) => std::io::BufWriter::with_capacity(1 << 20, file),
         Err(e) => return fail(format!("cannot write {}: {e}", events_path.display())),
     };
-    let sim = fanli_sim::simulate(plan, &scenario, &mut events, |day, _| {
+    let mut engine = fanli_engine::Engine::new(plan);
+    if let Some(log) = &args.from {
+        engine.record(false);
+        let replayed =
+            std::fs::File::open(log).and_then(|file| fanli_format::run_stream(&mut engine, file, false));
+        match replayed {
+            Ok(outcome) if outcome.rejected.is_empty() => {}
+            Ok(outcome) => {
+                eprintln!("{}: {} lines refused while replaying", log.display(), outcome.rejected.len())
+            }
+            Err(e) => return fail(format!("cannot read {}: {e}", log.display())),
+        }
+    }
+    let sim = fanli_sim::simulate_from(engine, &scenario, &mut events, |day, _| {
         if let Some(bar) = &bar {
             bar.set_position(day.into());
         }

@@ -83,18 +83,40 @@ pub fn simulate(
     plan: Plan,
     scenario: &Scenario,
     events: &mut dyn Write,
+    progress: impl FnMut(u32, u32),
+) -> io::Result<Simulation> {
+    simulate_from(Engine::new(plan), scenario, events, progress)
+}
+
+/// Runs `scenario` forward from `engine`'s state (a real log replayed into it, say): its members
+/// buy, refer and sell like the newcomers, and the first simulated day is the one after its last
+/// event. New ids start with `sim-` so they cannot meet the log's.
+pub fn simulate_from(
+    engine: Engine,
+    scenario: &Scenario,
+    events: &mut dyn Write,
     mut progress: impl FnMut(u32, u32),
 ) -> io::Result<Simulation> {
+    let base = engine.member_count();
+    let first_day = engine.now().map_or(FIRST_DAY, |at| at.local_day(fanli_engine::UtcOffset::CHINA) + 1);
+    let buyers: Vec<u32> =
+        (0..base).filter(|&i| !engine.spent(engine.member_id(i)).is_zero()).map(|i| i as u32).collect();
+    let names: Vec<String> = (0..base)
+        .map(|i| serde_json::to_string(engine.member_name(engine.member_id(i))).expect("a string"))
+        .collect();
     let mut sim = Sim {
         rng: ChaCha8Rng::seed_from_u64(scenario.seed),
-        engine: Engine::new(plan),
+        engine,
+        first_day,
+        names,
+        prefix: if base > 0 { "sim-" } else { "" },
         scenario: scenario.clone(),
         events,
         error: None,
         lines: 0,
         rejected: Vec::new(),
-        joined: Vec::new(),
-        buyers: Vec::new(),
+        joined: vec![0; base],
+        buyers,
         orders: 0,
         refunds: Vec::new(),
         prices: Vec::new(),
@@ -126,6 +148,12 @@ pub fn simulate(
 struct Sim<'w> {
     rng: ChaCha8Rng,
     engine: Engine,
+    /// Day 1, as days since 1970-01-01.
+    first_day: i64,
+    /// The JSON strings of the members who were there before day 1.
+    names: Vec<String>,
+    /// Before the ids of what the simulation creates (`sim-` after a replayed log).
+    prefix: &'static str,
     scenario: Scenario,
     events: &'w mut dyn Write,
     /// The first write error, reported after the day.
@@ -154,7 +182,8 @@ impl Sim<'_> {
         let (members_before, orders_before) = (self.joined.len() as u64, self.orders);
         let mut revenue = 0i64;
         for order in std::mem::take(&mut self.refunds) {
-            self.emit(&format!("\"type\":\"refund\",\"order\":\"o{order}\""));
+            let prefix = self.prefix;
+            self.emit(&format!("\"type\":\"refund\",\"order\":\"{prefix}o{order}\""));
         }
         for _ in 0..self.scenario.arrivals.on(day) {
             revenue += self.newcomer(day);
@@ -180,12 +209,20 @@ impl Sim<'_> {
         self.prices.push(prices);
         Day {
             day,
-            date: date(FIRST_DAY + day as i64 - 1),
+            date: date(self.first_day + day as i64 - 1),
             members: self.joined.len() as u64,
             joined: self.joined.len() as u64 - members_before,
             orders: self.orders - orders_before,
             revenue: Money::from_fen(revenue),
             mechanisms: views,
+        }
+    }
+
+    /// Member `index` as a JSON string: their own id if they were there before day 1.
+    fn member(&self, index: usize) -> String {
+        match self.names.get(index) {
+            Some(name) => name.clone(),
+            None => format!("\"{}m{index}\"", self.prefix),
         }
     }
 
@@ -205,7 +242,8 @@ impl Sim<'_> {
     fn newcomer(&mut self, day: u32) -> i64 {
         let id = self.joined.len() as u32;
         let n = self.joined.len();
-        let mut line = format!("\"type\":\"join\",\"member\":\"m{id}\"");
+        let prefix = self.prefix;
+        let mut line = format!("\"type\":\"join\",\"member\":{}", self.member(id as usize));
         if n > 0 && self.chance(self.scenario.referral) {
             let referrer = if self.chance(self.scenario.recent_referrers) {
                 n - 1 - self.rng.random_range(0..n.min(RECENT))
@@ -213,9 +251,9 @@ impl Sim<'_> {
                 self.rng.random_range(0..n)
             };
             let device = if self.chance(self.scenario.fraud) { referrer } else { n };
-            line += &format!(",\"referrer\":\"m{referrer}\",\"device\":\"d{device}\"");
+            line += &format!(",\"referrer\":{},\"device\":\"{prefix}d{device}\"", self.member(referrer));
         } else {
-            line += &format!(",\"device\":\"d{n}\"");
+            line += &format!(",\"device\":\"{prefix}d{n}\"");
         }
         self.emit(&line);
         self.joined.push(day);
@@ -255,7 +293,9 @@ impl Sim<'_> {
             self.buyers.push(member);
         }
         self.emit(&format!(
-            "\"type\":\"order\",\"order\":\"o{id}\",\"member\":\"m{member}\",\"amount\":\"{}\"",
+            "\"type\":\"order\",\"order\":\"{}o{id}\",\"member\":{},\"amount\":\"{}\"",
+            self.prefix,
+            self.member(member as usize),
             Money::from_fen(fen)
         ));
         if self.chance(self.scenario.refund) {
@@ -283,8 +323,9 @@ impl Sim<'_> {
             let member = self.buyers[self.rng.random_range(0..self.buyers.len())];
             for (index, id) in &mechanisms {
                 if self.wants_to_sell(*index, member) {
+                    let name = self.member(member as usize);
                     self.emit(&format!(
-                        "\"type\":\"sell\",\"member\":\"m{member}\",\"mechanism\":\"{id}\",\"points\":\"all\""
+                        "\"type\":\"sell\",\"member\":{name},\"mechanism\":\"{id}\",\"points\":\"all\""
                     ));
                 }
             }
@@ -340,16 +381,15 @@ impl Sim<'_> {
             }
             for (id, allowed) in &ads {
                 for _ in 0..self.scenario.views.min(*allowed) {
-                    self.emit(&format!(
-                        "\"type\":\"ad_view\",\"member\":\"m{member}\",\"mechanism\":\"{id}\""
-                    ));
+                    let name = self.member(member);
+                    self.emit(&format!("\"type\":\"ad_view\",\"member\":{name},\"mechanism\":\"{id}\""));
                 }
             }
         }
     }
 
     fn close_day(&mut self, day: u32) {
-        let next = date(FIRST_DAY + day as i64);
+        let next = date(self.first_day + day as i64);
         self.write_line(&format!("{{\"at\":\"{next}T00:00:00+08:00\",\"type\":\"close_day\"}}"));
     }
 
@@ -357,7 +397,7 @@ impl Sim<'_> {
     fn emit(&mut self, body: &str) {
         self.clock = (self.clock + 1).min(86_399);
         let (h, m, s) = (self.clock / 3600, self.clock / 60 % 60, self.clock % 60);
-        let today = date(FIRST_DAY + self.day as i64 - 1);
+        let today = date(self.first_day + self.day as i64 - 1);
         self.write_line(&format!("{{\"at\":\"{today}T{h:02}:{m:02}:{s:02}+08:00\",{body}}}"));
     }
 

@@ -83,7 +83,7 @@ pub fn summary(sim: &Simulation, outcomes: &[Outcome], findings: &[Finding]) -> 
         "received_over_spent": percentiles(&spenders),
         "arrivals_stop_day": stop,
         "cohorts": cohorts.iter().map(|c| json!({
-            "days": format!("{}-{}", c.first_day, c.first_day + COHORT_DAYS - 1),
+            "days": if c.first_day == 0 { "before".to_owned() } else { format!("{}-{}", c.first_day, c.first_day + COHORT_DAYS - 1) },
             "members": c.members, "spent": c.spent.to_string(), "received": c.received.to_string(),
             "owed": c.owed.to_string(), "made_whole": c.whole, "made_whole_share": share(c.whole, c.spenders),
         })).collect::<Vec<_>>(),
@@ -127,7 +127,8 @@ struct Cohort {
 fn cohorts(outcomes: &[Outcome]) -> Vec<Cohort> {
     let mut cohorts: Vec<Cohort> = Vec::new();
     for o in outcomes {
-        let first_day = (o.joined - 1) / COHORT_DAYS * COHORT_DAYS + 1;
+        // Members from a replayed log (joined "day 0") are a cohort of their own.
+        let first_day = if o.joined == 0 { 0 } else { (o.joined - 1) / COHORT_DAYS * COHORT_DAYS + 1 };
         if cohorts.last().is_none_or(|c| c.first_day != first_day) {
             cohorts.push(Cohort {
                 first_day,
@@ -177,9 +178,14 @@ fn verdict(
         en += &format!(", and {waiting} more is promised and still waiting (queued or unreleased)");
     }
     if let Some(c) = heaviest {
-        let days = format!("{}–{}", c.first_day, c.first_day + COHORT_DAYS - 1);
-        zh += &format!("；损失主要落在第 {days} 天加入的会员身上（被拖欠 {} 元）", c.owed);
-        en += &format!("; the members who joined on days {days} carry most of it ({} owed)", c.owed);
+        if c.first_day == 0 {
+            zh += &format!("；损失主要落在模拟开始前已有的会员身上（被拖欠 {} 元）", c.owed);
+            en += &format!("; the members there before the simulation carry most of it ({} owed)", c.owed);
+        } else {
+            let days = format!("{}–{}", c.first_day, c.first_day + COHORT_DAYS - 1);
+            zh += &format!("；损失主要落在第 {days} 天加入的会员身上（被拖欠 {} 元）", c.owed);
+            en += &format!("; the members who joined on days {days} carry most of it ({} owed)", c.owed);
+        }
     }
     (zh + "。", en + ".")
 }

@@ -383,3 +383,38 @@ fn simulate_writes_the_stream_the_state_and_the_report() {
         assert!(out.join(file).is_file(), "{file}");
     }
 }
+
+#[test]
+fn simulate_from_a_log_goes_on_where_it_ends() {
+    let dir = tempdir("simulate-from");
+    let plan = Path::new(env!("CARGO_MANIFEST_DIR")).join("example/plan.toml");
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("example/events.jsonl");
+    let out = dir.join("out");
+    let output = fanli(&[
+        "simulate",
+        plan.to_str().unwrap(),
+        "--from",
+        log.to_str().unwrap(),
+        "--days",
+        "15",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let generated = std::fs::read_to_string(out.join("events.jsonl")).unwrap();
+    // The log's members take part (newcomers name them as referrers), and what the simulation
+    // creates has ids of its own.
+    let known: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["type"] == "join")
+        .map(|e| e["member"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(generated.lines().any(|l| known.iter().any(|k| l.contains(&format!("\"referrer\":\"{k}\"")))));
+    assert!(generated.contains("\"order\":\"sim-o0\"") && generated.contains("\"member\":\"sim-m"));
+    let both = dir.join("both.jsonl");
+    std::fs::write(&both, std::fs::read_to_string(&log).unwrap() + &generated).unwrap();
+    let run = fanli(&["run", plan.to_str().unwrap(), both.to_str().unwrap(), "--json"]);
+    assert_eq!(run.stdout, std::fs::read(out.join("state.json")).unwrap());
+}
