@@ -64,6 +64,10 @@ struct SimulateArgs {
     /// Simulate a plan that `fanli check` refuses (to show what it would do).
     #[arg(long)]
     allow_noncompliant: bool,
+    /// Run the plan once more for each value of a key (`appr.mint_ratio=0.5,0.6,0.7`, or a
+    /// top-level key) and compare them in DIR/sweep.csv and the report.
+    #[arg(long, value_name = "KEY=V1,V2,...")]
+    sweep: Option<String>,
     /// Replay this log first and simulate forward from its state: its members take part, and
     /// `fanli run PLAN` on the log followed by DIR/events.jsonl gives DIR/state.json.
     #[arg(long, value_name = "EVENTS.jsonl")]

@@ -89,7 +89,14 @@ pub(crate) fn simulate(args: SimulateArgs) -> ExitCode {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    match fanli_sim::report::write_all(&args.out, &sim, &findings) {
+    let sweep = match &args.sweep {
+        None => None,
+        Some(spec) => match sweep(spec, &plan_text, &scenario, &args) {
+            Ok(sweep) => Some(sweep),
+            Err(e) => return fail(format!("--sweep {spec}: {e}")),
+        },
+    };
+    match fanli_sim::report::write_all_with_sweep(&args.out, &sim, &findings, sweep.as_ref()) {
         Ok(summary) => {
             println!("{}", summary["verdict"]["en"].as_str().unwrap_or_default());
             println!("{}", summary["verdict"]["zh"].as_str().unwrap_or_default());
@@ -109,4 +116,35 @@ pub(crate) fn simulate(args: SimulateArgs) -> ExitCode {
         }
         Err(e) => fail(format!("cannot write {}: {e}", args.out.display())),
     }
+}
+
+/// One run per value of `KEY=V1,V2,...`, each on the plan with that key set, from scratch (or
+/// from the same log), with the same scenario and seed.
+fn sweep(
+    spec: &str,
+    plan_text: &str,
+    scenario: &Scenario,
+    args: &SimulateArgs,
+) -> Result<fanli_sim::report::Sweep, String> {
+    let (key, values) = spec.split_once('=').ok_or("write KEY=V1,V2,...")?;
+    let mut runs = Vec::new();
+    for value in values.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+        let text = fanli_format::set_plan_key(plan_text, key, value)?;
+        let plan = fanli_format::parse_plan(&text).map_err(|e| format!("with {key} = {value}: {e}"))?;
+        let findings = compliance::check(&plan);
+        let mut engine = fanli_engine::Engine::new(plan);
+        if let Some(log) = &args.from {
+            engine.record(false);
+            let file = std::fs::File::open(log).map_err(|e| e.to_string())?;
+            fanli_format::run_stream(&mut engine, file, false).map_err(|e| e.to_string())?;
+        }
+        let sim = fanli_sim::simulate_from(engine, scenario, &mut std::io::sink(), |_, _| {})
+            .map_err(|e| e.to_string())?;
+        let outcomes = fanli_sim::report::outcomes(&sim);
+        runs.push((value.to_owned(), fanli_sim::report::summary(&sim, &outcomes, &findings)));
+    }
+    if runs.is_empty() {
+        return Err("no value to sweep".to_owned());
+    }
+    Ok(fanli_sim::report::Sweep { key: key.to_owned(), runs })
 }

@@ -1179,3 +1179,33 @@ impl<'t, 'i> Table<'t, 'i> {
         if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) }
     }
 }
+
+/// `text` with one key set to `value` (written as a TOML string), for `fanli simulate --sweep`:
+/// `key` is `ID.KEY` for a mechanism's key (`appr.mint_ratio`) or a top-level key
+/// (`margin_rate`). An existing value is replaced where it stands; a missing key is added after
+/// the mechanism's `id` (or at the top). The rest of the file is left byte for byte.
+pub fn set_plan_key(text: &str, key: &str, value: &str) -> Result<String, String> {
+    let root = DeTable::parse(text).map_err(|e| format!("the plan is not valid TOML: {}", e.message()))?;
+    let quoted = serde_json::to_string(value).expect("a string serializes");
+    let splice =
+        |range: Range<usize>, with: &str| format!("{}{with}{}", &text[..range.start], &text[range.end..]);
+    let Some((id, name)) = key.split_once('.') else {
+        return Ok(match root.get_ref().get(key) {
+            Some(v) => splice(v.span(), &quoted),
+            None => format!("{key} = {quoted}\n{text}"),
+        });
+    };
+    let mechanisms = root.get_ref().get("mechanism").and_then(|m| m.get_ref().as_array());
+    let mechanism = mechanisms
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get_ref().as_table())
+        .find(|m| m.get("id").and_then(|v| v.get_ref().as_str()) == Some(id))
+        .ok_or_else(|| format!("no mechanism has id `{id}`"))?;
+    if let Some(v) = mechanism.get(name) {
+        return Ok(splice(v.span(), &quoted));
+    }
+    let id_end = mechanism.get("id").expect("found by id").span().end;
+    let line_end = text[id_end..].find('\n').map_or(text.len(), |i| id_end + i);
+    Ok(splice(line_end..line_end, &format!("\n{name} = {quoted}")))
+}

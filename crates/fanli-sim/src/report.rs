@@ -194,6 +194,24 @@ fn verdict(
 /// `outcomes.csv`, `summary.json` and `report.html` (the stream, `events.jsonl`, was written
 /// as the simulation ran).
 pub fn write_all(dir: &Path, sim: &Simulation, findings: &[Finding]) -> io::Result<Value> {
+    write_all_with_sweep(dir, sim, findings, None)
+}
+
+/// A sweep: the key, and each value with the summary of the run that used it.
+pub struct Sweep {
+    /// `ID.KEY` or a top-level key.
+    pub key: String,
+    /// (value, summary) for each value.
+    pub runs: Vec<(String, Value)>,
+}
+
+/// [`write_all`], with a sweep's comparison (`sweep.csv`, and a table and a chart in the page).
+pub fn write_all_with_sweep(
+    dir: &Path,
+    sim: &Simulation,
+    findings: &[Finding],
+    sweep: Option<&Sweep>,
+) -> io::Result<Value> {
     std::fs::create_dir_all(dir)?;
     let mut state = std::io::BufWriter::new(std::fs::File::create(dir.join("state.json"))?);
     fanli_format::state_json(&sim.engine, &sim.rejected, None, &mut state)?;
@@ -218,7 +236,28 @@ pub fn write_all(dir: &Path, sim: &Simulation, findings: &[Finding]) -> io::Resu
     std::fs::write(dir.join("outcomes.csv"), csv)?;
     let summary = summary(sim, &outcomes, findings);
     std::fs::write(dir.join("summary.json"), format!("{summary:#}\n"))?;
-    std::fs::write(dir.join("report.html"), html(sim, &summary))?;
+    let mut page = html(sim, &summary);
+    if let Some(sweep) = sweep {
+        let mut csv = String::from(
+            "value,paid,owed,members_owed,still_waiting,made_whole_share,median_received_over_spent\n",
+        );
+        for (value, s) in &sweep.runs {
+            let _ = writeln!(
+                csv,
+                "{value},{},{},{},{},{},{}",
+                s["paid"].as_str().unwrap_or(""),
+                s["owed"].as_str().unwrap_or(""),
+                s["members_owed"],
+                s["still_waiting"].as_str().unwrap_or(""),
+                s["made_whole_share"].as_str().unwrap_or(""),
+                s["received_over_spent"]["p50"].as_str().unwrap_or(""),
+            );
+        }
+        std::fs::write(dir.join("sweep.csv"), csv)?;
+        let section = sweep_html(sweep);
+        page = page.replace("</body>", &format!("{section}\n</body>"));
+    }
+    std::fs::write(dir.join("report.html"), page)?;
     Ok(summary)
 }
 
@@ -329,6 +368,31 @@ fn html(sim: &Simulation, summary: &Value) -> String {
         owed_total = esc(&summary["owed"]),
         owed_members = summary["members_owed"],
         paid_chart = paid,
+    )
+}
+
+/// The sweep's table and its chart of the share made whole per value.
+fn sweep_html(sweep: &Sweep) -> String {
+    let key = esc(&Value::from(sweep.key.clone()));
+    let mut rows = String::new();
+    let mut bars_data = Vec::new();
+    for (value, s) in &sweep.runs {
+        let _ = write!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&Value::from(value.clone())),
+            esc(&s["paid"]),
+            esc(&s["owed"]),
+            s["members_owed"],
+            esc(&s["still_waiting"]),
+            esc(&s["made_whole_share"])
+        );
+        bars_data.push(json!({"days": format!("{key}={value}"), "made_whole_share": s["made_whole_share"]}));
+    }
+    format!(
+        "<h2 id=\"sweep\">Sweep of {key} · 参数对比</h2>\n<table border=\"1\" cellpadding=\"4\">\
+         <tr><th>{key}</th><th>paid</th><th>owed</th><th>members owed</th><th>still waiting</th><th>made whole</th></tr>{rows}</table>\n{}",
+        bars(&format!("Share made whole by {} · 各参数回本比例", sweep.key), &Value::from(bars_data))
     )
 }
 

@@ -418,3 +418,42 @@ fn simulate_from_a_log_goes_on_where_it_ends() {
     let run = fanli(&["run", plan.to_str().unwrap(), both.to_str().unwrap(), "--json"]);
     assert_eq!(run.stdout, std::fs::read(out.join("state.json")).unwrap());
 }
+
+#[test]
+fn simulate_sweeps_a_key_and_compares_the_runs() {
+    let dir = tempdir("simulate-sweep");
+    let plan = Path::new(env!("CARGO_MANIFEST_DIR")).join("example/plan.toml");
+    let out = dir.join("out");
+    let output = fanli(&[
+        "simulate",
+        plan.to_str().unwrap(),
+        "--days",
+        "30",
+        "--sweep",
+        "union.credit_ratio=0.5,1.0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(rows[1].starts_with("0.5,") && rows[2].starts_with("1.0,"), "{csv}");
+    // Promising half as much leaves less waiting in the queue.
+    let waiting = |row: &str| row.split(',').nth(4).unwrap().parse::<f64>().unwrap();
+    assert!(waiting(rows[1]) < waiting(rows[2]), "{csv}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Sweep of union.credit_ratio"));
+    let bad = fanli(&[
+        "simulate",
+        plan.to_str().unwrap(),
+        "--days",
+        "2",
+        "--sweep",
+        "nope.x=1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no mechanism has id `nope`"));
+}

@@ -140,3 +140,17 @@ fn broken_toml_and_empty_plans_are_refused() {
         ["line 3: `mechanism` is empty: a plan needs at least one mechanism"]
     );
 }
+
+#[test]
+fn a_sweep_sets_one_key_and_leaves_the_rest_of_the_file_alone() {
+    use fanli_format::set_plan_key;
+    let plan = "name = \"p\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"appr\"\nkind = \"appreciation\"\n\
+                funding_rate = \"0.30\"\nmint_ratio = 0.7 # a comment stays\n";
+    let set = set_plan_key(plan, "appr.mint_ratio", "0.5").unwrap();
+    assert_eq!(set, plan.replace("mint_ratio = 0.7", "mint_ratio = \"0.5\""));
+    let added = set_plan_key(plan, "appr.exit_multiple", "3").unwrap();
+    assert!(added.contains("id = \"appr\"\nexit_multiple = \"3\"\nkind"), "{added}");
+    let top = set_plan_key(plan, "margin_rate", "0.6").unwrap();
+    assert!(parse_plan(&top).unwrap().margin_rate.is_some());
+    assert_eq!(set_plan_key(plan, "nope.mint_ratio", "1").unwrap_err(), "no mechanism has id `nope`");
+}
