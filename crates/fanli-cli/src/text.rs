@@ -27,7 +27,7 @@ pub(crate) fn summary(out: &mut impl Write, engine: &Engine, outcome: &Outcome) 
     )?;
     for m in engine.mechanism_views() {
         let detail = match m.detail {
-            MechanismDetail::Appreciation { points, price } => {
+            MechanismDetail::Appreciation { points, price, .. } => {
                 format!("{points} points at {} a point", price.display())
             }
             MechanismDetail::ReferRefund { participants, referrals } => {

@@ -42,6 +42,8 @@ pub enum MechanismDetail {
         points: Points,
         /// Pool ÷ points (the initial price while none are out).
         price: Price,
+        /// Forced exits (出局) so far.
+        exits: u64,
     },
     /// Participants and referrals.
     ReferRefund {
@@ -201,6 +203,7 @@ impl Engine {
             State::Appreciation(a) => MechanismDetail::Appreciation {
                 points: self.books.ledger.outstanding(base.id),
                 price: a.price(base, &self.books),
+                exits: a.forced_exits(),
             },
             State::ReferRefund(r) => {
                 let (participants, referrals) = r.totals();

@@ -387,10 +387,11 @@ fn mechanism(buf: &mut Vec<u8>, engine: &Engine, m: &MechanismView<'_>) {
         buf.extend_from_slice(b"\"}");
     }
     match m.detail {
-        MechanismDetail::Appreciation { points, price } => {
+        MechanismDetail::Appreciation { points, price, exits } => {
             then(buf, b",\"points\":\"", points);
             then(buf, b"\",\"price\":\"", price);
-            buf.push(b'"');
+            buf.extend_from_slice(b"\",\"exits\":");
+            integer(buf, exits);
         }
         MechanismDetail::ReferRefund { participants, referrals } => {
             buf.extend_from_slice(b",\"participants\":");

@@ -59,6 +59,8 @@ pub struct MechanismDay {
     pub price: i128,
     /// Queue: what waiting entries wait for; green points: unreleased points (1 point = 1 yuan).
     pub waiting: Money,
+    /// Appreciation: forced exits so far.
+    pub exits: u64,
 }
 
 /// A finished simulation.
@@ -196,13 +198,17 @@ impl Sim<'_> {
             .engine
             .mechanism_views()
             .map(|m| {
-                let (price, waiting) = match m.detail {
-                    MechanismDetail::Appreciation { price, .. } => (price.display_units(), Money::ZERO),
-                    MechanismDetail::Queue { queued, .. } => (0, queued),
-                    MechanismDetail::GreenPoints { points, .. } => (0, Money::from_fen(points.units() / 100)),
-                    _ => (0, Money::ZERO),
+                let (price, waiting, exits) = match m.detail {
+                    MechanismDetail::Appreciation { price, exits, .. } => {
+                        (price.display_units(), Money::ZERO, exits)
+                    }
+                    MechanismDetail::Queue { queued, .. } => (0, queued, 0),
+                    MechanismDetail::GreenPoints { points, .. } => {
+                        (0, Money::from_fen(points.units() / 100), 0)
+                    }
+                    _ => (0, Money::ZERO, 0),
                 };
-                MechanismDay { pool: m.pool, obligations: m.obligations, paid: m.paid, price, waiting }
+                MechanismDay { pool: m.pool, obligations: m.obligations, paid: m.paid, price, waiting, exits }
             })
             .collect();
         let prices: Vec<i128> = views.iter().map(|m| m.price).collect();

@@ -86,6 +86,7 @@ pub fn summary(sim: &Simulation, outcomes: &[Outcome], findings: &[Finding]) -> 
             "days": if c.first_day == 0 { "before".to_owned() } else { format!("{}-{}", c.first_day, c.first_day + COHORT_DAYS - 1) },
             "members": c.members, "spent": c.spent.to_string(), "received": c.received.to_string(),
             "owed": c.owed.to_string(), "made_whole": c.whole, "made_whole_share": share(c.whole, c.spenders),
+            "received_over_spent": percentiles(&c.outcomes.iter().collect::<Vec<_>>()),
         })).collect::<Vec<_>>(),
         "verdict": {"zh": zh, "en": en},
         "findings": findings.iter().map(|f| json!({"level": f.level.name(), "rule": f.rule, "key": f.key, "en": f.en, "zh": f.zh})).collect::<Vec<_>>(),
@@ -116,6 +117,8 @@ fn percentiles(spenders: &[&Outcome]) -> Value {
 /// Members who joined within the same 30 days.
 struct Cohort {
     first_day: u32,
+    /// Its members with spend.
+    outcomes: Vec<Outcome>,
     members: usize,
     spenders: usize,
     whole: usize,
@@ -132,6 +135,7 @@ fn cohorts(outcomes: &[Outcome]) -> Vec<Cohort> {
         if cohorts.last().is_none_or(|c| c.first_day != first_day) {
             cohorts.push(Cohort {
                 first_day,
+                outcomes: Vec::new(),
                 members: 0,
                 spenders: 0,
                 whole: 0,
@@ -146,6 +150,7 @@ fn cohorts(outcomes: &[Outcome]) -> Vec<Cohort> {
         c.received += o.received;
         c.owed += o.owed;
         if !o.spent.is_zero() {
+            c.outcomes.push(o.clone());
             c.spenders += 1;
             c.whole += usize::from(o.received >= o.spent);
         }
@@ -265,22 +270,17 @@ fn timeseries_csv(sim: &Simulation) -> String {
     let names = mechanism_names(&sim.engine);
     let mut csv = String::from("day,date,members,joined,orders,revenue");
     for name in &names {
-        let _ = write!(csv, ",{name}_pool,{name}_obligations,{name}_paid,{name}_price,{name}_waiting");
+        let _ = write!(
+            csv,
+            ",{name}_pool,{name}_obligations,{name}_paid,{name}_price,{name}_waiting,{name}_exits"
+        );
     }
     csv.push('\n');
     for d in &sim.days {
         let _ = write!(csv, "{},{},{},{},{},{}", d.day, d.date, d.members, d.joined, d.orders, d.revenue);
         for m in &d.mechanisms {
-            let _ = write!(
-                csv,
-                ",{},{},{},{}.{:04},{}",
-                m.pool,
-                m.obligations,
-                m.paid,
-                m.price / 10_000,
-                m.price % 10_000,
-                m.waiting
-            );
+            let price = format!("{}.{:04}", m.price / 10_000, m.price % 10_000);
+            let _ = write!(csv, ",{},{},{},{price},{},{}", m.pool, m.obligations, m.paid, m.waiting, m.exits);
         }
         csv.push('\n');
     }

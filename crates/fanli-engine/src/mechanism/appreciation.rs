@@ -22,6 +22,8 @@ pub(crate) struct Appreciation {
     exits: BinaryHeap<ExitPrice>,
     /// Holders with a current entry in `exits`.
     live: usize,
+    /// Forced exits so far.
+    forced: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -66,7 +68,13 @@ impl Eq for ExitPrice {}
 
 impl Appreciation {
     pub(crate) fn new(config: &AppreciationConfig) -> Appreciation {
-        Appreciation { config: config.clone(), members: Vec::new(), exits: BinaryHeap::new(), live: 0 }
+        Appreciation {
+            config: config.clone(),
+            members: Vec::new(),
+            exits: BinaryHeap::new(),
+            live: 0,
+            forced: 0,
+        }
     }
 
     /// The current price: pool ÷ points outstanding, or `initial_price` while none are out.
@@ -177,7 +185,13 @@ impl Appreciation {
             }
             let points = books.ledger.held(base.id, member);
             self.sell(base, books, member, points, true);
+            self.forced += 1;
         }
+    }
+
+    /// Forced exits so far.
+    pub(crate) fn forced_exits(&self) -> u64 {
+        self.forced
     }
 
     /// Replaces the member's heap entry after their points or basis changed.

@@ -413,7 +413,7 @@ fn prices(engine: &Engine) -> Vec<Option<Price>> {
     engine
         .mechanism_views()
         .map(|m| match m.detail {
-            MechanismDetail::Appreciation { points, price } if !points.is_zero() => Some(price),
+            MechanismDetail::Appreciation { points, price, .. } if !points.is_zero() => Some(price),
             _ => None,
         })
         .collect()
