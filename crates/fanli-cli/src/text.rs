@@ -33,7 +33,10 @@ pub(crate) fn summary(out: &mut impl Write, engine: &Engine, outcome: &Outcome) 
             MechanismDetail::ReferRefund { participants, referrals } => {
                 format!("{participants} participants, {referrals} referrals")
             }
-            MechanismDetail::Queue { queued, waiting } => format!("{waiting} entries waiting for {queued}"),
+            MechanismDetail::Queue { queued, waiting, oldest_since } => {
+                let since = oldest_since.map_or(String::new(), |t| format!(", the oldest since {t}"));
+                format!("{waiting} entries waiting for {queued}{since}")
+            }
             MechanismDetail::Distribution { returned } => format!("{returned} returned to the platform"),
             MechanismDetail::GreenPoints { points, lots, released } => {
                 format!("{points} points unreleased in {lots} lots, {released} released")

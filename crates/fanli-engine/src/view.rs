@@ -58,6 +58,8 @@ pub enum MechanismDetail {
         queued: Money,
         /// How many.
         waiting: u64,
+        /// When the oldest of them joined.
+        oldest_since: Option<crate::Timestamp>,
     },
     /// What order budgets did not allocate.
     Distribution {
@@ -209,7 +211,11 @@ impl Engine {
                 let (participants, referrals) = r.totals();
                 MechanismDetail::ReferRefund { participants, referrals }
             }
-            State::Queue(q) => MechanismDetail::Queue { queued: q.queued(), waiting: q.waiting() },
+            State::Queue(q) => MechanismDetail::Queue {
+                queued: q.queued(),
+                waiting: q.waiting(),
+                oldest_since: q.oldest_since(),
+            },
             State::Distribution(d) => MechanismDetail::Distribution { returned: d.returned() },
             State::GreenPoints(g) => MechanismDetail::GreenPoints {
                 points: self.books.ledger.outstanding(base.id),

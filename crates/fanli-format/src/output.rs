@@ -399,10 +399,15 @@ fn mechanism(buf: &mut Vec<u8>, engine: &Engine, m: &MechanismView<'_>) {
             buf.extend_from_slice(b",\"referrals\":");
             integer(buf, referrals);
         }
-        MechanismDetail::Queue { queued, waiting } => {
+        MechanismDetail::Queue { queued, waiting, oldest_since } => {
             then(buf, b",\"queued\":\"", queued);
             buf.extend_from_slice(b"\",\"waiting\":");
             integer(buf, waiting);
+            buf.extend_from_slice(b",\"oldest_since\":");
+            match oldest_since {
+                Some(at) => string(buf, &at.to_string()),
+                None => buf.extend_from_slice(b"null"),
+            }
         }
         MechanismDetail::Distribution { returned } => {
             then(buf, b",\"returned\":\"", returned);

@@ -24,6 +24,8 @@ pub use scenario::{Amounts, Arrivals, DEFAULT, Scenario, Selling};
 
 /// The first day, as days since 1970-01-01 (2026-01-01).
 const FIRST_DAY: i64 = 20_454;
+/// Nanoseconds in a day.
+const DAY_NANOS: i64 = 86_400_000_000_000;
 /// How many of the latest members "recent referrers" come from.
 const RECENT: usize = 2_000;
 
@@ -59,7 +61,7 @@ pub struct MechanismDay {
     pub price: i128,
     /// Queue: what waiting entries wait for; green points: unreleased points (1 point = 1 yuan).
     pub waiting: Money,
-    /// Appreciation: forced exits so far.
+    /// Appreciation: forced exits so far; queue: the oldest waiting entry's wait, in days.
     pub exits: u64,
 }
 
@@ -194,6 +196,7 @@ impl Sim<'_> {
         self.sells();
         self.ad_views();
         self.close_day(day);
+        let close = self.engine.now().expect("the day was closed");
         let views: Vec<MechanismDay> = self
             .engine
             .mechanism_views()
@@ -202,7 +205,12 @@ impl Sim<'_> {
                     MechanismDetail::Appreciation { price, exits, .. } => {
                         (price.display_units(), Money::ZERO, exits)
                     }
-                    MechanismDetail::Queue { queued, .. } => (0, queued, 0),
+                    MechanismDetail::Queue { queued, oldest_since, .. } => {
+                        // The oldest entry's wait in whole days at this close.
+                        let wait = oldest_since
+                            .map_or(0, |since| (close.unix_nanos() - since.unix_nanos()) / DAY_NANOS);
+                        (0, queued, wait.max(0) as u64)
+                    }
                     MechanismDetail::GreenPoints { points, .. } => {
                         (0, Money::from_fen(points.units() / 100), 0)
                     }
@@ -281,6 +289,13 @@ impl Sim<'_> {
         let fen = match &self.scenario.orders {
             Amounts::Fixed(fen) => *fen,
             Amounts::Uniform(min, max) => self.rng.random_range(*min..=*max),
+            Amounts::Lognormal { median, sigma, max } => {
+                // Z by Irwin–Hall (12 uniforms, in 2^-20), e^(sigma × Z) in integers: the same
+                // amounts on every machine.
+                let sum: i64 = (0..12).map(|_| self.rng.random_range(0..1_i64 << 20)).sum();
+                let z = sum - (6 << 20);
+                lognormal(*median, *sigma, z).clamp(1, *max)
+            }
             Amounts::Table(rows) => {
                 let total: u64 = rows.iter().map(|r| r.1 as u64).sum();
                 let mut pick = self.rng.random_range(0..total);
@@ -422,6 +437,19 @@ impl Sim<'_> {
             self.rejected.push((self.lines, error));
         }
     }
+}
+
+/// `median × e^(sigma × z / 2^20)` in fen, sigma in 1/10^9, by integer arithmetic only:
+/// e^x = (1 + x / 2^16)^(2^16), in 40-bit fixed point.
+fn lognormal(median: i64, sigma: i64, z: i64) -> i64 {
+    const Q: u32 = 40;
+    // x in Q40: sigma (1e-9) × z (2^-20).
+    let x = (sigma as i128 * z as i128 * (1_i128 << Q)) / (1_000_000_000_i128 << 20);
+    let mut y = ((1_i128 << Q) + (x >> 16)).max(1) as u128;
+    for _ in 0..16 {
+        y = (y * y) >> Q;
+    }
+    ((median as u128 * y) >> Q).min(i64::MAX as u128) as i64
 }
 
 /// `YYYY-MM-DD` of a day counted from 1970-01-01.

@@ -268,19 +268,42 @@ pub fn write_all_with_sweep(
 
 fn timeseries_csv(sim: &Simulation) -> String {
     let names = mechanism_names(&sim.engine);
+    let kinds: Vec<&str> = sim.engine.plan().mechanisms.iter().map(|m| m.kind.name()).collect();
+    // The last column only where it means something: exits so far, or the oldest entry's wait.
+    let extra = |kind: &str| match kind {
+        "appreciation" => Some("exits"),
+        "queue" => Some("oldest_wait_days"),
+        _ => None,
+    };
     let mut csv = String::from("day,date,members,joined,orders,revenue");
-    for name in &names {
-        let _ = write!(
-            csv,
-            ",{name}_pool,{name}_obligations,{name}_paid,{name}_price,{name}_waiting,{name}_exits"
-        );
+    for (name, kind) in names.iter().zip(&kinds) {
+        let _ = write!(csv, ",{name}_pool,{name}_obligations,{name}_paid");
+        match *kind {
+            "appreciation" => csv.push_str(&format!(",{name}_price")),
+            "queue" | "green_points" => csv.push_str(&format!(",{name}_waiting")),
+            _ => {}
+        }
+        if let Some(extra) = extra(kind) {
+            let _ = write!(csv, ",{name}_{extra}");
+        }
     }
     csv.push('\n');
     for d in &sim.days {
         let _ = write!(csv, "{},{},{},{},{},{}", d.day, d.date, d.members, d.joined, d.orders, d.revenue);
-        for m in &d.mechanisms {
-            let price = format!("{}.{:04}", m.price / 10_000, m.price % 10_000);
-            let _ = write!(csv, ",{},{},{},{price},{},{}", m.pool, m.obligations, m.paid, m.waiting, m.exits);
+        for (m, kind) in d.mechanisms.iter().zip(&kinds) {
+            let _ = write!(csv, ",{},{},{}", m.pool, m.obligations, m.paid);
+            match *kind {
+                "appreciation" => {
+                    let _ = write!(csv, ",{}.{:04}", m.price / 10_000, m.price % 10_000);
+                }
+                "queue" | "green_points" => {
+                    let _ = write!(csv, ",{}", m.waiting);
+                }
+                _ => {}
+            }
+            if extra(kind).is_some() {
+                let _ = write!(csv, ",{}", m.exits);
+            }
         }
         csv.push('\n');
     }

@@ -29,11 +29,12 @@ repeat = 0.01             # each member buys again on a given day
 refund = 0.02             # an order is refunded the next day
 fraud = 0.0               # a referral shares its referrer's device (anti-fraud rules may hold it)
 
-[orders]                  # order amounts: "fixed", "uniform" or "table"
+[orders]                  # order amounts: "fixed", "uniform", "lognormal" or "table"
 kind = "uniform"
 min = "99.00"
 max = "2000.00"
 # kind = "table"; table = [["399.00", 3], ["999.00", 1]]   (amount, weight)
+# kind = "lognormal"; median = "300.00"; sigma = "0.8"; max = "20000.00"
 
 [selling]                 # appreciation points: "hold", "multiple" (sell all at k× spend) or "panic"
 strategy = "multiple"
@@ -127,6 +128,15 @@ pub enum Amounts {
     Uniform(i64, i64),
     /// (amount, weight) pairs.
     Table(Vec<(i64, u32)>),
+    /// Lognormal: `median × e^(sigma × Z)`, Z standard normal, at most `max` (sigma in 1/10^9).
+    Lognormal {
+        /// The median, in fen.
+        median: i64,
+        /// The spread of the logarithm, in 1/10^9.
+        sigma: i64,
+        /// The largest amount, in fen.
+        max: i64,
+    },
 }
 
 /// What an appreciation holder does when they look at their points.
@@ -182,6 +192,8 @@ struct OrdersFile {
     min: Option<String>,
     max: Option<String>,
     table: Option<Vec<(String, u32)>>,
+    median: Option<String>,
+    sigma: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -243,8 +255,15 @@ impl Scenario {
             }
             Ok((value * 1e6).round() as u32)
         };
-        let o =
-            file.orders.unwrap_or(OrdersFile { kind: None, amount: None, min: None, max: None, table: None });
+        let o = file.orders.unwrap_or(OrdersFile {
+            kind: None,
+            amount: None,
+            min: None,
+            max: None,
+            table: None,
+            median: None,
+            sigma: None,
+        });
         let fen = |key: &str, text: Option<&str>, default: &str| -> Result<i64, String> {
             let text = text.unwrap_or(default);
             match fanli_engine::Money::parse(text) {
@@ -274,8 +293,23 @@ impl Scenario {
                 }
                 Amounts::Table(rows)
             }
+            "lognormal" => {
+                let sigma = fanli_engine::Rate::parse(o.sigma.as_deref().unwrap_or("0.8"))
+                    .map_err(|e| format!("`orders.sigma` {e}"))?
+                    .units();
+                if sigma > 2_000_000_000 {
+                    return Err("`orders.sigma` is at most 2".to_owned());
+                }
+                Amounts::Lognormal {
+                    median: fen("orders.median", o.median.as_deref(), "300.00")?,
+                    sigma,
+                    max: fen("orders.max", o.max.as_deref(), "100000.00")?,
+                }
+            }
             other => {
-                return Err(format!("orders.kind is {other:?}: one of \"fixed\", \"uniform\", \"table\""));
+                return Err(format!(
+                    "orders.kind is {other:?}: one of \"fixed\", \"uniform\", \"lognormal\", \"table\""
+                ));
             }
         };
         let s = file.selling.unwrap_or(SellingFile {

@@ -118,3 +118,30 @@ fn the_report_is_one_html_page_with_every_chart() {
     let csv = std::fs::read_to_string(dir.join("timeseries.csv")).unwrap();
     assert_eq!(csv.lines().count(), 31, "a header and 30 days");
 }
+
+#[test]
+fn lognormal_amounts_centre_on_their_median() {
+    let scenario = Scenario::parse(
+        "days = 20\n[arrivals]\nstart = 50\npeak = 50\npeak_day = 1\nend = 50\ndecline_day = 1\nstop_day = 100\n\
+         [members]\nreferral = 0\nfirst_order = 1\nrepeat = 0\nrefund = 0\n\
+         [orders]\nkind = \"lognormal\"\nmedian = \"300.00\"\nsigma = \"0.8\"\nmax = \"5000.00\"\n",
+    )
+    .unwrap();
+    let plan = "name = \"p\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"q\"\nkind = \"queue\"\n\
+                funding_rate = \"0.1\"\nrelease = \"when_funded\"\n";
+    let (_, events) = run(plan, &scenario);
+    let mut amounts: Vec<f64> = String::from_utf8(events)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split("\"amount\":\"").nth(1))
+        .map(|a| a.trim_end_matches("\"}").parse().unwrap())
+        .collect();
+    amounts.sort_by(f64::total_cmp);
+    assert_eq!(amounts.len(), 1000);
+    let median = amounts[500];
+    assert!((250.0..360.0).contains(&median), "median {median}");
+    // e^(0.8 × 1.2816) ≈ 2.79: the 90th percentile near 837.
+    let p90 = amounts[900];
+    assert!((650.0..1050.0).contains(&p90), "p90 {p90}");
+    assert!(amounts.iter().all(|&a| (0.01..=5000.0).contains(&a)));
+}

@@ -100,6 +100,13 @@ impl Queue {
         Money::from_fen(self.waiting_amount)
     }
 
+    /// When the oldest waiting entry joined (settled), if any wait.
+    pub(crate) fn oldest_since(&self) -> Option<Timestamp> {
+        let head = self.entries.front()?;
+        let lock = self.config.lock_days as i64 * crate::time::DAY_NANOS;
+        Some(Timestamp::from_unix_nanos(head.eligible_at.unix_nanos() - lock))
+    }
+
     /// How many entries wait.
     pub(crate) fn waiting(&self) -> u64 {
         self.waiting_count
