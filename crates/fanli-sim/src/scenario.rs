@@ -14,6 +14,7 @@ seed = 42
 days = 365
 
 [arrivals]                # new members a day: a straight line between each pair of points
+# table = [10, 12, 15]    # or: day by day from day 1 (none after the last)
 start = 10                # on day 1
 peak = 150                # on peak_day
 peak_day = 120
@@ -80,9 +81,12 @@ pub struct Scenario {
     pub views: u32,
 }
 
-/// New members a day, a straight line between points, none from `stop_day`.
-#[derive(Clone, Copy, Debug)]
+/// New members a day, a straight line between points, none from `stop_day`; or a table.
+#[derive(Clone, Debug)]
 pub struct Arrivals {
+    /// Newcomers on each day from day 1, when given as a table (the curve is then unused); none
+    /// after its last day.
+    pub table: Option<Vec<u32>>,
     /// On day 1.
     pub start: u32,
     /// On `peak_day`.
@@ -100,6 +104,9 @@ pub struct Arrivals {
 impl Arrivals {
     /// Newcomers on `day` (from 1).
     pub fn on(&self, day: u32) -> u32 {
+        if let Some(table) = &self.table {
+            return table.get(day as usize - 1).copied().unwrap_or(0);
+        }
         let line = |from_day: u32, from: u32, to_day: u32, to: u32| -> u32 {
             if to_day <= from_day {
                 return to;
@@ -171,6 +178,7 @@ struct ArrivalsFile {
     end: Option<u32>,
     decline_day: Option<u32>,
     stop_day: Option<u32>,
+    table: Option<Vec<u32>>,
 }
 
 #[derive(Deserialize)]
@@ -228,8 +236,10 @@ impl Scenario {
             end: None,
             decline_day: None,
             stop_day: None,
+            table: None,
         });
         let arrivals = Arrivals {
+            table: a.table,
             start: a.start.unwrap_or(10),
             peak: a.peak.unwrap_or(150),
             peak_day: a.peak_day.unwrap_or(120).max(1),

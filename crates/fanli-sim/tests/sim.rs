@@ -145,3 +145,15 @@ fn lognormal_amounts_centre_on_their_median() {
     assert!((650.0..1050.0).contains(&p90), "p90 {p90}");
     assert!(amounts.iter().all(|&a| (0.01..=5000.0).contains(&a)));
 }
+
+#[test]
+fn arrivals_may_be_a_table_day_by_day() {
+    let scenario =
+        Scenario::parse("days = 5\n[arrivals]\ntable = [3, 0, 2]\n[members]\nreferral = 0\n").unwrap();
+    let plan = "name = \"p\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"q\"\nkind = \"queue\"\n\
+                funding_rate = \"0.1\"\nrelease = \"when_funded\"\n";
+    let (sim, _) = run(plan, &scenario);
+    let joined: Vec<u64> = sim.days.iter().map(|d| d.joined).collect();
+    assert_eq!(joined, [3, 0, 2, 0, 0]);
+    assert_eq!(sim.arrivals_stop, Some(4));
+}
