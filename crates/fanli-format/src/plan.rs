@@ -230,9 +230,14 @@ impl Cx {
             t.path = format!("mechanism.{id}");
         }
         let kind = self.required(&mut t, "kind", |cx, v, k| cx.choice(v, k, KINDS));
-        let funding_rate = self.required(&mut t, "funding_rate", |cx, v, k| {
-            cx.rate(v, k, Rate::ZERO..=Rate::ONE, "between 0 and 1")
-        });
+        // Loyalty and coalition points need no pool unless they cash out: the spec lists no
+        // funding_rate for them, so it defaults to 0 there and is required everywhere else.
+        let read_rate =
+            |cx: &mut Cx, v: Value<'_, '_>, k: &str| cx.rate(v, k, Rate::ZERO..=Rate::ONE, "between 0 and 1");
+        let funding_rate = match kind {
+            Some("loyalty" | "coalition") => self.optional(&mut t, "funding_rate", read_rate).or(Rate::ZERO),
+            _ => self.required(&mut t, "funding_rate", read_rate),
+        };
         let funding_base = self
             .optional(&mut t, "funding_base", |cx, v, k| {
                 Some(match cx.choice(v, k, &["amount", "profit"])? {

@@ -162,3 +162,16 @@ fn a_loyalty_plan_names_its_mistakes() {
     );
     assert!(r.rejected[0].1.contains("cannot cash out points: it has no `cashout`"), "{:?}", r.rejected);
 }
+
+#[test]
+fn loyalty_and_coalition_need_no_funding_rate_as_the_spec_lists_none() {
+    let loyalty = "name = \"p\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"l\"\nkind = \"loyalty\"\n\
+                   earn = { per_yuan = \"1\" }\n";
+    assert_eq!(parse_plan(loyalty).unwrap().mechanisms[0].funding_rate, fanli_engine::Rate::ZERO);
+    let coalition = "name = \"p\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"c\"\nkind = \"coalition\"\n\
+                     point_cost = \"0.01\"\npartners = [{ id = \"bank\", earn_per_yuan = \"1\" }]\n";
+    assert!(parse_plan(coalition).is_ok());
+    let queue = "name = \"p\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"q\"\nkind = \"queue\"\n\
+                 release = \"when_funded\"\n";
+    assert!(parse_plan(queue).unwrap_err().to_string().contains("`mechanism.q.funding_rate` is missing"));
+}
