@@ -495,7 +495,12 @@ impl Cx {
         });
         let topup_bonus = self.optional(t, "topup_bonus", |cx, v, k| {
             let mut b = cx.subtable(v, k, "{ per = \"100.00\", points = \"2\" }")?;
-            let per = cx.required(&mut b, "per", |cx, v, k| cx.positive_money(v, k));
+            // "top up 100, get 2 points": the step may be written `per` or `amount`.
+            let per = match cx.optional(&mut b, "amount", |cx, v, k| cx.positive_money(v, k)) {
+                Found::Absent => cx.required(&mut b, "per", |cx, v, k| cx.positive_money(v, k)),
+                // Both given: `per` is then reported as a key too many.
+                found => found.maybe().flatten(),
+            };
             let points = cx.required(&mut b, "points", Cx::points);
             cx.finish(b);
             Some(TopupBonus { per: per?, points: points? })

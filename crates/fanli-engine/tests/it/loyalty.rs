@@ -175,3 +175,21 @@ fn loyalty_and_coalition_need_no_funding_rate_as_the_spec_lists_none() {
                  release = \"when_funded\"\n";
     assert!(parse_plan(queue).unwrap_err().to_string().contains("`mechanism.q.funding_rate` is missing"));
 }
+
+#[test]
+fn a_topup_bonus_step_may_be_written_amount_or_per() {
+    let with = |step: &str| {
+        format!(
+            "name = \"p\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"l\"\nkind = \"loyalty\"\n\
+             earn = {{ per_order = \"1\" }}\ntopup_bonus = {{ {step} = \"100.00\", points = \"2\" }}\n"
+        )
+    };
+    for step in ["amount", "per"] {
+        let r = run(
+            &with(step),
+            r#"{"type":"join","member":"A"}
+{"type":"topup","member":"A","amount":"250.00"}"#,
+        );
+        assert_eq!(r.member("A")["points"]["l"], "4.0000", "{step}");
+    }
+}
