@@ -76,7 +76,11 @@ pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
     let read = |path: &std::path::Path| {
         std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
-    let texts = (read(&args.plan), read(&args.log), args.report.as_deref().map(read).transpose());
+    // The log is streamed (it may be larger than memory); the plan and the report are small.
+    let log = std::fs::File::open(&args.log)
+        .map(|f| std::io::BufReader::with_capacity(1 << 20, f))
+        .map_err(|e| format!("cannot read {}: {e}", args.log.display()));
+    let texts = (read(&args.plan), log, args.report.as_deref().map(read).transpose());
     let (plan, log, report) = match texts {
         (Ok(plan), Ok(log), Ok(report)) => (plan, log, report),
         (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
@@ -93,7 +97,7 @@ pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
     };
     let mut engine = fanli_engine::Engine::new(plan);
     engine.record(false);
-    match fanli_format::chain::verify(&mut engine, &log, report.as_deref()) {
+    match fanli_format::chain::verify(&mut engine, log, report.as_deref()) {
         Ok(v) => {
             let reports = if args.report.is_some() {
                 format!(", {} daily reports agree", v.reports)

@@ -233,13 +233,29 @@ impl std::fmt::Display for Broken {
 /// Recomputes the chain of `log` (a `fanli run --chain` output) and replays it on `engine` from
 /// scratch; with `report` (a `fanli run --report` output), compares each of its lines with the
 /// report the replay derives at the same `close_day`. Names the first line that disagrees.
-pub fn verify(engine: &mut Engine, log: &str, report: Option<&str>) -> Result<Verified, Broken> {
+///
+/// The log is read a line at a time, so it may be larger than memory.
+pub fn verify(
+    engine: &mut Engine,
+    mut log: impl std::io::BufRead,
+    report: Option<&str>,
+) -> Result<Verified, Broken> {
     let broken = |file, line, message: String| Broken { file, line, message };
     let mut chain = Chain::default();
     let mut reports = report.map(|r| r.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()));
     let mut compared = 0;
-    for (i, line) in log.lines().enumerate() {
-        let number = i + 1;
+    let (mut buffer, mut number) = (String::new(), 0);
+    loop {
+        buffer.clear();
+        let read = log
+            .read_line(&mut buffer)
+            .map_err(|e| broken("log", number + 1, format!("cannot be read: {e}")))?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        let line = buffer.strip_suffix('\n').unwrap_or(&buffer);
+        let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() {
             return Err(broken("log", number, "a blank line: a chained log has none".to_owned()));
         }
