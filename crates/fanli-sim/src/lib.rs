@@ -195,6 +195,7 @@ impl Sim<'_> {
         revenue += self.repeats();
         self.sells();
         self.ad_views();
+        self.redemptions();
         self.close_day(day);
         let close = self.engine.now().expect("the day was closed");
         let views: Vec<MechanismDay> = self
@@ -313,8 +314,17 @@ impl Sim<'_> {
         if self.buyers.last() != Some(&member) {
             self.buyers.push(member);
         }
+        // At a coalition partner now and then, when the plan has partners.
+        let partners = self.partners();
+        let partner = match partners.is_empty() || !self.chance(self.scenario.partner) {
+            true => String::new(),
+            false => {
+                let p = &partners[self.rng.random_range(0..partners.len())];
+                format!(",\"partner\":{}", serde_json::to_string(p).expect("a string"))
+            }
+        };
         self.emit(&format!(
-            "\"type\":\"order\",\"order\":\"{}o{id}\",\"member\":{},\"amount\":\"{}\"",
+            "\"type\":\"order\",\"order\":\"{}o{id}\",\"member\":{},\"amount\":\"{}\"{partner}",
             self.prefix,
             self.member(member as usize),
             Money::from_fen(fen)
@@ -374,6 +384,69 @@ impl Sim<'_> {
                 }
                 let (then, now) = (history[history.len() - 7][index], history[history.len() - 1][index]);
                 then > 0 && now * 1_000_000_000 < then * (1_000_000_000 + growth as i128)
+            }
+        }
+    }
+
+    /// The partners of the plan's coalitions.
+    fn partners(&self) -> Vec<String> {
+        self.engine
+            .plan()
+            .mechanisms
+            .iter()
+            .filter_map(|m| match &m.kind {
+                KindConfig::Coalition(c) => Some(c.partners.iter().map(|p| p.id.clone())),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// Buyers redeeming today: the cheapest loyalty reward, or a tenth of their coalition points
+    /// at a partner, when they hold at least twice that (so that an expiry due today cannot make
+    /// the line fail).
+    fn redemptions(&mut self) {
+        if self.buyers.is_empty() {
+            return;
+        }
+        let mechanisms: Vec<(fanli_engine::MechanismId, KindConfig, String)> = self
+            .engine
+            .mechanism_ids()
+            .zip(&self.engine.plan().mechanisms)
+            .filter(|(_, m)| matches!(m.kind, KindConfig::Loyalty(_) | KindConfig::Coalition(_)))
+            .map(|(id, m)| (id, m.kind.clone(), m.id.clone()))
+            .collect();
+        if mechanisms.is_empty() {
+            return;
+        }
+        let count = self.share(self.buyers.len() as u64, self.scenario.redeem);
+        for _ in 0..count {
+            let index = self.buyers[self.rng.random_range(0..self.buyers.len())] as usize;
+            let member = self.engine.member_id(index);
+            for (id, kind, name) in &mechanisms {
+                let held = self.engine.points(*id, member);
+                let body = match kind {
+                    KindConfig::Loyalty(l) => {
+                        let Some(reward) = l.rewards.iter().min_by_key(|r| r.points) else { continue };
+                        if held < reward.points + reward.points {
+                            continue;
+                        }
+                        let reward = serde_json::to_string(&reward.name).expect("a string");
+                        format!(",\"reward\":{reward}")
+                    }
+                    KindConfig::Coalition(c) => {
+                        let points = Points::from_units(held.units() / 10 / 10_000 * 10_000);
+                        if points <= Points::ZERO {
+                            continue;
+                        }
+                        let partner = &c.partners[self.rng.random_range(0..c.partners.len())].id;
+                        let partner = serde_json::to_string(partner).expect("a string");
+                        format!(",\"partner\":{partner},\"points\":\"{points}\"")
+                    }
+                    _ => continue,
+                };
+                let who = self.member(index);
+                self.emit(&format!("\"type\":\"redeem\",\"member\":{who},\"mechanism\":\"{name}\"{body}"));
             }
         }
     }

@@ -29,6 +29,8 @@ first_order = 0.9         # a newcomer buys on the day they join
 repeat = 0.01             # each member buys again on a given day
 refund = 0.02             # an order is refunded the next day
 fraud = 0.0               # a referral shares its referrer's device (anti-fraud rules may hold it)
+redeem = 0.005            # each buyer redeems a loyalty reward or coalition points on a given day
+partner = 0.3             # an order is placed at a coalition partner (when the plan has one)
 
 [orders]                  # order amounts: "fixed", "uniform", "lognormal" or "table"
 kind = "uniform"
@@ -69,6 +71,10 @@ pub struct Scenario {
     pub refund: u32,
     /// Parts per million.
     pub fraud: u32,
+    /// Parts per million of buyers redeeming on a day.
+    pub redeem: u32,
+    /// Parts per million of orders placed at a coalition partner.
+    pub partner: u32,
     /// Order amounts.
     pub orders: Amounts,
     /// What appreciation holders do.
@@ -190,6 +196,8 @@ struct MembersFile {
     repeat: Option<f64>,
     refund: Option<f64>,
     fraud: Option<f64>,
+    redeem: Option<f64>,
+    partner: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -257,6 +265,8 @@ impl Scenario {
             repeat: None,
             refund: None,
             fraud: None,
+            redeem: None,
+            partner: None,
         });
         let ppm = |key: &str, value: Option<f64>, default: f64| -> Result<u32, String> {
             let value = value.unwrap_or(default);
@@ -353,6 +363,8 @@ impl Scenario {
             repeat: ppm("members.repeat", m.repeat, 0.01)?,
             refund: ppm("members.refund", m.refund, 0.02)?,
             fraud: ppm("members.fraud", m.fraud, 0.0)?,
+            redeem: ppm("members.redeem", m.redeem, 0.005)?,
+            partner: ppm("members.partner", m.partner, 0.3)?,
             orders,
             selling,
             checks: ppm("selling.checks", s.checks, 0.05)?,
