@@ -3,6 +3,7 @@
 
 mod check;
 mod run;
+mod serve;
 mod simulate;
 mod text;
 
@@ -39,6 +40,22 @@ enum Command {
     /// Writes DIR/events.jsonl (the generated stream: `fanli run PLAN DIR/events.jsonl` gives
     /// the same end state), timeseries.csv, outcomes.csv, summary.json and report.html.
     Simulate(SimulateArgs),
+    /// Serve the HTTP API: tenants, plans and events, durable in SQLite under --data.
+    ///
+    /// The master key (which creates tenants) is FANLI_MASTER_KEY, else DIR/master.key, else a
+    /// new one written there on first start.
+    Serve(ServeArgs),
+}
+
+/// The `serve` command's flags.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Where the SQLite store lives.
+    #[arg(long, default_value = "fanli-data")]
+    data: PathBuf,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
 }
 
 /// The `simulate` command's flags.
@@ -157,5 +174,6 @@ fn main() -> ExitCode {
         Command::Check(args) => check::check(args),
         Command::Audit(AuditCommand::Verify(args)) => check::verify(args),
         Command::Simulate(args) => simulate::simulate(args),
+        Command::Serve(args) => serve::serve(args),
     }
 }

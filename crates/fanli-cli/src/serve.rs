@@ -1,0 +1,52 @@
+//! `fanli serve`: the HTTP API on SQLite under a local folder.
+
+use std::process::ExitCode;
+
+use crate::ServeArgs;
+
+pub(crate) fn serve(args: ServeArgs) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("fanli: {message}");
+        ExitCode::from(1)
+    };
+    if let Err(e) = std::fs::create_dir_all(&args.data) {
+        return fail(format!("cannot create {}: {e}", args.data.display()));
+    }
+    let key_file = args.data.join("master.key");
+    let master = match std::env::var("FANLI_MASTER_KEY") {
+        Ok(key) if !key.is_empty() => key,
+        _ => match std::fs::read_to_string(&key_file) {
+            Ok(key) => key.trim().to_owned(),
+            Err(_) => {
+                let key = match fanli_server::generate_master_key() {
+                    Ok(key) => key,
+                    Err(e) => return fail(format!("cannot make a master key: {e}")),
+                };
+                if let Err(e) = write_private(&key_file, &key) {
+                    return fail(format!("cannot write {}: {e}", key_file.display()));
+                }
+                eprintln!("a new master key is in {} (it creates tenants)", key_file.display());
+                key
+            }
+        },
+    };
+    let app = match fanli_server::App::open(&args.data, &master) {
+        Ok(app) => app,
+        Err(e) => return fail(e),
+    };
+    eprintln!("fanli serving on http://{} (data in {})", args.listen, args.data.display());
+    match fanli_server::serve_blocking(app, args.listen) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("cannot serve on {}: {e}", args.listen)),
+    }
+}
+
+/// Writes `text` to a file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}

@@ -1,0 +1,149 @@
+//! The API end to end on 127.0.0.1: tenants, keys, plans, events, state, restart.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fanli_server::App;
+use serde_json::Value;
+
+const PLAN: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.toml");
+const EVENTS: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.jsonl");
+
+fn data_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Starts a server on a free local port, on a thread of its own.
+fn start(dir: &std::path::Path) -> SocketAddr {
+    let app = App::open(dir, "master-secret").unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    std::thread::spawn(move || fanli_server::serve_blocking(app, addr));
+    for _ in 0..100 {
+        if TcpStream::connect(addr).is_ok() {
+            return addr;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the server did not start");
+}
+
+/// One HTTP/1.1 request; returns the status and the body.
+fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let auth = key.map_or(String::new(), |k| format!("Authorization: Bearer {k}\r\n"));
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: test\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let (head, rest) = response.split_once("\r\n\r\n").unwrap();
+    // Bodies may come chunked.
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        let mut out = String::new();
+        let mut rest = rest;
+        while let Some((size, tail)) = rest.split_once("\r\n") {
+            let size = usize::from_str_radix(size.trim(), 16).unwrap();
+            if size == 0 {
+                break;
+            }
+            out.push_str(&tail[..size]);
+            rest = &tail[size + 2..];
+        }
+        out
+    } else {
+        rest.to_owned()
+    };
+    (status, body)
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+#[test]
+fn a_tenant_sets_a_plan_posts_events_and_reads_what_fanli_run_prints() {
+    let dir = data_dir("api-core");
+    let addr = start(&dir);
+    assert_eq!(call(addr, "GET", "/healthz", None, "").0, 200);
+    assert_eq!(json(&call(addr, "GET", "/openapi.json", None, "").1)["openapi"], "3.0.3");
+    // Only the master key creates tenants; the owner key is shown once.
+    assert_eq!(call(addr, "POST", "/v1/tenants", Some("guess"), r#"{"id":"acme"}"#).0, 401);
+    let (status, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"acme"}"#);
+    assert_eq!(status, 201, "{body}");
+    let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"acme"}"#).0, 409);
+    let (status, body) = call(addr, "GET", "/v1/state", None, "");
+    assert_eq!(status, 401);
+    assert_eq!(json(&body)["error"]["code"], "unauthorized");
+    assert_eq!(call(addr, "POST", "/v1/events", Some(&key), EVENTS).0, 409, "no plan yet");
+    // A plan past a red line is refused with its findings.
+    let noncompliant = PLAN.replace("referee_min = \"1000.00\"", "referee_min = \"0\"");
+    let (status, body) = call(addr, "PUT", "/v1/plan", Some(&key), &noncompliant);
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(json(&body)["error"]["findings"][0]["rule"], "recruiting-alone");
+    let (status, body) = call(addr, "PUT", "/v1/plan", Some(&key), PLAN);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["version"], 1, "the refused plan stored nothing; {body}");
+    // Events, one bad line among them, answered per line.
+    let events = format!("{EVENTS}not json\n");
+    let (status, body) = call(addr, "POST", "/v1/events", Some(&key), &events);
+    assert_eq!(status, 200, "{body}");
+    let results = json(&body)["results"].as_array().unwrap().clone();
+    let lines = EVENTS.lines().count();
+    assert_eq!(results.len(), lines + 1);
+    assert!(results[..lines].iter().all(|r| r["ok"] == true), "{body}");
+    assert_eq!(results[lines]["ok"], false);
+    // The state is what fanli run prints for the same plan and the accepted events.
+    let (status, state) = call(addr, "GET", "/v1/state", Some(&key), "");
+    assert_eq!(status, 200);
+    let mut engine = fanli_engine::Engine::new(fanli_format::parse_plan(PLAN).unwrap());
+    fanli_format::run_stream(&mut engine, EVENTS.as_bytes(), false).unwrap();
+    let mut expected = Vec::new();
+    fanli_format::state_json(&engine, &[], None, &mut expected).unwrap();
+    assert_eq!(state.trim_end(), String::from_utf8(expected).unwrap());
+    assert_eq!(json(&state)["members"]["A"]["wallet"], "2000.00");
+    // Another tenant's key sees only its own (empty) tenant.
+    let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"other"}"#);
+    let other = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "GET", "/v1/state", Some(&other), "").0, 409);
+    // A restart rebuilds the same state from the log, and the log is a valid audit chain.
+    let reopened = App::open(&dir, "master-secret").unwrap();
+    assert_eq!(reopened.state("acme").unwrap(), state.as_bytes());
+    assert!(App::open(&dir, "another master").is_err());
+}
+
+#[test]
+fn the_stored_log_verifies_as_an_audit_chain() {
+    let dir = data_dir("api-chain");
+    let addr = start(&dir);
+    let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"t"}"#);
+    let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
+    // Two batches: the chain runs across them.
+    let (first, second) = EVENTS.split_at(EVENTS.len() / 2);
+    let cut = first.rfind('\n').unwrap() + 1;
+    let (first, second) = (&EVENTS[..cut], format!("{}{second}", &first[cut..]));
+    assert_eq!(call(addr, "POST", "/v1/events", Some(&key), first).0, 200);
+    assert_eq!(call(addr, "POST", "/v1/events", Some(&key), &second).0, 200);
+    let db = rusqlite_lines(&dir);
+    let mut engine = fanli_engine::Engine::new(fanli_format::parse_plan(PLAN).unwrap());
+    let verified = fanli_format::chain::verify(&mut engine, db.join("\n").as_bytes(), None).unwrap();
+    assert_eq!(verified.lines as usize, EVENTS.lines().count());
+}
+
+/// The tenant `t`'s stored log, read straight from the SQLite file.
+fn rusqlite_lines(dir: &std::path::Path) -> Vec<String> {
+    let store = fanli_server::store::Store::open(dir).unwrap();
+    store.load().unwrap().into_iter().find(|s| s.id == "t").unwrap().events
+}
