@@ -147,6 +147,18 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/plan", put(put_plan))
         .route("/v1/events", post(post_events))
         .route("/v1/state", get(get_state))
+        .route("/v1/members", post(resource("join")))
+        .route("/v1/members/{id}", get(get_member))
+        .route("/v1/stores", post(resource("store")))
+        .route("/v1/agents", post(resource("agent")))
+        .route("/v1/orders", post(resource("order")))
+        .route("/v1/refunds", post(resource("refund")))
+        .route("/v1/sells", post(resource("sell")))
+        .route("/v1/withdrawals", post(resource("withdraw")))
+        .route("/v1/topups", post(resource("topup")))
+        .route("/v1/redemptions", post(resource("redeem")))
+        .route("/v1/reviews", post(resource("review")))
+        .route("/v1/audit", get(get_audit))
         .with_state(app)
 }
 
@@ -241,10 +253,19 @@ async fn post_events(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut guard = lock(&app);
-    let app = &mut *guard;
+    let mut app = lock(&app);
     let id = app.tenant(&headers)?;
-    let tenant = app.tenants.get_mut(&id).expect("known");
+    let text = body.strip_suffix(b"\n").unwrap_or(&body);
+    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).collect();
+    let results = apply_lines(&mut app, &id, &lines)?;
+    Ok(axum::Json(json!({"results": results})).into_response())
+}
+
+/// Applies `lines` to the tenant in order and commits the accepted ones in one transaction
+/// before returning a result per line. If the commit fails, the tenant is rebuilt from the
+/// store: nothing unacknowledged stays applied.
+fn apply_lines(app: &mut App, id: &str, lines: &[&[u8]]) -> Result<Vec<Value>, ApiError> {
+    let tenant = app.tenants.get_mut(id).expect("known");
     let Some(engine) = tenant.engine.as_mut() else {
         return Err(ApiError(StatusCode::CONFLICT, "no_plan", "PUT /v1/plan first".to_owned()));
     };
@@ -252,9 +273,7 @@ async fn post_events(
     let mut chain = before.clone();
     let mut results = Vec::new();
     let mut accepted = Vec::new();
-    let text = body.strip_suffix(b"\n").unwrap_or(&body);
-    for (i, line) in text.split(|&b| b == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+    for (i, line) in lines.iter().enumerate() {
         let applied = EventLine::parse(line).map_err(|e| e.to_string()).and_then(|raw| {
             let event = raw.event().map_err(|e| e.to_string())?;
             engine.apply(&event).map_err(|e| e.to_string())?;
@@ -268,31 +287,141 @@ async fn post_events(
             Err(error) => results.push(json!({"line": i + 1, "ok": false, "error": error})),
         }
     }
-    if let Err(e) = app.store.append(&id, before.len(), &accepted) {
-        // Not durable, so not applied: rebuild the tenant from what the store holds.
-        let tenant = app.tenants.get_mut(&id).expect("known");
+    if let Err(e) = app.store.append(id, before.len(), &accepted) {
+        let tenant = app.tenants.get_mut(id).expect("known");
         let plan = parse_plan(tenant.plan.as_deref().expect("a plan")).map_err(internal)?;
         let mut engine = Engine::new(plan);
         engine.record(false);
-        let stored = app.store.load().map_err(internal)?;
-        let log = stored.iter().find(|s| s.id == id).map(|s| s.events.join("\n")).unwrap_or_default();
+        let log = app.store.events(id, 0).map_err(internal)?.join("\n");
         run_stream(&mut engine, log.as_bytes(), false).map_err(internal)?;
         tenant.engine = Some(engine);
         tenant.chain = before;
         return Err(internal(format!("the events could not be stored: {e}")));
     }
-    app.tenants.get_mut(&id).expect("known").chain = chain;
-    Ok(axum::Json(json!({"results": results})).into_response())
+    app.tenants.get_mut(id).expect("known").chain = chain;
+    Ok(results)
 }
 
-async fn get_state(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
+/// `POST /v1/{resource}`: one event of `kind` from a JSON object of its fields (without `type`;
+/// `at` defaults to now, and never before the tenant's last event). Answers 200 with the
+/// member's or the order's view when applied, 422 with the reason when refused. An order's id
+/// is its idempotency key: an exact retry is a no-op that answers as the first time.
+fn resource(
+    kind: &'static str,
+) -> impl Fn(State<Shared>, HeaderMap, Bytes) -> std::future::Ready<Result<Response, ApiError>> + Clone {
+    move |State(app): State<Shared>, headers: HeaderMap, body: Bytes| {
+        std::future::ready(one_event(&app, &headers, &body, kind))
+    }
+}
+
+fn one_event(app: &Shared, headers: &HeaderMap, body: &[u8], kind: &str) -> Result<Response, ApiError> {
+    let mut app = lock(app);
+    let id = app.tenant(headers)?;
+    let mut fields: serde_json::Map<String, Value> = serde_json::from_slice(body).map_err(|e| {
+        ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("the body is not a JSON object: {e}"))
+    })?;
+    fields.insert("type".to_owned(), kind.into());
+    if !fields.contains_key("at") {
+        let last = app.tenants[&id].engine.as_ref().and_then(Engine::now).map_or(0, |t| t.unix_nanos());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        fields.insert(
+            "at".to_owned(),
+            fanli_engine::Timestamp::from_unix_nanos(now.max(last)).to_string().into(),
+        );
+    }
+    let line = serde_json::to_vec(&fields).map_err(internal)?;
+    let result = apply_lines(&mut app, &id, &[&line])?.remove(0);
+    if result["ok"] != true {
+        let message = result["error"].as_str().unwrap_or_default().to_owned();
+        return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "refused", message));
+    }
+    let engine = app.tenants[&id].engine.as_ref().expect("applied");
+    let member = fields.get("member").and_then(Value::as_str).and_then(|m| engine.find_member(m));
+    let mut view = Vec::new();
+    if let Some(member) = member {
+        fanli_format::member_json(engine, member, &mut view).map_err(internal)?;
+    }
+    let view: Value =
+        if view.is_empty() { json!({}) } else { serde_json::from_slice(&view).map_err(internal)? };
+    Ok(axum::Json(json!({"ok": true, "at": fields["at"], "members": view})).into_response())
+}
+
+/// `GET /v1/members/{id}`: the member's view (balances, points value, progress, queue place).
+async fn get_member(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(member): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
     let app = lock(&app);
     let id = app.tenant(&headers)?;
-    let Some(engine) = app.tenants[&id].engine.as_ref() else {
-        return Err(ApiError(StatusCode::CONFLICT, "no_plan", "PUT /v1/plan first".to_owned()));
-    };
+    let engine = app.tenants[&id].engine.as_ref().ok_or_else(no_plan)?;
+    let member = engine
+        .find_member(&member)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "not_found", format!("no member `{member}`")))?;
     let mut body = Vec::new();
-    state_json(engine, &[], None, &mut body).map_err(internal)?;
+    fanli_format::member_json(engine, member, &mut body).map_err(internal)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// `GET /v1/audit?from=N`: the tenant's chained log after line N (all of it by default), as
+/// JSON Lines: what `fanli audit verify` checks.
+async fn get_audit(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let app = lock(&app);
+    let id = app.tenant(&headers)?;
+    let from = match query.get("from") {
+        None => 0,
+        Some(n) => n.parse().map_err(|_| {
+            ApiError(StatusCode::BAD_REQUEST, "bad_request", "`from` is a line number".to_owned())
+        })?,
+    };
+    let mut body = app.store.events(&id, from).map_err(internal)?.join("\n");
+    if !body.is_empty() {
+        body.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+fn no_plan() -> ApiError {
+    ApiError(StatusCode::CONFLICT, "no_plan", "PUT /v1/plan first".to_owned())
+}
+
+/// `GET /v1/state`, or `GET /v1/state?at=TIME`: the state as it stood then, replayed from the
+/// log (what `fanli run --until TIME --json` prints).
+async fn get_state(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let app = lock(&app);
+    let id = app.tenant(&headers)?;
+    let tenant = &app.tenants[&id];
+    let engine = tenant.engine.as_ref().ok_or_else(no_plan)?;
+    let mut body = Vec::new();
+    match query.get("at") {
+        None => state_json(engine, &[], None, &mut body).map_err(internal)?,
+        Some(at) => {
+            let until = fanli_engine::Timestamp::parse_rfc3339(at).ok_or_else(|| {
+                ApiError(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    format!("`at` {at:?} is not an RFC 3339 time"),
+                )
+            })?;
+            let plan = parse_plan(tenant.plan.as_deref().expect("a plan")).map_err(internal)?;
+            let mut then = Engine::new(plan);
+            then.record(false);
+            let log = app.store.events(&id, 0).map_err(internal)?.join("\n");
+            let extras = fanli_format::Extras { until: Some(until), ..fanli_format::Extras::default() };
+            fanli_format::run_stream_with(&mut then, log.as_bytes(), extras).map_err(internal)?;
+            state_json(&then, &[], None, &mut body).map_err(internal)?;
+        }
+    }
     body.push(b'\n');
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

@@ -88,6 +88,13 @@ impl Store {
         tx.commit()
     }
 
+    /// The tenant's chained log after line `from` (0: all of it).
+    pub fn events(&self, tenant: &str, from: u64) -> rusqlite::Result<Vec<String>> {
+        let mut select =
+            self.db.prepare_cached("SELECT line FROM events WHERE tenant = ?1 AND seq > ?2 ORDER BY seq")?;
+        select.query_map(params![tenant, from as i64], |r| r.get(0))?.collect()
+    }
+
     /// Every tenant with its latest plan and its log.
     pub fn load(&self) -> rusqlite::Result<Vec<Stored>> {
         let mut tenants = Vec::new();

@@ -147,3 +147,49 @@ fn rusqlite_lines(dir: &std::path::Path) -> Vec<String> {
     let store = fanli_server::store::Store::open(dir).unwrap();
     store.load().unwrap().into_iter().find(|s| s.id == "t").unwrap().events
 }
+
+#[test]
+fn one_call_at_a_time_members_orders_views_the_audit_feed_and_the_past() {
+    let dir = data_dir("api-resources");
+    let addr = start(&dir);
+    let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
+    let at = |day: u32| format!("2026-01-{day:02}T09:00:00+08:00");
+    let post = |path: &str, body: String| call(addr, "POST", path, Some(&key), &body);
+    assert_eq!(post("/v1/members", format!(r#"{{"member":"A","at":"{}"}}"#, at(1))).0, 200);
+    assert_eq!(post("/v1/members", format!(r#"{{"member":"B","referrer":"A","at":"{}"}}"#, at(1))).0, 200);
+    let order = format!(r#"{{"order":"a1","member":"A","amount":"1000.00","at":"{}"}}"#, at(2));
+    let (status, first) = post("/v1/orders", order.clone());
+    assert_eq!(status, 200, "{first}");
+    // The order id is the idempotency key: a retry is answered as the first time.
+    let (status, again) = post("/v1/orders", order.replace("09:00", "10:00"));
+    assert_eq!(status, 200);
+    assert_eq!(json(&again)["members"], json(&first)["members"]);
+    let (status, body) =
+        post("/v1/orders", format!(r#"{{"order":"a1","member":"A","amount":"5.00","at":"{}"}}"#, at(3)));
+    assert_eq!(status, 422);
+    assert!(json(&body)["error"]["message"].as_str().unwrap().contains("already paid with another amount"));
+    assert_eq!(
+        post("/v1/orders", format!(r#"{{"order":"b1","member":"B","amount":"1000.00","at":"{}"}}"#, at(4))).0,
+        200
+    );
+    // Without `at`, now (after the events above).
+    assert_eq!(post("/v1/members", r#"{"member":"C"}"#.to_owned()).0, 200);
+    let (status, member) = call(addr, "GET", "/v1/members/A", Some(&key), "");
+    assert_eq!(status, 200);
+    assert_eq!(json(&member)["A"]["wallet"], "100.00", "B's referral pays step 1: 10% of 1000");
+    assert_eq!(call(addr, "GET", "/v1/members/nobody", Some(&key), "").0, 404);
+    // The state on day 3: A's order, not yet B's.
+    let (status, then) =
+        call(addr, "GET", &format!("/v1/state?at={}", at(3).replace('+', "%2B")), Some(&key), "");
+    assert_eq!(status, 200, "{then}");
+    assert_eq!(json(&then)["members"]["A"]["wallet"], "0.00");
+    assert!(json(&then)["members"]["C"].is_null());
+    // The audit feed from line 2 on: the accepted events only, chained.
+    let (status, feed) = call(addr, "GET", "/v1/audit?from=2", Some(&key), "");
+    assert_eq!(status, 200);
+    let lines: Vec<&str> = feed.lines().collect();
+    assert_eq!(lines.len(), 4, "{feed}");
+    assert!(lines[0].contains("\"order\":\"a1\"") && lines[0].starts_with("{\"prev\":"));
+}
