@@ -10,10 +10,12 @@
 //! - `phases [--events N] [--runs K] [--seed S]`: on the same streams, in memory, times parsing
 //!   alone and parsing plus the engine, to see which of them grows faster than the events.
 //! - `dayclose [--lots N] [--runs K]`: times one `close_day` over N active green-points lots.
+//! - `load [--events N] [--batch B]`: the server's durable events per second, batches over HTTP.
 
 mod bench;
 mod dayclose;
 mod generate;
+mod load;
 mod phases;
 
 use std::path::PathBuf;
@@ -23,7 +25,8 @@ const USAGE: &str = "\
 usage: cargo xtask gen --events N --out FILE [--seed S] [--all]
        cargo xtask bench [--events N] [--runs K] [--seed S] [--all]
        cargo xtask phases [--events N] [--runs K] [--seed S] [--all]
-       cargo xtask dayclose [--lots N] [--runs K]";
+       cargo xtask dayclose [--lots N] [--runs K]
+       cargo xtask load [--events N] [--batch B]";
 
 /// The seed both commands use unless told otherwise.
 const DEFAULT_SEED: u64 = 42;
@@ -76,6 +79,12 @@ fn run(args: &[String]) -> Result<(), String> {
             let lots = flags.number("--lots")?.unwrap_or(1_000_000);
             let runs = flags.number("--runs")?.unwrap_or(3).max(1);
             dayclose::run(lots, runs as usize)
+        }
+        "load" => {
+            flags.only(&["--events", "--batch"])?;
+            let events = flags.number("--events")?.unwrap_or(200_000);
+            let batch = flags.number("--batch")?.unwrap_or(1_000).max(1);
+            load::run(events, batch as usize)
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
