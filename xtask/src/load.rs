@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::bench::{ensure_stream, plan_path, stream_path, target_dir, workspace_root};
 
-pub(crate) fn run(events: u64, batch: usize) -> Result<(), String> {
+pub(crate) fn run(events: u64, batch: usize, single: Option<usize>) -> Result<(), String> {
     let root = workspace_root();
     let dir = target_dir(&root).join("bench");
     let stream = stream_path(&dir, events, crate::DEFAULT_SEED, false);
@@ -33,6 +33,9 @@ pub(crate) fn run(events: u64, batch: usize) -> Result<(), String> {
         .to_owned();
     let plan = std::fs::read(plan_path(&root, false)).map_err(|e| e.to_string())?;
     call(addr, "PUT", "/v1/plan", &key, &plan)?;
+    if let Some(connections) = single {
+        return single_orders(addr, &key, events, connections);
+    }
     let text = std::fs::read_to_string(&stream).map_err(|e| e.to_string())?;
     let lines: Vec<&str> = text.lines().collect();
     let started = Instant::now();
@@ -54,6 +57,86 @@ pub(crate) fn run(events: u64, batch: usize) -> Result<(), String> {
         lines.len() as f64 / elapsed
     );
     Ok(())
+}
+
+/// `events` single-order `POST /v1/orders` from `connections` threads at once (a connection
+/// each, reused), after 1,000 members joined: orders per second and the latency percentiles.
+fn single_orders(addr: SocketAddr, key: &str, events: u64, connections: usize) -> Result<(), String> {
+    let joins: String = (0..1000)
+        .map(|i| format!("{{\"at\":\"2026-01-01T00:00:00Z\",\"type\":\"join\",\"member\":\"m{i}\"}}\n"))
+        .collect();
+    call(addr, "POST", "/v1/events", key, joins.as_bytes())?;
+    let per = events as usize / connections;
+    let started = Instant::now();
+    let threads: Vec<_> = (0..connections)
+        .map(|t| {
+            let key = key.to_owned();
+            std::thread::spawn(move || -> Result<Vec<Duration>, String> {
+                let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+                stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
+                let mut latencies = Vec::with_capacity(per);
+                let mut buffer = vec![0u8; 64 * 1024];
+                for i in 0..per {
+                    let body = format!("{{\"order\":\"o{t}-{i}\",\"member\":\"m{}\",\"amount\":\"100.00\"}}", (t * per + i) % 1000);
+                    let request = format!(
+                        "POST /v1/orders HTTP/1.1\r\nHost: load\r\nAuthorization: Bearer {key}\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let sent = Instant::now();
+                    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+                    read_response(&mut stream, &mut buffer)?;
+                    latencies.push(sent.elapsed());
+                }
+                Ok(latencies)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for thread in threads {
+        latencies.extend(thread.join().map_err(|_| "a client thread panicked")??);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let at = |p: usize| latencies[(latencies.len() - 1) * p / 100].as_secs_f64() * 1000.0;
+    println!("| orders | connections | wall time | orders/s | p50 | p99 |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {} | {connections} | {elapsed:.2} s | {:.0} | {:.2} ms | {:.2} ms |",
+        latencies.len(),
+        latencies.len() as f64 / elapsed,
+        at(50),
+        at(99)
+    );
+    Ok(())
+}
+
+/// Reads one HTTP/1.1 response with a Content-Length body off a kept-alive connection.
+fn read_response(stream: &mut TcpStream, buffer: &mut [u8]) -> Result<(), String> {
+    let mut filled = 0;
+    loop {
+        let n = stream.read(&mut buffer[filled..]).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("the server closed the connection".to_owned());
+        }
+        filled += n;
+        let text = String::from_utf8_lossy(&buffer[..filled]);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length: usize = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if filled >= end + 4 + length {
+                if !text.starts_with("HTTP/1.1 200") {
+                    return Err(format!("an order was refused: {}", &text[..filled.min(300)]));
+                }
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// One HTTP/1.1 request on a fresh connection: the status and the body.

@@ -10,7 +10,8 @@
 //! - `phases [--events N] [--runs K] [--seed S]`: on the same streams, in memory, times parsing
 //!   alone and parsing plus the engine, to see which of them grows faster than the events.
 //! - `dayclose [--lots N] [--runs K]`: times one `close_day` over N active green-points lots.
-//! - `load [--events N] [--batch B]`: the server's durable events per second, batches over HTTP.
+//! - `load [--events N] [--batch B] [--single C]`: the server's durable events per second over
+//!   HTTP, in batches; or single-order posts from C connections at once, with latencies.
 
 mod bench;
 mod dayclose;
@@ -26,7 +27,7 @@ usage: cargo xtask gen --events N --out FILE [--seed S] [--all]
        cargo xtask bench [--events N] [--runs K] [--seed S] [--all]
        cargo xtask phases [--events N] [--runs K] [--seed S] [--all]
        cargo xtask dayclose [--lots N] [--runs K]
-       cargo xtask load [--events N] [--batch B]";
+       cargo xtask load [--events N] [--batch B] [--single CONNECTIONS]";
 
 /// The seed both commands use unless told otherwise.
 const DEFAULT_SEED: u64 = 42;
@@ -81,10 +82,11 @@ fn run(args: &[String]) -> Result<(), String> {
             dayclose::run(lots, runs as usize)
         }
         "load" => {
-            flags.only(&["--events", "--batch"])?;
+            flags.only(&["--events", "--batch", "--single"])?;
             let events = flags.number("--events")?.unwrap_or(200_000);
             let batch = flags.number("--batch")?.unwrap_or(1_000).max(1);
-            load::run(events, batch as usize)
+            let single = flags.number("--single")?.map(|n| n.max(1) as usize);
+            load::run(events, batch as usize, single)
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

@@ -7,9 +7,9 @@
 //! plan and accepted events). The log is the audit chain's canonical lines, so `fanli audit
 //! verify` checks it; on start every tenant is rebuilt by replaying its log.
 //!
-//! One lock serializes the writers (each request applies and commits in turn): simple and
-//! correct; group commit across requests, snapshots, roles, member tokens, the resource
-//! endpoints, webhooks, the scheduler and PostgreSQL are the rest of issue 7.
+//! Writes go through one writer thread that commits every request waiting in one transaction
+//! (group commit) before answering; reads take the state's lock. Snapshots, roles, member
+//! tokens, webhooks, the scheduler and PostgreSQL are the rest of issue 7.
 
 pub mod store;
 
@@ -47,8 +47,70 @@ struct Tenant {
     chain: Chain,
 }
 
-/// A shared handle on the server's state.
-pub type Shared = Arc<Mutex<App>>;
+/// The server: its state, and the queue of the writer that applies and commits events.
+pub struct Server {
+    app: Mutex<App>,
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+/// A shared handle on the server.
+pub type Shared = Arc<Server>;
+
+impl Server {
+    /// The server for `app`, with its writer thread started.
+    pub fn start(app: App) -> Shared {
+        let (jobs, queue) = std::sync::mpsc::channel();
+        let server = Arc::new(Server { app: Mutex::new(app), jobs });
+        let writer = Arc::clone(&server);
+        std::thread::Builder::new()
+            .name("fanli-writer".to_owned())
+            .spawn(move || write_loop(&writer, &queue))
+            .expect("a thread starts");
+        server
+    }
+}
+
+/// Events for one tenant, waiting for the writer.
+struct Job {
+    tenant: String,
+    lines: Vec<Line>,
+    reply: tokio::sync::oneshot::Sender<Result<Vec<Value>, ApiError>>,
+}
+
+/// A line of a job: as sent, or fields to stamp with the time they are applied at.
+enum Line {
+    Raw(Vec<u8>),
+    Stamp(serde_json::Map<String, Value>),
+}
+
+/// Group commit: the writer takes every job waiting, applies them in order, commits all their
+/// accepted events in one transaction, and only then answers each.
+fn write_loop(server: &Server, queue: &std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < 4096 {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let replies = {
+            let mut app = server.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            app.apply_batch(&batch)
+        };
+        for (job, reply) in batch.into_iter().zip(replies) {
+            // A client that went away does not stop the others.
+            let _ = job.reply.send(reply);
+        }
+    }
+}
+
+/// Hands `lines` to the writer and waits until they are applied and durable.
+async fn submit(server: &Shared, tenant: String, lines: Vec<Line>) -> Result<Vec<Value>, ApiError> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    server.jobs.send(Job { tenant, lines, reply }).map_err(|_| internal("the writer has stopped"))?;
+    answer.await.map_err(|_| internal("the writer dropped the request"))?
+}
 
 /// An API error: status, a stable code and a message, sent as `{"error": {"code", "message"}}`.
 #[derive(Debug)]
@@ -171,11 +233,11 @@ pub fn serve_blocking(app: App, addr: SocketAddr) -> std::io::Result<()> {
 /// Serves `app` on `addr` until the process ends.
 pub async fn serve(app: App, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    axum::serve(listener, router(Arc::new(Mutex::new(app)))).await
+    axum::serve(listener, router(Server::start(app))).await
 }
 
-fn lock(app: &Shared) -> std::sync::MutexGuard<'_, App> {
-    app.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+fn lock(server: &Shared) -> std::sync::MutexGuard<'_, App> {
+    server.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 async fn create_tenant(
@@ -253,99 +315,133 @@ async fn post_events(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let id = app.tenant(&headers)?;
+    let id = lock(&app).tenant(&headers)?;
     let text = body.strip_suffix(b"\n").unwrap_or(&body);
-    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).collect();
-    let results = apply_lines(&mut app, &id, &lines)?;
+    let lines =
+        text.split(|&b| b == b'\n').map(|l| Line::Raw(l.strip_suffix(b"\r").unwrap_or(l).to_vec())).collect();
+    let results = submit(&app, id, lines).await?;
     Ok(axum::Json(json!({"results": results})).into_response())
 }
 
-/// Applies `lines` to the tenant in order and commits the accepted ones in one transaction
-/// before returning a result per line. If the commit fails, the tenant is rebuilt from the
-/// store: nothing unacknowledged stays applied.
-fn apply_lines(app: &mut App, id: &str, lines: &[&[u8]]) -> Result<Vec<Value>, ApiError> {
-    let tenant = app.tenants.get_mut(id).expect("known");
-    let Some(engine) = tenant.engine.as_mut() else {
-        return Err(ApiError(StatusCode::CONFLICT, "no_plan", "PUT /v1/plan first".to_owned()));
-    };
-    let before = tenant.chain.clone();
-    let mut chain = before.clone();
-    let mut results = Vec::new();
-    let mut accepted = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let applied = EventLine::parse(line).map_err(|e| e.to_string()).and_then(|raw| {
-            let event = raw.event().map_err(|e| e.to_string())?;
-            engine.apply(&event).map_err(|e| e.to_string())?;
-            Ok(chain.link(&event))
-        });
-        match applied {
-            Ok(chained) => {
-                accepted.push(chained);
-                results.push(json!({"line": i + 1, "ok": true}));
+impl App {
+    /// Applies each job's lines to its tenant in order, then commits every accepted event in one
+    /// transaction; a result per line of each job. If the commit fails, every tenant touched is
+    /// rebuilt from the store and every job fails: nothing unacknowledged stays applied.
+    fn apply_batch(&mut self, jobs: &[Job]) -> Vec<Result<Vec<Value>, ApiError>> {
+        // Per tenant touched: the chain before the batch, and the lines it appends.
+        let mut touched: Vec<(String, Chain, Vec<String>)> = Vec::new();
+        let mut replies = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let tenant = self.tenants.get_mut(&job.tenant).expect("authenticated");
+            let Some(engine) = tenant.engine.as_mut() else {
+                replies.push(Err(no_plan()));
+                continue;
+            };
+            let slot = match touched.iter().position(|(t, ..)| *t == job.tenant) {
+                Some(slot) => slot,
+                None => {
+                    touched.push((job.tenant.clone(), tenant.chain.clone(), Vec::new()));
+                    touched.len() - 1
+                }
+            };
+            let mut results = Vec::with_capacity(job.lines.len());
+            for (i, line) in job.lines.iter().enumerate() {
+                let bytes = match line {
+                    Line::Raw(bytes) => std::borrow::Cow::Borrowed(bytes.as_slice()),
+                    Line::Stamp(fields) => {
+                        let mut fields = fields.clone();
+                        if !fields.contains_key("at") {
+                            fields.insert("at".to_owned(), stamp(engine).into());
+                        }
+                        std::borrow::Cow::Owned(serde_json::to_vec(&fields).unwrap_or_default())
+                    }
+                };
+                let applied = EventLine::parse(&bytes).map_err(|e| e.to_string()).and_then(|raw| {
+                    let event = raw.event().map_err(|e| e.to_string())?;
+                    engine.apply(&event).map_err(|e| e.to_string())?;
+                    Ok((tenant.chain.link(&event), event.at.to_string()))
+                });
+                match applied {
+                    Ok((chained, at)) => {
+                        touched[slot].2.push(chained);
+                        results.push(json!({"line": i + 1, "ok": true, "at": at}));
+                    }
+                    Err(error) => results.push(json!({"line": i + 1, "ok": false, "error": error})),
+                }
             }
-            Err(error) => results.push(json!({"line": i + 1, "ok": false, "error": error})),
+            replies.push(Ok(results));
         }
+        let appends: Vec<(&str, u64, &[String])> =
+            touched.iter().map(|(t, before, lines)| (t.as_str(), before.len(), lines.as_slice())).collect();
+        if let Err(e) = self.store.append(&appends) {
+            for (id, before, _) in &touched {
+                if let Err(rebuild) = self.rebuild(id, before.clone()) {
+                    eprintln!("fanli: tenant {id} could not be rebuilt: {rebuild}");
+                }
+            }
+            let message = format!("the events could not be stored: {e}");
+            return jobs.iter().map(|_| Err(internal(&message))).collect();
+        }
+        replies
     }
-    if let Err(e) = app.store.append(id, before.len(), &accepted) {
-        let tenant = app.tenants.get_mut(id).expect("known");
-        let plan = parse_plan(tenant.plan.as_deref().expect("a plan")).map_err(internal)?;
+
+    /// The tenant's engine again from its plan and its stored log.
+    fn rebuild(&mut self, id: &str, chain: Chain) -> Result<(), String> {
+        let log = self.store.events(id, 0).map_err(|e| e.to_string())?.join("\n");
+        let tenant = self.tenants.get_mut(id).expect("known");
+        let plan = parse_plan(tenant.plan.as_deref().expect("a plan")).map_err(|e| e.to_string())?;
         let mut engine = Engine::new(plan);
         engine.record(false);
-        let log = app.store.events(id, 0).map_err(internal)?.join("\n");
-        run_stream(&mut engine, log.as_bytes(), false).map_err(internal)?;
+        run_stream(&mut engine, log.as_bytes(), false).map_err(|e| e.to_string())?;
         tenant.engine = Some(engine);
-        tenant.chain = before;
-        return Err(internal(format!("the events could not be stored: {e}")));
+        tenant.chain = chain;
+        Ok(())
     }
-    app.tenants.get_mut(id).expect("known").chain = chain;
-    Ok(results)
+}
+
+/// Now, in RFC 3339, never before the engine's last event.
+fn stamp(engine: &Engine) -> String {
+    let last = engine.now().map_or(0, |t| t.unix_nanos());
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64);
+    fanli_engine::Timestamp::from_unix_nanos(now.max(last)).to_string()
 }
 
 /// `POST /v1/{resource}`: one event of `kind` from a JSON object of its fields (without `type`;
 /// `at` defaults to now, and never before the tenant's last event). Answers 200 with the
 /// member's or the order's view when applied, 422 with the reason when refused. An order's id
 /// is its idempotency key: an exact retry is a no-op that answers as the first time.
-fn resource(
-    kind: &'static str,
-) -> impl Fn(State<Shared>, HeaderMap, Bytes) -> std::future::Ready<Result<Response, ApiError>> + Clone {
+fn resource(kind: &'static str) -> impl Fn(State<Shared>, HeaderMap, Bytes) -> Answer + Clone {
     move |State(app): State<Shared>, headers: HeaderMap, body: Bytes| {
-        std::future::ready(one_event(&app, &headers, &body, kind))
+        Box::pin(async move { one_event(&app, &headers, &body, kind).await })
     }
 }
 
-fn one_event(app: &Shared, headers: &HeaderMap, body: &[u8], kind: &str) -> Result<Response, ApiError> {
-    let mut app = lock(app);
-    let id = app.tenant(headers)?;
+/// What a resource handler returns.
+type Answer = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, ApiError>> + Send>>;
+
+async fn one_event(app: &Shared, headers: &HeaderMap, body: &[u8], kind: &str) -> Result<Response, ApiError> {
+    let id = lock(app).tenant(headers)?;
     let mut fields: serde_json::Map<String, Value> = serde_json::from_slice(body).map_err(|e| {
         ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("the body is not a JSON object: {e}"))
     })?;
     fields.insert("type".to_owned(), kind.into());
-    if !fields.contains_key("at") {
-        let last = app.tenants[&id].engine.as_ref().and_then(Engine::now).map_or(0, |t| t.unix_nanos());
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i64);
-        fields.insert(
-            "at".to_owned(),
-            fanli_engine::Timestamp::from_unix_nanos(now.max(last)).to_string().into(),
-        );
-    }
-    let line = serde_json::to_vec(&fields).map_err(internal)?;
-    let result = apply_lines(&mut app, &id, &[&line])?.remove(0);
+    let member = fields.get("member").and_then(Value::as_str).map(str::to_owned);
+    let result = submit(app, id.clone(), vec![Line::Stamp(fields)]).await?.remove(0);
     if result["ok"] != true {
         let message = result["error"].as_str().unwrap_or_default().to_owned();
         return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "refused", message));
     }
+    let app = lock(app);
     let engine = app.tenants[&id].engine.as_ref().expect("applied");
-    let member = fields.get("member").and_then(Value::as_str).and_then(|m| engine.find_member(m));
+    let member = member.and_then(|m| engine.find_member(&m));
     let mut view = Vec::new();
     if let Some(member) = member {
         fanli_format::member_json(engine, member, &mut view).map_err(internal)?;
     }
     let view: Value =
         if view.is_empty() { json!({}) } else { serde_json::from_slice(&view).map_err(internal)? };
-    Ok(axum::Json(json!({"ok": true, "at": fields["at"], "members": view})).into_response())
+    Ok(axum::Json(json!({"ok": true, "at": result["at"], "members": view})).into_response())
 }
 
 /// `GET /v1/members/{id}`: the member's view (balances, points value, progress, queue place).

@@ -75,14 +75,17 @@ impl Store {
         Ok(version)
     }
 
-    /// Appends chained lines after `seq` (the log's length), in one transaction.
-    pub fn append(&mut self, tenant: &str, seq: u64, lines: &[String]) -> rusqlite::Result<()> {
+    /// Appends, for each (tenant, length of its log, lines), the lines after the log's end, all
+    /// in one transaction: a group commit.
+    pub fn append(&mut self, appends: &[(&str, u64, &[String])]) -> rusqlite::Result<()> {
         let tx = self.db.transaction()?;
         {
             let mut insert =
                 tx.prepare_cached("INSERT INTO events (tenant, seq, line) VALUES (?1, ?2, ?3)")?;
-            for (i, line) in lines.iter().enumerate() {
-                insert.execute(params![tenant, (seq + i as u64 + 1) as i64, line])?;
+            for (tenant, seq, lines) in appends {
+                for (i, line) in lines.iter().enumerate() {
+                    insert.execute(params![tenant, (seq + i as u64 + 1) as i64, line])?;
+                }
             }
         }
         tx.commit()
