@@ -457,3 +457,92 @@ fn simulate_sweeps_a_key_and_compares_the_runs() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no mechanism has id `nope`"));
 }
+
+/// A `fanli serve` child on a free local port; its address.
+fn serve_child(data: &Path) -> (std::process::Child, std::net::SocketAddr) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_fanli"))
+        .args(["serve", "--data", data.to_str().unwrap(), "--listen", &addr.to_string()])
+        .env("FANLI_MASTER_KEY", "crash-master")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return (child, addr);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("fanli serve did not start");
+}
+
+/// One request on a fresh connection: the status and body, or `None` if the server is gone.
+fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: &str,
+) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).ok()?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.get(9..12)?.parse().ok()?;
+    Some((status, response.split_once("\r\n\r\n")?.1.to_owned()))
+}
+
+#[test]
+fn a_server_killed_mid_load_loses_no_acknowledged_order_and_applies_none_twice() {
+    let dir = tempdir("crash");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (mut child, addr) = serve_child(&dir);
+    let (_, body) = http(addr, "POST", "/v1/tenants", "crash-master", r#"{"id":"shop"}"#).unwrap();
+    let key = json_of(&body)["owner_key"].as_str().unwrap().to_owned();
+    let plan = "name = \"crash\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"q\"\nkind = \"queue\"\n\
+                funding_rate = \"0.1\"\nrelease = \"when_funded\"\n";
+    assert_eq!(http(addr, "PUT", "/v1/plan", &key, plan).unwrap().0, 200);
+    assert_eq!(http(addr, "POST", "/v1/members", &key, r#"{"member":"A"}"#).unwrap().0, 200);
+    // A client posts orders one by one; the server is killed (SIGKILL) while it does.
+    let client = {
+        let key = key.clone();
+        std::thread::spawn(move || {
+            let mut acknowledged = Vec::new();
+            for i in 0..100_000 {
+                let body = format!(r#"{{"order":"o{i}","member":"A","amount":"1.00"}}"#);
+                match http(addr, "POST", "/v1/orders", &key, &body) {
+                    Some((200, _)) => acknowledged.push(i),
+                    _ => return (acknowledged, i),
+                }
+            }
+            (acknowledged, 100_000)
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (acknowledged, unanswered) = client.join().unwrap();
+    assert!(!acknowledged.is_empty() && unanswered < 100_000, "the kill came mid-load");
+    // Restarted, the client retries the order it got no answer for.
+    let (mut child, addr) = serve_child(&dir);
+    let retry = format!(r#"{{"order":"o{unanswered}","member":"A","amount":"1.00"}}"#);
+    assert_eq!(http(addr, "POST", "/v1/orders", &key, &retry).unwrap().0, 200);
+    let (_, state) = http(addr, "GET", "/v1/state", &key, "").unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Every acknowledged order and the retried one, each once: A spent exactly that many yuan.
+    let spent = json_of(&state)["members"]["A"]["spent"].as_str().unwrap().to_owned();
+    assert_eq!(spent, format!("{}.00", acknowledged.len() + 1), "{} acknowledged", acknowledged.len());
+}
+
+fn json_of(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
