@@ -462,7 +462,7 @@ fn simulate_sweeps_a_key_and_compares_the_runs() {
 fn serve_child(data: &Path) -> (std::process::Child, std::net::SocketAddr) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_fanli"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fanli"))
         .args(["serve", "--data", data.to_str().unwrap(), "--listen", &addr.to_string()])
         .env("FANLI_MASTER_KEY", "crash-master")
         .stdout(Stdio::null())
@@ -475,6 +475,8 @@ fn serve_child(data: &Path) -> (std::process::Child, std::net::SocketAddr) {
         }
         std::thread::sleep(std::time::Duration::from_millis(25));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("fanli serve did not start");
 }
 
