@@ -25,8 +25,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use fanli_engine::Engine;
+use fanli_engine::Timestamp;
 use fanli_format::chain::{Chain, sha256_hex};
-use fanli_format::{EventLine, parse_plan, run_stream, state_json};
+use fanli_format::{EventLine, parse_plan, state_json};
 use serde_json::{Value, json};
 
 use crate::store::Store;
@@ -45,7 +46,55 @@ struct Tenant {
     engine: Option<Engine>,
     plan: Option<String>,
     chain: Chain,
+    /// What the scheduler knows of the tenant's business days.
+    days: Days,
 }
+
+/// A tenant's business days, as the scheduler sees them: days are local days of the plan's
+/// timezone, numbered from 1970-01-01.
+#[derive(Default)]
+struct Days {
+    /// The time of the tenant's first event.
+    first: Option<Timestamp>,
+    /// The last day a `close_day` has closed. A `close_day` at `t` closes the day before `t`'s
+    /// last nanosecond (so one at midnight closes the day that just ended); one the scheduler
+    /// sends closes the day it was sent for, even when later events pushed its time past midnight.
+    closed_through: Option<i64>,
+}
+
+impl Days {
+    /// Takes note of an applied event; `day` is the day a scheduler `close_day` was sent for.
+    fn note(&mut self, event: &fanli_engine::Event<'_>, offset: fanli_engine::UtcOffset, day: Option<i64>) {
+        self.first.get_or_insert(event.at);
+        if let fanli_engine::EventKind::CloseDay = event.kind {
+            let closed = day
+                .unwrap_or_else(|| Timestamp::from_unix_nanos(event.at.unix_nanos() - 1).local_day(offset));
+            self.closed_through = Some(self.closed_through.map_or(closed, |c| c.max(closed)));
+        }
+    }
+
+    /// The day the scheduler closes next, if one has ended by `now` and the tenant is live: its
+    /// last event is at most [`LIVE_NANOS`] old. A tenant replaying history (events stamped long
+    /// ago) closes its own days; the scheduler leaves it alone.
+    fn due(
+        &self,
+        now: Timestamp,
+        last: Timestamp,
+        offset: fanli_engine::UtcOffset,
+    ) -> Option<(i64, Timestamp)> {
+        let pending = self.closed_through.map(|d| d + 1).or_else(|| Some(self.first?.local_day(offset)))?;
+        let live = now.unix_nanos() - last.unix_nanos() <= LIVE_NANOS;
+        let end = (pending + 1) * DAY_NANOS - i64::from(offset.seconds()) * 1_000_000_000;
+        (live && end <= now.unix_nanos())
+            .then(|| (pending, Timestamp::from_unix_nanos(end.max(last.unix_nanos()))))
+    }
+}
+
+const DAY_NANOS: i64 = 86_400 * 1_000_000_000;
+
+/// How recent a tenant's last event must be for the scheduler to close its days: a week, so
+/// that a server down for a few days catches up, day by day, when it comes back.
+const LIVE_NANOS: i64 = 7 * DAY_NANOS;
 
 /// The server: its state, and the queue of the writer that applies and commits events.
 pub struct Server {
@@ -74,6 +123,8 @@ impl Server {
 struct Job {
     tenant: String,
     lines: Vec<Line>,
+    /// For the scheduler's `close_day`: the day it closes.
+    day: Option<i64>,
     reply: tokio::sync::oneshot::Sender<Result<Vec<Value>, ApiError>>,
 }
 
@@ -105,10 +156,68 @@ fn write_loop(server: &Server, queue: &std::sync::mpsc::Receiver<Job>) {
     }
 }
 
+impl Server {
+    /// The scheduler's tick: for every live tenant (see [`Days::due`]) whose next business day
+    /// has ended by `now` in the plan's timezone, a `close_day` at the day's end (or at the
+    /// tenant's last event, if later), one day at a time until none is due. Returns the
+    /// tenants closed, once per day closed, sorted.
+    pub fn close_due_days(&self, now: Timestamp) -> Vec<String> {
+        let mut closed = Vec::new();
+        loop {
+            let due: Vec<(String, i64, Timestamp)> = {
+                let app = self.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                app.tenants
+                    .iter()
+                    .filter_map(|(id, t)| {
+                        let engine = t.engine.as_ref()?;
+                        let (day, at) = t.days.due(now, engine.now()?, engine.plan().timezone)?;
+                        Some((id.clone(), day, at))
+                    })
+                    .collect()
+            };
+            if due.is_empty() {
+                break;
+            }
+            let before = closed.len();
+            for (id, day, at) in due {
+                let line = format!("{{\"at\":\"{at}\",\"type\":\"close_day\"}}").into_bytes();
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let job = Job { tenant: id.clone(), lines: vec![Line::Raw(line)], day: Some(day), reply };
+                if self.jobs.send(job).is_ok()
+                    && matches!(answer.blocking_recv(), Ok(Ok(results)) if results[0]["ok"] == true)
+                {
+                    closed.push(id);
+                }
+            }
+            if closed.len() == before {
+                // Nothing could be closed (the writer stopped, or the store failed): next tick.
+                break;
+            }
+        }
+        closed.sort();
+        closed
+    }
+}
+
+/// The scheduler: every second, the day closes that are due. A second keeps the window in
+/// which an event can land between midnight and its `close_day` short.
+fn schedule(server: &Server) {
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        server.close_due_days(Timestamp::from_unix_nanos(now));
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+}
+
 /// Hands `lines` to the writer and waits until they are applied and durable.
 async fn submit(server: &Shared, tenant: String, lines: Vec<Line>) -> Result<Vec<Value>, ApiError> {
     let (reply, answer) = tokio::sync::oneshot::channel();
-    server.jobs.send(Job { tenant, lines, reply }).map_err(|_| internal("the writer has stopped"))?;
+    server
+        .jobs
+        .send(Job { tenant, lines, day: None, reply })
+        .map_err(|_| internal("the writer has stopped"))?;
     answer.await.map_err(|_| internal("the writer dropped the request"))?
 }
 
@@ -143,23 +252,16 @@ impl App {
         }
         let mut app = App { store, master, tenants: HashMap::new(), keys: HashMap::new() };
         for stored in app.store.load().map_err(|e| e.to_string())? {
-            let mut tenant = Tenant { engine: None, plan: None, chain: Chain::default() };
+            let mut tenant =
+                Tenant { engine: None, plan: None, chain: Chain::default(), days: Days::default() };
             if let Some(text) = &stored.plan {
-                let plan = parse_plan(text).map_err(|e| format!("tenant {}: stored plan: {e}", stored.id))?;
-                let mut engine = Engine::new(plan);
-                engine.record(false);
-                let log = stored.events.join("\n");
-                let outcome = run_stream(&mut engine, log.as_bytes(), false).map_err(|e| e.to_string())?;
-                if let Some((line, error)) = outcome.rejected.first() {
-                    return Err(format!(
-                        "tenant {}: its log's line {line} no longer applies: {error}",
-                        stored.id
-                    ));
-                }
+                let (engine, days) =
+                    replay(text, &stored.events).map_err(|e| format!("tenant {}: {e}", stored.id))?;
                 for line in &stored.events {
                     tenant.chain.advance(line);
                 }
                 tenant.engine = Some(engine);
+                tenant.days = days;
                 tenant.plan = Some(text.clone());
             }
             app.keys.insert(stored.key_hash, stored.id.clone());
@@ -233,7 +335,10 @@ pub fn serve_blocking(app: App, addr: SocketAddr) -> std::io::Result<()> {
 /// Serves `app` on `addr` until the process ends.
 pub async fn serve(app: App, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    axum::serve(listener, router(Server::start(app))).await
+    let server = Server::start(app);
+    let scheduler = Arc::clone(&server);
+    std::thread::Builder::new().name("fanli-scheduler".to_owned()).spawn(move || schedule(&scheduler))?;
+    axum::serve(listener, router(server)).await
 }
 
 fn lock(server: &Shared) -> std::sync::MutexGuard<'_, App> {
@@ -274,7 +379,10 @@ async fn create_tenant(
         return Err(ApiError(StatusCode::CONFLICT, "exists", format!("tenant `{id}` exists")));
     }
     app.keys.insert(hash, id.clone());
-    app.tenants.insert(id.clone(), Tenant { engine: None, plan: None, chain: Chain::default() });
+    app.tenants.insert(
+        id.clone(),
+        Tenant { engine: None, plan: None, chain: Chain::default(), days: Days::default() },
+    );
     Ok((StatusCode::CREATED, axum::Json(json!({"id": id, "owner_key": owner_key}))).into_response())
 }
 
@@ -332,15 +440,17 @@ impl App {
         let mut touched: Vec<(String, Chain, Vec<String>)> = Vec::new();
         let mut replies = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let tenant = self.tenants.get_mut(&job.tenant).expect("authenticated");
-            let Some(engine) = tenant.engine.as_mut() else {
+            let Tenant { engine, chain, days, .. } =
+                self.tenants.get_mut(&job.tenant).expect("authenticated");
+            let Some(engine) = engine.as_mut() else {
                 replies.push(Err(no_plan()));
                 continue;
             };
+            let offset = engine.plan().timezone;
             let slot = match touched.iter().position(|(t, ..)| *t == job.tenant) {
                 Some(slot) => slot,
                 None => {
-                    touched.push((job.tenant.clone(), tenant.chain.clone(), Vec::new()));
+                    touched.push((job.tenant.clone(), chain.clone(), Vec::new()));
                     touched.len() - 1
                 }
             };
@@ -359,7 +469,8 @@ impl App {
                 let applied = EventLine::parse(&bytes).map_err(|e| e.to_string()).and_then(|raw| {
                     let event = raw.event().map_err(|e| e.to_string())?;
                     engine.apply(&event).map_err(|e| e.to_string())?;
-                    Ok((tenant.chain.link(&event), event.at.to_string()))
+                    days.note(&event, offset, job.day);
+                    Ok((chain.link(&event), event.at.to_string()))
                 });
                 match applied {
                     Ok((chained, at)) => {
@@ -387,16 +498,32 @@ impl App {
 
     /// The tenant's engine again from its plan and its stored log.
     fn rebuild(&mut self, id: &str, chain: Chain) -> Result<(), String> {
-        let log = self.store.events(id, 0).map_err(|e| e.to_string())?.join("\n");
+        let log = self.store.events(id, 0).map_err(|e| e.to_string())?;
         let tenant = self.tenants.get_mut(id).expect("known");
-        let plan = parse_plan(tenant.plan.as_deref().expect("a plan")).map_err(|e| e.to_string())?;
-        let mut engine = Engine::new(plan);
-        engine.record(false);
-        run_stream(&mut engine, log.as_bytes(), false).map_err(|e| e.to_string())?;
+        let (engine, days) = replay(tenant.plan.as_deref().expect("a plan"), &log)?;
         tenant.engine = Some(engine);
+        tenant.days = days;
         tenant.chain = chain;
         Ok(())
     }
+}
+
+/// A tenant's engine and days from its plan and its stored (chained) log.
+fn replay(plan: &str, log: &[String]) -> Result<(Engine, Days), String> {
+    let mut engine = Engine::new(parse_plan(plan).map_err(|e| format!("stored plan: {e}"))?);
+    engine.record(false);
+    let offset = engine.plan().timezone;
+    let mut days = Days::default();
+    for (i, line) in log.iter().enumerate() {
+        let applied = EventLine::parse(line.as_bytes()).map_err(|e| e.to_string()).and_then(|raw| {
+            let event = raw.event().map_err(|e| e.to_string())?;
+            engine.apply(&event).map_err(|e| e.to_string())?;
+            days.note(&event, offset, None);
+            Ok(())
+        });
+        applied.map_err(|e| format!("its log's line {} no longer applies: {e}", i + 1))?;
+    }
+    Ok((engine, days))
 }
 
 /// Now, in RFC 3339, never before the engine's last event.

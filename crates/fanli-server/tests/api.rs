@@ -193,3 +193,49 @@ fn one_call_at_a_time_members_orders_views_the_audit_feed_and_the_past() {
     assert_eq!(lines.len(), 4, "{feed}");
     assert!(lines[0].contains("\"order\":\"a1\"") && lines[0].starts_with("{\"prev\":"));
 }
+
+#[test]
+fn the_scheduler_closes_each_business_day_once_in_the_plans_timezone() {
+    let dir = data_dir("api-scheduler");
+    let addr = start(&dir);
+    let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    let plan = "name = \"p\"\nsettle_after_days = 1\ntimezone = \"+08:00\"\n[[mechanism]]\nid = \"q\"\nkind = \"queue\"\n\
+                funding_rate = \"0.5\"\nrelease = \"when_funded\"\n";
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), plan).0, 200);
+    let events = r#"{"at":"2026-03-01T10:00:00+08:00","type":"join","member":"A"}
+{"at":"2026-03-01T10:00:00+08:00","type":"order","order":"a","member":"A","amount":"100.00"}
+"#;
+    assert_eq!(call(addr, "POST", "/v1/events", Some(&key), events).0, 200);
+    // A second server on the same store, driven by hand: its scheduler's ticks at given times.
+    let server = fanli_server::Server::start(App::open(&dir, "master-secret").unwrap());
+    let at = |t: &str| fanli_engine::Timestamp::parse_rfc3339(t).unwrap();
+    assert_eq!(
+        server.close_due_days(at("2026-03-01T23:59:00+08:00")),
+        Vec::<String>::new(),
+        "the day is not over"
+    );
+    assert_eq!(server.close_due_days(at("2026-03-02T00:00:30+08:00")), ["shop"]);
+    assert_eq!(server.close_due_days(at("2026-03-02T08:00:00+08:00")), Vec::<String>::new(), "closed once");
+    // A day without events closes too: its settlements and daily jobs are due all the same.
+    assert_eq!(server.close_due_days(at("2026-03-03T00:01:00+08:00")), ["shop"]);
+    // After three days down, the days close one by one, each at its own midnight.
+    assert_eq!(server.close_due_days(at("2026-03-06T09:00:00+08:00")), ["shop", "shop", "shop"]);
+    // A tenant whose last event is over a week old replays history: its days are its own.
+    assert_eq!(server.close_due_days(at("2026-03-14T00:00:01+08:00")), Vec::<String>::new());
+    let log = fanli_server::store::Store::open(&dir).unwrap().events("shop", 2).unwrap();
+    let closes: Vec<&str> = log.iter().map(|l| &l[l.find("\"at\"").unwrap()..]).collect();
+    assert_eq!(
+        closes,
+        [
+            "\"at\":\"2026-03-01T16:00:00Z\",\"type\":\"close_day\"}",
+            "\"at\":\"2026-03-02T16:00:00Z\",\"type\":\"close_day\"}",
+            "\"at\":\"2026-03-03T16:00:00Z\",\"type\":\"close_day\"}",
+            "\"at\":\"2026-03-04T16:00:00Z\",\"type\":\"close_day\"}",
+            "\"at\":\"2026-03-05T16:00:00Z\",\"type\":\"close_day\"}",
+        ]
+    );
+    // The order settled at the second close (a day's refund window) and its entry was paid.
+    let state = String::from_utf8(App::open(&dir, "master-secret").unwrap().state("shop").unwrap()).unwrap();
+    assert_eq!(json(&state)["members"]["A"]["spent"], "100.00");
+}
