@@ -94,6 +94,24 @@ pub fn state_json<W: std::io::Write>(
     out.write_all(&buf)
 }
 
+/// `{ID: {...}, ...}`: the mechanisms as they stand under `mechanisms` in the state document,
+/// or only the one with id `only`; `None` when there is no such mechanism.
+pub fn mechanisms_json(engine: &Engine, only: Option<&str>) -> Option<Vec<u8>> {
+    let mut buf = vec![b'{'];
+    let mut any = false;
+    for m in engine.mechanism_views().filter(|m| only.is_none_or(|id| id == m.id)) {
+        if any {
+            buf.push(b',');
+        }
+        any = true;
+        string(&mut buf, m.id);
+        buf.push(b':');
+        mechanism(&mut buf, engine, &m);
+    }
+    buf.push(b'}');
+    (any || only.is_none()).then_some(buf)
+}
+
 /// `{ID: {...}}`: one member as they stand under `members` in the state document.
 pub fn member_json<W: std::io::Write>(engine: &Engine, member: MemberId, mut out: W) -> std::io::Result<()> {
     let mut buf = Vec::new();

@@ -1,16 +1,17 @@
 //! fanli's server: the engine behind an HTTP JSON API, durable in SQLite.
 //!
-//! This first slice of issue 7 serves the core loop: the master key creates tenants; a tenant's
-//! owner key sets its plan (refused with `fanli check`'s findings when past a red line), posts
-//! events as JSON Lines (the same events as `fanli run`, answered per line, only after the
-//! accepted ones are committed), and reads its state (what `fanli run --json` prints for the same
+//! The master key creates tenants; a tenant's owner key sets its plan (refused with `fanli
+//! check`'s findings when past a red line), posts events as JSON Lines (the same events as `fanli
+//! run`, answered per line, only after the accepted ones are committed), makes keys with roles
+//! and member tokens ([`auth`]), and reads its state (what `fanli run --json` prints for the same
 //! plan and accepted events). The log is the audit chain's canonical lines, so `fanli audit
 //! verify` checks it; on start every tenant is rebuilt by replaying its log.
 //!
 //! Writes go through one writer thread that commits every request waiting in one transaction
-//! (group commit) before answering; reads take the state's lock. Snapshots, roles, member
-//! tokens, webhooks, the scheduler and PostgreSQL are the rest of issue 7.
+//! (group commit) before answering; reads take the state's lock. A scheduler thread closes each
+//! tenant's business days. Snapshots, webhooks, metrics and PostgreSQL are the rest of issue 7.
 
+pub mod auth;
 pub mod store;
 
 use std::collections::HashMap;
@@ -30,6 +31,7 @@ use fanli_format::chain::{Chain, sha256_hex};
 use fanli_format::{EventLine, parse_plan, state_json};
 use serde_json::{Value, json};
 
+use crate::auth::{Caller, Role};
 use crate::store::Store;
 
 /// The server's state: the store and every tenant's engine.
@@ -38,8 +40,8 @@ pub struct App {
     /// The SHA-256 of the master key.
     master: String,
     tenants: HashMap<String, Tenant>,
-    /// Owner key hash → tenant id.
-    keys: HashMap<String, String>,
+    /// Key hash → the tenant and role it stands for.
+    keys: HashMap<String, Caller>,
 }
 
 struct Tenant {
@@ -48,6 +50,22 @@ struct Tenant {
     chain: Chain,
     /// What the scheduler knows of the tenant's business days.
     days: Days,
+    /// The tenant's brands, and the brand of each store put in one.
+    brands: std::collections::HashSet<String>,
+    store_brand: HashMap<String, String>,
+}
+
+impl Tenant {
+    fn new() -> Tenant {
+        Tenant {
+            engine: None,
+            plan: None,
+            chain: Chain::default(),
+            days: Days::default(),
+            brands: Default::default(),
+            store_brand: HashMap::new(),
+        }
+    }
 }
 
 /// A tenant's business days, as the scheduler sees them: days are local days of the plan's
@@ -252,8 +270,7 @@ impl App {
         }
         let mut app = App { store, master, tenants: HashMap::new(), keys: HashMap::new() };
         for stored in app.store.load().map_err(|e| e.to_string())? {
-            let mut tenant =
-                Tenant { engine: None, plan: None, chain: Chain::default(), days: Days::default() };
+            let mut tenant = Tenant::new();
             if let Some(text) = &stored.plan {
                 let (engine, days) =
                     replay(text, &stored.events).map_err(|e| format!("tenant {}: {e}", stored.id))?;
@@ -264,14 +281,30 @@ impl App {
                 tenant.days = days;
                 tenant.plan = Some(text.clone());
             }
-            app.keys.insert(stored.key_hash, stored.id.clone());
+            app.keys.insert(stored.key_hash, Caller { tenant: stored.id.clone(), role: Role::Owner });
             app.tenants.insert(stored.id, tenant);
+        }
+        for key in app.store.keys().map_err(|e| e.to_string())? {
+            let role = Role::from_parts(&key.role, key.scope)
+                .ok_or_else(|| format!("a key of {} has a bad role", key.tenant))?;
+            app.keys.insert(key.hash, Caller { tenant: key.tenant, role });
+        }
+        let (brands, stores) = app.store.brands().map_err(|e| e.to_string())?;
+        for (tenant, brand) in brands {
+            if let Some(t) = app.tenants.get_mut(&tenant) {
+                t.brands.insert(brand);
+            }
+        }
+        for (tenant, store, brand) in stores {
+            if let Some(t) = app.tenants.get_mut(&tenant) {
+                t.store_brand.insert(store, brand);
+            }
         }
         Ok(app)
     }
 
-    /// The tenant whose owner key this request bears.
-    fn tenant(&self, headers: &HeaderMap) -> Result<String, ApiError> {
+    /// The tenant and role of the key this request bears.
+    fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let key = bearer(headers)?;
         let hash = sha256_hex(key.as_bytes());
         // The map is keyed by the hash of the key: a lookup leaks nothing about a key's prefix.
@@ -313,6 +346,12 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/state", get(get_state))
         .route("/v1/members", post(resource("join")))
         .route("/v1/members/{id}", get(get_member))
+        .route("/v1/members/{id}/token", post(member_token))
+        .route("/v1/me", get(get_me))
+        .route("/v1/keys", post(create_key))
+        .route("/v1/brands", post(create_brand))
+        .route("/v1/mechanisms", get(get_mechanisms))
+        .route("/v1/mechanisms/{id}", get(get_mechanism))
         .route("/v1/stores", post(resource("store")))
         .route("/v1/agents", post(resource("agent")))
         .route("/v1/orders", post(resource("order")))
@@ -378,17 +417,16 @@ async fn create_tenant(
     if !app.store.create_tenant(&id, &hash).map_err(internal)? {
         return Err(ApiError(StatusCode::CONFLICT, "exists", format!("tenant `{id}` exists")));
     }
-    app.keys.insert(hash, id.clone());
-    app.tenants.insert(
-        id.clone(),
-        Tenant { engine: None, plan: None, chain: Chain::default(), days: Days::default() },
-    );
+    app.keys.insert(hash, Caller { tenant: id.clone(), role: Role::Owner });
+    app.tenants.insert(id.clone(), Tenant::new());
     Ok((StatusCode::CREATED, axum::Json(json!({"id": id, "owner_key": owner_key}))).into_response())
 }
 
 async fn put_plan(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let mut app = lock(&app);
-    let id = app.tenant(&headers)?;
+    let caller = app.caller(&headers)?;
+    caller.owner("setting the plan")?;
+    let id = caller.tenant;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
     let (plan, lines) = fanli_format::parse_plan_lines(&text)
@@ -423,7 +461,9 @@ async fn post_events(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = lock(&app).tenant(&headers)?;
+    let caller = lock(&app).caller(&headers)?;
+    caller.owner("posting raw events")?;
+    let id = caller.tenant;
     let text = body.strip_suffix(b"\n").unwrap_or(&body);
     let lines =
         text.split(|&b| b == b'\n').map(|l| Line::Raw(l.strip_suffix(b"\r").unwrap_or(l).to_vec())).collect();
@@ -548,18 +588,63 @@ fn resource(kind: &'static str) -> impl Fn(State<Shared>, HeaderMap, Bytes) -> A
 type Answer = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, ApiError>> + Send>>;
 
 async fn one_event(app: &Shared, headers: &HeaderMap, body: &[u8], kind: &str) -> Result<Response, ApiError> {
-    let id = lock(app).tenant(headers)?;
     let mut fields: serde_json::Map<String, Value> = serde_json::from_slice(body).map_err(|e| {
         ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("the body is not a JSON object: {e}"))
     })?;
+    // A store's brand is the server's, not the engine's: it decides who may write there.
+    let brand = match fields.remove("brand") {
+        None => None,
+        Some(Value::String(brand)) if kind == "store" => Some(brand),
+        Some(_) => {
+            let message = format!("`brand` is a string, and only a store has one (this is a {kind})");
+            return Err(ApiError(StatusCode::BAD_REQUEST, "bad_request", message));
+        }
+    };
+    let id = {
+        let app = lock(app);
+        let caller = app.caller(headers)?;
+        let tenant = &app.tenants[&caller.tenant];
+        match kind {
+            "join" => caller.operator("a member joining")?,
+            "redeem" => caller.operator("a redemption")?,
+            "order" => {
+                let store = fields.get("store").and_then(Value::as_str);
+                caller.at_store(store, |s| tenant.store_brand.get(s).cloned())?;
+            }
+            "store" => {
+                if let Some(brand) = &brand
+                    && !tenant.brands.contains(brand)
+                {
+                    let message = format!("no brand `{brand}`: POST /v1/brands first");
+                    return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "refused", message));
+                }
+                match &caller.role {
+                    Role::BrandManager(own) if brand.as_ref() == Some(own) => {}
+                    Role::BrandManager(own) => {
+                        let message =
+                            format!("a brand manager registers stores of its brand: `\"brand\": \"{own}\"`");
+                        return Err(ApiError(StatusCode::FORBIDDEN, "forbidden", message));
+                    }
+                    _ => caller.owner("registering a store")?,
+                }
+            }
+            _ => caller.owner(&format!("a {kind}"))?,
+        }
+        caller.tenant
+    };
     fields.insert("type".to_owned(), kind.into());
     let member = fields.get("member").and_then(Value::as_str).map(str::to_owned);
+    let store = fields.get("store").and_then(Value::as_str).map(str::to_owned);
     let result = submit(app, id.clone(), vec![Line::Stamp(fields)]).await?.remove(0);
     if result["ok"] != true {
         let message = result["error"].as_str().unwrap_or_default().to_owned();
         return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "refused", message));
     }
-    let app = lock(app);
+    let mut app = lock(app);
+    if let (Some(brand), Some(store)) = (brand, store) {
+        app.store.set_store_brand(&id, &store, &brand).map_err(internal)?;
+        app.tenants.get_mut(&id).expect("known").store_brand.insert(store, brand);
+    }
     let engine = app.tenants[&id].engine.as_ref().expect("applied");
     let member = member.and_then(|m| engine.find_member(&m));
     let mut view = Vec::new();
@@ -578,13 +663,160 @@ async fn get_member(
     axum::extract::Path(member): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
     let app = lock(&app);
-    let id = app.tenant(&headers)?;
-    let engine = app.tenants[&id].engine.as_ref().ok_or_else(no_plan)?;
+    let caller = app.caller(&headers)?;
+    caller.sees_member(&member)?;
+    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
     let member = engine
         .find_member(&member)
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "not_found", format!("no member `{member}`")))?;
     let mut body = Vec::new();
     fanli_format::member_json(engine, member, &mut body).map_err(internal)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// `GET /v1/me`: a member token's own member view.
+async fn get_me(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let member = match lock(&app).caller(&headers)?.role {
+        Role::Member(member) => member,
+        role => {
+            let message = format!("/v1/me is for member tokens; this key is a {} key", role.name());
+            return Err(ApiError(StatusCode::FORBIDDEN, "forbidden", message));
+        }
+    };
+    get_member(State(app), headers, axum::extract::Path(member)).await
+}
+
+/// A JSON object body.
+fn object(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("the body is not a JSON object: {e}"))
+    })
+}
+
+/// A string field of a request, 1 to 64 characters.
+fn field<'a>(request: &'a serde_json::Map<String, Value>, name: &str) -> Result<&'a str, ApiError> {
+    match request.get(name).and_then(Value::as_str) {
+        Some(value) if !value.is_empty() && value.len() <= 64 => Ok(value),
+        _ => Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("`{name}` must be 1 to 64 characters"),
+        )),
+    }
+}
+
+/// Makes a key for `role` in `tenant`, stores its hash, and returns it (shown this once).
+fn issue_key(app: &mut App, tenant: &str, role: Role) -> Result<String, ApiError> {
+    let key = new_key().map_err(internal)?;
+    let hash = sha256_hex(key.as_bytes());
+    app.store.add_key(&hash, tenant, role.name(), role.scope()).map_err(internal)?;
+    app.keys.insert(hash, Caller { tenant: tenant.to_owned(), role });
+    Ok(key)
+}
+
+/// `POST /v1/keys` (owner): `{"role": "owner" | "brand_manager" | "store_operator" |
+/// "read_only", "brand": ..., "store": ...}` → `201 {"key", "role", ...}`, the key shown once.
+async fn create_key(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request = object(&body)?;
+    let mut app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.owner("making keys")?;
+    let tenant = &app.tenants[&caller.tenant];
+    let role = match request.get("role").and_then(Value::as_str) {
+        Some("owner") => Role::Owner,
+        Some("read_only") => Role::ReadOnly,
+        Some("brand_manager") => {
+            let brand = field(&request, "brand")?;
+            if !tenant.brands.contains(brand) {
+                let message = format!("no brand `{brand}`: POST /v1/brands first");
+                return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "refused", message));
+            }
+            Role::BrandManager(brand.to_owned())
+        }
+        Some("store_operator") => {
+            let store = field(&request, "store")?;
+            if tenant.engine.as_ref().and_then(|e| e.store(store)).is_none() {
+                let message = format!("no store `{store}`: POST /v1/stores first");
+                return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "refused", message));
+            }
+            Role::StoreOperator(store.to_owned())
+        }
+        _ => {
+            let message = "`role` is one of owner, brand_manager, store_operator, read_only".to_owned();
+            return Err(ApiError(StatusCode::BAD_REQUEST, "bad_request", message));
+        }
+    };
+    let key = issue_key(&mut app, &caller.tenant, role.clone())?;
+    let mut answer = json!({"key": key, "role": role.name()});
+    if let Role::BrandManager(scope) | Role::StoreOperator(scope) = &role {
+        answer[if matches!(role, Role::BrandManager(_)) { "brand" } else { "store" }] = scope.as_str().into();
+    }
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+}
+
+/// `POST /v1/members/{id}/token` (an operator): a token that sees only this member, for the
+/// member's own page → `201 {"token", "member"}`.
+async fn member_token(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(member): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let mut app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.operator("a member token")?;
+    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
+    if engine.find_member(&member).is_none() {
+        return Err(ApiError(StatusCode::NOT_FOUND, "not_found", format!("no member `{member}`")));
+    }
+    let token = issue_key(&mut app, &caller.tenant, Role::Member(member.clone()))?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"token": token, "member": member}))).into_response())
+}
+
+/// `POST /v1/brands` (owner): `{"id": "b1"}` → `201`; stores join a brand with `"brand"`.
+async fn create_brand(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request = object(&body)?;
+    let app = &mut *lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.owner("registering a brand")?;
+    let brand = field(&request, "id")?;
+    if !app.store.add_brand(&caller.tenant, brand).map_err(internal)? {
+        return Err(ApiError(StatusCode::CONFLICT, "exists", format!("brand `{brand}` exists")));
+    }
+    app.tenants.get_mut(&caller.tenant).expect("known").brands.insert(brand.to_owned());
+    Ok((StatusCode::CREATED, axum::Json(json!({"id": brand}))).into_response())
+}
+
+/// `GET /v1/mechanisms`: every mechanism's view (pool, obligations, paid, price, ...), as under
+/// `mechanisms` in the state document.
+async fn get_mechanisms(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
+    mechanisms(&app, &headers, None)
+}
+
+/// `GET /v1/mechanisms/{id}`: one mechanism's view.
+async fn get_mechanism(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    mechanisms(&app, &headers, Some(&id))
+}
+
+fn mechanisms(app: &Shared, headers: &HeaderMap, only: Option<&str>) -> Result<Response, ApiError> {
+    let app = lock(app);
+    let caller = app.caller(headers)?;
+    caller.operator("a mechanism view").or_else(|_| caller.reader())?;
+    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
+    let body = fanli_format::mechanisms_json(engine, only).ok_or_else(|| {
+        ApiError(StatusCode::NOT_FOUND, "not_found", format!("no mechanism `{}`", only.unwrap_or_default()))
+    })?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
@@ -596,7 +828,9 @@ async fn get_audit(
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let app = lock(&app);
-    let id = app.tenant(&headers)?;
+    let caller = app.caller(&headers)?;
+    caller.reader()?;
+    let id = caller.tenant;
     let from = match query.get("from") {
         None => 0,
         Some(n) => n.parse().map_err(|_| {
@@ -622,7 +856,9 @@ async fn get_state(
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let app = lock(&app);
-    let id = app.tenant(&headers)?;
+    let caller = app.caller(&headers)?;
+    caller.reader()?;
+    let id = caller.tenant;
     let tenant = &app.tenants[&id];
     let engine = tenant.engine.as_ref().ok_or_else(no_plan)?;
     let mut body = Vec::new();
@@ -677,4 +913,21 @@ fn new_key() -> Result<String, getrandom::Error> {
 /// A new master key, for a first start without one.
 pub fn generate_master_key() -> Result<String, String> {
     new_key().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_route_is_in_the_openapi_document() {
+        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
+        let source = include_str!("lib.rs");
+        let mut routes = 0;
+        for piece in source.split(".route(\"").skip(1) {
+            let path = &piece[..piece.find('"').unwrap()];
+            assert!(doc["paths"][path].is_object(), "{path} is served but not in openapi.json");
+            routes += 1;
+        }
+        assert!(routes >= 20, "the routes were not found: {routes}");
+        assert_eq!(doc["paths"].as_object().unwrap().len(), routes, "openapi.json lists a path not served");
+    }
 }

@@ -23,6 +23,18 @@ pub struct Stored {
     pub events: Vec<String>,
 }
 
+/// A key as stored: its hash, tenant, role name and scope.
+pub struct StoredKey {
+    /// The SHA-256 (hex) of the key.
+    pub hash: String,
+    /// Its tenant.
+    pub tenant: String,
+    /// Its role's name.
+    pub role: String,
+    /// The brand, store or member it is limited to.
+    pub scope: Option<String>,
+}
+
 impl Store {
     /// Opens (or creates) the store in `dir`, which must exist.
     pub fn open(dir: &Path) -> rusqlite::Result<Store> {
@@ -36,7 +48,13 @@ impl Store {
              CREATE TABLE IF NOT EXISTS plans (tenant TEXT NOT NULL, version INTEGER NOT NULL, text TEXT NOT NULL,
                  PRIMARY KEY (tenant, version));
              CREATE TABLE IF NOT EXISTS events (tenant TEXT NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL,
-                 PRIMARY KEY (tenant, seq));",
+                 PRIMARY KEY (tenant, seq));
+             CREATE TABLE IF NOT EXISTS keys (hash TEXT PRIMARY KEY, tenant TEXT NOT NULL, role TEXT NOT NULL,
+                 scope TEXT);
+             CREATE TABLE IF NOT EXISTS brands (tenant TEXT NOT NULL, brand TEXT NOT NULL,
+                 PRIMARY KEY (tenant, brand));
+             CREATE TABLE IF NOT EXISTS store_brands (tenant TEXT NOT NULL, store TEXT NOT NULL,
+                 brand TEXT NOT NULL, PRIMARY KEY (tenant, store));",
         )?;
         Ok(Store { db })
     }
@@ -59,6 +77,57 @@ impl Store {
             .db
             .execute("INSERT OR IGNORE INTO tenants (id, key_hash) VALUES (?1, ?2)", [id, key_hash])?;
         Ok(inserted == 1)
+    }
+
+    /// Stores a key's hash with its tenant, role and scope (owner keys live with their tenant).
+    pub fn add_key(&self, hash: &str, tenant: &str, role: &str, scope: Option<&str>) -> rusqlite::Result<()> {
+        self.db
+            .execute(
+                "INSERT INTO keys (hash, tenant, role, scope) VALUES (?1, ?2, ?3, ?4)",
+                params![hash, tenant, role, scope],
+            )
+            .map(drop)
+    }
+
+    /// Every key but the owners'.
+    pub fn keys(&self) -> rusqlite::Result<Vec<StoredKey>> {
+        let mut select = self.db.prepare("SELECT hash, tenant, role, scope FROM keys")?;
+        select
+            .query_map([], |r| {
+                Ok(StoredKey { hash: r.get(0)?, tenant: r.get(1)?, role: r.get(2)?, scope: r.get(3)? })
+            })?
+            .collect()
+    }
+
+    /// Registers a brand; `false` when the tenant has it already.
+    pub fn add_brand(&self, tenant: &str, brand: &str) -> rusqlite::Result<bool> {
+        let inserted = self
+            .db
+            .execute("INSERT OR IGNORE INTO brands (tenant, brand) VALUES (?1, ?2)", [tenant, brand])?;
+        Ok(inserted == 1)
+    }
+
+    /// Puts a store in a brand (or moves it).
+    pub fn set_store_brand(&self, tenant: &str, store: &str, brand: &str) -> rusqlite::Result<()> {
+        self.db
+            .execute(
+                "INSERT OR REPLACE INTO store_brands (tenant, store, brand) VALUES (?1, ?2, ?3)",
+                [tenant, store, brand],
+            )
+            .map(drop)
+    }
+
+    /// Every (tenant, brand), and every (tenant, store, brand).
+    #[allow(clippy::type_complexity)]
+    pub fn brands(&self) -> rusqlite::Result<(Vec<(String, String)>, Vec<(String, String, String)>)> {
+        let mut select = self.db.prepare("SELECT tenant, brand FROM brands")?;
+        let brands =
+            select.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        let mut select = self.db.prepare("SELECT tenant, store, brand FROM store_brands")?;
+        let stores = select
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok((brands, stores))
     }
 
     /// Stores a new plan version; returns its number.

@@ -239,3 +239,84 @@ fn the_scheduler_closes_each_business_day_once_in_the_plans_timezone() {
     let state = String::from_utf8(App::open(&dir, "master-secret").unwrap().state("shop").unwrap()).unwrap();
     assert_eq!(json(&state)["members"]["A"]["spent"], "100.00");
 }
+
+#[test]
+fn keys_have_roles_and_a_member_token_sees_only_its_member() {
+    let dir = data_dir("api-roles");
+    let addr = start(&dir);
+    let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    let owner = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&owner), PLAN).0, 200);
+    let post = |key: &str, path: &str, body: &str| call(addr, "POST", path, Some(key), body);
+    let key_of = |body: &str| {
+        let v = json(body);
+        v["key"].as_str().or(v["token"].as_str()).unwrap_or_else(|| panic!("{body}")).to_owned()
+    };
+    assert_eq!(post(&owner, "/v1/members", r#"{"member":"A"}"#).0, 200);
+    assert_eq!(post(&owner, "/v1/members", r#"{"member":"B","referrer":"A"}"#).0, 200);
+    assert_eq!(post(&owner, "/v1/brands", r#"{"id":"b1"}"#).0, 201);
+    assert_eq!(post(&owner, "/v1/brands", r#"{"id":"b1"}"#).0, 409);
+    assert_eq!(post(&owner, "/v1/stores", r#"{"store":"s1","region":["广东"],"brand":"b1"}"#).0, 200);
+    assert_eq!(post(&owner, "/v1/stores", r#"{"store":"s2","region":["广东"]}"#).0, 200);
+    assert_eq!(post(&owner, "/v1/stores", r#"{"store":"s9","brand":"nope"}"#).0, 422);
+    let (status, body) = post(&owner, "/v1/keys", r#"{"role":"store_operator","store":"s1"}"#);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(json(&body)["store"], "s1");
+    let store = key_of(&body);
+    let brand = key_of(&post(&owner, "/v1/keys", r#"{"role":"brand_manager","brand":"b1"}"#).1);
+    let reader = key_of(&post(&owner, "/v1/keys", r#"{"role":"read_only"}"#).1);
+    assert_eq!(post(&owner, "/v1/keys", r#"{"role":"store_operator","store":"s7"}"#).0, 422);
+    assert_eq!(post(&owner, "/v1/keys", r#"{"role":"admin"}"#).0, 400);
+    assert_eq!(post(&store, "/v1/keys", r#"{"role":"read_only"}"#).0, 403, "only the owner makes keys");
+
+    // A store operator sells at its store only.
+    let order = |id: &str, store: &str| {
+        format!(r#"{{"order":"{id}","member":"A","amount":"10.00","store":"{store}"}}"#)
+    };
+    assert_eq!(post(&store, "/v1/orders", &order("o1", "s1")).0, 200);
+    let (status, body) = post(&store, "/v1/orders", &order("o2", "s2"));
+    assert_eq!((status, json(&body)["error"]["code"].as_str()), (403, Some("forbidden")));
+    assert_eq!(post(&store, "/v1/orders", r#"{"order":"o3","member":"A","amount":"10.00"}"#).0, 403);
+    assert_eq!(post(&store, "/v1/members", r#"{"member":"C","referrer":"A"}"#).0, 200);
+    assert_eq!(post(&store, "/v1/refunds", r#"{"order":"o1"}"#).0, 403);
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&store), PLAN).0, 403);
+    assert_eq!(call(addr, "GET", "/v1/state", Some(&store), "").0, 403);
+    assert_eq!(call(addr, "GET", "/v1/members/B", Some(&store), "").0, 200);
+    // A brand manager: every store of its brand, and new stores in it.
+    assert_eq!(post(&brand, "/v1/orders", &order("o4", "s1")).0, 200);
+    assert_eq!(post(&brand, "/v1/orders", &order("o5", "s2")).0, 403);
+    assert_eq!(post(&brand, "/v1/stores", r#"{"store":"s3","region":["广东"]}"#).0, 403);
+    assert_eq!(post(&brand, "/v1/stores", r#"{"store":"s3","region":["广东"],"brand":"b1"}"#).0, 200);
+    assert_eq!(post(&brand, "/v1/orders", &order("o6", "s3")).0, 200);
+    // Read-only: every read, no write.
+    let (status, state) = call(addr, "GET", "/v1/state", Some(&reader), "");
+    assert_eq!(status, 200);
+    assert_eq!(json(&state)["members"]["A"]["spent"], "30.00");
+    assert_eq!(post(&reader, "/v1/orders", &order("o7", "s1")).0, 403);
+    let (status, mechanisms) = call(addr, "GET", "/v1/mechanisms", Some(&reader), "");
+    assert_eq!(status, 200);
+    assert_eq!(json(&mechanisms)["r3"]["pool"], "12.00", "40% of three settled orders of 10.00");
+    assert_eq!(call(addr, "GET", "/v1/mechanisms/r3", Some(&store), "").0, 200);
+    assert_eq!(call(addr, "GET", "/v1/mechanisms/nope", Some(&reader), "").0, 404);
+
+    // A member token, made at the counter: its member's view and nothing else.
+    let (status, body) = post(&store, "/v1/members/A/token", "");
+    assert_eq!(status, 201, "{body}");
+    let token = key_of(&body);
+    assert_eq!(post(&store, "/v1/members/nobody/token", "").0, 404);
+    let (status, me) = call(addr, "GET", "/v1/me", Some(&token), "");
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(json(&me)["A"]["spent"], "30.00");
+    assert_eq!(call(addr, "GET", "/v1/members/A", Some(&token), "").0, 200);
+    assert_eq!(call(addr, "GET", "/v1/members/B", Some(&token), "").0, 403);
+    assert_eq!(call(addr, "GET", "/v1/state", Some(&token), "").0, 403);
+    assert_eq!(call(addr, "GET", "/v1/audit", Some(&token), "").0, 403);
+    assert_eq!(post(&token, "/v1/orders", &order("o8", "s1")).0, 403);
+    assert_eq!(call(addr, "GET", "/v1/me", Some(&owner), "").0, 403);
+
+    // Keys, brands and stores' brands survive a restart.
+    let again = start(&dir);
+    assert_eq!(call(again, "GET", "/v1/me", Some(&token), "").0, 200);
+    assert_eq!(call(again, "POST", "/v1/orders", Some(&brand), &order("o9", "s3")).0, 200);
+    assert_eq!(call(again, "POST", "/v1/orders", Some(&store), &order("o10", "s3")).0, 403);
+}
