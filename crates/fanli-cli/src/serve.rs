@@ -5,6 +5,10 @@ use std::process::ExitCode;
 use crate::ServeArgs;
 
 pub(crate) fn serve(args: ServeArgs) -> ExitCode {
+    // Logs go to stderr; `RUST_LOG` picks what (`RUST_LOG=fanli_server=debug` shows each request).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let fail = |message: String| {
         eprintln!("fanli: {message}");
         ExitCode::from(1)

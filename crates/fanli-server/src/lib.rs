@@ -12,11 +12,13 @@
 //! tenant's business days. Snapshots, webhooks, metrics and PostgreSQL are the rest of issue 7.
 
 pub mod auth;
+pub mod metrics;
 pub mod store;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -118,6 +120,7 @@ const LIVE_NANOS: i64 = 7 * DAY_NANOS;
 pub struct Server {
     app: Mutex<App>,
     jobs: std::sync::mpsc::Sender<Job>,
+    metrics: metrics::Metrics,
 }
 
 /// A shared handle on the server.
@@ -127,7 +130,7 @@ impl Server {
     /// The server for `app`, with its writer thread started.
     pub fn start(app: App) -> Shared {
         let (jobs, queue) = std::sync::mpsc::channel();
-        let server = Arc::new(Server { app: Mutex::new(app), jobs });
+        let server = Arc::new(Server { app: Mutex::new(app), jobs, metrics: metrics::Metrics::default() });
         let writer = Arc::clone(&server);
         std::thread::Builder::new()
             .name("fanli-writer".to_owned())
@@ -163,10 +166,28 @@ fn write_loop(server: &Server, queue: &std::sync::mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let replies = {
             let mut app = server.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             app.apply_batch(&batch)
         };
+        server.metrics.commit_seconds.observe(started.elapsed());
+        let (mut applied, mut rejected) = (0, 0);
+        for reply in &replies {
+            match reply {
+                Ok(results) => {
+                    let ok = results.iter().filter(|r| r["ok"] == true).count() as u64;
+                    applied += ok;
+                    rejected += results.len() as u64 - ok;
+                }
+                Err(_) => {
+                    server.metrics.commit_failures.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        server.metrics.events_applied.fetch_add(applied, Ordering::Relaxed);
+        server.metrics.events_rejected.fetch_add(rejected, Ordering::Relaxed);
+        tracing::debug!(requests = batch.len(), applied, rejected, elapsed = ?started.elapsed(), "group commit");
         for (job, reply) in batch.into_iter().zip(replies) {
             // A client that went away does not stop the others.
             let _ = job.reply.send(reply);
@@ -204,7 +225,11 @@ impl Server {
                 if self.jobs.send(job).is_ok()
                     && matches!(answer.blocking_recv(), Ok(Ok(results)) if results[0]["ok"] == true)
                 {
+                    self.metrics.day_closes.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(tenant = %id, at = %at, "day closed");
                     closed.push(id);
+                } else {
+                    tracing::warn!(tenant = %id, at = %at, "the scheduler could not close the day");
                 }
             }
             if closed.len() == before {
@@ -257,6 +282,7 @@ impl App {
     /// Opens the store in `dir` and rebuilds every tenant from its log. `master_key` is the key
     /// that may create tenants: given the first time, its hash is kept; later it must match.
     pub fn open(dir: &Path, master_key: &str) -> Result<App, String> {
+        let started = std::time::Instant::now();
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let store =
             Store::open(dir).map_err(|e| format!("cannot open the store in {}: {e}", dir.display()))?;
@@ -300,6 +326,8 @@ impl App {
                 t.store_brand.insert(store, brand);
             }
         }
+        let events: u64 = app.tenants.values().map(|t| t.chain.len()).sum();
+        tracing::info!(tenants = app.tenants.len(), events, elapsed = ?started.elapsed(), "state rebuilt from the store");
         Ok(app)
     }
 
@@ -339,6 +367,7 @@ fn same(a: &str, b: &str) -> bool {
 pub fn router(app: Shared) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(get_metrics))
         .route("/openapi.json", get(openapi))
         .route("/v1/tenants", post(create_tenant))
         .route("/v1/plan", put(put_plan))
@@ -362,7 +391,42 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/redemptions", post(resource("redeem")))
         .route("/v1/reviews", post(resource("review")))
         .route("/v1/audit", get(get_audit))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), track))
         .with_state(app)
+}
+
+/// Counts and logs each request: its method, route (the pattern, not the path: no ids in
+/// metrics), status and time.
+async fn track(
+    State(server): State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    server.metrics.request(method.as_str(), &route, status, started.elapsed());
+    if status >= 500 {
+        tracing::warn!(%method, %route, status, elapsed = ?started.elapsed(), "request failed");
+    } else {
+        tracing::debug!(%method, %route, status, elapsed = ?started.elapsed(), "request");
+    }
+    response
+}
+
+/// `GET /metrics`: Prometheus metrics (no key: they name no tenant, member or amount).
+async fn get_metrics(State(server): State<Shared>) -> Response {
+    let (tenants, lines) = {
+        let app = lock(&server);
+        (app.tenants.len(), app.tenants.values().map(|t| t.chain.len()).sum())
+    };
+    let body = server.metrics.render(tenants, lines);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
 /// Serves `app` on `addr` until the process ends, on a runtime of its own (for callers that
@@ -374,6 +438,7 @@ pub fn serve_blocking(app: App, addr: SocketAddr) -> std::io::Result<()> {
 /// Serves `app` on `addr` until the process ends.
 pub async fn serve(app: App, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "serving");
     let server = Server::start(app);
     let scheduler = Arc::clone(&server);
     std::thread::Builder::new().name("fanli-scheduler".to_owned()).spawn(move || schedule(&scheduler))?;
@@ -527,9 +592,10 @@ impl App {
         if let Err(e) = self.store.append(&appends) {
             for (id, before, _) in &touched {
                 if let Err(rebuild) = self.rebuild(id, before.clone()) {
-                    eprintln!("fanli: tenant {id} could not be rebuilt: {rebuild}");
+                    tracing::error!(tenant = %id, error = %rebuild, "the tenant could not be rebuilt");
                 }
             }
+            tracing::error!(error = %e, "a group commit failed");
             let message = format!("the events could not be stored: {e}");
             return jobs.iter().map(|_| Err(internal(&message))).collect();
         }

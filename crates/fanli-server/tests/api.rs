@@ -117,6 +117,20 @@ fn a_tenant_sets_a_plan_posts_events_and_reads_what_fanli_run_prints() {
     let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"other"}"#);
     let other = json(&body)["owner_key"].as_str().unwrap().to_owned();
     assert_eq!(call(addr, "GET", "/v1/state", Some(&other), "").0, 409);
+    // Metrics count what happened, by route pattern, and need no key.
+    let (status, metrics) = call(addr, "GET", "/metrics", None, "");
+    assert_eq!(status, 200);
+    let sample = |name: &str| {
+        let line =
+            metrics.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name}: {metrics}"));
+        line.rsplit(' ').next().unwrap().parse::<u64>().unwrap()
+    };
+    assert_eq!(sample("fanli_events_applied_total "), lines as u64);
+    assert_eq!(sample("fanli_events_rejected_total "), 1);
+    assert_eq!(sample("fanli_http_requests_total{method=\"POST\",route=\"/v1/tenants\",status=\"201\"}"), 2);
+    assert_eq!(sample("fanli_http_requests_total{method=\"GET\",route=\"/v1/state\",status=\"401\"}"), 1);
+    assert_eq!(sample("fanli_tenants "), 2);
+    assert_eq!(sample("fanli_log_events "), lines as u64);
     // A restart rebuilds the same state from the log, and the log is a valid audit chain.
     let reopened = App::open(&dir, "master-secret").unwrap();
     assert_eq!(reopened.state("acme").unwrap(), state.as_bytes());
