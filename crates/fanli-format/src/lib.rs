@@ -10,6 +10,8 @@ mod plan;
 mod stream;
 
 pub use event::{EventError, EventLine};
-pub use output::{findings_json, mechanisms_json, member_json, pool_report, state_json, trace_entry};
+pub use output::{
+    findings_json, mechanisms_json, member_json, notifications, pool_report, state_json, trace_entry,
+};
 pub use plan::{KeyLines, PlanError, PlanErrors, parse_plan, parse_plan_lines, set_plan_key};
 pub use stream::{Extras, Outcome, run_stream, run_stream_with};

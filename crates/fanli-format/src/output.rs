@@ -535,6 +535,46 @@ fn account(engine: &Engine, account: Account) -> String {
     }
 }
 
+/// What the last applied event should tell the tenant's webhook, each with its `type`:
+/// `reward_paid` (cash from a mechanism's pool to a member's wallet or credit, other than the
+/// member's own sale or a forced exit), `exit` (a forced exit, 出局), `expiry_reminder` (loyalty
+/// points about to expire) and `review_needed` (anti-fraud held a referral). Empty unless the
+/// engine records ([`Engine::record`]).
+pub fn notifications(engine: &Engine) -> Vec<Value> {
+    let applied = engine.applied();
+    let mut out = Vec::new();
+    for p in applied.postings {
+        let (Account::Pool(m), Account::Wallet(member) | Account::Credit(member)) = (p.from, p.to) else {
+            continue;
+        };
+        if matches!(p.rule, fanli_engine::Rule::Sell | fanli_engine::Rule::Exit) {
+            continue;
+        }
+        out.push(json!({
+            "type": "reward_paid", "member": engine.member_name(member),
+            "amount": Money::from_fen(p.amount).to_string(),
+            "to": if matches!(p.to, Account::Wallet(_)) { "wallet" } else { "credit" },
+            "mechanism": engine.mechanism_name(m), "rule": p.rule.name(),
+        }));
+    }
+    for e in applied.effects {
+        let kind = match e {
+            Effect::Sold { forced: true, .. } => "exit",
+            Effect::ExpiryReminder { .. } => "expiry_reminder",
+            Effect::Held { .. } => "review_needed",
+            _ => continue,
+        };
+        let mut v = effect(engine, e);
+        if let Some(fields) = v.as_object_mut() {
+            fields.remove("effect");
+        }
+        let mut notification = json!({"type": kind});
+        notification.as_object_mut().expect("an object").extend(v.as_object().cloned().unwrap_or_default());
+        out.push(notification);
+    }
+    out
+}
+
 fn posting(engine: &Engine, p: &Posting) -> Value {
     let (asset, amount) = match p.asset() {
         Asset::Cash => ("cash".to_owned(), Money::from_fen(p.amount).to_string()),

@@ -14,6 +14,7 @@
 pub mod auth;
 pub mod metrics;
 pub mod store;
+pub mod webhook;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -44,6 +45,10 @@ pub struct App {
     tenants: HashMap<String, Tenant>,
     /// Key hash → the tenant and role it stands for.
     keys: HashMap<String, Caller>,
+    /// The data directory (the webhook deliverer opens its own connection there).
+    dir: std::path::PathBuf,
+    /// The webhook deliverer's first retry delay.
+    retry: std::time::Duration,
 }
 
 struct Tenant {
@@ -52,18 +57,31 @@ struct Tenant {
     chain: Chain,
     /// What the scheduler knows of the tenant's business days.
     days: Days,
+    /// The webhook's URL, if the tenant has one: its engine then records effects, for the
+    /// notifications.
+    webhook: Option<String>,
     /// The tenant's brands, and the brand of each store put in one.
     brands: std::collections::HashSet<String>,
     store_brand: HashMap<String, String>,
 }
 
 impl Tenant {
+    /// Turns the engine's recording of postings and effects on while there is a webhook to
+    /// notify: they cost a little per event, and only notifications read them.
+    fn record(&mut self) {
+        let on = self.webhook.is_some();
+        if let Some(engine) = self.engine.as_mut() {
+            engine.record(on);
+        }
+    }
+
     fn new() -> Tenant {
         Tenant {
             engine: None,
             plan: None,
             chain: Chain::default(),
             days: Days::default(),
+            webhook: None,
             brands: Default::default(),
             store_brand: HashMap::new(),
         }
@@ -74,8 +92,6 @@ impl Tenant {
 /// timezone, numbered from 1970-01-01.
 #[derive(Default)]
 struct Days {
-    /// The time of the tenant's first event.
-    first: Option<Timestamp>,
     /// The last day a `close_day` has closed. A `close_day` at `t` closes the day before `t`'s
     /// last nanosecond (so one at midnight closes the day that just ended); one the scheduler
     /// sends closes the day it was sent for, even when later events pushed its time past midnight.
@@ -85,7 +101,6 @@ struct Days {
 impl Days {
     /// Takes note of an applied event; `day` is the day a scheduler `close_day` was sent for.
     fn note(&mut self, event: &fanli_engine::Event<'_>, offset: fanli_engine::UtcOffset, day: Option<i64>) {
-        self.first.get_or_insert(event.at);
         if let fanli_engine::EventKind::CloseDay = event.kind {
             let closed = day
                 .unwrap_or_else(|| Timestamp::from_unix_nanos(event.at.unix_nanos() - 1).local_day(offset));
@@ -95,14 +110,16 @@ impl Days {
 
     /// The day the scheduler closes next, if one has ended by `now` and the tenant is live: its
     /// last event is at most [`LIVE_NANOS`] old. A tenant replaying history (events stamped long
-    /// ago) closes its own days; the scheduler leaves it alone.
+    /// ago) closes its own days; the scheduler leaves it alone. The next day is the one after the
+    /// last closed, but never before the day of the last event (`last`): a day that ended before
+    /// it can no longer be closed at its own end, since time does not go back.
     fn due(
         &self,
         now: Timestamp,
         last: Timestamp,
         offset: fanli_engine::UtcOffset,
     ) -> Option<(i64, Timestamp)> {
-        let pending = self.closed_through.map(|d| d + 1).or_else(|| Some(self.first?.local_day(offset)))?;
+        let pending = self.closed_through.map_or(i64::MIN, |d| d + 1).max(last.local_day(offset));
         let live = now.unix_nanos() - last.unix_nanos() <= LIVE_NANOS;
         let end = (pending + 1) * DAY_NANOS - i64::from(offset.seconds()) * 1_000_000_000;
         (live && end <= now.unix_nanos())
@@ -294,7 +311,14 @@ impl App {
             Some(_) => {}
             None => store.set_setting("master_key_hash", &master).map_err(|e| e.to_string())?,
         }
-        let mut app = App { store, master, tenants: HashMap::new(), keys: HashMap::new() };
+        let mut app = App {
+            store,
+            master,
+            tenants: HashMap::new(),
+            keys: HashMap::new(),
+            dir: dir.to_owned(),
+            retry: std::time::Duration::from_secs(1),
+        };
         for stored in app.store.load().map_err(|e| e.to_string())? {
             let mut tenant = Tenant::new();
             if let Some(text) = &stored.plan {
@@ -326,9 +350,21 @@ impl App {
                 t.store_brand.insert(store, brand);
             }
         }
+        for (tenant, url, _) in app.store.webhooks().map_err(|e| e.to_string())? {
+            if let Some(t) = app.tenants.get_mut(&tenant) {
+                t.webhook = Some(url);
+                t.record();
+            }
+        }
         let events: u64 = app.tenants.values().map(|t| t.chain.len()).sum();
         tracing::info!(tenants = app.tenants.len(), events, elapsed = ?started.elapsed(), "state rebuilt from the store");
         Ok(app)
+    }
+
+    /// Sets the webhook deliverer's first retry delay (1 s by default; it doubles up to an hour).
+    pub fn webhook_retry(mut self, delay: std::time::Duration) -> App {
+        self.retry = delay;
+        self
     }
 
     /// The tenant and role of the key this request bears.
@@ -378,6 +414,7 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/members/{id}/token", post(member_token))
         .route("/v1/me", get(get_me))
         .route("/v1/keys", post(create_key))
+        .route("/v1/webhook", put(put_webhook).get(get_webhook))
         .route("/v1/brands", post(create_brand))
         .route("/v1/mechanisms", get(get_mechanisms))
         .route("/v1/mechanisms/{id}", get(get_mechanism))
@@ -439,6 +476,10 @@ pub fn serve_blocking(app: App, addr: SocketAddr) -> std::io::Result<()> {
 pub async fn serve(app: App, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "serving");
+    let deliverer = webhook::Deliverer::open(&app.dir, app.retry).map_err(std::io::Error::other)?;
+    std::thread::Builder::new()
+        .name("fanli-webhooks".to_owned())
+        .spawn(move || deliverer.run(std::time::Duration::from_millis(250)))?;
     let server = Server::start(app);
     let scheduler = Arc::clone(&server);
     std::thread::Builder::new().name("fanli-scheduler".to_owned()).spawn(move || schedule(&scheduler))?;
@@ -517,6 +558,7 @@ async fn put_plan(State(app): State<Shared>, headers: HeaderMap, body: Bytes) ->
     let tenant = app.tenants.get_mut(&id).expect("known");
     tenant.engine = Some(engine);
     tenant.plan = Some(text);
+    tenant.record();
     let warnings = fanli_format::findings_json("", &findings, &lines)["findings"].clone();
     Ok(axum::Json(json!({"version": version, "warnings": warnings})).into_response())
 }
@@ -541,11 +583,12 @@ impl App {
     /// transaction; a result per line of each job. If the commit fails, every tenant touched is
     /// rebuilt from the store and every job fails: nothing unacknowledged stays applied.
     fn apply_batch(&mut self, jobs: &[Job]) -> Vec<Result<Vec<Value>, ApiError>> {
-        // Per tenant touched: the chain before the batch, and the lines it appends.
-        let mut touched: Vec<(String, Chain, Vec<String>)> = Vec::new();
+        // Per tenant touched: the chain before the batch, the lines it appends and the
+        // notifications they make.
+        let mut touched: Vec<(String, Chain, Vec<String>, Vec<String>)> = Vec::new();
         let mut replies = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let Tenant { engine, chain, days, .. } =
+            let Tenant { engine, chain, days, webhook, .. } =
                 self.tenants.get_mut(&job.tenant).expect("authenticated");
             let Some(engine) = engine.as_mut() else {
                 replies.push(Err(no_plan()));
@@ -555,7 +598,7 @@ impl App {
             let slot = match touched.iter().position(|(t, ..)| *t == job.tenant) {
                 Some(slot) => slot,
                 None => {
-                    touched.push((job.tenant.clone(), chain.clone(), Vec::new()));
+                    touched.push((job.tenant.clone(), chain.clone(), Vec::new(), Vec::new()));
                     touched.len() - 1
                 }
             };
@@ -579,6 +622,14 @@ impl App {
                 });
                 match applied {
                     Ok((chained, at)) => {
+                        if webhook.is_some() {
+                            for mut notification in fanli_format::notifications(engine) {
+                                notification["tenant"] = job.tenant.as_str().into();
+                                notification["line"] = chain.len().into();
+                                notification["at"] = at.as_str().into();
+                                touched[slot].3.push(notification.to_string());
+                            }
+                        }
                         touched[slot].2.push(chained);
                         results.push(json!({"line": i + 1, "ok": true, "at": at}));
                     }
@@ -587,10 +638,17 @@ impl App {
             }
             replies.push(Ok(results));
         }
-        let appends: Vec<(&str, u64, &[String])> =
-            touched.iter().map(|(t, before, lines)| (t.as_str(), before.len(), lines.as_slice())).collect();
+        let appends: Vec<store::Append<'_>> = touched
+            .iter()
+            .map(|(tenant, before, lines, notifications)| store::Append {
+                tenant,
+                after: before.len(),
+                lines,
+                notifications,
+            })
+            .collect();
         if let Err(e) = self.store.append(&appends) {
-            for (id, before, _) in &touched {
+            for (id, before, ..) in &touched {
                 if let Err(rebuild) = self.rebuild(id, before.clone()) {
                     tracing::error!(tenant = %id, error = %rebuild, "the tenant could not be rebuilt");
                 }
@@ -610,6 +668,7 @@ impl App {
         tenant.engine = Some(engine);
         tenant.days = days;
         tenant.chain = chain;
+        tenant.record();
         Ok(())
     }
 }
@@ -842,6 +901,58 @@ async fn member_token(
     Ok((StatusCode::CREATED, axum::Json(json!({"token": token, "member": member}))).into_response())
 }
 
+/// `PUT /v1/webhook` (owner): `{"url": "https://..."}` → `{"url", "secret"}`: notifications
+/// (reward paid, exit, expiry reminder, review needed) of the events from now on go there, signed
+/// with the secret (shown here, new on every PUT). `{"url": null}` stops them.
+async fn put_webhook(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request = object(&body)?;
+    let app = &mut *lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.owner("setting the webhook")?;
+    let url = match request.get("url") {
+        Some(Value::Null) => None,
+        Some(Value::String(url))
+            if (url.starts_with("http://") || url.starts_with("https://")) && url.len() <= 2048 =>
+        {
+            Some(url.clone())
+        }
+        _ => {
+            let message = "`url` is an http:// or https:// URL, or null".to_owned();
+            return Err(ApiError(StatusCode::BAD_REQUEST, "bad_request", message));
+        }
+    };
+    let secret = new_key().map_err(internal)?;
+    app.store.set_webhook(&caller.tenant, url.as_deref().map(|u| (u, secret.as_str()))).map_err(internal)?;
+    let tenant = app.tenants.get_mut(&caller.tenant).expect("known");
+    tenant.webhook = url.clone();
+    tenant.record();
+    let answer = match url {
+        Some(url) => json!({"url": url, "secret": secret}),
+        None => json!({"url": null}),
+    };
+    Ok(axum::Json(answer).into_response())
+}
+
+/// `GET /v1/webhook` (owner or read-only): the URL and the outbox: notifications pending and
+/// delivered, and the oldest pending one's attempts and last error.
+async fn get_webhook(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.reader()?;
+    let url = app.tenants[&caller.tenant].webhook.clone();
+    let status = app.store.outbox_status(&caller.tenant).map_err(internal)?;
+    let mut answer = json!({"url": url, "pending": status.pending, "delivered": status.delivered});
+    if let Some((attempts, error)) = status.head {
+        answer["attempts"] = attempts.into();
+        answer["last_error"] = error.into();
+    }
+    Ok(axum::Json(answer).into_response())
+}
+
 /// `POST /v1/brands` (owner): `{"id": "b1"}` → `201`; stores join a brand with `"brand"`.
 async fn create_brand(
     State(app): State<Shared>,
@@ -983,6 +1094,56 @@ pub fn generate_master_key() -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    use fanli_engine::{Timestamp, UtcOffset};
+
+    use super::Days;
+
+    #[test]
+    fn the_next_day_to_close_is_never_before_the_last_events_day() {
+        let at = |t: &str| Timestamp::parse_rfc3339(t).unwrap();
+        let china = UtcOffset::CHINA;
+        let day = |t: &str| at(t).local_day(china);
+        let last = at("2026-03-20T10:00:00+08:00");
+        // Nothing closed yet: the last event's day, once it has ended, at its midnight.
+        let fresh = Days::default();
+        assert_eq!(fresh.due(at("2026-03-20T23:59:59+08:00"), last, china), None);
+        assert_eq!(
+            fresh.due(at("2026-03-21T00:00:01+08:00"), last, china),
+            Some((day("2026-03-20T12:00:00+08:00"), at("2026-03-21T00:00:00+08:00")))
+        );
+        // History closed through March 1, then live events on the 20th: the days between ended
+        // before the last event and are not closed after the fact.
+        let old = Days { closed_through: Some(day("2026-03-01T12:00:00+08:00")) };
+        assert_eq!(
+            old.due(at("2026-03-21T00:00:01+08:00"), last, china),
+            fresh.due(at("2026-03-21T00:00:01+08:00"), last, china)
+        );
+        // Closed through the 20th: the 21st is next, due at the 22nd's midnight.
+        let closed = Days { closed_through: Some(day("2026-03-20T12:00:00+08:00")) };
+        let after = at("2026-03-21T00:00:00+08:00");
+        assert_eq!(closed.due(at("2026-03-21T23:00:00+08:00"), after, china), None);
+        assert_eq!(
+            closed.due(at("2026-03-22T00:00:00+08:00"), after, china).map(|(_, t)| t),
+            Some(at("2026-03-22T00:00:00+08:00"))
+        );
+        // An operator's close_day at 23:00 closes its own day; one at midnight the day before.
+        let mut days = Days::default();
+        let close = |t: &str| fanli_engine::Event { at: at(t), kind: fanli_engine::EventKind::CloseDay };
+        days.note(&close("2026-03-20T23:00:00+08:00"), china, None);
+        assert_eq!(days.closed_through, Some(day("2026-03-20T12:00:00+08:00")));
+        days.note(&close("2026-03-22T00:00:00+08:00"), china, None);
+        assert_eq!(days.closed_through, Some(day("2026-03-21T12:00:00+08:00")));
+        // The scheduler's close names its day, even when pushed past midnight.
+        days.note(&close("2026-03-23T00:00:00.5+08:00"), china, Some(day("2026-03-22T12:00:00+08:00")));
+        assert_eq!(days.closed_through, Some(day("2026-03-22T12:00:00+08:00")));
+        // Up to a week after its last event a tenant is live; past a week it is replaying history.
+        assert_eq!(
+            closed.due(at("2026-03-27T23:59:59+08:00"), after, china).map(|(d, _)| d),
+            Some(day("2026-03-21T12:00:00+08:00"))
+        );
+        assert_eq!(closed.due(at("2026-03-28T00:00:01+08:00"), after, china), None);
+    }
+
     #[test]
     fn every_route_is_in_the_openapi_document() {
         let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();

@@ -23,6 +23,40 @@ pub struct Stored {
     pub events: Vec<String>,
 }
 
+/// What one tenant adds in a group commit.
+pub struct Append<'a> {
+    /// The tenant.
+    pub tenant: &'a str,
+    /// The length of its log before these lines.
+    pub after: u64,
+    /// Its new chained lines.
+    pub lines: &'a [String],
+    /// Its new notifications, as JSON.
+    pub notifications: &'a [String],
+}
+
+/// A tenant's outbox at a glance.
+pub struct OutboxStatus {
+    /// Notifications waiting.
+    pub pending: i64,
+    /// Notifications acknowledged.
+    pub delivered: i64,
+    /// The oldest waiting one's failed attempts and last error.
+    pub head: Option<(i64, Option<String>)>,
+}
+
+/// A notification waiting in the outbox.
+pub struct Pending {
+    /// Its id: the outbox's order, and the `X-Fanli-Delivery` header.
+    pub id: i64,
+    /// The JSON sent.
+    pub body: String,
+    /// Failed attempts so far.
+    pub attempts: i64,
+    /// Not to be tried before this time (Unix milliseconds).
+    pub next_at: i64,
+}
+
 /// A key as stored: its hash, tenant, role name and scope.
 pub struct StoredKey {
     /// The SHA-256 (hex) of the key.
@@ -39,6 +73,8 @@ impl Store {
     /// Opens (or creates) the store in `dir`, which must exist.
     pub fn open(dir: &Path) -> rusqlite::Result<Store> {
         let db = Connection::open(dir.join("fanli.sqlite3"))?;
+        // The webhook deliverer has a connection of its own: wait for the writer, don't fail.
+        db.busy_timeout(std::time::Duration::from_secs(10))?;
         // WAL: readers do not block the writer, and a commit is one fsync of the log.
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "FULL")?;
@@ -54,7 +90,12 @@ impl Store {
              CREATE TABLE IF NOT EXISTS brands (tenant TEXT NOT NULL, brand TEXT NOT NULL,
                  PRIMARY KEY (tenant, brand));
              CREATE TABLE IF NOT EXISTS store_brands (tenant TEXT NOT NULL, store TEXT NOT NULL,
-                 brand TEXT NOT NULL, PRIMARY KEY (tenant, store));",
+                 brand TEXT NOT NULL, PRIMARY KEY (tenant, store));
+             CREATE TABLE IF NOT EXISTS webhooks (tenant TEXT PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL,
+                 body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,
+                 delivered_at INTEGER, last_error TEXT);
+             CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (tenant, id) WHERE delivered_at IS NULL;",
         )?;
         Ok(Store { db })
     }
@@ -144,20 +185,90 @@ impl Store {
         Ok(version)
     }
 
-    /// Appends, for each (tenant, length of its log, lines), the lines after the log's end, all
-    /// in one transaction: a group commit.
-    pub fn append(&mut self, appends: &[(&str, u64, &[String])]) -> rusqlite::Result<()> {
+    /// Appends each tenant's lines after its log's end, and its notifications to the outbox,
+    /// all in one transaction: a group commit, and a notification exists if and only if its
+    /// event does.
+    pub fn append(&mut self, appends: &[Append<'_>]) -> rusqlite::Result<()> {
         let tx = self.db.transaction()?;
         {
             let mut insert =
                 tx.prepare_cached("INSERT INTO events (tenant, seq, line) VALUES (?1, ?2, ?3)")?;
-            for (tenant, seq, lines) in appends {
-                for (i, line) in lines.iter().enumerate() {
-                    insert.execute(params![tenant, (seq + i as u64 + 1) as i64, line])?;
+            let mut outbox = tx.prepare_cached("INSERT INTO outbox (tenant, body) VALUES (?1, ?2)")?;
+            for append in appends {
+                for (i, line) in append.lines.iter().enumerate() {
+                    insert.execute(params![append.tenant, (append.after + i as u64 + 1) as i64, line])?;
+                }
+                for body in append.notifications {
+                    outbox.execute(params![append.tenant, body])?;
                 }
             }
         }
         tx.commit()
+    }
+
+    /// Sets (or with `None`, removes) a tenant's webhook.
+    pub fn set_webhook(&self, tenant: &str, hook: Option<(&str, &str)>) -> rusqlite::Result<()> {
+        match hook {
+            Some((url, secret)) => self.db.execute(
+                "INSERT OR REPLACE INTO webhooks (tenant, url, secret) VALUES (?1, ?2, ?3)",
+                [tenant, url, secret],
+            ),
+            None => self.db.execute("DELETE FROM webhooks WHERE tenant = ?1", [tenant]),
+        }
+        .map(drop)
+    }
+
+    /// Every webhook: (tenant, url, secret).
+    pub fn webhooks(&self) -> rusqlite::Result<Vec<(String, String, String)>> {
+        let mut select = self.db.prepare("SELECT tenant, url, secret FROM webhooks ORDER BY tenant")?;
+        select.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
+    }
+
+    /// A tenant's undelivered notifications, oldest first, at most `limit`.
+    pub fn pending(&self, tenant: &str, limit: u32) -> rusqlite::Result<Vec<Pending>> {
+        let mut select = self.db.prepare_cached(
+            "SELECT id, body, attempts, next_at FROM outbox WHERE tenant = ?1 AND delivered_at IS NULL
+             ORDER BY id LIMIT ?2",
+        )?;
+        select
+            .query_map(params![tenant, limit], |r| {
+                Ok(Pending { id: r.get(0)?, body: r.get(1)?, attempts: r.get(2)?, next_at: r.get(3)? })
+            })?
+            .collect()
+    }
+
+    /// Marks a notification delivered at `now` (Unix milliseconds).
+    pub fn delivered(&self, id: i64, now: i64) -> rusqlite::Result<()> {
+        self.db.execute("UPDATE outbox SET delivered_at = ?2 WHERE id = ?1", [id, now]).map(drop)
+    }
+
+    /// Records a failed attempt; the next one is not before `next_at` (Unix milliseconds).
+    pub fn failed(&self, id: i64, next_at: i64, error: &str) -> rusqlite::Result<()> {
+        self.db
+            .execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_at = ?2, last_error = ?3 WHERE id = ?1",
+                params![id, next_at, error],
+            )
+            .map(drop)
+    }
+
+    /// A tenant's outbox: how many notifications wait and were delivered, and the oldest
+    /// waiting one's failed attempts and last error.
+    pub fn outbox_status(&self, tenant: &str) -> rusqlite::Result<OutboxStatus> {
+        let (pending, delivered) = self.db.query_row(
+            "SELECT COUNT(*) - COUNT(delivered_at), COUNT(delivered_at) FROM outbox WHERE tenant = ?1",
+            [tenant],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let head = self
+            .db
+            .query_row(
+                "SELECT attempts, last_error FROM outbox WHERE tenant = ?1 AND delivered_at IS NULL ORDER BY id LIMIT 1",
+                [tenant],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(OutboxStatus { pending, delivered, head })
     }
 
     /// The tenant's chained log after line `from` (0: all of it).

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use fanli_server::App;
-use serde_json::Value;
+use serde_json::{Value, json as value};
 
 const PLAN: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.toml");
 const EVENTS: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.jsonl");
@@ -19,7 +19,10 @@ fn data_dir(name: &str) -> PathBuf {
 
 /// Starts a server on a free local port, on a thread of its own.
 fn start(dir: &std::path::Path) -> SocketAddr {
-    let app = App::open(dir, "master-secret").unwrap();
+    start_app(App::open(dir, "master-secret").unwrap())
+}
+
+fn start_app(app: App) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
@@ -333,4 +336,126 @@ fn keys_have_roles_and_a_member_token_sees_only_its_member() {
     assert_eq!(call(again, "GET", "/v1/me", Some(&token), "").0, 200);
     assert_eq!(call(again, "POST", "/v1/orders", Some(&brand), &order("o9", "s3")).0, 200);
     assert_eq!(call(again, "POST", "/v1/orders", Some(&store), &order("o10", "s3")).0, 403);
+}
+
+/// A webhook receiver on 127.0.0.1 that answers 500 to its first `failures` requests and 200
+/// after; it hands each request (headers, body) over the channel, and stops after `limit`.
+fn receiver(failures: usize, limit: usize) -> (String, std::sync::mpsc::Receiver<(String, String)>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (sender, requests) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().take(limit).enumerate() {
+            let mut stream = stream.unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            let (head, body) = loop {
+                let read = stream.read(&mut buf).unwrap();
+                request.extend_from_slice(&buf[..read]);
+                let text = String::from_utf8_lossy(&request).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned)
+                        })
+                        .map_or(0, |v| v.trim().parse().unwrap());
+                    if body.len() >= length || read == 0 {
+                        break (head.to_owned(), body.to_owned());
+                    }
+                }
+            };
+            let status = if n < failures { "500 Internal Server Error" } else { "200 OK" };
+            write!(stream, "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+            if sender.send((head, body)).is_err() {
+                return;
+            }
+        }
+    });
+    (url, requests)
+}
+
+#[test]
+fn notifications_reach_the_webhook_signed_in_order_and_retried_until_acknowledged() {
+    let dir = data_dir("api-webhook");
+    let app = App::open(&dir, "master-secret").unwrap().webhook_retry(Duration::from_millis(50));
+    let addr = start_app(app);
+    let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
+    let (url, requests) = receiver(2, 64);
+    let (status, body) = call(addr, "PUT", "/v1/webhook", Some(&key), &format!(r#"{{"url":"{url}"}}"#));
+    assert_eq!(status, 200, "{body}");
+    let secret = json(&body)["secret"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/webhook", Some(&key), r#"{"url":"ftp://x"}"#).0, 400);
+    assert_eq!(call(addr, "POST", "/v1/events", Some(&key), EVENTS).0, 200);
+
+    // The receiver fails twice: the first notification comes three times, with one id.
+    let mut seen: Vec<(i64, Value)> = Vec::new();
+    let mut attempts = 0;
+    while seen
+        .iter()
+        .map(|(_, n)| n["amount"].as_str().unwrap().replace('.', "").parse::<i64>().unwrap())
+        .sum::<i64>()
+        < 200_000
+    {
+        let (head, body) = requests.recv_timeout(Duration::from_secs(10)).expect("a delivery");
+        attempts += 1;
+        let header = |name: &str| {
+            head.lines()
+                .find_map(|l| {
+                    l.split_once(": ")
+                        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v.to_owned())
+                })
+                .unwrap_or_else(|| panic!("no {name} in {head}"))
+        };
+        let id: i64 = header("x-fanli-delivery").parse().unwrap();
+        let signed = header("x-fanli-signature");
+        let t: i64 = signed[2..signed.find(',').unwrap()].parse().unwrap();
+        assert_eq!(signed, fanli_server::webhook::signature(&secret, t, &body), "signed with the secret");
+        let notification = json(&body);
+        assert_eq!(notification["id"], id);
+        if attempts <= 3 {
+            assert_eq!(seen.len(), 0, "nothing passes the failing head");
+        }
+        if attempts >= 3 {
+            assert!(seen.last().is_none_or(|(last, _)| *last < id), "in order, each once after acknowledged");
+            seen.push((id, notification));
+        }
+    }
+    assert_eq!(attempts, seen.len() + 2);
+    let first = &seen[0].1;
+    assert_eq!(
+        (
+            &first["type"],
+            &first["tenant"],
+            &first["member"],
+            &first["amount"],
+            &first["to"],
+            &first["mechanism"]
+        ),
+        (
+            &value!("reward_paid"),
+            &value!("shop"),
+            &value!("A"),
+            &value!("100.00"),
+            &value!("wallet"),
+            &value!("r3")
+        ),
+        "B0's order pays A the first step, 10% of 1000: {first}"
+    );
+    assert_eq!(first["line"], 4, "the event's line in the log");
+    // Acknowledged in full: nothing pending.
+    for _ in 0..100 {
+        let status = json(&call(addr, "GET", "/v1/webhook", Some(&key), "").1);
+        if status["pending"] == 0 {
+            assert_eq!(status["delivered"], seen.len());
+            assert_eq!(status["url"], url.as_str());
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the outbox did not drain");
 }
