@@ -428,6 +428,7 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/redemptions", post(resource("redeem")))
         .route("/v1/reviews", post(resource("review")))
         .route("/v1/audit", get(get_audit))
+        .route("/v1/reports", get(get_reports))
         .layer(axum::middleware::from_fn_with_state(app.clone(), track))
         .with_state(app)
 }
@@ -583,9 +584,7 @@ impl App {
     /// transaction; a result per line of each job. If the commit fails, every tenant touched is
     /// rebuilt from the store and every job fails: nothing unacknowledged stays applied.
     fn apply_batch(&mut self, jobs: &[Job]) -> Vec<Result<Vec<Value>, ApiError>> {
-        // Per tenant touched: the chain before the batch, the lines it appends and the
-        // notifications they make.
-        let mut touched: Vec<(String, Chain, Vec<String>, Vec<String>)> = Vec::new();
+        let mut touched: Vec<Touched> = Vec::new();
         let mut replies = Vec::with_capacity(jobs.len());
         for job in jobs {
             let Tenant { engine, chain, days, webhook, .. } =
@@ -595,10 +594,16 @@ impl App {
                 continue;
             };
             let offset = engine.plan().timezone;
-            let slot = match touched.iter().position(|(t, ..)| *t == job.tenant) {
+            let slot = match touched.iter().position(|t| t.tenant == job.tenant) {
                 Some(slot) => slot,
                 None => {
-                    touched.push((job.tenant.clone(), chain.clone(), Vec::new(), Vec::new()));
+                    touched.push(Touched {
+                        tenant: job.tenant.clone(),
+                        before: chain.clone(),
+                        lines: Vec::new(),
+                        notifications: Vec::new(),
+                        reports: Vec::new(),
+                    });
                     touched.len() - 1
                 }
             };
@@ -618,7 +623,12 @@ impl App {
                     let event = raw.event().map_err(|e| e.to_string())?;
                     engine.apply(&event).map_err(|e| e.to_string())?;
                     days.note(&event, offset, job.day);
-                    Ok((chain.link(&event), event.at.to_string()))
+                    let chained = chain.link(&event);
+                    if let fanli_engine::EventKind::CloseDay = event.kind {
+                        let report = fanli_format::pool_report(engine, event.at, chain.head());
+                        touched[slot].reports.push((chain.len(), report.to_string()));
+                    }
+                    Ok((chained, event.at.to_string()))
                 });
                 match applied {
                     Ok((chained, at)) => {
@@ -627,10 +637,10 @@ impl App {
                                 notification["tenant"] = job.tenant.as_str().into();
                                 notification["line"] = chain.len().into();
                                 notification["at"] = at.as_str().into();
-                                touched[slot].3.push(notification.to_string());
+                                touched[slot].notifications.push(notification.to_string());
                             }
                         }
-                        touched[slot].2.push(chained);
+                        touched[slot].lines.push(chained);
                         results.push(json!({"line": i + 1, "ok": true, "at": at}));
                     }
                     Err(error) => results.push(json!({"line": i + 1, "ok": false, "error": error})),
@@ -640,15 +650,16 @@ impl App {
         }
         let appends: Vec<store::Append<'_>> = touched
             .iter()
-            .map(|(tenant, before, lines, notifications)| store::Append {
-                tenant,
-                after: before.len(),
-                lines,
-                notifications,
+            .map(|t| store::Append {
+                tenant: &t.tenant,
+                after: t.before.len(),
+                lines: &t.lines,
+                notifications: &t.notifications,
+                reports: &t.reports,
             })
             .collect();
         if let Err(e) = self.store.append(&appends) {
-            for (id, before, ..) in &touched {
+            for Touched { tenant: id, before, .. } in &touched {
                 if let Err(rebuild) = self.rebuild(id, before.clone()) {
                     tracing::error!(tenant = %id, error = %rebuild, "the tenant could not be rebuilt");
                 }
@@ -671,6 +682,19 @@ impl App {
         tenant.record();
         Ok(())
     }
+}
+
+/// What a group commit adds for one tenant.
+struct Touched {
+    tenant: String,
+    /// The chain before the batch.
+    before: Chain,
+    /// The chained lines appended.
+    lines: Vec<String>,
+    /// The notifications they make, as JSON.
+    notifications: Vec<String>,
+    /// The daily pool report after each `close_day`, with the line of that `close_day`.
+    reports: Vec<(u64, String)>,
 }
 
 /// A tenant's engine and days from its plan and its stored (chained) log.
@@ -997,6 +1021,35 @@ fn mechanisms(app: &Shared, headers: &HeaderMap, only: Option<&str>) -> Result<R
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
+/// `GET /v1/reports?from=N`: the daily pool reports after the log's line N, as JSON Lines, one
+/// per `close_day`: each mechanism's pool, obligations, paid and price, with the audit chain's
+/// head at that line (what `fanli run --report` writes and `fanli audit verify --report` checks).
+async fn get_reports(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.operator("the daily reports").or_else(|_| caller.reader())?;
+    let from = line_number(&query)?;
+    let mut body = app.store.reports(&caller.tenant, from).map_err(internal)?.join("\n");
+    if !body.is_empty() {
+        body.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+/// The `from` query parameter: a line of the log (0 by default).
+fn line_number(query: &HashMap<String, String>) -> Result<u64, ApiError> {
+    match query.get("from") {
+        None => Ok(0),
+        Some(n) => n.parse().map_err(|_| {
+            ApiError(StatusCode::BAD_REQUEST, "bad_request", "`from` is a line number".to_owned())
+        }),
+    }
+}
+
 /// `GET /v1/audit?from=N`: the tenant's chained log after line N (all of it by default), as
 /// JSON Lines: what `fanli audit verify` checks.
 async fn get_audit(
@@ -1008,12 +1061,7 @@ async fn get_audit(
     let caller = app.caller(&headers)?;
     caller.reader()?;
     let id = caller.tenant;
-    let from = match query.get("from") {
-        None => 0,
-        Some(n) => n.parse().map_err(|_| {
-            ApiError(StatusCode::BAD_REQUEST, "bad_request", "`from` is a line number".to_owned())
-        })?,
-    };
+    let from = line_number(&query)?;
     let mut body = app.store.events(&id, from).map_err(internal)?.join("\n");
     if !body.is_empty() {
         body.push('\n');

@@ -33,6 +33,8 @@ pub struct Append<'a> {
     pub lines: &'a [String],
     /// Its new notifications, as JSON.
     pub notifications: &'a [String],
+    /// Its new daily pool reports, with the line of their `close_day`.
+    pub reports: &'a [(u64, String)],
 }
 
 /// A tenant's outbox at a glance.
@@ -95,6 +97,8 @@ impl Store {
              CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL,
                  body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,
                  delivered_at INTEGER, last_error TEXT);
+             CREATE TABLE IF NOT EXISTS reports (tenant TEXT NOT NULL, line INTEGER NOT NULL, body TEXT NOT NULL,
+                 PRIMARY KEY (tenant, line));
              CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (tenant, id) WHERE delivered_at IS NULL;",
         )?;
         Ok(Store { db })
@@ -194,6 +198,8 @@ impl Store {
             let mut insert =
                 tx.prepare_cached("INSERT INTO events (tenant, seq, line) VALUES (?1, ?2, ?3)")?;
             let mut outbox = tx.prepare_cached("INSERT INTO outbox (tenant, body) VALUES (?1, ?2)")?;
+            let mut reports =
+                tx.prepare_cached("INSERT INTO reports (tenant, line, body) VALUES (?1, ?2, ?3)")?;
             for append in appends {
                 for (i, line) in append.lines.iter().enumerate() {
                     insert.execute(params![append.tenant, (append.after + i as u64 + 1) as i64, line])?;
@@ -201,9 +207,20 @@ impl Store {
                 for body in append.notifications {
                     outbox.execute(params![append.tenant, body])?;
                 }
+                for (line, body) in append.reports {
+                    reports.execute(params![append.tenant, *line as i64, body])?;
+                }
             }
         }
         tx.commit()
+    }
+
+    /// The tenant's daily pool reports after line `from` of its log.
+    pub fn reports(&self, tenant: &str, from: u64) -> rusqlite::Result<Vec<String>> {
+        let mut select = self
+            .db
+            .prepare_cached("SELECT body FROM reports WHERE tenant = ?1 AND line > ?2 ORDER BY line")?;
+        select.query_map(params![tenant, from as i64], |r| r.get(0))?.collect()
     }
 
     /// Sets (or with `None`, removes) a tenant's webhook.

@@ -252,7 +252,15 @@ fn the_scheduler_closes_each_business_day_once_in_the_plans_timezone() {
             "\"at\":\"2026-03-05T16:00:00Z\",\"type\":\"close_day\"}",
         ]
     );
-    // The order settled at the second close (a day's refund window) and its entry was paid.
+    // Each close wrote its daily pool report: the order settled at the second close (a day's
+    // refund window) and funded half its amount.
+    let reports = fanli_server::store::Store::open(&dir).unwrap().reports("shop", 0).unwrap();
+    assert_eq!(reports.len(), 5);
+    let report = |i: usize| json(&reports[i]);
+    assert_eq!(report(0)["at"], "2026-03-01T16:00:00Z");
+    assert_eq!(report(0)["mechanisms"]["q"]["pool"], "0.00");
+    assert_eq!(report(1)["mechanisms"]["q"]["pool"], "50.00");
+    assert_eq!(report(1)["chain"].as_str().unwrap().len(), 64);
     let state = String::from_utf8(App::open(&dir, "master-secret").unwrap().state("shop").unwrap()).unwrap();
     assert_eq!(json(&state)["members"]["A"]["spent"], "100.00");
 }
