@@ -55,18 +55,7 @@ pub fn state_json<W: std::io::Write>(
         buf.extend_from_slice(b",\n \"reviews\":[");
         for (i, r) in reviews.iter().enumerate() {
             buf.extend_from_slice(if i > 0 { b",\n  " } else { b"\n  " });
-            let decision = r.decision.map(|(approve, at)| {
-                json!({"decision": if approve { "approve" } else { "reject" }, "at": at.to_string()})
-            });
-            let hits: Vec<Value> =
-                r.hits.iter().map(|(rule, evidence)| json!({"rule": rule, "evidence": evidence})).collect();
-            let orders: Vec<&str> = r.held_orders.iter().map(|&o| engine.order_name(o)).collect();
-            let review = json!({
-                "member": engine.member_name(r.member), "referrer": engine.member_name(r.referrer),
-                "status": engine.link(r.member).name(), "held_at": r.held_at.to_string(), "hits": hits,
-                "held_orders": orders, "decision": decision,
-            });
-            serde_json::to_writer(&mut buf, &review)?;
+            serde_json::to_writer(&mut buf, &review_json(engine, r))?;
         }
         close(&mut buf, !reviews.is_empty(), b']');
     }
@@ -110,6 +99,22 @@ pub fn mechanisms_json(engine: &Engine, only: Option<&str>) -> Option<Vec<u8>> {
     }
     buf.push(b'}');
     (any || only.is_none()).then_some(buf)
+}
+
+/// One anti-fraud review as it stands under `reviews` in the state document: the member, the
+/// referrer, the rules that fired with their evidence, the orders held, and the decision.
+pub fn review_json(engine: &Engine, r: &fanli_engine::Review) -> Value {
+    let decision = r.decision.map(
+        |(approve, at)| json!({"decision": if approve { "approve" } else { "reject" }, "at": at.to_string()}),
+    );
+    let hits: Vec<Value> =
+        r.hits.iter().map(|(rule, evidence)| json!({"rule": rule, "evidence": evidence})).collect();
+    let orders: Vec<&str> = r.held_orders.iter().map(|&o| engine.order_name(o)).collect();
+    json!({
+        "member": engine.member_name(r.member), "referrer": engine.member_name(r.referrer),
+        "status": engine.link(r.member).name(), "held_at": r.held_at.to_string(), "hits": hits,
+        "held_orders": orders, "decision": decision,
+    })
 }
 
 /// `{ID: {...}}`: one member as they stand under `members` in the state document.

@@ -409,7 +409,8 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/plan", put(put_plan))
         .route("/v1/events", post(post_events))
         .route("/v1/state", get(get_state))
-        .route("/v1/members", post(resource("join")))
+        .route("/v1/members", post(resource("join")).get(list_members))
+        .route("/v1/reviews", get(get_reviews).post(resource("review")))
         .route("/v1/members/{id}", get(get_member))
         .route("/v1/members/{id}/token", post(member_token))
         .route("/v1/me", get(get_me))
@@ -426,7 +427,6 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/withdrawals", post(resource("withdraw")))
         .route("/v1/topups", post(resource("topup")))
         .route("/v1/redemptions", post(resource("redeem")))
-        .route("/v1/reviews", post(resource("review")))
         .route("/v1/audit", get(get_audit))
         .route("/v1/reports", get(get_reports))
         .layer(axum::middleware::from_fn_with_state(app.clone(), track))
@@ -821,6 +821,51 @@ async fn get_member(
     let mut body = Vec::new();
     fanli_format::member_json(engine, member, &mut body).map_err(internal)?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// `GET /v1/members?offset=N&limit=M` (operators and read-only): members in the order they
+/// joined, `M` (at most 500, 50 by default) from the `N`-th → `{"total", "offset", "members":
+/// {ID: view, ...}}`.
+async fn list_members(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let number = |name: &str, default: usize| match query.get(name) {
+        None => Ok(default),
+        Some(n) => n
+            .parse::<usize>()
+            .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("`{name}` is a number"))),
+    };
+    let (offset, limit) = (number("offset", 0)?, number("limit", 50)?.min(500));
+    let app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.operator("the member list").or_else(|_| caller.reader())?;
+    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
+    let total = engine.member_count();
+    let mut body = format!("{{\"total\":{total},\"offset\":{offset},\"members\":{{").into_bytes();
+    for index in offset.min(total)..offset.saturating_add(limit).min(total) {
+        if index > offset {
+            body.push(b',');
+        }
+        let mut one = Vec::new();
+        fanli_format::member_json(engine, engine.member_id(index), &mut one).map_err(internal)?;
+        body.extend_from_slice(&one[1..one.len() - 1]);
+    }
+    body.extend_from_slice(b"}}");
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// `GET /v1/reviews` (owner and read-only): the anti-fraud reviews, pending and decided →
+/// `{"reviews": [...]}` (empty without `[antifraud]`).
+async fn get_reviews(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.reader()?;
+    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
+    let reviews: Vec<Value> =
+        engine.reviews().unwrap_or_default().iter().map(|r| fanli_format::review_json(engine, r)).collect();
+    Ok(axum::Json(json!({"reviews": reviews})).into_response())
 }
 
 /// `GET /v1/me`: a member token's own member view.

@@ -323,6 +323,15 @@ fn keys_have_roles_and_a_member_token_sees_only_its_member() {
     assert_eq!(json(&mechanisms)["r3"]["pool"], "12.00", "40% of three settled orders of 10.00");
     assert_eq!(call(addr, "GET", "/v1/mechanisms/r3", Some(&store), "").0, 200);
     assert_eq!(call(addr, "GET", "/v1/mechanisms/nope", Some(&reader), "").0, 404);
+    let (status, page) = call(addr, "GET", "/v1/members?offset=1&limit=1", Some(&reader), "");
+    assert_eq!(status, 200, "{page}");
+    let page = json(&page);
+    assert_eq!((&page["total"], &page["offset"]), (&value!(3), &value!(1)));
+    assert_eq!(page["members"].as_object().unwrap().keys().collect::<Vec<_>>(), ["B"]);
+    assert_eq!(json(&call(addr, "GET", "/v1/members?offset=9", Some(&store), "").1)["members"], value!({}));
+    assert_eq!(call(addr, "GET", "/v1/members?limit=x", Some(&store), "").0, 400);
+    assert_eq!(json(&call(addr, "GET", "/v1/reviews", Some(&reader), "").1), value!({"reviews": []}));
+    assert_eq!(call(addr, "GET", "/v1/reviews", Some(&store), "").0, 403);
 
     // A member token, made at the counter: its member's view and nothing else.
     let (status, body) = post(&store, "/v1/members/A/token", "");
