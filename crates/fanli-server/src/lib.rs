@@ -14,6 +14,7 @@
 pub mod auth;
 pub mod metrics;
 pub mod store;
+pub mod web;
 pub mod webhook;
 
 use std::collections::HashMap;
@@ -429,6 +430,7 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/redemptions", post(resource("redeem")))
         .route("/v1/audit", get(get_audit))
         .route("/v1/reports", get(get_reports))
+        .merge(web::routes())
         .layer(axum::middleware::from_fn_with_state(app.clone(), track))
         .with_state(app)
 }
