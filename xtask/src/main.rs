@@ -12,12 +12,15 @@
 //! - `dayclose [--lots N] [--runs K]`: times one `close_day` over N active green-points lots.
 //! - `load [--events N] [--batch B] [--single C]`: the server's durable events per second over
 //!   HTTP, in batches; or single-order posts from C connections at once, with latencies.
+//! - `restart [--events N] [--tail T]`: the server's start over a log of N lines whose latest
+//!   snapshot is T lines before its end, and over the whole log without one.
 
 mod bench;
 mod dayclose;
 mod generate;
 mod load;
 mod phases;
+mod restart;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,7 +30,8 @@ usage: cargo xtask gen --events N --out FILE [--seed S] [--all]
        cargo xtask bench [--events N] [--runs K] [--seed S] [--all]
        cargo xtask phases [--events N] [--runs K] [--seed S] [--all]
        cargo xtask dayclose [--lots N] [--runs K]
-       cargo xtask load [--events N] [--batch B] [--single CONNECTIONS]";
+       cargo xtask load [--events N] [--batch B] [--single CONNECTIONS]
+       cargo xtask restart [--events N] [--tail T]";
 
 /// The seed both commands use unless told otherwise.
 const DEFAULT_SEED: u64 = 42;
@@ -87,6 +91,12 @@ fn run(args: &[String]) -> Result<(), String> {
             let batch = flags.number("--batch")?.unwrap_or(1_000).max(1);
             let single = flags.number("--single")?.map(|n| n.max(1) as usize);
             load::run(events, batch as usize, single)
+        }
+        "restart" => {
+            flags.only(&["--events", "--tail"])?;
+            let events = flags.number("--events")?.unwrap_or(10_000_000);
+            let tail = flags.number("--tail")?.unwrap_or(500_000);
+            restart::run(events, tail)
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

@@ -29,6 +29,7 @@ const NONE: u32 = u32::MAX;
 
 /// Where a referral stands.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub enum Link {
     /// Counted (no rule fired, or no anti-fraud).
     #[default]
@@ -60,12 +61,14 @@ impl Link {
 
 /// A referral held for review, and what became of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Review {
     /// The referee.
     pub member: MemberId,
     /// Their referrer.
     pub referrer: MemberId,
     /// The rules that fired, with their evidence ("device d1 has 4 members, at most 3").
+    #[cfg_attr(feature = "snapshot", serde(with = "crate::snapshot::rule_hits"))]
     pub hits: Vec<(&'static str, String)>,
     /// When it was held.
     pub held_at: Timestamp,
@@ -75,7 +78,8 @@ pub struct Review {
     pub decision: Option<(bool, Timestamp)>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Antifraud {
     pub(crate) config: AntifraudConfig,
     /// Each member's referral.
@@ -89,6 +93,7 @@ pub(crate) struct Antifraud {
     /// Members registered per device, phone and IP.
     counts: [Vec<u32>; 3],
     /// Recent referee joins per referrer, for the burst rule.
+    #[cfg_attr(feature = "snapshot", serde(with = "crate::snapshot::sorted_map"))]
     recent: FxHashMap<u32, VecDeque<Timestamp>>,
     /// Settled orders per member, for the quiet rule.
     orders: Vec<u32>,
@@ -98,6 +103,10 @@ pub(crate) struct Antifraud {
 
 /// What each contact kind is called in evidence.
 const KINDS: [&str; 3] = ["device", "phone", "ip"];
+
+/// Every rule name a hit may carry: a snapshot restores [`Review::hits`] (`&'static str`) by
+/// looking the saved name up here, so a new rule must be added here too.
+pub(crate) const RULES: [&str; 7] = ["device", "phone", "ip", "shared-device", "ring", "burst", "quiet"];
 
 impl Antifraud {
     pub(crate) fn new(config: &AntifraudConfig) -> Antifraud {
@@ -217,6 +226,7 @@ impl Antifraud {
         hits: Vec<(&'static str, String)>,
         at: Timestamp,
     ) {
+        debug_assert!(hits.iter().all(|(rule, _)| RULES.contains(rule)), "a rule missing from RULES");
         self.links[member.index()] = Link::Held;
         self.review_of[member.index()] = self.reviews.len() as u32;
         self.reviews.push(Review {

@@ -7,6 +7,7 @@ use crate::{MechanismId, MemberId, OrderId};
 
 /// One consequence of an event, in the order it happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub enum Effect {
     /// A member joined.
     Joined {

@@ -18,7 +18,8 @@ const NONE: u32 = u32::MAX;
 const READ_AHEAD: usize = 8;
 
 /// A plan applied to the events seen so far.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Engine {
     plan: Plan,
     pub(crate) members: Members,
@@ -43,7 +44,8 @@ pub struct Engine {
     last_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Members {
     pub(crate) names: Names,
     pub(crate) records: Vec<MemberRecord>,
@@ -63,6 +65,7 @@ pub(crate) struct Members {
 
 /// What every settlement reads: 16 bytes, so the records of many members share a cache line.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct MemberRecord {
     pub(crate) referrer: u32,
     /// The sum of the member's settled orders, in fen.
@@ -113,13 +116,15 @@ impl Members {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Orders {
     names: Names,
     records: Vec<OrderRecord>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 enum Status {
     Pending,
     Settled,
@@ -129,6 +134,7 @@ enum Status {
 
 /// What an order id stands for: a repeat must match all of it.
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct OrderRecord {
     member: MemberId,
     status: Status,
@@ -141,7 +147,8 @@ struct OrderRecord {
     weekday: u8,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Stores {
     names: Names,
     partners: Names,
@@ -186,6 +193,7 @@ impl Stores {
 }
 
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct StoreRecord {
     region: Vec<String>,
     /// The region paths of its province, city and district (`NONE` past the region's depth).
@@ -201,6 +209,7 @@ impl Default for StoreRecord {
 
 /// What a settled order earned in one mechanism, as marks taken before and after it settled.
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Earned {
     /// The obligations it created (by number) and what they came to, in fen.
     owed: (u64, u64),
@@ -488,7 +497,8 @@ impl Engine {
     /// Whether [`Engine::apply`] keeps each event's postings and effects for
     /// [`Engine::applied`]: on from the start. A run that never reads them (`fanli run` without
     /// `--trace`) turns it off and saves writing tens of records per order; balances and every
-    /// view are the same either way.
+    /// view are the same either way. The setting is part of the state: a snapshot (feature
+    /// `snapshot`) restores an engine that records as the snapshotted one did.
     pub fn record(&mut self, on: bool) {
         self.books.ledger.record = on;
     }

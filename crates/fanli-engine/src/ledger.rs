@@ -9,6 +9,7 @@ use crate::{MechanismId, MemberId};
 
 /// An account of the tenant's books.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub enum Account {
     /// Money from and to the outside world.
     External,
@@ -48,6 +49,7 @@ pub enum Asset {
 /// Why a posting happened: with the event that caused it and the mechanism, this explains any
 /// balance line by line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub enum Rule {
     /// An order's cash part paid in.
     Payment,
@@ -178,6 +180,7 @@ impl Rule {
 
 /// One movement of one asset between two accounts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Posting {
     /// The account debited.
     pub from: Account,
@@ -199,7 +202,8 @@ impl Posting {
 }
 
 /// Every balance of a tenant, and the postings of the event being applied.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Ledger {
     external: i64,
     platform: i64,
@@ -213,7 +217,8 @@ pub(crate) struct Ledger {
     pub(crate) record: bool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct PointsBook {
     issued: i64,
     held: Vec<i64>,

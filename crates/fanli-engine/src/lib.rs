@@ -17,6 +17,8 @@ mod mechanism;
 mod names;
 mod num;
 mod plan;
+#[cfg(feature = "snapshot")]
+pub mod snapshot;
 mod time;
 mod view;
 
@@ -39,19 +41,24 @@ pub use plan::{
     LoyaltyTier, MechanismConfig, Package, Partner, PayTo, Plan, QueueConfig, Quiet, Rank, Reach,
     ReferRefundConfig, Release, Reward, Step, Tier, TierMin, TopupBonus, Trigger, rank_rate,
 };
+#[cfg(feature = "snapshot")]
+pub use snapshot::{SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, SnapshotError};
 pub use time::{Timestamp, UtcOffset};
 pub use view::{MechanismDetail, MechanismView, MemberDetail, MemberMechanism, MemberView};
 
 /// A member, by join order (0 is the first to join).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct MemberId(u32);
 
 /// A mechanism, by its place in the plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct MechanismId(u16);
 
 /// An order, by the order it was first paid in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct OrderId(u32);
 
 macro_rules! index {

@@ -25,7 +25,8 @@ use crate::plan::{FundingBase, KindConfig, MechanismConfig, PayTo};
 use crate::{MechanismId, MemberId};
 
 /// The books every handler writes to: balances with their postings, and the event's effects.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Books {
     pub(crate) ledger: Ledger,
     pub(crate) effects: Vec<Effect>,
@@ -74,14 +75,16 @@ impl Settlement {
 }
 
 /// One mechanism of the running plan.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Mechanism {
     pub(crate) base: Base,
     pub(crate) state: State,
 }
 
 /// The kind-specific state of a mechanism.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum State {
     Appreciation(appreciation::Appreciation),
     ReferRefund(refer_refund::ReferRefund),
@@ -95,7 +98,8 @@ pub(crate) enum State {
 }
 
 /// Pool bookkeeping shared by every kind.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Base {
     pub(crate) id: MechanismId,
     pub(crate) name: String,
@@ -119,6 +123,7 @@ pub(crate) struct Base {
 
 /// What refunds after settlement took back from a mechanism, and what they could not.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct ClawbackTotals {
     /// Unpaid promises cancelled (commissions, referral steps, queue entries).
     pub cancelled: Money,
@@ -287,7 +292,8 @@ impl Base {
 }
 
 /// What a pool has promised and not yet paid, oldest first.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Obligations {
     queue: VecDeque<Obligation>,
     outstanding: i64,
@@ -299,7 +305,8 @@ pub(crate) struct Obligations {
     waiting: usize,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Obligation {
     member: MemberId,
     remaining: i64,

@@ -12,7 +12,7 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Names {
     text: String,
     /// Where name `i` starts in `text`; it ends where name `i + 1` starts (or at the end).
@@ -104,6 +104,62 @@ impl Names {
         match self.find(name) {
             Some(index) => index,
             None => self.insert(name),
+        }
+    }
+}
+
+/// A snapshot keeps the text and each name's length, not the table: `HashTable` has no serde
+/// impls, and its layout is the hasher's business. Restoring checks the lengths against the
+/// text and rebuilds the table, which finds and inserts exactly as the original did.
+#[cfg(feature = "snapshot")]
+mod snapshot {
+    use serde::de::Error as _;
+    use serde::ser::SerializeTuple as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{HashTable, Names, Slot, hash, inline_key, key_text, long_key};
+
+    /// Each name's length, in order, computed from `starts` as it is written.
+    struct Lengths<'n>(&'n Names);
+
+    impl Serialize for Lengths<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let Names { text, starts, .. } = self.0;
+            let ends = starts.iter().skip(1).copied().chain([text.len() as u32]);
+            serializer.collect_seq(starts.iter().zip(ends).map(|(&start, end)| end - start))
+        }
+    }
+
+    impl Serialize for Names {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut tuple = serializer.serialize_tuple(2)?;
+            tuple.serialize_element(&self.text)?;
+            tuple.serialize_element(&Lengths(self))?;
+            tuple.end()
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Names {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Names, D::Error> {
+            let (text, lengths) = <(String, Vec<u32>)>::deserialize(deserializer)?;
+            let mut starts = Vec::with_capacity(lengths.len());
+            let mut table = HashTable::with_capacity(lengths.len());
+            let mut start = 0usize;
+            for (index, len) in lengths.into_iter().enumerate() {
+                let end = start + len as usize;
+                let name = text
+                    .get(start..end)
+                    .ok_or_else(|| D::Error::custom("a name's length runs past the names' text"))?;
+                let key = inline_key(name.as_bytes()).unwrap_or_else(|| long_key(start as u32, len));
+                let slot = Slot { index: index as u32, key };
+                table.insert_unique(hash(name.as_bytes()), slot, |s| hash(key_text(&s.key, &text)));
+                starts.push(start as u32);
+                start = end;
+            }
+            if start != text.len() {
+                return Err(D::Error::custom("the names' lengths do not add up to their text"));
+            }
+            Ok(Names { text, starts, table })
         }
     }
 }

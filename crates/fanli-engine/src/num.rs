@@ -11,14 +11,17 @@ use ethnum::U256;
 
 /// Cash, as a count of fen (0.01 CNY).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Money(i64);
 
 /// Points, as a count of 1/10000 of a point.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Points(i64);
 
 /// A rate or multiple, as a count of 1/10^9 ("0.30" is 300_000_000, "10%" is 100_000_000).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Rate(i64);
 
 /// The largest amount one event may carry: 10,000,000,000.00 yuan. Balances are `i64` fen

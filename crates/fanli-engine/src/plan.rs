@@ -9,6 +9,7 @@ use crate::time::UtcOffset;
 
 /// A plan: global settings and the mechanisms, in the order they run.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Plan {
     /// A name for people ("消费增值 + 推三返一").
     pub name: String,
@@ -30,6 +31,7 @@ pub struct Plan {
 
 /// Anti-fraud rules: a join or a referee that trips one has their referral held for review.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct AntifraudConfig {
     /// More members than this registered with one device: the next referral is held.
     pub max_per_device: Option<u32>,
@@ -49,6 +51,7 @@ pub struct AntifraudConfig {
 
 /// The burst rule's thresholds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Burst {
     /// Referees allowed in the window.
     pub referees: u32,
@@ -58,6 +61,7 @@ pub struct Burst {
 
 /// The quiet-referee rule's thresholds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Quiet {
     /// Days without a second order.
     pub days: u32,
@@ -67,6 +71,7 @@ pub struct Quiet {
 
 /// A package a member buys to qualify, as the compliance check sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Package {
     /// Its name.
     pub name: String,
@@ -78,6 +83,7 @@ pub struct Package {
 
 /// One mechanism of a plan.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct MechanismConfig {
     /// Names the pool, the points and the mechanism in every output.
     pub id: String,
@@ -94,6 +100,7 @@ pub struct MechanismConfig {
 
 /// What a mechanism's `funding_rate` multiplies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub enum FundingBase {
     /// The order amount.
     Amount,
@@ -103,6 +110,7 @@ pub enum FundingBase {
 
 /// The kind of a mechanism, with its own settings.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub enum KindConfig {
     /// 消费增值: points that appreciate against a cash pool.
     Appreciation(AppreciationConfig),
@@ -177,6 +185,7 @@ impl KindConfig {
 
 /// Settings of an appreciation mechanism.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct AppreciationConfig {
     /// The share of the funding minted as points value.
     pub mint_ratio: Rate,
@@ -190,6 +199,7 @@ pub struct AppreciationConfig {
 
 /// Settings of a refer_refund mechanism.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct ReferRefundConfig {
     /// An order of at least this makes the buyer a participant; its amount is the refund base.
     pub qualify_min: Money,
@@ -209,6 +219,7 @@ pub struct ReferRefundConfig {
 
 /// What advances a refer_refund mechanism's steps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub enum Trigger {
     /// The k-th counted referral pays step k.
     Referral,
@@ -219,6 +230,7 @@ pub enum Trigger {
 
 /// A reward: a share of a base, or a fixed amount.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub enum Step {
     /// A share of the base ("10%").
     Percent(Rate),
@@ -238,6 +250,7 @@ impl Step {
 
 /// Where a mechanism pays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub enum PayTo {
     /// 零钱: withdrawable cash.
     Wallet,
@@ -247,6 +260,7 @@ pub enum PayTo {
 
 /// Settings of a queue mechanism.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct QueueConfig {
     /// An order of at least this creates an entry.
     pub min_order: Money,
@@ -262,6 +276,7 @@ pub struct QueueConfig {
 
 /// How a queue releases its entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub enum Release {
     /// At each day close, strictly in order, each head entry the pool can pay in full.
     WhenFunded,
@@ -276,6 +291,7 @@ pub enum Release {
 
 /// Settings of a distribution mechanism (分销). Every rate is a share of the order amount.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct DistributionConfig {
     /// The k-th upline earns `levels[k]` (at most 3 levels).
     pub levels: Vec<Rate>,
@@ -291,6 +307,7 @@ pub struct DistributionConfig {
 
 /// A rank by team sales: a member whose team sales reach `min_team_sales` has it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Rank {
     /// A name for people ("星耀").
     pub name: String,
@@ -308,6 +325,7 @@ pub fn rank_rate(ranks: &[Rank], team_sales: Money) -> Rate {
 
 /// Settings of a green_points mechanism (绿色积分 全补贴).
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct GreenPointsConfig {
     /// An order of at least `min` earns `multiple` × its amount in points; lowest first.
     pub tiers: Vec<Tier>,
@@ -321,6 +339,7 @@ pub struct GreenPointsConfig {
 
 /// A green-points tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Tier {
     /// The least order amount it takes.
     pub min: Money,
@@ -330,6 +349,7 @@ pub struct Tier {
 
 /// Settings of a cycle mechanism (循环购).
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct CycleConfig {
     /// Quota (能量值) earned per yuan spent: the most the member can be paid.
     pub quota_multiple: Rate,
@@ -343,6 +363,7 @@ pub struct CycleConfig {
 
 /// Settings of an ad_tasks mechanism (广告电商).
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct AdTasksConfig {
     /// Task points earned per yuan of a settled order.
     pub points_per_yuan: Rate,
@@ -355,6 +376,7 @@ pub struct AdTasksConfig {
 /// A reward band: a view by a member holding at least `from` task points (and less than the
 /// next band's `from`, or at most `to` whole points) releases `reward` of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Band {
     /// The least task points held.
     pub from: crate::num::Points,
@@ -398,6 +420,7 @@ impl AdTasksConfig {
 
 /// Settings of a loyalty mechanism (积分 / 会员等级).
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct LoyaltyConfig {
     /// Points per yuan of a settled order.
     pub earn_per_yuan: Rate,
@@ -423,6 +446,7 @@ pub struct LoyaltyConfig {
 
 /// A loyalty tier.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct LoyaltyTier {
     /// Its name ("金卡").
     pub name: String,
@@ -434,6 +458,7 @@ pub struct LoyaltyTier {
 
 /// What qualifies a member for a loyalty tier over the rolling year.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub enum TierMin {
     /// Settled spend (`min_spend`).
     Spend(Money),
@@ -443,6 +468,7 @@ pub enum TierMin {
 
 /// A weekday on which orders earn more.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct BonusDay {
     /// 0 = Monday … 6 = Sunday.
     pub weekday: u8,
@@ -452,6 +478,7 @@ pub struct BonusDay {
 
 /// Points for every whole `per` of a top-up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct TopupBonus {
     /// The top-up step (positive).
     pub per: Money,
@@ -461,6 +488,7 @@ pub struct TopupBonus {
 
 /// A reward of the catalogue.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Reward {
     /// Its name, as `redeem` events give it.
     pub name: String,
@@ -470,6 +498,7 @@ pub struct Reward {
 
 /// The cash-out rate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Cashout {
     /// Points (positive) …
     pub points: crate::num::Points,
@@ -479,6 +508,7 @@ pub struct Cashout {
 
 /// Settings of a coalition mechanism (跨行业).
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct CoalitionConfig {
     /// The partners, each with its own earn rate.
     pub partners: Vec<Partner>,
@@ -488,6 +518,7 @@ pub struct CoalitionConfig {
 
 /// A coalition partner.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Partner {
     /// Its id, as orders and redemptions name it.
     pub id: String,
@@ -499,6 +530,7 @@ pub struct Partner {
 
 /// Honor members' dividend.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Honor {
     /// The share of each settled order set aside for honor members.
     pub rate: Rate,

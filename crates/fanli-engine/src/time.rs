@@ -4,10 +4,12 @@ use std::fmt;
 
 /// An instant, in nanoseconds since 1970-01-01T00:00:00Z.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Timestamp(i64);
 
 /// A fixed offset from UTC, in seconds (the plan's `timezone`, "+08:00").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct UtcOffset(i32);
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;

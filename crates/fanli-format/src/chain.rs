@@ -33,6 +33,11 @@ impl Default for Chain {
 }
 
 impl Chain {
+    /// A chain that has `lines` lines, the last hashing to `head`: where a snapshot left it.
+    pub fn resume(head: String, lines: u64) -> Chain {
+        Chain { head, lines }
+    }
+
     /// The hash of the last line (the genesis value before any).
     pub fn head(&self) -> &str {
         &self.head

@@ -50,6 +50,10 @@ pub struct App {
     dir: std::path::PathBuf,
     /// The webhook deliverer's first retry delay.
     retry: std::time::Duration,
+    /// A tenant's engine is snapshotted every this many events.
+    snapshot_every: u64,
+    /// The snapshot thread's queue, once the server runs.
+    snapshots: Option<std::sync::mpsc::Sender<SnapshotJob>>,
 }
 
 struct Tenant {
@@ -58,6 +62,8 @@ struct Tenant {
     chain: Chain,
     /// What the scheduler knows of the tenant's business days.
     days: Days,
+    /// The log's line at the latest snapshot taken (or handed to the snapshot thread).
+    snapshot_line: u64,
     /// The webhook's URL, if the tenant has one: its engine then records effects, for the
     /// notifications.
     webhook: Option<String>,
@@ -82,6 +88,7 @@ impl Tenant {
             plan: None,
             chain: Chain::default(),
             days: Days::default(),
+            snapshot_line: 0,
             webhook: None,
             brands: Default::default(),
             store_brand: HashMap::new(),
@@ -146,7 +153,18 @@ pub type Shared = Arc<Server>;
 
 impl Server {
     /// The server for `app`, with its writer thread started.
-    pub fn start(app: App) -> Shared {
+    pub fn start(mut app: App) -> Shared {
+        match Store::open(&app.dir) {
+            Ok(store) => {
+                let (sender, jobs) = std::sync::mpsc::channel();
+                app.snapshots = Some(sender);
+                std::thread::Builder::new()
+                    .name("fanli-snapshots".to_owned())
+                    .spawn(move || snapshot_loop(&store, &jobs))
+                    .expect("a thread starts");
+            }
+            Err(error) => tracing::error!(%error, "no snapshots: the store cannot be opened a second time"),
+        }
         let (jobs, queue) = std::sync::mpsc::channel();
         let server = Arc::new(Server { app: Mutex::new(app), jobs, metrics: metrics::Metrics::default() });
         let writer = Arc::clone(&server);
@@ -319,17 +337,18 @@ impl App {
             keys: HashMap::new(),
             dir: dir.to_owned(),
             retry: std::time::Duration::from_secs(1),
+            snapshot_every: 500_000,
+            snapshots: None,
         };
         for stored in app.store.load().map_err(|e| e.to_string())? {
             let mut tenant = Tenant::new();
             if let Some(text) = &stored.plan {
-                let (engine, days) =
-                    replay(text, &stored.events).map_err(|e| format!("tenant {}: {e}", stored.id))?;
-                for line in &stored.events {
-                    tenant.chain.advance(line);
-                }
+                let (engine, chain, days, snapshot) = load_tenant(&app.store, &stored.id, text)
+                    .map_err(|e| format!("tenant {}: {e}", stored.id))?;
                 tenant.engine = Some(engine);
+                tenant.chain = chain;
                 tenant.days = days;
+                tenant.snapshot_line = snapshot;
                 tenant.plan = Some(text.clone());
             }
             app.keys.insert(stored.key_hash, Caller { tenant: stored.id.clone(), role: Role::Owner });
@@ -360,6 +379,13 @@ impl App {
         let events: u64 = app.tenants.values().map(|t| t.chain.len()).sum();
         tracing::info!(tenants = app.tenants.len(), events, elapsed = ?started.elapsed(), "state rebuilt from the store");
         Ok(app)
+    }
+
+    /// Sets how many events a tenant's log grows between snapshots (500,000 by default: a
+    /// start replays at most about that many lines per tenant after its snapshot).
+    pub fn snapshot_every(mut self, events: u64) -> App {
+        self.snapshot_every = events.max(1);
+        self
     }
 
     /// Sets the webhook deliverer's first retry delay (1 s by default; it doubles up to an hour).
@@ -661,8 +687,8 @@ impl App {
             })
             .collect();
         if let Err(e) = self.store.append(&appends) {
-            for Touched { tenant: id, before, .. } in &touched {
-                if let Err(rebuild) = self.rebuild(id, before.clone()) {
+            for Touched { tenant: id, .. } in &touched {
+                if let Err(rebuild) = self.rebuild(id) {
                     tracing::error!(tenant = %id, error = %rebuild, "the tenant could not be rebuilt");
                 }
             }
@@ -670,14 +696,29 @@ impl App {
             let message = format!("the events could not be stored: {e}");
             return jobs.iter().map(|_| Err(internal(&message))).collect();
         }
+        if let Some(snapshots) = &self.snapshots {
+            for Touched { tenant: id, .. } in &touched {
+                let tenant = self.tenants.get_mut(id).expect("known");
+                if tenant.chain.len() >= tenant.snapshot_line + self.snapshot_every {
+                    let engine = tenant.engine.clone().expect("a plan");
+                    let job = SnapshotJob {
+                        tenant: id.clone(),
+                        engine,
+                        chain: tenant.chain.clone(),
+                        closed_through: tenant.days.closed_through,
+                    };
+                    tenant.snapshot_line = tenant.chain.len();
+                    let _ = snapshots.send(job);
+                }
+            }
+        }
         replies
     }
 
     /// The tenant's engine again from its plan and its stored log.
-    fn rebuild(&mut self, id: &str, chain: Chain) -> Result<(), String> {
-        let log = self.store.events(id, 0).map_err(|e| e.to_string())?;
+    fn rebuild(&mut self, id: &str) -> Result<(), String> {
         let tenant = self.tenants.get_mut(id).expect("known");
-        let (engine, days) = replay(tenant.plan.as_deref().expect("a plan"), &log)?;
+        let (engine, chain, days, _) = load_tenant(&self.store, id, tenant.plan.as_deref().expect("a plan"))?;
         tenant.engine = Some(engine);
         tenant.days = days;
         tenant.chain = chain;
@@ -699,22 +740,85 @@ struct Touched {
     reports: Vec<(u64, String)>,
 }
 
-/// A tenant's engine and days from its plan and its stored (chained) log.
-fn replay(plan: &str, log: &[String]) -> Result<(Engine, Days), String> {
-    let mut engine = Engine::new(parse_plan(plan).map_err(|e| format!("stored plan: {e}"))?);
+/// A tenant as its store holds it: the engine, the chain and the days from its latest snapshot
+/// (if it has one this version can read) and the log after it, or from the whole log. Returns
+/// also the line of the snapshot used (0 for none).
+fn load_tenant(store: &Store, id: &str, plan: &str) -> Result<(Engine, Chain, Days, u64), String> {
+    let fresh = || -> Result<_, String> {
+        let engine = Engine::new(parse_plan(plan).map_err(|e| format!("stored plan: {e}"))?);
+        Ok((engine, Chain::default(), Days::default(), 0))
+    };
+    let stored = store.snapshot(id).unwrap_or_else(|error| {
+        tracing::warn!(tenant = id, %error, "the snapshot cannot be read: replaying the whole log");
+        None
+    });
+    let (mut engine, mut chain, mut days, from) = match stored {
+        Some(snapshot) => match Engine::restore(&snapshot.data) {
+            Ok(engine) => (
+                engine,
+                Chain::resume(snapshot.head, snapshot.line),
+                Days { closed_through: snapshot.closed_through },
+                snapshot.line,
+            ),
+            Err(error) => {
+                tracing::warn!(tenant = id, %error, "the snapshot cannot be used: replaying the whole log");
+                fresh()?
+            }
+        },
+        None => fresh()?,
+    };
     engine.record(false);
     let offset = engine.plan().timezone;
-    let mut days = Days::default();
-    for (i, line) in log.iter().enumerate() {
-        let applied = EventLine::parse(line.as_bytes()).map_err(|e| e.to_string()).and_then(|raw| {
+    store
+        .for_each_event(id, from, |line| {
+            let raw = EventLine::parse(line.as_bytes()).map_err(|e| e.to_string())?;
             let event = raw.event().map_err(|e| e.to_string())?;
             engine.apply(&event).map_err(|e| e.to_string())?;
             days.note(&event, offset, None);
+            chain.advance(line);
             Ok(())
-        });
-        applied.map_err(|e| format!("its log's line {} no longer applies: {e}", i + 1))?;
+        })
+        .map_err(|e| format!("its log's line {} no longer applies: {e}", chain.len() + 1))?;
+    Ok((engine, chain, days, from))
+}
+
+/// A snapshot to take: a clone of a tenant's engine at a line of its log.
+struct SnapshotJob {
+    tenant: String,
+    engine: Engine,
+    chain: Chain,
+    closed_through: Option<i64>,
+}
+
+/// The snapshot thread: encodes and stores each snapshot handed over, on a connection of its
+/// own, so that the writer only pays for the clone. When snapshots come faster than they are
+/// written, only each tenant's latest is taken.
+fn snapshot_loop(store: &Store, jobs: &std::sync::mpsc::Receiver<SnapshotJob>) {
+    while let Ok(first) = jobs.recv() {
+        let mut latest = vec![first];
+        while let Ok(job) = jobs.try_recv() {
+            latest.retain(|j| j.tenant != job.tenant);
+            latest.push(job);
+        }
+        for job in latest {
+            let started = std::time::Instant::now();
+            let snapshot = store::Snapshot {
+                line: job.chain.len(),
+                head: job.chain.head().to_owned(),
+                closed_through: job.closed_through,
+                data: job.engine.snapshot(),
+            };
+            match store.put_snapshot(&job.tenant, &snapshot) {
+                Ok(()) => tracing::info!(
+                    tenant = %job.tenant, line = snapshot.line, bytes = snapshot.data.len(),
+                    elapsed = ?started.elapsed(), "snapshot taken"
+                ),
+                Err(error) => {
+                    tracing::error!(tenant = %job.tenant, %error, "the snapshot could not be stored")
+                }
+            }
+        }
     }
-    Ok((engine, days))
 }
 
 /// Now, in RFC 3339, never before the engine's last event.
@@ -1165,6 +1269,11 @@ async fn openapi() -> Response {
 const OPENAPI: &str = include_str!("openapi.json");
 
 impl App {
+    /// The log line of the snapshot a tenant was last loaded from or snapshotted at (0: none).
+    pub fn snapshot_line(&self, tenant: &str) -> Option<u64> {
+        Some(self.tenants.get(tenant)?.snapshot_line)
+    }
+
     /// A tenant's state document, as `GET /v1/state` sends it (`None`: no such tenant or no plan).
     pub fn state(&self, tenant: &str) -> Option<Vec<u8>> {
         let engine = self.tenants.get(tenant)?.engine.as_ref()?;

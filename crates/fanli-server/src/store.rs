@@ -9,6 +9,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 /// The store's connection.
 pub struct Store {
     db: Connection,
+    /// The data directory: snapshots are files in `snapshots/` under it.
+    dir: std::path::PathBuf,
 }
 
 /// What a tenant has stored.
@@ -19,8 +21,18 @@ pub struct Stored {
     pub key_hash: String,
     /// Its latest plan, if any.
     pub plan: Option<String>,
-    /// Its chained log, in order.
-    pub events: Vec<String>,
+}
+
+/// A tenant's state at a line of its log, so that a start replays only the lines after it.
+pub struct Snapshot {
+    /// The log's length when it was taken.
+    pub line: u64,
+    /// The audit chain's head at that line.
+    pub head: String,
+    /// The last business day closed (the scheduler's).
+    pub closed_through: Option<i64>,
+    /// The engine, as [`fanli_engine::Engine::snapshot`] encodes it.
+    pub data: Vec<u8>,
 }
 
 /// What one tenant adds in a group commit.
@@ -97,11 +109,13 @@ impl Store {
              CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL,
                  body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,
                  delivered_at INTEGER, last_error TEXT);
+             CREATE TABLE IF NOT EXISTS snapshots (tenant TEXT PRIMARY KEY, line INTEGER NOT NULL, head TEXT NOT NULL,
+                 closed_through INTEGER);
              CREATE TABLE IF NOT EXISTS reports (tenant TEXT NOT NULL, line INTEGER NOT NULL, body TEXT NOT NULL,
                  PRIMARY KEY (tenant, line));
              CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (tenant, id) WHERE delivered_at IS NULL;",
         )?;
-        Ok(Store { db })
+        Ok(Store { db, dir: dir.to_owned() })
     }
 
     /// A setting.
@@ -295,7 +309,79 @@ impl Store {
         select.query_map(params![tenant, from as i64], |r| r.get(0))?.collect()
     }
 
-    /// Every tenant with its latest plan and its log.
+    /// Calls `apply` with each line of the tenant's log after line `from`, in order, reading
+    /// them as it goes (a log of millions of lines is never all in memory).
+    pub fn for_each_event(
+        &self,
+        tenant: &str,
+        from: u64,
+        mut apply: impl FnMut(&str) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let mut select = self
+            .db
+            .prepare("SELECT line FROM events WHERE tenant = ?1 AND seq > ?2 ORDER BY seq")
+            .map_err(|e| e.to_string())?;
+        let mut rows = select.query(params![tenant, from as i64]).map_err(|e| e.to_string())?;
+        while let Some(row) = rows.next().map_err(|e| e.to_string())? {
+            let line = row.get_ref(0).map_err(|e| e.to_string())?.as_str().map_err(|e| e.to_string())?;
+            apply(line)?;
+        }
+        Ok(())
+    }
+
+    /// The tenant's latest snapshot, if any. A snapshot row whose file is missing or
+    /// unreadable is an error: the caller replays the log instead.
+    pub fn snapshot(&self, tenant: &str) -> rusqlite::Result<Option<Snapshot>> {
+        let row = self
+            .db
+            .query_row("SELECT line, head, closed_through FROM snapshots WHERE tenant = ?1", [tenant], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?))
+            })
+            .optional()?;
+        let Some((line, head, closed_through)) = row else { return Ok(None) };
+        let data = std::fs::read(self.snapshot_file(tenant, line))
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        Ok(Some(Snapshot { line, head, closed_through, data }))
+    }
+
+    /// Keeps `snapshot` as the tenant's latest. The bytes go to a file of their own
+    /// (`snapshots/TENANT-LINE.snap`, written to a temporary name, synced, then renamed), and only
+    /// then the row that names it: a crash in between leaves the previous snapshot in force. The
+    /// files of older snapshots are removed after. (Files, not rows: a large tenant's snapshot
+    /// is hundreds of megabytes, past what a database row should hold.)
+    pub fn put_snapshot(&self, tenant: &str, snapshot: &Snapshot) -> rusqlite::Result<()> {
+        let io = |e: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+        let folder = self.dir.join("snapshots");
+        std::fs::create_dir_all(&folder).map_err(io)?;
+        let file = self.snapshot_file(tenant, snapshot.line);
+        let temporary = file.with_extension("tmp");
+        {
+            use std::io::Write;
+            let mut out = std::fs::File::create(&temporary).map_err(io)?;
+            out.write_all(&snapshot.data).map_err(io)?;
+            out.sync_all().map_err(io)?;
+        }
+        std::fs::rename(&temporary, &file).map_err(io)?;
+        let before = self
+            .db
+            .query_row("SELECT line FROM snapshots WHERE tenant = ?1", [tenant], |r| r.get::<_, i64>(0))
+            .optional()?;
+        self.db.execute(
+            "INSERT OR REPLACE INTO snapshots (tenant, line, head, closed_through) VALUES (?1, ?2, ?3, ?4)",
+            params![tenant, snapshot.line as i64, snapshot.head, snapshot.closed_through],
+        )?;
+        if let Some(before) = before.filter(|&b| b as u64 != snapshot.line) {
+            let _ = std::fs::remove_file(self.snapshot_file(tenant, before as u64));
+        }
+        Ok(())
+    }
+
+    fn snapshot_file(&self, tenant: &str, line: u64) -> std::path::PathBuf {
+        // Tenant ids are letters, digits, `-` and `_`: safe in a file name.
+        self.dir.join("snapshots").join(format!("{tenant}-{line}.snap"))
+    }
+
+    /// Every tenant with its latest plan (its log is read with [`Store::for_each_event`]).
     pub fn load(&self) -> rusqlite::Result<Vec<Stored>> {
         let mut tenants = Vec::new();
         let mut list = self.db.prepare("SELECT id, key_hash FROM tenants ORDER BY id")?;
@@ -310,9 +396,7 @@ impl Store {
                     |r| r.get(0),
                 )
                 .optional()?;
-            let mut select = self.db.prepare("SELECT line FROM events WHERE tenant = ?1 ORDER BY seq")?;
-            let events = select.query_map([&id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-            tenants.push(Stored { id, key_hash, plan, events });
+            tenants.push(Stored { id, key_hash, plan });
         }
         Ok(tenants)
     }

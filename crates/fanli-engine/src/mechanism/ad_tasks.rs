@@ -19,7 +19,8 @@ use crate::plan::{AdTasksConfig, PayTo};
 /// Points units per fen: 1 point is 1 yuan.
 const UNITS_PER_FEN: i64 = 100;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct AdTasks {
     pub(crate) config: AdTasksConfig,
     /// Per member: the business day of their last view and their views that day.

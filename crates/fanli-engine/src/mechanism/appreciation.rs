@@ -14,7 +14,8 @@ use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points, Price, Rate, cmp_ratio};
 use crate::plan::{AppreciationConfig, PayTo};
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Appreciation {
     pub(crate) config: AppreciationConfig,
     members: Vec<Holder>,
@@ -27,6 +28,7 @@ pub(crate) struct Appreciation {
 }
 
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Holder {
     /// Settled spend since the last exit, in fen.
     basis: i64,
@@ -39,6 +41,7 @@ struct Holder {
 /// holder, so exit prices order as `basis ÷ points` do: the entry keeps those two (24 bytes, not
 /// the 48 of a scaled ratio) and compares them with one exact 64 × 64-bit product.
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct ExitPrice {
     basis_fen: u64,
     points_units: u64,

@@ -24,7 +24,8 @@ use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points};
 use crate::plan::CoalitionConfig;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Coalition {
     pub(crate) config: CoalitionConfig,
     /// (month as year × 12 + month − 1, partner index) → (issued, redeemed) in points units.

@@ -23,7 +23,8 @@ use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points};
 use crate::plan::{CycleConfig, PayTo};
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Cycle {
     pub(crate) config: CycleConfig,
     members: Vec<Holder>,
@@ -38,6 +39,7 @@ pub(crate) struct Cycle {
 }
 
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Holder {
     /// Quota left, in fen.
     quota: i64,

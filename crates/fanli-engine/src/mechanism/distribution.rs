@@ -20,12 +20,15 @@ use crate::ledger::{Account, Rule};
 use crate::num::{Money, Rate};
 use crate::plan::{DistributionConfig, PayTo, rank_rate};
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Distribution {
     pub(crate) config: DistributionConfig,
     /// What order budgets left unallocated and went back to the platform.
     returned: Money,
-    /// The commissions of the order being settled (kept to reuse its allocation).
+    /// The commissions of the order being settled (kept to reuse its allocation); empty
+    /// between events, so a snapshot leaves it out.
+    #[cfg_attr(feature = "snapshot", serde(skip))]
     scratch: Vec<(MemberId, Rate, Rule)>,
 }
 

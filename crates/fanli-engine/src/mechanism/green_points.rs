@@ -29,7 +29,8 @@ const NONE: u32 = u32::MAX;
 /// Points units per fen: a lot of 1 yuan is 1 point.
 const UNITS_PER_FEN: i64 = 100;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct GreenPoints {
     pub(crate) config: GreenPointsConfig,
     lots: Vec<Lot>,
@@ -37,7 +38,9 @@ pub(crate) struct GreenPoints {
     active: Vec<u32>,
     /// Per member: their lots, oldest first, as a list through `Lot::next`.
     members: Vec<Holder>,
-    /// A day close's scratch: each member's base release today, in fen.
+    /// A day close's scratch: each member's base release today, in fen. All zeros between
+    /// events (and grown on demand), so a snapshot leaves it out.
+    #[cfg_attr(feature = "snapshot", serde(skip))]
     today: Vec<i64>,
     /// Points released in all, in fen.
     released: i64,
@@ -46,6 +49,7 @@ pub(crate) struct GreenPoints {
 }
 
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Lot {
     member: MemberId,
     /// The member's next lot.
@@ -59,6 +63,7 @@ struct Lot {
 }
 
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Holder {
     /// The oldest lot that may have points left.
     first: u32,

@@ -32,7 +32,8 @@ const NONE: u32 = u32::MAX;
 /// The rolling year of tiers.
 const YEAR_DAYS: u32 = 365;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Loyalty {
     pub(crate) config: LoyaltyConfig,
     /// Every lot, in the order granted (so in the order they expire).
@@ -54,6 +55,7 @@ pub(crate) struct Loyalty {
 
 /// A mechanism's points, in all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Totals {
     /// Granted in all.
     pub issued: Points,
@@ -66,6 +68,7 @@ pub struct Totals {
 }
 
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Lot {
     member: MemberId,
     next: u32,
@@ -75,6 +78,7 @@ struct Lot {
 }
 
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Holder {
     /// The oldest lot that may have points left, and the newest.
     first: u32,

@@ -20,7 +20,8 @@ use crate::time::Timestamp;
 /// the per-member links stay small enough to stay in cache.
 const NONE: u32 = u32::MAX;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Queue {
     pub(crate) config: QueueConfig,
     entries: VecDeque<Entry>,
@@ -34,6 +35,7 @@ pub(crate) struct Queue {
 }
 
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Entry {
     member: MemberId,
     waiting: bool,
@@ -45,6 +47,7 @@ struct Entry {
 
 /// A member's waiting entries: the oldest and the newest (0-based numbers), `NONE` when none.
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Line {
     oldest: u32,
     newest: u32,

@@ -18,7 +18,8 @@ use crate::ledger::Rule;
 use crate::num::Money;
 use crate::plan::{ReferRefundConfig, Trigger};
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct ReferRefund {
     pub(crate) config: ReferRefundConfig,
     members: Vec<Participant>,
@@ -27,6 +28,7 @@ pub(crate) struct ReferRefund {
 }
 
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Participant {
     /// The refund base in fen; 0 until the member qualifies.
     base: i64,

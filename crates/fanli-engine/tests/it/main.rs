@@ -16,6 +16,8 @@ mod pause;
 mod props;
 mod queue;
 mod refer_refund;
+#[cfg(feature = "snapshot")]
+mod snapshot;
 mod timestamps;
 
 use fanli_engine::Engine;

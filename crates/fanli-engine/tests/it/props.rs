@@ -12,8 +12,13 @@ use crate::state;
 
 /// A mechanism's plan text, from random parameters.
 fn mechanism() -> impl Strategy<Value = String> {
+    prop::strategy::Union::new(kinds())
+}
+
+/// Each kind's plan text, from random parameters: one strategy for every kind fanli runs.
+pub(crate) fn kinds() -> Vec<BoxedStrategy<String>> {
     let rate = |lo: u32, hi: u32| (lo..=hi).prop_map(|n| format!("0.{n:02}"));
-    prop_oneof![
+    vec![
         (rate(1, 60), rate(10, 99), rate(0, 50), prop::option::of(1u32..4), any::<bool>()).prop_map(
             |(funding, mint, fee, exit, profit)| {
                 let exit = exit.map_or(String::new(), |x| format!("exit_multiple = \"{x}.5\"\n"));
@@ -23,7 +28,7 @@ fn mechanism() -> impl Strategy<Value = String> {
                      sell_fee = \"{fee}\"\n{exit}"
                 )
             }
-        ),
+        ).boxed(),
         (rate(1, 60), 0u32..3, prop::collection::vec(0u32..=100, 1..4), any::<bool>(), any::<bool>(), any::<bool>())
             .prop_map(|(funding, qualify, steps, repeat, credit, repurchase)| {
                 let steps: Vec<String> = steps.iter().map(|s| format!("\"{s}%\"")).collect();
@@ -39,7 +44,7 @@ fn mechanism() -> impl Strategy<Value = String> {
                     qualify * 300,
                     steps.join(", ")
                 )
-            }),
+            }).boxed(),
         (rate(1, 60), prop::option::of(1u32..4), 0u32..3, rate(0, 50)).prop_map(
             |(funding, every, lock, acceleration)| {
                 let release = match every {
@@ -51,7 +56,7 @@ fn mechanism() -> impl Strategy<Value = String> {
                      {release}\nreferral_acceleration = \"{acceleration}\"\n"
                 )
             }
-        ),
+        ).boxed(),
         (rate(0, 20), prop::collection::vec(rate(0, 9), 0..4), any::<bool>(), any::<bool>(), any::<bool>())
             .prop_map(|(funding, levels, ranks, regional, recruiter)| {
                 let levels: Vec<String> = levels.iter().map(|l| format!("\"{l}\"")).collect();
@@ -70,7 +75,7 @@ fn mechanism() -> impl Strategy<Value = String> {
                     text += "recruiter_rate = \"0.05\"\n";
                 }
                 text
-            }),
+            }).boxed(),
         (rate(1, 90), rate(1, 50), any::<bool>(), any::<bool>()).prop_map(|(funding, daily, share, team)| {
             let mut text = format!(
                 "kind = \"green_points\"\nfunding_rate = \"{funding}\"\ndaily_release_rate = \"{daily}\"\n\
@@ -84,11 +89,11 @@ fn mechanism() -> impl Strategy<Value = String> {
                          { name = \"T2\", min_team_sales = \"3000\", rate = \"0.40\" }]\n";
             }
             text
-        }),
+        }).boxed(),
         (rate(0, 30), 1u32..4).prop_map(|(funding, views)| format!(
             "kind = \"ad_tasks\"\nfunding_rate = \"{funding}\"\npoints_per_yuan = \"0.5\"\nviews_per_day = {views}\n\
              rewards = [{{ from = \"0\", reward = \"2\" }}, {{ from = \"100\", reward = \"20.5\" }}]\n"
-        )),
+        )).boxed(),
         (rate(0, 20), 1u32..40, any::<bool>(), any::<bool>()).prop_map(|(funding, expiry, tiers, cashout)| {
             let mut text = format!(
                 "kind = \"loyalty\"\nfunding_rate = \"{funding}\"\nearn = {{ per_yuan = \"0.5\", per_order = \"1\" }}\n\
@@ -104,31 +109,37 @@ fn mechanism() -> impl Strategy<Value = String> {
                 text += "cashout = { points = \"100\", amount = \"1.00\" }\n";
             }
             text
-        }),
+        }).boxed(),
         (rate(0, 20), rate(1, 50)).prop_map(|(funding, bonus)| format!(
             "kind = \"coalition\"\nfunding_rate = \"{funding}\"\npoint_cost = \"0.05\"\n\
              partners = [{{ id = \"p0\", earn_per_yuan = \"0.1\" }}, {{ id = \"p1\", earn_per_yuan = \"1\", bonus = \"{bonus}\" }}]\n"
-        )),
+        )).boxed(),
         (rate(1, 90), 0u32..4, any::<bool>()).prop_map(|(funding, quota, honor)| {
             let honor = if honor { "honor = { rate = \"0.05\", levels = [\"0.5\", \"2\"] }\n" } else { "" };
             format!(
                 "kind = \"cycle\"\nfunding_rate = \"{funding}\"\nquota_multiple = \"{quota}\"\n\
                  share_unit = \"1000.00\"\nreferral_share_rate = \"0.3\"\n{honor}"
             )
-        }),
+        })
+        .boxed(),
     ]
 }
 
-fn plan() -> impl Strategy<Value = String> {
-    (
-        0u32..3,
-        prop::collection::vec(mechanism(), 1..4),
-        any::<bool>(),
-        any::<bool>(),
-        any::<bool>(),
-        any::<bool>(),
-    )
-        .prop_map(|(settle, mechanisms, margin, pause, clawback, antifraud)| {
+/// A plan of one to three mechanisms of random kinds.
+pub(crate) fn plan() -> impl Strategy<Value = String> {
+    plan_of(prop::collection::vec(mechanism(), 1..4))
+}
+
+/// A plan with one mechanism of every kind, in random order (so that any kind may be among the
+/// first three, which the streams of [`op`] address).
+pub(crate) fn every_kind_plan() -> impl Strategy<Value = String> {
+    plan_of(kinds().prop_shuffle())
+}
+
+/// A plan of `mechanisms` (ids `m0`, `m1`, ... in order), with random global settings.
+fn plan_of(mechanisms: impl Strategy<Value = Vec<String>>) -> impl Strategy<Value = String> {
+    (0u32..3, mechanisms, any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(settle, mechanisms, margin, pause, clawback, antifraud)| {
             let margin = if margin { "margin_rate = \"0.40\"\n" } else { "" };
             let mut text = format!(
                 "name = \"random\"\nsettle_after_days = {settle}\n{margin}pause_when_underfunded = {pause}\n\
@@ -143,12 +154,13 @@ fn plan() -> impl Strategy<Value = String> {
                 text += &format!("[[mechanism]]\nid = \"m{i}\"\n{m}");
             }
             text
-        })
+        },
+    )
 }
 
 /// One step of a random stream, over members `u0`..`u7`.
 #[derive(Clone, Debug)]
-enum Op {
+pub(crate) enum Op {
     Join {
         member: u8,
         referrer: Option<u8>,
@@ -216,29 +228,34 @@ enum Op {
 }
 
 fn op() -> impl Strategy<Value = Op> {
+    op_over(3)
+}
+
+/// A step that names mechanisms `m0` to `m{mechanisms - 1}` (and events at missing ones).
+pub(crate) fn op_over(mechanisms: u8) -> impl Strategy<Value = Op> {
     let member = 0u8..8;
     prop_oneof![
         2 => (member.clone(), prop::option::of(0u8..8)).prop_map(|(member, referrer)| Op::Join { member, referrer }),
         6 => (member.clone(), 1u32..500_000, any::<bool>()).prop_map(|(member, fen, credit)| Op::Order { member, fen, credit }),
         1 => (0u8..3, 0u8..4, member.clone()).prop_map(|(store, depth, recruiter)| Op::Store { store, depth, recruiter }),
         1 => (member.clone(), 1u8..4).prop_map(|(member, depth)| Op::Agent { member, depth }),
-        2 => (member.clone(), 0u8..3).prop_map(|(member, mechanism)| Op::AdView { member, mechanism }),
-        2 => (member.clone(), 0u8..3, any::<bool>()).prop_map(|(member, mechanism, set)| Op::Redeem { member, mechanism, set }),
+        2 => (member.clone(), 0u8..mechanisms).prop_map(|(member, mechanism)| Op::AdView { member, mechanism }),
+        2 => (member.clone(), 0u8..mechanisms, any::<bool>()).prop_map(|(member, mechanism, set)| Op::Redeem { member, mechanism, set }),
         2 => (member.clone(), any::<bool>()).prop_map(|(member, approve)| Op::Review { member, approve }),
-        1 => (member.clone(), 0u8..3, 0u8..2, 1u32..500).prop_map(|(member, mechanism, partner, points)| Op::RedeemAt { member, mechanism, partner, points }),
-        1 => (0u8..3, 1u32..100_000).prop_map(|(mechanism, fen)| Op::AdvertiserFund { mechanism, fen }),
+        1 => (member.clone(), 0u8..mechanisms, 0u8..2, 1u32..500).prop_map(|(member, mechanism, partner, points)| Op::RedeemAt { member, mechanism, partner, points }),
+        1 => (0u8..mechanisms, 1u32..100_000).prop_map(|(mechanism, fen)| Op::AdvertiserFund { mechanism, fen }),
         1 => (0u8..4).prop_map(|back| Op::Refund { back }),
-        2 => (member.clone(), 0u8..3, any::<bool>()).prop_map(|(member, mechanism, all)| Op::Sell { member, mechanism, all }),
+        2 => (member.clone(), 0u8..mechanisms, any::<bool>()).prop_map(|(member, mechanism, all)| Op::Sell { member, mechanism, all }),
         1 => (member.clone(), 1u32..20_000).prop_map(|(member, fen)| Op::Withdraw { member, fen }),
         1 => (member.clone(), 1u32..20_000).prop_map(|(member, fen)| Op::Topup { member, fen }),
-        1 => (0u8..3, 1u32..1_000_000).prop_map(|(mechanism, fen)| Op::Inject { mechanism, fen }),
+        1 => (0u8..mechanisms, 1u32..1_000_000).prop_map(|(mechanism, fen)| Op::Inject { mechanism, fen }),
         2 => Just(Op::CloseDay),
     ]
 }
 
 /// The ops as event lines, an hour apart, after a first close so that a line from the past is
 /// always "backwards".
-fn lines(ops: &[Op]) -> Vec<String> {
+pub(crate) fn lines(ops: &[Op]) -> Vec<String> {
     let mut out = vec!["{\"at\":\"2026-01-01T00:30:00+08:00\",\"type\":\"close_day\"}".to_owned()];
     let mut orders = 0;
     for (i, op) in ops.iter().enumerate() {
