@@ -29,7 +29,7 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
     let started = Instant::now();
     // The master key's hash goes in first, as the server's first start would put it.
     drop(fanli_server::App::open(&data, "restart-master")?);
-    let mut store = Store::open(&data).map_err(|e| e.to_string())?;
+    let mut store = Store::open(&data, None).map_err(|e| e.to_string())?;
     store.create_tenant("t", &sha256_hex(b"restart-owner")).map_err(|e| e.to_string())?;
     store.add_plan("t", &plan).map_err(|e| e.to_string())?;
     let mut engine = Engine::new(parse_plan(&plan).map_err(|e| e.to_string())?);

@@ -50,12 +50,16 @@ enum Command {
 /// The `serve` command's flags.
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// Where the SQLite store lives.
+    /// Where the SQLite store (and the snapshots) live.
     #[arg(long, default_value = "fanli-data")]
     data: PathBuf,
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: std::net::SocketAddr,
+    /// A `postgres://` URL: the store in PostgreSQL instead of SQLite (snapshots stay under
+    /// --data).
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
 }
 
 /// The `simulate` command's flags.

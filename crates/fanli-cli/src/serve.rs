@@ -34,11 +34,20 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
             }
         },
     };
-    let app = match fanli_server::App::open(&args.data, &master) {
+    if let Some(url) = &args.database
+        && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+    {
+        return fail(format!("--database takes a postgres:// URL, not {url:?}"));
+    }
+    let app = match fanli_server::App::open_with(&args.data, args.database.as_deref(), &master) {
         Ok(app) => app,
         Err(e) => return fail(e),
     };
-    eprintln!("fanli serving on http://{} (data in {})", args.listen, args.data.display());
+    let store = args
+        .database
+        .as_ref()
+        .map_or_else(|| format!("data in {}", args.data.display()), |_| "PostgreSQL".to_owned());
+    eprintln!("fanli serving on http://{} ({store})", args.listen);
     match fanli_server::serve_blocking(app, args.listen) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("cannot serve on {}: {e}", args.listen)),

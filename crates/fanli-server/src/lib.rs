@@ -48,6 +48,8 @@ pub struct App {
     keys: HashMap<String, Caller>,
     /// The data directory (the webhook deliverer opens its own connection there).
     dir: std::path::PathBuf,
+    /// The PostgreSQL URL, if the store is there (the other threads open their own connection).
+    database: Option<String>,
     /// The webhook deliverer's first retry delay.
     retry: std::time::Duration,
     /// A tenant's engine is snapshotted every this many events.
@@ -154,17 +156,20 @@ pub type Shared = Arc<Server>;
 impl Server {
     /// The server for `app`, with its writer thread started.
     pub fn start(mut app: App) -> Shared {
-        match Store::open(&app.dir) {
-            Ok(store) => {
-                let (sender, jobs) = std::sync::mpsc::channel();
-                app.snapshots = Some(sender);
-                std::thread::Builder::new()
-                    .name("fanli-snapshots".to_owned())
-                    .spawn(move || snapshot_loop(&store, &jobs))
-                    .expect("a thread starts");
-            }
-            Err(error) => tracing::error!(%error, "no snapshots: the store cannot be opened a second time"),
-        }
+        // The snapshot thread's own connection is opened on the thread: PostgreSQL's client
+        // may not be created inside the server's runtime.
+        let (sender, jobs) = std::sync::mpsc::channel();
+        app.snapshots = Some(sender);
+        let (dir, database) = (app.dir.clone(), app.database.clone());
+        std::thread::Builder::new()
+            .name("fanli-snapshots".to_owned())
+            .spawn(move || match Store::open(&dir, database.as_deref()) {
+                Ok(mut store) => snapshot_loop(&mut store, &jobs),
+                Err(error) => {
+                    tracing::error!(%error, "no snapshots: the store cannot be opened a second time")
+                }
+            })
+            .expect("a thread starts");
         let (jobs, queue) = std::sync::mpsc::channel();
         let server = Arc::new(Server { app: Mutex::new(app), jobs, metrics: metrics::Metrics::default() });
         let writer = Arc::clone(&server);
@@ -315,13 +320,22 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 }
 
 impl App {
-    /// Opens the store in `dir` and rebuilds every tenant from its log. `master_key` is the key
-    /// that may create tenants: given the first time, its hash is kept; later it must match.
+    /// Opens the SQLite store in `dir` and rebuilds every tenant (see [`App::open_with`]).
     pub fn open(dir: &Path, master_key: &str) -> Result<App, String> {
+        App::open_with(dir, None, master_key)
+    }
+
+    /// Opens the store (SQLite in `dir`, or PostgreSQL at the `database` URL, with snapshot
+    /// files in `dir`) and rebuilds every tenant from its latest snapshot and its log.
+    /// `master_key` is the key that may create tenants: given the first time, its hash is kept;
+    /// later it must match.
+    pub fn open_with(dir: &Path, database: Option<&str>, master_key: &str) -> Result<App, String> {
         let started = std::time::Instant::now();
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let store =
-            Store::open(dir).map_err(|e| format!("cannot open the store in {}: {e}", dir.display()))?;
+        let mut store = Store::open(dir, database).map_err(|e| match database {
+            None => format!("cannot open the store in {}: {e}", dir.display()),
+            Some(_) => format!("cannot open the PostgreSQL store: {e}"),
+        })?;
         let master = sha256_hex(master_key.as_bytes());
         match store.setting("master_key_hash").map_err(|e| e.to_string())? {
             Some(kept) if !same(&kept, &master) => {
@@ -336,6 +350,7 @@ impl App {
             tenants: HashMap::new(),
             keys: HashMap::new(),
             dir: dir.to_owned(),
+            database: database.map(str::to_owned),
             retry: std::time::Duration::from_secs(1),
             snapshot_every: 500_000,
             snapshots: None,
@@ -343,7 +358,7 @@ impl App {
         for stored in app.store.load().map_err(|e| e.to_string())? {
             let mut tenant = Tenant::new();
             if let Some(text) = &stored.plan {
-                let (engine, chain, days, snapshot) = load_tenant(&app.store, &stored.id, text)
+                let (engine, chain, days, snapshot) = load_tenant(&mut app.store, &stored.id, text)
                     .map_err(|e| format!("tenant {}: {e}", stored.id))?;
                 tenant.engine = Some(engine);
                 tenant.chain = chain;
@@ -505,14 +520,26 @@ pub fn serve_blocking(app: App, addr: SocketAddr) -> std::io::Result<()> {
 pub async fn serve(app: App, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "serving");
-    let deliverer = webhook::Deliverer::open(&app.dir, app.retry).map_err(std::io::Error::other)?;
-    std::thread::Builder::new()
-        .name("fanli-webhooks".to_owned())
-        .spawn(move || deliverer.run(std::time::Duration::from_millis(250)))?;
+    let (dir, database, retry) = (app.dir.clone(), app.database.clone(), app.retry);
+    std::thread::Builder::new().name("fanli-webhooks".to_owned()).spawn(move || {
+        match webhook::Deliverer::open(&dir, database.as_deref(), retry) {
+            Ok(mut deliverer) => deliverer.run(std::time::Duration::from_millis(250)),
+            Err(error) => {
+                tracing::error!(%error, "no webhook deliveries: the store cannot be opened a second time")
+            }
+        }
+    })?;
     let server = Server::start(app);
     let scheduler = Arc::clone(&server);
     std::thread::Builder::new().name("fanli-scheduler".to_owned()).spawn(move || schedule(&scheduler))?;
     axum::serve(listener, router(server)).await
+}
+
+/// Runs `f`, which calls the store, from a request's task. PostgreSQL's client drives a runtime
+/// of its own, which cannot be entered from the server's; `block_in_place` steps out of it
+/// (and tells the runtime this worker blocks for a while).
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
 }
 
 fn lock(server: &Shared) -> std::sync::MutexGuard<'_, App> {
@@ -549,7 +576,7 @@ async fn create_tenant(
     }
     let owner_key = new_key().map_err(internal)?;
     let hash = sha256_hex(owner_key.as_bytes());
-    if !app.store.create_tenant(&id, &hash).map_err(internal)? {
+    if !blocking(|| app.store.create_tenant(&id, &hash)).map_err(internal)? {
         return Err(ApiError(StatusCode::CONFLICT, "exists", format!("tenant `{id}` exists")));
     }
     app.keys.insert(hash, Caller { tenant: id.clone(), role: Role::Owner });
@@ -581,7 +608,7 @@ async fn put_plan(State(app): State<Shared>, headers: HeaderMap, body: Bytes) ->
             "events were applied under the current plan; changing it mid-log is not supported yet".to_owned(),
         ));
     }
-    let version = app.store.add_plan(&id, &text).map_err(internal)?;
+    let version = blocking(|| app.store.add_plan(&id, &text)).map_err(internal)?;
     let mut engine = Engine::new(plan);
     engine.record(false);
     let tenant = app.tenants.get_mut(&id).expect("known");
@@ -718,7 +745,8 @@ impl App {
     /// The tenant's engine again from its plan and its stored log.
     fn rebuild(&mut self, id: &str) -> Result<(), String> {
         let tenant = self.tenants.get_mut(id).expect("known");
-        let (engine, chain, days, _) = load_tenant(&self.store, id, tenant.plan.as_deref().expect("a plan"))?;
+        let (engine, chain, days, _) =
+            load_tenant(&mut self.store, id, tenant.plan.as_deref().expect("a plan"))?;
         tenant.engine = Some(engine);
         tenant.days = days;
         tenant.chain = chain;
@@ -743,7 +771,7 @@ struct Touched {
 /// A tenant as its store holds it: the engine, the chain and the days from its latest snapshot
 /// (if it has one this version can read) and the log after it, or from the whole log. Returns
 /// also the line of the snapshot used (0 for none).
-fn load_tenant(store: &Store, id: &str, plan: &str) -> Result<(Engine, Chain, Days, u64), String> {
+fn load_tenant(store: &mut Store, id: &str, plan: &str) -> Result<(Engine, Chain, Days, u64), String> {
     let fresh = || -> Result<_, String> {
         let engine = Engine::new(parse_plan(plan).map_err(|e| format!("stored plan: {e}"))?);
         Ok((engine, Chain::default(), Days::default(), 0))
@@ -793,7 +821,7 @@ struct SnapshotJob {
 /// The snapshot thread: encodes and stores each snapshot handed over, on a connection of its
 /// own, so that the writer only pays for the clone. When snapshots come faster than they are
 /// written, only each tenant's latest is taken.
-fn snapshot_loop(store: &Store, jobs: &std::sync::mpsc::Receiver<SnapshotJob>) {
+fn snapshot_loop(store: &mut Store, jobs: &std::sync::mpsc::Receiver<SnapshotJob>) {
     while let Ok(first) = jobs.recv() {
         let mut latest = vec![first];
         while let Ok(job) = jobs.try_recv() {
@@ -897,7 +925,7 @@ async fn one_event(app: &Shared, headers: &HeaderMap, body: &[u8], kind: &str) -
     }
     let mut app = lock(app);
     if let (Some(brand), Some(store)) = (brand, store) {
-        app.store.set_store_brand(&id, &store, &brand).map_err(internal)?;
+        blocking(|| app.store.set_store_brand(&id, &store, &brand)).map_err(internal)?;
         app.tenants.get_mut(&id).expect("known").store_brand.insert(store, brand);
     }
     let engine = app.tenants[&id].engine.as_ref().expect("applied");
@@ -1009,7 +1037,7 @@ fn field<'a>(request: &'a serde_json::Map<String, Value>, name: &str) -> Result<
 fn issue_key(app: &mut App, tenant: &str, role: Role) -> Result<String, ApiError> {
     let key = new_key().map_err(internal)?;
     let hash = sha256_hex(key.as_bytes());
-    app.store.add_key(&hash, tenant, role.name(), role.scope()).map_err(internal)?;
+    blocking(|| app.store.add_key(&hash, tenant, role.name(), role.scope())).map_err(internal)?;
     app.keys.insert(hash, Caller { tenant: tenant.to_owned(), role });
     Ok(key)
 }
@@ -1101,7 +1129,8 @@ async fn put_webhook(
         }
     };
     let secret = new_key().map_err(internal)?;
-    app.store.set_webhook(&caller.tenant, url.as_deref().map(|u| (u, secret.as_str()))).map_err(internal)?;
+    blocking(|| app.store.set_webhook(&caller.tenant, url.as_deref().map(|u| (u, secret.as_str()))))
+        .map_err(internal)?;
     let tenant = app.tenants.get_mut(&caller.tenant).expect("known");
     tenant.webhook = url.clone();
     tenant.record();
@@ -1115,11 +1144,11 @@ async fn put_webhook(
 /// `GET /v1/webhook` (owner or read-only): the URL and the outbox: notifications pending and
 /// delivered, and the oldest pending one's attempts and last error.
 async fn get_webhook(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let app = lock(&app);
+    let mut app = lock(&app);
     let caller = app.caller(&headers)?;
     caller.reader()?;
     let url = app.tenants[&caller.tenant].webhook.clone();
-    let status = app.store.outbox_status(&caller.tenant).map_err(internal)?;
+    let status = blocking(|| app.store.outbox_status(&caller.tenant)).map_err(internal)?;
     let mut answer = json!({"url": url, "pending": status.pending, "delivered": status.delivered});
     if let Some((attempts, error)) = status.head {
         answer["attempts"] = attempts.into();
@@ -1139,7 +1168,7 @@ async fn create_brand(
     let caller = app.caller(&headers)?;
     caller.owner("registering a brand")?;
     let brand = field(&request, "id")?;
-    if !app.store.add_brand(&caller.tenant, brand).map_err(internal)? {
+    if !blocking(|| app.store.add_brand(&caller.tenant, brand)).map_err(internal)? {
         return Err(ApiError(StatusCode::CONFLICT, "exists", format!("brand `{brand}` exists")));
     }
     app.tenants.get_mut(&caller.tenant).expect("known").brands.insert(brand.to_owned());
@@ -1180,11 +1209,11 @@ async fn get_reports(
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let app = lock(&app);
+    let mut app = lock(&app);
     let caller = app.caller(&headers)?;
     caller.operator("the daily reports").or_else(|_| caller.reader())?;
     let from = line_number(&query)?;
-    let mut body = app.store.reports(&caller.tenant, from).map_err(internal)?.join("\n");
+    let mut body = blocking(|| app.store.reports(&caller.tenant, from)).map_err(internal)?.join("\n");
     if !body.is_empty() {
         body.push('\n');
     }
@@ -1208,12 +1237,12 @@ async fn get_audit(
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let app = lock(&app);
+    let mut app = lock(&app);
     let caller = app.caller(&headers)?;
     caller.reader()?;
     let id = caller.tenant;
     let from = line_number(&query)?;
-    let mut body = app.store.events(&id, from).map_err(internal)?.join("\n");
+    let mut body = blocking(|| app.store.events(&id, from)).map_err(internal)?.join("\n");
     if !body.is_empty() {
         body.push('\n');
     }
@@ -1231,7 +1260,7 @@ async fn get_state(
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let app = lock(&app);
+    let mut app = lock(&app);
     let caller = app.caller(&headers)?;
     caller.reader()?;
     let id = caller.tenant;
@@ -1251,7 +1280,7 @@ async fn get_state(
             let plan = parse_plan(tenant.plan.as_deref().expect("a plan")).map_err(internal)?;
             let mut then = Engine::new(plan);
             then.record(false);
-            let log = app.store.events(&id, 0).map_err(internal)?.join("\n");
+            let log = blocking(|| app.store.events(&id, 0)).map_err(internal)?.join("\n");
             let extras = fanli_format::Extras { until: Some(until), ..fanli_format::Extras::default() };
             fanli_format::run_stream_with(&mut then, log.as_bytes(), extras).map_err(internal)?;
             state_json(&then, &[], None, &mut body).map_err(internal)?;

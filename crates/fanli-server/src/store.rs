@@ -1,17 +1,159 @@
-//! The durable store: one SQLite file holding tenants (with their key hashes), plan versions
-//! and each tenant's hash-chained event log. An event is acknowledged only after the
-//! transaction that appends it has committed.
+//! The durable store: tenants (with their key hashes), keys, plan versions, each tenant's
+//! hash-chained event log, the webhook outbox, the daily reports and the snapshots' index, in
+//! SQLite (one file under the data directory, the default) or PostgreSQL (a `postgres://` URL,
+//! for several nodes). An event is acknowledged only after the transaction that appends it has
+//! committed. Snapshot bytes are files under the data directory in both cases.
+//!
+//! Both databases run the same SQL (`$1` parameters, `ON CONFLICT` upserts); only the table
+//! definitions, the bulk append and the streaming read of a log differ.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, params};
+/// A store error: the database's, or a snapshot file's.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite's.
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL's.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// A snapshot file's.
+    #[error("snapshot file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What the store's methods return.
+pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// The store's connection.
 pub struct Store {
-    db: Connection,
+    db: Db,
     /// The data directory: snapshots are files in `snapshots/` under it.
-    dir: std::path::PathBuf,
+    dir: PathBuf,
 }
+
+enum Db {
+    Sqlite(rusqlite::Connection),
+    Postgres(Box<postgres::Client>),
+}
+
+/// A query parameter.
+#[derive(Clone, Copy)]
+enum P<'a> {
+    Int(i64),
+    Text(&'a str),
+    OptText(Option<&'a str>),
+    OptInt(Option<i64>),
+}
+
+/// A row read back: each column an integer or a text, either possibly null.
+struct Row(Vec<Cell>);
+
+enum Cell {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl Row {
+    fn int(&self, i: usize) -> i64 {
+        self.opt_int(i).unwrap_or_default()
+    }
+
+    fn opt_int(&self, i: usize) -> Option<i64> {
+        match &self.0[i] {
+            Cell::Int(v) => *v,
+            Cell::Text(_) => None,
+        }
+    }
+
+    fn text(&mut self, i: usize) -> String {
+        self.opt_text(i).unwrap_or_default()
+    }
+
+    fn opt_text(&mut self, i: usize) -> Option<String> {
+        match &mut self.0[i] {
+            Cell::Text(v) => v.take(),
+            Cell::Int(_) => None,
+        }
+    }
+}
+
+fn sqlite_params<'a>(params: &'a [P<'a>]) -> Vec<Box<dyn rusqlite::ToSql + 'a>> {
+    params
+        .iter()
+        .map(|p| -> Box<dyn rusqlite::ToSql> {
+            match *p {
+                P::Int(v) => Box::new(v),
+                P::Text(v) => Box::new(v),
+                P::OptText(v) => Box::new(v),
+                P::OptInt(v) => Box::new(v),
+            }
+        })
+        .collect()
+}
+
+fn postgres_params<'a>(params: &'a [P<'a>]) -> Vec<Box<dyn postgres::types::ToSql + Sync + 'a>> {
+    params
+        .iter()
+        .map(|p| -> Box<dyn postgres::types::ToSql + Sync> {
+            match *p {
+                P::Int(v) => Box::new(v),
+                P::Text(v) => Box::new(v),
+                P::OptText(v) => Box::new(v),
+                P::OptInt(v) => Box::new(v),
+            }
+        })
+        .collect()
+}
+
+fn sqlite_row(row: &rusqlite::Row<'_>, columns: usize) -> rusqlite::Result<Row> {
+    use rusqlite::types::ValueRef;
+    (0..columns)
+        .map(|i| {
+            Ok(match row.get_ref(i)? {
+                ValueRef::Integer(v) => Cell::Int(Some(v)),
+                ValueRef::Text(t) => Cell::Text(Some(String::from_utf8_lossy(t).into_owned())),
+                ValueRef::Null => Cell::Int(None),
+                other => Cell::Text(Some(format!("{other:?}"))),
+            })
+        })
+        .collect::<rusqlite::Result<_>>()
+        .map(Row)
+}
+
+fn postgres_row(row: &postgres::Row) -> Row {
+    use postgres::types::Type;
+    Row((0..row.len())
+        .map(|i| match *row.columns()[i].type_() {
+            Type::INT8 => Cell::Int(row.get(i)),
+            Type::INT4 => Cell::Int(row.get::<_, Option<i32>>(i).map(i64::from)),
+            _ => Cell::Text(row.get(i)),
+        })
+        .collect())
+}
+
+/// The tables, with `{int}` and `{serial}` for the types the two databases spell differently.
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, key_hash TEXT NOT NULL UNIQUE);
+    CREATE TABLE IF NOT EXISTS plans (tenant TEXT NOT NULL, version {int} NOT NULL, text TEXT NOT NULL,
+        PRIMARY KEY (tenant, version));
+    CREATE TABLE IF NOT EXISTS events (tenant TEXT NOT NULL, seq {int} NOT NULL, line TEXT NOT NULL,
+        PRIMARY KEY (tenant, seq));
+    CREATE TABLE IF NOT EXISTS keys (hash TEXT PRIMARY KEY, tenant TEXT NOT NULL, role TEXT NOT NULL, scope TEXT);
+    CREATE TABLE IF NOT EXISTS brands (tenant TEXT NOT NULL, brand TEXT NOT NULL, PRIMARY KEY (tenant, brand));
+    CREATE TABLE IF NOT EXISTS store_brands (tenant TEXT NOT NULL, store TEXT NOT NULL, brand TEXT NOT NULL,
+        PRIMARY KEY (tenant, store));
+    CREATE TABLE IF NOT EXISTS webhooks (tenant TEXT PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS outbox (id {serial}, tenant TEXT NOT NULL, body TEXT NOT NULL,
+        attempts {int} NOT NULL DEFAULT 0, next_at {int} NOT NULL DEFAULT 0, delivered_at {int}, last_error TEXT);
+    CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (tenant, id) WHERE delivered_at IS NULL;
+    CREATE TABLE IF NOT EXISTS snapshots (tenant TEXT PRIMARY KEY, line {int} NOT NULL, head TEXT NOT NULL,
+        closed_through {int});
+    CREATE TABLE IF NOT EXISTS reports (tenant TEXT NOT NULL, line {int} NOT NULL, body TEXT NOT NULL,
+        PRIMARY KEY (tenant, line));
+";
 
 /// What a tenant has stored.
 pub struct Stored {
@@ -84,264 +226,333 @@ pub struct StoredKey {
 }
 
 impl Store {
-    /// Opens (or creates) the store in `dir`, which must exist.
-    pub fn open(dir: &Path) -> rusqlite::Result<Store> {
-        let db = Connection::open(dir.join("fanli.sqlite3"))?;
-        // The webhook deliverer has a connection of its own: wait for the writer, don't fail.
-        db.busy_timeout(std::time::Duration::from_secs(10))?;
-        // WAL: readers do not block the writer, and a commit is one fsync of the log.
-        db.pragma_update(None, "journal_mode", "WAL")?;
-        db.pragma_update(None, "synchronous", "FULL")?;
-        db.execute_batch(
-            "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, key_hash TEXT NOT NULL UNIQUE);
-             CREATE TABLE IF NOT EXISTS plans (tenant TEXT NOT NULL, version INTEGER NOT NULL, text TEXT NOT NULL,
-                 PRIMARY KEY (tenant, version));
-             CREATE TABLE IF NOT EXISTS events (tenant TEXT NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL,
-                 PRIMARY KEY (tenant, seq));
-             CREATE TABLE IF NOT EXISTS keys (hash TEXT PRIMARY KEY, tenant TEXT NOT NULL, role TEXT NOT NULL,
-                 scope TEXT);
-             CREATE TABLE IF NOT EXISTS brands (tenant TEXT NOT NULL, brand TEXT NOT NULL,
-                 PRIMARY KEY (tenant, brand));
-             CREATE TABLE IF NOT EXISTS store_brands (tenant TEXT NOT NULL, store TEXT NOT NULL,
-                 brand TEXT NOT NULL, PRIMARY KEY (tenant, store));
-             CREATE TABLE IF NOT EXISTS webhooks (tenant TEXT PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL,
-                 body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,
-                 delivered_at INTEGER, last_error TEXT);
-             CREATE TABLE IF NOT EXISTS snapshots (tenant TEXT PRIMARY KEY, line INTEGER NOT NULL, head TEXT NOT NULL,
-                 closed_through INTEGER);
-             CREATE TABLE IF NOT EXISTS reports (tenant TEXT NOT NULL, line INTEGER NOT NULL, body TEXT NOT NULL,
-                 PRIMARY KEY (tenant, line));
-             CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (tenant, id) WHERE delivered_at IS NULL;",
-        )?;
+    /// Opens (or creates) the store: SQLite in `dir` without a `database`, else PostgreSQL at
+    /// that `postgres://` URL (its tables in the connection's schema). `dir` must exist: it
+    /// holds the SQLite file and, in both cases, the snapshot files.
+    pub fn open(dir: &Path, database: Option<&str>) -> Result<Store> {
+        let db = match database {
+            None => {
+                let db = rusqlite::Connection::open(dir.join("fanli.sqlite3"))?;
+                // Other threads have connections of their own: wait for the writer, don't fail.
+                db.busy_timeout(std::time::Duration::from_secs(10))?;
+                // WAL: readers do not block the writer, and a commit is one fsync of the log.
+                db.pragma_update(None, "journal_mode", "WAL")?;
+                db.pragma_update(None, "synchronous", "FULL")?;
+                let schema = SCHEMA
+                    .replace("{int}", "INTEGER")
+                    .replace("{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT");
+                db.execute_batch(&schema)?;
+                Db::Sqlite(db)
+            }
+            Some(url) => {
+                let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+                // Nodes starting together: one creates the tables at a time.
+                let schema = SCHEMA.replace("{int}", "BIGINT").replace("{serial}", "BIGSERIAL PRIMARY KEY");
+                client.batch_execute(&format!(
+                    "SELECT pg_advisory_lock(7460); {schema} SELECT pg_advisory_unlock(7460);"
+                ))?;
+                Db::Postgres(Box::new(client))
+            }
+        };
         Ok(Store { db, dir: dir.to_owned() })
     }
 
+    /// Whether this is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.db, Db::Postgres(_))
+    }
+
+    fn execute(&mut self, sql: &str, params: &[P<'_>]) -> Result<u64> {
+        Ok(match &mut self.db {
+            Db::Sqlite(db) => {
+                let values = sqlite_params(params);
+                db.prepare_cached(sql)?.execute(rusqlite::params_from_iter(values.iter()))? as u64
+            }
+            Db::Postgres(db) => {
+                let values = postgres_params(params);
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|v| &**v).collect();
+                db.execute(sql, &refs)?
+            }
+        })
+    }
+
+    fn query(&mut self, sql: &str, params: &[P<'_>]) -> Result<Vec<Row>> {
+        Ok(match &mut self.db {
+            Db::Sqlite(db) => {
+                let values = sqlite_params(params);
+                let mut select = db.prepare_cached(sql)?;
+                let columns = select.column_count();
+                select
+                    .query_map(rusqlite::params_from_iter(values.iter()), |r| sqlite_row(r, columns))?
+                    .collect::<rusqlite::Result<_>>()?
+            }
+            Db::Postgres(db) => {
+                let values = postgres_params(params);
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|v| &**v).collect();
+                db.query(sql, &refs)?.iter().map(postgres_row).collect()
+            }
+        })
+    }
+
+    fn query_one(&mut self, sql: &str, params: &[P<'_>]) -> Result<Option<Row>> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
     /// A setting.
-    pub fn setting(&self, key: &str) -> rusqlite::Result<Option<String>> {
-        self.db.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()
+    pub fn setting(&mut self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .query_one("SELECT value FROM settings WHERE key = $1", &[P::Text(key)])?
+            .map(|mut r| r.text(0)))
     }
 
     /// Sets a setting.
-    pub fn set_setting(&self, key: &str, value: &str) -> rusqlite::Result<()> {
-        self.db
-            .execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)", [key, value])
-            .map(drop)
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        let sql = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        self.execute(sql, &[P::Text(key), P::Text(value)]).map(drop)
     }
 
     /// Creates a tenant; `false` when the id is taken.
-    pub fn create_tenant(&self, id: &str, key_hash: &str) -> rusqlite::Result<bool> {
-        let inserted = self
-            .db
-            .execute("INSERT OR IGNORE INTO tenants (id, key_hash) VALUES (?1, ?2)", [id, key_hash])?;
-        Ok(inserted == 1)
+    pub fn create_tenant(&mut self, id: &str, key_hash: &str) -> Result<bool> {
+        let sql = "INSERT INTO tenants (id, key_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        Ok(self.execute(sql, &[P::Text(id), P::Text(key_hash)])? == 1)
     }
 
     /// Stores a key's hash with its tenant, role and scope (owner keys live with their tenant).
-    pub fn add_key(&self, hash: &str, tenant: &str, role: &str, scope: Option<&str>) -> rusqlite::Result<()> {
-        self.db
-            .execute(
-                "INSERT INTO keys (hash, tenant, role, scope) VALUES (?1, ?2, ?3, ?4)",
-                params![hash, tenant, role, scope],
-            )
-            .map(drop)
+    pub fn add_key(&mut self, hash: &str, tenant: &str, role: &str, scope: Option<&str>) -> Result<()> {
+        let sql = "INSERT INTO keys (hash, tenant, role, scope) VALUES ($1, $2, $3, $4)";
+        self.execute(sql, &[P::Text(hash), P::Text(tenant), P::Text(role), P::OptText(scope)]).map(drop)
     }
 
     /// Every key but the owners'.
-    pub fn keys(&self) -> rusqlite::Result<Vec<StoredKey>> {
-        let mut select = self.db.prepare("SELECT hash, tenant, role, scope FROM keys")?;
-        select
-            .query_map([], |r| {
-                Ok(StoredKey { hash: r.get(0)?, tenant: r.get(1)?, role: r.get(2)?, scope: r.get(3)? })
-            })?
-            .collect()
+    pub fn keys(&mut self) -> Result<Vec<StoredKey>> {
+        let rows = self.query("SELECT hash, tenant, role, scope FROM keys", &[])?;
+        Ok(rows
+            .into_iter()
+            .map(|mut r| StoredKey {
+                hash: r.text(0),
+                tenant: r.text(1),
+                role: r.text(2),
+                scope: r.opt_text(3),
+            })
+            .collect())
     }
 
     /// Registers a brand; `false` when the tenant has it already.
-    pub fn add_brand(&self, tenant: &str, brand: &str) -> rusqlite::Result<bool> {
-        let inserted = self
-            .db
-            .execute("INSERT OR IGNORE INTO brands (tenant, brand) VALUES (?1, ?2)", [tenant, brand])?;
-        Ok(inserted == 1)
+    pub fn add_brand(&mut self, tenant: &str, brand: &str) -> Result<bool> {
+        let sql = "INSERT INTO brands (tenant, brand) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        Ok(self.execute(sql, &[P::Text(tenant), P::Text(brand)])? == 1)
     }
 
     /// Puts a store in a brand (or moves it).
-    pub fn set_store_brand(&self, tenant: &str, store: &str, brand: &str) -> rusqlite::Result<()> {
-        self.db
-            .execute(
-                "INSERT OR REPLACE INTO store_brands (tenant, store, brand) VALUES (?1, ?2, ?3)",
-                [tenant, store, brand],
-            )
-            .map(drop)
+    pub fn set_store_brand(&mut self, tenant: &str, store: &str, brand: &str) -> Result<()> {
+        let sql = "INSERT INTO store_brands (tenant, store, brand) VALUES ($1, $2, $3)
+                   ON CONFLICT (tenant, store) DO UPDATE SET brand = excluded.brand";
+        self.execute(sql, &[P::Text(tenant), P::Text(store), P::Text(brand)]).map(drop)
     }
 
     /// Every (tenant, brand), and every (tenant, store, brand).
     #[allow(clippy::type_complexity)]
-    pub fn brands(&self) -> rusqlite::Result<(Vec<(String, String)>, Vec<(String, String, String)>)> {
-        let mut select = self.db.prepare("SELECT tenant, brand FROM brands")?;
-        let brands =
-            select.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
-        let mut select = self.db.prepare("SELECT tenant, store, brand FROM store_brands")?;
-        let stores = select
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok((brands, stores))
+    pub fn brands(&mut self) -> Result<(Vec<(String, String)>, Vec<(String, String, String)>)> {
+        let brands = self.query("SELECT tenant, brand FROM brands", &[])?;
+        let stores = self.query("SELECT tenant, store, brand FROM store_brands", &[])?;
+        Ok((
+            brands.into_iter().map(|mut r| (r.text(0), r.text(1))).collect(),
+            stores.into_iter().map(|mut r| (r.text(0), r.text(1), r.text(2))).collect(),
+        ))
     }
 
     /// Stores a new plan version; returns its number.
-    pub fn add_plan(&self, tenant: &str, text: &str) -> rusqlite::Result<i64> {
-        let version: i64 = self.db.query_row(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM plans WHERE tenant = ?1",
-            [tenant],
-            |r| r.get(0),
-        )?;
-        self.db.execute(
-            "INSERT INTO plans (tenant, version, text) VALUES (?1, ?2, ?3)",
-            params![tenant, version, text],
-        )?;
+    pub fn add_plan(&mut self, tenant: &str, text: &str) -> Result<i64> {
+        let next = "SELECT COALESCE(MAX(version), 0) + 1 FROM plans WHERE tenant = $1";
+        let version = self.query_one(next, &[P::Text(tenant)])?.map_or(1, |r| r.int(0));
+        let sql = "INSERT INTO plans (tenant, version, text) VALUES ($1, $2, $3)";
+        self.execute(sql, &[P::Text(tenant), P::Int(version), P::Text(text)])?;
         Ok(version)
     }
 
-    /// Appends each tenant's lines after its log's end, and its notifications to the outbox,
-    /// all in one transaction: a group commit, and a notification exists if and only if its
-    /// event does.
-    pub fn append(&mut self, appends: &[Append<'_>]) -> rusqlite::Result<()> {
-        let tx = self.db.transaction()?;
-        {
-            let mut insert =
-                tx.prepare_cached("INSERT INTO events (tenant, seq, line) VALUES (?1, ?2, ?3)")?;
-            let mut outbox = tx.prepare_cached("INSERT INTO outbox (tenant, body) VALUES (?1, ?2)")?;
-            let mut reports =
-                tx.prepare_cached("INSERT INTO reports (tenant, line, body) VALUES (?1, ?2, ?3)")?;
-            for append in appends {
-                for (i, line) in append.lines.iter().enumerate() {
-                    insert.execute(params![append.tenant, (append.after + i as u64 + 1) as i64, line])?;
+    /// Appends each tenant's lines after its log's end, its notifications to the outbox and its
+    /// daily reports, all in one transaction: a group commit, and a notification or a report
+    /// exists if and only if its event does. On PostgreSQL each kind of row goes in one
+    /// statement per tenant (arrays, `unnest`), not one round trip per row.
+    pub fn append(&mut self, appends: &[Append<'_>]) -> Result<()> {
+        match &mut self.db {
+            Db::Sqlite(db) => {
+                let tx = db.transaction()?;
+                {
+                    let mut insert =
+                        tx.prepare_cached("INSERT INTO events (tenant, seq, line) VALUES ($1, $2, $3)")?;
+                    let mut outbox =
+                        tx.prepare_cached("INSERT INTO outbox (tenant, body) VALUES ($1, $2)")?;
+                    let mut reports =
+                        tx.prepare_cached("INSERT INTO reports (tenant, line, body) VALUES ($1, $2, $3)")?;
+                    for append in appends {
+                        for (i, line) in append.lines.iter().enumerate() {
+                            let seq = (append.after + i as u64 + 1) as i64;
+                            insert.execute(rusqlite::params![append.tenant, seq, line])?;
+                        }
+                        for body in append.notifications {
+                            outbox.execute(rusqlite::params![append.tenant, body])?;
+                        }
+                        for (line, body) in append.reports {
+                            reports.execute(rusqlite::params![append.tenant, *line as i64, body])?;
+                        }
+                    }
                 }
-                for body in append.notifications {
-                    outbox.execute(params![append.tenant, body])?;
+                tx.commit()?;
+            }
+            Db::Postgres(db) => {
+                let mut tx = db.transaction()?;
+                for append in appends {
+                    if !append.lines.is_empty() {
+                        let seqs: Vec<i64> =
+                            (1..=append.lines.len() as u64).map(|i| (append.after + i) as i64).collect();
+                        tx.execute(
+                            "INSERT INTO events (tenant, seq, line) SELECT $1, * FROM unnest($2::bigint[], $3::text[])",
+                            &[&append.tenant, &seqs, &append.lines],
+                        )?;
+                    }
+                    if !append.notifications.is_empty() {
+                        tx.execute(
+                            "INSERT INTO outbox (tenant, body) SELECT $1, body
+                             FROM unnest($2::text[]) WITH ORDINALITY AS u(body, n) ORDER BY n",
+                            &[&append.tenant, &append.notifications],
+                        )?;
+                    }
+                    if !append.reports.is_empty() {
+                        let lines: Vec<i64> = append.reports.iter().map(|(l, _)| *l as i64).collect();
+                        let bodies: Vec<&str> = append.reports.iter().map(|(_, b)| b.as_str()).collect();
+                        tx.execute(
+                            "INSERT INTO reports (tenant, line, body) SELECT $1, * FROM unnest($2::bigint[], $3::text[])",
+                            &[&append.tenant, &lines, &bodies],
+                        )?;
+                    }
                 }
-                for (line, body) in append.reports {
-                    reports.execute(params![append.tenant, *line as i64, body])?;
-                }
+                tx.commit()?;
             }
         }
-        tx.commit()
+        Ok(())
     }
 
     /// The tenant's daily pool reports after line `from` of its log.
-    pub fn reports(&self, tenant: &str, from: u64) -> rusqlite::Result<Vec<String>> {
-        let mut select = self
-            .db
-            .prepare_cached("SELECT body FROM reports WHERE tenant = ?1 AND line > ?2 ORDER BY line")?;
-        select.query_map(params![tenant, from as i64], |r| r.get(0))?.collect()
+    pub fn reports(&mut self, tenant: &str, from: u64) -> Result<Vec<String>> {
+        let sql = "SELECT body FROM reports WHERE tenant = $1 AND line > $2 ORDER BY line";
+        Ok(self
+            .query(sql, &[P::Text(tenant), P::Int(from as i64)])?
+            .into_iter()
+            .map(|mut r| r.text(0))
+            .collect())
     }
 
     /// Sets (or with `None`, removes) a tenant's webhook.
-    pub fn set_webhook(&self, tenant: &str, hook: Option<(&str, &str)>) -> rusqlite::Result<()> {
+    pub fn set_webhook(&mut self, tenant: &str, hook: Option<(&str, &str)>) -> Result<()> {
         match hook {
-            Some((url, secret)) => self.db.execute(
-                "INSERT OR REPLACE INTO webhooks (tenant, url, secret) VALUES (?1, ?2, ?3)",
-                [tenant, url, secret],
+            Some((url, secret)) => self.execute(
+                "INSERT INTO webhooks (tenant, url, secret) VALUES ($1, $2, $3)
+                 ON CONFLICT (tenant) DO UPDATE SET url = excluded.url, secret = excluded.secret",
+                &[P::Text(tenant), P::Text(url), P::Text(secret)],
             ),
-            None => self.db.execute("DELETE FROM webhooks WHERE tenant = ?1", [tenant]),
+            None => self.execute("DELETE FROM webhooks WHERE tenant = $1", &[P::Text(tenant)]),
         }
         .map(drop)
     }
 
     /// Every webhook: (tenant, url, secret).
-    pub fn webhooks(&self) -> rusqlite::Result<Vec<(String, String, String)>> {
-        let mut select = self.db.prepare("SELECT tenant, url, secret FROM webhooks ORDER BY tenant")?;
-        select.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
+    pub fn webhooks(&mut self) -> Result<Vec<(String, String, String)>> {
+        let rows = self.query("SELECT tenant, url, secret FROM webhooks ORDER BY tenant", &[])?;
+        Ok(rows.into_iter().map(|mut r| (r.text(0), r.text(1), r.text(2))).collect())
     }
 
     /// A tenant's undelivered notifications, oldest first, at most `limit`.
-    pub fn pending(&self, tenant: &str, limit: u32) -> rusqlite::Result<Vec<Pending>> {
-        let mut select = self.db.prepare_cached(
-            "SELECT id, body, attempts, next_at FROM outbox WHERE tenant = ?1 AND delivered_at IS NULL
-             ORDER BY id LIMIT ?2",
-        )?;
-        select
-            .query_map(params![tenant, limit], |r| {
-                Ok(Pending { id: r.get(0)?, body: r.get(1)?, attempts: r.get(2)?, next_at: r.get(3)? })
-            })?
-            .collect()
+    pub fn pending(&mut self, tenant: &str, limit: u32) -> Result<Vec<Pending>> {
+        let sql = "SELECT id, body, attempts, next_at FROM outbox WHERE tenant = $1 AND delivered_at IS NULL
+                   ORDER BY id LIMIT $2";
+        let rows = self.query(sql, &[P::Text(tenant), P::Int(i64::from(limit))])?;
+        Ok(rows
+            .into_iter()
+            .map(|mut r| Pending { id: r.int(0), body: r.text(1), attempts: r.int(2), next_at: r.int(3) })
+            .collect())
     }
 
     /// Marks a notification delivered at `now` (Unix milliseconds).
-    pub fn delivered(&self, id: i64, now: i64) -> rusqlite::Result<()> {
-        self.db.execute("UPDATE outbox SET delivered_at = ?2 WHERE id = ?1", [id, now]).map(drop)
+    pub fn delivered(&mut self, id: i64, now: i64) -> Result<()> {
+        self.execute("UPDATE outbox SET delivered_at = $1 WHERE id = $2", &[P::Int(now), P::Int(id)])
+            .map(drop)
     }
 
     /// Records a failed attempt; the next one is not before `next_at` (Unix milliseconds).
-    pub fn failed(&self, id: i64, next_at: i64, error: &str) -> rusqlite::Result<()> {
-        self.db
-            .execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_at = ?2, last_error = ?3 WHERE id = ?1",
-                params![id, next_at, error],
-            )
-            .map(drop)
+    pub fn failed(&mut self, id: i64, next_at: i64, error: &str) -> Result<()> {
+        let sql = "UPDATE outbox SET attempts = attempts + 1, next_at = $1, last_error = $2 WHERE id = $3";
+        self.execute(sql, &[P::Int(next_at), P::Text(error), P::Int(id)]).map(drop)
     }
 
     /// A tenant's outbox: how many notifications wait and were delivered, and the oldest
     /// waiting one's failed attempts and last error.
-    pub fn outbox_status(&self, tenant: &str) -> rusqlite::Result<OutboxStatus> {
-        let (pending, delivered) = self.db.query_row(
-            "SELECT COUNT(*) - COUNT(delivered_at), COUNT(delivered_at) FROM outbox WHERE tenant = ?1",
-            [tenant],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let head = self
-            .db
-            .query_row(
-                "SELECT attempts, last_error FROM outbox WHERE tenant = ?1 AND delivered_at IS NULL ORDER BY id LIMIT 1",
-                [tenant],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+    pub fn outbox_status(&mut self, tenant: &str) -> Result<OutboxStatus> {
+        let counts =
+            "SELECT COUNT(*) - COUNT(delivered_at), COUNT(delivered_at) FROM outbox WHERE tenant = $1";
+        let row = self.query_one(counts, &[P::Text(tenant)])?;
+        let (pending, delivered) = row.map_or((0, 0), |r| (r.int(0), r.int(1)));
+        let oldest = "SELECT attempts, last_error FROM outbox WHERE tenant = $1 AND delivered_at IS NULL
+                      ORDER BY id LIMIT 1";
+        let head = self.query_one(oldest, &[P::Text(tenant)])?.map(|mut r| (r.int(0), r.opt_text(1)));
         Ok(OutboxStatus { pending, delivered, head })
     }
 
     /// The tenant's chained log after line `from` (0: all of it).
-    pub fn events(&self, tenant: &str, from: u64) -> rusqlite::Result<Vec<String>> {
-        let mut select =
-            self.db.prepare_cached("SELECT line FROM events WHERE tenant = ?1 AND seq > ?2 ORDER BY seq")?;
-        select.query_map(params![tenant, from as i64], |r| r.get(0))?.collect()
+    pub fn events(&mut self, tenant: &str, from: u64) -> Result<Vec<String>> {
+        let sql = "SELECT line FROM events WHERE tenant = $1 AND seq > $2 ORDER BY seq";
+        Ok(self
+            .query(sql, &[P::Text(tenant), P::Int(from as i64)])?
+            .into_iter()
+            .map(|mut r| r.text(0))
+            .collect())
     }
 
     /// Calls `apply` with each line of the tenant's log after line `from`, in order, reading
     /// them as it goes (a log of millions of lines is never all in memory).
     pub fn for_each_event(
-        &self,
+        &mut self,
         tenant: &str,
         from: u64,
-        mut apply: impl FnMut(&str) -> Result<(), String>,
-    ) -> Result<(), String> {
-        let mut select = self
-            .db
-            .prepare("SELECT line FROM events WHERE tenant = ?1 AND seq > ?2 ORDER BY seq")
-            .map_err(|e| e.to_string())?;
-        let mut rows = select.query(params![tenant, from as i64]).map_err(|e| e.to_string())?;
-        while let Some(row) = rows.next().map_err(|e| e.to_string())? {
-            let line = row.get_ref(0).map_err(|e| e.to_string())?.as_str().map_err(|e| e.to_string())?;
-            apply(line)?;
+        mut apply: impl FnMut(&str) -> std::result::Result<(), String>,
+    ) -> std::result::Result<(), String> {
+        const SELECT: &str = "SELECT line FROM events WHERE tenant = $1 AND seq > $2 ORDER BY seq";
+        let from = from as i64;
+        match &mut self.db {
+            Db::Sqlite(db) => {
+                let mut select = db.prepare(SELECT).map_err(|e| e.to_string())?;
+                let mut rows = select.query(rusqlite::params![tenant, from]).map_err(|e| e.to_string())?;
+                while let Some(row) = rows.next().map_err(|e| e.to_string())? {
+                    let line = row.get_ref(0).and_then(|v| Ok(v.as_str()?)).map_err(|e| e.to_string())?;
+                    apply(line)?;
+                }
+            }
+            Db::Postgres(db) => {
+                // A portal read 10,000 rows at a time.
+                let mut tx = db.transaction().map_err(|e| e.to_string())?;
+                let portal = tx.bind(SELECT, &[&tenant, &from]).map_err(|e| e.to_string())?;
+                loop {
+                    let rows = tx.query_portal(&portal, 10_000).map_err(|e| e.to_string())?;
+                    if rows.is_empty() {
+                        break;
+                    }
+                    for row in &rows {
+                        apply(row.get(0))?;
+                    }
+                }
+            }
         }
         Ok(())
     }
 
     /// The tenant's latest snapshot, if any. A snapshot row whose file is missing or
     /// unreadable is an error: the caller replays the log instead.
-    pub fn snapshot(&self, tenant: &str) -> rusqlite::Result<Option<Snapshot>> {
-        let row = self
-            .db
-            .query_row("SELECT line, head, closed_through FROM snapshots WHERE tenant = ?1", [tenant], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?))
-            })
-            .optional()?;
-        let Some((line, head, closed_through)) = row else { return Ok(None) };
-        let data = std::fs::read(self.snapshot_file(tenant, line))
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        Ok(Some(Snapshot { line, head, closed_through, data }))
+    pub fn snapshot(&mut self, tenant: &str) -> Result<Option<Snapshot>> {
+        let sql = "SELECT line, head, closed_through FROM snapshots WHERE tenant = $1";
+        let Some(mut row) = self.query_one(sql, &[P::Text(tenant)])? else { return Ok(None) };
+        let line = row.int(0) as u64;
+        let data = std::fs::read(self.snapshot_file(tenant, line))?;
+        Ok(Some(Snapshot { line, head: row.text(1), closed_through: row.opt_int(2), data }))
     }
 
     /// Keeps `snapshot` as the tenant's latest. The bytes go to a file of their own
@@ -349,55 +560,50 @@ impl Store {
     /// then the row that names it: a crash in between leaves the previous snapshot in force. The
     /// files of older snapshots are removed after. (Files, not rows: a large tenant's snapshot
     /// is hundreds of megabytes, past what a database row should hold.)
-    pub fn put_snapshot(&self, tenant: &str, snapshot: &Snapshot) -> rusqlite::Result<()> {
-        let io = |e: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
-        let folder = self.dir.join("snapshots");
-        std::fs::create_dir_all(&folder).map_err(io)?;
+    pub fn put_snapshot(&mut self, tenant: &str, snapshot: &Snapshot) -> Result<()> {
+        std::fs::create_dir_all(self.dir.join("snapshots"))?;
         let file = self.snapshot_file(tenant, snapshot.line);
         let temporary = file.with_extension("tmp");
         {
             use std::io::Write;
-            let mut out = std::fs::File::create(&temporary).map_err(io)?;
-            out.write_all(&snapshot.data).map_err(io)?;
-            out.sync_all().map_err(io)?;
+            let mut out = std::fs::File::create(&temporary)?;
+            out.write_all(&snapshot.data)?;
+            out.sync_all()?;
         }
-        std::fs::rename(&temporary, &file).map_err(io)?;
-        let before = self
-            .db
-            .query_row("SELECT line FROM snapshots WHERE tenant = ?1", [tenant], |r| r.get::<_, i64>(0))
-            .optional()?;
-        self.db.execute(
-            "INSERT OR REPLACE INTO snapshots (tenant, line, head, closed_through) VALUES (?1, ?2, ?3, ?4)",
-            params![tenant, snapshot.line as i64, snapshot.head, snapshot.closed_through],
+        std::fs::rename(&temporary, &file)?;
+        let before = self.query_one("SELECT line FROM snapshots WHERE tenant = $1", &[P::Text(tenant)])?;
+        self.execute(
+            "INSERT INTO snapshots (tenant, line, head, closed_through) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (tenant) DO UPDATE SET line = excluded.line, head = excluded.head,
+                 closed_through = excluded.closed_through",
+            &[
+                P::Text(tenant),
+                P::Int(snapshot.line as i64),
+                P::Text(&snapshot.head),
+                P::OptInt(snapshot.closed_through),
+            ],
         )?;
-        if let Some(before) = before.filter(|&b| b as u64 != snapshot.line) {
-            let _ = std::fs::remove_file(self.snapshot_file(tenant, before as u64));
+        if let Some(before) = before.map(|r| r.int(0) as u64).filter(|&b| b != snapshot.line) {
+            let _ = std::fs::remove_file(self.snapshot_file(tenant, before));
         }
         Ok(())
     }
 
-    fn snapshot_file(&self, tenant: &str, line: u64) -> std::path::PathBuf {
+    fn snapshot_file(&self, tenant: &str, line: u64) -> PathBuf {
         // Tenant ids are letters, digits, `-` and `_`: safe in a file name.
         self.dir.join("snapshots").join(format!("{tenant}-{line}.snap"))
     }
 
     /// Every tenant with its latest plan (its log is read with [`Store::for_each_event`]).
-    pub fn load(&self) -> rusqlite::Result<Vec<Stored>> {
-        let mut tenants = Vec::new();
-        let mut list = self.db.prepare("SELECT id, key_hash FROM tenants ORDER BY id")?;
-        let rows: Vec<(String, String)> =
-            list.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
-        for (id, key_hash) in rows {
-            let plan = self
-                .db
-                .query_row(
-                    "SELECT text FROM plans WHERE tenant = ?1 ORDER BY version DESC LIMIT 1",
-                    [&id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            tenants.push(Stored { id, key_hash, plan });
-        }
-        Ok(tenants)
+    pub fn load(&mut self) -> Result<Vec<Stored>> {
+        let sql = "SELECT t.id, t.key_hash, p.text FROM tenants t
+                   LEFT JOIN plans p ON p.tenant = t.id
+                       AND p.version = (SELECT MAX(version) FROM plans WHERE tenant = t.id)
+                   ORDER BY t.id";
+        let rows = self.query(sql, &[])?;
+        Ok(rows
+            .into_iter()
+            .map(|mut r| Stored { id: r.text(0), key_hash: r.text(1), plan: r.opt_text(2) })
+            .collect())
     }
 }

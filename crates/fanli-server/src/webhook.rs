@@ -54,17 +54,17 @@ fn now_millis() -> i64 {
 
 impl Deliverer {
     /// A deliverer on the store in `dir`.
-    pub fn open(dir: &Path, base: Duration) -> rusqlite::Result<Deliverer> {
+    pub fn open(dir: &Path, database: Option<&str>, base: Duration) -> crate::store::Result<Deliverer> {
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(10)))
             .http_status_as_error(false)
             .build();
-        Ok(Deliverer { store: Store::open(dir)?, agent: config.into(), base })
+        Ok(Deliverer { store: Store::open(dir, database)?, agent: config.into(), base })
     }
 
     /// One round: for every tenant with a webhook, its due notifications in order until one
     /// fails. Returns how many were delivered.
-    pub fn round(&self) -> rusqlite::Result<usize> {
+    pub fn round(&mut self) -> crate::store::Result<usize> {
         let mut delivered = 0;
         for (tenant, url, secret) in self.store.webhooks()? {
             for pending in self.store.pending(&tenant, 100)? {
@@ -106,7 +106,7 @@ impl Deliverer {
     }
 
     /// Delivers forever, a round every `pause` (a failed round is logged and retried).
-    pub fn run(&self, pause: Duration) {
+    pub fn run(&mut self, pause: Duration) {
         loop {
             if let Err(e) = self.round() {
                 tracing::error!(error = %e, "the webhook outbox could not be read");

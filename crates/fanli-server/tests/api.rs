@@ -2,39 +2,15 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::time::Duration;
 
-use fanli_server::App;
+mod common;
+
+use common::{data_dir, open, open_with, start, start_app, store};
 use serde_json::{Value, json as value};
 
 const PLAN: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.toml");
 const EVENTS: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.jsonl");
-
-fn data_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// Starts a server on a free local port, on a thread of its own.
-fn start(dir: &std::path::Path) -> SocketAddr {
-    start_app(App::open(dir, "master-secret").unwrap())
-}
-
-fn start_app(app: App) -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    std::thread::spawn(move || fanli_server::serve_blocking(app, addr));
-    for _ in 0..100 {
-        if TcpStream::connect(addr).is_ok() {
-            return addr;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("the server did not start");
-}
 
 /// One HTTP/1.1 request; returns the status and the body.
 fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
@@ -135,9 +111,9 @@ fn a_tenant_sets_a_plan_posts_events_and_reads_what_fanli_run_prints() {
     assert_eq!(sample("fanli_tenants "), 2);
     assert_eq!(sample("fanli_log_events "), lines as u64);
     // A restart rebuilds the same state from the log, and the log is a valid audit chain.
-    let reopened = App::open(&dir, "master-secret").unwrap();
+    let reopened = open(&dir);
     assert_eq!(reopened.state("acme").unwrap(), state.as_bytes());
-    assert!(App::open(&dir, "another master").is_err());
+    assert!(open_with(&dir, "another master").is_err());
 }
 
 #[test]
@@ -161,7 +137,7 @@ fn the_stored_log_verifies_as_an_audit_chain() {
 
 /// The tenant `t`'s stored log, read straight from the SQLite file.
 fn rusqlite_lines(dir: &std::path::Path) -> Vec<String> {
-    let store = fanli_server::store::Store::open(dir).unwrap();
+    let mut store = store(dir);
     store.events("t", 0).unwrap()
 }
 
@@ -225,7 +201,7 @@ fn the_scheduler_closes_each_business_day_once_in_the_plans_timezone() {
 "#;
     assert_eq!(call(addr, "POST", "/v1/events", Some(&key), events).0, 200);
     // A second server on the same store, driven by hand: its scheduler's ticks at given times.
-    let server = fanli_server::Server::start(App::open(&dir, "master-secret").unwrap());
+    let server = fanli_server::Server::start(open(&dir));
     let at = |t: &str| fanli_engine::Timestamp::parse_rfc3339(t).unwrap();
     assert_eq!(
         server.close_due_days(at("2026-03-01T23:59:00+08:00")),
@@ -240,7 +216,7 @@ fn the_scheduler_closes_each_business_day_once_in_the_plans_timezone() {
     assert_eq!(server.close_due_days(at("2026-03-06T09:00:00+08:00")), ["shop", "shop", "shop"]);
     // A tenant whose last event is over a week old replays history: its days are its own.
     assert_eq!(server.close_due_days(at("2026-03-14T00:00:01+08:00")), Vec::<String>::new());
-    let log = fanli_server::store::Store::open(&dir).unwrap().events("shop", 2).unwrap();
+    let log = store(&dir).events("shop", 2).unwrap();
     let closes: Vec<&str> = log.iter().map(|l| &l[l.find("\"at\"").unwrap()..]).collect();
     assert_eq!(
         closes,
@@ -254,14 +230,14 @@ fn the_scheduler_closes_each_business_day_once_in_the_plans_timezone() {
     );
     // Each close wrote its daily pool report: the order settled at the second close (a day's
     // refund window) and funded half its amount.
-    let reports = fanli_server::store::Store::open(&dir).unwrap().reports("shop", 0).unwrap();
+    let reports = store(&dir).reports("shop", 0).unwrap();
     assert_eq!(reports.len(), 5);
     let report = |i: usize| json(&reports[i]);
     assert_eq!(report(0)["at"], "2026-03-01T16:00:00Z");
     assert_eq!(report(0)["mechanisms"]["q"]["pool"], "0.00");
     assert_eq!(report(1)["mechanisms"]["q"]["pool"], "50.00");
     assert_eq!(report(1)["chain"].as_str().unwrap().len(), 64);
-    let state = String::from_utf8(App::open(&dir, "master-secret").unwrap().state("shop").unwrap()).unwrap();
+    let state = String::from_utf8(open(&dir).state("shop").unwrap()).unwrap();
     assert_eq!(json(&state)["members"]["A"]["spent"], "100.00");
 }
 
@@ -396,7 +372,7 @@ fn receiver(failures: usize, limit: usize) -> (String, std::sync::mpsc::Receiver
 #[test]
 fn notifications_reach_the_webhook_signed_in_order_and_retried_until_acknowledged() {
     let dir = data_dir("api-webhook");
-    let app = App::open(&dir, "master-secret").unwrap().webhook_retry(Duration::from_millis(50));
+    let app = open(&dir).webhook_retry(Duration::from_millis(50));
     let addr = start_app(app);
     let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
     let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
@@ -480,14 +456,14 @@ fn notifications_reach_the_webhook_signed_in_order_and_retried_until_acknowledge
 #[test]
 fn a_restart_resumes_from_the_latest_snapshot_and_the_log_after_it() {
     let dir = data_dir("api-snapshot");
-    let addr = start_app(App::open(&dir, "master-secret").unwrap().snapshot_every(10));
+    let addr = start_app(open(&dir).snapshot_every(10));
     let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
     let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
     assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
     // 14 lines in one commit: past 10, so a snapshot at line 14; then 2 more lines, not enough
     // for another.
     assert_eq!(call(addr, "POST", "/v1/events", Some(&key), EVENTS).0, 200);
-    let store = fanli_server::store::Store::open(&dir).unwrap();
+    let mut store = store(&dir);
     let mut snapshot = None;
     for _ in 0..250 {
         snapshot = store.snapshot("shop").unwrap();
@@ -505,12 +481,12 @@ fn a_restart_resumes_from_the_latest_snapshot_and_the_log_after_it() {
     assert_eq!(json(&state)["members"]["A"]["wallet"], "2100.00", "c's order pays a new cycle's first step");
 
     // The snapshot and the two lines after it give the state the whole log gives.
-    let reopened = App::open(&dir, "master-secret").unwrap();
+    let reopened = open(&dir);
     assert_eq!(reopened.snapshot_line("shop"), Some(14), "loaded from the snapshot");
     assert_eq!(String::from_utf8(reopened.state("shop").unwrap()).unwrap(), state);
     // A server started from the snapshot chains on from the right head: the feed verifies.
     drop(reopened);
-    let again = start_app(App::open(&dir, "master-secret").unwrap());
+    let again = start_app(open(&dir));
     let order = r#"{"order":"d","member":"c","amount":"10.00"}"#;
     assert_eq!(call(again, "POST", "/v1/orders", Some(&key), order).0, 200);
     let (_, state) = call(again, "GET", "/v1/state", Some(&key), "");
@@ -522,7 +498,7 @@ fn a_restart_resumes_from_the_latest_snapshot_and_the_log_after_it() {
     let mut broken = store.snapshot("shop").unwrap().unwrap();
     broken.data[0] ^= 0xff;
     store.put_snapshot("shop", &broken).unwrap();
-    let replayed = App::open(&dir, "master-secret").unwrap();
+    let replayed = open(&dir);
     assert_eq!(replayed.snapshot_line("shop"), Some(0), "replayed from the start");
     assert_eq!(String::from_utf8(replayed.state("shop").unwrap()).unwrap(), state);
 }

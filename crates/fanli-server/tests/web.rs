@@ -2,35 +2,14 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::time::Duration;
 
-use fanli_server::App;
+mod common;
+
+use common::{data_dir, start};
 use serde_json::Value;
 
 const PLAN: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.toml");
-
-fn data_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// Starts a server on a free local port, on a thread of its own.
-fn start(dir: &std::path::Path) -> SocketAddr {
-    let app = App::open(dir, "master-secret").unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    std::thread::spawn(move || fanli_server::serve_blocking(app, addr));
-    for _ in 0..100 {
-        if TcpStream::connect(addr).is_ok() {
-            return addr;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("the server did not start");
-}
 
 /// An answer: status, headers (names in lower case) and body.
 struct Answer {

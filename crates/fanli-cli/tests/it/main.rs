@@ -458,12 +458,32 @@ fn simulate_sweeps_a_key_and_compares_the_runs() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no mechanism has id `nope`"));
 }
 
+/// With `FANLI_TEST_DATABASE_URL` (as `.ci/run` sets it), the PostgreSQL URL of a schema named
+/// after the test's folder, made on the first call for that folder; `None` for SQLite.
+fn test_database(data: &Path) -> Option<String> {
+    let url = std::env::var("FANLI_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+    let name = data.file_name().unwrap().to_string_lossy();
+    let schema = format!("fanli_cli_{}", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+    if !data.exists() {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+            .unwrap();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{sep}options=-csearch_path%3D{schema}"))
+}
+
 /// A `fanli serve` child on a free local port; its address.
 fn serve_child(data: &Path) -> (std::process::Child, std::net::SocketAddr) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fanli"))
-        .args(["serve", "--data", data.to_str().unwrap(), "--listen", &addr.to_string()])
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fanli"));
+    command.args(["serve", "--data", data.to_str().unwrap(), "--listen", &addr.to_string()]);
+    if let Some(url) = test_database(data) {
+        command.args(["--database", &url]);
+    }
+    let mut child = command
         .env("FANLI_MASTER_KEY", "crash-master")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

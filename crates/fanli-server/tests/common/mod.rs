@@ -1,0 +1,76 @@
+//! What the server's test files share: a fresh place per test, on SQLite, or on PostgreSQL when
+//! `FANLI_TEST_DATABASE_URL` is set (`.ci/run` sets it), each test in a schema of its own.
+#![allow(dead_code)] // Each test file uses some of these.
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use fanli_server::App;
+use fanli_server::store::Store;
+
+/// The master key every test server has.
+pub const MASTER: &str = "master-secret";
+
+/// A fresh data folder for the test `name` and, on PostgreSQL, a fresh schema.
+pub fn data_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    if let Some(url) = std::env::var("FANLI_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("FANLI_TEST_DATABASE_URL={url}: {e}"));
+        let schema = schema(&dir);
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+            .unwrap();
+    }
+    dir
+}
+
+fn schema(dir: &Path) -> String {
+    let name = dir.file_name().unwrap().to_string_lossy();
+    format!("fanli_test_{}", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+}
+
+/// The database of the test whose folder is `dir`: `None` for SQLite in the folder.
+pub fn database(dir: &Path) -> Option<String> {
+    let url = std::env::var("FANLI_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{sep}options=-csearch_path%3D{}", schema(dir)))
+}
+
+/// The app on the test's store, with `master` as its master key.
+pub fn open_with(dir: &Path, master: &str) -> Result<App, String> {
+    App::open_with(dir, database(dir).as_deref(), master)
+}
+
+/// The app on the test's store.
+pub fn open(dir: &Path) -> App {
+    open_with(dir, MASTER).unwrap()
+}
+
+/// A connection to the test's store.
+pub fn store(dir: &Path) -> Store {
+    Store::open(dir, database(dir).as_deref()).unwrap()
+}
+
+/// Starts a server on the test's store on a free local port, on a thread of its own.
+pub fn start(dir: &Path) -> SocketAddr {
+    start_app(open(dir))
+}
+
+/// Starts `app` on a free local port, on a thread of its own.
+pub fn start_app(app: App) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    std::thread::spawn(move || fanli_server::serve_blocking(app, addr));
+    for _ in 0..100 {
+        if TcpStream::connect(addr).is_ok() {
+            return addr;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the server did not start");
+}
