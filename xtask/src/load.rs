@@ -3,7 +3,8 @@
 //! Starts `fanli-server` in this process on 127.0.0.1 with a fresh SQLite store under
 //! `target/bench/load`, creates a tenant with `bench/plan.toml`, then posts the first N lines of
 //! the generated benchmark stream in batches of B lines (`POST /v1/events`, one connection, each
-//! batch committed before its answer) and reports durable events per second.
+//! batch committed before its answer) and reports durable events per second. With
+//! `--database URL`, on PostgreSQL (in a schema `fanli_bench`, made afresh) instead of SQLite.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -11,14 +12,20 @@ use std::time::{Duration, Instant};
 
 use crate::bench::{ensure_stream, plan_path, stream_path, target_dir, workspace_root};
 
-pub(crate) fn run(events: u64, batch: usize, single: Option<usize>) -> Result<(), String> {
+pub(crate) fn run(
+    events: u64,
+    batch: usize,
+    single: Option<usize>,
+    database: Option<&str>,
+) -> Result<(), String> {
     let root = workspace_root();
     let dir = target_dir(&root).join("bench");
     let stream = stream_path(&dir, events, crate::DEFAULT_SEED, false);
     ensure_stream(&stream, events, crate::DEFAULT_SEED, false)?;
     let data = dir.join("load");
     let _ = std::fs::remove_dir_all(&data);
-    let app = fanli_server::App::open(&data, "load-master").map_err(|e| e.to_string())?;
+    let database = database.map(fresh_schema).transpose()?;
+    let app = fanli_server::App::open_with(&data, database.as_deref(), "load-master")?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     drop(listener);
@@ -57,6 +64,16 @@ pub(crate) fn run(events: u64, batch: usize, single: Option<usize>) -> Result<()
         lines.len() as f64 / elapsed
     );
     Ok(())
+}
+
+/// A fresh schema `fanli_bench` in the database at `url`; the URL that works in it.
+fn fresh_schema(url: &str) -> Result<String, String> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| e.to_string())?;
+    client
+        .batch_execute("DROP SCHEMA IF EXISTS fanli_bench CASCADE; CREATE SCHEMA fanli_bench")
+        .map_err(|e| e.to_string())?;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{sep}options=-csearch_path%3Dfanli_bench"))
 }
 
 /// `events` single-order `POST /v1/orders` from `connections` threads at once (a connection

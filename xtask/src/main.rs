@@ -10,7 +10,7 @@
 //! - `phases [--events N] [--runs K] [--seed S]`: on the same streams, in memory, times parsing
 //!   alone and parsing plus the engine, to see which of them grows faster than the events.
 //! - `dayclose [--lots N] [--runs K]`: times one `close_day` over N active green-points lots.
-//! - `load [--events N] [--batch B] [--single C]`: the server's durable events per second over
+//! - `load [--events N] [--batch B] [--single C] [--database URL]`: the server's durable events per second over
 //!   HTTP, in batches; or single-order posts from C connections at once, with latencies.
 //! - `restart [--events N] [--tail T]`: the server's start over a log of N lines whose latest
 //!   snapshot is T lines before its end, and over the whole log without one.
@@ -30,7 +30,7 @@ usage: cargo xtask gen --events N --out FILE [--seed S] [--all]
        cargo xtask bench [--events N] [--runs K] [--seed S] [--all]
        cargo xtask phases [--events N] [--runs K] [--seed S] [--all]
        cargo xtask dayclose [--lots N] [--runs K]
-       cargo xtask load [--events N] [--batch B] [--single CONNECTIONS]
+       cargo xtask load [--events N] [--batch B] [--single CONNECTIONS] [--database URL]
        cargo xtask restart [--events N] [--tail T]";
 
 /// The seed both commands use unless told otherwise.
@@ -86,11 +86,11 @@ fn run(args: &[String]) -> Result<(), String> {
             dayclose::run(lots, runs as usize)
         }
         "load" => {
-            flags.only(&["--events", "--batch", "--single"])?;
+            flags.only(&["--events", "--batch", "--single", "--database"])?;
             let events = flags.number("--events")?.unwrap_or(200_000);
             let batch = flags.number("--batch")?.unwrap_or(1_000).max(1);
             let single = flags.number("--single")?.map(|n| n.max(1) as usize);
-            load::run(events, batch as usize, single)
+            load::run(events, batch as usize, single, flags.get("--database"))
         }
         "restart" => {
             flags.only(&["--events", "--tail"])?;

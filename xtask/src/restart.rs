@@ -40,7 +40,14 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
     let mut chunk: Vec<String> = Vec::with_capacity(100_000);
     let mut written = 0;
     let flush = |store: &mut Store, chunk: &mut Vec<String>, written: &mut u64| -> Result<(), String> {
-        let append = Append { tenant: "t", after: *written, lines: chunk, notifications: &[], reports: &[] };
+        let append = Append {
+            tenant: "t",
+            after: *written,
+            lines: chunk,
+            notifications: &[],
+            reports: &[],
+            lease: None,
+        };
         store.append(&[append]).map_err(|e| e.to_string())?;
         *written += chunk.len() as u64;
         chunk.clear();

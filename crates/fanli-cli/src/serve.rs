@@ -39,7 +39,15 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
     {
         return fail(format!("--database takes a postgres:// URL, not {url:?}"));
     }
-    let app = match fanli_server::App::open_with(&args.data, args.database.as_deref(), &master) {
+    // On PostgreSQL the server is a node of a cluster: it serves the tenants no other node does.
+    let opened = match &args.database {
+        Some(url) => {
+            let address = args.advertise.clone().unwrap_or_else(|| format!("http://{}", args.listen));
+            fanli_server::App::open_node(&args.data, url, &master, &address)
+        }
+        None => fanli_server::App::open(&args.data, &master),
+    };
+    let app = match opened {
         Ok(app) => app,
         Err(e) => return fail(e),
     };

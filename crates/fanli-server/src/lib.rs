@@ -12,6 +12,7 @@
 //! tenant's business days. Snapshots, webhooks, metrics and PostgreSQL are the rest of issue 7.
 
 pub mod auth;
+pub mod cluster;
 pub mod metrics;
 pub mod store;
 pub mod web;
@@ -52,6 +53,9 @@ pub struct App {
     database: Option<String>,
     /// The webhook deliverer's first retry delay.
     retry: std::time::Duration,
+    /// This node in a cluster of nodes on one PostgreSQL, if it joined one: then it serves only
+    /// the tenants whose lease it holds.
+    cluster: Option<cluster::Cluster>,
     /// A tenant's engine is snapshotted every this many events.
     snapshot_every: u64,
     /// The snapshot thread's queue, once the server runs.
@@ -66,6 +70,8 @@ struct Tenant {
     days: Days,
     /// The log's line at the latest snapshot taken (or handed to the snapshot thread).
     snapshot_line: u64,
+    /// In a cluster: the epoch of this node's lease on the tenant (the fence on its appends).
+    epoch: Option<i64>,
     /// The webhook's URL, if the tenant has one: its engine then records effects, for the
     /// notifications.
     webhook: Option<String>,
@@ -91,6 +97,7 @@ impl Tenant {
             chain: Chain::default(),
             days: Days::default(),
             snapshot_line: 0,
+            epoch: None,
             webhook: None,
             brands: Default::default(),
             store_brand: HashMap::new(),
@@ -283,14 +290,24 @@ impl Server {
     }
 }
 
-/// The scheduler: every second, the day closes that are due. A second keeps the window in
-/// which an event can land between midnight and its `close_day` short.
+impl Server {
+    /// In a cluster: takes over the tenants no node serves (see [`cluster`]); the tenants taken.
+    pub fn claim(&self) -> Vec<String> {
+        let mut app = self.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        app.claim()
+    }
+}
+
+/// The scheduler: every second, the day closes that are due (a second keeps the window in which
+/// an event can land between midnight and its `close_day` short) and, in a cluster, the
+/// tenants to take over.
 fn schedule(server: &Server) {
     loop {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as i64);
         server.close_due_days(Timestamp::from_unix_nanos(now));
+        server.claim();
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
 }
@@ -315,6 +332,12 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// `503`: the tenant is between nodes; retry in a second.
+fn unavailable(tenant: &str) -> ApiError {
+    let message = format!("tenant `{tenant}` is being taken over by another node: retry in a second");
+    ApiError(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+}
+
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
 }
@@ -330,6 +353,25 @@ impl App {
     /// `master_key` is the key that may create tenants: given the first time, its hash is kept;
     /// later it must match.
     pub fn open_with(dir: &Path, database: Option<&str>, master_key: &str) -> Result<App, String> {
+        App::open_inner(dir, database, master_key, None)
+    }
+
+    /// Opens the PostgreSQL store at `database` as a node of a cluster serving at `address`
+    /// (`http://host:port`, where the other nodes redirect this node's tenants' requests): it
+    /// rebuilds only the tenants no other node serves, and takes their leases (see
+    /// [`cluster`]).
+    pub fn open_node(dir: &Path, database: &str, master_key: &str, address: &str) -> Result<App, String> {
+        let node =
+            cluster::Cluster::join(database, address).map_err(|e| format!("cannot join the cluster: {e}"))?;
+        App::open_inner(dir, Some(database), master_key, Some(node))
+    }
+
+    fn open_inner(
+        dir: &Path,
+        database: Option<&str>,
+        master_key: &str,
+        cluster: Option<cluster::Cluster>,
+    ) -> Result<App, String> {
         let started = std::time::Instant::now();
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let mut store = Store::open(dir, database).map_err(|e| match database {
@@ -354,9 +396,16 @@ impl App {
             retry: std::time::Duration::from_secs(1),
             snapshot_every: 500_000,
             snapshots: None,
+            cluster,
         };
         for stored in app.store.load().map_err(|e| e.to_string())? {
             let mut tenant = Tenant::new();
+            if app.cluster.is_some() {
+                match app.lease(&stored.id).map_err(|e| format!("tenant {}: {e}", stored.id))? {
+                    Some(epoch) => tenant.epoch = Some(epoch),
+                    None => continue, // Another node's.
+                }
+            }
             if let Some(text) = &stored.plan {
                 let (engine, chain, days, snapshot) = load_tenant(&mut app.store, &stored.id, text)
                     .map_err(|e| format!("tenant {}: {e}", stored.id))?;
@@ -410,14 +459,97 @@ impl App {
     }
 
     /// The tenant and role of the key this request bears.
-    fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    fn caller(&mut self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let key = bearer(headers)?;
         let hash = sha256_hex(key.as_bytes());
         // The map is keyed by the hash of the key: a lookup leaks nothing about a key's prefix.
-        self.keys
-            .get(&hash)
-            .cloned()
-            .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "unauthorized", "unknown key".to_owned()))
+        let known = match self.keys.get(&hash) {
+            Some(caller) => Some(caller.clone()),
+            // In a cluster, a key may have been made on another node.
+            None if self.cluster.is_some() => blocking(|| self.store.find_key(&hash))
+                .map_err(internal)?
+                .and_then(|key| {
+                    Some(Caller { tenant: key.tenant, role: Role::from_parts(&key.role, key.scope)? })
+                })
+                .inspect(|caller| {
+                    self.keys.insert(hash, caller.clone());
+                }),
+            None => None,
+        };
+        let caller = known
+            .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "unauthorized", "unknown key".to_owned()))?;
+        if !self.tenants.contains_key(&caller.tenant) {
+            // Another node's (the router redirects there first; this is the race after it).
+            return Err(unavailable(&caller.tenant));
+        }
+        Ok(caller)
+    }
+
+    /// In a cluster: takes the tenant's lock and lease if no node holds them, with the new
+    /// epoch; `None` when another node serves it.
+    fn lease(&mut self, tenant: &str) -> Result<Option<i64>, String> {
+        let Some(node) = self.cluster.as_mut() else { return Ok(None) };
+        if !node.try_lock(tenant).map_err(|e| e.to_string())? {
+            return Ok(None);
+        }
+        let (id, address) = (node.node.clone(), node.address.clone());
+        self.store.take_lease(tenant, &id, &address).map(Some).map_err(|e| e.to_string())
+    }
+
+    /// In a cluster: takes over every tenant no node serves (their node died, or they are new
+    /// elsewhere and not claimed yet), rebuilding each from its snapshot and log; drops every
+    /// tenant when the lock connection was lost (the locks went with it). Returns the tenants
+    /// taken.
+    fn claim(&mut self) -> Vec<String> {
+        let Some(node) = self.cluster.as_mut() else { return Vec::new() };
+        if !node.alive() {
+            tracing::warn!(
+                "the cluster's lock connection was lost: serving no tenant until they are taken again"
+            );
+            self.tenants.clear();
+        }
+        let ids = match self.store.tenant_ids() {
+            Ok(ids) => ids,
+            Err(error) => {
+                tracing::error!(%error, "cannot list the tenants");
+                return Vec::new();
+            }
+        };
+        let mut taken = Vec::new();
+        let unserved: Vec<String> = ids.into_iter().filter(|id| !self.tenants.contains_key(id)).collect();
+        for id in unserved {
+            match self.lease(&id).and_then(|epoch| epoch.map(|e| self.take_over(&id, e)).transpose()) {
+                Ok(Some(())) => taken.push(id),
+                Ok(None) => {}
+                Err(error) => tracing::error!(tenant = %id, %error, "the tenant could not be taken over"),
+            }
+        }
+        taken
+    }
+
+    /// Rebuilds a tenant this node just took the lease of, at `epoch`.
+    fn take_over(&mut self, id: &str, epoch: i64) -> Result<(), String> {
+        let started = std::time::Instant::now();
+        let stored = self.store.load_one(id).map_err(|e| e.to_string())?.ok_or("gone")?;
+        let mut tenant = Tenant::new();
+        tenant.epoch = Some(epoch);
+        if let Some(text) = &stored.plan {
+            let (engine, chain, days, snapshot) = load_tenant(&mut self.store, id, text)?;
+            tenant.engine = Some(engine);
+            tenant.chain = chain;
+            tenant.days = days;
+            tenant.snapshot_line = snapshot;
+            tenant.plan = Some(text.clone());
+        }
+        let (brands, stores, webhook) = self.store.tenant_extras(id).map_err(|e| e.to_string())?;
+        tenant.brands = brands.into_iter().collect();
+        tenant.store_brand = stores.into_iter().collect();
+        tenant.webhook = webhook;
+        tenant.record();
+        self.keys.insert(stored.key_hash, Caller { tenant: id.to_owned(), role: Role::Owner });
+        tracing::info!(tenant = id, epoch, lines = tenant.chain.len(), elapsed = ?started.elapsed(), "tenant taken over");
+        self.tenants.insert(id.to_owned(), tenant);
+        Ok(())
     }
 }
 
@@ -472,6 +604,7 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/audit", get(get_audit))
         .route("/v1/reports", get(get_reports))
         .merge(web::routes())
+        .layer(axum::middleware::from_fn_with_state(app.clone(), to_owner))
         .layer(axum::middleware::from_fn_with_state(app.clone(), track))
         .with_state(app)
 }
@@ -500,6 +633,50 @@ async fn track(
     response
 }
 
+/// In a cluster: a request for a tenant another node serves is redirected there (`307`: the
+/// same method and body, at the owner's address); while nobody serves it (its node just died),
+/// `503` with `Retry-After: 1`. Requests with the master key or without a known key go on.
+async fn to_owner(
+    State(server): State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let elsewhere = {
+        let mut app = lock(&server);
+        let app = &mut *app;
+        match (app.cluster.as_ref().map(|c| c.node.clone()), bearer(request.headers())) {
+            (Some(me), Ok(key)) => {
+                let hash = sha256_hex(key.as_bytes());
+                let tenant = match app.keys.get(&hash) {
+                    Some(caller) => Some(caller.tenant.clone()),
+                    None => blocking(|| app.store.find_key(&hash)).ok().flatten().map(|k| k.tenant),
+                };
+                match tenant {
+                    Some(tenant) if !app.tenants.contains_key(&tenant) => {
+                        let owner = blocking(|| app.store.lease(&tenant)).ok().flatten();
+                        Some((tenant, owner.filter(|(node, _)| *node != me).map(|(_, address)| address)))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    };
+    match elsewhere {
+        None => next.run(request).await,
+        Some((_, Some(address))) => {
+            let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+            let location = format!("{}{path}", address.trim_end_matches('/'));
+            (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, location)]).into_response()
+        }
+        Some((tenant, None)) => {
+            let mut response = unavailable(&tenant).into_response();
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            response
+        }
+    }
+}
+
 /// `GET /metrics`: Prometheus metrics (no key: they name no tenant, member or amount).
 async fn get_metrics(State(server): State<Shared>) -> Response {
     let (tenants, lines) = {
@@ -521,8 +698,9 @@ pub async fn serve(app: App, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "serving");
     let (dir, database, retry) = (app.dir.clone(), app.database.clone(), app.retry);
+    let node = app.cluster.as_ref().map(|c| c.node.clone());
     std::thread::Builder::new().name("fanli-webhooks".to_owned()).spawn(move || {
-        match webhook::Deliverer::open(&dir, database.as_deref(), retry) {
+        match webhook::Deliverer::open(&dir, database.as_deref(), node, retry) {
             Ok(mut deliverer) => deliverer.run(std::time::Duration::from_millis(250)),
             Err(error) => {
                 tracing::error!(%error, "no webhook deliveries: the store cannot be opened a second time")
@@ -580,7 +758,19 @@ async fn create_tenant(
         return Err(ApiError(StatusCode::CONFLICT, "exists", format!("tenant `{id}` exists")));
     }
     app.keys.insert(hash, Caller { tenant: id.clone(), role: Role::Owner });
-    app.tenants.insert(id.clone(), Tenant::new());
+    let mut tenant = Tenant::new();
+    if app.cluster.is_some() {
+        // Nobody can hold the lock of a tenant this transaction just made, but another node's
+        // claim may get there first: then the tenant is that node's, and this one redirects.
+        match blocking(|| app.lease(&id)).map_err(internal)? {
+            Some(epoch) => tenant.epoch = Some(epoch),
+            None => {
+                return Ok((StatusCode::CREATED, axum::Json(json!({"id": id, "owner_key": owner_key})))
+                    .into_response());
+            }
+        }
+    }
+    app.tenants.insert(id.clone(), tenant);
     Ok((StatusCode::CREATED, axum::Json(json!({"id": id, "owner_key": owner_key}))).into_response())
 }
 
@@ -642,8 +832,11 @@ impl App {
         let mut touched: Vec<Touched> = Vec::new();
         let mut replies = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let Tenant { engine, chain, days, webhook, .. } =
-                self.tenants.get_mut(&job.tenant).expect("authenticated");
+            // A tenant can leave between a request's check and its turn here: its lease moved.
+            let Some(Tenant { engine, chain, days, webhook, .. }) = self.tenants.get_mut(&job.tenant) else {
+                replies.push(Err(unavailable(&job.tenant)));
+                continue;
+            };
             let Some(engine) = engine.as_mut() else {
                 replies.push(Err(no_plan()));
                 continue;
@@ -711,11 +904,26 @@ impl App {
                 lines: &t.lines,
                 notifications: &t.notifications,
                 reports: &t.reports,
+                lease: self
+                    .cluster
+                    .as_ref()
+                    .zip(self.tenants.get(&t.tenant).and_then(|x| x.epoch))
+                    .map(|(c, e)| (c.node.as_str(), e)),
             })
             .collect();
         if let Err(e) = self.store.append(&appends) {
+            if let store::StoreError::LeaseLost(lost) = &e {
+                // Another node took it over: its state here is stale and no longer ours.
+                tracing::warn!(tenant = %lost, "the tenant's lease moved to another node: no longer serving it");
+                self.tenants.remove(lost);
+                if let Some(node) = self.cluster.as_mut() {
+                    node.unlock(lost);
+                }
+            }
             for Touched { tenant: id, .. } in &touched {
-                if let Err(rebuild) = self.rebuild(id) {
+                if self.tenants.contains_key(id)
+                    && let Err(rebuild) = self.rebuild(id)
+                {
                     tracing::error!(tenant = %id, error = %rebuild, "the tenant could not be rebuilt");
                 }
             }
@@ -884,7 +1092,7 @@ async fn one_event(app: &Shared, headers: &HeaderMap, body: &[u8], kind: &str) -
         }
     };
     let id = {
-        let app = lock(app);
+        let mut app = lock(app);
         let caller = app.caller(headers)?;
         let tenant = &app.tenants[&caller.tenant];
         match kind {
@@ -945,7 +1153,7 @@ async fn get_member(
     headers: HeaderMap,
     axum::extract::Path(member): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
-    let app = lock(&app);
+    let mut app = lock(&app);
     let caller = app.caller(&headers)?;
     caller.sees_member(&member)?;
     let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
@@ -972,7 +1180,7 @@ async fn list_members(
             .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("`{name}` is a number"))),
     };
     let (offset, limit) = (number("offset", 0)?, number("limit", 50)?.min(500));
-    let app = lock(&app);
+    let mut app = lock(&app);
     let caller = app.caller(&headers)?;
     caller.operator("the member list").or_else(|_| caller.reader())?;
     let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
@@ -993,7 +1201,7 @@ async fn list_members(
 /// `GET /v1/reviews` (owner and read-only): the anti-fraud reviews, pending and decided →
 /// `{"reviews": [...]}` (empty without `[antifraud]`).
 async fn get_reviews(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let app = lock(&app);
+    let mut app = lock(&app);
     let caller = app.caller(&headers)?;
     caller.reader()?;
     let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
@@ -1191,7 +1399,7 @@ async fn get_mechanism(
 }
 
 fn mechanisms(app: &Shared, headers: &HeaderMap, only: Option<&str>) -> Result<Response, ApiError> {
-    let app = lock(app);
+    let mut app = lock(app);
     let caller = app.caller(headers)?;
     caller.operator("a mechanism view").or_else(|_| caller.reader())?;
     let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;

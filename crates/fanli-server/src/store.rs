@@ -21,6 +21,9 @@ pub enum StoreError {
     /// A snapshot file's.
     #[error("snapshot file: {0}")]
     Io(#[from] std::io::Error),
+    /// Another node took the tenant over: this one may no longer write its log.
+    #[error("tenant {0} is now another node's")]
+    LeaseLost(String),
 }
 
 /// What the store's methods return.
@@ -35,7 +38,17 @@ pub struct Store {
 
 enum Db {
     Sqlite(rusqlite::Connection),
-    Postgres(Box<postgres::Client>),
+    Postgres(Box<Pg>),
+}
+
+/// A PostgreSQL connection with the group commit's statements prepared once: each is then one
+/// round trip, not two.
+struct Pg {
+    client: postgres::Client,
+    lease: postgres::Statement,
+    events: postgres::Statement,
+    outbox: postgres::Statement,
+    reports: postgres::Statement,
 }
 
 /// A query parameter.
@@ -153,6 +166,8 @@ const SCHEMA: &str = "
         closed_through {int});
     CREATE TABLE IF NOT EXISTS reports (tenant TEXT NOT NULL, line {int} NOT NULL, body TEXT NOT NULL,
         PRIMARY KEY (tenant, line));
+    CREATE TABLE IF NOT EXISTS leases (tenant TEXT PRIMARY KEY, node TEXT NOT NULL, address TEXT NOT NULL,
+        epoch {int} NOT NULL);
 ";
 
 /// What a tenant has stored.
@@ -189,6 +204,10 @@ pub struct Append<'a> {
     pub notifications: &'a [String],
     /// Its new daily pool reports, with the line of their `close_day`.
     pub reports: &'a [(u64, String)],
+    /// With several nodes: this node's id and the lease epoch it holds the tenant under. The
+    /// append is refused ([`StoreError::LeaseLost`]) when the lease has moved on: the fence that
+    /// keeps a node that lost its lease from writing after the new owner.
+    pub lease: Option<(&'a str, i64)>,
 }
 
 /// A tenant's outbox at a glance.
@@ -251,7 +270,20 @@ impl Store {
                 client.batch_execute(&format!(
                     "SELECT pg_advisory_lock(7460); {schema} SELECT pg_advisory_unlock(7460);"
                 ))?;
-                Db::Postgres(Box::new(client))
+                let lease = client.prepare(
+                    "SELECT 1 FROM leases WHERE tenant = $1 AND node = $2 AND epoch = $3 FOR UPDATE",
+                )?;
+                let events = client.prepare(
+                    "INSERT INTO events (tenant, seq, line) SELECT $1, * FROM unnest($2::bigint[], $3::text[])",
+                )?;
+                let outbox = client.prepare(
+                    "INSERT INTO outbox (tenant, body) SELECT $1, body
+                     FROM unnest($2::text[]) WITH ORDINALITY AS u(body, n) ORDER BY n",
+                )?;
+                let reports = client.prepare(
+                    "INSERT INTO reports (tenant, line, body) SELECT $1, * FROM unnest($2::bigint[], $3::text[])",
+                )?;
+                Db::Postgres(Box::new(Pg { client, lease, events, outbox, reports }))
             }
         };
         Ok(Store { db, dir: dir.to_owned() })
@@ -271,7 +303,7 @@ impl Store {
             Db::Postgres(db) => {
                 let values = postgres_params(params);
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|v| &**v).collect();
-                db.execute(sql, &refs)?
+                db.client.execute(sql, &refs)?
             }
         })
     }
@@ -289,7 +321,7 @@ impl Store {
             Db::Postgres(db) => {
                 let values = postgres_params(params);
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|v| &**v).collect();
-                db.query(sql, &refs)?.iter().map(postgres_row).collect()
+                db.client.query(sql, &refs)?.iter().map(postgres_row).collect()
             }
         })
     }
@@ -401,30 +433,27 @@ impl Store {
                 tx.commit()?;
             }
             Db::Postgres(db) => {
-                let mut tx = db.transaction()?;
+                let Pg { client, lease, events, outbox, reports } = &mut **db;
+                let mut tx = client.transaction()?;
                 for append in appends {
+                    if let Some((node, epoch)) = append.lease {
+                        let held = tx.query_opt(&*lease, &[&append.tenant, &node, &epoch])?;
+                        if held.is_none() {
+                            return Err(StoreError::LeaseLost(append.tenant.to_owned()));
+                        }
+                    }
                     if !append.lines.is_empty() {
                         let seqs: Vec<i64> =
                             (1..=append.lines.len() as u64).map(|i| (append.after + i) as i64).collect();
-                        tx.execute(
-                            "INSERT INTO events (tenant, seq, line) SELECT $1, * FROM unnest($2::bigint[], $3::text[])",
-                            &[&append.tenant, &seqs, &append.lines],
-                        )?;
+                        tx.execute(&*events, &[&append.tenant, &seqs, &append.lines])?;
                     }
                     if !append.notifications.is_empty() {
-                        tx.execute(
-                            "INSERT INTO outbox (tenant, body) SELECT $1, body
-                             FROM unnest($2::text[]) WITH ORDINALITY AS u(body, n) ORDER BY n",
-                            &[&append.tenant, &append.notifications],
-                        )?;
+                        tx.execute(&*outbox, &[&append.tenant, &append.notifications])?;
                     }
                     if !append.reports.is_empty() {
                         let lines: Vec<i64> = append.reports.iter().map(|(l, _)| *l as i64).collect();
                         let bodies: Vec<&str> = append.reports.iter().map(|(_, b)| b.as_str()).collect();
-                        tx.execute(
-                            "INSERT INTO reports (tenant, line, body) SELECT $1, * FROM unnest($2::bigint[], $3::text[])",
-                            &[&append.tenant, &lines, &bodies],
-                        )?;
+                        tx.execute(&*reports, &[&append.tenant, &lines, &bodies])?;
                     }
                 }
                 tx.commit()?;
@@ -459,6 +488,15 @@ impl Store {
     /// Every webhook: (tenant, url, secret).
     pub fn webhooks(&mut self) -> Result<Vec<(String, String, String)>> {
         let rows = self.query("SELECT tenant, url, secret FROM webhooks ORDER BY tenant", &[])?;
+        Ok(rows.into_iter().map(|mut r| (r.text(0), r.text(1), r.text(2))).collect())
+    }
+
+    /// The webhooks of the tenants whose lease `node` holds (in a cluster, each node delivers its
+    /// own tenants' notifications).
+    pub fn webhooks_of(&mut self, node: &str) -> Result<Vec<(String, String, String)>> {
+        let sql = "SELECT w.tenant, w.url, w.secret FROM webhooks w JOIN leases l ON l.tenant = w.tenant
+                   WHERE l.node = $1 ORDER BY w.tenant";
+        let rows = self.query(sql, &[P::Text(node)])?;
         Ok(rows.into_iter().map(|mut r| (r.text(0), r.text(1), r.text(2))).collect())
     }
 
@@ -529,7 +567,7 @@ impl Store {
             }
             Db::Postgres(db) => {
                 // A portal read 10,000 rows at a time.
-                let mut tx = db.transaction().map_err(|e| e.to_string())?;
+                let mut tx = db.client.transaction().map_err(|e| e.to_string())?;
                 let portal = tx.bind(SELECT, &[&tenant, &from]).map_err(|e| e.to_string())?;
                 loop {
                     let rows = tx.query_portal(&portal, 10_000).map_err(|e| e.to_string())?;
@@ -592,6 +630,75 @@ impl Store {
     fn snapshot_file(&self, tenant: &str, line: u64) -> PathBuf {
         // Tenant ids are letters, digits, `-` and `_`: safe in a file name.
         self.dir.join("snapshots").join(format!("{tenant}-{line}.snap"))
+    }
+
+    /// The tenant and role of a key, by its hash: an owner key (role `owner`, no scope) or
+    /// another key. For a node that did not see the key made.
+    pub fn find_key(&mut self, hash: &str) -> Result<Option<StoredKey>> {
+        let owner = "SELECT id FROM tenants WHERE key_hash = $1";
+        if let Some(mut row) = self.query_one(owner, &[P::Text(hash)])? {
+            return Ok(Some(StoredKey {
+                hash: hash.to_owned(),
+                tenant: row.text(0),
+                role: "owner".to_owned(),
+                scope: None,
+            }));
+        }
+        let other = "SELECT tenant, role, scope FROM keys WHERE hash = $1";
+        Ok(self.query_one(other, &[P::Text(hash)])?.map(|mut r| StoredKey {
+            hash: hash.to_owned(),
+            tenant: r.text(0),
+            role: r.text(1),
+            scope: r.opt_text(2),
+        }))
+    }
+
+    /// Every tenant's id.
+    pub fn tenant_ids(&mut self) -> Result<Vec<String>> {
+        Ok(self
+            .query("SELECT id FROM tenants ORDER BY id", &[])?
+            .into_iter()
+            .map(|mut r| r.text(0))
+            .collect())
+    }
+
+    /// A tenant's brands and stores' brands, and webhook URL.
+    #[allow(clippy::type_complexity)]
+    pub fn tenant_extras(
+        &mut self,
+        tenant: &str,
+    ) -> Result<(Vec<String>, Vec<(String, String)>, Option<String>)> {
+        let brands = self.query("SELECT brand FROM brands WHERE tenant = $1", &[P::Text(tenant)])?;
+        let stores =
+            self.query("SELECT store, brand FROM store_brands WHERE tenant = $1", &[P::Text(tenant)])?;
+        let hook = self.query_one("SELECT url FROM webhooks WHERE tenant = $1", &[P::Text(tenant)])?;
+        Ok((
+            brands.into_iter().map(|mut r| r.text(0)).collect(),
+            stores.into_iter().map(|mut r| (r.text(0), r.text(1))).collect(),
+            hook.map(|mut r| r.text(0)),
+        ))
+    }
+
+    /// The node holding a tenant's lease, and the address it serves on.
+    pub fn lease(&mut self, tenant: &str) -> Result<Option<(String, String)>> {
+        let sql = "SELECT node, address FROM leases WHERE tenant = $1";
+        Ok(self.query_one(sql, &[P::Text(tenant)])?.map(|mut r| (r.text(0), r.text(1))))
+    }
+
+    /// Takes a tenant's lease for `node` at `address`: the epoch goes up by one, which fences
+    /// off every append of the node that held it before. Returns the new epoch. Call it only
+    /// while holding the tenant's advisory lock.
+    pub fn take_lease(&mut self, tenant: &str, node: &str, address: &str) -> Result<i64> {
+        let sql = "INSERT INTO leases (tenant, node, address, epoch) VALUES ($1, $2, $3, 1)
+                   ON CONFLICT (tenant) DO UPDATE SET node = excluded.node, address = excluded.address,
+                       epoch = leases.epoch + 1
+                   RETURNING epoch";
+        Ok(self.query_one(sql, &[P::Text(tenant), P::Text(node), P::Text(address)])?.map_or(1, |r| r.int(0)))
+    }
+
+    /// One tenant with its latest plan.
+    pub fn load_one(&mut self, tenant: &str) -> Result<Option<Stored>> {
+        Ok(self.load()?.into_iter().find(|s| s.id == tenant))
     }
 
     /// Every tenant with its latest plan (its log is read with [`Store::for_each_event`]).

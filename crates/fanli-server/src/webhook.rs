@@ -43,6 +43,8 @@ pub fn backoff(base: Duration, attempts: i64) -> Duration {
 /// The deliverer: its own connection to the store, and an HTTP client.
 pub struct Deliverer {
     store: Store,
+    /// In a cluster, this node: it delivers only for the tenants it serves.
+    node: Option<String>,
     agent: ureq::Agent,
     /// The first retry's delay.
     pub base: Duration,
@@ -54,19 +56,28 @@ fn now_millis() -> i64 {
 
 impl Deliverer {
     /// A deliverer on the store in `dir`.
-    pub fn open(dir: &Path, database: Option<&str>, base: Duration) -> crate::store::Result<Deliverer> {
+    pub fn open(
+        dir: &Path,
+        database: Option<&str>,
+        node: Option<String>,
+        base: Duration,
+    ) -> crate::store::Result<Deliverer> {
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(10)))
             .http_status_as_error(false)
             .build();
-        Ok(Deliverer { store: Store::open(dir, database)?, agent: config.into(), base })
+        Ok(Deliverer { store: Store::open(dir, database)?, node, agent: config.into(), base })
     }
 
     /// One round: for every tenant with a webhook, its due notifications in order until one
     /// fails. Returns how many were delivered.
     pub fn round(&mut self) -> crate::store::Result<usize> {
         let mut delivered = 0;
-        for (tenant, url, secret) in self.store.webhooks()? {
+        let hooks = match &self.node {
+            Some(node) => self.store.webhooks_of(node)?,
+            None => self.store.webhooks()?,
+        };
+        for (tenant, url, secret) in hooks {
             for pending in self.store.pending(&tenant, 100)? {
                 let now = now_millis();
                 if pending.next_at > now {

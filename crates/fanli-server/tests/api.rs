@@ -502,3 +502,29 @@ fn a_restart_resumes_from_the_latest_snapshot_and_the_log_after_it() {
     assert_eq!(replayed.snapshot_line("shop"), Some(0), "replayed from the start");
     assert_eq!(String::from_utf8(replayed.state("shop").unwrap()).unwrap(), state);
 }
+
+#[test]
+fn the_lease_epoch_fences_off_a_node_that_lost_its_tenant() {
+    let dir = data_dir("api-fence");
+    if common::database(&dir).is_none() {
+        return; // One node on SQLite: there is no lease to lose.
+    }
+    let mut store = store(&dir);
+    assert!(store.create_tenant("t", "hash").unwrap());
+    let append = |lease| fanli_server::store::Append {
+        tenant: "t",
+        after: 0,
+        lines: &[],
+        notifications: &[],
+        reports: &[],
+        lease: Some(lease),
+    };
+    assert_eq!(store.take_lease("t", "n1", "http://a").unwrap(), 1);
+    store.append(&[append(("n1", 1))]).unwrap();
+    // Node n2 takes the tenant over: n1's appends are refused from then on.
+    assert_eq!(store.take_lease("t", "n2", "http://b").unwrap(), 2);
+    assert_eq!(store.lease("t").unwrap(), Some(("n2".to_owned(), "http://b".to_owned())));
+    let refused = store.append(&[append(("n1", 1))]).unwrap_err();
+    assert!(matches!(&refused, fanli_server::store::StoreError::LeaseLost(t) if t == "t"), "{refused}");
+    store.append(&[append(("n2", 2))]).unwrap();
+}

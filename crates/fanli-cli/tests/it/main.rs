@@ -476,12 +476,17 @@ fn test_database(data: &Path) -> Option<String> {
 
 /// A `fanli serve` child on a free local port; its address.
 fn serve_child(data: &Path) -> (std::process::Child, std::net::SocketAddr) {
+    serve_node(data, test_database(data).as_deref())
+}
+
+/// A `fanli serve` child on a free local port, on `database` if given; its address.
+fn serve_node(data: &Path, database: Option<&str>) -> (std::process::Child, std::net::SocketAddr) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_fanli"));
     command.args(["serve", "--data", data.to_str().unwrap(), "--listen", &addr.to_string()]);
-    if let Some(url) = test_database(data) {
-        command.args(["--database", &url]);
+    if let Some(url) = database {
+        command.args(["--database", url]);
     }
     let mut child = command
         .env("FANLI_MASTER_KEY", "crash-master")
@@ -563,6 +568,77 @@ fn a_server_killed_mid_load_loses_no_acknowledged_order_and_applies_none_twice()
     // Every acknowledged order and the retried one, each once: A spent exactly that many yuan.
     let spent = json_of(&state)["members"]["A"]["spent"].as_str().unwrap().to_owned();
     assert_eq!(spent, format!("{}.00", acknowledged.len() + 1), "{} acknowledged", acknowledged.len());
+}
+
+/// Two nodes on one PostgreSQL: a tenant is served by the node that made it, the other node
+/// redirects its requests there, and when the first node is killed the second takes the tenant
+/// over from the log, with every acknowledged event. (Needs `FANLI_TEST_DATABASE_URL`, as
+/// `.ci/run` sets it; on SQLite alone there is one node, and this test has nothing to check.)
+#[test]
+fn a_second_node_redirects_to_the_owner_and_takes_its_tenants_over_when_it_dies() {
+    let cluster = tempdir("cluster");
+    let _ = std::fs::remove_dir_all(&cluster);
+    let Some(url) = test_database(&cluster) else {
+        eprintln!("FANLI_TEST_DATABASE_URL is not set: no cluster to test");
+        return;
+    };
+    let (mut first, a) = serve_node(&cluster.join("a"), Some(&url));
+    let (_, body) = http(a, "POST", "/v1/tenants", "crash-master", r#"{"id":"shop"}"#).unwrap();
+    let key = json_of(&body)["owner_key"].as_str().unwrap().to_owned();
+    let plan = "name = \"c\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"q\"\nkind = \"queue\"\n\
+                funding_rate = \"0.5\"\nrelease = \"when_funded\"\n";
+    assert_eq!(http(a, "PUT", "/v1/plan", &key, plan).unwrap().0, 200);
+    assert_eq!(http(a, "POST", "/v1/members", &key, r#"{"member":"A"}"#).unwrap().0, 200);
+    for i in 0..20 {
+        let order = format!(r#"{{"order":"o{i}","member":"A","amount":"10.00"}}"#);
+        assert_eq!(http(a, "POST", "/v1/orders", &key, &order).unwrap().0, 200);
+    }
+    let (_, before) = http(a, "GET", "/v1/state", &key, "").unwrap();
+    assert_eq!(json_of(&before)["members"]["A"]["spent"], "200.00");
+
+    // The second node redirects the tenant's requests to the first, with the same path.
+    let (mut second, b) = serve_node(&cluster.join("b"), Some(&url));
+    let (status, head) = http_head(b, "GET", "/v1/state", &key);
+    assert_eq!(status, 307, "{head}");
+    assert!(head.to_ascii_lowercase().contains(&format!("location: http://{a}/v1/state")), "{head}");
+
+    // The first node dies; within seconds the second serves the tenant, with all of it.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let mut after = None;
+    for _ in 0..100 {
+        match http(b, "GET", "/v1/state", &key, "") {
+            Some((200, state)) => {
+                after = Some(state);
+                break;
+            }
+            Some((503 | 307, _)) | None => std::thread::sleep(std::time::Duration::from_millis(100)),
+            Some((status, body)) => panic!("{status}: {body}"),
+        }
+    }
+    let after = after.expect("the second node took the tenant over within 10 s");
+    assert_eq!(after, before);
+    let order = r#"{"order":"o20","member":"A","amount":"10.00"}"#;
+    assert_eq!(http(b, "POST", "/v1/orders", &key, order).unwrap().0, 200);
+    let (_, state) = http(b, "GET", "/v1/state", &key, "").unwrap();
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(json_of(&state)["members"]["A"]["spent"], "210.00");
+}
+
+/// One request without a body: the status and the response's head.
+fn http_head(addr: std::net::SocketAddr, method: &str, path: &str, key: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let head = response.split_once("\r\n\r\n").map_or(response.as_str(), |(h, _)| h).to_owned();
+    (response[9..12].parse().unwrap(), head)
 }
 
 fn json_of(body: &str) -> Value {
