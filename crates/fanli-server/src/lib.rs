@@ -580,7 +580,8 @@ pub fn router(app: Shared) -> Router {
         .route("/metrics", get(get_metrics))
         .route("/openapi.json", get(openapi))
         .route("/v1/tenants", post(create_tenant))
-        .route("/v1/plan", put(put_plan))
+        .route("/v1/plan", put(put_plan).get(get_plan))
+        .route("/v1/plan/check", post(check_plan))
         .route("/v1/events", post(post_events))
         .route("/v1/state", get(get_state))
         .route("/v1/members", post(resource("join")).get(list_members))
@@ -807,6 +808,40 @@ async fn put_plan(State(app): State<Shared>, headers: HeaderMap, body: Bytes) ->
     tenant.record();
     let warnings = fanli_format::findings_json("", &findings, &lines)["findings"].clone();
     Ok(axum::Json(json!({"version": version, "warnings": warnings})).into_response())
+}
+
+/// `POST /v1/plan/check` (any operator or read-only key): `fanli check` on a plan, without
+/// storing it → `200` with what `fanli check --json` prints (`refused` says whether `PUT
+/// /v1/plan` would refuse it), or `422` when it is not a valid plan.
+async fn check_plan(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    {
+        let mut app = lock(&app);
+        let caller = app.caller(&headers)?;
+        caller.operator("checking a plan").or_else(|_| caller.reader())?;
+    }
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
+    let (plan, lines) = fanli_format::parse_plan_lines(text)
+        .map_err(|errors| ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_plan", errors.to_string()))?;
+    let findings = fanli_engine::compliance::check(&plan);
+    let mut doc = fanli_format::findings_json(&plan.name, &findings, &lines);
+    doc["refused"] = fanli_engine::compliance::refused(&findings).into();
+    Ok(axum::Json(doc).into_response())
+}
+
+/// `GET /v1/plan` (owner or read-only): the plan in force and its version →
+/// `{"version", "plan"}` (the TOML as it was put).
+async fn get_plan(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let mut app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.reader()?;
+    let text = app.tenants[&caller.tenant].plan.clone().ok_or_else(no_plan)?;
+    let version = blocking(|| app.store.plan_version(&caller.tenant)).map_err(internal)?;
+    Ok(axum::Json(json!({"version": version, "plan": text})).into_response())
 }
 
 async fn post_events(

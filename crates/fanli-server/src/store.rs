@@ -393,6 +393,12 @@ impl Store {
         ))
     }
 
+    /// The number of the tenant's latest plan version (0: none yet).
+    pub fn plan_version(&mut self, tenant: &str) -> Result<i64> {
+        let sql = "SELECT COALESCE(MAX(version), 0) FROM plans WHERE tenant = $1";
+        Ok(self.query_one(sql, &[P::Text(tenant)])?.map_or(0, |r| r.int(0)))
+    }
+
     /// Stores a new plan version; returns its number.
     pub fn add_plan(&mut self, tenant: &str, text: &str) -> Result<i64> {
         let next = "SELECT COALESCE(MAX(version), 0) + 1 FROM plans WHERE tenant = $1";

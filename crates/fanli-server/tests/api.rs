@@ -74,6 +74,18 @@ fn a_tenant_sets_a_plan_posts_events_and_reads_what_fanli_run_prints() {
     let (status, body) = call(addr, "PUT", "/v1/plan", Some(&key), PLAN);
     assert_eq!(status, 200, "{body}");
     assert_eq!(json(&body)["version"], 1, "the refused plan stored nothing; {body}");
+    // A plan can be checked without being put, and the plan in force read back.
+    let (status, body) = call(addr, "POST", "/v1/plan/check", Some(&key), &noncompliant);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&json(&body)["refused"], &json(&body)["findings"][0]["rule"]),
+        (&value!(true), &value!("recruiting-alone"))
+    );
+    assert_eq!(json(&call(addr, "POST", "/v1/plan/check", Some(&key), PLAN).1)["refused"], false);
+    assert_eq!(call(addr, "POST", "/v1/plan/check", Some(&key), "name = ").0, 422);
+    let (status, body) = call(addr, "GET", "/v1/plan", Some(&key), "");
+    assert_eq!(status, 200);
+    assert_eq!((&json(&body)["version"], json(&body)["plan"].as_str()), (&value!(1), Some(PLAN)));
     // Events, one bad line among them, answered per line.
     let events = format!("{EVENTS}not json\n");
     let (status, body) = call(addr, "POST", "/v1/events", Some(&key), &events);
