@@ -47,6 +47,9 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
             notifications: &[],
             reports: &[],
             lease: None,
+            members: &[],
+            history: &[],
+            days: &[],
         };
         store.append(&[append]).map_err(|e| e.to_string())?;
         *written += chunk.len() as u64;

@@ -580,6 +580,37 @@ pub fn notifications(engine: &Engine) -> Vec<Value> {
     out
 }
 
+/// What the last applied event did to each member it touched: for each member (in the order
+/// first touched), each movement into or out of their accounts as `[rule, mechanism, account,
+/// amount]`, the account `wallet`, `credit` or `points`, the amount signed from the member's side
+/// (`+100.00` in, `-10.00` out; points with 4 decimals). Compact, since the server keeps one such
+/// row per member and event. Empty unless the engine records ([`Engine::record`]).
+pub fn member_postings(engine: &Engine) -> Vec<(fanli_engine::MemberId, Vec<Value>)> {
+    let mut out: Vec<(fanli_engine::MemberId, Vec<Value>)> = Vec::new();
+    let side = |a: Account| match a {
+        Account::Wallet(m) => Some((m, "wallet")),
+        Account::Credit(m) => Some((m, "credit")),
+        Account::Points(_, m) => Some((m, "points")),
+        _ => None,
+    };
+    for p in engine.applied().postings {
+        let amount = |sign: char| match p.asset() {
+            Asset::Cash => format!("{sign}{}", Money::from_fen(p.amount)),
+            Asset::Points(_) => format!("{sign}{}", Points::from_units(p.amount)),
+        };
+        let mechanism = p.mechanism.map_or("", |m| engine.mechanism_name(m));
+        for (account, sign) in [(p.from, '-'), (p.to, '+')] {
+            let Some((member, kind)) = side(account) else { continue };
+            let row = json!([p.rule.name(), mechanism, kind, amount(sign)]);
+            match out.iter_mut().find(|(m, _)| *m == member) {
+                Some((_, rows)) => rows.push(row),
+                None => out.push((member, vec![row])),
+            }
+        }
+    }
+    out
+}
+
 fn posting(engine: &Engine, p: &Posting) -> Value {
     let (asset, amount) = match p.asset() {
         Asset::Cash => ("cash".to_owned(), Money::from_fen(p.amount).to_string()),

@@ -72,8 +72,7 @@ struct Tenant {
     snapshot_line: u64,
     /// In a cluster: the epoch of this node's lease on the tenant (the fence on its appends).
     epoch: Option<i64>,
-    /// The webhook's URL, if the tenant has one: its engine then records effects, for the
-    /// notifications.
+    /// The webhook's URL, if the tenant has one.
     webhook: Option<String>,
     /// The tenant's brands, and the brand of each store put in one.
     brands: std::collections::HashSet<String>,
@@ -81,12 +80,12 @@ struct Tenant {
 }
 
 impl Tenant {
-    /// Turns the engine's recording of postings and effects on while there is a webhook to
-    /// notify: they cost a little per event, and only notifications read them.
+    /// Turns the engine's recording of postings and effects on: each member's history (the
+    /// console and the member page) and the webhook's notifications are made of them. (The
+    /// engine starts recording anyway; a replay turns it off for speed.)
     fn record(&mut self) {
-        let on = self.webhook.is_some();
         if let Some(engine) = self.engine.as_mut() {
-            engine.record(on);
+            engine.record(true);
         }
     }
 
@@ -113,9 +112,17 @@ struct Days {
     /// last nanosecond (so one at midnight closes the day that just ended); one the scheduler
     /// sends closes the day it was sent for, even when later events pushed its time past midnight.
     closed_through: Option<i64>,
+    /// How far behind the wall clock the tenant's latest event (not the scheduler's) was stamped
+    /// when it arrived, in nanoseconds; unknown after a start.
+    lag: Option<i64>,
 }
 
 impl Days {
+    /// Takes note of when an event the tenant sent arrived (`arrived`, the wall clock).
+    fn arrived(&mut self, event: &fanli_engine::Event<'_>, arrived: i64) {
+        self.lag = Some(arrived - event.at.unix_nanos());
+    }
+
     /// Takes note of an applied event; `day` is the day a scheduler `close_day` was sent for.
     fn note(&mut self, event: &fanli_engine::Event<'_>, offset: fanli_engine::UtcOffset, day: Option<i64>) {
         if let fanli_engine::EventKind::CloseDay = event.kind {
@@ -125,9 +132,11 @@ impl Days {
         }
     }
 
-    /// The day the scheduler closes next, if one has ended by `now` and the tenant is live: its
-    /// last event is at most [`LIVE_NANOS`] old. A tenant replaying history (events stamped long
-    /// ago) closes its own days; the scheduler leaves it alone. The next day is the one after the
+    /// The day the scheduler closes next, if one has ended by `now` and the tenant is live: the
+    /// events it sends are stamped about when they arrive (at most [`LIVE_LAG_NANOS`] behind), or,
+    /// after a start, before anything arrived, its last event is at most [`LIVE_NANOS`] old. A
+    /// tenant sending history (a backfill, a migration, a test: events stamped well before they
+    /// arrive) closes its own days; the scheduler leaves it alone. The next day is the one after the
     /// last closed, but never before the day of the last event (`last`): a day that ended before
     /// it can no longer be closed at its own end, since time does not go back.
     fn due(
@@ -137,7 +146,10 @@ impl Days {
         offset: fanli_engine::UtcOffset,
     ) -> Option<(i64, Timestamp)> {
         let pending = self.closed_through.map_or(i64::MIN, |d| d + 1).max(last.local_day(offset));
-        let live = now.unix_nanos() - last.unix_nanos() <= LIVE_NANOS;
+        let live = match self.lag {
+            Some(lag) => lag <= LIVE_LAG_NANOS,
+            None => now.unix_nanos() - last.unix_nanos() <= LIVE_NANOS,
+        };
         let end = (pending + 1) * DAY_NANOS - i64::from(offset.seconds()) * 1_000_000_000;
         (live && end <= now.unix_nanos())
             .then(|| (pending, Timestamp::from_unix_nanos(end.max(last.unix_nanos()))))
@@ -146,8 +158,11 @@ impl Days {
 
 const DAY_NANOS: i64 = 86_400 * 1_000_000_000;
 
-/// How recent a tenant's last event must be for the scheduler to close its days: a week, so
-/// that a server down for a few days catches up, day by day, when it comes back.
+/// How far behind the wall clock a live tenant's events may be stamped: ten minutes.
+const LIVE_LAG_NANOS: i64 = 600 * 1_000_000_000;
+
+/// After a start, how recent a tenant's last event must be for the scheduler to close its days:
+/// a week, so that a server down for a few days catches up, day by day, when it comes back.
 const LIVE_NANOS: i64 = 7 * DAY_NANOS;
 
 /// The server: its state, and the queue of the writer that applies and commits events.
@@ -414,6 +429,7 @@ impl App {
                 tenant.days = days;
                 tenant.snapshot_line = snapshot;
                 tenant.plan = Some(text.clone());
+                tenant.record();
             }
             app.keys.insert(stored.key_hash, Caller { tenant: stored.id.clone(), role: Role::Owner });
             app.tenants.insert(stored.id, tenant);
@@ -886,6 +902,9 @@ impl App {
                         lines: Vec::new(),
                         notifications: Vec::new(),
                         reports: Vec::new(),
+                        members: Vec::new(),
+                        history: Vec::new(),
+                        days: Vec::new(),
                     });
                     touched.len() - 1
                 }
@@ -906,12 +925,32 @@ impl App {
                     let event = raw.event().map_err(|e| e.to_string())?;
                     engine.apply(&event).map_err(|e| e.to_string())?;
                     days.note(&event, offset, job.day);
-                    let chained = chain.link(&event);
-                    if let fanli_engine::EventKind::CloseDay = event.kind {
-                        let report = fanli_format::pool_report(engine, event.at, chain.head());
-                        touched[slot].reports.push((chain.len(), report.to_string()));
+                    if job.day.is_none() {
+                        days.arrived(&event, wall_now());
                     }
-                    Ok((chained, event.at.to_string()))
+                    let chained = chain.link(&event);
+                    let (line, at, touched) = (chain.len(), event.at.to_string(), &mut touched[slot]);
+                    match &event.kind {
+                        fanli_engine::EventKind::CloseDay => {
+                            let report = fanli_format::pool_report(engine, event.at, chain.head());
+                            touched.reports.push((line, report.to_string()));
+                            let counts = (engine.member_count() as u64, engine.order_count() as u64);
+                            touched.days.push((line, at.clone(), counts.0, counts.1));
+                        }
+                        fanli_engine::EventKind::Join { member, referrer, phone, .. } => {
+                            touched.members.push((
+                                (*member).to_owned(),
+                                referrer.map(str::to_owned),
+                                phone.map(str::to_owned),
+                            ))
+                        }
+                        _ => {}
+                    }
+                    for (member, postings) in fanli_format::member_postings(engine) {
+                        let body = Value::Array(postings).to_string();
+                        touched.history.push((engine.member_name(member).to_owned(), line, body));
+                    }
+                    Ok((chained, at))
                 });
                 match applied {
                     Ok((chained, at)) => {
@@ -939,6 +978,9 @@ impl App {
                 lines: &t.lines,
                 notifications: &t.notifications,
                 reports: &t.reports,
+                members: &t.members,
+                history: &t.history,
+                days: &t.days,
                 lease: self
                     .cluster
                     .as_ref()
@@ -1009,6 +1051,12 @@ struct Touched {
     notifications: Vec<String>,
     /// The daily pool report after each `close_day`, with the line of that `close_day`.
     reports: Vec<(u64, String)>,
+    /// New members: (member, referrer, phone).
+    members: Vec<(String, Option<String>, Option<String>)>,
+    /// What each event did to each member: (member, line, JSON).
+    history: Vec<(String, u64, String)>,
+    /// At each `close_day`: (line, time, members, orders).
+    days: Vec<(u64, String, u64, u64)>,
 }
 
 /// A tenant as its store holds it: the engine, the chain and the days from its latest snapshot
@@ -1028,7 +1076,7 @@ fn load_tenant(store: &mut Store, id: &str, plan: &str) -> Result<(Engine, Chain
             Ok(engine) => (
                 engine,
                 Chain::resume(snapshot.head, snapshot.line),
-                Days { closed_through: snapshot.closed_through },
+                Days { closed_through: snapshot.closed_through, lag: None },
                 snapshot.line,
             ),
             Err(error) => {
@@ -1090,6 +1138,11 @@ fn snapshot_loop(store: &mut Store, jobs: &std::sync::mpsc::Receiver<SnapshotJob
             }
         }
     }
+}
+
+/// The wall clock, in nanoseconds since 1970.
+fn wall_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// Now, in RFC 3339, never before the engine's last event.
@@ -1589,13 +1642,13 @@ mod tests {
         );
         // History closed through March 1, then live events on the 20th: the days between ended
         // before the last event and are not closed after the fact.
-        let old = Days { closed_through: Some(day("2026-03-01T12:00:00+08:00")) };
+        let old = Days { closed_through: Some(day("2026-03-01T12:00:00+08:00")), lag: None };
         assert_eq!(
             old.due(at("2026-03-21T00:00:01+08:00"), last, china),
             fresh.due(at("2026-03-21T00:00:01+08:00"), last, china)
         );
         // Closed through the 20th: the 21st is next, due at the 22nd's midnight.
-        let closed = Days { closed_through: Some(day("2026-03-20T12:00:00+08:00")) };
+        let closed = Days { closed_through: Some(day("2026-03-20T12:00:00+08:00")), lag: None };
         let after = at("2026-03-21T00:00:00+08:00");
         assert_eq!(closed.due(at("2026-03-21T23:00:00+08:00"), after, china), None);
         assert_eq!(
@@ -1612,7 +1665,17 @@ mod tests {
         // The scheduler's close names its day, even when pushed past midnight.
         days.note(&close("2026-03-23T00:00:00.5+08:00"), china, Some(day("2026-03-22T12:00:00+08:00")));
         assert_eq!(days.closed_through, Some(day("2026-03-22T12:00:00+08:00")));
-        // Up to a week after its last event a tenant is live; past a week it is replaying history.
+        // A tenant whose events arrive stamped long before (a backfill of recent days) is left
+        // alone, however recent the days; one whose events are stamped as they arrive is live.
+        let backfill = Days { closed_through: None, lag: Some(3 * 86_400 * 1_000_000_000) };
+        assert_eq!(backfill.due(at("2026-03-21T00:00:01+08:00"), last, china), None);
+        let live = Days { closed_through: None, lag: Some(2_000_000_000) };
+        assert_eq!(
+            live.due(at("2026-03-21T00:00:01+08:00"), last, china),
+            fresh.due(at("2026-03-21T00:00:01+08:00"), last, china)
+        );
+        // After a start (no lag known yet): up to a week after its last event a tenant is live;
+        // past a week it is replaying history.
         assert_eq!(
             closed.due(at("2026-03-27T23:59:59+08:00"), after, china).map(|(d, _)| d),
             Some(day("2026-03-21T12:00:00+08:00"))

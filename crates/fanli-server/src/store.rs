@@ -26,6 +26,9 @@ pub enum StoreError {
     LeaseLost(String),
 }
 
+/// A member as the store indexes it: (member, referrer, phone).
+pub type MemberRow = (String, Option<String>, Option<String>);
+
 /// What the store's methods return.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -49,6 +52,8 @@ struct Pg {
     events: postgres::Statement,
     outbox: postgres::Statement,
     reports: postgres::Statement,
+    members: postgres::Statement,
+    history: postgres::Statement,
 }
 
 /// A query parameter.
@@ -168,6 +173,15 @@ const SCHEMA: &str = "
         PRIMARY KEY (tenant, line));
     CREATE TABLE IF NOT EXISTS leases (tenant TEXT PRIMARY KEY, node TEXT NOT NULL, address TEXT NOT NULL,
         epoch {int} NOT NULL);
+    CREATE TABLE IF NOT EXISTS members (tenant TEXT NOT NULL, member TEXT NOT NULL, referrer TEXT, phone TEXT,
+        PRIMARY KEY (tenant, member));
+    CREATE INDEX IF NOT EXISTS members_referrer ON members (tenant, referrer);
+    CREATE INDEX IF NOT EXISTS members_phone ON members (tenant, phone);
+    CREATE TABLE IF NOT EXISTS history (tenant TEXT NOT NULL, member TEXT NOT NULL, line {int} NOT NULL,
+        body TEXT NOT NULL, PRIMARY KEY (tenant, line, member));
+    CREATE INDEX IF NOT EXISTS history_member ON history (tenant, member, line);
+    CREATE TABLE IF NOT EXISTS days (tenant TEXT NOT NULL, line {int} NOT NULL, at TEXT NOT NULL,
+        members {int} NOT NULL, orders {int} NOT NULL, PRIMARY KEY (tenant, line));
 ";
 
 /// What a tenant has stored.
@@ -204,6 +218,12 @@ pub struct Append<'a> {
     pub notifications: &'a [String],
     /// Its new daily pool reports, with the line of their `close_day`.
     pub reports: &'a [(u64, String)],
+    /// Its new members: (member, referrer, phone), for the console's search and referral tree.
+    pub members: &'a [MemberRow],
+    /// What its new events did to each member: (member, line, postings as JSON).
+    pub history: &'a [(String, u64, String)],
+    /// At each new `close_day`: (line, time, members, orders), for the console's daily counts.
+    pub days: &'a [(u64, String, u64, u64)],
     /// With several nodes: this node's id and the lease epoch it holds the tenant under. The
     /// append is refused ([`StoreError::LeaseLost`]) when the lease has moved on: the fence that
     /// keeps a node that lost its lease from writing after the new owner.
@@ -283,7 +303,15 @@ impl Store {
                 let reports = client.prepare(
                     "INSERT INTO reports (tenant, line, body) SELECT $1, * FROM unnest($2::bigint[], $3::text[])",
                 )?;
-                Db::Postgres(Box::new(Pg { client, lease, events, outbox, reports }))
+                let members = client.prepare(
+                    "INSERT INTO members (tenant, member, referrer, phone)
+                     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])",
+                )?;
+                let history = client.prepare(
+                    "INSERT INTO history (tenant, member, line, body)
+                     SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[])",
+                )?;
+                Db::Postgres(Box::new(Pg { client, lease, events, outbox, reports, members, history }))
             }
         };
         Ok(Store { db, dir: dir.to_owned() })
@@ -423,6 +451,15 @@ impl Store {
                         tx.prepare_cached("INSERT INTO outbox (tenant, body) VALUES ($1, $2)")?;
                     let mut reports =
                         tx.prepare_cached("INSERT INTO reports (tenant, line, body) VALUES ($1, $2, $3)")?;
+                    let mut members = tx.prepare_cached(
+                        "INSERT INTO members (tenant, member, referrer, phone) VALUES ($1, $2, $3, $4)",
+                    )?;
+                    let mut history = tx.prepare_cached(
+                        "INSERT INTO history (tenant, member, line, body) VALUES ($1, $2, $3, $4)",
+                    )?;
+                    let mut days = tx.prepare_cached(
+                        "INSERT INTO days (tenant, line, at, members, orders) VALUES ($1, $2, $3, $4, $5)",
+                    )?;
                     for append in appends {
                         for (i, line) in append.lines.iter().enumerate() {
                             let seq = (append.after + i as u64 + 1) as i64;
@@ -434,12 +471,27 @@ impl Store {
                         for (line, body) in append.reports {
                             reports.execute(rusqlite::params![append.tenant, *line as i64, body])?;
                         }
+                        for (member, referrer, phone) in append.members {
+                            members.execute(rusqlite::params![append.tenant, member, referrer, phone])?;
+                        }
+                        for (member, line, body) in append.history {
+                            history.execute(rusqlite::params![append.tenant, member, *line as i64, body])?;
+                        }
+                        for (line, at, count, orders) in append.days {
+                            days.execute(rusqlite::params![
+                                append.tenant,
+                                *line as i64,
+                                at,
+                                *count as i64,
+                                *orders as i64
+                            ])?;
+                        }
                     }
                 }
                 tx.commit()?;
             }
             Db::Postgres(db) => {
-                let Pg { client, lease, events, outbox, reports } = &mut **db;
+                let Pg { client, lease, events, outbox, reports, members, history } = &mut **db;
                 let mut tx = client.transaction()?;
                 for append in appends {
                     if let Some((node, epoch)) = append.lease {
@@ -460,6 +512,26 @@ impl Store {
                         let lines: Vec<i64> = append.reports.iter().map(|(l, _)| *l as i64).collect();
                         let bodies: Vec<&str> = append.reports.iter().map(|(_, b)| b.as_str()).collect();
                         tx.execute(&*reports, &[&append.tenant, &lines, &bodies])?;
+                    }
+                    if !append.members.is_empty() {
+                        let ids: Vec<&str> = append.members.iter().map(|m| m.0.as_str()).collect();
+                        let referrers: Vec<Option<&str>> =
+                            append.members.iter().map(|m| m.1.as_deref()).collect();
+                        let phones: Vec<Option<&str>> =
+                            append.members.iter().map(|m| m.2.as_deref()).collect();
+                        tx.execute(&*members, &[&append.tenant, &ids, &referrers, &phones])?;
+                    }
+                    if !append.history.is_empty() {
+                        let ids: Vec<&str> = append.history.iter().map(|h| h.0.as_str()).collect();
+                        let lines: Vec<i64> = append.history.iter().map(|h| h.1 as i64).collect();
+                        let bodies: Vec<&str> = append.history.iter().map(|h| h.2.as_str()).collect();
+                        tx.execute(&*history, &[&append.tenant, &ids, &lines, &bodies])?;
+                    }
+                    for (line, at, count, orders) in append.days {
+                        tx.execute(
+                            "INSERT INTO days (tenant, line, at, members, orders) VALUES ($1, $2, $3, $4, $5)",
+                            &[&append.tenant, &(*line as i64), at, &(*count as i64), &(*orders as i64)],
+                        )?;
                     }
                 }
                 tx.commit()?;
@@ -657,6 +729,41 @@ impl Store {
             role: r.text(1),
             scope: r.opt_text(2),
         }))
+    }
+
+    /// Members found by id or by phone (exact), at most 50: (member, referrer, phone).
+    pub fn find_members(&mut self, tenant: &str, query: &str) -> Result<Vec<MemberRow>> {
+        let sql =
+            "SELECT member, referrer, phone FROM members WHERE tenant = $1 AND (member = $2 OR phone = $2)
+                   ORDER BY member LIMIT 50";
+        let rows = self.query(sql, &[P::Text(tenant), P::Text(query)])?;
+        Ok(rows.into_iter().map(|mut r| (r.text(0), r.opt_text(1), r.opt_text(2))).collect())
+    }
+
+    /// The members `referrer` referred, at most `limit`, in id order.
+    pub fn referees(&mut self, tenant: &str, referrer: &str, limit: u32) -> Result<Vec<String>> {
+        let sql = "SELECT member FROM members WHERE tenant = $1 AND referrer = $2 ORDER BY member LIMIT $3";
+        let rows = self.query(sql, &[P::Text(tenant), P::Text(referrer), P::Int(i64::from(limit))])?;
+        Ok(rows.into_iter().map(|mut r| r.text(0)).collect())
+    }
+
+    /// A member's history, newest first, at most `limit` events: (line, the event's chained
+    /// line, what it did to the member as a JSON array of `[rule, mechanism, account, amount]`).
+    pub fn history(&mut self, tenant: &str, member: &str, limit: u32) -> Result<Vec<(u64, String, String)>> {
+        let sql = "SELECT h.line, e.line, h.body FROM history h JOIN events e ON e.tenant = h.tenant AND e.seq = h.line
+                   WHERE h.tenant = $1 AND h.member = $2 ORDER BY h.line DESC LIMIT $3";
+        let rows = self.query(sql, &[P::Text(tenant), P::Text(member), P::Int(i64::from(limit))])?;
+        Ok(rows.into_iter().map(|mut r| (r.int(0) as u64, r.text(1), r.text(2))).collect())
+    }
+
+    /// The daily counts: (line, time, members, orders), oldest first.
+    pub fn days(&mut self, tenant: &str) -> Result<Vec<(u64, String, u64, u64)>> {
+        let sql = "SELECT line, at, members, orders FROM days WHERE tenant = $1 ORDER BY line";
+        let rows = self.query(sql, &[P::Text(tenant)])?;
+        Ok(rows
+            .into_iter()
+            .map(|mut r| (r.int(0) as u64, r.text(1), r.int(2) as u64, r.int(3) as u64))
+            .collect())
     }
 
     /// Every tenant's id.
