@@ -56,6 +56,8 @@ pub struct App {
     /// This node in a cluster of nodes on one PostgreSQL, if it joined one: then it serves only
     /// the tenants whose lease it holds.
     cluster: Option<cluster::Cluster>,
+    /// The console's sessions, by their cookie's value.
+    sessions: HashMap<String, web::console::Session>,
     /// A tenant's engine is snapshotted every this many events.
     snapshot_every: u64,
     /// The snapshot thread's queue, once the server runs.
@@ -411,6 +413,7 @@ impl App {
             retry: std::time::Duration::from_secs(1),
             snapshot_every: 500_000,
             snapshots: None,
+            sessions: HashMap::new(),
             cluster,
         };
         for stored in app.store.load().map_err(|e| e.to_string())? {
@@ -795,35 +798,60 @@ async fn put_plan(State(app): State<Shared>, headers: HeaderMap, body: Bytes) ->
     let mut app = lock(&app);
     let caller = app.caller(&headers)?;
     caller.owner("setting the plan")?;
-    let id = caller.tenant;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
-    let (plan, lines) = fanli_format::parse_plan_lines(&text)
-        .map_err(|errors| ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_plan", errors.to_string()))?;
-    let findings = fanli_engine::compliance::check(&plan);
-    if fanli_engine::compliance::refused(&findings) {
-        let doc = fanli_format::findings_json(&plan.name, &findings, &lines);
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(json!({"error": {
-            "code": "noncompliant", "message": "`fanli check` refuses this plan", "findings": doc["findings"],
-        }})))
-            .into_response());
+    match app.set_plan(&caller.tenant, text) {
+        Ok((version, warnings)) => {
+            Ok(axum::Json(json!({"version": version, "warnings": warnings})).into_response())
+        }
+        Err(PlanRefused::Error(error)) => Err(error),
+        Err(PlanRefused::Findings(findings)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(json!({"error": {
+                "code": "noncompliant", "message": "`fanli check` refuses this plan", "findings": findings,
+            }})),
+        )
+            .into_response()),
     }
-    if !app.tenants[&id].chain.is_empty() {
-        return Err(ApiError(
-            StatusCode::CONFLICT,
-            "plan_in_use",
-            "events were applied under the current plan; changing it mid-log is not supported yet".to_owned(),
-        ));
+}
+
+/// Why a plan was not put.
+pub(crate) enum PlanRefused {
+    /// `fanli check` found errors: its findings.
+    Findings(Value),
+    /// Not a plan, or not now.
+    Error(ApiError),
+}
+
+impl App {
+    /// Puts `text` as the tenant's plan: parsed, checked (refused with the findings when past a
+    /// red line), stored as a new version, and in force from now on. Returns the version and
+    /// the warnings. Refused once events were applied under the current plan.
+    pub(crate) fn set_plan(&mut self, id: &str, text: String) -> Result<(i64, Value), PlanRefused> {
+        let (plan, lines) = fanli_format::parse_plan_lines(&text).map_err(|errors| {
+            PlanRefused::Error(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_plan", errors.to_string()))
+        })?;
+        let findings = fanli_engine::compliance::check(&plan);
+        if fanli_engine::compliance::refused(&findings) {
+            let doc = fanli_format::findings_json(&plan.name, &findings, &lines);
+            return Err(PlanRefused::Findings(doc["findings"].clone()));
+        }
+        if !self.tenants[id].chain.is_empty() {
+            return Err(PlanRefused::Error(ApiError(
+                StatusCode::CONFLICT,
+                "plan_in_use",
+                "events were applied under the current plan; changing it mid-log is not supported yet"
+                    .to_owned(),
+            )));
+        }
+        let version =
+            blocking(|| self.store.add_plan(id, &text)).map_err(|e| PlanRefused::Error(internal(e)))?;
+        let tenant = self.tenants.get_mut(id).expect("known");
+        tenant.engine = Some(Engine::new(plan));
+        tenant.plan = Some(text);
+        tenant.record();
+        Ok((version, fanli_format::findings_json("", &findings, &lines)["findings"].clone()))
     }
-    let version = blocking(|| app.store.add_plan(&id, &text)).map_err(internal)?;
-    let mut engine = Engine::new(plan);
-    engine.record(false);
-    let tenant = app.tenants.get_mut(&id).expect("known");
-    tenant.engine = Some(engine);
-    tenant.plan = Some(text);
-    tenant.record();
-    let warnings = fanli_format::findings_json("", &findings, &lines)["findings"].clone();
-    Ok(axum::Json(json!({"version": version, "warnings": warnings})).into_response())
 }
 
 /// `POST /v1/plan/check` (any operator or read-only key): `fanli check` on a plan, without
@@ -1686,10 +1714,13 @@ mod tests {
     #[test]
     fn every_route_is_in_the_openapi_document() {
         let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
-        let source = [include_str!("lib.rs"), include_str!("web.rs")].concat();
+        let source = [include_str!("lib.rs"), include_str!("web/mod.rs")].concat();
         let mut routes = 0;
         for piece in source.split(".route(\"").skip(1) {
             let path = &piece[..piece.find('"').unwrap()];
+            if path.starts_with("/console") || path == "/m" || path.starts_with("/m/") {
+                continue; // Pages, not the API.
+            }
             assert!(doc["paths"][path].is_object(), "{path} is served but not in openapi.json");
             routes += 1;
         }

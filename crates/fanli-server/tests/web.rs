@@ -1,4 +1,4 @@
-//! The web pages and the member's QR code, end to end on 127.0.0.1 (no browser: what is served).
+//! The operator console over HTTP on 127.0.0.1 (what is served; `browser.rs` drives a real browser).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -69,95 +69,136 @@ fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, extra: &s
     Answer { status, head, body }
 }
 
-#[test]
-fn the_pages_are_served_self_contained_with_a_strict_policy() {
-    let dir = data_dir("web-pages");
-    let addr = start(&dir);
-    let console = call(addr, "GET", "/console", None, "", "");
-    let member = call(addr, "GET", "/m", None, "", "");
-    for (page, elements) in [
-        (
-            &console,
-            &[
-                "id=\"key\"",
-                "id=\"mechanisms\"",
-                "id=\"chart\"",
-                "id=\"members\"",
-                "id=\"reviews\"",
-                "id=\"webhook\"",
-            ][..],
-        ),
-        (&member, &["name=\"viewport\"", "id=\"content\"", "id=\"qr\"", "/v1/me", "/v1/me/qr.svg"][..]),
-    ] {
-        assert_eq!(page.status, 200);
-        assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
-        let csp = page.header("content-security-policy").expect("a policy");
-        for rule in [
-            "default-src 'self'",
-            "script-src 'self' 'unsafe-inline'",
-            "img-src 'self' data:",
-            "frame-ancestors 'none'",
-        ] {
-            assert!(csp.contains(rule), "{rule} not in {csp}");
-        }
-        assert!(!csp.contains("http") && !csp.contains('*'), "the policy allows another origin: {csp}");
-        assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
-        for element in elements {
-            assert!(page.body.contains(element), "{element} is missing");
-        }
-        // Nothing from elsewhere, and data never parsed as HTML.
-        for outside in
-            ["src=\"http", "href=\"http", "src='http", "href='http", "<script src", "<link", "@import"]
-        {
-            assert!(!page.body.contains(outside), "{outside} in a page");
-        }
-        assert!(!page.body.contains("innerHTML") && !page.body.contains("insertAdjacentHTML"));
-        assert!(!page.body.contains("document.write"));
+impl Answer {
+    fn cookie(&self) -> String {
+        let set = self.header("set-cookie").expect("a cookie");
+        set.split(';').next().unwrap().to_owned()
     }
-    // The operator's key stays in the tab; the member's token comes in the fragment.
-    assert!(console.body.contains("sessionStorage") && !console.body.contains("localStorage"));
-    assert!(member.body.contains("location.hash") && member.body.contains("localStorage"));
-    assert!(console.body.contains("/v1/reports") && console.body.contains("/v1/reviews"));
+
+    /// The session's CSRF token, from a form on the page.
+    fn csrf(&self) -> String {
+        self.field("csrf")
+    }
+
+    /// The value of the hidden field `name` of a form on the page (a 64-digit token).
+    fn field(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let at = self.body.find(&marker).unwrap_or_else(|| panic!("no field {name}")) + marker.len();
+        self.body[at..at + 64].to_owned()
+    }
+}
+
+/// A form post with a session cookie.
+fn post_form(addr: SocketAddr, path: &str, cookie: &str, form: &str) -> Answer {
+    let extra = format!("Cookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n");
+    call(addr, "POST", path, None, &extra, form)
+}
+
+fn get_page(addr: SocketAddr, path: &str, cookie: &str) -> Answer {
+    call(addr, "GET", path, None, &format!("Cookie: {cookie}\r\n"), "")
 }
 
 #[test]
-fn a_member_token_reads_its_view_and_its_referral_qr_code() {
-    let dir = data_dir("web-member");
+fn the_console_opens_with_a_key_shows_the_apis_numbers_and_its_forms_need_the_session_token() {
+    let dir = data_dir("web-console");
     let addr = start(&dir);
-    let tenant = call(addr, "POST", "/v1/tenants", Some("master-secret"), "", r#"{"id":"shop"}"#);
-    assert_eq!(tenant.status, 201);
-    let owner = tenant.json()["owner_key"].as_str().unwrap().to_owned();
-    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&owner), "", PLAN).status, 200);
-    assert_eq!(call(addr, "POST", "/v1/members", Some(&owner), "", r#"{"member":"A"}"#).status, 200);
-    let order = r#"{"order":"a1","member":"A","amount":"1000.00"}"#;
-    assert_eq!(call(addr, "POST", "/v1/orders", Some(&owner), "", order).status, 200);
-    let token = call(addr, "POST", "/v1/members/A/token", Some(&owner), "", "");
-    assert_eq!(token.status, 201);
-    let token = token.json()["token"].as_str().unwrap().to_owned();
+    let key =
+        call(addr, "POST", "/v1/tenants", Some("master-secret"), "", r#"{"id":"shop"}"#).json()["owner_key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), "", PLAN).status, 200);
+    let events = r#"{"at":"2026-01-01T09:00:00+08:00","type":"join","member":"A","phone":"13800000001"}
+{"at":"2026-01-01T09:00:00+08:00","type":"order","order":"a","member":"A","amount":"1000.00"}
+{"at":"2026-01-01T09:01:00+08:00","type":"join","member":"b0","referrer":"A"}
+{"at":"2026-01-01T09:01:00+08:00","type":"order","order":"b0","member":"b0","amount":"1000.00"}
+{"at":"2026-01-02T00:00:00+08:00","type":"close_day"}
+"#;
+    assert_eq!(call(addr, "POST", "/v1/events", Some(&key), "", events).status, 200);
 
-    // What the member page renders: `{ID: view}`.
-    let me = call(addr, "GET", "/v1/me", Some(&token), "", "");
-    assert_eq!(me.status, 200);
-    let view = &me.json()["A"];
-    assert_eq!(view["spent"], "1000.00");
-    assert!(view["wallet"].is_string() && view["credit"].is_string() && view["points"].is_object());
-    assert_eq!(view["mechanisms"]["r3"]["progress"], "0 of 3");
+    // No session: to the login page; a wrong key or a member token does not open one.
+    let answer = call(addr, "GET", "/console", None, "", "");
+    assert_eq!((answer.status, answer.header("location")), (303, Some("/console/login")));
+    let login = call(addr, "GET", "/console/login", None, "", "");
+    assert!(login.body.contains("id=\"login\"") && !login.body.contains("<script"));
+    // The login form's token: in a cookie and in the form, which must match.
+    let (login_cookie, login_token) = (login.cookie(), login.field("login"));
+    let form = format!("Content-Type: application/x-www-form-urlencoded\r\nCookie: {login_cookie}\r\n");
+    let log_in = |key: &str| {
+        call(addr, "POST", "/console/login", None, &form, &format!("login={login_token}&key={key}"))
+    };
+    let bare = "Content-Type: application/x-www-form-urlencoded\r\n";
+    let other_site = call(addr, "POST", "/console/login", None, bare, &format!("key={key}"));
+    assert!(other_site.status == 401 && other_site.body.contains("The login form expired"));
+    assert_eq!(log_in("nope").status, 401);
+    let token = call(addr, "POST", "/v1/members/A/token", Some(&key), "", "").json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = log_in(&token);
+    assert!(refused.status == 401 && refused.body.contains("A member token cannot open the console"));
+    let entered = log_in(&key);
+    assert_eq!((entered.status, entered.header("location")), (303, Some("/console")));
+    let set = entered.header("set-cookie").unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/console"),
+        "{set}"
+    );
+    let cookie = entered.cookie();
 
-    let qr = call(addr, "GET", "/v1/me/qr.svg", Some(&token), "", "");
-    assert_eq!(qr.status, 200, "{}", qr.body);
-    assert_eq!(qr.header("content-type"), Some("image/svg+xml"));
-    assert!(qr.body.starts_with("<?xml") || qr.body.starts_with("<svg"));
-    assert!(qr.body.contains("<svg") && qr.body.contains("<path") && qr.body.trim_end().ends_with("</svg>"));
-    assert_eq!(qr.header("x-fanli-referral"), Some("http://test/join?tenant=shop&ref=A"));
-    assert_eq!(qr.header("cache-control"), Some("private, no-store"));
-    // Behind a TLS proxy the link is https.
-    let proxied = call(addr, "GET", "/v1/me/qr.svg", Some(&token), "X-Forwarded-Proto: https\r\n", "");
-    assert_eq!(proxied.header("x-fanli-referral"), Some("https://test/join?tenant=shop&ref=A"));
+    // The overview: the API's numbers, no script, a strict policy.
+    let overview = get_page(addr, "/console", &cookie);
+    assert_eq!(overview.status, 200);
+    let csp = overview.header("content-security-policy").unwrap();
+    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "{csp}");
+    assert!(!overview.body.contains("<script"));
+    let mechanisms = call(addr, "GET", "/v1/mechanisms", Some(&key), "", "").json();
+    let row = &overview.body[overview.body.find("data-mechanism=\"r3\"").expect("the r3 row")..];
+    for field in ["pool", "paid"] {
+        let value = mechanisms["r3"][field].as_str().unwrap();
+        assert!(row.contains(&format!("class=\"n {field}\">{value}<")), "{field} {value}: {row}");
+    }
+    assert_eq!(mechanisms["r3"]["pool"], "700.00", "40% of two orders, less the 100.00 step");
+    assert!(overview.body.contains("<svg"), "the charts over the daily report");
 
-    // Member tokens only.
-    let by_owner = call(addr, "GET", "/v1/me/qr.svg", Some(&owner), "", "");
-    assert_eq!(by_owner.status, 403);
-    assert_eq!(by_owner.json()["error"]["code"], "forbidden");
-    assert_eq!(call(addr, "GET", "/v1/me/qr.svg", None, "", "").status, 401);
-    assert_eq!(call(addr, "GET", "/v1/me/qr.svg", Some("guess"), "", "").status, 401);
+    // Members: found by phone; balances, history with the rule, the referral tree.
+    let found = get_page(addr, "/console/members?q=13800000001", &cookie);
+    assert!(found.body.contains("href=\"/console/members/A\""), "{}", found.body);
+    let member = get_page(addr, "/console/members/A", &cookie);
+    assert!(member.body.contains("class=\"n wallet\">100.00<"), "B0's order pays A the first step");
+    assert!(
+        member.body.contains(">referral<") && member.body.contains(">+100.00<"),
+        "the posting and its rule"
+    );
+    assert!(member.body.contains("href=\"/console/members/b0\""), "b0 in A's tree");
+
+    // Audit: the chain's head is the hash of the log's last line.
+    let feed = call(addr, "GET", "/v1/audit", Some(&key), "", "").body;
+    let head = fanli_format::chain::sha256_hex(feed.lines().last().unwrap().as_bytes());
+    assert!(get_page(addr, "/console/audit", &cookie).body.contains(&head));
+
+    // Forms need the session's token.
+    assert_eq!(post_form(addr, "/console/plan", &cookie, "action=check&plan=x").status, 403);
+    let csrf = overview.csrf();
+    let plan: String = PLAN.bytes().map(|b| format!("%{b:02X}")).collect();
+    let checked = post_form(addr, "/console/plan", &cookie, &format!("csrf={csrf}&action=check&plan={plan}"));
+    assert!(checked.status == 200 && checked.body.contains("It would be accepted"), "{}", checked.body);
+    let simulated =
+        post_form(addr, "/console/plan/simulate", &cookie, &format!("csrf={csrf}&days=20&seed=1"));
+    assert!(simulated.body.contains("id=\"simulation\"") && simulated.body.contains("<svg"));
+    // A read-only key reads but does not put.
+    let reader = call(addr, "POST", "/v1/keys", Some(&key), "", r#"{"role":"read_only"}"#).json()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reader_cookie = log_in(&reader).cookie();
+    let plan_page = get_page(addr, "/console/plan", &reader_cookie);
+    assert!(
+        plan_page.body.contains("Only the owner's key puts a plan")
+            && !plan_page.body.contains("id=\"put-plan\"")
+    );
+    // Logging out ends the session.
+    let out = post_form(addr, "/console/logout", &cookie, &format!("csrf={csrf}"));
+    assert_eq!(out.header("location"), Some("/console/login"));
+    assert_eq!(get_page(addr, "/console", &cookie).status, 303);
 }

@@ -202,6 +202,14 @@ pub fn write_all(dir: &Path, sim: &Simulation, findings: &[Finding]) -> io::Resu
     write_all_with_sweep(dir, sim, findings, None)
 }
 
+/// The report page of a finished simulation (what `report.html` holds), and its summary:
+/// for showing a run without writing files (the server's console runs one from a page).
+pub fn report_page(sim: &Simulation, findings: &[Finding]) -> (String, Value) {
+    let outcomes = outcomes(sim);
+    let summary = summary(sim, &outcomes, findings);
+    (html(sim, &summary), summary)
+}
+
 /// A sweep: the key, and each value with the summary of the run that used it.
 pub struct Sweep {
     /// `ID.KEY` or a top-level key.
@@ -428,8 +436,9 @@ fn esc(v: &Value) -> String {
 const COLORS: [&str; 9] =
     ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"];
 
-/// A line chart of several series over the days, as an SVG element.
-fn chart(title: &str, series: &[(String, Vec<f64>)]) -> String {
+/// A line chart of several series over the days, as an SVG element in a `<figure>` (the title
+/// and names escaped): the simulator's report draws with it, and so does the server's console.
+pub fn chart(title: &str, series: &[(String, Vec<f64>)]) -> String {
     let (w, h, left, bottom) = (800.0, 260.0, 70.0, 30.0);
     let max = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(1.0);
     let n = series.first().map_or(1, |(_, v)| v.len()).max(2);

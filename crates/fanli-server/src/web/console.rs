@@ -1,0 +1,888 @@
+//! The operator console: log in with an operator key; overview, plan, members, review queue and
+//! audit, each a page rendered from the tenant's state and store.
+//!
+//! - `/console`: each pool with what it owes and since when (the last daily report in which it
+//!   owed nothing), what it paid today (since the last day close), the appreciation price and the
+//!   queue's length and oldest wait; charts over the daily reports (price, pools, obligations)
+//!   and of members and orders per day.
+//! - `/console/plan`: the plan in force, its `fanli check` findings, a form to put a new version
+//!   (the owner; refused with the findings when past a red line), and the simulator run on it or
+//!   on the form's text, its report shown in the page.
+//! - `/console/members`: search by member id or phone; a member's balances and standing, their
+//!   history with the rule of every posting, their referral tree to 3 levels.
+//! - `/console/reviews`: the anti-fraud review queue, rules and evidence, approved or rejected one
+//!   by one or in bulk (the owner).
+//! - `/console/audit`: the audit chain's length and head, and the daily pool reports.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, PreEscaped, html};
+use serde_json::Value;
+
+use super::{Lang, console_role, figure, https, page};
+use crate::auth::{Caller, Role};
+use crate::{App, Line, Shared, blocking, lock, new_key, same, submit};
+
+/// A console session: who logged in, and the token its forms carry.
+pub(crate) struct Session {
+    caller: Caller,
+    csrf: String,
+    expires: Instant,
+}
+
+const COOKIE: &str = "fanli_console";
+const SESSION_HOURS: u64 = 8;
+
+/// The value of cookie `name` in the request.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
+}
+
+/// The caller and CSRF token of the request's live session.
+fn session(app: &mut App, headers: &HeaderMap) -> Option<(Caller, String)> {
+    let id = cookie(headers, COOKIE)?;
+    let live = app.sessions.get(&id).is_some_and(|s| s.expires > Instant::now());
+    if !live {
+        app.sessions.remove(&id);
+        return None;
+    }
+    let s = &app.sessions[&id];
+    app.tenants.contains_key(&s.caller.tenant).then(|| (s.caller.clone(), s.csrf.clone()))
+}
+
+fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response()
+}
+
+/// Whether a form's `csrf` field is the session's token.
+fn csrf_ok(form: &HashMap<String, String>, csrf: &str) -> bool {
+    form.get("csrf").is_some_and(|given| same(given, csrf))
+}
+
+/// The login form's own token (double submit: a cookie and a field that must match), so that
+/// another site cannot log a browser into a session of its choosing.
+const LOGIN_COOKIE: &str = "fanli_login";
+
+/// `GET /console/login`.
+pub(crate) async fn login_page(headers: HeaderMap) -> Response {
+    login_form(&headers, None)
+}
+
+fn login_form(headers: &HeaderMap, error: Option<&str>) -> Response {
+    let token = new_key().unwrap_or_default();
+    let body = html! {
+        section {
+            h1 { "运营控制台 Operator console" }
+            @if let Some(error) = error { p.bad { (error) } }
+            form #login method="post" action="/console/login" {
+                input type="hidden" name="login" value=(token);
+                p { label for="key" { "操作员密钥 Operator key" } }
+                p { input #key type="password" name="key" autocomplete="off" required size="70"; }
+                p { button #enter type="submit" { "进入 Enter" } }
+            }
+            p.note { "密钥只用于建立会话，不会出现在网址里。The key only opens a session; it never appears in a URL." }
+        }
+    };
+    let mut response = page(Lang::Zh, "login", None, body);
+    if error.is_some() {
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+    }
+    let secure = if https(headers) { "; Secure" } else { "" };
+    let cookie = format!(
+        "{LOGIN_COOKIE}={token}; Path=/console/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"
+    );
+    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII"));
+    response
+}
+
+/// `POST /console/login` (`key`): a session for an operator or read-only key.
+pub(crate) async fn login(
+    State(server): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let matched = cookie(&headers, LOGIN_COOKIE).zip(form.get("login")).is_some_and(|(c, f)| same(&c, f));
+    if !matched {
+        return login_form(&headers, Some("登录表单已过期，请重试。The login form expired: try again."));
+    }
+    let key = form.get("key").map(|k| k.trim().to_owned()).unwrap_or_default();
+    let mut bearer = HeaderMap::new();
+    let Ok(value) = HeaderValue::from_str(&format!("Bearer {key}")) else {
+        return login_form(&headers, Some("密钥无效 Unknown key"));
+    };
+    bearer.insert(header::AUTHORIZATION, value);
+    let mut app = lock(&server);
+    let caller = match app.caller(&bearer) {
+        Ok(caller) if console_role(&caller.role) => caller,
+        Ok(_) => {
+            return login_form(
+                &headers,
+                Some("会员令牌不能进入控制台 A member token cannot open the console"),
+            );
+        }
+        Err(_) => return login_form(&headers, Some("密钥无效 Unknown key")),
+    };
+    let (Ok(id), Ok(csrf)) = (new_key(), new_key()) else {
+        return login_form(&headers, Some("no randomness"));
+    };
+    let now = Instant::now();
+    app.sessions.retain(|_, s| s.expires > now);
+    app.sessions.insert(
+        id.clone(),
+        Session { caller, csrf, expires: now + Duration::from_secs(SESSION_HOURS * 3600) },
+    );
+    let secure = if https(&headers) { "; Secure" } else { "" };
+    let cookie = format!(
+        "{COOKIE}={id}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        SESSION_HOURS * 3600
+    );
+    let mut response = see_other("/console");
+    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII"));
+    response
+}
+
+/// `POST /console/logout` (`csrf`).
+pub(crate) async fn logout(
+    State(server): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let mut app = lock(&server);
+    if let Some((_, csrf)) = session(&mut app, &headers)
+        && csrf_ok(&form, &csrf)
+        && let Some(id) = cookie(&headers, COOKIE)
+    {
+        app.sessions.remove(&id);
+    }
+    let mut response = see_other("/console/login");
+    let clear = format!("{COOKIE}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0");
+    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&clear).expect("ASCII"));
+    response
+}
+
+/// A mechanism's figures from the reports: since when it owes (the first report after the last
+/// one in which it owed nothing), and what it had paid at the last report.
+fn from_reports(reports: &[Value], id: &str, owes: bool) -> (Option<String>, Option<String>) {
+    let figures = |r: &Value, k: &str| r["mechanisms"][id][k].as_str().map(str::to_owned);
+    let since = owes.then(|| {
+        let clear = reports.iter().rposition(|r| figures(r, "obligations").as_deref() == Some("0.00"));
+        let first = clear.map_or(0, |i| i + 1);
+        reports.get(first).and_then(|r| r["at"].as_str().map(str::to_owned))
+    });
+    (since.flatten(), reports.last().and_then(|r| figures(r, "paid")))
+}
+
+/// Cents of a money string ("12.34" → 1234), for differences.
+fn cents(text: &str) -> Option<i64> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, "0"));
+    let negative = whole.starts_with('-');
+    let value = whole.trim_start_matches('-').parse::<i64>().ok()? * 100 + frac.parse::<i64>().ok()?;
+    Some(if negative { -value } else { value })
+}
+
+fn yuan(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
+}
+
+/// `GET /console`: the overview.
+pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap) -> Response {
+    let mut app = lock(&server);
+    let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+    let tenant = &app.tenants[&caller.tenant];
+    let Some(engine) = tenant.engine.as_ref() else {
+        let body = html! { section { h1 { "概览 Overview" } p { "还没有方案。No plan yet: " a href="/console/plan" { "put one" } "." } } };
+        return page(Lang::Zh, "overview", Some((&caller, &csrf)), body);
+    };
+    let mechanisms: Value = fanli_format::mechanisms_json(engine, None)
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    let (members, orders, lines) = (engine.member_count(), engine.order_count(), tenant.chain.len());
+    let plan = engine.plan().name.clone();
+    let id = caller.tenant.clone();
+    let reports: Vec<Value> = blocking(|| app.store.reports(&id, 0))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| serde_json::from_str(r).ok())
+        .collect();
+    let days = blocking(|| app.store.days(&id)).unwrap_or_default();
+    drop(app);
+
+    let rows: Vec<(String, Value)> = mechanisms
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let series = |key: &str, only_priced: bool| -> Vec<(String, Vec<f64>)> {
+        rows.iter()
+            .filter(|(_, m)| !only_priced || m.get("price").is_some())
+            .map(|(name, _)| {
+                let values = reports
+                    .iter()
+                    .map(|r| r["mechanisms"][name][key].as_str().and_then(|v| v.parse().ok()).unwrap_or(0.0))
+                    .collect();
+                (name.clone(), values)
+            })
+            .collect()
+    };
+    let price_chart = series("price", true);
+    // What each day close added: members and orders since the close before.
+    let per_day: Vec<(String, Vec<f64>)> = {
+        let (mut members_before, mut orders_before) = (0, 0);
+        let (mut new_members, mut new_orders) = (Vec::new(), Vec::new());
+        for &(_, _, members, orders) in &days {
+            new_members.push(members.saturating_sub(members_before) as f64);
+            new_orders.push(orders.saturating_sub(orders_before) as f64);
+            (members_before, orders_before) = (members, orders);
+        }
+        vec![("new members 新会员".to_owned(), new_members), ("orders 订单".to_owned(), new_orders)]
+    };
+    let body = html! {
+        section {
+            h1 { "概览 Overview · " (plan) }
+            div.cards {
+                div.card { "会员 Members" b #members { (members) } }
+                div.card { "订单 Orders" b #orders { (orders) } }
+                div.card { "日志行 Log lines" b { (lines) } }
+                div.card { "已结日 Days closed" b { (reports.len()) } }
+            }
+        }
+        section {
+            h2 { "资金池 Pools" }
+            table #pools {
+                tr {
+                    th { "机制 Mechanism" } th.n { "资金池 Pool" } th.n { "拖欠 Owed" } th { "拖欠起于 Owed since" }
+                    th.n { "已兑付 Paid" } th.n { "今日兑付 Paid today" } th.n { "价格 Price" } th { "排队 Queue" }
+                }
+                @for (name, m) in &rows {
+                    @let owes = m["obligations"].as_str().is_some_and(|o| o != "0.00");
+                    @let (since, paid_then) = from_reports(&reports, name, owes);
+                    @let today = m["paid"].as_str().and_then(cents).map(|now| now - paid_then.as_deref().and_then(cents).unwrap_or(0));
+                    tr data-mechanism=(name) {
+                        td { b { (name) } " " span.note { (figure(&m["kind"])) } }
+                        td.n.pool { (figure(&m["pool"])) }
+                        td.n.obligations class=[owes.then_some("warn")] {
+                            (figure(&m["obligations"]))
+                            @if owes { " (" (figure(&m["obligations_waiting"])) ")" }
+                        }
+                        td.since { (since.unwrap_or_else(|| "–".to_owned())) }
+                        td.n.paid { (figure(&m["paid"])) }
+                        td.n.today { (today.map_or_else(|| "–".to_owned(), yuan)) }
+                        td.n.price { @if m.get("price").is_some() { (figure(&m["price"])) } @else { "–" } }
+                        td.queue {
+                            @if m.get("queued").is_some() {
+                                (figure(&m["waiting"])) " 条 entries, " (figure(&m["queued"])) " · "
+                                "最早 oldest " (figure(&m["oldest_since"]))
+                            } @else { "–" }
+                        }
+                    }
+                }
+            }
+            p.note { "拖欠起于：最后一次零拖欠日报之后的第一天。Owed since: the first day close after the last one at which the pool owed nothing. 今日兑付：自最近一次日结以来。Paid today: since the last day close." }
+        }
+        section {
+            h2 { "走势 Over time" }
+            @if reports.is_empty() {
+                p.note { "还没有日结。No day closed yet: the charts start with the first close_day." }
+            } @else {
+                @if !price_chart.is_empty() { (PreEscaped(fanli_sim::report::chart("增值价格 Appreciation price (yuan a point)", &price_chart))) }
+                (PreEscaped(fanli_sim::report::chart("资金池 Pools (yuan)", &series("pool", false))))
+                (PreEscaped(fanli_sim::report::chart("拖欠 Owed (yuan)", &series("obligations", false))))
+                (PreEscaped(fanli_sim::report::chart("每日新会员与订单 New members and orders per day", &per_day)))
+            }
+        }
+    };
+    page(Lang::Zh, "overview", Some((&caller, &csrf)), body)
+}
+
+fn findings_table(findings: &Value) -> Markup {
+    html! {
+        @match findings.as_array() {
+            Some(list) if !list.is_empty() => {
+                table #findings {
+                    tr { th { "级别 Level" } th { "规则 Rule" } th { "键 Key" } th { "说明 Finding" } }
+                    @for f in list {
+                        tr {
+                            td class=(if f["level"] == "error" { "bad" } else { "warn" }) { (figure(&f["level"])) }
+                            td { (figure(&f["rule"])) }
+                            td { (figure(&f["key"])) @if let Some(line) = f["line"].as_u64() { " (line " (line) ")" } }
+                            td { (figure(&f["zh"])) br; span.note { (figure(&f["en"])) } }
+                        }
+                    }
+                }
+            }
+            _ => p.ok { "没有问题。No finding." }
+        }
+    }
+}
+
+/// `GET /console/plan`.
+pub(crate) async fn plan(State(server): State<Shared>, headers: HeaderMap) -> Response {
+    let mut app = lock(&server);
+    let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+    let text = app.tenants[&caller.tenant].plan.clone();
+    let id = caller.tenant.clone();
+    let version = blocking(|| app.store.plan_version(&id)).unwrap_or(0);
+    drop(app);
+    plan_page(&caller, &csrf, text.as_deref(), version, None, text.as_deref().unwrap_or(""))
+}
+
+/// What the plan page shows after a form: the outcome, and (on a refusal) the findings.
+struct Outcome {
+    ok: bool,
+    message: String,
+    findings: Option<Value>,
+    report: Option<String>,
+}
+
+fn plan_page(
+    caller: &Caller,
+    csrf: &str,
+    text: Option<&str>,
+    version: i64,
+    outcome: Option<Outcome>,
+    draft: &str,
+) -> Response {
+    let current = text.map(|t| match fanli_format::parse_plan_lines(t) {
+        Ok((plan, lines)) => fanli_format::findings_json(
+            &plan.name,
+            &fanli_engine::compliance::check(&plan),
+            &lines,
+        )["findings"]
+            .clone(),
+        Err(_) => Value::Null,
+    });
+    let owner = caller.role == Role::Owner;
+    let body = html! {
+        @if let Some(outcome) = &outcome {
+            section #outcome {
+                p class=(if outcome.ok { "ok" } else { "bad" }) { (outcome.message) }
+                @if let Some(findings) = &outcome.findings { (findings_table(findings)) }
+            }
+            @if let Some(report) = &outcome.report { section #simulation { h2 { "模拟 Simulation" } (PreEscaped(report)) } }
+        }
+        section {
+            h1 { "方案 Plan" @if version > 0 { " · v" (version) } }
+            @match text {
+                Some(text) => {
+                    h2 { "检查 fanli check" }
+                    (findings_table(current.as_ref().unwrap_or(&Value::Null)))
+                    details { summary { "方案全文 The plan (TOML)" } pre #plan { (text) } }
+                }
+                None => p.note { "还没有方案。No plan yet." }
+            }
+        }
+        section {
+            h2 { "新版本 A new version" }
+            form #put method="post" action="/console/plan" {
+                input type="hidden" name="csrf" value=(csrf);
+                textarea name="plan" rows="16" { (draft) }
+                p {
+                    @if owner { button #put-plan type="submit" name="action" value="put" { "检查并启用 Check and put" } " " }
+                    button.alt #check type="submit" name="action" value="check" { "只检查 Check only" }
+                }
+                @if !owner { p.note { "只有所有者密钥可以启用方案。Only the owner's key puts a plan." } }
+            }
+        }
+        section {
+            h2 { "模拟 Simulate" }
+            form #simulate method="post" action="/console/plan/simulate" {
+                input type="hidden" name="csrf" value=(csrf);
+                p.note { "用默认情景模拟当前方案（或上面表单中的文本）。The default scenario, on the plan in force (or the text above, when given)." }
+                p {
+                    label { "天数 Days " input type="number" name="days" value="60" min="1" max="180"; }
+                    " "
+                    label { "种子 Seed " input type="number" name="seed" value="42" min="0"; }
+                    " "
+                    button #run type="submit" { "运行 Run" }
+                }
+            }
+        }
+    };
+    page(Lang::Zh, "plan", Some((caller, csrf)), body)
+}
+
+/// `POST /console/plan` (`csrf`, `plan`, `action` = `put` | `check`).
+pub(crate) async fn put_plan(
+    State(server): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let mut app = lock(&server);
+    let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+    if !csrf_ok(&form, &csrf) {
+        return super::error_page(
+            Lang::Zh,
+            StatusCode::FORBIDDEN,
+            "表单已过期 The form expired: reload the page.",
+        );
+    }
+    let draft = form.get("plan").cloned().unwrap_or_default();
+    let outcome = if form.get("action").map(String::as_str) == Some("put") {
+        if caller.role != Role::Owner {
+            Outcome {
+                ok: false,
+                message: "只有所有者密钥可以启用方案。Only the owner's key puts a plan.".to_owned(),
+                findings: None,
+                report: None,
+            }
+        } else {
+            match app.set_plan(&caller.tenant, draft.clone()) {
+                Ok((version, warnings)) => Outcome {
+                    ok: true,
+                    message: format!("已启用 v{version}。Version {version} is in force."),
+                    findings: Some(warnings),
+                    report: None,
+                },
+                Err(crate::PlanRefused::Findings(findings)) => Outcome {
+                    ok: false,
+                    message: "被拒绝：方案越过红线。Refused: the plan crosses a red line.".to_owned(),
+                    findings: Some(findings),
+                    report: None,
+                },
+                Err(crate::PlanRefused::Error(error)) => {
+                    Outcome { ok: false, message: error.2, findings: None, report: None }
+                }
+            }
+        }
+    } else {
+        match fanli_format::parse_plan_lines(&draft) {
+            Ok((plan, lines)) => {
+                let findings = fanli_engine::compliance::check(&plan);
+                let refused = fanli_engine::compliance::refused(&findings);
+                Outcome {
+                    ok: !refused,
+                    message: if refused {
+                        "会被拒绝。It would be refused."
+                    } else {
+                        "可以启用。It would be accepted."
+                    }
+                    .to_owned(),
+                    findings: Some(
+                        fanli_format::findings_json(&plan.name, &findings, &lines)["findings"].clone(),
+                    ),
+                    report: None,
+                }
+            }
+            Err(errors) => Outcome { ok: false, message: errors.to_string(), findings: None, report: None },
+        }
+    };
+    let text = app.tenants[&caller.tenant].plan.clone();
+    let id = caller.tenant.clone();
+    let version = blocking(|| app.store.plan_version(&id)).unwrap_or(0);
+    drop(app);
+    plan_page(&caller, &csrf, text.as_deref(), version, Some(outcome), &draft)
+}
+
+/// `POST /console/plan/simulate` (`csrf`, `days`, `seed`, `plan` optional): the simulator's
+/// report on the default scenario, shown in the plan page.
+pub(crate) async fn simulate(
+    State(server): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let (caller, csrf, current, version) = {
+        let mut app = lock(&server);
+        let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+        let current = app.tenants[&caller.tenant].plan.clone();
+        let id = caller.tenant.clone();
+        let version = blocking(|| app.store.plan_version(&id)).unwrap_or(0);
+        (caller, csrf, current, version)
+    };
+    if !csrf_ok(&form, &csrf) {
+        return super::error_page(
+            Lang::Zh,
+            StatusCode::FORBIDDEN,
+            "表单已过期 The form expired: reload the page.",
+        );
+    }
+    let draft = form.get("plan").filter(|p| !p.trim().is_empty()).cloned();
+    let text = draft.clone().or(current.clone()).unwrap_or_default();
+    let days = form.get("days").and_then(|d| d.parse::<u32>().ok()).unwrap_or(60).clamp(1, 180);
+    let seed = form.get("seed").and_then(|s| s.parse::<u64>().ok()).unwrap_or(42);
+    // The simulation runs off the async workers: a few seconds of CPU at most (180 days).
+    let run = tokio::task::spawn_blocking(move || -> Result<String, String> {
+        let plan = fanli_format::parse_plan(&text).map_err(|e| e.to_string())?;
+        let findings = fanli_engine::compliance::check(&plan);
+        let mut scenario = fanli_sim::scenario::Scenario::default_scenario();
+        scenario.days = days;
+        scenario.seed = seed;
+        let sim = fanli_sim::simulate(plan, &scenario, &mut std::io::sink(), |_, _| {})
+            .map_err(|e| e.to_string())?;
+        let (page, _) = fanli_sim::report::report_page(&sim, &findings);
+        // The report's body, into this page.
+        let body = page.split_once("<body>").map_or(page.as_str(), |(_, b)| b);
+        Ok(body.split_once("</body>").map_or(body, |(b, _)| b).to_owned())
+    })
+    .await;
+    let outcome = match run {
+        Ok(Ok(report)) => Outcome {
+            ok: true,
+            message: format!("模拟了 {days} 天（种子 {seed}）。Simulated {days} days (seed {seed})."),
+            findings: None,
+            report: Some(report),
+        },
+        Ok(Err(error)) => Outcome { ok: false, message: error, findings: None, report: None },
+        Err(error) => Outcome { ok: false, message: error.to_string(), findings: None, report: None },
+    };
+    plan_page(&caller, &csrf, current.as_deref(), version, Some(outcome), draft.as_deref().unwrap_or(""))
+}
+
+/// `GET /console/members?q=ID_OR_PHONE`.
+pub(crate) async fn members(
+    State(server): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let mut app = lock(&server);
+    let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+    let q = query.get("q").map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+    let id = caller.tenant.clone();
+    let found = q.as_ref().map(|q| blocking(|| app.store.find_members(&id, q)).unwrap_or_default());
+    let total = app.tenants[&caller.tenant].engine.as_ref().map_or(0, |e| e.member_count());
+    drop(app);
+    let body = html! {
+        section {
+            h1 { "会员 Members" span.note { " · " (total) } }
+            form #search method="get" action="/console/members" {
+                input #q type="search" name="q" value=(q.clone().unwrap_or_default()) placeholder="会员号或手机号 member id or phone";
+                " " button type="submit" { "查找 Find" }
+            }
+            @if let Some(found) = &found {
+                @if found.is_empty() { p.note { "没有找到。Nobody found." } }
+                @else {
+                    table #found {
+                        tr { th { "会员 Member" } th { "推荐人 Referrer" } th { "手机 Phone" } }
+                        @for (member, referrer, phone) in found {
+                            tr {
+                                td { a href={ "/console/members/" (super::encode(member)) } { (member) } }
+                                td { (referrer.clone().unwrap_or_else(|| "–".to_owned())) }
+                                td { (phone.clone().unwrap_or_else(|| "–".to_owned())) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(Lang::Zh, "members", Some((&caller, &csrf)), body)
+}
+
+/// `GET /console/members/{id}`: balances, standing, history and referral tree.
+pub(crate) async fn member(
+    State(server): State<Shared>,
+    headers: HeaderMap,
+    Path(member): Path<String>,
+) -> Response {
+    let mut app = lock(&server);
+    let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+    let Some(engine) = app.tenants[&caller.tenant].engine.as_ref() else { return see_other("/console") };
+    let Some(id) = engine.find_member(&member) else {
+        return super::error_page(Lang::Zh, StatusCode::NOT_FOUND, &format!("没有会员 No member `{member}`"));
+    };
+    let mut bytes = Vec::new();
+    let view: Value = fanli_format::member_json(engine, id, &mut bytes)
+        .ok()
+        .and_then(|()| serde_json::from_slice::<Value>(&bytes).ok())
+        .map(|v| v[member.as_str()].clone())
+        .unwrap_or_default();
+    let tenant = caller.tenant.clone();
+    let history = blocking(|| app.store.history(&tenant, &member, 100)).unwrap_or_default();
+    // The tree, three levels down, at most 50 a member.
+    let mut tree: Vec<(usize, String)> = Vec::new();
+    let mut level: Vec<String> = vec![member.clone()];
+    for depth in 1..=3 {
+        let mut next = Vec::new();
+        for parent in &level {
+            for child in blocking(|| app.store.referees(&tenant, parent, 50)).unwrap_or_default() {
+                tree.push((depth, child.clone()));
+                next.push(child);
+            }
+        }
+        level = next;
+    }
+    drop(app);
+    let body = html! {
+        section #balances {
+            h1 { "会员 " (member) }
+            table {
+                tr { th { "零钱 Wallet" } td.n.wallet { (figure(&view["wallet"])) } }
+                tr { th { "购物金 Credit" } td.n.credit { (figure(&view["credit"])) } }
+                tr { th { "累计消费 Spent" } td.n.spent { (figure(&view["spent"])) } }
+                @if let Some(r) = view["referrer"].as_str() { tr { th { "推荐人 Referrer" } td { a href={ "/console/members/" (super::encode(r)) } { (r) } } } }
+            }
+        }
+        section #standing {
+            h2 { "各机制 In each mechanism" }
+            @if let Some(mechanisms) = view["mechanisms"].as_object() {
+                table {
+                    @for (name, m) in mechanisms {
+                        tr {
+                            th { (name) }
+                            td {
+                                @if let Some(fields) = m.as_object() {
+                                    @for (k, v) in fields { span { (k) " " b { (figure(v)) } } "　" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section #history {
+            h2 { "流水 History" span.note { " (最近 latest 100)" } }
+            @if history.is_empty() { p.note { "没有记录。Nothing yet." } }
+            @else {
+                table {
+                    tr { th { "行 Line" } th { "事件 Event" } th { "规则 Rule" } th { "机制 Mechanism" } th { "账户 Account" } th.n { "金额 Amount" } }
+                    @for (line, event, body) in &history {
+                        @let event: Value = serde_json::from_str(event).unwrap_or_default();
+                        @let rows: Vec<Value> = serde_json::from_str(body).unwrap_or_default();
+                        @for (i, row) in rows.iter().enumerate() {
+                            tr {
+                                @if i == 0 {
+                                    td rowspan=(rows.len()) { (line) }
+                                    td rowspan=(rows.len()) { (figure(&event["type"])) br; span.note { (figure(&event["at"])) } }
+                                }
+                                td { (figure(&row[0])) }
+                                td { (figure(&row[1])) }
+                                td { (figure(&row[2])) }
+                                td.n { (figure(&row[3])) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section #tree {
+            h2 { "推荐树 Referral tree" span.note { " (3 levels)" } }
+            @if tree.is_empty() { p.note { "没有下级。Nobody referred yet." } }
+            @else {
+                ul {
+                    @for (depth, child) in &tree {
+                        li style={ "margin-left:" (depth * 16 - 16) "px" } {
+                            "L" (depth) " " a href={ "/console/members/" (super::encode(child)) } { (child) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(Lang::Zh, "member", Some((&caller, &csrf)), body)
+}
+
+/// `GET /console/reviews`.
+pub(crate) async fn reviews(
+    State(server): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let mut app = lock(&server);
+    let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+    let list: Vec<Value> = app.tenants[&caller.tenant]
+        .engine
+        .as_ref()
+        .map(|e| e.reviews().unwrap_or_default().iter().map(|r| fanli_format::review_json(e, r)).collect())
+        .unwrap_or_default();
+    drop(app);
+    let owner = caller.role == Role::Owner;
+    let pending = list.iter().filter(|r| r["decision"].is_null()).count();
+    let body = html! {
+        section {
+            h1 { "审核 Review queue" span.note { " · " (pending) " 待审 pending" } }
+            @if let Some(done) = query.get("done") { p.ok #done { "已处理 Decided: " (done) } }
+            @if list.is_empty() { p.note { "没有待审推荐。No referral held." } }
+            @else {
+                form #reviews method="post" action="/console/reviews" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    table {
+                        tr { th {} th { "会员 Member" } th { "推荐人 Referrer" } th { "规则与证据 Rules and evidence" } th { "状态 Status" } }
+                        @for r in &list {
+                            @let member = r["member"].as_str().unwrap_or_default();
+                            tr data-member=(member) {
+                                td { @if r["decision"].is_null() && owner { input type="checkbox" name="member" value=(member); } }
+                                td { a href={ "/console/members/" (super::encode(member)) } { (member) } }
+                                td { (figure(&r["referrer"])) }
+                                td {
+                                    @for hit in r["hits"].as_array().into_iter().flatten() {
+                                        b { (figure(&hit["rule"])) } ": " (figure(&hit["evidence"])) br;
+                                    }
+                                    span.note { "held " (figure(&r["held_at"])) }
+                                }
+                                td.status {
+                                    @match r["decision"]["decision"].as_str() {
+                                        Some(d) => { (d) " " span.note { (figure(&r["decision"]["at"])) } }
+                                        None => "待审 pending",
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if owner && pending > 0 {
+                        p {
+                            button #approve type="submit" name="decision" value="approve" { "批准所选 Approve selected" }
+                            " "
+                            button.alt #reject type="submit" name="decision" value="reject" { "拒绝所选 Reject selected" }
+                        }
+                    } @else if !owner { p.note { "只有所有者密钥可以审核。Only the owner's key decides." } }
+                }
+            }
+        }
+    };
+    page(Lang::Zh, "reviews", Some((&caller, &csrf)), body)
+}
+
+/// `POST /console/reviews` (`csrf`, `decision`, `member` repeated): a `review` event per member.
+pub(crate) async fn decide(
+    State(server): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    // Repeated fields (`member=a&member=b`): read the pairs in order.
+    let pairs: Vec<(String, String)> = serde_urlencoded_pairs(&body);
+    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let (caller, csrf) = {
+        let mut app = lock(&server);
+        let Some(session) = session(&mut app, &headers) else { return see_other("/console/login") };
+        session
+    };
+    if !field("csrf").is_some_and(|given| same(&given, &csrf)) {
+        return super::error_page(
+            Lang::Zh,
+            StatusCode::FORBIDDEN,
+            "表单已过期 The form expired: reload the page.",
+        );
+    }
+    if caller.role != Role::Owner {
+        return super::error_page(
+            Lang::Zh,
+            StatusCode::FORBIDDEN,
+            "只有所有者密钥可以审核。Only the owner's key decides.",
+        );
+    }
+    let decision = match field("decision").as_deref() {
+        Some(d @ ("approve" | "reject")) => d.to_owned(),
+        _ => return super::error_page(Lang::Zh, StatusCode::BAD_REQUEST, "approve or reject?"),
+    };
+    let lines: Vec<Line> = pairs
+        .iter()
+        .filter(|(k, _)| k == "member")
+        .map(|(_, member)| {
+            let mut fields = serde_json::Map::new();
+            fields.insert("type".to_owned(), "review".into());
+            fields.insert("member".to_owned(), member.as_str().into());
+            fields.insert("decision".to_owned(), decision.as_str().into());
+            Line::Stamp(fields)
+        })
+        .collect();
+    let count = lines.len();
+    match submit(&server, caller.tenant.clone(), lines).await {
+        Ok(results) => {
+            let refused: Vec<String> = results
+                .iter()
+                .filter(|r| r["ok"] != true)
+                .filter_map(|r| r["error"].as_str().map(str::to_owned))
+                .collect();
+            if refused.is_empty() {
+                see_other(&format!("/console/reviews?done={count}"))
+            } else {
+                super::error_page(Lang::Zh, StatusCode::UNPROCESSABLE_ENTITY, &refused.join("; "))
+            }
+        }
+        Err(error) => super::error_page(Lang::Zh, error.0, &error.2),
+    }
+}
+
+/// `a=1&b=2` as pairs, `+` and percent-escapes decoded.
+fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
+    let decode = |s: &str| -> String {
+        let s = s.replace('+', " ");
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%'
+                && let Some(hex) = s.get(i + 1..i + 3)
+                && let Ok(b) = u8::from_str_radix(hex, 16)
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// `GET /console/audit`: the chain and the daily pool reports.
+pub(crate) async fn audit(State(server): State<Shared>, headers: HeaderMap) -> Response {
+    let mut app = lock(&server);
+    let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+    let chain = app.tenants[&caller.tenant].chain.clone();
+    let id = caller.tenant.clone();
+    let reports: Vec<Value> = blocking(|| app.store.reports(&id, 0))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| serde_json::from_str(r).ok())
+        .collect();
+    drop(app);
+    let body = html! {
+        section {
+            h1 { "审计 Audit" }
+            table #chain {
+                tr { th { "日志行数 Lines in the log" } td.lines { (chain.len()) } }
+                tr { th { "链头 Chain head (SHA-256)" } td { code.head { (chain.head()) } } }
+            }
+            p.note {
+                "任何人都可以用 fanli audit verify 重放日志并核对链头与日报。"
+                "Anyone can replay the log with fanli audit verify and check the head and the reports: "
+                code { "GET /v1/audit" } " and " code { "GET /v1/reports" } "."
+            }
+        }
+        section {
+            h2 { "日报 Daily pool reports" span.note { " (最近 latest 60)" } }
+            @if reports.is_empty() { p.note { "还没有日结。No day closed yet." } }
+            @else {
+                table #reports {
+                    tr { th { "日结 Closed at" } th { "链头 Chain" } th { "机制 Mechanisms: pool / owed / paid (price)" } }
+                    @for r in reports.iter().rev().take(60) {
+                        tr {
+                            td { (figure(&r["at"])) }
+                            td { code { (r["chain"].as_str().map_or("", |c| &c[..c.len().min(16)])) "…" } }
+                            td {
+                                @for (name, m) in r["mechanisms"].as_object().into_iter().flatten() {
+                                    b { (name) } " " (figure(&m["pool"])) " / " (figure(&m["obligations"])) " / " (figure(&m["paid"]))
+                                    @if m.get("price").is_some() { " (" (figure(&m["price"])) ")" }
+                                    br;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(Lang::Zh, "audit", Some((&caller, &csrf)), body)
+}

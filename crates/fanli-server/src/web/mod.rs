@@ -1,0 +1,279 @@
+//! The web pages, rendered on the server from the same state the API returns: the operator
+//! console (`/console`, [`console`]) and the member's phone page (`/m`, [`member`]).
+//!
+//! HTML is written with maud, which escapes every value it inserts; the only markup inserted as
+//! is comes from this crate (the charts, drawn by the simulator's report code, and the QR code).
+//! Pages run no script: forms post, links link. Every page is sent with a Content-Security-Policy
+//! that allows nothing from elsewhere and no script at all, no framing, and forms posting only
+//! here.
+//!
+//! The console is entered with an operator key pasted into a form (`POST /console/login`); the
+//! server answers with a session cookie (random, `HttpOnly`, `SameSite=Strict`, `Secure` behind
+//! https, 8 hours, kept in memory: a restart asks for the key again). Keys never appear in a URL.
+//! Every form that changes something carries the session's CSRF token, checked in constant
+//! time. The member page is opened with the member's token in the link (`/m?t=TOKEN`): the one
+//! key that may appear in a URL, since it shows only that member; the page is sent with
+//! `Referrer-Policy: no-referrer` so that the link does not leak through its links.
+
+pub(crate) mod console;
+pub(crate) mod member;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use crate::auth::{Caller, Role};
+use crate::{ApiError, Shared};
+
+/// The pages' Content-Security-Policy: nothing from elsewhere, no script, inline styles (each
+/// page is one document), `data:` images, forms posting here only.
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The pages' routes, and the member's QR code for the API.
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/console", get(console::overview))
+        .route("/console/login", get(console::login_page).post(console::login))
+        .route("/console/logout", post(console::logout))
+        .route("/console/plan", get(console::plan).post(console::put_plan))
+        .route("/console/plan/simulate", post(console::simulate))
+        .route("/console/members", get(console::members))
+        .route("/console/members/{id}", get(console::member))
+        .route("/console/reviews", get(console::reviews).post(console::decide))
+        .route("/console/audit", get(console::audit))
+        .route("/m", get(member::page))
+        .route("/m/qr.svg", get(member::qr))
+        .route("/v1/me/qr.svg", get(member_qr))
+}
+
+/// The page's language: Chinese unless `lang=en`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub(crate) fn from_query(query: &std::collections::HashMap<String, String>) -> Lang {
+        if query.get("lang").is_some_and(|l| l == "en") { Lang::En } else { Lang::Zh }
+    }
+
+    /// The text in this language.
+    pub(crate) fn t<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}
+
+const STYLE: &str = "
+*{box-sizing:border-box}body{margin:0;font:15px/1.5 -apple-system,'PingFang SC','Noto Sans CJK SC',sans-serif;color:#222;background:#f6f7f9}
+header{background:#1d3557;color:#fff;padding:10px 16px;display:flex;flex-wrap:wrap;gap:12px;align-items:center}
+header a{color:#fff;text-decoration:none;padding:6px 4px}header .who{margin-left:auto;font-size:13px;opacity:.85}
+main{max-width:1100px;margin:0 auto;padding:16px}section{background:#fff;border-radius:8px;padding:12px 16px;margin:0 0 16px;box-shadow:0 1px 2px #0001}
+h1{font-size:20px;margin:4px 0 12px}h2{font-size:17px;margin:4px 0 10px}table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eee;vertical-align:top}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+.note{color:#666;font-size:13px}.warn{color:#b45309}.bad{color:#b91c1c}.ok{color:#15803d}
+input,textarea,button,select{font:inherit;padding:8px 10px;border:1px solid #bbb;border-radius:6px}button{background:#1d3557;color:#fff;border:0;min-height:44px;cursor:pointer}
+button.alt{background:#fff;color:#1d3557;border:1px solid #1d3557}textarea{width:100%;font-family:monospace;font-size:13px}
+pre{white-space:pre-wrap;word-break:break-all;background:#f3f4f6;padding:8px;border-radius:6px;font-size:12px}
+figure.chart{margin:8px 0}figure.chart svg{width:100%;height:auto;background:#fff}figcaption{font-weight:600}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px}.card{background:#f3f6fb;border-radius:8px;padding:10px}
+.card b{display:block;font-size:20px}.bar{height:10px;background:#e5e7eb;border-radius:5px;overflow:hidden}.bar i{display:block;height:100%;background:#2a9d8f}
+";
+
+/// A whole page: the head, the header (with the console's navigation when `nav` is given) and
+/// `body`; sent with the pages' security headers.
+pub(crate) fn page(lang: Lang, title: &str, nav: Option<(&Caller, &str)>, body: Markup) -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · fanli" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    strong { "fanli 返利" }
+                    @if let Some((caller, csrf)) = nav {
+                        a href="/console" { "概览 Overview" }
+                        a href="/console/plan" { "方案 Plan" }
+                        a href="/console/members" { "会员 Members" }
+                        a href="/console/reviews" { "审核 Reviews" }
+                        a href="/console/audit" { "审计 Audit" }
+                        span.who {
+                            (caller.tenant) " · " (caller.role.name())
+                            @if let Some(scope) = caller.role.scope() { " " (scope) }
+                        }
+                        form method="post" action="/console/logout" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button.alt type="submit" { "退出 Log out" }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    };
+    html_response(StatusCode::OK, markup)
+}
+
+/// `markup` with the pages' headers.
+pub(crate) fn html_response(status: StatusCode, markup: Markup) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+/// A page that says what went wrong.
+pub(crate) fn error_page(lang: Lang, status: StatusCode, message: &str) -> Response {
+    let body = html! { section { h1 { (lang.t("出错了", "Something went wrong")) } p.bad { (message) } } };
+    let mut response = page(lang, "error", None, body);
+    *response.status_mut() = status;
+    response
+}
+
+/// A money or points figure from the JSON views (a string with its decimals), or a dash.
+pub(crate) fn figure(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "–".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether a request came over https (as a proxy in front says).
+pub(crate) fn https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|p| p.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"))
+}
+
+/// The role may use the console: any operator or read-only key, not a member token.
+pub(crate) fn console_role(role: &Role) -> bool {
+    !matches!(role, Role::Member(_))
+}
+
+/// `GET /v1/me/qr.svg` (a member token): the member's referral link as an SVG QR code.
+async fn member_qr(State(server): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let caller = crate::lock(&server).caller(&headers)?;
+    let Role::Member(member) = caller.role else {
+        let message = format!("/v1/me/qr.svg is for member tokens; this key is a {} key", caller.role.name());
+        return Err(ApiError(StatusCode::FORBIDDEN, "forbidden", message));
+    };
+    let link = referral_link(&origin(&headers)?, &caller.tenant, &member);
+    let svg = qr_svg(&link).map_err(crate::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "private, no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        [(header::HeaderName::from_static("x-fanli-referral"), link)],
+        svg,
+    )
+        .into_response())
+}
+
+/// `scheme://host[:port]` of the request: its `Host` header, `https` when a proxy says so.
+fn origin(headers: &HeaderMap) -> Result<String, ApiError> {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let sane = !host.is_empty()
+        && host.len() <= 255
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    if !sane {
+        let message = "the referral link needs the request's `Host` header: a host name and port".to_owned();
+        return Err(ApiError(StatusCode::BAD_REQUEST, "bad_request", message));
+    }
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|p| p.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    Ok(format!("{}://{host}", if https { "https" } else { "http" }))
+}
+
+/// `{origin}/join?tenant=T&ref=MEMBER`, the values percent-encoded.
+fn referral_link(origin: &str, tenant: &str, member: &str) -> String {
+    format!("{origin}/join?tenant={}&ref={}", encode(tenant), encode(member))
+}
+
+/// A query value, percent-encoded (UTF-8): everything but the unreserved characters.
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `data` as an SVG QR code (error correction M, with the quiet zone).
+fn qr_svg(data: &str) -> Result<String, qrcode::types::QrError> {
+    let code = qrcode::QrCode::new(data.as_bytes())?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .dark_color(qrcode::render::svg::Color("#000"))
+        .light_color(qrcode::render::svg::Color("#fff"))
+        .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_referral_link_encodes_its_values() {
+        assert_eq!(referral_link("http://h:8080", "t-1", "A"), "http://h:8080/join?tenant=t-1&ref=A");
+        assert_eq!(
+            referral_link("https://h", "t", "a b&c=d/会"),
+            "https://h/join?tenant=t&ref=a%20b%26c%3Dd%2F%E4%BC%9A"
+        );
+    }
+
+    #[test]
+    fn the_origin_is_the_host_and_a_proxys_scheme() {
+        let mut headers = HeaderMap::new();
+        assert!(origin(&headers).is_err());
+        headers.insert(header::HOST, "shop.example:8080".parse().unwrap());
+        assert_eq!(origin(&headers).unwrap(), "http://shop.example:8080");
+        headers.insert("x-forwarded-proto", "https".parse().unwrap());
+        assert_eq!(origin(&headers).unwrap(), "https://shop.example:8080");
+        headers.insert(header::HOST, "evil/path?x".parse().unwrap());
+        assert!(origin(&headers).is_err());
+    }
+
+    #[test]
+    fn a_qr_code_is_an_svg() {
+        let svg = qr_svg("http://h/join?tenant=t&ref=A").unwrap();
+        assert!(svg.starts_with("<?xml") && svg.contains("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("<path"));
+    }
+}
