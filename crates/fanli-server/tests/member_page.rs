@@ -1,0 +1,227 @@
+//! The member's phone page (`/m?t=TOKEN`) and QR code, end to end on 127.0.0.1: what is served.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+mod common;
+
+use common::{data_dir, start};
+use serde_json::Value;
+
+const PLAN: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.toml");
+
+/// An answer: status, headers (names in lower case) and body.
+struct Answer {
+    status: u16,
+    head: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    /// The page from the element `id="ID"` to the end of its section (or of the page).
+    fn element(&self, id: &str) -> &str {
+        let marker = format!("id=\"{id}\"");
+        let at = self.body.find(&marker).unwrap_or_else(|| panic!("no #{id} in {}", self.body));
+        let rest = &self.body[at..];
+        &rest[..rest.find("</section>").unwrap_or(rest.len())]
+    }
+}
+
+/// One HTTP/1.1 request with `Host: test`.
+fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, body: &str) -> Answer {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let auth = key.map_or(String::new(), |k| format!("Authorization: Bearer {k}\r\n"));
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: test\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let response = String::from_utf8(response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let (head, rest) = response.split_once("\r\n\r\n").unwrap();
+    let head: Vec<(String, String)> = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    // Bodies may come chunked.
+    let chunked = head.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked {
+        let mut out = String::new();
+        let mut rest = rest;
+        while let Some((size, tail)) = rest.split_once("\r\n") {
+            let size = usize::from_str_radix(size.trim(), 16).unwrap();
+            if size == 0 {
+                break;
+            }
+            out.push_str(&tail[..size]);
+            rest = &tail[size + 2..];
+        }
+        out
+    } else {
+        rest.to_owned()
+    };
+    Answer { status, head, body }
+}
+
+#[test]
+fn a_member_token_opens_the_phone_page_with_balances_progress_history_and_the_qr_code() {
+    let dir = data_dir("member-page");
+    let addr = start(&dir);
+    let created = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    assert_eq!(created.status, 201, "{}", created.body);
+    let key = created.json()["owner_key"].as_str().unwrap().to_owned();
+    let put = call(addr, "PUT", "/v1/plan", Some(&key), PLAN);
+    assert_eq!(put.status, 200, "{}", put.body);
+    for (path, body) in [
+        ("/v1/members", r#"{"member":"A"}"#),
+        ("/v1/orders", r#"{"order":"a1","member":"A","amount":"1000.00"}"#),
+        ("/v1/members", r#"{"member":"b0","referrer":"A"}"#),
+        ("/v1/orders", r#"{"order":"b1","member":"b0","amount":"1000.00"}"#),
+    ] {
+        let answer = call(addr, "POST", path, Some(&key), body);
+        assert_eq!(answer.status, 200, "{path} {body}: {}", answer.body);
+    }
+    let made = call(addr, "POST", "/v1/members/A/token", Some(&key), "");
+    assert_eq!(made.status, 201, "{}", made.body);
+    let token = made.json()["token"].as_str().unwrap().to_owned();
+
+    // Chinese by default.
+    let page = call(addr, "GET", &format!("/m?t={token}"), None, "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(page.header("content-security-policy").unwrap().contains("default-src 'none'"));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert!(!page.body.contains("<script"), "no script on the page");
+    assert!(page.body.contains("<html lang=\"zh-CN\"") && page.body.contains("我的返利"));
+    assert!(page.element("wallet").contains("100.00"), "b0's order pays A the first step: 10% of 1000");
+    assert!(page.element("credit").contains("0.00"));
+    assert!(page.element("spent").contains("1000.00"));
+    let progress = page.element("progress-r3");
+    assert!(progress.contains("1 of 3"), "{progress}");
+    assert!(progress.contains("class=\"bar\"") && progress.contains("width:33%"), "{progress}");
+    assert!(progress.contains("200.00"), "the next step: 20% of 1000; {progress}");
+    // The projection keeps the certain apart from the uncertain.
+    let projection = page.element("projection");
+    assert!(projection.contains("id=\"certain\"") && projection.contains("id=\"owed\""));
+    assert!(projection.contains("id=\"future\"") && projection.contains("取决于未来的会员"));
+    let future = &projection[projection.find("id=\"future\"").unwrap()..];
+    assert!(future.contains("¥200.00"), "the next reward depends on more referrals: {future}");
+    let certain = &projection[..projection.find("id=\"owed\"").unwrap()];
+    assert!(certain.contains("¥100.00") && !certain.contains("200.00"), "{certain}");
+    // History: the referral that paid A, named in Chinese.
+    let history = page.element("history");
+    assert!(history.contains("推荐奖励") && history.contains("+100.00"), "{history}");
+    assert!(
+        history.contains("下单") && !history.contains("b0"),
+        "the history names no other member: {history}"
+    );
+    // The QR code, inline without its XML declaration, and the share link.
+    let qr = page.element("qr");
+    assert!(qr.contains("<svg") && !page.body.contains("<?xml"), "{qr}");
+    assert!(qr.contains("http://test/join?tenant=shop&amp;ref=A"), "{qr}");
+    let share = page.element("share");
+    assert!(share.starts_with("id=\"share\" href=\"http://test/join?tenant=shop&amp;ref=A\""), "{share}");
+    // The language switch carries the token.
+    assert!(page.element("lang").contains(&format!("href=\"/m?t={token}&amp;lang=en\"")));
+
+    // English by the switch.
+    let english = call(addr, "GET", &format!("/m?t={token}&lang=en"), None, "");
+    assert_eq!(english.status, 200);
+    assert!(english.body.contains("<html lang=\"en\""));
+    for label in [
+        "Balances",
+        "Wallet",
+        "An honest projection",
+        "Depends on future members",
+        "History",
+        "Invite friends",
+    ] {
+        assert!(english.body.contains(label), "no {label} in English");
+    }
+    assert!(english.element("history").contains("referral"));
+    assert!(english.element("progress-r3").contains("1 of 3"));
+    assert!(english.element("lang").contains(&format!("href=\"/m?t={token}\"")));
+
+    // Only a member token opens it; the error names nobody.
+    let wrong = call(addr, "GET", "/m?t=not-a-token", None, "");
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.header("content-type").unwrap().starts_with("text/html") && !wrong.body.contains("A<"));
+    assert_eq!(call(addr, "GET", "/m", None, "").status, 401);
+    let owner = call(addr, "GET", &format!("/m?t={key}"), None, "");
+    assert_eq!(owner.status, 403);
+    assert!(!owner.body.contains("shop") && !owner.body.contains("b0"));
+
+    // The QR code alone, for saving and sharing.
+    let svg = call(addr, "GET", &format!("/m/qr.svg?t={token}"), None, "");
+    assert_eq!(svg.status, 200);
+    assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
+    assert!(svg.body.contains("<svg") && svg.body.contains("<path"));
+    assert_eq!(call(addr, "GET", &format!("/m/qr.svg?t={key}"), None, "").status, 403);
+    assert_eq!(call(addr, "GET", "/m/qr.svg?t=nope", None, "").status, 401);
+}
+
+#[test]
+fn points_worth_a_queue_place_and_expiring_points_show_on_the_page() {
+    let dir = data_dir("member-page-example");
+    let addr = start(&dir);
+    let created = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    let key = created.json()["owner_key"].as_str().unwrap().to_owned();
+    // The bundled example, with loyalty points that expire after 300 days.
+    let plan = format!(
+        "{}\n[[mechanism]]\nid = \"cafe\"\nkind = \"loyalty\"\nfunding_rate = \"0\"\nearn = {{ per_yuan = \"1\" }}\nexpiry_days = 300\n",
+        include_str!("../../fanli-cli/example/plan.toml")
+    );
+    let put = call(addr, "PUT", "/v1/plan", Some(&key), &plan);
+    assert_eq!(put.status, 200, "{}", put.body);
+    let events = include_str!("../../fanli-cli/example/events.jsonl");
+    let posted = call(addr, "POST", "/v1/events", Some(&key), events);
+    assert_eq!(posted.status, 200, "{}", posted.body);
+    let token = |member: &str| {
+        call(addr, "POST", &format!("/v1/members/{member}/token"), Some(&key), "").json()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    // As `fanli run --example --member A` prints it.
+    let page = call(addr, "GET", &format!("/m?t={}", token("A")), None, "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.element("wallet").contains("1320.00"));
+    let appr = page.element("points-appr");
+    assert!(appr.contains("140.0000") && appr.contains("839.10"), "{appr}");
+    assert!(page.element("progress-r3").contains("3 of 3"));
+    let queue = page.element("queue-union");
+    assert!(queue.contains("class=\"position\">1<") && queue.contains("580.00"), "{queue}");
+    // Points' value depends on the pool: never in the certain group.
+    let projection = page.element("projection");
+    let certain = &projection[..projection.find("id=\"owed\"").unwrap()];
+    assert!(!certain.contains("839.10") && !certain.contains("580.00"), "{certain}");
+    let future = &projection[projection.find("id=\"future\"").unwrap()..];
+    assert!(future.contains("839.10") && future.contains("580.00"), "{future}");
+    // A's order earns 1000 points when it settles, for 300 days: they expire at 2027-01-02T16:00Z
+    // (as `fanli run` prints it), shown in the plan's timezone.
+    let expiring = page.element("expiring");
+    assert!(expiring.contains("1000.0000") && expiring.contains("2027-01-03 00:00"), "{expiring}");
+    assert!(!page.body.contains("<script"));
+
+    // B is second in the queue, with A's 580.00 ahead.
+    let page = call(addr, "GET", &format!("/m?t={}&lang=en", token("B")), None, "");
+    let queue = page.element("queue-union");
+    assert!(queue.contains("class=\"position\">2<") && queue.contains("¥580.00"), "{queue}");
+    assert!(page.element("progress-r3").contains("1 of 3"));
+}
