@@ -197,6 +197,28 @@ fn the_console_opens_with_a_key_shows_the_apis_numbers_and_its_forms_need_the_se
         plan_page.body.contains("Only the owner's key puts a plan")
             && !plan_page.body.contains("id=\"put-plan\"")
     );
+    // A store operator's console: the overview and members, not the whole tenant's plan, review
+    // queue or audit (as in the API).
+    assert_eq!(call(addr, "POST", "/v1/stores", Some(&key), "", r#"{"store":"s1"}"#).status, 200);
+    let operator = call(
+        addr,
+        "POST",
+        "/v1/keys",
+        Some(&key),
+        "",
+        r#"{"role":"store_operator","store":"s1"}"#,
+    )
+    .json()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let operator_cookie = log_in(&operator).cookie();
+    let overview = get_page(addr, "/console", &operator_cookie);
+    assert!(overview.status == 200 && !overview.body.contains("href=\"/console/audit\""));
+    for path in ["/console/audit", "/console/reviews", "/console/plan"] {
+        assert_eq!(get_page(addr, path, &operator_cookie).status, 403, "{path}");
+    }
+    assert_eq!(get_page(addr, "/console/members/A", &operator_cookie).status, 200);
     // Logging out ends the session.
     let out = post_form(addr, "/console/logout", &cookie, &format!("csrf={csrf}"));
     assert_eq!(out.header("location"), Some("/console/login"));

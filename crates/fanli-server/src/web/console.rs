@@ -67,6 +67,18 @@ fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response()
 }
 
+/// For the pages that show the whole tenant (the plan, the review queue, the audit), as the API
+/// does for the same reads: the owner and read-only keys; a page saying so for the others.
+fn whole_tenant(caller: &Caller) -> Option<Response> {
+    (!matches!(caller.role, Role::Owner | Role::ReadOnly)).then(|| {
+        super::error_page(
+            Lang::Zh,
+            StatusCode::FORBIDDEN,
+            "这一页需要所有者或只读密钥。This page needs the owner's or a read-only key.",
+        )
+    })
+}
+
 /// Whether a form's `csrf` field is the session's token.
 fn csrf_ok(form: &HashMap<String, String>, csrf: &str) -> bool {
     form.get("csrf").is_some_and(|given| same(given, csrf))
@@ -332,6 +344,9 @@ fn findings_table(findings: &Value) -> Markup {
 pub(crate) async fn plan(State(server): State<Shared>, headers: HeaderMap) -> Response {
     let mut app = lock(&server);
     let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+    if let Some(refused) = whole_tenant(&caller) {
+        return refused;
+    }
     let text = app.tenants[&caller.tenant].plan.clone();
     let id = caller.tenant.clone();
     let version = blocking(|| app.store.plan_version(&id)).unwrap_or(0);
@@ -422,6 +437,9 @@ pub(crate) async fn put_plan(
 ) -> Response {
     let mut app = lock(&server);
     let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+    if let Some(refused) = whole_tenant(&caller) {
+        return refused;
+    }
     if !csrf_ok(&form, &csrf) {
         return super::error_page(
             Lang::Zh,
@@ -496,6 +514,9 @@ pub(crate) async fn simulate(
     let (caller, csrf, current, version) = {
         let mut app = lock(&server);
         let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+        if let Some(refused) = whole_tenant(&caller) {
+            return refused;
+        }
         let current = app.tenants[&caller.tenant].plan.clone();
         let id = caller.tenant.clone();
         let version = blocking(|| app.store.plan_version(&id)).unwrap_or(0);
@@ -691,6 +712,9 @@ pub(crate) async fn reviews(
 ) -> Response {
     let mut app = lock(&server);
     let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+    if let Some(refused) = whole_tenant(&caller) {
+        return refused;
+    }
     let list: Vec<Value> = app.tenants[&caller.tenant]
         .engine
         .as_ref()
@@ -840,6 +864,9 @@ fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
 pub(crate) async fn audit(State(server): State<Shared>, headers: HeaderMap) -> Response {
     let mut app = lock(&server);
     let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+    if let Some(refused) = whole_tenant(&caller) {
+        return refused;
+    }
     let chain = app.tenants[&caller.tenant].chain.clone();
     let id = caller.tenant.clone();
     let reports: Vec<Value> = blocking(|| app.store.reports(&id, 0))

@@ -111,10 +111,13 @@ pub(crate) fn page(lang: Lang, title: &str, nav: Option<(&Caller, &str)>, body: 
                     strong { "fanli 返利" }
                     @if let Some((caller, csrf)) = nav {
                         a href="/console" { "概览 Overview" }
-                        a href="/console/plan" { "方案 Plan" }
+                        @let whole = matches!(caller.role, Role::Owner | Role::ReadOnly);
+                        @if whole { a href="/console/plan" { "方案 Plan" } }
                         a href="/console/members" { "会员 Members" }
-                        a href="/console/reviews" { "审核 Reviews" }
-                        a href="/console/audit" { "审计 Audit" }
+                        @if whole {
+                            a href="/console/reviews" { "审核 Reviews" }
+                            a href="/console/audit" { "审计 Audit" }
+                        }
                         span.who {
                             (caller.tenant) " · " (caller.role.name())
                             @if let Some(scope) = caller.role.scope() { " " (scope) }
