@@ -1,0 +1,720 @@
+//! The HTTP API: the routes, and a handler for each (see `openapi.json`, which a test keeps
+//! complete), with the middleware that counts requests and sends a cluster's requests to the
+//! node serving their tenant.
+
+use super::*;
+
+/// The API's routes.
+pub fn router(app: Shared) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(get_metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/v1/tenants", post(create_tenant))
+        .route("/v1/plan", put(put_plan).get(get_plan))
+        .route("/v1/plan/check", post(check_plan))
+        .route("/v1/events", post(post_events))
+        .route("/v1/state", get(get_state))
+        .route("/v1/members", post(resource("join")).get(list_members))
+        .route("/v1/reviews", get(get_reviews).post(resource("review")))
+        .route("/v1/members/{id}", get(get_member))
+        .route("/v1/members/{id}/token", post(member_token))
+        .route("/v1/me", get(get_me))
+        .route("/v1/keys", post(create_key))
+        .route("/v1/webhook", put(put_webhook).get(get_webhook))
+        .route("/v1/brands", post(create_brand))
+        .route("/v1/mechanisms", get(get_mechanisms))
+        .route("/v1/mechanisms/{id}", get(get_mechanism))
+        .route("/v1/stores", post(resource("store")))
+        .route("/v1/agents", post(resource("agent")))
+        .route("/v1/orders", post(resource("order")))
+        .route("/v1/refunds", post(resource("refund")))
+        .route("/v1/sells", post(resource("sell")))
+        .route("/v1/withdrawals", post(resource("withdraw")))
+        .route("/v1/topups", post(resource("topup")))
+        .route("/v1/redemptions", post(resource("redeem")))
+        .route("/v1/audit", get(get_audit))
+        .route("/v1/reports", get(get_reports))
+        .merge(web::routes())
+        .layer(axum::middleware::from_fn_with_state(app.clone(), to_owner))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), track))
+        .with_state(app)
+}
+
+/// Counts and logs each request: its method, route (the pattern, not the path: no ids in
+/// metrics), status and time.
+pub(crate) async fn track(
+    State(server): State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    server.metrics.request(method.as_str(), &route, status, started.elapsed());
+    if status >= 500 {
+        tracing::warn!(%method, %route, status, elapsed = ?started.elapsed(), "request failed");
+    } else {
+        tracing::debug!(%method, %route, status, elapsed = ?started.elapsed(), "request");
+    }
+    response
+}
+
+/// In a cluster: a request for a tenant another node serves is redirected there (`307`: the
+/// same method and body, at the owner's address); while nobody serves it (its node just died),
+/// `503` with `Retry-After: 1`. Requests with the master key or without a known key go on.
+pub(crate) async fn to_owner(
+    State(server): State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let elsewhere = {
+        let mut app = lock(&server);
+        let app = &mut *app;
+        match (app.cluster.as_ref().map(|c| c.node.clone()), bearer(request.headers())) {
+            (Some(me), Ok(key)) => {
+                let hash = sha256_hex(key.as_bytes());
+                let tenant = match app.keys.get(&hash) {
+                    Some(caller) => Some(caller.tenant.clone()),
+                    None => blocking(|| app.store.find_key(&hash)).ok().flatten().map(|k| k.tenant),
+                };
+                match tenant {
+                    Some(tenant) if !app.tenants.contains_key(&tenant) => {
+                        let owner = blocking(|| app.store.lease(&tenant)).ok().flatten();
+                        Some((tenant, owner.filter(|(node, _)| *node != me).map(|(_, address)| address)))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    };
+    match elsewhere {
+        None => next.run(request).await,
+        Some((_, Some(address))) => {
+            let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+            let location = format!("{}{path}", address.trim_end_matches('/'));
+            (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, location)]).into_response()
+        }
+        Some((tenant, None)) => {
+            let mut response = unavailable(&tenant).into_response();
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            response
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus metrics (no key: they name no tenant, member or amount).
+pub(crate) async fn get_metrics(State(server): State<Shared>) -> Response {
+    let (tenants, lines) = {
+        let app = lock(&server);
+        (app.tenants.len(), app.tenants.values().map(|t| t.chain.len()).sum())
+    };
+    let body = server.metrics.render(tenants, lines);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+pub(crate) async fn create_tenant(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let key = bearer(&headers)?;
+    let mut app = lock(&app);
+    if !same(&sha256_hex(key.as_bytes()), &app.master) {
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "only the master key creates tenants".to_owned(),
+        ));
+    }
+    let request: Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("the body is not JSON: {e}"))
+    })?;
+    let id = request["id"].as_str().unwrap_or_default().to_owned();
+    if id.is_empty()
+        || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        || id.len() > 64
+    {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "`id` must be 1 to 64 letters, digits, `-` or `_`".to_owned(),
+        ));
+    }
+    let owner_key = new_key().map_err(internal)?;
+    let hash = sha256_hex(owner_key.as_bytes());
+    if !blocking(|| app.store.create_tenant(&id, &hash)).map_err(internal)? {
+        return Err(ApiError(StatusCode::CONFLICT, "exists", format!("tenant `{id}` exists")));
+    }
+    app.keys.insert(hash, Caller { tenant: id.clone(), role: Role::Owner });
+    let mut tenant = Tenant::new();
+    if app.cluster.is_some() {
+        // Nobody can hold the lock of a tenant this transaction just made, but another node's
+        // claim may get there first: then the tenant is that node's, and this one redirects.
+        match blocking(|| app.lease(&id)).map_err(internal)? {
+            Some(epoch) => tenant.epoch = Some(epoch),
+            None => {
+                return Ok((StatusCode::CREATED, axum::Json(json!({"id": id, "owner_key": owner_key})))
+                    .into_response());
+            }
+        }
+    }
+    app.tenants.insert(id.clone(), tenant);
+    Ok((StatusCode::CREATED, axum::Json(json!({"id": id, "owner_key": owner_key}))).into_response())
+}
+
+pub(crate) async fn put_plan(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let mut app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.owner("setting the plan")?;
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
+    match app.set_plan(&caller.tenant, text) {
+        Ok((version, warnings)) => {
+            Ok(axum::Json(json!({"version": version, "warnings": warnings})).into_response())
+        }
+        Err(PlanRefused::Error(error)) => Err(error),
+        Err(PlanRefused::Findings(findings)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(json!({"error": {
+                "code": "noncompliant", "message": "`fanli check` refuses this plan", "findings": findings,
+            }})),
+        )
+            .into_response()),
+    }
+}
+
+/// `POST /v1/plan/check` (any operator or read-only key): `fanli check` on a plan, without
+/// storing it → `200` with what `fanli check --json` prints (`refused` says whether `PUT
+/// /v1/plan` would refuse it), or `422` when it is not a valid plan.
+pub(crate) async fn check_plan(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    {
+        let mut app = lock(&app);
+        let caller = app.caller(&headers)?;
+        caller.operator("checking a plan").or_else(|_| caller.reader())?;
+    }
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
+    let (plan, lines) = fanli_format::parse_plan_lines(text)
+        .map_err(|errors| ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_plan", errors.to_string()))?;
+    let findings = fanli_engine::compliance::check(&plan);
+    let mut doc = fanli_format::findings_json(&plan.name, &findings, &lines);
+    doc["refused"] = fanli_engine::compliance::refused(&findings).into();
+    Ok(axum::Json(doc).into_response())
+}
+
+/// `GET /v1/plan` (owner or read-only): the plan in force and its version →
+/// `{"version", "plan"}` (the TOML as it was put).
+pub(crate) async fn get_plan(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let mut app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.reader()?;
+    let text = app.tenants[&caller.tenant].plan.clone().ok_or_else(no_plan)?;
+    let version = blocking(|| app.store.plan_version(&caller.tenant)).map_err(internal)?;
+    Ok(axum::Json(json!({"version": version, "plan": text})).into_response())
+}
+
+pub(crate) async fn post_events(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = lock(&app).caller(&headers)?;
+    caller.owner("posting raw events")?;
+    let id = caller.tenant;
+    let text = body.strip_suffix(b"\n").unwrap_or(&body);
+    let lines =
+        text.split(|&b| b == b'\n').map(|l| Line::Raw(l.strip_suffix(b"\r").unwrap_or(l).to_vec())).collect();
+    let results = submit(&app, id, lines).await?;
+    Ok(axum::Json(json!({"results": results})).into_response())
+}
+
+/// `POST /v1/{resource}`: one event of `kind` from a JSON object of its fields (without `type`;
+/// `at` defaults to now, and never before the tenant's last event). Answers 200 with the
+/// member's or the order's view when applied, 422 with the reason when refused. An order's id
+/// is its idempotency key: an exact retry is a no-op that answers as the first time.
+pub(crate) fn resource(kind: &'static str) -> impl Fn(State<Shared>, HeaderMap, Bytes) -> Answer + Clone {
+    move |State(app): State<Shared>, headers: HeaderMap, body: Bytes| {
+        Box::pin(async move { one_event(&app, &headers, &body, kind).await })
+    }
+}
+
+/// What a resource handler returns.
+pub(crate) type Answer =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, ApiError>> + Send>>;
+
+pub(crate) async fn one_event(
+    app: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+    kind: &str,
+) -> Result<Response, ApiError> {
+    let mut fields: serde_json::Map<String, Value> = serde_json::from_slice(body).map_err(|e| {
+        ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("the body is not a JSON object: {e}"))
+    })?;
+    // A store's brand is the server's, not the engine's: it decides who may write there.
+    let brand = match fields.remove("brand") {
+        None => None,
+        Some(Value::String(brand)) if kind == "store" => Some(brand),
+        Some(_) => {
+            let message = format!("`brand` is a string, and only a store has one (this is a {kind})");
+            return Err(ApiError(StatusCode::BAD_REQUEST, "bad_request", message));
+        }
+    };
+    let id = {
+        let mut app = lock(app);
+        let caller = app.caller(headers)?;
+        let tenant = &app.tenants[&caller.tenant];
+        match kind {
+            "join" => caller.operator("a member joining")?,
+            "redeem" => caller.operator("a redemption")?,
+            "order" => {
+                let store = fields.get("store").and_then(Value::as_str);
+                caller.at_store(store, |s| tenant.store_brand.get(s).cloned())?;
+            }
+            "store" => {
+                if let Some(brand) = &brand
+                    && !tenant.brands.contains(brand)
+                {
+                    let message = format!("no brand `{brand}`: POST /v1/brands first");
+                    return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "refused", message));
+                }
+                match &caller.role {
+                    Role::BrandManager(own) if brand.as_ref() == Some(own) => {}
+                    Role::BrandManager(own) => {
+                        let message =
+                            format!("a brand manager registers stores of its brand: `\"brand\": \"{own}\"`");
+                        return Err(ApiError(StatusCode::FORBIDDEN, "forbidden", message));
+                    }
+                    _ => caller.owner("registering a store")?,
+                }
+            }
+            _ => caller.owner(&format!("a {kind}"))?,
+        }
+        caller.tenant
+    };
+    fields.insert("type".to_owned(), kind.into());
+    let member = fields.get("member").and_then(Value::as_str).map(str::to_owned);
+    let store = fields.get("store").and_then(Value::as_str).map(str::to_owned);
+    let result = submit(app, id.clone(), vec![Line::Stamp(fields)]).await?.remove(0);
+    if result["ok"] != true {
+        let message = result["error"].as_str().unwrap_or_default().to_owned();
+        return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "refused", message));
+    }
+    let mut app = lock(app);
+    if let (Some(brand), Some(store)) = (brand, store) {
+        blocking(|| app.store.set_store_brand(&id, &store, &brand)).map_err(internal)?;
+        app.tenants.get_mut(&id).expect("known").store_brand.insert(store, brand);
+    }
+    let engine = app.tenants[&id].engine.as_ref().expect("applied");
+    let member = member.and_then(|m| engine.find_member(&m));
+    let mut view = Vec::new();
+    if let Some(member) = member {
+        fanli_format::member_json(engine, member, &mut view).map_err(internal)?;
+    }
+    let view: Value =
+        if view.is_empty() { json!({}) } else { serde_json::from_slice(&view).map_err(internal)? };
+    Ok(axum::Json(json!({"ok": true, "at": result["at"], "members": view})).into_response())
+}
+
+/// `GET /v1/members/{id}`: the member's view (balances, points value, progress, queue place).
+pub(crate) async fn get_member(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(member): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let mut app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.sees_member(&member)?;
+    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
+    let member = engine
+        .find_member(&member)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "not_found", format!("no member `{member}`")))?;
+    let mut body = Vec::new();
+    fanli_format::member_json(engine, member, &mut body).map_err(internal)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// `GET /v1/members?offset=N&limit=M` (operators and read-only): members in the order they
+/// joined, `M` (at most 500, 50 by default) from the `N`-th → `{"total", "offset", "members":
+/// {ID: view, ...}}`.
+pub(crate) async fn list_members(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let number = |name: &str, default: usize| match query.get(name) {
+        None => Ok(default),
+        Some(n) => n
+            .parse::<usize>()
+            .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("`{name}` is a number"))),
+    };
+    let (offset, limit) = (number("offset", 0)?, number("limit", 50)?.min(500));
+    let mut app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.operator("the member list").or_else(|_| caller.reader())?;
+    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
+    let total = engine.member_count();
+    let mut body = format!("{{\"total\":{total},\"offset\":{offset},\"members\":{{").into_bytes();
+    for index in offset.min(total)..offset.saturating_add(limit).min(total) {
+        if index > offset {
+            body.push(b',');
+        }
+        let mut one = Vec::new();
+        fanli_format::member_json(engine, engine.member_id(index), &mut one).map_err(internal)?;
+        body.extend_from_slice(&one[1..one.len() - 1]);
+    }
+    body.extend_from_slice(b"}}");
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// `GET /v1/reviews` (owner and read-only): the anti-fraud reviews, pending and decided →
+/// `{"reviews": [...]}` (empty without `[antifraud]`).
+pub(crate) async fn get_reviews(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let mut app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.reader()?;
+    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
+    let reviews: Vec<Value> =
+        engine.reviews().unwrap_or_default().iter().map(|r| fanli_format::review_json(engine, r)).collect();
+    Ok(axum::Json(json!({"reviews": reviews})).into_response())
+}
+
+/// `GET /v1/me`: a member token's own member view.
+pub(crate) async fn get_me(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let member = match lock(&app).caller(&headers)?.role {
+        Role::Member(member) => member,
+        role => {
+            let message = format!("/v1/me is for member tokens; this key is a {} key", role.name());
+            return Err(ApiError(StatusCode::FORBIDDEN, "forbidden", message));
+        }
+    };
+    get_member(State(app), headers, axum::extract::Path(member)).await
+}
+
+/// A JSON object body.
+pub(crate) fn object(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("the body is not a JSON object: {e}"))
+    })
+}
+
+/// A string field of a request, 1 to 64 characters.
+pub(crate) fn field<'a>(
+    request: &'a serde_json::Map<String, Value>,
+    name: &str,
+) -> Result<&'a str, ApiError> {
+    match request.get(name).and_then(Value::as_str) {
+        Some(value) if !value.is_empty() && value.len() <= 64 => Ok(value),
+        _ => Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("`{name}` must be 1 to 64 characters"),
+        )),
+    }
+}
+
+/// Makes a key for `role` in `tenant`, stores its hash, and returns it (shown this once).
+pub(crate) fn issue_key(app: &mut App, tenant: &str, role: Role) -> Result<String, ApiError> {
+    let key = new_key().map_err(internal)?;
+    let hash = sha256_hex(key.as_bytes());
+    blocking(|| app.store.add_key(&hash, tenant, role.name(), role.scope())).map_err(internal)?;
+    app.keys.insert(hash, Caller { tenant: tenant.to_owned(), role });
+    Ok(key)
+}
+
+/// `POST /v1/keys` (owner): `{"role": "owner" | "brand_manager" | "store_operator" |
+/// "read_only", "brand": ..., "store": ...}` → `201 {"key", "role", ...}`, the key shown once.
+pub(crate) async fn create_key(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request = object(&body)?;
+    let mut app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.owner("making keys")?;
+    let tenant = &app.tenants[&caller.tenant];
+    let role = match request.get("role").and_then(Value::as_str) {
+        Some("owner") => Role::Owner,
+        Some("read_only") => Role::ReadOnly,
+        Some("brand_manager") => {
+            let brand = field(&request, "brand")?;
+            if !tenant.brands.contains(brand) {
+                let message = format!("no brand `{brand}`: POST /v1/brands first");
+                return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "refused", message));
+            }
+            Role::BrandManager(brand.to_owned())
+        }
+        Some("store_operator") => {
+            let store = field(&request, "store")?;
+            if tenant.engine.as_ref().and_then(|e| e.store(store)).is_none() {
+                let message = format!("no store `{store}`: POST /v1/stores first");
+                return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "refused", message));
+            }
+            Role::StoreOperator(store.to_owned())
+        }
+        _ => {
+            let message = "`role` is one of owner, brand_manager, store_operator, read_only".to_owned();
+            return Err(ApiError(StatusCode::BAD_REQUEST, "bad_request", message));
+        }
+    };
+    let key = issue_key(&mut app, &caller.tenant, role.clone())?;
+    let mut answer = json!({"key": key, "role": role.name()});
+    if let Role::BrandManager(scope) | Role::StoreOperator(scope) = &role {
+        answer[if matches!(role, Role::BrandManager(_)) { "brand" } else { "store" }] = scope.as_str().into();
+    }
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+}
+
+/// `POST /v1/members/{id}/token` (an operator): a token that sees only this member, for the
+/// member's own page → `201 {"token", "member"}`.
+pub(crate) async fn member_token(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(member): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let mut app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.operator("a member token")?;
+    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
+    if engine.find_member(&member).is_none() {
+        return Err(ApiError(StatusCode::NOT_FOUND, "not_found", format!("no member `{member}`")));
+    }
+    let token = issue_key(&mut app, &caller.tenant, Role::Member(member.clone()))?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"token": token, "member": member}))).into_response())
+}
+
+/// `PUT /v1/webhook` (owner): `{"url": "https://..."}` → `{"url", "secret"}`: notifications
+/// (reward paid, exit, expiry reminder, review needed) of the events from now on go there, signed
+/// with the secret (shown here, new on every PUT). `{"url": null}` stops them.
+pub(crate) async fn put_webhook(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request = object(&body)?;
+    let app = &mut *lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.owner("setting the webhook")?;
+    let url = match request.get("url") {
+        Some(Value::Null) => None,
+        Some(Value::String(url))
+            if (url.starts_with("http://") || url.starts_with("https://")) && url.len() <= 2048 =>
+        {
+            Some(url.clone())
+        }
+        _ => {
+            let message = "`url` is an http:// or https:// URL, or null".to_owned();
+            return Err(ApiError(StatusCode::BAD_REQUEST, "bad_request", message));
+        }
+    };
+    let secret = new_key().map_err(internal)?;
+    blocking(|| app.store.set_webhook(&caller.tenant, url.as_deref().map(|u| (u, secret.as_str()))))
+        .map_err(internal)?;
+    let tenant = app.tenants.get_mut(&caller.tenant).expect("known");
+    tenant.webhook = url.clone();
+    tenant.record();
+    let answer = match url {
+        Some(url) => json!({"url": url, "secret": secret}),
+        None => json!({"url": null}),
+    };
+    Ok(axum::Json(answer).into_response())
+}
+
+/// `GET /v1/webhook` (owner or read-only): the URL and the outbox: notifications pending and
+/// delivered, and the oldest pending one's attempts and last error.
+pub(crate) async fn get_webhook(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let mut app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.reader()?;
+    let url = app.tenants[&caller.tenant].webhook.clone();
+    let status = blocking(|| app.store.outbox_status(&caller.tenant)).map_err(internal)?;
+    let mut answer = json!({"url": url, "pending": status.pending, "delivered": status.delivered});
+    if let Some((attempts, error)) = status.head {
+        answer["attempts"] = attempts.into();
+        answer["last_error"] = error.into();
+    }
+    Ok(axum::Json(answer).into_response())
+}
+
+/// `POST /v1/brands` (owner): `{"id": "b1"}` → `201`; stores join a brand with `"brand"`.
+pub(crate) async fn create_brand(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request = object(&body)?;
+    let app = &mut *lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.owner("registering a brand")?;
+    let brand = field(&request, "id")?;
+    if !blocking(|| app.store.add_brand(&caller.tenant, brand)).map_err(internal)? {
+        return Err(ApiError(StatusCode::CONFLICT, "exists", format!("brand `{brand}` exists")));
+    }
+    app.tenants.get_mut(&caller.tenant).expect("known").brands.insert(brand.to_owned());
+    Ok((StatusCode::CREATED, axum::Json(json!({"id": brand}))).into_response())
+}
+
+/// `GET /v1/mechanisms`: every mechanism's view (pool, obligations, paid, price, ...), as under
+/// `mechanisms` in the state document.
+pub(crate) async fn get_mechanisms(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    mechanisms(&app, &headers, None)
+}
+
+/// `GET /v1/mechanisms/{id}`: one mechanism's view.
+pub(crate) async fn get_mechanism(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    mechanisms(&app, &headers, Some(&id))
+}
+
+pub(crate) fn mechanisms(
+    app: &Shared,
+    headers: &HeaderMap,
+    only: Option<&str>,
+) -> Result<Response, ApiError> {
+    let mut app = lock(app);
+    let caller = app.caller(headers)?;
+    caller.operator("a mechanism view").or_else(|_| caller.reader())?;
+    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
+    let body = fanli_format::mechanisms_json(engine, only).ok_or_else(|| {
+        ApiError(StatusCode::NOT_FOUND, "not_found", format!("no mechanism `{}`", only.unwrap_or_default()))
+    })?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// `GET /v1/reports?from=N`: the daily pool reports after the log's line N, as JSON Lines, one
+/// per `close_day`: each mechanism's pool, obligations, paid and price, with the audit chain's
+/// head at that line (what `fanli run --report` writes and `fanli audit verify --report` checks).
+pub(crate) async fn get_reports(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let mut app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.operator("the daily reports").or_else(|_| caller.reader())?;
+    let from = line_number(&query)?;
+    let mut body = blocking(|| app.store.reports(&caller.tenant, from)).map_err(internal)?.join("\n");
+    if !body.is_empty() {
+        body.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+/// The `from` query parameter: a line of the log (0 by default).
+pub(crate) fn line_number(query: &HashMap<String, String>) -> Result<u64, ApiError> {
+    match query.get("from") {
+        None => Ok(0),
+        Some(n) => n.parse().map_err(|_| {
+            ApiError(StatusCode::BAD_REQUEST, "bad_request", "`from` is a line number".to_owned())
+        }),
+    }
+}
+
+/// `GET /v1/audit?from=N`: the tenant's chained log after line N (all of it by default), as
+/// JSON Lines: what `fanli audit verify` checks.
+pub(crate) async fn get_audit(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let mut app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.reader()?;
+    let id = caller.tenant;
+    let from = line_number(&query)?;
+    let mut body = blocking(|| app.store.events(&id, from)).map_err(internal)?.join("\n");
+    if !body.is_empty() {
+        body.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+pub(crate) fn no_plan() -> ApiError {
+    ApiError(StatusCode::CONFLICT, "no_plan", "PUT /v1/plan first".to_owned())
+}
+
+/// `GET /v1/state`, or `GET /v1/state?at=TIME`: the state as it stood then, replayed from the
+/// log (what `fanli run --until TIME --json` prints).
+pub(crate) async fn get_state(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let mut app = lock(&app);
+    let caller = app.caller(&headers)?;
+    caller.reader()?;
+    let id = caller.tenant;
+    let tenant = &app.tenants[&id];
+    let engine = tenant.engine.as_ref().ok_or_else(no_plan)?;
+    let mut body = Vec::new();
+    match query.get("at") {
+        None => state_json(engine, &[], None, &mut body).map_err(internal)?,
+        Some(at) => {
+            let until = fanli_engine::Timestamp::parse_rfc3339(at).ok_or_else(|| {
+                ApiError(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    format!("`at` {at:?} is not an RFC 3339 time"),
+                )
+            })?;
+            let plan = parse_plan(tenant.plan.as_deref().expect("a plan")).map_err(internal)?;
+            let mut then = Engine::new(plan);
+            then.record(false);
+            let log = blocking(|| app.store.events(&id, 0)).map_err(internal)?.join("\n");
+            let extras = fanli_format::Extras { until: Some(until), ..fanli_format::Extras::default() };
+            fanli_format::run_stream_with(&mut then, log.as_bytes(), extras).map_err(internal)?;
+            state_json(&then, &[], None, &mut body).map_err(internal)?;
+        }
+    }
+    body.push(b'\n');
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+pub(crate) async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// The OpenAPI 3 document of the endpoints served so far.
+pub(crate) const OPENAPI: &str = include_str!("openapi.json");
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_route_is_in_the_openapi_document() {
+        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
+        let source = [include_str!("api.rs"), include_str!("web/mod.rs")].concat();
+        let mut routes = 0;
+        for piece in source.split(".route(\"").skip(1) {
+            let path = &piece[..piece.find('"').unwrap()];
+            if path.starts_with("/console") || path == "/m" || path.starts_with("/m/") {
+                continue; // Pages, not the API.
+            }
+            assert!(doc["paths"][path].is_object(), "{path} is served but not in openapi.json");
+            routes += 1;
+        }
+        assert!(routes >= 20, "the routes were not found: {routes}");
+        assert_eq!(doc["paths"].as_object().unwrap().len(), routes, "openapi.json lists a path not served");
+    }
+}

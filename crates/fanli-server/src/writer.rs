@@ -1,0 +1,356 @@
+//! The writer: one thread applies every request waiting, in order, and commits what they add
+//! (events, notifications, reports, members' history) in one transaction before answering each
+//! (group commit); how a tenant is loaded from its snapshot and log; the snapshot thread.
+
+use super::*;
+
+/// Events for one tenant, waiting for the writer.
+pub(crate) struct Job {
+    pub(crate) tenant: String,
+    pub(crate) lines: Vec<Line>,
+    /// For the scheduler's `close_day`: the day it closes.
+    pub(crate) day: Option<i64>,
+    pub(crate) reply: tokio::sync::oneshot::Sender<Result<Vec<Value>, ApiError>>,
+}
+
+/// A line of a job: as sent, or fields to stamp with the time they are applied at.
+pub(crate) enum Line {
+    Raw(Vec<u8>),
+    Stamp(serde_json::Map<String, Value>),
+}
+
+/// Group commit: the writer takes every job waiting, applies them in order, commits all their
+/// accepted events in one transaction, and only then answers each.
+pub(crate) fn write_loop(server: &Server, queue: &std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < 4096 {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let started = std::time::Instant::now();
+        let replies = {
+            let mut app = server.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            app.apply_batch(&batch)
+        };
+        server.metrics.commit_seconds.observe(started.elapsed());
+        let (mut applied, mut rejected) = (0, 0);
+        for reply in &replies {
+            match reply {
+                Ok(results) => {
+                    let ok = results.iter().filter(|r| r["ok"] == true).count() as u64;
+                    applied += ok;
+                    rejected += results.len() as u64 - ok;
+                }
+                Err(_) => {
+                    server.metrics.commit_failures.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        server.metrics.events_applied.fetch_add(applied, Ordering::Relaxed);
+        server.metrics.events_rejected.fetch_add(rejected, Ordering::Relaxed);
+        tracing::debug!(requests = batch.len(), applied, rejected, elapsed = ?started.elapsed(), "group commit");
+        for (job, reply) in batch.into_iter().zip(replies) {
+            // A client that went away does not stop the others.
+            let _ = job.reply.send(reply);
+        }
+    }
+}
+
+/// Hands `lines` to the writer and waits until they are applied and durable.
+pub(crate) async fn submit(
+    server: &Shared,
+    tenant: String,
+    lines: Vec<Line>,
+) -> Result<Vec<Value>, ApiError> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    server
+        .jobs
+        .send(Job { tenant, lines, day: None, reply })
+        .map_err(|_| internal("the writer has stopped"))?;
+    answer.await.map_err(|_| internal("the writer dropped the request"))?
+}
+
+impl App {
+    /// Applies each job's lines to its tenant in order, then commits every accepted event in one
+    /// transaction; a result per line of each job. If the commit fails, every tenant touched is
+    /// rebuilt from the store and every job fails: nothing unacknowledged stays applied.
+    pub(crate) fn apply_batch(&mut self, jobs: &[Job]) -> Vec<Result<Vec<Value>, ApiError>> {
+        let mut touched: Vec<Touched> = Vec::new();
+        let mut replies = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            // A tenant can leave between a request's check and its turn here: its lease moved.
+            let Some(Tenant { engine, chain, days, webhook, .. }) = self.tenants.get_mut(&job.tenant) else {
+                replies.push(Err(unavailable(&job.tenant)));
+                continue;
+            };
+            let Some(engine) = engine.as_mut() else {
+                replies.push(Err(no_plan()));
+                continue;
+            };
+            let offset = engine.plan().timezone;
+            let slot = match touched.iter().position(|t| t.tenant == job.tenant) {
+                Some(slot) => slot,
+                None => {
+                    touched.push(Touched {
+                        tenant: job.tenant.clone(),
+                        before: chain.clone(),
+                        lines: Vec::new(),
+                        notifications: Vec::new(),
+                        reports: Vec::new(),
+                        members: Vec::new(),
+                        history: Vec::new(),
+                        days: Vec::new(),
+                    });
+                    touched.len() - 1
+                }
+            };
+            let mut results = Vec::with_capacity(job.lines.len());
+            for (i, line) in job.lines.iter().enumerate() {
+                let bytes = match line {
+                    Line::Raw(bytes) => std::borrow::Cow::Borrowed(bytes.as_slice()),
+                    Line::Stamp(fields) => {
+                        let mut fields = fields.clone();
+                        if !fields.contains_key("at") {
+                            fields.insert("at".to_owned(), stamp(engine).into());
+                        }
+                        std::borrow::Cow::Owned(serde_json::to_vec(&fields).unwrap_or_default())
+                    }
+                };
+                let applied = EventLine::parse(&bytes).map_err(|e| e.to_string()).and_then(|raw| {
+                    let event = raw.event().map_err(|e| e.to_string())?;
+                    engine.apply(&event).map_err(|e| e.to_string())?;
+                    days.note(&event, offset, job.day);
+                    if job.day.is_none() {
+                        days.arrived(&event, wall_now());
+                    }
+                    let chained = chain.link(&event);
+                    let (line, at, touched) = (chain.len(), event.at.to_string(), &mut touched[slot]);
+                    match &event.kind {
+                        fanli_engine::EventKind::CloseDay => {
+                            let report = fanli_format::pool_report(engine, event.at, chain.head());
+                            touched.reports.push((line, report.to_string()));
+                            let counts = (engine.member_count() as u64, engine.order_count() as u64);
+                            touched.days.push((line, at.clone(), counts.0, counts.1));
+                        }
+                        fanli_engine::EventKind::Join { member, referrer, phone, .. } => {
+                            touched.members.push((
+                                (*member).to_owned(),
+                                referrer.map(str::to_owned),
+                                phone.map(str::to_owned),
+                            ))
+                        }
+                        _ => {}
+                    }
+                    for (member, postings) in fanli_format::member_postings(engine) {
+                        let body = Value::Array(postings).to_string();
+                        touched.history.push((engine.member_name(member).to_owned(), line, body));
+                    }
+                    Ok((chained, at))
+                });
+                match applied {
+                    Ok((chained, at)) => {
+                        if webhook.is_some() {
+                            for mut notification in fanli_format::notifications(engine) {
+                                notification["tenant"] = job.tenant.as_str().into();
+                                notification["line"] = chain.len().into();
+                                notification["at"] = at.as_str().into();
+                                touched[slot].notifications.push(notification.to_string());
+                            }
+                        }
+                        touched[slot].lines.push(chained);
+                        results.push(json!({"line": i + 1, "ok": true, "at": at}));
+                    }
+                    Err(error) => results.push(json!({"line": i + 1, "ok": false, "error": error})),
+                }
+            }
+            replies.push(Ok(results));
+        }
+        let appends: Vec<store::Append<'_>> = touched
+            .iter()
+            .map(|t| store::Append {
+                tenant: &t.tenant,
+                after: t.before.len(),
+                lines: &t.lines,
+                notifications: &t.notifications,
+                reports: &t.reports,
+                members: &t.members,
+                history: &t.history,
+                days: &t.days,
+                lease: self
+                    .cluster
+                    .as_ref()
+                    .zip(self.tenants.get(&t.tenant).and_then(|x| x.epoch))
+                    .map(|(c, e)| (c.node.as_str(), e)),
+            })
+            .collect();
+        if let Err(e) = self.store.append(&appends) {
+            if let store::StoreError::LeaseLost(lost) = &e {
+                // Another node took it over: its state here is stale and no longer ours.
+                tracing::warn!(tenant = %lost, "the tenant's lease moved to another node: no longer serving it");
+                self.tenants.remove(lost);
+                if let Some(node) = self.cluster.as_mut() {
+                    node.unlock(lost);
+                }
+            }
+            for Touched { tenant: id, .. } in &touched {
+                if self.tenants.contains_key(id)
+                    && let Err(rebuild) = self.rebuild(id)
+                {
+                    tracing::error!(tenant = %id, error = %rebuild, "the tenant could not be rebuilt");
+                }
+            }
+            tracing::error!(error = %e, "a group commit failed");
+            let message = format!("the events could not be stored: {e}");
+            return jobs.iter().map(|_| Err(internal(&message))).collect();
+        }
+        if let Some(snapshots) = &self.snapshots {
+            for Touched { tenant: id, .. } in &touched {
+                let tenant = self.tenants.get_mut(id).expect("known");
+                if tenant.chain.len() >= tenant.snapshot_line + self.snapshot_every {
+                    let engine = tenant.engine.clone().expect("a plan");
+                    let job = SnapshotJob {
+                        tenant: id.clone(),
+                        engine,
+                        chain: tenant.chain.clone(),
+                        closed_through: tenant.days.closed_through,
+                    };
+                    tenant.snapshot_line = tenant.chain.len();
+                    let _ = snapshots.send(job);
+                }
+            }
+        }
+        replies
+    }
+
+    /// The tenant's engine again from its plan and its stored log.
+    pub(crate) fn rebuild(&mut self, id: &str) -> Result<(), String> {
+        let tenant = self.tenants.get_mut(id).expect("known");
+        let (engine, chain, days, _) =
+            load_tenant(&mut self.store, id, tenant.plan.as_deref().expect("a plan"))?;
+        tenant.engine = Some(engine);
+        tenant.days = days;
+        tenant.chain = chain;
+        tenant.record();
+        Ok(())
+    }
+}
+
+/// What a group commit adds for one tenant.
+pub(crate) struct Touched {
+    pub(crate) tenant: String,
+    /// The chain before the batch.
+    pub(crate) before: Chain,
+    /// The chained lines appended.
+    pub(crate) lines: Vec<String>,
+    /// The notifications they make, as JSON.
+    pub(crate) notifications: Vec<String>,
+    /// The daily pool report after each `close_day`, with the line of that `close_day`.
+    pub(crate) reports: Vec<(u64, String)>,
+    /// New members: (member, referrer, phone).
+    pub(crate) members: Vec<(String, Option<String>, Option<String>)>,
+    /// What each event did to each member: (member, line, JSON).
+    pub(crate) history: Vec<(String, u64, String)>,
+    /// At each `close_day`: (line, time, members, orders).
+    pub(crate) days: Vec<(u64, String, u64, u64)>,
+}
+
+/// A tenant as its store holds it: the engine, the chain and the days from its latest snapshot
+/// (if it has one this version can read) and the log after it, or from the whole log. Returns
+/// also the line of the snapshot used (0 for none).
+pub(crate) fn load_tenant(
+    store: &mut Store,
+    id: &str,
+    plan: &str,
+) -> Result<(Engine, Chain, Days, u64), String> {
+    let fresh = || -> Result<_, String> {
+        let engine = Engine::new(parse_plan(plan).map_err(|e| format!("stored plan: {e}"))?);
+        Ok((engine, Chain::default(), Days::default(), 0))
+    };
+    let stored = store.snapshot(id).unwrap_or_else(|error| {
+        tracing::warn!(tenant = id, %error, "the snapshot cannot be read: replaying the whole log");
+        None
+    });
+    let (mut engine, mut chain, mut days, from) = match stored {
+        Some(snapshot) => match Engine::restore(&snapshot.data) {
+            Ok(engine) => (
+                engine,
+                Chain::resume(snapshot.head, snapshot.line),
+                Days { closed_through: snapshot.closed_through, lag: None },
+                snapshot.line,
+            ),
+            Err(error) => {
+                tracing::warn!(tenant = id, %error, "the snapshot cannot be used: replaying the whole log");
+                fresh()?
+            }
+        },
+        None => fresh()?,
+    };
+    engine.record(false);
+    let offset = engine.plan().timezone;
+    store
+        .for_each_event(id, from, |line| {
+            let raw = EventLine::parse(line.as_bytes()).map_err(|e| e.to_string())?;
+            let event = raw.event().map_err(|e| e.to_string())?;
+            engine.apply(&event).map_err(|e| e.to_string())?;
+            days.note(&event, offset, None);
+            chain.advance(line);
+            Ok(())
+        })
+        .map_err(|e| format!("its log's line {} no longer applies: {e}", chain.len() + 1))?;
+    Ok((engine, chain, days, from))
+}
+
+/// A snapshot to take: a clone of a tenant's engine at a line of its log.
+pub(crate) struct SnapshotJob {
+    pub(crate) tenant: String,
+    pub(crate) engine: Engine,
+    pub(crate) chain: Chain,
+    pub(crate) closed_through: Option<i64>,
+}
+
+/// The snapshot thread: encodes and stores each snapshot handed over, on a connection of its
+/// own, so that the writer only pays for the clone. When snapshots come faster than they are
+/// written, only each tenant's latest is taken.
+pub(crate) fn snapshot_loop(store: &mut Store, jobs: &std::sync::mpsc::Receiver<SnapshotJob>) {
+    while let Ok(first) = jobs.recv() {
+        let mut latest = vec![first];
+        while let Ok(job) = jobs.try_recv() {
+            latest.retain(|j| j.tenant != job.tenant);
+            latest.push(job);
+        }
+        for job in latest {
+            let started = std::time::Instant::now();
+            let snapshot = store::Snapshot {
+                line: job.chain.len(),
+                head: job.chain.head().to_owned(),
+                closed_through: job.closed_through,
+                data: job.engine.snapshot(),
+            };
+            match store.put_snapshot(&job.tenant, &snapshot) {
+                Ok(()) => tracing::info!(
+                    tenant = %job.tenant, line = snapshot.line, bytes = snapshot.data.len(),
+                    elapsed = ?started.elapsed(), "snapshot taken"
+                ),
+                Err(error) => {
+                    tracing::error!(tenant = %job.tenant, %error, "the snapshot could not be stored")
+                }
+            }
+        }
+    }
+}
+
+/// The wall clock, in nanoseconds since 1970.
+pub(crate) fn wall_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// Now, in RFC 3339, never before the engine's last event.
+pub(crate) fn stamp(engine: &Engine) -> String {
+    let last = engine.now().map_or(0, |t| t.unix_nanos());
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64);
+    fanli_engine::Timestamp::from_unix_nanos(now.max(last)).to_string()
+}
