@@ -632,23 +632,46 @@ pub(crate) fn line_number(query: &HashMap<String, String>) -> Result<u64, ApiErr
     }
 }
 
-/// `GET /v1/audit?from=N`: the tenant's chained log after line N (all of it by default), as
-/// JSON Lines: what `fanli audit verify` checks.
+/// `GET /v1/audit?from=N&limit=M`: the tenant's chained log after line N (0 by default), at most
+/// M lines (10,000 by default, 100,000 at most), as JSON Lines: what `fanli audit verify` checks.
+/// When a page is full, `X-Fanli-Next` says the `from` of the next one. Read on a connection of
+/// its own, off the server's lock.
 pub(crate) async fn get_audit(
     State(app): State<Shared>,
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.reader()?;
-    let id = caller.tenant;
+    let (id, dir, database) = {
+        let mut app = lock(&app);
+        let caller = app.caller(&headers)?;
+        caller.reader()?;
+        (caller.tenant, app.dir.clone(), app.database.clone())
+    };
     let from = line_number(&query)?;
-    let mut body = blocking(|| app.store.events(&id, from)).map_err(internal)?.join("\n");
+    let limit = match query.get("limit") {
+        None => 10_000,
+        Some(n) => n.parse::<u32>().map_err(|_| {
+            ApiError(StatusCode::BAD_REQUEST, "bad_request", "`limit` is a number of lines".to_owned())
+        })?,
+    }
+    .clamp(1, 100_000);
+    let lines = tokio::task::spawn_blocking(move || {
+        Store::open(&dir, database.as_deref())?.events_page(&id, from, limit)
+    })
+    .await
+    .map_err(internal)?
+    .map_err(internal)?;
+    let full = lines.len() == limit as usize;
+    let mut body = lines.join("\n");
     if !body.is_empty() {
         body.push('\n');
     }
-    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+    let mut response = ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response();
+    if full {
+        let next = header::HeaderValue::from(from + u64::from(limit));
+        response.headers_mut().insert(header::HeaderName::from_static("x-fanli-next"), next);
+    }
+    Ok(response)
 }
 
 pub(crate) fn no_plan() -> ApiError {
@@ -662,34 +685,79 @@ pub(crate) async fn get_state(
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.reader()?;
-    let id = caller.tenant;
-    let tenant = &app.tenants[&id];
-    let engine = tenant.engine.as_ref().ok_or_else(no_plan)?;
-    let mut body = Vec::new();
-    match query.get("at") {
-        None => state_json(engine, &[], None, &mut body).map_err(internal)?,
-        Some(at) => {
-            let until = fanli_engine::Timestamp::parse_rfc3339(at).ok_or_else(|| {
-                ApiError(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    format!("`at` {at:?} is not an RFC 3339 time"),
-                )
-            })?;
-            let plan = parse_plan(tenant.plan.as_deref().expect("a plan")).map_err(internal)?;
-            let mut then = Engine::new(plan);
-            then.record(false);
-            let log = blocking(|| app.store.events(&id, 0)).map_err(internal)?.join("\n");
-            let extras = fanli_format::Extras { until: Some(until), ..fanli_format::Extras::default() };
-            fanli_format::run_stream_with(&mut then, log.as_bytes(), extras).map_err(internal)?;
-            state_json(&then, &[], None, &mut body).map_err(internal)?;
-        }
+    let until = match query.get("at") {
+        None => None,
+        Some(at) => Some(fanli_engine::Timestamp::parse_rfc3339(at).ok_or_else(|| {
+            ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("`at` {at:?} is not an RFC 3339 time"))
+        })?),
+    };
+    enum Answer {
+        Now(Vec<u8>),
+        Replay(Box<fanli_engine::Plan>, std::path::PathBuf, Option<String>, String, Timestamp),
     }
+    // Under the lock: the state now, or what replaying the log up to `at` needs.
+    let answer = {
+        let mut app = lock(&app);
+        let caller = app.caller(&headers)?;
+        caller.reader()?;
+        let id = caller.tenant;
+        let tenant = &app.tenants[&id];
+        let engine = tenant.engine.as_ref().ok_or_else(no_plan)?;
+        match until {
+            None => {
+                let mut body = Vec::new();
+                state_json(engine, &[], None, &mut body).map_err(internal)?;
+                Answer::Now(body)
+            }
+            Some(until) => {
+                let plan = parse_plan(tenant.plan.as_deref().expect("a plan")).map_err(internal)?;
+                Answer::Replay(Box::new(plan), app.dir.clone(), app.database.clone(), id, until)
+            }
+        }
+    };
+    let mut body = match answer {
+        Answer::Now(body) => body,
+        // The log replayed up to `at` on a connection of its own, off the server's lock.
+        Answer::Replay(plan, dir, database, id, until) => {
+            tokio::task::spawn_blocking(move || state_at(&dir, database.as_deref(), &id, *plan, until))
+                .await
+                .map_err(internal)?
+                .map_err(internal)?
+        }
+    };
     body.push(b'\n');
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The state document of the tenant's log replayed up to `until` (what `fanli run --until TIME
+/// --json` prints), reading the log as it goes.
+fn state_at(
+    dir: &Path,
+    database: Option<&str>,
+    id: &str,
+    plan: fanli_engine::Plan,
+    until: Timestamp,
+) -> Result<Vec<u8>, String> {
+    const PAST: &str = "past the time asked for";
+    let mut engine = Engine::new(plan);
+    engine.record(false);
+    let mut store = Store::open(dir, database).map_err(|e| e.to_string())?;
+    let replayed = store.for_each_event(id, 0, |line| {
+        let raw = EventLine::parse(line.as_bytes()).map_err(|e| e.to_string())?;
+        let event = raw.event().map_err(|e| e.to_string())?;
+        if event.at > until {
+            return Err(PAST.to_owned());
+        }
+        engine.apply(&event).map_err(|e| e.to_string())
+    });
+    match replayed {
+        Ok(()) => {}
+        Err(stop) if stop == PAST => {}
+        Err(error) => return Err(error),
+    }
+    let mut body = Vec::new();
+    state_json(&engine, &[], None, &mut body).map_err(|e| e.to_string())?;
+    Ok(body)
 }
 
 pub(crate) async fn openapi() -> Response {

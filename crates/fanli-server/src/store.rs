@@ -614,6 +614,13 @@ impl Store {
         Ok(OutboxStatus { pending, delivered, head })
     }
 
+    /// At most `limit` lines of the tenant's chained log after line `from`.
+    pub fn events_page(&mut self, tenant: &str, from: u64, limit: u32) -> Result<Vec<String>> {
+        let sql = "SELECT line FROM events WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+        let rows = self.query(sql, &[P::Text(tenant), P::Int(from as i64), P::Int(i64::from(limit))])?;
+        Ok(rows.into_iter().map(|mut r| r.text(0)).collect())
+    }
+
     /// The tenant's chained log after line `from` (0: all of it).
     pub fn events(&mut self, tenant: &str, from: u64) -> Result<Vec<String>> {
         let sql = "SELECT line FROM events WHERE tenant = $1 AND seq > $2 ORDER BY seq";

@@ -14,6 +14,18 @@ const EVENTS: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.jsonl"
 
 /// One HTTP/1.1 request; returns the status and the body.
 fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
+    let (status, _, body) = exchange(addr, method, path, key, body);
+    (status, body)
+}
+
+/// One HTTP/1.1 request; returns the status, the head (lowercased) and the body.
+fn exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: &str,
+) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let auth = key.map_or(String::new(), |k| format!("Authorization: Bearer {k}\r\n"));
@@ -27,8 +39,9 @@ fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, body: &st
     stream.read_to_string(&mut response).unwrap();
     let status = response[9..12].parse().unwrap();
     let (head, rest) = response.split_once("\r\n\r\n").unwrap();
+    let head = head.to_ascii_lowercase();
     // Bodies may come chunked.
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head.contains("transfer-encoding: chunked") {
         let mut out = String::new();
         let mut rest = rest;
         while let Some((size, tail)) = rest.split_once("\r\n") {
@@ -43,7 +56,7 @@ fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, body: &st
     } else {
         rest.to_owned()
     };
-    (status, body)
+    (status, head, body)
 }
 
 fn json(body: &str) -> Value {
@@ -197,6 +210,15 @@ fn one_call_at_a_time_members_orders_views_the_audit_feed_and_the_past() {
     let lines: Vec<&str> = feed.lines().collect();
     assert_eq!(lines.len(), 4, "{feed}");
     assert!(lines[0].contains("\"order\":\"a1\"") && lines[0].starts_with("{\"prev\":"));
+    // In pages: a full page names where the next one starts; the last one does not.
+    let (status, head, page) = exchange(addr, "GET", "/v1/audit?from=2&limit=3", Some(&key), "");
+    assert_eq!(status, 200);
+    assert_eq!(page.lines().collect::<Vec<_>>(), lines[..3]);
+    assert!(head.contains("x-fanli-next: 5\r\n"), "{head}");
+    let (_, head, page) = exchange(addr, "GET", "/v1/audit?from=5&limit=3", Some(&key), "");
+    assert_eq!(page.lines().collect::<Vec<_>>(), lines[3..]);
+    assert!(!head.contains("x-fanli-next"), "{head}");
+    assert_eq!(call(addr, "GET", "/v1/audit?limit=many", Some(&key), "").0, 400);
 }
 
 #[test]
