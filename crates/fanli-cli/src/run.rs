@@ -77,6 +77,9 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         Ok(outcome) => outcome,
         Err(e) => return fail(format!("cannot read events {events_name} or write the chain: {e}")),
     };
+    if let Some((line, why)) = &outcome.halted {
+        return fail(format!("{events_name}:{line}: the run stopped, this event cannot be computed: {why}"));
+    }
     for file in [chain.as_mut(), report.as_mut()].into_iter().flatten() {
         if let Err(e) = file.flush() {
             return fail(format!("cannot write the chain or the report: {e}"));

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use crate::effect::Effect;
 use crate::event::{Event, EventKind, Order, SellAmount};
 use crate::ledger::{Account, Ledger, Posting, Rule};
-use crate::mechanism::{Books, ClawbackTotals, Mechanism, Settlement, State};
+use crate::mechanism::{Books, ClawbackTotals, Mechanism, Profit, Settlement, State};
 use crate::names::Names;
 use crate::num::{Money, Points};
 use crate::plan::Plan;
@@ -1070,10 +1070,13 @@ impl Engine {
         let record = &mut self.orders.records[order.index()];
         record.status = Status::Settled;
         let OrderRecord { member, amount, store, weekday, partner, .. } = *record;
-        let profit = record.profit.unwrap_or_else(|| match self.plan.margin_rate {
-            Some(margin) => amount.mul_rate(margin),
-            None => amount,
-        });
+        // The profit a `funding_base = "profit"` mechanism funds from: stated, else amount ×
+        // margin_rate (kept exact: the funding rounds once), else the amount.
+        let profit = match (record.profit, self.plan.margin_rate) {
+            (Some(profit), _) => Profit::Stated(profit),
+            (None, Some(margin)) => Profit::Margin(amount, margin),
+            (None, None) => Profit::Stated(amount),
+        };
         self.members.records[member.index()].spent += amount.fen();
         self.books.effect(Effect::Settled { order });
         let held = match &mut self.antifraud {

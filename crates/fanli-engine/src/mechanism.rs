@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 
 use crate::effect::Effect;
 use crate::ledger::{Account, Ledger, Rule};
-use crate::num::Money;
+use crate::num::{Money, Rate};
 use crate::plan::{FundingBase, KindConfig, MechanismConfig, PayTo};
 use crate::{MechanismId, MemberId};
 
@@ -281,14 +281,25 @@ impl Base {
         Money::from_fen(self.received.get(member.index()).copied().unwrap_or(0))
     }
 
-    /// The settled order's contribution to this pool: `funding_rate` × its amount or profit.
-    pub(crate) fn funding(&self, amount: Money, profit: Money) -> Money {
-        match self.funding_base {
-            FundingBase::Amount => amount,
-            FundingBase::Profit => profit,
+    /// The settled order's contribution to this pool: `funding_rate` × its amount or profit,
+    /// rounded down to the fen once.
+    pub(crate) fn funding(&self, amount: Money, profit: Profit) -> Money {
+        match (self.funding_base, profit) {
+            (FundingBase::Amount, _) => amount.mul_rate(self.funding_rate),
+            (FundingBase::Profit, Profit::Stated(profit)) => profit.mul_rate(self.funding_rate),
+            (FundingBase::Profit, Profit::Margin(amount, margin)) => {
+                amount.mul_rates(margin, self.funding_rate)
+            }
         }
-        .mul_rate(self.funding_rate)
     }
+}
+
+/// A settled order's profit: stated with the order (or its amount, with no margin to go by),
+/// or the plan's `margin_rate` of its amount, which is not rounded to the fen on its own.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Profit {
+    Stated(Money),
+    Margin(Money, Rate),
 }
 
 /// What a pool has promised and not yet paid, oldest first.

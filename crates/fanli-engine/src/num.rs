@@ -59,8 +59,18 @@ impl Money {
         // multiply and a shift; 128-bit division is a library call ten times as slow.
         match self.0.checked_mul(rate.0) {
             Some(product) => Money(product / RATE_SCALE),
-            None => Money(((self.0 as i128 * rate.0 as i128) / RATE_SCALE as i128) as i64),
+            None => Money(
+                i64::try_from(self.0 as i128 * rate.0 as i128 / RATE_SCALE as i128)
+                    .expect("money fits 64 bits"),
+            ),
         }
+    }
+    /// `self × a × b`, rounded down to the fen once.
+    pub fn mul_rates(self, a: Rate, b: Rate) -> Money {
+        debug_assert!(self.0 >= 0 && a.0 >= 0 && b.0 >= 0);
+        let scale = RATE_SCALE as i128;
+        let product = self.0 as i128 * a.0 as i128 * b.0 as i128 / (scale * scale);
+        Money(i64::try_from(product).expect("a product of rates stays within the amount's range"))
     }
     /// Parses a decimal string with at most 2 decimals ("1000", "12.5", "0.01").
     pub fn parse(text: &str) -> Result<Money, AmountError> {
@@ -331,6 +341,14 @@ arithmetic!(Money);
 arithmetic!(Points);
 arithmetic!(Rate);
 
+/// A price's product past what an `i64` count holds (points minted by a plan whose price fell
+/// to almost nothing, say): the run stops here rather than wrap.
+const OVERFLOW: &str = "an amount past 2^63 units: the plan's numbers overflow 64 bits";
+
+fn u256_to_i64(n: U256) -> i64 {
+    i64::try_from(n).expect(OVERFLOW)
+}
+
 /// A price in yuan per point, kept as the exact ratio `fen / points units` (a pool over the
 /// points outstanding). It is never rounded; [`Price::display`] rounds only for people.
 #[derive(Clone, Copy, Debug)]
@@ -364,7 +382,7 @@ impl Price {
 
     /// The value of `points` at this price, in fen, rounded down.
     pub fn value(self, points: Points) -> Money {
-        Money(mul_div_floor(points.0 as u128, self.fen, self.units) as i64)
+        Money(i64::try_from(mul_div_floor(points.0 as u128, self.fen, self.units)).expect(OVERFLOW))
     }
 
     /// The value of `points` at this price, times `(1 − fee)`, rounded down once at the end.
@@ -372,7 +390,7 @@ impl Price {
         let keep = (RATE_SCALE - fee.0) as u128;
         let num = U256::from(points.0 as u128) * U256::from(self.fen) * U256::from(keep);
         let den = U256::from(self.units) * U256::from(RATE_SCALE as u128);
-        Money((num / den).as_u128() as i64)
+        Money(u256_to_i64(num / den))
     }
 
     /// How many points `money` buys at this price, rounded down to 1/10000.
@@ -380,11 +398,11 @@ impl Price {
         // points units = money_fen × ratio / 10^9 ÷ (fen/units)
         let narrow = (money.0 as u128).checked_mul(ratio.0 as u128).and_then(|n| n.checked_mul(self.units));
         if let (Some(num), Some(den)) = (narrow, self.fen.checked_mul(RATE_SCALE as u128)) {
-            return Points((num / den) as i64);
+            return Points(i64::try_from(num / den).expect(OVERFLOW));
         }
         let num = U256::from(money.0 as u128) * U256::from(ratio.0 as u128) * U256::from(self.units);
         let den = U256::from(self.fen) * U256::from(RATE_SCALE as u128);
-        Points((num / den).as_u128() as i64)
+        Points(u256_to_i64(num / den))
     }
 
     /// The price in yuan per point to 4 decimals, rounded half up, as a count of 1/10000 yuan.

@@ -245,22 +245,51 @@ pub fn verify(
     mut log: impl std::io::BufRead,
     report: Option<&str>,
 ) -> Result<Verified, Broken> {
-    let broken = |file, line, message: String| Broken { file, line, message };
-    let mut chain = Chain::default();
-    let mut reports = report.map(|r| r.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()));
-    let mut compared = 0;
-    let (mut buffer, mut number) = (String::new(), 0);
+    let mut verifier = Verifier::new(report);
+    let mut buffer = String::new();
     loop {
         buffer.clear();
         let read = log
             .read_line(&mut buffer)
-            .map_err(|e| broken("log", number + 1, format!("cannot be read: {e}")))?;
+            .map_err(|e| broken("log", verifier.lines + 1, format!("cannot be read: {e}")))?;
         if read == 0 {
             break;
         }
-        number += 1;
         let line = buffer.strip_suffix('\n').unwrap_or(&buffer);
-        let line = line.strip_suffix('\r').unwrap_or(line);
+        verifier.line(engine, line.strip_suffix('\r').unwrap_or(line))?;
+    }
+    verifier.finish()
+}
+
+fn broken(file: &'static str, line: usize, message: String) -> Broken {
+    Broken { file, line, message }
+}
+
+/// [`verify`] a line at a time, for logs that come from elsewhere than a reader (the server's
+/// store): feed it every line in order with [`Verifier::line`], then call [`Verifier::finish`].
+pub struct Verifier<'r> {
+    chain: Chain,
+    /// The published report's non-blank lines, with their line numbers (from 0).
+    reports: Option<Box<dyn Iterator<Item = (usize, &'r str)> + 'r>>,
+    compared: usize,
+    lines: usize,
+}
+
+impl<'r> Verifier<'r> {
+    /// A verifier of a log from its first line, comparing `report` if given.
+    pub fn new(report: Option<&'r str>) -> Verifier<'r> {
+        let reports = report.map(|r| {
+            Box::new(r.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()))
+                as Box<dyn Iterator<Item = (usize, &'r str)> + 'r>
+        });
+        Verifier { chain: Chain::default(), reports, compared: 0, lines: 0 }
+    }
+
+    /// Checks the log's next line (without its line break) and replays it on `engine`.
+    pub fn line(&mut self, engine: &mut Engine, line: &str) -> Result<(), Broken> {
+        self.lines += 1;
+        let number = self.lines;
+        let chain = &mut self.chain;
         if line.trim().is_empty() {
             return Err(broken("log", number, "a blank line: a chained log has none".to_owned()));
         }
@@ -290,12 +319,12 @@ pub fn verify(
         }
         chain.advance(line);
         engine.apply(&event).map_err(|e| broken("log", number, format!("replaying it was refused: {e}")))?;
-        if let (EventKind::CloseDay, Some(reports)) = (&event.kind, reports.as_mut()) {
+        if let (EventKind::CloseDay, Some(reports)) = (&event.kind, self.reports.as_mut()) {
             let derived = crate::pool_report(engine, event.at, chain.head());
             let Some((r, published)) = reports.next() else {
                 return Err(broken(
                     "report",
-                    compared + 1,
+                    self.compared + 1,
                     format!("missing: the log's line {number} closes a day"),
                 ));
             };
@@ -308,11 +337,16 @@ pub fn verify(
                     format!("disagrees with the log's line {number}: the log gives {derived}"),
                 ));
             }
-            compared += 1;
+            self.compared += 1;
         }
+        Ok(())
     }
-    if let Some((r, _)) = reports.as_mut().and_then(|r| r.next()) {
-        return Err(broken("report", r + 1, "has more days than the log closes".to_owned()));
+
+    /// After the last line: the report has no days the log does not close.
+    pub fn finish(mut self) -> Result<Verified, Broken> {
+        if let Some((r, _)) = self.reports.as_mut().and_then(|r| r.next()) {
+            return Err(broken("report", r + 1, "has more days than the log closes".to_owned()));
+        }
+        Ok(Verified { lines: self.chain.len(), reports: self.compared, head: self.chain.head().to_owned() })
     }
-    Ok(Verified { lines: chain.len(), reports: compared, head: chain.head().to_owned() })
 }

@@ -15,4 +15,4 @@ pub use output::{
     state_json, trace_entry,
 };
 pub use plan::{KeyLines, PlanError, PlanErrors, parse_plan, parse_plan_lines, set_plan_key};
-pub use stream::{Extras, Outcome, run_stream, run_stream_with};
+pub use stream::{Extras, Outcome, panic_message, run_stream, run_stream_with};

@@ -22,6 +22,9 @@ pub struct Outcome {
     pub chain: Chain,
     /// With `until`: the line of the first event past it, where the run stopped.
     pub stopped_at: Option<usize>,
+    /// The line whose event stopped the engine (an arithmetic overflow), and why: the engine's
+    /// state is then half-changed and must not be used.
+    pub halted: Option<(usize, String)>,
 }
 
 /// What a run does beyond applying the events.
@@ -59,6 +62,7 @@ pub fn run_stream_with(
         trace: Vec::new(),
         chain: Chain::default(),
         stopped_at: None,
+        halted: None,
     };
     let mut buffer: Vec<u8> = Vec::with_capacity(BLOCK);
     // `buffer[start..]` is read and not yet applied.
@@ -69,7 +73,7 @@ pub fn run_stream_with(
             Some(newline) => {
                 apply_line(engine, &mut outcome, &mut extras, &buffer[start..start + newline])?;
                 start += newline + 1;
-                if outcome.stopped_at.is_some() {
+                if outcome.stopped_at.is_some() || outcome.halted.is_some() {
                     return Ok(outcome);
                 }
             }
@@ -126,7 +130,16 @@ fn apply_line(
         return Ok(());
     }
     let kind = event.kind.type_name();
-    match engine.apply(&event) {
+    // An arithmetic overflow (a plan whose numbers outgrow 64 bits) panics inside the engine,
+    // whose state is then half-changed: the run stops here, naming the line.
+    let applied = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.apply(&event))) {
+        Ok(applied) => applied,
+        Err(panic) => {
+            outcome.halted = Some((number, panic_message(&*panic).to_owned()));
+            return Ok(());
+        }
+    };
+    match applied {
         Ok(()) => {
             outcome.applied += 1;
             if trace {
@@ -155,4 +168,13 @@ fn reject(engine: &Engine, outcome: &mut Outcome, trace: bool, line: usize, kind
         outcome.trace.push(trace_entry(engine, line, kind, Err(&error)));
     }
     outcome.rejected.push((line, error));
+}
+
+/// What a caught panic said.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
+        (Some(text), _) => text,
+        (_, Some(text)) => text,
+        _ => "the engine panicked",
+    }
 }

@@ -80,6 +80,9 @@ impl App {
     pub(crate) fn apply_batch(&mut self, jobs: &[Job]) -> Vec<Result<Vec<Value>, ApiError>> {
         let mut touched: Vec<Touched> = Vec::new();
         let mut replies = Vec::with_capacity(jobs.len());
+        // Tenants whose engine an event stopped (an arithmetic overflow panics): their state is
+        // half-changed, so they take no more lines in this batch and are rebuilt after it.
+        let mut halted: Vec<String> = Vec::new();
         for job in jobs {
             // A tenant can leave between a request's check and its turn here: its lease moved.
             let Some(Tenant { engine, chain, days, webhook, .. }) = self.tenants.get_mut(&job.tenant) else {
@@ -109,6 +112,11 @@ impl App {
             };
             let mut results = Vec::with_capacity(job.lines.len());
             for (i, line) in job.lines.iter().enumerate() {
+                if halted.contains(&job.tenant) {
+                    let error = "not applied: an earlier event stopped the engine; send it again";
+                    results.push(json!({"line": i + 1, "ok": false, "error": error}));
+                    continue;
+                }
                 let bytes = match line {
                     Line::Raw(bytes) => std::borrow::Cow::Borrowed(bytes.as_slice()),
                     Line::Stamp(fields) => {
@@ -121,7 +129,16 @@ impl App {
                 };
                 let applied = EventLine::parse(&bytes).map_err(|e| e.to_string()).and_then(|raw| {
                     let event = raw.event().map_err(|e| e.to_string())?;
-                    engine.apply(&event).map_err(|e| e.to_string())?;
+                    let apply = std::panic::AssertUnwindSafe(|| engine.apply(&event));
+                    match std::panic::catch_unwind(apply) {
+                        Ok(applied) => applied.map_err(|e| e.to_string())?,
+                        Err(panic) => {
+                            let why = fanli_format::panic_message(&*panic).to_owned();
+                            tracing::error!(tenant = %job.tenant, error = %why, "an event stopped the engine");
+                            halted.push(job.tenant.clone());
+                            return Err(format!("this event cannot be computed, it was not applied: {why}"));
+                        }
+                    }
                     days.note(&event, offset, job.day);
                     if job.day.is_none() {
                         days.arrived(&event, wall_now());
@@ -205,6 +222,11 @@ impl App {
             tracing::error!(error = %e, "a group commit failed");
             let message = format!("the events could not be stored: {e}");
             return jobs.iter().map(|_| Err(internal(&message))).collect();
+        }
+        for id in &halted {
+            if let Err(rebuild) = self.rebuild(id) {
+                tracing::error!(tenant = %id, error = %rebuild, "the tenant could not be rebuilt");
+            }
         }
         if let Some(snapshots) = &self.snapshots {
             for Touched { tenant: id, .. } in &touched {

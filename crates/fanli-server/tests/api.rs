@@ -565,3 +565,38 @@ fn the_lease_epoch_fences_off_a_node_that_lost_its_tenant() {
     assert!(matches!(&refused, fanli_server::store::StoreError::LeaseLost(t) if t == "t"), "{refused}");
     store.append(&[append(("n2", 2))]).unwrap();
 }
+
+#[test]
+fn an_event_that_overflows_is_refused_and_the_tenant_goes_on_from_its_log() {
+    let dir = data_dir("api-overflow");
+    let addr = start(&dir);
+    let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    // Mint 10× at 0.0001 a point: B's order would mint 2×10^19 units of points, past i64.
+    let plan = "name = \"big\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"appr\"\nkind = \"appreciation\"\n\
+                funding_rate = \"1\"\nmint_ratio = \"10\"\ninitial_price = \"0.0001\"\n";
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), plan).0, 200);
+    let at = "\"at\":\"2026-01-01T09:00:00+08:00\"";
+    let events = format!(
+        "{{{at},\"type\":\"join\",\"member\":\"A\"}}\n{{{at},\"type\":\"join\",\"member\":\"B\"}}\n\
+         {{{at},\"type\":\"order\",\"order\":\"o1\",\"member\":\"A\",\"amount\":\"100000000.00\"}}\n\
+         {{{at},\"type\":\"order\",\"order\":\"o2\",\"member\":\"B\",\"amount\":\"2000000000.00\"}}\n\
+         {{{at},\"type\":\"join\",\"member\":\"C\"}}\n"
+    );
+    let (status, body) = call(addr, "POST", "/v1/events", Some(&key), &events);
+    assert_eq!(status, 200, "{body}");
+    let results = json(&body)["results"].clone();
+    assert_eq!(results[2]["ok"], true);
+    assert_eq!(results[3]["ok"], false);
+    assert!(results[3]["error"].as_str().unwrap().contains("cannot be computed"), "{results}");
+    assert!(results[4]["error"].as_str().unwrap().contains("send it again"), "{results}");
+    // The tenant was rebuilt from its log: the lines before stand, the one that stopped it
+    // left no trace, and what comes next applies.
+    assert_eq!(call(addr, "POST", "/v1/members", Some(&key), r#"{"member":"C"}"#).0, 200);
+    let (_, state) = call(addr, "GET", "/v1/state", Some(&key), "");
+    let state = json(&state);
+    assert_eq!(state["members"]["A"]["points"]["appr"], "10000000000000.0000");
+    assert_eq!(state["members"]["B"]["spent"], "0.00");
+    assert!(state["members"]["C"].is_object());
+    assert_eq!(state["accounts_balance"], true);
+}

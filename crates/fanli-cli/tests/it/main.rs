@@ -205,6 +205,32 @@ fn events_can_come_from_standard_input() {
     assert_eq!(json(&output)["members"]["A"]["wallet"], "20.00");
 }
 
+/// A plan whose price falls to almost nothing (mint 10× at 0.0001 a point) outgrows 64 bits:
+/// the run stops at that line, named, and prints no state (it would be half-changed).
+const OVERFLOWING_PLAN: &str = "name = \"big\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"appr\"\n\
+    kind = \"appreciation\"\nfunding_rate = \"1\"\nmint_ratio = \"10\"\ninitial_price = \"0.0001\"\n";
+const OVERFLOWING_EVENTS: &str = "{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"join\",\"member\":\"A\"}
+{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"join\",\"member\":\"B\"}
+{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"order\",\"order\":\"o1\",\"member\":\"A\",\"amount\":\"100000000.00\"}
+{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"order\",\"order\":\"o2\",\"member\":\"B\",\"amount\":\"2000000000.00\"}
+";
+
+#[test]
+fn an_overflow_stops_the_run_at_its_line_and_never_wraps() {
+    let dir = tempdir("overflow");
+    let (plan, events) = (dir.join("plan.toml"), dir.join("events.jsonl"));
+    std::fs::write(&plan, OVERFLOWING_PLAN).unwrap();
+    std::fs::write(&events, OVERFLOWING_EVENTS).unwrap();
+    let output =
+        fanli(&["run", plan.to_str().unwrap(), events.to_str().unwrap(), "--json", "--allow-noncompliant"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "no state is printed");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("events.jsonl:4: the run stopped, this event cannot be computed"), "{stderr}");
+    // B's 2×10^9 yuan would mint 2×10^15 points: 2×10^19 units, past i64.
+    assert!(stderr.contains("overflow 64 bits"), "{stderr}");
+}
+
 fn tempdir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::create_dir_all(&dir).unwrap();

@@ -69,8 +69,14 @@ impl Coalition {
     ) {
         let Some(index) = partner.and_then(|p| self.partner(p)) else { return };
         let p = &self.config.partners[index];
-        let rate = p.earn_per_yuan.units() as i128 * (RATE + p.bonus.units()) as i128 / RATE as i128;
-        let units = (order.amount.fen() as i128 * 100 * rate / RATE as i128) as i64;
+        // One rounding, at the end: fen × 100 (units of 1/10000 point per yuan) × earn × (1 +
+        // bonus). Within i128: at most 10^14 × 10^11 × 1.1·10^10 (the plan's bounds).
+        let exact = order.amount.fen() as i128
+            * 100
+            * p.earn_per_yuan.units() as i128
+            * (RATE + p.bonus.units()) as i128
+            / (RATE as i128 * RATE as i128);
+        let units = i64::try_from(exact).expect("within the plan's bounds, an order earns under 2^63 units");
         if units == 0 {
             return;
         }

@@ -252,3 +252,27 @@ fn without_exit_multiple_nobody_is_sold_out() {
     assert_eq!(r.get("m0", "wallet"), "0.00");
     assert_eq!(r.standing("m0", "appr")["exit_price"], serde_json::Value::Null);
 }
+
+#[test]
+fn a_profit_from_margin_rate_is_not_rounded_before_the_funding_rate() {
+    let plan = r#"name = "margin"
+settle_after_days = 0
+margin_rate = "0.5"
+[[mechanism]]
+id = "appr"
+kind = "appreciation"
+funding_base = "profit"
+funding_rate = "0.9"
+mint_ratio = "1"
+initial_price = "1.00"
+"#;
+    let events = r#"{"type":"join","member":"A"}
+{"type":"order","order":"o1","member":"A","amount":"1000.03"}
+{"type":"join","member":"B"}
+{"type":"order","order":"o2","member":"B","amount":"1000.03","profit":"500.01"}"#;
+    let r = run(plan, events);
+    // A: 1000.03 × 0.5 × 0.9 = 450.0135 → 450.01 (rounding the profit first would give 450.00).
+    // B: the stated profit, 500.01 × 0.9 = 450.009 → 450.00.
+    assert_eq!(r.member("A")["points"]["appr"], "450.0100");
+    assert_eq!(r.mechanism("appr")["pool"], "900.01");
+}

@@ -54,3 +54,15 @@ fn seed_000_partners_issue_miles_at_their_rates_and_settle_by_month() {
     assert_eq!(line(2), r#""2026-02" "bank" "50.0000" "0.0000" "-5.00""#);
     assert_eq!(report.as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn a_partners_bonus_is_not_rounded_before_the_amount_multiplies_it() {
+    let plan = PLAN.replace(
+        "{ id = \"air\", earn_per_yuan = \"0.1\", bonus = \"0.5\" }",
+        "{ id = \"air\", earn_per_yuan = \"0.1234567\", bonus = \"0.1234567\" }",
+    );
+    let events = r#"{"type":"join","member":"A"}
+{"type":"order","order":"a","member":"A","amount":"1000000.00","partner":"air"}"#;
+    // 1,000,000 × 0.1234567 × 1.1234567 = 138,698.25677…: rounded down once, at the end.
+    assert_eq!(run(&plan, events).member("A")["points"]["miles"], "138698.2567");
+}
