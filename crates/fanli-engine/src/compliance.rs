@@ -105,6 +105,43 @@ pub fn check(plan: &Plan) -> Vec<Finding> {
     for m in &plan.mechanisms {
         let id = m.id.as_str();
         let key = |k: &str| format!("mechanism.{id}.{k}");
+        if let KindConfig::Distribution(d) = &m.kind {
+            // The most one order can allocate, as a share of its amount: every level, the
+            // highest rank (the differentials add up to it at most), the peer reward, the highest
+            // regional rate (likewise), the recruiter. The budget: funding_rate of the amount, or
+            // of the profit (amount × margin_rate when the plan states one).
+            let highest = |rates: &mut dyn Iterator<Item = Rate>| rates.max().unwrap_or(Rate::ZERO);
+            let most = d.levels.iter().map(|r| r.units()).sum::<i64>()
+                + highest(&mut d.ranks.iter().map(|r| r.rate)).units()
+                + d.peer_rate.unwrap_or(Rate::ZERO).units()
+                + highest(&mut d.regional.iter().flatten().copied()).units()
+                + d.recruiter_rate.unwrap_or(Rate::ZERO).units();
+            let budget = match (m.funding_base, plan.margin_rate) {
+                (FundingBase::Profit, Some(margin)) => {
+                    Money::from_fen(m.funding_rate.units()).mul_rate(margin).fen()
+                }
+                _ => m.funding_rate.units(),
+            };
+            if most > budget {
+                let (most, budget) = (Rate::from_units(most), Rate::from_units(budget));
+                push(
+                    Level::Error,
+                    "over-allocation",
+                    Some(id),
+                    key("funding_rate"),
+                    format!(
+                        "一笔订单最多要分出订单金额的 {most}，超过该机制的资金 {budget}：超出部分只能欠着，\
+                         靠后来订单的资金支付。"
+                    ),
+                    format!(
+                        "one order can allocate up to {most} of its amount (levels, the highest rank, the \
+                         peer reward, the highest regional rate and the recruiter together), more than the \
+                         mechanism's budget of {budget}: the rest could only be paid with later orders' money"
+                    ),
+                    format!("raise funding_rate to at least {most}, or lower the rates"),
+                );
+            }
+        }
         match &m.kind {
             KindConfig::ReferRefund(r) => {
                 if r.trigger == Trigger::Referral && r.referee_min.is_zero() {

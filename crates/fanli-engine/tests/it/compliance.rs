@@ -135,3 +135,31 @@ steps = ["10%", "20%", "60%"]
     ];
     assert_eq!(got, want.map(|(r, k)| (r, k.to_owned())));
 }
+
+#[test]
+fn a_distribution_that_can_allocate_more_than_its_budget_is_refused() {
+    let plan = |funding: &str, base: &str| {
+        format!(
+            "name = \"d\"\nsettle_after_days = 0\nmargin_rate = \"0.50\"\n[[mechanism]]\nid = \"dist\"\n\
+             kind = \"distribution\"\nfunding_rate = \"{funding}\"\n{base}levels = [\"0.02\", \"0.01\"]\n\
+             ranks = [{{ name = \"a\", min_team_sales = \"100.00\", rate = \"0.01\" }}, \
+             {{ name = \"b\", min_team_sales = \"1000.00\", rate = \"0.03\" }}]\npeer_rate = \"0.005\"\n\
+             regional = {{ district = \"0.001\", city = \"0.002\", province = \"0.004\" }}\n\
+             recruiter_rate = \"0.005\"\n"
+        )
+    };
+    // At most 0.02 + 0.01 + 0.03 (the highest rank) + 0.005 + 0.004 (the highest region) +
+    // 0.005 = 0.074 of an order.
+    let findings = |text: &str| check(&fanli_format::parse_plan(text).unwrap());
+    let refused = findings(&plan("0.07", ""));
+    let over: Vec<_> = refused.iter().filter(|f| f.rule == "over-allocation").collect();
+    assert_eq!(over.len(), 1, "{refused:?}");
+    assert_eq!(over[0].level, Level::Error);
+    assert_eq!(over[0].key, "mechanism.dist.funding_rate");
+    assert!(over[0].en.contains("up to 0.074 of its amount"), "{}", over[0].en);
+    assert!(findings(&plan("0.074", "")).iter().all(|f| f.rule != "over-allocation"));
+    // On the profit, the budget is funding_rate × margin_rate of the amount: 0.148 × 0.5 = 0.074.
+    let profit = "funding_base = \"profit\"\n";
+    assert!(findings(&plan("0.148", profit)).iter().all(|f| f.rule != "over-allocation"));
+    assert!(findings(&plan("0.147", profit)).iter().any(|f| f.rule == "over-allocation"));
+}
