@@ -73,31 +73,52 @@ fn counts(findings: &[Finding]) -> (usize, usize) {
 
 /// `fanli audit verify LOG --plan PLAN [--report REPORT]`.
 pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
-    let read = |path: &std::path::Path| {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    if let Some(data) = &args.data {
+        return verify_store(data, args.database.as_deref(), args.tenant.as_deref());
+    }
+    let plan_path = args.plan.as_deref().expect("clap requires --plan without --data");
+    let plan = match std::fs::read_to_string(plan_path) {
+        Ok(text) => text,
+        Err(e) => return failed(format!("cannot read {}: {e}", plan_path.display())),
     };
-    // The log is streamed (it may be larger than memory); the plan and the report are small.
-    let log = std::fs::File::open(&args.log)
-        .map(|f| std::io::BufReader::with_capacity(1 << 20, f))
-        .map_err(|e| format!("cannot read {}: {e}", args.log.display()));
-    let texts = (read(&args.plan), log, args.report.as_deref().map(read).transpose());
-    let (plan, log, report) = match texts {
-        (Ok(plan), Ok(log), Ok(report)) => (plan, log, report),
-        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
-            eprintln!("fanli: {e}");
-            return ExitCode::from(1);
+    let report = match args.report.as_deref().map(std::fs::read_to_string).transpose() {
+        Ok(report) => report,
+        Err(e) => {
+            return failed(format!("cannot read {}: {e}", args.report.as_ref().expect("given").display()));
         }
     };
     let plan = match fanli_format::parse_plan(&plan) {
         Ok(plan) => plan,
-        Err(errors) => {
-            eprintln!("{}: {errors}", args.plan.display());
-            return ExitCode::from(1);
-        }
+        Err(errors) => return failed(format!("{}: {errors}", plan_path.display())),
     };
     let mut engine = fanli_engine::Engine::new(plan);
     engine.record(false);
-    match fanli_format::chain::verify(&mut engine, log, report.as_deref()) {
+    let mut verifier = fanli_format::chain::Verifier::new(report.as_deref());
+    // The files are one log, streamed (it may be larger than memory); an error names the file
+    // and its own line.
+    let mut before = 0;
+    for path in &args.logs {
+        let file = match std::fs::File::open(path) {
+            Ok(file) => std::io::BufReader::with_capacity(1 << 20, file),
+            Err(e) => return failed(format!("cannot read {}: {e}", path.display())),
+        };
+        let mut lines = 0;
+        for line in std::io::BufRead::lines(file) {
+            lines += 1;
+            let checked = match line {
+                Ok(line) => verifier.line(&mut engine, line.strip_suffix('\r').unwrap_or(&line)),
+                Err(e) => return failed(format!("{}:{lines}: cannot be read: {e}", path.display())),
+            };
+            if let Err(broken) = checked {
+                return match broken.file {
+                    "report" => failed(format!("{}:{}: {}", report_name(&args), broken.line, broken.message)),
+                    _ => failed(format!("{}:{}: {}", path.display(), broken.line - before, broken.message)),
+                };
+            }
+        }
+        before += lines;
+    }
+    match verifier.finish() {
         Ok(v) => {
             let reports = if args.report.is_some() {
                 format!(", {} daily reports agree", v.reports)
@@ -109,13 +130,60 @@ pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
             println!("every asset's accounts sum to zero: {}", if balanced { "yes" } else { "NO" });
             if balanced { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
-        Err(broken) => {
-            let file = match broken.file {
-                "report" => args.report.as_ref().map_or("report".to_owned(), |p| p.display().to_string()),
-                _ => args.log.display().to_string(),
-            };
-            eprintln!("{file}:{}: {}", broken.line, broken.message);
-            ExitCode::from(1)
+        Err(broken) => failed(format!("{}:{}: {}", report_name(&args), broken.line, broken.message)),
+    }
+}
+
+fn report_name(args: &VerifyArgs) -> String {
+    args.report.as_ref().map_or("report".to_owned(), |p| p.display().to_string())
+}
+
+fn failed(message: String) -> ExitCode {
+    eprintln!("fanli: {message}");
+    ExitCode::from(1)
+}
+
+/// `fanli audit verify --data DIR`: every tenant of a server's store (or one), each from scratch.
+fn verify_store(data: &std::path::Path, database: Option<&str>, only: Option<&str>) -> ExitCode {
+    if database.is_none() && !data.join("fanli.sqlite3").is_file() {
+        return failed(format!(
+            "no fanli store in {} (fanli serve --data writes fanli.sqlite3 there)",
+            data.display()
+        ));
+    }
+    let store = fanli_server::store::Store::open(data, database).map_err(|e| e.to_string());
+    let tenants = store.and_then(|mut store| {
+        let ids = match only {
+            Some(id) => vec![id.to_owned()],
+            None => store.tenant_ids().map_err(|e| e.to_string())?,
+        };
+        Ok((store, ids))
+    });
+    let (mut store, ids) = match tenants {
+        Ok(found) => found,
+        Err(e) => return failed(format!("cannot read the store in {}: {e}", data.display())),
+    };
+    let mut broken = 0;
+    for id in &ids {
+        match fanli_server::audit::verify_tenant(&mut store, id) {
+            Ok(None) => println!("{id}: no plan, no events"),
+            Ok(Some(v)) => {
+                let snapshot =
+                    v.snapshot.map_or(String::new(), |line| format!(", the snapshot at line {line} agrees"));
+                println!(
+                    "{id}: verified: {} lines chained and replayed, {} daily reports agree{snapshot}; head {}",
+                    v.lines, v.reports, v.head
+                );
+                if !v.balanced {
+                    println!("{id}: every asset's accounts sum to zero: NO");
+                    broken += 1;
+                }
+            }
+            Err(why) => {
+                eprintln!("fanli: {id}: {why}");
+                broken += 1;
+            }
         }
     }
+    if broken == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }

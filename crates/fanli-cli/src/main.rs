@@ -150,22 +150,35 @@ struct RunArgs {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute a chained log's hashes and replay it from scratch; with --report, compare the
-    /// published daily pool report. Exit status 0 when everything holds, 1 at the first line
-    /// that does not (named).
+    /// published daily pool report; with --data, do so for every tenant of a server's store,
+    /// comparing its published reports and its latest snapshot too. Exit status 0 when
+    /// everything holds, 1 at the first line that does not (named).
     Verify(VerifyArgs),
 }
 
-/// The `audit verify` flags.
+/// The `audit verify` flags: chained log files and their plan, or a server's store.
 #[derive(clap::Args)]
 struct VerifyArgs {
-    /// The chained log (`fanli run --chain`).
-    log: PathBuf,
+    /// The chained log (`fanli run --chain`, or the server's `GET /v1/audit` pages); several
+    /// files are one log, in the order given.
+    #[arg(required_unless_present = "data", conflicts_with = "data")]
+    logs: Vec<PathBuf>,
     /// The plan the log ran under.
-    #[arg(long)]
-    plan: PathBuf,
+    #[arg(long, required_unless_present = "data", conflicts_with = "data")]
+    plan: Option<PathBuf>,
     /// A published daily pool report (`fanli run --report`) to check against the log.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "data")]
     report: Option<PathBuf>,
+    /// A server's data folder (`fanli serve --data`): every tenant's stored log is checked
+    /// against its plan, its daily reports and its latest snapshot.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// With --data: the server's `postgres://` URL, when its store is PostgreSQL.
+    #[arg(long, value_name = "URL", requires = "data")]
+    database: Option<String>,
+    /// With --data: only this tenant.
+    #[arg(long, requires = "data")]
+    tenant: Option<String>,
 }
 
 fn main() -> ExitCode {

@@ -342,6 +342,11 @@ impl<'r> Verifier<'r> {
         Ok(())
     }
 
+    /// The chain's head after the lines so far.
+    pub fn head(&self) -> &str {
+        self.chain.head()
+    }
+
     /// After the last line: the report has no days the log does not close.
     pub fn finish(mut self) -> Result<Verified, Broken> {
         if let Some((r, _)) = self.reports.as_mut().and_then(|r| r.next()) {

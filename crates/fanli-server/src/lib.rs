@@ -16,6 +16,7 @@
 //! writes go through the writer.
 
 mod api;
+pub mod audit;
 pub mod auth;
 pub mod cluster;
 pub mod metrics;

@@ -528,6 +528,15 @@ fn a_restart_resumes_from_the_latest_snapshot_and_the_log_after_it() {
     let plan = fanli_format::parse_plan(PLAN).unwrap();
     let checked = fanli_format::chain::verify(&mut fanli_engine::Engine::new(plan), feed.as_bytes(), None);
     assert!(checked.is_ok(), "{checked:?}");
+    // `fanli audit verify --data`: the log, its reports and the snapshot at line 14 agree.
+    let verified = fanli_server::audit::verify_tenant(&mut store, "shop").unwrap().expect("a plan");
+    assert_eq!((verified.lines, verified.snapshot, verified.balanced), (17, Some(14), true));
+    // A snapshot that holds another state than the log at its line is named.
+    let honest = store.snapshot("shop").unwrap().unwrap();
+    let other = fanli_engine::Engine::new(fanli_format::parse_plan(PLAN).unwrap());
+    store.put_snapshot("shop", &fanli_server::store::Snapshot { data: other.snapshot(), ..honest }).unwrap();
+    let why = fanli_server::audit::verify_tenant(&mut store, "shop").unwrap_err();
+    assert!(why.contains("the snapshot at line 14 holds another state"), "{why}");
     // A snapshot this version cannot read: the whole log is replayed instead, to the same state.
     let mut broken = store.snapshot("shop").unwrap().unwrap();
     broken.data[0] ^= 0xff;

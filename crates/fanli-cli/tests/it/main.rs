@@ -360,6 +360,64 @@ fn a_chained_log_and_its_report_verify_and_any_tampering_is_named() {
     let (code, text) = verify(&plan, &log, Some(&path));
     assert_eq!(code, Some(1));
     assert!(text.contains("altered.jsonl:2: disagrees with the log's line"), "{text}");
+    // A log in two files (pages of the server's audit feed, say) is one log; a break is named
+    // in the file where it is, at that file's own line.
+    let (head, tail) = (tampered("head.jsonl", &lines[..10]), tampered("tail.jsonl", &lines[10..]));
+    let output = fanli(&["audit", "verify", head.to_str().unwrap(), tail.to_str().unwrap(), "--plan", &plan]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("verified: 21 lines chained and replayed"));
+    let mut tail_swapped = lines[10..].to_vec();
+    tail_swapped.swap(2, 3);
+    let tail = tampered("tail-swapped.jsonl", &tail_swapped);
+    let output = fanli(&["audit", "verify", head.to_str().unwrap(), tail.to_str().unwrap(), "--plan", &plan]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("tail-swapped.jsonl:3: the chain breaks here"), "{stderr}");
+}
+
+#[test]
+fn audit_verify_checks_a_servers_store_tenant_by_tenant_and_names_a_tampered_line() {
+    let dir = tempdir("verify-store");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (mut child, addr) = serve_node(&dir, None);
+    let (_, body) = http(addr, "POST", "/v1/tenants", "crash-master", r#"{"id":"shop"}"#).unwrap();
+    let key = json_of(&body)["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(http(addr, "POST", "/v1/tenants", "crash-master", r#"{"id":"empty"}"#).unwrap().0, 201);
+    let plan = std::fs::read_to_string(case("seed_refer", "toml")).unwrap();
+    assert_eq!(http(addr, "PUT", "/v1/plan", &key, &plan).unwrap().0, 200);
+    let events = std::fs::read_to_string(case("seed_refer", "jsonl")).unwrap();
+    let closes = events.lines().filter(|l| l.contains("close_day")).count();
+    let lines = events.lines().filter(|l| !l.trim().is_empty()).count();
+    assert_eq!(http(addr, "POST", "/v1/events", &key, &events).unwrap().0, 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let data = dir.to_str().unwrap();
+    let output = fanli(&["audit", "verify", "--data", data]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("empty: no plan, no events"), "{stdout}");
+    let verified =
+        format!("shop: verified: {lines} lines chained and replayed, {closes} daily reports agree");
+    assert!(stdout.contains(&verified), "{stdout}");
+    // One amount changed in the stored log: its line is named.
+    let db = rusqlite::Connection::open(dir.join("fanli.sqlite3")).unwrap();
+    let changed = db
+        .execute(
+            "UPDATE events SET line = replace(line, '\"1000.00\"', '\"1000.01\"') \
+             WHERE tenant = 'shop' AND seq = (SELECT MIN(seq) FROM events WHERE line LIKE '%1000.00%')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let seq: i64 =
+        db.query_row("SELECT seq FROM events WHERE line LIKE '%1000.01%'", [], |r| r.get(0)).unwrap();
+    let output = fanli(&["audit", "verify", "--data", data, "--tenant", "shop"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("shop: log line {}: the chain breaks here", seq + 1)), "{stderr}");
+    let output = fanli(&["audit", "verify", "--data", dir.join("nowhere").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no fanli store in"));
 }
 
 #[test]
