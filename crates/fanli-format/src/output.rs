@@ -486,7 +486,11 @@ fn mechanism(buf: &mut Vec<u8>, engine: &Engine, m: &MechanismView<'_>) {
 /// One trace entry: the line, and what applying it did (or why it was refused).
 pub fn trace_entry(engine: &Engine, line: usize, kind: &str, outcome: Result<Applied<'_>, &str>) -> Value {
     let applied = match outcome {
-        Err(error) => return json!({"index": line, "ok": false, "type": kind, "error": error}),
+        // A rejected line changed nothing: no postings, no effects (listed, so that every entry
+        // has the same fields).
+        Err(error) => {
+            return json!({"index": line, "ok": false, "type": kind, "error": error, "postings": [], "effects": []});
+        }
         Ok(applied) => applied,
     };
     let name = |m: fanli_engine::MemberId| engine.member_name(m).to_owned();
