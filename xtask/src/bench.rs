@@ -2,7 +2,7 @@
 //!
 //! Builds the release `fanli`, generates the streams under `target/bench/` (reused while their
 //! sidecar says they have the same size and seed), then runs
-//! `fanli run bench/plan.toml STREAM --json` K times on each, standard output to /dev/null,
+//! `fanli run bench/plan.toml STREAM --json` K times on each, interleaved, standard output to /dev/null,
 //! pinned to one core with `taskset -c 1` where taskset exists. Reports the best wall time,
 //! events per second, the peak resident set size (GNU time's `%M` when /usr/bin/time exists,
 //! else polled from /proc), bytes per member, and how the time scales from N/10 to N, as a
@@ -59,25 +59,30 @@ pub(crate) fn run(events: u64, runs: usize, seed: u64, all: bool) -> Result<(), 
     let core = if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 { "1" } else { "0" };
     let gnu_time = Path::new("/usr/bin/time").is_file().then(|| PathBuf::from("/usr/bin/time"));
 
+    // Both streams first; then the runs interleaved (N/10, N, N/10, N, …), so that a slow
+    // stretch of this shared machine slows both sizes alike instead of only the one measured then.
     let mut measured = Vec::new();
     for (label, n) in [("N/10", events / 10), ("N", events)] {
         let stream = stream_path(&dir, n, seed, all);
         let members = ensure_stream(&stream, n, seed, all)?;
-        let mut best = Duration::MAX;
-        let mut peak = 0;
-        for run in 1..=runs {
+        measured.push((Measured { label, events: n, members, best: Duration::MAX, peak_rss_kib: 0 }, stream));
+    }
+    for run in 1..=runs {
+        for (m, stream) in &mut measured {
             let (time, rss) =
-                measure(&fanli, &plan, &stream, taskset.as_deref(), core, gnu_time.as_deref(), &dir)?;
+                measure(&fanli, &plan, stream, taskset.as_deref(), core, gnu_time.as_deref(), &dir)?;
             eprintln!(
-                "{label} ({n} events) run {run}/{runs}: {:.3} s, peak RSS {:.1} MiB",
+                "{} ({} events) run {run}/{runs}: {:.3} s, peak RSS {:.1} MiB",
+                m.label,
+                m.events,
                 time.as_secs_f64(),
                 rss as f64 / 1024.0
             );
-            best = best.min(time);
-            peak = peak.max(rss);
+            m.best = m.best.min(time);
+            m.peak_rss_kib = m.peak_rss_kib.max(rss);
         }
-        measured.push(Measured { label, events: n, members, best, peak_rss_kib: peak });
     }
+    let measured: Vec<Measured> = measured.into_iter().map(|(m, _)| m).collect();
 
     let pinned = match &taskset {
         Some(_) => format!("pinned with `taskset -c {core}`"),
