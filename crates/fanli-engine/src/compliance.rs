@@ -58,9 +58,17 @@ pub fn check(plan: &Plan) -> Vec<Finding> {
     let total: i64 = plan
         .mechanisms
         .iter()
-        .map(|m| match m.funding_base {
-            FundingBase::Amount => m.funding_rate.units(),
-            FundingBase::Profit => Money::from_fen(m.funding_rate.units()).mul_rate(margin).fen(),
+        .map(|m| {
+            // A cycle's honor members get a share of each order on top of its funding.
+            let honor = match &m.kind {
+                KindConfig::Cycle(c) => c.honor.as_ref().map_or(0, |h| h.rate.units()),
+                _ => 0,
+            };
+            let rate = m.funding_rate.units() + honor;
+            match m.funding_base {
+                FundingBase::Amount => rate,
+                FundingBase::Profit => Money::from_fen(rate).mul_rate(margin).fen(),
+            }
         })
         .sum();
     if total > margin.units() {
@@ -274,6 +282,38 @@ pub fn check(plan: &Plan) -> Vec<Finding> {
                          members' gains are paid by later ones"
                             .to_owned(),
                         "set exit_multiple (2 or 3 in the seeds)".to_owned(),
+                    );
+                }
+                if let Some(multiple) = a.exit_multiple
+                    && (multiple < Rate::ONE || multiple > Rate::from_units(10 * Rate::ONE.units()))
+                {
+                    let (zh, en) = if multiple < Rate::ONE {
+                        (
+                            format!(
+                                "出局倍数 {multiple} 小于 1：会员在积分价值低于其消费时就被强制卖出，必然亏损。"
+                            ),
+                            format!(
+                                "exit_multiple is {multiple}, below 1: members are sold out while their points \
+                                 are worth less than they spent, a certain loss"
+                            ),
+                        )
+                    } else {
+                        (
+                            format!("出局倍数 {multiple} 过高：几乎没有人会出局，相当于没有出局机制。"),
+                            format!(
+                                "exit_multiple is {multiple}: hardly anyone will ever exit, which is almost no \
+                                 forced exit at all"
+                            ),
+                        )
+                    };
+                    push(
+                        Level::Warning,
+                        "odd-exit-multiple",
+                        Some(id),
+                        key("exit_multiple"),
+                        zh,
+                        en,
+                        "use an exit_multiple between 1 and 10 (2 or 3 in the seeds)".to_owned(),
                     );
                 }
                 if a.mint_ratio > Rate::ONE {

@@ -163,3 +163,31 @@ fn a_distribution_that_can_allocate_more_than_its_budget_is_refused() {
     assert!(findings(&plan("0.148", profit)).iter().all(|f| f.rule != "over-allocation"));
     assert!(findings(&plan("0.147", profit)).iter().any(|f| f.rule == "over-allocation"));
 }
+
+#[test]
+fn a_cycles_honor_share_counts_toward_the_margin_and_odd_exit_multiples_are_warned_about() {
+    let cycle = |honor: &str| {
+        format!(
+            "name = \"c\"\nsettle_after_days = 0\nmargin_rate = \"0.70\"\n[[mechanism]]\nid = \"c\"\n\
+             kind = \"cycle\"\nfunding_rate = \"0.60\"\nquota_multiple = \"1\"\nshare_unit = \"2000.00\"\n\
+             honor = {{ rate = \"{honor}\", levels = [\"1\"] }}\n"
+        )
+    };
+    let rules = |text: &str| {
+        check(&fanli_format::parse_plan(text).unwrap()).into_iter().map(|f| f.rule).collect::<Vec<_>>()
+    };
+    // 0.60 + 0.10 of each order = the margin; 0.60 + 0.11 is past it.
+    assert!(!rules(&cycle("0.10")).contains(&"over-margin"));
+    assert!(rules(&cycle("0.11")).contains(&"over-margin"));
+    let appreciation = |multiple: &str| {
+        format!(
+            "name = \"a\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"a\"\nkind = \"appreciation\"\n\
+             funding_rate = \"0.30\"\nmint_ratio = \"0.70\"\nexit_multiple = \"{multiple}\"\n"
+        )
+    };
+    assert!(rules(&appreciation("0.5")).contains(&"odd-exit-multiple"));
+    assert!(rules(&appreciation("1000")).contains(&"odd-exit-multiple"));
+    assert!(!rules(&appreciation("1")).contains(&"odd-exit-multiple"));
+    assert!(!rules(&appreciation("10")).contains(&"odd-exit-multiple"));
+    assert_eq!(check(&fanli_format::parse_plan(&appreciation("0.5")).unwrap())[0].level, Level::Warning);
+}
