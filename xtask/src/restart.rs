@@ -50,6 +50,7 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
             members: &[],
             history: &[],
             days: &[],
+            answers: &[],
         };
         store.append(&[append]).map_err(|e| e.to_string())?;
         *written += chunk.len() as u64;

@@ -1208,6 +1208,11 @@ impl Engine {
         self.members.records.len()
     }
 
+    /// The order with this id, if it was paid.
+    pub fn find_order(&self, name: &str) -> Option<OrderId> {
+        self.orders.names.find(name).map(OrderId)
+    }
+
     /// The order's id.
     pub fn order_name(&self, order: OrderId) -> &str {
         self.orders.names.get(order.0)

@@ -308,12 +308,29 @@ pub(crate) async fn one_event(
         caller.tenant
     };
     fields.insert("type".to_owned(), kind.into());
+    // The order id is the idempotency key: a retry of the same request (whatever its `at`) gets
+    // the first answer back, and nothing is applied or logged again.
+    if kind == "order"
+        && let Some(order) = fields.get("order").and_then(Value::as_str)
+    {
+        let mut app = lock(app);
+        let known = app.tenants[&id].engine.as_ref().is_some_and(|e| e.find_order(order).is_some());
+        if known
+            && let Some((request, body)) = blocking(|| app.store.answer(&id, order)).map_err(internal)?
+            && request == crate::writer::order_request(&fields)
+        {
+            return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+        }
+    }
     let member = fields.get("member").and_then(Value::as_str).map(str::to_owned);
     let store = fields.get("store").and_then(Value::as_str).map(str::to_owned);
-    let result = submit(app, id.clone(), vec![Line::Stamp(fields)]).await?.remove(0);
+    let mut result = submit(app, id.clone(), vec![Line::Stamp(fields)]).await?.remove(0);
     if result["ok"] != true {
         let message = result["error"].as_str().unwrap_or_default().to_owned();
         return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "refused", message));
+    }
+    if let Some(answer) = result.get_mut("answer").map(Value::take) {
+        return Ok(axum::Json(answer).into_response());
     }
     let mut app = lock(app);
     if let (Some(brand), Some(store)) = (brand, store) {

@@ -182,6 +182,8 @@ const SCHEMA: &str = "
     CREATE INDEX IF NOT EXISTS history_member ON history (tenant, member, line);
     CREATE TABLE IF NOT EXISTS days (tenant TEXT NOT NULL, line {int} NOT NULL, at TEXT NOT NULL,
         members {int} NOT NULL, orders {int} NOT NULL, PRIMARY KEY (tenant, line));
+    CREATE TABLE IF NOT EXISTS answers (tenant TEXT NOT NULL, id TEXT NOT NULL, request TEXT NOT NULL,
+        body TEXT NOT NULL, PRIMARY KEY (tenant, id));
 ";
 
 /// What a tenant has stored.
@@ -224,6 +226,9 @@ pub struct Append<'a> {
     pub history: &'a [(String, u64, String)],
     /// At each new `close_day`: (line, time, members, orders), for the console's daily counts.
     pub days: &'a [(u64, String, u64, u64)],
+    /// The first answers to its new orders posted one at a time: (order id, request, answer),
+    /// what a retry of the same request gets back.
+    pub answers: &'a [(String, String, String)],
     /// With several nodes: this node's id and the lease epoch it holds the tenant under. The
     /// append is refused ([`StoreError::LeaseLost`]) when the lease has moved on: the fence that
     /// keeps a node that lost its lease from writing after the new owner.
@@ -460,6 +465,9 @@ impl Store {
                     let mut days = tx.prepare_cached(
                         "INSERT INTO days (tenant, line, at, members, orders) VALUES ($1, $2, $3, $4, $5)",
                     )?;
+                    let mut answers = tx.prepare_cached(
+                        "INSERT INTO answers (tenant, id, request, body) VALUES ($1, $2, $3, $4)",
+                    )?;
                     for append in appends {
                         for (i, line) in append.lines.iter().enumerate() {
                             let seq = (append.after + i as u64 + 1) as i64;
@@ -485,6 +493,9 @@ impl Store {
                                 *count as i64,
                                 *orders as i64
                             ])?;
+                        }
+                        for (id, request, body) in append.answers {
+                            answers.execute(rusqlite::params![append.tenant, id, request, body])?;
                         }
                     }
                 }
@@ -533,11 +544,23 @@ impl Store {
                             &[&append.tenant, &(*line as i64), at, &(*count as i64), &(*orders as i64)],
                         )?;
                     }
+                    for (id, request, body) in append.answers {
+                        tx.execute(
+                            "INSERT INTO answers (tenant, id, request, body) VALUES ($1, $2, $3, $4)",
+                            &[&append.tenant, id, request, body],
+                        )?;
+                    }
                 }
                 tx.commit()?;
             }
         }
         Ok(())
+    }
+
+    /// The first answer to the order `id` posted on its own, with its request: (request, answer).
+    pub fn answer(&mut self, tenant: &str, id: &str) -> Result<Option<(String, String)>> {
+        let sql = "SELECT request, body FROM answers WHERE tenant = $1 AND id = $2";
+        Ok(self.query_one(sql, &[P::Text(tenant), P::Text(id)])?.map(|mut r| (r.text(0), r.text(1))))
     }
 
     /// The tenant's daily pool reports after line `from` of its log.

@@ -106,6 +106,7 @@ impl App {
                         members: Vec::new(),
                         history: Vec::new(),
                         days: Vec::new(),
+                        answers: Vec::new(),
                     });
                     touched.len() - 1
                 }
@@ -127,6 +128,7 @@ impl App {
                         std::borrow::Cow::Owned(serde_json::to_vec(&fields).unwrap_or_default())
                     }
                 };
+                let orders_before = engine.order_count();
                 let applied = EventLine::parse(&bytes).map_err(|e| e.to_string()).and_then(|raw| {
                     let event = raw.event().map_err(|e| e.to_string())?;
                     let apply = std::panic::AssertUnwindSafe(|| engine.apply(&event));
@@ -178,7 +180,19 @@ impl App {
                             }
                         }
                         touched[slot].lines.push(chained);
-                        results.push(json!({"line": i + 1, "ok": true, "at": at}));
+                        let mut result = json!({"line": i + 1, "ok": true, "at": at});
+                        // A new order posted on its own: its answer is kept, for its retries.
+                        if let Line::Stamp(fields) = line
+                            && fields.get("type").and_then(Value::as_str) == Some("order")
+                            && engine.order_count() > orders_before
+                        {
+                            let answer = order_answer(engine, fields, &at);
+                            let id =
+                                fields.get("order").and_then(Value::as_str).unwrap_or_default().to_owned();
+                            touched[slot].answers.push((id, order_request(fields), answer.to_string()));
+                            result["answer"] = answer;
+                        }
+                        results.push(result);
                     }
                     Err(error) => results.push(json!({"line": i + 1, "ok": false, "error": error})),
                 }
@@ -196,6 +210,7 @@ impl App {
                 members: &t.members,
                 history: &t.history,
                 days: &t.days,
+                answers: &t.answers,
                 lease: self
                     .cluster
                     .as_ref()
@@ -277,6 +292,27 @@ pub(crate) struct Touched {
     pub(crate) history: Vec<(String, u64, String)>,
     /// At each `close_day`: (line, time, members, orders).
     pub(crate) days: Vec<(u64, String, u64, u64)>,
+    /// New orders posted on their own: (order id, request, first answer).
+    pub(crate) answers: Vec<(String, String, String)>,
+}
+
+/// What `POST /v1/orders` answers: the time the order was stamped with and the buyer's view
+/// right after it.
+pub(crate) fn order_answer(engine: &Engine, fields: &serde_json::Map<String, Value>, at: &str) -> Value {
+    let member = fields.get("member").and_then(Value::as_str).and_then(|m| engine.find_member(m));
+    let mut view = Vec::new();
+    if let Some(member) = member {
+        let _ = fanli_format::member_json(engine, member, &mut view);
+    }
+    let view = serde_json::from_slice(&view).unwrap_or_else(|_| json!({}));
+    json!({"ok": true, "at": at, "members": view})
+}
+
+/// An order request as its retries are compared: every field but the time, keys sorted.
+pub(crate) fn order_request(fields: &serde_json::Map<String, Value>) -> String {
+    let sorted: std::collections::BTreeMap<&String, &Value> =
+        fields.iter().filter(|(k, _)| *k != "at" && *k != "type").collect();
+    serde_json::to_string(&sorted).unwrap_or_default()
 }
 
 /// A tenant as its store holds it: the engine, the chain and the days from its latest snapshot
