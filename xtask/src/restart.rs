@@ -51,6 +51,7 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
             history: &[],
             days: &[],
             answers: &[],
+            backfilling: None,
         };
         store.append(&[append]).map_err(|e| e.to_string())?;
         *written += chunk.len() as u64;

@@ -36,9 +36,48 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/audit", get(get_audit))
         .route("/v1/reports", get(get_reports))
         .merge(web::routes())
+        .layer(axum::middleware::from_fn(json_errors))
         .layer(axum::middleware::from_fn_with_state(app.clone(), to_owner))
         .layer(axum::middleware::from_fn_with_state(app.clone(), track))
         .with_state(app)
+}
+
+/// Every error of the API is JSON `{"error": {"code", "message"}}`, those axum answers itself
+/// too (no such route: 404; another method: 405; a body past the 2 MiB limit: 413; a path that
+/// does not decode: 400), which come as plain text or empty. The pages keep their own.
+pub(crate) async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path();
+    let page = path.starts_with("/console") || path == "/m" || path.starts_with("/m/");
+    let response = next.run(request).await;
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    let status = response.status();
+    if page || json || status.as_u16() < 400 {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_owned();
+    let message =
+        if text.is_empty() { status.canonical_reason().unwrap_or("error").to_owned() } else { text };
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let mut answer = ApiError(status, code, message).into_response();
+    // What the first answer said besides its body (`Allow` on a 405, say) stays.
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    answer
 }
 
 /// Counts and logs each request: its method, route (the pattern, not the path: no ids in
@@ -236,9 +275,16 @@ pub(crate) async fn post_events(
     let caller = lock(&app).caller(&headers)?;
     caller.owner("posting raw events")?;
     let id = caller.tenant;
+    // Lines as `fanli run` reads them: a blank one is skipped but keeps its number.
     let text = body.strip_suffix(b"\n").unwrap_or(&body);
-    let lines =
-        text.split(|&b| b == b'\n').map(|l| Line::Raw(l.strip_suffix(b"\r").unwrap_or(l).to_vec())).collect();
+    let lines = if text.is_empty() {
+        Vec::new()
+    } else {
+        text.split(|&b| b == b'\n')
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .map(|l| if l.trim_ascii().is_empty() { Line::Blank } else { Line::Raw(l.to_vec()) })
+            .collect()
+    };
     let results = submit(&app, id, lines).await?;
     Ok(axum::Json(json!({"results": results})).into_response())
 }

@@ -22,6 +22,13 @@ impl Days {
         self.lag = Some(arrived - event.at.unix_nanos());
     }
 
+    /// Whether the tenant's latest events were history (stamped well before they arrived). Kept
+    /// in the store when it changes, so that a restart leaves such a tenant alone as the running
+    /// server did.
+    pub(crate) fn backfilling(&self) -> bool {
+        self.lag.is_some_and(|lag| lag > LIVE_LAG_NANOS)
+    }
+
     /// Takes note of an applied event; `day` is the day a scheduler `close_day` was sent for.
     pub(crate) fn note(
         &mut self,

@@ -151,6 +151,8 @@ fn postgres_row(row: &postgres::Row) -> Row {
         .collect())
 }
 
+const SET_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
 /// The tables, with `{int}` and `{serial}` for the types the two databases spell differently.
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -229,6 +231,9 @@ pub struct Append<'a> {
     /// The first answers to its new orders posted one at a time: (order id, request, answer),
     /// what a retry of the same request gets back.
     pub answers: &'a [(String, String, String)],
+    /// When it changes: the setting that says whether the tenant is sending history, and its
+    /// new value.
+    pub backfilling: Option<(String, bool)>,
     /// With several nodes: this node's id and the lease epoch it holds the tenant under. The
     /// append is refused ([`StoreError::LeaseLost`]) when the lease has moved on: the fence that
     /// keeps a node that lost its lease from writing after the new owner.
@@ -372,8 +377,7 @@ impl Store {
 
     /// Sets a setting.
     pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
-        let sql = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-        self.execute(sql, &[P::Text(key), P::Text(value)]).map(drop)
+        self.execute(SET_SETTING, &[P::Text(key), P::Text(value)]).map(drop)
     }
 
     /// Creates a tenant; `false` when the id is taken.
@@ -497,6 +501,12 @@ impl Store {
                         for (id, request, body) in append.answers {
                             answers.execute(rusqlite::params![append.tenant, id, request, body])?;
                         }
+                        if let Some((key, backfilling)) = &append.backfilling {
+                            tx.execute(
+                                SET_SETTING,
+                                rusqlite::params![key, if *backfilling { "1" } else { "0" }],
+                            )?;
+                        }
                     }
                 }
                 tx.commit()?;
@@ -549,6 +559,9 @@ impl Store {
                             "INSERT INTO answers (tenant, id, request, body) VALUES ($1, $2, $3, $4)",
                             &[&append.tenant, id, request, body],
                         )?;
+                    }
+                    if let Some((key, backfilling)) = &append.backfilling {
+                        tx.execute(SET_SETTING, &[key, &if *backfilling { "1" } else { "0" }])?;
                     }
                 }
                 tx.commit()?;

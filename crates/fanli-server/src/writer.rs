@@ -15,6 +15,8 @@ pub(crate) struct Job {
 
 /// A line of a job: as sent, or fields to stamp with the time they are applied at.
 pub(crate) enum Line {
+    /// A blank line of a body: answered, skipped.
+    Blank,
     Raw(Vec<u8>),
     Stamp(serde_json::Map<String, Value>),
 }
@@ -98,6 +100,7 @@ impl App {
                 Some(slot) => slot,
                 None => {
                     touched.push(Touched {
+                        backfilling: days.backfilling(),
                         tenant: job.tenant.clone(),
                         before: chain.clone(),
                         lines: Vec::new(),
@@ -119,6 +122,10 @@ impl App {
                     continue;
                 }
                 let bytes = match line {
+                    Line::Blank => {
+                        results.push(json!({"line": i + 1, "ok": true, "skipped": "a blank line"}));
+                        continue;
+                    }
                     Line::Raw(bytes) => std::borrow::Cow::Borrowed(bytes.as_slice()),
                     Line::Stamp(fields) => {
                         let mut fields = fields.clone();
@@ -211,6 +218,10 @@ impl App {
                 history: &t.history,
                 days: &t.days,
                 answers: &t.answers,
+                backfilling: {
+                    let now = self.tenants.get(&t.tenant).is_some_and(|x| x.days.backfilling());
+                    (now != t.backfilling).then_some((backfill_key(&t.tenant), now))
+                },
                 lease: self
                     .cluster
                     .as_ref()
@@ -278,6 +289,8 @@ impl App {
 /// What a group commit adds for one tenant.
 pub(crate) struct Touched {
     pub(crate) tenant: String,
+    /// Whether it was sending history before the batch.
+    pub(crate) backfilling: bool,
     /// The chain before the batch.
     pub(crate) before: Chain,
     /// The chained lines appended.
@@ -347,6 +360,9 @@ pub(crate) fn load_tenant(
         None => fresh()?,
     };
     engine.record(false);
+    if store.setting(&backfill_key(id)).ok().flatten().as_deref() == Some("1") {
+        days.lag = Some(i64::MAX);
+    }
     let offset = engine.plan().timezone;
     store
         .for_each_event(id, from, |line| {
@@ -359,6 +375,12 @@ pub(crate) fn load_tenant(
         })
         .map_err(|e| format!("its log's line {} no longer applies: {e}", chain.len() + 1))?;
     Ok((engine, chain, days, from))
+}
+
+/// The setting that says the tenant was sending history when last heard of ("1"; see
+/// [`Days::backfilling`]).
+pub(crate) fn backfill_key(tenant: &str) -> String {
+    format!("backfill:{tenant}")
 }
 
 /// A snapshot to take: a clone of a tenant's engine at a line of its log.

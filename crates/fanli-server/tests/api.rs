@@ -240,6 +240,10 @@ fn the_scheduler_closes_each_business_day_once_in_the_plans_timezone() {
 {"at":"2026-03-01T10:00:00+08:00","type":"order","order":"a","member":"A","amount":"100.00"}
 "#;
     assert_eq!(call(addr, "POST", "/v1/events", Some(&key), events).0, 200);
+    // Those events arrived months after their stamps, so the server took them for history; here
+    // they stand for a live tenant's, as if they had arrived on time.
+    assert!(store(&dir).setting("backfill:shop").unwrap().as_deref() == Some("1"));
+    store(&dir).set_setting("backfill:shop", "0").unwrap();
     // A second server on the same store, driven by hand: its scheduler's ticks at given times.
     let server = fanli_server::Server::start(open(&dir));
     let at = |t: &str| fanli_engine::Timestamp::parse_rfc3339(t).unwrap();
@@ -571,6 +575,7 @@ fn the_lease_epoch_fences_off_a_node_that_lost_its_tenant() {
         history: &[],
         days: &[],
         answers: &[],
+        backfilling: None,
     };
     assert_eq!(store.take_lease("t", "n1", "http://a").unwrap(), 1);
     store.append(&[append(("n1", 1))]).unwrap();
@@ -615,4 +620,63 @@ fn an_event_that_overflows_is_refused_and_the_tenant_goes_on_from_its_log() {
     assert_eq!(state["members"]["B"]["spent"], "0.00");
     assert!(state["members"]["C"].is_object());
     assert_eq!(state["accounts_balance"], true);
+}
+
+#[test]
+fn blank_lines_are_skipped_as_fanli_run_skips_them_and_every_error_is_json() {
+    let dir = data_dir("api-blank");
+    let addr = start(&dir);
+    let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
+    let at = "\"at\":\"2026-01-01T09:00:00+08:00\"";
+    let events = format!(
+        "{{{at},\"type\":\"join\",\"member\":\"A\"}}\n\n  \r\n{{{at},\"type\":\"join\",\"member\":\"B\"}}\n"
+    );
+    let (status, body) = call(addr, "POST", "/v1/events", Some(&key), &events);
+    assert_eq!(status, 200);
+    let results = json(&body)["results"].clone();
+    let oks: Vec<(u64, bool)> =
+        results.as_array().unwrap().iter().map(|r| (r["line"].as_u64().unwrap(), r["ok"] == true)).collect();
+    assert_eq!(oks, [(1, true), (2, true), (3, true), (4, true)]);
+    assert_eq!(results[1]["skipped"], "a blank line");
+    assert_eq!(
+        call(addr, "GET", "/v1/audit", Some(&key), "").1.lines().count(),
+        2,
+        "blank lines are not logged"
+    );
+    assert_eq!(json(&call(addr, "POST", "/v1/events", Some(&key), "").1)["results"], value!([]));
+    // Errors axum makes itself come as JSON too.
+    for (method, path, status, code) in [
+        ("GET", "/v1/nothing-here", 404, "not_found"),
+        ("DELETE", "/v1/state", 405, "method_not_allowed"),
+        ("GET", "/v1/members/%FF", 400, "bad_request"),
+    ] {
+        let (got, body) = call(addr, method, path, Some(&key), "");
+        assert_eq!(got, status, "{method} {path}: {body}");
+        assert_eq!(json(&body)["error"]["code"], code, "{method} {path}");
+        assert!(!json(&body)["error"]["message"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn a_tenant_sending_recent_history_is_left_to_close_its_own_days_across_a_restart() {
+    let dir = data_dir("api-backfill");
+    let addr = start(&dir);
+    let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
+    // Events stamped two days ago arrive now: history, whose days the tenant closes itself.
+    let now_nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i64;
+    let now = fanli_engine::Timestamp::from_unix_nanos(now_nanos);
+    let then = fanli_engine::Timestamp::from_unix_nanos(now_nanos - 2 * 86_400 * 1_000_000_000);
+    let events = format!("{{\"at\":\"{then}\",\"type\":\"join\",\"member\":\"A\"}}\n");
+    assert_eq!(call(addr, "POST", "/v1/events", Some(&key), &events).0, 200);
+    let running = fanli_server::Server::start(open(&dir));
+    assert_eq!(running.close_due_days(now), Vec::<String>::new(), "the running server leaves it alone");
+    drop(running);
+    // A restart is no reason to start closing its days.
+    let restarted = fanli_server::Server::start(open(&dir));
+    assert_eq!(restarted.close_due_days(now), Vec::<String>::new(), "nor does a restarted one");
 }
