@@ -74,6 +74,9 @@ pub struct Review {
     pub held_at: Timestamp,
     /// The orders settled while held, whose dependent rewards wait.
     pub held_orders: Vec<OrderId>,
+    /// Orders of the referee's own referees (and theirs) settled while held, with the upline
+    /// position whose rewards crossed the held referral (1 or 2): those rewards wait too.
+    pub downline_orders: Vec<(OrderId, u8)>,
     /// The decision and its time, once reviewed.
     pub decision: Option<(bool, Timestamp)>,
 }
@@ -235,6 +238,7 @@ impl Antifraud {
             hits,
             held_at: at,
             held_orders: Vec::new(),
+            downline_orders: Vec::new(),
             decision: None,
         });
     }
@@ -299,12 +303,25 @@ impl Antifraud {
         (review != NONE && self.link(member) == Link::Held).then_some(review as usize)
     }
 
-    /// Records the decision; returns the orders whose held rewards now happen (on approval).
-    pub(crate) fn decide(&mut self, review: usize, approve: bool, at: Timestamp) -> Vec<OrderId> {
+    /// A downline order settled whose rewards from upline position `from` on crossed the held
+    /// referral of `referee`: they wait for its review too.
+    pub(crate) fn hold_downline(&mut self, referee: MemberId, order: OrderId, from: u8) {
+        if let Some(review) = self.open_review(referee) {
+            self.reviews[review].downline_orders.push((order, from));
+        }
+    }
+
+    /// Records the decision; returns the orders whose held rewards now happen (on approval):
+    /// the referee's own, then their downline's with the position they pay from.
+    pub(crate) fn decide(
+        &mut self,
+        review: usize,
+        approve: bool,
+        at: Timestamp,
+    ) -> (Vec<OrderId>, Vec<(OrderId, u8)>) {
         let r = &mut self.reviews[review];
         r.decision = Some((approve, at));
         self.links[r.member.index()] = if approve { Link::Approved } else { Link::Rejected };
-        let orders = r.held_orders.clone();
-        if approve { orders } else { Vec::new() }
+        if approve { (r.held_orders.clone(), r.downline_orders.clone()) } else { (Vec::new(), Vec::new()) }
     }
 }

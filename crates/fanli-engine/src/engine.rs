@@ -555,23 +555,28 @@ impl Engine {
         let id = self.members.find(member)?;
         let antifraud = self.antifraud.as_mut().ok_or(Rejection::NoAntifraud)?;
         let review = antifraud.open_review(id).ok_or_else(|| Rejection::NoReview(member.to_owned()))?;
-        let orders = antifraud.decide(review, approve, at);
+        let (orders, downline) = antifraud.decide(review, approve, at);
         self.books.effect(Effect::Reviewed { member: id, approved: approve });
         if approve {
             self.members.cut[id.index()] = false;
             for order in orders {
-                self.settle_referral(order, at);
+                self.settle_referral(order, at, 0);
+            }
+            for (order, from) in downline {
+                self.settle_referral(order, at, usize::from(from));
             }
         }
         Ok(())
     }
 
-    /// The referral parts of a settled order whose referral was held and is now approved.
-    fn settle_referral(&mut self, order: OrderId, now: Timestamp) {
+    /// The referral parts of a settled order whose referral was held and is now approved: from
+    /// upline position `from` on (0: the buyer's own referral; 1 or 2: a link further up, the
+    /// uplines below it having been paid at settlement).
+    fn settle_referral(&mut self, order: OrderId, now: Timestamp, from: usize) {
         let OrderRecord { member, amount, weekday, .. } = self.orders.records[order.index()];
         let uplines = self.members.uplines(member, self.depth);
         if self.members.ranks {
-            for upline in uplines.into_iter().flatten() {
+            for upline in uplines.into_iter().skip(from).flatten() {
                 *crate::mechanism::slot(&mut self.members.team_sales, upline) += amount.fen();
             }
         }
@@ -587,14 +592,17 @@ impl Engine {
                 held: false,
                 agents: [None; 3],
                 recruiter: None,
+                from,
             };
+            // What rests on the direct referral runs only for the buyer's own held referral.
             match state {
-                State::ReferRefund(r) => r.on_referral(base, books, &order),
-                State::Queue(q) => q.on_referral(base, books, &order),
+                State::ReferRefund(r) if from == 0 => r.on_referral(base, books, &order),
+                State::ReferRefund(r) => r.on_downline(base, books, &order),
+                State::Queue(q) if from == 0 => q.on_referral(base, books, &order),
                 State::Distribution(d) => d.on_referral(base, books, &order, &self.members),
-                State::Cycle(c) => c.on_referral(&order),
-                State::Loyalty(l) => l.on_referral(base, books, &order),
-                State::Appreciation(_) | State::GreenPoints(_) | State::AdTasks(_) | State::Coalition(_) => {}
+                State::Cycle(c) if from == 0 => c.on_referral(&order),
+                State::Loyalty(l) if from == 0 => l.on_referral(base, books, &order),
+                _ => {}
             }
         }
     }
@@ -1087,6 +1095,17 @@ impl Engine {
             None => false,
         };
         let uplines = self.members.uplines(member, self.depth);
+        if let Some(antifraud) = &mut self.antifraud {
+            // The path up stops short at a held referral: what it would pay above waits too.
+            let reached = uplines.iter().take_while(|u| u.is_some()).count();
+            if reached >= 1
+                && reached < self.depth
+                && let Some(last) = uplines[reached - 1]
+                && self.members.cut.get(last.index()) == Some(&true)
+            {
+                antifraud.hold_downline(last, order, reached as u8);
+            }
+        }
         if self.members.ranks {
             // Team sales grow before any mechanism sees the order, so ranks count it.
             for upline in uplines.into_iter().flatten() {
@@ -1111,8 +1130,18 @@ impl Engine {
                 Some(base.id),
                 Rule::Funding,
             );
-            let order =
-                Settlement { member, uplines, amount, funding, now, weekday, held, agents, recruiter };
+            let order = Settlement {
+                member,
+                uplines,
+                amount,
+                funding,
+                now,
+                weekday,
+                held,
+                agents,
+                recruiter,
+                from: 0,
+            };
             match state {
                 State::Appreciation(a) => a.on_settled(base, books, &order),
                 State::ReferRefund(r) => r.on_settled(base, books, &order),

@@ -65,6 +65,10 @@ pub(crate) struct Settlement {
     pub(crate) agents: [Option<MemberId>; 3],
     /// The member who recruited the store, when a mechanism pays them.
     pub(crate) recruiter: Option<MemberId>,
+    /// When a review approves a held referral and the order's referral parts run late: the
+    /// first upline position they pay (0: the buyer's own referral was held; k: the link above
+    /// the k-th upline was, and the uplines below it were paid at settlement). 0 otherwise.
+    pub(crate) from: usize,
 }
 
 impl Settlement {

@@ -102,7 +102,8 @@ pub fn mechanisms_json(engine: &Engine, only: Option<&str>) -> Option<Vec<u8>> {
 }
 
 /// One anti-fraud review as it stands under `reviews` in the state document: the member, the
-/// referrer, the rules that fired with their evidence, the orders held, and the decision.
+/// referrer, the rules that fired with their evidence, the orders held (the referee's own, and
+/// their downline's whose rewards above crossed the held referral), and the decision.
 pub fn review_json(engine: &Engine, r: &fanli_engine::Review) -> Value {
     let decision = r.decision.map(
         |(approve, at)| json!({"decision": if approve { "approve" } else { "reject" }, "at": at.to_string()}),
@@ -110,10 +111,11 @@ pub fn review_json(engine: &Engine, r: &fanli_engine::Review) -> Value {
     let hits: Vec<Value> =
         r.hits.iter().map(|(rule, evidence)| json!({"rule": rule, "evidence": evidence})).collect();
     let orders: Vec<&str> = r.held_orders.iter().map(|&o| engine.order_name(o)).collect();
+    let downline: Vec<&str> = r.downline_orders.iter().map(|&(o, _)| engine.order_name(o)).collect();
     json!({
         "member": engine.member_name(r.member), "referrer": engine.member_name(r.referrer),
         "status": engine.link(r.member).name(), "held_at": r.held_at.to_string(), "hits": hits,
-        "held_orders": orders, "decision": decision,
+        "held_orders": orders, "downline_orders": downline, "decision": decision,
     })
 }
 

@@ -116,27 +116,36 @@ impl Distribution {
         members: &Members,
         due: &mut Vec<(MemberId, Rate, Rule)>,
     ) {
+        // Late, for a downline order (`from` > 0), only the uplines above the held link are
+        // paid; the walk still starts at the buyer, so the differentials are the order's.
         let config = &self.config;
-        for (rate, upline) in config.levels.iter().zip(order.uplines) {
+        for (k, (rate, upline)) in config.levels.iter().zip(order.uplines).enumerate() {
             let Some(upline) = upline else { break };
-            due.push((upline, *rate, Rule::Level));
+            if k >= order.from {
+                due.push((upline, *rate, Rule::Level));
+            }
         }
         if config.ranks.is_empty() {
             return;
         }
         let mut highest = Rate::ZERO;
         let mut peer_paid = false;
-        for upline in order.uplines.into_iter().flatten() {
+        for (k, upline) in order.uplines.into_iter().enumerate() {
+            let Some(upline) = upline else { break };
             let rate = rank_rate(&config.ranks, members.team_sales(upline));
             if rate > highest {
-                due.push((upline, rate - highest, Rule::Rank));
+                if k >= order.from {
+                    due.push((upline, rate - highest, Rule::Rank));
+                }
                 highest = rate;
             } else if rate == highest
                 && highest > Rate::ZERO
                 && !peer_paid
                 && let Some(peer) = config.peer_rate
             {
-                due.push((upline, peer, Rule::Peer));
+                if k >= order.from {
+                    due.push((upline, peer, Rule::Peer));
+                }
                 peer_paid = true;
             }
         }

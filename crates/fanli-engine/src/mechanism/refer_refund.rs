@@ -34,8 +34,23 @@ struct Participant {
     base: i64,
     /// Referrals counted for this member.
     referrals: u32,
-    /// This member's first order of at least `referee_min` has settled (counted or not).
-    referee_used: bool,
+    /// This member's first order of at least `referee_min` has settled (counted or not); and
+    /// whether its `indirect` reward waits on a held referral above (see [`ReferRefund::on_downline`]).
+    referee: Referee,
+}
+
+/// Where a member stands as a referee.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+enum Referee {
+    /// No order of at least `referee_min` has settled yet.
+    #[default]
+    Unused,
+    /// One has, and whatever it paid is paid.
+    Used,
+    /// One was counted while no one above the referrer could take `indirect` (none, or a
+    /// referral held for review).
+    IndirectWaits,
 }
 
 /// A member's progress towards the next refund.
@@ -88,10 +103,10 @@ impl ReferRefund {
         }
         let Settlement { member, amount, uplines: [referrer, grandparent, _], .. } = *order;
         let buyer = slot(&mut self.members, member);
-        if buyer.referee_used || amount < self.config.referee_min {
+        if buyer.referee != Referee::Unused || amount < self.config.referee_min {
             return;
         }
-        buyer.referee_used = true;
+        buyer.referee = Referee::Used;
         let Some(referrer) = referrer else { return };
         let parent = slot(&mut self.members, referrer);
         if parent.base == 0 {
@@ -114,6 +129,23 @@ impl ReferRefund {
             of: steps,
             reward,
         });
+        if self.config.indirect.is_some() && grandparent.is_none() {
+            // No one above the referrer to pay, or a held referral in between: kept, in case a
+            // review approves it.
+            self.members[member.index()].referee = Referee::IndirectWaits;
+        }
+        self.indirect(base, books, member, amount, grandparent);
+    }
+
+    /// `indirect` to the referrer's referrer for the referral `member` earned with `amount`.
+    fn indirect(
+        &mut self,
+        base: &mut Base,
+        books: &mut Books,
+        member: MemberId,
+        amount: Money,
+        grandparent: Option<MemberId>,
+    ) {
         let (Some(indirect), Some(grandparent)) = (self.config.indirect, grandparent) else { return };
         if self.members.get(grandparent.index()).is_none_or(|g| g.base == 0) {
             return;
@@ -121,6 +153,19 @@ impl ReferRefund {
         let reward = indirect.amount(amount);
         base.owe(grandparent, reward, self.config.pay_to, Rule::Indirect);
         books.effect(Effect::Indirect { mechanism: base.id, member: grandparent, referee: member, reward });
+    }
+
+    /// A downline order whose rewards waited on the referrer's held referral, now approved
+    /// (`order.from` is 1): the `indirect` reward its referral would have paid above. Orders come
+    /// in the order they settled, so the first that qualifies is the one that was counted.
+    pub(crate) fn on_downline(&mut self, base: &mut Base, books: &mut Books, order: &Settlement) {
+        let Settlement { member, amount, uplines: [_, grandparent, _], .. } = *order;
+        let waits = self.members.get(member.index()).is_some_and(|m| m.referee == Referee::IndirectWaits);
+        if order.from != 1 || !waits || amount < self.config.referee_min {
+            return;
+        }
+        self.members[member.index()].referee = Referee::Used;
+        self.indirect(base, books, member, amount, grandparent);
     }
 
     /// 阶梯式返现: the participant's own qualifying order pays the next step of their base.

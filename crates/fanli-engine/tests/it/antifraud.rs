@@ -166,3 +166,57 @@ fn a_review_needs_a_held_referral_and_a_plan_with_rules() {
     assert!(r.rejected[0].1.contains("has no [antifraud] rules"), "{:?}", r.rejected);
     assert!(r.rejected[1].1.contains("`decision` must be \"approve\" or \"reject\""), "{:?}", r.rejected);
 }
+
+#[test]
+fn a_held_referral_holds_what_deeper_orders_pay_across_it_and_approval_pays_it() {
+    // Z refers A on Z's own device (held); A refers B, who buys. What B's order pays A (the
+    // direct referral, level 1) is paid at once; what it pays Z across the held link (level 2,
+    // and refer_refund's indirect) waits for the review.
+    let plan = r#"name = "deep"
+settle_after_days = 0
+[antifraud]
+shared_device = true
+[[mechanism]]
+id = "r"
+kind = "refer_refund"
+funding_rate = "0.30"
+qualify_min = "100.00"
+referee_min = "100.00"
+steps = ["10%"]
+repeat = true
+indirect = "10%"
+[[mechanism]]
+id = "d"
+kind = "distribution"
+funding_rate = "0.15"
+levels = ["0.10", "0.05"]
+"#;
+    let head = [
+        r#"{"type":"join","member":"Z","device":"dz"}"#.to_owned(),
+        order("z", "Z", "1000.00"),
+        join("A", "Z", r#","device":"dz""#),
+        order("a", "A", "100.00"),
+        join("B", "A", ""),
+        order("b", "B", "200.00"),
+        order("b2", "B", "300.00"),
+    ]
+    .join("\n");
+    let held = run(plan, &head);
+    // A: 10% of A's 100 base for B's referral, and 10% + 10% of B's two orders as level 1.
+    assert_eq!(held.get("A", "wallet"), "60.00");
+    // Z: nothing from A (held), nothing from B yet.
+    assert_eq!(held.get("Z", "wallet"), "0.00");
+    let review = &held.state["reviews"][0];
+    assert_eq!(review["held_orders"], serde_json::json!(["a"]));
+    assert_eq!(review["downline_orders"], serde_json::json!(["b", "b2"]));
+
+    let approved =
+        run(plan, &format!("{head}\n{}", r#"{"type":"review","member":"A","decision":"approve"}"#));
+    // Z now gets: A's referral (10% of Z's 1000 base = 100) and 10% of A's 100 as level 1; from
+    // B's orders, 5% + 5% as level 2 (10.00 + 15.00) and the indirect, 10% of B's counted first
+    // order (20.00), once.
+    assert_eq!(approved.get("Z", "wallet"), "155.00");
+    assert_eq!(approved.get("A", "wallet"), "60.00", "A was paid at settlement, not again");
+    let rejected = run(plan, &format!("{head}\n{}", r#"{"type":"review","member":"A","decision":"reject"}"#));
+    assert_eq!(rejected.get("Z", "wallet"), "0.00");
+}
