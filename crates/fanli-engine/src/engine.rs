@@ -503,6 +503,18 @@ impl Engine {
         self.books.ledger.record = on;
     }
 
+    /// Keeps the indexes that make one member's view cheap (a queue place in O(log n) rather
+    /// than a pass over the entries ahead), for a server that shows members one at a time. Off
+    /// by default: they cost every change a little, and `fanli run` has no use for them. Not
+    /// kept in snapshots: call it again after [`Engine::restore`].
+    pub fn index_places(&mut self) {
+        for mechanism in &mut self.mechanisms {
+            if let State::Queue(q) = &mut mechanism.state {
+                q.index_places();
+            }
+        }
+    }
+
     /// The postings and effects of the last event applied (empty after a rejection, and while
     /// [`Engine::record`] is off).
     pub fn applied(&self) -> Applied<'_> {

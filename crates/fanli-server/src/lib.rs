@@ -97,9 +97,11 @@ impl Tenant {
     /// Turns the engine's recording of postings and effects on: each member's history (the
     /// console and the member page) and the webhook's notifications are made of them. (The
     /// engine starts recording anyway; a replay turns it off for speed.)
+    /// It also keeps the indexes that make one member's view cheap ([`Engine::index_places`]).
     fn record(&mut self) {
         if let Some(engine) = self.engine.as_mut() {
             engine.record(true);
+            engine.index_places();
         }
     }
 

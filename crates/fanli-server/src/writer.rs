@@ -26,9 +26,16 @@ pub(crate) enum Line {
 pub(crate) fn write_loop(server: &Server, queue: &std::sync::mpsc::Receiver<Job>) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
+        let mut lingered = false;
         while batch.len() < 4096 {
             match queue.try_recv() {
                 Ok(job) => batch.push(job),
+                // Requests blocked on the lock during the last commit are on their way: a
+                // moment's wait lets them join this commit instead of each making its own.
+                Err(_) if !lingered && batch.len() < 16 => {
+                    lingered = true;
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
                 Err(_) => break,
             }
         }

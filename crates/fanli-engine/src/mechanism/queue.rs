@@ -32,6 +32,54 @@ pub(crate) struct Queue {
     members: Vec<Line>,
     waiting_count: u64,
     waiting_amount: i64,
+    /// With [`Queue::index_places`]: what waits, by entry number, for a member's place in
+    /// O(log n). Not kept by default: `fanli run` prints every place in one pass instead, and
+    /// keeping it would cost every entry's change a walk of the tree. Not in snapshots either.
+    #[cfg_attr(feature = "snapshot", serde(skip))]
+    index: Option<Fenwick>,
+}
+
+/// Prefix sums over entry numbers of (waiting entries, what they wait for): a Fenwick tree,
+/// grown one entry at a time.
+#[derive(Clone, Debug, Default)]
+struct Fenwick {
+    /// 1-based: node `i` sums the entries numbered `i - lowbit(i)` to `i - 1`.
+    nodes: Vec<(i64, i64)>,
+}
+
+impl Fenwick {
+    /// The sums over entries numbered below `number`.
+    fn before(&self, number: u32) -> (i64, i64) {
+        let (mut count, mut amount) = (0, 0);
+        let mut i = (number as usize).min(self.nodes.len());
+        while i > 0 {
+            let (c, a) = self.nodes[i - 1];
+            count += c;
+            amount += a;
+            i &= i - 1;
+        }
+        (count, amount)
+    }
+
+    /// The next entry (numbered `self.nodes.len()`), with what it adds.
+    fn push(&mut self, count: i64, amount: i64) {
+        let i = self.nodes.len() + 1;
+        let low = i & i.wrapping_neg();
+        // Node i covers entries i - low .. i - 1: the new one and the sums of those before it.
+        let (below_count, below_amount) = self.before((i - 1) as u32);
+        let (start_count, start_amount) = self.before((i - low) as u32);
+        self.nodes.push((count + below_count - start_count, amount + below_amount - start_amount));
+    }
+
+    /// Entry `number` changes by (count, amount).
+    fn add(&mut self, number: u32, count: i64, amount: i64) {
+        let mut i = number as usize + 1;
+        while i <= self.nodes.len() {
+            self.nodes[i - 1].0 += count;
+            self.nodes[i - 1].1 += amount;
+            i += i & i.wrapping_neg();
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -82,7 +130,26 @@ impl Queue {
             members: Vec::new(),
             waiting_count: 0,
             waiting_amount: 0,
+            index: None,
         }
+    }
+
+    /// Keeps an index of what waits by entry number from now on, so that [`Queue::place`]
+    /// costs O(log n) instead of a pass over the entries ahead (the server, which shows one
+    /// member's place at a time, turns it on).
+    pub(crate) fn index_places(&mut self) {
+        if self.index.is_some() {
+            return;
+        }
+        let mut index = Fenwick::default();
+        for number in 0..self.created {
+            let entry = number.checked_sub(self.first).and_then(|i| self.entries.get(i as usize));
+            match entry {
+                Some(e) if e.waiting => index.push(1, e.remaining),
+                _ => index.push(0, 0),
+            }
+        }
+        self.index = Some(index);
     }
 
     /// Reads the buyer's line and the referrer's oldest entry (see `Engine::touch`).
@@ -164,6 +231,9 @@ impl Queue {
         let ahead = Money::from_fen(self.waiting_amount);
         self.waiting_count += 1;
         self.waiting_amount += owed.fen();
+        if let Some(index) = &mut self.index {
+            index.push(1, owed.fen());
+        }
         books.effect(Effect::Queued {
             mechanism: base.id,
             member,
@@ -212,6 +282,9 @@ impl Queue {
         base.pay(books, referrer, pay, PayTo::Wallet, Rule::Acceleration);
         self.entry_mut(oldest).remaining -= pay.fen();
         self.waiting_amount -= pay.fen();
+        if let Some(index) = &mut self.index {
+            index.add(oldest, 0, -pay.fen());
+        }
         let left = remaining - pay;
         books.effect(Effect::Accelerated {
             mechanism: base.id,
@@ -272,6 +345,9 @@ impl Queue {
             e.waiting = false;
             self.waiting_count -= 1;
             self.waiting_amount -= entry.remaining;
+            if let Some(index) = &mut self.index {
+                index.add(number, -1, -entry.remaining);
+            }
         } else {
             self.leave(number);
         }
@@ -294,6 +370,9 @@ impl Queue {
         self.entry_mut(number).waiting = false;
         self.waiting_count -= 1;
         self.waiting_amount -= entry.remaining;
+        if let Some(index) = &mut self.index {
+            index.add(number, -1, -entry.remaining);
+        }
         let line = &mut self.members[entry.member.index()];
         debug_assert_eq!(line.oldest, number, "a member's entries leave in order");
         line.oldest = entry.next;
@@ -318,10 +397,19 @@ impl Queue {
             return Place::default();
         }
         let mut place = Place::default();
-        let ahead = self.entries.range(..(oldest - self.first) as usize).filter(|e| e.waiting);
-        for entry in ahead {
-            place.position += 1;
-            place.ahead += Money::from_fen(entry.remaining);
+        match &self.index {
+            Some(index) => {
+                let (count, amount) = index.before(oldest);
+                place.position = count as u64;
+                place.ahead = Money::from_fen(amount);
+            }
+            None => {
+                let ahead = self.entries.range(..(oldest - self.first) as usize).filter(|e| e.waiting);
+                for entry in ahead {
+                    place.position += 1;
+                    place.ahead += Money::from_fen(entry.remaining);
+                }
+            }
         }
         place.position += 1;
         let mut number = oldest;

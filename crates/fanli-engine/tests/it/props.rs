@@ -461,6 +461,30 @@ proptest! {
     }
 
     #[test]
+    fn the_place_index_gives_the_places_the_pass_over_the_queue_gives(
+        plan in plan(),
+        ops in prop::collection::vec(op(), 1..120),
+        split in 0usize..120,
+    ) {
+        // The index kept from some line on (built from the queue as it stands then), and built
+        // at the end: each member's view agrees with the view of all, which passes over the queue.
+        let lines = lines(&ops);
+        let split = split.min(lines.len());
+        let mut kept = Engine::new(parse_plan(&plan).unwrap());
+        run_stream(&mut kept, lines[..split].join("\n").as_bytes(), false).unwrap();
+        kept.index_places();
+        run_stream(&mut kept, format!("\n{}", lines[split..].join("\n")).as_bytes(), false).unwrap();
+        let mut late = apply_checked(&plan, &lines)?;
+        late.index_places();
+        for engine in [&kept, &late] {
+            for all in engine.member_views() {
+                let one = engine.member_view_of(all.id);
+                prop_assert_eq!(format!("{one:?}"), format!("{all:?}"));
+            }
+        }
+    }
+
+    #[test]
     fn replay_gives_the_same_bytes(plan in plan(), ops in prop::collection::vec(op(), 1..80)) {
         let lines = lines(&ops);
         let (first, first_outcome) = run_text(&plan, &lines, true);

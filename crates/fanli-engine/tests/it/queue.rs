@@ -164,3 +164,24 @@ fn orders_below_min_order_fund_the_pool_but_queue_nothing() {
     assert_eq!(r.mechanism("q")["pool"], "49.99");
     assert_eq!(r.mechanism("q")["queued"], "0.00");
 }
+
+#[test]
+fn the_place_index_follows_a_partial_acceleration_ahead() {
+    // A's and B's entries wait; C (A's referee) buys: A's entry is paid 20 of 100 and still
+    // waits, so B has A's 80 ahead, whichever way the place is found.
+    let plan = plan("0.50", &format!("{WHEN_FUNDED}\nreferral_acceleration = \"0.20\""));
+    let events = format!(
+        "{}{}{{\"type\":\"join\",\"member\":\"C\",\"referrer\":\"A\"}}\n\
+         {{\"type\":\"order\",\"order\":\"c\",\"member\":\"C\",\"amount\":\"100.00\"}}\n",
+        buyers(&["A"], "100.00"),
+        buyers(&["B"], "100.00"),
+    );
+    let mut engine = fanli_engine::Engine::new(fanli_format::parse_plan(&plan).unwrap());
+    engine.index_places();
+    fanli_format::run_stream(&mut engine, crate::timed(&events).as_bytes(), false).unwrap();
+    let b = engine.find_member("B").unwrap();
+    let indexed = format!("{:?}", engine.member_view_of(b));
+    let passed = format!("{:?}", engine.member_views().find(|v| v.id == b).unwrap());
+    assert_eq!(indexed, passed);
+    assert_eq!(run(&plan, &events).standing("B", "q")["ahead"], "80.00");
+}
