@@ -54,6 +54,7 @@ struct Pg {
     reports: postgres::Statement,
     members: postgres::Statement,
     history: postgres::Statement,
+    answers: postgres::Statement,
 }
 
 /// A query parameter.
@@ -321,7 +322,20 @@ impl Store {
                     "INSERT INTO history (tenant, member, line, body)
                      SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[])",
                 )?;
-                Db::Postgres(Box::new(Pg { client, lease, events, outbox, reports, members, history }))
+                let answers = client.prepare(
+                    "INSERT INTO answers (tenant, id, request, body)
+                     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])",
+                )?;
+                Db::Postgres(Box::new(Pg {
+                    client,
+                    lease,
+                    events,
+                    outbox,
+                    reports,
+                    members,
+                    history,
+                    answers,
+                }))
             }
         };
         Ok(Store { db, dir: dir.to_owned() })
@@ -512,7 +526,7 @@ impl Store {
                 tx.commit()?;
             }
             Db::Postgres(db) => {
-                let Pg { client, lease, events, outbox, reports, members, history } = &mut **db;
+                let Pg { client, lease, events, outbox, reports, members, history, answers } = &mut **db;
                 let mut tx = client.transaction()?;
                 for append in appends {
                     if let Some((node, epoch)) = append.lease {
@@ -554,11 +568,11 @@ impl Store {
                             &[&append.tenant, &(*line as i64), at, &(*count as i64), &(*orders as i64)],
                         )?;
                     }
-                    for (id, request, body) in append.answers {
-                        tx.execute(
-                            "INSERT INTO answers (tenant, id, request, body) VALUES ($1, $2, $3, $4)",
-                            &[&append.tenant, id, request, body],
-                        )?;
+                    if !append.answers.is_empty() {
+                        let ids: Vec<&str> = append.answers.iter().map(|a| a.0.as_str()).collect();
+                        let requests: Vec<&str> = append.answers.iter().map(|a| a.1.as_str()).collect();
+                        let bodies: Vec<&str> = append.answers.iter().map(|a| a.2.as_str()).collect();
+                        tx.execute(&*answers, &[&append.tenant, &ids, &requests, &bodies])?;
                     }
                     if let Some((key, backfilling)) = &append.backfilling {
                         tx.execute(SET_SETTING, &[key, &if *backfilling { "1" } else { "0" }])?;
