@@ -391,12 +391,13 @@ impl App {
     }
 }
 
-/// The bearer token of a request.
+/// The bearer token of a request (the scheme's name in any case, as HTTP has it).
 fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' '))
+        .and_then(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer").then(|| token.trim_start()))
         .ok_or_else(|| {
             ApiError(
                 StatusCode::UNAUTHORIZED,

@@ -646,6 +646,16 @@ fn blank_lines_are_skipped_as_fanli_run_skips_them_and_every_error_is_json() {
         "blank lines are not logged"
     );
     assert_eq!(json(&call(addr, "POST", "/v1/events", Some(&key), "").1)["results"], value!([]));
+    // The scheme's name is case-insensitive, as HTTP has it.
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET /v1/state HTTP/1.1\r\nHost: t\r\nAuthorization: bearer {key}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     // Errors axum makes itself come as JSON too.
     for (method, path, status, code) in [
         ("GET", "/v1/nothing-here", 404, "not_found"),
