@@ -11,7 +11,8 @@
 //! opens (each tenant from its latest snapshot and the log after it), starts and serves; `api`
 //! the routes and their handlers; `writer` the one thread that applies requests and commits them
 //! together (group commit), the loading of a tenant and the snapshot thread; `schedule` the day
-//! closes; [`store`] the SQL; [`cluster`] the leases of several nodes; [`webhook`] the outbox's
+//! closes; [`store`] the SQL; [`cluster`] the leases of several nodes; [`audit`] the check of a
+//! whole store that `fanli audit verify --data` runs; [`webhook`] the outbox's
 //! deliverer; [`metrics`]; [`web`] the console and member pages. Reads take the state's lock;
 //! writes go through the writer.
 
