@@ -195,16 +195,32 @@ impl App {
                         }
                         touched[slot].lines.push(chained);
                         let mut result = json!({"line": i + 1, "ok": true, "at": at});
-                        // A new order posted on its own: its answer is kept, for its retries.
                         if let Line::Stamp(fields) = line
                             && fields.get("type").and_then(Value::as_str) == Some("order")
-                            && engine.order_count() > orders_before
                         {
-                            let answer = order_answer(engine, fields, &at);
-                            let id =
-                                fields.get("order").and_then(Value::as_str).unwrap_or_default().to_owned();
-                            touched[slot].answers.push((id, order_request(fields), answer.to_string()));
-                            result["answer"] = answer;
+                            let id = fields.get("order").and_then(Value::as_str).unwrap_or_default();
+                            let request = order_request(fields);
+                            if engine.order_count() > orders_before {
+                                // A new order posted on its own: its answer is kept, for retries.
+                                let answer = order_answer(engine, fields, &at);
+                                touched[slot].answers.push((id.to_owned(), request, answer.to_string()));
+                                result["answer"] = answer;
+                            } else {
+                                // A retry that raced its first request here: the first answer,
+                                // kept in this batch or committed by an earlier one.
+                                let kept = touched[slot]
+                                    .answers
+                                    .iter()
+                                    .find(|a| a.0 == id)
+                                    .map(|a| (a.1.clone(), a.2.clone()));
+                                let kept = kept.or_else(|| self.store.answer(&job.tenant, id).ok().flatten());
+                                if let Some((first, answer)) = kept
+                                    && first == request
+                                    && let Ok(answer) = serde_json::from_str(&answer)
+                                {
+                                    result["answer"] = answer;
+                                }
+                            }
                         }
                         results.push(result);
                     }

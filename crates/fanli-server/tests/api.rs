@@ -690,3 +690,24 @@ fn a_tenant_sending_recent_history_is_left_to_close_its_own_days_across_a_restar
     let restarted = fanli_server::Server::start(open(&dir));
     assert_eq!(restarted.close_due_days(now), Vec::<String>::new(), "nor does a restarted one");
 }
+
+#[test]
+fn concurrent_retries_of_one_order_all_get_its_first_answer() {
+    let dir = data_dir("api-retries");
+    let addr = start(&dir);
+    let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
+    assert_eq!(call(addr, "POST", "/v1/members", Some(&key), r#"{"member":"A"}"#).0, 200);
+    for round in 0..5 {
+        let order = format!(r#"{{"order":"o{round}","member":"A","amount":"1000.00"}}"#);
+        let answers: Vec<(u16, String)> = std::thread::scope(|s| {
+            let posts: Vec<_> =
+                (0..8).map(|_| s.spawn(|| call(addr, "POST", "/v1/orders", Some(&key), &order))).collect();
+            posts.into_iter().map(|p| p.join().unwrap()).collect()
+        });
+        assert!(answers.iter().all(|a| a == &answers[0] && a.0 == 200), "round {round}: {answers:?}");
+    }
+    let (_, state) = call(addr, "GET", "/v1/state", Some(&key), "");
+    assert_eq!(json(&state)["members"]["A"]["spent"], "5000.00", "each order once");
+}
