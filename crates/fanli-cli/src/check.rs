@@ -153,19 +153,23 @@ fn verify_store(data: &std::path::Path, database: Option<&str>, only: Option<&st
     }
     let store = fanli_server::store::Store::open(data, database).map_err(|e| e.to_string());
     let tenants = store.and_then(|mut store| {
-        let ids = match only {
-            Some(id) => vec![id.to_owned()],
-            None => store.tenant_ids().map_err(|e| e.to_string())?,
-        };
-        Ok((store, ids))
+        let mut tenants = store.load().map_err(|e| e.to_string())?;
+        tenants.retain(|t| only.is_none_or(|id| t.id == id));
+        Ok((store, tenants))
     });
-    let (mut store, ids) = match tenants {
+    let (mut store, tenants) = match tenants {
         Ok(found) => found,
         Err(e) => return failed(format!("cannot read the store in {}: {e}", data.display())),
     };
+    if let Some(id) = only
+        && tenants.is_empty()
+    {
+        return failed(format!("no tenant `{id}` in {}", data.display()));
+    }
     let mut broken = 0;
-    for id in &ids {
-        match fanli_server::audit::verify_tenant(&mut store, id) {
+    for stored in &tenants {
+        let id = &stored.id;
+        match fanli_server::audit::verify_stored(&mut store, stored) {
             Ok(None) => println!("{id}: no plan, no events"),
             Ok(Some(v)) => {
                 let snapshot =

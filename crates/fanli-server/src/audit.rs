@@ -31,8 +31,15 @@ pub struct Verified {
 /// The error names the first broken line, or why the store could not be read.
 pub fn verify_tenant(store: &mut Store, id: &str) -> Result<Option<Verified>, String> {
     let stored = store.load_one(id).map_err(|e| e.to_string())?.ok_or_else(|| format!("no tenant `{id}`"))?;
-    let Some(plan) = stored.plan else { return Ok(None) };
-    let plan = parse_plan(&plan).map_err(|e| format!("its plan does not parse: {e}"))?;
+    verify_stored(store, &stored)
+}
+
+/// [`verify_tenant`] for a tenant already read from the store ([`Store::load`] reads them all
+/// at once).
+pub fn verify_stored(store: &mut Store, stored: &crate::store::Stored) -> Result<Option<Verified>, String> {
+    let id = stored.id.as_str();
+    let Some(plan) = &stored.plan else { return Ok(None) };
+    let plan = parse_plan(plan).map_err(|e| format!("its plan does not parse: {e}"))?;
     let mut engine = Engine::new(plan);
     engine.record(false);
     let reports = store.reports(id, 0).map_err(|e| e.to_string())?.join("\n");

@@ -426,6 +426,9 @@ fn audit_verify_checks_a_servers_store_tenant_by_tenant_and_names_a_tampered_lin
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(&format!("shop: log line {}: the chain breaks here", seq + 1)), "{stderr}");
+    let output = fanli(&["audit", "verify", "--data", data, "--tenant", "nobody"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no tenant `nobody`"));
     let output = fanli(&["audit", "verify", "--data", dir.join("nowhere").to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no fanli store in"));
