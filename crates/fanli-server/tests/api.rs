@@ -1,12 +1,12 @@
 //! The API end to end on 127.0.0.1: tenants, keys, plans, events, state, restart.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 mod common;
 
-use common::{data_dir, open, open_with, start, start_app, store};
+use common::{data_dir, open, open_with, request, start, start_app, store};
 use serde_json::{Value, json as value};
 
 const PLAN: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.toml");
@@ -14,49 +14,8 @@ const EVENTS: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.jsonl"
 
 /// One HTTP/1.1 request; returns the status and the body.
 fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
-    let (status, _, body) = exchange(addr, method, path, key, body);
-    (status, body)
-}
-
-/// One HTTP/1.1 request; returns the status, the head (lowercased) and the body.
-fn exchange(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    key: Option<&str>,
-    body: &str,
-) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let auth = key.map_or(String::new(), |k| format!("Authorization: Bearer {k}\r\n"));
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: test\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let (head, rest) = response.split_once("\r\n\r\n").unwrap();
-    let head = head.to_ascii_lowercase();
-    // Bodies may come chunked.
-    let body = if head.contains("transfer-encoding: chunked") {
-        let mut out = String::new();
-        let mut rest = rest;
-        while let Some((size, tail)) = rest.split_once("\r\n") {
-            let size = usize::from_str_radix(size.trim(), 16).unwrap();
-            if size == 0 {
-                break;
-            }
-            out.push_str(&tail[..size]);
-            rest = &tail[size + 2..];
-        }
-        out
-    } else {
-        rest.to_owned()
-    };
-    (status, head, body)
+    let answer = request(addr, method, path, key, "", body);
+    (answer.status, answer.body)
 }
 
 fn json(body: &str) -> Value {
@@ -217,13 +176,13 @@ fn one_call_at_a_time_members_orders_views_the_audit_feed_and_the_past() {
     assert_eq!(lines.len(), 3, "{feed}");
     assert!(lines[0].contains("\"order\":\"a1\"") && lines[0].starts_with("{\"prev\":"));
     // In pages: a full page names where the next one starts; the last one does not.
-    let (status, head, page) = exchange(addr, "GET", "/v1/audit?from=2&limit=2", Some(&key), "");
-    assert_eq!(status, 200);
-    assert_eq!(page.lines().collect::<Vec<_>>(), lines[..2]);
-    assert!(head.contains("x-fanli-next: 4\r\n"), "{head}");
-    let (_, head, page) = exchange(addr, "GET", "/v1/audit?from=4&limit=2", Some(&key), "");
-    assert_eq!(page.lines().collect::<Vec<_>>(), lines[2..]);
-    assert!(!head.contains("x-fanli-next"), "{head}");
+    let page = request(addr, "GET", "/v1/audit?from=2&limit=2", Some(&key), "", "");
+    assert_eq!(page.status, 200);
+    assert_eq!(page.body.lines().collect::<Vec<_>>(), lines[..2]);
+    assert_eq!(page.header("x-fanli-next"), Some("4"), "{:?}", page.head);
+    let page = request(addr, "GET", "/v1/audit?from=4&limit=2", Some(&key), "", "");
+    assert_eq!(page.body.lines().collect::<Vec<_>>(), lines[2..]);
+    assert_eq!(page.header("x-fanli-next"), None, "{:?}", page.head);
     assert_eq!(call(addr, "GET", "/v1/audit?limit=many", Some(&key), "").0, 400);
 }
 
@@ -647,15 +606,8 @@ fn blank_lines_are_skipped_as_fanli_run_skips_them_and_every_error_is_json() {
     );
     assert_eq!(json(&call(addr, "POST", "/v1/events", Some(&key), "").1)["results"], value!([]));
     // The scheme's name is case-insensitive, as HTTP has it.
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET /v1/state HTTP/1.1\r\nHost: t\r\nAuthorization: bearer {key}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let lower = request(addr, "GET", "/v1/state", None, &format!("Authorization: bearer {key}\r\n"), "");
+    assert_eq!(lower.status, 200, "{}", lower.body);
     // Errors axum makes itself come as JSON too.
     for (method, path, status, code) in [
         ("GET", "/v1/nothing-here", 404, "not_found"),

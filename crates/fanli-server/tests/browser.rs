@@ -8,8 +8,7 @@
 //! README's `cargo test --workspace` on a machine without them) each test says loudly that it
 //! was skipped and why.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -17,7 +16,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{MASTER, data_dir, start};
+use common::{MASTER, data_dir, request, start};
 use serde_json::{Value, json};
 
 /// How long any wait lasts at most: chromedriver's start, an element to appear, a page to load.
@@ -32,36 +31,8 @@ const REFER_PLAN: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.to
 
 /// One HTTP/1.1 request to the fanli server; returns the status and the body.
 fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    let auth = key.map_or(String::new(), |k| format!("Authorization: Bearer {k}\r\n"));
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let (head, rest) = response.split_once("\r\n\r\n").unwrap();
-    // Bodies may come chunked.
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        let mut out = String::new();
-        let mut rest = rest;
-        while let Some((size, tail)) = rest.split_once("\r\n") {
-            let size = usize::from_str_radix(size.trim(), 16).unwrap();
-            if size == 0 {
-                break;
-            }
-            out.push_str(&tail[..size]);
-            rest = &tail[size + 2..];
-        }
-        out
-    } else {
-        rest.to_owned()
-    };
-    (status, body)
+    let answer = request(addr, method, path, key, "", body);
+    (answer.status, answer.body)
 }
 
 /// A successful call's JSON body.

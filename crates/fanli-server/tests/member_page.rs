@@ -1,32 +1,14 @@
 //! The member's phone page (`/m?t=TOKEN`) and QR code, end to end on 127.0.0.1: what is served.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::net::SocketAddr;
 
 mod common;
 
-use common::{data_dir, start};
-use serde_json::Value;
+use common::{Answer, data_dir, request, start};
 
 const PLAN: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.toml");
 
-/// An answer: status, headers (names in lower case) and body.
-struct Answer {
-    status: u16,
-    head: Vec<(String, String)>,
-    body: String,
-}
-
 impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-
     /// The page from the element `id="ID"` to the end of its section (or of the page).
     fn element(&self, id: &str) -> &str {
         let marker = format!("id=\"{id}\"");
@@ -38,44 +20,7 @@ impl Answer {
 
 /// One HTTP/1.1 request with `Host: test`.
 fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, body: &str) -> Answer {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let auth = key.map_or(String::new(), |k| format!("Authorization: Bearer {k}\r\n"));
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: test\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let response = String::from_utf8(response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let (head, rest) = response.split_once("\r\n\r\n").unwrap();
-    let head: Vec<(String, String)> = head
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    // Bodies may come chunked.
-    let chunked = head.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
-    let body = if chunked {
-        let mut out = String::new();
-        let mut rest = rest;
-        while let Some((size, tail)) = rest.split_once("\r\n") {
-            let size = usize::from_str_radix(size.trim(), 16).unwrap();
-            if size == 0 {
-                break;
-            }
-            out.push_str(&tail[..size]);
-            rest = &tail[size + 2..];
-        }
-        out
-    } else {
-        rest.to_owned()
-    };
-    Answer { status, head, body }
+    request(addr, method, path, key, "", body)
 }
 
 #[test]
