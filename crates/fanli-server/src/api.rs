@@ -420,13 +420,8 @@ pub(crate) async fn list_members(
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let number = |name: &str, default: usize| match query.get(name) {
-        None => Ok(default),
-        Some(n) => n
-            .parse::<usize>()
-            .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("`{name}` is a number"))),
-    };
-    let (offset, limit) = (number("offset", 0)?, number("limit", 50)?.min(500));
+    let offset = query_number(&query, "offset", 0usize, "a number")?;
+    let limit = query_number(&query, "limit", 50usize, "a number")?.min(500);
     let mut app = lock(&app);
     let caller = app.caller(&headers)?;
     caller.operator("the member list").or_else(|_| caller.reader())?;
@@ -687,11 +682,22 @@ pub(crate) async fn get_reports(
 
 /// The `from` query parameter: a line of the log (0 by default).
 pub(crate) fn line_number(query: &HashMap<String, String>) -> Result<u64, ApiError> {
-    match query.get("from") {
-        None => Ok(0),
-        Some(n) => n.parse().map_err(|_| {
-            ApiError(StatusCode::BAD_REQUEST, "bad_request", "`from` is a line number".to_owned())
-        }),
+    query_number(query, "from", 0, "a line number")
+}
+
+/// The number in query parameter `name`, `default` without one; a 400 saying it is `what`
+/// when it does not parse.
+pub(crate) fn query_number<T: std::str::FromStr>(
+    query: &HashMap<String, String>,
+    name: &str,
+    default: T,
+    what: &str,
+) -> Result<T, ApiError> {
+    match query.get(name) {
+        None => Ok(default),
+        Some(n) => n
+            .parse()
+            .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("`{name}` is {what}"))),
     }
 }
 
@@ -711,13 +717,7 @@ pub(crate) async fn get_audit(
         (caller.tenant, app.dir.clone(), app.database.clone())
     };
     let from = line_number(&query)?;
-    let limit = match query.get("limit") {
-        None => 10_000,
-        Some(n) => n.parse::<u32>().map_err(|_| {
-            ApiError(StatusCode::BAD_REQUEST, "bad_request", "`limit` is a number of lines".to_owned())
-        })?,
-    }
-    .clamp(1, 100_000);
+    let limit = query_number(&query, "limit", 10_000u32, "a number of lines")?.clamp(1, 100_000);
     let lines = tokio::task::spawn_blocking(move || {
         Store::open(&dir, database.as_deref())?.events_page(&id, from, limit)
     })
