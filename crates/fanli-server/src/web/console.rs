@@ -112,12 +112,23 @@ fn login_form(headers: &HeaderMap, error: Option<&str>) -> Response {
     if error.is_some() {
         *response.status_mut() = StatusCode::UNAUTHORIZED;
     }
-    let secure = if https(headers) { "; Secure" } else { "" };
-    let cookie = format!(
-        "{LOGIN_COOKIE}={token}; Path=/console/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"
-    );
-    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII"));
+    set_cookie(&mut response, headers, LOGIN_COOKIE, &token, "/console/login", 3600);
     response
+}
+
+/// Sets a cookie only this server's pages under `path` read: `HttpOnly`, `SameSite=Strict`,
+/// `Secure` behind https; `max_age` 0 clears it.
+fn set_cookie(
+    response: &mut Response,
+    headers: &HeaderMap,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: u64,
+) {
+    let secure = if https(headers) { "; Secure" } else { "" };
+    let cookie = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
+    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII"));
 }
 
 /// `POST /console/login` (`key`): a session for an operator or read-only key.
@@ -156,13 +167,8 @@ pub(crate) async fn login(
         id.clone(),
         Session { caller, csrf, expires: now + Duration::from_secs(SESSION_HOURS * 3600) },
     );
-    let secure = if https(&headers) { "; Secure" } else { "" };
-    let cookie = format!(
-        "{COOKIE}={id}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        SESSION_HOURS * 3600
-    );
     let mut response = see_other("/console");
-    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII"));
+    set_cookie(&mut response, &headers, COOKIE, &id, "/console", SESSION_HOURS * 3600);
     response
 }
 
