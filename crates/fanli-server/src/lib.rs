@@ -507,6 +507,16 @@ impl App {
     }
 }
 
+/// One member as the state document has them under `members`: `{ID: {...}}` (`{}` if it could
+/// not be written, which writing to memory never fails to do).
+fn member_value(engine: &Engine, member: fanli_engine::MemberId) -> Value {
+    let mut bytes = Vec::new();
+    fanli_format::member_json(engine, member, &mut bytes)
+        .ok()
+        .and_then(|()| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_else(|| json!({}))
+}
+
 /// A new random key: 32 bytes from the operating system, in hex.
 fn new_key() -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 32];

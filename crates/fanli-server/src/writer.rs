@@ -336,11 +336,7 @@ pub(crate) struct Touched {
 /// right after it.
 pub(crate) fn order_answer(engine: &Engine, fields: &serde_json::Map<String, Value>, at: &str) -> Value {
     let member = fields.get("member").and_then(Value::as_str).and_then(|m| engine.find_member(m));
-    let mut view = Vec::new();
-    if let Some(member) = member {
-        let _ = fanli_format::member_json(engine, member, &mut view);
-    }
-    let view = serde_json::from_slice(&view).unwrap_or_else(|_| json!({}));
+    let view = member.map_or_else(|| json!({}), |member| member_value(engine, member));
     json!({"ok": true, "at": at, "members": view})
 }
 

@@ -619,12 +619,7 @@ pub(crate) async fn member(
     let Some(id) = engine.find_member(&member) else {
         return super::error_page(Lang::Zh, StatusCode::NOT_FOUND, &format!("没有会员 No member `{member}`"));
     };
-    let mut bytes = Vec::new();
-    let view: Value = fanli_format::member_json(engine, id, &mut bytes)
-        .ok()
-        .and_then(|()| serde_json::from_slice::<Value>(&bytes).ok())
-        .map(|v| v[member.as_str()].clone())
-        .unwrap_or_default();
+    let view = crate::member_value(engine, id)[member.as_str()].clone();
     let tenant = caller.tenant.clone();
     let history = blocking(|| app.store.history(&tenant, &member, 100)).unwrap_or_default();
     // The tree, three levels down, at most 50 a member.

@@ -114,12 +114,7 @@ pub(crate) async fn page(
                 lang.t("找不到您的会员记录。", "Your membership was not found."),
             );
         };
-        let mut bytes = Vec::new();
-        let view: Value = fanli_format::member_json(engine, id, &mut bytes)
-            .ok()
-            .and_then(|()| serde_json::from_slice::<Value>(&bytes).ok())
-            .map(|v| v[member.as_str()].clone())
-            .unwrap_or_default();
+        let view = crate::member_value(engine, id)[member.as_str()].clone();
         let mechanisms: Value = fanli_format::mechanisms_json(engine, None)
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default();
