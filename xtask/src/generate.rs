@@ -31,6 +31,8 @@ use std::path::Path;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use fanli_engine::date;
+
 /// `bench/plan.toml`'s appreciation keys and refund window, which the mirror follows.
 const APPR_FUNDING: f64 = 0.30;
 const MINT_RATIO: f64 = 0.70;
@@ -760,20 +762,6 @@ impl<W: Write> Generator<W> {
             self.paid.push(member);
         }
     }
-}
-
-/// `YYYY-MM-DD` of a day counted from 1970-01-01 (the civil-from-days algorithm).
-fn date(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
 }
 
 #[cfg(test)]

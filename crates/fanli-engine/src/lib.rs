@@ -43,7 +43,7 @@ pub use plan::{
 };
 #[cfg(feature = "snapshot")]
 pub use snapshot::{SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, SnapshotError};
-pub use time::{Timestamp, UtcOffset};
+pub use time::{Timestamp, UtcOffset, date};
 pub use view::{MechanismDetail, MechanismView, MemberDetail, MemberMechanism, MemberView};
 
 /// A member, by join order (0 is the first to join).

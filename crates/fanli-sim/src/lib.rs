@@ -15,7 +15,7 @@ pub mod scenario;
 
 use std::io::{self, Write};
 
-use fanli_engine::{Engine, KindConfig, MechanismDetail, Money, Plan, Points};
+use fanli_engine::{Engine, KindConfig, MechanismDetail, Money, Plan, Points, date};
 use fanli_format::EventLine;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -523,18 +523,4 @@ fn lognormal(median: i64, sigma: i64, z: i64) -> i64 {
         y = (y * y) >> Q;
     }
     ((median as u128 * y) >> Q).min(i64::MAX as u128) as i64
-}
-
-/// `YYYY-MM-DD` of a day counted from 1970-01-01.
-pub fn date(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
 }
