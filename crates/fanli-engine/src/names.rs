@@ -157,6 +157,13 @@ impl Names {
         }
     }
 
+    /// Starts loading the bucket where `name` is, or would go, into the cache; changes nothing.
+    pub(crate) fn prefetch(&self, name: &str) {
+        if let Some(mask) = self.table.buckets.len().checked_sub(1) {
+            prefetch_index::prefetch_index(&self.table.buckets, hash(name.as_bytes()) as usize & mask);
+        }
+    }
+
     /// Adds a name not yet present and returns its index.
     pub(crate) fn insert(&mut self, name: &str) -> u32 {
         debug_assert!(self.find(name).is_none());

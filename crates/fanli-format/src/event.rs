@@ -313,6 +313,14 @@ impl<'a> EventLine<'a> {
     /// Reads one line as JSON. The line is checked as UTF-8 once, whole: cheaper than serde_json
     /// checking each string of it on its own.
     pub fn parse(line: &'a [u8]) -> Result<EventLine<'a>, EventError> {
+        let mut event = EventLine::default();
+        event.read(line).map(|()| event)
+    }
+
+    /// [`EventLine::parse`] in place: a reader that keeps its lines where they are (an
+    /// `EventLine` is several hundred bytes) reads each into the same one.
+    pub fn read(&mut self, line: &'a [u8]) -> Result<(), EventError> {
+        *self = EventLine::default();
         // serde would read a struct from an array too, and say something puzzling about it.
         if line.trim_ascii_start().first() != Some(&b'{') {
             return Err(err("malformed JSON: an event is a JSON object, one per line"));
@@ -320,15 +328,20 @@ impl<'a> EventLine<'a> {
         let line = std::str::from_utf8(line).map_err(|e| {
             err(format!("malformed JSON: the line is not UTF-8 (byte {})", e.valid_up_to() + 1))
         })?;
-        let mut event = EventLine::default();
         let mut json = serde_json::Deserializer::from_str(line);
-        json.deserialize_map(Fill(&mut event)).and_then(|()| json.end()).map(|()| event).map_err(|e| {
+        json.deserialize_map(Fill(self)).and_then(|()| json.end()).map_err(|e| {
             let message = e.to_string();
             // serde_json appends " at line 1 column N"; a stream line is always line 1 to it.
             let message = message.split(" at line ").next().unwrap_or(&message);
             let what = if e.is_data() { "" } else { "malformed JSON: " };
             EventError(format!("{what}{message} (column {})", e.column()))
         })
+    }
+
+    /// Tells the engine which member, referrer and order this line names, so that it can start
+    /// loading them (see [`Engine::prefetch`]) while it applies the line before.
+    pub fn prefetch(&self, engine: &fanli_engine::Engine) {
+        engine.prefetch([self.member.as_deref(), self.referrer.as_deref()], self.order.as_deref());
     }
 
     /// The audit chain's `prev`, when the line has one.

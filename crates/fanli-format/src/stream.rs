@@ -64,70 +64,104 @@ pub fn run_stream_with(
         stopped_at: None,
         halted: None,
     };
-    let mut buffer: Vec<u8> = Vec::with_capacity(BLOCK);
-    // `buffer[start..]` is read and not yet applied.
-    let mut start = 0;
+    let mut buffer = vec![0u8; BLOCK];
+    // `buffer[start..end]` is read and not yet applied.
+    let (mut start, mut end) = (0, 0);
     let mut eof = false;
     loop {
-        match memchr::memchr(b'\n', &buffer[start..]) {
-            Some(newline) => {
-                apply_line(engine, &mut outcome, &mut extras, &buffer[start..start + newline])?;
-                start += newline + 1;
-                if outcome.stopped_at.is_some() || outcome.halted.is_some() {
-                    return Ok(outcome);
-                }
+        // The complete lines in the buffer, each read one line ahead of its turn: the names the
+        // next line will look up start loading while this one applies (`Engine::prefetch`), so
+        // that its cache misses overlap this line's work instead of stalling in turn.
+        let mut rest = &buffer[start..end];
+        let mut ring = [Line::default(), Line::default()];
+        // The slot of `ring` read and not yet applied.
+        let mut ahead: Option<usize> = None;
+        while let Some(newline) = memchr::memchr(b'\n', rest) {
+            let next = ahead.map_or(0, |i| 1 - i);
+            ring[next].read(&rest[..newline]);
+            rest = &rest[newline + 1..];
+            if let Some(Ok(())) = ring[next].read {
+                ring[next].line.prefetch(engine);
             }
-            None if eof => {
-                if start < buffer.len() {
-                    apply_line(engine, &mut outcome, &mut extras, &buffer[start..])?;
-                }
+            if let Some(i) = ahead.replace(next)
+                && apply_line(engine, &mut outcome, &mut extras, &ring[i])?
+            {
                 return Ok(outcome);
             }
-            None => {
-                // Keep the partial line, make room for a block (or a longer line), read on.
-                buffer.drain(..start);
-                start = 0;
-                let len = buffer.len();
-                buffer.resize(len.max(BLOCK / 2) * 2, 0);
-                let read = loop {
-                    match input.read(&mut buffer[len..]) {
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                        other => break other,
-                    }
-                };
-                let read = read.inspect_err(|_| buffer.truncate(len))?;
-                buffer.truncate(len + read);
-                eof = read == 0;
-            }
         }
+        if let Some(i) = ahead
+            && apply_line(engine, &mut outcome, &mut extras, &ring[i])?
+        {
+            return Ok(outcome);
+        }
+        start = end - rest.len();
+        if eof {
+            if start < end {
+                let mut last = Line::default();
+                last.read(&buffer[start..end]);
+                apply_line(engine, &mut outcome, &mut extras, &last)?;
+            }
+            return Ok(outcome);
+        }
+        // Keep the partial line at the front, with room for a block (or a longer line), and
+        // read on.
+        buffer.copy_within(start..end, 0);
+        (start, end) = (0, end - start);
+        if buffer.len() - end < BLOCK / 2 {
+            buffer.resize(buffer.len() * 2, 0);
+        }
+        let read = loop {
+            match input.read(&mut buffer[end..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        let read = read?;
+        end += read;
+        eof = read == 0;
     }
 }
 
+/// A line of the stream, read as JSON.
+#[derive(Default)]
+struct Line<'a> {
+    line: EventLine<'a>,
+    /// Whether `line` read; `None` for a blank line.
+    read: Option<Result<(), crate::EventError>>,
+}
+
+impl<'a> Line<'a> {
+    fn read(&mut self, bytes: &'a [u8]) {
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        self.read = (!bytes.trim_ascii().is_empty()).then(|| self.line.read(bytes));
+    }
+}
+
+/// Applies one line (or records why not); true when the run stops here (`until`, or an
+/// overflow).
 fn apply_line(
     engine: &mut Engine,
     outcome: &mut Outcome,
     extras: &mut Extras<'_>,
-    bytes: &[u8],
-) -> io::Result<()> {
+    line: &Line<'_>,
+) -> io::Result<bool> {
     outcome.lines += 1;
     let number = outcome.lines;
     let trace = extras.trace;
-    let line = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-    if line.trim_ascii().is_empty() {
-        return Ok(());
-    }
-    let parsed = EventLine::parse(line);
-    let event = match parsed.as_ref().map_err(Clone::clone).and_then(|raw| raw.event()) {
+    let Some(read) = &line.read else {
+        return Ok(false);
+    };
+    let event = match read.clone().and_then(|()| line.line.event()) {
         Ok(event) => event,
         Err(e) => {
             reject(engine, outcome, trace, number, "", e.to_string());
-            return Ok(());
+            return Ok(false);
         }
     };
     if extras.until.is_some_and(|until| event.at > until) {
         outcome.lines -= 1;
         outcome.stopped_at = Some(number);
-        return Ok(());
+        return Ok(true);
     }
     let kind = event.kind.type_name();
     // An arithmetic overflow (a plan whose numbers outgrow 64 bits) panics inside the engine,
@@ -136,7 +170,7 @@ fn apply_line(
         Ok(applied) => applied,
         Err(panic) => {
             outcome.halted = Some((number, panic_message(&*panic).to_owned()));
-            return Ok(());
+            return Ok(true);
         }
     };
     match applied {
@@ -160,7 +194,7 @@ fn apply_line(
         }
         Err(rejection) => reject(engine, outcome, trace, number, kind, rejection.to_string()),
     }
-    Ok(())
+    Ok(false)
 }
 
 fn reject(engine: &Engine, outcome: &mut Outcome, trace: bool, line: usize, kind: &str, error: String) {

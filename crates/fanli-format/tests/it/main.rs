@@ -3,3 +3,4 @@
 mod chain;
 mod events;
 mod plans;
+mod stream;
