@@ -1041,46 +1041,73 @@ impl Engine {
 
     /// Reads (and changes nothing of) the state that settling the due orders `READ_AHEAD` to
     /// `2 × READ_AHEAD` places on will use, so that it is in cache by then. Each step reads all
-    /// eight orders' data before the next step needs any of it: the member records first (their
-    /// misses independent, so they overlap), then, with the referrers they name, the
-    /// mechanisms' rows. Returns a value only so the reads are not optimized away.
+    /// eight orders' data before the next step needs any of it: the buyers' records first (their
+    /// misses independent, so they overlap), then their referrers', a level at a time, then
+    /// the rows of every mechanism and the balances they will post to, as prefetches (which,
+    /// unlike reads, do not hold up the work that follows). Returns a value only so the reads
+    /// are not optimized away.
     fn touch_ahead(&self, now: Timestamp) -> i64 {
-        let mut members = [MemberId(0); READ_AHEAD];
+        let mut buyers = [MemberId(0); READ_AHEAD];
         let mut count = 0;
         for &(due, order) in self.pending.range(READ_AHEAD.min(self.pending.len())..).take(READ_AHEAD) {
             if due > now {
                 break;
             }
-            members[count] = self.orders.records[order.index()].member;
+            buyers[count] = self.orders.records[order.index()].member;
             count += 1;
         }
-        let mut sum = 0;
-        let mut referrers = [None; READ_AHEAD];
-        for (member, referrer) in members[..count].iter().zip(&mut referrers) {
-            sum ^= self.members.records[member.index()].spent;
-            *referrer = self.members.referrer(*member);
+        let mut uplines = [[None; 3]; READ_AHEAD];
+        let mut above = buyers.map(Some);
+        for level in 0..self.depth {
+            for (up, member) in uplines[..count].iter_mut().zip(&mut above) {
+                *member = member.and_then(|m| self.members.referrer(m));
+                up[level] = *member;
+            }
         }
-        for (&member, &referrer) in members[..count].iter().zip(&referrers) {
-            sum ^= self.touch(member, referrer);
+        let mut sum = 0;
+        for (&member, uplines) in buyers[..count].iter().zip(&uplines) {
+            sum ^= self.read_ahead(member, uplines);
         }
         sum
     }
 
-    /// Reads what settling an order of `member` (referred by `referrer`) will use.
-    fn touch(&self, member: MemberId, referrer: Option<MemberId>) -> i64 {
+    /// Starts loading what settling an order of `member` (with these uplines) will use.
+    fn read_ahead(&self, member: MemberId, uplines: &[Option<MemberId>; 3]) -> i64 {
+        use crate::mechanism::prefetch;
+        let ledger = &self.books.ledger;
+        let referrer = uplines[0];
+        if self.members.ranks {
+            for &upline in uplines.iter().flatten() {
+                prefetch(&self.members.team_sales, upline);
+            }
+        }
         let mut sum = 0;
         for Mechanism { base, state } in &self.mechanisms {
-            sum ^= match state {
-                State::Appreciation(a) => a.touch(member) ^ self.books.ledger.held(base.id, member).units(),
-                State::ReferRefund(r) => r.touch(member, referrer),
-                State::Queue(q) => q.touch(member, referrer),
-                State::Distribution(_)
-                | State::GreenPoints(_)
-                | State::Cycle(_)
-                | State::AdTasks(_)
-                | State::Loyalty(_)
-                | State::Coalition(_) => 0,
-            };
+            let points = |m: MemberId| ledger.prefetch(Account::Points(base.id, m));
+            match state {
+                State::Appreciation(a) => {
+                    a.prefetch(member);
+                    points(member);
+                }
+                State::ReferRefund(r) => r.prefetch(member, referrer),
+                State::Queue(q) => sum ^= q.touch(member, referrer),
+                State::Distribution(_) => {
+                    for &upline in uplines.iter().flatten() {
+                        ledger.prefetch(Account::Wallet(upline));
+                    }
+                }
+                State::GreenPoints(g) => {
+                    g.prefetch(member);
+                    points(member);
+                }
+                State::Cycle(c) => c.prefetch(member, referrer),
+                State::Loyalty(l) => {
+                    l.prefetch(member);
+                    points(member);
+                    referrer.map(points);
+                }
+                State::AdTasks(_) | State::Coalition(_) => points(member),
+            }
         }
         sum
     }

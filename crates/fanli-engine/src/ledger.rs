@@ -292,6 +292,17 @@ impl Ledger {
         }
     }
 
+    /// Starts loading a member account's balance into the cache (a hint: changes nothing).
+    pub(crate) fn prefetch(&self, account: Account) {
+        let (table, member) = match account {
+            Account::Wallet(member) => (&self.wallets, member),
+            Account::Credit(member) => (&self.credits, member),
+            Account::Points(m, member) => (&self.points[m.index()].held, member),
+            _ => return,
+        };
+        crate::mechanism::prefetch(table, member);
+    }
+
     pub(crate) fn pool(&self, m: MechanismId) -> Money {
         Money::from_fen(self.pools[m.index()])
     }

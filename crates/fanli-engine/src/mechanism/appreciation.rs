@@ -231,9 +231,9 @@ impl Appreciation {
         self.exits.retain(|e| members[e.member.index()].version == e.version);
     }
 
-    /// Reads the member's state (see `Engine::touch`).
-    pub(crate) fn touch(&self, member: MemberId) -> i64 {
-        self.members.get(member.index()).map_or(0, |h| h.basis)
+    /// Starts loading the member's row (see `Engine::read_ahead`).
+    pub(crate) fn prefetch(&self, member: MemberId) {
+        super::prefetch(&self.members, member);
     }
 
     /// The member's settled spend since their last exit.

@@ -61,6 +61,13 @@ pub struct CycleStanding {
 }
 
 impl Cycle {
+    /// Starts loading the buyer's and the referrer's rows (see `Engine::read_ahead`).
+    pub(crate) fn prefetch(&self, member: MemberId, referrer: Option<MemberId>) {
+        for m in [Some(member), referrer].into_iter().flatten() {
+            super::prefetch(&self.members, m);
+        }
+    }
+
     pub(crate) fn new(config: &CycleConfig) -> Cycle {
         Cycle {
             config: config.clone(),

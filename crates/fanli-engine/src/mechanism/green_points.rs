@@ -87,6 +87,11 @@ pub struct Lots {
 }
 
 impl GreenPoints {
+    /// Starts loading the member's row (see `Engine::read_ahead`).
+    pub(crate) fn prefetch(&self, member: MemberId) {
+        super::prefetch(&self.members, member);
+    }
+
     pub(crate) fn new(config: &GreenPointsConfig) -> GreenPoints {
         GreenPoints {
             config: config.clone(),

@@ -110,6 +110,11 @@ pub struct LoyaltyStanding {
 }
 
 impl Loyalty {
+    /// Starts loading the member's row (see `Engine::read_ahead`).
+    pub(crate) fn prefetch(&self, member: MemberId) {
+        super::prefetch(&self.members, member);
+    }
+
     pub(crate) fn new(config: &LoyaltyConfig) -> Loyalty {
         Loyalty {
             reminded: vec![0; config.reminders.len()],

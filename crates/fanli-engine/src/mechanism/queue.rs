@@ -152,7 +152,8 @@ impl Queue {
         self.index = Some(index);
     }
 
-    /// Reads the buyer's line and the referrer's oldest entry (see `Engine::touch`).
+    /// Reads the buyer's line and the referrer's oldest entry (see `Engine::read_ahead`): a read,
+    /// not a prefetch, because where the entry is depends on the referrer's line.
     pub(crate) fn touch(&self, member: MemberId, referrer: Option<MemberId>) -> i64 {
         let line = |m: MemberId| self.members.get(m.index()).copied().unwrap_or_default();
         let mut sum = line(member).newest as i64;

@@ -187,10 +187,11 @@ impl ReferRefund {
         });
     }
 
-    /// Reads the buyer's and the referrer's state (see `Engine::touch`).
-    pub(crate) fn touch(&self, member: MemberId, referrer: Option<MemberId>) -> i64 {
-        let base = |m: MemberId| self.members.get(m.index()).map_or(0, |p| p.base);
-        base(member) ^ referrer.map_or(0, base)
+    /// Starts loading the buyer's and the referrer's rows (see `Engine::read_ahead`).
+    pub(crate) fn prefetch(&self, member: MemberId, referrer: Option<MemberId>) {
+        for m in [Some(member), referrer].into_iter().flatten() {
+            super::prefetch(&self.members, m);
+        }
     }
 
     /// Participants and referrals counted, in all.
