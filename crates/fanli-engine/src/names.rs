@@ -277,6 +277,55 @@ mod tests {
         assert_eq!(names.get(0), "A");
     }
 
+    /// How many buckets a lookup of `name` reads.
+    fn buckets_read(names: &Names, name: &str) -> usize {
+        let (hash, key) = (super::hash(name.as_bytes()), super::inline_key(name.as_bytes()));
+        let mask = names.table.buckets.len() - 1;
+        let mut b = hash as usize & mask;
+        for read in 1.. {
+            let found = names.table.buckets[b].0.iter().any(|slot| match key {
+                Some(key) => slot.key == key,
+                None => {
+                    slot.key[11] == super::LONG && super::key_text(&slot.key, &names.text) == name.as_bytes()
+                }
+            });
+            if found {
+                return read;
+            }
+            b = (b + 1) & mask;
+        }
+        unreachable!()
+    }
+
+    /// The ids real systems use (sequential numbers, phone numbers, dated order numbers, hex
+    /// and UUID-like strings) spread over the buckets as random hashes would: at the table's
+    /// fullest (three quarters), a lookup reads little more than its one bucket. A hash whose
+    /// low bits were weak would cluster them and fail this.
+    #[test]
+    fn common_id_shapes_spread_over_the_buckets() {
+        type Shape = (&'static str, fn(u64) -> String);
+        let shapes: [Shape; 5] = [
+            ("m{i}", |i| format!("m{i}")),
+            ("phone", |i| format!("138{i:08}")),
+            ("dated order", |i| format!("ORD2026{:02}{i:06}", i % 12 + 1)),
+            ("multiples of 1024", |i| format!("{}", i * 1024)),
+            ("uuid-like", |i| format!("{:08x}-0000-4000-8000-{i:012x}", i.wrapping_mul(2_654_435_761))),
+        ];
+        // 3 × 2^15 names fill 2^15 buckets to three quarters, just short of growing.
+        let n = 3 << 15;
+        for (shape, id) in shapes {
+            let mut names = Names::default();
+            for i in 0..n {
+                names.insert(&id(i));
+            }
+            assert_eq!(names.table.buckets.len(), 1 << 15);
+            let reads: Vec<usize> = (0..n).map(|i| buckets_read(&names, &id(i))).collect();
+            let mean = reads.iter().sum::<usize>() as f64 / n as f64;
+            let max = reads.iter().max().copied().unwrap_or(0);
+            assert!(mean < 1.4 && max < 64, "{shape}: {mean:.3} buckets a lookup on average, {max} at most");
+        }
+    }
+
     /// Through many growths, with long names among short ones: every name is found at its
     /// index, and names never inserted are not.
     #[test]
