@@ -1279,6 +1279,18 @@ impl Engine {
         }
     }
 
+    /// A hint like [`Engine::prefetch`] for a member known by id, from a caller about to read
+    /// or use their state (the simulator, picking members at random): starts loading their
+    /// record and balances. Changes nothing.
+    pub fn prefetch_member(&self, member: MemberId) {
+        crate::mechanism::prefetch(&self.members.records, member);
+        let ledger = &self.books.ledger;
+        ledger.prefetch(Account::Wallet(member));
+        for Mechanism { base, .. } in &self.mechanisms {
+            ledger.prefetch(Account::Points(base.id, member));
+        }
+    }
+
     /// The member with this name.
     pub fn find_member(&self, name: &str) -> Option<MemberId> {
         self.members.names.find(name).map(MemberId)

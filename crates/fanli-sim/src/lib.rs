@@ -121,13 +121,17 @@ pub fn simulate_from(
         rejected: Vec::new(),
         joined: vec![0; base],
         buyers,
+        partners: Vec::new(),
         orders: 0,
         refunds: Vec::new(),
         prices: Vec::new(),
         clock: 0,
         day: 0,
+        today: String::new(),
+        line: String::new(),
     };
     sim.engine.record(false);
+    sim.partners = sim.partners();
     let mut days = Vec::new();
     for day in 1..=scenario.days {
         days.push(sim.run_day(day));
@@ -169,6 +173,8 @@ struct Sim<'w> {
     joined: Vec<u32>,
     /// Members who have bought at least once.
     buyers: Vec<u32>,
+    /// The partners of the plan's coalitions, as JSON strings.
+    partners: Vec<String>,
     orders: u64,
     /// Orders to refund the next day.
     refunds: Vec<u64>,
@@ -176,12 +182,16 @@ struct Sim<'w> {
     prices: Vec<Vec<i128>>,
     /// Seconds into the current day of the last event.
     clock: u32,
+    /// The current day's date (`YYYY-MM-DD`), and the buffer `emit` builds lines in.
+    today: String,
+    line: String,
     day: u32,
 }
 
 impl Sim<'_> {
     fn run_day(&mut self, day: u32) -> Day {
         self.day = day;
+        self.today = date(self.first_day + day as i64 - 1).to_string();
         self.clock = 9 * 3600;
         let (members_before, orders_before) = (self.joined.len() as u64, self.orders);
         let mut revenue = 0i64;
@@ -241,6 +251,15 @@ impl Sim<'_> {
         }
     }
 
+    /// Starts loading what a line about member `index` will use: their slot in the engine's
+    /// id table and their record and balances (a hint; changes nothing).
+    fn prefetch(&self, index: usize) {
+        self.engine.prefetch([unquoted(&self.member(index)), None], None);
+        if index < self.engine.member_count() {
+            self.engine.prefetch_member(self.engine.member_id(index));
+        }
+    }
+
     /// A draw with probability `ppm` parts per million.
     fn chance(&mut self, ppm: u32) -> bool {
         self.rng.random_range(0..1_000_000) < ppm
@@ -258,15 +277,18 @@ impl Sim<'_> {
         let id = self.joined.len() as u32;
         let n = self.joined.len();
         let prefix = self.prefix;
-        let mut line = format!("\"type\":\"join\",\"member\":{}", self.member(id as usize));
+        let member = self.member(id as usize);
+        let mut line = format!("\"type\":\"join\",\"member\":{member}");
         if n > 0 && self.chance(self.scenario.referral) {
             let referrer = if self.chance(self.scenario.recent_referrers) {
                 n - 1 - self.rng.random_range(0..n.min(RECENT))
             } else {
                 self.rng.random_range(0..n)
             };
+            let name = self.member(referrer);
+            self.engine.prefetch([unquoted(&member), unquoted(&name)], None);
             let device = if self.chance(self.scenario.fraud) { referrer } else { n };
-            line += &format!(",\"referrer\":{},\"device\":\"{prefix}d{device}\"", self.member(referrer));
+            line += &format!(",\"referrer\":{name},\"device\":\"{prefix}d{device}\"");
         } else {
             line += &format!(",\"device\":\"{prefix}d{n}\"");
         }
@@ -287,6 +309,12 @@ impl Sim<'_> {
     }
 
     fn order(&mut self, member: u32) -> i64 {
+        let id = self.orders;
+        self.orders += 1;
+        let (order, buyer) = (format!("{}o{id}", self.prefix), self.member(member as usize));
+        // The buyer's and the order's slots in the engine's id tables load while the amount is
+        // drawn and the line written and parsed.
+        self.engine.prefetch([unquoted(&buyer), None], Some(&order));
         let fen = match &self.scenario.orders {
             Amounts::Fixed(fen) => *fen,
             Amounts::Uniform(min, max) => self.rng.random_range(*min..=*max),
@@ -309,24 +337,16 @@ impl Sim<'_> {
                     .map_or(rows[0].0, |r| r.0)
             }
         };
-        let id = self.orders;
-        self.orders += 1;
         if self.buyers.last() != Some(&member) {
             self.buyers.push(member);
         }
         // At a coalition partner now and then, when the plan has partners.
-        let partners = self.partners();
-        let partner = match partners.is_empty() || !self.chance(self.scenario.partner) {
+        let partner = match self.partners.is_empty() || !self.chance(self.scenario.partner) {
             true => String::new(),
-            false => {
-                let p = &partners[self.rng.random_range(0..partners.len())];
-                format!(",\"partner\":{}", serde_json::to_string(p).expect("a string"))
-            }
+            false => format!(",\"partner\":{}", self.partners[self.rng.random_range(0..self.partners.len())]),
         };
         self.emit(&format!(
-            "\"type\":\"order\",\"order\":\"{}o{id}\",\"member\":{},\"amount\":\"{}\"{partner}",
-            self.prefix,
-            self.member(member as usize),
+            "\"type\":\"order\",\"order\":\"{order}\",\"member\":{buyer},\"amount\":\"{}\"{partner}",
             Money::from_fen(fen)
         ));
         if self.chance(self.scenario.refund) {
@@ -350,8 +370,14 @@ impl Sim<'_> {
             return;
         }
         let checks = self.share(self.buyers.len() as u64, self.scenario.checks);
-        for _ in 0..checks {
-            let member = self.buyers[self.rng.random_range(0..self.buyers.len())];
+        // Nothing else draws in this loop, so drawing the members first draws the same ones;
+        // knowing them early lets their state load a few checks ahead (`prefetch`).
+        let picks: Vec<u32> =
+            (0..checks).map(|_| self.buyers[self.rng.random_range(0..self.buyers.len())]).collect();
+        for (i, &member) in picks.iter().enumerate() {
+            if let Some(&next) = picks.get(i + AHEAD) {
+                self.prefetch(next as usize);
+            }
             for (index, id) in &mechanisms {
                 if self.wants_to_sell(*index, member) {
                     let name = self.member(member as usize);
@@ -388,17 +414,18 @@ impl Sim<'_> {
         }
     }
 
-    /// The partners of the plan's coalitions.
+    /// The partners of the plan's coalitions, as JSON strings.
     fn partners(&self) -> Vec<String> {
         self.engine
             .plan()
             .mechanisms
             .iter()
             .filter_map(|m| match &m.kind {
-                KindConfig::Coalition(c) => Some(c.partners.iter().map(|p| p.id.clone())),
+                KindConfig::Coalition(c) => Some(c.partners.iter()),
                 _ => None,
             })
             .flatten()
+            .map(|p| serde_json::to_string(&p.id).expect("a string"))
             .collect()
     }
 
@@ -467,10 +494,14 @@ impl Sim<'_> {
             return;
         }
         let viewers = self.share(self.joined.len() as u64, self.scenario.viewers);
-        let mut seen = std::collections::BTreeSet::new();
-        for _ in 0..viewers {
-            let member = self.rng.random_range(0..self.joined.len());
-            if !seen.insert(member) {
+        let mut seen = vec![false; self.joined.len()];
+        // As in `sells`: the same draws, made first, so that each viewer's state loads ahead.
+        let picks: Vec<usize> = (0..viewers).map(|_| self.rng.random_range(0..self.joined.len())).collect();
+        for (i, &member) in picks.iter().enumerate() {
+            if let Some(&next) = picks.get(i + AHEAD) {
+                self.prefetch(next);
+            }
+            if std::mem::replace(&mut seen[member], true) {
                 continue;
             }
             for (id, allowed) in &ads {
@@ -491,8 +522,22 @@ impl Sim<'_> {
     fn emit(&mut self, body: &str) {
         self.clock = (self.clock + 1).min(86_399);
         let (h, m, s) = (self.clock / 3600, self.clock / 60 % 60, self.clock % 60);
-        let today = date(self.first_day + self.day as i64 - 1);
-        self.write_line(&format!("{{\"at\":\"{today}T{h:02}:{m:02}:{s:02}+08:00\",{body}}}"));
+        // The line is built in a buffer kept from line to line, and the day's date once a day:
+        // a simulation writes tens of millions of lines.
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        line.push_str("{\"at\":\"");
+        line.push_str(&self.today);
+        for (separator, two) in [('T', h), (':', m), (':', s)] {
+            line.push(separator);
+            line.push(char::from(b'0' + (two / 10) as u8));
+            line.push(char::from(b'0' + (two % 10) as u8));
+        }
+        line.push_str("+08:00\",");
+        line.push_str(body);
+        line.push('}');
+        self.write_line(&line);
+        self.line = line;
     }
 
     /// Appends `line` to the stream and applies it exactly as `fanli run` would read it.
@@ -510,6 +555,16 @@ impl Sim<'_> {
             self.rejected.push((self.lines, error));
         }
     }
+}
+
+/// How many picks ahead of the one in hand `Sim::prefetch` is called: far enough for a miss to
+/// arrive, near enough that the lines in between do not push it out again.
+const AHEAD: usize = 4;
+
+/// The text of a JSON string without escapes (a member's name as the sim writes it), for
+/// `Engine::prefetch`; `None` for anything else.
+fn unquoted(json: &str) -> Option<&str> {
+    json.strip_prefix('"')?.strip_suffix('"').filter(|name| !name.contains('\\'))
 }
 
 /// `median × e^(sigma × z / 2^20)` in fen, sigma in 1/10^9, by integer arithmetic only:
