@@ -126,7 +126,7 @@ pub fn run_stream_with(
 #[derive(Default)]
 struct Line<'a> {
     line: EventLine<'a>,
-    /// Whether `line` read; `None` for a blank line.
+    /// What reading `line` gave; `None` for a blank line.
     read: Option<Result<(), crate::EventError>>,
 }
 
