@@ -124,8 +124,9 @@ struct RunArgs {
     /// Print the end state as one JSON document.
     #[arg(long)]
     json: bool,
-    /// With --json: add one entry per input line with its postings and effects.
-    #[arg(long, requires = "json", conflicts_with = "member")]
+    /// Add one entry per input line with its postings and effects. The trace is part of the
+    /// JSON document, so this implies --json.
+    #[arg(long, conflicts_with = "member")]
     trace: bool,
     /// Print one member's view: balances, points value, progress, queue position (with --json,
     /// their object as in the state's `members`).
@@ -191,7 +192,10 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(mut args) => {
+            args.json |= args.trace;
+            run::run(args)
+        }
         Command::Check(args) => check::check(args),
         Command::Audit(AuditCommand::Verify(args)) => check::verify(args),
         Command::Simulate(args) => simulate::simulate(args),

@@ -485,6 +485,12 @@ fn mechanism(buf: &mut Vec<u8>, engine: &Engine, m: &MechanismView<'_>) {
     buf.push(b'}');
 }
 
+/// The trace entry of a blank line: skipped (as the server answers one), and listed all the
+/// same, because the trace has an entry per input line (entry `i` is line `i + 1`).
+pub fn blank_entry(line: usize) -> Value {
+    json!({"index": line, "ok": true, "type": "", "skipped": "a blank line", "postings": [], "effects": []})
+}
+
 /// One trace entry: the line, and what applying it did (or why it was refused).
 pub fn trace_entry(engine: &Engine, line: usize, kind: &str, outcome: Result<Applied<'_>, &str>) -> Value {
     let applied = match outcome {

@@ -68,7 +68,16 @@ pub fn run_stream_with(
     // `buffer[start..end]` is read and not yet applied.
     let (mut start, mut end) = (0, 0);
     let mut eof = false;
+    // Whether the start of the stream has been looked at for a byte-order mark, which some
+    // Windows tools write at the start of a UTF-8 file: it is skipped, not line 1's first byte.
+    let mut bom_checked = false;
     loop {
+        if !bom_checked && (end >= BOM.len() || eof) {
+            if buffer[..end].starts_with(BOM) {
+                start = BOM.len();
+            }
+            bom_checked = true;
+        }
         // The complete lines in the buffer, each read one line ahead of its turn: the names the
         // next line will look up start loading while this one applies (`Engine::prefetch`), so
         // that its cache misses overlap this line's work instead of stalling in turn.
@@ -122,6 +131,8 @@ pub fn run_stream_with(
     }
 }
 
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// A line of the stream, read as JSON.
 #[derive(Default)]
 struct Line<'a> {
@@ -149,6 +160,9 @@ fn apply_line(
     let number = outcome.lines;
     let trace = extras.trace;
     let Some(read) = &line.read else {
+        if trace {
+            outcome.trace.push(crate::blank_entry(number));
+        }
         return Ok(false);
     };
     let event = match read.clone().and_then(|()| line.line.event()) {

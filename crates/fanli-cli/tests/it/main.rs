@@ -154,15 +154,24 @@ fn the_trace_has_one_entry_per_line_with_postings_and_effects() {
     assert_eq!(sell["postings"][1]["to"], "member:m0:wallet");
     assert_eq!(sell["postings"][1]["amount"], "697.16");
     assert_eq!(sell["price"], "4.7907");
-    // A rejected line has its entry too, with the error and nothing moved.
+    // A blank line and a rejected line have their entries too, the one skipped, the other with
+    // the error, and nothing moved. `--trace` alone gives the JSON document it is part of.
     let events = std::fs::read_to_string(case("seed_appr", "jsonl")).unwrap()
-        + "{\"at\":\"2030-01-01T00:00:00Z\",\"type\":\"withdraw\",\"member\":\"m0\",\"amount\":\"1000000.00\"}\n";
+        + "  \n{\"at\":\"2030-01-01T00:00:00Z\",\"type\":\"withdraw\",\"member\":\"m0\",\"amount\":\"1000000.00\"}\n";
     let path = tempdir("trace").join("events.jsonl");
     std::fs::write(&path, events).unwrap();
-    let output = fanli(&["run", &case("seed_appr", "toml"), path.to_str().unwrap(), "--json", "--trace"]);
+    let output = fanli(&["run", &case("seed_appr", "toml"), path.to_str().unwrap(), "--trace"]);
     assert_eq!(output.status.code(), Some(2));
-    let refused = json(&output)["events"][8].clone();
-    assert_eq!((refused["index"].as_u64(), refused["ok"].as_bool()), (Some(9), Some(false)));
+    let entries = json(&output)["events"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 10, "one entry per input line");
+    let blank = &entries[8];
+    assert_eq!((blank["index"].as_u64(), blank["ok"].as_bool()), (Some(9), Some(true)));
+    assert_eq!(
+        (&blank["skipped"], &blank["postings"]),
+        (&serde_json::json!("a blank line"), &serde_json::json!([]))
+    );
+    let refused = entries[9].clone();
+    assert_eq!((refused["index"].as_u64(), refused["ok"].as_bool()), (Some(10), Some(false)));
     assert!(refused["error"].as_str().unwrap().contains("wallet"), "{refused}");
     assert_eq!(refused["postings"], serde_json::json!([]));
 }

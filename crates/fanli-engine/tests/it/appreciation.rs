@@ -18,12 +18,13 @@ sell_fee = "0.20"
 exit_multiple = "3"
 "#;
 
-/// The price after each line, from the trace.
+/// The price after each event line, from the trace (whose blank lines' entries are skipped).
 fn prices(plan: &str, events: &str) -> Vec<String> {
     let mut engine = Engine::new(parse_plan(plan).unwrap());
     let stream = crate::timed(events);
     let outcome = run_stream(&mut engine, stream.as_bytes(), true).unwrap();
-    outcome.trace.iter().map(|e| e["price"].as_str().unwrap().to_owned()).collect()
+    let events = outcome.trace.iter().filter(|e| e.get("skipped").is_none());
+    events.map(|e| e["price"].as_str().unwrap().to_owned()).collect()
 }
 
 #[test]
@@ -198,8 +199,8 @@ fn forced_exits_cascade_lowest_exit_price_first() {
 
     let mut engine = Engine::new(parse_plan(CASCADE).unwrap());
     let outcome = run_stream(&mut engine, crate::timed(events).as_bytes(), true).unwrap();
-    let exits: Vec<_> =
-        outcome.trace[6]["exits"].as_array().unwrap().iter().map(|e| e["member"].clone()).collect();
+    let inject = outcome.trace.iter().rfind(|e| e["type"] == "inject").unwrap();
+    let exits: Vec<_> = inject["exits"].as_array().unwrap().iter().map(|e| e["member"].clone()).collect();
     assert_eq!(exits, ["m0", "m1", "m2"]);
     let one_below = events.replace("3690.00", "3689.99");
     let r = run(CASCADE, &one_below);

@@ -124,3 +124,31 @@ fn a_stream_reads_as_its_lines_one_at_a_time() {
         assert!(state(&engine, &outcome.rejected) == expected, "reads of {step} bytes: the states differ");
     }
 }
+
+/// A UTF-8 byte-order mark at the start of a stream (some Windows tools write one) is skipped,
+/// however the first bytes arrive; anywhere else it is a malformed line.
+#[test]
+fn a_byte_order_mark_at_the_start_is_skipped() {
+    let plan = parse_plan(PLAN).expect("the benchmark plan is valid");
+    let lines = "{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"join\",\"member\":\"A\"}\n\
+                 {\"at\":\"2026-01-01T09:01:00+08:00\",\"type\":\"order\",\"order\":\"o1\",\"member\":\"A\",\"amount\":\"100.00\"}\n";
+    let plain = {
+        let mut engine = Engine::new(plan.clone());
+        let outcome = run_stream(&mut engine, lines.as_bytes(), false).expect("in memory");
+        assert!(outcome.rejected.is_empty());
+        state(&engine, &outcome.rejected)
+    };
+    let marked = format!("\u{feff}{lines}");
+    for step in [1, 2, usize::MAX] {
+        let mut engine = Engine::new(plan.clone());
+        let outcome =
+            run_stream(&mut engine, Trickle { bytes: marked.as_bytes(), step }, false).expect("in memory");
+        assert_eq!(outcome.rejected, [], "reads of {step} bytes");
+        assert!(state(&engine, &outcome.rejected) == plain, "reads of {step} bytes");
+    }
+    let mut engine = Engine::new(plan);
+    let inside = format!("{lines}\u{feff}{lines}");
+    let outcome = run_stream(&mut engine, inside.as_bytes(), false).expect("in memory");
+    // Line 3 is the marked join; line 4 repeats order o1 exactly, a no-op.
+    assert_eq!(outcome.rejected.iter().map(|(line, _)| *line).collect::<Vec<_>>(), [3]);
+}
