@@ -164,11 +164,12 @@ struct VerifyArgs {
     /// files are one log, in the order given.
     #[arg(required_unless_present = "data", conflicts_with = "data")]
     logs: Vec<PathBuf>,
-    /// The plan the log ran under.
-    #[arg(long, required_unless_present = "data", conflicts_with = "data")]
+    /// The plan the log ran under, to replay it. Without it only the hash chain and each line's
+    /// canonical form are checked.
+    #[arg(long, conflicts_with = "data")]
     plan: Option<PathBuf>,
     /// A published daily pool report (`fanli run --report`) to check against the log.
-    #[arg(long, conflicts_with = "data")]
+    #[arg(long, conflicts_with = "data", requires = "plan")]
     report: Option<PathBuf>,
     /// A server's data folder (`fanli serve --data`): every tenant's stored log is checked
     /// against its plan, its daily reports and its latest snapshot.

@@ -393,6 +393,21 @@ fn a_chained_log_and_its_report_verify_and_any_tampering_is_named() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("tail-swapped.jsonl:3: the chain breaks here"), "{stderr}");
+    // Without the plan, the chain alone is checked (and the output says nothing was replayed);
+    // a report cannot be compared without a replay.
+    let output = fanli(&["audit", "verify", log.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("verified: 21 lines chained; head ") && stdout.contains("not replayed"),
+        "{stdout}"
+    );
+    let output = fanli(&["audit", "verify", head.to_str().unwrap(), tail.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("tail-swapped.jsonl:3: the chain breaks here"), "{stderr}");
+    let output = fanli(&["audit", "verify", log.to_str().unwrap(), "--report", report.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
 }
 
 #[test]
