@@ -38,11 +38,17 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
         }
     };
     let findings = compliance::check(&plan);
+    let estimate = sustainability(plan.clone(), &findings);
     if args.json {
-        println!("{:#}", findings_json(&plan.name, &findings, &lines));
+        let mut doc = findings_json(&plan.name, &findings, &lines);
+        if let Some(object) = doc.as_object_mut() {
+            object.insert("sustainability".to_owned(), estimate);
+        }
+        println!("{doc:#}");
     } else {
         let mut out = std::io::stdout().lock();
         let _ = write_findings(&mut out, &name, &findings, &lines);
+        let _ = write_sustainability(&mut out, &estimate);
         let (errors, warnings) = counts(&findings);
         let verdict = if errors > 0 { "refused" } else { "allowed" };
         let _ = writeln!(out, "{name}: {errors} error(s), {warnings} warning(s): {verdict}");
@@ -64,6 +70,64 @@ pub(crate) fn write_findings(
         writeln!(out, "    fix: {}", f.fix)?;
     }
     Ok(())
+}
+
+/// The sustainability estimate the spec asks `check` for (with, for static returns, "the
+/// simulator's estimate of who is left unpaid"): the plan run through `fanli simulate`'s
+/// built-in scenario at a tenth of its arrivals ([`Scenario::check_scenario`]), the stream
+/// discarded, and the summary's figures of who was made whole and who is left owed.
+///
+/// [`Scenario::check_scenario`]: fanli_sim::Scenario::check_scenario
+fn sustainability(plan: fanli_engine::Plan, findings: &[Finding]) -> serde_json::Value {
+    let scenario = fanli_sim::Scenario::check_scenario();
+    let sim = match fanli_sim::simulate(plan, &scenario, &mut std::io::sink(), |_, _| {}) {
+        Ok(sim) => sim,
+        Err(e) => return serde_json::json!({"error": e.to_string()}),
+    };
+    let outcomes = fanli_sim::report::outcomes(&sim);
+    let summary = fanli_sim::report::summary(&sim, &outcomes, findings);
+    let mut estimate = serde_json::json!({
+        "scenario": "fanli simulate's built-in scenario at a tenth of its arrivals",
+    });
+    let keep = [
+        "days",
+        "members",
+        "members_with_spend",
+        "made_whole",
+        "made_whole_share",
+        "members_owed",
+        "owed",
+        "still_waiting",
+        "arrivals_stop_day",
+        "verdict",
+    ];
+    if let (Some(estimate), Some(summary)) = (estimate.as_object_mut(), summary.as_object()) {
+        for key in keep {
+            estimate.insert(key.to_owned(), summary[key].clone());
+        }
+    }
+    estimate
+}
+
+fn write_sustainability(out: &mut impl Write, estimate: &serde_json::Value) -> std::io::Result<()> {
+    if let Some(error) = estimate["error"].as_str() {
+        return writeln!(out, "sustainability: the simulation could not run: {error}");
+    }
+    let text = |key: &str| estimate[key].as_str().map_or_else(|| estimate[key].to_string(), str::to_owned);
+    writeln!(out, "sustainability ({}, {} days):", text("scenario"), text("days"))?;
+    writeln!(
+        out,
+        "    {} of {} members with spend made whole ({}); {} owed to {} members, {} still waiting",
+        text("made_whole"),
+        text("members_with_spend"),
+        text("made_whole_share"),
+        text("owed"),
+        text("members_owed"),
+        text("still_waiting"),
+    )?;
+    writeln!(out, "    {}", estimate["verdict"]["en"].as_str().unwrap_or(""))?;
+    writeln!(out, "    {}", estimate["verdict"]["zh"].as_str().unwrap_or(""))?;
+    writeln!(out, "    (fanli simulate PLAN shows the whole scenario, day by day and cohort by cohort)")
 }
 
 fn counts(findings: &[Finding]) -> (usize, usize) {

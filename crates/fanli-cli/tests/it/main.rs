@@ -274,6 +274,40 @@ fn check_lists_warnings_with_their_lines_and_allows_the_plan() {
     assert!(doc["findings"][0]["zh"].as_str().unwrap().contains("非法集资"));
 }
 
+/// A queue promising 110% of spend: `check` warns (`static-return`) and, with the simulator's
+/// estimate, shows who is left waiting: a few early members made whole, most not.
+#[test]
+fn check_estimates_who_a_static_return_leaves_unpaid() {
+    let dir = tempdir("sustainability");
+    let plan = dir.join("plan.toml");
+    std::fs::write(
+        &plan,
+        "name = \"q\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"union\"\nkind = \"queue\"\n\
+         funding_rate = \"0.10\"\ncredit_ratio = \"1.1\"\nrelease = \"when_funded\"\n",
+    )
+    .unwrap();
+    let output = fanli(&["check", plan.to_str().unwrap(), "--json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let doc = json(&output);
+    assert_eq!(doc["findings"][0]["rule"], "static-return");
+    let estimate = &doc["sustainability"];
+    let count = |key: &str| estimate[key].as_u64().unwrap();
+    assert!(count("members_with_spend") > 2_000, "{estimate}");
+    assert!(count("made_whole") * 10 < count("members_with_spend"), "most are not made whole: {estimate}");
+    let waiting: f64 = estimate["still_waiting"].as_str().unwrap().parse().unwrap();
+    assert!(waiting > 1_000_000.0, "{estimate}");
+    assert!(estimate["verdict"]["zh"].as_str().unwrap().contains("尚在排队或未释放"), "{estimate}");
+    // The same estimate in the text, after the findings.
+    let output = fanli(&["check", plan.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = format!(
+        "    {} of {} members with spend made whole",
+        count("made_whole"),
+        count("members_with_spend")
+    );
+    assert!(text.contains("sustainability (") && text.contains(&line), "{text}");
+}
+
 #[test]
 fn a_plan_past_a_red_line_is_refused_by_check_and_by_run_unless_for_analysis() {
     let dir = tempdir("noncompliant");
