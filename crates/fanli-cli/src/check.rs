@@ -261,6 +261,9 @@ fn verify_store(data: &std::path::Path, database: Option<&str>, only: Option<&st
     {
         return failed(format!("no tenant `{id}` in {}", data.display()));
     }
+    if tenants.is_empty() {
+        println!("no tenants in {}: nothing to verify", data.display());
+    }
     let mut broken = 0;
     for stored in &tenants {
         let id = &stored.id;

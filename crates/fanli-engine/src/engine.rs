@@ -662,6 +662,9 @@ impl Engine {
         if order.id.is_empty() {
             return Err(Rejection::EmptyId("order"));
         }
+        if order.store == Some("") {
+            return Err(Rejection::EmptyId("store"));
+        }
         let member = self.members.find(order.member)?;
         positive(order.amount, "amount")?;
         if let Some(existing) = self.orders.names.find(order.id) {

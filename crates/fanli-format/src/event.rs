@@ -201,7 +201,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Decimal<'a> {
             }
             fn visit_f64<E: de::Error>(self, _: f64) -> Result<Decimal<'de>, E> {
                 Err(E::custom(
-                    "a fractional JSON number is not exact: write amounts as strings such as \"12.50\"",
+                    "a JSON number with a fraction or an exponent is not exact: write amounts as strings such as \"12.50\"",
                 ))
             }
         }

@@ -173,6 +173,8 @@ fn every_kind_of_bad_line_is_refused_with_its_reason() {
         {"at":"yesterday","type":"close_day"}
         {"at":"2026-01-01T09:00:00+08:00","type":"close_day","member":"A"}
         {"at":"2026-01-01T09:00:00+08:00","type":"inject","mechanism":"appr","amount":"10"}
+        {"at":"2026-01-01T09:00:00+08:00","type":"order","order":"o1","member":"A","amount":1e3}
+        {"at":"2026-01-01T09:00:00+08:00","type":"order","order":"o1","member":"A","amount":"1.00","store":""}
     "#;
     let r = run(&WEEK.replace("= 7", "= 0"), events);
     let got: Vec<(usize, &str)> = r.rejected.iter().map(|(l, m)| (*l, m.as_str())).collect();
@@ -189,7 +191,7 @@ fn every_kind_of_bad_line_is_refused_with_its_reason() {
         (12, "`amount` must be positive, not zero"),
         (13, "`amount` \"1,000\" is not a decimal number such as \"12.50\""),
         (14, "`amount` \"9.999\" has more than 2 decimal places"),
-        (15, "a fractional JSON number is not exact"),
+        (15, "a JSON number with a fraction or an exponent is not exact"),
         (16, "unknown order `nope`"),
         (
             17,
@@ -197,6 +199,8 @@ fn every_kind_of_bad_line_is_refused_with_its_reason() {
         ),
         (18, "`at` is not an RFC 3339 time"),
         (19, "field `member` does not apply to a close_day event"),
+        (21, "a JSON number with a fraction or an exponent is not exact"),
+        (22, "`store` is empty"),
     ];
     assert_eq!(got.len(), expected.len(), "{got:#?}");
     for ((line, message), (want_line, want)) in got.iter().zip(expected) {
