@@ -35,8 +35,10 @@ struct Slot {
 }
 
 /// A name of up to 11 bytes inline, its length plus one in the last byte; or, marked with `LONG`
-/// in the last byte, where a longer name's text is (start and length, little-endian). A last
-/// byte of zero is an empty slot, so a zeroed bucket is an empty one.
+/// in the last byte, where a longer name's text is (start and length, little-endian) and three
+/// bytes of its hash (a fingerprint: a search reads a long name's text only when they match, so
+/// a new long id costs no more than a short one). A last byte of zero is an empty slot, so a
+/// zeroed bucket is an empty one.
 type Key = [u8; 12];
 const INLINE_MAX: usize = 11;
 const EMPTY: u8 = 0;
@@ -51,12 +53,19 @@ fn inline_key(name: &[u8]) -> Option<Key> {
     })
 }
 
-fn long_key(start: u32, len: u32) -> Key {
+fn long_key(start: u32, len: u32, hash: u64) -> Key {
     let mut key = [0u8; 12];
     key[0..4].copy_from_slice(&start.to_le_bytes());
     key[4..8].copy_from_slice(&len.to_le_bytes());
+    key[8..11].copy_from_slice(&fingerprint(hash));
     key[11] = LONG;
     key
+}
+
+/// The hash's top bytes: independent of the low bits that choose the bucket.
+fn fingerprint(hash: u64) -> [u8; 3] {
+    let [.., a, b, c] = hash.to_le_bytes();
+    [a, b, c]
 }
 
 /// The text a slot's key names: inline, or a span of `text`.
@@ -153,7 +162,13 @@ impl Names {
         match inline_key(name) {
             // Short names compare within the slot; the text is never read.
             Some(key) => self.table.find(hash(name), |k| *k == key),
-            None => self.table.find(hash(name), |k| k[11] == LONG && key_text(k, &self.text) == name),
+            None => {
+                let hash = hash(name);
+                let fingerprint = fingerprint(hash);
+                self.table.find(hash, |k| {
+                    k[11] == LONG && k[8..11] == fingerprint && key_text(k, &self.text) == name
+                })
+            }
         }
     }
 
@@ -173,9 +188,10 @@ impl Names {
         debug_assert_eq!(start + len, end);
         self.text.push_str(name);
         self.starts.push(start);
-        let key = inline_key(name.as_bytes()).unwrap_or_else(|| long_key(start, len));
+        let hash_of_name = hash(name.as_bytes());
+        let key = inline_key(name.as_bytes()).unwrap_or_else(|| long_key(start, len, hash_of_name));
         let Names { text, table, .. } = self;
-        table.insert(hash(name.as_bytes()), Slot { key, index }, |k| hash(key_text(k, text)));
+        table.insert(hash_of_name, Slot { key, index }, |k| hash(key_text(k, text)));
         index
     }
 
@@ -229,7 +245,8 @@ mod snapshot {
                 let name = text
                     .get(start..end)
                     .ok_or_else(|| D::Error::custom("a name's length runs past the names' text"))?;
-                let key = inline_key(name.as_bytes()).unwrap_or_else(|| long_key(start as u32, len));
+                let key = inline_key(name.as_bytes())
+                    .unwrap_or_else(|| long_key(start as u32, len, hash(name.as_bytes())));
                 let slot = Slot { key, index: index as u32 };
                 table.insert(hash(name.as_bytes()), slot, |k| hash(key_text(k, &text)));
                 starts.push(start as u32);
@@ -270,6 +287,13 @@ mod tests {
         assert_eq!(names.find("twelve-bytes"), Some(10_005));
         // A long name whose bytes look like a short one's key must not match it.
         assert_eq!(names.find("twelve-byte"), None);
+        // Long names that share a length and most of their bytes are told apart (by fingerprint
+        // or, when that matches, by their text).
+        for i in 0..1_000 {
+            names.intern(&format!("a-long-order-number-{i:06}"));
+        }
+        assert_eq!(names.find("a-long-order-number-000999"), Some(11_005));
+        assert_eq!(names.find("a-long-order-number-001000"), None);
         assert_eq!(names.get(1), "会员二");
         assert_eq!(names.get(2), "");
         assert_eq!(names.find("o9999"), Some(10_002));
@@ -286,7 +310,9 @@ mod tests {
             let found = names.table.buckets[b].0.iter().any(|slot| match key {
                 Some(key) => slot.key == key,
                 None => {
-                    slot.key[11] == super::LONG && super::key_text(&slot.key, &names.text) == name.as_bytes()
+                    slot.key[11] == super::LONG
+                        && slot.key[8..11] == super::fingerprint(hash)
+                        && super::key_text(&slot.key, &names.text) == name.as_bytes()
                 }
             });
             if found {
