@@ -78,14 +78,23 @@ pub(crate) fn write_findings(
 /// discarded, and the summary's figures of who was made whole and who is left owed.
 ///
 /// [`Scenario::check_scenario`]: fanli_sim::Scenario::check_scenario
+///
+/// A plan whose numbers outgrow 64 bits stops the simulation (and `fanli run` on such a stream):
+/// the estimate then says so, and the findings stand.
 fn sustainability(plan: fanli_engine::Plan, findings: &[Finding]) -> serde_json::Value {
     let scenario = fanli_sim::Scenario::check_scenario();
-    let sim = match fanli_sim::simulate(plan, &scenario, &mut std::io::sink(), |_, _| {}) {
-        Ok(sim) => sim,
-        Err(e) => return serde_json::json!({"error": e.to_string()}),
+    let simulated = crate::stopping(|| {
+        let sim = fanli_sim::simulate(plan, &scenario, &mut std::io::sink(), |_, _| {})?;
+        let outcomes = fanli_sim::report::outcomes(&sim);
+        Ok::<_, std::io::Error>(fanli_sim::report::summary(&sim, &outcomes, findings))
+    });
+    let summary = match simulated {
+        Ok(Ok(summary)) => summary,
+        Ok(Err(e)) => return serde_json::json!({"error": format!("the simulation could not run: {e}")}),
+        Err(panic) => {
+            return serde_json::json!({"error": format!("the simulation stopped, an event could not be computed: {panic}")});
+        }
     };
-    let outcomes = fanli_sim::report::outcomes(&sim);
-    let summary = fanli_sim::report::summary(&sim, &outcomes, findings);
     let mut estimate = serde_json::json!({
         "scenario": "fanli simulate's built-in scenario at a tenth of its arrivals",
     });
@@ -111,7 +120,7 @@ fn sustainability(plan: fanli_engine::Plan, findings: &[Finding]) -> serde_json:
 
 fn write_sustainability(out: &mut impl Write, estimate: &serde_json::Value) -> std::io::Result<()> {
     if let Some(error) = estimate["error"].as_str() {
-        return writeln!(out, "sustainability: the simulation could not run: {error}");
+        return writeln!(out, "sustainability: {error}");
     }
     let text = |key: &str| estimate[key].as_str().map_or_else(|| estimate[key].to_string(), str::to_owned);
     writeln!(out, "sustainability ({}, {} days):", text("scenario"), text("days"))?;

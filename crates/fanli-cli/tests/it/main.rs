@@ -308,6 +308,35 @@ fn check_estimates_who_a_static_return_leaves_unpaid() {
     assert!(text.contains("sustainability (") && text.contains(&line), "{text}");
 }
 
+/// An appreciation minting 10× at 0.0001 a point outgrows 64 bits within days: `check` still
+/// gives its findings and says the simulation stopped; `simulate` stops with the reason, not a
+/// crash.
+#[test]
+fn a_plan_too_large_to_compute_stops_the_simulation_cleanly() {
+    let dir = tempdir("too-large");
+    let plan = dir.join("plan.toml");
+    std::fs::write(
+        &plan,
+        "name = \"x\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"appr\"\nkind = \"appreciation\"\n\
+         funding_rate = \"0.30\"\nmint_ratio = \"10\"\ninitial_price = \"0.0001\"\nsell_fee = \"0.20\"\nexit_multiple = \"2\"\n",
+    )
+    .unwrap();
+    let output = fanli(&["check", plan.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("[mint-above-one]"), "{text}");
+    assert!(
+        text.contains("sustainability: the simulation stopped, an event could not be computed"),
+        "{text}"
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+    let out = dir.join("sim");
+    let output = fanli(&["simulate", plan.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the simulation stopped, an event could not be computed"), "{stderr}");
+}
+
 #[test]
 fn a_plan_past_a_red_line_is_refused_by_check_and_by_run_unless_for_analysis() {
     let dir = tempdir("noncompliant");

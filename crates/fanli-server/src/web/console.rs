@@ -562,7 +562,16 @@ pub(crate) async fn simulate(
             report: Some(report),
         },
         Ok(Err(error)) => Outcome { ok: false, message: error, findings: None, report: None },
-        Err(error) => Outcome { ok: false, message: error.to_string(), findings: None, report: None },
+        Err(error) => {
+            let message = match error.try_into_panic() {
+                Ok(panic) => format!(
+                    "模拟中止，有事件无法计算 The simulation stopped, an event could not be computed: {}",
+                    fanli_format::panic_message(&*panic)
+                ),
+                Err(error) => error.to_string(),
+            };
+            Outcome { ok: false, message, findings: None, report: None }
+        }
     };
     plan_page(&caller, &csrf, current.as_deref(), version, Some(outcome), draft.as_deref().unwrap_or(""))
 }
