@@ -73,9 +73,12 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         chain: chain.as_mut().map(|w| w as &mut dyn Write),
         report: report.as_mut().map(|w| w as &mut dyn Write),
     };
-    let outcome = match run_stream_with(&mut engine, input, extras) {
-        Ok(outcome) => outcome,
-        Err(e) => return fail(format!("cannot read events {events_name} or write the chain: {e}")),
+    // An overflow inside the engine comes back as `outcome.halted`, named below; under
+    // `stopping` the panic's default report does not print first.
+    let outcome = match crate::stopping(|| run_stream_with(&mut engine, input, extras)) {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(e)) => return fail(format!("cannot read events {events_name} or write the chain: {e}")),
+        Err(panic) => return fail(format!("internal error: {panic}")),
     };
     if let Some((line, why)) = &outcome.halted {
         return fail(format!("{events_name}:{line}: the run stopped, this event cannot be computed: {why}"));
