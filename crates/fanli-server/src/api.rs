@@ -244,7 +244,7 @@ pub(crate) async fn check_plan(
     {
         let mut app = lock(&app);
         let caller = app.caller(&headers)?;
-        caller.operator("checking a plan").or_else(|_| caller.reader())?;
+        caller.viewer()?;
     }
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
@@ -403,7 +403,7 @@ pub(crate) async fn get_member(
     let mut app = lock(&app);
     let caller = app.caller(&headers)?;
     caller.sees_member(&member)?;
-    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
+    let engine = app.engine(&caller)?;
     let member = engine
         .find_member(&member)
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "not_found", format!("no member `{member}`")))?;
@@ -424,8 +424,8 @@ pub(crate) async fn list_members(
     let limit = query_number(&query, "limit", 50usize, "a number")?.min(500);
     let mut app = lock(&app);
     let caller = app.caller(&headers)?;
-    caller.operator("the member list").or_else(|_| caller.reader())?;
-    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
+    caller.viewer()?;
+    let engine = app.engine(&caller)?;
     let total = engine.member_count();
     let mut body = format!("{{\"total\":{total},\"offset\":{offset},\"members\":{{").into_bytes();
     for index in offset.min(total)..offset.saturating_add(limit).min(total) {
@@ -446,7 +446,7 @@ pub(crate) async fn get_reviews(State(app): State<Shared>, headers: HeaderMap) -
     let mut app = lock(&app);
     let caller = app.caller(&headers)?;
     caller.reader()?;
-    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
+    let engine = app.engine(&caller)?;
     let reviews: Vec<Value> =
         engine.reviews().unwrap_or_default().iter().map(|r| fanli_format::review_json(engine, r)).collect();
     Ok(axum::Json(json!({"reviews": reviews})).into_response())
@@ -549,7 +549,7 @@ pub(crate) async fn member_token(
     let mut app = lock(&app);
     let caller = app.caller(&headers)?;
     caller.operator("a member token")?;
-    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
+    let engine = app.engine(&caller)?;
     if engine.find_member(&member).is_none() {
         return Err(ApiError(StatusCode::NOT_FOUND, "not_found", format!("no member `{member}`")));
     }
@@ -653,8 +653,8 @@ pub(crate) fn mechanisms(
 ) -> Result<Response, ApiError> {
     let mut app = lock(app);
     let caller = app.caller(headers)?;
-    caller.operator("a mechanism view").or_else(|_| caller.reader())?;
-    let engine = app.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)?;
+    caller.viewer()?;
+    let engine = app.engine(&caller)?;
     let body = fanli_format::mechanisms_json(engine, only).ok_or_else(|| {
         ApiError(StatusCode::NOT_FOUND, "not_found", format!("no mechanism `{}`", only.unwrap_or_default()))
     })?;
@@ -671,7 +671,7 @@ pub(crate) async fn get_reports(
 ) -> Result<Response, ApiError> {
     let mut app = lock(&app);
     let caller = app.caller(&headers)?;
-    caller.operator("the daily reports").or_else(|_| caller.reader())?;
+    caller.viewer()?;
     let from = line_number(&query)?;
     let mut body = blocking(|| app.store.reports(&caller.tenant, from)).map_err(internal)?.join("\n");
     if !body.is_empty() {
@@ -735,6 +735,13 @@ pub(crate) async fn get_audit(
         response.headers_mut().insert(header::HeaderName::from_static("x-fanli-next"), next);
     }
     Ok(response)
+}
+
+impl App {
+    /// The caller's tenant's engine; a tenant without a plan has none.
+    fn engine(&self, caller: &Caller) -> Result<&Engine, ApiError> {
+        self.tenants[&caller.tenant].engine.as_ref().ok_or_else(no_plan)
+    }
 }
 
 pub(crate) fn no_plan() -> ApiError {

@@ -100,6 +100,15 @@ impl Caller {
         }
     }
 
+    /// Views of the tenant's state that operators use and auditors read: an operator's or a
+    /// read-only key (refused as [`Caller::reader`] refuses).
+    pub fn viewer(&self) -> Result<(), ApiError> {
+        match self.role {
+            Role::BrandManager(_) | Role::StoreOperator(_) => Ok(()),
+            _ => self.reader(),
+        }
+    }
+
     /// Operators who serve members at the counter: owner, brand managers, store operators.
     pub fn operator(&self, what: &str) -> Result<(), ApiError> {
         match self.role {
