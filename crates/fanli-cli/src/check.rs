@@ -149,25 +149,27 @@ pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
     if let Some(data) = &args.data {
         return verify_store(data, args.database.as_deref(), args.tenant.as_deref());
     }
-    let Some(plan_path) = args.plan.as_deref() else {
-        return verify_chain(&args.logs);
+    // Without the plan the log cannot be replayed: only its chain and each line's canonical
+    // form are checked, and the output says so.
+    let mut engine = match args.plan.as_deref() {
+        None => None,
+        Some(path) => match std::fs::read_to_string(path) {
+            Err(e) => return failed(format!("cannot read {}: {e}", path.display())),
+            Ok(text) => match fanli_format::parse_plan(&text) {
+                Err(errors) => return failed(format!("{}: {errors}", path.display())),
+                Ok(plan) => Some(fanli_engine::Engine::new(plan)),
+            },
+        },
     };
-    let plan = match std::fs::read_to_string(plan_path) {
-        Ok(text) => text,
-        Err(e) => return failed(format!("cannot read {}: {e}", plan_path.display())),
-    };
+    if let Some(engine) = engine.as_mut() {
+        engine.record(false);
+    }
     let report = match args.report.as_deref().map(std::fs::read_to_string).transpose() {
         Ok(report) => report,
         Err(e) => {
             return failed(format!("cannot read {}: {e}", args.report.as_ref().expect("given").display()));
         }
     };
-    let plan = match fanli_format::parse_plan(&plan) {
-        Ok(plan) => plan,
-        Err(errors) => return failed(format!("{}: {errors}", plan_path.display())),
-    };
-    let mut engine = fanli_engine::Engine::new(plan);
-    engine.record(false);
     let mut verifier = fanli_format::chain::Verifier::new(report.as_deref());
     // The files are one log, streamed (it may be larger than memory); an error names the file
     // and its own line.
@@ -181,7 +183,13 @@ pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
         for line in std::io::BufRead::lines(file) {
             lines += 1;
             let checked = match line {
-                Ok(line) => verifier.line(&mut engine, line.strip_suffix('\r').unwrap_or(&line)),
+                Ok(line) => {
+                    let line = line.strip_suffix('\r').unwrap_or(&line);
+                    match engine.as_mut() {
+                        Some(engine) => verifier.line(engine, line),
+                        None => verifier.chain_line(line),
+                    }
+                }
                 Err(e) => return failed(format!("{}:{lines}: cannot be read: {e}", path.display())),
             };
             if let Err(broken) = checked {
@@ -193,49 +201,24 @@ pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
         }
         before += lines;
     }
-    match verifier.finish() {
-        Ok(v) => {
-            let reports = if args.report.is_some() {
-                format!(", {} daily reports agree", v.reports)
-            } else {
-                String::new()
-            };
-            println!("verified: {} lines chained and replayed{reports}; head {}", v.lines, v.head);
-            let balanced = engine.accounts_balance();
-            println!("every asset's accounts sum to zero: {}", if balanced { "yes" } else { "NO" });
-            if balanced { ExitCode::SUCCESS } else { ExitCode::from(1) }
-        }
-        Err(broken) => failed(format!("{}:{}: {}", report_name(&args), broken.line, broken.message)),
-    }
-}
-
-/// `fanli audit verify LOG...` without `--plan`: the hash chain and each line's canonical form,
-/// no replay. Says so, because the balances are what a replay would add.
-fn verify_chain(logs: &[std::path::PathBuf]) -> ExitCode {
-    let mut verifier = fanli_format::chain::Verifier::new(None);
-    for path in logs {
-        let file = match std::fs::File::open(path) {
-            Ok(file) => std::io::BufReader::with_capacity(1 << 20, file),
-            Err(e) => return failed(format!("cannot read {}: {e}", path.display())),
-        };
-        for (i, line) in std::io::BufRead::lines(file).enumerate() {
-            let checked = match line {
-                Ok(line) => verifier.chain_line(line.strip_suffix('\r').unwrap_or(&line)),
-                Err(e) => return failed(format!("{}:{}: cannot be read: {e}", path.display(), i + 1)),
-            };
-            if let Err(broken) = checked {
-                return failed(format!("{}:{}: {}", path.display(), i + 1, broken.message));
-            }
-        }
-    }
-    match verifier.finish() {
-        Ok(v) => {
-            println!("verified: {} lines chained; head {}", v.lines, v.head);
-            println!("not replayed: give --plan PLAN.toml to replay the log and check its balances");
-            ExitCode::SUCCESS
-        }
-        Err(broken) => failed(format!("report:{}: {}", broken.line, broken.message)),
-    }
+    let verified = match verifier.finish() {
+        Ok(verified) => verified,
+        Err(broken) => return failed(format!("{}:{}: {}", report_name(&args), broken.line, broken.message)),
+    };
+    let Some(engine) = engine else {
+        println!("verified: {} lines chained; head {}", verified.lines, verified.head);
+        println!("not replayed: give --plan PLAN.toml to replay the log and check its balances");
+        return ExitCode::SUCCESS;
+    };
+    let reports = if args.report.is_some() {
+        format!(", {} daily reports agree", verified.reports)
+    } else {
+        String::new()
+    };
+    println!("verified: {} lines chained and replayed{reports}; head {}", verified.lines, verified.head);
+    let balanced = engine.accounts_balance();
+    println!("every asset's accounts sum to zero: {}", if balanced { "yes" } else { "NO" });
+    if balanced { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 fn report_name(args: &VerifyArgs) -> String {
