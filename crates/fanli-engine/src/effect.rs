@@ -324,7 +324,7 @@ pub enum Effect {
         /// The refunded order.
         order: OrderId,
         /// Taken back, and kept.
-        totals: crate::mechanism::ClawbackTotals,
+        totals: crate::pool::ClawbackTotals,
     },
     /// Anti-fraud held a member's referral for review.
     Held {

@@ -288,7 +288,7 @@ impl Ledger {
             Account::Wallet(member) => &mut self.wallets[member.index()],
             Account::Credit(member) => &mut self.credits[member.index()],
             Account::Issued(m) => &mut self.points[m.index()].issued,
-            Account::Points(m, member) => crate::mechanism::slot(&mut self.points[m.index()].held, member),
+            Account::Points(m, member) => crate::table::slot(&mut self.points[m.index()].held, member),
         }
     }
 
@@ -300,7 +300,7 @@ impl Ledger {
             Account::Points(m, member) => (&self.points[m.index()].held, member),
             _ => return,
         };
-        crate::mechanism::prefetch(table, member);
+        crate::table::prefetch(table, member);
     }
 
     pub(crate) fn pool(&self, m: MechanismId) -> Money {

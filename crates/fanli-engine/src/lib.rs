@@ -12,39 +12,49 @@ pub mod compliance;
 mod effect;
 mod engine;
 mod event;
+pub mod kind;
 mod ledger;
-mod mechanism;
+mod members;
 mod names;
 mod num;
-mod plan;
+pub mod plan;
+mod pool;
+mod rejection;
 #[cfg(feature = "snapshot")]
 pub mod snapshot;
+mod table;
 mod time;
-mod view;
+pub mod view;
 
 pub use antifraud::{Link, Review};
 pub use effect::Effect;
-pub use engine::{Applied, Engine, Rejection};
+pub use engine::{Applied, Engine, MechanismView, MemberMechanism, MemberView};
 pub use event::{Event, EventKind, Order, SellAmount};
-pub use ledger::{Account, Asset, Posting, Rule};
-pub use mechanism::ClawbackTotals;
-pub use mechanism::coalition::PartnerPeriod;
-pub use mechanism::cycle::CycleStanding;
-pub use mechanism::green_points::Lots;
-pub use mechanism::loyalty::{LoyaltyStanding, Totals};
-pub use mechanism::queue::Place;
-pub use mechanism::refer_refund::Progress;
-pub use num::{AmountError, Fixed, MONEY_MAX, Money, POINTS_MAX, Points, Price, Rate};
-pub use plan::{
-    AdTasksConfig, AntifraudConfig, AppreciationConfig, Band, BonusDay, Burst, Cashout, CoalitionConfig,
-    CycleConfig, DistributionConfig, FundingBase, GreenPointsConfig, Honor, KindConfig, LoyaltyConfig,
-    LoyaltyTier, MechanismConfig, Package, Partner, PayTo, Plan, QueueConfig, Quiet, Rank, Reach,
-    ReferRefundConfig, Release, Reward, Step, Tier, TierMin, TopupBonus, Trigger, rank_rate,
+pub use kind::ad_tasks::{AdTasksConfig, AdTasksStanding, AdTasksView, Band};
+pub use kind::appreciation::{AppreciationConfig, AppreciationStanding, AppreciationView};
+pub use kind::coalition::{CoalitionConfig, CoalitionStanding, CoalitionView, Partner, PartnerPeriod};
+pub use kind::cycle::{CycleConfig, CycleStanding, CycleView, Honor};
+pub use kind::distribution::{Commissions, DistributionConfig, DistributionView};
+pub use kind::green_points::{GreenPointsConfig, GreenPointsView, Lots, Tier};
+pub use kind::loyalty::{
+    BonusDay, Cashout, LoyaltyConfig, LoyaltyStanding, LoyaltyTier, LoyaltyView, Reward, TierMin, TopupBonus,
+    Totals,
 };
+pub use kind::queue::{Place, QueueConfig, QueueView, Release};
+pub use kind::refer_refund::{Progress, ReferRefundConfig, ReferRefundView, Step, Trigger};
+pub use kind::{Figures, KindConfig, MechanismDetail, MemberDetail, OfKind};
+pub use ledger::{Account, Asset, Posting, Rule};
+pub use num::{AmountError, Fixed, MONEY_MAX, Money, POINTS_MAX, Points, Price, Rate};
+pub use plan::read::{Entry, KeyLines, PlanError, PlanErrors, Value, ValueKind, read_plan};
+pub use plan::{
+    AntifraudConfig, Burst, FundingBase, MechanismConfig, Package, PayTo, Plan, Quiet, Rank, Reach, rank_rate,
+};
+pub use pool::ClawbackTotals;
+pub use rejection::Rejection;
 #[cfg(feature = "snapshot")]
 pub use snapshot::{SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, SnapshotError};
 pub use time::{Timestamp, UtcOffset, date};
-pub use view::{MechanismDetail, MechanismView, MemberDetail, MemberMechanism, MemberView};
+pub use view::{Fields, Figure};
 
 /// A member, by join order (0 is the first to join).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

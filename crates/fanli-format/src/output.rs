@@ -5,8 +5,8 @@
 //! The state is streamed member by member (a run may have millions), never built as a tree.
 
 use fanli_engine::{
-    Account, Applied, Asset, Effect, Engine, MechanismDetail, MechanismView, MemberDetail, MemberId,
-    MemberMechanism, MemberView, Money, Points, Posting, Price,
+    Account, Applied, Asset, CoalitionConfig, Effect, Engine, Fields, Figure, Figures, LoyaltyConfig,
+    MechanismView, MemberId, MemberView, Money, Points, Posting, Price,
 };
 use serde_json::{Value, json};
 
@@ -36,7 +36,7 @@ pub fn state_json<W: std::io::Write>(
         any = true;
         string(&mut buf, m.id);
         buf.push(b':');
-        mechanism(&mut buf, engine, &m);
+        mechanism(&mut buf, &m);
     }
     close(&mut buf, any, b'}');
     buf.extend_from_slice(b",\n \"members\":{");
@@ -95,7 +95,7 @@ pub fn mechanisms_json(engine: &Engine, only: Option<&str>) -> Option<Vec<u8>> {
         any = true;
         string(&mut buf, m.id);
         buf.push(b':');
-        mechanism(&mut buf, engine, &m);
+        mechanism(&mut buf, &m);
     }
     buf.push(b'}');
     (any || only.is_none()).then_some(buf)
@@ -179,23 +179,23 @@ fn fixed_point(buf: &mut Vec<u8>, units: i64, decimals: u32) {
 }
 
 /// An amount in a JSON value position, as the document writes every figure.
-trait Figure {
+trait Scaled {
     fn write(self, buf: &mut Vec<u8>);
 }
 
-impl Figure for Money {
+impl Scaled for Money {
     fn write(self, buf: &mut Vec<u8>) {
         fixed_point(buf, self.fen(), 2);
     }
 }
 
-impl Figure for Points {
+impl Scaled for Points {
     fn write(self, buf: &mut Vec<u8>) {
         fixed_point(buf, self.units(), 4);
     }
 }
 
-impl Figure for Price {
+impl Scaled for Price {
     fn write(self, buf: &mut Vec<u8>) {
         match i64::try_from(self.display_units()) {
             Ok(units) => fixed_point(buf, units, 4),
@@ -205,14 +205,14 @@ impl Figure for Price {
 }
 
 /// A figure as a JSON string.
-fn fixed(buf: &mut Vec<u8>, value: impl Figure) {
+fn fixed(buf: &mut Vec<u8>, value: impl Scaled) {
     buf.push(b'"');
     value.write(buf);
     buf.push(b'"');
 }
 
 /// `literal`, then a figure, unquoted: the literal carries the quotes around it.
-fn then(buf: &mut Vec<u8>, literal: &[u8], value: impl Figure) {
+fn then(buf: &mut Vec<u8>, literal: &[u8], value: impl Scaled) {
     buf.extend_from_slice(literal);
     value.write(buf);
 }
@@ -253,13 +253,17 @@ fn member(buf: &mut Vec<u8>, engine: &Engine, v: &MemberView<'_>) {
         key(buf, false, "refunded");
         fixed(buf, v.refunded);
     }
-    if v.mechanisms.iter().any(has_standing) {
+    if v.mechanisms.iter().any(|m| m.shown()) {
         key(buf, false, "mechanisms");
         buf.push(b'{');
         let mut first = true;
-        for m in v.mechanisms.iter().filter(|m| has_standing(m)) {
+        for m in v.mechanisms.iter().filter(|m| m.shown()) {
             key(buf, first, engine.mechanism_name(m.mechanism));
-            standing(buf, engine, m);
+            then(buf, b"{\"received\":\"", m.received);
+            then(buf, b"\",\"owed\":\"", m.owed);
+            buf.push(b'"');
+            m.detail.write(&mut Json { buf, first: false });
+            buf.push(b'}');
             first = false;
         }
         buf.push(b'}');
@@ -267,132 +271,62 @@ fn member(buf: &mut Vec<u8>, engine: &Engine, v: &MemberView<'_>) {
     buf.push(b'}');
 }
 
-/// Whether the member has anything in this mechanism worth showing.
-fn has_standing(m: &MemberMechanism) -> bool {
-    !m.received.is_zero()
-        || !m.owed.is_zero()
-        || match m.detail {
-            MemberDetail::Appreciation { points, basis, .. } => !points.is_zero() || !basis.is_zero(),
-            MemberDetail::ReferRefund(p) => p.base.is_some() || p.referrals > 0,
-            MemberDetail::Queue(place) => place.entries > 0,
-            MemberDetail::Distribution => false,
-            MemberDetail::GreenPoints { points, .. } => !points.is_zero(),
-            MemberDetail::Cycle(c) => !c.quota.is_zero() || !c.shares.is_zero(),
-            MemberDetail::AdTasks { points, .. } => !points.is_zero(),
-            MemberDetail::Loyalty { points, standing } => !points.is_zero() || !standing.year_spend.is_zero(),
-            MemberDetail::Coalition { points } => !points.is_zero(),
-        }
+/// A view's figures as JSON members, after those already written (`first`: none yet).
+struct Json<'b> {
+    buf: &'b mut Vec<u8>,
+    first: bool,
 }
 
-/// The member's standing in one mechanism: progress, place, value, what was paid and is owed.
-fn standing(buf: &mut Vec<u8>, engine: &Engine, m: &MemberMechanism) {
-    let null = |buf: &mut Vec<u8>| buf.extend_from_slice(b"null");
-    then(buf, b"{\"received\":\"", m.received);
-    then(buf, b"\",\"owed\":\"", m.owed);
-    buf.push(b'"');
-    match m.detail {
-        MemberDetail::Appreciation { points, value, basis, exit_price } => {
-            then(buf, b",\"points\":\"", points);
-            then(buf, b"\",\"value\":\"", value);
-            then(buf, b"\",\"basis\":\"", basis);
-            buf.extend_from_slice(b"\",\"exit_price\":");
-            match exit_price {
-                Some(p) => fixed(buf, p),
-                None => null(buf),
-            }
-        }
-        MemberDetail::ReferRefund(p) => {
-            key(buf, false, "base");
-            match p.base {
-                Some(b) => fixed(buf, b),
-                None => null(buf),
-            }
-            key(buf, false, "referrals");
-            integer(buf, p.referrals.into());
-            key(buf, false, "progress");
-            buf.push(b'"');
-            integer(buf, p.in_round.into());
-            buf.extend_from_slice(b" of ");
-            integer(buf, p.steps.into());
-            buf.push(b'"');
-            key(buf, false, "next_reward");
-            match p.next_reward {
-                Some(r) => fixed(buf, r),
-                None => null(buf),
-            }
-        }
-        MemberDetail::Queue(place) => {
-            key(buf, false, "entries");
-            integer(buf, place.entries);
-            then(buf, b",\"waiting\":\"", place.waiting);
-            buf.extend_from_slice(b"\",\"position\":");
-            if place.entries > 0 {
-                integer(buf, place.position);
-            } else {
-                null(buf);
-            }
-            key(buf, false, "ahead");
-            if place.entries > 0 {
-                fixed(buf, place.ahead);
-            } else {
-                null(buf);
-            }
-        }
-        MemberDetail::Distribution => {}
-        MemberDetail::GreenPoints { points, lots } => {
-            then(buf, b",\"points\":\"", points);
-            buf.extend_from_slice(b"\",\"lots\":");
-            integer(buf, lots.lots.into());
-            then(buf, b",\"daily\":\"", lots.daily);
-            buf.push(b'"');
-        }
-        MemberDetail::Cycle(c) => {
-            then(buf, b",\"quota\":\"", c.quota);
-            then(buf, b"\",\"shares\":\"", c.shares);
-            buf.extend_from_slice(b"\",\"honor\":");
-            integer(buf, c.honor.into());
-        }
-        MemberDetail::Coalition { points } => {
-            then(buf, b",\"points\":\"", points);
-            buf.push(b'"');
-        }
-        MemberDetail::Loyalty { points, standing } => {
-            then(buf, b",\"points\":\"", points);
-            buf.extend_from_slice(b"\",\"tier\":");
-            match standing.tier.and_then(|t| loyalty_tier(engine, m.mechanism, t)) {
-                Some(name) => string(buf, name),
-                None => null(buf),
-            }
-            then(buf, b",\"year_spend\":\"", standing.year_spend);
-            then(buf, b"\",\"year_points\":\"", standing.year_points);
-            buf.extend_from_slice(b"\",\"next_expiry\":");
-            match standing.next_expiry {
-                Some((points, at)) => {
-                    then(buf, b"{\"points\":\"", points);
-                    buf.extend_from_slice(b"\",\"at\":");
-                    string(buf, &at.to_string());
-                    buf.push(b'}');
-                }
-                None => null(buf),
-            }
-            if let Some((points, days)) = standing.expiring_soon {
-                then(buf, b",\"expiring_soon\":{\"points\":\"", points);
-                buf.extend_from_slice(b"\",\"within_days\":");
-                integer(buf, days.into());
-                buf.push(b'}');
-            }
-        }
-        MemberDetail::AdTasks { points, next_reward } => {
-            then(buf, b",\"points\":\"", points);
-            then(buf, b"\",\"next_reward\":\"", next_reward);
-            buf.push(b'"');
+impl Json<'_> {
+    fn key(&mut self, name: &str) {
+        key(self.buf, self.first, name);
+        self.first = false;
+    }
+}
+
+impl Fields for Json<'_> {
+    fn figure(&mut self, name: &'static str, figure: Figure<'_>) {
+        self.key(name);
+        let buf = &mut *self.buf;
+        match figure {
+            Figure::Money(m) => fixed(buf, m),
+            Figure::Points(p) => fixed(buf, p),
+            Figure::Price(p) => fixed(buf, p),
+            Figure::Count(n) => integer(buf, n),
+            Figure::Text(text) => string(buf, text),
+            Figure::Time(at) => string(buf, &at.to_string()),
+            Figure::Null => buf.extend_from_slice(b"null"),
         }
     }
-    buf.push(b'}');
+
+    fn object(&mut self, name: &'static str, fill: impl FnOnce(&mut Self)) {
+        self.key(name);
+        self.buf.push(b'{');
+        self.first = true;
+        fill(self);
+        self.buf.push(b'}');
+        self.first = false;
+    }
+
+    fn list<T>(&mut self, name: &'static str, items: &[T], mut fill: impl FnMut(&mut Self, &T)) {
+        self.key(name);
+        self.buf.push(b'[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                self.buf.push(b',');
+            }
+            self.buf.push(b'{');
+            self.first = true;
+            fill(self, item);
+            self.buf.push(b'}');
+        }
+        self.buf.push(b']');
+        self.first = false;
+    }
 }
 
 /// One mechanism: `kind`, `pool`, `obligations`, `paid`, and the kind's own figures.
-fn mechanism(buf: &mut Vec<u8>, engine: &Engine, m: &MechanismView<'_>) {
+fn mechanism(buf: &mut Vec<u8>, m: &MechanismView<'_>) {
     buf.extend_from_slice(b"{\"kind\":");
     string(buf, m.kind);
     then(buf, b",\"pool\":\"", m.pool);
@@ -411,77 +345,7 @@ fn mechanism(buf: &mut Vec<u8>, engine: &Engine, m: &MechanismView<'_>) {
         then(buf, b"\",\"points_kept\":\"", c.points_kept);
         buf.extend_from_slice(b"\"}");
     }
-    match m.detail {
-        MechanismDetail::Appreciation { points, price, exits } => {
-            then(buf, b",\"points\":\"", points);
-            then(buf, b"\",\"price\":\"", price);
-            buf.extend_from_slice(b"\",\"exits\":");
-            integer(buf, exits);
-        }
-        MechanismDetail::ReferRefund { participants, referrals } => {
-            buf.extend_from_slice(b",\"participants\":");
-            integer(buf, participants);
-            buf.extend_from_slice(b",\"referrals\":");
-            integer(buf, referrals);
-        }
-        MechanismDetail::Queue { queued, waiting, oldest_since } => {
-            then(buf, b",\"queued\":\"", queued);
-            buf.extend_from_slice(b"\",\"waiting\":");
-            integer(buf, waiting);
-            buf.extend_from_slice(b",\"oldest_since\":");
-            match oldest_since {
-                Some(at) => string(buf, &at.to_string()),
-                None => buf.extend_from_slice(b"null"),
-            }
-        }
-        MechanismDetail::Distribution { returned } => {
-            then(buf, b",\"returned\":\"", returned);
-            buf.push(b'"');
-        }
-        MechanismDetail::GreenPoints { points, lots, released } => {
-            then(buf, b",\"points\":\"", points);
-            buf.extend_from_slice(b"\",\"lots\":");
-            integer(buf, lots);
-            then(buf, b",\"released\":\"", released);
-            buf.push(b'"');
-        }
-        MechanismDetail::Coalition { points, partners } => {
-            then(buf, b",\"points\":\"", points);
-            buf.extend_from_slice(b"\",\"partners\":");
-            integer(buf, partners);
-            buf.extend_from_slice(b",\"settlement\":");
-            let id = engine.mechanism_ids().find(|&i| engine.mechanism_name(i) == m.id).expect("listed");
-            let report: Vec<Value> = engine
-                .settlement_report(id)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|p| {
-                    json!({"period": p.period, "partner": p.partner, "issued": p.issued.to_string(),
-                           "redeemed": p.redeemed.to_string(), "net": p.net.to_string()})
-                })
-                .collect();
-            serde_json::to_writer(&mut *buf, &report).expect("writing to memory");
-        }
-        MechanismDetail::Loyalty { points, totals } => {
-            then(buf, b",\"points\":\"", points);
-            then(buf, b"\",\"issued\":\"", totals.issued);
-            then(buf, b"\",\"redeemed\":\"", totals.redeemed);
-            then(buf, b"\",\"cashed_out\":\"", totals.cashed);
-            then(buf, b"\",\"expired\":\"", totals.expired);
-            buf.push(b'"');
-        }
-        MechanismDetail::AdTasks { points, views } => {
-            then(buf, b",\"points\":\"", points);
-            buf.extend_from_slice(b"\",\"views\":");
-            integer(buf, views);
-        }
-        MechanismDetail::Cycle { holders, honor_fund } => {
-            buf.extend_from_slice(b",\"holders\":");
-            integer(buf, holders);
-            then(buf, b",\"honor_fund\":\"", honor_fund);
-            buf.push(b'"');
-        }
-    }
+    m.detail.write(&mut Json { buf, first: false });
     buf.push(b'}');
 }
 
@@ -778,26 +642,16 @@ fn effect(engine: &Engine, e: &Effect) -> Value {
     }
 }
 
-fn loyalty(engine: &Engine, mechanism: fanli_engine::MechanismId) -> Option<&fanli_engine::LoyaltyConfig> {
-    match &engine.plan().mechanisms[mechanism.index()].kind {
-        fanli_engine::KindConfig::Loyalty(l) => Some(l),
-        _ => None,
-    }
-}
-
-fn loyalty_tier(engine: &Engine, mechanism: fanli_engine::MechanismId, tier: usize) -> Option<&str> {
-    Some(loyalty(engine, mechanism)?.tiers.get(tier)?.name.as_str())
-}
-
+/// The name of reward `reward` of a loyalty mechanism's catalogue.
 fn loyalty_reward(engine: &Engine, mechanism: fanli_engine::MechanismId, reward: usize) -> &str {
-    loyalty(engine, mechanism).and_then(|l| l.rewards.get(reward)).map_or("", |r| r.name.as_str())
+    let loyalty = engine.plan().mechanisms[mechanism.index()].kind.get::<LoyaltyConfig>();
+    loyalty.and_then(|l| l.rewards.get(reward)).map_or("", |r| r.name.as_str())
 }
 
+/// The id of partner `partner` of a coalition mechanism.
 fn coalition_partner(engine: &Engine, mechanism: fanli_engine::MechanismId, partner: usize) -> &str {
-    match &engine.plan().mechanisms[mechanism.index()].kind {
-        fanli_engine::KindConfig::Coalition(c) => c.partners.get(partner).map_or("", |p| p.id.as_str()),
-        _ => "",
-    }
+    let coalition = engine.plan().mechanisms[mechanism.index()].kind.get::<CoalitionConfig>();
+    coalition.and_then(|c| c.partners.get(partner)).map_or("", |p| p.id.as_str())
 }
 
 /// `fanli check --json`: the plan's compliance findings, each with the line of its key.
@@ -835,7 +689,7 @@ pub fn pool_report(engine: &Engine, at: fanli_engine::Timestamp, chain: &str) ->
         let mut v = json!({
             "pool": m.pool.to_string(), "obligations": m.obligations.to_string(), "paid": m.paid.to_string(),
         });
-        if let MechanismDetail::Appreciation { price, .. } = m.detail {
+        if let Some(price) = m.price {
             v["price"] = price.display().to_string().into();
         }
         mechanisms.insert(m.id.to_owned(), v);

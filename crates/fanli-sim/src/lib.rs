@@ -15,7 +15,10 @@ pub mod scenario;
 
 use std::io::{self, Write};
 
-use fanli_engine::{Engine, KindConfig, MechanismDetail, Money, Plan, Points, date};
+use fanli_engine::{
+    AdTasksConfig, AppreciationConfig, AppreciationView, CoalitionConfig, Engine, GreenPointsView,
+    KindConfig, LoyaltyConfig, Money, Plan, Points, QueueView, date,
+};
 use fanli_format::EventLine;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -212,20 +215,20 @@ impl Sim<'_> {
             .engine
             .mechanism_views()
             .map(|m| {
-                let (price, waiting, exits) = match m.detail {
-                    MechanismDetail::Appreciation { price, exits, .. } => {
-                        (price.display_units(), Money::ZERO, exits)
-                    }
-                    MechanismDetail::Queue { queued, oldest_since, .. } => {
-                        // The oldest entry's wait in whole days at this close.
-                        let wait = oldest_since
-                            .map_or(0, |since| (close.unix_nanos() - since.unix_nanos()) / DAY_NANOS);
-                        (0, queued, wait.max(0) as u64)
-                    }
-                    MechanismDetail::GreenPoints { points, .. } => {
-                        (0, Money::from_fen(points.units() / 100), 0)
-                    }
-                    _ => (0, Money::ZERO, 0),
+                // What waits (a queue's entries, green points unreleased) and how long or how
+                // many left (a queue's oldest wait in whole days, appreciation's exits).
+                let detail = &m.detail;
+                let (price, waiting, exits) = if let Some(a) = detail.get::<AppreciationView>() {
+                    (a.price.display_units(), Money::ZERO, a.exits)
+                } else if let Some(q) = detail.get::<QueueView>() {
+                    let wait = q
+                        .oldest_since
+                        .map_or(0, |since| (close.unix_nanos() - since.unix_nanos()) / DAY_NANOS);
+                    (0, q.queued, wait.max(0) as u64)
+                } else if let Some(g) = detail.get::<GreenPointsView>() {
+                    (0, Money::from_fen(g.points.units() / 100), 0)
+                } else {
+                    (0, Money::ZERO, 0)
                 };
                 MechanismDay { pool: m.pool, obligations: m.obligations, paid: m.paid, price, waiting, exits }
             })
@@ -363,7 +366,7 @@ impl Sim<'_> {
             .mechanisms
             .iter()
             .enumerate()
-            .filter(|(_, m)| matches!(m.kind, KindConfig::Appreciation(_)))
+            .filter(|(_, m)| m.kind.get::<AppreciationConfig>().is_some())
             .map(|(i, m)| (i, m.id.clone()))
             .collect();
         if mechanisms.is_empty() || self.buyers.is_empty() {
@@ -420,10 +423,7 @@ impl Sim<'_> {
             .plan()
             .mechanisms
             .iter()
-            .filter_map(|m| match &m.kind {
-                KindConfig::Coalition(c) => Some(c.partners.iter()),
-                _ => None,
-            })
+            .filter_map(|m| m.kind.get::<CoalitionConfig>().map(|c| c.partners.iter()))
             .flatten()
             .map(|p| serde_json::to_string(&p.id).expect("a string"))
             .collect()
@@ -440,7 +440,9 @@ impl Sim<'_> {
             .engine
             .mechanism_ids()
             .zip(&self.engine.plan().mechanisms)
-            .filter(|(_, m)| matches!(m.kind, KindConfig::Loyalty(_) | KindConfig::Coalition(_)))
+            .filter(|(_, m)| {
+                m.kind.get::<LoyaltyConfig>().is_some() || m.kind.get::<CoalitionConfig>().is_some()
+            })
             .map(|(id, m)| (id, m.kind.clone(), m.id.clone()))
             .collect();
         if mechanisms.is_empty() {
@@ -452,25 +454,23 @@ impl Sim<'_> {
             let member = self.engine.member_id(index);
             for (id, kind, name) in &mechanisms {
                 let held = self.engine.points(*id, member);
-                let body = match kind {
-                    KindConfig::Loyalty(l) => {
-                        let Some(reward) = l.rewards.iter().min_by_key(|r| r.points) else { continue };
-                        if held < reward.points + reward.points {
-                            continue;
-                        }
-                        let reward = serde_json::to_string(&reward.name).expect("a string");
-                        format!(",\"reward\":{reward}")
+                let body = if let Some(l) = kind.get::<LoyaltyConfig>() {
+                    let Some(reward) = l.rewards.iter().min_by_key(|r| r.points) else { continue };
+                    if held < reward.points + reward.points {
+                        continue;
                     }
-                    KindConfig::Coalition(c) => {
-                        let points = Points::from_units(held.units() / 10 / 10_000 * 10_000);
-                        if points <= Points::ZERO {
-                            continue;
-                        }
-                        let partner = &c.partners[self.rng.random_range(0..c.partners.len())].id;
-                        let partner = serde_json::to_string(partner).expect("a string");
-                        format!(",\"partner\":{partner},\"points\":\"{points}\"")
+                    let reward = serde_json::to_string(&reward.name).expect("a string");
+                    format!(",\"reward\":{reward}")
+                } else if let Some(c) = kind.get::<CoalitionConfig>() {
+                    let points = Points::from_units(held.units() / 10 / 10_000 * 10_000);
+                    if points <= Points::ZERO {
+                        continue;
                     }
-                    _ => continue,
+                    let partner = &c.partners[self.rng.random_range(0..c.partners.len())].id;
+                    let partner = serde_json::to_string(partner).expect("a string");
+                    format!(",\"partner\":{partner},\"points\":\"{points}\"")
+                } else {
+                    continue;
                 };
                 let who = self.member(index);
                 self.emit(&format!("\"type\":\"redeem\",\"member\":{who},\"mechanism\":\"{name}\"{body}"));
@@ -485,10 +485,7 @@ impl Sim<'_> {
             .plan()
             .mechanisms
             .iter()
-            .filter_map(|m| match &m.kind {
-                KindConfig::AdTasks(a) => Some((m.id.clone(), a.views_per_day)),
-                _ => None,
-            })
+            .filter_map(|m| m.kind.get::<AdTasksConfig>().map(|a| (m.id.clone(), a.views_per_day)))
             .collect();
         if ads.is_empty() || self.joined.is_empty() {
             return;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use fanli_engine::{Effect, Engine, MechanismDetail, Price};
+use fanli_engine::{AppreciationStanding, AppreciationView, Effect, Engine, Price};
 use fanli_format::{EventLine, parse_plan, run_stream};
 use proptest::prelude::*;
 
@@ -404,7 +404,11 @@ fn apply_checked(plan: &str, lines: &[String]) -> Result<Engine, TestCaseError> 
         // Forced exits ran to completion: nobody holds points at or past their exit price.
         for view in engine.member_views() {
             for m in &view.mechanisms {
-                if let fanli_engine::MemberDetail::Appreciation { exit_price: Some(exit), .. } = m.detail {
+                if let fanli_engine::MemberDetail::Appreciation(AppreciationStanding {
+                    exit_price: Some(exit),
+                    ..
+                }) = m.detail
+                {
                     let price = engine.price(m.mechanism).expect("an appreciation mechanism");
                     prop_assert!(
                         exit > price,
@@ -429,10 +433,7 @@ fn apply_checked(plan: &str, lines: &[String]) -> Result<Engine, TestCaseError> 
 fn prices(engine: &Engine) -> Vec<Option<Price>> {
     engine
         .mechanism_views()
-        .map(|m| match m.detail {
-            MechanismDetail::Appreciation { points, price, .. } if !points.is_zero() => Some(price),
-            _ => None,
-        })
+        .map(|m| m.detail.get::<AppreciationView>().filter(|a| !a.points.is_zero()).map(|a| a.price))
         .collect()
 }
 

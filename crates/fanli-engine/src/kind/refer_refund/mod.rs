@@ -11,17 +11,27 @@
 //! `qualify_min` instead of referrals: the first (which sets the base) pays step 1, the second
 //! step 2, and so on; `referrals` in the views then counts those orders.
 
-use super::{Base, Books, Settlement, slot};
+mod config;
+mod view;
+
+pub use config::{ReferRefundConfig, Step, Trigger};
+pub use view::{Progress, ReferRefundView};
+
+use super::{Cx, Kind, Look, Settlement};
 use crate::MemberId;
+use crate::compliance::Findings;
 use crate::effect::Effect;
 use crate::ledger::Rule;
 use crate::num::Money;
-use crate::plan::{ReferRefundConfig, Trigger};
+use crate::plan::Reach;
+use crate::plan::read::{Reader, Table};
+use crate::pool::{Books, Pool};
+use crate::table::slot;
 
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct ReferRefund {
-    pub(crate) config: ReferRefundConfig,
+    config: ReferRefundConfig,
     members: Vec<Participant>,
     participants: u64,
     referrals: u64,
@@ -53,51 +63,32 @@ enum Referee {
     IndirectWaits,
 }
 
-/// A member's progress towards the next refund.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Progress {
-    /// The refund base, when the member participates.
-    pub base: Option<Money>,
-    /// Referrals counted so far.
-    pub referrals: u32,
-    /// Referrals counted in the current round of steps (k of N).
-    pub in_round: u32,
-    /// The number of steps (N).
-    pub steps: u32,
-    /// What the next referral pays (`None` once the steps are spent without `repeat`).
-    pub next_reward: Option<Money>,
-}
-
 impl ReferRefund {
-    pub(crate) fn new(config: &ReferRefundConfig) -> ReferRefund {
-        ReferRefund { config: config.clone(), members: Vec::new(), participants: 0, referrals: 0 }
-    }
-
-    pub(crate) fn on_settled(&mut self, base: &mut Base, books: &mut Books, order: &Settlement) {
+    fn settle(&mut self, pool: &mut Pool, books: &mut Books, order: &Settlement<'_>) {
         let Settlement { member, amount, .. } = *order;
         let buyer = slot(&mut self.members, member);
-        if buyer.base == 0 && amount >= self.config.qualify_min && base.underfunded(books) {
-            base.hold_back(books, member);
+        if buyer.base == 0 && amount >= self.config.qualify_min && pool.underfunded(books) {
+            pool.hold_back(books, member);
         } else if buyer.base == 0 && amount >= self.config.qualify_min {
             buyer.base = amount.fen();
             self.participants += 1;
-            books.effect(Effect::Participant { mechanism: base.id, member, base: amount });
+            books.effect(Effect::Participant { mechanism: pool.id, member, base: amount });
         }
         if self.config.trigger == Trigger::Repurchase {
             if amount >= self.config.qualify_min && self.members[member.index()].base > 0 {
-                self.repurchase(base, books, member);
+                self.repurchase(pool, books, member);
             }
             return;
         }
         // Anti-fraud holds the referral: the referee part waits for the review.
         if !order.held {
-            self.on_referral(base, books, order);
+            self.count_referral(pool, books, order);
         }
     }
 
     /// The referee part of a settled order: the buyer's first order of at least `referee_min`
     /// counts as a referral of their referrer (and pays the referrer's referrer `indirect`).
-    pub(crate) fn on_referral(&mut self, base: &mut Base, books: &mut Books, order: &Settlement) {
+    fn count_referral(&mut self, pool: &mut Pool, books: &mut Books, order: &Settlement<'_>) {
         if self.config.trigger == Trigger::Repurchase {
             return;
         }
@@ -119,9 +110,9 @@ impl ReferRefund {
         let steps = self.config.steps.len() as u32;
         let step = self.step_of(count);
         let reward = step.map_or(Money::ZERO, |i| self.config.steps[i].amount(parent_base));
-        base.owe(referrer, reward, self.config.pay_to, Rule::Referral);
+        pool.owe(referrer, reward, self.config.pay_to, Rule::Referral);
         books.effect(Effect::Referral {
-            mechanism: base.id,
+            mechanism: pool.id,
             referrer,
             referee: member,
             count,
@@ -134,13 +125,13 @@ impl ReferRefund {
             // review approves it.
             self.members[member.index()].referee = Referee::IndirectWaits;
         }
-        self.indirect(base, books, member, amount, grandparent);
+        self.indirect(pool, books, member, amount, grandparent);
     }
 
     /// `indirect` to the referrer's referrer for the referral `member` earned with `amount`.
     fn indirect(
         &mut self,
-        base: &mut Base,
+        pool: &mut Pool,
         books: &mut Books,
         member: MemberId,
         amount: Money,
@@ -151,34 +142,34 @@ impl ReferRefund {
             return;
         }
         let reward = indirect.amount(amount);
-        base.owe(grandparent, reward, self.config.pay_to, Rule::Indirect);
-        books.effect(Effect::Indirect { mechanism: base.id, member: grandparent, referee: member, reward });
+        pool.owe(grandparent, reward, self.config.pay_to, Rule::Indirect);
+        books.effect(Effect::Indirect { mechanism: pool.id, member: grandparent, referee: member, reward });
     }
 
     /// A downline order whose rewards waited on the referrer's held referral, now approved
     /// (`order.from` is 1): the `indirect` reward its referral would have paid above. Orders come
     /// in the order they settled, so the first that qualifies is the one that was counted.
-    pub(crate) fn on_downline(&mut self, base: &mut Base, books: &mut Books, order: &Settlement) {
+    fn on_downline(&mut self, pool: &mut Pool, books: &mut Books, order: &Settlement<'_>) {
         let Settlement { member, amount, uplines: [_, grandparent, _], .. } = *order;
         let waits = self.members.get(member.index()).is_some_and(|m| m.referee == Referee::IndirectWaits);
         if order.from != 1 || !waits || amount < self.config.referee_min {
             return;
         }
         self.members[member.index()].referee = Referee::Used;
-        self.indirect(base, books, member, amount, grandparent);
+        self.indirect(pool, books, member, amount, grandparent);
     }
 
     /// 阶梯式返现: the participant's own qualifying order pays the next step of their base.
-    fn repurchase(&mut self, base: &mut Base, books: &mut Books, member: MemberId) {
+    fn repurchase(&mut self, pool: &mut Pool, books: &mut Books, member: MemberId) {
         let buyer = &mut self.members[member.index()];
         buyer.referrals += 1;
         let (count, own_base) = (buyer.referrals, Money::from_fen(buyer.base));
         self.referrals += 1;
         let step = self.step_of(count);
         let reward = step.map_or(Money::ZERO, |i| self.config.steps[i].amount(own_base));
-        base.owe(member, reward, self.config.pay_to, Rule::Repurchase);
+        pool.owe(member, reward, self.config.pay_to, Rule::Repurchase);
         books.effect(Effect::Repurchase {
-            mechanism: base.id,
+            mechanism: pool.id,
             member,
             count,
             step: step.map_or(0, |i| i as u32 + 1),
@@ -187,20 +178,8 @@ impl ReferRefund {
         });
     }
 
-    /// Starts loading the buyer's and the referrer's rows (see `Engine::read_ahead`).
-    pub(crate) fn prefetch(&self, member: MemberId, referrer: Option<MemberId>) {
-        for m in [Some(member), referrer].into_iter().flatten() {
-            super::prefetch(&self.members, m);
-        }
-    }
-
-    /// Participants and referrals counted, in all.
-    pub(crate) fn totals(&self) -> (u64, u64) {
-        (self.participants, self.referrals)
-    }
-
     /// The member's progress: k of N, and what the next referral pays.
-    pub(crate) fn progress(&self, member: MemberId) -> Progress {
+    fn progress(&self, member: MemberId) -> Progress {
         let p = self.members.get(member.index()).cloned().unwrap_or_default();
         let steps = self.config.steps.len() as u32;
         let base = (p.base > 0).then_some(Money::from_fen(p.base));
@@ -225,5 +204,60 @@ impl ReferRefund {
         let steps = self.config.steps.len();
         let k = count as usize - 1;
         if self.config.repeat { Some(k % steps) } else { (k < steps).then_some(k) }
+    }
+}
+
+impl Kind for ReferRefund {
+    const NAME: &'static str = "refer_refund";
+    type Config = ReferRefundConfig;
+    type View = ReferRefundView;
+    type Standing = Progress;
+
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<ReferRefundConfig> {
+        config::read(r, t)
+    }
+
+    fn reach(config: &ReferRefundConfig) -> Reach {
+        Reach { depth: if config.indirect.is_some() { 2 } else { 1 }, ..Reach::default() }
+    }
+
+    fn check(config: &ReferRefundConfig, findings: &mut Findings<'_>) {
+        config::check(config, findings);
+    }
+
+    fn assert_valid(config: &ReferRefundConfig) {
+        config::assert_valid(config);
+    }
+
+    fn new(config: &ReferRefundConfig) -> ReferRefund {
+        ReferRefund { config: config.clone(), members: Vec::new(), participants: 0, referrals: 0 }
+    }
+
+    fn on_settled(&mut self, cx: &mut Cx<'_>, order: &Settlement<'_>) {
+        self.settle(cx.pool, cx.books, order);
+    }
+
+    /// The buyer's own referral (`from` 0), or a link above it (the `indirect` reward).
+    fn on_referral(&mut self, cx: &mut Cx<'_>, order: &Settlement<'_>) {
+        if order.from == 0 {
+            self.count_referral(cx.pool, cx.books, order);
+        } else {
+            self.on_downline(cx.pool, cx.books, order);
+        }
+    }
+
+    fn read_ahead(&self, _look: &Look<'_>, member: MemberId, uplines: &[Option<MemberId>; 3]) -> i64 {
+        for m in [Some(member), uplines[0]].into_iter().flatten() {
+            crate::table::prefetch(&self.members, m);
+        }
+        0
+    }
+
+    fn view(&self, _look: &Look<'_>) -> ReferRefundView {
+        ReferRefundView { participants: self.participants, referrals: self.referrals }
+    }
+
+    fn standing(&self, _look: &Look<'_>, member: MemberId) -> Progress {
+        self.progress(member)
     }
 }

@@ -4,20 +4,30 @@
 //! [`Price`] whenever needed. Forced exits (出局) come off a min-heap of exit prices, so finding
 //! the next member due is O(log n) whatever the number of members.
 
+mod config;
+mod view;
+
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::{Base, Books, Settlement, slot};
+pub use config::AppreciationConfig;
+pub use view::{AppreciationStanding, AppreciationView};
+
+use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
+use crate::compliance::Findings;
 use crate::effect::Effect;
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points, Price, Rate, cmp_ratio};
-use crate::plan::{AppreciationConfig, PayTo};
+use crate::plan::PayTo;
+use crate::plan::read::{Reader, Table};
+use crate::pool::{Books, ClawbackTotals, Pool};
+use crate::table::slot;
 
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Appreciation {
-    pub(crate) config: AppreciationConfig,
+    config: AppreciationConfig,
     members: Vec<Holder>,
     /// Exit prices, lowest first; entries whose version is not their holder's are stale.
     exits: BinaryHeap<ExitPrice>,
@@ -70,139 +80,99 @@ impl PartialEq for ExitPrice {
 impl Eq for ExitPrice {}
 
 impl Appreciation {
-    pub(crate) fn new(config: &AppreciationConfig) -> Appreciation {
-        Appreciation {
-            config: config.clone(),
-            members: Vec::new(),
-            exits: BinaryHeap::new(),
-            live: 0,
-            forced: 0,
-        }
-    }
-
     /// The current price: pool ÷ points outstanding, or `initial_price` while none are out.
-    pub(crate) fn price(&self, base: &Base, books: &Books) -> Price {
-        let outstanding = books.ledger.outstanding(base.id);
+    fn price_of(&self, pool: &Pool, books: &Books) -> Price {
+        let outstanding = books.ledger.outstanding(pool.id);
         if outstanding.is_zero() {
             Price::per_point(self.config.initial_price)
         } else {
-            Price::ratio(base.pool(books), outstanding)
+            Price::ratio(pool.pool(books), outstanding)
         }
     }
 
     /// A settled order funded the pool with `funding`: mint at the price before it.
-    pub(crate) fn on_settled(&mut self, base: &Base, books: &mut Books, order: &Settlement) {
+    fn mint(&mut self, pool: &Pool, books: &mut Books, order: &Settlement<'_>) {
         let Settlement { member, amount, funding, .. } = *order;
-        let outstanding = books.ledger.outstanding(base.id);
+        let outstanding = books.ledger.outstanding(pool.id);
         let before = if outstanding.is_zero() {
             Price::per_point(self.config.initial_price)
         } else {
-            Price::ratio(base.pool(books) - funding, outstanding)
+            Price::ratio(pool.pool(books) - funding, outstanding)
         };
         assert!(!before.is_zero(), "a pool with points outstanding is never empty");
         let minted = before.points_for(funding, self.config.mint_ratio);
         books.ledger.post(
-            Account::Issued(base.id),
-            Account::Points(base.id, member),
+            Account::Issued(pool.id),
+            Account::Points(pool.id, member),
             minted.units(),
-            Some(base.id),
+            Some(pool.id),
             Rule::Mint,
         );
         if !minted.is_zero() {
-            books.effect(Effect::Minted { mechanism: base.id, member, points: minted });
+            books.effect(Effect::Minted { mechanism: pool.id, member, points: minted });
         }
         slot(&mut self.members, member).basis += amount.fen();
-        self.reindex(base, books, member);
-    }
-
-    /// Clawback of a refunded order that minted `minted` points: burns what the member still
-    /// holds of them (the pool keeps the order's funding) and takes its amount off their spend
-    /// basis. Returns the points burned.
-    pub(crate) fn claw_back(
-        &mut self,
-        base: &Base,
-        books: &mut Books,
-        member: MemberId,
-        minted: Points,
-        amount: Money,
-    ) -> Points {
-        let taken = minted.min(books.ledger.held(base.id, member));
-        books.ledger.post(
-            Account::Points(base.id, member),
-            Account::Issued(base.id),
-            taken.units(),
-            Some(base.id),
-            Rule::Clawback,
-        );
-        let holder = slot(&mut self.members, member);
-        holder.basis -= amount.fen().min(holder.basis);
-        self.reindex(base, books, member);
-        taken
+        self.reindex(pool, books, member);
     }
 
     /// Sells `points` of the member's (already checked to be held) at the current price.
-    pub(crate) fn sell(
+    fn sell_points(
         &mut self,
-        base: &mut Base,
+        pool: &mut Pool,
         books: &mut Books,
         member: MemberId,
         points: Points,
         forced: bool,
     ) {
-        let price = self.price(base, books);
+        let price = self.price_of(pool, books);
         let payout = price.value_after_fee(points, self.config.sell_fee);
         let rule = if forced { Rule::Exit } else { Rule::Sell };
         books.ledger.post(
-            Account::Points(base.id, member),
-            Account::Issued(base.id),
+            Account::Points(pool.id, member),
+            Account::Issued(pool.id),
             points.units(),
-            Some(base.id),
+            Some(pool.id),
             rule,
         );
-        base.pay(books, member, payout, PayTo::Wallet, rule);
-        books.effect(Effect::Sold { mechanism: base.id, member, points, payout, forced });
+        pool.pay(books, member, payout, PayTo::Wallet, rule);
+        books.effect(Effect::Sold { mechanism: pool.id, member, points, payout, forced });
         if forced {
             slot(&mut self.members, member).basis = 0;
         }
-        self.reindex(base, books, member);
+        self.reindex(pool, books, member);
     }
 
     /// Sells out, one at a time, every member whose points are worth `exit_multiple` × their
     /// basis, lowest exit price first; each sale's fee raises the price for the next.
-    pub(crate) fn force_exits(&mut self, base: &mut Base, books: &mut Books) {
+    fn force_exits(&mut self, pool: &mut Pool, books: &mut Books) {
         let Some(multiple) = self.config.exit_multiple else { return };
         while let Some(&ExitPrice { basis_fen, points_units, member, version }) = self.exits.peek() {
             if self.members[member.index()].version != version {
                 self.exits.pop();
                 continue;
             }
-            let outstanding = books.ledger.outstanding(base.id);
-            let pool = base.pool(books);
+            let outstanding = books.ledger.outstanding(pool.id);
+            let cash = pool.pool(books);
             // p ≥ exit price  ⇔  pool ÷ outstanding ≥ multiple × basis ÷ (10^9 × points)
             let exit_fen = multiple.units() as u128 * basis_fen as u128;
             let exit_units = Rate::ONE.units() as u128 * points_units as u128;
-            let due = cmp_ratio(pool.fen() as u128, outstanding.units() as u128, exit_fen, exit_units)
+            let due = cmp_ratio(cash.fen() as u128, outstanding.units() as u128, exit_fen, exit_units)
                 != Ordering::Less;
             if !due {
                 break;
             }
-            let points = books.ledger.held(base.id, member);
-            self.sell(base, books, member, points, true);
+            let points = books.ledger.held(pool.id, member);
+            self.sell_points(pool, books, member, points, true);
             self.forced += 1;
         }
     }
 
-    /// Forced exits so far.
-    pub(crate) fn forced_exits(&self) -> u64 {
-        self.forced
-    }
-
     /// Replaces the member's heap entry after their points or basis changed.
-    fn reindex(&mut self, base: &Base, books: &Books, member: MemberId) {
+    fn reindex(&mut self, pool: &Pool, books: &Books, member: MemberId) {
         if self.config.exit_multiple.is_none() {
             return;
         }
-        let points = books.ledger.held(base.id, member);
+        let points = books.ledger.held(pool.id, member);
         let holder = slot(&mut self.members, member);
         holder.version = holder.version.wrapping_add(1);
         let was_live = holder.in_heap;
@@ -231,26 +201,112 @@ impl Appreciation {
         self.exits.retain(|e| members[e.member.index()].version == e.version);
     }
 
-    /// Starts loading the member's row (see `Engine::read_ahead`).
-    pub(crate) fn prefetch(&self, member: MemberId) {
-        super::prefetch(&self.members, member);
-    }
-
     /// The member's settled spend since their last exit.
-    pub(crate) fn basis(&self, member: MemberId) -> Money {
+    fn basis(&self, member: MemberId) -> Money {
         Money::from_fen(self.members.get(member.index()).map_or(0, |h| h.basis))
     }
 
     /// The price at which the member will be sold out, if they hold points and exits are on.
-    pub(crate) fn exit_price(&self, base: &Base, books: &Books, member: MemberId) -> Option<Price> {
+    fn exit_price(&self, pool: &Pool, books: &Books, member: MemberId) -> Option<Price> {
         let multiple = self.config.exit_multiple?;
         let basis = self.basis(member);
-        let points = books.ledger.held(base.id, member);
+        let points = books.ledger.held(pool.id, member);
         if points.is_zero() || basis.is_zero() {
             return None;
         }
         // exit price (yuan/point) = multiple × basis ÷ points; as a pool-like ratio of fen
         // to units that is (multiple × basis) ÷ points, with the 10^9 of the rate folded in.
         Some(Price::ratio(basis, points).scaled(multiple))
+    }
+}
+
+impl Kind for Appreciation {
+    const NAME: &'static str = "appreciation";
+    const POINTS: bool = true;
+    type Config = AppreciationConfig;
+    type View = AppreciationView;
+    type Standing = AppreciationStanding;
+
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<AppreciationConfig> {
+        config::read(r, t)
+    }
+
+    fn check(config: &AppreciationConfig, findings: &mut Findings<'_>) {
+        config::check(config, findings);
+    }
+
+    fn assert_valid(config: &AppreciationConfig) {
+        config::assert_valid(config);
+    }
+
+    fn new(config: &AppreciationConfig) -> Appreciation {
+        Appreciation {
+            config: config.clone(),
+            members: Vec::new(),
+            exits: BinaryHeap::new(),
+            live: 0,
+            forced: 0,
+        }
+    }
+
+    fn on_settled(&mut self, cx: &mut Cx<'_>, order: &Settlement<'_>) {
+        self.mint(cx.pool, cx.books, order);
+    }
+
+    fn after_payouts(&mut self, cx: &mut Cx<'_>) {
+        self.force_exits(cx.pool, cx.books);
+    }
+
+    /// Burns what the member still holds of the points the order minted (the pool keeps the
+    /// order's funding) and takes its amount off their spend basis.
+    fn claw_back(&mut self, cx: &mut Cx<'_>, refund: &Refunded<'_>) -> ClawbackTotals {
+        let taken = cx.pool.burn_earned(cx.books, refund.member, refund.points);
+        let holder = slot(&mut self.members, refund.member);
+        holder.basis -= refund.amount.fen().min(holder.basis);
+        self.reindex(cx.pool, cx.books, refund.member);
+        ClawbackTotals::points(taken, refund.points - taken)
+    }
+
+    fn read_ahead(&self, look: &Look<'_>, member: MemberId, _uplines: &[Option<MemberId>; 3]) -> i64 {
+        crate::table::prefetch(&self.members, member);
+        look.prefetch_points(member);
+        0
+    }
+
+    fn sellable(
+        &self,
+        look: &Look<'_>,
+        member: MemberId,
+        _at: crate::time::Timestamp,
+    ) -> Result<(Points, &'static str), &'static str> {
+        Ok((look.held(member), "sell"))
+    }
+
+    fn sell(&mut self, cx: &mut Cx<'_>, member: MemberId, points: Points, _at: crate::time::Timestamp) {
+        self.sell_points(cx.pool, cx.books, member, points, false);
+    }
+
+    fn view(&self, look: &Look<'_>) -> AppreciationView {
+        AppreciationView {
+            points: look.outstanding(),
+            price: self.price_of(look.pool, look.books),
+            exits: self.forced,
+        }
+    }
+
+    fn standing(&self, look: &Look<'_>, member: MemberId) -> AppreciationStanding {
+        let points = look.held(member);
+        let price = self.price_of(look.pool, look.books);
+        AppreciationStanding {
+            points,
+            value: price.value(points),
+            basis: self.basis(member),
+            exit_price: self.exit_price(look.pool, look.books, member),
+            price,
+        }
+    }
+
+    fn price(&self, look: &Look<'_>) -> Option<Price> {
+        Some(self.price_of(look.pool, look.books))
     }
 }

@@ -6,14 +6,24 @@
 //! leave the waiting state in the order they joined (paid at the head, accelerated as the
 //! member's oldest, or made due as the oldest of all), which keeps both lists simple.
 
+mod config;
+mod view;
+
 use std::collections::VecDeque;
 
-use super::{Base, Books, Settlement, slot};
+pub use config::{QueueConfig, Release};
+pub use view::{Place, QueueView};
+
+use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
+use crate::compliance::Findings;
 use crate::effect::Effect;
 use crate::ledger::Rule;
 use crate::num::Money;
-use crate::plan::{PayTo, QueueConfig, Release};
+use crate::plan::read::{Reader, Table};
+use crate::plan::{PayTo, Reach};
+use crate::pool::{Books, ClawbackTotals, Pool};
+use crate::table::slot;
 use crate::time::Timestamp;
 
 /// No entry. Entry numbers are `u32`: a queue holds fewer than 2^32 entries in its life, and
@@ -23,7 +33,7 @@ const NONE: u32 = u32::MAX;
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Queue {
-    pub(crate) config: QueueConfig,
+    config: QueueConfig,
     entries: VecDeque<Entry>,
     /// The number (0-based) of `entries[0]`.
     first: u32,
@@ -107,37 +117,11 @@ impl Default for Line {
     }
 }
 
-/// A member's place in the queue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Place {
-    /// Entries of this member still waiting.
-    pub entries: u64,
-    /// What they wait for in all.
-    pub waiting: Money,
-    /// The position of the member's oldest waiting entry, from 1.
-    pub position: u64,
-    /// What the entries ahead of it wait for.
-    pub ahead: Money,
-}
-
 impl Queue {
-    pub(crate) fn new(config: &QueueConfig) -> Queue {
-        Queue {
-            config: config.clone(),
-            entries: VecDeque::new(),
-            first: 0,
-            created: 0,
-            members: Vec::new(),
-            waiting_count: 0,
-            waiting_amount: 0,
-            index: None,
-        }
-    }
-
     /// Keeps an index of what waits by entry number from now on, so that [`Queue::place`]
     /// costs O(log n) instead of a pass over the entries ahead (the server, which shows one
     /// member's place at a time, turns it on).
-    pub(crate) fn index_places(&mut self) {
+    fn index_places(&mut self) {
         if self.index.is_some() {
             return;
         }
@@ -154,7 +138,7 @@ impl Queue {
 
     /// Reads the buyer's line and the referrer's oldest entry (see `Engine::read_ahead`): a read,
     /// not a prefetch, because where the entry is depends on the referrer's line.
-    pub(crate) fn touch(&self, member: MemberId, referrer: Option<MemberId>) -> i64 {
+    fn touch(&self, member: MemberId, referrer: Option<MemberId>) -> i64 {
         let line = |m: MemberId| self.members.get(m.index()).copied().unwrap_or_default();
         let mut sum = line(member).newest as i64;
         if let Some(r) = referrer {
@@ -166,47 +150,28 @@ impl Queue {
         sum
     }
 
-    /// What the waiting entries wait for in all.
-    pub(crate) fn queued(&self) -> Money {
-        Money::from_fen(self.waiting_amount)
-    }
-
-    /// When the oldest waiting entry joined (settled), if any wait.
-    pub(crate) fn oldest_since(&self) -> Option<Timestamp> {
-        let head = self.entries.front()?;
-        let lock = self.config.lock_days as i64 * crate::time::DAY_NANOS;
-        Some(Timestamp::from_unix_nanos(head.eligible_at.unix_nanos() - lock))
-    }
-
-    /// How many entries wait.
-    pub(crate) fn waiting(&self) -> u64 {
-        self.waiting_count
-    }
-
     /// A settled order: acceleration for the buyer's referrer, then maybe a new entry.
-    pub(crate) fn on_settled(&mut self, base: &mut Base, books: &mut Books, order: &Settlement) {
+    fn settle(&mut self, pool: &mut Pool, books: &mut Books, order: &Settlement<'_>) {
         let Settlement { member, amount, now, .. } = *order;
         if let Some(referrer) = order.referrer() {
-            self.accelerate(base, books, referrer, amount);
+            self.accelerate(pool, books, referrer, amount);
         }
         if amount < self.config.min_order {
             return;
         }
-        if base.underfunded(books) {
-            base.hold_back(books, member);
+        if pool.underfunded(books) {
+            pool.hold_back(books, member);
             return;
         }
-        let owed = match self.config.release {
-            Release::WhenFunded => amount.mul_rate(self.config.credit_ratio),
-            Release::EveryN { every, ratio } => {
-                // Entry m joins; when m − 1 is a positive multiple of n the oldest waiting
-                // entry (among those before it) becomes due.
-                if self.created > 0 && self.created.is_multiple_of(every) {
-                    self.make_head_due(base, books);
-                }
-                amount.mul_rate(ratio)
-            }
-        };
+        if let Release::EveryN { every, .. } = self.config.release
+            && self.created > 0
+            && self.created.is_multiple_of(every)
+        {
+            // Entry m joins; when m − 1 is a positive multiple of n the oldest waiting entry
+            // (among those before it) becomes due.
+            self.make_head_due(pool, books);
+        }
+        let owed = self.config.owed(amount);
         if owed.is_zero() {
             return;
         }
@@ -236,7 +201,7 @@ impl Queue {
             index.push(1, owed.fen());
         }
         books.effect(Effect::Queued {
-            mechanism: base.id,
+            mechanism: pool.id,
             member,
             entry: number as u64 + 1,
             amount: owed,
@@ -247,19 +212,19 @@ impl Queue {
 
     /// At a day close (when_funded): pay each eligible head the pool covers in full, in order;
     /// the first head that is locked or not covered stops the pass.
-    pub(crate) fn on_close_day(&mut self, base: &mut Base, books: &mut Books, now: Timestamp) {
+    fn release(&mut self, pool: &mut Pool, books: &mut Books, now: Timestamp) {
         if self.config.release != Release::WhenFunded {
             return;
         }
         while let Some(&head) = self.entries.front() {
             debug_assert!(head.waiting, "the front entry is always waiting");
-            if head.eligible_at > now || base.pool(books).fen() < head.remaining {
+            if head.eligible_at > now || pool.pool(books).fen() < head.remaining {
                 break;
             }
             let amount = Money::from_fen(head.remaining);
-            base.pay(books, head.member, amount, PayTo::Wallet, Rule::Release);
+            pool.pay(books, head.member, amount, PayTo::Wallet, Rule::Release);
             books.effect(Effect::Released {
-                mechanism: base.id,
+                mechanism: pool.id,
                 member: head.member,
                 entry: self.first as u64 + 1,
                 amount,
@@ -270,17 +235,17 @@ impl Queue {
 
     /// Pays the referrer's oldest waiting entry `referral_acceleration` × the referee's order,
     /// at most what it waits for and what the pool holds, regardless of its lock.
-    fn accelerate(&mut self, base: &mut Base, books: &mut Books, referrer: MemberId, amount: Money) {
+    fn accelerate(&mut self, pool: &mut Pool, books: &mut Books, referrer: MemberId, amount: Money) {
         let Some(&Line { oldest, .. }) = self.members.get(referrer.index()) else { return };
         if oldest == NONE {
             return;
         }
         let remaining = Money::from_fen(self.entry_mut(oldest).remaining);
-        let pay = amount.mul_rate(self.config.referral_acceleration).min(remaining).min(base.pool(books));
+        let pay = amount.mul_rate(self.config.referral_acceleration).min(remaining).min(pool.pool(books));
         if pay.is_zero() {
             return;
         }
-        base.pay(books, referrer, pay, PayTo::Wallet, Rule::Acceleration);
+        pool.pay(books, referrer, pay, PayTo::Wallet, Rule::Acceleration);
         self.entry_mut(oldest).remaining -= pay.fen();
         self.waiting_amount -= pay.fen();
         if let Some(index) = &mut self.index {
@@ -288,7 +253,7 @@ impl Queue {
         }
         let left = remaining - pay;
         books.effect(Effect::Accelerated {
-            mechanism: base.id,
+            mechanism: pool.id,
             member: referrer,
             entry: oldest as u64 + 1,
             amount: pay,
@@ -300,12 +265,12 @@ impl Queue {
     }
 
     /// 进三补一: the oldest waiting entry becomes due and joins the obligation queue.
-    fn make_head_due(&mut self, base: &mut Base, books: &mut Books) {
+    fn make_head_due(&mut self, pool: &mut Pool, books: &mut Books) {
         let Some(&head) = self.entries.front() else { return };
         let amount = Money::from_fen(head.remaining);
-        base.owe(head.member, amount, PayTo::Wallet, Rule::Due);
+        pool.owe(head.member, amount, PayTo::Wallet, Rule::Due);
         books.effect(Effect::Due {
-            mechanism: base.id,
+            mechanism: pool.id,
             member: head.member,
             entry: self.first as u64 + 1,
             amount,
@@ -313,19 +278,11 @@ impl Queue {
         self.leave(self.first);
     }
 
-    /// Entries created so far: the one a settlement created is the difference across it.
-    pub(crate) fn created(&self) -> u32 {
-        self.created
-    }
-
     /// Clawback of entry `number`, created for an order of `amount`: a waiting entry leaves
     /// the queue; what acceleration paid it, or all of it once paid or due, stays paid.
     /// Returns (cancelled, kept).
-    pub(crate) fn claw_back(&mut self, number: u32, amount: Money) -> (Money, Money) {
-        let owed = match self.config.release {
-            Release::WhenFunded => amount.mul_rate(self.config.credit_ratio),
-            Release::EveryN { ratio, .. } => amount.mul_rate(ratio),
-        };
+    fn claw_back_entry(&mut self, number: u32, amount: Money) -> (Money, Money) {
+        let owed = self.config.owed(amount);
         let waiting = number >= self.first && self.entry_mut(number).waiting;
         if !waiting {
             return (Money::ZERO, owed);
@@ -356,14 +313,6 @@ impl Queue {
         (cancelled, owed - cancelled)
     }
 
-    /// The referral part of a settled order, when anti-fraud held it and a review approved it:
-    /// the acceleration of the referrer's oldest entry.
-    pub(crate) fn on_referral(&mut self, base: &mut Base, books: &mut Books, order: &Settlement) {
-        if let Some(referrer) = order.referrer() {
-            self.accelerate(base, books, referrer, order.amount);
-        }
-    }
-
     /// Takes entry `number` (its member's oldest waiting) out of the waiting entries.
     fn leave(&mut self, number: u32) {
         let entry = *self.entry_mut(number);
@@ -392,7 +341,7 @@ impl Queue {
 
     /// One member's place: O(their position) to count what waits ahead, O(their entries) for
     /// what they wait for.
-    pub(crate) fn place(&self, member: MemberId) -> Place {
+    fn place(&self, member: MemberId) -> Place {
         let Some(&Line { oldest, .. }) = self.members.get(member.index()) else { return Place::default() };
         if oldest == NONE {
             return Place::default();
@@ -424,7 +373,7 @@ impl Queue {
     }
 
     /// Every member's place, in one pass over the waiting entries.
-    pub(crate) fn places(&self) -> Vec<Place> {
+    fn places(&self) -> Vec<Place> {
         let mut places = vec![Place::default(); self.members.len()];
         let (mut position, mut ahead) = (0u64, 0i64);
         for entry in self.entries.iter().filter(|e| e.waiting) {
@@ -439,5 +388,103 @@ impl Queue {
             ahead += entry.remaining;
         }
         places
+    }
+}
+
+impl Kind for Queue {
+    const NAME: &'static str = "queue";
+    /// A queue's obligations are earlier entries made due, not the settled order's own.
+    const OWED_BY_ORDER: bool = false;
+    type Config = QueueConfig;
+    type View = QueueView;
+    type Standing = Place;
+
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<QueueConfig> {
+        config::read(r, t)
+    }
+
+    fn reach(_config: &QueueConfig) -> Reach {
+        Reach { depth: 1, ..Reach::default() }
+    }
+
+    fn check(config: &QueueConfig, findings: &mut Findings<'_>) {
+        config::check(config, findings);
+    }
+
+    fn assert_valid(config: &QueueConfig) {
+        config::assert_valid(config);
+    }
+
+    fn new(config: &QueueConfig) -> Queue {
+        Queue {
+            config: config.clone(),
+            entries: VecDeque::new(),
+            first: 0,
+            created: 0,
+            members: Vec::new(),
+            waiting_count: 0,
+            waiting_amount: 0,
+            index: None,
+        }
+    }
+
+    fn on_settled(&mut self, cx: &mut Cx<'_>, order: &Settlement<'_>) {
+        self.settle(cx.pool, cx.books, order);
+    }
+
+    /// A held referral approved: the acceleration of the referrer's oldest entry.
+    fn on_referral(&mut self, cx: &mut Cx<'_>, order: &Settlement<'_>) {
+        if order.from == 0
+            && let Some(referrer) = order.referrer()
+        {
+            self.accelerate(cx.pool, cx.books, referrer, order.amount);
+        }
+    }
+
+    fn on_close_day(&mut self, cx: &mut Cx<'_>, now: Timestamp) {
+        self.release(cx.pool, cx.books, now);
+    }
+
+    /// A waiting entry the order created leaves the queue; what acceleration paid it, or all of
+    /// it once paid or due, stays paid.
+    fn claw_back(&mut self, _cx: &mut Cx<'_>, refund: &Refunded<'_>) -> ClawbackTotals {
+        if refund.items.is_empty() {
+            return ClawbackTotals::default();
+        }
+        let (cancelled, kept) = self.claw_back_entry(refund.items.start, refund.amount);
+        ClawbackTotals { cancelled, kept, ..ClawbackTotals::default() }
+    }
+
+    fn marks(&self) -> super::Marks {
+        super::Marks { items: self.created, entry: u64::MAX }
+    }
+
+    /// Reads the buyer's line and the referrer's oldest entry: a read, not a prefetch, because
+    /// where the entry is depends on the referrer's line.
+    fn read_ahead(&self, _look: &Look<'_>, member: MemberId, uplines: &[Option<MemberId>; 3]) -> i64 {
+        self.touch(member, uplines[0])
+    }
+
+    fn index_members(&mut self) {
+        self.index_places();
+    }
+
+    fn view(&self, _look: &Look<'_>) -> QueueView {
+        // When the oldest waiting entry joined (settled), if any wait.
+        let oldest_since = self.entries.front().map(|head| {
+            let lock = self.config.lock_days as i64 * crate::time::DAY_NANOS;
+            Timestamp::from_unix_nanos(head.eligible_at.unix_nanos() - lock)
+        });
+        QueueView { queued: Money::from_fen(self.waiting_amount), waiting: self.waiting_count, oldest_since }
+    }
+
+    fn standing(&self, _look: &Look<'_>, member: MemberId) -> Place {
+        self.place(member)
+    }
+
+    fn standings(&self, _look: &Look<'_>, members: usize) -> Option<Vec<Place>> {
+        let mut places = self.places();
+        places.resize(members, Place::default());
+        Some(places)
     }
 }

@@ -16,13 +16,23 @@
 //! team passes read three uplines per member released. Nothing walks all members or all lots
 //! per order.
 
-use super::{Base, Books, Settlement, slot};
+mod config;
+mod view;
+
+pub use config::{GreenPointsConfig, Tier};
+pub use view::{GreenPointsView, Lots};
+
+use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
+use crate::compliance::Findings;
 use crate::effect::Effect;
-use crate::engine::Members;
 use crate::ledger::{Account, Rule};
+use crate::members::Members;
 use crate::num::{Money, Points, Rate};
-use crate::plan::{GreenPointsConfig, PayTo, rank_rate};
+use crate::plan::read::{Reader, Table};
+use crate::plan::{PayTo, Reach, rank_rate};
+use crate::pool::{Books, ClawbackTotals, Pool};
+use crate::table::slot;
 
 const NONE: u32 = u32::MAX;
 
@@ -32,7 +42,7 @@ const UNITS_PER_FEN: i64 = 100;
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct GreenPoints {
-    pub(crate) config: GreenPointsConfig,
+    config: GreenPointsConfig,
     lots: Vec<Lot>,
     /// Lots that release daily and have points left, oldest first (indices into `lots`).
     active: Vec<u32>,
@@ -77,39 +87,13 @@ impl Default for Holder {
     }
 }
 
-/// A member's green-points standing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Lots {
-    /// Lots with points left.
-    pub lots: u32,
-    /// What their lots release a day, together (before share and team releases).
-    pub daily: Money,
-}
-
 impl GreenPoints {
-    /// Starts loading the member's row (see `Engine::read_ahead`).
-    pub(crate) fn prefetch(&self, member: MemberId) {
-        super::prefetch(&self.members, member);
-    }
-
-    pub(crate) fn new(config: &GreenPointsConfig) -> GreenPoints {
-        GreenPoints {
-            config: config.clone(),
-            lots: Vec::new(),
-            active: Vec::new(),
-            members: Vec::new(),
-            today: Vec::new(),
-            released: 0,
-            live: 0,
-        }
-    }
-
     /// A settled order reaching a tier earns a lot of `multiple` × its amount.
-    pub(crate) fn on_settled(&mut self, base: &Base, books: &mut Books, order: &Settlement) {
+    fn grant(&mut self, pool: &Pool, books: &mut Books, order: &Settlement<'_>) {
         let Settlement { member, amount, .. } = *order;
         let Some(tier) = self.config.tiers.iter().rev().find(|t| amount >= t.min) else { return };
-        if base.underfunded(books) {
-            base.hold_back(books, member);
+        if pool.underfunded(books) {
+            pool.hold_back(books, member);
             return;
         }
         let points = amount.mul_rate(tier.multiple).fen();
@@ -135,14 +119,14 @@ impl GreenPoints {
         }
         let units = points * UNITS_PER_FEN;
         books.ledger.post(
-            Account::Issued(base.id),
-            Account::Points(base.id, member),
+            Account::Issued(pool.id),
+            Account::Points(pool.id, member),
             units,
-            Some(base.id),
+            Some(pool.id),
             Rule::Grant,
         );
         books.effect(Effect::Granted {
-            mechanism: base.id,
+            mechanism: pool.id,
             member,
             points: Points::from_units(units),
             daily: Money::from_fen(daily),
@@ -150,7 +134,7 @@ impl GreenPoints {
     }
 
     /// The day's three passes: base, share, team.
-    pub(crate) fn on_close_day(&mut self, base: &mut Base, books: &mut Books, members: &Members) {
+    fn close_day(&mut self, pool: &mut Pool, books: &mut Books, members: &Members) {
         let mut released: Vec<MemberId> = Vec::new();
         let (lots, today, live) = (&mut self.lots, &mut self.today, &mut self.live);
         self.active.retain(|&index| {
@@ -172,7 +156,7 @@ impl GreenPoints {
         released.sort_unstable();
         for &member in &released {
             let amount = self.today[member.index()];
-            self.release(base, books, member, member, amount, Rule::DailyRelease);
+            self.release(pool, books, member, member, amount, Rule::DailyRelease);
         }
         for &member in &released {
             let x = Money::from_fen(self.today[member.index()]);
@@ -181,7 +165,7 @@ impl GreenPoints {
                 let Some(upline) = upline else { break };
                 let wanted = x.mul_rate(self.config.share[k]);
                 let taken = self.take(upline, wanted.fen());
-                self.release(base, books, upline, member, taken, Rule::ShareRelease);
+                self.release(pool, books, upline, member, taken, Rule::ShareRelease);
             }
         }
         if !self.config.team_ranks.is_empty() {
@@ -192,7 +176,7 @@ impl GreenPoints {
                     let rate = rank_rate(&self.config.team_ranks, members.team_sales(upline));
                     if rate > highest {
                         let taken = self.take(upline, x.mul_rate(rate - highest).fen());
-                        self.release(base, books, upline, member, taken, Rule::TeamRelease);
+                        self.release(pool, books, upline, member, taken, Rule::TeamRelease);
                         highest = rate;
                     }
                 }
@@ -226,7 +210,7 @@ impl GreenPoints {
     /// value to the member's wallet.
     fn release(
         &mut self,
-        base: &mut Base,
+        pool: &mut Pool,
         books: &mut Books,
         member: MemberId,
         from: MemberId,
@@ -238,27 +222,22 @@ impl GreenPoints {
         }
         let units = amount * UNITS_PER_FEN;
         books.ledger.post(
-            Account::Points(base.id, member),
-            Account::Issued(base.id),
+            Account::Points(pool.id, member),
+            Account::Issued(pool.id),
             units,
-            Some(base.id),
+            Some(pool.id),
             rule,
         );
         self.released += amount;
         let amount = Money::from_fen(amount);
-        base.owe(member, amount, PayTo::Wallet, rule);
-        books.effect(Effect::GreenReleased { mechanism: base.id, member, from, rule, amount });
-    }
-
-    /// Lots granted so far: the ones a settlement granted are the difference across it.
-    pub(crate) fn lot_count(&self) -> u32 {
-        self.lots.len() as u32
+        pool.owe(member, amount, PayTo::Wallet, rule);
+        books.effect(Effect::GreenReleased { mechanism: pool.id, member, from, rule, amount });
     }
 
     /// Clawback of lots `lots`: burns what they have not released; returns (burned, released).
-    pub(crate) fn claw_back(
+    fn claw_back_lots(
         &mut self,
-        base: &Base,
+        pool: &Pool,
         books: &mut Books,
         lots: std::ops::Range<u32>,
     ) -> (Points, Points) {
@@ -274,28 +253,18 @@ impl GreenPoints {
             kept += (lot.granted - lot.left) * UNITS_PER_FEN;
             lot.left = 0;
             books.ledger.post(
-                Account::Points(base.id, member),
-                Account::Issued(base.id),
+                Account::Points(pool.id, member),
+                Account::Issued(pool.id),
                 units,
-                Some(base.id),
+                Some(pool.id),
                 Rule::Clawback,
             );
         }
         (Points::from_units(taken), Points::from_units(kept))
     }
 
-    /// Points released in all (1 point = 1 yuan).
-    pub(crate) fn released(&self) -> Money {
-        Money::from_fen(self.released)
-    }
-
-    /// Lots with points left.
-    pub(crate) fn live_lots(&self) -> usize {
-        self.live
-    }
-
     /// The member's lots with points left and what they release a day.
-    pub(crate) fn lots_of(&self, member: MemberId) -> Lots {
+    fn lots_of(&self, member: MemberId) -> Lots {
         let mut lots = Lots::default();
         let mut next = self.members.get(member.index()).map_or(NONE, |h| h.first);
         while next != NONE {
@@ -307,5 +276,77 @@ impl GreenPoints {
             next = lot.next;
         }
         lots
+    }
+}
+
+impl Kind for GreenPoints {
+    const NAME: &'static str = "green_points";
+    const POINTS: bool = true;
+    type Config = GreenPointsConfig;
+    type View = GreenPointsView;
+    type Standing = Lots;
+
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<GreenPointsConfig> {
+        config::read(r, t)
+    }
+
+    fn reach(g: &GreenPointsConfig) -> Reach {
+        Reach { depth: 0, ranks: !g.team_ranks.is_empty(), regional: false }
+    }
+
+    fn check(config: &GreenPointsConfig, findings: &mut Findings<'_>) {
+        config::check(config, findings);
+    }
+
+    fn assert_valid(config: &GreenPointsConfig) {
+        config::assert_valid(config);
+    }
+
+    fn new(config: &GreenPointsConfig) -> GreenPoints {
+        GreenPoints {
+            config: config.clone(),
+            lots: Vec::new(),
+            active: Vec::new(),
+            members: Vec::new(),
+            today: Vec::new(),
+            released: 0,
+            live: 0,
+        }
+    }
+
+    fn on_settled(&mut self, cx: &mut Cx<'_>, order: &Settlement<'_>) {
+        self.grant(cx.pool, cx.books, order);
+    }
+
+    fn on_close_day(&mut self, cx: &mut Cx<'_>, _now: crate::time::Timestamp) {
+        self.close_day(cx.pool, cx.books, cx.members);
+    }
+
+    /// Burns what the order's lots have not released.
+    fn claw_back(&mut self, cx: &mut Cx<'_>, refund: &Refunded<'_>) -> ClawbackTotals {
+        let (taken, kept) = self.claw_back_lots(cx.pool, cx.books, refund.items.clone());
+        ClawbackTotals::points(taken, kept)
+    }
+
+    fn marks(&self) -> super::Marks {
+        super::Marks { items: self.lots.len() as u32, entry: u64::MAX }
+    }
+
+    fn read_ahead(&self, look: &Look<'_>, member: MemberId, _uplines: &[Option<MemberId>; 3]) -> i64 {
+        crate::table::prefetch(&self.members, member);
+        look.prefetch_points(member);
+        0
+    }
+
+    fn view(&self, look: &Look<'_>) -> GreenPointsView {
+        GreenPointsView {
+            points: look.outstanding(),
+            lots: self.live as u64,
+            released: Money::from_fen(self.released),
+        }
+    }
+
+    fn standing(&self, look: &Look<'_>, member: MemberId) -> Lots {
+        Lots { points: look.held(member), ..self.lots_of(member) }
     }
 }

@@ -18,14 +18,24 @@
 //! - Cash-out pays `points × amount ÷ points` of `cashout` (rounded down to the fen), owed from
 //!   the pool through the obligation queue.
 
+mod config;
+mod view;
+
 use std::collections::VecDeque;
 
-use super::{Base, Books, Settlement, slot};
+pub use config::{BonusDay, Cashout, LoyaltyConfig, LoyaltyTier, Reward, TierMin, TopupBonus};
+pub use view::{LoyaltyStanding, LoyaltyView, Totals};
+
+use super::{Cx, Kind, Look, Redemption, Refunded, Settlement, Who};
 use crate::MemberId;
 use crate::effect::Effect;
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points, Rate};
-use crate::plan::{LoyaltyConfig, PayTo, TierMin};
+use crate::plan::read::{Reader, Table};
+use crate::plan::{PayTo, Reach};
+use crate::pool::{Books, ClawbackTotals, Pool};
+use crate::rejection::Rejection;
+use crate::table::slot;
 use crate::time::Timestamp;
 
 const NONE: u32 = u32::MAX;
@@ -35,7 +45,7 @@ const YEAR_DAYS: u32 = 365;
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Loyalty {
-    pub(crate) config: LoyaltyConfig,
+    config: LoyaltyConfig,
     /// Every lot, in the order granted (so in the order they expire).
     lots: Vec<Lot>,
     /// Lots before this one have expired or are being kept for good.
@@ -51,20 +61,6 @@ pub(crate) struct Loyalty {
     /// Entries taken off the front of `year`: `year[i]` is entry number `year_popped + i`.
     year_popped: u64,
     totals: Totals,
-}
-
-/// A mechanism's points, in all.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
-pub struct Totals {
-    /// Granted in all.
-    pub issued: Points,
-    /// Spent on rewards.
-    pub redeemed: Points,
-    /// Cashed out.
-    pub cashed: Points,
-    /// Expired unspent.
-    pub expired: Points,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -94,43 +90,9 @@ impl Default for Holder {
     }
 }
 
-/// A member's loyalty standing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LoyaltyStanding {
-    /// The tier reached (index into the plan's tiers), if any.
-    pub tier: Option<usize>,
-    /// Settled spend of the rolling year.
-    pub year_spend: Money,
-    /// Points earned by orders in the rolling year.
-    pub year_points: Points,
-    /// The oldest points that will expire, and when.
-    pub next_expiry: Option<(Points, Timestamp)>,
-    /// With reminders: the points that expire within the longest reminder's days (the notice).
-    pub expiring_soon: Option<(Points, u32)>,
-}
-
 impl Loyalty {
-    /// Starts loading the member's row (see `Engine::read_ahead`).
-    pub(crate) fn prefetch(&self, member: MemberId) {
-        super::prefetch(&self.members, member);
-    }
-
-    pub(crate) fn new(config: &LoyaltyConfig) -> Loyalty {
-        Loyalty {
-            reminded: vec![0; config.reminders.len()],
-            next_due: NEVER,
-            config: config.clone(),
-            lots: Vec::new(),
-            expired: 0,
-            members: Vec::new(),
-            year: VecDeque::new(),
-            year_popped: 0,
-            totals: Totals::default(),
-        }
-    }
-
     /// A settled order earns points for the buyer and, with `referee_rate`, for the referrer.
-    pub(crate) fn on_settled(&mut self, base: &Base, books: &mut Books, order: &Settlement) {
+    fn earn(&mut self, pool: &Pool, books: &mut Books, order: &Settlement<'_>) {
         let Settlement { member, amount, now, .. } = *order;
         self.roll_year(now);
         let c = &self.config;
@@ -140,26 +102,26 @@ impl Loyalty {
         let bonus =
             c.bonus_days.iter().find(|b| b.weekday == order.weekday).map_or(Rate::ONE, |b| b.multiplier);
         let earned = earned.mul_rate(bonus).units();
-        self.grant(base, books, member, earned, now, Rule::Earn);
+        self.grant(pool, books, member, earned, now, Rule::Earn);
         let holder = slot(&mut self.members, member);
         holder.year_spend += amount.fen();
         holder.year_points += earned;
         self.year.push_back((now, member, amount.fen(), earned));
-        self.on_referral(base, books, order);
+        self.referee_bonus(pool, books, order);
     }
 
     /// The referral part of a settled order: the referrer's points for their referee's spend.
-    pub(crate) fn on_referral(&mut self, base: &Base, books: &mut Books, order: &Settlement) {
+    fn referee_bonus(&mut self, pool: &Pool, books: &mut Books, order: &Settlement<'_>) {
         if let Some(referrer) = order.referrer() {
             let units = per_yuan(order.amount, self.config.referee_rate).units();
-            self.grant(base, books, referrer, units, order.now, Rule::RefereeBonus);
+            self.grant(pool, books, referrer, units, order.now, Rule::RefereeBonus);
         }
     }
 
     /// Store credit topped up: `topup_bonus` points per whole `per` of it.
-    pub(crate) fn on_topup(
+    fn topup_bonus(
         &mut self,
-        base: &Base,
+        pool: &Pool,
         books: &mut Books,
         member: MemberId,
         amount: Money,
@@ -167,12 +129,12 @@ impl Loyalty {
     ) {
         let Some(bonus) = self.config.topup_bonus else { return };
         let units = amount.fen() / bonus.per.fen() * bonus.points.units();
-        self.grant(base, books, member, units, now, Rule::TopupBonus);
+        self.grant(pool, books, member, units, now, Rule::TopupBonus);
     }
 
     fn grant(
         &mut self,
-        base: &Base,
+        pool: &Pool,
         books: &mut Books,
         member: MemberId,
         units: i64,
@@ -183,10 +145,10 @@ impl Loyalty {
             return;
         }
         books.ledger.post(
-            Account::Issued(base.id),
-            Account::Points(base.id, member),
+            Account::Issued(pool.id),
+            Account::Points(pool.id, member),
             units,
-            Some(base.id),
+            Some(pool.id),
             rule,
         );
         self.totals.issued += Points::from_units(units);
@@ -214,11 +176,11 @@ impl Loyalty {
         if holder.first == NONE {
             holder.first = index;
         }
-        books.effect(Effect::Earned { mechanism: base.id, member, points: Points::from_units(units), rule });
+        books.effect(Effect::Earned { mechanism: pool.id, member, points: Points::from_units(units), rule });
     }
 
     /// Expires the lots due by `now`, and sends the reminders due by then.
-    pub(crate) fn on_time(&mut self, base: &Base, books: &mut Books, now: Timestamp) {
+    fn expire(&mut self, pool: &Pool, books: &mut Books, now: Timestamp) {
         if self.config.expiry_days.is_none() || now < self.next_due {
             return self.roll_year(now);
         }
@@ -229,7 +191,7 @@ impl Loyalty {
                 let expires = lot.expires.expect("checked");
                 if lot.left > 0 && expires > now {
                     books.effect(Effect::ExpiryReminder {
-                        mechanism: base.id,
+                        mechanism: pool.id,
                         member: lot.member,
                         points: Points::from_units(lot.left),
                         expires,
@@ -247,15 +209,15 @@ impl Loyalty {
             self.expired += 1;
             if units > 0 {
                 books.ledger.post(
-                    Account::Points(base.id, member),
-                    Account::Issued(base.id),
+                    Account::Points(pool.id, member),
+                    Account::Issued(pool.id),
                     units,
-                    Some(base.id),
+                    Some(pool.id),
                     Rule::Expire,
                 );
                 self.totals.expired += Points::from_units(units);
                 books.effect(Effect::Expired {
-                    mechanism: base.id,
+                    mechanism: pool.id,
                     member,
                     points: Points::from_units(units),
                 });
@@ -274,7 +236,7 @@ impl Loyalty {
     }
 
     /// What the member can spend at `now`: what they hold, less what expires by then.
-    pub(crate) fn spendable(&self, books: &Books, base: &Base, member: MemberId, now: Timestamp) -> Points {
+    fn spendable(&self, books: &Books, pool: &Pool, member: MemberId, now: Timestamp) -> Points {
         let mut expiring = 0;
         let mut next = self.members.get(member.index()).map_or(NONE, |h| h.first);
         while next != NONE {
@@ -285,52 +247,52 @@ impl Loyalty {
             expiring += lot.left;
             next = lot.next;
         }
-        books.ledger.held(base.id, member) - Points::from_units(expiring)
+        books.ledger.held(pool.id, member) - Points::from_units(expiring)
     }
 
     /// Spends `points` (checked to be spendable) on the catalogue's reward `reward`.
-    pub(crate) fn redeem(
+    fn redeem_reward(
         &mut self,
-        base: &Base,
+        pool: &Pool,
         books: &mut Books,
         member: MemberId,
         reward: usize,
         now: Timestamp,
     ) {
-        self.on_time(base, books, now);
+        self.expire(pool, books, now);
         let points = self.config.rewards[reward].points;
-        self.spend(base, books, member, points, Rule::Redeem);
+        self.spend(pool, books, member, points, Rule::Redeem);
         self.totals.redeemed += points;
-        books.effect(Effect::Redeemed { mechanism: base.id, member, reward: reward as u32, points });
+        books.effect(Effect::Redeemed { mechanism: pool.id, member, reward: reward as u32, points });
     }
 
     /// Cashes out `points` (checked to be spendable) at the plan's `cashout` rate, owed from the pool.
-    pub(crate) fn cash_out(
+    fn cash_out(
         &mut self,
-        base: &mut Base,
+        pool: &mut Pool,
         books: &mut Books,
         member: MemberId,
         points: Points,
         now: Timestamp,
     ) {
         let cashout = self.config.cashout.expect("checked by the caller");
-        self.on_time(base, books, now);
+        self.expire(pool, books, now);
         let cash = Money::from_fen(
             (points.units() as i128 * cashout.amount.fen() as i128 / cashout.points.units() as i128) as i64,
         );
-        self.spend(base, books, member, points, Rule::Cashout);
+        self.spend(pool, books, member, points, Rule::Cashout);
         self.totals.cashed += points;
-        base.owe(member, cash, PayTo::Wallet, Rule::Cashout);
-        books.effect(Effect::CashedOut { mechanism: base.id, member, points, cash });
+        pool.owe(member, cash, PayTo::Wallet, Rule::Cashout);
+        books.effect(Effect::CashedOut { mechanism: pool.id, member, points, cash });
     }
 
     /// Burns `points` from the member's lots, oldest first.
-    fn spend(&mut self, base: &Base, books: &mut Books, member: MemberId, points: Points, rule: Rule) {
+    fn spend(&mut self, pool: &Pool, books: &mut Books, member: MemberId, points: Points, rule: Rule) {
         books.ledger.post(
-            Account::Points(base.id, member),
-            Account::Issued(base.id),
+            Account::Points(pool.id, member),
+            Account::Issued(pool.id),
             points.units(),
-            Some(base.id),
+            Some(pool.id),
             rule,
         );
         let holder = &mut self.members[member.index()];
@@ -372,15 +334,15 @@ impl Loyalty {
 
     /// Lots granted so far, and the rolling year's entries so far: what a settlement added is
     /// the difference across it.
-    pub(crate) fn marks(&self) -> (u32, u64) {
+    fn marks_now(&self) -> (u32, u64) {
         (self.lots.len() as u32, self.year_popped + self.year.len() as u64)
     }
 
     /// Clawback: burns what lots `lots` have left and takes rolling-year entry `entry` (if
     /// still in the year) out of the tier figures. Returns (burned, already spent or expired).
-    pub(crate) fn claw_back(
+    fn claw_back_lots(
         &mut self,
-        base: &Base,
+        pool: &Pool,
         books: &mut Books,
         lots: std::ops::Range<u32>,
         entry: Option<u64>,
@@ -393,10 +355,10 @@ impl Loyalty {
             kept += lot.granted - units;
             lot.left = 0;
             books.ledger.post(
-                Account::Points(base.id, member),
-                Account::Issued(base.id),
+                Account::Points(pool.id, member),
+                Account::Issued(pool.id),
                 units,
-                Some(base.id),
+                Some(pool.id),
                 Rule::Clawback,
             );
         }
@@ -410,13 +372,9 @@ impl Loyalty {
         (Points::from_units(taken), Points::from_units(kept))
     }
 
-    pub(crate) fn totals(&self) -> Totals {
-        self.totals
-    }
-
     /// The member's standing as of `now` (the last event's time): `expiring_soon` is what
     /// expires within the plan's longest reminder, the notice the member is being given.
-    pub(crate) fn standing(&self, member: MemberId, now: Option<Timestamp>) -> LoyaltyStanding {
+    fn standing_at(&self, member: MemberId, now: Option<Timestamp>) -> LoyaltyStanding {
         let holder = self.members.get(member.index()).copied().unwrap_or_default();
         let window = self.config.reminders.iter().max().copied();
         let soon = now.zip(window).map(|(now, days)| now.plus_days(days));
@@ -435,12 +393,144 @@ impl Loyalty {
             next = lot.next;
         }
         LoyaltyStanding {
-            tier: self.tier_of(member),
+            points: Points::ZERO,
+            tier: self.tier_of(member).map(|t| self.config.tiers[t].name.clone()),
             year_spend: Money::from_fen(holder.year_spend),
             year_points: Points::from_units(holder.year_points),
             next_expiry,
             expiring_soon: window.map(|days| (Points::from_units(expiring_soon), days)),
         }
+    }
+}
+
+impl Kind for Loyalty {
+    const NAME: &'static str = "loyalty";
+    const POINTS: bool = true;
+    /// Loyalty points need no pool unless they are cashed out.
+    const FUNDING_OPTIONAL: bool = true;
+    type Config = LoyaltyConfig;
+    type View = LoyaltyView;
+    type Standing = LoyaltyStanding;
+
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<LoyaltyConfig> {
+        config::read(r, t)
+    }
+
+    fn reach(_config: &LoyaltyConfig) -> Reach {
+        Reach { depth: 1, ..Reach::default() }
+    }
+
+    fn assert_valid(config: &LoyaltyConfig) {
+        config::assert_valid(config);
+    }
+
+    fn new(config: &LoyaltyConfig) -> Loyalty {
+        Loyalty {
+            reminded: vec![0; config.reminders.len()],
+            next_due: NEVER,
+            config: config.clone(),
+            lots: Vec::new(),
+            expired: 0,
+            members: Vec::new(),
+            year: VecDeque::new(),
+            year_popped: 0,
+            totals: Totals::default(),
+        }
+    }
+
+    fn on_settled(&mut self, cx: &mut Cx<'_>, order: &Settlement<'_>) {
+        self.earn(cx.pool, cx.books, order);
+    }
+
+    /// A held referral approved: the referrer's points for their referee's spend.
+    fn on_referral(&mut self, cx: &mut Cx<'_>, order: &Settlement<'_>) {
+        if order.from == 0 {
+            self.referee_bonus(cx.pool, cx.books, order);
+        }
+    }
+
+    fn on_topup(&mut self, cx: &mut Cx<'_>, member: MemberId, amount: Money, now: Timestamp) {
+        self.topup_bonus(cx.pool, cx.books, member, amount, now);
+    }
+
+    /// Expiries and reminders fall due as time passes.
+    fn on_time(&mut self, cx: &mut Cx<'_>, now: Timestamp) {
+        self.expire(cx.pool, cx.books, now);
+    }
+
+    /// Burns what the order's lots have left and takes the order out of the tier figures.
+    fn claw_back(&mut self, cx: &mut Cx<'_>, refund: &Refunded<'_>) -> ClawbackTotals {
+        let (taken, kept) = self.claw_back_lots(cx.pool, cx.books, refund.items.clone(), refund.entry);
+        ClawbackTotals::points(taken, kept)
+    }
+
+    fn marks(&self) -> super::Marks {
+        let (items, entry) = self.marks_now();
+        super::Marks { items, entry }
+    }
+
+    fn read_ahead(&self, look: &Look<'_>, member: MemberId, uplines: &[Option<MemberId>; 3]) -> i64 {
+        crate::table::prefetch(&self.members, member);
+        look.prefetch_points(member);
+        if let Some(referrer) = uplines[0] {
+            look.prefetch_points(referrer);
+        }
+        0
+    }
+
+    fn sellable(
+        &self,
+        look: &Look<'_>,
+        member: MemberId,
+        at: Timestamp,
+    ) -> Result<(Points, &'static str), &'static str> {
+        if self.config.cashout.is_none() {
+            return Err("cash out points: it has no `cashout`");
+        }
+        Ok((self.spendable(look.books, look.pool, member, at), "cash out"))
+    }
+
+    fn sell(&mut self, cx: &mut Cx<'_>, member: MemberId, points: Points, at: Timestamp) {
+        self.cash_out(cx.pool, cx.books, member, points, at);
+    }
+
+    /// A reward of the catalogue, if the member can spend its points now.
+    fn redeem(
+        &mut self,
+        cx: &mut Cx<'_>,
+        who: Who<'_>,
+        what: Redemption<'_>,
+        at: Timestamp,
+    ) -> Result<(), Rejection> {
+        let Redemption { reward: Some(reward), partner: None, points: None } = what else {
+            return Err(Rejection::RedeemNeeds {
+                mechanism: who.mechanism.to_owned(),
+                needs: "a `reward` of its catalogue (and no `partner` or `points`)",
+            });
+        };
+        let Some(index) = self.config.rewards.iter().position(|r| r.name == reward) else {
+            let known: Vec<String> = self.config.rewards.iter().map(|r| format!("`{}`", r.name)).collect();
+            return Err(Rejection::UnknownReward {
+                mechanism: who.mechanism.to_owned(),
+                reward: reward.to_owned(),
+                known: if known.is_empty() { "none".to_owned() } else { known.join(", ") },
+            });
+        };
+        let cost = self.config.rewards[index].points;
+        let held = self.spendable(cx.books, cx.pool, who.member, at);
+        if cost > held {
+            return Err(who.not_enough("redeem", held, cost));
+        }
+        self.redeem_reward(cx.pool, cx.books, who.member, index, at);
+        Ok(())
+    }
+
+    fn view(&self, look: &Look<'_>) -> LoyaltyView {
+        LoyaltyView { points: look.outstanding(), totals: self.totals }
+    }
+
+    fn standing(&self, look: &Look<'_>, member: MemberId) -> LoyaltyStanding {
+        LoyaltyStanding { points: look.held(member), ..self.standing_at(member, look.now) }
     }
 }
 

@@ -1,27 +1,18 @@
 //! What every mechanism shares: a funded pool, payouts from it, and the obligation queue for
 //! what the pool cannot pay yet.
 //!
-//! A mechanism is a [`Base`] (pool bookkeeping, identical for all kinds) and a [`State`] (the
-//! kind's own rules, one module each). The engine calls the kind's handlers in plan order; a
-//! handler pays through [`Base::pay`] or promises through [`Base::owe`], never touching another
-//! mechanism's pool.
-
-pub(crate) mod ad_tasks;
-pub(crate) mod appreciation;
-pub(crate) mod coalition;
-pub(crate) mod cycle;
-pub(crate) mod distribution;
-pub(crate) mod green_points;
-pub(crate) mod loyalty;
-pub(crate) mod queue;
-pub(crate) mod refer_refund;
+//! A mechanism is a [`Pool`] (this bookkeeping, identical for all kinds) and its kind's state
+//! (`crate::kind`, one module each). A kind pays through [`Pool::pay`] or promises through
+//! [`Pool::owe`], never touching another mechanism's pool.
 
 use std::collections::VecDeque;
 
 use crate::effect::Effect;
 use crate::ledger::{Account, Ledger, Rule};
+use crate::num::Points;
 use crate::num::{Money, Rate};
-use crate::plan::{FundingBase, KindConfig, MechanismConfig, PayTo};
+use crate::plan::{FundingBase, MechanismConfig, PayTo};
+use crate::table::slot;
 use crate::{MechanismId, MemberId};
 
 /// The books every handler writes to: balances with their postings, and the event's effects.
@@ -42,69 +33,10 @@ impl Books {
     }
 }
 
-/// A settled order, as every mechanism sees it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Settlement {
-    /// The buyer.
-    pub(crate) member: MemberId,
-    /// The buyer's referrer, the referrer's referrer and the one above, as far as some
-    /// mechanism of the plan looks (`None` beyond).
-    pub(crate) uplines: [Option<MemberId>; 3],
-    /// The order amount.
-    pub(crate) amount: Money,
-    /// What this order put into the mechanism's pool (set per mechanism).
-    pub(crate) funding: Money,
-    /// When it settled.
-    pub(crate) now: crate::time::Timestamp,
-    /// The weekday it was paid, in the plan's timezone (0 = Monday).
-    pub(crate) weekday: u8,
-    /// Anti-fraud holds the buyer's referral: the parts that depend on it wait for a review
-    /// (`uplines` are empty then too).
-    pub(crate) held: bool,
-    /// The store's district, city and province agents, when a mechanism pays them.
-    pub(crate) agents: [Option<MemberId>; 3],
-    /// The member who recruited the store, when a mechanism pays them.
-    pub(crate) recruiter: Option<MemberId>,
-    /// When a review approves a held referral and the order's referral parts run late: the
-    /// first upline position they pay (0: the buyer's own referral was held; k: the link above
-    /// the k-th upline was, and the uplines below it were paid at settlement). 0 otherwise.
-    pub(crate) from: usize,
-}
-
-impl Settlement {
-    /// Who referred the buyer.
-    pub(crate) fn referrer(&self) -> Option<MemberId> {
-        self.uplines[0]
-    }
-}
-
-/// One mechanism of the running plan.
-#[derive(Clone, Debug)]
-#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
-pub(crate) struct Mechanism {
-    pub(crate) base: Base,
-    pub(crate) state: State,
-}
-
-/// The kind-specific state of a mechanism.
-#[derive(Clone, Debug)]
-#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
-pub(crate) enum State {
-    Appreciation(appreciation::Appreciation),
-    ReferRefund(refer_refund::ReferRefund),
-    Queue(queue::Queue),
-    Distribution(distribution::Distribution),
-    GreenPoints(green_points::GreenPoints),
-    Cycle(cycle::Cycle),
-    AdTasks(ad_tasks::AdTasks),
-    Loyalty(loyalty::Loyalty),
-    Coalition(coalition::Coalition),
-}
-
 /// Pool bookkeeping shared by every kind.
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
-pub(crate) struct Base {
+pub(crate) struct Pool {
     pub(crate) id: MechanismId,
     pub(crate) name: String,
     pub(crate) funding_rate: crate::num::Rate,
@@ -134,9 +66,16 @@ pub struct ClawbackTotals {
     /// Already paid out: the merchant's cost.
     pub kept: Money,
     /// Points burned (unreleased, unspent).
-    pub points_taken: crate::num::Points,
+    pub points_taken: Points,
     /// Points already sold, released or spent.
-    pub points_kept: crate::num::Points,
+    pub points_kept: Points,
+}
+
+impl ClawbackTotals {
+    /// Points burned, and points the refund could no longer take back.
+    pub(crate) fn points(taken: Points, kept: Points) -> ClawbackTotals {
+        ClawbackTotals { points_taken: taken, points_kept: kept, ..ClawbackTotals::default() }
+    }
 }
 
 impl std::ops::AddAssign for ClawbackTotals {
@@ -148,20 +87,9 @@ impl std::ops::AddAssign for ClawbackTotals {
     }
 }
 
-impl Mechanism {
-    pub(crate) fn new(id: MechanismId, config: &MechanismConfig) -> Mechanism {
-        let state = match &config.kind {
-            KindConfig::Appreciation(c) => State::Appreciation(appreciation::Appreciation::new(c)),
-            KindConfig::ReferRefund(c) => State::ReferRefund(refer_refund::ReferRefund::new(c)),
-            KindConfig::Queue(c) => State::Queue(queue::Queue::new(c)),
-            KindConfig::Distribution(c) => State::Distribution(distribution::Distribution::new(c)),
-            KindConfig::GreenPoints(c) => State::GreenPoints(green_points::GreenPoints::new(c)),
-            KindConfig::Cycle(c) => State::Cycle(cycle::Cycle::new(c)),
-            KindConfig::AdTasks(c) => State::AdTasks(ad_tasks::AdTasks::new(c)),
-            KindConfig::Loyalty(c) => State::Loyalty(loyalty::Loyalty::new(c)),
-            KindConfig::Coalition(c) => State::Coalition(coalition::Coalition::new(c)),
-        };
-        let base = Base {
+impl Pool {
+    pub(crate) fn new(id: MechanismId, config: &MechanismConfig) -> Pool {
+        Pool {
             id,
             name: config.id.clone(),
             funding_rate: config.funding_rate,
@@ -173,12 +101,9 @@ impl Mechanism {
             paused: false,
             owed_total: 0,
             clawback: ClawbackTotals::default(),
-        };
-        Mechanism { base, state }
+        }
     }
-}
 
-impl Base {
     pub(crate) fn pool(&self, books: &Books) -> Money {
         books.ledger.pool(self.id)
     }
@@ -203,7 +128,7 @@ impl Base {
         self.owed_total += amount.fen();
     }
 
-    /// Owes `amount` like [`Base::owe`], but pays it at once when nothing older waits and the
+    /// Owes `amount` like [`Pool::owe`], but pays it at once when nothing older waits and the
     /// pool covers it: the same end state as paying it after the event (the queue is FIFO and
     /// this one would be first), without the queue's round trip. Only for kinds whose rules
     /// read nothing of the pool later in the same event (distribution).
@@ -278,6 +203,20 @@ impl Base {
                 Effect::Resumed { mechanism: self.id }
             });
         }
+    }
+
+    /// Clawback of `earned` points of a refunded order: burns what the member still holds of
+    /// them (what they sold or spent stays theirs). Returns the points burned.
+    pub(crate) fn burn_earned(&self, books: &mut Books, member: MemberId, earned: Points) -> Points {
+        let taken = earned.min(books.ledger.held(self.id, member));
+        books.ledger.post(
+            Account::Points(self.id, member),
+            Account::Issued(self.id),
+            taken.units(),
+            Some(self.id),
+            Rule::Clawback,
+        );
+        taken
     }
 
     /// What the member has received from this pool.
@@ -396,21 +335,4 @@ impl Obligations {
     pub(crate) fn len(&self) -> usize {
         self.waiting
     }
-}
-
-/// Starts loading a member's row of a per-member table into the cache: a hint, which changes
-/// nothing (a member past the end of the table is skipped). See `Engine::close_day`.
-pub(crate) fn prefetch<T>(table: &[T], member: MemberId) {
-    if member.index() < table.len() {
-        prefetch_index::prefetch_index(table, member.index());
-    }
-}
-
-/// A growable per-member table: reading past the end gives the default.
-pub(crate) fn slot<T: Default + Clone>(table: &mut Vec<T>, member: MemberId) -> &mut T {
-    let i = member.index();
-    if table.len() <= i {
-        table.resize(i + 1, T::default());
-    }
-    &mut table[i]
 }

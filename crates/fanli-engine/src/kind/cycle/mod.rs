@@ -16,17 +16,27 @@
 //! Cost: a day close reads every member with quota left (they are the ones it pays), and sorts
 //! them by join order once when new ones came in. An order reads the buyer and their referrer.
 
-use super::{Base, Books, Settlement, slot};
+mod config;
+mod view;
+
+pub use config::{CycleConfig, Honor};
+pub use view::{CycleStanding, CycleView};
+
+use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
+use crate::compliance::Findings;
 use crate::effect::Effect;
 use crate::ledger::{Account, Rule};
-use crate::num::{Money, Points};
-use crate::plan::{CycleConfig, PayTo};
+use crate::num::{Money, Points, Rate};
+use crate::plan::read::{Reader, Table};
+use crate::plan::{PayTo, Reach};
+use crate::pool::{Books, ClawbackTotals, Pool};
+use crate::table::slot;
 
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Cycle {
-    pub(crate) config: CycleConfig,
+    config: CycleConfig,
     members: Vec<Holder>,
     /// Members with quota left (and some who just ran out, dropped at the next day close).
     active: Vec<MemberId>,
@@ -49,47 +59,18 @@ struct Holder {
     active: bool,
 }
 
-/// A member's standing in a cycle mechanism.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CycleStanding {
-    /// Quota left: the most the mechanism will still pay them.
-    pub quota: Money,
-    /// Shares (贡献值).
-    pub shares: Points,
-    /// Honor level (V1 = 1), 0 below the first.
-    pub honor: u32,
-}
-
 impl Cycle {
-    /// Starts loading the buyer's and the referrer's rows (see `Engine::read_ahead`).
-    pub(crate) fn prefetch(&self, member: MemberId, referrer: Option<MemberId>) {
-        for m in [Some(member), referrer].into_iter().flatten() {
-            super::prefetch(&self.members, m);
-        }
-    }
-
-    pub(crate) fn new(config: &CycleConfig) -> Cycle {
-        Cycle {
-            config: config.clone(),
-            members: Vec::new(),
-            active: Vec::new(),
-            unsorted: false,
-            honor_fund: 0,
-            honor_members: 0,
-        }
-    }
-
     /// A settled order: quota and shares for the buyer, shares for the referrer, and the honor
     /// part of the order set aside in the pool.
-    pub(crate) fn on_settled(&mut self, base: &Base, books: &mut Books, order: &Settlement) {
+    fn settle(&mut self, pool: &Pool, books: &mut Books, order: &Settlement<'_>) {
         let Settlement { member, amount, .. } = *order;
         if let Some(honor) = &self.config.honor {
             let set_aside = amount.mul_rate(honor.rate);
             books.ledger.post(
                 Account::Platform,
-                Account::Pool(base.id),
+                Account::Pool(pool.id),
                 set_aside.fen(),
-                Some(base.id),
+                Some(pool.id),
                 Rule::Funding,
             );
             self.honor_fund += set_aside.fen();
@@ -108,14 +89,6 @@ impl Cycle {
         }
     }
 
-    /// The referral part of a settled order, when anti-fraud held it and a review approved it:
-    /// the referrer's share of the order's weight.
-    pub(crate) fn on_referral(&mut self, order: &Settlement) {
-        if let Some(referrer) = order.referrer() {
-            self.add_weight(referrer, order.amount.mul_rate(self.config.referral_share_rate).fen());
-        }
-    }
-
     fn add_weight(&mut self, member: MemberId, weight: i64) {
         let first_level = self.config.honor.as_ref().and_then(|h| h.levels.first().copied());
         let unit = self.config.share_unit;
@@ -128,7 +101,7 @@ impl Cycle {
     }
 
     /// The day's dividend (by shares) and honor split (equal), each capped by quota left.
-    pub(crate) fn on_close_day(&mut self, base: &mut Base, books: &mut Books) {
+    fn pay_dividend(&mut self, pool: &mut Pool, books: &mut Books) {
         let members = &mut self.members;
         self.active.retain(|m| {
             let keep = members[m.index()].quota > 0;
@@ -138,7 +111,7 @@ impl Cycle {
         if std::mem::take(&mut self.unsorted) {
             self.active.sort_unstable();
         }
-        let dividend = base.pool(books).fen() - self.honor_fund;
+        let dividend = pool.pool(books).fen() - self.honor_fund;
         let total: i128 = self.active.iter().map(|m| self.members[m.index()].weight as i128).sum();
         if dividend > 0 && total > 0 {
             for &member in &self.active {
@@ -149,7 +122,7 @@ impl Cycle {
                 };
                 let paid = share.min(holder.quota);
                 holder.quota -= paid;
-                pay(base, books, member, paid, Rule::Dividend);
+                pay(pool, books, member, paid, Rule::Dividend);
             }
         }
         let Some(honor) = &self.config.honor else { return };
@@ -166,13 +139,13 @@ impl Cycle {
             let paid = each.min(holder.quota);
             holder.quota -= paid;
             self.honor_fund -= paid;
-            pay(base, books, member, paid, Rule::Honor);
+            pay(pool, books, member, paid, Rule::Honor);
         }
     }
 
     /// Clawback of an order of `amount`: the quota it earned (as far as left) and the weight
     /// it added, the referrer's included. Returns the quota taken back.
-    pub(crate) fn claw_back(&mut self, member: MemberId, referrer: Option<MemberId>, amount: Money) -> Money {
+    fn claw_back_order(&mut self, member: MemberId, referrer: Option<MemberId>, amount: Money) -> Money {
         let earned = amount.mul_rate(self.config.quota_multiple).fen();
         let holder = slot(&mut self.members, member);
         let taken = earned.min(holder.quota);
@@ -195,17 +168,7 @@ impl Cycle {
         }
     }
 
-    /// Pool outside the honor part: what the next day close offers as dividend.
-    pub(crate) fn honor_fund(&self) -> Money {
-        Money::from_fen(self.honor_fund)
-    }
-
-    /// Members with quota left.
-    pub(crate) fn holders(&self) -> usize {
-        self.active.iter().filter(|m| self.members[m.index()].quota > 0).count()
-    }
-
-    pub(crate) fn standing(&self, member: MemberId) -> CycleStanding {
+    fn standing_of(&self, member: MemberId) -> CycleStanding {
         let holder = self.members.get(member.index()).cloned().unwrap_or_default();
         let unit = self.config.share_unit.fen() as i128;
         let shares = Points::from_units((holder.weight as i128 * 10_000 / unit) as i64);
@@ -216,16 +179,97 @@ impl Cycle {
     }
 }
 
+impl Kind for Cycle {
+    const NAME: &'static str = "cycle";
+    type Config = CycleConfig;
+    type View = CycleView;
+    type Standing = CycleStanding;
+
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<CycleConfig> {
+        config::read(r, t)
+    }
+
+    fn reach(_config: &CycleConfig) -> Reach {
+        Reach { depth: 1, ..Reach::default() }
+    }
+
+    /// The honor members' share of each order, which comes on top of the funding.
+    fn extra_rate(config: &CycleConfig) -> Rate {
+        config.honor.as_ref().map_or(Rate::ZERO, |h| h.rate)
+    }
+
+    fn check(config: &CycleConfig, findings: &mut Findings<'_>) {
+        config::check(config, findings);
+    }
+
+    fn assert_valid(config: &CycleConfig) {
+        config::assert_valid(config);
+    }
+
+    fn new(config: &CycleConfig) -> Cycle {
+        Cycle {
+            config: config.clone(),
+            members: Vec::new(),
+            active: Vec::new(),
+            unsorted: false,
+            honor_fund: 0,
+            honor_members: 0,
+        }
+    }
+
+    fn on_settled(&mut self, cx: &mut Cx<'_>, order: &Settlement<'_>) {
+        self.settle(cx.pool, cx.books, order);
+    }
+
+    /// A held referral approved: the referrer's share of the order's weight.
+    fn on_referral(&mut self, _cx: &mut Cx<'_>, order: &Settlement<'_>) {
+        if order.from == 0
+            && let Some(referrer) = order.referrer()
+        {
+            self.add_weight(referrer, order.amount.mul_rate(self.config.referral_share_rate).fen());
+        }
+    }
+
+    fn on_close_day(&mut self, cx: &mut Cx<'_>, _now: crate::time::Timestamp) {
+        self.pay_dividend(cx.pool, cx.books);
+    }
+
+    /// The quota the order earned (as far as left) and the weight it added, the referrer's
+    /// included.
+    fn claw_back(&mut self, _cx: &mut Cx<'_>, refund: &Refunded<'_>) -> ClawbackTotals {
+        let cancelled = self.claw_back_order(refund.member, refund.referrer, refund.amount);
+        ClawbackTotals { cancelled, ..ClawbackTotals::default() }
+    }
+
+    fn read_ahead(&self, _look: &Look<'_>, member: MemberId, uplines: &[Option<MemberId>; 3]) -> i64 {
+        for m in [Some(member), uplines[0]].into_iter().flatten() {
+            crate::table::prefetch(&self.members, m);
+        }
+        0
+    }
+
+    fn view(&self, _look: &Look<'_>) -> CycleView {
+        CycleView {
+            holders: self.active.iter().filter(|m| self.members[m.index()].quota > 0).count() as u64,
+            honor_fund: Money::from_fen(self.honor_fund),
+        }
+    }
+
+    fn standing(&self, _look: &Look<'_>, member: MemberId) -> CycleStanding {
+        self.standing_of(member)
+    }
+}
+
 /// Whether `weight` fen are at least `level` shares of `unit` each.
 fn reaches(weight: i64, unit: Money, level: Points) -> bool {
     weight as i128 * 10_000 >= level.units() as i128 * unit.fen() as i128
 }
 
-fn pay(base: &mut Base, books: &mut Books, member: MemberId, amount: i64, rule: Rule) {
+fn pay(pool: &mut Pool, books: &mut Books, member: MemberId, amount: i64, rule: Rule) {
     if amount == 0 {
         return;
     }
     let amount = Money::from_fen(amount);
-    base.pay(books, member, amount, PayTo::Wallet, rule);
-    books.effect(Effect::Dividend { mechanism: base.id, member, rule, amount });
+    pool.pay(books, member, amount, PayTo::Wallet, rule);
+    books.effect(Effect::Dividend { mechanism: pool.id, member, rule, amount });
 }

@@ -12,18 +12,27 @@
 //! Ranks read team sales, which the engine keeps up to date as orders settle (three uplines per
 //! order), so no commission walks more than the buyer's three uplines.
 
-use super::{Base, Books, Settlement};
+mod config;
+mod view;
+
+pub use config::DistributionConfig;
+pub use view::{Commissions, DistributionView};
+
+use super::{Cx, Kind, Look, Settlement};
 use crate::MemberId;
+use crate::compliance::Findings;
 use crate::effect::Effect;
-use crate::engine::Members;
 use crate::ledger::{Account, Rule};
+use crate::members::Members;
 use crate::num::{Money, Rate};
-use crate::plan::{DistributionConfig, PayTo, rank_rate};
+use crate::plan::read::{Reader, Table};
+use crate::plan::{PayTo, Reach, rank_rate};
+use crate::pool::{Books, Pool};
 
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Distribution {
-    pub(crate) config: DistributionConfig,
+    config: DistributionConfig,
     /// What order budgets left unallocated and went back to the platform.
     returned: Money,
     /// The commissions of the order being settled (kept to reuse its allocation); empty
@@ -33,22 +42,7 @@ pub(crate) struct Distribution {
 }
 
 impl Distribution {
-    pub(crate) fn new(config: &DistributionConfig) -> Distribution {
-        Distribution { config: config.clone(), returned: Money::ZERO, scratch: Vec::new() }
-    }
-
-    /// Returned to the platform in all.
-    pub(crate) fn returned(&self) -> Money {
-        self.returned
-    }
-
-    pub(crate) fn on_settled(
-        &mut self,
-        base: &mut Base,
-        books: &mut Books,
-        order: &Settlement,
-        members: &Members,
-    ) {
+    fn settle(&mut self, pool: &mut Pool, books: &mut Books, order: &Settlement<'_>, members: &Members) {
         let mut due = std::mem::take(&mut self.scratch);
         if !order.held {
             self.upline_commissions(order, members, &mut due);
@@ -66,45 +60,39 @@ impl Distribution {
         if let (Some(rate), Some(recruiter)) = (config.recruiter_rate, order.recruiter) {
             due.push((recruiter, rate, Rule::Recruiter));
         }
-        let allocated = self.pay(base, books, order, &due);
+        let allocated = self.pay(pool, books, order, &due);
         due.clear();
         self.scratch = due;
         let unallocated = order.funding - allocated;
         if unallocated > Money::ZERO {
             books.ledger.post(
-                Account::Pool(base.id),
+                Account::Pool(pool.id),
                 Account::Platform,
                 unallocated.fen(),
-                Some(base.id),
+                Some(pool.id),
                 Rule::Returned,
             );
             self.returned += unallocated;
-            books.effect(Effect::Returned { mechanism: base.id, amount: unallocated });
+            books.effect(Effect::Returned { mechanism: pool.id, amount: unallocated });
         }
     }
 
     /// The referral part of a settled order, when anti-fraud held it and a review approved it:
     /// the uplines' commissions, funded now from what the order's budget had returned to the
     /// platform.
-    pub(crate) fn on_referral(
-        &mut self,
-        base: &mut Base,
-        books: &mut Books,
-        order: &Settlement,
-        members: &Members,
-    ) {
+    fn pay_late(&mut self, pool: &mut Pool, books: &mut Books, order: &Settlement<'_>, members: &Members) {
         let mut due = std::mem::take(&mut self.scratch);
         self.upline_commissions(order, members, &mut due);
         let total: Money = due.iter().map(|&(_, rate, _)| order.amount.mul_rate(rate)).sum();
         books.ledger.post(
             Account::Platform,
-            Account::Pool(base.id),
+            Account::Pool(pool.id),
             total.fen(),
-            Some(base.id),
+            Some(pool.id),
             Rule::Funding,
         );
         self.returned -= total.min(self.returned);
-        self.pay(base, books, order, &due);
+        self.pay(pool, books, order, &due);
         due.clear();
         self.scratch = due;
     }
@@ -112,7 +100,7 @@ impl Distribution {
     /// `levels` and `ranks` (级差, 平级奖): what the buyer's uplines earn, as (member, rate, rule).
     fn upline_commissions(
         &self,
-        order: &Settlement,
+        order: &Settlement<'_>,
         members: &Members,
         due: &mut Vec<(MemberId, Rate, Rule)>,
     ) {
@@ -154,9 +142,9 @@ impl Distribution {
     /// Owes each commission (`rate` × the order, down to the fen), in order; returns the total.
     fn pay(
         &self,
-        base: &mut Base,
+        pool: &mut Pool,
         books: &mut Books,
-        order: &Settlement,
+        order: &Settlement<'_>,
         due: &[(MemberId, Rate, Rule)],
     ) -> Money {
         let mut allocated = Money::ZERO;
@@ -167,14 +155,69 @@ impl Distribution {
             }
             allocated += reward;
             books.effect(Effect::Commission {
-                mechanism: base.id,
+                mechanism: pool.id,
                 member,
                 buyer: order.member,
                 rule,
                 amount: reward,
             });
-            base.owe_or_pay(books, member, reward, PayTo::Wallet, rule);
+            pool.owe_or_pay(books, member, reward, PayTo::Wallet, rule);
         }
         allocated
+    }
+}
+
+impl Kind for Distribution {
+    const NAME: &'static str = "distribution";
+    type Config = DistributionConfig;
+    type View = DistributionView;
+    type Standing = Commissions;
+
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<DistributionConfig> {
+        config::read(r, t)
+    }
+
+    fn reach(d: &DistributionConfig) -> Reach {
+        Reach {
+            depth: d.levels.len(),
+            ranks: !d.ranks.is_empty(),
+            regional: d.regional.iter().any(Option::is_some) || d.recruiter_rate.is_some(),
+        }
+    }
+
+    fn check(config: &DistributionConfig, findings: &mut Findings<'_>) {
+        config::check(config, findings);
+    }
+
+    fn assert_valid(config: &DistributionConfig) {
+        config::assert_valid(config);
+    }
+
+    fn new(config: &DistributionConfig) -> Distribution {
+        Distribution { config: config.clone(), returned: Money::ZERO, scratch: Vec::new() }
+    }
+
+    fn on_settled(&mut self, cx: &mut Cx<'_>, order: &Settlement<'_>) {
+        self.settle(cx.pool, cx.books, order, cx.members);
+    }
+
+    fn on_referral(&mut self, cx: &mut Cx<'_>, order: &Settlement<'_>) {
+        self.pay_late(cx.pool, cx.books, order, cx.members);
+    }
+
+    /// Starts loading the wallets the uplines' commissions may be paid into.
+    fn read_ahead(&self, look: &Look<'_>, _member: MemberId, uplines: &[Option<MemberId>; 3]) -> i64 {
+        for &upline in uplines.iter().flatten() {
+            look.books.ledger.prefetch(Account::Wallet(upline));
+        }
+        0
+    }
+
+    fn view(&self, _look: &Look<'_>) -> DistributionView {
+        DistributionView { returned: self.returned }
+    }
+
+    fn standing(&self, _look: &Look<'_>, _member: MemberId) -> Commissions {
+        Commissions
     }
 }

@@ -1,0 +1,124 @@
+//! What members and the operator do with balances: sell or cash out points, redeem them, view
+//! ads, withdraw and top up cash, and fund pools.
+
+use super::Engine;
+use super::orders::positive;
+use crate::MechanismId;
+use crate::event::SellAmount;
+use crate::kind::{Cx, Look, Redemption, Who};
+use crate::ledger::{Account, Rule};
+use crate::num::{Money, Points};
+use crate::rejection::Rejection;
+use crate::time::Timestamp;
+
+impl Engine {
+    /// Appreciation points sold, or loyalty points cashed out.
+    pub(super) fn sell(
+        &mut self,
+        member: &str,
+        mechanism: &str,
+        points: SellAmount,
+        at: Timestamp,
+    ) -> Result<(), Rejection> {
+        let member_id = self.member_named(member)?;
+        let m = self.mechanism_named(mechanism)?;
+        let who = Who { member: member_id, member_name: member, mechanism };
+        let (held, action) = {
+            let mechanism = &self.mechanisms[m.index()];
+            let look = Look { pool: &mechanism.pool, books: &self.books, now: self.last_at };
+            mechanism
+                .state
+                .sellable(&look, member_id, at)
+                .map_err(|action| who.wrong(mechanism.state.name(), action))?
+        };
+        let points = match points {
+            SellAmount::All if held.is_zero() => return Ok(()),
+            SellAmount::All => held,
+            SellAmount::Points(p) if p <= Points::ZERO => return Err(Rejection::NotPositive("points")),
+            SellAmount::Points(p) if p > held => return Err(who.not_enough(action, held, p)),
+            SellAmount::Points(p) => p,
+        };
+        let (mechanism, timezone) = (&mut self.mechanisms[m.index()], self.plan.timezone);
+        let mut cx =
+            Cx { pool: &mut mechanism.pool, books: &mut self.books, members: &self.members, timezone };
+        mechanism.state.sell(&mut cx, member_id, points, at);
+        Ok(())
+    }
+
+    pub(super) fn withdraw(&mut self, member: &str, amount: Money) -> Result<(), Rejection> {
+        let id = self.member_named(member)?;
+        positive(amount, "amount")?;
+        let held = self.books.ledger.wallet(id);
+        if amount > held {
+            return Err(Rejection::NotEnoughWallet { member: member.to_owned(), held, wanted: amount });
+        }
+        self.books.ledger.post(Account::Wallet(id), Account::External, amount.fen(), None, Rule::Withdraw);
+        Ok(())
+    }
+
+    pub(super) fn topup(&mut self, member: &str, amount: Money, at: Timestamp) -> Result<(), Rejection> {
+        let id = self.member_named(member)?;
+        positive(amount, "amount")?;
+        self.books.ledger.post(Account::External, Account::Credit(id), amount.fen(), None, Rule::Topup);
+        let timezone = self.plan.timezone;
+        for mechanism in &mut self.mechanisms {
+            let mut cx =
+                Cx { pool: &mut mechanism.pool, books: &mut self.books, members: &self.members, timezone };
+            mechanism.state.on_topup(&mut cx, id, amount, at);
+        }
+        Ok(())
+    }
+
+    /// A reward of a loyalty catalogue, or coalition points at a partner.
+    pub(super) fn redeem(
+        &mut self,
+        member: &str,
+        mechanism: &str,
+        what: Redemption<'_>,
+        at: Timestamp,
+    ) -> Result<(), Rejection> {
+        let member_id = self.member_named(member)?;
+        let m = self.mechanism_named(mechanism)?;
+        let who = Who { member: member_id, member_name: member, mechanism };
+        let (mechanism, timezone) = (&mut self.mechanisms[m.index()], self.plan.timezone);
+        let mut cx =
+            Cx { pool: &mut mechanism.pool, books: &mut self.books, members: &self.members, timezone };
+        mechanism.state.redeem(&mut cx, who, what, at)
+    }
+
+    pub(super) fn ad_view(&mut self, member: &str, mechanism: &str, at: Timestamp) -> Result<(), Rejection> {
+        let member_id = self.member_named(member)?;
+        let m = self.mechanism_named(mechanism)?;
+        let who = Who { member: member_id, member_name: member, mechanism };
+        let (mechanism, timezone) = (&mut self.mechanisms[m.index()], self.plan.timezone);
+        let mut cx =
+            Cx { pool: &mut mechanism.pool, books: &mut self.books, members: &self.members, timezone };
+        mechanism.state.ad_view(&mut cx, who, at)
+    }
+
+    /// Cash into a pool from outside: an injection (any mechanism) or an advertiser's funds
+    /// (a kind that takes them).
+    pub(super) fn fund(&mut self, mechanism: &str, amount: Money, rule: Rule) -> Result<(), Rejection> {
+        let m = self.mechanism_named(mechanism)?;
+        positive(amount, "amount")?;
+        let state = &self.mechanisms[m.index()].state;
+        if rule == Rule::AdvertiserFund && !state.takes_advertisers() {
+            return Err(Rejection::WrongMechanism {
+                mechanism: mechanism.to_owned(),
+                kind: state.name(),
+                action: "take advertiser funds",
+            });
+        }
+        self.books.ledger.post(Account::External, Account::Pool(m), amount.fen(), Some(m), rule);
+        Ok(())
+    }
+
+    /// The mechanism named `name`, or the rejection of an unknown one.
+    pub(super) fn mechanism_named(&self, name: &str) -> Result<MechanismId, Rejection> {
+        self.mechanisms
+            .iter()
+            .position(|m| m.pool.name == name)
+            .map(MechanismId::from_index)
+            .ok_or_else(|| Rejection::UnknownMechanism(name.to_owned()))
+    }
+}

@@ -1,0 +1,370 @@
+//! Orders: paid, settled when their refund window passes, refunded; and what each mechanism
+//! does when one settles or, under `clawback`, is refunded after settling.
+
+use super::Engine;
+use crate::effect::Effect;
+use crate::event::Order;
+use crate::kind::{Cx, Marks, Refunded, Settlement};
+use crate::ledger::{Account, Ledger, Rule};
+use crate::names::Names;
+use crate::num::{Money, Points};
+use crate::pool::{ClawbackTotals, Profit};
+use crate::rejection::Rejection;
+use crate::time::Timestamp;
+use crate::{MemberId, OrderId};
+
+const NONE: u32 = u32::MAX;
+
+/// Every order paid, by the order it was first paid in.
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct Orders {
+    names: Names,
+    records: Vec<OrderRecord>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub(super) enum Status {
+    Pending,
+    Settled,
+    Cancelled,
+    Refunded,
+}
+
+/// What an order id stands for: a repeat must match all of it.
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub(super) struct OrderRecord {
+    pub(super) member: MemberId,
+    pub(super) status: Status,
+    pub(super) amount: Money,
+    profit: Option<Money>,
+    credit: Money,
+    store: u32,
+    partner: u32,
+    /// The weekday it was paid, in the plan's timezone (0 = Monday), for bonus days.
+    pub(super) weekday: u8,
+}
+
+impl Orders {
+    /// The order with this id.
+    pub(super) fn find(&self, name: &str) -> Option<OrderId> {
+        self.names.find(name).map(OrderId)
+    }
+
+    /// The order's id.
+    pub(super) fn name(&self, order: OrderId) -> &str {
+        self.names.get(order.0)
+    }
+
+    /// How many distinct orders have been paid.
+    pub(super) fn count(&self) -> usize {
+        self.records.len()
+    }
+
+    pub(super) fn record(&self, order: OrderId) -> &OrderRecord {
+        &self.records[order.index()]
+    }
+
+    /// Starts loading where `name` sits in the id table (a cache hint).
+    pub(super) fn prefetch_name(&self, name: &str) {
+        self.names.prefetch(name);
+    }
+}
+
+/// What a settled order earned in one mechanism, as marks taken before and after it settled.
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub(super) struct Earned {
+    /// The obligations it created (by number) and what they came to, in fen.
+    owed: (u64, u64),
+    owed_total: i64,
+    /// Points it earned the buyer, in units.
+    points: i64,
+    /// The lots or queue entries it created.
+    items: (u32, u32),
+    /// A loyalty mechanism's rolling-year entry for it (`u64::MAX`: none).
+    entry: u64,
+}
+
+impl Earned {
+    pub(super) const NOTHING: Earned =
+        Earned { owed: (0, 0), owed_total: 0, points: 0, items: (0, 0), entry: u64::MAX };
+
+    /// The marks of `mechanism` now, for `member`.
+    fn mark(mechanism: &super::Mechanism, ledger: &Ledger, member: MemberId) -> Earned {
+        let super::Mechanism { pool, state } = mechanism;
+        let Marks { items, entry } = state.marks();
+        Earned {
+            // A queue's obligations are entries of earlier orders made due: not this order's.
+            owed: if state.owed_by_order() { (pool.obligations.next_number(), 0) } else { (0, 0) },
+            owed_total: pool.owed_total,
+            points: ledger.held(pool.id, member).units(),
+            items: (items, 0),
+            entry,
+        }
+    }
+
+    /// What happened between `before` and `after`.
+    fn between(before: Earned, after: Earned) -> Earned {
+        Earned {
+            owed: (before.owed.0, after.owed.0),
+            owed_total: after.owed_total - before.owed_total,
+            points: after.points - before.points,
+            items: (before.items.0, after.items.0),
+            entry: if after.entry > before.entry { before.entry } else { u64::MAX },
+        }
+    }
+}
+
+impl Engine {
+    pub(super) fn order(&mut self, order: &Order<'_>, at: Timestamp) -> Result<(), Rejection> {
+        if order.id.is_empty() {
+            return Err(Rejection::EmptyId("order"));
+        }
+        if order.store == Some("") {
+            return Err(Rejection::EmptyId("store"));
+        }
+        let member = self.member_named(order.member)?;
+        positive(order.amount, "amount")?;
+        if let Some(existing) = self.orders.find(order.id) {
+            let record = self.orders.record(existing);
+            if let Some((field, before, now)) = self.difference(record, order, member) {
+                return Err(Rejection::OrderReused { order: order.id.to_owned(), field, before, now });
+            }
+            self.books.effect(Effect::Repeated { order: existing });
+            return Ok(());
+        }
+        for (field, part) in [("profit", order.profit.unwrap_or(Money::ZERO)), ("credit", order.credit)] {
+            if part < Money::ZERO {
+                return Err(Rejection::NotPositive(field));
+            }
+            if part > order.amount {
+                return Err(Rejection::ExceedsAmount { field, part, amount: order.amount });
+            }
+        }
+        // Only an order that spends credit reads the member's balance: one cache miss fewer.
+        let held = if order.credit.is_zero() { Money::ZERO } else { self.books.ledger.credit(member) };
+        if order.credit > held {
+            return Err(Rejection::NotEnoughCredit {
+                member: order.member.to_owned(),
+                held,
+                wanted: order.credit,
+            });
+        }
+        if let Some(partner) = order.partner
+            && self.has_coalition
+            && !self.mechanisms.iter().any(|m| m.state.partner(partner).is_some())
+        {
+            return Err(Rejection::UnknownPartner(partner.to_owned()));
+        }
+        // Everything is checked: from here on nothing fails.
+        let store = order.store.map_or(NONE, |name| self.stores.intern_store(name));
+        let partner = order.partner.map_or(NONE, |name| self.stores.intern_partner(name));
+        let orders = &mut self.orders;
+        let id = OrderId(orders.names.insert(order.id));
+        orders.records.push(OrderRecord {
+            member,
+            status: Status::Pending,
+            amount: order.amount,
+            profit: order.profit,
+            credit: order.credit,
+            store,
+            partner,
+            weekday: (at.local_day(self.plan.timezone) + 3).rem_euclid(7) as u8,
+        });
+        let ledger = &mut self.books.ledger;
+        let cash = order.amount - order.credit;
+        ledger.post(Account::External, Account::Platform, cash.fen(), None, Rule::Payment);
+        ledger.post(Account::Credit(member), Account::Platform, order.credit.fen(), None, Rule::CreditSpent);
+        self.books.effect(Effect::Paid { order: id });
+        match self.plan.settle_after_days {
+            0 => self.settle(id, at),
+            days => self.pending.push_back((at.plus_days(days), id)),
+        }
+        Ok(())
+    }
+
+    /// The first field in which `order` differs from what its id was paid with before.
+    fn difference(
+        &self,
+        record: &OrderRecord,
+        order: &Order<'_>,
+        member: MemberId,
+    ) -> Option<(&'static str, String, String)> {
+        let quoted = |name: Option<&str>| name.map_or("none".to_owned(), |n| format!("`{n}`"));
+        let money = |m: Option<Money>| m.map_or("none".to_owned(), |m| m.to_string());
+        if record.member != member {
+            let before = self.members.name(record.member);
+            return Some(("member", quoted(Some(before)), quoted(Some(order.member))));
+        }
+        if record.amount != order.amount {
+            return Some(("amount", record.amount.to_string(), order.amount.to_string()));
+        }
+        if record.profit != order.profit {
+            return Some(("profit", money(record.profit), money(order.profit)));
+        }
+        if record.credit != order.credit {
+            return Some(("credit", record.credit.to_string(), order.credit.to_string()));
+        }
+        let store = self.stores.store_name(record.store);
+        if store != order.store {
+            return Some(("store", quoted(store), quoted(order.store)));
+        }
+        let partner = self.stores.partner_name(record.partner);
+        if partner != order.partner {
+            return Some(("partner", quoted(partner), quoted(order.partner)));
+        }
+        None
+    }
+
+    pub(super) fn refund(&mut self, order: &str, at: Timestamp) -> Result<(), Rejection> {
+        let id = self.orders.find(order).ok_or_else(|| Rejection::UnknownOrder(order.to_owned()))?;
+        let record = &mut self.orders.records[id.index()];
+        let (rule, effect) = match record.status {
+            Status::Pending => (Rule::Cancel, Effect::Cancelled { order: id }),
+            Status::Settled => (Rule::Refund, Effect::Refunded { order: id }),
+            // A refund repeated: the money went back already.
+            Status::Cancelled | Status::Refunded => return Ok(()),
+        };
+        if record.status == Status::Settled {
+            record.status = Status::Refunded;
+            self.members.add_refunded(record.member, record.amount);
+        } else {
+            record.status = Status::Cancelled;
+        }
+        let ledger = &mut self.books.ledger;
+        ledger.post(Account::Platform, Account::External, (record.amount - record.credit).fen(), None, rule);
+        ledger.post(Account::Platform, Account::Credit(record.member), record.credit.fen(), None, rule);
+        self.books.effect(effect);
+        if rule == Rule::Refund && self.plan.clawback {
+            self.claw_back(id, at);
+        }
+        Ok(())
+    }
+
+    /// `clawback`: a settled order was refunded; each mechanism takes back what the order
+    /// earned that it still can, and records what it could not.
+    fn claw_back(&mut self, order: OrderId, at: Timestamp) {
+        let record = *self.orders.record(order);
+        let referrer = self.members.referrer(record.member);
+        let partner = self.stores.partner_name(record.partner);
+        let count = self.mechanisms.len();
+        let timezone = self.plan.timezone;
+        for (m, mechanism) in self.mechanisms.iter_mut().enumerate() {
+            let Some(&e) = self.earned.get(order.index() * count + m) else { continue };
+            let mut t = ClawbackTotals::default();
+            let pool = &mut mechanism.pool;
+            if e.owed.0 < e.owed.1 {
+                let cancelled = pool.obligations.cancel(e.owed.0..e.owed.1);
+                t.cancelled += cancelled;
+                t.kept += Money::from_fen(e.owed_total) - cancelled;
+            }
+            let refund = Refunded {
+                member: record.member,
+                referrer,
+                amount: record.amount,
+                partner,
+                at,
+                points: Points::from_units(e.points),
+                items: e.items.0..e.items.1,
+                entry: (e.entry != u64::MAX).then_some(e.entry),
+            };
+            let mut cx = Cx { pool, books: &mut self.books, members: &self.members, timezone };
+            t += mechanism.state.claw_back(&mut cx, &refund);
+            if t != ClawbackTotals::default() {
+                let pool = &mut mechanism.pool;
+                pool.clawback += t;
+                self.books.effect(Effect::ClawedBack { mechanism: pool.id, order, totals: t });
+            }
+        }
+    }
+
+    /// An order's refund window has passed: every mechanism, in plan order, acts on it.
+    pub(super) fn settle(&mut self, order: OrderId, now: Timestamp) {
+        let record = &mut self.orders.records[order.index()];
+        record.status = Status::Settled;
+        let OrderRecord { member, amount, store, weekday, partner, .. } = *record;
+        // The profit a `funding_base = "profit"` mechanism funds from: stated, else amount ×
+        // margin_rate (kept exact: the funding rounds once), else the amount.
+        let profit = match (record.profit, self.plan.margin_rate) {
+            (Some(profit), _) => Profit::Stated(profit),
+            (None, Some(margin)) => Profit::Margin(amount, margin),
+            (None, None) => Profit::Stated(amount),
+        };
+        self.members.add_spent(member, amount);
+        self.books.effect(Effect::Settled { order });
+        let held = match &mut self.antifraud {
+            Some(antifraud) => {
+                let referred = self.members.joined_referrer(member).is_some();
+                antifraud.on_settled(member, order, amount, now, referred)
+            }
+            None => false,
+        };
+        let uplines = self.members.uplines(member, self.depth);
+        if let Some(antifraud) = &mut self.antifraud {
+            // The path up stops short at a held referral: what it would pay above waits too.
+            let reached = uplines.iter().take_while(|u| u.is_some()).count();
+            if reached >= 1
+                && reached < self.depth
+                && let Some(last) = uplines[reached - 1]
+                && self.members.is_cut(last)
+            {
+                antifraud.hold_downline(last, order, reached as u8);
+            }
+        }
+        if self.members.ranks() {
+            // Team sales grow before any mechanism sees the order, so ranks count it.
+            self.members.add_team_sales(uplines.into_iter().flatten(), amount);
+        }
+        let (agents, recruiter) = if self.regional { self.stores.payees(store) } else { ([None; 3], None) };
+        let count = self.mechanisms.len();
+        let slots = order.index() * count;
+        if self.plan.clawback && self.earned.len() < slots + count {
+            self.earned.resize(slots + count, Earned::NOTHING);
+        }
+        let partner = self.stores.partner_name(partner);
+        let timezone = self.plan.timezone;
+        for (m, mechanism) in self.mechanisms.iter_mut().enumerate() {
+            let before = self.plan.clawback.then(|| Earned::mark(mechanism, &self.books.ledger, member));
+            let pool = &mut mechanism.pool;
+            let funding = pool.funding(amount, profit);
+            let books = &mut self.books;
+            books.ledger.post(
+                Account::Platform,
+                Account::Pool(pool.id),
+                funding.fen(),
+                Some(pool.id),
+                Rule::Funding,
+            );
+            let order = Settlement {
+                member,
+                uplines,
+                amount,
+                funding,
+                now,
+                weekday,
+                held,
+                agents,
+                recruiter,
+                partner,
+                from: 0,
+            };
+            mechanism.state.on_settled(&mut Cx { pool, books, members: &self.members, timezone }, &order);
+            if let Some(before) = before {
+                let after = Earned::mark(mechanism, &self.books.ledger, member);
+                self.earned[slots + m] = Earned::between(before, after);
+            }
+        }
+    }
+
+    /// Whether the order is waiting to settle.
+    pub(super) fn is_pending(&self, order: OrderId) -> bool {
+        self.orders.record(order).status == Status::Pending
+    }
+}
+
+pub(super) fn positive(amount: Money, field: &'static str) -> Result<(), Rejection> {
+    if amount > Money::ZERO { Ok(()) } else { Err(Rejection::NotPositive(field)) }
+}

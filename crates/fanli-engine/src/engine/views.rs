@@ -1,0 +1,184 @@
+//! Read-only views of the state: what an operator sees of a mechanism and a member of themself.
+//! Each kind's own figures come from its `view.rs`; these add what every mechanism has.
+
+use super::{Engine, Mechanism};
+use crate::kind::{Figures, MechanismDetail, MemberDetail};
+use crate::num::{Money, Price};
+use crate::{MechanismId, MemberId};
+
+/// A mechanism's pool and what it owes.
+#[derive(Clone, Debug)]
+pub struct MechanismView<'e> {
+    /// The mechanism's id in the plan.
+    pub id: &'e str,
+    /// Its kind ("appreciation").
+    pub kind: &'static str,
+    /// Cash in the pool.
+    pub pool: Money,
+    /// Promised and not yet paid.
+    pub obligations: Money,
+    /// How many obligations wait.
+    pub obligations_waiting: usize,
+    /// Paid to members in all.
+    pub paid: Money,
+    /// With `pause_when_underfunded`: whether it is paused (owes more than its pool holds).
+    pub paused: Option<bool>,
+    /// With `clawback`: what refunds took back, and what they could not.
+    pub clawback: Option<crate::ClawbackTotals>,
+    /// The price of its points, for a kind whose points have one (appreciation).
+    pub price: Option<Price>,
+    /// What only this kind has.
+    pub detail: MechanismDetail,
+}
+
+/// A member's balances and their standing in each mechanism.
+#[derive(Clone, Debug)]
+pub struct MemberView<'e> {
+    /// Who.
+    pub id: MemberId,
+    /// Their id.
+    pub name: &'e str,
+    /// Who referred them.
+    pub referrer: Option<&'e str>,
+    /// Where their referral stands with anti-fraud (held, approved, rejected).
+    pub referral: crate::Link,
+    /// Withdrawable cash.
+    pub wallet: Money,
+    /// Store credit.
+    pub credit: Money,
+    /// The sum of their settled orders.
+    pub spent: Money,
+    /// The sum of their orders refunded after settlement.
+    pub refunded: Money,
+    /// The settled spend of their downline to 3 levels, when the plan ranks members by it.
+    pub team_sales: Option<Money>,
+    /// Their standing in each mechanism, in plan order.
+    pub mechanisms: Vec<MemberMechanism>,
+}
+
+/// A member's standing in one mechanism.
+#[derive(Clone, Debug)]
+pub struct MemberMechanism {
+    /// Which mechanism.
+    pub mechanism: MechanismId,
+    /// Paid to the member by this mechanism so far.
+    pub received: Money,
+    /// Promised to the member and not yet paid.
+    pub owed: Money,
+    /// What only this kind has.
+    pub detail: MemberDetail,
+}
+
+impl MemberMechanism {
+    /// Whether the member has anything in this mechanism worth showing.
+    pub fn shown(&self) -> bool {
+        !self.received.is_zero() || !self.owed.is_zero() || self.detail.shown()
+    }
+}
+
+impl Engine {
+    /// Every mechanism, in plan order.
+    pub fn mechanism_views(&self) -> impl Iterator<Item = MechanismView<'_>> {
+        self.mechanisms.iter().map(|m| self.mechanism_view(m))
+    }
+
+    fn mechanism_view<'e>(&'e self, m: &'e Mechanism) -> MechanismView<'e> {
+        let pool = &m.pool;
+        MechanismView {
+            id: &pool.name,
+            kind: m.state.name(),
+            pool: pool.pool(&self.books),
+            obligations: pool.obligations.outstanding(),
+            obligations_waiting: pool.obligations.len(),
+            paid: pool.paid,
+            paused: pool.pause.then_some(pool.paused),
+            clawback: self.plan.clawback.then_some(pool.clawback),
+            price: m.state.price(&self.look(m)),
+            detail: m.state.view(&self.look(m)),
+        }
+    }
+
+    /// Every mechanism's id, in plan order.
+    pub fn mechanism_ids(&self) -> impl Iterator<Item = MechanismId> + use<> {
+        (0..self.mechanisms.len()).map(MechanismId::from_index)
+    }
+
+    /// With anti-fraud rules: every referral held for review, in the order held, with its
+    /// decision once made. `None` without `[antifraud]`.
+    pub fn reviews(&self) -> Option<&[crate::Review]> {
+        self.antifraud.as_ref().map(|a| a.reviews.as_slice())
+    }
+
+    /// Where the member's referral stands (always `Clear` without anti-fraud).
+    pub fn link(&self, member: MemberId) -> crate::Link {
+        self.antifraud.as_ref().map_or(crate::Link::Clear, |a| a.link(member))
+    }
+
+    /// Whether members hold the mechanism's points.
+    pub fn has_points(&self, mechanism: MechanismId) -> bool {
+        self.mechanisms[mechanism.index()].state.has_points()
+    }
+
+    /// The current price of the mechanism's points, for a kind whose points have one
+    /// (appreciation).
+    pub fn price(&self, mechanism: MechanismId) -> Option<Price> {
+        let m = &self.mechanisms[mechanism.index()];
+        m.state.price(&self.look(m))
+    }
+
+    /// Every member, in join order. A kind that can give every member's standing in one pass
+    /// (a queue's places) is asked once, not once a member.
+    pub fn member_views(&self) -> impl Iterator<Item = MemberView<'_>> {
+        let count = self.member_count();
+        let mut all: Vec<Option<std::vec::IntoIter<MemberDetail>>> = self
+            .mechanisms
+            .iter()
+            .map(|m| m.state.standings(&self.look(m), count).map(Vec::into_iter))
+            .collect();
+        (0..count).map(move |i| {
+            let member = MemberId::from_index(i);
+            self.member_view(member, |m, mechanism| match &mut all[m] {
+                Some(standings) => standings.next().expect("a standing for every member"),
+                None => mechanism.state.standing(&self.look(mechanism), member),
+            })
+        })
+    }
+
+    /// One member's view. Cheaper than [`Engine::member_views`] for a few members: a queue
+    /// place costs the member's position in the queue, not the whole queue.
+    pub fn member_view_of(&self, member: MemberId) -> MemberView<'_> {
+        self.member_view(member, |_, m| m.state.standing(&self.look(m), member))
+    }
+
+    /// `standing(m, mechanism)`: the member's standing in mechanism `m`.
+    fn member_view(
+        &self,
+        member: MemberId,
+        mut standing: impl FnMut(usize, &Mechanism) -> MemberDetail,
+    ) -> MemberView<'_> {
+        let ledger = &self.books.ledger;
+        let mechanisms = self
+            .mechanisms
+            .iter()
+            .enumerate()
+            .map(|(m, mechanism)| MemberMechanism {
+                mechanism: mechanism.pool.id,
+                received: mechanism.pool.received(member),
+                owed: mechanism.pool.obligations.owed(member),
+                detail: standing(m, mechanism),
+            })
+            .collect();
+        MemberView {
+            id: member,
+            name: self.member_name(member),
+            referrer: self.members.joined_referrer(member).map(|r| self.member_name(r)),
+            referral: self.link(member),
+            wallet: ledger.wallet(member),
+            credit: ledger.credit(member),
+            spent: self.members.spent(member),
+            refunded: self.members.refunded(member),
+            team_sales: self.members.ranks().then(|| self.members.team_sales(member)),
+            mechanisms,
+        }
+    }
+}

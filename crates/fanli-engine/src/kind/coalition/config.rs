@@ -1,0 +1,59 @@
+//! A coalition mechanism's settings: its plan keys.
+
+use crate::num::{Money, Rate};
+use crate::plan::read::{Reader, Table};
+
+/// Settings of a coalition mechanism (跨行业).
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub struct CoalitionConfig {
+    /// The partners, each with its own earn rate.
+    pub partners: Vec<Partner>,
+    /// What one point is worth between partners.
+    pub point_cost: Money,
+}
+
+/// A coalition partner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub struct Partner {
+    /// Its id, as orders and redemptions name it.
+    pub id: String,
+    /// Points per yuan of its settled orders.
+    pub earn_per_yuan: Rate,
+    /// An extra share of those points (0.5: 50% more).
+    pub bonus: Rate,
+}
+
+pub(super) fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<CoalitionConfig> {
+    let partners = r.required(t, "partners", |r, v, k| {
+        let example = "{ id = \"bank\", earn_per_yuan = \"0.1\", bonus = \"0.5\" }";
+        let partners = r.tables(v, k, example, |r, t| {
+            let id = r.required(t, "id", Reader::id);
+            let earn = r.required(t, "earn_per_yuan", |r, v, k| {
+                r.rate(v, k, Rate::ZERO..=Rate::from_units(100_000_000_000), "between 0 and 100")
+            });
+            let bonus = r
+                .optional(t, "bonus", |r, v, k| {
+                    r.rate(v, k, Rate::ZERO..=Rate::from_units(10_000_000_000), "between 0 and 10")
+                })
+                .or(Rate::ZERO);
+            Some(Partner { id: id?, earn_per_yuan: earn?, bonus: bonus? })
+        })?;
+        let twice = partners.iter().enumerate().find(|(i, p)| partners[..*i].iter().any(|o| o.id == p.id));
+        if let Some((_, dup)) = twice {
+            r.error(v.line, k, format!("lists `{}` twice: orders name partners by id", dup.id));
+            return None;
+        }
+        Some(partners)
+    });
+    let point_cost = r.required(t, "point_cost", |r, v, k| r.money(v, k));
+    Some(CoalitionConfig { partners: partners?, point_cost: point_cost? })
+}
+
+pub(super) fn assert_valid(c: &CoalitionConfig) {
+    assert!(!c.partners.is_empty(), "a coalition has partners");
+    for (i, p) in c.partners.iter().enumerate() {
+        assert!(c.partners[..i].iter().all(|o| o.id != p.id), "partner ids are unique");
+    }
+}

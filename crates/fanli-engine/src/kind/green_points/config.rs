@@ -1,0 +1,93 @@
+//! A green_points mechanism's settings: its plan keys and its compliance rules.
+
+use crate::compliance::{Findings, Level};
+use crate::num::{Money, Rate};
+use crate::plan::Rank;
+use crate::plan::read::{Reader, Table, Value};
+
+/// Settings of a green_points mechanism (绿色积分 全补贴).
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub struct GreenPointsConfig {
+    /// An order of at least `min` earns `multiple` × its amount in points; lowest first.
+    pub tiers: Vec<Tier>,
+    /// Each lot releases this share of its order amount a day.
+    pub daily_release_rate: Rate,
+    /// The k-th upline releases `share[k]` × a member's base release from their own points.
+    pub share: Vec<Rate>,
+    /// Team ranks: uplines release by differential of their rank rates × a base release.
+    pub team_ranks: Vec<Rank>,
+}
+
+/// A green-points tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub struct Tier {
+    /// The least order amount it takes.
+    pub min: Money,
+    /// Points per yuan of the order.
+    pub multiple: Rate,
+}
+
+pub(super) fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<GreenPointsConfig> {
+    let tiers = r.required(t, "tiers", tiers);
+    let daily_release_rate = r.required(t, "daily_release_rate", |r, v, k| {
+        r.rate(v, k, Rate::from_units(1)..=Rate::ONE, "above 0 and at most 1")
+    });
+    let share = r.optional(t, "share", |r, v, k| r.rates(v, k, 3, "[\"0.50\", \"0.30\"]"));
+    let team_ranks = r.optional(t, "team_ranks", Reader::ranks);
+    Some(GreenPointsConfig {
+        tiers: tiers?,
+        daily_release_rate: daily_release_rate?,
+        share: share.or(Vec::new())?,
+        team_ranks: team_ranks.or(Vec::new())?,
+    })
+}
+
+fn tiers(r: &mut Reader, value: &Value, key: &str) -> Option<Vec<Tier>> {
+    r.table_array(
+        value,
+        key,
+        "{ min = \"3000.00\", multiple = \"2.5\" }",
+        |r, t| {
+            let min = r.required(t, "min", |r, v, k| r.money(v, k));
+            let multiple = r.required(t, "multiple", |r, v, k| {
+                r.rate(
+                    v,
+                    k,
+                    Rate::from_units(1)..=Rate::from_units(100_000_000_000),
+                    "above 0 and at most 100",
+                )
+            });
+            Some(Tier { min: min?, multiple: multiple? })
+        },
+        |t| t.min,
+        "min",
+    )
+}
+
+pub(super) fn assert_valid(g: &GreenPointsConfig) {
+    assert!(g.share.len() <= 3, "at most 3 share levels");
+    assert!(g.tiers.is_sorted_by_key(|t| t.min), "tiers sorted");
+    assert!(g.team_ranks.is_sorted_by_key(|r| r.min_team_sales), "ranks sorted");
+}
+
+pub(super) fn check(g: &GreenPointsConfig, f: &mut Findings<'_>) {
+    if let Some(t) = g.tiers.iter().find(|t| t.multiple > Rate::ONE) {
+        let multiple = t.multiple;
+        f.push(
+            Level::Warning,
+            "static-return",
+            f.key("tiers"),
+            format!("消费送 {multiple} 倍积分并按日释放为现金：承诺回报超过消费额，有非法集资风险。"),
+            format!(
+                "a tier gives {multiple}× the order in points released as cash: a promised \
+                 return above 100% of spend, the risk of illegal fund-raising (非法集资)"
+            ),
+            "keep multiples at or below 1, and run `fanli simulate` to see who is left unpaid".to_owned(),
+        );
+    }
+    if !g.team_ranks.is_empty() {
+        f.team_compensation("team_ranks");
+    }
+}

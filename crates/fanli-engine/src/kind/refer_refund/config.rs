@@ -1,0 +1,190 @@
+//! A refer_refund mechanism's settings: its plan keys and its compliance rules.
+
+use crate::compliance::{Findings, Level};
+use crate::num::{MONEY_MAX, Money, Rate};
+use crate::plan::PayTo;
+use crate::plan::read::{Found, Reader, Table, Value};
+
+/// Settings of a refer_refund mechanism.
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub struct ReferRefundConfig {
+    /// An order of at least this makes the buyer a participant; its amount is the refund base.
+    pub qualify_min: Money,
+    /// A direct referee's first order of at least this counts as one referral.
+    pub referee_min: Money,
+    /// The k-th referral pays step k (not empty).
+    pub steps: Vec<Step>,
+    /// Start over after the last step.
+    pub repeat: bool,
+    /// Paid to the referrer's referrer when the referrer earns a referral.
+    pub indirect: Option<Step>,
+    /// Where payouts go.
+    pub pay_to: PayTo,
+    /// What advances the steps: referrals (推N返一) or the member's own repeat orders (阶梯式返现).
+    pub trigger: Trigger,
+}
+
+/// What advances a refer_refund mechanism's steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub enum Trigger {
+    /// The k-th counted referral pays step k.
+    Referral,
+    /// The member's k-th settled order of at least `qualify_min` pays step k (the first order
+    /// included, 首次返 30%, 二次复购返 20%, …), of the base set by the first.
+    Repurchase,
+}
+
+/// A reward: a share of a base, or a fixed amount.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub enum Step {
+    /// A share of the base ("10%").
+    Percent(Rate),
+    /// A fixed amount ("50.00").
+    Fixed(Money),
+}
+
+impl Step {
+    /// The amount this step pays on `base`, rounded down to the fen.
+    pub fn amount(self, base: Money) -> Money {
+        match self {
+            Step::Percent(rate) => base.mul_rate(rate),
+            Step::Fixed(amount) => amount,
+        }
+    }
+}
+
+pub(super) fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<ReferRefundConfig> {
+    let trigger = r
+        .optional(t, "trigger", |r, v, k| {
+            Some(match r.choice(v, k, &["referral", "repurchase"])? {
+                "repurchase" => Trigger::Repurchase,
+                _ => Trigger::Referral,
+            })
+        })
+        .or(Trigger::Referral)?;
+    let qualify_min = r.required(t, "qualify_min", |r, v, k| r.money(v, k));
+    // Repurchase steps count the member's own orders: referees play no part.
+    let referee_min = match trigger {
+        Trigger::Referral => r.required(t, "referee_min", |r, v, k| r.money(v, k)),
+        Trigger::Repurchase => Some(Money::ZERO),
+    };
+    let steps = r.required(t, "steps", |r, v, k| {
+        if !r.is_array(v) {
+            r.error(v.line, k, "must be an array such as [\"10%\", \"20%\", \"70%\"]");
+            return None;
+        }
+        let items = r.array(v, k, 1..=100, "must list 1 to 100 steps")?;
+        // Every step is read, so that each mistake is reported.
+        let steps: Vec<_> = items.iter().map(|s| step(r, s, k)).collect();
+        steps.into_iter().collect::<Option<Vec<Step>>>()
+    });
+    let repeat = r.optional(t, "repeat", Reader::boolean).or(false);
+    let indirect = r.optional(t, "indirect", step);
+    let pay_to = r
+        .optional(t, "pay_to", |r, v, k| {
+            Some(match r.choice(v, k, &["wallet", "credit"])? {
+                "credit" => PayTo::Credit,
+                _ => PayTo::Wallet,
+            })
+        })
+        .or(PayTo::Wallet);
+    if trigger == Trigger::Repurchase && matches!(indirect, Found::Value(_)) {
+        r.table_error(
+            t,
+            &t.key("indirect"),
+            "rewards referrals: it does not apply with trigger = \"repurchase\"",
+        );
+        return None;
+    }
+    Some(ReferRefundConfig {
+        trigger,
+        qualify_min: qualify_min?,
+        referee_min: referee_min?,
+        steps: steps?,
+        repeat: repeat?,
+        indirect: indirect.maybe()?,
+        pay_to: pay_to?,
+    })
+}
+
+/// `"10%"` of a base, or a fixed `"50.00"`.
+fn step(r: &mut Reader, value: &Value, key: &str) -> Option<Step> {
+    let text = r.number_text(value, key, "must be a share such as \"10%\" or an amount such as \"50.00\"")?;
+    if text.ends_with('%') {
+        match Rate::parse(text) {
+            Ok(rate) if rate <= Rate::ONE => Some(Step::Percent(rate)),
+            Ok(rate) => {
+                r.error(
+                    value.line,
+                    key,
+                    format!("has a step of {text} ({rate}); a step refunds at most 100%"),
+                );
+                None
+            }
+            Err(e) => {
+                r.error(value.line, key, format!("has a step \"{text}\" that {e}"));
+                None
+            }
+        }
+    } else {
+        match Money::parse(text) {
+            Ok(m) if m <= MONEY_MAX => Some(Step::Fixed(m)),
+            Ok(_) => unreachable!("Money::parse caps at MONEY_MAX"),
+            Err(e) => {
+                r.error(
+                    value.line,
+                    key,
+                    format!("has a step \"{text}\" that {e}: write \"10%\" or \"50.00\""),
+                );
+                None
+            }
+        }
+    }
+}
+
+pub(super) fn assert_valid(r: &ReferRefundConfig) {
+    assert!(!r.steps.is_empty(), "steps is not empty");
+}
+
+pub(super) fn check(r: &ReferRefundConfig, f: &mut Findings<'_>) {
+    if r.trigger == Trigger::Referral && r.referee_min.is_zero() {
+        f.push(
+            Level::Error,
+            "recruiting-alone",
+            f.key("referee_min"),
+            "referee_min 为 0：拉人头即可得奖励，被推荐人无需购买，属于传销的典型特征。".to_owned(),
+            "referee_min is 0: a referral pays without the recruit buying anything, which is \
+             rewarding recruitment itself (拉人头), a mark of pyramid selling"
+                .to_owned(),
+            "set referee_min to a real purchase, such as the price of the product".to_owned(),
+        );
+    }
+    let percent: i64 = r
+        .steps
+        .iter()
+        .map(|s| match s {
+            Step::Percent(rate) => rate.units(),
+            Step::Fixed(_) => 0,
+        })
+        .sum();
+    let all_percent = r.steps.iter().all(|s| matches!(s, Step::Percent(_)));
+    let id = f.mechanism_id();
+    let promises_all = ["返一", "全返", "返本"].iter().any(|w| f.plan().name.contains(w) || id.contains(w));
+    if promises_all && all_percent && percent != Rate::ONE.units() {
+        let sum = Rate::from_units(percent);
+        f.push(
+            Level::Warning,
+            "steps-promise",
+            f.key("steps"),
+            format!("计划名称承诺全额返还，但各步骤合计只返还 {sum} 倍：宣传与规则不符。"),
+            format!(
+                "the plan's name promises the purchase back in full, but its steps add up to \
+                 {sum} of the base: what is advertised is not what the rules pay"
+            ),
+            "make the steps add up to 100%, or rename the plan".to_owned(),
+        );
+    }
+}

@@ -1,0 +1,185 @@
+//! Why an event was refused: every rejection, with its stable code.
+//!
+//! A rejection changes nothing: every handler checks what it needs before it moves anything.
+//! The variants are listed in the order an event is checked (its time, then its ids, then what
+//! they name, then its amounts, then the balances they need), which is the order in which one
+//! of several problems is reported. `docs/rejections.md` lists the codes.
+
+use crate::num::{Money, Points};
+use crate::time::Timestamp;
+
+/// Why an event was refused. Nothing changed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// The event is earlier than the one before it.
+    #[error("time went backwards: {at} is before the previous event at {previous}")]
+    TimeWentBackwards {
+        /// This event's time.
+        at: Timestamp,
+        /// The previous accepted event's time.
+        previous: Timestamp,
+    },
+    /// An id is empty.
+    #[error("`{0}` is empty")]
+    EmptyId(&'static str),
+    /// A member named itself as referrer.
+    #[error("member `{0}` cannot refer itself")]
+    SelfReferral(String),
+    /// A member with this id has joined already.
+    #[error("member `{0}` has already joined")]
+    AlreadyJoined(String),
+    /// The referrer has not joined.
+    #[error("unknown referrer `{0}`: a referrer must join before the members they refer")]
+    UnknownReferrer(String),
+    /// No member has this id.
+    #[error("unknown member `{0}`")]
+    UnknownMember(String),
+    /// No order has this id.
+    #[error("unknown order `{0}`")]
+    UnknownOrder(String),
+    /// No mechanism has this id.
+    #[error("unknown mechanism `{0}`")]
+    UnknownMechanism(String),
+    /// The mechanism's kind does not do this.
+    #[error("mechanism `{mechanism}` is a {kind} mechanism: it cannot {action}")]
+    WrongMechanism {
+        /// The mechanism.
+        mechanism: String,
+        /// Its kind.
+        kind: &'static str,
+        /// What the event asked.
+        action: &'static str,
+    },
+    /// A partner no coalition of the plan lists.
+    #[error("unknown partner `{0}`: the plan's coalition does not list it")]
+    UnknownPartner(String),
+    /// A reward not in the mechanism's catalogue.
+    #[error("mechanism `{mechanism}` has no reward `{reward}`; its rewards: {known}")]
+    UnknownReward {
+        /// The mechanism.
+        mechanism: String,
+        /// The reward asked for.
+        reward: String,
+        /// The catalogue's names.
+        known: String,
+    },
+    /// An agent's level is not one of the three.
+    #[error("agent level `{0}` is not one of district, city, province")]
+    UnknownLevel(String),
+    /// A region path does not fit what it names.
+    #[error("{0}")]
+    BadRegion(String),
+    /// A redemption without what its mechanism needs.
+    #[error("a redemption from `{mechanism}` needs {needs}")]
+    RedeemNeeds {
+        /// The mechanism.
+        mechanism: String,
+        /// What it needs.
+        needs: &'static str,
+    },
+    /// A review under a plan without anti-fraud rules.
+    #[error("the plan has no [antifraud] rules: there is nothing to review")]
+    NoAntifraud,
+    /// A review for a member whose referral is not held.
+    #[error("member `{0}` has no referral waiting for review")]
+    NoReview(String),
+    /// An order id was paid before with other content.
+    #[error("order `{order}` was already paid with another {field} ({before}, now {now})")]
+    OrderReused {
+        /// The order id.
+        order: String,
+        /// The first field that differs.
+        field: &'static str,
+        /// Its earlier value.
+        before: String,
+        /// Its value now.
+        now: String,
+    },
+    /// An amount that must be positive is not.
+    #[error("`{0}` must be positive")]
+    NotPositive(&'static str),
+    /// A part of an order exceeds the order.
+    #[error("`{field}` {part} is more than the order amount {amount}")]
+    ExceedsAmount {
+        /// Which part: `profit` or `credit`.
+        field: &'static str,
+        /// Its value.
+        part: Money,
+        /// The order amount.
+        amount: Money,
+    },
+    /// The order spends more store credit than the member has.
+    #[error("member `{member}` has {held} store credit, the order spends {wanted}")]
+    NotEnoughCredit {
+        /// The member.
+        member: String,
+        /// Their store credit.
+        held: Money,
+        /// What the order spends.
+        wanted: Money,
+    },
+    /// A withdrawal above the wallet.
+    #[error("member `{member}` has {held} in their wallet, cannot withdraw {wanted}")]
+    NotEnoughWallet {
+        /// The member.
+        member: String,
+        /// Their wallet.
+        held: Money,
+        /// The withdrawal.
+        wanted: Money,
+    },
+    /// A sale of more points than held.
+    #[error("member `{member}` holds {held} points of `{mechanism}`, cannot {action} {wanted}")]
+    NotEnoughPoints {
+        /// What the event tried: "sell", "redeem", "cash out".
+        action: &'static str,
+        /// The member.
+        member: String,
+        /// The mechanism.
+        mechanism: String,
+        /// What they hold.
+        held: Points,
+        /// What they tried to sell.
+        wanted: Points,
+    },
+    /// A member has viewed as many ads today as the plan allows.
+    #[error("member `{member}` has viewed {views} ads today, the most a day")]
+    TooManyViews {
+        /// The member.
+        member: String,
+        /// The views a day allowed.
+        views: u32,
+    },
+}
+
+impl Rejection {
+    /// The stable snake_case code of this kind of rejection, for programs (the message is for
+    /// people and may be reworded).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::TimeWentBackwards { .. } => "time_went_backwards",
+            Rejection::EmptyId(_) => "empty_id",
+            Rejection::SelfReferral(_) => "self_referral",
+            Rejection::AlreadyJoined(_) => "already_joined",
+            Rejection::UnknownReferrer(_) => "unknown_referrer",
+            Rejection::UnknownMember(_) => "unknown_member",
+            Rejection::UnknownOrder(_) => "unknown_order",
+            Rejection::UnknownMechanism(_) => "unknown_mechanism",
+            Rejection::WrongMechanism { .. } => "wrong_mechanism",
+            Rejection::UnknownPartner(_) => "unknown_partner",
+            Rejection::UnknownReward { .. } => "unknown_reward",
+            Rejection::UnknownLevel(_) => "unknown_level",
+            Rejection::BadRegion(_) => "bad_region",
+            Rejection::RedeemNeeds { .. } => "redeem_needs",
+            Rejection::NoAntifraud => "no_antifraud",
+            Rejection::NoReview(_) => "no_review",
+            Rejection::OrderReused { .. } => "order_reused",
+            Rejection::NotPositive(_) => "not_positive",
+            Rejection::ExceedsAmount { .. } => "exceeds_amount",
+            Rejection::NotEnoughCredit { .. } => "not_enough_credit",
+            Rejection::NotEnoughWallet { .. } => "not_enough_wallet",
+            Rejection::NotEnoughPoints { .. } => "not_enough_points",
+            Rejection::TooManyViews { .. } => "too_many_views",
+        }
+    }
+}
