@@ -61,19 +61,15 @@ pub fn start(dir: &Path) -> SocketAddr {
     start_app(open(dir))
 }
 
-/// Starts `app` on a free local port, on a thread of its own.
+/// Starts `app` on a free local port, on a thread of its own. The listener is bound here, on
+/// port 0, and handed to the server as it is: no other process can take the port between
+/// choosing it and listening on it, and a connection made before the server accepts waits in
+/// the listener's backlog.
 pub fn start_app(app: App) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    drop(listener);
-    std::thread::spawn(move || fanli_server::serve_blocking(app, addr));
-    for _ in 0..100 {
-        if TcpStream::connect(addr).is_ok() {
-            return addr;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("the server did not start");
+    std::thread::spawn(move || fanli_server::serve_blocking_on(app, listener));
+    addr
 }
 
 /// An answer: status, headers (names in lower case) and body (de-chunked).
