@@ -486,7 +486,17 @@ impl Store {
                     let mut answers = tx.prepare_cached(
                         "INSERT INTO answers (tenant, id, request, body) VALUES ($1, $2, $3, $4)",
                     )?;
+                    // The same fence as PostgreSQL's (the server on SQLite is one node and
+                    // appends under no lease, so it never refuses there).
+                    let mut lease = tx.prepare_cached(
+                        "SELECT 1 FROM leases WHERE tenant = $1 AND node = $2 AND epoch = $3",
+                    )?;
                     for append in appends {
+                        if let Some((node, epoch)) = append.lease
+                            && !lease.exists(rusqlite::params![append.tenant, node, epoch])?
+                        {
+                            return Err(StoreError::LeaseLost(append.tenant.to_owned()));
+                        }
                         for (i, line) in append.lines.iter().enumerate() {
                             let seq = (append.after + i as u64 + 1) as i64;
                             insert.execute(rusqlite::params![append.tenant, seq, line])?;
