@@ -69,7 +69,13 @@ pub fn start(dir: &Path) -> SocketAddr {
 pub fn start_app(app: App) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || fanli_server::serve_blocking_on(app, listener));
+    std::thread::spawn(move || {
+        // A server that cannot start drops the listener: the test's requests are refused, and
+        // this says why.
+        if let Err(error) = fanli_server::serve_blocking_on(app, listener) {
+            eprintln!("the server on {addr} stopped: {error}");
+        }
+    });
     addr
 }
 
