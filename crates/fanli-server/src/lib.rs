@@ -419,9 +419,25 @@ pub fn serve_blocking(app: App, addr: SocketAddr) -> std::io::Result<()> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(app, addr))
 }
 
+/// [`serve_blocking`] on a listener the caller has bound already (say on port 0, having read
+/// the port back): no gap between choosing the address and listening on it.
+pub fn serve_blocking_on(app: App, listener: std::net::TcpListener) -> std::io::Result<()> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
+        listener.set_nonblocking(true)?;
+        serve_on(app, tokio::net::TcpListener::from_std(listener)?).await
+    })
+}
+
 /// Serves `app` on `addr` until the process ends.
 pub async fn serve(app: App, addr: SocketAddr) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_on(app, tokio::net::TcpListener::bind(addr).await?).await
+}
+
+/// Serves `app` on a listener already bound, until the process ends: the API and pages, with
+/// the writer, snapshot, webhook and scheduler threads. (Without a socket, [`router`] over
+/// [`Server::start`] answers requests in-process, with the writer and snapshot threads only.)
+pub async fn serve_on(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving");
     let (dir, database, retry) = (app.dir.clone(), app.database.clone(), app.retry);
     let node = app.cluster.as_ref().map(|c| c.node.clone());

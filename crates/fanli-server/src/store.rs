@@ -15,8 +15,8 @@ pub enum StoreError {
     /// SQLite's.
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    /// PostgreSQL's.
-    #[error("PostgreSQL: {0}")]
+    /// PostgreSQL's, with its reason (see [`postgres_reason`]).
+    #[error("PostgreSQL: {}", postgres_reason(.0))]
     Postgres(#[from] postgres::Error),
     /// A snapshot file's.
     #[error("snapshot file: {0}")]
@@ -24,6 +24,18 @@ pub enum StoreError {
     /// Another node took the tenant over: this one may no longer write its log.
     #[error("tenant {0} is now another node's")]
     LeaseLost(String),
+}
+
+/// What went wrong on PostgreSQL, said as SQLite says it: the client's own text for an error
+/// the server reported is only "db error", so the server's code and message follow; its
+/// `DETAIL` does not, since it quotes the row's values and a failed group commit's error goes to
+/// every request in the batch, of every tenant.
+fn postgres_reason(error: &postgres::Error) -> String {
+    match (error.as_db_error(), std::error::Error::source(error)) {
+        (Some(db), _) => format!("{}: {}", db.code().code(), db.message()),
+        (None, Some(cause)) => format!("{error}: {cause}"),
+        (None, None) => error.to_string(),
+    }
 }
 
 /// A member as the store indexes it: (member, referrer, phone).
@@ -486,7 +498,17 @@ impl Store {
                     let mut answers = tx.prepare_cached(
                         "INSERT INTO answers (tenant, id, request, body) VALUES ($1, $2, $3, $4)",
                     )?;
+                    // The same fence as PostgreSQL's (the server on SQLite is one node and
+                    // appends under no lease, so it never refuses there).
+                    let mut lease = tx.prepare_cached(
+                        "SELECT 1 FROM leases WHERE tenant = $1 AND node = $2 AND epoch = $3",
+                    )?;
                     for append in appends {
+                        if let Some((node, epoch)) = append.lease
+                            && !lease.exists(rusqlite::params![append.tenant, node, epoch])?
+                        {
+                            return Err(StoreError::LeaseLost(append.tenant.to_owned()));
+                        }
                         for (i, line) in append.lines.iter().enumerate() {
                             let seq = (append.after + i as u64 + 1) as i64;
                             insert.execute(rusqlite::params![append.tenant, seq, line])?;

@@ -1,19 +1,20 @@
-//! The API end to end on 127.0.0.1: tenants, keys, plans, events, state, restart.
+//! The API: tenants, keys, plans, events, state, restart. Each test's server answers through its
+//! router in-process (`common::local`), but for the tests that need real connections: the
+//! webhook's deliveries (the deliverer starts with `serve`) and concurrent retries, on 127.0.0.1.
 
 use std::io::{Read, Write};
-use std::net::SocketAddr;
 use std::time::Duration;
 
 mod common;
 
-use common::{data_dir, open, open_with, request, start, start_app, store};
+use common::{Target, data_dir, local, local_app, open, open_with, request, start, start_app, store};
 use serde_json::{Value, json as value};
 
 const PLAN: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.toml");
 const EVENTS: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.jsonl");
 
-/// One HTTP/1.1 request; returns the status and the body.
-fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
+/// One request; returns the status and the body.
+fn call(addr: impl Target, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
     let answer = request(addr, method, path, key, "", body);
     (answer.status, answer.body)
 }
@@ -25,7 +26,7 @@ fn json(body: &str) -> Value {
 #[test]
 fn a_tenant_sets_a_plan_posts_events_and_reads_what_fanli_run_prints() {
     let dir = data_dir("api-core");
-    let addr = start(&dir);
+    let addr = &local(&dir);
     assert_eq!(call(addr, "GET", "/healthz", None, "").0, 200);
     assert_eq!(json(&call(addr, "GET", "/openapi.json", None, "").1)["openapi"], "3.0.3");
     // Only the master key creates tenants; the owner key is shown once.
@@ -103,7 +104,7 @@ fn a_tenant_sets_a_plan_posts_events_and_reads_what_fanli_run_prints() {
 #[test]
 fn the_stored_log_verifies_as_an_audit_chain() {
     let dir = data_dir("api-chain");
-    let addr = start(&dir);
+    let addr = &local(&dir);
     let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"t"}"#);
     let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
     assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
@@ -128,7 +129,7 @@ fn rusqlite_lines(dir: &std::path::Path) -> Vec<String> {
 #[test]
 fn one_call_at_a_time_members_orders_views_the_audit_feed_and_the_past() {
     let dir = data_dir("api-resources");
-    let addr = start(&dir);
+    let addr = &local(&dir);
     let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
     let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
     assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
@@ -189,7 +190,7 @@ fn one_call_at_a_time_members_orders_views_the_audit_feed_and_the_past() {
 #[test]
 fn the_scheduler_closes_each_business_day_once_in_the_plans_timezone() {
     let dir = data_dir("api-scheduler");
-    let addr = start(&dir);
+    let addr = &local(&dir);
     let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
     let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
     let plan = "name = \"p\"\nsettle_after_days = 1\ntimezone = \"+08:00\"\n[[mechanism]]\nid = \"q\"\nkind = \"queue\"\n\
@@ -247,7 +248,7 @@ fn the_scheduler_closes_each_business_day_once_in_the_plans_timezone() {
 #[test]
 fn keys_have_roles_and_a_member_token_sees_only_its_member() {
     let dir = data_dir("api-roles");
-    let addr = start(&dir);
+    let addr = &local(&dir);
     let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
     let owner = json(&body)["owner_key"].as_str().unwrap().to_owned();
     assert_eq!(call(addr, "PUT", "/v1/plan", Some(&owner), PLAN).0, 200);
@@ -328,7 +329,7 @@ fn keys_have_roles_and_a_member_token_sees_only_its_member() {
     assert_eq!(call(addr, "GET", "/v1/me", Some(&owner), "").0, 403);
 
     // Keys, brands and stores' brands survive a restart.
-    let again = start(&dir);
+    let again = &local(&dir);
     assert_eq!(call(again, "GET", "/v1/me", Some(&token), "").0, 200);
     assert_eq!(call(again, "POST", "/v1/orders", Some(&brand), &order("o9", "s3")).0, 200);
     assert_eq!(call(again, "POST", "/v1/orders", Some(&store), &order("o10", "s3")).0, 403);
@@ -459,7 +460,7 @@ fn notifications_reach_the_webhook_signed_in_order_and_retried_until_acknowledge
 #[test]
 fn a_restart_resumes_from_the_latest_snapshot_and_the_log_after_it() {
     let dir = data_dir("api-snapshot");
-    let addr = start_app(open(&dir).snapshot_every(10));
+    let addr = &local_app(open(&dir).snapshot_every(10));
     let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
     let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
     assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
@@ -489,7 +490,7 @@ fn a_restart_resumes_from_the_latest_snapshot_and_the_log_after_it() {
     assert_eq!(String::from_utf8(reopened.state("shop").unwrap()).unwrap(), state);
     // A server started from the snapshot chains on from the right head: the feed verifies.
     drop(reopened);
-    let again = start_app(open(&dir));
+    let again = &local(&dir);
     let order = r#"{"order":"d","member":"c","amount":"10.00"}"#;
     assert_eq!(call(again, "POST", "/v1/orders", Some(&key), order).0, 200);
     let (_, state) = call(again, "GET", "/v1/state", Some(&key), "");
@@ -518,9 +519,6 @@ fn a_restart_resumes_from_the_latest_snapshot_and_the_log_after_it() {
 #[test]
 fn the_lease_epoch_fences_off_a_node_that_lost_its_tenant() {
     let dir = data_dir("api-fence");
-    if common::database(&dir).is_none() {
-        return; // One node on SQLite: there is no lease to lose.
-    }
     let mut store = store(&dir);
     assert!(store.create_tenant("t", "hash").unwrap());
     let append = |lease| fanli_server::store::Append {
@@ -549,7 +547,7 @@ fn the_lease_epoch_fences_off_a_node_that_lost_its_tenant() {
 #[test]
 fn an_event_that_overflows_is_refused_and_the_tenant_goes_on_from_its_log() {
     let dir = data_dir("api-overflow");
-    let addr = start(&dir);
+    let addr = &local(&dir);
     let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
     let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
     // Mint 10× at 0.0001 a point: B's order would mint 2×10^19 units of points, past i64.
@@ -584,7 +582,7 @@ fn an_event_that_overflows_is_refused_and_the_tenant_goes_on_from_its_log() {
 #[test]
 fn blank_lines_are_skipped_as_fanli_run_skips_them_and_every_error_is_json() {
     let dir = data_dir("api-blank");
-    let addr = start(&dir);
+    let addr = &local(&dir);
     let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
     let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
     assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
@@ -624,7 +622,7 @@ fn blank_lines_are_skipped_as_fanli_run_skips_them_and_every_error_is_json() {
 #[test]
 fn a_tenant_sending_recent_history_is_left_to_close_its_own_days_across_a_restart() {
     let dir = data_dir("api-backfill");
-    let addr = start(&dir);
+    let addr = &local(&dir);
     let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
     let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
     assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);

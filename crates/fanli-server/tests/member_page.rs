@@ -1,10 +1,9 @@
-//! The member's phone page (`/m?t=TOKEN`) and QR code, end to end on 127.0.0.1: what is served.
-
-use std::net::SocketAddr;
+//! The member's phone page (`/m?t=TOKEN`) and QR code: what is served, through the router
+//! in-process.
 
 mod common;
 
-use common::{Answer, data_dir, request, start};
+use common::{Answer, Target, data_dir, local, request};
 
 const PLAN: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.toml");
 
@@ -18,15 +17,15 @@ impl Answer {
     }
 }
 
-/// One HTTP/1.1 request with `Host: test`.
-fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, body: &str) -> Answer {
+/// One request with `Host: test`.
+fn call(addr: impl Target, method: &str, path: &str, key: Option<&str>, body: &str) -> Answer {
     request(addr, method, path, key, "", body)
 }
 
 #[test]
 fn a_member_token_opens_the_phone_page_with_balances_progress_history_and_the_qr_code() {
     let dir = data_dir("member-page");
-    let addr = start(&dir);
+    let addr = &local(&dir);
     let created = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
     assert_eq!(created.status, 201, "{}", created.body);
     let key = created.json()["owner_key"].as_str().unwrap().to_owned();
@@ -123,7 +122,7 @@ fn a_member_token_opens_the_phone_page_with_balances_progress_history_and_the_qr
 #[test]
 fn points_worth_a_queue_place_and_expiring_points_show_on_the_page() {
     let dir = data_dir("member-page-example");
-    let addr = start(&dir);
+    let addr = &local(&dir);
     let created = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
     let key = created.json()["owner_key"].as_str().unwrap().to_owned();
     // The bundled example, with loyalty points that expire after 300 days.

@@ -1,15 +1,14 @@
-//! The operator console over HTTP on 127.0.0.1 (what is served; `browser.rs` drives a real browser).
-
-use std::net::SocketAddr;
+//! The operator console: what is served, through the router in-process (`browser.rs` drives a
+//! real browser over a socket).
 
 mod common;
 
-use common::{Answer, data_dir, request, start};
+use common::{Answer, Target, data_dir, local, request};
 
 const PLAN: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.toml");
 
-/// One HTTP/1.1 request with `Host: test` and any `extra` header lines.
-fn call(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, extra: &str, body: &str) -> Answer {
+/// One request with `Host: test` and any `extra` header lines.
+fn call(addr: impl Target, method: &str, path: &str, key: Option<&str>, extra: &str, body: &str) -> Answer {
     request(addr, method, path, key, extra, body)
 }
 
@@ -33,19 +32,19 @@ impl Answer {
 }
 
 /// A form post with a session cookie.
-fn post_form(addr: SocketAddr, path: &str, cookie: &str, form: &str) -> Answer {
+fn post_form(addr: impl Target, path: &str, cookie: &str, form: &str) -> Answer {
     let extra = format!("Cookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n");
     call(addr, "POST", path, None, &extra, form)
 }
 
-fn get_page(addr: SocketAddr, path: &str, cookie: &str) -> Answer {
+fn get_page(addr: impl Target, path: &str, cookie: &str) -> Answer {
     call(addr, "GET", path, None, &format!("Cookie: {cookie}\r\n"), "")
 }
 
 #[test]
 fn the_console_opens_with_a_key_shows_the_apis_numbers_and_its_forms_need_the_session_token() {
     let dir = data_dir("web-console");
-    let addr = start(&dir);
+    let addr = &local(&dir);
     let key =
         call(addr, "POST", "/v1/tenants", Some("master-secret"), "", r#"{"id":"shop"}"#).json()["owner_key"]
             .as_str()

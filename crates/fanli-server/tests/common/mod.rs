@@ -1,5 +1,6 @@
 //! What the server's test files share: a fresh place per test, on SQLite, or on PostgreSQL when
-//! `FANLI_TEST_DATABASE_URL` is set (`.ci/run` sets it), each test in a schema of its own.
+//! `FANLI_TEST_DATABASE_URL` is set (`.ci/run` sets it), each test in a schema of its own; and a
+//! server to send requests to, on a socket ([`start`]) or in-process ([`local`]), answering alike.
 #![allow(dead_code)] // Each test file uses some of these.
 
 use std::io::{Read, Write};
@@ -61,19 +62,91 @@ pub fn start(dir: &Path) -> SocketAddr {
     start_app(open(dir))
 }
 
-/// Starts `app` on a free local port, on a thread of its own.
+/// Starts `app` on a free local port, on a thread of its own. The listener is bound here, on
+/// port 0, and handed to the server as it is: no other process can take the port between
+/// choosing it and listening on it, and a connection made before the server accepts waits in
+/// the listener's backlog.
 pub fn start_app(app: App) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    drop(listener);
-    std::thread::spawn(move || fanli_server::serve_blocking(app, addr));
-    for _ in 0..100 {
-        if TcpStream::connect(addr).is_ok() {
-            return addr;
+    std::thread::spawn(move || {
+        // A server that cannot start drops the listener: the test's requests are refused, and
+        // this says why.
+        if let Err(error) = fanli_server::serve_blocking_on(app, listener) {
+            eprintln!("the server on {addr} stopped: {error}");
         }
-        std::thread::sleep(Duration::from_millis(20));
+    });
+    addr
+}
+
+/// The server on the test's store, in-process: see [`local_app`].
+pub fn local(dir: &Path) -> Local {
+    local_app(open(dir))
+}
+
+/// `app` answering in-process: its router (the same routes and middleware a socket gets),
+/// over the same writer and snapshot threads, driven on a runtime of its own without a socket.
+/// What only `serve` starts is not there: the webhook deliverer and the scheduler's thread.
+pub fn local_app(app: App) -> Local {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let router = fanli_server::router(fanli_server::Server::start(app));
+    Local { runtime, router }
+}
+
+/// A server answering in-process ([`local`]); `&Local` is a [`Target`] as a socket's address is.
+pub struct Local {
+    runtime: tokio::runtime::Runtime,
+    router: axum::Router,
+}
+
+/// Where a test's requests go: a server on a socket ([`start`]'s address) or in-process
+/// (`&`[`local`]`(dir)`), with the same answer either way, so that a test moves from one to the
+/// other by the line that makes its server.
+pub trait Target: Copy {
+    /// One request, as [`request`] describes it.
+    fn send(self, method: &str, path: &str, key: Option<&str>, extra: &str, body: &str) -> Answer;
+}
+
+impl Target for SocketAddr {
+    fn send(self, method: &str, path: &str, key: Option<&str>, extra: &str, body: &str) -> Answer {
+        over_socket(self, method, path, key, extra, body)
     }
-    panic!("the server did not start");
+}
+
+impl Target for &Local {
+    fn send(self, method: &str, path: &str, key: Option<&str>, extra: &str, body: &str) -> Answer {
+        let mut builder = axum::http::Request::builder().method(method).uri(path).header("host", "test");
+        if let Some(key) = key {
+            builder = builder.header("authorization", format!("Bearer {key}"));
+        }
+        for line in extra.split("\r\n").filter(|l| !l.is_empty()) {
+            let (name, value) = line.split_once(':').unwrap_or_else(|| panic!("not a header line: {line:?}"));
+            builder = builder.header(name.trim(), value.trim());
+        }
+        let request = builder
+            .header("content-length", body.len())
+            .body(axum::body::Body::from(body.to_owned()))
+            .unwrap();
+        // On one of the runtime's workers, as a connection's task would be (the handlers step
+        // out of the runtime for the store with `block_in_place`); at most 10 s, as over a socket.
+        let (sender, answer) = std::sync::mpsc::channel();
+        let router = self.router.clone();
+        self.runtime.spawn(async move {
+            use tower::ServiceExt;
+            let response = router.oneshot(request).await.unwrap_or_else(|never| match never {});
+            let (parts, body) = response.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX).await;
+            let _ = sender.send((parts, body));
+        });
+        let (parts, body) = answer.recv_timeout(Duration::from_secs(10)).expect("an answer within 10 s");
+        let head = parts
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let body = String::from_utf8(body.expect("the whole body").to_vec()).expect("a UTF-8 body");
+        Answer { status: parts.status.as_u16(), head, body }
+    }
 }
 
 /// An answer: status, headers (names in lower case) and body (de-chunked).
@@ -93,9 +166,21 @@ impl Answer {
     }
 }
 
-/// One HTTP/1.1 request on a connection of its own, with `Host: test`, the key as a bearer
-/// token and any `extra` header lines (each ending in `\r\n`).
+/// One request to `to` with `Host: test`, the key as a bearer token and any `extra` header
+/// lines (each ending in `\r\n`): over a socket, HTTP/1.1 on a connection of its own; to a
+/// [`Local`] server, through its router.
 pub fn request(
+    to: impl Target,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    extra: &str,
+    body: &str,
+) -> Answer {
+    to.send(method, path, key, extra, body)
+}
+
+fn over_socket(
     addr: SocketAddr,
     method: &str,
     path: &str,

@@ -1,0 +1,626 @@
+//! The store's public API, driven directly: the same cases, with expected values worked out by
+//! hand, run against whichever database `tests/common` opens (SQLite in the test's folder, or
+//! PostgreSQL in a schema of its own when `FANLI_TEST_DATABASE_URL` is set), so that `.ci/run`
+//! holds both sides of `Store` to one behaviour. `docs/store.md` describes the tables.
+
+use std::path::{Path, PathBuf};
+
+mod common;
+
+use fanli_server::store::{Append, MemberRow, Snapshot, Store, StoreError};
+
+/// A fresh store for the test `name`: its data folder and a connection.
+fn fresh(name: &str) -> (PathBuf, Store) {
+    let dir = common::data_dir(name);
+    let store = common::store(&dir);
+    (dir, store)
+}
+
+/// An append for `tenant` after line `after` of its log that adds nothing; the cases fill in
+/// what they add (`Append { lines: ..., ..nothing("t", 0) }`).
+fn nothing(tenant: &str, after: u64) -> Append<'_> {
+    Append {
+        tenant,
+        after,
+        lines: &[],
+        notifications: &[],
+        reports: &[],
+        members: &[],
+        history: &[],
+        days: &[],
+        answers: &[],
+        backfilling: None,
+        lease: None,
+    }
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn member(id: &str, referrer: Option<&str>, phone: Option<&str>) -> MemberRow {
+    (id.to_owned(), referrer.map(str::to_owned), phone.map(str::to_owned))
+}
+
+/// Members as (id, referrer, phone), borrowed, for comparing with literals.
+fn rows(found: &[MemberRow]) -> Vec<(&str, Option<&str>, Option<&str>)> {
+    found.iter().map(|(m, r, p)| (m.as_str(), r.as_deref(), p.as_deref())).collect()
+}
+
+/// The tenant's whole log.
+fn log(store: &mut Store, tenant: &str) -> Vec<String> {
+    store.events(tenant, 0).unwrap()
+}
+
+/// The names of the files in the data folder's `snapshots/`, sorted.
+fn snapshot_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("snapshots"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn settings_are_read_back_overwritten_and_kept_across_connections() {
+    let (dir, mut store) = fresh("store-settings");
+    assert_eq!(store.is_postgres(), common::database(&dir).is_some());
+    assert_eq!(store.setting("master_key_hash").unwrap(), None);
+    store.set_setting("master_key_hash", "h1").unwrap();
+    store.set_setting("backfill:acme", "1").unwrap();
+    store.set_setting("master_key_hash", "h2").unwrap();
+    assert_eq!(store.setting("master_key_hash").unwrap().as_deref(), Some("h2"));
+    assert_eq!(store.setting("backfill:acme").unwrap().as_deref(), Some("1"));
+    // Another connection (the writer's, the snapshot thread's, a restart's) reads what was
+    // committed; opening again creates no table twice and keeps every row.
+    drop(store);
+    let mut again = common::store(&dir);
+    assert_eq!(again.setting("master_key_hash").unwrap().as_deref(), Some("h2"));
+    assert_eq!(again.setting("backfill:beta").unwrap(), None);
+}
+
+#[test]
+fn tenants_own_one_key_each_and_other_keys_have_a_role_and_scope() {
+    let (_dir, mut store) = fresh("store-keys");
+    assert!(store.create_tenant("acme", "h-acme").unwrap());
+    assert!(!store.create_tenant("acme", "h-other").unwrap(), "the id is taken");
+    assert!(!store.create_tenant("beta", "h-acme").unwrap(), "an owner key is one tenant's");
+    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    assert_eq!(store.tenant_ids().unwrap(), ["acme", "beta"]);
+    store.add_key("h-read", "acme", "read_only", None).unwrap();
+    store.add_key("h-s1", "acme", "store_operator", Some("s1")).unwrap();
+    store.add_key("h-token", "beta", "member", Some("A")).unwrap();
+    assert!(store.add_key("h-read", "beta", "owner", None).is_err(), "a key's hash is stored once");
+    // Every key but the owners', in no set order.
+    let mut keys: Vec<(String, String, String, Option<String>)> =
+        store.keys().unwrap().into_iter().map(|k| (k.hash, k.tenant, k.role, k.scope)).collect();
+    keys.sort();
+    let keys: Vec<(&str, &str, &str, Option<&str>)> =
+        keys.iter().map(|(h, t, r, s)| (h.as_str(), t.as_str(), r.as_str(), s.as_deref())).collect();
+    assert_eq!(
+        keys,
+        [
+            ("h-read", "acme", "read_only", None),
+            ("h-s1", "acme", "store_operator", Some("s1")),
+            ("h-token", "beta", "member", Some("A")),
+        ]
+    );
+    // A key by its hash: an owner's is found through its tenant.
+    let found = |store: &mut Store, hash: &str| {
+        store.find_key(hash).unwrap().map(|k| (k.hash, k.tenant, k.role, k.scope))
+    };
+    let owned = |h: &str, t: &str, r: &str, s: Option<&str>| {
+        Some((h.to_owned(), t.to_owned(), r.to_owned(), s.map(str::to_owned)))
+    };
+    assert_eq!(found(&mut store, "h-acme"), owned("h-acme", "acme", "owner", None));
+    assert_eq!(found(&mut store, "h-s1"), owned("h-s1", "acme", "store_operator", Some("s1")));
+    assert_eq!(found(&mut store, "h-token"), owned("h-token", "beta", "member", Some("A")));
+    assert_eq!(found(&mut store, "h-nobody"), None);
+}
+
+#[test]
+fn plan_versions_count_up_per_tenant_and_load_reads_each_tenants_latest() {
+    let (_dir, mut store) = fresh("store-plans");
+    for (id, hash) in [("acme", "h-acme"), ("beta", "h-beta"), ("gamma", "h-gamma")] {
+        assert!(store.create_tenant(id, hash).unwrap());
+    }
+    assert_eq!(store.plan_version("acme").unwrap(), 0);
+    assert_eq!(store.add_plan("acme", "name = \"one\"").unwrap(), 1);
+    assert_eq!(store.add_plan("acme", "name = \"two\"").unwrap(), 2);
+    assert_eq!(store.add_plan("beta", "name = \"b\"").unwrap(), 1);
+    assert_eq!(store.plan_version("acme").unwrap(), 2);
+    assert_eq!(store.plan_version("beta").unwrap(), 1);
+    assert_eq!(store.plan_version("gamma").unwrap(), 0);
+    let loaded: Vec<(String, String, Option<String>)> =
+        store.load().unwrap().into_iter().map(|s| (s.id, s.key_hash, s.plan)).collect();
+    let loaded: Vec<(&str, &str, Option<&str>)> =
+        loaded.iter().map(|(i, h, p)| (i.as_str(), h.as_str(), p.as_deref())).collect();
+    assert_eq!(
+        loaded,
+        [
+            ("acme", "h-acme", Some("name = \"two\"")),
+            ("beta", "h-beta", Some("name = \"b\"")),
+            ("gamma", "h-gamma", None)
+        ]
+    );
+    let one = store.load_one("beta").unwrap().expect("beta");
+    assert_eq!((one.id.as_str(), one.plan.as_deref()), ("beta", Some("name = \"b\"")));
+    assert_eq!(store.load_one("gamma").unwrap().map(|s| s.plan), Some(None));
+    assert!(store.load_one("nobody").unwrap().is_none());
+}
+
+#[test]
+fn brands_and_stores_brands_are_per_tenant_and_a_store_moves_between_brands() {
+    let (_dir, mut store) = fresh("store-brands");
+    assert!(store.create_tenant("acme", "h-acme").unwrap());
+    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    assert!(store.add_brand("acme", "b1").unwrap());
+    assert!(!store.add_brand("acme", "b1").unwrap(), "registered already");
+    assert!(store.add_brand("acme", "b2").unwrap());
+    assert!(store.add_brand("beta", "b1").unwrap(), "another tenant's b1");
+    store.set_store_brand("acme", "s1", "b1").unwrap();
+    store.set_store_brand("acme", "s2", "b1").unwrap();
+    store.set_store_brand("acme", "s1", "b2").unwrap();
+    // Every tenant's, in no set order.
+    let (mut brands, mut stores) = store.brands().unwrap();
+    brands.sort();
+    stores.sort();
+    assert_eq!(
+        brands,
+        [("acme", "b1"), ("acme", "b2"), ("beta", "b1")].map(|(t, b)| (t.to_owned(), b.to_owned()))
+    );
+    assert_eq!(
+        stores,
+        [("acme", "s1", "b2"), ("acme", "s2", "b1")].map(|(t, s, b)| (
+            t.to_owned(),
+            s.to_owned(),
+            b.to_owned()
+        ))
+    );
+    // One tenant's, with its webhook's URL (what a node taking the tenant over reads).
+    let (mut brands, mut stores, hook) = store.tenant_extras("acme").unwrap();
+    brands.sort();
+    stores.sort();
+    assert_eq!(brands, ["b1", "b2"]);
+    assert_eq!(stores, [("s1", "b2"), ("s2", "b1")].map(|(s, b)| (s.to_owned(), b.to_owned())));
+    assert_eq!(hook, None);
+    store.set_webhook("acme", Some(("https://acme.example/hook", "secret"))).unwrap();
+    assert_eq!(store.tenant_extras("acme").unwrap().2.as_deref(), Some("https://acme.example/hook"));
+    let (brands, stores, hook) = store.tenant_extras("beta").unwrap();
+    assert_eq!((brands, stores.len(), hook), (strings(&["b1"]), 0, None));
+}
+
+#[test]
+fn a_group_commit_writes_every_kind_of_row_of_every_tenant_in_it() {
+    let (dir, mut store) = fresh("store-append");
+    assert!(store.create_tenant("acme", "h-acme").unwrap());
+    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    let acme_lines = strings(&["l1", "l2", "l3"]);
+    let notifications = strings(&[r#"{"n":1}"#, r#"{"n":2}"#]);
+    let reports = [(3, r#"{"report":3}"#.to_owned())];
+    let members = [member("A", None, Some("13800000001")), member("B", Some("A"), None)];
+    let history = [
+        ("A".to_owned(), 1, "[\"a1\"]".to_owned()),
+        ("B".to_owned(), 2, "[\"b2\"]".to_owned()),
+        ("A".to_owned(), 3, "[\"a3\"]".to_owned()),
+    ];
+    let days = [(3, "2026-01-02T00:00:00Z".to_owned(), 2, 1)];
+    let answers = [("o1".to_owned(), r#"{"amount":"10.00"}"#.to_owned(), r#"{"ok":true}"#.to_owned())];
+    let beta_lines = strings(&["m1"]);
+    let beta_members = [member("A", None, None)];
+    let acme = Append {
+        lines: &acme_lines,
+        notifications: &notifications,
+        reports: &reports,
+        members: &members,
+        history: &history,
+        days: &days,
+        answers: &answers,
+        backfilling: Some(("backfill:acme".to_owned(), true)),
+        ..nothing("acme", 0)
+    };
+    let beta = Append { lines: &beta_lines, members: &beta_members, ..nothing("beta", 0) };
+    store.append(&[acme, beta]).unwrap();
+
+    // The log, whole, after a line, and in pages.
+    assert_eq!(log(&mut store, "acme"), ["l1", "l2", "l3"]);
+    assert_eq!(log(&mut store, "beta"), ["m1"]);
+    assert_eq!(store.events("acme", 2).unwrap(), ["l3"]);
+    assert!(store.events("acme", 3).unwrap().is_empty());
+    assert!(store.events("acme", 99).unwrap().is_empty());
+    assert_eq!(store.events_page("acme", 0, 2).unwrap(), ["l1", "l2"]);
+    assert_eq!(store.events_page("acme", 2, 2).unwrap(), ["l3"]);
+    assert!(store.events_page("acme", 3, 2).unwrap().is_empty());
+    assert!(log(&mut store, "nobody").is_empty());
+    // The reports after a line: the one at line 3 is after lines 0 and 2, not after 3.
+    assert_eq!(store.reports("acme", 0).unwrap(), [r#"{"report":3}"#]);
+    assert_eq!(store.reports("acme", 2).unwrap(), [r#"{"report":3}"#]);
+    assert!(store.reports("acme", 3).unwrap().is_empty());
+    assert!(store.reports("beta", 0).unwrap().is_empty());
+    // The kept answer, by order id, per tenant.
+    let answer = store.answer("acme", "o1").unwrap();
+    assert_eq!(answer, Some((r#"{"amount":"10.00"}"#.to_owned(), r#"{"ok":true}"#.to_owned())));
+    assert_eq!(store.answer("beta", "o1").unwrap(), None);
+    assert_eq!(store.answer("acme", "o2").unwrap(), None);
+    // The daily counts, the notifications, the backfill setting.
+    assert_eq!(store.days("acme").unwrap(), [(3, "2026-01-02T00:00:00Z".to_owned(), 2, 1)]);
+    assert!(store.days("beta").unwrap().is_empty());
+    let pending: Vec<String> = store.pending("acme", 10).unwrap().into_iter().map(|p| p.body).collect();
+    assert_eq!(pending, notifications);
+    assert!(store.pending("beta", 10).unwrap().is_empty());
+    assert_eq!(store.setting("backfill:acme").unwrap().as_deref(), Some("1"));
+    assert_eq!(store.setting("backfill:beta").unwrap(), None);
+    // A member's history, newest first, each with its event's line.
+    let history = store.history("acme", "A", 10).unwrap();
+    assert_eq!(
+        history,
+        [(3, "l3".to_owned(), "[\"a3\"]".to_owned()), (1, "l1".to_owned(), "[\"a1\"]".to_owned())]
+    );
+    assert_eq!(store.history("acme", "A", 1).unwrap().len(), 1);
+    assert_eq!(store.history("acme", "B", 10).unwrap(), [(2, "l2".to_owned(), "[\"b2\"]".to_owned())]);
+    assert!(store.history("beta", "A", 10).unwrap().is_empty(), "beta's A did nothing");
+    assert_eq!(rows(&store.find_members("beta", "A").unwrap()), [("A", None, None)]);
+
+    // What one connection committed, another reads at once.
+    assert_eq!(log(&mut common::store(&dir), "acme"), ["l1", "l2", "l3"]);
+    // The next commit goes on after line 3, and says the tenant stopped sending history.
+    let more = strings(&["l4"]);
+    let days = [(4, "2026-01-03T00:00:00Z".to_owned(), 2, 1)];
+    let next = Append {
+        lines: &more,
+        days: &days,
+        backfilling: Some(("backfill:acme".to_owned(), false)),
+        ..nothing("acme", 3)
+    };
+    store.append(&[next]).unwrap();
+    assert_eq!(log(&mut store, "acme"), ["l1", "l2", "l3", "l4"]);
+    assert_eq!(store.setting("backfill:acme").unwrap().as_deref(), Some("0"));
+    let lines: Vec<u64> = store.days("acme").unwrap().into_iter().map(|d| d.0).collect();
+    assert_eq!(lines, [3, 4]);
+}
+
+#[test]
+fn a_commit_that_fails_keeps_nothing_of_any_tenant_in_it() {
+    let (_dir, mut store) = fresh("store-atomic");
+    assert!(store.create_tenant("acme", "h-acme").unwrap());
+    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    let first = strings(&["l1", "l2"]);
+    let notified = strings(&[r#"{"n":0}"#]);
+    store.append(&[Append { lines: &first, notifications: &notified, ..nothing("acme", 0) }]).unwrap();
+    let before = store.pending("acme", 10).unwrap()[0].id;
+    // beta's rows come first in the batch; acme's line goes after line 1, where line 2 is
+    // already: the whole commit fails, and none of its requests may be acknowledged.
+    let lines = strings(&["m1"]);
+    let notifications = strings(&[r#"{"n":1}"#, r#"{"n":2}"#]);
+    let reports = [(1, "{}".to_owned())];
+    let members = [member("A", None, Some("13800000001"))];
+    let history = [("A".to_owned(), 1, "[]".to_owned())];
+    let days = [(1, "2026-01-02T00:00:00Z".to_owned(), 1, 0)];
+    let answers = [("o1".to_owned(), "{}".to_owned(), "{}".to_owned())];
+    let beta = || Append {
+        lines: &lines,
+        notifications: &notifications,
+        reports: &reports,
+        members: &members,
+        history: &history,
+        days: &days,
+        answers: &answers,
+        backfilling: Some(("backfill:beta".to_owned(), true)),
+        ..nothing("beta", 0)
+    };
+    let again = strings(&["l2 again"]);
+    let error = store.append(&[beta(), Append { lines: &again, ..nothing("acme", 1) }]).unwrap_err();
+    // The error says what failed (the log's key) and quotes no row: it goes to every request of
+    // the batch, whichever tenant's.
+    let error = error.to_string();
+    assert!(error.contains("events") && !error.contains("acme") && !error.contains("l2"), "{error}");
+    assert_eq!(log(&mut store, "acme"), ["l1", "l2"]);
+    assert!(log(&mut store, "beta").is_empty());
+    assert!(store.pending("beta", 10).unwrap().is_empty());
+    assert!(store.reports("beta", 0).unwrap().is_empty());
+    assert!(store.find_members("beta", "A").unwrap().is_empty());
+    assert!(store.history("beta", "A", 10).unwrap().is_empty());
+    assert!(store.days("beta").unwrap().is_empty());
+    assert_eq!(store.answer("beta", "o1").unwrap(), None);
+    assert_eq!(store.setting("backfill:beta").unwrap(), None);
+    let status = store.outbox_status("beta").unwrap();
+    assert_eq!((status.pending, status.delivered, status.head), (0, 0, None));
+    // The connection goes on: the same rows commit once nothing conflicts. Their outbox ids come
+    // after every id before (on PostgreSQL the failed commit used some up: ids may skip).
+    store.append(&[beta()]).unwrap();
+    assert_eq!(log(&mut store, "beta"), ["m1"]);
+    let ids: Vec<i64> = store.pending("beta", 10).unwrap().into_iter().map(|p| p.id).collect();
+    assert!(ids.len() == 2 && before < ids[0] && ids[0] < ids[1], "{before} then {ids:?}");
+}
+
+#[test]
+fn for_each_event_reads_a_long_log_in_order_and_stops_at_the_first_error() {
+    let (_dir, mut store) = fresh("store-stream");
+    assert!(store.create_tenant("acme", "h-acme").unwrap());
+    // Past two of the 10,000-line pages PostgreSQL's portal reads at a time.
+    const LINES: u64 = 20_001;
+    let lines: Vec<String> = (1..=LINES).map(|n| n.to_string()).collect();
+    store.append(&[Append { lines: &lines, ..nothing("acme", 0) }]).unwrap();
+    let mut seen = 0u64;
+    store
+        .for_each_event("acme", 0, |line| {
+            seen += 1;
+            if line == seen.to_string() { Ok(()) } else { Err(format!("line {seen} reads {line}")) }
+        })
+        .unwrap();
+    assert_eq!(seen, LINES);
+    let mut tail = Vec::new();
+    store
+        .for_each_event("acme", 19_999, |line| {
+            tail.push(line.to_owned());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(tail, ["20000", "20001"]);
+    // The first error stops the reading and is returned as it was.
+    let mut read = 0;
+    let stopped = store.for_each_event("acme", 0, |line| {
+        if line == "10001" {
+            return Err("stopped at 10001".to_owned());
+        }
+        read += 1;
+        Ok(())
+    });
+    assert_eq!((stopped, read), (Err("stopped at 10001".to_owned()), 10_000));
+    // And the connection goes on.
+    assert_eq!(store.events_page("acme", 9_999, 3).unwrap(), ["10000", "10001", "10002"]);
+    let mut none = 0;
+    store
+        .for_each_event("nobody", 0, |_| {
+            none += 1;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(none, 0);
+}
+
+#[test]
+fn the_outbox_hands_out_a_tenants_notifications_in_order_until_each_is_delivered() {
+    let (_dir, mut store) = fresh("store-outbox");
+    assert!(store.create_tenant("acme", "h-acme").unwrap());
+    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    let acme_notes = strings(&["{\"n\":1}", "{\"n\":2}", "{\"n\":3}"]);
+    let beta_notes = strings(&["{\"n\":4}"]);
+    let (one, two) = (strings(&["l1"]), strings(&["m1"]));
+    store
+        .append(&[
+            Append { lines: &one, notifications: &acme_notes, ..nothing("acme", 0) },
+            Append { lines: &two, notifications: &beta_notes, ..nothing("beta", 0) },
+        ])
+        .unwrap();
+    // Ids in the order of the commit: acme's three, then beta's.
+    let pending = store.pending("acme", 100).unwrap();
+    let seen: Vec<(i64, &str, i64, i64)> =
+        pending.iter().map(|p| (p.id, p.body.as_str(), p.attempts, p.next_at)).collect();
+    assert_eq!(seen, [(1, "{\"n\":1}", 0, 0), (2, "{\"n\":2}", 0, 0), (3, "{\"n\":3}", 0, 0)]);
+    let ids = |store: &mut Store, tenant: &str, limit: u32| -> Vec<i64> {
+        store.pending(tenant, limit).unwrap().into_iter().map(|p| p.id).collect()
+    };
+    assert_eq!(ids(&mut store, "acme", 2), [1, 2]);
+    assert_eq!(ids(&mut store, "beta", 100), [4]);
+    let status = |store: &mut Store, tenant: &str| {
+        let s = store.outbox_status(tenant).unwrap();
+        (s.pending, s.delivered, s.head)
+    };
+    assert_eq!(status(&mut store, "acme"), (3, 0, Some((0, None))));
+    // Two failed attempts at the head: counted, with the later time and the last error.
+    store.failed(1, 5_000, "the receiver answered 500").unwrap();
+    store.failed(1, 9_000, "timed out").unwrap();
+    let head = &store.pending("acme", 1).unwrap()[0];
+    assert_eq!((head.id, head.attempts, head.next_at), (1, 2, 9_000));
+    assert_eq!(status(&mut store, "acme"), (3, 0, Some((2, Some("timed out".to_owned())))));
+    // Delivered: out of the pending list; the next head has no failure yet.
+    store.delivered(1, 10_000).unwrap();
+    assert_eq!(ids(&mut store, "acme", 100), [2, 3]);
+    assert_eq!(status(&mut store, "acme"), (2, 1, Some((0, None))));
+    store.delivered(2, 10_001).unwrap();
+    store.delivered(3, 10_002).unwrap();
+    assert!(ids(&mut store, "acme", 100).is_empty());
+    assert_eq!(status(&mut store, "acme"), (0, 3, None));
+    assert_eq!(status(&mut store, "beta"), (1, 0, Some((0, None))), "another tenant's outbox");
+    assert_eq!(status(&mut store, "nobody"), (0, 0, None));
+    // A later commit's notifications come after every earlier one.
+    let later = strings(&["{\"n\":5}"]);
+    let l2 = strings(&["l2"]);
+    store.append(&[Append { lines: &l2, notifications: &later, ..nothing("acme", 1) }]).unwrap();
+    assert_eq!(ids(&mut store, "acme", 100), [5]);
+}
+
+#[test]
+fn webhooks_are_set_replaced_and_removed_and_each_node_lists_its_tenants() {
+    let (_dir, mut store) = fresh("store-webhooks");
+    for (id, hash) in [("acme", "h-acme"), ("beta", "h-beta"), ("gamma", "h-gamma")] {
+        assert!(store.create_tenant(id, hash).unwrap());
+    }
+    assert!(store.webhooks().unwrap().is_empty());
+    store.set_webhook("acme", Some(("http://127.0.0.1:1/one", "s1"))).unwrap();
+    store.set_webhook("acme", Some(("http://127.0.0.1:1/two", "s2"))).unwrap();
+    store.set_webhook("beta", Some(("http://127.0.0.1:2/hook", "sb"))).unwrap();
+    store.set_webhook("gamma", Some(("http://127.0.0.1:3/hook", "sg"))).unwrap();
+    store.set_webhook("gamma", None).unwrap();
+    store.set_webhook("gamma", None).unwrap();
+    let hook = |t: &str, u: &str, s: &str| (t.to_owned(), u.to_owned(), s.to_owned());
+    assert_eq!(
+        store.webhooks().unwrap(),
+        [hook("acme", "http://127.0.0.1:1/two", "s2"), hook("beta", "http://127.0.0.1:2/hook", "sb")]
+    );
+    // In a cluster each node delivers for the tenants whose lease it holds.
+    assert!(store.webhooks_of("n1").unwrap().is_empty());
+    store.take_lease("acme", "n1", "http://n1").unwrap();
+    store.take_lease("beta", "n2", "http://n2").unwrap();
+    store.take_lease("gamma", "n1", "http://n1").unwrap();
+    assert_eq!(store.webhooks_of("n1").unwrap(), [hook("acme", "http://127.0.0.1:1/two", "s2")]);
+    assert_eq!(store.webhooks_of("n2").unwrap(), [hook("beta", "http://127.0.0.1:2/hook", "sb")]);
+    store.take_lease("beta", "n1", "http://n1").unwrap();
+    assert_eq!(store.webhooks_of("n1").unwrap().len(), 2);
+    assert!(store.webhooks_of("n2").unwrap().is_empty());
+}
+
+#[test]
+fn a_lease_counts_its_epochs_and_only_its_holder_at_the_latest_one_appends() {
+    let (_dir, mut store) = fresh("store-leases");
+    assert!(store.create_tenant("acme", "h-acme").unwrap());
+    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    assert_eq!(store.lease("acme").unwrap(), None);
+    assert_eq!(store.take_lease("acme", "n1", "http://n1").unwrap(), 1);
+    assert_eq!(store.lease("acme").unwrap(), Some(("n1".to_owned(), "http://n1".to_owned())));
+    let (one, two) = (strings(&["l1"]), strings(&["l2"]));
+    store.append(&[Append { lines: &one, lease: Some(("n1", 1)), ..nothing("acme", 0) }]).unwrap();
+    assert_eq!(store.take_lease("acme", "n2", "http://n2").unwrap(), 2);
+    assert_eq!(store.lease("acme").unwrap(), Some(("n2".to_owned(), "http://n2".to_owned())));
+    // The node that lost it, and the new holder at an epoch gone by, are refused.
+    let lost = |store: &mut Store, lease: (&str, i64)| match store.append(&[Append {
+        lines: &two,
+        lease: Some(lease),
+        ..nothing("acme", 1)
+    }]) {
+        Err(StoreError::LeaseLost(tenant)) => tenant,
+        other => panic!("{lease:?}: {:?}", other.map_err(|e| e.to_string())),
+    };
+    assert_eq!(lost(&mut store, ("n1", 1)), "acme");
+    assert_eq!(lost(&mut store, ("n2", 1)), "acme");
+    assert_eq!(store.take_lease("acme", "n2", "http://n2").unwrap(), 3, "taken again: a new epoch");
+    assert_eq!(lost(&mut store, ("n2", 2)), "acme");
+    store.append(&[Append { lines: &two, lease: Some(("n2", 3)), ..nothing("acme", 1) }]).unwrap();
+    assert_eq!(log(&mut store, "acme"), ["l1", "l2"]);
+    // A tenant nobody leased: an append under a lease is refused; one without (one node) is not.
+    let m1 = strings(&["m1"]);
+    let refused = store.append(&[Append { lines: &m1, lease: Some(("n1", 1)), ..nothing("beta", 0) }]);
+    assert!(matches!(&refused, Err(StoreError::LeaseLost(t)) if t == "beta"));
+    store.append(&[Append { lines: &m1, ..nothing("beta", 0) }]).unwrap();
+    // A refused tenant fails its whole batch: the other tenant's lines in it are not kept.
+    let m2 = strings(&["m2"]);
+    let batch = [
+        Append { lines: &m2, ..nothing("beta", 1) },
+        Append { lines: &one, lease: Some(("n1", 1)), ..nothing("acme", 2) },
+    ];
+    assert!(matches!(store.append(&batch), Err(StoreError::LeaseLost(t)) if t == "acme"));
+    assert_eq!(log(&mut store, "beta"), ["m1"]);
+}
+
+#[test]
+fn a_snapshot_is_a_file_named_by_its_row_and_replaces_the_one_before() {
+    let (dir, mut store) = fresh("store-snapshots");
+    assert!(store.create_tenant("acme", "h-acme").unwrap());
+    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    assert!(store.snapshot("acme").unwrap().is_none());
+    let got = |store: &mut Store, tenant: &str| {
+        let s = store.snapshot(tenant).unwrap().expect("a snapshot");
+        (s.line, s.head, s.closed_through, s.data)
+    };
+    let first =
+        Snapshot { line: 5, head: "h5".to_owned(), closed_through: Some(20_454), data: vec![1, 2, 3] };
+    store.put_snapshot("acme", &first).unwrap();
+    assert_eq!(got(&mut store, "acme"), (5, "h5".to_owned(), Some(20_454), vec![1, 2, 3]));
+    assert_eq!(snapshot_files(&dir), ["acme-5.snap"]);
+    // A later one: its own file, and the older file goes (no temporary file is left).
+    let later = Snapshot { line: 9, head: "h9".to_owned(), closed_through: None, data: vec![9; 1000] };
+    store.put_snapshot("acme", &later).unwrap();
+    assert_eq!(got(&mut store, "acme"), (9, "h9".to_owned(), None, vec![9; 1000]));
+    assert_eq!(snapshot_files(&dir), ["acme-9.snap"]);
+    // The same line again: the file is rewritten, not removed.
+    let again = Snapshot { line: 9, head: "h9".to_owned(), closed_through: Some(1), data: vec![7] };
+    store.put_snapshot("acme", &again).unwrap();
+    assert_eq!(got(&mut store, "acme"), (9, "h9".to_owned(), Some(1), vec![7]));
+    let other = Snapshot { line: 2, head: "b2".to_owned(), closed_through: None, data: Vec::new() };
+    store.put_snapshot("beta", &other).unwrap();
+    assert_eq!(snapshot_files(&dir), ["acme-9.snap", "beta-2.snap"]);
+    assert_eq!(got(&mut store, "beta"), (2, "b2".to_owned(), None, Vec::new()));
+    // Another connection finds the row and reads the file it names.
+    assert_eq!(got(&mut common::store(&dir), "acme").3, vec![7]);
+    // A row whose file is gone is an error (a start then replays the whole log).
+    std::fs::remove_file(dir.join("snapshots").join("acme-9.snap")).unwrap();
+    assert!(matches!(store.snapshot("acme"), Err(StoreError::Io(_))));
+}
+
+#[test]
+fn members_are_found_by_id_or_phone_and_listed_under_their_referrer() {
+    let (_dir, mut store) = fresh("store-members");
+    assert!(store.create_tenant("acme", "h-acme").unwrap());
+    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    let phone = Some("13800000001");
+    let mut members = vec![
+        member("A", None, phone),
+        member("B", Some("A"), phone),
+        member("C", Some("A"), None),
+        member("D", Some("B"), Some("13900000002")),
+        member("E", Some("A"), None),
+    ];
+    // 60 members on one phone: a search shows at most 50.
+    members.extend((0..60).map(|i| member(&format!("m{i:02}"), Some("D"), Some("13700000000"))));
+    let lines = strings(&["l1"]);
+    let beta_members = [member("A", None, phone)];
+    store
+        .append(&[
+            Append { lines: &lines, members: &members, ..nothing("acme", 0) },
+            Append { lines: &lines, members: &beta_members, ..nothing("beta", 0) },
+        ])
+        .unwrap();
+    assert_eq!(rows(&store.find_members("acme", "A").unwrap()), [("A", None, phone)]);
+    assert_eq!(
+        rows(&store.find_members("acme", "13800000001").unwrap()),
+        [("A", None, phone), ("B", Some("A"), phone)]
+    );
+    assert_eq!(
+        rows(&store.find_members("acme", "13900000002").unwrap()),
+        [("D", Some("B"), Some("13900000002"))]
+    );
+    assert!(store.find_members("acme", "Z").unwrap().is_empty());
+    assert!(store.find_members("acme", "").unwrap().is_empty(), "no phone is not an empty phone");
+    assert!(store.find_members("acme", "a").unwrap().is_empty(), "ids are matched exactly");
+    let many = store.find_members("acme", "13700000000").unwrap();
+    let ids: Vec<&str> = many.iter().map(|m| m.0.as_str()).collect();
+    assert_eq!(ids, (0..50).map(|i| format!("m{i:02}")).collect::<Vec<_>>());
+    assert_eq!(rows(&store.find_members("beta", "13800000001").unwrap()), [("A", None, phone)]);
+    assert_eq!(store.referees("acme", "A", 50).unwrap(), ["B", "C", "E"]);
+    assert_eq!(store.referees("acme", "A", 2).unwrap(), ["B", "C"]);
+    assert_eq!(store.referees("acme", "B", 50).unwrap(), ["D"]);
+    assert_eq!(store.referees("acme", "D", 50).unwrap().len(), 50);
+    assert!(store.referees("acme", "E", 50).unwrap().is_empty());
+    assert!(store.referees("beta", "A", 50).unwrap().is_empty());
+}
+
+/// SQLite compares text byte by byte; PostgreSQL by the database's collation. They agree on a
+/// database created with the C collation (`C` or `C.UTF-8`, as the test database is); on one
+/// created with a language's collation (`en_US.UTF-8`, ICU), PostgreSQL puts `a` before `B`,
+/// and this fails: the console's search and referral tree list in another order there.
+#[test]
+fn ids_are_listed_in_byte_order() {
+    let (_dir, mut store) = fresh("store-order");
+    assert!(store.create_tenant("t-b", "h-b").unwrap());
+    assert!(store.create_tenant("T-a", "h-a").unwrap());
+    assert!(store.create_tenant("t_a", "h-c").unwrap());
+    let members: Vec<MemberRow> =
+        ["a", "B", "Z", "a-1", "a_2", "a1", "张三"].iter().map(|m| member(m, Some("R"), Some("1"))).collect();
+    let lines = strings(&["l1"]);
+    store.append(&[Append { lines: &lines, members: &members, ..nothing("t-b", 0) }]).unwrap();
+    let sorted = ["B", "Z", "a", "a-1", "a1", "a_2", "张三"];
+    assert_eq!(store.referees("t-b", "R", 50).unwrap(), sorted);
+    let found: Vec<String> = store.find_members("t-b", "1").unwrap().into_iter().map(|m| m.0).collect();
+    assert_eq!(found, sorted);
+    assert_eq!(store.tenant_ids().unwrap(), ["T-a", "t-b", "t_a"]);
+}
+
+/// The two sides disagree here, and the fix is not the store's: PostgreSQL's `TEXT` cannot hold
+/// the NUL character, SQLite's can. The event reader accepts `"member": "a\u0000b"`, so on
+/// PostgreSQL such a join fails its whole group commit (every request in the batch, of every
+/// tenant, gets a 500) where SQLite stores it; a brand id or webhook URL with a NUL is a 500
+/// there too. The ids should be refused before they reach the engine (`fanli-format`'s event
+/// reader, and the API's fields), on both.
+#[test]
+#[ignore = "PostgreSQL's TEXT refuses the NUL character that SQLite stores: ids with one must be refused upstream"]
+fn an_id_with_a_nul_character_is_kept_alike_on_both() {
+    let (_dir, mut store) = fresh("store-nul");
+    assert!(store.create_tenant("acme", "h-acme").unwrap());
+    let lines = strings(&["l1"]);
+    let members = [member("a\0b", None, None)];
+    store.append(&[Append { lines: &lines, members: &members, ..nothing("acme", 0) }]).unwrap();
+    assert_eq!(rows(&store.find_members("acme", "a\0b").unwrap()), [("a\0b", None, None)]);
+    assert!(store.add_brand("acme", "b\0").unwrap());
+}
