@@ -102,6 +102,8 @@ struct Table {
 }
 
 impl Table {
+    /// A table sized for `names` names (a snapshot's, restored).
+    #[cfg(feature = "snapshot")]
     fn with_capacity(names: usize) -> Table {
         let buckets = names.div_ceil(3).next_power_of_two().max(4);
         Table { buckets: vec![EMPTY_BUCKET; buckets], len: 0 }

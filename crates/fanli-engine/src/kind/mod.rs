@@ -10,15 +10,15 @@
 //!
 //! Adding a kind: see `docs/adding-a-kind.md`.
 
-pub(crate) mod ad_tasks;
-pub(crate) mod appreciation;
-pub(crate) mod coalition;
-pub(crate) mod cycle;
-pub(crate) mod distribution;
-pub(crate) mod green_points;
-pub(crate) mod loyalty;
-pub(crate) mod queue;
-pub(crate) mod refer_refund;
+pub mod ad_tasks;
+pub mod appreciation;
+pub mod coalition;
+pub mod cycle;
+pub mod distribution;
+pub mod green_points;
+pub mod loyalty;
+pub mod queue;
+pub mod refer_refund;
 #[cfg(test)]
 mod tests;
 

@@ -6,16 +6,17 @@
 //! settles, and takes the count back when a settled order is refunded under `clawback`.
 
 use super::{Cx, Figures, Kind, Look, Refunded, Settlement};
-use crate::MemberId;
 use crate::compliance::{Findings, Level};
-use crate::effect::Effect;
+use crate::event::{Event, EventKind, Order};
 use crate::ledger::Rule;
 use crate::num::Money;
-use crate::plan::PayTo;
-use crate::plan::read::{Reader, Table};
+use crate::plan::read::{Entry, Reader, Table, Value, ValueKind, read_plan};
+use crate::plan::{PayTo, Plan};
 use crate::pool::ClawbackTotals;
 use crate::table::slot;
+use crate::time::Timestamp;
 use crate::view::{Fields, Figure};
+use crate::{Engine, MemberId};
 
 /// A tally's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,7 +129,136 @@ impl Kind for Tally {
     }
 }
 
-#[allow(dead_code, reason = "the effect type a tally would report, kept to show where one goes")]
-fn effect_of(member: MemberId, mechanism: crate::MechanismId, amount: Money) -> Effect {
-    Effect::ObligationPaid { mechanism, member, amount, remaining: Money::ZERO }
+/// A plan file's tree, written by hand: `table` of (key, value) at successive lines.
+fn table(entries: Vec<(&str, Value)>) -> Value {
+    let entries = entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, (key, value))| Entry { key: key.to_owned(), line: value.line, offset: i, value })
+        .collect();
+    Value { line: 1, kind: ValueKind::Table(entries) }
+}
+
+fn text(line: usize, s: &str) -> Value {
+    Value { line, kind: ValueKind::String(s.to_owned()) }
+}
+
+fn int(line: usize, n: i64) -> Value {
+    Value { line, kind: ValueKind::Integer { text: n.to_string(), decimal: true } }
+}
+
+/// A plan with one tally mechanism, its keys `extra` besides the common ones.
+fn tally_plan(extra: Vec<(&str, Value)>) -> Value {
+    let mut mechanism =
+        vec![("id", text(4, "t")), ("kind", text(5, "tally")), ("funding_rate", text(6, "0.10"))];
+    mechanism.extend(extra);
+    let mut mechanism = table(mechanism);
+    mechanism.line = 3;
+    table(vec![
+        ("name", text(1, "tally")),
+        ("settle_after_days", int(2, 0)),
+        ("mechanism", Value { line: 3, kind: ValueKind::Array(vec![mechanism]) }),
+    ])
+}
+
+fn at(day: u32) -> Timestamp {
+    Timestamp::parse_rfc3339("2026-01-01T12:00:00+08:00").expect("a time").plus_days(day)
+}
+
+fn apply(engine: &mut Engine, day: u32, kind: EventKind<'_>) {
+    engine.apply(&Event { at: at(day), kind }).expect("accepted");
+}
+
+fn order<'a>(id: &'a str, member: &'a str, yuan: i64) -> EventKind<'a> {
+    EventKind::Order(Order {
+        id,
+        member,
+        amount: Money::from_yuan(yuan),
+        profit: None,
+        store: None,
+        partner: None,
+        credit: Money::ZERO,
+    })
+}
+
+/// Figures as `key=value` words, to compare a view against text.
+struct Words(Vec<String>);
+
+impl Fields for Words {
+    fn figure(&mut self, key: &'static str, figure: Figure<'_>) {
+        self.0.push(format!("{key}={figure:?}"));
+    }
+    fn object(&mut self, key: &'static str, fill: impl FnOnce(&mut Self)) {
+        self.0.push(format!("{key}{{"));
+        fill(self);
+        self.0.push("}".to_owned());
+    }
+    fn list<T>(&mut self, key: &'static str, items: &[T], mut fill: impl FnMut(&mut Self, &T)) {
+        self.0.push(format!("{key}["));
+        for item in items {
+            fill(self, item);
+        }
+        self.0.push("]".to_owned());
+    }
+}
+
+#[test]
+fn a_kind_reads_its_own_keys_and_names_their_lines() {
+    let (plan, lines) = read_plan(&tally_plan(vec![("every", int(7, 3)), ("reward", text(8, "5.00"))]))
+        .expect("a valid plan");
+    assert_eq!(plan.mechanisms[0].kind.name(), "tally");
+    assert_eq!(
+        plan.mechanisms[0].kind.get::<TallyConfig>(),
+        Some(&TallyConfig { every: 3, reward: Money::from_yuan(5) })
+    );
+    assert_eq!(lines.line("mechanism.t.reward"), 8);
+    // Its own mistakes, and keys it does not know, are reported with their lines.
+    let errors = read_plan(&tally_plan(vec![("every", int(7, 0)), ("rewrd", text(8, "5.00"))]))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        errors,
+        "line 3: `mechanism.t.reward` is missing: `mechanism.t` needs it\n\
+         line 7: `mechanism.t.every` must be a whole number from 1 to 100\n\
+         line 8: `mechanism.t.rewrd` is not a known key; did you mean `reward`?"
+    );
+}
+
+#[test]
+fn a_kind_has_its_compliance_rules() {
+    let (plan, _) =
+        read_plan(&tally_plan(vec![("every", int(7, 1)), ("reward", text(8, "1.00"))])).expect("a plan");
+    let findings = crate::compliance::check(&plan);
+    assert_eq!(findings.len(), 1);
+    assert_eq!((findings[0].rule, findings[0].key.as_str()), ("every-order", "mechanism.t.every"));
+}
+
+#[test]
+fn a_kind_gets_its_hooks_and_shows_its_views() {
+    let (plan, _) =
+        read_plan(&tally_plan(vec![("every", int(7, 2)), ("reward", text(8, "5.00"))])).expect("a plan");
+    let mut engine = Engine::new(Plan { clawback: true, ..plan });
+    apply(
+        &mut engine,
+        0,
+        EventKind::Join { member: "a", referrer: None, phone: None, device: None, ip: None },
+    );
+    apply(&mut engine, 0, order("o1", "a", 100));
+    apply(&mut engine, 1, order("o2", "a", 100));
+    apply(&mut engine, 2, order("o3", "a", 100));
+    // The second order filled the tally: 5.00 owed from a pool funded 10.00 an order, paid at once.
+    let a = engine.find_member("a").expect("joined");
+    let view = engine.member_view_of(a);
+    assert_eq!((view.wallet, view.mechanisms[0].received), (Money::from_yuan(5), Money::from_yuan(5)));
+    let mechanism = engine.mechanism_views().next().expect("one mechanism");
+    assert_eq!((mechanism.kind, mechanism.pool), ("tally", Money::from_yuan(25)));
+    let mut words = Words(Vec::new());
+    mechanism.detail.write(&mut words);
+    assert_eq!(words.0, ["rewards=Count(1)"]);
+    assert_eq!(view.mechanisms[0].detail.text(), "1 counted");
+    // A refund after settlement takes the count back (clawback).
+    apply(&mut engine, 3, EventKind::Refund { order: "o3" });
+    assert_eq!(engine.member_view_of(a).mechanisms[0].detail.text(), "0 counted");
+    assert!(!engine.member_view_of(a).mechanisms[0].detail.shown());
+    assert!(engine.accounts_balance());
 }
