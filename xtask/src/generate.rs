@@ -810,7 +810,7 @@ mod tests {
         let plan = std::fs::read_to_string(crate::bench::plan_path(&root, true)).unwrap();
         let mut engine = fanli_engine::Engine::new(fanli_format::parse_plan(&plan).unwrap());
         let outcome = fanli_format::run_stream(&mut engine, bytes.as_slice(), false).unwrap();
-        assert_eq!(outcome.rejected, Vec::<(usize, String)>::new());
+        assert_eq!(outcome.rejected, []);
         assert_eq!(outcome.applied, 30_000);
         assert!(engine.accounts_balance());
         let plain = plan_lines(&stream(30_000, 42).0);

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use fanli_engine::Engine;
 use fanli_format::chain::{Chain, sha256_hex};
-use fanli_format::{EventLine, parse_plan};
+use fanli_format::{EventLine, LineOutcome, parse_plan};
 use fanli_server::store::{Append, Snapshot, Store};
 
 use crate::bench::{ensure_stream, plan_path, stream_path, target_dir, workspace_root};
@@ -58,12 +58,12 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
         chunk.clear();
         Ok(())
     };
+    let mut slot = EventLine::default();
     for line in text.lines() {
-        let raw = EventLine::parse(line.as_bytes()).map_err(|e| e.to_string())?;
-        let event = raw.event().map_err(|e| e.to_string())?;
-        if engine.apply(&event).is_err() {
+        let LineOutcome::Accepted(event) = fanli_format::apply_bytes(&mut engine, &mut slot, line.as_bytes())
+        else {
             continue; // The stream's deliberate bad lines: the server would refuse them too.
-        }
+        };
         chunk.push(chain.link(&event));
         if chain.len() == snapshot_at {
             flush(&mut store, &mut chunk, &mut written)?;

@@ -83,17 +83,10 @@ pub(crate) fn write_findings(
 /// the estimate then says so, and the findings stand.
 fn sustainability(plan: fanli_engine::Plan, findings: &[Finding]) -> serde_json::Value {
     let scenario = fanli_sim::Scenario::check_scenario();
-    let simulated = crate::stopping(|| {
-        let sim = fanli_sim::simulate(plan, &scenario, &mut std::io::sink(), |_, _| {})?;
-        let outcomes = fanli_sim::report::outcomes(&sim);
-        Ok::<_, std::io::Error>(fanli_sim::report::summary(&sim, &outcomes, findings))
-    });
-    let summary = match simulated {
-        Ok(Ok(summary)) => summary,
-        Ok(Err(e)) => return serde_json::json!({"error": format!("the simulation could not run: {e}")}),
-        Err(panic) => {
-            return serde_json::json!({"error": format!("the simulation stopped, an event could not be computed: {panic}")});
-        }
+    let summary = match fanli_sim::simulate(plan, &scenario, &mut std::io::sink(), |_, _| {}) {
+        Ok(sim) => fanli_sim::report::summary(&sim, &fanli_sim::report::outcomes(&sim), findings),
+        Err(e @ fanli_sim::SimError::Overflow { .. }) => return serde_json::json!({"error": e.to_string()}),
+        Err(e) => return serde_json::json!({"error": format!("the simulation could not run: {e}")}),
     };
     let mut estimate = serde_json::json!({
         "scenario": "fanli simulate's built-in scenario at a tenth of its arrivals",

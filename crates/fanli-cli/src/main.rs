@@ -183,18 +183,6 @@ struct VerifyArgs {
     tenant: Option<String>,
 }
 
-/// Runs a simulation (or anything else that applies events) that may stop on an arithmetic
-/// overflow: the engine panics when a plan's numbers outgrow 64 bits (see docs/decisions.md,
-/// Events). The panic comes back as its message, and the default hook's report of it (and its
-/// backtrace) is not printed, since the caller reports it in its place.
-fn stopping<T>(work: impl FnOnce() -> T) -> Result<T, String> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
-    std::panic::set_hook(hook);
-    done.map_err(|panic| fanli_format::panic_message(&*panic).to_owned())
-}
-
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -73,16 +73,10 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         chain: chain.as_mut().map(|w| w as &mut dyn Write),
         report: report.as_mut().map(|w| w as &mut dyn Write),
     };
-    // An overflow inside the engine comes back as `outcome.halted`, named below; under
-    // `stopping` the panic's default report does not print first.
-    let outcome = match crate::stopping(|| run_stream_with(&mut engine, input, extras)) {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(e)) => return fail(format!("cannot read events {events_name} or write the chain: {e}")),
-        Err(panic) => return fail(format!("internal error: {panic}")),
+    let outcome = match run_stream_with(&mut engine, input, extras) {
+        Ok(outcome) => outcome,
+        Err(e) => return fail(format!("cannot read events {events_name} or write the chain: {e}")),
     };
-    if let Some((line, why)) = &outcome.halted {
-        return fail(format!("{events_name}:{line}: the run stopped, this event cannot be computed: {why}"));
-    }
     for file in [chain.as_mut(), report.as_mut()].into_iter().flatten() {
         if let Err(e) = file.flush() {
             return fail(format!("cannot write the chain or the report: {e}"));
@@ -105,8 +99,8 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         return fail(format!("cannot write the output: {e}"));
     }
     if !args.json {
-        for (line, error) in &outcome.rejected {
-            eprintln!("{events_name}:{line}: {error}");
+        for rejected in &outcome.rejected {
+            eprintln!("{events_name}:{}: {}", rejected.line, rejected.refusal.error);
         }
     }
     if outcome.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) }

@@ -77,29 +77,23 @@ pub(crate) fn simulate(args: SimulateArgs) -> ExitCode {
             Err(e) => return fail(format!("cannot read {}: {e}", log.display())),
         }
     }
-    let sim = crate::stopping(|| {
-        fanli_sim::simulate_from(engine, &scenario, &mut events, |day, _| {
-            if let Some(bar) = &bar {
-                bar.set_position(day.into());
-            }
-        })
+    let sim = fanli_sim::simulate_from(engine, &scenario, &mut events, |day, _| {
+        if let Some(bar) = &bar {
+            bar.set_position(day.into());
+        }
     });
-    let sim = match sim {
-        Ok(sim) => sim,
-        Err(panic) => {
+    let flushed = std::io::Write::flush(&mut events);
+    let sim = match (sim, flushed) {
+        (Ok(sim), Ok(())) => sim,
+        (Err(e @ fanli_sim::SimError::Overflow { .. }), _) => {
             if let Some(bar) = &bar {
                 bar.finish_and_clear();
             }
-            let _ = std::io::Write::flush(&mut events);
-            return fail(format!(
-                "the simulation stopped, an event could not be computed: {panic} ({} holds the stream up to it)",
-                events_path.display()
-            ));
+            return fail(format!("{e} ({} holds the stream up to it)", events_path.display()));
         }
-    };
-    let sim = match sim.and_then(|sim| std::io::Write::flush(&mut events).map(|()| sim)) {
-        Ok(sim) => sim,
-        Err(e) => return fail(format!("cannot write {}: {e}", events_path.display())),
+        (Err(fanli_sim::SimError::Io(e)), _) | (_, Err(e)) => {
+            return fail(format!("cannot write {}: {e}", events_path.display()));
+        }
     };
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -153,10 +147,8 @@ fn sweep(
             let file = std::fs::File::open(log).map_err(|e| e.to_string())?;
             fanli_format::run_stream(&mut engine, file, false).map_err(|e| e.to_string())?;
         }
-        let sim =
-            crate::stopping(|| fanli_sim::simulate_from(engine, scenario, &mut std::io::sink(), |_, _| {}))
-                .map_err(|panic| format!("with {key} = {value} the simulation stopped: {panic}"))?
-                .map_err(|e| e.to_string())?;
+        let sim = fanli_sim::simulate_from(engine, scenario, &mut std::io::sink(), |_, _| {})
+            .map_err(|e| format!("with {key} = {value}: {e}"))?;
         let outcomes = fanli_sim::report::outcomes(&sim);
         runs.push((value.to_owned(), fanli_sim::report::summary(&sim, &outcomes, &findings)));
     }

@@ -12,6 +12,7 @@ pub mod compliance;
 mod effect;
 mod engine;
 mod event;
+mod headroom;
 pub mod kind;
 mod ledger;
 mod members;

@@ -395,14 +395,19 @@ impl Price {
 
     /// How many points `money` buys at this price, rounded down to 1/10000.
     pub fn points_for(self, money: Money, ratio: Rate) -> Points {
+        self.try_points_for(money, ratio).expect(OVERFLOW)
+    }
+
+    /// [`Price::points_for`], or `None` when the points would not fit 64 bits.
+    pub fn try_points_for(self, money: Money, ratio: Rate) -> Option<Points> {
         // points units = money_fen × ratio / 10^9 ÷ (fen/units)
         let narrow = (money.0 as u128).checked_mul(ratio.0 as u128).and_then(|n| n.checked_mul(self.units));
         if let (Some(num), Some(den)) = (narrow, self.fen.checked_mul(RATE_SCALE as u128)) {
-            return Points(i64::try_from(num / den).expect(OVERFLOW));
+            return i64::try_from(num / den).ok().map(Points);
         }
         let num = U256::from(money.0 as u128) * U256::from(ratio.0 as u128) * U256::from(self.units);
         let den = U256::from(self.fen) * U256::from(RATE_SCALE as u128);
-        Points(u256_to_i64(num / den))
+        i64::try_from(num / den).ok().map(Points)
     }
 
     /// The price in yuan per point to 4 decimals, rounded half up, as a count of 1/10000 yuan.

@@ -150,6 +150,9 @@ pub enum Rejection {
         /// The views a day allowed.
         views: u32,
     },
+    /// The event's worst case would take a figure past 2^62: its numbers outgrow 64 bits.
+    #[error("this event cannot be computed: {0} would outgrow 64 bits (past 2^62 units)")]
+    Overflow(String),
 }
 
 impl Rejection {
@@ -180,6 +183,7 @@ impl Rejection {
             Rejection::NotEnoughWallet { .. } => "not_enough_wallet",
             Rejection::NotEnoughPoints { .. } => "not_enough_points",
             Rejection::TooManyViews { .. } => "too_many_views",
+            Rejection::Overflow(_) => "overflow",
         }
     }
 }

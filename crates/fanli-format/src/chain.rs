@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use fanli_engine::{Engine, Event, EventKind, Order, SellAmount};
 
 use crate::EventLine;
+use crate::line::LineOutcome;
 use sha2::{Digest, Sha256};
 
 /// The `prev` of the first line.
@@ -58,6 +59,12 @@ impl Chain {
         let line = chained(&self.head, event);
         self.advance(&line);
         line
+    }
+
+    /// After an applied `close_day`, the day's pool report, pinned to the chain's head (call it
+    /// once the event is linked); nothing after any other event.
+    pub fn report(&self, engine: &Engine, event: &Event<'_>) -> Option<serde_json::Value> {
+        matches!(event.kind, EventKind::CloseDay).then(|| crate::pool_report(engine, event.at, self.head()))
     }
 
     /// Takes `line` (as read, no newline) as the next line: it becomes the head.
@@ -331,9 +338,14 @@ impl<'r> Verifier<'r> {
         let Some(engine) = engine else {
             return Ok(());
         };
-        engine.apply(&event).map_err(|e| broken("log", number, format!("replaying it was refused: {e}")))?;
-        if let (EventKind::CloseDay, Some(reports)) = (&event.kind, self.reports.as_mut()) {
-            let derived = crate::pool_report(engine, event.at, chain.head());
+        let event = match crate::line::apply(engine, Ok(event)) {
+            LineOutcome::Accepted(event) => event,
+            LineOutcome::Refused(refusal) => {
+                return Err(broken("log", number, format!("replaying it was refused: {}", refusal.error)));
+            }
+            LineOutcome::Blank => unreachable!("an event was read"),
+        };
+        if let (Some(derived), Some(reports)) = (chain.report(engine, &event), self.reports.as_mut()) {
             let Some((r, published)) = reports.next() else {
                 return Err(broken(
                     "report",

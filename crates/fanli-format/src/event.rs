@@ -16,13 +16,19 @@ use fanli_engine::{
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
-/// Why a line is not an event.
+/// Why a line is not an event: a stable code (see `docs/rejections.md`) and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EventError(pub String);
+pub struct EventError {
+    /// The kind of mistake: `malformed_json`, `unknown_field`, `duplicate_field`, `bad_field`,
+    /// `missing_field`, `unknown_type`, `field_not_allowed`, `bad_time` or `bad_amount`.
+    pub code: &'static str,
+    /// What is wrong, for people.
+    pub message: String,
+}
 
 impl fmt::Display for EventError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -323,18 +329,26 @@ impl<'a> EventLine<'a> {
         *self = EventLine::default();
         // serde would read a struct from an array too, and say something puzzling about it.
         if line.trim_ascii_start().first() != Some(&b'{') {
-            return Err(err("malformed JSON: an event is a JSON object, one per line"));
+            return Err(err("malformed_json", "malformed JSON: an event is a JSON object, one per line"));
         }
         let line = std::str::from_utf8(line).map_err(|e| {
-            err(format!("malformed JSON: the line is not UTF-8 (byte {})", e.valid_up_to() + 1))
+            err(
+                "malformed_json",
+                format!("malformed JSON: the line is not UTF-8 (byte {})", e.valid_up_to() + 1),
+            )
         })?;
         let mut json = serde_json::Deserializer::from_str(line);
         json.deserialize_map(Fill(self)).and_then(|()| json.end()).map_err(|e| {
             let message = e.to_string();
             // serde_json appends " at line 1 column N"; a stream line is always line 1 to it.
             let message = message.split(" at line ").next().unwrap_or(&message);
-            let what = if e.is_data() { "" } else { "malformed JSON: " };
-            EventError(format!("{what}{message} (column {})", e.column()))
+            let (code, what) = match message {
+                _ if !e.is_data() => ("malformed_json", "malformed JSON: "),
+                m if m.starts_with("unknown field") => ("unknown_field", ""),
+                m if m.starts_with("duplicate field") => ("duplicate_field", ""),
+                _ => ("bad_field", ""),
+            };
+            err(code, format!("{what}{message} (column {})", e.column()))
         })
     }
 
@@ -351,29 +365,30 @@ impl<'a> EventLine<'a> {
 
     /// Checks the fields against the event's type and reads the values.
     pub fn event<'e>(&'e self) -> Result<Event<'e>, EventError> {
-        let kind_name = self.kind.as_deref().ok_or_else(|| err("missing field `type`"))?;
-        let Fields { required, needed, allowed } = fields(kind_name)
-            .ok_or_else(|| err(format!("unknown event type `{kind_name}`; expected one of {TYPES}")))?;
+        let kind_name = self.kind.as_deref().ok_or_else(|| err("missing_field", "missing field `type`"))?;
+        let Fields { required, needed, allowed } = fields(kind_name).ok_or_else(|| {
+            err("unknown_type", format!("unknown event type `{kind_name}`; expected one of {TYPES}"))
+        })?;
         // Bit masks: a check costs a few instructions; the names are only for the messages.
         let present = self.present();
         if present & !allowed != 0 {
             let stray = CHECKED.iter().enumerate().find(|(i, _)| present & !allowed & (1 << i) != 0);
             let name = stray.map_or("?", |(_, name)| name);
-            return Err(err(format!(
-                "field `{name}` does not apply to {} {kind_name} event",
-                article(kind_name)
-            )));
+            return Err(err(
+                "field_not_allowed",
+                format!("field `{name}` does not apply to {} {kind_name} event", article(kind_name)),
+            ));
         }
         if needed & !present != 0 {
             let name = required.iter().find(|name| present & bits(&[name]) == 0).map_or("?", |n| n);
-            return Err(err(format!(
-                "missing field `{name}`: {} {kind_name} event needs it",
-                article(kind_name)
-            )));
+            return Err(err(
+                "missing_field",
+                format!("missing field `{name}`: {} {kind_name} event needs it", article(kind_name)),
+            ));
         }
-        let at = self.at.as_deref().ok_or_else(|| err("missing field `at`"))?;
+        let at = self.at.as_deref().ok_or_else(|| err("missing_field", "missing field `at`"))?;
         let at = Timestamp::parse_rfc3339(at).ok_or_else(|| {
-            err(format!(
+            err("bad_time", format!(
                 "`at` is not an RFC 3339 time from 1900 to 2200 such as \"2026-01-01T09:00:00+08:00\": {at:?}"
             ))
         })?;
@@ -438,9 +453,10 @@ impl<'a> EventLine<'a> {
                     Some("approve") => true,
                     Some("reject") => false,
                     other => {
-                        return Err(err(format!(
-                            "`decision` must be \"approve\" or \"reject\", not {other:?}"
-                        )));
+                        return Err(err(
+                            "bad_field",
+                            format!("`decision` must be \"approve\" or \"reject\", not {other:?}"),
+                        ));
                     }
                 },
             },
@@ -483,15 +499,15 @@ fn article(word: &str) -> &'static str {
     if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
 }
 
-fn err(message: impl Into<String>) -> EventError {
-    EventError(message.into())
+fn err(code: &'static str, message: impl Into<String>) -> EventError {
+    EventError { code, message: message.into() }
 }
 
 /// A required positive amount of money.
 fn money(value: &Option<Decimal<'_>>, field: &str) -> Result<Money, EventError> {
     let m = money_or_zero(value, field)?;
     if m.is_zero() {
-        return Err(err(format!("`{field}` must be positive, not zero")));
+        return Err(err("bad_amount", format!("`{field}` must be positive, not zero")));
     }
     Ok(m)
 }
@@ -513,7 +529,7 @@ fn points(value: &Option<Decimal<'_>>) -> Result<Points, EventError> {
         Some(Decimal::Whole(n)) => Points::from_units(whole(*n, 10_000, POINTS_MAX.units(), "points")?),
     };
     if p.is_zero() {
-        return Err(err("`points` must be positive, not zero (or \"all\")"));
+        return Err(err("bad_amount", "`points` must be positive, not zero (or \"all\")"));
     }
     Ok(p)
 }
@@ -530,5 +546,5 @@ fn whole(n: i128, scale: i128, max: i64, field: &str) -> Result<i64, EventError>
 }
 
 fn amount_error(field: &str, text: &str, e: AmountError) -> EventError {
-    err(format!("`{field}` {text:?} {e}"))
+    err("bad_amount", format!("`{field}` {text:?} {e}"))
 }

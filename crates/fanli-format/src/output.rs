@@ -10,8 +10,8 @@ use fanli_engine::{
 };
 use serde_json::{Value, json};
 
-/// A rejected line: its number (from 1) and why.
-pub type Rejected = (usize, String);
+use crate::line::Refusal;
+use crate::stream::Rejected;
 
 /// The end state as one JSON document: `plan`, `mechanisms`, `members`, `rejected`,
 /// `accounts_balance`, and with a trace, `events`.
@@ -60,9 +60,10 @@ pub fn state_json<W: std::io::Write>(
         close(&mut buf, !reviews.is_empty(), b']');
     }
     buf.extend_from_slice(b",\n \"rejected\":[");
-    for (i, (line, error)) in rejected.iter().enumerate() {
+    for (i, r) in rejected.iter().enumerate() {
         buf.extend_from_slice(if i > 0 { b",\n  " } else { b"\n  " });
-        serde_json::to_writer(&mut buf, &json!({"line": line, "error": error}))?;
+        let (code, error) = (r.refusal.code, &r.refusal.error);
+        serde_json::to_writer(&mut buf, &json!({"line": r.line, "code": code, "error": error}))?;
     }
     close(&mut buf, !rejected.is_empty(), b']');
     buf.extend_from_slice(b",\n \"accounts_balance\":");
@@ -356,12 +357,21 @@ pub fn blank_entry(line: usize) -> Value {
 }
 
 /// One trace entry: the line, and what applying it did (or why it was refused).
-pub fn trace_entry(engine: &Engine, line: usize, kind: &str, outcome: Result<Applied<'_>, &str>) -> Value {
+pub fn trace_entry(
+    engine: &Engine,
+    line: usize,
+    kind: &str,
+    outcome: Result<Applied<'_>, &Refusal>,
+) -> Value {
     let applied = match outcome {
         // A rejected line changed nothing: no postings, no effects (listed, so that every entry
         // has the same fields).
-        Err(error) => {
-            return json!({"index": line, "ok": false, "type": kind, "error": error, "postings": [], "effects": []});
+        Err(refusal) => {
+            let (code, error) = (refusal.code, &refusal.error);
+            return json!({
+                "index": line, "ok": false, "type": kind, "code": code, "error": error,
+                "postings": [], "effects": [],
+            });
         }
         Ok(applied) => applied,
     };

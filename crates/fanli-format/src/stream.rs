@@ -2,11 +2,12 @@
 
 use std::io::{self, Read, Write};
 
-use fanli_engine::{Engine, EventKind, Timestamp};
+use fanli_engine::{Engine, Timestamp};
 use serde_json::Value;
 
 use crate::chain::Chain;
-use crate::{EventLine, pool_report, trace_entry};
+use crate::line::{LineOutcome, Refusal};
+use crate::{EventLine, trace_entry};
 
 /// What a stream did besides the engine's state.
 pub struct Outcome {
@@ -14,17 +15,23 @@ pub struct Outcome {
     pub lines: usize,
     /// Events applied.
     pub applied: usize,
-    /// Rejected lines, from 1, with why.
-    pub rejected: Vec<(usize, String)>,
+    /// Rejected lines, in order.
+    pub rejected: Vec<Rejected>,
     /// With a trace: one entry per event line.
     pub trace: Vec<Value>,
     /// With a chain or a report: the audit chain over the accepted events.
     pub chain: Chain,
     /// With `until`: the line of the first event past it, where the run stopped.
     pub stopped_at: Option<usize>,
-    /// The line whose event stopped the engine (an arithmetic overflow), and why: the engine's
-    /// state is then half-changed and must not be used.
-    pub halted: Option<(usize, String)>,
+}
+
+/// A rejected line: its number (from 1) and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    /// The line, from 1.
+    pub line: usize,
+    /// Why, with its code.
+    pub refusal: Refusal,
 }
 
 /// What a run does beyond applying the events.
@@ -62,7 +69,6 @@ pub fn run_stream_with(
         trace: Vec::new(),
         chain: Chain::default(),
         stopped_at: None,
-        halted: None,
     };
     let mut buffer = vec![0u8; BLOCK];
     // `buffer[start..end]` is read and not yet applied.
@@ -148,8 +154,7 @@ impl<'a> Line<'a> {
     }
 }
 
-/// Applies one line (or records why not); true when the run stops here (`until`, or an
-/// overflow).
+/// Applies one line (or records why not); true when the run stops here (`until`).
 fn apply_line(
     engine: &mut Engine,
     outcome: &mut Outcome,
@@ -165,33 +170,19 @@ fn apply_line(
         }
         return Ok(false);
     };
-    let event = match read.clone().and_then(|()| line.line.event()) {
-        Ok(event) => event,
-        Err(e) => {
-            reject(engine, outcome, trace, number, "", e.to_string());
-            return Ok(false);
-        }
-    };
-    if extras.until.is_some_and(|until| event.at > until) {
+    let event = read.clone().and_then(|()| line.line.event());
+    if let Ok(event) = &event
+        && extras.until.is_some_and(|until| event.at > until)
+    {
         outcome.lines -= 1;
         outcome.stopped_at = Some(number);
         return Ok(true);
     }
-    let kind = event.kind.type_name();
-    // An arithmetic overflow (a plan whose numbers outgrow 64 bits) panics inside the engine,
-    // whose state is then half-changed: the run stops here, naming the line.
-    let applied = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.apply(&event))) {
-        Ok(applied) => applied,
-        Err(panic) => {
-            outcome.halted = Some((number, panic_message(&*panic).to_owned()));
-            return Ok(true);
-        }
-    };
-    match applied {
-        Ok(()) => {
+    match crate::line::apply(engine, event) {
+        LineOutcome::Accepted(event) => {
             outcome.applied += 1;
             if trace {
-                let entry = trace_entry(engine, number, kind, Ok(engine.applied()));
+                let entry = trace_entry(engine, number, event.kind.type_name(), Ok(engine.applied()));
                 outcome.trace.push(entry);
             }
             if extras.chain.is_some() || extras.report.is_some() {
@@ -200,29 +191,21 @@ fn apply_line(
                     out.write_all(chained.as_bytes())?;
                     out.write_all(b"\n")?;
                 }
-                if let (Some(out), EventKind::CloseDay) = (extras.report.as_mut(), &event.kind) {
-                    serde_json::to_writer(&mut **out, &pool_report(engine, event.at, outcome.chain.head()))?;
+                if let (Some(out), Some(report)) =
+                    (extras.report.as_mut(), outcome.chain.report(engine, &event))
+                {
+                    serde_json::to_writer(&mut **out, &report)?;
                     out.write_all(b"\n")?;
                 }
             }
         }
-        Err(rejection) => reject(engine, outcome, trace, number, kind, rejection.to_string()),
+        LineOutcome::Refused(refusal) => {
+            if trace {
+                outcome.trace.push(trace_entry(engine, number, refusal.kind, Err(&refusal)));
+            }
+            outcome.rejected.push(Rejected { line: number, refusal });
+        }
+        LineOutcome::Blank => unreachable!("a blank line has no event"),
     }
     Ok(false)
-}
-
-fn reject(engine: &Engine, outcome: &mut Outcome, trace: bool, line: usize, kind: &str, error: String) {
-    if trace {
-        outcome.trace.push(trace_entry(engine, line, kind, Err(&error)));
-    }
-    outcome.rejected.push((line, error));
-}
-
-/// What a caught panic said.
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
-    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
-        (Some(text), _) => text,
-        (_, Some(text)) => text,
-        _ => "the engine panicked",
-    }
 }

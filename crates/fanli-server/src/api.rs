@@ -818,7 +818,10 @@ fn state_at(
         if event.at > until {
             return Err(PAST.to_owned());
         }
-        engine.apply(&event).map_err(|e| e.to_string())
+        match fanli_format::apply(&mut engine, Ok(event)) {
+            LineOutcome::Refused(refusal) => Err(refusal.error),
+            LineOutcome::Accepted(_) | LineOutcome::Blank => Ok(()),
+        }
     });
     match replayed {
         Ok(()) => {}

@@ -42,7 +42,7 @@ use axum::routing::{get, post, put};
 use fanli_engine::Engine;
 use fanli_engine::Timestamp;
 use fanli_format::chain::{Chain, sha256_hex};
-use fanli_format::{EventLine, parse_plan, state_json};
+use fanli_format::{EventLine, LineOutcome, parse_plan, state_json};
 use serde_json::{Value, json};
 
 use crate::auth::{Caller, Role};

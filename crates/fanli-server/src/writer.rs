@@ -89,9 +89,6 @@ impl App {
     pub(crate) fn apply_batch(&mut self, jobs: &[Job]) -> Vec<Result<Vec<Value>, ApiError>> {
         let mut touched: Vec<Touched> = Vec::new();
         let mut replies = Vec::with_capacity(jobs.len());
-        // Tenants whose engine an event stopped (an arithmetic overflow panics): their state is
-        // half-changed, so they take no more lines in this batch and are rebuilt after it.
-        let mut halted: Vec<String> = Vec::new();
         for job in jobs {
             // A tenant can leave between a request's check and its turn here: its lease moved.
             let Some(Tenant { engine, chain, days, webhook, .. }) = self.tenants.get_mut(&job.tenant) else {
@@ -123,11 +120,6 @@ impl App {
             };
             let mut results = Vec::with_capacity(job.lines.len());
             for (i, line) in job.lines.iter().enumerate() {
-                if halted.contains(&job.tenant) {
-                    let error = "not applied: an earlier event stopped the engine; send it again";
-                    results.push(json!({"line": i + 1, "ok": false, "error": error}));
-                    continue;
-                }
                 let bytes = match line {
                     Line::Blank => {
                         results.push(json!({"line": i + 1, "ok": true, "skipped": "a blank line"}));
@@ -143,46 +135,39 @@ impl App {
                     }
                 };
                 let orders_before = engine.order_count();
-                let applied = EventLine::parse(&bytes).map_err(|e| e.to_string()).and_then(|raw| {
-                    let event = raw.event().map_err(|e| e.to_string())?;
-                    let apply = std::panic::AssertUnwindSafe(|| engine.apply(&event));
-                    match std::panic::catch_unwind(apply) {
-                        Ok(applied) => applied.map_err(|e| e.to_string())?,
-                        Err(panic) => {
-                            let why = fanli_format::panic_message(&*panic).to_owned();
-                            tracing::error!(tenant = %job.tenant, error = %why, "an event stopped the engine");
-                            halted.push(job.tenant.clone());
-                            return Err(format!("this event cannot be computed, it was not applied: {why}"));
+                let mut read = EventLine::default();
+                let applied = match fanli_format::apply_bytes(engine, &mut read, &bytes) {
+                    LineOutcome::Accepted(event) => {
+                        days.note(&event, offset, job.day);
+                        if job.day.is_none() {
+                            days.arrived(&event, wall_now());
                         }
-                    }
-                    days.note(&event, offset, job.day);
-                    if job.day.is_none() {
-                        days.arrived(&event, wall_now());
-                    }
-                    let chained = chain.link(&event);
-                    let (line, at, touched) = (chain.len(), event.at.to_string(), &mut touched[slot]);
-                    match &event.kind {
-                        fanli_engine::EventKind::CloseDay => {
-                            let report = fanli_format::pool_report(engine, event.at, chain.head());
+                        let chained = chain.link(&event);
+                        let (line, at, touched) = (chain.len(), event.at.to_string(), &mut touched[slot]);
+                        if let Some(report) = chain.report(engine, &event) {
                             touched.reports.push((line, report.to_string()));
                             let counts = (engine.member_count() as u64, engine.order_count() as u64);
                             touched.days.push((line, at.clone(), counts.0, counts.1));
                         }
-                        fanli_engine::EventKind::Join { member, referrer, phone, .. } => {
+                        if let fanli_engine::EventKind::Join { member, referrer, phone, .. } = &event.kind {
                             touched.members.push((
                                 (*member).to_owned(),
                                 referrer.map(str::to_owned),
                                 phone.map(str::to_owned),
-                            ))
+                            ));
                         }
-                        _ => {}
+                        for (member, postings) in fanli_format::member_postings(engine) {
+                            let body = Value::Array(postings).to_string();
+                            touched.history.push((engine.member_name(member).to_owned(), line, body));
+                        }
+                        Ok((chained, at))
                     }
-                    for (member, postings) in fanli_format::member_postings(engine) {
-                        let body = Value::Array(postings).to_string();
-                        touched.history.push((engine.member_name(member).to_owned(), line, body));
+                    LineOutcome::Refused(refusal) => Err(refusal),
+                    LineOutcome::Blank => {
+                        results.push(json!({"line": i + 1, "ok": true, "skipped": "a blank line"}));
+                        continue;
                     }
-                    Ok((chained, at))
-                });
+                };
                 match applied {
                     Ok((chained, at)) => {
                         if webhook.is_some() {
@@ -224,7 +209,9 @@ impl App {
                         }
                         results.push(result);
                     }
-                    Err(error) => results.push(json!({"line": i + 1, "ok": false, "error": error})),
+                    Err(refusal) => results.push(json!({
+                        "line": i + 1, "ok": false, "code": refusal.code, "error": refusal.error,
+                    })),
                 }
             }
             replies.push(Ok(results));
@@ -271,11 +258,6 @@ impl App {
             tracing::error!(error = %e, "a group commit failed");
             let message = format!("the events could not be stored: {e}");
             return jobs.iter().map(|_| Err(internal(&message))).collect();
-        }
-        for id in &halted {
-            if let Err(rebuild) = self.rebuild(id) {
-                tracing::error!(tenant = %id, error = %rebuild, "the tenant could not be rebuilt");
-            }
         }
         if let Some(snapshots) = &self.snapshots {
             for Touched { tenant: id, .. } in &touched {
@@ -385,10 +367,12 @@ pub(crate) fn load_tenant(
     let offset = engine.plan().timezone;
     store
         .for_each_event(id, from, |line| {
-            let raw = EventLine::parse(line.as_bytes()).map_err(|e| e.to_string())?;
-            let event = raw.event().map_err(|e| e.to_string())?;
-            engine.apply(&event).map_err(|e| e.to_string())?;
-            days.note(&event, offset, None);
+            let mut read = EventLine::default();
+            match fanli_format::apply_bytes(&mut engine, &mut read, line.as_bytes()) {
+                LineOutcome::Accepted(event) => days.note(&event, offset, None),
+                LineOutcome::Refused(refusal) => return Err(refusal.error),
+                LineOutcome::Blank => return Err("a blank line".to_owned()),
+            }
             chain.advance(line);
             Ok(())
         })

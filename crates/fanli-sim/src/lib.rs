@@ -19,7 +19,7 @@ use fanli_engine::{
     AdTasksConfig, AppreciationConfig, AppreciationView, CoalitionConfig, Engine, GreenPointsView,
     KindConfig, LoyaltyConfig, Money, Plan, Points, QueueView, date,
 };
-use fanli_format::EventLine;
+use fanli_format::{EventLine, LineOutcome, Rejected};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -81,7 +81,24 @@ pub struct Simulation {
     /// The first day with no arrivals for the rest of the run, if arrivals stopped.
     pub arrivals_stop: Option<u32>,
     /// Lines the engine refused (a bug of the generator if not zero).
-    pub rejected: Vec<(usize, String)>,
+    pub rejected: Vec<Rejected>,
+}
+
+/// Why a simulation stopped before its last day.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The stream could not be written.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// The plan's numbers outgrow 64 bits: the engine refused a generated line as `overflow`,
+    /// and what the members would do next cannot be computed.
+    #[error("the simulation stopped at line {line} of the stream: {error}")]
+    Overflow {
+        /// The stream's line.
+        line: usize,
+        /// The engine's refusal.
+        error: String,
+    },
 }
 
 /// Runs `plan` through `scenario`, writing the generated stream to `events` (a line an
@@ -91,7 +108,7 @@ pub fn simulate(
     scenario: &Scenario,
     events: &mut dyn Write,
     progress: impl FnMut(u32, u32),
-) -> io::Result<Simulation> {
+) -> Result<Simulation, SimError> {
     simulate_from(Engine::new(plan), scenario, events, progress)
 }
 
@@ -103,7 +120,7 @@ pub fn simulate_from(
     scenario: &Scenario,
     events: &mut dyn Write,
     mut progress: impl FnMut(u32, u32),
-) -> io::Result<Simulation> {
+) -> Result<Simulation, SimError> {
     let base = engine.member_count();
     let first_day = engine.now().map_or(FIRST_DAY, |at| at.local_day(fanli_engine::UtcOffset::CHINA) + 1);
     let buyers: Vec<u32> =
@@ -141,6 +158,9 @@ pub fn simulate_from(
         if let Some(e) = sim.error.take() {
             return Err(e);
         }
+        if let Some(overflow) = sim.rejected.iter().find(|r| r.refusal.code == "overflow") {
+            return Err(SimError::Overflow { line: overflow.line, error: overflow.refusal.error.clone() });
+        }
         progress(day, scenario.days);
     }
     let arrivals_stop = (1..=scenario.days + 1)
@@ -168,10 +188,10 @@ struct Sim<'w> {
     scenario: Scenario,
     events: &'w mut dyn Write,
     /// The first write error, reported after the day.
-    error: Option<io::Error>,
+    error: Option<SimError>,
 
     lines: usize,
-    rejected: Vec<(usize, String)>,
+    rejected: Vec<Rejected>,
     /// Each member's join day.
     joined: Vec<u32>,
     /// Members who have bought at least once.
@@ -540,16 +560,14 @@ impl Sim<'_> {
     /// Appends `line` to the stream and applies it exactly as `fanli run` would read it.
     fn write_line(&mut self, line: &str) {
         if let Err(e) = self.events.write_all(line.as_bytes()).and_then(|()| self.events.write_all(b"\n")) {
-            self.error.get_or_insert(e);
+            self.error.get_or_insert(e.into());
         }
         self.lines += 1;
-        let applied = EventLine::parse(line.as_bytes()).map_err(|e| e.to_string()).and_then(|raw| {
-            raw.event()
-                .map_err(|e| e.to_string())
-                .and_then(|e| self.engine.apply(&e).map_err(|r| r.to_string()))
-        });
-        if let Err(error) = applied {
-            self.rejected.push((self.lines, error));
+        let mut slot = EventLine::default();
+        if let LineOutcome::Refused(refusal) =
+            fanli_format::apply_bytes(&mut self.engine, &mut slot, line.as_bytes())
+        {
+            self.rejected.push(Rejected { line: self.lines, refusal });
         }
     }
 }

@@ -17,7 +17,7 @@ fn steady(per_day: u32, days: u32, total: u32) -> Scenario {
     .unwrap()
 }
 
-fn state(engine: &Engine, rejected: &[(usize, String)]) -> Vec<u8> {
+fn state(engine: &Engine, rejected: &[fanli_format::Rejected]) -> Vec<u8> {
     let mut out = Vec::new();
     state_json(engine, rejected, None, &mut out).unwrap();
     out

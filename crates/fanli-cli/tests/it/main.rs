@@ -93,7 +93,10 @@ fn a_rejected_line_is_named_and_exits_2_while_the_rest_applies() {
     let output = fanli(&["run", &case("seed_appr", "toml"), events, "--json"]);
     assert_eq!(output.status.code(), Some(2));
     let state = json(&output);
-    assert_eq!(state["rejected"], serde_json::json!([{"line": 2, "error": "unknown member `nobody`"}]));
+    assert_eq!(
+        state["rejected"],
+        serde_json::json!([{"line": 2, "code": "unknown_member", "error": "unknown member `nobody`"}])
+    );
     assert_eq!(state["members"]["m0"]["points"]["appr"], "210.0000");
 }
 
@@ -226,7 +229,7 @@ fn events_can_come_from_standard_input() {
 }
 
 /// A plan whose price falls to almost nothing (mint 10× at 0.0001 a point) outgrows 64 bits:
-/// the run stops at that line, named, and prints no state (it would be half-changed).
+/// the order whose points would not fit is refused (`overflow`), and nothing of it stays.
 const OVERFLOWING_PLAN: &str = "name = \"big\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"appr\"\n\
     kind = \"appreciation\"\nfunding_rate = \"1\"\nmint_ratio = \"10\"\ninitial_price = \"0.0001\"\n";
 const OVERFLOWING_EVENTS: &str = "{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"join\",\"member\":\"A\"}
@@ -236,21 +239,26 @@ const OVERFLOWING_EVENTS: &str = "{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\"
 ";
 
 #[test]
-fn an_overflow_stops_the_run_at_its_line_and_never_wraps() {
+fn an_overflow_is_refused_at_its_line_and_never_wraps() {
     let dir = tempdir("overflow");
     let (plan, events) = (dir.join("plan.toml"), dir.join("events.jsonl"));
     std::fs::write(&plan, OVERFLOWING_PLAN).unwrap();
     std::fs::write(&events, OVERFLOWING_EVENTS).unwrap();
     let output =
         fanli(&["run", plan.to_str().unwrap(), events.to_str().unwrap(), "--json", "--allow-noncompliant"]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(output.stdout.is_empty(), "no state is printed");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("events.jsonl:4: the run stopped, this event cannot be computed"), "{stderr}");
-    // B's 2×10^9 yuan would mint 2×10^15 points: 2×10^19 units, past i64.
-    assert!(stderr.contains("overflow 64 bits"), "{stderr}");
-    // Only that: not Rust's own report of the panic before it.
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(2));
+    let state = json(&output);
+    // B's 2×10^9 yuan would mint 2×10^15 points: 2×10^19 units, past 2^62.
+    assert_eq!(state["rejected"][0]["line"], 4);
+    assert_eq!(state["rejected"][0]["code"], "overflow");
+    let error = state["rejected"][0]["error"].as_str().unwrap();
+    assert!(error.contains("the points `appr` mints for it would outgrow 64 bits"), "{error}");
+    // The order left nothing behind; A's points from the line before stand.
+    assert_eq!(state["members"]["B"]["spent"], "0.00");
+    assert_eq!(state["members"]["B"]["points"]["appr"], "0.0000");
+    assert_eq!(state["members"]["A"]["points"]["appr"], "10000000000000.0000");
+    assert_eq!(state["accounts_balance"], true);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
 }
 
 fn tempdir(name: &str) -> PathBuf {
@@ -327,16 +335,17 @@ fn a_plan_too_large_to_compute_stops_the_simulation_cleanly() {
     assert_eq!(output.status.code(), Some(0));
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("[mint-above-one]"), "{text}");
-    assert!(
-        text.contains("sustainability: the simulation stopped, an event could not be computed"),
-        "{text}"
-    );
+    assert!(text.contains("sustainability: the simulation stopped at line"), "{text}");
+    assert!(text.contains("would outgrow 64 bits"), "{text}");
     assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
     let out = dir.join("sim");
     let output = fanli(&["simulate", plan.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("the simulation stopped, an event could not be computed"), "{stderr}");
+    assert!(
+        stderr.contains("the simulation stopped at line") && stderr.contains("would outgrow 64 bits"),
+        "{stderr}"
+    );
 }
 
 #[test]

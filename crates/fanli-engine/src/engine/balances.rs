@@ -38,6 +38,8 @@ impl Engine {
             SellAmount::Points(p) if p > held => return Err(who.not_enough(action, held, p)),
             SellAmount::Points(p) => p,
         };
+        let growth = self.mechanisms[m.index()].state.sell_growth(points);
+        self.grow(growth, || format!("what `{mechanism}` owes, with this cash-out"))?;
         let (mechanism, timezone) = (&mut self.mechanisms[m.index()], self.plan.timezone);
         let mut cx =
             Cx { pool: &mut mechanism.pool, books: &mut self.books, members: &self.members, timezone };
@@ -59,6 +61,14 @@ impl Engine {
     pub(super) fn topup(&mut self, member: &str, amount: Money, at: Timestamp) -> Result<(), Rejection> {
         let id = self.member_named(member)?;
         positive(amount, "amount")?;
+        let bonus = self
+            .plan
+            .mechanisms
+            .iter()
+            .map(|m| m.kind.topup_growth(amount))
+            .fold(0u128, u128::saturating_add);
+        let growth = (amount.fen() as u128 * super::CASH_PASSES).saturating_add(bonus);
+        self.grow(growth, || "what the plan has issued, with this top-up".to_owned())?;
         self.books.ledger.post(Account::External, Account::Credit(id), amount.fen(), None, Rule::Topup);
         let timezone = self.plan.timezone;
         for mechanism in &mut self.mechanisms {
@@ -109,6 +119,7 @@ impl Engine {
                 action: "take advertiser funds",
             });
         }
+        self.grow(amount.fen() as u128 * super::CASH_PASSES, || "the cash paid in, with this".to_owned())?;
         self.books.ledger.post(Account::External, Account::Pool(m), amount.fen(), Some(m), rule);
         Ok(())
     }

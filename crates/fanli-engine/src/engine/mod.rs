@@ -17,18 +17,24 @@ pub use views::{MechanismView, MemberMechanism, MemberView};
 
 use crate::effect::Effect;
 use crate::event::{Event, EventKind};
+use crate::headroom::{Growth, LIMIT};
 use crate::kind::{Cx, Look, Redemption, State};
 use crate::ledger::{Account, Ledger, Posting, Rule};
 use crate::members::Members;
 use crate::num::{Money, Points};
 use crate::plan::Plan;
-use crate::pool::{Books, Pool};
+use crate::pool::{Books, Pool, Profit};
 use crate::rejection::Rejection;
 use crate::time::Timestamp;
 use crate::{MechanismId, MemberId, OrderId};
 
 /// How many settlements ahead `close_day` reads the state it will need.
 const READ_AHEAD: usize = 8;
+
+/// The cash accounts an amount paid in may pass through, for the overflow bound: the
+/// platform's (paid in, funding out, a refund back), the outside world's and the balance it
+/// lands in.
+const CASH_PASSES: u128 = 4;
 
 /// A plan applied to the events seen so far.
 #[derive(Clone, Debug)]
@@ -55,6 +61,14 @@ pub struct Engine {
     earned: Vec<orders::Earned>,
     books: Books,
     last_at: Option<Timestamp>,
+    /// A bound on every count the engine keeps, grown by each event's worst case before it
+    /// moves anything (see `headroom.rs`).
+    grown: u128,
+    /// How much an order may grow the counts, from the plan: every mechanism's growth and the
+    /// cash accounts the order passes through.
+    order_growth: Growth,
+    /// The sum of the pending orders' amounts, in fen: what a day close may settle at most.
+    pending_total: i64,
 }
 
 /// One mechanism of the running plan: its pool (the same for every kind) and its kind's state.
@@ -88,6 +102,10 @@ impl Engine {
             })
             .collect::<Vec<_>>();
         let books = Books { ledger: Ledger::new(plan.mechanisms.len()), effects: Vec::new() };
+        let order_growth = plan
+            .mechanisms
+            .iter()
+            .fold(Growth { per_fen: CASH_PASSES, per_order: 0 }, |g, m| g.plus(m.kind.growth()));
         let reach = plan.mechanisms.iter().map(|m| m.kind.reach());
         let ranks = reach.clone().any(|r| r.ranks);
         Engine {
@@ -104,6 +122,9 @@ impl Engine {
             mechanisms,
             books,
             last_at: None,
+            grown: 0,
+            order_growth,
+            pending_total: 0,
         }
     }
 
@@ -151,7 +172,7 @@ impl Engine {
             EventKind::AdvertiserFund { mechanism, amount } => {
                 self.fund(mechanism, *amount, Rule::AdvertiserFund)?
             }
-            EventKind::CloseDay => self.close_day(at),
+            EventKind::CloseDay => self.close_day(at)?,
         }
         self.after_event(at);
         self.last_at = Some(at);
@@ -185,7 +206,8 @@ impl Engine {
 
     /// Settles the orders whose refund window has passed, in payment order, then runs the
     /// mechanisms' daily jobs.
-    fn close_day(&mut self, now: Timestamp) {
+    fn close_day(&mut self, now: Timestamp) -> Result<(), Rejection> {
+        self.settling_fits(now, None)?;
         let mut settled = 0usize;
         while let Some(&(due, order)) = self.pending.front() {
             if due > now {
@@ -199,6 +221,7 @@ impl Engine {
             }
             settled += 1;
             self.pending.pop_front();
+            self.pending_total -= self.orders.record(order).amount.fen();
             if self.is_pending(order) {
                 self.settle(order, now);
             }
@@ -209,6 +232,7 @@ impl Engine {
                 Cx { pool: &mut mechanism.pool, books: &mut self.books, members: &self.members, timezone };
             mechanism.state.on_close_day(&mut cx, now);
         }
+        Ok(())
     }
 
     /// Reads (and changes nothing of) the state that settling the due orders `READ_AHEAD` to
@@ -276,6 +300,63 @@ impl Engine {
             cx.pool.pay_obligations(cx.books);
             state.after_payouts(&mut cx);
             cx.pool.report_pause(cx.books);
+        }
+    }
+
+    /// Counts `growth` more in the overflow bound, or refuses the event (`what` says what would
+    /// outgrow 64 bits) when that would take it past 2^62. Called once every other check of
+    /// the event has passed, before anything moves.
+    fn grow(&mut self, growth: u128, what: impl FnOnce() -> String) -> Result<(), Rejection> {
+        match self.grown.checked_add(growth).filter(|&g| g <= LIMIT) {
+            Some(grown) => {
+                self.grown = grown;
+                Ok(())
+            }
+            None => Err(Rejection::Overflow(what())),
+        }
+    }
+
+    /// Whether settling the orders due at `now` (or `only`, an order settling as it is paid)
+    /// keeps every mechanism's state-dependent counts within bounds (appreciation's points).
+    fn settling_fits(&self, now: Timestamp, only: Option<(Money, Option<Money>)>) -> Result<(), Rejection> {
+        let total = match only {
+            Some((amount, _)) => amount,
+            None => Money::from_fen(self.pending_total),
+        };
+        for mechanism in &self.mechanisms {
+            let (pool, look) = (&mechanism.pool, self.look(mechanism));
+            let fits = match only {
+                Some((amount, profit)) => {
+                    let mut once = std::iter::once_with(|| pool.funding(amount, self.profit(amount, profit)));
+                    mechanism.state.mints_within(&look, total, &mut once)
+                }
+                None => {
+                    let mut due = self
+                        .pending
+                        .iter()
+                        .take_while(|&&(due, _)| due <= now)
+                        .filter(|&&(_, order)| self.is_pending(order))
+                        .map(|&(_, order)| {
+                            let record = self.orders.record(order);
+                            pool.funding(record.amount, self.profit(record.amount, record.profit))
+                        });
+                    mechanism.state.mints_within(&look, total, &mut due)
+                }
+            };
+            if !fits {
+                return Err(Rejection::Overflow(format!("the points `{}` mints for it", pool.name)));
+            }
+        }
+        Ok(())
+    }
+
+    /// What a settled order's profit is, for a `funding_base = "profit"` mechanism: stated,
+    /// else amount × `margin_rate` (kept exact: the funding rounds once), else the amount.
+    fn profit(&self, amount: Money, stated: Option<Money>) -> Profit {
+        match (stated, self.plan.margin_rate) {
+            (Some(profit), _) => Profit::Stated(profit),
+            (None, Some(margin)) => Profit::Margin(amount, margin),
+            (None, None) => Profit::Stated(amount),
         }
     }
 

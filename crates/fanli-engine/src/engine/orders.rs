@@ -8,7 +8,7 @@ use crate::kind::{Cx, Marks, Refunded, Settlement};
 use crate::ledger::{Account, Ledger, Rule};
 use crate::names::Names;
 use crate::num::{Money, Points};
-use crate::pool::{ClawbackTotals, Profit};
+use crate::pool::ClawbackTotals;
 use crate::rejection::Rejection;
 use crate::time::Timestamp;
 use crate::{MemberId, OrderId};
@@ -39,7 +39,7 @@ pub(super) struct OrderRecord {
     pub(super) member: MemberId,
     pub(super) status: Status,
     pub(super) amount: Money,
-    profit: Option<Money>,
+    pub(super) profit: Option<Money>,
     credit: Money,
     store: u32,
     partner: u32,
@@ -159,6 +159,11 @@ impl Engine {
         {
             return Err(Rejection::UnknownPartner(partner.to_owned()));
         }
+        if self.plan.settle_after_days == 0 {
+            self.settling_fits(at, Some((order.amount, order.profit)))?;
+        }
+        let growth = self.order_growth.of(order.amount);
+        self.grow(growth, || "what the plan has issued, with this order".to_owned())?;
         // Everything is checked: from here on nothing fails.
         let store = order.store.map_or(NONE, |name| self.stores.intern_store(name));
         let partner = order.partner.map_or(NONE, |name| self.stores.intern_partner(name));
@@ -181,7 +186,10 @@ impl Engine {
         self.books.effect(Effect::Paid { order: id });
         match self.plan.settle_after_days {
             0 => self.settle(id, at),
-            days => self.pending.push_back((at.plus_days(days), id)),
+            days => {
+                self.pending.push_back((at.plus_days(days), id));
+                self.pending_total += order.amount.fen();
+            }
         }
         Ok(())
     }
@@ -285,14 +293,11 @@ impl Engine {
     pub(super) fn settle(&mut self, order: OrderId, now: Timestamp) {
         let record = &mut self.orders.records[order.index()];
         record.status = Status::Settled;
-        let OrderRecord { member, amount, store, weekday, partner, .. } = *record;
+        let record = *record;
+        let OrderRecord { member, amount, store, weekday, partner, .. } = record;
         // The profit a `funding_base = "profit"` mechanism funds from: stated, else amount ×
         // margin_rate (kept exact: the funding rounds once), else the amount.
-        let profit = match (record.profit, self.plan.margin_rate) {
-            (Some(profit), _) => Profit::Stated(profit),
-            (None, Some(margin)) => Profit::Margin(amount, margin),
-            (None, None) => Profit::Stated(amount),
-        };
+        let profit = self.profit(amount, record.profit);
         self.members.add_spent(member, amount);
         self.books.effect(Effect::Settled { order });
         let held = match &mut self.antifraud {

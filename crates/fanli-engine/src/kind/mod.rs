@@ -26,6 +26,7 @@ use std::fmt::Debug;
 
 use crate::MemberId;
 use crate::compliance::Findings;
+use crate::headroom::Growth;
 use crate::members::Members;
 use crate::num::{Money, Points, Price, Rate};
 use crate::plan::Reach;
@@ -239,6 +240,16 @@ pub(crate) trait Kind: Clone + Debug + Sized {
     /// Panics when a value its arithmetic relies on is out of range (a bug in whoever built the
     /// config: the plan reader refuses such values with a message).
     fn assert_valid(_config: &Self::Config) {}
+    /// The most its counts (balances, promises, points, tallies) may grow by when an order
+    /// settles, its late referral parts included: every rate, tier and bonus at its most (see
+    /// `headroom.rs`). The default is a kind that pays only from what its pool received.
+    fn growth(_config: &Self::Config) -> Growth {
+        Growth::CASH
+    }
+    /// The most its counts may grow by when a member tops up `amount`.
+    fn topup_growth(_config: &Self::Config, _amount: Money) -> u128 {
+        0
+    }
 
     /// A new mechanism of this kind, with nothing in it.
     fn new(config: &Self::Config) -> Self;
@@ -272,6 +283,17 @@ pub(crate) trait Kind: Clone + Debug + Sized {
     fn read_ahead(&self, _look: &Look<'_>, _member: MemberId, _uplines: &[Option<MemberId>; 3]) -> i64 {
         0
     }
+    /// Whether settling orders that put `fundings` into its pool, in this order, keeps its
+    /// counts within 64 bits, for a kind whose growth depends on its state when they settle
+    /// (appreciation's minting, on the price); `total` is at least their sum. Reads only.
+    fn mints_within(
+        &self,
+        _look: &Look<'_>,
+        _total: Money,
+        _fundings: &mut dyn Iterator<Item = Money>,
+    ) -> bool {
+        true
+    }
     /// Keeps indexes that make one member's standing cheap, from now on (a server that shows
     /// members one at a time).
     fn index_members(&mut self) {}
@@ -291,6 +313,10 @@ pub(crate) trait Kind: Clone + Debug + Sized {
         _at: Timestamp,
     ) -> Result<(Points, &'static str), &'static str> {
         Err("sell points")
+    }
+    /// What a sale of `points` adds to its promises (a cash-out owed from the pool), exactly.
+    fn sell_growth(&self, _points: Points) -> u128 {
+        0
     }
     /// Sells `points` (at most [`Kind::sellable`]).
     fn sell(&mut self, _cx: &mut Cx<'_>, _member: MemberId, _points: Points, _at: Timestamp) {
@@ -440,6 +466,14 @@ macro_rules! kinds {
                 T::of(self)
             }
 
+            pub(crate) fn growth(&self) -> Growth {
+                match self { $($(#[$meta])* KindConfig::$variant(c) => <$module::$state as Kind>::growth(c),)* }
+            }
+
+            pub(crate) fn topup_growth(&self, amount: Money) -> u128 {
+                match self { $($(#[$meta])* KindConfig::$variant(c) => <$module::$state as Kind>::topup_growth(c, amount),)* }
+            }
+
             pub(crate) fn check(&self, findings: &mut Findings<'_>) {
                 match self { $($(#[$meta])* KindConfig::$variant(c) => <$module::$state as Kind>::check(c, findings),)* }
             }
@@ -551,6 +585,12 @@ macro_rules! kinds {
             }
             pub(crate) fn sellable(&self, look: &Look<'_>, member: MemberId, at: Timestamp) -> Result<(Points, &'static str), &'static str> {
                 match self { $($(#[$meta])* State::$variant(k) => k.sellable(look, member, at),)* }
+            }
+            pub(crate) fn sell_growth(&self, points: Points) -> u128 {
+                match self { $($(#[$meta])* State::$variant(k) => k.sell_growth(points),)* }
+            }
+            pub(crate) fn mints_within(&self, look: &Look<'_>, total: Money, fundings: &mut dyn Iterator<Item = Money>) -> bool {
+                match self { $($(#[$meta])* State::$variant(k) => k.mints_within(look, total, fundings),)* }
             }
             pub(crate) fn sell(&mut self, cx: &mut Cx<'_>, member: MemberId, points: Points, at: Timestamp) {
                 match self { $($(#[$meta])* State::$variant(k) => k.sell(cx, member, points, at),)* }

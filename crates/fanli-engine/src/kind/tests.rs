@@ -87,6 +87,10 @@ impl Kind for Tally {
         Some(TallyConfig { every: every? as u32, reward: reward? })
     }
 
+    fn growth(config: &TallyConfig) -> crate::headroom::Growth {
+        crate::headroom::Growth { per_fen: 1, per_order: config.reward.fen() as u128 }
+    }
+
     fn check(config: &TallyConfig, findings: &mut Findings<'_>) {
         if config.every == 1 {
             findings.push(

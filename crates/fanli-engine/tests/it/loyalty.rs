@@ -73,7 +73,7 @@ fn points_expire_by_lot_after_reminders_30_and_7_days_before() {
     assert_eq!(outcome.trace[3]["effects"][0]["expires"], "2026-06-30T02:00:00Z");
     assert_eq!(effects(5), ["expiry_reminder 1.0000"], "7 days before");
     // At 06-30 10:00 the first lot has expired: 1 point left, the drink is refused.
-    assert_eq!(outcome.rejected.iter().map(|r| r.0).collect::<Vec<_>>(), vec![6]);
+    assert_eq!(outcome.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), vec![6]);
     assert_eq!(effects(7), ["expired 1.0000"]);
     let state = crate::state(&engine, &[]);
     assert_eq!(state["members"]["A"]["points"]["cafe"], "1.0000");

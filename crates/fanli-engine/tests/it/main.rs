@@ -12,6 +12,7 @@ mod distribution;
 mod green_points;
 mod loyalty;
 mod orders;
+mod overflow;
 mod pause;
 mod props;
 mod queue;
@@ -30,6 +31,8 @@ pub struct Run {
     pub engine: Engine,
     /// The rejected lines, from 1, with their messages.
     pub rejected: Vec<(usize, String)>,
+    /// The rejected lines' codes, in order.
+    pub codes: Vec<&'static str>,
     /// `fanli run --json`'s document.
     pub state: Value,
 }
@@ -69,11 +72,13 @@ pub fn run(plan: &str, events: &str) -> Run {
     let outcome = run_stream(&mut engine, stream.as_bytes(), false).expect("reading from memory");
     let state = state(&engine, &outcome.rejected);
     assert_eq!(state["accounts_balance"], Value::Bool(true), "the books balance");
-    Run { engine, rejected: outcome.rejected, state }
+    let rejected = outcome.rejected.iter().map(|r| (r.line, r.refusal.error.clone())).collect();
+    let codes = outcome.rejected.iter().map(|r| r.refusal.code).collect();
+    Run { engine, rejected, codes, state }
 }
 
 /// The state document as JSON.
-pub fn state(engine: &Engine, rejected: &[(usize, String)]) -> Value {
+pub fn state(engine: &Engine, rejected: &[fanli_format::Rejected]) -> Value {
     let mut bytes = Vec::new();
     state_json(engine, rejected, None, &mut bytes).expect("writing to memory");
     serde_json::from_slice(&bytes).expect("the state is JSON")

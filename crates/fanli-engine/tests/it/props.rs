@@ -256,12 +256,20 @@ pub(crate) fn op_over(mechanisms: u8) -> impl Strategy<Value = Op> {
 /// The ops as event lines, an hour apart, after a first close so that a line from the past is
 /// always "backwards".
 pub(crate) fn lines(ops: &[Op]) -> Vec<String> {
+    lines_scaled(ops, 1)
+}
+
+/// [`lines`] with every amount `scale` times larger, up to the most an event may carry.
+fn lines_scaled(ops: &[Op], scale: u64) -> Vec<String> {
     let mut out = vec!["{\"at\":\"2026-01-01T00:30:00+08:00\",\"type\":\"close_day\"}".to_owned()];
     let mut orders = 0;
     for (i, op) in ops.iter().enumerate() {
         let (day, hour) = (1 + i / 20, i % 20);
         let at = format!("2026-01-{day:02}T{:02}:00:00+08:00", hour + 1);
-        let money = |fen: u32| format!("{}.{:02}", fen / 100, fen % 100);
+        let money = |fen: u32| {
+            let fen = (u64::from(fen) * scale).min(fanli_engine::MONEY_MAX.fen() as u64);
+            format!("{}.{:02}", fen / 100, fen % 100)
+        };
         let body = match op {
             Op::Join { member, referrer: Some(r) } => {
                 format!("\"type\":\"join\",\"member\":\"u{member}\",\"referrer\":\"u{r}\"")
@@ -444,8 +452,54 @@ fn run_text(plan: &str, lines: &[String], trace: bool) -> (serde_json::Value, fa
     (state(&engine, &[]), outcome)
 }
 
+/// Every kind with its rates, multiples and fixed amounts at the most the plan reader allows.
+fn extreme_kinds() -> Vec<&'static str> {
+    vec![
+        "kind = \"appreciation\"\nfunding_rate = \"1\"\nmint_ratio = \"10\"\ninitial_price = \"0.0001\"\nexit_multiple = \"1000\"\n",
+        "kind = \"refer_refund\"\nfunding_rate = \"1\"\nqualify_min = \"0.01\"\nreferee_min = \"0.01\"\n\
+         steps = [\"10000000000.00\", \"100%\"]\nrepeat = true\nindirect = \"10000000000.00\"\n",
+        "kind = \"queue\"\nfunding_rate = \"1\"\nrelease = { every = 1, ratio = \"10\" }\nreferral_acceleration = \"1\"\n",
+        "kind = \"distribution\"\nfunding_rate = \"1\"\nlevels = [\"1\", \"1\", \"1\"]\n\
+         ranks = [{ name = \"S\", min_team_sales = \"0.01\", rate = \"1\" }]\npeer_rate = \"1\"\n\
+         regional = { district = \"1\", city = \"1\", province = \"1\" }\nrecruiter_rate = \"1\"\n",
+        "kind = \"green_points\"\nfunding_rate = \"1\"\ndaily_release_rate = \"1\"\n\
+         tiers = [{ min = \"0.01\", multiple = \"100\" }]\nshare = [\"1\", \"1\", \"1\"]\n\
+         team_ranks = [{ name = \"T\", min_team_sales = \"0.01\", rate = \"1\" }]\n",
+        "kind = \"cycle\"\nfunding_rate = \"1\"\nquota_multiple = \"100\"\nshare_unit = \"0.01\"\n\
+         referral_share_rate = \"10\"\nhonor = { rate = \"1\", levels = [\"0.0001\"] }\n",
+        "kind = \"ad_tasks\"\nfunding_rate = \"1\"\npoints_per_yuan = \"1000\"\nviews_per_day = 10000\n\
+         rewards = [{ from = \"0\", reward = \"1000000000000\" }]\n",
+        "kind = \"loyalty\"\nfunding_rate = \"1\"\nearn = { per_yuan = \"100\", per_order = \"1000000000000\" }\n\
+         tiers = [{ name = \"G\", min_points = \"0.0001\", multiplier = \"100\" }]\n\
+         bonus_days = [{ weekday = \"mon\", multiplier = \"100\" }, { weekday = \"thu\", multiplier = \"100\" }]\n\
+         topup_bonus = { per = \"0.01\", points = \"1000000000000\" }\nreferee_rate = \"100\"\nexpiry_days = 1\n\
+         rewards = [{ name = \"drink\", points = \"0.0001\" }, { name = \"set\", points = \"1000000000000\" }]\n\
+         cashout = { points = \"0.0001\", amount = \"10000000000.00\" }\n",
+        "kind = \"coalition\"\nfunding_rate = \"1\"\npoint_cost = \"10000000000.00\"\n\
+         partners = [{ id = \"p0\", earn_per_yuan = \"100\", bonus = \"10\" }, { id = \"p1\", earn_per_yuan = \"100\" }]\n",
+    ]
+}
+
+/// A plan of one to three extreme mechanisms (see [`extreme_kinds`]).
+fn extreme_plan() -> impl Strategy<Value = String> {
+    let mechanism = prop::sample::select(extreme_kinds()).prop_map(str::to_owned);
+    plan_of(prop::collection::vec(mechanism, 1..4))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Plans whose figures outgrow 64 bits within a few events, with amounts up to the most an
+    /// event carries: what would not fit is refused (`overflow`) and changes nothing, and
+    /// nothing panics or wraps.
+    #[test]
+    fn figures_past_64_bits_are_refused_never_wrapped(
+        plan in extreme_plan(),
+        ops in prop::collection::vec(op(), 1..80),
+        scale in prop::sample::select(vec![1u64, 1_000, 1_000_000, 10_000_000]),
+    ) {
+        apply_checked(&plan, &lines_scaled(&ops, scale))?;
+    }
 
     #[test]
     fn invariants_hold_after_every_event(plan in plan(), ops in prop::collection::vec(op(), 1..120)) {
@@ -519,7 +573,7 @@ proptest! {
         with.as_object_mut().unwrap().remove("reviews");
         prop_assert_eq!(with, without);
         // The same lines are refused (a review is, with or without rules, for different reasons).
-        let lines_of = |o: &fanli_format::Outcome| o.rejected.iter().map(|r| r.0).collect::<Vec<_>>();
+        let lines_of = |o: &fanli_format::Outcome| o.rejected.iter().map(|r| r.line).collect::<Vec<_>>();
         prop_assert_eq!(lines_of(&guarded), lines_of(&outcome));
     }
 

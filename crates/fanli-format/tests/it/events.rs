@@ -4,8 +4,8 @@ use fanli_engine::{EventKind, Money, Points, SellAmount, Timestamp};
 use fanli_format::EventLine;
 
 fn kind(line: &str) -> Result<String, String> {
-    let raw = EventLine::parse(line.as_bytes()).map_err(|e| e.0)?;
-    let event = raw.event().map_err(|e| e.0)?;
+    let raw = EventLine::parse(line.as_bytes()).map_err(|e| e.message)?;
+    let event = raw.event().map_err(|e| e.message)?;
     Ok(format!("{:?}", event.kind))
 }
 
@@ -88,8 +88,11 @@ fn mistakes_name_the_field() {
 #[test]
 fn bytes_that_are_not_utf8_are_refused() {
     let inside = b"{\"at\":\"2026-01-01T09:00:00Z\",\"type\":\"join\",\"member\":\"\xff\"}";
-    let e = EventLine::parse(inside).unwrap_err().0;
-    assert_eq!(e, "malformed JSON: the line is not UTF-8 (byte 54)");
+    let e = EventLine::parse(inside).unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        ("malformed_json", "malformed JSON: the line is not UTF-8 (byte 54)")
+    );
     let outside = b"{\"at\":\"2026-01-01T09:00:00Z\",\xff}";
-    assert!(EventLine::parse(outside).unwrap_err().0.starts_with("malformed JSON"));
+    assert!(EventLine::parse(outside).unwrap_err().message.starts_with("malformed JSON"));
 }

@@ -5,7 +5,7 @@
 use std::io::Read;
 
 use fanli_engine::Engine;
-use fanli_format::{EventLine, parse_plan, run_stream, state_json};
+use fanli_format::{EventLine, Refusal, Rejected, parse_plan, run_stream, state_json};
 
 const PLAN: &str = include_str!("../../../../bench/plan.toml");
 
@@ -81,7 +81,7 @@ impl Read for Trickle<'_> {
     }
 }
 
-fn state(engine: &Engine, rejected: &[(usize, String)]) -> String {
+fn state(engine: &Engine, rejected: &[Rejected]) -> String {
     let mut bytes = Vec::new();
     state_json(engine, rejected, None, &mut bytes).expect("writing to memory");
     String::from_utf8(bytes).expect("JSON is UTF-8")
@@ -100,12 +100,19 @@ fn a_stream_reads_as_its_lines_one_at_a_time() {
         if line.trim().is_empty() {
             continue;
         }
-        let applied = EventLine::parse(line.as_bytes())
-            .and_then(|raw| raw.event().map(|event| engine.apply(&event).map_err(|e| e.to_string())))
-            .map_err(|e| e.to_string())
-            .and_then(|applied| applied);
-        if let Err(error) = applied {
-            rejected.push((number + 1, error));
+        let refusal = match EventLine::parse(line.as_bytes()) {
+            Err(e) => Some(Refusal::from(e)),
+            Ok(raw) => match raw.event() {
+                Err(e) => Some(Refusal::from(e)),
+                Ok(event) => engine.apply(&event).err().map(|e| Refusal {
+                    kind: event.kind.type_name(),
+                    code: e.code(),
+                    error: e.to_string(),
+                }),
+            },
+        };
+        if let Some(refusal) = refusal {
+            rejected.push(Rejected { line: number + 1, refusal });
         }
     }
     let expected = state(&engine, &rejected);
@@ -150,5 +157,5 @@ fn a_byte_order_mark_at_the_start_is_skipped() {
     let inside = format!("{lines}\u{feff}{lines}");
     let outcome = run_stream(&mut engine, inside.as_bytes(), false).expect("in memory");
     // Line 3 is the marked join; line 4 repeats order o1 exactly, a no-op.
-    assert_eq!(outcome.rejected.iter().map(|(line, _)| *line).collect::<Vec<_>>(), [3]);
+    assert_eq!(outcome.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [3]);
 }

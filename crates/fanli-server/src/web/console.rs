@@ -546,8 +546,11 @@ pub(crate) async fn simulate(
         let mut scenario = fanli_sim::scenario::Scenario::default_scenario();
         scenario.days = days;
         scenario.seed = seed;
-        let sim = fanli_sim::simulate(plan, &scenario, &mut std::io::sink(), |_, _| {})
-            .map_err(|e| e.to_string())?;
+        let sim =
+            fanli_sim::simulate(plan, &scenario, &mut std::io::sink(), |_, _| {}).map_err(|e| match e {
+                fanli_sim::SimError::Overflow { .. } => format!("模拟中止，有事件无法计算：{e}"),
+                other => other.to_string(),
+            })?;
         let (page, _) = fanli_sim::report::report_page(&sim, &findings);
         // The report's body, into this page.
         let body = page.split_once("<body>").map_or(page.as_str(), |(_, b)| b);
@@ -563,14 +566,10 @@ pub(crate) async fn simulate(
         },
         Ok(Err(error)) => Outcome { ok: false, message: error, findings: None, report: None },
         Err(error) => {
-            let message = match error.try_into_panic() {
-                Ok(panic) => format!(
-                    "模拟中止，有事件无法计算 The simulation stopped, an event could not be computed: {}",
-                    fanli_format::panic_message(&*panic)
-                ),
-                Err(error) => error.to_string(),
-            };
-            Outcome { ok: false, message, findings: None, report: None }
+            // A broken invariant: the details go to the log, not to the page.
+            tracing::error!(%error, "the console's simulation stopped");
+            let message = "模拟中止：内部错误，详情见服务器日志。The simulation stopped: an internal error (see the server's log).";
+            Outcome { ok: false, message: message.to_owned(), findings: None, report: None }
         }
     };
     plan_page(&caller, &csrf, current.as_deref(), version, Some(outcome), draft.as_deref().unwrap_or(""))

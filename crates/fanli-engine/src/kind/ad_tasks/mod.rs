@@ -19,6 +19,7 @@ use super::{Cx, Kind, Look, Refunded, Settlement, Who};
 use crate::MemberId;
 use crate::compliance::Findings;
 use crate::effect::Effect;
+use crate::headroom::{Growth, up};
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points};
 use crate::plan::PayTo;
@@ -96,6 +97,11 @@ impl Kind for AdTasks {
 
     fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<AdTasksConfig> {
         config::read(r, t)
+    }
+
+    /// Task points per yuan, in 1/10000 points (a point is 100 fen).
+    fn growth(a: &AdTasksConfig) -> Growth {
+        Growth { per_fen: 1 + up(UNITS_PER_FEN as u128, a.points_per_yuan), per_order: 0 }
     }
 
     fn check(config: &AdTasksConfig, findings: &mut Findings<'_>) {

@@ -17,12 +17,14 @@ use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
 use crate::compliance::Findings;
 use crate::effect::Effect;
+use crate::headroom::{LIMIT, most, up};
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points, Price, Rate, cmp_ratio};
 use crate::plan::PayTo;
 use crate::plan::read::{Reader, Table};
 use crate::pool::{Books, ClawbackTotals, Pool};
 use crate::table::slot;
+use ethnum::U256;
 
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
@@ -304,6 +306,47 @@ impl Kind for Appreciation {
             exit_price: self.exit_price(look.pool, look.books, member),
             price,
         }
+    }
+
+    /// With points out already, minting can at most multiply them by `(P_end ÷ P_0)^⌈m⌉`
+    /// (each mint multiplies them by `1 + m·f ÷ P`, at most `(1 + f ÷ P)^m`, the pool growing
+    /// from `P` to `P + f`): when even that stays within bounds, nothing more to check.
+    /// Otherwise (an empty pool, a mint ratio above 1 near the edge) the mints are worked out
+    /// one by one, exactly as settling will.
+    fn mints_within(&self, look: &Look<'_>, total: Money, fundings: &mut dyn Iterator<Item = Money>) -> bool {
+        let outstanding = look.outstanding().units() as u128;
+        let pool = look.pool.pool(look.books).fen() as u128;
+        if outstanding > 0 && pool > 0 {
+            let power = up(1, most([self.config.mint_ratio])) as u32;
+            let end = U256::from(pool + total.fen().max(0) as u128);
+            let grown = (0..power).try_fold(U256::from(outstanding), |n, _| n.checked_mul(end));
+            let room = (0..power).try_fold(U256::from(LIMIT), |n, _| n.checked_mul(U256::from(pool)));
+            if let (Some(grown), Some(room)) = (grown, room)
+                && grown <= room
+            {
+                return true;
+            }
+        }
+        let (mut outstanding, mut pool) = (look.outstanding(), look.pool.pool(look.books));
+        for funding in fundings {
+            let price = if outstanding.is_zero() {
+                Price::per_point(self.config.initial_price)
+            } else {
+                Price::ratio(pool, outstanding)
+            };
+            pool += funding;
+            if price.is_zero() {
+                // Settling asserts against it: not an overflow.
+                continue;
+            }
+            match price.try_points_for(funding, self.config.mint_ratio) {
+                Some(minted) if (outstanding.units() as u128 + minted.units() as u128) <= LIMIT => {
+                    outstanding += minted;
+                }
+                _ => return false,
+            }
+        }
+        true
     }
 
     fn price(&self, look: &Look<'_>) -> Option<Price> {

@@ -26,8 +26,9 @@ pub use view::{CoalitionStanding, CoalitionView, PartnerPeriod};
 use super::{Cx, Kind, Look, Redemption, Refunded, Settlement, Who};
 use crate::MemberId;
 use crate::effect::Effect;
+use crate::headroom::{Growth, up};
 use crate::ledger::{Account, Rule};
-use crate::num::{Money, Points};
+use crate::num::{Money, Points, Rate};
 use crate::plan::read::{Reader, Table};
 use crate::pool::{Books, ClawbackTotals, Pool};
 use crate::rejection::Rejection;
@@ -124,6 +125,12 @@ impl Kind for Coalition {
 
     fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<CoalitionConfig> {
         config::read(r, t)
+    }
+
+    /// The most generous partner's points per yuan, bonus included, in 1/10000 points.
+    fn growth(c: &CoalitionConfig) -> Growth {
+        let per_fen = c.partners.iter().map(|p| up(up(100, p.earn_per_yuan), Rate::ONE + p.bonus)).max();
+        Growth { per_fen: 1 + per_fen.unwrap_or(0), per_order: 0 }
     }
 
     fn assert_valid(config: &CoalitionConfig) {

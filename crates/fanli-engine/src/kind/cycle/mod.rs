@@ -26,6 +26,7 @@ use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
 use crate::compliance::Findings;
 use crate::effect::Effect;
+use crate::headroom::{Growth, up};
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points, Rate};
 use crate::plan::read::{Reader, Table};
@@ -196,6 +197,15 @@ impl Kind for Cycle {
     /// The honor members' share of each order, which comes on top of the funding.
     fn extra_rate(config: &CycleConfig) -> Rate {
         config.honor.as_ref().map_or(Rate::ZERO, |h| h.rate)
+    }
+
+    /// Quota, and shares: the weight (own spend and referees' share) over the share unit, in
+    /// 1/10000 share.
+    fn growth(c: &CycleConfig) -> Growth {
+        let weight = up(1, Rate::ONE + c.referral_share_rate);
+        let shares = (weight * 10_000).div_ceil(c.share_unit.fen().max(1) as u128);
+        let honor = c.honor.as_ref().map_or(0, |h| up(1, h.rate));
+        Growth { per_fen: 1 + honor + up(1, c.quota_multiple).max(shares), per_order: 0 }
     }
 
     fn check(config: &CycleConfig, findings: &mut Findings<'_>) {

@@ -22,6 +22,7 @@ use super::{Cx, Kind, Look, Settlement};
 use crate::MemberId;
 use crate::compliance::Findings;
 use crate::effect::Effect;
+use crate::headroom::{Growth, up};
 use crate::ledger::{Account, Rule};
 use crate::members::Members;
 use crate::num::{Money, Rate};
@@ -183,6 +184,17 @@ impl Kind for Distribution {
             ranks: !d.ranks.is_empty(),
             regional: d.regional.iter().any(Option::is_some) || d.recruiter_rate.is_some(),
         }
+    }
+
+    /// Every rate at once, ranks and regions at their highest.
+    fn growth(d: &DistributionConfig) -> Growth {
+        let highest = |rates: &mut dyn Iterator<Item = Rate>| rates.max().unwrap_or(Rate::ZERO);
+        let rates = d.levels.iter().copied().sum::<Rate>()
+            + highest(&mut d.ranks.iter().map(|r| r.rate))
+            + d.peer_rate.unwrap_or(Rate::ZERO)
+            + highest(&mut d.regional.iter().flatten().copied())
+            + d.recruiter_rate.unwrap_or(Rate::ZERO);
+        Growth { per_fen: 1 + up(1, rates), per_order: 0 }
     }
 
     fn check(config: &DistributionConfig, findings: &mut Findings<'_>) {

@@ -26,6 +26,7 @@ use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
 use crate::compliance::Findings;
 use crate::effect::Effect;
+use crate::headroom::{Growth, up};
 use crate::ledger::{Account, Rule};
 use crate::members::Members;
 use crate::num::{Money, Points, Rate};
@@ -292,6 +293,12 @@ impl Kind for GreenPoints {
 
     fn reach(g: &GreenPointsConfig) -> Reach {
         Reach { depth: 0, ranks: !g.team_ranks.is_empty(), regional: false }
+    }
+
+    /// A lot of the highest tier's multiple, in 1/10000 points (a point is 100 fen).
+    fn growth(g: &GreenPointsConfig) -> Growth {
+        let multiple = g.tiers.iter().map(|t| t.multiple).max().unwrap_or(Rate::ZERO);
+        Growth { per_fen: 1 + up(UNITS_PER_FEN as u128, multiple), per_order: 0 }
     }
 
     fn check(config: &GreenPointsConfig, findings: &mut Findings<'_>) {

@@ -29,6 +29,7 @@ pub use view::{LoyaltyStanding, LoyaltyView, Totals};
 use super::{Cx, Kind, Look, Redemption, Refunded, Settlement, Who};
 use crate::MemberId;
 use crate::effect::Effect;
+use crate::headroom::{Growth, most, up};
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points, Rate};
 use crate::plan::read::{Reader, Table};
@@ -277,9 +278,9 @@ impl Loyalty {
     ) {
         let cashout = self.config.cashout.expect("checked by the caller");
         self.expire(pool, books, now);
-        let cash = Money::from_fen(
-            (points.units() as i128 * cashout.amount.fen() as i128 / cashout.points.units() as i128) as i64,
-        );
+        // Within 64 bits: the engine counted it (`sell_growth`) before the sale.
+        let cash =
+            Money::from_fen(i64::try_from(cash_for(points, cashout)).expect("checked before the sale"));
         self.spend(pool, books, member, points, Rule::Cashout);
         self.totals.cashed += points;
         pool.owe(member, cash, PayTo::Wallet, Rule::Cashout);
@@ -420,6 +421,25 @@ impl Kind for Loyalty {
         Reach { depth: 1, ..Reach::default() }
     }
 
+    /// An order's points at the highest tier on the best bonus day, and the referrer's.
+    fn growth(l: &LoyaltyConfig) -> Growth {
+        let tier = most(l.tiers.iter().map(|t| t.multiplier));
+        let bonus = most(l.bonus_days.iter().map(|b| b.multiplier));
+        let boosted = |units: u128| up(up(units, tier), bonus);
+        Growth {
+            per_fen: 1 + boosted(up(100, l.earn_per_yuan)) + up(100, l.referee_rate),
+            per_order: boosted(l.earn_per_order.units().max(0) as u128),
+        }
+    }
+
+    /// `topup_bonus` points per whole step of the top-up.
+    fn topup_growth(l: &LoyaltyConfig, amount: Money) -> u128 {
+        l.topup_bonus.map_or(0, |b| {
+            let steps = (amount.fen() / b.per.fen()).max(0) as u128;
+            steps.saturating_mul(b.points.units().max(0) as u128)
+        })
+    }
+
     fn assert_valid(config: &LoyaltyConfig) {
         config::assert_valid(config);
     }
@@ -490,6 +510,11 @@ impl Kind for Loyalty {
         Ok((self.spendable(look.books, look.pool, member, at), "cash out"))
     }
 
+    /// The cash a cash-out owes: `points × amount ÷ points` of `cashout`.
+    fn sell_growth(&self, points: Points) -> u128 {
+        self.config.cashout.map_or(0, |c| cash_for(points, c))
+    }
+
     fn sell(&mut self, cx: &mut Cx<'_>, member: MemberId, points: Points, at: Timestamp) {
         self.cash_out(cx.pool, cx.books, member, points, at);
     }
@@ -545,4 +570,10 @@ fn before(at: Timestamp, days: u32) -> Timestamp {
 /// `rate` points a yuan of `amount`, rounded down.
 fn per_yuan(amount: Money, rate: Rate) -> Points {
     Points::from_units(amount.fen() * 100).mul_rate(rate)
+}
+
+/// The cash `points` are worth at the cash-out rate, rounded down.
+fn cash_for(points: Points, cashout: Cashout) -> u128 {
+    let points = points.units().max(0) as u128;
+    points.saturating_mul(cashout.amount.fen().max(0) as u128) / cashout.points.units().max(1) as u128
 }

@@ -18,6 +18,7 @@ use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
 use crate::compliance::Findings;
 use crate::effect::Effect;
+use crate::headroom::{Growth, up};
 use crate::ledger::Rule;
 use crate::num::Money;
 use crate::plan::read::{Reader, Table};
@@ -405,6 +406,15 @@ impl Kind for Queue {
 
     fn reach(_config: &QueueConfig) -> Reach {
         Reach { depth: 1, ..Reach::default() }
+    }
+
+    /// An entry waits for its ratio of the order.
+    fn growth(config: &QueueConfig) -> Growth {
+        let ratio = match config.release {
+            Release::WhenFunded => config.credit_ratio,
+            Release::EveryN { ratio, .. } => ratio,
+        };
+        Growth { per_fen: 1 + up(1, ratio), per_order: 0 }
     }
 
     fn check(config: &QueueConfig, findings: &mut Findings<'_>) {

@@ -21,8 +21,9 @@ use super::{Cx, Kind, Look, Settlement};
 use crate::MemberId;
 use crate::compliance::Findings;
 use crate::effect::Effect;
+use crate::headroom::Growth;
 use crate::ledger::Rule;
-use crate::num::Money;
+use crate::num::{MONEY_MAX, Money};
 use crate::plan::Reach;
 use crate::plan::read::{Reader, Table};
 use crate::pool::{Books, Pool};
@@ -219,6 +220,12 @@ impl Kind for ReferRefund {
 
     fn reach(config: &ReferRefundConfig) -> Reach {
         Reach { depth: if config.indirect.is_some() { 2 } else { 1 }, ..Reach::default() }
+    }
+
+    /// A referral pays a step of the referrer's base, or a fixed amount, and `indirect` one
+    /// more: each at most the largest amount an event may carry, whatever the order's amount.
+    fn growth(_config: &ReferRefundConfig) -> Growth {
+        Growth { per_fen: 1, per_order: 2 * MONEY_MAX.fen() as u128 }
     }
 
     fn check(config: &ReferRefundConfig, findings: &mut Findings<'_>) {
