@@ -14,9 +14,14 @@
 //!   HTTP, in batches; or single-order posts from C connections at once, with latencies.
 //! - `restart [--events N] [--tail T]`: the server's start over a log of N lines whose latest
 //!   snapshot is T lines before its end, and over the whole log without one.
+//! - `difftest --base OLD --new NEW [--cases N] [--seed S] [--keep DIR] [--jobs J] [--only K]`:
+//!   two `fanli` binaries on N random plans and event streams (300 by default), every command's
+//!   output compared byte for byte, so a refactor can show it changed nothing; the failing cases
+//!   go to DIR (`target/difftest/`). See docs/difftest.md.
 
 mod bench;
 mod dayclose;
+mod difftest;
 mod generate;
 mod load;
 mod phases;
@@ -31,7 +36,9 @@ usage: cargo xtask gen --events N --out FILE [--seed S] [--all]
        cargo xtask phases [--events N] [--runs K] [--seed S] [--all]
        cargo xtask dayclose [--lots N] [--runs K]
        cargo xtask load [--events N] [--batch B] [--single CONNECTIONS] [--database URL]
-       cargo xtask restart [--events N] [--tail T]";
+       cargo xtask restart [--events N] [--tail T]
+       cargo xtask difftest --base OLD_FANLI --new NEW_FANLI [--cases N] [--seed S] [--keep DIR]
+                            [--jobs J] [--only CASE]";
 
 /// The seed both commands use unless told otherwise.
 const DEFAULT_SEED: u64 = 42;
@@ -97,6 +104,25 @@ fn run(args: &[String]) -> Result<(), String> {
             let events = flags.number("--events")?.unwrap_or(10_000_000);
             let tail = flags.number("--tail")?.unwrap_or(500_000);
             restart::run(events, tail)
+        }
+        "difftest" => {
+            flags.only(&["--base", "--new", "--cases", "--seed", "--keep", "--jobs", "--only"])?;
+            let base = flags.get("--base").ok_or("difftest needs --base OLD_FANLI")?;
+            let new = flags.get("--new").ok_or("difftest needs --new NEW_FANLI")?;
+            let keep = match flags.get("--keep") {
+                Some(dir) => PathBuf::from(dir),
+                None => bench::target_dir(&bench::workspace_root()).join("difftest"),
+            };
+            let options = difftest::Options {
+                base: PathBuf::from(base),
+                new: PathBuf::from(new),
+                cases: flags.number("--cases")?.unwrap_or(300) as usize,
+                seed: flags.number("--seed")?.unwrap_or(DEFAULT_SEED),
+                keep,
+                jobs: flags.number("--jobs")?.unwrap_or(2).max(1) as usize,
+                only: flags.number("--only")?.map(|n| n as usize),
+            };
+            difftest::run(&options)
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
