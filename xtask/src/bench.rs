@@ -7,6 +7,11 @@
 //! events per second, the peak resident set size (GNU time's `%M` when /usr/bin/time exists,
 //! else polled from /proc), bytes per member, and how the time scales from N/10 to N, as a
 //! markdown table for BENCHMARKS.md.
+//!
+//! With `--base BIN`, another `fanli` (the build before a change, say) runs beside this one,
+//! interleaved run by run on the same streams, and a last table gives this build's best time
+//! over the base's: the comparison a change that must not slow anything down needs, made in one
+//! sitting so that a slow stretch of the machine slows both alike.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,9 +22,11 @@ use crate::generate::{self, meta_path};
 /// The scaling target: 10× the events in at most this many times the time.
 const SCALING_TARGET: f64 = 12.0;
 
-/// One stream's measurements.
+/// One stream's measurements, with one binary.
 struct Measured {
     label: &'static str,
+    /// Which binary: 0 this build, 1 the base.
+    binary: usize,
     events: u64,
     members: u64,
     best: Duration,
@@ -36,7 +43,13 @@ pub(crate) fn plan_path(root: &Path, all: bool) -> PathBuf {
     root.join("bench").join(if all { "plan-all.toml" } else { "plan.toml" })
 }
 
-pub(crate) fn run(events: u64, runs: usize, seed: u64, all: bool) -> Result<(), String> {
+pub(crate) fn run(
+    events: u64,
+    runs: usize,
+    seed: u64,
+    all: bool,
+    base: Option<PathBuf>,
+) -> Result<(), String> {
     let root = workspace_root();
     let target = target_dir(&root);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -61,20 +74,26 @@ pub(crate) fn run(events: u64, runs: usize, seed: u64, all: bool) -> Result<(), 
 
     // Both streams first; then the runs interleaved (N/10, N, N/10, N, …), so that a slow
     // stretch of this shared machine slows both sizes alike instead of only the one measured then.
+    let binaries: Vec<PathBuf> = std::iter::once(fanli.clone()).chain(base).collect();
     let mut measured = Vec::new();
     for (label, n) in [("N/10", events / 10), ("N", events)] {
         let stream = stream_path(&dir, n, seed, all);
         let members = ensure_stream(&stream, n, seed, all)?;
-        measured.push((Measured { label, events: n, members, best: Duration::MAX, peak_rss_kib: 0 }, stream));
+        for binary in 0..binaries.len() {
+            let m = Measured { label, binary, events: n, members, best: Duration::MAX, peak_rss_kib: 0 };
+            measured.push((m, stream.clone()));
+        }
     }
     for run in 1..=runs {
         for (m, stream) in &mut measured {
+            let fanli = &binaries[m.binary];
             let (time, rss) =
-                measure(&fanli, &plan, stream, taskset.as_deref(), core, gnu_time.as_deref(), &dir)?;
+                measure(fanli, &plan, stream, taskset.as_deref(), core, gnu_time.as_deref(), &dir)?;
             eprintln!(
-                "{} ({} events) run {run}/{runs}: {:.3} s, peak RSS {:.1} MiB",
+                "{} ({} events, {}) run {run}/{runs}: {:.3} s, peak RSS {:.1} MiB",
                 m.label,
                 m.events,
+                fanli.display(),
                 time.as_secs_f64(),
                 rss as f64 / 1024.0
             );
@@ -95,12 +114,13 @@ pub(crate) fn run(events: u64, runs: usize, seed: u64, all: bool) -> Result<(), 
          streams from `cargo xtask gen --seed {seed}`; peak RSS from {rss_source}."
     );
     println!();
-    println!("| stream | events | members | best wall time | events/s | peak RSS | bytes/member |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("| binary | stream | events | members | best wall time | events/s | peak RSS | bytes/member |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
     for m in &measured {
         let secs = m.best.as_secs_f64();
         println!(
-            "| {} | {} | {} | {:.3} s | {} | {:.1} MiB | {} |",
+            "| {} | {} | {} | {} | {:.3} s | {} | {:.1} MiB | {} |",
+            if m.binary == 0 { "this build" } else { "base" },
             m.label,
             group(m.events),
             group(m.members),
@@ -110,10 +130,27 @@ pub(crate) fn run(events: u64, runs: usize, seed: u64, all: bool) -> Result<(), 
             group(m.peak_rss_kib * 1024 / m.members.max(1)),
         );
     }
-    let ratio = measured[1].best.as_secs_f64() / measured[0].best.as_secs_f64();
-    let verdict = if ratio <= SCALING_TARGET { "met" } else { "NOT met" };
+    let best = |label: &str, binary: usize| {
+        measured.iter().find(|m| m.label == label && m.binary == binary).map(|m| m.best.as_secs_f64())
+    };
     println!();
-    println!("time(N) / time(N/10) = {ratio:.2} (target ≤ {SCALING_TARGET}: {verdict})");
+    for binary in 0..binaries.len() {
+        let (small, large) = (best("N/10", binary).expect("measured"), best("N", binary).expect("measured"));
+        let ratio = large / small;
+        let verdict = if ratio <= SCALING_TARGET { "met" } else { "NOT met" };
+        let which = if binary == 0 { "this build" } else { "base" };
+        println!("{which}: time(N) / time(N/10) = {ratio:.2} (target ≤ {SCALING_TARGET}: {verdict})");
+    }
+    if binaries.len() > 1 {
+        for label in ["N/10", "N"] {
+            let (new, old) = (best(label, 0).expect("measured"), best(label, 1).expect("measured"));
+            println!(
+                "{label}: this build's best / the base's = {:.3} ({:+.1}%)",
+                new / old,
+                (new / old - 1.0) * 100.0
+            );
+        }
+    }
     Ok(())
 }
 

@@ -6,7 +6,8 @@
 //! - `bench [--events N] [--runs K] [--seed S]`: builds the release `fanli`, generates streams of
 //!   N/10 and N events under `target/bench/`, times `fanli run` on each and prints a markdown
 //!   table for BENCHMARKS.md. With `--all`, on `bench/plan-all.toml` (every kind at once) and
-//!   streams that also have stores, agents, partners, ad views, redemptions and top-ups.
+//!   streams that also have stores, agents, partners, ad views, redemptions and top-ups. With
+//!   `--base OLD_FANLI`, that binary runs too, interleaved, and the tables compare the two.
 //! - `phases [--events N] [--runs K] [--seed S]`: on the same streams, in memory, times parsing
 //!   alone and parsing plus the engine, to see which of them grows faster than the events.
 //! - `dayclose [--lots N] [--runs K]`: times one `close_day` over N active green-points lots.
@@ -32,7 +33,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: cargo xtask gen --events N --out FILE [--seed S] [--all]
-       cargo xtask bench [--events N] [--runs K] [--seed S] [--all]
+       cargo xtask bench [--events N] [--runs K] [--seed S] [--all] [--base OLD_FANLI]
        cargo xtask phases [--events N] [--runs K] [--seed S] [--all]
        cargo xtask dayclose [--lots N] [--runs K]
        cargo xtask load [--events N] [--batch B] [--single CONNECTIONS] [--database URL]
@@ -79,8 +80,9 @@ fn run(args: &[String]) -> Result<(), String> {
             Ok(())
         }
         "bench" => {
-            let (events, runs, seed) = flags.run_sizes("bench", &["--all"])?;
-            bench::run(events, runs, seed, flags.get("--all").is_some())
+            let (events, runs, seed) = flags.run_sizes("bench", &["--all", "--base"])?;
+            let base = flags.get("--base").map(PathBuf::from);
+            bench::run(events, runs, seed, flags.get("--all").is_some(), base)
         }
         "phases" => {
             let (events, runs, seed) = flags.run_sizes("phases", &["--all"])?;

@@ -55,7 +55,7 @@ pub use rejection::Rejection;
 #[cfg(feature = "snapshot")]
 pub use snapshot::{SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, SnapshotError};
 pub use time::{Timestamp, UtcOffset, date};
-pub use view::{Fields, Figure};
+pub use view::{Fields, Figure, Key};
 
 /// A member, by join order (0 is the first to join).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

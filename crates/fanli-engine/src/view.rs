@@ -21,6 +21,13 @@ pub enum Figure<'a> {
     Count(u64),
     /// A name or a phrase.
     Text(&'a str),
+    /// Progress: `done` of `of` ("2 of 3").
+    Of {
+        /// How many are done.
+        done: u64,
+        /// Out of how many.
+        of: u64,
+    },
     /// An instant.
     Time(Timestamp),
     /// Nothing (a figure that does not apply now).
@@ -44,16 +51,52 @@ impl Figure<'_> {
     }
 }
 
+/// A figure's name (`points`), with what a JSON document writes before its value
+/// (`,"points":`) made once, when the program is compiled: millions of member lines write it.
+/// Made by [`key!`](crate::key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key {
+    name: &'static str,
+    json: &'static str,
+}
+
+impl Key {
+    /// Use [`key!`](crate::key), which writes `json` for `name`.
+    #[doc(hidden)]
+    pub const fn new(name: &'static str, json: &'static str) -> Key {
+        Key { name, json }
+    }
+
+    /// The name.
+    pub fn name(self) -> &'static str {
+        self.name
+    }
+
+    /// `,"name":` as JSON bytes, or without the comma for the first member of an object.
+    pub fn json(self, first: bool) -> &'static [u8] {
+        let bytes = self.json.as_bytes();
+        if first { &bytes[1..] } else { bytes }
+    }
+}
+
+/// A [`Key`] for the figure named `$name` (a literal of letters, digits and `_`).
+#[macro_export]
+macro_rules! key {
+    ($name:literal) => {
+        $crate::view::Key::new($name, concat!(",\"", $name, "\":"))
+    };
+}
+
 /// Where a view's figures go: each output implements it once.
 pub trait Fields {
     /// One figure.
-    fn figure(&mut self, key: &'static str, figure: Figure<'_>);
+    fn figure(&mut self, key: Key, figure: Figure<'_>);
     /// A group of figures under one key.
-    fn object(&mut self, key: &'static str, fill: impl FnOnce(&mut Self))
+    fn object(&mut self, key: Key, fill: impl FnOnce(&mut Self))
     where
         Self: Sized;
     /// A list of groups under one key, one per item.
-    fn list<T>(&mut self, key: &'static str, items: &[T], fill: impl FnMut(&mut Self, &T))
+    fn list<T>(&mut self, key: Key, items: &[T], fill: impl FnMut(&mut Self, &T))
     where
         Self: Sized;
 }

@@ -5,7 +5,7 @@
 //! The state is streamed member by member (a run may have millions), never built as a tree.
 
 use fanli_engine::{
-    Account, Applied, Asset, CoalitionConfig, Effect, Engine, Fields, Figure, Figures, LoyaltyConfig,
+    Account, Applied, Asset, CoalitionConfig, Effect, Engine, Fields, Figure, Figures, Key, LoyaltyConfig,
     MechanismView, MemberId, MemberView, Money, Points, Posting, Price,
 };
 use serde_json::{Value, json};
@@ -279,14 +279,14 @@ struct Json<'b> {
 }
 
 impl Json<'_> {
-    fn key(&mut self, name: &str) {
-        key(self.buf, self.first, name);
+    fn key(&mut self, key: Key) {
+        self.buf.extend_from_slice(key.json(self.first));
         self.first = false;
     }
 }
 
 impl Fields for Json<'_> {
-    fn figure(&mut self, name: &'static str, figure: Figure<'_>) {
+    fn figure(&mut self, name: Key, figure: Figure<'_>) {
         self.key(name);
         let buf = &mut *self.buf;
         match figure {
@@ -295,12 +295,19 @@ impl Fields for Json<'_> {
             Figure::Price(p) => fixed(buf, p),
             Figure::Count(n) => integer(buf, n),
             Figure::Text(text) => string(buf, text),
+            Figure::Of { done, of } => {
+                buf.push(b'"');
+                integer(buf, done);
+                buf.extend_from_slice(b" of ");
+                integer(buf, of);
+                buf.push(b'"');
+            }
             Figure::Time(at) => string(buf, &at.to_string()),
             Figure::Null => buf.extend_from_slice(b"null"),
         }
     }
 
-    fn object(&mut self, name: &'static str, fill: impl FnOnce(&mut Self)) {
+    fn object(&mut self, name: Key, fill: impl FnOnce(&mut Self)) {
         self.key(name);
         self.buf.push(b'{');
         self.first = true;
@@ -309,7 +316,7 @@ impl Fields for Json<'_> {
         self.first = false;
     }
 
-    fn list<T>(&mut self, name: &'static str, items: &[T], mut fill: impl FnMut(&mut Self, &T)) {
+    fn list<T>(&mut self, name: Key, items: &[T], mut fill: impl FnMut(&mut Self, &T)) {
         self.key(name);
         self.buf.push(b'[');
         for (i, item) in items.iter().enumerate() {

@@ -2,7 +2,7 @@
 //! Each kind's own figures come from its `view.rs`; these add what every mechanism has.
 
 use super::{Engine, Mechanism};
-use crate::kind::{Figures, MechanismDetail, MemberDetail};
+use crate::kind::{Figures, MechanismDetail, MemberDetail, Standings};
 use crate::num::{Money, Price};
 use crate::{MechanismId, MemberId};
 
@@ -130,11 +130,8 @@ impl Engine {
     /// (a queue's places) is asked once, not once a member.
     pub fn member_views(&self) -> impl Iterator<Item = MemberView<'_>> {
         let count = self.member_count();
-        let mut all: Vec<Option<std::vec::IntoIter<MemberDetail>>> = self
-            .mechanisms
-            .iter()
-            .map(|m| m.state.standings(&self.look(m), count).map(Vec::into_iter))
-            .collect();
+        let mut all: Vec<Option<Standings>> =
+            self.mechanisms.iter().map(|m| m.state.standings(&self.look(m), count)).collect();
         (0..count).map(move |i| {
             let member = MemberId::from_index(i);
             self.member_view(member, |m, mechanism| match &mut all[m] {

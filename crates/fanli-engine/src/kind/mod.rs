@@ -389,6 +389,18 @@ macro_rules! kinds {
             $($(#[$meta])* $variant($module::$state),)*
         }
 
+        /// Every member's standing in one mechanism, in join order, each as its kind keeps it.
+        pub(crate) enum Standings {
+            $($(#[$meta])* $variant(std::vec::IntoIter<$module::$standing>),)*
+        }
+
+        impl Iterator for Standings {
+            type Item = MemberDetail;
+            fn next(&mut self) -> Option<MemberDetail> {
+                match self { $($(#[$meta])* Standings::$variant(all) => all.next().map(MemberDetail::$variant),)* }
+            }
+        }
+
         /// What an operator sees of one kind of mechanism.
         #[derive(Clone, Debug)]
         pub enum MechanismDetail {
@@ -607,10 +619,10 @@ macro_rules! kinds {
             pub(crate) fn standing(&self, look: &Look<'_>, member: MemberId) -> MemberDetail {
                 match self { $($(#[$meta])* State::$variant(k) => MemberDetail::$variant(k.standing(look, member)),)* }
             }
-            pub(crate) fn standings(&self, look: &Look<'_>, members: usize) -> Option<Vec<MemberDetail>> {
+            pub(crate) fn standings(&self, look: &Look<'_>, members: usize) -> Option<Standings> {
                 match self {
                     $($(#[$meta])* State::$variant(k) => k.standings(look, members)
-                        .map(|all| all.into_iter().map(MemberDetail::$variant).collect()),)*
+                        .map(|all| Standings::$variant(all.into_iter())),)*
                 }
             }
             pub(crate) fn price(&self, look: &Look<'_>) -> Option<Price> {

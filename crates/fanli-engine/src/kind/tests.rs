@@ -8,6 +8,7 @@
 use super::{Cx, Figures, Kind, Look, Refunded, Settlement};
 use crate::compliance::{Findings, Level};
 use crate::event::{Event, EventKind, Order};
+use crate::key;
 use crate::ledger::Rule;
 use crate::num::Money;
 use crate::plan::read::{Entry, Reader, Table, Value, ValueKind, read_plan};
@@ -15,7 +16,7 @@ use crate::plan::{PayTo, Plan};
 use crate::pool::ClawbackTotals;
 use crate::table::slot;
 use crate::time::Timestamp;
-use crate::view::{Fields, Figure};
+use crate::view::{Fields, Figure, Key};
 use crate::{Engine, MemberId};
 
 /// A tally's settings.
@@ -46,7 +47,7 @@ pub struct TallyView {
 
 impl Figures for TallyView {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("rewards", Figure::Count(self.rewards));
+        out.figure(key!("rewards"), Figure::Count(self.rewards));
     }
 
     fn text(&self) -> String {
@@ -63,7 +64,7 @@ pub struct TallyStanding {
 
 impl Figures for TallyStanding {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("counted", Figure::Count(self.counted.into()));
+        out.figure(key!("counted"), Figure::Count(self.counted.into()));
     }
 
     fn text(&self) -> String {
@@ -189,16 +190,16 @@ fn order<'a>(id: &'a str, member: &'a str, yuan: i64) -> EventKind<'a> {
 struct Words(Vec<String>);
 
 impl Fields for Words {
-    fn figure(&mut self, key: &'static str, figure: Figure<'_>) {
-        self.0.push(format!("{key}={figure:?}"));
+    fn figure(&mut self, key: Key, figure: Figure<'_>) {
+        self.0.push(format!("{}={figure:?}", key.name()));
     }
-    fn object(&mut self, key: &'static str, fill: impl FnOnce(&mut Self)) {
-        self.0.push(format!("{key}{{"));
+    fn object(&mut self, key: Key, fill: impl FnOnce(&mut Self)) {
+        self.0.push(format!("{}{{", key.name()));
         fill(self);
         self.0.push("}".to_owned());
     }
-    fn list<T>(&mut self, key: &'static str, items: &[T], mut fill: impl FnMut(&mut Self, &T)) {
-        self.0.push(format!("{key}["));
+    fn list<T>(&mut self, key: Key, items: &[T], mut fill: impl FnMut(&mut Self, &T)) {
+        self.0.push(format!("{}[", key.name()));
         for item in items {
             fill(self, item);
         }

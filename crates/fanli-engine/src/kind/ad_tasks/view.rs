@@ -1,5 +1,6 @@
 //! What an operator and a member see of an ad_tasks mechanism.
 
+use crate::key;
 use crate::kind::Figures;
 use crate::num::{Money, Points};
 use crate::view::{Fields, Figure};
@@ -15,8 +16,8 @@ pub struct AdTasksView {
 
 impl Figures for AdTasksView {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("points", Figure::Points(self.points));
-        out.figure("views", Figure::Count(self.views));
+        out.figure(key!("points"), Figure::Points(self.points));
+        out.figure(key!("views"), Figure::Count(self.views));
     }
 
     fn text(&self) -> String {
@@ -35,8 +36,8 @@ pub struct AdTasksStanding {
 
 impl Figures for AdTasksStanding {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("points", Figure::Points(self.points));
-        out.figure("next_reward", Figure::Money(self.next_reward));
+        out.figure(key!("points"), Figure::Points(self.points));
+        out.figure(key!("next_reward"), Figure::Money(self.next_reward));
     }
 
     fn text(&self) -> String {

@@ -1,5 +1,6 @@
 //! What an operator and a member see of an appreciation mechanism.
 
+use crate::key;
 use crate::kind::Figures;
 use crate::num::{Money, Points, Price};
 use crate::view::{Fields, Figure};
@@ -17,9 +18,9 @@ pub struct AppreciationView {
 
 impl Figures for AppreciationView {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("points", Figure::Points(self.points));
-        out.figure("price", Figure::Price(self.price));
-        out.figure("exits", Figure::Count(self.exits));
+        out.figure(key!("points"), Figure::Points(self.points));
+        out.figure(key!("price"), Figure::Price(self.price));
+        out.figure(key!("exits"), Figure::Count(self.exits));
     }
 
     fn text(&self) -> String {
@@ -44,10 +45,10 @@ pub struct AppreciationStanding {
 
 impl Figures for AppreciationStanding {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("points", Figure::Points(self.points));
-        out.figure("value", Figure::Money(self.value));
-        out.figure("basis", Figure::Money(self.basis));
-        out.figure("exit_price", Figure::price(self.exit_price));
+        out.figure(key!("points"), Figure::Points(self.points));
+        out.figure(key!("value"), Figure::Money(self.value));
+        out.figure(key!("basis"), Figure::Money(self.basis));
+        out.figure(key!("exit_price"), Figure::price(self.exit_price));
     }
 
     fn text(&self) -> String {

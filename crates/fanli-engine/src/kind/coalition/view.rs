@@ -1,5 +1,6 @@
 //! What an operator and a member see of a coalition mechanism.
 
+use crate::key;
 use crate::kind::Figures;
 use crate::num::{Money, Points};
 use crate::view::{Fields, Figure};
@@ -32,14 +33,14 @@ pub struct PartnerPeriod {
 
 impl Figures for CoalitionView {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("points", Figure::Points(self.points));
-        out.figure("partners", Figure::Count(self.partners));
-        out.list("settlement", &self.settlement, |out, p| {
-            out.figure("period", Figure::Text(&p.period));
-            out.figure("partner", Figure::Text(&p.partner));
-            out.figure("issued", Figure::Points(p.issued));
-            out.figure("redeemed", Figure::Points(p.redeemed));
-            out.figure("net", Figure::Money(p.net));
+        out.figure(key!("points"), Figure::Points(self.points));
+        out.figure(key!("partners"), Figure::Count(self.partners));
+        out.list(key!("settlement"), &self.settlement, |out, p| {
+            out.figure(key!("period"), Figure::Text(&p.period));
+            out.figure(key!("partner"), Figure::Text(&p.partner));
+            out.figure(key!("issued"), Figure::Points(p.issued));
+            out.figure(key!("redeemed"), Figure::Points(p.redeemed));
+            out.figure(key!("net"), Figure::Money(p.net));
         });
     }
 
@@ -57,7 +58,7 @@ pub struct CoalitionStanding {
 
 impl Figures for CoalitionStanding {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("points", Figure::Points(self.points));
+        out.figure(key!("points"), Figure::Points(self.points));
     }
 
     fn text(&self) -> String {

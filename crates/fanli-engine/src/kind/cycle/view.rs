@@ -1,5 +1,6 @@
 //! What an operator and a member see of a cycle mechanism.
 
+use crate::key;
 use crate::kind::Figures;
 use crate::num::{Money, Points};
 use crate::view::{Fields, Figure};
@@ -15,8 +16,8 @@ pub struct CycleView {
 
 impl Figures for CycleView {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("holders", Figure::Count(self.holders));
-        out.figure("honor_fund", Figure::Money(self.honor_fund));
+        out.figure(key!("holders"), Figure::Count(self.holders));
+        out.figure(key!("honor_fund"), Figure::Money(self.honor_fund));
     }
 
     fn text(&self) -> String {
@@ -37,9 +38,9 @@ pub struct CycleStanding {
 
 impl Figures for CycleStanding {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("quota", Figure::Money(self.quota));
-        out.figure("shares", Figure::Points(self.shares));
-        out.figure("honor", Figure::Count(self.honor.into()));
+        out.figure(key!("quota"), Figure::Money(self.quota));
+        out.figure(key!("shares"), Figure::Points(self.shares));
+        out.figure(key!("honor"), Figure::Count(self.honor.into()));
     }
 
     fn text(&self) -> String {

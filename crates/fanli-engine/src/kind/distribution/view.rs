@@ -1,5 +1,6 @@
 //! What an operator and a member see of a distribution mechanism.
 
+use crate::key;
 use crate::kind::Figures;
 use crate::num::Money;
 use crate::view::{Fields, Figure};
@@ -13,7 +14,7 @@ pub struct DistributionView {
 
 impl Figures for DistributionView {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("returned", Figure::Money(self.returned));
+        out.figure(key!("returned"), Figure::Money(self.returned));
     }
 
     fn text(&self) -> String {

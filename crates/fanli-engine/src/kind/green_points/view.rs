@@ -1,5 +1,6 @@
 //! What an operator and a member see of a green_points mechanism.
 
+use crate::key;
 use crate::kind::Figures;
 use crate::num::{Money, Points};
 use crate::view::{Fields, Figure};
@@ -17,9 +18,9 @@ pub struct GreenPointsView {
 
 impl Figures for GreenPointsView {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("points", Figure::Points(self.points));
-        out.figure("lots", Figure::Count(self.lots));
-        out.figure("released", Figure::Money(self.released));
+        out.figure(key!("points"), Figure::Points(self.points));
+        out.figure(key!("lots"), Figure::Count(self.lots));
+        out.figure(key!("released"), Figure::Money(self.released));
     }
 
     fn text(&self) -> String {
@@ -40,9 +41,9 @@ pub struct Lots {
 
 impl Figures for Lots {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("points", Figure::Points(self.points));
-        out.figure("lots", Figure::Count(self.lots.into()));
-        out.figure("daily", Figure::Money(self.daily));
+        out.figure(key!("points"), Figure::Points(self.points));
+        out.figure(key!("lots"), Figure::Count(self.lots.into()));
+        out.figure(key!("daily"), Figure::Money(self.daily));
     }
 
     fn text(&self) -> String {

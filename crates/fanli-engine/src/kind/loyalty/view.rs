@@ -1,5 +1,6 @@
 //! What an operator and a member see of a loyalty mechanism.
 
+use crate::key;
 use crate::kind::Figures;
 use crate::num::{Money, Points};
 use crate::time::Timestamp;
@@ -31,11 +32,11 @@ pub struct Totals {
 impl Figures for LoyaltyView {
     fn write<F: Fields>(&self, out: &mut F) {
         let t = &self.totals;
-        out.figure("points", Figure::Points(self.points));
-        out.figure("issued", Figure::Points(t.issued));
-        out.figure("redeemed", Figure::Points(t.redeemed));
-        out.figure("cashed_out", Figure::Points(t.cashed));
-        out.figure("expired", Figure::Points(t.expired));
+        out.figure(key!("points"), Figure::Points(self.points));
+        out.figure(key!("issued"), Figure::Points(t.issued));
+        out.figure(key!("redeemed"), Figure::Points(t.redeemed));
+        out.figure(key!("cashed_out"), Figure::Points(t.cashed));
+        out.figure(key!("expired"), Figure::Points(t.expired));
     }
 
     fn text(&self) -> String {
@@ -66,21 +67,21 @@ pub struct LoyaltyStanding {
 
 impl Figures for LoyaltyStanding {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("points", Figure::Points(self.points));
-        out.figure("tier", self.tier.as_deref().map_or(Figure::Null, Figure::Text));
-        out.figure("year_spend", Figure::Money(self.year_spend));
-        out.figure("year_points", Figure::Points(self.year_points));
+        out.figure(key!("points"), Figure::Points(self.points));
+        out.figure(key!("tier"), self.tier.as_deref().map_or(Figure::Null, Figure::Text));
+        out.figure(key!("year_spend"), Figure::Money(self.year_spend));
+        out.figure(key!("year_points"), Figure::Points(self.year_points));
         match self.next_expiry {
-            Some((points, at)) => out.object("next_expiry", |out| {
-                out.figure("points", Figure::Points(points));
-                out.figure("at", Figure::Time(at));
+            Some((points, at)) => out.object(key!("next_expiry"), |out| {
+                out.figure(key!("points"), Figure::Points(points));
+                out.figure(key!("at"), Figure::Time(at));
             }),
-            None => out.figure("next_expiry", Figure::Null),
+            None => out.figure(key!("next_expiry"), Figure::Null),
         }
         if let Some((points, days)) = self.expiring_soon {
-            out.object("expiring_soon", |out| {
-                out.figure("points", Figure::Points(points));
-                out.figure("within_days", Figure::Count(days.into()));
+            out.object(key!("expiring_soon"), |out| {
+                out.figure(key!("points"), Figure::Points(points));
+                out.figure(key!("within_days"), Figure::Count(days.into()));
             });
         }
     }

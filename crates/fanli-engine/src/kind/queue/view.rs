@@ -1,5 +1,6 @@
 //! What an operator and a member see of a queue mechanism.
 
+use crate::key;
 use crate::kind::Figures;
 use crate::num::Money;
 use crate::time::Timestamp;
@@ -18,9 +19,9 @@ pub struct QueueView {
 
 impl Figures for QueueView {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("queued", Figure::Money(self.queued));
-        out.figure("waiting", Figure::Count(self.waiting));
-        out.figure("oldest_since", self.oldest_since.map_or(Figure::Null, Figure::Time));
+        out.figure(key!("queued"), Figure::Money(self.queued));
+        out.figure(key!("waiting"), Figure::Count(self.waiting));
+        out.figure(key!("oldest_since"), self.oldest_since.map_or(Figure::Null, Figure::Time));
     }
 
     fn text(&self) -> String {
@@ -45,10 +46,10 @@ pub struct Place {
 impl Figures for Place {
     fn write<F: Fields>(&self, out: &mut F) {
         let waits = self.entries > 0;
-        out.figure("entries", Figure::Count(self.entries));
-        out.figure("waiting", Figure::Money(self.waiting));
-        out.figure("position", Figure::count(waits.then_some(self.position)));
-        out.figure("ahead", Figure::money(waits.then_some(self.ahead)));
+        out.figure(key!("entries"), Figure::Count(self.entries));
+        out.figure(key!("waiting"), Figure::Money(self.waiting));
+        out.figure(key!("position"), Figure::count(waits.then_some(self.position)));
+        out.figure(key!("ahead"), Figure::money(waits.then_some(self.ahead)));
     }
 
     fn text(&self) -> String {

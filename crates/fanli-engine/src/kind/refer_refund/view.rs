@@ -1,5 +1,6 @@
 //! What an operator and a member see of a refer_refund mechanism.
 
+use crate::key;
 use crate::kind::Figures;
 use crate::num::Money;
 use crate::view::{Fields, Figure};
@@ -15,8 +16,8 @@ pub struct ReferRefundView {
 
 impl Figures for ReferRefundView {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("participants", Figure::Count(self.participants));
-        out.figure("referrals", Figure::Count(self.referrals));
+        out.figure(key!("participants"), Figure::Count(self.participants));
+        out.figure(key!("referrals"), Figure::Count(self.referrals));
     }
 
     fn text(&self) -> String {
@@ -41,10 +42,10 @@ pub struct Progress {
 
 impl Figures for Progress {
     fn write<F: Fields>(&self, out: &mut F) {
-        out.figure("base", Figure::money(self.base));
-        out.figure("referrals", Figure::Count(self.referrals.into()));
-        out.figure("progress", Figure::Text(&format!("{} of {}", self.in_round, self.steps)));
-        out.figure("next_reward", Figure::money(self.next_reward));
+        out.figure(key!("base"), Figure::money(self.base));
+        out.figure(key!("referrals"), Figure::Count(self.referrals.into()));
+        out.figure(key!("progress"), Figure::Of { done: self.in_round.into(), of: self.steps.into() });
+        out.figure(key!("next_reward"), Figure::money(self.next_reward));
     }
 
     fn text(&self) -> String {
