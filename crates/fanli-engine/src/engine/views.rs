@@ -13,6 +13,8 @@ pub struct MechanismView<'e> {
     pub id: &'e str,
     /// Its kind ("appreciation").
     pub kind: &'static str,
+    /// Its kind's name for people, in Chinese and in English ("消费增值", "Appreciation").
+    pub title: (&'static str, &'static str),
     /// Cash in the pool.
     pub pool: Money,
     /// Promised and not yet paid.
@@ -87,6 +89,7 @@ impl Engine {
         MechanismView {
             id: &pool.name,
             kind: m.state.name(),
+            title: m.state.title(),
             pool: pool.pool(&self.books),
             obligations: pool.obligations.outstanding(),
             obligations_waiting: pool.obligations.len(),

@@ -202,6 +202,8 @@ pub(crate) struct Redemption<'a> {
 pub(crate) trait Kind: Clone + Debug + Sized {
     /// The plan file's name for the kind ("appreciation").
     const NAME: &'static str;
+    /// Its name for people, in Chinese and in English ("消费增值", "Appreciation").
+    const TITLE: (&'static str, &'static str);
     /// Whether members hold its points (listed under `points` in the state and views).
     const POINTS: bool = false;
     /// Whether the obligations a settlement creates are the settled order's own (a clawback
@@ -547,6 +549,9 @@ macro_rules! kinds {
             }
             pub(crate) fn name(&self) -> &'static str {
                 match self { $($(#[$meta])* State::$variant(_) => <$module::$state as Kind>::NAME,)* }
+            }
+            pub(crate) fn title(&self) -> (&'static str, &'static str) {
+                match self { $($(#[$meta])* State::$variant(_) => <$module::$state as Kind>::TITLE,)* }
             }
             pub(crate) fn has_points(&self) -> bool {
                 match self { $($(#[$meta])* State::$variant(_) => <$module::$state as Kind>::POINTS,)* }

@@ -78,6 +78,7 @@ impl Figures for TallyStanding {
 
 impl Kind for Tally {
     const NAME: &'static str = "tally";
+    const TITLE: (&'static str, &'static str) = ("计数", "Tally");
     type Config = TallyConfig;
     type View = TallyView;
     type Standing = TallyStanding;

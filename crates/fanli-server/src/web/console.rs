@@ -24,9 +24,10 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
 use serde_json::Value;
 
-use super::{Lang, console_role, figure, https, page};
+use super::{Figs, Lang, console_role, figure, https, page};
 use crate::auth::{Caller, Role};
 use crate::{App, Line, Shared, blocking, lock, new_key, same, submit};
+use fanli_engine::Money;
 
 /// A console session: who logged in, and the token its forms carry.
 pub(crate) struct Session {
@@ -203,7 +204,34 @@ fn from_reports(reports: &[Value], id: &str, owes: bool) -> (Option<String>, Opt
     (since.flatten(), reports.last().and_then(|r| figures(r, "paid")))
 }
 
-/// Cents of a money string ("12.34" → 1234), for differences.
+/// A mechanism's row of the pools table.
+struct Pool {
+    name: String,
+    kind: &'static str,
+    pool: Money,
+    obligations: Money,
+    obligations_waiting: usize,
+    paid: Money,
+    price: Option<fanli_engine::Price>,
+    figures: Figs,
+}
+
+impl Pool {
+    fn of(m: &fanli_engine::MechanismView<'_>) -> Pool {
+        Pool {
+            name: m.id.to_owned(),
+            kind: m.kind,
+            pool: m.pool,
+            obligations: m.obligations,
+            obligations_waiting: m.obligations_waiting,
+            paid: m.paid,
+            price: m.price,
+            figures: Figs::of(&m.detail),
+        }
+    }
+}
+
+/// Cents of a money string from a published report ("12.34" → 1234), for differences.
 fn cents(text: &str) -> Option<i64> {
     let (whole, frac) = text.split_once('.').unwrap_or((text, "0"));
     let negative = whole.starts_with('-');
@@ -225,9 +253,7 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap) -
         let body = html! { section { h1 { "概览 Overview" } p { "还没有方案。No plan yet: " a href="/console/plan" { "put one" } "." } } };
         return page(Lang::Zh, "overview", Some((&caller, &csrf)), body);
     };
-    let mechanisms: Value = fanli_format::mechanisms_json(engine, None)
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default();
+    let rows: Vec<Pool> = engine.mechanism_views().map(|m| Pool::of(&m)).collect();
     let (members, orders, lines) = (engine.member_count(), engine.order_count(), tenant.chain.len());
     let plan = engine.plan().name.clone();
     let id = caller.tenant.clone();
@@ -239,14 +265,10 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap) -
     let days = blocking(|| app.store.days(&id)).unwrap_or_default();
     drop(app);
 
-    let rows: Vec<(String, Value)> = mechanisms
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
     let series = |key: &str, only_priced: bool| -> Vec<(String, Vec<f64>)> {
         rows.iter()
-            .filter(|(_, m)| !only_priced || m.get("price").is_some())
-            .map(|(name, _)| {
+            .filter(|m| !only_priced || m.price.is_some())
+            .map(|Pool { name, .. }| {
                 let values = reports
                     .iter()
                     .map(|r| r["mechanisms"][name][key].as_str().and_then(|v| v.parse().ok()).unwrap_or(0.0))
@@ -284,26 +306,28 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap) -
                     th { "机制 Mechanism" } th.n { "资金池 Pool" } th.n { "拖欠 Owed" } th { "拖欠起于 Owed since" }
                     th.n { "已兑付 Paid" } th.n { "今日兑付 Paid today" } th.n { "价格 Price" } th { "排队 Queue" }
                 }
-                @for (name, m) in &rows {
-                    @let owes = m["obligations"].as_str().is_some_and(|o| o != "0.00");
-                    @let (since, paid_then) = from_reports(&reports, name, owes);
-                    @let today = m["paid"].as_str().and_then(cents).map(|now| now - paid_then.as_deref().and_then(cents).unwrap_or(0));
-                    tr data-mechanism=(name) {
-                        td { b { (name) } " " span.note { (figure(&m["kind"])) } }
-                        td.n.pool { (figure(&m["pool"])) }
+                @for m in &rows {
+                    @let owes = !m.obligations.is_zero();
+                    @let (since, paid_then) = from_reports(&reports, &m.name, owes);
+                    @let today = m.paid.fen() - paid_then.as_deref().and_then(cents).unwrap_or(0);
+                    tr data-mechanism=(m.name) {
+                        td { b { (m.name) } " " span.note { (m.kind) } }
+                        td.n.pool { (m.pool) }
                         td.n.obligations class=[owes.then_some("warn")] {
-                            (figure(&m["obligations"]))
-                            @if owes { " (" (figure(&m["obligations_waiting"])) ")" }
+                            (m.obligations)
+                            @if owes { " (" (m.obligations_waiting) ")" }
                         }
                         td.since { (since.unwrap_or_else(|| "–".to_owned())) }
-                        td.n.paid { (figure(&m["paid"])) }
-                        td.n.today { (today.map_or_else(|| "–".to_owned(), yuan)) }
-                        td.n.price { @if m.get("price").is_some() { (figure(&m["price"])) } @else { "–" } }
+                        td.n.paid { (m.paid) }
+                        td.n.today { (yuan(today)) }
+                        td.n.price { @match m.price { Some(price) => (price.display()), None => "–" } }
                         td.queue {
-                            @if m.get("queued").is_some() {
-                                (figure(&m["waiting"])) " 条 entries, " (figure(&m["queued"])) " · "
-                                "最早 oldest " (figure(&m["oldest_since"]))
-                            } @else { "–" }
+                            @match (m.figures.get("queued"), m.figures.get("waiting"), m.figures.get("oldest_since")) {
+                                (Some(queued), Some(waiting), Some(since)) => {
+                                    (waiting.raw()) " 条 entries, " (queued.raw()) " · " "最早 oldest " (since.raw())
+                                }
+                                _ => "–",
+                            }
                         }
                     }
                 }
@@ -627,7 +651,15 @@ pub(crate) async fn member(
     let Some(id) = engine.find_member(&member) else {
         return super::error_page(Lang::Zh, StatusCode::NOT_FOUND, &format!("没有会员 No member `{member}`"));
     };
-    let view = crate::member_value(engine, id)[member.as_str()].clone();
+    let view = engine.member_view_of(id);
+    let (wallet, credit, spent) = (view.wallet, view.credit, view.spent);
+    let referrer = view.referrer.map(str::to_owned);
+    let standing: Vec<(String, Money, Money, Figs)> = view
+        .mechanisms
+        .iter()
+        .filter(|m| m.shown())
+        .map(|m| (engine.mechanism_name(m.mechanism).to_owned(), m.received, m.owed, Figs::of(&m.detail)))
+        .collect();
     let tenant = caller.tenant.clone();
     let history = blocking(|| app.store.history(&tenant, &member, 100)).unwrap_or_default();
     // The tree, three levels down, at most 50 a member.
@@ -648,23 +680,23 @@ pub(crate) async fn member(
         section #balances {
             h1 { "会员 " (member) }
             table {
-                tr { th { "零钱 Wallet" } td.n.wallet { (figure(&view["wallet"])) } }
-                tr { th { "购物金 Credit" } td.n.credit { (figure(&view["credit"])) } }
-                tr { th { "累计消费 Spent" } td.n.spent { (figure(&view["spent"])) } }
-                @if let Some(r) = view["referrer"].as_str() { tr { th { "推荐人 Referrer" } td { a href={ "/console/members/" (super::encode(r)) } { (r) } } } }
+                tr { th { "零钱 Wallet" } td.n.wallet { (wallet) } }
+                tr { th { "购物金 Credit" } td.n.credit { (credit) } }
+                tr { th { "累计消费 Spent" } td.n.spent { (spent) } }
+                @if let Some(r) = &referrer { tr { th { "推荐人 Referrer" } td { a href={ "/console/members/" (super::encode(r)) } { (r) } } } }
             }
         }
         section #standing {
             h2 { "各机制 In each mechanism" }
-            @if let Some(mechanisms) = view["mechanisms"].as_object() {
+            @if !standing.is_empty() {
                 table {
-                    @for (name, m) in mechanisms {
+                    @for (name, received, owed, figures) in &standing {
                         tr {
                             th { (name) }
                             td {
-                                @if let Some(fields) = m.as_object() {
-                                    @for (k, v) in fields { span { (k) " " b { (figure(v)) } } "　" }
-                                }
+                                span { "received " b { (received) } } "　"
+                                span { "owed " b { (owed) } } "　"
+                                @for (k, v) in &figures.0 { span { (k) " " b { (v.raw()) } } "　" }
                             }
                         }
                     }

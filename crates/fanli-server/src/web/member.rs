@@ -20,10 +20,10 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{Lang, encode, error_page, figure, origin, page as layout, qr_svg, referral_link};
-use fanli_engine::{Timestamp, UtcOffset};
+use super::{Figs, Lang, Shown, encode, error_page, figure, origin, page as layout, qr_svg, referral_link};
+use fanli_engine::{Money, Points, Timestamp, UtcOffset};
 
 use crate::auth::Role;
 use crate::{Shared, blocking, lock};
@@ -99,7 +99,7 @@ pub(crate) async fn page(
         Err((status, message)) => return error_page(lang, status, &message),
     };
     let mut app = lock(&server);
-    let (view, mechanisms, offset) = {
+    let (view, offset) = {
         let Some(engine) = app.tenants.get(&tenant).and_then(|t| t.engine.as_ref()) else {
             return error_page(
                 lang,
@@ -114,22 +114,13 @@ pub(crate) async fn page(
                 lang.t("找不到您的会员记录。", "Your membership was not found."),
             );
         };
-        let view = crate::member_value(engine, id)[member.as_str()].clone();
-        let mechanisms: Value = fanli_format::mechanisms_json(engine, None)
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default();
-        (view, mechanisms, engine.plan().timezone)
+        (Member::of(engine, id, lang), engine.plan().timezone)
     };
     let history = blocking(|| app.store.history(&tenant, &member, HISTORY)).unwrap_or_default();
     drop(app);
     let token = query.get("t").map(|t| t.trim()).unwrap_or_default();
     let link = link(&headers, &tenant, &member);
-    let body = render(
-        lang,
-        &Subject { member: &member, token, view: &view, mechanisms: &mechanisms, offset },
-        &history,
-        link,
-    );
+    let body = render(lang, &Subject { member: &member, token, view: &view, offset }, &history, link);
     layout(lang, "我的返利 My rebates", None, body)
 }
 
@@ -164,39 +155,85 @@ pub(crate) async fn qr(
     }
 }
 
-/// Cents of a money figure ("12.34" → 1234).
-fn cents(value: &Value) -> Option<i64> {
-    let text = value.as_str()?;
-    let (whole, frac) = text.split_once('.').unwrap_or((text, "0"));
-    let negative = whole.starts_with('-');
-    let frac = match frac.len() {
-        1 => frac.parse::<i64>().ok()? * 10,
-        2 => frac.parse::<i64>().ok()?,
-        _ => return None,
-    };
-    let value = whole.trim_start_matches('-').parse::<i64>().ok()?.checked_mul(100)?.checked_add(frac)?;
-    Some(if negative { -value } else { value })
-}
-
 fn yuan(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
 }
 
-/// A money figure with its sign: "¥12.34", or a dash.
-fn money(value: &Value) -> String {
-    match value {
-        Value::Null => "–".to_owned(),
-        v => format!("¥{}", figure(v)),
-    }
+/// A money figure with its sign: "¥12.34".
+fn money(value: Money) -> String {
+    format!("¥{value}")
 }
 
-/// Whether a figure is present and not zero.
-fn nonzero(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.bytes().any(|b| b.is_ascii_digit() && b != b'0'),
-        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
-        _ => false,
+/// What the page shows of a member, read from the engine's views while its lock is held.
+struct Member {
+    wallet: Money,
+    credit: Money,
+    spent: Money,
+    /// Team sales, refunds, referrer and the referral's review, where the member has them.
+    extras: Vec<(&'static str, String)>,
+    /// Each points mechanism: its id, the member's points, and their value now where the kind
+    /// prices them.
+    points: Vec<(String, Points, Option<Money>)>,
+    /// The mechanisms the member has anything in, in plan order.
+    standings: Vec<Standing>,
+}
+
+/// A member's standing in one mechanism.
+struct Standing {
+    id: String,
+    /// The mechanism's id and its kind's name ("appr · 消费增值").
+    title: String,
+    /// The mechanism pauses while its pool owes more than it holds, and does now.
+    paused: bool,
+    received: Money,
+    owed: Money,
+    figures: Figs,
+}
+
+impl Member {
+    fn of(engine: &fanli_engine::Engine, id: fanli_engine::MemberId, lang: Lang) -> Member {
+        let view = engine.member_view_of(id);
+        let mechanisms: Vec<_> = engine.mechanism_views().collect();
+        let standings: Vec<Standing> = view
+            .mechanisms
+            .iter()
+            .filter(|m| m.shown())
+            .map(|m| {
+                let mechanism = &mechanisms[m.mechanism.index()];
+                Standing {
+                    id: mechanism.id.to_owned(),
+                    title: format!("{} · {}", mechanism.id, lang.t(mechanism.title.0, mechanism.title.1)),
+                    paused: mechanism.paused == Some(true),
+                    received: m.received,
+                    owed: m.owed,
+                    figures: Figs::of(&m.detail),
+                }
+            })
+            .collect();
+        let points = engine
+            .mechanism_ids()
+            .filter(|&m| engine.has_points(m))
+            .map(|m| {
+                let name = engine.mechanism_name(m).to_owned();
+                let value = standings.iter().find(|s| s.id == name).and_then(|s| s.figures.money("value"));
+                (name, engine.points(m, id), value)
+            })
+            .collect();
+        let mut extras = Vec::new();
+        if let Some(team_sales) = view.team_sales {
+            extras.push(("team_sales", money(team_sales)));
+        }
+        if !view.refunded.is_zero() {
+            extras.push(("refunded", money(view.refunded)));
+        }
+        if let Some(referrer) = view.referrer {
+            extras.push(("referrer", referrer.to_owned()));
+        }
+        if view.referral != fanli_engine::Link::Clear {
+            extras.push(("referral", view.referral.name().to_owned()));
+        }
+        Member { wallet: view.wallet, credit: view.credit, spent: view.spent, extras, points, standings }
     }
 }
 
@@ -212,12 +249,6 @@ fn when(value: &Value, offset: UtcOffset) -> String {
         Some((date, time)) => format!("{date} {}", time.get(..5).unwrap_or(time)),
         None => text.to_owned(),
     }
-}
-
-/// "k of N" as (k, N).
-fn progress(value: &Value) -> Option<(u64, u64)> {
-    let (k, n) = value.as_str()?.split_once(" of ")?;
-    Some((k.trim().parse().ok()?, n.trim().parse().ok()?))
 }
 
 /// A field's label.
@@ -256,45 +287,6 @@ fn label(lang: Lang, key: &str) -> String {
         "referral" => ("推荐状态", "Referral"),
         "team_sales" => ("团队业绩", "Team sales"),
         "refunded" => ("已退款", "Refunded"),
-        other => return other.replace('_', " "),
-    };
-    lang.t(zh, en).to_owned()
-}
-
-/// Whether a field's figure is money (shown with ¥).
-fn is_money(key: &str) -> bool {
-    matches!(
-        key,
-        "wallet"
-            | "credit"
-            | "spent"
-            | "received"
-            | "owed"
-            | "value"
-            | "basis"
-            | "base"
-            | "waiting"
-            | "ahead"
-            | "daily"
-            | "quota"
-            | "year_spend"
-            | "team_sales"
-            | "refunded"
-    )
-}
-
-/// A mechanism kind's name.
-fn kind_name(lang: Lang, kind: &str) -> String {
-    let (zh, en) = match kind {
-        "appreciation" => ("消费增值", "Appreciation"),
-        "refer_refund" => ("推荐返还", "Refer and refund"),
-        "queue" => ("排队返利", "Rebate queue"),
-        "distribution" => ("分销", "Distribution"),
-        "green_points" => ("绿色积分", "Green points"),
-        "cycle" => ("循环购", "Cycle"),
-        "ad_tasks" => ("广告任务", "Ad tasks"),
-        "loyalty" => ("会员积分", "Loyalty points"),
-        "coalition" => ("联盟积分", "Coalition points"),
         other => return other.replace('_', " "),
     };
     lang.t(zh, en).to_owned()
@@ -379,19 +371,6 @@ fn account_name(lang: Lang, account: &str) -> String {
     }
 }
 
-/// A field's figure, as the page shows it (`kind`: the mechanism's).
-fn shown(key: &str, value: &Value, kind: &str, offset: UtcOffset) -> String {
-    match value {
-        Value::Object(fields) => {
-            fields.iter().map(|(k, v)| shown(k, v, kind, offset)).collect::<Vec<_>>().join(" · ")
-        }
-        v if key == "at" => when(v, offset),
-        // An ad task's next reward is points; every other next reward is money.
-        v if is_money(key) || (key == "next_reward" && kind != "ad_tasks") => money(v),
-        v => figure(v),
-    }
-}
-
 /// One line of the projection: what, and how much.
 struct Item {
     what: String,
@@ -415,13 +394,11 @@ fn items(list: &[Item]) -> Markup {
     }
 }
 
-/// What the page is about: the member, their token, their view, the mechanisms' views and the
-/// plan's timezone.
+/// What the page is about: the member, their token, their view and the plan's timezone.
 struct Subject<'a> {
     member: &'a str,
     token: &'a str,
-    view: &'a Value,
-    mechanisms: &'a Value,
+    view: &'a Member,
     offset: UtcOffset,
 }
 
@@ -432,98 +409,65 @@ fn render(
     history: &[(u64, String, String)],
     link: Option<String>,
 ) -> Markup {
-    let Subject { member, token, view, mechanisms, offset } = *subject;
+    let Subject { member, token, view, offset } = *subject;
     let t = |zh: &'static str, en: &'static str| lang.t(zh, en);
-    let empty = Map::new();
-    let standing: &Map<String, Value> = view["mechanisms"].as_object().unwrap_or(&empty);
-    let kind_of = |id: &str| -> String {
-        match mechanisms[id]["kind"].as_str() {
-            Some(kind) => kind.to_owned(),
-            // Not in the mechanism views: guess from the member's fields.
-            None => {
-                let m = &standing[id];
-                if m.get("progress").is_some() {
-                    "refer_refund".to_owned()
-                } else if m.get("position").is_some() {
-                    "queue".to_owned()
-                } else if m.get("next_expiry").is_some() {
-                    "loyalty".to_owned()
-                } else {
-                    String::new()
-                }
-            }
-        }
-    };
-    let mechanism_title = |id: &str| -> String {
-        let kind = kind_of(id);
-        if kind.is_empty() { id.to_owned() } else { format!("{id} · {}", kind_name(lang, &kind)) }
-    };
-    let points: Vec<(&String, &Value)> =
-        view["points"].as_object().map(|p| p.iter().collect()).unwrap_or_default();
+    let standing = &view.standings;
 
     // The projection's three groups.
     let mut yours = vec![
-        Item { what: label(lang, "wallet"), amount: money(&view["wallet"]), note: None },
-        Item { what: label(lang, "credit"), amount: money(&view["credit"]), note: None },
+        Item { what: label(lang, "wallet"), amount: money(view.wallet), note: None },
+        Item { what: label(lang, "credit"), amount: money(view.credit), note: None },
     ];
-    let certain = cents(&view["wallet"]).unwrap_or(0) + cents(&view["credit"]).unwrap_or(0);
+    let certain = view.wallet.fen() + view.credit.fen();
     let mut paid = Vec::new();
     let mut owed = Vec::new();
     let mut owed_total = 0;
     let mut future = Vec::new();
-    for (id, m) in standing {
-        let title = mechanism_title(id);
-        if nonzero(&m["received"]) {
-            paid.push(Item { what: title.clone(), amount: money(&m["received"]), note: None });
+    for m in standing {
+        let title = &m.title;
+        let figures = &m.figures;
+        if !m.received.is_zero() {
+            paid.push(Item { what: title.clone(), amount: money(m.received), note: None });
         }
-        if nonzero(&m["owed"]) {
-            owed_total += cents(&m["owed"]).unwrap_or(0);
-            let note = (mechanisms[id.as_str()]["paused"] == true).then(|| {
+        if !m.owed.is_zero() {
+            owed_total += m.owed.fen();
+            let note = m.paused.then(|| {
                 t("这个资金池现在不够付，暂停兑付。", "This pool is short now: its payouts are paused.")
                     .to_owned()
             });
-            owed.push(Item { what: title.clone(), amount: money(&m["owed"]), note });
+            owed.push(Item { what: title.clone(), amount: money(m.owed), note });
         }
-        if nonzero(&m["value"]) {
+        if let Some(value) = figures.money("value").filter(|v| !v.is_zero()) {
             let note = format!(
                 "{} {}",
-                figure(&m["points"]),
+                figures.get("points").map_or_else(|| "–".to_owned(), |p| p.text(offset)),
                 t(
                     "积分按今天的价格：随资金池涨跌，卖出时才成为现金。",
                     "points at today's price, which moves with the pool; cash only once sold."
                 ),
             );
-            future.push(Item { what: title.clone(), amount: money(&m["value"]), note: Some(note) });
+            future.push(Item { what: title.clone(), amount: money(value), note: Some(note) });
         }
-        if nonzero(&m["waiting"]) {
+        if let Some(waiting) = figures.money("waiting").filter(|w| !w.is_zero()) {
             let note = t(
                 "在队列中等待：按顺序支付，只有新订单给资金池带来钱时才会付。",
                 "Waiting in the queue: paid in turn, only as new orders bring the pool money.",
             );
-            future.push(Item {
-                what: title.clone(),
-                amount: money(&m["waiting"]),
-                note: Some(note.to_owned()),
-            });
+            future.push(Item { what: title.clone(), amount: money(waiting), note: Some(note.to_owned()) });
         }
-        if kind_of(id) == "refer_refund" && nonzero(&m["next_reward"]) {
+        // A referral step's next reward (not an ad view's): it comes with the round's progress.
+        if figures.get("progress").is_some()
+            && let Some(next) = figures.money("next_reward").filter(|r| !r.is_zero())
+        {
             let note = t(
                 "下次奖励：只有再推荐一位合格的新会员才会有。",
                 "Next reward: only if one more qualifying member joins through you.",
             );
-            future.push(Item {
-                what: title.clone(),
-                amount: money(&m["next_reward"]),
-                note: Some(note.to_owned()),
-            });
+            future.push(Item { what: title.clone(), amount: money(next), note: Some(note.to_owned()) });
         }
-        if nonzero(&m["quota"]) {
+        if let Some(quota) = figures.money("quota").filter(|q| !q.is_zero()) {
             let note = t("剩余额度：靠以后的分红慢慢付。", "Quota left: paid by future dividends, if any.");
-            future.push(Item {
-                what: title.clone(),
-                amount: money(&m["quota"]),
-                note: Some(note.to_owned()),
-            });
+            future.push(Item { what: title.clone(), amount: money(quota), note: Some(note.to_owned()) });
         }
     }
     yours.push(Item {
@@ -532,13 +476,18 @@ fn render(
         note: None,
     });
 
-    let progress_of: Vec<(&String, &Value)> =
-        standing.iter().filter(|(id, _)| kind_of(id) == "refer_refund").collect();
-    let queues: Vec<(&String, &Value)> =
-        standing.iter().filter(|(id, m)| kind_of(id) == "queue" || m.get("position").is_some()).collect();
-    let expiring: Vec<(&String, &Value)> = standing
+    let progress_of: Vec<&Standing> =
+        standing.iter().filter(|m| m.figures.get("progress").is_some()).collect();
+    let queues: Vec<&Standing> = standing.iter().filter(|m| m.figures.get("position").is_some()).collect();
+    let expiring: Vec<&Standing> = standing
         .iter()
-        .filter(|(_, m)| m["next_expiry"].is_object() || nonzero(&m["expiring_soon"]["points"]))
+        .filter(|m| {
+            let soon = match m.figures.get("expiring_soon") {
+                Some(Shown::Group(soon)) => soon.get("points").is_some_and(Shown::nonzero),
+                _ => false,
+            };
+            matches!(m.figures.get("next_expiry"), Some(Shown::Group(_))) || soon
+        })
         .collect();
     let encoded = encode(token);
     let switch = match lang {
@@ -560,28 +509,25 @@ fn render(
         section #balances {
             h2 { (t("余额", "Balances")) }
             div.cards style=(narrow_cards) {
-                div.card { (label(lang, "wallet")) b #wallet { (money(&view["wallet"])) } }
-                div.card { (label(lang, "credit")) b #credit { (money(&view["credit"])) } }
-                div.card { (label(lang, "spent")) b #spent { (money(&view["spent"])) } }
-                @for (id, p) in &points {
+                div.card { (label(lang, "wallet")) b #wallet { (money(view.wallet)) } }
+                div.card { (label(lang, "credit")) b #credit { (money(view.credit)) } }
+                div.card { (label(lang, "spent")) b #spent { (money(view.spent)) } }
+                @for (id, points, value) in &view.points {
                     div.card id={ "points-" (id) } {
                         (label(lang, "points")) " · " (id)
-                        b { (figure(p)) }
-                        @if let Some(value) = standing.get(id.as_str()).map(|m| &m["value"]).filter(|v| !v.is_null()) {
-                            span.note { (t("现值", "worth now")) " " (money(value)) }
+                        b { (points) }
+                        @if let Some(value) = value {
+                            span.note { (t("现值", "worth now")) " " (money(*value)) }
                         }
                     }
                 }
             }
-            @let extras = ["team_sales", "refunded", "referrer", "referral"];
-            @if extras.iter().any(|k| view.get(*k).is_some()) {
+            @if !view.extras.is_empty() {
                 dl style="margin:8px 0 0" {
-                    @for key in extras {
-                        @if let Some(value) = view.get(key) {
-                            div style="display:flex;justify-content:space-between;gap:8px" {
-                                dt { (label(lang, key)) }
-                                dd style="margin:0" { (shown(key, value, "", offset)) }
-                            }
+                    @for (key, value) in &view.extras {
+                        div style="display:flex;justify-content:space-between;gap:8px" {
+                            dt { (label(lang, key)) }
+                            dd style="margin:0" { (value) }
                         }
                     }
                 }
@@ -639,45 +585,46 @@ fn render(
                 }
             }
         }
-        @for (id, m) in &progress_of {
-            section id={ "progress-" (id) } {
-                h2 { (t("推荐进度", "Referral progress")) " · " (mechanism_title(id)) }
-                @let (k, n) = progress(&m["progress"]).unwrap_or((0, 0));
+        @for m in &progress_of {
+            section id={ "progress-" (m.id) } {
+                h2 { (t("推荐进度", "Referral progress")) " · " (m.title) }
+                @let progress = m.figures.get("progress").map_or_else(String::new, |p| p.text(offset));
+                @let (k, n) = match m.figures.get("progress") { Some(Shown::Of(k, n)) => (*k, *n), _ => (0, 0) };
                 p style="margin:0 0 6px" {
-                    (t("本轮", "This round:")) " " b.progress { (figure(&m["progress"])) }
+                    (t("本轮", "This round:")) " " b.progress { (progress) }
                     @if lang == Lang::Zh && n > 0 { " （已推荐 " (k) " 位，本轮共 " (n) " 位）" }
                 }
-                div.bar role="img" aria-label=(figure(&m["progress"])) {
+                div.bar role="img" aria-label=(progress) {
                     i style={ "width:" ((k.min(n) * 100).checked_div(n).unwrap_or(0)) "%" } {}
                 }
                 dl style="margin:8px 0 0" {
-                    @if m["next_reward"].is_null() {
-                        div.note { (t("没有下一次奖励了。", "No further reward.")) }
-                    } @else {
-                        div style="display:flex;justify-content:space-between;gap:8px" {
+                    @match m.figures.money("next_reward") {
+                        None => div.note { (t("没有下一次奖励了。", "No further reward.")) },
+                        Some(next) => div style="display:flex;justify-content:space-between;gap:8px" {
                             dt { (t("再推荐一位合格会员可得", "Your next qualifying referral brings")) }
-                            dd style="margin:0" { b.next { (money(&m["next_reward"])) } }
-                        }
+                            dd style="margin:0" { b.next { (money(next)) } }
+                        },
                     }
-                    @if let Some(count) = m.get("referrals") {
+                    @if let Some(count) = m.figures.get("referrals") {
                         div style="display:flex;justify-content:space-between;gap:8px" {
                             dt { (t("累计推荐", "Referrals in all")) }
-                            dd style="margin:0" { (figure(count)) }
+                            dd style="margin:0" { (count.text(offset)) }
                         }
                     }
                 }
             }
         }
-        @for (id, m) in &queues {
-            section id={ "queue-" (id) } {
-                h2 { (t("排队", "Queue")) " · " (mechanism_title(id)) }
-                @if m["position"].is_null() {
+        @for m in &queues {
+            section id={ "queue-" (m.id) } {
+                h2 { (t("排队", "Queue")) " · " (m.title) }
+                @if matches!(m.figures.get("position"), Some(Shown::Null) | None) {
                     p { (t("你现在不在队列中。", "You are not in the queue now.")) }
                 } @else {
+                    @let shown = |name: &str| m.figures.get(name).map_or_else(|| "–".to_owned(), |f| f.text(offset));
                     div.cards style=(narrow_cards) {
-                        div.card { (label(lang, "position")) b.position { (figure(&m["position"])) } }
-                        div.card { (label(lang, "ahead")) b.ahead { (money(&m["ahead"])) } }
-                        div.card { (label(lang, "waiting")) b.waiting { (money(&m["waiting"])) } }
+                        div.card { (label(lang, "position")) b.position { (shown("position")) } }
+                        div.card { (label(lang, "ahead")) b.ahead { (shown("ahead")) } }
+                        div.card { (label(lang, "waiting")) b.waiting { (shown("waiting")) } }
                     }
                     p.note {
                         (t(
@@ -692,20 +639,21 @@ fn render(
             section #expiring {
                 h2 { (t("即将过期的积分", "Points expiring")) }
                 ul style="margin:0;padding-left:18px" {
-                    @for (id, m) in &expiring {
-                        @if let Some(next) = m["next_expiry"].as_object() {
+                    @for m in &expiring {
+                        @let text = |group: &Figs, name: &str| group.get(name).map_or_else(|| "–".to_owned(), |f| f.text(offset));
+                        @if let Some(Shown::Group(next)) = m.figures.get("next_expiry") {
                             li {
-                                (mechanism_title(id)) ": " b { (figure(&next["points"])) } " "
-                                (t("积分于", "points expire at")) " " b.date { (when(&next["at"], offset)) }
+                                (m.title) ": " b { (text(next, "points")) } " "
+                                (t("积分于", "points expire at")) " " b.date { (text(next, "at")) }
                                 (t(" 到期", ""))
                             }
                         }
-                        @if let Some(soon) = m["expiring_soon"].as_object().filter(|s| nonzero(&s["points"])) {
+                        @if let Some(Shown::Group(soon)) = m.figures.get("expiring_soon").filter(|s| matches!(s, Shown::Group(g) if g.get("points").is_some_and(Shown::nonzero))) {
                             li.warn {
-                                (mechanism_title(id)) ": " b { (figure(&soon["points"])) } " "
+                                (m.title) ": " b { (text(soon, "points")) } " "
                                 @match lang {
-                                    Lang::Zh => { "积分将在 " (figure(&soon["within_days"])) " 天内到期" }
-                                    Lang::En => { "points expire within " (figure(&soon["within_days"])) " days" }
+                                    Lang::Zh => { "积分将在 " (text(soon, "within_days")) " 天内到期" }
+                                    Lang::En => { "points expire within " (text(soon, "within_days")) " days" }
                                 }
                             }
                         }
@@ -716,14 +664,20 @@ fn render(
         @if !standing.is_empty() {
             section #mechanisms {
                 h2 { (t("各项明细", "Details")) }
-                @for (id, m) in standing {
-                    div.card id={ "mechanism-" (id) } style="margin:0 0 8px" {
-                        strong { (mechanism_title(id)) }
+                @for m in standing {
+                    div.card id={ "mechanism-" (m.id) } style="margin:0 0 8px" {
+                        strong { (m.title) }
                         dl style="margin:4px 0 0" {
-                            @for (key, value) in m.as_object().into_iter().flatten() {
+                            @for (key, value) in [("received", money(m.received)), ("owed", money(m.owed))] {
                                 div style="display:flex;justify-content:space-between;gap:8px;flex-wrap:wrap" {
                                     dt { (label(lang, key)) }
-                                    dd style="margin:0;font-variant-numeric:tabular-nums" { (shown(key, value, &kind_of(id), offset)) }
+                                    dd style="margin:0;font-variant-numeric:tabular-nums" { (value) }
+                                }
+                            }
+                            @for (key, value) in &m.figures.0 {
+                                div style="display:flex;justify-content:space-between;gap:8px;flex-wrap:wrap" {
+                                    dt { (label(lang, key)) }
+                                    dd style="margin:0;font-variant-numeric:tabular-nums" { (value.text(offset)) }
                                 }
                             }
                         }
@@ -786,17 +740,12 @@ mod tests {
 
     #[test]
     fn figures_and_times_read_as_the_page_shows_them() {
-        assert_eq!(cents(&Value::from("1320.05")), Some(132_005));
-        assert_eq!(cents(&Value::from("-0.5")), Some(-50));
-        assert_eq!(cents(&Value::from("1.2345")), None);
         assert_eq!(yuan(-1234), "-12.34");
-        assert!(nonzero(&Value::from("0.01")) && !nonzero(&Value::from("0.00")) && !nonzero(&Value::Null));
         let china = UtcOffset::CHINA;
         assert_eq!(when(&Value::from("2026-01-02T09:00:00+08:00"), china), "2026-01-02 09:00");
         assert_eq!(when(&Value::from("2027-01-02T16:00:00Z"), china), "2027-01-03 00:00");
         assert_eq!(when(&Value::from("2027-01-02T16:00:00Z"), UtcOffset::UTC), "2027-01-02 16:00");
         assert_eq!(when(&Value::from("soon"), china), "soon");
-        assert_eq!(progress(&Value::from("1 of 3")), Some((1, 3)));
     }
 
     #[test]

@@ -159,6 +159,132 @@ pub(crate) fn error_page(lang: Lang, status: StatusCode, message: &str) -> Respo
     response
 }
 
+/// A view's figures as the pages read them: each by its name, typed, and owned (so that a page
+/// can be laid out after the engine's lock is let go).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Figs(pub(crate) Vec<(&'static str, Shown)>);
+
+/// One figure of [`Figs`].
+#[derive(Clone, Debug)]
+pub(crate) enum Shown {
+    Money(fanli_engine::Money),
+    Points(fanli_engine::Points),
+    Price(fanli_engine::Price),
+    Count(u64),
+    Text(String),
+    Time(fanli_engine::Timestamp),
+    Of(u64, u64),
+    Null,
+    Group(Figs),
+}
+
+impl Figs {
+    /// The figures of a view, in its order.
+    pub(crate) fn of(view: &impl fanli_engine::Figures) -> Figs {
+        let mut figs = Figs::default();
+        view.write(&mut figs);
+        figs
+    }
+
+    /// The figure named `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&Shown> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, f)| f)
+    }
+
+    /// The money figure named `name`, when it is one.
+    pub(crate) fn money(&self, name: &str) -> Option<fanli_engine::Money> {
+        match self.get(name) {
+            Some(Shown::Money(m)) => Some(*m),
+            _ => None,
+        }
+    }
+}
+
+impl Shown {
+    /// Whether it is a figure other than zero.
+    pub(crate) fn nonzero(&self) -> bool {
+        match self {
+            Shown::Money(m) => !m.is_zero(),
+            Shown::Points(p) => !p.is_zero(),
+            Shown::Price(p) => !p.is_zero(),
+            Shown::Count(n) => *n > 0,
+            _ => false,
+        }
+    }
+
+    /// As the console shows it: figures as the JSON views write them (money without ¥, times in
+    /// UTC), a dash for nothing, a group's figures joined by " · ".
+    pub(crate) fn raw(&self) -> String {
+        match self {
+            Shown::Money(m) => m.to_string(),
+            Shown::Time(at) => at.to_string(),
+            Shown::Group(figs) => figs.0.iter().map(|(_, f)| f.raw()).collect::<Vec<_>>().join(" · "),
+            other => other.text(fanli_engine::UtcOffset::UTC),
+        }
+    }
+
+    /// As a page shows it: money with ¥, times in `offset`, a group's figures joined by " · ".
+    pub(crate) fn text(&self, offset: fanli_engine::UtcOffset) -> String {
+        match self {
+            Shown::Money(m) => format!("¥{m}"),
+            Shown::Points(p) => p.to_string(),
+            Shown::Price(p) => p.display().to_string(),
+            Shown::Count(n) => n.to_string(),
+            Shown::Text(t) => t.clone(),
+            Shown::Time(at) => local_time(*at, offset),
+            Shown::Of(done, of) => format!("{done} of {of}"),
+            Shown::Null => "–".to_owned(),
+            Shown::Group(figs) => figs.0.iter().map(|(_, f)| f.text(offset)).collect::<Vec<_>>().join(" · "),
+        }
+    }
+}
+
+impl fanli_engine::Fields for Figs {
+    fn figure(&mut self, key: fanli_engine::Key, figure: fanli_engine::Figure<'_>) {
+        use fanli_engine::Figure;
+        let shown = match figure {
+            Figure::Money(m) => Shown::Money(m),
+            Figure::Points(p) => Shown::Points(p),
+            Figure::Price(p) => Shown::Price(p),
+            Figure::Count(n) => Shown::Count(n),
+            Figure::Text(t) => Shown::Text(t.to_owned()),
+            Figure::Time(at) => Shown::Time(at),
+            Figure::Of { done, of } => Shown::Of(done, of),
+            Figure::Null => Shown::Null,
+        };
+        self.0.push((key.name(), shown));
+    }
+
+    fn object(&mut self, key: fanli_engine::Key, fill: impl FnOnce(&mut Self)) {
+        let mut group = Figs::default();
+        fill(&mut group);
+        self.0.push((key.name(), Shown::Group(group)));
+    }
+
+    fn list<T>(&mut self, key: fanli_engine::Key, items: &[T], mut fill: impl FnMut(&mut Self, &T)) {
+        let mut list = Figs::default();
+        for item in items {
+            let mut group = Figs::default();
+            fill(&mut group, item);
+            list.0.push(("", Shown::Group(group)));
+        }
+        self.0.push((key.name(), Shown::Group(list)));
+    }
+}
+
+/// An instant as the plan's local date and time ("2027-01-03 00:00" at +08:00).
+pub(crate) fn local_time(at: fanli_engine::Timestamp, offset: fanli_engine::UtcOffset) -> String {
+    let local = at
+        .unix_nanos()
+        .checked_add(i64::from(offset.seconds()) * 1_000_000_000)
+        .map(|nanos| fanli_engine::Timestamp::from_unix_nanos(nanos).to_string())
+        .unwrap_or_else(|| at.to_string());
+    match local.split_once('T') {
+        Some((date, time)) => format!("{date} {}", time.get(..5).unwrap_or(time)),
+        None => local,
+    }
+}
+
 /// A money or points figure from the JSON views (a string with its decimals), or a dash.
 pub(crate) fn figure(value: &serde_json::Value) -> String {
     match value {

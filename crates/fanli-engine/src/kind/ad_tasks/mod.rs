@@ -89,6 +89,7 @@ impl AdTasks {
 
 impl Kind for AdTasks {
     const NAME: &'static str = "ad_tasks";
+    const TITLE: (&'static str, &'static str) = ("广告任务", "Ad tasks");
     const POINTS: bool = true;
     const ADVERTISERS: bool = true;
     type Config = AdTasksConfig;

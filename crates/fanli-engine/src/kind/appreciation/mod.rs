@@ -224,6 +224,7 @@ impl Appreciation {
 
 impl Kind for Appreciation {
     const NAME: &'static str = "appreciation";
+    const TITLE: (&'static str, &'static str) = ("消费增值", "Appreciation");
     const POINTS: bool = true;
     type Config = AppreciationConfig;
     type View = AppreciationView;

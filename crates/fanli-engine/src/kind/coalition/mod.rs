@@ -115,6 +115,7 @@ impl Coalition {
 
 impl Kind for Coalition {
     const NAME: &'static str = "coalition";
+    const TITLE: (&'static str, &'static str) = ("联盟积分", "Coalition points");
     const POINTS: bool = true;
     /// Coalition points need no pool unless they are cashed out.
     const FUNDING_OPTIONAL: bool = true;

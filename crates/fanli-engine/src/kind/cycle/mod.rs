@@ -182,6 +182,7 @@ impl Cycle {
 
 impl Kind for Cycle {
     const NAME: &'static str = "cycle";
+    const TITLE: (&'static str, &'static str) = ("循环购", "Cycle");
     type Config = CycleConfig;
     type View = CycleView;
     type Standing = CycleStanding;

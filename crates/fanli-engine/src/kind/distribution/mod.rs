@@ -170,6 +170,7 @@ impl Distribution {
 
 impl Kind for Distribution {
     const NAME: &'static str = "distribution";
+    const TITLE: (&'static str, &'static str) = ("分销", "Distribution");
     type Config = DistributionConfig;
     type View = DistributionView;
     type Standing = Commissions;

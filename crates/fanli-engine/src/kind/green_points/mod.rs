@@ -282,6 +282,7 @@ impl GreenPoints {
 
 impl Kind for GreenPoints {
     const NAME: &'static str = "green_points";
+    const TITLE: (&'static str, &'static str) = ("绿色积分", "Green points");
     const POINTS: bool = true;
     type Config = GreenPointsConfig;
     type View = GreenPointsView;

@@ -406,6 +406,7 @@ impl Loyalty {
 
 impl Kind for Loyalty {
     const NAME: &'static str = "loyalty";
+    const TITLE: (&'static str, &'static str) = ("会员积分", "Loyalty points");
     const POINTS: bool = true;
     /// Loyalty points need no pool unless they are cashed out.
     const FUNDING_OPTIONAL: bool = true;

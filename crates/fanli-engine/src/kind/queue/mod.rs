@@ -394,6 +394,7 @@ impl Queue {
 
 impl Kind for Queue {
     const NAME: &'static str = "queue";
+    const TITLE: (&'static str, &'static str) = ("排队返利", "Rebate queue");
     /// A queue's obligations are earlier entries made due, not the settled order's own.
     const OWED_BY_ORDER: bool = false;
     type Config = QueueConfig;

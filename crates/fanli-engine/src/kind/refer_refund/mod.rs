@@ -210,6 +210,7 @@ impl ReferRefund {
 
 impl Kind for ReferRefund {
     const NAME: &'static str = "refer_refund";
+    const TITLE: (&'static str, &'static str) = ("推荐返还", "Refer and refund");
     type Config = ReferRefundConfig;
     type View = ReferRefundView;
     type Standing = Progress;
