@@ -6,104 +6,15 @@
 //! Chinese and English, in words a merchant understands, and says what to change. The rules
 //! about the plan as a whole are here; each kind's own are in its `config.rs` (`Kind::check`).
 
+use crate::findings::Checked;
+pub use crate::findings::{Finding, Findings, Level};
 use crate::num::{Money, Rate};
-use crate::plan::{FundingBase, MechanismConfig, Plan};
-
-/// How serious a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    /// Allowed, shown: what regulators look at.
-    Warning,
-    /// Refused: past a legal red line.
-    Error,
-}
-
-impl Level {
-    /// `error` or `warning`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warning => "warning",
-        }
-    }
-}
-
-/// One compliance finding.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    /// Error or warning.
-    pub level: Level,
-    /// A short stable id ("recruiting-alone").
-    pub rule: &'static str,
-    /// The mechanism it is about, if one.
-    pub mechanism: Option<String>,
-    /// The plan key it is about ("mechanism.r3.referee_min"), as plan errors name keys.
-    pub key: String,
-    /// What is wrong and why, in Chinese.
-    pub zh: String,
-    /// What is wrong and why, in English.
-    pub en: String,
-    /// What to change.
-    pub fix: String,
-}
-
-/// Where findings go while a plan is checked: each kind's `check` pushes to it, about the
-/// mechanism being checked.
-pub struct Findings<'p> {
-    plan: &'p Plan,
-    mechanism: Option<&'p MechanismConfig>,
-    list: Vec<Finding>,
-}
-
-impl<'p> Findings<'p> {
-    /// The plan being checked.
-    pub(crate) fn plan(&self) -> &'p Plan {
-        self.plan
-    }
-
-    /// The mechanism being checked.
-    pub(crate) fn mechanism(&self) -> &'p MechanismConfig {
-        self.mechanism.expect("a kind's check runs for a mechanism")
-    }
-
-    /// The mechanism's id.
-    pub(crate) fn mechanism_id(&self) -> &'p str {
-        &self.mechanism().id
-    }
-
-    /// The plan key of one of the mechanism's keys ("mechanism.r3.referee_min").
-    pub(crate) fn key(&self, key: &str) -> String {
-        format!("mechanism.{}.{key}", self.mechanism_id())
-    }
-
-    /// The plan key of the mechanism's table ("mechanism.r3").
-    pub(crate) fn table(&self) -> String {
-        format!("mechanism.{}", self.mechanism_id())
-    }
-
-    /// A finding about the mechanism being checked (about the plan, outside a mechanism).
-    pub(crate) fn push(
-        &mut self,
-        level: Level,
-        rule: &'static str,
-        key: String,
-        zh: String,
-        en: String,
-        fix: String,
-    ) {
-        let mechanism = self.mechanism.map(|m| m.id.clone());
-        self.list.push(Finding { level, rule, mechanism, key, zh, en, fix });
-    }
-
-    /// The warning about rewards by team sales (团队计酬), on the mechanism's key `key`.
-    pub(crate) fn team_compensation(&mut self, key: &str) {
-        self.push(Level::Warning, "team-compensation", self.key(key), team_zh(), team_en(), team_fix());
-    }
-}
+use crate::plan::{FundingBase, Plan};
 
 /// Every finding for `plan`, errors first, then in plan order.
 pub fn check(plan: &Plan) -> Vec<Finding> {
-    let mut findings = Findings { plan, mechanism: None, list: Vec::new() };
+    let mut findings =
+        Findings { plan_name: &plan.name, margin_rate: plan.margin_rate, mechanism: None, list: Vec::new() };
     // Funding against the margin: each rate as a share of the order amount, with what a kind
     // takes of each order on top of its funding (a cycle's honor share).
     let margin = plan.margin_rate.unwrap_or(Rate::ONE);
@@ -156,27 +67,13 @@ pub fn check(plan: &Plan) -> Vec<Finding> {
         }
     }
     for m in &plan.mechanisms {
-        findings.mechanism = Some(m);
+        findings.mechanism =
+            Some(Checked { id: &m.id, funding_rate: m.funding_rate, funding_base: m.funding_base });
         m.kind.check(&mut findings);
     }
     let mut findings = findings.list;
     findings.sort_by_key(|f| std::cmp::Reverse(f.level));
     findings
-}
-
-fn team_zh() -> String {
-    "按下线团队业绩计酬（团队计酬）：监管部门据此认定传销的重要依据，须确保奖励只来自真实消费且不超过三级。"
-        .to_owned()
-}
-
-fn team_en() -> String {
-    "rewards by the sales of a downline team (团队计酬): regulators treat team compensation as a mark \
-     of pyramid selling; make sure it rests on real purchases and stays within 3 levels"
-        .to_owned()
-}
-
-fn team_fix() -> String {
-    "prefer rewards on a member's own direct referrals' purchases, or keep team rates small".to_owned()
 }
 
 /// Whether `findings` has an error.

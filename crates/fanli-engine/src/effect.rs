@@ -324,7 +324,7 @@ pub enum Effect {
         /// The refunded order.
         order: OrderId,
         /// Taken back, and kept.
-        totals: crate::pool::ClawbackTotals,
+        totals: ClawbackTotals,
     },
     /// Anti-fraud held a member's referral for review.
     Held {
@@ -351,4 +351,34 @@ pub enum Effect {
         /// What this obligation still waits for.
         remaining: Money,
     },
+}
+
+/// What refunds after settlement took back from a mechanism, and what they could not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub struct ClawbackTotals {
+    /// Unpaid promises cancelled (commissions, referral steps, queue entries).
+    pub cancelled: Money,
+    /// Already paid out: the merchant's cost.
+    pub kept: Money,
+    /// Points burned (unreleased, unspent).
+    pub points_taken: Points,
+    /// Points already sold, released or spent.
+    pub points_kept: Points,
+}
+
+impl ClawbackTotals {
+    /// Points burned, and points the refund could no longer take back.
+    pub(crate) fn points(taken: Points, kept: Points) -> ClawbackTotals {
+        ClawbackTotals { points_taken: taken, points_kept: kept, ..ClawbackTotals::default() }
+    }
+}
+
+impl std::ops::AddAssign for ClawbackTotals {
+    fn add_assign(&mut self, other: ClawbackTotals) {
+        self.cancelled += other.cancelled;
+        self.kept += other.kept;
+        self.points_taken += other.points_taken;
+        self.points_kept += other.points_kept;
+    }
 }

@@ -12,7 +12,9 @@ pub mod compliance;
 mod effect;
 mod engine;
 mod event;
+mod findings;
 mod headroom;
+mod keys;
 pub mod kind;
 mod ledger;
 mod members;
@@ -24,13 +26,16 @@ mod rejection;
 #[cfg(feature = "snapshot")]
 pub mod snapshot;
 mod table;
+mod terms;
 mod time;
 pub mod view;
 
 pub use antifraud::{Link, Review};
+pub use effect::ClawbackTotals;
 pub use effect::Effect;
 pub use engine::{Applied, Engine, MechanismView, MemberMechanism, MemberView};
 pub use event::{Event, EventKind, Order, SellAmount};
+pub use keys::{Entry, KeyLines, PlanError, PlanErrors, Value, ValueKind};
 pub use kind::ad_tasks::{AdTasksConfig, AdTasksStanding, AdTasksView, Band};
 pub use kind::appreciation::{AppreciationConfig, AppreciationStanding, AppreciationView};
 pub use kind::coalition::{CoalitionConfig, CoalitionStanding, CoalitionView, Partner, PartnerPeriod};
@@ -46,11 +51,10 @@ pub use kind::refer_refund::{Progress, ReferRefundConfig, ReferRefundView, Step,
 pub use kind::{Figures, KindConfig, MechanismDetail, MemberDetail, OfKind};
 pub use ledger::{Account, Asset, Posting, Rule};
 pub use num::{AmountError, Fixed, MONEY_MAX, Money, POINTS_MAX, Points, Price, Rate};
-pub use plan::read::{Entry, KeyLines, PlanError, PlanErrors, Value, ValueKind, read_plan};
+pub use plan::read::read_plan;
 pub use plan::{
     AntifraudConfig, Burst, FundingBase, MechanismConfig, Package, PayTo, Plan, Quiet, Rank, Reach, rank_rate,
 };
-pub use pool::ClawbackTotals;
 pub use rejection::Rejection;
 #[cfg(feature = "snapshot")]
 pub use snapshot::{SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, SnapshotError};

@@ -7,12 +7,12 @@
 
 use std::collections::VecDeque;
 
-use crate::effect::Effect;
+use crate::effect::{ClawbackTotals, Effect};
 use crate::ledger::{Account, Ledger, Rule};
 use crate::num::Points;
 use crate::num::{Money, Rate};
-use crate::plan::{FundingBase, MechanismConfig, PayTo};
 use crate::table::slot;
+use crate::terms::{FundingBase, PayTo};
 use crate::{MechanismId, MemberId};
 
 /// The books every handler writes to: balances with their postings, and the event's effects.
@@ -57,47 +57,18 @@ pub(crate) struct Pool {
     pub(crate) clawback: ClawbackTotals,
 }
 
-/// What refunds after settlement took back from a mechanism, and what they could not.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
-pub struct ClawbackTotals {
-    /// Unpaid promises cancelled (commissions, referral steps, queue entries).
-    pub cancelled: Money,
-    /// Already paid out: the merchant's cost.
-    pub kept: Money,
-    /// Points burned (unreleased, unspent).
-    pub points_taken: Points,
-    /// Points already sold, released or spent.
-    pub points_kept: Points,
-}
-
-impl ClawbackTotals {
-    /// Points burned, and points the refund could no longer take back.
-    pub(crate) fn points(taken: Points, kept: Points) -> ClawbackTotals {
-        ClawbackTotals { points_taken: taken, points_kept: kept, ..ClawbackTotals::default() }
-    }
-}
-
-impl std::ops::AddAssign for ClawbackTotals {
-    fn add_assign(&mut self, other: ClawbackTotals) {
-        self.cancelled += other.cancelled;
-        self.kept += other.kept;
-        self.points_taken += other.points_taken;
-        self.points_kept += other.points_kept;
-    }
-}
-
 impl Pool {
-    pub(crate) fn new(id: MechanismId, config: &MechanismConfig) -> Pool {
+    /// A new pool, empty: `name` is the mechanism's id; `pause`, its `pause_when_underfunded`.
+    pub(crate) fn new(id: MechanismId, name: &str, funding: (Rate, FundingBase), pause: bool) -> Pool {
         Pool {
             id,
-            name: config.id.clone(),
-            funding_rate: config.funding_rate,
-            funding_base: config.funding_base,
+            name: name.to_owned(),
+            funding_rate: funding.0,
+            funding_base: funding.1,
             obligations: Obligations::default(),
             received: Vec::new(),
             paid: Money::ZERO,
-            pause: config.pause_when_underfunded,
+            pause,
             paused: false,
             owed_total: 0,
             clawback: ClawbackTotals::default(),

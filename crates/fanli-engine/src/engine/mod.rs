@@ -97,7 +97,12 @@ impl Engine {
             .iter()
             .enumerate()
             .map(|(i, config)| Mechanism {
-                pool: Pool::new(MechanismId::from_index(i), config),
+                pool: Pool::new(
+                    MechanismId::from_index(i),
+                    &config.id,
+                    (config.funding_rate, config.funding_base),
+                    config.pause_when_underfunded,
+                ),
                 state: State::new(&config.kind),
             })
             .collect::<Vec<_>>();

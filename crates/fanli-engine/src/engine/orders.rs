@@ -2,13 +2,13 @@
 //! does when one settles or, under `clawback`, is refunded after settling.
 
 use super::Engine;
+use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
 use crate::event::Order;
 use crate::kind::{Cx, Marks, Refunded, Settlement};
 use crate::ledger::{Account, Ledger, Rule};
 use crate::names::Names;
 use crate::num::{Money, Points};
-use crate::pool::ClawbackTotals;
 use crate::rejection::Rejection;
 use crate::time::Timestamp;
 use crate::{MemberId, OrderId};

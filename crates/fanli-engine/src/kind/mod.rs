@@ -25,14 +25,15 @@ mod tests;
 use std::fmt::Debug;
 
 use crate::MemberId;
-use crate::compliance::Findings;
+use crate::effect::ClawbackTotals;
+use crate::findings::Findings;
 use crate::headroom::Growth;
+use crate::keys::{Reader, Table};
 use crate::members::Members;
 use crate::num::{Money, Points, Price, Rate};
-use crate::plan::Reach;
-use crate::plan::read::{Reader, Table};
-use crate::pool::{Books, ClawbackTotals, Pool};
+use crate::pool::{Books, Pool};
 use crate::rejection::Rejection;
+use crate::terms::Reach;
 use crate::time::{Timestamp, UtcOffset};
 use crate::view::Fields;
 

@@ -6,14 +6,15 @@
 //! settles, and takes the count back when a settled order is refunded under `clawback`.
 
 use super::{Cx, Figures, Kind, Look, Refunded, Settlement};
-use crate::compliance::{Findings, Level};
+use crate::effect::ClawbackTotals;
 use crate::event::{Event, EventKind, Order};
+use crate::findings::{Findings, Level};
 use crate::key;
+use crate::keys::{Entry, Reader, Table, Value, ValueKind};
 use crate::ledger::Rule;
 use crate::num::Money;
-use crate::plan::read::{Entry, Reader, Table, Value, ValueKind, read_plan};
+use crate::plan::read::read_plan;
 use crate::plan::{PayTo, Plan};
-use crate::pool::ClawbackTotals;
 use crate::table::slot;
 use crate::time::Timestamp;
 use crate::view::{Fields, Figure, Key};

@@ -1,8 +1,8 @@
 //! An ad_tasks mechanism's settings: its plan keys and its compliance rules.
 
-use crate::compliance::{Findings, Level};
+use crate::findings::{Findings, Level};
+use crate::keys::{Reader, Table, Value};
 use crate::num::{Points, Rate};
-use crate::plan::read::{Reader, Table, Value};
 
 /// Settings of an ad_tasks mechanism (广告电商).
 #[derive(Clone, Debug)]

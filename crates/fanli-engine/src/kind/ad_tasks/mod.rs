@@ -17,16 +17,17 @@ pub use view::{AdTasksStanding, AdTasksView};
 
 use super::{Cx, Kind, Look, Refunded, Settlement, Who};
 use crate::MemberId;
-use crate::compliance::Findings;
+use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
+use crate::findings::Findings;
 use crate::headroom::{Growth, up};
+use crate::keys::{Reader, Table};
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points};
-use crate::plan::PayTo;
-use crate::plan::read::{Reader, Table};
-use crate::pool::{Books, ClawbackTotals, Pool};
+use crate::pool::{Books, Pool};
 use crate::rejection::Rejection;
 use crate::table::slot;
+use crate::terms::PayTo;
 use crate::time::Timestamp;
 
 /// Points units per fen: 1 point is 1 yuan.

@@ -1,8 +1,8 @@
 //! An appreciation mechanism's settings: its plan keys and its compliance rules.
 
-use crate::compliance::{Findings, Level};
+use crate::findings::{Findings, Level};
+use crate::keys::{Reader, Table};
 use crate::num::Rate;
-use crate::plan::read::{Reader, Table};
 
 /// Settings of an appreciation mechanism.
 #[derive(Clone, Debug)]

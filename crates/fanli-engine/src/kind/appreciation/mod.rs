@@ -15,15 +15,16 @@ pub use view::{AppreciationStanding, AppreciationView};
 
 use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
-use crate::compliance::Findings;
+use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
+use crate::findings::Findings;
 use crate::headroom::{LIMIT, most, up};
+use crate::keys::{Reader, Table};
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points, Price, Rate, cmp_ratio};
-use crate::plan::PayTo;
-use crate::plan::read::{Reader, Table};
-use crate::pool::{Books, ClawbackTotals, Pool};
+use crate::pool::{Books, Pool};
 use crate::table::slot;
+use crate::terms::PayTo;
 use ethnum::U256;
 
 #[derive(Clone, Debug)]

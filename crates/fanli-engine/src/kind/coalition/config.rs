@@ -1,7 +1,7 @@
 //! A coalition mechanism's settings: its plan keys.
 
+use crate::keys::{Reader, Table};
 use crate::num::{Money, Rate};
-use crate::plan::read::{Reader, Table};
 
 /// Settings of a coalition mechanism (跨行业).
 #[derive(Clone, Debug)]

@@ -25,12 +25,13 @@ pub use view::{CoalitionStanding, CoalitionView, PartnerPeriod};
 
 use super::{Cx, Kind, Look, Redemption, Refunded, Settlement, Who};
 use crate::MemberId;
+use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
 use crate::headroom::{Growth, up};
+use crate::keys::{Reader, Table};
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points, Rate};
-use crate::plan::read::{Reader, Table};
-use crate::pool::{Books, ClawbackTotals, Pool};
+use crate::pool::{Books, Pool};
 use crate::rejection::Rejection;
 use crate::time::Timestamp;
 

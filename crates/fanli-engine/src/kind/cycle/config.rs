@@ -1,8 +1,8 @@
 //! A cycle mechanism's settings: its plan keys and its compliance rules.
 
-use crate::compliance::{Findings, Level};
+use crate::findings::{Findings, Level};
+use crate::keys::{Reader, SHARE, Table};
 use crate::num::{Money, Points, Rate};
-use crate::plan::read::{Reader, SHARE, Table};
 
 /// Settings of a cycle mechanism (循环购).
 #[derive(Clone, Debug)]

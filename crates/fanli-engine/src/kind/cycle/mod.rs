@@ -24,15 +24,16 @@ pub use view::{CycleStanding, CycleView};
 
 use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
-use crate::compliance::Findings;
+use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
+use crate::findings::Findings;
 use crate::headroom::{Growth, up};
+use crate::keys::{Reader, Table};
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points, Rate};
-use crate::plan::read::{Reader, Table};
-use crate::plan::{PayTo, Reach};
-use crate::pool::{Books, ClawbackTotals, Pool};
+use crate::pool::{Books, Pool};
 use crate::table::slot;
+use crate::terms::{PayTo, Reach};
 
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]

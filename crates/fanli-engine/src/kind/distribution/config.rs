@@ -1,9 +1,9 @@
 //! A distribution mechanism's settings: its plan keys and its compliance rules.
 
-use crate::compliance::{Findings, Level};
+use crate::findings::{Findings, Level};
+use crate::keys::{Reader, SHARE, Table};
 use crate::num::{Money, Rate};
-use crate::plan::read::{Reader, SHARE, Table};
-use crate::plan::{FundingBase, Rank};
+use crate::terms::{FundingBase, Rank};
 
 /// Settings of a distribution mechanism (分销). Every rate is a share of the order amount.
 #[derive(Clone, Debug)]
@@ -75,7 +75,7 @@ pub(super) fn check(d: &DistributionConfig, f: &mut Findings<'_>) {
         + highest(&mut d.regional.iter().flatten().copied()).units()
         + d.recruiter_rate.unwrap_or(Rate::ZERO).units();
     let m = f.mechanism();
-    let budget = match (m.funding_base, f.plan().margin_rate) {
+    let budget = match (m.funding_base, f.margin_rate) {
         (FundingBase::Profit, Some(margin)) => Money::from_fen(m.funding_rate.units()).mul_rate(margin).fen(),
         _ => m.funding_rate.units(),
     };

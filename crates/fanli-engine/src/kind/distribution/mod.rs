@@ -20,15 +20,15 @@ pub use view::{Commissions, DistributionView};
 
 use super::{Cx, Kind, Look, Settlement};
 use crate::MemberId;
-use crate::compliance::Findings;
 use crate::effect::Effect;
+use crate::findings::Findings;
 use crate::headroom::{Growth, up};
+use crate::keys::{Reader, Table};
 use crate::ledger::{Account, Rule};
 use crate::members::Members;
 use crate::num::{Money, Rate};
-use crate::plan::read::{Reader, Table};
-use crate::plan::{PayTo, Reach, rank_rate};
 use crate::pool::{Books, Pool};
+use crate::terms::{PayTo, Reach, rank_rate};
 
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]

@@ -1,9 +1,9 @@
 //! A green_points mechanism's settings: its plan keys and its compliance rules.
 
-use crate::compliance::{Findings, Level};
+use crate::findings::{Findings, Level};
+use crate::keys::{Reader, Table, Value};
 use crate::num::{Money, Rate};
-use crate::plan::Rank;
-use crate::plan::read::{Reader, Table, Value};
+use crate::terms::Rank;
 
 /// Settings of a green_points mechanism (绿色积分 全补贴).
 #[derive(Clone, Debug)]

@@ -24,16 +24,17 @@ pub use view::{GreenPointsView, Lots};
 
 use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
-use crate::compliance::Findings;
+use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
+use crate::findings::Findings;
 use crate::headroom::{Growth, up};
+use crate::keys::{Reader, Table};
 use crate::ledger::{Account, Rule};
 use crate::members::Members;
 use crate::num::{Money, Points, Rate};
-use crate::plan::read::{Reader, Table};
-use crate::plan::{PayTo, Reach, rank_rate};
-use crate::pool::{Books, ClawbackTotals, Pool};
+use crate::pool::{Books, Pool};
 use crate::table::slot;
+use crate::terms::{PayTo, Reach, rank_rate};
 
 const NONE: u32 = u32::MAX;
 

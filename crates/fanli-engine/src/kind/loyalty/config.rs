@@ -1,7 +1,7 @@
 //! A loyalty mechanism's settings: its plan keys.
 
+use crate::keys::{Found, Reader, Table, Value};
 use crate::num::{Money, Points, Rate};
-use crate::plan::read::{Found, Reader, Table, Value};
 
 /// Settings of a loyalty mechanism (积分 / 会员等级).
 #[derive(Clone, Debug)]

@@ -28,15 +28,16 @@ pub use view::{LoyaltyStanding, LoyaltyView, Totals};
 
 use super::{Cx, Kind, Look, Redemption, Refunded, Settlement, Who};
 use crate::MemberId;
+use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
 use crate::headroom::{Growth, most, up};
+use crate::keys::{Reader, Table};
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points, Rate};
-use crate::plan::read::{Reader, Table};
-use crate::plan::{PayTo, Reach};
-use crate::pool::{Books, ClawbackTotals, Pool};
+use crate::pool::{Books, Pool};
 use crate::rejection::Rejection;
 use crate::table::slot;
+use crate::terms::{PayTo, Reach};
 use crate::time::Timestamp;
 
 const NONE: u32 = u32::MAX;

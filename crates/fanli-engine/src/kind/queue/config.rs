@@ -1,8 +1,8 @@
 //! A queue mechanism's settings: its plan keys and its compliance rules.
 
-use crate::compliance::{Findings, Level};
+use crate::findings::{Findings, Level};
+use crate::keys::{Reader, Table, Value};
 use crate::num::{Money, Rate};
-use crate::plan::read::{Reader, Table, Value};
 
 /// Settings of a queue mechanism.
 #[derive(Clone, Debug)]

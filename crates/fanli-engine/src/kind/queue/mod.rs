@@ -16,15 +16,16 @@ pub use view::{Place, QueueView};
 
 use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
-use crate::compliance::Findings;
+use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
+use crate::findings::Findings;
 use crate::headroom::{Growth, up};
+use crate::keys::{Reader, Table};
 use crate::ledger::Rule;
 use crate::num::Money;
-use crate::plan::read::{Reader, Table};
-use crate::plan::{PayTo, Reach};
-use crate::pool::{Books, ClawbackTotals, Pool};
+use crate::pool::{Books, Pool};
 use crate::table::slot;
+use crate::terms::{PayTo, Reach};
 use crate::time::Timestamp;
 
 /// No entry. Entry numbers are `u32`: a queue holds fewer than 2^32 entries in its life, and

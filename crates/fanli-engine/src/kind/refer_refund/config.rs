@@ -1,9 +1,9 @@
 //! A refer_refund mechanism's settings: its plan keys and its compliance rules.
 
-use crate::compliance::{Findings, Level};
+use crate::findings::{Findings, Level};
+use crate::keys::{Found, Reader, Table, Value};
 use crate::num::{MONEY_MAX, Money, Rate};
-use crate::plan::PayTo;
-use crate::plan::read::{Found, Reader, Table, Value};
+use crate::terms::PayTo;
 
 /// Settings of a refer_refund mechanism.
 #[derive(Clone, Debug)]
@@ -172,7 +172,7 @@ pub(super) fn check(r: &ReferRefundConfig, f: &mut Findings<'_>) {
         .sum();
     let all_percent = r.steps.iter().all(|s| matches!(s, Step::Percent(_)));
     let id = f.mechanism_id();
-    let promises_all = ["返一", "全返", "返本"].iter().any(|w| f.plan().name.contains(w) || id.contains(w));
+    let promises_all = ["返一", "全返", "返本"].iter().any(|w| f.plan_name.contains(w) || id.contains(w));
     if promises_all && all_percent && percent != Rate::ONE.units() {
         let sum = Rate::from_units(percent);
         f.push(

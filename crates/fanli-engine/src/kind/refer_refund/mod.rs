@@ -19,15 +19,15 @@ pub use view::{Progress, ReferRefundView};
 
 use super::{Cx, Kind, Look, Settlement};
 use crate::MemberId;
-use crate::compliance::Findings;
 use crate::effect::Effect;
+use crate::findings::Findings;
 use crate::headroom::Growth;
+use crate::keys::{Reader, Table};
 use crate::ledger::Rule;
 use crate::num::{MONEY_MAX, Money};
-use crate::plan::Reach;
-use crate::plan::read::{Reader, Table};
 use crate::pool::{Books, Pool};
 use crate::table::slot;
+use crate::terms::Reach;
 
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
