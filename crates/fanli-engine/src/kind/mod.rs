@@ -216,43 +216,11 @@ pub(crate) trait Kind: Clone + Debug + Sized {
     const PARTNERS: bool = false;
 
     /// Its settings.
-    type Config: Clone + Debug;
+    type Config: Settings;
     /// What an operator sees of it.
     type View: Clone + Debug + Figures;
     /// What a member sees of their standing in it.
     type Standing: Clone + Debug + Figures;
-
-    // ---- the plan ----
-
-    /// Reads its keys from the mechanism's table (the common keys are read already).
-    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self::Config>;
-    /// Whether it needs no `funding_rate` (0 when absent): its points need no pool unless they
-    /// are cashed out.
-    const FUNDING_OPTIONAL: bool = false;
-    /// How far into the referral tree and the store table it looks when an order settles.
-    fn reach(_config: &Self::Config) -> Reach {
-        Reach::default()
-    }
-    /// What it takes of each order on top of its `funding_rate` (a cycle's honor share), for
-    /// the margin check.
-    fn extra_rate(_config: &Self::Config) -> Rate {
-        Rate::ZERO
-    }
-    /// Its compliance findings (`fanli check`).
-    fn check(_config: &Self::Config, _findings: &mut Findings<'_>) {}
-    /// Panics when a value its arithmetic relies on is out of range (a bug in whoever built the
-    /// config: the plan reader refuses such values with a message).
-    fn assert_valid(_config: &Self::Config) {}
-    /// The most its counts (balances, promises, points, tallies) may grow by when an order
-    /// settles, its late referral parts included: every rate, tier and bonus at its most (see
-    /// `headroom.rs`). The default is a kind that pays only from what its pool received.
-    fn growth(_config: &Self::Config) -> Growth {
-        Growth::CASH
-    }
-    /// The most its counts may grow by when a member tops up `amount`.
-    fn topup_growth(_config: &Self::Config, _amount: Money) -> u128 {
-        0
-    }
 
     /// A new mechanism of this kind, with nothing in it.
     fn new(config: &Self::Config) -> Self;
@@ -357,6 +325,41 @@ pub(crate) trait Kind: Clone + Debug + Sized {
     }
 }
 
+/// A kind's settings: read from its plan keys, checked against the law (`fanli check`) and
+/// against what the kind's arithmetic relies on, and what they let a settlement reach and grow.
+pub(crate) trait Settings: Clone + Debug + Sized {
+    /// Whether the kind needs no `funding_rate` (0 when absent): its points need no pool unless
+    /// they are cashed out.
+    const FUNDING_OPTIONAL: bool = false;
+
+    /// Reads its keys from the mechanism's table (the common keys are read already).
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self>;
+    /// Its compliance findings (`fanli check`).
+    fn check(&self, _findings: &mut Findings<'_>) {}
+    /// Panics when a value the kind's arithmetic relies on is out of range (a bug in whoever
+    /// built the config: the plan reader refuses such values with a message).
+    fn assert_valid(&self) {}
+    /// How far into the referral tree and the store table it looks when an order settles.
+    fn reach(&self) -> Reach {
+        Reach::default()
+    }
+    /// What it takes of each order on top of its `funding_rate` (a cycle's honor share), for
+    /// the margin check.
+    fn extra_rate(&self) -> Rate {
+        Rate::ZERO
+    }
+    /// The most its counts (balances, promises, points, tallies) may grow by when an order
+    /// settles, its late referral parts included: every rate, tier and bonus at its most (see
+    /// `headroom.rs`). The default is a kind that pays only from what its pool received.
+    fn growth(&self) -> Growth {
+        Growth::CASH
+    }
+    /// The most its counts may grow by when a member tops up `amount`.
+    fn topup_growth(&self, _amount: Money) -> u128 {
+        0
+    }
+}
+
 /// A view's figures, written to any output (the JSON document, a table, a page).
 pub trait Figures {
     /// Writes its figures in order.
@@ -439,7 +442,7 @@ macro_rules! kinds {
                 $(
                     $(#[$meta])*
                     if name == <$module::$state as Kind>::NAME {
-                        return <$module::$state as Kind>::read(r, t).map(KindConfig::$variant);
+                        return <$module::$config as Settings>::read(r, t).map(KindConfig::$variant);
                     }
                 )*
                 unreachable!("`{name}` is not one of KindConfig::names()")
@@ -450,7 +453,7 @@ macro_rules! kinds {
                 $(
                     $(#[$meta])*
                     if name == <$module::$state as Kind>::NAME {
-                        return <$module::$state as Kind>::FUNDING_OPTIONAL;
+                        return <$module::$config as Settings>::FUNDING_OPTIONAL;
                     }
                 )*
                 false
@@ -463,12 +466,12 @@ macro_rules! kinds {
 
             /// What a settlement must look up for this kind.
             pub fn reach(&self) -> Reach {
-                match self { $($(#[$meta])* KindConfig::$variant(c) => <$module::$state as Kind>::reach(c),)* }
+                match self { $($(#[$meta])* KindConfig::$variant(c) => c.reach(),)* }
             }
 
             /// What it takes of each order on top of its `funding_rate`.
             pub fn extra_rate(&self) -> Rate {
-                match self { $($(#[$meta])* KindConfig::$variant(c) => <$module::$state as Kind>::extra_rate(c),)* }
+                match self { $($(#[$meta])* KindConfig::$variant(c) => c.extra_rate(),)* }
             }
 
             /// Whether members hold its points.
@@ -482,19 +485,19 @@ macro_rules! kinds {
             }
 
             pub(crate) fn growth(&self) -> Growth {
-                match self { $($(#[$meta])* KindConfig::$variant(c) => <$module::$state as Kind>::growth(c),)* }
+                match self { $($(#[$meta])* KindConfig::$variant(c) => c.growth(),)* }
             }
 
             pub(crate) fn topup_growth(&self, amount: Money) -> u128 {
-                match self { $($(#[$meta])* KindConfig::$variant(c) => <$module::$state as Kind>::topup_growth(c, amount),)* }
+                match self { $($(#[$meta])* KindConfig::$variant(c) => c.topup_growth(amount),)* }
             }
 
             pub(crate) fn check(&self, findings: &mut Findings<'_>) {
-                match self { $($(#[$meta])* KindConfig::$variant(c) => <$module::$state as Kind>::check(c, findings),)* }
+                match self { $($(#[$meta])* KindConfig::$variant(c) => c.check(findings),)* }
             }
 
             pub(crate) fn assert_valid(&self) {
-                match self { $($(#[$meta])* KindConfig::$variant(c) => <$module::$state as Kind>::assert_valid(c),)* }
+                match self { $($(#[$meta])* KindConfig::$variant(c) => c.assert_valid(),)* }
             }
         }
 

@@ -5,7 +5,7 @@
 //! A tally pays a member a fixed reward from its pool for every `every`-th order of theirs that
 //! settles, and takes the count back when a settled order is refunded under `clawback`.
 
-use super::{Cx, Figures, Kind, Look, Refunded, Settlement};
+use super::{Cx, Figures, Kind, Look, Refunded, Settings, Settlement};
 use crate::effect::ClawbackTotals;
 use crate::event::{Event, EventKind, Order};
 use crate::findings::{Findings, Level};
@@ -28,6 +28,31 @@ pub struct TallyConfig {
     pub every: u32,
     /// What a full tally pays.
     pub reward: Money,
+}
+
+impl Settings for TallyConfig {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<TallyConfig> {
+        let every = r.required(t, "every", |r, v, k| r.integer(v, k, 1..=100));
+        let reward = r.required(t, "reward", |r, v, k| r.positive_money(v, k));
+        Some(TallyConfig { every: every? as u32, reward: reward? })
+    }
+
+    fn growth(&self) -> crate::headroom::Growth {
+        crate::headroom::Growth { per_fen: 1, per_order: self.reward.fen() as u128 }
+    }
+
+    fn check(&self, findings: &mut Findings<'_>) {
+        if self.every == 1 {
+            findings.push(
+                Level::Warning,
+                "every-order",
+                findings.key("every"),
+                "每单都返：".to_owned(),
+                "every order pays".to_owned(),
+                "count more orders".to_owned(),
+            );
+        }
+    }
 }
 
 /// The orders counted per member.
@@ -83,29 +108,6 @@ impl Kind for Tally {
     type Config = TallyConfig;
     type View = TallyView;
     type Standing = TallyStanding;
-
-    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<TallyConfig> {
-        let every = r.required(t, "every", |r, v, k| r.integer(v, k, 1..=100));
-        let reward = r.required(t, "reward", |r, v, k| r.positive_money(v, k));
-        Some(TallyConfig { every: every? as u32, reward: reward? })
-    }
-
-    fn growth(config: &TallyConfig) -> crate::headroom::Growth {
-        crate::headroom::Growth { per_fen: 1, per_order: config.reward.fen() as u128 }
-    }
-
-    fn check(config: &TallyConfig, findings: &mut Findings<'_>) {
-        if config.every == 1 {
-            findings.push(
-                Level::Warning,
-                "every-order",
-                findings.key("every"),
-                "每单都返：".to_owned(),
-                "every order pays".to_owned(),
-                "count more orders".to_owned(),
-            );
-        }
-    }
 
     fn new(config: &TallyConfig) -> Tally {
         Tally { config: config.clone(), counts: Vec::new(), rewards: 0 }

@@ -1,7 +1,10 @@
 //! An ad_tasks mechanism's settings: its plan keys and its compliance rules.
 
+use super::UNITS_PER_FEN;
 use crate::findings::{Findings, Level};
+use crate::headroom::{Growth, up};
 use crate::keys::{Reader, Table, Value};
+use crate::kind::Settings;
 use crate::num::{Points, Rate};
 
 /// Settings of an ad_tasks mechanism (广告电商).
@@ -60,19 +63,6 @@ impl AdTasksConfig {
     }
 }
 
-pub(super) fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<AdTasksConfig> {
-    let points_per_yuan = r.required(t, "points_per_yuan", |r, v, k| {
-        r.rate(v, k, Rate::ZERO..=Rate::from_units(1_000_000_000_000), "between 0 and 1000")
-    });
-    let views_per_day = r.required(t, "views_per_day", |r, v, k| r.integer(v, k, 1..=10_000));
-    let rewards = r.required(t, "rewards", bands);
-    Some(AdTasksConfig {
-        points_per_yuan: points_per_yuan?,
-        views_per_day: views_per_day? as u32,
-        rewards: rewards?,
-    })
-}
-
 /// Reward bands `{ from, reward }`, optionally with `to` (the band's last whole point). A band
 /// list that leaves task points without a reward is allowed, and `fanli check` warns.
 fn bands(r: &mut Reader, value: &Value, key: &str) -> Option<Vec<Band>> {
@@ -100,22 +90,45 @@ fn bands(r: &mut Reader, value: &Value, key: &str) -> Option<Vec<Band>> {
     )
 }
 
-pub(super) fn assert_valid(a: &AdTasksConfig) {
-    assert!(a.rewards.is_sorted_by_key(|b| b.from), "bands sorted");
-}
+impl Settings for AdTasksConfig {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        let points_per_yuan = r.required(t, "points_per_yuan", |r, v, k| {
+            r.rate(v, k, Rate::ZERO..=Rate::from_units(1_000_000_000_000), "between 0 and 1000")
+        });
+        let views_per_day = r.required(t, "views_per_day", |r, v, k| r.integer(v, k, 1..=10_000));
+        let rewards = r.required(t, "rewards", bands);
+        Some(AdTasksConfig {
+            points_per_yuan: points_per_yuan?,
+            views_per_day: views_per_day? as u32,
+            rewards: rewards?,
+        })
+    }
 
-pub(super) fn check(a: &AdTasksConfig, f: &mut Findings<'_>) {
-    for (from, to) in a.gaps() {
-        f.push(
-            Level::Warning,
-            "band-gap",
-            f.key("rewards"),
-            format!("奖励档位缺少 {from} 到 {to} 任务积分的一档：持有这些积分的会员看广告得不到奖励。"),
-            format!(
-                "the reward bands leave task points from {from} to {to} without a reward: \
-                 members holding that many get nothing for a view"
-            ),
-            format!("add a band {{ from = \"{from}\", reward = … }}"),
-        );
+    fn check(&self, f: &mut Findings<'_>) {
+        let a = self;
+        for (from, to) in a.gaps() {
+            f.push(
+                Level::Warning,
+                "band-gap",
+                f.key("rewards"),
+                format!("奖励档位缺少 {from} 到 {to} 任务积分的一档：持有这些积分的会员看广告得不到奖励。"),
+                format!(
+                    "the reward bands leave task points from {from} to {to} without a reward: \
+                     members holding that many get nothing for a view"
+                ),
+                format!("add a band {{ from = \"{from}\", reward = … }}"),
+            );
+        }
+    }
+
+    fn assert_valid(&self) {
+        let a = self;
+        assert!(a.rewards.is_sorted_by_key(|b| b.from), "bands sorted");
+    }
+
+    /// Task points per yuan, in 1/10000 points (a point is 100 fen).
+    fn growth(&self) -> Growth {
+        let a = self;
+        Growth { per_fen: 1 + up(UNITS_PER_FEN as u128, a.points_per_yuan), per_order: 0 }
     }
 }

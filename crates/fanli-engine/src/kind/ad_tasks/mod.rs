@@ -19,9 +19,6 @@ use super::{Cx, Kind, Look, Refunded, Settlement, Who};
 use crate::MemberId;
 use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
-use crate::findings::Findings;
-use crate::headroom::{Growth, up};
-use crate::keys::{Reader, Table};
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points};
 use crate::pool::{Books, Pool};
@@ -96,23 +93,6 @@ impl Kind for AdTasks {
     type Config = AdTasksConfig;
     type View = AdTasksView;
     type Standing = AdTasksStanding;
-
-    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<AdTasksConfig> {
-        config::read(r, t)
-    }
-
-    /// Task points per yuan, in 1/10000 points (a point is 100 fen).
-    fn growth(a: &AdTasksConfig) -> Growth {
-        Growth { per_fen: 1 + up(UNITS_PER_FEN as u128, a.points_per_yuan), per_order: 0 }
-    }
-
-    fn check(config: &AdTasksConfig, findings: &mut Findings<'_>) {
-        config::check(config, findings);
-    }
-
-    fn assert_valid(config: &AdTasksConfig) {
-        config::assert_valid(config);
-    }
 
     fn new(config: &AdTasksConfig) -> AdTasks {
         AdTasks { config: config.clone(), views: Vec::new(), total_views: 0 }

@@ -2,6 +2,7 @@
 
 use crate::findings::{Findings, Level};
 use crate::keys::{Reader, Table};
+use crate::kind::Settings;
 use crate::num::Rate;
 
 /// Settings of an appreciation mechanism.
@@ -18,92 +19,101 @@ pub struct AppreciationConfig {
     pub exit_multiple: Option<Rate>,
 }
 
-pub(super) fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<AppreciationConfig> {
-    let mint_ratio = r.required(t, "mint_ratio", |r, v, k| {
-        r.rate(v, k, Rate::from_units(1)..=Rate::from_units(10_000_000_000), "above 0 and at most 10")
-    });
-    let initial_price = r.optional(t, "initial_price", |r, v, k| {
-        r.rate(
-            v,
-            k,
-            Rate::from_units(100_000)..=Rate::from_units(1_000_000_000_000),
-            "between 0.0001 and 1000",
-        )
-    });
-    let sell_fee = r.optional(t, "sell_fee", |r, v, k| {
-        r.rate(v, k, Rate::ZERO..=Rate::from_units(999_999_999), "at least 0 and below 1")
-    });
-    let exit_multiple = r.optional(t, "exit_multiple", |r, v, k| {
-        r.rate(v, k, Rate::from_units(1)..=Rate::from_units(1_000_000_000_000), "above 0 and at most 1000")
-    });
-    Some(AppreciationConfig {
-        mint_ratio: mint_ratio?,
-        initial_price: initial_price.or(Rate::ONE)?,
-        sell_fee: sell_fee.or(Rate::ZERO)?,
-        exit_multiple: exit_multiple.maybe()?,
-    })
-}
-
-pub(super) fn assert_valid(a: &AppreciationConfig) {
-    assert!(a.initial_price > Rate::ZERO, "initial_price is positive");
-    assert!(a.sell_fee < Rate::ONE, "sell_fee is below 1");
-    assert!(a.exit_multiple.is_none_or(|x| x > Rate::ZERO), "exit_multiple > 0");
-}
-
-pub(super) fn check(a: &AppreciationConfig, f: &mut Findings<'_>) {
-    if a.exit_multiple.is_none() {
-        f.push(
-            Level::Warning,
-            "no-forced-exit",
-            f.table(),
-            "消费增值没有出局倍数：积分无上限增值，早期参与者的收益由后来者承担。".to_owned(),
-            "appreciation without exit_multiple: points appreciate without limit and early \
-             members' gains are paid by later ones"
-                .to_owned(),
-            "set exit_multiple (2 or 3 in the seeds)".to_owned(),
-        );
-    }
-    if let Some(multiple) = a.exit_multiple
-        && (multiple < Rate::ONE || multiple > Rate::from_units(10 * Rate::ONE.units()))
-    {
-        let (zh, en) = if multiple < Rate::ONE {
-            (
-                format!("出局倍数 {multiple} 小于 1：会员在积分价值低于其消费时就被强制卖出，必然亏损。"),
-                format!(
-                    "exit_multiple is {multiple}, below 1: members are sold out while their points \
-                     are worth less than they spent, a certain loss"
-                ),
+impl Settings for AppreciationConfig {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        let mint_ratio = r.required(t, "mint_ratio", |r, v, k| {
+            r.rate(v, k, Rate::from_units(1)..=Rate::from_units(10_000_000_000), "above 0 and at most 10")
+        });
+        let initial_price = r.optional(t, "initial_price", |r, v, k| {
+            r.rate(
+                v,
+                k,
+                Rate::from_units(100_000)..=Rate::from_units(1_000_000_000_000),
+                "between 0.0001 and 1000",
             )
-        } else {
-            (
-                format!("出局倍数 {multiple} 过高：几乎没有人会出局，相当于没有出局机制。"),
-                format!(
-                    "exit_multiple is {multiple}: hardly anyone will ever exit, which is almost no \
-                     forced exit at all"
-                ),
+        });
+        let sell_fee = r.optional(t, "sell_fee", |r, v, k| {
+            r.rate(v, k, Rate::ZERO..=Rate::from_units(999_999_999), "at least 0 and below 1")
+        });
+        let exit_multiple = r.optional(t, "exit_multiple", |r, v, k| {
+            r.rate(
+                v,
+                k,
+                Rate::from_units(1)..=Rate::from_units(1_000_000_000_000),
+                "above 0 and at most 1000",
             )
-        };
-        f.push(
-            Level::Warning,
-            "odd-exit-multiple",
-            f.key("exit_multiple"),
-            zh,
-            en,
-            "use an exit_multiple between 1 and 10 (2 or 3 in the seeds)".to_owned(),
-        );
+        });
+        Some(AppreciationConfig {
+            mint_ratio: mint_ratio?,
+            initial_price: initial_price.or(Rate::ONE)?,
+            sell_fee: sell_fee.or(Rate::ZERO)?,
+            exit_multiple: exit_multiple.maybe()?,
+        })
     }
-    if a.mint_ratio > Rate::ONE {
-        let ratio = a.mint_ratio;
-        f.push(
-            Level::Warning,
-            "mint-above-one",
-            f.key("mint_ratio"),
-            format!("mint_ratio 为 {ratio}，大于 1：发行的积分价值超过入池资金，价格会下跌。"),
-            format!(
-                "mint_ratio is {ratio}, above 1: points are minted for more than the cash that \
-                 enters the pool, so the price can fall"
-            ),
-            "keep mint_ratio at or below 1".to_owned(),
-        );
+
+    fn check(&self, f: &mut Findings<'_>) {
+        let a = self;
+        if a.exit_multiple.is_none() {
+            f.push(
+                Level::Warning,
+                "no-forced-exit",
+                f.table(),
+                "消费增值没有出局倍数：积分无上限增值，早期参与者的收益由后来者承担。".to_owned(),
+                "appreciation without exit_multiple: points appreciate without limit and early \
+                 members' gains are paid by later ones"
+                    .to_owned(),
+                "set exit_multiple (2 or 3 in the seeds)".to_owned(),
+            );
+        }
+        if let Some(multiple) = a.exit_multiple
+            && (multiple < Rate::ONE || multiple > Rate::from_units(10 * Rate::ONE.units()))
+        {
+            let (zh, en) = if multiple < Rate::ONE {
+                (
+                    format!("出局倍数 {multiple} 小于 1：会员在积分价值低于其消费时就被强制卖出，必然亏损。"),
+                    format!(
+                        "exit_multiple is {multiple}, below 1: members are sold out while their points \
+                         are worth less than they spent, a certain loss"
+                    ),
+                )
+            } else {
+                (
+                    format!("出局倍数 {multiple} 过高：几乎没有人会出局，相当于没有出局机制。"),
+                    format!(
+                        "exit_multiple is {multiple}: hardly anyone will ever exit, which is almost no \
+                         forced exit at all"
+                    ),
+                )
+            };
+            f.push(
+                Level::Warning,
+                "odd-exit-multiple",
+                f.key("exit_multiple"),
+                zh,
+                en,
+                "use an exit_multiple between 1 and 10 (2 or 3 in the seeds)".to_owned(),
+            );
+        }
+        if a.mint_ratio > Rate::ONE {
+            let ratio = a.mint_ratio;
+            f.push(
+                Level::Warning,
+                "mint-above-one",
+                f.key("mint_ratio"),
+                format!("mint_ratio 为 {ratio}，大于 1：发行的积分价值超过入池资金，价格会下跌。"),
+                format!(
+                    "mint_ratio is {ratio}, above 1: points are minted for more than the cash that \
+                     enters the pool, so the price can fall"
+                ),
+                "keep mint_ratio at or below 1".to_owned(),
+            );
+        }
+    }
+
+    fn assert_valid(&self) {
+        let a = self;
+        assert!(a.initial_price > Rate::ZERO, "initial_price is positive");
+        assert!(a.sell_fee < Rate::ONE, "sell_fee is below 1");
+        assert!(a.exit_multiple.is_none_or(|x| x > Rate::ZERO), "exit_multiple > 0");
     }
 }

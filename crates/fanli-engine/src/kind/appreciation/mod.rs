@@ -17,9 +17,7 @@ use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
 use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
-use crate::findings::Findings;
 use crate::headroom::{LIMIT, most, up};
-use crate::keys::{Reader, Table};
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points, Price, Rate, cmp_ratio};
 use crate::pool::{Books, Pool};
@@ -230,18 +228,6 @@ impl Kind for Appreciation {
     type Config = AppreciationConfig;
     type View = AppreciationView;
     type Standing = AppreciationStanding;
-
-    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<AppreciationConfig> {
-        config::read(r, t)
-    }
-
-    fn check(config: &AppreciationConfig, findings: &mut Findings<'_>) {
-        config::check(config, findings);
-    }
-
-    fn assert_valid(config: &AppreciationConfig) {
-        config::assert_valid(config);
-    }
 
     fn new(config: &AppreciationConfig) -> Appreciation {
         Appreciation {

@@ -27,10 +27,8 @@ use super::{Cx, Kind, Look, Redemption, Refunded, Settlement, Who};
 use crate::MemberId;
 use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
-use crate::headroom::{Growth, up};
-use crate::keys::{Reader, Table};
 use crate::ledger::{Account, Rule};
-use crate::num::{Money, Points, Rate};
+use crate::num::{Money, Points};
 use crate::pool::{Books, Pool};
 use crate::rejection::Rejection;
 use crate::time::Timestamp;
@@ -118,26 +116,10 @@ impl Kind for Coalition {
     const NAME: &'static str = "coalition";
     const TITLE: (&'static str, &'static str) = ("联盟积分", "Coalition points");
     const POINTS: bool = true;
-    /// Coalition points need no pool unless they are cashed out.
-    const FUNDING_OPTIONAL: bool = true;
     const PARTNERS: bool = true;
     type Config = CoalitionConfig;
     type View = CoalitionView;
     type Standing = CoalitionStanding;
-
-    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<CoalitionConfig> {
-        config::read(r, t)
-    }
-
-    /// The most generous partner's points per yuan, bonus included, in 1/10000 points.
-    fn growth(c: &CoalitionConfig) -> Growth {
-        let per_fen = c.partners.iter().map(|p| up(up(100, p.earn_per_yuan), Rate::ONE + p.bonus)).max();
-        Growth { per_fen: 1 + per_fen.unwrap_or(0), per_order: 0 }
-    }
-
-    fn assert_valid(config: &CoalitionConfig) {
-        config::assert_valid(config);
-    }
 
     fn new(config: &CoalitionConfig) -> Coalition {
         Coalition { config: config.clone(), report: BTreeMap::new() }

@@ -26,14 +26,11 @@ use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
 use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
-use crate::findings::Findings;
-use crate::headroom::{Growth, up};
-use crate::keys::{Reader, Table};
 use crate::ledger::{Account, Rule};
-use crate::num::{Money, Points, Rate};
+use crate::num::{Money, Points};
 use crate::pool::{Books, Pool};
 use crate::table::slot;
-use crate::terms::{PayTo, Reach};
+use crate::terms::PayTo;
 
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
@@ -187,36 +184,6 @@ impl Kind for Cycle {
     type Config = CycleConfig;
     type View = CycleView;
     type Standing = CycleStanding;
-
-    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<CycleConfig> {
-        config::read(r, t)
-    }
-
-    fn reach(_config: &CycleConfig) -> Reach {
-        Reach { depth: 1, ..Reach::default() }
-    }
-
-    /// The honor members' share of each order, which comes on top of the funding.
-    fn extra_rate(config: &CycleConfig) -> Rate {
-        config.honor.as_ref().map_or(Rate::ZERO, |h| h.rate)
-    }
-
-    /// Quota, and shares: the weight (own spend and referees' share) over the share unit, in
-    /// 1/10000 share.
-    fn growth(c: &CycleConfig) -> Growth {
-        let weight = up(1, Rate::ONE + c.referral_share_rate);
-        let shares = (weight * 10_000).div_ceil(c.share_unit.fen().max(1) as u128);
-        let honor = c.honor.as_ref().map_or(0, |h| up(1, h.rate));
-        Growth { per_fen: 1 + honor + up(1, c.quota_multiple).max(shares), per_order: 0 }
-    }
-
-    fn check(config: &CycleConfig, findings: &mut Findings<'_>) {
-        config::check(config, findings);
-    }
-
-    fn assert_valid(config: &CycleConfig) {
-        config::assert_valid(config);
-    }
 
     fn new(config: &CycleConfig) -> Cycle {
         Cycle {

@@ -21,14 +21,11 @@ pub use view::{Commissions, DistributionView};
 use super::{Cx, Kind, Look, Settlement};
 use crate::MemberId;
 use crate::effect::Effect;
-use crate::findings::Findings;
-use crate::headroom::{Growth, up};
-use crate::keys::{Reader, Table};
 use crate::ledger::{Account, Rule};
 use crate::members::Members;
 use crate::num::{Money, Rate};
 use crate::pool::{Books, Pool};
-use crate::terms::{PayTo, Reach, rank_rate};
+use crate::terms::{PayTo, rank_rate};
 
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
@@ -174,37 +171,6 @@ impl Kind for Distribution {
     type Config = DistributionConfig;
     type View = DistributionView;
     type Standing = Commissions;
-
-    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<DistributionConfig> {
-        config::read(r, t)
-    }
-
-    fn reach(d: &DistributionConfig) -> Reach {
-        Reach {
-            depth: d.levels.len(),
-            ranks: !d.ranks.is_empty(),
-            regional: d.regional.iter().any(Option::is_some) || d.recruiter_rate.is_some(),
-        }
-    }
-
-    /// Every rate at once, ranks and regions at their highest.
-    fn growth(d: &DistributionConfig) -> Growth {
-        let highest = |rates: &mut dyn Iterator<Item = Rate>| rates.max().unwrap_or(Rate::ZERO);
-        let rates = d.levels.iter().copied().sum::<Rate>()
-            + highest(&mut d.ranks.iter().map(|r| r.rate))
-            + d.peer_rate.unwrap_or(Rate::ZERO)
-            + highest(&mut d.regional.iter().flatten().copied())
-            + d.recruiter_rate.unwrap_or(Rate::ZERO);
-        Growth { per_fen: 1 + up(1, rates), per_order: 0 }
-    }
-
-    fn check(config: &DistributionConfig, findings: &mut Findings<'_>) {
-        config::check(config, findings);
-    }
-
-    fn assert_valid(config: &DistributionConfig) {
-        config::assert_valid(config);
-    }
 
     fn new(config: &DistributionConfig) -> Distribution {
         Distribution { config: config.clone(), returned: Money::ZERO, scratch: Vec::new() }

@@ -1,9 +1,13 @@
 //! A green_points mechanism's settings: its plan keys and its compliance rules.
 
+use super::UNITS_PER_FEN;
 use crate::findings::{Findings, Level};
+use crate::headroom::{Growth, up};
 use crate::keys::{Reader, Table, Value};
+use crate::kind::Settings;
 use crate::num::{Money, Rate};
 use crate::terms::Rank;
+use crate::terms::Reach;
 
 /// Settings of a green_points mechanism (绿色积分 全补贴).
 #[derive(Clone, Debug)]
@@ -29,21 +33,6 @@ pub struct Tier {
     pub multiple: Rate,
 }
 
-pub(super) fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<GreenPointsConfig> {
-    let tiers = r.required(t, "tiers", tiers);
-    let daily_release_rate = r.required(t, "daily_release_rate", |r, v, k| {
-        r.rate(v, k, Rate::from_units(1)..=Rate::ONE, "above 0 and at most 1")
-    });
-    let share = r.optional(t, "share", |r, v, k| r.rates(v, k, 3, "[\"0.50\", \"0.30\"]"));
-    let team_ranks = r.optional(t, "team_ranks", Reader::ranks);
-    Some(GreenPointsConfig {
-        tiers: tiers?,
-        daily_release_rate: daily_release_rate?,
-        share: share.or(Vec::new())?,
-        team_ranks: team_ranks.or(Vec::new())?,
-    })
-}
-
 fn tiers(r: &mut Reader, value: &Value, key: &str) -> Option<Vec<Tier>> {
     r.table_array(
         value,
@@ -66,28 +55,59 @@ fn tiers(r: &mut Reader, value: &Value, key: &str) -> Option<Vec<Tier>> {
     )
 }
 
-pub(super) fn assert_valid(g: &GreenPointsConfig) {
-    assert!(g.share.len() <= 3, "at most 3 share levels");
-    assert!(g.tiers.is_sorted_by_key(|t| t.min), "tiers sorted");
-    assert!(g.team_ranks.is_sorted_by_key(|r| r.min_team_sales), "ranks sorted");
-}
-
-pub(super) fn check(g: &GreenPointsConfig, f: &mut Findings<'_>) {
-    if let Some(t) = g.tiers.iter().find(|t| t.multiple > Rate::ONE) {
-        let multiple = t.multiple;
-        f.push(
-            Level::Warning,
-            "static-return",
-            f.key("tiers"),
-            format!("消费送 {multiple} 倍积分并按日释放为现金：承诺回报超过消费额，有非法集资风险。"),
-            format!(
-                "a tier gives {multiple}× the order in points released as cash: a promised \
-                 return above 100% of spend, the risk of illegal fund-raising (非法集资)"
-            ),
-            "keep multiples at or below 1, and run `fanli simulate` to see who is left unpaid".to_owned(),
-        );
+impl Settings for GreenPointsConfig {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        let tiers = r.required(t, "tiers", tiers);
+        let daily_release_rate = r.required(t, "daily_release_rate", |r, v, k| {
+            r.rate(v, k, Rate::from_units(1)..=Rate::ONE, "above 0 and at most 1")
+        });
+        let share = r.optional(t, "share", |r, v, k| r.rates(v, k, 3, "[\"0.50\", \"0.30\"]"));
+        let team_ranks = r.optional(t, "team_ranks", Reader::ranks);
+        Some(GreenPointsConfig {
+            tiers: tiers?,
+            daily_release_rate: daily_release_rate?,
+            share: share.or(Vec::new())?,
+            team_ranks: team_ranks.or(Vec::new())?,
+        })
     }
-    if !g.team_ranks.is_empty() {
-        f.team_compensation("team_ranks");
+
+    fn check(&self, f: &mut Findings<'_>) {
+        let g = self;
+        if let Some(t) = g.tiers.iter().find(|t| t.multiple > Rate::ONE) {
+            let multiple = t.multiple;
+            f.push(
+                Level::Warning,
+                "static-return",
+                f.key("tiers"),
+                format!("消费送 {multiple} 倍积分并按日释放为现金：承诺回报超过消费额，有非法集资风险。"),
+                format!(
+                    "a tier gives {multiple}× the order in points released as cash: a promised \
+                     return above 100% of spend, the risk of illegal fund-raising (非法集资)"
+                ),
+                "keep multiples at or below 1, and run `fanli simulate` to see who is left unpaid".to_owned(),
+            );
+        }
+        if !g.team_ranks.is_empty() {
+            f.team_compensation("team_ranks");
+        }
+    }
+
+    fn assert_valid(&self) {
+        let g = self;
+        assert!(g.share.len() <= 3, "at most 3 share levels");
+        assert!(g.tiers.is_sorted_by_key(|t| t.min), "tiers sorted");
+        assert!(g.team_ranks.is_sorted_by_key(|r| r.min_team_sales), "ranks sorted");
+    }
+
+    fn reach(&self) -> Reach {
+        let g = self;
+        Reach { depth: 0, ranks: !g.team_ranks.is_empty(), regional: false }
+    }
+
+    /// A lot of the highest tier's multiple, in 1/10000 points (a point is 100 fen).
+    fn growth(&self) -> Growth {
+        let g = self;
+        let multiple = g.tiers.iter().map(|t| t.multiple).max().unwrap_or(Rate::ZERO);
+        Growth { per_fen: 1 + up(UNITS_PER_FEN as u128, multiple), per_order: 0 }
     }
 }

@@ -26,15 +26,12 @@ use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
 use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
-use crate::findings::Findings;
-use crate::headroom::{Growth, up};
-use crate::keys::{Reader, Table};
 use crate::ledger::{Account, Rule};
 use crate::members::Members;
 use crate::num::{Money, Points, Rate};
 use crate::pool::{Books, Pool};
 use crate::table::slot;
-use crate::terms::{PayTo, Reach, rank_rate};
+use crate::terms::{PayTo, rank_rate};
 
 const NONE: u32 = u32::MAX;
 
@@ -288,28 +285,6 @@ impl Kind for GreenPoints {
     type Config = GreenPointsConfig;
     type View = GreenPointsView;
     type Standing = Lots;
-
-    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<GreenPointsConfig> {
-        config::read(r, t)
-    }
-
-    fn reach(g: &GreenPointsConfig) -> Reach {
-        Reach { depth: 0, ranks: !g.team_ranks.is_empty(), regional: false }
-    }
-
-    /// A lot of the highest tier's multiple, in 1/10000 points (a point is 100 fen).
-    fn growth(g: &GreenPointsConfig) -> Growth {
-        let multiple = g.tiers.iter().map(|t| t.multiple).max().unwrap_or(Rate::ZERO);
-        Growth { per_fen: 1 + up(UNITS_PER_FEN as u128, multiple), per_order: 0 }
-    }
-
-    fn check(config: &GreenPointsConfig, findings: &mut Findings<'_>) {
-        config::check(config, findings);
-    }
-
-    fn assert_valid(config: &GreenPointsConfig) {
-        config::assert_valid(config);
-    }
 
     fn new(config: &GreenPointsConfig) -> GreenPoints {
         GreenPoints {

@@ -30,14 +30,12 @@ use super::{Cx, Kind, Look, Redemption, Refunded, Settlement, Who};
 use crate::MemberId;
 use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
-use crate::headroom::{Growth, most, up};
-use crate::keys::{Reader, Table};
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points, Rate};
 use crate::pool::{Books, Pool};
 use crate::rejection::Rejection;
 use crate::table::slot;
-use crate::terms::{PayTo, Reach};
+use crate::terms::PayTo;
 use crate::time::Timestamp;
 
 const NONE: u32 = u32::MAX;
@@ -409,42 +407,9 @@ impl Kind for Loyalty {
     const NAME: &'static str = "loyalty";
     const TITLE: (&'static str, &'static str) = ("会员积分", "Loyalty points");
     const POINTS: bool = true;
-    /// Loyalty points need no pool unless they are cashed out.
-    const FUNDING_OPTIONAL: bool = true;
     type Config = LoyaltyConfig;
     type View = LoyaltyView;
     type Standing = LoyaltyStanding;
-
-    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<LoyaltyConfig> {
-        config::read(r, t)
-    }
-
-    fn reach(_config: &LoyaltyConfig) -> Reach {
-        Reach { depth: 1, ..Reach::default() }
-    }
-
-    /// An order's points at the highest tier on the best bonus day, and the referrer's.
-    fn growth(l: &LoyaltyConfig) -> Growth {
-        let tier = most(l.tiers.iter().map(|t| t.multiplier));
-        let bonus = most(l.bonus_days.iter().map(|b| b.multiplier));
-        let boosted = |units: u128| up(up(units, tier), bonus);
-        Growth {
-            per_fen: 1 + boosted(up(100, l.earn_per_yuan)) + up(100, l.referee_rate),
-            per_order: boosted(l.earn_per_order.units().max(0) as u128),
-        }
-    }
-
-    /// `topup_bonus` points per whole step of the top-up.
-    fn topup_growth(l: &LoyaltyConfig, amount: Money) -> u128 {
-        l.topup_bonus.map_or(0, |b| {
-            let steps = (amount.fen() / b.per.fen()).max(0) as u128;
-            steps.saturating_mul(b.points.units().max(0) as u128)
-        })
-    }
-
-    fn assert_valid(config: &LoyaltyConfig) {
-        config::assert_valid(config);
-    }
 
     fn new(config: &LoyaltyConfig) -> Loyalty {
         Loyalty {

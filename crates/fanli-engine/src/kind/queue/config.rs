@@ -1,8 +1,11 @@
 //! A queue mechanism's settings: its plan keys and its compliance rules.
 
 use crate::findings::{Findings, Level};
+use crate::headroom::{Growth, up};
 use crate::keys::{Reader, Table, Value};
+use crate::kind::Settings;
 use crate::num::{Money, Rate};
+use crate::terms::Reach;
 
 /// Settings of a queue mechanism.
 #[derive(Clone, Debug)]
@@ -45,27 +48,6 @@ impl QueueConfig {
     }
 }
 
-pub(super) fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<QueueConfig> {
-    let release = r.required(t, "release", release);
-    // every-n entries are owed `ratio` × the order, so there `credit_ratio` is read (a plan
-    // template may carry it) but has no effect.
-    let credit_ratio = r.optional(t, "credit_ratio", |r, v, k| {
-        r.rate(v, k, Rate::from_units(1)..=Rate::from_units(10_000_000_000), "above 0 and at most 10")
-    });
-    let min_order = r.optional(t, "min_order", |r, v, k| r.money(v, k));
-    let lock_days = r.optional(t, "lock_days", |r, v, k| r.integer(v, k, 0..=3650));
-    let acceleration = r.optional(t, "referral_acceleration", |r, v, k| {
-        r.rate(v, k, Rate::ZERO..=Rate::ONE, "between 0 and 1")
-    });
-    Some(QueueConfig {
-        min_order: min_order.or(Money::ZERO)?,
-        credit_ratio: credit_ratio.or(Rate::ONE)?,
-        lock_days: lock_days.or(0)? as u32,
-        release: release?,
-        referral_acceleration: acceleration.or(Rate::ZERO)?,
-    })
-}
-
 fn release(r: &mut Reader, value: &Value, key: &str) -> Option<Release> {
     const EXPECTED: &str = "must be \"when_funded\" or a table such as { every = 3, ratio = \"0.70\" }";
     if let Some(text) = r.text_of(value) {
@@ -88,28 +70,67 @@ fn release(r: &mut Reader, value: &Value, key: &str) -> Option<Release> {
     Some(Release::EveryN { every: every? as u32, ratio: ratio? })
 }
 
-pub(super) fn assert_valid(q: &QueueConfig) {
-    if let Release::EveryN { every, .. } = q.release {
-        assert!(every >= 1, "every is at least 1");
+impl Settings for QueueConfig {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        let release = r.required(t, "release", release);
+        // every-n entries are owed `ratio` × the order, so there `credit_ratio` is read (a plan
+        // template may carry it) but has no effect.
+        let credit_ratio = r.optional(t, "credit_ratio", |r, v, k| {
+            r.rate(v, k, Rate::from_units(1)..=Rate::from_units(10_000_000_000), "above 0 and at most 10")
+        });
+        let min_order = r.optional(t, "min_order", |r, v, k| r.money(v, k));
+        let lock_days = r.optional(t, "lock_days", |r, v, k| r.integer(v, k, 0..=3650));
+        let acceleration = r.optional(t, "referral_acceleration", |r, v, k| {
+            r.rate(v, k, Rate::ZERO..=Rate::ONE, "between 0 and 1")
+        });
+        Some(QueueConfig {
+            min_order: min_order.or(Money::ZERO)?,
+            credit_ratio: credit_ratio.or(Rate::ONE)?,
+            lock_days: lock_days.or(0)? as u32,
+            release: release?,
+            referral_acceleration: acceleration.or(Rate::ZERO)?,
+        })
     }
-}
 
-pub(super) fn check(q: &QueueConfig, f: &mut Findings<'_>) {
-    let (ratio, k) = match q.release {
-        Release::WhenFunded => (q.credit_ratio, "credit_ratio"),
-        Release::EveryN { ratio, .. } => (ratio, "release.ratio"),
-    };
-    if ratio > Rate::ONE {
-        f.push(
-            Level::Warning,
-            "static-return",
-            f.key(k),
-            format!("排队返还消费额的 {ratio} 倍：承诺回报超过消费额，有非法集资风险。"),
-            format!(
-                "the queue pays back {ratio}× the order: a promised return above 100% of spend, \
-                 the risk of illegal fund-raising (非法集资)"
-            ),
-            format!("keep {k} at or below 1"),
-        );
+    fn check(&self, f: &mut Findings<'_>) {
+        let q = self;
+        let (ratio, k) = match q.release {
+            Release::WhenFunded => (q.credit_ratio, "credit_ratio"),
+            Release::EveryN { ratio, .. } => (ratio, "release.ratio"),
+        };
+        if ratio > Rate::ONE {
+            f.push(
+                Level::Warning,
+                "static-return",
+                f.key(k),
+                format!("排队返还消费额的 {ratio} 倍：承诺回报超过消费额，有非法集资风险。"),
+                format!(
+                    "the queue pays back {ratio}× the order: a promised return above 100% of spend, \
+                     the risk of illegal fund-raising (非法集资)"
+                ),
+                format!("keep {k} at or below 1"),
+            );
+        }
+    }
+
+    fn assert_valid(&self) {
+        let q = self;
+        if let Release::EveryN { every, .. } = q.release {
+            assert!(every >= 1, "every is at least 1");
+        }
+    }
+
+    fn reach(&self) -> Reach {
+        Reach { depth: 1, ..Reach::default() }
+    }
+
+    /// An entry waits for its ratio of the order.
+    fn growth(&self) -> Growth {
+        let config = self;
+        let ratio = match config.release {
+            Release::WhenFunded => config.credit_ratio,
+            Release::EveryN { ratio, .. } => ratio,
+        };
+        Growth { per_fen: 1 + up(1, ratio), per_order: 0 }
     }
 }

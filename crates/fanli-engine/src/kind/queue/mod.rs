@@ -18,14 +18,11 @@ use super::{Cx, Kind, Look, Refunded, Settlement};
 use crate::MemberId;
 use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
-use crate::findings::Findings;
-use crate::headroom::{Growth, up};
-use crate::keys::{Reader, Table};
 use crate::ledger::Rule;
 use crate::num::Money;
 use crate::pool::{Books, Pool};
 use crate::table::slot;
-use crate::terms::{PayTo, Reach};
+use crate::terms::PayTo;
 use crate::time::Timestamp;
 
 /// No entry. Entry numbers are `u32`: a queue holds fewer than 2^32 entries in its life, and
@@ -401,31 +398,6 @@ impl Kind for Queue {
     type Config = QueueConfig;
     type View = QueueView;
     type Standing = Place;
-
-    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<QueueConfig> {
-        config::read(r, t)
-    }
-
-    fn reach(_config: &QueueConfig) -> Reach {
-        Reach { depth: 1, ..Reach::default() }
-    }
-
-    /// An entry waits for its ratio of the order.
-    fn growth(config: &QueueConfig) -> Growth {
-        let ratio = match config.release {
-            Release::WhenFunded => config.credit_ratio,
-            Release::EveryN { ratio, .. } => ratio,
-        };
-        Growth { per_fen: 1 + up(1, ratio), per_order: 0 }
-    }
-
-    fn check(config: &QueueConfig, findings: &mut Findings<'_>) {
-        config::check(config, findings);
-    }
-
-    fn assert_valid(config: &QueueConfig) {
-        config::assert_valid(config);
-    }
 
     fn new(config: &QueueConfig) -> Queue {
         Queue {

@@ -1,9 +1,12 @@
 //! A refer_refund mechanism's settings: its plan keys and its compliance rules.
 
 use crate::findings::{Findings, Level};
+use crate::headroom::Growth;
 use crate::keys::{Found, Reader, Table, Value};
+use crate::kind::Settings;
 use crate::num::{MONEY_MAX, Money, Rate};
 use crate::terms::PayTo;
+use crate::terms::Reach;
 
 /// Settings of a refer_refund mechanism.
 #[derive(Clone, Debug)]
@@ -56,60 +59,6 @@ impl Step {
     }
 }
 
-pub(super) fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<ReferRefundConfig> {
-    let trigger = r
-        .optional(t, "trigger", |r, v, k| {
-            Some(match r.choice(v, k, &["referral", "repurchase"])? {
-                "repurchase" => Trigger::Repurchase,
-                _ => Trigger::Referral,
-            })
-        })
-        .or(Trigger::Referral)?;
-    let qualify_min = r.required(t, "qualify_min", |r, v, k| r.money(v, k));
-    // Repurchase steps count the member's own orders: referees play no part.
-    let referee_min = match trigger {
-        Trigger::Referral => r.required(t, "referee_min", |r, v, k| r.money(v, k)),
-        Trigger::Repurchase => Some(Money::ZERO),
-    };
-    let steps = r.required(t, "steps", |r, v, k| {
-        if !r.is_array(v) {
-            r.error(v.line, k, "must be an array such as [\"10%\", \"20%\", \"70%\"]");
-            return None;
-        }
-        let items = r.array(v, k, 1..=100, "must list 1 to 100 steps")?;
-        // Every step is read, so that each mistake is reported.
-        let steps: Vec<_> = items.iter().map(|s| step(r, s, k)).collect();
-        steps.into_iter().collect::<Option<Vec<Step>>>()
-    });
-    let repeat = r.optional(t, "repeat", Reader::boolean).or(false);
-    let indirect = r.optional(t, "indirect", step);
-    let pay_to = r
-        .optional(t, "pay_to", |r, v, k| {
-            Some(match r.choice(v, k, &["wallet", "credit"])? {
-                "credit" => PayTo::Credit,
-                _ => PayTo::Wallet,
-            })
-        })
-        .or(PayTo::Wallet);
-    if trigger == Trigger::Repurchase && matches!(indirect, Found::Value(_)) {
-        r.table_error(
-            t,
-            &t.key("indirect"),
-            "rewards referrals: it does not apply with trigger = \"repurchase\"",
-        );
-        return None;
-    }
-    Some(ReferRefundConfig {
-        trigger,
-        qualify_min: qualify_min?,
-        referee_min: referee_min?,
-        steps: steps?,
-        repeat: repeat?,
-        indirect: indirect.maybe()?,
-        pay_to: pay_to?,
-    })
-}
-
 /// `"10%"` of a base, or a fixed `"50.00"`.
 fn step(r: &mut Reader, value: &Value, key: &str) -> Option<Step> {
     let text = r.number_text(value, key, "must be a share such as \"10%\" or an amount such as \"50.00\"")?;
@@ -145,46 +94,115 @@ fn step(r: &mut Reader, value: &Value, key: &str) -> Option<Step> {
     }
 }
 
-pub(super) fn assert_valid(r: &ReferRefundConfig) {
-    assert!(!r.steps.is_empty(), "steps is not empty");
-}
-
-pub(super) fn check(r: &ReferRefundConfig, f: &mut Findings<'_>) {
-    if r.trigger == Trigger::Referral && r.referee_min.is_zero() {
-        f.push(
-            Level::Error,
-            "recruiting-alone",
-            f.key("referee_min"),
-            "referee_min 为 0：拉人头即可得奖励，被推荐人无需购买，属于传销的典型特征。".to_owned(),
-            "referee_min is 0: a referral pays without the recruit buying anything, which is \
-             rewarding recruitment itself (拉人头), a mark of pyramid selling"
-                .to_owned(),
-            "set referee_min to a real purchase, such as the price of the product".to_owned(),
-        );
-    }
-    let percent: i64 = r
-        .steps
-        .iter()
-        .map(|s| match s {
-            Step::Percent(rate) => rate.units(),
-            Step::Fixed(_) => 0,
+impl Settings for ReferRefundConfig {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        let trigger = r
+            .optional(t, "trigger", |r, v, k| {
+                Some(match r.choice(v, k, &["referral", "repurchase"])? {
+                    "repurchase" => Trigger::Repurchase,
+                    _ => Trigger::Referral,
+                })
+            })
+            .or(Trigger::Referral)?;
+        let qualify_min = r.required(t, "qualify_min", |r, v, k| r.money(v, k));
+        // Repurchase steps count the member's own orders: referees play no part.
+        let referee_min = match trigger {
+            Trigger::Referral => r.required(t, "referee_min", |r, v, k| r.money(v, k)),
+            Trigger::Repurchase => Some(Money::ZERO),
+        };
+        let steps = r.required(t, "steps", |r, v, k| {
+            if !r.is_array(v) {
+                r.error(v.line, k, "must be an array such as [\"10%\", \"20%\", \"70%\"]");
+                return None;
+            }
+            let items = r.array(v, k, 1..=100, "must list 1 to 100 steps")?;
+            // Every step is read, so that each mistake is reported.
+            let steps: Vec<_> = items.iter().map(|s| step(r, s, k)).collect();
+            steps.into_iter().collect::<Option<Vec<Step>>>()
+        });
+        let repeat = r.optional(t, "repeat", Reader::boolean).or(false);
+        let indirect = r.optional(t, "indirect", step);
+        let pay_to = r
+            .optional(t, "pay_to", |r, v, k| {
+                Some(match r.choice(v, k, &["wallet", "credit"])? {
+                    "credit" => PayTo::Credit,
+                    _ => PayTo::Wallet,
+                })
+            })
+            .or(PayTo::Wallet);
+        if trigger == Trigger::Repurchase && matches!(indirect, Found::Value(_)) {
+            r.table_error(
+                t,
+                &t.key("indirect"),
+                "rewards referrals: it does not apply with trigger = \"repurchase\"",
+            );
+            return None;
+        }
+        Some(ReferRefundConfig {
+            trigger,
+            qualify_min: qualify_min?,
+            referee_min: referee_min?,
+            steps: steps?,
+            repeat: repeat?,
+            indirect: indirect.maybe()?,
+            pay_to: pay_to?,
         })
-        .sum();
-    let all_percent = r.steps.iter().all(|s| matches!(s, Step::Percent(_)));
-    let id = f.mechanism_id();
-    let promises_all = ["返一", "全返", "返本"].iter().any(|w| f.plan_name.contains(w) || id.contains(w));
-    if promises_all && all_percent && percent != Rate::ONE.units() {
-        let sum = Rate::from_units(percent);
-        f.push(
-            Level::Warning,
-            "steps-promise",
-            f.key("steps"),
-            format!("计划名称承诺全额返还，但各步骤合计只返还 {sum} 倍：宣传与规则不符。"),
-            format!(
-                "the plan's name promises the purchase back in full, but its steps add up to \
-                 {sum} of the base: what is advertised is not what the rules pay"
-            ),
-            "make the steps add up to 100%, or rename the plan".to_owned(),
-        );
+    }
+
+    fn check(&self, f: &mut Findings<'_>) {
+        let r = self;
+        if r.trigger == Trigger::Referral && r.referee_min.is_zero() {
+            f.push(
+                Level::Error,
+                "recruiting-alone",
+                f.key("referee_min"),
+                "referee_min 为 0：拉人头即可得奖励，被推荐人无需购买，属于传销的典型特征。".to_owned(),
+                "referee_min is 0: a referral pays without the recruit buying anything, which is \
+                 rewarding recruitment itself (拉人头), a mark of pyramid selling"
+                    .to_owned(),
+                "set referee_min to a real purchase, such as the price of the product".to_owned(),
+            );
+        }
+        let percent: i64 = r
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::Percent(rate) => rate.units(),
+                Step::Fixed(_) => 0,
+            })
+            .sum();
+        let all_percent = r.steps.iter().all(|s| matches!(s, Step::Percent(_)));
+        let id = f.mechanism_id();
+        let promises_all = ["返一", "全返", "返本"].iter().any(|w| f.plan_name.contains(w) || id.contains(w));
+        if promises_all && all_percent && percent != Rate::ONE.units() {
+            let sum = Rate::from_units(percent);
+            f.push(
+                Level::Warning,
+                "steps-promise",
+                f.key("steps"),
+                format!("计划名称承诺全额返还，但各步骤合计只返还 {sum} 倍：宣传与规则不符。"),
+                format!(
+                    "the plan's name promises the purchase back in full, but its steps add up to \
+                     {sum} of the base: what is advertised is not what the rules pay"
+                ),
+                "make the steps add up to 100%, or rename the plan".to_owned(),
+            );
+        }
+    }
+
+    fn assert_valid(&self) {
+        let r = self;
+        assert!(!r.steps.is_empty(), "steps is not empty");
+    }
+
+    fn reach(&self) -> Reach {
+        let config = self;
+        Reach { depth: if config.indirect.is_some() { 2 } else { 1 }, ..Reach::default() }
+    }
+
+    /// A referral pays a step of the referrer's base, or a fixed amount, and `indirect` one
+    /// more: each at most the largest amount an event may carry, whatever the order's amount.
+    fn growth(&self) -> Growth {
+        Growth { per_fen: 1, per_order: 2 * MONEY_MAX.fen() as u128 }
     }
 }

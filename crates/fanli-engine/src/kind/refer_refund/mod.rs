@@ -20,14 +20,10 @@ pub use view::{Progress, ReferRefundView};
 use super::{Cx, Kind, Look, Settlement};
 use crate::MemberId;
 use crate::effect::Effect;
-use crate::findings::Findings;
-use crate::headroom::Growth;
-use crate::keys::{Reader, Table};
 use crate::ledger::Rule;
-use crate::num::{MONEY_MAX, Money};
+use crate::num::Money;
 use crate::pool::{Books, Pool};
 use crate::table::slot;
-use crate::terms::Reach;
 
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
@@ -214,28 +210,6 @@ impl Kind for ReferRefund {
     type Config = ReferRefundConfig;
     type View = ReferRefundView;
     type Standing = Progress;
-
-    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<ReferRefundConfig> {
-        config::read(r, t)
-    }
-
-    fn reach(config: &ReferRefundConfig) -> Reach {
-        Reach { depth: if config.indirect.is_some() { 2 } else { 1 }, ..Reach::default() }
-    }
-
-    /// A referral pays a step of the referrer's base, or a fixed amount, and `indirect` one
-    /// more: each at most the largest amount an event may carry, whatever the order's amount.
-    fn growth(_config: &ReferRefundConfig) -> Growth {
-        Growth { per_fen: 1, per_order: 2 * MONEY_MAX.fen() as u128 }
-    }
-
-    fn check(config: &ReferRefundConfig, findings: &mut Findings<'_>) {
-        config::check(config, findings);
-    }
-
-    fn assert_valid(config: &ReferRefundConfig) {
-        config::assert_valid(config);
-    }
 
     fn new(config: &ReferRefundConfig) -> ReferRefund {
         ReferRefund { config: config.clone(), members: Vec::new(), participants: 0, referrals: 0 }
