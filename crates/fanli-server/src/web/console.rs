@@ -68,21 +68,44 @@ fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response()
 }
 
-/// For the pages that show the whole tenant (the plan, the review queue, the audit), as the API
-/// does for the same reads: the owner and read-only keys; a page saying so for the others.
-fn whole_tenant(caller: &Caller) -> Option<Response> {
-    (!matches!(caller.role, Role::Owner | Role::ReadOnly)).then(|| {
-        super::error_page(
+/// The console's opening of a request: the caller and the CSRF token of its live session, or
+/// the way to the login page. With `whole`, for the pages that show the whole tenant (the plan,
+/// the review queue, the audit), as the API does for the same reads: the owner and read-only
+/// keys, and a page saying so for the others.
+fn opened(app: &mut App, headers: &HeaderMap, whole: bool) -> Result<(Caller, String), Box<Response>> {
+    let (caller, csrf) = session(app, headers).ok_or_else(|| Box::new(see_other("/console/login")))?;
+    if whole && !matches!(caller.role, Role::Owner | Role::ReadOnly) {
+        return Err(Box::new(super::error_page(
             Lang::Zh,
             StatusCode::FORBIDDEN,
             "这一页需要所有者或只读密钥。This page needs the owner's or a read-only key.",
-        )
-    })
+        )));
+    }
+    Ok((caller, csrf))
 }
 
-/// Whether a form's `csrf` field is the session's token.
-fn csrf_ok(form: &HashMap<String, String>, csrf: &str) -> bool {
-    form.get("csrf").is_some_and(|given| same(given, csrf))
+/// A form's `csrf` field against the session's token; the page that says the form expired
+/// when it does not match.
+fn form_checked(given: Option<&str>, csrf: &str) -> Result<(), Box<Response>> {
+    if given.is_some_and(|given| same(given, csrf)) {
+        return Ok(());
+    }
+    Err(Box::new(super::error_page(
+        Lang::Zh,
+        StatusCode::FORBIDDEN,
+        "表单已过期 The form expired: reload the page.",
+    )))
+}
+
+/// What a console handler goes on with, or the page it stops at (the login page, a refusal);
+/// the page comes boxed, since a `Response` is large and the stop is the rare path.
+macro_rules! or_page {
+    ($opened:expr) => {
+        match $opened {
+            Ok(value) => value,
+            Err(page) => return *page,
+        }
+    };
 }
 
 /// The login form's own token (double submit: a cookie and a field that must match), so that
@@ -181,7 +204,7 @@ pub(crate) async fn logout(
 ) -> Response {
     let mut app = lock(&server);
     if let Some((_, csrf)) = session(&mut app, &headers)
-        && csrf_ok(&form, &csrf)
+        && form_checked(form.get("csrf").map(String::as_str), &csrf).is_ok()
         && let Some(id) = cookie(&headers, COOKIE)
     {
         app.sessions.remove(&id);
@@ -247,7 +270,7 @@ fn yuan(cents: i64) -> String {
 /// `GET /console`: the overview.
 pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap) -> Response {
     let mut app = lock(&server);
-    let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+    let (caller, csrf) = or_page!(opened(&mut app, &headers, false));
     let tenant = &app.tenants[&caller.tenant];
     let Some(engine) = tenant.engine.as_ref() else {
         let body = html! { section { h1 { "概览 Overview" } p { "还没有方案。No plan yet: " a href="/console/plan" { "put one" } "." } } };
@@ -373,10 +396,7 @@ fn findings_table(findings: &Value) -> Markup {
 /// `GET /console/plan`.
 pub(crate) async fn plan(State(server): State<Shared>, headers: HeaderMap) -> Response {
     let mut app = lock(&server);
-    let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
-    if let Some(refused) = whole_tenant(&caller) {
-        return refused;
-    }
+    let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
     let text = app.tenants[&caller.tenant].plan.clone();
     let id = caller.tenant.clone();
     let version = blocking(|| app.store.plan_version(&id)).unwrap_or(0);
@@ -466,17 +486,8 @@ pub(crate) async fn put_plan(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let mut app = lock(&server);
-    let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
-    if let Some(refused) = whole_tenant(&caller) {
-        return refused;
-    }
-    if !csrf_ok(&form, &csrf) {
-        return super::error_page(
-            Lang::Zh,
-            StatusCode::FORBIDDEN,
-            "表单已过期 The form expired: reload the page.",
-        );
-    }
+    let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
+    or_page!(form_checked(form.get("csrf").map(String::as_str), &csrf));
     let draft = form.get("plan").cloned().unwrap_or_default();
     let outcome = if form.get("action").map(String::as_str) == Some("put") {
         if caller.role != Role::Owner {
@@ -543,22 +554,13 @@ pub(crate) async fn simulate(
 ) -> Response {
     let (caller, csrf, current, version) = {
         let mut app = lock(&server);
-        let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
-        if let Some(refused) = whole_tenant(&caller) {
-            return refused;
-        }
+        let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
         let current = app.tenants[&caller.tenant].plan.clone();
         let id = caller.tenant.clone();
         let version = blocking(|| app.store.plan_version(&id)).unwrap_or(0);
         (caller, csrf, current, version)
     };
-    if !csrf_ok(&form, &csrf) {
-        return super::error_page(
-            Lang::Zh,
-            StatusCode::FORBIDDEN,
-            "表单已过期 The form expired: reload the page.",
-        );
-    }
+    or_page!(form_checked(form.get("csrf").map(String::as_str), &csrf));
     let draft = form.get("plan").filter(|p| !p.trim().is_empty()).cloned();
     let text = draft.clone().or(current.clone()).unwrap_or_default();
     let days = form.get("days").and_then(|d| d.parse::<u32>().ok()).unwrap_or(60).clamp(1, 180);
@@ -606,7 +608,7 @@ pub(crate) async fn members(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let mut app = lock(&server);
-    let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+    let (caller, csrf) = or_page!(opened(&mut app, &headers, false));
     let q = query.get("q").map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
     let id = caller.tenant.clone();
     let found = q.as_ref().map(|q| blocking(|| app.store.find_members(&id, q)).unwrap_or_default());
@@ -646,7 +648,7 @@ pub(crate) async fn member(
     Path(member): Path<String>,
 ) -> Response {
     let mut app = lock(&server);
-    let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
+    let (caller, csrf) = or_page!(opened(&mut app, &headers, false));
     let Some(engine) = app.tenants[&caller.tenant].engine.as_ref() else { return see_other("/console") };
     let Some(id) = engine.find_member(&member) else {
         return super::error_page(Lang::Zh, StatusCode::NOT_FOUND, &format!("没有会员 No member `{member}`"));
@@ -752,10 +754,7 @@ pub(crate) async fn reviews(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let mut app = lock(&server);
-    let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
-    if let Some(refused) = whole_tenant(&caller) {
-        return refused;
-    }
+    let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
     let list: Vec<Value> = app.tenants[&caller.tenant]
         .engine
         .as_ref()
@@ -820,16 +819,9 @@ pub(crate) async fn decide(
     let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let (caller, csrf) = {
         let mut app = lock(&server);
-        let Some(session) = session(&mut app, &headers) else { return see_other("/console/login") };
-        session
+        or_page!(opened(&mut app, &headers, false))
     };
-    if !field("csrf").is_some_and(|given| same(&given, &csrf)) {
-        return super::error_page(
-            Lang::Zh,
-            StatusCode::FORBIDDEN,
-            "表单已过期 The form expired: reload the page.",
-        );
-    }
+    or_page!(form_checked(field("csrf").as_deref(), &csrf));
     if caller.role != Role::Owner {
         return super::error_page(
             Lang::Zh,
@@ -904,10 +896,7 @@ fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
 /// `GET /console/audit`: the chain and the daily pool reports.
 pub(crate) async fn audit(State(server): State<Shared>, headers: HeaderMap) -> Response {
     let mut app = lock(&server);
-    let Some((caller, csrf)) = session(&mut app, &headers) else { return see_other("/console/login") };
-    if let Some(refused) = whole_tenant(&caller) {
-        return refused;
-    }
+    let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
     let chain = app.tenants[&caller.tenant].chain.clone();
     let id = caller.tenant.clone();
     let reports: Vec<Value> = blocking(|| app.store.reports(&id, 0))
