@@ -5,7 +5,7 @@ use super::Engine;
 use super::orders::positive;
 use crate::MechanismId;
 use crate::event::SellAmount;
-use crate::kind::{Cx, Look, Redemption, Who};
+use crate::kind::{Cx, Look, Redemption, State, Who};
 use crate::ledger::{Account, Rule};
 use crate::num::{Money, Points};
 use crate::rejection::Rejection;
@@ -20,9 +20,8 @@ impl Engine {
         points: SellAmount,
         at: Timestamp,
     ) -> Result<(), Rejection> {
-        let member_id = self.member_named(member)?;
-        let m = self.mechanism_named(mechanism)?;
-        let who = Who { member: member_id, member_name: member, mechanism };
+        let (who, m) = self.named(member, mechanism)?;
+        let member_id = who.member;
         let (held, action) = {
             let mechanism = &self.mechanisms[m.index()];
             let look = Look { pool: &mechanism.pool, books: &self.books, now: self.last_at };
@@ -40,10 +39,8 @@ impl Engine {
         };
         let growth = self.mechanisms[m.index()].state.sell_growth(points);
         self.grow(growth, || format!("what `{mechanism}` owes, with this cash-out"))?;
-        let (mechanism, timezone) = (&mut self.mechanisms[m.index()], self.plan.timezone);
-        let mut cx =
-            Cx { pool: &mut mechanism.pool, books: &mut self.books, members: &self.members, timezone };
-        mechanism.state.sell(&mut cx, member_id, points, at);
+        let (state, mut cx) = self.hook(m);
+        state.sell(&mut cx, member_id, points, at);
         Ok(())
     }
 
@@ -72,9 +69,8 @@ impl Engine {
         self.books.ledger.post(Account::External, Account::Credit(id), amount.fen(), None, Rule::Topup);
         let timezone = self.plan.timezone;
         for mechanism in &mut self.mechanisms {
-            let mut cx =
-                Cx { pool: &mut mechanism.pool, books: &mut self.books, members: &self.members, timezone };
-            mechanism.state.on_topup(&mut cx, id, amount, at);
+            let (state, mut cx) = mechanism.hooked(&mut self.books, &self.members, timezone);
+            state.on_topup(&mut cx, id, amount, at);
         }
         Ok(())
     }
@@ -87,23 +83,15 @@ impl Engine {
         what: Redemption<'_>,
         at: Timestamp,
     ) -> Result<(), Rejection> {
-        let member_id = self.member_named(member)?;
-        let m = self.mechanism_named(mechanism)?;
-        let who = Who { member: member_id, member_name: member, mechanism };
-        let (mechanism, timezone) = (&mut self.mechanisms[m.index()], self.plan.timezone);
-        let mut cx =
-            Cx { pool: &mut mechanism.pool, books: &mut self.books, members: &self.members, timezone };
-        mechanism.state.redeem(&mut cx, who, what, at)
+        let (who, m) = self.named(member, mechanism)?;
+        let (state, mut cx) = self.hook(m);
+        state.redeem(&mut cx, who, what, at)
     }
 
     pub(super) fn ad_view(&mut self, member: &str, mechanism: &str, at: Timestamp) -> Result<(), Rejection> {
-        let member_id = self.member_named(member)?;
-        let m = self.mechanism_named(mechanism)?;
-        let who = Who { member: member_id, member_name: member, mechanism };
-        let (mechanism, timezone) = (&mut self.mechanisms[m.index()], self.plan.timezone);
-        let mut cx =
-            Cx { pool: &mut mechanism.pool, books: &mut self.books, members: &self.members, timezone };
-        mechanism.state.ad_view(&mut cx, who, at)
+        let (who, m) = self.named(member, mechanism)?;
+        let (state, mut cx) = self.hook(m);
+        state.ad_view(&mut cx, who, at)
     }
 
     /// Cash into a pool from outside: an injection (any mechanism) or an advertiser's funds
@@ -131,5 +119,17 @@ impl Engine {
             .position(|m| m.pool.name == name)
             .map(MechanismId::from_index)
             .ok_or_else(|| Rejection::UnknownMechanism(name.to_owned()))
+    }
+
+    /// The member and the mechanism a member's action names, or the rejection of an unknown one.
+    fn named<'n>(&self, member: &'n str, mechanism: &'n str) -> Result<(Who<'n>, MechanismId), Rejection> {
+        let member_id = self.member_named(member)?;
+        let m = self.mechanism_named(mechanism)?;
+        Ok((Who { member: member_id, member_name: member, mechanism }, m))
+    }
+
+    /// A mechanism's state and the context its hooks take.
+    fn hook(&mut self, m: MechanismId) -> (&mut State, Cx<'_>) {
+        self.mechanisms[m.index()].hooked(&mut self.books, &self.members, self.plan.timezone)
     }
 }

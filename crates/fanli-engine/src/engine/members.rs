@@ -3,7 +3,7 @@
 use super::Engine;
 use super::orders::OrderRecord;
 use crate::effect::Effect;
-use crate::kind::{Cx, Settlement};
+use crate::kind::Settlement;
 use crate::num::Money;
 use crate::rejection::Rejection;
 use crate::time::Timestamp;
@@ -93,9 +93,8 @@ impl Engine {
         };
         let timezone = self.plan.timezone;
         for mechanism in &mut self.mechanisms {
-            let mut cx =
-                Cx { pool: &mut mechanism.pool, books: &mut self.books, members: &self.members, timezone };
-            mechanism.state.on_referral(&mut cx, &order);
+            let (state, mut cx) = mechanism.hooked(&mut self.books, &self.members, timezone);
+            state.on_referral(&mut cx, &order);
         }
     }
 

@@ -25,7 +25,7 @@ use crate::num::{Money, Points};
 use crate::plan::Plan;
 use crate::pool::{Books, Pool, Profit};
 use crate::rejection::Rejection;
-use crate::time::Timestamp;
+use crate::time::{Timestamp, UtcOffset};
 use crate::{MechanismId, MemberId, OrderId};
 
 /// How many settlements ahead `close_day` reads the state it will need.
@@ -77,6 +77,18 @@ pub struct Engine {
 struct Mechanism {
     pool: Pool,
     state: State,
+}
+
+impl Mechanism {
+    /// Its kind's state, and the context the state's hooks take: its own pool and the books.
+    fn hooked<'a>(
+        &'a mut self,
+        books: &'a mut Books,
+        members: &'a Members,
+        timezone: UtcOffset,
+    ) -> (&'a mut State, Cx<'a>) {
+        (&mut self.state, Cx { pool: &mut self.pool, books, members, timezone })
+    }
 }
 
 /// What applying one event did: its postings and effects, in order.
@@ -233,9 +245,8 @@ impl Engine {
         }
         let timezone = self.plan.timezone;
         for mechanism in &mut self.mechanisms {
-            let mut cx =
-                Cx { pool: &mut mechanism.pool, books: &mut self.books, members: &self.members, timezone };
-            mechanism.state.on_close_day(&mut cx, now);
+            let (state, mut cx) = mechanism.hooked(&mut self.books, &self.members, timezone);
+            state.on_close_day(&mut cx, now);
         }
         Ok(())
     }
@@ -299,8 +310,8 @@ impl Engine {
             }
         }
         let timezone = self.plan.timezone;
-        for Mechanism { pool, state } in &mut self.mechanisms {
-            let mut cx = Cx { pool, books: &mut self.books, members: &self.members, timezone };
+        for mechanism in &mut self.mechanisms {
+            let (state, mut cx) = mechanism.hooked(&mut self.books, &self.members, timezone);
             state.on_time(&mut cx, now);
             cx.pool.pay_obligations(cx.books);
             state.after_payouts(&mut cx);
