@@ -697,6 +697,62 @@ pub fn findings_json(
     })
 }
 
+/// A published daily pool report read back (what [`pool_report`] wrote), typed: the console's
+/// pool history and charts read these, not JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DailyReport {
+    /// When the day closed, as the `close_day` event said (RFC 3339).
+    pub at: String,
+    /// The audit chain's head at that line.
+    pub chain: String,
+    /// Each mechanism's figures, in plan order.
+    pub mechanisms: Vec<PoolFigures>,
+}
+
+/// One mechanism's line of a [`DailyReport`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolFigures {
+    /// The mechanism's id.
+    pub id: String,
+    /// What its pool held.
+    pub pool: Money,
+    /// What it owed and could not pay yet.
+    pub obligations: Money,
+    /// What it had paid out in all.
+    pub paid: Money,
+    /// Its points' price as published: yuan a point, rounded to 4 places for people (never
+    /// computed with; the exact price is a ratio the engine keeps).
+    pub price: Option<String>,
+}
+
+impl DailyReport {
+    /// Reads a report as the store keeps it; `None` for a document that is not one.
+    pub fn parse(text: &str) -> Option<DailyReport> {
+        let doc: Value = serde_json::from_str(text).ok()?;
+        let text = |v: &Value| v.as_str().map(str::to_owned);
+        let money = |v: &Value| v.as_str().and_then(|s| Money::parse(s).ok());
+        let mechanisms = doc["mechanisms"]
+            .as_object()?
+            .iter()
+            .map(|(id, m)| {
+                Some(PoolFigures {
+                    id: id.clone(),
+                    pool: money(&m["pool"])?,
+                    obligations: money(&m["obligations"])?,
+                    paid: money(&m["paid"])?,
+                    price: m.get("price").and_then(text),
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(DailyReport { at: text(&doc["at"])?, chain: text(&doc["chain"])?, mechanisms })
+    }
+
+    /// The figures of the mechanism `id`, if the report has it.
+    pub fn of(&self, id: &str) -> Option<&PoolFigures> {
+        self.mechanisms.iter().find(|m| m.id == id)
+    }
+}
+
 /// The daily pool report: after a `close_day` at `at`, each mechanism's pool, obligations and
 /// paid (and price, for appreciation), with the audit chain's head at that line, so that a
 /// published report pins the log up to it.

@@ -28,6 +28,7 @@ use super::{Figs, Lang, console_role, figure, https, page};
 use crate::auth::{Caller, Role};
 use crate::{App, Line, Shared, blocking, lock, new_key, same, submit};
 use fanli_engine::Money;
+use fanli_format::{DailyReport, PoolFigures};
 
 /// A console session: who logged in, and the token its forms carry.
 pub(crate) struct Session {
@@ -217,14 +218,13 @@ pub(crate) async fn logout(
 
 /// A mechanism's figures from the reports: since when it owes (the first report after the last
 /// one in which it owed nothing), and what it had paid at the last report.
-fn from_reports(reports: &[Value], id: &str, owes: bool) -> (Option<String>, Option<String>) {
-    let figures = |r: &Value, k: &str| r["mechanisms"][id][k].as_str().map(str::to_owned);
+fn from_reports(reports: &[DailyReport], id: &str, owes: bool) -> (Option<String>, Option<Money>) {
     let since = owes.then(|| {
-        let clear = reports.iter().rposition(|r| figures(r, "obligations").as_deref() == Some("0.00"));
+        let clear = reports.iter().rposition(|r| r.of(id).is_some_and(|m| m.obligations.is_zero()));
         let first = clear.map_or(0, |i| i + 1);
-        reports.get(first).and_then(|r| r["at"].as_str().map(str::to_owned))
+        reports.get(first).map(|r| r.at.clone())
     });
-    (since.flatten(), reports.last().and_then(|r| figures(r, "paid")))
+    (since.flatten(), reports.last().and_then(|r| r.of(id)).map(|m| m.paid))
 }
 
 /// A mechanism's row of the pools table.
@@ -254,14 +254,6 @@ impl Pool {
     }
 }
 
-/// Cents of a money string from a published report ("12.34" → 1234), for differences.
-fn cents(text: &str) -> Option<i64> {
-    let (whole, frac) = text.split_once('.').unwrap_or((text, "0"));
-    let negative = whole.starts_with('-');
-    let value = whole.trim_start_matches('-').parse::<i64>().ok()? * 100 + frac.parse::<i64>().ok()?;
-    Some(if negative { -value } else { value })
-}
-
 fn yuan(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
@@ -280,27 +272,26 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap) -
     let (members, orders, lines) = (engine.member_count(), engine.order_count(), tenant.chain.len());
     let plan = engine.plan().name.clone();
     let id = caller.tenant.clone();
-    let reports: Vec<Value> = blocking(|| app.store.reports(&id, 0))
+    let reports: Vec<DailyReport> = blocking(|| app.store.reports(&id, 0))
         .unwrap_or_default()
         .iter()
-        .filter_map(|r| serde_json::from_str(r).ok())
+        .filter_map(|r| DailyReport::parse(r))
         .collect();
     let days = blocking(|| app.store.days(&id)).unwrap_or_default();
     drop(app);
 
-    let series = |key: &str, only_priced: bool| -> Vec<(String, Vec<f64>)> {
+    // A chart's points, in yuan (or yuan a point): floats only to draw with.
+    let yuan_of = |money: Money| money.fen() as f64 / 100.0;
+    let series = |key: &dyn Fn(&PoolFigures) -> Option<f64>, only_priced: bool| -> Vec<(String, Vec<f64>)> {
         rows.iter()
             .filter(|m| !only_priced || m.price.is_some())
             .map(|Pool { name, .. }| {
-                let values = reports
-                    .iter()
-                    .map(|r| r["mechanisms"][name][key].as_str().and_then(|v| v.parse().ok()).unwrap_or(0.0))
-                    .collect();
+                let values = reports.iter().map(|r| r.of(name).and_then(key).unwrap_or(0.0)).collect();
                 (name.clone(), values)
             })
             .collect()
     };
-    let price_chart = series("price", true);
+    let price_chart = series(&|m| m.price.as_deref().and_then(|p| p.parse().ok()), true);
     // What each day close added: members and orders since the close before.
     let per_day: Vec<(String, Vec<f64>)> = {
         let (mut members_before, mut orders_before) = (0, 0);
@@ -332,7 +323,7 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap) -
                 @for m in &rows {
                     @let owes = !m.obligations.is_zero();
                     @let (since, paid_then) = from_reports(&reports, &m.name, owes);
-                    @let today = m.paid.fen() - paid_then.as_deref().and_then(cents).unwrap_or(0);
+                    @let today = m.paid.fen() - paid_then.map_or(0, Money::fen);
                     tr data-mechanism=(m.name) {
                         td { b { (m.name) } " " span.note { (m.kind) } }
                         td.n.pool { (m.pool) }
@@ -363,8 +354,8 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap) -
                 p.note { "还没有日结。No day closed yet: the charts start with the first close_day." }
             } @else {
                 @if !price_chart.is_empty() { (PreEscaped(fanli_sim::report::chart("增值价格 Appreciation price (yuan a point)", &price_chart))) }
-                (PreEscaped(fanli_sim::report::chart("资金池 Pools (yuan)", &series("pool", false))))
-                (PreEscaped(fanli_sim::report::chart("拖欠 Owed (yuan)", &series("obligations", false))))
+                (PreEscaped(fanli_sim::report::chart("资金池 Pools (yuan)", &series(&|m| Some(yuan_of(m.pool)), false))))
+                (PreEscaped(fanli_sim::report::chart("拖欠 Owed (yuan)", &series(&|m| Some(yuan_of(m.obligations)), false))))
                 (PreEscaped(fanli_sim::report::chart("每日新会员与订单 New members and orders per day", &per_day)))
             }
         }
@@ -899,10 +890,10 @@ pub(crate) async fn audit(State(server): State<Shared>, headers: HeaderMap) -> R
     let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
     let chain = app.tenants[&caller.tenant].chain.clone();
     let id = caller.tenant.clone();
-    let reports: Vec<Value> = blocking(|| app.store.reports(&id, 0))
+    let reports: Vec<DailyReport> = blocking(|| app.store.reports(&id, 0))
         .unwrap_or_default()
         .iter()
-        .filter_map(|r| serde_json::from_str(r).ok())
+        .filter_map(|r| DailyReport::parse(r))
         .collect();
     drop(app);
     let body = html! {
@@ -926,12 +917,12 @@ pub(crate) async fn audit(State(server): State<Shared>, headers: HeaderMap) -> R
                     tr { th { "日结 Closed at" } th { "链头 Chain" } th { "机制 Mechanisms: pool / owed / paid (price)" } }
                     @for r in reports.iter().rev().take(60) {
                         tr {
-                            td { (figure(&r["at"])) }
-                            td { code { (r["chain"].as_str().map_or("", |c| &c[..c.len().min(16)])) "…" } }
+                            td { (r.at) }
+                            td { code { (&r.chain[..r.chain.len().min(16)]) "…" } }
                             td {
-                                @for (name, m) in r["mechanisms"].as_object().into_iter().flatten() {
-                                    b { (name) } " " (figure(&m["pool"])) " / " (figure(&m["obligations"])) " / " (figure(&m["paid"]))
-                                    @if m.get("price").is_some() { " (" (figure(&m["price"])) ")" }
+                                @for m in &r.mechanisms {
+                                    b { (m.id) } " " (m.pool) " / " (m.obligations) " / " (m.paid)
+                                    @if let Some(price) = &m.price { " (" (price) ")" }
                                     br;
                                 }
                             }

@@ -176,6 +176,7 @@ pub(crate) enum Shown {
     Of(u64, u64),
     Null,
     Group(Figs),
+    List(Vec<Figs>),
 }
 
 impl Figs {
@@ -213,13 +214,32 @@ impl Shown {
     }
 
     /// As the console shows it: figures as the JSON views write them (money without ¥, times in
-    /// UTC), a dash for nothing, a group's figures joined by " · ".
+    /// UTC), a dash for nothing, a group as its JSON text.
     pub(crate) fn raw(&self) -> String {
         match self {
             Shown::Money(m) => m.to_string(),
             Shown::Time(at) => at.to_string(),
-            Shown::Group(figs) => figs.0.iter().map(|(_, f)| f.raw()).collect::<Vec<_>>().join(" · "),
+            Shown::Group(_) | Shown::List(_) => self.json().to_string(),
             other => other.text(fanli_engine::UtcOffset::UTC),
+        }
+    }
+
+    /// The figure as the JSON views write it (`fanli_format`'s writer of the same figures).
+    fn json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        let group =
+            |figs: &Figs| Value::Object(figs.0.iter().map(|(k, f)| ((*k).to_owned(), f.json())).collect());
+        match self {
+            Shown::Money(m) => m.to_string().into(),
+            Shown::Points(p) => p.to_string().into(),
+            Shown::Price(p) => p.display().to_string().into(),
+            Shown::Count(n) => (*n).into(),
+            Shown::Text(t) => t.clone().into(),
+            Shown::Time(at) => at.to_string().into(),
+            Shown::Of(done, of) => format!("{done} of {of}").into(),
+            Shown::Null => Value::Null,
+            Shown::Group(figs) => group(figs),
+            Shown::List(items) => items.iter().map(group).collect(),
         }
     }
 
@@ -234,8 +254,16 @@ impl Shown {
             Shown::Time(at) => local_time(*at, offset),
             Shown::Of(done, of) => format!("{done} of {of}"),
             Shown::Null => "–".to_owned(),
-            Shown::Group(figs) => figs.0.iter().map(|(_, f)| f.text(offset)).collect::<Vec<_>>().join(" · "),
+            Shown::Group(figs) => figs.text(offset),
+            Shown::List(items) => items.iter().map(|figs| figs.text(offset)).collect::<Vec<_>>().join(" · "),
         }
+    }
+}
+
+impl Figs {
+    /// A group's figures as a page shows them, joined by " · ".
+    fn text(&self, offset: fanli_engine::UtcOffset) -> String {
+        self.0.iter().map(|(_, f)| f.text(offset)).collect::<Vec<_>>().join(" · ")
     }
 }
 
@@ -262,13 +290,15 @@ impl fanli_engine::Fields for Figs {
     }
 
     fn list<T>(&mut self, key: fanli_engine::Key, items: &[T], mut fill: impl FnMut(&mut Self, &T)) {
-        let mut list = Figs::default();
-        for item in items {
-            let mut group = Figs::default();
-            fill(&mut group, item);
-            list.0.push(("", Shown::Group(group)));
-        }
-        self.0.push((key.name(), Shown::Group(list)));
+        let list = items
+            .iter()
+            .map(|item| {
+                let mut group = Figs::default();
+                fill(&mut group, item);
+                group
+            })
+            .collect();
+        self.0.push((key.name(), Shown::List(list)));
     }
 }
 
