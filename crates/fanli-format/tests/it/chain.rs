@@ -47,3 +47,30 @@ fn each_link_hashes_the_whole_line_before_it() {
     assert_eq!(again.prev(), Some(GENESIS));
     assert_eq!(canonical(&again.event().unwrap()), canon(line));
 }
+
+#[test]
+fn a_published_daily_report_reads_back_to_the_figures_it_was_written_from() {
+    use fanli_engine::{Engine, Money};
+    use fanli_format::{DailyReport, LineOutcome, apply_bytes, parse_plan, pool_report};
+    let plan = parse_plan(include_str!("../../../fanli-cli/tests/cases/seed_appr.toml")).unwrap();
+    let mut engine = Engine::new(plan);
+    let stream = include_str!("../../../fanli-cli/tests/cases/seed_appr.jsonl");
+    let close = r#"{"at": "2026-01-01T23:00:00+08:00", "type": "close_day"}"#;
+    // Seed 001: three orders of 1000 put 900.00 in the pool for 481.95 points.
+    for line in stream.lines().take(6).chain([close]) {
+        let mut slot = EventLine::default();
+        assert!(
+            matches!(apply_bytes(&mut engine, &mut slot, line.as_bytes()), LineOutcome::Accepted(_)),
+            "{line}"
+        );
+    }
+    let at = EventLine::parse(close.as_bytes()).unwrap().event().unwrap().at;
+    let text = pool_report(&engine, at, "abc").to_string();
+    let report = DailyReport::parse(&text).unwrap();
+    assert_eq!((report.at.as_str(), report.chain.as_str()), ("2026-01-01T15:00:00Z", "abc"));
+    let appr = report.of("appr").unwrap();
+    assert_eq!((appr.pool, appr.obligations, appr.paid), (Money::from_yuan(900), Money::ZERO, Money::ZERO));
+    assert_eq!(appr.price.as_deref(), Some("1.8674"));
+    assert_eq!(report.of("nope"), None);
+    assert_eq!(DailyReport::parse(r#"{"at":"x","chain":"y","mechanisms":{"a":{"pool":"1.234"}}}"#), None);
+}
