@@ -285,8 +285,8 @@ pub(crate) async fn post_events(
             .map(|l| if l.trim_ascii().is_empty() { Line::Blank } else { Line::Raw(l.to_vec()) })
             .collect()
     };
-    let results = submit(&app, id, lines).await?;
-    Ok(axum::Json(json!({"results": results})).into_response())
+    let results = submit_lines(&app, id, lines).await?;
+    Ok(axum::Json(json!({"results": results_json(&results)})).into_response())
 }
 
 /// `POST /v1/{resource}`: one event of `kind` from a JSON object of its fields (without `type`;
@@ -370,14 +370,15 @@ pub(crate) async fn one_event(
     }
     let member = fields.get("member").and_then(Value::as_str).map(str::to_owned);
     let store = fields.get("store").and_then(Value::as_str).map(str::to_owned);
-    let mut result = submit(app, id.clone(), vec![Line::Stamp(fields)]).await?.remove(0);
-    if result["ok"] != true {
-        let message = result["error"].as_str().unwrap_or_default().to_owned();
-        return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "refused", message));
-    }
-    if let Some(answer) = result.get_mut("answer").map(Value::take) {
-        return Ok(axum::Json(answer).into_response());
-    }
+    let at = match submit_lines(app, id.clone(), vec![Line::Stamp(fields)]).await?.remove(0) {
+        LineResult::Applied { answer: Some(answer), .. } => return Ok(axum::Json(answer).into_response()),
+        LineResult::Applied { at, answer: None } => at,
+        // Refused: the rejection's own code (see docs/rejections.md).
+        LineResult::Refused(refusal) => {
+            return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, refusal.code, refusal.error));
+        }
+        LineResult::Skipped => return Err(internal("a request's event was skipped as a blank line")),
+    };
     let mut app = lock(app);
     if let (Some(brand), Some(store)) = (brand, store) {
         blocking(|| app.store.set_store_brand(&id, &store, &brand)).map_err(internal)?;
@@ -391,7 +392,7 @@ pub(crate) async fn one_event(
     }
     let view: Value =
         if view.is_empty() { json!({}) } else { serde_json::from_slice(&view).map_err(internal)? };
-    Ok(axum::Json(json!({"ok": true, "at": result["at"], "members": view})).into_response())
+    Ok(axum::Json(json!({"ok": true, "at": at, "members": view})).into_response())
 }
 
 /// `GET /v1/members/{id}`: the member's view (balances, points value, progress, queue place).

@@ -10,7 +10,45 @@ pub(crate) struct Job {
     pub(crate) lines: Vec<Line>,
     /// For the scheduler's `close_day`: the day it closes.
     pub(crate) day: Option<i64>,
-    pub(crate) reply: tokio::sync::oneshot::Sender<Result<Vec<Value>, ApiError>>,
+    pub(crate) reply: tokio::sync::oneshot::Sender<Result<Vec<LineResult>, ApiError>>,
+}
+
+/// What one line of a job came to.
+#[derive(Debug)]
+pub(crate) enum LineResult {
+    /// Applied (and committed, once the job is answered), at this time; a new order posted on
+    /// its own, or a retry of one, has the answer `POST /v1/orders` gives.
+    Applied { at: String, answer: Option<Value> },
+    /// A blank line: skipped, as every reader skips it.
+    Skipped,
+    /// Refused, with the rejection's code: nothing changed.
+    Refused(fanli_format::Refusal),
+}
+
+impl LineResult {
+    /// The result as `POST /v1/events` answers it for line `number` (from 1): `{"line", "ok":
+    /// true, "at"}`, `{"line", "ok": true, "skipped": "a blank line"}` or `{"line", "ok": false,
+    /// "code", "error"}`.
+    pub(crate) fn to_json(&self, number: usize) -> Value {
+        match self {
+            LineResult::Applied { at, answer } => {
+                let mut result = json!({"line": number, "ok": true, "at": at});
+                if let Some(answer) = answer {
+                    result["answer"] = answer.clone();
+                }
+                result
+            }
+            LineResult::Skipped => json!({"line": number, "ok": true, "skipped": "a blank line"}),
+            LineResult::Refused(refusal) => {
+                json!({"line": number, "ok": false, "code": refusal.code, "error": refusal.error})
+            }
+        }
+    }
+}
+
+/// Each line's result as `POST /v1/events` answers it, numbered from 1.
+pub(crate) fn results_json(results: &[LineResult]) -> Vec<Value> {
+    results.iter().enumerate().map(|(i, result)| result.to_json(i + 1)).collect()
 }
 
 /// A line of a job: as sent, or fields to stamp with the time they are applied at.
@@ -49,9 +87,10 @@ pub(crate) fn write_loop(server: &Server, queue: &std::sync::mpsc::Receiver<Job>
         for reply in &replies {
             match reply {
                 Ok(results) => {
-                    let ok = results.iter().filter(|r| r["ok"] == true).count() as u64;
-                    applied += ok;
-                    rejected += results.len() as u64 - ok;
+                    // A blank line counts with the applied ones, as it always has.
+                    let refused = results.iter().filter(|r| matches!(r, LineResult::Refused(_))).count();
+                    rejected += refused as u64;
+                    applied += (results.len() - refused) as u64;
                 }
                 Err(_) => {
                     server.metrics.commit_failures.fetch_add(1, Ordering::Relaxed);
@@ -68,12 +107,22 @@ pub(crate) fn write_loop(server: &Server, queue: &std::sync::mpsc::Receiver<Job>
     }
 }
 
-/// Hands `lines` to the writer and waits until they are applied and durable.
+/// Hands `lines` to the writer and waits until they are applied and durable: each line's
+/// result as `POST /v1/events` answers it (see [`submit_lines`] for the typed results).
 pub(crate) async fn submit(
     server: &Shared,
     tenant: String,
     lines: Vec<Line>,
 ) -> Result<Vec<Value>, ApiError> {
+    Ok(results_json(&submit_lines(server, tenant, lines).await?))
+}
+
+/// Hands `lines` to the writer and waits until they are applied and durable: a result per line.
+pub(crate) async fn submit_lines(
+    server: &Shared,
+    tenant: String,
+    lines: Vec<Line>,
+) -> Result<Vec<LineResult>, ApiError> {
     let (reply, answer) = tokio::sync::oneshot::channel();
     server
         .jobs
@@ -86,7 +135,7 @@ impl App {
     /// Applies each job's lines to its tenant in order, then commits every accepted event in one
     /// transaction; a result per line of each job. If the commit fails, every tenant touched is
     /// rebuilt from the store and every job fails: nothing unacknowledged stays applied.
-    pub(crate) fn apply_batch(&mut self, jobs: &[Job]) -> Vec<Result<Vec<Value>, ApiError>> {
+    pub(crate) fn apply_batch(&mut self, jobs: &[Job]) -> Vec<Result<Vec<LineResult>, ApiError>> {
         let mut touched: Vec<Touched> = Vec::new();
         let mut replies = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -119,10 +168,10 @@ impl App {
                 }
             };
             let mut results = Vec::with_capacity(job.lines.len());
-            for (i, line) in job.lines.iter().enumerate() {
+            for line in &job.lines {
                 let bytes = match line {
                     Line::Blank => {
-                        results.push(json!({"line": i + 1, "ok": true, "skipped": "a blank line"}));
+                        results.push(LineResult::Skipped);
                         continue;
                     }
                     Line::Raw(bytes) => std::borrow::Cow::Borrowed(bytes.as_slice()),
@@ -164,7 +213,7 @@ impl App {
                     }
                     LineOutcome::Refused(refusal) => Err(refusal),
                     LineOutcome::Blank => {
-                        results.push(json!({"line": i + 1, "ok": true, "skipped": "a blank line"}));
+                        results.push(LineResult::Skipped);
                         continue;
                     }
                 };
@@ -179,7 +228,7 @@ impl App {
                             }
                         }
                         touched[slot].lines.push(chained);
-                        let mut result = json!({"line": i + 1, "ok": true, "at": at});
+                        let mut answered = None;
                         if let Line::Stamp(fields) = line
                             && fields.get("type").and_then(Value::as_str) == Some("order")
                         {
@@ -189,7 +238,7 @@ impl App {
                                 // A new order posted on its own: its answer is kept, for retries.
                                 let answer = order_answer(engine, fields, &at);
                                 touched[slot].answers.push((id.to_owned(), request, answer.to_string()));
-                                result["answer"] = answer;
+                                answered = Some(answer);
                             } else {
                                 // A retry that raced its first request here: the first answer,
                                 // kept in this batch or committed by an earlier one.
@@ -203,15 +252,13 @@ impl App {
                                     && first == request
                                     && let Ok(answer) = serde_json::from_str(&answer)
                                 {
-                                    result["answer"] = answer;
+                                    answered = Some(answer);
                                 }
                             }
                         }
-                        results.push(result);
+                        results.push(LineResult::Applied { at, answer: answered });
                     }
-                    Err(refusal) => results.push(json!({
-                        "line": i + 1, "ok": false, "code": refusal.code, "error": refusal.error,
-                    })),
+                    Err(refusal) => results.push(LineResult::Refused(refusal)),
                 }
             }
             replies.push(Ok(results));

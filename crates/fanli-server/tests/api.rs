@@ -147,7 +147,24 @@ fn one_call_at_a_time_members_orders_views_the_audit_feed_and_the_past() {
     let (status, body) =
         post("/v1/orders", format!(r#"{{"order":"a1","member":"A","amount":"5.00","at":"{}"}}"#, at(3)));
     assert_eq!(status, 422);
+    assert_eq!(json(&body)["error"]["code"], "order_reused", "the rejection's own code: {body}");
     assert!(json(&body)["error"]["message"].as_str().unwrap().contains("already paid with another amount"));
+    // Every refusal carries its code, from reading the body as from applying it.
+    for (path, body, code) in [
+        ("/v1/orders", r#"{"order":"x1","member":"nobody","amount":"1.00"}"#, "unknown_member"),
+        ("/v1/members", r#"{"membr":"X"}"#, "unknown_field"),
+        ("/v1/members", r#"{"member":"X","at":"yesterday"}"#, "bad_time"),
+        ("/v1/refunds", r#"{"order":"nope"}"#, "unknown_order"),
+        ("/v1/members", r#"{"member":"X","amount":"1.00"}"#, "field_not_allowed"),
+    ] {
+        let (status, answer) = post(path, body.to_owned());
+        assert_eq!(
+            (status, json(&answer)["error"]["code"].as_str()),
+            (422, Some(code)),
+            "{path} {body}: {answer}"
+        );
+        assert!(!json(&answer)["error"]["message"].as_str().unwrap().is_empty());
+    }
     assert_eq!(
         post("/v1/orders", format!(r#"{{"order":"b1","member":"B","amount":"1000.00","at":"{}"}}"#, at(4))).0,
         200
