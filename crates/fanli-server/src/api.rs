@@ -70,7 +70,12 @@ pub(crate) async fn json_errors(request: axum::extract::Request, next: axum::mid
         s if s.is_server_error() => "internal",
         _ => "bad_request",
     };
-    let mut answer = ApiError(status, code, message).into_response();
+    let error = match code {
+        // Logged with an id, as every internal error is: the client gets the id.
+        "internal" => ApiError(status, code, internal(format!("{status}: {message}")).2),
+        _ => ApiError(status, code, message),
+    };
+    let mut answer = error.into_response();
     // What the first answer said besides its body (`Allow` on a 405, say) stays.
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {

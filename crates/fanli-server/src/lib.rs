@@ -159,13 +159,37 @@ impl Server {
     }
 }
 
-/// An API error: status, a stable code and a message, sent as `{"error": {"code", "message"}}`.
-#[derive(Debug)]
+/// An API error: status, a stable code and a message, sent as `{"error": {"code", "message"}}`;
+/// an internal error's (see [`internal`]) with its `"id"` too.
+#[derive(Clone, Debug)]
 pub struct ApiError(StatusCode, &'static str, String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, axum::Json(json!({"error": {"code": self.1, "message": self.2}}))).into_response()
+        let mut error = json!({"code": self.1, "message": self.2});
+        if let Some(id) = self.internal_id() {
+            error["id"] = id.into();
+        }
+        (self.0, axum::Json(json!({ "error": error }))).into_response()
+    }
+}
+
+/// How an internal error's message starts; its id follows.
+const INTERNAL: &str = "an internal error; its id is ";
+
+impl ApiError {
+    /// `500` for the internal error logged under `id`: the message names the id and nothing
+    /// else (the pages, which show an error's message, show no more).
+    fn internal_with_id(id: &str) -> ApiError {
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("{INTERNAL}{id}"))
+    }
+
+    /// The id of an internal error, which its message carries.
+    fn internal_id(&self) -> Option<&str> {
+        if self.1 != "internal" {
+            return None;
+        }
+        self.2.strip_prefix(INTERNAL)
     }
 }
 
@@ -175,8 +199,23 @@ fn unavailable(tenant: &str) -> ApiError {
     ApiError(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
 }
 
+/// `500`: something went wrong inside the server (the store, the writer, a thread). What went
+/// wrong is logged with a fresh id; the client gets the id, never the internal text (a store's
+/// error can quote another tenant's data, and says how the server is built).
 fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+    let id = error_id();
+    tracing::error!(%id, error = %e, "internal error");
+    ApiError::internal_with_id(&id)
+}
+
+/// A fresh id for an internal error: 16 hex digits, random (from the wall clock if the system
+/// has no randomness to give, which still tells one error from another).
+fn error_id() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes = (wall_now() as u64).to_be_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl App {

@@ -28,8 +28,8 @@ pub enum StoreError {
 
 /// What went wrong on PostgreSQL, said as SQLite says it: the client's own text for an error
 /// the server reported is only "db error", so the server's code and message follow; its
-/// `DETAIL` does not, since it quotes the row's values and a failed group commit's error goes to
-/// every request in the batch, of every tenant.
+/// `DETAIL` does not, since it quotes the row's values (of any tenant of a failed group commit's
+/// batch) and the log need not hold them.
 fn postgres_reason(error: &postgres::Error) -> String {
     match (error.as_db_error(), std::error::Error::source(error)) {
         (Some(db), _) => format!("{}: {}", db.code().code(), db.message()),

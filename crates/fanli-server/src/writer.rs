@@ -302,9 +302,10 @@ impl App {
                     tracing::error!(tenant = %id, error = %rebuild, "the tenant could not be rebuilt");
                 }
             }
-            tracing::error!(error = %e, "a group commit failed");
-            let message = format!("the events could not be stored: {e}");
-            return jobs.iter().map(|_| Err(internal(&message))).collect();
+            // One id for the failure: every request of the batch answers with it.
+            let id = error_id();
+            tracing::error!(%id, error = %e, "a group commit failed: the events could not be stored");
+            return jobs.iter().map(|_| Err(ApiError::internal_with_id(&id))).collect();
         }
         if let Some(snapshots) = &self.snapshots {
             for Touched { tenant: id, .. } in &touched {

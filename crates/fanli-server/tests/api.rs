@@ -678,3 +678,76 @@ fn concurrent_retries_of_one_order_all_get_its_first_answer() {
     let (_, state) = call(addr, "GET", "/v1/state", Some(&key), "");
     assert_eq!(json(&state)["members"]["A"]["spent"], "5000.00", "each order once");
 }
+
+/// Everything the process logs from now on (a global subscriber: the server's handlers run on
+/// the runtime's threads), for the test that reads the log.
+fn capture_log() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    static LOG: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        struct Writer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Writer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = std::sync::Arc::clone(&log);
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || Writer(std::sync::Arc::clone(&writer)))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        log
+    })
+    .clone()
+}
+
+/// Drops a table of the test's store from another connection, under the server's feet.
+fn drop_table(dir: &std::path::Path, table: &str) {
+    let sql = format!("DROP TABLE {table}");
+    match common::database(dir) {
+        Some(url) => postgres::Client::connect(&url, postgres::NoTls).unwrap().batch_execute(&sql).unwrap(),
+        None => rusqlite::Connection::open(dir.join("fanli.sqlite3")).unwrap().execute_batch(&sql).unwrap(),
+    }
+}
+
+#[test]
+fn an_internal_error_is_logged_under_an_id_and_the_client_gets_the_id_only() {
+    let log = capture_log();
+    let dir = data_dir("api-internal");
+    let addr = &local(&dir);
+    let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    // The brands' table is gone: registering a brand fails in the store (SQLite: "no such
+    // table: brands"; PostgreSQL: "relation \"brands\" does not exist").
+    drop_table(&dir, "brands");
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = call(addr, "POST", "/v1/brands", Some(&key), r#"{"id":"b1"}"#);
+        assert_eq!(status, 500, "{body}");
+        let error = &json(&body)["error"];
+        let id = error["id"].as_str().unwrap_or_else(|| panic!("no id: {body}")).to_owned();
+        assert!(id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        assert_eq!(
+            error,
+            &value!({"code": "internal", "message": format!("an internal error; its id is {id}"), "id": id})
+        );
+        assert!(
+            !body.contains("brands") && !body.contains("SQL"),
+            "the store's text stays in the log: {body}"
+        );
+        // The log has it under the id, with what went wrong.
+        let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+        let logged =
+            text.lines().find(|line| line.contains(&id)).unwrap_or_else(|| panic!("{id} not logged: {text}"));
+        assert!(logged.contains("ERROR") && logged.contains("brands"), "{logged}");
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1], "each error has an id of its own");
+    // The rest of the tenant goes on.
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
+}
