@@ -42,6 +42,56 @@ pub fn router(app: Shared) -> Router {
         .with_state(app)
 }
 
+/// What a handler asks of its caller's key: the role check it opens with (the messages are
+/// [`Caller`]'s).
+pub(crate) enum Needs<'a> {
+    /// Any key of a tenant: the handler looks at the role itself.
+    Key,
+    /// The owner's, for `what` ([`Caller::owner`]).
+    Owner(&'a str),
+    /// An owner's or read-only key ([`Caller::reader`]).
+    Reader,
+    /// An operator's or read-only key ([`Caller::viewer`]).
+    Viewer,
+    /// An operator's, for `what` ([`Caller::operator`]).
+    Operator(&'a str),
+    /// Any key but another member's token ([`Caller::sees_member`]).
+    Member(&'a str),
+}
+
+/// A handler's opening: the server's state, locked, and the caller, known and allowed.
+pub(crate) struct Opened<'s> {
+    pub(crate) app: std::sync::MutexGuard<'s, App>,
+    pub(crate) caller: Caller,
+}
+
+/// Opens a handler: locks the state, finds the caller of the request's key (`401` without a
+/// key or for an unknown one, `503` for a tenant between nodes) and checks it `needs` (`403`).
+pub(crate) fn opening<'s>(
+    server: &'s Shared,
+    headers: &HeaderMap,
+    needs: Needs<'_>,
+) -> Result<Opened<'s>, ApiError> {
+    let mut app = lock(server);
+    let caller = app.caller(headers)?;
+    match needs {
+        Needs::Key => {}
+        Needs::Owner(what) => caller.owner(what)?,
+        Needs::Reader => caller.reader()?,
+        Needs::Viewer => caller.viewer()?,
+        Needs::Operator(what) => caller.operator(what)?,
+        Needs::Member(member) => caller.sees_member(member)?,
+    }
+    Ok(Opened { app, caller })
+}
+
+impl Opened<'_> {
+    /// The caller's tenant's engine (`409 no_plan` while it has no plan).
+    pub(crate) fn engine(&self) -> Result<&Engine, ApiError> {
+        self.app.engine(&self.caller)
+    }
+}
+
 /// Every error of the API is JSON `{"error": {"code", "message"}}`, those axum answers itself
 /// too (no such route: 404; another method: 405; a body past the 2 MiB limit: 413; a path that
 /// does not decode: 400), which come as plain text or empty. The pages keep their own.
@@ -218,9 +268,7 @@ pub(crate) async fn put_plan(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.owner("setting the plan")?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("setting the plan"))?;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
     match app.set_plan(&caller.tenant, text) {
@@ -246,11 +294,7 @@ pub(crate) async fn check_plan(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    {
-        let mut app = lock(&app);
-        let caller = app.caller(&headers)?;
-        caller.viewer()?;
-    }
+    drop(opening(&app, &headers, Needs::Viewer)?);
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
     let (plan, lines) = fanli_format::parse_plan_lines(text)
@@ -264,9 +308,7 @@ pub(crate) async fn check_plan(
 /// `GET /v1/plan` (owner or read-only): the plan in force and its version →
 /// `{"version", "plan"}` (the TOML as it was put).
 pub(crate) async fn get_plan(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.reader()?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Reader)?;
     let text = app.tenants[&caller.tenant].plan.clone().ok_or_else(no_plan)?;
     let version = blocking(|| app.store.plan_version(&caller.tenant)).map_err(internal)?;
     Ok(axum::Json(json!({"version": version, "plan": text})).into_response())
@@ -277,8 +319,7 @@ pub(crate) async fn post_events(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let caller = lock(&app).caller(&headers)?;
-    caller.owner("posting raw events")?;
+    let caller = opening(&app, &headers, Needs::Owner("posting raw events"))?.caller;
     let id = caller.tenant;
     // Lines as `fanli run` reads them: a blank one is skipped but keeps its number.
     let text = body.strip_suffix(b"\n").unwrap_or(&body);
@@ -327,8 +368,7 @@ pub(crate) async fn one_event(
         }
     };
     let id = {
-        let mut app = lock(app);
-        let caller = app.caller(headers)?;
+        let Opened { app, caller } = opening(app, headers, Needs::Key)?;
         let tenant = &app.tenants[&caller.tenant];
         match kind {
             "join" => caller.operator("a member joining")?,
@@ -406,10 +446,8 @@ pub(crate) async fn get_member(
     headers: HeaderMap,
     axum::extract::Path(member): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.sees_member(&member)?;
-    let engine = app.engine(&caller)?;
+    let opened = opening(&app, &headers, Needs::Member(&member))?;
+    let engine = opened.engine()?;
     let member = engine
         .find_member(&member)
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "not_found", format!("no member `{member}`")))?;
@@ -428,10 +466,8 @@ pub(crate) async fn list_members(
 ) -> Result<Response, ApiError> {
     let offset = query_number(&query, "offset", 0usize, "a number")?;
     let limit = query_number(&query, "limit", 50usize, "a number")?.min(500);
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.viewer()?;
-    let engine = app.engine(&caller)?;
+    let opened = opening(&app, &headers, Needs::Viewer)?;
+    let engine = opened.engine()?;
     let total = engine.member_count();
     let mut body = format!("{{\"total\":{total},\"offset\":{offset},\"members\":{{").into_bytes();
     for index in offset.min(total)..offset.saturating_add(limit).min(total) {
@@ -449,10 +485,8 @@ pub(crate) async fn list_members(
 /// `GET /v1/reviews` (owner and read-only): the anti-fraud reviews, pending and decided →
 /// `{"reviews": [...]}` (empty without `[antifraud]`).
 pub(crate) async fn get_reviews(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.reader()?;
-    let engine = app.engine(&caller)?;
+    let opened = opening(&app, &headers, Needs::Reader)?;
+    let engine = opened.engine()?;
     let reviews: Vec<Value> =
         engine.reviews().unwrap_or_default().iter().map(|r| fanli_format::review_json(engine, r)).collect();
     Ok(axum::Json(json!({"reviews": reviews})).into_response())
@@ -460,7 +494,7 @@ pub(crate) async fn get_reviews(State(app): State<Shared>, headers: HeaderMap) -
 
 /// `GET /v1/me`: a member token's own member view.
 pub(crate) async fn get_me(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let member = match lock(&app).caller(&headers)?.role {
+    let member = match opening(&app, &headers, Needs::Key)?.caller.role {
         Role::Member(member) => member,
         role => {
             let message = format!("/v1/me is for member tokens; this key is a {} key", role.name());
@@ -509,9 +543,7 @@ pub(crate) async fn create_key(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request = object(&body)?;
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.owner("making keys")?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("making keys"))?;
     let tenant = &app.tenants[&caller.tenant];
     let role = match request.get("role").and_then(Value::as_str) {
         Some("owner") => Role::Owner,
@@ -552,9 +584,7 @@ pub(crate) async fn member_token(
     headers: HeaderMap,
     axum::extract::Path(member): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.operator("a member token")?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Operator("a member token"))?;
     let engine = app.engine(&caller)?;
     if engine.find_member(&member).is_none() {
         return Err(ApiError(StatusCode::NOT_FOUND, "not_found", format!("no member `{member}`")));
@@ -572,9 +602,8 @@ pub(crate) async fn put_webhook(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request = object(&body)?;
-    let app = &mut *lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.owner("setting the webhook")?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("setting the webhook"))?;
+    let app = &mut *app;
     let url = match request.get("url") {
         Some(Value::Null) => None,
         Some(Value::String(url))
@@ -603,9 +632,7 @@ pub(crate) async fn put_webhook(
 /// `GET /v1/webhook` (owner or read-only): the URL and the outbox: notifications pending and
 /// delivered, and the oldest pending one's attempts and last error.
 pub(crate) async fn get_webhook(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.reader()?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Reader)?;
     let url = app.tenants[&caller.tenant].webhook.clone();
     let status = blocking(|| app.store.outbox_status(&caller.tenant)).map_err(internal)?;
     let mut answer = json!({"url": url, "pending": status.pending, "delivered": status.delivered});
@@ -623,9 +650,8 @@ pub(crate) async fn create_brand(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request = object(&body)?;
-    let app = &mut *lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.owner("registering a brand")?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("registering a brand"))?;
+    let app = &mut *app;
     let brand = field(&request, "id")?;
     if !blocking(|| app.store.add_brand(&caller.tenant, brand)).map_err(internal)? {
         return Err(ApiError(StatusCode::CONFLICT, "exists", format!("brand `{brand}` exists")));
@@ -657,10 +683,8 @@ pub(crate) fn mechanisms(
     headers: &HeaderMap,
     only: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let mut app = lock(app);
-    let caller = app.caller(headers)?;
-    caller.viewer()?;
-    let engine = app.engine(&caller)?;
+    let opened = opening(app, headers, Needs::Viewer)?;
+    let engine = opened.engine()?;
     let body = fanli_format::mechanisms_json(engine, only).ok_or_else(|| {
         ApiError(StatusCode::NOT_FOUND, "not_found", format!("no mechanism `{}`", only.unwrap_or_default()))
     })?;
@@ -675,9 +699,7 @@ pub(crate) async fn get_reports(
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.viewer()?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Viewer)?;
     let from = line_number(&query)?;
     let mut body = blocking(|| app.store.reports(&caller.tenant, from)).map_err(internal)?.join("\n");
     if !body.is_empty() {
@@ -717,9 +739,7 @@ pub(crate) async fn get_audit(
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let (id, dir, database) = {
-        let mut app = lock(&app);
-        let caller = app.caller(&headers)?;
-        caller.reader()?;
+        let Opened { app, caller } = opening(&app, &headers, Needs::Reader)?;
         (caller.tenant, app.dir.clone(), app.database.clone())
     };
     let from = line_number(&query)?;
@@ -773,9 +793,7 @@ pub(crate) async fn get_state(
     }
     // Under the lock: the state now, or what replaying the log up to `at` needs.
     let answer = {
-        let mut app = lock(&app);
-        let caller = app.caller(&headers)?;
-        caller.reader()?;
+        let Opened { app, caller } = opening(&app, &headers, Needs::Reader)?;
         let id = caller.tenant;
         let tenant = &app.tenants[&id];
         let engine = tenant.engine.as_ref().ok_or_else(no_plan)?;
