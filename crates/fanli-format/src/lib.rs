@@ -11,7 +11,7 @@ mod plan;
 mod stream;
 
 pub use event::{EventError, EventLine};
-pub use line::{LineOutcome, Refusal, apply, apply_bytes};
+pub use line::{LineOutcome, Refusal, apply, apply_bytes, apply_object};
 pub use output::{
     blank_entry, findings_json, mechanisms_json, member_json, member_postings, notifications, pool_report,
     review_json, state_json, trace_entry,

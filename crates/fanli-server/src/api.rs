@@ -353,8 +353,11 @@ pub(crate) async fn one_event(
     app: &Shared,
     headers: &HeaderMap,
     body: &[u8],
-    kind: &str,
+    kind: &'static str,
 ) -> Result<Response, ApiError> {
+    // The body is parsed once: the server reads the store's brand, the store, the member and an
+    // order's request from these fields, and the writer reads the event from them where they
+    // are (`EventLine::read_object`), with `kind` for its type and its time if it has none.
     let mut fields: serde_json::Map<String, Value> = serde_json::from_slice(body).map_err(|e| {
         ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("the body is not a JSON object: {e}"))
     })?;
@@ -398,7 +401,6 @@ pub(crate) async fn one_event(
         }
         caller.tenant
     };
-    fields.insert("type".to_owned(), kind.into());
     // The order id is the idempotency key: a retry of the same request (whatever its `at`) gets
     // the first answer back, and nothing is applied or logged again.
     if kind == "order"
@@ -415,7 +417,7 @@ pub(crate) async fn one_event(
     }
     let member = fields.get("member").and_then(Value::as_str).map(str::to_owned);
     let store = fields.get("store").and_then(Value::as_str).map(str::to_owned);
-    let at = match submit_lines(app, id.clone(), vec![Line::Stamp(fields)]).await?.remove(0) {
+    let at = match submit_lines(app, id.clone(), vec![Line::Body { kind, fields }]).await?.remove(0) {
         LineResult::Applied { answer: Some(answer), .. } => return Ok(axum::Json(answer).into_response()),
         LineResult::Applied { at, answer: None } => at,
         // Refused: the rejection's own code (see docs/rejections.md).

@@ -51,12 +51,32 @@ pub(crate) fn results_json(results: &[LineResult]) -> Vec<Value> {
     results.iter().enumerate().map(|(i, result)| result.to_json(i + 1)).collect()
 }
 
-/// A line of a job: as sent, or fields to stamp with the time they are applied at.
+/// A line of a job: as sent, or an event's fields, stamped with the time they are applied at
+/// when they have no `at`. Fields are read where they are (`EventLine::read_object`), not
+/// written out and read again.
 pub(crate) enum Line {
     /// A blank line of a body: answered, skipped.
     Blank,
+    /// A line of a `POST /v1/events` body (or the scheduler's `close_day`).
     Raw(Vec<u8>),
+    /// An event's fields with its `type` among them (the console's).
     Stamp(serde_json::Map<String, Value>),
+    /// A request's body, the fields of an event of type `kind` (`POST /v1/orders`, ...): a `type`
+    /// among them is ignored.
+    Body { kind: &'static str, fields: serde_json::Map<String, Value> },
+}
+
+impl Line {
+    /// The fields of an order sent on its own, whose answer is kept for its retries.
+    fn order(&self) -> Option<&serde_json::Map<String, Value>> {
+        match self {
+            Line::Body { kind: "order", fields } => Some(fields),
+            Line::Stamp(fields) if fields.get("type").and_then(Value::as_str) == Some("order") => {
+                Some(fields)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Group commit: the writer takes every job waiting, applies them in order, commits all their
@@ -169,23 +189,26 @@ impl App {
             };
             let mut results = Vec::with_capacity(job.lines.len());
             for line in &job.lines {
-                let bytes = match line {
+                let orders_before = engine.order_count();
+                // The time of fields that have none: now, never before the tenant's last event.
+                let stamped: Option<String>;
+                let mut read = EventLine::default();
+                let outcome = match line {
                     Line::Blank => {
                         results.push(LineResult::Skipped);
                         continue;
                     }
-                    Line::Raw(bytes) => std::borrow::Cow::Borrowed(bytes.as_slice()),
-                    Line::Stamp(fields) => {
-                        let mut fields = fields.clone();
-                        if !fields.contains_key("at") {
-                            fields.insert("at".to_owned(), stamp(engine).into());
-                        }
-                        std::borrow::Cow::Owned(serde_json::to_vec(&fields).unwrap_or_default())
+                    Line::Raw(bytes) => fanli_format::apply_bytes(engine, &mut read, bytes),
+                    Line::Stamp(fields) | Line::Body { fields, .. } => {
+                        let kind = match line {
+                            Line::Body { kind, .. } => Some(*kind),
+                            _ => None,
+                        };
+                        stamped = (!fields.contains_key("at")).then(|| stamp(engine));
+                        fanli_format::apply_object(engine, &mut read, fields, kind, stamped.as_deref())
                     }
                 };
-                let orders_before = engine.order_count();
-                let mut read = EventLine::default();
-                let applied = match fanli_format::apply_bytes(engine, &mut read, &bytes) {
+                let applied = match outcome {
                     LineOutcome::Accepted(event) => {
                         days.note(&event, offset, job.day);
                         if job.day.is_none() {
@@ -229,9 +252,7 @@ impl App {
                         }
                         touched[slot].lines.push(chained);
                         let mut answered = None;
-                        if let Line::Stamp(fields) = line
-                            && fields.get("type").and_then(Value::as_str) == Some("order")
-                        {
+                        if let Some(fields) = line.order() {
                             let id = fields.get("order").and_then(Value::as_str).unwrap_or_default();
                             let request = order_request(fields);
                             if engine.order_count() > orders_before {
