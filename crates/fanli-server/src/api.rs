@@ -834,25 +834,33 @@ fn state_at(
     plan: fanli_engine::Plan,
     until: Timestamp,
 ) -> Result<Vec<u8>, String> {
-    const PAST: &str = "past the time asked for";
+    /// Why the replay stopped: past `until`, or a failure.
+    enum Stop {
+        Past,
+        Failed(String),
+    }
+    impl From<store::StoreError> for Stop {
+        fn from(error: store::StoreError) -> Stop {
+            Stop::Failed(error.database_text())
+        }
+    }
     let mut engine = Engine::new(plan);
     engine.record(false);
     let mut store = Store::open(dir, database).map_err(|e| e.to_string())?;
     let replayed = store.for_each_event(id, 0, |line| {
-        let raw = EventLine::parse(line.as_bytes()).map_err(|e| e.to_string())?;
-        let event = raw.event().map_err(|e| e.to_string())?;
+        let raw = EventLine::parse(line.as_bytes()).map_err(|e| Stop::Failed(e.to_string()))?;
+        let event = raw.event().map_err(|e| Stop::Failed(e.to_string()))?;
         if event.at > until {
-            return Err(PAST.to_owned());
+            return Err(Stop::Past);
         }
         match fanli_format::apply(&mut engine, Ok(event)) {
-            LineOutcome::Refused(refusal) => Err(refusal.error),
+            LineOutcome::Refused(refusal) => Err(Stop::Failed(refusal.error)),
             LineOutcome::Accepted(_) | LineOutcome::Blank => Ok(()),
         }
     });
     match replayed {
-        Ok(()) => {}
-        Err(stop) if stop == PAST => {}
-        Err(error) => return Err(error),
+        Ok(()) | Err(Stop::Past) => {}
+        Err(Stop::Failed(error)) => return Err(error),
     }
     let mut body = Vec::new();
     state_json(&engine, &[], None, &mut body).map_err(|e| e.to_string())?;

@@ -348,7 +348,7 @@ impl App {
     }
 
     /// The tenant's engine again from its plan and its stored log.
-    pub(crate) fn rebuild(&mut self, id: &str) -> Result<(), String> {
+    pub(crate) fn rebuild(&mut self, id: &str) -> Result<(), TenantError> {
         let tenant = self.tenants.get_mut(id).expect("known");
         let (engine, chain, days, _) =
             load_tenant(&mut self.store, id, tenant.plan.as_deref().expect("a plan"))?;
@@ -405,9 +405,9 @@ pub(crate) fn load_tenant(
     store: &mut Store,
     id: &str,
     plan: &str,
-) -> Result<(Engine, Chain, Days, u64), String> {
-    let fresh = || -> Result<_, String> {
-        let engine = Engine::new(parse_plan(plan).map_err(|e| format!("stored plan: {e}"))?);
+) -> Result<(Engine, Chain, Days, u64), TenantError> {
+    let fresh = || -> Result<_, TenantError> {
+        let engine = Engine::new(parse_plan(plan).map_err(TenantError::Plan)?);
         Ok((engine, Chain::default(), Days::default(), 0))
     };
     let stored = store.snapshot(id).unwrap_or_else(|error| {
@@ -439,14 +439,24 @@ pub(crate) fn load_tenant(
             let mut read = EventLine::default();
             match fanli_format::apply_bytes(&mut engine, &mut read, line.as_bytes()) {
                 LineOutcome::Accepted(event) => days.note(&event, offset, None),
-                LineOutcome::Refused(refusal) => return Err(refusal.error),
-                LineOutcome::Blank => return Err("a blank line".to_owned()),
+                LineOutcome::Refused(refusal) => return Err(Reason(refusal.error)),
+                LineOutcome::Blank => return Err(Reason("a blank line".to_owned())),
             }
             chain.advance(line);
             Ok(())
         })
-        .map_err(|e| format!("its log's line {} no longer applies: {e}", chain.len() + 1))?;
+        .map_err(|Reason(reason)| TenantError::Log { line: chain.len() + 1, reason })?;
     Ok((engine, chain, days, from))
+}
+
+/// Why a read of a log stopped, said in words: a refusal's message, or what the database said
+/// (its own text, as [`StoreError::database_text`](store::StoreError::database_text) gives it).
+pub(crate) struct Reason(pub(crate) String);
+
+impl From<store::StoreError> for Reason {
+    fn from(error: store::StoreError) -> Reason {
+        Reason(error.database_text())
+    }
 }
 
 /// The setting that says the tenant was sending history when last heard of ("1"; see

@@ -98,7 +98,9 @@ fn a_tenant_sets_a_plan_posts_events_and_reads_what_fanli_run_prints() {
     // A restart rebuilds the same state from the log, and the log is a valid audit chain.
     let reopened = open(&dir);
     assert_eq!(reopened.state("acme").unwrap(), state.as_bytes());
-    assert!(open_with(&dir, "another master").is_err());
+    let other = open_with(&dir, "another master").err().expect("another master key is refused");
+    assert!(matches!(other, fanli_server::OpenError::OtherMasterKey), "{other}");
+    assert_eq!(other.to_string(), "this data directory was created with another master key");
 }
 
 #[test]
@@ -706,15 +708,6 @@ fn capture_log() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
     .clone()
 }
 
-/// Drops a table of the test's store from another connection, under the server's feet.
-fn drop_table(dir: &std::path::Path, table: &str) {
-    let sql = format!("DROP TABLE {table}");
-    match common::database(dir) {
-        Some(url) => postgres::Client::connect(&url, postgres::NoTls).unwrap().batch_execute(&sql).unwrap(),
-        None => rusqlite::Connection::open(dir.join("fanli.sqlite3")).unwrap().execute_batch(&sql).unwrap(),
-    }
-}
-
 #[test]
 fn an_internal_error_is_logged_under_an_id_and_the_client_gets_the_id_only() {
     let log = capture_log();
@@ -724,7 +717,7 @@ fn an_internal_error_is_logged_under_an_id_and_the_client_gets_the_id_only() {
     let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
     // The brands' table is gone: registering a brand fails in the store (SQLite: "no such
     // table: brands"; PostgreSQL: "relation \"brands\" does not exist").
-    drop_table(&dir, "brands");
+    common::drop_table(&dir, "brands");
     let mut ids = Vec::new();
     for _ in 0..2 {
         let (status, body) = call(addr, "POST", "/v1/brands", Some(&key), r#"{"id":"b1"}"#);
