@@ -25,7 +25,8 @@ pub(crate) fn run(
     let data = dir.join("load");
     let _ = std::fs::remove_dir_all(&data);
     let database = database.map(fresh_schema).transpose()?;
-    let app = fanli_server::App::open_with(&data, database.as_deref(), "load-master")?;
+    let app =
+        fanli_server::App::open_with(&data, database.as_deref(), "load-master").map_err(|e| e.to_string())?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     drop(listener);

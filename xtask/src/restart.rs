@@ -28,7 +28,7 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
 
     let started = Instant::now();
     // The master key's hash goes in first, as the server's first start would put it.
-    drop(fanli_server::App::open(&data, "restart-master")?);
+    drop(fanli_server::App::open(&data, "restart-master").map_err(|e| e.to_string())?);
     let mut store = Store::open(&data, None).map_err(|e| e.to_string())?;
     store.create_tenant("t", &sha256_hex(b"restart-owner")).map_err(|e| e.to_string())?;
     store.add_plan("t", &plan).map_err(|e| e.to_string())?;
@@ -98,7 +98,7 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
     println!("| log lines | snapshot at | start | from |");
     println!("|---:|---:|---:|---|");
     let started = Instant::now();
-    let app = fanli_server::App::open(&data, "restart-master")?;
+    let app = fanli_server::App::open(&data, "restart-master").map_err(|e| e.to_string())?;
     let from_snapshot = started.elapsed().as_secs_f64();
     if app.snapshot_line("t") != Some(snapshot_at) || state(&app).as_deref() != Some(&expected) {
         return Err("the start from the snapshot did not give the state the log gives".to_owned());
@@ -112,7 +112,7 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
         .put_snapshot("t", &Snapshot { line: 0, head: String::new(), closed_through: None, data: Vec::new() })
         .map_err(|e| e.to_string())?;
     let started = Instant::now();
-    let app = fanli_server::App::open(&data, "restart-master")?;
+    let app = fanli_server::App::open(&data, "restart-master").map_err(|e| e.to_string())?;
     let replayed = started.elapsed().as_secs_f64();
     if state(&app).as_deref() != Some(&expected) {
         return Err("the replay did not give the state the log gives".to_owned());

@@ -49,7 +49,7 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
     };
     let app = match opened {
         Ok(app) => app,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e.to_string()),
     };
     let store = args
         .database

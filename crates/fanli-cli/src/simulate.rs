@@ -138,7 +138,7 @@ fn sweep(
     let (key, values) = spec.split_once('=').ok_or("write KEY=V1,V2,...")?;
     let mut runs = Vec::new();
     for value in values.split(',').map(str::trim).filter(|v| !v.is_empty()) {
-        let text = fanli_format::set_plan_key(plan_text, key, value)?;
+        let text = fanli_format::set_plan_key(plan_text, key, value).map_err(|e| e.to_string())?;
         let plan = fanli_format::parse_plan(&text).map_err(|e| format!("with {key} = {value}: {e}"))?;
         let findings = compliance::check(&plan);
         let mut engine = fanli_engine::Engine::new(plan);

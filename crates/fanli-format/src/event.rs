@@ -88,7 +88,12 @@ const FIELDS: &[&str] = &[
 
 /// Reads an event object's fields straight into an [`EventLine`]. (A derived `Deserialize`
 /// builds every field in a local and moves the half-kilobyte struct several times a line.)
-struct Fill<'l, 'a>(&'l mut EventLine<'a>);
+/// With `skip_type`, a `type` field is passed over whatever its value: the reader was given the
+/// type (see [`EventLine::read_object`]).
+struct Fill<'l, 'a> {
+    line: &'l mut EventLine<'a>,
+    skip_type: bool,
+}
 
 impl<'de, 'l> Visitor<'de> for Fill<'l, 'de> {
     type Value = ();
@@ -110,9 +115,12 @@ impl<'de, 'l> Visitor<'de> for Fill<'l, 'de> {
             *slot = map.next_value::<Option<T>>()?;
             Ok(())
         }
-        let e = self.0;
+        let e = self.line;
         while let Some(key) = map.next_key::<Str<'de>>()? {
             match &*key {
+                "type" if self.skip_type => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
                 "at" => set(&mut map, &mut e.at, "at")?,
                 "type" => set(&mut map, &mut e.kind, "type")?,
                 "member" => set(&mut map, &mut e.member, "member")?,
@@ -338,18 +346,42 @@ impl<'a> EventLine<'a> {
             )
         })?;
         let mut json = serde_json::Deserializer::from_str(line);
-        json.deserialize_map(Fill(self)).and_then(|()| json.end()).map_err(|e| {
-            let message = e.to_string();
-            // serde_json appends " at line 1 column N"; a stream line is always line 1 to it.
-            let message = message.split(" at line ").next().unwrap_or(&message);
-            let (code, what) = match message {
-                _ if !e.is_data() => ("malformed_json", "malformed JSON: "),
-                m if m.starts_with("unknown field") => ("unknown_field", ""),
-                m if m.starts_with("duplicate field") => ("duplicate_field", ""),
-                _ => ("bad_field", ""),
-            };
-            err(code, format!("{what}{message} (column {})", e.column()))
-        })
+        json.deserialize_map(Fill { line: self, skip_type: false })
+            .and_then(|()| json.end())
+            .map_err(json_error)
+    }
+
+    /// Reads a JSON object parsed already (a request's body) as [`EventLine::read`] reads a line,
+    /// borrowing its strings: no JSON is written or read again. With `kind`, it is an event of
+    /// that type, and a `type` in the object is ignored, whatever its value; with `at`, that is
+    /// its time when the object has no `at` (an `"at": null` stays absent, as in a line).
+    ///
+    /// An error is what [`EventLine::read`] says of the object written as a line (`kind` as its
+    /// `type`, in that field's place or last, and a missing `at` last), column included: the
+    /// line is written then, and only then, to say where.
+    pub fn read_object(
+        &mut self,
+        object: &'a serde_json::Map<String, serde_json::Value>,
+        kind: Option<&'a str>,
+        at: Option<&'a str>,
+    ) -> Result<(), EventError> {
+        *self = EventLine::default();
+        let fields = object.iter().map(|(key, value)| {
+            (de::value::BorrowedStrDeserializer::<serde_json::Error>::new(key.as_str()), value)
+        });
+        let fill = Fill { line: self, skip_type: kind.is_some() };
+        if let Err(error) = fill.visit_map(de::value::MapDeserializer::new(fields)) {
+            return Err(as_line(object, kind, at).err().unwrap_or_else(|| json_error(error)));
+        }
+        if let Some(kind) = kind {
+            self.kind = Some(Str(Cow::Borrowed(kind)));
+        }
+        if let Some(at) = at
+            && !object.contains_key("at")
+        {
+            self.at = Some(Str(Cow::Borrowed(at)));
+        }
+        Ok(())
     }
 
     /// Tells the engine which member, referrer and order this line names, so that it can start
@@ -493,6 +525,40 @@ impl<'a> EventLine<'a> {
         ];
         set.iter().enumerate().fold(0, |mask, (i, &set)| mask | (u32::from(set) << i))
     }
+}
+
+/// What serde_json found wrong with a line, as an [`EventError`].
+fn json_error(e: serde_json::Error) -> EventError {
+    let message = e.to_string();
+    // serde_json appends " at line 1 column N"; a stream line is always line 1 to it.
+    let message = message.split(" at line ").next().unwrap_or(&message);
+    let (code, what) = match message {
+        _ if !e.is_data() => ("malformed_json", "malformed JSON: "),
+        m if m.starts_with("unknown field") => ("unknown_field", ""),
+        m if m.starts_with("duplicate field") => ("duplicate_field", ""),
+        _ => ("bad_field", ""),
+    };
+    err(code, format!("{what}{message} (column {})", e.column()))
+}
+
+/// The object [`EventLine::read_object`] was given, written as a line with its `type` and `at`,
+/// and read: what that read says is where the object's error lies.
+fn as_line(
+    object: &serde_json::Map<String, serde_json::Value>,
+    kind: Option<&str>,
+    at: Option<&str>,
+) -> Result<(), EventError> {
+    let mut object = object.clone();
+    if let Some(kind) = kind {
+        object.insert("type".to_owned(), kind.into());
+    }
+    if let Some(at) = at
+        && !object.contains_key("at")
+    {
+        object.insert("at".to_owned(), at.into());
+    }
+    let line = serde_json::to_vec(&object).map_err(json_error)?;
+    EventLine::default().read(&line)
 }
 
 fn article(word: &str) -> &'static str {

@@ -67,3 +67,19 @@ pub fn apply_bytes<'e, 'l: 'e>(
         Err(e) => LineOutcome::Refused(e.into()),
     }
 }
+
+/// Reads a JSON object parsed already into `slot` ([`EventLine::read_object`]: as an event of
+/// type `kind`, if given, and at `at` when it has no time) and applies it: [`apply`] for a
+/// reader that has the event's fields in hand, as the server has a request's body.
+pub fn apply_object<'e, 'l: 'e>(
+    engine: &mut Engine,
+    slot: &'e mut EventLine<'l>,
+    object: &'l serde_json::Map<String, serde_json::Value>,
+    kind: Option<&'l str>,
+    at: Option<&'l str>,
+) -> LineOutcome<'e> {
+    match slot.read_object(object, kind, at) {
+        Ok(()) => apply(engine, slot.event()),
+        Err(e) => LineOutcome::Refused(e.into()),
+    }
+}

@@ -73,12 +73,23 @@ fn tree(value: &Spanned<DeValue<'_>>, lines: &Lines) -> Value {
     Value { line: lines.line(value.span().start), kind }
 }
 
+/// Why [`set_plan_key`] could not set a key.
+#[derive(Debug, thiserror::Error)]
+pub enum SetKeyError {
+    /// The plan is not TOML at all.
+    #[error("the plan is not valid TOML: {}", .0.message())]
+    NotToml(toml::de::Error),
+    /// `ID.KEY` names a mechanism the plan does not have.
+    #[error("no mechanism has id `{0}`")]
+    NoMechanism(String),
+}
+
 /// `text` with one key set to `value` (written as a TOML string), for `fanli simulate --sweep`:
 /// `key` is `ID.KEY` for a mechanism's key (`appr.mint_ratio`) or a top-level key
 /// (`margin_rate`). An existing value is replaced where it stands; a missing key is added after
 /// the mechanism's `id` (or at the top). The rest of the file is left byte for byte.
-pub fn set_plan_key(text: &str, key: &str, value: &str) -> Result<String, String> {
-    let root = DeTable::parse(text).map_err(|e| format!("the plan is not valid TOML: {}", e.message()))?;
+pub fn set_plan_key(text: &str, key: &str, value: &str) -> Result<String, SetKeyError> {
+    let root = DeTable::parse(text).map_err(SetKeyError::NotToml)?;
     let quoted = serde_json::to_string(value).expect("a string serializes");
     let splice =
         |range: Range<usize>, with: &str| format!("{}{with}{}", &text[..range.start], &text[range.end..]);
@@ -94,7 +105,7 @@ pub fn set_plan_key(text: &str, key: &str, value: &str) -> Result<String, String
         .flatten()
         .filter_map(|m| m.get_ref().as_table())
         .find(|m| m.get("id").and_then(|v| v.get_ref().as_str()) == Some(id))
-        .ok_or_else(|| format!("no mechanism has id `{id}`"))?;
+        .ok_or_else(|| SetKeyError::NoMechanism(id.to_owned()))?;
     if let Some(v) = mechanism.get(name) {
         return Ok(splice(v.span(), &quoted));
     }

@@ -42,6 +42,56 @@ pub fn router(app: Shared) -> Router {
         .with_state(app)
 }
 
+/// What a handler asks of its caller's key: the role check it opens with (the messages are
+/// [`Caller`]'s).
+pub(crate) enum Needs<'a> {
+    /// Any key of a tenant: the handler looks at the role itself.
+    Key,
+    /// The owner's, for `what` ([`Caller::owner`]).
+    Owner(&'a str),
+    /// An owner's or read-only key ([`Caller::reader`]).
+    Reader,
+    /// An operator's or read-only key ([`Caller::viewer`]).
+    Viewer,
+    /// An operator's, for `what` ([`Caller::operator`]).
+    Operator(&'a str),
+    /// Any key but another member's token ([`Caller::sees_member`]).
+    Member(&'a str),
+}
+
+/// A handler's opening: the server's state, locked, and the caller, known and allowed.
+pub(crate) struct Opened<'s> {
+    pub(crate) app: std::sync::MutexGuard<'s, App>,
+    pub(crate) caller: Caller,
+}
+
+/// Opens a handler: locks the state, finds the caller of the request's key (`401` without a
+/// key or for an unknown one, `503` for a tenant between nodes) and checks it `needs` (`403`).
+pub(crate) fn opening<'s>(
+    server: &'s Shared,
+    headers: &HeaderMap,
+    needs: Needs<'_>,
+) -> Result<Opened<'s>, ApiError> {
+    let mut app = lock(server);
+    let caller = app.caller(headers)?;
+    match needs {
+        Needs::Key => {}
+        Needs::Owner(what) => caller.owner(what)?,
+        Needs::Reader => caller.reader()?,
+        Needs::Viewer => caller.viewer()?,
+        Needs::Operator(what) => caller.operator(what)?,
+        Needs::Member(member) => caller.sees_member(member)?,
+    }
+    Ok(Opened { app, caller })
+}
+
+impl Opened<'_> {
+    /// The caller's tenant's engine (`409 no_plan` while it has no plan).
+    pub(crate) fn engine(&self) -> Result<&Engine, ApiError> {
+        self.app.engine(&self.caller)
+    }
+}
+
 /// Every error of the API is JSON `{"error": {"code", "message"}}`, those axum answers itself
 /// too (no such route: 404; another method: 405; a body past the 2 MiB limit: 413; a path that
 /// does not decode: 400), which come as plain text or empty. The pages keep their own.
@@ -70,7 +120,12 @@ pub(crate) async fn json_errors(request: axum::extract::Request, next: axum::mid
         s if s.is_server_error() => "internal",
         _ => "bad_request",
     };
-    let mut answer = ApiError(status, code, message).into_response();
+    let error = match code {
+        // Logged with an id, as every internal error is: the client gets the id.
+        "internal" => ApiError(status, code, internal(format!("{status}: {message}")).2),
+        _ => ApiError(status, code, message),
+    };
+    let mut answer = error.into_response();
     // What the first answer said besides its body (`Allow` on a 405, say) stays.
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
@@ -213,9 +268,7 @@ pub(crate) async fn put_plan(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.owner("setting the plan")?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("setting the plan"))?;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
     match app.set_plan(&caller.tenant, text) {
@@ -241,11 +294,7 @@ pub(crate) async fn check_plan(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    {
-        let mut app = lock(&app);
-        let caller = app.caller(&headers)?;
-        caller.viewer()?;
-    }
+    drop(opening(&app, &headers, Needs::Viewer)?);
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
     let (plan, lines) = fanli_format::parse_plan_lines(text)
@@ -259,9 +308,7 @@ pub(crate) async fn check_plan(
 /// `GET /v1/plan` (owner or read-only): the plan in force and its version →
 /// `{"version", "plan"}` (the TOML as it was put).
 pub(crate) async fn get_plan(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.reader()?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Reader)?;
     let text = app.tenants[&caller.tenant].plan.clone().ok_or_else(no_plan)?;
     let version = blocking(|| app.store.plan_version(&caller.tenant)).map_err(internal)?;
     Ok(axum::Json(json!({"version": version, "plan": text})).into_response())
@@ -272,8 +319,7 @@ pub(crate) async fn post_events(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let caller = lock(&app).caller(&headers)?;
-    caller.owner("posting raw events")?;
+    let caller = opening(&app, &headers, Needs::Owner("posting raw events"))?.caller;
     let id = caller.tenant;
     // Lines as `fanli run` reads them: a blank one is skipped but keeps its number.
     let text = body.strip_suffix(b"\n").unwrap_or(&body);
@@ -285,8 +331,8 @@ pub(crate) async fn post_events(
             .map(|l| if l.trim_ascii().is_empty() { Line::Blank } else { Line::Raw(l.to_vec()) })
             .collect()
     };
-    let results = submit(&app, id, lines).await?;
-    Ok(axum::Json(json!({"results": results})).into_response())
+    let results = submit_lines(&app, id, lines).await?;
+    Ok(axum::Json(json!({"results": results_json(&results)})).into_response())
 }
 
 /// `POST /v1/{resource}`: one event of `kind` from a JSON object of its fields (without `type`;
@@ -307,8 +353,11 @@ pub(crate) async fn one_event(
     app: &Shared,
     headers: &HeaderMap,
     body: &[u8],
-    kind: &str,
+    kind: &'static str,
 ) -> Result<Response, ApiError> {
+    // The body is parsed once: the server reads the store's brand, the store, the member and an
+    // order's request from these fields, and the writer reads the event from them where they
+    // are (`EventLine::read_object`), with `kind` for its type and its time if it has none.
     let mut fields: serde_json::Map<String, Value> = serde_json::from_slice(body).map_err(|e| {
         ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("the body is not a JSON object: {e}"))
     })?;
@@ -322,8 +371,7 @@ pub(crate) async fn one_event(
         }
     };
     let id = {
-        let mut app = lock(app);
-        let caller = app.caller(headers)?;
+        let Opened { app, caller } = opening(app, headers, Needs::Key)?;
         let tenant = &app.tenants[&caller.tenant];
         match kind {
             "join" => caller.operator("a member joining")?,
@@ -353,7 +401,6 @@ pub(crate) async fn one_event(
         }
         caller.tenant
     };
-    fields.insert("type".to_owned(), kind.into());
     // The order id is the idempotency key: a retry of the same request (whatever its `at`) gets
     // the first answer back, and nothing is applied or logged again.
     if kind == "order"
@@ -370,14 +417,15 @@ pub(crate) async fn one_event(
     }
     let member = fields.get("member").and_then(Value::as_str).map(str::to_owned);
     let store = fields.get("store").and_then(Value::as_str).map(str::to_owned);
-    let mut result = submit(app, id.clone(), vec![Line::Stamp(fields)]).await?.remove(0);
-    if result["ok"] != true {
-        let message = result["error"].as_str().unwrap_or_default().to_owned();
-        return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "refused", message));
-    }
-    if let Some(answer) = result.get_mut("answer").map(Value::take) {
-        return Ok(axum::Json(answer).into_response());
-    }
+    let at = match submit_lines(app, id.clone(), vec![Line::Body { kind, fields }]).await?.remove(0) {
+        LineResult::Applied { answer: Some(answer), .. } => return Ok(axum::Json(answer).into_response()),
+        LineResult::Applied { at, answer: None } => at,
+        // Refused: the rejection's own code (see docs/rejections.md).
+        LineResult::Refused(refusal) => {
+            return Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, refusal.code, refusal.error));
+        }
+        LineResult::Skipped => return Err(internal("a request's event was skipped as a blank line")),
+    };
     let mut app = lock(app);
     if let (Some(brand), Some(store)) = (brand, store) {
         blocking(|| app.store.set_store_brand(&id, &store, &brand)).map_err(internal)?;
@@ -391,7 +439,7 @@ pub(crate) async fn one_event(
     }
     let view: Value =
         if view.is_empty() { json!({}) } else { serde_json::from_slice(&view).map_err(internal)? };
-    Ok(axum::Json(json!({"ok": true, "at": result["at"], "members": view})).into_response())
+    Ok(axum::Json(json!({"ok": true, "at": at, "members": view})).into_response())
 }
 
 /// `GET /v1/members/{id}`: the member's view (balances, points value, progress, queue place).
@@ -400,10 +448,8 @@ pub(crate) async fn get_member(
     headers: HeaderMap,
     axum::extract::Path(member): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.sees_member(&member)?;
-    let engine = app.engine(&caller)?;
+    let opened = opening(&app, &headers, Needs::Member(&member))?;
+    let engine = opened.engine()?;
     let member = engine
         .find_member(&member)
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "not_found", format!("no member `{member}`")))?;
@@ -422,10 +468,8 @@ pub(crate) async fn list_members(
 ) -> Result<Response, ApiError> {
     let offset = query_number(&query, "offset", 0usize, "a number")?;
     let limit = query_number(&query, "limit", 50usize, "a number")?.min(500);
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.viewer()?;
-    let engine = app.engine(&caller)?;
+    let opened = opening(&app, &headers, Needs::Viewer)?;
+    let engine = opened.engine()?;
     let total = engine.member_count();
     let mut body = format!("{{\"total\":{total},\"offset\":{offset},\"members\":{{").into_bytes();
     for index in offset.min(total)..offset.saturating_add(limit).min(total) {
@@ -443,10 +487,8 @@ pub(crate) async fn list_members(
 /// `GET /v1/reviews` (owner and read-only): the anti-fraud reviews, pending and decided →
 /// `{"reviews": [...]}` (empty without `[antifraud]`).
 pub(crate) async fn get_reviews(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.reader()?;
-    let engine = app.engine(&caller)?;
+    let opened = opening(&app, &headers, Needs::Reader)?;
+    let engine = opened.engine()?;
     let reviews: Vec<Value> =
         engine.reviews().unwrap_or_default().iter().map(|r| fanli_format::review_json(engine, r)).collect();
     Ok(axum::Json(json!({"reviews": reviews})).into_response())
@@ -454,7 +496,7 @@ pub(crate) async fn get_reviews(State(app): State<Shared>, headers: HeaderMap) -
 
 /// `GET /v1/me`: a member token's own member view.
 pub(crate) async fn get_me(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let member = match lock(&app).caller(&headers)?.role {
+    let member = match opening(&app, &headers, Needs::Key)?.caller.role {
         Role::Member(member) => member,
         role => {
             let message = format!("/v1/me is for member tokens; this key is a {} key", role.name());
@@ -503,9 +545,7 @@ pub(crate) async fn create_key(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request = object(&body)?;
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.owner("making keys")?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("making keys"))?;
     let tenant = &app.tenants[&caller.tenant];
     let role = match request.get("role").and_then(Value::as_str) {
         Some("owner") => Role::Owner,
@@ -546,9 +586,7 @@ pub(crate) async fn member_token(
     headers: HeaderMap,
     axum::extract::Path(member): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.operator("a member token")?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Operator("a member token"))?;
     let engine = app.engine(&caller)?;
     if engine.find_member(&member).is_none() {
         return Err(ApiError(StatusCode::NOT_FOUND, "not_found", format!("no member `{member}`")));
@@ -566,9 +604,8 @@ pub(crate) async fn put_webhook(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request = object(&body)?;
-    let app = &mut *lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.owner("setting the webhook")?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("setting the webhook"))?;
+    let app = &mut *app;
     let url = match request.get("url") {
         Some(Value::Null) => None,
         Some(Value::String(url))
@@ -597,9 +634,7 @@ pub(crate) async fn put_webhook(
 /// `GET /v1/webhook` (owner or read-only): the URL and the outbox: notifications pending and
 /// delivered, and the oldest pending one's attempts and last error.
 pub(crate) async fn get_webhook(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.reader()?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Reader)?;
     let url = app.tenants[&caller.tenant].webhook.clone();
     let status = blocking(|| app.store.outbox_status(&caller.tenant)).map_err(internal)?;
     let mut answer = json!({"url": url, "pending": status.pending, "delivered": status.delivered});
@@ -617,9 +652,8 @@ pub(crate) async fn create_brand(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request = object(&body)?;
-    let app = &mut *lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.owner("registering a brand")?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("registering a brand"))?;
+    let app = &mut *app;
     let brand = field(&request, "id")?;
     if !blocking(|| app.store.add_brand(&caller.tenant, brand)).map_err(internal)? {
         return Err(ApiError(StatusCode::CONFLICT, "exists", format!("brand `{brand}` exists")));
@@ -651,10 +685,8 @@ pub(crate) fn mechanisms(
     headers: &HeaderMap,
     only: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let mut app = lock(app);
-    let caller = app.caller(headers)?;
-    caller.viewer()?;
-    let engine = app.engine(&caller)?;
+    let opened = opening(app, headers, Needs::Viewer)?;
+    let engine = opened.engine()?;
     let body = fanli_format::mechanisms_json(engine, only).ok_or_else(|| {
         ApiError(StatusCode::NOT_FOUND, "not_found", format!("no mechanism `{}`", only.unwrap_or_default()))
     })?;
@@ -669,9 +701,7 @@ pub(crate) async fn get_reports(
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let mut app = lock(&app);
-    let caller = app.caller(&headers)?;
-    caller.viewer()?;
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Viewer)?;
     let from = line_number(&query)?;
     let mut body = blocking(|| app.store.reports(&caller.tenant, from)).map_err(internal)?.join("\n");
     if !body.is_empty() {
@@ -711,9 +741,7 @@ pub(crate) async fn get_audit(
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let (id, dir, database) = {
-        let mut app = lock(&app);
-        let caller = app.caller(&headers)?;
-        caller.reader()?;
+        let Opened { app, caller } = opening(&app, &headers, Needs::Reader)?;
         (caller.tenant, app.dir.clone(), app.database.clone())
     };
     let from = line_number(&query)?;
@@ -767,9 +795,7 @@ pub(crate) async fn get_state(
     }
     // Under the lock: the state now, or what replaying the log up to `at` needs.
     let answer = {
-        let mut app = lock(&app);
-        let caller = app.caller(&headers)?;
-        caller.reader()?;
+        let Opened { app, caller } = opening(&app, &headers, Needs::Reader)?;
         let id = caller.tenant;
         let tenant = &app.tenants[&id];
         let engine = tenant.engine.as_ref().ok_or_else(no_plan)?;
@@ -808,25 +834,33 @@ fn state_at(
     plan: fanli_engine::Plan,
     until: Timestamp,
 ) -> Result<Vec<u8>, String> {
-    const PAST: &str = "past the time asked for";
+    /// Why the replay stopped: past `until`, or a failure.
+    enum Stop {
+        Past,
+        Failed(String),
+    }
+    impl From<store::StoreError> for Stop {
+        fn from(error: store::StoreError) -> Stop {
+            Stop::Failed(error.database_text())
+        }
+    }
     let mut engine = Engine::new(plan);
     engine.record(false);
     let mut store = Store::open(dir, database).map_err(|e| e.to_string())?;
     let replayed = store.for_each_event(id, 0, |line| {
-        let raw = EventLine::parse(line.as_bytes()).map_err(|e| e.to_string())?;
-        let event = raw.event().map_err(|e| e.to_string())?;
+        let raw = EventLine::parse(line.as_bytes()).map_err(|e| Stop::Failed(e.to_string()))?;
+        let event = raw.event().map_err(|e| Stop::Failed(e.to_string()))?;
         if event.at > until {
-            return Err(PAST.to_owned());
+            return Err(Stop::Past);
         }
         match fanli_format::apply(&mut engine, Ok(event)) {
-            LineOutcome::Refused(refusal) => Err(refusal.error),
+            LineOutcome::Refused(refusal) => Err(Stop::Failed(refusal.error)),
             LineOutcome::Accepted(_) | LineOutcome::Blank => Ok(()),
         }
     });
     match replayed {
-        Ok(()) => {}
-        Err(stop) if stop == PAST => {}
-        Err(error) => return Err(error),
+        Ok(()) | Err(Stop::Past) => {}
+        Err(Stop::Failed(error)) => return Err(error),
     }
     let mut body = Vec::new();
     state_json(&engine, &[], None, &mut body).map_err(|e| e.to_string())?;

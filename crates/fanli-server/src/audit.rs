@@ -49,7 +49,7 @@ pub fn verify_stored(store: &mut Store, stored: &crate::store::Stored) -> Result
     let mut verifier = Verifier::new(Some(&reports));
     let mut lines = 0u64;
     let mut failure: Option<String> = None;
-    let read = store.for_each_event(id, 0, |line| {
+    let read = store.for_each_event(id, 0, |line| -> Result<(), crate::writer::Reason> {
         let checked = verifier.line(&mut engine, line).map_err(|broken| describe(&broken)).and_then(|()| {
             lines += 1;
             match &snapshot {
@@ -59,13 +59,13 @@ pub fn verify_stored(store: &mut Store, stored: &crate::store::Stored) -> Result
         });
         checked.map_err(|message| {
             failure = Some(message);
-            String::new()
+            crate::writer::Reason(String::new())
         })
     });
     if let Some(message) = failure {
         return Err(message);
     }
-    read?;
+    read.map_err(|crate::writer::Reason(error)| error)?;
     if let Some(snapshot) = &snapshot
         && snapshot.line > lines
     {

@@ -159,13 +159,37 @@ impl Server {
     }
 }
 
-/// An API error: status, a stable code and a message, sent as `{"error": {"code", "message"}}`.
-#[derive(Debug)]
+/// An API error: status, a stable code and a message, sent as `{"error": {"code", "message"}}`;
+/// an internal error's (see [`internal`]) with its `"id"` too.
+#[derive(Clone, Debug)]
 pub struct ApiError(StatusCode, &'static str, String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, axum::Json(json!({"error": {"code": self.1, "message": self.2}}))).into_response()
+        let mut error = json!({"code": self.1, "message": self.2});
+        if let Some(id) = self.internal_id() {
+            error["id"] = id.into();
+        }
+        (self.0, axum::Json(json!({ "error": error }))).into_response()
+    }
+}
+
+/// How an internal error's message starts; its id follows.
+const INTERNAL: &str = "an internal error; its id is ";
+
+impl ApiError {
+    /// `500` for the internal error logged under `id`: the message names the id and nothing
+    /// else (the pages, which show an error's message, show no more).
+    fn internal_with_id(id: &str) -> ApiError {
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("{INTERNAL}{id}"))
+    }
+
+    /// The id of an internal error, which its message carries.
+    fn internal_id(&self) -> Option<&str> {
+        if self.1 != "internal" {
+            return None;
+        }
+        self.2.strip_prefix(INTERNAL)
     }
 }
 
@@ -175,13 +199,95 @@ fn unavailable(tenant: &str) -> ApiError {
     ApiError(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
 }
 
+/// `500`: something went wrong inside the server (the store, the writer, a thread). What went
+/// wrong is logged with a fresh id; the client gets the id, never the internal text (a store's
+/// error can quote another tenant's data, and says how the server is built).
 fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+    let id = error_id();
+    tracing::error!(%id, error = %e, "internal error");
+    ApiError::internal_with_id(&id)
+}
+
+/// A fresh id for an internal error: 16 hex digits, random (from the wall clock if the system
+/// has no randomness to give, which still tells one error from another).
+fn error_id() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes = (wall_now() as u64).to_be_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why the server's state could not be opened ([`App::open`]).
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The data directory could not be made.
+    #[error("cannot create {}: {source}", .dir.display())]
+    CreateDir {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The SQLite store in the directory could not be opened.
+    #[error("cannot open the store in {}: {source}", .dir.display())]
+    OpenSqlite {
+        /// The data directory.
+        dir: std::path::PathBuf,
+        /// Why.
+        source: store::StoreError,
+    },
+    /// The PostgreSQL store could not be opened.
+    #[error("cannot open the PostgreSQL store: {0}")]
+    OpenPostgres(store::StoreError),
+    /// A node could not join the cluster (its lock connection).
+    #[error("cannot join the cluster: {0}")]
+    Cluster(store::StoreError),
+    /// The store was made with another master key.
+    #[error("this data directory was created with another master key")]
+    OtherMasterKey,
+    /// A read of the store failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// A tenant could not be rebuilt.
+    #[error("tenant {tenant}: {error}")]
+    Tenant {
+        /// Its id.
+        tenant: String,
+        /// Why.
+        error: TenantError,
+    },
+    /// A stored key has a role this server does not know.
+    #[error("a key of {0} has a bad role")]
+    BadRole(String),
+}
+
+/// Why a tenant could not be rebuilt from the store (at a start, a take-over, or after a failed
+/// commit).
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    /// Its stored plan no longer parses.
+    #[error("stored plan: {0}")]
+    Plan(fanli_format::PlanErrors),
+    /// A line of its log no longer applies (or could not be read).
+    #[error("its log's line {line} no longer applies: {reason}")]
+    Log {
+        /// The line, from 1.
+        line: u64,
+        /// Why: the refusal's message, or what the database said.
+        reason: String,
+    },
+    /// The store failed (its lease, its brands and webhook).
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// It is no longer in the store.
+    #[error("gone")]
+    Gone,
 }
 
 impl App {
     /// Opens the SQLite store in `dir` and rebuilds every tenant (see [`App::open_with`]).
-    pub fn open(dir: &Path, master_key: &str) -> Result<App, String> {
+    pub fn open(dir: &Path, master_key: &str) -> Result<App, OpenError> {
         App::open_with(dir, None, master_key)
     }
 
@@ -189,7 +295,7 @@ impl App {
     /// files in `dir`) and rebuilds every tenant from its latest snapshot and its log.
     /// `master_key` is the key that may create tenants: given the first time, its hash is kept;
     /// later it must match.
-    pub fn open_with(dir: &Path, database: Option<&str>, master_key: &str) -> Result<App, String> {
+    pub fn open_with(dir: &Path, database: Option<&str>, master_key: &str) -> Result<App, OpenError> {
         App::open_inner(dir, database, master_key, None)
     }
 
@@ -197,9 +303,8 @@ impl App {
     /// (`http://host:port`, where the other nodes redirect this node's tenants' requests): it
     /// rebuilds only the tenants no other node serves, and takes their leases (see
     /// [`cluster`]).
-    pub fn open_node(dir: &Path, database: &str, master_key: &str, address: &str) -> Result<App, String> {
-        let node =
-            cluster::Cluster::join(database, address).map_err(|e| format!("cannot join the cluster: {e}"))?;
+    pub fn open_node(dir: &Path, database: &str, master_key: &str, address: &str) -> Result<App, OpenError> {
+        let node = cluster::Cluster::join(database, address).map_err(OpenError::Cluster)?;
         App::open_inner(dir, Some(database), master_key, Some(node))
     }
 
@@ -208,20 +313,19 @@ impl App {
         database: Option<&str>,
         master_key: &str,
         cluster: Option<cluster::Cluster>,
-    ) -> Result<App, String> {
+    ) -> Result<App, OpenError> {
         let started = std::time::Instant::now();
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let mut store = Store::open(dir, database).map_err(|e| match database {
-            None => format!("cannot open the store in {}: {e}", dir.display()),
-            Some(_) => format!("cannot open the PostgreSQL store: {e}"),
+        std::fs::create_dir_all(dir)
+            .map_err(|source| OpenError::CreateDir { dir: dir.to_owned(), source })?;
+        let mut store = Store::open(dir, database).map_err(|source| match database {
+            None => OpenError::OpenSqlite { dir: dir.to_owned(), source },
+            Some(_) => OpenError::OpenPostgres(source),
         })?;
         let master = sha256_hex(master_key.as_bytes());
-        match store.setting("master_key_hash").map_err(|e| e.to_string())? {
-            Some(kept) if !same(&kept, &master) => {
-                return Err("this data directory was created with another master key".to_owned());
-            }
+        match store.setting("master_key_hash")? {
+            Some(kept) if !same(&kept, &master) => return Err(OpenError::OtherMasterKey),
             Some(_) => {}
-            None => store.set_setting("master_key_hash", &master).map_err(|e| e.to_string())?,
+            None => store.set_setting("master_key_hash", &master)?,
         }
         let mut app = App {
             store,
@@ -236,17 +340,18 @@ impl App {
             sessions: HashMap::new(),
             cluster,
         };
-        for stored in app.store.load().map_err(|e| e.to_string())? {
+        for stored in app.store.load()? {
             let mut tenant = Tenant::new();
+            let failed = |error: TenantError| OpenError::Tenant { tenant: stored.id.clone(), error };
             if app.cluster.is_some() {
-                match app.lease(&stored.id).map_err(|e| format!("tenant {}: {e}", stored.id))? {
+                match app.lease(&stored.id).map_err(|e| failed(e.into()))? {
                     Some(epoch) => tenant.epoch = Some(epoch),
                     None => continue, // Another node's.
                 }
             }
             if let Some(text) = &stored.plan {
-                let (engine, chain, days, snapshot) = load_tenant(&mut app.store, &stored.id, text)
-                    .map_err(|e| format!("tenant {}: {e}", stored.id))?;
+                let (engine, chain, days, snapshot) =
+                    load_tenant(&mut app.store, &stored.id, text).map_err(failed)?;
                 tenant.engine = Some(engine);
                 tenant.chain = chain;
                 tenant.days = days;
@@ -257,12 +362,12 @@ impl App {
             app.keys.insert(stored.key_hash, Caller { tenant: stored.id.clone(), role: Role::Owner });
             app.tenants.insert(stored.id, tenant);
         }
-        for key in app.store.keys().map_err(|e| e.to_string())? {
+        for key in app.store.keys()? {
             let role = Role::from_parts(&key.role, key.scope)
-                .ok_or_else(|| format!("a key of {} has a bad role", key.tenant))?;
+                .ok_or_else(|| OpenError::BadRole(key.tenant.clone()))?;
             app.keys.insert(key.hash, Caller { tenant: key.tenant, role });
         }
-        let (brands, stores) = app.store.brands().map_err(|e| e.to_string())?;
+        let (brands, stores) = app.store.brands()?;
         for (tenant, brand) in brands {
             if let Some(t) = app.tenants.get_mut(&tenant) {
                 t.brands.insert(brand);
@@ -273,7 +378,7 @@ impl App {
                 t.store_brand.insert(store, brand);
             }
         }
-        for (tenant, url, _) in app.store.webhooks().map_err(|e| e.to_string())? {
+        for (tenant, url, _) in app.store.webhooks()? {
             if let Some(t) = app.tenants.get_mut(&tenant) {
                 t.webhook = Some(url);
                 t.record();
@@ -326,13 +431,13 @@ impl App {
 
     /// In a cluster: takes the tenant's lock and lease if no node holds them, with the new
     /// epoch; `None` when another node serves it.
-    fn lease(&mut self, tenant: &str) -> Result<Option<i64>, String> {
+    fn lease(&mut self, tenant: &str) -> Result<Option<i64>, store::StoreError> {
         let Some(node) = self.cluster.as_mut() else { return Ok(None) };
-        if !node.try_lock(tenant).map_err(|e| e.to_string())? {
+        if !node.try_lock(tenant)? {
             return Ok(None);
         }
         let (id, address) = (node.node.clone(), node.address.clone());
-        self.store.take_lease(tenant, &id, &address).map(Some).map_err(|e| e.to_string())
+        self.store.take_lease(tenant, &id, &address).map(Some)
     }
 
     /// In a cluster: takes over every tenant no node serves (their node died, or they are new
@@ -357,7 +462,8 @@ impl App {
         let mut taken = Vec::new();
         let unserved: Vec<String> = ids.into_iter().filter(|id| !self.tenants.contains_key(id)).collect();
         for id in unserved {
-            match self.lease(&id).and_then(|epoch| epoch.map(|e| self.take_over(&id, e)).transpose()) {
+            let leased = self.lease(&id).map_err(TenantError::from);
+            match leased.and_then(|epoch| epoch.map(|e| self.take_over(&id, e)).transpose()) {
                 Ok(Some(())) => taken.push(id),
                 Ok(None) => {}
                 Err(error) => tracing::error!(tenant = %id, %error, "the tenant could not be taken over"),
@@ -367,9 +473,9 @@ impl App {
     }
 
     /// Rebuilds a tenant this node just took the lease of, at `epoch`.
-    fn take_over(&mut self, id: &str, epoch: i64) -> Result<(), String> {
+    fn take_over(&mut self, id: &str, epoch: i64) -> Result<(), TenantError> {
         let started = std::time::Instant::now();
-        let stored = self.store.load_one(id).map_err(|e| e.to_string())?.ok_or("gone")?;
+        let stored = self.store.load_one(id)?.ok_or(TenantError::Gone)?;
         let mut tenant = Tenant::new();
         tenant.epoch = Some(epoch);
         if let Some(text) = &stored.plan {
@@ -380,7 +486,7 @@ impl App {
             tenant.snapshot_line = snapshot;
             tenant.plan = Some(text.clone());
         }
-        let (brands, stores, webhook) = self.store.tenant_extras(id).map_err(|e| e.to_string())?;
+        let (brands, stores, webhook) = self.store.tenant_extras(id)?;
         tenant.brands = brands.into_iter().collect();
         tenant.store_brand = stores.into_iter().collect();
         tenant.webhook = webhook;
@@ -541,6 +647,6 @@ fn new_key() -> Result<String, getrandom::Error> {
 }
 
 /// A new master key, for a first start without one.
-pub fn generate_master_key() -> Result<String, String> {
-    new_key().map_err(|e| e.to_string())
+pub fn generate_master_key() -> Result<String, getrandom::Error> {
+    new_key()
 }

@@ -104,7 +104,7 @@ impl Server {
                 let (reply, answer) = tokio::sync::oneshot::channel();
                 let job = Job { tenant: id.clone(), lines: vec![Line::Raw(line)], day: Some(day), reply };
                 if self.jobs.send(job).is_ok()
-                    && matches!(answer.blocking_recv(), Ok(Ok(results)) if results[0]["ok"] == true)
+                    && matches!(answer.blocking_recv(), Ok(Ok(results)) if matches!(results[..], [LineResult::Applied { .. }]))
                 {
                     self.metrics.day_closes.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(tenant = %id, at = %at, "day closed");

@@ -26,10 +26,22 @@ pub enum StoreError {
     LeaseLost(String),
 }
 
+impl StoreError {
+    /// What the database itself said, without the store's `SQLite: ` or `PostgreSQL: ` and,
+    /// on PostgreSQL, as its client words it (the text a read of a log has always reported).
+    pub fn database_text(&self) -> String {
+        match self {
+            StoreError::Sqlite(e) => e.to_string(),
+            StoreError::Postgres(e) => e.to_string(),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// What went wrong on PostgreSQL, said as SQLite says it: the client's own text for an error
 /// the server reported is only "db error", so the server's code and message follow; its
-/// `DETAIL` does not, since it quotes the row's values and a failed group commit's error goes to
-/// every request in the batch, of every tenant.
+/// `DETAIL` does not, since it quotes the row's values (of any tenant of a failed group commit's
+/// batch) and the log need not hold them.
 fn postgres_reason(error: &postgres::Error) -> String {
     match (error.as_db_error(), std::error::Error::source(error)) {
         (Some(db), _) => format!("{}: {}", db.code().code(), db.message()),
@@ -704,30 +716,32 @@ impl Store {
     }
 
     /// Calls `apply` with each line of the tenant's log after line `from`, in order, reading
-    /// them as it goes (a log of millions of lines is never all in memory).
-    pub fn for_each_event(
+    /// them as it goes (a log of millions of lines is never all in memory). The first error
+    /// stops the reading: `apply`'s as it was, or the store's, as the caller's error type `E`
+    /// has it (see [`StoreError::database_text`] for the database's own text).
+    pub fn for_each_event<E: From<StoreError>>(
         &mut self,
         tenant: &str,
         from: u64,
-        mut apply: impl FnMut(&str) -> std::result::Result<(), String>,
-    ) -> std::result::Result<(), String> {
+        mut apply: impl FnMut(&str) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
         const SELECT: &str = "SELECT line FROM events WHERE tenant = $1 AND seq > $2 ORDER BY seq";
         let from = from as i64;
         match &mut self.db {
             Db::Sqlite(db) => {
-                let mut select = db.prepare(SELECT).map_err(|e| e.to_string())?;
-                let mut rows = select.query(rusqlite::params![tenant, from]).map_err(|e| e.to_string())?;
-                while let Some(row) = rows.next().map_err(|e| e.to_string())? {
-                    let line = row.get_ref(0).and_then(|v| Ok(v.as_str()?)).map_err(|e| e.to_string())?;
+                let mut select = db.prepare(SELECT).map_err(StoreError::from)?;
+                let mut rows = select.query(rusqlite::params![tenant, from]).map_err(StoreError::from)?;
+                while let Some(row) = rows.next().map_err(StoreError::from)? {
+                    let line = row.get_ref(0).and_then(|v| Ok(v.as_str()?)).map_err(StoreError::from)?;
                     apply(line)?;
                 }
             }
             Db::Postgres(db) => {
                 // A portal read 10,000 rows at a time.
-                let mut tx = db.client.transaction().map_err(|e| e.to_string())?;
-                let portal = tx.bind(SELECT, &[&tenant, &from]).map_err(|e| e.to_string())?;
+                let mut tx = db.client.transaction().map_err(StoreError::from)?;
+                let portal = tx.bind(SELECT, &[&tenant, &from]).map_err(StoreError::from)?;
                 loop {
-                    let rows = tx.query_portal(&portal, 10_000).map_err(|e| e.to_string())?;
+                    let rows = tx.query_portal(&portal, 10_000).map_err(StoreError::from)?;
                     if rows.is_empty() {
                         break;
                     }

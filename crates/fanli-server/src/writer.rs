@@ -10,15 +10,73 @@ pub(crate) struct Job {
     pub(crate) lines: Vec<Line>,
     /// For the scheduler's `close_day`: the day it closes.
     pub(crate) day: Option<i64>,
-    pub(crate) reply: tokio::sync::oneshot::Sender<Result<Vec<Value>, ApiError>>,
+    pub(crate) reply: tokio::sync::oneshot::Sender<Result<Vec<LineResult>, ApiError>>,
 }
 
-/// A line of a job: as sent, or fields to stamp with the time they are applied at.
+/// What one line of a job came to.
+#[derive(Debug)]
+pub(crate) enum LineResult {
+    /// Applied (and committed, once the job is answered), at this time; a new order posted on
+    /// its own, or a retry of one, has the answer `POST /v1/orders` gives.
+    Applied { at: String, answer: Option<Value> },
+    /// A blank line: skipped, as every reader skips it.
+    Skipped,
+    /// Refused, with the rejection's code: nothing changed.
+    Refused(fanli_format::Refusal),
+}
+
+impl LineResult {
+    /// The result as `POST /v1/events` answers it for line `number` (from 1): `{"line", "ok":
+    /// true, "at"}`, `{"line", "ok": true, "skipped": "a blank line"}` or `{"line", "ok": false,
+    /// "code", "error"}`.
+    pub(crate) fn to_json(&self, number: usize) -> Value {
+        match self {
+            LineResult::Applied { at, answer } => {
+                let mut result = json!({"line": number, "ok": true, "at": at});
+                if let Some(answer) = answer {
+                    result["answer"] = answer.clone();
+                }
+                result
+            }
+            LineResult::Skipped => json!({"line": number, "ok": true, "skipped": "a blank line"}),
+            LineResult::Refused(refusal) => {
+                json!({"line": number, "ok": false, "code": refusal.code, "error": refusal.error})
+            }
+        }
+    }
+}
+
+/// Each line's result as `POST /v1/events` answers it, numbered from 1.
+pub(crate) fn results_json(results: &[LineResult]) -> Vec<Value> {
+    results.iter().enumerate().map(|(i, result)| result.to_json(i + 1)).collect()
+}
+
+/// A line of a job: as sent, or an event's fields, stamped with the time they are applied at
+/// when they have no `at`. Fields are read where they are (`EventLine::read_object`), not
+/// written out and read again.
 pub(crate) enum Line {
     /// A blank line of a body: answered, skipped.
     Blank,
+    /// A line of a `POST /v1/events` body (or the scheduler's `close_day`).
     Raw(Vec<u8>),
+    /// An event's fields with its `type` among them (the console's).
     Stamp(serde_json::Map<String, Value>),
+    /// A request's body, the fields of an event of type `kind` (`POST /v1/orders`, ...): a `type`
+    /// among them is ignored.
+    Body { kind: &'static str, fields: serde_json::Map<String, Value> },
+}
+
+impl Line {
+    /// The fields of an order sent on its own, whose answer is kept for its retries.
+    fn order(&self) -> Option<&serde_json::Map<String, Value>> {
+        match self {
+            Line::Body { kind: "order", fields } => Some(fields),
+            Line::Stamp(fields) if fields.get("type").and_then(Value::as_str) == Some("order") => {
+                Some(fields)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Group commit: the writer takes every job waiting, applies them in order, commits all their
@@ -49,9 +107,10 @@ pub(crate) fn write_loop(server: &Server, queue: &std::sync::mpsc::Receiver<Job>
         for reply in &replies {
             match reply {
                 Ok(results) => {
-                    let ok = results.iter().filter(|r| r["ok"] == true).count() as u64;
-                    applied += ok;
-                    rejected += results.len() as u64 - ok;
+                    // A blank line counts with the applied ones, as it always has.
+                    let refused = results.iter().filter(|r| matches!(r, LineResult::Refused(_))).count();
+                    rejected += refused as u64;
+                    applied += (results.len() - refused) as u64;
                 }
                 Err(_) => {
                     server.metrics.commit_failures.fetch_add(1, Ordering::Relaxed);
@@ -68,12 +127,22 @@ pub(crate) fn write_loop(server: &Server, queue: &std::sync::mpsc::Receiver<Job>
     }
 }
 
-/// Hands `lines` to the writer and waits until they are applied and durable.
+/// Hands `lines` to the writer and waits until they are applied and durable: each line's
+/// result as `POST /v1/events` answers it (see [`submit_lines`] for the typed results).
 pub(crate) async fn submit(
     server: &Shared,
     tenant: String,
     lines: Vec<Line>,
 ) -> Result<Vec<Value>, ApiError> {
+    Ok(results_json(&submit_lines(server, tenant, lines).await?))
+}
+
+/// Hands `lines` to the writer and waits until they are applied and durable: a result per line.
+pub(crate) async fn submit_lines(
+    server: &Shared,
+    tenant: String,
+    lines: Vec<Line>,
+) -> Result<Vec<LineResult>, ApiError> {
     let (reply, answer) = tokio::sync::oneshot::channel();
     server
         .jobs
@@ -86,7 +155,7 @@ impl App {
     /// Applies each job's lines to its tenant in order, then commits every accepted event in one
     /// transaction; a result per line of each job. If the commit fails, every tenant touched is
     /// rebuilt from the store and every job fails: nothing unacknowledged stays applied.
-    pub(crate) fn apply_batch(&mut self, jobs: &[Job]) -> Vec<Result<Vec<Value>, ApiError>> {
+    pub(crate) fn apply_batch(&mut self, jobs: &[Job]) -> Vec<Result<Vec<LineResult>, ApiError>> {
         let mut touched: Vec<Touched> = Vec::new();
         let mut replies = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -119,24 +188,27 @@ impl App {
                 }
             };
             let mut results = Vec::with_capacity(job.lines.len());
-            for (i, line) in job.lines.iter().enumerate() {
-                let bytes = match line {
+            for line in &job.lines {
+                let orders_before = engine.order_count();
+                // The time of fields that have none: now, never before the tenant's last event.
+                let stamped: Option<String>;
+                let mut read = EventLine::default();
+                let outcome = match line {
                     Line::Blank => {
-                        results.push(json!({"line": i + 1, "ok": true, "skipped": "a blank line"}));
+                        results.push(LineResult::Skipped);
                         continue;
                     }
-                    Line::Raw(bytes) => std::borrow::Cow::Borrowed(bytes.as_slice()),
-                    Line::Stamp(fields) => {
-                        let mut fields = fields.clone();
-                        if !fields.contains_key("at") {
-                            fields.insert("at".to_owned(), stamp(engine).into());
-                        }
-                        std::borrow::Cow::Owned(serde_json::to_vec(&fields).unwrap_or_default())
+                    Line::Raw(bytes) => fanli_format::apply_bytes(engine, &mut read, bytes),
+                    Line::Stamp(fields) | Line::Body { fields, .. } => {
+                        let kind = match line {
+                            Line::Body { kind, .. } => Some(*kind),
+                            _ => None,
+                        };
+                        stamped = (!fields.contains_key("at")).then(|| stamp(engine));
+                        fanli_format::apply_object(engine, &mut read, fields, kind, stamped.as_deref())
                     }
                 };
-                let orders_before = engine.order_count();
-                let mut read = EventLine::default();
-                let applied = match fanli_format::apply_bytes(engine, &mut read, &bytes) {
+                let applied = match outcome {
                     LineOutcome::Accepted(event) => {
                         days.note(&event, offset, job.day);
                         if job.day.is_none() {
@@ -164,7 +236,7 @@ impl App {
                     }
                     LineOutcome::Refused(refusal) => Err(refusal),
                     LineOutcome::Blank => {
-                        results.push(json!({"line": i + 1, "ok": true, "skipped": "a blank line"}));
+                        results.push(LineResult::Skipped);
                         continue;
                     }
                 };
@@ -179,17 +251,15 @@ impl App {
                             }
                         }
                         touched[slot].lines.push(chained);
-                        let mut result = json!({"line": i + 1, "ok": true, "at": at});
-                        if let Line::Stamp(fields) = line
-                            && fields.get("type").and_then(Value::as_str) == Some("order")
-                        {
+                        let mut answered = None;
+                        if let Some(fields) = line.order() {
                             let id = fields.get("order").and_then(Value::as_str).unwrap_or_default();
                             let request = order_request(fields);
                             if engine.order_count() > orders_before {
                                 // A new order posted on its own: its answer is kept, for retries.
                                 let answer = order_answer(engine, fields, &at);
                                 touched[slot].answers.push((id.to_owned(), request, answer.to_string()));
-                                result["answer"] = answer;
+                                answered = Some(answer);
                             } else {
                                 // A retry that raced its first request here: the first answer,
                                 // kept in this batch or committed by an earlier one.
@@ -203,15 +273,13 @@ impl App {
                                     && first == request
                                     && let Ok(answer) = serde_json::from_str(&answer)
                                 {
-                                    result["answer"] = answer;
+                                    answered = Some(answer);
                                 }
                             }
                         }
-                        results.push(result);
+                        results.push(LineResult::Applied { at, answer: answered });
                     }
-                    Err(refusal) => results.push(json!({
-                        "line": i + 1, "ok": false, "code": refusal.code, "error": refusal.error,
-                    })),
+                    Err(refusal) => results.push(LineResult::Refused(refusal)),
                 }
             }
             replies.push(Ok(results));
@@ -255,9 +323,10 @@ impl App {
                     tracing::error!(tenant = %id, error = %rebuild, "the tenant could not be rebuilt");
                 }
             }
-            tracing::error!(error = %e, "a group commit failed");
-            let message = format!("the events could not be stored: {e}");
-            return jobs.iter().map(|_| Err(internal(&message))).collect();
+            // One id for the failure: every request of the batch answers with it.
+            let id = error_id();
+            tracing::error!(%id, error = %e, "a group commit failed: the events could not be stored");
+            return jobs.iter().map(|_| Err(ApiError::internal_with_id(&id))).collect();
         }
         if let Some(snapshots) = &self.snapshots {
             for Touched { tenant: id, .. } in &touched {
@@ -279,7 +348,7 @@ impl App {
     }
 
     /// The tenant's engine again from its plan and its stored log.
-    pub(crate) fn rebuild(&mut self, id: &str) -> Result<(), String> {
+    pub(crate) fn rebuild(&mut self, id: &str) -> Result<(), TenantError> {
         let tenant = self.tenants.get_mut(id).expect("known");
         let (engine, chain, days, _) =
             load_tenant(&mut self.store, id, tenant.plan.as_deref().expect("a plan"))?;
@@ -336,9 +405,9 @@ pub(crate) fn load_tenant(
     store: &mut Store,
     id: &str,
     plan: &str,
-) -> Result<(Engine, Chain, Days, u64), String> {
-    let fresh = || -> Result<_, String> {
-        let engine = Engine::new(parse_plan(plan).map_err(|e| format!("stored plan: {e}"))?);
+) -> Result<(Engine, Chain, Days, u64), TenantError> {
+    let fresh = || -> Result<_, TenantError> {
+        let engine = Engine::new(parse_plan(plan).map_err(TenantError::Plan)?);
         Ok((engine, Chain::default(), Days::default(), 0))
     };
     let stored = store.snapshot(id).unwrap_or_else(|error| {
@@ -370,14 +439,24 @@ pub(crate) fn load_tenant(
             let mut read = EventLine::default();
             match fanli_format::apply_bytes(&mut engine, &mut read, line.as_bytes()) {
                 LineOutcome::Accepted(event) => days.note(&event, offset, None),
-                LineOutcome::Refused(refusal) => return Err(refusal.error),
-                LineOutcome::Blank => return Err("a blank line".to_owned()),
+                LineOutcome::Refused(refusal) => return Err(Reason(refusal.error)),
+                LineOutcome::Blank => return Err(Reason("a blank line".to_owned())),
             }
             chain.advance(line);
             Ok(())
         })
-        .map_err(|e| format!("its log's line {} no longer applies: {e}", chain.len() + 1))?;
+        .map_err(|Reason(reason)| TenantError::Log { line: chain.len() + 1, reason })?;
     Ok((engine, chain, days, from))
+}
+
+/// Why a read of a log stopped, said in words: a refusal's message, or what the database said
+/// (its own text, as [`StoreError::database_text`](store::StoreError::database_text) gives it).
+pub(crate) struct Reason(pub(crate) String);
+
+impl From<store::StoreError> for Reason {
+    fn from(error: store::StoreError) -> Reason {
+        Reason(error.database_text())
+    }
 }
 
 /// The setting that says the tenant was sending history when last heard of ("1"; see

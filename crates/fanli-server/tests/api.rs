@@ -98,7 +98,9 @@ fn a_tenant_sets_a_plan_posts_events_and_reads_what_fanli_run_prints() {
     // A restart rebuilds the same state from the log, and the log is a valid audit chain.
     let reopened = open(&dir);
     assert_eq!(reopened.state("acme").unwrap(), state.as_bytes());
-    assert!(open_with(&dir, "another master").is_err());
+    let other = open_with(&dir, "another master").err().expect("another master key is refused");
+    assert!(matches!(other, fanli_server::OpenError::OtherMasterKey), "{other}");
+    assert_eq!(other.to_string(), "this data directory was created with another master key");
 }
 
 #[test]
@@ -147,7 +149,24 @@ fn one_call_at_a_time_members_orders_views_the_audit_feed_and_the_past() {
     let (status, body) =
         post("/v1/orders", format!(r#"{{"order":"a1","member":"A","amount":"5.00","at":"{}"}}"#, at(3)));
     assert_eq!(status, 422);
+    assert_eq!(json(&body)["error"]["code"], "order_reused", "the rejection's own code: {body}");
     assert!(json(&body)["error"]["message"].as_str().unwrap().contains("already paid with another amount"));
+    // Every refusal carries its code, from reading the body as from applying it.
+    for (path, body, code) in [
+        ("/v1/orders", r#"{"order":"x1","member":"nobody","amount":"1.00"}"#, "unknown_member"),
+        ("/v1/members", r#"{"membr":"X"}"#, "unknown_field"),
+        ("/v1/members", r#"{"member":"X","at":"yesterday"}"#, "bad_time"),
+        ("/v1/refunds", r#"{"order":"nope"}"#, "unknown_order"),
+        ("/v1/members", r#"{"member":"X","amount":"1.00"}"#, "field_not_allowed"),
+    ] {
+        let (status, answer) = post(path, body.to_owned());
+        assert_eq!(
+            (status, json(&answer)["error"]["code"].as_str()),
+            (422, Some(code)),
+            "{path} {body}: {answer}"
+        );
+        assert!(!json(&answer)["error"]["message"].as_str().unwrap().is_empty());
+    }
     assert_eq!(
         post("/v1/orders", format!(r#"{{"order":"b1","member":"B","amount":"1000.00","at":"{}"}}"#, at(4))).0,
         200
@@ -660,4 +679,68 @@ fn concurrent_retries_of_one_order_all_get_its_first_answer() {
     }
     let (_, state) = call(addr, "GET", "/v1/state", Some(&key), "");
     assert_eq!(json(&state)["members"]["A"]["spent"], "5000.00", "each order once");
+}
+
+/// Everything the process logs from now on (a global subscriber: the server's handlers run on
+/// the runtime's threads), for the test that reads the log.
+fn capture_log() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    static LOG: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        struct Writer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Writer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = std::sync::Arc::clone(&log);
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || Writer(std::sync::Arc::clone(&writer)))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        log
+    })
+    .clone()
+}
+
+#[test]
+fn an_internal_error_is_logged_under_an_id_and_the_client_gets_the_id_only() {
+    let log = capture_log();
+    let dir = data_dir("api-internal");
+    let addr = &local(&dir);
+    let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    // The brands' table is gone: registering a brand fails in the store (SQLite: "no such
+    // table: brands"; PostgreSQL: "relation \"brands\" does not exist").
+    common::drop_table(&dir, "brands");
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = call(addr, "POST", "/v1/brands", Some(&key), r#"{"id":"b1"}"#);
+        assert_eq!(status, 500, "{body}");
+        let error = &json(&body)["error"];
+        let id = error["id"].as_str().unwrap_or_else(|| panic!("no id: {body}")).to_owned();
+        assert!(id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        assert_eq!(
+            error,
+            &value!({"code": "internal", "message": format!("an internal error; its id is {id}"), "id": id})
+        );
+        assert!(
+            !body.contains("brands") && !body.contains("SQL"),
+            "the store's text stays in the log: {body}"
+        );
+        // The log has it under the id, with what went wrong.
+        let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+        let logged =
+            text.lines().find(|line| line.contains(&id)).unwrap_or_else(|| panic!("{id} not logged: {text}"));
+        assert!(logged.contains("ERROR") && logged.contains("brands"), "{logged}");
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1], "each error has an id of its own");
+    // The rest of the tenant goes on.
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
 }

@@ -334,9 +334,22 @@ fn a_commit_that_fails_keeps_nothing_of_any_tenant_in_it() {
     assert!(ids.len() == 2 && before < ids[0] && ids[0] < ids[1], "{before} then {ids:?}");
 }
 
+/// Why a test's read of a log stopped: its own reason, or the store's error.
+#[derive(Debug)]
+enum Stop {
+    At(String),
+    Store(fanli_server::store::StoreError),
+}
+
+impl From<fanli_server::store::StoreError> for Stop {
+    fn from(error: fanli_server::store::StoreError) -> Stop {
+        Stop::Store(error)
+    }
+}
+
 #[test]
 fn for_each_event_reads_a_long_log_in_order_and_stops_at_the_first_error() {
-    let (_dir, mut store) = fresh("store-stream");
+    let (dir, mut store) = fresh("store-stream");
     assert!(store.create_tenant("acme", "h-acme").unwrap());
     // Past two of the 10,000-line pages PostgreSQL's portal reads at a time.
     const LINES: u64 = 20_001;
@@ -346,7 +359,7 @@ fn for_each_event_reads_a_long_log_in_order_and_stops_at_the_first_error() {
     store
         .for_each_event("acme", 0, |line| {
             seen += 1;
-            if line == seen.to_string() { Ok(()) } else { Err(format!("line {seen} reads {line}")) }
+            if line == seen.to_string() { Ok(()) } else { Err(Stop::At(format!("line {seen} reads {line}"))) }
         })
         .unwrap();
     assert_eq!(seen, LINES);
@@ -354,7 +367,7 @@ fn for_each_event_reads_a_long_log_in_order_and_stops_at_the_first_error() {
     store
         .for_each_event("acme", 19_999, |line| {
             tail.push(line.to_owned());
-            Ok(())
+            Ok::<_, Stop>(())
         })
         .unwrap();
     assert_eq!(tail, ["20000", "20001"]);
@@ -362,22 +375,31 @@ fn for_each_event_reads_a_long_log_in_order_and_stops_at_the_first_error() {
     let mut read = 0;
     let stopped = store.for_each_event("acme", 0, |line| {
         if line == "10001" {
-            return Err("stopped at 10001".to_owned());
+            return Err(Stop::At("stopped at 10001".to_owned()));
         }
         read += 1;
         Ok(())
     });
-    assert_eq!((stopped, read), (Err("stopped at 10001".to_owned()), 10_000));
+    assert!(matches!(&stopped, Err(Stop::At(at)) if at == "stopped at 10001"), "{stopped:?}");
+    assert_eq!(read, 10_000);
     // And the connection goes on.
     assert_eq!(store.events_page("acme", 9_999, 3).unwrap(), ["10000", "10001", "10002"]);
     let mut none = 0;
     store
         .for_each_event("nobody", 0, |_| {
             none += 1;
-            Ok(())
+            Ok::<_, Stop>(())
         })
         .unwrap();
     assert_eq!(none, 0);
+    // The store's own failure reaches the caller as its error type has it.
+    common::drop_table(&dir, "events");
+    let failed = store.for_each_event("acme", 0, |_| Ok::<_, Stop>(()));
+    let Err(Stop::Store(error)) = failed else { panic!("{failed:?}") };
+    assert!(
+        error.to_string().starts_with(if store.is_postgres() { "PostgreSQL: " } else { "SQLite: " }),
+        "{error}"
+    );
 }
 
 #[test]

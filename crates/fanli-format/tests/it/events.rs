@@ -96,3 +96,114 @@ fn bytes_that_are_not_utf8_are_refused() {
     let outside = b"{\"at\":\"2026-01-01T09:00:00Z\",\xff}";
     assert!(EventLine::parse(outside).unwrap_err().message.starts_with("malformed JSON"));
 }
+
+/// What the server did with a request body before `read_object`: the object written as a line,
+/// `type` set (in its place, or last) and a missing `at` added last, and that line read.
+fn written_and_read(
+    object: &serde_json::Map<String, serde_json::Value>,
+    kind: Option<&str>,
+    at: Option<&str>,
+) -> Result<String, fanli_format::EventError> {
+    let mut object = object.clone();
+    if let Some(kind) = kind {
+        object.insert("type".to_owned(), kind.into());
+    }
+    if let Some(at) = at
+        && !object.contains_key("at")
+    {
+        object.insert("at".to_owned(), at.into());
+    }
+    let line = serde_json::to_vec(&object).unwrap();
+    let read = EventLine::parse(&line)?;
+    read.event().map(|event| format!("{event:?}"))
+}
+
+#[test]
+fn an_object_read_in_place_reads_as_the_line_it_would_be_written_as() {
+    let bodies = [
+        r#"{"member":"A"}"#,
+        r#"{"member":"A","referrer":"B","phone":"138","device":"d","ip":"1.2.3.4"}"#,
+        r#"{"member":"A","referrer":null}"#,
+        r#"{"member":"\u4f1a\u5458\"1\"","at":"2026-01-01T09:00:00+08:00"}"#,
+        r#"{"member":"A","at":null}"#,
+        r#"{"member":"A","at":"yesterday"}"#,
+        r#"{"member":"A","at":5}"#,
+        r#"{"type":"order","member":"A"}"#,
+        r#"{"type":5,"member":"A"}"#,
+        r#"{"type":{"x":[1,2]},"membr":"A"}"#,
+        r#"{"type":null,"member":"A"}"#,
+        r#"{ "membr" : "A" }"#,
+        r#"{"member":"A","zzz":1}"#,
+        r#"{"member":5}"#,
+        r#"{"member":5.0}"#,
+        r#"{"member":-0}"#,
+        r#"{"member":["A"]}"#,
+        r#"{"member":{"id":"A"}}"#,
+        r#"{"member":true}"#,
+        r#"{}"#,
+        r#"{"order":"o","member":"A","amount":"12.50"}"#,
+        r#"{"order":"o","member":"A","amount":1000,"profit":"0","credit":0}"#,
+        r#"{"order":"o","member":"A","amount":12.5}"#,
+        r#"{"order":"o","member":"A","amount":1e2}"#,
+        r#"{"order":"o","member":"A","amount":-3}"#,
+        r#"{"order":"o","member":"A","amount":-0}"#,
+        r#"{"order":"o","member":"A","amount":18446744073709551615}"#,
+        r#"{"order":"o","member":"A","amount":99999999999999999999999}"#,
+        r#"{"order":"o","member":"A","amount":"0"}"#,
+        r#"{"order":"o","member":"A","amount":"1.001"}"#,
+        r#"{"order":"o","member":"A","amount":"abc","store":"s","partner":"p"}"#,
+        r#"{"order":"o","member":"A","amount":"1","points":"1"}"#,
+        r#"{"order":"o","amount":"1"}"#,
+        r#"{"store":"s","region":["广东","深圳"],"recruiter":"A"}"#,
+        r#"{"store":"s","region":["广东",1]}"#,
+        r#"{"store":"s","region":"广东"}"#,
+        r#"{"member":"A","level":"city","region":["广东","深圳"]}"#,
+        r#"{"member":"A","mechanism":"m","points":"all"}"#,
+        r#"{"member":"A","mechanism":"m","points":"0"}"#,
+        r#"{"member":"A","mechanism":"m","points":3}"#,
+        r#"{"member":"A","mechanism":"m","reward":"r"}"#,
+        r#"{"member":"A","decision":"approve"}"#,
+        r#"{"member":"A","decision":"maybe"}"#,
+        r#"{"member":"A","decision":1}"#,
+        r#"{"order":"o"}"#,
+        r#"{"mechanism":"m","amount":"5"}"#,
+        r#"{"prev":"abc","member":"A"}"#,
+        r#"{"prev":1,"member":"A"}"#,
+    ];
+    let kinds = [
+        None,
+        Some("join"),
+        Some("order"),
+        Some("store"),
+        Some("agent"),
+        Some("sell"),
+        Some("redeem"),
+        Some("review"),
+        Some("refund"),
+        Some("inject"),
+        Some("nonsense"),
+    ];
+    let mut compared = 0;
+    for body in bodies {
+        let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(body).unwrap();
+        for kind in kinds {
+            for at in [None, Some("2026-02-01T10:00:00.123456789Z")] {
+                let expected = written_and_read(&object, kind, at);
+                let mut line = EventLine::default();
+                let got =
+                    line.read_object(&object, kind, at).and_then(|()| line.event().map(|e| format!("{e:?}")));
+                assert_eq!(got, expected, "{body} as {kind:?} at {at:?}");
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, bodies.len() * kinds.len() * 2);
+    // And the line kept no trace of an earlier read.
+    let object = serde_json::from_str(r#"{"member":"A"}"#).unwrap();
+    let mut line =
+        EventLine::parse(br#"{"at":"2026-01-01T09:00:00Z","type":"join","member":"B","phone":"1"}"#).unwrap();
+    line.read_object(&object, Some("join"), Some("2026-01-01T09:00:00Z")).unwrap();
+    assert!(
+        format!("{:?}", line.event().unwrap().kind).contains("member: \"A\", referrer: None, phone: None")
+    );
+}

@@ -152,5 +152,10 @@ fn a_sweep_sets_one_key_and_leaves_the_rest_of_the_file_alone() {
     assert!(added.contains("id = \"appr\"\nexit_multiple = \"3\"\nkind"), "{added}");
     let top = set_plan_key(plan, "margin_rate", "0.6").unwrap();
     assert!(parse_plan(&top).unwrap().margin_rate.is_some());
-    assert_eq!(set_plan_key(plan, "nope.mint_ratio", "1").unwrap_err(), "no mechanism has id `nope`");
+    let missing = set_plan_key(plan, "nope.mint_ratio", "1").unwrap_err();
+    assert!(matches!(&missing, fanli_format::SetKeyError::NoMechanism(id) if id == "nope"));
+    assert_eq!(missing.to_string(), "no mechanism has id `nope`");
+    let broken = set_plan_key("name = ", "margin_rate", "1").unwrap_err();
+    assert!(matches!(broken, fanli_format::SetKeyError::NotToml(_)));
+    assert!(broken.to_string().starts_with("the plan is not valid TOML: "), "{broken}");
 }

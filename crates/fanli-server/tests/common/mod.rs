@@ -43,7 +43,7 @@ pub fn database(dir: &Path) -> Option<String> {
 }
 
 /// The app on the test's store, with `master` as its master key.
-pub fn open_with(dir: &Path, master: &str) -> Result<App, String> {
+pub fn open_with(dir: &Path, master: &str) -> Result<App, fanli_server::OpenError> {
     App::open_with(dir, database(dir).as_deref(), master)
 }
 
@@ -55,6 +55,16 @@ pub fn open(dir: &Path) -> App {
 /// A connection to the test's store.
 pub fn store(dir: &Path) -> Store {
     Store::open(dir, database(dir).as_deref()).unwrap()
+}
+
+/// Drops a table of the test's store from a connection of its own (under a running server's
+/// feet, say, to make the store fail).
+pub fn drop_table(dir: &Path, table: &str) {
+    let sql = format!("DROP TABLE {table}");
+    match database(dir) {
+        Some(url) => postgres::Client::connect(&url, postgres::NoTls).unwrap().batch_execute(&sql).unwrap(),
+        None => rusqlite::Connection::open(dir.join("fanli.sqlite3")).unwrap().execute_batch(&sql).unwrap(),
+    }
 }
 
 /// Starts a server on the test's store on a free local port, on a thread of its own.
