@@ -6,11 +6,11 @@
 //! would load instead of the log) compared with the replay at its line: the same chain head and
 //! the same state, byte for byte. The first line that disagrees is named.
 
-use fanli_engine::Engine;
+use fanli_engine::{Engine, SnapshotError};
 use fanli_format::chain::{Broken, Verifier};
-use fanli_format::{parse_plan, state_json};
+use fanli_format::{PlanErrors, parse_plan, state_json};
 
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// What was checked of one tenant, when everything held.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,51 +27,111 @@ pub struct Verified {
     pub balanced: bool,
 }
 
+/// Why a tenant does not verify: the first broken line, or why the store could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The store has no such tenant.
+    #[error("no tenant `{0}`")]
+    NoTenant(String),
+    /// The store could not be read.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The log could not be read to its end (what the database said).
+    #[error("{}", .0.database_text())]
+    LogRead(StoreError),
+    /// The tenant's plan is not one this version reads.
+    #[error("its plan does not parse: {0}")]
+    Plan(PlanErrors),
+    /// The snapshot could not be read from the store.
+    #[error("its snapshot cannot be read: {0}")]
+    SnapshotUnreadable(StoreError),
+    /// A line of the log or of its daily reports does not hold.
+    #[error("{}", describe(.0))]
+    Broken(Broken),
+    /// The snapshot claims a line the log does not have.
+    #[error("its snapshot is at line {snapshot}, past the log's end ({lines} lines)")]
+    SnapshotPastEnd {
+        /// The snapshot's line.
+        snapshot: u64,
+        /// The log's lines.
+        lines: u64,
+    },
+    /// The snapshot was taken at another chain head than the log's at its line.
+    #[error("the snapshot at line {line} names the chain head {snapshot}, the log {log}")]
+    SnapshotHead {
+        /// The snapshot's line.
+        line: u64,
+        /// The head the snapshot names.
+        snapshot: String,
+        /// The log's head at that line.
+        log: String,
+    },
+    /// The snapshot's bytes are not a state this version reads.
+    #[error("the snapshot at line {line} cannot be decoded: {error}")]
+    SnapshotUndecodable {
+        /// The snapshot's line.
+        line: u64,
+        /// Why its bytes were refused.
+        error: SnapshotError,
+    },
+    /// The snapshot holds another state than the replay at its line.
+    #[error("the snapshot at line {line} holds another state than the log replayed to it")]
+    SnapshotDiffers {
+        /// The snapshot's line.
+        line: u64,
+    },
+}
+
+/// What stopped the replay: a line that does not hold, or the log's read.
+struct Stopped(AuditError);
+
+impl From<StoreError> for Stopped {
+    fn from(error: StoreError) -> Stopped {
+        Stopped(AuditError::LogRead(error))
+    }
+}
+
 /// Verifies the tenant `id` of `store`; `Ok(None)` when it has no plan (and so no events).
-/// The error names the first broken line, or why the store could not be read.
-pub fn verify_tenant(store: &mut Store, id: &str) -> Result<Option<Verified>, String> {
-    let stored = store.load_one(id).map_err(|e| e.to_string())?.ok_or_else(|| format!("no tenant `{id}`"))?;
+pub fn verify_tenant(store: &mut Store, id: &str) -> Result<Option<Verified>, AuditError> {
+    let stored = store.load_one(id)?.ok_or_else(|| AuditError::NoTenant(id.to_owned()))?;
     verify_stored(store, &stored)
 }
 
 /// [`verify_tenant`] for a tenant already read from the store ([`Store::load`] reads them all
 /// at once).
-pub fn verify_stored(store: &mut Store, stored: &crate::store::Stored) -> Result<Option<Verified>, String> {
+pub fn verify_stored(
+    store: &mut Store,
+    stored: &crate::store::Stored,
+) -> Result<Option<Verified>, AuditError> {
     let id = stored.id.as_str();
     let Some(plan) = &stored.plan else { return Ok(None) };
-    let plan = parse_plan(plan).map_err(|e| format!("its plan does not parse: {e}"))?;
+    let plan = parse_plan(plan).map_err(AuditError::Plan)?;
     let mut engine = Engine::new(plan);
     engine.record(false);
-    let reports = store.reports(id, 0).map_err(|e| e.to_string())?.join("\n");
+    let reports = store.reports(id, 0)?.join("\n");
     // A snapshot that cannot be read is the server's loss of a shortcut, not a broken log: a
     // start replays the log instead. It is reported as such.
-    let snapshot = store.snapshot(id).map_err(|e| format!("its snapshot cannot be read: {e}"))?;
+    let snapshot = store.snapshot(id).map_err(AuditError::SnapshotUnreadable)?;
     let mut verifier = Verifier::new(Some(&reports));
     let mut lines = 0u64;
-    let mut failure: Option<String> = None;
-    let read = store.for_each_event(id, 0, |line| -> Result<(), crate::writer::Reason> {
-        let checked = verifier.line(&mut engine, line).map_err(|broken| describe(&broken)).and_then(|()| {
+    store
+        .for_each_event(id, 0, |line| -> Result<(), Stopped> {
+            verifier.line(&mut engine, line).map_err(|broken| Stopped(AuditError::Broken(broken)))?;
             lines += 1;
             match &snapshot {
-                Some(snapshot) if snapshot.line == lines => compare(&engine, verifier.head(), snapshot),
+                Some(snapshot) if snapshot.line == lines => {
+                    compare(&engine, verifier.head(), snapshot).map_err(Stopped)
+                }
                 _ => Ok(()),
             }
-        });
-        checked.map_err(|message| {
-            failure = Some(message);
-            crate::writer::Reason(String::new())
         })
-    });
-    if let Some(message) = failure {
-        return Err(message);
-    }
-    read.map_err(|crate::writer::Reason(error)| error)?;
+        .map_err(|Stopped(error)| error)?;
     if let Some(snapshot) = &snapshot
         && snapshot.line > lines
     {
-        return Err(format!("its snapshot is at line {}, past the log's end ({lines} lines)", snapshot.line));
+        return Err(AuditError::SnapshotPastEnd { snapshot: snapshot.line, lines });
     }
-    let done = verifier.finish().map_err(|broken| describe(&broken))?;
+    let done = verifier.finish().map_err(AuditError::Broken)?;
     Ok(Some(Verified {
         lines: done.lines,
         reports: done.reports,
@@ -89,21 +149,18 @@ fn describe(broken: &Broken) -> String {
 }
 
 /// The snapshot taken at this line holds what the replay holds.
-fn compare(engine: &Engine, head: &str, snapshot: &crate::store::Snapshot) -> Result<(), String> {
+fn compare(engine: &Engine, head: &str, snapshot: &crate::store::Snapshot) -> Result<(), AuditError> {
     let line = snapshot.line;
     if snapshot.head != head {
-        return Err(format!(
-            "the snapshot at line {line} names the chain head {}, the log {head}",
-            snapshot.head
-        ));
+        return Err(AuditError::SnapshotHead { line, snapshot: snapshot.head.clone(), log: head.to_owned() });
     }
-    let restored = Engine::restore(&snapshot.data)
-        .map_err(|e| format!("the snapshot at line {line} cannot be decoded: {e}"))?;
+    let restored =
+        Engine::restore(&snapshot.data).map_err(|error| AuditError::SnapshotUndecodable { line, error })?;
     let (mut replayed, mut kept) = (Vec::new(), Vec::new());
-    state_json(engine, &[], None, &mut replayed).map_err(|e| e.to_string())?;
-    state_json(&restored, &[], None, &mut kept).map_err(|e| e.to_string())?;
+    state_json(engine, &[], None, &mut replayed).expect("writing to memory");
+    state_json(&restored, &[], None, &mut kept).expect("writing to memory");
     if replayed != kept {
-        return Err(format!("the snapshot at line {line} holds another state than the log replayed to it"));
+        return Err(AuditError::SnapshotDiffers { line });
     }
     Ok(())
 }

@@ -127,16 +127,6 @@ pub(crate) fn write_loop(server: &Server, queue: &std::sync::mpsc::Receiver<Job>
     }
 }
 
-/// Hands `lines` to the writer and waits until they are applied and durable: each line's
-/// result as `POST /v1/events` answers it (see [`submit_lines`] for the typed results).
-pub(crate) async fn submit(
-    server: &Shared,
-    tenant: String,
-    lines: Vec<Line>,
-) -> Result<Vec<Value>, ApiError> {
-    Ok(results_json(&submit_lines(server, tenant, lines).await?))
-}
-
 /// Hands `lines` to the writer and waits until they are applied and durable: a result per line.
 pub(crate) async fn submit_lines(
     server: &Shared,

@@ -525,7 +525,8 @@ fn a_restart_resumes_from_the_latest_snapshot_and_the_log_after_it() {
     let other = fanli_engine::Engine::new(fanli_format::parse_plan(PLAN).unwrap());
     store.put_snapshot("shop", &fanli_server::store::Snapshot { data: other.snapshot(), ..honest }).unwrap();
     let why = fanli_server::audit::verify_tenant(&mut store, "shop").unwrap_err();
-    assert!(why.contains("the snapshot at line 14 holds another state"), "{why}");
+    assert!(matches!(why, fanli_server::audit::AuditError::SnapshotDiffers { line: 14 }), "{why}");
+    assert_eq!(why.to_string(), "the snapshot at line 14 holds another state than the log replayed to it");
     // A snapshot this version cannot read: the whole log is replayed instead, to the same state.
     let mut broken = store.snapshot("shop").unwrap().unwrap();
     broken.data[0] ^= 0xff;

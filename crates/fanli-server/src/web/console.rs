@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use super::{Figs, Lang, console_role, figure, https, page};
 use crate::auth::{Caller, Role};
-use crate::{App, Line, Shared, blocking, lock, new_key, same, submit};
+use crate::{App, Line, LineResult, Shared, blocking, lock, new_key, same, submit_lines};
 use fanli_engine::Money;
 use fanli_format::{DailyReport, PoolFigures};
 
@@ -836,12 +836,14 @@ pub(crate) async fn decide(
         })
         .collect();
     let count = lines.len();
-    match submit(&server, caller.tenant.clone(), lines).await {
+    match submit_lines(&server, caller.tenant.clone(), lines).await {
         Ok(results) => {
-            let refused: Vec<String> = results
+            let refused: Vec<&str> = results
                 .iter()
-                .filter(|r| r["ok"] != true)
-                .filter_map(|r| r["error"].as_str().map(str::to_owned))
+                .filter_map(|r| match r {
+                    LineResult::Refused(refusal) => Some(refusal.error.as_str()),
+                    LineResult::Applied { .. } | LineResult::Skipped => None,
+                })
                 .collect();
             if refused.is_empty() {
                 see_other(&format!("/console/reviews?done={count}"))
