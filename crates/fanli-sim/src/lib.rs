@@ -16,8 +16,8 @@ pub mod scenario;
 use std::io::{self, Write};
 
 use fanli_engine::{
-    AdTasksConfig, AppreciationConfig, AppreciationView, CoalitionConfig, Engine, GreenPointsView,
-    KindConfig, LoyaltyConfig, Money, Plan, Points, QueueView, date,
+    AdTasksConfig, AppreciationConfig, AppreciationView, CoalitionConfig, Engine, GreenPointsConfig,
+    GreenPointsView, KindConfig, LoyaltyConfig, Money, Plan, Points, QueueConfig, QueueView, date,
 };
 use fanli_format::{EventLine, LineOutcome, Rejected};
 use rand::{Rng, SeedableRng};
@@ -66,6 +66,35 @@ pub struct MechanismDay {
     pub waiting: Money,
     /// Appreciation: forced exits so far; queue: the oldest waiting entry's wait, in days.
     pub exits: u64,
+}
+
+/// Which of a [`MechanismDay`]'s figures mean something for a mechanism, and so have a column
+/// in the time series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tracked {
+    /// Appreciation: the price, and the forced exits so far.
+    PriceAndExits,
+    /// A queue: what waits, and the oldest entry's wait in days.
+    WaitingAndOldest,
+    /// Green points: what waits to be released.
+    Waiting,
+    /// Only the pool, obligations and paid.
+    Pool,
+}
+
+impl Tracked {
+    /// What the simulator tracks of a mechanism of this kind.
+    pub fn of(kind: &KindConfig) -> Tracked {
+        if kind.get::<AppreciationConfig>().is_some() {
+            Tracked::PriceAndExits
+        } else if kind.get::<QueueConfig>().is_some() {
+            Tracked::WaitingAndOldest
+        } else if kind.get::<GreenPointsConfig>().is_some() {
+            Tracked::Waiting
+        } else {
+            Tracked::Pool
+        }
+    }
 }
 
 /// A finished simulation.

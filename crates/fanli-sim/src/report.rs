@@ -9,7 +9,7 @@ use fanli_engine::compliance::Finding;
 use fanli_engine::{Engine, Money};
 use serde_json::{Value, json};
 
-use crate::Simulation;
+use crate::{Simulation, Tracked};
 
 /// Days per join cohort.
 const COHORT_DAYS: u32 = 30;
@@ -276,41 +276,39 @@ pub fn write_all_with_sweep(
 
 fn timeseries_csv(sim: &Simulation) -> String {
     let names = mechanism_names(&sim.engine);
-    let kinds: Vec<&str> = sim.engine.plan().mechanisms.iter().map(|m| m.kind.name()).collect();
-    // The last column only where it means something: exits so far, or the oldest entry's wait.
-    let extra = |kind: &str| match kind {
-        "appreciation" => Some("exits"),
-        "queue" => Some("oldest_wait_days"),
-        _ => None,
-    };
+    let tracked: Vec<Tracked> = sim.engine.plan().mechanisms.iter().map(|m| Tracked::of(&m.kind)).collect();
     let mut csv = String::from("day,date,members,joined,orders,revenue");
-    for (name, kind) in names.iter().zip(&kinds) {
+    for (name, tracked) in names.iter().zip(&tracked) {
         let _ = write!(csv, ",{name}_pool,{name}_obligations,{name}_paid");
-        match *kind {
-            "appreciation" => csv.push_str(&format!(",{name}_price")),
-            "queue" | "green_points" => csv.push_str(&format!(",{name}_waiting")),
-            _ => {}
-        }
-        if let Some(extra) = extra(kind) {
-            let _ = write!(csv, ",{name}_{extra}");
+        match tracked {
+            Tracked::PriceAndExits => {
+                let _ = write!(csv, ",{name}_price,{name}_exits");
+            }
+            Tracked::WaitingAndOldest => {
+                let _ = write!(csv, ",{name}_waiting,{name}_oldest_wait_days");
+            }
+            Tracked::Waiting => {
+                let _ = write!(csv, ",{name}_waiting");
+            }
+            Tracked::Pool => {}
         }
     }
     csv.push('\n');
     for d in &sim.days {
         let _ = write!(csv, "{},{},{},{},{},{}", d.day, d.date, d.members, d.joined, d.orders, d.revenue);
-        for (m, kind) in d.mechanisms.iter().zip(&kinds) {
+        for (m, tracked) in d.mechanisms.iter().zip(&tracked) {
             let _ = write!(csv, ",{},{},{}", m.pool, m.obligations, m.paid);
-            match *kind {
-                "appreciation" => {
-                    let _ = write!(csv, ",{}.{:04}", m.price / 10_000, m.price % 10_000);
+            match tracked {
+                Tracked::PriceAndExits => {
+                    let _ = write!(csv, ",{}.{:04},{}", m.price / 10_000, m.price % 10_000, m.exits);
                 }
-                "queue" | "green_points" => {
+                Tracked::WaitingAndOldest => {
+                    let _ = write!(csv, ",{},{}", m.waiting, m.exits);
+                }
+                Tracked::Waiting => {
                     let _ = write!(csv, ",{}", m.waiting);
                 }
-                _ => {}
-            }
-            if extra(kind).is_some() {
-                let _ = write!(csv, ",{}", m.exits);
+                Tracked::Pool => {}
             }
         }
         csv.push('\n');
