@@ -32,6 +32,21 @@ fn run(plan: &str, scenario: &Scenario) -> (Simulation, Vec<u8>) {
 
 const ALL: &str = include_str!("../../../bench/plan-all.toml");
 
+/// Compares `actual` with the file `tests/snapshots/NAME`, byte for byte. `UPDATE_EXPECT=1`
+/// rewrites the file instead (never under CI, where a changed output must fail): read its diff
+/// before committing it. A snapshot records what the report says; the hand-computed figures are
+/// the plain asserts beside it.
+fn assert_snapshot(name: &str, actual: &str) {
+    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    assert!(!(update && ci), "UPDATE_EXPECT is set under CI: snapshots are re-blessed by hand, never in CI");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    if update {
+        std::fs::create_dir_all(&dir).unwrap();
+    }
+    expect_test::expect_file![dir.join(name)].assert_eq(actual);
+}
+
 #[test]
 fn the_same_seed_gives_the_same_bytes_and_another_seed_another_run() {
     let mut scenario = Scenario::default_scenario();
@@ -68,6 +83,7 @@ fn a_plan_funded_beyond_its_promises_leaves_nobody_owed() {
     assert_eq!(summary["paid"], "5000.00", "100 members × 50.00");
     assert!(summary["verdict"]["en"].as_str().unwrap().contains("nobody is left owed"), "{summary}");
     assert_eq!(summary["arrivals_stop_day"], 21);
+    assert_snapshot("funded.summary.json", &format!("{summary:#}\n"));
 }
 
 #[test]
@@ -78,8 +94,8 @@ fn a_jin_san_bu_yi_queue_leaves_the_entries_no_newcomer_came_for() {
     let plan = "name = \"jin san bu yi\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"q\"\nkind = \"queue\"\n\
                 funding_rate = \"0.60\"\nrelease = { every = 3, ratio = \"0.70\" }\n";
     let (sim, _) = run(plan, &steady(5, 20, 30));
-    let outcomes = fanli_sim::report::outcomes(&sim);
-    let summary = fanli_sim::report::summary(&sim, &outcomes, &[]);
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sim-jin-san-bu-yi");
+    let summary = fanli_sim::report::write_all(&dir, &sim, &[]).unwrap();
     assert_eq!(summary["paid"], "2310.00", "33 × 70.00");
     assert_eq!(summary["still_waiting"], "4690.00", "67 × 70.00");
     assert_eq!(summary["made_whole"], 0);
@@ -88,6 +104,12 @@ fn a_jin_san_bu_yi_queue_leaves_the_entries_no_newcomer_came_for() {
         en.contains("Arrivals stop on day 21") && en.contains("4690.00 more is promised and still waiting"),
         "{en}"
     );
+    // Three of the files a run writes (not the stream, the state or the page): the summary, what
+    // each member got, and each day's figures.
+    for file in ["summary.json", "outcomes.csv", "timeseries.csv"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert_snapshot(&format!("jin-san-bu-yi.{file}"), &text);
+    }
 }
 
 #[test]

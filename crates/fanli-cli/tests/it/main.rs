@@ -6,6 +6,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod snapshots;
+
 fn fanli(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fanli")).args(args).output().expect("fanli runs")
 }
