@@ -36,7 +36,6 @@
 mod plan;
 mod stream;
 
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -103,20 +102,6 @@ impl Rand {
             items.swap(i, j);
         }
     }
-}
-
-thread_local! {
-    /// Set while the stream generator's own engine applies a line: a panic there (an overflow,
-    /// which the binaries report as a stopped run) is expected and not printed.
-    static QUIET: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Runs `work`, catching a panic quietly: `None` when it panicked.
-pub(crate) fn quietly<T>(work: impl FnOnce() -> T) -> Option<T> {
-    QUIET.with(|q| q.set(true));
-    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
-    QUIET.with(|q| q.set(false));
-    done.ok()
 }
 
 /// One command line, run by both binaries.
@@ -277,14 +262,6 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     let keep = std::path::absolute(&options.keep).map_err(|e| e.to_string())?;
     let work = keep.join(".work");
     clear(&keep, &work, options.only)?;
-
-    // The stream generator's engine may overflow on an extreme plan: that panic is expected.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !QUIET.with(Cell::get) {
-            default_hook(info);
-        }
-    }));
 
     let indices: Vec<usize> = match options.only {
         Some(case) => vec![case],

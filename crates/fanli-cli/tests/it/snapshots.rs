@@ -9,7 +9,6 @@
 //! re-blessed: `UPDATE_EXPECT=1 cargo test -p fanli-cli --test it snapshots` rewrites them (and
 //! removes any that no test compares any more); read the diff before committing it.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -30,7 +29,7 @@ fn updating() -> bool {
 }
 
 /// Compares each `(file name, output)` with its snapshot (or, with `UPDATE_EXPECT`, rewrites it);
-/// fails naming every stale one, after showing each one's difference.
+/// fails naming every stale one, after showing where each one first differs.
 fn assert_snapshots(outputs: &[(String, String)]) {
     if updating() {
         std::fs::create_dir_all(snapshots()).unwrap();
@@ -38,8 +37,27 @@ fn assert_snapshots(outputs: &[(String, String)]) {
     let stale: Vec<&str> = outputs
         .iter()
         .filter(|(name, actual)| {
-            let expect = expect_test::expect_file![snapshots().join(name)];
-            catch_unwind(AssertUnwindSafe(|| expect.assert_eq(actual))).is_err()
+            let path = snapshots().join(name);
+            if updating() {
+                expect_test::expect_file![path].assert_eq(actual);
+                return false;
+            }
+            let kept = std::fs::read_to_string(&path).unwrap_or_default();
+            if kept == *actual {
+                return false;
+            }
+            // The first line that differs, to start reading the difference from (past the
+            // last line when only the final newline differs).
+            let (mut was, mut now) = (kept.split('\n'), actual.split('\n'));
+            let mut n = 1;
+            loop {
+                let (a, b) = (was.next(), now.next());
+                if a != b {
+                    eprintln!("{name}, line {n}:\n  snapshot: {a:?}\n  output:   {b:?}");
+                    return true;
+                }
+                n += 1;
+            }
         })
         .map(|(name, _)| name.as_str())
         .collect();
