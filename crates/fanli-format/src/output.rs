@@ -504,6 +504,99 @@ pub fn member_postings(engine: &Engine) -> Vec<(fanli_engine::MemberId, Vec<Valu
     out
 }
 
+/// A line of a member's history read back, typed: the event's type and time (from its line of
+/// the log) and the member's movements in it (what [`member_postings`] wrote).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// The event's `type`.
+    pub kind: String,
+    /// When it happened.
+    pub at: fanli_engine::Timestamp,
+    /// The member's movements, in posting order.
+    pub movements: Vec<Movement>,
+}
+
+/// One movement into or out of a member's account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Movement {
+    /// The ledger rule (`payment`, `release`, …).
+    pub rule: String,
+    /// The mechanism's id; empty for a movement of no mechanism.
+    pub mechanism: String,
+    /// `wallet`, `credit` or `points`.
+    pub account: String,
+    /// How much, signed from the member's side.
+    pub amount: Signed,
+}
+
+/// An amount moved, negative when it left the member's account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signed {
+    /// Cash (wallet or credit).
+    Money(Money),
+    /// Points.
+    Points(Points),
+}
+
+impl Signed {
+    /// Whether it left the member's account.
+    pub fn is_out(self) -> bool {
+        match self {
+            Signed::Money(m) => m.fen() < 0,
+            Signed::Points(p) => p.units() < 0,
+        }
+    }
+
+    /// Reads `+100.00` / `-1.5000` as [`member_postings`] wrote it (cash for `wallet` and
+    /// `credit`, points for `points`).
+    fn parse(text: &str, points: bool) -> Option<Signed> {
+        let (negative, digits) = match text.as_bytes().first()? {
+            b'+' => (false, &text[1..]),
+            b'-' => (true, &text[1..]),
+            _ => return None,
+        };
+        let sign = if negative { -1 } else { 1 };
+        Some(if points {
+            Signed::Points(Points::from_units(sign * Points::parse(digits).ok()?.units()))
+        } else {
+            Signed::Money(Money::from_fen(sign * Money::parse(digits).ok()?.fen()))
+        })
+    }
+}
+
+impl std::fmt::Display for Signed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plus = if self.is_out() { "" } else { "+" };
+        match self {
+            Signed::Money(m) => write!(f, "{plus}{m}"),
+            Signed::Points(p) => write!(f, "{plus}{p}"),
+        }
+    }
+}
+
+impl HistoryEntry {
+    /// Reads an entry from the event's line of the log and the member's movements as the
+    /// server keeps them; `None` for text that is not one.
+    pub fn parse(event: &str, movements: &str) -> Option<HistoryEntry> {
+        let event: Value = serde_json::from_str(event).ok()?;
+        let rows: Vec<Value> = serde_json::from_str(movements).ok()?;
+        let movements = rows
+            .iter()
+            .map(|row| {
+                let text = |i: usize| row[i].as_str().map(str::to_owned);
+                let account = text(2)?;
+                let amount = Signed::parse(row[3].as_str()?, account == "points")?;
+                Some(Movement { rule: text(0)?, mechanism: text(1)?, account, amount })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(HistoryEntry {
+            kind: event["type"].as_str()?.to_owned(),
+            at: fanli_engine::Timestamp::parse_rfc3339(event["at"].as_str()?)?,
+            movements,
+        })
+    }
+}
+
 fn posting(engine: &Engine, p: &Posting) -> Value {
     let (asset, amount) = match p.asset() {
         Asset::Cash => ("cash".to_owned(), Money::from_fen(p.amount).to_string()),

@@ -273,13 +273,13 @@ pub(crate) async fn put_plan(
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
     match app.set_plan(&caller.tenant, text) {
         Ok((version, warnings)) => {
-            Ok(axum::Json(json!({"version": version, "warnings": warnings})).into_response())
+            Ok(axum::Json(json!({"version": version, "warnings": warnings.json()})).into_response())
         }
         Err(PlanRefused::Error(error)) => Err(error),
         Err(PlanRefused::Findings(findings)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             axum::Json(json!({"error": {
-                "code": "noncompliant", "message": "`fanli check` refuses this plan", "findings": findings,
+                "code": "noncompliant", "message": "`fanli check` refuses this plan", "findings": findings.json(),
             }})),
         )
             .into_response()),

@@ -577,7 +577,7 @@ fn lock(server: &Shared) -> std::sync::MutexGuard<'_, App> {
 /// Why a plan was not put.
 pub(crate) enum PlanRefused {
     /// `fanli check` found errors: its findings.
-    Findings(Value),
+    Findings(Checked),
     /// Not a plan, or not now.
     Error(ApiError),
 }
@@ -586,14 +586,13 @@ impl App {
     /// Puts `text` as the tenant's plan: parsed, checked (refused with the findings when past a
     /// red line), stored as a new version, and in force from now on. Returns the version and
     /// the warnings. Refused once events were applied under the current plan.
-    pub(crate) fn set_plan(&mut self, id: &str, text: String) -> Result<(i64, Value), PlanRefused> {
+    pub(crate) fn set_plan(&mut self, id: &str, text: String) -> Result<(i64, Checked), PlanRefused> {
         let (plan, lines) = fanli_format::parse_plan_lines(&text).map_err(|errors| {
             PlanRefused::Error(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_plan", errors.to_string()))
         })?;
-        let findings = fanli_engine::compliance::check(&plan);
-        if fanli_engine::compliance::refused(&findings) {
-            let doc = fanli_format::findings_json(&plan.name, &findings, &lines);
-            return Err(PlanRefused::Findings(doc["findings"].clone()));
+        let checked = Checked::of(&plan, lines);
+        if checked.refused() {
+            return Err(PlanRefused::Findings(checked));
         }
         if !self.tenants[id].chain.is_empty() {
             return Err(PlanRefused::Error(ApiError(
@@ -609,7 +608,34 @@ impl App {
         tenant.engine = Some(Engine::new(plan));
         tenant.plan = Some(text);
         tenant.record();
-        Ok((version, fanli_format::findings_json("", &findings, &lines)["findings"].clone()))
+        Ok((version, checked))
+    }
+}
+
+/// A plan's compliance findings (`fanli check`), and the lines of the keys they name.
+pub(crate) struct Checked {
+    /// The plan's name.
+    pub(crate) plan: String,
+    /// Errors and warnings, in the order `fanli check` lists them.
+    pub(crate) findings: Vec<fanli_engine::compliance::Finding>,
+    /// Where each key of the plan is.
+    pub(crate) lines: fanli_format::KeyLines,
+}
+
+impl Checked {
+    /// Checks `plan`, whose keys are at `lines`.
+    pub(crate) fn of(plan: &fanli_engine::Plan, lines: fanli_format::KeyLines) -> Checked {
+        Checked { plan: plan.name.clone(), findings: fanli_engine::compliance::check(plan), lines }
+    }
+
+    /// Whether a finding is past a red line, so that the plan is refused.
+    pub(crate) fn refused(&self) -> bool {
+        fanli_engine::compliance::refused(&self.findings)
+    }
+
+    /// The findings as `fanli check --json` lists them (its `findings`), for the API.
+    pub(crate) fn json(&self) -> Value {
+        fanli_format::findings_json(&self.plan, &self.findings, &self.lines)["findings"].clone()
     }
 }
 

@@ -74,3 +74,35 @@ fn a_published_daily_report_reads_back_to_the_figures_it_was_written_from() {
     assert_eq!(report.of("nope"), None);
     assert_eq!(DailyReport::parse(r#"{"at":"x","chain":"y","mechanisms":{"a":{"pool":"1.234"}}}"#), None);
 }
+
+#[test]
+fn a_members_history_entry_reads_back_typed_and_shows_as_it_was_written() {
+    use fanli_engine::{Money, Points};
+    use fanli_format::{HistoryEntry, Signed};
+    let event = r#"{"prev":"ab","at":"2026-01-01T01:00:00Z","type":"order","order":"o1","member":"A","amount":"100.00"}"#;
+    let rows = r#"[["payment","","credit","-20.50"],["mint","appr","points","+70.0000"],["release","q","wallet","+0.01"]]"#;
+    let entry = HistoryEntry::parse(event, rows).unwrap();
+    assert_eq!((entry.kind.as_str(), entry.at.to_string()), ("order", "2026-01-01T01:00:00Z".to_owned()));
+    let amounts: Vec<Signed> = entry.movements.iter().map(|m| m.amount).collect();
+    assert_eq!(
+        amounts,
+        [
+            Signed::Money(Money::from_fen(-2050)),
+            Signed::Points(Points::from_whole(70)),
+            Signed::Money(Money::from_fen(1))
+        ]
+    );
+    let shown: Vec<String> = amounts.iter().map(|a| a.to_string()).collect();
+    assert_eq!(shown, ["-20.50", "+70.0000", "+0.01"]);
+    assert_eq!(
+        (
+            entry.movements[1].rule.as_str(),
+            entry.movements[1].mechanism.as_str(),
+            entry.movements[0].account.as_str()
+        ),
+        ("mint", "appr", "credit")
+    );
+    assert!(amounts[0].is_out() && !amounts[1].is_out());
+    // An amount without its sign is not one the server wrote.
+    assert_eq!(HistoryEntry::parse(event, r#"[["payment","","wallet","20.50"]]"#), None);
+}

@@ -22,11 +22,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
-use serde_json::Value;
 
-use super::{Figs, Lang, console_role, figure, https, page};
+use super::{Figs, Lang, console_role, https, page};
 use crate::auth::{Caller, Role};
-use crate::{App, Line, LineResult, Shared, blocking, lock, new_key, same, submit_lines};
+use crate::{App, Checked, Line, LineResult, Shared, blocking, lock, new_key, same, submit_lines};
 use fanli_engine::Money;
 use fanli_format::{DailyReport, PoolFigures};
 
@@ -363,18 +362,19 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap) -
     page(Lang::Zh, "overview", Some((&caller, &csrf)), body)
 }
 
-fn findings_table(findings: &Value) -> Markup {
+fn findings_table(checked: Option<&Checked>) -> Markup {
     html! {
-        @match findings.as_array() {
-            Some(list) if !list.is_empty() => {
+        @match checked {
+            Some(checked) if !checked.findings.is_empty() => {
                 table #findings {
                     tr { th { "级别 Level" } th { "规则 Rule" } th { "键 Key" } th { "说明 Finding" } }
-                    @for f in list {
+                    @for f in &checked.findings {
+                        @let level = f.level.name();
                         tr {
-                            td class=(if f["level"] == "error" { "bad" } else { "warn" }) { (figure(&f["level"])) }
-                            td { (figure(&f["rule"])) }
-                            td { (figure(&f["key"])) @if let Some(line) = f["line"].as_u64() { " (line " (line) ")" } }
-                            td { (figure(&f["zh"])) br; span.note { (figure(&f["en"])) } }
+                            td class=(if level == "error" { "bad" } else { "warn" }) { (level) }
+                            td { (f.rule) }
+                            td { (f.key) " (line " (checked.lines.line(&f.key)) ")" }
+                            td { (f.zh) br; span.note { (f.en) } }
                         }
                     }
                 }
@@ -399,7 +399,7 @@ pub(crate) async fn plan(State(server): State<Shared>, headers: HeaderMap) -> Re
 struct Outcome {
     ok: bool,
     message: String,
-    findings: Option<Value>,
+    findings: Option<Checked>,
     report: Option<String>,
 }
 
@@ -411,21 +411,15 @@ fn plan_page(
     outcome: Option<Outcome>,
     draft: &str,
 ) -> Response {
-    let current = text.map(|t| match fanli_format::parse_plan_lines(t) {
-        Ok((plan, lines)) => fanli_format::findings_json(
-            &plan.name,
-            &fanli_engine::compliance::check(&plan),
-            &lines,
-        )["findings"]
-            .clone(),
-        Err(_) => Value::Null,
-    });
+    let current = text
+        .and_then(|t| fanli_format::parse_plan_lines(t).ok())
+        .map(|(plan, lines)| Checked::of(&plan, lines));
     let owner = caller.role == Role::Owner;
     let body = html! {
         @if let Some(outcome) = &outcome {
             section #outcome {
                 p class=(if outcome.ok { "ok" } else { "bad" }) { (outcome.message) }
-                @if let Some(findings) = &outcome.findings { (findings_table(findings)) }
+                @if let Some(findings) = &outcome.findings { (findings_table(Some(findings))) }
             }
             @if let Some(report) = &outcome.report { section #simulation { h2 { "模拟 Simulation" } (PreEscaped(report)) } }
         }
@@ -434,7 +428,7 @@ fn plan_page(
             @match text {
                 Some(text) => {
                     h2 { "检查 fanli check" }
-                    (findings_table(current.as_ref().unwrap_or(&Value::Null)))
+                    (findings_table(current.as_ref()))
                     details { summary { "方案全文 The plan (TOML)" } pre #plan { (text) } }
                 }
                 None => p.note { "还没有方案。No plan yet." }
@@ -510,8 +504,8 @@ pub(crate) async fn put_plan(
     } else {
         match fanli_format::parse_plan_lines(&draft) {
             Ok((plan, lines)) => {
-                let findings = fanli_engine::compliance::check(&plan);
-                let refused = fanli_engine::compliance::refused(&findings);
+                let checked = Checked::of(&plan, lines);
+                let refused = checked.refused();
                 Outcome {
                     ok: !refused,
                     message: if refused {
@@ -520,9 +514,7 @@ pub(crate) async fn put_plan(
                         "可以启用。It would be accepted."
                     }
                     .to_owned(),
-                    findings: Some(
-                        fanli_format::findings_json(&plan.name, &findings, &lines)["findings"].clone(),
-                    ),
+                    findings: Some(checked),
                     report: None,
                 }
             }
@@ -654,7 +646,7 @@ pub(crate) async fn member(
         .map(|m| (engine.mechanism_name(m.mechanism).to_owned(), m.received, m.owed, Figs::of(&m.detail)))
         .collect();
     let tenant = caller.tenant.clone();
-    let history = blocking(|| app.store.history(&tenant, &member, 100)).unwrap_or_default();
+    let history = super::history(&mut app.store, &tenant, &member, 100);
     // The tree, three levels down, at most 50 a member.
     let mut tree: Vec<(usize, String)> = Vec::new();
     let mut level: Vec<String> = vec![member.clone()];
@@ -702,19 +694,18 @@ pub(crate) async fn member(
             @else {
                 table {
                     tr { th { "行 Line" } th { "事件 Event" } th { "规则 Rule" } th { "机制 Mechanism" } th { "账户 Account" } th.n { "金额 Amount" } }
-                    @for (line, event, body) in &history {
-                        @let event: Value = serde_json::from_str(event).unwrap_or_default();
-                        @let rows: Vec<Value> = serde_json::from_str(body).unwrap_or_default();
-                        @for (i, row) in rows.iter().enumerate() {
+                    @for (line, entry) in &history {
+                        @let rows = entry.movements.len();
+                        @for (i, m) in entry.movements.iter().enumerate() {
                             tr {
                                 @if i == 0 {
-                                    td rowspan=(rows.len()) { (line) }
-                                    td rowspan=(rows.len()) { (figure(&event["type"])) br; span.note { (figure(&event["at"])) } }
+                                    td rowspan=(rows) { (line) }
+                                    td rowspan=(rows) { (entry.kind) br; span.note { (entry.at) } }
                                 }
-                                td { (figure(&row[0])) }
-                                td { (figure(&row[1])) }
-                                td { (figure(&row[2])) }
-                                td.n { (figure(&row[3])) }
+                                td { (m.rule) }
+                                td { (m.mechanism) }
+                                td { (m.account) }
+                                td.n { (m.amount) }
                             }
                         }
                     }
@@ -738,6 +729,29 @@ pub(crate) async fn member(
     page(Lang::Zh, "member", Some((&caller, &csrf)), body)
 }
 
+/// A held referral as the review queue shows it, read while the engine's lock is held.
+struct Held {
+    member: String,
+    referrer: String,
+    /// The rules that fired, with their evidence.
+    hits: Vec<(&'static str, String)>,
+    held_at: fanli_engine::Timestamp,
+    /// Approved (true) or rejected, and when; `None` while pending.
+    decision: Option<(bool, fanli_engine::Timestamp)>,
+}
+
+impl Held {
+    fn of(engine: &fanli_engine::Engine, r: &fanli_engine::Review) -> Held {
+        Held {
+            member: engine.member_name(r.member).to_owned(),
+            referrer: engine.member_name(r.referrer).to_owned(),
+            hits: r.hits.clone(),
+            held_at: r.held_at,
+            decision: r.decision,
+        }
+    }
+}
+
 /// `GET /console/reviews`.
 pub(crate) async fn reviews(
     State(server): State<Shared>,
@@ -746,14 +760,14 @@ pub(crate) async fn reviews(
 ) -> Response {
     let mut app = lock(&server);
     let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
-    let list: Vec<Value> = app.tenants[&caller.tenant]
+    let list: Vec<Held> = app.tenants[&caller.tenant]
         .engine
         .as_ref()
-        .map(|e| e.reviews().unwrap_or_default().iter().map(|r| fanli_format::review_json(e, r)).collect())
+        .map(|e| e.reviews().unwrap_or_default().iter().map(|r| Held::of(e, r)).collect())
         .unwrap_or_default();
     drop(app);
     let owner = caller.role == Role::Owner;
-    let pending = list.iter().filter(|r| r["decision"].is_null()).count();
+    let pending = list.iter().filter(|r| r.decision.is_none()).count();
     let body = html! {
         section {
             h1 { "审核 Review queue" span.note { " · " (pending) " 待审 pending" } }
@@ -765,20 +779,20 @@ pub(crate) async fn reviews(
                     table {
                         tr { th {} th { "会员 Member" } th { "推荐人 Referrer" } th { "规则与证据 Rules and evidence" } th { "状态 Status" } }
                         @for r in &list {
-                            @let member = r["member"].as_str().unwrap_or_default();
+                            @let member = r.member.as_str();
                             tr data-member=(member) {
-                                td { @if r["decision"].is_null() && owner { input type="checkbox" name="member" value=(member); } }
+                                td { @if r.decision.is_none() && owner { input type="checkbox" name="member" value=(member); } }
                                 td { a href={ "/console/members/" (super::encode(member)) } { (member) } }
-                                td { (figure(&r["referrer"])) }
+                                td { (r.referrer) }
                                 td {
-                                    @for hit in r["hits"].as_array().into_iter().flatten() {
-                                        b { (figure(&hit["rule"])) } ": " (figure(&hit["evidence"])) br;
+                                    @for (rule, evidence) in &r.hits {
+                                        b { (rule) } ": " (evidence) br;
                                     }
-                                    span.note { "held " (figure(&r["held_at"])) }
+                                    span.note { "held " (r.held_at) }
                                 }
                                 td.status {
-                                    @match r["decision"]["decision"].as_str() {
-                                        Some(d) => { (d) " " span.note { (figure(&r["decision"]["at"])) } }
+                                    @match r.decision {
+                                        Some((approve, at)) => { (if approve { "approve" } else { "reject" }) " " span.note { (at) } }
                                         None => "待审 pending",
                                     }
                                 }

@@ -20,13 +20,15 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
-use serde_json::Value;
 
-use super::{Figs, Lang, Shown, encode, error_page, figure, origin, page as layout, qr_svg, referral_link};
-use fanli_engine::{Money, Points, Timestamp, UtcOffset};
+use super::{
+    Figs, Lang, Shown, encode, error_page, local_time, origin, page as layout, qr_svg, referral_link,
+};
+use fanli_engine::{Money, Points, UtcOffset};
 
 use crate::auth::Role;
-use crate::{Shared, blocking, lock};
+use crate::{Shared, lock};
+use fanli_format::HistoryEntry;
 
 /// How many of the latest events the history shows.
 const HISTORY: u32 = 50;
@@ -116,7 +118,7 @@ pub(crate) async fn page(
         };
         (Member::of(engine, id, lang), engine.plan().timezone)
     };
-    let history = blocking(|| app.store.history(&tenant, &member, HISTORY)).unwrap_or_default();
+    let history = super::history(&mut app.store, &tenant, &member, HISTORY);
     drop(app);
     let token = query.get("t").map(|t| t.trim()).unwrap_or_default();
     let link = link(&headers, &tenant, &member);
@@ -234,20 +236,6 @@ impl Member {
             extras.push(("referral", view.referral.name().to_owned()));
         }
         Member { wallet: view.wallet, credit: view.credit, spent: view.spent, extras, points, standings }
-    }
-}
-
-/// A time from the views or the log ("2027-01-02T16:00:00Z") as the plan's local date and
-/// time ("2027-01-03 00:00" at +08:00).
-fn when(value: &Value, offset: UtcOffset) -> String {
-    let Some(text) = value.as_str() else { return figure(value) };
-    let local = Timestamp::parse_rfc3339(text)
-        .and_then(|t| t.unix_nanos().checked_add(i64::from(offset.seconds()) * 1_000_000_000))
-        .map(|nanos| Timestamp::from_unix_nanos(nanos).to_string());
-    let text = local.as_deref().unwrap_or(text);
-    match text.split_once('T') {
-        Some((date, time)) => format!("{date} {}", time.get(..5).unwrap_or(time)),
-        None => text.to_owned(),
     }
 }
 
@@ -406,7 +394,7 @@ struct Subject<'a> {
 fn render(
     lang: Lang,
     subject: &Subject<'_>,
-    history: &[(u64, String, String)],
+    history: &[(u64, HistoryEntry)],
     link: Option<String>,
 ) -> Markup {
     let Subject { member, token, view, offset } = *subject;
@@ -690,25 +678,22 @@ fn render(
             @if history.is_empty() {
                 p.note { (t("还没有记录。", "Nothing yet.")) }
             }
-            @for (line, event, rows) in history {
-                @let event: Value = serde_json::from_str(event).unwrap_or_default();
-                @let rows: Vec<Value> = serde_json::from_str(rows).unwrap_or_default();
+            @for (line, entry) in history {
                 div.entry data-line=(line) style="padding:6px 0;border-bottom:1px solid #eee" {
                     div style="display:flex;justify-content:space-between;gap:8px" {
-                        b { (event_name(lang, event["type"].as_str().unwrap_or_default())) }
-                        span.note { (when(&event["at"], offset)) }
+                        b { (event_name(lang, &entry.kind)) }
+                        span.note { (local_time(entry.at, offset)) }
                     }
                     table style="font-size:14px" {
-                        @for row in &rows {
-                            @let amount = figure(&row[3]);
+                        @for m in &entry.movements {
                             tr {
                                 td style="padding:2px 4px 2px 0;border:0" {
-                                    (rule_name(lang, row[0].as_str().unwrap_or_default()))
-                                    @if let Some(m) = row[1].as_str().filter(|m| !m.is_empty()) { span.note { " · " (m) } }
+                                    (rule_name(lang, &m.rule))
+                                    @if !m.mechanism.is_empty() { span.note { " · " (m.mechanism) } }
                                 }
-                                td style="padding:2px 4px;border:0" { (account_name(lang, row[2].as_str().unwrap_or_default())) }
+                                td style="padding:2px 4px;border:0" { (account_name(lang, &m.account)) }
                                 td style="padding:2px 0 2px 4px;border:0;white-space:nowrap"
-                                    class=(if amount.starts_with('-') { "n bad" } else { "n ok" }) { (amount) }
+                                    class=(if m.amount.is_out() { "n bad" } else { "n ok" }) { (m.amount) }
                             }
                         }
                     }
@@ -737,15 +722,16 @@ fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fanli_engine::Timestamp;
 
     #[test]
     fn figures_and_times_read_as_the_page_shows_them() {
         assert_eq!(yuan(-1234), "-12.34");
         let china = UtcOffset::CHINA;
-        assert_eq!(when(&Value::from("2026-01-02T09:00:00+08:00"), china), "2026-01-02 09:00");
-        assert_eq!(when(&Value::from("2027-01-02T16:00:00Z"), china), "2027-01-03 00:00");
-        assert_eq!(when(&Value::from("2027-01-02T16:00:00Z"), UtcOffset::UTC), "2027-01-02 16:00");
-        assert_eq!(when(&Value::from("soon"), china), "soon");
+        let at = |text: &str| Timestamp::parse_rfc3339(text).unwrap();
+        assert_eq!(local_time(at("2026-01-02T09:00:00+08:00"), china), "2026-01-02 09:00");
+        assert_eq!(local_time(at("2027-01-02T16:00:00Z"), china), "2027-01-03 00:00");
+        assert_eq!(local_time(at("2027-01-02T16:00:00Z"), UtcOffset::UTC), "2027-01-02 16:00");
     }
 
     #[test]

@@ -302,6 +302,21 @@ impl fanli_engine::Fields for Figs {
     }
 }
 
+/// A member's latest `limit` entries of history, newest first, typed. The writer wrote every
+/// entry; one that does not read back is left out rather than shown half.
+pub(crate) fn history(
+    store: &mut crate::store::Store,
+    tenant: &str,
+    member: &str,
+    limit: u32,
+) -> Vec<(u64, fanli_format::HistoryEntry)> {
+    let stored = crate::blocking(|| store.history(tenant, member, limit)).unwrap_or_default();
+    stored
+        .into_iter()
+        .filter_map(|(line, event, rows)| Some((line, fanli_format::HistoryEntry::parse(&event, &rows)?)))
+        .collect()
+}
+
 /// An instant as the plan's local date and time ("2027-01-03 00:00" at +08:00).
 pub(crate) fn local_time(at: fanli_engine::Timestamp, offset: fanli_engine::UtcOffset) -> String {
     let local = at
@@ -312,15 +327,6 @@ pub(crate) fn local_time(at: fanli_engine::Timestamp, offset: fanli_engine::UtcO
     match local.split_once('T') {
         Some((date, time)) => format!("{date} {}", time.get(..5).unwrap_or(time)),
         None => local,
-    }
-}
-
-/// A money or points figure from the JSON views (a string with its decimals), or a dash.
-pub(crate) fn figure(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "–".to_owned(),
-        other => other.to_string(),
     }
 }
 
