@@ -26,7 +26,8 @@ pub(crate) fn summary(out: &mut impl Write, engine: &Engine, outcome: &Outcome) 
         "mechanism", "kind", "pool", "obligations", "paid"
     )?;
     for m in engine.mechanism_views() {
-        let detail = m.detail.text();
+        let retired = if m.retired { "retired by an amendment; " } else { "" };
+        let detail = format!("{retired}{}", m.detail.text());
         writeln!(
             out,
             "{:<12} {:<13} {:>14} {:>14} {:>14}  {detail}",

@@ -304,6 +304,21 @@ pub enum Effect {
         /// What its pool holds.
         pool: Money,
     },
+    /// An amendment took effect: from now on the plan is the amended one.
+    PlanAmended {
+        /// When it was to take effect (this event is the first at or after it).
+        effective_at: Timestamp,
+    },
+    /// An amendment added the mechanism: it starts empty.
+    MechanismAdded {
+        /// The mechanism.
+        mechanism: MechanismId,
+    },
+    /// An amendment retired the mechanism: it takes nothing new and pays what it owes.
+    MechanismRetired {
+        /// The mechanism.
+        mechanism: MechanismId,
+    },
     /// The pause ended: the pool covers what the mechanism owes.
     Resumed {
         /// The mechanism.

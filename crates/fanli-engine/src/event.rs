@@ -4,6 +4,7 @@
 //! makes sense against the state (a known member, enough points) is the engine's to decide.
 
 use crate::num::{Money, Points};
+use crate::plan::Plan;
 use crate::time::Timestamp;
 
 /// One input event.
@@ -115,6 +116,15 @@ pub enum EventKind<'a> {
     },
     /// The business day closes: due orders settle, then the daily jobs run.
     CloseDay,
+    /// The plan is amended: orders settled from `effective_at` on run under `plan`.
+    AmendPlan {
+        /// When the new plan takes effect (never before the event itself).
+        effective_at: Timestamp,
+        /// The new plan's text, as the log keeps it.
+        text: &'a str,
+        /// The new plan, read from `text`.
+        plan: Box<Plan>,
+    },
     /// An operator's decision on a referral held by anti-fraud.
     Review {
         /// The referee whose referral was held.
@@ -170,6 +180,7 @@ impl EventKind<'_> {
             EventKind::AdView { .. } => "ad_view",
             EventKind::CloseDay => "close_day",
             EventKind::Review { .. } => "review",
+            EventKind::AmendPlan { .. } => "amend_plan",
         }
     }
 }

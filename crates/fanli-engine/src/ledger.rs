@@ -234,6 +234,15 @@ impl Ledger {
         }
     }
 
+    /// Accounts for the mechanisms an amendment added (empty), or, `count` being fewer, drops
+    /// those of the last ones again (when the event that brought the amendment into force was
+    /// refused: they are still empty).
+    pub(crate) fn set_mechanisms(&mut self, count: usize) {
+        debug_assert!(self.pools.iter().skip(count).all(|&pool| pool == 0), "a dropped pool is empty");
+        self.pools.resize(count, 0);
+        self.points.resize_with(count, PointsBook::default);
+    }
+
     pub(crate) fn add_member(&mut self) {
         self.wallets.push(0);
         self.credits.push(0);

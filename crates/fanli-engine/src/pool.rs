@@ -58,6 +58,11 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
+    /// An amendment's terms for this pool from now on: its funding, and whether it pauses.
+    pub(crate) fn reconfigure(&mut self, funding: (Rate, FundingBase), pause: bool) {
+        (self.funding_rate, self.funding_base, self.pause) = (funding.0, funding.1, pause);
+    }
+
     /// A new pool, empty: `name` is the mechanism's id; `pause`, its `pause_when_underfunded`.
     pub(crate) fn new(id: MechanismId, name: &str, funding: (Rate, FundingBase), pause: bool) -> Pool {
         Pool {

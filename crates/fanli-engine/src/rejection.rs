@@ -50,6 +50,14 @@ pub enum Rejection {
         /// What the event asked.
         action: &'static str,
     },
+    /// A mechanism an amendment retired, asked for something new.
+    #[error("mechanism `{mechanism}` was retired by an amendment: it cannot {action}")]
+    Retired {
+        /// The mechanism.
+        mechanism: String,
+        /// What the event asked.
+        action: &'static str,
+    },
     /// A partner no coalition of the plan lists.
     #[error("unknown partner `{0}`: the plan's coalition does not list it")]
     UnknownPartner(String),
@@ -83,6 +91,69 @@ pub enum Rejection {
     /// A review for a member whose referral is not held.
     #[error("member `{0}` has no referral waiting for review")]
     NoReview(String),
+    /// An amendment dated before the event that records it.
+    #[error("`effective_at` {effective_at} is before the amendment's own time {at}")]
+    EffectiveInPast {
+        /// When it would take effect.
+        effective_at: Timestamp,
+        /// The event's time.
+        at: Timestamp,
+    },
+    /// An amendment that would take effect before one already waiting.
+    #[error("`effective_at` {effective_at} is before that of an amendment already waiting ({waiting})")]
+    AmendmentOutOfOrder {
+        /// When it would take effect.
+        effective_at: Timestamp,
+        /// When the waiting one takes effect.
+        waiting: Timestamp,
+    },
+    /// An amendment that changes a plan-wide setting a running plan keeps.
+    #[error("an amendment cannot change `{0}` of a running plan")]
+    PlanSettingChanged(&'static str),
+    /// An amendment that gives a mechanism another kind.
+    #[error("mechanism `{mechanism}` is a {was} mechanism: an amendment cannot make it {now}")]
+    KindChanged {
+        /// The mechanism.
+        mechanism: String,
+        /// Its kind.
+        was: &'static str,
+        /// The kind the amendment gives it.
+        now: &'static str,
+    },
+    /// An amendment whose plan `fanli check` refuses.
+    #[error("the amended plan crosses a red line (`fanli check`): {0}")]
+    Noncompliant(String),
+    /// An amendment that would reduce what members were already promised.
+    #[error("the amendment would reduce what members of `{mechanism}` hold or were promised: {why}")]
+    ReducesPromise {
+        /// The mechanism.
+        mechanism: String,
+        /// What it would reduce.
+        why: &'static str,
+    },
+    /// An amendment that changes what members' holdings were made under.
+    #[error("an amendment cannot change `{mechanism}`'s {why}")]
+    AmendmentFixed {
+        /// The mechanism.
+        mechanism: String,
+        /// What it would change.
+        why: &'static str,
+    },
+    /// An amendment that lowers what members can earn, without the plan's notice.
+    #[error(
+        "the amendment lowers what members of `{mechanism}` can earn: with {days} days' notice it \
+         takes effect at {earliest} at the soonest, not {effective_at}"
+    )]
+    NoticeTooShort {
+        /// The first mechanism whose terms it lowers.
+        mechanism: String,
+        /// The plan's `notice_days`.
+        days: u32,
+        /// The soonest it may take effect.
+        earliest: Timestamp,
+        /// When it said it takes effect.
+        effective_at: Timestamp,
+    },
     /// An order id was paid before with other content.
     #[error("order `{order}` was already paid with another {field} ({before}, now {now})")]
     OrderReused {
@@ -169,6 +240,7 @@ impl Rejection {
             Rejection::UnknownOrder(_) => "unknown_order",
             Rejection::UnknownMechanism(_) => "unknown_mechanism",
             Rejection::WrongMechanism { .. } => "wrong_mechanism",
+            Rejection::Retired { .. } => "retired_mechanism",
             Rejection::UnknownPartner(_) => "unknown_partner",
             Rejection::UnknownReward { .. } => "unknown_reward",
             Rejection::UnknownLevel(_) => "unknown_level",
@@ -176,6 +248,14 @@ impl Rejection {
             Rejection::RedeemNeeds { .. } => "redeem_needs",
             Rejection::NoAntifraud => "no_antifraud",
             Rejection::NoReview(_) => "no_review",
+            Rejection::EffectiveInPast { .. } => "effective_in_past",
+            Rejection::AmendmentOutOfOrder { .. } => "amendment_out_of_order",
+            Rejection::PlanSettingChanged(_) => "plan_setting_changed",
+            Rejection::KindChanged { .. } => "kind_changed",
+            Rejection::Noncompliant(_) => "noncompliant",
+            Rejection::ReducesPromise { .. } => "reduces_promise",
+            Rejection::AmendmentFixed { .. } => "amendment_fixed",
+            Rejection::NoticeTooShort { .. } => "notice_too_short",
             Rejection::OrderReused { .. } => "order_reused",
             Rejection::NotPositive(_) => "not_positive",
             Rejection::ExceedsAmount { .. } => "exceeds_amount",

@@ -59,6 +59,8 @@ pub struct EventLine<'a> {
     /// The audit chain's hash of the line before (see `chain`): any type may carry it.
     prev: Option<Str<'a>>,
     decision: Option<Str<'a>>,
+    effective_at: Option<Str<'a>>,
+    plan: Option<Str<'a>>,
 }
 
 /// Every field an event may have.
@@ -84,6 +86,8 @@ const FIELDS: &[&str] = &[
     "reward",
     "prev",
     "decision",
+    "effective_at",
+    "plan",
 ];
 
 /// Reads an event object's fields straight into an [`EventLine`]. (A derived `Deserialize`
@@ -142,6 +146,8 @@ impl<'de, 'l> Visitor<'de> for Fill<'l, 'de> {
                 "reward" => set(&mut map, &mut e.reward, "reward")?,
                 "prev" => set(&mut map, &mut e.prev, "prev")?,
                 "decision" => set(&mut map, &mut e.decision, "decision")?,
+                "effective_at" => set(&mut map, &mut e.effective_at, "effective_at")?,
+                "plan" => set(&mut map, &mut e.plan, "plan")?,
                 other => {
                     let hint = match FIELDS.iter().find(|f| strsim::levenshtein(f, other) <= 2) {
                         Some(close) => format!("; did you mean `{close}`?"),
@@ -224,7 +230,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Decimal<'a> {
 }
 
 /// The fields that only some types take, in the order `present` sets their bits.
-const CHECKED: [&str; 18] = [
+const CHECKED: [&str; 20] = [
     "member",
     "referrer",
     "phone",
@@ -243,6 +249,8 @@ const CHECKED: [&str; 18] = [
     "points",
     "reward",
     "decision",
+    "effective_at",
+    "plan",
 ];
 
 /// The bits of `names` among [`CHECKED`]; a const fn, so each type's masks are constants.
@@ -316,12 +324,13 @@ fn fields(kind: &str) -> Option<Fields> {
         "ad_view" => fields!(["member", "mechanism"], []),
         "close_day" => fields!([], []),
         "review" => fields!(["member", "decision"], []),
+        "amend_plan" => fields!(["effective_at", "plan"], []),
         _ => return None,
     })
 }
 
 const TYPES: &str = "join, store, agent, order, refund, sell, withdraw, topup, redeem, inject, \
-                     advertiser_fund, ad_view, close_day, review";
+                     advertiser_fund, ad_view, close_day, review, amend_plan";
 
 impl<'a> EventLine<'a> {
     /// Reads one line as JSON. The line is checked as UTF-8 once, whole: cheaper than serde_json
@@ -419,11 +428,7 @@ impl<'a> EventLine<'a> {
             ));
         }
         let at = self.at.as_deref().ok_or_else(|| err("missing_field", "missing field `at`"))?;
-        let at = Timestamp::parse_rfc3339(at).ok_or_else(|| {
-            err("bad_time", format!(
-                "`at` is not an RFC 3339 time from 1900 to 2200 such as \"2026-01-01T09:00:00+08:00\": {at:?}"
-            ))
-        })?;
+        let at = time(at, "at")?;
         let s = |field: &'e Option<Str<'a>>| -> &'e str { field.as_deref().unwrap_or_default() };
         let kind = match kind_name {
             "join" => EventKind::Join {
@@ -492,6 +497,17 @@ impl<'a> EventLine<'a> {
                     }
                 },
             },
+            "amend_plan" => {
+                let text = s(&self.plan);
+                let plan = crate::parse_plan(text).map_err(|errors| {
+                    err("bad_plan", format!("`plan` is not a plan fanli reads: {errors}"))
+                })?;
+                EventKind::AmendPlan {
+                    effective_at: time(s(&self.effective_at), "effective_at")?,
+                    text,
+                    plan: Box::new(plan),
+                }
+            }
             _ => unreachable!("fields() knows every type"),
         };
         Ok(Event { at, kind })
@@ -522,6 +538,8 @@ impl<'a> EventLine<'a> {
             self.points.is_some(),
             self.reward.is_some(),
             self.decision.is_some(),
+            self.effective_at.is_some(),
+            self.plan.is_some(),
         ];
         set.iter().enumerate().fold(0, |mask, (i, &set)| mask | (u32::from(set) << i))
     }
@@ -563,6 +581,18 @@ fn as_line(
 
 fn article(word: &str) -> &'static str {
     if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+}
+
+/// `text` read as the time of the field `field`.
+fn time(text: &str, field: &str) -> Result<Timestamp, EventError> {
+    Timestamp::parse_rfc3339(text).ok_or_else(|| {
+        err(
+            "bad_time",
+            format!(
+                "`{field}` is not an RFC 3339 time from 1900 to 2200 such as \"2026-01-01T09:00:00+08:00\": {text:?}"
+            ),
+        )
+    })
 }
 
 fn err(code: &'static str, message: impl Into<String>) -> EventError {

@@ -346,6 +346,9 @@ fn mechanism(buf: &mut Vec<u8>, m: &MechanismView<'_>) {
     if let Some(paused) = m.paused {
         buf.extend_from_slice(if paused { b",\"paused\":true" } else { b",\"paused\":false" });
     }
+    if m.retired {
+        buf.extend_from_slice(b",\"retired\":true");
+    }
     if let Some(c) = m.clawback {
         then(buf, b",\"clawback\":{\"cancelled\":\"", c.cancelled);
         then(buf, b"\",\"kept\":\"", c.kept);
@@ -723,6 +726,15 @@ fn effect(engine: &Engine, e: &Effect) -> Value {
             "effect": "paused", "mechanism": mech(mechanism), "owed": owed.to_string(), "pool": pool.to_string(),
         }),
         Effect::Resumed { mechanism } => json!({"effect": "resumed", "mechanism": mech(mechanism)}),
+        Effect::PlanAmended { effective_at } => {
+            json!({"effect": "plan_amended", "effective_at": effective_at.to_string()})
+        }
+        Effect::MechanismAdded { mechanism } => {
+            json!({"effect": "mechanism_added", "mechanism": mech(mechanism)})
+        }
+        Effect::MechanismRetired { mechanism } => {
+            json!({"effect": "mechanism_retired", "mechanism": mech(mechanism)})
+        }
         Effect::HeldBack { mechanism, member } => json!({
             "effect": "held_back", "mechanism": mech(mechanism), "member": name(member),
         }),

@@ -842,3 +842,52 @@ fn http_head(addr: std::net::SocketAddr, method: &str, path: &str, key: &str) ->
 fn json_of(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
+
+/// Seed 001's appreciation at `funding`.
+fn seed_appreciation(funding: &str) -> String {
+    std::fs::read_to_string(cases().join("seed_appr.toml"))
+        .unwrap()
+        .replace("\"0.30\"", &format!("\"{funding}\""))
+}
+
+#[test]
+fn an_amendment_in_the_log_runs_traces_chains_and_verifies() {
+    let dir = tempdir("amend");
+    let plan = dir.join("plan.toml");
+    std::fs::write(&plan, seed_appreciation("0.30")).unwrap();
+    let amend = serde_json::json!({
+        "at": "2026-01-01T09:03:00+08:00", "type": "amend_plan",
+        "effective_at": "2026-01-01T09:03:00+08:00", "plan": seed_appreciation("0.40"),
+    });
+    let events = dir.join("events.jsonl");
+    std::fs::write(
+        &events,
+        format!(
+            "{}\n{amend}\n{}\n",
+            std::fs::read_to_string(case("seed_appr", "jsonl")).unwrap().lines().take(6).collect::<Vec<_>>().join("\n"),
+            r#"{"at":"2026-01-01T09:04:00+08:00","type":"order","order":"o9","member":"m0","amount":"1000.00"}"#
+        ),
+    )
+    .unwrap();
+    let (plan, events) = (plan.to_str().unwrap(), events.to_str().unwrap());
+    let output = fanli(&["run", plan, events, "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let state = json(&output);
+    // m0's second order funds 400 at the price 900 / 481.95: 0.70 × 400 × 481.95 / 900 = 149.94.
+    assert_eq!(state["members"]["m0"]["points"]["appr"], "359.9400");
+    assert_eq!(state["mechanisms"]["appr"]["pool"], "1300.00");
+    let trace = json(&fanli(&["run", plan, events, "--json", "--trace"]));
+    let effects = &trace["events"][6]["effects"];
+    assert_eq!(
+        effects[0],
+        serde_json::json!({"effect": "plan_amended", "effective_at": "2026-01-01T01:03:00Z"})
+    );
+    // The log keeps the plan's text; a replay reads the same amendment.
+    let log = dir.join("chain.jsonl");
+    let output = fanli(&["run", plan, events, "--chain", log.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(std::fs::read_to_string(&log).unwrap().contains("funding_rate = \\\"0.40\\\""));
+    let (code, text) = verify(plan, &log, None);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("verified: 8 lines chained and replayed"), "{text}");
+}

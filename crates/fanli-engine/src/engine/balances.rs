@@ -68,7 +68,7 @@ impl Engine {
         self.grow(growth, || "what the plan has issued, with this top-up".to_owned())?;
         self.books.ledger.post(Account::External, Account::Credit(id), amount.fen(), None, Rule::Topup);
         let timezone = self.plan.timezone;
-        for mechanism in &mut self.mechanisms {
+        for mechanism in self.mechanisms.iter_mut().filter(|m| !m.retired) {
             let (state, mut cx) = mechanism.hooked(&mut self.books, &self.members, timezone);
             state.on_topup(&mut cx, id, amount, at);
         }
@@ -90,6 +90,9 @@ impl Engine {
 
     pub(super) fn ad_view(&mut self, member: &str, mechanism: &str, at: Timestamp) -> Result<(), Rejection> {
         let (who, m) = self.named(member, mechanism)?;
+        if self.mechanisms[m.index()].retired && self.mechanisms[m.index()].state.takes_advertisers() {
+            return Err(Rejection::Retired { mechanism: mechanism.to_owned(), action: "reward an ad view" });
+        }
         let (state, mut cx) = self.hook(m);
         state.ad_view(&mut cx, who, at)
     }

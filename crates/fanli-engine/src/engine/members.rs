@@ -92,7 +92,7 @@ impl Engine {
             from,
         };
         let timezone = self.plan.timezone;
-        for mechanism in &mut self.mechanisms {
+        for mechanism in self.mechanisms.iter_mut().filter(|m| !m.retired) {
             let (state, mut cx) = mechanism.hooked(&mut self.books, &self.members, timezone);
             state.on_referral(&mut cx, &order);
         }

@@ -5,6 +5,7 @@
 //! (payment, settlement, refunds and clawback), `stores` (stores, regions, agents) and
 //! `balances` (what members and the operator do with balances); `views` reads the state.
 
+mod amend;
 mod balances;
 mod members;
 mod orders;
@@ -69,6 +70,8 @@ pub struct Engine {
     order_growth: Growth,
     /// The sum of the pending orders' amounts, in fen: what a day close may settle at most.
     pending_total: i64,
+    /// Amendments recorded and not yet in force, in the order they take effect.
+    amendments: Vec<amend::Amendment>,
 }
 
 /// One mechanism of the running plan: its pool (the same for every kind) and its kind's state.
@@ -77,6 +80,8 @@ pub struct Engine {
 struct Mechanism {
     pool: Pool,
     state: State,
+    /// Retired by an amendment: takes nothing new, pays what it owes (see `amend.rs`).
+    retired: bool,
 }
 
 impl Mechanism {
@@ -116,21 +121,17 @@ impl Engine {
                     config.pause_when_underfunded,
                 ),
                 state: State::new(&config.kind),
+                retired: false,
             })
             .collect::<Vec<_>>();
         let books = Books { ledger: Ledger::new(plan.mechanisms.len()), effects: Vec::new() };
-        let order_growth = plan
-            .mechanisms
-            .iter()
-            .fold(Growth { per_fen: CASH_PASSES, per_order: 0 }, |g, m| g.plus(m.kind.growth()));
-        let reach = plan.mechanisms.iter().map(|m| m.kind.reach());
-        let ranks = reach.clone().any(|r| r.ranks);
-        Engine {
-            depth: reach.clone().map(|r| if r.ranks { 3 } else { r.depth }).max().unwrap_or(1).max(1),
-            regional: reach.clone().any(|r| r.regional),
+        let ranks = plan.mechanisms.iter().any(|m| m.kind.reach().ranks);
+        let mut engine = Engine {
+            depth: 1,
+            regional: false,
             earned: Vec::new(),
             antifraud: plan.antifraud.as_ref().map(crate::antifraud::Antifraud::new),
-            has_coalition: mechanisms.iter().any(|m| m.state.lists_partners()),
+            has_coalition: false,
             plan,
             members: Members::new(ranks),
             orders: orders::Orders::default(),
@@ -140,9 +141,34 @@ impl Engine {
             books,
             last_at: None,
             grown: 0,
-            order_growth,
+            order_growth: Growth { per_fen: CASH_PASSES, per_order: 0 },
             pending_total: 0,
-        }
+            amendments: Vec::new(),
+        };
+        engine.fit();
+        engine
+    }
+
+    /// What a settlement must do for the mechanisms that take new orders (all but the retired):
+    /// how many levels of uplines it reads, whether it pays store agents, and how much an order
+    /// may grow the counts; and whether orders may name coalition partners (of any mechanism,
+    /// retired or not: the names stay valid).
+    fn fit(&mut self) {
+        let running: Vec<&crate::plan::MechanismConfig> = self
+            .plan
+            .mechanisms
+            .iter()
+            .zip(&self.mechanisms)
+            .filter(|(_, m)| !m.retired)
+            .map(|(c, _)| c)
+            .collect();
+        let reach = running.iter().map(|m| m.kind.reach());
+        self.depth = reach.clone().map(|r| if r.ranks { 3 } else { r.depth }).max().unwrap_or(1).max(1);
+        self.regional = reach.clone().any(|r| r.regional);
+        self.order_growth = running
+            .iter()
+            .fold(Growth { per_fen: CASH_PASSES, per_order: 0 }, |g, m| g.plus(m.kind.growth()));
+        self.has_coalition = self.mechanisms.iter().any(|m| m.state.lists_partners());
     }
 
     /// The plan being run.
@@ -165,6 +191,21 @@ impl Engine {
         }
         self.books.ledger.journal.clear();
         self.books.effects.clear();
+        let at = event.at;
+        let amended = self.take_effect(at);
+        if let Err(rejection) = self.handle(event) {
+            if let Some(undo) = amended {
+                self.undo(undo);
+            }
+            return Err(rejection);
+        }
+        self.after_event(at);
+        self.last_at = Some(at);
+        Ok(())
+    }
+
+    /// Runs the event's handler: checks everything, then moves what it moves.
+    fn handle(&mut self, event: &Event<'_>) -> Result<(), Rejection> {
         let at = event.at;
         match &event.kind {
             EventKind::Join { member, referrer, phone, device, ip } => {
@@ -190,9 +231,14 @@ impl Engine {
                 self.fund(mechanism, *amount, Rule::AdvertiserFund)?
             }
             EventKind::CloseDay => self.close_day(at)?,
+            EventKind::AmendPlan { effective_at, plan, .. } => {
+                self.amend(*effective_at, plan, at)?;
+                // Effective at once: in force from this event on.
+                if *effective_at == at {
+                    self.take_effect(at);
+                }
+            }
         }
-        self.after_event(at);
-        self.last_at = Some(at);
         Ok(())
     }
 

@@ -94,7 +94,7 @@ impl Earned {
 
     /// The marks of `mechanism` now, for `member`.
     fn mark(mechanism: &super::Mechanism, ledger: &Ledger, member: MemberId) -> Earned {
-        let super::Mechanism { pool, state } = mechanism;
+        let super::Mechanism { pool, state, .. } = mechanism;
         let Marks { items, entry } = state.marks();
         Earned {
             // A queue's obligations are entries of earlier orders made due: not this order's.
@@ -332,6 +332,10 @@ impl Engine {
         let partner = self.stores.partner_name(partner);
         let timezone = self.plan.timezone;
         for (m, mechanism) in self.mechanisms.iter_mut().enumerate() {
+            // Retired by an amendment: takes nothing new.
+            if mechanism.retired {
+                continue;
+            }
             let before = self.plan.clawback.then(|| Earned::mark(mechanism, &self.books.ledger, member));
             let pool = &mut mechanism.pool;
             let funding = pool.funding(amount, profit);

@@ -31,6 +31,8 @@ pub struct MechanismView<'e> {
     pub price: Option<Price>,
     /// What only this kind has.
     pub detail: MechanismDetail,
+    /// Retired by an amendment: it takes nothing new and pays what it owes.
+    pub retired: bool,
 }
 
 /// A member's balances and their standing in each mechanism.
@@ -98,6 +100,7 @@ impl Engine {
             clawback: self.plan.clawback.then_some(pool.clawback),
             price: m.state.price(&self.look(m)),
             detail: m.state.view(&self.look(m)),
+            retired: m.retired,
         }
     }
 

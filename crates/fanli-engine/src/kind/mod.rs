@@ -224,6 +224,10 @@ pub(crate) trait Kind: Clone + Debug + Sized {
 
     /// A new mechanism of this kind, with nothing in it.
     fn new(config: &Self::Config) -> Self;
+    /// An amendment took effect: from now on the mechanism runs under `config`. What it holds
+    /// (entries, lots, progress, points) carries over as it is; the amendment was refused if
+    /// the new settings would reduce any of it ([`Settings::reduces`]).
+    fn reconfigure(&mut self, config: &Self::Config);
 
     // ---- what the engine calls, in plan order ----
 
@@ -358,6 +362,48 @@ pub(crate) trait Settings: Clone + Debug + Sized {
     fn topup_growth(&self, _amount: Money) -> u128 {
         0
     }
+    /// Whether these settings, replacing `old` by an amendment, lower what members can earn
+    /// from now on (a rate down, a threshold up, a step fewer): such an amendment needs the
+    /// plan's notice. Where a change is neither plainly up nor down, it counts as lowering.
+    fn lowers(&self, old: &Self) -> bool;
+    /// What these settings, replacing `old`, would reduce of what members already hold or were
+    /// promised, if anything: such an amendment is refused. Settings apply to what happens
+    /// next, so most changes reduce nothing.
+    fn reduces(&self, _old: &Self) -> Option<&'static str> {
+        None
+    }
+    /// What of `old` an amendment may not change at all, because what the mechanism holds was
+    /// made under it (a queue's release rule, a loyalty lot's expiry), if anything: such an
+    /// amendment is refused.
+    fn fixed(&self, _old: &Self) -> Option<&'static str> {
+        None
+    }
+}
+
+/// Compares two settings field by field, in the direction that favours members, for
+/// [`Settings::lowers`].
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Lowered(pub(crate) bool);
+
+impl Lowered {
+    /// A figure members gain from when it is higher (a rate, a share): lowered if it fell.
+    pub(crate) fn higher<T: PartialOrd>(self, old: &T, new: &T) -> Lowered {
+        Lowered(self.0 || new < old)
+    }
+    /// A figure members gain from when it is lower (a minimum, a fee, a wait): lowered if it
+    /// rose.
+    pub(crate) fn lower<T: PartialOrd>(self, old: &T, new: &T) -> Lowered {
+        Lowered(self.0 || new > old)
+    }
+    /// A setting that is neither: any change counts as lowering.
+    pub(crate) fn same<T: PartialEq>(self, old: &T, new: &T) -> Lowered {
+        Lowered(self.0 || new != old)
+    }
+    /// A list of figures members gain from when higher (steps, levels, shares): lowered if it
+    /// lost an item or an item fell.
+    pub(crate) fn higher_each<T: PartialOrd>(self, old: &[T], new: &[T]) -> Lowered {
+        Lowered(self.0 || new.len() < old.len() || old.iter().zip(new).any(|(o, n)| n < o))
+    }
 }
 
 /// A view's figures, written to any output (the JSON document, a table, a page).
@@ -378,7 +424,7 @@ pub trait Figures {
 macro_rules! kinds {
     ($($(#[$meta:meta])* $variant:ident($module:ident::$state:ident, $config:ident, $view:ident, $standing:ident)),* $(,)?) => {
         /// What a mechanism does: its kind, with the kind's settings.
-        #[derive(Clone, Debug)]
+        #[derive(Clone, Debug, PartialEq, Eq)]
         #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
         pub enum KindConfig {
             $(
@@ -499,6 +545,36 @@ macro_rules! kinds {
             pub(crate) fn assert_valid(&self) {
                 match self { $($(#[$meta])* KindConfig::$variant(c) => c.assert_valid(),)* }
             }
+
+            /// Whether these settings, replacing `old` (of the same kind), lower what members
+            /// can earn; another kind always does.
+            pub(crate) fn lowers(&self, old: &KindConfig) -> bool {
+                match (self, old) {
+                    $($(#[$meta])* (KindConfig::$variant(new), KindConfig::$variant(old)) => new.lowers(old),)*
+                    #[allow(unreachable_patterns, reason = "a plan may list a single kind")]
+                    _ => true,
+                }
+            }
+
+            /// What of `old` (of the same kind) these settings change that an amendment may
+            /// not change.
+            pub(crate) fn fixed(&self, old: &KindConfig) -> Option<&'static str> {
+                match (self, old) {
+                    $($(#[$meta])* (KindConfig::$variant(new), KindConfig::$variant(old)) => new.fixed(old),)*
+                    #[allow(unreachable_patterns, reason = "a plan may list a single kind")]
+                    _ => Some("its kind"),
+                }
+            }
+
+            /// What these settings, replacing `old` (of the same kind), would reduce of what
+            /// members hold or were promised.
+            pub(crate) fn reduces(&self, old: &KindConfig) -> Option<&'static str> {
+                match (self, old) {
+                    $($(#[$meta])* (KindConfig::$variant(new), KindConfig::$variant(old)) => new.reduces(old),)*
+                    #[allow(unreachable_patterns, reason = "a plan may list a single kind")]
+                    _ => Some("its kind"),
+                }
+            }
         }
 
         $(
@@ -553,6 +629,15 @@ macro_rules! kinds {
             }
             pub(crate) fn name(&self) -> &'static str {
                 match self { $($(#[$meta])* State::$variant(_) => <$module::$state as Kind>::NAME,)* }
+            }
+            /// Runs under `config` from now on (of its own kind: the amendment was refused
+            /// otherwise).
+            pub(crate) fn reconfigure(&mut self, config: &KindConfig) {
+                match (self, config) {
+                    $($(#[$meta])* (State::$variant(k), KindConfig::$variant(c)) => k.reconfigure(c),)*
+                    #[allow(unreachable_patterns, reason = "a plan may list a single kind")]
+                    _ => unreachable!("an amendment keeps each mechanism's kind"),
+                }
             }
             pub(crate) fn title(&self) -> (&'static str, &'static str) {
                 match self { $($(#[$meta])* State::$variant(_) => <$module::$state as Kind>::TITLE,)* }

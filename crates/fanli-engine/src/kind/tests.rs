@@ -5,7 +5,7 @@
 //! A tally pays a member a fixed reward from its pool for every `every`-th order of theirs that
 //! settles, and takes the count back when a settled order is refunded under `clawback`.
 
-use super::{Cx, Figures, Kind, Look, Refunded, Settings, Settlement};
+use super::{Cx, Figures, Kind, Look, Lowered, Refunded, Settings, Settlement};
 use crate::effect::ClawbackTotals;
 use crate::event::{Event, EventKind, Order};
 use crate::findings::{Findings, Level};
@@ -52,6 +52,10 @@ impl Settings for TallyConfig {
                 "count more orders".to_owned(),
             );
         }
+    }
+
+    fn lowers(&self, old: &TallyConfig) -> bool {
+        Lowered::default().lower(&old.every, &self.every).higher(&old.reward, &self.reward).0
     }
 }
 
@@ -108,6 +112,10 @@ impl Kind for Tally {
     type Config = TallyConfig;
     type View = TallyView;
     type Standing = TallyStanding;
+
+    fn reconfigure(&mut self, config: &TallyConfig) {
+        self.config = config.clone();
+    }
 
     fn new(config: &TallyConfig) -> Tally {
         Tally { config: config.clone(), counts: Vec::new(), rewards: 0 }

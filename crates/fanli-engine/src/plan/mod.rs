@@ -13,7 +13,7 @@ pub use crate::terms::{FundingBase, PayTo, Rank, Reach, rank_rate};
 use crate::time::UtcOffset;
 
 /// A plan: global settings and the mechanisms, in the order they run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Plan {
     /// A name for people ("消费增值 + 推三返一").
@@ -28,6 +28,9 @@ pub struct Plan {
     pub mechanisms: Vec<MechanismConfig>,
     /// A refund after settlement takes back what the order earned, as far as it still can.
     pub clawback: bool,
+    /// An amendment that lowers what members can earn takes effect no sooner than this many
+    /// days after it is recorded (`notice_days`, 7 unless the plan says).
+    pub notice_days: u32,
     /// Packages sold to qualify (入门套餐), with the value of their goods, for the entry-fee check.
     pub packages: Vec<Package>,
     /// Anti-fraud rules (`[antifraud]`); `None`: no referral is ever held for review.
@@ -87,7 +90,7 @@ pub struct Package {
 }
 
 /// One mechanism of a plan.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct MechanismConfig {
     /// Names the pool, the points and the mechanism in every output.

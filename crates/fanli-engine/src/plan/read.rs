@@ -31,6 +31,7 @@ impl Reader {
         });
         let pause = self.optional(&mut t, "pause_when_underfunded", Reader::boolean).or(false);
         let clawback = self.optional(&mut t, "clawback", Reader::boolean).or(false);
+        let notice_days = self.optional(&mut t, "notice_days", |r, v, k| r.integer(v, k, 0..=365)).or(7);
         let mechanisms =
             self.required(&mut t, "mechanism", |r, v, k| r.mechanisms(v, k, pause.unwrap_or(false)));
         let packages = self.optional(&mut t, "package", |r, v, k| {
@@ -50,6 +51,7 @@ impl Reader {
             margin_rate: margin_rate.maybe()?,
             mechanisms: mechanisms?,
             clawback: clawback?,
+            notice_days: notice_days? as u32,
             packages: packages.or(Vec::new())?,
             antifraud: antifraud.maybe()?,
         })

@@ -2,6 +2,7 @@
 //! seeds' worked examples, input that must be refused, and properties over random streams.
 
 mod ad_tasks;
+mod amend;
 mod antifraud;
 mod appreciation;
 mod clawback;

@@ -1,6 +1,7 @@
 //! Properties over random plans and random streams: the books balance after every event, no
 //! pool goes below zero, the appreciation price never falls while mint_ratio ≤ 1, no referral is
-//! paid twice, replay is deterministic, and bad lines change nothing.
+//! paid twice, replay is deterministic, bad lines change nothing, and an amendment reduces
+//! nothing members hold or were promised.
 
 use std::collections::BTreeSet;
 
@@ -486,6 +487,53 @@ fn extreme_plan() -> impl Strategy<Value = String> {
     plan_of(prop::collection::vec(mechanism, 1..4))
 }
 
+/// `old` amended: each mechanism's `funding_rate` set to the next of `rates` (up or down), the
+/// last mechanism retired when `retire` (and there are two or more), and `add` added as `m9`.
+pub(crate) fn amended(old: &str, rates: &[u32], retire: bool, add: Option<&str>) -> String {
+    let mut rates = rates.iter().cycle();
+    let mut new: String = old
+        .lines()
+        .map(|line| match line.starts_with("funding_rate = ") {
+            true => format!("funding_rate = \"0.{:02}\"\n", rates.next().expect("cycled")),
+            false => format!("{line}\n"),
+        })
+        .collect();
+    if retire && new.matches("[[mechanism]]").count() > 1 {
+        new.truncate(new.rfind("[[mechanism]]").expect("counted"));
+    }
+    if let Some(add) = add {
+        new += &format!("[[mechanism]]\nid = \"m9\"\n{add}");
+    }
+    new
+}
+
+/// A member's id, their money (wallet, store credit, what pools owe them, what their queue
+/// entries wait for) and the points they hold of each mechanism, all in 1/10000.
+type Holding = (String, i64, Vec<(String, i64)>);
+
+/// Every member's [`Holding`], from the state document.
+fn holdings(state: &serde_json::Value) -> Vec<Holding> {
+    let units = |v: &serde_json::Value| -> i64 {
+        let text = v.as_str().unwrap_or("0");
+        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+        let frac = format!("{frac:0<4}");
+        whole.parse::<i64>().unwrap() * 10_000 + frac[..4].parse::<i64>().unwrap()
+    };
+    let members = state["members"].as_object().expect("members");
+    members
+        .iter()
+        .map(|(id, m)| {
+            let mut money = units(&m["wallet"]) + units(&m["credit"]);
+            for standing in m["mechanisms"].as_object().into_iter().flatten().map(|(_, s)| s) {
+                money += units(&standing["owed"]) + units(&standing["waiting"]);
+            }
+            let points =
+                m["points"].as_object().into_iter().flatten().map(|(k, v)| (k.clone(), units(v))).collect();
+            (id.clone(), money, points)
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
@@ -593,5 +641,50 @@ proptest! {
         let (dirty_state, dirty_outcome) = run_text(&plan, &dirty, false);
         prop_assert_eq!(clean_state, dirty_state);
         prop_assert_eq!(dirty_outcome.rejected.len(), clean_outcome.rejected.len() + bad.len());
+    }
+
+    #[test]
+    fn an_amendment_reduces_nothing_members_hold_or_were_promised(
+        old in plan(),
+        ops in prop::collection::vec(op(), 1..100),
+        split in 0usize..100,
+        rates in prop::collection::vec(1u32..60, 3),
+        retire in any::<bool>(),
+        add in prop::option::of(mechanism()),
+    ) {
+        // Lowering is allowed at once (`notice_days = 0`): the amendment takes effect at its
+        // line. Against the same stream amended to the plan it had, what members hold or were
+        // promised right after it is no less, and every later event keeps the invariants.
+        let old = format!("notice_days = 0\n{old}");
+        let new = amended(&old, &rates, retire, add.as_deref());
+        let lines = lines(&ops);
+        let split = split.clamp(1, lines.len());
+        let at: serde_json::Value = serde_json::from_str(&lines[split - 1]).unwrap();
+        let at = at["at"].as_str().unwrap();
+        let amend = |plan: &str| {
+            serde_json::json!({"at": at, "type": "amend_plan", "effective_at": at, "plan": plan}).to_string()
+        };
+        let with = |line: String| {
+            let mut lines = lines.clone();
+            lines.insert(split, line);
+            lines
+        };
+        let amended_lines = with(amend(&new));
+        let (amended_state, _) = run_text(&old, &amended_lines[..=split], false);
+        let (control, _) = run_text(&old, &with(amend(&old))[..=split], false);
+        let after: std::collections::BTreeMap<_, _> =
+            holdings(&amended_state).into_iter().map(|(id, money, points)| (id, (money, points))).collect();
+        for (id, money, points) in holdings(&control) {
+            let (amended_money, amended_points) = &after[&id];
+            prop_assert!(*amended_money >= money, "{id} holds {amended_money} units of money, not {money}");
+            for (mechanism, units) in points {
+                let kept = amended_points.iter().find(|(m, _)| *m == mechanism).map_or(0, |(_, u)| *u);
+                prop_assert!(kept >= units, "{id} holds {kept} units of {mechanism}, not {units}");
+            }
+        }
+        apply_checked(&old, &amended_lines)?;
+        let (first, _) = run_text(&old, &amended_lines, true);
+        let (second, _) = run_text(&old, &amended_lines, true);
+        prop_assert_eq!(first, second);
     }
 }

@@ -7,7 +7,7 @@ use fanli_engine::{Engine, Rejection, SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, SnapshotE
 use fanli_format::{EventLine, parse_plan, run_stream, state_json};
 use proptest::prelude::*;
 
-use crate::props::{Op, every_kind_plan, lines, op_over, plan};
+use crate::props::{Op, amended, every_kind_plan, lines, op_over, plan};
 use crate::timed;
 
 /// The state document (`fanli run --json`), as bytes.
@@ -132,6 +132,28 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
+    fn a_restored_engine_keeps_the_amendments_waiting_and_the_mechanisms_retired(
+        plan in plan(),
+        ops in prop::collection::vec(op_over(3), 2..80),
+        cut in 1usize..80,
+        rates in prop::collection::vec(1u32..60, 3),
+        retire in any::<bool>(),
+    ) {
+        // An amendment recorded after the first line and taking effect at the last: a cut
+        // anywhere between snapshots it waiting, a cut after, in force.
+        let old = format!("notice_days = 0\n{plan}");
+        let mut lines = lines(&ops);
+        let last: serde_json::Value = serde_json::from_str(lines.last().expect("two or more")).unwrap();
+        let amend = serde_json::json!({
+            "at": "2026-01-01T00:30:00+08:00", "type": "amend_plan",
+            "effective_at": last["at"], "plan": amended(&old, &rates, retire, None),
+        });
+        lines.insert(1, amend.to_string());
+        let cut = cut.min(lines.len());
+        resume(&old, &lines, cut, false)?;
+    }
+
+    #[test]
     fn a_restored_engine_continues_as_the_uninterrupted_run(
         plan in plan(),
         ops in prop::collection::vec(op_over(3), 1..120),
@@ -226,8 +248,9 @@ fn header_len() -> usize {
 /// fingerprint and format here to the new values.
 #[test]
 fn the_format_version_changes_with_the_snapshot_shape() {
-    // (Format 2: anti-fraud reviews hold their downline's orders too.)
-    const FINGERPRINT: (u32, u64) = (3, 0x7b22_71ba_b4b8_d4c2);
+    // (Format 2: anti-fraud reviews hold their downline's orders too. Format 4: plan
+    // amendments waiting, retired mechanisms, `notice_days`.)
+    const FINGERPRINT: (u32, u64) = (4, 0xc44f_8f93_66ea_5a75);
     let bytes = scenario().snapshot();
     let found = (SNAPSHOT_FORMAT, fnv1a(&bytes[header_len()..]));
     assert_eq!(

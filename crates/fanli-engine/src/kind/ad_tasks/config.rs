@@ -4,11 +4,11 @@ use super::UNITS_PER_FEN;
 use crate::findings::{Findings, Level};
 use crate::headroom::{Growth, up};
 use crate::keys::{Reader, Table, Value};
-use crate::kind::Settings;
+use crate::kind::{Lowered, Settings};
 use crate::num::{Points, Rate};
 
 /// Settings of an ad_tasks mechanism (广告电商).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct AdTasksConfig {
     /// Task points earned per yuan of a settled order.
@@ -130,5 +130,10 @@ impl Settings for AdTasksConfig {
     fn growth(&self) -> Growth {
         let a = self;
         Growth { per_fen: 1 + up(UNITS_PER_FEN as u128, a.points_per_yuan), per_order: 0 }
+    }
+
+    fn lowers(&self, old: &Self) -> bool {
+        let l = Lowered::default().higher(&old.points_per_yuan, &self.points_per_yuan);
+        l.higher(&old.views_per_day, &self.views_per_day).same(&old.rewards, &self.rewards).0
     }
 }

@@ -94,6 +94,10 @@ impl Kind for AdTasks {
     type View = AdTasksView;
     type Standing = AdTasksStanding;
 
+    fn reconfigure(&mut self, config: &AdTasksConfig) {
+        self.config = config.clone();
+    }
+
     fn new(config: &AdTasksConfig) -> AdTasks {
         AdTasks { config: config.clone(), views: Vec::new(), total_views: 0 }
     }

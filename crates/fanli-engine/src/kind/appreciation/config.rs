@@ -2,11 +2,11 @@
 
 use crate::findings::{Findings, Level};
 use crate::keys::{Reader, Table};
-use crate::kind::Settings;
+use crate::kind::{Lowered, Settings};
 use crate::num::Rate;
 
 /// Settings of an appreciation mechanism.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct AppreciationConfig {
     /// The share of the funding minted as points value.
@@ -115,5 +115,22 @@ impl Settings for AppreciationConfig {
         assert!(a.initial_price > Rate::ZERO, "initial_price is positive");
         assert!(a.sell_fee < Rate::ONE, "sell_fee is below 1");
         assert!(a.exit_multiple.is_none_or(|x| x > Rate::ZERO), "exit_multiple > 0");
+    }
+
+    fn lowers(&self, old: &Self) -> bool {
+        let l = Lowered::default().same(&old.mint_ratio, &self.mint_ratio);
+        l.lower(&old.sell_fee, &self.sell_fee).0
+    }
+
+    fn reduces(&self, old: &Self) -> Option<&'static str> {
+        // A mint ratio above 1 mints points that no funding pays for: the price of the points
+        // members hold would fall.
+        (self.mint_ratio > Rate::ONE && self.mint_ratio > old.mint_ratio)
+            .then_some("a mint_ratio above 1 lowers the price of the points they hold")
+    }
+
+    fn fixed(&self, old: &Self) -> Option<&'static str> {
+        // Each holder's exit price is set from the multiple when they buy.
+        (self.exit_multiple != old.exit_multiple).then_some("exit_multiple (the exit prices members hold)")
     }
 }

@@ -229,6 +229,10 @@ impl Kind for Appreciation {
     type View = AppreciationView;
     type Standing = AppreciationStanding;
 
+    fn reconfigure(&mut self, config: &AppreciationConfig) {
+        self.config = config.clone();
+    }
+
     fn new(config: &AppreciationConfig) -> Appreciation {
         Appreciation {
             config: config.clone(),

@@ -2,11 +2,11 @@
 
 use crate::headroom::{Growth, up};
 use crate::keys::{Reader, Table};
-use crate::kind::Settings;
+use crate::kind::{Lowered, Settings};
 use crate::num::{Money, Rate};
 
 /// Settings of a coalition mechanism (跨行业).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct CoalitionConfig {
     /// The partners, each with its own earn rate.
@@ -71,5 +71,20 @@ impl Settings for CoalitionConfig {
         let c = self;
         let per_fen = c.partners.iter().map(|p| up(up(100, p.earn_per_yuan), Rate::ONE + p.bonus)).max();
         Growth { per_fen: 1 + per_fen.unwrap_or(0), per_order: 0 }
+    }
+
+    fn lowers(&self, old: &Self) -> bool {
+        let earns_less = old.partners.iter().zip(&self.partners).any(|(o, n)| {
+            Lowered::default().higher(&o.earn_per_yuan, &n.earn_per_yuan).higher(&o.bonus, &n.bonus).0
+        });
+        Lowered(earns_less).same(&old.point_cost, &self.point_cost).0
+    }
+
+    fn fixed(&self, old: &Self) -> Option<&'static str> {
+        // Orders and the settlement report name partners by their place in the list: new
+        // partners may join at its end.
+        let kept = self.partners.len() >= old.partners.len()
+            && old.partners.iter().zip(&self.partners).all(|(o, n)| o.id == n.id);
+        (!kept).then_some("partners (a partner may be added at the end, none removed or moved)")
     }
 }

@@ -121,6 +121,10 @@ impl Kind for Coalition {
     type View = CoalitionView;
     type Standing = CoalitionStanding;
 
+    fn reconfigure(&mut self, config: &CoalitionConfig) {
+        self.config = config.clone();
+    }
+
     fn new(config: &CoalitionConfig) -> Coalition {
         Coalition { config: config.clone(), report: BTreeMap::new() }
     }

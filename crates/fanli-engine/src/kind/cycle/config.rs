@@ -3,12 +3,12 @@
 use crate::findings::{Findings, Level};
 use crate::headroom::{Growth, up};
 use crate::keys::{Reader, SHARE, Table};
-use crate::kind::Settings;
+use crate::kind::{Lowered, Settings};
 use crate::num::{Money, Points, Rate};
 use crate::terms::Reach;
 
 /// Settings of a cycle mechanism (循环购).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct CycleConfig {
     /// Quota (能量值) earned per yuan spent: the most the member can be paid.
@@ -22,7 +22,7 @@ pub struct CycleConfig {
 }
 
 /// Honor members' dividend.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct Honor {
     /// The share of each settled order set aside for honor members.
@@ -114,5 +114,11 @@ impl Settings for CycleConfig {
         let shares = (weight * 10_000).div_ceil(c.share_unit.fen().max(1) as u128);
         let honor = c.honor.as_ref().map_or(0, |h| up(1, h.rate));
         Growth { per_fen: 1 + honor + up(1, c.quota_multiple).max(shares), per_order: 0 }
+    }
+
+    fn lowers(&self, old: &Self) -> bool {
+        let l = Lowered::default().higher(&old.quota_multiple, &self.quota_multiple);
+        let l = l.same(&old.share_unit, &self.share_unit);
+        l.higher(&old.referral_share_rate, &self.referral_share_rate).same(&old.honor, &self.honor).0
     }
 }

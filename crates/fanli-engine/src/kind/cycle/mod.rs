@@ -185,6 +185,10 @@ impl Kind for Cycle {
     type View = CycleView;
     type Standing = CycleStanding;
 
+    fn reconfigure(&mut self, config: &CycleConfig) {
+        self.config = config.clone();
+    }
+
     fn new(config: &CycleConfig) -> Cycle {
         Cycle {
             config: config.clone(),

@@ -3,13 +3,13 @@
 use crate::findings::{Findings, Level};
 use crate::headroom::{Growth, up};
 use crate::keys::{Reader, SHARE, Table};
-use crate::kind::Settings;
+use crate::kind::{Lowered, Settings};
 use crate::num::{Money, Rate};
 use crate::terms::Reach;
 use crate::terms::{FundingBase, Rank};
 
 /// Settings of a distribution mechanism (分销). Every rate is a share of the order amount.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct DistributionConfig {
     /// The k-th upline earns `levels[k]` (at most 3 levels).
@@ -134,5 +134,11 @@ impl Settings for DistributionConfig {
             + highest(&mut d.regional.iter().flatten().copied())
             + d.recruiter_rate.unwrap_or(Rate::ZERO);
         Growth { per_fen: 1 + up(1, rates), per_order: 0 }
+    }
+
+    fn lowers(&self, old: &Self) -> bool {
+        let l = Lowered::default().higher_each(&old.levels, &self.levels).same(&old.ranks, &self.ranks);
+        let l = l.higher(&old.peer_rate, &self.peer_rate).higher(&old.recruiter_rate, &self.recruiter_rate);
+        old.regional.iter().zip(&self.regional).fold(l, |l, (o, n)| l.higher(o, n)).0
     }
 }

@@ -172,6 +172,10 @@ impl Kind for Distribution {
     type View = DistributionView;
     type Standing = Commissions;
 
+    fn reconfigure(&mut self, config: &DistributionConfig) {
+        self.config = config.clone();
+    }
+
     fn new(config: &DistributionConfig) -> Distribution {
         Distribution { config: config.clone(), returned: Money::ZERO, scratch: Vec::new() }
     }

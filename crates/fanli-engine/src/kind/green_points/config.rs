@@ -4,13 +4,13 @@ use super::UNITS_PER_FEN;
 use crate::findings::{Findings, Level};
 use crate::headroom::{Growth, up};
 use crate::keys::{Reader, Table, Value};
-use crate::kind::Settings;
+use crate::kind::{Lowered, Settings};
 use crate::num::{Money, Rate};
 use crate::terms::Rank;
 use crate::terms::Reach;
 
 /// Settings of a green_points mechanism (绿色积分 全补贴).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct GreenPointsConfig {
     /// An order of at least `min` earns `multiple` × its amount in points; lowest first.
@@ -109,5 +109,11 @@ impl Settings for GreenPointsConfig {
         let g = self;
         let multiple = g.tiers.iter().map(|t| t.multiple).max().unwrap_or(Rate::ZERO);
         Growth { per_fen: 1 + up(UNITS_PER_FEN as u128, multiple), per_order: 0 }
+    }
+
+    fn lowers(&self, old: &Self) -> bool {
+        let l = Lowered::default().same(&old.tiers, &self.tiers);
+        let l = l.higher(&old.daily_release_rate, &self.daily_release_rate);
+        l.higher_each(&old.share, &self.share).same(&old.team_ranks, &self.team_ranks).0
     }
 }

@@ -286,6 +286,10 @@ impl Kind for GreenPoints {
     type View = GreenPointsView;
     type Standing = Lots;
 
+    fn reconfigure(&mut self, config: &GreenPointsConfig) {
+        self.config = config.clone();
+    }
+
     fn new(config: &GreenPointsConfig) -> GreenPoints {
         GreenPoints {
             config: config.clone(),

@@ -2,12 +2,12 @@
 
 use crate::headroom::{Growth, most, up};
 use crate::keys::{Found, Reader, Table, Value};
-use crate::kind::Settings;
+use crate::kind::{Lowered, Settings};
 use crate::num::{Money, Points, Rate};
 use crate::terms::Reach;
 
 /// Settings of a loyalty mechanism (积分 / 会员等级).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct LoyaltyConfig {
     /// Points per yuan of a settled order.
@@ -281,5 +281,19 @@ impl Settings for LoyaltyConfig {
             let steps = (amount.fen() / b.per.fen()).max(0) as u128;
             steps.saturating_mul(b.points.units().max(0) as u128)
         })
+    }
+
+    fn lowers(&self, old: &Self) -> bool {
+        let l = Lowered::default().higher(&old.earn_per_yuan, &self.earn_per_yuan);
+        let l = l.higher(&old.earn_per_order, &self.earn_per_order).same(&old.tiers, &self.tiers);
+        let l = l.same(&old.bonus_days, &self.bonus_days).same(&old.topup_bonus, &self.topup_bonus);
+        let l = l.higher(&old.referee_rate, &self.referee_rate).same(&old.rewards, &self.rewards);
+        l.same(&old.cashout, &self.cashout).0
+    }
+
+    fn fixed(&self, old: &Self) -> Option<&'static str> {
+        // Lots expire, and reminders go out, in the order they were granted under these.
+        (self.expiry_days != old.expiry_days || self.reminders != old.reminders)
+            .then_some("expiry_days and reminders (when granted lots expire)")
     }
 }

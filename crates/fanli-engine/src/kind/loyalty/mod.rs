@@ -411,6 +411,10 @@ impl Kind for Loyalty {
     type View = LoyaltyView;
     type Standing = LoyaltyStanding;
 
+    fn reconfigure(&mut self, config: &LoyaltyConfig) {
+        self.config = config.clone();
+    }
+
     fn new(config: &LoyaltyConfig) -> Loyalty {
         Loyalty {
             reminded: vec![0; config.reminders.len()],

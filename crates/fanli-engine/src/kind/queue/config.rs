@@ -3,12 +3,12 @@
 use crate::findings::{Findings, Level};
 use crate::headroom::{Growth, up};
 use crate::keys::{Reader, Table, Value};
-use crate::kind::Settings;
+use crate::kind::{Lowered, Settings};
 use crate::num::{Money, Rate};
 use crate::terms::Reach;
 
 /// Settings of a queue mechanism.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct QueueConfig {
     /// An order of at least this creates an entry.
@@ -132,5 +132,25 @@ impl Settings for QueueConfig {
             Release::EveryN { ratio, .. } => ratio,
         };
         Growth { per_fen: 1 + up(1, ratio), per_order: 0 }
+    }
+
+    fn lowers(&self, old: &Self) -> bool {
+        let l = Lowered::default().lower(&old.min_order, &self.min_order);
+        let l = l.higher(&old.credit_ratio, &self.credit_ratio);
+        let l = l.higher(&old.referral_acceleration, &self.referral_acceleration);
+        match (&old.release, &self.release) {
+            (Release::EveryN { every: oe, ratio: or }, Release::EveryN { every: ne, ratio: nr }) => {
+                l.lower(oe, ne).higher(or, nr).0
+            }
+            _ => l.0,
+        }
+    }
+
+    fn fixed(&self, old: &Self) -> Option<&'static str> {
+        // Entries wait under the rule and the lock they joined under.
+        if std::mem::discriminant(&self.release) != std::mem::discriminant(&old.release) {
+            return Some("release (when waiting entries are paid)");
+        }
+        (self.lock_days != old.lock_days).then_some("lock_days (waiting entries' locks)")
     }
 }

@@ -399,6 +399,10 @@ impl Kind for Queue {
     type View = QueueView;
     type Standing = Place;
 
+    fn reconfigure(&mut self, config: &QueueConfig) {
+        self.config = config.clone();
+    }
+
     fn new(config: &QueueConfig) -> Queue {
         Queue {
             config: config.clone(),

@@ -3,13 +3,13 @@
 use crate::findings::{Findings, Level};
 use crate::headroom::Growth;
 use crate::keys::{Found, Reader, Table, Value};
-use crate::kind::Settings;
+use crate::kind::{Lowered, Settings};
 use crate::num::{MONEY_MAX, Money, Rate};
 use crate::terms::PayTo;
 use crate::terms::Reach;
 
 /// Settings of a refer_refund mechanism.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub struct ReferRefundConfig {
     /// An order of at least this makes the buyer a participant; its amount is the refund base.
@@ -204,5 +204,33 @@ impl Settings for ReferRefundConfig {
     /// more: each at most the largest amount an event may carry, whatever the order's amount.
     fn growth(&self) -> Growth {
         Growth { per_fen: 1, per_order: 2 * MONEY_MAX.fen() as u128 }
+    }
+
+    fn lowers(&self, old: &Self) -> bool {
+        let steps_lower = self.steps.len() < old.steps.len()
+            || old.steps.iter().zip(&self.steps).any(|(o, n)| step_lower(o, n))
+            || match (&old.indirect, &self.indirect) {
+                (Some(o), Some(n)) => step_lower(o, n),
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+        let l = Lowered(steps_lower).lower(&old.qualify_min, &self.qualify_min);
+        let l = l.lower(&old.referee_min, &self.referee_min).higher(&old.repeat, &self.repeat);
+        l.same(&old.pay_to, &self.pay_to).0
+    }
+
+    fn fixed(&self, old: &Self) -> Option<&'static str> {
+        // Members' counts are of referrals or of repurchases, as the trigger said.
+        (self.trigger != old.trigger).then_some("trigger (what members' progress counts)")
+    }
+}
+
+/// Whether step `new` pays less than `old`: a percent lower, a fixed amount lower, or the other
+/// form (which pays more for some orders and less for others).
+fn step_lower(old: &Step, new: &Step) -> bool {
+    match (old, new) {
+        (Step::Percent(o), Step::Percent(n)) => n < o,
+        (Step::Fixed(o), Step::Fixed(n)) => n < o,
+        _ => true,
     }
 }

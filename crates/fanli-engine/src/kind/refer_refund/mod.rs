@@ -211,6 +211,10 @@ impl Kind for ReferRefund {
     type View = ReferRefundView;
     type Standing = Progress;
 
+    fn reconfigure(&mut self, config: &ReferRefundConfig) {
+        self.config = config.clone();
+    }
+
     fn new(config: &ReferRefundConfig) -> ReferRefund {
         ReferRefund { config: config.clone(), members: Vec::new(), participants: 0, referrals: 0 }
     }
