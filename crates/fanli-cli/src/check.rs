@@ -39,21 +39,58 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
     };
     let findings = compliance::check(&plan);
     let estimate = sustainability(plan.clone(), &findings);
+    // As an amendment of the running plan: refused (exit 1) as the engine would refuse it.
+    let amendment = match (&args.against, &args.log) {
+        (Some(old), Some(log)) => Some(against(old, &text, log)),
+        _ => None,
+    };
     if args.json {
         let mut doc = findings_json(&plan.name, &findings, &lines);
         if let Some(object) = doc.as_object_mut() {
             object.insert("sustainability".to_owned(), estimate);
+            if let Some(amendment) = &amendment {
+                let value = amendment.clone().unwrap_or_else(|no| no.json());
+                object.insert("amendment".to_owned(), value);
+            }
         }
         println!("{doc:#}");
     } else {
         let mut out = std::io::stdout().lock();
         let _ = write_findings(&mut out, &name, &findings, &lines);
         let _ = write_sustainability(&mut out, &estimate);
+        match &amendment {
+            Some(Ok(doc)) => {
+                let _ = crate::against::write(&mut out, doc);
+            }
+            Some(Err(refused)) => {
+                let _ = writeln!(out, "amendment: {refused}");
+            }
+            None => {}
+        }
         let (errors, warnings) = counts(&findings);
-        let verdict = if errors > 0 { "refused" } else { "allowed" };
+        let verdict = match (&amendment, errors) {
+            (_, 1..) => "refused",
+            (Some(Err(no)), _) if no.code.is_some() => "refused as an amendment of the running plan",
+            _ => "allowed",
+        };
         let _ = writeln!(out, "{name}: {errors} error(s), {warnings} warning(s): {verdict}");
     }
-    if compliance::refused(&findings) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    let amendment_refused = matches!(amendment, Some(Err(_)));
+    if compliance::refused(&findings) || amendment_refused { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+/// `--against OLD --log LOG`: the comparison, or why the amendment would be refused.
+fn against(
+    old: &std::path::Path,
+    new_text: &str,
+    log: &std::path::Path,
+) -> Result<serde_json::Value, crate::against::NoComparison> {
+    use crate::against::NoComparison;
+    let text = std::fs::read_to_string(old)
+        .map_err(|e| NoComparison::failed(format!("cannot read plan {}: {e}", old.display())))?;
+    let plan = fanli_format::parse_plan(&text)
+        .map_err(|e| NoComparison::failed(format!("{}: {e}", old.display())))?;
+    crate::against::compare(plan, new_text, log)
 }
 
 /// The findings as text: `PLAN:LINE: level [rule] mechanism: en`, then the Chinese and the fix.

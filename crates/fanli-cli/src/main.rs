@@ -1,6 +1,7 @@
 //! `fanli`: the command line. Thin glue over `fanli-format` (text in and out) and
 //! `fanli-engine` (the rules); it owns files, flags, exit codes and the human-readable output.
 
+mod against;
 mod check;
 mod run;
 mod serve;
@@ -107,6 +108,13 @@ struct CheckArgs {
     /// Print the findings as one JSON document.
     #[arg(long)]
     json: bool,
+    /// The plan running now: check PLAN as an amendment of it, and show what it changes for
+    /// the members of --log.
+    #[arg(long, value_name = "OLD.toml", requires = "log")]
+    against: Option<PathBuf>,
+    /// The running plan's log (JSON Lines), for --against.
+    #[arg(long, value_name = "EVENTS.jsonl", requires = "against")]
+    log: Option<PathBuf>,
 }
 
 /// The `run` command's flags.

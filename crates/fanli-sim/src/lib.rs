@@ -460,7 +460,9 @@ impl Sim<'_> {
                 if history.len() < 7 {
                     return false;
                 }
-                let (then, now) = (history[history.len() - 7][index], history[history.len() - 1][index]);
+                // A mechanism an amendment added has no price on the days before it.
+                let price = |back: usize| history[history.len() - back].get(index).copied().unwrap_or(0);
+                let (then, now) = (price(7), price(1));
                 then > 0 && now * 1_000_000_000 < then * (1_000_000_000 + growth as i128)
             }
         }

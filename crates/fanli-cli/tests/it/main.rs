@@ -891,3 +891,30 @@ fn an_amendment_in_the_log_runs_traces_chains_and_verifies() {
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("verified: 8 lines chained and replayed"), "{text}");
 }
+
+#[test]
+fn check_against_the_running_plan_shows_what_an_amendment_changes_for_its_members() {
+    let dir = tempdir("against");
+    let old = case("seed_queue", "toml");
+    let log = case("seed_queue", "jsonl");
+    let lower = dir.join("lower.toml");
+    std::fs::write(&lower, std::fs::read_to_string(&old).unwrap().replace("\"0.50\"", "\"0.40\"")).unwrap();
+    let output = fanli(&["check", lower.to_str().unwrap(), "--against", &old, "--log", &log, "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let amendment = json(&output)["amendment"].clone();
+    // Less funding lowers what members can earn: it takes effect after the plan's 7 days'
+    // notice, counted from the log's last event (B's order at 09:01 on 1 January, +08:00).
+    assert_eq!(amendment["effective_at"], "2026-01-08T01:01:00Z");
+    assert_eq!(amendment["members"], 2);
+    assert_ne!(amendment["total"]["old"], amendment["total"]["new"]);
+    // Another kind for the queue's id: refused, with the engine's code, and exit 1.
+    let other = dir.join("other.toml");
+    let appreciation = std::fs::read_to_string(case("seed_appr", "toml")).unwrap();
+    std::fs::write(&other, appreciation.replace("id = \"appr\"", "id = \"union\"")).unwrap();
+    let output = fanli(&["check", other.to_str().unwrap(), "--against", &old, "--log", &log, "--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(json(&output)["amendment"]["refused"]["code"], "kind_changed");
+    let output = fanli(&["check", other.to_str().unwrap(), "--against", &old, "--log", &log]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("refused as an amendment of the running plan"), "{text}");
+}

@@ -599,6 +599,22 @@ macro_rules! kinds {
             }
         }
 
+        $(
+            $(#[$meta])*
+            impl OfKind<MemberDetail> for $module::$standing {
+                fn of(detail: &MemberDetail) -> Option<&Self> {
+                    if let MemberDetail::$variant(v) = detail { Some(v) } else { None }
+                }
+            }
+        )*
+
+        impl MemberDetail {
+            /// This kind's standing, when it is the kind whose standing is `T`.
+            pub fn get<T: OfKind<MemberDetail>>(&self) -> Option<&T> {
+                T::of(self)
+            }
+        }
+
         impl Figures for MechanismDetail {
             fn write<F: Fields>(&self, out: &mut F) {
                 match self { $($(#[$meta])* MechanismDetail::$variant(v) => v.write(out),)* }
