@@ -304,6 +304,29 @@ pub enum Effect {
         /// What its pool holds.
         pool: Money,
     },
+    /// A withdrawal waits for an operator's review, its money held.
+    WithdrawalHeld {
+        /// Who asked.
+        member: MemberId,
+        /// How much.
+        amount: Money,
+    },
+    /// A withdrawal was paid out, less its fee.
+    WithdrawalPaid {
+        /// Who asked.
+        member: MemberId,
+        /// What left the wallet.
+        amount: Money,
+        /// What of it was kept as the fee.
+        fee: Money,
+    },
+    /// A withdrawal was rejected on review: its money is back in the wallet.
+    WithdrawalReturned {
+        /// Who asked.
+        member: MemberId,
+        /// How much.
+        amount: Money,
+    },
     /// An amendment took effect: from now on the plan is the amended one.
     PlanAmended {
         /// When it was to take effect (this event is the first at or after it).

@@ -116,6 +116,14 @@ pub enum EventKind<'a> {
     },
     /// The business day closes: due orders settle, then the daily jobs run.
     CloseDay,
+    /// An operator's decision on a member's withdrawal waiting for review (`[withdrawal]`'s
+    /// `review_above`).
+    WithdrawalReview {
+        /// Whose withdrawal.
+        member: &'a str,
+        /// Approve (paid now) or reject (back to the wallet).
+        approve: bool,
+    },
     /// The plan is amended: orders settled from `effective_at` on run under `plan`.
     AmendPlan {
         /// When the new plan takes effect (never before the event itself).
@@ -181,6 +189,7 @@ impl EventKind<'_> {
             EventKind::CloseDay => "close_day",
             EventKind::Review { .. } => "review",
             EventKind::AmendPlan { .. } => "amend_plan",
+            EventKind::WithdrawalReview { .. } => "withdrawal_review",
         }
     }
 }

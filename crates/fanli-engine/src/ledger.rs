@@ -25,6 +25,9 @@ pub enum Account {
     Issued(MechanismId),
     /// Points of a mechanism held by a member.
     Points(MechanismId, MemberId),
+    /// Cash members asked to withdraw, held while an operator reviews it (`[withdrawal]`'s
+    /// `review_above`): no longer spendable, not yet paid out.
+    Withdrawals,
 }
 
 impl Account {
@@ -129,6 +132,12 @@ pub enum Rule {
     Cashout,
     /// Points taken back from a refunded order (`clawback`).
     Clawback,
+    /// A withdrawal's fee, back to the pool the plan names (回流) or the platform.
+    WithdrawalFee,
+    /// A withdrawal held for an operator's review.
+    WithdrawalHeld,
+    /// A held withdrawal rejected: its money back in the wallet.
+    WithdrawalReturned,
 }
 
 impl Rule {
@@ -174,6 +183,9 @@ impl Rule {
             Rule::Redeem => "redeem",
             Rule::Cashout => "cashout",
             Rule::Clawback => "clawback",
+            Rule::WithdrawalFee => "withdrawal_fee",
+            Rule::WithdrawalHeld => "withdrawal_held",
+            Rule::WithdrawalReturned => "withdrawal_returned",
         }
     }
 }
@@ -207,6 +219,7 @@ impl Posting {
 pub(crate) struct Ledger {
     external: i64,
     platform: i64,
+    withdrawals: i64,
     pools: Vec<i64>,
     wallets: Vec<i64>,
     credits: Vec<i64>,
@@ -279,6 +292,7 @@ impl Ledger {
         match account {
             Account::External => self.external,
             Account::Platform => self.platform,
+            Account::Withdrawals => self.withdrawals,
             Account::Pool(m) => self.pools[m.index()],
             Account::Wallet(member) => self.wallets[member.index()],
             Account::Credit(member) => self.credits[member.index()],
@@ -293,6 +307,7 @@ impl Ledger {
         match account {
             Account::External => &mut self.external,
             Account::Platform => &mut self.platform,
+            Account::Withdrawals => &mut self.withdrawals,
             Account::Pool(m) => &mut self.pools[m.index()],
             Account::Wallet(member) => &mut self.wallets[member.index()],
             Account::Credit(member) => &mut self.credits[member.index()],
@@ -335,7 +350,7 @@ impl Ledger {
 
     /// Whether every asset's accounts sum to zero, summing every account afresh.
     pub(crate) fn balances(&self) -> bool {
-        let cash: i128 = [self.external, self.platform]
+        let cash: i128 = [self.external, self.platform, self.withdrawals]
             .iter()
             .chain(&self.pools)
             .chain(&self.wallets)

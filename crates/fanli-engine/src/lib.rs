@@ -33,7 +33,7 @@ pub mod view;
 pub use antifraud::{Link, Review};
 pub use effect::ClawbackTotals;
 pub use effect::Effect;
-pub use engine::{Applied, Engine, MechanismView, MemberMechanism, MemberView};
+pub use engine::{Applied, Engine, MechanismView, MemberMechanism, MemberView, WaitingWithdrawal};
 pub use event::{Event, EventKind, Order, SellAmount};
 pub use keys::{Entry, KeyLines, PlanError, PlanErrors, Value, ValueKind};
 pub use kind::ad_tasks::{AdTasksConfig, AdTasksStanding, AdTasksView, Band};
@@ -53,7 +53,8 @@ pub use ledger::{Account, Asset, Posting, Rule};
 pub use num::{AmountError, Fixed, MONEY_MAX, Money, POINTS_MAX, Points, Price, Rate};
 pub use plan::read::read_plan;
 pub use plan::{
-    AntifraudConfig, Burst, FundingBase, MechanismConfig, Package, PayTo, Plan, Quiet, Rank, Reach, rank_rate,
+    AntifraudConfig, Burst, FundingBase, MechanismConfig, Package, PayTo, Plan, Quiet, Rank, Reach,
+    WithdrawalConfig, rank_rate,
 };
 pub use rejection::Rejection;
 #[cfg(feature = "snapshot")]

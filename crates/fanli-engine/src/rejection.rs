@@ -141,12 +141,12 @@ pub enum Rejection {
     },
     /// An amendment that lowers what members can earn, without the plan's notice.
     #[error(
-        "the amendment lowers what members of `{mechanism}` can earn: with {days} days' notice it \
-         takes effect at {earliest} at the soonest, not {effective_at}"
+        "the amendment lowers what members can earn ({what}): with {days} days' notice it takes \
+         effect at {earliest} at the soonest, not {effective_at}"
     )]
     NoticeTooShort {
-        /// The first mechanism whose terms it lowers.
-        mechanism: String,
+        /// The first terms it lowers: `` `ID` `` for a mechanism's, `[withdrawal]`.
+        what: String,
         /// The plan's `notice_days`.
         days: u32,
         /// The soonest it may take effect.
@@ -189,6 +189,34 @@ pub enum Rejection {
         /// What the order spends.
         wanted: Money,
     },
+    /// A withdrawal below the plan's minimum.
+    #[error("member `{member}` asked to withdraw {amount}; the smallest withdrawal is {min}")]
+    BelowMinimum {
+        /// The member.
+        member: String,
+        /// What they asked for.
+        amount: Money,
+        /// The plan's `min`.
+        min: Money,
+    },
+    /// A second withdrawal while one waits for review.
+    #[error("member `{0}` has a withdrawal waiting for review: it must be decided first")]
+    WithdrawalWaiting(String),
+    /// A withdrawal past the member's cap for the day.
+    #[error("member `{member}` asked for {asked} today; {amount} more is past the {cap} a day")]
+    OverDailyCap {
+        /// The member.
+        member: String,
+        /// What they asked for now.
+        amount: Money,
+        /// What they asked for earlier the same business day.
+        asked: Money,
+        /// The plan's `max_per_day`.
+        cap: Money,
+    },
+    /// A review of a withdrawal when none waits.
+    #[error("member `{0}` has no withdrawal waiting for review")]
+    NoWithdrawalWaiting(String),
     /// A withdrawal above the wallet.
     #[error("member `{member}` has {held} in their wallet, cannot withdraw {wanted}")]
     NotEnoughWallet {
@@ -260,6 +288,10 @@ impl Rejection {
             Rejection::NotPositive(_) => "not_positive",
             Rejection::ExceedsAmount { .. } => "exceeds_amount",
             Rejection::NotEnoughCredit { .. } => "not_enough_credit",
+            Rejection::BelowMinimum { .. } => "below_minimum",
+            Rejection::WithdrawalWaiting(_) => "withdrawal_waiting",
+            Rejection::OverDailyCap { .. } => "over_daily_cap",
+            Rejection::NoWithdrawalWaiting(_) => "no_withdrawal_waiting",
             Rejection::NotEnoughWallet { .. } => "not_enough_wallet",
             Rejection::NotEnoughPoints { .. } => "not_enough_points",
             Rejection::TooManyViews { .. } => "too_many_views",

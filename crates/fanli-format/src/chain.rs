@@ -185,6 +185,10 @@ fn write_fields(out: &mut String, event: &Event<'_>) {
             w.text("member", member);
             w.text("decision", if *approve { "approve" } else { "reject" });
         }
+        EventKind::WithdrawalReview { member, approve } => {
+            w.text("member", member);
+            w.text("decision", if *approve { "approve" } else { "reject" });
+        }
         EventKind::AmendPlan { effective_at, text, .. } => {
             w.text("effective_at", &effective_at.to_string());
             w.text("plan", text);

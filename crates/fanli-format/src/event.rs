@@ -323,14 +323,14 @@ fn fields(kind: &str) -> Option<Fields> {
         "inject" | "advertiser_fund" => fields!(["mechanism", "amount"], []),
         "ad_view" => fields!(["member", "mechanism"], []),
         "close_day" => fields!([], []),
-        "review" => fields!(["member", "decision"], []),
+        "review" | "withdrawal_review" => fields!(["member", "decision"], []),
         "amend_plan" => fields!(["effective_at", "plan"], []),
         _ => return None,
     })
 }
 
 const TYPES: &str = "join, store, agent, order, refund, sell, withdraw, topup, redeem, inject, \
-                     advertiser_fund, ad_view, close_day, review, amend_plan";
+                     advertiser_fund, ad_view, close_day, review, withdrawal_review, amend_plan";
 
 impl<'a> EventLine<'a> {
     /// Reads one line as JSON. The line is checked as UTF-8 once, whole: cheaper than serde_json
@@ -484,19 +484,10 @@ impl<'a> EventLine<'a> {
             },
             "ad_view" => EventKind::AdView { member: s(&self.member), mechanism: s(&self.mechanism) },
             "close_day" => EventKind::CloseDay,
-            "review" => EventKind::Review {
-                member: s(&self.member),
-                approve: match self.decision.as_deref() {
-                    Some("approve") => true,
-                    Some("reject") => false,
-                    other => {
-                        return Err(err(
-                            "bad_field",
-                            format!("`decision` must be \"approve\" or \"reject\", not {other:?}"),
-                        ));
-                    }
-                },
-            },
+            "review" => EventKind::Review { member: s(&self.member), approve: self.decision()? },
+            "withdrawal_review" => {
+                EventKind::WithdrawalReview { member: s(&self.member), approve: self.decision()? }
+            }
             "amend_plan" => {
                 let text = s(&self.plan);
                 let plan = crate::parse_plan(text).map_err(|errors| {
@@ -511,6 +502,17 @@ impl<'a> EventLine<'a> {
             _ => unreachable!("fields() knows every type"),
         };
         Ok(Event { at, kind })
+    }
+
+    /// `decision`: approve (true) or reject.
+    fn decision(&self) -> Result<bool, EventError> {
+        match self.decision.as_deref() {
+            Some("approve") => Ok(true),
+            Some("reject") => Ok(false),
+            other => {
+                Err(err("bad_field", format!("`decision` must be \"approve\" or \"reject\", not {other:?}")))
+            }
+        }
     }
 
     fn region(&self) -> Vec<&str> {

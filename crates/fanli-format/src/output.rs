@@ -242,6 +242,10 @@ fn member(buf: &mut Vec<u8>, engine: &Engine, v: &MemberView<'_>) {
         key(buf, false, "team_sales");
         fixed(buf, team_sales);
     }
+    if let Some(withdrawing) = v.withdrawing {
+        key(buf, false, "withdrawing");
+        fixed(buf, withdrawing);
+    }
     if let Some(referrer) = v.referrer {
         key(buf, false, "referrer");
         string(buf, referrer);
@@ -428,6 +432,7 @@ fn account(engine: &Engine, account: Account) -> String {
     match account {
         Account::External => "external".to_owned(),
         Account::Platform => "platform".to_owned(),
+        Account::Withdrawals => "withdrawals".to_owned(),
         Account::Pool(m) => format!("pool:{}", mech(m)),
         Account::Wallet(id) => format!("member:{}:wallet", member(id)),
         Account::Credit(id) => format!("member:{}:credit", member(id)),
@@ -726,6 +731,15 @@ fn effect(engine: &Engine, e: &Effect) -> Value {
             "effect": "paused", "mechanism": mech(mechanism), "owed": owed.to_string(), "pool": pool.to_string(),
         }),
         Effect::Resumed { mechanism } => json!({"effect": "resumed", "mechanism": mech(mechanism)}),
+        Effect::WithdrawalHeld { member, amount } => json!({
+            "effect": "withdrawal_held", "member": name(member), "amount": amount.to_string(),
+        }),
+        Effect::WithdrawalPaid { member, amount, fee } => json!({
+            "effect": "withdrawal_paid", "member": name(member), "amount": amount.to_string(), "fee": fee.to_string(),
+        }),
+        Effect::WithdrawalReturned { member, amount } => json!({
+            "effect": "withdrawal_returned", "member": name(member), "amount": amount.to_string(),
+        }),
         Effect::PlanAmended { effective_at } => {
             json!({"effect": "plan_amended", "effective_at": effective_at.to_string()})
         }

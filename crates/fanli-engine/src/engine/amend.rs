@@ -25,7 +25,7 @@
 use super::{Engine, Mechanism};
 use crate::effect::Effect;
 use crate::kind::State;
-use crate::plan::{MechanismConfig, Plan};
+use crate::plan::{MechanismConfig, Plan, WithdrawalConfig};
 use crate::pool::Pool;
 use crate::rejection::Rejection;
 use crate::time::Timestamp;
@@ -86,11 +86,11 @@ impl Engine {
                 findings.iter().filter(|f| f.level == compliance::Level::Error).map(|f| f.rule).collect();
             return Err(Rejection::Noncompliant(rules.join(", ")));
         }
-        let mut lowered = None;
+        let mut lowered: Option<String> = None;
         for old in &before.mechanisms {
             let Some(new) = plan.mechanisms.iter().find(|m| m.id == old.id) else {
                 // Retired: members can earn nothing more from it.
-                lowered = lowered.or(Some(&old.id));
+                lowered = lowered.or(Some(format!("`{}` retired", old.id)));
                 continue;
             };
             let refused = |why: Option<&'static str>| why.map(|why| (old.id.clone(), why));
@@ -101,19 +101,17 @@ impl Engine {
                 return Err(Rejection::AmendmentFixed { mechanism, why });
             }
             if pool_lowers(old, new) || new.kind.lowers(&old.kind) {
-                lowered = lowered.or(Some(&old.id));
+                lowered = lowered.or(Some(format!("`{}`", old.id)));
             }
         }
-        if let Some(mechanism) = lowered {
+        if withdrawal_lowers(before.withdrawal.as_ref(), plan.withdrawal.as_ref()) {
+            lowered = lowered.or(Some("[withdrawal]".to_owned()));
+        }
+        if let Some(what) = lowered {
             let days = before.notice_days;
             let earliest = at.plus_days(days);
             if effective_at < earliest {
-                return Err(Rejection::NoticeTooShort {
-                    mechanism: mechanism.clone(),
-                    days,
-                    earliest,
-                    effective_at,
-                });
+                return Err(Rejection::NoticeTooShort { what, days, earliest, effective_at });
             }
         }
         self.amendments.push(Amendment { effective_at, plan: plan.clone() });
@@ -249,6 +247,28 @@ fn kept_settings(old: &Plan, new: &Plan) -> Result<(), Rejection> {
 /// Whether some mechanism of the plan ranks members by team sales.
 fn ranks(plan: &Plan) -> bool {
     plan.mechanisms.iter().any(|m| m.kind.reach().ranks)
+}
+
+/// Whether new withdrawal terms cost members more or let them take out less: a higher fee or
+/// minimum, a lower cap or review threshold (or one where there was none), another pool for the
+/// fee. Dropping the section lowers nothing.
+fn withdrawal_lowers(old: Option<&WithdrawalConfig>, new: Option<&WithdrawalConfig>) -> bool {
+    let (old, new) = match (old, new) {
+        (_, None) => return false,
+        (None, Some(_)) => return true,
+        (Some(old), Some(new)) => (old, new),
+    };
+    // `None` caps nothing: as high as can be.
+    let lower = |old: Option<crate::num::Money>, new: Option<crate::num::Money>| match (old, new) {
+        (None, Some(_)) => true,
+        (Some(o), Some(n)) => n < o,
+        (_, None) => false,
+    };
+    new.fee_rate > old.fee_rate
+        || new.min > old.min
+        || new.fee_to != old.fee_to
+        || lower(old.max_per_day, new.max_per_day)
+        || lower(old.review_above, new.review_above)
 }
 
 /// Whether the pool's new terms let less money in, or pause it more: less for members to be

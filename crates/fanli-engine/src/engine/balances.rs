@@ -1,5 +1,5 @@
 //! What members and the operator do with balances: sell or cash out points, redeem them, view
-//! ads, withdraw and top up cash, and fund pools.
+//! ads, top up cash, and fund pools (withdrawals: `withdrawals.rs`).
 
 use super::Engine;
 use super::orders::positive;
@@ -41,17 +41,6 @@ impl Engine {
         self.grow(growth, || format!("what `{mechanism}` owes, with this cash-out"))?;
         let (state, mut cx) = self.hook(m);
         state.sell(&mut cx, member_id, points, at);
-        Ok(())
-    }
-
-    pub(super) fn withdraw(&mut self, member: &str, amount: Money) -> Result<(), Rejection> {
-        let id = self.member_named(member)?;
-        positive(amount, "amount")?;
-        let held = self.books.ledger.wallet(id);
-        if amount > held {
-            return Err(Rejection::NotEnoughWallet { member: member.to_owned(), held, wanted: amount });
-        }
-        self.books.ledger.post(Account::Wallet(id), Account::External, amount.fen(), None, Rule::Withdraw);
         Ok(())
     }
 

@@ -11,10 +11,12 @@ mod members;
 mod orders;
 mod stores;
 mod views;
+mod withdrawals;
 
 use std::collections::VecDeque;
 
 pub use views::{MechanismView, MemberMechanism, MemberView};
+pub use withdrawals::WaitingWithdrawal;
 
 use crate::effect::Effect;
 use crate::event::{Event, EventKind};
@@ -72,6 +74,8 @@ pub struct Engine {
     pending_total: i64,
     /// Amendments recorded and not yet in force, in the order they take effect.
     amendments: Vec<amend::Amendment>,
+    /// Withdrawals waiting for review, and each member's requests today (`[withdrawal]`).
+    withdrawals: withdrawals::Withdrawals,
 }
 
 /// One mechanism of the running plan: its pool (the same for every kind) and its kind's state.
@@ -144,6 +148,7 @@ impl Engine {
             order_growth: Growth { per_fen: CASH_PASSES, per_order: 0 },
             pending_total: 0,
             amendments: Vec::new(),
+            withdrawals: withdrawals::Withdrawals::default(),
         };
         engine.fit();
         engine
@@ -219,7 +224,8 @@ impl Engine {
             EventKind::Order(order) => self.order(order, at)?,
             EventKind::Refund { order } => self.refund(order, at)?,
             EventKind::Sell { member, mechanism, points } => self.sell(member, mechanism, *points, at)?,
-            EventKind::Withdraw { member, amount } => self.withdraw(member, *amount)?,
+            EventKind::Withdraw { member, amount } => self.withdraw(member, *amount, at)?,
+            EventKind::WithdrawalReview { member, approve } => self.review_withdrawal(member, *approve)?,
             EventKind::Topup { member, amount } => self.topup(member, *amount, at)?,
             EventKind::Inject { mechanism, amount } => self.fund(mechanism, *amount, Rule::Inject)?,
             EventKind::Redeem { member, mechanism, reward, partner, points } => {

@@ -56,6 +56,9 @@ pub struct MemberView<'e> {
     pub refunded: Money,
     /// The settled spend of their downline to 3 levels, when the plan ranks members by it.
     pub team_sales: Option<Money>,
+    /// With `[withdrawal]`: what they asked to withdraw and waits for review (held out of the
+    /// wallet).
+    pub withdrawing: Option<Money>,
     /// Their standing in each mechanism, in plan order.
     pub mechanisms: Vec<MemberMechanism>,
 }
@@ -181,6 +184,7 @@ impl Engine {
             spent: self.members.spent(member),
             refunded: self.members.refunded(member),
             team_sales: self.members.ranks().then(|| self.members.team_sales(member)),
+            withdrawing: self.withdrawing(member),
             mechanisms,
         }
     }

@@ -35,6 +35,25 @@ pub struct Plan {
     pub packages: Vec<Package>,
     /// Anti-fraud rules (`[antifraud]`); `None`: no referral is ever held for review.
     pub antifraud: Option<AntifraudConfig>,
+    /// Withdrawal controls (`[withdrawal]`); `None`: a withdrawal is paid at once, whole.
+    pub withdrawal: Option<WithdrawalConfig>,
+}
+
+/// 提现: what a withdrawal costs and how much a member may take out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub struct WithdrawalConfig {
+    /// 提现手续费: the share of each withdrawal kept as a fee (rounded down to the fen).
+    pub fee_rate: Rate,
+    /// The mechanism whose pool the fee goes back to (seeds 002 and 003: 回流到盈利池); the
+    /// platform's when `None`.
+    pub fee_to: Option<String>,
+    /// The smallest withdrawal.
+    pub min: Money,
+    /// The most one member may ask for in one business day, held and paid together.
+    pub max_per_day: Option<Money>,
+    /// A withdrawal above this waits for an operator's approval, its money held meanwhile.
+    pub review_above: Option<Money>,
 }
 
 /// Anti-fraud rules: a join or a referee that trips one has their referral held for review.

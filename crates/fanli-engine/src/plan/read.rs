@@ -1,10 +1,10 @@
 //! Reading a plan: its own keys, each mechanism's common keys, and each kind's keys through
 //! its `read` ([`crate::kind::Kind::read`]), all with one [`Reader`].
 
-use super::{AntifraudConfig, Burst, FundingBase, MechanismConfig, Package, Plan, Quiet};
+use super::{AntifraudConfig, Burst, FundingBase, MechanismConfig, Package, Plan, Quiet, WithdrawalConfig};
 use crate::keys::{KeyLines, PlanErrors, Reader, Value};
 use crate::kind::KindConfig;
-use crate::num::Rate;
+use crate::num::{Money, Rate};
 use crate::time::UtcOffset;
 
 /// Reads a plan from its tree (the file's root table), and says where each key is.
@@ -43,6 +43,9 @@ impl Reader {
             })
         });
         let antifraud = self.optional(&mut t, "antifraud", Reader::antifraud);
+        let withdrawal = self.optional(&mut t, "withdrawal", |r, v, k| {
+            r.withdrawal(v, k, mechanisms.as_ref().map_or(&[][..], Vec::as_slice))
+        });
         self.finish(t);
         Some(Plan {
             name: name?,
@@ -54,6 +57,7 @@ impl Reader {
             notice_days: notice_days? as u32,
             packages: packages.or(Vec::new())?,
             antifraud: antifraud.maybe()?,
+            withdrawal: withdrawal.maybe()?,
         })
     }
 
@@ -127,6 +131,37 @@ impl Reader {
             funding_base: funding_base?,
             pause_when_underfunded: pause?,
             kind: kind?,
+        })
+    }
+
+    /// `[withdrawal]`; `mechanisms` are the plan's, which `fee_to` must name one of.
+    fn withdrawal(
+        &mut self,
+        value: &Value,
+        key: &str,
+        mechanisms: &[MechanismConfig],
+    ) -> Option<WithdrawalConfig> {
+        let mut t = self.subtable(value, key, "[withdrawal] with fee_rate = \"0.05\", min = \"10.00\", …")?;
+        let fee_rate = self
+            .optional(&mut t, "fee_rate", |r, v, k| r.rate(v, k, Rate::ZERO..=Rate::ONE, "between 0 and 1"));
+        let fee_to = self.optional(&mut t, "fee_to", |r, v, k| {
+            let id = r.id(v, k)?;
+            if !mechanisms.iter().any(|m| m.id == id) {
+                r.error(v.line, k, format!("names no mechanism of the plan: `{id}`"));
+                return None;
+            }
+            Some(id)
+        });
+        let min = self.optional(&mut t, "min", |r, v, k| r.positive_money(v, k));
+        let max_per_day = self.optional(&mut t, "max_per_day", |r, v, k| r.positive_money(v, k));
+        let review_above = self.optional(&mut t, "review_above", |r, v, k| r.money(v, k));
+        self.finish(t);
+        Some(WithdrawalConfig {
+            fee_rate: fee_rate.or(Rate::ZERO)?,
+            fee_to: fee_to.maybe()?,
+            min: min.or(Money::from_fen(1))?,
+            max_per_day: max_per_day.maybe()?,
+            review_above: review_above.maybe()?,
         })
     }
 

@@ -21,6 +21,7 @@ mod refer_refund;
 #[cfg(feature = "snapshot")]
 mod snapshot;
 mod timestamps;
+mod withdrawals;
 
 use fanli_engine::Engine;
 use fanli_format::{parse_plan, run_stream, state_json};

@@ -139,8 +139,8 @@ pub(crate) fn every_kind_plan() -> impl Strategy<Value = String> {
 
 /// A plan of `mechanisms` (ids `m0`, `m1`, ... in order), with random global settings.
 fn plan_of(mechanisms: impl Strategy<Value = Vec<String>>) -> impl Strategy<Value = String> {
-    (0u32..3, mechanisms, any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-        |(settle, mechanisms, margin, pause, clawback, antifraud)| {
+    (0u32..3, mechanisms, any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(settle, mechanisms, margin, pause, clawback, antifraud, withdrawal)| {
             let margin = if margin { "margin_rate = \"0.40\"\n" } else { "" };
             let mut text = format!(
                 "name = \"random\"\nsettle_after_days = {settle}\n{margin}pause_when_underfunded = {pause}\n\
@@ -150,6 +150,11 @@ fn plan_of(mechanisms: impl Strategy<Value = Vec<String>>) -> impl Strategy<Valu
                 // Rules that fire on the random streams: referrals get held, then reviewed.
                 text += "[antifraud]\nburst = { referees = 1, hours = 48 }\n\
                          quiet = { days = 2, max_amount = \"2000.00\" }\n";
+            }
+            if withdrawal {
+                // A fee back to the first pool, a minimum, a cap and reviews the streams reach.
+                text += "[withdrawal]\nfee_rate = \"0.05\"\nfee_to = \"m0\"\nmin = \"1.00\"\n\
+                         max_per_day = \"150.00\"\nreview_above = \"50.00\"\n";
             }
             for (i, m) in mechanisms.iter().enumerate() {
                 text += &format!("[[mechanism]]\nid = \"m{i}\"\n{m}");
@@ -216,6 +221,11 @@ pub(crate) enum Op {
         member: u8,
         approve: bool,
     },
+    /// A decision on `u{member}`'s withdrawal waiting for review (`[withdrawal]`).
+    WithdrawalReview {
+        member: u8,
+        approve: bool,
+    },
     RedeemAt {
         member: u8,
         mechanism: u8,
@@ -243,6 +253,7 @@ pub(crate) fn op_over(mechanisms: u8) -> impl Strategy<Value = Op> {
         2 => (member.clone(), 0u8..mechanisms).prop_map(|(member, mechanism)| Op::AdView { member, mechanism }),
         2 => (member.clone(), 0u8..mechanisms, any::<bool>()).prop_map(|(member, mechanism, set)| Op::Redeem { member, mechanism, set }),
         2 => (member.clone(), any::<bool>()).prop_map(|(member, approve)| Op::Review { member, approve }),
+        1 => (member.clone(), any::<bool>()).prop_map(|(member, approve)| Op::WithdrawalReview { member, approve }),
         1 => (member.clone(), 0u8..mechanisms, 0u8..2, 1u32..500).prop_map(|(member, mechanism, partner, points)| Op::RedeemAt { member, mechanism, partner, points }),
         1 => (0u8..mechanisms, 1u32..100_000).prop_map(|(mechanism, fen)| Op::AdvertiserFund { mechanism, fen }),
         1 => (0u8..4).prop_map(|back| Op::Refund { back }),
@@ -320,6 +331,10 @@ fn lines_scaled(ops: &[Op], scale: u64) -> Vec<String> {
             ),
             Op::Review { member, approve } => format!(
                 "\"type\":\"review\",\"member\":\"u{member}\",\"decision\":\"{}\"",
+                if *approve { "approve" } else { "reject" }
+            ),
+            Op::WithdrawalReview { member, approve } => format!(
+                "\"type\":\"withdrawal_review\",\"member\":\"u{member}\",\"decision\":\"{}\"",
                 if *approve { "approve" } else { "reject" }
             ),
             Op::RedeemAt { member, mechanism, partner, points } => format!(

@@ -249,8 +249,9 @@ fn header_len() -> usize {
 #[test]
 fn the_format_version_changes_with_the_snapshot_shape() {
     // (Format 2: anti-fraud reviews hold their downline's orders too. Format 4: plan
-    // amendments waiting, retired mechanisms, `notice_days`.)
-    const FINGERPRINT: (u32, u64) = (4, 0xc44f_8f93_66ea_5a75);
+    // amendments waiting, retired mechanisms, `notice_days`. Format 5: `[withdrawal]` and the
+    // withdrawals waiting for review.)
+    const FINGERPRINT: (u32, u64) = (5, 0x1840_397e_2d99_099d);
     let bytes = scenario().snapshot();
     let found = (SNAPSHOT_FORMAT, fnv1a(&bytes[header_len()..]));
     assert_eq!(
