@@ -327,6 +327,29 @@ pub enum Effect {
         /// How much.
         amount: Money,
     },
+    /// A proposal was put to the members' vote.
+    ProposalOpened {
+        /// The proposal, by number (see `Engine::proposal_name`).
+        proposal: u32,
+        /// When its vote closes.
+        closes: Timestamp,
+    },
+    /// A member voted.
+    Voted {
+        /// The proposal.
+        proposal: u32,
+        /// Who.
+        member: MemberId,
+        /// Yes or no.
+        yes: bool,
+        /// What the vote counts for (1, or the member's settled spend in fen).
+        weight: i64,
+    },
+    /// A proposal's votes were counted (`Engine::proposal_outcome` says how it came out).
+    Tallied {
+        /// The proposal.
+        proposal: u32,
+    },
     /// An amendment took effect: from now on the plan is the amended one.
     PlanAmended {
         /// When it was to take effect (this event is the first at or after it).

@@ -124,6 +124,29 @@ pub enum EventKind<'a> {
         /// Approve (paid now) or reject (back to the wallet).
         approve: bool,
     },
+    /// An amendment put to the members' vote (`[vote]`).
+    Propose {
+        /// The proposal's id.
+        proposal: &'a str,
+        /// The new plan's text, as the log keeps it.
+        text: &'a str,
+        /// The new plan, read from `text`.
+        plan: Box<Plan>,
+    },
+    /// A member's vote on a proposal.
+    Vote {
+        /// Who.
+        member: &'a str,
+        /// Which proposal.
+        proposal: &'a str,
+        /// Yes or no.
+        yes: bool,
+    },
+    /// A closed proposal's votes counted.
+    Tally {
+        /// Which proposal.
+        proposal: &'a str,
+    },
     /// The plan is amended: orders settled from `effective_at` on run under `plan`.
     AmendPlan {
         /// When the new plan takes effect (never before the event itself).
@@ -190,6 +213,9 @@ impl EventKind<'_> {
             EventKind::Review { .. } => "review",
             EventKind::AmendPlan { .. } => "amend_plan",
             EventKind::WithdrawalReview { .. } => "withdrawal_review",
+            EventKind::Propose { .. } => "propose",
+            EventKind::Vote { .. } => "vote",
+            EventKind::Tally { .. } => "tally",
         }
     }
 }

@@ -33,7 +33,9 @@ pub mod view;
 pub use antifraud::{Link, Review};
 pub use effect::ClawbackTotals;
 pub use effect::Effect;
-pub use engine::{Applied, Engine, MechanismView, MemberMechanism, MemberView, WaitingWithdrawal};
+pub use engine::{
+    Applied, Engine, MechanismView, MemberMechanism, MemberView, Outcome, ProposalView, WaitingWithdrawal,
+};
 pub use event::{Event, EventKind, Order, SellAmount};
 pub use keys::{Entry, KeyLines, PlanError, PlanErrors, Value, ValueKind};
 pub use kind::ad_tasks::{AdTasksConfig, AdTasksStanding, AdTasksView, Band};
@@ -54,7 +56,7 @@ pub use num::{AmountError, Fixed, MONEY_MAX, Money, POINTS_MAX, Points, Price, R
 pub use plan::read::read_plan;
 pub use plan::{
     AntifraudConfig, Burst, FundingBase, MechanismConfig, Package, PayTo, Plan, Quiet, Rank, Reach,
-    WithdrawalConfig, rank_rate,
+    VoteConfig, VoteWeight, WithdrawalConfig, rank_rate,
 };
 pub use rejection::Rejection;
 #[cfg(feature = "snapshot")]

@@ -91,6 +91,45 @@ pub enum Rejection {
     /// A review for a member whose referral is not held.
     #[error("member `{0}` has no referral waiting for review")]
     NoReview(String),
+    /// A vote event under a plan without `[vote]`.
+    #[error("the plan has no [vote] rules: nothing is put to the members' vote")]
+    NoVoteRules,
+    /// A proposal id used before.
+    #[error("proposal `{0}` exists already")]
+    ProposalExists(String),
+    /// No proposal has this id.
+    #[error("unknown proposal `{0}`")]
+    UnknownProposal(String),
+    /// A vote after the vote closed.
+    #[error("the vote on proposal `{proposal}` closed at {closed}")]
+    VoteClosed {
+        /// The proposal.
+        proposal: String,
+        /// When it closed.
+        closed: Timestamp,
+    },
+    /// A tally before the vote closes.
+    #[error("the vote on proposal `{proposal}` is open until {closes}: tally it then")]
+    VoteOpen {
+        /// The proposal.
+        proposal: String,
+        /// When it closes.
+        closes: Timestamp,
+    },
+    /// A second tally.
+    #[error("proposal `{0}` was tallied already")]
+    AlreadyTallied(String),
+    /// A member's second vote on a proposal.
+    #[error("member `{member}` has voted on proposal `{proposal}` already")]
+    AlreadyVoted {
+        /// The member.
+        member: String,
+        /// The proposal.
+        proposal: String,
+    },
+    /// A vote from a member without settled spend.
+    #[error("member `{0}` has no settled spend: only members who bought may vote")]
+    NotEligible(String),
     /// An amendment dated before the event that records it.
     #[error("`effective_at` {effective_at} is before the amendment's own time {at}")]
     EffectiveInPast {
@@ -276,6 +315,14 @@ impl Rejection {
             Rejection::RedeemNeeds { .. } => "redeem_needs",
             Rejection::NoAntifraud => "no_antifraud",
             Rejection::NoReview(_) => "no_review",
+            Rejection::NoVoteRules => "no_vote_rules",
+            Rejection::ProposalExists(_) => "proposal_exists",
+            Rejection::UnknownProposal(_) => "unknown_proposal",
+            Rejection::VoteClosed { .. } => "vote_closed",
+            Rejection::VoteOpen { .. } => "vote_open",
+            Rejection::AlreadyTallied(_) => "already_tallied",
+            Rejection::AlreadyVoted { .. } => "already_voted",
+            Rejection::NotEligible(_) => "not_eligible",
             Rejection::EffectiveInPast { .. } => "effective_in_past",
             Rejection::AmendmentOutOfOrder { .. } => "amendment_out_of_order",
             Rejection::PlanSettingChanged(_) => "plan_setting_changed",

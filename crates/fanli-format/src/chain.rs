@@ -189,6 +189,16 @@ fn write_fields(out: &mut String, event: &Event<'_>) {
             w.text("member", member);
             w.text("decision", if *approve { "approve" } else { "reject" });
         }
+        EventKind::Propose { proposal, text, .. } => {
+            w.text("proposal", proposal);
+            w.text("plan", text);
+        }
+        EventKind::Vote { member, proposal, yes } => {
+            w.text("member", member);
+            w.text("proposal", proposal);
+            w.text("decision", if *yes { "yes" } else { "no" });
+        }
+        EventKind::Tally { proposal } => w.text("proposal", proposal),
         EventKind::AmendPlan { effective_at, text, .. } => {
             w.text("effective_at", &effective_at.to_string());
             w.text("plan", text);

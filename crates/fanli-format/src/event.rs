@@ -61,6 +61,7 @@ pub struct EventLine<'a> {
     decision: Option<Str<'a>>,
     effective_at: Option<Str<'a>>,
     plan: Option<Str<'a>>,
+    proposal: Option<Str<'a>>,
 }
 
 /// Every field an event may have.
@@ -88,6 +89,7 @@ const FIELDS: &[&str] = &[
     "decision",
     "effective_at",
     "plan",
+    "proposal",
 ];
 
 /// Reads an event object's fields straight into an [`EventLine`]. (A derived `Deserialize`
@@ -148,6 +150,7 @@ impl<'de, 'l> Visitor<'de> for Fill<'l, 'de> {
                 "decision" => set(&mut map, &mut e.decision, "decision")?,
                 "effective_at" => set(&mut map, &mut e.effective_at, "effective_at")?,
                 "plan" => set(&mut map, &mut e.plan, "plan")?,
+                "proposal" => set(&mut map, &mut e.proposal, "proposal")?,
                 other => {
                     let hint = match FIELDS.iter().find(|f| strsim::levenshtein(f, other) <= 2) {
                         Some(close) => format!("; did you mean `{close}`?"),
@@ -230,7 +233,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Decimal<'a> {
 }
 
 /// The fields that only some types take, in the order `present` sets their bits.
-const CHECKED: [&str; 20] = [
+const CHECKED: [&str; 21] = [
     "member",
     "referrer",
     "phone",
@@ -251,6 +254,7 @@ const CHECKED: [&str; 20] = [
     "decision",
     "effective_at",
     "plan",
+    "proposal",
 ];
 
 /// The bits of `names` among [`CHECKED`]; a const fn, so each type's masks are constants.
@@ -325,12 +329,16 @@ fn fields(kind: &str) -> Option<Fields> {
         "close_day" => fields!([], []),
         "review" | "withdrawal_review" => fields!(["member", "decision"], []),
         "amend_plan" => fields!(["effective_at", "plan"], []),
+        "propose" => fields!(["proposal", "plan"], []),
+        "vote" => fields!(["member", "proposal", "decision"], []),
+        "tally" => fields!(["proposal"], []),
         _ => return None,
     })
 }
 
 const TYPES: &str = "join, store, agent, order, refund, sell, withdraw, topup, redeem, inject, \
-                     advertiser_fund, ad_view, close_day, review, withdrawal_review, amend_plan";
+                     advertiser_fund, ad_view, close_day, review, withdrawal_review, amend_plan, propose, \
+                     vote, tally";
 
 impl<'a> EventLine<'a> {
     /// Reads one line as JSON. The line is checked as UTF-8 once, whole: cheaper than serde_json
@@ -488,17 +496,31 @@ impl<'a> EventLine<'a> {
             "withdrawal_review" => {
                 EventKind::WithdrawalReview { member: s(&self.member), approve: self.decision()? }
             }
-            "amend_plan" => {
-                let text = s(&self.plan);
-                let plan = crate::parse_plan(text).map_err(|errors| {
-                    err("bad_plan", format!("`plan` is not a plan fanli reads: {errors}"))
-                })?;
-                EventKind::AmendPlan {
-                    effective_at: time(s(&self.effective_at), "effective_at")?,
-                    text,
-                    plan: Box::new(plan),
-                }
-            }
+            "amend_plan" => EventKind::AmendPlan {
+                effective_at: time(s(&self.effective_at), "effective_at")?,
+                text: s(&self.plan),
+                plan: plan(s(&self.plan))?,
+            },
+            "propose" => EventKind::Propose {
+                proposal: s(&self.proposal),
+                text: s(&self.plan),
+                plan: plan(s(&self.plan))?,
+            },
+            "vote" => EventKind::Vote {
+                member: s(&self.member),
+                proposal: s(&self.proposal),
+                yes: match self.decision.as_deref() {
+                    Some("yes") => true,
+                    Some("no") => false,
+                    other => {
+                        return Err(err(
+                            "bad_field",
+                            format!("`decision` must be \"yes\" or \"no\", not {other:?}"),
+                        ));
+                    }
+                },
+            },
+            "tally" => EventKind::Tally { proposal: s(&self.proposal) },
             _ => unreachable!("fields() knows every type"),
         };
         Ok(Event { at, kind })
@@ -542,6 +564,7 @@ impl<'a> EventLine<'a> {
             self.decision.is_some(),
             self.effective_at.is_some(),
             self.plan.is_some(),
+            self.proposal.is_some(),
         ];
         set.iter().enumerate().fold(0, |mask, (i, &set)| mask | (u32::from(set) << i))
     }
@@ -583,6 +606,13 @@ fn as_line(
 
 fn article(word: &str) -> &'static str {
     if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+}
+
+/// `text` read as a plan (an amendment's or a proposal's).
+fn plan(text: &str) -> Result<Box<fanli_engine::Plan>, EventError> {
+    crate::parse_plan(text)
+        .map(Box::new)
+        .map_err(|errors| err("bad_plan", format!("`plan` is not a plan fanli reads: {errors}")))
 }
 
 /// `text` read as the time of the field `field`.

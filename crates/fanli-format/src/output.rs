@@ -59,6 +59,16 @@ pub fn state_json<W: std::io::Write>(
         }
         close(&mut buf, !reviews.is_empty(), b']');
     }
+    if engine.plan().vote.is_some() || engine.proposals().next().is_some() {
+        buf.extend_from_slice(b",\n \"proposals\":[");
+        let mut any = false;
+        for p in engine.proposals() {
+            buf.extend_from_slice(if any { b",\n  " } else { b"\n  " });
+            any = true;
+            serde_json::to_writer(&mut buf, &proposal_json(&p))?;
+        }
+        close(&mut buf, any, b']');
+    }
     buf.extend_from_slice(b",\n \"rejected\":[");
     for (i, r) in rejected.iter().enumerate() {
         buf.extend_from_slice(if i > 0 { b",\n  " } else { b"\n  " });
@@ -118,6 +128,29 @@ pub fn review_json(engine: &Engine, r: &fanli_engine::Review) -> Value {
         "status": engine.link(r.member).name(), "held_at": r.held_at.to_string(), "hits": hits,
         "held_orders": orders, "downline_orders": downline, "decision": decision,
     })
+}
+
+/// A proposal put to the members' vote, as the state document lists it.
+pub fn proposal_json(p: &fanli_engine::ProposalView<'_>) -> Value {
+    let mut v = json!({
+        "id": p.id, "opened": p.opened.to_string(), "closes": p.closes.to_string(),
+        "yes": p.yes, "no": p.no, "voters": p.voters,
+    });
+    if let Some(outcome) = &p.outcome {
+        v["outcome"] = outcome_json(outcome);
+    }
+    v
+}
+
+fn outcome_json(o: &fanli_engine::Outcome) -> Value {
+    let mut v = json!({"eligible": o.eligible, "quorum": o.quorum, "passed": o.passed});
+    if let Some(at) = o.effective_at {
+        v["effective_at"] = at.to_string().into();
+    }
+    if let Some(code) = &o.refused {
+        v["refused"] = code.as_str().into();
+    }
+    v
 }
 
 /// `{ID: {...}}`: one member as they stand under `members` in the state document.
@@ -740,6 +773,19 @@ fn effect(engine: &Engine, e: &Effect) -> Value {
         Effect::WithdrawalReturned { member, amount } => json!({
             "effect": "withdrawal_returned", "member": name(member), "amount": amount.to_string(),
         }),
+        Effect::ProposalOpened { proposal, closes } => json!({
+            "effect": "proposal_opened", "proposal": engine.proposal_name(proposal), "closes": closes.to_string(),
+        }),
+        Effect::Voted { proposal, member, yes, weight } => json!({
+            "effect": "voted", "proposal": engine.proposal_name(proposal), "member": name(member),
+            "vote": if yes { "yes" } else { "no" }, "weight": weight,
+        }),
+        Effect::Tallied { proposal } => {
+            let mut v = engine.proposal_outcome(proposal).map_or(json!({}), outcome_json);
+            v["effect"] = "tallied".into();
+            v["proposal"] = engine.proposal_name(proposal).into();
+            v
+        }
         Effect::PlanAmended { effective_at } => {
             json!({"effect": "plan_amended", "effective_at": effective_at.to_string()})
         }

@@ -67,7 +67,41 @@ impl Engine {
         {
             return Err(Rejection::AmendmentOutOfOrder { effective_at, waiting: waiting.effective_at });
         }
-        let before = self.amendments.last().map_or(&self.plan, |a| &a.plan);
+        if let Some(what) = self.vet(plan)? {
+            let days = self.last_plan().notice_days;
+            let earliest = at.plus_days(days);
+            if effective_at < earliest {
+                return Err(Rejection::NoticeTooShort { what, days, earliest, effective_at });
+            }
+        }
+        self.amendments.push(Amendment { effective_at, plan: plan.clone() });
+        Ok(())
+    }
+
+    /// The soonest an amendment to `plan` recorded at `at` may take effect: at once, or after the
+    /// plan's notice when it lowers what members can earn, and never before one already
+    /// waiting. (What a passed vote records.)
+    pub(super) fn soonest(&self, plan: &Plan, at: Timestamp) -> Result<Timestamp, Rejection> {
+        let mut soonest = match self.vet(plan)? {
+            Some(_) => at.plus_days(self.last_plan().notice_days),
+            None => at,
+        };
+        if let Some(waiting) = self.amendments.last() {
+            soonest = soonest.max(waiting.effective_at);
+        }
+        Ok(soonest)
+    }
+
+    /// The plan in force once every waiting amendment has taken effect.
+    fn last_plan(&self) -> &Plan {
+        self.amendments.last().map_or(&self.plan, |a| &a.plan)
+    }
+
+    /// Checks `plan` as an amendment of the plan that will be in force before it, whenever it
+    /// takes effect; what it lowers of what members can earn, if anything (it then needs the
+    /// plan's notice).
+    pub(super) fn vet(&self, plan: &Plan) -> Result<Option<String>, Rejection> {
+        let before = self.last_plan();
         kept_settings(before, plan)?;
         for new in &plan.mechanisms {
             if let Some(old) = before.mechanisms.iter().find(|m| m.id == new.id)
@@ -107,15 +141,7 @@ impl Engine {
         if withdrawal_lowers(before.withdrawal.as_ref(), plan.withdrawal.as_ref()) {
             lowered = lowered.or(Some("[withdrawal]".to_owned()));
         }
-        if let Some(what) = lowered {
-            let days = before.notice_days;
-            let earliest = at.plus_days(days);
-            if effective_at < earliest {
-                return Err(Rejection::NoticeTooShort { what, days, earliest, effective_at });
-            }
-        }
-        self.amendments.push(Amendment { effective_at, plan: plan.clone() });
-        Ok(())
+        Ok(lowered)
     }
 
     /// Puts in force every amendment due at `at`, in the order they take effect; what to put

@@ -11,11 +11,13 @@ mod members;
 mod orders;
 mod stores;
 mod views;
+mod vote;
 mod withdrawals;
 
 use std::collections::VecDeque;
 
 pub use views::{MechanismView, MemberMechanism, MemberView};
+pub use vote::{Outcome, ProposalView};
 pub use withdrawals::WaitingWithdrawal;
 
 use crate::effect::Effect;
@@ -76,6 +78,8 @@ pub struct Engine {
     amendments: Vec<amend::Amendment>,
     /// Withdrawals waiting for review, and each member's requests today (`[withdrawal]`).
     withdrawals: withdrawals::Withdrawals,
+    /// Amendments put to the members' vote, in the order proposed (`[vote]`).
+    proposals: Vec<vote::Proposal>,
 }
 
 /// One mechanism of the running plan: its pool (the same for every kind) and its kind's state.
@@ -149,6 +153,7 @@ impl Engine {
             pending_total: 0,
             amendments: Vec::new(),
             withdrawals: withdrawals::Withdrawals::default(),
+            proposals: Vec::new(),
         };
         engine.fit();
         engine
@@ -226,6 +231,9 @@ impl Engine {
             EventKind::Sell { member, mechanism, points } => self.sell(member, mechanism, *points, at)?,
             EventKind::Withdraw { member, amount } => self.withdraw(member, *amount, at)?,
             EventKind::WithdrawalReview { member, approve } => self.review_withdrawal(member, *approve)?,
+            EventKind::Propose { proposal, plan, .. } => self.propose(proposal, plan, at)?,
+            EventKind::Vote { member, proposal, yes } => self.vote(member, proposal, *yes, at)?,
+            EventKind::Tally { proposal } => self.tally(proposal, at)?,
             EventKind::Topup { member, amount } => self.topup(member, *amount, at)?,
             EventKind::Inject { mechanism, amount } => self.fund(mechanism, *amount, Rule::Inject)?,
             EventKind::Redeem { member, mechanism, reward, partner, points } => {

@@ -37,6 +37,32 @@ pub struct Plan {
     pub antifraud: Option<AntifraudConfig>,
     /// Withdrawal controls (`[withdrawal]`); `None`: a withdrawal is paid at once, whole.
     pub withdrawal: Option<WithdrawalConfig>,
+    /// Members' votes on amendments (`[vote]`); `None`: nothing is put to the vote.
+    pub vote: Option<VoteConfig>,
+}
+
+/// How members vote on a proposed amendment (seed 000: 用户参与规则制定).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub struct VoteConfig {
+    /// How many days a vote stays open.
+    pub days: u32,
+    /// What a vote counts for.
+    pub weight: VoteWeight,
+    /// The share of what all eligible members could cast that must be cast.
+    pub quorum: Rate,
+    /// The share of the votes cast that yes must be more than.
+    pub majority: Rate,
+}
+
+/// What one member's vote counts for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub enum VoteWeight {
+    /// One vote a member with settled spend.
+    Member,
+    /// The member's settled spend, in fen.
+    Spend,
 }
 
 /// 提现: what a withdrawal costs and how much a member may take out.

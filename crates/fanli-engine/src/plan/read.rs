@@ -1,7 +1,10 @@
 //! Reading a plan: its own keys, each mechanism's common keys, and each kind's keys through
 //! its `read` ([`crate::kind::Kind::read`]), all with one [`Reader`].
 
-use super::{AntifraudConfig, Burst, FundingBase, MechanismConfig, Package, Plan, Quiet, WithdrawalConfig};
+use super::{
+    AntifraudConfig, Burst, FundingBase, MechanismConfig, Package, Plan, Quiet, VoteConfig, VoteWeight,
+    WithdrawalConfig,
+};
 use crate::keys::{KeyLines, PlanErrors, Reader, Value};
 use crate::kind::KindConfig;
 use crate::num::{Money, Rate};
@@ -43,6 +46,7 @@ impl Reader {
             })
         });
         let antifraud = self.optional(&mut t, "antifraud", Reader::antifraud);
+        let vote = self.optional(&mut t, "vote", Reader::vote);
         let withdrawal = self.optional(&mut t, "withdrawal", |r, v, k| {
             r.withdrawal(v, k, mechanisms.as_ref().map_or(&[][..], Vec::as_slice))
         });
@@ -58,6 +62,7 @@ impl Reader {
             packages: packages.or(Vec::new())?,
             antifraud: antifraud.maybe()?,
             withdrawal: withdrawal.maybe()?,
+            vote: vote.maybe()?,
         })
     }
 
@@ -162,6 +167,34 @@ impl Reader {
             min: min.or(Money::from_fen(1))?,
             max_per_day: max_per_day.maybe()?,
             review_above: review_above.maybe()?,
+        })
+    }
+
+    fn vote(&mut self, value: &Value, key: &str) -> Option<VoteConfig> {
+        let mut t = self.subtable(value, key, "[vote] with days = 7, quorum = \"0.20\", …")?;
+        let days = self.required(&mut t, "days", |r, v, k| r.integer(v, k, 1..=365).map(|n| n as u32));
+        let weight = self.optional(&mut t, "weight", |r, v, k| match v.as_str() {
+            Some("member") => Some(VoteWeight::Member),
+            Some("spend") => Some(VoteWeight::Spend),
+            _ => {
+                r.error(
+                    v.line,
+                    k,
+                    "must be \"member\" (one vote each) or \"spend\" (weighted by settled spend)",
+                );
+                None
+            }
+        });
+        let share =
+            |r: &mut Reader, v: &Value, k: &str| r.rate(v, k, Rate::ZERO..=Rate::ONE, "between 0 and 1");
+        let quorum = self.optional(&mut t, "quorum", share);
+        let majority = self.optional(&mut t, "majority", share);
+        self.finish(t);
+        Some(VoteConfig {
+            days: days?,
+            weight: weight.or(VoteWeight::Member)?,
+            quorum: quorum.or(Rate::ZERO)?,
+            majority: majority.or(Rate::from_units(Rate::ONE.units() / 2))?,
         })
     }
 

@@ -21,6 +21,7 @@ mod refer_refund;
 #[cfg(feature = "snapshot")]
 mod snapshot;
 mod timestamps;
+mod vote;
 mod withdrawals;
 
 use fanli_engine::Engine;
