@@ -202,7 +202,11 @@ impl Engine {
         self.books.ledger.journal.clear();
         self.books.effects.clear();
         let at = event.at;
-        let amended = self.take_effect(at);
+        // Nearly always none is due: checked here, without a call.
+        let amended = match self.amendments.first() {
+            Some(first) if first.effective_at <= at => self.take_effect(at),
+            _ => None,
+        };
         if let Err(rejection) = self.handle(event) {
             if let Some(undo) = amended {
                 self.undo(undo);
@@ -215,6 +219,7 @@ impl Engine {
     }
 
     /// Runs the event's handler: checks everything, then moves what it moves.
+    #[inline]
     fn handle(&mut self, event: &Event<'_>) -> Result<(), Rejection> {
         let at = event.at;
         match &event.kind {
