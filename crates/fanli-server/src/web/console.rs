@@ -36,6 +36,13 @@ pub(crate) struct Session {
     expires: Instant,
 }
 
+impl Session {
+    /// The id of the key that opened it.
+    pub(crate) fn key(&self) -> &str {
+        &self.caller.key
+    }
+}
+
 const COOKIE: &str = "fanli_console";
 const SESSION_HOURS: u64 = 8;
 
@@ -483,7 +490,7 @@ pub(crate) async fn put_plan(
                 report: None,
             }
         } else {
-            match app.set_plan(&caller.tenant, draft.clone()) {
+            match app.set_plan(&caller.tenant, draft.clone(), &caller.key) {
                 Ok((version, warnings)) => Outcome {
                     ok: true,
                     message: format!("已启用 v{version}。Version {version} is in force."),
@@ -850,7 +857,7 @@ pub(crate) async fn decide(
         })
         .collect();
     let count = lines.len();
-    match submit_lines(&server, caller.tenant.clone(), lines).await {
+    match submit_lines(&server, caller.tenant.clone(), Some(caller.key.clone()), lines).await {
         Ok(results) => {
             let refused: Vec<&str> = results
                 .iter()
