@@ -435,7 +435,9 @@ pub(crate) async fn one_event(
     }
     let member = fields.get("member").and_then(Value::as_str).map(str::to_owned);
     let store = fields.get("store").and_then(Value::as_str).map(str::to_owned);
-    let at = match submit_lines(app, id.clone(), Some(by), vec![Line::Body { kind, fields }]).await?.remove(0)
+    let at = match submit_lines(app, id.clone(), Some(by.clone()), vec![Line::Body { kind, fields }])
+        .await?
+        .remove(0)
     {
         LineResult::Applied { answer: Some(answer), .. } => return Ok(axum::Json(answer).into_response()),
         LineResult::Applied { at, answer: None } => at,
@@ -447,7 +449,7 @@ pub(crate) async fn one_event(
     };
     let mut app = lock(app);
     if let (Some(brand), Some(store)) = (brand, store) {
-        blocking(|| app.store.set_store_brand(&id, &store, &brand)).map_err(internal)?;
+        blocking(|| app.store.set_store_brand(&id, &store, &brand, Some(&by))).map_err(internal)?;
         app.tenants.get_mut(&id).expect("known").store_brand.insert(store, brand);
     }
     let engine = app.tenants[&id].engine.as_ref().expect("applied");
@@ -780,8 +782,8 @@ pub(crate) async fn put_webhook(
         }
     };
     let secret = new_key().map_err(internal)?;
-    blocking(|| app.store.set_webhook(&caller.tenant, url.as_deref().map(|u| (u, secret.as_str()))))
-        .map_err(internal)?;
+    let hook = url.as_deref().map(|u| (u, secret.as_str()));
+    blocking(|| app.store.set_webhook(&caller.tenant, hook, Some(&caller.key))).map_err(internal)?;
     let tenant = app.tenants.get_mut(&caller.tenant).expect("known");
     tenant.webhook = url.clone();
     tenant.record();
@@ -816,7 +818,7 @@ pub(crate) async fn create_brand(
     let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("registering a brand"))?;
     let app = &mut *app;
     let brand = field(&request, "id")?;
-    if !blocking(|| app.store.add_brand(&caller.tenant, brand)).map_err(internal)? {
+    if !blocking(|| app.store.add_brand(&caller.tenant, brand, Some(&caller.key))).map_err(internal)? {
         return Err(ApiError(StatusCode::CONFLICT, "exists", format!("brand `{brand}` exists")));
     }
     app.tenants.get_mut(&caller.tenant).expect("known").brands.insert(brand.to_owned());

@@ -224,9 +224,9 @@ const MIGRATIONS: &[fn(&mut Conn<'_>) -> Result<()>] = &[keys_lifecycle];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64 + 1;
 
 /// Version 2: keys get an id, their times and who made and revoked them; the owner keys move
-/// into `keys` (every key in one table, each revocable); each log line and plan version names
-/// the key that wrote it; the revocation counter that nodes read to know their keys are
-/// current.
+/// into `keys` (every key in one table, each revocable); each log line, plan version, brand,
+/// store's brand and webhook names the key that wrote it; the revocation counter that nodes
+/// read to know their keys are current.
 fn keys_lifecycle(store: &mut Conn<'_>) -> Result<()> {
     let sql = "
         ALTER TABLE keys ADD COLUMN id TEXT;
@@ -239,6 +239,9 @@ fn keys_lifecycle(store: &mut Conn<'_>) -> Result<()> {
             WHERE NOT EXISTS (SELECT 1 FROM keys k WHERE k.hash = t.key_hash);
         ALTER TABLE events ADD COLUMN key_id TEXT;
         ALTER TABLE plans ADD COLUMN key_id TEXT;
+        ALTER TABLE brands ADD COLUMN key_id TEXT;
+        ALTER TABLE store_brands ADD COLUMN key_id TEXT;
+        ALTER TABLE webhooks ADD COLUMN key_id TEXT;
         INSERT INTO settings (key, value) VALUES ('key_revocations', '0') ON CONFLICT (key) DO NOTHING;
     ";
     store.batch(sql)?;
@@ -513,6 +516,18 @@ impl StoredKey {
     }
 }
 
+/// Who set the tenant's settings kept beside the log ([`Store::settings_by`]): key ids, `None`
+/// for rows written before keys had ids.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SetBy {
+    /// Each brand, with the key that registered it.
+    pub brands: Vec<(String, Option<String>)>,
+    /// Each store put in a brand: (store, brand, the key that put it there last).
+    pub stores: Vec<(String, String, Option<String>)>,
+    /// The webhook's URL, with the key that set it last.
+    pub webhook: Option<(String, Option<String>)>,
+}
+
 /// A line of a tenant's log with the key that wrote it, as the console's audit page lists them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Write {
@@ -732,17 +747,40 @@ impl Store {
         Ok(self.query(sql, &[])?.into_iter().map(|mut r| (r.text(0), r.text(1), r.text(2))).collect())
     }
 
-    /// Registers a brand; `false` when the tenant has it already.
-    pub fn add_brand(&mut self, tenant: &str, brand: &str) -> Result<bool> {
-        let sql = "INSERT INTO brands (tenant, brand) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-        Ok(self.execute(sql, &[P::Text(tenant), P::Text(brand)])? == 1)
+    /// Registers a brand for the key `by` (its id); `false` when the tenant has it already.
+    pub fn add_brand(&mut self, tenant: &str, brand: &str, by: Option<&str>) -> Result<bool> {
+        let sql = "INSERT INTO brands (tenant, brand, key_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+        Ok(self.execute(sql, &[P::Text(tenant), P::Text(brand), P::OptText(by)])? == 1)
     }
 
-    /// Puts a store in a brand (or moves it).
-    pub fn set_store_brand(&mut self, tenant: &str, store: &str, brand: &str) -> Result<()> {
-        let sql = "INSERT INTO store_brands (tenant, store, brand) VALUES ($1, $2, $3)
-                   ON CONFLICT (tenant, store) DO UPDATE SET brand = excluded.brand";
-        self.execute(sql, &[P::Text(tenant), P::Text(store), P::Text(brand)]).map(drop)
+    /// Puts a store in a brand (or moves it), for the key `by`.
+    pub fn set_store_brand(
+        &mut self,
+        tenant: &str,
+        store: &str,
+        brand: &str,
+        by: Option<&str>,
+    ) -> Result<()> {
+        let sql = "INSERT INTO store_brands (tenant, store, brand, key_id) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (tenant, store) DO UPDATE SET brand = excluded.brand, key_id = excluded.key_id";
+        self.execute(sql, &[P::Text(tenant), P::Text(store), P::Text(brand), P::OptText(by)]).map(drop)
+    }
+
+    /// Who set what beside the log: each brand with the key that registered it, each store's
+    /// brand with the key that last put it there, and the webhook's URL with the key that last
+    /// set it; in id order.
+    pub fn settings_by(&mut self, tenant: &str) -> Result<SetBy> {
+        let brands = self
+            .query("SELECT brand, key_id FROM brands WHERE tenant = $1 ORDER BY brand", &[P::Text(tenant)])?;
+        let sql = "SELECT store, brand, key_id FROM store_brands WHERE tenant = $1 ORDER BY store";
+        let stores = self.query(sql, &[P::Text(tenant)])?;
+        let webhook =
+            self.query_one("SELECT url, key_id FROM webhooks WHERE tenant = $1", &[P::Text(tenant)])?;
+        Ok(SetBy {
+            brands: brands.into_iter().map(|mut r| (r.text(0), r.opt_text(1))).collect(),
+            stores: stores.into_iter().map(|mut r| (r.text(0), r.text(1), r.opt_text(2))).collect(),
+            webhook: webhook.map(|mut r| (r.text(0), r.opt_text(1))),
+        })
     }
 
     /// Every (tenant, brand), and every (tenant, store, brand).
@@ -934,13 +972,15 @@ impl Store {
             .collect())
     }
 
-    /// Sets (or with `None`, removes) a tenant's webhook.
-    pub fn set_webhook(&mut self, tenant: &str, hook: Option<(&str, &str)>) -> Result<()> {
+    /// Sets (or with `None`, removes) a tenant's webhook, for the key `by` (a removal leaves no
+    /// row, so nothing of who removed it).
+    pub fn set_webhook(&mut self, tenant: &str, hook: Option<(&str, &str)>, by: Option<&str>) -> Result<()> {
         match hook {
             Some((url, secret)) => self.execute(
-                "INSERT INTO webhooks (tenant, url, secret) VALUES ($1, $2, $3)
-                 ON CONFLICT (tenant) DO UPDATE SET url = excluded.url, secret = excluded.secret",
-                &[P::Text(tenant), P::Text(url), P::Text(secret)],
+                "INSERT INTO webhooks (tenant, url, secret, key_id) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant) DO UPDATE SET url = excluded.url, secret = excluded.secret,
+                     key_id = excluded.key_id",
+                &[P::Text(tenant), P::Text(url), P::Text(secret), P::OptText(by)],
             ),
             None => self.execute("DELETE FROM webhooks WHERE tenant = $1", &[P::Text(tenant)]),
         }

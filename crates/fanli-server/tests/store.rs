@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use fanli_server::store::{Append, MemberRow, Snapshot, Store, StoreError, StoredKey, Write};
+use fanli_server::store::{Append, MemberRow, SetBy, Snapshot, Store, StoreError, StoredKey, Write};
 
 /// A fresh store for the test `name`: its data folder and a connection.
 fn fresh(name: &str) -> (PathBuf, Store) {
@@ -282,6 +282,22 @@ fn each_log_line_and_plan_version_names_the_key_that_wrote_it() {
     assert_eq!(store.add_plan("acme", "name = \"two\"", None).unwrap(), 2);
     assert_eq!(store.plan_versions("acme").unwrap(), [(1, Some("id-h-acme".to_owned())), (2, None)]);
     assert!(store.plan_versions("beta").unwrap().is_empty());
+    // So do brands, stores' brands (the last key to put a store there) and the webhook.
+    assert!(store.add_brand("acme", "b1", Some("id-h-acme")).unwrap());
+    assert!(store.add_brand("acme", "b0", None).unwrap());
+    store.set_store_brand("acme", "s1", "b0", Some("id-h-acme")).unwrap();
+    store.set_store_brand("acme", "s1", "b1", Some("id-h-s1")).unwrap();
+    store.set_webhook("acme", Some(("https://acme.example/hook", "secret")), Some("id-h-acme")).unwrap();
+    let by = |key: &str| Some(key.to_owned());
+    assert_eq!(
+        store.settings_by("acme").unwrap(),
+        SetBy {
+            brands: vec![("b0".to_owned(), None), ("b1".to_owned(), by("id-h-acme"))],
+            stores: vec![("s1".to_owned(), "b1".to_owned(), by("id-h-s1"))],
+            webhook: Some(("https://acme.example/hook".to_owned(), by("id-h-acme"))),
+        }
+    );
+    assert_eq!(store.settings_by("beta").unwrap(), SetBy::default());
 }
 
 /// A store the first version made (its tables as they were, with a tenant, a key, a plan and a
@@ -379,13 +395,13 @@ fn brands_and_stores_brands_are_per_tenant_and_a_store_moves_between_brands() {
     let (_dir, mut store) = fresh("store-brands");
     assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
     assert!(store.create_tenant(&owner("beta", "h-beta")).unwrap());
-    assert!(store.add_brand("acme", "b1").unwrap());
-    assert!(!store.add_brand("acme", "b1").unwrap(), "registered already");
-    assert!(store.add_brand("acme", "b2").unwrap());
-    assert!(store.add_brand("beta", "b1").unwrap(), "another tenant's b1");
-    store.set_store_brand("acme", "s1", "b1").unwrap();
-    store.set_store_brand("acme", "s2", "b1").unwrap();
-    store.set_store_brand("acme", "s1", "b2").unwrap();
+    assert!(store.add_brand("acme", "b1", None).unwrap());
+    assert!(!store.add_brand("acme", "b1", None).unwrap(), "registered already");
+    assert!(store.add_brand("acme", "b2", None).unwrap());
+    assert!(store.add_brand("beta", "b1", None).unwrap(), "another tenant's b1");
+    store.set_store_brand("acme", "s1", "b1", None).unwrap();
+    store.set_store_brand("acme", "s2", "b1", None).unwrap();
+    store.set_store_brand("acme", "s1", "b2", None).unwrap();
     // Every tenant's, in no set order.
     let (mut brands, mut stores) = store.brands().unwrap();
     brands.sort();
@@ -409,7 +425,7 @@ fn brands_and_stores_brands_are_per_tenant_and_a_store_moves_between_brands() {
     assert_eq!(brands, ["b1", "b2"]);
     assert_eq!(stores, [("s1", "b2"), ("s2", "b1")].map(|(s, b)| (s.to_owned(), b.to_owned())));
     assert_eq!(hook, None);
-    store.set_webhook("acme", Some(("https://acme.example/hook", "secret"))).unwrap();
+    store.set_webhook("acme", Some(("https://acme.example/hook", "secret")), None).unwrap();
     assert_eq!(store.tenant_extras("acme").unwrap().2.as_deref(), Some("https://acme.example/hook"));
     let (brands, stores, hook) = store.tenant_extras("beta").unwrap();
     assert_eq!((brands, stores.len(), hook), (strings(&["b1"]), 0, None));
@@ -685,12 +701,12 @@ fn webhooks_are_set_replaced_and_removed_and_each_node_lists_its_tenants() {
         assert!(store.create_tenant(&owner(id, hash)).unwrap());
     }
     assert!(store.webhooks().unwrap().is_empty());
-    store.set_webhook("acme", Some(("http://127.0.0.1:1/one", "s1"))).unwrap();
-    store.set_webhook("acme", Some(("http://127.0.0.1:1/two", "s2"))).unwrap();
-    store.set_webhook("beta", Some(("http://127.0.0.1:2/hook", "sb"))).unwrap();
-    store.set_webhook("gamma", Some(("http://127.0.0.1:3/hook", "sg"))).unwrap();
-    store.set_webhook("gamma", None).unwrap();
-    store.set_webhook("gamma", None).unwrap();
+    store.set_webhook("acme", Some(("http://127.0.0.1:1/one", "s1")), None).unwrap();
+    store.set_webhook("acme", Some(("http://127.0.0.1:1/two", "s2")), None).unwrap();
+    store.set_webhook("beta", Some(("http://127.0.0.1:2/hook", "sb")), None).unwrap();
+    store.set_webhook("gamma", Some(("http://127.0.0.1:3/hook", "sg")), None).unwrap();
+    store.set_webhook("gamma", None, None).unwrap();
+    store.set_webhook("gamma", None, None).unwrap();
     let hook = |t: &str, u: &str, s: &str| (t.to_owned(), u.to_owned(), s.to_owned());
     assert_eq!(
         store.webhooks().unwrap(),
@@ -868,5 +884,5 @@ fn an_id_with_a_nul_character_is_kept_alike_on_both() {
     let members = [member("a\0b", None, None)];
     store.append(&[Append { lines: &lines, members: &members, ..nothing("acme", 0) }]).unwrap();
     assert_eq!(rows(&store.find_members("acme", "a\0b").unwrap()), [("a\0b", None, None)]);
-    assert!(store.add_brand("acme", "b\0").unwrap());
+    assert!(store.add_brand("acme", "b\0", None).unwrap());
 }

@@ -206,6 +206,8 @@ fn the_audit_page_names_the_key_of_every_write_and_a_revoked_keys_session_ends()
     let reader = call(addr, "POST", "/v1/keys", Some(owner), "", r#"{"role":"read_only"}"#).json();
     let (reader, reader_id) = (reader["key"].as_str().unwrap(), reader["id"].as_str().unwrap());
 
+    assert_eq!(call(addr, "POST", "/v1/brands", Some(owner), "", r#"{"id":"b1"}"#).status, 201);
+
     let cookie = session(addr, owner);
     let audit = get_page(addr, "/console/audit", &cookie);
     assert_eq!(audit.status, 200);
@@ -222,6 +224,10 @@ fn the_audit_page_names_the_key_of_every_write_and_a_revoked_keys_session_ends()
     assert!(
         audit.body.contains(&format!("<td><code>{owner_id}</code></td>")),
         "the plan's version names its key"
+    );
+    assert!(
+        audit.body.contains(&format!("<td>brand b1</td><td><code>{owner_id}</code></td>")),
+        "the brand names its key"
     );
     let keys = &audit.body[audit.body.find("id=\"keys\"").unwrap()..];
     assert!(keys.contains(&format!("data-key=\"{operator_id}\"")) && keys.contains("by master"), "{keys}");

@@ -14,7 +14,8 @@
 //!   by one or in bulk (the owner).
 //! - `/console/audit`: the audit chain's length and head, the daily pool reports, and who did
 //!   what: the log's latest lines with the key (id and role) that wrote each, the plan
-//!   versions with the key that put each, and the tenant's keys with when and by which key each
+//!   versions with the key that put each, the brands, stores' brands and webhook with the key
+//!   that set each, and the tenant's keys with when and by which key each
 //!   was made and revoked.
 
 use std::collections::HashMap;
@@ -968,6 +969,7 @@ pub(crate) async fn audit(
         .map(Written::of)
         .collect();
     let versions = blocking(|| app.store.plan_versions(&id)).unwrap_or_default();
+    let set_by = blocking(|| app.store.settings_by(&id)).unwrap_or_default();
     let (total_keys, keys) = blocking(|| app.store.tenant_keys(&id, 0, KEYS_SHOWN)).unwrap_or_default();
     drop(app);
     let older = (writes.len() == WRITES_SHOWN as usize).then(|| writes.last().map(|w| w.line)).flatten();
@@ -1040,6 +1042,23 @@ pub(crate) async fn audit(
                     tr { th { "版本 Version" } th { "密钥 Key" } }
                     @for (version, key) in &versions {
                         tr { td { "v" (version) } td { @match key { Some(key) => code { (key) }, None => "–" } } }
+                    }
+                }
+            }
+        }
+        @if !set_by.brands.is_empty() || set_by.webhook.is_some() {
+            section {
+                h2 { "其他设置 Settings beside the log" }
+                table #settings {
+                    tr { th { "设置 Setting" } th { "密钥 Key" } }
+                    @for (brand, key) in &set_by.brands {
+                        tr { td { "brand " (brand) } td { @match key { Some(key) => code { (key) }, None => "–" } } }
+                    }
+                    @for (store, brand, key) in &set_by.stores {
+                        tr { td { "store " (store) " in brand " (brand) } td { @match key { Some(key) => code { (key) }, None => "–" } } }
+                    }
+                    @if let Some((url, key)) = &set_by.webhook {
+                        tr { td { "webhook " (url) } td { @match key { Some(key) => code { (key) }, None => "–" } } }
                     }
                 }
             }
