@@ -557,6 +557,13 @@ pub(crate) fn now_millis() -> i64 {
     wall_now() / 1_000_000
 }
 
+/// A key's time (Unix milliseconds) in RFC 3339, UTC, to the millisecond:
+/// `2026-12-04T17:45:00.274Z`.
+pub(crate) fn millis_text(ms: i64) -> String {
+    let second = Timestamp::from_unix_nanos(ms.div_euclid(1000).saturating_mul(1_000_000_000)).to_string();
+    format!("{}.{:03}Z", second.trim_end_matches('Z'), ms.rem_euclid(1000))
+}
+
 /// A new key's row: a fresh id, the hash of `key`, made now by the key `by`.
 pub(crate) fn new_stored_key(key: &str, tenant: &str, role: &Role, by: &str) -> Result<StoredKey, ApiError> {
     Ok(StoredKey {
@@ -635,11 +642,7 @@ pub(crate) async fn create_key(
 /// when and by which key it was made, and whether, when and by which key it was revoked. Never
 /// the key or its hash. Times are RFC 3339 (UTC); `null` for a key made before keys had times.
 pub(crate) fn key_json(key: &StoredKey) -> Value {
-    let time = |ms: Option<i64>| {
-        ms.map_or(Value::Null, |ms| {
-            Timestamp::from_unix_nanos(ms.saturating_mul(1_000_000)).to_string().into()
-        })
-    };
+    let time = |ms: Option<i64>| ms.map_or(Value::Null, |ms| millis_text(ms).into());
     let mut answer = json!({"id": key.id, "role": key.role});
     let scope_name = Role::from_parts(&key.role, key.scope.clone()).and_then(|role| role.scope_name());
     if let (Some(name), Some(scope)) = (scope_name, &key.scope) {
@@ -1039,6 +1042,13 @@ pub(crate) const OPENAPI: &str = include_str!("openapi.json");
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_keys_time_is_written_to_the_millisecond() {
+        assert_eq!(super::millis_text(1_796_406_300_274), "2026-12-04T17:45:00.274Z");
+        assert_eq!(super::millis_text(1_796_406_300_000), "2026-12-04T17:45:00.000Z");
+        assert_eq!(super::millis_text(0), "1970-01-01T00:00:00.000Z");
+    }
+
     #[test]
     fn every_route_is_in_the_openapi_document() {
         let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();

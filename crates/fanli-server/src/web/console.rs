@@ -935,10 +935,7 @@ impl Written {
 
 /// A key's time (Unix milliseconds) as the audit page shows it, in UTC; a dash for none.
 fn key_time(ms: Option<i64>) -> String {
-    ms.map_or_else(
-        || "–".to_owned(),
-        |ms| fanli_engine::Timestamp::from_unix_nanos(ms.saturating_mul(1_000_000)).to_string(),
-    )
+    ms.map_or_else(|| "–".to_owned(), crate::millis_text)
 }
 
 /// How many lines the audit page lists, and keys.
