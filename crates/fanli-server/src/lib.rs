@@ -677,9 +677,10 @@ pub(crate) enum PlanRefused {
 }
 
 impl App {
-    /// Puts `text` as the tenant's plan for the key `by`: parsed, checked (refused with the findings when past a
-    /// red line), stored as a new version, and in force from now on. Returns the version and
-    /// the warnings. Refused once events were applied under the current plan.
+    /// Puts `text` as the tenant's plan for the key `by`: parsed, checked (refused with the
+    /// findings when past a red line), stored as a new version naming `by`, and in force from
+    /// now on. Returns the version and the warnings. Refused once events were applied under the
+    /// current plan.
     pub(crate) fn set_plan(
         &mut self,
         id: &str,
