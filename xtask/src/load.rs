@@ -4,7 +4,10 @@
 //! `target/bench/load`, creates a tenant with `bench/plan.toml`, then posts the first N lines of
 //! the generated benchmark stream in batches of B lines (`POST /v1/events`, one connection, each
 //! batch committed before its answer) and reports durable events per second. With
-//! `--database URL`, on PostgreSQL (in a schema `fanli_bench`, made afresh) instead of SQLite.
+//! `--database URL`, on PostgreSQL (in a schema `fanli_bench`, made afresh) instead of SQLite;
+//! with `--node` too, as a node of a cluster (`App::open_node`: the tenant under a lease, every
+//! commit fenced by it, every request reading the store's count of key revocations first), the
+//! only node.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -17,6 +20,7 @@ pub(crate) fn run(
     batch: usize,
     single: Option<usize>,
     database: Option<&str>,
+    node: bool,
 ) -> Result<(), String> {
     let root = workspace_root();
     let dir = target_dir(&root).join("bench");
@@ -25,12 +29,16 @@ pub(crate) fn run(
     let data = dir.join("load");
     let _ = std::fs::remove_dir_all(&data);
     let database = database.map(fresh_schema).transpose()?;
-    let app =
-        fanli_server::App::open_with(&data, database.as_deref(), "load-master").map_err(|e| e.to_string())?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    drop(listener);
-    std::thread::spawn(move || fanli_server::serve_blocking(app, addr));
+    let app = match (&database, node) {
+        (Some(url), true) => {
+            fanli_server::App::open_node(&data, url, "load-master", &format!("http://{addr}"))
+        }
+        _ => fanli_server::App::open_with(&data, database.as_deref(), "load-master"),
+    }
+    .map_err(|e| e.to_string())?;
+    std::thread::spawn(move || fanli_server::serve_blocking_on(app, listener));
     std::thread::sleep(Duration::from_millis(200));
     let (_, body) = call(addr, "POST", "/v1/tenants", "load-master", br#"{"id":"load"}"#)?;
     let key = body

@@ -11,8 +11,10 @@
 //! - `phases [--events N] [--runs K] [--seed S]`: on the same streams, in memory, times parsing
 //!   alone and parsing plus the engine, to see which of them grows faster than the events.
 //! - `dayclose [--lots N] [--runs K]`: times one `close_day` over N active green-points lots.
-//! - `load [--events N] [--batch B] [--single C] [--database URL]`: the server's durable events per second over
-//!   HTTP, in batches; or single-order posts from C connections at once, with latencies.
+//! - `load [--events N] [--batch B] [--single C] [--database URL [--node]]`: the server's durable events per
+//!   second over HTTP, in batches; or single-order posts from C connections at once, with latencies;
+//!   with `--node`, the server a node of a cluster (leases, the lease fence on every commit, the
+//!   revocation count read before every request), alone in it.
 //! - `restart [--events N] [--tail T]`: the server's start over a log of N lines whose latest
 //!   snapshot is T lines before its end, and over the whole log without one.
 //! - `difftest --base OLD --new NEW [--cases N] [--seed S] [--keep DIR] [--jobs J] [--only K]`:
@@ -36,7 +38,7 @@ usage: cargo xtask gen --events N --out FILE [--seed S] [--all]
        cargo xtask bench [--events N] [--runs K] [--seed S] [--all] [--base OLD_FANLI]
        cargo xtask phases [--events N] [--runs K] [--seed S] [--all]
        cargo xtask dayclose [--lots N] [--runs K]
-       cargo xtask load [--events N] [--batch B] [--single CONNECTIONS] [--database URL]
+       cargo xtask load [--events N] [--batch B] [--single CONNECTIONS] [--database URL [--node]]
        cargo xtask restart [--events N] [--tail T]
        cargo xtask difftest --base OLD_FANLI --new NEW_FANLI [--cases N] [--seed S] [--keep DIR]
                             [--jobs J] [--only CASE]";
@@ -95,11 +97,15 @@ fn run(args: &[String]) -> Result<(), String> {
             dayclose::run(lots, runs as usize)
         }
         "load" => {
-            flags.only(&["--events", "--batch", "--single", "--database"])?;
+            flags.only(&["--events", "--batch", "--single", "--database", "--node"])?;
             let events = flags.number("--events")?.unwrap_or(200_000);
             let batch = flags.number("--batch")?.unwrap_or(1_000).max(1);
             let single = flags.number("--single")?.map(|n| n.max(1) as usize);
-            load::run(events, batch as usize, single, flags.get("--database"))
+            let node = flags.get("--node").is_some();
+            if node && flags.get("--database").is_none() {
+                return Err("--node needs --database: a cluster is on PostgreSQL".to_owned());
+            }
+            load::run(events, batch as usize, single, flags.get("--database"), node)
         }
         "restart" => {
             flags.only(&["--events", "--tail"])?;
@@ -145,8 +151,8 @@ impl Flags {
             if !name.starts_with("--") {
                 return Err(format!("unexpected argument `{name}`\n{USAGE}"));
             }
-            // The one flag without a value.
-            if name == "--all" {
+            // The flags without a value.
+            if name == "--all" || name == "--node" {
                 pairs.push((name.clone(), String::new()));
                 continue;
             }

@@ -30,8 +30,19 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
     // The master key's hash goes in first, as the server's first start would put it.
     drop(fanli_server::App::open(&data, "restart-master").map_err(|e| e.to_string())?);
     let mut store = Store::open(&data, None).map_err(|e| e.to_string())?;
-    store.create_tenant("t", &sha256_hex(b"restart-owner")).map_err(|e| e.to_string())?;
-    store.add_plan("t", &plan).map_err(|e| e.to_string())?;
+    let owner = fanli_server::store::StoredKey {
+        id: fanli_server::store::key_id().map_err(|e| e.to_string())?,
+        hash: sha256_hex(b"restart-owner"),
+        tenant: "t".to_owned(),
+        role: "owner".to_owned(),
+        scope: None,
+        created_at: None,
+        created_by: Some("master".to_owned()),
+        revoked_at: None,
+        revoked_by: None,
+    };
+    store.create_tenant(&owner).map_err(|e| e.to_string())?;
+    store.add_plan("t", &plan, None).map_err(|e| e.to_string())?;
     let mut engine = Engine::new(parse_plan(&plan).map_err(|e| e.to_string())?);
     engine.record(false);
     let mut chain = Chain::default();
@@ -44,6 +55,7 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
             tenant: "t",
             after: *written,
             lines: chunk,
+            by: &[],
             notifications: &[],
             reports: &[],
             lease: None,

@@ -20,7 +20,9 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/members/{id}", get(get_member))
         .route("/v1/members/{id}/token", post(member_token))
         .route("/v1/me", get(get_me))
-        .route("/v1/keys", post(create_key))
+        .route("/v1/keys", post(create_key).get(list_keys))
+        .route("/v1/keys/{id}", delete(revoke_key))
+        .route("/v1/keys/{id}/rotate", post(rotate_key))
         .route("/v1/webhook", put(put_webhook).get(get_webhook))
         .route("/v1/brands", post(create_brand))
         .route("/v1/mechanisms", get(get_mechanisms))
@@ -159,17 +161,34 @@ pub(crate) async fn track(
     response
 }
 
-/// In a cluster: a request for a tenant another node serves is redirected there (`307`: the
-/// same method and body, at the owner's address); while nobody serves it (its node just died),
-/// `503` with `Retry-After: 1`. Requests with the master key or without a known key go on.
+/// In a cluster: first, the revoked keys are dropped if another node revoked any since the
+/// last request (see [`App::revoked_since`]); then a request for a tenant another node serves is
+/// redirected there (`307`: the same method and body, at the owner's address); while nobody
+/// serves it (its node just died), `503` with `Retry-After: 1`. Requests with the master key or
+/// without a known key (a revoked one among them) go on, to be refused by their handler.
 pub(crate) async fn to_owner(
     State(server): State<Shared>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    // The store's count of revocations, read after this request arrived (one read for every
+    // request waiting): a key revoked on another node is dropped here before it is trusted.
+    let keyless = matches!(request.uri().path(), "/healthz" | "/metrics" | "/openapi.json");
+    let revocations = match &server.revocations {
+        Some(reader) if !keyless => match reader.read().await {
+            Ok(count) => Some(count),
+            Err(error) => return error.into_response(),
+        },
+        _ => None,
+    };
     let elsewhere = {
         let mut app = lock(&server);
         let app = &mut *app;
+        if let Some(count) = revocations
+            && let Err(error) = app.revoked_since(count)
+        {
+            return error.into_response();
+        }
         match (app.cluster.as_ref().map(|c| c.node.clone()), bearer(request.headers())) {
             (Some(me), Ok(key)) => {
                 let hash = sha256_hex(key.as_bytes());
@@ -242,25 +261,24 @@ pub(crate) async fn create_tenant(
         ));
     }
     let owner_key = new_key().map_err(internal)?;
-    let hash = sha256_hex(owner_key.as_bytes());
-    if !blocking(|| app.store.create_tenant(&id, &hash)).map_err(internal)? {
+    let stored = new_stored_key(&owner_key, &id, &Role::Owner, MASTER)?;
+    if !blocking(|| app.store.create_tenant(&stored)).map_err(internal)? {
         return Err(ApiError(StatusCode::CONFLICT, "exists", format!("tenant `{id}` exists")));
     }
-    app.keys.insert(hash, Caller { tenant: id.clone(), role: Role::Owner });
+    let key_id = stored.id.clone();
+    app.keys.insert(stored.hash, Caller { tenant: id.clone(), role: Role::Owner, key: stored.id });
+    let answer = json!({"id": id, "owner_key": owner_key, "owner_key_id": key_id});
     let mut tenant = Tenant::new();
     if app.cluster.is_some() {
         // Nobody can hold the lock of a tenant this transaction just made, but another node's
         // claim may get there first: then the tenant is that node's, and this one redirects.
         match blocking(|| app.lease(&id)).map_err(internal)? {
             Some(epoch) => tenant.epoch = Some(epoch),
-            None => {
-                return Ok((StatusCode::CREATED, axum::Json(json!({"id": id, "owner_key": owner_key})))
-                    .into_response());
-            }
+            None => return Ok((StatusCode::CREATED, axum::Json(answer)).into_response()),
         }
     }
     app.tenants.insert(id.clone(), tenant);
-    Ok((StatusCode::CREATED, axum::Json(json!({"id": id, "owner_key": owner_key}))).into_response())
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
 
 pub(crate) async fn put_plan(
@@ -271,7 +289,7 @@ pub(crate) async fn put_plan(
     let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("setting the plan"))?;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
-    match app.set_plan(&caller.tenant, text) {
+    match app.set_plan(&caller.tenant, text, &caller.key) {
         Ok((version, warnings)) => {
             Ok(axum::Json(json!({"version": version, "warnings": warnings.json()})).into_response())
         }
@@ -320,7 +338,7 @@ pub(crate) async fn post_events(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let caller = opening(&app, &headers, Needs::Owner("posting raw events"))?.caller;
-    let id = caller.tenant;
+    let (id, by) = (caller.tenant, caller.key);
     // Lines as `fanli run` reads them: a blank one is skipped but keeps its number.
     let text = body.strip_suffix(b"\n").unwrap_or(&body);
     let lines = if text.is_empty() {
@@ -331,7 +349,7 @@ pub(crate) async fn post_events(
             .map(|l| if l.trim_ascii().is_empty() { Line::Blank } else { Line::Raw(l.to_vec()) })
             .collect()
     };
-    let results = submit_lines(&app, id, lines).await?;
+    let results = submit_lines(&app, id, Some(by), lines).await?;
     Ok(axum::Json(json!({"results": results_json(&results)})).into_response())
 }
 
@@ -370,7 +388,7 @@ pub(crate) async fn one_event(
             return Err(ApiError(StatusCode::BAD_REQUEST, "bad_request", message));
         }
     };
-    let id = {
+    let (id, by) = {
         let Opened { app, caller } = opening(app, headers, Needs::Key)?;
         let tenant = &app.tenants[&caller.tenant];
         match kind {
@@ -399,7 +417,7 @@ pub(crate) async fn one_event(
             }
             _ => caller.owner(&format!("a {kind}"))?,
         }
-        caller.tenant
+        (caller.tenant, caller.key)
     };
     // The order id is the idempotency key: a retry of the same request (whatever its `at`) gets
     // the first answer back, and nothing is applied or logged again.
@@ -417,7 +435,10 @@ pub(crate) async fn one_event(
     }
     let member = fields.get("member").and_then(Value::as_str).map(str::to_owned);
     let store = fields.get("store").and_then(Value::as_str).map(str::to_owned);
-    let at = match submit_lines(app, id.clone(), vec![Line::Body { kind, fields }]).await?.remove(0) {
+    let at = match submit_lines(app, id.clone(), Some(by.clone()), vec![Line::Body { kind, fields }])
+        .await?
+        .remove(0)
+    {
         LineResult::Applied { answer: Some(answer), .. } => return Ok(axum::Json(answer).into_response()),
         LineResult::Applied { at, answer: None } => at,
         // Refused: the rejection's own code (see docs/rejections.md).
@@ -428,7 +449,7 @@ pub(crate) async fn one_event(
     };
     let mut app = lock(app);
     if let (Some(brand), Some(store)) = (brand, store) {
-        blocking(|| app.store.set_store_brand(&id, &store, &brand)).map_err(internal)?;
+        blocking(|| app.store.set_store_brand(&id, &store, &brand, Some(&by))).map_err(internal)?;
         app.tenants.get_mut(&id).expect("known").store_brand.insert(store, brand);
     }
     let engine = app.tenants[&id].engine.as_ref().expect("applied");
@@ -528,13 +549,50 @@ pub(crate) fn field<'a>(
     }
 }
 
-/// Makes a key for `role` in `tenant`, stores its hash, and returns it (shown this once).
-pub(crate) fn issue_key(app: &mut App, tenant: &str, role: Role) -> Result<String, ApiError> {
+/// Who made a tenant's first owner key, in `created_by`: the master key, which has no id.
+pub(crate) const MASTER: &str = "master";
+
+/// The wall clock in Unix milliseconds, as the store keeps a key's times.
+pub(crate) fn now_millis() -> i64 {
+    wall_now() / 1_000_000
+}
+
+/// A key's time (Unix milliseconds) in RFC 3339, UTC, to the millisecond:
+/// `2026-12-04T17:45:00.274Z`.
+pub(crate) fn millis_text(ms: i64) -> String {
+    let second = Timestamp::from_unix_nanos(ms.div_euclid(1000).saturating_mul(1_000_000_000)).to_string();
+    format!("{}.{:03}Z", second.trim_end_matches('Z'), ms.rem_euclid(1000))
+}
+
+/// A new key's row: a fresh id, the hash of `key`, made now by the key `by`.
+pub(crate) fn new_stored_key(key: &str, tenant: &str, role: &Role, by: &str) -> Result<StoredKey, ApiError> {
+    Ok(StoredKey {
+        id: store::key_id().map_err(internal)?,
+        hash: sha256_hex(key.as_bytes()),
+        tenant: tenant.to_owned(),
+        role: role.name().to_owned(),
+        scope: role.scope().map(str::to_owned),
+        created_at: Some(now_millis()),
+        created_by: Some(by.to_owned()),
+        revoked_at: None,
+        revoked_by: None,
+    })
+}
+
+/// Makes a key for `role` in `tenant` on behalf of the key `by`, stores its hash, and returns
+/// it (shown this once) with its id.
+pub(crate) fn issue_key(
+    app: &mut App,
+    tenant: &str,
+    role: Role,
+    by: &str,
+) -> Result<(String, String), ApiError> {
     let key = new_key().map_err(internal)?;
-    let hash = sha256_hex(key.as_bytes());
-    blocking(|| app.store.add_key(&hash, tenant, role.name(), role.scope())).map_err(internal)?;
-    app.keys.insert(hash, Caller { tenant: tenant.to_owned(), role });
-    Ok(key)
+    let stored = new_stored_key(&key, tenant, &role, by)?;
+    blocking(|| app.store.add_key(&stored)).map_err(internal)?;
+    let id = stored.id.clone();
+    app.keys.insert(stored.hash, Caller { tenant: tenant.to_owned(), role, key: stored.id });
+    Ok((key, id))
 }
 
 /// `POST /v1/keys` (owner): `{"role": "owner" | "brand_manager" | "store_operator" |
@@ -571,11 +629,119 @@ pub(crate) async fn create_key(
             return Err(ApiError(StatusCode::BAD_REQUEST, "bad_request", message));
         }
     };
-    let key = issue_key(&mut app, &caller.tenant, role.clone())?;
+    let (key, id) = issue_key(&mut app, &caller.tenant, role.clone(), &caller.key)?;
     let mut answer = json!({"key": key, "role": role.name()});
     if let Role::BrandManager(scope) | Role::StoreOperator(scope) = &role {
         answer[if matches!(role, Role::BrandManager(_)) { "brand" } else { "store" }] = scope.as_str().into();
     }
+    answer["id"] = id.into();
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+}
+
+/// A key as `GET /v1/keys` lists it: its id, role and scope (`brand`, `store` or `member`),
+/// when and by which key it was made, and whether, when and by which key it was revoked. Never
+/// the key or its hash. Times are RFC 3339 (UTC); `null` for a key made before keys had times.
+pub(crate) fn key_json(key: &StoredKey) -> Value {
+    let time = |ms: Option<i64>| ms.map_or(Value::Null, |ms| millis_text(ms).into());
+    let mut answer = json!({"id": key.id, "role": key.role});
+    let scope_name = Role::from_parts(&key.role, key.scope.clone()).and_then(|role| role.scope_name());
+    if let (Some(name), Some(scope)) = (scope_name, &key.scope) {
+        answer[name] = scope.as_str().into();
+    }
+    answer["created_at"] = time(key.created_at);
+    answer["created_by"] = key.created_by.clone().into();
+    answer["revoked"] = key.revoked().into();
+    answer["revoked_at"] = time(key.revoked_at);
+    answer["revoked_by"] = key.revoked_by.clone().into();
+    answer
+}
+
+/// `GET /v1/keys?offset=N&limit=M` (owner or read-only): the tenant's keys, revoked ones too,
+/// in the order they were made, `M` (at most 1,000, 100 by default) from the `N`-th →
+/// `{"total", "offset", "keys": [...]}` ([`key_json`]).
+pub(crate) async fn list_keys(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let offset = query_number(&query, "offset", 0u64, "a number")?;
+    let limit = query_number(&query, "limit", 100u32, "a number")?.min(1000);
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Reader)?;
+    let (total, keys) =
+        blocking(|| app.store.tenant_keys(&caller.tenant, offset, limit)).map_err(internal)?;
+    let keys: Vec<Value> = keys.iter().map(key_json).collect();
+    Ok(axum::Json(json!({"total": total, "offset": offset, "keys": keys})).into_response())
+}
+
+fn no_key(id: &str) -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, "not_found", format!("no key `{id}`"))
+}
+
+/// `DELETE /v1/keys/{id}` (owner): revokes the key → `200` with it as listed ([`key_json`]),
+/// revoked. Its requests are refused (`401`) from now on, on every node; the console sessions
+/// it opened end. A key revoked already is answered as it is (its first revocation holds). The
+/// tenant's last live owner key is not revoked (`409 last_owner_key`): nobody could make keys
+/// again; rotate it instead.
+pub(crate) async fn revoke_key(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("revoking a key"))?;
+    let app = &mut *app;
+    let key =
+        blocking(|| app.store.key(&caller.tenant, &id)).map_err(internal)?.ok_or_else(|| no_key(&id))?;
+    if key.revoked() {
+        return Ok(axum::Json(key_json(&key)).into_response());
+    }
+    if key.role == Role::Owner.name()
+        && blocking(|| app.store.owner_keys(&caller.tenant)).map_err(internal)? <= 1
+    {
+        let message = format!(
+            "key `{id}` is the tenant's last owner key: rotate it (POST /v1/keys/{id}/rotate) instead"
+        );
+        return Err(ApiError(StatusCode::CONFLICT, "last_owner_key", message));
+    }
+    let revoked = blocking(|| app.store.revoke_key(&caller.tenant, &id, now_millis(), &caller.key))
+        .map_err(internal)?
+        .ok_or_else(|| no_key(&id))?;
+    app.forget_key(&revoked.hash, &revoked.id);
+    Ok(axum::Json(key_json(&revoked)).into_response())
+}
+
+/// `POST /v1/keys/{id}/rotate` (owner): a new key of the same role and scope in place of the
+/// key `id`, which is revoked in the same transaction → `201 {"key", "id", "role", scope,
+/// "replaces"}`, the new key shown this once. A revoked key is not rotated (`409 revoked`).
+pub(crate) async fn rotate_key(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("rotating a key"))?;
+    let app = &mut *app;
+    let old =
+        blocking(|| app.store.key(&caller.tenant, &id)).map_err(internal)?.ok_or_else(|| no_key(&id))?;
+    if old.revoked() {
+        let message = format!("key `{id}` is revoked: make a new one (POST /v1/keys)");
+        return Err(ApiError(StatusCode::CONFLICT, "revoked", message));
+    }
+    let role = Role::from_parts(&old.role, old.scope.clone())
+        .ok_or_else(|| internal(format!("key {id} has a bad role")))?;
+    let secret = new_key().map_err(internal)?;
+    let new = new_stored_key(&secret, &caller.tenant, &role, &caller.key)?;
+    let Some(old) = blocking(|| app.store.rotate_key(&id, &new)).map_err(internal)? else {
+        return Err(no_key(&id));
+    };
+    app.forget_key(&old.hash, &old.id);
+    app.keys.insert(
+        new.hash.clone(),
+        Caller { tenant: caller.tenant.clone(), role: role.clone(), key: new.id.clone() },
+    );
+    let mut answer = json!({"key": secret, "id": new.id, "role": role.name()});
+    if let (Some(name), Some(scope)) = (role.scope_name(), role.scope()) {
+        answer[name] = scope.into();
+    }
+    answer["replaces"] = id.into();
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
 
@@ -591,8 +757,8 @@ pub(crate) async fn member_token(
     if engine.find_member(&member).is_none() {
         return Err(ApiError(StatusCode::NOT_FOUND, "not_found", format!("no member `{member}`")));
     }
-    let token = issue_key(&mut app, &caller.tenant, Role::Member(member.clone()))?;
-    Ok((StatusCode::CREATED, axum::Json(json!({"token": token, "member": member}))).into_response())
+    let (token, id) = issue_key(&mut app, &caller.tenant, Role::Member(member.clone()), &caller.key)?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"token": token, "member": member, "id": id}))).into_response())
 }
 
 /// `PUT /v1/webhook` (owner): `{"url": "https://..."}` → `{"url", "secret"}`: notifications
@@ -619,8 +785,8 @@ pub(crate) async fn put_webhook(
         }
     };
     let secret = new_key().map_err(internal)?;
-    blocking(|| app.store.set_webhook(&caller.tenant, url.as_deref().map(|u| (u, secret.as_str()))))
-        .map_err(internal)?;
+    let hook = url.as_deref().map(|u| (u, secret.as_str()));
+    blocking(|| app.store.set_webhook(&caller.tenant, hook, Some(&caller.key))).map_err(internal)?;
     let tenant = app.tenants.get_mut(&caller.tenant).expect("known");
     tenant.webhook = url.clone();
     tenant.record();
@@ -655,7 +821,7 @@ pub(crate) async fn create_brand(
     let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("registering a brand"))?;
     let app = &mut *app;
     let brand = field(&request, "id")?;
-    if !blocking(|| app.store.add_brand(&caller.tenant, brand)).map_err(internal)? {
+    if !blocking(|| app.store.add_brand(&caller.tenant, brand, Some(&caller.key))).map_err(internal)? {
         return Err(ApiError(StatusCode::CONFLICT, "exists", format!("brand `{brand}` exists")));
     }
     app.tenants.get_mut(&caller.tenant).expect("known").brands.insert(brand.to_owned());
@@ -876,6 +1042,13 @@ pub(crate) const OPENAPI: &str = include_str!("openapi.json");
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_keys_time_is_written_to_the_millisecond() {
+        assert_eq!(super::millis_text(1_796_406_300_274), "2026-12-04T17:45:00.274Z");
+        assert_eq!(super::millis_text(1_796_406_300_000), "2026-12-04T17:45:00.000Z");
+        assert_eq!(super::millis_text(0), "1970-01-01T00:00:00.000Z");
+    }
+
     #[test]
     fn every_route_is_in_the_openapi_document() {
         let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();

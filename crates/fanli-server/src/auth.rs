@@ -13,6 +13,13 @@
 //! | member token     | its own member's view, nothing else                                     |
 //!
 //! A key of another tenant never sees this tenant: its requests name no tenant, the key does.
+//!
+//! Keys have ids (random, 16 hex digits) by which the owner lists, revokes and rotates them
+//! (`GET /v1/keys`, `DELETE /v1/keys/{id}`, `POST /v1/keys/{id}/rotate`; read-only keys may
+//! list too). A revoked key is refused (`401`) from the moment the revocation commits: on the
+//! node that revoked it at once (its key map drops it), and on the other nodes of a cluster at
+//! their next request, which first reads the store's count of revocations (one read for all the
+//! requests waiting) and, when it moved, drops every revoked key it had.
 //! Refunds, sells, withdrawals, top-ups, agents and reviews move money or trust across the
 //! tenant and need the owner; a refund by a store will need the order's store, which the engine
 //! does not expose yet.
@@ -48,6 +55,16 @@ impl Role {
         }
     }
 
+    /// The name of the field that carries its scope in the API (`brand`, `store`, `member`).
+    pub fn scope_name(&self) -> Option<&'static str> {
+        match self {
+            Role::Owner | Role::ReadOnly => None,
+            Role::BrandManager(_) => Some("brand"),
+            Role::StoreOperator(_) => Some("store"),
+            Role::Member(_) => Some("member"),
+        }
+    }
+
     /// The brand, store or member the role is limited to.
     pub fn scope(&self) -> Option<&str> {
         match self {
@@ -69,13 +86,16 @@ impl Role {
     }
 }
 
-/// The tenant and role a request's key stands for.
+/// The tenant and role a request's key stands for, and the key's id (what its writes are
+/// recorded under).
 #[derive(Clone, Debug)]
 pub struct Caller {
     /// The tenant.
     pub tenant: String,
     /// What the key may do there.
     pub role: Role,
+    /// The key's id (`store::StoredKey::id`), never its secret or hash.
+    pub key: String,
 }
 
 fn forbidden(role: &Role, what: &str) -> ApiError {
@@ -154,7 +174,7 @@ mod tests {
     use super::*;
 
     fn caller(role: Role) -> Caller {
-        Caller { tenant: "t".to_owned(), role }
+        Caller { tenant: "t".to_owned(), role, key: "k".to_owned() }
     }
 
     #[test]

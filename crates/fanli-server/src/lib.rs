@@ -38,7 +38,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use fanli_engine::Engine;
 use fanli_engine::Timestamp;
 use fanli_format::chain::{Chain, sha256_hex};
@@ -46,7 +46,7 @@ use fanli_format::{EventLine, LineOutcome, parse_plan, state_json};
 use serde_json::{Value, json};
 
 use crate::auth::{Caller, Role};
-use crate::store::Store;
+use crate::store::{Store, StoredKey};
 pub use api::router;
 use api::*;
 use schedule::*;
@@ -75,6 +75,9 @@ pub struct App {
     snapshot_every: u64,
     /// The snapshot thread's queue, once the server runs.
     snapshots: Option<std::sync::mpsc::Sender<SnapshotJob>>,
+    /// In a cluster: the store's count of key revocations when this node last dropped the
+    /// revoked keys from `keys` (see [`App::revoked_since`]).
+    revocations: i64,
 }
 
 struct Tenant {
@@ -126,6 +129,57 @@ pub struct Server {
     app: Mutex<App>,
     jobs: std::sync::mpsc::Sender<Job>,
     metrics: metrics::Metrics,
+    /// In a cluster: the reader of the store's revocation count.
+    revocations: Option<Revocations>,
+}
+
+/// A request's wait for the store's count of key revocations.
+type CountWanted = tokio::sync::oneshot::Sender<Result<i64, String>>;
+
+/// In a cluster: a thread that reads the store's count of key revocations for the requests
+/// waiting, once for all of them (a round trip to PostgreSQL per group, not per request). Each
+/// request's count is read after the request asked, so no revocation committed before it
+/// arrived is missed.
+struct Revocations(std::sync::mpsc::Sender<CountWanted>);
+
+impl Revocations {
+    /// Starts the reader on a connection of its own (opened on its thread, as PostgreSQL's
+    /// client must be), made again after a failure.
+    fn start(dir: std::path::PathBuf, database: Option<String>) -> std::io::Result<Revocations> {
+        let (sender, wanted) = std::sync::mpsc::channel::<CountWanted>();
+        std::thread::Builder::new().name("fanli-revocations".to_owned()).spawn(move || {
+            let mut store: Option<Store> = None;
+            while let Ok(first) = wanted.recv() {
+                let mut waiting = vec![first];
+                while let Ok(more) = wanted.try_recv() {
+                    waiting.push(more);
+                }
+                let count = match store.as_mut() {
+                    Some(store) => store.revocations(),
+                    None => Store::open(&dir, database.as_deref()).and_then(|mut opened| {
+                        let count = opened.revocations();
+                        store = Some(opened);
+                        count
+                    }),
+                };
+                if count.is_err() {
+                    store = None;
+                }
+                let count = count.map_err(|e| e.to_string());
+                for one in waiting {
+                    let _ = one.send(count.clone());
+                }
+            }
+        })?;
+        Ok(Revocations(sender))
+    }
+
+    /// The store's count of revocations, read after this call began.
+    async fn read(&self) -> Result<i64, ApiError> {
+        let (sender, count) = tokio::sync::oneshot::channel();
+        self.0.send(sender).map_err(|_| internal("the revocation reader has stopped"))?;
+        count.await.map_err(|_| internal("the revocation reader dropped a request"))?.map_err(internal)
+    }
 }
 
 /// A shared handle on the server.
@@ -148,8 +202,19 @@ impl Server {
                 }
             })
             .expect("a thread starts");
+        let revocations = match &app.cluster {
+            Some(_) => {
+                Some(Revocations::start(app.dir.clone(), app.database.clone()).expect("a thread starts"))
+            }
+            None => None,
+        };
         let (jobs, queue) = std::sync::mpsc::channel();
-        let server = Arc::new(Server { app: Mutex::new(app), jobs, metrics: metrics::Metrics::default() });
+        let server = Arc::new(Server {
+            app: Mutex::new(app),
+            jobs,
+            metrics: metrics::Metrics::default(),
+            revocations,
+        });
         let writer = Arc::clone(&server);
         std::thread::Builder::new()
             .name("fanli-writer".to_owned())
@@ -339,7 +404,11 @@ impl App {
             snapshots: None,
             sessions: HashMap::new(),
             cluster,
+            revocations: 0,
         };
+        if app.cluster.is_some() {
+            app.revocations = app.store.revocations()?;
+        }
         for stored in app.store.load()? {
             let mut tenant = Tenant::new();
             let failed = |error: TenantError| OpenError::Tenant { tenant: stored.id.clone(), error };
@@ -359,13 +428,13 @@ impl App {
                 tenant.plan = Some(text.clone());
                 tenant.record();
             }
-            app.keys.insert(stored.key_hash, Caller { tenant: stored.id.clone(), role: Role::Owner });
             app.tenants.insert(stored.id, tenant);
         }
+        // Every live key, the owners' among them; a revoked one is not read.
         for key in app.store.keys()? {
             let role = Role::from_parts(&key.role, key.scope)
                 .ok_or_else(|| OpenError::BadRole(key.tenant.clone()))?;
-            app.keys.insert(key.hash, Caller { tenant: key.tenant, role });
+            app.keys.insert(key.hash, Caller { tenant: key.tenant, role, key: key.id });
         }
         let (brands, stores) = app.store.brands()?;
         for (tenant, brand) in brands {
@@ -413,7 +482,8 @@ impl App {
             None if self.cluster.is_some() => blocking(|| self.store.find_key(&hash))
                 .map_err(internal)?
                 .and_then(|key| {
-                    Some(Caller { tenant: key.tenant, role: Role::from_parts(&key.role, key.scope)? })
+                    let role = Role::from_parts(&key.role, key.scope)?;
+                    Some(Caller { tenant: key.tenant, role, key: key.id })
                 })
                 .inspect(|caller| {
                     self.keys.insert(hash, caller.clone());
@@ -427,6 +497,31 @@ impl App {
             return Err(unavailable(&caller.tenant));
         }
         Ok(caller)
+    }
+
+    /// In a cluster, before a request is let in: when the store has counted revocations since
+    /// this node last looked (`count`, read after the request arrived), drops every revoked key
+    /// from the key map and every console session opened with one, so that no key revoked on
+    /// another node is trusted here.
+    fn revoked_since(&mut self, count: i64) -> Result<(), ApiError> {
+        if count <= self.revocations {
+            return Ok(());
+        }
+        let revoked = blocking(|| self.store.revoked_keys()).map_err(internal)?;
+        for (hash, _, id) in &revoked {
+            self.keys.remove(hash);
+            self.sessions.retain(|_, session| session.key() != id);
+        }
+        tracing::info!(revocations = count, keys = revoked.len(), "revoked keys dropped");
+        self.revocations = count;
+        Ok(())
+    }
+
+    /// Forgets a key revoked here: its requests are refused from now on, and the console
+    /// sessions it opened end.
+    fn forget_key(&mut self, hash: &str, id: &str) {
+        self.keys.remove(hash);
+        self.sessions.retain(|_, session| session.key() != id);
     }
 
     /// In a cluster: takes the tenant's lock and lease if no node holds them, with the new
@@ -491,7 +586,6 @@ impl App {
         tenant.store_brand = stores.into_iter().collect();
         tenant.webhook = webhook;
         tenant.record();
-        self.keys.insert(stored.key_hash, Caller { tenant: id.to_owned(), role: Role::Owner });
         tracing::info!(tenant = id, epoch, lines = tenant.chain.len(), elapsed = ?started.elapsed(), "tenant taken over");
         self.tenants.insert(id.to_owned(), tenant);
         Ok(())
@@ -583,10 +677,16 @@ pub(crate) enum PlanRefused {
 }
 
 impl App {
-    /// Puts `text` as the tenant's plan: parsed, checked (refused with the findings when past a
-    /// red line), stored as a new version, and in force from now on. Returns the version and
-    /// the warnings. Refused once events were applied under the current plan.
-    pub(crate) fn set_plan(&mut self, id: &str, text: String) -> Result<(i64, Checked), PlanRefused> {
+    /// Puts `text` as the tenant's plan for the key `by`: parsed, checked (refused with the
+    /// findings when past a red line), stored as a new version naming `by`, and in force from
+    /// now on. Returns the version and the warnings. Refused once events were applied under the
+    /// current plan.
+    pub(crate) fn set_plan(
+        &mut self,
+        id: &str,
+        text: String,
+        by: &str,
+    ) -> Result<(i64, Checked), PlanRefused> {
         let (plan, lines) = fanli_format::parse_plan_lines(&text).map_err(|errors| {
             PlanRefused::Error(ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_plan", errors.to_string()))
         })?;
@@ -602,8 +702,8 @@ impl App {
                     .to_owned(),
             )));
         }
-        let version =
-            blocking(|| self.store.add_plan(id, &text)).map_err(|e| PlanRefused::Error(internal(e)))?;
+        let version = blocking(|| self.store.add_plan(id, &text, Some(by)))
+            .map_err(|e| PlanRefused::Error(internal(e)))?;
         let tenant = self.tenants.get_mut(id).expect("known");
         tenant.engine = Some(Engine::new(plan));
         tenant.plan = Some(text);

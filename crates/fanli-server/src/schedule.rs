@@ -102,7 +102,8 @@ impl Server {
             for (id, day, at) in due {
                 let line = format!("{{\"at\":\"{at}\",\"type\":\"close_day\"}}").into_bytes();
                 let (reply, answer) = tokio::sync::oneshot::channel();
-                let job = Job { tenant: id.clone(), lines: vec![Line::Raw(line)], day: Some(day), reply };
+                let job =
+                    Job { tenant: id.clone(), by: None, lines: vec![Line::Raw(line)], day: Some(day), reply };
                 if self.jobs.send(job).is_ok()
                     && matches!(answer.blocking_recv(), Ok(Ok(results)) if matches!(results[..], [LineResult::Applied { .. }]))
                 {

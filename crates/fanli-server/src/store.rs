@@ -178,7 +178,9 @@ fn postgres_row(row: &postgres::Row) -> Row {
 
 const SET_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
-/// The tables, with `{int}` and `{serial}` for the types the two databases spell differently.
+/// The tables as the first version made them, with `{int}` and `{serial}` for the types the two
+/// databases spell differently. Never changed: what came later is a step of [`MIGRATIONS`], run
+/// alike on a new store and on one made by an older version.
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, key_hash TEXT NOT NULL UNIQUE);
@@ -213,6 +215,180 @@ const SCHEMA: &str = "
         body TEXT NOT NULL, PRIMARY KEY (tenant, id));
 ";
 
+/// The steps that bring a store from the first version's [`SCHEMA`] to this one's, in order:
+/// step `i` takes `schema_version` (a setting; `1` when absent) from `i + 1` to `i + 2`. Each
+/// runs in a transaction with the setting's update, so a store is at one version or the next.
+const MIGRATIONS: &[fn(&mut Conn<'_>) -> Result<()>] = &[keys_lifecycle];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64 + 1;
+
+/// Version 2: keys get an id, their times and who made and revoked them; the owner keys move
+/// into `keys` (every key in one table, each revocable); each log line, plan version, brand,
+/// store's brand and webhook names the key that wrote it; the revocation counter that nodes
+/// read to know their keys are current.
+fn keys_lifecycle(store: &mut Conn<'_>) -> Result<()> {
+    let sql = "
+        ALTER TABLE keys ADD COLUMN id TEXT;
+        ALTER TABLE keys ADD COLUMN created_at {int};
+        ALTER TABLE keys ADD COLUMN created_by TEXT;
+        ALTER TABLE keys ADD COLUMN revoked_at {int};
+        ALTER TABLE keys ADD COLUMN revoked_by TEXT;
+        INSERT INTO keys (hash, tenant, role, scope)
+            SELECT t.key_hash, t.id, 'owner', NULL FROM tenants t
+            WHERE NOT EXISTS (SELECT 1 FROM keys k WHERE k.hash = t.key_hash);
+        ALTER TABLE events ADD COLUMN key_id TEXT;
+        ALTER TABLE plans ADD COLUMN key_id TEXT;
+        ALTER TABLE brands ADD COLUMN key_id TEXT;
+        ALTER TABLE store_brands ADD COLUMN key_id TEXT;
+        ALTER TABLE webhooks ADD COLUMN key_id TEXT;
+        INSERT INTO settings (key, value) VALUES ('key_revocations', '0') ON CONFLICT (key) DO NOTHING;
+    ";
+    store.batch(sql)?;
+    // Every key made before has an id now: random, as a new key's is.
+    let unnamed = store.query("SELECT hash FROM keys WHERE id IS NULL ORDER BY hash", &[])?;
+    for mut row in unnamed {
+        let id = key_id()?;
+        store.execute("UPDATE keys SET id = $1 WHERE hash = $2", &[P::Text(&id), P::Text(&row.text(0))])?;
+    }
+    store.batch(
+        "CREATE UNIQUE INDEX keys_id ON keys (id);
+         CREATE INDEX keys_tenant ON keys (tenant, created_at);
+         CREATE INDEX keys_revoked ON keys (revoked_at) WHERE revoked_at IS NOT NULL;",
+    )
+}
+
+/// A new key id: 16 hex digits, random (the id names a key in the API and the console; it is
+/// not the secret, nor derived from it).
+pub fn key_id() -> Result<String> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A connection borrowed for a few statements: the store's, or one being opened (whose
+/// tables are migrated before its statements are prepared).
+enum Conn<'a> {
+    Sqlite(&'a rusqlite::Connection),
+    Postgres(&'a mut postgres::Client),
+}
+
+impl Conn<'_> {
+    fn execute(&mut self, sql: &str, params: &[P<'_>]) -> Result<u64> {
+        Ok(match self {
+            Conn::Sqlite(db) => {
+                let values = sqlite_params(params);
+                db.prepare_cached(sql)?.execute(rusqlite::params_from_iter(values.iter()))? as u64
+            }
+            Conn::Postgres(client) => {
+                let values = postgres_params(params);
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|v| &**v).collect();
+                client.execute(sql, &refs)?
+            }
+        })
+    }
+
+    fn query(&mut self, sql: &str, params: &[P<'_>]) -> Result<Vec<Row>> {
+        Ok(match self {
+            Conn::Sqlite(db) => {
+                let values = sqlite_params(params);
+                let mut select = db.prepare_cached(sql)?;
+                let columns = select.column_count();
+                select
+                    .query_map(rusqlite::params_from_iter(values.iter()), |r| sqlite_row(r, columns))?
+                    .collect::<rusqlite::Result<_>>()?
+            }
+            Conn::Postgres(client) => {
+                let values = postgres_params(params);
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|v| &**v).collect();
+                client.query(sql, &refs)?.iter().map(postgres_row).collect()
+            }
+        })
+    }
+
+    fn query_one(&mut self, sql: &str, params: &[P<'_>]) -> Result<Option<Row>> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// Statements without parameters, `{int}` spelt as the database spells it.
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        match self {
+            Conn::Sqlite(db) => db.execute_batch(&sql.replace("{int}", "INTEGER"))?,
+            Conn::Postgres(client) => client.batch_execute(&sql.replace("{int}", "BIGINT"))?,
+        }
+        Ok(())
+    }
+
+    /// Runs `f` in a transaction (on SQLite one that takes the write lock at once, so that two
+    /// connections do not both read and then both write).
+    fn atomically<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.batch(if matches!(self, Conn::Sqlite(_)) { "BEGIN IMMEDIATE" } else { "BEGIN" })?;
+        match f(self) {
+            Ok(value) => {
+                self.batch("COMMIT")?;
+                Ok(value)
+            }
+            Err(error) => {
+                let _ = self.batch("ROLLBACK");
+                Err(error)
+            }
+        }
+    }
+
+    fn schema_version(&mut self) -> Result<i64> {
+        let row = self.query_one("SELECT value FROM settings WHERE key = 'schema_version'", &[])?;
+        Ok(row.and_then(|mut r| r.text(0).parse().ok()).unwrap_or(1))
+    }
+}
+
+/// Brings the store's tables to [`SCHEMA_VERSION`], one step of [`MIGRATIONS`] at a time, each
+/// in a transaction with its new version. A store of a later version is left alone.
+fn migrate(conn: &mut Conn<'_>) -> Result<()> {
+    if conn.schema_version()? >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    conn.atomically(|conn| {
+        // Read again inside the transaction: another connection may have migrated meanwhile.
+        for version in conn.schema_version()?..SCHEMA_VERSION {
+            MIGRATIONS[version as usize - 1](conn)?;
+            conn.execute(SET_SETTING, &[P::Text("schema_version"), P::Text(&(version + 1).to_string())])?;
+        }
+        Ok(())
+    })
+}
+
+fn insert_key(conn: &mut Conn<'_>, key: &StoredKey) -> Result<()> {
+    let sql = format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+    let params = [
+        P::Text(&key.id),
+        P::Text(&key.hash),
+        P::Text(&key.tenant),
+        P::Text(&key.role),
+        P::OptText(key.scope.as_deref()),
+        P::OptInt(key.created_at),
+        P::OptText(key.created_by.as_deref()),
+        P::OptInt(key.revoked_at),
+        P::OptText(key.revoked_by.as_deref()),
+    ];
+    conn.execute(&sql, &params).map(drop)
+}
+
+/// Revokes a live key and counts the revocation (inside the caller's transaction: the count
+/// goes up with the row, so a node that reads the new count finds the key revoked). The
+/// counter's row lock orders revocations on PostgreSQL: a count read is never ahead of a
+/// revocation still uncommitted.
+fn revoke(conn: &mut Conn<'_>, tenant: &str, id: &str, at: i64, by: &str) -> Result<()> {
+    let sql = "UPDATE keys SET revoked_at = $1, revoked_by = $2
+               WHERE tenant = $3 AND id = $4 AND revoked_at IS NULL";
+    if conn.execute(sql, &[P::Int(at), P::Text(by), P::Text(tenant), P::Text(id)])? == 1 {
+        conn.execute(
+            "UPDATE settings SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'key_revocations'",
+            &[],
+        )?;
+    }
+    Ok(())
+}
+
 /// What a tenant has stored.
 pub struct Stored {
     /// Its id.
@@ -243,6 +419,10 @@ pub struct Append<'a> {
     pub after: u64,
     /// Its new chained lines.
     pub lines: &'a [String],
+    /// Which key wrote each line, beside it (`by[i]` wrote `lines[i]`): the key's id, or `None`
+    /// for the server's own lines (the scheduler's day closes). Shorter than `lines` (empty,
+    /// say) leaves the rest unnamed.
+    pub by: &'a [Option<String>],
     /// Its new notifications, as JSON.
     pub notifications: &'a [String],
     /// Its new daily pool reports, with the line of their `close_day`.
@@ -287,8 +467,12 @@ pub struct Pending {
     pub next_at: i64,
 }
 
-/// A key as stored: its hash, tenant, role name and scope.
+/// A key as stored: its id, hash, tenant, role name and scope, and its life: when and by which
+/// key it was made and revoked.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredKey {
+    /// Its id: 16 hex digits, random, what the API and the console name it by.
+    pub id: String,
     /// The SHA-256 (hex) of the key.
     pub hash: String,
     /// Its tenant.
@@ -297,6 +481,65 @@ pub struct StoredKey {
     pub role: String,
     /// The brand, store or member it is limited to.
     pub scope: Option<String>,
+    /// When it was made (Unix milliseconds); `None` for a key made before keys had times.
+    pub created_at: Option<i64>,
+    /// The id of the key that made it, `master` for a tenant's first owner key (the master key
+    /// made it); `None` for a key made before keys said so.
+    pub created_by: Option<String>,
+    /// When it was revoked (Unix milliseconds); `None` while it is live.
+    pub revoked_at: Option<i64>,
+    /// The id of the key that revoked it.
+    pub revoked_by: Option<String>,
+}
+
+/// The columns [`StoredKey::read`] reads, in its order.
+const KEY_COLUMNS: &str = "id, hash, tenant, role, scope, created_at, created_by, revoked_at, revoked_by";
+
+impl StoredKey {
+    fn read(mut row: Row) -> StoredKey {
+        StoredKey {
+            id: row.text(0),
+            hash: row.text(1),
+            tenant: row.text(2),
+            role: row.text(3),
+            scope: row.opt_text(4),
+            created_at: row.opt_int(5),
+            created_by: row.opt_text(6),
+            revoked_at: row.opt_int(7),
+            revoked_by: row.opt_text(8),
+        }
+    }
+
+    /// Whether it has been revoked.
+    pub fn revoked(&self) -> bool {
+        self.revoked_at.is_some()
+    }
+}
+
+/// Who set the tenant's settings kept beside the log ([`Store::settings_by`]): key ids, `None`
+/// for rows written before keys had ids.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SetBy {
+    /// Each brand, with the key that registered it.
+    pub brands: Vec<(String, Option<String>)>,
+    /// Each store put in a brand: (store, brand, the key that put it there last).
+    pub stores: Vec<(String, String, Option<String>)>,
+    /// The webhook's URL, with the key that set it last.
+    pub webhook: Option<(String, Option<String>)>,
+}
+
+/// A line of a tenant's log with the key that wrote it, as the console's audit page lists them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Write {
+    /// The line's number in the log.
+    pub line: u64,
+    /// The chained line.
+    pub event: String,
+    /// The id of the key that wrote it; `None` for the server's own lines (the scheduler's day
+    /// closes) and for lines logged before writes named their key.
+    pub key: Option<String>,
+    /// That key's role and scope, as stored.
+    pub role: Option<(String, Option<String>)>,
 }
 
 impl Store {
@@ -316,20 +559,24 @@ impl Store {
                     .replace("{int}", "INTEGER")
                     .replace("{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT");
                 db.execute_batch(&schema)?;
+                migrate(&mut Conn::Sqlite(&db))?;
                 Db::Sqlite(db)
             }
             Some(url) => {
                 let mut client = postgres::Client::connect(url, postgres::NoTls)?;
                 // Nodes starting together: one creates the tables at a time.
+                // Nodes starting together: one creates and migrates the tables at a time (the
+                // lock goes with the connection if a step fails).
                 let schema = SCHEMA.replace("{int}", "BIGINT").replace("{serial}", "BIGSERIAL PRIMARY KEY");
-                client.batch_execute(&format!(
-                    "SELECT pg_advisory_lock(7460); {schema} SELECT pg_advisory_unlock(7460);"
-                ))?;
+                client.batch_execute(&format!("SELECT pg_advisory_lock(7460); {schema}"))?;
+                migrate(&mut Conn::Postgres(&mut client))?;
+                client.batch_execute("SELECT pg_advisory_unlock(7460)")?;
                 let lease = client.prepare(
                     "SELECT 1 FROM leases WHERE tenant = $1 AND node = $2 AND epoch = $3 FOR UPDATE",
                 )?;
                 let events = client.prepare(
-                    "INSERT INTO events (tenant, seq, line) SELECT $1, * FROM unnest($2::bigint[], $3::text[])",
+                    "INSERT INTO events (tenant, seq, line, key_id)
+                     SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[])",
                 )?;
                 let outbox = client.prepare(
                     "INSERT INTO outbox (tenant, body) SELECT $1, body
@@ -370,40 +617,29 @@ impl Store {
         matches!(self.db, Db::Postgres(_))
     }
 
+    /// The connection, for one statement.
+    fn conn(&mut self) -> Conn<'_> {
+        match &mut self.db {
+            Db::Sqlite(db) => Conn::Sqlite(db),
+            Db::Postgres(db) => Conn::Postgres(&mut db.client),
+        }
+    }
+
     fn execute(&mut self, sql: &str, params: &[P<'_>]) -> Result<u64> {
-        Ok(match &mut self.db {
-            Db::Sqlite(db) => {
-                let values = sqlite_params(params);
-                db.prepare_cached(sql)?.execute(rusqlite::params_from_iter(values.iter()))? as u64
-            }
-            Db::Postgres(db) => {
-                let values = postgres_params(params);
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|v| &**v).collect();
-                db.client.execute(sql, &refs)?
-            }
-        })
+        self.conn().execute(sql, params)
     }
 
     fn query(&mut self, sql: &str, params: &[P<'_>]) -> Result<Vec<Row>> {
-        Ok(match &mut self.db {
-            Db::Sqlite(db) => {
-                let values = sqlite_params(params);
-                let mut select = db.prepare_cached(sql)?;
-                let columns = select.column_count();
-                select
-                    .query_map(rusqlite::params_from_iter(values.iter()), |r| sqlite_row(r, columns))?
-                    .collect::<rusqlite::Result<_>>()?
-            }
-            Db::Postgres(db) => {
-                let values = postgres_params(params);
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|v| &**v).collect();
-                db.client.query(sql, &refs)?.iter().map(postgres_row).collect()
-            }
-        })
+        self.conn().query(sql, params)
     }
 
     fn query_one(&mut self, sql: &str, params: &[P<'_>]) -> Result<Option<Row>> {
         Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// Runs `f`'s statements in one transaction: all of them are kept, or none.
+    fn atomically<T>(&mut self, f: impl FnOnce(&mut Conn<'_>) -> Result<T>) -> Result<T> {
+        self.conn().atomically(f)
     }
 
     /// A setting.
@@ -418,43 +654,133 @@ impl Store {
         self.execute(SET_SETTING, &[P::Text(key), P::Text(value)]).map(drop)
     }
 
-    /// Creates a tenant; `false` when the id is taken.
-    pub fn create_tenant(&mut self, id: &str, key_hash: &str) -> Result<bool> {
-        let sql = "INSERT INTO tenants (id, key_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-        Ok(self.execute(sql, &[P::Text(id), P::Text(key_hash)])? == 1)
+    /// Creates the tenant `owner.tenant` with `owner` as its first owner key (the hash kept in
+    /// `tenants` too, as the first version kept it), in one transaction; `false` when the id or
+    /// the key's hash is taken.
+    pub fn create_tenant(&mut self, owner: &StoredKey) -> Result<bool> {
+        self.atomically(|conn| {
+            let sql = "INSERT INTO tenants (id, key_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+            if conn.execute(sql, &[P::Text(&owner.tenant), P::Text(&owner.hash)])? == 0 {
+                return Ok(false);
+            }
+            insert_key(conn, owner)?;
+            Ok(true)
+        })
     }
 
-    /// Stores a key's hash with its tenant, role and scope (owner keys live with their tenant).
-    pub fn add_key(&mut self, hash: &str, tenant: &str, role: &str, scope: Option<&str>) -> Result<()> {
-        let sql = "INSERT INTO keys (hash, tenant, role, scope) VALUES ($1, $2, $3, $4)";
-        self.execute(sql, &[P::Text(hash), P::Text(tenant), P::Text(role), P::OptText(scope)]).map(drop)
+    /// Stores a key (its hash, never the key), with its id, tenant, role, scope and who made it.
+    /// A hash or an id already stored is an error.
+    pub fn add_key(&mut self, key: &StoredKey) -> Result<()> {
+        insert_key(&mut self.conn(), key)
     }
 
-    /// Every key but the owners'.
+    /// Every live key (not revoked), of every tenant: what a single node trusts from its start.
     pub fn keys(&mut self) -> Result<Vec<StoredKey>> {
-        let rows = self.query("SELECT hash, tenant, role, scope FROM keys", &[])?;
-        Ok(rows
-            .into_iter()
-            .map(|mut r| StoredKey {
-                hash: r.text(0),
-                tenant: r.text(1),
-                role: r.text(2),
-                scope: r.opt_text(3),
-            })
-            .collect())
+        let sql = format!("SELECT {KEY_COLUMNS} FROM keys WHERE revoked_at IS NULL");
+        Ok(self.query(&sql, &[])?.into_iter().map(StoredKey::read).collect())
     }
 
-    /// Registers a brand; `false` when the tenant has it already.
-    pub fn add_brand(&mut self, tenant: &str, brand: &str) -> Result<bool> {
-        let sql = "INSERT INTO brands (tenant, brand) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-        Ok(self.execute(sql, &[P::Text(tenant), P::Text(brand)])? == 1)
+    /// A tenant's keys, revoked ones too, in the order they were made (keys older than their
+    /// times first), at most `limit` from the `offset`-th; and how many it has in all.
+    pub fn tenant_keys(&mut self, tenant: &str, offset: u64, limit: u32) -> Result<(u64, Vec<StoredKey>)> {
+        let count = "SELECT COUNT(*) FROM keys WHERE tenant = $1";
+        let total = self.query_one(count, &[P::Text(tenant)])?.map_or(0, |r| r.int(0)) as u64;
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM keys WHERE tenant = $1
+             ORDER BY COALESCE(created_at, 0), id LIMIT $2 OFFSET $3"
+        );
+        let rows = self.query(&sql, &[P::Text(tenant), P::Int(i64::from(limit)), P::Int(offset as i64)])?;
+        Ok((total, rows.into_iter().map(StoredKey::read).collect()))
     }
 
-    /// Puts a store in a brand (or moves it).
-    pub fn set_store_brand(&mut self, tenant: &str, store: &str, brand: &str) -> Result<()> {
-        let sql = "INSERT INTO store_brands (tenant, store, brand) VALUES ($1, $2, $3)
-                   ON CONFLICT (tenant, store) DO UPDATE SET brand = excluded.brand";
-        self.execute(sql, &[P::Text(tenant), P::Text(store), P::Text(brand)]).map(drop)
+    /// One of a tenant's keys by its id, revoked or not.
+    pub fn key(&mut self, tenant: &str, id: &str) -> Result<Option<StoredKey>> {
+        let sql = format!("SELECT {KEY_COLUMNS} FROM keys WHERE tenant = $1 AND id = $2");
+        Ok(self.query_one(&sql, &[P::Text(tenant), P::Text(id)])?.map(StoredKey::read))
+    }
+
+    /// How many live owner keys the tenant has.
+    pub fn owner_keys(&mut self, tenant: &str) -> Result<u64> {
+        let sql = "SELECT COUNT(*) FROM keys WHERE tenant = $1 AND role = 'owner' AND revoked_at IS NULL";
+        Ok(self.query_one(sql, &[P::Text(tenant)])?.map_or(0, |r| r.int(0)) as u64)
+    }
+
+    /// Revokes the tenant's key `id` at `at` (Unix milliseconds) by the key `by`, and counts one
+    /// more revocation, in one transaction. Returns the key as it is now; a key revoked already
+    /// stays as it was (its first revocation holds); `None` when the tenant has no such key.
+    pub fn revoke_key(&mut self, tenant: &str, id: &str, at: i64, by: &str) -> Result<Option<StoredKey>> {
+        self.atomically(|conn| revoke(conn, tenant, id, at, by))?;
+        self.key(tenant, id)
+    }
+
+    /// Rotates the tenant's key `old`: stores `new` (made by `new.created_by`) and revokes `old`
+    /// at `new.created_at` by the same key, in one transaction. Returns the old key as it is now;
+    /// nothing is stored (and `None` comes back) when the tenant has no live key `old`.
+    pub fn rotate_key(&mut self, old: &str, new: &StoredKey) -> Result<Option<StoredKey>> {
+        let at = new.created_at.unwrap_or_default();
+        let by = new.created_by.as_deref().unwrap_or_default();
+        let rotated = self.atomically(|conn| {
+            let live = "SELECT 1 FROM keys WHERE tenant = $1 AND id = $2 AND revoked_at IS NULL";
+            if conn.query_one(live, &[P::Text(&new.tenant), P::Text(old)])?.is_none() {
+                return Ok(false);
+            }
+            insert_key(conn, new)?;
+            revoke(conn, &new.tenant, old, at, by)?;
+            Ok(true)
+        })?;
+        if !rotated {
+            return Ok(None);
+        }
+        self.key(&new.tenant, old)
+    }
+
+    /// How many revocations the store has seen: a node whose count is behind this one may trust
+    /// a revoked key, and reads [`Store::revoked_keys`] again.
+    pub fn revocations(&mut self) -> Result<i64> {
+        let row = self.query_one("SELECT value FROM settings WHERE key = 'key_revocations'", &[])?;
+        Ok(row.and_then(|mut r| r.text(0).parse().ok()).unwrap_or(0))
+    }
+
+    /// Every revoked key: (hash, tenant, id).
+    pub fn revoked_keys(&mut self) -> Result<Vec<(String, String, String)>> {
+        let sql = "SELECT hash, tenant, id FROM keys WHERE revoked_at IS NOT NULL";
+        Ok(self.query(sql, &[])?.into_iter().map(|mut r| (r.text(0), r.text(1), r.text(2))).collect())
+    }
+
+    /// Registers a brand for the key `by` (its id); `false` when the tenant has it already.
+    pub fn add_brand(&mut self, tenant: &str, brand: &str, by: Option<&str>) -> Result<bool> {
+        let sql = "INSERT INTO brands (tenant, brand, key_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+        Ok(self.execute(sql, &[P::Text(tenant), P::Text(brand), P::OptText(by)])? == 1)
+    }
+
+    /// Puts a store in a brand (or moves it), for the key `by`.
+    pub fn set_store_brand(
+        &mut self,
+        tenant: &str,
+        store: &str,
+        brand: &str,
+        by: Option<&str>,
+    ) -> Result<()> {
+        let sql = "INSERT INTO store_brands (tenant, store, brand, key_id) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (tenant, store) DO UPDATE SET brand = excluded.brand, key_id = excluded.key_id";
+        self.execute(sql, &[P::Text(tenant), P::Text(store), P::Text(brand), P::OptText(by)]).map(drop)
+    }
+
+    /// Who set what beside the log: each brand with the key that registered it, each store's
+    /// brand with the key that last put it there, and the webhook's URL with the key that last
+    /// set it; in id order.
+    pub fn settings_by(&mut self, tenant: &str) -> Result<SetBy> {
+        let brands = self
+            .query("SELECT brand, key_id FROM brands WHERE tenant = $1 ORDER BY brand", &[P::Text(tenant)])?;
+        let sql = "SELECT store, brand, key_id FROM store_brands WHERE tenant = $1 ORDER BY store";
+        let stores = self.query(sql, &[P::Text(tenant)])?;
+        let webhook =
+            self.query_one("SELECT url, key_id FROM webhooks WHERE tenant = $1", &[P::Text(tenant)])?;
+        Ok(SetBy {
+            brands: brands.into_iter().map(|mut r| (r.text(0), r.opt_text(1))).collect(),
+            stores: stores.into_iter().map(|mut r| (r.text(0), r.text(1), r.opt_text(2))).collect(),
+            webhook: webhook.map(|mut r| (r.text(0), r.opt_text(1))),
+        })
     }
 
     /// Every (tenant, brand), and every (tenant, store, brand).
@@ -474,13 +800,20 @@ impl Store {
         Ok(self.query_one(sql, &[P::Text(tenant)])?.map_or(0, |r| r.int(0)))
     }
 
-    /// Stores a new plan version; returns its number.
-    pub fn add_plan(&mut self, tenant: &str, text: &str) -> Result<i64> {
+    /// Stores a new plan version, put by the key `by` (its id; `None`: not by a key, as
+    /// `cargo xtask restart` puts one); returns its number.
+    pub fn add_plan(&mut self, tenant: &str, text: &str, by: Option<&str>) -> Result<i64> {
         let next = "SELECT COALESCE(MAX(version), 0) + 1 FROM plans WHERE tenant = $1";
         let version = self.query_one(next, &[P::Text(tenant)])?.map_or(1, |r| r.int(0));
-        let sql = "INSERT INTO plans (tenant, version, text) VALUES ($1, $2, $3)";
-        self.execute(sql, &[P::Text(tenant), P::Int(version), P::Text(text)])?;
+        let sql = "INSERT INTO plans (tenant, version, text, key_id) VALUES ($1, $2, $3, $4)";
+        self.execute(sql, &[P::Text(tenant), P::Int(version), P::Text(text), P::OptText(by)])?;
         Ok(version)
+    }
+
+    /// Every version of the tenant's plan, oldest first: (version, the key that put it).
+    pub fn plan_versions(&mut self, tenant: &str) -> Result<Vec<(i64, Option<String>)>> {
+        let sql = "SELECT version, key_id FROM plans WHERE tenant = $1 ORDER BY version";
+        Ok(self.query(sql, &[P::Text(tenant)])?.into_iter().map(|mut r| (r.int(0), r.opt_text(1))).collect())
     }
 
     /// Appends each tenant's lines after its log's end, its notifications to the outbox and its
@@ -492,8 +825,9 @@ impl Store {
             Db::Sqlite(db) => {
                 let tx = db.transaction()?;
                 {
-                    let mut insert =
-                        tx.prepare_cached("INSERT INTO events (tenant, seq, line) VALUES ($1, $2, $3)")?;
+                    let mut insert = tx.prepare_cached(
+                        "INSERT INTO events (tenant, seq, line, key_id) VALUES ($1, $2, $3, $4)",
+                    )?;
                     let mut outbox =
                         tx.prepare_cached("INSERT INTO outbox (tenant, body) VALUES ($1, $2)")?;
                     let mut reports =
@@ -523,7 +857,8 @@ impl Store {
                         }
                         for (i, line) in append.lines.iter().enumerate() {
                             let seq = (append.after + i as u64 + 1) as i64;
-                            insert.execute(rusqlite::params![append.tenant, seq, line])?;
+                            let by = append.by.get(i).and_then(Option::as_deref);
+                            insert.execute(rusqlite::params![append.tenant, seq, line, by])?;
                         }
                         for body in append.notifications {
                             outbox.execute(rusqlite::params![append.tenant, body])?;
@@ -572,7 +907,10 @@ impl Store {
                     if !append.lines.is_empty() {
                         let seqs: Vec<i64> =
                             (1..=append.lines.len() as u64).map(|i| (append.after + i) as i64).collect();
-                        tx.execute(&*events, &[&append.tenant, &seqs, &append.lines])?;
+                        let by: Vec<Option<&str>> = (0..append.lines.len())
+                            .map(|i| append.by.get(i).and_then(Option::as_deref))
+                            .collect();
+                        tx.execute(&*events, &[&append.tenant, &seqs, &append.lines, &by])?;
                     }
                     if !append.notifications.is_empty() {
                         tx.execute(&*outbox, &[&append.tenant, &append.notifications])?;
@@ -634,13 +972,15 @@ impl Store {
             .collect())
     }
 
-    /// Sets (or with `None`, removes) a tenant's webhook.
-    pub fn set_webhook(&mut self, tenant: &str, hook: Option<(&str, &str)>) -> Result<()> {
+    /// Sets (or with `None`, removes) a tenant's webhook, for the key `by` (a removal leaves no
+    /// row, so nothing of who removed it).
+    pub fn set_webhook(&mut self, tenant: &str, hook: Option<(&str, &str)>, by: Option<&str>) -> Result<()> {
         match hook {
             Some((url, secret)) => self.execute(
-                "INSERT INTO webhooks (tenant, url, secret) VALUES ($1, $2, $3)
-                 ON CONFLICT (tenant) DO UPDATE SET url = excluded.url, secret = excluded.secret",
-                &[P::Text(tenant), P::Text(url), P::Text(secret)],
+                "INSERT INTO webhooks (tenant, url, secret, key_id) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant) DO UPDATE SET url = excluded.url, secret = excluded.secret,
+                     key_id = excluded.key_id",
+                &[P::Text(tenant), P::Text(url), P::Text(secret), P::OptText(by)],
             ),
             None => self.execute("DELETE FROM webhooks WHERE tenant = $1", &[P::Text(tenant)]),
         }
@@ -803,25 +1143,28 @@ impl Store {
         self.dir.join("snapshots").join(format!("{tenant}-{line}.snap"))
     }
 
-    /// The tenant and role of a key, by its hash: an owner key (role `owner`, no scope) or
-    /// another key. For a node that did not see the key made.
+    /// A live key by its hash (a revoked one is not found): for a node that did not see the key
+    /// made, and in a cluster for every request.
     pub fn find_key(&mut self, hash: &str) -> Result<Option<StoredKey>> {
-        let owner = "SELECT id FROM tenants WHERE key_hash = $1";
-        if let Some(mut row) = self.query_one(owner, &[P::Text(hash)])? {
-            return Ok(Some(StoredKey {
-                hash: hash.to_owned(),
-                tenant: row.text(0),
-                role: "owner".to_owned(),
-                scope: None,
-            }));
-        }
-        let other = "SELECT tenant, role, scope FROM keys WHERE hash = $1";
-        Ok(self.query_one(other, &[P::Text(hash)])?.map(|mut r| StoredKey {
-            hash: hash.to_owned(),
-            tenant: r.text(0),
-            role: r.text(1),
-            scope: r.opt_text(2),
-        }))
+        let sql = format!("SELECT {KEY_COLUMNS} FROM keys WHERE hash = $1 AND revoked_at IS NULL");
+        Ok(self.query_one(&sql, &[P::Text(hash)])?.map(StoredKey::read))
+    }
+
+    /// The latest `limit` lines of the tenant's log before line `before` (all with `None`),
+    /// newest first, each with the key that wrote it and that key's role.
+    pub fn writes(&mut self, tenant: &str, before: Option<u64>, limit: u32) -> Result<Vec<Write>> {
+        let sql = "SELECT e.seq, e.line, e.key_id, k.role, k.scope FROM events e
+                   LEFT JOIN keys k ON k.id = e.key_id
+                   WHERE e.tenant = $1 AND e.seq < $2 ORDER BY e.seq DESC LIMIT $3";
+        let before = before.map_or(i64::MAX, |b| b as i64);
+        let rows = self.query(sql, &[P::Text(tenant), P::Int(before), P::Int(i64::from(limit))])?;
+        Ok(rows
+            .into_iter()
+            .map(|mut r| {
+                let role = r.opt_text(3).map(|role| (role, r.opt_text(4)));
+                Write { line: r.int(0) as u64, event: r.text(1), key: r.opt_text(2), role }
+            })
+            .collect())
     }
 
     /// Members found by id or by phone (exact), at most 50: (member, referrer, phone).

@@ -7,6 +7,8 @@ use super::*;
 /// Events for one tenant, waiting for the writer.
 pub(crate) struct Job {
     pub(crate) tenant: String,
+    /// The id of the key that sent them; `None` for the server's own (the scheduler's).
+    pub(crate) by: Option<String>,
     pub(crate) lines: Vec<Line>,
     /// For the scheduler's `close_day`: the day it closes.
     pub(crate) day: Option<i64>,
@@ -127,16 +129,18 @@ pub(crate) fn write_loop(server: &Server, queue: &std::sync::mpsc::Receiver<Job>
     }
 }
 
-/// Hands `lines` to the writer and waits until they are applied and durable: a result per line.
+/// Hands `lines`, sent by the key `by`, to the writer and waits until they are applied and
+/// durable: a result per line.
 pub(crate) async fn submit_lines(
     server: &Shared,
     tenant: String,
+    by: Option<String>,
     lines: Vec<Line>,
 ) -> Result<Vec<LineResult>, ApiError> {
     let (reply, answer) = tokio::sync::oneshot::channel();
     server
         .jobs
-        .send(Job { tenant, lines, day: None, reply })
+        .send(Job { tenant, by, lines, day: None, reply })
         .map_err(|_| internal("the writer has stopped"))?;
     answer.await.map_err(|_| internal("the writer dropped the request"))?
 }
@@ -167,6 +171,7 @@ impl App {
                         tenant: job.tenant.clone(),
                         before: chain.clone(),
                         lines: Vec::new(),
+                        by: Vec::new(),
                         notifications: Vec::new(),
                         reports: Vec::new(),
                         members: Vec::new(),
@@ -241,6 +246,7 @@ impl App {
                             }
                         }
                         touched[slot].lines.push(chained);
+                        touched[slot].by.push(job.by.clone());
                         let mut answered = None;
                         if let Some(fields) = line.order() {
                             let id = fields.get("order").and_then(Value::as_str).unwrap_or_default();
@@ -280,6 +286,7 @@ impl App {
                 tenant: &t.tenant,
                 after: t.before.len(),
                 lines: &t.lines,
+                by: &t.by,
                 notifications: &t.notifications,
                 reports: &t.reports,
                 members: &t.members,
@@ -359,6 +366,8 @@ pub(crate) struct Touched {
     pub(crate) before: Chain,
     /// The chained lines appended.
     pub(crate) lines: Vec<String>,
+    /// Which key sent each of them (its id; `None` for the server's own).
+    pub(crate) by: Vec<Option<String>>,
     /// The notifications they make, as JSON.
     pub(crate) notifications: Vec<String>,
     /// The daily pool report after each `close_day`, with the line of that `close_day`.

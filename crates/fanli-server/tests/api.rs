@@ -8,6 +8,7 @@ use std::time::Duration;
 mod common;
 
 use common::{Target, data_dir, local, local_app, open, open_with, request, start, start_app, store};
+use fanli_server::store::StoredKey;
 use serde_json::{Value, json as value};
 
 const PLAN: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.toml");
@@ -17,6 +18,21 @@ const EVENTS: &str = include_str!("../../fanli-cli/tests/cases/seed_refer.jsonl"
 fn call(addr: impl Target, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
     let answer = request(addr, method, path, key, "", body);
     (answer.status, answer.body)
+}
+
+/// The first owner key of `tenant`, by its hash, as the master key makes it.
+fn owner(tenant: &str, hash: &str) -> StoredKey {
+    StoredKey {
+        id: format!("id-{hash}"),
+        hash: hash.to_owned(),
+        tenant: tenant.to_owned(),
+        role: "owner".to_owned(),
+        scope: None,
+        created_at: None,
+        created_by: Some("master".to_owned()),
+        revoked_at: None,
+        revoked_by: None,
+    }
 }
 
 fn json(body: &str) -> Value {
@@ -356,6 +372,196 @@ fn keys_have_roles_and_a_member_token_sees_only_its_member() {
 
 /// A webhook receiver on 127.0.0.1 that answers 500 to its first `failures` requests and 200
 /// after; it hands each request (headers, body) over the channel, and stops after `limit`.
+/// The owner lists, revokes and rotates keys; a revoked key is refused at once (`401`), and
+/// after a restart; the other roles may not revoke or rotate; the last owner key stays.
+#[test]
+fn keys_are_listed_revoked_and_rotated_and_a_revoked_key_is_refused() {
+    let dir = data_dir("api-key-life");
+    let server = local(&dir);
+    let addr = &server;
+    let (status, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    assert_eq!(status, 201, "{body}");
+    let owner = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    let owner_id = json(&body)["owner_key_id"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&owner), PLAN).0, 200);
+    let post = |key: &str, path: &str, body: &str| call(addr, "POST", path, Some(key), body);
+    assert_eq!(post(&owner, "/v1/members", r#"{"member":"A"}"#).0, 200);
+    assert_eq!(post(&owner, "/v1/stores", r#"{"store":"s1","region":["广东"]}"#).0, 200);
+    let made = |body: &str| {
+        let v = json(body);
+        let key = v["key"].as_str().or(v["token"].as_str()).unwrap_or_else(|| panic!("{body}")).to_owned();
+        (key, v["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned())
+    };
+    let (reader, reader_id) = made(&post(&owner, "/v1/keys", r#"{"role":"read_only"}"#).1);
+    let (operator, operator_id) =
+        made(&post(&owner, "/v1/keys", r#"{"role":"store_operator","store":"s1"}"#).1);
+    let (token, token_id) = made(&post(&operator, "/v1/members/A/token", "").1);
+    let list = |key: &str| call(addr, "GET", "/v1/keys", Some(key), "");
+
+    // The list: every key in the order made, with who made it; no secret and no hash.
+    let (status, body) = list(&owner);
+    assert_eq!(status, 200, "{body}");
+    let listed = json(&body);
+    assert_eq!((&listed["total"], &listed["offset"]), (&value!(4), &value!(0)));
+    let keys = listed["keys"].as_array().unwrap();
+    let seen: Vec<(&str, &str, &str)> = keys
+        .iter()
+        .map(|k| (k["id"].as_str().unwrap(), k["role"].as_str().unwrap(), k["created_by"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (owner_id.as_str(), "owner", "master"),
+            (reader_id.as_str(), "read_only", owner_id.as_str()),
+            (operator_id.as_str(), "store_operator", owner_id.as_str()),
+            (token_id.as_str(), "member", operator_id.as_str()),
+        ]
+    );
+    assert_eq!(keys[2]["store"], "s1");
+    assert_eq!(keys[3]["member"], "A");
+    for key in keys {
+        assert_eq!(
+            (&key["revoked"], &key["revoked_at"], &key["revoked_by"]),
+            (&value!(false), &Value::Null, &Value::Null)
+        );
+        let made = key["created_at"].as_str().unwrap();
+        assert!(fanli_engine::Timestamp::parse_rfc3339(made).is_some(), "{made}");
+    }
+    for secret in [&owner, &reader, &operator, &token] {
+        let hash = fanli_format::chain::sha256_hex(secret.as_bytes());
+        assert!(!body.contains(secret.as_str()) && !body.contains(&hash), "{body}");
+    }
+    let page = json(&call(addr, "GET", "/v1/keys?offset=1&limit=2", Some(&owner), "").1);
+    let ids: Vec<&str> = page["keys"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap()).collect();
+    assert_eq!((&page["total"], ids), (&value!(4), vec![reader_id.as_str(), operator_id.as_str()]));
+    // Read-only keys list too; operators and members do not; only the owner revokes and rotates.
+    assert_eq!(list(&reader).0, 200);
+    let (status, body) = list(&operator);
+    assert_eq!((status, json(&body)["error"]["code"].as_str()), (403, Some("forbidden")), "{body}");
+    assert_eq!(list(&token).0, 403);
+    for key in [&reader, &operator, &token] {
+        let (status, body) = call(addr, "DELETE", &format!("/v1/keys/{token_id}"), Some(key), "");
+        assert_eq!((status, json(&body)["error"]["code"].as_str()), (403, Some("forbidden")), "{body}");
+        assert_eq!(post(key, &format!("/v1/keys/{token_id}/rotate"), "").0, 403);
+    }
+
+    // Revoked: answered with its entry, refused from the next request on.
+    assert_eq!(call(addr, "GET", "/v1/me", Some(&token), "").0, 200);
+    let (status, body) = call(addr, "DELETE", &format!("/v1/keys/{token_id}"), Some(&owner), "");
+    assert_eq!(status, 200, "{body}");
+    let revoked = json(&body);
+    assert_eq!(
+        (&revoked["id"], &revoked["revoked"], &revoked["revoked_by"]),
+        (&value!(token_id), &value!(true), &value!(owner_id))
+    );
+    let (status, body) = call(addr, "GET", "/v1/me", Some(&token), "");
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(json(&body)["error"]["code"], "unauthorized");
+    assert_eq!(call(addr, "GET", &format!("/m?t={token}"), None, "").0, 401, "nor its page");
+    // Again: as it is, its first revocation holding.
+    let (status, again) = call(addr, "DELETE", &format!("/v1/keys/{token_id}"), Some(&owner), "");
+    assert_eq!((status, json(&again)), (200, revoked.clone()));
+    let (status, body) = call(addr, "DELETE", "/v1/keys/0123456789abcdef", Some(&owner), "");
+    assert_eq!((status, json(&body)["error"]["code"].as_str()), (404, Some("not_found")), "{body}");
+
+    // Rotated: a new key of the same role and scope; the old one refused; the new one sells at s1.
+    let (status, body) = post(&owner, &format!("/v1/keys/{operator_id}/rotate"), "");
+    assert_eq!(status, 201, "{body}");
+    let rotated = json(&body);
+    assert_eq!(
+        (&rotated["role"], &rotated["store"], &rotated["replaces"]),
+        (&value!("store_operator"), &value!("s1"), &value!(operator_id))
+    );
+    let (operator2, operator2_id) = made(&body);
+    let order = r#"{"order":"o1","member":"A","amount":"10.00","store":"s1"}"#;
+    assert_eq!(post(&operator, "/v1/orders", order).0, 401);
+    assert_eq!(post(&operator2, "/v1/orders", order).0, 200);
+    let (status, body) = post(&owner, &format!("/v1/keys/{operator_id}/rotate"), "");
+    assert_eq!((status, json(&body)["error"]["code"].as_str()), (409, Some("revoked")), "{body}");
+    let listed = json(&list(&owner).1);
+    let old =
+        listed["keys"].as_array().unwrap().iter().find(|k| k["id"] == operator_id.as_str()).unwrap().clone();
+    assert_eq!((&old["revoked"], &old["revoked_by"]), (&value!(true), &value!(owner_id)));
+    assert_eq!(listed["total"], 5);
+
+    // The last owner key is not revoked; once a second exists, the first may go.
+    let (status, body) = call(addr, "DELETE", &format!("/v1/keys/{owner_id}"), Some(&owner), "");
+    assert_eq!((status, json(&body)["error"]["code"].as_str()), (409, Some("last_owner_key")), "{body}");
+    let (owner2, _) = made(&post(&owner, "/v1/keys", r#"{"role":"owner"}"#).1);
+    assert_eq!(call(addr, "DELETE", &format!("/v1/keys/{owner_id}"), Some(&owner2), "").0, 200);
+    assert_eq!(list(&owner).0, 401);
+    assert_eq!(list(&owner2).0, 200);
+    // Another tenant's owner sees none of these keys.
+    let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"other"}"#);
+    let other = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "DELETE", &format!("/v1/keys/{reader_id}"), Some(&other), "").0, 404);
+    assert_eq!(json(&list(&other).1)["total"], 1);
+
+    // Every write names its key beside the log, not in it: the order by the new store key.
+    let writes = store(&dir).writes("shop", None, 1).unwrap();
+    assert_eq!(
+        (writes[0].key.as_deref(), writes[0].role.clone()),
+        (Some(operator2_id.as_str()), Some(("store_operator".to_owned(), Some("s1".to_owned()))))
+    );
+    assert!(!writes[0].event.contains(&operator2_id));
+    // After a restart the revoked keys stay refused, the others go on.
+    drop(server);
+    let addr = &local(&dir);
+    for (key, status) in [(&owner, 401), (&token, 401), (&operator, 401), (&owner2, 200), (&reader, 200)] {
+        assert_eq!(call(addr, "GET", "/v1/keys", Some(key), "").0, status);
+    }
+    assert_eq!(call(addr, "GET", "/v1/members/A", Some(&operator2), "").0, 200);
+}
+
+/// Two nodes on one PostgreSQL: a key revoked on the node serving its tenant is refused on the
+/// other node at its next request (`401`, not a redirect to the owner), though that node had
+/// the key in memory from its start; a rotated key's successor, made on the first node, is
+/// redirected there. (Needs `FANLI_TEST_DATABASE_URL`; on SQLite there is one node.)
+#[test]
+fn a_key_revoked_on_one_node_is_refused_on_the_other() {
+    let dir = data_dir("api-cluster-revoke");
+    let Some(url) = common::database(&dir) else {
+        eprintln!("FANLI_TEST_DATABASE_URL is not set: no cluster to test");
+        return;
+    };
+    let a = common::start_node(&dir.join("a"), &url);
+    let (status, body) = call(a, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    assert_eq!(status, 201, "{body}");
+    let owner = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(a, "PUT", "/v1/plan", Some(&owner), PLAN).0, 200);
+    let make = |role: &str| {
+        let (status, body) = call(a, "POST", "/v1/keys", Some(&owner), &format!(r#"{{"role":"{role}"}}"#));
+        assert_eq!(status, 201, "{body}");
+        let v = json(&body);
+        (v["key"].as_str().unwrap().to_owned(), v["id"].as_str().unwrap().to_owned())
+    };
+    let (reader, reader_id) = make("read_only");
+    let (spare, spare_id) = make("read_only");
+    // The second node reads every live key at its start: it knows both, and sends them to the
+    // first, which serves the tenant.
+    let b = common::start_node(&dir.join("b"), &url);
+    for key in [&reader, &spare] {
+        let answer = request(b, "GET", "/v1/state", Some(key), "", "");
+        assert_eq!(answer.status, 307, "{}", answer.body);
+        assert_eq!(answer.header("location"), Some(format!("http://{a}/v1/state").as_str()));
+    }
+    // Revoked on the first node: refused on both, at once.
+    assert_eq!(call(a, "DELETE", &format!("/v1/keys/{reader_id}"), Some(&owner), "").0, 200);
+    for node in [a, b] {
+        let (status, body) = call(node, "GET", "/v1/state", Some(&reader), "");
+        assert_eq!(status, 401, "{node}: {body}");
+        assert_eq!(json(&body)["error"]["code"], "unauthorized");
+    }
+    assert_eq!(request(b, "GET", "/v1/state", Some(&spare), "", "").status, 307, "the other key goes on");
+    // Rotated on the first node: the old key refused on the second, the new one sent on.
+    let (status, body) = call(a, "POST", &format!("/v1/keys/{spare_id}/rotate"), Some(&owner), "");
+    assert_eq!(status, 201, "{body}");
+    let successor = json(&body)["key"].as_str().unwrap().to_owned();
+    assert_eq!(call(b, "GET", "/v1/state", Some(&spare), "").0, 401);
+    assert_eq!(request(b, "GET", "/v1/state", Some(&successor), "", "").status, 307);
+    assert_eq!(call(a, "GET", "/v1/state", Some(&successor), "").0, 200);
+}
+
 fn receiver(failures: usize, limit: usize) -> (String, std::sync::mpsc::Receiver<(String, String)>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
@@ -540,11 +746,12 @@ fn a_restart_resumes_from_the_latest_snapshot_and_the_log_after_it() {
 fn the_lease_epoch_fences_off_a_node_that_lost_its_tenant() {
     let dir = data_dir("api-fence");
     let mut store = store(&dir);
-    assert!(store.create_tenant("t", "hash").unwrap());
+    assert!(store.create_tenant(&owner("t", "hash")).unwrap());
     let append = |lease| fanli_server::store::Append {
         tenant: "t",
         after: 0,
         lines: &[],
+        by: &[],
         notifications: &[],
         reports: &[],
         lease: Some(lease),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use fanli_server::store::{Append, MemberRow, Snapshot, Store, StoreError};
+use fanli_server::store::{Append, MemberRow, SetBy, Snapshot, Store, StoreError, StoredKey, Write};
 
 /// A fresh store for the test `name`: its data folder and a connection.
 fn fresh(name: &str) -> (PathBuf, Store) {
@@ -23,6 +23,7 @@ fn nothing(tenant: &str, after: u64) -> Append<'_> {
         tenant,
         after,
         lines: &[],
+        by: &[],
         notifications: &[],
         reports: &[],
         members: &[],
@@ -32,6 +33,27 @@ fn nothing(tenant: &str, after: u64) -> Append<'_> {
         backfilling: None,
         lease: None,
     }
+}
+
+/// A key of `tenant` whose hash is `hash`, with the id `id-HASH`, made at 1,000 ms by the key
+/// `by`, live.
+fn key(hash: &str, tenant: &str, role: &str, scope: Option<&str>, by: &str) -> StoredKey {
+    StoredKey {
+        id: format!("id-{hash}"),
+        hash: hash.to_owned(),
+        tenant: tenant.to_owned(),
+        role: role.to_owned(),
+        scope: scope.map(str::to_owned),
+        created_at: Some(1_000),
+        created_by: Some(by.to_owned()),
+        revoked_at: None,
+        revoked_by: None,
+    }
+}
+
+/// The first owner key of `tenant`, made by the master key.
+fn owner(tenant: &str, hash: &str) -> StoredKey {
+    key(hash, tenant, "owner", None, "master")
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -83,16 +105,21 @@ fn settings_are_read_back_overwritten_and_kept_across_connections() {
 #[test]
 fn tenants_own_one_key_each_and_other_keys_have_a_role_and_scope() {
     let (_dir, mut store) = fresh("store-keys");
-    assert!(store.create_tenant("acme", "h-acme").unwrap());
-    assert!(!store.create_tenant("acme", "h-other").unwrap(), "the id is taken");
-    assert!(!store.create_tenant("beta", "h-acme").unwrap(), "an owner key is one tenant's");
-    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    assert!(!store.create_tenant(&owner("acme", "h-other")).unwrap(), "the id is taken");
+    assert!(store.find_key("h-other").unwrap().is_none(), "a refused tenant stores no key");
+    assert!(store.create_tenant(&owner("beta", "h-beta")).unwrap());
     assert_eq!(store.tenant_ids().unwrap(), ["acme", "beta"]);
-    store.add_key("h-read", "acme", "read_only", None).unwrap();
-    store.add_key("h-s1", "acme", "store_operator", Some("s1")).unwrap();
-    store.add_key("h-token", "beta", "member", Some("A")).unwrap();
-    assert!(store.add_key("h-read", "beta", "owner", None).is_err(), "a key's hash is stored once");
-    // Every key but the owners', in no set order.
+    store.add_key(&key("h-read", "acme", "read_only", None, "id-h-acme")).unwrap();
+    store.add_key(&key("h-s1", "acme", "store_operator", Some("s1"), "id-h-acme")).unwrap();
+    store.add_key(&key("h-token", "beta", "member", Some("A"), "id-h-beta")).unwrap();
+    assert!(
+        store.add_key(&key("h-read", "beta", "owner", None, "x")).is_err(),
+        "a key's hash is stored once"
+    );
+    let twin = StoredKey { hash: "h-twin".to_owned(), ..key("h-read", "beta", "owner", None, "x") };
+    assert!(store.add_key(&twin).is_err(), "and its id");
+    // Every live key, the owners' among them, in no set order.
     let mut keys: Vec<(String, String, String, Option<String>)> =
         store.keys().unwrap().into_iter().map(|k| (k.hash, k.tenant, k.role, k.scope)).collect();
     keys.sort();
@@ -101,34 +128,247 @@ fn tenants_own_one_key_each_and_other_keys_have_a_role_and_scope() {
     assert_eq!(
         keys,
         [
+            ("h-acme", "acme", "owner", None),
+            ("h-beta", "beta", "owner", None),
             ("h-read", "acme", "read_only", None),
             ("h-s1", "acme", "store_operator", Some("s1")),
             ("h-token", "beta", "member", Some("A")),
         ]
     );
-    // A key by its hash: an owner's is found through its tenant.
-    let found = |store: &mut Store, hash: &str| {
-        store.find_key(hash).unwrap().map(|k| (k.hash, k.tenant, k.role, k.scope))
+    // A key by its hash, whole.
+    assert_eq!(store.find_key("h-acme").unwrap(), Some(owner("acme", "h-acme")));
+    assert_eq!(
+        store.find_key("h-s1").unwrap(),
+        Some(key("h-s1", "acme", "store_operator", Some("s1"), "id-h-acme"))
+    );
+    assert_eq!(
+        store.find_key("h-token").unwrap().map(|k| (k.tenant, k.scope)),
+        Some(("beta".to_owned(), Some("A".to_owned())))
+    );
+    assert_eq!(store.find_key("h-nobody").unwrap(), None);
+    // By its id, only in its tenant.
+    assert_eq!(store.key("acme", "id-h-read").unwrap().map(|k| k.hash), Some("h-read".to_owned()));
+    assert_eq!(store.key("beta", "id-h-read").unwrap(), None);
+}
+
+#[test]
+fn a_revoked_key_is_found_no_more_and_the_revocations_are_counted() {
+    let (dir, mut store) = fresh("store-revoke");
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    assert!(store.create_tenant(&owner("beta", "h-beta")).unwrap());
+    let later = |hash: &str, at: i64| StoredKey {
+        created_at: Some(at),
+        ..key(hash, "acme", "read_only", None, "id-h-acme")
     };
-    let owned = |h: &str, t: &str, r: &str, s: Option<&str>| {
-        Some((h.to_owned(), t.to_owned(), r.to_owned(), s.map(str::to_owned)))
+    store.add_key(&later("h-r1", 2_000)).unwrap();
+    store.add_key(&later("h-r2", 3_000)).unwrap();
+    store
+        .add_key(&StoredKey { created_at: Some(4_000), ..key("h-o2", "acme", "owner", None, "id-h-acme") })
+        .unwrap();
+    assert_eq!(store.revocations().unwrap(), 0);
+    assert_eq!(store.owner_keys("acme").unwrap(), 2);
+    // Revoked: kept, with when and by whom, and counted; no longer found by its hash.
+    let revoked = store.revoke_key("acme", "id-h-r1", 5_000, "id-h-o2").unwrap().expect("acme's key");
+    assert_eq!(
+        revoked,
+        StoredKey { revoked_at: Some(5_000), revoked_by: Some("id-h-o2".to_owned()), ..later("h-r1", 2_000) }
+    );
+    assert!(revoked.revoked());
+    assert_eq!(store.find_key("h-r1").unwrap(), None);
+    assert_eq!(store.revocations().unwrap(), 1);
+    // Revoked again: its first revocation holds, and nothing more is counted.
+    let again = store.revoke_key("acme", "id-h-r1", 9_000, "id-h-acme").unwrap().unwrap();
+    assert_eq!((again.revoked_at, again.revoked_by.as_deref()), (Some(5_000), Some("id-h-o2")));
+    assert_eq!(store.revocations().unwrap(), 1);
+    // Another tenant's key, or none: nothing happens.
+    assert_eq!(store.revoke_key("beta", "id-h-r2", 9_000, "id-h-beta").unwrap(), None);
+    assert_eq!(store.revoke_key("acme", "nope", 9_000, "id-h-acme").unwrap(), None);
+    assert!(store.find_key("h-r2").unwrap().is_some());
+    // Rotated: the new key in, the old one revoked by the same key at the same time, counted.
+    let new = StoredKey { created_at: Some(6_000), ..key("h-r3", "acme", "read_only", None, "id-h-acme") };
+    let old = store.rotate_key("id-h-r2", &new).unwrap().expect("a live key");
+    assert_eq!(
+        (old.id.as_str(), old.revoked_at, old.revoked_by.as_deref()),
+        ("id-h-r2", Some(6_000), Some("id-h-acme"))
+    );
+    assert_eq!(store.find_key("h-r3").unwrap(), Some(new.clone()));
+    assert_eq!(store.find_key("h-r2").unwrap(), None);
+    assert_eq!(store.revocations().unwrap(), 2);
+    // A revoked key, or another tenant's, is not rotated, and nothing is stored.
+    let refused =
+        StoredKey { created_at: Some(7_000), ..key("h-r4", "acme", "read_only", None, "id-h-acme") };
+    assert_eq!(store.rotate_key("id-h-r2", &refused).unwrap(), None);
+    let other = StoredKey { tenant: "beta".to_owned(), ..refused.clone() };
+    assert_eq!(store.rotate_key("id-h-r3", &other).unwrap(), None);
+    assert_eq!(store.find_key("h-r4").unwrap(), None);
+    assert_eq!(store.revocations().unwrap(), 2);
+    // A tenant's keys, revoked ones too, in the order they were made; a page of them.
+    let (total, listed) = store.tenant_keys("acme", 0, 100).unwrap();
+    let ids: Vec<(&str, bool)> = listed.iter().map(|k| (k.id.as_str(), k.revoked())).collect();
+    assert_eq!(total, 5);
+    assert_eq!(
+        ids,
+        [("id-h-acme", false), ("id-h-r1", true), ("id-h-r2", true), ("id-h-o2", false), ("id-h-r3", false)]
+    );
+    let (total, page) = store.tenant_keys("acme", 1, 2).unwrap();
+    assert_eq!(
+        (total, page.iter().map(|k| k.id.as_str()).collect::<Vec<_>>()),
+        (5, vec!["id-h-r1", "id-h-r2"])
+    );
+    assert_eq!(store.tenant_keys("beta", 0, 100).unwrap().0, 1);
+    assert_eq!(store.owner_keys("acme").unwrap(), 2);
+    let mut revoked = store.revoked_keys().unwrap();
+    revoked.sort();
+    let as_str = |(h, t, i): &(String, String, String)| (h.clone(), t.clone(), i.clone());
+    assert_eq!(
+        revoked.iter().map(as_str).collect::<Vec<_>>(),
+        [("h-r1", "acme", "id-h-r1"), ("h-r2", "acme", "id-h-r2")].map(|(h, t, i)| (
+            h.to_owned(),
+            t.to_owned(),
+            i.to_owned()
+        ))
+    );
+    // What one connection revoked, another finds revoked (a node does not see another's memory).
+    let mut other = common::store(&dir);
+    assert_eq!(other.revocations().unwrap(), 2);
+    assert_eq!(other.find_key("h-r1").unwrap(), None);
+    assert_eq!(other.keys().unwrap().len(), 4, "the live keys of both tenants");
+}
+
+#[test]
+fn each_log_line_and_plan_version_names_the_key_that_wrote_it() {
+    let (_dir, mut store) = fresh("store-writes");
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    assert!(store.create_tenant(&owner("beta", "h-beta")).unwrap());
+    store.add_key(&key("h-s1", "acme", "store_operator", Some("s1"), "id-h-acme")).unwrap();
+    let lines = strings(&["l1", "l2", "l3", "l4"]);
+    // l3 is the server's own (a scheduled day close); l4 was sent with a key since revoked.
+    let by = [Some("id-h-acme".to_owned()), Some("id-h-s1".to_owned()), None, Some("id-h-s1".to_owned())];
+    let beta_lines = strings(&["m1", "m2"]);
+    // Fewer names than lines: the rest are unnamed.
+    let beta_by = [Some("id-h-beta".to_owned())];
+    store
+        .append(&[
+            Append { lines: &lines, by: &by, ..nothing("acme", 0) },
+            Append { lines: &beta_lines, by: &beta_by, ..nothing("beta", 0) },
+        ])
+        .unwrap();
+    store.revoke_key("acme", "id-h-s1", 2_000, "id-h-acme").unwrap();
+    let write = |line: u64, event: &str, key: Option<&str>, role: Option<(&str, Option<&str>)>| Write {
+        line,
+        event: event.to_owned(),
+        key: key.map(str::to_owned),
+        role: role.map(|(r, s)| (r.to_owned(), s.map(str::to_owned))),
     };
-    assert_eq!(found(&mut store, "h-acme"), owned("h-acme", "acme", "owner", None));
-    assert_eq!(found(&mut store, "h-s1"), owned("h-s1", "acme", "store_operator", Some("s1")));
-    assert_eq!(found(&mut store, "h-token"), owned("h-token", "beta", "member", Some("A")));
-    assert_eq!(found(&mut store, "h-nobody"), None);
+    let operator = Some(("store_operator", Some("s1")));
+    assert_eq!(
+        store.writes("acme", None, 10).unwrap(),
+        [
+            write(4, "l4", Some("id-h-s1"), operator),
+            write(3, "l3", None, None),
+            write(2, "l2", Some("id-h-s1"), operator),
+            write(1, "l1", Some("id-h-acme"), Some(("owner", None))),
+        ]
+    );
+    assert_eq!(store.writes("acme", Some(3), 1).unwrap(), [write(2, "l2", Some("id-h-s1"), operator)]);
+    assert_eq!(
+        store.writes("beta", None, 10).unwrap(),
+        [write(2, "m2", None, None), write(1, "m1", Some("id-h-beta"), Some(("owner", None)))]
+    );
+    // The log itself is what it was: the key is beside it, not in it.
+    assert_eq!(log(&mut store, "acme"), ["l1", "l2", "l3", "l4"]);
+    // Plan versions name theirs.
+    assert_eq!(store.add_plan("acme", "name = \"one\"", Some("id-h-acme")).unwrap(), 1);
+    assert_eq!(store.add_plan("acme", "name = \"two\"", None).unwrap(), 2);
+    assert_eq!(store.plan_versions("acme").unwrap(), [(1, Some("id-h-acme".to_owned())), (2, None)]);
+    assert!(store.plan_versions("beta").unwrap().is_empty());
+    // So do brands, stores' brands (the last key to put a store there) and the webhook.
+    assert!(store.add_brand("acme", "b1", Some("id-h-acme")).unwrap());
+    assert!(store.add_brand("acme", "b0", None).unwrap());
+    store.set_store_brand("acme", "s1", "b0", Some("id-h-acme")).unwrap();
+    store.set_store_brand("acme", "s1", "b1", Some("id-h-s1")).unwrap();
+    store.set_webhook("acme", Some(("https://acme.example/hook", "secret")), Some("id-h-acme")).unwrap();
+    let by = |key: &str| Some(key.to_owned());
+    assert_eq!(
+        store.settings_by("acme").unwrap(),
+        SetBy {
+            brands: vec![("b0".to_owned(), None), ("b1".to_owned(), by("id-h-acme"))],
+            stores: vec![("s1".to_owned(), "b1".to_owned(), by("id-h-s1"))],
+            webhook: Some(("https://acme.example/hook".to_owned(), by("id-h-acme"))),
+        }
+    );
+    assert_eq!(store.settings_by("beta").unwrap(), SetBy::default());
+}
+
+/// A store the first version made (its tables as they were, with a tenant, a key, a plan and a
+/// log) is brought to this version when it is opened: every key, the owner's too, in `keys`
+/// with an id and no times; the log's lines naming no key; nothing else changed. Opening it
+/// again changes nothing more.
+#[test]
+fn a_store_of_the_first_version_is_migrated_when_opened() {
+    let dir = common::data_dir("store-migrate");
+    common::execute(
+        &dir,
+        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+         CREATE TABLE tenants (id TEXT PRIMARY KEY, key_hash TEXT NOT NULL UNIQUE);
+         CREATE TABLE plans (tenant TEXT NOT NULL, version {int} NOT NULL, text TEXT NOT NULL,
+             PRIMARY KEY (tenant, version));
+         CREATE TABLE events (tenant TEXT NOT NULL, seq {int} NOT NULL, line TEXT NOT NULL,
+             PRIMARY KEY (tenant, seq));
+         CREATE TABLE keys (hash TEXT PRIMARY KEY, tenant TEXT NOT NULL, role TEXT NOT NULL, scope TEXT);
+         INSERT INTO settings VALUES ('master_key_hash', 'm');
+         INSERT INTO tenants VALUES ('acme', 'h-acme'), ('beta', 'h-beta');
+         INSERT INTO keys VALUES ('h-s1', 'acme', 'store_operator', 's1'), ('h-o2', 'beta', 'owner', NULL);
+         INSERT INTO plans VALUES ('acme', 1, 'name = \"p\"');
+         INSERT INTO events VALUES ('acme', 1, 'l1'), ('acme', 2, 'l2');",
+    );
+    let mut store = common::store(&dir);
+    assert_eq!(store.setting("schema_version").unwrap().as_deref(), Some("2"));
+    assert_eq!(store.setting("master_key_hash").unwrap().as_deref(), Some("m"));
+    let (total, acme) = store.tenant_keys("acme", 0, 10).unwrap();
+    assert_eq!(total, 2);
+    let mut seen: Vec<(&str, &str, Option<&str>)> =
+        acme.iter().map(|k| (k.hash.as_str(), k.role.as_str(), k.scope.as_deref())).collect();
+    seen.sort();
+    assert_eq!(seen, [("h-acme", "owner", None), ("h-s1", "store_operator", Some("s1"))]);
+    for k in &acme {
+        assert!(k.id.len() == 16 && k.id.bytes().all(|b| b.is_ascii_hexdigit()), "{k:?}");
+        assert_eq!((k.created_at, k.created_by.as_deref(), k.revoked_at), (None, None, None), "{k:?}");
+    }
+    assert_ne!(acme[0].id, acme[1].id);
+    // Both of beta's owner keys: the tenant's own and the one made with POST /v1/keys.
+    assert_eq!(store.owner_keys("beta").unwrap(), 2);
+    assert_eq!(store.find_key("h-acme").unwrap().map(|k| k.role), Some("owner".to_owned()));
+    assert_eq!(store.revocations().unwrap(), 0);
+    // The log and the plan as they were, naming no key.
+    assert_eq!(log(&mut store, "acme"), ["l1", "l2"]);
+    let lines: Vec<(u64, Option<String>)> =
+        store.writes("acme", None, 10).unwrap().into_iter().map(|w| (w.line, w.key)).collect();
+    assert_eq!(lines, [(2, None), (1, None)]);
+    assert_eq!(store.plan_versions("acme").unwrap(), [(1, None)]);
+    assert_eq!(store.load_one("acme").unwrap().and_then(|s| s.plan).as_deref(), Some("name = \"p\""));
+    // The new columns take new rows.
+    let l3 = strings(&["l3"]);
+    let by = [Some(acme[0].id.clone())];
+    store.append(&[Append { lines: &l3, by: &by, ..nothing("acme", 2) }]).unwrap();
+    assert_eq!(store.writes("acme", None, 1).unwrap()[0].key, by[0]);
+    // Opened again: nothing changes (the ids stay).
+    drop(store);
+    let mut again = common::store(&dir);
+    assert_eq!(again.tenant_keys("acme", 0, 10).unwrap().1, acme);
+    assert_eq!(again.setting("schema_version").unwrap().as_deref(), Some("2"));
 }
 
 #[test]
 fn plan_versions_count_up_per_tenant_and_load_reads_each_tenants_latest() {
     let (_dir, mut store) = fresh("store-plans");
     for (id, hash) in [("acme", "h-acme"), ("beta", "h-beta"), ("gamma", "h-gamma")] {
-        assert!(store.create_tenant(id, hash).unwrap());
+        assert!(store.create_tenant(&owner(id, hash)).unwrap());
     }
     assert_eq!(store.plan_version("acme").unwrap(), 0);
-    assert_eq!(store.add_plan("acme", "name = \"one\"").unwrap(), 1);
-    assert_eq!(store.add_plan("acme", "name = \"two\"").unwrap(), 2);
-    assert_eq!(store.add_plan("beta", "name = \"b\"").unwrap(), 1);
+    assert_eq!(store.add_plan("acme", "name = \"one\"", None).unwrap(), 1);
+    assert_eq!(store.add_plan("acme", "name = \"two\"", None).unwrap(), 2);
+    assert_eq!(store.add_plan("beta", "name = \"b\"", None).unwrap(), 1);
     assert_eq!(store.plan_version("acme").unwrap(), 2);
     assert_eq!(store.plan_version("beta").unwrap(), 1);
     assert_eq!(store.plan_version("gamma").unwrap(), 0);
@@ -153,15 +393,15 @@ fn plan_versions_count_up_per_tenant_and_load_reads_each_tenants_latest() {
 #[test]
 fn brands_and_stores_brands_are_per_tenant_and_a_store_moves_between_brands() {
     let (_dir, mut store) = fresh("store-brands");
-    assert!(store.create_tenant("acme", "h-acme").unwrap());
-    assert!(store.create_tenant("beta", "h-beta").unwrap());
-    assert!(store.add_brand("acme", "b1").unwrap());
-    assert!(!store.add_brand("acme", "b1").unwrap(), "registered already");
-    assert!(store.add_brand("acme", "b2").unwrap());
-    assert!(store.add_brand("beta", "b1").unwrap(), "another tenant's b1");
-    store.set_store_brand("acme", "s1", "b1").unwrap();
-    store.set_store_brand("acme", "s2", "b1").unwrap();
-    store.set_store_brand("acme", "s1", "b2").unwrap();
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    assert!(store.create_tenant(&owner("beta", "h-beta")).unwrap());
+    assert!(store.add_brand("acme", "b1", None).unwrap());
+    assert!(!store.add_brand("acme", "b1", None).unwrap(), "registered already");
+    assert!(store.add_brand("acme", "b2", None).unwrap());
+    assert!(store.add_brand("beta", "b1", None).unwrap(), "another tenant's b1");
+    store.set_store_brand("acme", "s1", "b1", None).unwrap();
+    store.set_store_brand("acme", "s2", "b1", None).unwrap();
+    store.set_store_brand("acme", "s1", "b2", None).unwrap();
     // Every tenant's, in no set order.
     let (mut brands, mut stores) = store.brands().unwrap();
     brands.sort();
@@ -185,7 +425,7 @@ fn brands_and_stores_brands_are_per_tenant_and_a_store_moves_between_brands() {
     assert_eq!(brands, ["b1", "b2"]);
     assert_eq!(stores, [("s1", "b2"), ("s2", "b1")].map(|(s, b)| (s.to_owned(), b.to_owned())));
     assert_eq!(hook, None);
-    store.set_webhook("acme", Some(("https://acme.example/hook", "secret"))).unwrap();
+    store.set_webhook("acme", Some(("https://acme.example/hook", "secret")), None).unwrap();
     assert_eq!(store.tenant_extras("acme").unwrap().2.as_deref(), Some("https://acme.example/hook"));
     let (brands, stores, hook) = store.tenant_extras("beta").unwrap();
     assert_eq!((brands, stores.len(), hook), (strings(&["b1"]), 0, None));
@@ -194,8 +434,8 @@ fn brands_and_stores_brands_are_per_tenant_and_a_store_moves_between_brands() {
 #[test]
 fn a_group_commit_writes_every_kind_of_row_of_every_tenant_in_it() {
     let (dir, mut store) = fresh("store-append");
-    assert!(store.create_tenant("acme", "h-acme").unwrap());
-    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    assert!(store.create_tenant(&owner("beta", "h-beta")).unwrap());
     let acme_lines = strings(&["l1", "l2", "l3"]);
     let notifications = strings(&[r#"{"n":1}"#, r#"{"n":2}"#]);
     let reports = [(3, r#"{"report":3}"#.to_owned())];
@@ -283,8 +523,8 @@ fn a_group_commit_writes_every_kind_of_row_of_every_tenant_in_it() {
 #[test]
 fn a_commit_that_fails_keeps_nothing_of_any_tenant_in_it() {
     let (_dir, mut store) = fresh("store-atomic");
-    assert!(store.create_tenant("acme", "h-acme").unwrap());
-    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    assert!(store.create_tenant(&owner("beta", "h-beta")).unwrap());
     let first = strings(&["l1", "l2"]);
     let notified = strings(&[r#"{"n":0}"#]);
     store.append(&[Append { lines: &first, notifications: &notified, ..nothing("acme", 0) }]).unwrap();
@@ -350,7 +590,7 @@ impl From<fanli_server::store::StoreError> for Stop {
 #[test]
 fn for_each_event_reads_a_long_log_in_order_and_stops_at_the_first_error() {
     let (dir, mut store) = fresh("store-stream");
-    assert!(store.create_tenant("acme", "h-acme").unwrap());
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
     // Past two of the 10,000-line pages PostgreSQL's portal reads at a time.
     const LINES: u64 = 20_001;
     let lines: Vec<String> = (1..=LINES).map(|n| n.to_string()).collect();
@@ -405,8 +645,8 @@ fn for_each_event_reads_a_long_log_in_order_and_stops_at_the_first_error() {
 #[test]
 fn the_outbox_hands_out_a_tenants_notifications_in_order_until_each_is_delivered() {
     let (_dir, mut store) = fresh("store-outbox");
-    assert!(store.create_tenant("acme", "h-acme").unwrap());
-    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    assert!(store.create_tenant(&owner("beta", "h-beta")).unwrap());
     let acme_notes = strings(&["{\"n\":1}", "{\"n\":2}", "{\"n\":3}"]);
     let beta_notes = strings(&["{\"n\":4}"]);
     let (one, two) = (strings(&["l1"]), strings(&["m1"]));
@@ -458,15 +698,15 @@ fn the_outbox_hands_out_a_tenants_notifications_in_order_until_each_is_delivered
 fn webhooks_are_set_replaced_and_removed_and_each_node_lists_its_tenants() {
     let (_dir, mut store) = fresh("store-webhooks");
     for (id, hash) in [("acme", "h-acme"), ("beta", "h-beta"), ("gamma", "h-gamma")] {
-        assert!(store.create_tenant(id, hash).unwrap());
+        assert!(store.create_tenant(&owner(id, hash)).unwrap());
     }
     assert!(store.webhooks().unwrap().is_empty());
-    store.set_webhook("acme", Some(("http://127.0.0.1:1/one", "s1"))).unwrap();
-    store.set_webhook("acme", Some(("http://127.0.0.1:1/two", "s2"))).unwrap();
-    store.set_webhook("beta", Some(("http://127.0.0.1:2/hook", "sb"))).unwrap();
-    store.set_webhook("gamma", Some(("http://127.0.0.1:3/hook", "sg"))).unwrap();
-    store.set_webhook("gamma", None).unwrap();
-    store.set_webhook("gamma", None).unwrap();
+    store.set_webhook("acme", Some(("http://127.0.0.1:1/one", "s1")), None).unwrap();
+    store.set_webhook("acme", Some(("http://127.0.0.1:1/two", "s2")), None).unwrap();
+    store.set_webhook("beta", Some(("http://127.0.0.1:2/hook", "sb")), None).unwrap();
+    store.set_webhook("gamma", Some(("http://127.0.0.1:3/hook", "sg")), None).unwrap();
+    store.set_webhook("gamma", None, None).unwrap();
+    store.set_webhook("gamma", None, None).unwrap();
     let hook = |t: &str, u: &str, s: &str| (t.to_owned(), u.to_owned(), s.to_owned());
     assert_eq!(
         store.webhooks().unwrap(),
@@ -487,8 +727,8 @@ fn webhooks_are_set_replaced_and_removed_and_each_node_lists_its_tenants() {
 #[test]
 fn a_lease_counts_its_epochs_and_only_its_holder_at_the_latest_one_appends() {
     let (_dir, mut store) = fresh("store-leases");
-    assert!(store.create_tenant("acme", "h-acme").unwrap());
-    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    assert!(store.create_tenant(&owner("beta", "h-beta")).unwrap());
     assert_eq!(store.lease("acme").unwrap(), None);
     assert_eq!(store.take_lease("acme", "n1", "http://n1").unwrap(), 1);
     assert_eq!(store.lease("acme").unwrap(), Some(("n1".to_owned(), "http://n1".to_owned())));
@@ -529,8 +769,8 @@ fn a_lease_counts_its_epochs_and_only_its_holder_at_the_latest_one_appends() {
 #[test]
 fn a_snapshot_is_a_file_named_by_its_row_and_replaces_the_one_before() {
     let (dir, mut store) = fresh("store-snapshots");
-    assert!(store.create_tenant("acme", "h-acme").unwrap());
-    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    assert!(store.create_tenant(&owner("beta", "h-beta")).unwrap());
     assert!(store.snapshot("acme").unwrap().is_none());
     let got = |store: &mut Store, tenant: &str| {
         let s = store.snapshot(tenant).unwrap().expect("a snapshot");
@@ -564,8 +804,8 @@ fn a_snapshot_is_a_file_named_by_its_row_and_replaces_the_one_before() {
 #[test]
 fn members_are_found_by_id_or_phone_and_listed_under_their_referrer() {
     let (_dir, mut store) = fresh("store-members");
-    assert!(store.create_tenant("acme", "h-acme").unwrap());
-    assert!(store.create_tenant("beta", "h-beta").unwrap());
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    assert!(store.create_tenant(&owner("beta", "h-beta")).unwrap());
     let phone = Some("13800000001");
     let mut members = vec![
         member("A", None, phone),
@@ -615,9 +855,9 @@ fn members_are_found_by_id_or_phone_and_listed_under_their_referrer() {
 #[test]
 fn ids_are_listed_in_byte_order() {
     let (_dir, mut store) = fresh("store-order");
-    assert!(store.create_tenant("t-b", "h-b").unwrap());
-    assert!(store.create_tenant("T-a", "h-a").unwrap());
-    assert!(store.create_tenant("t_a", "h-c").unwrap());
+    assert!(store.create_tenant(&owner("t-b", "h-b")).unwrap());
+    assert!(store.create_tenant(&owner("T-a", "h-a")).unwrap());
+    assert!(store.create_tenant(&owner("t_a", "h-c")).unwrap());
     let members: Vec<MemberRow> =
         ["a", "B", "Z", "a-1", "a_2", "a1", "张三"].iter().map(|m| member(m, Some("R"), Some("1"))).collect();
     let lines = strings(&["l1"]);
@@ -639,10 +879,10 @@ fn ids_are_listed_in_byte_order() {
 #[ignore = "PostgreSQL's TEXT refuses the NUL character that SQLite stores: ids with one must be refused upstream"]
 fn an_id_with_a_nul_character_is_kept_alike_on_both() {
     let (_dir, mut store) = fresh("store-nul");
-    assert!(store.create_tenant("acme", "h-acme").unwrap());
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
     let lines = strings(&["l1"]);
     let members = [member("a\0b", None, None)];
     store.append(&[Append { lines: &lines, members: &members, ..nothing("acme", 0) }]).unwrap();
     assert_eq!(rows(&store.find_members("acme", "a\0b").unwrap()), [("a\0b", None, None)]);
-    assert!(store.add_brand("acme", "b\0").unwrap());
+    assert!(store.add_brand("acme", "b\0", None).unwrap());
 }

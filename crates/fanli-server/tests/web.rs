@@ -167,3 +167,82 @@ fn the_console_opens_with_a_key_shows_the_apis_numbers_and_its_forms_need_the_se
     assert_eq!(out.header("location"), Some("/console/login"));
     assert_eq!(get_page(addr, "/console", &cookie).status, 303);
 }
+
+/// A console session opened with `key`: its cookie.
+fn session(addr: impl Target, key: &str) -> String {
+    let login = call(addr, "GET", "/console/login", None, "", "");
+    let form = format!("Content-Type: application/x-www-form-urlencoded\r\nCookie: {}\r\n", login.cookie());
+    let entered = call(
+        addr,
+        "POST",
+        "/console/login",
+        None,
+        &form,
+        &format!("login={}&key={key}", login.field("login")),
+    );
+    assert_eq!(entered.status, 303, "{}", entered.body);
+    entered.cookie()
+}
+
+/// The audit page says who did what: each line of the log with the key (id and role) that wrote
+/// it, or the server for its own; the plan versions with theirs; the keys, made and revoked by
+/// which key. A session opened with a key that is revoked ends.
+#[test]
+fn the_audit_page_names_the_key_of_every_write_and_a_revoked_keys_session_ends() {
+    let dir = data_dir("web-who");
+    let addr = &local(&dir);
+    let made = call(addr, "POST", "/v1/tenants", Some("master-secret"), "", r#"{"id":"shop"}"#).json();
+    let (owner, owner_id) = (made["owner_key"].as_str().unwrap(), made["owner_key_id"].as_str().unwrap());
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(owner), "", PLAN).status, 200);
+    let events = r#"{"at":"2026-01-01T09:00:00+08:00","type":"join","member":"A"}
+{"at":"2026-01-01T09:00:00+08:00","type":"store","store":"s1"}
+"#;
+    assert_eq!(call(addr, "POST", "/v1/events", Some(owner), "", events).status, 200);
+    let key =
+        call(addr, "POST", "/v1/keys", Some(owner), "", r#"{"role":"store_operator","store":"s1"}"#).json();
+    let (operator, operator_id) = (key["key"].as_str().unwrap(), key["id"].as_str().unwrap());
+    let order = r#"{"order":"o1","member":"A","amount":"10.00","store":"s1"}"#;
+    assert_eq!(call(addr, "POST", "/v1/orders", Some(operator), "", order).status, 200);
+    let reader = call(addr, "POST", "/v1/keys", Some(owner), "", r#"{"role":"read_only"}"#).json();
+    let (reader, reader_id) = (reader["key"].as_str().unwrap(), reader["id"].as_str().unwrap());
+
+    assert_eq!(call(addr, "POST", "/v1/brands", Some(owner), "", r#"{"id":"b1"}"#).status, 201);
+
+    let cookie = session(addr, owner);
+    let audit = get_page(addr, "/console/audit", &cookie);
+    assert_eq!(audit.status, 200);
+    let row = |line: u64| {
+        let at =
+            audit.body.find(&format!("<tr data-line=\"{line}\">")).unwrap_or_else(|| panic!("line {line}"));
+        &audit.body[at..at + audit.body[at..].find("</tr>").unwrap()]
+    };
+    assert!(row(3).contains("<td>order</td>") && row(3).contains(operator_id), "{}", row(3));
+    assert!(row(3).contains("store_operator s1"), "{}", row(3));
+    for line in [1, 2] {
+        assert!(row(line).contains(owner_id) && row(line).contains(">owner<"), "{}", row(line));
+    }
+    assert!(
+        audit.body.contains(&format!("<td><code>{owner_id}</code></td>")),
+        "the plan's version names its key"
+    );
+    assert!(
+        audit.body.contains(&format!("<td>brand b1</td><td><code>{owner_id}</code></td>")),
+        "the brand names its key"
+    );
+    let keys = &audit.body[audit.body.find("id=\"keys\"").unwrap()..];
+    assert!(keys.contains(&format!("data-key=\"{operator_id}\"")) && keys.contains("by master"), "{keys}");
+
+    // Revoked: its row says so and by whom; the session it opened ends, others go on.
+    let reading = session(addr, reader);
+    assert_eq!(get_page(addr, "/console/audit", &reading).status, 200);
+    assert_eq!(call(addr, "DELETE", &format!("/v1/keys/{reader_id}"), Some(owner), "", "").status, 200);
+    let gone = get_page(addr, "/console/audit", &reading);
+    assert_eq!((gone.status, gone.header("location")), (303, Some("/console/login")));
+    let audit = get_page(addr, "/console/audit", &cookie);
+    let revoked = &audit.body[audit.body.find(&format!("data-key=\"{reader_id}\"")).unwrap()..];
+    let revoked = &revoked[..revoked.find("</tr>").unwrap()];
+    assert!(
+        revoked.contains("class=\"revoked\"") && revoked.contains(&format!("by {owner_id}")),
+        "{revoked}"
+    );
+}

@@ -12,7 +12,11 @@
 //!   history with the rule of every posting, their referral tree to 3 levels.
 //! - `/console/reviews`: the anti-fraud review queue, rules and evidence, approved or rejected one
 //!   by one or in bulk (the owner).
-//! - `/console/audit`: the audit chain's length and head, and the daily pool reports.
+//! - `/console/audit`: the audit chain's length and head, the daily pool reports, and who did
+//!   what: the log's latest lines with the key (id and role) that wrote each, the plan
+//!   versions with the key that put each, the brands, stores' brands and webhook with the key
+//!   that set each, and the tenant's keys with when and by which key each
+//!   was made and revoked.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -34,6 +38,13 @@ pub(crate) struct Session {
     caller: Caller,
     csrf: String,
     expires: Instant,
+}
+
+impl Session {
+    /// The id of the key that opened it.
+    pub(crate) fn key(&self) -> &str {
+        &self.caller.key
+    }
 }
 
 const COOKIE: &str = "fanli_console";
@@ -483,7 +494,7 @@ pub(crate) async fn put_plan(
                 report: None,
             }
         } else {
-            match app.set_plan(&caller.tenant, draft.clone()) {
+            match app.set_plan(&caller.tenant, draft.clone(), &caller.key) {
                 Ok((version, warnings)) => Outcome {
                     ok: true,
                     message: format!("已启用 v{version}。Version {version} is in force."),
@@ -850,7 +861,7 @@ pub(crate) async fn decide(
         })
         .collect();
     let count = lines.len();
-    match submit_lines(&server, caller.tenant.clone(), lines).await {
+    match submit_lines(&server, caller.tenant.clone(), Some(caller.key.clone()), lines).await {
         Ok(results) => {
             let refused: Vec<&str> = results
                 .iter()
@@ -900,8 +911,46 @@ fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `GET /console/audit`: the chain and the daily pool reports.
-pub(crate) async fn audit(State(server): State<Shared>, headers: HeaderMap) -> Response {
+/// A line of the log as the audit page lists it: its type and time, and the key that wrote it.
+struct Written {
+    line: u64,
+    /// The event's type and time; `None` for a line that does not read back.
+    event: Option<(&'static str, fanli_engine::Timestamp)>,
+    /// The key's id; `None` for the server's own lines and for lines older than keys' ids.
+    key: Option<String>,
+    /// The key's role (and scope), as stored.
+    role: Option<String>,
+}
+
+impl Written {
+    fn of(write: crate::store::Write) -> Written {
+        let event = fanli_format::EventLine::parse(write.event.as_bytes())
+            .ok()
+            .and_then(|line| line.event().ok().map(|e| (e.kind.type_name(), e.at)));
+        let role =
+            write.role.map(|(role, scope)| scope.map_or_else(|| role.clone(), |s| format!("{role} {s}")));
+        Written { line: write.line, event, key: write.key, role }
+    }
+}
+
+/// A key's time (Unix milliseconds) as the audit page shows it, in UTC; a dash for none.
+fn key_time(ms: Option<i64>) -> String {
+    ms.map_or_else(|| "–".to_owned(), crate::millis_text)
+}
+
+/// How many lines the audit page lists, and keys.
+const WRITES_SHOWN: u32 = 100;
+const KEYS_SHOWN: u32 = 200;
+
+/// `GET /console/audit?before=N`: the chain, the daily pool reports, and who wrote what: the
+/// log's latest lines (before line N) with the key that wrote each, the plan versions with the
+/// key that put each, and the tenant's keys, when and by which key each was made and revoked.
+pub(crate) async fn audit(
+    State(server): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let before = query.get("before").and_then(|b| b.parse::<u64>().ok());
     let mut app = lock(&server);
     let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
     let chain = app.tenants[&caller.tenant].chain.clone();
@@ -911,7 +960,16 @@ pub(crate) async fn audit(State(server): State<Shared>, headers: HeaderMap) -> R
         .iter()
         .filter_map(|r| DailyReport::parse(r))
         .collect();
+    let writes: Vec<Written> = blocking(|| app.store.writes(&id, before, WRITES_SHOWN))
+        .unwrap_or_default()
+        .into_iter()
+        .map(Written::of)
+        .collect();
+    let versions = blocking(|| app.store.plan_versions(&id)).unwrap_or_default();
+    let set_by = blocking(|| app.store.settings_by(&id)).unwrap_or_default();
+    let (total_keys, keys) = blocking(|| app.store.tenant_keys(&id, 0, KEYS_SHOWN)).unwrap_or_default();
     drop(app);
+    let older = (writes.len() == WRITES_SHOWN as usize).then(|| writes.last().map(|w| w.line)).flatten();
     let body = html! {
         section {
             h1 { "审计 Audit" }
@@ -942,6 +1000,80 @@ pub(crate) async fn audit(State(server): State<Shared>, headers: HeaderMap) -> R
                                     br;
                                 }
                             }
+                        }
+                    }
+                }
+            }
+        }
+        section {
+            h2 { "写入 Writes" span.note { " (最近 latest " (WRITES_SHOWN) @if let Some(b) = before { ", before line " (b) } ")" } }
+            @if writes.is_empty() { p.note { "日志是空的。The log is empty." } }
+            @else {
+                table #writes {
+                    tr { th { "行 Line" } th { "时间 At" } th { "事件 Event" } th { "密钥 Key" } }
+                    @for w in &writes {
+                        tr data-line=(w.line) {
+                            td { (w.line) }
+                            @match &w.event {
+                                Some((kind, at)) => { td { (at) } td { (kind) } }
+                                None => { td { "–" } td { "–" } }
+                            }
+                            td.key {
+                                @match (&w.key, &w.role) {
+                                    (Some(key), Some(role)) => { code { (key) } " " span.note.role { (role) } }
+                                    (Some(key), None) => { code { (key) } }
+                                    (None, _) => span.note { "服务器 the server (or before keys had ids)" },
+                                }
+                            }
+                        }
+                    }
+                }
+                @if let Some(line) = older { p { a #older href={ "/console/audit?before=" (line) } { "更早 Older" } } }
+            }
+        }
+        section {
+            h2 { "方案版本 Plan versions" }
+            @if versions.is_empty() { p.note { "还没有方案。No plan yet." } }
+            @else {
+                table #versions {
+                    tr { th { "版本 Version" } th { "密钥 Key" } }
+                    @for (version, key) in &versions {
+                        tr { td { "v" (version) } td { @match key { Some(key) => code { (key) }, None => "–" } } }
+                    }
+                }
+            }
+        }
+        @if !set_by.brands.is_empty() || set_by.webhook.is_some() {
+            section {
+                h2 { "其他设置 Settings beside the log" }
+                table #settings {
+                    tr { th { "设置 Setting" } th { "密钥 Key" } }
+                    @for (brand, key) in &set_by.brands {
+                        tr { td { "brand " (brand) } td { @match key { Some(key) => code { (key) }, None => "–" } } }
+                    }
+                    @for (store, brand, key) in &set_by.stores {
+                        tr { td { "store " (store) " in brand " (brand) } td { @match key { Some(key) => code { (key) }, None => "–" } } }
+                    }
+                    @if let Some((url, key)) = &set_by.webhook {
+                        tr { td { "webhook " (url) } td { @match key { Some(key) => code { (key) }, None => "–" } } }
+                    }
+                }
+            }
+        }
+        section {
+            h2 { "密钥 Keys" span.note { " · " (total_keys) @if total_keys > u64::from(KEYS_SHOWN) { " (first " (KEYS_SHOWN) ": GET /v1/keys lists them all)" } } }
+            table #keys {
+                tr { th { "密钥 Key" } th { "角色 Role" } th { "创建 Made" } th { "吊销 Revoked" } }
+                @for k in &keys {
+                    tr data-key=(k.id) class=[k.revoked().then_some("revoked")] {
+                        td { code { (k.id) } }
+                        td { (k.role) @if let Some(scope) = &k.scope { " " (scope) } }
+                        td { (key_time(k.created_at)) @if let Some(by) = &k.created_by { br; span.note { "by " (by) } } }
+                        td.revoked {
+                            @if k.revoked() {
+                                span.bad { (key_time(k.revoked_at)) }
+                                @if let Some(by) = &k.revoked_by { br; span.note { "by " (by) } }
+                            } @else { "–" }
                         }
                     }
                 }

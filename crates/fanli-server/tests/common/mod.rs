@@ -60,10 +60,21 @@ pub fn store(dir: &Path) -> Store {
 /// Drops a table of the test's store from a connection of its own (under a running server's
 /// feet, say, to make the store fail).
 pub fn drop_table(dir: &Path, table: &str) {
-    let sql = format!("DROP TABLE {table}");
+    execute(dir, &format!("DROP TABLE {table}"));
+}
+
+/// Runs `sql` (statements without parameters; `{int}` for the 64-bit integer type, which the
+/// two databases spell differently) on the test's store, on a connection of its own.
+pub fn execute(dir: &Path, sql: &str) {
     match database(dir) {
-        Some(url) => postgres::Client::connect(&url, postgres::NoTls).unwrap().batch_execute(&sql).unwrap(),
-        None => rusqlite::Connection::open(dir.join("fanli.sqlite3")).unwrap().execute_batch(&sql).unwrap(),
+        Some(url) => postgres::Client::connect(&url, postgres::NoTls)
+            .unwrap()
+            .batch_execute(&sql.replace("{int}", "BIGINT"))
+            .unwrap(),
+        None => rusqlite::Connection::open(dir.join("fanli.sqlite3"))
+            .unwrap()
+            .execute_batch(&sql.replace("{int}", "INTEGER"))
+            .unwrap(),
     }
 }
 
@@ -84,6 +95,21 @@ pub fn start_app(app: App) -> SocketAddr {
         // this says why.
         if let Err(error) = fanli_server::serve_blocking_on(app, listener) {
             eprintln!("the server on {addr} stopped: {error}");
+        }
+    });
+    addr
+}
+
+/// Starts a node of a cluster on the PostgreSQL `database`, with its snapshot files in `data`,
+/// on a free local port (bound here, on port 0, and advertised to the other nodes), on a thread
+/// of its own.
+pub fn start_node(data: &Path, database: &str) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = App::open_node(data, database, MASTER, &format!("http://{addr}")).unwrap();
+    std::thread::spawn(move || {
+        if let Err(error) = fanli_server::serve_blocking_on(app, listener) {
+            eprintln!("the node on {addr} stopped: {error}");
         }
     });
     addr
