@@ -78,6 +78,12 @@ impl Engine {
         Ok(())
     }
 
+    /// The amendments recorded and not yet in force, in the order they take effect: when, and
+    /// the plan from then on (as its event gave it).
+    pub fn amendments_waiting(&self) -> impl Iterator<Item = (Timestamp, &Plan)> {
+        self.amendments.iter().map(|a| (a.effective_at, &a.plan))
+    }
+
     /// The soonest an amendment to `plan` recorded at `at` may take effect: at once, or after the
     /// plan's notice when it lowers what members can earn, and never before one already
     /// waiting. (What a passed vote records.)

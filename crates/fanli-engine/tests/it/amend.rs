@@ -246,3 +246,15 @@ fn a_log_with_amendments_replays_to_the_same_bytes() {
     };
     assert_eq!(once(&events), once(&events));
 }
+
+#[test]
+fn an_amendment_waiting_is_listed_with_its_time_until_it_takes_effect() {
+    let events = format!("{}{}\n", seed_001(), amend(&appreciation("0.20"), "2026-01-08T09:06:00+08:00"));
+    let r = run(&appreciation("0.30"), &events);
+    let waiting: Vec<(String, String)> = r
+        .engine
+        .amendments_waiting()
+        .map(|(at, plan)| (at.to_string(), plan.mechanisms[0].funding_rate.to_string()))
+        .collect();
+    assert_eq!(waiting, [("2026-01-08T01:06:00Z".to_owned(), "0.2".to_owned())]);
+}
