@@ -258,3 +258,14 @@ fn an_amendment_waiting_is_listed_with_its_time_until_it_takes_effect() {
         .collect();
     assert_eq!(waiting, [("2026-01-08T01:06:00Z".to_owned(), "0.2".to_owned())]);
 }
+
+#[test]
+fn minting_past_the_funding_would_lower_the_price_of_points_held_and_is_refused() {
+    // mint_ratio 1.20 mints more than the cash paid in (a warning in `fanli check`, not a red
+    // line): as an amendment of a running plan it would take value from those who hold points.
+    let inflating = appreciation("0.30").replace("mint_ratio = \"0.70\"", "mint_ratio = \"1.20\"");
+    let events = format!("{}{}\n", seed_001(), amend(&inflating, "2026-01-09T00:00:00+08:00"));
+    let r = run(&appreciation("0.30"), &events);
+    assert_eq!(r.codes, ["reduces_promise"]);
+    assert!(r.rejected[0].1.contains("lowers the price of the points they hold"), "{:?}", r.rejected);
+}
