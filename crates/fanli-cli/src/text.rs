@@ -82,6 +82,9 @@ pub(crate) fn member(out: &mut impl Write, engine: &Engine, member: MemberId) ->
     if let Some(team_sales) = view.team_sales {
         write!(out, ", team sales {team_sales}")?;
     }
+    if let Some(withdrawing) = view.withdrawing.filter(|w| !w.is_zero()) {
+        write!(out, ", {withdrawing} asked to withdraw, waiting for review")?;
+    }
     writeln!(out)?;
     for m in &view.mechanisms {
         let id = engine.mechanism_name(m.mechanism);

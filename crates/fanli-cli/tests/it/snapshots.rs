@@ -81,7 +81,7 @@ struct Case {
 }
 
 /// The member each seed is about (their view shows its numbers); another case's first member.
-const MEMBERS: [(&str, &str); 8] = [
+const MEMBERS: [(&str, &str); 9] = [
     ("seed_appr", "m0"),
     ("seed_appr100", "m99"),
     ("seed_dist", "B"),
@@ -90,9 +90,10 @@ const MEMBERS: [(&str, &str); 8] = [
     ("seed_queue", "A"),
     ("seed_refer", "A"),
     ("example", "A"),
+    ("operating", "B"),
 ];
 
-/// Every case in `tests/cases/`, by name, then the bundled example.
+/// Every case in `tests/cases/`, by name, then the bundled example and `tests/operating/`.
 fn all_cases() -> Vec<Case> {
     let mut names: Vec<String> = std::fs::read_dir(super::cases())
         .unwrap()
@@ -112,6 +113,14 @@ fn all_cases() -> Vec<Case> {
     cases.push(Case {
         name: "example".to_owned(),
         dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("example"),
+        plan: "plan.toml".to_owned(),
+        events: "events.jsonl".to_owned(),
+        member: String::new(),
+    });
+    // A plan operated for a month: withdrawals reviewed, a vote, an amendment retiring a mechanism.
+    cases.push(Case {
+        name: "operating".to_owned(),
+        dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/operating"),
         plan: "plan.toml".to_owned(),
         events: "events.jsonl".to_owned(),
         member: String::new(),
