@@ -249,8 +249,9 @@ fn header_len() -> usize {
 #[test]
 fn the_format_version_changes_with_the_snapshot_shape() {
     // (Format 2: anti-fraud reviews hold their downline's orders too. Format 4: plan
-    // amendments waiting, retired mechanisms, `notice_days`.)
-    const FINGERPRINT: (u32, u64) = (4, 0xc44f_8f93_66ea_5a75);
+    // amendments waiting, retired mechanisms, `notice_days`. Format 5: refer_refund's
+    // `step_base`.)
+    const FINGERPRINT: (u32, u64) = (5, 0x8358_9a3a_1429_d687);
     let bytes = scenario().snapshot();
     let found = (SNAPSHOT_FORMAT, fnv1a(&bytes[header_len()..]));
     assert_eq!(
