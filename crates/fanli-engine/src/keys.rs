@@ -174,11 +174,14 @@ pub(crate) struct Table<'t> {
     line: usize,
     pub(crate) path: String,
     taken: Vec<&'static str>,
+    /// Keys refused as not applying here ([`Reader::inapplicable`]): reported already, and
+    /// not among the keys a hint lists.
+    refused: Vec<&'static str>,
 }
 
 impl<'t> Table<'t> {
     fn new(entries: &'t [Entry], line: usize, path: String) -> Table<'t> {
-        Table { entries, line, path, taken: Vec::new() }
+        Table { entries, line, path, taken: Vec::new(), refused: Vec::new() }
     }
 
     /// The full path of one of its keys.
@@ -296,10 +299,23 @@ impl Reader {
         }
     }
 
+    /// Refuses `key` where the table's other settings give it no meaning: when present, a
+    /// mistake at its line saying `why`, and `false`. The key is not listed among those the
+    /// table expects, since here it expects none of it.
+    pub(crate) fn inapplicable(&mut self, t: &mut Table<'_>, key: &'static str, why: &str) -> bool {
+        t.refused.push(key);
+        let Some(value) = t.get(key) else { return true };
+        self.error(value.line, &t.key(key), why);
+        false
+    }
+
     /// Reports every key of `t` nobody took.
     pub(crate) fn finish(&mut self, t: Table<'_>) {
-        let mut unknown: Vec<&Entry> =
-            t.entries.iter().filter(|e| !t.taken.contains(&e.key.as_str())).collect();
+        let mut unknown: Vec<&Entry> = t
+            .entries
+            .iter()
+            .filter(|e| !t.taken.contains(&e.key.as_str()) && !t.refused.contains(&e.key.as_str()))
+            .collect();
         unknown.sort_by_key(|e| e.offset);
         for entry in unknown {
             let name = entry.key.as_str();

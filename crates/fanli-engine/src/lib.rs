@@ -49,7 +49,7 @@ pub use kind::loyalty::{
     Totals,
 };
 pub use kind::queue::{Place, QueueConfig, QueueView, Release};
-pub use kind::refer_refund::{Progress, ReferRefundConfig, ReferRefundView, Step, Trigger};
+pub use kind::refer_refund::{Progress, ReferRefundConfig, ReferRefundView, Step, StepBase, Trigger};
 pub use kind::{Figures, KindConfig, MechanismDetail, MemberDetail, OfKind};
 pub use ledger::{Account, Asset, Posting, Rule};
 pub use num::{AmountError, Fixed, MONEY_MAX, Money, POINTS_MAX, Points, Price, Rate};

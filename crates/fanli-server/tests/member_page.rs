@@ -169,3 +169,39 @@ fn points_worth_a_queue_place_and_expiring_points_show_on_the_page() {
     assert!(queue.contains("class=\"position\">2<") && queue.contains("¥580.00"), "{queue}");
     assert!(page.element("progress-r3").contains("1 of 3"));
 }
+
+#[test]
+fn a_ladder_of_each_orders_share_shows_the_next_steps_share_not_an_amount() {
+    // 阶梯式返现 with `step_base = "each"`: the next step is 10% of an order not yet made, so the
+    // page says the share, and does not say there is no further reward.
+    let dir = data_dir("member-page-ladder");
+    let addr = &local(&dir);
+    let created = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    let key = created.json()["owner_key"].as_str().unwrap().to_owned();
+    let plan = "name = \"ladder\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"r3\"\nkind = \"refer_refund\"\n\
+                funding_rate = \"0.60\"\ntrigger = \"repurchase\"\nstep_base = \"each\"\nqualify_min = \"100.00\"\n\
+                steps = [\"30%\", \"20%\", \"10%\"]\n";
+    let put = call(addr, "PUT", "/v1/plan", Some(&key), plan);
+    assert_eq!(put.status, 200, "{}", put.body);
+    for (path, body) in [
+        ("/v1/members", r#"{"member":"A"}"#),
+        ("/v1/orders", r#"{"order":"a1","member":"A","amount":"1000.00"}"#),
+        ("/v1/orders", r#"{"order":"a2","member":"A","amount":"500.00"}"#),
+    ] {
+        let answer = call(addr, "POST", path, Some(&key), body);
+        assert_eq!(answer.status, 200, "{path} {body}: {}", answer.body);
+    }
+    let made = call(addr, "POST", "/v1/members/A/token", Some(&key), "");
+    let token = made.json()["token"].as_str().unwrap().to_owned();
+    let page = call(addr, "GET", &format!("/m?t={token}&lang=en"), None, "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    // 30% of 1000 and 20% of 500.
+    assert!(page.element("wallet").contains("400.00"));
+    let progress = page.element("progress-r3");
+    assert!(progress.contains("2 of 3"), "{progress}");
+    assert!(
+        progress.contains("Your next qualifying order brings back, of itself") && progress.contains("10%"),
+        "{progress}"
+    );
+    assert!(!progress.contains("No further reward"), "{progress}");
+}

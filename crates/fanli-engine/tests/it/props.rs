@@ -30,14 +30,15 @@ pub(crate) fn kinds() -> Vec<BoxedStrategy<String>> {
                 )
             }
         ).boxed(),
-        (rate(1, 60), 0u32..3, prop::collection::vec(0u32..=100, 1..4), any::<bool>(), any::<bool>(), any::<bool>())
-            .prop_map(|(funding, qualify, steps, repeat, credit, repurchase)| {
+        (rate(1, 60), 0u32..3, prop::collection::vec(0u32..=100, 1..4), any::<bool>(), any::<bool>(), 0u8..3)
+            .prop_map(|(funding, qualify, steps, repeat, credit, trigger)| {
                 let steps: Vec<String> = steps.iter().map(|s| format!("\"{s}%\"")).collect();
                 let pay_to = if credit { "credit" } else { "wallet" };
-                let trigger = if repurchase {
-                    "trigger = \"repurchase\"\n"
-                } else {
-                    "referee_min = \"50\"\nindirect = \"5.00\"\n"
+                // A repurchase ladder of the first order's shares, or of each order's own.
+                let trigger = match trigger {
+                    1 => "trigger = \"repurchase\"\n",
+                    2 => "trigger = \"repurchase\"\nstep_base = \"each\"\n",
+                    _ => "referee_min = \"50\"\nindirect = \"5.00\"\n",
                 };
                 format!(
                     "kind = \"refer_refund\"\nfunding_rate = \"{funding}\"\nqualify_min = \"{}\"\n\
@@ -474,6 +475,8 @@ fn extreme_kinds() -> Vec<&'static str> {
         "kind = \"appreciation\"\nfunding_rate = \"1\"\nmint_ratio = \"10\"\ninitial_price = \"0.0001\"\nexit_multiple = \"1000\"\n",
         "kind = \"refer_refund\"\nfunding_rate = \"1\"\nqualify_min = \"0.01\"\nreferee_min = \"0.01\"\n\
          steps = [\"10000000000.00\", \"100%\"]\nrepeat = true\nindirect = \"10000000000.00\"\n",
+        "kind = \"refer_refund\"\nfunding_rate = \"1\"\ntrigger = \"repurchase\"\nstep_base = \"each\"\n\
+         qualify_min = \"0.01\"\nsteps = [\"100%\", \"10000000000.00\"]\nrepeat = true\n",
         "kind = \"queue\"\nfunding_rate = \"1\"\nrelease = { every = 1, ratio = \"10\" }\nreferral_acceleration = \"1\"\n",
         "kind = \"distribution\"\nfunding_rate = \"1\"\nlevels = [\"1\", \"1\", \"1\"]\n\
          ranks = [{ name = \"S\", min_team_sales = \"0.01\", rate = \"1\" }]\npeer_rate = \"1\"\n\
@@ -494,6 +497,43 @@ fn extreme_kinds() -> Vec<&'static str> {
         "kind = \"coalition\"\nfunding_rate = \"1\"\npoint_cost = \"10000000000.00\"\n\
          partners = [{ id = \"p0\", earn_per_yuan = \"100\", bonus = \"10\" }, { id = \"p1\", earn_per_yuan = \"100\" }]\n",
     ]
+}
+
+/// The same random repurchase ladder (percent steps, and sometimes a fixed one) in the same
+/// random plan, with `step_base = "first"` and with `"each"`.
+fn ladder_plans() -> impl Strategy<Value = (String, String)> {
+    let steps = prop::collection::vec(
+        prop_oneof![
+            3 => (0u32..=100).prop_map(|s| format!("\"{s}%\"")),
+            1 => (0u32..5000).prop_map(|fen| format!("\"{}.{:02}\"", fen / 100, fen % 100)),
+        ],
+        1..4,
+    );
+    let ladder = (1u32..=60, 0u32..3, steps, any::<bool>()).prop_map(|(funding, qualify, steps, repeat)| {
+        vec![format!(
+            "kind = \"refer_refund\"\nfunding_rate = \"0.{funding:02}\"\ntrigger = \"repurchase\"\n\
+             step_base = \"first\"\nqualify_min = \"{}\"\nsteps = [{}]\nrepeat = {repeat}\n",
+            qualify * 300,
+            steps.join(", ")
+        )]
+    });
+    plan_of(ladder).prop_map(|first| {
+        let each = first.replace("step_base = \"first\"", "step_base = \"each\"");
+        (first, each)
+    })
+}
+
+/// The state document without what only a ladder's base decides: each member's `base`,
+/// `next_reward` and `next_share`.
+fn without_bases(mut state: serde_json::Value) -> serde_json::Value {
+    for member in state["members"].as_object_mut().expect("members").values_mut() {
+        for standing in member["mechanisms"].as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+            for key in ["base", "next_reward", "next_share"] {
+                standing.as_object_mut().expect("a standing").remove(key);
+            }
+        }
+    }
+    state
 }
 
 /// A plan of one to three extreme mechanisms (see [`extreme_kinds`]).
@@ -562,6 +602,31 @@ proptest! {
         scale in prop::sample::select(vec![1u64, 1_000, 1_000_000, 10_000_000]),
     ) {
         apply_checked(&plan, &lines_scaled(&ops, scale))?;
+    }
+
+    /// When every order is of the same amount, each order's share is the first order's share:
+    /// `step_base = "each"` pays exactly what `"first"` pays (the same trace, byte for byte,
+    /// and the same state but for the standings' base and next step), whatever else happens
+    /// (pauses, refunds under clawback, held referrals, credit).
+    #[test]
+    fn a_ladder_of_each_orders_share_pays_as_one_of_the_first_when_every_order_is_alike(
+        (first, each) in ladder_plans(),
+        ops in prop::collection::vec(op_over(1), 1..120),
+        fen in 1u32..200_000,
+    ) {
+        let ops: Vec<Op> = ops
+            .into_iter()
+            .map(|op| match op {
+                Op::Order { member, credit, .. } => Op::Order { member, fen, credit },
+                op => op,
+            })
+            .collect();
+        let lines = lines(&ops);
+        apply_checked(&each, &lines)?;
+        let (first_state, first_outcome) = run_text(&first, &lines, true);
+        let (each_state, each_outcome) = run_text(&each, &lines, true);
+        prop_assert_eq!(first_outcome.trace, each_outcome.trace);
+        prop_assert_eq!(without_bases(first_state), without_bases(each_state));
     }
 
     #[test]

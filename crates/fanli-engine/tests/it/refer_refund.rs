@@ -256,3 +256,182 @@ fn a_repurchase_ladder_takes_no_referee_min_nor_indirect() {
     let error = fanli_format::parse_plan(&referee_min).unwrap_err().to_string();
     assert!(error.contains("`mechanism.r3.referee_min` is not a known key"), "{error}");
 }
+
+/// A repurchase ladder of 30%, 20%, 10% (no repeat), with `step_base` as given, over the
+/// member's own orders; funding of `funding`, and `more` keys of the plan.
+fn ladder(step_base: &str, funding: &str, more: &str) -> String {
+    format!(
+        "name = \"ladder\"\nsettle_after_days = 0\n{more}[[mechanism]]\nid = \"r3\"\nkind = \"refer_refund\"\n\
+         funding_rate = \"{funding}\"\ntrigger = \"repurchase\"\nqualify_min = \"100.00\"\n\
+         steps = [\"30%\", \"20%\", \"10%\"]\n{step_base}"
+    )
+}
+
+/// A joins and orders 1000, 500, 2000 (three qualifying orders).
+const THREE_ORDERS: &str = r#"{"type":"join","member":"A"}
+{"type":"order","order":"a1","member":"A","amount":"1000.00"}
+{"type":"order","order":"a2","member":"A","amount":"500.00"}
+{"type":"order","order":"a3","member":"A","amount":"2000.00"}"#;
+
+/// The amounts each order's step paid, from the trace's `repurchase` effects.
+fn rewards(r: &crate::Run, plan: &str, events: &str) -> Vec<String> {
+    let mut engine = fanli_engine::Engine::new(fanli_format::parse_plan(plan).unwrap());
+    let outcome = fanli_format::run_stream(&mut engine, crate::timed(events).as_bytes(), true).unwrap();
+    assert_eq!(crate::state(&engine, &outcome.rejected), r.state, "the same run");
+    outcome
+        .trace
+        .iter()
+        .flat_map(|line| line["effects"].as_array().cloned().unwrap_or_default())
+        .filter(|e| e["effect"] == "repurchase")
+        .map(|e| e["reward"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn step_base_each_pays_each_step_of_the_order_that_earns_it() {
+    // Orders of 1000, 500, 2000. "first": 30% × 1000, 20% × 1000, 10% × 1000 = 300, 200, 100.
+    // "each": 30% × 1000, 20% × 500, 10% × 2000 = 300, 100, 200. Both 600 in all.
+    let first = ladder("", "0.60", "");
+    let r = run(&first, THREE_ORDERS);
+    assert_eq!(rewards(&r, &first, THREE_ORDERS), ["300.00", "200.00", "100.00"]);
+    assert_eq!(r.get("A", "wallet"), "600.00");
+    let stated = ladder("step_base = \"first\"\n", "0.60", "");
+    assert_eq!(run(&stated, THREE_ORDERS).state, r.state, "\"first\" is the default");
+    let each = ladder("step_base = \"each\"\n", "0.60", "");
+    let r = run(&each, THREE_ORDERS);
+    assert_eq!(rewards(&r, &each, THREE_ORDERS), ["300.00", "100.00", "200.00"]);
+    assert_eq!(r.get("A", "wallet"), "600.00");
+    // The pool: 60% of 3500 = 2100 in, 600 out.
+    assert_eq!(r.mechanism("r3")["pool"], "1500.00");
+    assert_eq!(r.mechanism("r3")["referrals"], 3);
+    assert_eq!(r.standing("A", "r3")["received"], "600.00");
+}
+
+#[test]
+fn step_base_each_shows_no_base_and_the_next_steps_share() {
+    let each = ladder("step_base = \"each\"\n", "0.60", "");
+    let two: String = THREE_ORDERS.lines().take(3).collect::<Vec<_>>().join("\n");
+    let r = run(&each, &two);
+    // Two orders counted: the next (the third) pays 10% of itself, an amount not known yet.
+    let s = r.standing("A", "r3");
+    assert_eq!(s["base"], serde_json::Value::Null);
+    assert_eq!(s["referrals"], 2);
+    assert_eq!(s["progress"], "2 of 3");
+    assert_eq!(s["next_reward"], serde_json::Value::Null);
+    assert_eq!(s["next_share"], "10%");
+    let text = fanli_engine::Figures::text(&progress(&r.engine, "A"));
+    assert_eq!(
+        text,
+        "participant, each step a share of its own order; 2 referrals (2 of 3 this round); \
+         the next qualifying order pays 10% of itself"
+    );
+    // All three counted, no repeat: nothing comes next.
+    let done = run(&each, THREE_ORDERS);
+    assert_eq!(done.standing("A", "r3")["progress"], "3 of 3");
+    assert_eq!(done.standing("A", "r3")["next_share"], serde_json::Value::Null);
+    assert!(fanli_engine::Figures::text(&progress(&done.engine, "A")).ends_with("the steps are complete"));
+    // "first" shows its base and the next step's amount, and no share.
+    let first = run(&ladder("", "0.60", ""), &two);
+    let s = first.standing("A", "r3");
+    assert_eq!((&s["base"], &s["next_reward"]), (&"1000.00".into(), &"100.00".into()));
+    assert!(s.get("next_share").is_none(), "{s}");
+    // A fixed step is an amount under either base: 12.5% of the first order, then 50.00.
+    let fixed = ladder("step_base = \"each\"\n", "0.60", "")
+        .replace("steps = [\"30%\", \"20%\", \"10%\"]", "steps = [\"12.5%\", \"50.00\"]\nrepeat = true");
+    let one: String = THREE_ORDERS.lines().take(2).collect::<Vec<_>>().join("\n");
+    let s = run(&fixed, &one).state["members"]["A"]["mechanisms"]["r3"].clone();
+    assert_eq!((&s["next_reward"], &s["next_share"]), (&"50.00".into(), &serde_json::Value::Null));
+    let r = run(&fixed, &two);
+    assert_eq!(r.get("A", "wallet"), "175.00", "12.5% of 1000, then 50.00");
+    assert_eq!(r.standing("A", "r3")["next_share"], "12.5%", "round two starts over");
+}
+
+/// A member's standing in the plan's one mechanism, a refer_refund.
+fn progress(engine: &fanli_engine::Engine, member: &str) -> fanli_engine::Progress {
+    let view = engine.member_view_of(engine.find_member(member).expect("a member"));
+    *view.mechanisms[0].detail.get::<fanli_engine::Progress>().expect("a refer_refund standing")
+}
+
+#[test]
+fn a_refund_under_clawback_takes_back_what_that_order_s_step_still_owes() {
+    // Funding 10%: the pool pays the steps late, oldest first. "each" owes 300, 100, 200:
+    // a1 puts 100 in (paid to a1's 300: 200 owed); a2 50 (a1's: 150 owed), and owes 100; a3 200
+    // (150 ends a1's, 50 to a2's: 50 owed), and owes 200.
+    let each = ladder("step_base = \"each\"\n", "0.10", "clawback = true\n");
+    let refund = |order: &str| format!("{{\"type\":\"refund\",\"order\":\"{order}\"}}");
+    let r = run(&each, &format!("{THREE_ORDERS}\n{}", refund("a3")));
+    assert_eq!(r.get("A", "wallet"), "350.00");
+    // a3's 200 was never paid: all cancelled (under "first" it would be its 10% of 1000, 100).
+    assert_eq!(r.mechanism("r3")["clawback"]["cancelled"], "200.00");
+    assert_eq!(r.mechanism("r3")["clawback"]["kept"], "0.00");
+    assert_eq!(r.mechanism("r3")["obligations"], "50.00", "a2's rest");
+    // a2's 100 was half paid: the 50 owed is cancelled, the 50 paid kept.
+    let r = run(&each, &format!("{THREE_ORDERS}\n{}\n{}", refund("a3"), refund("a2")));
+    assert_eq!(r.mechanism("r3")["clawback"]["cancelled"], "250.00");
+    assert_eq!(r.mechanism("r3")["clawback"]["kept"], "50.00");
+    assert_eq!(r.mechanism("r3")["obligations"], "0.00");
+    assert_eq!(r.get("A", "wallet"), "350.00");
+    // Counted orders stay counted: the next qualifying order would be the fourth.
+    assert_eq!(r.standing("A", "r3")["progress"], "3 of 3");
+    let first = ladder("", "0.10", "clawback = true\n");
+    let r = run(&first, &format!("{THREE_ORDERS}\n{}", refund("a3")));
+    assert_eq!(r.mechanism("r3")["clawback"]["cancelled"], "100.00");
+}
+
+#[test]
+fn step_base_is_read_only_for_a_repurchase_ladder() {
+    let referral = plan(
+        "0.40",
+        0,
+        "qualify_min = \"100.00\"\nreferee_min = \"100.00\"\nsteps = [\"30%\"]\nstep_base = \"each\"",
+    );
+    let error = fanli_format::parse_plan(&referral).unwrap_err().to_string();
+    assert!(
+        error.contains(
+            "line 10: `mechanism.r3.step_base` says which order a repurchase step is a share of: \
+                        it applies only with trigger = \"repurchase\""
+        ),
+        "{error}"
+    );
+    let typo = ladder("step_base = \"every\"\n", "0.60", "");
+    let error = fanli_format::parse_plan(&typo).unwrap_err().to_string();
+    assert!(error.contains("`mechanism.r3.step_base` must be one of \"first\", \"each\""), "{error}");
+    // An unknown key's hint lists it for a ladder, last, and not for referrals.
+    let unknown = ladder("colour = \"red\"\n", "0.60", "");
+    let error = fanli_format::parse_plan(&unknown).unwrap_err().to_string();
+    assert!(error.ends_with("`repeat`, `indirect`, `pay_to`, `step_base`"), "{error}");
+    let unknown = referral.replace("step_base = \"each\"", "colour = \"red\"");
+    let error = fanli_format::parse_plan(&unknown).unwrap_err().to_string();
+    assert!(error.ends_with("`repeat`, `indirect`, `pay_to`"), "{error}");
+}
+
+#[test]
+fn switching_step_base_needs_the_plans_notice_and_pays_the_next_step_the_new_way() {
+    // "each" pays more than "first" on a larger order and less on a smaller one: either switch
+    // lowers what some member can earn, so it waits for the notice (7 days by default). The
+    // steps already reached are kept; the next is paid under the new setting.
+    let amend = |plan: &str, at: &str| {
+        serde_json::json!({"type": "amend_plan", "effective_at": at, "plan": plan}).to_string()
+    };
+    let (first, each) = (ladder("", "0.60", ""), ladder("step_base = \"each\"\n", "0.60", ""));
+    let two: String = THREE_ORDERS.lines().take(3).collect::<Vec<_>>().join("\n");
+    let a3 = r#"{"type":"order","order":"a3","member":"A","amount":"2000.00"}"#;
+    for (from, to) in [(&first, &each), (&each, &first)] {
+        let at_once = format!("{two}\n{}\n{a3}", amend(to, "2026-01-01T09:03:00+08:00"));
+        assert_eq!(run(from, &at_once).codes, ["notice_too_short"]);
+    }
+    // Seven days on, "first" to "each": 300 and 200 of the base 1000, then 10% of a3's 2000.
+    let later =
+        format!("{two}\n{}\n@2026-01-08T09:03:00+08:00\n{a3}", amend(&each, "2026-01-08T09:03:00+08:00"));
+    let r = run(&first, &later);
+    assert_eq!(r.rejected, []);
+    assert_eq!(r.get("A", "wallet"), "700.00");
+    assert_eq!(r.standing("A", "r3")["next_share"], serde_json::Value::Null, "3 of 3, no repeat");
+    // "each" to "first": 300 and 20% of 500 = 100, then 10% of the first order's 1000 = 100.
+    let later = later
+        .replace(&amend(&each, "2026-01-08T09:03:00+08:00"), &amend(&first, "2026-01-08T09:03:00+08:00"));
+    let r = run(&each, &later);
+    assert_eq!(r.rejected, []);
+    assert_eq!(r.get("A", "wallet"), "500.00");
+    assert_eq!(r.standing("A", "r3")["base"], "1000.00");
+}

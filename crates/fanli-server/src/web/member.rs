@@ -255,6 +255,7 @@ fn label(lang: Lang, key: &str) -> String {
         "referrals" => ("已推荐", "Referrals"),
         "progress" => ("本轮进度", "This round"),
         "next_reward" => ("下次奖励", "Next reward"),
+        "next_share" => ("下次返现比例", "Next step's share"),
         "entries" => ("排队条数", "Queue entries"),
         "waiting" => ("排队待付", "Waiting in the queue"),
         "position" => ("排位", "Position"),
@@ -586,12 +587,18 @@ fn render(
                     i style={ "width:" ((k.min(n) * 100).checked_div(n).unwrap_or(0)) "%" } {}
                 }
                 dl style="margin:8px 0 0" {
-                    @match m.figures.money("next_reward") {
-                        None => div.note { (t("没有下一次奖励了。", "No further reward.")) },
-                        Some(next) => div style="display:flex;justify-content:space-between;gap:8px" {
+                    @match (m.figures.money("next_reward"), m.figures.get("next_share")) {
+                        (Some(next), _) => div style="display:flex;justify-content:space-between;gap:8px" {
                             dt { (t("再推荐一位合格会员可得", "Your next qualifying referral brings")) }
                             dd style="margin:0" { b.next { (money(next)) } }
                         },
+                        // A ladder of each order's own share (`step_base = "each"`): the amount
+                        // depends on the order, so the share is what can be said.
+                        (None, Some(Shown::Text(share))) => div style="display:flex;justify-content:space-between;gap:8px" {
+                            dt { (t("下一笔合格订单返还其", "Your next qualifying order brings back, of itself")) }
+                            dd style="margin:0" { b.next { (share) } }
+                        },
+                        (None, _) => div.note { (t("没有下一次奖励了。", "No further reward.")) },
                     }
                     @if let Some(count) = m.figures.get("referrals") {
                         div style="display:flex;justify-content:space-between;gap:8px" {

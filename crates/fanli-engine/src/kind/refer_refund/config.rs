@@ -26,6 +26,10 @@ pub struct ReferRefundConfig {
     pub pay_to: PayTo,
     /// What advances the steps: referrals (推N返一) or the member's own repeat orders (阶梯式返现).
     pub trigger: Trigger,
+    /// What a percent step of a repurchase ladder is a share of: the first qualifying order, or
+    /// the order that pays the step. Always `First` with `trigger = "referral"` (the plan reader
+    /// refuses the key there).
+    pub step_base: StepBase,
 }
 
 /// What advances a refer_refund mechanism's steps.
@@ -35,8 +39,21 @@ pub enum Trigger {
     /// The k-th counted referral pays step k.
     Referral,
     /// The member's k-th settled order of at least `qualify_min` pays step k (the first order
-    /// included, 首次返 30%, 二次复购返 20%, …), of the base set by the first.
+    /// included, 首次返 30%, 二次复购返 20%, …), of the base set by the first, or of the k-th
+    /// order itself with `step_base = "each"`.
     Repurchase,
+}
+
+/// What a percent step of a repurchase ladder (`trigger = "repurchase"`) is a share of: plan key
+/// `step_base`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+pub enum StepBase {
+    /// `"first"` (the default): of the member's first qualifying order, the base it set, whatever
+    /// the later orders' amounts.
+    First,
+    /// `"each"`: of the qualifying order that pays the step (首单返 30%, 复购返该单 20%, …).
+    Each,
 }
 
 /// A reward: a share of a base, or a fixed amount.
@@ -130,6 +147,27 @@ impl Settings for ReferRefundConfig {
                 })
             })
             .or(PayTo::Wallet);
+        // Read last, so that the keys a hint lists come in the order they always did.
+        let step_base = match trigger {
+            Trigger::Repurchase => r
+                .optional(t, "step_base", |r, v, k| {
+                    Some(match r.choice(v, k, &["first", "each"])? {
+                        "each" => StepBase::Each,
+                        _ => StepBase::First,
+                    })
+                })
+                .or(StepBase::First),
+            // A referral's step is a share of the referrer's own purchase: the referee's order
+            // is not the referrer's to be refunded.
+            Trigger::Referral => r
+                .inapplicable(
+                    t,
+                    "step_base",
+                    "says which order a repurchase step is a share of: it applies only with \
+                     trigger = \"repurchase\"",
+                )
+                .then_some(StepBase::First),
+        };
         if trigger == Trigger::Repurchase && matches!(indirect, Found::Value(_)) {
             r.table_error(
                 t,
@@ -146,6 +184,7 @@ impl Settings for ReferRefundConfig {
             repeat: repeat?,
             indirect: indirect.maybe()?,
             pay_to: pay_to?,
+            step_base: step_base?,
         })
     }
 
@@ -193,6 +232,10 @@ impl Settings for ReferRefundConfig {
     fn assert_valid(&self) {
         let r = self;
         assert!(!r.steps.is_empty(), "steps is not empty");
+        assert!(
+            r.trigger == Trigger::Repurchase || r.step_base == StepBase::First,
+            "step_base is \"first\" unless trigger is \"repurchase\""
+        );
     }
 
     fn reach(&self) -> Reach {
@@ -202,6 +245,8 @@ impl Settings for ReferRefundConfig {
 
     /// A referral pays a step of the referrer's base, or a fixed amount, and `indirect` one
     /// more: each at most the largest amount an event may carry, whatever the order's amount.
+    /// A repurchase step pays one of them, of the first order or (`step_base = "each"`) of the
+    /// order itself: again at most the largest amount an event may carry, within the same bound.
     fn growth(&self) -> Growth {
         Growth { per_fen: 1, per_order: 2 * MONEY_MAX.fen() as u128 }
     }
@@ -216,11 +261,15 @@ impl Settings for ReferRefundConfig {
             };
         let l = Lowered(steps_lower).lower(&old.qualify_min, &self.qualify_min);
         let l = l.lower(&old.referee_min, &self.referee_min).higher(&old.repeat, &self.repeat);
-        l.same(&old.pay_to, &self.pay_to).0
+        // "each" pays more than "first" on an order larger than the first, and less on a smaller
+        // one: neither way is plainly better, so either change needs the notice.
+        l.same(&old.pay_to, &self.pay_to).same(&old.step_base, &self.step_base).0
     }
 
     fn fixed(&self, old: &Self) -> Option<&'static str> {
-        // Members' counts are of referrals or of repurchases, as the trigger said.
+        // Members' counts are of referrals or of repurchases, as the trigger said. `step_base`
+        // is not fixed: it changes no count, and the first order's amount is kept under either,
+        // so the next step is paid under the new setting.
         (self.trigger != old.trigger).then_some("trigger (what members' progress counts)")
     }
 }

@@ -9,12 +9,16 @@
 //!
 //! With `trigger = "repurchase"` (阶梯式返现) the steps count the member's own orders of at least
 //! `qualify_min` instead of referrals: the first (which sets the base) pays step 1, the second
-//! step 2, and so on; `referrals` in the views then counts those orders.
+//! step 2, and so on; `referrals` in the views then counts those orders. A percent step is of
+//! the first order's amount, or with `step_base = "each"` of the order that pays it (the first
+//! order's amount is kept under both: it marks the participant, and an amendment may switch).
+//! Either way the reward is owed by the order that pays it, so a refund under `clawback`
+//! cancels what of it is unpaid, like a referral's.
 
 mod config;
 mod view;
 
-pub use config::{ReferRefundConfig, Step, Trigger};
+pub use config::{ReferRefundConfig, Step, StepBase, Trigger};
 pub use view::{Progress, ReferRefundView};
 
 use super::{Cx, Kind, Look, Settlement};
@@ -73,7 +77,7 @@ impl ReferRefund {
         }
         if self.config.trigger == Trigger::Repurchase {
             if amount >= self.config.qualify_min && self.members[member.index()].base > 0 {
-                self.repurchase(pool, books, member);
+                self.repurchase(pool, books, member, amount);
             }
             return;
         }
@@ -156,14 +160,19 @@ impl ReferRefund {
         self.indirect(pool, books, member, amount, grandparent);
     }
 
-    /// 阶梯式返现: the participant's own qualifying order pays the next step of their base.
-    fn repurchase(&mut self, pool: &mut Pool, books: &mut Books, member: MemberId) {
+    /// 阶梯式返现: the participant's own qualifying order of `amount` pays the next step, of
+    /// their base or (`step_base = "each"`) of `amount`.
+    fn repurchase(&mut self, pool: &mut Pool, books: &mut Books, member: MemberId, amount: Money) {
         let buyer = &mut self.members[member.index()];
         buyer.referrals += 1;
-        let (count, own_base) = (buyer.referrals, Money::from_fen(buyer.base));
+        let count = buyer.referrals;
+        let base = match self.config.step_base {
+            StepBase::First => Money::from_fen(buyer.base),
+            StepBase::Each => amount,
+        };
         self.referrals += 1;
         let step = self.step_of(count);
-        let reward = step.map_or(Money::ZERO, |i| self.config.steps[i].amount(own_base));
+        let reward = step.map_or(Money::ZERO, |i| self.config.steps[i].amount(base));
         pool.owe(member, reward, self.config.pay_to, Rule::Repurchase);
         books.effect(Effect::Repurchase {
             mechanism: pool.id,
@@ -185,13 +194,33 @@ impl ReferRefund {
             0 => 0,
             k => self.step_of(k).map_or(steps, |i| i as u32 + 1),
         };
-        let next = self.step_of(p.referrals + 1);
-        Progress {
-            base,
-            referrals: p.referrals,
-            in_round,
-            steps,
-            next_reward: base.and_then(|b| next.map(|i| self.config.steps[i].amount(b))),
+        let next = self.step_of(p.referrals + 1).map(|i| self.config.steps[i]);
+        match self.config.step_base {
+            StepBase::First => Progress {
+                base,
+                referrals: p.referrals,
+                in_round,
+                steps,
+                next_reward: base.and_then(|b| next.map(|step| step.amount(b))),
+                step_base: StepBase::First,
+                next_share: None,
+            },
+            // No one base: the next step is a share of the next order, or a fixed amount.
+            StepBase::Each => Progress {
+                base: None,
+                referrals: p.referrals,
+                in_round,
+                steps,
+                next_reward: base.and(next).and_then(|step| match step {
+                    Step::Fixed(amount) => Some(amount),
+                    Step::Percent(_) => None,
+                }),
+                step_base: StepBase::Each,
+                next_share: base.and(next).and_then(|step| match step {
+                    Step::Percent(rate) => Some(rate),
+                    Step::Fixed(_) => None,
+                }),
+            },
         }
     }
 
