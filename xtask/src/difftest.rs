@@ -23,8 +23,8 @@
 //! One difference is allowed, because the refactor adds it: the new binary's JSON may carry a
 //! `"code":"snake_case"` member in the entries of the top-level `rejected` and `events` (trace)
 //! arrays. [`strip_codes`] removes exactly those members (that key, a snake_case string value,
-//! in those entries) from the new side's JSON output before the comparison; nothing else is
-//! normalized.
+//! in those entries) from the new side's JSON output before the comparison, when the base's
+//! output has no `"code"` at all (a base from before the codes); nothing else is normalized.
 //!
 //! The report lists each mismatch with its case, command, and the first differing line of each
 //! side; the failing cases are written to `--keep DIR` (default `target/difftest/`) with their
@@ -701,8 +701,11 @@ fn differences(cmd: &Cmd, base: &Output, new: &Output) -> Vec<(String, usize, St
         let code = |c: Option<i32>| c.map_or("killed by a signal".to_owned(), |c| c.to_string());
         diffs.push(("exit status".to_owned(), 0, code(base.code), code(new.code)));
     }
+    // Only against a base from before the codes: when the base's output has them, both sides
+    // are compared whole.
     let stripped;
-    let new_stdout = if cmd.json {
+    let base_has_codes = base.stdout.windows(7).any(|w| w == b"\"code\":");
+    let new_stdout = if cmd.json && !base_has_codes {
         stripped = strip_codes(&new.stdout);
         stripped.as_deref().unwrap_or(&new.stdout)
     } else {
