@@ -33,9 +33,11 @@ struct Measured {
     peak_rss_kib: u64,
 }
 
-/// The stream file for `events` lines from `seed`, for all mechanisms or for bench/plan.toml.
-pub(crate) fn stream_path(dir: &Path, events: u64, seed: u64, all: bool) -> PathBuf {
-    dir.join(format!("events-{events}-seed{seed}{}.jsonl", if all { "-all" } else { "" }))
+/// The stream file for `events` lines from `seed`, for all mechanisms or for bench/plan.toml,
+/// with an amendment every `amend_every` lines (0: none).
+pub(crate) fn stream_path(dir: &Path, events: u64, seed: u64, all: bool, amend_every: u64) -> PathBuf {
+    let amended = if amend_every > 0 { format!("-amend{amend_every}") } else { String::new() };
+    dir.join(format!("events-{events}-seed{seed}{}{amended}.jsonl", if all { "-all" } else { "" }))
 }
 
 /// The plan a stream is for.
@@ -48,6 +50,7 @@ pub(crate) fn run(
     runs: usize,
     seed: u64,
     all: bool,
+    amend_every: u64,
     base: Option<PathBuf>,
 ) -> Result<(), String> {
     let root = workspace_root();
@@ -77,8 +80,8 @@ pub(crate) fn run(
     let binaries: Vec<PathBuf> = std::iter::once(fanli.clone()).chain(base).collect();
     let mut measured = Vec::new();
     for (label, n) in [("N/10", events / 10), ("N", events)] {
-        let stream = stream_path(&dir, n, seed, all);
-        let members = ensure_stream(&stream, n, seed, all)?;
+        let stream = stream_path(&dir, n, seed, all, amend_every);
+        let members = ensure_stream(&stream, n, seed, all, amend_every)?;
         for binary in 0..binaries.len() {
             let m = Measured { label, binary, events: n, members, best: Duration::MAX, peak_rss_kib: 0 };
             measured.push((m, stream.clone()));
@@ -107,11 +110,12 @@ pub(crate) fn run(
         Some(_) => format!("pinned with `taskset -c {core}`"),
         None => "not pinned (no taskset)".to_owned(),
     };
+    let amended = if amend_every > 0 { format!(" --amend-every {amend_every}") } else { String::new() };
     let rss_source = if gnu_time.is_some() { "GNU time's %M" } else { "VmHWM polled from /proc" };
     println!();
     println!(
         "`fanli run {shown} STREAM --json` (stdout to /dev/null), best of {runs}, {pinned}; \
-         streams from `cargo xtask gen --seed {seed}`; peak RSS from {rss_source}."
+         streams from `cargo xtask gen --seed {seed}{amended}`; peak RSS from {rss_source}."
     );
     println!();
     println!("| binary | stream | events | members | best wall time | events/s | peak RSS | bytes/member |");
@@ -166,11 +170,18 @@ pub(crate) fn workspace_root() -> PathBuf {
 }
 
 /// Generates the stream unless one with the same size and seed is there; returns its members.
-pub(crate) fn ensure_stream(stream: &Path, events: u64, seed: u64, all: bool) -> Result<u64, String> {
+pub(crate) fn ensure_stream(
+    stream: &Path,
+    events: u64,
+    seed: u64,
+    all: bool,
+    amend_every: u64,
+) -> Result<u64, String> {
     let size = std::fs::metadata(stream).map(|m| m.len()).ok();
     if let Ok(meta) = std::fs::read_to_string(meta_path(stream))
         && field(&meta, "events") == Some(events)
         && field(&meta, "seed") == Some(seed)
+        && field(&meta, "amend_every").unwrap_or(0) == amend_every
         && field(&meta, "bytes").is_some()
         && field(&meta, "bytes") == size
         && let Some(members) = field(&meta, "members")
@@ -179,7 +190,7 @@ pub(crate) fn ensure_stream(stream: &Path, events: u64, seed: u64, all: bool) ->
         return Ok(members);
     }
     let started = Instant::now();
-    let stats = generate::write_stream(stream, events, seed, all)
+    let stats = generate::write_stream(stream, events, seed, all, amend_every)
         .map_err(|e| format!("cannot write {}: {e}", stream.display()))?;
     eprintln!(
         "generated {} ({events} events, {} members) in {:.2} s",

@@ -20,6 +20,10 @@
 //! inject raises the price towards the lowest exit price, by at most [`INJECT_STEP`]. The mirror
 //! is approximate (the engine rounds exactly, and other mechanisms pay into wallets too) and
 //! only steers the choices: the stream stays valid whatever the engine decides.
+//!
+//! With `amend_every` N (N > 0), every Nth line (but a day's close) is instead an `amend_plan` of the stream's own
+//! plan taking effect at once, each lowering the appreciation `sell_fee` by 0.0001 (a raise for
+//! members, so it needs no notice): the cost of amendments on a long-running log.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -66,6 +70,9 @@ const SELL_AMOUNTS: [(&str, f64); 6] =
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
     pub(crate) events: u64,
+    /// Every how many lines an amendment is (0: none).
+    pub(crate) amend_every: u64,
+    pub(crate) amendments: u64,
     pub(crate) seed: u64,
     pub(crate) bytes: u64,
     pub(crate) days: u64,
@@ -98,12 +105,14 @@ impl Stats {
     pub(crate) fn to_json(&self) -> String {
         let day = |d: Option<u64>| d.map_or("null".to_owned(), |d| d.to_string());
         format!(
-            "{{\"events\":{},\"seed\":{},\"bytes\":{},\"days\":{},\"members\":{},\"referred\":{},\
+            "{{\"events\":{},\"amend_every\":{},\"amendments\":{},\"seed\":{},\"bytes\":{},\"days\":{},\"members\":{},\"referred\":{},\
              \"orders\":{},\"repeats\":{},\"refunds\":{},\"sells\":{},\"sells_all\":{},\
              \"withdrawals\":{},\"injects\":{},\"close_days\":{},\"mirror_exits\":{},\
              \"mirror_exit_days\":{},\"mirror_first_exit_day\":{},\"mirror_last_exit_day\":{},\
              \"mirror_price\":{:.4},\"stores\":{},\"ad_views\":{},\"redeems\":{},\"topups\":{}}}\n",
             self.events,
+            self.amend_every,
+            self.amendments,
             self.seed,
             self.bytes,
             self.days,
@@ -138,17 +147,25 @@ pub(crate) fn meta_path(stream: &Path) -> std::path::PathBuf {
 }
 
 /// Writes `events` lines to `out` and the counts to its sidecar.
-pub(crate) fn write_stream(out: &Path, events: u64, seed: u64, all: bool) -> io::Result<Stats> {
+pub(crate) fn write_stream(
+    out: &Path,
+    events: u64,
+    seed: u64,
+    all: bool,
+    amend_every: u64,
+) -> io::Result<Stats> {
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
     let file = BufWriter::with_capacity(1 << 20, File::create(out)?);
     let mut generator = Generator::new(Counting { inner: file, bytes: 0 }, seed, all);
+    generator.amend_every = amend_every;
     generator.run(events)?;
     let Generator { out: mut counting, mut stats, appr, .. } = generator;
     counting.flush()?;
     stats.bytes = counting.bytes;
     stats.seed = seed;
+    stats.amend_every = amend_every;
     stats.mirror_price = appr.price();
     std::fs::write(meta_path(out), stats.to_json())?;
     Ok(stats)
@@ -339,6 +356,8 @@ struct Generator<W> {
     /// store's line is written and its agent's is next.
     recruiter: Option<u32>,
     agent_next: bool,
+    /// Every how many lines an amendment is (0: none), and the plan they amend.
+    amend_every: u64,
 }
 
 impl<W: Write> Generator<W> {
@@ -360,6 +379,7 @@ impl<W: Write> Generator<W> {
             all,
             recruiter: None,
             agent_next: false,
+            amend_every: 0,
         }
     }
 
@@ -375,10 +395,15 @@ impl<W: Write> Generator<W> {
             // Each day's share of the lines, its close_day included.
             let lines = (day + 1) * events / days - day * events / days;
             let slots = lines - 1;
+            let before = day * events / days;
             for slot in 0..slots {
                 // Spread over the day from 00:00:30 to 23:59:30, never going backwards.
                 let second = 30 + slot * 86_340 / slots;
                 self.stamp(day as usize, second);
+                if self.amend_every > 0 && (before + slot + 1).is_multiple_of(self.amend_every) {
+                    self.amend()?;
+                    continue;
+                }
                 if slot == slots / 2 && self.inject()? {
                     continue;
                 }
@@ -715,6 +740,27 @@ impl<W: Write> Generator<W> {
         Ok(true)
     }
 
+    /// An amendment of the stream's plan, in force at once: the appreciation `sell_fee` 0.0001
+    /// lower than the last (never below 0), which members gain from.
+    fn amend(&mut self) -> io::Result<()> {
+        const FEE: &str = "sell_fee = \"0.20\"";
+        let plan = include_str!("../../bench/plan.toml");
+        let plan_all = include_str!("../../bench/plan-all.toml");
+        let text = if self.all { plan_all } else { plan };
+        debug_assert!(text.contains(FEE));
+        self.stats.amendments += 1;
+        let fee = 2_000u64.saturating_sub(self.stats.amendments);
+        let text = text.replacen(FEE, &format!("sell_fee = \"0.{fee:04}\""), 1);
+        let text = serde_json::to_string(&text).expect("a string");
+        writeln!(
+            self.out,
+            "{{\"at\":\"{at}\",\"type\":\"amend_plan\",\"effective_at\":\"{at}\",\"plan\":{text}}}",
+            at = self.at
+        )?;
+        self.after_event();
+        Ok(())
+    }
+
     /// The day's close, at the next midnight: orders paid SETTLE_DAYS or more days before
     /// today settle, then forced exits run.
     fn close_day(&mut self) -> io::Result<()> {
@@ -815,6 +861,36 @@ mod tests {
         assert!(engine.accounts_balance());
         let plain = plan_lines(&stream(30_000, 42).0);
         assert!(plain.iter().all(|l| !l.contains("\"store\"")), "the plain stream is unchanged");
+    }
+
+    /// An amendment every K lines (but a day's close) takes the place of an event, applies (a lower sell fee needs
+    /// no notice) and is in force at once; the stream keeps its length.
+    #[test]
+    fn amendments_apply_in_place_of_events() {
+        for all in [false, true] {
+            let mut generator = Generator::new(Vec::new(), 42, all);
+            generator.amend_every = 1_000;
+            generator.run(20_000).unwrap();
+            let (bytes, stats) = (generator.out, generator.stats);
+            let lines = plan_lines(&bytes);
+            // Every 1,000th line but those that close a day (4,000 is the 73rd day's close).
+            assert_eq!(stats.amendments, 15);
+            assert_eq!(lines.iter().filter(|l| l.contains("\"amend_plan\"")).count(), 15);
+            assert_eq!(lines.len(), 20_000);
+            assert!(lines[999].contains("\"type\":\"amend_plan\""), "{}", lines[999]);
+            let root = crate::bench::workspace_root();
+            let plan = std::fs::read_to_string(crate::bench::plan_path(&root, all)).unwrap();
+            let mut engine = fanli_engine::Engine::new(fanli_format::parse_plan(&plan).unwrap());
+            let outcome = fanli_format::run_stream(&mut engine, bytes.as_slice(), false).unwrap();
+            let refused: Vec<&String> = outcome.rejected.iter().map(|r| &lines[r.line - 1]).collect();
+            assert!(refused.iter().all(|l| !l.contains("amend_plan")), "{refused:?}");
+            assert_eq!(engine.amendments_waiting().count(), 0);
+            let appr = engine.plan().mechanisms.iter().find(|m| m.id == APPR).unwrap();
+            let fanli_engine::KindConfig::Appreciation(config) = &appr.kind else {
+                panic!("not appreciation")
+            };
+            assert_eq!(config.sell_fee.to_string(), "0.1985");
+        }
     }
 
     fn plan_lines(bytes: &[u8]) -> Vec<String> {

@@ -24,8 +24,8 @@ pub(crate) fn run(
 ) -> Result<(), String> {
     let root = workspace_root();
     let dir = target_dir(&root).join("bench");
-    let stream = stream_path(&dir, events, crate::DEFAULT_SEED, false);
-    ensure_stream(&stream, events, crate::DEFAULT_SEED, false)?;
+    let stream = stream_path(&dir, events, crate::DEFAULT_SEED, false, 0);
+    ensure_stream(&stream, events, crate::DEFAULT_SEED, false, 0)?;
     let data = dir.join("load");
     let _ = std::fs::remove_dir_all(&data);
     let database = database.map(fresh_schema).transpose()?;

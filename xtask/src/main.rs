@@ -2,12 +2,13 @@
 //!
 //! - `gen --events N --out FILE [--seed S] [--all]`: writes a deterministic JSON Lines event
 //!   stream of exactly N lines for `bench/plan.toml` (with `--all`, for `bench/plan-all.toml`),
-//!   and a `FILE.meta.json` sidecar with its counts.
+//!   and a `FILE.meta.json` sidecar with its counts. With `--amend-every K`, every Kth line is an
+//!   `amend_plan` of that plan, in force at once.
 //! - `bench [--events N] [--runs K] [--seed S]`: builds the release `fanli`, generates streams of
 //!   N/10 and N events under `target/bench/`, times `fanli run` on each and prints a markdown
 //!   table for BENCHMARKS.md. With `--all`, on `bench/plan-all.toml` (every kind at once) and
 //!   streams that also have stores, agents, partners, ad views, redemptions and top-ups. With
-//!   `--base OLD_FANLI`, that binary runs too, interleaved, and the tables compare the two.
+//!   `--amend-every K`, on streams with an amendment every K lines. With `--base OLD_FANLI`, that binary runs too, interleaved, and the tables compare the two.
 //! - `phases [--events N] [--runs K] [--seed S]`: on the same streams, in memory, times parsing
 //!   alone and parsing plus the engine, to see which of them grows faster than the events.
 //! - `dayclose [--lots N] [--runs K]`: times one `close_day` over N active green-points lots.
@@ -34,8 +35,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-usage: cargo xtask gen --events N --out FILE [--seed S] [--all]
-       cargo xtask bench [--events N] [--runs K] [--seed S] [--all] [--base OLD_FANLI]
+usage: cargo xtask gen --events N --out FILE [--seed S] [--all] [--amend-every K]
+       cargo xtask bench [--events N] [--runs K] [--seed S] [--all] [--amend-every K]
+                         [--base OLD_FANLI]
        cargo xtask phases [--events N] [--runs K] [--seed S] [--all]
        cargo xtask dayclose [--lots N] [--runs K]
        cargo xtask load [--events N] [--batch B] [--single CONNECTIONS] [--database URL [--node]]
@@ -64,12 +66,13 @@ fn run(args: &[String]) -> Result<(), String> {
     let flags = Flags::parse(rest)?;
     match command.as_str() {
         "gen" => {
-            flags.only(&["--events", "--out", "--seed", "--all"])?;
+            flags.only(&["--events", "--out", "--seed", "--all", "--amend-every"])?;
             let events = flags.number("--events")?.ok_or("gen needs --events N")?;
             let out = PathBuf::from(flags.get("--out").ok_or("gen needs --out FILE")?);
             let seed = flags.number("--seed")?.unwrap_or(DEFAULT_SEED);
             let started = std::time::Instant::now();
-            let stats = generate::write_stream(&out, events, seed, flags.get("--all").is_some())
+            let amend_every = flags.number("--amend-every")?.unwrap_or(0);
+            let stats = generate::write_stream(&out, events, seed, flags.get("--all").is_some(), amend_every)
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
             eprintln!(
                 "wrote {} events ({} members, {} orders) to {} in {:.2} s",
@@ -82,9 +85,10 @@ fn run(args: &[String]) -> Result<(), String> {
             Ok(())
         }
         "bench" => {
-            let (events, runs, seed) = flags.run_sizes("bench", &["--all", "--base"])?;
+            let (events, runs, seed) = flags.run_sizes("bench", &["--all", "--base", "--amend-every"])?;
             let base = flags.get("--base").map(PathBuf::from);
-            bench::run(events, runs, seed, flags.get("--all").is_some(), base)
+            let amend_every = flags.number("--amend-every")?.unwrap_or(0);
+            bench::run(events, runs, seed, flags.get("--all").is_some(), amend_every, base)
         }
         "phases" => {
             let (events, runs, seed) = flags.run_sizes("phases", &["--all"])?;

@@ -34,8 +34,8 @@ pub(crate) fn run(events: u64, runs: usize, seed: u64, all: bool) -> Result<(), 
     let plan = parse_plan(&plan_text).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     for n in [events / 10, events] {
-        let stream = stream_path(&target_dir(&root).join("bench"), n, seed, all);
-        ensure_stream(&stream, n, seed, all)?;
+        let stream = stream_path(&target_dir(&root).join("bench"), n, seed, all, 0);
+        ensure_stream(&stream, n, seed, all, 0)?;
         let data = std::fs::read(&stream).map_err(|e| e.to_string())?;
         let lines: Vec<&[u8]> = data.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
         let (mut parse, mut whole) = (Duration::MAX, Duration::MAX);

@@ -19,8 +19,8 @@ use crate::bench::{ensure_stream, plan_path, stream_path, target_dir, workspace_
 pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
     let root = workspace_root();
     let dir = target_dir(&root).join("bench");
-    let stream = stream_path(&dir, events, crate::DEFAULT_SEED, false);
-    ensure_stream(&stream, events, crate::DEFAULT_SEED, false)?;
+    let stream = stream_path(&dir, events, crate::DEFAULT_SEED, false, 0);
+    ensure_stream(&stream, events, crate::DEFAULT_SEED, false, 0)?;
     let data = dir.join("restart");
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
