@@ -64,6 +64,10 @@ pub(crate) struct Options {
     pub(crate) jobs: usize,
     /// Only this case (to reproduce one).
     pub(crate) only: Option<usize>,
+    /// Cases that operate a scheme too: `notice_days`, `[withdrawal]`, `[vote]`, and streams
+    /// with amendments, withdrawal reviews, proposals, votes and tallies (for two builds that
+    /// both have them), and `check NEW --against OLD --log`.
+    pub(crate) operate: bool,
 }
 
 /// The longest a single command may take before it is killed and reported.
@@ -287,7 +291,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&case) = indices.get(i) else { break };
                     let bins = Bins { base: &base, new: &new };
-                    match run_case(case, options.seed, &bins, &work, &keep) {
+                    match run_case(case, options.seed, options.operate, &bins, &work, &keep) {
                         Ok((coverage, mismatches)) => {
                             results.lock().expect("no worker panics").push((case, coverage, mismatches))
                         }
@@ -387,12 +391,13 @@ fn scenario(rng: &mut Rand) -> String {
 fn run_case(
     case: usize,
     seed: u64,
+    operate: bool,
     bins: &Bins<'_>,
     work: &Path,
     keep: &Path,
 ) -> Result<(Coverage, Vec<Mismatch>), String> {
     let mut rng = Rand::for_case(seed, case);
-    let plan = plan::generate(&mut rng);
+    let plan = plan::generate(&mut rng, operate);
     let stream = stream::generate(&mut rng, &plan);
     let simulate = case % 10 == 3;
     let scenario = scenario(&mut rng);
@@ -532,6 +537,17 @@ fn run_case(
                 compare(Cmd::new(args), &mut coverage);
             }
         }
+    }
+    if let Some(amended) = plan.amendments.first()
+        && case.is_multiple_of(3)
+    {
+        // What the amendment changes for the log's members, by the simulator (it runs the
+        // check scenario: a small one keeps it quick).
+        write("amended.toml", amended.as_bytes())?;
+        compare(
+            Cmd::new(&["check", "amended.toml", "--against", "plan.toml", "--log", "events.jsonl", "--json"]),
+            &mut coverage,
+        );
     }
     if simulate {
         write("scenario.toml", scenario.as_bytes())?;
@@ -1140,7 +1156,7 @@ mod tests {
         for case in [0, 1, 17] {
             let make = || {
                 let mut rng = Rand::for_case(42, case);
-                let plan = plan::generate(&mut rng);
+                let plan = plan::generate(&mut rng, false);
                 let stream = stream::generate(&mut rng, &plan);
                 (plan.text, stream.bytes)
             };
@@ -1148,6 +1164,34 @@ mod tests {
         }
         let mut a = Rand::for_case(42, 1);
         let mut b = Rand::for_case(42, 2);
-        assert_ne!(plan::generate(&mut a).text, plan::generate(&mut b).text);
+        assert_ne!(plan::generate(&mut a, false).text, plan::generate(&mut b, false).text);
+    }
+
+    /// With `--operate`, the streams amend, review withdrawals and vote, and this build's
+    /// engine accepts some of each (so the paths past the refusals are compared too).
+    #[test]
+    fn operating_cases_reach_every_new_event() {
+        let types = ["amend_plan", "withdrawal_review", "propose", "vote", "tally"];
+        let mut accepted = BTreeMap::new();
+        for case in 0..60 {
+            let mut rng = Rand::for_case(42, case);
+            let plan = plan::generate(&mut rng, true);
+            let stream = stream::generate(&mut rng, &plan);
+            let Ok(parsed) = fanli_format::parse_plan(&plan.text) else { continue };
+            let mut engine = fanli_engine::Engine::new(parsed);
+            let outcome = fanli_format::run_stream(&mut engine, stream.bytes.as_slice(), false).unwrap();
+            let refused: Vec<usize> = outcome.rejected.iter().map(|r| r.line).collect();
+            for (i, line) in String::from_utf8_lossy(&stream.bytes).lines().enumerate() {
+                let Some(kind) = types.iter().find(|t| line.contains(&format!("\"type\":\"{t}\""))) else {
+                    continue;
+                };
+                if !refused.contains(&(i + 1)) {
+                    *accepted.entry(*kind).or_insert(0) += 1;
+                }
+            }
+        }
+        for kind in types {
+            assert!(accepted.get(kind).copied().unwrap_or(0) > 0, "no {kind} accepted: {accepted:?}");
+        }
     }
 }

@@ -18,7 +18,8 @@
 //!   revocation count read before every request), alone in it.
 //! - `restart [--events N] [--tail T]`: the server's start over a log of N lines whose latest
 //!   snapshot is T lines before its end, and over the whole log without one.
-//! - `difftest --base OLD --new NEW [--cases N] [--seed S] [--keep DIR] [--jobs J] [--only K]`:
+//! - `difftest --base OLD --new NEW [--cases N] [--seed S] [--keep DIR] [--jobs J] [--only K]
+//!   [--operate]`:
 //!   two `fanli` binaries on N random plans and event streams (300 by default), every command's
 //!   output compared byte for byte, so a refactor can show it changed nothing; the failing cases
 //!   go to DIR (`target/difftest/`). See docs/difftest.md.
@@ -43,7 +44,7 @@ usage: cargo xtask gen --events N --out FILE [--seed S] [--all] [--amend-every K
        cargo xtask load [--events N] [--batch B] [--single CONNECTIONS] [--database URL [--node]]
        cargo xtask restart [--events N] [--tail T]
        cargo xtask difftest --base OLD_FANLI --new NEW_FANLI [--cases N] [--seed S] [--keep DIR]
-                            [--jobs J] [--only CASE]";
+                            [--jobs J] [--only CASE] [--operate]";
 
 /// The seed both commands use unless told otherwise.
 const DEFAULT_SEED: u64 = 42;
@@ -118,7 +119,16 @@ fn run(args: &[String]) -> Result<(), String> {
             restart::run(events, tail)
         }
         "difftest" => {
-            flags.only(&["--base", "--new", "--cases", "--seed", "--keep", "--jobs", "--only"])?;
+            flags.only(&[
+                "--base",
+                "--new",
+                "--cases",
+                "--seed",
+                "--keep",
+                "--jobs",
+                "--only",
+                "--operate",
+            ])?;
             let base = flags.get("--base").ok_or("difftest needs --base OLD_FANLI")?;
             let new = flags.get("--new").ok_or("difftest needs --new NEW_FANLI")?;
             let keep = match flags.get("--keep") {
@@ -133,6 +143,7 @@ fn run(args: &[String]) -> Result<(), String> {
                 keep,
                 jobs: flags.number("--jobs")?.unwrap_or(2).max(1) as usize,
                 only: flags.number("--only")?.map(|n| n as usize),
+                operate: flags.get("--operate").is_some(),
             };
             difftest::run(&options)
         }

@@ -53,7 +53,7 @@ pub(crate) enum Class {
 }
 
 /// One mechanism, as far as the stream generator needs to know it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Mechanism {
     pub(crate) id: String,
     pub(crate) kind: &'static str,
@@ -82,6 +82,14 @@ pub(crate) struct Plan {
     /// The keys the plan sets (before any mistake is put in), for the coverage report:
     /// `appreciation.exit_multiple`, `queue.release.every`, `refer_refund.steps=fixed`, ….
     pub(crate) keys: Vec<String>,
+    /// With `--operate`: plans to amend it with (each the plan with some of its keys drawn
+    /// again, a mechanism retired or added, now and then a setting that may not change), for
+    /// `amend_plan` and `propose`; empty otherwise.
+    pub(crate) amendments: Vec<String>,
+    /// With `--operate`: whether the plan has a `[withdrawal]` table with a review threshold,
+    /// and a `[vote]` table.
+    pub(crate) reviews_withdrawals: bool,
+    pub(crate) votes: bool,
 }
 
 /// A TOML table: its header and its keys in order, each value as TOML text.
@@ -283,6 +291,24 @@ impl Builder<'_> {
     }
 
     // ---- the kinds: each fills its table and says what the stream needs ----
+
+    /// Fills a mechanism's table with its kind's keys; what it needs of the budget beyond its
+    /// own rate (a distribution's allocation, a cycle's honor share).
+    fn fill(&mut self, kind: &str, t: &mut Table, m: &mut Mechanism) -> (i64, i64) {
+        let mut need = (0, 0);
+        match kind {
+            "appreciation" => self.appreciation(t),
+            "refer_refund" => self.refer_refund(t),
+            "queue" => self.queue(t),
+            "distribution" => need.0 = self.distribution(t),
+            "green_points" => self.green_points(t),
+            "cycle" => need.1 = self.cycle(t),
+            "ad_tasks" => self.ad_tasks(t),
+            "loyalty" => self.loyalty(t, m),
+            _ => self.coalition(t, m),
+        }
+        need
+    }
 
     fn appreciation(&mut self, t: &mut Table) {
         let extreme = self.class == Class::Extreme;
@@ -735,8 +761,8 @@ fn mechanism_id(rng: &mut Rand, kind: &str, taken: &[String]) -> String {
     id
 }
 
-/// A random plan.
-pub(crate) fn generate(rng: &mut Rand) -> Plan {
+/// A random plan; with `operate`, also `notice_days`, `[withdrawal]`, `[vote]` and amendments.
+pub(crate) fn generate(rng: &mut Rand, operate: bool) -> Plan {
     let class = match rng.below(100) {
         0..=4 => Class::Extreme,
         5..=16 => Class::KeyError,
@@ -808,18 +834,7 @@ pub(crate) fn generate(rng: &mut Rand) -> Plan {
         let mut t = Table::new("[[mechanism]]", Some(kind));
         t.set("id", quote(&id));
         t.set("kind", quote(kind));
-        let mut need = (0, 0);
-        match kind {
-            "appreciation" => b.appreciation(&mut t),
-            "refer_refund" => b.refer_refund(&mut t),
-            "queue" => b.queue(&mut t),
-            "distribution" => need.0 = b.distribution(&mut t),
-            "green_points" => b.green_points(&mut t),
-            "cycle" => need.1 = b.cycle(&mut t),
-            "ad_tasks" => b.ad_tasks(&mut t),
-            "loyalty" => b.loyalty(&mut t, &mut m),
-            _ => b.coalition(&mut t, &mut m),
-        }
+        let need = b.fill(kind, &mut t, &mut m);
         if b.maybe(0.15) {
             let pause = b.boolean();
             t.set("pause_when_underfunded", pause);
@@ -915,6 +930,14 @@ pub(crate) fn generate(rng: &mut Rand) -> Plan {
         doc.tables.push(t);
     }
 
+    let (mut reviews_withdrawals, mut votes) = (false, false);
+    let mut amendments = Vec::new();
+    if operate {
+        (reviews_withdrawals, votes) = operating(&mut b, &mut doc, &mechanisms);
+        for _ in 0..b.rng.range(1, 3) {
+            amendments.push(amendment(&mut b, &doc));
+        }
+    }
     let steer = doc.render();
     let keys = usage(&doc);
     match class {
@@ -930,7 +953,148 @@ pub(crate) fn generate(rng: &mut Rand) -> Plan {
     let Builder { mut amounts, .. } = b;
     amounts.sort_unstable();
     amounts.dedup();
-    Plan { text, steer, class, timezone, mechanisms, antifraud, amounts, keys }
+    Plan {
+        text,
+        steer,
+        class,
+        timezone,
+        mechanisms,
+        antifraud,
+        amounts,
+        keys,
+        amendments,
+        reviews_withdrawals,
+        votes,
+    }
+}
+
+/// `notice_days`, `[withdrawal]` and `[vote]`, each now and then; whether withdrawals may wait
+/// for review, and whether there is a vote.
+fn operating(b: &mut Builder<'_>, doc: &mut Doc, mechanisms: &[Mechanism]) -> (bool, bool) {
+    if b.maybe(0.5) {
+        let days = b.rng.pick(&[0, 0, 1, 2, 7, 30]);
+        let days = b.integer(days);
+        doc.top.set("notice_days", days);
+    }
+    let mut review = false;
+    if b.maybe(0.5) {
+        let mut t = Table::new("[withdrawal]", None);
+        if b.maybe(0.7) {
+            let rate = b.rate_in(0, 100_000, 5_000);
+            let rate = b.rate(rate);
+            t.set("fee_rate", rate);
+        }
+        if b.maybe(0.5) {
+            let id = mechanisms[b.rng.below(mechanisms.len() as u64) as usize].id.clone();
+            t.set("fee_to", quote(&id));
+        }
+        if b.maybe(0.4) {
+            let fen = b.rng.pick(&[1, 100, 1_000, 5_000]);
+            let fen = b.threshold(fen);
+            let fen = b.money(fen);
+            t.set("min", fen);
+        }
+        if b.maybe(0.4) {
+            let fen = b.rng.range(1_000, 200_000);
+            let fen = b.money(fen);
+            t.set("max_per_day", fen);
+        }
+        if b.maybe(0.6) {
+            review = true;
+            let fen = b.rng.pick(&[0, 500, 5_000, 20_000]);
+            let fen = b.money(fen);
+            t.set("review_above", fen);
+        }
+        doc.tables.push(t);
+    }
+    let mut votes = false;
+    if b.maybe(0.4) {
+        votes = true;
+        let mut t = Table::new("[vote]", None);
+        let days = b.rng.range(1, 3);
+        let days = b.integer(days);
+        t.set("days", days);
+        if b.maybe(0.5) {
+            let weight = b.rng.pick(&["member", "spend"]);
+            t.set("weight", quote(weight));
+        }
+        for key in ["quorum", "majority"] {
+            if b.maybe(0.5) {
+                let share = b.rate_in(0, PPM, 50_000);
+                let share = b.rate(share);
+                t.set(key, share);
+            }
+        }
+        doc.tables.push(t);
+    }
+    (review, votes)
+}
+
+/// The plan amended: each mechanism kept, with its keys drawn again (its funding kept, or cut
+/// or raised), or retired; now and then a new mechanism, another notice, or a plan-wide setting
+/// that may not change.
+fn amendment(b: &mut Builder<'_>, doc: &Doc) -> String {
+    let mut doc = doc.clone();
+    let mut kept = Vec::new();
+    let mut taken = Vec::new();
+    for t in std::mem::take(&mut doc.tables) {
+        let Some(kind) = t.kind else {
+            kept.push(t);
+            continue;
+        };
+        taken.push(t.get("id").unwrap_or_default().trim_matches('"').to_owned());
+        match b.rng.below(10) {
+            0 => {} // retired
+            1..=4 => {
+                let mut fresh = Table::new("[[mechanism]]", Some(kind));
+                for key in ["id", "kind", "funding_rate", "funding_base", "pause_when_underfunded"] {
+                    if let Some(value) = t.get(key) {
+                        fresh.set(key, value.to_owned());
+                    }
+                }
+                let mut m = Mechanism::default();
+                b.fill(kind, &mut fresh, &mut m);
+                kept.push(fresh);
+            }
+            5 => {
+                let mut t = t;
+                let rate = b.rate_in(0, 300_000, 10_000);
+                let rate = b.rate(rate);
+                t.set("funding_rate", rate);
+                kept.push(t);
+            }
+            _ => kept.push(t),
+        }
+    }
+    if b.maybe(0.2) {
+        let kind = b.rng.pick(&KINDS);
+        let id = mechanism_id(b.rng, kind, &taken);
+        let mut t = Table::new("[[mechanism]]", Some(kind));
+        t.set("id", quote(&id));
+        t.set("kind", quote(kind));
+        b.fill(kind, &mut t, &mut Mechanism::default());
+        t.set("funding_rate", quote("0"));
+        kept.push(t);
+    }
+    if !kept.iter().any(|t| t.kind.is_some())
+        && let Some(first) = doc.tables.first().cloned()
+    {
+        kept.insert(0, first);
+    }
+    doc.tables = kept;
+    match b.rng.below(20) {
+        0 => {
+            let days = b.rng.range(0, 10);
+            doc.top.set("settle_after_days", days.to_string());
+        }
+        1 => doc.top.set("clawback", "true".into()),
+        2 | 3 => {
+            let days = b.rng.pick(&[0, 1, 14]);
+            doc.top.set("notice_days", days.to_string());
+        }
+        _ => {}
+    }
+    doc.render()
 }
 
 /// The keys `doc` sets, with the keys of its inline tables and the forms of a few values that

@@ -111,6 +111,8 @@ struct Gen<'a> {
     next_member: usize,
     next_order: usize,
     middle: Option<String>,
+    /// Proposals opened so far.
+    proposals: Vec<String>,
 }
 
 /// A random stream for `plan`.
@@ -135,6 +137,7 @@ pub(crate) fn generate(rng: &mut Rand, plan: &Plan) -> Stream {
         next_member: 1,
         next_order: 1,
         middle: None,
+        proposals: Vec::new(),
     };
     g.zone_style = g.rng.below(10);
     g.name_style = g.rng.below(8);
@@ -382,7 +385,7 @@ impl Gen<'_> {
         let kinds: Vec<&str> = self.plan.mechanisms.iter().map(|m| m.kind).collect();
         let has = |k: &str| kinds.contains(&k);
         let sells = has("appreciation") || self.plan.mechanisms.iter().any(|m| m.cashout);
-        let weights: [(u32, Make<'_>); 14] = [
+        let weights: [(u32, Make<'_>); 19] = [
             (14, Self::join),
             (34, Self::order),
             (4, Self::refund),
@@ -397,6 +400,12 @@ impl Gen<'_> {
             (if has("distribution") { 4 } else { 1 }, Self::store),
             (if has("distribution") { 3 } else { 1 }, Self::agent),
             (if self.plan.antifraud { 3 } else { 0 }, Self::review),
+            // With `--operate` only (otherwise weighed 0, and the same stream as before).
+            (if self.plan.amendments.is_empty() { 0 } else { 2 }, Self::amend),
+            (if self.plan.reviews_withdrawals { 4 } else { 0 }, Self::withdrawal_review),
+            (if self.plan.votes { 2 } else { 0 }, Self::propose),
+            (if self.plan.votes { 5 } else { 0 }, Self::vote),
+            (if self.plan.votes { 2 } else { 0 }, Self::tally),
         ];
         if self.members.len() < 2 || self.rng.chance(0.02) {
             self.join();
@@ -772,6 +781,80 @@ impl Gen<'_> {
         };
         let decision = if self.rng.chance(0.6) { "approve" } else { "reject" };
         self.line("review", vec![("member", s(member)), ("decision", s(decision))]);
+        true
+    }
+
+    // ---- operating a scheme (`--operate`) ----
+
+    /// An amendment: one of the plan's, in force at once, within hours, or after some days (a
+    /// lowering one needs the notice); now and then in the past.
+    fn amend(&mut self) -> bool {
+        let plan = self.plan.amendments[self.rng.below(self.plan.amendments.len() as u64) as usize].clone();
+        let later = match self.rng.below(10) {
+            0..=3 => 0,
+            4..=5 => self.rng.range(1, 30 * 3600),
+            6 => -self.rng.range(1, 3600),
+            _ => self.rng.pick(&[1, 2, 7, 8, 15, 31]) * DAY,
+        };
+        let effective_at = self.at(self.now + later);
+        self.line("amend_plan", vec![("effective_at", s(effective_at)), ("plan", s(plan))]);
+        true
+    }
+
+    /// An operator's decision on a waiting withdrawal (now and then on a member with none).
+    fn withdrawal_review(&mut self) -> bool {
+        let waiting = self.engine.as_ref().and_then(|engine| {
+            let first = engine.withdrawals_waiting().next()?;
+            Some(engine.member_name(first.member).to_owned())
+        });
+        let member = match waiting {
+            Some(m) if self.rng.chance(0.9) => m,
+            _ => match self.some_member() {
+                Some(m) if self.rng.chance(0.3) => m,
+                _ => return false,
+            },
+        };
+        let decision = if self.rng.chance(0.6) { "approve" } else { "reject" };
+        self.line("withdrawal_review", vec![("member", s(member)), ("decision", s(decision))]);
+        true
+    }
+
+    /// A vote opened on one of the plan's amendments (now and then on an id already used).
+    fn propose(&mut self) -> bool {
+        let n = self.proposals.len();
+        let id = if n > 0 && self.rng.chance(0.1) {
+            self.proposals[self.rng.below(n as u64) as usize].clone()
+        } else {
+            format!("p{}", n + 1)
+        };
+        let plan = self.plan.amendments[self.rng.below(self.plan.amendments.len() as u64) as usize].clone();
+        self.line("propose", vec![("proposal", s(id.clone())), ("plan", s(plan))]);
+        if !self.proposals.contains(&id) {
+            self.proposals.push(id);
+        }
+        true
+    }
+
+    /// A member's vote on a proposal (now and then an unknown one).
+    fn vote(&mut self) -> bool {
+        let Some(member) = self.some_member() else { return false };
+        let proposal = match self.proposals.last() {
+            Some(p) if self.rng.chance(0.95) => p.clone(),
+            _ => "no-such-proposal".to_owned(),
+        };
+        let decision = if self.rng.chance(0.6) { "yes" } else { "no" };
+        self.line("vote", vec![("member", s(member)), ("proposal", s(proposal)), ("decision", s(decision))]);
+        true
+    }
+
+    /// The count of a proposal, before or after it closes.
+    fn tally(&mut self) -> bool {
+        let n = self.proposals.len();
+        if n == 0 {
+            return false;
+        }
+        let proposal = self.proposals[self.rng.below(n as u64) as usize].clone();
+        self.line("tally", vec![("proposal", s(proposal))]);
         true
     }
 
