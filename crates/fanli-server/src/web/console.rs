@@ -1082,3 +1082,7 @@ pub(crate) async fn audit(
     };
     page(Lang::Zh, "audit", Some((&caller, &csrf)), body)
 }
+
+// The withdrawals queue and the members' vote (issue 15): pages of their own, after `or_page!`.
+pub(crate) mod proposals;
+pub(crate) mod withdrawals;

@@ -101,7 +101,7 @@ pub(crate) async fn page(
         Err((status, message)) => return error_page(lang, status, &message),
     };
     let mut app = lock(&server);
-    let (view, offset) = {
+    let (view, offset, votes) = {
         let Some(engine) = app.tenants.get(&tenant).and_then(|t| t.engine.as_ref()) else {
             return error_page(
                 lang,
@@ -116,13 +116,14 @@ pub(crate) async fn page(
                 lang.t("找不到您的会员记录。", "Your membership was not found."),
             );
         };
-        (Member::of(engine, id, lang), engine.plan().timezone)
+        (Member::of(engine, id, lang), engine.plan().timezone, votes::Votes::of(engine, id))
     };
     let history = super::history(&mut app.store, &tenant, &member, HISTORY);
     drop(app);
     let token = query.get("t").map(|t| t.trim()).unwrap_or_default();
     let link = link(&headers, &tenant, &member);
-    let body = render(lang, &Subject { member: &member, token, view: &view, offset }, &history, link);
+    let body =
+        render(lang, &Subject { member: &member, token, view: &view, offset, votes: &votes }, &history, link);
     layout(lang, "我的返利 My rebates", None, body)
 }
 
@@ -389,6 +390,8 @@ struct Subject<'a> {
     token: &'a str,
     view: &'a Member,
     offset: UtcOffset,
+    /// A withdrawal waiting, and the members' vote.
+    votes: &'a votes::Votes,
 }
 
 /// The page's body.
@@ -398,7 +401,7 @@ fn render(
     history: &[(u64, HistoryEntry)],
     link: Option<String>,
 ) -> Markup {
-    let Subject { member, token, view, offset } = *subject;
+    let Subject { member, token, view, offset, votes } = *subject;
     let t = |zh: &'static str, en: &'static str| lang.t(zh, en);
     let standing = &view.standings;
 
@@ -522,6 +525,7 @@ fn render(
                 }
             }
         }
+        (votes::render(lang, token, votes, offset))
         section #projection {
             h2 { (t("诚实的预期", "An honest projection")) }
             p.note {
@@ -725,6 +729,8 @@ fn render(
         }
     }
 }
+
+pub(crate) mod votes;
 
 #[cfg(test)]
 mod tests {
