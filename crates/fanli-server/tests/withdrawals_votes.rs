@@ -261,3 +261,174 @@ fn members_vote_with_their_own_tokens_and_the_tally_records_a_passed_amendment()
         assert_eq!(log.matches(&format!("\"type\":\"{kind}\"")).count(), count, "{kind}: {log}");
     }
 }
+
+/// A console session for `key`: its cookie.
+fn session(addr: impl Target, key: &str) -> String {
+    let login = request(addr, "GET", "/console/login", None, "", "");
+    let cookie = |a: &Answer| a.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
+    let form = format!("Content-Type: application/x-www-form-urlencoded\r\nCookie: {}\r\n", cookie(&login));
+    let body = format!("login={}&key={key}", field(&login, "login"));
+    let entered = request(addr, "POST", "/console/login", None, &form, &body);
+    assert_eq!(entered.status, 303, "{}", entered.body);
+    cookie(&entered)
+}
+
+/// The value of the hidden field `name` of the first form on the page that has one.
+fn field(page: &Answer, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at =
+        page.body.find(&marker).unwrap_or_else(|| panic!("no field {name}: {}", page.body)) + marker.len();
+    page.body[at..].split('"').next().unwrap().to_owned()
+}
+
+fn get_page(addr: impl Target, path: &str, cookie: &str) -> Answer {
+    request(addr, "GET", path, None, &format!("Cookie: {cookie}\r\n"), "")
+}
+
+fn post_form(addr: impl Target, path: &str, cookie: &str, form: &str) -> Answer {
+    let extra = format!("Cookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n");
+    request(addr, "POST", path, None, &extra, form)
+}
+
+/// The text of the element that opens with `open` (up to its first `<`).
+fn text_after<'a>(body: &'a str, open: &str) -> &'a str {
+    let at = body.find(open).unwrap_or_else(|| panic!("no {open}: {body}")) + open.len();
+    body[at..].split('<').next().unwrap()
+}
+
+#[test]
+fn the_console_lists_the_withdrawals_waiting_and_its_forms_approve_them() {
+    let dir = data_dir("wv-console-withdrawals");
+    let addr = &local(&dir);
+    let key = tenant(addr);
+    let held = call(addr, "POST", "/v1/withdrawals", &key, &withdraw("300.00", "09:00"));
+    assert_eq!(held.json()["withdrawal"]["status"], "waiting");
+    let cookie = session(addr, &key);
+    let page = get_page(addr, "/console/withdrawals", &cookie);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("href=\"/console/withdrawals\""), "linked in the nav");
+    let row = &page.body[page.body.find("data-member=\"m0\"").expect("m0 waits")..];
+    assert_eq!(text_after(row, "class=\"n amount\">"), "300.00");
+    assert_eq!(text_after(row, "class=\"n fee\">"), "15.00");
+    assert_eq!(text_after(row, "class=\"n net\">"), "285.00");
+    assert_eq!(text_after(row, "class=\"at\">"), "2026-01-02 09:00", "the plan's local time");
+    // A form without the session's token is refused and changes nothing.
+    let forged = post_form(addr, "/console/withdrawals", &cookie, "csrf=nope&member=m0&decision=approve");
+    assert_eq!(forged.status, 403);
+    assert_eq!(figure(addr, &key, "m0", "withdrawing"), "300.00");
+    // Approved from the page: paid less its fee, the fee in the pool.
+    let form = format!("csrf={}&member=m0&decision=approve", field(&page, "csrf"));
+    let done = post_form(addr, "/console/withdrawals", &cookie, &form);
+    assert_eq!((done.status, done.header("location")), (303, Some("/console/withdrawals?done=m0")));
+    assert_eq!(figure(addr, &key, "m0", "withdrawing"), "0.00");
+    assert_eq!(figure(addr, &key, "m0", "wallet"), "397.16");
+    assert_eq!(pool(addr, &key), "1317.84");
+    let after = get_page(addr, "/console/withdrawals?done=m0", &cookie);
+    assert!(after.body.contains("id=\"empty\"") && !after.body.contains("data-member=\"m0\""));
+    // Again, with nothing waiting: the refusal's page.
+    assert_eq!(post_form(addr, "/console/withdrawals", &cookie, &form).status, 422);
+}
+
+#[test]
+fn the_console_opens_and_tallies_votes_and_members_vote_on_their_page() {
+    let dir = data_dir("wv-pages-votes");
+    let addr = &local(&dir);
+    let key = tenant(addr);
+    // p1, opened in January, closed long ago; m0 and m1 voted yes.
+    let body = serde_json::json!({"proposal": "p1", "plan": raised(), "at": "2026-01-03T09:00:00+08:00"});
+    assert_eq!(call(addr, "POST", "/v1/proposals", &key, &body.to_string()).status, 200);
+    let (m0, m9) = (token(addr, &key, "m0"), token(addr, &key, "m9"));
+    for member in ["m0", "m1"] {
+        let t = token(addr, &key, member);
+        let vote = call(
+            addr,
+            "POST",
+            "/v1/proposals/p1/votes",
+            &t,
+            r#"{"yes":true,"at":"2026-01-04T09:00:00+08:00"}"#,
+        );
+        assert_eq!(vote.status, 200, "{}", vote.body);
+    }
+    let cookie = session(addr, &key);
+    let page = get_page(addr, "/console/proposals", &cookie);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("href=\"/console/proposals\""), "linked in the nav");
+    let row = &page.body[page.body.find("data-proposal=\"p1\"").expect("p1 listed")..];
+    assert_eq!(text_after(row, "class=\"n yes\">"), "2");
+    assert_eq!(text_after(row, "class=\"n no\">"), "0");
+    assert_eq!(text_after(row, "class=\"closes\">"), "2026-01-10 09:00");
+    assert!(row.contains("class=\"tally\""), "closed: a tally button");
+    // Tallied from the page (stamped now): passed.
+    let csrf = field(&page, "csrf");
+    let done = post_form(addr, "/console/proposals/tally", &cookie, &format!("csrf={csrf}&proposal=p1"));
+    assert_eq!(done.status, 303, "{}", done.body);
+    let p1 = call(addr, "GET", "/v1/proposals/p1", &key, "").json();
+    assert_eq!(p1["outcome"]["passed"], true, "{p1}");
+    let page = get_page(addr, "/console/proposals", &cookie);
+    assert!(page.body.contains("通过 passed") && !page.body.contains("class=\"tally\""));
+
+    // A new vote opened from the page: a plan fanli check refuses is not put to the vote.
+    let encode = |s: &str| {
+        s.bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect::<String>()
+    };
+    let noncompliant =
+        raised().replace("settle_after_days = 0", "settle_after_days = 0\nmargin_rate = \"0.10\"");
+    let form = format!("csrf={csrf}&proposal=p2&plan={}", encode(&noncompliant));
+    let refused_page = post_form(addr, "/console/proposals", &cookie, &form);
+    assert_eq!(refused_page.status, 422);
+    assert!(refused_page.body.contains("margin_rate"), "{}", refused_page.body);
+    let form = format!("csrf={csrf}&proposal=p2&plan={}", encode(&PLAN.replace("0.30", "0.35")));
+    let opened = post_form(addr, "/console/proposals", &cookie, &form);
+    assert_eq!((opened.status, opened.header("location")), (303, Some("/console/proposals?done=p2")));
+    let page = get_page(addr, "/console/proposals", &cookie);
+    assert!(page.body[page.body.find("data-proposal=\"p2\"").unwrap()..].contains("投票中 open"));
+
+    // The member page: p1's outcome, p2 open with a yes/no form.
+    let member_page = request(addr, "GET", &format!("/m?t={m0}"), None, "", "");
+    assert_eq!(member_page.status, 200);
+    let p2 = &member_page.body[member_page.body.find("data-proposal=\"p2\"").expect("p2 shown")..];
+    assert!(p2.contains("action=\"/m/vote\"") && p2.contains("赞成") && p2.contains("反对"));
+    let p1 = &member_page.body[member_page.body.find("data-proposal=\"p1\"").unwrap()..];
+    assert!(p1.contains("已通过"), "{p1}");
+    // m9 has no settled spend: no form, and a note why.
+    let m9_page = request(addr, "GET", &format!("/m?t={m9}"), None, "", "");
+    assert!(
+        !m9_page.body.contains("action=\"/m/vote\"") && m9_page.body.contains("有已结算消费的会员才能投票")
+    );
+    // m0 votes no from the page: back to the page, which says so; the API counts it.
+    let form = "Content-Type: application/x-www-form-urlencoded\r\n";
+    let voted = request(addr, "POST", "/m/vote", None, form, &format!("t={m0}&proposal=p2&decision=no"));
+    assert_eq!(voted.status, 303, "{}", voted.body);
+    assert_eq!(voted.header("location"), Some(format!("/m?t={m0}#proposals").as_str()));
+    let p2 = call(addr, "GET", "/v1/proposals/p2", &m0, "").json();
+    assert_eq!((&p2["no"], &p2["voted"]), (&1.into(), &true.into()));
+    let member_page = request(addr, "GET", &format!("/m?t={m0}"), None, "", "");
+    let p2 = &member_page.body[member_page.body.find("data-proposal=\"p2\"").unwrap()..];
+    let p2 = &p2[..p2.find("</section>").unwrap()];
+    assert!(p2.contains("已投票") && !p2.contains("action="), "{p2}");
+    // Twice, with an unknown token, or with an operator's key: refused pages.
+    let again = request(addr, "POST", "/m/vote", None, form, &format!("t={m0}&proposal=p2&decision=yes"));
+    assert!(again.status == 422 && again.body.contains("你已经投过票了"));
+    assert_eq!(request(addr, "POST", "/m/vote", None, form, "t=nope&proposal=p2&decision=yes").status, 401);
+    assert_eq!(
+        request(addr, "POST", "/m/vote", None, form, &format!("t={key}&proposal=p2&decision=yes")).status,
+        403
+    );
+}
+
+#[test]
+fn the_member_page_shows_a_withdrawal_waiting_for_review() {
+    let dir = data_dir("wv-member-withdrawal");
+    let addr = &local(&dir);
+    let key = tenant(addr);
+    let m0 = token(addr, &key, "m0");
+    let page = request(addr, "GET", &format!("/m?t={m0}"), None, "", "");
+    assert!(!page.body.contains("id=\"withdrawing\""), "nothing waits");
+    call(addr, "POST", "/v1/withdrawals", &key, &withdraw("300.00", "09:00"));
+    let page = request(addr, "GET", &format!("/m?t={m0}"), None, "", "");
+    assert_eq!(text_after(&page.body, "id=\"withdrawing\">"), "¥300.00");
+    assert!(page.body.contains("提现审核中"));
+    assert_eq!(text_after(&page.body, "id=\"wallet\">"), "¥397.16", "held out of the wallet");
+}

@@ -53,7 +53,7 @@ pub(crate) async fn page(
                             td.n.amount { (w.amount) }
                             td.n.fee { (w.fee) }
                             td.n.net { (yuan(w.amount.fen() - w.fee.fen())) }
-                            td { (super::super::local_time(w.at, offset)) }
+                            td.at { (super::super::local_time(w.at, offset)) }
                             td {
                                 @if owner {
                                     form method="post" action="/console/withdrawals" style="display:flex;gap:6px" {
