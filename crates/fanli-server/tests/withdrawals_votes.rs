@@ -430,5 +430,7 @@ fn the_member_page_shows_a_withdrawal_waiting_for_review() {
     let page = request(addr, "GET", &format!("/m?t={m0}"), None, "", "");
     assert_eq!(text_after(&page.body, "id=\"withdrawing\">"), "¥300.00");
     assert!(page.body.contains("提现审核中"));
+    // The history names the hold in Chinese: the wallet's 300.00 out to the review.
+    assert!(page.body.contains("提现冻结待审"), "{}", page.body);
     assert_eq!(text_after(&page.body, "id=\"wallet\">"), "¥397.16", "held out of the wallet");
 }

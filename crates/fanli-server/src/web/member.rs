@@ -324,6 +324,9 @@ fn rule_name(lang: Lang, rule: &str) -> String {
         "redeem" => "兑换",
         "cashout" => "积分兑现",
         "clawback" => "追回",
+        "withdrawal_fee" => "提现手续费",
+        "withdrawal_held" => "提现冻结待审",
+        "withdrawal_returned" => "提现退回",
         other => return other.replace('_', " "),
     };
     lang.t(zh, &rule.replace('_', " ")).to_owned()
@@ -346,6 +349,8 @@ fn event_name(lang: Lang, kind: &str) -> String {
         "review" => "审核",
         "agent" => "代理",
         "store" => "门店",
+        "withdrawal_review" => "提现审核",
+        "vote" => "投票",
         other => return other.replace('_', " "),
     };
     lang.t(zh, &kind.replace('_', " ")).to_owned()
