@@ -4,6 +4,9 @@
 
 use super::*;
 
+mod proposals;
+mod withdrawals;
+
 /// The API's routes.
 pub fn router(app: Shared) -> Router {
     Router::new()
@@ -32,7 +35,12 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/orders", post(resource("order")))
         .route("/v1/refunds", post(resource("refund")))
         .route("/v1/sells", post(resource("sell")))
-        .route("/v1/withdrawals", post(resource("withdraw")))
+        .route("/v1/withdrawals", post(resource("withdraw")).get(withdrawals::get_withdrawals))
+        .route("/v1/withdrawals/{member}/review", post(withdrawals::review_withdrawal))
+        .route("/v1/proposals", post(proposals::open_proposal).get(proposals::list_proposals))
+        .route("/v1/proposals/{id}", get(proposals::get_proposal))
+        .route("/v1/proposals/{id}/votes", post(proposals::vote))
+        .route("/v1/proposals/{id}/tally", post(proposals::tally))
         .route("/v1/topups", post(resource("topup")))
         .route("/v1/redemptions", post(resource("redeem")))
         .route("/v1/audit", get(get_audit))

@@ -10,7 +10,7 @@
 //! | `brand_manager`  | its brand's stores, orders at them, members joining, their tokens, reads of members |
 //! | `store_operator` | orders at its store, members joining, their tokens, redemptions, reads of members |
 //! | `read_only`      | every read: state, mechanisms, members, the audit feed                  |
-//! | member token     | its own member's view, nothing else                                     |
+//! | member token     | its own member's view, the proposals, and its member's votes            |
 //!
 //! A key of another tenant never sees this tenant: its requests name no tenant, the key does.
 //!

@@ -273,6 +273,11 @@ impl App {
                                 }
                             }
                         }
+                        if let Line::Body { kind, fields } = line
+                            && answered.is_none()
+                        {
+                            answered = withdrawal_or_vote_answer(engine, kind, fields, &at);
+                        }
                         results.push(LineResult::Applied { at, answer: answered });
                     }
                     Err(refusal) => results.push(LineResult::Refused(refusal)),
@@ -388,6 +393,57 @@ pub(crate) fn order_answer(engine: &Engine, fields: &serde_json::Map<String, Val
     let member = fields.get("member").and_then(Value::as_str).and_then(|m| engine.find_member(m));
     let view = member.map_or_else(|| json!({}), |member| member_value(engine, member));
     json!({"ok": true, "at": at, "members": view})
+}
+
+/// What the withdrawal and vote routes answer, read from the event just applied (its effects,
+/// which the server's engines record): for `withdraw` and `withdrawal_review`, the stamp, what
+/// became of the withdrawal (`paid` with its fee, `waiting` for review with the fee it will
+/// cost, or `returned` to the wallet) and the member's view; for `propose`, `vote` and `tally`,
+/// the stamp and the proposal as `GET /v1/proposals/{id}` shows it. `None` for other kinds.
+pub(crate) fn withdrawal_or_vote_answer(
+    engine: &Engine,
+    kind: &str,
+    fields: &serde_json::Map<String, Value>,
+    at: &str,
+) -> Option<Value> {
+    use fanli_engine::Effect;
+    match kind {
+        "withdraw" | "withdrawal_review" => {
+            let name = fields.get("member").and_then(Value::as_str)?;
+            let member = engine.find_member(name)?;
+            let amount = fields.get("amount").and_then(Value::as_str).unwrap_or_default();
+            // Without `[withdrawal]` a withdrawal is paid at once and whole, with no effect.
+            let mut withdrawal = json!({"member": name, "status": "paid", "amount": amount, "fee": "0.00"});
+            for effect in engine.applied().effects {
+                match *effect {
+                    Effect::WithdrawalPaid { member: m, amount, fee } if m == member => {
+                        withdrawal["amount"] = amount.to_string().into();
+                        withdrawal["fee"] = fee.to_string().into();
+                    }
+                    Effect::WithdrawalHeld { member: m, amount } if m == member => {
+                        let fee = engine.withdrawals_waiting().find(|w| w.member == member).map(|w| w.fee);
+                        withdrawal["status"] = "waiting".into();
+                        withdrawal["amount"] = amount.to_string().into();
+                        withdrawal["fee"] = fee.unwrap_or(fanli_engine::Money::ZERO).to_string().into();
+                    }
+                    Effect::WithdrawalReturned { member: m, amount } if m == member => {
+                        withdrawal["status"] = "returned".into();
+                        withdrawal["amount"] = amount.to_string().into();
+                    }
+                    _ => {}
+                }
+            }
+            Some(
+                json!({"ok": true, "at": at, "withdrawal": withdrawal, "members": member_value(engine, member)}),
+            )
+        }
+        "propose" | "vote" | "tally" => {
+            let id = fields.get("proposal").and_then(Value::as_str)?;
+            let proposal = engine.proposals().find(|p| p.id == id)?;
+            Some(json!({"ok": true, "at": at, "proposal": fanli_format::proposal_json(&proposal)}))
+        }
+        _ => None,
+    }
 }
 
 /// An order request as its retries are compared: every field but the time, keys sorted.

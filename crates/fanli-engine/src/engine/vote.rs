@@ -190,6 +190,13 @@ impl Engine {
         })
     }
 
+    /// Whether `member` voted on proposal `id` (`None`: no such proposal), for a page that
+    /// offers the vote only once.
+    pub fn voted(&self, id: &str, member: MemberId) -> Option<bool> {
+        let p = self.proposals.iter().find(|p| p.id == id)?;
+        Some(p.voters.contains(&member))
+    }
+
     /// The id of proposal number `index` (as effects name them).
     pub fn proposal_name(&self, index: u32) -> &str {
         &self.proposals[index as usize].id

@@ -12,6 +12,9 @@
 //!   history with the rule of every posting, their referral tree to 3 levels.
 //! - `/console/reviews`: the anti-fraud review queue, rules and evidence, approved or rejected one
 //!   by one or in bulk (the owner).
+//! - `/console/withdrawals`: the withdrawals waiting for review under `[withdrawal]`, approved
+//!   or rejected one at a time (the owner); `/console/proposals`: the members' vote under
+//!   `[vote]`, opened, listed and tallied (the owner).
 //! - `/console/audit`: the audit chain's length and head, the daily pool reports, and who did
 //!   what: the log's latest lines with the key (id and role) that wrote each, the plan
 //!   versions with the key that put each, the brands, stores' brands and webhook with the key
@@ -1082,3 +1085,7 @@ pub(crate) async fn audit(
     };
     page(Lang::Zh, "audit", Some((&caller, &csrf)), body)
 }
+
+// The withdrawals queue and the members' vote (issue 15): pages of their own, after `or_page!`.
+pub(crate) mod proposals;
+pub(crate) mod withdrawals;

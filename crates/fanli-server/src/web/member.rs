@@ -101,7 +101,7 @@ pub(crate) async fn page(
         Err((status, message)) => return error_page(lang, status, &message),
     };
     let mut app = lock(&server);
-    let (view, offset) = {
+    let (view, offset, votes) = {
         let Some(engine) = app.tenants.get(&tenant).and_then(|t| t.engine.as_ref()) else {
             return error_page(
                 lang,
@@ -116,13 +116,14 @@ pub(crate) async fn page(
                 lang.t("找不到您的会员记录。", "Your membership was not found."),
             );
         };
-        (Member::of(engine, id, lang), engine.plan().timezone)
+        (Member::of(engine, id, lang), engine.plan().timezone, votes::Votes::of(engine, id))
     };
     let history = super::history(&mut app.store, &tenant, &member, HISTORY);
     drop(app);
     let token = query.get("t").map(|t| t.trim()).unwrap_or_default();
     let link = link(&headers, &tenant, &member);
-    let body = render(lang, &Subject { member: &member, token, view: &view, offset }, &history, link);
+    let body =
+        render(lang, &Subject { member: &member, token, view: &view, offset, votes: &votes }, &history, link);
     layout(lang, "我的返利 My rebates", None, body)
 }
 
@@ -323,6 +324,9 @@ fn rule_name(lang: Lang, rule: &str) -> String {
         "redeem" => "兑换",
         "cashout" => "积分兑现",
         "clawback" => "追回",
+        "withdrawal_fee" => "提现手续费",
+        "withdrawal_held" => "提现冻结待审",
+        "withdrawal_returned" => "提现退回",
         other => return other.replace('_', " "),
     };
     lang.t(zh, &rule.replace('_', " ")).to_owned()
@@ -345,6 +349,8 @@ fn event_name(lang: Lang, kind: &str) -> String {
         "review" => "审核",
         "agent" => "代理",
         "store" => "门店",
+        "withdrawal_review" => "提现审核",
+        "vote" => "投票",
         other => return other.replace('_', " "),
     };
     lang.t(zh, &kind.replace('_', " ")).to_owned()
@@ -389,6 +395,8 @@ struct Subject<'a> {
     token: &'a str,
     view: &'a Member,
     offset: UtcOffset,
+    /// A withdrawal waiting, and the members' vote.
+    votes: &'a votes::Votes,
 }
 
 /// The page's body.
@@ -398,7 +406,7 @@ fn render(
     history: &[(u64, HistoryEntry)],
     link: Option<String>,
 ) -> Markup {
-    let Subject { member, token, view, offset } = *subject;
+    let Subject { member, token, view, offset, votes } = *subject;
     let t = |zh: &'static str, en: &'static str| lang.t(zh, en);
     let standing = &view.standings;
 
@@ -522,6 +530,7 @@ fn render(
                 }
             }
         }
+        (votes::render(lang, token, votes, offset))
         section #projection {
             h2 { (t("诚实的预期", "An honest projection")) }
             p.note {
@@ -725,6 +734,8 @@ fn render(
         }
     }
 }
+
+pub(crate) mod votes;
 
 #[cfg(test)]
 mod tests {

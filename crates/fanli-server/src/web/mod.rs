@@ -45,6 +45,10 @@ pub fn routes() -> Router<Shared> {
         .route("/console/members/{id}", get(console::member))
         .route("/console/reviews", get(console::reviews).post(console::decide))
         .route("/console/audit", get(console::audit))
+        .route("/console/withdrawals", get(console::withdrawals::page).post(console::withdrawals::decide))
+        .route("/console/proposals", get(console::proposals::page).post(console::proposals::propose))
+        .route("/console/proposals/tally", post(console::proposals::tally))
+        .route("/m/vote", post(member::votes::vote))
         .route("/m", get(member::page))
         .route("/m/qr.svg", get(member::qr))
         .route("/v1/me/qr.svg", get(member_qr))
@@ -116,6 +120,8 @@ pub(crate) fn page(lang: Lang, title: &str, nav: Option<(&Caller, &str)>, body: 
                         a href="/console/members" { "会员 Members" }
                         @if whole {
                             a href="/console/reviews" { "审核 Reviews" }
+                            a href="/console/withdrawals" { "提现 Withdrawals" }
+                            a href="/console/proposals" { "投票 Votes" }
                             a href="/console/audit" { "审计 Audit" }
                         }
                         span.who {

@@ -1,0 +1,179 @@
+//! What the member page shows and takes of issue 15: the member's withdrawal waiting for review
+//! (提现审核中, held out of the wallet), and the members' vote: open proposals with a yes/no
+//! form (posted with the member's token, the page's own key: it is the form's proof that the
+//! member sent it, as a console form's CSRF token is), "voted" once they have, and the outcome
+//! of the tallied ones.
+
+use super::*;
+use crate::{Line, LineResult, submit_lines};
+use axum::Form;
+
+/// A proposal as the member page shows it.
+pub(super) struct Proposal {
+    id: String,
+    closes: fanli_engine::Timestamp,
+    yes: i64,
+    no: i64,
+    voters: usize,
+    voted: bool,
+    open: bool,
+    outcome: Option<fanli_engine::Outcome>,
+}
+
+/// The member's withdrawal waiting and the proposals, read while the engine's lock is held.
+pub(super) struct Votes {
+    /// What waits for review (`None` without `[withdrawal]`).
+    withdrawing: Option<Money>,
+    /// Whether the plan has `[vote]`, and votes count settled spend.
+    rules: bool,
+    spend: bool,
+    /// The member has settled spend, so may vote.
+    eligible: bool,
+    proposals: Vec<Proposal>,
+}
+
+impl Votes {
+    pub(super) fn of(engine: &fanli_engine::Engine, id: fanli_engine::MemberId) -> Votes {
+        let view = engine.member_view_of(id);
+        let now =
+            fanli_engine::Timestamp::from_unix_nanos(crate::wall_now()).max(engine.now().unwrap_or_default());
+        let rules = engine.plan().vote.as_ref();
+        Votes {
+            withdrawing: view.withdrawing,
+            rules: rules.is_some(),
+            spend: rules.is_some_and(|r| r.weight == fanli_engine::VoteWeight::Spend),
+            eligible: !view.spent.is_zero(),
+            proposals: engine
+                .proposals()
+                .map(|p| Proposal {
+                    id: p.id.to_owned(),
+                    closes: p.closes,
+                    yes: p.yes,
+                    no: p.no,
+                    voters: p.voters,
+                    voted: engine.voted(p.id, id).unwrap_or(false),
+                    open: now < p.closes && p.outcome.is_none(),
+                    outcome: p.outcome,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The withdrawal's and the vote's sections (nothing when the member has neither).
+pub(super) fn render(lang: Lang, token: &str, votes: &Votes, offset: UtcOffset) -> Markup {
+    let t = |zh: &'static str, en: &'static str| lang.t(zh, en);
+    let count = |n: i64| if votes.spend { format!("¥{}", yuan(n)) } else { n.to_string() };
+    let en = lang == Lang::En;
+    html! {
+        @if let Some(held) = votes.withdrawing.filter(|w| !w.is_zero()) {
+            section #withdrawal {
+                h2 { (t("提现", "Withdrawal")) }
+                p style="margin:0" { (t("提现审核中", "Waiting for review")) " " b #withdrawing { (money(held)) } }
+                p.note style="margin:4px 0 0" {
+                    (t(
+                        "这笔钱已从零钱中冻结，审核通过后扣除手续费支付；被拒绝则退回零钱。",
+                        "This money is held out of your wallet: paid less its fee once approved, or back in your wallet if rejected.",
+                    ))
+                }
+            }
+        }
+        @if votes.rules || !votes.proposals.is_empty() {
+            section #proposals {
+                h2 { (t("规则投票", "Members' vote")) }
+                @if votes.proposals.is_empty() { p.note { (t("现在没有提案。", "No proposal now.")) } }
+                @if !votes.eligible && votes.proposals.iter().any(|p| p.open) {
+                    p.note { (t("有已结算消费的会员才能投票。", "Members with settled spend may vote.")) }
+                }
+                @for p in &votes.proposals {
+                    div.card.proposal data-proposal=(p.id) style="margin:0 0 8px" {
+                        strong { (t("提案", "Proposal")) " " (p.id) }
+                        div.note {
+                            (t("赞成", "Yes")) " " span.yes { (count(p.yes)) } " · "
+                            (t("反对", "No")) " " span.no { (count(p.no)) } " · "
+                            (p.voters) " " (t("人已投票", "voted")) " · "
+                            (t("截止", "closes")) " " (local_time(p.closes, offset))
+                        }
+                        @match &p.outcome {
+                            Some(o) if o.passed => p.ok.outcome style="margin:4px 0 0" {
+                                (t("已通过", "Passed"))
+                                @if let Some(at) = o.effective_at { " · " (t("生效于", "in force from")) " " (local_time(at, offset)) }
+                            },
+                            Some(_) => p.bad.outcome style="margin:4px 0 0" { (t("未通过", "Did not pass")) },
+                            None if p.voted => p.ok.voted style="margin:4px 0 0" { (t("已投票", "You voted")) },
+                            None if !p.open => p.note style="margin:4px 0 0" { (t("投票已截止，等待计票。", "The vote has closed: waiting for the count.")) },
+                            None if votes.eligible => form.vote method="post" action="/m/vote" style="display:flex;gap:8px;margin:6px 0 0" {
+                                input type="hidden" name="t" value=(token);
+                                input type="hidden" name="proposal" value=(p.id);
+                                @if en { input type="hidden" name="lang" value="en"; }
+                                button.yes type="submit" name="decision" value="yes" { (t("赞成", "Yes")) }
+                                button.alt.no type="submit" name="decision" value="no" { (t("反对", "No")) }
+                            },
+                            None => {},
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /m/vote` (`t`, the member's token; `proposal`; `decision`: yes or no; `lang`): the
+/// member's `vote` event, then back to their page.
+pub(crate) async fn vote(
+    State(server): State<Shared>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let lang = Lang::from_query(&form);
+    let (tenant, member) = match member_of(&server, &form, lang) {
+        Ok(found) => found,
+        Err((status, message)) => return error_page(lang, status, &message),
+    };
+    let token = form.get("t").map(|t| t.trim()).unwrap_or_default();
+    let (Some(proposal), Some(decision @ ("yes" | "no"))) =
+        (form.get("proposal"), form.get("decision").map(String::as_str))
+    else {
+        return error_page(lang, StatusCode::BAD_REQUEST, lang.t("请选择赞成或反对。", "Yes or no?"));
+    };
+    // The key that sent it, by its id, as every write names its key.
+    let key = {
+        let mut headers = HeaderMap::new();
+        let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) else {
+            return error_page(lang, StatusCode::UNAUTHORIZED, "invalid token");
+        };
+        headers.insert(header::AUTHORIZATION, value);
+        match lock(&server).caller(&headers) {
+            Ok(caller) => caller.key,
+            Err(error) => return error_page(lang, error.0, &error.2),
+        }
+    };
+    let mut fields = serde_json::Map::new();
+    fields.insert("type".to_owned(), "vote".into());
+    fields.insert("member".to_owned(), member.into());
+    fields.insert("proposal".to_owned(), proposal.as_str().into());
+    fields.insert("decision".to_owned(), decision.into());
+    match submit_lines(&server, tenant, Some(key), vec![Line::Stamp(fields)]).await {
+        Ok(mut results) => match results.remove(0) {
+            LineResult::Refused(refusal) => {
+                let message = match refusal.code {
+                    "already_voted" => lang.t("你已经投过票了。", "You have voted already.").to_owned(),
+                    "not_eligible" => lang
+                        .t("有已结算消费的会员才能投票。", "Members with settled spend may vote.")
+                        .to_owned(),
+                    "vote_closed" => lang.t("投票已截止。", "The vote has closed.").to_owned(),
+                    _ => refusal.error,
+                };
+                error_page(lang, StatusCode::UNPROCESSABLE_ENTITY, &message)
+            }
+            LineResult::Applied { .. } | LineResult::Skipped => {
+                let back = format!(
+                    "/m?t={}{}#proposals",
+                    encode(token),
+                    if lang == Lang::En { "&lang=en" } else { "" }
+                );
+                (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response()
+            }
+        },
+        Err(error) => error_page(lang, error.0, &error.2),
+    }
+}
