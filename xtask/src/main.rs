@@ -167,7 +167,7 @@ impl Flags {
                 return Err(format!("unexpected argument `{name}`\n{USAGE}"));
             }
             // The flags without a value.
-            if name == "--all" || name == "--node" {
+            if matches!(name.as_str(), "--all" | "--node" | "--operate") {
                 pairs.push((name.clone(), String::new()));
                 continue;
             }
