@@ -21,6 +21,7 @@ pub mod audit;
 pub mod auth;
 pub mod cluster;
 pub mod metrics;
+mod plans;
 mod schedule;
 pub mod store;
 pub mod web;
@@ -49,6 +50,7 @@ use crate::auth::{Caller, Role};
 use crate::store::{Store, StoredKey};
 pub use api::router;
 use api::*;
+use plans::*;
 use schedule::*;
 use writer::*;
 
