@@ -284,13 +284,15 @@ pub(crate) async fn create_tenant(
 
 /// `POST /v1/plan/check` (any operator or read-only key): `fanli check` on a plan, without
 /// storing it → `200` with what `fanli check --json` prints (`refused` says whether `PUT
-/// /v1/plan` would refuse it), or `422` when it is not a valid plan.
+/// /v1/plan` would refuse it), or `422` when it is not a valid plan. With `?against=current`,
+/// also `amendment`: what it would change for the tenant's members (see [`plans::compare`]).
 pub(crate) async fn check_plan(
     State(app): State<Shared>,
     headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    drop(opening(&app, &headers, Needs::Viewer)?);
+    let current = against_current(&opening(&app, &headers, Needs::Viewer)?, &query)?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
     let (plan, lines) = fanli_format::parse_plan_lines(text)
@@ -298,6 +300,10 @@ pub(crate) async fn check_plan(
     let findings = fanli_engine::compliance::check(&plan);
     let mut doc = fanli_format::findings_json(&plan.name, &findings, &lines);
     doc["refused"] = fanli_engine::compliance::refused(&findings).into();
+    if let Some(engine) = current {
+        doc["amendment"] =
+            plans::compare(engine, text.to_owned()).await?.map_or_else(|no| no.json(), |c| c.json());
+    }
     Ok(axum::Json(doc).into_response())
 }
 

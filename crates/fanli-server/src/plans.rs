@@ -234,6 +234,36 @@ pub(crate) async fn put_plan(
     }
 }
 
+/// `?against=current` of `POST /v1/plan/check`: a copy of the tenant's engine, to compare a new
+/// plan against (`None` without the parameter; `400` for another value).
+pub(crate) fn against_current(
+    opened: &Opened<'_>,
+    query: &HashMap<String, String>,
+) -> Result<Option<Engine>, ApiError> {
+    match query.get("against").map(String::as_str) {
+        None => Ok(None),
+        Some("current") => Ok(Some(opened.engine()?.clone())),
+        Some(other) => {
+            let message = format!("`against` is `current` (the tenant's plan and log), not {other:?}");
+            Err(ApiError(StatusCode::BAD_REQUEST, "bad_request", message))
+        }
+    }
+}
+
+/// What the amendment `text` would change for the members of the tenant whose state `engine` is
+/// (the state its log leaves: the server's engine is that replay, so the log is not read
+/// again): [`fanli_sim::against::compare`], off the async workers (two runs of the check
+/// scenario, a few seconds at most).
+pub(crate) async fn compare(
+    mut engine: Engine,
+    text: String,
+) -> Result<Result<fanli_sim::against::Comparison, fanli_sim::against::NoComparison>, ApiError> {
+    engine.record(false);
+    tokio::task::spawn_blocking(move || fanli_sim::against::compare(engine, 0, &text, "the tenant's log"))
+        .await
+        .map_err(internal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

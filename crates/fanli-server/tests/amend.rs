@@ -83,6 +83,30 @@ fn a_live_tenants_plan_is_amended_through_its_log_with_notice_for_what_lowers() 
         call(addr, "POST", "/v1/orders", &key, r#"{"order":"b2","member":"b","amount":"1000.00"}"#);
     assert_eq!(status, 200, "{body}");
     assert_eq!(wallet(addr, &key, "A"), "8.00");
+    // What a lowering would change for the members, from the tenant's state: what `fanli check
+    // --against` gives for the same plan and log.
+    let (status, checked) = call(addr, "POST", "/v1/plan/check?against=current", &key, &plan("0.004"));
+    assert_eq!(status, 200, "{checked}");
+    let mut engine = fanli_engine::Engine::new(fanli_format::parse_plan(&plan("0.003")).unwrap());
+    let feed = request(addr, "GET", "/v1/audit", Some(&key), "", "").body;
+    fanli_format::chain::verify(&mut engine, feed.as_bytes(), None).unwrap();
+    let expected = fanli_sim::against::compare(engine, 0, &plan("0.004"), "log").unwrap();
+    assert_eq!(checked["amendment"], expected.json());
+    assert_eq!(
+        (checked["amendment"]["members"].as_u64(), checked["refused"].as_bool()),
+        (Some(2), Some(false))
+    );
+    // In fen: the amounts are written with two decimals.
+    let paid = |which: &str| {
+        checked["amendment"]["total"][which]["paid"]
+            .as_str()
+            .unwrap()
+            .replace('.', "")
+            .parse::<i64>()
+            .unwrap()
+    };
+    assert!(paid("new") < paid("old"), "a lower rate pays less: {checked}");
+    assert_eq!(call(addr, "POST", "/v1/plan/check?against=other", &key, &plan("0.004")).0, 400);
     // A lowering at once: refused for want of the plan's 7 days' notice; nothing changes.
     let (status, body) = call(addr, "PUT", "/v1/plan", &key, &plan("0.004"));
     assert_eq!((status, &body["error"]["code"]), (422, &Value::from("notice_too_short")), "{body}");
