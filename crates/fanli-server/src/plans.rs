@@ -79,6 +79,12 @@ fn versions_of(app: &mut App, tenant: &str) -> Result<(Vec<PlanRow>, Vec<Standin
     Ok((rows, standings))
 }
 
+/// The tenant's plan versions and where each stands, for the pages (none when the store cannot
+/// be read: the page says so by listing none).
+pub(crate) fn versions(app: &mut App, tenant: &str) -> Vec<(PlanRow, Standing)> {
+    versions_of(app, tenant).map(|(rows, s)| rows.into_iter().zip(s).collect()).unwrap_or_default()
+}
+
 /// `GET /v1/plan` (owner or read-only): the plan in force →`{"version", "plan", "waiting":
 /// [{"version", "effective_at"}]}` (the TOML as it was put or sent).
 pub(crate) async fn get_plan(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
