@@ -180,3 +180,45 @@ fn a_plan_put_before_the_log_begins_takes_no_effective_at() {
     let (_, now) = call(addr, "GET", "/v1/plan", &key, "");
     assert_eq!((&now["version"], &now["waiting"]), (&Value::from(2), &serde_json::json!([])));
 }
+
+#[test]
+fn a_restart_from_a_snapshot_taken_after_amendments_keeps_them_and_replays_to_the_same_state() {
+    let dir = data_dir("amend-snapshot");
+    let addr = &common::local_app(open(&dir).snapshot_every(5));
+    let key = live(addr);
+    assert_eq!(call(addr, "PUT", "/v1/plan", &key, &plan("0.005")).0, 200);
+    let later = days_from_now(30);
+    let path = format!("/v1/plan?effective_at={}", query(&later));
+    assert_eq!(call(addr, "PUT", &path, &key, &plan("0.004")).0, 200);
+    // Line 5, the waiting amendment: 5 lines since none, so a snapshot there, with one
+    // amendment in force and one waiting.
+    let mut store = store(&dir);
+    let mut snapshot = None;
+    for _ in 0..250 {
+        snapshot = store.snapshot("shop").unwrap();
+        if snapshot.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(snapshot.expect("a snapshot within 5 s").line, 5);
+    let order = r#"{"order":"b2","member":"b","amount":"1000.00"}"#;
+    assert_eq!(call(addr, "POST", "/v1/orders", &key, order).0, 200);
+    let order = r#"{"order":"b3","member":"b","amount":"100.00"}"#;
+    assert_eq!(call(addr, "POST", "/v1/orders", &key, order).0, 200);
+    assert_eq!(wallet(addr, &key, "A"), "8.50", "3.00 + 5.00 + 0.50 at the raised rate");
+    let (_, state) = call(addr, "GET", "/v1/state", &key, "");
+    let expected: Value = serde_json::from_str(&replayed(addr, &key, &plan("0.003"))).unwrap();
+    assert_eq!(state, expected);
+
+    let reopened = open(&dir);
+    assert_eq!(reopened.snapshot_line("shop"), Some(5), "loaded from the snapshot");
+    let again: Value = serde_json::from_slice(&reopened.state("shop").unwrap()).unwrap();
+    assert_eq!(again, state);
+    drop(reopened);
+    let addr = &local(&dir);
+    let (_, now) = call(addr, "GET", "/v1/plan", &key, "");
+    assert_eq!((&now["version"], &now["waiting"][0]["version"]), (&Value::from(2), &Value::from(3)), "{now}");
+    let verified = fanli_server::audit::verify_tenant(&mut store, "shop").unwrap().expect("a plan");
+    assert_eq!((verified.lines, verified.snapshot, verified.balanced), (7, Some(5), true));
+}
