@@ -222,3 +222,49 @@ fn a_restart_from_a_snapshot_taken_after_amendments_keeps_them_and_replays_to_th
     let verified = fanli_server::audit::verify_tenant(&mut store, "shop").unwrap().expect("a plan");
     assert_eq!((verified.lines, verified.snapshot, verified.balanced), (7, Some(5), true));
 }
+
+#[test]
+fn a_proposal_is_listed_while_put_to_the_vote_and_recorded_as_an_amendment_by_its_tally() {
+    let dir = data_dir("amend-vote");
+    let addr = &local(&dir);
+    let voting = |rate: &str| format!("{}[vote]\ndays = 1\n", plan(rate));
+    let (_, body) = call(addr, "POST", "/v1/tenants", "master-secret", r#"{"id":"shop"}"#);
+    let key = body["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/plan", &key, &voting("0.003")).0, 200);
+    let line = |at: &str, rest: &str| format!("{{\"at\":\"2026-01-0{at}+08:00\",{rest}}}\n");
+    let propose = |id: &str, rate: &str| {
+        let plan = serde_json::to_string(&voting(rate)).unwrap();
+        format!("\"type\":\"propose\",\"proposal\":\"{id}\",\"plan\":{plan}")
+    };
+    let events = [
+        line("1T09:00:00", r#""type":"join","member":"A""#),
+        line("1T09:01:00", r#""type":"order","order":"a1","member":"A","amount":"1000.00""#),
+        line("1T09:02:00", &propose("p1", "0.005")),
+        line("1T09:03:00", &propose("p2", "0.006")),
+        line("1T09:04:00", r#""type":"vote","member":"A","proposal":"p1","decision":"yes""#),
+    ]
+    .concat();
+    let (status, body) = call(addr, "POST", "/v1/events", &key, &events);
+    assert!(status == 200 && body["results"].as_array().unwrap().iter().all(|r| r["ok"] == true), "{body}");
+    let states = |addr| {
+        let (_, versions) = call(addr, "GET", "/v1/plan/versions", &key, "");
+        versions
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["state"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(states(addr), ["in_force", "proposed", "proposed"]);
+    // The tally a day later passes p1, a raise: recorded at the tally, in force at once.
+    let tally = line("2T10:00:00", r#""type":"tally","proposal":"p1""#);
+    assert_eq!(call(addr, "POST", "/v1/events", &key, &tally).1["results"][0]["ok"], true);
+    let (_, versions) = call(addr, "GET", "/v1/plan/versions", &key, "");
+    assert_eq!(states(addr), ["base", "in_force", "proposed"], "{versions}");
+    let p1 = &versions[1];
+    assert_eq!((&p1["proposal"], &p1["line"]), (&Value::from("p1"), &Value::from(6)));
+    let tallied = Value::from("2026-01-02T02:00:00Z");
+    assert_eq!((&p1["recorded_at"], &p1["effective_at"]), (&tallied, &tallied), "{versions}");
+    let (_, now) = call(addr, "GET", "/v1/plan", &key, "");
+    assert_eq!((&now["version"], now["plan"].as_str()), (&Value::from(2), Some(voting("0.005").as_str())));
+}
