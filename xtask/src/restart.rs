@@ -63,6 +63,7 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
             history: &[],
             days: &[],
             answers: &[],
+            plans: &[],
             backfilling: None,
         };
         store.append(&[append]).map_err(|e| e.to_string())?;

@@ -84,8 +84,8 @@ fn against(
     old: &std::path::Path,
     new_text: &str,
     log: &std::path::Path,
-) -> Result<serde_json::Value, crate::against::NoComparison> {
-    use crate::against::NoComparison;
+) -> Result<serde_json::Value, fanli_sim::against::NoComparison> {
+    use fanli_sim::against::NoComparison;
     let text = std::fs::read_to_string(old)
         .map_err(|e| NoComparison::failed(format!("cannot read plan {}: {e}", old.display())))?;
     let plan = fanli_format::parse_plan(&text)

@@ -15,6 +15,7 @@ pub fn router(app: Shared) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/v1/tenants", post(create_tenant))
         .route("/v1/plan", put(put_plan).get(get_plan))
+        .route("/v1/plan/versions", get(get_plan_versions))
         .route("/v1/plan/check", post(check_plan))
         .route("/v1/events", post(post_events))
         .route("/v1/state", get(get_state))
@@ -289,38 +290,17 @@ pub(crate) async fn create_tenant(
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
 
-pub(crate) async fn put_plan(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("setting the plan"))?;
-    let text = String::from_utf8(body.to_vec())
-        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
-    match app.set_plan(&caller.tenant, text, &caller.key) {
-        Ok((version, warnings)) => {
-            Ok(axum::Json(json!({"version": version, "warnings": warnings.json()})).into_response())
-        }
-        Err(PlanRefused::Error(error)) => Err(error),
-        Err(PlanRefused::Findings(findings)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(json!({"error": {
-                "code": "noncompliant", "message": "`fanli check` refuses this plan", "findings": findings.json(),
-            }})),
-        )
-            .into_response()),
-    }
-}
-
 /// `POST /v1/plan/check` (any operator or read-only key): `fanli check` on a plan, without
 /// storing it → `200` with what `fanli check --json` prints (`refused` says whether `PUT
-/// /v1/plan` would refuse it), or `422` when it is not a valid plan.
+/// /v1/plan` would refuse it), or `422` when it is not a valid plan. With `?against=current`,
+/// also `amendment`: what it would change for the tenant's members (see [`plans::compare`]).
 pub(crate) async fn check_plan(
     State(app): State<Shared>,
     headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    drop(opening(&app, &headers, Needs::Viewer)?);
+    let current = against_current(&opening(&app, &headers, Needs::Viewer)?, &query)?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", "the plan is not UTF-8".to_owned()))?;
     let (plan, lines) = fanli_format::parse_plan_lines(text)
@@ -328,16 +308,11 @@ pub(crate) async fn check_plan(
     let findings = fanli_engine::compliance::check(&plan);
     let mut doc = fanli_format::findings_json(&plan.name, &findings, &lines);
     doc["refused"] = fanli_engine::compliance::refused(&findings).into();
+    if let Some(engine) = current {
+        doc["amendment"] =
+            plans::compare(engine, text.to_owned()).await?.map_or_else(|no| no.json(), |c| c.json());
+    }
     Ok(axum::Json(doc).into_response())
-}
-
-/// `GET /v1/plan` (owner or read-only): the plan in force and its version →
-/// `{"version", "plan"}` (the TOML as it was put).
-pub(crate) async fn get_plan(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let Opened { mut app, caller } = opening(&app, &headers, Needs::Reader)?;
-    let text = app.tenants[&caller.tenant].plan.clone().ok_or_else(no_plan)?;
-    let version = blocking(|| app.store.plan_version(&caller.tenant)).map_err(internal)?;
-    Ok(axum::Json(json!({"version": version, "plan": text})).into_response())
 }
 
 pub(crate) async fn post_events(

@@ -9,8 +9,8 @@
 //!
 //! Where things are: this file holds the state ([`App`]: tenants, keys, the store) and how it
 //! opens (each tenant from its latest snapshot and the log after it), starts and serves; `api`
-//! the routes and their handlers; `writer` the one thread that applies requests and commits them
-//! together (group commit), the loading of a tenant and the snapshot thread; `schedule` the day
+//! the routes and their handlers; `plans` the plan's versions and the amendments of a live
+//! tenant; `writer` the one thread that applies requests and commits them together (group commit), the loading of a tenant and the snapshot thread; `schedule` the day
 //! closes; [`store`] the SQL; [`cluster`] the leases of several nodes; [`audit`] the check of a
 //! whole store that `fanli audit verify --data` runs; [`webhook`] the outbox's
 //! deliverer; [`metrics`]; [`web`] the console and member pages. Reads take the state's lock;
@@ -21,6 +21,7 @@ pub mod audit;
 pub mod auth;
 pub mod cluster;
 pub mod metrics;
+mod plans;
 mod schedule;
 pub mod store;
 pub mod web;
@@ -49,6 +50,7 @@ use crate::auth::{Caller, Role};
 use crate::store::{Store, StoredKey};
 pub use api::router;
 use api::*;
+use plans::*;
 use schedule::*;
 use writer::*;
 
@@ -679,8 +681,8 @@ pub(crate) enum PlanRefused {
 impl App {
     /// Puts `text` as the tenant's plan for the key `by`: parsed, checked (refused with the
     /// findings when past a red line), stored as a new version naming `by`, and in force from
-    /// now on. Returns the version and the warnings. Refused once events were applied under the
-    /// current plan.
+    /// now on. Returns the version and the warnings. Refused once events were applied: a plan
+    /// put then is an amendment, recorded in the log ([`plans::amend`]).
     pub(crate) fn set_plan(
         &mut self,
         id: &str,
@@ -698,8 +700,7 @@ impl App {
             return Err(PlanRefused::Error(ApiError(
                 StatusCode::CONFLICT,
                 "plan_in_use",
-                "events were applied under the current plan; changing it mid-log is not supported yet"
-                    .to_owned(),
+                "events were applied under the current plan: record an amendment instead".to_owned(),
             )));
         }
         let version = blocking(|| self.store.add_plan(id, &text, Some(by)))

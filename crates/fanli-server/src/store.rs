@@ -218,7 +218,7 @@ const SCHEMA: &str = "
 /// The steps that bring a store from the first version's [`SCHEMA`] to this one's, in order:
 /// step `i` takes `schema_version` (a setting; `1` when absent) from `i + 1` to `i + 2`. Each
 /// runs in a transaction with the setting's update, so a store is at one version or the next.
-const MIGRATIONS: &[fn(&mut Conn<'_>) -> Result<()>] = &[keys_lifecycle];
+const MIGRATIONS: &[fn(&mut Conn<'_>) -> Result<()>] = &[keys_lifecycle, plan_amendments];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64 + 1;
@@ -255,6 +255,21 @@ fn keys_lifecycle(store: &mut Conn<'_>) -> Result<()> {
         "CREATE UNIQUE INDEX keys_id ON keys (id);
          CREATE INDEX keys_tenant ON keys (tenant, created_at);
          CREATE INDEX keys_revoked ON keys (revoked_at) WHERE revoked_at IS NOT NULL;",
+    )
+}
+
+/// Version 3: a plan version tells a base plan (put before the log started: no `line`, no
+/// `proposal`) from an amendment recorded in the log (`line`: the log line that recorded it, an
+/// `amend_plan` or the `tally` of a passed vote; `effective_at`: when it takes effect) and from
+/// a plan put to the members' vote (`proposal`: its id; no `line` until a tally records it).
+/// `recorded_at` is the time of the event that recorded it (the wall clock's, for a base plan).
+/// Rows stored before have none of them: they are base plans, as they were.
+fn plan_amendments(store: &mut Conn<'_>) -> Result<()> {
+    store.batch(
+        "ALTER TABLE plans ADD COLUMN line {int};
+         ALTER TABLE plans ADD COLUMN effective_at TEXT;
+         ALTER TABLE plans ADD COLUMN recorded_at TEXT;
+         ALTER TABLE plans ADD COLUMN proposal TEXT;",
     )
 }
 
@@ -395,7 +410,7 @@ pub struct Stored {
     pub id: String,
     /// The SHA-256 (hex) of its owner key.
     pub key_hash: String,
-    /// Its latest plan, if any.
+    /// Its latest base plan (see [`Store::load`]), if any.
     pub plan: Option<String>,
 }
 
@@ -439,10 +454,128 @@ pub struct Append<'a> {
     /// When it changes: the setting that says whether the tenant is sending history, and its
     /// new value.
     pub backfilling: Option<(String, bool)>,
+    /// The plan versions its new events record (amendments, proposals, passed votes), stored
+    /// with them in the same transaction.
+    pub plans: &'a [PlanChange],
     /// With several nodes: this node's id and the lease epoch it holds the tenant under. The
     /// append is refused ([`StoreError::LeaseLost`]) when the lease has moved on: the fence that
     /// keeps a node that lost its lease from writing after the new owner.
     pub lease: Option<(&'a str, i64)>,
+}
+
+/// A plan version an event of the log records, stored with the event ([`Append::plans`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanChange {
+    /// An accepted `amend_plan`: a new version, recorded at `line`.
+    Amendment {
+        /// The log line of the event.
+        line: u64,
+        /// The plan's text, as the event has it.
+        text: String,
+        /// When it takes effect (RFC 3339).
+        effective_at: String,
+        /// The event's time.
+        recorded_at: String,
+        /// The key that sent it (its id).
+        by: Option<String>,
+    },
+    /// An accepted `propose`: a new version, put to the members' vote.
+    Proposed {
+        /// The proposal's id.
+        proposal: String,
+        /// The plan's text, as the event has it.
+        text: String,
+        /// The event's time.
+        recorded_at: String,
+        /// The key that sent it (its id).
+        by: Option<String>,
+    },
+    /// A `tally` that passed the proposal and recorded it as an amendment at `line`.
+    Passed {
+        /// The proposal's id.
+        proposal: String,
+        /// The log line of the tally.
+        line: u64,
+        /// When it takes effect (RFC 3339).
+        effective_at: String,
+        /// The tally's time.
+        recorded_at: String,
+    },
+}
+
+/// The SQL of a [`PlanChange`] and its parameters, alike on both databases (`CAST`, not `::`).
+impl PlanChange {
+    fn sql(&self) -> &'static str {
+        match self {
+            PlanChange::Amendment { .. } | PlanChange::Proposed { .. } => {
+                "INSERT INTO plans (tenant, version, text, key_id, line, effective_at, recorded_at, proposal)
+                 SELECT CAST($1 AS TEXT), COALESCE(MAX(version), 0) + 1, CAST($2 AS TEXT), CAST($3 AS TEXT),
+                     CAST($4 AS BIGINT), CAST($5 AS TEXT), CAST($6 AS TEXT), CAST($7 AS TEXT)
+                 FROM plans WHERE tenant = $1"
+            }
+            PlanChange::Passed { .. } => {
+                // In the order the parameters first appear: SQLite numbers `$N` that way.
+                "UPDATE plans SET line = $1, effective_at = $2, recorded_at = $3
+                 WHERE tenant = $4 AND proposal = $5 AND line IS NULL"
+            }
+        }
+    }
+
+    fn params<'a>(&'a self, tenant: &'a str) -> Vec<P<'a>> {
+        match self {
+            PlanChange::Amendment { line, text, effective_at, recorded_at, by } => vec![
+                P::Text(tenant),
+                P::Text(text),
+                P::OptText(by.as_deref()),
+                P::OptInt(Some(*line as i64)),
+                P::OptText(Some(effective_at)),
+                P::OptText(Some(recorded_at)),
+                P::OptText(None),
+            ],
+            PlanChange::Proposed { proposal, text, recorded_at, by } => vec![
+                P::Text(tenant),
+                P::Text(text),
+                P::OptText(by.as_deref()),
+                P::OptInt(None),
+                P::OptText(None),
+                P::OptText(Some(recorded_at)),
+                P::OptText(Some(proposal)),
+            ],
+            PlanChange::Passed { proposal, line, effective_at, recorded_at } => vec![
+                P::Int(*line as i64),
+                P::Text(effective_at),
+                P::Text(recorded_at),
+                P::Text(tenant),
+                P::Text(proposal),
+            ],
+        }
+    }
+}
+
+/// A stored plan version, as `GET /v1/plan/versions` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanRow {
+    /// Its number, from 1 per tenant.
+    pub version: i64,
+    /// The plan's text.
+    pub text: String,
+    /// The key that put it or sent its event (its id).
+    pub key_id: Option<String>,
+    /// The log line that recorded it (an amendment); `None` for a base plan or a proposal.
+    pub line: Option<u64>,
+    /// When it takes effect (an amendment).
+    pub effective_at: Option<String>,
+    /// When it was put or recorded (`None` for a base plan stored before this was kept).
+    pub recorded_at: Option<String>,
+    /// The proposal it was put to the vote as.
+    pub proposal: Option<String>,
+}
+
+impl PlanRow {
+    /// A base plan: put before the log started, what a replay starts from.
+    pub fn is_base(&self) -> bool {
+        self.line.is_none() && self.proposal.is_none()
+    }
 }
 
 /// A tenant's outbox at a glance.
@@ -805,9 +938,36 @@ impl Store {
     pub fn add_plan(&mut self, tenant: &str, text: &str, by: Option<&str>) -> Result<i64> {
         let next = "SELECT COALESCE(MAX(version), 0) + 1 FROM plans WHERE tenant = $1";
         let version = self.query_one(next, &[P::Text(tenant)])?.map_or(1, |r| r.int(0));
-        let sql = "INSERT INTO plans (tenant, version, text, key_id) VALUES ($1, $2, $3, $4)";
-        self.execute(sql, &[P::Text(tenant), P::Int(version), P::Text(text), P::OptText(by)])?;
+        let sql =
+            "INSERT INTO plans (tenant, version, text, key_id, recorded_at) VALUES ($1, $2, $3, $4, $5)";
+        let now = fanli_engine::Timestamp::from_unix_nanos(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as i64),
+        )
+        .to_string();
+        self.execute(sql, &[P::Text(tenant), P::Int(version), P::Text(text), P::OptText(by), P::Text(&now)])?;
         Ok(version)
+    }
+
+    /// Every version of the tenant's plan, oldest first, with what it is (base plan, amendment,
+    /// proposal).
+    pub fn plan_rows(&mut self, tenant: &str) -> Result<Vec<PlanRow>> {
+        let sql = "SELECT version, text, key_id, line, effective_at, recorded_at, proposal FROM plans
+                   WHERE tenant = $1 ORDER BY version";
+        Ok(self
+            .query(sql, &[P::Text(tenant)])?
+            .into_iter()
+            .map(|mut r| PlanRow {
+                version: r.int(0),
+                text: r.text(1),
+                key_id: r.opt_text(2),
+                line: r.opt_int(3).map(|l| l as u64),
+                effective_at: r.opt_text(4),
+                recorded_at: r.opt_text(5),
+                proposal: r.opt_text(6),
+            })
+            .collect())
     }
 
     /// Every version of the tenant's plan, oldest first: (version, the key that put it).
@@ -884,6 +1044,12 @@ impl Store {
                         for (id, request, body) in append.answers {
                             answers.execute(rusqlite::params![append.tenant, id, request, body])?;
                         }
+                        for change in append.plans {
+                            let params = change.params(append.tenant);
+                            let values = sqlite_params(&params);
+                            tx.prepare_cached(change.sql())?
+                                .execute(rusqlite::params_from_iter(values.iter()))?;
+                        }
                         if let Some((key, backfilling)) = &append.backfilling {
                             tx.execute(
                                 SET_SETTING,
@@ -945,6 +1111,13 @@ impl Store {
                         let requests: Vec<&str> = append.answers.iter().map(|a| a.1.as_str()).collect();
                         let bodies: Vec<&str> = append.answers.iter().map(|a| a.2.as_str()).collect();
                         tx.execute(&*answers, &[&append.tenant, &ids, &requests, &bodies])?;
+                    }
+                    for change in append.plans {
+                        let params = change.params(append.tenant);
+                        let values = postgres_params(&params);
+                        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                            values.iter().map(|v| &**v).collect();
+                        tx.execute(change.sql(), &refs)?;
                     }
                     if let Some((key, backfilling)) = &append.backfilling {
                         tx.execute(SET_SETTING, &[key, &if *backfilling { "1" } else { "0" }])?;
@@ -1245,16 +1418,19 @@ impl Store {
         Ok(self.query_one(sql, &[P::Text(tenant), P::Text(node), P::Text(address)])?.map_or(1, |r| r.int(0)))
     }
 
-    /// One tenant with its latest plan.
+    /// One tenant with its latest base plan.
     pub fn load_one(&mut self, tenant: &str) -> Result<Option<Stored>> {
         Ok(self.load()?.into_iter().find(|s| s.id == tenant))
     }
 
-    /// Every tenant with its latest plan (its log is read with [`Store::for_each_event`]).
+    /// Every tenant with its latest base plan (its log is read with [`Store::for_each_event`]):
+    /// the plan its log starts from. Amendments are not: replaying the log records them again,
+    /// and a snapshot holds the plan in force when it was taken.
     pub fn load(&mut self) -> Result<Vec<Stored>> {
         let sql = "SELECT t.id, t.key_hash, p.text FROM tenants t
                    LEFT JOIN plans p ON p.tenant = t.id
-                       AND p.version = (SELECT MAX(version) FROM plans WHERE tenant = t.id)
+                       AND p.version = (SELECT MAX(version) FROM plans
+                           WHERE tenant = t.id AND line IS NULL AND proposal IS NULL)
                    ORDER BY t.id";
         let rows = self.query(sql, &[])?;
         Ok(rows

@@ -178,6 +178,7 @@ impl App {
                         history: Vec::new(),
                         days: Vec::new(),
                         answers: Vec::new(),
+                        plans: Vec::new(),
                     });
                     touched.len() - 1
                 }
@@ -187,6 +188,8 @@ impl App {
                 let orders_before = engine.order_count();
                 // The time of fields that have none: now, never before the tenant's last event.
                 let stamped: Option<String>;
+                // An amendment sent without `effective_at` (`PUT /v1/plan`): effective at its time.
+                let at_once: serde_json::Map<String, Value>;
                 let mut read = EventLine::default();
                 let outcome = match line {
                     Line::Blank => {
@@ -200,6 +203,17 @@ impl App {
                             _ => None,
                         };
                         stamped = (!fields.contains_key("at")).then(|| stamp(engine));
+                        let fields = match (kind, &stamped) {
+                            (Some("amend_plan"), Some(at)) if !fields.contains_key("effective_at") => {
+                                at_once = fields
+                                    .clone()
+                                    .into_iter()
+                                    .chain([("effective_at".to_owned(), Value::from(at.as_str()))])
+                                    .collect();
+                                &at_once
+                            }
+                            _ => fields,
+                        };
                         fanli_format::apply_object(engine, &mut read, fields, kind, stamped.as_deref())
                     }
                 };
@@ -222,6 +236,9 @@ impl App {
                                 referrer.map(str::to_owned),
                                 phone.map(str::to_owned),
                             ));
+                        }
+                        if let Some(change) = plan_change(engine, &event, line, job.by.as_deref()) {
+                            touched.plans.push(change);
                         }
                         for (member, postings) in fanli_format::member_postings(engine) {
                             let body = Value::Array(postings).to_string();
@@ -298,6 +315,7 @@ impl App {
                 history: &t.history,
                 days: &t.days,
                 answers: &t.answers,
+                plans: &t.plans,
                 backfilling: {
                     let now = self.tenants.get(&t.tenant).is_some_and(|x| x.days.backfilling());
                     (now != t.backfilling).then_some((backfill_key(&t.tenant), now))
@@ -385,6 +403,46 @@ pub(crate) struct Touched {
     pub(crate) days: Vec<(u64, String, u64, u64)>,
     /// New orders posted on their own: (order id, request, first answer).
     pub(crate) answers: Vec<(String, String, String)>,
+    /// The plan versions the new events record.
+    pub(crate) plans: Vec<store::PlanChange>,
+}
+
+/// The plan version an accepted event at `line` records, sent by the key `by`: an
+/// `amend_plan`'s plan, a `propose`'s, or the proposal a `tally` passed and recorded (a passed
+/// proposal the engine could not record, as its outcome says, records none).
+fn plan_change(
+    engine: &Engine,
+    event: &fanli_engine::Event<'_>,
+    line: u64,
+    by: Option<&str>,
+) -> Option<store::PlanChange> {
+    let recorded_at = event.at.to_string();
+    let by = by.map(str::to_owned);
+    match &event.kind {
+        fanli_engine::EventKind::AmendPlan { effective_at, text, .. } => Some(store::PlanChange::Amendment {
+            line,
+            text: (*text).to_owned(),
+            effective_at: effective_at.to_string(),
+            recorded_at,
+            by,
+        }),
+        fanli_engine::EventKind::Propose { proposal, text, .. } => Some(store::PlanChange::Proposed {
+            proposal: (*proposal).to_owned(),
+            text: (*text).to_owned(),
+            recorded_at,
+            by,
+        }),
+        fanli_engine::EventKind::Tally { proposal } => {
+            let outcome = engine.proposals().find(|p| p.id == *proposal)?.outcome?;
+            Some(store::PlanChange::Passed {
+                proposal: (*proposal).to_owned(),
+                line,
+                effective_at: outcome.effective_at?.to_string(),
+                recorded_at,
+            })
+        }
+        _ => None,
+    }
 }
 
 /// What `POST /v1/orders` answers: the time the order was stamped with and the buyer's view

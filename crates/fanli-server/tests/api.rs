@@ -759,6 +759,7 @@ fn the_lease_epoch_fences_off_a_node_that_lost_its_tenant() {
         history: &[],
         days: &[],
         answers: &[],
+        plans: &[],
         backfilling: None,
     };
     assert_eq!(store.take_lease("t", "n1", "http://a").unwrap(), 1);

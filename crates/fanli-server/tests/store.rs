@@ -30,6 +30,7 @@ fn nothing(tenant: &str, after: u64) -> Append<'_> {
         history: &[],
         days: &[],
         answers: &[],
+        plans: &[],
         backfilling: None,
         lease: None,
     }
@@ -323,7 +324,8 @@ fn a_store_of_the_first_version_is_migrated_when_opened() {
          INSERT INTO events VALUES ('acme', 1, 'l1'), ('acme', 2, 'l2');",
     );
     let mut store = common::store(&dir);
-    assert_eq!(store.setting("schema_version").unwrap().as_deref(), Some("2"));
+    let latest = fanli_server::store::SCHEMA_VERSION.to_string();
+    assert_eq!(store.setting("schema_version").unwrap(), Some(latest.clone()));
     assert_eq!(store.setting("master_key_hash").unwrap().as_deref(), Some("m"));
     let (total, acme) = store.tenant_keys("acme", 0, 10).unwrap();
     assert_eq!(total, 2);
@@ -347,6 +349,9 @@ fn a_store_of_the_first_version_is_migrated_when_opened() {
     assert_eq!(lines, [(2, None), (1, None)]);
     assert_eq!(store.plan_versions("acme").unwrap(), [(1, None)]);
     assert_eq!(store.load_one("acme").unwrap().and_then(|s| s.plan).as_deref(), Some("name = \"p\""));
+    // The plan stored before amendments were kept is a base plan, recorded at no known time.
+    let rows = store.plan_rows("acme").unwrap();
+    assert_eq!((rows.len(), rows[0].is_base(), &rows[0].recorded_at), (1, true, &None));
     // The new columns take new rows.
     let l3 = strings(&["l3"]);
     let by = [Some(acme[0].id.clone())];
@@ -356,7 +361,76 @@ fn a_store_of_the_first_version_is_migrated_when_opened() {
     drop(store);
     let mut again = common::store(&dir);
     assert_eq!(again.tenant_keys("acme", 0, 10).unwrap().1, acme);
-    assert_eq!(again.setting("schema_version").unwrap().as_deref(), Some("2"));
+    assert_eq!(again.setting("schema_version").unwrap(), Some(latest));
+}
+
+/// Amendments, proposals and passed votes are stored with the events that record them, in the
+/// same commit; `load` reads the latest base plan, the one a replay of the log starts from.
+#[test]
+fn amendments_are_stored_with_their_events_and_load_reads_the_base_plan() {
+    use fanli_server::store::PlanChange;
+    let (_dir, mut store) = fresh("store-amend");
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    assert_eq!(store.add_plan("acme", "base one", Some("id-h-acme")).unwrap(), 1);
+    assert_eq!(store.add_plan("acme", "base two", None).unwrap(), 2);
+    let lines = strings(&["l1", "l2", "l3"]);
+    let changes = [
+        PlanChange::Amendment {
+            line: 1,
+            text: "amended".to_owned(),
+            effective_at: "2026-01-09T00:00:00Z".to_owned(),
+            recorded_at: "2026-01-01T00:00:00Z".to_owned(),
+            by: Some("id-h-acme".to_owned()),
+        },
+        PlanChange::Proposed {
+            proposal: "p1".to_owned(),
+            text: "proposed".to_owned(),
+            recorded_at: "2026-01-02T00:00:00Z".to_owned(),
+            by: None,
+        },
+        PlanChange::Proposed {
+            proposal: "p2".to_owned(),
+            text: "not passed".to_owned(),
+            recorded_at: "2026-01-02T00:00:00Z".to_owned(),
+            by: None,
+        },
+    ];
+    store.append(&[Append { lines: &lines[..2], plans: &changes, ..nothing("acme", 0) }]).unwrap();
+    let passed = [PlanChange::Passed {
+        proposal: "p1".to_owned(),
+        line: 3,
+        effective_at: "2026-01-10T00:00:00Z".to_owned(),
+        recorded_at: "2026-01-05T00:00:00Z".to_owned(),
+    }];
+    store.append(&[Append { lines: &lines[2..], plans: &passed, ..nothing("acme", 2) }]).unwrap();
+    let rows = store.plan_rows("acme").unwrap();
+    /// (version, text, line, effective_at, proposal, key).
+    type Seen<'a> = (i64, &'a str, Option<u64>, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+    let seen: Vec<Seen<'_>> = rows
+        .iter()
+        .map(|r| {
+            let (at, by) = (r.effective_at.as_deref(), r.key_id.as_deref());
+            (r.version, r.text.as_str(), r.line, at, r.proposal.as_deref(), by)
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, "base one", None, None, None, Some("id-h-acme")),
+            (2, "base two", None, None, None, None),
+            (3, "amended", Some(1), Some("2026-01-09T00:00:00Z"), None, Some("id-h-acme")),
+            (4, "proposed", Some(3), Some("2026-01-10T00:00:00Z"), Some("p1"), None),
+            (5, "not passed", None, None, Some("p2"), None),
+        ]
+    );
+    assert_eq!(rows[3].recorded_at.as_deref(), Some("2026-01-05T00:00:00Z"), "the tally's time");
+    assert!(rows[1].recorded_at.as_deref().is_some_and(|t| t.ends_with('Z')), "{:?}", rows[1]);
+    assert_eq!(store.load_one("acme").unwrap().and_then(|s| s.plan).as_deref(), Some("base two"));
+    // A failed commit stores neither the events nor their versions.
+    let again = strings(&["l4"]);
+    let amendment = [changes[0].clone()];
+    assert!(store.append(&[Append { lines: &again, plans: &amendment, ..nothing("acme", 0) }]).is_err());
+    assert_eq!(store.plan_rows("acme").unwrap().len(), 5);
 }
 
 #[test]

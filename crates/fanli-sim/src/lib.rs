@@ -10,6 +10,7 @@
 //! Everything random comes from one ChaCha8 generator seeded by the scenario, and every draw is
 //! an integer: the same plan, scenario and seed give the same bytes everywhere.
 
+pub mod against;
 pub mod report;
 pub mod scenario;
 

@@ -725,6 +725,67 @@ fn http(
     Some((status, response.split_once("\r\n\r\n")?.1.to_owned()))
 }
 
+/// Issue 15: a live tenant's plan amended over HTTP (a raise at once, a lowering waiting for
+/// its notice), the server killed (SIGKILL) and started again on the same data: the state is
+/// what `fanli run` prints for the base plan and the exported log, the amendment still waits,
+/// and `fanli audit verify --data` replays the store.
+#[test]
+fn a_server_killed_after_amending_a_live_plan_restarts_to_what_fanli_run_prints() {
+    let dir = tempdir("amend-crash");
+    let _ = std::fs::remove_dir_all(&dir);
+    let database = test_database(&dir);
+    let (mut child, addr) = serve_node(&dir, database.as_deref());
+    let (_, body) = http(addr, "POST", "/v1/tenants", "crash-master", r#"{"id":"shop"}"#).unwrap();
+    let key = json_of(&body)["owner_key"].as_str().unwrap().to_owned();
+    let plan = |rate: &str| {
+        format!(
+            "name = \"amend\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"dist\"\nkind = \"distribution\"\n\
+             funding_rate = \"0.02\"\nlevels = [\"{rate}\"]\n"
+        )
+    };
+    assert_eq!(http(addr, "PUT", "/v1/plan", &key, &plan("0.003")).unwrap().0, 200);
+    let events = "{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"join\",\"member\":\"A\"}\n\
+                  {\"at\":\"2026-01-01T09:01:00+08:00\",\"type\":\"join\",\"member\":\"b\",\"referrer\":\"A\"}\n\
+                  {\"at\":\"2026-01-01T09:02:00+08:00\",\"type\":\"order\",\"order\":\"b1\",\"member\":\"b\",\"amount\":\"1000.00\"}\n";
+    assert_eq!(http(addr, "POST", "/v1/events", &key, events).unwrap().0, 200);
+    let (status, body) = http(addr, "PUT", "/v1/plan", &key, &plan("0.005")).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let order = r#"{"order":"b2","member":"b","amount":"1000.00"}"#;
+    assert_eq!(http(addr, "POST", "/v1/orders", &key, order).unwrap().0, 200);
+    let (status, body) =
+        http(addr, "PUT", "/v1/plan?effective_at=2099-01-01T00:00:00Z", &key, &plan("0.004")).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (_, before) = http(addr, "GET", "/v1/state", &key, "").unwrap();
+    assert_eq!(json_of(&before)["members"]["A"]["wallet"], "8.00", "3.00, then 5.00 at the raised rate");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (mut child, addr) = serve_node(&dir, database.as_deref());
+    let (_, after) = http(addr, "GET", "/v1/state", &key, "").unwrap();
+    let (_, now) = http(addr, "GET", "/v1/plan", &key, "").unwrap();
+    let (_, feed) = http(addr, "GET", "/v1/audit", &key, "").unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(json_of(&after), json_of(&before));
+    let now = json_of(&now);
+    assert_eq!((&now["version"], now["plan"].as_str()), (&Value::from(2), Some(plan("0.005").as_str())));
+    assert_eq!(now["waiting"], serde_json::json!([{"version": 3, "effective_at": "2099-01-01T00:00:00Z"}]));
+    let (base, log) = (dir.join("base.toml"), dir.join("log.jsonl"));
+    std::fs::write(&base, plan("0.003")).unwrap();
+    std::fs::write(&log, &feed).unwrap();
+    let run = fanli(&["run", base.to_str().unwrap(), log.to_str().unwrap(), "--json"]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(json(&run), json_of(&after));
+    let mut verify = vec!["audit", "verify", "--data", dir.to_str().unwrap()];
+    if let Some(url) = &database {
+        verify.extend(["--database", url.as_str()]);
+    }
+    let output = fanli(&verify);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("shop: verified: 6 lines chained and replayed"), "{stdout}");
+}
+
 #[test]
 fn a_server_killed_mid_load_loses_no_acknowledged_order_and_applies_none_twice() {
     let dir = tempdir("crash");

@@ -5,9 +5,12 @@
 //!   owed nothing), what it paid today (since the last day close), the appreciation price and the
 //!   queue's length and oldest wait; charts over the daily reports (price, pools, obligations)
 //!   and of members and orders per day.
-//! - `/console/plan`: the plan in force, its `fanli check` findings, a form to put a new version
-//!   (the owner; refused with the findings when past a red line), and the simulator run on it or
-//!   on the form's text, its report shown in the page.
+//! - `/console/plan`: the plan in force, its `fanli check` findings, its versions (who, when
+//!   recorded, when effective, where each stands; those waiting highlighted), a form to put a
+//!   new version (the owner; refused with the findings when past a red line; once the log has
+//!   begun an amendment recorded in it, with an optional effective time, and a check compares
+//!   it with the tenant's state: `web/versions.rs`), and the simulator run on it or on the
+//!   form's text, its report shown in the page.
 //! - `/console/members`: search by member id or phone; a member's balances and standing, their
 //!   history with the rule of every posting, their referral tree to 3 levels.
 //! - `/console/reviews`: the anti-fraud review queue, rules and evidence, approved or rejected one
@@ -30,10 +33,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
 
+use super::versions::{PlanContext, comparison_section, effective_at, effective_at_field, versions_section};
 use super::{Figs, Lang, console_role, https, page};
 use crate::auth::{Caller, Role};
 use crate::{App, Checked, Line, LineResult, Shared, blocking, lock, new_key, same, submit_lines};
-use fanli_engine::Money;
+use fanli_engine::{Money, Timestamp};
 use fanli_format::{DailyReport, PoolFigures};
 
 /// A console session: who logged in, and the token its forms carry.
@@ -402,11 +406,10 @@ fn findings_table(checked: Option<&Checked>) -> Markup {
 pub(crate) async fn plan(State(server): State<Shared>, headers: HeaderMap) -> Response {
     let mut app = lock(&server);
     let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
-    let text = app.tenants[&caller.tenant].plan.clone();
-    let id = caller.tenant.clone();
-    let version = blocking(|| app.store.plan_version(&id)).unwrap_or(0);
+    let ctx = PlanContext::of(&mut app, &caller.tenant);
     drop(app);
-    plan_page(&caller, &csrf, text.as_deref(), version, None, text.as_deref().unwrap_or(""))
+    let draft = ctx.text.clone().unwrap_or_default();
+    plan_page(&caller, &csrf, &ctx, None, &draft, None)
 }
 
 /// What the plan page shows after a form: the outcome, and (on a refusal) the findings.
@@ -417,14 +420,17 @@ struct Outcome {
     report: Option<String>,
 }
 
+/// The plan page: `extra` (the comparison of a new plan with the tenant's state) after the
+/// outcome.
 fn plan_page(
     caller: &Caller,
     csrf: &str,
-    text: Option<&str>,
-    version: i64,
+    ctx: &PlanContext,
     outcome: Option<Outcome>,
     draft: &str,
+    extra: Option<Markup>,
 ) -> Response {
+    let (text, version) = (ctx.text.as_deref(), ctx.version);
     let current = text
         .and_then(|t| fanli_format::parse_plan_lines(t).ok())
         .map(|(plan, lines)| Checked::of(&plan, lines));
@@ -437,6 +443,7 @@ fn plan_page(
             }
             @if let Some(report) = &outcome.report { section #simulation { h2 { "模拟 Simulation" } (PreEscaped(report)) } }
         }
+        @if let Some(extra) = extra { (extra) }
         section {
             h1 { "方案 Plan" @if version > 0 { " · v" (version) } }
             @match text {
@@ -448,11 +455,13 @@ fn plan_page(
                 None => p.note { "还没有方案。No plan yet." }
             }
         }
+        (versions_section(ctx))
         section {
             h2 { "新版本 A new version" }
             form #put method="post" action="/console/plan" {
                 input type="hidden" name="csrf" value=(csrf);
                 textarea name="plan" rows="16" { (draft) }
+                (effective_at_field(ctx))
                 p {
                     @if owner { button #put-plan type="submit" name="action" value="put" { "检查并启用 Check and put" } " " }
                     button.alt #check type="submit" name="action" value="check" { "只检查 Check only" }
@@ -478,40 +487,65 @@ fn plan_page(
     page(Lang::Zh, "plan", Some((caller, csrf)), body)
 }
 
-/// `POST /console/plan` (`csrf`, `plan`, `action` = `put` | `check`).
+/// `POST /console/plan` (`csrf`, `plan`, `action` = `put` | `check`, `effective_at` once the
+/// log has begun). Once the log has begun, a plan put is an amendment recorded in the log
+/// ([`crate::plans::amend`]), and a check also compares it with the tenant's state.
 pub(crate) async fn put_plan(
     State(server): State<Shared>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let mut app = lock(&server);
-    let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
+    let (caller, csrf, ctx, engine) = {
+        let mut app = lock(&server);
+        let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
+        let ctx = PlanContext::of(&mut app, &caller.tenant);
+        // A check compares the plan with a copy of the tenant's state, once its log has begun.
+        let checking = form.get("action").map(String::as_str) != Some("put");
+        let engine = app.tenants[&caller.tenant].engine.as_ref().filter(|_| ctx.live && checking).cloned();
+        (caller, csrf, ctx, engine)
+    };
     or_page!(form_checked(form.get("csrf").map(String::as_str), &csrf));
     let draft = form.get("plan").cloned().unwrap_or_default();
+    let refused = |message: String| Outcome { ok: false, message, findings: None, report: None };
+    let mut extra = None;
     let outcome = if form.get("action").map(String::as_str) == Some("put") {
-        if caller.role != Role::Owner {
-            Outcome {
-                ok: false,
-                message: "只有所有者密钥可以启用方案。Only the owner's key puts a plan.".to_owned(),
-                findings: None,
-                report: None,
+        match effective_at(form.get("effective_at").map(String::as_str), ctx.offset) {
+            _ if caller.role != Role::Owner => {
+                refused("只有所有者密钥可以启用方案。Only the owner's key puts a plan.".to_owned())
             }
-        } else {
-            match app.set_plan(&caller.tenant, draft.clone(), &caller.key) {
-                Ok((version, warnings)) => Outcome {
-                    ok: true,
-                    message: format!("已启用 v{version}。Version {version} is in force."),
-                    findings: Some(warnings),
-                    report: None,
-                },
-                Err(crate::PlanRefused::Findings(findings)) => Outcome {
-                    ok: false,
-                    message: "被拒绝：方案越过红线。Refused: the plan crosses a red line.".to_owned(),
-                    findings: Some(findings),
-                    report: None,
-                },
-                Err(crate::PlanRefused::Error(error)) => {
-                    Outcome { ok: false, message: error.2, findings: None, report: None }
+            Err(message) => refused(message),
+            Ok(at) if ctx.live => {
+                let amended =
+                    crate::plans::amend(&server, caller.tenant.clone(), caller.key.clone(), draft.clone(), at).await;
+                match amended {
+                    Ok(a) => Outcome {
+                        ok: true,
+                        message: format!(
+                            "已记录修订 v{0}，{1} 生效。Amendment {0} recorded, in force from {1}.",
+                            a.version,
+                            Timestamp::parse_rfc3339(&a.effective_at)
+                                .map_or_else(|| a.effective_at.clone(), |t| super::local_time(t, ctx.offset))
+                        ),
+                        findings: Some(a.warnings),
+                        report: None,
+                    },
+                    Err(refusal) => plan_refused(refusal),
+                }
+            }
+            Ok(Some(_)) => refused(
+                "日志尚未开始：新方案即时生效，不设生效时间。The log has not begun: a plan put now is in force at once."
+                    .to_owned(),
+            ),
+            Ok(None) => {
+                let mut app = lock(&server);
+                match app.set_plan(&caller.tenant, draft.clone(), &caller.key) {
+                    Ok((version, warnings)) => Outcome {
+                        ok: true,
+                        message: format!("已启用 v{version}。Version {version} is in force."),
+                        findings: Some(warnings),
+                        report: None,
+                    },
+                    Err(refusal) => plan_refused(refusal),
                 }
             }
         }
@@ -520,6 +554,12 @@ pub(crate) async fn put_plan(
             Ok((plan, lines)) => {
                 let checked = Checked::of(&plan, lines);
                 let refused = checked.refused();
+                if let Some(engine) = engine {
+                    extra = match crate::plans::compare(engine, draft.clone()).await {
+                        Ok(result) => Some(comparison_section(&result, ctx.offset)),
+                        Err(error) => Some(html! { p.bad { (error.2) } }),
+                    };
+                }
                 Outcome {
                     ok: !refused,
                     message: if refused {
@@ -532,14 +572,29 @@ pub(crate) async fn put_plan(
                     report: None,
                 }
             }
-            Err(errors) => Outcome { ok: false, message: errors.to_string(), findings: None, report: None },
+            Err(errors) => refused(errors.to_string()),
         }
     };
-    let text = app.tenants[&caller.tenant].plan.clone();
-    let id = caller.tenant.clone();
-    let version = blocking(|| app.store.plan_version(&id)).unwrap_or(0);
-    drop(app);
-    plan_page(&caller, &csrf, text.as_deref(), version, Some(outcome), &draft)
+    let ctx = PlanContext::of(&mut lock(&server), &caller.tenant);
+    plan_page(&caller, &csrf, &ctx, Some(outcome), &draft, extra)
+}
+
+/// A plan refused, as the page says it.
+fn plan_refused(refusal: crate::PlanRefused) -> Outcome {
+    match refusal {
+        crate::PlanRefused::Findings(findings) => Outcome {
+            ok: false,
+            message: "被拒绝：方案越过红线。Refused: the plan crosses a red line.".to_owned(),
+            findings: Some(findings),
+            report: None,
+        },
+        crate::PlanRefused::Error(error) => Outcome {
+            ok: false,
+            message: format!("被拒绝（{}）：{}", error.1, error.2),
+            findings: None,
+            report: None,
+        },
+    }
 }
 
 /// `POST /console/plan/simulate` (`csrf`, `days`, `seed`, `plan` optional): the simulator's
@@ -549,14 +604,13 @@ pub(crate) async fn simulate(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let (caller, csrf, current, version) = {
+    let (caller, csrf, ctx) = {
         let mut app = lock(&server);
         let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
-        let current = app.tenants[&caller.tenant].plan.clone();
-        let id = caller.tenant.clone();
-        let version = blocking(|| app.store.plan_version(&id)).unwrap_or(0);
-        (caller, csrf, current, version)
+        let ctx = PlanContext::of(&mut app, &caller.tenant);
+        (caller, csrf, ctx)
     };
+    let current = ctx.text.clone();
     or_page!(form_checked(form.get("csrf").map(String::as_str), &csrf));
     let draft = form.get("plan").filter(|p| !p.trim().is_empty()).cloned();
     let text = draft.clone().or(current.clone()).unwrap_or_default();
@@ -595,7 +649,7 @@ pub(crate) async fn simulate(
             Outcome { ok: false, message: message.to_owned(), findings: None, report: None }
         }
     };
-    plan_page(&caller, &csrf, current.as_deref(), version, Some(outcome), draft.as_deref().unwrap_or(""))
+    plan_page(&caller, &csrf, &ctx, Some(outcome), draft.as_deref().unwrap_or(""), None)
 }
 
 /// `GET /console/members?q=ID_OR_PHONE`.

@@ -180,6 +180,8 @@ struct Member {
     points: Vec<(String, Points, Option<Money>)>,
     /// The mechanisms the member has anything in, in plan order.
     standings: Vec<Standing>,
+    /// The plan's amendments waiting to take effect.
+    coming: Vec<super::versions::Coming>,
 }
 
 /// A member's standing in one mechanism.
@@ -236,7 +238,16 @@ impl Member {
         if view.referral != fanli_engine::Link::Clear {
             extras.push(("referral", view.referral.name().to_owned()));
         }
-        Member { wallet: view.wallet, credit: view.credit, spent: view.spent, extras, points, standings }
+        let coming = super::versions::coming(engine);
+        Member {
+            wallet: view.wallet,
+            credit: view.credit,
+            spent: view.spent,
+            extras,
+            points,
+            standings,
+            coming,
+        }
     }
 }
 
@@ -503,6 +514,7 @@ fn render(
             }
             p.note #member style="margin:4px 0 0;word-break:break-all" { (t("会员", "Member")) " " b { (member) } }
         }
+        (super::versions::coming_notice(lang, &view.coming, offset))
         section #balances {
             h2 { (t("余额", "Balances")) }
             div.cards style=(narrow_cards) {

@@ -17,6 +17,7 @@
 
 pub(crate) mod console;
 pub(crate) mod member;
+pub(crate) mod versions;
 
 use axum::Router;
 use axum::extract::State;

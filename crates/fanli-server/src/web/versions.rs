@@ -1,0 +1,227 @@
+//! Plan versions on the pages (issue 15): the console's list of versions (who, when recorded,
+//! when effective, where each stands), its effective-at field and the comparison of a new plan
+//! with the tenant's state; the member page's notice of a coming change.
+
+use maud::{Markup, html};
+
+use super::{Lang, local_time};
+use crate::App;
+use crate::plans::Standing;
+use crate::store::PlanRow;
+use fanli_engine::{Engine, Plan, Timestamp, UtcOffset};
+use fanli_sim::against::{Comparison, NoComparison, Standing as Figures};
+
+/// What the console's plan page shows of the tenant's plan.
+pub(crate) struct PlanContext {
+    /// The plan in force, as put or sent.
+    pub(crate) text: Option<String>,
+    /// Its version (0: none).
+    pub(crate) version: i64,
+    /// Every version, oldest first, with where it stands.
+    pub(crate) versions: Vec<(PlanRow, Standing)>,
+    /// The plan's timezone (China's without a plan).
+    pub(crate) offset: UtcOffset,
+    /// Whether the log has begun: a new plan is then an amendment.
+    pub(crate) live: bool,
+}
+
+impl PlanContext {
+    /// The tenant's, read under the lock.
+    pub(crate) fn of(app: &mut App, tenant: &str) -> PlanContext {
+        let versions = crate::plans::versions(app, tenant);
+        let t = &app.tenants[tenant];
+        let in_force = versions.iter().find(|(_, s)| *s == Standing::InForce).map(|(r, _)| r);
+        PlanContext {
+            text: in_force.map(|r| r.text.clone()).or_else(|| t.plan.clone()),
+            version: in_force.map_or(0, |r| r.version),
+            offset: t.engine.as_ref().map_or(UtcOffset::CHINA, |e| e.plan().timezone),
+            live: !t.chain.is_empty(),
+            versions,
+        }
+    }
+}
+
+/// The name of where a version stands, for people.
+fn standing_name(standing: Standing) -> &'static str {
+    match standing {
+        Standing::Base => "初始方案 base",
+        Standing::InForce => "生效中 in force",
+        Standing::Superseded => "已被取代 superseded",
+        Standing::Waiting => "待生效 waiting",
+        Standing::Proposed => "表决中 put to the vote",
+    }
+}
+
+/// An RFC 3339 time as the plan's local date and time (as stored when it does not parse).
+fn shown(at: Option<&str>, offset: UtcOffset) -> String {
+    match at {
+        None => "–".to_owned(),
+        Some(at) => Timestamp::parse_rfc3339(at).map_or_else(|| at.to_owned(), |t| local_time(t, offset)),
+    }
+}
+
+/// The versions table, the amendments waiting first in a notice of their own.
+pub(crate) fn versions_section(ctx: &PlanContext) -> Markup {
+    let waiting: Vec<&PlanRow> =
+        ctx.versions.iter().filter(|(_, s)| *s == Standing::Waiting).map(|(r, _)| r).collect();
+    html! {
+        section #versions {
+            h2 { "版本 Versions" }
+            @if !waiting.is_empty() {
+                div #waiting.warn {
+                    @for r in &waiting {
+                        p { "v" (r.version) " 将于 " b { (shown(r.effective_at.as_deref(), ctx.offset)) } " 生效。"
+                            "Version " (r.version) " takes effect then." }
+                    }
+                }
+            }
+            @if ctx.versions.is_empty() { p.note { "还没有版本。No version yet." } }
+            @else {
+                table {
+                    tr { th { "版本 Version" } th { "状态 State" } th { "密钥 Key" } th { "记录于 Recorded" }
+                         th { "生效于 Effective" } th { "日志行 Log line" } }
+                    @for (r, s) in &ctx.versions {
+                        tr class=(if *s == Standing::Waiting { "waiting warn" } else { "" }) {
+                            td { "v" (r.version) }
+                            td.state { (standing_name(*s)) @if let Some(p) = &r.proposal { " · " (p) } }
+                            td { code { (r.key_id.as_deref().unwrap_or("–")) } }
+                            td { (shown(r.recorded_at.as_deref(), ctx.offset)) }
+                            td { (shown(r.effective_at.as_deref(), ctx.offset)) }
+                            td { (r.line.map_or_else(|| "–".to_owned(), |l| l.to_string())) }
+                        }
+                    }
+                }
+            }
+            @if ctx.live {
+                p.note {
+                    "日志已开始：新版本作为修订记入日志；降低会员可得的修订须提前通知（方案的 notice_days）。"
+                    "The log has begun: a new version is recorded in it as an amendment; one that lowers what "
+                    "members can earn takes effect no sooner than the plan's notice_days."
+                }
+            }
+        }
+    }
+}
+
+/// The form's effective-at field (the plan's local time), shown once the log has begun.
+pub(crate) fn effective_at_field(ctx: &PlanContext) -> Markup {
+    html! {
+        @if ctx.live {
+            p {
+                label { "生效时间 Effective at (" (ctx.offset) ") "
+                    input #effective-at type="datetime-local" name="effective_at"; }
+                " " span.note { "留空即时生效。Empty: at once." }
+            }
+        }
+    }
+}
+
+/// The form's effective-at (`YYYY-MM-DDTHH:MM`, the plan's local time) as RFC 3339; `None`
+/// when empty.
+pub(crate) fn effective_at(value: Option<&str>, offset: UtcOffset) -> Result<Option<String>, String> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+    let full = if value.len() == 16 { format!("{value}:00{offset}") } else { format!("{value}{offset}") };
+    match Timestamp::parse_rfc3339(&full) {
+        Some(at) => Ok(Some(at.to_string())),
+        None => Err(format!("生效时间无效：{value:?}。The effective time {value:?} is not a date and time.")),
+    }
+}
+
+/// The comparison of a new plan with the tenant's state: the totals, then the members whose
+/// figures change (the first 50).
+pub(crate) fn comparison_section(result: &Result<Comparison, NoComparison>, offset: UtcOffset) -> Markup {
+    let row = |f: &Figures| html! { td { (f.paid) } td { (f.owed) } td { (f.waiting) } };
+    html! {
+        section #comparison {
+            h2 { "对现有会员的影响 What changes for the members" }
+            @match result {
+                Err(no) => p.bad { (no.to_string()) },
+                Ok(c) => {
+                    p.note {
+                        "按此修订最早的生效时间 " (local_time(c.effective_at, offset)) "，从日志的末尾起用 fanli check 的情景模拟两种方案。"
+                        "Effective at the soonest it may be; both plans run from the log's end: " (fanli_sim::against::SCENARIO) "."
+                    }
+                    table #totals {
+                        tr { th {} th { "已付 Paid" } th { "欠付 Owed" } th { "排队 Waiting" } }
+                        tr { th { "现行方案 Plan in force" } (row(&c.total_old)) }
+                        tr { th { "新方案 New plan" } (row(&c.total_new)) }
+                    }
+                    p { (c.changed.len()) " / " (c.members) " 位会员的数字会变。members end with other figures." }
+                    @if !c.changed.is_empty() {
+                        table #changed {
+                            tr { th { "会员 Member" } th { "方案 Plan" } th { "已付 Paid" } th { "欠付 Owed" } th { "排队 Waiting" } }
+                            @for m in c.changed.iter().take(50) {
+                                tr { td rowspan="2" { (m.member) } td { "现行 old" } (row(&m.old)) }
+                                tr { td { "新 new" } (row(&m.new)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A coming change of the plan, as a member sees it.
+pub(crate) struct Coming {
+    /// When it takes effect.
+    pub(crate) effective_at: Timestamp,
+    /// Mechanisms it adds, retires, and whose settings it changes (their ids).
+    pub(crate) added: Vec<String>,
+    pub(crate) retired: Vec<String>,
+    pub(crate) changed: Vec<String>,
+}
+
+/// The amendments waiting in `engine`, each compared with the plan before it: which mechanisms
+/// it adds, retires or changes the settings of (a mechanism's whole settings compared), and
+/// `[withdrawal]` when the withdrawal terms change.
+pub(crate) fn coming(engine: &Engine) -> Vec<Coming> {
+    let mut before: &Plan = engine.plan();
+    let mut coming = Vec::new();
+    for (effective_at, plan) in engine.amendments_waiting() {
+        let ids = |p: &Plan| p.mechanisms.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+        let (old, new) = (ids(before), ids(plan));
+        let added = new.iter().filter(|id| !old.contains(id)).cloned().collect();
+        let retired = old.iter().filter(|id| !new.contains(id)).cloned().collect();
+        let mut changed: Vec<String> = plan
+            .mechanisms
+            .iter()
+            .filter(|m| before.mechanisms.iter().any(|o| o.id == m.id && o != *m))
+            .map(|m| m.id.clone())
+            .collect();
+        if before.withdrawal != plan.withdrawal {
+            changed.push("[withdrawal]".to_owned());
+        }
+        coming.push(Coming { effective_at, added, retired, changed });
+        before = plan;
+    }
+    coming
+}
+
+/// The member page's notice of the plan's coming changes (`规则变更预告`): when each takes effect
+/// and which mechanisms it adds, retires or changes; nothing when none waits.
+pub(crate) fn coming_notice(lang: Lang, coming: &[Coming], offset: UtcOffset) -> Markup {
+    let t = |zh: &'static str, en: &'static str| lang.t(zh, en);
+    let list = |ids: &[String]| ids.join(", ");
+    html! {
+        @if !coming.is_empty() {
+            section #coming.card style="border-color:#b45309" {
+                h2 { (t("规则变更预告", "Coming rule change")) }
+                @for c in coming {
+                    p {
+                        b { (local_time(c.effective_at, offset)) } " " (t("起按新规则执行。", "the new rules apply from then on."))
+                    }
+                    ul {
+                        @if !c.added.is_empty() { li { (t("新增：", "Added: ")) (list(&c.added)) } }
+                        @if !c.retired.is_empty() {
+                            li { (t("停止：", "Retired: ")) (list(&c.retired))
+                                span.note { " " (t("（已欠你的照常支付）", "(what it owes you is still paid)")) } }
+                        }
+                        @if !c.changed.is_empty() { li { (t("规则调整：", "Settings changed: ")) (list(&c.changed)) } }
+                    }
+                    p.note { (t("在此之前按现行规则。", "Until then the current rules apply.")) }
+                }
+            }
+        }
+    }
+}
