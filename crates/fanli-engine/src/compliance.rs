@@ -47,6 +47,23 @@ pub fn check(plan: &Plan) -> Vec<Finding> {
             "lower the funding_rate values, or state the real margin_rate".to_owned(),
         );
     }
+    if plan.margin_rate.is_none() && total > 0 {
+        findings.push(
+            Level::Warning,
+            "no-margin",
+            "margin_rate".to_owned(),
+            format!(
+                "计划没有写明毛利率 margin_rate：无法判断各机制的资金比例合计 {} 是否超出利润，现在只按订单全额检查。",
+                Rate::from_units(total)
+            ),
+            format!(
+                "the plan states no margin_rate, so its funding rates (together {} of each order) cannot \
+                 be compared with the margin: they are only checked against the whole order amount",
+                Rate::from_units(total)
+            ),
+            "set margin_rate to the gross margin of what is sold, such as margin_rate = \"0.30\"".to_owned(),
+        );
+    }
     for (i, p) in plan.packages.iter().enumerate() {
         if p.price > p.value {
             findings.push(

@@ -458,6 +458,15 @@ impl Reader {
             );
             return None;
         }
+        let chars = id.chars().count();
+        if chars > crate::ID_MAX_CHARS {
+            self.error(
+                value.line,
+                key,
+                format!("is {chars} characters long; an id has at most {}", crate::ID_MAX_CHARS),
+            );
+            return None;
+        }
         Some(id)
     }
 

@@ -58,7 +58,7 @@ pub use plan::{
     AntifraudConfig, Burst, FundingBase, MechanismConfig, Package, PayTo, Plan, Quiet, Rank, Reach,
     VoteConfig, VoteWeight, WithdrawalConfig, rank_rate,
 };
-pub use rejection::Rejection;
+pub use rejection::{ID_MAX_CHARS, Rejection, check_id};
 #[cfg(feature = "snapshot")]
 pub use snapshot::{SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, SnapshotError};
 pub use time::{Timestamp, UtcOffset, date};

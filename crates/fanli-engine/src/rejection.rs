@@ -22,6 +22,15 @@ pub enum Rejection {
     /// An id is empty.
     #[error("`{0}` is empty")]
     EmptyId(&'static str),
+    /// An id breaks the rule for ids ([`check_id`]): blank, longer than 64 characters, or with
+    /// a control character.
+    #[error("`{what}` {why}")]
+    BadId {
+        /// Which id (`member`, `order`, `store`, `proposal`).
+        what: &'static str,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A member named itself as referrer.
     #[error("member `{0}` cannot refer itself")]
     SelfReferral(String),
@@ -300,6 +309,7 @@ impl Rejection {
         match self {
             Rejection::TimeWentBackwards { .. } => "time_went_backwards",
             Rejection::EmptyId(_) => "empty_id",
+            Rejection::BadId { .. } => "bad_id",
             Rejection::SelfReferral(_) => "self_referral",
             Rejection::AlreadyJoined(_) => "already_joined",
             Rejection::UnknownReferrer(_) => "unknown_referrer",
@@ -345,4 +355,33 @@ impl Rejection {
             Rejection::Overflow(_) => "overflow",
         }
     }
+}
+
+/// The most characters an id may have.
+pub const ID_MAX_CHARS: usize = 64;
+
+/// The rule for ids (members, orders, stores, partners, proposals; SPEC.md, *Event stream*):
+/// 1 to 64 characters, not blank, no control character. One rule for every reader of events:
+/// `fanli run`, the simulator and the server all apply events through the engine.
+pub fn check_id(what: &'static str, id: &str) -> Result<(), Rejection> {
+    if id.is_empty() {
+        return Err(Rejection::EmptyId(what));
+    }
+    let bad = |why: String| Err(Rejection::BadId { what, why });
+    // One pass: the usual id is a few ASCII letters and digits.
+    let (mut chars, mut blank) = (0, true);
+    for c in id.chars() {
+        if c.is_control() {
+            return bad(format!("has a control character (U+{:04X}); an id may not", c as u32));
+        }
+        blank &= c.is_whitespace();
+        chars += 1;
+    }
+    if blank {
+        return bad("is blank: an id needs a character that is not a space".to_owned());
+    }
+    if chars > ID_MAX_CHARS {
+        return bad(format!("is {chars} characters long; an id has at most {ID_MAX_CHARS}"));
+    }
+    Ok(())
 }

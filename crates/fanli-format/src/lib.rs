@@ -9,6 +9,7 @@ pub mod line;
 mod output;
 mod plan;
 mod stream;
+pub mod strict;
 
 pub use event::{EventError, EventLine};
 pub use line::{LineOutcome, Refusal, apply, apply_bytes, apply_object};

@@ -255,7 +255,7 @@ pub(crate) async fn create_tenant(
             "only the master key creates tenants".to_owned(),
         ));
     }
-    let request: Value = serde_json::from_slice(&body).map_err(|e| {
+    let request: Value = fanli_format::strict::value(&body).map_err(|e| {
         ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("the body is not JSON: {e}"))
     })?;
     let id = request["id"].as_str().unwrap_or_default().to_owned();
@@ -359,7 +359,7 @@ pub(crate) async fn one_event(
     // The body is parsed once: the server reads the store's brand, the store, the member and an
     // order's request from these fields, and the writer reads the event from them where they
     // are (`EventLine::read_object`), with `kind` for its type and its time if it has none.
-    let mut fields: serde_json::Map<String, Value> = serde_json::from_slice(body).map_err(|e| {
+    let mut fields: serde_json::Map<String, Value> = fanli_format::strict::object(body).map_err(|e| {
         ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("the body is not a JSON object: {e}"))
     })?;
     // A store's brand is the server's, not the engine's: it decides who may write there.
@@ -512,7 +512,7 @@ pub(crate) async fn get_me(State(app): State<Shared>, headers: HeaderMap) -> Res
 
 /// A JSON object body.
 pub(crate) fn object(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
+    fanli_format::strict::object(body).map_err(|e| {
         ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("the body is not a JSON object: {e}"))
     })
 }

@@ -953,3 +953,53 @@ fn an_internal_error_is_logged_under_an_id_and_the_client_gets_the_id_only() {
     // The rest of the tenant goes on.
     assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
 }
+
+/// Ids follow the one rule of the engine (1 to 64 characters, not blank, no control
+/// character), through every door: a resource route, raw events, and the same codes and words on
+/// SQLite and PostgreSQL (this suite runs on both). A body with a duplicated key is refused,
+/// not booked with its last value.
+#[test]
+fn bad_ids_and_duplicated_keys_are_refused_the_same_way_everywhere() {
+    let dir = data_dir("api-ids");
+    let addr = &local(&dir);
+    let (_, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"ids"}"#);
+    let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
+    let refused = |body: &str| {
+        let (status, answer) = call(addr, "POST", "/v1/members", Some(&key), body);
+        let answer = json(&answer);
+        (
+            status,
+            answer["error"]["code"].as_str().unwrap_or_default().to_owned(),
+            answer["error"]["message"].clone(),
+        )
+    };
+    let long = "长".repeat(65);
+    assert_eq!(
+        refused(&format!(r#"{{"member":"{long}"}}"#)),
+        (422, "bad_id".to_owned(), value!("`member` is 65 characters long; an id has at most 64"))
+    );
+    assert_eq!(
+        refused(r#"{"member":"  "}"#),
+        (422, "bad_id".to_owned(), value!("`member` is blank: an id needs a character that is not a space"))
+    );
+    assert_eq!(
+        refused(r#"{"member":"a\u0000"}"#),
+        (422, "bad_id".to_owned(), value!("`member` has a control character (U+0000); an id may not"))
+    );
+    let (status, code, message) = refused(r#"{"member":"A","member":"B"}"#);
+    assert_eq!((status, code.as_str()), (400, "bad_request"));
+    assert!(message.as_str().unwrap().contains("duplicate key `member`"), "{message}");
+    // Raw events: the line is refused with its code, the good one after it applies.
+    let lines = "{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"join\",\"member\":\"x\\ty\"}\n\
+                 {\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"join\",\"member\":\"a/b c\"}\n";
+    let (status, answer) = call(addr, "POST", "/v1/events", Some(&key), lines);
+    let answer = json(&answer);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["results"][0]["code"], "bad_id", "{answer}");
+    assert_eq!(answer["results"][1]["ok"], true, "{answer}");
+    let (status, member) = call(addr, "GET", "/v1/members/a%2Fb%20c", Some(&key), "");
+    assert_eq!(status, 200, "{member}");
+    let (_, state) = call(addr, "GET", "/v1/state", Some(&key), "");
+    assert_eq!(json(&state)["members"].as_object().unwrap().len(), 1, "only `a/b c` joined");
+}

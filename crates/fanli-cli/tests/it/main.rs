@@ -282,8 +282,10 @@ fn check_lists_warnings_with_their_lines_and_allows_the_plan() {
         .iter()
         .map(|f| (f["rule"].as_str().unwrap(), f["line"].as_u64().unwrap()))
         .collect();
-    assert_eq!(rules, [("static-return", 8), ("team-compensation", 10)]);
-    assert!(doc["findings"][0]["zh"].as_str().unwrap().contains("非法集资"));
+    // The seed states no margin_rate: its funding is checked against the whole order only.
+    assert_eq!(rules, [("no-margin", 1), ("static-return", 8), ("team-compensation", 10)]);
+    assert!(doc["findings"][0]["en"].as_str().unwrap().contains("cannot be compared with the margin"));
+    assert!(doc["findings"][1]["zh"].as_str().unwrap().contains("非法集资"));
 }
 
 /// A queue promising 110% of spend: `check` warns (`static-return`) and, with the simulator's
@@ -294,7 +296,7 @@ fn check_estimates_who_a_static_return_leaves_unpaid() {
     let plan = dir.join("plan.toml");
     std::fs::write(
         &plan,
-        "name = \"q\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"union\"\nkind = \"queue\"\n\
+        "name = \"q\"\nsettle_after_days = 0\nmargin_rate = \"0.30\"\n[[mechanism]]\nid = \"union\"\nkind = \"queue\"\n\
          funding_rate = \"0.10\"\ncredit_ratio = \"1.1\"\nrelease = \"when_funded\"\n",
     )
     .unwrap();
@@ -356,7 +358,7 @@ fn a_plan_past_a_red_line_is_refused_by_check_and_by_run_unless_for_analysis() {
     let plan = dir.join("plan.toml");
     std::fs::write(
         &plan,
-        "name = \"拉人头\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"r3\"\nkind = \"refer_refund\"\n\
+        "name = \"拉人头\"\nsettle_after_days = 0\nmargin_rate = \"0.30\"\n[[mechanism]]\nid = \"r3\"\nkind = \"refer_refund\"\n\
          funding_rate = \"0.30\"\nqualify_min = \"100.00\"\nreferee_min = \"0\"\nsteps = [\"100%\"]\n",
     )
     .unwrap();
@@ -367,7 +369,7 @@ fn a_plan_past_a_red_line_is_refused_by_check_and_by_run_unless_for_analysis() {
     let checked = fanli(&["check", plan]);
     assert_eq!(checked.status.code(), Some(1));
     let text = String::from_utf8_lossy(&checked.stdout);
-    assert!(text.contains("plan.toml:8: error [recruiting-alone] `mechanism.r3.referee_min`"), "{text}");
+    assert!(text.contains("plan.toml:9: error [recruiting-alone] `mechanism.r3.referee_min`"), "{text}");
     assert!(text.contains("1 error(s), 0 warning(s): refused"), "{text}");
     let run = fanli(&["run", plan, events]);
     assert_eq!(run.status.code(), Some(1));

@@ -18,9 +18,7 @@ impl Engine {
         contacts: [Option<&str>; 3],
         at: Timestamp,
     ) -> Result<(), Rejection> {
-        if member.is_empty() {
-            return Err(Rejection::EmptyId("member"));
-        }
+        crate::rejection::check_id("member", member)?;
         if referrer == Some(member) {
             return Err(Rejection::SelfReferral(member.to_owned()));
         }

@@ -9,7 +9,7 @@ use crate::kind::{Cx, Marks, Refunded, Settlement};
 use crate::ledger::{Account, Ledger, Rule};
 use crate::names::Names;
 use crate::num::{Money, Points};
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, check_id};
 use crate::time::Timestamp;
 use crate::{MemberId, OrderId};
 
@@ -120,11 +120,9 @@ impl Earned {
 
 impl Engine {
     pub(super) fn order(&mut self, order: &Order<'_>, at: Timestamp) -> Result<(), Rejection> {
-        if order.id.is_empty() {
-            return Err(Rejection::EmptyId("order"));
-        }
-        if order.store == Some("") {
-            return Err(Rejection::EmptyId("store"));
+        check_id("order", order.id)?;
+        if let Some(store) = order.store {
+            check_id("store", store)?;
         }
         let member = self.member_named(order.member)?;
         positive(order.amount, "amount")?;
@@ -152,6 +150,9 @@ impl Engine {
                 held,
                 wanted: order.credit,
             });
+        }
+        if let Some(partner) = order.partner {
+            check_id("partner", partner)?;
         }
         if let Some(partner) = order.partner
             && self.has_coalition

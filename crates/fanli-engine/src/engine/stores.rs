@@ -91,9 +91,7 @@ impl Engine {
         region: &[&str],
         recruiter: Option<&str>,
     ) -> Result<(), Rejection> {
-        if store.is_empty() {
-            return Err(Rejection::EmptyId("store"));
-        }
+        crate::rejection::check_id("store", store)?;
         // A store may have no region yet, like one known only from its orders.
         check_region(region, 0..=3)?;
         let recruiter = recruiter.map(|name| self.member_named(name)).transpose()?;

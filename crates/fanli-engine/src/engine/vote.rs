@@ -76,9 +76,7 @@ impl Engine {
     /// `propose`: opens a vote on `plan` as an amendment.
     pub(super) fn propose(&mut self, id: &str, plan: &Plan, at: Timestamp) -> Result<(), Rejection> {
         let Some(rules) = &self.plan.vote else { return Err(Rejection::NoVoteRules) };
-        if id.is_empty() {
-            return Err(Rejection::EmptyId("proposal"));
-        }
+        crate::rejection::check_id("proposal", id)?;
         if self.proposals.iter().any(|p| p.id == id) {
             return Err(Rejection::ProposalExists(id.to_owned()));
         }

@@ -246,8 +246,9 @@ fn a_kind_has_its_compliance_rules() {
     let (plan, _) =
         read_plan(&tally_plan(vec![("every", int(7, 1)), ("reward", text(8, "1.00"))])).expect("a plan");
     let findings = crate::compliance::check(&plan);
-    assert_eq!(findings.len(), 1);
-    assert_eq!((findings[0].rule, findings[0].key.as_str()), ("every-order", "mechanism.t.every"));
+    let rules: Vec<(&str, &str)> = findings.iter().map(|f| (f.rule, f.key.as_str())).collect();
+    // The plan's (it states no margin_rate), then the kind's own.
+    assert_eq!(rules, [("no-margin", "margin_rate"), ("every-order", "mechanism.t.every")]);
 }
 
 #[test]

@@ -212,6 +212,46 @@ fn every_kind_of_bad_line_is_refused_with_its_reason() {
     assert_eq!(r.state["members"].as_object().unwrap().len(), 1);
 }
 
+/// Ids are 1 to 64 characters, not blank, with no control character (SPEC.md, *Event stream*):
+/// the same rule for members, orders, stores, partners and proposals, refused with its code and
+/// changing nothing. 64 characters (of any script) pass; 65 do not.
+#[test]
+fn ids_follow_one_rule_wherever_they_are_made() {
+    let long = "长".repeat(64);
+    let events = format!(
+        r#"
+        {{"at":"2026-01-01T09:00:00+08:00","type":"join","member":"{long}"}}
+        {{"at":"2026-01-01T09:00:00+08:00","type":"join","member":"{long}x"}}
+        {{"at":"2026-01-01T09:00:00+08:00","type":"join","member":"   "}}
+        {{"at":"2026-01-01T09:00:00+08:00","type":"join","member":"a\u0000b"}}
+        {{"at":"2026-01-01T09:00:00+08:00","type":"join","member":"tab\tbed"}}
+        {{"at":"2026-01-01T09:00:00+08:00","type":"join","member":"a/b c"}}
+        {{"at":"2026-01-01T09:00:00+08:00","type":"order","order":" ","member":"a/b c","amount":"1.00"}}
+        {{"at":"2026-01-01T09:00:00+08:00","type":"order","order":"o1","member":"a/b c","amount":"1.00","store":"s\n"}}
+        {{"at":"2026-01-01T09:00:00+08:00","type":"order","order":"o1","member":"a/b c","amount":"1.00","partner":"{long}{long}"}}
+        {{"at":"2026-01-01T09:00:00+08:00","type":"store","store":"\u007f"}}
+        {{"at":"2026-01-01T09:00:00+08:00","type":"order","order":"o1","member":"a/b c","amount":"1.00"}}
+    "#
+    );
+    let r = run(&WEEK.replace("= 7", "= 0"), &events);
+    let got: Vec<(usize, &str, &str)> =
+        r.rejected.iter().zip(&r.codes).map(|((l, m), c)| (*l, *c, m.as_str())).collect();
+    let expected = [
+        (3, "bad_id", "`member` is 65 characters long; an id has at most 64"),
+        (4, "bad_id", "`member` is blank: an id needs a character that is not a space"),
+        (5, "bad_id", "`member` has a control character (U+0000); an id may not"),
+        (6, "bad_id", "`member` has a control character (U+0009); an id may not"),
+        (8, "bad_id", "`order` is blank: an id needs a character that is not a space"),
+        (9, "bad_id", "`store` has a control character (U+000A); an id may not"),
+        (10, "bad_id", "`partner` is 128 characters long; an id has at most 64"),
+        (11, "bad_id", "`store` has a control character (U+007F); an id may not"),
+    ];
+    assert_eq!(got, expected);
+    // The 64 characters and the id with a slash and a space joined; only the last order applied.
+    assert_eq!(r.state["members"].as_object().unwrap().len(), 2);
+    assert_eq!(r.get("a/b c", "spent"), "1.00");
+}
+
 /// Found by fuzzing: times beyond the years `i64` nanoseconds reach overflowed, and so did the
 /// longest refund window and queue lock added to a late time.
 #[test]

@@ -193,3 +193,13 @@ fn a_sweep_sets_one_key_and_leaves_the_rest_of_the_file_alone() {
     assert!(matches!(broken, fanli_format::SetKeyError::NotToml(_)));
     assert!(broken.to_string().starts_with("the plan is not valid TOML: "), "{broken}");
 }
+
+/// A plan's ids (mechanisms, partners) name accounts: letters, digits, `_` and `-`, and at most
+/// 64 of them, as every id.
+#[test]
+fn a_plan_id_has_at_most_64_characters() {
+    let id = "a".repeat(64);
+    assert!(parse_plan(&GOOD.replace("id = \"q\"", &format!("id = \"{id}\""))).is_ok());
+    let plan = GOOD.replace("id = \"q\"", &format!("id = \"{id}b\""));
+    assert_eq!(errors(&plan), ["line 25: `mechanism[3].id` is 65 characters long; an id has at most 64"]);
+}

@@ -202,6 +202,25 @@ impl Settings for ReferRefundConfig {
                 "set referee_min to a real purchase, such as the price of the product".to_owned(),
             );
         }
+        if r.trigger == Trigger::Referral && !r.referee_min.is_zero() {
+            unfunded_referral(r, f);
+            if r.referee_min < TOKEN_PURCHASE {
+                f.push(
+                    Level::Warning,
+                    "token-purchase",
+                    f.key("referee_min"),
+                    format!(
+                        "referee_min 只有 {}：被推荐人象征性消费即可计入推荐，奖励实际是为拉人头而付（低于 {TOKEN_PURCHASE} 元视为象征性消费）。",
+                        r.referee_min
+                    ),
+                    format!(
+                        "referee_min is only {}: a token purchase makes a referral count, so the reward                          is in effect paid for bringing people (拉人头); fanli counts an order below                          {TOKEN_PURCHASE} as a token (docs/decisions.md, *Compliance*)",
+                        r.referee_min
+                    ),
+                    "set referee_min to the price of a real product".to_owned(),
+                );
+            }
+        }
         let percent: i64 = r
             .steps
             .iter()
@@ -272,6 +291,63 @@ impl Settings for ReferRefundConfig {
         // so the next step is paid under the new setting.
         (self.trigger != old.trigger).then_some("trigger (what members' progress counts)")
     }
+}
+
+/// A referee's qualifying order below this is a token purchase (`token-purchase`): well below
+/// the smallest qualifying order of the seeds (99.00) and above the token prices of 拉人头
+/// funnels (0.01, 1.00, 9.90 "体验装"). See docs/decisions.md, *Compliance*.
+pub(crate) const TOKEN_PURCHASE: Money = Money::from_fen(5_000);
+
+/// `unfunded-referral`: a referral's fixed reward (the largest fixed step, with a fixed
+/// `indirect` paid on the same referral) must be covered by what the referee's smallest
+/// qualifying order funds, `funding_rate × referee_min` (× `margin_rate` on a profit base);
+/// beyond it the reward is paid for the recruit, not for the purchase (拉人头). Compared
+/// exactly, by cross-multiplication.
+fn unfunded_referral(r: &ReferRefundConfig, f: &mut Findings<'_>) {
+    let fixed = |s: &Step| match s {
+        Step::Fixed(m) => m.fen() as i128,
+        Step::Percent(_) => 0,
+    };
+    let step = r.steps.iter().map(fixed).max().unwrap_or(0);
+    let indirect = r.indirect.as_ref().map_or(0, fixed);
+    if step == 0 {
+        return;
+    }
+    let reward = step + indirect;
+    let checked = f.mechanism();
+    let one = Rate::ONE.units() as i128;
+    // funded = referee_min × rate (× margin): reward > funded, both sides times one².
+    let margin = match checked.funding_base {
+        crate::plan::FundingBase::Amount => one,
+        crate::plan::FundingBase::Profit => f.margin_rate.unwrap_or(Rate::ONE).units() as i128,
+    };
+    let funded = r.referee_min.fen() as i128 * checked.funding_rate.units() as i128 * margin;
+    if reward * one * one <= funded {
+        return;
+    }
+    let covers = Money::from_fen((funded / (one * one)) as i64);
+    let what = if indirect > 0 {
+        "the largest fixed step with the fixed indirect reward"
+    } else {
+        "the largest fixed step"
+    };
+    let paid = Money::from_fen(reward as i64);
+    f.push(
+        Level::Error,
+        "unfunded-referral",
+        f.key("steps"),
+        format!(
+            "一次推荐固定奖励 {paid}，而被推荐人的最低合格订单（referee_min {}）按资金比例只提供 {covers}：奖励不是来自被推荐人的消费，而是为拉人头支付，属于传销特征。",
+            r.referee_min
+        ),
+        format!(
+            "a referral pays {paid} ({what}), but the referee's smallest qualifying order (referee_min {}) \
+             funds only {covers} at this mechanism's funding rate: the reward is paid for the recruit, \
+             not for their purchase (拉人头)",
+            r.referee_min
+        ),
+        format!("lower the fixed steps to at most {covers}, or raise referee_min or funding_rate"),
+    );
 }
 
 /// Whether step `new` pays less than `old`: a percent lower, a fixed amount lower, or the other
