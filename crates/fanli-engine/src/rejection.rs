@@ -363,12 +363,23 @@ pub const ID_MAX_CHARS: usize = 64;
 /// The rule for ids (members, orders, stores, partners, proposals; SPEC.md, *Event stream*):
 /// 1 to 64 characters, not blank, no control character. One rule for every reader of events:
 /// `fanli run`, the simulator and the server all apply events through the engine.
+#[inline]
 pub fn check_id(what: &'static str, id: &str) -> Result<(), Rejection> {
+    // The usual id, checked inline: a few printable ASCII characters, none a space (a byte each).
+    if !id.is_empty() && id.len() <= ID_MAX_CHARS && id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Ok(());
+    }
+    check_id_closely(what, id)
+}
+
+/// [`check_id`] for an id that is not plain printable ASCII: empty, long, or with spaces, other
+/// scripts or control characters.
+#[cold]
+fn check_id_closely(what: &'static str, id: &str) -> Result<(), Rejection> {
     if id.is_empty() {
         return Err(Rejection::EmptyId(what));
     }
     let bad = |why: String| Err(Rejection::BadId { what, why });
-    // One pass: the usual id is a few ASCII letters and digits.
     let (mut chars, mut blank) = (0, true);
     for c in id.chars() {
         if c.is_control() {
