@@ -240,7 +240,7 @@ impl ConsistencyProof {
     /// Checks the proof between an older and a newer head (whose signatures are checked apart).
     pub fn check(&self, old: &SignedHead, new: &SignedHead) -> Result<(), String> {
         for head in [old, new] {
-            if self.tenant != head.head.tenant {
+            if !self.tenant.is_empty() && self.tenant != head.head.tenant {
                 return Err(format!(
                     "the proof is of tenant `{}`, a head of `{}`",
                     self.tenant, head.head.tenant
@@ -261,6 +261,151 @@ impl ConsistencyProof {
                 self.to, self.from
             ))
         }
+    }
+}
+
+/// A head's time: `unix_millis` in RFC 3339, UTC, to the millisecond.
+pub fn head_time(unix_millis: i64) -> String {
+    let seconds = fanli_engine::Timestamp::from_unix_nanos(unix_millis.div_euclid(1000) * 1_000_000_000);
+    let text = seconds.to_string();
+    format!("{}.{:03}Z", text.trim_end_matches('Z'), unix_millis.rem_euclid(1000))
+}
+
+/// A log checked against signed heads a line at a time: feed every line with
+/// [`TreeCheck::line`], then [`TreeCheck::finish`]. (The heads' signatures are checked apart.)
+pub struct TreeCheck {
+    frontier: merkle::Frontier,
+    /// The heads, smallest size first.
+    heads: Vec<SignedHead>,
+    /// The heads checked so far: whether each holds.
+    holds: Vec<bool>,
+}
+
+/// What a [`TreeCheck`] found when every head held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeVerified {
+    /// Heads checked.
+    pub heads: usize,
+    /// The largest head's size and time.
+    pub size: u64,
+    /// When the largest head was signed.
+    pub time: String,
+    /// Lines after the largest head.
+    pub after: u64,
+}
+
+/// What a [`TreeCheck`] found wrong: the lines a head no longer matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TreeBroken {
+    /// The log has fewer lines than a head.
+    Truncated {
+        /// Lines in the log.
+        lines: u64,
+        /// The head's size.
+        size: u64,
+        /// When that head was signed.
+        time: String,
+    },
+    /// The root of the first `size` lines is not the head's: a line from `from` to `size` was
+    /// edited, inserted or removed (`from` is one past the largest head that still holds).
+    Differs {
+        /// The first line that may differ.
+        from: u64,
+        /// The head's size: the last line that may differ.
+        size: u64,
+        /// When that head was signed.
+        time: String,
+    },
+}
+
+impl std::fmt::Display for TreeBroken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TreeBroken::Truncated { lines, size, time } => {
+                let missing = if *size == lines + 1 {
+                    format!("line {size} is missing")
+                } else {
+                    format!("lines {} to {size} are missing", lines + 1)
+                };
+                write!(
+                    f,
+                    "truncated: the log has {lines} lines, the head signed at {time} has {size}: {missing} ({} lines removed)",
+                    size - lines
+                )
+            }
+            TreeBroken::Differs { from, size, time } if from == size => write!(
+                f,
+                "line {size} was altered: the first {size} lines do not hash to the root signed at {time}, the first {} do",
+                size - 1
+            ),
+            TreeBroken::Differs { from, size, time } => write!(
+                f,
+                "a line from {from} to {size} was altered, inserted or removed: the first {size} lines do not hash to the root signed at {time}{}",
+                if *from > 1 { format!(", the first {} do", from - 1) } else { String::new() }
+            ),
+        }
+    }
+}
+
+impl TreeCheck {
+    /// A check against `heads` (in any order).
+    pub fn new(mut heads: Vec<SignedHead>) -> TreeCheck {
+        heads.sort_by_key(|h| h.head.size);
+        let mut check = TreeCheck { frontier: merkle::Frontier::default(), heads, holds: Vec::new() };
+        check.compare();
+        check
+    }
+
+    /// The log's next line (without its line break).
+    pub fn line(&mut self, line: &[u8]) {
+        self.frontier.push(merkle::leaf_hash(line));
+        self.compare();
+    }
+
+    fn compare(&mut self) {
+        while let Some(head) = self.heads.get(self.holds.len())
+            && head.head.size == self.frontier.size()
+        {
+            let root = self.frontier.root();
+            self.holds.push(head.head.root == root);
+        }
+    }
+
+    /// Lines so far.
+    pub fn lines(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    /// The tree's root over the lines so far.
+    pub fn root(&self) -> Hash {
+        self.frontier.root()
+    }
+
+    /// After the last line: the first head that does not hold, else one past the log's end.
+    pub fn finish(self) -> Result<TreeVerified, TreeBroken> {
+        if let Some(bad) = self.holds.iter().position(|holds| !holds) {
+            let from = match self.holds[..bad].iter().rposition(|holds| *holds) {
+                Some(good) => self.heads[good].head.size + 1,
+                None => 1,
+            };
+            let head = &self.heads[bad].head;
+            return Err(TreeBroken::Differs {
+                from: from.min(head.size),
+                size: head.size,
+                time: head.time.clone(),
+            });
+        }
+        if let Some(head) = self.heads.get(self.holds.len()) {
+            let head = &self.heads.last().unwrap_or(head).head;
+            return Err(TreeBroken::Truncated {
+                lines: self.frontier.size(),
+                size: head.size,
+                time: head.time.clone(),
+            });
+        }
+        let (size, time) =
+            self.heads.last().map_or((0, String::new()), |h| (h.head.size, h.head.time.clone()));
+        Ok(TreeVerified { heads: self.heads.len(), size, time, after: self.frontier.size() - size })
     }
 }
 
@@ -342,5 +487,53 @@ mod tests {
         rewritten[2] = "{\"line\":30}".to_owned();
         let forged = head(&rewritten, &key);
         assert!(consistency.check(&forged, &read).unwrap_err().contains("does not extend"));
+    }
+
+    fn check(lines: &[String], heads: &[SignedHead]) -> Result<TreeVerified, TreeBroken> {
+        let mut check = TreeCheck::new(heads.to_vec());
+        lines.iter().for_each(|l| check.line(l.as_bytes()));
+        check.finish()
+    }
+
+    #[test]
+    fn a_heads_time_is_to_the_millisecond() {
+        assert_eq!(head_time(1_767_225_600_123), "2026-01-01T00:00:00.123Z");
+        assert_eq!(head_time(1_767_225_600_000), "2026-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn a_tree_check_names_the_altered_or_missing_lines() {
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let lines = log(100);
+        let heads: Vec<SignedHead> = [10, 60, 99, 100].iter().map(|n| head(&lines[..*n], &key)).collect();
+        let verified = check(&lines, &heads).unwrap();
+        assert_eq!((verified.heads, verified.size, verified.after), (4, 100, 0));
+        let mut longer = lines.clone();
+        longer.push("{\"line\":101}".to_owned());
+        assert_eq!(check(&longer, &heads).unwrap().after, 1);
+        // The newest line edited: named.
+        let mut last = lines.clone();
+        last[99].push(' ');
+        let broken = check(&last, &heads).unwrap_err();
+        assert_eq!(broken.to_string().split(':').next(), Some("line 100 was altered"));
+        // Line 30 edited: between the heads of 10 and 60 lines.
+        let mut middle = lines.clone();
+        middle[29] = "{\"line\":3000}".to_owned();
+        let broken = check(&middle, &heads).unwrap_err();
+        assert_eq!(
+            broken,
+            TreeBroken::Differs { from: 11, size: 60, time: "2026-01-01T00:00:00Z".to_owned() }
+        );
+        assert!(broken.to_string().starts_with("a line from 11 to 60 was altered"), "{broken}");
+        // The last 73 lines removed.
+        let broken = check(&lines[..27], &heads).unwrap_err();
+        assert_eq!(
+            broken.to_string(),
+            "truncated: the log has 27 lines, the head signed at 2026-01-01T00:00:00Z has 100: lines 28 to 100 are missing (73 lines removed)"
+        );
+        // A line inserted at the start.
+        let mut inserted = lines.clone();
+        inserted.insert(0, "{}".to_owned());
+        assert!(check(&inserted, &heads).unwrap_err().to_string().starts_with("a line from 1 to 10"));
     }
 }

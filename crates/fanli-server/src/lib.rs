@@ -23,6 +23,7 @@ pub mod cluster;
 pub mod metrics;
 mod schedule;
 pub mod store;
+pub mod transparency;
 pub mod web;
 pub mod webhook;
 mod writer;
