@@ -64,6 +64,7 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
             days: &[],
             answers: &[],
             backfilling: None,
+            tree: None,
         };
         store.append(&[append]).map_err(|e| e.to_string())?;
         *written += chunk.len() as u64;

@@ -318,7 +318,6 @@ fn verify_store(
     heads: &[fanli_format::transparency::SignedHead],
     trusted: Option<[u8; 32]>,
 ) -> ExitCode {
-    let _ = (heads, trusted);
     if database.is_none() && !data.join("fanli.sqlite3").is_file() {
         return failed(format!(
             "no fanli store in {} (fanli serve --data writes fanli.sqlite3 there)",
@@ -346,7 +345,7 @@ fn verify_store(
     let mut broken = 0;
     for stored in &tenants {
         let id = &stored.id;
-        match fanli_server::audit::verify_stored(&mut store, stored) {
+        match fanli_server::audit::verify_stored_with(&mut store, stored, heads, trusted) {
             Ok(None) => println!("{id}: no plan, no events"),
             Ok(Some(v)) => {
                 let snapshot =
@@ -355,6 +354,16 @@ fn verify_store(
                     "{id}: verified: {} lines chained and replayed, {} daily reports agree{snapshot}; head {}",
                     v.lines, v.reports, v.head
                 );
+                match (&v.signed, &v.key) {
+                    (Some(tree), Some((key, trusted))) => {
+                        let whose = if *trusted { "" } else { " (the heads' own key: give --key to pin it)" };
+                        println!(
+                            "{id}: signed: the first {} lines hash to the root signed at {} by {key}{whose} ({} signed heads agree); {} lines after it",
+                            tree.size, tree.time, tree.heads, tree.after
+                        );
+                    }
+                    _ => println!("{id}: no signed head: the log's tree is not checked"),
+                }
                 if !v.balanced {
                     println!("{id}: every asset's accounts sum to zero: NO");
                     broken += 1;

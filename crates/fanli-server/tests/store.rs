@@ -31,6 +31,7 @@ fn nothing(tenant: &str, after: u64) -> Append<'_> {
         days: &[],
         answers: &[],
         backfilling: None,
+        tree: None,
         lease: None,
     }
 }
@@ -323,7 +324,8 @@ fn a_store_of_the_first_version_is_migrated_when_opened() {
          INSERT INTO events VALUES ('acme', 1, 'l1'), ('acme', 2, 'l2');",
     );
     let mut store = common::store(&dir);
-    assert_eq!(store.setting("schema_version").unwrap().as_deref(), Some("2"));
+    let version = fanli_server::store::SCHEMA_VERSION.to_string();
+    assert_eq!(store.setting("schema_version").unwrap().as_deref(), Some(version.as_str()));
     assert_eq!(store.setting("master_key_hash").unwrap().as_deref(), Some("m"));
     let (total, acme) = store.tenant_keys("acme", 0, 10).unwrap();
     assert_eq!(total, 2);
@@ -356,7 +358,7 @@ fn a_store_of_the_first_version_is_migrated_when_opened() {
     drop(store);
     let mut again = common::store(&dir);
     assert_eq!(again.tenant_keys("acme", 0, 10).unwrap().1, acme);
-    assert_eq!(again.setting("schema_version").unwrap().as_deref(), Some("2"));
+    assert_eq!(again.setting("schema_version").unwrap().as_deref(), Some(version.as_str()));
 }
 
 #[test]
