@@ -198,3 +198,34 @@ fn audit_verify_finds_the_newest_line_altered_and_the_last_73_removed() {
     assert!(text.starts_with("truncated: the log has 543 lines, the head signed at "), "{text}");
     assert!(text.ends_with(" has 616: lines 544 to 616 are missing (73 lines removed)"), "{text}");
 }
+
+#[test]
+fn the_member_page_shows_the_signed_head_and_serves_the_proof_of_each_entry() {
+    let dir = data_dir("transparency-member-page");
+    let addr = &local(&dir);
+    let (key, _) = acme(addr);
+    let (_, head) = get(addr, "/v1/audit/head", &key);
+    let head = SignedHead::from_value(&head).unwrap();
+    let token = post(addr, "/v1/members/A/token", &key, "")["token"].as_str().unwrap().to_owned();
+    let page = request(addr, "GET", &format!("/m?t={token}"), None, "", "");
+    assert_eq!(page.status, 200);
+    let root = to_hex(&head.head.root);
+    assert!(page.body.contains(r#"<dd id="head-size" style="margin:0">616</dd>"#), "{}", page.body);
+    assert!(page.body.contains(&format!("<code>{}…</code>", &root[..16])), "{}", page.body);
+    // The entries of A's history (b5's and b0's orders, which rewarded A) link their proofs.
+    for line in [14, 4] {
+        let href = format!(r#"href="/m/proof?t={token}&amp;line={line}" download="proof-{line}.json""#);
+        assert!(page.body.contains(&href), "{href}\n{}", page.body);
+    }
+    let download = request(addr, "GET", &format!("/m/proof?t={token}&line=616"), None, "", "");
+    assert_eq!(download.status, 200, "{}", download.body);
+    assert_eq!(download.header("content-disposition"), Some("attachment; filename=\"proof-616.json\""));
+    let proof: Value = serde_json::from_str(&download.body).unwrap();
+    assert_eq!(SignedHead::from_value(&proof["head"]).unwrap(), head);
+    let proof = InclusionProof::from_value(&proof).unwrap();
+    assert!(proof.event.contains(r#""order":"last","member":"A","amount":"100.00""#), "{}", proof.event);
+    proof.check(&head).unwrap();
+    // Another member's line is not A's to download; the key alone is no member's link.
+    assert_eq!(request(addr, "GET", &format!("/m/proof?t={token}&line=16"), None, "", "").status, 403);
+    assert_eq!(request(addr, "GET", &format!("/m/proof?t={key}&line=2"), None, "", "").status, 403);
+}
