@@ -66,6 +66,10 @@ struct ServeArgs {
     /// requests there (default: http:// and --listen).
     #[arg(long, value_name = "URL", requires = "database")]
     advertise: Option<String>,
+    /// Where the tenants' Ed25519 signing keys are kept (TENANT.ed25519, made on first use;
+    /// default: DATA/keys).
+    #[arg(long, value_name = "DIR")]
+    keys: Option<PathBuf>,
 }
 
 /// The `simulate` command's flags.
