@@ -1108,3 +1108,60 @@ fn a_signed_head_finds_the_newest_line_altered_or_cut_off_and_proofs_check_with_
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn audit_verify_data_finds_the_newest_event_altered_and_the_last_73_deleted() {
+    let dir = tempdir("verify-store-signed");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (mut child, addr) = serve_node(&dir, None);
+    let (_, body) = http(addr, "POST", "/v1/tenants", "crash-master", r#"{"id":"shop"}"#).unwrap();
+    let key = json_of(&body)["owner_key"].as_str().unwrap().to_owned();
+    let plan = std::fs::read_to_string(case("seed_refer", "toml")).unwrap();
+    assert_eq!(http(addr, "PUT", "/v1/plan", &key, &plan).unwrap().0, 200);
+    let events = std::fs::read_to_string(case("seed_refer", "jsonl")).unwrap();
+    assert_eq!(http(addr, "POST", "/v1/events", &key, &events).unwrap().0, 200);
+    let joins: Vec<String> = (0..100)
+        .map(|i| format!(r#"{{"at":"2026-01-02T01:00:00+08:00","type":"join","member":"m{i}"}}"#))
+        .collect();
+    assert_eq!(http(addr, "POST", "/v1/events", &key, &joins.join("\n")).unwrap().0, 200);
+    let order =
+        r#"{"at":"2026-01-02T02:00:00+08:00","type":"order","order":"last","member":"A","amount":"100.00"}"#;
+    assert_eq!(http(addr, "POST", "/v1/events", &key, order).unwrap().0, 200);
+    let (status, head) = http(addr, "GET", "/v1/audit/head", &key, "").unwrap();
+    assert_eq!(status, 200, "{head}");
+    std::fs::write(dir.join("head.json"), &head).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let data = dir.to_str().unwrap();
+    let output = fanli(&["audit", "verify", "--data", data]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("shop: verified: 115 lines chained and replayed"), "{stdout}");
+    assert!(stdout.contains("shop: signed: the first 115 lines hash to the root signed at "), "{stdout}");
+    assert!(stdout.contains("(3 signed heads agree); 0 lines after it"), "{stdout}");
+    // One byte of the last event: nothing follows it, so only the signed heads see it.
+    let db = rusqlite::Connection::open(dir.join("fanli.sqlite3")).unwrap();
+    let set = |from: &str, to: &str| {
+        let sql = format!("UPDATE events SET line = replace(line, '\"{from}\"', '\"{to}\"') WHERE seq = 115");
+        assert_eq!(db.execute(&sql, []).unwrap(), 1);
+    };
+    set("100.00", "100.01");
+    let output = fanli(&["audit", "verify", "--data", data]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "fanli: shop: line 115 was altered: the first 115 lines do not hash to the root signed at"
+        ),
+        "{stderr}"
+    );
+    set("100.01", "100.00");
+    // The last 73 events deleted; with the head a member saved (--head), the same.
+    assert_eq!(db.execute("DELETE FROM events WHERE seq > 42", []).unwrap(), 73);
+    let output =
+        fanli(&["audit", "verify", "--data", data, "--head", dir.join("head.json").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("fanli: shop: truncated: the log has 42 lines, the head signed at"), "{stderr}");
+    assert!(stderr.contains("has 115: lines 43 to 115 are missing (73 lines removed)"), "{stderr}");
+}
