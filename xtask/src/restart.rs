@@ -50,7 +50,15 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
     let snapshot_at = events.saturating_sub(tail);
     let mut chunk: Vec<String> = Vec::with_capacity(100_000);
     let mut written = 0;
-    let flush = |store: &mut Store, chunk: &mut Vec<String>, written: &mut u64| -> Result<(), String> {
+    // The Merkle tree's stored subtrees, as the server's commits would have written them (its
+    // head is signed by the first start, as for a store from before the tree had heads).
+    let mut tree = fanli_format::merkle::Frontier::default();
+    let mut rows = fanli_server::store::TreeRows::default();
+    let flush = |store: &mut Store,
+                 chunk: &mut Vec<String>,
+                 written: &mut u64,
+                 rows: &mut fanli_server::store::TreeRows|
+     -> Result<(), String> {
         let append = Append {
             tenant: "t",
             after: *written,
@@ -65,10 +73,12 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
             answers: &[],
             plans: &[],
             backfilling: None,
+            tree: Some(rows),
         };
         store.append(&[append]).map_err(|e| e.to_string())?;
         *written += chunk.len() as u64;
         chunk.clear();
+        rows.nodes.clear();
         Ok(())
     };
     let mut slot = EventLine::default();
@@ -77,9 +87,15 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
         else {
             continue; // The stream's deliberate bad lines: the server would refuse them too.
         };
-        chunk.push(chain.link(&event));
+        let line = chain.link(&event);
+        tree.push_with(fanli_format::merkle::leaf_hash(line.as_bytes()), |level, index, hash| {
+            if level >= fanli_server::transparency::STORED_LEVEL {
+                rows.nodes.push((level, index, fanli_format::merkle::to_hex(hash)));
+            }
+        });
+        chunk.push(line);
         if chain.len() == snapshot_at {
-            flush(&mut store, &mut chunk, &mut written)?;
+            flush(&mut store, &mut chunk, &mut written, &mut rows)?;
             let snapshot = Snapshot {
                 line: chain.len(),
                 head: chain.head().to_owned(),
@@ -90,10 +106,10 @@ pub(crate) fn run(events: u64, tail: u64) -> Result<(), String> {
             store.put_snapshot("t", &snapshot).map_err(|e| e.to_string())?;
         }
         if chunk.len() == 100_000 {
-            flush(&mut store, &mut chunk, &mut written)?;
+            flush(&mut store, &mut chunk, &mut written, &mut rows)?;
         }
     }
-    flush(&mut store, &mut chunk, &mut written)?;
+    flush(&mut store, &mut chunk, &mut written, &mut rows)?;
     eprintln!(
         "built a log of {written} lines ({} members) in {:.1} s",
         engine.member_count(),

@@ -176,9 +176,21 @@ fn counts(findings: &[Finding]) -> (usize, usize) {
 
 /// `fanli audit verify LOG --plan PLAN [--report REPORT]`.
 pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
+    let trusted = match crate::transparency::trusted_key(args.key.as_deref()) {
+        Ok(key) => key,
+        Err(e) => return failed(e),
+    };
+    let heads: Result<Vec<_>, _> =
+        args.head.iter().map(|path| crate::transparency::read_head(path, trusted.as_ref())).collect();
+    let heads = match heads {
+        Ok(heads) => heads,
+        Err(e) => return failed(e),
+    };
     if let Some(data) = &args.data {
-        return verify_store(data, args.database.as_deref(), args.tenant.as_deref());
+        return verify_store(data, args.database.as_deref(), args.tenant.as_deref(), &heads, trusted);
     }
+    // With signed heads, the log's Merkle tree too (docs/transparency.md).
+    let mut tree = (!heads.is_empty()).then(|| fanli_format::transparency::TreeCheck::new(heads.clone()));
     // Without the plan the log cannot be replayed: only its chain and each line's canonical
     // form are checked, and the output says so.
     let mut engine = match args.plan.as_deref() {
@@ -215,6 +227,9 @@ pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
             let checked = match line {
                 Ok(line) => {
                     let line = line.strip_suffix('\r').unwrap_or(&line);
+                    if let Some(tree) = tree.as_mut() {
+                        tree.line(line.as_bytes());
+                    }
                     match engine.as_mut() {
                         Some(engine) => verifier.line(engine, line),
                         None => verifier.chain_line(line),
@@ -235,8 +250,22 @@ pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
         Ok(verified) => verified,
         Err(broken) => return failed(format!("{}:{}: {}", report_name(&args), broken.line, broken.message)),
     };
+    let signed = match tree.map(fanli_format::transparency::TreeCheck::finish).transpose() {
+        Ok(signed) => signed,
+        Err(broken @ fanli_format::transparency::TreeBroken::Differs { from, size, .. }) if from < size => {
+            return failed(format!(
+                "{broken}; the chain holds, so line {size} was edited or every line from an earlier one on \
+                 was rewritten (older signed heads, --head several times, narrow it down)"
+            ));
+        }
+        Err(broken) => return failed(broken.to_string()),
+    };
+    let signed = signed.map(|tree| signed_text(&tree, &heads));
     let Some(engine) = engine else {
         println!("verified: {} lines chained; head {}", verified.lines, verified.head);
+        if let Some(signed) = signed {
+            println!("{signed}");
+        }
         println!("not replayed: give --plan PLAN.toml to replay the log and check its balances");
         return ExitCode::SUCCESS;
     };
@@ -246,9 +275,30 @@ pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
         String::new()
     };
     println!("verified: {} lines chained and replayed{reports}; head {}", verified.lines, verified.head);
+    if let Some(signed) = signed {
+        println!("{signed}");
+    }
     let balanced = engine.accounts_balance();
     println!("every asset's accounts sum to zero: {}", if balanced { "yes" } else { "NO" });
     if balanced { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+/// What the signed heads came to: `signed: the first N lines hash to the root signed at T by
+/// KEY (H heads); M lines after it`.
+pub(crate) fn signed_text(
+    tree: &fanli_format::transparency::TreeVerified,
+    heads: &[fanli_format::transparency::SignedHead],
+) -> String {
+    let mut keys: Vec<String> = heads.iter().map(|h| fanli_format::merkle::to_hex(&h.public_key)).collect();
+    keys.dedup();
+    let heads = if tree.heads == 1 { String::new() } else { format!(" ({} signed heads agree)", tree.heads) };
+    format!(
+        "signed: the first {} lines hash to the root signed at {} by {}{heads}; {} lines after it",
+        tree.size,
+        tree.time,
+        keys.join(", "),
+        tree.after
+    )
 }
 
 fn report_name(args: &VerifyArgs) -> String {
@@ -261,7 +311,13 @@ fn failed(message: String) -> ExitCode {
 }
 
 /// `fanli audit verify --data DIR`: every tenant of a server's store (or one), each from scratch.
-fn verify_store(data: &std::path::Path, database: Option<&str>, only: Option<&str>) -> ExitCode {
+fn verify_store(
+    data: &std::path::Path,
+    database: Option<&str>,
+    only: Option<&str>,
+    heads: &[fanli_format::transparency::SignedHead],
+    trusted: Option<[u8; 32]>,
+) -> ExitCode {
     if database.is_none() && !data.join("fanli.sqlite3").is_file() {
         return failed(format!(
             "no fanli store in {} (fanli serve --data writes fanli.sqlite3 there)",
@@ -289,7 +345,7 @@ fn verify_store(data: &std::path::Path, database: Option<&str>, only: Option<&st
     let mut broken = 0;
     for stored in &tenants {
         let id = &stored.id;
-        match fanli_server::audit::verify_stored(&mut store, stored) {
+        match fanli_server::audit::verify_stored_with(&mut store, stored, heads, trusted) {
             Ok(None) => println!("{id}: no plan, no events"),
             Ok(Some(v)) => {
                 let snapshot =
@@ -298,6 +354,16 @@ fn verify_store(data: &std::path::Path, database: Option<&str>, only: Option<&st
                     "{id}: verified: {} lines chained and replayed, {} daily reports agree{snapshot}; head {}",
                     v.lines, v.reports, v.head
                 );
+                match (&v.signed, &v.key) {
+                    (Some(tree), Some((key, trusted))) => {
+                        let whose = if *trusted { "" } else { " (the heads' own key: give --key to pin it)" };
+                        println!(
+                            "{id}: signed: the first {} lines hash to the root signed at {} by {key}{whose} ({} signed heads agree); {} lines after it",
+                            tree.size, tree.time, tree.heads, tree.after
+                        );
+                    }
+                    _ => println!("{id}: no signed head: the log's tree is not checked"),
+                }
                 if !v.balanced {
                     println!("{id}: every asset's accounts sum to zero: NO");
                     broken += 1;

@@ -7,6 +7,7 @@ mod run;
 mod serve;
 mod simulate;
 mod text;
+mod transparency;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,6 +66,10 @@ struct ServeArgs {
     /// requests there (default: http:// and --listen).
     #[arg(long, value_name = "URL", requires = "database")]
     advertise: Option<String>,
+    /// Where the tenants' Ed25519 signing keys are kept (TENANT.ed25519, made on first use;
+    /// default: DATA/keys).
+    #[arg(long, value_name = "DIR")]
+    keys: Option<PathBuf>,
 }
 
 /// The `simulate` command's flags.
@@ -163,6 +168,72 @@ enum AuditCommand {
     /// comparing its published reports and its latest snapshot too. Exit status 0 when
     /// everything holds, 1 at the first line that does not (named).
     Verify(VerifyArgs),
+    /// Print an inclusion proof (--line N: that line is in the tree) or a consistency proof
+    /// (--from-size M: the tree extends its first M lines) from a chained log, as JSON: what
+    /// the server's `GET /v1/audit/proof` and `/v1/audit/consistency` answer.
+    Prove(ProveArgs),
+    /// Check a proof against a signed head (and, for a consistency proof, an older head), with
+    /// nothing but the public key. Exit status 0 when it holds, 1 otherwise.
+    CheckProof(CheckProofArgs),
+    /// Sign the tree head of a chained log kept without the server (`fanli run --chain`) with a
+    /// key file (made when missing), and print it: what `audit verify --head` checks.
+    Sign(SignArgs),
+}
+
+/// The `audit prove` flags.
+#[derive(clap::Args)]
+struct ProveArgs {
+    /// The chained log; several files are one log, in the order given.
+    #[arg(required = true)]
+    logs: Vec<PathBuf>,
+    /// The line (from 1) to prove.
+    #[arg(long, required_unless_present = "from_size", conflicts_with = "from_size")]
+    line: Option<u64>,
+    /// The older tree's size, for a consistency proof to the tree of --size lines.
+    #[arg(long, value_name = "M")]
+    from_size: Option<u64>,
+    /// The tree's size (default: the head's, else every line of the log).
+    #[arg(long, conflicts_with = "head")]
+    size: Option<u64>,
+    /// A signed head (JSON): the proof is for its tree, whose root the log must give.
+    #[arg(long, value_name = "HEAD.json")]
+    head: Option<PathBuf>,
+    /// The tenant's public key (64 hex digits, or a file with them) the head must be signed by.
+    #[arg(long, value_name = "HEX")]
+    key: Option<String>,
+    /// The tenant named in the proof (default: the head's).
+    #[arg(long)]
+    tenant: Option<String>,
+}
+
+/// The `audit check-proof` flags.
+#[derive(clap::Args)]
+struct CheckProofArgs {
+    /// The proof (JSON), from `fanli audit prove` or the server.
+    proof: PathBuf,
+    /// The signed head the proof is for (the newer, for a consistency proof).
+    #[arg(long, value_name = "HEAD.json")]
+    head: PathBuf,
+    /// For a consistency proof: the older signed head.
+    #[arg(long, alias = "consistency", value_name = "OLDER.json")]
+    old: Option<PathBuf>,
+    /// The tenant's public key (64 hex digits, or a file with them) the heads must be signed by.
+    #[arg(long, value_name = "HEX")]
+    key: Option<String>,
+}
+
+/// The `audit sign` flags.
+#[derive(clap::Args)]
+struct SignArgs {
+    /// The chained log; several files are one log, in the order given.
+    #[arg(required = true)]
+    logs: Vec<PathBuf>,
+    /// The Ed25519 secret key's file (64 hex digits), made (mode 0600) when missing.
+    #[arg(long, value_name = "FILE")]
+    secret: PathBuf,
+    /// The tenant the head names.
+    #[arg(long)]
+    tenant: String,
 }
 
 /// The `audit verify` flags: chained log files and their plan, or a server's store.
@@ -189,6 +260,16 @@ struct VerifyArgs {
     /// With --data: only this tenant.
     #[arg(long, requires = "data")]
     tenant: Option<String>,
+    /// A signed tree head (the JSON `GET /v1/audit/head` answered, saved): the log's first
+    /// `size` lines must hash to its root, so an edited, inserted, removed or truncated line is
+    /// found, the newest included. May be given several times (older heads narrow down which
+    /// line changed). With --data, heads of other tenants are ignored.
+    #[arg(long, value_name = "HEAD.json")]
+    head: Vec<PathBuf>,
+    /// The public key (64 hex digits, or a file with them) the heads must be signed by; without
+    /// it, each head's own key, which the output names.
+    #[arg(long, value_name = "HEX")]
+    key: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -207,6 +288,9 @@ fn main() -> ExitCode {
         }
         Command::Check(args) => check::check(args),
         Command::Audit(AuditCommand::Verify(args)) => check::verify(args),
+        Command::Audit(AuditCommand::Prove(args)) => transparency::prove(args),
+        Command::Audit(AuditCommand::CheckProof(args)) => transparency::check_proof(args),
+        Command::Audit(AuditCommand::Sign(args)) => transparency::sign(args),
         Command::Simulate(args) => simulate::simulate(args),
         Command::Serve(args) => serve::serve(args),
     }

@@ -51,6 +51,10 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         Ok(app) => app,
         Err(e) => return fail(e.to_string()),
     };
+    let app = match &args.keys {
+        Some(keys) => app.signing_keys(keys),
+        None => app,
+    };
     let store = args
         .database
         .as_ref()

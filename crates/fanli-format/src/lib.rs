@@ -6,10 +6,12 @@
 pub mod chain;
 mod event;
 pub mod line;
+pub mod merkle;
 mod output;
 mod plan;
 mod stream;
 pub mod strict;
+pub mod transparency;
 
 pub use event::{EventError, EventLine};
 pub use line::{LineOutcome, Refusal, apply, apply_bytes, apply_object};

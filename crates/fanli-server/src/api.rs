@@ -5,6 +5,7 @@
 use super::*;
 
 mod proposals;
+pub(crate) mod transparency;
 mod withdrawals;
 
 /// The API's routes.
@@ -45,6 +46,9 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/topups", post(resource("topup")))
         .route("/v1/redemptions", post(resource("redeem")))
         .route("/v1/audit", get(get_audit))
+        .route("/v1/audit/head", get(transparency::get_head))
+        .route("/v1/audit/proof", get(transparency::get_proof))
+        .route("/v1/audit/consistency", get(transparency::get_consistency))
         .route("/v1/reports", get(get_reports))
         .merge(web::routes())
         .layer(axum::middleware::from_fn(json_errors))

@@ -24,6 +24,7 @@ pub mod metrics;
 mod plans;
 mod schedule;
 pub mod store;
+pub mod transparency;
 pub mod web;
 pub mod webhook;
 mod writer;
@@ -80,6 +81,8 @@ pub struct App {
     /// In a cluster: the store's count of key revocations when this node last dropped the
     /// revoked keys from `keys` (see [`App::revoked_since`]).
     revocations: i64,
+    /// The folder of the tenants' Ed25519 signing keys (`DATA/keys` unless given).
+    signing_keys: std::path::PathBuf,
 }
 
 struct Tenant {
@@ -97,6 +100,8 @@ struct Tenant {
     /// The tenant's brands, and the brand of each store put in one.
     brands: std::collections::HashSet<String>,
     store_brand: HashMap<String, String>,
+    /// The transparency log: the Merkle tree's frontier, the signing key, the latest signed head.
+    log: transparency::TenantLog,
 }
 
 impl Tenant {
@@ -122,6 +127,7 @@ impl Tenant {
             webhook: None,
             brands: Default::default(),
             store_brand: HashMap::new(),
+            log: Default::default(),
         }
     }
 }
@@ -190,6 +196,7 @@ pub type Shared = Arc<Server>;
 impl Server {
     /// The server for `app`, with its writer thread started.
     pub fn start(mut app: App) -> Shared {
+        app.sign_missing_heads();
         // The snapshot thread's own connection is opened on the thread: PostgreSQL's client
         // may not be created inside the server's runtime.
         let (sender, jobs) = std::sync::mpsc::channel();
@@ -407,6 +414,7 @@ impl App {
             sessions: HashMap::new(),
             cluster,
             revocations: 0,
+            signing_keys: dir.join("keys"),
         };
         if app.cluster.is_some() {
             app.revocations = app.store.revocations()?;
@@ -423,6 +431,8 @@ impl App {
             if let Some(text) = &stored.plan {
                 let (engine, chain, days, snapshot) =
                     load_tenant(&mut app.store, &stored.id, text).map_err(failed)?;
+                tenant.log = transparency::load(&mut app.store, &stored.id, chain.len())
+                    .map_err(|e| failed(e.into()))?;
                 tenant.engine = Some(engine);
                 tenant.chain = chain;
                 tenant.days = days;
@@ -458,6 +468,25 @@ impl App {
         let events: u64 = app.tenants.values().map(|t| t.chain.len()).sum();
         tracing::info!(tenants = app.tenants.len(), events, elapsed = ?started.elapsed(), "state rebuilt from the store");
         Ok(app)
+    }
+
+    /// Signs the head of each tenant whose store has none of its log's size.
+    fn sign_missing_heads(&mut self) {
+        for (id, tenant) in &mut self.tenants {
+            if tenant.engine.is_some()
+                && let Err(error) =
+                    transparency::sign_missing(&mut self.store, &self.signing_keys, id, &mut tenant.log)
+            {
+                tracing::error!(tenant = %id, %error, "the tenant's tree head could not be signed");
+            }
+        }
+    }
+
+    /// Keeps the tenants' signing keys in `dir` instead of `DATA/keys` (call it before
+    /// [`App::start`], which signs the heads a start found missing).
+    pub fn signing_keys(mut self, dir: &Path) -> App {
+        self.signing_keys = dir.to_owned();
+        self
     }
 
     /// Sets how many events a tenant's log grows between snapshots (500,000 by default: a
@@ -577,6 +606,8 @@ impl App {
         tenant.epoch = Some(epoch);
         if let Some(text) = &stored.plan {
             let (engine, chain, days, snapshot) = load_tenant(&mut self.store, id, text)?;
+            tenant.log = transparency::load(&mut self.store, id, chain.len())?;
+            transparency::sign_missing(&mut self.store, &self.signing_keys, id, &mut tenant.log)?;
             tenant.engine = Some(engine);
             tenant.chain = chain;
             tenant.days = days;

@@ -176,6 +176,10 @@ fn postgres_row(row: &postgres::Row) -> Row {
         .collect())
 }
 
+const MERKLE_INSERT: &str =
+    "INSERT INTO merkle (tenant, level, idx, hash) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+const HEAD_INSERT: &str = "INSERT INTO heads (tenant, size, root, time, public_key, signature)
+    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
 const SET_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 /// The tables as the first version made them, with `{int}` and `{serial}` for the types the two
@@ -218,7 +222,7 @@ const SCHEMA: &str = "
 /// The steps that bring a store from the first version's [`SCHEMA`] to this one's, in order:
 /// step `i` takes `schema_version` (a setting; `1` when absent) from `i + 1` to `i + 2`. Each
 /// runs in a transaction with the setting's update, so a store is at one version or the next.
-const MIGRATIONS: &[fn(&mut Conn<'_>) -> Result<()>] = &[keys_lifecycle, plan_amendments];
+const MIGRATIONS: &[fn(&mut Conn<'_>) -> Result<()>] = &[keys_lifecycle, plan_amendments, transparency_log];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64 + 1;
@@ -270,6 +274,18 @@ fn plan_amendments(store: &mut Conn<'_>) -> Result<()> {
          ALTER TABLE plans ADD COLUMN effective_at TEXT;
          ALTER TABLE plans ADD COLUMN recorded_at TEXT;
          ALTER TABLE plans ADD COLUMN proposal TEXT;",
+    )
+}
+
+/// Version 4: the transparency log (docs/transparency.md): `merkle`, the hashes of the log's
+/// perfect subtrees of 256 lines or more (a proof reads O(log n) of them), and `heads`, each
+/// tree head the server signed.
+fn transparency_log(store: &mut Conn<'_>) -> Result<()> {
+    store.batch(
+        "CREATE TABLE merkle (tenant TEXT NOT NULL, level {int} NOT NULL, idx {int} NOT NULL, hash TEXT NOT NULL,
+             PRIMARY KEY (tenant, level, idx));
+         CREATE TABLE heads (tenant TEXT NOT NULL, size {int} NOT NULL, root TEXT NOT NULL, time TEXT NOT NULL,
+             public_key TEXT NOT NULL, signature TEXT NOT NULL, PRIMARY KEY (tenant, size));",
     )
 }
 
@@ -461,6 +477,33 @@ pub struct Append<'a> {
     /// append is refused ([`StoreError::LeaseLost`]) when the lease has moved on: the fence that
     /// keeps a node that lost its lease from writing after the new owner.
     pub lease: Option<(&'a str, i64)>,
+    /// The transparency log's rows: the subtree hashes the lines complete and the head signed
+    /// over them.
+    pub tree: Option<&'a TreeRows>,
+}
+
+/// What a group commit adds to a tenant's Merkle tree (docs/transparency.md).
+#[derive(Clone, Debug, Default)]
+pub struct TreeRows {
+    /// Perfect subtrees of 256 lines or more completed: (level, index, hash in hex).
+    pub nodes: Vec<(u32, u64, String)>,
+    /// The head signed after the commit.
+    pub head: Option<HeadRow>,
+}
+
+/// A signed tree head as `heads` keeps it (hashes, key and signature in hex).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeadRow {
+    /// Lines in the tree.
+    pub size: u64,
+    /// Its root.
+    pub root: String,
+    /// When it was signed.
+    pub time: String,
+    /// The Ed25519 public key.
+    pub public_key: String,
+    /// The signature.
+    pub signature: String,
 }
 
 /// A plan version an event of the log records, stored with the event ([`Append::plans`]).
@@ -1056,6 +1099,24 @@ impl Store {
                                 rusqlite::params![key, if *backfilling { "1" } else { "0" }],
                             )?;
                         }
+                        if let Some(tree) = append.tree {
+                            let mut node = tx.prepare_cached(MERKLE_INSERT)?;
+                            for (level, index, hash) in &tree.nodes {
+                                node.execute(rusqlite::params![append.tenant, level, *index as i64, hash])?;
+                            }
+                            if let Some(h) = &tree.head {
+                                let mut head = tx.prepare_cached(HEAD_INSERT)?;
+                                let size = h.size as i64;
+                                head.execute(rusqlite::params![
+                                    append.tenant,
+                                    size,
+                                    h.root,
+                                    h.time,
+                                    h.public_key,
+                                    h.signature
+                                ])?;
+                            }
+                        }
                     }
                 }
                 tx.commit()?;
@@ -1121,6 +1182,26 @@ impl Store {
                     }
                     if let Some((key, backfilling)) = &append.backfilling {
                         tx.execute(SET_SETTING, &[key, &if *backfilling { "1" } else { "0" }])?;
+                    }
+                    if let Some(tree) = append.tree {
+                        if !tree.nodes.is_empty() {
+                            let levels: Vec<i64> = tree.nodes.iter().map(|n| i64::from(n.0)).collect();
+                            let indexes: Vec<i64> = tree.nodes.iter().map(|n| n.1 as i64).collect();
+                            let hashes: Vec<&str> = tree.nodes.iter().map(|n| n.2.as_str()).collect();
+                            tx.execute(
+                                "INSERT INTO merkle (tenant, level, idx, hash)
+                                 SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[])
+                                 ON CONFLICT DO NOTHING",
+                                &[&append.tenant, &levels, &indexes, &hashes],
+                            )?;
+                        }
+                        if let Some(h) = &tree.head {
+                            let size = h.size as i64;
+                            tx.execute(
+                                HEAD_INSERT,
+                                &[&append.tenant, &size, &h.root, &h.time, &h.public_key, &h.signature],
+                            )?;
+                        }
                     }
                 }
                 tx.commit()?;
@@ -1437,5 +1518,78 @@ impl Store {
             .into_iter()
             .map(|mut r| Stored { id: r.text(0), key_hash: r.text(1), plan: r.opt_text(2) })
             .collect())
+    }
+}
+
+/// The transparency log's rows (docs/transparency.md).
+impl Store {
+    /// The data folder (snapshots and, by default, the signing keys are under it).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The hash (hex) of the tenant's stored perfect subtree `(level, index)`, if stored.
+    pub fn merkle_node(&mut self, tenant: &str, level: u32, index: u64) -> Result<Option<String>> {
+        let sql = "SELECT hash FROM merkle WHERE tenant = $1 AND level = $2 AND idx = $3";
+        let params = [P::Text(tenant), P::Int(i64::from(level)), P::Int(index as i64)];
+        Ok(self.query_one(sql, &params)?.map(|mut r| r.text(0)))
+    }
+
+    /// Stores subtree hashes `(level, index, hex)` (those already there are kept), in one
+    /// transaction.
+    pub fn put_merkle_nodes(&mut self, tenant: &str, nodes: &[(u32, u64, String)]) -> Result<()> {
+        self.atomically(|conn| {
+            for (level, index, hash) in nodes {
+                let params =
+                    [P::Text(tenant), P::Int(i64::from(*level)), P::Int(*index as i64), P::Text(hash)];
+                conn.execute(MERKLE_INSERT, &params)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Keeps a signed head (one of that size already there is kept).
+    pub fn put_head(&mut self, tenant: &str, head: &HeadRow) -> Result<()> {
+        let params = [
+            P::Text(tenant),
+            P::Int(head.size as i64),
+            P::Text(&head.root),
+            P::Text(&head.time),
+            P::Text(&head.public_key),
+            P::Text(&head.signature),
+        ];
+        self.execute(HEAD_INSERT, &params).map(drop)
+    }
+
+    /// The tenant's signed heads, smallest first; with `latest`, only the largest.
+    pub fn heads(&mut self, tenant: &str, latest: bool) -> Result<Vec<HeadRow>> {
+        let sql = if latest {
+            "SELECT size, root, time, public_key, signature FROM heads WHERE tenant = $1 ORDER BY size DESC LIMIT 1"
+        } else {
+            "SELECT size, root, time, public_key, signature FROM heads WHERE tenant = $1 ORDER BY size"
+        };
+        let rows = self.query(sql, &[P::Text(tenant)])?;
+        Ok(rows
+            .into_iter()
+            .map(|mut r| HeadRow {
+                size: r.int(0) as u64,
+                root: r.text(1),
+                time: r.text(2),
+                public_key: r.text(3),
+                signature: r.text(4),
+            })
+            .collect())
+    }
+
+    /// Line `line` (from 1) of the tenant's log, if it has it.
+    pub fn event_line(&mut self, tenant: &str, line: u64) -> Result<Option<String>> {
+        let sql = "SELECT line FROM events WHERE tenant = $1 AND seq = $2";
+        Ok(self.query_one(sql, &[P::Text(tenant), P::Int(line as i64)])?.map(|mut r| r.text(0)))
+    }
+
+    /// Whether line `line` of the tenant's log did something to `member` (their history has it).
+    pub fn in_history(&mut self, tenant: &str, member: &str, line: u64) -> Result<bool> {
+        let sql = "SELECT 1 FROM history WHERE tenant = $1 AND member = $2 AND line = $3";
+        Ok(self.query_one(sql, &[P::Text(tenant), P::Text(member), P::Int(line as i64)])?.is_some())
     }
 }

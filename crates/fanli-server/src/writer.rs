@@ -154,7 +154,8 @@ impl App {
         let mut replies = Vec::with_capacity(jobs.len());
         for job in jobs {
             // A tenant can leave between a request's check and its turn here: its lease moved.
-            let Some(Tenant { engine, chain, days, webhook, .. }) = self.tenants.get_mut(&job.tenant) else {
+            let Some(Tenant { engine, chain, days, webhook, log, .. }) = self.tenants.get_mut(&job.tenant)
+            else {
                 replies.push(Err(unavailable(&job.tenant)));
                 continue;
             };
@@ -179,6 +180,8 @@ impl App {
                         days: Vec::new(),
                         answers: Vec::new(),
                         plans: Vec::new(),
+                        tree: Default::default(),
+                        signed: None,
                     });
                     touched.len() - 1
                 }
@@ -225,7 +228,12 @@ impl App {
                         }
                         let chained = chain.link(&event);
                         let (line, at, touched) = (chain.len(), event.at.to_string(), &mut touched[slot]);
-                        if let Some(report) = chain.report(engine, &event) {
+                        log.push(&chained, &mut touched.tree.nodes);
+                        if let Some(mut report) = chain.report(engine, &event) {
+                            // The day's report carries the head of the tree its `close_day` ends.
+                            if let Some(head) = log.sign(&self.signing_keys, &job.tenant) {
+                                report["signed_head"] = head.to_json();
+                            }
                             touched.reports.push((line, report.to_string()));
                             let counts = (engine.member_count() as u64, engine.order_count() as u64);
                             touched.days.push((line, at.clone(), counts.0, counts.1));
@@ -302,6 +310,15 @@ impl App {
             }
             replies.push(Ok(results));
         }
+        // Each tenant's new tree head, signed before the commit and stored with its lines.
+        for t in touched.iter_mut().filter(|t| !t.lines.is_empty()) {
+            if let Some(tenant) = self.tenants.get_mut(&t.tenant)
+                && let Some(head) = tenant.log.sign(&self.signing_keys, &t.tenant)
+            {
+                t.tree.head = Some(crate::transparency::head_row(&head));
+                t.signed = Some(head);
+            }
+        }
         let appends: Vec<store::Append<'_>> = touched
             .iter()
             .map(|t| store::Append {
@@ -325,6 +342,7 @@ impl App {
                     .as_ref()
                     .zip(self.tenants.get(&t.tenant).and_then(|x| x.epoch))
                     .map(|(c, e)| (c.node.as_str(), e)),
+                tree: Some(&t.tree),
             })
             .collect();
         if let Err(e) = self.store.append(&appends) {
@@ -347,6 +365,11 @@ impl App {
             let id = error_id();
             tracing::error!(%id, error = %e, "a group commit failed: the events could not be stored");
             return jobs.iter().map(|_| Err(ApiError::internal_with_id(&id))).collect();
+        }
+        for t in &mut touched {
+            if let (Some(head), Some(tenant)) = (t.signed.take(), self.tenants.get_mut(&t.tenant)) {
+                tenant.log.head = Some(head);
+            }
         }
         if let Some(snapshots) = &self.snapshots {
             for Touched { tenant: id, .. } in &touched {
@@ -372,6 +395,9 @@ impl App {
         let tenant = self.tenants.get_mut(id).expect("known");
         let (engine, chain, days, _) =
             load_tenant(&mut self.store, id, tenant.plan.as_deref().expect("a plan"))?;
+        let signer = tenant.log.signer.take();
+        tenant.log = crate::transparency::load(&mut self.store, id, chain.len())?;
+        tenant.log.signer = signer;
         tenant.engine = Some(engine);
         tenant.days = days;
         tenant.chain = chain;
@@ -405,6 +431,10 @@ pub(crate) struct Touched {
     pub(crate) answers: Vec<(String, String, String)>,
     /// The plan versions the new events record.
     pub(crate) plans: Vec<store::PlanChange>,
+    /// The subtree hashes its lines complete and the head signed over them, to store.
+    pub(crate) tree: store::TreeRows,
+    /// That head, the tenant's latest once committed.
+    pub(crate) signed: Option<fanli_format::transparency::SignedHead>,
 }
 
 /// The plan version an accepted event at `line` records, sent by the key `by`: an

@@ -761,6 +761,7 @@ fn the_lease_epoch_fences_off_a_node_that_lost_its_tenant() {
         answers: &[],
         plans: &[],
         backfilling: None,
+        tree: None,
     };
     assert_eq!(store.take_lease("t", "n1", "http://a").unwrap(), 1);
     store.append(&[append(("n1", 1))]).unwrap();

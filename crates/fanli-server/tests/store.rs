@@ -32,6 +32,7 @@ fn nothing(tenant: &str, after: u64) -> Append<'_> {
         answers: &[],
         plans: &[],
         backfilling: None,
+        tree: None,
         lease: None,
     }
 }

@@ -119,11 +119,12 @@ pub(crate) async fn page(
         (Member::of(engine, id, lang), engine.plan().timezone, votes::Votes::of(engine, id))
     };
     let history = super::history(&mut app.store, &tenant, &member, HISTORY);
+    let head = app.tenants.get(&tenant).and_then(|t| t.log.head.clone());
     drop(app);
     let token = query.get("t").map(|t| t.trim()).unwrap_or_default();
     let link = link(&headers, &tenant, &member);
-    let body =
-        render(lang, &Subject { member: &member, token, view: &view, offset, votes: &votes }, &history, link);
+    let subject = Subject { member: &member, token, view: &view, offset, votes: &votes, head: head.as_ref() };
+    let body = render(lang, &subject, &history, link);
     layout(lang, "我的返利 My rebates", None, body)
 }
 
@@ -408,6 +409,8 @@ struct Subject<'a> {
     offset: UtcOffset,
     /// A withdrawal waiting, and the members' vote.
     votes: &'a votes::Votes,
+    /// The latest signed tree head (issue 16).
+    head: Option<&'a fanli_format::transparency::SignedHead>,
 }
 
 /// The page's body.
@@ -417,7 +420,7 @@ fn render(
     history: &[(u64, HistoryEntry)],
     link: Option<String>,
 ) -> Markup {
-    let Subject { member, token, view, offset, votes } = *subject;
+    let Subject { member, token, view, offset, votes, head } = *subject;
     let t = |zh: &'static str, en: &'static str| lang.t(zh, en);
     let standing = &view.standings;
 
@@ -710,7 +713,7 @@ fn render(
                 div.entry data-line=(line) style="padding:6px 0;border-bottom:1px solid #eee" {
                     div style="display:flex;justify-content:space-between;gap:8px" {
                         b { (event_name(lang, &entry.kind)) }
-                        span.note { (local_time(entry.at, offset)) }
+                        span.note { (local_time(entry.at, offset)) " · " (proofs::link(lang, &encoded, *line)) }
                     }
                     table style="font-size:14px" {
                         @for m in &entry.movements {
@@ -728,6 +731,7 @@ fn render(
                 }
             }
         }
+        (proofs::render(lang, head, offset))
         section #qr {
             h2 { (t("邀请好友", "Invite friends")) }
             @match (&link, &qr) {
@@ -747,6 +751,7 @@ fn render(
     }
 }
 
+pub(crate) mod proofs;
 pub(crate) mod votes;
 
 #[cfg(test)]

@@ -52,6 +52,7 @@ pub fn routes() -> Router<Shared> {
         .route("/m/vote", post(member::votes::vote))
         .route("/m", get(member::page))
         .route("/m/qr.svg", get(member::qr))
+        .route("/m/proof", get(member::proofs::proof))
         .route("/v1/me/qr.svg", get(member_qr))
 }
 
