@@ -48,7 +48,9 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         None => fanli_server::App::open(&args.data, &master),
     };
     let app = match opened {
-        Ok(app) => app,
+        Ok(app) => {
+            app.limits(fanli_server::limits::Limits { writes: args.max_writes, reads: args.max_reads })
+        }
         Err(e) => return fail(e.to_string()),
     };
     let store = args

@@ -20,6 +20,7 @@ mod api;
 pub mod audit;
 pub mod auth;
 pub mod cluster;
+pub mod limits;
 pub mod metrics;
 mod plans;
 mod schedule;
@@ -80,6 +81,8 @@ pub struct App {
     /// In a cluster: the store's count of key revocations when this node last dropped the
     /// revoked keys from `keys` (see [`App::revoked_since`]).
     revocations: i64,
+    /// How many writes and heavy reads may be in flight (issue 17).
+    limits: limits::Limits,
 }
 
 struct Tenant {
@@ -133,6 +136,8 @@ pub struct Server {
     metrics: metrics::Metrics,
     /// In a cluster: the reader of the store's revocation count.
     revocations: Option<Revocations>,
+    /// The permits of the requests in flight ([`limits`]).
+    gate: limits::Gate,
 }
 
 /// A request's wait for the store's count of key revocations.
@@ -211,7 +216,9 @@ impl Server {
             None => None,
         };
         let (jobs, queue) = std::sync::mpsc::channel();
+        let gate = limits::Gate::new(app.limits);
         let server = Arc::new(Server {
+            gate,
             app: Mutex::new(app),
             jobs,
             metrics: metrics::Metrics::default(),
@@ -407,6 +414,7 @@ impl App {
             sessions: HashMap::new(),
             cluster,
             revocations: 0,
+            limits: limits::Limits::default(),
         };
         if app.cluster.is_some() {
             app.revocations = app.store.revocations()?;
@@ -464,6 +472,13 @@ impl App {
     /// start replays at most about that many lines per tenant after its snapshot).
     pub fn snapshot_every(mut self, events: u64) -> App {
         self.snapshot_every = events.max(1);
+        self
+    }
+
+    /// Sets how many writes and heavy reads may be in flight; past them a request is answered
+    /// `503 overloaded` at once (see [`limits`]).
+    pub fn limits(mut self, limits: limits::Limits) -> App {
+        self.limits = limits;
         self
     }
 

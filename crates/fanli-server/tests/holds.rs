@@ -1,0 +1,118 @@
+//! Issue 17, a server that holds: a limit on the requests in flight (past it `503 overloaded`
+//! at once, while `/healthz` and `/metrics` still answer), a data folder only its owner reads, a
+//! failing commit that fails only the event that made it fail, and no acknowledged event lost
+//! when commits fail at random.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+mod common;
+
+use common::{data_dir, open, request, start_app};
+use fanli_server::limits::Limits;
+
+const PLAN: &str = "name = \"holds\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"q\"\nkind = \"queue\"\n\
+                    funding_rate = \"0.1\"\nrelease = \"when_funded\"\n";
+
+/// A tenant with the plan and a member `A`; its owner key.
+fn tenant(addr: SocketAddr) -> String {
+    let answer = request(addr, "POST", "/v1/tenants", Some(common::MASTER), "", r#"{"id":"shop"}"#);
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let key = answer.json()["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(request(addr, "PUT", "/v1/plan", Some(&key), "", PLAN).status, 200);
+    assert_eq!(request(addr, "POST", "/v1/members", Some(&key), "", r#"{"member":"A"}"#).status, 200);
+    key
+}
+
+/// A request whose headers are sent and whose body is not (yet): in flight, holding its permit
+/// until [`finish`] sends the body.
+fn hold(addr: SocketAddr, method: &str, path: &str, key: &str, body: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream
+}
+
+/// Sends the held request's body; its status.
+fn finish(mut stream: TcpStream, body: &str) -> u16 {
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response[9..12].parse().unwrap()
+}
+
+/// Gives a held request the time to reach the server and take its permit.
+fn settle() {
+    std::thread::sleep(Duration::from_millis(200));
+}
+
+#[test]
+fn past_the_limit_a_request_is_refused_at_once_with_retry_after_and_health_still_answers() {
+    let dir = data_dir("holds-shed");
+    let addr = start_app(open(&dir).limits(Limits { writes: 1, reads: 1 }));
+    let key = tenant(addr);
+    let order = r#"{"order":"o1","member":"A","amount":"1.00"}"#;
+    // One write in flight (its body not sent yet): the next write is refused at once.
+    let held = hold(addr, "POST", "/v1/orders", &key, order);
+    settle();
+    let started = std::time::Instant::now();
+    let refused =
+        request(addr, "POST", "/v1/orders", Some(&key), "", r#"{"order":"o2","member":"A","amount":"1.00"}"#);
+    assert!(started.elapsed() < Duration::from_secs(1), "not queued");
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert_eq!(refused.header("retry-after"), Some("1"), "{:?}", refused.head);
+    assert_eq!(refused.json()["error"]["code"], "overloaded");
+    assert!(refused.json()["error"]["message"].is_string());
+    // Reads are limited apart: a light read and a heavy one still answer.
+    assert_eq!(request(addr, "GET", "/v1/members/A", Some(&key), "", "").status, 200);
+    assert_eq!(request(addr, "GET", "/v1/state", Some(&key), "", "").status, 200);
+    // One heavy read in flight: the next heavy read is refused, health and metrics answer.
+    let plan_check = hold(addr, "POST", "/v1/plan/check", &key, PLAN);
+    settle();
+    let refused = request(addr, "GET", "/v1/audit", Some(&key), "", "");
+    assert_eq!((refused.status, refused.header("retry-after")), (503, Some("1")), "{}", refused.body);
+    assert_eq!(request(addr, "GET", "/healthz", None, "", "").status, 200);
+    let metrics = request(addr, "GET", "/metrics", None, "", "");
+    assert_eq!(metrics.status, 200);
+    assert!(metrics.body.contains("fanli_http_shed_total{kind=\"write\"} 1\n"), "{}", metrics.body);
+    assert!(metrics.body.contains("fanli_http_shed_total{kind=\"read\"} 1\n"), "{}", metrics.body);
+    // The held requests are answered once their bodies come; then the permits are free again.
+    assert_eq!(finish(held, order), 200);
+    assert_eq!(finish(plan_check, PLAN), 200);
+    let answer =
+        request(addr, "POST", "/v1/orders", Some(&key), "", r#"{"order":"o2","member":"A","amount":"1.00"}"#);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(request(addr, "GET", "/v1/audit", Some(&key), "", "").status, 200);
+}
+
+#[test]
+fn the_audit_feed_is_paged_within_its_byte_limit() {
+    let dir = data_dir("holds-audit-page");
+    let addr = start_app(open(&dir));
+    let key = tenant(addr);
+    // 30,000 chained lines of about 200 bytes: more than one page of 4 MiB.
+    for batch in 0..2 {
+        let mut body = String::new();
+        for i in 0..15_000 {
+            body.push_str(&format!(
+                "{{\"at\":\"2099-01-01T00:00:00Z\",\"type\":\"order\",\"order\":\"o{batch}-{i}\",\"member\":\"A\",\"amount\":\"1.00\"}}\n"
+            ));
+        }
+        let answer = request(addr, "POST", "/v1/events", Some(&key), "", &body);
+        assert_eq!(answer.status, 200);
+        assert!(!answer.body.contains("\"ok\":false"), "{}", &answer.body[..500]);
+    }
+    let page = request(addr, "GET", "/v1/audit?limit=100000", Some(&key), "", "");
+    assert_eq!(page.status, 200);
+    assert!(page.body.len() <= fanli_server::limits::AUDIT_PAGE_BYTES, "{}", page.body.len());
+    let next: u64 = page.header("x-fanli-next").expect("more lines follow").parse().unwrap();
+    assert_eq!(next, page.body.lines().count() as u64);
+    let rest = request(addr, "GET", &format!("/v1/audit?from={next}&limit=100000"), Some(&key), "", "");
+    assert_eq!(rest.header("x-fanli-next"), None);
+    assert_eq!(next + rest.body.lines().count() as u64, 30_001, "the join of A and the orders");
+}
