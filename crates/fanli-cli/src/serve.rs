@@ -13,7 +13,8 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         eprintln!("fanli: {message}");
         ExitCode::from(1)
     };
-    if let Err(e) = std::fs::create_dir_all(&args.data) {
+    // The folder is its owner's alone (0700; its files 0600), tightened if it was not.
+    if let Err(e) = fanli_server::perms::private_dir(&args.data) {
         return fail(format!("cannot create {}: {e}", args.data.display()));
     }
     let key_file = args.data.join("master.key");

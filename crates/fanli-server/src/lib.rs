@@ -22,6 +22,7 @@ pub mod auth;
 pub mod cluster;
 pub mod limits;
 pub mod metrics;
+pub mod perms;
 mod plans;
 mod schedule;
 pub mod store;
@@ -389,7 +390,13 @@ impl App {
         cluster: Option<cluster::Cluster>,
     ) -> Result<App, OpenError> {
         let started = std::time::Instant::now();
-        std::fs::create_dir_all(dir)
+        // The folder and its files are the owner's alone; SQLite's file made 0600 before
+        // SQLite opens it (its journal files take its mode).
+        perms::private_dir(dir)
+            .and_then(|()| match database {
+                None => perms::create_file(&dir.join("fanli.sqlite3"), false).map(drop),
+                Some(_) => Ok(()),
+            })
             .map_err(|source| OpenError::CreateDir { dir: dir.to_owned(), source })?;
         let mut store = Store::open(dir, database).map_err(|source| match database {
             None => OpenError::OpenSqlite { dir: dir.to_owned(), source },

@@ -116,3 +116,44 @@ fn the_audit_feed_is_paged_within_its_byte_limit() {
     assert_eq!(rest.header("x-fanli-next"), None);
     assert_eq!(next + rest.body.lines().count() as u64, 30_001, "the join of A and the orders");
 }
+
+/// The data folder (made world-readable before, as an older server left it) is tightened when
+/// opened; what the server writes there after (the store, its journal, the snapshots) is its
+/// owner's alone too.
+#[cfg(unix)]
+#[test]
+fn the_data_folder_and_its_files_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = data_dir("holds-perms");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(dir.join("left.txt"), "old").unwrap();
+    std::fs::set_permissions(dir.join("left.txt"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let addr = start_app(open(&dir).snapshot_every(1));
+    let key = tenant(addr);
+    let order = r#"{"order":"o1","member":"A","amount":"1.00"}"#;
+    assert_eq!(request(addr, "POST", "/v1/orders", Some(&key), "", order).status, 200);
+    let snapshots = dir.join("snapshots");
+    for _ in 0..100 {
+        let taken = std::fs::read_dir(&snapshots)
+            .map(|files| files.flatten().any(|f| f.path().extension().is_some_and(|e| e == "snap")))
+            .unwrap_or(false);
+        if taken {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&snapshots), 0o700);
+    let mut files = 0;
+    for folder in [&dir, &snapshots] {
+        for entry in std::fs::read_dir(folder).unwrap().flatten() {
+            if entry.file_type().unwrap().is_file() {
+                assert_eq!(mode(&entry.path()), 0o600, "{}", entry.path().display());
+                files += 1;
+            }
+        }
+    }
+    // The old file and a snapshot, and on SQLite its store and journal.
+    assert!(files >= 2, "{files}");
+}
