@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod perms;
 mod plans;
 mod schedule;
+pub mod shutdown;
 pub mod store;
 pub mod web;
 pub mod webhook;
@@ -637,14 +638,17 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Serves `app` on `addr` until the process ends, on a runtime of its own (for callers that
-/// are not async, like the command line).
+/// Serves `app` on `addr` until SIGTERM or Ctrl-C, on a runtime of its own (for callers that
+/// are not async, like the command line); then stops cleanly (see [`serve_until`]).
 pub fn serve_blocking(app: App, addr: SocketAddr) -> std::io::Result<()> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(app, addr))
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
+        serve_until(app, tokio::net::TcpListener::bind(addr).await?, shutdown::signalled()).await
+    })
 }
 
 /// [`serve_blocking`] on a listener the caller has bound already (say on port 0, having read
-/// the port back): no gap between choosing the address and listening on it.
+/// the port back): no gap between choosing the address and listening on it. It serves until
+/// the process ends (no signal is caught: tests run several servers in one process).
 pub fn serve_blocking_on(app: App, listener: std::net::TcpListener) -> std::io::Result<()> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
         listener.set_nonblocking(true)?;
@@ -661,24 +665,44 @@ pub async fn serve(app: App, addr: SocketAddr) -> std::io::Result<()> {
 /// the writer, snapshot, webhook and scheduler threads. (Without a socket, [`router`] over
 /// [`Server::start`] answers requests in-process, with the writer and snapshot threads only.)
 pub async fn serve_on(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    serve_until(app, listener, std::future::pending()).await
+}
+
+/// [`serve_on`] until `stop` resolves; then a clean stop: no new connection is accepted, the
+/// requests in flight are answered (for at most 10 s), the writer commits what it still holds,
+/// the webhook deliverer stops between two deliveries, and the log says the server stopped.
+pub async fn serve_until(
+    app: App,
+    listener: tokio::net::TcpListener,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving");
-    let (dir, database, retry) = (app.dir.clone(), app.database.clone(), app.retry);
-    let node = app.cluster.as_ref().map(|c| c.node.clone());
-    std::thread::Builder::new().name("fanli-webhooks".to_owned()).spawn(move || {
-        match webhook::Deliverer::open(&dir, database.as_deref(), node, retry) {
-            Ok(mut deliverer) => deliverer.run(std::time::Duration::from_millis(250)),
-            Err(error) => {
-                tracing::error!(%error, "no webhook deliveries: the store cannot be opened a second time")
-            }
-        }
-    })?;
+    let deliveries = shutdown::Deliveries::start(&app)?;
     let server = Server::start(app);
     let scheduler = Arc::clone(&server);
     std::thread::Builder::new()
         .name("fanli-scheduler".to_owned())
         .spawn(move || schedule::run(&scheduler))?;
-    axum::serve(listener, router(server)).await
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        stop.await;
+        let _ = stopping.send(());
+    };
+    let app = router(Arc::clone(&server));
+    let mut serving = tokio::spawn(axum::serve(listener, app).with_graceful_shutdown(signal).into_future());
+    tokio::select! {
+        ended = &mut serving => return ended.map_err(std::io::Error::other)?,
+        _ = stopped => {}
+    }
+    match tokio::time::timeout(shutdown::GRACE, &mut serving).await {
+        Ok(ended) => ended.map_err(std::io::Error::other)??,
+        Err(_) => tracing::warn!("requests still in flight after 10 s: stopping without them"),
+    }
+    shutdown::drain_writer(&server).await;
+    tokio::task::spawn_blocking(move || deliveries.stop()).await.map_err(std::io::Error::other)?;
+    tracing::info!(%addr, "stopped");
+    Ok(())
 }
 
 /// Runs `f`, which calls the store, from a request's task. PostgreSQL's client drives a runtime
