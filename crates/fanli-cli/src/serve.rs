@@ -54,6 +54,14 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         }
         Err(e) => return fail(e.to_string()),
     };
+    // Tests only (issue 17): commits that fail at seeded random points.
+    let app = match std::env::var("FANLI_INJECT_FAULTS").ok().filter(|v| !v.is_empty()) {
+        Some(text) => match fanli_server::faults::Faults::parse(&text) {
+            Some(faults) => app.inject_faults(faults),
+            None => return fail(format!("FANLI_INJECT_FAULTS is SEED/ONE_IN, not {text:?}")),
+        },
+        None => app,
+    };
     let store = args
         .database
         .as_ref()

@@ -20,6 +20,7 @@ mod api;
 pub mod audit;
 pub mod auth;
 pub mod cluster;
+pub mod faults;
 pub mod limits;
 pub mod metrics;
 pub mod perms;
@@ -85,6 +86,8 @@ pub struct App {
     revocations: i64,
     /// How many writes and heavy reads may be in flight (issue 17).
     limits: limits::Limits,
+    /// Tests only: commits made to fail at seeded random points ([`faults`]).
+    faults: Option<faults::Faults>,
 }
 
 struct Tenant {
@@ -423,6 +426,7 @@ impl App {
             cluster,
             revocations: 0,
             limits: limits::Limits::default(),
+            faults: None,
         };
         if app.cluster.is_some() {
             app.revocations = app.store.revocations()?;
@@ -487,6 +491,14 @@ impl App {
     /// `503 overloaded` at once (see [`limits`]).
     pub fn limits(mut self, limits: limits::Limits) -> App {
         self.limits = limits;
+        self
+    }
+
+    /// For tests: makes group commits fail at the points `faults` picks, as a full disk would
+    /// (see [`faults`]).
+    pub fn inject_faults(mut self, faults: faults::Faults) -> App {
+        tracing::warn!(?faults, "faults are injected: some commits will fail on purpose");
+        self.faults = Some(faults);
         self
     }
 

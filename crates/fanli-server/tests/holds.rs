@@ -157,3 +157,129 @@ fn the_data_folder_and_its_files_are_the_owners_alone() {
     // The old file and a snapshot, and on SQLite its store and journal.
     assert!(files >= 2, "{files}");
 }
+
+/// Posts orders from `clients` threads at once, `each` per thread, ids `{prefix}{client}-{i}`
+/// (and, for the first client's first order, `poison` in the id if `poison`); each id with the
+/// status it was answered.
+fn post_orders(addr: SocketAddr, key: &str, clients: usize, each: usize, prefix: &str) -> Vec<(String, u16)> {
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(clients));
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let (key, prefix, barrier) = (key.to_owned(), prefix.to_owned(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                (0..each)
+                    .map(|i| {
+                        let id = format!("{prefix}{c}-{i}");
+                        let body = format!(r#"{{"order":"{id}","member":"A","amount":"1.00"}}"#);
+                        (id, request(addr, "POST", "/v1/orders", Some(&key), "", &body).status)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    threads.into_iter().flat_map(|t| t.join().unwrap()).collect()
+}
+
+/// The order ids in the tenant's log, as a fresh start on the store reads it, and the
+/// tenant's state there.
+fn stored_orders(dir: &std::path::Path) -> (std::collections::HashSet<String>, serde_json::Value) {
+    let lines = common::store(dir).events("shop", 0).unwrap();
+    let orders = lines
+        .iter()
+        .filter_map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["order"].as_str().map(str::to_owned)
+        })
+        .collect();
+    let state = serde_json::from_slice(&open(dir).state("shop").unwrap()).unwrap();
+    (orders, state)
+}
+
+/// Issue 17: an event the store cannot write (here a trigger refuses it, as PostgreSQL refused
+/// a NUL byte) fails its own request only; the requests committed in the same group are
+/// stored and answered.
+#[test]
+fn an_event_the_store_refuses_fails_alone_and_its_group_is_committed() {
+    let dir = data_dir("holds-poison");
+    let addr = start_app(open(&dir));
+    let key = tenant(addr);
+    match common::database(&dir) {
+        None => common::execute(
+            &dir,
+            "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.line LIKE '%poison%'
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END;",
+        ),
+        Some(_) => common::execute(
+            &dir,
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+               IF NEW.line LIKE '%poison%' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW;
+             END $$;
+             CREATE TRIGGER poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION poison();",
+        ),
+    }
+    let mut answers = Vec::new();
+    for round in 0..3 {
+        answers.extend(post_orders(addr, &key, 48, 1, &format!("r{round}-")));
+        // One poisoned order among 48 good ones sent at the same moment, in each round.
+        let threads: Vec<_> = (0..48)
+            .map(|i| {
+                let key = key.clone();
+                std::thread::spawn(move || {
+                    let id = if i == 17 { format!("poison-{round}") } else { format!("p{round}-{i}") };
+                    let body = format!(r#"{{"order":"{id}","member":"A","amount":"1.00"}}"#);
+                    (id, request(addr, "POST", "/v1/orders", Some(&key), "", &body).status)
+                })
+            })
+            .collect();
+        answers.extend(threads.into_iter().map(|t| t.join().unwrap()));
+    }
+    for (id, status) in &answers {
+        let expected = if id.starts_with("poison") { 500 } else { 200 };
+        assert_eq!(*status, expected, "order {id}");
+    }
+    let (stored, state) = stored_orders(&dir);
+    assert_eq!(stored.len(), answers.len() - 3);
+    assert!(stored.iter().all(|id| !id.starts_with("poison")));
+    // What the server holds is what the store holds.
+    let live = request(addr, "GET", "/v1/state", Some(&key), "", "");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&live.body).unwrap(), state);
+}
+
+/// Issue 17: commits failing at seeded random points (a full disk) under a load of orders:
+/// every order answered 200 is stored, none answered 500 is, and the state served after the
+/// failures is the state a fresh start replays from the store.
+#[test]
+fn commits_failing_at_random_lose_no_acknowledged_order_and_apply_no_failed_one() {
+    for seed in [1, 2] {
+        let dir = data_dir(&format!("holds-faults-{seed}"));
+        let addr = start_app(open(&dir).inject_faults(fanli_server::faults::Faults::seeded(seed, 4)));
+        let key = tenant_retrying(addr);
+        let answers = post_orders(addr, &key, 8, 40, "o");
+        let failed: Vec<&String> = answers.iter().filter(|(_, s)| *s == 500).map(|(id, _)| id).collect();
+        assert!(!failed.is_empty(), "faults were injected (seed {seed})");
+        assert!(answers.iter().all(|(_, s)| *s == 200 || *s == 500), "{answers:?}");
+        let (stored, state) = stored_orders(&dir);
+        for (id, status) in &answers {
+            assert_eq!(stored.contains(id), *status == 200, "order {id} answered {status} (seed {seed})");
+        }
+        let live = request(addr, "GET", "/v1/state", Some(&key), "", "");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&live.body).unwrap(), state);
+        assert_eq!(state["members"]["A"]["spent"], format!("{}.00", stored.len()));
+    }
+}
+
+/// [`tenant`], its setup requests retried while an injected fault fails them.
+fn tenant_retrying(addr: SocketAddr) -> String {
+    let answer = request(addr, "POST", "/v1/tenants", Some(common::MASTER), "", r#"{"id":"shop"}"#);
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let key = answer.json()["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(request(addr, "PUT", "/v1/plan", Some(&key), "", PLAN).status, 200);
+    for _ in 0..20 {
+        match request(addr, "POST", "/v1/members", Some(&key), "", r#"{"member":"A"}"#).status {
+            200 => return key,
+            500 => continue,
+            other => panic!("joining answered {other}"),
+        }
+    }
+    panic!("A never joined");
+}
