@@ -16,6 +16,10 @@
 //!   second over HTTP, in batches; or single-order posts from C connections at once, with latencies;
 //!   with `--node`, the server a node of a cluster (leases, the lease fence on every commit, the
 //!   revocation count read before every request), alone in it.
+//! - `load --overload C [--seconds S] [--every MS] [--readers R] [--max-writes N] [--max-reads N]`:
+//!   an open-loop overload (issue 17): C connections each posting an order every MS
+//!   milliseconds and R reading audit pages, against the server in a child process; the
+//!   answered orders' latencies, the 503s, the server's peak memory.
 //! - `restart [--events N] [--tail T]`: the server's start over a log of N lines whose latest
 //!   snapshot is T lines before its end, and over the whole log without one.
 //! - `difftest --base OLD --new NEW [--cases N] [--seed S] [--keep DIR] [--jobs J] [--only K]
@@ -29,6 +33,7 @@ mod dayclose;
 mod difftest;
 mod generate;
 mod load;
+mod overload;
 mod phases;
 mod restart;
 
@@ -42,6 +47,8 @@ usage: cargo xtask gen --events N --out FILE [--seed S] [--all] [--amend-every K
        cargo xtask phases [--events N] [--runs K] [--seed S] [--all]
        cargo xtask dayclose [--lots N] [--runs K]
        cargo xtask load [--events N] [--batch B] [--single CONNECTIONS] [--database URL [--node]]
+       cargo xtask load --overload CONNECTIONS [--seconds S] [--every MS] [--readers R]
+                        [--max-writes N] [--max-reads N]
        cargo xtask restart [--events N] [--tail T]
        cargo xtask difftest --base OLD_FANLI --new NEW_FANLI [--cases N] [--seed S] [--keep DIR]
                             [--jobs J] [--only CASE] [--operate]";
@@ -64,6 +71,10 @@ fn run(args: &[String]) -> Result<(), String> {
     let Some((command, rest)) = args.split_first() else {
         return Err(format!("no command\n{USAGE}"));
     };
+    if command == "load-server" {
+        // The server of `load --overload`, in a process of its own.
+        return overload::server(rest);
+    }
     let flags = Flags::parse(rest)?;
     match command.as_str() {
         "gen" => {
@@ -102,6 +113,24 @@ fn run(args: &[String]) -> Result<(), String> {
             dayclose::run(lots, runs as usize)
         }
         "load" => {
+            if let Some(connections) = flags.number("--overload")? {
+                flags.only(&[
+                    "--overload",
+                    "--seconds",
+                    "--every",
+                    "--readers",
+                    "--max-writes",
+                    "--max-reads",
+                ])?;
+                return overload::run(&overload::Overload {
+                    connections: connections.max(1) as usize,
+                    seconds: flags.number("--seconds")?.unwrap_or(10).max(1),
+                    every_ms: flags.number("--every")?.unwrap_or(50).max(1),
+                    readers: flags.number("--readers")?.unwrap_or(32) as usize,
+                    max_writes: flags.number("--max-writes")?,
+                    max_reads: flags.number("--max-reads")?,
+                });
+            }
             flags.only(&["--events", "--batch", "--single", "--database", "--node"])?;
             let events = flags.number("--events")?.unwrap_or(200_000);
             let batch = flags.number("--batch")?.unwrap_or(1_000).max(1);

@@ -70,6 +70,14 @@ struct ServeArgs {
     /// default: DATA/keys).
     #[arg(long, value_name = "DIR")]
     keys: Option<PathBuf>,
+    /// Writes in flight at most (posts, puts, deletes); past it a write is answered 503
+    /// `overloaded` with `Retry-After: 1` at once.
+    #[arg(long, value_name = "N", default_value_t = fanli_server::limits::DEFAULT_MAX_WRITES)]
+    max_writes: usize,
+    /// Heavy reads in flight at most (audit pages, state, reports, plan checks, simulations);
+    /// past it, 503 `overloaded` at once.
+    #[arg(long, value_name = "N", default_value_t = fanli_server::limits::DEFAULT_MAX_READS)]
+    max_reads: usize,
 }
 
 /// The `simulate` command's flags.

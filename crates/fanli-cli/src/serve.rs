@@ -13,7 +13,8 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         eprintln!("fanli: {message}");
         ExitCode::from(1)
     };
-    if let Err(e) = std::fs::create_dir_all(&args.data) {
+    // The folder is its owner's alone (0700; its files 0600), tightened if it was not.
+    if let Err(e) = fanli_server::perms::private_dir(&args.data) {
         return fail(format!("cannot create {}: {e}", args.data.display()));
     }
     let key_file = args.data.join("master.key");
@@ -48,11 +49,21 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         None => fanli_server::App::open(&args.data, &master),
     };
     let app = match opened {
-        Ok(app) => app,
+        Ok(app) => {
+            app.limits(fanli_server::limits::Limits { writes: args.max_writes, reads: args.max_reads })
+        }
         Err(e) => return fail(e.to_string()),
     };
     let app = match &args.keys {
         Some(keys) => app.signing_keys(keys),
+        None => app,
+    };
+    // Tests only (issue 17): commits that fail at seeded random points.
+    let app = match std::env::var("FANLI_INJECT_FAULTS").ok().filter(|v| !v.is_empty()) {
+        Some(text) => match fanli_server::faults::Faults::parse(&text) {
+            Some(faults) => app.inject_faults(faults),
+            None => return fail(format!("FANLI_INJECT_FAULTS is SEED/ONE_IN, not {text:?}")),
+        },
         None => app,
     };
     let store = args

@@ -53,6 +53,7 @@ pub fn router(app: Shared) -> Router {
         .merge(web::routes())
         .layer(axum::middleware::from_fn(json_errors))
         .layer(axum::middleware::from_fn_with_state(app.clone(), to_owner))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), crate::limits::shed))
         .layer(axum::middleware::from_fn_with_state(app.clone(), track))
         .with_state(app)
 }
@@ -241,7 +242,8 @@ pub(crate) async fn get_metrics(State(server): State<Shared>) -> Response {
         let app = lock(&server);
         (app.tenants.len(), app.tenants.values().map(|t| t.chain.len()).sum())
     };
-    let body = server.metrics.render(tenants, lines);
+    let mut body = server.metrics.render(tenants, lines);
+    server.gate.render(&mut body);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
@@ -885,9 +887,9 @@ pub(crate) fn query_number<T: std::str::FromStr>(
 }
 
 /// `GET /v1/audit?from=N&limit=M`: the tenant's chained log after line N (0 by default), at most
-/// M lines (10,000 by default, 100,000 at most), as JSON Lines: what `fanli audit verify` checks.
-/// When a page is full, `X-Fanli-Next` says the `from` of the next one. Read on a connection of
-/// its own, off the server's lock.
+/// M lines (10,000 by default, 100,000 at most) and 4 MiB, as JSON Lines: what `fanli audit
+/// verify` checks. When more lines follow, `X-Fanli-Next` says the `from` of the next page.
+/// Read on a connection of its own, off the server's lock.
 pub(crate) async fn get_audit(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -899,20 +901,16 @@ pub(crate) async fn get_audit(
     };
     let from = line_number(&query)?;
     let limit = query_number(&query, "limit", 10_000u32, "a number of lines")?.clamp(1, 100_000);
-    let lines = tokio::task::spawn_blocking(move || {
-        Store::open(&dir, database.as_deref())?.events_page(&id, from, limit)
+    // At most `limit` lines and a bounded number of bytes ([`crate::limits::audit_page`]).
+    let (body, count, more) = tokio::task::spawn_blocking(move || {
+        crate::limits::audit_page(&mut Store::open(&dir, database.as_deref())?, &id, from, limit)
     })
     .await
     .map_err(internal)?
     .map_err(internal)?;
-    let full = lines.len() == limit as usize;
-    let mut body = lines.join("\n");
-    if !body.is_empty() {
-        body.push('\n');
-    }
     let mut response = ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response();
-    if full {
-        let next = header::HeaderValue::from(from + u64::from(limit));
+    if more {
+        let next = header::HeaderValue::from(from + u64::from(count));
         response.headers_mut().insert(header::HeaderName::from_static("x-fanli-next"), next);
     }
     Ok(response)

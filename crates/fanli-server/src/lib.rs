@@ -20,9 +20,13 @@ mod api;
 pub mod audit;
 pub mod auth;
 pub mod cluster;
+pub mod faults;
+pub mod limits;
 pub mod metrics;
+pub mod perms;
 mod plans;
 mod schedule;
+pub mod shutdown;
 pub mod store;
 pub mod transparency;
 pub mod web;
@@ -83,6 +87,10 @@ pub struct App {
     revocations: i64,
     /// The folder of the tenants' Ed25519 signing keys (`DATA/keys` unless given).
     signing_keys: std::path::PathBuf,
+    /// How many writes and heavy reads may be in flight (issue 17).
+    limits: limits::Limits,
+    /// Tests only: commits made to fail at seeded random points ([`faults`]).
+    faults: Option<faults::Faults>,
 }
 
 struct Tenant {
@@ -139,6 +147,8 @@ pub struct Server {
     metrics: metrics::Metrics,
     /// In a cluster: the reader of the store's revocation count.
     revocations: Option<Revocations>,
+    /// The permits of the requests in flight ([`limits`]).
+    gate: limits::Gate,
 }
 
 /// A request's wait for the store's count of key revocations.
@@ -218,7 +228,9 @@ impl Server {
             None => None,
         };
         let (jobs, queue) = std::sync::mpsc::channel();
+        let gate = limits::Gate::new(app.limits);
         let server = Arc::new(Server {
+            gate,
             app: Mutex::new(app),
             jobs,
             metrics: metrics::Metrics::default(),
@@ -389,7 +401,13 @@ impl App {
         cluster: Option<cluster::Cluster>,
     ) -> Result<App, OpenError> {
         let started = std::time::Instant::now();
-        std::fs::create_dir_all(dir)
+        // The folder and its files are the owner's alone; SQLite's file made 0600 before
+        // SQLite opens it (its journal files take its mode).
+        perms::private_dir(dir)
+            .and_then(|()| match database {
+                None => perms::create_file(&dir.join("fanli.sqlite3"), false).map(drop),
+                Some(_) => Ok(()),
+            })
             .map_err(|source| OpenError::CreateDir { dir: dir.to_owned(), source })?;
         let mut store = Store::open(dir, database).map_err(|source| match database {
             None => OpenError::OpenSqlite { dir: dir.to_owned(), source },
@@ -415,6 +433,8 @@ impl App {
             cluster,
             revocations: 0,
             signing_keys: dir.join("keys"),
+            limits: limits::Limits::default(),
+            faults: None,
         };
         if app.cluster.is_some() {
             app.revocations = app.store.revocations()?;
@@ -493,6 +513,21 @@ impl App {
     /// start replays at most about that many lines per tenant after its snapshot).
     pub fn snapshot_every(mut self, events: u64) -> App {
         self.snapshot_every = events.max(1);
+        self
+    }
+
+    /// Sets how many writes and heavy reads may be in flight; past them a request is answered
+    /// `503 overloaded` at once (see [`limits`]).
+    pub fn limits(mut self, limits: limits::Limits) -> App {
+        self.limits = limits;
+        self
+    }
+
+    /// For tests: makes group commits fail at the points `faults` picks, as a full disk would
+    /// (see [`faults`]).
+    pub fn inject_faults(mut self, faults: faults::Faults) -> App {
+        tracing::warn!(?faults, "faults are injected: some commits will fail on purpose");
+        self.faults = Some(faults);
         self
     }
 
@@ -646,14 +681,17 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Serves `app` on `addr` until the process ends, on a runtime of its own (for callers that
-/// are not async, like the command line).
+/// Serves `app` on `addr` until SIGTERM or Ctrl-C, on a runtime of its own (for callers that
+/// are not async, like the command line); then stops cleanly (see [`serve_until`]).
 pub fn serve_blocking(app: App, addr: SocketAddr) -> std::io::Result<()> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(app, addr))
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
+        serve_until(app, tokio::net::TcpListener::bind(addr).await?, shutdown::signalled()).await
+    })
 }
 
 /// [`serve_blocking`] on a listener the caller has bound already (say on port 0, having read
-/// the port back): no gap between choosing the address and listening on it.
+/// the port back): no gap between choosing the address and listening on it. It serves until
+/// the process ends (no signal is caught: tests run several servers in one process).
 pub fn serve_blocking_on(app: App, listener: std::net::TcpListener) -> std::io::Result<()> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
         listener.set_nonblocking(true)?;
@@ -670,24 +708,44 @@ pub async fn serve(app: App, addr: SocketAddr) -> std::io::Result<()> {
 /// the writer, snapshot, webhook and scheduler threads. (Without a socket, [`router`] over
 /// [`Server::start`] answers requests in-process, with the writer and snapshot threads only.)
 pub async fn serve_on(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    serve_until(app, listener, std::future::pending()).await
+}
+
+/// [`serve_on`] until `stop` resolves; then a clean stop: no new connection is accepted, the
+/// requests in flight are answered (for at most 10 s), the writer commits what it still holds,
+/// the webhook deliverer stops between two deliveries, and the log says the server stopped.
+pub async fn serve_until(
+    app: App,
+    listener: tokio::net::TcpListener,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving");
-    let (dir, database, retry) = (app.dir.clone(), app.database.clone(), app.retry);
-    let node = app.cluster.as_ref().map(|c| c.node.clone());
-    std::thread::Builder::new().name("fanli-webhooks".to_owned()).spawn(move || {
-        match webhook::Deliverer::open(&dir, database.as_deref(), node, retry) {
-            Ok(mut deliverer) => deliverer.run(std::time::Duration::from_millis(250)),
-            Err(error) => {
-                tracing::error!(%error, "no webhook deliveries: the store cannot be opened a second time")
-            }
-        }
-    })?;
+    let deliveries = shutdown::Deliveries::start(&app)?;
     let server = Server::start(app);
     let scheduler = Arc::clone(&server);
     std::thread::Builder::new()
         .name("fanli-scheduler".to_owned())
         .spawn(move || schedule::run(&scheduler))?;
-    axum::serve(listener, router(server)).await
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        stop.await;
+        let _ = stopping.send(());
+    };
+    let app = router(Arc::clone(&server));
+    let mut serving = tokio::spawn(axum::serve(listener, app).with_graceful_shutdown(signal).into_future());
+    tokio::select! {
+        ended = &mut serving => return ended.map_err(std::io::Error::other)?,
+        _ = stopped => {}
+    }
+    match tokio::time::timeout(shutdown::GRACE, &mut serving).await {
+        Ok(ended) => ended.map_err(std::io::Error::other)??,
+        Err(_) => tracing::warn!("requests still in flight after 10 s: stopping without them"),
+    }
+    shutdown::drain_writer(&server).await;
+    tokio::task::spawn_blocking(move || deliveries.stop()).await.map_err(std::io::Error::other)?;
+    tracing::info!(%addr, "stopped");
+    Ok(())
 }
 
 /// Runs `f`, which calls the store, from a request's task. PostgreSQL's client drives a runtime

@@ -1364,12 +1364,12 @@ impl Store {
     /// files of older snapshots are removed after. (Files, not rows: a large tenant's snapshot
     /// is hundreds of megabytes, past what a database row should hold.)
     pub fn put_snapshot(&mut self, tenant: &str, snapshot: &Snapshot) -> Result<()> {
-        std::fs::create_dir_all(self.dir.join("snapshots"))?;
+        crate::perms::make_dir(&self.dir.join("snapshots"))?;
         let file = self.snapshot_file(tenant, snapshot.line);
         let temporary = file.with_extension("tmp");
         {
             use std::io::Write;
-            let mut out = std::fs::File::create(&temporary)?;
+            let mut out = crate::perms::create_file(&temporary, true)?;
             out.write_all(&snapshot.data)?;
             out.sync_all()?;
         }

@@ -118,11 +118,21 @@ impl Deliverer {
 
     /// Delivers forever, a round every `pause` (a failed round is logged and retried).
     pub fn run(&mut self, pause: Duration) {
-        loop {
+        self.run_until(pause, &std::sync::atomic::AtomicBool::new(false));
+    }
+
+    /// [`Deliverer::run`] until `stop` is set: it stops between rounds (each delivery's
+    /// position is saved as it is made, so a stop loses none).
+    pub fn run_until(&mut self, pause: Duration, stop: &std::sync::atomic::AtomicBool) {
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
             if let Err(e) = self.round() {
                 tracing::error!(error = %e, "the webhook outbox could not be read");
             }
-            std::thread::sleep(pause);
+            // The pause in short steps, to see a stop soon.
+            let until = std::time::Instant::now() + pause;
+            while std::time::Instant::now() < until && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(pause.min(Duration::from_millis(50)));
+            }
         }
     }
 }

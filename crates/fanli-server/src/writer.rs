@@ -148,8 +148,15 @@ pub(crate) async fn submit_lines(
 impl App {
     /// Applies each job's lines to its tenant in order, then commits every accepted event in one
     /// transaction; a result per line of each job. If the commit fails, every tenant touched is
-    /// rebuilt from the store and every job fails: nothing unacknowledged stays applied.
+    /// rebuilt from the store (nothing unacknowledged stays applied) and the jobs are tried again
+    /// in halves, so that a job whose events cannot be stored fails alone (see [`retry_budget`]).
     pub(crate) fn apply_batch(&mut self, jobs: &[Job]) -> Vec<Result<Vec<LineResult>, ApiError>> {
+        let mut retries = retry_budget(jobs.len());
+        self.apply_group(jobs, &mut retries)
+    }
+
+    /// [`App::apply_batch`], with `retries` splits of a failed group left.
+    fn apply_group(&mut self, jobs: &[Job], retries: &mut u32) -> Vec<Result<Vec<LineResult>, ApiError>> {
         let mut touched: Vec<Touched> = Vec::new();
         let mut replies = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -345,7 +352,11 @@ impl App {
                 tree: Some(&t.tree),
             })
             .collect();
-        if let Err(e) = self.store.append(&appends) {
+        let committed = match self.faults.as_mut() {
+            Some(faults) => faults.before_commit(),
+            None => Ok(()),
+        };
+        if let Err(e) = committed.and_then(|()| self.store.append(&appends)) {
             if let store::StoreError::LeaseLost(lost) = &e {
                 // Another node took it over: its state here is stale and no longer ours.
                 tracing::warn!(tenant = %lost, "the tenant's lease moved to another node: no longer serving it");
@@ -360,6 +371,18 @@ impl App {
                 {
                     tracing::error!(tenant = %id, error = %rebuild, "the tenant could not be rebuilt");
                 }
+            }
+            // Issue 17: one request's failing events do not fail the others. The group is tried
+            // again in halves (each half from the state the store holds), down to the request
+            // that fails alone, unless the tenant moved away or the retries are spent (a store
+            // that fails every commit, say a full disk, fails the rest at once).
+            if jobs.len() > 1 && *retries > 0 && !matches!(e, store::StoreError::LeaseLost(_)) {
+                *retries -= 1;
+                tracing::warn!(requests = jobs.len(), error = %e, "a group commit failed: trying it again in halves");
+                let (first, second) = jobs.split_at(jobs.len() / 2);
+                let mut replies = self.apply_group(first, retries);
+                replies.extend(self.apply_group(second, retries));
+                return replies;
             }
             // One id for the failure: every request of the batch answers with it.
             let id = error_id();
@@ -404,6 +427,14 @@ impl App {
         tenant.record();
         Ok(())
     }
+}
+
+/// How many times a failed group commit of `requests` requests is split and tried again: enough
+/// to find one request whose events cannot be stored (a split per halving, log2 of the group's
+/// size) and a few more, few enough that a store failing every commit (each failure rebuilds
+/// the tenants touched from the store) is not tried a thousand times.
+pub(crate) fn retry_budget(requests: usize) -> u32 {
+    usize::BITS - requests.leading_zeros() + 4
 }
 
 /// What a group commit adds for one tenant.

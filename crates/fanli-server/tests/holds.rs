@@ -1,0 +1,285 @@
+//! Issue 17, a server that holds: a limit on the requests in flight (past it `503 overloaded`
+//! at once, while `/healthz` and `/metrics` still answer), a data folder only its owner reads, a
+//! failing commit that fails only the event that made it fail, and no acknowledged event lost
+//! when commits fail at random.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+mod common;
+
+use common::{data_dir, open, request, start_app};
+use fanli_server::limits::Limits;
+
+const PLAN: &str = "name = \"holds\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"q\"\nkind = \"queue\"\n\
+                    funding_rate = \"0.1\"\nrelease = \"when_funded\"\n";
+
+/// A tenant with the plan and a member `A`; its owner key.
+fn tenant(addr: SocketAddr) -> String {
+    let answer = request(addr, "POST", "/v1/tenants", Some(common::MASTER), "", r#"{"id":"shop"}"#);
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let key = answer.json()["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(request(addr, "PUT", "/v1/plan", Some(&key), "", PLAN).status, 200);
+    assert_eq!(request(addr, "POST", "/v1/members", Some(&key), "", r#"{"member":"A"}"#).status, 200);
+    key
+}
+
+/// A request whose headers are sent and whose body is not (yet): in flight, holding its permit
+/// until [`finish`] sends the body.
+fn hold(addr: SocketAddr, method: &str, path: &str, key: &str, body: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream
+}
+
+/// Sends the held request's body; its status.
+fn finish(mut stream: TcpStream, body: &str) -> u16 {
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response[9..12].parse().unwrap()
+}
+
+/// Gives a held request the time to reach the server and take its permit.
+fn settle() {
+    std::thread::sleep(Duration::from_millis(200));
+}
+
+#[test]
+fn past_the_limit_a_request_is_refused_at_once_with_retry_after_and_health_still_answers() {
+    let dir = data_dir("holds-shed");
+    let addr = start_app(open(&dir).limits(Limits { writes: 1, reads: 1 }));
+    let key = tenant(addr);
+    let order = r#"{"order":"o1","member":"A","amount":"1.00"}"#;
+    // One write in flight (its body not sent yet): the next write is refused at once.
+    let held = hold(addr, "POST", "/v1/orders", &key, order);
+    settle();
+    let started = std::time::Instant::now();
+    let refused =
+        request(addr, "POST", "/v1/orders", Some(&key), "", r#"{"order":"o2","member":"A","amount":"1.00"}"#);
+    assert!(started.elapsed() < Duration::from_secs(1), "not queued");
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert_eq!(refused.header("retry-after"), Some("1"), "{:?}", refused.head);
+    assert_eq!(refused.json()["error"]["code"], "overloaded");
+    assert!(refused.json()["error"]["message"].is_string());
+    // Reads are limited apart: a light read and a heavy one still answer.
+    assert_eq!(request(addr, "GET", "/v1/members/A", Some(&key), "", "").status, 200);
+    assert_eq!(request(addr, "GET", "/v1/state", Some(&key), "", "").status, 200);
+    // One heavy read in flight: the next heavy read is refused, health and metrics answer.
+    let plan_check = hold(addr, "POST", "/v1/plan/check", &key, PLAN);
+    settle();
+    let refused = request(addr, "GET", "/v1/audit", Some(&key), "", "");
+    assert_eq!((refused.status, refused.header("retry-after")), (503, Some("1")), "{}", refused.body);
+    assert_eq!(request(addr, "GET", "/healthz", None, "", "").status, 200);
+    let metrics = request(addr, "GET", "/metrics", None, "", "");
+    assert_eq!(metrics.status, 200);
+    assert!(metrics.body.contains("fanli_http_shed_total{kind=\"write\"} 1\n"), "{}", metrics.body);
+    assert!(metrics.body.contains("fanli_http_shed_total{kind=\"read\"} 1\n"), "{}", metrics.body);
+    // The held requests are answered once their bodies come; then the permits are free again.
+    assert_eq!(finish(held, order), 200);
+    assert_eq!(finish(plan_check, PLAN), 200);
+    let answer =
+        request(addr, "POST", "/v1/orders", Some(&key), "", r#"{"order":"o2","member":"A","amount":"1.00"}"#);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(request(addr, "GET", "/v1/audit", Some(&key), "", "").status, 200);
+}
+
+#[test]
+fn the_audit_feed_is_paged_within_its_byte_limit() {
+    let dir = data_dir("holds-audit-page");
+    let addr = start_app(open(&dir));
+    let key = tenant(addr);
+    // 30,000 chained lines of about 200 bytes: more than one page of 4 MiB.
+    for batch in 0..2 {
+        let mut body = String::new();
+        for i in 0..15_000 {
+            body.push_str(&format!(
+                "{{\"at\":\"2099-01-01T00:00:00Z\",\"type\":\"order\",\"order\":\"o{batch}-{i}\",\"member\":\"A\",\"amount\":\"1.00\"}}\n"
+            ));
+        }
+        let answer = request(addr, "POST", "/v1/events", Some(&key), "", &body);
+        assert_eq!(answer.status, 200);
+        assert!(!answer.body.contains("\"ok\":false"), "{}", &answer.body[..500]);
+    }
+    let page = request(addr, "GET", "/v1/audit?limit=100000", Some(&key), "", "");
+    assert_eq!(page.status, 200);
+    assert!(page.body.len() <= fanli_server::limits::AUDIT_PAGE_BYTES, "{}", page.body.len());
+    let next: u64 = page.header("x-fanli-next").expect("more lines follow").parse().unwrap();
+    assert_eq!(next, page.body.lines().count() as u64);
+    let rest = request(addr, "GET", &format!("/v1/audit?from={next}&limit=100000"), Some(&key), "", "");
+    assert_eq!(rest.header("x-fanli-next"), None);
+    assert_eq!(next + rest.body.lines().count() as u64, 30_001, "the join of A and the orders");
+}
+
+/// The data folder (made world-readable before, as an older server left it) is tightened when
+/// opened; what the server writes there after (the store, its journal, the snapshots) is its
+/// owner's alone too.
+#[cfg(unix)]
+#[test]
+fn the_data_folder_and_its_files_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = data_dir("holds-perms");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(dir.join("left.txt"), "old").unwrap();
+    std::fs::set_permissions(dir.join("left.txt"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let addr = start_app(open(&dir).snapshot_every(1));
+    let key = tenant(addr);
+    let order = r#"{"order":"o1","member":"A","amount":"1.00"}"#;
+    assert_eq!(request(addr, "POST", "/v1/orders", Some(&key), "", order).status, 200);
+    let snapshots = dir.join("snapshots");
+    for _ in 0..100 {
+        let taken = std::fs::read_dir(&snapshots)
+            .map(|files| files.flatten().any(|f| f.path().extension().is_some_and(|e| e == "snap")))
+            .unwrap_or(false);
+        if taken {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&snapshots), 0o700);
+    let mut files = 0;
+    for folder in [&dir, &snapshots] {
+        for entry in std::fs::read_dir(folder).unwrap().flatten() {
+            if entry.file_type().unwrap().is_file() {
+                assert_eq!(mode(&entry.path()), 0o600, "{}", entry.path().display());
+                files += 1;
+            }
+        }
+    }
+    // The old file and a snapshot, and on SQLite its store and journal.
+    assert!(files >= 2, "{files}");
+}
+
+/// Posts orders from `clients` threads at once, `each` per thread, ids `{prefix}{client}-{i}`
+/// (and, for the first client's first order, `poison` in the id if `poison`); each id with the
+/// status it was answered.
+fn post_orders(addr: SocketAddr, key: &str, clients: usize, each: usize, prefix: &str) -> Vec<(String, u16)> {
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(clients));
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let (key, prefix, barrier) = (key.to_owned(), prefix.to_owned(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                (0..each)
+                    .map(|i| {
+                        let id = format!("{prefix}{c}-{i}");
+                        let body = format!(r#"{{"order":"{id}","member":"A","amount":"1.00"}}"#);
+                        (id, request(addr, "POST", "/v1/orders", Some(&key), "", &body).status)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    threads.into_iter().flat_map(|t| t.join().unwrap()).collect()
+}
+
+/// The order ids in the tenant's log, as a fresh start on the store reads it, and the
+/// tenant's state there.
+fn stored_orders(dir: &std::path::Path) -> (std::collections::HashSet<String>, serde_json::Value) {
+    let lines = common::store(dir).events("shop", 0).unwrap();
+    let orders = lines
+        .iter()
+        .filter_map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["order"].as_str().map(str::to_owned)
+        })
+        .collect();
+    let state = serde_json::from_slice(&open(dir).state("shop").unwrap()).unwrap();
+    (orders, state)
+}
+
+/// Issue 17: an event the store cannot write (here a trigger refuses it, as PostgreSQL refused
+/// a NUL byte) fails its own request only; the requests committed in the same group are
+/// stored and answered.
+#[test]
+fn an_event_the_store_refuses_fails_alone_and_its_group_is_committed() {
+    let dir = data_dir("holds-poison");
+    let addr = start_app(open(&dir));
+    let key = tenant(addr);
+    match common::database(&dir) {
+        None => common::execute(
+            &dir,
+            "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.line LIKE '%poison%'
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END;",
+        ),
+        Some(_) => common::execute(
+            &dir,
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+               IF NEW.line LIKE '%poison%' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW;
+             END $$;
+             CREATE TRIGGER poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION poison();",
+        ),
+    }
+    let mut answers = Vec::new();
+    for round in 0..3 {
+        answers.extend(post_orders(addr, &key, 48, 1, &format!("r{round}-")));
+        // One poisoned order among 48 good ones sent at the same moment, in each round.
+        let threads: Vec<_> = (0..48)
+            .map(|i| {
+                let key = key.clone();
+                std::thread::spawn(move || {
+                    let id = if i == 17 { format!("poison-{round}") } else { format!("p{round}-{i}") };
+                    let body = format!(r#"{{"order":"{id}","member":"A","amount":"1.00"}}"#);
+                    (id, request(addr, "POST", "/v1/orders", Some(&key), "", &body).status)
+                })
+            })
+            .collect();
+        answers.extend(threads.into_iter().map(|t| t.join().unwrap()));
+    }
+    for (id, status) in &answers {
+        let expected = if id.starts_with("poison") { 500 } else { 200 };
+        assert_eq!(*status, expected, "order {id}");
+    }
+    let (stored, state) = stored_orders(&dir);
+    assert_eq!(stored.len(), answers.len() - 3);
+    assert!(stored.iter().all(|id| !id.starts_with("poison")));
+    // What the server holds is what the store holds.
+    let live = request(addr, "GET", "/v1/state", Some(&key), "", "");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&live.body).unwrap(), state);
+}
+
+/// Issue 17: commits failing at seeded random points (a full disk) under a load of orders:
+/// every order answered 200 is stored, none answered 500 is, and the state served after the
+/// failures is the state a fresh start replays from the store.
+#[test]
+fn commits_failing_at_random_lose_no_acknowledged_order_and_apply_no_failed_one() {
+    for seed in [1, 2] {
+        let dir = data_dir(&format!("holds-faults-{seed}"));
+        let addr = start_app(open(&dir).inject_faults(fanli_server::faults::Faults::seeded(seed, 4)));
+        let key = tenant_retrying(addr);
+        let answers = post_orders(addr, &key, 8, 40, "o");
+        let failed: Vec<&String> = answers.iter().filter(|(_, s)| *s == 500).map(|(id, _)| id).collect();
+        assert!(!failed.is_empty(), "faults were injected (seed {seed})");
+        assert!(answers.iter().all(|(_, s)| *s == 200 || *s == 500), "{answers:?}");
+        let (stored, state) = stored_orders(&dir);
+        for (id, status) in &answers {
+            assert_eq!(stored.contains(id), *status == 200, "order {id} answered {status} (seed {seed})");
+        }
+        let live = request(addr, "GET", "/v1/state", Some(&key), "", "");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&live.body).unwrap(), state);
+        assert_eq!(state["members"]["A"]["spent"], format!("{}.00", stored.len()));
+    }
+}
+
+/// [`tenant`], its setup requests retried while an injected fault fails them.
+fn tenant_retrying(addr: SocketAddr) -> String {
+    let answer = request(addr, "POST", "/v1/tenants", Some(common::MASTER), "", r#"{"id":"shop"}"#);
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let key = answer.json()["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(request(addr, "PUT", "/v1/plan", Some(&key), "", PLAN).status, 200);
+    for _ in 0..20 {
+        match request(addr, "POST", "/v1/members", Some(&key), "", r#"{"member":"A"}"#).status {
+            200 => return key,
+            500 => continue,
+            other => panic!("joining answered {other}"),
+        }
+    }
+    panic!("A never joined");
+}

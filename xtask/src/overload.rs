@@ -1,0 +1,292 @@
+//! `cargo xtask load --overload C`: the server under an open-loop overload (issue 17).
+//!
+//! Starts the server in a child process (this program again, `xtask load-server`, so that its
+//! peak memory is its own) on 127.0.0.1 with a fresh SQLite store under `target/bench/overload`,
+//! makes a tenant with `bench/plan.toml` and 1,000 members, then for `--seconds S` (10) fires
+//! `POST /v1/orders` from C kept-alive connections, each on a schedule of its own (one every
+//! `--every MS` milliseconds, 50 by default: C × 20 a second offered, whatever the answers),
+//! while `--readers R` (32) connections read the audit feed in pages of up to 100,000 lines.
+//! Reports how many orders were answered 200 and 503, the latency of the answered ones (from
+//! the moment each was sent), and the server's peak resident memory (`VmHWM`). Then stops the
+//! server with SIGTERM, which must exit cleanly.
+
+use std::io::{BufRead, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::bench::{plan_path, target_dir, workspace_root};
+
+/// The options of an overload run.
+pub(crate) struct Overload {
+    pub(crate) connections: usize,
+    pub(crate) seconds: u64,
+    pub(crate) every_ms: u64,
+    pub(crate) readers: usize,
+    pub(crate) max_writes: Option<u64>,
+    pub(crate) max_reads: Option<u64>,
+}
+
+/// `xtask load-server DATA MAX_WRITES MAX_READS`: the server for [`run`], printing its port.
+pub(crate) fn server(args: &[String]) -> Result<(), String> {
+    let [data, writes, reads] = args else { return Err("load-server DATA MAX_WRITES MAX_READS".to_owned()) };
+    let number = |s: &str| s.parse::<usize>().map_err(|e| e.to_string());
+    let limits = fanli_server::limits::Limits { writes: number(writes)?, reads: number(reads)? };
+    let app = fanli_server::App::open(std::path::Path::new(data), "load-master")
+        .map_err(|e| e.to_string())?
+        .limits(limits);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    println!("{}", listener.local_addr().map_err(|e| e.to_string())?.port());
+    std::io::stdout().flush().map_err(|e| e.to_string())?;
+    // Stopped by SIGTERM, cleanly.
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?
+        .block_on(async {
+            listener.set_nonblocking(true)?;
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            fanli_server::serve_until(app, listener, fanli_server::shutdown::signalled()).await
+        })
+        .map_err(|e| e.to_string())
+}
+
+/// What one connection saw: each order's status and latency, and the audit pages read.
+#[derive(Default)]
+struct Seen {
+    answered: Vec<Duration>,
+    shed: Vec<Duration>,
+    other: u64,
+    pages: u64,
+    page_bytes: u64,
+}
+
+pub(crate) fn run(options: &Overload) -> Result<(), String> {
+    let root = workspace_root();
+    let data = target_dir(&root).join("bench").join("overload");
+    let _ = std::fs::remove_dir_all(&data);
+    let writes = options.max_writes.unwrap_or(fanli_server::limits::DEFAULT_MAX_WRITES as u64);
+    let reads = options.max_reads.unwrap_or(fanli_server::limits::DEFAULT_MAX_READS as u64);
+    let mut child = std::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .args([
+            "load-server",
+            data.to_str().ok_or("a path in UTF-8")?,
+            &writes.to_string(),
+            &reads.to_string(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut port = String::new();
+    std::io::BufReader::new(child.stdout.take().ok_or("no stdout")?)
+        .read_line(&mut port)
+        .map_err(|e| e.to_string())?;
+    let addr: SocketAddr =
+        format!("127.0.0.1:{}", port.trim()).parse().map_err(|_| "no port from the server")?;
+    let result = drive(&root, addr, options);
+    let peak = peak_rss_kib(child.id());
+    let stopped = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let seen = result?;
+    stopped.map_err(|e| e.to_string())?;
+    report(options, writes, reads, &seen, peak);
+    println!("server stopped by SIGTERM: {status}");
+    Ok(())
+}
+
+fn drive(root: &std::path::Path, addr: SocketAddr, options: &Overload) -> Result<Seen, String> {
+    let (_, body) = call(addr, "POST", "/v1/tenants", "load-master", br#"{"id":"load"}"#)?;
+    let key = body
+        .split("\"owner_key\":\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .ok_or("no owner key")?
+        .to_owned();
+    let plan = std::fs::read(plan_path(root, false)).map_err(|e| e.to_string())?;
+    call(addr, "PUT", "/v1/plan", &key, &plan)?;
+    let joins: String = (0..1000)
+        .map(|i| format!("{{\"at\":\"2026-01-01T00:00:00Z\",\"type\":\"join\",\"member\":\"m{i}\"}}\n"))
+        .collect();
+    let (status, answer) = call(addr, "POST", "/v1/events", &key, joins.as_bytes())?;
+    if status != 200 || answer.contains("\"ok\":false") {
+        return Err(format!("the joins were refused: {}", &answer[..answer.len().min(300)]));
+    }
+    let start = Instant::now() + Duration::from_millis(500);
+    let end = start + Duration::from_secs(options.seconds);
+    let every = Duration::from_millis(options.every_ms.max(1));
+    let mut threads = Vec::new();
+    for c in 0..options.connections {
+        let key = key.clone();
+        // Each connection starts at its own offset in the period, so the load is even.
+        let first = start + every * c as u32 / options.connections as u32;
+        let thread = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || orders(addr, &key, c, first, end, every))
+            .map_err(|e| e.to_string())?;
+        threads.push(thread);
+    }
+    for _ in 0..options.readers {
+        let key = key.clone();
+        let thread = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || audit_reader(addr, &key, start, end))
+            .map_err(|e| e.to_string())?;
+        threads.push(thread);
+    }
+    let mut seen = Seen::default();
+    for thread in threads {
+        let one = thread.join().map_err(|_| "a client thread panicked")?;
+        seen.answered.extend(one.answered);
+        seen.shed.extend(one.shed);
+        seen.other += one.other;
+        seen.pages += one.pages;
+        seen.page_bytes += one.page_bytes;
+    }
+    Ok(seen)
+}
+
+/// One connection's orders, one per `every` from `first` until `end` (late ones sent at once).
+fn orders(addr: SocketAddr, key: &str, c: usize, first: Instant, end: Instant, every: Duration) -> Seen {
+    let mut seen = Seen::default();
+    let mut stream: Option<TcpStream> = None;
+    let mut buffer = vec![0u8; 16 * 1024];
+    let mut next = first;
+    let mut i = 0;
+    while next < end {
+        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        next += every;
+        i += 1;
+        let body =
+            format!("{{\"order\":\"o{c}-{i}\",\"member\":\"m{}\",\"amount\":\"100.00\"}}", (c + i) % 1000);
+        let request = format!(
+            "POST /v1/orders HTTP/1.1\r\nHost: load\r\nAuthorization: Bearer {key}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let sent = Instant::now();
+        if stream.is_none() {
+            stream = TcpStream::connect(addr).ok();
+            if let Some(s) = &stream {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
+                let _ = s.set_nodelay(true);
+            }
+        }
+        let Some(s) = stream.as_mut() else {
+            seen.other += 1;
+            continue;
+        };
+        let status = s.write_all(request.as_bytes()).ok().and_then(|()| response(s, &mut buffer));
+        match status {
+            Some(200) => seen.answered.push(sent.elapsed()),
+            Some(503) => seen.shed.push(sent.elapsed()),
+            Some(_) => seen.other += 1,
+            None => {
+                seen.other += 1;
+                stream = None;
+            }
+        }
+    }
+    seen
+}
+
+/// Reads the audit feed from the start, page after page, until `end`.
+fn audit_reader(addr: SocketAddr, key: &str, start: Instant, end: Instant) -> Seen {
+    let mut seen = Seen::default();
+    if let Some(wait) = start.checked_duration_since(Instant::now()) {
+        std::thread::sleep(wait);
+    }
+    while Instant::now() < end {
+        match call(addr, "GET", "/v1/audit?limit=100000", key, b"") {
+            Ok((200, body)) => {
+                seen.pages += 1;
+                seen.page_bytes += body.len() as u64;
+            }
+            Ok((503, _)) => std::thread::sleep(Duration::from_millis(100)),
+            _ => seen.other += 1,
+        }
+    }
+    seen
+}
+
+/// One response off a kept-alive connection: its status (`None` if the connection failed).
+fn response(stream: &mut TcpStream, buffer: &mut [u8]) -> Option<u16> {
+    let mut filled = 0;
+    loop {
+        let n = stream.read(&mut buffer[filled..]).ok()?;
+        if n == 0 {
+            return None;
+        }
+        filled += n;
+        let text = String::from_utf8_lossy(&buffer[..filled]);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length: usize = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if filled >= end + 4 + length {
+                return text.get(9..12)?.parse().ok();
+            }
+        }
+        if filled == buffer.len() {
+            return None;
+        }
+    }
+}
+
+/// The peak resident memory of process `pid`, in KiB (Linux's `VmHWM`).
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:")?.trim().strip_suffix("kB")?.trim().parse().ok())
+}
+
+fn report(options: &Overload, writes: u64, reads: u64, seen: &Seen, peak: Option<u64>) {
+    let mut answered = seen.answered.clone();
+    answered.sort();
+    let mut shed = seen.shed.clone();
+    shed.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let at = |v: &[Duration], p: usize| v.get((v.len().max(1) - 1) * p / 100).map_or(0.0, |d| ms(*d));
+    let sent = answered.len() + shed.len() + seen.other as usize;
+    println!(
+        "| connections | offered/s | sent | answered 200 | 503 | other | p50 | p99 | max | 503 p99 | orders/s | audit pages (MiB) | peak RSS |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {} (--max-writes {writes}, --max-reads {reads}) | {:.0} | {sent} | {} | {} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.0} | {} ({:.0}) | {} |",
+        options.connections,
+        options.connections as f64 * 1000.0 / options.every_ms.max(1) as f64,
+        answered.len(),
+        shed.len(),
+        seen.other,
+        at(&answered, 50),
+        at(&answered, 99),
+        answered.last().map_or(0.0, |d| ms(*d)),
+        at(&shed, 99),
+        answered.len() as f64 / options.seconds.max(1) as f64,
+        seen.pages,
+        seen.page_bytes as f64 / (1 << 20) as f64,
+        peak.map_or_else(|| "?".to_owned(), |k| format!("{:.0} MiB", k as f64 / 1024.0)),
+    );
+}
+
+/// One HTTP/1.1 request on a fresh connection: the status and the body.
+fn call(addr: SocketAddr, method: &str, path: &str, key: &str, body: &[u8]) -> Result<(u16, String), String> {
+    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: load\r\nAuthorization: Bearer {key}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body)).map_err(|e| e.to_string())?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).map_err(|e| e.to_string())?;
+    let response = String::from_utf8_lossy(&response);
+    let status = response.get(9..12).and_then(|s| s.parse().ok()).ok_or("no HTTP status")?;
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    Ok((status, body))
+}
