@@ -7,8 +7,9 @@
 //! `--every MS` milliseconds, 50 by default: C × 20 a second offered, whatever the answers),
 //! while `--readers R` (32) connections read the audit feed in pages of up to 100,000 lines.
 //! Reports how many orders were answered 200 and 503, the latency of the answered ones (from
-//! the moment each was sent), and the server's peak resident memory (`VmHWM`). Then stops the
-//! server with SIGTERM, which must exit cleanly.
+//! the moment each was sent), the server's peak resident memory (`VmHWM`) and, from its
+//! `/metrics`, its own request and group-commit times. Then stops the server with SIGTERM,
+//! which must exit cleanly.
 
 use std::io::{BufRead, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -85,11 +86,20 @@ pub(crate) fn run(options: &Overload) -> Result<(), String> {
         format!("127.0.0.1:{}", port.trim()).parse().map_err(|_| "no port from the server")?;
     let result = drive(&root, addr, options);
     let peak = peak_rss_kib(child.id());
+    let metrics = call(addr, "GET", "/metrics", "", b"").map(|(_, body)| body).unwrap_or_default();
     let stopped = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let status = child.wait().map_err(|e| e.to_string())?;
     let seen = result?;
     stopped.map_err(|e| e.to_string())?;
     report(options, writes, reads, &seen, peak);
+    for (name, what) in [
+        ("fanli_http_request_duration_seconds", "requests, every route and status, routed to answered"),
+        ("fanli_commit_duration_seconds", "group commits, applied and stored"),
+    ] {
+        if let Some((p50, p99)) = server_quantiles(&metrics, name) {
+            println!("inside the server ({what}): p50 <= {p50} s, p99 <= {p99} s");
+        }
+    }
     println!("server stopped by SIGTERM: {status}");
     Ok(())
 }
@@ -236,6 +246,26 @@ fn response(stream: &mut TcpStream, buffer: &mut [u8]) -> Option<u16> {
             return None;
         }
     }
+}
+
+/// The bucket bounds under which half and 99% of histogram `name`'s observations fell, as the
+/// server timed them.
+fn server_quantiles(metrics: &str, name: &str) -> Option<(String, String)> {
+    let prefix = format!("{name}_bucket{{le=\"");
+    let buckets: Vec<(String, u64)> = metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix(prefix.as_str()))
+        .filter_map(|l| {
+            let (le, count) = l.split_once("\"} ")?;
+            Some((le.to_owned(), count.trim().parse().ok()?))
+        })
+        .collect();
+    let total = buckets.last()?.1;
+    let under = |share: f64| {
+        let wanted = (total as f64 * share).ceil() as u64;
+        buckets.iter().find(|(_, count)| *count >= wanted).map(|(le, _)| le.clone())
+    };
+    Some((under(0.5)?, under(0.99)?))
 }
 
 /// The peak resident memory of process `pid`, in KiB (Linux's `VmHWM`).
