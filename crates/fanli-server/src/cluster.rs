@@ -1,21 +1,49 @@
 //! Several nodes on one PostgreSQL: each tenant is served by one node at a time.
 //!
 //! A node that joins the cluster (`fanli serve --database URL`, see [`crate::App::open_node`])
-//! holds, on a connection of its own, one PostgreSQL advisory lock per tenant it serves. The
-//! lock is the liveness signal: when the node's process dies, PostgreSQL closes its connection
-//! and the locks go with it. Every second each node tries the locks of the tenants nobody
-//! serves; the node that gets one takes the tenant's lease (`leases` table: node, address and an
-//! epoch one higher than before) and rebuilds the tenant from its snapshot and log.
+//! serves the tenants whose lease it holds. A lease (`leases` table) names the node, the address
+//! it serves on, an epoch and when it expires (`expires_at`, milliseconds on the database's
+//! clock). Every [`TICK`] a thread of the node's own ([`run`], on a connection of its own whose
+//! statements give up after [`STATEMENT_TIMEOUT`]) renews the node's leases for [`TERM`] and
+//! says the node is alive (`nodes` table). The database work is done first, off the server's
+//! lock; the lock is then taken only to apply what was found.
 //!
-//! The epoch is the fence: every append checks, in its transaction, that the lease still names
-//! this node at the epoch it took. A node cut off from PostgreSQL long enough to lose its locks
-//! cannot write after the new owner, even if it does not know yet that it lost them.
+//! - A node that cannot renew (its database connection cut, its process paused, the database
+//!   slow) stops serving its tenants [`MARGIN`] before its last renewal runs out: it answers
+//!   `503` for them, and drops them at its next tick (fenced).
+//! - A lease not renewed past its expiry is taken by another node: the epoch goes one up and the
+//!   node rebuilds the tenant from its snapshot and log. Takeover takes at most `TERM + TICK`
+//!   plus the rebuild after the owner's last renewal (4 s and the rebuild, with the defaults).
+//! - The epoch is the fence: every append checks, in its transaction, that the lease still
+//!   names this node at the epoch it took, so a node that lost its lease cannot write after the
+//!   new owner, even if it does not know yet that it lost it.
+//! - Fair shares: a node takes expired leases only while it serves fewer than `ceil(tenants /
+//!   live nodes)` (any expired one after `2 × TERM`, so that no tenant is left unserved while
+//!   the nodes' counts disagree); a node serving more than that lets its oldest ones go, one
+//!   excess tenant a tick, so that a node that (re)starts gets its share back.
 //!
-//! A request reaching a node that does not serve its tenant is redirected (`307`, same method
-//! and body) to the node that does, or answered `503` with `Retry-After: 1` while the tenant is
-//! being taken over.
+//! A request reaching a node that does not serve its tenant is forwarded to the node that does
+//! (see `api::to_owner`), or answered `503` with `Retry-After: 1` while the tenant is between
+//! nodes.
 
-use crate::store::StoreError;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crate::store::{Store, StoreError};
+
+/// How long a lease lasts after its renewal.
+pub const TERM: Duration = Duration::from_secs(3);
+/// How often leases are renewed and expired ones taken.
+pub const TICK: Duration = Duration::from_secs(1);
+/// How long before its lease runs out a node that could not renew stops serving.
+pub const MARGIN: Duration = Duration::from_millis(500);
+/// How long a lease or claim statement may wait for a lock, and run.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(1);
+/// See [`LOCK_TIMEOUT`].
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The database's clock, in milliseconds since 1970 (every node reads the same clock).
+const NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
 /// This node in the cluster.
 pub struct Cluster {
@@ -23,50 +51,446 @@ pub struct Cluster {
     pub node: String,
     /// Where the other nodes send requests for this node's tenants (`http://host:port`).
     pub address: String,
-    /// The connection holding this node's advisory locks.
-    locks: postgres::Client,
+    /// The database's URL.
     url: String,
-    /// The connection's schema: tenants of one name in two schemas are two tenants.
-    schema: String,
+    /// A connection for the leases the server takes itself (a tenant it creates).
+    client: postgres::Client,
+    /// Until when this node's leases are surely its own (its last renewal, less [`MARGIN`]).
+    pub(crate) valid_until: Instant,
+    /// Every tenant's lease as the last tick read it: the owner's address, if the lease is
+    /// live and another node's.
+    pub(crate) owners: HashMap<String, Option<String>>,
+    /// When this node took the leases it took itself (a tenant it created): a tick that renewed
+    /// before then does not count them lost.
+    fresh: HashMap<String, Instant>,
+}
+
+/// A connection for lease statements: named after the node (so that an operator, or a test,
+/// can find it in `pg_stat_activity`), with lock and statement timeouts.
+pub(crate) fn connect(url: &str, node: &str) -> Result<postgres::Client, StoreError> {
+    let mut config: postgres::Config = url.parse()?;
+    let options = format!(
+        "{} -c lock_timeout={} -c statement_timeout={}",
+        config.get_options().unwrap_or_default(),
+        LOCK_TIMEOUT.as_millis(),
+        STATEMENT_TIMEOUT.as_millis()
+    );
+    config
+        .options(options.trim())
+        .application_name(&application_name(node))
+        .connect_timeout(STATEMENT_TIMEOUT);
+    Ok(config.connect(postgres::NoTls)?)
+}
+
+/// The `application_name` of a node's connections.
+pub fn application_name(node: &str) -> String {
+    format!("fanli-node-{node}")
+}
+
+/// The settings of a node's store connections: its name, and a transaction left idle (its
+/// process paused or cut off mid-commit) is ended by the database after twice the lease term,
+/// so that the row locks it holds do not keep the other nodes from its tenants.
+pub(crate) fn store_settings(node: &str) -> String {
+    format!(
+        "SET application_name = '{}'; SET idle_in_transaction_session_timeout = {}",
+        application_name(node),
+        (2 * TERM).as_millis()
+    )
 }
 
 impl Cluster {
-    /// Joins the cluster on the database at `url` as a new node serving at `address`.
+    /// Joins the cluster on the database at `url` as a new node serving at `address`: adds what
+    /// leases need to the tables (in a transaction holding the schema's lock, as the store's
+    /// creation does).
     pub fn join(url: &str, address: &str) -> Result<Cluster, StoreError> {
-        let mut locks = postgres::Client::connect(url, postgres::NoTls)?;
-        let schema: String = locks.query_one("SELECT current_schema()", &[])?.get(0);
         let node = crate::new_key().map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?[..16]
             .to_owned();
-        Ok(Cluster { node, address: address.to_owned(), locks, url: url.to_owned(), schema })
+        let mut client = connect(url, &node)?;
+        client.batch_execute(
+            "BEGIN; SELECT pg_advisory_xact_lock(7460);
+             ALTER TABLE leases ADD COLUMN IF NOT EXISTS expires_at BIGINT;
+             CREATE TABLE IF NOT EXISTS nodes (node TEXT PRIMARY KEY, address TEXT NOT NULL,
+                 expires_at BIGINT NOT NULL);
+             COMMIT",
+        )?;
+        Ok(Cluster {
+            node,
+            address: address.to_owned(),
+            url: url.to_owned(),
+            client,
+            valid_until: Instant::now() + TERM - MARGIN,
+            owners: HashMap::new(),
+            fresh: HashMap::new(),
+        })
     }
 
-    fn key(&self, tenant: &str) -> String {
-        format!("fanli:{}:{tenant}", self.schema)
+    /// Whether this node's leases are still surely its own.
+    pub(crate) fn valid(&self) -> bool {
+        Instant::now() < self.valid_until
     }
 
-    /// Takes the tenant's lock if no node holds it; whether this node holds it now. Call it
-    /// only for a tenant this node does not serve (the locks count how often they are taken).
-    pub fn try_lock(&mut self, tenant: &str) -> Result<bool, StoreError> {
-        let key = self.key(tenant);
-        let row = self.locks.query_one("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", &[&key])?;
-        Ok(row.get(0))
-    }
-
-    /// Lets the tenant go (after its lease moved on).
-    pub fn unlock(&mut self, tenant: &str) {
-        let key = self.key(tenant);
-        let _ = self.locks.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", &[&key]);
-    }
-
-    /// Whether the lock connection still works; when it does not, the locks are gone, and the
-    /// connection is made again (holding none).
-    pub fn alive(&mut self) -> bool {
-        if self.locks.simple_query("SELECT 1").is_ok() {
-            return true;
+    /// Takes the tenant's lease for this node if no live lease names another: the new epoch,
+    /// or `None` when another node holds it.
+    pub fn take(&mut self, tenant: &str) -> Result<Option<i64>, StoreError> {
+        let started = Instant::now();
+        let taken = take(&mut self.client, tenant, &self.node, &self.address, false);
+        if taken.is_err() {
+            // Made again for the next time (this one may have been cut).
+            if let Ok(client) = connect(&self.url, &self.node) {
+                self.client = client;
+            }
         }
-        if let Ok(client) = postgres::Client::connect(&self.url, postgres::NoTls) {
-            self.locks = client;
+        if let Ok(Some(_)) = taken {
+            self.fresh.insert(tenant.to_owned(), started);
         }
-        false
+        taken
     }
+}
+
+/// Takes `tenant`'s lease for `node` if it has none or it expired (`released`: only if it
+/// expired more than twice the term ago; see the module's fair shares): the new epoch.
+fn take(
+    client: &mut postgres::Client,
+    tenant: &str,
+    node: &str,
+    address: &str,
+    long_expired: bool,
+) -> Result<Option<i64>, StoreError> {
+    let before = if long_expired { (2 * TERM).as_millis() as i64 } else { 0 };
+    let sql = format!(
+        "INSERT INTO leases (tenant, node, address, epoch, expires_at) VALUES ($1, $2, $3, 1, {NOW} + $4)
+         ON CONFLICT (tenant) DO UPDATE SET node = excluded.node, address = excluded.address,
+             epoch = leases.epoch + 1, expires_at = excluded.expires_at
+         WHERE COALESCE(leases.expires_at, 0) < {NOW} - $5
+         RETURNING epoch"
+    );
+    let term = TERM.as_millis() as i64;
+    Ok(client.query_opt(&sql, &[&tenant, &node, &address, &term, &before])?.map(|row| row.get(0)))
+}
+
+/// A tenant's lease as a tick reads it.
+struct Lease {
+    tenant: String,
+    /// The node, its address and the epoch; `None`: no lease yet.
+    held: Option<(String, String, i64)>,
+    /// Milliseconds since it expired (negative: live).
+    expired_for: i64,
+}
+
+/// The lease thread's own state.
+struct Leaser {
+    node: String,
+    address: String,
+    url: String,
+    /// The data directory (snapshot files).
+    dir: std::path::PathBuf,
+    client: Option<postgres::Client>,
+    store: Option<Store>,
+    /// When this node took each of its tenants (the oldest go first when it has too many).
+    taken: HashMap<String, Instant>,
+}
+
+impl Leaser {
+    fn client(&mut self) -> Result<&mut postgres::Client, StoreError> {
+        if self.client.is_none() {
+            self.client = Some(connect(&self.url, &self.node)?);
+        }
+        Ok(self.client.as_mut().expect("connected"))
+    }
+
+    /// Says the node is alive and renews its live leases: the tenants still its own, with
+    /// their epochs.
+    fn renew(&mut self) -> Result<HashMap<String, i64>, StoreError> {
+        let (node, address) = (self.node.clone(), self.address.clone());
+        let term = TERM.as_millis() as i64;
+        let client = self.client()?;
+        let mut tx = client.transaction()?;
+        tx.execute(
+            &format!(
+                "INSERT INTO nodes (node, address, expires_at) VALUES ($1, $2, {NOW} + $3)
+                 ON CONFLICT (node) DO UPDATE SET address = excluded.address, expires_at = excluded.expires_at"
+            ),
+            &[&node, &address, &term],
+        )?;
+        let rows = tx.query(
+            &format!(
+                "UPDATE leases SET expires_at = {NOW} + $2 WHERE node = $1 AND expires_at > {NOW}
+                 RETURNING tenant, epoch"
+            ),
+            &[&node, &term],
+        )?;
+        tx.commit()?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// Every tenant's lease, and how many nodes are alive (this one included).
+    fn read(&mut self) -> Result<(Vec<Lease>, i64), StoreError> {
+        let client = self.client()?;
+        let rows = client.query(
+            &format!(
+                "SELECT t.id, l.node, l.address, l.epoch, {NOW} - COALESCE(l.expires_at, 0)
+                 FROM tenants t LEFT JOIN leases l ON l.tenant = t.id ORDER BY t.id"
+            ),
+            &[],
+        )?;
+        let leases = rows
+            .iter()
+            .map(|r| {
+                let node: Option<String> = r.get(1);
+                Lease { tenant: r.get(0), held: node.map(|n| (n, r.get(2), r.get(3))), expired_for: r.get(4) }
+            })
+            .collect();
+        let nodes: i64 =
+            client.query_one(&format!("SELECT count(*) FROM nodes WHERE expires_at > {NOW}"), &[])?.get(0);
+        Ok((leases, nodes.max(1)))
+    }
+
+    /// Lets a lease go: it expires now, for another node to take.
+    fn release(&mut self, tenant: &str, epoch: i64) -> Result<(), StoreError> {
+        let node = self.node.clone();
+        self.client()?.execute(
+            &format!("UPDATE leases SET expires_at = {NOW} WHERE tenant = $1 AND node = $2 AND epoch = $3"),
+            &[&tenant, &node, &epoch],
+        )?;
+        Ok(())
+    }
+
+    fn store(&mut self) -> Result<&mut Store, StoreError> {
+        if self.store.is_none() {
+            let mut store = Store::open(&self.dir, Some(&self.url))?;
+            store.session(&store_settings(&self.node))?;
+            self.store = Some(store);
+        }
+        Ok(self.store.as_mut().expect("opened"))
+    }
+}
+
+/// The lease thread: every [`TICK`], renews this node's leases (dropping the tenants it lost),
+/// stops serving when it could not renew in time, lets its excess tenants go and takes the
+/// expired leases of its fair share. Runs until the process ends.
+pub(crate) fn run(server: &crate::Server) {
+    let (node, address, url, dir) = {
+        let app = crate::lock(server);
+        let Some(cluster) = app.cluster.as_ref() else { return };
+        (cluster.node.clone(), cluster.address.clone(), cluster.url.clone(), app.dir.clone())
+    };
+    let mut leaser = Leaser { node, address, url, dir, client: None, store: None, taken: HashMap::new() };
+    {
+        let app = crate::lock(server);
+        for id in app.tenants.keys() {
+            leaser.taken.insert(id.clone(), Instant::now());
+        }
+    }
+    loop {
+        let started = Instant::now();
+        tick(server, &mut leaser);
+        std::thread::sleep(TICK.saturating_sub(started.elapsed()));
+    }
+}
+
+/// One round of [`run`].
+fn tick(server: &crate::Server, leaser: &mut Leaser) {
+    let sent = Instant::now();
+    let renewed = match leaser.renew() {
+        Ok(renewed) => renewed,
+        Err(error) => {
+            leaser.client = None;
+            let mut app = crate::lock(server);
+            let fenced = app.cluster.as_ref().is_some_and(|c| !c.valid()) && !app.tenants.is_empty();
+            if fenced {
+                tracing::warn!(%error, tenants = app.tenants.len(), "the leases could not be renewed in time: serving no tenant until they are taken again");
+                app.tenants.clear();
+                leaser.taken.clear();
+            } else {
+                tracing::warn!(%error, "the leases could not be renewed");
+            }
+            return;
+        }
+    };
+    let (leases, nodes) = match leaser.read() {
+        Ok(read) => read,
+        Err(error) => {
+            tracing::warn!(%error, "the leases could not be read");
+            leaser.client = None;
+            (Vec::new(), 0)
+        }
+    };
+    // Applied under the server's lock: the tenants lost, the new term, who serves the others.
+    let mine = {
+        let mut app = crate::lock(server);
+        let fresh = app.cluster.as_mut().map(|c| std::mem::take(&mut c.fresh)).unwrap_or_default();
+        let lost: Vec<String> = app
+            .tenants
+            .iter()
+            .filter(|(id, t)| t.epoch.is_none_or(|e| renewed.get(*id) != Some(&e)))
+            .filter(|(id, _)| fresh.get(*id).is_none_or(|at| *at < sent))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &lost {
+            tracing::warn!(tenant = %id, "the tenant's lease moved to another node: no longer serving it");
+            app.tenants.remove(id);
+            leaser.taken.remove(id);
+        }
+        let me = leaser.node.clone();
+        if let Some(cluster) = app.cluster.as_mut() {
+            cluster.fresh = fresh.into_iter().filter(|(_, at)| *at >= sent).collect();
+            cluster.valid_until = cluster.valid_until.max(sent + TERM - MARGIN);
+            if nodes > 0 {
+                cluster.owners = leases
+                    .iter()
+                    .map(|l| {
+                        let live = l.expired_for < 0;
+                        let elsewhere = l.held.as_ref().filter(|(n, _, _)| live && *n != me);
+                        (l.tenant.clone(), elsewhere.map(|(_, a, _)| a.clone()))
+                    })
+                    .collect();
+            }
+        }
+        app.tenants.iter().filter_map(|(id, t)| Some((id.clone(), t.epoch?))).collect::<Vec<_>>()
+    };
+    if nodes == 0 {
+        return;
+    }
+    let fair = (leases.len() as i64 + nodes - 1) / nodes;
+    let mut count = mine.len() as i64;
+    // Too many: the oldest one goes (one a tick: the others take it before the next looks).
+    if count > fair
+        && let Some((id, epoch)) =
+            mine.iter().min_by_key(|(id, _)| leaser.taken.get(id).copied().unwrap_or(sent)).cloned()
+    {
+        crate::lock(server).tenants.remove(&id);
+        leaser.taken.remove(&id);
+        match leaser.release(&id, epoch) {
+            Ok(()) => {
+                tracing::info!(tenant = %id, served = count, fair, "the tenant was let go for a fair share")
+            }
+            Err(error) => tracing::warn!(tenant = %id, %error, "the tenant could not be let go"),
+        }
+        count -= 1;
+    }
+    for lease in &leases {
+        let long_expired = lease.expired_for > (2 * TERM).as_millis() as i64;
+        if lease.expired_for < 0 || (count >= fair && !long_expired) || sent.elapsed() > TERM - MARGIN {
+            continue;
+        }
+        if lease.held.as_ref().is_some_and(|(n, _, _)| *n == leaser.node) && !long_expired {
+            continue; // Let go by this node: another's to take.
+        }
+        let (node, address) = (leaser.node.clone(), leaser.address.clone());
+        let taken = leaser.client().and_then(|c| take(c, &lease.tenant, &node, &address, count >= fair));
+        let epoch = match taken {
+            Ok(Some(epoch)) => epoch,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::warn!(tenant = %lease.tenant, %error, "the tenant's lease could not be taken");
+                leaser.client = None;
+                continue;
+            }
+        };
+        let taken_at = Instant::now();
+        let built = leaser
+            .store()
+            .map_err(crate::TenantError::from)
+            .and_then(|store| crate::load_taken(store, &lease.tenant, epoch));
+        match built {
+            Ok(tenant) => {
+                let mut app = crate::lock(server);
+                if let Some(cluster) = app.cluster.as_mut() {
+                    cluster.owners.insert(lease.tenant.clone(), None);
+                }
+                app.tenants.insert(lease.tenant.clone(), tenant);
+                leaser.taken.insert(lease.tenant.clone(), taken_at);
+                count += 1;
+            }
+            Err(error) => {
+                leaser.store = None;
+                tracing::error!(tenant = %lease.tenant, %error, "the tenant could not be taken over");
+                let _ = leaser.release(&lease.tenant, epoch);
+            }
+        }
+    }
+}
+
+/// The header a forwarded request carries: the node it reaches answers it or says `503`, and
+/// never forwards it again.
+pub(crate) const FORWARDED: &str = "x-fanli-forwarded";
+
+/// The client that forwards requests to other nodes (no redirects followed, every status
+/// passed on as it is).
+fn agent() -> &'static ureq::Agent {
+    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
+    AGENT.get_or_init(|| {
+        ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(60)))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into()
+    })
+}
+
+/// Headers that belong to one connection, not to the request or answer.
+fn hop_by_hop(name: &axum::http::HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "host"
+            | "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "content-length"
+    )
+}
+
+/// Forwards `request` (its method, path, headers and body, the key included) to the node at
+/// `address` and answers what it answers; `None` when that node does not answer (the caller
+/// answers `503`).
+pub(crate) async fn forward(
+    address: &str,
+    request: axum::extract::Request,
+) -> Option<axum::response::Response> {
+    use axum::http::{Request, Response};
+    let (parts, body) = request.into_parts();
+    // The API's own limit is 2 MiB: a larger body is refused by the owner, as it would be here.
+    let body = axum::body::to_bytes(body, 4 << 20).await.ok()?;
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut outgoing = Request::builder()
+        .method(parts.method.clone())
+        .uri(format!("{}{path}", address.trim_end_matches('/')));
+    for (name, value) in &parts.headers {
+        if !hop_by_hop(name) {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    outgoing = outgoing.header(FORWARDED, "1");
+    let answer =
+        tokio::task::spawn_blocking(move || -> Result<(axum::http::response::Parts, Vec<u8>), String> {
+            let answer = if body.is_empty() {
+                agent().run(outgoing.body(()).map_err(|e| e.to_string())?)
+            } else {
+                agent().run(outgoing.body(body.to_vec()).map_err(|e| e.to_string())?)
+            };
+            let (parts, mut body) = answer.map_err(|e| e.to_string())?.into_parts();
+            let bytes = body.with_config().limit(u64::MAX).read_to_vec().map_err(|e| e.to_string())?;
+            Ok((parts, bytes))
+        })
+        .await
+        .ok()?;
+    let (parts, bytes) = match answer {
+        Ok(answer) => answer,
+        Err(error) => {
+            tracing::warn!(%address, %error, "the tenant's node did not answer a forwarded request");
+            return None;
+        }
+    };
+    let mut response = Response::builder().status(parts.status);
+    for (name, value) in &parts.headers {
+        if !hop_by_hop(name) {
+            response = response.header(name, value);
+        }
+    }
+    response.body(axum::body::Body::from(bytes)).ok()
 }

@@ -302,7 +302,7 @@ impl App {
             }
             replies.push(Ok(results));
         }
-        let appends: Vec<store::Append<'_>> = touched
+        let mut appends: Vec<store::Append<'_>> = touched
             .iter()
             .map(|t| store::Append {
                 tenant: &t.tenant,
@@ -327,15 +327,24 @@ impl App {
                     .map(|(c, e)| (c.node.as_str(), e)),
             })
             .collect();
-        if let Err(e) = self.store.append(&appends) {
-            if let store::StoreError::LeaseLost(lost) = &e {
-                // Another node took it over: its state here is stale and no longer ours.
-                tracing::warn!(tenant = %lost, "the tenant's lease moved to another node: no longer serving it");
-                self.tenants.remove(lost);
-                if let Some(node) = self.cluster.as_mut() {
-                    node.unlock(lost);
+        // A tenant whose lease moved on (another node took it over: its state here is stale
+        // and no longer ours) leaves the batch, whose other tenants commit without it.
+        let mut lost = Vec::new();
+        let committed = loop {
+            match self.store.append(&appends) {
+                Err(store::StoreError::LeaseLost(tenant)) if appends.iter().any(|a| a.tenant == tenant) => {
+                    appends.retain(|a| a.tenant != tenant);
+                    lost.push(tenant);
                 }
+                other => break other,
             }
+        };
+        drop(appends);
+        for tenant in &lost {
+            tracing::warn!(tenant = %tenant, "the tenant's lease moved to another node: no longer serving it");
+            self.tenants.remove(tenant);
+        }
+        if let Err(e) = committed {
             for Touched { tenant: id, .. } in &touched {
                 if self.tenants.contains_key(id)
                     && let Err(rebuild) = self.rebuild(id)
@@ -350,7 +359,7 @@ impl App {
         }
         if let Some(snapshots) = &self.snapshots {
             for Touched { tenant: id, .. } in &touched {
-                let tenant = self.tenants.get_mut(id).expect("known");
+                let Some(tenant) = self.tenants.get_mut(id) else { continue }; // Its lease was lost.
                 if tenant.chain.len() >= tenant.snapshot_line + self.snapshot_every {
                     let engine = tenant.engine.clone().expect("a plan");
                     let job = SnapshotJob {
@@ -362,6 +371,11 @@ impl App {
                     tenant.snapshot_line = tenant.chain.len();
                     let _ = snapshots.send(job);
                 }
+            }
+        }
+        for (job, reply) in jobs.iter().zip(replies.iter_mut()) {
+            if lost.contains(&job.tenant) {
+                *reply = Err(unavailable(&job.tenant));
             }
         }
         replies
