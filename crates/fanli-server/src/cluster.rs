@@ -45,6 +45,13 @@ pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The database's clock, in milliseconds since 1970 (every node reads the same clock).
 const NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
+/// Whether the node `{node}` (an SQL expression) has a connection to the database: a node whose
+/// process died has none (the database closes them at once), nor one whose connections were
+/// terminated. Its leases need not wait for their expiry then.
+fn connected(node: &str) -> String {
+    format!("EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'fanli-node-' || {node})")
+}
+
 /// This node in the cluster.
 pub struct Cluster {
     /// This node's id: random, new at every start.
@@ -88,13 +95,13 @@ pub fn application_name(node: &str) -> String {
 }
 
 /// The settings of a node's store connections: its name, and a transaction left idle (its
-/// process paused or cut off mid-commit) is ended by the database after twice the lease term,
-/// so that the row locks it holds do not keep the other nodes from its tenants.
+/// process paused or cut off mid-commit) is ended by the database after the lease term, so
+/// that the lease rows it locked do not keep the other nodes from its tenants for longer.
 pub(crate) fn store_settings(node: &str) -> String {
     format!(
         "SET application_name = '{}'; SET idle_in_transaction_session_timeout = {}",
         application_name(node),
-        (2 * TERM).as_millis()
+        TERM.as_millis()
     )
 }
 
@@ -161,12 +168,16 @@ fn take(
         "INSERT INTO leases (tenant, node, address, epoch, expires_at) VALUES ($1, $2, $3, 1, {NOW} + $4)
          ON CONFLICT (tenant) DO UPDATE SET node = excluded.node, address = excluded.address,
              epoch = leases.epoch + 1, expires_at = excluded.expires_at
-         WHERE COALESCE(leases.expires_at, 0) < {NOW} - $5
-         RETURNING epoch"
+         WHERE COALESCE(leases.expires_at, 0) < {NOW} - $5 OR NOT {}
+         RETURNING epoch",
+        connected("leases.node")
     );
     let term = TERM.as_millis() as i64;
     Ok(client.query_opt(&sql, &[&tenant, &node, &address, &term, &before])?.map(|row| row.get(0)))
 }
+
+/// How long ago a lease of a node without a connection expired, as a tick reads it: long ago.
+const DEAD: i64 = 1 << 40;
 
 /// A tenant's lease as a tick reads it.
 struct Lease {
@@ -198,9 +209,10 @@ impl Leaser {
         Ok(self.client.as_mut().expect("connected"))
     }
 
-    /// Says the node is alive and renews its live leases: the tenants still its own, with
-    /// their epochs.
-    fn renew(&mut self) -> Result<HashMap<String, i64>, StoreError> {
+    /// Says the node is alive and renews the live leases of the tenants it serves (a lease of a
+    /// tenant it dropped is left to expire, for any node to take): the tenants still its own,
+    /// with their epochs.
+    fn renew(&mut self, serving: &[String]) -> Result<HashMap<String, i64>, StoreError> {
         let (node, address) = (self.node.clone(), self.address.clone());
         let term = TERM.as_millis() as i64;
         let client = self.client()?;
@@ -214,10 +226,11 @@ impl Leaser {
         )?;
         let rows = tx.query(
             &format!(
-                "UPDATE leases SET expires_at = {NOW} + $2 WHERE node = $1 AND expires_at > {NOW}
+                "UPDATE leases SET expires_at = {NOW} + $2
+                 WHERE node = $1 AND tenant = ANY($3) AND expires_at > {NOW}
                  RETURNING tenant, epoch"
             ),
-            &[&node, &term],
+            &[&node, &term, &serving],
         )?;
         tx.commit()?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
@@ -228,8 +241,11 @@ impl Leaser {
         let client = self.client()?;
         let rows = client.query(
             &format!(
-                "SELECT t.id, l.node, l.address, l.epoch, {NOW} - COALESCE(l.expires_at, 0)
-                 FROM tenants t LEFT JOIN leases l ON l.tenant = t.id ORDER BY t.id"
+                "SELECT t.id, l.node, l.address, l.epoch,
+                     CASE WHEN l.node IS NULL OR {} THEN {NOW} - COALESCE(l.expires_at, 0)
+                         ELSE {DEAD} END
+                 FROM tenants t LEFT JOIN leases l ON l.tenant = t.id ORDER BY t.id",
+                connected("l.node")
             ),
             &[],
         )?;
@@ -240,8 +256,12 @@ impl Leaser {
                 Lease { tenant: r.get(0), held: node.map(|n| (n, r.get(2), r.get(3))), expired_for: r.get(4) }
             })
             .collect();
-        let nodes: i64 =
-            client.query_one(&format!("SELECT count(*) FROM nodes WHERE expires_at > {NOW}"), &[])?.get(0);
+        let nodes: i64 = client
+            .query_one(
+                &format!("SELECT count(*) FROM nodes WHERE expires_at > {NOW} AND {}", connected("node")),
+                &[],
+            )?
+            .get(0);
         Ok((leases, nodes.max(1)))
     }
 
@@ -290,13 +310,17 @@ pub(crate) fn run(server: &crate::Server) {
 
 /// One round of [`run`].
 fn tick(server: &crate::Server, leaser: &mut Leaser) {
+    let serving: Vec<String> = crate::lock(server).tenants.keys().cloned().collect();
     let sent = Instant::now();
-    let renewed = match leaser.renew() {
+    let renewed = match leaser.renew(&serving) {
         Ok(renewed) => renewed,
         Err(error) => {
+            // A connection that closed: its leases may be taken at once (see `connected`).
+            let closed = leaser.client.as_ref().is_none_or(postgres::Client::is_closed);
             leaser.client = None;
             let mut app = crate::lock(server);
-            let fenced = app.cluster.as_ref().is_some_and(|c| !c.valid()) && !app.tenants.is_empty();
+            let fenced =
+                app.cluster.as_ref().is_some_and(|c| closed || !c.valid()) && !app.tenants.is_empty();
             if fenced {
                 tracing::warn!(%error, tenants = app.tenants.len(), "the leases could not be renewed in time: serving no tenant until they are taken again");
                 app.tenants.clear();

@@ -187,7 +187,8 @@ struct Seen {
 /// Three nodes started together on an empty database, six tenants under a steady load of joins
 /// sent round-robin to the nodes a health check would list: the tenants spread to two each;
 /// one node killed (`kill -9`), another started in its place (it gets its share back), one
-/// paused (`SIGSTOP`, its database connections terminated) and resumed. No node freezes (the
+/// paused (`SIGSTOP`, its database connections terminated) and resumed, one paused with its
+/// connections left open (its leases expire by time) and resumed. No node freezes (the
 /// others answer `/metrics` within a second during the pause), every tenant is served again
 /// within the bound, nothing acknowledged is lost and nothing is applied twice.
 #[test]
@@ -344,7 +345,33 @@ fn nodes_under_load_fail_over_within_the_bound() {
     std::thread::sleep(Duration::from_secs(1));
     signal("-CONT", paused.child.id());
     live.lock().unwrap().push(paused.addr);
-    std::thread::sleep(Duration::from_secs(4));
+    let fair = wait_for(Duration::from_secs(20), || owners(&url).values().all(|&c| c == 2).then_some(()));
+    assert!(fair.is_some(), "the resumed node's share: {:?}", owners(&url));
+
+    // SIGSTOP of the third node, its connections left open: its leases expire by time.
+    let paused = nodes[2].as_ref().unwrap();
+    remove(&live, paused.addr);
+    signal("-STOP", paused.child.id());
+    let paused_at = Instant::now();
+    let other = addr(&nodes, 0);
+    let mut slowest = Duration::ZERO;
+    let taken = wait_for(Duration::from_secs(10), || {
+        let asked = Instant::now();
+        let metrics = http(other, "GET", "/metrics", "", "", Duration::from_secs(1));
+        assert_eq!(metrics.map(|m| m.0), Some(200), "the other node answers during the pause");
+        slowest = slowest.max(asked.elapsed());
+        let counts = owners(&url);
+        (!counts.contains_key(&paused.id) && counts.values().sum::<usize>() == 6).then_some(())
+    });
+    assert!(taken.is_some(), "the paused node's tenants taken over: {:?}", owners(&url));
+    let by_time = paused_at.elapsed();
+    eprintln!(
+        "SIGSTOP, connections open: its tenants taken over after {by_time:?}; /metrics of another node at most {slowest:?}"
+    );
+    assert!(by_time < Duration::from_secs(6), "taken over by lease time within the bound");
+    signal("-CONT", paused.child.id());
+    live.lock().unwrap().push(paused.addr);
+    std::thread::sleep(Duration::from_secs(3));
     stop.store(true, Ordering::Relaxed);
     let seen: Vec<Seen> = clients.into_iter().map(|c| c.join().unwrap()).collect();
 
