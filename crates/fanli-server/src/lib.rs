@@ -381,9 +381,9 @@ impl App {
     }
 
     /// Opens the PostgreSQL store at `database` as a node of a cluster serving at `address`
-    /// (`http://host:port`, where the other nodes redirect this node's tenants' requests): it
-    /// rebuilds only the tenants no other node serves, and takes their leases (see
-    /// [`cluster`]).
+    /// (`http://host:port`, where the other nodes forward this node's tenants' requests): it
+    /// rebuilds no tenant here; once it serves, its leases' thread takes its fair share of
+    /// them (see [`cluster`]).
     pub fn open_node(dir: &Path, database: &str, master_key: &str, address: &str) -> Result<App, OpenError> {
         // The tables first (made by the first store opened), then what the leases add to them.
         std::fs::create_dir_all(dir)
@@ -512,7 +512,8 @@ impl App {
         let caller = known
             .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "unauthorized", "unknown key".to_owned()))?;
         if !self.tenants.contains_key(&caller.tenant) || self.cluster.as_ref().is_some_and(|c| !c.valid()) {
-            // Another node's (the router redirects there first; this is the race after it).
+            // Another node's (the router forwards there first; this is the race after it), or this
+            // node could not renew its leases in time (fenced).
             return Err(unavailable(&caller.tenant));
         }
         Ok(caller)

@@ -1430,7 +1430,8 @@ impl Store {
 
     /// Takes a tenant's lease for `node` at `address`: the epoch goes up by one, which fences
     /// off every append of the node that held it before. Returns the new epoch. Call it only
-    /// while holding the tenant's advisory lock.
+    /// for a tenant no live lease names (the cluster's own take, in `cluster.rs`, checks
+    /// the expiry in the same statement).
     pub fn take_lease(&mut self, tenant: &str, node: &str, address: &str) -> Result<i64> {
         let sql = "INSERT INTO leases (tenant, node, address, epoch) VALUES ($1, $2, $3, 1)
                    ON CONFLICT (tenant) DO UPDATE SET node = excluded.node, address = excluded.address,

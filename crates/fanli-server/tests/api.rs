@@ -514,9 +514,9 @@ fn keys_are_listed_revoked_and_rotated_and_a_revoked_key_is_refused() {
 }
 
 /// Two nodes on one PostgreSQL: a key revoked on the node serving its tenant is refused on the
-/// other node at its next request (`401`, not a redirect to the owner), though that node had
+/// other node at its next request (`401`, not forwarded to the owner), though that node had
 /// the key in memory from its start; a rotated key's successor, made on the first node, is
-/// redirected there. (Needs `FANLI_TEST_DATABASE_URL`; on SQLite there is one node.)
+/// forwarded there. (Needs `FANLI_TEST_DATABASE_URL`; on SQLite there is one node.)
 #[test]
 fn a_key_revoked_on_one_node_is_refused_on_the_other() {
     let dir = data_dir("api-cluster-revoke");

@@ -171,6 +171,13 @@ fn owners(url: &str) -> HashMap<String, usize> {
     counts
 }
 
+/// The bound on a takeover that docs/decisions.md states: the lease term, a tick, and a lock
+/// wait (3 + 1 + 1 s).
+const BOUND: Duration = Duration::from_secs(5);
+
+/// How long a load client waits for an answer before it tries the next node.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// What a tenant's load client saw.
 #[derive(Default)]
 struct Seen {
@@ -258,7 +265,7 @@ fn nodes_under_load_fail_over_within_the_bound() {
                     };
                     let line =
                         format!(r#"{{"at":"2026-01-01T09:00:00+08:00","type":"join","member":"m{member}"}}"#);
-                    match http(target, "POST", "/v1/events", &key, &line, Duration::from_secs(2)) {
+                    match http(target, "POST", "/v1/events", &key, &line, CLIENT_TIMEOUT) {
                         Some((200, body)) => {
                             let v: serde_json::Value = serde_json::from_str(&body).unwrap();
                             if v["results"][0]["ok"] == true {
@@ -300,7 +307,9 @@ fn nodes_under_load_fail_over_within_the_bound() {
         (!owners(&url).contains_key(&dead) && owners(&url).values().sum::<usize>() == 6).then_some(())
     });
     assert!(taken.is_some(), "the dead node's tenants taken over: {:?}", owners(&url));
-    eprintln!("kill -9: its tenants taken over after {:?}", killed_at.elapsed());
+    let by_death = killed_at.elapsed();
+    eprintln!("kill -9: its tenants taken over after {by_death:?}");
+    assert!(by_death < BOUND, "taken over within the bound");
 
     // A node started in its place gets its share back.
     let restarted_at = Instant::now();
@@ -339,6 +348,7 @@ fn nodes_under_load_fail_over_within_the_bound() {
     });
     assert!(taken.is_some(), "the paused node's tenants taken over: {:?}", owners(&url));
     let takeover = paused_at.elapsed();
+    assert!(takeover < BOUND, "taken over within the bound");
     eprintln!(
         "SIGSTOP: its tenants taken over after {takeover:?}; /metrics of another node at most {slowest:?}"
     );
@@ -368,7 +378,7 @@ fn nodes_under_load_fail_over_within_the_bound() {
     eprintln!(
         "SIGSTOP, connections open: its tenants taken over after {by_time:?}; /metrics of another node at most {slowest:?}"
     );
-    assert!(by_time < Duration::from_secs(6), "taken over by lease time within the bound");
+    assert!(by_time < BOUND, "taken over by lease time within the bound");
     signal("-CONT", paused.child.id());
     live.lock().unwrap().push(paused.addr);
     std::thread::sleep(Duration::from_secs(3));
@@ -405,5 +415,6 @@ fn nodes_under_load_fail_over_within_the_bound() {
         );
         assert!(seen.acknowledged.len() > 20, "{tenant}: the load went on");
     }
-    assert!(gaps < Duration::from_secs(6), "every tenant served again within the bound: {gaps:?}");
+    // A client whose request was in flight to the paused node waits its own timeout first.
+    assert!(gaps < BOUND + CLIENT_TIMEOUT, "every tenant served again within the bound: {gaps:?}");
 }
