@@ -12,8 +12,11 @@
 //!   slow) stops serving its tenants [`MARGIN`] before its last renewal runs out: it answers
 //!   `503` for them, and drops them at its next tick (fenced).
 //! - A lease not renewed past its expiry is taken by another node: the epoch goes one up and the
-//!   node rebuilds the tenant from its snapshot and log. Takeover takes at most `TERM + TICK`
-//!   plus the rebuild after the owner's last renewal (4 s and the rebuild, with the defaults).
+//!   node rebuilds the tenant from its snapshot and log, on a thread of its own (at most
+//!   [`BUILDS`] at once) while the lease thread goes on renewing, and serves it as soon as it is
+//!   rebuilt. Takeover takes at most `TERM + TICK` plus the rebuild after the owner's last
+//!   renewal (4 s and the rebuild, with the defaults), and a lock wait when the owner was
+//!   paused mid-commit.
 //! - The epoch is the fence: every append checks, in its transaction, that the lease still
 //!   names this node at the epoch it took, so a node that lost its lease cannot write after the
 //!   new owner, even if it does not know yet that it lost it.
@@ -94,14 +97,16 @@ pub fn application_name(node: &str) -> String {
     format!("fanli-node-{node}")
 }
 
-/// The settings of a node's store connections: its name, and a transaction left idle (its
-/// process paused or cut off mid-commit) is ended by the database after the lease term, so
-/// that the lease rows it locked do not keep the other nodes from its tenants for longer.
+/// The settings of a node's store connections: its name; a transaction left idle (its process
+/// paused or cut off mid-commit) is ended by the database after the lease term, so that the
+/// lease rows it locked do not keep the other nodes from its tenants for longer; and a commit
+/// waits at most [`STATEMENT_TIMEOUT`] for a row lock (the writer waits under the server's lock).
 pub(crate) fn store_settings(node: &str) -> String {
     format!(
-        "SET application_name = '{}'; SET idle_in_transaction_session_timeout = {}",
+        "SET application_name = '{}'; SET idle_in_transaction_session_timeout = {}; SET lock_timeout = {}",
         application_name(node),
-        TERM.as_millis()
+        TERM.as_millis(),
+        STATEMENT_TIMEOUT.as_millis()
     )
 }
 
@@ -196,10 +201,23 @@ struct Leaser {
     /// The data directory (snapshot files).
     dir: std::path::PathBuf,
     client: Option<postgres::Client>,
-    store: Option<Store>,
     /// When this node took each of its tenants (the oldest go first when it has too many).
     taken: HashMap<String, Instant>,
+    /// The tenants being rebuilt, each on a thread of its own, while this thread goes on
+    /// renewing (a rebuild can take longer than a lease lasts).
+    building: HashMap<String, Build>,
 }
+
+/// A tenant taken over and being rebuilt.
+struct Build {
+    epoch: i64,
+    /// When its lease was last taken or renewed.
+    renewed: Instant,
+    rebuilt: std::thread::JoinHandle<Result<crate::Tenant, crate::TenantError>>,
+}
+
+/// How many tenants a node rebuilds at once.
+const BUILDS: usize = 2;
 
 impl Leaser {
     fn client(&mut self) -> Result<&mut postgres::Client, StoreError> {
@@ -274,15 +292,6 @@ impl Leaser {
         )?;
         Ok(())
     }
-
-    fn store(&mut self) -> Result<&mut Store, StoreError> {
-        if self.store.is_none() {
-            let mut store = Store::open(&self.dir, Some(&self.url))?;
-            store.session(&store_settings(&self.node))?;
-            self.store = Some(store);
-        }
-        Ok(self.store.as_mut().expect("opened"))
-    }
 }
 
 /// The lease thread: every [`TICK`], renews this node's leases (dropping the tenants it lost),
@@ -294,7 +303,8 @@ pub(crate) fn run(server: &crate::Server) {
         let Some(cluster) = app.cluster.as_ref() else { return };
         (cluster.node.clone(), cluster.address.clone(), cluster.url.clone(), app.dir.clone())
     };
-    let mut leaser = Leaser { node, address, url, dir, client: None, store: None, taken: HashMap::new() };
+    let mut leaser =
+        Leaser { node, address, url, dir, client: None, taken: HashMap::new(), building: HashMap::new() };
     {
         let app = crate::lock(server);
         for id in app.tenants.keys() {
@@ -304,14 +314,49 @@ pub(crate) fn run(server: &crate::Server) {
     loop {
         let started = Instant::now();
         tick(server, &mut leaser);
-        std::thread::sleep(TICK.saturating_sub(started.elapsed()));
+        // The tenants rebuilt meanwhile are served as soon as they are.
+        while started.elapsed() < TICK {
+            install(server, &mut leaser);
+            std::thread::sleep(Duration::from_millis(50).min(TICK.saturating_sub(started.elapsed())));
+        }
+    }
+}
+
+/// Serves the tenants whose rebuild is done, if their lease is still surely this node's.
+fn install(server: &crate::Server, leaser: &mut Leaser) {
+    let done: Vec<String> =
+        leaser.building.iter().filter(|(_, b)| b.rebuilt.is_finished()).map(|(id, _)| id.clone()).collect();
+    for id in done {
+        let build = leaser.building.remove(&id).expect("listed");
+        match build.rebuilt.join() {
+            Ok(Ok(tenant)) if build.renewed.elapsed() < TERM - MARGIN => {
+                let mut app = crate::lock(server);
+                if let Some(cluster) = app.cluster.as_mut() {
+                    cluster.owners.insert(id.clone(), None);
+                }
+                app.tenants.insert(id.clone(), tenant);
+                leaser.taken.insert(id, Instant::now());
+            }
+            Ok(Ok(_)) => tracing::warn!(tenant = %id, "the tenant's lease ran out during its rebuild"),
+            Ok(Err(error)) => {
+                tracing::error!(tenant = %id, %error, "the tenant could not be taken over");
+                let _ = leaser.release(&id, build.epoch);
+            }
+            Err(_) => {
+                tracing::error!(tenant = %id, "the tenant's rebuild panicked");
+                let _ = leaser.release(&id, build.epoch);
+            }
+        }
     }
 }
 
 /// One round of [`run`].
 fn tick(server: &crate::Server, leaser: &mut Leaser) {
-    let serving: Vec<String> = crate::lock(server).tenants.keys().cloned().collect();
+    // Before the tenants served are read: a tenant this node creates after this instant is not
+    // counted lost when this renewal misses it (see `Cluster::fresh`).
     let sent = Instant::now();
+    let mut serving: Vec<String> = crate::lock(server).tenants.keys().cloned().collect();
+    serving.extend(leaser.building.keys().cloned());
     let renewed = match leaser.renew(&serving) {
         Ok(renewed) => renewed,
         Err(error) => {
@@ -325,12 +370,18 @@ fn tick(server: &crate::Server, leaser: &mut Leaser) {
                 tracing::warn!(%error, tenants = app.tenants.len(), "the leases could not be renewed in time: serving no tenant until they are taken again");
                 app.tenants.clear();
                 leaser.taken.clear();
+                leaser.building.clear();
             } else {
                 tracing::warn!(%error, "the leases could not be renewed");
             }
             return;
         }
     };
+    // A rebuild goes on while its lease does.
+    leaser.building.retain(|id, b| renewed.get(id) == Some(&b.epoch));
+    for build in leaser.building.values_mut() {
+        build.renewed = sent;
+    }
     let (leases, nodes) = match leaser.read() {
         Ok(read) => read,
         Err(error) => {
@@ -376,7 +427,7 @@ fn tick(server: &crate::Server, leaser: &mut Leaser) {
         return;
     }
     let fair = (leases.len() as i64 + nodes - 1) / nodes;
-    let mut count = mine.len() as i64;
+    let mut count = (mine.len() + leaser.building.len()) as i64;
     // Too many: the oldest one goes (one a tick: the others take it before the next looks).
     if count > fair
         && let Some((id, epoch)) =
@@ -394,7 +445,11 @@ fn tick(server: &crate::Server, leaser: &mut Leaser) {
     }
     for lease in &leases {
         let long_expired = lease.expired_for > (2 * TERM).as_millis() as i64;
-        if lease.expired_for < 0 || (count >= fair && !long_expired) || sent.elapsed() > TERM - MARGIN {
+        if lease.expired_for < 0
+            || (count >= fair && !long_expired)
+            || leaser.building.contains_key(&lease.tenant)
+            || leaser.building.len() >= BUILDS
+        {
             continue;
         }
         if lease.held.as_ref().is_some_and(|(n, _, _)| *n == leaser.node) && !long_expired {
@@ -411,24 +466,20 @@ fn tick(server: &crate::Server, leaser: &mut Leaser) {
                 continue;
             }
         };
-        let taken_at = Instant::now();
-        let built = leaser
-            .store()
-            .map_err(crate::TenantError::from)
-            .and_then(|store| crate::load_taken(store, &lease.tenant, epoch));
-        match built {
-            Ok(tenant) => {
-                let mut app = crate::lock(server);
-                if let Some(cluster) = app.cluster.as_mut() {
-                    cluster.owners.insert(lease.tenant.clone(), None);
-                }
-                app.tenants.insert(lease.tenant.clone(), tenant);
-                leaser.taken.insert(lease.tenant.clone(), taken_at);
+        // Rebuilt on a thread of its own, on a store connection of its own.
+        let (dir, url, tenant) = (leaser.dir.clone(), leaser.url.clone(), lease.tenant.clone());
+        let rebuilt = std::thread::Builder::new().name("fanli-takeover".to_owned()).spawn(move || {
+            let mut store = Store::open(&dir, Some(&url))?;
+            store.session(&store_settings(&node))?;
+            crate::load_taken(&mut store, &tenant, epoch)
+        });
+        match rebuilt {
+            Ok(rebuilt) => {
+                leaser.building.insert(lease.tenant.clone(), Build { epoch, renewed: sent, rebuilt });
                 count += 1;
             }
             Err(error) => {
-                leaser.store = None;
-                tracing::error!(tenant = %lease.tenant, %error, "the tenant could not be taken over");
+                tracing::error!(tenant = %lease.tenant, %error, "no thread to rebuild the tenant");
                 let _ = leaser.release(&lease.tenant, epoch);
             }
         }
