@@ -192,6 +192,16 @@ pub(crate) async fn to_owner(
         _ => None,
     };
     let forwarded = request.headers().contains_key(cluster::FORWARDED);
+    // A key this node has not seen (made on another node) is looked up before the lock is taken.
+    let hash = bearer(request.headers()).ok().map(|key| sha256_hex(key.as_bytes()));
+    let looked_up = match (&server.key_reader, &hash) {
+        (Some(reader), Some(hash)) if !lock(&server).keys.contains_key(hash) => match reader.find(hash).await
+        {
+            Ok(found) => found,
+            Err(error) => return error.into_response(),
+        },
+        _ => None,
+    };
     let elsewhere = {
         let mut app = lock(&server);
         let app = &mut *app;
@@ -200,13 +210,14 @@ pub(crate) async fn to_owner(
         {
             return error.into_response();
         }
-        match (app.cluster.is_some(), bearer(request.headers())) {
-            (true, Ok(key)) => {
-                let hash = sha256_hex(key.as_bytes());
-                let tenant = match app.keys.get(&hash) {
-                    Some(caller) => Some(caller.tenant.clone()),
-                    None => blocking(|| app.store.find_key(&hash)).ok().flatten().map(|k| k.tenant),
-                };
+        if let Some((hash, key)) = hash.as_ref().zip(looked_up)
+            && let Some(role) = Role::from_parts(&key.role, key.scope)
+        {
+            app.keys.insert(hash.clone(), Caller { tenant: key.tenant, role, key: key.id });
+        }
+        match (app.cluster.is_some(), &hash) {
+            (true, Some(hash)) => {
+                let tenant = app.keys.get(hash).map(|caller| caller.tenant.clone());
                 match tenant {
                     Some(tenant) if !app.tenants.contains_key(&tenant) => {
                         // Who serves it, as the leases' thread last read them (no database

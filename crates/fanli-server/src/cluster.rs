@@ -569,3 +569,47 @@ pub(crate) async fn forward(
     }
     response.body(axum::body::Body::from(bytes)).ok()
 }
+
+/// A key looked up for a request, and where its answer goes.
+type KeyWanted = (String, tokio::sync::oneshot::Sender<Result<Option<crate::store::StoredKey>, String>>);
+
+/// In a cluster: a thread that looks up in the store the keys this node has not seen (made on
+/// another node), for the requests that bear them, on a connection of its own: no request waits
+/// for the database under the server's lock to learn which tenant its key is for.
+pub(crate) struct KeyReader(std::sync::mpsc::Sender<KeyWanted>);
+
+impl KeyReader {
+    /// Starts the reader (its connection opened on its thread, and again after a failure).
+    pub(crate) fn start(dir: std::path::PathBuf, url: String, node: String) -> std::io::Result<KeyReader> {
+        let (sender, wanted) = std::sync::mpsc::channel::<KeyWanted>();
+        std::thread::Builder::new().name("fanli-keys".to_owned()).spawn(move || {
+            let mut store: Option<Store> = None;
+            while let Ok((hash, answer)) = wanted.recv() {
+                let found = match store.as_mut() {
+                    Some(store) => store.find_key(&hash),
+                    None => Store::open(&dir, Some(&url)).and_then(|mut opened| {
+                        opened.session(&store_settings(&node))?;
+                        let found = opened.find_key(&hash);
+                        store = Some(opened);
+                        found
+                    }),
+                };
+                if found.is_err() {
+                    store = None;
+                }
+                let _ = answer.send(found.map_err(|e| e.to_string()));
+            }
+        })?;
+        Ok(KeyReader(sender))
+    }
+
+    /// The live key of this hash in the store, if there is one.
+    pub(crate) async fn find(&self, hash: &str) -> Result<Option<crate::store::StoredKey>, crate::ApiError> {
+        let (sender, answer) = tokio::sync::oneshot::channel();
+        self.0.send((hash.to_owned(), sender)).map_err(|_| crate::internal("the key reader has stopped"))?;
+        answer
+            .await
+            .map_err(|_| crate::internal("the key reader dropped a request"))?
+            .map_err(crate::internal)
+    }
+}

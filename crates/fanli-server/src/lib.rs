@@ -133,6 +133,8 @@ pub struct Server {
     metrics: metrics::Metrics,
     /// In a cluster: the reader of the store's revocation count.
     revocations: Option<Revocations>,
+    /// In a cluster: the reader of keys this node has not seen (off the server's lock).
+    key_reader: Option<cluster::KeyReader>,
 }
 
 /// A request's wait for the store's count of key revocations.
@@ -211,12 +213,24 @@ impl Server {
             None => None,
         };
         let clustered = app.cluster.is_some();
+        let key_reader = match &app.cluster {
+            Some(node) => Some(
+                cluster::KeyReader::start(
+                    app.dir.clone(),
+                    app.database.clone().unwrap_or_default(),
+                    node.node.clone(),
+                )
+                .expect("a thread starts"),
+            ),
+            None => None,
+        };
         let (jobs, queue) = std::sync::mpsc::channel();
         let server = Arc::new(Server {
             app: Mutex::new(app),
             jobs,
             metrics: metrics::Metrics::default(),
             revocations,
+            key_reader,
         });
         let writer = Arc::clone(&server);
         std::thread::Builder::new()
