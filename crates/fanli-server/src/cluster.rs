@@ -20,10 +20,11 @@
 //! - The epoch is the fence: every append checks, in its transaction, that the lease still
 //!   names this node at the epoch it took, so a node that lost its lease cannot write after the
 //!   new owner, even if it does not know yet that it lost it.
-//! - Fair shares: a node takes expired leases only while it serves fewer than `ceil(tenants /
-//!   live nodes)` (any expired one after `2 × TERM`, so that no tenant is left unserved while
-//!   the nodes' counts disagree); a node serving more than that lets its oldest ones go, one
-//!   excess tenant a tick, so that a node that (re)starts gets its share back.
+//! - Fair shares: a node under its share, `ceil(tenants / live nodes)`, takes expired leases at
+//!   once; any node takes one expired for more than a [`TICK`] (so that no tenant is left
+//!   unserved while the nodes' counts disagree), and one it let go itself after `2 × TERM`; a
+//!   node serving more than its share lets its oldest tenant go, one a tick, so that a node that
+//!   (re)starts gets its share back.
 //!
 //! A request reaching a node that does not serve its tenant is forwarded to the node that does
 //! (see `api::to_owner`), or answered `503` with `Retry-After: 1` while the tenant is between
@@ -145,7 +146,7 @@ impl Cluster {
     /// or `None` when another node holds it.
     pub fn take(&mut self, tenant: &str) -> Result<Option<i64>, StoreError> {
         let started = Instant::now();
-        let taken = take(&mut self.client, tenant, &self.node, &self.address, false);
+        let taken = take(&mut self.client, tenant, &self.node, &self.address, Duration::ZERO);
         if taken.is_err() {
             // Made again for the next time (this one may have been cut).
             if let Ok(client) = connect(&self.url, &self.node) {
@@ -159,16 +160,16 @@ impl Cluster {
     }
 }
 
-/// Takes `tenant`'s lease for `node` if it has none or it expired (`released`: only if it
-/// expired more than twice the term ago; see the module's fair shares): the new epoch.
+/// Takes `tenant`'s lease for `node` if it has none or it expired at least `grace` ago (see the
+/// module's fair shares): the new epoch.
 fn take(
     client: &mut postgres::Client,
     tenant: &str,
     node: &str,
     address: &str,
-    long_expired: bool,
+    grace: Duration,
 ) -> Result<Option<i64>, StoreError> {
-    let before = if long_expired { (2 * TERM).as_millis() as i64 } else { 0 };
+    let before = grace.as_millis() as i64;
     let sql = format!(
         "INSERT INTO leases (tenant, node, address, epoch, expires_at) VALUES ($1, $2, $3, 1, {NOW} + $4)
          ON CONFLICT (tenant) DO UPDATE SET node = excluded.node, address = excluded.address,
@@ -377,6 +378,19 @@ fn tick(server: &crate::Server, leaser: &mut Leaser) {
             return;
         }
     };
+    // The server's own connection, if the database ended it (its connections terminated,
+    // or a paused commit ended): made again here, off the lock, and swapped in under it.
+    if crate::lock(server).store.closed() {
+        let reopened = Store::open(&leaser.dir, Some(&leaser.url))
+            .and_then(|mut store| store.session(&store_settings(&leaser.node)).map(|()| store));
+        match reopened {
+            Ok(store) => {
+                tracing::warn!("the store's connection was lost: made again");
+                crate::lock(server).store = store;
+            }
+            Err(error) => tracing::warn!(%error, "the store's connection was lost and cannot be made again"),
+        }
+    }
     // A rebuild goes on while its lease does.
     leaser.building.retain(|id, b| renewed.get(id) == Some(&b.epoch));
     for build in leaser.building.values_mut() {
@@ -444,7 +458,9 @@ fn tick(server: &crate::Server, leaser: &mut Leaser) {
         count -= 1;
     }
     for lease in &leases {
-        let long_expired = lease.expired_for > (2 * TERM).as_millis() as i64;
+        // Past its share, a node takes a lease expired for more than a tick: the node under its
+        // share had its turn, and no tenant waits on nodes whose counts disagree.
+        let long_expired = lease.expired_for > TICK.as_millis() as i64;
         if lease.expired_for < 0
             || (count >= fair && !long_expired)
             || leaser.building.contains_key(&lease.tenant)
@@ -452,11 +468,17 @@ fn tick(server: &crate::Server, leaser: &mut Leaser) {
         {
             continue;
         }
-        if lease.held.as_ref().is_some_and(|(n, _, _)| *n == leaser.node) && !long_expired {
+        let mine = lease.held.as_ref().is_some_and(|(n, _, _)| *n == leaser.node);
+        if mine && lease.expired_for <= (2 * TERM).as_millis() as i64 {
             continue; // Let go by this node: another's to take.
         }
+        let grace = match (mine, count >= fair) {
+            (true, _) => 2 * TERM,
+            (false, true) => TICK,
+            (false, false) => Duration::ZERO,
+        };
         let (node, address) = (leaser.node.clone(), leaser.address.clone());
-        let taken = leaser.client().and_then(|c| take(c, &lease.tenant, &node, &address, count >= fair));
+        let taken = leaser.client().and_then(|c| take(c, &lease.tenant, &node, &address, grace));
         let epoch = match taken {
             Ok(Some(epoch)) => epoch,
             Ok(None) => continue,

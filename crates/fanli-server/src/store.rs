@@ -766,6 +766,12 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the PostgreSQL connection is known to be lost (a statement failed on it: the
+    /// database ended it, or the network did); never on SQLite.
+    pub fn closed(&self) -> bool {
+        matches!(&self.db, Db::Postgres(db) if db.client.is_closed())
+    }
+
     /// Whether this is PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         matches!(self.db, Db::Postgres(_))

@@ -350,6 +350,11 @@ impl App {
                     && let Err(rebuild) = self.rebuild(id)
                 {
                     tracing::error!(tenant = %id, error = %rebuild, "the tenant could not be rebuilt");
+                    if self.cluster.is_some() {
+                        // Its state here holds what was not stored: no longer served, its lease
+                        // runs out and a node rebuilds it from the store.
+                        self.tenants.remove(id);
+                    }
                 }
             }
             // One id for the failure: every request of the batch answers with it.
