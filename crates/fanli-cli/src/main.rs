@@ -62,7 +62,7 @@ struct ServeArgs {
     /// --data).
     #[arg(long, value_name = "URL")]
     database: Option<String>,
-    /// With --database: this node's address for the other nodes, which redirect its tenants'
+    /// With --database: this node's address for the other nodes, which forward its tenants'
     /// requests there (default: http:// and --listen).
     #[arg(long, value_name = "URL", requires = "database")]
     advertise: Option<String>,

@@ -177,8 +177,9 @@ pub(crate) async fn track(
 
 /// In a cluster: first, the revoked keys are dropped if another node revoked any since the
 /// last request (see [`App::revoked_since`]); then a request for a tenant another node serves is
-/// redirected there (`307`: the same method and body, at the owner's address); while nobody
-/// serves it (its node just died), `503` with `Retry-After: 1`. Requests with the master key or
+/// forwarded there (the same method, headers, key and body; the owner's answer is passed on);
+/// while nobody serves it (its node died or is fenced), or its node does not answer, `503`
+/// with `Retry-After: 1`. Requests with the master key or
 /// without a known key (a revoked one among them) go on, to be refused by their handler.
 pub(crate) async fn to_owner(
     State(server): State<Shared>,
@@ -195,6 +196,17 @@ pub(crate) async fn to_owner(
         },
         _ => None,
     };
+    let forwarded = request.headers().contains_key(cluster::FORWARDED);
+    // A key this node has not seen (made on another node) is looked up before the lock is taken.
+    let hash = bearer(request.headers()).ok().map(|key| sha256_hex(key.as_bytes()));
+    let looked_up = match (&server.key_reader, &hash) {
+        (Some(reader), Some(hash)) if !lock(&server).keys.contains_key(hash) => match reader.find(hash).await
+        {
+            Ok(found) => found,
+            Err(error) => return error.into_response(),
+        },
+        _ => None,
+    };
     let elsewhere = {
         let mut app = lock(&server);
         let app = &mut *app;
@@ -203,17 +215,21 @@ pub(crate) async fn to_owner(
         {
             return error.into_response();
         }
-        match (app.cluster.as_ref().map(|c| c.node.clone()), bearer(request.headers())) {
-            (Some(me), Ok(key)) => {
-                let hash = sha256_hex(key.as_bytes());
-                let tenant = match app.keys.get(&hash) {
-                    Some(caller) => Some(caller.tenant.clone()),
-                    None => blocking(|| app.store.find_key(&hash)).ok().flatten().map(|k| k.tenant),
-                };
+        if let Some((hash, key)) = hash.as_ref().zip(looked_up)
+            && let Some(role) = Role::from_parts(&key.role, key.scope)
+        {
+            app.keys.insert(hash.clone(), Caller { tenant: key.tenant, role, key: key.id });
+        }
+        match (app.cluster.is_some(), &hash) {
+            (true, Some(hash)) => {
+                let tenant = app.keys.get(hash).map(|caller| caller.tenant.clone());
                 match tenant {
                     Some(tenant) if !app.tenants.contains_key(&tenant) => {
-                        let owner = blocking(|| app.store.lease(&tenant)).ok().flatten();
-                        Some((tenant, owner.filter(|(node, _)| *node != me).map(|(_, address)| address)))
+                        // Who serves it, as the leases' thread last read them (no database
+                        // here: this is the server's lock).
+                        let owner =
+                            app.cluster.as_ref().and_then(|c| c.owners.get(&tenant).cloned().flatten());
+                        Some((tenant, owner.filter(|_| !forwarded)))
                     }
                     _ => None,
                 }
@@ -223,16 +239,11 @@ pub(crate) async fn to_owner(
     };
     match elsewhere {
         None => next.run(request).await,
-        Some((_, Some(address))) => {
-            let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
-            let location = format!("{}{path}", address.trim_end_matches('/'));
-            (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, location)]).into_response()
-        }
-        Some((tenant, None)) => {
-            let mut response = unavailable(&tenant).into_response();
-            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-            response
-        }
+        Some((tenant, Some(address))) => match cluster::forward(&address, request).await {
+            Some(response) => response,
+            None => unavailable(&tenant).into_response(),
+        },
+        Some((tenant, None)) => unavailable(&tenant).into_response(),
     }
 }
 
@@ -285,8 +296,9 @@ pub(crate) async fn create_tenant(
     let answer = json!({"id": id, "owner_key": owner_key, "owner_key_id": key_id});
     let mut tenant = Tenant::new();
     if app.cluster.is_some() {
-        // Nobody can hold the lock of a tenant this transaction just made, but another node's
-        // claim may get there first: then the tenant is that node's, and this one redirects.
+        // Nobody holds the lease of a tenant this transaction just made, but another node's
+        // leases' thread may get there first: then the tenant is that node's, and this one
+        // forwards its requests there.
         match blocking(|| app.lease(&id)).map_err(internal)? {
             Some(epoch) => tenant.epoch = Some(epoch),
             None => return Ok((StatusCode::CREATED, axum::Json(answer)).into_response()),

@@ -149,6 +149,8 @@ pub struct Server {
     revocations: Option<Revocations>,
     /// The permits of the requests in flight ([`limits`]).
     gate: limits::Gate,
+    /// In a cluster: the reader of keys this node has not seen (off the server's lock).
+    key_reader: Option<cluster::KeyReader>,
 }
 
 /// A request's wait for the store's count of key revocations.
@@ -227,6 +229,18 @@ impl Server {
             }
             None => None,
         };
+        let clustered = app.cluster.is_some();
+        let key_reader = match &app.cluster {
+            Some(node) => Some(
+                cluster::KeyReader::start(
+                    app.dir.clone(),
+                    app.database.clone().unwrap_or_default(),
+                    node.node.clone(),
+                )
+                .expect("a thread starts"),
+            ),
+            None => None,
+        };
         let (jobs, queue) = std::sync::mpsc::channel();
         let gate = limits::Gate::new(app.limits);
         let server = Arc::new(Server {
@@ -235,12 +249,21 @@ impl Server {
             jobs,
             metrics: metrics::Metrics::default(),
             revocations,
+            key_reader,
         });
         let writer = Arc::clone(&server);
         std::thread::Builder::new()
             .name("fanli-writer".to_owned())
             .spawn(move || write_loop(&writer, &queue))
             .expect("a thread starts");
+        if clustered {
+            // In a cluster: the leases' thread (renewals, fencing, take-overs, fair shares).
+            let leaser = Arc::clone(&server);
+            std::thread::Builder::new()
+                .name("fanli-leases".to_owned())
+                .spawn(move || cluster::run(&leaser))
+                .expect("a thread starts");
+        }
         server
     }
 }
@@ -256,7 +279,12 @@ impl IntoResponse for ApiError {
         if let Some(id) = self.internal_id() {
             error["id"] = id.into();
         }
-        (self.0, axum::Json(json!({ "error": error }))).into_response()
+        let mut response = (self.0, axum::Json(json!({ "error": error }))).into_response();
+        if self.1 == "unavailable" {
+            // Between nodes: a retry in a second finds the tenant served again.
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 
@@ -386,10 +414,14 @@ impl App {
     }
 
     /// Opens the PostgreSQL store at `database` as a node of a cluster serving at `address`
-    /// (`http://host:port`, where the other nodes redirect this node's tenants' requests): it
-    /// rebuilds only the tenants no other node serves, and takes their leases (see
-    /// [`cluster`]).
+    /// (`http://host:port`, where the other nodes forward this node's tenants' requests): it
+    /// rebuilds no tenant here; once it serves, its leases' thread takes its fair share of
+    /// them (see [`cluster`]).
     pub fn open_node(dir: &Path, database: &str, master_key: &str, address: &str) -> Result<App, OpenError> {
+        // The tables first (made by the first store opened), then what the leases add to them.
+        std::fs::create_dir_all(dir)
+            .map_err(|source| OpenError::CreateDir { dir: dir.to_owned(), source })?;
+        Store::open(dir, Some(database)).map_err(OpenError::OpenPostgres)?;
         let node = cluster::Cluster::join(database, address).map_err(OpenError::Cluster)?;
         App::open_inner(dir, Some(database), master_key, Some(node))
     }
@@ -436,17 +468,16 @@ impl App {
             limits: limits::Limits::default(),
             faults: None,
         };
-        if app.cluster.is_some() {
+        if let Some(node) = &app.cluster {
+            app.store.session(&cluster::store_settings(&node.node))?;
             app.revocations = app.store.revocations()?;
         }
         for stored in app.store.load()? {
             let mut tenant = Tenant::new();
             let failed = |error: TenantError| OpenError::Tenant { tenant: stored.id.clone(), error };
             if app.cluster.is_some() {
-                match app.lease(&stored.id).map_err(|e| failed(e.into()))? {
-                    Some(epoch) => tenant.epoch = Some(epoch),
-                    None => continue, // Another node's.
-                }
+                // The leases' thread takes this node's fair share once it serves.
+                continue;
             }
             if let Some(text) = &stored.plan {
                 let (engine, chain, days, snapshot) =
@@ -558,8 +589,9 @@ impl App {
         };
         let caller = known
             .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "unauthorized", "unknown key".to_owned()))?;
-        if !self.tenants.contains_key(&caller.tenant) {
-            // Another node's (the router redirects there first; this is the race after it).
+        if !self.tenants.contains_key(&caller.tenant) || self.cluster.as_ref().is_some_and(|c| !c.valid()) {
+            // Another node's (the router forwards there first; this is the race after it), or this
+            // node could not renew its leases in time (fenced).
             return Err(unavailable(&caller.tenant));
         }
         Ok(caller)
@@ -590,74 +622,40 @@ impl App {
         self.sessions.retain(|_, session| session.key() != id);
     }
 
-    /// In a cluster: takes the tenant's lock and lease if no node holds them, with the new
-    /// epoch; `None` when another node serves it.
+    /// In a cluster: takes the tenant's lease if no node holds a live one, with the new epoch;
+    /// `None` when another node serves it.
     fn lease(&mut self, tenant: &str) -> Result<Option<i64>, store::StoreError> {
-        let Some(node) = self.cluster.as_mut() else { return Ok(None) };
-        if !node.try_lock(tenant)? {
-            return Ok(None);
+        match self.cluster.as_mut() {
+            Some(node) => node.take(tenant),
+            None => Ok(None),
         }
-        let (id, address) = (node.node.clone(), node.address.clone());
-        self.store.take_lease(tenant, &id, &address).map(Some)
     }
+}
 
-    /// In a cluster: takes over every tenant no node serves (their node died, or they are new
-    /// elsewhere and not claimed yet), rebuilding each from its snapshot and log; drops every
-    /// tenant when the lock connection was lost (the locks went with it). Returns the tenants
-    /// taken.
-    fn claim(&mut self) -> Vec<String> {
-        let Some(node) = self.cluster.as_mut() else { return Vec::new() };
-        if !node.alive() {
-            tracing::warn!(
-                "the cluster's lock connection was lost: serving no tenant until they are taken again"
-            );
-            self.tenants.clear();
-        }
-        let ids = match self.store.tenant_ids() {
-            Ok(ids) => ids,
-            Err(error) => {
-                tracing::error!(%error, "cannot list the tenants");
-                return Vec::new();
-            }
-        };
-        let mut taken = Vec::new();
-        let unserved: Vec<String> = ids.into_iter().filter(|id| !self.tenants.contains_key(id)).collect();
-        for id in unserved {
-            let leased = self.lease(&id).map_err(TenantError::from);
-            match leased.and_then(|epoch| epoch.map(|e| self.take_over(&id, e)).transpose()) {
-                Ok(Some(())) => taken.push(id),
-                Ok(None) => {}
-                Err(error) => tracing::error!(tenant = %id, %error, "the tenant could not be taken over"),
-            }
-        }
-        taken
+/// A tenant this node just took the lease of, at `epoch`, rebuilt from its snapshot and log
+/// (on the leases' thread's own connection, off the server's lock).
+fn load_taken(store: &mut Store, keys: &Path, id: &str, epoch: i64) -> Result<Tenant, TenantError> {
+    let started = std::time::Instant::now();
+    let stored = store.load_one(id)?.ok_or(TenantError::Gone)?;
+    let mut tenant = Tenant::new();
+    tenant.epoch = Some(epoch);
+    if let Some(text) = &stored.plan {
+        let (engine, chain, days, snapshot) = load_tenant(store, id, text)?;
+        tenant.log = transparency::load(store, id, chain.len())?;
+        transparency::sign_missing(store, keys, id, &mut tenant.log)?;
+        tenant.engine = Some(engine);
+        tenant.chain = chain;
+        tenant.days = days;
+        tenant.snapshot_line = snapshot;
+        tenant.plan = Some(text.clone());
     }
-
-    /// Rebuilds a tenant this node just took the lease of, at `epoch`.
-    fn take_over(&mut self, id: &str, epoch: i64) -> Result<(), TenantError> {
-        let started = std::time::Instant::now();
-        let stored = self.store.load_one(id)?.ok_or(TenantError::Gone)?;
-        let mut tenant = Tenant::new();
-        tenant.epoch = Some(epoch);
-        if let Some(text) = &stored.plan {
-            let (engine, chain, days, snapshot) = load_tenant(&mut self.store, id, text)?;
-            tenant.log = transparency::load(&mut self.store, id, chain.len())?;
-            transparency::sign_missing(&mut self.store, &self.signing_keys, id, &mut tenant.log)?;
-            tenant.engine = Some(engine);
-            tenant.chain = chain;
-            tenant.days = days;
-            tenant.snapshot_line = snapshot;
-            tenant.plan = Some(text.clone());
-        }
-        let (brands, stores, webhook) = self.store.tenant_extras(id)?;
-        tenant.brands = brands.into_iter().collect();
-        tenant.store_brand = stores.into_iter().collect();
-        tenant.webhook = webhook;
-        tenant.record();
-        tracing::info!(tenant = id, epoch, lines = tenant.chain.len(), elapsed = ?started.elapsed(), "tenant taken over");
-        self.tenants.insert(id.to_owned(), tenant);
-        Ok(())
-    }
+    let (brands, stores, webhook) = store.tenant_extras(id)?;
+    tenant.brands = brands.into_iter().collect();
+    tenant.store_brand = stores.into_iter().collect();
+    tenant.webhook = webhook;
+    tenant.record();
+    tracing::info!(tenant = id, epoch, lines = tenant.chain.len(), elapsed = ?started.elapsed(), "tenant taken over");
+    Ok(tenant)
 }
 
 /// The bearer token of a request (the scheme's name in any case, as HTTP has it).
@@ -755,7 +753,7 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
 }
 
-fn lock(server: &Shared) -> std::sync::MutexGuard<'_, App> {
+fn lock(server: &Server) -> std::sync::MutexGuard<'_, App> {
     server.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 

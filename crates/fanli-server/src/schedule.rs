@@ -124,14 +124,6 @@ impl Server {
     }
 }
 
-impl Server {
-    /// In a cluster: takes over the tenants no node serves (see [`cluster`]); the tenants taken.
-    pub fn claim(&self) -> Vec<String> {
-        let mut app = self.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        app.claim()
-    }
-}
-
 /// The scheduler: every second, the day closes that are due (a second keeps the window in which
 /// an event can land between midnight and its `close_day` short) and, in a cluster, the
 /// tenants to take over.
@@ -141,7 +133,6 @@ pub(crate) fn run(server: &Server) {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as i64);
         server.close_due_days(Timestamp::from_unix_nanos(now));
-        server.claim();
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
 }

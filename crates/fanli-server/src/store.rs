@@ -378,14 +378,17 @@ fn migrate(conn: &mut Conn<'_>) -> Result<()> {
     if conn.schema_version()? >= SCHEMA_VERSION {
         return Ok(());
     }
-    conn.atomically(|conn| {
-        // Read again inside the transaction: another connection may have migrated meanwhile.
-        for version in conn.schema_version()?..SCHEMA_VERSION {
-            MIGRATIONS[version as usize - 1](conn)?;
-            conn.execute(SET_SETTING, &[P::Text("schema_version"), P::Text(&(version + 1).to_string())])?;
-        }
-        Ok(())
-    })
+    conn.atomically(migration_steps)
+}
+
+/// The steps of [`MIGRATIONS`] the store has not run, with its new version, in the caller's
+/// transaction (the version is read again there: another connection may have migrated).
+fn migration_steps(conn: &mut Conn<'_>) -> Result<()> {
+    for version in conn.schema_version()?..SCHEMA_VERSION {
+        MIGRATIONS[version as usize - 1](conn)?;
+        conn.execute(SET_SETTING, &[P::Text("schema_version"), P::Text(&(version + 1).to_string())])?;
+    }
+    Ok(())
 }
 
 fn insert_key(conn: &mut Conn<'_>, key: &StoredKey) -> Result<()> {
@@ -740,13 +743,22 @@ impl Store {
             }
             Some(url) => {
                 let mut client = postgres::Client::connect(url, postgres::NoTls)?;
-                // Nodes starting together: one creates the tables at a time.
-                // Nodes starting together: one creates and migrates the tables at a time (the
-                // lock goes with the connection if a step fails).
+                // Nodes starting together: one creates and migrates the tables at a time, in one
+                // transaction that holds a transaction-level lock until it commits (a session
+                // lock released before the commit let the next node create them again).
                 let schema = SCHEMA.replace("{int}", "BIGINT").replace("{serial}", "BIGSERIAL PRIMARY KEY");
-                client.batch_execute(&format!("SELECT pg_advisory_lock(7460); {schema}"))?;
-                migrate(&mut Conn::Postgres(&mut client))?;
-                client.batch_execute("SELECT pg_advisory_unlock(7460)")?;
+                client.batch_execute("BEGIN; SELECT pg_advisory_xact_lock(7460)")?;
+                let made = client
+                    .batch_execute(&schema)
+                    .map_err(StoreError::from)
+                    .and_then(|()| migration_steps(&mut Conn::Postgres(&mut client)));
+                match made {
+                    Ok(()) => client.batch_execute("COMMIT")?,
+                    Err(error) => {
+                        let _ = client.batch_execute("ROLLBACK");
+                        return Err(error);
+                    }
+                }
                 let lease = client.prepare(
                     "SELECT 1 FROM leases WHERE tenant = $1 AND node = $2 AND epoch = $3 FOR UPDATE",
                 )?;
@@ -786,6 +798,21 @@ impl Store {
             }
         };
         Ok(Store { db, dir: dir.to_owned() })
+    }
+
+    /// Runs `sql` (`SET` statements) on a PostgreSQL connection, for the rest of its session; on
+    /// SQLite, nothing (a cluster node's settings, see `cluster::store_settings`).
+    pub fn session(&mut self, sql: &str) -> Result<()> {
+        if let Db::Postgres(db) = &mut self.db {
+            db.client.batch_execute(sql)?;
+        }
+        Ok(())
+    }
+
+    /// Whether the PostgreSQL connection is known to be lost (a statement failed on it: the
+    /// database ended it, or the network did); never on SQLite.
+    pub fn closed(&self) -> bool {
+        matches!(&self.db, Db::Postgres(db) if db.client.is_closed())
     }
 
     /// Whether this is PostgreSQL.
@@ -1490,7 +1517,8 @@ impl Store {
 
     /// Takes a tenant's lease for `node` at `address`: the epoch goes up by one, which fences
     /// off every append of the node that held it before. Returns the new epoch. Call it only
-    /// while holding the tenant's advisory lock.
+    /// for a tenant no live lease names (the cluster's own take, in `cluster.rs`, checks
+    /// the expiry in the same statement).
     pub fn take_lease(&mut self, tenant: &str, node: &str, address: &str) -> Result<i64> {
         let sql = "INSERT INTO leases (tenant, node, address, epoch) VALUES ($1, $2, $3, 1)
                    ON CONFLICT (tenant) DO UPDATE SET node = excluded.node, address = excluded.address,

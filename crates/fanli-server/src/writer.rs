@@ -326,7 +326,7 @@ impl App {
                 t.signed = Some(head);
             }
         }
-        let appends: Vec<store::Append<'_>> = touched
+        let mut appends: Vec<store::Append<'_>> = touched
             .iter()
             .map(|t| store::Append {
                 tenant: &t.tenant,
@@ -352,24 +352,43 @@ impl App {
                 tree: Some(&t.tree),
             })
             .collect();
-        let committed = match self.faults.as_mut() {
+        // Tests only: a commit made to fail at a seeded random point.
+        let injected = match self.faults.as_mut() {
             Some(faults) => faults.before_commit(),
             None => Ok(()),
         };
-        if let Err(e) = committed.and_then(|()| self.store.append(&appends)) {
-            if let store::StoreError::LeaseLost(lost) = &e {
-                // Another node took it over: its state here is stale and no longer ours.
-                tracing::warn!(tenant = %lost, "the tenant's lease moved to another node: no longer serving it");
-                self.tenants.remove(lost);
-                if let Some(node) = self.cluster.as_mut() {
-                    node.unlock(lost);
+        // A tenant whose lease moved on (another node took it over: its state here is stale
+        // and no longer ours) leaves the batch, whose other tenants commit without it.
+        let mut lost = Vec::new();
+        let committed = injected.and_then(|()| {
+            loop {
+                match self.store.append(&appends) {
+                    Err(store::StoreError::LeaseLost(tenant))
+                        if appends.iter().any(|a| a.tenant == tenant) =>
+                    {
+                        appends.retain(|a| a.tenant != tenant);
+                        lost.push(tenant);
+                    }
+                    other => break other,
                 }
             }
+        });
+        drop(appends);
+        for tenant in &lost {
+            tracing::warn!(tenant = %tenant, "the tenant's lease moved to another node: no longer serving it");
+            self.tenants.remove(tenant);
+        }
+        if let Err(e) = committed {
             for Touched { tenant: id, .. } in &touched {
                 if self.tenants.contains_key(id)
                     && let Err(rebuild) = self.rebuild(id)
                 {
                     tracing::error!(tenant = %id, error = %rebuild, "the tenant could not be rebuilt");
+                    if self.cluster.is_some() {
+                        // Its state here holds what was not stored: no longer served, its lease
+                        // runs out and a node rebuilds it from the store.
+                        self.tenants.remove(id);
+                    }
                 }
             }
             // Issue 17: one request's failing events do not fail the others. The group is tried
@@ -396,7 +415,7 @@ impl App {
         }
         if let Some(snapshots) = &self.snapshots {
             for Touched { tenant: id, .. } in &touched {
-                let tenant = self.tenants.get_mut(id).expect("known");
+                let Some(tenant) = self.tenants.get_mut(id) else { continue }; // Its lease was lost.
                 if tenant.chain.len() >= tenant.snapshot_line + self.snapshot_every {
                     let engine = tenant.engine.clone().expect("a plan");
                     let job = SnapshotJob {
@@ -408,6 +427,11 @@ impl App {
                     tenant.snapshot_line = tenant.chain.len();
                     let _ = snapshots.send(job);
                 }
+            }
+        }
+        for (job, reply) in jobs.iter().zip(replies.iter_mut()) {
+            if lost.contains(&job.tenant) {
+                *reply = Err(unavailable(&job.tenant));
             }
         }
         replies

@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::{http, json_of, tempdir, test_database};
+use super::{http, json_of, served, tempdir, test_database};
 
 #[cfg(unix)]
 #[test]
@@ -54,6 +54,7 @@ fn sigterm_mid_load_stops_cleanly_and_keeps_every_acknowledged_order() {
     assert!(!acknowledged.is_empty(), "the stop came mid-load");
 
     let mut child = start();
+    served(addr, &key);
     let (_, feed) = http(addr, "GET", "/v1/audit?limit=100000", &key, "").unwrap();
     let (_, state) = http(addr, "GET", "/v1/state", &key, "").unwrap();
     child.kill().unwrap();
@@ -120,6 +121,7 @@ fn commits_failing_at_random_then_a_kill_lose_no_acknowledged_order() {
     child.kill().unwrap();
     child.wait().unwrap();
     let mut child = serve_logged(&dir, addr, database.as_deref(), Some("17/5"));
+    served(addr, &key);
     let clients: Vec<_> = (0..4)
         .map(|c| {
             let key = key.clone();
@@ -153,6 +155,7 @@ fn commits_failing_at_random_then_a_kill_lose_no_acknowledged_order() {
     assert!(answered.iter().all(|(_, s)| *s == 200 || *s == 500));
 
     let mut child = serve_logged(&dir, addr, database.as_deref(), None);
+    served(addr, &key);
     let (_, feed) = http(addr, "GET", "/v1/audit?limit=100000", &key, "").unwrap();
     let (_, state) = http(addr, "GET", "/v1/state", &key, "").unwrap();
     child.kill().unwrap();
