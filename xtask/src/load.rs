@@ -110,7 +110,11 @@ fn single_orders(addr: SocketAddr, key: &str, events: u64, connections: usize) -
                     );
                     let sent = Instant::now();
                     stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
-                    read_response(&mut stream, &mut buffer)?;
+                    let (status, filled) = response(&mut stream, &mut buffer)?;
+                    if status != 200 {
+                        let text = String::from_utf8_lossy(&buffer[..filled.min(300)]);
+                        return Err(format!("an order was refused: {text}"));
+                    }
                     latencies.push(sent.elapsed());
                 }
                 Ok(latencies)
@@ -136,10 +140,14 @@ fn single_orders(addr: SocketAddr, key: &str, events: u64, connections: usize) -
     Ok(())
 }
 
-/// Reads one HTTP/1.1 response with a Content-Length body off a kept-alive connection.
-fn read_response(stream: &mut TcpStream, buffer: &mut [u8]) -> Result<(), String> {
+/// Reads one HTTP/1.1 response with a Content-Length body off a kept-alive connection into
+/// `buffer`: its status and its length in bytes. Also `xtask load --overload`'s reader.
+pub(crate) fn response(stream: &mut TcpStream, buffer: &mut [u8]) -> Result<(u16, usize), String> {
     let mut filled = 0;
     loop {
+        if filled == buffer.len() {
+            return Err("the response does not fit the buffer".to_owned());
+        }
         let n = stream.read(&mut buffer[filled..]).map_err(|e| e.to_string())?;
         if n == 0 {
             return Err("the server closed the connection".to_owned());
@@ -156,17 +164,22 @@ fn read_response(stream: &mut TcpStream, buffer: &mut [u8]) -> Result<(), String
                 })
                 .unwrap_or(0);
             if filled >= end + 4 + length {
-                if !text.starts_with("HTTP/1.1 200") {
-                    return Err(format!("an order was refused: {}", &text[..filled.min(300)]));
-                }
-                return Ok(());
+                let status = text.get(9..12).and_then(|s| s.parse().ok()).ok_or("no HTTP status")?;
+                return Ok((status, filled));
             }
         }
     }
 }
 
-/// One HTTP/1.1 request on a fresh connection: the status and the body.
-fn call(addr: SocketAddr, method: &str, path: &str, key: &str, body: &[u8]) -> Result<(u16, String), String> {
+/// One HTTP/1.1 request on a fresh connection: the status and the body (also
+/// `xtask load --overload`'s).
+pub(crate) fn call(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: &[u8],
+) -> Result<(u16, String), String> {
     let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
     let head = format!(
@@ -174,8 +187,9 @@ fn call(addr: SocketAddr, method: &str, path: &str, key: &str, body: &[u8]) -> R
         body.len()
     );
     stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body)).map_err(|e| e.to_string())?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).map_err(|e| e.to_string())?;
+    let response = String::from_utf8_lossy(&response);
     let status = response.get(9..12).and_then(|s| s.parse().ok()).ok_or("no HTTP status")?;
     let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
     Ok((status, body))

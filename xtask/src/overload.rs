@@ -11,11 +11,12 @@
 //! `/metrics`, its own request and group-commit times. Then stops the server with SIGTERM,
 //! which must exit cleanly.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use crate::bench::{plan_path, target_dir, workspace_root};
+use crate::load::{call, response};
 
 /// The options of an overload run.
 pub(crate) struct Overload {
@@ -186,7 +187,10 @@ fn orders(addr: SocketAddr, key: &str, c: usize, first: Instant, end: Instant, e
             seen.other += 1;
             continue;
         };
-        let status = s.write_all(request.as_bytes()).ok().and_then(|()| response(s, &mut buffer));
+        let status = s
+            .write_all(request.as_bytes())
+            .ok()
+            .and_then(|()| response(s, &mut buffer).ok().map(|(status, _)| status));
         match status {
             Some(200) => seen.answered.push(sent.elapsed()),
             Some(503) => seen.shed.push(sent.elapsed()),
@@ -217,35 +221,6 @@ fn audit_reader(addr: SocketAddr, key: &str, start: Instant, end: Instant) -> Se
         }
     }
     seen
-}
-
-/// One response off a kept-alive connection: its status (`None` if the connection failed).
-fn response(stream: &mut TcpStream, buffer: &mut [u8]) -> Option<u16> {
-    let mut filled = 0;
-    loop {
-        let n = stream.read(&mut buffer[filled..]).ok()?;
-        if n == 0 {
-            return None;
-        }
-        filled += n;
-        let text = String::from_utf8_lossy(&buffer[..filled]);
-        if let Some(end) = text.find("\r\n\r\n") {
-            let length: usize = text[..end]
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse().unwrap_or(0))
-                })
-                .unwrap_or(0);
-            if filled >= end + 4 + length {
-                return text.get(9..12)?.parse().ok();
-            }
-        }
-        if filled == buffer.len() {
-            return None;
-        }
-    }
 }
 
 /// The bucket bounds under which half and 99% of histogram `name`'s observations fell, as the
@@ -302,21 +277,4 @@ fn report(options: &Overload, writes: u64, reads: u64, seen: &Seen, peak: Option
         seen.page_bytes as f64 / (1 << 20) as f64,
         peak.map_or_else(|| "?".to_owned(), |k| format!("{:.0} MiB", k as f64 / 1024.0)),
     );
-}
-
-/// One HTTP/1.1 request on a fresh connection: the status and the body.
-fn call(addr: SocketAddr, method: &str, path: &str, key: &str, body: &[u8]) -> Result<(u16, String), String> {
-    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: load\r\nAuthorization: Bearer {key}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body)).map_err(|e| e.to_string())?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).map_err(|e| e.to_string())?;
-    let response = String::from_utf8_lossy(&response);
-    let status = response.get(9..12).and_then(|s| s.parse().ok()).ok_or("no HTTP status")?;
-    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
-    Ok((status, body))
 }
