@@ -67,7 +67,8 @@ struct ServeArgs {
     #[arg(long, value_name = "URL", requires = "database")]
     advertise: Option<String>,
     /// Where the tenants' Ed25519 signing keys are kept (TENANT.ed25519, made on first use;
-    /// default: DATA/keys).
+    /// default: DATA/keys). The nodes of a cluster must all read the same folder: a tenant's
+    /// heads are only ever signed by the key that signed its first.
     #[arg(long, value_name = "DIR")]
     keys: Option<PathBuf>,
     /// Writes in flight at most (posts, puts, deletes); past it a write is answered 503

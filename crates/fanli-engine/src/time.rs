@@ -115,11 +115,30 @@ impl fmt::Display for Timestamp {
         let nanos = self.0.rem_euclid(NANOS_PER_SECOND);
         let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
         let (y, m, d) = civil_from_days(days);
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)?;
-        if nanos != 0 {
-            write!(f, ".{nanos:09}")?;
-        }
-        f.write_str("Z")
+        // Every event's time is written at least once (the log, the answers): digits by hand
+        // into one buffer, not a formatter call per field. Nanoseconds in an i64 keep the
+        // year within 1677..=2262: four digits.
+        let mut text = *b"0000-00-00T00:00:00.000000000Z";
+        let mut put = |at: usize, width: usize, mut value: u64| {
+            for i in (at..at + width).rev() {
+                text[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, 4, y as u64);
+        put(5, 2, m as u64);
+        put(8, 2, d as u64);
+        put(11, 2, (secs / 3600) as u64);
+        put(14, 2, (secs / 60 % 60) as u64);
+        put(17, 2, (secs % 60) as u64);
+        let text = if nanos == 0 {
+            text[19] = b'Z';
+            &text[..20]
+        } else {
+            put(20, 9, nanos as u64);
+            &text[..]
+        };
+        f.write_str(std::str::from_utf8(text).expect("ASCII digits"))
     }
 }
 
@@ -216,6 +235,37 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_writes_what_the_formatter_would() {
+        let reference = |t: Timestamp| {
+            let seconds = t.0.div_euclid(NANOS_PER_SECOND);
+            let nanos = t.0.rem_euclid(NANOS_PER_SECOND);
+            let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+            let (y, m, d) = civil_from_days(days);
+            let fraction = if nanos == 0 { String::new() } else { format!(".{nanos:09}") };
+            format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{fraction}Z",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60
+            )
+        };
+        let day = 86_400 * NANOS_PER_SECOND;
+        // From the earliest instant an i64 holds (1677) to the latest (2262).
+        let mut at = i64::MIN + NANOS_PER_SECOND;
+        while at < i64::MAX - 2 * day {
+            for extra in [0, 1, 999_999_999, 86_399 * NANOS_PER_SECOND + 500_000_000] {
+                let t = Timestamp(at + extra);
+                assert_eq!(t.to_string(), reference(t));
+            }
+            at += 7 * day + 3_661 * NANOS_PER_SECOND;
+        }
+        assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(Timestamp(1).to_string(), "1970-01-01T00:00:00.000000001Z");
+        assert_eq!(Timestamp(i64::MIN).to_string(), "1677-09-21T00:12:43.145224192Z");
+        assert_eq!(Timestamp(i64::MAX).to_string(), "2262-04-11T23:47:16.854775807Z");
+    }
 
     #[test]
     fn parses_offsets_and_fractions() {

@@ -351,7 +351,8 @@ pub(crate) async fn post_events(
             .collect()
     };
     let results = submit_lines(&app, id, Some(by), lines).await?;
-    Ok(axum::Json(json!({"results": results_json(&results)})).into_response())
+    let json = [(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"))];
+    Ok((json, results_body(&results)).into_response())
 }
 
 /// `POST /v1/{resource}`: one event of `kind` from a JSON object of its fields (without `type`;

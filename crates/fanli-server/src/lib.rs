@@ -82,6 +82,8 @@ pub struct App {
     snapshot_every: u64,
     /// The snapshot thread's queue, once the server runs.
     snapshots: Option<std::sync::mpsc::Sender<SnapshotJob>>,
+    /// SQLite: wakes the checkpoint thread after a commit ([`checkpoint_loop`]).
+    checkpoints: Option<std::sync::mpsc::SyncSender<()>>,
     /// In a cluster: the store's count of key revocations when this node last dropped the
     /// revoked keys from `keys` (see [`App::revoked_since`]).
     revocations: i64,
@@ -223,6 +225,21 @@ impl Server {
                 }
             })
             .expect("a thread starts");
+        if app.database.is_none() {
+            // SQLite's checkpoints move off the writer's commits to a thread of their own.
+            let (wake, woken) = std::sync::mpsc::sync_channel(1);
+            let dir = app.dir.clone();
+            match app.store.become_writer() {
+                Ok(()) => {
+                    app.checkpoints = Some(wake);
+                    std::thread::Builder::new()
+                        .name("fanli-checkpoints".to_owned())
+                        .spawn(move || checkpoint_loop(&dir, &woken))
+                        .expect("a thread starts");
+                }
+                Err(error) => tracing::error!(%error, "SQLite's checkpoints stay in the commits"),
+            }
+        }
         let revocations = match &app.cluster {
             Some(_) => {
                 Some(Revocations::start(app.dir.clone(), app.database.clone()).expect("a thread starts"))
@@ -265,6 +282,32 @@ impl Server {
                 .expect("a thread starts");
         }
         server
+    }
+}
+
+/// How often, at most, SQLite's write-ahead log is copied into the database file while writes
+/// go on: each checkpoint costs an fsync of the database file, off the writer's path.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// SQLite: the checkpoint thread. Woken by the writer after its commits, it copies the
+/// write-ahead log into the database file (a passive checkpoint, on a connection of its own),
+/// then rests [`CHECKPOINT_EVERY`]; it ends with the writer. Until a checkpoint, what a commit
+/// wrote is durable in the log: a crash loses nothing, the next open replays it.
+fn checkpoint_loop(dir: &Path, woken: &std::sync::mpsc::Receiver<()>) {
+    let mut store = None;
+    while woken.recv().is_ok() {
+        if store.is_none() {
+            store = Store::open(dir, None)
+                .inspect_err(|error| tracing::error!(%error, "the checkpoint thread cannot open the store"))
+                .ok();
+        }
+        if let Some(opened) = store.as_mut()
+            && let Err(error) = opened.checkpoint()
+        {
+            tracing::warn!(%error, "a checkpoint of SQLite's log failed; tried again after the next commit");
+            store = None;
+        }
+        std::thread::sleep(CHECKPOINT_EVERY);
     }
 }
 
@@ -461,6 +504,7 @@ impl App {
             retry: std::time::Duration::from_secs(1),
             snapshot_every: 500_000,
             snapshots: None,
+            checkpoints: None,
             sessions: HashMap::new(),
             cluster,
             revocations: 0,

@@ -182,6 +182,9 @@ const HEAD_INSERT: &str = "INSERT INTO heads (tenant, size, root, time, public_k
     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
 const SET_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
+/// The most the writer's SQLite connection keeps of the database's pages in memory, in MiB.
+pub const WRITER_CACHE_MIB: i64 = 64;
+
 /// The tables as the first version made them, with `{int}` and `{serial}` for the types the two
 /// databases spell differently. Never changed: what came later is a step of [`MIGRATIONS`], run
 /// alike on a new store and on one made by an older version.
@@ -805,6 +808,34 @@ impl Store {
     pub fn session(&mut self, sql: &str) -> Result<()> {
         if let Db::Postgres(db) = &mut self.db {
             db.client.batch_execute(sql)?;
+        }
+        Ok(())
+    }
+
+    /// SQLite: makes this connection the writer's. It no longer copies the write-ahead log
+    /// into the database file at its commits (SQLite's automatic checkpoint, two fsyncs inside a
+    /// commit once the log passes 1,000 pages): another connection does it with
+    /// [`Store::checkpoint`], so a group commit waits for one fsync, its own. And it keeps up to
+    /// [`WRITER_CACHE_MIB`] of pages in memory (SQLite's default is 2 MiB), so that the indexes a
+    /// commit adds to (members' history by member, members by referrer) are read from memory,
+    /// not the file. Nothing on PostgreSQL.
+    pub fn become_writer(&mut self) -> Result<()> {
+        if let Db::Sqlite(db) = &self.db {
+            db.pragma_update(None, "wal_autocheckpoint", 0)?;
+            // The log file is cut back to this size once a checkpoint has emptied it.
+            db.pragma_update(None, "journal_size_limit", 64 << 20)?;
+            db.pragma_update(None, "cache_size", -(WRITER_CACHE_MIB << 10))?;
+        }
+        Ok(())
+    }
+
+    /// SQLite: copies what the write-ahead log holds into the database file, as far as no
+    /// reader still needs it (a passive checkpoint: it never waits for the writer nor blocks
+    /// it); the next commit then starts the log again from its beginning. Nothing on
+    /// PostgreSQL.
+    pub fn checkpoint(&mut self) -> Result<()> {
+        if let Db::Sqlite(db) = &self.db {
+            db.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         }
         Ok(())
     }
