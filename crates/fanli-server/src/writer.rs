@@ -73,35 +73,6 @@ pub(crate) fn results_body(results: &[LineResult]) -> Vec<u8> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn results_are_written_as_json_with_their_keys_in_order() {
-        let refusal = fanli_format::Refusal {
-            kind: "order",
-            code: "unknown_member",
-            error: "no member \"Z\"".to_owned(),
-        };
-        let results = [
-            LineResult::Applied { at: "2026-01-01T01:00:00Z".to_owned(), answer: None },
-            LineResult::Skipped,
-            LineResult::Refused(refusal),
-            LineResult::Applied {
-                at: "2026-01-01T02:00:00Z".to_owned(),
-                answer: Some(serde_json::json!({"order": "o1", "paid": "10.00"})),
-            },
-        ];
-        let body = String::from_utf8(results_body(&results)).unwrap();
-        assert_eq!(
-            body,
-            r#"{"results":[{"line":1,"ok":true,"at":"2026-01-01T01:00:00Z"},{"line":2,"ok":true,"skipped":"a blank line"},{"line":3,"ok":false,"code":"unknown_member","error":"no member \"Z\""},{"line":4,"ok":true,"at":"2026-01-01T02:00:00Z","answer":{"order":"o1","paid":"10.00"}}]}"#
-        );
-        assert_eq!(String::from_utf8(results_body(&[])).unwrap(), r#"{"results":[]}"#);
-    }
-}
-
 /// A line of a job: as sent, or an event's fields, stamped with the time they are applied at
 /// when they have no `at`. Fields are read where they are (`EventLine::read_object`), not
 /// written out and read again.
@@ -766,4 +737,33 @@ pub(crate) fn stamp(engine: &Engine) -> String {
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64);
     fanli_engine::Timestamp::from_unix_nanos(now.max(last)).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_are_written_as_json_with_their_keys_in_order() {
+        let refusal = fanli_format::Refusal {
+            kind: "order",
+            code: "unknown_member",
+            error: "no member \"Z\"".to_owned(),
+        };
+        let results = [
+            LineResult::Applied { at: "2026-01-01T01:00:00Z".to_owned(), answer: None },
+            LineResult::Skipped,
+            LineResult::Refused(refusal),
+            LineResult::Applied {
+                at: "2026-01-01T02:00:00Z".to_owned(),
+                answer: Some(serde_json::json!({"order": "o1", "paid": "10.00"})),
+            },
+        ];
+        let body = String::from_utf8(results_body(&results)).unwrap();
+        assert_eq!(
+            body,
+            r#"{"results":[{"line":1,"ok":true,"at":"2026-01-01T01:00:00Z"},{"line":2,"ok":true,"skipped":"a blank line"},{"line":3,"ok":false,"code":"unknown_member","error":"no member \"Z\""},{"line":4,"ok":true,"at":"2026-01-01T02:00:00Z","answer":{"order":"o1","paid":"10.00"}}]}"#
+        );
+        assert_eq!(String::from_utf8(results_body(&[])).unwrap(), r#"{"results":[]}"#);
+    }
 }
