@@ -111,15 +111,46 @@ impl Timestamp {
 impl fmt::Display for Timestamp {
     /// RFC 3339 in UTC, with the fraction only when there is one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let seconds = self.0.div_euclid(NANOS_PER_SECOND);
-        let nanos = self.0.rem_euclid(NANOS_PER_SECOND);
-        let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-        let (y, m, d) = civil_from_days(days);
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)?;
-        if nanos != 0 {
-            write!(f, ".{nanos:09}")?;
-        }
+        civil(f, self.0)?;
         f.write_str("Z")
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]` of `nanos` since the epoch, without an offset.
+fn civil(f: &mut fmt::Formatter<'_>, nanos: i64) -> fmt::Result {
+    let seconds = nanos.div_euclid(NANOS_PER_SECOND);
+    let fraction = nanos.rem_euclid(NANOS_PER_SECOND);
+    let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)?;
+    if fraction != 0 {
+        write!(f, ".{fraction:09}")?;
+    }
+    Ok(())
+}
+
+/// An instant shown at a UTC offset ([`Timestamp::at_offset`]).
+#[derive(Clone, Copy, Debug)]
+pub struct AtOffset(Timestamp, UtcOffset);
+
+impl fmt::Display for AtOffset {
+    /// RFC 3339 at the offset (`2026-03-04T00:00:00+08:00`); at UTC, as [`Timestamp`] shows it
+    /// (`Z`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let AtOffset(at, offset) = *self;
+        if offset == UtcOffset::UTC {
+            return at.fmt(f);
+        }
+        civil(f, at.0.saturating_add(offset.0 as i64 * NANOS_PER_SECOND))?;
+        offset.fmt(f)
+    }
+}
+
+impl Timestamp {
+    /// This instant shown at `offset`: what people who wrote their times at that offset read
+    /// (an error about an event stamped `+08:00` names times at `+08:00`, not in UTC).
+    pub fn at_offset(self, offset: UtcOffset) -> AtOffset {
+        AtOffset(self, offset)
     }
 }
 
@@ -153,6 +184,15 @@ impl UtcOffset {
             return None;
         }
         Some(UtcOffset(sign * (hours * 3600 + minutes * 60)))
+    }
+
+    /// The offset an RFC 3339 time is written at (`Z`, or its last 6 characters `±HH:MM`);
+    /// `None` when it ends in neither.
+    pub fn of_rfc3339(text: &str) -> Option<UtcOffset> {
+        if text.ends_with(['Z', 'z']) {
+            return Some(UtcOffset::UTC);
+        }
+        UtcOffset::parse(text.get(text.len().checked_sub(6)?..)?)
     }
 
     /// Seconds east of UTC.
@@ -249,6 +289,19 @@ mod tests {
         ] {
             assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn instants_show_at_the_offset_they_were_written_at() {
+        let at = Timestamp::parse_rfc3339("2026-03-04T08:30:00.5+08:00").unwrap();
+        assert_eq!(at.to_string(), "2026-03-04T00:30:00.500000000Z");
+        let china = UtcOffset::of_rfc3339("2026-03-04T08:30:00.5+08:00").unwrap();
+        assert_eq!(at.at_offset(china).to_string(), "2026-03-04T08:30:00.500000000+08:00");
+        let west = UtcOffset::of_rfc3339("2026-03-03T21:00:00-03:30").unwrap();
+        assert_eq!(at.at_offset(west).to_string(), "2026-03-03T21:00:00.500000000-03:30");
+        assert_eq!(at.at_offset(UtcOffset::UTC).to_string(), at.to_string());
+        assert_eq!(UtcOffset::of_rfc3339("2026-03-04T00:00:00z"), Some(UtcOffset::UTC));
+        assert_eq!(UtcOffset::of_rfc3339("+08"), None);
     }
 
     #[test]
