@@ -52,7 +52,7 @@ pub(crate) fn export(args: ExportArgs) -> ExitCode {
             let text = String::from_utf8_lossy(&reports);
             let parsed: Option<Vec<DailyReport>> = text.lines().map(DailyReport::parse).collect();
             match parsed {
-                Some(parsed) => export::reports_csv(&parsed),
+                Some(parsed) => export::reports_csv(&parsed, engine.plan().timezone),
                 None => return fail("a daily report could not be read back (a bug)".to_owned()),
             }
         }

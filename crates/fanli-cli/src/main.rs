@@ -61,7 +61,7 @@ enum Command {
     /// ID_received and ID_owed for each mechanism (a row per member, in join order).
     ///
     /// reports: at, mechanism, pool, obligations, paid, price, chain (a row per close_day and
-    /// mechanism: what `fanli run --report` publishes).
+    /// mechanism: what `fanli run --report` publishes; `at` in the plan's timezone).
     ///
     /// pools: mechanism, kind, title_zh, pool, obligations, obligations_waiting, paid, price,
     /// retired (a row per mechanism, at the end of the log).

@@ -8,7 +8,7 @@
 //! stays one column. Money is yuan with 2 decimals (as in the state), prices 4 decimals; ids are
 //! written as they are.
 
-use fanli_engine::{Engine, Money};
+use fanli_engine::{Engine, Money, Timestamp, UtcOffset};
 
 use crate::output::DailyReport;
 
@@ -107,13 +107,19 @@ pub fn pools_csv(engine: &Engine) -> Vec<u8> {
 
 /// `reports.csv`: the published daily pool reports ([`crate::pool_report`], read back with
 /// [`DailyReport::parse`]), one row per day and mechanism: `at, mechanism, pool, obligations,
-/// paid, price, chain` (`at` as the report has it, RFC 3339; `chain` the audit chain's head).
-pub fn reports_csv<'r>(reports: impl IntoIterator<Item = &'r DailyReport>) -> Vec<u8> {
+/// paid, price, chain`. `at` is the close in RFC 3339 at `offset` (the plan's `timezone`:
+/// `2026-01-03T00:00:00+08:00`, where the report itself says `2026-01-02T16:00:00Z`); `chain`
+/// is the audit chain's head at that line, which pins the published report to the log.
+pub fn reports_csv<'r>(reports: impl IntoIterator<Item = &'r DailyReport>, offset: UtcOffset) -> Vec<u8> {
     let mut csv = Csv::new(["at", "mechanism", "pool", "obligations", "paid", "price", "chain"]);
     for report in reports {
+        let at = match Timestamp::parse_rfc3339(&report.at) {
+            Some(at) => at.at_offset(offset).to_string(),
+            None => report.at.clone(),
+        };
         for m in &report.mechanisms {
             csv.row([
-                report.at.as_str(),
+                at.as_str(),
                 &m.id,
                 &m.pool.to_string(),
                 &m.obligations.to_string(),
