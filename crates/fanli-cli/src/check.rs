@@ -409,14 +409,19 @@ fn verify_store(
                     v.snapshot.map_or(String::new(), |line| format!(", the snapshot at line {line} agrees"));
                 outln!(
                     "{id}: verified: {} lines chained and replayed, {} daily reports agree{snapshot}; head {}",
-                    v.lines, v.reports, v.head
+                    v.lines,
+                    v.reports,
+                    v.head
                 );
                 match (&v.signed, &v.key) {
                     (Some(tree), Some((key, trusted))) => {
                         let whose = if *trusted { "" } else { " (the heads' own key: give --key to pin it)" };
                         outln!(
                             "{id}: signed: the first {} lines hash to the root signed at {} by {key}{whose} ({} signed heads agree); {} lines after it",
-                            tree.size, tree.time, tree.heads, tree.after
+                            tree.size,
+                            tree.time,
+                            tree.heads,
+                            tree.after
                         );
                     }
                     _ => outln!("{id}: no signed head: the log's tree is not checked"),

@@ -24,8 +24,11 @@ pub(crate) fn export(args: ExportArgs) -> ExitCode {
         Ok(plan) => plan,
         Err(errors) => return fail(format!("{plan_name}: {errors}")),
     };
-    if fanli_engine::compliance::refused(&fanli_engine::compliance::check(&plan)) && !args.allow_noncompliant {
-        return fail(format!("{plan_name}: refused (see `fanli check`); --allow-noncompliant exports it anyway"));
+    if fanli_engine::compliance::refused(&fanli_engine::compliance::check(&plan)) && !args.allow_noncompliant
+    {
+        return fail(format!(
+            "{plan_name}: refused (see `fanli check`); --allow-noncompliant exports it anyway"
+        ));
     }
     let events_name = args.events.display().to_string();
     let input = match std::fs::File::open(&args.events) {

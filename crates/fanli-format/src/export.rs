@@ -44,9 +44,10 @@ impl Csv {
 /// `received` and `owed` are the sums over the mechanisms.
 pub fn members_csv(engine: &Engine) -> Vec<u8> {
     let ids: Vec<&str> = engine.mechanism_views().map(|m| m.id).collect();
-    let mut header: Vec<String> = ["member", "referrer", "wallet", "credit", "spent", "refunded", "received", "owed"]
-        .map(str::to_owned)
-        .to_vec();
+    let mut header: Vec<String> =
+        ["member", "referrer", "wallet", "credit", "spent", "refunded", "received", "owed"]
+            .map(str::to_owned)
+            .to_vec();
     for id in &ids {
         header.push(format!("{id}_received"));
         header.push(format!("{id}_owed"));

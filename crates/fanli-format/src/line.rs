@@ -160,7 +160,10 @@ mod tests {
     fn a_refusal_names_times_at_the_offset_of_its_line() {
         let china = UtcOffset::parse("+08:00").unwrap();
         assert_eq!(
-            times_at("time went backwards: 2026-03-03T16:00:00Z is before the previous event at 2026-03-04T01:00:00.250000000Z", china),
+            times_at(
+                "time went backwards: 2026-03-03T16:00:00Z is before the previous event at 2026-03-04T01:00:00.250000000Z",
+                china
+            ),
             "time went backwards: 2026-03-04T00:00:00+08:00 is before the previous event at 2026-03-04T09:00:00.250000000+08:00"
         );
         // Anything else stays as it is, a member id shaped almost like a time included.

@@ -137,7 +137,11 @@ fn the_master_key_issues_a_new_owner_key_for_an_existing_tenant() {
     let addr = &local(&dir);
     assert_eq!(call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#).0, 409);
     assert_eq!(call(addr, "POST", "/v1/tenants/shop/keys", Some("guess"), "").0, 401);
-    assert_eq!(call(addr, "POST", "/v1/tenants/shop/keys", Some(&first), "").0, 401, "an owner key is not the master");
+    assert_eq!(
+        call(addr, "POST", "/v1/tenants/shop/keys", Some(&first), "").0,
+        401,
+        "an owner key is not the master"
+    );
     let (status, body) = call(addr, "POST", "/v1/tenants/nobody/keys", Some("master-secret"), "");
     assert_eq!((status, json(&body)["error"]["code"].clone()), (404, value!("not_found")), "{body}");
     let (status, body) = call(addr, "POST", "/v1/tenants/shop/keys", Some("master-secret"), "");

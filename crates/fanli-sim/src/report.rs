@@ -326,7 +326,10 @@ pub fn timeseries_csv(sim: &Simulation) -> Vec<u8> {
             row.extend([m.pool.to_string(), m.obligations.to_string(), m.paid.to_string()]);
             match tracked {
                 Tracked::PriceAndExits => {
-                    row.extend([format!("{}.{:04}", m.price / 10_000, m.price % 10_000), m.exits.to_string()]);
+                    row.extend([
+                        format!("{}.{:04}", m.price / 10_000, m.price % 10_000),
+                        m.exits.to_string(),
+                    ]);
                 }
                 Tracked::WaitingAndOldest => row.extend([m.waiting.to_string(), m.exits.to_string()]),
                 Tracked::Waiting => row.push(m.waiting.to_string()),

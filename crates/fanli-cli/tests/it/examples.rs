@@ -31,14 +31,13 @@ fn checked_and_run(name: &str) -> Value {
 
 #[test]
 fn every_scheme_of_the_seeds_has_an_example() {
-    let mut names: Vec<String> =
-        std::fs::read_dir(examples())
-            .unwrap()
-            .filter_map(|e| {
-                let e = e.unwrap();
-                e.file_type().unwrap().is_dir().then(|| e.file_name().into_string().unwrap())
-            })
-            .collect();
+    let mut names: Vec<String> = std::fs::read_dir(examples())
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.unwrap();
+            e.file_type().unwrap().is_dir().then(|| e.file_name().into_string().unwrap())
+        })
+        .collect();
     names.sort();
     assert_eq!(
         names,

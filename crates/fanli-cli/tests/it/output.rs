@@ -56,7 +56,8 @@ fn a_closed_pipe_is_not_an_error_on_any_command() {
     }
     // The status is the command's own: a refused plan still exits 1 into a closed pipe.
     let refused = dir.join("refused.toml");
-    let text = std::fs::read_to_string(&plan).unwrap().replace("referee_min = \"1000.00\"", "referee_min = \"0\"");
+    let text =
+        std::fs::read_to_string(&plan).unwrap().replace("referee_min = \"1000.00\"", "referee_min = \"0\"");
     std::fs::write(&refused, text).unwrap();
     let (status, stderr) = into_a_closed_pipe(&["check", refused.to_str().unwrap(), "--json"], &dir);
     assert_eq!(status, Some(1), "{stderr}");
@@ -96,12 +97,20 @@ fn simulate_json_is_the_summary_and_the_files_written() {
     let text = fanli(&["simulate", &example_plan(), "--days", "5", "--out", out.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(
-        stdout.contains("{events.jsonl, state.json, timeseries.csv, outcomes.csv, summary.json, report.html}"),
+        stdout
+            .contains("{events.jsonl, state.json, timeseries.csv, outcomes.csv, summary.json, report.html}"),
         "{stdout}"
     );
     let help = String::from_utf8_lossy(&fanli(&["simulate", "--help"]).stdout).into_owned();
-    for file in ["events.jsonl", "state.json", "timeseries.csv", "outcomes.csv", "summary.json", "report.html", "sweep.csv"]
-    {
+    for file in [
+        "events.jsonl",
+        "state.json",
+        "timeseries.csv",
+        "outcomes.csv",
+        "summary.json",
+        "report.html",
+        "sweep.csv",
+    ] {
         assert!(help.contains(file), "simulate --help names {file}");
     }
 }
@@ -109,7 +118,8 @@ fn simulate_json_is_the_summary_and_the_files_written() {
 #[test]
 fn audit_verify_json_gives_the_verdict_and_names_a_broken_line() {
     let (plan, log, report) = chained_example("verify-json");
-    let args = ["audit", "verify", log.to_str().unwrap(), "--plan", &plan, "--report", report.to_str().unwrap()];
+    let args =
+        ["audit", "verify", log.to_str().unwrap(), "--plan", &plan, "--report", report.to_str().unwrap()];
     let output = fanli(&[&args[..], &["--json"]].concat());
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let doc = json(&output);
@@ -126,7 +136,10 @@ fn audit_verify_json_gives_the_verdict_and_names_a_broken_line() {
     assert!(text.contains(&format!("; head {}\n", doc["head"].as_str().unwrap())), "{text}");
     // Without the plan: chained, not replayed.
     let chain_only = json(&fanli(&["audit", "verify", log.to_str().unwrap(), "--json"]));
-    assert_eq!((&chain_only["replayed"], &chain_only["accounts_balance"]), (&Value::Bool(false), &Value::Null));
+    assert_eq!(
+        (&chain_only["replayed"], &chain_only["accounts_balance"]),
+        (&Value::Bool(false), &Value::Null)
+    );
     // A line edited: the document says where, and the status is 1.
     let text = std::fs::read_to_string(&log).unwrap();
     let edited = log.with_file_name("edited.jsonl");
@@ -198,7 +211,8 @@ fn exports_are_csv_with_a_bom_and_quoting() {
 fn the_simulators_outcomes_are_csv_with_a_bom() {
     let dir = tempdir("outcomes-csv");
     let out = dir.join("sim");
-    let output = fanli(&["simulate", &example_plan(), "--days", "10", "--seed", "7", "--out", out.to_str().unwrap()]);
+    let output =
+        fanli(&["simulate", &example_plan(), "--days", "10", "--seed", "7", "--out", out.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     for file in ["outcomes.csv", "timeseries.csv"] {
         let bytes = std::fs::read(out.join(file)).unwrap();
