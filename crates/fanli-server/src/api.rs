@@ -15,6 +15,7 @@ pub fn router(app: Shared) -> Router {
         .route("/metrics", get(get_metrics))
         .route("/openapi.json", get(openapi))
         .route("/v1/tenants", post(create_tenant))
+        .route("/v1/tenants/{id}/keys", post(master_owner_key))
         .route("/v1/plan", put(put_plan).get(get_plan))
         .route("/v1/plan/versions", get(get_plan_versions))
         .route("/v1/plan/check", post(check_plan))
@@ -305,6 +306,36 @@ pub(crate) async fn create_tenant(
         }
     }
     app.tenants.insert(id.clone(), tenant);
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+}
+
+/// `POST /v1/tenants/{id}/keys` (the master key, no body): a new owner key for an existing
+/// tenant → `201 {"id", "owner_key", "owner_key_id"}` as `POST /v1/tenants` answers, the key
+/// shown once; `404` for no such tenant. For an owner who lost every key, and for a session
+/// that runs again after a restart (its tenant exists: the README's). The keys made before
+/// stay valid; the owner revokes them with the new one (`DELETE /v1/keys/{id}`).
+pub(crate) async fn master_owner_key(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let key = bearer(&headers)?;
+    let mut app = lock(&app);
+    if !same(&sha256_hex(key.as_bytes()), &app.master) {
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "only the master key issues keys for a tenant".to_owned(),
+        ));
+    }
+    // In a cluster the tenant may be served by another node: the store knows every tenant.
+    let exists = app.tenants.contains_key(&id)
+        || (app.cluster.is_some() && blocking(|| app.store.tenant_ids()).map_err(internal)?.contains(&id));
+    if !exists {
+        return Err(ApiError(StatusCode::NOT_FOUND, "not_found", format!("no tenant `{id}`")));
+    }
+    let (owner_key, key_id) = issue_key(&mut app, &id, Role::Owner, MASTER)?;
+    let answer = json!({"id": id, "owner_key": owner_key, "owner_key_id": key_id});
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
 
