@@ -217,11 +217,57 @@ fn replaying_all_puts_every_dead_letter_back_and_they_survive_a_restart() {
     assert!(page["dead"].as_array().unwrap().iter().all(|d| d["attempts"] == 2));
     let rest = request(&server, "GET", "/v1/webhook/dead?after=2&limit=1000", Some(&key), "", "").json();
     assert_eq!(rest["dead"].as_array().unwrap().len() as i64, dead - 2);
+
+    // The console's page: the counts, a row per dead letter with its error and a replay button.
+    let cookie = console_session(&server, &key);
+    let page = request(&server, "GET", "/console/webhook", None, &format!("Cookie: {cookie}\r\n"), "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(&format!("{dead} 失败 dead")), "{}", page.body);
+    assert_eq!(page.body.matches("<tr data-id=").count() as i64, dead);
+    assert!(page.body.contains("<tr data-id=\"1\">") && page.body.contains("Connection refused"), "{}", page.body);
+    assert!(page.body.contains("href=\"/console/webhook\""), "in the navigation");
+    let csrf = hidden(&page.body, "csrf");
+    let form = format!("Cookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n");
+    let stale = request(&server, "POST", "/console/webhook", None, &form, "csrf=0&id=1");
+    assert_eq!(stale.status, 403, "the form needs the session's token");
+    let replayed = request(&server, "POST", "/console/webhook", None, &form, &format!("csrf={csrf}&id=1"));
+    assert_eq!((replayed.status, replayed.header("location")), (303, Some("/console/webhook?replayed=1")));
+    let page = request(&server, "GET", "/console/webhook", None, &format!("Cookie: {cookie}\r\n"), "");
+    assert!(!page.body.contains("<tr data-id=\"1\">"), "replayed: pending again");
+    assert_eq!(page.body.matches("<tr data-id=").count() as i64, dead - 1);
+    // A read-only key's session sees the counts, not the letters, and cannot replay.
+    let reader = request(&server, "POST", "/v1/keys", Some(&key), "", r#"{"role":"read_only"}"#).json();
+    let reader_cookie = console_session(&server, reader["key"].as_str().unwrap());
+    let page = request(&server, "GET", "/console/webhook", None, &format!("Cookie: {reader_cookie}\r\n"), "");
+    assert!(page.status == 200 && !page.body.contains("<tr data-id="), "{}", page.body);
+    let reader_form = format!("Cookie: {reader_cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n");
+    let reader_csrf = hidden(&page.body, "csrf");
+    let refused = request(&server, "POST", "/console/webhook", None, &reader_form, &format!("csrf={reader_csrf}&id=all"));
+    assert_eq!(refused.status, 403);
+
     let all = request(&server, "POST", "/v1/webhook/dead/replay", Some(&key), "", "");
-    assert_eq!((all.status, all.json()), (200, serde_json::json!({"replayed": dead})));
+    assert_eq!((all.status, all.json()), (200, serde_json::json!({"replayed": dead - 1})));
     let status = request(&server, "GET", "/v1/webhook", Some(&key), "", "").json();
     assert_eq!((status["pending"].as_i64(), status["dead"].as_i64()), (Some(dead), Some(0)));
     assert_eq!((status["attempts"].as_i64(), &status["last_error"]), (Some(0), &Value::Null), "counted from 0");
+}
+
+/// The value of the hidden field `name` of a form on `page` (a 64-digit token).
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = page.find(&marker).unwrap_or_else(|| panic!("no field {name} in {page}")) + marker.len();
+    page[at..at + 64].to_owned()
+}
+
+/// A console session opened with `key`: its cookie.
+fn console_session(server: &common::Local, key: &str) -> String {
+    let cookie = |answer: &common::Answer| answer.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
+    let login = request(server, "GET", "/console/login", None, "", "");
+    let form = format!("Content-Type: application/x-www-form-urlencoded\r\nCookie: {}\r\n", cookie(&login));
+    let body = format!("login={}&key={key}", hidden(&login.body, "login"));
+    let entered = request(server, "POST", "/console/login", None, &form, &body);
+    assert_eq!(entered.status, 303, "{}", entered.body);
+    cookie(&entered)
 }
 
 /// RFC 3339 for the wall clock moved by `seconds`.
