@@ -57,8 +57,8 @@ pub use api::router;
 use api::*;
 use plans::*;
 use schedule::*;
-use writer::*;
 pub use writer::FUTURE_TOLERANCE;
+use writer::*;
 
 /// The server's state: the store and every tenant's engine.
 pub struct App {

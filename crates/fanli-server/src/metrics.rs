@@ -231,10 +231,13 @@ fn label(value: &str) -> String {
 /// Appends the per-tenant gauges to an exposition, each metric with its HELP and TYPE once.
 pub fn render_tenants(out: &mut String, tenants: &[TenantGauges]) {
     type Pick = fn(&MechanismGauges) -> i64;
+    type TenantPick = fn(&TenantGauges) -> i64;
     let per_mechanism: [(&str, &str, Pick); 4] = [
         ("fanli_pool_fen", "Cash in a mechanism's pool, in fen.", |m| m.pool),
         ("fanli_obligations_fen", "What a mechanism owes members and has not paid, in fen.", |m| m.owed),
-        ("fanli_obligations", "How many obligations of a mechanism wait to be paid.", |m| m.obligations as i64),
+        ("fanli_obligations", "How many obligations of a mechanism wait to be paid.", |m| {
+            m.obligations as i64
+        }),
         ("fanli_paid_fen", "What a mechanism paid members in all, in fen.", |m| m.paid),
     ];
     for (name, help, pick) in per_mechanism {
@@ -269,9 +272,11 @@ pub fn render_tenants(out: &mut String, tenants: &[TenantGauges]) {
             }
         }
     }
-    let per_tenant: [(&str, &str, fn(&TenantGauges) -> i64); 2] = [
+    let per_tenant: [(&str, &str, TenantPick); 2] = [
         ("fanli_withdrawals_waiting", "Withdrawals waiting for review.", |t| t.withdrawals.0 as i64),
-        ("fanli_withdrawals_waiting_fen", "What withdrawals waiting for review hold, in fen.", |t| t.withdrawals.1),
+        ("fanli_withdrawals_waiting_fen", "What withdrawals waiting for review hold, in fen.", |t| {
+            t.withdrawals.1
+        }),
     ];
     for (name, help, pick) in per_tenant {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");

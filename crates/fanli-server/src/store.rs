@@ -1386,7 +1386,8 @@ impl Store {
     /// A tenant's outbox: how many notifications wait, were delivered and are dead letters, and
     /// the oldest waiting one's failed attempts and last error.
     pub fn outbox_status(&mut self, tenant: &str) -> Result<OutboxStatus> {
-        let counts = "SELECT COUNT(*) - COUNT(delivered_at) - COUNT(CASE WHEN delivered_at IS NULL THEN dead_at END),
+        let counts =
+            "SELECT COUNT(*) - COUNT(delivered_at) - COUNT(CASE WHEN delivered_at IS NULL THEN dead_at END),
                              COUNT(delivered_at), COUNT(CASE WHEN delivered_at IS NULL THEN dead_at END)
                       FROM outbox WHERE tenant = $1";
         let row = self.query_one(counts, &[P::Text(tenant)])?;

@@ -55,7 +55,9 @@ fn receiver(limit: usize, broken: Arc<AtomicBool>) -> (String, Seen, Arc<Mutex<i
                 if let Some((head, body)) = text.split_once("\r\n\r\n") {
                     let length = head
                         .lines()
-                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned))
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned)
+                        })
                         .map_or(0, |v| v.trim().parse().unwrap());
                     if body.len() >= length || read == 0 {
                         break body.to_owned();
@@ -71,7 +73,8 @@ fn receiver(limit: usize, broken: Arc<AtomicBool>) -> (String, Seen, Arc<Mutex<i
                 if id == *failing && broken.load(Ordering::SeqCst) { 500 } else { 200 }
             };
             let reason = if status == 200 { "OK" } else { "Internal Server Error" };
-            write!(stream, "HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+            write!(stream, "HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .unwrap();
             log.lock().unwrap().push((id, status));
         }
     });
@@ -107,7 +110,12 @@ fn one_failing_notification_becomes_a_dead_letter_the_others_arrive_and_a_replay
 
     // 3 attempts, 30 ms then 60 ms (less their jitter, at most half) apart, and a dead letter;
     // rounds 10 ms apart: the later notifications go while the failing one waits.
-    let retry = Retry { base: Duration::from_millis(30), max_delay: Duration::from_millis(60), attempts: 3, seed: Some(7) };
+    let retry = Retry {
+        base: Duration::from_millis(30),
+        max_delay: Duration::from_millis(60),
+        attempts: 3,
+        seed: Some(7),
+    };
     let mut deliverer = Deliverer::open(&dir, database(&dir).as_deref(), None, retry).unwrap();
     rounds_until(&mut deliverer, || {
         let s = status(&server);
@@ -128,7 +136,10 @@ fn one_failing_notification_becomes_a_dead_letter_the_others_arrive_and_a_replay
     let last_try = arrivals.iter().rposition(|(id, _)| *id == failing).unwrap();
     assert!(arrivals[..last_try].iter().any(|(id, _)| *id != failing), "{arrivals:?}");
     let s = status(&server);
-    assert_eq!((s["pending"].as_i64(), s["delivered"].as_i64(), s["dead"].as_i64()), (Some(0), Some(made - 1), Some(1)));
+    assert_eq!(
+        (s["pending"].as_i64(), s["delivered"].as_i64(), s["dead"].as_i64()),
+        (Some(0), Some(made - 1), Some(1))
+    );
 
     // Listed, owner keys only.
     let dead = request(&server, "GET", "/v1/webhook/dead", Some(&key), "", "");
@@ -149,25 +160,33 @@ fn one_failing_notification_becomes_a_dead_letter_the_others_arrive_and_a_replay
     assert!(letter["dead_at"].as_str().unwrap().ends_with('Z'), "{letter}");
     let reader = request(&server, "POST", "/v1/keys", Some(&key), "", r#"{"role":"read_only"}"#).json();
     let reader = reader["key"].as_str().unwrap();
-    for (method, path) in [("GET", "/v1/webhook/dead"), ("POST", &*format!("/v1/webhook/dead/{failing}/replay"))] {
+    for (method, path) in
+        [("GET", "/v1/webhook/dead"), ("POST", &*format!("/v1/webhook/dead/{failing}/replay"))]
+    {
         let refused = request(&server, method, path, Some(reader), "", "");
         assert_eq!(refused.status, 403, "{method} {path}: {}", refused.body);
     }
     assert_eq!(request(&server, "GET", "/v1/webhook/dead", None, "", "").status, 401);
     let too_many = request(&server, "GET", "/v1/webhook/dead?limit=1001", Some(&key), "", "");
-    assert_eq!((too_many.status, &*too_many.json()["error"]["code"].as_str().unwrap().to_owned()), (400, "bad_request"));
-    let paged = request(&server, "GET", &format!("/v1/webhook/dead?after={failing}"), Some(&key), "", "").json();
+    assert_eq!(
+        (too_many.status, &*too_many.json()["error"]["code"].as_str().unwrap().to_owned()),
+        (400, "bad_request")
+    );
+    let paged =
+        request(&server, "GET", &format!("/v1/webhook/dead?after={failing}"), Some(&key), "", "").json();
     assert_eq!(paged["dead"], serde_json::json!([]));
     // A delivered notification is no dead letter.
     let delivered = others[0];
-    let not_dead = request(&server, "POST", &format!("/v1/webhook/dead/{delivered}/replay"), Some(&key), "", "");
+    let not_dead =
+        request(&server, "POST", &format!("/v1/webhook/dead/{delivered}/replay"), Some(&key), "", "");
     assert_eq!((not_dead.status, not_dead.json()["error"]["code"].clone()), (404, "not_found".into()));
 
     // The receiver fixed, the dead letter replayed; a deliverer started again (a restart)
     // delivers it once, with its id, and nothing else again.
     broken.store(false, Ordering::SeqCst);
     drop(deliverer);
-    let replayed = request(&server, "POST", &format!("/v1/webhook/dead/{failing}/replay"), Some(&key), "", "");
+    let replayed =
+        request(&server, "POST", &format!("/v1/webhook/dead/{failing}/replay"), Some(&key), "", "");
     assert_eq!((replayed.status, replayed.json()), (200, serde_json::json!({"replayed": 1})));
     let again = request(&server, "POST", &format!("/v1/webhook/dead/{failing}/replay"), Some(&key), "", "");
     assert_eq!(again.status, 404, "not a dead letter any more");
@@ -196,9 +215,17 @@ fn replaying_all_puts_every_dead_letter_back_and_they_survive_a_restart() {
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/hook", closed.local_addr().unwrap());
         drop(closed);
-        assert_eq!(request(&server, "PUT", "/v1/webhook", Some(&key), "", &format!(r#"{{"url":"{url}"}}"#)).status, 200);
+        assert_eq!(
+            request(&server, "PUT", "/v1/webhook", Some(&key), "", &format!(r#"{{"url":"{url}"}}"#)).status,
+            200
+        );
         assert_eq!(request(&server, "POST", "/v1/events", Some(&key), "", EVENTS).status, 200);
-        let retry = Retry { base: Duration::from_millis(1), max_delay: Duration::from_millis(2), attempts: 2, seed: Some(1) };
+        let retry = Retry {
+            base: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            attempts: 2,
+            seed: Some(1),
+        };
         let mut deliverer = Deliverer::open(&dir, database(&dir).as_deref(), None, retry).unwrap();
         rounds_until(&mut deliverer, || {
             request(&server, "GET", "/v1/webhook", Some(&key), "", "").json()["pending"] == 0
@@ -224,7 +251,11 @@ fn replaying_all_puts_every_dead_letter_back_and_they_survive_a_restart() {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains(&format!("{dead} 失败 dead")), "{}", page.body);
     assert_eq!(page.body.matches("<tr data-id=").count() as i64, dead);
-    assert!(page.body.contains("<tr data-id=\"1\">") && page.body.contains("Connection refused"), "{}", page.body);
+    assert!(
+        page.body.contains("<tr data-id=\"1\">") && page.body.contains("Connection refused"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("href=\"/console/webhook\""), "in the navigation");
     let csrf = hidden(&page.body, "csrf");
     let form = format!("Cookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n");
@@ -240,16 +271,28 @@ fn replaying_all_puts_every_dead_letter_back_and_they_survive_a_restart() {
     let reader_cookie = console_session(&server, reader["key"].as_str().unwrap());
     let page = request(&server, "GET", "/console/webhook", None, &format!("Cookie: {reader_cookie}\r\n"), "");
     assert!(page.status == 200 && !page.body.contains("<tr data-id="), "{}", page.body);
-    let reader_form = format!("Cookie: {reader_cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n");
+    let reader_form =
+        format!("Cookie: {reader_cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n");
     let reader_csrf = hidden(&page.body, "csrf");
-    let refused = request(&server, "POST", "/console/webhook", None, &reader_form, &format!("csrf={reader_csrf}&id=all"));
+    let refused = request(
+        &server,
+        "POST",
+        "/console/webhook",
+        None,
+        &reader_form,
+        &format!("csrf={reader_csrf}&id=all"),
+    );
     assert_eq!(refused.status, 403);
 
     let all = request(&server, "POST", "/v1/webhook/dead/replay", Some(&key), "", "");
     assert_eq!((all.status, all.json()), (200, serde_json::json!({"replayed": dead - 1})));
     let status = request(&server, "GET", "/v1/webhook", Some(&key), "", "").json();
     assert_eq!((status["pending"].as_i64(), status["dead"].as_i64()), (Some(dead), Some(0)));
-    assert_eq!((status["attempts"].as_i64(), &status["last_error"]), (Some(0), &Value::Null), "counted from 0");
+    assert_eq!(
+        (status["attempts"].as_i64(), &status["last_error"]),
+        (Some(0), &Value::Null),
+        "counted from 0"
+    );
 }
 
 /// The value of the hidden field `name` of a form on `page` (a 64-digit token).
@@ -261,7 +304,8 @@ fn hidden(page: &str, name: &str) -> String {
 
 /// A console session opened with `key`: its cookie.
 fn console_session(server: &common::Local, key: &str) -> String {
-    let cookie = |answer: &common::Answer| answer.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
+    let cookie =
+        |answer: &common::Answer| answer.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
     let login = request(server, "GET", "/console/login", None, "", "");
     let form = format!("Content-Type: application/x-www-form-urlencoded\r\nCookie: {}\r\n", cookie(&login));
     let body = format!("login={}&key={key}", hidden(&login.body, "login"));
@@ -313,7 +357,14 @@ fn an_event_stamped_ahead_of_the_servers_clock_is_refused_and_drags_no_later_sta
     assert_eq!(request(&server, "POST", "/v1/orders", Some(&key), "", &fast).status, 200);
     // An order without `at` is stamped now (never before the last event, a minute ahead at
     // most): not an hour or a day ahead.
-    let stamped = request(&server, "POST", "/v1/orders", Some(&key), "", r#"{"order":"o3","member":"B","amount":"10.00"}"#);
+    let stamped = request(
+        &server,
+        "POST",
+        "/v1/orders",
+        Some(&key),
+        "",
+        r#"{"order":"o3","member":"B","amount":"10.00"}"#,
+    );
     assert_eq!(stamped.status, 200, "{}", stamped.body);
     let at = stamped.json()["at"].as_str().unwrap().to_owned();
     assert!(at.as_str() <= wall(61).as_str() && at.as_str() >= wall(-5).as_str(), "{at}");
@@ -353,7 +404,8 @@ fn metrics_with_the_master_key_give_each_tenants_pools_obligations_and_money_wai
     let text = request(&server, "GET", "/metrics", Some(MASTER), "", "").body;
     let sample = |name: &str, labels: &str| -> i64 {
         let prefix = format!("{name}{{{labels}}} ");
-        let line = text.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("no {prefix} in {text}"));
+        let line =
+            text.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("no {prefix} in {text}"));
         line[prefix.len()..].parse().unwrap()
     };
     let q = "tenant=\"shop\",mechanism=\"q\",kind=\"queue\"";

@@ -30,9 +30,14 @@ pub(crate) async fn list_dead(
     let after = query_number(&query, "after", 0i64, "an outbox id")?;
     let limit = query_number(&query, "limit", 100u32, "a number from 1 to 1000")?;
     if !(1..=DEAD_PAGE_MAX).contains(&limit) {
-        return Err(ApiError(StatusCode::BAD_REQUEST, "bad_request", "`limit` is a number from 1 to 1000".to_owned()));
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "`limit` is a number from 1 to 1000".to_owned(),
+        ));
     }
-    let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("reading the webhook's dead letters"))?;
+    let Opened { mut app, caller } =
+        opening(&app, &headers, Needs::Owner("reading the webhook's dead letters"))?;
     let dead = blocking(|| app.store.dead_letters(&caller.tenant, after, limit)).map_err(internal)?;
     let next = (dead.len() == limit as usize).then(|| dead.last().map(|d| d.id)).flatten();
     let list: Vec<Value> = dead.iter().map(dead_json).collect();

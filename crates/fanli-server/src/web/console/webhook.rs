@@ -21,16 +21,25 @@ pub(crate) async fn page(
     let owner = caller.role == Role::Owner;
     let status = blocking(|| app.store.outbox_status(&caller.tenant));
     // Dead letters name members and amounts: the owner's to see, as in the API.
-    let dead = if owner { blocking(|| app.store.dead_letters(&caller.tenant, 0, DEAD_SHOWN)) } else { Ok(Vec::new()) };
+    let dead = if owner {
+        blocking(|| app.store.dead_letters(&caller.tenant, 0, DEAD_SHOWN))
+    } else {
+        Ok(Vec::new())
+    };
     drop(app);
     let (status, dead) = match (status, dead) {
         (Ok(status), Ok(dead)) => (status, dead),
         (Err(error), _) | (_, Err(error)) => {
             tracing::error!(%error, "the outbox could not be read");
-            return super::super::error_page(Lang::Zh, StatusCode::INTERNAL_SERVER_ERROR, "读取失败 The outbox could not be read.");
+            return super::super::error_page(
+                Lang::Zh,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "读取失败 The outbox could not be read.",
+            );
         }
     };
-    let time = |ms: i64| super::super::local_time(Timestamp::from_unix_nanos(ms.saturating_mul(1_000_000)), offset);
+    let time =
+        |ms: i64| super::super::local_time(Timestamp::from_unix_nanos(ms.saturating_mul(1_000_000)), offset);
     let body = html! {
         section {
             h1 { "通知 Webhook" span.note { " · " (status.pending) " 待发 pending · " (status.delivered) " 已送达 delivered · " (status.dead) " 失败 dead" } }
@@ -98,14 +107,22 @@ pub(crate) async fn replay(
         None => return super::super::error_page(Lang::Zh, StatusCode::BAD_REQUEST, "id?"),
     };
     match blocking(|| app.store.replay(&caller.tenant, id)) {
-        Ok(0) => super::super::error_page(Lang::Zh, StatusCode::NOT_FOUND, "没有这条失败通知。No such dead letter."),
+        Ok(0) => super::super::error_page(
+            Lang::Zh,
+            StatusCode::NOT_FOUND,
+            "没有这条失败通知。No such dead letter.",
+        ),
         Ok(n) => {
             tracing::info!(tenant = %caller.tenant, replayed = n, key = %caller.key, "dead letters replayed");
             see_other(&format!("/console/webhook?replayed={n}"))
         }
         Err(error) => {
             tracing::error!(%error, "dead letters could not be replayed");
-            super::super::error_page(Lang::Zh, StatusCode::INTERNAL_SERVER_ERROR, "重发失败 The replay failed.")
+            super::super::error_page(
+                Lang::Zh,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "重发失败 The replay failed.",
+            )
         }
     }
 }
