@@ -4,6 +4,7 @@
 
 use super::*;
 
+mod dead_letters;
 mod proposals;
 pub(crate) mod transparency;
 mod withdrawals;
@@ -30,6 +31,9 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/keys/{id}", delete(revoke_key))
         .route("/v1/keys/{id}/rotate", post(rotate_key))
         .route("/v1/webhook", put(put_webhook).get(get_webhook))
+        .route("/v1/webhook/dead", get(dead_letters::list_dead))
+        .route("/v1/webhook/dead/replay", post(dead_letters::replay_all))
+        .route("/v1/webhook/dead/{id}/replay", post(dead_letters::replay_one))
         .route("/v1/brands", post(create_brand))
         .route("/v1/mechanisms", get(get_mechanisms))
         .route("/v1/mechanisms/{id}", get(get_mechanism))
@@ -248,14 +252,29 @@ pub(crate) async fn to_owner(
     }
 }
 
-/// `GET /metrics`: Prometheus metrics (no key: they name no tenant, member or amount).
-pub(crate) async fn get_metrics(State(server): State<Shared>) -> Response {
-    let (tenants, lines) = {
+/// `GET /metrics`: Prometheus metrics (no key: they name no tenant, member or amount); with
+/// the master key, each tenant's pools, obligations and money waiting too
+/// ([`metrics::TenantGauges`]).
+pub(crate) async fn get_metrics(State(server): State<Shared>, headers: HeaderMap) -> Response {
+    let (tenants, lines, gauges) = {
         let app = lock(&server);
-        (app.tenants.len(), app.tenants.values().map(|t| t.chain.len()).sum())
+        let master = bearer(&headers).is_ok_and(|key| same(&sha256_hex(key.as_bytes()), &app.master));
+        let mut gauges: Vec<metrics::TenantGauges> = Vec::new();
+        if master {
+            for (id, tenant) in &app.tenants {
+                if let Some(engine) = &tenant.engine {
+                    gauges.push(metrics::TenantGauges::of(id, engine));
+                }
+            }
+            gauges.sort_by(|a, b| a.tenant.cmp(&b.tenant));
+        }
+        (app.tenants.len(), app.tenants.values().map(|t| t.chain.len()).sum(), gauges)
     };
     let mut body = server.metrics.render(tenants, lines);
     server.gate.render(&mut body);
+    if !gauges.is_empty() {
+        metrics::render_tenants(&mut body, &gauges);
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
@@ -830,13 +849,15 @@ pub(crate) async fn put_webhook(
     Ok(axum::Json(answer).into_response())
 }
 
-/// `GET /v1/webhook` (owner or read-only): the URL and the outbox: notifications pending and
-/// delivered, and the oldest pending one's attempts and last error.
+/// `GET /v1/webhook` (owner or read-only): the URL and the outbox: notifications pending,
+/// delivered and dead (given up: `GET /v1/webhook/dead`), and the oldest pending one's attempts
+/// and last error.
 pub(crate) async fn get_webhook(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     let Opened { mut app, caller } = opening(&app, &headers, Needs::Reader)?;
     let url = app.tenants[&caller.tenant].webhook.clone();
     let status = blocking(|| app.store.outbox_status(&caller.tenant)).map_err(internal)?;
-    let mut answer = json!({"url": url, "pending": status.pending, "delivered": status.delivered});
+    let mut answer =
+        json!({"url": url, "pending": status.pending, "delivered": status.delivered, "dead": status.dead});
     if let Some((attempts, error)) = status.head {
         answer["attempts"] = attempts.into();
         answer["last_error"] = error.into();

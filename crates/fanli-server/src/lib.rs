@@ -57,6 +57,7 @@ pub use api::router;
 use api::*;
 use plans::*;
 use schedule::*;
+pub use writer::FUTURE_TOLERANCE;
 use writer::*;
 
 /// The server's state: the store and every tenant's engine.
@@ -71,8 +72,11 @@ pub struct App {
     dir: std::path::PathBuf,
     /// The PostgreSQL URL, if the store is there (the other threads open their own connection).
     database: Option<String>,
-    /// The webhook deliverer's first retry delay.
-    retry: std::time::Duration,
+    /// How the webhook deliverer retries.
+    retry: webhook::Retry,
+    /// How far ahead of the wall clock an event's `at` may be (`None`: any time, for replays of
+    /// a synthetic history); see [`FUTURE_TOLERANCE`].
+    future_tolerance: Option<std::time::Duration>,
     /// This node in a cluster of nodes on one PostgreSQL, if it joined one: then it serves only
     /// the tenants whose lease it holds.
     cluster: Option<cluster::Cluster>,
@@ -501,7 +505,8 @@ impl App {
             keys: HashMap::new(),
             dir: dir.to_owned(),
             database: database.map(str::to_owned),
-            retry: std::time::Duration::from_secs(1),
+            retry: webhook::Retry::default(),
+            future_tolerance: Some(writer::FUTURE_TOLERANCE),
             snapshot_every: 500_000,
             snapshots: None,
             checkpoints: None,
@@ -608,7 +613,22 @@ impl App {
 
     /// Sets the webhook deliverer's first retry delay (1 s by default; it doubles up to an hour).
     pub fn webhook_retry(mut self, delay: std::time::Duration) -> App {
-        self.retry = delay;
+        self.retry.base = delay;
+        self
+    }
+
+    /// Sets how the webhook deliverer retries: delays, attempts before a dead letter, the
+    /// jitter's seed (see [`webhook::Retry`]).
+    pub fn webhook_retry_policy(mut self, retry: webhook::Retry) -> App {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets how far ahead of the server's wall clock an event's `at` may be
+    /// ([`FUTURE_TOLERANCE`] by default); `None` takes any time, for a tool replaying a
+    /// synthetic history stamped ahead of today (the load benchmark's year).
+    pub fn future_tolerance(mut self, tolerance: Option<std::time::Duration>) -> App {
+        self.future_tolerance = tolerance;
         self
     }
 

@@ -179,6 +179,8 @@ impl App {
     fn apply_group(&mut self, jobs: &[Job], retries: &mut u32) -> Vec<Result<Vec<LineResult>, ApiError>> {
         let mut touched: Vec<Touched> = Vec::new();
         let mut replies = Vec::with_capacity(jobs.len());
+        // The latest `at` taken: the wall clock plus the tolerance, read once for the group.
+        let latest = self.future_tolerance.map(|t| wall_now().saturating_add(t.as_nanos() as i64));
         for job in jobs {
             // A tenant can leave between a request's check and its turn here: its lease moved.
             let Some(Tenant { engine, chain, days, webhook, log, .. }) = self.tenants.get_mut(&job.tenant)
@@ -226,7 +228,7 @@ impl App {
                         results.push(LineResult::Skipped);
                         continue;
                     }
-                    Line::Raw(bytes) => fanli_format::apply_bytes(engine, &mut read, bytes),
+                    Line::Raw(bytes) => apply_bytes(engine, &mut read, bytes, latest),
                     Line::Stamp(fields) | Line::Body { fields, .. } => {
                         let kind = match line {
                             Line::Body { kind, .. } => Some(*kind),
@@ -244,7 +246,7 @@ impl App {
                             }
                             _ => fields,
                         };
-                        fanli_format::apply_object(engine, &mut read, fields, kind, stamped.as_deref())
+                        apply_object(engine, &mut read, fields, kind, stamped.as_deref(), latest)
                     }
                 };
                 let applied = match outcome {
@@ -727,6 +729,73 @@ pub(crate) fn snapshot_loop(store: &mut Store, jobs: &std::sync::mpsc::Receiver<
 }
 
 /// The wall clock, in nanoseconds since 1970.
+/// How far ahead of the server's wall clock an event's `at` may be: 5 minutes, the clock skew
+/// Kerberos allows, ample for a till whose clock runs a little fast. An event stamped later is
+/// refused (`future_time`, naming its line): applied, it would move the tenant's time ahead,
+/// and every event sent after without `at` would be stamped at that future time ("now, never
+/// before the last event"), days closed before they end. See docs/decisions.md.
+pub const FUTURE_TOLERANCE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The stable code of an event refused for a time ahead of the server's clock.
+pub(crate) const FUTURE_TIME: &str = "future_time";
+
+/// [`fanli_format::apply`] for a read event, unless its `at` is after `latest` (Unix
+/// nanoseconds; `None`: no limit).
+fn apply_unless_future<'e>(
+    engine: &mut Engine,
+    read: Result<fanli_engine::Event<'e>, fanli_format::EventError>,
+    latest: Option<i64>,
+) -> LineOutcome<'e> {
+    if let (Ok(event), Some(latest)) = (&read, latest)
+        && event.at.unix_nanos() > latest
+    {
+        let now = fanli_engine::Timestamp::from_unix_nanos(latest - FUTURE_TOLERANCE.as_nanos() as i64);
+        return LineOutcome::Refused(fanli_format::Refusal {
+            kind: event.kind.type_name(),
+            code: FUTURE_TIME,
+            error: format!(
+                "`at` {} is in the future: the server's clock reads {now}, and an event may be at most \
+                 {} s ahead of it",
+                event.at,
+                FUTURE_TOLERANCE.as_secs()
+            ),
+        });
+    }
+    fanli_format::apply(engine, read)
+}
+
+/// [`fanli_format::apply_bytes`], refusing an event stamped after `latest`.
+fn apply_bytes<'e, 'l: 'e>(
+    engine: &mut Engine,
+    slot: &'e mut fanli_format::EventLine<'l>,
+    bytes: &'l [u8],
+    latest: Option<i64>,
+) -> LineOutcome<'e> {
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    if bytes.trim_ascii().is_empty() {
+        return LineOutcome::Blank;
+    }
+    match slot.read(bytes) {
+        Ok(()) => apply_unless_future(engine, slot.event(), latest),
+        Err(e) => LineOutcome::Refused(e.into()),
+    }
+}
+
+/// [`fanli_format::apply_object`], refusing an event stamped after `latest`.
+fn apply_object<'e, 'l: 'e>(
+    engine: &mut Engine,
+    slot: &'e mut fanli_format::EventLine<'l>,
+    object: &'l serde_json::Map<String, Value>,
+    kind: Option<&'l str>,
+    at: Option<&'l str>,
+    latest: Option<i64>,
+) -> LineOutcome<'e> {
+    match slot.read_object(object, kind, at) {
+        Ok(()) => apply_unless_future(engine, slot.event(), latest),
+        Err(e) => LineOutcome::Refused(e.into()),
+    }
+}
+
 pub(crate) fn wall_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
 }

@@ -1142,4 +1142,5 @@ pub(crate) async fn audit(
 
 // The withdrawals queue and the members' vote (issue 15): pages of their own, after `or_page!`.
 pub(crate) mod proposals;
+pub(crate) mod webhook;
 pub(crate) mod withdrawals;

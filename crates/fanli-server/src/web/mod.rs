@@ -49,6 +49,7 @@ pub fn routes() -> Router<Shared> {
         .route("/console/withdrawals", get(console::withdrawals::page).post(console::withdrawals::decide))
         .route("/console/proposals", get(console::proposals::page).post(console::proposals::propose))
         .route("/console/proposals/tally", post(console::proposals::tally))
+        .route("/console/webhook", get(console::webhook::page).post(console::webhook::replay))
         .route("/m/vote", post(member::votes::vote))
         .route("/m", get(member::page))
         .route("/m/qr.svg", get(member::qr))
@@ -125,6 +126,7 @@ pub(crate) fn page(lang: Lang, title: &str, nav: Option<(&Caller, &str)>, body: 
                             a href="/console/withdrawals" { "提现 Withdrawals" }
                             a href="/console/proposals" { "投票 Votes" }
                             a href="/console/audit" { "审计 Audit" }
+                            a href="/console/webhook" { "通知 Webhook" }
                         }
                         span.who {
                             (caller.tenant) " · " (caller.role.name())
