@@ -115,7 +115,7 @@ pub(crate) fn effective_at(value: Option<&str>, offset: UtcOffset, lang: Lang) -
     let full = if value.len() == 16 { format!("{value}:00{offset}") } else { format!("{value}{offset}") };
     match Timestamp::parse_rfc3339(&full) {
         Some(at) => Ok(Some(at.to_string())),
-        None => Err(tr!(lang, "versions-bad-time", value = format!("{value:?}"))),
+        None => Err(tr!(lang, "versions-bad-time", value = value)),
     }
 }
 
