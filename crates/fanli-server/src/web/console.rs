@@ -34,7 +34,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
 
 use super::versions::{PlanContext, comparison_section, effective_at, effective_at_field, versions_section};
-use super::{Figs, Lang, console_role, https, page, tr, when, when_text};
+use super::{Figs, Lang, console_page as page, console_role, https, tr, when, when_text};
 use crate::auth::{Caller, Role};
 use crate::{App, Checked, Line, LineResult, Shared, blocking, lock, new_key, same, submit_lines};
 use fanli_engine::{Money, UtcOffset};
@@ -383,10 +383,12 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap, l
     page(lang, &tr!(lang, "nav-overview"), Some((&caller, &csrf)), body)
 }
 
-/// A figure as the console shows it: times by [`when`], the rest as the pages show them.
+/// A figure as the console shows it: times by [`when`], progress as "3 / 3", the rest as the
+/// pages show them.
 fn figure(shown: &super::Shown, offset: UtcOffset) -> String {
     match shown {
         super::Shown::Time(at) => when(*at, offset),
+        super::Shown::Of(done, of) => format!("{done} / {of}"),
         other => other.text(offset),
     }
 }
@@ -945,9 +947,9 @@ pub(crate) async fn member(
                         tr {
                             th { (name) br; span.note { (lang.name("kind", kind)) } }
                             td.wrap {
-                                span { (tr!(lang, "member-received")) " " b { (received) } } "　"
-                                span { (tr!(lang, "member-owed")) " " b { (owed) } } "　"
-                                @for (k, v) in &figures.0 { span title=(k) { (lang.name("figure", k)) " " b { (figure(v, offset)) } } "　" }
+                                span.pair { (tr!(lang, "member-received")) " " b { (received) } } "　"
+                                span.pair { (tr!(lang, "member-owed")) " " b { (owed) } } "　"
+                                @for (k, v) in &figures.0 { span.pair title=(k) { (lang.name("figure", k)) " " b { (figure(v, offset)) } } "　" }
                             }
                         }
                     }

@@ -65,7 +65,7 @@ const STYLE: &str = "
 header{background:#1d3557;color:#fff;padding:10px 16px;display:flex;flex-wrap:wrap;gap:12px;align-items:center}
 header a{color:#fff;text-decoration:none;padding:6px 4px}header .who{margin-left:auto;font-size:13px;opacity:.85}header a.switch{font-size:13px;border:1px solid #fff8;border-radius:6px;padding:4px 8px}
 main{max-width:1100px;margin:0 auto;padding:16px}section{background:#fff;border-radius:8px;padding:12px 16px;margin:0 0 16px;box-shadow:0 1px 2px #0001;overflow-x:auto}
-table{min-width:100%}td,th{white-space:nowrap}td.wrap,th.wrap{white-space:normal;min-width:14em}code{word-break:break-all}
+table{min-width:100%}td,th{white-space:nowrap}td.wrap,th.wrap{white-space:normal;min-width:14em}.pair{white-space:nowrap}code{word-break:break-all}
 input[type=password],input[type=search],input[type=text],textarea{max-width:100%}input#key{width:100%}form{max-width:100%}
 @media (max-width:480px){main{padding:8px}section{padding:10px}header{padding:8px 10px;gap:6px}}
 h1{font-size:20px;margin:4px 0 12px}h2{font-size:17px;margin:4px 0 10px}table{border-collapse:collapse;width:100%}
@@ -82,6 +82,16 @@ figure.chart{margin:8px 0}figure.chart svg{width:100%;height:auto;background:#ff
 /// A whole page: the head, the header (with the console's navigation when `nav` is given) and
 /// `body`; sent with the pages' security headers.
 pub(crate) fn page(lang: Lang, title: &str, nav: Option<(&Caller, &str)>, body: Markup) -> Response {
+    shell(lang, title, nav, false, body)
+}
+
+/// A console page: [`page`] with the switch to the other language in its header (a link to
+/// `?lang=`, which [`i18n::remember`] keeps in a cookie).
+pub(crate) fn console_page(lang: Lang, title: &str, nav: Option<(&Caller, &str)>, body: Markup) -> Response {
+    shell(lang, title, nav, true, body)
+}
+
+fn shell(lang: Lang, title: &str, nav: Option<(&Caller, &str)>, switch: bool, body: Markup) -> Response {
     let markup = html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -111,7 +121,9 @@ pub(crate) fn page(lang: Lang, title: &str, nav: Option<(&Caller, &str)>, body: 
                         }
                     }
                     // The other language, for this page and (by its cookie) the next ones.
-                    a #lang.switch href={ "?lang=" (lang.other().short()) } lang=(lang.other().code()) { (tr!(lang, "switch-language")) }
+                    @if switch {
+                        a #lang-switch.switch href={ "?lang=" (lang.other().short()) } lang=(lang.other().code()) { (tr!(lang, "switch-language")) }
+                    }
                     @if let Some((_, csrf)) = nav {
                         form method="post" action="/console/logout" {
                             input type="hidden" name="csrf" value=(csrf);
