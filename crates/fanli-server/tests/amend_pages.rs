@@ -95,7 +95,10 @@ fn the_console_records_and_lists_amendments_and_the_member_page_announces_them()
     assert_eq!(versions[1]["state"], "waiting");
     let page = request(addr, "GET", "/console/plan", None, &format!("Cookie: {cookie}\r\n"), "");
     let listed = element(&page, "versions");
-    assert!(listed.contains("id=\"waiting\"") && listed.contains("v2 将于 2027-03-01 09:00 (+08:00) 生效。"), "{listed}");
+    assert!(
+        listed.contains("id=\"waiting\"") && listed.contains("v2 将于 2027-03-01 09:00 (+08:00) 生效。"),
+        "{listed}"
+    );
     assert!(
         listed.contains("<tr class=\"waiting warn\"><td>v2</td><td class=\"state\">待生效</td>"),
         "{listed}"

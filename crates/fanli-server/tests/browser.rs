@@ -152,7 +152,8 @@ impl Browser {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        let args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--lang=zh-CN"];
+        let args =
+            ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--lang=zh-CN"];
         let prefs = json!({"intl.accept_languages": "zh-CN,zh"});
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "goog:chromeOptions": {"binary": chromium, "args": args, "prefs": prefs},
@@ -423,9 +424,8 @@ fn the_member_page_fits_a_360_px_phone_with_progress_and_qr_code() {
 /// The page's width against the viewport's: `(document.documentElement.scrollWidth,
 /// clientWidth)`, equal when nothing sticks out sideways.
 fn widths(browser: &Browser) -> (u64, u64) {
-    let value = browser.script(
-        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
-    );
+    let value =
+        browser.script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]");
     (value[0].as_u64().unwrap(), value[1].as_u64().unwrap())
 }
 
@@ -483,14 +483,18 @@ fn every_page_fits_390_and_1280_px_with_no_horizontal_overflow() {
                 );
                 let (wide, shown) = (pools[0].as_u64().unwrap(), pools[1].as_u64().unwrap());
                 if width == 390 {
-                    assert!(wide > shown, "at 390 px the pools table ({wide} px) scrolls inside its {shown} px");
+                    assert!(
+                        wide > shown,
+                        "at 390 px the pools table ({wide} px) scrolls inside its {shown} px"
+                    );
                 } else {
                     assert_eq!(wide, shown, "at 1280 px the pools table fits");
                 }
             }
             if *name == "members" {
                 assert_eq!(browser.text("#range"), "第 1–5 名，共 5 名");
-                let first = browser.script("return document.querySelector('#member-list tr[data-member]').dataset.member");
+                let first = browser
+                    .script("return document.querySelector('#member-list tr[data-member]').dataset.member");
                 assert_eq!(first, "E", "the newest first");
             }
         }

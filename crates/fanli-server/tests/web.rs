@@ -278,7 +278,8 @@ fn the_members_page_lists_members_a_page_at_a_time_sorted_and_searched() {
     let mut events = String::new();
     for i in 0..120 {
         let (member, amount) = (name(i), i * 37 % 120 + 1);
-        events += &format!("{{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"join\",\"member\":\"{member}\"}}\n");
+        events +=
+            &format!("{{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"join\",\"member\":\"{member}\"}}\n");
         events += &format!(
             "{{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"order\",\"order\":\"o{i}\",\"member\":\"{member}\",\"amount\":\"{amount}.00\"}}\n"
         );
@@ -305,12 +306,19 @@ fn the_members_page_lists_members_a_page_at_a_time_sorted_and_searched() {
     assert_eq!(rows[0], "u071");
     assert!(body.contains("第 1–50 名，共 120 名"), "{body}");
     assert!(body.contains("<td class=\"n joined\">120</td>"), "{body}");
-    assert!(body.contains("id=\"next\" href=\"/console/members?sort=joined&amp;order=desc&amp;page=2\""), "{body}");
+    assert!(
+        body.contains("id=\"next\" href=\"/console/members?sort=joined&amp;order=desc&amp;page=2\""),
+        "{body}"
+    );
     assert!(!body.contains("id=\"prev\""));
     // The third page: the 20 who joined first, the first of all last.
     let (rows, body) = listed("/console/members?sort=joined&order=desc&page=3");
     assert_eq!((rows.len(), rows.last().map(String::as_str)), (20, Some("u000")));
-    assert!(body.contains("第 101–120 名，共 120 名") && body.contains("id=\"prev\"") && !body.contains("id=\"next\""));
+    assert!(
+        body.contains("第 101–120 名，共 120 名")
+            && body.contains("id=\"prev\"")
+            && !body.contains("id=\"next\"")
+    );
 
     // By id: u000, u001, …; the other way round, u119 first.
     let (rows, _) = listed("/console/members?sort=id&order=asc");
@@ -328,7 +336,8 @@ fn the_members_page_lists_members_a_page_at_a_time_sorted_and_searched() {
     // 1.00 (the first to join), then 2.00: the 14th (13 × 37 mod 120 = 1), u037 (13 × 49 mod 120).
     assert_eq!(rows[..2], ["u000", "u037"]);
     // By wallet: nobody was referred, every wallet is 0.00; all 120 are there.
-    let pages: usize = (1..=3).map(|p| listed(&format!("/console/members?sort=wallet&page={p}")).0.len()).sum();
+    let pages: usize =
+        (1..=3).map(|p| listed(&format!("/console/members?sort=wallet&page={p}")).0.len()).sum();
     assert_eq!(pages, 120);
 
     // Search: one member by id, with the way back to the list; nothing for an unknown id.

@@ -531,12 +531,23 @@ pub(crate) async fn put_plan(
             _ if caller.role != Role::Owner => refused(tr!(lang, "plan-owner-only")),
             Err(message) => refused(message),
             Ok(at) if ctx.live => {
-                let amended =
-                    crate::plans::amend(&server, caller.tenant.clone(), caller.key.clone(), draft.clone(), at).await;
+                let amended = crate::plans::amend(
+                    &server,
+                    caller.tenant.clone(),
+                    caller.key.clone(),
+                    draft.clone(),
+                    at,
+                )
+                .await;
                 match amended {
                     Ok(a) => Outcome {
                         ok: true,
-                        message: tr!(lang, "plan-amended", version = a.version, at = when_text(&a.effective_at, ctx.offset)),
+                        message: tr!(
+                            lang,
+                            "plan-amended",
+                            version = a.version,
+                            at = when_text(&a.effective_at, ctx.offset)
+                        ),
                         findings: Some(a.warnings),
                         report: None,
                     },
@@ -570,7 +581,11 @@ pub(crate) async fn put_plan(
                 }
                 Outcome {
                     ok: !refused,
-                    message: if refused { tr!(lang, "plan-would-refuse") } else { tr!(lang, "plan-would-accept") },
+                    message: if refused {
+                        tr!(lang, "plan-would-refuse")
+                    } else {
+                        tr!(lang, "plan-would-accept")
+                    },
                     findings: Some(checked),
                     report: None,
                 }
@@ -585,12 +600,9 @@ pub(crate) async fn put_plan(
 /// A plan refused, as the page says it.
 fn plan_refused(refusal: crate::PlanRefused, lang: Lang) -> Outcome {
     match refusal {
-        crate::PlanRefused::Findings(findings) => Outcome {
-            ok: false,
-            message: tr!(lang, "plan-red-line"),
-            findings: Some(findings),
-            report: None,
-        },
+        crate::PlanRefused::Findings(findings) => {
+            Outcome { ok: false, message: tr!(lang, "plan-red-line"), findings: Some(findings), report: None }
+        }
         crate::PlanRefused::Error(error) => Outcome {
             ok: false,
             message: tr!(lang, "plan-refused", code = error.1, message = error.2),
@@ -706,7 +718,8 @@ impl MemberOrder {
     fn build(engine: &fanli_engine::Engine, lines: u64) -> MemberOrder {
         let count = engine.member_count();
         let names: Vec<&str> = (0..count).map(|i| engine.member_name(engine.member_id(i))).collect();
-        let (spent, wallet): (Vec<Money>, Vec<Money>) = engine.member_views().map(|v| (v.spent, v.wallet)).unzip();
+        let (spent, wallet): (Vec<Money>, Vec<Money>) =
+            engine.member_views().map(|v| (v.spent, v.wallet)).unzip();
         let all = || (0..count as u32).collect::<Vec<u32>>();
         let mut by_id = all();
         by_id.sort_by_key(|&i| names[i as usize]);
@@ -761,7 +774,10 @@ pub(crate) async fn members(
     let mut guard = lock(&server);
     let (caller, csrf) = or_page!(opened(&mut guard, &headers, false, lang));
     let q = query.get("q").map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
-    let sort = Sort::ALL.into_iter().find(|s| query.get("sort").map(String::as_str) == Some(s.name())).unwrap_or(Sort::Joined);
+    let sort = Sort::ALL
+        .into_iter()
+        .find(|s| query.get("sort").map(String::as_str) == Some(s.name()))
+        .unwrap_or(Sort::Joined);
     let descending = match query.get("order").map(String::as_str) {
         Some("asc") => false,
         Some("desc") => true,
@@ -797,7 +813,8 @@ pub(crate) async fn members(
                     if descending { Box::new(by.iter().rev()) } else { Box::new(by.iter()) };
                 all.skip((page_no - 1) * MEMBERS_SHOWN).take(MEMBERS_SHOWN).map(|&i| i as usize).collect()
             };
-            let sorted_total = if sort == Sort::Joined { total } else { app.member_orders[&caller.tenant].by_id.len() };
+            let sorted_total =
+                if sort == Sort::Joined { total } else { app.member_orders[&caller.tenant].by_id.len() };
             let listed = indices
                 .into_iter()
                 .map(|i| {
@@ -817,12 +834,20 @@ pub(crate) async fn members(
     };
     drop(guard);
     let link = |sort: Sort, descending: bool, page_no: usize| {
-        format!("/console/members?sort={}&order={}&page={page_no}", sort.name(), if descending { "desc" } else { "asc" })
+        format!(
+            "/console/members?sort={}&order={}&page={page_no}",
+            sort.name(),
+            if descending { "desc" } else { "asc" }
+        )
     };
     let from = (page_no - 1) * MEMBERS_SHOWN;
     let header = |s: Sort, label: &str, numeric: bool| {
         // A column's sort link: this column the other way round when sorted by it.
-        let (arrow, next) = if s == sort { (if descending { " ↓" } else { " ↑" }, !descending) } else { ("", s != Sort::Id) };
+        let (arrow, next) = if s == sort {
+            (if descending { " ↓" } else { " ↑" }, !descending)
+        } else {
+            ("", s != Sort::Id)
+        };
         html! { th class=[numeric.then_some("n")] { a.sort href=(link(s, next, 1)) data-sort=(s.name()) { (label) (arrow) } } }
     };
     let body = html! {
@@ -896,13 +921,18 @@ pub(crate) async fn member(
     let (caller, csrf) = or_page!(opened(&mut app, &headers, false, lang));
     let Some(engine) = app.tenants[&caller.tenant].engine.as_ref() else { return see_other("/console") };
     let Some(id) = engine.find_member(&member) else {
-        return super::error_page(lang, StatusCode::NOT_FOUND, &tr!(lang, "member-none", member = member.as_str()));
+        return super::error_page(
+            lang,
+            StatusCode::NOT_FOUND,
+            &tr!(lang, "member-none", member = member.as_str()),
+        );
     };
     let offset = engine.plan().timezone;
     let view = engine.member_view_of(id);
     let (wallet, credit, spent) = (view.wallet, view.credit, view.spent);
     let referrer = view.referrer.map(str::to_owned);
-    let kinds: HashMap<String, &'static str> = engine.mechanism_views().map(|v| (v.id.to_owned(), v.kind)).collect();
+    let kinds: HashMap<String, &'static str> =
+        engine.mechanism_views().map(|v| (v.id.to_owned(), v.kind)).collect();
     let standing: Vec<(String, &'static str, Money, Money, Figs)> = view
         .mechanisms
         .iter()

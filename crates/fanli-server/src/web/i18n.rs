@@ -192,7 +192,13 @@ impl Lang {
             } else {
                 rest.strip_suffix(" levels up").and_then(|r| r.rsplit_once(" with their upline ")).map(
                     |(value, levels)| {
-                        tr!(self, "evidence-shares-upline", kind = contact(kind), value = value, levels = levels)
+                        tr!(
+                            self,
+                            "evidence-shares-upline",
+                            kind = contact(kind),
+                            value = value,
+                            levels = levels
+                        )
                     },
                 )
             }
@@ -212,7 +218,14 @@ impl Lang {
             text.split_once(' ').and_then(|(kind, rest)| {
                 let (value, rest) = rest.rsplit_once(" has ")?;
                 let (count, max) = rest.split_once(" members, at most ")?;
-                Some(tr!(self, "evidence-contact", kind = contact(kind), value = value, count = count, max = max))
+                Some(tr!(
+                    self,
+                    "evidence-contact",
+                    kind = contact(kind),
+                    value = value,
+                    count = count,
+                    max = max
+                ))
             })
         };
         translated.unwrap_or_else(|| text.to_owned())
@@ -265,7 +278,6 @@ pub(crate) async fn remember(request: Request, next: Next) -> Response {
     response
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,7 +296,10 @@ mod tests {
         assert!(zh.len() > 100, "{} messages", zh.len());
         let missing_en: Vec<_> = zh.iter().filter(|id| !en.contains(id)).collect();
         let missing_zh: Vec<_> = en.iter().filter(|id| !zh.contains(id)).collect();
-        assert!(missing_en.is_empty() && missing_zh.is_empty(), "en lacks {missing_en:?}; zh lacks {missing_zh:?}");
+        assert!(
+            missing_en.is_empty() && missing_zh.is_empty(),
+            "en lacks {missing_en:?}; zh lacks {missing_zh:?}"
+        );
         for id in zh {
             assert!(ZH.has_message(id) && EN.has_message(id), "{id}");
         }
@@ -336,7 +351,17 @@ mod tests {
         assert_eq!(Lang::En.name("event", "close_day"), "Day close");
         assert_eq!(Lang::Zh.name("rule", "mint"), "铸造积分");
         assert_eq!(Lang::Zh.name("event", "no_such_type"), "no_such_type", "an unknown id shows as is");
-        for kind in ["appreciation", "refer_refund", "queue", "distribution", "green_points", "cycle", "ad_tasks", "loyalty", "coalition"] {
+        for kind in [
+            "appreciation",
+            "refer_refund",
+            "queue",
+            "distribution",
+            "green_points",
+            "cycle",
+            "ad_tasks",
+            "loyalty",
+            "coalition",
+        ] {
             assert!(!Lang::Zh.name("kind", kind).is_ascii(), "kind-{kind}");
         }
         for rule in ["device", "phone", "ip", "shared-device", "ring", "burst", "quiet"] {
@@ -350,10 +375,19 @@ mod tests {
         assert_eq!(zh("device d1 has 4 members, at most 3"), "设备 d1 已有 4 名会员，上限 3");
         assert_eq!(zh("shares device phone-a with their referrer"), "与推荐人共用设备 phone-a");
         assert_eq!(zh("shares device d9 with their upline 2 levels up"), "与上 2 级的上线共用设备 d9");
-        assert_eq!(zh("the referrer's 6th referee within 24 hours, at most 5"), "推荐人 24 小时内的第 6 位被推荐人，上限 5");
-        assert_eq!(zh("one order of at most 10.00, then none for 30 days"), "仅一笔不超过 10.00 元的订单，之后 30 天没有订单");
+        assert_eq!(
+            zh("the referrer's 6th referee within 24 hours, at most 5"),
+            "推荐人 24 小时内的第 6 位被推荐人，上限 5"
+        );
+        assert_eq!(
+            zh("one order of at most 10.00, then none for 30 days"),
+            "仅一笔不超过 10.00 元的订单，之后 30 天没有订单"
+        );
         assert_eq!(zh("something new"), "something new", "an unknown shape shows as written");
-        assert_eq!(Lang::En.evidence("device d1 has 4 members, at most 3"), "device d1 has 4 members, at most 3");
+        assert_eq!(
+            Lang::En.evidence("device d1 has 4 members, at most 3"),
+            "device d1 has 4 members, at most 3"
+        );
     }
 
     #[test]
@@ -375,7 +409,10 @@ mod tests {
 
     #[test]
     fn messages_take_their_values() {
-        assert_eq!(tr!(Lang::Zh, "members-page", from = 51, to = 100, total = 120), "第 51–100 名，共 120 名");
+        assert_eq!(
+            tr!(Lang::Zh, "members-page", from = 51, to = 100, total = 120),
+            "第 51–100 名，共 120 名"
+        );
         assert_eq!(tr!(Lang::En, "members-page", from = 51, to = 100, total = 120), "51–100 of 120");
     }
 }

@@ -462,10 +462,16 @@ mod tests {
         let at = fanli_engine::Timestamp::parse_rfc3339("2026-03-26T16:00:00Z").unwrap();
         assert_eq!(when(at, fanli_engine::UtcOffset::CHINA), "2026-03-27 00:00 (+08:00)");
         assert_eq!(when(at, fanli_engine::UtcOffset::parse("-05:30").unwrap()), "2026-03-26 10:30 (-05:30)");
-        assert_eq!(when_text("2026-03-26T16:00:00+00:00", fanli_engine::UtcOffset::CHINA), "2026-03-27 00:00 (+08:00)");
+        assert_eq!(
+            when_text("2026-03-26T16:00:00+00:00", fanli_engine::UtcOffset::CHINA),
+            "2026-03-27 00:00 (+08:00)"
+        );
         assert_eq!(when_text("not a time", fanli_engine::UtcOffset::CHINA), "not a time");
         // 2026-03-26T16:00:00.250Z in milliseconds.
-        assert_eq!(when_millis(Some(1_774_540_800_250), fanli_engine::UtcOffset::CHINA), "2026-03-27 00:00 (+08:00)");
+        assert_eq!(
+            when_millis(Some(1_774_540_800_250), fanli_engine::UtcOffset::CHINA),
+            "2026-03-27 00:00 (+08:00)"
+        );
         assert_eq!(when_millis(None, fanli_engine::UtcOffset::CHINA), "–");
     }
 

@@ -110,7 +110,11 @@ pub(crate) fn effective_at_field(ctx: &PlanContext, lang: Lang) -> Markup {
 
 /// The form's effective-at (`YYYY-MM-DDTHH:MM`, the plan's local time) as RFC 3339; `None`
 /// when empty.
-pub(crate) fn effective_at(value: Option<&str>, offset: UtcOffset, lang: Lang) -> Result<Option<String>, String> {
+pub(crate) fn effective_at(
+    value: Option<&str>,
+    offset: UtcOffset,
+    lang: Lang,
+) -> Result<Option<String>, String> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
     let full = if value.len() == 16 { format!("{value}:00{offset}") } else { format!("{value}{offset}") };
     match Timestamp::parse_rfc3339(&full) {

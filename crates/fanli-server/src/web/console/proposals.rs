@@ -139,7 +139,11 @@ async fn owner_form(
     };
     form_checked(form.get("csrf").map(String::as_str), &csrf, lang)?;
     if caller.role != Role::Owner {
-        return Err(Box::new(super::super::error_page(lang, StatusCode::FORBIDDEN, &tr!(lang, "votes-owner-only"))));
+        return Err(Box::new(super::super::error_page(
+            lang,
+            StatusCode::FORBIDDEN,
+            &tr!(lang, "votes-owner-only"),
+        )));
     }
     Ok(caller)
 }
