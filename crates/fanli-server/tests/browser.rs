@@ -506,4 +506,8 @@ fn every_page_fits_390_and_1280_px_with_no_horizontal_overflow() {
     browser.goto(&format!("http://{addr}/console"));
     assert_eq!(browser.text("html[lang=en] #pools tr[data-mechanism=appr] span.kind"), "Appreciation");
     fits("overview-en", 1280);
+    browser.window(390, 900);
+    browser.goto(&format!("http://{addr}/console/members"));
+    assert_eq!(browser.text("html[lang=en] #range"), "1–5 of 5");
+    fits("members-en", 390);
 }

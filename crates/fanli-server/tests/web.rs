@@ -142,6 +142,23 @@ fn the_console_opens_with_a_key_shows_the_apis_numbers_and_its_forms_need_the_se
     let simulated =
         post_form(addr, "/console/plan/simulate", &cookie, &format!("csrf={csrf}&days=20&seed=1"));
     assert!(simulated.body.contains("id=\"simulation\"") && simulated.body.contains("<svg"));
+    // The simulator's outcome in Chinese: its summary's figures, each with its name.
+    let summary = {
+        let plan = fanli_format::parse_plan(PLAN).unwrap();
+        let findings = fanli_engine::compliance::check(&plan);
+        let mut scenario = fanli_sim::scenario::Scenario::default_scenario();
+        (scenario.days, scenario.seed) = (20, 1);
+        let sim = fanli_sim::simulate(plan, &scenario, &mut std::io::sink(), |_, _| {}).unwrap();
+        fanli_sim::report::report_page(&sim, &findings).1
+    };
+    let line = format!(
+        "共 {} 名会员，其中 {} 名有消费；回本 {} 名",
+        summary["members"], summary["members_with_spend"], summary["made_whole"]
+    );
+    assert!(summary["members"].as_u64().unwrap() > 0, "{summary}");
+    let outcome = &simulated.body[simulated.body.find("id=\"sim-outcome\"").expect("the outcome")..];
+    assert!(outcome.contains(&line), "{line}: {outcome}");
+    assert!(outcome.contains(summary["verdict"]["zh"].as_str().unwrap()), "the verdict in Chinese");
     // A read-only key reads but does not put.
     let reader = call(addr, "POST", "/v1/keys", Some(&key), "", r#"{"role":"read_only"}"#).json()["key"]
         .as_str()

@@ -616,11 +616,6 @@ fn plan_refused(refusal: crate::PlanRefused, lang: Lang) -> Outcome {
 /// was made whole and what is paid, owed and waiting, each figure with its name.
 fn simulation_summary(summary: &serde_json::Value, lang: Lang) -> Markup {
     let text = |key: &str| summary[key].as_str().map_or_else(|| summary[key].to_string(), str::to_owned);
-    let pct = |share: &str| {
-        // "0.2500" → "25.00%"
-        let units: u64 = share.replace('.', "").parse().unwrap_or(0);
-        format!("{}.{:02}%", units / 100, units % 100)
-    };
     let verdict = summary["verdict"][lang.short()].as_str().unwrap_or_default().to_owned();
     let ratios = &summary["received_over_spent"];
     let ratio = |p: &str| ratios[p].as_str().unwrap_or("–").to_owned();
@@ -630,12 +625,26 @@ fn simulation_summary(summary: &serde_json::Value, lang: Lang) -> Markup {
             p.outcome-line {
                 (tr!(lang, "simulate-outcome",
                     members = text("members"), spenders = text("members_with_spend"),
-                    whole = text("made_whole"), share = pct(&text("made_whole_share")),
+                    whole = text("made_whole"), share = percent(&text("made_whole_share")),
                     p10 = ratio("p10"), p50 = ratio("p50"), p90 = ratio("p90"),
                     paid = text("paid"), owed = text("owed"), owed_members = text("members_owed"),
                     waiting = text("still_waiting")))
             }
         }
+    }
+}
+
+/// A share as the simulator writes it (4 decimals, "0.0280") as a percentage ("2.80%"); as
+/// written when it is not one.
+fn percent(share: &str) -> String {
+    match share.split_once('.') {
+        Some((whole, frac))
+            if frac.len() == 4 && (whole.to_owned() + frac).bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            let units: u64 = format!("{whole}{frac}").parse().unwrap_or(0);
+            format!("{}.{:02}%", units / 100, units % 100)
+        }
+        _ => share.to_owned(),
     }
 }
 
@@ -1373,3 +1382,16 @@ pub(crate) async fn audit(
 // The withdrawals queue and the members' vote (issue 15): pages of their own, after `or_page!`.
 pub(crate) mod proposals;
 pub(crate) mod withdrawals;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_share_reads_as_a_percentage() {
+        assert_eq!(percent("0.0280"), "2.80%");
+        assert_eq!(percent("1.0000"), "100.00%");
+        assert_eq!(percent("0.2575"), "25.75%");
+        assert_eq!(percent("n/a"), "n/a");
+    }
+}
