@@ -478,6 +478,17 @@ fn every_page_fits_390_and_1280_px_with_no_horizontal_overflow() {
             if *name == "overview" {
                 // Chinese first: the kinds by their Chinese names, the times in +08:00.
                 assert_eq!(browser.text("#pools tr[data-mechanism=appr] span.kind"), "消费增值");
+                // The queue's oldest entry, 2026-03-08T16:00:00Z in the API, is midnight of the
+                // 9th in the plan's +08:00.
+                let union = &api(addr, "GET", "/v1/mechanisms", &key, "")["union"];
+                assert_eq!(
+                    (&union["waiting"], &union["queued"], &union["oldest_since"]),
+                    (&json!(5), &json!("4680.00"), &json!("2026-03-08T16:00:00Z"))
+                );
+                assert_eq!(
+                    browser.text("#pools tr[data-mechanism=union] td.queue"),
+                    "5 条，4680.00 元，最早 2026-03-09 00:00 (+08:00)"
+                );
                 let pools = browser.script(
                     "const s = document.querySelector('#pools-section'); return [s.scrollWidth, s.clientWidth]",
                 );

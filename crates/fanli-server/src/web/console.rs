@@ -358,7 +358,7 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap, l
                         td.queue {
                             @match (m.figures.get("queued"), m.figures.get("waiting"), m.figures.get("oldest_since")) {
                                 (Some(queued), Some(waiting), Some(since)) => {
-                                    (tr!(lang, "pools-queue-line", entries = waiting.text(offset), amount = queued.raw(), oldest = since.text(offset)))
+                                    (tr!(lang, "pools-queue-line", entries = waiting.text(offset), amount = queued.raw(), oldest = figure(since, offset)))
                                 }
                                 _ => "–",
                             }

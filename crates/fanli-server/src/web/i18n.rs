@@ -270,9 +270,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 /// cookie (a year; every page of this server reads it).
 pub(crate) async fn remember(request: Request, next: Next) -> Response {
     let chosen = query_lang(request.uri().query());
+    let secure = if super::https(request.headers()) { "; Secure" } else { "" };
     let mut response = next.run(request).await;
     if let Some(lang) = chosen {
-        let cookie = format!("{COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.short());
+        let cookie =
+            format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}", lang.short());
         response.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII"));
     }
     response
