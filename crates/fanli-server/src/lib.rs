@@ -82,6 +82,8 @@ pub struct App {
     cluster: Option<cluster::Cluster>,
     /// The console's sessions, by their cookie's value.
     sessions: HashMap<String, web::console::Session>,
+    /// The console's members page: each tenant's members by id, spend and wallet.
+    member_orders: HashMap<String, web::console::MemberOrder>,
     /// A tenant's engine is snapshotted every this many events.
     snapshot_every: u64,
     /// The snapshot thread's queue, once the server runs.
@@ -511,6 +513,7 @@ impl App {
             snapshots: None,
             checkpoints: None,
             sessions: HashMap::new(),
+            member_orders: HashMap::new(),
             cluster,
             revocations: 0,
             signing_keys: dir.join("keys"),

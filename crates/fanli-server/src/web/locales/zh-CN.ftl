@@ -1,0 +1,397 @@
+# fanli 的页面：简体中文（默认）。每条消息在 en.ftl 里都有同名的一条（测试检查）。
+# 引擎的编号（事件类型、记账规则、机制种类……）以 组-编号 为名，例如 event-close_day。
+
+## 页头与导航
+nav-overview = 概览
+nav-plan = 方案
+nav-members = 会员
+nav-reviews = 审核
+nav-withdrawals = 提现
+nav-votes = 投票
+nav-audit = 审计
+nav-webhook = 通知
+nav-log-out = 退出
+switch-language = English
+error-title = 出错了
+error-needs-whole = 这一页需要所有者或只读密钥。
+error-form-expired = 表单已过期，请刷新页面。
+owner-decides = 只有所有者密钥可以审核。
+
+## 登录
+login-title = 运营控制台
+login-key = 操作员密钥
+login-enter = 进入
+login-note = 密钥只用于建立会话，不会出现在网址里。
+login-expired = 登录表单已过期，请重试。
+login-unknown-key = 密钥无效。
+login-member-token = 会员令牌不能进入控制台。
+
+## 概览
+overview-no-plan = 还没有方案。
+overview-put-one = 去启用一个方案
+overview-members = 会员
+overview-orders = 订单
+overview-lines = 日志行
+overview-days = 已结日
+pools-title = 资金池
+pools-mechanism = 机制
+pools-pool = 资金池
+pools-owed = 拖欠
+pools-owed-since = 拖欠起于
+pools-paid = 已兑付
+pools-paid-today = 今日兑付
+pools-price = 价格
+pools-queue = 排队
+pools-queue-line = { $entries } 条，{ $amount } 元，最早 { $oldest }
+pools-note = 拖欠起于：最后一次零拖欠日报之后的第一次日结。今日兑付：自最近一次日结以来。
+charts-title = 走势
+charts-none = 还没有日结：第一次日结（close_day）后开始画图。
+chart-price = 增值价格（元/积分）
+chart-pools = 资金池（元）
+chart-owed = 拖欠（元）
+chart-per-day = 每日新会员与订单
+chart-new-members = 新会员
+chart-orders = 订单
+
+## 方案
+plan-check = 检查（fanli check）
+plan-text = 方案全文（TOML）
+plan-none = 还没有方案。
+plan-new-version = 新版本
+plan-put = 检查并启用
+plan-check-only = 只检查
+plan-owner-only = 只有所有者密钥可以启用方案。
+plan-amended = 已记录修订 v{ $version }，{ $at } 生效。
+plan-not-live = 日志尚未开始：新方案即时生效，不设生效时间。
+plan-in-force = 已启用 v{ $version }。
+plan-would-refuse = 会被拒绝。
+plan-would-accept = 可以启用。
+plan-red-line = 被拒绝：方案越过红线。
+plan-refused = 被拒绝（{ $code }）：{ $message }
+findings-level = 级别
+findings-rule = 规则
+findings-key = 键
+findings-key-line = { $key }（第 { $line } 行）
+findings-finding = 说明
+findings-none = 没有问题。
+simulate-title = 模拟
+simulate-note = 用默认情景模拟当前方案（或上面表单中的文本）。
+simulate-days = 天数
+simulate-seed = 种子
+simulate-run = 运行
+simulate-done = 模拟了 { $days } 天（种子 { $seed }）。
+simulate-overflow = 模拟中止，有事件无法计算：
+simulate-internal = 模拟中止：内部错误，详情见服务器日志。
+simulate-outcome = 共 { $members } 名会员，其中 { $spenders } 名有消费；回本 { $whole } 名（{ $share }）；所得 ÷ 消费：p10 { $p10 }，中位数 { $p50 }，p90 { $p90 }；已付 { $paid } 元，仍拖欠 { $owed_members } 名会员共 { $owed } 元，另有 { $waiting } 元尚在排队或未释放。
+
+## 版本与修订
+versions-title = 版本
+versions-waiting = v{ $version } 将于 { $at } 生效。
+versions-none = 还没有版本。
+versions-state = 状态
+versions-recorded = 记录于
+versions-effective = 生效于
+versions-line = 日志行
+versions-live = 日志已开始：新版本作为修订记入日志；降低会员可得的修订须提前通知（方案的 notice_days）。
+versions-effective-at = 生效时间（{ $offset }）
+versions-empty-now = 留空即时生效。
+versions-bad-time = 生效时间无效：「{ $value }」不是日期和时间。
+standing-base = 初始方案
+standing-in-force = 生效中
+standing-superseded = 已被取代
+standing-waiting = 待生效
+standing-proposed = 表决中
+compare-title = 对现有会员的影响
+compare-note = 按此修订最早的生效时间 { $at }，从日志的末尾起用 fanli check 的情景模拟两种方案：
+compare-paid = 已付
+compare-owed = 欠付
+compare-waiting = 排队
+compare-old-plan = 现行方案
+compare-new-plan = 新方案
+compare-changed = { $changed } / { $members } 位会员的数字会变。
+compare-old = 现行
+compare-new = 新
+
+## 会员
+members-search-hint = 会员号或手机号
+members-find = 查找
+members-all = 全部会员
+members-nobody = 没有找到。
+members-none = 还没有会员。
+members-page = 第 { $from }–{ $to } 名，共 { $total } 名
+members-joined = 加入序号
+members-member = 会员
+members-referrer = 推荐人
+members-phone = 手机
+members-spent = 累计消费
+members-wallet = 零钱
+members-prev = ‹ 上一页
+members-next = 下一页 ›
+members-order-note = 按会员号、消费或零钱的排序至多每 { $seconds } 秒更新一次；金额是当前的。
+member-title = 会员 { $member }
+member-none = 没有会员 { $member }。
+member-credit = 购物金
+member-standing = 各机制
+member-received = 已得
+member-owed = 待付
+member-history = 流水
+member-latest = （最近 { $count } 条）
+member-nothing = 没有记录。
+member-tree = 推荐树
+member-tree-levels = （3 级）
+member-tree-none = 没有下级。
+history-line = 行
+history-event = 事件
+history-rule = 规则
+history-mechanism = 机制
+history-account = 账户
+history-amount = 金额
+
+## 审核
+reviews-title = 推荐审核
+reviews-pending-count = { $count } 条待审
+reviews-done = 已处理 { $count } 条。
+reviews-none = 没有待审推荐。
+reviews-evidence = 规则与证据
+reviews-status = 状态
+reviews-held-at = 暂扣于 { $at }
+reviews-approved = 已批准
+reviews-rejected = 已拒绝
+reviews-pending = 待审
+reviews-approve = 批准所选
+reviews-reject = 拒绝所选
+reviews-which = 批准还是拒绝？
+decide-approve = 批准
+decide-reject = 拒绝
+evidence-contact = { $kind } { $value } 已有 { $count } 名会员，上限 { $max }
+evidence-shares-referrer = 与推荐人共用{ $kind } { $value }
+evidence-shares-upline = 与上 { $levels } 级的上线共用{ $kind } { $value }
+evidence-burst = 推荐人 { $hours } 小时内的第 { $nth } 位被推荐人，上限 { $max }
+evidence-quiet = 仅一笔不超过 { $amount } 元的订单，之后 { $days } 天没有订单
+
+## 提现
+withdrawals-title = 提现审核
+withdrawals-count = { $count } 笔待审 · 冻结 ¥{ $held }
+withdrawals-done = 已处理：{ $member }
+withdrawals-no-rules = 方案没有 [withdrawal]：提现即时全额支付。
+withdrawals-none = 没有待审提现。
+withdrawals-fee = 手续费
+withdrawals-net = 实付
+withdrawals-asked-at = 申请时间
+withdrawals-note = 批准：按申请时的手续费支付；拒绝：金额退回会员零钱。
+withdrawals-which = 哪位会员，批准还是拒绝？
+
+## 投票
+votes-title = 会员投票
+votes-rules = 投票期 { $days } 天 · 计票：{ $weight } · 法定人数 { $quorum } · 多数 > { $majority }
+votes-by-spend = 按已结算消费
+votes-one-each = 一人一票
+votes-no-rules = 方案没有 [vote]：不能发起投票。
+votes-done = 已完成：{ $proposal }
+votes-none = 还没有提案。
+votes-proposal = 提案
+votes-opened = 开始
+votes-closes = 截止
+votes-yes = 赞成
+votes-no = 反对
+votes-voters = 投票人
+votes-outcome = 结果
+votes-passed = 通过
+votes-effective = { $at } 生效
+votes-not-recorded = 未记录：{ $code }
+votes-eligible = 可投 { $count }
+votes-failed = 未通过
+votes-short = 未达法定人数
+votes-open = 投票中
+votes-closed = 已截止，待计票
+votes-tally = 计票
+votes-propose = 发起投票
+votes-proposal-id = 提案编号
+votes-open-vote = 发起投票
+votes-propose-note = 新方案先经 fanli check 检查，再像修订一样核对；通过后按通知期规则生效。
+votes-owner-only = 只有所有者密钥可以发起投票和计票。
+votes-which-plan = 提案编号和方案？
+votes-which = 哪个提案？
+votes-check-refuses = fanli check 拒绝此方案：{ $findings }
+
+## 审计
+audit-lines = 日志行数
+audit-head = 链头（SHA-256）
+audit-verify = 任何人都可以用 fanli audit verify 重放日志，核对链头与日报：
+audit-reports = 日报
+audit-no-report = 还没有日结。
+audit-closed-at = 日结时间
+audit-chain = 链头
+audit-mechanisms = 机制：资金池 / 拖欠 / 已兑付（价格）
+audit-writes = 写入
+audit-before = （第 { $line } 行之前）
+audit-empty = 日志是空的。
+audit-at = 时间
+audit-key = 密钥
+audit-server = 服务器（或密钥有编号之前）
+audit-older = 更早
+audit-versions = 方案版本
+audit-version = 版本
+audit-settings = 日志之外的设置
+audit-setting = 设置
+audit-brand = 品牌 { $brand }
+audit-store = 门店 { $store }（品牌 { $brand }）
+audit-webhook = 通知地址
+audit-keys = 密钥
+audit-keys-first = （前 { $count } 个；GET /v1/keys 列出全部）
+audit-role = 角色
+audit-made = 创建
+audit-revoked = 吊销
+audit-by = 由 { $key }
+
+## 引擎的编号：角色
+role-owner = 所有者
+role-brand_manager = 品牌管理员
+role-store_operator = 门店操作员
+role-read_only = 只读
+role-member = 会员
+
+## 检查结果的级别
+level-error = 错误
+level-warning = 警告
+
+## 机制种类
+kind-appreciation = 消费增值
+kind-refer_refund = 推荐返还
+kind-queue = 排队返利
+kind-distribution = 分销
+kind-green_points = 绿色积分
+kind-cycle = 循环购
+kind-ad_tasks = 广告任务
+kind-loyalty = 会员积分
+kind-coalition = 联盟积分
+
+## 事件类型
+event-join = 加入
+event-store = 门店
+event-agent = 代理
+event-order = 订单
+event-refund = 退款
+event-sell = 卖出积分
+event-withdraw = 提现
+event-topup = 充值
+event-redeem = 兑换
+event-inject = 注资
+event-advertiser_fund = 广告主注资
+event-ad_view = 看广告
+event-close_day = 日结
+event-review = 推荐审核
+event-amend_plan = 方案修订
+event-withdrawal_review = 提现审核
+event-propose = 发起投票
+event-vote = 投票
+event-tally = 计票
+
+## 记账规则
+rule-payment = 付款
+rule-credit_spent = 使用购物金
+rule-funding = 注入资金池
+rule-cancel = 取消
+rule-refund = 退款
+rule-withdraw = 提现
+rule-topup = 充值
+rule-inject = 注资
+rule-mint = 铸造积分
+rule-sell = 卖出积分
+rule-exit = 出局
+rule-referral = 推荐奖励
+rule-indirect = 间接推荐奖励
+rule-repurchase = 复购
+rule-acceleration = 加速释放
+rule-release = 释放
+rule-due = 到期兑付
+rule-level = 层级奖励
+rule-rank = 级别奖励
+rule-peer = 平级奖励
+rule-regional = 区域奖励
+rule-recruiter = 招商奖励
+rule-returned = 退回
+rule-grant = 发放
+rule-daily_release = 每日释放
+rule-share_release = 分红释放
+rule-team_release = 团队释放
+rule-dividend = 分红
+rule-honor = 荣誉奖励
+rule-task_points = 任务积分
+rule-advertiser_fund = 广告主资金
+rule-ad_view = 看广告奖励
+rule-earn = 获得积分
+rule-referee_bonus = 被推荐奖励
+rule-topup_bonus = 充值奖励
+rule-expire = 过期
+rule-redeem = 兑换
+rule-cashout = 兑现
+rule-clawback = 追回
+rule-withdrawal_fee = 提现手续费
+rule-withdrawal_held = 提现冻结
+rule-withdrawal_returned = 提现退回
+
+## 账户
+account-wallet = 零钱
+account-credit = 购物金
+account-points = 积分
+
+## 反作弊规则与联系方式
+fraud-device = 同设备会员过多
+fraud-phone = 同手机号会员过多
+fraud-ip = 同 IP 会员过多
+fraud-shared-device = 共用设备
+fraud-ring = 推荐环
+fraud-burst = 短时间内推荐过多
+fraud-quiet = 消费后沉寂
+contact-device = 设备
+contact-phone = 手机号
+contact-ip = IP
+
+## 会员在各机制的数字
+figure-ahead = 前面
+figure-at = 时间
+figure-base = 基数
+figure-basis = 依据
+figure-cashed_out = 已兑现
+figure-counted = 已计
+figure-daily = 每日
+figure-entries = 条目
+figure-exit_price = 出局价
+figure-exits = 出局
+figure-expired = 已过期
+figure-expiring_soon = 即将过期
+figure-holders = 持有人
+figure-honor = 荣誉
+figure-honor_fund = 荣誉基金
+figure-issued = 已发
+figure-lots = 批次
+figure-net = 净额
+figure-next_expiry = 下次过期
+figure-next_reward = 下次奖励
+figure-next_share = 下次分红
+figure-oldest_since = 最早
+figure-participants = 参与者
+figure-partner = 合作方
+figure-partners = 合作方
+figure-period = 周期
+figure-points = 积分
+figure-position = 排位
+figure-price = 价格
+figure-progress = 进度
+figure-queued = 排队金额
+figure-quota = 额度
+figure-redeemed = 已兑换
+figure-referrals = 推荐
+figure-released = 已释放
+figure-returned = 已退回
+figure-rewards = 奖励
+figure-settlement = 结算
+figure-shares = 份额
+figure-tier = 等级
+figure-value = 价值
+figure-views = 观看
+figure-waiting = 等待
+figure-within_days = 天内
+figure-year_points = 年度积分
+figure-year_spend = 年度消费
