@@ -128,6 +128,16 @@ fn the_console_opens_with_a_key_shows_the_apis_numbers_and_its_forms_need_the_se
     let head = fanli_format::chain::sha256_hex(feed.lines().last().unwrap().as_bytes());
     let audit = get_page(addr, "/console/audit", &cookie).body;
     assert!(audit.contains(&head));
+    // The signed tree head the API answers, shown as it is: size, root and the public key.
+    let signed = call(addr, "GET", "/v1/audit/head", Some(&key), "", "").body;
+    let signed =
+        fanli_format::transparency::SignedHead::from_value(&serde_json::from_str(&signed).unwrap()).unwrap();
+    assert_eq!(signed.head.size as usize, feed.lines().count());
+    let root = fanli_format::merkle::to_hex(&signed.head.root);
+    let public = fanli_format::merkle::to_hex(&signed.public_key);
+    assert!(audit.contains(&format!("<td class=\"size\">{}</td>", signed.head.size)), "{audit}");
+    assert!(audit.contains(&format!("<code class=\"root\">{root}</code>")), "{audit}");
+    assert!(audit.contains(&format!("<code class=\"public-key\">{public}</code>")), "{audit}");
     // The day closed at midnight in +08:00, 2026-01-01T16:00:00Z: shown in the plan's time.
     assert!(audit.contains("<td>2026-01-02 00:00 (+08:00)</td>"), "{audit}");
     assert!(!audit.contains("2026-01-01T16:00:00Z"), "no UTC time on the page");

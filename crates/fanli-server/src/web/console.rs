@@ -1252,6 +1252,7 @@ pub(crate) async fn audit(
     let (caller, csrf) = or_page!(opened(&mut app, &headers, true, lang));
     let offset = offset_of(&app, &caller.tenant);
     let chain = app.tenants[&caller.tenant].chain.clone();
+    let signed = app.tenants[&caller.tenant].log.head.clone();
     let id = caller.tenant.clone();
     let reports: Vec<DailyReport> = blocking(|| app.store.reports(&id, 0))
         .unwrap_or_default()
@@ -1276,6 +1277,24 @@ pub(crate) async fn audit(
                 tr { th { (tr!(lang, "audit-lines")) } td.lines { (chain.len()) } }
                 tr { th { (tr!(lang, "audit-head")) } td { code.head { (chain.head()) } } }
             }
+        }
+        section #signed-head {
+            h2 { (tr!(lang, "audit-signed-head")) }
+            @match &signed {
+                None => p.note { (tr!(lang, "audit-no-signed-head")) },
+                Some(signed) => {
+                    table {
+                        tr { th { (tr!(lang, "audit-tree-size")) } td.size { (signed.head.size) } }
+                        tr { th { (tr!(lang, "audit-tree-root")) } td { code.root { (fanli_format::merkle::to_hex(&signed.head.root)) } } }
+                        tr { th { (tr!(lang, "audit-signed-at")) } td { (when_text(&signed.head.time, offset)) } }
+                        tr { th { (tr!(lang, "audit-public-key")) } td { code.public-key { (fanli_format::merkle::to_hex(&signed.public_key)) } } }
+                        tr { th { (tr!(lang, "audit-signature")) } td { code { (fanli_format::merkle::to_hex(&signed.signature)) } } }
+                    }
+                    p.note { (tr!(lang, "audit-signed-note")) " " code { "GET /v1/audit/head" } " · " code { "fanli audit verify --head" } }
+                }
+            }
+        }
+        section {
             p.note { (tr!(lang, "audit-verify")) " " code { "GET /v1/audit" } " · " code { "GET /v1/reports" } }
         }
         section {

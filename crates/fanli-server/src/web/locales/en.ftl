@@ -217,6 +217,14 @@ votes-check-refuses = fanli check refuses this plan: { $findings }
 ## Audit
 audit-lines = Lines in the log
 audit-head = Chain head (SHA-256)
+audit-signed-head = Signed tree head (Merkle tree)
+audit-no-signed-head = No signed head yet: once a plan is in force, every commit signs one.
+audit-tree-size = Lines in the tree
+audit-tree-root = Root (SHA-256)
+audit-signed-at = Signed at
+audit-public-key = Public key (Ed25519)
+audit-signature = Signature
+audit-signed-note = Members and regulators can save this head and later check with it that the log was neither rewritten nor cut short:
 audit-verify = Anyone can replay the log with fanli audit verify and check the head and the reports:
 audit-reports = Daily pool reports
 audit-no-report = No day closed yet.

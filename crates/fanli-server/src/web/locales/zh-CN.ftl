@@ -217,6 +217,14 @@ votes-check-refuses = fanli check 拒绝此方案：{ $findings }
 ## 审计
 audit-lines = 日志行数
 audit-head = 链头（SHA-256）
+audit-signed-head = 已签名的树头（默克尔树）
+audit-no-signed-head = 还没有签名的树头：方案生效后每次提交都会签名。
+audit-tree-size = 树的行数
+audit-tree-root = 树根（SHA-256）
+audit-signed-at = 签名时间
+audit-public-key = 公钥（Ed25519）
+audit-signature = 签名
+audit-signed-note = 会员和监管方可以保存这个树头，之后用它核对日志没有被改写或截断：
 audit-verify = 任何人都可以用 fanli audit verify 重放日志，核对链头与日报：
 audit-reports = 日报
 audit-no-report = 还没有日结。
