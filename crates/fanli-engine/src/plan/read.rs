@@ -110,6 +110,7 @@ impl Reader {
         }
         let kinds = KindConfig::names();
         let kind = self.required(&mut t, "kind", |r, v, k| r.choice(v, k, &kinds));
+        let name = self.optional(&mut t, "name", Reader::display_name);
         let read_rate =
             |r: &mut Reader, v: &Value, k: &str| r.rate(v, k, Rate::ZERO..=Rate::ONE, "between 0 and 1");
         let funding_rate = match kind {
@@ -132,6 +133,7 @@ impl Reader {
         self.finish(t);
         Some(MechanismConfig {
             id: id?,
+            name: name.maybe()?,
             funding_rate: funding_rate?,
             funding_base: funding_base?,
             pause_when_underfunded: pause?,
