@@ -225,7 +225,8 @@ pub(crate) async fn to_owner(
         // The join page has no key: its tenant is in its query.
         let public = crate::web::join::tenant_of(request.uri())
             .filter(|t| app.cluster.as_ref().is_some_and(|c| c.owners.contains_key(t)));
-        let tenant = hash.as_ref().and_then(|h| app.keys.get(h)).map(|caller| caller.tenant.clone()).or(public);
+        let tenant =
+            hash.as_ref().and_then(|h| app.keys.get(h)).map(|caller| caller.tenant.clone()).or(public);
         match (app.cluster.is_some(), tenant) {
             (true, Some(tenant)) if !app.tenants.contains_key(&tenant) => {
                 // Who serves it, as the leases' thread last read them (no database here: this
@@ -238,10 +239,12 @@ pub(crate) async fn to_owner(
     };
     match elsewhere {
         None => next.run(request).await,
-        Some((tenant, Some(address))) => match cluster::forward(&address, crate::web::join::mark_client(request)).await {
-            Some(response) => response,
-            None => unavailable(&tenant).into_response(),
-        },
+        Some((tenant, Some(address))) => {
+            match cluster::forward(&address, crate::web::join::mark_client(request)).await {
+                Some(response) => response,
+                None => unavailable(&tenant).into_response(),
+            }
+        }
         Some((tenant, None)) => unavailable(&tenant).into_response(),
     }
 }

@@ -1314,7 +1314,12 @@ impl Store {
     }
 
     /// Sets a tenant's settings for its public pages, `by` the key that did.
-    pub fn set_tenant_settings(&mut self, tenant: &str, settings: &TenantSettings, by: Option<&str>) -> Result<()> {
+    pub fn set_tenant_settings(
+        &mut self,
+        tenant: &str,
+        settings: &TenantSettings,
+        by: Option<&str>,
+    ) -> Result<()> {
         self.execute(
             "INSERT INTO tenant_settings (tenant, public_origin, public_join, key_id) VALUES ($1, $2, $3, $4)
              ON CONFLICT (tenant) DO UPDATE SET public_origin = excluded.public_origin,

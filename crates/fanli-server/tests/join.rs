@@ -85,7 +85,11 @@ fn a_newcomer_joins_through_a_referral_link_and_lands_on_their_own_page() {
     // c1 joins from the same address: anti-fraud holds the referral (max_per_ip = 1).
     let c1 = token_of(&join(addr, "shop", "tenant=shop&ref=A&member=c1", "203.0.113.5"));
     let c1_page = call(addr, "GET", &format!("/m?t={c1}"), None, "");
-    assert!(c1_page.body.contains("<dt>我的推荐状态</dt><dd style=\"margin:0\">待审核</dd>"), "{}", c1_page.body);
+    assert!(
+        c1_page.body.contains("<dt>我的推荐状态</dt><dd style=\"margin:0\">待审核</dd>"),
+        "{}",
+        c1_page.body
+    );
     for (path, body) in [
         ("/v1/orders", r#"{"order":"b1","member":"b1","amount":"1000.00"}"#),
         ("/v1/orders", r#"{"order":"c1","member":"c1","amount":"1000.00"}"#),
@@ -104,7 +108,10 @@ fn a_newcomer_joins_through_a_referral_link_and_lands_on_their_own_page() {
     assert!(page.body.contains("id=\"wallet\">¥100.00<"), "{}", page.body);
     let details = &page.body[page.body.find("id=\"mechanism-r3\"").unwrap()..];
     assert!(details.contains("<dt>已推荐</dt>"), "{details}");
-    assert!(details.contains("<dd class=\"held\" style=\"margin:0;font-variant-numeric:tabular-nums\">1</dd>"), "{details}");
+    assert!(
+        details.contains("<dd class=\"held\" style=\"margin:0;font-variant-numeric:tabular-nums\">1</dd>"),
+        "{details}"
+    );
 
     // Mistakes, said in Chinese, and the form kept.
     let taken = join(addr, "shop", "tenant=shop&ref=A&member=b1", "198.51.100.1");
@@ -156,7 +163,10 @@ fn a_tenant_sets_its_links_origin_and_can_close_the_join_page() {
     let key = created.json()["owner_key"].as_str().unwrap().to_owned();
     assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).status, 200);
     assert_eq!(call(addr, "POST", "/v1/members", Some(&key), r#"{"member":"A"}"#).status, 200);
-    let a = call(addr, "POST", "/v1/members/A/token", Some(&key), "").json()["token"].as_str().unwrap().to_owned();
+    let a = call(addr, "POST", "/v1/members/A/token", Some(&key), "").json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // The defaults: the request's host, the page open.
     let settings = call(addr, "GET", "/v1/settings", Some(&key), "");
@@ -164,9 +174,13 @@ fn a_tenant_sets_its_links_origin_and_can_close_the_join_page() {
     assert_eq!(settings.json(), serde_json::json!({"public_origin": null, "public_join": true}));
 
     // The shop's own origin for its links and QR codes.
-    let put = call(addr, "PUT", "/v1/settings", Some(&key), r#"{"public_origin":"https://Shop.Example.com/"}"#);
+    let put =
+        call(addr, "PUT", "/v1/settings", Some(&key), r#"{"public_origin":"https://Shop.Example.com/"}"#);
     assert_eq!(put.status, 200, "{}", put.body);
-    assert_eq!(put.json(), serde_json::json!({"public_origin": "https://shop.example.com", "public_join": true}));
+    assert_eq!(
+        put.json(),
+        serde_json::json!({"public_origin": "https://shop.example.com", "public_join": true})
+    );
     let page = call(addr, "GET", &format!("/m?t={a}"), None, "");
     assert!(page.body.contains("id=\"share\" href=\"https://shop.example.com/join?tenant=shop&amp;ref=A\""));
     let png = call(addr, "GET", "/v1/me/qr.png", Some(&a), "");
@@ -192,7 +206,10 @@ fn a_tenant_sets_its_links_origin_and_can_close_the_join_page() {
 
     // Closed: the page says so, a join is refused, and the member page hands out no QR code.
     let put = call(addr, "PUT", "/v1/settings", Some(&key), r#"{"public_join":false}"#);
-    assert_eq!(put.json(), serde_json::json!({"public_origin": "https://shop.example.com", "public_join": false}));
+    assert_eq!(
+        put.json(),
+        serde_json::json!({"public_origin": "https://shop.example.com", "public_join": false})
+    );
     let closed = call(addr, "GET", "/join?tenant=shop&ref=A", None, "");
     assert_eq!(closed.status, 403);
     assert!(error(&closed).contains("这家店暂不开放在线加入") && !closed.body.contains("<form"));

@@ -121,13 +121,17 @@ fn a_member_token_opens_the_phone_page_with_balances_progress_history_and_the_qr
     // share link.
     let qr = page.element("qr");
     assert!(!page.body.contains("<svg"), "{qr}");
-    assert!(qr.contains(&format!("<img id=\"qr-code\" src=\"/m/qr.png?t={token}\" width=\"240\" height=\"240\"")), "{qr}");
+    assert!(
+        qr.contains(&format!("<img id=\"qr-code\" src=\"/m/qr.png?t={token}\" width=\"240\" height=\"240\"")),
+        "{qr}"
+    );
     assert!(qr.contains("http://test/join?tenant=shop&amp;ref=A"), "{qr}");
     let share = page.element("share");
     assert!(share.starts_with("id=\"share\" href=\"http://test/join?tenant=shop&amp;ref=A\""), "{share}");
     let download = page.element("download");
     assert!(
-        download.starts_with(&format!("id=\"download\" href=\"/m/qr.png?t={token}\" download=\"referral.png\"")),
+        download
+            .starts_with(&format!("id=\"download\" href=\"/m/qr.png?t={token}\" download=\"referral.png\"")),
         "{download}"
     );
     // The language switch carries the token.
@@ -214,7 +218,10 @@ fn points_worth_a_queue_place_and_expiring_points_show_on_the_page() {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.element("wallet").contains("1320.00"));
     let appr = page.element("points-appr");
-    assert!(appr.contains("积分 · 消费增值") && appr.contains("140.0000") && appr.contains("839.10"), "{appr}");
+    assert!(
+        appr.contains("积分 · 消费增值") && appr.contains("140.0000") && appr.contains("839.10"),
+        "{appr}"
+    );
     assert!(page.element("progress-r3").contains("<b class=\"progress\">3/3</b>"));
     // No mechanism id reaches the reader: the kinds' names stand for them.
     let text = visible(&page.body);

@@ -360,7 +360,10 @@ fn a_store_of_the_first_version_is_migrated_when_opened() {
     assert_eq!(store.writes("acme", None, 1).unwrap()[0].key, by[0]);
     // Version 6: the tenants' settings for their public pages, the defaults until set.
     use fanli_server::store::TenantSettings;
-    assert_eq!(store.tenant_settings("acme").unwrap(), TenantSettings { public_origin: None, public_join: true });
+    assert_eq!(
+        store.tenant_settings("acme").unwrap(),
+        TenantSettings { public_origin: None, public_join: true }
+    );
     let set = TenantSettings { public_origin: Some("https://shop.example".to_owned()), public_join: false };
     store.set_tenant_settings("acme", &set, Some(&acme[0].id)).unwrap();
     assert_eq!(store.tenant_settings("acme").unwrap(), set);

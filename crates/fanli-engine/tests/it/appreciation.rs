@@ -281,7 +281,8 @@ initial_price = "1.00"
 /// A mechanism's `name` is what members are shown; it changes no output byte of a run.
 #[test]
 fn a_mechanisms_name_is_read_checked_and_changes_no_output() {
-    let named = SEED_001.replace("kind = \"appreciation\"", "kind = \"appreciation\"\nname = \"消费增值 · 茶饮\"");
+    let named =
+        SEED_001.replace("kind = \"appreciation\"", "kind = \"appreciation\"\nname = \"消费增值 · 茶饮\"");
     let plan = parse_plan(&named).unwrap();
     assert_eq!(plan.mechanisms[0].name.as_deref(), Some("消费增值 · 茶饮"));
     let engine = Engine::new(plan);
@@ -295,13 +296,23 @@ fn a_mechanisms_name_is_read_checked_and_changes_no_output() {
     for (name, problem) in [
         ("\"\"", "line 7: `mechanism.appr.name` is empty"),
         ("\" \"", "line 7: `mechanism.appr.name` is empty"),
-        (&format!("\"{}\"", "积".repeat(33)), "line 7: `mechanism.appr.name` is 33 characters long; a name has at most 32"),
+        (
+            &format!("\"{}\"", "积".repeat(33)),
+            "line 7: `mechanism.appr.name` is 33 characters long; a name has at most 32",
+        ),
         ("\"a\\tb\"", "line 7: `mechanism.appr.name` has a control character"),
         ("3", "line 7: `mechanism.appr.name` must be a string, not integer"),
     ] {
-        let plan = SEED_001.replace("kind = \"appreciation\"", &format!("kind = \"appreciation\"\nname = {name}"));
+        let plan =
+            SEED_001.replace("kind = \"appreciation\"", &format!("kind = \"appreciation\"\nname = {name}"));
         let error = parse_plan(&plan).unwrap_err().to_string();
         assert!(error.starts_with(problem), "{name}: {error}");
     }
-    assert!(parse_plan(&SEED_001.replace("kind = \"appreciation\"", &format!("kind = \"appreciation\"\nname = \"{}\"", "积".repeat(32)))).is_ok());
+    assert!(
+        parse_plan(&SEED_001.replace(
+            "kind = \"appreciation\"",
+            &format!("kind = \"appreciation\"\nname = \"{}\"", "积".repeat(32))
+        ))
+        .is_ok()
+    );
 }

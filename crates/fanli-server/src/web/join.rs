@@ -182,15 +182,26 @@ fn field<'a>(fields: &'a HashMap<String, String>, name: &str) -> Option<&'a str>
 
 /// What stands in the way of joining `tenant` with `referrer` before anything is typed: the
 /// status and the message, or the plan's name.
-fn open_to(server: &Shared, tenant: Option<&str>, referrer: Option<&str>, lang: Lang) -> Result<String, (StatusCode, String)> {
+fn open_to(
+    server: &Shared,
+    tenant: Option<&str>,
+    referrer: Option<&str>,
+    lang: Lang,
+) -> Result<String, (StatusCode, String)> {
     let t = |zh: &str, en: &str| lang.t(zh, en).to_owned();
     let Some(tenant) = tenant else {
-        let message = t("链接不完整：请向推荐人索取完整的邀请链接。", "The link is incomplete: ask for the whole invitation link.");
+        let message = t(
+            "链接不完整：请向推荐人索取完整的邀请链接。",
+            "The link is incomplete: ask for the whole invitation link.",
+        );
         return Err((StatusCode::BAD_REQUEST, message));
     };
     let mut app = lock(server);
     let Some(engine) = app.tenants.get(tenant).map(|t| t.engine.as_ref()) else {
-        let message = t("找不到这家店：链接可能有误，请向推荐人索取新的链接。", "This shop was not found: the link may be wrong; ask for a new one.");
+        let message = t(
+            "找不到这家店：链接可能有误，请向推荐人索取新的链接。",
+            "This shop was not found: the link may be wrong; ask for a new one.",
+        );
         return Err((StatusCode::NOT_FOUND, message));
     };
     let Some(engine) = engine else {
@@ -200,7 +211,10 @@ fn open_to(server: &Shared, tenant: Option<&str>, referrer: Option<&str>, lang: 
     if let Some(referrer) = referrer
         && engine.find_member(referrer).is_none()
     {
-        let message = t("推荐人不是这家店的会员：链接可能有误，请向推荐人索取新的链接。", "The referrer is not a member of this shop: the link may be wrong; ask for a new one.");
+        let message = t(
+            "推荐人不是这家店的会员：链接可能有误，请向推荐人索取新的链接。",
+            "The referrer is not a member of this shop: the link may be wrong; ask for a new one.",
+        );
         return Err((StatusCode::NOT_FOUND, message));
     }
     let scheme = engine.plan().name.clone();
@@ -209,14 +223,20 @@ fn open_to(server: &Shared, tenant: Option<&str>, referrer: Option<&str>, lang: 
         Ok(settings) if settings.public_join => Ok(scheme),
         Ok(_) => Err((
             StatusCode::FORBIDDEN,
-            t("这家店暂不开放在线加入：请到店登记，并告诉店员你的推荐人。", "This shop does not take members online: join in the shop, and name your referrer there."),
+            t(
+                "这家店暂不开放在线加入：请到店登记，并告诉店员你的推荐人。",
+                "This shop does not take members online: join in the shop, and name your referrer there.",
+            ),
         )),
         Err(error) => Err((StatusCode::SERVICE_UNAVAILABLE, crate::internal(error).2)),
     }
 }
 
 /// `GET /join?tenant=T[&ref=MEMBER][&lang=en]`: the form.
-pub(crate) async fn page(State(server): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+pub(crate) async fn page(
+    State(server): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let lang = Lang::from_query(&query);
     let (tenant, referrer) = (field(&query, "tenant"), field(&query, "ref"));
     let (status, scheme, error) = match open_to(&server, tenant, referrer, lang) {
@@ -249,7 +269,16 @@ pub(crate) async fn join(
     let (tenant, referrer) = (field(&form, "tenant"), field(&form, "ref"));
     let member = field(&form, "member").unwrap_or_default();
     let phone_typed = field(&form, "phone").unwrap_or_default();
-    let mut shown = JoinForm { lang, tenant: tenant.unwrap_or_default(), referrer, scheme: "", member, phone: phone_typed, error: None, open: true };
+    let mut shown = JoinForm {
+        lang,
+        tenant: tenant.unwrap_or_default(),
+        referrer,
+        scheme: "",
+        member,
+        phone: phone_typed,
+        error: None,
+        open: true,
+    };
     let ip = client(peer.map(|Extension(ConnectInfo(addr))| addr), &headers);
     let now = Instant::now();
     if let Err(wait) = server.joins.attempt(&bucket(ip), tenant.unwrap_or_default(), now) {
@@ -314,7 +343,9 @@ pub(crate) async fn join(
         Err(error) => {
             shown.error = Some(match error.0 {
                 StatusCode::SERVICE_UNAVAILABLE => t("请稍后再试。", "Please try again in a moment."),
-                _ => format!("{} ({})", t("加入失败，请再试一次", "Joining failed: please try again"), error.2),
+                _ => {
+                    format!("{} ({})", t("加入失败，请再试一次", "Joining failed: please try again"), error.2)
+                }
             });
             return answer(error.0, &shown);
         }
@@ -337,7 +368,10 @@ pub(crate) async fn join(
         Err(error) => {
             shown.error = Some(format!(
                 "{} ({})",
-                t("你已加入，但会员链接没能生成：请向商家索取你的会员链接。", "You joined, but your member link could not be made: ask the shop for it."),
+                t(
+                    "你已加入，但会员链接没能生成：请向商家索取你的会员链接。",
+                    "You joined, but your member link could not be made: ask the shop for it."
+                ),
                 error.2
             ));
             shown.open = false;
@@ -364,7 +398,9 @@ fn phone_number(typed: &str) -> Result<Option<String>, ()> {
 /// A refused join, said to a newcomer (the rejection's codes: docs/rejections.md).
 fn refused(lang: Lang, code: &str, message: &str) -> String {
     let (zh, en) = match code {
-        "already_joined" => ("这个会员名已经有人用了：请换一个。", "This member name is taken: please choose another."),
+        "already_joined" => {
+            ("这个会员名已经有人用了：请换一个。", "This member name is taken: please choose another.")
+        }
         "empty_id" | "bad_id" => (
             "会员名不能为空白，最多 64 个字符，不能有控制字符。",
             "A member name is not blank, has at most 64 characters and no control characters.",
@@ -373,7 +409,9 @@ fn refused(lang: Lang, code: &str, message: &str) -> String {
             "推荐人不是这家店的会员：链接可能有误，请向推荐人索取新的链接。",
             "The referrer is not a member of this shop: the link may be wrong; ask for a new one.",
         ),
-        "self_referral" => ("不能推荐自己：请换一个会员名。", "You cannot refer yourself: choose another member name."),
+        "self_referral" => {
+            ("不能推荐自己：请换一个会员名。", "You cannot refer yourself: choose another member name.")
+        }
         _ => return format!("{}{message}", lang.t("无法加入：", "Could not join: ")),
     };
     lang.t(zh, en).to_owned()

@@ -75,12 +75,19 @@ fn member_of(
 
 /// The member's referral link (`{origin}/join?tenant=T&ref=MEMBER`, the origin the tenant's
 /// setting, the server's or the request's host), or the error page's status and message.
-fn link(server: &Shared, headers: &HeaderMap, tenant: &str, member: &str, lang: Lang) -> Result<String, (StatusCode, String)> {
+fn link(
+    server: &Shared,
+    headers: &HeaderMap,
+    tenant: &str,
+    member: &str,
+    lang: Lang,
+) -> Result<String, (StatusCode, String)> {
     let mut app = lock(server);
     match super::public_origin(&mut app, tenant, headers) {
         Ok(origin) => Ok(referral_link(&origin, tenant, member)),
         Err(error) if error.0 == StatusCode::BAD_REQUEST => {
-            let message = lang.t("无法生成推荐链接：请求缺少主机名。", "The referral link needs the request's host name.");
+            let message = lang
+                .t("无法生成推荐链接：请求缺少主机名。", "The referral link needs the request's host name.");
             Err((StatusCode::BAD_REQUEST, message.to_owned()))
         }
         Err(error) => Err((error.0, error.2)),
@@ -119,7 +126,9 @@ pub(crate) async fn page(
     let history = super::history(&mut app.store, &tenant, &member, HISTORY);
     let head = app.tenants.get(&tenant).and_then(|t| t.log.head.clone());
     let (link, join) = match super::public_settings(&mut app, &tenant, &headers) {
-        Ok((origin, settings)) => (origin.ok().map(|o| referral_link(&o, &tenant, &member)), settings.public_join),
+        Ok((origin, settings)) => {
+            (origin.ok().map(|o| referral_link(&o, &tenant, &member)), settings.public_join)
+        }
         Err(_) => (None, true),
     };
     drop(app);

@@ -1,8 +1,9 @@
 //! The web pages, rendered on the server from the same state the API returns: the operator
-//! console (`/console`, [`console`]) and the member's phone page (`/m`, [`member`]).
+//! console (`/console`, [`console`]), the member's phone page (`/m`, [`member`]) and the join
+//! page its referral link leads to (`/join`, [`join`]).
 //!
 //! HTML is written with maud, which escapes every value it inserts; the only markup inserted as
-//! is comes from this crate (the charts, drawn by the simulator's report code, and the QR code).
+//! is comes from this crate (the charts, drawn by the simulator's report code).
 //! Pages run no script: forms post, links link. Every page is sent with a Content-Security-Policy
 //! that allows nothing from elsewhere and no script at all, no framing, and forms posting only
 //! here.
@@ -416,7 +417,11 @@ pub(crate) fn png_response(png: Vec<u8>) -> Response {
 /// The origin of a tenant's public links (referral links and QR codes): the tenant's
 /// `public_origin` (`PUT /v1/settings`), else the server's (`App::public_origin`), else the
 /// request's ([`origin`]).
-pub(crate) fn public_origin(app: &mut crate::App, tenant: &str, headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn public_origin(
+    app: &mut crate::App,
+    tenant: &str,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
     public_settings(app, tenant, headers)?.0
 }
 
@@ -557,24 +562,26 @@ mod tests {
         let info = reader.next_frame(&mut pixels).unwrap();
         let code = qrcode::QrCode::new(link.as_bytes()).unwrap();
         let modules = code.width();
-        assert_eq!(modules, 25, "version 2: 25 modules");
-        assert_eq!((info.width, info.height), (264, 264), "(25 + 8) × 8");
+        assert_eq!(modules, 29, "28 bytes at level M: version 3, 29 modules");
+        assert_eq!((info.width, info.height), (296, 296), "(29 + 8) × 8");
         assert_eq!(info.color_type, png::ColorType::Grayscale);
         let read: Vec<qrcode::Color> = (0..modules * modules)
             .map(|i| {
                 let (x, y) = ((i % modules + 4) * 8 + 4, (i / modules + 4) * 8 + 4);
-                if pixels[y * 264 + x] == 0 { qrcode::Color::Dark } else { qrcode::Color::Light }
+                if pixels[y * 296 + x] == 0 { qrcode::Color::Dark } else { qrcode::Color::Light }
             })
             .collect();
         assert_eq!(read, code.to_colors());
-        assert!(pixels[..264 * 32].iter().all(|&p| p == 0xFF), "the quiet zone is white");
+        assert!(pixels[..296 * 32].iter().all(|&p| p == 0xFF), "the quiet zone is white");
     }
 
     #[test]
     fn an_origin_is_a_scheme_and_a_host() {
         assert_eq!(check_origin("https://Shop.Example.com/").unwrap(), "https://shop.example.com");
         assert_eq!(check_origin("http://10.0.0.2:8080").unwrap(), "http://10.0.0.2:8080");
-        for bad in ["shop.example.com", "https://", "https://shop/path", "https://a@b", "ftp://x", "https://x?y"] {
+        for bad in
+            ["shop.example.com", "https://", "https://shop/path", "https://a@b", "ftp://x", "https://x?y"]
+        {
             assert!(check_origin(bad).is_err(), "{bad}");
         }
     }
