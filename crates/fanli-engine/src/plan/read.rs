@@ -110,7 +110,6 @@ impl Reader {
         }
         let kinds = KindConfig::names();
         let kind = self.required(&mut t, "kind", |r, v, k| r.choice(v, k, &kinds));
-        let name = self.optional(&mut t, "name", Reader::display_name);
         let read_rate =
             |r: &mut Reader, v: &Value, k: &str| r.rate(v, k, Rate::ZERO..=Rate::ONE, "between 0 and 1");
         let funding_rate = match kind {
@@ -128,6 +127,7 @@ impl Reader {
             })
             .or(FundingBase::Amount);
         let pause = self.optional(&mut t, "pause_when_underfunded", Reader::boolean).or(pause);
+        let name = self.optional(&mut t, "name", Reader::display_name);
         // Without a kind, its keys cannot be told from unknown ones: report nothing more.
         let kind = KindConfig::read(kind?, self, &mut t);
         self.finish(t);
