@@ -454,4 +454,3 @@ fn a_newcomer_joins_on_a_390_px_phone_and_lands_on_their_page() {
     assert_eq!(me["新会员"]["referrer"], "A", "{me}");
     browser.screenshot("join-390-joined");
 }
-

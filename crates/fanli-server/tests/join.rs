@@ -226,3 +226,41 @@ fn a_tenant_sets_its_links_origin_and_can_close_the_join_page() {
     assert!(page.body.contains("id=\"share\" href=\"http://test/join?tenant=shop&amp;ref=A\""));
     token_of(&join(addr, "shop", "tenant=shop&ref=A&member=b1", "203.0.113.7"));
 }
+
+/// Two nodes on one PostgreSQL: the join page of a tenant another node serves is forwarded
+/// there, the form's post too, with the client's address. (Needs `FANLI_TEST_DATABASE_URL`.)
+#[test]
+fn a_node_forwards_the_join_page_to_the_tenants_node() {
+    let dir = data_dir("join-cluster");
+    let Some(url) = common::database(&dir) else {
+        eprintln!("FANLI_TEST_DATABASE_URL is not set: no cluster to test");
+        return;
+    };
+    let a = common::start_node(&dir.join("a"), &url);
+    let created = call(a, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    let key = created.json()["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(a, "PUT", "/v1/plan", Some(&key), PLAN).status, 200);
+    assert_eq!(call(a, "POST", "/v1/members", Some(&key), r#"{"member":"A"}"#).status, 200);
+    let b = common::start_node(&dir.join("b"), &url);
+    // Until b's leases' thread has read who serves the tenant: 503.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let page = loop {
+        let page = call(b, "GET", "/join?tenant=shop&ref=A", None, "");
+        if page.status != 503 || std::time::Instant::now() > deadline {
+            break page;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("推荐人 <b>A</b>"), "{}", page.body);
+    let joined = join(b, "shop", "tenant=shop&ref=A&member=b1", "203.0.113.9");
+    let token = token_of(&joined);
+    assert_eq!(call(a, "GET", &format!("/m?t={token}"), None, "").status, 200);
+    let audit = call(a, "GET", "/v1/audit", Some(&key), "");
+    let line = audit.body.lines().find(|l| l.contains("\"member\":\"b1\"")).unwrap();
+    let event: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(
+        (&event["referrer"], &event["ip"]),
+        (&serde_json::json!("A"), &serde_json::json!("203.0.113.9"))
+    );
+}
