@@ -292,7 +292,7 @@ impl Member {
         if held > 0 {
             extras.push(("held", held.to_string()));
         }
-        let coming = super::versions::coming(engine);
+        let coming = super::versions::coming(engine, lang);
         Member {
             wallet: view.wallet,
             credit: view.credit,
