@@ -264,3 +264,24 @@ fn a_node_forwards_the_join_page_to_the_tenants_node() {
         (&serde_json::json!("A"), &serde_json::json!("203.0.113.9"))
     );
 }
+
+/// The server's `--public-origin` starts the links of tenants that set none; a tenant's own wins.
+#[test]
+fn the_servers_public_origin_is_the_default_and_a_tenants_own_wins() {
+    let dir = data_dir("join-server-origin");
+    assert!(common::open(&dir).public_origin("shop.example").is_err(), "not an origin");
+    let addr = &common::local_app(common::open(&dir).public_origin("https://fanli.example/").unwrap());
+    let created = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+    let key = created.json()["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).status, 200);
+    assert_eq!(call(addr, "POST", "/v1/members", Some(&key), r#"{"member":"A"}"#).status, 200);
+    let a = call(addr, "POST", "/v1/members/A/token", Some(&key), "").json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let referral =
+        |addr| call(addr, "GET", "/v1/me/qr.png", Some(&a), "").header("x-fanli-referral").map(str::to_owned);
+    assert_eq!(referral(addr).as_deref(), Some("https://fanli.example/join?tenant=shop&ref=A"));
+    call(addr, "PUT", "/v1/settings", Some(&key), r#"{"public_origin":"https://shop.example"}"#);
+    assert_eq!(referral(addr).as_deref(), Some("https://shop.example/join?tenant=shop&ref=A"));
+}
