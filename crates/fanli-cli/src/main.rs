@@ -106,6 +106,11 @@ struct ServeArgs {
     /// past it, 503 `overloaded` at once.
     #[arg(long, value_name = "N", default_value_t = fanli_server::limits::DEFAULT_MAX_READS)]
     max_reads: usize,
+    /// The scheme and host the members' referral links and QR codes start with
+    /// (`https://shop.example.com`), for tenants that set none with `PUT /v1/settings`
+    /// (default: the request's host).
+    #[arg(long, value_name = "URL")]
+    public_origin: Option<String>,
 }
 
 /// The `simulate` command's flags.

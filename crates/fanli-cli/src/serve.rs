@@ -64,6 +64,13 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         Some(keys) => app.signing_keys(keys),
         None => app,
     };
+    let app = match &args.public_origin {
+        Some(origin) => match app.public_origin(origin) {
+            Ok(app) => app,
+            Err(e) => return fail(format!("--public-origin: {e}")),
+        },
+        None => app,
+    };
     // Tests only (issue 17): commits that fail at seeded random points.
     let app = match std::env::var("FANLI_INJECT_FAULTS").ok().filter(|v| !v.is_empty()) {
         Some(text) => match fanli_server::faults::Faults::parse(&text) {

@@ -12,6 +12,9 @@ use crate::num::{Money, Points, Rate};
 use crate::terms::Rank;
 use crate::time::UtcOffset;
 
+/// The most characters a mechanism's `name` has.
+pub const NAME_MAX_CHARS: usize = 32;
+
 /// A value of a plan file, with the line it starts on.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Value {
@@ -468,6 +471,29 @@ impl Reader {
             return None;
         }
         Some(id)
+    }
+
+    /// A name shown to people (a mechanism's `name`): 1 to [`NAME_MAX_CHARS`] characters, none
+    /// of them a control character, not blank.
+    pub(crate) fn display_name(&mut self, value: &Value, key: &str) -> Option<String> {
+        let name = self.string(value, key)?;
+        let chars = name.chars().count();
+        let problem = if name.trim().is_empty() {
+            Some("is empty: write the name members see, e.g. \"消费增值\", or leave the key out".to_owned())
+        } else if chars > NAME_MAX_CHARS {
+            Some(format!("is {chars} characters long; a name has at most {NAME_MAX_CHARS}"))
+        } else if name.chars().any(char::is_control) {
+            Some("has a control character (a line break, a tab...): write it on one line".to_owned())
+        } else {
+            None
+        };
+        match problem {
+            Some(message) => {
+                self.error(value.line, key, message);
+                None
+            }
+            None => Some(name),
+        }
     }
 
     pub(crate) fn choice<'c>(&mut self, value: &Value, key: &str, choices: &[&'c str]) -> Option<&'c str> {

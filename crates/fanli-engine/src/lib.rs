@@ -37,7 +37,7 @@ pub use engine::{
     Applied, Engine, MechanismView, MemberMechanism, MemberView, Outcome, ProposalView, WaitingWithdrawal,
 };
 pub use event::{Event, EventKind, Order, SellAmount};
-pub use keys::{Entry, KeyLines, PlanError, PlanErrors, Value, ValueKind};
+pub use keys::{Entry, KeyLines, NAME_MAX_CHARS, PlanError, PlanErrors, Value, ValueKind};
 pub use kind::ad_tasks::{AdTasksConfig, AdTasksStanding, AdTasksView, Band};
 pub use kind::appreciation::{AppreciationConfig, AppreciationStanding, AppreciationView};
 pub use kind::coalition::{CoalitionConfig, CoalitionStanding, CoalitionView, Partner, PartnerPeriod};

@@ -6,6 +6,7 @@ use super::*;
 
 mod dead_letters;
 mod proposals;
+mod settings;
 pub(crate) mod transparency;
 mod withdrawals;
 
@@ -34,6 +35,7 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/webhook/dead", get(dead_letters::list_dead))
         .route("/v1/webhook/dead/replay", post(dead_letters::replay_all))
         .route("/v1/webhook/dead/{id}/replay", post(dead_letters::replay_one))
+        .route("/v1/settings", put(settings::put_settings).get(settings::get_settings))
         .route("/v1/brands", post(create_brand))
         .route("/v1/mechanisms", get(get_mechanisms))
         .route("/v1/mechanisms/{id}", get(get_mechanism))
@@ -118,7 +120,7 @@ impl Opened<'_> {
 /// does not decode: 400), which come as plain text or empty. The pages keep their own.
 pub(crate) async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let path = request.uri().path();
-    let page = path.starts_with("/console") || path == "/m" || path.starts_with("/m/");
+    let page = path.starts_with("/console") || path == "/m" || path.starts_with("/m/") || path == "/join";
     let response = next.run(request).await;
     let json = response
         .headers()
@@ -225,29 +227,29 @@ pub(crate) async fn to_owner(
         {
             app.keys.insert(hash.clone(), Caller { tenant: key.tenant, role, key: key.id });
         }
-        match (app.cluster.is_some(), &hash) {
-            (true, Some(hash)) => {
-                let tenant = app.keys.get(hash).map(|caller| caller.tenant.clone());
-                match tenant {
-                    Some(tenant) if !app.tenants.contains_key(&tenant) => {
-                        // Who serves it, as the leases' thread last read them (no database
-                        // here: this is the server's lock).
-                        let owner =
-                            app.cluster.as_ref().and_then(|c| c.owners.get(&tenant).cloned().flatten());
-                        Some((tenant, owner.filter(|_| !forwarded)))
-                    }
-                    _ => None,
-                }
+        // The join page has no key: its tenant is in its query.
+        let public = crate::web::join::tenant_of(request.uri())
+            .filter(|t| app.cluster.as_ref().is_some_and(|c| c.owners.contains_key(t)));
+        let tenant =
+            hash.as_ref().and_then(|h| app.keys.get(h)).map(|caller| caller.tenant.clone()).or(public);
+        match (app.cluster.is_some(), tenant) {
+            (true, Some(tenant)) if !app.tenants.contains_key(&tenant) => {
+                // Who serves it, as the leases' thread last read them (no database here: this
+                // is the server's lock).
+                let owner = app.cluster.as_ref().and_then(|c| c.owners.get(&tenant).cloned().flatten());
+                Some((tenant, owner.filter(|_| !forwarded)))
             }
             _ => None,
         }
     };
     match elsewhere {
         None => next.run(request).await,
-        Some((tenant, Some(address))) => match cluster::forward(&address, request).await {
-            Some(response) => response,
-            None => unavailable(&tenant).into_response(),
-        },
+        Some((tenant, Some(address))) => {
+            match cluster::forward(&address, crate::web::join::mark_client(request)).await {
+                Some(response) => response,
+                None => unavailable(&tenant).into_response(),
+            }
+        }
         Some((tenant, None)) => unavailable(&tenant).into_response(),
     }
 }
@@ -1106,7 +1108,7 @@ mod tests {
         let mut routes = 0;
         for piece in source.split(".route(\"").skip(1) {
             let path = &piece[..piece.find('"').unwrap()];
-            if path.starts_with("/console") || path == "/m" || path.starts_with("/m/") {
+            if path.starts_with("/console") || path == "/m" || path.starts_with("/m/") || path == "/join" {
                 continue; // Pages, not the API.
             }
             assert!(doc["paths"][path].is_object(), "{path} is served but not in openapi.json");

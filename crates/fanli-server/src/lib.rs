@@ -99,6 +99,9 @@ pub struct App {
     limits: limits::Limits,
     /// Tests only: commits made to fail at seeded random points ([`faults`]).
     faults: Option<faults::Faults>,
+    /// The origin of the members' referral links and QR codes for tenants that set none
+    /// (`None`: the request's `Host`).
+    public_origin: Option<String>,
 }
 
 struct Tenant {
@@ -159,6 +162,8 @@ pub struct Server {
     gate: limits::Gate,
     /// In a cluster: the reader of keys this node has not seen (off the server's lock).
     key_reader: Option<cluster::KeyReader>,
+    /// The join page's attempts, per address and per tenant ([`web::join`]).
+    joins: web::join::Limiter,
 }
 
 /// A request's wait for the store's count of key revocations.
@@ -273,6 +278,7 @@ impl Server {
             metrics: metrics::Metrics::default(),
             revocations,
             key_reader,
+            joins: web::join::Limiter::default(),
         });
         let writer = Arc::clone(&server);
         std::thread::Builder::new()
@@ -519,6 +525,7 @@ impl App {
             signing_keys: dir.join("keys"),
             limits: limits::Limits::default(),
             faults: None,
+            public_origin: None,
         };
         if let Some(node) = &app.cluster {
             app.store.session(&cluster::store_settings(&node.node))?;
@@ -612,6 +619,15 @@ impl App {
         tracing::warn!(?faults, "faults are injected: some commits will fail on purpose");
         self.faults = Some(faults);
         self
+    }
+
+    /// Sets the origin (`https://shop.example.com`) of the members' referral links and QR codes
+    /// for the tenants that set none with `PUT /v1/settings`; without it, a link starts with the
+    /// request's `Host` (and `https` behind a proxy that says so). Refused unless it is a scheme
+    /// and a host ([`web::check_origin`]).
+    pub fn public_origin(mut self, origin: &str) -> Result<App, String> {
+        self.public_origin = Some(web::check_origin(origin)?);
+        Ok(self)
     }
 
     /// Sets the webhook deliverer's first retry delay (1 s by default; it doubles up to an hour).
@@ -798,6 +814,8 @@ pub async fn serve_until(
         let _ = stopping.send(());
     };
     let app = router(Arc::clone(&server));
+    // With each connection's peer address: the join page bounds attempts per address.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let mut serving = tokio::spawn(axum::serve(listener, app).with_graceful_shutdown(signal).into_future());
     tokio::select! {
         ended = &mut serving => return ended.map_err(std::io::Error::other)?,

@@ -223,7 +223,7 @@ const SCHEMA: &str = "
 /// step `i` takes `schema_version` (a setting; `1` when absent) from `i + 1` to `i + 2`. Each
 /// runs in a transaction with the setting's update, so a store is at one version or the next.
 const MIGRATIONS: &[fn(&mut Conn<'_>) -> Result<()>] =
-    &[keys_lifecycle, plan_amendments, transparency_log, dead_letters];
+    &[keys_lifecycle, plan_amendments, transparency_log, dead_letters, tenant_settings];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64 + 1;
@@ -301,6 +301,33 @@ fn dead_letters(store: &mut Conn<'_>) -> Result<()> {
          CREATE INDEX outbox_due ON outbox (tenant, id) WHERE delivered_at IS NULL AND dead_at IS NULL;
          CREATE INDEX outbox_dead ON outbox (tenant, id) WHERE delivered_at IS NULL AND dead_at IS NOT NULL;",
     )
+}
+
+/// Version 6: each tenant's settings for its public pages (issue 18, see [`TenantSettings`]):
+/// the origin of its members' links and QR codes (NULL: the request's), whether `/join`
+/// registers newcomers (1 unless set), and the key that last set them. A tenant without a row
+/// has the defaults.
+fn tenant_settings(store: &mut Conn<'_>) -> Result<()> {
+    store.batch(
+        "CREATE TABLE tenant_settings (tenant TEXT PRIMARY KEY, public_origin TEXT,
+             public_join {int} NOT NULL DEFAULT 1, key_id TEXT);",
+    )
+}
+
+/// A tenant's settings for its public pages (`PUT /v1/settings`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantSettings {
+    /// `scheme://host[:port]` of the members' referral links and QR codes; `None`: the server's
+    /// `--public-origin`, else the request's `Host`.
+    pub public_origin: Option<String>,
+    /// Whether `/join` registers newcomers (on by default).
+    pub public_join: bool,
+}
+
+impl Default for TenantSettings {
+    fn default() -> TenantSettings {
+        TenantSettings { public_origin: None, public_join: true }
+    }
 }
 
 /// A new key id: 16 hex digits, random (the id names a key in the API and the console; it is
@@ -1322,6 +1349,37 @@ impl Store {
             ),
             None => self.execute("DELETE FROM webhooks WHERE tenant = $1", &[P::Text(tenant)]),
         }
+        .map(drop)
+    }
+
+    /// A tenant's settings for its public pages (the defaults until some are set).
+    pub fn tenant_settings(&mut self, tenant: &str) -> Result<TenantSettings> {
+        let sql = "SELECT public_origin, public_join FROM tenant_settings WHERE tenant = $1";
+        let rows = self.query(sql, &[P::Text(tenant)])?;
+        Ok(match rows.into_iter().next() {
+            Some(mut row) => TenantSettings { public_origin: row.opt_text(0), public_join: row.int(1) != 0 },
+            None => TenantSettings::default(),
+        })
+    }
+
+    /// Sets a tenant's settings for its public pages, `by` the key that did.
+    pub fn set_tenant_settings(
+        &mut self,
+        tenant: &str,
+        settings: &TenantSettings,
+        by: Option<&str>,
+    ) -> Result<()> {
+        self.execute(
+            "INSERT INTO tenant_settings (tenant, public_origin, public_join, key_id) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (tenant) DO UPDATE SET public_origin = excluded.public_origin,
+                 public_join = excluded.public_join, key_id = excluded.key_id",
+            &[
+                P::Text(tenant),
+                P::OptText(settings.public_origin.as_deref()),
+                P::Int(i64::from(settings.public_join)),
+                P::OptText(by),
+            ],
+        )
         .map(drop)
     }
 

@@ -118,7 +118,10 @@ fn the_console_records_and_lists_amendments_and_the_member_page_announces_them()
     let page = request(addr, "GET", &format!("/m?t={token}"), None, "", "");
     let notice = element(&page, "coming");
     assert!(notice.contains("规则变更预告") && notice.contains("2027-03-01 09:00"), "{notice}");
-    assert!(notice.contains("停止：q") && notice.contains("规则调整：dist"), "{notice}");
+    assert!(
+        notice.contains("停止：排队返利") && notice.contains("规则调整：分销"),
+        "members see names, not ids: {notice}"
+    );
     assert!(!notice.contains("新增"), "nothing added: {notice}");
     let english = request(addr, "GET", &format!("/m?t={token}&lang=en"), None, "", "");
     assert!(element(&english, "coming").contains("Coming rule change"));

@@ -407,13 +407,18 @@ fn the_member_page_fits_a_360_px_phone_with_progress_and_qr_code() {
             browser.find("html[lang=en] #progress-r3");
         }
         assert_eq!(browser.text("#wallet"), "¥100.00");
-        assert_eq!(browser.text("#progress-r3 b.progress"), "1 of 3");
+        assert_eq!(browser.text("#progress-r3 b.progress"), if lang == "zh" { "1/3" } else { "1 of 3" });
         let link = format!("http://{addr}/join?tenant=shop&ref=A");
         assert_eq!(browser.attribute("#qr #share", "href"), Some(link));
-        browser.find("#qr svg");
+        // The QR code is a PNG image (long-press in WeChat), loaded: its modules and the quiet
+        // zone, 8 pixels each.
+        browser.find("#qr img#qr-code");
+        let modules = qrcode::QrCode::new(format!("http://{addr}/join?tenant=shop&ref=A")).unwrap().width();
+        let natural = browser.script("return document.querySelector('#qr-code').naturalWidth");
+        assert_eq!(natural, (modules + 8) * 8, "the PNG loaded");
         let width = browser.script("return document.documentElement.scrollWidth").as_u64().unwrap();
         assert!(width <= 360, "the page is {width} px wide on a 360 px phone ({lang})");
-        let qr = browser.script("return document.querySelector('#qr svg').getBoundingClientRect().width");
+        let qr = browser.script("return document.querySelector('#qr-code').getBoundingClientRect().width");
         assert!(qr.as_f64().is_some_and(|w| (120.0..=360.0).contains(&w)), "the QR code is {qr} px wide");
         browser.screenshot(&format!("member-360-{lang}"));
         browser.script("document.querySelector('#qr').scrollIntoView(); return null");
@@ -521,4 +526,41 @@ fn every_page_fits_390_and_1280_px_with_no_horizontal_overflow() {
     browser.goto(&format!("http://{addr}/console/members"));
     assert_eq!(browser.text("html[lang=en] #range"), "1–5 of 5");
     fits("members-en", 390);
+}
+
+#[test]
+fn a_newcomer_joins_on_a_390_px_phone_and_lands_on_their_page() {
+    let Some(browser) = Browser::open("join") else { return };
+    let addr = start(&data_dir("browser-join"));
+    let key = shop(addr, REFER_PLAN);
+    api(addr, "POST", "/v1/members", &key, r#"{"member":"A"}"#);
+    api(addr, "POST", "/v1/members", &key, r#"{"member":"B"}"#);
+
+    browser.window(390, 800);
+    browser.goto(&format!("http://{addr}/join?tenant=shop&ref=A"));
+    assert_eq!(browser.script("return window.innerWidth"), 390, "the viewport is 390 px wide");
+    assert!(browser.text("#referrer").contains('A'));
+    let width = browser.script("return document.documentElement.scrollWidth").as_u64().unwrap();
+    assert!(width <= 390, "the join page is {width} px wide on a 390 px phone");
+    browser.screenshot("join-390");
+    // A name taken: said on the page, the form kept.
+    browser.type_into("#member", "B");
+    browser.click("button[type=submit]");
+    let error = browser.text("#error");
+    assert!(error.contains("这个会员名已经有人用了"), "{error}: {}", browser.source());
+    assert_eq!(browser.attribute("#member", "value").as_deref(), Some("B"));
+    let width = browser.script("return document.documentElement.scrollWidth").as_u64().unwrap();
+    assert!(width <= 390, "the page with its error is {width} px wide");
+    browser.screenshot("join-390-taken");
+    // A new name: the member's own page, with A as referrer.
+    browser.script("document.querySelector('#member').value = ''; return null");
+    browser.type_into("#member", "新会员");
+    browser.type_into("#phone", "13800138000");
+    browser.click("button[type=submit]");
+    browser.find("#balances");
+    assert!(browser.url().contains("/m?t="), "{}", browser.url());
+    assert!(browser.text("#member").contains("新会员"));
+    let me = api(addr, "GET", "/v1/members/%E6%96%B0%E4%BC%9A%E5%91%98", &key, "");
+    assert_eq!(me["新会员"]["referrer"], "A", "{me}");
+    browser.screenshot("join-390-joined");
 }

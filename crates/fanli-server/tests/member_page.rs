@@ -17,6 +17,42 @@ impl Answer {
     }
 }
 
+/// The text a reader sees: the page without its tags (and their attributes: links, ids).
+fn visible(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        out.push(' ');
+        rest = rest[at..].split_once('>').map_or("", |(_, after)| after);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The modules of a PNG QR code of `modules` modules a side (8 pixels each, a quiet zone of 4),
+/// read from its pixels with png's decoder.
+fn png_modules(bytes: &[u8], modules: usize) -> Vec<qrcode::Color> {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG signature");
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let side = (modules + 8) * 8;
+    assert_eq!((info.width as usize, info.height as usize), (side, side));
+    (0..modules * modules)
+        .map(|i| {
+            let (x, y) = ((i % modules + 4) * 8 + 4, (i / modules + 4) * 8 + 4);
+            if pixels[y * side + x] == 0 { qrcode::Color::Dark } else { qrcode::Color::Light }
+        })
+        .collect()
+}
+
+/// Whether a PNG QR code encodes `link`: the modules of qrcode's own code for it.
+fn encodes(bytes: &[u8], link: &str) -> bool {
+    let code = qrcode::QrCode::new(link.as_bytes()).unwrap();
+    png_modules(bytes, code.width()) == code.to_colors()
+}
+
 /// One request with `Host: test`.
 fn call(addr: impl Target, method: &str, path: &str, key: Option<&str>, body: &str) -> Answer {
     request(addr, method, path, key, "", body)
@@ -56,7 +92,7 @@ fn a_member_token_opens_the_phone_page_with_balances_progress_history_and_the_qr
     assert!(page.element("credit").contains("0.00"));
     assert!(page.element("spent").contains("1000.00"));
     let progress = page.element("progress-r3");
-    assert!(progress.contains("1 of 3"), "{progress}");
+    assert!(progress.contains("<b class=\"progress\">1/3</b>（本轮已推荐 1 位，共 3 位）"), "{progress}");
     assert!(progress.contains("class=\"bar\"") && progress.contains("width:33%"), "{progress}");
     assert!(progress.contains("200.00"), "the next step: 20% of 1000; {progress}");
     // The projection keeps the certain apart from the uncertain.
@@ -77,12 +113,27 @@ fn a_member_token_opens_the_phone_page_with_balances_progress_history_and_the_qr
         .map(|(i, piece)| if i == 0 { piece } else { piece.split_once('"').map_or("", |(_, rest)| rest) })
         .collect();
     assert!(shown.contains("下单") && !shown.contains("b0"), "the history names no other member: {history}");
-    // The QR code, inline without its XML declaration, and the share link.
+    // Members see mechanisms by name, never by id: r3 is the kind's 推荐返还.
+    assert!(progress.contains("推荐进度 · 推荐返还"), "{progress}");
+    let text = visible(&page.body);
+    assert!(!text.contains("r3") && !text.contains(" of "), "{text}");
+    // The QR code, a PNG image (WeChat's long-press reads images), saved as a .png, and the
+    // share link.
     let qr = page.element("qr");
-    assert!(qr.contains("<svg") && !page.body.contains("<?xml"), "{qr}");
+    assert!(!page.body.contains("<svg"), "{qr}");
+    assert!(
+        qr.contains(&format!("<img id=\"qr-code\" src=\"/m/qr.png?t={token}\" width=\"240\" height=\"240\"")),
+        "{qr}"
+    );
     assert!(qr.contains("http://test/join?tenant=shop&amp;ref=A"), "{qr}");
     let share = page.element("share");
     assert!(share.starts_with("id=\"share\" href=\"http://test/join?tenant=shop&amp;ref=A\""), "{share}");
+    let download = page.element("download");
+    assert!(
+        download
+            .starts_with(&format!("id=\"download\" href=\"/m/qr.png?t={token}\" download=\"referral.png\"")),
+        "{download}"
+    );
     // The language switch carries the token.
     assert!(page.element("lang").contains(&format!("href=\"/m?t={token}&amp;lang=en\"")));
 
@@ -101,7 +152,8 @@ fn a_member_token_opens_the_phone_page_with_balances_progress_history_and_the_qr
         assert!(english.body.contains(label), "no {label} in English");
     }
     assert!(english.element("history").contains("referral"));
-    assert!(english.element("progress-r3").contains("1 of 3"));
+    let progress = english.element("progress-r3");
+    assert!(progress.contains("1 of 3") && progress.contains("Refer and refund"), "{progress}");
     assert!(english.element("lang").contains(&format!("href=\"/m?t={token}\"")));
 
     // Only a member token opens it; the error names nobody.
@@ -113,7 +165,23 @@ fn a_member_token_opens_the_phone_page_with_balances_progress_history_and_the_qr
     assert_eq!(owner.status, 403);
     assert!(!owner.body.contains("shop") && !owner.body.contains("b0"));
 
-    // The QR code alone, for saving and sharing.
+    // The QR code alone as a PNG: the join link, 29 modules (version 3) of 8 pixels and a
+    // quiet zone of 4, 296 pixels a side.
+    let png = call(addr, "GET", &format!("/m/qr.png?t={token}"), None, "");
+    assert_eq!(png.status, 200);
+    assert_eq!(png.header("content-type"), Some("image/png"));
+    assert_eq!(png.header("content-disposition"), Some("inline; filename=\"referral.png\""));
+    assert_eq!(png.header("cache-control"), Some("private, no-store"));
+    assert_eq!(qrcode::QrCode::new(b"http://test/join?tenant=shop&ref=A").unwrap().width(), 29);
+    assert!(encodes(&png.bytes, "http://test/join?tenant=shop&ref=A"));
+    assert!(!encodes(&png.bytes, "http://test/join?tenant=shop&ref=B"));
+    assert_eq!(call(addr, "GET", &format!("/m/qr.png?t={key}"), None, "").status, 403);
+    assert_eq!(call(addr, "GET", "/m/qr.png?t=nope", None, "").status, 401);
+    let api = call(addr, "GET", "/v1/me/qr.png", Some(&token), "");
+    assert_eq!((api.status, api.header("content-type")), (200, Some("image/png")));
+    assert_eq!(api.header("x-fanli-referral"), Some("http://test/join?tenant=shop&ref=A"));
+    assert_eq!(api.bytes, png.bytes);
+    // And as an SVG, as before.
     let svg = call(addr, "GET", &format!("/m/qr.svg?t={token}"), None, "");
     assert_eq!(svg.status, 200);
     assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
@@ -150,8 +218,17 @@ fn points_worth_a_queue_place_and_expiring_points_show_on_the_page() {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.element("wallet").contains("1320.00"));
     let appr = page.element("points-appr");
-    assert!(appr.contains("140.0000") && appr.contains("839.10"), "{appr}");
-    assert!(page.element("progress-r3").contains("3 of 3"));
+    assert!(
+        appr.contains("积分 · 消费增值") && appr.contains("140.0000") && appr.contains("839.10"),
+        "{appr}"
+    );
+    assert!(page.element("progress-r3").contains("<b class=\"progress\">3/3</b>"));
+    // No mechanism id reaches the reader: the kinds' names stand for them.
+    let text = visible(&page.body);
+    for id in ["appr", "r3", "union", "cafe"] {
+        assert!(!text.contains(id), "{id} shown: {text}");
+    }
+    assert!(page.element("queue-union").contains("排队 · 排队返利"));
     let queue = page.element("queue-union");
     assert!(queue.contains("class=\"position\">1<") && queue.contains("580.00"), "{queue}");
     // Points' value depends on the pool: never in the certain group.

@@ -358,6 +358,16 @@ fn a_store_of_the_first_version_is_migrated_when_opened() {
     let by = [Some(acme[0].id.clone())];
     store.append(&[Append { lines: &l3, by: &by, ..nothing("acme", 2) }]).unwrap();
     assert_eq!(store.writes("acme", None, 1).unwrap()[0].key, by[0]);
+    // Version 6: the tenants' settings for their public pages, the defaults until set.
+    use fanli_server::store::TenantSettings;
+    assert_eq!(
+        store.tenant_settings("acme").unwrap(),
+        TenantSettings { public_origin: None, public_join: true }
+    );
+    let set = TenantSettings { public_origin: Some("https://shop.example".to_owned()), public_join: false };
+    store.set_tenant_settings("acme", &set, Some(&acme[0].id)).unwrap();
+    assert_eq!(store.tenant_settings("acme").unwrap(), set);
+    assert_eq!(store.tenant_settings("beta").unwrap(), TenantSettings::default());
     // Opened again: nothing changes (the ids stay).
     drop(store);
     let mut again = common::store(&dir);
@@ -1039,10 +1049,11 @@ fn a_store_of_version_4_gets_dead_letters_and_keeps_its_outbox() {
     common::execute(
         &dir,
         "DROP INDEX outbox_due; DROP INDEX outbox_dead; ALTER TABLE outbox DROP COLUMN dead_at;
-         UPDATE settings SET value = '4' WHERE key = 'schema_version';",
+         DROP TABLE tenant_settings; UPDATE settings SET value = '4' WHERE key = 'schema_version';",
     );
     let mut store = common::store(&dir);
-    assert_eq!(store.setting("schema_version").unwrap().as_deref(), Some("5"));
+    let version = fanli_server::store::SCHEMA_VERSION.to_string();
+    assert_eq!(store.setting("schema_version").unwrap(), Some(version));
     let status = store.outbox_status("acme").unwrap();
     assert_eq!((status.pending, status.delivered, status.dead), (1, 1, 0));
     assert_eq!(store.due("acme", 0, 10).unwrap().iter().map(|p| p.id).collect::<Vec<_>>(), [2]);

@@ -15,6 +15,8 @@ pub struct MechanismView<'e> {
     pub kind: &'static str,
     /// Its kind's name for people, in Chinese and in English ("消费增值", "Appreciation").
     pub title: (&'static str, &'static str),
+    /// The plan's `name` for it, shown to members instead of the id, if it has one.
+    pub name: Option<&'e str>,
     /// Cash in the pool.
     pub pool: Money,
     /// Promised and not yet paid.
@@ -95,6 +97,7 @@ impl Engine {
             id: &pool.name,
             kind: m.state.name(),
             title: m.state.title(),
+            name: self.plan.mechanisms.get(pool.id.index()).and_then(|c| c.name.as_deref()),
             pool: pool.pool(&self.books),
             obligations: pool.obligations.outstanding(),
             obligations_waiting: pool.obligations.len(),

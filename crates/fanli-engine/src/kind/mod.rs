@@ -510,6 +510,11 @@ macro_rules! kinds {
                 match self { $($(#[$meta])* KindConfig::$variant(_) => <$module::$state as Kind>::NAME,)* }
             }
 
+            /// This kind's name for people, in Chinese and in English ("消费增值", "Appreciation").
+            pub fn title(&self) -> (&'static str, &'static str) {
+                match self { $($(#[$meta])* KindConfig::$variant(_) => <$module::$state as Kind>::TITLE,)* }
+            }
+
             /// What a settlement must look up for this kind.
             pub fn reach(&self) -> Reach {
                 match self { $($(#[$meta])* KindConfig::$variant(c) => c.reach(),)* }

@@ -140,6 +140,10 @@ pub struct Package {
 pub struct MechanismConfig {
     /// Names the pool, the points and the mechanism in every output.
     pub id: String,
+    /// `name`: what members are shown instead of the id ("消费增值"), 1 to 32 characters, no
+    /// control characters; without it, pages show the kind's own name (`MechanismView::title`).
+    /// Read only by pages: no output of the engine, `fanli run` or the API's JSON changes with it.
+    pub name: Option<String>,
     /// The share of each settled order's base that funds the pool.
     pub funding_rate: Rate,
     /// What `funding_rate` multiplies.

@@ -127,11 +127,13 @@ impl Reader {
             })
             .or(FundingBase::Amount);
         let pause = self.optional(&mut t, "pause_when_underfunded", Reader::boolean).or(pause);
+        let name = self.optional(&mut t, "name", Reader::display_name);
         // Without a kind, its keys cannot be told from unknown ones: report nothing more.
         let kind = KindConfig::read(kind?, self, &mut t);
         self.finish(t);
         Some(MechanismConfig {
             id: id?,
+            name: name.maybe()?,
             funding_rate: funding_rate?,
             funding_base: funding_base?,
             pause_when_underfunded: pause?,

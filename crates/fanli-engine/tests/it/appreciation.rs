@@ -277,3 +277,42 @@ initial_price = "1.00"
     assert_eq!(r.member("A")["points"]["appr"], "450.0100");
     assert_eq!(r.mechanism("appr")["pool"], "900.01");
 }
+
+/// A mechanism's `name` is what members are shown; it changes no output byte of a run.
+#[test]
+fn a_mechanisms_name_is_read_checked_and_changes_no_output() {
+    let named =
+        SEED_001.replace("kind = \"appreciation\"", "kind = \"appreciation\"\nname = \"消费增值 · 茶饮\"");
+    let plan = parse_plan(&named).unwrap();
+    assert_eq!(plan.mechanisms[0].name.as_deref(), Some("消费增值 · 茶饮"));
+    let engine = Engine::new(plan);
+    let view = engine.mechanism_views().next().unwrap();
+    assert_eq!((view.id, view.name, view.title.0), ("appr", Some("消费增值 · 茶饮"), "消费增值"));
+    assert_eq!(Engine::new(parse_plan(SEED_001).unwrap()).mechanism_views().next().unwrap().name, None);
+    // The same events give the same bytes with and without the name.
+    let events = "{\"type\":\"join\",\"member\":\"A\"}\n{\"type\":\"order\",\"order\":\"o1\",\"member\":\"A\",\"amount\":\"100.00\"}\n";
+    assert_eq!(run(&named, events).state.to_string(), run(SEED_001, events).state.to_string());
+    // 1 to 32 characters, no control character: each mistake names the key and its line.
+    for (name, problem) in [
+        ("\"\"", "line 7: `mechanism.appr.name` is empty"),
+        ("\" \"", "line 7: `mechanism.appr.name` is empty"),
+        (
+            &format!("\"{}\"", "积".repeat(33)),
+            "line 7: `mechanism.appr.name` is 33 characters long; a name has at most 32",
+        ),
+        ("\"a\\tb\"", "line 7: `mechanism.appr.name` has a control character"),
+        ("3", "line 7: `mechanism.appr.name` must be a string, not integer"),
+    ] {
+        let plan =
+            SEED_001.replace("kind = \"appreciation\"", &format!("kind = \"appreciation\"\nname = {name}"));
+        let error = parse_plan(&plan).unwrap_err().to_string();
+        assert!(error.starts_with(problem), "{name}: {error}");
+    }
+    assert!(
+        parse_plan(&SEED_001.replace(
+            "kind = \"appreciation\"",
+            &format!("kind = \"appreciation\"\nname = \"{}\"", "积".repeat(32))
+        ))
+        .is_ok()
+    );
+}

@@ -251,8 +251,8 @@ fn the_format_version_changes_with_the_snapshot_shape() {
     // (Format 2: anti-fraud reviews hold their downline's orders too. Format 4: plan
     // amendments waiting, retired mechanisms, `notice_days`. Format 5: `[withdrawal]` and the
     // withdrawals waiting for review. Format 6: proposals put to the members' vote. Format 7:
-    // refer_refund's `step_base`.)
-    const FINGERPRINT: (u32, u64) = (7, 0x42fc_7efa_8c8d_9c91);
+    // refer_refund's `step_base`. Format 8: a mechanism's `name`.)
+    const FINGERPRINT: (u32, u64) = (8, 0x74ff_844c_d605_e8cf);
     let bytes = scenario().snapshot();
     let found = (SNAPSHOT_FORMAT, fnv1a(&bytes[header_len()..]));
     assert_eq!(

@@ -92,6 +92,10 @@ fn every_kind_of_mistake_reads_as_its_snapshot() {
         ("a value that is not a number", GOOD.replace("mint_ratio = 0.7", "mint_ratio = \"seventy\"")),
         ("an unknown kind", GOOD.replace("kind = \"queue\"", "kind = \"pyramid\"")),
         ("an id used twice", GOOD.replace("id = \"r3\"", "id = \"appr\"")),
+        (
+            "a name for members with a line break",
+            GOOD.replace("id = \"r3\"", "id = \"r3\"\nname = \"推三\\n返一\""),
+        ),
         ("a timezone by name", GOOD.replace("timezone = \"+08:00\"", "timezone = \"Asia/Shanghai\"")),
         ("a flag that is not true or false", GOOD.replace("repeat = true", "repeat = \"yes\"")),
         ("money with 3 decimals", GOOD.replace("qualify_min = \"1000.00\"", "qualify_min = \"1000.001\"")),

@@ -19,11 +19,9 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, html};
 
-use super::{
-    Figs, Lang, Shown, encode, error_page, local_time, origin, page as layout, qr_svg, referral_link,
-};
+use super::{Figs, Lang, Shown, encode, error_page, local_time, page as layout, qr_svg, referral_link};
 use fanli_engine::{Money, Points, UtcOffset};
 
 use crate::auth::Role;
@@ -75,18 +73,25 @@ fn member_of(
     }
 }
 
-/// The member's referral link for the request's host; `None` without a usable `Host` header.
-fn link(headers: &HeaderMap, tenant: &str, member: &str) -> Option<String> {
-    origin(headers).ok().map(|origin| referral_link(&origin, tenant, member))
-}
-
-/// `svg` without its XML declaration, sized to fit its column: ready to be inlined in HTML.
-fn inline_svg(svg: &str) -> String {
-    let svg = match svg.strip_prefix("<?xml").and_then(|rest| rest.split_once("?>")) {
-        Some((_, rest)) => rest.trim_start(),
-        None => svg,
-    };
-    svg.replacen("<svg ", "<svg style=\"width:100%;max-width:240px;height:auto\" ", 1)
+/// The member's referral link (`{origin}/join?tenant=T&ref=MEMBER`, the origin the tenant's
+/// setting, the server's or the request's host), or the error page's status and message.
+fn link(
+    server: &Shared,
+    headers: &HeaderMap,
+    tenant: &str,
+    member: &str,
+    lang: Lang,
+) -> Result<String, (StatusCode, String)> {
+    let mut app = lock(server);
+    match super::public_origin(&mut app, tenant, headers) {
+        Ok(origin) => Ok(referral_link(&origin, tenant, member)),
+        Err(error) if error.0 == StatusCode::BAD_REQUEST => {
+            let message = lang
+                .t("无法生成推荐链接：请求缺少主机名。", "The referral link needs the request's host name.");
+            Err((StatusCode::BAD_REQUEST, message.to_owned()))
+        }
+        Err(error) => Err((error.0, error.2)),
+    }
 }
 
 /// `GET /m?t=TOKEN[&lang=en]`: the member's page.
@@ -120,9 +125,15 @@ pub(crate) async fn page(
     };
     let history = super::history(&mut app.store, &tenant, &member, HISTORY);
     let head = app.tenants.get(&tenant).and_then(|t| t.log.head.clone());
+    let (link, join) = match super::public_settings(&mut app, &tenant, &headers) {
+        Ok((origin, settings)) => {
+            (origin.ok().map(|o| referral_link(&o, &tenant, &member)), settings.public_join)
+        }
+        Err(_) => (None, true),
+    };
     drop(app);
     let token = query.get("t").map(|t| t.trim()).unwrap_or_default();
-    let link = link(&headers, &tenant, &member);
+    let link = link.map(|link| (link, join));
     let subject = Subject { member: &member, token, view: &view, offset, votes: &votes, head: head.as_ref() };
     let body = render(lang, &subject, &history, link);
     layout(lang, "我的返利 My rebates", None, body)
@@ -139,9 +150,9 @@ pub(crate) async fn qr(
         Ok(found) => found,
         Err((status, message)) => return error_page(lang, status, &message),
     };
-    let Some(link) = link(&headers, &tenant, &member) else {
-        let message = "the referral link needs the request's `Host` header: a host name and port";
-        return error_page(lang, StatusCode::BAD_REQUEST, message);
+    let link = match link(&server, &headers, &tenant, &member, lang) {
+        Ok(link) => link,
+        Err((status, message)) => return error_page(lang, status, &message),
     };
     match qr_svg(&link) {
         Ok(svg) => (
@@ -155,6 +166,28 @@ pub(crate) async fn qr(
             svg,
         )
             .into_response(),
+        Err(error) => error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
+    }
+}
+
+/// `GET /m/qr.png?t=TOKEN`: the member's referral QR code as a PNG (the page's `<img>`, which
+/// WeChat's long-press 识别二维码 reads, and what 保存二维码 saves).
+pub(crate) async fn qr_png(
+    State(server): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = Lang::from_query(&query);
+    let (tenant, member) = match member_of(&server, &query, lang) {
+        Ok(found) => found,
+        Err((status, message)) => return error_page(lang, status, &message),
+    };
+    let link = match link(&server, &headers, &tenant, &member, lang) {
+        Ok(link) => link,
+        Err((status, message)) => return error_page(lang, status, &message),
+    };
+    match super::qr_png(&link) {
+        Ok(png) => super::png_response(png),
         Err(error) => error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
     }
 }
@@ -176,9 +209,13 @@ struct Member {
     spent: Money,
     /// Team sales, refunds, referrer and the referral's review, where the member has them.
     extras: Vec<(&'static str, String)>,
-    /// Each points mechanism: its id, the member's points, and their value now where the kind
-    /// prices them.
-    points: Vec<(String, Points, Option<Money>)>,
+    /// Each points mechanism: its id, its name, the member's points, and their value now where
+    /// the kind prices them.
+    points: Vec<(String, String, Points, Option<Money>)>,
+    /// Each mechanism's name for members by its id: the plan's `name`, else its kind's.
+    names: HashMap<String, String>,
+    /// The member's referrals held for review (anti-fraud): not counted until approved.
+    held: usize,
     /// The mechanisms the member has anything in, in plan order.
     standings: Vec<Standing>,
     /// The plan's amendments waiting to take effect.
@@ -188,7 +225,7 @@ struct Member {
 /// A member's standing in one mechanism.
 struct Standing {
     id: String,
-    /// The mechanism's id and its kind's name ("appr · 消费增值").
+    /// The mechanism's name for members: the plan's `name`, else its kind's ("消费增值").
     title: String,
     /// The mechanism pauses while its pool owes more than it holds, and does now.
     paused: bool,
@@ -201,6 +238,10 @@ impl Member {
     fn of(engine: &fanli_engine::Engine, id: fanli_engine::MemberId, lang: Lang) -> Member {
         let view = engine.member_view_of(id);
         let mechanisms: Vec<_> = engine.mechanism_views().collect();
+        let names: HashMap<String, String> = mechanisms
+            .iter()
+            .map(|m| (m.id.to_owned(), m.name.unwrap_or_else(|| lang.t(m.title.0, m.title.1)).to_owned()))
+            .collect();
         let standings: Vec<Standing> = view
             .mechanisms
             .iter()
@@ -209,7 +250,7 @@ impl Member {
                 let mechanism = &mechanisms[m.mechanism.index()];
                 Standing {
                     id: mechanism.id.to_owned(),
-                    title: format!("{} · {}", mechanism.id, lang.t(mechanism.title.0, mechanism.title.1)),
+                    title: names[mechanism.id].clone(),
                     paused: mechanism.paused == Some(true),
                     received: m.received,
                     owed: m.owed,
@@ -221,9 +262,10 @@ impl Member {
             .mechanism_ids()
             .filter(|&m| engine.has_points(m))
             .map(|m| {
-                let name = engine.mechanism_name(m).to_owned();
-                let value = standings.iter().find(|s| s.id == name).and_then(|s| s.figures.money("value"));
-                (name, engine.points(m, id), value)
+                let key = engine.mechanism_name(m).to_owned();
+                let value = standings.iter().find(|s| s.id == key).and_then(|s| s.figures.money("value"));
+                let name = names.get(&key).cloned().unwrap_or_else(|| key.clone());
+                (key, name, engine.points(m, id), value)
             })
             .collect();
         let mut extras = Vec::new();
@@ -237,15 +279,28 @@ impl Member {
             extras.push(("referrer", referrer.to_owned()));
         }
         if view.referral != fanli_engine::Link::Clear {
-            extras.push(("referral", view.referral.name().to_owned()));
+            let (zh, en) = match view.referral {
+                fanli_engine::Link::Held => ("待审核", "waiting for review"),
+                fanli_engine::Link::Approved => ("已通过审核", "approved"),
+                _ => ("未通过审核", "rejected"),
+            };
+            extras.push(("referral", lang.t(zh, en).to_owned()));
         }
-        let coming = super::versions::coming(engine);
+        let held = engine
+            .reviews()
+            .map_or(0, |reviews| reviews.iter().filter(|r| r.referrer == id && r.decision.is_none()).count());
+        if held > 0 {
+            extras.push(("held", held.to_string()));
+        }
+        let coming = super::versions::coming(engine, lang);
         Member {
             wallet: view.wallet,
             credit: view.credit,
             spent: view.spent,
             extras,
             points,
+            names,
+            held,
             standings,
             coming,
         }
@@ -286,7 +341,8 @@ fn label(lang: Lang, key: &str) -> String {
         "within_days" => ("天内", "within days"),
         "at" => ("日期", "date"),
         "referrer" => ("推荐人", "Referred by"),
-        "referral" => ("推荐状态", "Referral"),
+        "referral" => ("我的推荐状态", "My referral"),
+        "held" => ("推荐待审核", "Referrals waiting for review"),
         "team_sales" => ("团队业绩", "Team sales"),
         "refunded" => ("已退款", "Refunded"),
         other => return other.replace('_', " "),
@@ -368,6 +424,15 @@ fn event_name(lang: Lang, kind: &str) -> String {
     lang.t(zh, &kind.replace('_', " ")).to_owned()
 }
 
+/// A figure as the member page shows it: a round's progress "3/3" in Chinese ("3 of 3" in
+/// English), the others as every page does.
+fn figure(lang: Lang, shown: &Shown, offset: UtcOffset) -> String {
+    match shown {
+        Shown::Of(done, of) if lang == Lang::Zh => format!("{done}/{of}"),
+        other => other.text(offset),
+    }
+}
+
 /// An account's name.
 fn account_name(lang: Lang, account: &str) -> String {
     match account {
@@ -418,7 +483,7 @@ fn render(
     lang: Lang,
     subject: &Subject<'_>,
     history: &[(u64, HistoryEntry)],
-    link: Option<String>,
+    link: Option<(String, bool)>,
 ) -> Markup {
     let Subject { member, token, view, offset, votes, head } = *subject;
     let t = |zh: &'static str, en: &'static str| lang.t(zh, en);
@@ -505,7 +570,6 @@ fn render(
         Lang::Zh => (format!("/m?t={encoded}&lang=en"), "English"),
         Lang::En => (format!("/m?t={encoded}"), "中文"),
     };
-    let qr = link.as_deref().and_then(|l| qr_svg(l).ok()).map(|svg| inline_svg(&svg));
     let narrow_cards = "grid-template-columns:repeat(auto-fit,minmax(130px,1fr))";
 
     html! {
@@ -524,9 +588,9 @@ fn render(
                 div.card { (label(lang, "wallet")) b #wallet { (money(view.wallet)) } }
                 div.card { (label(lang, "credit")) b #credit { (money(view.credit)) } }
                 div.card { (label(lang, "spent")) b #spent { (money(view.spent)) } }
-                @for (id, points, value) in &view.points {
+                @for (id, name, points, value) in &view.points {
                     div.card id={ "points-" (id) } {
-                        (label(lang, "points")) " · " (id)
+                        (label(lang, "points")) " · " (name)
                         b { (points) }
                         @if let Some(value) = value {
                             span.note { (t("现值", "worth now")) " " (money(*value)) }
@@ -601,11 +665,11 @@ fn render(
         @for m in &progress_of {
             section id={ "progress-" (m.id) } {
                 h2 { (t("推荐进度", "Referral progress")) " · " (m.title) }
-                @let progress = m.figures.get("progress").map_or_else(String::new, |p| p.text(offset));
+                @let progress = m.figures.get("progress").map_or_else(String::new, |p| figure(lang, p, offset));
                 @let (k, n) = match m.figures.get("progress") { Some(Shown::Of(k, n)) => (*k, *n), _ => (0, 0) };
                 p style="margin:0 0 6px" {
                     (t("本轮", "This round:")) " " b.progress { (progress) }
-                    @if lang == Lang::Zh && n > 0 { " （已推荐 " (k) " 位，本轮共 " (n) " 位）" }
+                    @if lang == Lang::Zh && n > 0 { "（本轮已推荐 " (k) " 位，共 " (n) " 位）" }
                 }
                 div.bar role="img" aria-label=(progress) {
                     i style={ "width:" ((k.min(n) * 100).checked_div(n).unwrap_or(0)) "%" } {}
@@ -627,7 +691,12 @@ fn render(
                     @if let Some(count) = m.figures.get("referrals") {
                         div style="display:flex;justify-content:space-between;gap:8px" {
                             dt { (t("累计推荐", "Referrals in all")) }
-                            dd style="margin:0" { (count.text(offset)) }
+                            dd style="margin:0" {
+                                (figure(lang, count, offset))
+                                @if view.held > 0 {
+                                    " · " span.warn.held { (t("待审核", "waiting for review")) " " (view.held) }
+                                }
+                            }
                         }
                     }
                 }
@@ -696,7 +765,13 @@ fn render(
                             @for (key, value) in &m.figures.0 {
                                 div style="display:flex;justify-content:space-between;gap:8px;flex-wrap:wrap" {
                                     dt { (label(lang, key)) }
-                                    dd style="margin:0;font-variant-numeric:tabular-nums" { (value.text(offset)) }
+                                    dd style="margin:0;font-variant-numeric:tabular-nums" { (figure(lang, value, offset)) }
+                                }
+                                @if *key == "referrals" && view.held > 0 {
+                                    div.warn style="display:flex;justify-content:space-between;gap:8px;flex-wrap:wrap" {
+                                        dt { (t("待审核", "Waiting for review")) }
+                                        dd.held style="margin:0;font-variant-numeric:tabular-nums" { (view.held) }
+                                    }
                                 }
                             }
                         }
@@ -720,7 +795,9 @@ fn render(
                             tr {
                                 td style="padding:2px 4px 2px 0;border:0" {
                                     (rule_name(lang, &m.rule))
-                                    @if !m.mechanism.is_empty() { span.note { " · " (m.mechanism) } }
+                                    @if !m.mechanism.is_empty() {
+                                        span.note { " · " (view.names.get(&m.mechanism).unwrap_or(&m.mechanism)) }
+                                    }
                                 }
                                 td style="padding:2px 4px;border:0" { (account_name(lang, &m.account)) }
                                 td style="padding:2px 0 2px 4px;border:0;white-space:nowrap"
@@ -734,17 +811,25 @@ fn render(
         (proofs::render(lang, head, offset))
         section #qr {
             h2 { (t("邀请好友", "Invite friends")) }
-            @match (&link, &qr) {
-                (Some(link), Some(svg)) => {
-                    div style="text-align:center" { (PreEscaped(svg)) }
-                    p.note { (t("扫码或打开链接加入：", "Scan the code or open the link to join:")) }
+            @match &link {
+                Some((link, true)) => {
+                    @let png = format!("/m/qr.png?t={encoded}");
+                    div style="text-align:center" {
+                        img #qr-code src=(png) width="240" height="240" alt=(t("我的推荐二维码", "My referral QR code"))
+                            style="width:100%;max-width:240px;height:auto;image-rendering:pixelated";
+                    }
+                    p.note { (t("长按二维码识别或保存，或把链接发给好友：", "Long-press the code to scan or save it, or send the link:")) }
                     p style="word-break:break-all;margin:4px 0" { code #link { (link) } }
                     p style="display:flex;gap:16px;flex-wrap:wrap;margin:8px 0 0" {
                         a #share href=(link) { (t("分享我的推荐链接", "Share my referral link")) }
-                        a #download href={ "/m/qr.svg?t=" (encoded) } download="referral.svg" { (t("保存二维码", "Save the QR code")) }
+                        a #download href=(png) download="referral.png" { (t("保存二维码", "Save the QR code")) }
                     }
                 }
-                _ => p.note { (t("无法生成推荐链接。", "The referral link could not be made.")) }
+                Some((_, false)) => p.note #closed {
+                    (t("这家店暂不开放在线加入：请好友到店登记，并告诉店员你的会员名 ", "This shop does not take members online: your friends join in the shop, giving your member name "))
+                    b { (member) } (t("。", "."))
+                }
+                None => p.note { (t("无法生成推荐链接。", "The referral link could not be made.")) }
             }
         }
         }
@@ -770,9 +855,9 @@ mod tests {
     }
 
     #[test]
-    fn an_inlined_qr_code_has_no_xml_declaration() {
-        let svg = inline_svg(&qr_svg("http://h/join?tenant=t&ref=A").unwrap());
-        assert!(svg.starts_with("<svg style="), "{}", &svg[..40]);
-        assert!(!svg.contains("<?xml"));
+    fn a_rounds_progress_reads_as_a_fraction_in_chinese() {
+        assert_eq!(figure(Lang::Zh, &Shown::Of(3, 3), UtcOffset::CHINA), "3/3");
+        assert_eq!(figure(Lang::En, &Shown::Of(1, 3), UtcOffset::CHINA), "1 of 3");
+        assert_eq!(figure(Lang::Zh, &Shown::Count(2), UtcOffset::CHINA), "2");
     }
 }

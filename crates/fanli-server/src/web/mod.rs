@@ -1,8 +1,9 @@
 //! The web pages, rendered on the server from the same state the API returns: the operator
-//! console (`/console`, [`console`]) and the member's phone page (`/m`, [`member`]).
+//! console (`/console`, [`console`]), the member's phone page (`/m`, [`member`]) and the join
+//! page its referral link leads to (`/join`, [`join`]).
 //!
 //! HTML is written with maud, which escapes every value it inserts; the only markup inserted as
-//! is comes from this crate (the charts, drawn by the simulator's report code, and the QR code).
+//! is comes from this crate (the charts, drawn by the simulator's report code).
 //! Pages run no script: forms post, links link. Every page is sent with a Content-Security-Policy
 //! that allows nothing from elsewhere and no script at all, no framing, and forms posting only
 //! here.
@@ -17,6 +18,7 @@
 
 pub(crate) mod console;
 pub(crate) mod i18n;
+pub(crate) mod join;
 pub(crate) mod member;
 pub(crate) mod versions;
 
@@ -56,8 +58,11 @@ pub fn routes() -> Router<Shared> {
         .route("/m/vote", post(member::votes::vote))
         .route("/m", get(member::page))
         .route("/m/qr.svg", get(member::qr))
+        .route("/m/qr.png", get(member::qr_png))
         .route("/m/proof", get(member::proofs::proof))
+        .route("/join", get(join::page).post(join::join))
         .route("/v1/me/qr.svg", get(member_qr))
+        .route("/v1/me/qr.png", get(member_qr_png))
         .layer(axum::middleware::from_fn(i18n::remember))
 }
 
@@ -374,7 +379,10 @@ async fn member_qr(State(server): State<Shared>, headers: HeaderMap) -> Result<R
         let message = format!("/v1/me/qr.svg is for member tokens; this key is a {} key", caller.role.name());
         return Err(ApiError(StatusCode::FORBIDDEN, "forbidden", message));
     };
-    let link = referral_link(&origin(&headers)?, &caller.tenant, &member);
+    let link = {
+        let mut app = crate::lock(&server);
+        referral_link(&public_origin(&mut app, &caller.tenant, &headers)?, &caller.tenant, &member)
+    };
     let svg = qr_svg(&link).map_err(crate::internal)?;
     Ok((
         [
@@ -386,6 +394,86 @@ async fn member_qr(State(server): State<Shared>, headers: HeaderMap) -> Result<R
         svg,
     )
         .into_response())
+}
+
+/// `GET /v1/me/qr.png` (a member token): the member's referral link as a PNG QR code.
+async fn member_qr_png(State(server): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let caller = crate::lock(&server).caller(&headers)?;
+    let Role::Member(member) = caller.role else {
+        let message = format!("/v1/me/qr.png is for member tokens; this key is a {} key", caller.role.name());
+        return Err(ApiError(StatusCode::FORBIDDEN, "forbidden", message));
+    };
+    let link = {
+        let mut app = crate::lock(&server);
+        referral_link(&public_origin(&mut app, &caller.tenant, &headers)?, &caller.tenant, &member)
+    };
+    let png = qr_png(&link).map_err(crate::internal)?;
+    let mut response = png_response(png);
+    if let Ok(value) = header::HeaderValue::from_str(&link) {
+        response.headers_mut().insert(header::HeaderName::from_static("x-fanli-referral"), value);
+    }
+    Ok(response)
+}
+
+/// A PNG image, not cached (it names a member), named `referral.png` when saved.
+pub(crate) fn png_response(png: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CONTENT_DISPOSITION, "inline; filename=\"referral.png\""),
+            (header::CACHE_CONTROL, "private, no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        png,
+    )
+        .into_response()
+}
+
+/// The origin of a tenant's public links (referral links and QR codes): the tenant's
+/// `public_origin` (`PUT /v1/settings`), else the server's (`App::public_origin`), else the
+/// request's ([`origin`]).
+pub(crate) fn public_origin(
+    app: &mut crate::App,
+    tenant: &str,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
+    public_settings(app, tenant, headers)?.0
+}
+
+/// A tenant's settings for its public pages, with the origin of its links ([`public_origin`]).
+pub(crate) fn public_settings(
+    app: &mut crate::App,
+    tenant: &str,
+    headers: &HeaderMap,
+) -> Result<(Result<String, ApiError>, crate::store::TenantSettings), ApiError> {
+    let settings = crate::blocking(|| app.store.tenant_settings(tenant)).map_err(crate::internal)?;
+    let origin = match settings.public_origin.clone().or_else(|| app.public_origin.clone()) {
+        Some(origin) => Ok(origin),
+        None => origin(headers),
+    };
+    Ok((origin, settings))
+}
+
+/// `text` as an origin for public links: `http://` or `https://`, a host name or address and
+/// an optional port, nothing after (one trailing `/` is dropped); else what is wrong.
+pub fn check_origin(text: &str) -> Result<String, String> {
+    let origin = text.strip_suffix('/').unwrap_or(text);
+    let host = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    let fine = host.is_some_and(|host| {
+        !host.is_empty()
+            && host.len() <= 255
+            && !host.starts_with([':', '.', '-'])
+            && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+    });
+    if fine {
+        Ok(origin.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "`{text}` is not an origin: write the scheme and host the members' links start with, \
+             such as \"https://shop.example.com\" (no path, query or user)"
+        ))
+    }
 }
 
 /// `scheme://host[:port]` of the request: its `Host` header, `https` when a proxy says so.
@@ -434,9 +522,85 @@ fn qr_svg(data: &str) -> Result<String, qrcode::types::QrError> {
         .build())
 }
 
+/// `data` as a PNG QR code (error correction M): 8 pixels a module with a 4-module quiet zone,
+/// black on white, 8-bit grey (a 37-module code is 360 × 360 pixels).
+pub(crate) fn qr_png(data: &str) -> Result<Vec<u8>, QrImageError> {
+    const SCALE: usize = 8;
+    const QUIET: usize = 4;
+    let code = qrcode::QrCode::new(data.as_bytes())?;
+    let modules = code.width();
+    let colors = code.to_colors();
+    let side = (modules + 2 * QUIET) * SCALE;
+    let mut pixels = vec![0xFFu8; side * side];
+    for (i, color) in colors.iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (x, y) = ((i % modules + QUIET) * SCALE, (i / modules + QUIET) * SCALE);
+            for row in y..y + SCALE {
+                pixels[row * side + x..row * side + x + SCALE].fill(0);
+            }
+        }
+    }
+    let mut png = Vec::new();
+    let size = u32::try_from(side).map_err(|_| QrImageError::TooLarge)?;
+    let mut encoder = png::Encoder::new(&mut png, size, size);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::High);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(&pixels)?;
+    writer.finish()?;
+    Ok(png)
+}
+
+/// Why a QR code could not be drawn as a PNG.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum QrImageError {
+    #[error("the link does not fit in a QR code: {0}")]
+    Code(#[from] qrcode::types::QrError),
+    #[error("the QR code could not be written as a PNG: {0}")]
+    Png(#[from] png::EncodingError),
+    #[error("the QR code is too large for a PNG")]
+    TooLarge,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_qr_code_is_a_png_of_the_codes_modules() {
+        let link = "http://h/join?tenant=t&ref=A";
+        let png = qr_png(link).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        // Read back (png's decoder): the modules of the same code, 8 pixels each, 4 of quiet zone.
+        let mut reader = png::Decoder::new(std::io::Cursor::new(&png)).read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        let code = qrcode::QrCode::new(link.as_bytes()).unwrap();
+        let modules = code.width();
+        assert_eq!(modules, 29, "28 bytes at level M: version 3, 29 modules");
+        assert_eq!((info.width, info.height), (296, 296), "(29 + 8) × 8");
+        assert_eq!(info.color_type, png::ColorType::Grayscale);
+        let read: Vec<qrcode::Color> = (0..modules * modules)
+            .map(|i| {
+                let (x, y) = ((i % modules + 4) * 8 + 4, (i / modules + 4) * 8 + 4);
+                if pixels[y * 296 + x] == 0 { qrcode::Color::Dark } else { qrcode::Color::Light }
+            })
+            .collect();
+        assert_eq!(read, code.to_colors());
+        assert!(pixels[..296 * 32].iter().all(|&p| p == 0xFF), "the quiet zone is white");
+    }
+
+    #[test]
+    fn an_origin_is_a_scheme_and_a_host() {
+        assert_eq!(check_origin("https://Shop.Example.com/").unwrap(), "https://shop.example.com");
+        assert_eq!(check_origin("http://10.0.0.2:8080").unwrap(), "http://10.0.0.2:8080");
+        for bad in
+            ["shop.example.com", "https://", "https://shop/path", "https://a@b", "ftp://x", "https://x?y"]
+        {
+            assert!(check_origin(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn the_referral_link_encodes_its_values() {

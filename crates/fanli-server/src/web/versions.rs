@@ -174,24 +174,36 @@ pub(crate) struct Coming {
 }
 
 /// The amendments waiting in `engine`, each compared with the plan before it: which mechanisms
-/// it adds, retires or changes the settings of (a mechanism's whole settings compared), and
-/// `[withdrawal]` when the withdrawal terms change.
-pub(crate) fn coming(engine: &Engine) -> Vec<Coming> {
+/// it adds, retires or changes the settings of (a mechanism's whole settings compared), each by
+/// its name for members (its `name` in that plan, else its kind's in `lang`), and the
+/// withdrawal terms (提现规则) when they change.
+pub(crate) fn coming(engine: &Engine, lang: Lang) -> Vec<Coming> {
     let mut before: &Plan = engine.plan();
     let mut coming = Vec::new();
+    let named = |m: &fanli_engine::MechanismConfig| {
+        m.name.clone().unwrap_or_else(|| lang.t(m.kind.title().0, m.kind.title().1).to_owned())
+    };
     for (effective_at, plan) in engine.amendments_waiting() {
-        let ids = |p: &Plan| p.mechanisms.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
-        let (old, new) = (ids(before), ids(plan));
-        let added = new.iter().filter(|id| !old.contains(id)).cloned().collect();
-        let retired = old.iter().filter(|id| !new.contains(id)).cloned().collect();
+        let added = plan
+            .mechanisms
+            .iter()
+            .filter(|m| !before.mechanisms.iter().any(|o| o.id == m.id))
+            .map(named)
+            .collect();
+        let retired = before
+            .mechanisms
+            .iter()
+            .filter(|o| !plan.mechanisms.iter().any(|m| m.id == o.id))
+            .map(named)
+            .collect();
         let mut changed: Vec<String> = plan
             .mechanisms
             .iter()
             .filter(|m| before.mechanisms.iter().any(|o| o.id == m.id && o != *m))
-            .map(|m| m.id.clone())
+            .map(named)
             .collect();
         if before.withdrawal != plan.withdrawal {
-            changed.push("[withdrawal]".to_owned());
+            changed.push(lang.t("提现规则", "withdrawal terms").to_owned());
         }
         coming.push(Coming { effective_at, added, retired, changed });
         before = plan;

@@ -180,8 +180,14 @@ impl Target for &Local {
             .iter()
             .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = String::from_utf8(body.expect("the whole body").to_vec()).expect("a UTF-8 body");
-        Answer { status: parts.status.as_u16(), head, body }
+        let bytes = body.expect("the whole body").to_vec();
+        // Text is UTF-8; an image is read as its bytes.
+        let image = parts.headers.get("content-type").is_some_and(|t| t.as_bytes().starts_with(b"image/"));
+        let body = match image {
+            true => String::from_utf8_lossy(&bytes).into_owned(),
+            false => String::from_utf8(bytes.clone()).expect("a UTF-8 body"),
+        };
+        Answer { status: parts.status.as_u16(), head, body, bytes }
     }
 }
 
@@ -190,6 +196,8 @@ pub struct Answer {
     pub status: u16,
     pub head: Vec<(String, String)>,
     pub body: String,
+    /// The body's bytes (in-process answers; over a socket, the text's).
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -260,5 +268,6 @@ fn over_socket(
     } else {
         rest.to_owned()
     };
-    Answer { status, head, body }
+    let bytes = body.clone().into_bytes();
+    Answer { status, head, body, bytes }
 }
