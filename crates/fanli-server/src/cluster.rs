@@ -324,7 +324,8 @@ impl Leaser {
 
 /// The lease thread: every [`TICK`], renews this node's leases (dropping the tenants it lost),
 /// stops serving when it could not renew in time, lets its excess tenants go and takes the
-/// expired leases of its fair share. Runs until a clean stop begins ([`crate::Server::stopping`]).
+/// expired leases of its fair share. Runs until a clean stop's last step
+/// ([`crate::Server::releasing`]).
 pub(crate) fn run(server: &crate::Server) {
     let (node, address, url, dir, keys) = {
         let app = crate::lock(server);
@@ -348,11 +349,11 @@ pub(crate) fn run(server: &crate::Server) {
             leaser.taken.insert(id.clone(), Instant::now());
         }
     }
-    while !server.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+    while !server.releasing.load(std::sync::atomic::Ordering::Relaxed) {
         let started = Instant::now();
         tick(server, &mut leaser);
         // The tenants rebuilt meanwhile are served as soon as they are.
-        while started.elapsed() < TICK && !server.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+        while started.elapsed() < TICK && !server.releasing.load(std::sync::atomic::Ordering::Relaxed) {
             install(server, &mut leaser);
             std::thread::sleep(Duration::from_millis(50).min(TICK.saturating_sub(started.elapsed())));
         }

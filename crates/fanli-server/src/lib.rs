@@ -163,8 +163,11 @@ pub struct Server {
     app: Mutex<App>,
     /// The key table, the same as the state's ([`App::keys`]): read without the state's lock.
     keys: Keys,
-    /// Set when a clean stop begins: the scheduler and the leases' thread end their rounds.
+    /// Set when a clean stop begins: the scheduler ends its round.
     stopping: std::sync::atomic::AtomicBool,
+    /// Set at a clean stop's last step, after the final commit: the leases' thread ends its
+    /// round (it renews the leases until then, so that the final commit is still this node's).
+    releasing: std::sync::atomic::AtomicBool,
     /// The threads a clean stop waits for: the snapshot thread (ends when its queue closes) and,
     /// in a cluster, the leases' thread.
     threads: Mutex<Threads>,
@@ -279,6 +282,7 @@ impl Server {
             gate,
             keys: Arc::clone(&app.keys),
             stopping: Default::default(),
+            releasing: Default::default(),
             threads: Mutex::new(Threads { snapshots: Some(snapshots), leases: None }),
             app: Mutex::new(app),
             jobs,

@@ -118,12 +118,14 @@ pub(crate) fn stop_snapshots(server: &Server) {
     }
 }
 
-/// In a cluster, the last step: stops the leases' thread (so it renews and takes nothing more)
+/// In a cluster, the last step: stops the leases' thread (which renewed the leases through the
+/// final commit; now it renews and takes nothing more)
 /// and lets every lease of this node go, and its `nodes` row with them: the other nodes take
 /// its tenants at their next tick, under fair shares counted without it.
 pub(crate) fn release_leases(server: &Server) {
     let thread = server.threads.lock().unwrap_or_else(|p| p.into_inner()).leases.take();
     let Some(thread) = thread else { return };
+    server.releasing.store(true, Ordering::Relaxed);
     join("leases", thread);
     let mut app = lock(server);
     let served = app.tenants.len();
