@@ -417,7 +417,7 @@ pub(crate) async fn one_event(
         }
     };
     let (id, by) = {
-        let Opened { app, caller } = opening(app, headers, Needs::Key)?;
+        let Opened { mut app, caller } = opening(app, headers, Needs::Key)?;
         let tenant = &app.tenants[&caller.tenant];
         match kind {
             "join" => caller.operator("a member joining")?,
@@ -445,22 +445,23 @@ pub(crate) async fn one_event(
             }
             _ => caller.owner(&format!("a {kind}"))?,
         }
-        (caller.tenant, caller.key)
-    };
-    // The order id is the idempotency key: a retry of the same request (whatever its `at`) gets
-    // the first answer back, and nothing is applied or logged again.
-    if kind == "order"
-        && let Some(order) = fields.get("order").and_then(Value::as_str)
-    {
-        let mut app = lock(app);
-        let known = app.tenants[&id].engine.as_ref().is_some_and(|e| e.find_order(order).is_some());
-        if known
-            && let Some((request, body)) = blocking(|| app.store.answer(&id, order)).map_err(internal)?
-            && request == crate::writer::order_request(&fields)
+        // The order id is the idempotency key: a retry of the same request (whatever its `at`)
+        // gets the first answer back, and nothing is applied or logged again. Checked under the
+        // same lock as the caller's tenant (one lock a request, not two).
+        let (id, by) = (caller.tenant, caller.key);
+        if kind == "order"
+            && let Some(order) = fields.get("order").and_then(Value::as_str)
         {
-            return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+            let known = app.tenants[&id].engine.as_ref().is_some_and(|e| e.find_order(order).is_some());
+            if known
+                && let Some((request, body)) = blocking(|| app.store.answer(&id, order)).map_err(internal)?
+                && request == crate::writer::order_request(&fields)
+            {
+                return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+            }
         }
-    }
+        (id, by)
+    };
     let member = fields.get("member").and_then(Value::as_str).map(str::to_owned);
     let store = fields.get("store").and_then(Value::as_str).map(str::to_owned);
     let at = match submit_lines(app, id.clone(), Some(by.clone()), vec![Line::Body { kind, fields }])
