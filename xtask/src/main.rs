@@ -16,10 +16,12 @@
 //!   second over HTTP, in batches; or single-order posts from C connections at once, with latencies;
 //!   with `--node`, the server a node of a cluster (leases, the lease fence on every commit, the
 //!   revocation count read before every request), alone in it.
-//! - `load --overload C [--seconds S] [--every MS] [--readers R] [--max-writes N] [--max-reads N]`:
+//! - `load --overload C [--seconds S] [--every MS] [--readers R] [--max-writes N] [--max-reads N]
+//!   [--server-cpus LIST]`:
 //!   an open-loop overload (issue 17): C connections each posting an order every MS
-//!   milliseconds and R reading audit pages, against the server in a child process; the
-//!   answered orders' latencies, the 503s, the server's peak memory.
+//!   milliseconds and R reading audit pages, against the server in a child process (pinned to
+//!   the cores LIST with `taskset -c LIST`, if given); the answered orders' latencies, the 503s,
+//!   the server's peak memory.
 //! - `restart [--events N] [--tail T]`: the server's start over a log of N lines whose latest
 //!   snapshot is T lines before its end, and over the whole log without one.
 //! - `difftest --base OLD --new NEW [--cases N] [--seed S] [--keep DIR] [--jobs J] [--only K]
@@ -48,7 +50,7 @@ usage: cargo xtask gen --events N --out FILE [--seed S] [--all] [--amend-every K
        cargo xtask dayclose [--lots N] [--runs K]
        cargo xtask load [--events N] [--batch B] [--single CONNECTIONS] [--database URL [--node]]
        cargo xtask load --overload CONNECTIONS [--seconds S] [--every MS] [--readers R]
-                        [--max-writes N] [--max-reads N]
+                        [--max-writes N] [--max-reads N] [--server-cpus LIST]
        cargo xtask restart [--events N] [--tail T]
        cargo xtask difftest --base OLD_FANLI --new NEW_FANLI [--cases N] [--seed S] [--keep DIR]
                             [--jobs J] [--only CASE] [--operate]";
@@ -121,6 +123,7 @@ fn run(args: &[String]) -> Result<(), String> {
                     "--readers",
                     "--max-writes",
                     "--max-reads",
+                    "--server-cpus",
                 ])?;
                 return overload::run(&overload::Overload {
                     connections: connections.max(1) as usize,
@@ -129,6 +132,7 @@ fn run(args: &[String]) -> Result<(), String> {
                     readers: flags.number("--readers")?.unwrap_or(32) as usize,
                     max_writes: flags.number("--max-writes")?,
                     max_reads: flags.number("--max-reads")?,
+                    server_cpus: flags.get("--server-cpus").map(str::to_owned),
                 });
             }
             flags.only(&["--events", "--batch", "--single", "--database", "--node"])?;

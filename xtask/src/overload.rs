@@ -10,6 +10,10 @@
 //! the moment each was sent), the server's peak resident memory (`VmHWM`) and, from its
 //! `/metrics`, its own request and group-commit times. Then stops the server with SIGTERM,
 //! which must exit cleanly.
+//!
+//! `--server-cpus LIST` runs the server under `taskset -c LIST`; run the client pinned to other
+//! cores (`taskset -c 1 cargo xtask load --overload 1024 --server-cpus 0`) so that the figures
+//! are the server's, not the two fighting for one core.
 
 use std::io::{BufRead, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -26,6 +30,9 @@ pub(crate) struct Overload {
     pub(crate) readers: usize,
     pub(crate) max_writes: Option<u64>,
     pub(crate) max_reads: Option<u64>,
+    /// The cores the server runs on (`taskset -c LIST`): with the client run under `taskset`
+    /// on others, neither waits for the other's core.
+    pub(crate) server_cpus: Option<String>,
 }
 
 /// `xtask load-server DATA MAX_WRITES MAX_READS`: the server for [`run`], printing its port.
@@ -68,7 +75,16 @@ pub(crate) fn run(options: &Overload) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&data);
     let writes = options.max_writes.unwrap_or(fanli_server::limits::DEFAULT_MAX_WRITES as u64);
     let reads = options.max_reads.unwrap_or(fanli_server::limits::DEFAULT_MAX_READS as u64);
-    let mut child = std::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut command = match &options.server_cpus {
+        Some(cpus) => {
+            let mut taskset = std::process::Command::new("taskset");
+            taskset.args(["-c", cpus]).arg(&exe);
+            taskset
+        }
+        None => std::process::Command::new(&exe),
+    };
+    let mut child = command
         .args([
             "load-server",
             data.to_str().ok_or("a path in UTF-8")?,

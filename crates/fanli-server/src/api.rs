@@ -88,24 +88,42 @@ pub(crate) struct Opened<'s> {
     pub(crate) caller: Caller,
 }
 
-/// Opens a handler: locks the state, finds the caller of the request's key (`401` without a
-/// key or for an unknown one, `503` for a tenant between nodes) and checks it `needs` (`403`).
+/// Opens a handler: finds the caller of the request's key (`401` without a key or for an
+/// unknown one) and checks it `needs` (`403`) in the key table, without the state's lock (a
+/// refused request never waits for a group commit); then locks the state and checks that this
+/// node serves the caller's tenant (`503` for a tenant between nodes).
 pub(crate) fn opening<'s>(
     server: &'s Shared,
     headers: &HeaderMap,
     needs: Needs<'_>,
 ) -> Result<Opened<'s>, ApiError> {
-    let mut app = lock(server);
-    let caller = app.caller(headers)?;
-    match needs {
-        Needs::Key => {}
-        Needs::Owner(what) => caller.owner(what)?,
-        Needs::Reader => caller.reader()?,
-        Needs::Viewer => caller.viewer()?,
-        Needs::Operator(what) => caller.operator(what)?,
-        Needs::Member(member) => caller.sees_member(member)?,
+    let known = server.known_caller(headers)?;
+    let allowed = |caller: &Caller| match needs {
+        Needs::Key => Ok(()),
+        Needs::Owner(what) => caller.owner(what),
+        Needs::Reader => caller.reader(),
+        Needs::Viewer => caller.viewer(),
+        Needs::Operator(what) => caller.operator(what),
+        Needs::Member(member) => caller.sees_member(member),
+    };
+    match known {
+        Some(caller) => {
+            allowed(&caller)?;
+            let app = lock(server);
+            app.serves(&caller)?;
+            Ok(Opened { app, caller })
+        }
+        None => {
+            // Unknown here: in a cluster, the store may know it (made on another node).
+            let mut app = lock(server);
+            if app.cluster.is_none() {
+                return Err(unknown_key());
+            }
+            let caller = app.caller(headers)?;
+            allowed(&caller)?;
+            Ok(Opened { app, caller })
+        }
     }
-    Ok(Opened { app, caller })
 }
 
 impl Opened<'_> {
@@ -120,7 +138,7 @@ impl Opened<'_> {
 /// does not decode: 400), which come as plain text or empty. The pages keep their own.
 pub(crate) async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let path = request.uri().path();
-    let page = path.starts_with("/console") || path == "/m" || path.starts_with("/m/") || path == "/join";
+    let page = web::is_page(path);
     let response = next.run(request).await;
     let json = response
         .headers()
@@ -207,11 +225,12 @@ pub(crate) async fn to_owner(
     // A key this node has not seen (made on another node) is looked up before the lock is taken.
     let hash = bearer(request.headers()).ok().map(|key| sha256_hex(key.as_bytes()));
     let looked_up = match (&server.key_reader, &hash) {
-        (Some(reader), Some(hash)) if !lock(&server).keys.contains_key(hash) => match reader.find(hash).await
-        {
-            Ok(found) => found,
-            Err(error) => return error.into_response(),
-        },
+        (Some(reader), Some(hash)) if !read_keys(&server.keys).contains_key(hash) => {
+            match reader.find(hash).await {
+                Ok(found) => found,
+                Err(error) => return error.into_response(),
+            }
+        }
         _ => None,
     };
     let elsewhere = {
@@ -225,13 +244,15 @@ pub(crate) async fn to_owner(
         if let Some((hash, key)) = hash.as_ref().zip(looked_up)
             && let Some(role) = Role::from_parts(&key.role, key.scope)
         {
-            app.keys.insert(hash.clone(), Caller { tenant: key.tenant, role, key: key.id });
+            write_keys(&app.keys).insert(hash.clone(), Caller { tenant: key.tenant, role, key: key.id });
         }
         // The join page has no key: its tenant is in its query.
         let public = crate::web::join::tenant_of(request.uri())
             .filter(|t| app.cluster.as_ref().is_some_and(|c| c.owners.contains_key(t)));
-        let tenant =
-            hash.as_ref().and_then(|h| app.keys.get(h)).map(|caller| caller.tenant.clone()).or(public);
+        let tenant = hash
+            .as_ref()
+            .and_then(|h| read_keys(&app.keys).get(h).map(|caller| caller.tenant.clone()))
+            .or(public);
         match (app.cluster.is_some(), tenant) {
             (true, Some(tenant)) if !app.tenants.contains_key(&tenant) => {
                 // Who serves it, as the leases' thread last read them (no database here: this
@@ -246,8 +267,15 @@ pub(crate) async fn to_owner(
         None => next.run(request).await,
         Some((tenant, Some(address))) => {
             match cluster::forward(&address, crate::web::join::mark_client(request)).await {
-                Some(response) => response,
-                None => unavailable(&tenant).into_response(),
+                Ok(response) => response,
+                Err(cluster::Unanswered::Unreached) => unavailable(&tenant).into_response(),
+                Err(cluster::Unanswered::Unknown) => {
+                    let message = format!(
+                        "tenant `{tenant}`'s node took the request and did not answer: it may have been applied; \
+                     retry it (an order or a join already applied is refused as a repeat)"
+                    );
+                    ApiError(StatusCode::BAD_GATEWAY, "no_answer", message).into_response()
+                }
             }
         }
         Some((tenant, None)) => unavailable(&tenant).into_response(),
@@ -314,7 +342,8 @@ pub(crate) async fn create_tenant(
         return Err(ApiError(StatusCode::CONFLICT, "exists", format!("tenant `{id}` exists")));
     }
     let key_id = stored.id.clone();
-    app.keys.insert(stored.hash, Caller { tenant: id.clone(), role: Role::Owner, key: stored.id });
+    write_keys(&app.keys)
+        .insert(stored.hash, Caller { tenant: id.clone(), role: Role::Owner, key: stored.id });
     let answer = json!({"id": id, "owner_key": owner_key, "owner_key_id": key_id});
     let mut tenant = Tenant::new();
     if app.cluster.is_some() {
@@ -443,7 +472,7 @@ pub(crate) async fn one_event(
         }
     };
     let (id, by) = {
-        let Opened { app, caller } = opening(app, headers, Needs::Key)?;
+        let Opened { mut app, caller } = opening(app, headers, Needs::Key)?;
         let tenant = &app.tenants[&caller.tenant];
         match kind {
             "join" => caller.operator("a member joining")?,
@@ -471,22 +500,23 @@ pub(crate) async fn one_event(
             }
             _ => caller.owner(&format!("a {kind}"))?,
         }
-        (caller.tenant, caller.key)
-    };
-    // The order id is the idempotency key: a retry of the same request (whatever its `at`) gets
-    // the first answer back, and nothing is applied or logged again.
-    if kind == "order"
-        && let Some(order) = fields.get("order").and_then(Value::as_str)
-    {
-        let mut app = lock(app);
-        let known = app.tenants[&id].engine.as_ref().is_some_and(|e| e.find_order(order).is_some());
-        if known
-            && let Some((request, body)) = blocking(|| app.store.answer(&id, order)).map_err(internal)?
-            && request == crate::writer::order_request(&fields)
+        // The order id is the idempotency key: a retry of the same request (whatever its `at`)
+        // gets the first answer back, and nothing is applied or logged again. Checked under the
+        // same lock as the caller's tenant (one lock a request, not two).
+        let (id, by) = (caller.tenant, caller.key);
+        if kind == "order"
+            && let Some(order) = fields.get("order").and_then(Value::as_str)
         {
-            return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+            let known = app.tenants[&id].engine.as_ref().is_some_and(|e| e.find_order(order).is_some());
+            if known
+                && let Some((request, body)) = blocking(|| app.store.answer(&id, order)).map_err(internal)?
+                && request == crate::writer::order_request(&fields)
+            {
+                return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+            }
         }
-    }
+        (id, by)
+    };
     let member = fields.get("member").and_then(Value::as_str).map(str::to_owned);
     let store = fields.get("store").and_then(Value::as_str).map(str::to_owned);
     let at = match submit_lines(app, id.clone(), Some(by.clone()), vec![Line::Body { kind, fields }])
@@ -645,7 +675,7 @@ pub(crate) fn issue_key(
     let stored = new_stored_key(&key, tenant, &role, by)?;
     blocking(|| app.store.add_key(&stored)).map_err(internal)?;
     let id = stored.id.clone();
-    app.keys.insert(stored.hash, Caller { tenant: tenant.to_owned(), role, key: stored.id });
+    write_keys(&app.keys).insert(stored.hash, Caller { tenant: tenant.to_owned(), role, key: stored.id });
     Ok((key, id))
 }
 
@@ -787,7 +817,7 @@ pub(crate) async fn rotate_key(
         return Err(no_key(&id));
     };
     app.forget_key(&old.hash, &old.id);
-    app.keys.insert(
+    write_keys(&app.keys).insert(
         new.hash.clone(),
         Caller { tenant: caller.tenant.clone(), role: role.clone(), key: new.id.clone() },
     );
@@ -915,21 +945,35 @@ pub(crate) fn mechanisms(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-/// `GET /v1/reports?from=N`: the daily pool reports after the log's line N, as JSON Lines, one
-/// per `close_day`: each mechanism's pool, obligations, paid and price, with the audit chain's
-/// head at that line (what `fanli run --report` writes and `fanli audit verify --report` checks).
+/// `GET /v1/reports?from=N&limit=M`: the daily pool reports after the log's line N (0 by
+/// default), at most M (1,000 by default, 10,000 at most) and 4 MiB, as JSON Lines, one per
+/// `close_day`: each mechanism's pool, obligations, paid and price, with the audit chain's head
+/// at that line (what `fanli run --report` writes and `fanli audit verify --report` checks).
+/// When more follow, `X-Fanli-Next` says the `from` of the next page (the last report's line).
+/// Read on a connection of its own, off the server's lock.
 pub(crate) async fn get_reports(
     State(app): State<Shared>,
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let Opened { mut app, caller } = opening(&app, &headers, Needs::Viewer)?;
+    let (id, dir, database) = {
+        let Opened { app, caller } = opening(&app, &headers, Needs::Viewer)?;
+        (caller.tenant, app.dir.clone(), app.database.clone())
+    };
     let from = line_number(&query)?;
-    let mut body = blocking(|| app.store.reports(&caller.tenant, from)).map_err(internal)?.join("\n");
-    if !body.is_empty() {
-        body.push('\n');
+    let limit = query_number(&query, "limit", 1_000u32, "a number of reports")?.clamp(1, 10_000);
+    let (body, next) = tokio::task::spawn_blocking(move || {
+        crate::limits::reports_page(&mut Store::open(&dir, database.as_deref())?, &id, from, limit)
+    })
+    .await
+    .map_err(internal)?
+    .map_err(internal)?;
+    let mut response = ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response();
+    if let Some(next) = next {
+        let next = header::HeaderValue::from(next);
+        response.headers_mut().insert(header::HeaderName::from_static("x-fanli-next"), next);
     }
-    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+    Ok(response)
 }
 
 /// The `from` query parameter: a line of the log (0 by default).

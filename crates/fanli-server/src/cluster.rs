@@ -28,7 +28,9 @@
 //!
 //! A request reaching a node that does not serve its tenant is forwarded to the node that does
 //! (see `api::to_owner`), or answered `503` with `Retry-After: 1` while the tenant is between
-//! nodes.
+//! nodes or its node cannot be reached (nothing applied); `502` when the request was sent to
+//! that node and no answer came back (it may have been applied: a retry of an order or a join
+//! is refused as a repeat if it was).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -140,6 +142,29 @@ impl Cluster {
     /// Whether this node's leases are still surely its own.
     pub(crate) fn valid(&self) -> bool {
         Instant::now() < self.valid_until
+    }
+
+    /// Lets every lease of this node go (they expire now) and says it is no longer alive
+    /// (a clean stop's last step, [`crate::shutdown`]): how many leases it held. Tried again
+    /// on a new connection if this one was cut.
+    pub(crate) fn release_all(&mut self) -> Result<u64, StoreError> {
+        let release = |client: &mut postgres::Client, node: &str| -> Result<u64, StoreError> {
+            let mut tx = client.transaction()?;
+            let released = tx.execute(
+                &format!("UPDATE leases SET expires_at = {NOW} WHERE node = $1 AND expires_at > {NOW}"),
+                &[&node],
+            )?;
+            tx.execute("DELETE FROM nodes WHERE node = $1", &[&node])?;
+            tx.commit()?;
+            Ok(released)
+        };
+        match release(&mut self.client, &self.node) {
+            Ok(released) => Ok(released),
+            Err(_) => {
+                self.client = connect(&self.url, &self.node)?;
+                release(&mut self.client, &self.node)
+            }
+        }
     }
 
     /// Takes the tenant's lease for this node if no live lease names another: the new epoch,
@@ -299,7 +324,8 @@ impl Leaser {
 
 /// The lease thread: every [`TICK`], renews this node's leases (dropping the tenants it lost),
 /// stops serving when it could not renew in time, lets its excess tenants go and takes the
-/// expired leases of its fair share. Runs until the process ends.
+/// expired leases of its fair share. Runs until a clean stop's last step
+/// ([`crate::Server::releasing`]).
 pub(crate) fn run(server: &crate::Server) {
     let (node, address, url, dir, keys) = {
         let app = crate::lock(server);
@@ -323,11 +349,11 @@ pub(crate) fn run(server: &crate::Server) {
             leaser.taken.insert(id.clone(), Instant::now());
         }
     }
-    loop {
+    while !server.releasing.load(std::sync::atomic::Ordering::Relaxed) {
         let started = Instant::now();
         tick(server, &mut leaser);
         // The tenants rebuilt meanwhile are served as soon as they are.
-        while started.elapsed() < TICK {
+        while started.elapsed() < TICK && !server.releasing.load(std::sync::atomic::Ordering::Relaxed) {
             install(server, &mut leaser);
             std::thread::sleep(Duration::from_millis(50).min(TICK.saturating_sub(started.elapsed())));
         }
@@ -554,17 +580,43 @@ fn hop_by_hop(name: &axum::http::HeaderName) -> bool {
     )
 }
 
+/// Why a forwarded request has no answer.
+pub(crate) enum Unanswered {
+    /// The tenant's node could not be reached: the request never got there (the caller answers
+    /// `503`, nothing was applied).
+    Unreached,
+    /// It was sent and no answer came back (the node died or was cut off in between): it may
+    /// have been applied.
+    Unknown,
+}
+
+/// Whether a forward that failed with `error` surely never reached the node: the connection
+/// was refused or could not be made.
+fn unreached(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::Io(e) => matches!(
+            e.kind(),
+            std::io::ErrorKind::ConnectionRefused
+                | std::io::ErrorKind::AddrNotAvailable
+                | std::io::ErrorKind::HostUnreachable
+                | std::io::ErrorKind::NetworkUnreachable
+        ),
+        ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => true,
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => true,
+        _ => false,
+    }
+}
+
 /// Forwards `request` (its method, path, headers and body, the key included) to the node at
-/// `address` and answers what it answers; `None` when that node does not answer (the caller
-/// answers `503`).
+/// `address` and answers what it answers; [`Unanswered`] when that node does not answer.
 pub(crate) async fn forward(
     address: &str,
     request: axum::extract::Request,
-) -> Option<axum::response::Response> {
+) -> Result<axum::response::Response, Unanswered> {
     use axum::http::{Request, Response};
     let (parts, body) = request.into_parts();
     // The API's own limit is 2 MiB: a larger body is refused by the owner, as it would be here.
-    let body = axum::body::to_bytes(body, 4 << 20).await.ok()?;
+    let body = axum::body::to_bytes(body, 4 << 20).await.map_err(|_| Unanswered::Unreached)?;
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut outgoing = Request::builder()
         .method(parts.method.clone())
@@ -575,24 +627,28 @@ pub(crate) async fn forward(
         }
     }
     outgoing = outgoing.header(FORWARDED, "1");
+    type Failed = (String, bool);
     let answer =
-        tokio::task::spawn_blocking(move || -> Result<(axum::http::response::Parts, Vec<u8>), String> {
+        tokio::task::spawn_blocking(move || -> Result<(axum::http::response::Parts, Vec<u8>), Failed> {
+            let not_made = |e: axum::http::Error| (e.to_string(), true);
+            let failed = |e: ureq::Error| (e.to_string(), unreached(&e));
             let answer = if body.is_empty() {
-                agent().run(outgoing.body(()).map_err(|e| e.to_string())?)
+                agent().run(outgoing.body(()).map_err(not_made)?)
             } else {
-                agent().run(outgoing.body(body.to_vec()).map_err(|e| e.to_string())?)
+                agent().run(outgoing.body(body.to_vec()).map_err(not_made)?)
             };
-            let (parts, mut body) = answer.map_err(|e| e.to_string())?.into_parts();
-            let bytes = body.with_config().limit(u64::MAX).read_to_vec().map_err(|e| e.to_string())?;
+            let (parts, mut body) = answer.map_err(failed)?.into_parts();
+            let bytes =
+                body.with_config().limit(u64::MAX).read_to_vec().map_err(|e| (e.to_string(), false))?;
             Ok((parts, bytes))
         })
         .await
-        .ok()?;
+        .map_err(|_| Unanswered::Unknown)?;
     let (parts, bytes) = match answer {
         Ok(answer) => answer,
-        Err(error) => {
-            tracing::warn!(%address, %error, "the tenant's node did not answer a forwarded request");
-            return None;
+        Err((error, unreached)) => {
+            tracing::warn!(%address, %error, unreached, "the tenant's node did not answer a forwarded request");
+            return Err(if unreached { Unanswered::Unreached } else { Unanswered::Unknown });
         }
     };
     let mut response = Response::builder().status(parts.status);
@@ -601,7 +657,7 @@ pub(crate) async fn forward(
             response = response.header(name, value);
         }
     }
-    response.body(axum::body::Body::from(bytes)).ok()
+    response.body(axum::body::Body::from(bytes)).map_err(|_| Unanswered::Unknown)
 }
 
 /// A key looked up for a request, and where its answer goes.

@@ -13,8 +13,9 @@
 //! tenant; `writer` the one thread that applies requests and commits them together (group commit), the loading of a tenant and the snapshot thread; `schedule` the day
 //! closes; [`store`] the SQL; [`cluster`] the leases of several nodes; [`audit`] the check of a
 //! whole store that `fanli audit verify --data` runs; [`webhook`] the outbox's
-//! deliverer; [`metrics`]; [`web`] the console and member pages. Reads take the state's lock;
-//! writes go through the writer.
+//! deliverer; [`metrics`]; [`web`] the console and member pages. A request's key is checked in
+//! the key table, which has a lock of its own; reads then take the state's lock; writes go
+//! through the writer.
 
 mod api;
 pub mod audit;
@@ -66,8 +67,10 @@ pub struct App {
     /// The SHA-256 of the master key.
     master: String,
     tenants: HashMap<String, Tenant>,
-    /// Key hash → the tenant and role it stands for.
-    keys: HashMap<String, Caller>,
+    /// Key hash → the tenant and role it stands for: behind a lock of its own, shared with
+    /// [`Server`], so that a request's key is checked without the state's lock (which the
+    /// writer holds through a group commit).
+    keys: Keys,
     /// The data directory (the webhook deliverer opens its own connection there).
     dir: std::path::PathBuf,
     /// The PostgreSQL URL, if the store is there (the other threads open their own connection).
@@ -151,9 +154,34 @@ impl Tenant {
     }
 }
 
+/// The key table: key hash → the tenant and role it stands for. Read by every request, written
+/// only when a key is made, revoked or found in the store.
+pub(crate) type Keys = Arc<std::sync::RwLock<HashMap<String, Caller>>>;
+
+/// Reads the key table (a panic elsewhere leaves it as it was: every write is one insert or
+/// removal).
+pub(crate) fn read_keys(keys: &Keys) -> std::sync::RwLockReadGuard<'_, HashMap<String, Caller>> {
+    keys.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Writes the key table (see [`read_keys`]).
+pub(crate) fn write_keys(keys: &Keys) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Caller>> {
+    keys.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// The server: its state, and the queue of the writer that applies and commits events.
 pub struct Server {
     app: Mutex<App>,
+    /// The key table, the same as the state's ([`App::keys`]): read without the state's lock.
+    keys: Keys,
+    /// Set when a clean stop begins: the scheduler ends its round.
+    stopping: std::sync::atomic::AtomicBool,
+    /// Set at a clean stop's last step, after the final commit: the leases' thread ends its
+    /// round (it renews the leases until then, so that the final commit is still this node's).
+    releasing: std::sync::atomic::AtomicBool,
+    /// The threads a clean stop waits for: the snapshot thread (ends when its queue closes) and,
+    /// in a cluster, the leases' thread.
+    threads: Mutex<Threads>,
     jobs: std::sync::mpsc::Sender<Job>,
     metrics: metrics::Metrics,
     /// In a cluster: the reader of the store's revocation count.
@@ -164,6 +192,13 @@ pub struct Server {
     key_reader: Option<cluster::KeyReader>,
     /// The join page's attempts, per address and per tenant ([`web::join`]).
     joins: web::join::Limiter,
+}
+
+/// The threads a clean stop waits for ([`Server::threads`]).
+#[derive(Default)]
+struct Threads {
+    snapshots: Option<std::thread::JoinHandle<()>>,
+    leases: Option<std::thread::JoinHandle<()>>,
 }
 
 /// A request's wait for the store's count of key revocations.
@@ -227,7 +262,7 @@ impl Server {
         let (sender, jobs) = std::sync::mpsc::channel();
         app.snapshots = Some(sender);
         let (dir, database) = (app.dir.clone(), app.database.clone());
-        std::thread::Builder::new()
+        let snapshots = std::thread::Builder::new()
             .name("fanli-snapshots".to_owned())
             .spawn(move || match Store::open(&dir, database.as_deref()) {
                 Ok(mut store) => snapshot_loop(&mut store, &jobs),
@@ -273,6 +308,10 @@ impl Server {
         let gate = limits::Gate::new(app.limits);
         let server = Arc::new(Server {
             gate,
+            keys: Arc::clone(&app.keys),
+            stopping: Default::default(),
+            releasing: Default::default(),
+            threads: Mutex::new(Threads { snapshots: Some(snapshots), leases: None }),
             app: Mutex::new(app),
             jobs,
             metrics: metrics::Metrics::default(),
@@ -288,10 +327,11 @@ impl Server {
         if clustered {
             // In a cluster: the leases' thread (renewals, fencing, take-overs, fair shares).
             let leaser = Arc::clone(&server);
-            std::thread::Builder::new()
+            let leases = std::thread::Builder::new()
                 .name("fanli-leases".to_owned())
                 .spawn(move || cluster::run(&leaser))
                 .expect("a thread starts");
+            server.threads.lock().unwrap_or_else(|p| p.into_inner()).leases = Some(leases);
         }
         server
     }
@@ -510,7 +550,7 @@ impl App {
             store,
             master,
             tenants: HashMap::new(),
-            keys: HashMap::new(),
+            keys: Keys::default(),
             dir: dir.to_owned(),
             database: database.map(str::to_owned),
             retry: webhook::Retry::default(),
@@ -556,7 +596,7 @@ impl App {
         for key in app.store.keys()? {
             let role = Role::from_parts(&key.role, key.scope)
                 .ok_or_else(|| OpenError::BadRole(key.tenant.clone()))?;
-            app.keys.insert(key.hash, Caller { tenant: key.tenant, role, key: key.id });
+            write_keys(&app.keys).insert(key.hash, Caller { tenant: key.tenant, role, key: key.id });
         }
         let (brands, stores) = app.store.brands()?;
         for (tenant, brand) in brands {
@@ -651,13 +691,15 @@ impl App {
         self
     }
 
-    /// The tenant and role of the key this request bears.
+    /// The tenant and role of the key this request bears (the store asked, in a cluster, for
+    /// a key this node has not seen), if this node serves its tenant.
     fn caller(&mut self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let key = bearer(headers)?;
         let hash = sha256_hex(key.as_bytes());
         // The map is keyed by the hash of the key: a lookup leaks nothing about a key's prefix.
-        let known = match self.keys.get(&hash) {
-            Some(caller) => Some(caller.clone()),
+        let known = read_keys(&self.keys).get(&hash).cloned();
+        let known = match known {
+            Some(caller) => Some(caller),
             // In a cluster, a key may have been made on another node.
             None if self.cluster.is_some() => blocking(|| self.store.find_key(&hash))
                 .map_err(internal)?
@@ -666,18 +708,23 @@ impl App {
                     Some(Caller { tenant: key.tenant, role, key: key.id })
                 })
                 .inspect(|caller| {
-                    self.keys.insert(hash, caller.clone());
+                    write_keys(&self.keys).insert(hash, caller.clone());
                 }),
             None => None,
         };
-        let caller = known
-            .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "unauthorized", "unknown key".to_owned()))?;
+        let caller = known.ok_or_else(unknown_key)?;
+        self.serves(&caller)?;
+        Ok(caller)
+    }
+
+    /// `503` unless this node serves the caller's tenant: another node's (the router forwards
+    /// there first; this is the race after it), or this node could not renew its leases in time
+    /// (fenced).
+    fn serves(&self, caller: &Caller) -> Result<(), ApiError> {
         if !self.tenants.contains_key(&caller.tenant) || self.cluster.as_ref().is_some_and(|c| !c.valid()) {
-            // Another node's (the router forwards there first; this is the race after it), or this
-            // node could not renew its leases in time (fenced).
             return Err(unavailable(&caller.tenant));
         }
-        Ok(caller)
+        Ok(())
     }
 
     /// In a cluster, before a request is let in: when the store has counted revocations since
@@ -690,7 +737,7 @@ impl App {
         }
         let revoked = blocking(|| self.store.revoked_keys()).map_err(internal)?;
         for (hash, _, id) in &revoked {
-            self.keys.remove(hash);
+            write_keys(&self.keys).remove(hash);
             self.sessions.retain(|_, session| session.key() != id);
         }
         tracing::info!(revocations = count, keys = revoked.len(), "revoked keys dropped");
@@ -701,7 +748,7 @@ impl App {
     /// Forgets a key revoked here: its requests are refused from now on, and the console
     /// sessions it opened end.
     fn forget_key(&mut self, hash: &str, id: &str) {
-        self.keys.remove(hash);
+        write_keys(&self.keys).remove(hash);
         self.sessions.retain(|_, session| session.key() != id);
     }
 
@@ -757,6 +804,20 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
         })
 }
 
+/// `401`: no key of this server.
+fn unknown_key() -> ApiError {
+    ApiError(StatusCode::UNAUTHORIZED, "unauthorized", "unknown key".to_owned())
+}
+
+impl Server {
+    /// The caller of the request's key as the key table knows it, read without the state's
+    /// lock: `Ok(None)` for a key the table does not hold (in a cluster, the store may know it).
+    fn known_caller(&self, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+        let hash = sha256_hex(bearer(headers)?.as_bytes());
+        Ok(read_keys(&self.keys).get(&hash).cloned())
+    }
+}
+
 /// Equal strings, compared in constant time.
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -792,9 +853,12 @@ pub async fn serve_on(app: App, listener: tokio::net::TcpListener) -> std::io::R
     serve_until(app, listener, std::future::pending()).await
 }
 
-/// [`serve_on`] until `stop` resolves; then a clean stop: no new connection is accepted, the
-/// requests in flight are answered (for at most 10 s), the writer commits what it still holds,
-/// the webhook deliverer stops between two deliveries, and the log says the server stopped.
+/// [`serve_on`] until `stop` resolves; then a clean stop (see [`shutdown`]): no new connection
+/// is accepted, the requests in flight are answered (for at most 10 s), the scheduler finishes
+/// the day close it is making, the writer commits what it still holds, the snapshot thread
+/// stores the snapshots handed to it, the webhook deliverer stops between two deliveries, a
+/// node of a cluster lets its leases go (for the other nodes to take at once), and the log
+/// says the server stopped.
 pub async fn serve_until(
     app: App,
     listener: tokio::net::TcpListener,
@@ -805,7 +869,7 @@ pub async fn serve_until(
     let deliveries = shutdown::Deliveries::start(&app)?;
     let server = Server::start(app);
     let scheduler = Arc::clone(&server);
-    std::thread::Builder::new()
+    let scheduler = std::thread::Builder::new()
         .name("fanli-scheduler".to_owned())
         .spawn(move || schedule::run(&scheduler))?;
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -825,8 +889,19 @@ pub async fn serve_until(
         Ok(ended) => ended.map_err(std::io::Error::other)??,
         Err(_) => tracing::warn!("requests still in flight after 10 s: stopping without them"),
     }
+    server.stopping.store(true, Ordering::Relaxed);
+    tokio::task::spawn_blocking(move || shutdown::join("scheduler", scheduler))
+        .await
+        .map_err(std::io::Error::other)?;
     shutdown::drain_writer(&server).await;
-    tokio::task::spawn_blocking(move || deliveries.stop()).await.map_err(std::io::Error::other)?;
+    let stopping = Arc::clone(&server);
+    tokio::task::spawn_blocking(move || {
+        shutdown::stop_snapshots(&stopping);
+        deliveries.stop();
+        shutdown::release_leases(&stopping);
+    })
+    .await
+    .map_err(std::io::Error::other)?;
     tracing::info!(%addr, "stopped");
     Ok(())
 }

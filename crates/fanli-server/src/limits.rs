@@ -7,7 +7,9 @@
 //! API, and the pages' forms); heavy reads are those whose cost grows with the log or the
 //! members: `GET /v1/audit`, `/v1/state`, `/v1/reports`, `POST /v1/plan/check`, the console's
 //! audit page and simulation. The rest (`/healthz`, `/metrics`, one member, the pages) is cheap
-//! and never refused, so that a server shedding load still says how it is.
+//! and never refused, so that a server shedding load still says how it is. A page refused (a
+//! console form, its audit page or simulation) gets a small HTML page saying so, Chinese first,
+//! with the same status and `Retry-After`; the API gets JSON.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -106,6 +108,9 @@ pub(crate) async fn shed(
     };
     let Ok(_permit) = Arc::clone(semaphore).try_acquire_owned() else {
         gate.shed[slot].fetch_add(1, Ordering::Relaxed);
+        if crate::web::is_page(request.uri().path()) {
+            return crate::web::overloaded_page();
+        }
         return overloaded();
     };
     next.run(request).await
@@ -152,6 +157,39 @@ pub(crate) fn audit_page(
         Ok(()) => Ok((body, count, false)),
         Err(Stop::Full) => Ok((body, count, true)),
         Err(Stop::Failed(error)) => Err(error),
+    }
+}
+
+/// A page of the tenant's daily pool reports after line `from`: at most `limit` reports and
+/// [`AUDIT_PAGE_BYTES`] bytes (at least one report), read a hundred at a time (never every
+/// report in memory). Returns the body (JSON Lines) and, when more reports follow, the line of
+/// the last one in the page (the next page's `from`).
+pub(crate) fn reports_page(
+    store: &mut Store,
+    tenant: &str,
+    from: u64,
+    limit: u32,
+) -> Result<(String, Option<u64>), StoreError> {
+    let (mut body, mut count, mut last) = (String::new(), 0u32, from);
+    loop {
+        let batch = store.reports_after(tenant, last, 100.min(limit - count))?;
+        if batch.is_empty() {
+            return Ok((body, None));
+        }
+        for (line, report) in batch {
+            if count >= limit || (count > 0 && body.len() + report.len() + 1 > AUDIT_PAGE_BYTES) {
+                return Ok((body, Some(last)));
+            }
+            body.push_str(&report);
+            body.push('\n');
+            count += 1;
+            last = line;
+        }
+        if count >= limit {
+            // Full: more follow if one is left after it.
+            let more = !store.reports_after(tenant, last, 1)?.is_empty();
+            return Ok((body, more.then_some(last)));
+        }
     }
 }
 

@@ -83,7 +83,8 @@ impl Server {
     /// tenants closed, once per day closed, sorted.
     pub fn close_due_days(&self, now: Timestamp) -> Vec<String> {
         let mut closed = Vec::new();
-        loop {
+        // A clean stop lets the day close under way finish, and starts no other.
+        while closed.is_empty() || !self.stopping.load(Ordering::Relaxed) {
             let due: Vec<(String, i64, Timestamp)> = {
                 let app = self.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                 app.tenants
@@ -126,14 +127,22 @@ impl Server {
 
 /// The scheduler: every second, the day closes that are due (a second keeps the window in which
 /// an event can land between midnight and its `close_day` short) and, in a cluster, the
-/// tenants to take over.
+/// tenants to take over. Ends when a clean stop begins ([`Server::stopping`]), once the day
+/// close it is making is committed.
 pub(crate) fn run(server: &Server) {
-    loop {
+    let stopping = || server.stopping.load(Ordering::Relaxed);
+    while !stopping() {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as i64);
         server.close_due_days(Timestamp::from_unix_nanos(now));
-        std::thread::sleep(std::time::Duration::from_secs(1));
+        // A second, looking every 50 ms for a stop.
+        for _ in 0..20 {
+            if stopping() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 }
 

@@ -1337,6 +1337,17 @@ impl Store {
             .collect())
     }
 
+    /// At most `limit` of the tenant's daily pool reports after line `from` of its log, in
+    /// order: (line, body).
+    pub fn reports_after(&mut self, tenant: &str, from: u64, limit: u32) -> Result<Vec<(u64, String)>> {
+        let sql = "SELECT line, body FROM reports WHERE tenant = $1 AND line > $2 ORDER BY line LIMIT $3";
+        Ok(self
+            .query(sql, &[P::Text(tenant), P::Int(from as i64), P::Int(i64::from(limit))])?
+            .into_iter()
+            .map(|mut r| (r.int(0) as u64, r.text(1)))
+            .collect())
+    }
+
     /// Sets (or with `None`, removes) a tenant's webhook, for the key `by` (a removal leaves no
     /// row, so nothing of who removed it).
     pub fn set_webhook(&mut self, tenant: &str, hook: Option<(&str, &str)>, by: Option<&str>) -> Result<()> {

@@ -68,6 +68,12 @@ fn past_the_limit_a_request_is_refused_at_once_with_retry_after_and_health_still
     assert_eq!(refused.header("retry-after"), Some("1"), "{:?}", refused.head);
     assert_eq!(refused.json()["error"]["code"], "overloaded");
     assert!(refused.json()["error"]["message"].is_string());
+    // A page's form refused the same way gets a small HTML page, Chinese first.
+    let page = request(addr, "POST", "/console/logout", None, "", "");
+    assert_eq!((page.status, page.header("retry-after")), (503, Some("1")), "{}", page.body);
+    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    let (zh, en) = (page.body.find("服务器繁忙").unwrap(), page.body.find("The server is busy").unwrap());
+    assert!(zh < en && page.body.len() < 1_000, "{}", page.body);
     // Reads are limited apart: a light read and a heavy one still answer.
     assert_eq!(request(addr, "GET", "/v1/members/A", Some(&key), "", "").status, 200);
     assert_eq!(request(addr, "GET", "/v1/state", Some(&key), "", "").status, 200);
@@ -76,11 +82,14 @@ fn past_the_limit_a_request_is_refused_at_once_with_retry_after_and_health_still
     settle();
     let refused = request(addr, "GET", "/v1/audit", Some(&key), "", "");
     assert_eq!((refused.status, refused.header("retry-after")), (503, Some("1")), "{}", refused.body);
+    let page = request(addr, "GET", "/console/audit", None, "", "");
+    assert_eq!((page.status, page.header("retry-after")), (503, Some("1")), "{}", page.body);
+    assert!(page.body.starts_with("<!DOCTYPE html>"), "{}", page.body);
     assert_eq!(request(addr, "GET", "/healthz", None, "", "").status, 200);
     let metrics = request(addr, "GET", "/metrics", None, "", "");
     assert_eq!(metrics.status, 200);
-    assert!(metrics.body.contains("fanli_http_shed_total{kind=\"write\"} 1\n"), "{}", metrics.body);
-    assert!(metrics.body.contains("fanli_http_shed_total{kind=\"read\"} 1\n"), "{}", metrics.body);
+    assert!(metrics.body.contains("fanli_http_shed_total{kind=\"write\"} 2\n"), "{}", metrics.body);
+    assert!(metrics.body.contains("fanli_http_shed_total{kind=\"read\"} 2\n"), "{}", metrics.body);
     // The held requests are answered once their bodies come; then the permits are free again.
     assert_eq!(finish(held, order), 200);
     assert_eq!(finish(plan_check, PLAN), 200);
@@ -118,6 +127,46 @@ fn the_audit_feed_is_paged_within_its_byte_limit() {
     let rest = request(addr, "GET", &format!("/v1/audit?from={next}&limit=100000"), Some(&key), "", "");
     assert_eq!(rest.header("x-fanli-next"), None);
     assert_eq!(next + rest.body.lines().count() as u64, 30_001, "the join of A and the orders");
+}
+
+#[test]
+fn the_reports_are_paged_with_a_limit_and_a_cursor() {
+    let dir = data_dir("holds-reports-page");
+    // Days closed in 2099 (after the join of A, stamped now): the future is let in.
+    let addr = start_app(open(&dir).future_tolerance(None));
+    let key = tenant(addr);
+    // Five day closes after the join of A (line 1): reports at lines 2 to 6.
+    let closes: String =
+        (1..=5).map(|d| format!("{{\"at\":\"2099-01-0{d}T23:00:00Z\",\"type\":\"close_day\"}}\n")).collect();
+    let answer = request(addr, "POST", "/v1/events", Some(&key), "", &closes);
+    assert_eq!(answer.status, 200);
+    assert!(!answer.body.contains("\"ok\":false"), "{}", answer.body);
+    let page =
+        |from: u64| request(addr, "GET", &format!("/v1/reports?from={from}&limit=2"), Some(&key), "", "");
+    let at = |body: &str| -> Vec<String> {
+        body.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["at"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = page(0);
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(at(&first.body), ["2099-01-01T23:00:00Z", "2099-01-02T23:00:00Z"]);
+    assert_eq!(first.header("x-fanli-next"), Some("3"));
+    let second = page(3);
+    assert_eq!(at(&second.body), ["2099-01-03T23:00:00Z", "2099-01-04T23:00:00Z"]);
+    assert_eq!(second.header("x-fanli-next"), Some("5"));
+    let last = page(5);
+    assert_eq!(at(&last.body), ["2099-01-05T23:00:00Z"]);
+    assert_eq!(last.header("x-fanli-next"), None);
+    // Exactly a page's worth at the end: no next page either.
+    let whole = request(addr, "GET", "/v1/reports?from=1&limit=5", Some(&key), "", "");
+    assert_eq!((whole.body.lines().count(), whole.header("x-fanli-next")), (5, None));
+    // The default limit holds them all; a limit that is not a number is refused.
+    let all = request(addr, "GET", "/v1/reports", Some(&key), "", "");
+    assert_eq!((all.body.lines().count(), all.header("x-fanli-next")), (5, None));
+    let bad = request(addr, "GET", "/v1/reports?limit=many", Some(&key), "", "");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(bad.json()["error"]["message"], "`limit` is a number of reports");
 }
 
 /// The data folder (made world-readable before, as an older server left it) is tightened when

@@ -169,6 +169,39 @@ pub(crate) fn error_page(lang: Lang, status: StatusCode, message: &str) -> Respo
     response
 }
 
+/// Whether `path` is one of the pages' (answered in HTML, errors included).
+pub(crate) fn is_page(path: &str) -> bool {
+    path == "/console"
+        || path.starts_with("/console/")
+        || path == "/m"
+        || path.starts_with("/m/")
+        || path == "/join"
+}
+
+/// The page a shed request gets (see [`crate::limits`]): `503`, `Retry-After: 1`, a few lines
+/// of HTML, Chinese first (no state is read to make it: it is what an overloaded server can
+/// still afford).
+pub(crate) fn overloaded_page() -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "服务器繁忙 · Server busy · fanli" }
+            }
+            body style="font:16px/1.5 sans-serif;max-width:36em;margin:2em auto;padding:0 1em" {
+                h1 style="font-size:20px" { "服务器繁忙" }
+                p { "请求太多，请一秒后刷新重试。" }
+                p lang="en" style="color:#666" { "The server is busy: reload in a second." }
+            }
+        }
+    };
+    let mut response = html_response(StatusCode::SERVICE_UNAVAILABLE, markup);
+    response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    response
+}
+
 /// A view's figures as the pages read them: each by its name, typed, and owned (so that a page
 /// can be laid out after the engine's lock is let go).
 #[derive(Clone, Debug, Default)]
