@@ -352,6 +352,15 @@ pub(crate) fn console_role(role: &Role) -> bool {
 }
 
 /// `GET /v1/me/qr.svg` (a member token): the member's referral link as an SVG QR code.
+#[utoipa::path(
+    get,
+    path = "/v1/me/qr.svg",
+    responses(
+        (status = 200, description = "the QR code", body = String, content_type = "image/svg+xml", headers(("X-Fanli-Referral" = String, description = "the link it encodes"))),
+        (status = 403, description = "not a member token", body = crate::api::doc::Error),
+        (status = 400, description = "a `Host` header that is no host", body = crate::api::doc::Error),
+    ),
+)]
 async fn member_qr(State(server): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     let caller = crate::lock(&server).caller(&headers)?;
     let Role::Member(member) = caller.role else {
