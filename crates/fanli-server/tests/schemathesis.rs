@@ -19,7 +19,8 @@ use common::*;
 const PLAN: &str = include_str!("../../fanli-cli/tests/cases/seed_appr.toml");
 const EVENTS: &str = include_str!("../../fanli-cli/tests/cases/seed_appr.jsonl");
 
-/// Requests per operation and phase: about a minute on 2 cores for the whole run.
+/// Requests per operation and phase: about a minute on 2 cores for the whole run (more with
+/// `FANLI_SCHEMATHESIS_EXAMPLES=N`).
 const EXAMPLES: &str = "25";
 
 #[test]
@@ -54,10 +55,11 @@ fn the_api_answers_as_its_openapi_document_says() {
 
     // A fixed seed, the same run each time; another with FANLI_SCHEMATHESIS_SEED.
     let seed = std::env::var("FANLI_SCHEMATHESIS_SEED").unwrap_or_else(|_| "18".to_owned());
+    let examples = std::env::var("FANLI_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| EXAMPLES.to_owned());
     let output = Command::new("schemathesis")
         .args(["run", &format!("http://{addr}/openapi.json")])
         .args(["--header", &format!("Authorization: Bearer {owner}")])
-        .args(["--max-examples", EXAMPLES, "--seed", &seed, "--workers", "2"])
+        .args(["--max-examples", &examples, "--seed", &seed, "--workers", "2"])
         .args(["--phases", "examples,coverage,fuzzing"])
         // Every check but `positive_data_acceptance`: a request the schema allows may still be
         // refused by the engine (an order of a member that never joined is `422`), as the
