@@ -1,5 +1,5 @@
-//! The HTTP API: the routes, and a handler for each (see `openapi.json`, which a test keeps
-//! complete), with the middleware that counts requests and sends a cluster's requests to the
+//! The HTTP API: the routes, and a handler for each, annotated with `#[utoipa::path]` for the
+//! OpenAPI document ([`doc`], `GET /openapi.json`; a test keeps it complete), with the middleware that counts requests and sends a cluster's requests to the
 //! node serving their tenant.
 
 use super::*;
@@ -1394,5 +1394,6 @@ mod tests {
         assert_eq!(doc["paths"]["/healthz"]["get"]["security"], serde_json::json!([]));
         assert!(doc["paths"]["/healthz"]["get"]["responses"]["401"].is_null());
         assert_eq!(doc["security"], serde_json::json!([{"key": []}]));
+        assert_eq!(doc["paths"]["/v1/members/{id}/token"]["post"]["tags"], serde_json::json!(["members"]));
     }
 }

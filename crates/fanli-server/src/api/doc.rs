@@ -125,9 +125,12 @@ impl Modify for Common {
         };
         for (path, item) in doc.paths.paths.iter_mut() {
             let keyless = KEYLESS.contains(&path.as_str());
+            // Grouped by their first segment under /v1 (`members`, `keys`, `audit`, ...).
+            let tag = path.strip_prefix("/v1/").map_or("server", |p| p.split('/').next().unwrap_or("server"));
             let operations =
                 [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
             for operation in operations.into_iter().flatten() {
+                operation.tags = Some(vec![tag.to_owned()]);
                 let has_body = operation.request_body.is_some();
                 let has_parameters = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 // JSON Lines may be no lines at all: nothing applied.
