@@ -337,8 +337,13 @@ pub(crate) async fn create_tenant(
 #[utoipa::path(
     post,
     path = "/v1/plan/check",
-    params(("against" = Option<String>, Query, description = "`current`: also what the plan, as an amendment, would change for the members")),
-    request_body(content = String, content_type = "application/toml", description = "the plan (TOML)"),
+    params(("against" = Option<String>, Query, description = "`current`: also what the plan, as an amendment, would change for the members", example = "current")),
+    request_body(
+        content = String,
+        content_type = "application/toml",
+        description = "the plan (TOML)",
+        example = json!(crate::api::doc::PLAN_EXAMPLE),
+    ),
     responses(
         (status = 200, description = "what `fanli check --json` prints, with `refused` (and `amendment` with `?against=current`)", body = doc::Check),
         (status = 403, description = "not an operator's or read-only key", body = doc::Error),

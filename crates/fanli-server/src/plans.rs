@@ -209,7 +209,12 @@ pub(crate) async fn amend(
     put,
     path = "/v1/plan",
     params(("effective_at" = Option<String>, Query, description = "when an amendment takes effect (RFC 3339); at once without it", format = DateTime)),
-    request_body(content = String, content_type = "application/toml", description = "the plan (TOML)"),
+    request_body(
+        content = String,
+        content_type = "application/toml",
+        description = "the plan (TOML)",
+        example = json!(crate::api::doc::PLAN_EXAMPLE),
+    ),
     responses(
         (status = 200, description = "the plan's version and `fanli check`'s findings; for an amendment when it takes effect", body = doc::PlanSet),
         (status = 403, description = "not the owner's key", body = doc::Error),

@@ -96,6 +96,11 @@ pub(crate) fn json() -> &'static str {
     DOC.get_or_init(|| ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document is JSON"))
 }
 
+/// A plan, as the example of the bodies that are one.
+pub(crate) const PLAN_EXAMPLE: &str = "name = \"example\"\nsettle_after_days = 0\n\n[[mechanism]]\nid = \"appr\"\n\
+    kind = \"appreciation\"\nfunding_rate = \"0.30\"\nmint_ratio = \"0.70\"\ninitial_price = \"1.00\"\n\
+    sell_fee = \"0.20\"\nexit_multiple = \"3\"\n";
+
 /// The routes that take no key.
 pub(crate) const KEYLESS: [&str; 3] = ["/healthz", "/metrics", "/openapi.json"];
 
@@ -203,7 +208,7 @@ pub(crate) struct ErrorDetail {
     id: Option<String>,
     /// `noncompliant`: `fanli check`'s findings on the plan.
     #[schema(nullable = false)]
-    findings: Option<Check>,
+    findings: Option<Vec<Finding>>,
 }
 
 /// `POST /v1/tenants`.
@@ -227,7 +232,8 @@ pub(crate) struct TenantCreated {
 #[derive(ToSchema)]
 pub(crate) struct PlanSet {
     version: i64,
-    warnings: Check,
+    /// `fanli check`'s findings on it (warnings: a plan with errors is refused).
+    warnings: Vec<Finding>,
     #[schema(nullable = false)]
     effective_at: Option<String>,
 }
