@@ -28,7 +28,7 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
                     .map(|e| serde_json::json!({"level": "error", "rule": "plan", "key": e.key, "line": e.line, "en": e.message}))
                     .collect();
                 let doc = serde_json::json!({"plan": name, "compliant": false, "errors": list.len(), "warnings": 0, "findings": list});
-                println!("{doc:#}");
+                outln!("{doc:#}");
             } else {
                 for e in &errors.0 {
                     eprintln!("{name}: error: {e}");
@@ -53,7 +53,7 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
                 object.insert("amendment".to_owned(), value);
             }
         }
-        println!("{doc:#}");
+        outln!("{doc:#}");
     } else {
         let mut out = std::io::stdout().lock();
         let _ = write_findings(&mut out, &name, &findings, &lines);
@@ -174,8 +174,17 @@ fn counts(findings: &[Finding]) -> (usize, usize) {
     (errors, findings.len() - errors)
 }
 
-/// `fanli audit verify LOG --plan PLAN [--report REPORT]`.
+/// `fanli audit verify LOG --plan PLAN [--report REPORT] [--json]`.
 pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
+    // With --json a failure is a document too (`{"verified": false, "error": ...}`), and the
+    // message still goes to stderr.
+    let json = args.json;
+    let failed = |message: String| {
+        if json {
+            outln!("{:#}", serde_json::json!({"verified": false, "error": message}));
+        }
+        failed(message)
+    };
     let trusted = match crate::transparency::trusted_key(args.key.as_deref()) {
         Ok(key) => key,
         Err(e) => return failed(e),
@@ -187,7 +196,7 @@ pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
         Err(e) => return failed(e),
     };
     if let Some(data) = &args.data {
-        return verify_store(data, args.database.as_deref(), args.tenant.as_deref(), &heads, trusted);
+        return verify_store(data, &args, &heads, trusted);
     }
     // With signed heads, the log's Merkle tree too (docs/transparency.md).
     let mut tree = (!heads.is_empty()).then(|| fanli_format::transparency::TreeCheck::new(heads.clone()));
@@ -260,13 +269,27 @@ pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
         }
         Err(broken) => return failed(broken.to_string()),
     };
+    if json {
+        let balanced = engine.as_ref().map(fanli_engine::Engine::accounts_balance);
+        let doc = serde_json::json!({
+            "verified": balanced != Some(false),
+            "lines": verified.lines,
+            "head": verified.head,
+            "replayed": engine.is_some(),
+            "reports": args.report.is_some().then_some(verified.reports),
+            "signed": signed.as_ref().map(|tree| signed_json(tree, &heads)),
+            "accounts_balance": balanced,
+        });
+        outln!("{doc:#}");
+        return if balanced == Some(false) { ExitCode::from(1) } else { ExitCode::SUCCESS };
+    }
     let signed = signed.map(|tree| signed_text(&tree, &heads));
     let Some(engine) = engine else {
-        println!("verified: {} lines chained; head {}", verified.lines, verified.head);
+        outln!("verified: {} lines chained; head {}", verified.lines, verified.head);
         if let Some(signed) = signed {
-            println!("{signed}");
+            outln!("{signed}");
         }
-        println!("not replayed: give --plan PLAN.toml to replay the log and check its balances");
+        outln!("not replayed: give --plan PLAN.toml to replay the log and check its balances");
         return ExitCode::SUCCESS;
     };
     let reports = if args.report.is_some() {
@@ -274,12 +297,12 @@ pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
     } else {
         String::new()
     };
-    println!("verified: {} lines chained and replayed{reports}; head {}", verified.lines, verified.head);
+    outln!("verified: {} lines chained and replayed{reports}; head {}", verified.lines, verified.head);
     if let Some(signed) = signed {
-        println!("{signed}");
+        outln!("{signed}");
     }
     let balanced = engine.accounts_balance();
-    println!("every asset's accounts sum to zero: {}", if balanced { "yes" } else { "NO" });
+    outln!("every asset's accounts sum to zero: {}", if balanced { "yes" } else { "NO" });
     if balanced { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
@@ -301,6 +324,16 @@ pub(crate) fn signed_text(
     )
 }
 
+/// The signed heads' verdict for `--json`: `{"size", "time", "keys", "heads", "after"}`.
+fn signed_json(
+    tree: &fanli_format::transparency::TreeVerified,
+    heads: &[fanli_format::transparency::SignedHead],
+) -> serde_json::Value {
+    let mut keys: Vec<String> = heads.iter().map(|h| fanli_format::merkle::to_hex(&h.public_key)).collect();
+    keys.dedup();
+    serde_json::json!({"size": tree.size, "time": tree.time, "keys": keys, "heads": tree.heads, "after": tree.after})
+}
+
 fn report_name(args: &VerifyArgs) -> String {
     args.report.as_ref().map_or("report".to_owned(), |p| p.display().to_string())
 }
@@ -311,13 +344,21 @@ fn failed(message: String) -> ExitCode {
 }
 
 /// `fanli audit verify --data DIR`: every tenant of a server's store (or one), each from scratch.
+/// With `--json`: `{"verified": bool, "tenants": [{"tenant", "verified", "lines", "reports",
+/// "snapshot", "head", "signed", "accounts_balance", "error"}]}`.
 fn verify_store(
     data: &std::path::Path,
-    database: Option<&str>,
-    only: Option<&str>,
+    args: &VerifyArgs,
     heads: &[fanli_format::transparency::SignedHead],
     trusted: Option<[u8; 32]>,
 ) -> ExitCode {
+    let (database, only, json) = (args.database.as_deref(), args.tenant.as_deref(), args.json);
+    let failed = |message: String| {
+        if json {
+            outln!("{:#}", serde_json::json!({"verified": false, "error": message, "tenants": []}));
+        }
+        failed(message)
+    };
     if database.is_none() && !data.join("fanli.sqlite3").is_file() {
         return failed(format!(
             "no fanli store in {} (fanli serve --data writes fanli.sqlite3 there)",
@@ -339,41 +380,66 @@ fn verify_store(
     {
         return failed(format!("no tenant `{id}` in {}", data.display()));
     }
-    if tenants.is_empty() {
-        println!("no tenants in {}: nothing to verify", data.display());
+    if tenants.is_empty() && !json {
+        outln!("no tenants in {}: nothing to verify", data.display());
     }
     let mut broken = 0;
+    let mut docs = Vec::new();
     for stored in &tenants {
         let id = &stored.id;
         match fanli_server::audit::verify_stored_with(&mut store, stored, heads, trusted) {
-            Ok(None) => println!("{id}: no plan, no events"),
+            Ok(None) if json => docs.push(serde_json::json!({"tenant": id, "verified": true, "lines": 0})),
+            Ok(None) => outln!("{id}: no plan, no events"),
+            Ok(Some(v)) if json => {
+                broken += usize::from(!v.balanced);
+                let signed = match (&v.signed, &v.key) {
+                    (Some(tree), Some((key, trusted))) => serde_json::json!({
+                        "size": tree.size, "time": tree.time, "keys": [key], "key_pinned": trusted,
+                        "heads": tree.heads, "after": tree.after,
+                    }),
+                    _ => serde_json::Value::Null,
+                };
+                docs.push(serde_json::json!({
+                    "tenant": id, "verified": v.balanced, "lines": v.lines, "reports": v.reports,
+                    "snapshot": v.snapshot, "head": v.head, "signed": signed, "accounts_balance": v.balanced,
+                }));
+            }
             Ok(Some(v)) => {
                 let snapshot =
                     v.snapshot.map_or(String::new(), |line| format!(", the snapshot at line {line} agrees"));
-                println!(
+                outln!(
                     "{id}: verified: {} lines chained and replayed, {} daily reports agree{snapshot}; head {}",
-                    v.lines, v.reports, v.head
+                    v.lines,
+                    v.reports,
+                    v.head
                 );
                 match (&v.signed, &v.key) {
                     (Some(tree), Some((key, trusted))) => {
                         let whose = if *trusted { "" } else { " (the heads' own key: give --key to pin it)" };
-                        println!(
+                        outln!(
                             "{id}: signed: the first {} lines hash to the root signed at {} by {key}{whose} ({} signed heads agree); {} lines after it",
-                            tree.size, tree.time, tree.heads, tree.after
+                            tree.size,
+                            tree.time,
+                            tree.heads,
+                            tree.after
                         );
                     }
-                    _ => println!("{id}: no signed head: the log's tree is not checked"),
+                    _ => outln!("{id}: no signed head: the log's tree is not checked"),
                 }
                 if !v.balanced {
-                    println!("{id}: every asset's accounts sum to zero: NO");
+                    outln!("{id}: every asset's accounts sum to zero: NO");
                     broken += 1;
                 }
             }
             Err(why) => {
                 eprintln!("fanli: {id}: {why}");
+                docs.push(serde_json::json!({"tenant": id, "verified": false, "error": why.to_string()}));
                 broken += 1;
             }
         }
+    }
+    if json {
+        outln!("{:#}", serde_json::json!({"verified": broken == 0, "tenants": docs}));
     }
     if broken == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }

@@ -1,8 +1,12 @@
 //! `fanli`: the command line. Thin glue over `fanli-format` (text in and out) and
 //! `fanli-engine` (the rules); it owns files, flags, exit codes and the human-readable output.
 
+#[macro_use]
+mod out;
+
 mod against;
 mod check;
+mod export;
 mod run;
 mod serve;
 mod simulate;
@@ -39,9 +43,32 @@ enum Command {
     Audit(AuditCommand),
     /// Simulate a plan over a scenario of member behaviour: who gets paid, who is left owed.
     ///
-    /// Writes DIR/events.jsonl (the generated stream: `fanli run PLAN DIR/events.jsonl` gives
-    /// the same end state), timeseries.csv, outcomes.csv, summary.json and report.html.
+    /// Writes into DIR (--out): events.jsonl (the generated stream: `fanli run PLAN
+    /// DIR/events.jsonl` gives the same end state), state.json (that end state, as `fanli run
+    /// --json` prints it), timeseries.csv (each day's figures), outcomes.csv (each member's
+    /// spend, received and owed), summary.json (the totals and the verdict), report.html (one
+    /// page with the charts) and, with --sweep, sweep.csv. The CSV files are UTF-8 with a BOM
+    /// (Excel and WPS read the Chinese right), quoted where a value needs it.
     Simulate(SimulateArgs),
+    /// Export a spreadsheet (CSV) of the state a plan and its log come to: the members, the
+    /// daily pool reports or the pools.
+    ///
+    /// The file is UTF-8 with a byte-order mark (Excel and WPS read the Chinese right), one
+    /// header row, values quoted where they hold a comma, a quote or a line break; money in yuan
+    /// with 2 decimals. Columns:
+    ///
+    /// members: member, referrer, wallet, credit, spent, refunded, received, owed, then
+    /// ID_received and ID_owed for each mechanism (a row per member, in join order).
+    ///
+    /// reports: at, mechanism, pool, obligations, paid, price, chain (a row per close_day and
+    /// mechanism: what `fanli run --report` publishes; `at` in the plan's timezone).
+    ///
+    /// pools: mechanism, kind, title_zh, pool, obligations, obligations_waiting, paid, price,
+    /// retired (a row per mechanism, at the end of the log).
+    ///
+    /// Exit status as `fanli run`: 0, 2 when lines of the log were refused (named on stderr; the
+    /// export is still written), 1 when a file cannot be read or written.
+    Export(ExportArgs),
     /// Serve the HTTP API: tenants, plans and events, durable in SQLite under --data.
     ///
     /// The master key (which creates tenants) is FANLI_MASTER_KEY, else DIR/master.key, else a
@@ -67,7 +94,8 @@ struct ServeArgs {
     #[arg(long, value_name = "URL", requires = "database")]
     advertise: Option<String>,
     /// Where the tenants' Ed25519 signing keys are kept (TENANT.ed25519, made on first use;
-    /// default: DATA/keys).
+    /// default: DATA/keys). The nodes of a cluster must all read the same folder: a tenant's
+    /// heads are only ever signed by the key that signed its first.
     #[arg(long, value_name = "DIR")]
     keys: Option<PathBuf>,
     /// Writes in flight at most (posts, puts, deletes); past it a write is answered 503
@@ -111,6 +139,40 @@ struct SimulateArgs {
     /// `fanli run PLAN` on the log followed by DIR/events.jsonl gives DIR/state.json.
     #[arg(long, value_name = "EVENTS.jsonl")]
     from: Option<PathBuf>,
+    /// Print one JSON document instead of the verdict's two lines: `{"out": DIR, "files":
+    /// ["DIR/events.jsonl", ...], "summary": {...}}`, where `summary` is DIR/summary.json (its
+    /// `verdict` has `en` and `zh`; `members`, `made_whole`, `paid`, `owed`, `still_waiting`, ...).
+    #[arg(long, conflicts_with = "example")]
+    json: bool,
+}
+
+/// The `export` command's arguments.
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// What to export.
+    #[arg(value_enum)]
+    what: ExportWhat,
+    /// The plan (TOML).
+    plan: PathBuf,
+    /// The log (JSON Lines).
+    events: PathBuf,
+    /// Write the CSV here instead of standard output.
+    #[arg(long, short, value_name = "FILE.csv")]
+    out: Option<PathBuf>,
+    /// Export under a plan that `fanli check` refuses.
+    #[arg(long)]
+    allow_noncompliant: bool,
+}
+
+/// What `fanli export` writes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportWhat {
+    /// A row per member.
+    Members,
+    /// A row per daily pool report and mechanism.
+    Reports,
+    /// A row per mechanism.
+    Pools,
 }
 
 /// The `check` command's flags.
@@ -212,6 +274,9 @@ struct ProveArgs {
     /// The tenant named in the proof (default: the head's).
     #[arg(long)]
     tenant: Option<String>,
+    /// Accepted for symmetry with the other commands: the proof is printed as JSON anyway.
+    #[arg(long)]
+    json: bool,
 }
 
 /// The `audit check-proof` flags.
@@ -228,6 +293,12 @@ struct CheckProofArgs {
     /// The tenant's public key (64 hex digits, or a file with them) the heads must be signed by.
     #[arg(long, value_name = "HEX")]
     key: Option<String>,
+    /// Print the verdict as one JSON document: `{"proven": true, "proof": "inclusion", "line",
+    /// "size", "time", "key", "event"}` or `{"proven": true, "proof": "consistency", "from",
+    /// "to", "from_time", "time", "key"}`; a proof that fails gives `{"proven": false, "error"}`
+    /// (exit 1).
+    #[arg(long)]
+    json: bool,
 }
 
 /// The `audit sign` flags.
@@ -242,6 +313,9 @@ struct SignArgs {
     /// The tenant the head names.
     #[arg(long)]
     tenant: String,
+    /// Accepted for symmetry with the other commands: the signed head is printed as JSON anyway.
+    #[arg(long)]
+    json: bool,
 }
 
 /// The `audit verify` flags: chained log files and their plan, or a server's store.
@@ -278,6 +352,14 @@ struct VerifyArgs {
     /// it, each head's own key, which the output names.
     #[arg(long, value_name = "HEX")]
     key: Option<String>,
+    /// Print the verdict as one JSON document: `{"verified": true, "lines": 12, "head": HASH,
+    /// "replayed": true, "reports": 5 or null, "signed": {"size", "time", "keys", "heads",
+    /// "after"} or null, "accounts_balance": true or null}`; a log that does not hold gives
+    /// `{"verified": false, "error": "FILE:LINE: ..."}` (exit 1). With --data: `{"verified",
+    /// "tenants": [{"tenant", "verified", "lines", "reports", "snapshot", "head", "signed",
+    /// "accounts_balance"} or {"tenant", "verified": false, "error"}]}`.
+    #[arg(long)]
+    json: bool,
 }
 
 fn main() -> ExitCode {
@@ -300,6 +382,7 @@ fn main() -> ExitCode {
         Command::Audit(AuditCommand::CheckProof(args)) => transparency::check_proof(args),
         Command::Audit(AuditCommand::Sign(args)) => transparency::sign(args),
         Command::Simulate(args) => simulate::simulate(args),
+        Command::Export(args) => export::export(args),
         Command::Serve(args) => serve::serve(args),
     }
 }

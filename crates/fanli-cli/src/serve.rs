@@ -1,14 +1,20 @@
 //! `fanli serve`: the HTTP API on SQLite under a local folder.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use crate::ServeArgs;
 
 pub(crate) fn serve(args: ServeArgs) -> ExitCode {
     // Logs go to stderr; `RUST_LOG` picks what (`RUST_LOG=fanli_server=debug` shows each request).
+    // Coloured only on a terminal: a log file or a journal gets no ANSI escape codes.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
     let fail = |message: String| {
         eprintln!("fanli: {message}");
         ExitCode::from(1)

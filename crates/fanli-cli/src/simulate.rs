@@ -10,7 +10,7 @@ use crate::SimulateArgs;
 
 pub(crate) fn simulate(args: SimulateArgs) -> ExitCode {
     if args.example {
-        print!("{DEFAULT}");
+        out!("{DEFAULT}");
         return ExitCode::SUCCESS;
     }
     let plan_path = args.plan.as_ref().expect("clap requires the plan without --example");
@@ -107,12 +107,17 @@ pub(crate) fn simulate(args: SimulateArgs) -> ExitCode {
     };
     match fanli_sim::report::write_all_with_sweep(&args.out, &sim, &findings, sweep.as_ref()) {
         Ok(summary) => {
-            println!("{}", summary["verdict"]["en"].as_str().unwrap_or_default());
-            println!("{}", summary["verdict"]["zh"].as_str().unwrap_or_default());
-            println!(
-                "wrote {}/{{events.jsonl, state.json, timeseries.csv, outcomes.csv, summary.json, report.html}}",
-                args.out.display()
-            );
+            let files = fanli_sim::report::files(sweep.is_some());
+            if args.json {
+                let paths: Vec<String> =
+                    files.iter().map(|f| args.out.join(f).display().to_string()).collect();
+                let doc = serde_json::json!({"out": args.out.display().to_string(), "files": paths, "summary": summary});
+                outln!("{doc:#}");
+            } else {
+                outln!("{}", summary["verdict"]["en"].as_str().unwrap_or_default());
+                outln!("{}", summary["verdict"]["zh"].as_str().unwrap_or_default());
+                outln!("wrote {}/{{{}}}", args.out.display(), files.join(", "));
+            }
             if sim.rejected.is_empty() {
                 ExitCode::SUCCESS
             } else {

@@ -110,13 +110,13 @@ pub(crate) fn prove(args: ProveArgs) -> ExitCode {
         }
         (None, None) => unreachable!("clap requires one"),
     };
-    println!("{proof:#}");
+    outln!("{proof:#}");
     ExitCode::SUCCESS
 }
 
 /// `fanli audit check-proof PROOF.json --head HEAD.json [--old OLDER.json] [--key HEX]`.
 pub(crate) fn check_proof(args: CheckProofArgs) -> ExitCode {
-    let checked = (|| -> Result<String, String> {
+    let checked = (|| -> Result<(String, serde_json::Value), String> {
         let trusted = trusted_key(args.key.as_deref())?;
         let text = std::fs::read_to_string(&args.proof)
             .map_err(|e| format!("cannot read {}: {e}", args.proof.display()))?;
@@ -129,10 +129,15 @@ pub(crate) fn check_proof(args: CheckProofArgs) -> ExitCode {
                 let proof = InclusionProof::from_value(&value)
                     .map_err(|e| format!("{}: {e}", args.proof.display()))?;
                 proof.check(&head)?;
-                Ok(format!(
+                let text = format!(
                     "proven: line {} is in the tree of {} lines signed at {} by {key}\n{}",
                     proof.line, head.head.size, head.head.time, proof.event
-                ))
+                );
+                let doc = serde_json::json!({
+                    "proven": true, "proof": "inclusion", "line": proof.line, "size": head.head.size,
+                    "time": head.head.time, "key": key, "event": proof.event,
+                });
+                Ok((text, doc))
             }
             Some("consistency") => {
                 let old = args
@@ -146,10 +151,15 @@ pub(crate) fn check_proof(args: CheckProofArgs) -> ExitCode {
                 let proof = ConsistencyProof::from_value(&value)
                     .map_err(|e| format!("{}: {e}", args.proof.display()))?;
                 proof.check(&old, &head)?;
-                Ok(format!(
+                let text = format!(
                     "proven: the tree of {} lines signed at {} extends the tree of {} lines signed at {} (key {key})",
                     head.head.size, head.head.time, old.head.size, old.head.time
-                ))
+                );
+                let doc = serde_json::json!({
+                    "proven": true, "proof": "consistency", "from": old.head.size, "to": head.head.size,
+                    "from_time": old.head.time, "time": head.head.time, "key": key,
+                });
+                Ok((text, doc))
             }
             _ => Err(format!(
                 "{}: not a proof (`\"proof\"` is \"inclusion\" or \"consistency\")",
@@ -158,11 +168,20 @@ pub(crate) fn check_proof(args: CheckProofArgs) -> ExitCode {
         }
     })();
     match checked {
-        Ok(text) => {
-            println!("{text}");
+        Ok((_, doc)) if args.json => {
+            outln!("{doc:#}");
             ExitCode::SUCCESS
         }
-        Err(e) => failed(e),
+        Ok((text, _)) => {
+            outln!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if args.json {
+                outln!("{:#}", serde_json::json!({"proven": false, "error": e}));
+            }
+            failed(e)
+        }
     }
 }
 
@@ -185,6 +204,6 @@ pub(crate) fn sign(args: SignArgs) -> ExitCode {
         root: frontier.root(),
         time: head_time(millis),
     };
-    println!("{}", head.sign(&key).to_json());
+    outln!("{}", head.sign(&key).to_json());
     ExitCode::SUCCESS
 }

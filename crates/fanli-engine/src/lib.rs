@@ -61,7 +61,7 @@ pub use plan::{
 pub use rejection::{ID_MAX_CHARS, Rejection, check_id};
 #[cfg(feature = "snapshot")]
 pub use snapshot::{SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, SnapshotError};
-pub use time::{Timestamp, UtcOffset, date};
+pub use time::{AtOffset, Timestamp, UtcOffset, date};
 pub use view::{Fields, Figure, Key};
 
 /// A member, by join order (0 is the first to join).

@@ -111,15 +111,64 @@ impl Timestamp {
 impl fmt::Display for Timestamp {
     /// RFC 3339 in UTC, with the fraction only when there is one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let seconds = self.0.div_euclid(NANOS_PER_SECOND);
-        let nanos = self.0.rem_euclid(NANOS_PER_SECOND);
-        let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-        let (y, m, d) = civil_from_days(days);
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)?;
-        if nanos != 0 {
-            write!(f, ".{nanos:09}")?;
-        }
+        civil(f, self.0)?;
         f.write_str("Z")
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]` of `nanos` since the epoch, without an offset.
+fn civil(f: &mut fmt::Formatter<'_>, nanos: i64) -> fmt::Result {
+    let seconds = nanos.div_euclid(NANOS_PER_SECOND);
+    let fraction = nanos.rem_euclid(NANOS_PER_SECOND);
+    let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    // Every event's time is written at least once (the log, the answers): digits by hand into
+    // one buffer, not a formatter call per field. Nanoseconds in an i64 keep the year within
+    // 1677..=2262: four digits.
+    let mut text = *b"0000-00-00T00:00:00.000000000";
+    let mut put = |at: usize, width: usize, mut value: u64| {
+        for i in (at..at + width).rev() {
+            text[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, 4, y as u64);
+    put(5, 2, m as u64);
+    put(8, 2, d as u64);
+    put(11, 2, (secs / 3600) as u64);
+    put(14, 2, (secs / 60 % 60) as u64);
+    put(17, 2, (secs % 60) as u64);
+    let text = if fraction == 0 {
+        &text[..19]
+    } else {
+        put(20, 9, fraction as u64);
+        &text[..]
+    };
+    f.write_str(std::str::from_utf8(text).expect("ASCII digits"))
+}
+
+/// An instant shown at a UTC offset ([`Timestamp::at_offset`]).
+#[derive(Clone, Copy, Debug)]
+pub struct AtOffset(Timestamp, UtcOffset);
+
+impl fmt::Display for AtOffset {
+    /// RFC 3339 at the offset (`2026-03-04T00:00:00+08:00`); at UTC, as [`Timestamp`] shows it
+    /// (`Z`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let AtOffset(at, offset) = *self;
+        if offset == UtcOffset::UTC {
+            return at.fmt(f);
+        }
+        civil(f, at.0.saturating_add(offset.0 as i64 * NANOS_PER_SECOND))?;
+        offset.fmt(f)
+    }
+}
+
+impl Timestamp {
+    /// This instant shown at `offset`: what people who wrote their times at that offset read
+    /// (an error about an event stamped `+08:00` names times at `+08:00`, not in UTC).
+    pub fn at_offset(self, offset: UtcOffset) -> AtOffset {
+        AtOffset(self, offset)
     }
 }
 
@@ -153,6 +202,15 @@ impl UtcOffset {
             return None;
         }
         Some(UtcOffset(sign * (hours * 3600 + minutes * 60)))
+    }
+
+    /// The offset an RFC 3339 time is written at (`Z`, or its last 6 characters `±HH:MM`);
+    /// `None` when it ends in neither.
+    pub fn of_rfc3339(text: &str) -> Option<UtcOffset> {
+        if text.ends_with(['Z', 'z']) {
+            return Some(UtcOffset::UTC);
+        }
+        UtcOffset::parse(text.get(text.len().checked_sub(6)?..)?)
     }
 
     /// Seconds east of UTC.
@@ -218,6 +276,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn display_writes_what_the_formatter_would() {
+        let reference = |t: Timestamp| {
+            let seconds = t.0.div_euclid(NANOS_PER_SECOND);
+            let nanos = t.0.rem_euclid(NANOS_PER_SECOND);
+            let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+            let (y, m, d) = civil_from_days(days);
+            let fraction = if nanos == 0 { String::new() } else { format!(".{nanos:09}") };
+            format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{fraction}Z",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60
+            )
+        };
+        let day = 86_400 * NANOS_PER_SECOND;
+        // From the earliest instant an i64 holds (1677) to the latest (2262).
+        let mut at = i64::MIN + NANOS_PER_SECOND;
+        while at < i64::MAX - 2 * day {
+            for extra in [0, 1, 999_999_999, 86_399 * NANOS_PER_SECOND + 500_000_000] {
+                let t = Timestamp(at + extra);
+                assert_eq!(t.to_string(), reference(t));
+            }
+            at += 7 * day + 3_661 * NANOS_PER_SECOND;
+        }
+        assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(Timestamp(1).to_string(), "1970-01-01T00:00:00.000000001Z");
+        assert_eq!(Timestamp(i64::MIN).to_string(), "1677-09-21T00:12:43.145224192Z");
+        assert_eq!(Timestamp(i64::MAX).to_string(), "2262-04-11T23:47:16.854775807Z");
+    }
+
+    #[test]
     fn parses_offsets_and_fractions() {
         let t = Timestamp::parse_rfc3339("2026-01-01T09:00:00+08:00").unwrap();
         assert_eq!(t.to_string(), "2026-01-01T01:00:00Z");
@@ -249,6 +338,19 @@ mod tests {
         ] {
             assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn instants_show_at_the_offset_they_were_written_at() {
+        let at = Timestamp::parse_rfc3339("2026-03-04T08:30:00.5+08:00").unwrap();
+        assert_eq!(at.to_string(), "2026-03-04T00:30:00.500000000Z");
+        let china = UtcOffset::of_rfc3339("2026-03-04T08:30:00.5+08:00").unwrap();
+        assert_eq!(at.at_offset(china).to_string(), "2026-03-04T08:30:00.500000000+08:00");
+        let west = UtcOffset::of_rfc3339("2026-03-03T21:00:00-03:30").unwrap();
+        assert_eq!(at.at_offset(west).to_string(), "2026-03-03T21:00:00.500000000-03:30");
+        assert_eq!(at.at_offset(UtcOffset::UTC).to_string(), at.to_string());
+        assert_eq!(UtcOffset::of_rfc3339("2026-03-04T00:00:00z"), Some(UtcOffset::UTC));
+        assert_eq!(UtcOffset::of_rfc3339("+08"), None);
     }
 
     #[test]

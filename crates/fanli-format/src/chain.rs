@@ -9,8 +9,6 @@
 //! bytes whatever its source looked like. The first line's `prev` is 64 zeros. The hash covers
 //! the whole line (its own `prev` included) without the newline.
 
-use std::fmt::Write as _;
-
 use fanli_engine::{Engine, Event, EventKind, Order, SellAmount};
 
 use crate::EventLine;
@@ -76,12 +74,7 @@ impl Chain {
 
 /// The SHA-256 of `bytes`, in lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
+    crate::merkle::to_hex(&Sha256::digest(bytes))
 }
 
 /// `event` in canonical form with `prev` first.

@@ -407,6 +407,11 @@ impl<'a> EventLine<'a> {
         engine.prefetch([self.member.as_deref(), self.referrer.as_deref()], self.order.as_deref());
     }
 
+    /// The offset the line's `at` is written at (`Z` is UTC), when it has a time that ends in one.
+    pub fn offset(&self) -> Option<fanli_engine::UtcOffset> {
+        fanli_engine::UtcOffset::of_rfc3339(self.at.as_deref()?)
+    }
+
     /// The audit chain's `prev`, when the line has one.
     pub fn prev(&self) -> Option<&str> {
         self.prev.as_deref()

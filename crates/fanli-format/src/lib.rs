@@ -5,6 +5,7 @@
 
 pub mod chain;
 mod event;
+pub mod export;
 pub mod line;
 pub mod merkle;
 mod output;

@@ -2,7 +2,7 @@
 //! (`fanli run`, the server's writer and its replays, the simulator, `audit verify`, the
 //! benchmarks), so that they accept and refuse the same lines with the same codes.
 
-use fanli_engine::{Engine, Event};
+use fanli_engine::{Engine, Event, Timestamp, UtcOffset};
 
 use crate::{EventError, EventLine};
 
@@ -63,9 +63,74 @@ pub fn apply_bytes<'e, 'l: 'e>(
         return LineOutcome::Blank;
     }
     match slot.read(bytes) {
-        Ok(()) => apply(engine, slot.event()),
+        Ok(()) => {
+            let slot: &'e EventLine<'l> = slot;
+            at_input_offset(apply(engine, slot.event()), slot)
+        }
         Err(e) => LineOutcome::Refused(e.into()),
     }
+}
+
+/// A refusal's times shown at the offset the line's own `at` was written at: an event stamped
+/// `+08:00` that is refused names times at `+08:00`, as its author wrote them, not in UTC.
+/// The engine knows instants only (and its messages show them in UTC); the UTC times of the
+/// message (`YYYY-MM-DDTHH:MM:SS[.f]Z`, the one way the engine writes a time) are rewritten
+/// here. A line stamped in UTC keeps its message byte for byte.
+pub(crate) fn at_input_offset<'e>(outcome: LineOutcome<'e>, line: &EventLine<'_>) -> LineOutcome<'e> {
+    match outcome {
+        LineOutcome::Refused(mut refusal) => {
+            if let Some(offset) = line.offset()
+                && offset != UtcOffset::UTC
+            {
+                refusal.error = times_at(&refusal.error, offset);
+            }
+            LineOutcome::Refused(refusal)
+        }
+        other => other,
+    }
+}
+
+/// `message` with each UTC RFC 3339 time in it shown at `offset`.
+pub(crate) fn times_at(message: &str, offset: UtcOffset) -> String {
+    let b = message.as_bytes();
+    let digits = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_digit);
+    let mut out = String::with_capacity(message.len() + 16);
+    let (mut copied, mut i) = (0, 0);
+    while i + 20 <= b.len() {
+        let shaped = b[i + 4] == b'-'
+            && b[i + 7] == b'-'
+            && b[i + 10] == b'T'
+            && b[i + 13] == b':'
+            && b[i + 16] == b':'
+            && digits(i..i + 4)
+            && digits(i + 5..i + 7)
+            && digits(i + 8..i + 10)
+            && digits(i + 11..i + 13)
+            && digits(i + 14..i + 16)
+            && digits(i + 17..i + 19);
+        if shaped {
+            let mut end = i + 19;
+            if b[end] == b'.' {
+                end += 1;
+                while end < b.len() && b[end].is_ascii_digit() {
+                    end += 1;
+                }
+            }
+            if end < b.len()
+                && b[end] == b'Z'
+                && let Some(at) = Timestamp::parse_rfc3339(&message[i..=end])
+            {
+                out.push_str(&message[copied..i]);
+                out.push_str(&at.at_offset(offset).to_string());
+                copied = end + 1;
+                i = end + 1;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&message[copied..]);
+    out
 }
 
 /// Reads a JSON object parsed already into `slot` ([`EventLine::read_object`]: as an event of
@@ -79,7 +144,29 @@ pub fn apply_object<'e, 'l: 'e>(
     at: Option<&'l str>,
 ) -> LineOutcome<'e> {
     match slot.read_object(object, kind, at) {
-        Ok(()) => apply(engine, slot.event()),
+        Ok(()) => {
+            let slot: &'e EventLine<'l> = slot;
+            at_input_offset(apply(engine, slot.event()), slot)
+        }
         Err(e) => LineOutcome::Refused(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_names_times_at_the_offset_of_its_line() {
+        let china = UtcOffset::parse("+08:00").unwrap();
+        assert_eq!(
+            times_at(
+                "time went backwards: 2026-03-03T16:00:00Z is before the previous event at 2026-03-04T01:00:00.250000000Z",
+                china
+            ),
+            "time went backwards: 2026-03-04T00:00:00+08:00 is before the previous event at 2026-03-04T09:00:00.250000000+08:00"
+        );
+        // Anything else stays as it is, a member id shaped almost like a time included.
+        assert_eq!(times_at("member `2026-03-03T16:00:00` 张三", china), "member `2026-03-03T16:00:00` 张三");
     }
 }

@@ -178,7 +178,7 @@ fn apply_line(
         outcome.stopped_at = Some(number);
         return Ok(true);
     }
-    match crate::line::apply(engine, event) {
+    match crate::line::at_input_offset(crate::line::apply(engine, event), &line.line) {
         LineOutcome::Accepted(event) => {
             outcome.applied += 1;
             if trace {

@@ -1,9 +1,11 @@
 //! The HTTP API: the routes, and a handler for each, annotated with `#[utoipa::path]` for the
-//! OpenAPI document ([`doc`], `GET /openapi.json`; a test keeps it complete), with the middleware that counts requests and sends a cluster's requests to the
-//! node serving their tenant.
+//! OpenAPI document ([`doc`], `GET /openapi.json`; a test keeps it complete), with the
+//! middleware that counts requests and sends a cluster's requests to the node serving their
+//! tenant.
 
 use super::*;
 
+mod dead_letters;
 pub(crate) mod doc;
 mod proposals;
 pub(crate) mod transparency;
@@ -16,6 +18,7 @@ pub fn router(app: Shared) -> Router {
         .route("/metrics", get(get_metrics))
         .route("/openapi.json", get(openapi))
         .route("/v1/tenants", post(create_tenant))
+        .route("/v1/tenants/{id}/keys", post(master_owner_key))
         .route("/v1/plan", put(put_plan).get(get_plan))
         .route("/v1/plan/versions", get(get_plan_versions))
         .route("/v1/plan/check", post(check_plan))
@@ -30,6 +33,9 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/keys/{id}", delete(revoke_key))
         .route("/v1/keys/{id}/rotate", post(rotate_key))
         .route("/v1/webhook", put(put_webhook).get(get_webhook))
+        .route("/v1/webhook/dead", get(dead_letters::list_dead))
+        .route("/v1/webhook/dead/replay", post(dead_letters::replay_all))
+        .route("/v1/webhook/dead/{id}/replay", post(dead_letters::replay_one))
         .route("/v1/brands", post(create_brand))
         .route("/v1/mechanisms", get(get_mechanisms))
         .route("/v1/mechanisms/{id}", get(get_mechanism))
@@ -254,19 +260,39 @@ pub(crate) async fn to_owner(
     }
 }
 
-/// `GET /metrics`: Prometheus metrics (no key: they name no tenant, member or amount).
+/// `GET /metrics`: Prometheus metrics (no key: they name no tenant, member or amount); with
+/// the master key, each tenant's pools, obligations and money waiting too
+/// ([`metrics::TenantGauges`]).
 #[utoipa::path(
     get,
     path = "/metrics",
-    responses((status = 200, description = "the Prometheus text format", body = String, content_type = "text/plain")),
+    responses((
+        status = 200,
+        description = "the Prometheus text format (with the master key as a bearer token, also each tenant's gauges)",
+        body = String,
+        content_type = "text/plain"
+    )),
 )]
-pub(crate) async fn get_metrics(State(server): State<Shared>) -> Response {
-    let (tenants, lines) = {
+pub(crate) async fn get_metrics(State(server): State<Shared>, headers: HeaderMap) -> Response {
+    let (tenants, lines, gauges) = {
         let app = lock(&server);
-        (app.tenants.len(), app.tenants.values().map(|t| t.chain.len()).sum())
+        let master = bearer(&headers).is_ok_and(|key| same(&sha256_hex(key.as_bytes()), &app.master));
+        let mut gauges: Vec<metrics::TenantGauges> = Vec::new();
+        if master {
+            for (id, tenant) in &app.tenants {
+                if let Some(engine) = &tenant.engine {
+                    gauges.push(metrics::TenantGauges::of(id, engine));
+                }
+            }
+            gauges.sort_by(|a, b| a.tenant.cmp(&b.tenant));
+        }
+        (app.tenants.len(), app.tenants.values().map(|t| t.chain.len()).sum(), gauges)
     };
     let mut body = server.metrics.render(tenants, lines);
     server.gate.render(&mut body);
+    if !gauges.is_empty() {
+        metrics::render_tenants(&mut body, &gauges);
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
@@ -327,6 +353,46 @@ pub(crate) async fn create_tenant(
         }
     }
     app.tenants.insert(id.clone(), tenant);
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+}
+
+/// `POST /v1/tenants/{id}/keys` (the master key, no body): a new owner key for an existing
+/// tenant → `201 {"id", "owner_key", "owner_key_id"}` as `POST /v1/tenants` answers, the key
+/// shown once; `404` for no such tenant. For an owner who lost every key, and for a session
+/// that runs again after a restart (its tenant exists: the README's). The keys made before
+/// stay valid; the owner revokes them with the new one (`DELETE /v1/keys/{id}`).
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{id}/keys",
+    params(("id" = String, Path, description = "the tenant", example = "acme")),
+    responses(
+        (status = 201, description = "a new owner key, shown this once", body = doc::TenantCreated),
+        (status = 401, description = "not the master key", body = doc::Error),
+        (status = 404, description = "no such tenant", body = doc::Error),
+    ),
+)]
+pub(crate) async fn master_owner_key(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let key = bearer(&headers)?;
+    let mut app = lock(&app);
+    if !same(&sha256_hex(key.as_bytes()), &app.master) {
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "only the master key issues keys for a tenant".to_owned(),
+        ));
+    }
+    // In a cluster the tenant may be served by another node: the store knows every tenant.
+    let exists = app.tenants.contains_key(&id)
+        || (app.cluster.is_some() && blocking(|| app.store.tenant_ids()).map_err(internal)?.contains(&id));
+    if !exists {
+        return Err(ApiError(StatusCode::NOT_FOUND, "not_found", format!("no tenant `{id}`")));
+    }
+    let (owner_key, key_id) = issue_key(&mut app, &id, Role::Owner, MASTER)?;
+    let answer = json!({"id": id, "owner_key": owner_key, "owner_key_id": key_id});
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
 
@@ -400,7 +466,8 @@ pub(crate) async fn post_events(
             .collect()
     };
     let results = submit_lines(&app, id, Some(by), lines).await?;
-    Ok(axum::Json(json!({"results": results_json(&results)})).into_response())
+    let json = [(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"))];
+    Ok((json, results_body(&results)).into_response())
 }
 
 /// The resource routes: one event of a kind from a JSON object of its fields (without `type`;
@@ -1005,8 +1072,9 @@ pub(crate) async fn put_webhook(
     Ok(axum::Json(answer).into_response())
 }
 
-/// `GET /v1/webhook` (owner or read-only): the URL and the outbox: notifications pending and
-/// delivered, and the oldest pending one's attempts and last error.
+/// `GET /v1/webhook` (owner or read-only): the URL and the outbox: notifications pending,
+/// delivered and dead (given up: `GET /v1/webhook/dead`), and the oldest pending one's attempts
+/// and last error.
 #[utoipa::path(
     get,
     path = "/v1/webhook",
@@ -1019,7 +1087,8 @@ pub(crate) async fn get_webhook(State(app): State<Shared>, headers: HeaderMap) -
     let Opened { mut app, caller } = opening(&app, &headers, Needs::Reader)?;
     let url = app.tenants[&caller.tenant].webhook.clone();
     let status = blocking(|| app.store.outbox_status(&caller.tenant)).map_err(internal)?;
-    let mut answer = json!({"url": url, "pending": status.pending, "delivered": status.delivered});
+    let mut answer =
+        json!({"url": url, "pending": status.pending, "delivered": status.delivered, "dead": status.dead});
     if let Some((attempts, error)) = status.head {
         answer["attempts"] = attempts.into();
         answer["last_error"] = error.into();

@@ -14,6 +14,10 @@
 //!
 //! A key of another tenant never sees this tenant: its requests name no tenant, the key does.
 //!
+//! The master key makes tenants (`POST /v1/tenants`, which answers the first owner key) and
+//! issues a tenant another owner key (`POST /v1/tenants/{id}/keys`), when the owner lost theirs
+//! or a script runs again against a tenant it made before; it reads nothing of any tenant.
+//!
 //! Keys have ids (random, 16 hex digits) by which the owner lists, revokes and rotates them
 //! (`GET /v1/keys`, `DELETE /v1/keys/{id}`, `POST /v1/keys/{id}/rotate`; read-only keys may
 //! list too). A revoked key is refused (`401`) from the moment the revocation commits: on the

@@ -57,6 +57,7 @@ pub use api::router;
 use api::*;
 use plans::*;
 use schedule::*;
+pub use writer::FUTURE_TOLERANCE;
 use writer::*;
 
 /// The server's state: the store and every tenant's engine.
@@ -71,17 +72,24 @@ pub struct App {
     dir: std::path::PathBuf,
     /// The PostgreSQL URL, if the store is there (the other threads open their own connection).
     database: Option<String>,
-    /// The webhook deliverer's first retry delay.
-    retry: std::time::Duration,
+    /// How the webhook deliverer retries.
+    retry: webhook::Retry,
+    /// How far ahead of the wall clock an event's `at` may be (`None`: any time, for replays of
+    /// a synthetic history); see [`FUTURE_TOLERANCE`].
+    future_tolerance: Option<std::time::Duration>,
     /// This node in a cluster of nodes on one PostgreSQL, if it joined one: then it serves only
     /// the tenants whose lease it holds.
     cluster: Option<cluster::Cluster>,
     /// The console's sessions, by their cookie's value.
     sessions: HashMap<String, web::console::Session>,
+    /// The console's members page: each tenant's members by id, spend and wallet.
+    member_orders: HashMap<String, web::console::MemberOrder>,
     /// A tenant's engine is snapshotted every this many events.
     snapshot_every: u64,
     /// The snapshot thread's queue, once the server runs.
     snapshots: Option<std::sync::mpsc::Sender<SnapshotJob>>,
+    /// SQLite: wakes the checkpoint thread after a commit ([`checkpoint_loop`]).
+    checkpoints: Option<std::sync::mpsc::SyncSender<()>>,
     /// In a cluster: the store's count of key revocations when this node last dropped the
     /// revoked keys from `keys` (see [`App::revoked_since`]).
     revocations: i64,
@@ -223,6 +231,21 @@ impl Server {
                 }
             })
             .expect("a thread starts");
+        if app.database.is_none() {
+            // SQLite's checkpoints move off the writer's commits to a thread of their own.
+            let (wake, woken) = std::sync::mpsc::sync_channel(1);
+            let dir = app.dir.clone();
+            match app.store.become_writer() {
+                Ok(()) => {
+                    app.checkpoints = Some(wake);
+                    std::thread::Builder::new()
+                        .name("fanli-checkpoints".to_owned())
+                        .spawn(move || checkpoint_loop(&dir, &woken))
+                        .expect("a thread starts");
+                }
+                Err(error) => tracing::error!(%error, "SQLite's checkpoints stay in the commits"),
+            }
+        }
         let revocations = match &app.cluster {
             Some(_) => {
                 Some(Revocations::start(app.dir.clone(), app.database.clone()).expect("a thread starts"))
@@ -265,6 +288,32 @@ impl Server {
                 .expect("a thread starts");
         }
         server
+    }
+}
+
+/// How often, at most, SQLite's write-ahead log is copied into the database file while writes
+/// go on: each checkpoint costs an fsync of the database file, off the writer's path.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// SQLite: the checkpoint thread. Woken by the writer after its commits, it copies the
+/// write-ahead log into the database file (a passive checkpoint, on a connection of its own),
+/// then rests [`CHECKPOINT_EVERY`]; it ends with the writer. Until a checkpoint, what a commit
+/// wrote is durable in the log: a crash loses nothing, the next open replays it.
+fn checkpoint_loop(dir: &Path, woken: &std::sync::mpsc::Receiver<()>) {
+    let mut store = None;
+    while woken.recv().is_ok() {
+        if store.is_none() {
+            store = Store::open(dir, None)
+                .inspect_err(|error| tracing::error!(%error, "the checkpoint thread cannot open the store"))
+                .ok();
+        }
+        if let Some(opened) = store.as_mut()
+            && let Err(error) = opened.checkpoint()
+        {
+            tracing::warn!(%error, "a checkpoint of SQLite's log failed; tried again after the next commit");
+            store = None;
+        }
+        std::thread::sleep(CHECKPOINT_EVERY);
     }
 }
 
@@ -458,10 +507,13 @@ impl App {
             keys: HashMap::new(),
             dir: dir.to_owned(),
             database: database.map(str::to_owned),
-            retry: std::time::Duration::from_secs(1),
+            retry: webhook::Retry::default(),
+            future_tolerance: Some(writer::FUTURE_TOLERANCE),
             snapshot_every: 500_000,
             snapshots: None,
+            checkpoints: None,
             sessions: HashMap::new(),
+            member_orders: HashMap::new(),
             cluster,
             revocations: 0,
             signing_keys: dir.join("keys"),
@@ -564,7 +616,22 @@ impl App {
 
     /// Sets the webhook deliverer's first retry delay (1 s by default; it doubles up to an hour).
     pub fn webhook_retry(mut self, delay: std::time::Duration) -> App {
-        self.retry = delay;
+        self.retry.base = delay;
+        self
+    }
+
+    /// Sets how the webhook deliverer retries: delays, attempts before a dead letter, the
+    /// jitter's seed (see [`webhook::Retry`]).
+    pub fn webhook_retry_policy(mut self, retry: webhook::Retry) -> App {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets how far ahead of the server's wall clock an event's `at` may be
+    /// ([`FUTURE_TOLERANCE`] by default); `None` takes any time, for a tool replaying a
+    /// synthetic history stamped ahead of today (the load benchmark's year).
+    pub fn future_tolerance(mut self, tolerance: Option<std::time::Duration>) -> App {
+        self.future_tolerance = tolerance;
         self
     }
 

@@ -1,9 +1,17 @@
 //! Prometheus metrics at `GET /metrics`, in the text exposition format.
 //!
 //! A handful of counters and two latency histograms, kept with atomics (and one small map for
-//! the per-route request counts): a metrics crate would be more code than this. Nothing here
-//! names a tenant, a member or an amount, so the endpoint needs no key; scrape it from the
+//! the per-route request counts): a metrics crate would be more code than this. What every
+//! scrape gets names no tenant, member or amount, so it needs no key; scrape it from the
 //! operator's network.
+//!
+//! With the master key (`Authorization: Bearer MASTER`, Prometheus' `authorization` setting),
+//! a scrape gets the per-tenant gauges too ([`TenantGauges`]): each mechanism's pool, what it
+//! owes (amount and count), what it paid, each money figure of its kind's view (what waits in a
+//! queue, ...), and the withdrawals waiting for review; amounts in fen, exact integers. They are
+//! read from the engines' running totals (the mechanisms' views, as `GET /v1/mechanisms` shows
+//! them), never from a scan of the members. Alert when a pool owes more than it holds:
+//! `fanli_obligations_fen > fanli_pool_fen` (docs/operations.md).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -143,6 +151,141 @@ impl Metrics {
     }
 }
 
+/// One mechanism's gauges.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MechanismGauges {
+    /// Its id in the plan.
+    pub id: String,
+    /// Its kind (`queue`).
+    pub kind: &'static str,
+    /// Cash in its pool, in fen.
+    pub pool: i64,
+    /// Promised and not yet paid, in fen.
+    pub owed: i64,
+    /// How many obligations wait.
+    pub obligations: u64,
+    /// Paid to members in all, in fen.
+    pub paid: i64,
+    /// Each money figure of its kind's view (`queued`, ...), in fen, in the view's order.
+    pub figures: Vec<(&'static str, i64)>,
+}
+
+/// One tenant's gauges: its mechanisms' and its withdrawals waiting for review.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantGauges {
+    /// The tenant.
+    pub tenant: String,
+    /// Each mechanism, in plan order.
+    pub mechanisms: Vec<MechanismGauges>,
+    /// Withdrawals waiting for review: how many, and their amount in fen.
+    pub withdrawals: (u64, i64),
+}
+
+/// Collects a view's money figures at its top level (groups and lists are left out).
+struct MoneyFigures(Vec<(&'static str, i64)>);
+
+impl fanli_engine::Fields for MoneyFigures {
+    fn figure(&mut self, key: fanli_engine::Key, figure: fanli_engine::Figure<'_>) {
+        if let fanli_engine::Figure::Money(amount) = figure {
+            self.0.push((key.name(), amount.fen()));
+        }
+    }
+
+    fn object(&mut self, _key: fanli_engine::Key, _fill: impl FnOnce(&mut Self)) {}
+
+    fn list<T>(&mut self, _key: fanli_engine::Key, _items: &[T], _fill: impl FnMut(&mut Self, &T)) {}
+}
+
+impl TenantGauges {
+    /// The gauges of `tenant` running `engine`: its mechanisms' views and the withdrawals
+    /// waiting (the engine's totals and queues, no member scanned).
+    pub fn of(tenant: &str, engine: &fanli_engine::Engine) -> TenantGauges {
+        use fanli_engine::Figures;
+        let mechanisms = engine
+            .mechanism_views()
+            .map(|m| {
+                let mut figures = MoneyFigures(Vec::new());
+                m.detail.write(&mut figures);
+                MechanismGauges {
+                    id: m.id.to_owned(),
+                    kind: m.kind,
+                    pool: m.pool.fen(),
+                    owed: m.obligations.fen(),
+                    obligations: m.obligations_waiting as u64,
+                    paid: m.paid.fen(),
+                    figures: figures.0,
+                }
+            })
+            .collect();
+        let withdrawals =
+            engine.withdrawals_waiting().fold((0, 0), |(n, fen), w| (n + 1, fen + w.amount.fen()));
+        TenantGauges { tenant: tenant.to_owned(), mechanisms, withdrawals }
+    }
+}
+
+/// A label's value as the exposition format writes it (`\\`, `\"` and `\n` escaped).
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Appends the per-tenant gauges to an exposition, each metric with its HELP and TYPE once.
+pub fn render_tenants(out: &mut String, tenants: &[TenantGauges]) {
+    type Pick = fn(&MechanismGauges) -> i64;
+    type TenantPick = fn(&TenantGauges) -> i64;
+    let per_mechanism: [(&str, &str, Pick); 4] = [
+        ("fanli_pool_fen", "Cash in a mechanism's pool, in fen.", |m| m.pool),
+        ("fanli_obligations_fen", "What a mechanism owes members and has not paid, in fen.", |m| m.owed),
+        ("fanli_obligations", "How many obligations of a mechanism wait to be paid.", |m| {
+            m.obligations as i64
+        }),
+        ("fanli_paid_fen", "What a mechanism paid members in all, in fen.", |m| m.paid),
+    ];
+    for (name, help, pick) in per_mechanism {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for t in tenants {
+            for m in &t.mechanisms {
+                let _ = writeln!(
+                    out,
+                    "{name}{{tenant=\"{}\",mechanism=\"{}\",kind=\"{}\"}} {}",
+                    label(&t.tenant),
+                    label(&m.id),
+                    m.kind,
+                    pick(m)
+                );
+            }
+        }
+    }
+    out.push_str(
+        "# HELP fanli_mechanism_money_fen Each money figure of a mechanism's view (a queue's queued, ...), in fen.\n",
+    );
+    out.push_str("# TYPE fanli_mechanism_money_fen gauge\n");
+    for t in tenants {
+        for m in &t.mechanisms {
+            for (figure, fen) in &m.figures {
+                let _ = writeln!(
+                    out,
+                    "fanli_mechanism_money_fen{{tenant=\"{}\",mechanism=\"{}\",kind=\"{}\",figure=\"{figure}\"}} {fen}",
+                    label(&t.tenant),
+                    label(&m.id),
+                    m.kind
+                );
+            }
+        }
+    }
+    let per_tenant: [(&str, &str, TenantPick); 2] = [
+        ("fanli_withdrawals_waiting", "Withdrawals waiting for review.", |t| t.withdrawals.0 as i64),
+        ("fanli_withdrawals_waiting_fen", "What withdrawals waiting for review hold, in fen.", |t| {
+            t.withdrawals.1
+        }),
+    ];
+    for (name, help, pick) in per_tenant {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for t in tenants {
+            let _ = writeln!(out, "{name}{{tenant=\"{}\"}} {}", label(&t.tenant), pick(t));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -179,5 +322,31 @@ mod tests {
             let value = line.rsplit(' ').next().unwrap();
             assert!(value.parse::<f64>().is_ok(), "{line}");
         }
+    }
+
+    #[test]
+    fn the_tenant_gauges_are_labelled_and_escaped() {
+        let queue = MechanismGauges {
+            id: "q\"1".to_owned(),
+            kind: "queue",
+            pool: 12_345,
+            owed: 20_000,
+            obligations: 2,
+            paid: 500,
+            figures: vec![("queued", 20_000)],
+        };
+        let tenants =
+            [TenantGauges { tenant: "acme".to_owned(), mechanisms: vec![queue], withdrawals: (1, 3_000) }];
+        let mut text = String::new();
+        render_tenants(&mut text, &tenants);
+        let labels = "tenant=\"acme\",mechanism=\"q\\\"1\",kind=\"queue\"";
+        assert!(text.contains(&format!("fanli_pool_fen{{{labels}}} 12345\n")), "{text}");
+        assert!(text.contains(&format!("fanli_obligations_fen{{{labels}}} 20000\n")), "{text}");
+        assert!(text.contains(&format!("fanli_obligations{{{labels}}} 2\n")), "{text}");
+        assert!(text.contains(&format!("fanli_paid_fen{{{labels}}} 500\n")), "{text}");
+        assert!(text.contains(&format!("fanli_mechanism_money_fen{{{labels},figure=\"queued\"}} 20000\n")));
+        assert!(text.contains("fanli_withdrawals_waiting{tenant=\"acme\"} 1\n"));
+        assert!(text.contains("fanli_withdrawals_waiting_fen{tenant=\"acme\"} 3000\n"));
+        assert_eq!(text.matches("# TYPE fanli_pool_fen gauge\n").count(), 1);
     }
 }

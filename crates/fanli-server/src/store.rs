@@ -182,6 +182,9 @@ const HEAD_INSERT: &str = "INSERT INTO heads (tenant, size, root, time, public_k
     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
 const SET_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
+/// The most the writer's SQLite connection keeps of the database's pages in memory, in MiB.
+pub const WRITER_CACHE_MIB: i64 = 64;
+
 /// The tables as the first version made them, with `{int}` and `{serial}` for the types the two
 /// databases spell differently. Never changed: what came later is a step of [`MIGRATIONS`], run
 /// alike on a new store and on one made by an older version.
@@ -222,7 +225,8 @@ const SCHEMA: &str = "
 /// The steps that bring a store from the first version's [`SCHEMA`] to this one's, in order:
 /// step `i` takes `schema_version` (a setting; `1` when absent) from `i + 1` to `i + 2`. Each
 /// runs in a transaction with the setting's update, so a store is at one version or the next.
-const MIGRATIONS: &[fn(&mut Conn<'_>) -> Result<()>] = &[keys_lifecycle, plan_amendments, transparency_log];
+const MIGRATIONS: &[fn(&mut Conn<'_>) -> Result<()>] =
+    &[keys_lifecycle, plan_amendments, transparency_log, dead_letters];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64 + 1;
@@ -286,6 +290,19 @@ fn transparency_log(store: &mut Conn<'_>) -> Result<()> {
              PRIMARY KEY (tenant, level, idx));
          CREATE TABLE heads (tenant TEXT NOT NULL, size {int} NOT NULL, root TEXT NOT NULL, time TEXT NOT NULL,
              public_key TEXT NOT NULL, signature TEXT NOT NULL, PRIMARY KEY (tenant, size));",
+    )
+}
+
+/// Version 5: webhook dead letters (issue 18). `outbox` gets `dead_at`: when the deliverer gave
+/// a notification up after its last allowed attempt (Unix milliseconds; `NULL` while it is
+/// pending or once delivered), and two indexes: `outbox_due`, the notifications still to try
+/// (what each round reads), and `outbox_dead`, the dead letters. Rows stored before have no
+/// `dead_at`: they are pending or delivered, as they were.
+fn dead_letters(store: &mut Conn<'_>) -> Result<()> {
+    store.batch(
+        "ALTER TABLE outbox ADD COLUMN dead_at {int};
+         CREATE INDEX outbox_due ON outbox (tenant, id) WHERE delivered_at IS NULL AND dead_at IS NULL;
+         CREATE INDEX outbox_dead ON outbox (tenant, id) WHERE delivered_at IS NULL AND dead_at IS NOT NULL;",
     )
 }
 
@@ -630,6 +647,8 @@ pub struct OutboxStatus {
     pub pending: i64,
     /// Notifications acknowledged.
     pub delivered: i64,
+    /// Dead letters: given up after the last allowed attempt, waiting for a replay.
+    pub dead: i64,
     /// The oldest waiting one's failed attempts and last error.
     pub head: Option<(i64, Option<String>)>,
 }
@@ -644,6 +663,21 @@ pub struct Pending {
     pub attempts: i64,
     /// Not to be tried before this time (Unix milliseconds).
     pub next_at: i64,
+}
+
+/// A notification the deliverer gave up on, as `GET /v1/webhook/dead` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// Its outbox id (`X-Fanli-Delivery`, the same when replayed).
+    pub id: i64,
+    /// The JSON it sends.
+    pub body: String,
+    /// The attempts made.
+    pub attempts: i64,
+    /// The last attempt's failure.
+    pub last_error: Option<String>,
+    /// When it was given up (Unix milliseconds).
+    pub dead_at: i64,
 }
 
 /// A key as stored: its id, hash, tenant, role name and scope, and its life: when and by which
@@ -805,6 +839,34 @@ impl Store {
     pub fn session(&mut self, sql: &str) -> Result<()> {
         if let Db::Postgres(db) = &mut self.db {
             db.client.batch_execute(sql)?;
+        }
+        Ok(())
+    }
+
+    /// SQLite: makes this connection the writer's. It no longer copies the write-ahead log
+    /// into the database file at its commits (SQLite's automatic checkpoint, two fsyncs inside a
+    /// commit once the log passes 1,000 pages): another connection does it with
+    /// [`Store::checkpoint`], so a group commit waits for one fsync, its own. And it keeps up to
+    /// [`WRITER_CACHE_MIB`] of pages in memory (SQLite's default is 2 MiB), so that the indexes a
+    /// commit adds to (members' history by member, members by referrer) are read from memory,
+    /// not the file. Nothing on PostgreSQL.
+    pub fn become_writer(&mut self) -> Result<()> {
+        if let Db::Sqlite(db) = &self.db {
+            db.pragma_update(None, "wal_autocheckpoint", 0)?;
+            // The log file is cut back to this size once a checkpoint has emptied it.
+            db.pragma_update(None, "journal_size_limit", 64 << 20)?;
+            db.pragma_update(None, "cache_size", -(WRITER_CACHE_MIB << 10))?;
+        }
+        Ok(())
+    }
+
+    /// SQLite: copies what the write-ahead log holds into the database file, as far as no
+    /// reader still needs it (a passive checkpoint: it never waits for the writer nor blocks
+    /// it); the next commit then starts the log again from its beginning. Nothing on
+    /// PostgreSQL.
+    pub fn checkpoint(&mut self) -> Result<()> {
+        if let Db::Sqlite(db) = &self.db {
+            db.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         }
         Ok(())
     }
@@ -1283,11 +1345,20 @@ impl Store {
         Ok(rows.into_iter().map(|mut r| (r.text(0), r.text(1), r.text(2))).collect())
     }
 
-    /// A tenant's undelivered notifications, oldest first, at most `limit`.
+    /// A tenant's notifications still to try (neither delivered nor dead), oldest first, at
+    /// most `limit`, whether due or not.
     pub fn pending(&mut self, tenant: &str, limit: u32) -> Result<Vec<Pending>> {
-        let sql = "SELECT id, body, attempts, next_at FROM outbox WHERE tenant = $1 AND delivered_at IS NULL
-                   ORDER BY id LIMIT $2";
-        let rows = self.query(sql, &[P::Text(tenant), P::Int(i64::from(limit))])?;
+        self.due(tenant, i64::MAX, limit)
+    }
+
+    /// A tenant's notifications due at `now` (Unix milliseconds: `next_at` not after it), neither
+    /// delivered nor dead, oldest first, at most `limit`: a notification waiting out its backoff
+    /// is passed over, so it holds up no later one.
+    pub fn due(&mut self, tenant: &str, now: i64, limit: u32) -> Result<Vec<Pending>> {
+        let sql = "SELECT id, body, attempts, next_at FROM outbox
+                   WHERE tenant = $1 AND delivered_at IS NULL AND dead_at IS NULL AND next_at <= $2
+                   ORDER BY id LIMIT $3";
+        let rows = self.query(sql, &[P::Text(tenant), P::Int(now), P::Int(i64::from(limit))])?;
         Ok(rows
             .into_iter()
             .map(|mut r| Pending { id: r.int(0), body: r.text(1), attempts: r.int(2), next_at: r.int(3) })
@@ -1306,17 +1377,56 @@ impl Store {
         self.execute(sql, &[P::Int(next_at), P::Text(error), P::Int(id)]).map(drop)
     }
 
-    /// A tenant's outbox: how many notifications wait and were delivered, and the oldest
-    /// waiting one's failed attempts and last error.
+    /// Records a failed last attempt: the notification becomes a dead letter at `now` (Unix
+    /// milliseconds), tried no more until it is replayed.
+    pub fn dead(&mut self, id: i64, now: i64, error: &str) -> Result<()> {
+        let sql = "UPDATE outbox SET attempts = attempts + 1, dead_at = $1, last_error = $2 WHERE id = $3";
+        self.execute(sql, &[P::Int(now), P::Text(error), P::Int(id)]).map(drop)
+    }
+
+    /// A tenant's dead letters, oldest first: at most `limit` with an id above `after`.
+    pub fn dead_letters(&mut self, tenant: &str, after: i64, limit: u32) -> Result<Vec<DeadLetter>> {
+        let sql = "SELECT id, body, attempts, last_error, dead_at FROM outbox
+                   WHERE tenant = $1 AND delivered_at IS NULL AND dead_at IS NOT NULL AND id > $2
+                   ORDER BY id LIMIT $3";
+        let rows = self.query(sql, &[P::Text(tenant), P::Int(after), P::Int(i64::from(limit))])?;
+        Ok(rows
+            .into_iter()
+            .map(|mut r| DeadLetter {
+                id: r.int(0),
+                body: r.text(1),
+                attempts: r.int(2),
+                last_error: r.opt_text(3),
+                dead_at: r.int(4),
+            })
+            .collect())
+    }
+
+    /// Puts a tenant's dead letter `id` (or, with `None`, every one of them) back in the outbox:
+    /// due at once, with its attempts counted from 0 again and its last error cleared. Returns
+    /// how many went back (0: no such dead letter of this tenant).
+    pub fn replay(&mut self, tenant: &str, id: Option<i64>) -> Result<u64> {
+        let sql = "UPDATE outbox SET dead_at = NULL, attempts = 0, next_at = 0, last_error = NULL
+                   WHERE tenant = $1 AND delivered_at IS NULL AND dead_at IS NOT NULL";
+        match id {
+            Some(id) => self.execute(&format!("{sql} AND id = $2"), &[P::Text(tenant), P::Int(id)]),
+            None => self.execute(sql, &[P::Text(tenant)]),
+        }
+    }
+
+    /// A tenant's outbox: how many notifications wait, were delivered and are dead letters, and
+    /// the oldest waiting one's failed attempts and last error.
     pub fn outbox_status(&mut self, tenant: &str) -> Result<OutboxStatus> {
         let counts =
-            "SELECT COUNT(*) - COUNT(delivered_at), COUNT(delivered_at) FROM outbox WHERE tenant = $1";
+            "SELECT COUNT(*) - COUNT(delivered_at) - COUNT(CASE WHEN delivered_at IS NULL THEN dead_at END),
+                             COUNT(delivered_at), COUNT(CASE WHEN delivered_at IS NULL THEN dead_at END)
+                      FROM outbox WHERE tenant = $1";
         let row = self.query_one(counts, &[P::Text(tenant)])?;
-        let (pending, delivered) = row.map_or((0, 0), |r| (r.int(0), r.int(1)));
-        let oldest = "SELECT attempts, last_error FROM outbox WHERE tenant = $1 AND delivered_at IS NULL
-                      ORDER BY id LIMIT 1";
+        let (pending, delivered, dead) = row.map_or((0, 0, 0), |r| (r.int(0), r.int(1), r.int(2)));
+        let oldest = "SELECT attempts, last_error FROM outbox
+                      WHERE tenant = $1 AND delivered_at IS NULL AND dead_at IS NULL ORDER BY id LIMIT 1";
         let head = self.query_one(oldest, &[P::Text(tenant)])?.map(|mut r| (r.int(0), r.opt_text(1)));
-        Ok(OutboxStatus { pending, delivered, head })
+        Ok(OutboxStatus { pending, delivered, dead, head })
     }
 
     /// At most `limit` lines of the tenant's chained log after line `from`.

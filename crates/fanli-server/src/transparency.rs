@@ -8,33 +8,42 @@ use std::path::Path;
 use fanli_format::merkle::{from_hex, to_hex};
 use fanli_format::transparency::SigningKey;
 
-/// The signing key kept in `path` (its 32-byte secret seed in hex), made and written there
-/// (mode 0600, its folder made) when there is none.
-pub fn load_or_create_key(path: &Path) -> std::io::Result<SigningKey> {
-    let invalid = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, why.to_owned());
+/// The signing key kept in `path` (its 32-byte secret seed in hex), if there is one.
+pub fn read_key(path: &Path) -> std::io::Result<Option<SigningKey>> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
-            let seed: [u8; 32] =
-                from_hex(text.trim()).ok_or_else(|| invalid("not an Ed25519 secret key (64 hex digits)"))?;
-            Ok(SigningKey::from_bytes(&seed))
+            let seed: [u8; 32] = from_hex(text.trim()).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "not an Ed25519 secret key (64 hex digits)",
+                )
+            })?;
+            Ok(Some(SigningKey::from_bytes(&seed)))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut seed = [0u8; 32];
-            getrandom::fill(&mut seed).map_err(|e| std::io::Error::other(e.to_string()))?;
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(path)?;
-            file.write_all(format!("{}\n", to_hex(&seed)).as_bytes())?;
-            file.sync_all()?;
-            Ok(SigningKey::from_bytes(&seed))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// The signing key kept in `path`, made and written there (mode 0600, its folder made) when
+/// there is none.
+pub fn load_or_create_key(path: &Path) -> std::io::Result<SigningKey> {
+    if let Some(key) = read_key(path)? {
+        return Ok(key);
+    }
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| std::io::Error::other(e.to_string()))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(format!("{}\n", to_hex(&seed)).as_bytes())?;
+    file.sync_all()?;
+    Ok(SigningKey::from_bytes(&seed))
 }
 
 use std::collections::HashMap;
@@ -61,6 +70,10 @@ pub(crate) struct TenantLog {
     pub(crate) tree: Frontier,
     pub(crate) signer: Option<SigningKey>,
     pub(crate) head: Option<SignedHead>,
+    /// The public key of the latest head stored, if any: only that key signs the next heads.
+    pub(crate) signed_by: Option<[u8; 32]>,
+    /// Whether the key's failure was logged (once, not at every commit).
+    warned: bool,
 }
 
 impl TenantLog {
@@ -73,14 +86,33 @@ impl TenantLog {
         });
     }
 
-    /// The signing key, read (or made) from `keys` the first time.
+    /// The signing key, read from `keys` the first time; made there if the tenant has never
+    /// signed a head. A tenant whose heads were signed by a key that `keys` does not hold (a
+    /// node of a cluster given another folder, a key file lost or replaced) signs nothing: a
+    /// new key would break every saved head's chain of trust, so the error says which key and
+    /// where it is looked for (docs/transparency.md, "Keys").
     pub(crate) fn signer(&mut self, keys: &Path, tenant: &str) -> Option<&SigningKey> {
         if self.signer.is_none() {
-            match load_or_create_key(&key_path(keys, tenant)) {
+            let path = key_path(keys, tenant);
+            let key = match self.signed_by {
+                None => load_or_create_key(&path).map_err(|e| e.to_string()),
+                Some(public) => match read_key(&path) {
+                    Ok(Some(key)) if key.verifying_key().to_bytes() == public => Ok(key),
+                    Ok(Some(_)) => Err(format!("{} holds another key than the one", path.display())),
+                    Ok(None) => Err(format!("{} does not hold the key", path.display())),
+                    Err(e) => Err(format!("{}: {e}", path.display())),
+                }
+                .map_err(|why| {
+                    format!("{why} that signed the tenant's heads ({}): no head signed", to_hex(&public))
+                }),
+            };
+            match key {
                 Ok(key) => self.signer = Some(key),
-                Err(error) => {
+                Err(error) if !self.warned => {
+                    self.warned = true;
                     tracing::error!(tenant, %error, "the tenant's signing key cannot be read or made: no head signed");
                 }
+                Err(_) => {}
             }
         }
         self.signer.as_ref()
@@ -135,6 +167,7 @@ pub(crate) fn load(store: &mut Store, tenant: &str, size: u64) -> Result<TenantL
             None
         }
     });
+    log.signed_by = latest.as_ref().map(|head| head.public_key);
     if let Some(head) = latest
         && head.head.size == size
     {

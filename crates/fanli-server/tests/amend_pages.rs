@@ -67,7 +67,7 @@ fn the_console_records_and_lists_amendments_and_the_member_page_announces_them()
     // The log has begun: the form has an effective-at field; one version, in force.
     let page = request(addr, "GET", "/console/plan", None, &format!("Cookie: {cookie}\r\n"), "");
     assert!(page.body.contains("id=\"effective-at\""), "{}", page.body);
-    assert!(element(&page, "versions").contains("生效中 in force"));
+    assert!(element(&page, "versions").contains("<td class=\"state\">生效中</td>"));
 
     // A check of a lowering: what it changes for A, from the tenant's state.
     let lower = plan("0.004", false);
@@ -86,7 +86,7 @@ fn the_console_records_and_lists_amendments_and_the_member_page_announces_them()
     let put =
         post(format!("csrf={csrf}&action=put&effective_at=2027-03-01T09%3A00&plan={}", form_encoded(&lower)));
     assert!(
-        element(&put, "outcome").contains("Amendment 2 recorded, in force from 2027-03-01 09:00"),
+        element(&put, "outcome").contains("已记录修订 v2，2027-03-01 09:00 (+08:00) 生效。"),
         "{}",
         put.body
     );
@@ -95,13 +95,20 @@ fn the_console_records_and_lists_amendments_and_the_member_page_announces_them()
     assert_eq!(versions[1]["state"], "waiting");
     let page = request(addr, "GET", "/console/plan", None, &format!("Cookie: {cookie}\r\n"), "");
     let listed = element(&page, "versions");
-    assert!(listed.contains("id=\"waiting\"") && listed.contains("2027-03-01 09:00"), "{listed}");
     assert!(
-        listed.contains("<tr class=\"waiting warn\"><td>v2</td><td class=\"state\">待生效 waiting</td>"),
+        listed.contains("id=\"waiting\"") && listed.contains("v2 将于 2027-03-01 09:00 (+08:00) 生效。"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("<tr class=\"waiting warn\"><td>v2</td><td class=\"state\">待生效</td>"),
         "{listed}"
     );
     let bad = post(format!("csrf={csrf}&action=put&effective_at=soon&plan={}", form_encoded(&lower)));
-    assert!(element(&bad, "outcome").contains("is not a date and time"), "{}", bad.body);
+    assert!(element(&bad, "outcome").contains("生效时间无效：「soon」"), "{}", bad.body);
+    // The same page in English, chosen in the URL.
+    let english = request(addr, "GET", "/console/plan?lang=en", None, &format!("Cookie: {cookie}\r\n"), "");
+    assert!(english.body.contains("<html lang=\"en\">"), "{}", english.body);
+    assert!(element(&english, "versions").contains("Version 2 takes effect at 2027-03-01 09:00 (+08:00)."));
 
     // The member page: the coming change, when, and what it changes.
     let token = request(addr, "POST", "/v1/members/A/token", Some(&key), "", "").json()["token"]

@@ -119,6 +119,51 @@ fn a_tenant_sets_a_plan_posts_events_and_reads_what_fanli_run_prints() {
     assert_eq!(other.to_string(), "this data directory was created with another master key");
 }
 
+/// A session run again after a restart finds its tenant made: the master key issues it a new
+/// owner key (`POST /v1/tenants/{id}/keys`), which sees the tenant's state; the old key stays.
+#[test]
+fn the_master_key_issues_a_new_owner_key_for_an_existing_tenant() {
+    let dir = data_dir("api-master-owner-key");
+    let first = {
+        let addr = &local(&dir);
+        let (status, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#);
+        assert_eq!(status, 201, "{body}");
+        let key = json(&body)["owner_key"].as_str().unwrap().to_owned();
+        assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), PLAN).0, 200);
+        assert_eq!(call(addr, "POST", "/v1/events", Some(&key), EVENTS).0, 200);
+        key
+    };
+    // After the restart: the tenant exists (409), and the master key gives a new owner key.
+    let addr = &local(&dir);
+    assert_eq!(call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"shop"}"#).0, 409);
+    assert_eq!(call(addr, "POST", "/v1/tenants/shop/keys", Some("guess"), "").0, 401);
+    assert_eq!(
+        call(addr, "POST", "/v1/tenants/shop/keys", Some(&first), "").0,
+        401,
+        "an owner key is not the master"
+    );
+    let (status, body) = call(addr, "POST", "/v1/tenants/nobody/keys", Some("master-secret"), "");
+    assert_eq!((status, json(&body)["error"]["code"].clone()), (404, value!("not_found")), "{body}");
+    let (status, body) = call(addr, "POST", "/v1/tenants/shop/keys", Some("master-secret"), "");
+    assert_eq!(status, 201, "{body}");
+    let answer = json(&body);
+    assert_eq!(answer["id"], "shop");
+    let key = answer["owner_key"].as_str().unwrap().to_owned();
+    assert_ne!(key, first);
+    // It is an owner's: the state (A's wallet of the seed: 2000.00) and the keys, both listed.
+    let (status, state) = call(addr, "GET", "/v1/state", Some(&key), "");
+    assert_eq!(status, 200, "{state}");
+    assert_eq!(json(&state)["members"]["A"]["wallet"], "2000.00");
+    let (status, keys) = call(addr, "GET", "/v1/keys", Some(&key), "");
+    assert_eq!(status, 200, "{keys}");
+    let keys = json(&keys)["keys"].as_array().unwrap().clone();
+    let owners: Vec<&Value> = keys.iter().filter(|k| k["role"] == "owner").collect();
+    assert_eq!(owners.len(), 2, "{keys:?}");
+    assert!(owners.iter().all(|k| k["created_by"] == "master"), "{keys:?}");
+    assert_eq!(owners[1]["id"], answer["owner_key_id"]);
+    assert_eq!(call(addr, "GET", "/v1/state", Some(&first), "").0, 200, "the first key stays valid");
+}
+
 #[test]
 fn the_stored_log_verifies_as_an_audit_chain() {
     let dir = data_dir("api-chain");

@@ -1,7 +1,8 @@
 //! The pages end to end in a real browser: headless Chromium driven by `chromedriver` over W3C
 //! WebDriver (JSON over HTTP, the small client below), against a server on 127.0.0.1. Each test
 //! checks what the pages show against the API, and writes a screenshot of every page it checks
-//! to `$CARGO_TARGET_TMPDIR/browser/NAME.png` (the path is printed; `--nocapture` shows it).
+//! to `target/screenshots/NAME.png` (the path is printed; `--nocapture` shows it). The browser
+//! asks for Chinese (`Accept-Language: zh-CN`), as an operator's in China does.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`. `.ci/run` installs them and sets
 //! `FANLI_REQUIRE_BROWSER=1`, under which a missing browser fails the tests; elsewhere (the
@@ -151,9 +152,11 @@ impl Browser {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        let args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900"];
+        let args =
+            ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--lang=zh-CN"];
+        let prefs = json!({"intl.accept_languages": "zh-CN,zh"});
         let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "goog:chromeOptions": {"binary": chromium, "args": args},
+            "goog:chromeOptions": {"binary": chromium, "args": args, "prefs": prefs},
             "timeouts": {"pageLoad": WAIT.as_millis() as u64, "script": WAIT.as_millis() as u64, "implicit": 0},
         }}});
         let created = browser.request("POST", "/session", Some(capabilities));
@@ -249,11 +252,14 @@ impl Browser {
         self.command("POST", "/window/rect", Some(json!({"width": width, "height": height})));
     }
 
-    /// The page as a PNG, written to `$CARGO_TARGET_TMPDIR/browser/NAME.png`.
+    /// The page as a PNG, written to `target/screenshots/NAME.png`.
     fn screenshot(&self, name: &str) -> PathBuf {
         let png = base64(self.command("GET", "/screenshot", None).as_str().unwrap());
         assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
-        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser").join(format!("{name}.png"));
+        // `CARGO_TARGET_TMPDIR` is `target/tmp`.
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).unwrap();
         println!("screenshot: {}", path.display());
         path
@@ -350,13 +356,15 @@ fn a_held_referral_approved_in_the_review_page_pays_the_referrer() {
     browser.log_in(addr, &key, None);
     browser.goto(&format!("http://{addr}/console/reviews"));
     let row = "form#reviews tr[data-member=\"B\"]";
-    assert!(browser.text(&format!("{row} td.status")).contains("pending"));
-    assert!(browser.text(row).contains("shared-device"), "the rule is shown");
+    assert_eq!(browser.text(&format!("{row} td.status")), "待审");
+    // The rule by its Chinese name (its id beside it), the evidence in Chinese.
+    let evidence = browser.text(&format!("{row} td.evidence"));
+    assert!(evidence.starts_with("共用设备 shared-device：与推荐人共用设备 phone-a"), "{evidence}");
     browser.screenshot("reviews-pending");
     browser.click(&format!("{row} input[name=member][value=B]"));
     browser.click("#approve");
     assert!(browser.text("#done").contains('1'));
-    assert!(browser.text(&format!("{row} td.status")).starts_with("approve"));
+    assert!(browser.text(&format!("{row} td.status")).starts_with("已批准"));
     assert!(browser.source().contains("id=\"done\""));
     browser.screenshot("reviews-approved");
 
@@ -411,4 +419,106 @@ fn the_member_page_fits_a_360_px_phone_with_progress_and_qr_code() {
         browser.script("document.querySelector('#qr').scrollIntoView(); return null");
         browser.screenshot(&format!("member-360-{lang}-qr"));
     }
+}
+
+/// The page's width against the viewport's: `(document.documentElement.scrollWidth,
+/// clientWidth)`, equal when nothing sticks out sideways.
+fn widths(browser: &Browser) -> (u64, u64) {
+    let value =
+        browser.script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]");
+    (value[0].as_u64().unwrap(), value[1].as_u64().unwrap())
+}
+
+/// Every page of the console and the member page at a phone's 390 px and a desktop's 1280 px:
+/// none is wider than the viewport (a wide table scrolls inside its section instead), each
+/// saved as `target/screenshots/WIDTH-PAGE.png`.
+#[test]
+fn every_page_fits_390_and_1280_px_with_no_horizontal_overflow() {
+    let Some(browser) = Browser::open("widths") else { return };
+    let addr = start(&data_dir("browser-widths"));
+    let key = shop(addr, EXAMPLE_PLAN);
+    let results = api(addr, "POST", "/v1/events", &key, EXAMPLE_EVENTS);
+    assert!(results["results"].as_array().unwrap().iter().all(|r| r["ok"] == true), "{results}");
+    let token = api(addr, "POST", "/v1/members/A/token", &key, "")["token"].as_str().unwrap().to_owned();
+    let fits = |name: &str, width: u32| {
+        browser.find("main");
+        assert_eq!(browser.script("return window.innerWidth"), width, "the viewport is {width} px wide");
+        let (page, viewport) = widths(&browser);
+        browser.screenshot(&format!("{width}-{name}"));
+        assert_eq!(page, viewport, "{name} is {page} px wide in a {viewport} px viewport at {width} px");
+    };
+
+    // The login page: its key field within the screen.
+    for width in [390, 1280] {
+        browser.window(width, 900);
+        browser.goto(&format!("http://{addr}/console/login"));
+        browser.find("html[lang=zh-CN] form#login");
+        fits("login", width);
+        let right = browser.script("return document.querySelector('#key').getBoundingClientRect().right");
+        assert!(right.as_f64().is_some_and(|r| r <= f64::from(width)), "the key field ends at {right}");
+    }
+    browser.window(1280, 900);
+    browser.log_in(addr, &key, None);
+    let pages = [
+        ("overview", "/console".to_owned()),
+        ("plan", "/console/plan".to_owned()),
+        ("members", "/console/members".to_owned()),
+        ("member-a", "/console/members/A".to_owned()),
+        ("reviews", "/console/reviews".to_owned()),
+        ("withdrawals", "/console/withdrawals".to_owned()),
+        ("votes", "/console/proposals".to_owned()),
+        ("audit", "/console/audit".to_owned()),
+        ("member-page", format!("/m?t={token}")),
+    ];
+    for width in [390, 1280] {
+        browser.window(width, 900);
+        for (name, path) in &pages {
+            browser.goto(&format!("http://{addr}{path}"));
+            fits(name, width);
+            if *name == "overview" {
+                // Chinese first: the kinds by their Chinese names, the times in +08:00.
+                assert_eq!(browser.text("#pools tr[data-mechanism=appr] span.kind"), "消费增值");
+                // The queue's oldest entry, 2026-03-08T16:00:00Z in the API, is midnight of the
+                // 9th in the plan's +08:00.
+                let union = &api(addr, "GET", "/v1/mechanisms", &key, "")["union"];
+                assert_eq!(
+                    (&union["waiting"], &union["queued"], &union["oldest_since"]),
+                    (&json!(5), &json!("4680.00"), &json!("2026-03-08T16:00:00Z"))
+                );
+                assert_eq!(
+                    browser.text("#pools tr[data-mechanism=union] td.queue"),
+                    "5 条，4680.00 元，最早 2026-03-09 00:00 (+08:00)"
+                );
+                let pools = browser.script(
+                    "const s = document.querySelector('#pools-section'); return [s.scrollWidth, s.clientWidth]",
+                );
+                let (wide, shown) = (pools[0].as_u64().unwrap(), pools[1].as_u64().unwrap());
+                if width == 390 {
+                    assert!(
+                        wide > shown,
+                        "at 390 px the pools table ({wide} px) scrolls inside its {shown} px"
+                    );
+                } else {
+                    assert_eq!(wide, shown, "at 1280 px the pools table fits");
+                }
+            }
+            if *name == "members" {
+                assert_eq!(browser.text("#range"), "第 1–5 名，共 5 名");
+                let first = browser
+                    .script("return document.querySelector('#member-list tr[data-member]').dataset.member");
+                assert_eq!(first, "E", "the newest first");
+            }
+        }
+    }
+    // English by choice: the header's switch, kept (by its cookie) on the next page.
+    browser.goto(&format!("http://{addr}/console/members"));
+    browser.click("#lang-switch");
+    assert_eq!(browser.text("html[lang=en] #range"), "1–5 of 5");
+    browser.goto(&format!("http://{addr}/console"));
+    assert_eq!(browser.text("html[lang=en] #pools tr[data-mechanism=appr] span.kind"), "Appreciation");
+    fits("overview-en", 1280);
+    browser.window(390, 900);
+    browser.goto(&format!("http://{addr}/console/members"));
+    assert_eq!(browser.text("html[lang=en] #range"), "1–5 of 5");
+    fits("members-en", 390);
 }

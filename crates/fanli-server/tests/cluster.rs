@@ -56,9 +56,12 @@ fn node_process() {
         .init();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let app =
-        fanli_server::App::open_node(std::path::Path::new(&data), &url, MASTER, &format!("http://{addr}"))
-            .unwrap_or_else(|e| panic!("the node did not start: {e}"));
+    let data = std::path::Path::new(&data);
+    // The nodes' data folders are siblings; the tenants' signing keys are in one folder beside
+    // them, which every node reads (as `fanli serve --keys` says to).
+    let app = fanli_server::App::open_node(data, &url, MASTER, &format!("http://{addr}"))
+        .unwrap_or_else(|e| panic!("the node did not start: {e}"))
+        .signing_keys(&data.parent().unwrap().join("keys"));
     println!("fanli-node-listening {addr}");
     // The test holds the other end of stdin: when it ends, however it ends, so does the node.
     std::thread::spawn(|| {
@@ -442,6 +445,20 @@ fn nodes_under_load_fail_over_within_the_bound() {
             seen.repeats
         );
         assert!(seen.acknowledged.len() > 20, "{tenant}: the load went on");
+        // Whichever node served it, one key signed its heads (the nodes share `--keys`), and
+        // the latest covers the whole log.
+        let heads = db
+            .query_one(
+                "SELECT COUNT(DISTINCT public_key), MAX(size) FROM heads WHERE tenant = $1",
+                &[&tenant],
+            )
+            .unwrap();
+        assert_eq!(heads.get::<_, i64>(0), 1, "{tenant}: one signing key through the failovers");
+        assert_eq!(
+            heads.get::<_, Option<i64>>(1),
+            Some(rows.len() as i64),
+            "{tenant}: the log's head signed"
+        );
     }
     // A client whose request was in flight to the paused node waits its own timeout first.
     assert!(gaps < BOUND + CLIENT_TIMEOUT, "every tenant served again within the bound: {gaps:?}");

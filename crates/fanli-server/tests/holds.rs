@@ -95,12 +95,15 @@ fn the_audit_feed_is_paged_within_its_byte_limit() {
     let dir = data_dir("holds-audit-page");
     let addr = start_app(open(&dir));
     let key = tenant(addr);
-    // 30,000 chained lines of about 200 bytes: more than one page of 4 MiB.
+    // 30,000 chained lines of about 200 bytes: more than one page of 4 MiB. All at one time, a
+    // little after A joined (not ahead of the server's clock by more than it takes).
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i64;
+    let at = fanli_engine::Timestamp::from_unix_nanos(now + 10_000_000_000).to_string();
     for batch in 0..2 {
         let mut body = String::new();
         for i in 0..15_000 {
             body.push_str(&format!(
-                "{{\"at\":\"2099-01-01T00:00:00Z\",\"type\":\"order\",\"order\":\"o{batch}-{i}\",\"member\":\"A\",\"amount\":\"1.00\"}}\n"
+                "{{\"at\":\"{at}\",\"type\":\"order\",\"order\":\"o{batch}-{i}\",\"member\":\"A\",\"amount\":\"1.00\"}}\n"
             ));
         }
         let answer = request(addr, "POST", "/v1/events", Some(&key), "", &body);

@@ -961,3 +961,91 @@ fn an_id_with_a_nul_character_is_kept_alike_on_both() {
     assert_eq!(rows(&store.find_members("acme", "a\0b").unwrap()), [("a\0b", None, None)]);
     assert!(store.add_brand("acme", "b\0", None).unwrap());
 }
+
+/// Issue 18: a notification due later is passed over (the later ones are due), one given up is
+/// a dead letter (out of the due list, listed, counted), and a replay puts it back due at once,
+/// its attempts and error cleared; a replay of a notification that is not dead changes nothing.
+#[test]
+fn the_outbox_passes_over_a_waiting_notification_and_keeps_dead_letters_until_replayed() {
+    let (_dir, mut store) = fresh("store-dead-letters");
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    assert!(store.create_tenant(&owner("beta", "h-beta")).unwrap());
+    let notes = strings(&["{\"n\":1}", "{\"n\":2}", "{\"n\":3}"]);
+    let beta_notes = strings(&["{\"n\":4}"]);
+    let (one, two) = (strings(&["l1"]), strings(&["m1"]));
+    store
+        .append(&[
+            Append { lines: &one, notifications: &notes, ..nothing("acme", 0) },
+            Append { lines: &two, notifications: &beta_notes, ..nothing("beta", 0) },
+        ])
+        .unwrap();
+    let due = |store: &mut Store, now: i64| -> Vec<i64> {
+        store.due("acme", now, 100).unwrap().into_iter().map(|p| p.id).collect()
+    };
+    assert_eq!(due(&mut store, 0), [1, 2, 3]);
+    // 1 failed, next at 5,000: passed over until then, the later ones due.
+    store.failed(1, 5_000, "the receiver answered 500").unwrap();
+    assert_eq!(due(&mut store, 4_999), [2, 3]);
+    assert_eq!(due(&mut store, 5_000), [1, 2, 3]);
+    assert_eq!(store.pending("acme", 100).unwrap().len(), 3, "pending: due or not");
+    // Its last attempt fails: a dead letter at 6,000.
+    store.dead(1, 6_000, "timed out").unwrap();
+    store.delivered(2, 6_001).unwrap();
+    assert_eq!(due(&mut store, i64::MAX), [3]);
+    let status = store.outbox_status("acme").unwrap();
+    assert_eq!((status.pending, status.delivered, status.dead), (1, 1, 1));
+    assert_eq!(status.head, Some((0, None)), "the oldest pending one is 3");
+    let dead = store.dead_letters("acme", 0, 10).unwrap();
+    assert_eq!(
+        dead,
+        [fanli_server::store::DeadLetter {
+            id: 1,
+            body: "{\"n\":1}".to_owned(),
+            attempts: 2,
+            last_error: Some("timed out".to_owned()),
+            dead_at: 6_000,
+        }]
+    );
+    assert!(store.dead_letters("acme", 1, 10).unwrap().is_empty(), "after its id");
+    assert!(store.dead_letters("beta", 0, 10).unwrap().is_empty(), "another tenant's");
+    // Not replayed for another tenant, nor when delivered or pending.
+    assert_eq!(store.replay("beta", Some(1)).unwrap(), 0);
+    assert_eq!(store.replay("acme", Some(2)).unwrap(), 0);
+    assert_eq!(store.replay("acme", Some(3)).unwrap(), 0);
+    assert_eq!(store.replay("acme", Some(1)).unwrap(), 1);
+    let back = &store.due("acme", 0, 1).unwrap()[0];
+    assert_eq!((back.id, back.attempts, back.next_at), (1, 0, 0));
+    let status = store.outbox_status("acme").unwrap();
+    assert_eq!((status.pending, status.dead, status.head), (2, 0, Some((0, None))));
+    // All of a tenant's at once.
+    store.dead(1, 7_000, "e1").unwrap();
+    store.dead(3, 7_000, "e3").unwrap();
+    assert_eq!(store.replay("acme", None).unwrap(), 2);
+    assert_eq!(store.replay("acme", None).unwrap(), 0);
+    assert_eq!(due(&mut store, 0), [1, 3]);
+}
+
+/// A store of version 4 (an outbox without `dead_at`) is brought to version 5: its pending
+/// notifications stay pending, its delivered ones delivered, none dead.
+#[test]
+fn a_store_of_version_4_gets_dead_letters_and_keeps_its_outbox() {
+    let (dir, mut store) = fresh("store-migrate-5");
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    let notes = strings(&["{\"n\":1}", "{\"n\":2}"]);
+    let one = strings(&["l1"]);
+    store.append(&[Append { lines: &one, notifications: &notes, ..nothing("acme", 0) }]).unwrap();
+    store.delivered(1, 1_000).unwrap();
+    drop(store);
+    common::execute(
+        &dir,
+        "DROP INDEX outbox_due; DROP INDEX outbox_dead; ALTER TABLE outbox DROP COLUMN dead_at;
+         UPDATE settings SET value = '4' WHERE key = 'schema_version';",
+    );
+    let mut store = common::store(&dir);
+    assert_eq!(store.setting("schema_version").unwrap().as_deref(), Some("5"));
+    let status = store.outbox_status("acme").unwrap();
+    assert_eq!((status.pending, status.delivered, status.dead), (1, 1, 0));
+    assert_eq!(store.due("acme", 0, 10).unwrap().iter().map(|p| p.id).collect::<Vec<_>>(), [2]);
+    store.dead(2, 2_000, "gone").unwrap();
+    assert_eq!(store.dead_letters("acme", 0, 10).unwrap().len(), 1);
+}

@@ -159,6 +159,37 @@ fn a_restart_reads_the_tree_back_and_signs_on() {
     InclusionProof::from_value(&proof).unwrap().check(&rebuilt).unwrap();
 }
 
+/// A node started with another keys folder than the one that signed a tenant's heads (a
+/// cluster's node given its own `--keys`, a key file lost) must not sign with a new key: every
+/// head a member saved would stop verifying. It signs nothing until the key is back.
+#[test]
+fn a_start_without_the_signing_key_signs_nothing_rather_than_with_a_new_key() {
+    let dir = data_dir("transparency-key-kept");
+    let (key, first) = {
+        let addr = &local(&dir);
+        let body = post(addr, "/v1/tenants", common::MASTER, r#"{"id":"acme"}"#);
+        let key = body["owner_key"].as_str().unwrap().to_owned();
+        assert_eq!(request(addr, "PUT", "/v1/plan", Some(&key), "", PLAN).status, 200);
+        post(addr, "/v1/events", &key, EVENTS);
+        let first = SignedHead::from_value(&get(addr, "/v1/audit/head", &key).1).unwrap();
+        assert_eq!(first.head.size, 14);
+        (key, first)
+    };
+    let elsewhere = dir.join("elsewhere");
+    {
+        let addr = &common::local_app(common::open(&dir).signing_keys(&elsewhere));
+        post(addr, "/v1/events", &key, r#"{"at":"2026-01-02T00:00:00+08:00","type":"close_day"}"#);
+        let (_, head) = get(addr, "/v1/audit/head", &key);
+        assert_eq!(SignedHead::from_value(&head).unwrap(), first, "no head signed past line 14");
+    }
+    assert!(!elsewhere.join("acme.ed25519").exists(), "no new key made");
+    // The right folder again: the missing head is signed at start, by the same key.
+    let addr = &local(&dir);
+    let head = SignedHead::from_value(&get(addr, "/v1/audit/head", &key).1).unwrap();
+    assert_eq!((head.head.size, head.public_key), (15, first.public_key));
+    head.verify(Some(&first.public_key)).unwrap();
+}
+
 #[test]
 fn audit_verify_finds_the_newest_line_altered_and_the_last_73_removed() {
     let dir = data_dir("transparency-verify");

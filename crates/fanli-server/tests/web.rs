@@ -72,14 +72,14 @@ fn the_console_opens_with_a_key_shows_the_apis_numbers_and_its_forms_need_the_se
     };
     let bare = "Content-Type: application/x-www-form-urlencoded\r\n";
     let other_site = call(addr, "POST", "/console/login", None, bare, &format!("key={key}"));
-    assert!(other_site.status == 401 && other_site.body.contains("The login form expired"));
+    assert!(other_site.status == 401 && other_site.body.contains("登录表单已过期"));
     assert_eq!(log_in("nope").status, 401);
     let token = call(addr, "POST", "/v1/members/A/token", Some(&key), "", "").json()["token"]
         .as_str()
         .unwrap()
         .to_owned();
     let refused = log_in(&token);
-    assert!(refused.status == 401 && refused.body.contains("A member token cannot open the console"));
+    assert!(refused.status == 401 && refused.body.contains("会员令牌不能进入控制台"));
     let entered = log_in(&key);
     assert_eq!((entered.status, entered.header("location")), (303, Some("/console")));
     let set = entered.header("set-cookie").unwrap();
@@ -110,25 +110,65 @@ fn the_console_opens_with_a_key_shows_the_apis_numbers_and_its_forms_need_the_se
     let member = get_page(addr, "/console/members/A", &cookie);
     assert!(member.body.contains("class=\"n wallet\">100.00<"), "B0's order pays A the first step");
     assert!(
-        member.body.contains(">referral<") && member.body.contains(">+100.00<"),
-        "the posting and its rule"
+        member.body.contains("data-rule=\"referral\">推荐奖励<") && member.body.contains(">+100.00<"),
+        "the posting and its rule, by its Chinese name: {}",
+        member.body
+    );
+    // The order that paid it, by its Chinese name (the id beside it), at 09:01 in the plan's
+    // +08:00: every time in the plan's timezone.
+    assert!(
+        member.body.contains("data-type=\"order\">订单 <span class=\"note id\">order</span><br><span class=\"note at\">2026-01-01 09:01 (+08:00)</span>"),
+        "{}",
+        member.body
     );
     assert!(member.body.contains("href=\"/console/members/b0\""), "b0 in A's tree");
 
     // Audit: the chain's head is the hash of the log's last line.
     let feed = call(addr, "GET", "/v1/audit", Some(&key), "", "").body;
     let head = fanli_format::chain::sha256_hex(feed.lines().last().unwrap().as_bytes());
-    assert!(get_page(addr, "/console/audit", &cookie).body.contains(&head));
+    let audit = get_page(addr, "/console/audit", &cookie).body;
+    assert!(audit.contains(&head));
+    // The signed tree head the API answers, shown as it is: size, root and the public key.
+    let signed = call(addr, "GET", "/v1/audit/head", Some(&key), "", "").body;
+    let signed =
+        fanli_format::transparency::SignedHead::from_value(&serde_json::from_str(&signed).unwrap()).unwrap();
+    assert_eq!(signed.head.size as usize, feed.lines().count());
+    let root = fanli_format::merkle::to_hex(&signed.head.root);
+    let public = fanli_format::merkle::to_hex(&signed.public_key);
+    assert!(audit.contains(&format!("<td class=\"size\">{}</td>", signed.head.size)), "{audit}");
+    assert!(audit.contains(&format!("<code class=\"root\">{root}</code>")), "{audit}");
+    assert!(audit.contains(&format!("<code class=\"public-key\">{public}</code>")), "{audit}");
+    // The day closed at midnight in +08:00, 2026-01-01T16:00:00Z: shown in the plan's time.
+    assert!(audit.contains("<td>2026-01-02 00:00 (+08:00)</td>"), "{audit}");
+    assert!(!audit.contains("2026-01-01T16:00:00Z"), "no UTC time on the page");
+    assert!(audit.contains("data-type=\"close_day\">日结 <span class=\"note\">close_day</span>"), "{audit}");
 
     // Forms need the session's token.
     assert_eq!(post_form(addr, "/console/plan", &cookie, "action=check&plan=x").status, 403);
     let csrf = overview.csrf();
     let plan: String = PLAN.bytes().map(|b| format!("%{b:02X}")).collect();
     let checked = post_form(addr, "/console/plan", &cookie, &format!("csrf={csrf}&action=check&plan={plan}"));
-    assert!(checked.status == 200 && checked.body.contains("It would be accepted"), "{}", checked.body);
+    assert!(checked.status == 200 && checked.body.contains("可以启用。"), "{}", checked.body);
     let simulated =
         post_form(addr, "/console/plan/simulate", &cookie, &format!("csrf={csrf}&days=20&seed=1"));
     assert!(simulated.body.contains("id=\"simulation\"") && simulated.body.contains("<svg"));
+    // The simulator's outcome in Chinese: its summary's figures, each with its name.
+    let summary = {
+        let plan = fanli_format::parse_plan(PLAN).unwrap();
+        let findings = fanli_engine::compliance::check(&plan);
+        let mut scenario = fanli_sim::scenario::Scenario::default_scenario();
+        (scenario.days, scenario.seed) = (20, 1);
+        let sim = fanli_sim::simulate(plan, &scenario, &mut std::io::sink(), |_, _| {}).unwrap();
+        fanli_sim::report::report_page(&sim, &findings).1
+    };
+    let line = format!(
+        "共 {} 名会员，其中 {} 名有消费；回本 {} 名",
+        summary["members"], summary["members_with_spend"], summary["made_whole"]
+    );
+    assert!(summary["members"].as_u64().unwrap() > 0, "{summary}");
+    let outcome = &simulated.body[simulated.body.find("id=\"sim-outcome\"").expect("the outcome")..];
+    assert!(outcome.contains(&line), "{line}: {outcome}");
+    assert!(outcome.contains(summary["verdict"]["zh"].as_str().unwrap()), "the verdict in Chinese");
     // A read-only key reads but does not put.
     let reader = call(addr, "POST", "/v1/keys", Some(&key), "", r#"{"role":"read_only"}"#).json()["key"]
         .as_str()
@@ -137,7 +177,7 @@ fn the_console_opens_with_a_key_shows_the_apis_numbers_and_its_forms_need_the_se
     let reader_cookie = log_in(&reader).cookie();
     let plan_page = get_page(addr, "/console/plan", &reader_cookie);
     assert!(
-        plan_page.body.contains("Only the owner's key puts a plan")
+        plan_page.body.contains("只有所有者密钥可以启用方案。")
             && !plan_page.body.contains("id=\"put-plan\"")
     );
     // A store operator's console: the overview and members, not the whole tenant's plan, review
@@ -216,7 +256,7 @@ fn the_audit_page_names_the_key_of_every_write_and_a_revoked_keys_session_ends()
             audit.body.find(&format!("<tr data-line=\"{line}\">")).unwrap_or_else(|| panic!("line {line}"));
         &audit.body[at..at + audit.body[at..].find("</tr>").unwrap()]
     };
-    assert!(row(3).contains("<td>order</td>") && row(3).contains(operator_id), "{}", row(3));
+    assert!(row(3).contains("data-type=\"order\">订单 ") && row(3).contains(operator_id), "{}", row(3));
     assert!(row(3).contains("store_operator s1"), "{}", row(3));
     for line in [1, 2] {
         assert!(row(line).contains(owner_id) && row(line).contains(">owner<"), "{}", row(line));
@@ -226,11 +266,11 @@ fn the_audit_page_names_the_key_of_every_write_and_a_revoked_keys_session_ends()
         "the plan's version names its key"
     );
     assert!(
-        audit.body.contains(&format!("<td>brand b1</td><td><code>{owner_id}</code></td>")),
+        audit.body.contains(&format!("<td>品牌 b1</td><td><code>{owner_id}</code></td>")),
         "the brand names its key"
     );
     let keys = &audit.body[audit.body.find("id=\"keys\"").unwrap()..];
-    assert!(keys.contains(&format!("data-key=\"{operator_id}\"")) && keys.contains("by master"), "{keys}");
+    assert!(keys.contains(&format!("data-key=\"{operator_id}\"")) && keys.contains("由 master"), "{keys}");
 
     // Revoked: its row says so and by whom; the session it opened ends, others go on.
     let reading = session(addr, reader);
@@ -242,7 +282,103 @@ fn the_audit_page_names_the_key_of_every_write_and_a_revoked_keys_session_ends()
     let revoked = &audit.body[audit.body.find(&format!("data-key=\"{reader_id}\"")).unwrap()..];
     let revoked = &revoked[..revoked.find("</tr>").unwrap()];
     assert!(
-        revoked.contains("class=\"revoked\"") && revoked.contains(&format!("by {owner_id}")),
+        revoked.contains("class=\"revoked\"") && revoked.contains(&format!("由 {owner_id}")),
         "{revoked}"
     );
+}
+
+/// The members page lists every member 50 a page, newest first, sorted by join, id, spend or
+/// wallet either way, and finds one by id or phone; in Chinese, or English by choice.
+#[test]
+fn the_members_page_lists_members_a_page_at_a_time_sorted_and_searched() {
+    let dir = data_dir("web-members");
+    let addr = &local(&dir);
+    let key =
+        call(addr, "POST", "/v1/tenants", Some("master-secret"), "", r#"{"id":"shop"}"#).json()["owner_key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), "", PLAN).status, 200);
+    // 120 members: the i-th to join is u{49i mod 120} and spends (37i mod 120) + 1 yuan, so
+    // that join order, id order and spend order all differ.
+    let name = |i: u32| format!("u{:03}", i * 49 % 120);
+    let mut events = String::new();
+    for i in 0..120 {
+        let (member, amount) = (name(i), i * 37 % 120 + 1);
+        events +=
+            &format!("{{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"join\",\"member\":\"{member}\"}}\n");
+        events += &format!(
+            "{{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"order\",\"order\":\"o{i}\",\"member\":\"{member}\",\"amount\":\"{amount}.00\"}}\n"
+        );
+    }
+    assert_eq!(call(addr, "POST", "/v1/events", Some(&key), "", &events).status, 200);
+    let cookie = session(addr, &key);
+    // The members listed, in order, and the page's range.
+    let listed = |path: &str| {
+        let page = get_page(addr, path, &cookie);
+        assert_eq!(page.status, 200, "{path}");
+        let rows: Vec<String> = page
+            .body
+            .split("<tr data-member=\"")
+            .skip(1)
+            .map(|r| r[..r.find('"').unwrap()].to_owned())
+            .collect();
+        (rows, page.body)
+    };
+
+    // By default the newest first: the 120th to join is u071 (119 × 49 mod 120 = 71).
+    let (rows, body) = listed("/console/members");
+    assert_eq!(rows.len(), 50);
+    assert_eq!(rows[..3], [name(119), name(118), name(117)]);
+    assert_eq!(rows[0], "u071");
+    assert!(body.contains("第 1–50 名，共 120 名"), "{body}");
+    assert!(body.contains("<td class=\"n joined\">120</td>"), "{body}");
+    assert!(
+        body.contains("id=\"next\" href=\"/console/members?sort=joined&amp;order=desc&amp;page=2\""),
+        "{body}"
+    );
+    assert!(!body.contains("id=\"prev\""));
+    // The third page: the 20 who joined first, the first of all last.
+    let (rows, body) = listed("/console/members?sort=joined&order=desc&page=3");
+    assert_eq!((rows.len(), rows.last().map(String::as_str)), (20, Some("u000")));
+    assert!(
+        body.contains("第 101–120 名，共 120 名")
+            && body.contains("id=\"prev\"")
+            && !body.contains("id=\"next\"")
+    );
+
+    // By id: u000, u001, …; the other way round, u119 first.
+    let (rows, _) = listed("/console/members?sort=id&order=asc");
+    assert_eq!(rows[..3], ["u000", "u001", "u002"]);
+    let (rows, _) = listed("/console/members?sort=id&order=desc&page=3");
+    assert_eq!((rows.len(), rows.last().map(String::as_str)), (20, Some("u000")));
+
+    // By spend, most first: the 108th to join spent 107 × 37 mod 120 + 1 = 120.00 (u083, as
+    // 107 × 49 mod 120 = 83), then the 95th 119.00 (u046, as 94 × 49 mod 120 = 46).
+    let (rows, body) = listed("/console/members?sort=spent");
+    assert_eq!(rows[..2], ["u083", "u046"]);
+    let first = &body[body.find("<tr data-member=\"u083\"").unwrap()..];
+    assert!(first[..first.find("</tr>").unwrap()].contains("<td class=\"n spent\">120.00</td>"), "{first}");
+    let (rows, _) = listed("/console/members?sort=spent&order=asc");
+    // 1.00 (the first to join), then 2.00: the 14th (13 × 37 mod 120 = 1), u037 (13 × 49 mod 120).
+    assert_eq!(rows[..2], ["u000", "u037"]);
+    // By wallet: nobody was referred, every wallet is 0.00; all 120 are there.
+    let pages: usize =
+        (1..=3).map(|p| listed(&format!("/console/members?sort=wallet&page={p}")).0.len()).sum();
+    assert_eq!(pages, 120);
+
+    // Search: one member by id, with the way back to the list; nothing for an unknown id.
+    let (_, found) = listed("/console/members?q=u083");
+    assert!(found.contains("id=\"found\"") && found.contains("href=\"/console/members/u083\""), "{found}");
+    assert!(!found.contains("id=\"member-list\""));
+    let (_, none) = listed("/console/members?q=nobody");
+    assert!(none.contains("没有找到。"));
+
+    // In English, chosen in the URL and kept in a cookie.
+    let english = get_page(addr, "/console/members?lang=en", &cookie);
+    assert!(english.body.contains("1–50 of 120") && english.body.contains("<html lang=\"en\">"));
+    let kept = english.header("set-cookie").unwrap();
+    assert!(kept.starts_with("fanli_lang=en;") && kept.contains("Path=/"), "{kept}");
+    let again = get_page(addr, "/console/members", &format!("{cookie}; fanli_lang=en"));
+    assert!(again.body.contains("1–50 of 120"));
 }

@@ -311,7 +311,7 @@ fn the_console_lists_the_withdrawals_waiting_and_its_forms_approve_them() {
     assert_eq!(text_after(row, "class=\"n amount\">"), "300.00");
     assert_eq!(text_after(row, "class=\"n fee\">"), "15.00");
     assert_eq!(text_after(row, "class=\"n net\">"), "285.00");
-    assert_eq!(text_after(row, "class=\"at\">"), "2026-01-02 09:00", "the plan's local time");
+    assert_eq!(text_after(row, "class=\"at\">"), "2026-01-02 09:00 (+08:00)", "the plan's local time");
     // A form without the session's token is refused and changes nothing.
     let forged = post_form(addr, "/console/withdrawals", &cookie, "csrf=nope&member=m0&decision=approve");
     assert_eq!(forged.status, 403);
@@ -356,7 +356,7 @@ fn the_console_opens_and_tallies_votes_and_members_vote_on_their_page() {
     let row = &page.body[page.body.find("data-proposal=\"p1\"").expect("p1 listed")..];
     assert_eq!(text_after(row, "class=\"n yes\">"), "2");
     assert_eq!(text_after(row, "class=\"n no\">"), "0");
-    assert_eq!(text_after(row, "class=\"closes\">"), "2026-01-10 09:00");
+    assert_eq!(text_after(row, "class=\"closes\">"), "2026-01-10 09:00 (+08:00)");
     assert!(row.contains("class=\"tally\""), "closed: a tally button");
     // Tallied from the page (stamped now): passed.
     let csrf = field(&page, "csrf");
@@ -365,7 +365,7 @@ fn the_console_opens_and_tallies_votes_and_members_vote_on_their_page() {
     let p1 = call(addr, "GET", "/v1/proposals/p1", &key, "").json();
     assert_eq!(p1["outcome"]["passed"], true, "{p1}");
     let page = get_page(addr, "/console/proposals", &cookie);
-    assert!(page.body.contains("通过 passed") && !page.body.contains("class=\"tally\""));
+    assert!(page.body.contains("<span class=\"ok\">通过</span>") && !page.body.contains("class=\"tally\""));
 
     // A new vote opened from the page: a plan fanli check refuses is not put to the vote.
     let encode = |s: &str| {
@@ -383,7 +383,7 @@ fn the_console_opens_and_tallies_votes_and_members_vote_on_their_page() {
     let opened = post_form(addr, "/console/proposals", &cookie, &form);
     assert_eq!((opened.status, opened.header("location")), (303, Some("/console/proposals?done=p2")));
     let page = get_page(addr, "/console/proposals", &cookie);
-    assert!(page.body[page.body.find("data-proposal=\"p2\"").unwrap()..].contains("投票中 open"));
+    assert!(page.body[page.body.find("data-proposal=\"p2\"").unwrap()..].contains("<span>投票中</span>"));
 
     // The member page: p1's outcome, p2 open with a yes/no form.
     let member_page = request(addr, "GET", &format!("/m?t={m0}"), None, "", "");

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use fanli_engine::compliance::Finding;
 use fanli_engine::{Engine, Money};
+use fanli_format::export::Csv;
 use serde_json::{Value, json};
 
 use crate::{Simulation, Tracked};
@@ -231,42 +232,32 @@ pub fn write_all_with_sweep(
     std::io::Write::write_all(&mut state, b"\n")?;
     std::fs::write(dir.join("timeseries.csv"), timeseries_csv(sim))?;
     let outcomes = outcomes(sim);
-    let mut csv = String::from("member,joined_day,spent,received,received_over_spent,owed\n");
-    for o in &outcomes {
-        let r = o.ratio();
-        let _ = writeln!(
-            csv,
-            "{},{},{},{},{}.{:04},{}",
-            o.member,
-            o.joined,
-            o.spent,
-            o.received,
-            r / 10_000,
-            r % 10_000,
-            o.owed
-        );
-    }
-    std::fs::write(dir.join("outcomes.csv"), csv)?;
+    std::fs::write(dir.join("outcomes.csv"), outcomes_csv(&outcomes))?;
     let summary = summary(sim, &outcomes, findings);
     std::fs::write(dir.join("summary.json"), format!("{summary:#}\n"))?;
     let mut page = html(sim, &summary);
     if let Some(sweep) = sweep {
-        let mut csv = String::from(
-            "value,paid,owed,members_owed,still_waiting,made_whole_share,median_received_over_spent\n",
-        );
+        let mut csv = Csv::new([
+            "value",
+            "paid",
+            "owed",
+            "members_owed",
+            "still_waiting",
+            "made_whole_share",
+            "median_received_over_spent",
+        ]);
         for (value, s) in &sweep.runs {
-            let _ = writeln!(
-                csv,
-                "{value},{},{},{},{},{},{}",
+            csv.row([
+                value.as_str(),
                 s["paid"].as_str().unwrap_or(""),
                 s["owed"].as_str().unwrap_or(""),
-                s["members_owed"],
+                &s["members_owed"].to_string(),
                 s["still_waiting"].as_str().unwrap_or(""),
                 s["made_whole_share"].as_str().unwrap_or(""),
                 s["received_over_spent"]["p50"].as_str().unwrap_or(""),
-            );
+            ]);
         }
-        std::fs::write(dir.join("sweep.csv"), csv)?;
+        std::fs::write(dir.join("sweep.csv"), csv.finish())?;
         let section = sweep_html(sweep);
         page = page.replace("</body>", &format!("{section}\n</body>"));
     }
@@ -274,46 +265,80 @@ pub fn write_all_with_sweep(
     Ok(summary)
 }
 
-fn timeseries_csv(sim: &Simulation) -> String {
+/// The files [`write_all_with_sweep`] writes into its folder (with `events.jsonl`, which the
+/// simulation itself wrote), in the order `fanli simulate` names them.
+pub fn files(sweep: bool) -> Vec<&'static str> {
+    let mut files =
+        vec!["events.jsonl", "state.json", "timeseries.csv", "outcomes.csv", "summary.json", "report.html"];
+    if sweep {
+        files.push("sweep.csv");
+    }
+    files
+}
+
+/// `outcomes.csv`: one row per member, in join order: `member, joined_day, spent, received,
+/// received_over_spent, owed` (UTF-8 with a BOM, quoted where needed: [`Csv`]).
+pub fn outcomes_csv(outcomes: &[Outcome]) -> Vec<u8> {
+    let mut csv = Csv::new(["member", "joined_day", "spent", "received", "received_over_spent", "owed"]);
+    for o in outcomes {
+        let r = o.ratio();
+        csv.row([
+            o.member.clone(),
+            o.joined.to_string(),
+            o.spent.to_string(),
+            o.received.to_string(),
+            format!("{}.{:04}", r / 10_000, r % 10_000),
+            o.owed.to_string(),
+        ]);
+    }
+    csv.finish()
+}
+
+/// `timeseries.csv`: a row per day, with each mechanism's pool, obligations and paid and what
+/// its kind tracks (UTF-8 with a BOM: [`Csv`]).
+pub fn timeseries_csv(sim: &Simulation) -> Vec<u8> {
     let names = mechanism_names(&sim.engine);
     let tracked: Vec<Tracked> = sim.engine.plan().mechanisms.iter().map(|m| Tracked::of(&m.kind)).collect();
-    let mut csv = String::from("day,date,members,joined,orders,revenue");
+    let mut header: Vec<String> =
+        ["day", "date", "members", "joined", "orders", "revenue"].map(str::to_owned).to_vec();
     for (name, tracked) in names.iter().zip(&tracked) {
-        let _ = write!(csv, ",{name}_pool,{name}_obligations,{name}_paid");
+        header.extend([format!("{name}_pool"), format!("{name}_obligations"), format!("{name}_paid")]);
         match tracked {
-            Tracked::PriceAndExits => {
-                let _ = write!(csv, ",{name}_price,{name}_exits");
-            }
+            Tracked::PriceAndExits => header.extend([format!("{name}_price"), format!("{name}_exits")]),
             Tracked::WaitingAndOldest => {
-                let _ = write!(csv, ",{name}_waiting,{name}_oldest_wait_days");
+                header.extend([format!("{name}_waiting"), format!("{name}_oldest_wait_days")]);
             }
-            Tracked::Waiting => {
-                let _ = write!(csv, ",{name}_waiting");
-            }
+            Tracked::Waiting => header.push(format!("{name}_waiting")),
             Tracked::Pool => {}
         }
     }
-    csv.push('\n');
+    let mut csv = Csv::new(&header);
     for d in &sim.days {
-        let _ = write!(csv, "{},{},{},{},{},{}", d.day, d.date, d.members, d.joined, d.orders, d.revenue);
+        let mut row = vec![
+            d.day.to_string(),
+            d.date.to_string(),
+            d.members.to_string(),
+            d.joined.to_string(),
+            d.orders.to_string(),
+            d.revenue.to_string(),
+        ];
         for (m, tracked) in d.mechanisms.iter().zip(&tracked) {
-            let _ = write!(csv, ",{},{},{}", m.pool, m.obligations, m.paid);
+            row.extend([m.pool.to_string(), m.obligations.to_string(), m.paid.to_string()]);
             match tracked {
                 Tracked::PriceAndExits => {
-                    let _ = write!(csv, ",{}.{:04},{}", m.price / 10_000, m.price % 10_000, m.exits);
+                    row.extend([
+                        format!("{}.{:04}", m.price / 10_000, m.price % 10_000),
+                        m.exits.to_string(),
+                    ]);
                 }
-                Tracked::WaitingAndOldest => {
-                    let _ = write!(csv, ",{},{}", m.waiting, m.exits);
-                }
-                Tracked::Waiting => {
-                    let _ = write!(csv, ",{}", m.waiting);
-                }
+                Tracked::WaitingAndOldest => row.extend([m.waiting.to_string(), m.exits.to_string()]),
+                Tracked::Waiting => row.push(m.waiting.to_string()),
                 Tracked::Pool => {}
             }
         }
-        csv.push('\n');
+        csv.row(&row);
     }
-    csv
+    csv.finish()
 }
 
 fn mechanism_names(engine: &Engine) -> Vec<String> {

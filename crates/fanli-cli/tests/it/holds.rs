@@ -170,3 +170,20 @@ fn commits_failing_at_random_then_a_kill_lose_no_acknowledged_order() {
     let spent = json_of(&state)["members"]["A"]["spent"].as_str().unwrap().to_owned();
     assert_eq!(spent, format!("{}.00", logged.len()));
 }
+
+/// Issue 18: the server's log, written to a file (stderr not a terminal), has no ANSI colour
+/// codes: the warning that faults are injected is there, plain.
+#[test]
+fn the_log_written_to_a_file_has_no_colour_codes() {
+    let dir = tempdir("plain-log");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut child = serve_logged(&dir, addr, None, Some("1/1000000"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log = std::fs::read_to_string(dir.with_extension("log")).unwrap();
+    assert!(log.contains(" WARN ") && log.contains("faults are injected"), "{log}");
+    assert!(!log.contains('\u{1b}'), "an escape code in {log:?}");
+}

@@ -1,12 +1,17 @@
 //! The `fanli` binary, end to end: the seeds' worked cases, exit codes, plan errors, the trace,
 //! the member view and the bundled example.
 
+// The tests print as tests do (the binary's own output goes through `out!`: clippy.toml).
+#![allow(clippy::disallowed_macros)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod examples;
 mod holds;
+mod output;
 mod snapshots;
 
 fn fanli(args: &[&str]) -> Output {

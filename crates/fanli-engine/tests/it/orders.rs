@@ -195,7 +195,8 @@ fn every_kind_of_bad_line_is_refused_with_its_reason() {
         (16, "unknown order `nope`"),
         (
             17,
-            "time went backwards: 2026-01-01T00:59:59Z is before the previous event at 2026-01-01T01:00:00Z",
+            // At the offset the line was written at (+08:00), as its author wrote it.
+            "time went backwards: 2026-01-01T08:59:59+08:00 is before the previous event at 2026-01-01T09:00:00+08:00",
         ),
         (18, "`at` is not an RFC 3339 time"),
         (19, "field `member` does not apply to a close_day event"),

@@ -41,6 +41,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         super::get_metrics,
         super::openapi,
         super::create_tenant,
+        super::master_owner_key,
         crate::plans::put_plan,
         crate::plans::get_plan,
         crate::plans::get_plan_versions,
@@ -76,6 +77,9 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         super::rotate_key,
         super::put_webhook,
         super::get_webhook,
+        super::dead_letters::list_dead,
+        super::dead_letters::replay_one,
+        super::dead_letters::replay_all,
         super::create_brand,
         super::get_mechanisms,
         super::get_mechanism,
@@ -751,10 +755,40 @@ pub(crate) struct WebhookStatus {
     url: Option<String>,
     pending: u64,
     delivered: u64,
+    /// Given up on: `GET /v1/webhook/dead`.
+    dead: u64,
     /// The oldest pending notification's attempts so far.
     #[schema(nullable = false)]
     attempts: Option<u64>,
     last_error: Option<String>,
+}
+
+/// A page of the webhook's dead letters.
+#[derive(ToSchema)]
+pub(crate) struct DeadLetters {
+    dead: Vec<DeadLetter>,
+    /// The `after` of the next page when this one is full.
+    next: Option<i64>,
+}
+
+/// A notification the deliverer gave up on.
+#[derive(ToSchema)]
+pub(crate) struct DeadLetter {
+    /// Its outbox id (`X-Fanli-Delivery`).
+    id: i64,
+    attempts: i64,
+    last_error: Option<String>,
+    /// When it was given up (RFC 3339, UTC).
+    dead_at: String,
+    /// The notification as it is sent.
+    #[schema(value_type = Object)]
+    notification: serde_json::Value,
+}
+
+/// How many dead letters went back in the outbox.
+#[derive(ToSchema)]
+pub(crate) struct Replayed {
+    replayed: u64,
 }
 
 /// `POST /v1/brands`, and what it answers.

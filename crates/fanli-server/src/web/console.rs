@@ -34,10 +34,10 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
 
 use super::versions::{PlanContext, comparison_section, effective_at, effective_at_field, versions_section};
-use super::{Figs, Lang, console_role, https, page};
+use super::{Figs, Lang, console_page as page, console_role, https, tr, when, when_text};
 use crate::auth::{Caller, Role};
 use crate::{App, Checked, Line, LineResult, Shared, blocking, lock, new_key, same, submit_lines};
-use fanli_engine::{Money, Timestamp};
+use fanli_engine::{Money, UtcOffset};
 use fanli_format::{DailyReport, PoolFigures};
 
 /// A console session: who logged in, and the token its forms carry.
@@ -90,29 +90,33 @@ fn see_other(to: &str) -> Response {
 /// the way to the login page. With `whole`, for the pages that show the whole tenant (the plan,
 /// the review queue, the audit), as the API does for the same reads: the owner and read-only
 /// keys, and a page saying so for the others.
-fn opened(app: &mut App, headers: &HeaderMap, whole: bool) -> Result<(Caller, String), Box<Response>> {
+fn opened(
+    app: &mut App,
+    headers: &HeaderMap,
+    whole: bool,
+    lang: Lang,
+) -> Result<(Caller, String), Box<Response>> {
     let (caller, csrf) = session(app, headers).ok_or_else(|| Box::new(see_other("/console/login")))?;
     if whole && !matches!(caller.role, Role::Owner | Role::ReadOnly) {
-        return Err(Box::new(super::error_page(
-            Lang::Zh,
-            StatusCode::FORBIDDEN,
-            "这一页需要所有者或只读密钥。This page needs the owner's or a read-only key.",
-        )));
+        let message = tr!(lang, "error-needs-whole");
+        return Err(Box::new(super::error_page(lang, StatusCode::FORBIDDEN, &message)));
     }
     Ok((caller, csrf))
 }
 
+/// The tenant's plan's timezone, in which the console shows every time (China's without a
+/// plan).
+fn offset_of(app: &App, tenant: &str) -> UtcOffset {
+    app.tenants.get(tenant).and_then(|t| t.engine.as_ref()).map_or(UtcOffset::CHINA, |e| e.plan().timezone)
+}
+
 /// A form's `csrf` field against the session's token; the page that says the form expired
 /// when it does not match.
-fn form_checked(given: Option<&str>, csrf: &str) -> Result<(), Box<Response>> {
+fn form_checked(given: Option<&str>, csrf: &str, lang: Lang) -> Result<(), Box<Response>> {
     if given.is_some_and(|given| same(given, csrf)) {
         return Ok(());
     }
-    Err(Box::new(super::error_page(
-        Lang::Zh,
-        StatusCode::FORBIDDEN,
-        "表单已过期 The form expired: reload the page.",
-    )))
+    Err(Box::new(super::error_page(lang, StatusCode::FORBIDDEN, &tr!(lang, "error-form-expired"))))
 }
 
 /// What a console handler goes on with, or the page it stops at (the login page, a refusal);
@@ -131,26 +135,26 @@ macro_rules! or_page {
 const LOGIN_COOKIE: &str = "fanli_login";
 
 /// `GET /console/login`.
-pub(crate) async fn login_page(headers: HeaderMap) -> Response {
-    login_form(&headers, None)
+pub(crate) async fn login_page(headers: HeaderMap, lang: Lang) -> Response {
+    login_form(&headers, lang, None)
 }
 
-fn login_form(headers: &HeaderMap, error: Option<&str>) -> Response {
+fn login_form(headers: &HeaderMap, lang: Lang, error: Option<&str>) -> Response {
     let token = new_key().unwrap_or_default();
     let body = html! {
         section {
-            h1 { "运营控制台 Operator console" }
+            h1 { (tr!(lang, "login-title")) }
             @if let Some(error) = error { p.bad { (error) } }
             form #login method="post" action="/console/login" {
                 input type="hidden" name="login" value=(token);
-                p { label for="key" { "操作员密钥 Operator key" } }
-                p { input #key type="password" name="key" autocomplete="off" required size="70"; }
-                p { button #enter type="submit" { "进入 Enter" } }
+                p { label for="key" { (tr!(lang, "login-key")) } }
+                p { input #key type="password" name="key" autocomplete="off" required; }
+                p { button #enter type="submit" { (tr!(lang, "login-enter")) } }
             }
-            p.note { "密钥只用于建立会话，不会出现在网址里。The key only opens a session; it never appears in a URL." }
+            p.note { (tr!(lang, "login-note")) }
         }
     };
-    let mut response = page(Lang::Zh, "login", None, body);
+    let mut response = page(lang, &tr!(lang, "login-title"), None, body);
     if error.is_some() {
         *response.status_mut() = StatusCode::UNAUTHORIZED;
     }
@@ -177,31 +181,29 @@ fn set_cookie(
 pub(crate) async fn login(
     State(server): State<Shared>,
     headers: HeaderMap,
+    lang: Lang,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let matched = cookie(&headers, LOGIN_COOKIE).zip(form.get("login")).is_some_and(|(c, f)| same(&c, f));
     if !matched {
-        return login_form(&headers, Some("登录表单已过期，请重试。The login form expired: try again."));
+        return login_form(&headers, lang, Some(&tr!(lang, "login-expired")));
     }
     let key = form.get("key").map(|k| k.trim().to_owned()).unwrap_or_default();
     let mut bearer = HeaderMap::new();
     let Ok(value) = HeaderValue::from_str(&format!("Bearer {key}")) else {
-        return login_form(&headers, Some("密钥无效 Unknown key"));
+        return login_form(&headers, lang, Some(&tr!(lang, "login-unknown-key")));
     };
     bearer.insert(header::AUTHORIZATION, value);
     let mut app = lock(&server);
     let caller = match app.caller(&bearer) {
         Ok(caller) if console_role(&caller.role) => caller,
         Ok(_) => {
-            return login_form(
-                &headers,
-                Some("会员令牌不能进入控制台 A member token cannot open the console"),
-            );
+            return login_form(&headers, lang, Some(&tr!(lang, "login-member-token")));
         }
-        Err(_) => return login_form(&headers, Some("密钥无效 Unknown key")),
+        Err(_) => return login_form(&headers, lang, Some(&tr!(lang, "login-unknown-key"))),
     };
     let (Ok(id), Ok(csrf)) = (new_key(), new_key()) else {
-        return login_form(&headers, Some("no randomness"));
+        return login_form(&headers, lang, Some("no randomness"));
     };
     let now = Instant::now();
     app.sessions.retain(|_, s| s.expires > now);
@@ -222,7 +224,7 @@ pub(crate) async fn logout(
 ) -> Response {
     let mut app = lock(&server);
     if let Some((_, csrf)) = session(&mut app, &headers)
-        && form_checked(form.get("csrf").map(String::as_str), &csrf).is_ok()
+        && form_checked(form.get("csrf").map(String::as_str), &csrf, Lang::Zh).is_ok()
         && let Some(id) = cookie(&headers, COOKIE)
     {
         app.sessions.remove(&id);
@@ -277,14 +279,15 @@ fn yuan(cents: i64) -> String {
 }
 
 /// `GET /console`: the overview.
-pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap) -> Response {
+pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap, lang: Lang) -> Response {
     let mut app = lock(&server);
-    let (caller, csrf) = or_page!(opened(&mut app, &headers, false));
+    let (caller, csrf) = or_page!(opened(&mut app, &headers, false, lang));
     let tenant = &app.tenants[&caller.tenant];
     let Some(engine) = tenant.engine.as_ref() else {
-        let body = html! { section { h1 { "概览 Overview" } p { "还没有方案。No plan yet: " a href="/console/plan" { "put one" } "." } } };
-        return page(Lang::Zh, "overview", Some((&caller, &csrf)), body);
+        let body = html! { section { h1 { (tr!(lang, "nav-overview")) } p { (tr!(lang, "overview-no-plan")) " " a href="/console/plan" { (tr!(lang, "overview-put-one")) } } } };
+        return page(lang, &tr!(lang, "nav-overview"), Some((&caller, &csrf)), body);
     };
+    let offset = engine.plan().timezone;
     let rows: Vec<Pool> = engine.mechanism_views().map(|m| Pool::of(&m)).collect();
     let (members, orders, lines) = (engine.member_count(), engine.order_count(), tenant.chain.len());
     let plan = engine.plan().name.clone();
@@ -318,44 +321,44 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap) -
             new_orders.push(orders.saturating_sub(orders_before) as f64);
             (members_before, orders_before) = (members, orders);
         }
-        vec![("new members 新会员".to_owned(), new_members), ("orders 订单".to_owned(), new_orders)]
+        vec![(tr!(lang, "chart-new-members"), new_members), (tr!(lang, "chart-orders"), new_orders)]
     };
     let body = html! {
         section {
-            h1 { "概览 Overview · " (plan) }
+            h1 { (tr!(lang, "nav-overview")) " · " (plan) }
             div.cards {
-                div.card { "会员 Members" b #members { (members) } }
-                div.card { "订单 Orders" b #orders { (orders) } }
-                div.card { "日志行 Log lines" b { (lines) } }
-                div.card { "已结日 Days closed" b { (reports.len()) } }
+                div.card { (tr!(lang, "overview-members")) b #members { (members) } }
+                div.card { (tr!(lang, "overview-orders")) b #orders { (orders) } }
+                div.card { (tr!(lang, "overview-lines")) b { (lines) } }
+                div.card { (tr!(lang, "overview-days")) b { (reports.len()) } }
             }
         }
-        section {
-            h2 { "资金池 Pools" }
+        section #pools-section {
+            h2 { (tr!(lang, "pools-title")) }
             table #pools {
                 tr {
-                    th { "机制 Mechanism" } th.n { "资金池 Pool" } th.n { "拖欠 Owed" } th { "拖欠起于 Owed since" }
-                    th.n { "已兑付 Paid" } th.n { "今日兑付 Paid today" } th.n { "价格 Price" } th { "排队 Queue" }
+                    th { (tr!(lang, "pools-mechanism")) } th.n { (tr!(lang, "pools-pool")) } th.n { (tr!(lang, "pools-owed")) } th { (tr!(lang, "pools-owed-since")) }
+                    th.n { (tr!(lang, "pools-paid")) } th.n { (tr!(lang, "pools-paid-today")) } th.n { (tr!(lang, "pools-price")) } th { (tr!(lang, "pools-queue")) }
                 }
                 @for m in &rows {
                     @let owes = !m.obligations.is_zero();
                     @let (since, paid_then) = from_reports(&reports, &m.name, owes);
                     @let today = m.paid.fen() - paid_then.map_or(0, Money::fen);
                     tr data-mechanism=(m.name) {
-                        td { b { (m.name) } " " span.note { (m.kind) } }
+                        td { b { (m.name) } " " span.note.kind title=(m.kind) { (lang.name("kind", m.kind)) } }
                         td.n.pool { (m.pool) }
                         td.n.obligations class=[owes.then_some("warn")] {
                             (m.obligations)
                             @if owes { " (" (m.obligations_waiting) ")" }
                         }
-                        td.since { (since.unwrap_or_else(|| "–".to_owned())) }
+                        td.since { (since.map_or_else(|| "–".to_owned(), |at| when_text(&at, offset))) }
                         td.n.paid { (m.paid) }
                         td.n.today { (yuan(today)) }
                         td.n.price { @match m.price { Some(price) => (price.display()), None => "–" } }
                         td.queue {
                             @match (m.figures.get("queued"), m.figures.get("waiting"), m.figures.get("oldest_since")) {
                                 (Some(queued), Some(waiting), Some(since)) => {
-                                    (waiting.raw()) " 条 entries, " (queued.raw()) " · " "最早 oldest " (since.raw())
+                                    (tr!(lang, "pools-queue-line", entries = waiting.text(offset), amount = queued.raw(), oldest = figure(since, offset)))
                                 }
                                 _ => "–",
                             }
@@ -363,53 +366,63 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap) -
                     }
                 }
             }
-            p.note { "拖欠起于：最后一次零拖欠日报之后的第一天。Owed since: the first day close after the last one at which the pool owed nothing. 今日兑付：自最近一次日结以来。Paid today: since the last day close." }
+            p.note { (tr!(lang, "pools-note")) }
         }
         section {
-            h2 { "走势 Over time" }
+            h2 { (tr!(lang, "charts-title")) }
             @if reports.is_empty() {
-                p.note { "还没有日结。No day closed yet: the charts start with the first close_day." }
+                p.note { (tr!(lang, "charts-none")) }
             } @else {
-                @if !price_chart.is_empty() { (PreEscaped(fanli_sim::report::chart("增值价格 Appreciation price (yuan a point)", &price_chart))) }
-                (PreEscaped(fanli_sim::report::chart("资金池 Pools (yuan)", &series(&|m| Some(yuan_of(m.pool)), false))))
-                (PreEscaped(fanli_sim::report::chart("拖欠 Owed (yuan)", &series(&|m| Some(yuan_of(m.obligations)), false))))
-                (PreEscaped(fanli_sim::report::chart("每日新会员与订单 New members and orders per day", &per_day)))
+                @if !price_chart.is_empty() { (PreEscaped(fanli_sim::report::chart(&tr!(lang, "chart-price"), &price_chart))) }
+                (PreEscaped(fanli_sim::report::chart(&tr!(lang, "chart-pools"), &series(&|m| Some(yuan_of(m.pool)), false))))
+                (PreEscaped(fanli_sim::report::chart(&tr!(lang, "chart-owed"), &series(&|m| Some(yuan_of(m.obligations)), false))))
+                (PreEscaped(fanli_sim::report::chart(&tr!(lang, "chart-per-day"), &per_day)))
             }
         }
     };
-    page(Lang::Zh, "overview", Some((&caller, &csrf)), body)
+    page(lang, &tr!(lang, "nav-overview"), Some((&caller, &csrf)), body)
 }
 
-fn findings_table(checked: Option<&Checked>) -> Markup {
+/// A figure as the console shows it: times by [`when`], progress as "3 / 3", the rest as the
+/// pages show them.
+fn figure(shown: &super::Shown, offset: UtcOffset) -> String {
+    match shown {
+        super::Shown::Time(at) => when(*at, offset),
+        super::Shown::Of(done, of) => format!("{done} / {of}"),
+        other => other.text(offset),
+    }
+}
+
+fn findings_table(checked: Option<&Checked>, lang: Lang) -> Markup {
     html! {
         @match checked {
             Some(checked) if !checked.findings.is_empty() => {
                 table #findings {
-                    tr { th { "级别 Level" } th { "规则 Rule" } th { "键 Key" } th { "说明 Finding" } }
+                    tr { th { (tr!(lang, "findings-level")) } th { (tr!(lang, "findings-rule")) } th { (tr!(lang, "findings-key")) } th.wrap { (tr!(lang, "findings-finding")) } }
                     @for f in &checked.findings {
                         @let level = f.level.name();
                         tr {
-                            td class=(if level == "error" { "bad" } else { "warn" }) { (level) }
-                            td { (f.rule) }
-                            td { (f.key) " (line " (checked.lines.line(&f.key)) ")" }
-                            td { (f.zh) br; span.note { (f.en) } }
+                            td class=(if level == "error" { "bad" } else { "warn" }) { (lang.name("level", level)) }
+                            td { code { (f.rule) } }
+                            td { (tr!(lang, "findings-key-line", key = f.key.as_str(), line = checked.lines.line(&f.key).to_string())) }
+                            td.wrap { (lang.t(&f.zh, &f.en)) @if lang == Lang::Zh { br; span.note { (f.en) } } }
                         }
                     }
                 }
             }
-            _ => p.ok { "没有问题。No finding." }
+            _ => p.ok { (tr!(lang, "findings-none")) }
         }
     }
 }
 
 /// `GET /console/plan`.
-pub(crate) async fn plan(State(server): State<Shared>, headers: HeaderMap) -> Response {
+pub(crate) async fn plan(State(server): State<Shared>, headers: HeaderMap, lang: Lang) -> Response {
     let mut app = lock(&server);
-    let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
+    let (caller, csrf) = or_page!(opened(&mut app, &headers, true, lang));
     let ctx = PlanContext::of(&mut app, &caller.tenant);
     drop(app);
     let draft = ctx.text.clone().unwrap_or_default();
-    plan_page(&caller, &csrf, &ctx, None, &draft, None)
+    plan_page(&caller, &csrf, lang, &ctx, None, &draft, None)
 }
 
 /// What the plan page shows after a form: the outcome, and (on a refusal) the findings.
@@ -417,7 +430,8 @@ struct Outcome {
     ok: bool,
     message: String,
     findings: Option<Checked>,
-    report: Option<String>,
+    /// The simulation: its outcome in the page's language, and the simulator's report.
+    report: Option<(Markup, String)>,
 }
 
 /// The plan page: `extra` (the comparison of a new plan with the tenant's state) after the
@@ -425,6 +439,7 @@ struct Outcome {
 fn plan_page(
     caller: &Caller,
     csrf: &str,
+    lang: Lang,
     ctx: &PlanContext,
     outcome: Option<Outcome>,
     draft: &str,
@@ -439,52 +454,54 @@ fn plan_page(
         @if let Some(outcome) = &outcome {
             section #outcome {
                 p class=(if outcome.ok { "ok" } else { "bad" }) { (outcome.message) }
-                @if let Some(findings) = &outcome.findings { (findings_table(Some(findings))) }
+                @if let Some(findings) = &outcome.findings { (findings_table(Some(findings), lang)) }
             }
-            @if let Some(report) = &outcome.report { section #simulation { h2 { "模拟 Simulation" } (PreEscaped(report)) } }
+            @if let Some((summary, report)) = &outcome.report {
+                section #simulation { h2 { (tr!(lang, "simulate-title")) } (summary) (PreEscaped(report)) }
+            }
         }
         @if let Some(extra) = extra { (extra) }
         section {
-            h1 { "方案 Plan" @if version > 0 { " · v" (version) } }
+            h1 { (tr!(lang, "nav-plan")) @if version > 0 { " · v" (version) } }
             @match text {
                 Some(text) => {
-                    h2 { "检查 fanli check" }
-                    (findings_table(current.as_ref()))
-                    details { summary { "方案全文 The plan (TOML)" } pre #plan { (text) } }
+                    h2 { (tr!(lang, "plan-check")) }
+                    (findings_table(current.as_ref(), lang))
+                    details { summary { (tr!(lang, "plan-text")) } pre #plan { (text) } }
                 }
-                None => p.note { "还没有方案。No plan yet." }
+                None => p.note { (tr!(lang, "plan-none")) }
             }
         }
-        (versions_section(ctx))
+        (versions_section(ctx, lang))
         section {
-            h2 { "新版本 A new version" }
+            h2 { (tr!(lang, "plan-new-version")) }
             form #put method="post" action="/console/plan" {
                 input type="hidden" name="csrf" value=(csrf);
                 textarea name="plan" rows="16" { (draft) }
-                (effective_at_field(ctx))
+                (effective_at_field(ctx, lang))
                 p {
-                    @if owner { button #put-plan type="submit" name="action" value="put" { "检查并启用 Check and put" } " " }
-                    button.alt #check type="submit" name="action" value="check" { "只检查 Check only" }
+                    @if owner { button #put-plan type="submit" name="action" value="put" { (tr!(lang, "plan-put")) } " " }
+                    button.alt #check type="submit" name="action" value="check" { (tr!(lang, "plan-check-only")) }
                 }
-                @if !owner { p.note { "只有所有者密钥可以启用方案。Only the owner's key puts a plan." } }
+                @if !owner { p.note { (tr!(lang, "plan-owner-only")) } }
             }
         }
         section {
-            h2 { "模拟 Simulate" }
+            h2 { (tr!(lang, "simulate-title")) }
             form #simulate method="post" action="/console/plan/simulate" {
                 input type="hidden" name="csrf" value=(csrf);
-                p.note { "用默认情景模拟当前方案（或上面表单中的文本）。The default scenario, on the plan in force (or the text above, when given)." }
+                p.note { (tr!(lang, "simulate-note")) }
                 p {
-                    label { "天数 Days " input type="number" name="days" value="60" min="1" max="180"; }
+                    label { (tr!(lang, "simulate-days")) " " input type="number" name="days" value="60" min="1" max="180"; }
                     " "
-                    label { "种子 Seed " input type="number" name="seed" value="42" min="0"; }
+                    label { (tr!(lang, "simulate-seed")) " " input type="number" name="seed" value="42" min="0"; }
                     " "
-                    button #run type="submit" { "运行 Run" }
+                    button #run type="submit" { (tr!(lang, "simulate-run")) }
                 }
             }
         }
     };
-    page(Lang::Zh, "plan", Some((caller, csrf)), body)
+    page(lang, &tr!(lang, "nav-plan"), Some((caller, csrf)), body)
 }
 
 /// `POST /console/plan` (`csrf`, `plan`, `action` = `put` | `check`, `effective_at` once the
@@ -493,59 +510,61 @@ fn plan_page(
 pub(crate) async fn put_plan(
     State(server): State<Shared>,
     headers: HeaderMap,
+    lang: Lang,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let (caller, csrf, ctx, engine) = {
         let mut app = lock(&server);
-        let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
+        let (caller, csrf) = or_page!(opened(&mut app, &headers, true, lang));
         let ctx = PlanContext::of(&mut app, &caller.tenant);
         // A check compares the plan with a copy of the tenant's state, once its log has begun.
         let checking = form.get("action").map(String::as_str) != Some("put");
         let engine = app.tenants[&caller.tenant].engine.as_ref().filter(|_| ctx.live && checking).cloned();
         (caller, csrf, ctx, engine)
     };
-    or_page!(form_checked(form.get("csrf").map(String::as_str), &csrf));
+    or_page!(form_checked(form.get("csrf").map(String::as_str), &csrf, lang));
     let draft = form.get("plan").cloned().unwrap_or_default();
     let refused = |message: String| Outcome { ok: false, message, findings: None, report: None };
     let mut extra = None;
     let outcome = if form.get("action").map(String::as_str) == Some("put") {
-        match effective_at(form.get("effective_at").map(String::as_str), ctx.offset) {
-            _ if caller.role != Role::Owner => {
-                refused("只有所有者密钥可以启用方案。Only the owner's key puts a plan.".to_owned())
-            }
+        match effective_at(form.get("effective_at").map(String::as_str), ctx.offset, lang) {
+            _ if caller.role != Role::Owner => refused(tr!(lang, "plan-owner-only")),
             Err(message) => refused(message),
             Ok(at) if ctx.live => {
-                let amended =
-                    crate::plans::amend(&server, caller.tenant.clone(), caller.key.clone(), draft.clone(), at).await;
+                let amended = crate::plans::amend(
+                    &server,
+                    caller.tenant.clone(),
+                    caller.key.clone(),
+                    draft.clone(),
+                    at,
+                )
+                .await;
                 match amended {
                     Ok(a) => Outcome {
                         ok: true,
-                        message: format!(
-                            "已记录修订 v{0}，{1} 生效。Amendment {0} recorded, in force from {1}.",
-                            a.version,
-                            Timestamp::parse_rfc3339(&a.effective_at)
-                                .map_or_else(|| a.effective_at.clone(), |t| super::local_time(t, ctx.offset))
+                        message: tr!(
+                            lang,
+                            "plan-amended",
+                            version = a.version,
+                            at = when_text(&a.effective_at, ctx.offset)
                         ),
                         findings: Some(a.warnings),
                         report: None,
                     },
-                    Err(refusal) => plan_refused(refusal),
+                    Err(refusal) => plan_refused(refusal, lang),
                 }
             }
-            Ok(Some(_)) => refused(
-                "日志尚未开始：新方案即时生效，不设生效时间。The log has not begun: a plan put now is in force at once."
-                    .to_owned(),
-            ),
+            Ok(Some(_)) => refused(tr!(lang, "plan-not-live")),
             Ok(None) => {
                 let mut app = lock(&server);
                 match app.set_plan(&caller.tenant, draft.clone(), &caller.key) {
                     Ok((version, warnings)) => Outcome {
                         ok: true,
-                        message: format!("已启用 v{version}。Version {version} is in force."),
+                        message: tr!(lang, "plan-in-force", version = version),
                         findings: Some(warnings),
                         report: None,
                     },
-                    Err(refusal) => plan_refused(refusal),
+                    Err(refusal) => plan_refused(refusal, lang),
                 }
             }
         }
@@ -556,18 +575,17 @@ pub(crate) async fn put_plan(
                 let refused = checked.refused();
                 if let Some(engine) = engine {
                     extra = match crate::plans::compare(engine, draft.clone()).await {
-                        Ok(result) => Some(comparison_section(&result, ctx.offset)),
+                        Ok(result) => Some(comparison_section(&result, ctx.offset, lang)),
                         Err(error) => Some(html! { p.bad { (error.2) } }),
                     };
                 }
                 Outcome {
                     ok: !refused,
                     message: if refused {
-                        "会被拒绝。It would be refused."
+                        tr!(lang, "plan-would-refuse")
                     } else {
-                        "可以启用。It would be accepted."
-                    }
-                    .to_owned(),
+                        tr!(lang, "plan-would-accept")
+                    },
                     findings: Some(checked),
                     report: None,
                 }
@@ -576,24 +594,57 @@ pub(crate) async fn put_plan(
         }
     };
     let ctx = PlanContext::of(&mut lock(&server), &caller.tenant);
-    plan_page(&caller, &csrf, &ctx, Some(outcome), &draft, extra)
+    plan_page(&caller, &csrf, lang, &ctx, Some(outcome), &draft, extra)
 }
 
 /// A plan refused, as the page says it.
-fn plan_refused(refusal: crate::PlanRefused) -> Outcome {
+fn plan_refused(refusal: crate::PlanRefused, lang: Lang) -> Outcome {
     match refusal {
-        crate::PlanRefused::Findings(findings) => Outcome {
-            ok: false,
-            message: "被拒绝：方案越过红线。Refused: the plan crosses a red line.".to_owned(),
-            findings: Some(findings),
-            report: None,
-        },
+        crate::PlanRefused::Findings(findings) => {
+            Outcome { ok: false, message: tr!(lang, "plan-red-line"), findings: Some(findings), report: None }
+        }
         crate::PlanRefused::Error(error) => Outcome {
             ok: false,
-            message: format!("被拒绝（{}）：{}", error.1, error.2),
+            message: tr!(lang, "plan-refused", code = error.1, message = error.2),
             findings: None,
             report: None,
         },
+    }
+}
+
+/// The simulator's outcome (its `summary.json`) in the page's language: the verdict, then who
+/// was made whole and what is paid, owed and waiting, each figure with its name.
+fn simulation_summary(summary: &serde_json::Value, lang: Lang) -> Markup {
+    let text = |key: &str| summary[key].as_str().map_or_else(|| summary[key].to_string(), str::to_owned);
+    let verdict = summary["verdict"][lang.short()].as_str().unwrap_or_default().to_owned();
+    let ratios = &summary["received_over_spent"];
+    let ratio = |p: &str| ratios[p].as_str().unwrap_or("–").to_owned();
+    html! {
+        div #sim-outcome {
+            p.verdict { b { (verdict) } }
+            p.outcome-line {
+                (tr!(lang, "simulate-outcome",
+                    members = text("members"), spenders = text("members_with_spend"),
+                    whole = text("made_whole"), share = percent(&text("made_whole_share")),
+                    p10 = ratio("p10"), p50 = ratio("p50"), p90 = ratio("p90"),
+                    paid = text("paid"), owed = text("owed"), owed_members = text("members_owed"),
+                    waiting = text("still_waiting")))
+            }
+        }
+    }
+}
+
+/// A share as the simulator writes it (4 decimals, "0.0280") as a percentage ("2.80%"); as
+/// written when it is not one.
+fn percent(share: &str) -> String {
+    match share.split_once('.') {
+        Some((whole, frac))
+            if frac.len() == 4 && (whole.to_owned() + frac).bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            let units: u64 = format!("{whole}{frac}").parse().unwrap_or(0);
+            format!("{}.{:02}%", units / 100, units % 100)
+        }
+        _ => share.to_owned(),
     }
 }
 
@@ -602,22 +653,24 @@ fn plan_refused(refusal: crate::PlanRefused) -> Outcome {
 pub(crate) async fn simulate(
     State(server): State<Shared>,
     headers: HeaderMap,
+    lang: Lang,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let (caller, csrf, ctx) = {
         let mut app = lock(&server);
-        let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
+        let (caller, csrf) = or_page!(opened(&mut app, &headers, true, lang));
         let ctx = PlanContext::of(&mut app, &caller.tenant);
         (caller, csrf, ctx)
     };
     let current = ctx.text.clone();
-    or_page!(form_checked(form.get("csrf").map(String::as_str), &csrf));
+    or_page!(form_checked(form.get("csrf").map(String::as_str), &csrf, lang));
     let draft = form.get("plan").filter(|p| !p.trim().is_empty()).cloned();
     let text = draft.clone().or(current.clone()).unwrap_or_default();
     let days = form.get("days").and_then(|d| d.parse::<u32>().ok()).unwrap_or(60).clamp(1, 180);
     let seed = form.get("seed").and_then(|s| s.parse::<u64>().ok()).unwrap_or(42);
+    let overflow = tr!(lang, "simulate-overflow");
     // The simulation runs off the async workers: a few seconds of CPU at most (180 days).
-    let run = tokio::task::spawn_blocking(move || -> Result<String, String> {
+    let run = tokio::task::spawn_blocking(move || -> Result<(String, serde_json::Value), String> {
         let plan = fanli_format::parse_plan(&text).map_err(|e| e.to_string())?;
         let findings = fanli_engine::compliance::check(&plan);
         let mut scenario = fanli_sim::scenario::Scenario::default_scenario();
@@ -625,58 +678,202 @@ pub(crate) async fn simulate(
         scenario.seed = seed;
         let sim =
             fanli_sim::simulate(plan, &scenario, &mut std::io::sink(), |_, _| {}).map_err(|e| match e {
-                fanli_sim::SimError::Overflow { .. } => format!("模拟中止，有事件无法计算：{e}"),
+                fanli_sim::SimError::Overflow { .. } => format!("{overflow}{e}"),
                 other => other.to_string(),
             })?;
-        let (page, _) = fanli_sim::report::report_page(&sim, &findings);
+        let (page, summary) = fanli_sim::report::report_page(&sim, &findings);
         // The report's body, into this page.
         let body = page.split_once("<body>").map_or(page.as_str(), |(_, b)| b);
-        Ok(body.split_once("</body>").map_or(body, |(b, _)| b).to_owned())
+        Ok((body.split_once("</body>").map_or(body, |(b, _)| b).to_owned(), summary))
     })
     .await;
     let outcome = match run {
-        Ok(Ok(report)) => Outcome {
+        Ok(Ok((report, summary))) => Outcome {
             ok: true,
-            message: format!("模拟了 {days} 天（种子 {seed}）。Simulated {days} days (seed {seed})."),
+            message: tr!(lang, "simulate-done", days = days, seed = seed.to_string()),
             findings: None,
-            report: Some(report),
+            report: Some((simulation_summary(&summary, lang), report)),
         },
         Ok(Err(error)) => Outcome { ok: false, message: error, findings: None, report: None },
         Err(error) => {
             // A broken invariant: the details go to the log, not to the page.
             tracing::error!(%error, "the console's simulation stopped");
-            let message = "模拟中止：内部错误，详情见服务器日志。The simulation stopped: an internal error (see the server's log).";
-            Outcome { ok: false, message: message.to_owned(), findings: None, report: None }
+            Outcome { ok: false, message: tr!(lang, "simulate-internal"), findings: None, report: None }
         }
     };
-    plan_page(&caller, &csrf, &ctx, Some(outcome), draft.as_deref().unwrap_or(""), None)
+    plan_page(&caller, &csrf, lang, &ctx, Some(outcome), draft.as_deref().unwrap_or(""), None)
 }
 
-/// `GET /console/members?q=ID_OR_PHONE`.
+/// How many members the members page lists at a time.
+const MEMBERS_SHOWN: usize = 50;
+/// How long the members' order by id, spend or wallet serves while the log moves on.
+const ORDER_FRESH: Duration = Duration::from_secs(30);
+
+/// A tenant's members in order of id, of spend and of wallet (indices in join order), so that
+/// the members page reads only its page of 50. Built from the engine's views on the first
+/// request that sorts so, and again on a later one once the log has moved, but at most once
+/// every [`ORDER_FRESH`]: between, members who joined since are left out of these orders (the
+/// join order, the default, is always current) and the figures shown are today's.
+pub(crate) struct MemberOrder {
+    /// The log's length when built.
+    lines: u64,
+    built: Instant,
+    by_id: Vec<u32>,
+    by_spent: Vec<u32>,
+    by_wallet: Vec<u32>,
+}
+
+impl MemberOrder {
+    fn build(engine: &fanli_engine::Engine, lines: u64) -> MemberOrder {
+        let count = engine.member_count();
+        let names: Vec<&str> = (0..count).map(|i| engine.member_name(engine.member_id(i))).collect();
+        let (spent, wallet): (Vec<Money>, Vec<Money>) =
+            engine.member_views().map(|v| (v.spent, v.wallet)).unzip();
+        let all = || (0..count as u32).collect::<Vec<u32>>();
+        let mut by_id = all();
+        by_id.sort_by_key(|&i| names[i as usize]);
+        let mut by_spent = all();
+        by_spent.sort_by_key(|&i| spent[i as usize]);
+        let mut by_wallet = all();
+        by_wallet.sort_by_key(|&i| wallet[i as usize]);
+        MemberOrder { lines, built: Instant::now(), by_id, by_spent, by_wallet }
+    }
+}
+
+/// What the members page is sorted by.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    Joined,
+    Id,
+    Spent,
+    Wallet,
+}
+
+impl Sort {
+    const ALL: [Sort; 4] = [Sort::Joined, Sort::Id, Sort::Spent, Sort::Wallet];
+
+    fn name(self) -> &'static str {
+        match self {
+            Sort::Joined => "joined",
+            Sort::Id => "id",
+            Sort::Spent => "spent",
+            Sort::Wallet => "wallet",
+        }
+    }
+}
+
+/// A row of the members page.
+struct Listed {
+    /// The place in join order, from 1.
+    joined: usize,
+    member: String,
+    referrer: Option<String>,
+    spent: Money,
+    wallet: Money,
+}
+
+/// `GET /console/members?q=ID_OR_PHONE`, or `?sort=joined|id|spent|wallet&order=asc|desc&page=N`:
+/// a member found by id or phone, or every member 50 a page (newest first by default).
 pub(crate) async fn members(
     State(server): State<Shared>,
     headers: HeaderMap,
+    lang: Lang,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let mut app = lock(&server);
-    let (caller, csrf) = or_page!(opened(&mut app, &headers, false));
+    let mut guard = lock(&server);
+    let (caller, csrf) = or_page!(opened(&mut guard, &headers, false, lang));
     let q = query.get("q").map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+    let sort = Sort::ALL
+        .into_iter()
+        .find(|s| query.get("sort").map(String::as_str) == Some(s.name()))
+        .unwrap_or(Sort::Joined);
+    let descending = match query.get("order").map(String::as_str) {
+        Some("asc") => false,
+        Some("desc") => true,
+        _ => matches!(sort, Sort::Joined | Sort::Spent | Sort::Wallet),
+    };
+    let page_no = query.get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1);
     let id = caller.tenant.clone();
-    let found = q.as_ref().map(|q| blocking(|| app.store.find_members(&id, q)).unwrap_or_default());
-    let total = app.tenants[&caller.tenant].engine.as_ref().map_or(0, |e| e.member_count());
-    drop(app);
+    let found = q.as_ref().map(|q| blocking(|| guard.store.find_members(&id, q)).unwrap_or_default());
+    let app = &mut *guard;
+    let tenant = &app.tenants[&caller.tenant];
+    let lines = tenant.chain.len();
+    let (total, listed, sorted_total) = match (&tenant.engine, &found) {
+        (Some(engine), None) => {
+            let total = engine.member_count();
+            // The page's members, as indices in join order.
+            let indices: Vec<usize> = if sort == Sort::Joined {
+                let all: Box<dyn Iterator<Item = usize>> =
+                    if descending { Box::new((0..total).rev()) } else { Box::new(0..total) };
+                all.skip((page_no - 1) * MEMBERS_SHOWN).take(MEMBERS_SHOWN).collect()
+            } else {
+                let order = app.member_orders.get(&caller.tenant);
+                let stale = order.is_none_or(|o| o.lines != lines && o.built.elapsed() >= ORDER_FRESH);
+                if stale {
+                    app.member_orders.insert(caller.tenant.clone(), MemberOrder::build(engine, lines));
+                }
+                let order = &app.member_orders[&caller.tenant];
+                let by = match sort {
+                    Sort::Id => &order.by_id,
+                    Sort::Spent => &order.by_spent,
+                    Sort::Joined | Sort::Wallet => &order.by_wallet,
+                };
+                let all: Box<dyn Iterator<Item = &u32>> =
+                    if descending { Box::new(by.iter().rev()) } else { Box::new(by.iter()) };
+                all.skip((page_no - 1) * MEMBERS_SHOWN).take(MEMBERS_SHOWN).map(|&i| i as usize).collect()
+            };
+            let sorted_total =
+                if sort == Sort::Joined { total } else { app.member_orders[&caller.tenant].by_id.len() };
+            let listed = indices
+                .into_iter()
+                .map(|i| {
+                    let view = engine.member_view_of(engine.member_id(i));
+                    Listed {
+                        joined: i + 1,
+                        member: view.name.to_owned(),
+                        referrer: view.referrer.map(str::to_owned),
+                        spent: view.spent,
+                        wallet: view.wallet,
+                    }
+                })
+                .collect::<Vec<_>>();
+            (total, listed, sorted_total)
+        }
+        (engine, _) => (engine.as_ref().map_or(0, |e| e.member_count()), Vec::new(), 0),
+    };
+    drop(guard);
+    let link = |sort: Sort, descending: bool, page_no: usize| {
+        format!(
+            "/console/members?sort={}&order={}&page={page_no}",
+            sort.name(),
+            if descending { "desc" } else { "asc" }
+        )
+    };
+    let from = (page_no - 1) * MEMBERS_SHOWN;
+    let header = |s: Sort, label: &str, numeric: bool| {
+        // A column's sort link: this column the other way round when sorted by it.
+        let (arrow, next) = if s == sort {
+            (if descending { " ↓" } else { " ↑" }, !descending)
+        } else {
+            ("", s != Sort::Id)
+        };
+        html! { th class=[numeric.then_some("n")] { a.sort href=(link(s, next, 1)) data-sort=(s.name()) { (label) (arrow) } } }
+    };
     let body = html! {
         section {
-            h1 { "会员 Members" span.note { " · " (total) } }
+            h1 { (tr!(lang, "nav-members")) span.note { " · " (total) } }
             form #search method="get" action="/console/members" {
-                input #q type="search" name="q" value=(q.clone().unwrap_or_default()) placeholder="会员号或手机号 member id or phone";
-                " " button type="submit" { "查找 Find" }
+                input #q type="search" name="q" value=(q.clone().unwrap_or_default()) placeholder=(tr!(lang, "members-search-hint"));
+                " " button type="submit" { (tr!(lang, "members-find")) }
+                @if q.is_some() { " " a href="/console/members" { (tr!(lang, "members-all")) } }
             }
-            @if let Some(found) = &found {
-                @if found.is_empty() { p.note { "没有找到。Nobody found." } }
+        }
+        @if let Some(found) = &found {
+            section {
+                @if found.is_empty() { p.note { (tr!(lang, "members-nobody")) } }
                 @else {
                     table #found {
-                        tr { th { "会员 Member" } th { "推荐人 Referrer" } th { "手机 Phone" } }
+                        tr { th { (tr!(lang, "members-member")) } th { (tr!(lang, "members-referrer")) } th { (tr!(lang, "members-phone")) } }
                         @for (member, referrer, phone) in found {
                             tr {
                                 td { a href={ "/console/members/" (super::encode(member)) } { (member) } }
@@ -687,31 +884,73 @@ pub(crate) async fn members(
                     }
                 }
             }
+        } @else {
+            section #listing {
+                @if listed.is_empty() { p.note { (tr!(lang, "members-none")) } }
+                @else {
+                    p.note #range { (tr!(lang, "members-page", from = from + 1, to = from + listed.len(), total = sorted_total)) }
+                    table #member-list {
+                        tr {
+                            (header(Sort::Joined, &tr!(lang, "members-joined"), true))
+                            (header(Sort::Id, &tr!(lang, "members-member"), false))
+                            th { (tr!(lang, "members-referrer")) }
+                            (header(Sort::Spent, &tr!(lang, "members-spent"), true))
+                            (header(Sort::Wallet, &tr!(lang, "members-wallet"), true))
+                        }
+                        @for m in &listed {
+                            tr data-member=(m.member) {
+                                td.n.joined { (m.joined) }
+                                td { a href={ "/console/members/" (super::encode(&m.member)) } { (m.member) } }
+                                td { @match &m.referrer { Some(r) => a href={ "/console/members/" (super::encode(r)) } { (r) }, None => "–" } }
+                                td.n.spent { (m.spent) }
+                                td.n.wallet { (m.wallet) }
+                            }
+                        }
+                    }
+                    p.pager {
+                        @if page_no > 1 { a #prev href=(link(sort, descending, page_no - 1)) { (tr!(lang, "members-prev")) } " " }
+                        @if from + listed.len() < sorted_total { a #next href=(link(sort, descending, page_no + 1)) { (tr!(lang, "members-next")) } }
+                    }
+                    @if sort != Sort::Joined { p.note { (tr!(lang, "members-order-note", seconds = ORDER_FRESH.as_secs())) } }
+                }
+            }
         }
     };
-    page(Lang::Zh, "members", Some((&caller, &csrf)), body)
+    page(lang, &tr!(lang, "nav-members"), Some((&caller, &csrf)), body)
 }
 
 /// `GET /console/members/{id}`: balances, standing, history and referral tree.
 pub(crate) async fn member(
     State(server): State<Shared>,
     headers: HeaderMap,
+    lang: Lang,
     Path(member): Path<String>,
 ) -> Response {
     let mut app = lock(&server);
-    let (caller, csrf) = or_page!(opened(&mut app, &headers, false));
+    let (caller, csrf) = or_page!(opened(&mut app, &headers, false, lang));
     let Some(engine) = app.tenants[&caller.tenant].engine.as_ref() else { return see_other("/console") };
     let Some(id) = engine.find_member(&member) else {
-        return super::error_page(Lang::Zh, StatusCode::NOT_FOUND, &format!("没有会员 No member `{member}`"));
+        return super::error_page(
+            lang,
+            StatusCode::NOT_FOUND,
+            &tr!(lang, "member-none", member = member.as_str()),
+        );
     };
+    let offset = engine.plan().timezone;
     let view = engine.member_view_of(id);
     let (wallet, credit, spent) = (view.wallet, view.credit, view.spent);
     let referrer = view.referrer.map(str::to_owned);
-    let standing: Vec<(String, Money, Money, Figs)> = view
+    let kinds: HashMap<String, &'static str> =
+        engine.mechanism_views().map(|v| (v.id.to_owned(), v.kind)).collect();
+    let standing: Vec<(String, &'static str, Money, Money, Figs)> = view
         .mechanisms
         .iter()
         .filter(|m| m.shown())
-        .map(|m| (engine.mechanism_name(m.mechanism).to_owned(), m.received, m.owed, Figs::of(&m.detail)))
+        .map(|m| {
+            let name = engine.mechanism_name(m.mechanism).to_owned();
+            let kind = kinds.get(&name).copied().unwrap_or_default();
+            (name, kind, m.received, m.owed, Figs::of(&m.detail))
+        })
         .collect();
     let tenant = caller.tenant.clone();
     let history = super::history(&mut app.store, &tenant, &member, 100);
@@ -731,25 +970,25 @@ pub(crate) async fn member(
     drop(app);
     let body = html! {
         section #balances {
-            h1 { "会员 " (member) }
+            h1 { (tr!(lang, "member-title", member = member.as_str())) }
             table {
-                tr { th { "零钱 Wallet" } td.n.wallet { (wallet) } }
-                tr { th { "购物金 Credit" } td.n.credit { (credit) } }
-                tr { th { "累计消费 Spent" } td.n.spent { (spent) } }
-                @if let Some(r) = &referrer { tr { th { "推荐人 Referrer" } td { a href={ "/console/members/" (super::encode(r)) } { (r) } } } }
+                tr { th { (tr!(lang, "members-wallet")) } td.n.wallet { (wallet) } }
+                tr { th { (tr!(lang, "member-credit")) } td.n.credit { (credit) } }
+                tr { th { (tr!(lang, "members-spent")) } td.n.spent { (spent) } }
+                @if let Some(r) = &referrer { tr { th { (tr!(lang, "members-referrer")) } td { a href={ "/console/members/" (super::encode(r)) } { (r) } } } }
             }
         }
         section #standing {
-            h2 { "各机制 In each mechanism" }
+            h2 { (tr!(lang, "member-standing")) }
             @if !standing.is_empty() {
                 table {
-                    @for (name, received, owed, figures) in &standing {
+                    @for (name, kind, received, owed, figures) in &standing {
                         tr {
-                            th { (name) }
-                            td {
-                                span { "received " b { (received) } } "　"
-                                span { "owed " b { (owed) } } "　"
-                                @for (k, v) in &figures.0 { span { (k) " " b { (v.raw()) } } "　" }
+                            th { (name) br; span.note { (lang.name("kind", kind)) } }
+                            td.wrap {
+                                span.pair { (tr!(lang, "member-received")) " " b { (received) } } "　"
+                                span.pair { (tr!(lang, "member-owed")) " " b { (owed) } } "　"
+                                @for (k, v) in &figures.0 { span.pair title=(k) { (lang.name("figure", k)) " " b { (figure(v, offset)) } } "　" }
                             }
                         }
                     }
@@ -757,22 +996,25 @@ pub(crate) async fn member(
             }
         }
         section #history {
-            h2 { "流水 History" span.note { " (最近 latest 100)" } }
-            @if history.is_empty() { p.note { "没有记录。Nothing yet." } }
+            h2 { (tr!(lang, "member-history")) span.note { " " (tr!(lang, "member-latest", count = 100)) } }
+            @if history.is_empty() { p.note { (tr!(lang, "member-nothing")) } }
             @else {
                 table {
-                    tr { th { "行 Line" } th { "事件 Event" } th { "规则 Rule" } th { "机制 Mechanism" } th { "账户 Account" } th.n { "金额 Amount" } }
+                    tr { th { (tr!(lang, "history-line")) } th { (tr!(lang, "history-event")) } th { (tr!(lang, "history-rule")) } th { (tr!(lang, "history-mechanism")) } th { (tr!(lang, "history-account")) } th.n { (tr!(lang, "history-amount")) } }
                     @for (line, entry) in &history {
                         @let rows = entry.movements.len();
                         @for (i, m) in entry.movements.iter().enumerate() {
                             tr {
                                 @if i == 0 {
                                     td rowspan=(rows) { (line) }
-                                    td rowspan=(rows) { (entry.kind) br; span.note { (entry.at) } }
+                                    td.event rowspan=(rows) data-type=(entry.kind) {
+                                        (lang.name("event", &entry.kind)) " " span.note.id { (entry.kind) } br;
+                                        span.note.at { (when(entry.at, offset)) }
+                                    }
                                 }
-                                td { (m.rule) }
+                                td.rule data-rule=(m.rule) { (lang.name("rule", &m.rule)) }
                                 td { (m.mechanism) }
-                                td { (m.account) }
+                                td { (lang.name("account", &m.account)) }
                                 td.n { (m.amount) }
                             }
                         }
@@ -781,8 +1023,8 @@ pub(crate) async fn member(
             }
         }
         section #tree {
-            h2 { "推荐树 Referral tree" span.note { " (3 levels)" } }
-            @if tree.is_empty() { p.note { "没有下级。Nobody referred yet." } }
+            h2 { (tr!(lang, "member-tree")) span.note { " " (tr!(lang, "member-tree-levels")) } }
+            @if tree.is_empty() { p.note { (tr!(lang, "member-tree-none")) } }
             @else {
                 ul {
                     @for (depth, child) in &tree {
@@ -794,7 +1036,7 @@ pub(crate) async fn member(
             }
         }
     };
-    page(Lang::Zh, "member", Some((&caller, &csrf)), body)
+    page(lang, &tr!(lang, "member-title", member = member.as_str()), Some((&caller, &csrf)), body)
 }
 
 /// A held referral as the review queue shows it, read while the engine's lock is held.
@@ -824,10 +1066,12 @@ impl Held {
 pub(crate) async fn reviews(
     State(server): State<Shared>,
     headers: HeaderMap,
+    lang: Lang,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let mut app = lock(&server);
-    let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
+    let (caller, csrf) = or_page!(opened(&mut app, &headers, true, lang));
+    let offset = offset_of(&app, &caller.tenant);
     let list: Vec<Held> = app.tenants[&caller.tenant]
         .engine
         .as_ref()
@@ -838,30 +1082,33 @@ pub(crate) async fn reviews(
     let pending = list.iter().filter(|r| r.decision.is_none()).count();
     let body = html! {
         section {
-            h1 { "审核 Review queue" span.note { " · " (pending) " 待审 pending" } }
-            @if let Some(done) = query.get("done") { p.ok #done { "已处理 Decided: " (done) } }
-            @if list.is_empty() { p.note { "没有待审推荐。No referral held." } }
+            h1 { (tr!(lang, "reviews-title")) span.note { " · " (tr!(lang, "reviews-pending-count", count = pending)) } }
+            @if let Some(done) = query.get("done") { p.ok #done { (tr!(lang, "reviews-done", count = done.as_str())) } }
+            @if list.is_empty() { p.note { (tr!(lang, "reviews-none")) } }
             @else {
                 form #reviews method="post" action="/console/reviews" {
                     input type="hidden" name="csrf" value=(csrf);
                     table {
-                        tr { th {} th { "会员 Member" } th { "推荐人 Referrer" } th { "规则与证据 Rules and evidence" } th { "状态 Status" } }
+                        tr { th {} th { (tr!(lang, "members-member")) } th { (tr!(lang, "members-referrer")) } th.wrap { (tr!(lang, "reviews-evidence")) } th { (tr!(lang, "reviews-status")) } }
                         @for r in &list {
                             @let member = r.member.as_str();
                             tr data-member=(member) {
                                 td { @if r.decision.is_none() && owner { input type="checkbox" name="member" value=(member); } }
                                 td { a href={ "/console/members/" (super::encode(member)) } { (member) } }
                                 td { (r.referrer) }
-                                td {
+                                td.wrap.evidence {
                                     @for (rule, evidence) in &r.hits {
-                                        b { (rule) } ": " (evidence) br;
+                                        b data-rule=(rule) { (lang.name("fraud", rule)) } " " span.note { (rule) } "：" (lang.evidence(evidence)) br;
                                     }
-                                    span.note { "held " (r.held_at) }
+                                    span.note { (tr!(lang, "reviews-held-at", at = when(r.held_at, offset))) }
                                 }
                                 td.status {
                                     @match r.decision {
-                                        Some((approve, at)) => { (if approve { "approve" } else { "reject" }) " " span.note { (at) } }
-                                        None => "待审 pending",
+                                        Some((approve, at)) => {
+                                            (if approve { tr!(lang, "reviews-approved") } else { tr!(lang, "reviews-rejected") })
+                                            " " span.note { (when(at, offset)) }
+                                        }
+                                        None => (tr!(lang, "reviews-pending")),
                                     }
                                 }
                             }
@@ -869,22 +1116,23 @@ pub(crate) async fn reviews(
                     }
                     @if owner && pending > 0 {
                         p {
-                            button #approve type="submit" name="decision" value="approve" { "批准所选 Approve selected" }
+                            button #approve type="submit" name="decision" value="approve" { (tr!(lang, "reviews-approve")) }
                             " "
-                            button.alt #reject type="submit" name="decision" value="reject" { "拒绝所选 Reject selected" }
+                            button.alt #reject type="submit" name="decision" value="reject" { (tr!(lang, "reviews-reject")) }
                         }
-                    } @else if !owner { p.note { "只有所有者密钥可以审核。Only the owner's key decides." } }
+                    } @else if !owner { p.note { (tr!(lang, "owner-decides")) } }
                 }
             }
         }
     };
-    page(Lang::Zh, "reviews", Some((&caller, &csrf)), body)
+    page(lang, &tr!(lang, "nav-reviews"), Some((&caller, &csrf)), body)
 }
 
 /// `POST /console/reviews` (`csrf`, `decision`, `member` repeated): a `review` event per member.
 pub(crate) async fn decide(
     State(server): State<Shared>,
     headers: HeaderMap,
+    lang: Lang,
     body: axum::body::Bytes,
 ) -> Response {
     // Repeated fields (`member=a&member=b`): read the pairs in order.
@@ -892,19 +1140,15 @@ pub(crate) async fn decide(
     let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let (caller, csrf) = {
         let mut app = lock(&server);
-        or_page!(opened(&mut app, &headers, false))
+        or_page!(opened(&mut app, &headers, false, lang))
     };
-    or_page!(form_checked(field("csrf").as_deref(), &csrf));
+    or_page!(form_checked(field("csrf").as_deref(), &csrf, lang));
     if caller.role != Role::Owner {
-        return super::error_page(
-            Lang::Zh,
-            StatusCode::FORBIDDEN,
-            "只有所有者密钥可以审核。Only the owner's key decides.",
-        );
+        return super::error_page(lang, StatusCode::FORBIDDEN, &tr!(lang, "owner-decides"));
     }
     let decision = match field("decision").as_deref() {
         Some(d @ ("approve" | "reject")) => d.to_owned(),
-        _ => return super::error_page(Lang::Zh, StatusCode::BAD_REQUEST, "approve or reject?"),
+        _ => return super::error_page(lang, StatusCode::BAD_REQUEST, &tr!(lang, "reviews-which")),
     };
     let lines: Vec<Line> = pairs
         .iter()
@@ -930,10 +1174,10 @@ pub(crate) async fn decide(
             if refused.is_empty() {
                 see_other(&format!("/console/reviews?done={count}"))
             } else {
-                super::error_page(Lang::Zh, StatusCode::UNPROCESSABLE_ENTITY, &refused.join("; "))
+                super::error_page(lang, StatusCode::UNPROCESSABLE_ENTITY, &refused.join("; "))
             }
         }
-        Err(error) => super::error_page(Lang::Zh, error.0, &error.2),
+        Err(error) => super::error_page(lang, error.0, &error.2),
     }
 }
 
@@ -990,11 +1234,6 @@ impl Written {
     }
 }
 
-/// A key's time (Unix milliseconds) as the audit page shows it, in UTC; a dash for none.
-fn key_time(ms: Option<i64>) -> String {
-    ms.map_or_else(|| "–".to_owned(), crate::millis_text)
-}
-
 /// How many lines the audit page lists, and keys.
 const WRITES_SHOWN: u32 = 100;
 const KEYS_SHOWN: u32 = 200;
@@ -1005,12 +1244,15 @@ const KEYS_SHOWN: u32 = 200;
 pub(crate) async fn audit(
     State(server): State<Shared>,
     headers: HeaderMap,
+    lang: Lang,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let before = query.get("before").and_then(|b| b.parse::<u64>().ok());
     let mut app = lock(&server);
-    let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
+    let (caller, csrf) = or_page!(opened(&mut app, &headers, true, lang));
+    let offset = offset_of(&app, &caller.tenant);
     let chain = app.tenants[&caller.tenant].chain.clone();
+    let signed = app.tenants[&caller.tenant].log.head.clone();
     let id = caller.tenant.clone();
     let reports: Vec<DailyReport> = blocking(|| app.store.reports(&id, 0))
         .unwrap_or_default()
@@ -1027,28 +1269,43 @@ pub(crate) async fn audit(
     let (total_keys, keys) = blocking(|| app.store.tenant_keys(&id, 0, KEYS_SHOWN)).unwrap_or_default();
     drop(app);
     let older = (writes.len() == WRITES_SHOWN as usize).then(|| writes.last().map(|w| w.line)).flatten();
+    let key_cell = |key: &Option<String>| html! { @match key { Some(key) => code { (key) }, None => "–" } };
     let body = html! {
         section {
-            h1 { "审计 Audit" }
+            h1 { (tr!(lang, "nav-audit")) }
             table #chain {
-                tr { th { "日志行数 Lines in the log" } td.lines { (chain.len()) } }
-                tr { th { "链头 Chain head (SHA-256)" } td { code.head { (chain.head()) } } }
+                tr { th { (tr!(lang, "audit-lines")) } td.lines { (chain.len()) } }
+                tr { th { (tr!(lang, "audit-head")) } td { code.head { (chain.head()) } } }
             }
-            p.note {
-                "任何人都可以用 fanli audit verify 重放日志并核对链头与日报。"
-                "Anyone can replay the log with fanli audit verify and check the head and the reports: "
-                code { "GET /v1/audit" } " and " code { "GET /v1/reports" } "."
+        }
+        section #signed-head {
+            h2 { (tr!(lang, "audit-signed-head")) }
+            @match &signed {
+                None => p.note { (tr!(lang, "audit-no-signed-head")) },
+                Some(signed) => {
+                    table {
+                        tr { th { (tr!(lang, "audit-tree-size")) } td.size { (signed.head.size) } }
+                        tr { th { (tr!(lang, "audit-tree-root")) } td { code.root { (fanli_format::merkle::to_hex(&signed.head.root)) } } }
+                        tr { th { (tr!(lang, "audit-signed-at")) } td { (when_text(&signed.head.time, offset)) } }
+                        tr { th { (tr!(lang, "audit-public-key")) } td { code.public-key { (fanli_format::merkle::to_hex(&signed.public_key)) } } }
+                        tr { th { (tr!(lang, "audit-signature")) } td { code { (fanli_format::merkle::to_hex(&signed.signature)) } } }
+                    }
+                    p.note { (tr!(lang, "audit-signed-note")) " " code { "GET /v1/audit/head" } " · " code { "fanli audit verify --head" } }
+                }
             }
         }
         section {
-            h2 { "日报 Daily pool reports" span.note { " (最近 latest 60)" } }
-            @if reports.is_empty() { p.note { "还没有日结。No day closed yet." } }
+            p.note { (tr!(lang, "audit-verify")) " " code { "GET /v1/audit" } " · " code { "GET /v1/reports" } }
+        }
+        section {
+            h2 { (tr!(lang, "audit-reports")) span.note { " " (tr!(lang, "member-latest", count = 60)) } }
+            @if reports.is_empty() { p.note { (tr!(lang, "audit-no-report")) } }
             @else {
                 table #reports {
-                    tr { th { "日结 Closed at" } th { "链头 Chain" } th { "机制 Mechanisms: pool / owed / paid (price)" } }
+                    tr { th { (tr!(lang, "audit-closed-at")) } th { (tr!(lang, "audit-chain")) } th { (tr!(lang, "audit-mechanisms")) } }
                     @for r in reports.iter().rev().take(60) {
                         tr {
-                            td { (r.at) }
+                            td { (when_text(&r.at, offset)) }
                             td { code { (&r.chain[..r.chain.len().min(16)]) "…" } }
                             td {
                                 @for m in &r.mechanisms {
@@ -1063,73 +1320,74 @@ pub(crate) async fn audit(
             }
         }
         section {
-            h2 { "写入 Writes" span.note { " (最近 latest " (WRITES_SHOWN) @if let Some(b) = before { ", before line " (b) } ")" } }
-            @if writes.is_empty() { p.note { "日志是空的。The log is empty." } }
+            h2 { (tr!(lang, "audit-writes")) span.note { " " (tr!(lang, "member-latest", count = WRITES_SHOWN))
+                @if let Some(b) = before { " " (tr!(lang, "audit-before", line = b)) } } }
+            @if writes.is_empty() { p.note { (tr!(lang, "audit-empty")) } }
             @else {
                 table #writes {
-                    tr { th { "行 Line" } th { "时间 At" } th { "事件 Event" } th { "密钥 Key" } }
+                    tr { th { (tr!(lang, "history-line")) } th { (tr!(lang, "audit-at")) } th { (tr!(lang, "history-event")) } th { (tr!(lang, "audit-key")) } }
                     @for w in &writes {
                         tr data-line=(w.line) {
                             td { (w.line) }
                             @match &w.event {
-                                Some((kind, at)) => { td { (at) } td { (kind) } }
+                                Some((kind, at)) => { td { (when(*at, offset)) } td data-type=(kind) { (lang.name("event", kind)) " " span.note { (kind) } } }
                                 None => { td { "–" } td { "–" } }
                             }
                             td.key {
                                 @match (&w.key, &w.role) {
                                     (Some(key), Some(role)) => { code { (key) } " " span.note.role { (role) } }
                                     (Some(key), None) => { code { (key) } }
-                                    (None, _) => span.note { "服务器 the server (or before keys had ids)" },
+                                    (None, _) => span.note { (tr!(lang, "audit-server")) },
                                 }
                             }
                         }
                     }
                 }
-                @if let Some(line) = older { p { a #older href={ "/console/audit?before=" (line) } { "更早 Older" } } }
+                @if let Some(line) = older { p { a #older href={ "/console/audit?before=" (line) } { (tr!(lang, "audit-older")) } } }
             }
         }
         section {
-            h2 { "方案版本 Plan versions" }
-            @if versions.is_empty() { p.note { "还没有方案。No plan yet." } }
+            h2 { (tr!(lang, "audit-versions")) }
+            @if versions.is_empty() { p.note { (tr!(lang, "plan-none")) } }
             @else {
                 table #versions {
-                    tr { th { "版本 Version" } th { "密钥 Key" } }
+                    tr { th { (tr!(lang, "audit-version")) } th { (tr!(lang, "audit-key")) } }
                     @for (version, key) in &versions {
-                        tr { td { "v" (version) } td { @match key { Some(key) => code { (key) }, None => "–" } } }
+                        tr { td { "v" (version) } td { (key_cell(key)) } }
                     }
                 }
             }
         }
         @if !set_by.brands.is_empty() || set_by.webhook.is_some() {
             section {
-                h2 { "其他设置 Settings beside the log" }
+                h2 { (tr!(lang, "audit-settings")) }
                 table #settings {
-                    tr { th { "设置 Setting" } th { "密钥 Key" } }
+                    tr { th { (tr!(lang, "audit-setting")) } th { (tr!(lang, "audit-key")) } }
                     @for (brand, key) in &set_by.brands {
-                        tr { td { "brand " (brand) } td { @match key { Some(key) => code { (key) }, None => "–" } } }
+                        tr { td { (tr!(lang, "audit-brand", brand = brand.as_str())) } td { (key_cell(key)) } }
                     }
                     @for (store, brand, key) in &set_by.stores {
-                        tr { td { "store " (store) " in brand " (brand) } td { @match key { Some(key) => code { (key) }, None => "–" } } }
+                        tr { td { (tr!(lang, "audit-store", store = store.as_str(), brand = brand.as_str())) } td { (key_cell(key)) } }
                     }
                     @if let Some((url, key)) = &set_by.webhook {
-                        tr { td { "webhook " (url) } td { @match key { Some(key) => code { (key) }, None => "–" } } }
+                        tr { td { (tr!(lang, "audit-webhook")) " " (url) } td { (key_cell(key)) } }
                     }
                 }
             }
         }
         section {
-            h2 { "密钥 Keys" span.note { " · " (total_keys) @if total_keys > u64::from(KEYS_SHOWN) { " (first " (KEYS_SHOWN) ": GET /v1/keys lists them all)" } } }
+            h2 { (tr!(lang, "audit-keys")) span.note { " · " (total_keys) @if total_keys > u64::from(KEYS_SHOWN) { " " (tr!(lang, "audit-keys-first", count = KEYS_SHOWN)) } } }
             table #keys {
-                tr { th { "密钥 Key" } th { "角色 Role" } th { "创建 Made" } th { "吊销 Revoked" } }
+                tr { th { (tr!(lang, "audit-key")) } th { (tr!(lang, "audit-role")) } th { (tr!(lang, "audit-made")) } th { (tr!(lang, "audit-revoked")) } }
                 @for k in &keys {
                     tr data-key=(k.id) class=[k.revoked().then_some("revoked")] {
                         td { code { (k.id) } }
-                        td { (k.role) @if let Some(scope) = &k.scope { " " (scope) } }
-                        td { (key_time(k.created_at)) @if let Some(by) = &k.created_by { br; span.note { "by " (by) } } }
+                        td { (lang.name("role", &k.role)) " " span.note { (k.role) } @if let Some(scope) = &k.scope { " " (scope) } }
+                        td { (super::when_millis(k.created_at, offset)) @if let Some(by) = &k.created_by { br; span.note { (tr!(lang, "audit-by", key = by.as_str())) } } }
                         td.revoked {
                             @if k.revoked() {
-                                span.bad { (key_time(k.revoked_at)) }
-                                @if let Some(by) = &k.revoked_by { br; span.note { "by " (by) } }
+                                span.bad { (super::when_millis(k.revoked_at, offset)) }
+                                @if let Some(by) = &k.revoked_by { br; span.note { (tr!(lang, "audit-by", key = by.as_str())) } }
                             } @else { "–" }
                         }
                     }
@@ -1137,9 +1395,23 @@ pub(crate) async fn audit(
             }
         }
     };
-    page(Lang::Zh, "audit", Some((&caller, &csrf)), body)
+    page(lang, &tr!(lang, "nav-audit"), Some((&caller, &csrf)), body)
 }
 
 // The withdrawals queue and the members' vote (issue 15): pages of their own, after `or_page!`.
 pub(crate) mod proposals;
+pub(crate) mod webhook;
 pub(crate) mod withdrawals;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_share_reads_as_a_percentage() {
+        assert_eq!(percent("0.0280"), "2.80%");
+        assert_eq!(percent("1.0000"), "100.00%");
+        assert_eq!(percent("0.2575"), "25.75%");
+        assert_eq!(percent("n/a"), "n/a");
+    }
+}

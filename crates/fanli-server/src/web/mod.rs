@@ -16,8 +16,11 @@
 //! `Referrer-Policy: no-referrer` so that the link does not leak through its links.
 
 pub(crate) mod console;
+pub(crate) mod i18n;
 pub(crate) mod member;
 pub(crate) mod versions;
+
+pub(crate) use i18n::{Lang, tr};
 
 use axum::Router;
 use axum::extract::State;
@@ -49,46 +52,23 @@ pub fn routes() -> Router<Shared> {
         .route("/console/withdrawals", get(console::withdrawals::page).post(console::withdrawals::decide))
         .route("/console/proposals", get(console::proposals::page).post(console::proposals::propose))
         .route("/console/proposals/tally", post(console::proposals::tally))
+        .route("/console/webhook", get(console::webhook::page).post(console::webhook::replay))
         .route("/m/vote", post(member::votes::vote))
         .route("/m", get(member::page))
         .route("/m/qr.svg", get(member::qr))
         .route("/m/proof", get(member::proofs::proof))
         .route("/v1/me/qr.svg", get(member_qr))
-}
-
-/// The page's language: Chinese unless `lang=en`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lang {
-    Zh,
-    En,
-}
-
-impl Lang {
-    pub(crate) fn from_query(query: &std::collections::HashMap<String, String>) -> Lang {
-        if query.get("lang").is_some_and(|l| l == "en") { Lang::En } else { Lang::Zh }
-    }
-
-    /// The text in this language.
-    pub(crate) fn t<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Zh => zh,
-            Lang::En => en,
-        }
-    }
-
-    pub(crate) fn code(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh-CN",
-            Lang::En => "en",
-        }
-    }
+        .layer(axum::middleware::from_fn(i18n::remember))
 }
 
 const STYLE: &str = "
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 -apple-system,'PingFang SC','Noto Sans CJK SC',sans-serif;color:#222;background:#f6f7f9}
 header{background:#1d3557;color:#fff;padding:10px 16px;display:flex;flex-wrap:wrap;gap:12px;align-items:center}
-header a{color:#fff;text-decoration:none;padding:6px 4px}header .who{margin-left:auto;font-size:13px;opacity:.85}
-main{max-width:1100px;margin:0 auto;padding:16px}section{background:#fff;border-radius:8px;padding:12px 16px;margin:0 0 16px;box-shadow:0 1px 2px #0001}
+header a{color:#fff;text-decoration:none;padding:6px 4px}header .who{margin-left:auto;font-size:13px;opacity:.85}header a.switch{font-size:13px;border:1px solid #fff8;border-radius:6px;padding:4px 8px}
+main{max-width:1100px;margin:0 auto;padding:16px}section{background:#fff;border-radius:8px;padding:12px 16px;margin:0 0 16px;box-shadow:0 1px 2px #0001;overflow-x:auto}
+table{min-width:100%}td,th{white-space:nowrap}td.wrap,th.wrap{white-space:normal;min-width:14em}.pair{white-space:nowrap}code{word-break:break-all}
+input[type=password],input[type=search],input[type=text],textarea{max-width:100%}input#key{width:100%}form{max-width:100%}
+@media (max-width:480px){main{padding:8px}section{padding:10px}header{padding:8px 10px;gap:6px}}
 h1{font-size:20px;margin:4px 0 12px}h2{font-size:17px;margin:4px 0 10px}table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eee;vertical-align:top}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#666;font-size:13px}.warn{color:#b45309}.bad{color:#b91c1c}.ok{color:#15803d}
@@ -103,6 +83,16 @@ figure.chart{margin:8px 0}figure.chart svg{width:100%;height:auto;background:#ff
 /// A whole page: the head, the header (with the console's navigation when `nav` is given) and
 /// `body`; sent with the pages' security headers.
 pub(crate) fn page(lang: Lang, title: &str, nav: Option<(&Caller, &str)>, body: Markup) -> Response {
+    shell(lang, title, nav, false, body)
+}
+
+/// A console page: [`page`] with the switch to the other language in its header (a link to
+/// `?lang=`, which [`i18n::remember`] keeps in a cookie).
+pub(crate) fn console_page(lang: Lang, title: &str, nav: Option<(&Caller, &str)>, body: Markup) -> Response {
+    shell(lang, title, nav, true, body)
+}
+
+fn shell(lang: Lang, title: &str, nav: Option<(&Caller, &str)>, switch: bool, body: Markup) -> Response {
     let markup = html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -115,24 +105,31 @@ pub(crate) fn page(lang: Lang, title: &str, nav: Option<(&Caller, &str)>, body: 
             body {
                 header {
                     strong { "fanli 返利" }
-                    @if let Some((caller, csrf)) = nav {
-                        a href="/console" { "概览 Overview" }
+                    @if let Some((caller, _)) = nav {
+                        a href="/console" { (tr!(lang, "nav-overview")) }
                         @let whole = matches!(caller.role, Role::Owner | Role::ReadOnly);
-                        @if whole { a href="/console/plan" { "方案 Plan" } }
-                        a href="/console/members" { "会员 Members" }
+                        @if whole { a href="/console/plan" { (tr!(lang, "nav-plan")) } }
+                        a href="/console/members" { (tr!(lang, "nav-members")) }
                         @if whole {
-                            a href="/console/reviews" { "审核 Reviews" }
-                            a href="/console/withdrawals" { "提现 Withdrawals" }
-                            a href="/console/proposals" { "投票 Votes" }
-                            a href="/console/audit" { "审计 Audit" }
+                            a href="/console/reviews" { (tr!(lang, "nav-reviews")) }
+                            a href="/console/withdrawals" { (tr!(lang, "nav-withdrawals")) }
+                            a href="/console/proposals" { (tr!(lang, "nav-votes")) }
+                            a href="/console/audit" { (tr!(lang, "nav-audit")) }
+                            a href="/console/webhook" { (tr!(lang, "nav-webhook")) }
                         }
                         span.who {
-                            (caller.tenant) " · " (caller.role.name())
+                            (caller.tenant) " · " (lang.name("role", caller.role.name()))
                             @if let Some(scope) = caller.role.scope() { " " (scope) }
                         }
+                    }
+                    // The other language, for this page and (by its cookie) the next ones.
+                    @if switch {
+                        a #lang-switch.switch href={ "?lang=" (lang.other().short()) } lang=(lang.other().code()) { (tr!(lang, "switch-language")) }
+                    }
+                    @if let Some((_, csrf)) = nav {
                         form method="post" action="/console/logout" {
                             input type="hidden" name="csrf" value=(csrf);
-                            button.alt type="submit" { "退出 Log out" }
+                            button.alt type="submit" { (tr!(lang, "nav-log-out")) }
                         }
                     }
                 }
@@ -161,7 +158,7 @@ pub(crate) fn html_response(status: StatusCode, markup: Markup) -> Response {
 
 /// A page that says what went wrong.
 pub(crate) fn error_page(lang: Lang, status: StatusCode, message: &str) -> Response {
-    let body = html! { section { h1 { (lang.t("出错了", "Something went wrong")) } p.bad { (message) } } };
+    let body = html! { section { h1 { (tr!(lang, "error-title")) } p.bad { (message) } } };
     let mut response = page(lang, "error", None, body);
     *response.status_mut() = status;
     response
@@ -338,6 +335,25 @@ pub(crate) fn local_time(at: fanli_engine::Timestamp, offset: fanli_engine::UtcO
     }
 }
 
+/// A time as the console shows every time: the plan's local date and time with its offset,
+/// "2026-03-27 00:00 (+08:00)" for `2026-03-26T16:00:00Z` on a +08:00 plan.
+pub(crate) fn when(at: fanli_engine::Timestamp, offset: fanli_engine::UtcOffset) -> String {
+    format!("{} ({offset})", local_time(at, offset))
+}
+
+/// [`when`] of an RFC 3339 text (a stored time); the text as stored when it does not parse.
+pub(crate) fn when_text(at: &str, offset: fanli_engine::UtcOffset) -> String {
+    fanli_engine::Timestamp::parse_rfc3339(at).map_or_else(|| at.to_owned(), |t| when(t, offset))
+}
+
+/// [`when`] of Unix milliseconds (a key's times); a dash for none.
+pub(crate) fn when_millis(ms: Option<i64>, offset: fanli_engine::UtcOffset) -> String {
+    ms.map_or_else(
+        || "–".to_owned(),
+        |ms| when(fanli_engine::Timestamp::from_unix_nanos(ms.saturating_mul(1_000_000)), offset),
+    )
+}
+
 /// Whether a request came over https (as a proxy in front says).
 pub(crate) fn https(headers: &HeaderMap) -> bool {
     headers
@@ -450,6 +466,24 @@ mod tests {
         assert_eq!(origin(&headers).unwrap(), "https://shop.example:8080");
         headers.insert(header::HOST, "evil/path?x".parse().unwrap());
         assert!(origin(&headers).is_err());
+    }
+
+    #[test]
+    fn a_time_shows_in_the_plans_timezone_with_its_offset() {
+        let at = fanli_engine::Timestamp::parse_rfc3339("2026-03-26T16:00:00Z").unwrap();
+        assert_eq!(when(at, fanli_engine::UtcOffset::CHINA), "2026-03-27 00:00 (+08:00)");
+        assert_eq!(when(at, fanli_engine::UtcOffset::parse("-05:30").unwrap()), "2026-03-26 10:30 (-05:30)");
+        assert_eq!(
+            when_text("2026-03-26T16:00:00+00:00", fanli_engine::UtcOffset::CHINA),
+            "2026-03-27 00:00 (+08:00)"
+        );
+        assert_eq!(when_text("not a time", fanli_engine::UtcOffset::CHINA), "not a time");
+        // 2026-03-26T16:00:00.250Z in milliseconds.
+        assert_eq!(
+            when_millis(Some(1_774_540_800_250), fanli_engine::UtcOffset::CHINA),
+            "2026-03-27 00:00 (+08:00)"
+        );
+        assert_eq!(when_millis(None, fanli_engine::UtcOffset::CHINA), "–");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use maud::{Markup, html};
 
-use super::{Lang, local_time};
+use super::{Lang, local_time, tr, when_text};
 use crate::App;
 use crate::plans::Standing;
 use crate::store::PlanRow;
@@ -42,48 +42,46 @@ impl PlanContext {
 }
 
 /// The name of where a version stands, for people.
-fn standing_name(standing: Standing) -> &'static str {
-    match standing {
-        Standing::Base => "初始方案 base",
-        Standing::InForce => "生效中 in force",
-        Standing::Superseded => "已被取代 superseded",
-        Standing::Waiting => "待生效 waiting",
-        Standing::Proposed => "表决中 put to the vote",
-    }
+fn standing_name(standing: Standing, lang: Lang) -> String {
+    let id = match standing {
+        Standing::Base => "base",
+        Standing::InForce => "in-force",
+        Standing::Superseded => "superseded",
+        Standing::Waiting => "waiting",
+        Standing::Proposed => "proposed",
+    };
+    lang.name("standing", id)
 }
 
-/// An RFC 3339 time as the plan's local date and time (as stored when it does not parse).
+/// An RFC 3339 time as the console shows times ([`super::when`]; as stored when it does not
+/// parse).
 fn shown(at: Option<&str>, offset: UtcOffset) -> String {
-    match at {
-        None => "–".to_owned(),
-        Some(at) => Timestamp::parse_rfc3339(at).map_or_else(|| at.to_owned(), |t| local_time(t, offset)),
-    }
+    at.map_or_else(|| "–".to_owned(), |at| when_text(at, offset))
 }
 
 /// The versions table, the amendments waiting first in a notice of their own.
-pub(crate) fn versions_section(ctx: &PlanContext) -> Markup {
+pub(crate) fn versions_section(ctx: &PlanContext, lang: Lang) -> Markup {
     let waiting: Vec<&PlanRow> =
         ctx.versions.iter().filter(|(_, s)| *s == Standing::Waiting).map(|(r, _)| r).collect();
     html! {
         section #versions {
-            h2 { "版本 Versions" }
+            h2 { (tr!(lang, "versions-title")) }
             @if !waiting.is_empty() {
                 div #waiting.warn {
                     @for r in &waiting {
-                        p { "v" (r.version) " 将于 " b { (shown(r.effective_at.as_deref(), ctx.offset)) } " 生效。"
-                            "Version " (r.version) " takes effect then." }
+                        p { (tr!(lang, "versions-waiting", version = r.version, at = shown(r.effective_at.as_deref(), ctx.offset))) }
                     }
                 }
             }
-            @if ctx.versions.is_empty() { p.note { "还没有版本。No version yet." } }
+            @if ctx.versions.is_empty() { p.note { (tr!(lang, "versions-none")) } }
             @else {
                 table {
-                    tr { th { "版本 Version" } th { "状态 State" } th { "密钥 Key" } th { "记录于 Recorded" }
-                         th { "生效于 Effective" } th { "日志行 Log line" } }
+                    tr { th { (tr!(lang, "audit-version")) } th { (tr!(lang, "versions-state")) } th { (tr!(lang, "audit-key")) } th { (tr!(lang, "versions-recorded")) }
+                         th { (tr!(lang, "versions-effective")) } th { (tr!(lang, "versions-line")) } }
                     @for (r, s) in &ctx.versions {
                         tr class=(if *s == Standing::Waiting { "waiting warn" } else { "" }) {
                             td { "v" (r.version) }
-                            td.state { (standing_name(*s)) @if let Some(p) = &r.proposal { " · " (p) } }
+                            td.state { (standing_name(*s, lang)) @if let Some(p) = &r.proposal { " · " (p) } }
                             td { code { (r.key_id.as_deref().unwrap_or("–")) } }
                             td { (shown(r.recorded_at.as_deref(), ctx.offset)) }
                             td { (shown(r.effective_at.as_deref(), ctx.offset)) }
@@ -92,25 +90,19 @@ pub(crate) fn versions_section(ctx: &PlanContext) -> Markup {
                     }
                 }
             }
-            @if ctx.live {
-                p.note {
-                    "日志已开始：新版本作为修订记入日志；降低会员可得的修订须提前通知（方案的 notice_days）。"
-                    "The log has begun: a new version is recorded in it as an amendment; one that lowers what "
-                    "members can earn takes effect no sooner than the plan's notice_days."
-                }
-            }
+            @if ctx.live { p.note { (tr!(lang, "versions-live")) } }
         }
     }
 }
 
 /// The form's effective-at field (the plan's local time), shown once the log has begun.
-pub(crate) fn effective_at_field(ctx: &PlanContext) -> Markup {
+pub(crate) fn effective_at_field(ctx: &PlanContext, lang: Lang) -> Markup {
     html! {
         @if ctx.live {
             p {
-                label { "生效时间 Effective at (" (ctx.offset) ") "
+                label { (tr!(lang, "versions-effective-at", offset = ctx.offset.to_string())) " "
                     input #effective-at type="datetime-local" name="effective_at"; }
-                " " span.note { "留空即时生效。Empty: at once." }
+                " " span.note { (tr!(lang, "versions-empty-now")) }
             }
         }
     }
@@ -118,41 +110,50 @@ pub(crate) fn effective_at_field(ctx: &PlanContext) -> Markup {
 
 /// The form's effective-at (`YYYY-MM-DDTHH:MM`, the plan's local time) as RFC 3339; `None`
 /// when empty.
-pub(crate) fn effective_at(value: Option<&str>, offset: UtcOffset) -> Result<Option<String>, String> {
+pub(crate) fn effective_at(
+    value: Option<&str>,
+    offset: UtcOffset,
+    lang: Lang,
+) -> Result<Option<String>, String> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
     let full = if value.len() == 16 { format!("{value}:00{offset}") } else { format!("{value}{offset}") };
     match Timestamp::parse_rfc3339(&full) {
         Some(at) => Ok(Some(at.to_string())),
-        None => Err(format!("生效时间无效：{value:?}。The effective time {value:?} is not a date and time.")),
+        None => Err(tr!(lang, "versions-bad-time", value = value)),
     }
 }
 
 /// The comparison of a new plan with the tenant's state: the totals, then the members whose
 /// figures change (the first 50).
-pub(crate) fn comparison_section(result: &Result<Comparison, NoComparison>, offset: UtcOffset) -> Markup {
+pub(crate) fn comparison_section(
+    result: &Result<Comparison, NoComparison>,
+    offset: UtcOffset,
+    lang: Lang,
+) -> Markup {
     let row = |f: &Figures| html! { td { (f.paid) } td { (f.owed) } td { (f.waiting) } };
+    let heads = html! { th { (tr!(lang, "compare-paid")) } th { (tr!(lang, "compare-owed")) } th { (tr!(lang, "compare-waiting")) } };
     html! {
         section #comparison {
-            h2 { "对现有会员的影响 What changes for the members" }
+            h2 { (tr!(lang, "compare-title")) }
             @match result {
                 Err(no) => p.bad { (no.to_string()) },
                 Ok(c) => {
-                    p.note {
-                        "按此修订最早的生效时间 " (local_time(c.effective_at, offset)) "，从日志的末尾起用 fanli check 的情景模拟两种方案。"
-                        "Effective at the soonest it may be; both plans run from the log's end: " (fanli_sim::against::SCENARIO) "."
+                    p.note.wrap {
+                        (tr!(lang, "compare-note", at = super::when(c.effective_at, offset))) " "
+                        span lang="en" { (fanli_sim::against::SCENARIO) }
                     }
                     table #totals {
-                        tr { th {} th { "已付 Paid" } th { "欠付 Owed" } th { "排队 Waiting" } }
-                        tr { th { "现行方案 Plan in force" } (row(&c.total_old)) }
-                        tr { th { "新方案 New plan" } (row(&c.total_new)) }
+                        tr { th {} (heads) }
+                        tr { th { (tr!(lang, "compare-old-plan")) } (row(&c.total_old)) }
+                        tr { th { (tr!(lang, "compare-new-plan")) } (row(&c.total_new)) }
                     }
-                    p { (c.changed.len()) " / " (c.members) " 位会员的数字会变。members end with other figures." }
+                    p { (tr!(lang, "compare-changed", changed = c.changed.len(), members = c.members)) }
                     @if !c.changed.is_empty() {
                         table #changed {
-                            tr { th { "会员 Member" } th { "方案 Plan" } th { "已付 Paid" } th { "欠付 Owed" } th { "排队 Waiting" } }
+                            tr { th { (tr!(lang, "members-member")) } th { (tr!(lang, "nav-plan")) } (heads) }
                             @for m in c.changed.iter().take(50) {
-                                tr { td rowspan="2" { (m.member) } td { "现行 old" } (row(&m.old)) }
-                                tr { td { "新 new" } (row(&m.new)) }
+                                tr { td rowspan="2" { (m.member) } td { (tr!(lang, "compare-old")) } (row(&m.old)) }
+                                tr { td { (tr!(lang, "compare-new")) } (row(&m.new)) }
                             }
                         }
                     }

@@ -20,14 +20,15 @@ struct Listed {
 pub(crate) async fn page(
     State(server): State<Shared>,
     headers: HeaderMap,
+    lang: Lang,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let mut app = lock(&server);
-    let (caller, csrf) = or_page!(opened(&mut app, &headers, true));
+    let (caller, csrf) = or_page!(opened(&mut app, &headers, true, lang));
     let tenant = &app.tenants[&caller.tenant];
     let Some(engine) = tenant.engine.as_ref() else {
-        let body = html! { section { h1 { "会员投票 Members' vote" } p { "还没有方案。No plan yet." } } };
-        return super::page(Lang::Zh, "proposals", Some((&caller, &csrf)), body);
+        let body = html! { section { h1 { (tr!(lang, "votes-title")) } p { (tr!(lang, "plan-none")) } } };
+        return super::page(lang, &tr!(lang, "votes-title"), Some((&caller, &csrf)), body);
     };
     let rules = engine.plan().vote.clone();
     let offset = engine.plan().timezone;
@@ -49,27 +50,26 @@ pub(crate) async fn page(
         .collect();
     drop(app);
     let owner = caller.role == Role::Owner;
-    let local = |at| super::super::local_time(at, offset);
+    let local = |at| when(at, offset);
     // A weight in fen of settled spend reads as money; a member's vote counts one.
     let count = |n: i64| if spend { format!("¥{}", yuan(n)) } else { n.to_string() };
     let body = html! {
         section {
-            h1 { "会员投票 Members' vote" }
+            h1 { (tr!(lang, "votes-title")) }
             @match &rules {
                 Some(r) => p.note #rules {
-                    "投票期 " (r.days) " 天 days · 计票 weight: "
-                    (if spend { "按已结算消费 settled spend" } else { "一人一票 one a member" })
-                    " · 法定人数 quorum " (r.quorum) " · 多数 majority > " (r.majority)
+                    (tr!(lang, "votes-rules", days = r.days, weight = if spend { tr!(lang, "votes-by-spend") } else { tr!(lang, "votes-one-each") },
+                        quorum = r.quorum.to_string(), majority = r.majority.to_string()))
                 },
-                None => p.note #rules { "方案没有 [vote]：不能发起投票。The plan has no [vote]: no vote can be opened." },
+                None => p.note #rules { (tr!(lang, "votes-no-rules")) },
             }
-            @if let Some(done) = query.get("done") { p.ok #done { "已完成 Done: " (done) } }
-            @if list.is_empty() { p.note #empty { "还没有提案。No proposal yet." } }
+            @if let Some(done) = query.get("done") { p.ok #done { (tr!(lang, "votes-done", proposal = done.as_str())) } }
+            @if list.is_empty() { p.note #empty { (tr!(lang, "votes-none")) } }
             @else {
                 table #proposals {
                     tr {
-                        th { "提案 Proposal" } th { "开始 Opened" } th { "截止 Closes" } th.n { "赞成 Yes" } th.n { "反对 No" }
-                        th.n { "投票人 Voters" } th { "结果 Outcome" }
+                        th { (tr!(lang, "votes-proposal")) } th { (tr!(lang, "votes-opened")) } th { (tr!(lang, "votes-closes")) } th.n { (tr!(lang, "votes-yes")) } th.n { (tr!(lang, "votes-no")) }
+                        th.n { (tr!(lang, "votes-voters")) } th { (tr!(lang, "votes-outcome")) }
                     }
                     @for p in &list {
                         tr data-proposal=(p.id) {
@@ -82,24 +82,24 @@ pub(crate) async fn page(
                             td.outcome {
                                 @match &p.outcome {
                                     Some(o) if o.passed => {
-                                        span.ok { "通过 passed" }
-                                        @if let Some(at) = o.effective_at { " · 生效 effective " (local(at)) }
-                                        @if let Some(code) = &o.refused { " · " span.bad { "未记录 not recorded: " (code) } }
-                                        br; span.note { "可投 eligible " (count(o.eligible)) }
+                                        span.ok { (tr!(lang, "votes-passed")) }
+                                        @if let Some(at) = o.effective_at { " · " (tr!(lang, "votes-effective", at = local(at))) }
+                                        @if let Some(code) = &o.refused { " · " span.bad { (tr!(lang, "votes-not-recorded", code = code.as_str())) } }
+                                        br; span.note { (tr!(lang, "votes-eligible", count = count(o.eligible))) }
                                     }
                                     Some(o) => {
-                                        span.bad { "未通过 failed" }
-                                        @if !o.quorum { " · 未达法定人数 short of the quorum" }
-                                        br; span.note { "可投 eligible " (count(o.eligible)) }
+                                        span.bad { (tr!(lang, "votes-failed")) }
+                                        @if !o.quorum { " · " (tr!(lang, "votes-short")) }
+                                        br; span.note { (tr!(lang, "votes-eligible", count = count(o.eligible))) }
                                     }
-                                    None if now < p.closes => span { "投票中 open" },
+                                    None if now < p.closes => span { (tr!(lang, "votes-open")) },
                                     None => {
-                                        span.warn { "已截止，待计票 closed, not counted" }
+                                        span.warn { (tr!(lang, "votes-closed")) }
                                         @if owner {
                                             form method="post" action="/console/proposals/tally" style="margin-top:4px" {
                                                 input type="hidden" name="csrf" value=(csrf);
                                                 input type="hidden" name="proposal" value=(p.id);
-                                                button.tally type="submit" { "计票 Tally" }
+                                                button.tally type="submit" { (tr!(lang, "votes-tally")) }
                                             }
                                         }
                                     }
@@ -112,36 +112,37 @@ pub(crate) async fn page(
         }
         @if owner && rules.is_some() {
             section {
-                h2 { "发起投票 Put a new plan to the vote" }
+                h2 { (tr!(lang, "votes-propose")) }
                 form #propose method="post" action="/console/proposals" {
                     input type="hidden" name="csrf" value=(csrf);
-                    p { label for="proposal" { "提案编号 Proposal id" } " " input #proposal name="proposal" required maxlength="64"; }
+                    p { label for="proposal" { (tr!(lang, "votes-proposal-id")) } " " input #proposal name="proposal" required maxlength="64"; }
                     p { textarea #plan name="plan" rows="16" { (plan_text) } }
-                    p { button #open type="submit" { "发起投票 Open the vote" } }
+                    p { button #open type="submit" { (tr!(lang, "votes-open-vote")) } }
                 }
-                p.note { "新方案先经 fanli check 检查，再像修订一样核对；通过后按通知期规则生效。The new plan is checked by fanli check, then as an amendment is; a passed one takes effect under the notice rule." }
+                p.note { (tr!(lang, "votes-propose-note")) }
             }
         }
     };
-    super::page(Lang::Zh, "proposals", Some((&caller, &csrf)), body)
+    super::page(lang, &tr!(lang, "votes-title"), Some((&caller, &csrf)), body)
 }
 
 /// The caller of a console form that the owner alone may send, its CSRF token checked.
 async fn owner_form(
     server: &Shared,
     headers: &HeaderMap,
+    lang: Lang,
     form: &HashMap<String, String>,
 ) -> Result<Caller, Box<Response>> {
     let (caller, csrf) = {
         let mut app = lock(server);
-        opened(&mut app, headers, false)?
+        opened(&mut app, headers, false, lang)?
     };
-    form_checked(form.get("csrf").map(String::as_str), &csrf)?;
+    form_checked(form.get("csrf").map(String::as_str), &csrf, lang)?;
     if caller.role != Role::Owner {
         return Err(Box::new(super::super::error_page(
-            Lang::Zh,
+            lang,
             StatusCode::FORBIDDEN,
-            "只有所有者密钥可以发起投票和计票。Only the owner's key opens and counts votes.",
+            &tr!(lang, "votes-owner-only"),
         )));
     }
     Ok(caller)
@@ -152,15 +153,16 @@ async fn owner_form(
 pub(crate) async fn propose(
     State(server): State<Shared>,
     headers: HeaderMap,
+    lang: Lang,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let caller = or_page!(owner_form(&server, &headers, &form).await);
+    let caller = or_page!(owner_form(&server, &headers, lang, &form).await);
     let (Some(id), Some(text)) = (form.get("proposal").map(|p| p.trim()), form.get("plan")) else {
-        return super::super::error_page(Lang::Zh, StatusCode::BAD_REQUEST, "proposal and plan?");
+        return super::super::error_page(lang, StatusCode::BAD_REQUEST, &tr!(lang, "votes-which-plan"));
     };
     match fanli_format::parse_plan_lines(text) {
         Err(errors) => {
-            return super::super::error_page(Lang::Zh, StatusCode::UNPROCESSABLE_ENTITY, &errors.to_string());
+            return super::super::error_page(lang, StatusCode::UNPROCESSABLE_ENTITY, &errors.to_string());
         }
         Ok((plan, lines)) => {
             let checked = Checked::of(&plan, lines);
@@ -169,10 +171,10 @@ pub(crate) async fn propose(
                     .findings
                     .iter()
                     .filter(|f| f.level == fanli_engine::compliance::Level::Error)
-                    .map(|f| format!("{}: {} {}", f.key, f.zh, f.en))
+                    .map(|f| format!("{}: {}", f.key, lang.t(&f.zh, &f.en)))
                     .collect();
-                let message = format!("fanli check 拒绝此方案 refuses this plan: {}", findings.join("; "));
-                return super::super::error_page(Lang::Zh, StatusCode::UNPROCESSABLE_ENTITY, &message);
+                let message = tr!(lang, "votes-check-refuses", findings = findings.join("; "));
+                return super::super::error_page(lang, StatusCode::UNPROCESSABLE_ENTITY, &message);
             }
         }
     }
@@ -180,21 +182,24 @@ pub(crate) async fn propose(
     fields.insert("type".to_owned(), "propose".into());
     fields.insert("proposal".to_owned(), id.into());
     fields.insert("plan".to_owned(), text.as_str().into());
-    stamped(&server, &caller, fields, &format!("/console/proposals?done={}", super::super::encode(id))).await
+    let to = format!("/console/proposals?done={}", super::super::encode(id));
+    stamped(&server, &caller, lang, fields, &to).await
 }
 
 /// `POST /console/proposals/tally` (`csrf`, `proposal`): a `tally` event.
 pub(crate) async fn tally(
     State(server): State<Shared>,
     headers: HeaderMap,
+    lang: Lang,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let caller = or_page!(owner_form(&server, &headers, &form).await);
+    let caller = or_page!(owner_form(&server, &headers, lang, &form).await);
     let Some(id) = form.get("proposal") else {
-        return super::super::error_page(Lang::Zh, StatusCode::BAD_REQUEST, "which proposal?");
+        return super::super::error_page(lang, StatusCode::BAD_REQUEST, &tr!(lang, "votes-which"));
     };
     let mut fields = serde_json::Map::new();
     fields.insert("type".to_owned(), "tally".into());
     fields.insert("proposal".to_owned(), id.as_str().into());
-    stamped(&server, &caller, fields, &format!("/console/proposals?done={}", super::super::encode(id))).await
+    let to = format!("/console/proposals?done={}", super::super::encode(id));
+    stamped(&server, &caller, lang, fields, &to).await
 }
