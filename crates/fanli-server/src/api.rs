@@ -1,10 +1,12 @@
-//! The HTTP API: the routes, and a handler for each (see `openapi.json`, which a test keeps
-//! complete), with the middleware that counts requests and sends a cluster's requests to the
-//! node serving their tenant.
+//! The HTTP API: the routes, and a handler for each, annotated with `#[utoipa::path]` for the
+//! OpenAPI document ([`doc`], `GET /openapi.json`; a test keeps it complete), with the
+//! middleware that counts requests and sends a cluster's requests to the node serving their
+//! tenant.
 
 use super::*;
 
 mod dead_letters;
+pub(crate) mod doc;
 mod proposals;
 mod settings;
 pub(crate) mod transparency;
@@ -13,7 +15,7 @@ mod withdrawals;
 /// The API's routes.
 pub fn router(app: Shared) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(health))
         .route("/metrics", get(get_metrics))
         .route("/openapi.json", get(openapi))
         .route("/v1/tenants", post(create_tenant))
@@ -23,8 +25,8 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/plan/check", post(check_plan))
         .route("/v1/events", post(post_events))
         .route("/v1/state", get(get_state))
-        .route("/v1/members", post(resource("join")).get(list_members))
-        .route("/v1/reviews", get(get_reviews).post(resource("review")))
+        .route("/v1/members", post(post_member).get(list_members))
+        .route("/v1/reviews", get(get_reviews).post(post_review))
         .route("/v1/members/{id}", get(get_member))
         .route("/v1/members/{id}/token", post(member_token))
         .route("/v1/me", get(get_me))
@@ -39,19 +41,19 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/brands", post(create_brand))
         .route("/v1/mechanisms", get(get_mechanisms))
         .route("/v1/mechanisms/{id}", get(get_mechanism))
-        .route("/v1/stores", post(resource("store")))
-        .route("/v1/agents", post(resource("agent")))
-        .route("/v1/orders", post(resource("order")))
-        .route("/v1/refunds", post(resource("refund")))
-        .route("/v1/sells", post(resource("sell")))
-        .route("/v1/withdrawals", post(resource("withdraw")).get(withdrawals::get_withdrawals))
+        .route("/v1/stores", post(post_store))
+        .route("/v1/agents", post(post_agent))
+        .route("/v1/orders", post(post_order))
+        .route("/v1/refunds", post(post_refund))
+        .route("/v1/sells", post(post_sell))
+        .route("/v1/withdrawals", post(post_withdrawal).get(withdrawals::get_withdrawals))
         .route("/v1/withdrawals/{member}/review", post(withdrawals::review_withdrawal))
         .route("/v1/proposals", post(proposals::open_proposal).get(proposals::list_proposals))
         .route("/v1/proposals/{id}", get(proposals::get_proposal))
         .route("/v1/proposals/{id}/votes", post(proposals::vote))
         .route("/v1/proposals/{id}/tally", post(proposals::tally))
-        .route("/v1/topups", post(resource("topup")))
-        .route("/v1/redemptions", post(resource("redeem")))
+        .route("/v1/topups", post(post_topup))
+        .route("/v1/redemptions", post(post_redemption))
         .route("/v1/audit", get(get_audit))
         .route("/v1/audit/head", get(transparency::get_head))
         .route("/v1/audit/proof", get(transparency::get_proof))
@@ -200,6 +202,7 @@ pub(crate) async fn track(
     response
 }
 
+/// A request under `/v1` without a key is refused (`401`) here, before its handler reads it.
 /// In a cluster: first, the revoked keys are dropped if another node revoked any since the
 /// last request (see [`App::revoked_since`]); then a request for a tenant another node serves is
 /// forwarded there (the same method, headers, key and body; the owner's answer is passed on);
@@ -222,6 +225,11 @@ pub(crate) async fn to_owner(
         _ => None,
     };
     let forwarded = request.headers().contains_key(cluster::FORWARDED);
+    // Every route under /v1 takes a key: without one, `401` before the body or the parameters
+    // are looked at (as the OpenAPI document lists it for each of them).
+    if let (Err(error), true) = (bearer(request.headers()), request.uri().path().starts_with("/v1/")) {
+        return error.into_response();
+    }
     // A key this node has not seen (made on another node) is looked up before the lock is taken.
     let hash = bearer(request.headers()).ok().map(|key| sha256_hex(key.as_bytes()));
     let looked_up = match (&server.key_reader, &hash) {
@@ -285,6 +293,16 @@ pub(crate) async fn to_owner(
 /// `GET /metrics`: Prometheus metrics (no key: they name no tenant, member or amount); with
 /// the master key, each tenant's pools, obligations and money waiting too
 /// ([`metrics::TenantGauges`]).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    responses((
+        status = 200,
+        description = "the Prometheus text format (with the master key as a bearer token, also each tenant's gauges)",
+        body = String,
+        content_type = "text/plain"
+    )),
+)]
 pub(crate) async fn get_metrics(State(server): State<Shared>, headers: HeaderMap) -> Response {
     let (tenants, lines, gauges) = {
         let app = lock(&server);
@@ -308,6 +326,16 @@ pub(crate) async fn get_metrics(State(server): State<Shared>, headers: HeaderMap
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/tenants",
+    request_body = doc::NewTenant,
+    responses(
+        (status = 201, description = "the tenant and its owner key, shown this once", body = doc::TenantCreated),
+        (status = 401, description = "not the master key", body = doc::Error),
+        (status = 409, description = "`exists`: the id is taken", body = doc::Error),
+    ),
+)]
 pub(crate) async fn create_tenant(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -364,6 +392,16 @@ pub(crate) async fn create_tenant(
 /// shown once; `404` for no such tenant. For an owner who lost every key, and for a session
 /// that runs again after a restart (its tenant exists: the README's). The keys made before
 /// stay valid; the owner revokes them with the new one (`DELETE /v1/keys/{id}`).
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{id}/keys",
+    params(("id" = String, Path, description = "the tenant", example = "acme")),
+    responses(
+        (status = 201, description = "a new owner key, shown this once", body = doc::TenantCreated),
+        (status = 401, description = "not the master key", body = doc::Error),
+        (status = 404, description = "no such tenant", body = doc::Error),
+    ),
+)]
 pub(crate) async fn master_owner_key(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -393,6 +431,23 @@ pub(crate) async fn master_owner_key(
 /// storing it → `200` with what `fanli check --json` prints (`refused` says whether `PUT
 /// /v1/plan` would refuse it), or `422` when it is not a valid plan. With `?against=current`,
 /// also `amendment`: what it would change for the tenant's members (see [`plans::compare`]).
+#[utoipa::path(
+    post,
+    path = "/v1/plan/check",
+    params(("against" = Option<String>, Query, description = "`current`: also what the plan, as an amendment, would change for the members", example = "current")),
+    request_body(
+        content = String,
+        content_type = "application/toml",
+        description = "the plan (TOML)",
+        example = json!(crate::api::doc::PLAN_EXAMPLE),
+    ),
+    responses(
+        (status = 200, description = "what `fanli check --json` prints, with `refused` (and `amendment` with `?against=current`)", body = doc::Check),
+        (status = 403, description = "not an operator's or read-only key", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+        (status = 422, description = "`invalid_plan`: not a plan (the message names the line and key)", body = doc::Error),
+    ),
+)]
 pub(crate) async fn check_plan(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -414,6 +469,16 @@ pub(crate) async fn check_plan(
     Ok(axum::Json(doc).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/events",
+    request_body(content = doc::Lines, content_type = "application/x-ndjson", description = "events, as `fanli run` reads them (JSON Lines); none: nothing applied"),
+    responses(
+        (status = 200, description = "per line: applied, skipped (blank) or refused with its code", body = doc::EventResults),
+        (status = 403, description = "not the owner's key", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+    ),
+)]
 pub(crate) async fn post_events(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -436,19 +501,67 @@ pub(crate) async fn post_events(
     Ok((json, results_body(&results)).into_response())
 }
 
-/// `POST /v1/{resource}`: one event of `kind` from a JSON object of its fields (without `type`;
-/// `at` defaults to now, and never before the tenant's last event). Answers 200 with the
-/// member's or the order's view when applied, 422 with the reason when refused. An order's id
-/// is its idempotency key: an exact retry is a no-op that answers as the first time.
-pub(crate) fn resource(kind: &'static str) -> impl Fn(State<Shared>, HeaderMap, Bytes) -> Answer + Clone {
-    move |State(app): State<Shared>, headers: HeaderMap, body: Bytes| {
-        Box::pin(async move { one_event(&app, &headers, &body, kind).await })
-    }
+/// The resource routes: one event of a kind from a JSON object of its fields (without `type`;
+/// `at` defaults to now, and never before the tenant's last event). Each answers 200 with the
+/// member's (or the order's, the withdrawal's) view when applied, 422 with the rejection's code
+/// when refused ([`one_event`]).
+macro_rules! resource {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $path:literal, $request:ty, $answer:ty, $who:literal) => {
+        $(#[$doc])*
+        #[utoipa::path(
+            post,
+            path = $path,
+            request_body = $request,
+            responses(
+                (status = 200, description = "applied: its stamp and the member's view", body = $answer),
+                (status = 403, description = $who, body = doc::Error),
+                (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+                (status = 422, description = "refused by the engine, with the rejection's code (docs/rejections.md); nothing changed", body = doc::Error),
+            ),
+        )]
+        pub(crate) async fn $name(
+            State(app): State<Shared>,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> Result<Response, ApiError> {
+            one_event(&app, &headers, &body, $kind).await
+        }
+    };
 }
 
-/// What a resource handler returns.
-pub(crate) type Answer =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, ApiError>> + Send>>;
+resource!(
+    /// A member joins (a `join` event; an operator's key).
+    post_member, "join", "/v1/members", doc::Join, doc::Applied, "not an operator's key");
+resource!(
+    /// The decision on a referral held for anti-fraud review (a `review` event; the owner's key).
+    post_review, "review", "/v1/reviews", doc::Review, doc::Applied, "not the owner's key");
+resource!(
+    /// A store joins (a `store` event; the owner's key, or a brand manager's for its brand).
+    post_store, "store", "/v1/stores", doc::NewStore, doc::Applied,
+    "not the owner's key, nor the brand manager's of the store's brand");
+resource!(
+    /// An agent is appointed (an `agent` event; the owner's key).
+    post_agent, "agent", "/v1/agents", doc::Agent, doc::Applied, "not the owner's key");
+resource!(
+    /// An order (an `order` event; an operator's key: a store operator's for its store). Its id
+    /// is its idempotency key: an exact retry answers as the first time.
+    post_order, "order", "/v1/orders", doc::Order, doc::Applied, "not an operator's key of the order's store");
+resource!(
+    /// An order refunded (a `refund` event; the owner's key).
+    post_refund, "refund", "/v1/refunds", doc::Refund, doc::Applied, "not the owner's key");
+resource!(
+    /// A member sells points (a `sell` event; the owner's key).
+    post_sell, "sell", "/v1/sells", doc::Sell, doc::Applied, "not the owner's key");
+resource!(
+    /// A member withdraws from the wallet (a `withdraw` event; the owner's key): paid at once, or
+    /// held for review under the plan's `[withdrawal]` (`withdrawal.status`).
+    post_withdrawal, "withdraw", "/v1/withdrawals", doc::MemberAmount, doc::Applied, "not the owner's key");
+resource!(
+    /// A member tops up the wallet (a `topup` event; the owner's key).
+    post_topup, "topup", "/v1/topups", doc::MemberAmount, doc::Applied, "not the owner's key");
+resource!(
+    /// A member redeems a reward (a `redeem` event; an operator's key).
+    post_redemption, "redeem", "/v1/redemptions", doc::Redeem, doc::Applied, "not an operator's key");
 
 pub(crate) async fn one_event(
     app: &Shared,
@@ -500,12 +613,14 @@ pub(crate) async fn one_event(
             }
             _ => caller.owner(&format!("a {kind}"))?,
         }
-        // The order id is the idempotency key: a retry of the same request (whatever its `at`)
-        // gets the first answer back, and nothing is applied or logged again. Checked under the
-        // same lock as the caller's tenant (one lock a request, not two).
+        // The order id is the idempotency key: a retry of the same request (whatever its `at`,
+        // if it is a time) gets the first answer back, and nothing is applied or logged again.
+        // Checked under the same lock as the caller's tenant (one lock a request, not two).
         let (id, by) = (caller.tenant, caller.key);
+        let time = |at: &Value| at.as_str().and_then(Timestamp::parse_rfc3339).is_some();
         if kind == "order"
             && let Some(order) = fields.get("order").and_then(Value::as_str)
+            && fields.get("at").is_none_or(time)
         {
             let known = app.tenants[&id].engine.as_ref().is_some_and(|e| e.find_order(order).is_some());
             if known
@@ -548,6 +663,17 @@ pub(crate) async fn one_event(
 }
 
 /// `GET /v1/members/{id}`: the member's view (balances, points value, progress, queue place).
+#[utoipa::path(
+    get,
+    path = "/v1/members/{id}",
+    params(("id" = String, Path, description = "the member", example = "m1")),
+    responses(
+        (status = 200, description = "the member's view, `{ID: view}`", body = doc::Member),
+        (status = 403, description = "another member's token", body = doc::Error),
+        (status = 404, description = "no such member", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_member(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -564,15 +690,25 @@ pub(crate) async fn get_member(
 }
 
 /// `GET /v1/members?offset=N&limit=M` (operators and read-only): members in the order they
-/// joined, `M` (at most 500, 50 by default) from the `N`-th → `{"total", "offset", "members":
+/// joined, `M` (at most 500: more is a 400; 50 by default) from the `N`-th → `{"total", "offset", "members":
 /// {ID: view, ...}}`.
+#[utoipa::path(
+    get,
+    path = "/v1/members",
+    params(("offset" = Option<u64>, Query, description = "the first member of the page, from 0 (0 by default)", minimum = 0), ("limit" = Option<u32>, Query, description = "how many (50 by default, at most 500; more is a 400)", minimum = 0, maximum = 500)),
+    responses(
+        (status = 200, description = "the page", body = doc::MembersPage),
+        (status = 403, description = "not an operator's or read-only key", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+    ),
+)]
 pub(crate) async fn list_members(
     State(app): State<Shared>,
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let offset = query_number(&query, "offset", 0usize, "a number")?;
-    let limit = query_number(&query, "limit", 50usize, "a number")?.min(500);
+    let limit = query_limit(&query, 50, 500)? as usize;
     let opened = opening(&app, &headers, Needs::Viewer)?;
     let engine = opened.engine()?;
     let total = engine.member_count();
@@ -591,6 +727,15 @@ pub(crate) async fn list_members(
 
 /// `GET /v1/reviews` (owner and read-only): the anti-fraud reviews, pending and decided →
 /// `{"reviews": [...]}` (empty without `[antifraud]`).
+#[utoipa::path(
+    get,
+    path = "/v1/reviews",
+    responses(
+        (status = 200, description = "the reviews (none without `[antifraud]`)", body = doc::Reviews),
+        (status = 403, description = "not the owner's or a read-only key", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_reviews(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     let opened = opening(&app, &headers, Needs::Reader)?;
     let engine = opened.engine()?;
@@ -600,6 +745,15 @@ pub(crate) async fn get_reviews(State(app): State<Shared>, headers: HeaderMap) -
 }
 
 /// `GET /v1/me`: a member token's own member view.
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    responses(
+        (status = 200, description = "the member's view, `{ID: view}`", body = doc::Member),
+        (status = 403, description = "not a member token", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_me(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     let member = match opening(&app, &headers, Needs::Key)?.caller.role {
         Role::Member(member) => member,
@@ -680,7 +834,18 @@ pub(crate) fn issue_key(
 }
 
 /// `POST /v1/keys` (owner): `{"role": "owner" | "brand_manager" | "store_operator" |
-/// "read_only", "brand": ..., "store": ...}` → `201 {"key", "role", ...}`, the key shown once.
+/// "read_only", "brand": ..., "store": ...}` (a brand manager's `brand`, a store operator's
+/// `store`; another field is a `400`) → `201 {"key", "role", ...}`, the key shown once.
+#[utoipa::path(
+    post,
+    path = "/v1/keys",
+    request_body = doc::NewKey,
+    responses(
+        (status = 201, description = "the key, shown this once", body = doc::KeyMade),
+        (status = 403, description = "not the owner's key", body = doc::Error),
+        (status = 422, description = "`refused`: no such brand or store", body = doc::Error),
+    ),
+)]
 pub(crate) async fn create_key(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -689,6 +854,13 @@ pub(crate) async fn create_key(
     let request = object(&body)?;
     let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("making keys"))?;
     let tenant = &app.tenants[&caller.tenant];
+    // A field the role does not take is a mistake, not something to ignore.
+    let scope = match request.get("role").and_then(Value::as_str) {
+        Some("brand_manager") => "brand",
+        Some("store_operator") => "store",
+        _ => "role",
+    };
+    withdrawals::only_fields(&request, &["role", scope])?;
     let role = match request.get("role").and_then(Value::as_str) {
         Some("owner") => Role::Owner,
         Some("read_only") => Role::ReadOnly,
@@ -741,15 +913,24 @@ pub(crate) fn key_json(key: &StoredKey) -> Value {
 }
 
 /// `GET /v1/keys?offset=N&limit=M` (owner or read-only): the tenant's keys, revoked ones too,
-/// in the order they were made, `M` (at most 1,000, 100 by default) from the `N`-th →
+/// in the order they were made, `M` (at most 1,000: more is a 400; 100 by default) from the `N`-th →
 /// `{"total", "offset", "keys": [...]}` ([`key_json`]).
+#[utoipa::path(
+    get,
+    path = "/v1/keys",
+    params(("offset" = Option<u64>, Query, description = "the first key of the page, from 0 (0 by default)", minimum = 0), ("limit" = Option<u32>, Query, description = "how many (100 by default, at most 1000; more is a 400)", minimum = 0, maximum = 1000)),
+    responses(
+        (status = 200, description = "the page", body = doc::KeysPage),
+        (status = 403, description = "not the owner's or a read-only key", body = doc::Error),
+    ),
+)]
 pub(crate) async fn list_keys(
     State(app): State<Shared>,
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let offset = query_number(&query, "offset", 0u64, "a number")?;
-    let limit = query_number(&query, "limit", 100u32, "a number")?.min(1000);
+    let limit = query_limit(&query, 100, 1000)?;
     let Opened { mut app, caller } = opening(&app, &headers, Needs::Reader)?;
     let (total, keys) =
         blocking(|| app.store.tenant_keys(&caller.tenant, offset, limit)).map_err(internal)?;
@@ -766,6 +947,17 @@ fn no_key(id: &str) -> ApiError {
 /// it opened end. A key revoked already is answered as it is (its first revocation holds). The
 /// tenant's last live owner key is not revoked (`409 last_owner_key`): nobody could make keys
 /// again; rotate it instead.
+#[utoipa::path(
+    delete,
+    path = "/v1/keys/{id}",
+    params(("id" = String, Path, description = "the key's id")),
+    responses(
+        (status = 200, description = "the key as listed, revoked", body = doc::KeyView),
+        (status = 403, description = "not the owner's key", body = doc::Error),
+        (status = 404, description = "no such key", body = doc::Error),
+        (status = 409, description = "`last_owner_key`: the tenant's last live owner key (rotate it instead)", body = doc::Error),
+    ),
+)]
 pub(crate) async fn revoke_key(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -796,6 +988,17 @@ pub(crate) async fn revoke_key(
 /// `POST /v1/keys/{id}/rotate` (owner): a new key of the same role and scope in place of the
 /// key `id`, which is revoked in the same transaction → `201 {"key", "id", "role", scope,
 /// "replaces"}`, the new key shown this once. A revoked key is not rotated (`409 revoked`).
+#[utoipa::path(
+    post,
+    path = "/v1/keys/{id}/rotate",
+    params(("id" = String, Path, description = "the key's id")),
+    responses(
+        (status = 201, description = "the new key, shown this once, and the one it `replaces`", body = doc::KeyMade),
+        (status = 403, description = "not the owner's key", body = doc::Error),
+        (status = 404, description = "no such key", body = doc::Error),
+        (status = 409, description = "`revoked`: the key is revoked", body = doc::Error),
+    ),
+)]
 pub(crate) async fn rotate_key(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -831,6 +1034,17 @@ pub(crate) async fn rotate_key(
 
 /// `POST /v1/members/{id}/token` (an operator): a token that sees only this member, for the
 /// member's own page → `201 {"token", "member"}`.
+#[utoipa::path(
+    post,
+    path = "/v1/members/{id}/token",
+    params(("id" = String, Path, description = "the member", example = "m1")),
+    responses(
+        (status = 201, description = "the token", body = doc::MemberToken),
+        (status = 403, description = "not an operator's key", body = doc::Error),
+        (status = 404, description = "no such member", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+    ),
+)]
 pub(crate) async fn member_token(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -848,6 +1062,15 @@ pub(crate) async fn member_token(
 /// `PUT /v1/webhook` (owner): `{"url": "https://..."}` → `{"url", "secret"}`: notifications
 /// (reward paid, exit, expiry reminder, review needed) of the events from now on go there, signed
 /// with the secret (shown here, new on every PUT). `{"url": null}` stops them.
+#[utoipa::path(
+    put,
+    path = "/v1/webhook",
+    request_body = doc::WebhookSet,
+    responses(
+        (status = 200, description = "the URL and the secret the notifications are signed with", body = doc::WebhookSecret),
+        (status = 403, description = "not the owner's key", body = doc::Error),
+    ),
+)]
 pub(crate) async fn put_webhook(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -884,6 +1107,14 @@ pub(crate) async fn put_webhook(
 /// `GET /v1/webhook` (owner or read-only): the URL and the outbox: notifications pending,
 /// delivered and dead (given up: `GET /v1/webhook/dead`), and the oldest pending one's attempts
 /// and last error.
+#[utoipa::path(
+    get,
+    path = "/v1/webhook",
+    responses(
+        (status = 200, description = "the URL and the outbox", body = doc::WebhookStatus),
+        (status = 403, description = "not the owner's or a read-only key", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_webhook(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     let Opened { mut app, caller } = opening(&app, &headers, Needs::Reader)?;
     let url = app.tenants[&caller.tenant].webhook.clone();
@@ -898,6 +1129,16 @@ pub(crate) async fn get_webhook(State(app): State<Shared>, headers: HeaderMap) -
 }
 
 /// `POST /v1/brands` (owner): `{"id": "b1"}` → `201`; stores join a brand with `"brand"`.
+#[utoipa::path(
+    post,
+    path = "/v1/brands",
+    request_body = doc::Brand,
+    responses(
+        (status = 201, description = "registered", body = doc::Brand),
+        (status = 403, description = "not the owner's key", body = doc::Error),
+        (status = 409, description = "`exists`: the brand exists", body = doc::Error),
+    ),
+)]
 pub(crate) async fn create_brand(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -916,6 +1157,15 @@ pub(crate) async fn create_brand(
 
 /// `GET /v1/mechanisms`: every mechanism's view (pool, obligations, paid, price, ...), as under
 /// `mechanisms` in the state document.
+#[utoipa::path(
+    get,
+    path = "/v1/mechanisms",
+    responses(
+        (status = 200, description = "each mechanism's view by id (`pool`, `obligations`, ...)", body = doc::Mechanisms),
+        (status = 403, description = "not an operator's or read-only key", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_mechanisms(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -924,6 +1174,17 @@ pub(crate) async fn get_mechanisms(
 }
 
 /// `GET /v1/mechanisms/{id}`: one mechanism's view.
+#[utoipa::path(
+    get,
+    path = "/v1/mechanisms/{id}",
+    params(("id" = String, Path, description = "the mechanism", example = "appr")),
+    responses(
+        (status = 200, description = "the mechanism's view, `{ID: view}`", body = doc::Mechanisms),
+        (status = 403, description = "not an operator's or read-only key", body = doc::Error),
+        (status = 404, description = "no such mechanism", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_mechanism(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -951,6 +1212,19 @@ pub(crate) fn mechanisms(
 /// at that line (what `fanli run --report` writes and `fanli audit verify --report` checks).
 /// When more follow, `X-Fanli-Next` says the `from` of the next page (the last report's line).
 /// Read on a connection of its own, off the server's lock.
+#[utoipa::path(
+    get,
+    path = "/v1/reports",
+    params(
+        ("from" = Option<u64>, Query, description = "the log line after which (0 by default)", minimum = 0),
+        ("limit" = Option<u64>, Query, description = "reports at most (1,000 by default)", minimum = 1, maximum = 10000),
+    ),
+    responses(
+        (status = 200, description = "the daily pool reports, one JSON object a line; `X-Fanli-Next` is the next page's `from` when more follow", body = String, content_type = "application/x-ndjson",
+            headers(("X-Fanli-Next" = u64, description = "the `from` of the next page, when more follow"))),
+        (status = 403, description = "not an operator's or read-only key", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_reports(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -961,7 +1235,10 @@ pub(crate) async fn get_reports(
         (caller.tenant, app.dir.clone(), app.database.clone())
     };
     let from = line_number(&query)?;
-    let limit = query_number(&query, "limit", 1_000u32, "a number of reports")?.clamp(1, 10_000);
+    let limit = query_limit(&query, 1_000, 10_000)?;
+    if limit == 0 {
+        return Err(ApiError(StatusCode::BAD_REQUEST, "bad_request", "`limit` is at least 1".to_owned()));
+    }
     let (body, next) = tokio::task::spawn_blocking(move || {
         crate::limits::reports_page(&mut Store::open(&dir, database.as_deref())?, &id, from, limit)
     })
@@ -982,8 +1259,9 @@ pub(crate) fn line_number(query: &HashMap<String, String>) -> Result<u64, ApiErr
 }
 
 /// The number in query parameter `name`, `default` without one; a 400 saying it is `what`
-/// when it does not parse.
-pub(crate) fn query_number<T: std::str::FromStr>(
+/// when it is not a whole number from 0 that `T` holds, nor past `i64::MAX` (the OpenAPI
+/// document's `int64`, and the store's integers).
+pub(crate) fn query_number<T: TryFrom<i64>>(
     query: &HashMap<String, String>,
     name: &str,
     default: T,
@@ -991,16 +1269,39 @@ pub(crate) fn query_number<T: std::str::FromStr>(
 ) -> Result<T, ApiError> {
     match query.get(name) {
         None => Ok(default),
-        Some(n) => n
-            .parse()
-            .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("`{name}` is {what}"))),
+        Some(n) => {
+            n.parse::<i64>().ok().filter(|n| *n >= 0).and_then(|n| T::try_from(n).ok()).ok_or_else(|| {
+                ApiError(StatusCode::BAD_REQUEST, "bad_request", format!("`{name}` is {what}"))
+            })
+        }
     }
 }
 
+/// The `limit` query parameter of a page: `default` without one; `400` past `max` (as the
+/// OpenAPI document says: a client asking for more than a page holds is told, not cut short
+/// without a word).
+pub(crate) fn query_limit(query: &HashMap<String, String>, default: u32, max: u32) -> Result<u32, ApiError> {
+    let limit = query_number(query, "limit", default, "a number")?;
+    if limit > max {
+        let message = format!("`limit` is at most {max}, not {limit}");
+        return Err(ApiError(StatusCode::BAD_REQUEST, "bad_request", message));
+    }
+    Ok(limit)
+}
+
 /// `GET /v1/audit?from=N&limit=M`: the tenant's chained log after line N (0 by default), at most
-/// M lines (10,000 by default, 100,000 at most) and 4 MiB, as JSON Lines: what `fanli audit
+/// M lines (10,000 by default, 1 to 100,000: others are a 400) and 4 MiB, as JSON Lines: what `fanli audit
 /// verify` checks. When more lines follow, `X-Fanli-Next` says the `from` of the next page.
 /// Read on a connection of its own, off the server's lock.
+#[utoipa::path(
+    get,
+    path = "/v1/audit",
+    params(("from" = Option<u64>, Query, description = "the log line after which (0 by default)", minimum = 0), ("limit" = Option<u32>, Query, description = "at most how many lines (10,000 by default, 1 to 100,000; others are a 400)", minimum = 1, maximum = 100000)),
+    responses(
+        (status = 200, description = "the log's lines, chained (JSON Lines)", body = String, content_type = "application/x-ndjson", headers(("X-Fanli-Next" = u64, description = "more lines follow: the `from` of the next page"))),
+        (status = 403, description = "not the owner's or a read-only key", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_audit(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -1011,7 +1312,10 @@ pub(crate) async fn get_audit(
         (caller.tenant, app.dir.clone(), app.database.clone())
     };
     let from = line_number(&query)?;
-    let limit = query_number(&query, "limit", 10_000u32, "a number of lines")?.clamp(1, 100_000);
+    let limit = query_limit(&query, 10_000, 100_000)?;
+    if limit == 0 {
+        return Err(ApiError(StatusCode::BAD_REQUEST, "bad_request", "`limit` is at least 1".to_owned()));
+    }
     // At most `limit` lines and a bounded number of bytes ([`crate::limits::audit_page`]).
     let (body, count, more) = tokio::task::spawn_blocking(move || {
         crate::limits::audit_page(&mut Store::open(&dir, database.as_deref())?, &id, from, limit)
@@ -1040,6 +1344,16 @@ pub(crate) fn no_plan() -> ApiError {
 
 /// `GET /v1/state`, or `GET /v1/state?at=TIME`: the state as it stood then, replayed from the
 /// log (what `fanli run --until TIME --json` prints).
+#[utoipa::path(
+    get,
+    path = "/v1/state",
+    params(("at" = Option<String>, Query, description = "the state as it stood then (RFC 3339), replayed from the log", format = DateTime, example = "2026-01-01T09:03:00+08:00")),
+    responses(
+        (status = 200, description = "the state document", body = doc::State),
+        (status = 403, description = "not the owner's or a read-only key", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_state(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -1129,12 +1443,17 @@ fn state_at(
     Ok(body)
 }
 
+/// `GET /openapi.json`: the API's OpenAPI document, generated from the handlers ([`doc`]).
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
 pub(crate) async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+    ([(header::CONTENT_TYPE, "application/json")], doc::json()).into_response()
 }
 
-/// The OpenAPI 3 document of the endpoints served so far.
-pub(crate) const OPENAPI: &str = include_str!("openapi.json");
+/// `GET /healthz`: liveness.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "`ok`", body = String, content_type = "text/plain")))]
+pub(crate) async fn health() -> &'static str {
+    "ok\n"
+}
 
 #[cfg(test)]
 mod tests {
@@ -1145,20 +1464,63 @@ mod tests {
         assert_eq!(super::millis_text(0), "1970-01-01T00:00:00.000Z");
     }
 
+    /// Every route the router serves (but the pages) is in the generated document, with every
+    /// method it answers, and the document has no other: a new route needs its
+    /// `#[utoipa::path]` and its entry in `doc::ApiDoc`.
     #[test]
-    fn every_route_is_in_the_openapi_document() {
-        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
+    fn every_route_is_documented() {
+        let doc: serde_json::Value = serde_json::from_str(super::doc::json()).unwrap();
         let source = [include_str!("api.rs"), include_str!("web/mod.rs")].concat();
-        let mut routes = 0;
+        let mut served = std::collections::BTreeSet::new();
         for piece in source.split(".route(\"").skip(1) {
             let path = &piece[..piece.find('"').unwrap()];
             if path.starts_with("/console") || path == "/m" || path.starts_with("/m/") || path == "/join" {
                 continue; // Pages, not the API.
             }
-            assert!(doc["paths"][path].is_object(), "{path} is served but not in openapi.json");
-            routes += 1;
+            let handlers = &piece[..piece.find("))\n").unwrap()];
+            for method in ["get", "put", "post", "delete"] {
+                if handlers.contains(&format!("{method}(")) {
+                    served.insert(format!("{} {path}", method.to_uppercase()));
+                }
+            }
         }
-        assert!(routes >= 20, "the routes were not found: {routes}");
-        assert_eq!(doc["paths"].as_object().unwrap().len(), routes, "openapi.json lists a path not served");
+        let mut documented = std::collections::BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                documented.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+        assert!(served.len() >= 47, "the routes were not found: {served:?}");
+        assert_eq!(served, documented);
+    }
+
+    /// What the generated document says of the routes' shared answers and of the schemas.
+    #[test]
+    fn the_document_has_schemas_and_the_shared_answers() {
+        let doc: serde_json::Value = serde_json::from_str(super::doc::json()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(schemas["ErrorDetail"]["required"], serde_json::json!(["code", "message"]));
+        assert_eq!(
+            schemas["TenantCreated"]["required"],
+            serde_json::json!(["id", "owner_key", "owner_key_id"])
+        );
+        let members = &doc["paths"]["/v1/members"];
+        let limit =
+            members["get"]["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "limit").unwrap();
+        assert_eq!(limit["schema"]["maximum"], 500);
+        let post = &members["post"]["responses"];
+        for status in ["200", "400", "401", "403", "409", "413", "422", "503"] {
+            assert!(post[status]["description"].is_string(), "POST /v1/members: no {status}");
+        }
+        assert_eq!(post["503"]["headers"]["Retry-After"]["schema"]["type"], "integer");
+        assert_eq!(
+            post["401"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Error"
+        );
+        // The keyless routes say so, and have no 401.
+        assert_eq!(doc["paths"]["/healthz"]["get"]["security"], serde_json::json!([]));
+        assert!(doc["paths"]["/healthz"]["get"]["responses"]["401"].is_null());
+        assert_eq!(doc["security"], serde_json::json!([{"key": []}]));
+        assert_eq!(doc["paths"]["/v1/members/{id}/token"]["post"]["tags"], serde_json::json!(["members"]));
     }
 }

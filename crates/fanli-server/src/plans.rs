@@ -87,6 +87,15 @@ pub(crate) fn versions(app: &mut App, tenant: &str) -> Vec<(PlanRow, Standing)> 
 
 /// `GET /v1/plan` (owner or read-only): the plan in force →`{"version", "plan", "waiting":
 /// [{"version", "effective_at"}]}` (the TOML as it was put or sent).
+#[utoipa::path(
+    get,
+    path = "/v1/plan",
+    responses(
+        (status = 200, description = "the plan in force", body = doc::PlanInForce),
+        (status = 403, description = "not the owner's or a read-only key", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_plan(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     let Opened { mut app, caller } = opening(&app, &headers, Needs::Reader)?;
     let base = app.tenants[&caller.tenant].plan.clone().ok_or_else(no_plan)?;
@@ -105,6 +114,14 @@ pub(crate) async fn get_plan(State(app): State<Shared>, headers: HeaderMap) -> R
 /// `GET /v1/plan/versions` (owner or read-only): every version, oldest first →
 /// `[{"version", "key_id", "recorded_at", "effective_at", "line", "state"}]` (and `"proposal"`
 /// for one put to the vote).
+#[utoipa::path(
+    get,
+    path = "/v1/plan/versions",
+    responses(
+        (status = 200, description = "every version, oldest first", body = Vec<doc::PlanVersion>),
+        (status = 403, description = "not the owner's or a read-only key", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_plan_versions(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -188,6 +205,22 @@ pub(crate) async fn amend(
 /// `PUT /v1/plan` (owner), `?effective_at=TIME` optional: before the tenant's log begins, a new
 /// base plan, in force at once (`{"version", "warnings"}`); after, an amendment recorded in the
 /// log (`{"version", "effective_at", "warnings"}`; see [`amend`]).
+#[utoipa::path(
+    put,
+    path = "/v1/plan",
+    params(("effective_at" = Option<String>, Query, description = "when an amendment takes effect (RFC 3339); at once without it", format = DateTime)),
+    request_body(
+        content = String,
+        content_type = "application/toml",
+        description = "the plan (TOML)",
+        example = json!(crate::api::doc::PLAN_EXAMPLE),
+    ),
+    responses(
+        (status = 200, description = "the plan's version and `fanli check`'s findings; for an amendment when it takes effect", body = doc::PlanSet),
+        (status = 403, description = "not the owner's key", body = doc::Error),
+        (status = 422, description = "`invalid_plan`; `noncompliant` with the findings; or an amendment the engine refuses, with its code (`notice_too_short`, `reduces_promise`, ...)", body = doc::Error),
+    ),
+)]
 pub(crate) async fn put_plan(
     State(server): State<Shared>,
     headers: HeaderMap,

@@ -44,7 +44,7 @@ fn a_tenant_sets_a_plan_posts_events_and_reads_what_fanli_run_prints() {
     let dir = data_dir("api-core");
     let addr = &local(&dir);
     assert_eq!(call(addr, "GET", "/healthz", None, "").0, 200);
-    assert_eq!(json(&call(addr, "GET", "/openapi.json", None, "").1)["openapi"], "3.0.3");
+    assert_eq!(json(&call(addr, "GET", "/openapi.json", None, "").1)["openapi"], "3.1.0");
     // Only the master key creates tenants; the owner key is shown once.
     assert_eq!(call(addr, "POST", "/v1/tenants", Some("guess"), r#"{"id":"acme"}"#).0, 401);
     let (status, body) = call(addr, "POST", "/v1/tenants", Some("master-secret"), r#"{"id":"acme"}"#);
@@ -265,6 +265,8 @@ fn one_call_at_a_time_members_orders_views_the_audit_feed_and_the_past() {
     assert_eq!(page.body.lines().collect::<Vec<_>>(), lines[2..]);
     assert_eq!(page.header("x-fanli-next"), None, "{:?}", page.head);
     assert_eq!(call(addr, "GET", "/v1/audit?limit=many", Some(&key), "").0, 400);
+    assert_eq!(call(addr, "GET", "/v1/audit?limit=0", Some(&key), "").0, 400);
+    assert_eq!(call(addr, "GET", "/v1/audit?limit=100001", Some(&key), "").0, 400);
 }
 
 #[test]
@@ -390,6 +392,13 @@ fn keys_have_roles_and_a_member_token_sees_only_its_member() {
     assert_eq!(page["members"].as_object().unwrap().keys().collect::<Vec<_>>(), ["B"]);
     assert_eq!(json(&call(addr, "GET", "/v1/members?offset=9", Some(&store), "").1)["members"], value!({}));
     assert_eq!(call(addr, "GET", "/v1/members?limit=x", Some(&store), "").0, 400);
+    // A page past its maximum is refused, as the OpenAPI document says, not cut short.
+    assert_eq!(call(addr, "GET", "/v1/members?limit=500", Some(&store), "").0, 200);
+    let (status, body) = call(addr, "GET", "/v1/members?limit=501", Some(&store), "");
+    assert_eq!(
+        (status, json(&body)["error"]["message"].as_str()),
+        (400, Some("`limit` is at most 500, not 501"))
+    );
     assert_eq!(json(&call(addr, "GET", "/v1/reviews", Some(&reader), "").1), value!({"reviews": []}));
     assert_eq!(call(addr, "GET", "/v1/reviews", Some(&store), "").0, 403);
 
@@ -477,6 +486,7 @@ fn keys_are_listed_revoked_and_rotated_and_a_revoked_key_is_refused() {
         assert!(!body.contains(secret.as_str()) && !body.contains(&hash), "{body}");
     }
     let page = json(&call(addr, "GET", "/v1/keys?offset=1&limit=2", Some(&owner), "").1);
+    assert_eq!(call(addr, "GET", "/v1/keys?limit=1001", Some(&owner), "").0, 400);
     let ids: Vec<&str> = page["keys"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap()).collect();
     assert_eq!((&page["total"], ids), (&value!(4), vec![reader_id.as_str(), operator_id.as_str()]));
     // Read-only keys list too; operators and members do not; only the owner revokes and rotates.

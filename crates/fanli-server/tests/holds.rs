@@ -166,7 +166,12 @@ fn the_reports_are_paged_with_a_limit_and_a_cursor() {
     assert_eq!((all.body.lines().count(), all.header("x-fanli-next")), (5, None));
     let bad = request(addr, "GET", "/v1/reports?limit=many", Some(&key), "", "");
     assert_eq!(bad.status, 400, "{}", bad.body);
-    assert_eq!(bad.json()["error"]["message"], "`limit` is a number of reports");
+    assert_eq!(bad.json()["error"]["message"], "`limit` is a number");
+    // Outside 1 to 10,000 is refused too, as the API's document says.
+    for limit in [0, 10_001] {
+        let out = request(addr, "GET", &format!("/v1/reports?limit={limit}"), Some(&key), "", "");
+        assert_eq!(out.status, 400, "{limit}: {}", out.body);
+    }
 }
 
 /// The data folder (made world-readable before, as an older server left it) is tightened when

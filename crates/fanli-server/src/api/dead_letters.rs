@@ -22,6 +22,18 @@ pub(crate) fn dead_json(dead: &store::DeadLetter) -> Value {
 /// with an id above `after` (0 by default), at most `limit` (100 by default, 1000 at most) →
 /// `{"dead": [...], "next": ID | null}`; `next` is the `after` of the next page when this one
 /// is full.
+#[utoipa::path(
+    get,
+    path = "/v1/webhook/dead",
+    params(
+        ("after" = Option<i64>, Query, description = "the dead letters with an id above this (0 by default)", minimum = 0),
+        ("limit" = Option<u32>, Query, description = "at most how many (100 by default, 1 to 1000; others are a 400)", minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "the page, oldest first", body = doc::DeadLetters),
+        (status = 403, description = "not the owner's key", body = doc::Error),
+    ),
+)]
 pub(crate) async fn list_dead(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -47,6 +59,16 @@ pub(crate) async fn list_dead(
 /// `POST /v1/webhook/dead/{id}/replay` (owner): puts the dead letter back in the outbox, due at
 /// once, its attempts counted from 0 → `{"replayed": 1}`; `404 not_found` when the tenant has
 /// no such dead letter (delivered, replayed already, or never dead).
+#[utoipa::path(
+    post,
+    path = "/v1/webhook/dead/{id}/replay",
+    params(("id" = String, Path, description = "the dead letter's id")),
+    responses(
+        (status = 200, description = "back in the outbox", body = doc::Replayed),
+        (status = 403, description = "not the owner's key", body = doc::Error),
+        (status = 404, description = "no such dead letter", body = doc::Error),
+    ),
+)]
 pub(crate) async fn replay_one(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -65,6 +87,14 @@ pub(crate) async fn replay_one(
 
 /// `POST /v1/webhook/dead/replay` (owner): every dead letter of the tenant back in the outbox →
 /// `{"replayed": N}` (0 when there is none).
+#[utoipa::path(
+    post,
+    path = "/v1/webhook/dead/replay",
+    responses(
+        (status = 200, description = "every dead letter back in the outbox", body = doc::Replayed),
+        (status = 403, description = "not the owner's key", body = doc::Error),
+    ),
+)]
 pub(crate) async fn replay_all(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     let Opened { mut app, caller } = opening(&app, &headers, Needs::Owner("replaying the dead letters"))?;
     let replayed = blocking(|| app.store.replay(&caller.tenant, None)).map_err(internal)?;

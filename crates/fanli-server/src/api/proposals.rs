@@ -11,6 +11,17 @@ use super::*;
 /// not one is `422 invalid_plan`; one `fanli check` refuses, `422 noncompliant` with the
 /// findings (as `PUT /v1/plan`); the engine's refusals (`no_vote_rules`, `proposal_exists`, an
 /// amendment's) are `422` with their code.
+#[utoipa::path(
+    post,
+    path = "/v1/proposals",
+    request_body = doc::NewProposal,
+    responses(
+        (status = 200, description = "the vote is open", body = doc::ProposalApplied),
+        (status = 403, description = "not the owner's key", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+        (status = 422, description = "`invalid_plan`, `noncompliant` with the findings, or the engine's code (`no_vote_rules`, `proposal_exists`, ...)", body = doc::Error),
+    ),
+)]
 pub(crate) async fn open_proposal(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -89,6 +100,15 @@ fn rules(engine: &Engine) -> Value {
 /// `GET /v1/proposals` (owner, read-only, or a member token): every proposal, in the order
 /// proposed → `{"vote": the plan's rules, "proposals": [{"id", "opened", "closes", "yes", "no",
 /// "voters", "outcome"?, "voted"? (a member token)}]}`.
+#[utoipa::path(
+    get,
+    path = "/v1/proposals",
+    responses(
+        (status = 200, description = "the rules and every proposal", body = doc::Proposals),
+        (status = 403, description = "an operator's key", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+    ),
+)]
 pub(crate) async fn list_proposals(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -101,6 +121,17 @@ pub(crate) async fn list_proposals(
 }
 
 /// `GET /v1/proposals/{id}` (as the list): one proposal's view; `404` for an unknown one.
+#[utoipa::path(
+    get,
+    path = "/v1/proposals/{id}",
+    params(("id" = String, Path, description = "the proposal")),
+    responses(
+        (status = 200, description = "the proposal", body = doc::Proposal),
+        (status = 403, description = "an operator's key", body = doc::Error),
+        (status = 404, description = "no such proposal", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_proposal(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -119,6 +150,18 @@ pub(crate) async fn get_proposal(
 /// `POST /v1/proposals/{id}/votes` (a member token: the member votes for themself, and only
 /// they do): `{"yes": true | false}` (and `at`) → a `vote` event → `{"ok", "at", "proposal"}`;
 /// `422` with the engine's code (`not_eligible`, `already_voted`, `vote_closed`, ...).
+#[utoipa::path(
+    post,
+    path = "/v1/proposals/{id}/votes",
+    params(("id" = String, Path, description = "the proposal")),
+    request_body = doc::Ballot,
+    responses(
+        (status = 200, description = "the vote is counted", body = doc::ProposalApplied),
+        (status = 403, description = "not a member token", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+        (status = 422, description = "refused, with its code (`not_eligible`, `already_voted`, `vote_closed`, ...)", body = doc::Error),
+    ),
+)]
 pub(crate) async fn vote(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -148,6 +191,18 @@ pub(crate) async fn vote(
 /// empty, or `{"at"}`) → `{"ok", "at", "proposal"}` with its outcome; a passed proposal is
 /// recorded as an amendment under the notice rule. `422 vote_open` before it closes,
 /// `already_tallied` after a tally.
+#[utoipa::path(
+    post,
+    path = "/v1/proposals/{id}/tally",
+    params(("id" = String, Path, description = "the proposal")),
+    request_body(content = Option<doc::Tally>, description = "`{\"at\"}`, or empty"),
+    responses(
+        (status = 200, description = "counted: the proposal with its outcome", body = doc::ProposalApplied),
+        (status = 403, description = "not the owner's key", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+        (status = 422, description = "refused, with its code (`vote_open`, `already_tallied`, ...)", body = doc::Error),
+    ),
+)]
 pub(crate) async fn tally(
     State(app): State<Shared>,
     headers: HeaderMap,

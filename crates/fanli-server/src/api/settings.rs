@@ -11,6 +11,14 @@ fn settings_json(settings: &TenantSettings) -> Value {
 
 /// `GET /v1/settings` (owner or read-only) → `{"public_origin": "https://..." | null,
 /// "public_join": bool}`.
+#[utoipa::path(
+    get,
+    path = "/v1/settings",
+    responses(
+        (status = 200, description = "the tenant's settings", body = doc::Settings),
+        (status = 403, description = "not an owner's or read-only key", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_settings(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -24,6 +32,15 @@ pub(crate) async fn get_settings(
 /// "public_join": bool}`, each optional (a key left out keeps its value) → the settings now.
 /// `public_origin` starts the members' referral links and QR codes (`null`: the server's
 /// `--public-origin`, else the request's host); `public_join` opens or closes the join page.
+#[utoipa::path(
+    put,
+    path = "/v1/settings",
+    request_body = doc::SettingsChange,
+    responses(
+        (status = 200, description = "the settings now", body = doc::Settings),
+        (status = 403, description = "not the owner's key", body = doc::Error),
+    ),
+)]
 pub(crate) async fn put_settings(
     State(app): State<Shared>,
     headers: HeaderMap,

@@ -8,6 +8,14 @@ use super::*;
 
 /// `GET /v1/audit/head` → the latest signed tree head: `{"tenant", "size", "root", "time",
 /// "public_key", "signature"}` (`404 not_found` before the tenant's first commit).
+#[utoipa::path(
+    get,
+    path = "/v1/audit/head",
+    responses(
+        (status = 200, description = "the head", body = doc::SignedHead),
+        (status = 404, description = "no signed head yet: the tenant has no plan", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_head(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     let Opened { app, caller } = opening(&app, &headers, Needs::Key)?;
     let head = latest_head(&app, &caller.tenant)?;
@@ -22,6 +30,16 @@ fn latest_head(app: &App, tenant: &str) -> Result<fanli_format::transparency::Si
 
 /// `GET /v1/audit/proof?line=N[&size=S]` → the inclusion proof of line N (from 1) in the tree of
 /// S lines (the latest head's by default), with that head as `head` when S is its size.
+#[utoipa::path(
+    get,
+    path = "/v1/audit/proof",
+    params(("line" = u64, Query, description = "the line, from 1", minimum = 1), ("size" = Option<u64>, Query, description = "the tree's size (the latest head's by default)", minimum = 0)),
+    responses(
+        (status = 200, description = "the proof, with the latest head as `head` when `size` is its size", body = doc::InclusionProof),
+        (status = 403, description = "a member token, for a line not its member's", body = doc::Error),
+        (status = 404, description = "no signed head yet", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_proof(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -97,6 +115,15 @@ fn owns(store: &mut Store, tenant: &str, member: &str, line: u64) -> Result<bool
 /// `GET /v1/audit/consistency?from=M[&to=N]` → the consistency proof that the tree of N lines
 /// (the latest head's by default) extends the tree of M lines, with the latest head as `head`
 /// when N is its size.
+#[utoipa::path(
+    get,
+    path = "/v1/audit/consistency",
+    params(("from" = Option<u64>, Query, description = "the smaller tree's size (0 by default)", minimum = 0), ("to" = Option<u64>, Query, description = "the larger tree's size (the latest head's by default)", minimum = 0)),
+    responses(
+        (status = 200, description = "the proof, with the latest head as `head` when `to` is its size", body = doc::ConsistencyProof),
+        (status = 404, description = "no signed head yet", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_consistency(
     State(app): State<Shared>,
     headers: HeaderMap,

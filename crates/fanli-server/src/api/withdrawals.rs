@@ -6,6 +6,15 @@ use super::*;
 
 /// `GET /v1/withdrawals` (owner or read-only): the withdrawals waiting for review, in the order
 /// asked → `{"withdrawals": [{"member", "amount", "fee", "at"}]}` (empty without `[withdrawal]`).
+#[utoipa::path(
+    get,
+    path = "/v1/withdrawals",
+    responses(
+        (status = 200, description = "the withdrawals waiting (none without `[withdrawal]`)", body = doc::WithdrawalsWaiting),
+        (status = 403, description = "not the owner's or a read-only key", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+    ),
+)]
 pub(crate) async fn get_withdrawals(
     State(app): State<Shared>,
     headers: HeaderMap,
@@ -28,6 +37,18 @@ pub(crate) async fn get_withdrawals(
 /// (and `at`, now by default) → a `withdrawal_review` event: approved, the withdrawal is paid
 /// less its fee; rejected, its money goes back to the wallet. Answers as `POST /v1/withdrawals`
 /// (`withdrawal.status`: `paid` or `returned`); `422 no_withdrawal_waiting` when none waits.
+#[utoipa::path(
+    post,
+    path = "/v1/withdrawals/{member}/review",
+    params(("member" = String, Path, description = "whose withdrawal")),
+    request_body = doc::WithdrawalDecision,
+    responses(
+        (status = 200, description = "applied: what became of the withdrawal", body = doc::Applied),
+        (status = 403, description = "not the owner's key", body = doc::Error),
+        (status = 409, description = "`no_plan`: PUT /v1/plan first", body = doc::Error),
+        (status = 422, description = "refused, with its code (`no_withdrawal_waiting`, ...)", body = doc::Error),
+    ),
+)]
 pub(crate) async fn review_withdrawal(
     State(app): State<Shared>,
     headers: HeaderMap,

@@ -406,6 +406,15 @@ pub(crate) fn console_role(role: &Role) -> bool {
 }
 
 /// `GET /v1/me/qr.svg` (a member token): the member's referral link as an SVG QR code.
+#[utoipa::path(
+    get,
+    path = "/v1/me/qr.svg",
+    responses(
+        (status = 200, description = "the QR code", body = String, content_type = "image/svg+xml", headers(("X-Fanli-Referral" = String, description = "the link it encodes"))),
+        (status = 403, description = "not a member token", body = crate::api::doc::Error),
+        (status = 400, description = "a `Host` header that is no host", body = crate::api::doc::Error),
+    ),
+)]
 async fn member_qr(State(server): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     let caller = crate::lock(&server).caller(&headers)?;
     let Role::Member(member) = caller.role else {
@@ -430,6 +439,15 @@ async fn member_qr(State(server): State<Shared>, headers: HeaderMap) -> Result<R
 }
 
 /// `GET /v1/me/qr.png` (a member token): the member's referral link as a PNG QR code.
+#[utoipa::path(
+    get,
+    path = "/v1/me/qr.png",
+    responses(
+        (status = 200, description = "the QR code", body = Vec<u8>, content_type = "image/png", headers(("X-Fanli-Referral" = String, description = "the link it encodes"))),
+        (status = 403, description = "not a member token", body = crate::api::doc::Error),
+        (status = 400, description = "a `Host` header that is no host", body = crate::api::doc::Error),
+    ),
+)]
 async fn member_qr_png(State(server): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     let caller = crate::lock(&server).caller(&headers)?;
     let Role::Member(member) = caller.role else {
