@@ -217,8 +217,8 @@ fn verdict(p: &Promised, stop: Option<u32>, heaviest: Option<&Cohort>) -> (Strin
         // What waits on later members counts as much as what the pools owe: nobody reads
         // "0 members owed" while money waits (issue 18).
         let (n, unpaid) = (p.unpaid_members, p.unpaid);
-        let what_zh = "排队、未释放的积分、剩余额度或推荐返还";
-        let what_en = "queued, unreleased, quota left or referral refunds";
+        let what_zh = "排队、未释放的积分、剩余额度、推荐返还或增值至出局";
+        let what_en = "queued, unreleased, quota left, referral refunds or appreciation up to its exit";
         if p.owed.is_zero() {
             (
                 format!(

@@ -15,8 +15,8 @@
 //! the same on every machine.
 
 use fanli_engine::{
-    AdTasksStanding, CycleStanding, Engine, Lots, MemberMechanism, Money, Place, Progress, ReferRefundConfig,
-    Trigger,
+    AdTasksStanding, AppreciationStanding, CycleStanding, Engine, Lots, MemberMechanism, Money, Place,
+    Progress, ReferRefundConfig, Trigger,
 };
 use serde_json::{Value, json};
 
@@ -239,8 +239,11 @@ fn share(part: u128, whole: u128) -> String {
 /// - refer_refund with `trigger = "referral"`: the steps left in the current round on their base
 ///   (a round complete is paid; the next round, with `repeat`, is an offer, not yet a promise);
 ///   a repurchase ladder waits on the member's own orders, not on other members, and counts 0;
-/// - appreciation, distribution, loyalty, coalition: 0 (points sellable or redeemable now, or
-///   commissions already owed; appreciation's pool shows in the pool build-up instead).
+/// - appreciation (消费增值), for a member holding points: with forced exits, what their points
+///   will be worth at the exit price (出局, the plan's promise) beyond their value now; without,
+///   their spend not yet back (spend − received − value now). Either is paid only when the price
+///   rises, and it rises only with later members' orders;
+/// - distribution, loyalty, coalition: 0 (points redeemable now, or commissions already owed).
 pub fn waiting(engine: &Engine, standing: &MemberMechanism) -> Money {
     let detail = &standing.detail;
     if let Some(place) = detail.get::<Place>() {
@@ -251,6 +254,14 @@ pub fn waiting(engine: &Engine, standing: &MemberMechanism) -> Money {
         cycle.quota
     } else if let Some(ads) = detail.get::<AdTasksStanding>() {
         Money::from_fen(ads.points.units() / 100)
+    } else if let Some(a) = detail.get::<AppreciationStanding>() {
+        if a.points.is_zero() {
+            return Money::ZERO;
+        }
+        match a.exit_price {
+            Some(exit) => (exit.value(a.points) - a.value).max(Money::ZERO),
+            None => (a.basis - standing.received - a.value).max(Money::ZERO),
+        }
     } else if let Some(progress) = detail.get::<Progress>() {
         let config = engine
             .plan()

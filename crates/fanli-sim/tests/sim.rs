@@ -222,7 +222,7 @@ fn a_refer_refund_plan_nobody_refers_in_is_severe_and_its_verdict_counts_what_wa
     assert_eq!(
         en,
         "Arrivals stop on day 21; at the end of the run, 10000.00 promised to 100 members is unpaid, \
-         all of it waiting on future members' money (queued, unreleased, quota left or referral refunds); \
+         all of it waiting on future members' money (queued, unreleased, quota left, referral refunds or appreciation up to its exit); \
          the members who joined on days 1–30 carry most of it (10000.00 unpaid)."
     );
     let zh = summary["verdict"]["zh"].as_str().unwrap();
