@@ -46,6 +46,11 @@ impl Grade {
         }
     }
 
+    /// The grade of a stable code, as [`Grade::code`] writes it.
+    pub fn from_code(code: &str) -> Option<Grade> {
+        [Grade::Low, Grade::Medium, Grade::High, Grade::Severe].into_iter().find(|g| g.code() == code)
+    }
+
     /// Its Chinese name: 低, 中, 高, 极高.
     pub fn zh(self) -> &'static str {
         match self {

@@ -630,6 +630,28 @@ fn simulation_summary(summary: &serde_json::Value, lang: Lang) -> Markup {
                     paid = text("paid"), owed = text("owed"), owed_members = text("members_owed"),
                     waiting = text("still_waiting")))
             }
+            (risk_grade(&summary["risk"], lang))
+        }
+    }
+}
+
+/// The simulator's risk grade (docs/risk.md) in the page's language: the grade, the sentence
+/// that says what it means, and its three measures with their own grades.
+fn risk_grade(risk: &serde_json::Value, lang: Lang) -> Markup {
+    let text = |key: &str| risk[key].as_str().unwrap_or_default().to_owned();
+    let name = |key: &str| match fanli_sim::risk::Grade::from_code(&text(key)) {
+        Some(grade) => lang.t(grade.zh(), grade.code()).to_owned(),
+        None => text(key),
+    };
+    html! {
+        div #sim-risk .risk data-grade=(text("grade")) {
+            p { b { (tr!(lang, "simulate-risk", grade = name("grade"))) } " " (risk["sentence"][lang.short()].as_str().unwrap_or_default()) }
+            p.note {
+                (tr!(lang, "simulate-risk-measures",
+                    whole = percent(&text("made_whole_share")), whole_grade = name("made_whole_grade"),
+                    unpaid = percent(&text("unpaid_share")), unpaid_grade = name("unpaid_grade"),
+                    pool = percent(&text("pool_excess_share")), pool_grade = name("pool_excess_grade")))
+            }
         }
     }
 }
@@ -1394,5 +1416,32 @@ mod tests {
         assert_eq!(percent("1.0000"), "100.00%");
         assert_eq!(percent("0.2575"), "25.75%");
         assert_eq!(percent("n/a"), "n/a");
+    }
+
+    #[test]
+    fn the_risk_grade_reads_in_the_pages_language() {
+        let risk = serde_json::json!({
+            "grade": "severe", "sentence": {"zh": "极高风险：……", "en": "Severe risk: ..."},
+            "made_whole_share": "0.0280", "made_whole_grade": "severe",
+            "unpaid_share": "0.4690", "unpaid_grade": "high",
+            "pool_excess_share": "0.1000", "pool_excess_grade": "medium",
+        });
+        let zh = risk_grade(&risk, Lang::Zh).into_string();
+        assert!(
+            zh.contains("data-grade=\"severe\"") && zh.contains("<b>风险等级：极高</b> 极高风险：……"),
+            "{zh}"
+        );
+        assert!(zh.contains("回本（已拿回消费或全部承诺）的会员 2.80%（极高）"), "{zh}");
+        assert!(zh.contains("占消费额 46.90%（高）") && zh.contains("占消费额 10.00%（中）"), "{zh}");
+        let en = risk_grade(&risk, Lang::En).into_string();
+        assert!(en.contains("<b>Risk grade: severe.</b> Severe risk: ..."), "{en}");
+        assert!(
+            en.contains("made whole (their spend back, or all that was promised): 2.80% (severe)"),
+            "{en}"
+        );
+        assert!(
+            en.contains("46.90% of the spend (high)") && en.contains("10.00% of the spend (medium)"),
+            "{en}"
+        );
     }
 }
