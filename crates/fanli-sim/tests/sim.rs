@@ -155,6 +155,19 @@ fn the_report_is_one_html_page_with_every_chart() {
         assert!(html.contains(title), "{title}");
     }
     assert!(html.contains(summary["verdict"]["zh"].as_str().unwrap()));
+    // The risk grade, with its sentence in both languages.
+    let grade = summary["risk"]["grade"].as_str().unwrap();
+    assert!(
+        html.contains(&format!("<section id=\"risk\" data-grade=\"{grade}\"><h2>风险等级 · Risk grade: ")),
+        "{html}"
+    );
+    for lang in ["zh", "en"] {
+        let sentence = summary["risk"]["sentence"][lang].as_str().unwrap().replace('\'', "&#39;");
+        assert!(
+            html.contains(&sentence) || html.contains(summary["risk"]["sentence"][lang].as_str().unwrap()),
+            "{lang}"
+        );
+    }
     assert!(
         !html.contains("http://")
             || html.matches("http://").count() == html.matches("http://www.w3.org/2000/svg").count(),
@@ -309,4 +322,32 @@ fn a_plain_loyalty_plan_is_low_risk() {
     assert_eq!((&risk["pool_excess"], &risk["pool_excess_share"]), (&"100.00".into(), &"0.0100".into()));
     assert_eq!((&risk["grade"], &risk["grade_zh"]), (&"low".into(), &"低".into()));
     assert_eq!(risk["sentence"]["en"].as_str().unwrap(), fanli_sim::risk::Grade::Low.sentence().1);
+}
+
+#[test]
+fn an_appreciation_member_waits_for_the_exit_price_or_for_their_spend() {
+    use fanli_engine::Money;
+    // Seed 001: A's 1000.00 puts 300.00 in the pool and mints 210 points, a point 300/210 yuan:
+    // A's points are worth 300.00 now. With exit_multiple = 3 they are sold out at 3 × 1000.00 =
+    // 3000.00 (exit price 3000/210), and that comes only from later orders: 2700.00 waits.
+    // Without an exit, the spend not back waits: 1000.00 − 300.00 = 700.00.
+    let plan = |exit: &str| {
+        format!(
+            "name = \"appr\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"appr\"\nkind = \"appreciation\"\n\
+             funding_rate = \"0.30\"\nmint_ratio = \"0.70\"\ninitial_price = \"1.00\"\nsell_fee = \"0.20\"\n{exit}"
+        )
+    };
+    let events = "{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"join\",\"member\":\"A\"}\n\
+                  {\"at\":\"2026-01-01T09:00:01+08:00\",\"type\":\"order\",\"order\":\"a\",\"member\":\"A\",\"amount\":\"1000.00\"}\n";
+    let with_exit = risk_after(&plan("exit_multiple = \"3\"\n"), events);
+    let without = risk_after(&plan(""), events);
+    assert_eq!((with_exit.unpaid, without.unpaid), (Money::from_yuan(2_700), Money::from_yuan(700)));
+    // The pool is A's points' value, owed to nobody: 300.00 of 1000.00, exactly 30%, high; A is
+    // not whole and 270% of the spend waits: severe.
+    use fanli_sim::risk::Grade;
+    assert_eq!((with_exit.pool_excess, with_exit.pool_excess_grade()), (Money::from_yuan(300), Grade::High));
+    assert_eq!(
+        (with_exit.made_whole, with_exit.unpaid_grade(), with_exit.grade),
+        (0, Grade::Severe, Grade::Severe)
+    );
 }
