@@ -180,7 +180,7 @@ impl Risk {
         let (zh, en) = self.grade.sentence();
         let spend = self.spend.fen().max(0) as u128;
         let percent = |part: u128, whole: u128| {
-            let units = if whole == 0 { 0 } else { part * 10_000 / whole };
+            let units = (part * 10_000).checked_div(whole).unwrap_or(0);
             format!("{}.{:02}%", units / 100, units % 100)
         };
         let mut why_zh = Vec::new();
@@ -231,7 +231,7 @@ fn at_most(part: Money, whole: Money, bp: u64) -> bool {
 
 /// A share with 4 decimals, rounded down ("0.0280").
 fn share(part: u128, whole: u128) -> String {
-    let units = if whole == 0 { 0 } else { part * 10_000 / whole };
+    let units = (part * 10_000).checked_div(whole).unwrap_or(0);
     format!("{}.{:04}", units / 10_000, units % 10_000)
 }
 
