@@ -472,7 +472,8 @@ fn html(sim: &Simulation, summary: &Value) -> String {
          资金池沉淀 · pool build-up {risk_pool} ({risk_pool_grade}) <small>(docs/risk.md)</small></p></section>\n\
          <h2>Compliance · 合规</h2>\n{findings}\n\
          <h2>Outcomes · 结果</h2>\n<p>{members_n} members, {spenders} with spend; made whole: {whole} ({share}); \
-         received ÷ spent p10 {p10}, median {p50}, p90 {p90}; paid {paid}, owed {owed_total} to {owed_members} members.</p>\n\
+         received ÷ spent p10 {p10}, median {p50}, p90 {p90}; paid {paid}, owed {owed_total} to {owed_members} members; \
+         unpaid in all (owed, or waiting on future members) {unpaid} to {unpaid_members} members · 未兑付的承诺共 {unpaid} 元，涉及 {unpaid_members} 名会员.</p>\n\
          {cohorts}\n<h2>Over time · 时间序列</h2>\n{members}\n{pools}\n{price}\n{owed}\n{waiting}\n{paid_chart}\n</body></html>\n",
         plan = esc(&Value::from(sim.engine.plan().name.clone())),
         zh = esc(&summary["verdict"]["zh"]),
@@ -488,6 +489,8 @@ fn html(sim: &Simulation, summary: &Value) -> String {
         owed_total = esc(&summary["owed"]),
         owed_members = summary["members_owed"],
         paid_chart = paid,
+        unpaid = esc(&summary["risk"]["unpaid"]),
+        unpaid_members = summary["risk"]["unpaid_members"],
         grade = esc(&summary["risk"]["grade"]),
         grade_zh = esc(&summary["risk"]["grade_zh"]),
         risk_zh = esc(&summary["risk"]["sentence"]["zh"]),

@@ -161,6 +161,12 @@ fn the_report_is_one_html_page_with_every_chart() {
         html.contains(&format!("<section id=\"risk\" data-grade=\"{grade}\"><h2>风险等级 · Risk grade: ")),
         "{html}"
     );
+    let unpaid = format!(
+        "未兑付的承诺共 {} 元，涉及 {} 名会员",
+        summary["risk"]["unpaid"].as_str().unwrap(),
+        summary["risk"]["unpaid_members"]
+    );
+    assert!(html.contains(&unpaid), "{unpaid}");
     for lang in ["zh", "en"] {
         assert!(html.contains(summary["risk"]["sentence"][lang].as_str().unwrap()), "{lang}");
     }

@@ -613,12 +613,21 @@ fn plan_refused(refusal: crate::PlanRefused, lang: Lang) -> Outcome {
 }
 
 /// The simulator's outcome (its `summary.json`) in the page's language: the verdict, then who
-/// was made whole and what is paid, owed and waiting, each figure with its name.
+/// was made whole and what is paid, unpaid, owed and waiting on future members, each figure with
+/// its name, then the risk grade.
 fn simulation_summary(summary: &serde_json::Value, lang: Lang) -> Markup {
     let text = |key: &str| summary[key].as_str().map_or_else(|| summary[key].to_string(), str::to_owned);
     let verdict = summary["verdict"][lang.short()].as_str().unwrap_or_default().to_owned();
     let ratios = &summary["received_over_spent"];
     let ratio = |p: &str| ratios[p].as_str().unwrap_or("–").to_owned();
+    // What is unpaid counts what waits on future members, not only what the pools owe (the
+    // risk grade's measure, docs/risk.md): never "0 members owed" while money waits.
+    let risk = &summary["risk"];
+    let risk_text = |key: &str| risk[key].as_str().map_or_else(|| risk[key].to_string(), str::to_owned);
+    let money = |v: &serde_json::Value| v.as_str().and_then(|m| fanli_engine::Money::parse(m).ok());
+    let (unpaid, owed) =
+        (money(&risk["unpaid"]).unwrap_or_default(), money(&summary["owed"]).unwrap_or_default());
+    let waiting = unpaid - owed;
     html! {
         div #sim-outcome {
             p.verdict { b { (verdict) } }
@@ -627,8 +636,8 @@ fn simulation_summary(summary: &serde_json::Value, lang: Lang) -> Markup {
                     members = text("members"), spenders = text("members_with_spend"),
                     whole = text("made_whole"), share = percent(&text("made_whole_share")),
                     p10 = ratio("p10"), p50 = ratio("p50"), p90 = ratio("p90"),
-                    paid = text("paid"), owed = text("owed"), owed_members = text("members_owed"),
-                    waiting = text("still_waiting")))
+                    paid = text("paid"), owed = text("owed"), unpaid = unpaid.to_string(),
+                    unpaid_members = risk_text("unpaid_members"), waiting = waiting.to_string()))
             }
             (risk_grade(&summary["risk"], lang))
         }
