@@ -73,7 +73,15 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
             (Some(Err(no)), _) if no.code.is_some() => "refused as an amendment of the running plan",
             _ => "allowed",
         };
-        let _ = writeln!(out, "{name}: {errors} error(s), {warnings} warning(s): {verdict}");
+        // The compliance verdict decides the exit status; the risk grade of the estimate is said
+        // beside it, so that "allowed" is never read alone (docs/risk.md).
+        let risk = match estimate["risk"]["grade"].as_str() {
+            Some(grade) => {
+                format!("; risk grade {grade} ({})", estimate["risk"]["grade_zh"].as_str().unwrap_or(""))
+            }
+            None => String::new(),
+        };
+        let _ = writeln!(out, "{name}: {errors} error(s), {warnings} warning(s): {verdict}{risk}");
     }
     let amendment_refused = matches!(amendment, Some(Err(_)));
     if compliance::refused(&findings) || amendment_refused { ExitCode::from(1) } else { ExitCode::SUCCESS }
@@ -139,6 +147,7 @@ fn sustainability(plan: fanli_engine::Plan, findings: &[Finding]) -> serde_json:
         "still_waiting",
         "arrivals_stop_day",
         "verdict",
+        "risk",
     ];
     if let (Some(estimate), Some(summary)) = (estimate.as_object_mut(), summary.as_object()) {
         for key in keep {
@@ -166,7 +175,28 @@ fn write_sustainability(out: &mut impl Write, estimate: &serde_json::Value) -> s
     )?;
     writeln!(out, "    {}", estimate["verdict"]["en"].as_str().unwrap_or(""))?;
     writeln!(out, "    {}", estimate["verdict"]["zh"].as_str().unwrap_or(""))?;
+    writeln!(out, "    {}", risk_line(&estimate["risk"]))?;
     writeln!(out, "    (fanli simulate PLAN shows the whole scenario, day by day and cohort by cohort)")
+}
+
+/// The risk grade of a simulator summary's `risk` (docs/risk.md) on one line: the grade, its
+/// three measures with theirs, then its sentence in English and in Chinese.
+pub(crate) fn risk_line(risk: &serde_json::Value) -> String {
+    let text = |key: &str| risk[key].as_str().unwrap_or("").to_owned();
+    let sentence = &risk["sentence"];
+    format!(
+        "risk grade: {} ({}): made whole {} ({}), unpaid {} ({}), pool build-up {} ({}); {} {}",
+        text("grade"),
+        text("grade_zh"),
+        text("made_whole_share"),
+        text("made_whole_grade"),
+        text("unpaid_share"),
+        text("unpaid_grade"),
+        text("pool_excess_share"),
+        text("pool_excess_grade"),
+        sentence["en"].as_str().unwrap_or(""),
+        sentence["zh"].as_str().unwrap_or(""),
+    )
 }
 
 fn counts(findings: &[Finding]) -> (usize, usize) {

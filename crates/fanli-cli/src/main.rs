@@ -35,8 +35,11 @@ enum Command {
     Run(RunArgs),
     /// Check a plan against the legal red lines (errors) and what regulators look at (warnings).
     ///
+    /// Then a small simulated year says who is made whole and what waits, with a risk grade
+    /// (low, medium, high, severe: docs/risk.md) on the last line beside the verdict.
+    ///
     /// Exit status: 1 when the plan has an error or cannot be read, 0 otherwise (warnings
-    /// included). A plan with an error is refused by `fanli run` too.
+    /// included, whatever the risk grade). A plan with an error is refused by `fanli run` too.
     Check(CheckArgs),
     /// Verify a running plan from its log.
     #[command(subcommand)]
@@ -144,9 +147,10 @@ struct SimulateArgs {
     /// `fanli run PLAN` on the log followed by DIR/events.jsonl gives DIR/state.json.
     #[arg(long, value_name = "EVENTS.jsonl")]
     from: Option<PathBuf>,
-    /// Print one JSON document instead of the verdict's two lines: `{"out": DIR, "files":
+    /// Print one JSON document instead of the verdict's lines: `{"out": DIR, "files":
     /// ["DIR/events.jsonl", ...], "summary": {...}}`, where `summary` is DIR/summary.json (its
-    /// `verdict` has `en` and `zh`; `members`, `made_whole`, `paid`, `owed`, `still_waiting`, ...).
+    /// `verdict` has `en` and `zh`; `risk` the grade, docs/risk.md; `members`, `made_whole`, `paid`,
+    /// `owed`, `still_waiting`, ...).
     #[arg(long, conflicts_with = "example")]
     json: bool,
 }

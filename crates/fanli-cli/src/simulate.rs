@@ -116,6 +116,7 @@ pub(crate) fn simulate(args: SimulateArgs) -> ExitCode {
             } else {
                 outln!("{}", summary["verdict"]["en"].as_str().unwrap_or_default());
                 outln!("{}", summary["verdict"]["zh"].as_str().unwrap_or_default());
+                outln!("{}", crate::check::risk_line(&summary["risk"]));
                 outln!("wrote {}/{{{}}}", args.out.display(), files.join(", "));
             }
             if sim.rejected.is_empty() {

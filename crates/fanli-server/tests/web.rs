@@ -169,6 +169,27 @@ fn the_console_opens_with_a_key_shows_the_apis_numbers_and_its_forms_need_the_se
     let outcome = &simulated.body[simulated.body.find("id=\"sim-outcome\"").expect("the outcome")..];
     assert!(outcome.contains(&line), "{line}: {outcome}");
     assert!(outcome.contains(summary["verdict"]["zh"].as_str().unwrap()), "the verdict in Chinese");
+    // What is unpaid, member by member (the misleading "仍拖欠 0 名会员共 0.00 元" is gone).
+    let unpaid = format!(
+        "仍有 {} 名会员共 {} 元的承诺未兑付：资金池拖欠 {} 元",
+        summary["risk"]["unpaid_members"],
+        summary["risk"]["unpaid"].as_str().unwrap(),
+        summary["owed"].as_str().unwrap()
+    );
+    assert!(outcome.contains(&unpaid), "{unpaid}: {outcome}");
+    // The risk grade, by its Chinese name, with its sentence (docs/risk.md): the simulator's.
+    let risk = &summary["risk"];
+    let grade = fanli_sim::risk::Grade::from_code(risk["grade"].as_str().unwrap()).unwrap();
+    assert!(outcome.contains(&format!("data-grade=\"{}\"", grade.code())), "{outcome}");
+    assert!(
+        outcome.contains(&format!(
+            "<b>风险等级：{}</b> {}",
+            grade.zh(),
+            risk["sentence"]["zh"].as_str().unwrap()
+        )),
+        "{outcome}"
+    );
+    assert!(outcome.contains("等级标准见 docs/risk.md"), "{outcome}");
     // A read-only key reads but does not put.
     let reader = call(addr, "POST", "/v1/keys", Some(&key), "", r#"{"role":"read_only"}"#).json()["key"]
         .as_str()

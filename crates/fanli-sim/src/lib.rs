@@ -5,13 +5,15 @@
 //! [`simulate`] runs day by day: newcomers join (some referred, some buying at once), members
 //! buy again, a few orders are refunded the next day, appreciation holders sell by the
 //! scenario's strategy, members view ads, and the day closes. After each close it records a
-//! row of the time series. The [`report`] module turns the result into files.
+//! row of the time series. The [`report`] module turns the result into files, and [`risk`]
+//! grades the plan from its end.
 //!
 //! Everything random comes from one ChaCha8 generator seeded by the scenario, and every draw is
 //! an integer: the same plan, scenario and seed give the same bytes everywhere.
 
 pub mod against;
 pub mod report;
+pub mod risk;
 pub mod scenario;
 
 use std::io::{self, Write};

@@ -28,6 +28,9 @@ pub struct Outcome {
     pub received: Money,
     /// What is owed to them and unpaid.
     pub owed: Money,
+    /// What else is promised to them that only later members' money can pay (queued,
+    /// unreleased, quota left, referral refunds to come: [`crate::risk::waiting`]).
+    pub waiting: Money,
 }
 
 impl Outcome {
@@ -38,6 +41,12 @@ impl Outcome {
         } else {
             (self.received.fen() as i128 * 10_000 / self.spent.fen() as i128) as i64
         }
+    }
+
+    /// Paid back at least the lesser of their spend and what the plan promised them (what they
+    /// received, owed and waiting): the risk grade's "made whole" ([`crate::risk`]).
+    pub fn made_whole(&self) -> bool {
+        self.received >= self.spent || (self.owed + self.waiting).is_zero()
     }
 }
 
@@ -51,6 +60,7 @@ pub fn outcomes(sim: &Simulation) -> Vec<Outcome> {
             spent: v.spent,
             received: v.mechanisms.iter().map(|m| m.received).sum(),
             owed: v.mechanisms.iter().map(|m| m.owed).sum(),
+            waiting: v.mechanisms.iter().map(|m| crate::risk::waiting(&sim.engine, m)).sum(),
         })
         .collect()
 }
@@ -66,9 +76,13 @@ pub fn summary(sim: &Simulation, outcomes: &[Outcome], findings: &[Finding]) -> 
     let last = sim.days.last();
     let waiting: Money = last.map_or(Money::ZERO, |d| d.mechanisms.iter().map(|m| m.waiting).sum());
     let cohorts = cohorts(outcomes);
-    let heaviest = cohorts.iter().max_by_key(|c| (c.owed, std::cmp::Reverse(c.first_day)));
+    let unpaid = |c: &Cohort| c.owed + c.waiting;
+    let heaviest = cohorts.iter().max_by_key(|c| (unpaid(c), std::cmp::Reverse(c.first_day)));
     let stop = sim.arrivals_stop;
-    let (zh, en) = verdict(owed, owed_members, waiting, stop, heaviest.filter(|c| !c.owed.is_zero()));
+    let risk = crate::risk::Risk::of(&sim.engine, outcomes);
+    let promised =
+        Promised { owed, owed_members, waiting, unpaid: risk.unpaid, unpaid_members: risk.unpaid_members };
+    let (zh, en) = verdict(&promised, stop, heaviest.filter(|c| !unpaid(c).is_zero()));
     json!({
         "days": sim.days.len(),
         "members": outcomes.len(),
@@ -90,6 +104,7 @@ pub fn summary(sim: &Simulation, outcomes: &[Outcome], findings: &[Finding]) -> 
             "received_over_spent": percentiles(&c.outcomes.iter().collect::<Vec<_>>()),
         })).collect::<Vec<_>>(),
         "verdict": {"zh": zh, "en": en},
+        "risk": risk.json(),
         "findings": findings.iter().map(|f| json!({"level": f.level.name(), "rule": f.rule, "key": f.key, "en": f.en, "zh": f.zh})).collect::<Vec<_>>(),
         "rejected_lines": sim.rejected.len(),
     })
@@ -126,6 +141,8 @@ struct Cohort {
     spent: Money,
     received: Money,
     owed: Money,
+    /// What waits on later members' money for its members.
+    waiting: Money,
 }
 
 fn cohorts(outcomes: &[Outcome]) -> Vec<Cohort> {
@@ -143,6 +160,7 @@ fn cohorts(outcomes: &[Outcome]) -> Vec<Cohort> {
                 spent: Money::ZERO,
                 received: Money::ZERO,
                 owed: Money::ZERO,
+                waiting: Money::ZERO,
             });
         }
         let c = cohorts.last_mut().expect("pushed");
@@ -150,6 +168,7 @@ fn cohorts(outcomes: &[Outcome]) -> Vec<Cohort> {
         c.spent += o.spent;
         c.received += o.received;
         c.owed += o.owed;
+        c.waiting += o.waiting;
         if !o.spent.is_zero() {
             c.outcomes.push(o.clone());
             c.spenders += 1;
@@ -159,38 +178,82 @@ fn cohorts(outcomes: &[Outcome]) -> Vec<Cohort> {
     cohorts
 }
 
-fn verdict(
+/// What the plan still has to pay at the end of a run.
+struct Promised {
+    /// Owed by the pools, and to how many members.
     owed: Money,
-    members: usize,
+    owed_members: usize,
+    /// What the mechanisms' views say waits (queued, unreleased): `still_waiting`.
     waiting: Money,
-    stop: Option<u32>,
-    heaviest: Option<&Cohort>,
-) -> (String, String) {
+    /// Owed plus what waits on later members' money, member by member ([`Outcome::waiting`]),
+    /// and to how many members.
+    unpaid: Money,
+    unpaid_members: usize,
+}
+
+fn verdict(p: &Promised, stop: Option<u32>, heaviest: Option<&Cohort>) -> (String, String) {
     let when_zh =
         stop.map_or("模拟结束时".to_owned(), |d| format!("第 {d} 天起不再有新会员；模拟结束时"));
     let when_en = stop.map_or("At the end of the run".to_owned(), |d| {
         format!("Arrivals stop on day {d}; at the end of the run")
     });
-    if owed.is_zero() && waiting.is_zero() {
+    if p.unpaid.is_zero() && p.waiting.is_zero() {
         return (
             format!("{when_zh}，所有承诺都已兑付：没有人被拖欠。"),
             format!("{when_en}, every promise has been paid: nobody is left owed."),
         );
     }
-    let mut zh = format!("{when_zh}，仍拖欠 {members} 名会员共 {owed} 元");
-    let mut en = format!("{when_en}, {owed} is still owed to {members} members");
-    if !waiting.is_zero() {
-        zh += &format!("，另有 {waiting} 元承诺尚在排队或未释放");
-        en += &format!(", and {waiting} more is promised and still waiting (queued or unreleased)");
-    }
+    let waits = p.unpaid - p.owed;
+    let (mut zh, mut en) = if waits.is_zero() {
+        // Only formal obligations: said as before.
+        let mut zh = format!("{when_zh}，仍拖欠 {} 名会员共 {} 元", p.owed_members, p.owed);
+        let mut en = format!("{when_en}, {} is still owed to {} members", p.owed, p.owed_members);
+        if !p.waiting.is_zero() {
+            zh += &format!("，另有 {} 元承诺尚在排队或未释放", p.waiting);
+            en += &format!(", and {} more is promised and still waiting (queued or unreleased)", p.waiting);
+        }
+        (zh, en)
+    } else {
+        // What waits on later members counts as much as what the pools owe: nobody reads
+        // "0 members owed" while money waits (issue 18).
+        let (n, unpaid) = (p.unpaid_members, p.unpaid);
+        let what_zh = "排队、未释放的积分、剩余额度、推荐返还或增值至出局";
+        let what_en = "queued, unreleased, quota left, referral refunds or appreciation up to its exit";
+        if p.owed.is_zero() {
+            (
+                format!(
+                    "{when_zh}，仍有 {n} 名会员共 {unpaid} 元的承诺未兑付，全部要靠以后新会员的钱才能兑付（{what_zh}）"
+                ),
+                format!(
+                    "{when_en}, {unpaid} promised to {n} members is unpaid, all of it waiting on future members' money ({what_en})"
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "{when_zh}，仍有 {n} 名会员共 {unpaid} 元的承诺未兑付：其中资金池拖欠 {} 元，另有 {waits} 元要靠以后新会员的钱才能兑付（{what_zh}）",
+                    p.owed
+                ),
+                format!(
+                    "{when_en}, {unpaid} promised to {n} members is unpaid: {} owed by the pools, and {waits} more waiting on future members' money ({what_en})",
+                    p.owed
+                ),
+            )
+        }
+    };
     if let Some(c) = heaviest {
+        let (zh_what, en_what) = if waits.is_zero() {
+            (format!("被拖欠 {} 元", c.owed), format!("{} owed", c.owed))
+        } else {
+            (format!("未兑付 {} 元", c.owed + c.waiting), format!("{} unpaid", c.owed + c.waiting))
+        };
         if c.first_day == 0 {
-            zh += &format!("；损失主要落在模拟开始前已有的会员身上（被拖欠 {} 元）", c.owed);
-            en += &format!("; the members there before the simulation carry most of it ({} owed)", c.owed);
+            zh += &format!("；损失主要落在模拟开始前已有的会员身上（{zh_what}）");
+            en += &format!("; the members there before the simulation carry most of it ({en_what})");
         } else {
             let days = format!("{}–{}", c.first_day, c.first_day + COHORT_DAYS - 1);
-            zh += &format!("；损失主要落在第 {days} 天加入的会员身上（被拖欠 {} 元）", c.owed);
-            en += &format!("; the members who joined on days {days} carry most of it ({} owed)", c.owed);
+            zh += &format!("；损失主要落在第 {days} 天加入的会员身上（{zh_what}）");
+            en += &format!("; the members who joined on days {days} carry most of it ({en_what})");
         }
     }
     (zh + "。", en + ".")
@@ -404,9 +467,13 @@ fn html(sim: &Simulation, summary: &Value) -> String {
          <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}svg{{width:100%;height:auto}}\
          .verdict{{font-size:1.2rem;padding:1rem;background:#fff4e5;border-left:4px solid #e67e22}}</style></head><body>\n\
          <h1>{plan}</h1>\n<section id=\"verdict\" class=\"verdict\"><p>{zh}</p><p>{en}</p></section>\n\
+         <section id=\"risk\" data-grade=\"{grade}\"><h2>风险等级 · Risk grade: {grade_zh} ({grade})</h2><p>{risk_zh}</p><p>{risk_en}</p>\
+         <p>回本 · made whole {risk_whole} ({risk_whole_grade}); 未兑付 · unpaid {risk_unpaid} ({risk_unpaid_grade}); \
+         资金池沉淀 · pool build-up {risk_pool} ({risk_pool_grade}) <small>(docs/risk.md)</small></p></section>\n\
          <h2>Compliance · 合规</h2>\n{findings}\n\
          <h2>Outcomes · 结果</h2>\n<p>{members_n} members, {spenders} with spend; made whole: {whole} ({share}); \
-         received ÷ spent p10 {p10}, median {p50}, p90 {p90}; paid {paid}, owed {owed_total} to {owed_members} members.</p>\n\
+         received ÷ spent p10 {p10}, median {p50}, p90 {p90}; paid {paid}, owed {owed_total} to {owed_members} members; \
+         unpaid in all (owed, or waiting on future members) {unpaid} to {unpaid_members} members · 未兑付的承诺共 {unpaid} 元，涉及 {unpaid_members} 名会员.</p>\n\
          {cohorts}\n<h2>Over time · 时间序列</h2>\n{members}\n{pools}\n{price}\n{owed}\n{waiting}\n{paid_chart}\n</body></html>\n",
         plan = esc(&Value::from(sim.engine.plan().name.clone())),
         zh = esc(&summary["verdict"]["zh"]),
@@ -422,6 +489,18 @@ fn html(sim: &Simulation, summary: &Value) -> String {
         owed_total = esc(&summary["owed"]),
         owed_members = summary["members_owed"],
         paid_chart = paid,
+        unpaid = esc(&summary["risk"]["unpaid"]),
+        unpaid_members = summary["risk"]["unpaid_members"],
+        grade = esc(&summary["risk"]["grade"]),
+        grade_zh = esc(&summary["risk"]["grade_zh"]),
+        risk_zh = esc(&summary["risk"]["sentence"]["zh"]),
+        risk_en = esc(&summary["risk"]["sentence"]["en"]),
+        risk_whole = esc(&summary["risk"]["made_whole_share"]),
+        risk_whole_grade = esc(&summary["risk"]["made_whole_grade"]),
+        risk_unpaid = esc(&summary["risk"]["unpaid_share"]),
+        risk_unpaid_grade = esc(&summary["risk"]["unpaid_grade"]),
+        risk_pool = esc(&summary["risk"]["pool_excess_share"]),
+        risk_pool_grade = esc(&summary["risk"]["pool_excess_grade"]),
     )
 }
 

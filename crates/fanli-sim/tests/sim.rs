@@ -83,6 +83,13 @@ fn a_plan_funded_beyond_its_promises_leaves_nobody_owed() {
     assert_eq!(summary["paid"], "5000.00", "100 members × 50.00");
     assert!(summary["verdict"]["en"].as_str().unwrap().contains("nobody is left owed"), "{summary}");
     assert_eq!(summary["arrivals_stop_day"], 21);
+    // Everyone got the half promised; the pool keeps 60% − 50% of 10000.00 = 1000.00, 10% of the
+    // spend: over 5%, not over 15%, a medium grade (docs/risk.md).
+    let risk = &summary["risk"];
+    assert_eq!((&risk["made_whole"], &risk["made_whole_grade"]), (&100.into(), &"low".into()));
+    assert_eq!((&risk["unpaid"], &risk["unpaid_grade"]), (&"0.00".into(), &"low".into()));
+    assert_eq!((&risk["pool_excess"], &risk["pool_excess_share"]), (&"1000.00".into(), &"0.1000".into()));
+    assert_eq!((&risk["pool_excess_grade"], &risk["grade"]), (&"medium".into(), &"medium".into()));
     assert_snapshot("funded.summary.json", &format!("{summary:#}\n"));
 }
 
@@ -101,9 +108,25 @@ fn a_jin_san_bu_yi_queue_leaves_the_entries_no_newcomer_came_for() {
     assert_eq!(summary["made_whole"], 0);
     let en = summary["verdict"]["en"].as_str().unwrap();
     assert!(
-        en.contains("Arrivals stop on day 21") && en.contains("4690.00 more is promised and still waiting"),
+        en.contains("Arrivals stop on day 21")
+            && en.contains(
+                "4690.00 promised to 67 members is unpaid, all of it waiting on future members' money"
+            ),
         "{en}"
     );
+    // The risk grade by hand: the 33 paid their 70.00 have nothing more promised (whole); the 67
+    // wait: 33% made whole (< 50%: severe); 4690.00 of 10000.00 unpaid (46.9%: high); the pool
+    // keeps 6000.00 − 2310.00 = 3690.00 (36.9% > 30%: severe). The worst: severe.
+    let risk = &summary["risk"];
+    assert_eq!((&risk["made_whole"], &risk["made_whole_share"]), (&33.into(), &"0.3300".into()));
+    assert_eq!(
+        (&risk["unpaid"], &risk["unpaid_members"], &risk["unpaid_share"]),
+        (&"4690.00".into(), &67.into(), &"0.4690".into())
+    );
+    assert_eq!((&risk["pool_excess"], &risk["pool_excess_share"]), (&"3690.00".into(), &"0.3690".into()));
+    let grades =
+        ["made_whole_grade", "unpaid_grade", "pool_excess_grade", "grade"].map(|k| risk[k].as_str().unwrap());
+    assert_eq!(grades, ["severe", "high", "severe", "severe"]);
     // Three of the files a run writes (not the stream, the state or the page): the summary, what
     // each member got, and each day's figures.
     for file in ["summary.json", "outcomes.csv", "timeseries.csv"] {
@@ -132,6 +155,21 @@ fn the_report_is_one_html_page_with_every_chart() {
         assert!(html.contains(title), "{title}");
     }
     assert!(html.contains(summary["verdict"]["zh"].as_str().unwrap()));
+    // The risk grade, with its sentence in both languages.
+    let grade = summary["risk"]["grade"].as_str().unwrap();
+    assert!(
+        html.contains(&format!("<section id=\"risk\" data-grade=\"{grade}\"><h2>风险等级 · Risk grade: ")),
+        "{html}"
+    );
+    let unpaid = format!(
+        "未兑付的承诺共 {} 元，涉及 {} 名会员",
+        summary["risk"]["unpaid"].as_str().unwrap(),
+        summary["risk"]["unpaid_members"]
+    );
+    assert!(html.contains(&unpaid), "{unpaid}");
+    for lang in ["zh", "en"] {
+        assert!(html.contains(summary["risk"]["sentence"][lang].as_str().unwrap()), "{lang}");
+    }
     assert!(
         !html.contains("http://")
             || html.matches("http://").count() == html.matches("http://www.w3.org/2000/svg").count(),
@@ -178,4 +216,140 @@ fn arrivals_may_be_a_table_day_by_day() {
     let joined: Vec<u64> = sim.days.iter().map(|d| d.joined).collect();
     assert_eq!(joined, [3, 0, 2, 0, 0]);
     assert_eq!(sim.arrivals_stop, Some(4));
+}
+
+/// A 推三返一 plan (steps 10%, 20%, 70% of a 1000.00 base, 40% of each order into its pool).
+const REFER_THREE: &str = "name = \"refer three\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"r3\"\n\
+    kind = \"refer_refund\"\nfunding_rate = \"0.40\"\nqualify_min = \"100.00\"\nreferee_min = \"100.00\"\n\
+    steps = [\"10%\", \"20%\", \"70%\"]\nrepeat = true\n";
+
+#[test]
+fn a_refer_refund_plan_nobody_refers_in_is_severe_and_its_verdict_counts_what_waits() {
+    // 100 members buy 100.00 each and refer nobody: each waits for the three steps, 100.00, that
+    // only members they would bring could pay. Before the risk grade the verdict said "every
+    // promise has been paid: nobody is left owed" (issue 18).
+    let (sim, _) = run(REFER_THREE, &steady(5, 20, 30));
+    let outcomes = fanli_sim::report::outcomes(&sim);
+    assert!(outcomes.iter().all(|o| o.waiting == fanli_engine::Money::from_fen(10_000)));
+    let summary = fanli_sim::report::summary(&sim, &outcomes, &[]);
+    assert_eq!((&summary["owed"], &summary["members_owed"]), (&"0.00".into(), &0.into()));
+    let en = summary["verdict"]["en"].as_str().unwrap();
+    assert_eq!(
+        en,
+        "Arrivals stop on day 21; at the end of the run, 10000.00 promised to 100 members is unpaid, \
+         all of it waiting on future members' money (queued, unreleased, quota left, referral refunds or appreciation up to its exit); \
+         the members who joined on days 1–30 carry most of it (10000.00 unpaid)."
+    );
+    let zh = summary["verdict"]["zh"].as_str().unwrap();
+    assert!(
+        zh.contains("仍有 100 名会员共 10000.00 元的承诺未兑付") && !zh.contains("0 名会员共 0.00 元"),
+        "{zh}"
+    );
+    // Nobody whole (0%), all of the spend unpaid (100%), 40% of it in the pool: severe thrice.
+    let risk = &summary["risk"];
+    let grades =
+        ["made_whole_grade", "unpaid_grade", "pool_excess_grade", "grade"].map(|k| risk[k].as_str().unwrap());
+    assert_eq!(grades, ["severe"; 4]);
+    assert_eq!((&risk["unpaid_share"], &risk["pool_excess"]), (&"1.0000".into(), &"4000.00".into()));
+    assert_eq!(risk["grade_zh"], "极高");
+    assert!(risk["sentence"]["zh"].as_str().unwrap().starts_with("极高风险"));
+}
+
+/// The risk of the engine after `events` (a hand-written stream), every member having joined on
+/// day 1.
+fn risk_after(plan: &str, events: &str) -> fanli_sim::risk::Risk {
+    let mut engine = Engine::new(parse_plan(plan).unwrap());
+    let outcome = run_stream(&mut engine, events.as_bytes(), false).unwrap();
+    assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected.first());
+    let sim = Simulation {
+        joined: vec![1; engine.member_count()],
+        engine,
+        lines: 0,
+        days: Vec::new(),
+        arrivals_stop: None,
+        rejected: Vec::new(),
+    };
+    fanli_sim::risk::Risk::of(&sim.engine, &fanli_sim::report::outcomes(&sim))
+}
+
+#[test]
+fn the_risk_of_a_refer_refund_round_by_hand_with_shares_on_the_thresholds() {
+    use fanli_engine::Money;
+    use fanli_sim::risk::Grade;
+    let mut events = String::new();
+    for (i, (member, referrer)) in [("A", ""), ("B", "A"), ("C", "A"), ("D", "A")].into_iter().enumerate() {
+        let referrer =
+            if referrer.is_empty() { String::new() } else { format!(",\"referrer\":\"{referrer}\"") };
+        events += &format!(
+            "{{\"at\":\"2026-01-01T09:0{i}:00+08:00\",\"type\":\"join\",\"member\":\"{member}\"{referrer}}}\n\
+             {{\"at\":\"2026-01-01T09:0{i}:30+08:00\",\"type\":\"order\",\"order\":\"o{i}\",\"member\":\"{member}\",\"amount\":\"1000.00\"}}\n"
+        );
+    }
+    let three = events.lines().take(6).map(|l| format!("{l}\n")).collect::<String>();
+    // After A, B, C: A is paid 10% + 20% = 300.00 and waits for 700.00; B and C wait for 1000.00
+    // each. Nobody whole; 2700.00 of 3000.00 unpaid (90%); the pool 3 × 400.00 − 300.00 = 900.00,
+    // exactly 30% of the spend: still high, not severe.
+    let risk = risk_after(REFER_THREE, &three);
+    assert_eq!((risk.spenders, risk.made_whole), (3, 0));
+    assert_eq!((risk.unpaid, risk.unpaid_members), (Money::from_yuan(2_700), 3));
+    assert_eq!(risk.pool_excess, Money::from_yuan(900));
+    assert_eq!(
+        [risk.made_whole_grade(), risk.unpaid_grade(), risk.pool_excess_grade(), risk.grade],
+        [Grade::Severe, Grade::Severe, Grade::High, Grade::Severe]
+    );
+    // D's order pays A the last 70%: A's round is complete (paid back 1000.00, whole) and the next
+    // round is an offer, not a promise. 1 of 4 whole (25%), B, C and D wait for 3000.00 (75%), the
+    // pool keeps 1600.00 − 1000.00 = 600.00: exactly 15%, medium.
+    let risk = risk_after(REFER_THREE, &events);
+    assert_eq!((risk.spenders, risk.made_whole), (4, 1));
+    assert_eq!((risk.unpaid, risk.unpaid_members), (Money::from_yuan(3_000), 3));
+    assert_eq!(risk.pool_excess, Money::from_yuan(600));
+    assert_eq!(
+        [risk.made_whole_grade(), risk.unpaid_grade(), risk.pool_excess_grade(), risk.grade],
+        [Grade::Severe, Grade::Severe, Grade::Medium, Grade::Severe]
+    );
+}
+
+#[test]
+fn a_plain_loyalty_plan_is_low_risk() {
+    // A point a yuan, nothing promised beyond the points (redeemable now), 1% of each order into
+    // the pool that cashes them: 100.00 of 10000.00, 1%.
+    let plan = "name = \"points\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"pts\"\nkind = \"loyalty\"\n\
+                funding_rate = \"0.01\"\nearn = { per_yuan = \"1\", per_order = \"0\" }\n\
+                rewards = [{ name = \"coffee\", points = \"50\" }]\n";
+    let (sim, _) = run(plan, &steady(5, 20, 30));
+    let summary = fanli_sim::report::summary(&sim, &fanli_sim::report::outcomes(&sim), &[]);
+    let risk = &summary["risk"];
+    assert_eq!((&risk["made_whole"], &risk["unpaid"]), (&100.into(), &"0.00".into()));
+    assert_eq!((&risk["pool_excess"], &risk["pool_excess_share"]), (&"100.00".into(), &"0.0100".into()));
+    assert_eq!((&risk["grade"], &risk["grade_zh"]), (&"low".into(), &"低".into()));
+    assert_eq!(risk["sentence"]["en"].as_str().unwrap(), fanli_sim::risk::Grade::Low.sentence().1);
+}
+
+#[test]
+fn an_appreciation_member_waits_for_the_exit_price_or_for_their_spend() {
+    use fanli_engine::Money;
+    // Seed 001: A's 1000.00 puts 300.00 in the pool and mints 210 points, a point 300/210 yuan:
+    // A's points are worth 300.00 now. With exit_multiple = 3 they are sold out at 3 × 1000.00 =
+    // 3000.00 (exit price 3000/210), and that comes only from later orders: 2700.00 waits.
+    // Without an exit, the spend not back waits: 1000.00 − 300.00 = 700.00.
+    let plan = |exit: &str| {
+        format!(
+            "name = \"appr\"\nsettle_after_days = 0\n[[mechanism]]\nid = \"appr\"\nkind = \"appreciation\"\n\
+             funding_rate = \"0.30\"\nmint_ratio = \"0.70\"\ninitial_price = \"1.00\"\nsell_fee = \"0.20\"\n{exit}"
+        )
+    };
+    let events = "{\"at\":\"2026-01-01T09:00:00+08:00\",\"type\":\"join\",\"member\":\"A\"}\n\
+                  {\"at\":\"2026-01-01T09:00:01+08:00\",\"type\":\"order\",\"order\":\"a\",\"member\":\"A\",\"amount\":\"1000.00\"}\n";
+    let with_exit = risk_after(&plan("exit_multiple = \"3\"\n"), events);
+    let without = risk_after(&plan(""), events);
+    assert_eq!((with_exit.unpaid, without.unpaid), (Money::from_yuan(2_700), Money::from_yuan(700)));
+    // The pool is A's points' value, owed to nobody: 300.00 of 1000.00, exactly 30%, high; A is
+    // not whole and 270% of the spend waits: severe.
+    use fanli_sim::risk::Grade;
+    assert_eq!((with_exit.pool_excess, with_exit.pool_excess_grade()), (Money::from_yuan(300), Grade::High));
+    assert_eq!(
+        (with_exit.made_whole, with_exit.unpaid_grade(), with_exit.grade),
+        (0, Grade::Severe, Grade::Severe)
+    );
 }

@@ -316,8 +316,12 @@ fn check_estimates_who_a_static_return_leaves_unpaid() {
     assert!(count("made_whole") * 10 < count("members_with_spend"), "most are not made whole: {estimate}");
     let waiting: f64 = estimate["still_waiting"].as_str().unwrap().parse().unwrap();
     assert!(waiting > 1_000_000.0, "{estimate}");
-    assert!(estimate["verdict"]["zh"].as_str().unwrap().contains("尚在排队或未释放"), "{estimate}");
-    // The same estimate in the text, after the findings.
+    let zh = estimate["verdict"]["zh"].as_str().unwrap();
+    assert!(zh.contains("要靠以后新会员的钱才能兑付") && !zh.contains("仍拖欠 0 名会员"), "{estimate}");
+    // Allowed by the rules, but graded: most not whole, what waits well over half the spend.
+    let risk = &estimate["risk"];
+    assert_eq!((&risk["grade"], &risk["made_whole_grade"]), (&"severe".into(), &"severe".into()));
+    // The same estimate in the text, after the findings, and the grade beside "allowed".
     let output = fanli(&["check", plan.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&output.stdout);
     let line = format!(
@@ -326,6 +330,8 @@ fn check_estimates_who_a_static_return_leaves_unpaid() {
         count("members_with_spend")
     );
     assert!(text.contains("sustainability (") && text.contains(&line), "{text}");
+    assert!(text.contains("\n    risk grade: severe (极高): made whole "), "{text}");
+    assert!(text.ends_with("0 error(s), 1 warning(s): allowed; risk grade severe (极高)\n"), "{text}");
 }
 
 /// An appreciation minting 10× at 0.0001 a point outgrows 64 bits within days: `check` still

@@ -613,12 +613,21 @@ fn plan_refused(refusal: crate::PlanRefused, lang: Lang) -> Outcome {
 }
 
 /// The simulator's outcome (its `summary.json`) in the page's language: the verdict, then who
-/// was made whole and what is paid, owed and waiting, each figure with its name.
+/// was made whole and what is paid, unpaid, owed and waiting on future members, each figure with
+/// its name, then the risk grade.
 fn simulation_summary(summary: &serde_json::Value, lang: Lang) -> Markup {
     let text = |key: &str| summary[key].as_str().map_or_else(|| summary[key].to_string(), str::to_owned);
     let verdict = summary["verdict"][lang.short()].as_str().unwrap_or_default().to_owned();
     let ratios = &summary["received_over_spent"];
     let ratio = |p: &str| ratios[p].as_str().unwrap_or("–").to_owned();
+    // What is unpaid counts what waits on future members, not only what the pools owe (the
+    // risk grade's measure, docs/risk.md): never "0 members owed" while money waits.
+    let risk = &summary["risk"];
+    let risk_text = |key: &str| risk[key].as_str().map_or_else(|| risk[key].to_string(), str::to_owned);
+    let money = |v: &serde_json::Value| v.as_str().and_then(|m| fanli_engine::Money::parse(m).ok());
+    let (unpaid, owed) =
+        (money(&risk["unpaid"]).unwrap_or_default(), money(&summary["owed"]).unwrap_or_default());
+    let waiting = unpaid - owed;
     html! {
         div #sim-outcome {
             p.verdict { b { (verdict) } }
@@ -627,8 +636,30 @@ fn simulation_summary(summary: &serde_json::Value, lang: Lang) -> Markup {
                     members = text("members"), spenders = text("members_with_spend"),
                     whole = text("made_whole"), share = percent(&text("made_whole_share")),
                     p10 = ratio("p10"), p50 = ratio("p50"), p90 = ratio("p90"),
-                    paid = text("paid"), owed = text("owed"), owed_members = text("members_owed"),
-                    waiting = text("still_waiting")))
+                    paid = text("paid"), owed = text("owed"), unpaid = unpaid.to_string(),
+                    unpaid_members = risk_text("unpaid_members"), waiting = waiting.to_string()))
+            }
+            (risk_grade(&summary["risk"], lang))
+        }
+    }
+}
+
+/// The simulator's risk grade (docs/risk.md) in the page's language: the grade, the sentence
+/// that says what it means, and its three measures with their own grades.
+fn risk_grade(risk: &serde_json::Value, lang: Lang) -> Markup {
+    let text = |key: &str| risk[key].as_str().unwrap_or_default().to_owned();
+    let name = |key: &str| match fanli_sim::risk::Grade::from_code(&text(key)) {
+        Some(grade) => lang.t(grade.zh(), grade.code()).to_owned(),
+        None => text(key),
+    };
+    html! {
+        div #sim-risk .risk data-grade=(text("grade")) {
+            p { b { (tr!(lang, "simulate-risk", grade = name("grade"))) } " " (risk["sentence"][lang.short()].as_str().unwrap_or_default()) }
+            p.note {
+                (tr!(lang, "simulate-risk-measures",
+                    whole = percent(&text("made_whole_share")), whole_grade = name("made_whole_grade"),
+                    unpaid = percent(&text("unpaid_share")), unpaid_grade = name("unpaid_grade"),
+                    pool = percent(&text("pool_excess_share")), pool_grade = name("pool_excess_grade")))
             }
         }
     }
@@ -1413,5 +1444,32 @@ mod tests {
         assert_eq!(percent("1.0000"), "100.00%");
         assert_eq!(percent("0.2575"), "25.75%");
         assert_eq!(percent("n/a"), "n/a");
+    }
+
+    #[test]
+    fn the_risk_grade_reads_in_the_pages_language() {
+        let risk = serde_json::json!({
+            "grade": "severe", "sentence": {"zh": "极高风险：……", "en": "Severe risk: ..."},
+            "made_whole_share": "0.0280", "made_whole_grade": "severe",
+            "unpaid_share": "0.4690", "unpaid_grade": "high",
+            "pool_excess_share": "0.1000", "pool_excess_grade": "medium",
+        });
+        let zh = risk_grade(&risk, Lang::Zh).into_string();
+        assert!(
+            zh.contains("data-grade=\"severe\"") && zh.contains("<b>风险等级：极高</b> 极高风险：……"),
+            "{zh}"
+        );
+        assert!(zh.contains("回本（已拿回消费或全部承诺）的会员 2.80%（极高）"), "{zh}");
+        assert!(zh.contains("占消费额 46.90%（高）") && zh.contains("占消费额 10.00%（中）"), "{zh}");
+        let en = risk_grade(&risk, Lang::En).into_string();
+        assert!(en.contains("<b>Risk grade: severe.</b> Severe risk: ..."), "{en}");
+        assert!(
+            en.contains("made whole (their spend back, or all that was promised): 2.80% (severe)"),
+            "{en}"
+        );
+        assert!(
+            en.contains("46.90% of the spend (high)") && en.contains("10.00% of the spend (medium)"),
+            "{en}"
+        );
     }
 }

@@ -82,7 +82,9 @@ simulate-run = Run
 simulate-done = Simulated { $days } days (seed { $seed }).
 simulate-overflow = The simulation stopped: an event could not be computed: 
 simulate-internal = The simulation stopped: an internal error (see the server's log).
-simulate-outcome = { $members } members, { $spenders } with spend; made whole: { $whole } ({ $share }); received ÷ spent p10 { $p10 }, median { $p50 }, p90 { $p90 }; paid { $paid }, owed { $owed } to { $owed_members } members, and { $waiting } more queued or unreleased.
+simulate-outcome = { $members } members, { $spenders } with spend; made whole: { $whole } ({ $share }); received ÷ spent p10 { $p10 }, median { $p50 }, p90 { $p90 }; paid { $paid }; unpaid { $unpaid } to { $unpaid_members } members: { $owed } owed by the pools, { $waiting } waiting on future members' money.
+simulate-risk = Risk grade: { $grade }.
+simulate-risk-measures = Members made whole (their spend back, or all that was promised): { $whole } ({ $whole_grade }); promises unpaid that wait on future members: { $unpaid } of the spend ({ $unpaid_grade }); pools beyond what they owe: { $pool } of the spend ({ $pool_grade }). The thresholds are in docs/risk.md.
 
 ## Versions and amendments
 versions-title = Versions

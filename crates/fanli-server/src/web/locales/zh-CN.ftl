@@ -82,7 +82,9 @@ simulate-run = 运行
 simulate-done = 模拟了 { $days } 天（种子 { $seed }）。
 simulate-overflow = 模拟中止，有事件无法计算：
 simulate-internal = 模拟中止：内部错误，详情见服务器日志。
-simulate-outcome = 共 { $members } 名会员，其中 { $spenders } 名有消费；回本 { $whole } 名（{ $share }）；所得 ÷ 消费：p10 { $p10 }，中位数 { $p50 }，p90 { $p90 }；已付 { $paid } 元，仍拖欠 { $owed_members } 名会员共 { $owed } 元，另有 { $waiting } 元尚在排队或未释放。
+simulate-outcome = 共 { $members } 名会员，其中 { $spenders } 名有消费；回本 { $whole } 名（{ $share }）；所得 ÷ 消费：p10 { $p10 }，中位数 { $p50 }，p90 { $p90 }；已付 { $paid } 元；仍有 { $unpaid_members } 名会员共 { $unpaid } 元的承诺未兑付：资金池拖欠 { $owed } 元，另有 { $waiting } 元要靠以后新会员的钱。
+simulate-risk = 风险等级：{ $grade }
+simulate-risk-measures = 回本（已拿回消费或全部承诺）的会员 { $whole }（{ $whole_grade }）；未兑付、要靠以后新会员的承诺占消费额 { $unpaid }（{ $unpaid_grade }）；资金池超出所欠的沉淀占消费额 { $pool }（{ $pool_grade }）。等级标准见 docs/risk.md。
 
 ## 版本与修订
 versions-title = 版本
