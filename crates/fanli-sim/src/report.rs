@@ -10,6 +10,7 @@ use fanli_engine::{Engine, Money};
 use fanli_format::export::Csv;
 use serde_json::{Value, json};
 
+use crate::chart::{self, Chart, Unit};
 use crate::{Simulation, Tracked};
 
 /// Days per join cohort.
@@ -355,11 +356,21 @@ fn html(sim: &Simulation, summary: &Value) -> String {
             .map(|(i, n)| (n.clone(), sim.days.iter().map(|d| f(&d.mechanisms[i])).collect()))
             .collect()
     };
+    let days: Vec<i64> = sim.days.iter().map(|d| chart::day_of(&d.date).unwrap_or_default()).collect();
+    // Where arrivals stop: the first day without new members (none after it either).
+    let stop_label = sim
+        .arrivals_stop
+        .and_then(|d| sim.days.get(d as usize - 1))
+        .map(|d| format!("{} 起无新会员 · arrivals stop", d.date));
+    let mark = sim.arrivals_stop.zip(stop_label.as_deref()).map(|(d, label)| (days[d as usize - 1], label));
+    let draw = |title: &str, series: &[(String, Vec<f64>)], unit: Unit| {
+        chart::line_chart(&Chart { title, days: &days, series, unit, mark, zh: true })
+    };
     let yuan = |m: Money| m.fen() as f64 / 100.0;
-    let pools = chart("Pools (yuan) · 资金池", &series(&|m| yuan(m.pool)));
-    let owed = chart("Owed and unpaid (yuan) · 拖欠", &series(&|m| yuan(m.obligations)));
-    let paid = chart("Paid out (yuan, cumulative) · 已兑付", &series(&|m| yuan(m.paid)));
-    let waiting = chart("Queued or unreleased (yuan) · 排队/未释放", &series(&|m| yuan(m.waiting)));
+    let pools = draw("资金池 · Pools", &series(&|m| yuan(m.pool)), Unit::Yuan);
+    let owed = draw("拖欠 · Owed and unpaid", &series(&|m| yuan(m.obligations)), Unit::Yuan);
+    let paid = draw("已兑付（累计）· Paid out, cumulative", &series(&|m| yuan(m.paid)), Unit::Yuan);
+    let waiting = draw("排队/未释放 · Queued or unreleased", &series(&|m| yuan(m.waiting)), Unit::Yuan);
     let prices: Vec<(String, Vec<f64>)> = series(&|m| m.price as f64 / 10_000.0)
         .into_iter()
         .filter(|(_, v)| v.iter().any(|&p| p > 0.0))
@@ -367,14 +378,15 @@ fn html(sim: &Simulation, summary: &Value) -> String {
     let price = if prices.is_empty() {
         String::new()
     } else {
-        chart("Appreciation price (yuan a point) · 增值价格", &prices)
+        draw("增值价格 · Appreciation price", &prices, Unit::YuanPerPoint)
     };
-    let members = chart(
-        "Members and daily orders · 会员与订单",
+    let members = draw(
+        "会员与每日订单 · Members and daily orders",
         &[
-            ("members".to_owned(), sim.days.iter().map(|d| d.members as f64).collect()),
-            ("orders".to_owned(), sim.days.iter().map(|d| d.orders as f64).collect()),
+            ("会员 members".to_owned(), sim.days.iter().map(|d| d.members as f64).collect()),
+            ("订单 orders".to_owned(), sim.days.iter().map(|d| d.orders as f64).collect()),
         ],
+        Unit::Count,
     );
     let cohorts = bars("Share made whole by join cohort · 各批次回本比例", &summary["cohorts"]);
     let findings: String = summary["findings"]
@@ -454,59 +466,6 @@ fn sweep_html(sweep: &Sweep) -> String {
 fn esc(v: &Value) -> String {
     let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-const COLORS: [&str; 9] =
-    ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"];
-
-/// A line chart of several series over the days, as an SVG element in a `<figure>` (the title
-/// and names escaped): the simulator's report draws with it, and so does the server's console.
-pub fn chart(title: &str, series: &[(String, Vec<f64>)]) -> String {
-    let (w, h, left, bottom) = (800.0, 260.0, 70.0, 30.0);
-    let max = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(1.0);
-    let n = series.first().map_or(1, |(_, v)| v.len()).max(2);
-    let mut svg = format!(
-        "<figure class=\"chart\"><figcaption>{}</figcaption><svg viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\
-         <line x1=\"{left}\" y1=\"{y0}\" x2=\"{w}\" y2=\"{y0}\" stroke=\"#999\"/><line x1=\"{left}\" y1=\"0\" x2=\"{left}\" y2=\"{y0}\" stroke=\"#999\"/>\
-         <text x=\"2\" y=\"12\" font-size=\"11\">{}</text><text x=\"2\" y=\"{y0}\" font-size=\"11\">0</text>\
-         <text x=\"{left}\" y=\"{h}\" font-size=\"11\">day 1</text><text x=\"{xr}\" y=\"{h}\" font-size=\"11\">day {n}</text>",
-        esc(&Value::from(title)),
-        axis(max),
-        y0 = h - bottom,
-        xr = w - 60.0,
-    );
-    for (i, (name, values)) in series.iter().enumerate() {
-        let points: Vec<String> = values
-            .iter()
-            .enumerate()
-            .map(|(d, v)| {
-                let x = left + (w - left) * d as f64 / (n - 1) as f64;
-                let y = (h - bottom) - (h - bottom - 5.0) * v / max;
-                format!("{x:.1},{y:.1}")
-            })
-            .collect();
-        let color = COLORS[i % COLORS.len()];
-        let _ = write!(
-            svg,
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"/>\
-             <text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{color}\">{}</text>",
-            points.join(" "),
-            left + 10.0 + 110.0 * i as f64,
-            14,
-            esc(&Value::from(name.clone()))
-        );
-    }
-    svg + "</svg></figure>"
-}
-
-fn axis(max: f64) -> String {
-    if max >= 1e6 {
-        format!("{:.1}M", max / 1e6)
-    } else if max >= 1e3 {
-        format!("{:.1}k", max / 1e3)
-    } else {
-        format!("{max:.2}")
-    }
 }
 
 /// A bar chart of each cohort's share made whole.

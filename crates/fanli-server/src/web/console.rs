@@ -37,8 +37,9 @@ use super::versions::{PlanContext, comparison_section, effective_at, effective_a
 use super::{Figs, Lang, console_page as page, console_role, https, tr, when, when_text};
 use crate::auth::{Caller, Role};
 use crate::{App, Checked, Line, LineResult, Shared, blocking, lock, new_key, same, submit_lines};
-use fanli_engine::{Money, UtcOffset};
+use fanli_engine::{Money, Timestamp, UtcOffset};
 use fanli_format::{DailyReport, PoolFigures};
+use fanli_sim::chart::{Chart, Unit, closed_day, line_chart};
 
 /// A console session: who logged in, and the token its forms carry.
 pub(crate) struct Session {
@@ -323,6 +324,13 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap, l
         }
         vec![(tr!(lang, "chart-new-members"), new_members), (tr!(lang, "chart-orders"), new_orders)]
     };
+    // Each point's date: the local day (in the plan's timezone) its close_day closed.
+    let closed = |at: &str| Timestamp::parse_rfc3339(at).map_or(0, |at| closed_day(at, offset));
+    let report_days: Vec<i64> = reports.iter().map(|r| closed(&r.at)).collect();
+    let close_days: Vec<i64> = days.iter().map(|(_, at, _, _)| closed(at)).collect();
+    let draw = |title: &str, days: &[i64], series: &[(String, Vec<f64>)], unit: Unit| {
+        line_chart(&Chart { title, days, series, unit, mark: None, zh: lang == Lang::Zh })
+    };
     let body = html! {
         section {
             h1 { (tr!(lang, "nav-overview")) " · " (plan) }
@@ -373,10 +381,10 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap, l
             @if reports.is_empty() {
                 p.note { (tr!(lang, "charts-none")) }
             } @else {
-                @if !price_chart.is_empty() { (PreEscaped(fanli_sim::report::chart(&tr!(lang, "chart-price"), &price_chart))) }
-                (PreEscaped(fanli_sim::report::chart(&tr!(lang, "chart-pools"), &series(&|m| Some(yuan_of(m.pool)), false))))
-                (PreEscaped(fanli_sim::report::chart(&tr!(lang, "chart-owed"), &series(&|m| Some(yuan_of(m.obligations)), false))))
-                (PreEscaped(fanli_sim::report::chart(&tr!(lang, "chart-per-day"), &per_day)))
+                @if !price_chart.is_empty() { (PreEscaped(draw(&tr!(lang, "chart-price"), &report_days, &price_chart, Unit::YuanPerPoint))) }
+                (PreEscaped(draw(&tr!(lang, "chart-pools"), &report_days, &series(&|m| Some(yuan_of(m.pool)), false), Unit::Yuan)))
+                (PreEscaped(draw(&tr!(lang, "chart-owed"), &report_days, &series(&|m| Some(yuan_of(m.obligations)), false), Unit::Yuan)))
+                (PreEscaped(draw(&tr!(lang, "chart-per-day"), &close_days, &per_day, Unit::Count)))
             }
         }
     };
