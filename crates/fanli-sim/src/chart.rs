@@ -18,7 +18,7 @@ pub enum Unit {
     Count,
     /// Yuan: labelled with 2 decimals, or in 万元 from 100,000 yuan up.
     Yuan,
-    /// Yuan a point (a price): labelled with 4 decimals.
+    /// Yuan a point (a price): labelled with 2 decimals, more for a step below 0.01.
     YuanPerPoint,
 }
 
@@ -72,7 +72,9 @@ pub fn esc(text: &str) -> String {
 /// times a power of ten chosen for about `target` intervals (at least 1 for integers): the
 /// step's power of ten and multiplier, and the ticks as multiples of the step.
 fn nice_ticks(lo: f64, hi: f64, target: f64, integer: bool) -> (f64, i32, Vec<i64>) {
-    let span = if hi - lo > 0.0 { hi - lo } else { 1.0 };
+    // All zero (nothing owed): an axis from 0 to 1 rather than a flat line on no scale.
+    let hi = if hi - lo > 0.0 { hi } else { lo + 1.0 };
+    let span = hi - lo;
     let raw = span / target;
     let mut exp = raw.log10().floor() as i32;
     let base = raw / 10f64.powi(exp);
@@ -106,7 +108,7 @@ fn y_labels(unit: Unit, step: f64, exp: i32, ticks: &[i64], zh: bool) -> (Vec<St
         _ if wan => (10_000.0, (4 - exp).max(0) as usize),
         Unit::Count => (1.0, 0),
         Unit::Yuan => (1.0, 2),
-        Unit::YuanPerPoint => (1.0, (-exp).max(4) as usize),
+        Unit::YuanPerPoint => (1.0, (-exp).max(2) as usize),
     };
     let labels = ticks.iter().map(|&k| format!("{:.*}", decimals, k as f64 * step / scale)).collect();
     let name = match (unit, wan, zh) {
@@ -179,7 +181,7 @@ pub fn line_chart(chart: &Chart<'_>) -> String {
     let rows = if chart.series.is_empty() { 0 } else { row + 1 };
     // Margins from the labels: the unit's line above the axis, the widest y label on the left,
     // half the x labels on either side, one line of dates below.
-    let top = 6.0 + 16.0 * rows as f64 + 18.0;
+    let top = 6.0 + 16.0 * rows as f64 + 22.0;
     let widest = labels.iter().map(|l| text_width(l, FONT)).fold(text_width(&unit, FONT), f64::max);
     let plot_guess = WIDTH - widest - 60.0;
     let xt = x_ticks(first, last, plot_guess);
@@ -277,6 +279,68 @@ pub fn line_chart(chart: &Chart<'_>) -> String {
     svg + "</svg></figure>"
 }
 
+/// A bar chart of shares (0 to 1) on a 0–100% axis, each bar labelled below (every second,
+/// fifth… label where they would crowd) and with its percentage above (where it fits).
+pub fn bar_chart(title: &str, bars: &[(String, f64)]) -> String {
+    let height = 220.0;
+    let left = (text_width("100%", FONT) + 10.0).ceil();
+    let (top, bottom) = (FONT + 8.0, FONT + 14.0);
+    let (pw, ph) = (WIDTH - left - 8.0, height - top - bottom);
+    let slot = pw / bars.len().max(1) as f64;
+    let widest = bars.iter().map(|(l, _)| text_width(l, FONT)).fold(0.0, f64::max);
+    let every = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
+        .into_iter()
+        .find(|&k| slot * k as f64 >= widest + 8.0)
+        .unwrap_or(1000);
+    let mut svg = format!(
+        "<figure class=\"chart\"><figcaption>{}</figcaption><svg viewBox=\"0 0 {WIDTH} {height}\" \
+         xmlns=\"http://www.w3.org/2000/svg\" font-size=\"{FONT}\" font-family=\"sans-serif\">",
+        esc(title)
+    );
+    for k in 0..=5 {
+        let y = top + ph - ph * k as f64 / 5.0;
+        let _ = write!(
+            svg,
+            "<line x1=\"{left:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{}\"/>\
+             <text class=\"y\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}%</text>",
+            left + pw,
+            if k == 0 { "#999" } else { "#eee" },
+            left - 6.0,
+            y + FONT * 0.35,
+            k * 20
+        );
+    }
+    for (i, (label, share)) in bars.iter().enumerate() {
+        let share = share.clamp(0.0, 1.0);
+        let (x, bar) = (left + slot * i as f64, ph * share);
+        let mid = x + slot / 2.0;
+        let _ = write!(
+            svg,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bar:.1}\" fill=\"#2ca02c\"/>",
+            x + slot * 0.1,
+            top + ph - bar,
+            slot * 0.8
+        );
+        let value = format!("{:.1}%", share * 100.0);
+        if text_width(&value, FONT) <= slot {
+            let _ = write!(
+                svg,
+                "<text class=\"v\" x=\"{mid:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{value}</text>",
+                (top + ph - bar - 3.0).max(FONT)
+            );
+        }
+        if i % every == 0 {
+            let _ = write!(
+                svg,
+                "<text class=\"x\" x=\"{mid:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                top + ph + 6.0 + FONT,
+                esc(label)
+            );
+        }
+    }
+    svg + "</svg></figure>"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,6 +385,13 @@ mod tests {
             };
             assert!(x0 >= 0.0 && x1 <= WIDTH, "{text:?} spans {x0}..{x1}");
             assert!(y - FONT >= 0.0 && y <= HEIGHT, "{text:?} at y {y}");
+            let height: f64 = svg
+                .split("viewBox=\"0 0 800 ")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .and_then(|s| s.parse().ok())
+                .expect("a viewBox");
+            assert!(y <= height, "{text:?} at y {y}");
         }
     }
 
@@ -475,6 +546,51 @@ mod tests {
         });
         assert_eq!(labels(&svg, "y"), ["0.0000", "0.0005", "0.0010", "0.0015"]);
         assert_eq!(labels(&svg, "x"), ["2026-03-01"]);
+        inside(&svg);
+        let series = [("appr".to_owned(), vec![1.0, 34.2])];
+        let svg = line_chart(&Chart {
+            title: "价",
+            days: &days,
+            series: &series,
+            unit: Unit::YuanPerPoint,
+            mark: None,
+            zh: true,
+        });
+        assert_eq!(labels(&svg, "y"), ["0.00", "10.00", "20.00", "30.00", "40.00"]);
+        assert_eq!(labels(&svg, "x"), ["2026-03-01"]);
+        inside(&svg);
+    }
+
+    #[test]
+    fn nothing_owed_draws_on_a_scale_from_0_to_1() {
+        let days = days("2026-03-01", 3);
+        let series = [("q".to_owned(), vec![0.0; 3])];
+        let svg = line_chart(&Chart {
+            title: "拖欠",
+            days: &days,
+            series: &series,
+            unit: Unit::Yuan,
+            mark: None,
+            zh: true,
+        });
+        assert_eq!(labels(&svg, "y"), ["0.00", "0.20", "0.40", "0.60", "0.80", "1.00"]);
+    }
+
+    #[test]
+    fn bars_show_their_share_and_thin_out_crowded_labels() {
+        let bars: Vec<(String, f64)> =
+            (0..12).map(|i| (format!("{}-{}", 30 * i + 1, 30 * i + 30), 0.25)).collect();
+        let svg = bar_chart("回本", &bars);
+        assert_eq!(labels(&svg, "y"), ["0%", "20%", "40%", "60%", "80%", "100%"]);
+        assert_eq!(labels(&svg, "x").len(), 12);
+        assert_eq!(labels(&svg, "v")[0], "25.0%");
+        inside(&svg);
+        // 100 bars of 7.3 px: every fifth label ("331-360" is about 48 px wide).
+        let bars: Vec<(String, f64)> =
+            (0..100).map(|i| (format!("{}-{}", 30 * i + 1, 30 * i + 30), 1.0)).collect();
+        let svg = bar_chart("回本", &bars);
+        assert_eq!(labels(&svg, "x")[..2], ["1-30", "301-330"]);
+        assert!(labels(&svg, "v").is_empty(), "no room for percentages");
         inside(&svg);
     }
 

@@ -468,30 +468,15 @@ fn esc(v: &Value) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// A bar chart of each cohort's share made whole.
+/// A bar chart of each cohort's (or sweep value's) share made whole.
 fn bars(title: &str, cohorts: &Value) -> String {
-    let rows = cohorts.as_array().cloned().unwrap_or_default();
-    let (w, h) = (800.0, 220.0);
-    let width = (w - 70.0) / rows.len().max(1) as f64;
-    let mut svg = format!(
-        "<figure class=\"chart\"><figcaption>{}</figcaption><svg viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">",
-        esc(&Value::from(title))
-    );
-    for (i, c) in rows.iter().enumerate() {
-        let share: f64 = c["made_whole_share"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0.0);
-        let bar = (h - 40.0) * share;
-        let x = 70.0 + width * i as f64;
-        let _ = write!(
-            svg,
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bar:.1}\" fill=\"#2ca02c\"/>\
-             <text x=\"{x:.1}\" y=\"{}\" font-size=\"10\">{}</text><text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"10\">{:.0}%</text>",
-            h - 25.0 - bar,
-            (width - 4.0).max(1.0),
-            h - 5.0,
-            esc(&c["days"]),
-            (h - 28.0 - bar).max(10.0),
-            share * 100.0
-        );
-    }
-    svg + "</svg></figure>"
+    let rows = cohorts.as_array().map(Vec::as_slice).unwrap_or_default();
+    let bars: Vec<(String, f64)> = rows
+        .iter()
+        .map(|c| {
+            let share = c["made_whole_share"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+            (c["days"].as_str().unwrap_or_default().to_owned(), share)
+        })
+        .collect();
+    chart::bar_chart(title, &bars)
 }
