@@ -375,6 +375,7 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap, l
                 }
             }
             p.note { (tr!(lang, "pools-note")) }
+            p.export { a.download href="/console/export/pools.csv" download { (tr!(lang, "export-pools")) } }
         }
         section {
             h2 { (tr!(lang, "charts-title")) }
@@ -875,6 +876,7 @@ pub(crate) async fn members(
                 " " button type="submit" { (tr!(lang, "members-find")) }
                 @if q.is_some() { " " a href="/console/members" { (tr!(lang, "members-all")) } }
             }
+            @if total > 0 { (exports::members_links(total, lang)) }
         }
         @if let Some(found) = &found {
             section {
@@ -1290,6 +1292,7 @@ pub(crate) async fn audit(
             h2 { (tr!(lang, "audit-reports")) span.note { " " (tr!(lang, "member-latest", count = 60)) } }
             @if reports.is_empty() { p.note { (tr!(lang, "audit-no-report")) } }
             @else {
+                p.export { a.download href="/console/export/reports.csv" download { (tr!(lang, "export-reports")) } }
                 table #reports {
                     tr { th { (tr!(lang, "audit-closed-at")) } th { (tr!(lang, "audit-chain")) } th { (tr!(lang, "audit-mechanisms")) } }
                     @for r in reports.iter().rev().take(60) {
@@ -1388,6 +1391,7 @@ pub(crate) async fn audit(
 }
 
 // The withdrawals queue and the members' vote (issue 15): pages of their own, after `or_page!`.
+pub(crate) mod exports;
 pub(crate) mod proposals;
 pub(crate) mod webhook;
 pub(crate) mod withdrawals;

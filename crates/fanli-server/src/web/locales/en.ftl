@@ -52,6 +52,10 @@ chart-owed = Owed
 chart-per-day = New members and orders per day
 chart-new-members = New members
 chart-orders = Orders
+export-members = Download all members (CSV)
+export-members-parts = Many members: download in parts of at most { $per }:
+export-pools = Download the pools (CSV)
+export-reports = Download every daily report (CSV)
 
 ## Plan
 plan-check = fanli check

@@ -52,6 +52,10 @@ chart-owed = 拖欠
 chart-per-day = 每日新会员与订单
 chart-new-members = 新会员
 chart-orders = 订单
+export-members = 下载全部会员（CSV）
+export-members-parts = 会员较多，分文件下载（每个文件至多 { $per } 人）：
+export-pools = 下载资金池（CSV）
+export-reports = 下载全部日结报告（CSV）
 
 ## 方案
 plan-check = 检查（fanli check）
