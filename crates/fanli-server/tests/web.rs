@@ -149,8 +149,14 @@ fn the_console_opens_with_a_key_shows_the_apis_numbers_and_its_forms_need_the_se
         let mut scenario = fanli_sim::scenario::Scenario::default_scenario();
         (scenario.days, scenario.seed) = (20, 1);
         let sim = fanli_sim::simulate(plan, &scenario, &mut std::io::sink(), |_, _| {}).unwrap();
-        fanli_sim::report::report_page(&sim, &findings).1
+        let (fragment, summary) = fanli_sim::report::report_fragment(&sim, &findings);
+        // The console shows the simulator's report as report.html holds it: the same template.
+        assert!(simulated.body.contains(&fragment.into_string()), "the simulator's report");
+        summary
     };
+    assert!(
+        simulated.body.contains("起无新会员 · arrivals stop") || !simulated.body.contains("class=\"mark\"")
+    );
     let line = format!(
         "共 {} 名会员，其中 {} 名有消费；回本 {} 名",
         summary["members"], summary["members_with_spend"], summary["made_whole"]

@@ -1,13 +1,13 @@
 //! A simulation's files: the stream, the time series, each member's outcome, a summary with the
 //! verdict, and one self-contained HTML page with inline SVG charts.
 
-use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 
 use fanli_engine::compliance::Finding;
 use fanli_engine::{Engine, Money};
 use fanli_format::export::Csv;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::{Value, json};
 
 use crate::chart::{self, Chart, Unit};
@@ -204,12 +204,13 @@ pub fn write_all(dir: &Path, sim: &Simulation, findings: &[Finding]) -> io::Resu
     write_all_with_sweep(dir, sim, findings, None)
 }
 
-/// The report page of a finished simulation (what `report.html` holds), and its summary:
-/// for showing a run without writing files (the server's console runs one from a page).
-pub fn report_page(sim: &Simulation, findings: &[Finding]) -> (String, Value) {
+/// The report of a finished simulation as a fragment to put in a page (what `report.html`
+/// holds in its body but the title), and its summary: for showing a run without writing files
+/// (the server's console runs one from a page and puts this under its own summary).
+pub fn report_fragment(sim: &Simulation, findings: &[Finding]) -> (Markup, Value) {
     let outcomes = outcomes(sim);
     let summary = summary(sim, &outcomes, findings);
-    (html(sim, &summary), summary)
+    (report_body(sim, &summary), summary)
 }
 
 /// A sweep: the key, and each value with the summary of the run that used it.
@@ -236,7 +237,6 @@ pub fn write_all_with_sweep(
     std::fs::write(dir.join("outcomes.csv"), outcomes_csv(&outcomes))?;
     let summary = summary(sim, &outcomes, findings);
     std::fs::write(dir.join("summary.json"), format!("{summary:#}\n"))?;
-    let mut page = html(sim, &summary);
     if let Some(sweep) = sweep {
         let mut csv = Csv::new([
             "value",
@@ -259,10 +259,8 @@ pub fn write_all_with_sweep(
             ]);
         }
         std::fs::write(dir.join("sweep.csv"), csv.finish())?;
-        let section = sweep_html(sweep);
-        page = page.replace("</body>", &format!("{section}\n</body>"));
     }
-    std::fs::write(dir.join("report.html"), page)?;
+    std::fs::write(dir.join("report.html"), html(sim, &summary, sweep))?;
     Ok(summary)
 }
 
@@ -346,8 +344,35 @@ fn mechanism_names(engine: &Engine) -> Vec<String> {
     engine.mechanism_ids().map(|m| engine.mechanism_name(m).to_owned()).collect()
 }
 
-/// One self-contained page: the verdict, the compliance findings, and the charts as inline SVG.
-fn html(sim: &Simulation, summary: &Value) -> String {
+/// The page's style (one document, nothing from elsewhere).
+const STYLE: &str = "body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}\
+svg{width:100%;height:auto}.verdict{font-size:1.2rem;padding:1rem;background:#fff4e5;border-left:4px solid #e67e22}";
+
+/// `report.html`: one self-contained page, the plan's name over [`report_body`] (and the
+/// sweep's comparison, with one).
+fn html(sim: &Simulation, summary: &Value, sweep: Option<&Sweep>) -> String {
+    let plan = &sim.engine.plan().name;
+    let page = html! {
+        (DOCTYPE)
+        html lang="zh" {
+            head {
+                meta charset="utf-8";
+                title { "fanli simulate: " (plan) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { (plan) }
+                (report_body(sim, summary))
+                @if let Some(sweep) = sweep { (sweep_html(sweep)) }
+            }
+        }
+    };
+    page.into_string() + "\n"
+}
+
+/// The report: the verdict, the compliance findings, the outcomes and the charts (inline SVG).
+fn report_body(sim: &Simulation, summary: &Value) -> Markup {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     let names = mechanism_names(&sim.engine);
     let series = |f: &dyn Fn(&crate::MechanismDay) -> f64| -> Vec<(String, Vec<f64>)> {
         names
@@ -364,112 +389,84 @@ fn html(sim: &Simulation, summary: &Value) -> String {
         .map(|d| format!("{} 起无新会员 · arrivals stop", d.date));
     let mark = sim.arrivals_stop.zip(stop_label.as_deref()).map(|(d, label)| (days[d as usize - 1], label));
     let draw = |title: &str, series: &[(String, Vec<f64>)], unit: Unit| {
-        chart::line_chart(&Chart { title, days: &days, series, unit, mark, zh: true })
+        PreEscaped(chart::line_chart(&Chart { title, days: &days, series, unit, mark, zh: true }))
     };
     let yuan = |m: Money| m.fen() as f64 / 100.0;
-    let pools = draw("资金池 · Pools", &series(&|m| yuan(m.pool)), Unit::Yuan);
-    let owed = draw("拖欠 · Owed and unpaid", &series(&|m| yuan(m.obligations)), Unit::Yuan);
-    let paid = draw("已兑付（累计）· Paid out, cumulative", &series(&|m| yuan(m.paid)), Unit::Yuan);
-    let waiting = draw("排队/未释放 · Queued or unreleased", &series(&|m| yuan(m.waiting)), Unit::Yuan);
     let prices: Vec<(String, Vec<f64>)> = series(&|m| m.price as f64 / 10_000.0)
         .into_iter()
         .filter(|(_, v)| v.iter().any(|&p| p > 0.0))
         .collect();
-    let price = if prices.is_empty() {
-        String::new()
-    } else {
-        draw("增值价格 · Appreciation price", &prices, Unit::YuanPerPoint)
-    };
-    let members = draw(
-        "会员与每日订单 · Members and daily orders",
-        &[
-            ("会员 members".to_owned(), sim.days.iter().map(|d| d.members as f64).collect()),
-            ("订单 orders".to_owned(), sim.days.iter().map(|d| d.orders as f64).collect()),
-        ],
-        Unit::Count,
-    );
-    let cohorts = bars("Share made whole by join cohort · 各批次回本比例", &summary["cohorts"]);
-    let findings: String = summary["findings"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .map(|f| {
-                    format!(
-                        "<li><b>{}</b> [{}] <code>{}</code>: {}<br>{}</li>",
-                        esc(&f["level"]),
-                        esc(&f["rule"]),
-                        esc(&f["key"]),
-                        esc(&f["en"]),
-                        esc(&f["zh"])
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let findings = if findings.is_empty() {
-        "<p>No finding. 无问题。</p>".to_owned()
-    } else {
-        format!("<ul>{findings}</ul>")
-    };
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\"><title>fanli simulate: {plan}</title>\
-         <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}svg{{width:100%;height:auto}}\
-         .verdict{{font-size:1.2rem;padding:1rem;background:#fff4e5;border-left:4px solid #e67e22}}</style></head><body>\n\
-         <h1>{plan}</h1>\n<section id=\"verdict\" class=\"verdict\"><p>{zh}</p><p>{en}</p></section>\n\
-         <h2>Compliance · 合规</h2>\n{findings}\n\
-         <h2>Outcomes · 结果</h2>\n<p>{members_n} members, {spenders} with spend; made whole: {whole} ({share}); \
-         received ÷ spent p10 {p10}, median {p50}, p90 {p90}; paid {paid}, owed {owed_total} to {owed_members} members.</p>\n\
-         {cohorts}\n<h2>Over time · 时间序列</h2>\n{members}\n{pools}\n{price}\n{owed}\n{waiting}\n{paid_chart}\n</body></html>\n",
-        plan = esc(&Value::from(sim.engine.plan().name.clone())),
-        zh = esc(&summary["verdict"]["zh"]),
-        en = esc(&summary["verdict"]["en"]),
-        members_n = summary["members"],
-        spenders = summary["members_with_spend"],
-        whole = summary["made_whole"],
-        share = esc(&summary["made_whole_share"]),
-        p10 = esc(&summary["received_over_spent"]["p10"]),
-        p50 = esc(&summary["received_over_spent"]["p50"]),
-        p90 = esc(&summary["received_over_spent"]["p90"]),
-        paid = esc(&summary["paid"]),
-        owed_total = esc(&summary["owed"]),
-        owed_members = summary["members_owed"],
-        paid_chart = paid,
-    )
+    let members = [
+        ("会员 members".to_owned(), sim.days.iter().map(|d| d.members as f64).collect()),
+        ("订单 orders".to_owned(), sim.days.iter().map(|d| d.orders as f64).collect()),
+    ];
+    let findings = summary["findings"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let ratios = &summary["received_over_spent"];
+    html! {
+        section #verdict .verdict {
+            p { (text(&summary["verdict"]["zh"])) }
+            p { (text(&summary["verdict"]["en"])) }
+        }
+        h2 { "Compliance · 合规" }
+        @if findings.is_empty() {
+            p { "No finding. 无问题。" }
+        } @else {
+            ul {
+                @for f in findings {
+                    li {
+                        b { (text(&f["level"])) } " [" (text(&f["rule"])) "] " code { (text(&f["key"])) } ": "
+                        (text(&f["en"])) br; (text(&f["zh"]))
+                    }
+                }
+            }
+        }
+        h2 { "Outcomes · 结果" }
+        p {
+            (summary["members"]) " members, " (summary["members_with_spend"]) " with spend; made whole: "
+            (summary["made_whole"]) " (" (text(&summary["made_whole_share"])) "); received ÷ spent p10 "
+            (text(&ratios["p10"])) ", median " (text(&ratios["p50"])) ", p90 " (text(&ratios["p90"]))
+            "; paid " (text(&summary["paid"])) ", owed " (text(&summary["owed"])) " to "
+            (summary["members_owed"]) " members."
+        }
+        (bars("Share made whole by join cohort · 各批次回本比例", &summary["cohorts"]))
+        h2 { "Over time · 时间序列" }
+        (draw("会员与每日订单 · Members and daily orders", &members, Unit::Count))
+        (draw("资金池 · Pools", &series(&|m| yuan(m.pool)), Unit::Yuan))
+        @if !prices.is_empty() { (draw("增值价格 · Appreciation price", &prices, Unit::YuanPerPoint)) }
+        (draw("拖欠 · Owed and unpaid", &series(&|m| yuan(m.obligations)), Unit::Yuan))
+        (draw("排队/未释放 · Queued or unreleased", &series(&|m| yuan(m.waiting)), Unit::Yuan))
+        (draw("已兑付（累计）· Paid out, cumulative", &series(&|m| yuan(m.paid)), Unit::Yuan))
+    }
 }
 
 /// The sweep's table and its chart of the share made whole per value.
-fn sweep_html(sweep: &Sweep) -> String {
-    let key = esc(&Value::from(sweep.key.clone()));
-    let mut rows = String::new();
-    let mut bars_data = Vec::new();
-    for (value, s) in &sweep.runs {
-        let _ = write!(
-            rows,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&Value::from(value.clone())),
-            esc(&s["paid"]),
-            esc(&s["owed"]),
-            s["members_owed"],
-            esc(&s["still_waiting"]),
-            esc(&s["made_whole_share"])
-        );
-        bars_data.push(json!({"days": format!("{key}={value}"), "made_whole_share": s["made_whole_share"]}));
+fn sweep_html(sweep: &Sweep) -> Markup {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let bars_data: Vec<Value> = sweep
+        .runs
+        .iter()
+        .map(|(value, s)| json!({"days": format!("{}={value}", sweep.key), "made_whole_share": s["made_whole_share"]}))
+        .collect();
+    html! {
+        h2 #sweep { "Sweep of " (sweep.key) " · 参数对比" }
+        table border="1" cellpadding="4" {
+            tr {
+                th { (sweep.key) } th { "paid" } th { "owed" } th { "members owed" } th { "still waiting" }
+                th { "made whole" }
+            }
+            @for (value, s) in &sweep.runs {
+                tr {
+                    td { (value) } td { (text(&s["paid"])) } td { (text(&s["owed"])) } td { (s["members_owed"]) }
+                    td { (text(&s["still_waiting"])) } td { (text(&s["made_whole_share"])) }
+                }
+            }
+        }
+        (bars(&format!("Share made whole by {} · 各参数回本比例", sweep.key), &Value::from(bars_data)))
     }
-    format!(
-        "<h2 id=\"sweep\">Sweep of {key} · 参数对比</h2>\n<table border=\"1\" cellpadding=\"4\">\
-         <tr><th>{key}</th><th>paid</th><th>owed</th><th>members owed</th><th>still waiting</th><th>made whole</th></tr>{rows}</table>\n{}",
-        bars(&format!("Share made whole by {} · 各参数回本比例", sweep.key), &Value::from(bars_data))
-    )
-}
-
-/// A JSON string value (or any value) as HTML text.
-fn esc(v: &Value) -> String {
-    let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// A bar chart of each cohort's (or sweep value's) share made whole.
-fn bars(title: &str, cohorts: &Value) -> String {
+fn bars(title: &str, cohorts: &Value) -> Markup {
     let rows = cohorts.as_array().map(Vec::as_slice).unwrap_or_default();
     let bars: Vec<(String, f64)> = rows
         .iter()
@@ -478,5 +475,5 @@ fn bars(title: &str, cohorts: &Value) -> String {
             (c["days"].as_str().unwrap_or_default().to_owned(), share)
         })
         .collect();
-    chart::bar_chart(title, &bars)
+    PreEscaped(chart::bar_chart(title, &bars))
 }

@@ -440,7 +440,7 @@ struct Outcome {
     message: String,
     findings: Option<Checked>,
     /// The simulation: its outcome in the page's language, and the simulator's report.
-    report: Option<(Markup, String)>,
+    report: Option<(Markup, Markup)>,
 }
 
 /// The plan page: `extra` (the comparison of a new plan with the tenant's state) after the
@@ -466,7 +466,7 @@ fn plan_page(
                 @if let Some(findings) = &outcome.findings { (findings_table(Some(findings), lang)) }
             }
             @if let Some((summary, report)) = &outcome.report {
-                section #simulation { h2 { (tr!(lang, "simulate-title")) } (summary) (PreEscaped(report)) }
+                section #simulation { h2 { (tr!(lang, "simulate-title")) } (summary) (report) }
             }
         }
         @if let Some(extra) = extra { (extra) }
@@ -679,7 +679,7 @@ pub(crate) async fn simulate(
     let seed = form.get("seed").and_then(|s| s.parse::<u64>().ok()).unwrap_or(42);
     let overflow = tr!(lang, "simulate-overflow");
     // The simulation runs off the async workers: a few seconds of CPU at most (180 days).
-    let run = tokio::task::spawn_blocking(move || -> Result<(String, serde_json::Value), String> {
+    let run = tokio::task::spawn_blocking(move || -> Result<(Markup, serde_json::Value), String> {
         let plan = fanli_format::parse_plan(&text).map_err(|e| e.to_string())?;
         let findings = fanli_engine::compliance::check(&plan);
         let mut scenario = fanli_sim::scenario::Scenario::default_scenario();
@@ -690,10 +690,8 @@ pub(crate) async fn simulate(
                 fanli_sim::SimError::Overflow { .. } => format!("{overflow}{e}"),
                 other => other.to_string(),
             })?;
-        let (page, summary) = fanli_sim::report::report_page(&sim, &findings);
-        // The report's body, into this page.
-        let body = page.split_once("<body>").map_or(page.as_str(), |(_, b)| b);
-        Ok((body.split_once("</body>").map_or(body, |(b, _)| b).to_owned(), summary))
+        // The simulator's report, the same template as its report.html, into this page.
+        Ok(fanli_sim::report::report_fragment(&sim, &findings))
     })
     .await;
     let outcome = match run {
