@@ -43,6 +43,12 @@ impl Csv {
 /// refunded, received, owed`, then `ID_received, ID_owed` for each mechanism in plan order.
 /// `received` and `owed` are the sums over the mechanisms.
 pub fn members_csv(engine: &Engine) -> Vec<u8> {
+    members_csv_part(engine, 0, usize::MAX)
+}
+
+/// [`members_csv`] of at most `limit` members from the `from`th (0-based, in join order), with
+/// the header: a part of a tenant too large for one download.
+pub fn members_csv_part(engine: &Engine, from: usize, limit: usize) -> Vec<u8> {
     let ids: Vec<&str> = engine.mechanism_views().map(|m| m.id).collect();
     let mut header: Vec<String> =
         ["member", "referrer", "wallet", "credit", "spent", "refunded", "received", "owed"]
@@ -53,7 +59,7 @@ pub fn members_csv(engine: &Engine) -> Vec<u8> {
         header.push(format!("{id}_owed"));
     }
     let mut csv = Csv::new(&header);
-    for v in engine.member_views() {
+    for v in engine.member_views().skip(from).take(limit) {
         let received: Money = v.mechanisms.iter().map(|m| m.received).sum();
         let owed: Money = v.mechanisms.iter().map(|m| m.owed).sum();
         let mut row = vec![

@@ -7,6 +7,7 @@ use super::*;
 
 mod dead_letters;
 pub(crate) mod doc;
+pub(crate) mod exports;
 mod proposals;
 mod settings;
 pub(crate) mod transparency;
@@ -59,6 +60,9 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/audit/proof", get(transparency::get_proof))
         .route("/v1/audit/consistency", get(transparency::get_consistency))
         .route("/v1/reports", get(get_reports))
+        .route("/v1/export/members.csv", get(exports::members_csv))
+        .route("/v1/export/pools.csv", get(exports::pools_csv))
+        .route("/v1/export/reports.csv", get(exports::reports_csv))
         .merge(web::routes())
         .layer(axum::middleware::from_fn(json_errors))
         .layer(axum::middleware::from_fn_with_state(app.clone(), to_owner))

@@ -159,8 +159,14 @@ fn the_console_opens_with_a_key_shows_the_apis_numbers_and_its_forms_need_the_se
         let mut scenario = fanli_sim::scenario::Scenario::default_scenario();
         (scenario.days, scenario.seed) = (20, 1);
         let sim = fanli_sim::simulate(plan, &scenario, &mut std::io::sink(), |_, _| {}).unwrap();
-        fanli_sim::report::report_page(&sim, &findings).1
+        let (fragment, summary) = fanli_sim::report::report_fragment(&sim, &findings);
+        // The console shows the simulator's report as report.html holds it: the same template.
+        assert!(simulated.body.contains(&fragment.into_string()), "the simulator's report");
+        summary
     };
+    assert!(
+        simulated.body.contains("起无新会员 · arrivals stop") || !simulated.body.contains("class=\"mark\"")
+    );
     let line = format!(
         "共 {} 名会员，其中 {} 名有消费；回本 {} 名",
         summary["members"], summary["members_with_spend"], summary["made_whole"]
@@ -402,4 +408,82 @@ fn the_members_page_lists_members_a_page_at_a_time_sorted_and_searched() {
     assert!(kept.starts_with("fanli_lang=en;") && kept.contains("Path=/"), "{kept}");
     let again = get_page(addr, "/console/members", &format!("{cookie}; fanli_lang=en"));
     assert!(again.body.contains("1–50 of 120"));
+}
+
+/// The CSV downloads, from the console (with its session) and the API (with a key): UTF-8 with
+/// a BOM, as attachments, with the rows the tenant holds. Two members: A spent 1000.00 and was
+/// paid the first step (10%, 100.00) when b0, whom A referred, spent 1000.00; the pool holds
+/// 40% of both orders less that step: 800.00 − 100.00 = 700.00.
+#[test]
+fn the_console_and_the_api_download_members_pools_and_reports_as_csv() {
+    let dir = data_dir("web-exports");
+    let addr = &local(&dir);
+    let key =
+        call(addr, "POST", "/v1/tenants", Some("master-secret"), "", r#"{"id":"shop"}"#).json()["owner_key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    assert_eq!(call(addr, "PUT", "/v1/plan", Some(&key), "", PLAN).status, 200);
+    let events = r#"{"at":"2026-01-01T09:00:00+08:00","type":"join","member":"A"}
+{"at":"2026-01-01T09:00:00+08:00","type":"order","order":"a","member":"A","amount":"1000.00"}
+{"at":"2026-01-01T09:01:00+08:00","type":"join","member":"b0","referrer":"A"}
+{"at":"2026-01-01T09:01:00+08:00","type":"order","order":"b0","member":"b0","amount":"1000.00"}
+{"at":"2026-01-02T00:00:00+08:00","type":"close_day"}
+"#;
+    assert_eq!(call(addr, "POST", "/v1/events", Some(&key), "", events).status, 200);
+    let chain = call(addr, "GET", "/v1/reports", Some(&key), "", "").body;
+    let chain = serde_json::from_str::<serde_json::Value>(chain.trim()).unwrap()["chain"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let members = "\u{feff}member,referrer,wallet,credit,spent,refunded,received,owed,r3_received,r3_owed\n\
+                   A,,100.00,0.00,1000.00,0.00,100.00,0.00,100.00,0.00\n\
+                   b0,A,0.00,0.00,1000.00,0.00,0.00,0.00,0.00,0.00\n";
+    let pools = "\u{feff}mechanism,kind,title_zh,pool,obligations,obligations_waiting,paid,price,retired\n\
+                 r3,refer_refund,推荐返还,700.00,0.00,0,100.00,,false\n";
+    let reports = format!(
+        "\u{feff}at,mechanism,pool,obligations,paid,price,chain\n2026-01-02T00:00:00+08:00,r3,700.00,0.00,100.00,,{chain}\n"
+    );
+    let check = |answer: &Answer, name: &str, expected: &str| {
+        assert_eq!(answer.status, 200, "{name}: {}", answer.body);
+        assert!(answer.body.as_bytes().starts_with(b"\xEF\xBB\xBF"), "{name}: a BOM first");
+        assert_eq!(answer.body, expected, "{name}");
+        assert_eq!(answer.header("content-type"), Some("text/csv; charset=utf-8"));
+        assert_eq!(
+            answer.header("content-disposition"),
+            Some(format!("attachment; filename=\"{name}\"").as_str())
+        );
+        assert_eq!(answer.header("x-fanli-next"), None);
+    };
+
+    // The console: a link on each page, the file with the session, the login page without.
+    let cookie = session(addr, &key);
+    let page = get_page(addr, "/console/members", &cookie);
+    assert!(
+        page.body.contains("href=\"/console/export/members.csv\" download>下载全部会员（CSV）</a>"),
+        "{}",
+        page.body
+    );
+    assert!(get_page(addr, "/console", &cookie).body.contains("href=\"/console/export/pools.csv\""));
+    assert!(get_page(addr, "/console/audit", &cookie).body.contains("href=\"/console/export/reports.csv\""));
+    for (name, expected) in
+        [("members.csv", members), ("pools.csv", pools), ("reports.csv", reports.as_str())]
+    {
+        check(&get_page(addr, &format!("/console/export/{name}"), &cookie), name, expected);
+        let without = call(addr, "GET", &format!("/console/export/{name}"), None, "", "");
+        assert_eq!((without.status, without.header("location")), (303, Some("/console/login")), "{name}");
+        // The API: the same bytes with a key; 401 without.
+        check(&call(addr, "GET", &format!("/v1/export/{name}"), Some(&key), "", ""), name, expected);
+        assert_eq!(call(addr, "GET", &format!("/v1/export/{name}"), None, "", "").status, 401, "{name}");
+    }
+    // A member's token sees only its member: no exports.
+    let token = call(addr, "POST", "/v1/members/A/token", Some(&key), "", "").json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(call(addr, "GET", "/v1/export/members.csv", Some(&token), "", "").status, 403);
+    // Past the last member: a 400 naming the count.
+    let past = call(addr, "GET", "/v1/export/members.csv?from=2", Some(&key), "", "");
+    assert_eq!(past.status, 400);
+    assert!(past.body.contains("the tenant has 2 members"), "{}", past.body);
 }

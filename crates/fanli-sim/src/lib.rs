@@ -12,6 +12,7 @@
 //! an integer: the same plan, scenario and seed give the same bytes everywhere.
 
 pub mod against;
+pub mod chart;
 pub mod report;
 pub mod risk;
 pub mod scenario;

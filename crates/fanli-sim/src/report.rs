@@ -1,15 +1,16 @@
 //! A simulation's files: the stream, the time series, each member's outcome, a summary with the
 //! verdict, and one self-contained HTML page with inline SVG charts.
 
-use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 
 use fanli_engine::compliance::Finding;
 use fanli_engine::{Engine, Money};
 use fanli_format::export::Csv;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::{Value, json};
 
+use crate::chart::{self, Chart, Unit};
 use crate::{Simulation, Tracked};
 
 /// Days per join cohort.
@@ -266,12 +267,13 @@ pub fn write_all(dir: &Path, sim: &Simulation, findings: &[Finding]) -> io::Resu
     write_all_with_sweep(dir, sim, findings, None)
 }
 
-/// The report page of a finished simulation (what `report.html` holds), and its summary:
-/// for showing a run without writing files (the server's console runs one from a page).
-pub fn report_page(sim: &Simulation, findings: &[Finding]) -> (String, Value) {
+/// The report of a finished simulation as a fragment to put in a page (what `report.html`
+/// holds in its body but the title), and its summary: for showing a run without writing files
+/// (the server's console runs one from a page and puts this under its own summary).
+pub fn report_fragment(sim: &Simulation, findings: &[Finding]) -> (Markup, Value) {
     let outcomes = outcomes(sim);
     let summary = summary(sim, &outcomes, findings);
-    (html(sim, &summary), summary)
+    (report_body(sim, &summary), summary)
 }
 
 /// A sweep: the key, and each value with the summary of the run that used it.
@@ -298,7 +300,6 @@ pub fn write_all_with_sweep(
     std::fs::write(dir.join("outcomes.csv"), outcomes_csv(&outcomes))?;
     let summary = summary(sim, &outcomes, findings);
     std::fs::write(dir.join("summary.json"), format!("{summary:#}\n"))?;
-    let mut page = html(sim, &summary);
     if let Some(sweep) = sweep {
         let mut csv = Csv::new([
             "value",
@@ -321,10 +322,8 @@ pub fn write_all_with_sweep(
             ]);
         }
         std::fs::write(dir.join("sweep.csv"), csv.finish())?;
-        let section = sweep_html(sweep);
-        page = page.replace("</body>", &format!("{section}\n</body>"));
     }
-    std::fs::write(dir.join("report.html"), page)?;
+    std::fs::write(dir.join("report.html"), html(sim, &summary, sweep))?;
     Ok(summary)
 }
 
@@ -408,8 +407,35 @@ fn mechanism_names(engine: &Engine) -> Vec<String> {
     engine.mechanism_ids().map(|m| engine.mechanism_name(m).to_owned()).collect()
 }
 
-/// One self-contained page: the verdict, the compliance findings, and the charts as inline SVG.
-fn html(sim: &Simulation, summary: &Value) -> String {
+/// The page's style (one document, nothing from elsewhere).
+const STYLE: &str = "body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}\
+svg{width:100%;height:auto}.verdict{font-size:1.2rem;padding:1rem;background:#fff4e5;border-left:4px solid #e67e22}";
+
+/// `report.html`: one self-contained page, the plan's name over [`report_body`] (and the
+/// sweep's comparison, with one).
+fn html(sim: &Simulation, summary: &Value, sweep: Option<&Sweep>) -> String {
+    let plan = &sim.engine.plan().name;
+    let page = html! {
+        (DOCTYPE)
+        html lang="zh" {
+            head {
+                meta charset="utf-8";
+                title { "fanli simulate: " (plan) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { (plan) }
+                (report_body(sim, summary))
+                @if let Some(sweep) = sweep { (sweep_html(sweep)) }
+            }
+        }
+    };
+    page.into_string() + "\n"
+}
+
+/// The report: the verdict, the compliance findings, the outcomes and the charts (inline SVG).
+fn report_body(sim: &Simulation, summary: &Value) -> Markup {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     let names = mechanism_names(&sim.engine);
     let series = |f: &dyn Fn(&crate::MechanismDay) -> f64| -> Vec<(String, Vec<f64>)> {
         names
@@ -418,200 +444,113 @@ fn html(sim: &Simulation, summary: &Value) -> String {
             .map(|(i, n)| (n.clone(), sim.days.iter().map(|d| f(&d.mechanisms[i])).collect()))
             .collect()
     };
+    let days: Vec<i64> = sim.days.iter().map(|d| chart::day_of(&d.date).unwrap_or_default()).collect();
+    // Where arrivals stop: the first day without new members (none after it either).
+    let stop_label = sim
+        .arrivals_stop
+        .and_then(|d| sim.days.get(d as usize - 1))
+        .map(|d| format!("{} 起无新会员 · arrivals stop", d.date));
+    let mark = sim.arrivals_stop.zip(stop_label.as_deref()).map(|(d, label)| (days[d as usize - 1], label));
+    let draw = |title: &str, series: &[(String, Vec<f64>)], unit: Unit| {
+        PreEscaped(chart::line_chart(&Chart { title, days: &days, series, unit, mark, zh: true }))
+    };
     let yuan = |m: Money| m.fen() as f64 / 100.0;
-    let pools = chart("Pools (yuan) · 资金池", &series(&|m| yuan(m.pool)));
-    let owed = chart("Owed and unpaid (yuan) · 拖欠", &series(&|m| yuan(m.obligations)));
-    let paid = chart("Paid out (yuan, cumulative) · 已兑付", &series(&|m| yuan(m.paid)));
-    let waiting = chart("Queued or unreleased (yuan) · 排队/未释放", &series(&|m| yuan(m.waiting)));
     let prices: Vec<(String, Vec<f64>)> = series(&|m| m.price as f64 / 10_000.0)
         .into_iter()
         .filter(|(_, v)| v.iter().any(|&p| p > 0.0))
         .collect();
-    let price = if prices.is_empty() {
-        String::new()
-    } else {
-        chart("Appreciation price (yuan a point) · 增值价格", &prices)
-    };
-    let members = chart(
-        "Members and daily orders · 会员与订单",
-        &[
-            ("members".to_owned(), sim.days.iter().map(|d| d.members as f64).collect()),
-            ("orders".to_owned(), sim.days.iter().map(|d| d.orders as f64).collect()),
-        ],
-    );
-    let cohorts = bars("Share made whole by join cohort · 各批次回本比例", &summary["cohorts"]);
-    let findings: String = summary["findings"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .map(|f| {
-                    format!(
-                        "<li><b>{}</b> [{}] <code>{}</code>: {}<br>{}</li>",
-                        esc(&f["level"]),
-                        esc(&f["rule"]),
-                        esc(&f["key"]),
-                        esc(&f["en"]),
-                        esc(&f["zh"])
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let findings = if findings.is_empty() {
-        "<p>No finding. 无问题。</p>".to_owned()
-    } else {
-        format!("<ul>{findings}</ul>")
-    };
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\"><title>fanli simulate: {plan}</title>\
-         <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}svg{{width:100%;height:auto}}\
-         .verdict{{font-size:1.2rem;padding:1rem;background:#fff4e5;border-left:4px solid #e67e22}}</style></head><body>\n\
-         <h1>{plan}</h1>\n<section id=\"verdict\" class=\"verdict\"><p>{zh}</p><p>{en}</p></section>\n\
-         <section id=\"risk\" data-grade=\"{grade}\"><h2>风险等级 · Risk grade: {grade_zh} ({grade})</h2><p>{risk_zh}</p><p>{risk_en}</p>\
-         <p>回本 · made whole {risk_whole} ({risk_whole_grade}); 未兑付 · unpaid {risk_unpaid} ({risk_unpaid_grade}); \
-         资金池沉淀 · pool build-up {risk_pool} ({risk_pool_grade}) <small>(docs/risk.md)</small></p></section>\n\
-         <h2>Compliance · 合规</h2>\n{findings}\n\
-         <h2>Outcomes · 结果</h2>\n<p>{members_n} members, {spenders} with spend; made whole: {whole} ({share}); \
-         received ÷ spent p10 {p10}, median {p50}, p90 {p90}; paid {paid}, owed {owed_total} to {owed_members} members; \
-         unpaid in all (owed, or waiting on future members) {unpaid} to {unpaid_members} members · 未兑付的承诺共 {unpaid} 元，涉及 {unpaid_members} 名会员.</p>\n\
-         {cohorts}\n<h2>Over time · 时间序列</h2>\n{members}\n{pools}\n{price}\n{owed}\n{waiting}\n{paid_chart}\n</body></html>\n",
-        plan = esc(&Value::from(sim.engine.plan().name.clone())),
-        zh = esc(&summary["verdict"]["zh"]),
-        en = esc(&summary["verdict"]["en"]),
-        members_n = summary["members"],
-        spenders = summary["members_with_spend"],
-        whole = summary["made_whole"],
-        share = esc(&summary["made_whole_share"]),
-        p10 = esc(&summary["received_over_spent"]["p10"]),
-        p50 = esc(&summary["received_over_spent"]["p50"]),
-        p90 = esc(&summary["received_over_spent"]["p90"]),
-        paid = esc(&summary["paid"]),
-        owed_total = esc(&summary["owed"]),
-        owed_members = summary["members_owed"],
-        paid_chart = paid,
-        unpaid = esc(&summary["risk"]["unpaid"]),
-        unpaid_members = summary["risk"]["unpaid_members"],
-        grade = esc(&summary["risk"]["grade"]),
-        grade_zh = esc(&summary["risk"]["grade_zh"]),
-        risk_zh = esc(&summary["risk"]["sentence"]["zh"]),
-        risk_en = esc(&summary["risk"]["sentence"]["en"]),
-        risk_whole = esc(&summary["risk"]["made_whole_share"]),
-        risk_whole_grade = esc(&summary["risk"]["made_whole_grade"]),
-        risk_unpaid = esc(&summary["risk"]["unpaid_share"]),
-        risk_unpaid_grade = esc(&summary["risk"]["unpaid_grade"]),
-        risk_pool = esc(&summary["risk"]["pool_excess_share"]),
-        risk_pool_grade = esc(&summary["risk"]["pool_excess_grade"]),
-    )
+    let members = [
+        ("会员 members".to_owned(), sim.days.iter().map(|d| d.members as f64).collect()),
+        ("订单 orders".to_owned(), sim.days.iter().map(|d| d.orders as f64).collect()),
+    ];
+    let findings = summary["findings"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let ratios = &summary["received_over_spent"];
+    let risk = &summary["risk"];
+    html! {
+        section #verdict .verdict {
+            p { (text(&summary["verdict"]["zh"])) }
+            p { (text(&summary["verdict"]["en"])) }
+        }
+        section #risk data-grade=(text(&risk["grade"])) {
+            h2 { "风险等级 · Risk grade: " (text(&risk["grade_zh"])) " (" (text(&risk["grade"])) ")" }
+            p { (text(&risk["sentence"]["zh"])) }
+            p { (text(&risk["sentence"]["en"])) }
+            p {
+                "回本 · made whole " (text(&risk["made_whole_share"])) " (" (text(&risk["made_whole_grade"]))
+                "); 未兑付 · unpaid " (text(&risk["unpaid_share"])) " (" (text(&risk["unpaid_grade"]))
+                "); 资金池沉淀 · pool build-up " (text(&risk["pool_excess_share"])) " ("
+                (text(&risk["pool_excess_grade"])) ") " small { "(docs/risk.md)" }
+            }
+        }
+        h2 { "Compliance · 合规" }
+        @if findings.is_empty() {
+            p { "No finding. 无问题。" }
+        } @else {
+            ul {
+                @for f in findings {
+                    li {
+                        b { (text(&f["level"])) } " [" (text(&f["rule"])) "] " code { (text(&f["key"])) } ": "
+                        (text(&f["en"])) br; (text(&f["zh"]))
+                    }
+                }
+            }
+        }
+        h2 { "Outcomes · 结果" }
+        p {
+            (summary["members"]) " members, " (summary["members_with_spend"]) " with spend; made whole: "
+            (summary["made_whole"]) " (" (text(&summary["made_whole_share"])) "); received ÷ spent p10 "
+            (text(&ratios["p10"])) ", median " (text(&ratios["p50"])) ", p90 " (text(&ratios["p90"]))
+            "; paid " (text(&summary["paid"])) ", owed " (text(&summary["owed"])) " to "
+            (summary["members_owed"]) " members; unpaid in all (owed, or waiting on future members) "
+            (text(&risk["unpaid"])) " to " (risk["unpaid_members"]) " members · "
+            (format!("未兑付的承诺共 {} 元，涉及 {} 名会员。", text(&risk["unpaid"]), risk["unpaid_members"]))
+        }
+        (bars("Share made whole by join cohort · 各批次回本比例", &summary["cohorts"]))
+        h2 { "Over time · 时间序列" }
+        (draw("会员与每日订单 · Members and daily orders", &members, Unit::Count))
+        (draw("资金池 · Pools", &series(&|m| yuan(m.pool)), Unit::Yuan))
+        @if !prices.is_empty() { (draw("增值价格 · Appreciation price", &prices, Unit::YuanPerPoint)) }
+        (draw("拖欠 · Owed and unpaid", &series(&|m| yuan(m.obligations)), Unit::Yuan))
+        (draw("排队/未释放 · Queued or unreleased", &series(&|m| yuan(m.waiting)), Unit::Yuan))
+        (draw("已兑付（累计）· Paid out, cumulative", &series(&|m| yuan(m.paid)), Unit::Yuan))
+    }
 }
 
 /// The sweep's table and its chart of the share made whole per value.
-fn sweep_html(sweep: &Sweep) -> String {
-    let key = esc(&Value::from(sweep.key.clone()));
-    let mut rows = String::new();
-    let mut bars_data = Vec::new();
-    for (value, s) in &sweep.runs {
-        let _ = write!(
-            rows,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&Value::from(value.clone())),
-            esc(&s["paid"]),
-            esc(&s["owed"]),
-            s["members_owed"],
-            esc(&s["still_waiting"]),
-            esc(&s["made_whole_share"])
-        );
-        bars_data.push(json!({"days": format!("{key}={value}"), "made_whole_share": s["made_whole_share"]}));
-    }
-    format!(
-        "<h2 id=\"sweep\">Sweep of {key} · 参数对比</h2>\n<table border=\"1\" cellpadding=\"4\">\
-         <tr><th>{key}</th><th>paid</th><th>owed</th><th>members owed</th><th>still waiting</th><th>made whole</th></tr>{rows}</table>\n{}",
-        bars(&format!("Share made whole by {} · 各参数回本比例", sweep.key), &Value::from(bars_data))
-    )
-}
-
-/// A JSON string value (or any value) as HTML text.
-fn esc(v: &Value) -> String {
-    let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-const COLORS: [&str; 9] =
-    ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"];
-
-/// A line chart of several series over the days, as an SVG element in a `<figure>` (the title
-/// and names escaped): the simulator's report draws with it, and so does the server's console.
-pub fn chart(title: &str, series: &[(String, Vec<f64>)]) -> String {
-    let (w, h, left, bottom) = (800.0, 260.0, 70.0, 30.0);
-    let max = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(1.0);
-    let n = series.first().map_or(1, |(_, v)| v.len()).max(2);
-    let mut svg = format!(
-        "<figure class=\"chart\"><figcaption>{}</figcaption><svg viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\
-         <line x1=\"{left}\" y1=\"{y0}\" x2=\"{w}\" y2=\"{y0}\" stroke=\"#999\"/><line x1=\"{left}\" y1=\"0\" x2=\"{left}\" y2=\"{y0}\" stroke=\"#999\"/>\
-         <text x=\"2\" y=\"12\" font-size=\"11\">{}</text><text x=\"2\" y=\"{y0}\" font-size=\"11\">0</text>\
-         <text x=\"{left}\" y=\"{h}\" font-size=\"11\">day 1</text><text x=\"{xr}\" y=\"{h}\" font-size=\"11\">day {n}</text>",
-        esc(&Value::from(title)),
-        axis(max),
-        y0 = h - bottom,
-        xr = w - 60.0,
-    );
-    for (i, (name, values)) in series.iter().enumerate() {
-        let points: Vec<String> = values
-            .iter()
-            .enumerate()
-            .map(|(d, v)| {
-                let x = left + (w - left) * d as f64 / (n - 1) as f64;
-                let y = (h - bottom) - (h - bottom - 5.0) * v / max;
-                format!("{x:.1},{y:.1}")
-            })
-            .collect();
-        let color = COLORS[i % COLORS.len()];
-        let _ = write!(
-            svg,
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"/>\
-             <text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{color}\">{}</text>",
-            points.join(" "),
-            left + 10.0 + 110.0 * i as f64,
-            14,
-            esc(&Value::from(name.clone()))
-        );
-    }
-    svg + "</svg></figure>"
-}
-
-fn axis(max: f64) -> String {
-    if max >= 1e6 {
-        format!("{:.1}M", max / 1e6)
-    } else if max >= 1e3 {
-        format!("{:.1}k", max / 1e3)
-    } else {
-        format!("{max:.2}")
+fn sweep_html(sweep: &Sweep) -> Markup {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let bars_data: Vec<Value> = sweep
+        .runs
+        .iter()
+        .map(|(value, s)| json!({"days": format!("{}={value}", sweep.key), "made_whole_share": s["made_whole_share"]}))
+        .collect();
+    html! {
+        h2 #sweep { "Sweep of " (sweep.key) " · 参数对比" }
+        table border="1" cellpadding="4" {
+            tr {
+                th { (sweep.key) } th { "paid" } th { "owed" } th { "members owed" } th { "still waiting" }
+                th { "made whole" }
+            }
+            @for (value, s) in &sweep.runs {
+                tr {
+                    td { (value) } td { (text(&s["paid"])) } td { (text(&s["owed"])) } td { (s["members_owed"]) }
+                    td { (text(&s["still_waiting"])) } td { (text(&s["made_whole_share"])) }
+                }
+            }
+        }
+        (bars(&format!("Share made whole by {} · 各参数回本比例", sweep.key), &Value::from(bars_data)))
     }
 }
 
-/// A bar chart of each cohort's share made whole.
-fn bars(title: &str, cohorts: &Value) -> String {
-    let rows = cohorts.as_array().cloned().unwrap_or_default();
-    let (w, h) = (800.0, 220.0);
-    let width = (w - 70.0) / rows.len().max(1) as f64;
-    let mut svg = format!(
-        "<figure class=\"chart\"><figcaption>{}</figcaption><svg viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">",
-        esc(&Value::from(title))
-    );
-    for (i, c) in rows.iter().enumerate() {
-        let share: f64 = c["made_whole_share"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0.0);
-        let bar = (h - 40.0) * share;
-        let x = 70.0 + width * i as f64;
-        let _ = write!(
-            svg,
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bar:.1}\" fill=\"#2ca02c\"/>\
-             <text x=\"{x:.1}\" y=\"{}\" font-size=\"10\">{}</text><text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"10\">{:.0}%</text>",
-            h - 25.0 - bar,
-            (width - 4.0).max(1.0),
-            h - 5.0,
-            esc(&c["days"]),
-            (h - 28.0 - bar).max(10.0),
-            share * 100.0
-        );
-    }
-    svg + "</svg></figure>"
+/// A bar chart of each cohort's (or sweep value's) share made whole.
+fn bars(title: &str, cohorts: &Value) -> Markup {
+    let rows = cohorts.as_array().map(Vec::as_slice).unwrap_or_default();
+    let bars: Vec<(String, f64)> = rows
+        .iter()
+        .map(|c| {
+            let share = c["made_whole_share"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+            (c["days"].as_str().unwrap_or_default().to_owned(), share)
+        })
+        .collect();
+    PreEscaped(chart::bar_chart(title, &bars))
 }

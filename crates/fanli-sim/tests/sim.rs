@@ -127,6 +127,11 @@ fn a_jin_san_bu_yi_queue_leaves_the_entries_no_newcomer_came_for() {
     let grades =
         ["made_whole_grade", "unpaid_grade", "pool_excess_grade", "grade"].map(|k| risk[k].as_str().unwrap());
     assert_eq!(grades, ["severe", "high", "severe", "severe"]);
+    // Every chart of the page marks day 21, the first day without arrivals, with its date.
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let stop = format!("{} 起无新会员 · arrivals stop", sim.days[20].date);
+    assert_eq!(html.matches(&stop).count(), 5, "members, pools, owed, waiting and paid");
+    assert_eq!(html.matches("<g class=\"mark\">").count(), 5);
     // Three of the files a run writes (not the stream, the state or the page): the summary, what
     // each member got, and each day's figures.
     for file in ["summary.json", "outcomes.csv", "timeseries.csv"] {
@@ -146,7 +151,7 @@ fn the_report_is_one_html_page_with_every_chart() {
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
     assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
     for title in [
-        "Pools (yuan)",
+        "资金池 · Pools",
         "Owed and unpaid",
         "Appreciation price",
         "Share made whole by join cohort",
@@ -170,6 +175,10 @@ fn the_report_is_one_html_page_with_every_chart() {
     for lang in ["zh", "en"] {
         assert!(html.contains(summary["risk"]["sentence"][lang].as_str().unwrap()), "{lang}");
     }
+    // The x axes are the scenario's dates, from its first day.
+    let first = &sim.days[0].date;
+    assert!(html.contains(&format!("text-anchor=\"middle\">{first}</text>")), "{first}");
+    assert!(!html.contains("day 1"));
     assert!(
         !html.contains("http://")
             || html.matches("http://").count() == html.matches("http://www.w3.org/2000/svg").count(),

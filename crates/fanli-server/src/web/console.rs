@@ -37,8 +37,9 @@ use super::versions::{PlanContext, comparison_section, effective_at, effective_a
 use super::{Figs, Lang, console_page as page, console_role, https, tr, when, when_text};
 use crate::auth::{Caller, Role};
 use crate::{App, Checked, Line, LineResult, Shared, blocking, lock, new_key, same, submit_lines};
-use fanli_engine::{Money, UtcOffset};
+use fanli_engine::{Money, Timestamp, UtcOffset};
 use fanli_format::{DailyReport, PoolFigures};
+use fanli_sim::chart::{Chart, Unit, closed_day, line_chart};
 
 /// A console session: who logged in, and the token its forms carry.
 pub(crate) struct Session {
@@ -323,6 +324,13 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap, l
         }
         vec![(tr!(lang, "chart-new-members"), new_members), (tr!(lang, "chart-orders"), new_orders)]
     };
+    // Each point's date: the local day (in the plan's timezone) its close_day closed.
+    let closed = |at: &str| Timestamp::parse_rfc3339(at).map_or(0, |at| closed_day(at, offset));
+    let report_days: Vec<i64> = reports.iter().map(|r| closed(&r.at)).collect();
+    let close_days: Vec<i64> = days.iter().map(|(_, at, _, _)| closed(at)).collect();
+    let draw = |title: &str, days: &[i64], series: &[(String, Vec<f64>)], unit: Unit| {
+        line_chart(&Chart { title, days, series, unit, mark: None, zh: lang == Lang::Zh })
+    };
     let body = html! {
         section {
             h1 { (tr!(lang, "nav-overview")) " · " (plan) }
@@ -367,16 +375,17 @@ pub(crate) async fn overview(State(server): State<Shared>, headers: HeaderMap, l
                 }
             }
             p.note { (tr!(lang, "pools-note")) }
+            p.export { a.download href="/console/export/pools.csv" download { (tr!(lang, "export-pools")) } }
         }
         section {
             h2 { (tr!(lang, "charts-title")) }
             @if reports.is_empty() {
                 p.note { (tr!(lang, "charts-none")) }
             } @else {
-                @if !price_chart.is_empty() { (PreEscaped(fanli_sim::report::chart(&tr!(lang, "chart-price"), &price_chart))) }
-                (PreEscaped(fanli_sim::report::chart(&tr!(lang, "chart-pools"), &series(&|m| Some(yuan_of(m.pool)), false))))
-                (PreEscaped(fanli_sim::report::chart(&tr!(lang, "chart-owed"), &series(&|m| Some(yuan_of(m.obligations)), false))))
-                (PreEscaped(fanli_sim::report::chart(&tr!(lang, "chart-per-day"), &per_day)))
+                @if !price_chart.is_empty() { (PreEscaped(draw(&tr!(lang, "chart-price"), &report_days, &price_chart, Unit::YuanPerPoint))) }
+                (PreEscaped(draw(&tr!(lang, "chart-pools"), &report_days, &series(&|m| Some(yuan_of(m.pool)), false), Unit::Yuan)))
+                (PreEscaped(draw(&tr!(lang, "chart-owed"), &report_days, &series(&|m| Some(yuan_of(m.obligations)), false), Unit::Yuan)))
+                (PreEscaped(draw(&tr!(lang, "chart-per-day"), &close_days, &per_day, Unit::Count)))
             }
         }
     };
@@ -431,7 +440,7 @@ struct Outcome {
     message: String,
     findings: Option<Checked>,
     /// The simulation: its outcome in the page's language, and the simulator's report.
-    report: Option<(Markup, String)>,
+    report: Option<(Markup, Markup)>,
 }
 
 /// The plan page: `extra` (the comparison of a new plan with the tenant's state) after the
@@ -457,7 +466,7 @@ fn plan_page(
                 @if let Some(findings) = &outcome.findings { (findings_table(Some(findings), lang)) }
             }
             @if let Some((summary, report)) = &outcome.report {
-                section #simulation { h2 { (tr!(lang, "simulate-title")) } (summary) (PreEscaped(report)) }
+                section #simulation { h2 { (tr!(lang, "simulate-title")) } (summary) (report) }
             }
         }
         @if let Some(extra) = extra { (extra) }
@@ -701,7 +710,7 @@ pub(crate) async fn simulate(
     let seed = form.get("seed").and_then(|s| s.parse::<u64>().ok()).unwrap_or(42);
     let overflow = tr!(lang, "simulate-overflow");
     // The simulation runs off the async workers: a few seconds of CPU at most (180 days).
-    let run = tokio::task::spawn_blocking(move || -> Result<(String, serde_json::Value), String> {
+    let run = tokio::task::spawn_blocking(move || -> Result<(Markup, serde_json::Value), String> {
         let plan = fanli_format::parse_plan(&text).map_err(|e| e.to_string())?;
         let findings = fanli_engine::compliance::check(&plan);
         let mut scenario = fanli_sim::scenario::Scenario::default_scenario();
@@ -712,10 +721,8 @@ pub(crate) async fn simulate(
                 fanli_sim::SimError::Overflow { .. } => format!("{overflow}{e}"),
                 other => other.to_string(),
             })?;
-        let (page, summary) = fanli_sim::report::report_page(&sim, &findings);
-        // The report's body, into this page.
-        let body = page.split_once("<body>").map_or(page.as_str(), |(_, b)| b);
-        Ok((body.split_once("</body>").map_or(body, |(b, _)| b).to_owned(), summary))
+        // The simulator's report, the same template as its report.html, into this page.
+        Ok(fanli_sim::report::report_fragment(&sim, &findings))
     })
     .await;
     let outcome = match run {
@@ -898,6 +905,7 @@ pub(crate) async fn members(
                 " " button type="submit" { (tr!(lang, "members-find")) }
                 @if q.is_some() { " " a href="/console/members" { (tr!(lang, "members-all")) } }
             }
+            @if total > 0 { (exports::members_links(total, lang)) }
         }
         @if let Some(found) = &found {
             section {
@@ -1332,6 +1340,7 @@ pub(crate) async fn audit(
             h2 { (tr!(lang, "audit-reports")) span.note { " " (tr!(lang, "member-latest", count = 60)) } }
             @if reports.is_empty() { p.note { (tr!(lang, "audit-no-report")) } }
             @else {
+                p.export { a.download href="/console/export/reports.csv" download { (tr!(lang, "export-reports")) } }
                 table #reports {
                     tr { th { (tr!(lang, "audit-closed-at")) } th { (tr!(lang, "audit-chain")) } th { (tr!(lang, "audit-mechanisms")) } }
                     @for r in reports.iter().rev().take(60) {
@@ -1430,6 +1439,7 @@ pub(crate) async fn audit(
 }
 
 // The withdrawals queue and the members' vote (issue 15): pages of their own, after `or_page!`.
+pub(crate) mod exports;
 pub(crate) mod proposals;
 pub(crate) mod webhook;
 pub(crate) mod withdrawals;

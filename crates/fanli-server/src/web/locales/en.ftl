@@ -46,12 +46,16 @@ pools-queue-line = { $entries } entries, { $amount }, oldest { $oldest }
 pools-note = Owed since: the first day close after the last one at which the pool owed nothing. Paid today: since the last day close.
 charts-title = Over time
 charts-none = No day closed yet: the charts start with the first close_day.
-chart-price = Appreciation price (yuan a point)
-chart-pools = Pools (yuan)
-chart-owed = Owed (yuan)
+chart-price = Appreciation price
+chart-pools = Pools
+chart-owed = Owed
 chart-per-day = New members and orders per day
 chart-new-members = New members
 chart-orders = Orders
+export-members = Download all members (CSV)
+export-members-parts = Many members: download in parts of at most { $per }:
+export-pools = Download the pools (CSV)
+export-reports = Download every daily report (CSV)
 
 ## Plan
 plan-check = fanli check

@@ -46,12 +46,16 @@ pools-queue-line = { $entries } 条，{ $amount } 元，最早 { $oldest }
 pools-note = 拖欠起于：最后一次零拖欠日报之后的第一次日结。今日兑付：自最近一次日结以来。
 charts-title = 走势
 charts-none = 还没有日结：第一次日结（close_day）后开始画图。
-chart-price = 增值价格（元/积分）
-chart-pools = 资金池（元）
-chart-owed = 拖欠（元）
+chart-price = 增值价格
+chart-pools = 资金池
+chart-owed = 拖欠
 chart-per-day = 每日新会员与订单
 chart-new-members = 新会员
 chart-orders = 订单
+export-members = 下载全部会员（CSV）
+export-members-parts = 会员较多，分文件下载（每个文件至多 { $per } 人）：
+export-pools = 下载资金池（CSV）
+export-reports = 下载全部日结报告（CSV）
 
 ## 方案
 plan-check = 检查（fanli check）
