@@ -9,7 +9,8 @@
 //!   table for BENCHMARKS.md. With `--all`, on `bench/plan-all.toml` (every kind at once) and
 //!   streams that also have stores, agents, partners, ad views, redemptions and top-ups. With
 //!   `--amend-every K`, on streams with an amendment every K lines. With `--base OLD_FANLI`, that binary runs too, interleaved, and the tables compare the two.
-//! - `bench --matrix [--events-small N] [--events-large N] [--runs K] [--seed S] [--only NAMES]`:
+//! - `bench --matrix [--events-small N] [--events-large N] [--runs K] [--seed S] [--only NAMES]
+//!   [--valgrind]`:
 //!   `fanli run` on every workload of the benchmark matrix (issue 19: each kind alone, all
 //!   together, refund windows, queues, clawback, refused lines, long ids, deep referral trees),
 //!   200k and 2M events by default, one markdown table with the parse floor beside each; see
@@ -51,7 +52,7 @@ usage: cargo xtask gen --events N --out FILE [--seed S] [--all] [--amend-every K
        cargo xtask bench [--events N] [--runs K] [--seed S] [--all] [--amend-every K]
                          [--base OLD_FANLI]
        cargo xtask bench --matrix [--events-small N] [--events-large N] [--runs K] [--seed S]
-                                  [--only NAME[,NAME…]]
+                                  [--only NAME[,NAME…]] [--valgrind]
        cargo xtask phases [--events N] [--runs K] [--seed S] [--all]
        cargo xtask dayclose [--lots N] [--runs K]
        cargo xtask load [--events N] [--batch B] [--single CONNECTIONS] [--database URL [--node]]
@@ -111,13 +112,22 @@ fn run(args: &[String]) -> Result<(), String> {
             Ok(())
         }
         "bench" if flags.get("--matrix").is_some() => {
-            flags.only(&["--matrix", "--events-small", "--events-large", "--runs", "--seed", "--only"])?;
+            flags.only(&[
+                "--matrix",
+                "--events-small",
+                "--events-large",
+                "--runs",
+                "--seed",
+                "--only",
+                "--valgrind",
+            ])?;
             matrix::run(&matrix::Options {
                 small: flags.number("--events-small")?.unwrap_or(200_000),
                 large: flags.number("--events-large")?.unwrap_or(2_000_000),
                 runs: flags.number("--runs")?.unwrap_or(3) as usize,
                 seed: flags.number("--seed")?.unwrap_or(DEFAULT_SEED),
                 only: flags.get("--only").map(str::to_owned),
+                valgrind: flags.get("--valgrind").is_some(),
             })
         }
         "parse-floor" => {
@@ -226,7 +236,7 @@ impl Flags {
                 return Err(format!("unexpected argument `{name}`\n{USAGE}"));
             }
             // The flags without a value.
-            if matches!(name.as_str(), "--all" | "--node" | "--operate" | "--matrix") {
+            if matches!(name.as_str(), "--all" | "--node" | "--operate" | "--matrix" | "--valgrind") {
                 pairs.push((name.clone(), String::new()));
                 continue;
             }
