@@ -353,21 +353,24 @@ fn instructions(
     scratch: &Path,
 ) -> Option<u64> {
     let out = scratch.join("instructions.txt");
-    let mut command = match counter {
-        Counter::Perf(perf) => {
-            let mut command = Command::new(perf);
-            command.args(["stat", "-x,", "-e", "instructions", "-o"]).arg(&out).arg("--");
+    // taskset outside: valgrind stops following a program at its exec.
+    let (Counter::Perf(tool) | Counter::Valgrind(tool)) = counter;
+    let mut command = match taskset {
+        Some(taskset) => {
+            let mut command = Command::new(taskset);
+            command.args(["-c", core]).arg(tool);
             command
         }
-        Counter::Valgrind(valgrind) => {
-            let mut command = Command::new(valgrind);
+        None => Command::new(tool),
+    };
+    match counter {
+        Counter::Perf(_) => {
+            command.args(["stat", "-x,", "-e", "instructions", "-o"]).arg(&out).arg("--");
+        }
+        Counter::Valgrind(_) => {
             let log = OsString::from_iter([OsString::from("--log-file="), out.clone().into()]);
             command.args(["--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]).arg(log);
-            command
         }
-    };
-    if let Some(taskset) = taskset {
-        command.arg(taskset).args(["-c", core]);
     }
     let status = command
         .arg(program)
