@@ -13,6 +13,7 @@
 //! over the base's: the comparison a change that must not slow anything down needs, made in one
 //! sitting so that a slow stretch of the machine slows both alike.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -55,17 +56,7 @@ pub(crate) fn run(
 ) -> Result<(), String> {
     let root = workspace_root();
     let target = target_dir(&root);
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("building the release fanli…");
-    let built = Command::new(&cargo)
-        .args(["build", "--release", "-p", "fanli-cli"])
-        .current_dir(&root)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !built.success() {
-        return Err(format!("cargo build --release -p fanli-cli failed ({built})"));
-    }
-    let fanli = target.join("release").join("fanli");
+    let fanli = build_fanli(&root)?;
     let plan = plan_path(&root, all);
     let shown = plan.strip_prefix(&root).unwrap_or(&plan).display().to_string();
     let dir = target.join("bench");
@@ -158,6 +149,21 @@ pub(crate) fn run(
     Ok(())
 }
 
+/// Builds the release `fanli` and returns its path.
+pub(crate) fn build_fanli(root: &Path) -> Result<PathBuf, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("building the release fanli…");
+    let built = Command::new(&cargo)
+        .args(["build", "--release", "-p", "fanli-cli"])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !built.success() {
+        return Err(format!("cargo build --release -p fanli-cli failed ({built})"));
+    }
+    Ok(target_dir(root).join("release").join("fanli"))
+}
+
 /// Where cargo builds: `CARGO_TARGET_DIR`, else `target/` under the root.
 pub(crate) fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
@@ -177,6 +183,17 @@ pub(crate) fn ensure_stream(
     all: bool,
     amend_every: u64,
 ) -> Result<u64, String> {
+    ensure_shaped(stream, events, seed, &generate::Shape::of(all), amend_every)
+}
+
+/// [`ensure_stream`] of any shape (the file's name tells shapes apart).
+pub(crate) fn ensure_shaped(
+    stream: &Path,
+    events: u64,
+    seed: u64,
+    shape: &generate::Shape,
+    amend_every: u64,
+) -> Result<u64, String> {
     let size = std::fs::metadata(stream).map(|m| m.len()).ok();
     if let Ok(meta) = std::fs::read_to_string(meta_path(stream))
         && field(&meta, "events") == Some(events)
@@ -190,7 +207,7 @@ pub(crate) fn ensure_stream(
         return Ok(members);
     }
     let started = Instant::now();
-    let stats = generate::write_stream(stream, events, seed, all, amend_every)
+    let stats = generate::write_stream(stream, events, seed, shape, amend_every)
         .map_err(|e| format!("cannot write {}: {e}", stream.display()))?;
     eprintln!(
         "generated {} ({events} events, {} members) in {:.2} s",
@@ -218,15 +235,32 @@ fn measure(
     gnu_time: Option<&Path>,
     scratch: &Path,
 ) -> Result<(Duration, u64), String> {
+    let args = [OsString::from("run"), plan.into(), stream.into(), "--json".into()];
+    measure_command(fanli, &args, taskset, core, gnu_time, scratch)
+        .map_err(|e| format!("{e} on {}", stream.display()))
+}
+
+/// One run of `program args` (stdout to /dev/null, pinned to `core` with `taskset` when given):
+/// its wall time and the child's peak resident set size in KiB. Exit status 2 (some lines
+/// refused) counts as a success.
+pub(crate) fn measure_command(
+    program: &Path,
+    args: &[OsString],
+    taskset: Option<&Path>,
+    core: &str,
+    gnu_time: Option<&Path>,
+    scratch: &Path,
+) -> Result<(Duration, u64), String> {
     let rss_file = scratch.join("maxrss.txt");
-    let mut argv: Vec<std::ffi::OsString> = Vec::new();
+    let mut argv: Vec<OsString> = Vec::new();
     if let Some(taskset) = taskset {
         argv.extend([taskset.into(), "-c".into(), core.into()]);
     }
     if let Some(time) = gnu_time {
         argv.extend([time.into(), "-f".into(), "%M".into(), "-o".into(), rss_file.clone().into()]);
     }
-    argv.extend([fanli.into(), "run".into(), plan.into(), stream.into(), "--json".into()]);
+    argv.push(program.into());
+    argv.extend(args.iter().cloned());
     let started = Instant::now();
     let mut child = Command::new(&argv[0])
         .args(&argv[1..])
@@ -234,7 +268,7 @@ fn measure(
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", fanli.display()))?;
+        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
     let mut polled = 0;
     let status = loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
@@ -248,7 +282,7 @@ fn measure(
     let elapsed = started.elapsed();
     // 2: some lines were rejected, which a generated stream may have.
     if !matches!(status.code(), Some(0 | 2)) {
-        return Err(format!("fanli run {} failed ({status})", stream.display()));
+        return Err(format!("{} failed ({status})", program.display()));
     }
     let rss = match gnu_time {
         Some(_) => {
@@ -263,7 +297,7 @@ fn measure(
 }
 
 /// The process's peak resident set size so far, in KiB.
-fn vm_hwm(pid: u32) -> Option<u64> {
+pub(crate) fn vm_hwm(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
@@ -275,7 +309,7 @@ pub(crate) fn which(name: &str) -> Option<PathBuf> {
 }
 
 /// 1234567 → "1,234,567".
-fn group(n: u64) -> String {
+pub(crate) fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

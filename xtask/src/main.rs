@@ -9,6 +9,12 @@
 //!   table for BENCHMARKS.md. With `--all`, on `bench/plan-all.toml` (every kind at once) and
 //!   streams that also have stores, agents, partners, ad views, redemptions and top-ups. With
 //!   `--amend-every K`, on streams with an amendment every K lines. With `--base OLD_FANLI`, that binary runs too, interleaved, and the tables compare the two.
+//! - `bench --matrix [--events-small N] [--events-large N] [--runs K] [--seed S] [--only NAMES]
+//!   [--valgrind]`:
+//!   `fanli run` on every workload of the benchmark matrix (issue 19: each kind alone, all
+//!   together, refund windows, queues, clawback, refused lines, long ids, deep referral trees),
+//!   200k and 2M events by default, one markdown table with the parse floor beside each; see
+//!   matrix.rs.
 //! - `phases [--events N] [--runs K] [--seed S]`: on the same streams, in memory, times parsing
 //!   alone and parsing plus the engine, to see which of them grows faster than the events.
 //! - `dayclose [--lots N] [--runs K]`: times one `close_day` over N active green-points lots.
@@ -35,6 +41,7 @@ mod dayclose;
 mod difftest;
 mod generate;
 mod load;
+mod matrix;
 mod overload;
 mod phases;
 mod restart;
@@ -46,6 +53,8 @@ const USAGE: &str = "\
 usage: cargo xtask gen --events N --out FILE [--seed S] [--all] [--amend-every K]
        cargo xtask bench [--events N] [--runs K] [--seed S] [--all] [--amend-every K]
                          [--base OLD_FANLI]
+       cargo xtask bench --matrix [--events-small N] [--events-large N] [--runs K] [--seed S]
+                                  [--only NAME[,NAME…]] [--valgrind]
        cargo xtask phases [--events N] [--runs K] [--seed S] [--all]
        cargo xtask dayclose [--lots N] [--runs K]
        cargo xtask load [--events N] [--batch B] [--single CONNECTIONS] [--database URL [--node]]
@@ -86,8 +95,14 @@ fn run(args: &[String]) -> Result<(), String> {
             let seed = flags.number("--seed")?.unwrap_or(DEFAULT_SEED);
             let started = std::time::Instant::now();
             let amend_every = flags.number("--amend-every")?.unwrap_or(0);
-            let stats = generate::write_stream(&out, events, seed, flags.get("--all").is_some(), amend_every)
-                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            let stats = generate::write_stream(
+                &out,
+                events,
+                seed,
+                &generate::Shape::of(flags.get("--all").is_some()),
+                amend_every,
+            )
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
             eprintln!(
                 "wrote {} events ({} members, {} orders) to {} in {:.2} s",
                 stats.events,
@@ -97,6 +112,31 @@ fn run(args: &[String]) -> Result<(), String> {
                 started.elapsed().as_secs_f64()
             );
             Ok(())
+        }
+        "bench" if flags.get("--matrix").is_some() => {
+            flags.only(&[
+                "--matrix",
+                "--events-small",
+                "--events-large",
+                "--runs",
+                "--seed",
+                "--only",
+                "--valgrind",
+            ])?;
+            matrix::run(&matrix::Options {
+                small: flags.number("--events-small")?.unwrap_or(200_000),
+                large: flags.number("--events-large")?.unwrap_or(2_000_000),
+                runs: flags.number("--runs")?.unwrap_or(3) as usize,
+                seed: flags.number("--seed")?.unwrap_or(DEFAULT_SEED),
+                only: flags.get("--only").map(str::to_owned),
+                valgrind: flags.get("--valgrind").is_some(),
+            })
+        }
+        "parse-floor" => {
+            // The matrix's parse floor, in a process of its own (see matrix.rs).
+            flags.only(&["--stream"])?;
+            let stream = flags.get("--stream").ok_or("parse-floor needs --stream FILE")?;
+            matrix::parse_floor(std::path::Path::new(stream))
         }
         "bench" => {
             let (events, runs, seed) = flags.run_sizes("bench", &["--all", "--base", "--amend-every"])?;
@@ -200,7 +240,7 @@ impl Flags {
                 return Err(format!("unexpected argument `{name}`\n{USAGE}"));
             }
             // The flags without a value.
-            if matches!(name.as_str(), "--all" | "--node" | "--operate") {
+            if matches!(name.as_str(), "--all" | "--node" | "--operate" | "--matrix" | "--valgrind") {
                 pairs.push((name.clone(), String::new()));
                 continue;
             }
