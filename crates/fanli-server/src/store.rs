@@ -967,8 +967,9 @@ impl Store {
         Ok(self.query(&sql, &[])?.into_iter().map(StoredKey::read).collect())
     }
 
-    /// A tenant's keys, revoked ones too, in the order they were made (keys older than their
-    /// times first), at most `limit` from the `offset`-th; and how many it has in all.
+    /// A tenant's keys, revoked ones too, in the order they were made (to the millisecond: keys
+    /// made in the same one by id; keys older than their times first), at most `limit` from the
+    /// `offset`-th; and how many it has in all.
     pub fn tenant_keys(&mut self, tenant: &str, offset: u64, limit: u32) -> Result<(u64, Vec<StoredKey>)> {
         let count = "SELECT COUNT(*) FROM keys WHERE tenant = $1";
         let total = self.query_one(count, &[P::Text(tenant)])?.map_or(0, |r| r.int(0)) as u64;

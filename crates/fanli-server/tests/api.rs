@@ -446,9 +446,12 @@ fn keys_are_listed_revoked_and_rotated_and_a_revoked_key_is_refused() {
         let key = v["key"].as_str().or(v["token"].as_str()).unwrap_or_else(|| panic!("{body}")).to_owned();
         (key, v["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned())
     };
+    // Keys list in the order made, to the millisecond (ties by id): a pause keeps them apart.
     let (reader, reader_id) = made(&post(&owner, "/v1/keys", r#"{"role":"read_only"}"#).1);
+    std::thread::sleep(std::time::Duration::from_millis(3));
     let (operator, operator_id) =
         made(&post(&owner, "/v1/keys", r#"{"role":"store_operator","store":"s1"}"#).1);
+    std::thread::sleep(std::time::Duration::from_millis(3));
     let (token, token_id) = made(&post(&operator, "/v1/members/A/token", "").1);
     let list = |key: &str| call(addr, "GET", "/v1/keys", Some(key), "");
 
