@@ -338,8 +338,11 @@ impl Server {
 }
 
 /// How often, at most, SQLite's write-ahead log is copied into the database file while writes
-/// go on: each checkpoint costs an fsync of the database file, off the writer's path.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+/// go on: each checkpoint costs an fsync of the database file, off the writer's path but on the
+/// same disk as its commits' fsyncs (`xtask load`: a second between them made 54,900–58,000
+/// events/s, 250 ms 50,000–56,600, 5 s 52,700–55,300; BENCHMARKS.md). At 60,000 events a
+/// second the log grows by some 20 MB between checkpoints.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// SQLite: the checkpoint thread. Woken by the writer after its commits, it copies the
 /// write-ahead log into the database file (a passive checkpoint, on a connection of its own),
