@@ -139,20 +139,30 @@ pub(crate) async fn page(
     layout(lang, "我的返利 My rebates", None, body)
 }
 
+/// The page's language and the member's referral link, for the token in `query`; the error
+/// page for a token that is no member's or a link that cannot be made.
+fn referral(
+    server: &Shared,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Result<(Lang, String), Response> {
+    let lang = Lang::from_query(query);
+    let (tenant, member) =
+        member_of(server, query, lang).map_err(|(status, message)| error_page(lang, status, &message))?;
+    let link = link(server, headers, &tenant, &member, lang)
+        .map_err(|(status, message)| error_page(lang, status, &message))?;
+    Ok((lang, link))
+}
+
 /// `GET /m/qr.svg?t=TOKEN`: the member's referral QR code, to save or share.
 pub(crate) async fn qr(
     State(server): State<Shared>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let lang = Lang::from_query(&query);
-    let (tenant, member) = match member_of(&server, &query, lang) {
+    let (lang, link) = match referral(&server, &headers, &query) {
         Ok(found) => found,
-        Err((status, message)) => return error_page(lang, status, &message),
-    };
-    let link = match link(&server, &headers, &tenant, &member, lang) {
-        Ok(link) => link,
-        Err((status, message)) => return error_page(lang, status, &message),
+        Err(page) => return page,
     };
     match qr_svg(&link) {
         Ok(svg) => (
@@ -177,14 +187,9 @@ pub(crate) async fn qr_png(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let lang = Lang::from_query(&query);
-    let (tenant, member) = match member_of(&server, &query, lang) {
+    let (lang, link) = match referral(&server, &headers, &query) {
         Ok(found) => found,
-        Err((status, message)) => return error_page(lang, status, &message),
-    };
-    let link = match link(&server, &headers, &tenant, &member, lang) {
-        Ok(link) => link,
-        Err((status, message)) => return error_page(lang, status, &message),
+        Err(page) => return page,
     };
     match super::qr_png(&link) {
         Ok(png) => super::png_response(png),

@@ -408,6 +408,18 @@ pub(crate) fn console_role(role: &Role) -> bool {
     !matches!(role, Role::Member(_))
 }
 
+/// The referral link of the member whose token `headers` carry; `403` for any other key (the
+/// message names `route`).
+fn my_referral(server: &Shared, headers: &HeaderMap, route: &str) -> Result<String, ApiError> {
+    let caller = crate::lock(server).caller(headers)?;
+    let Role::Member(member) = caller.role else {
+        let message = format!("{route} is for member tokens; this key is a {} key", caller.role.name());
+        return Err(ApiError(StatusCode::FORBIDDEN, "forbidden", message));
+    };
+    let mut app = crate::lock(server);
+    Ok(referral_link(&public_origin(&mut app, &caller.tenant, headers)?, &caller.tenant, &member))
+}
+
 /// `GET /v1/me/qr.svg` (a member token): the member's referral link as an SVG QR code.
 #[utoipa::path(
     get,
@@ -419,15 +431,7 @@ pub(crate) fn console_role(role: &Role) -> bool {
     ),
 )]
 async fn member_qr(State(server): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let caller = crate::lock(&server).caller(&headers)?;
-    let Role::Member(member) = caller.role else {
-        let message = format!("/v1/me/qr.svg is for member tokens; this key is a {} key", caller.role.name());
-        return Err(ApiError(StatusCode::FORBIDDEN, "forbidden", message));
-    };
-    let link = {
-        let mut app = crate::lock(&server);
-        referral_link(&public_origin(&mut app, &caller.tenant, &headers)?, &caller.tenant, &member)
-    };
+    let link = my_referral(&server, &headers, "/v1/me/qr.svg")?;
     let svg = qr_svg(&link).map_err(crate::internal)?;
     Ok((
         [
@@ -452,15 +456,7 @@ async fn member_qr(State(server): State<Shared>, headers: HeaderMap) -> Result<R
     ),
 )]
 async fn member_qr_png(State(server): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let caller = crate::lock(&server).caller(&headers)?;
-    let Role::Member(member) = caller.role else {
-        let message = format!("/v1/me/qr.png is for member tokens; this key is a {} key", caller.role.name());
-        return Err(ApiError(StatusCode::FORBIDDEN, "forbidden", message));
-    };
-    let link = {
-        let mut app = crate::lock(&server);
-        referral_link(&public_origin(&mut app, &caller.tenant, &headers)?, &caller.tenant, &member)
-    };
+    let link = my_referral(&server, &headers, "/v1/me/qr.png")?;
     let png = qr_png(&link).map_err(crate::internal)?;
     let mut response = png_response(png);
     if let Ok(value) = header::HeaderValue::from_str(&link) {
