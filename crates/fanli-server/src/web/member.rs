@@ -145,12 +145,11 @@ fn referral(
     server: &Shared,
     headers: &HeaderMap,
     query: &HashMap<String, String>,
-) -> Result<(Lang, String), Response> {
+) -> Result<(Lang, String), Box<Response>> {
     let lang = Lang::from_query(query);
-    let (tenant, member) =
-        member_of(server, query, lang).map_err(|(status, message)| error_page(lang, status, &message))?;
-    let link = link(server, headers, &tenant, &member, lang)
-        .map_err(|(status, message)| error_page(lang, status, &message))?;
+    let page = |(status, message): (StatusCode, String)| Box::new(error_page(lang, status, &message));
+    let (tenant, member) = member_of(server, query, lang).map_err(page)?;
+    let link = link(server, headers, &tenant, &member, lang).map_err(page)?;
     Ok((lang, link))
 }
 
@@ -162,7 +161,7 @@ pub(crate) async fn qr(
 ) -> Response {
     let (lang, link) = match referral(&server, &headers, &query) {
         Ok(found) => found,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     match qr_svg(&link) {
         Ok(svg) => (
@@ -189,7 +188,7 @@ pub(crate) async fn qr_png(
 ) -> Response {
     let (lang, link) = match referral(&server, &headers, &query) {
         Ok(found) => found,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     match super::qr_png(&link) {
         Ok(png) => super::png_response(png),
