@@ -875,9 +875,10 @@ impl Store {
     /// the larger cache, for reads the OS's cache answers anyway.) Nothing on PostgreSQL.
     pub fn become_writer(&mut self) -> Result<()> {
         if let Db::Sqlite(db) = &self.db {
-            db.pragma_update(None, "wal_autocheckpoint", 0)?;
             // The log file is cut back to this size once a checkpoint has emptied it.
             db.pragma_update(None, "journal_size_limit", 64 << 20)?;
+            // Last: if it fails, this connection still checkpoints as before.
+            db.pragma_update(None, "wal_autocheckpoint", 0)?;
         }
         Ok(())
     }
