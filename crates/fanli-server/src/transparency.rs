@@ -90,7 +90,7 @@ impl TenantLog {
     /// signed a head. A tenant whose heads were signed by a key that `keys` does not hold (a
     /// node of a cluster given another folder, a key file lost or replaced) signs nothing: a
     /// new key would break every saved head's chain of trust, so the error says which key and
-    /// where it is looked for (docs/transparency.md, "Keys").
+    /// where it is looked for (docs/transparency.md, "Limits").
     pub(crate) fn signer(&mut self, keys: &Path, tenant: &str) -> Option<&SigningKey> {
         if self.signer.is_none() {
             let path = key_path(keys, tenant);
