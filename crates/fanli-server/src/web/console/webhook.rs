@@ -18,7 +18,7 @@ pub(crate) async fn page(
     let (caller, csrf) = or_page!(opened(&mut app, &headers, true, lang));
     let tenant = &app.tenants[&caller.tenant];
     let url = tenant.webhook.clone();
-    let offset = tenant.engine.as_ref().map_or(fanli_engine::UtcOffset::UTC, |e| e.plan().timezone);
+    let offset = offset_of(&app, &caller.tenant);
     let owner = caller.role == Role::Owner;
     let status = blocking(|| app.store.outbox_status(&caller.tenant));
     // Dead letters name members and amounts: the owner's to see, as in the API.
