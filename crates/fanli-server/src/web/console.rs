@@ -414,7 +414,7 @@ fn findings_table(checked: Option<&Checked>, lang: Lang) -> Markup {
                             td class=(if level == "error" { "bad" } else { "warn" }) { (lang.name("level", level)) }
                             td { code { (f.rule) } }
                             td { (tr!(lang, "findings-key-line", key = f.key.as_str(), line = checked.lines.line(&f.key).to_string())) }
-                            td.wrap { (lang.t(&f.zh, &f.en)) @if lang == Lang::Zh { br; span.note { (f.en) } } }
+                            td.wrap { (finding(f, lang)) @if lang == Lang::Zh { br; span.note { (f.en) } } }
                         }
                     }
                 }
@@ -653,12 +653,20 @@ fn simulation_summary(summary: &serde_json::Value, lang: Lang) -> Markup {
     }
 }
 
+/// A check's finding in the page's language: the engine writes each in both.
+pub(crate) fn finding(f: &fanli_engine::compliance::Finding, lang: Lang) -> &str {
+    match lang {
+        Lang::Zh => &f.zh,
+        Lang::En => &f.en,
+    }
+}
+
 /// The simulator's risk grade (docs/risk.md) in the page's language: the grade, the sentence
 /// that says what it means, and its three measures with their own grades.
 fn risk_grade(risk: &serde_json::Value, lang: Lang) -> Markup {
     let text = |key: &str| risk[key].as_str().unwrap_or_default().to_owned();
     let name = |key: &str| match fanli_sim::risk::Grade::from_code(&text(key)) {
-        Some(grade) => lang.t(grade.zh(), grade.code()).to_owned(),
+        Some(grade) => lang.name("grade", grade.code()),
         None => text(key),
     };
     html! {

@@ -15,7 +15,20 @@
 //! (`kind-appreciation` → 消费增值, `event-close_day` → 日结, `rule-mint` → 铸造积分): the id
 //! itself when no name is written, so a new id shows, raw, rather than nothing. Every message is
 //! in both files (a test checks it, and that every `tr!` id the pages use exists).
-//! [`Lang::t`] (two literals) is the older way of the member page, kept until it moves here.
+//! A sentence with a value in bold (or any markup) is one message too, through
+//! [`tr_html!`]: its text escaped, the markup put in its `{ $name }`, so that each language puts
+//! the value where its grammar wants it. A number that a sentence counts goes in as a number, so
+//! the English message can choose between `{ $n -> [one] … *[other] … }` forms.
+//!
+//! **Message ids** are named by the page that says them: `nav-…`, `overview-…`, `plan-…`,
+//! `members-…` and `member-…` (the console's member list and member page), `reviews-…`,
+//! `withdrawals-…`, `votes-…`, `audit-…`, `webhook-…` (the console's pages); `my-…` (the
+//! member's own phone page, `/m`, its proofs, vote and coming rule change); `join-…` (`/join`).
+//! The engine's ids are named by group (`event-…`, `rule-…`, `kind-…`, `grade-…`); the member
+//! page says events, rules, accounts and figures in the members' own words (`my-event-…`,
+//! `my-rule-…`, `my-account-…`, `my-label-…`), which are not always the console's. The pages
+//! never pair literal texts in code: a text that comes in both languages from elsewhere (a
+//! check's finding, which the engine writes in both) is picked by its own small function.
 
 use std::sync::LazyLock;
 
@@ -26,6 +39,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use maud::{Markup, PreEscaped, html};
 
 /// `tr!(lang, "id")`, `tr!(lang, "id", name = value, …)`: message `id` in `lang`, the values
 /// (anything that converts to a Fluent value: text, numbers) put in its `{ $name }`s.
@@ -38,6 +52,41 @@ macro_rules! tr {
     };
 }
 pub(crate) use tr;
+
+/// `tr_html!(lang, "id", name = value, …)`: message `id` as markup, for a sentence one of whose
+/// values is marked up (a figure in bold): the message's text is escaped, a [`Markup`] value
+/// goes in as it is, any other value (text, a number, which plural forms select on) as text.
+/// So a sentence stays one message, its words in the order its language wants.
+macro_rules! tr_html {
+    ($lang:expr, $id:literal, $($name:ident = $value:expr),+ $(,)?) => {
+        $lang.tr_html($id, vec![$((stringify!($name), $crate::web::i18n::Arg::from($value))),+])
+    };
+}
+pub(crate) use tr_html;
+
+/// A value of [`tr_html!`]: text or a number (escaped with the message), or markup.
+pub(crate) enum Arg<'a> {
+    Value(FluentValue<'a>),
+    Markup(Markup),
+}
+
+impl From<Markup> for Arg<'_> {
+    fn from(markup: Markup) -> Self {
+        Arg::Markup(markup)
+    }
+}
+
+/// Text and numbers are [`Arg::Value`]s.
+macro_rules! value_args {
+    ($($t:ty),*) => {
+        $(impl<'a> From<$t> for Arg<'a> {
+            fn from(value: $t) -> Self {
+                Arg::Value(FluentValue::from(value))
+            }
+        })*
+    };
+}
+value_args!(&'a str, String, &'a String, i64, u64, i32, u32, usize);
 
 /// A page's language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,14 +156,6 @@ impl Lang {
         if query.get("lang").is_some_and(|l| l == "en") { Lang::En } else { Lang::Zh }
     }
 
-    /// The text in this language, of two given.
-    pub(crate) fn t<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Zh => zh,
-            Lang::En => en,
-        }
-    }
-
     /// `zh-CN` or `en`, for `<html lang>`.
     pub(crate) fn code(self) -> &'static str {
         match self {
@@ -171,10 +212,38 @@ impl Lang {
         self.message(id, Some(&fluent)).unwrap_or_else(|| id.to_owned())
     }
 
+    /// Message `id` as markup, its [`Arg::Markup`] values put in as they are (see [`tr_html!`]).
+    pub(crate) fn tr_html(self, id: &str, args: Vec<(&str, Arg<'_>)>) -> Markup {
+        // Each markup value stands in the text as a mark of the Unicode private use area, which
+        // neither a message nor the escaping makes, until the text is escaped.
+        let mut fluent = FluentArgs::new();
+        let mut markups = Vec::new();
+        for (name, arg) in args {
+            match arg {
+                Arg::Value(value) => fluent.set(name, value),
+                Arg::Markup(markup) => {
+                    fluent.set(name, format!("\u{E000}{}\u{E001}", markups.len()));
+                    markups.push(markup.into_string());
+                }
+            }
+        }
+        let text = self.message(id, Some(&fluent)).unwrap_or_else(|| id.to_owned());
+        let mut escaped = html! { (text) }.into_string();
+        for (i, markup) in markups.iter().enumerate() {
+            escaped = escaped.replace(&format!("\u{E000}{i}\u{E001}"), markup);
+        }
+        PreEscaped(escaped)
+    }
+
     /// The display name of the engine's id `id` of kind `group` (message `group-id`), or the
     /// id when none is written: `name("event", "close_day")` is 日结 in Chinese.
     pub(crate) fn name(self, group: &str, id: &str) -> String {
-        self.message(&format!("{group}-{id}"), None).unwrap_or_else(|| id.to_owned())
+        self.named(group, id).unwrap_or_else(|| id.to_owned())
+    }
+
+    /// Message `group-id`, or `None` when none is written (a page's own fallback follows).
+    pub(crate) fn named(self, group: &str, id: &str) -> Option<String> {
+        self.message(&format!("{group}-{id}"), None)
     }
 
     /// An anti-fraud rule's evidence (the engine writes it in English, in one of five shapes)
@@ -307,26 +376,66 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_message_the_pages_use_is_written() {
-        let sources = [
-            include_str!("console.rs"),
-            include_str!("console/proposals.rs"),
-            include_str!("console/withdrawals.rs"),
-            include_str!("mod.rs"),
-            include_str!("versions.rs"),
-        ];
-        let zh = ids(ZH_FTL);
-        let mut used = 0;
-        for source in sources {
-            for call in source.split("tr!(").skip(1) {
-                let Some((_, rest)) = call.split_once('"') else { continue };
-                let id = rest.split('"').next().unwrap_or_default();
-                used += 1;
-                assert!(zh.contains(&id), "tr!(…, \"{id}\") has no message in web/locales");
+    /// The pages' sources (every `.rs` file under `src/web` but this one), with their paths.
+    fn page_sources() -> Vec<(String, String)> {
+        fn walk(dir: &std::path::Path, found: &mut Vec<(String, String)>) {
+            let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+            entries.sort();
+            for path in entries {
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("web/i18n.rs") {
+                    found.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+                }
             }
         }
-        assert!(used > 100, "{used} uses");
+        let mut found = Vec::new();
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web"), &mut found);
+        found
+    }
+
+    /// The first string literal after each `call` in `source` (a macro's or method's first
+    /// literal argument, on the same line or the next).
+    fn literals_after<'a>(source: &'a str, call: &str) -> Vec<&'a str> {
+        source
+            .split(call)
+            .skip(1)
+            .filter_map(|rest| rest.split_once('"'))
+            .filter(|(before, _)| !before.contains(')') && !before.contains(';'))
+            .filter_map(|(_, after)| after.split('"').next())
+            .collect()
+    }
+
+    #[test]
+    fn every_message_the_pages_use_is_written_in_both_languages_and_every_one_is_used() {
+        let sources = page_sources();
+        assert!(sources.iter().any(|(path, _)| path.ends_with("member/votes.rs")), "{}", sources.len());
+        let (zh, en) = (ids(ZH_FTL), ids(EN_FTL));
+        let mut used = Vec::new();
+        // Groups of names looked up by an id only known when the page is made.
+        let mut groups = vec!["level", "role", "figure"];
+        for (path, source) in &sources {
+            for call in ["tr!(", "tr_html!("] {
+                for id in literals_after(source, call) {
+                    assert!(zh.contains(&id), "{path}: {call}…, \"{id}\") has no message in zh-CN.ftl");
+                    assert!(en.contains(&id), "{path}: {call}…, \"{id}\") has no message in en.ftl");
+                    used.push(id);
+                }
+            }
+            for call in [".name(", ".named("] {
+                groups.extend(literals_after(source, call));
+            }
+            assert!(!source.contains("lang.t("), "{path} pairs literal texts: make them messages");
+        }
+        assert!(used.len() > 300, "{} uses", used.len());
+        // Each message is said somewhere: by its id, or as a name of a group.
+        let unused: Vec<_> = zh
+            .iter()
+            .filter(|id| !used.contains(id))
+            .filter(|id| !groups.iter().any(|g| id.strip_prefix(g).is_some_and(|rest| rest.starts_with('-'))))
+            .filter(|id| !id.starts_with("evidence-") && !id.starts_with("contact-"))
+            .collect();
+        assert!(unused.is_empty(), "messages no page says: {unused:?}");
     }
 
     /// The names an engine source file gives in `=> "name"` arms between `start` and the next
@@ -416,5 +525,74 @@ mod tests {
             "第 51–100 名，共 120 名"
         );
         assert_eq!(tr!(Lang::En, "members-page", from = 51, to = 100, total = 120), "51–100 of 120");
+    }
+
+    #[test]
+    fn a_sentence_with_markup_is_one_message_its_text_escaped() {
+        let bold = |text: &str| html! { b { (text) } };
+        assert_eq!(
+            tr_html!(Lang::Zh, "my-member", member = bold("<a&b>")).into_string(),
+            "会员 <b>&lt;a&amp;b&gt;</b>"
+        );
+        // The value goes where each language wants it.
+        let date = || html! { b.date { "2027-01-01" } };
+        assert_eq!(
+            tr_html!(Lang::Zh, "my-next-expiry", mechanism = "绿色积分", points = bold("5"), date = date())
+                .into_string(),
+            "绿色积分: <b>5</b> 积分于 <b class=\"date\">2027-01-01</b> 到期"
+        );
+        assert_eq!(
+            tr_html!(Lang::En, "my-next-expiry", mechanism = "<g>", points = bold("5"), date = date())
+                .into_string(),
+            "&lt;g&gt;: <b>5</b> points expire at <b class=\"date\">2027-01-01</b>",
+            "a text value is escaped with the message"
+        );
+        // Chinese says the round's count; English's "1 of 3" already does.
+        let progress = |lang: Lang, done: u32, of: u32| {
+            tr_html!(lang, "my-round", progress = bold("p"), done = done, of = of).into_string()
+        };
+        assert_eq!(progress(Lang::Zh, 1, 3), "本轮 <b>p</b>（本轮已推荐 1 位，共 3 位）");
+        assert_eq!(progress(Lang::Zh, 0, 0), "本轮 <b>p</b>");
+        assert_eq!(progress(Lang::En, 1, 3), "This round: <b>p</b>");
+    }
+
+    #[test]
+    fn english_counts_are_plural_safe() {
+        let soon = |days: u64| {
+            tr_html!(Lang::En, "my-expiring-soon", mechanism = "G", points = html! { "5" }, days = days)
+                .into_string()
+        };
+        assert_eq!(soon(1), "G: 5 points expire within 1 day");
+        assert_eq!(soon(7), "G: 5 points expire within 7 days");
+        assert_eq!(
+            tr!(Lang::En, "join-too-many", minutes = 1u64),
+            "Too many attempts: try again in 1 minute."
+        );
+        assert_eq!(
+            tr!(Lang::En, "join-too-many", minutes = 10u64),
+            "Too many attempts: try again in 10 minutes."
+        );
+        assert_eq!(tr!(Lang::Zh, "join-too-many", minutes = 10u64), "尝试次数太多：请 10 分钟后再试。");
+        let retrying = |lang: Lang, n: i64| tr!(lang, "webhook-retrying", attempts = n, error = "503");
+        assert_eq!(retrying(Lang::En, 1), "The oldest pending one has failed once · 503");
+        assert_eq!(retrying(Lang::En, 4), "The oldest pending one has failed 4 times · 503");
+        assert_eq!(retrying(Lang::Zh, 4), "最早待发的一条已失败次数：4 · 503");
+        assert_eq!(tr!(Lang::En, "my-held-count", count = 2usize), "2 waiting for review");
+        assert_eq!(tr!(Lang::Zh, "my-held-count", count = 2usize), "待审核 2");
+    }
+
+    #[test]
+    fn the_member_page_has_its_own_words_for_rules_events_and_figures() {
+        assert_eq!(Lang::Zh.named("my-rule", "mint").as_deref(), Some("获得积分"));
+        assert_eq!(Lang::En.named("my-rule", "credit_spent").as_deref(), Some("credit spent"));
+        assert_eq!(Lang::Zh.named("my-event", "order").as_deref(), Some("下单"));
+        assert_eq!(Lang::Zh.named("my-label", "wallet").as_deref(), Some("零钱"));
+        assert_eq!(Lang::En.named("my-account", "credit").as_deref(), Some("store credit"));
+        assert_eq!(Lang::Zh.named("my-rule", "no_such_rule"), None);
+        // The member page's rules and events cover the engine's (but the console's own).
+        let rules = arms(include_str!("../../../fanli-engine/src/ledger.rs"), "pub fn name(self)");
+        for rule in rules {
+            assert!(Lang::Zh.named("my-rule", rule).is_some_and(|n| !n.is_ascii()), "my-rule-{rule}");
+        }
     }
 }

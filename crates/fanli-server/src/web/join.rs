@@ -30,7 +30,8 @@ use axum::{Extension, Form};
 use maud::{Markup, html};
 use serde_json::Value;
 
-use super::{Lang, encode, page as layout};
+use super::i18n::tr_html;
+use super::{Lang, encode, page as layout, tr};
 use crate::auth::Role;
 use crate::{Line, LineResult, Shared, lock};
 
@@ -188,46 +189,26 @@ fn open_to(
     referrer: Option<&str>,
     lang: Lang,
 ) -> Result<String, (StatusCode, String)> {
-    let t = |zh: &str, en: &str| lang.t(zh, en).to_owned();
     let Some(tenant) = tenant else {
-        let message = t(
-            "链接不完整：请向推荐人索取完整的邀请链接。",
-            "The link is incomplete: ask for the whole invitation link.",
-        );
-        return Err((StatusCode::BAD_REQUEST, message));
+        return Err((StatusCode::BAD_REQUEST, tr!(lang, "join-incomplete")));
     };
     let mut app = lock(server);
     let Some(engine) = app.tenants.get(tenant).map(|t| t.engine.as_ref()) else {
-        let message = t(
-            "找不到这家店：链接可能有误，请向推荐人索取新的链接。",
-            "This shop was not found: the link may be wrong; ask for a new one.",
-        );
-        return Err((StatusCode::NOT_FOUND, message));
+        return Err((StatusCode::NOT_FOUND, tr!(lang, "join-no-shop")));
     };
     let Some(engine) = engine else {
-        let message = t("这家店还没有开始会员活动。", "This shop has no member scheme yet.");
-        return Err((StatusCode::NOT_FOUND, message));
+        return Err((StatusCode::NOT_FOUND, tr!(lang, "join-no-scheme")));
     };
     if let Some(referrer) = referrer
         && engine.find_member(referrer).is_none()
     {
-        let message = t(
-            "推荐人不是这家店的会员：链接可能有误，请向推荐人索取新的链接。",
-            "The referrer is not a member of this shop: the link may be wrong; ask for a new one.",
-        );
-        return Err((StatusCode::NOT_FOUND, message));
+        return Err((StatusCode::NOT_FOUND, tr!(lang, "join-unknown-referrer")));
     }
     let scheme = engine.plan().name.clone();
     let settings = crate::blocking(|| app.store.tenant_settings(tenant));
     match settings {
         Ok(settings) if settings.public_join => Ok(scheme),
-        Ok(_) => Err((
-            StatusCode::FORBIDDEN,
-            t(
-                "这家店暂不开放在线加入：请到店登记，并告诉店员你的推荐人。",
-                "This shop does not take members online: join in the shop, and name your referrer there.",
-            ),
-        )),
+        Ok(_) => Err((StatusCode::FORBIDDEN, tr!(lang, "join-closed"))),
         Err(error) => Err((StatusCode::SERVICE_UNAVAILABLE, crate::internal(error).2)),
     }
 }
@@ -265,7 +246,6 @@ pub(crate) async fn join(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let lang = Lang::from_query(&form);
-    let t = |zh: &str, en: &str| lang.t(zh, en).to_owned();
     let (tenant, referrer) = (field(&form, "tenant"), field(&form, "ref"));
     let member = field(&form, "member").unwrap_or_default();
     let phone_typed = field(&form, "phone").unwrap_or_default();
@@ -283,10 +263,7 @@ pub(crate) async fn join(
     let now = Instant::now();
     if let Err(wait) = server.joins.attempt(&bucket(ip), tenant.unwrap_or_default(), now) {
         let minutes = wait.div_ceil(60);
-        shown.error = Some(match lang {
-            Lang::Zh => format!("尝试次数太多：请 {minutes} 分钟后再试。"),
-            Lang::En => format!("Too many attempts: try again in {minutes} minutes."),
-        });
+        shown.error = Some(tr!(lang, "join-too-many", minutes = minutes));
         let mut response = answer(StatusCode::TOO_MANY_REQUESTS, &shown);
         if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -304,16 +281,13 @@ pub(crate) async fn join(
     shown.scheme = &scheme;
     let tenant = tenant.unwrap_or_default();
     if member.is_empty() {
-        shown.error = Some(t("请填写会员名。", "Please choose a member name."));
+        shown.error = Some(tr!(lang, "join-name-missing"));
         return answer(StatusCode::UNPROCESSABLE_ENTITY, &shown);
     }
     let phone = match phone_number(phone_typed) {
         Ok(phone) => phone,
         Err(()) => {
-            shown.error = Some(t(
-                "手机号格式不对：只写数字（可以以 + 开头），6 到 15 位。",
-                "The phone number is not right: digits only (a leading + is fine), 6 to 15 of them.",
-            ));
+            shown.error = Some(tr!(lang, "join-bad-phone"));
             return answer(StatusCode::UNPROCESSABLE_ENTITY, &shown);
         }
     };
@@ -337,15 +311,13 @@ pub(crate) async fn join(
             return answer(StatusCode::UNPROCESSABLE_ENTITY, &shown);
         }
         Ok(LineResult::Skipped) => {
-            shown.error = Some(t("加入失败，请再试一次。", "Joining failed: please try again."));
+            shown.error = Some(tr!(lang, "join-failed"));
             return answer(StatusCode::INTERNAL_SERVER_ERROR, &shown);
         }
         Err(error) => {
             shown.error = Some(match error.0 {
-                StatusCode::SERVICE_UNAVAILABLE => t("请稍后再试。", "Please try again in a moment."),
-                _ => {
-                    format!("{} ({})", t("加入失败，请再试一次", "Joining failed: please try again"), error.2)
-                }
+                StatusCode::SERVICE_UNAVAILABLE => tr!(lang, "join-try-later"),
+                _ => tr!(lang, "join-failed-because", error = &error.2),
             });
             return answer(error.0, &shown);
         }
@@ -366,14 +338,7 @@ pub(crate) async fn join(
             response
         }
         Err(error) => {
-            shown.error = Some(format!(
-                "{} ({})",
-                t(
-                    "你已加入，但会员链接没能生成：请向商家索取你的会员链接。",
-                    "You joined, but your member link could not be made: ask the shop for it."
-                ),
-                error.2
-            ));
+            shown.error = Some(tr!(lang, "join-no-member-link", error = &error.2));
             shown.open = false;
             answer(StatusCode::INTERNAL_SERVER_ERROR, &shown)
         }
@@ -397,36 +362,24 @@ fn phone_number(typed: &str) -> Result<Option<String>, ()> {
 
 /// A refused join, said to a newcomer (the rejection's codes: docs/rejections.md).
 fn refused(lang: Lang, code: &str, message: &str) -> String {
-    let (zh, en) = match code {
-        "already_joined" => {
-            ("这个会员名已经有人用了：请换一个。", "This member name is taken: please choose another.")
-        }
-        "empty_id" | "bad_id" => (
-            "会员名不能为空白，最多 64 个字符，不能有控制字符。",
-            "A member name is not blank, has at most 64 characters and no control characters.",
-        ),
-        "unknown_referrer" => (
-            "推荐人不是这家店的会员：链接可能有误，请向推荐人索取新的链接。",
-            "The referrer is not a member of this shop: the link may be wrong; ask for a new one.",
-        ),
-        "self_referral" => {
-            ("不能推荐自己：请换一个会员名。", "You cannot refer yourself: choose another member name.")
-        }
-        _ => return format!("{}{message}", lang.t("无法加入：", "Could not join: ")),
-    };
-    lang.t(zh, en).to_owned()
+    match code {
+        "already_joined" => tr!(lang, "join-taken"),
+        "empty_id" | "bad_id" => tr!(lang, "join-bad-name"),
+        "unknown_referrer" => tr!(lang, "join-unknown-referrer"),
+        "self_referral" => tr!(lang, "join-self-referral"),
+        _ => tr!(lang, "join-refused", reason = message),
+    }
 }
 
 /// The page, with `status`.
 fn answer(status: StatusCode, form: &JoinForm<'_>) -> Response {
-    let mut response = layout(form.lang, form.lang.t("加入会员", "Join"), None, render(form));
+    let mut response = layout(form.lang, &tr!(form.lang, "join-title"), None, render(form));
     *response.status_mut() = status;
     response
 }
 
 fn render(form: &JoinForm<'_>) -> Markup {
     let lang = form.lang;
-    let t = |zh: &'static str, en: &'static str| lang.t(zh, en);
     let mut switch = format!("/join?tenant={}", encode(form.tenant));
     if let Some(referrer) = form.referrer {
         switch.push_str(&format!("&ref={}", encode(referrer)));
@@ -438,14 +391,16 @@ fn render(form: &JoinForm<'_>) -> Markup {
         div style="max-width:480px;margin:0 auto" {
             section #join {
                 div style="display:flex;justify-content:space-between;align-items:baseline;gap:8px;flex-wrap:wrap" {
-                    h1 style="margin:0" { (t("加入会员", "Join")) }
-                    a #lang href=(switch) lang=(if lang == Lang::Zh { "en" } else { "zh-CN" }) { (t("English", "中文")) }
+                    h1 style="margin:0" { (tr!(lang, "join-title")) }
+                    a #lang href=(switch) lang=(lang.other().code()) { (tr!(lang, "switch-language")) }
                 }
                 @if !form.scheme.is_empty() {
                     p style="margin:4px 0 0" { b #scheme { (form.scheme) } }
                 }
                 @if let Some(referrer) = form.referrer.filter(|_| form.open) {
-                    p.note #referrer style="margin:4px 0 0;word-break:break-all" { (t("推荐人", "Referred by")) " " b { (referrer) } }
+                    p.note #referrer style="margin:4px 0 0;word-break:break-all" {
+                        (tr_html!(lang, "join-referrer", referrer = html! { b { (referrer) } }))
+                    }
                 }
                 @if let Some(error) = &form.error {
                     p.bad #error role="alert" style="margin:12px 0 0" { (error) }
@@ -456,24 +411,19 @@ fn render(form: &JoinForm<'_>) -> Markup {
                         @if let Some(referrer) = form.referrer { input type="hidden" name="ref" value=(referrer); }
                         @if lang == Lang::En { input type="hidden" name="lang" value="en"; }
                         label style="display:flex;flex-direction:column;gap:4px" {
-                            (t("会员名", "Member name"))
+                            (tr!(lang, "join-member-name"))
                             input #member type="text" name="member" value=(form.member) required maxlength="64"
                                 autocomplete="nickname" style="width:100%";
-                            span.note { (t("你在这家店的会员名，加入后不能更改。", "Your name in this shop; it cannot be changed later.")) }
+                            span.note { (tr!(lang, "join-member-note")) }
                         }
                         label style="display:flex;flex-direction:column;gap:4px" {
-                            (t("手机号（选填）", "Phone (optional)"))
+                            (tr!(lang, "join-phone"))
                             input #phone type="tel" name="phone" value=(form.phone) inputmode="tel" maxlength="20"
                                 autocomplete="tel" style="width:100%";
                         }
-                        button type="submit" style="width:100%" { (t("加入", "Join")) }
+                        button type="submit" style="width:100%" { (tr!(lang, "join-submit")) }
                     }
-                    p.note style="margin:12px 0 0" {
-                        (t(
-                            "返利来自以后的订单和会员，不是确定的收入。加入后会打开你自己的会员页面：请收藏它的链接。",
-                            "Rebates come from future orders and members: they are not certain income. Joining opens your own member page: bookmark its link.",
-                        ))
-                    }
+                    p.note style="margin:12px 0 0" { (tr!(lang, "join-note")) }
                 }
             }
         }

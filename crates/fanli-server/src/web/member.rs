@@ -21,7 +21,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
-use super::{Figs, Lang, Shown, encode, error_page, local_time, page as layout, qr_svg, referral_link};
+use super::i18n::{Arg, tr_html};
+use super::{Figs, Lang, Shown, encode, error_page, local_time, page as layout, qr_svg, referral_link, tr};
 use fanli_engine::{Money, Points, UtcOffset};
 
 use crate::auth::Role;
@@ -38,13 +39,7 @@ fn member_of(
     query: &HashMap<String, String>,
     lang: Lang,
 ) -> Result<(String, String), (StatusCode, String)> {
-    let invalid = || {
-        let message = lang.t(
-            "链接无效：请向商家索取新的会员链接。",
-            "This link is not valid: ask the shop for a new member link.",
-        );
-        (StatusCode::UNAUTHORIZED, message.to_owned())
-    };
+    let invalid = || (StatusCode::UNAUTHORIZED, tr!(lang, "my-invalid-link"));
     let token = query.get("t").map(|t| t.trim()).unwrap_or_default();
     if token.is_empty() {
         return Err(invalid());
@@ -56,20 +51,13 @@ fn member_of(
         Ok(caller) => caller,
         Err(error) if error.0 == StatusCode::UNAUTHORIZED => return Err(invalid()),
         Err(error) if error.0 == StatusCode::SERVICE_UNAVAILABLE => {
-            let message = lang.t("请稍后再试。", "Please try again in a moment.");
-            return Err((error.0, message.to_owned()));
+            return Err((error.0, tr!(lang, "my-try-later")));
         }
         Err(error) => return Err((error.0, error.2)),
     };
     match caller.role {
         Role::Member(member) => Ok((caller.tenant, member)),
-        _ => {
-            let message = lang.t(
-                "这不是会员链接：会员页面只能用会员令牌打开。",
-                "This is not a member's link: the page opens with a member token only.",
-            );
-            Err((StatusCode::FORBIDDEN, message.to_owned()))
-        }
+        _ => Err((StatusCode::FORBIDDEN, tr!(lang, "my-not-a-member-link"))),
     }
 }
 
@@ -86,9 +74,7 @@ fn link(
     match super::public_origin(&mut app, tenant, headers) {
         Ok(origin) => Ok(referral_link(&origin, tenant, member)),
         Err(error) if error.0 == StatusCode::BAD_REQUEST => {
-            let message = lang
-                .t("无法生成推荐链接：请求缺少主机名。", "The referral link needs the request's host name.");
-            Err((StatusCode::BAD_REQUEST, message.to_owned()))
+            Err((StatusCode::BAD_REQUEST, tr!(lang, "my-link-no-host")))
         }
         Err(error) => Err((error.0, error.2)),
     }
@@ -108,18 +94,10 @@ pub(crate) async fn page(
     let mut app = lock(&server);
     let (view, offset, votes) = {
         let Some(engine) = app.tenants.get(&tenant).and_then(|t| t.engine.as_ref()) else {
-            return error_page(
-                lang,
-                StatusCode::NOT_FOUND,
-                lang.t("还没有返利方案。", "There is no rebate scheme yet."),
-            );
+            return error_page(lang, StatusCode::NOT_FOUND, &tr!(lang, "my-no-plan"));
         };
         let Some(id) = engine.find_member(&member) else {
-            return error_page(
-                lang,
-                StatusCode::NOT_FOUND,
-                lang.t("找不到您的会员记录。", "Your membership was not found."),
-            );
+            return error_page(lang, StatusCode::NOT_FOUND, &tr!(lang, "my-not-found"));
         };
         (Member::of(engine, id, lang), engine.plan().timezone, votes::Votes::of(engine, id))
     };
@@ -136,7 +114,7 @@ pub(crate) async fn page(
     let link = link.map(|link| (link, join));
     let subject = Subject { member: &member, token, view: &view, offset, votes: &votes, head: head.as_ref() };
     let body = render(lang, &subject, &history, link);
-    layout(lang, "我的返利 My rebates", None, body)
+    layout(lang, &tr!(lang, "my-title"), None, body)
 }
 
 /// The page's language and the member's referral link, for the token in `query`; the error
@@ -244,7 +222,7 @@ impl Member {
         let mechanisms: Vec<_> = engine.mechanism_views().collect();
         let names: HashMap<String, String> = mechanisms
             .iter()
-            .map(|m| (m.id.to_owned(), m.name.unwrap_or_else(|| lang.t(m.title.0, m.title.1)).to_owned()))
+            .map(|m| (m.id.to_owned(), m.name.map_or_else(|| lang.name("kind", m.kind), str::to_owned)))
             .collect();
         let standings: Vec<Standing> = view
             .mechanisms
@@ -283,12 +261,12 @@ impl Member {
             extras.push(("referrer", referrer.to_owned()));
         }
         if view.referral != fanli_engine::Link::Clear {
-            let (zh, en) = match view.referral {
-                fanli_engine::Link::Held => ("待审核", "waiting for review"),
-                fanli_engine::Link::Approved => ("已通过审核", "approved"),
-                _ => ("未通过审核", "rejected"),
+            let status = match view.referral {
+                fanli_engine::Link::Held => tr!(lang, "my-referral-held"),
+                fanli_engine::Link::Approved => tr!(lang, "my-referral-approved"),
+                _ => tr!(lang, "my-referral-rejected"),
             };
-            extras.push(("referral", lang.t(zh, en).to_owned()));
+            extras.push(("referral", status));
         }
         let held = engine
             .reviews()
@@ -311,121 +289,29 @@ impl Member {
     }
 }
 
-/// A field's label.
+/// A field's label (message `my-label-KEY`; the key, spaced, when none is written).
 fn label(lang: Lang, key: &str) -> String {
-    let (zh, en) = match key {
-        "wallet" => ("零钱", "Wallet"),
-        "credit" => ("购物金", "Store credit"),
-        "spent" => ("累计消费", "Spent"),
-        "received" => ("已付给你", "Paid to you"),
-        "owed" => ("资金池欠你", "Owed to you by the pool"),
-        "points" => ("积分", "Points"),
-        "value" => ("积分现值", "Points' value now"),
-        "basis" => ("计价基数", "Basis"),
-        "exit_price" => ("出局价", "Exit price"),
-        "base" => ("返还基数", "Refund base"),
-        "referrals" => ("已推荐", "Referrals"),
-        "progress" => ("本轮进度", "This round"),
-        "next_reward" => ("下次奖励", "Next reward"),
-        "next_share" => ("下次返现比例", "Next step's share"),
-        "entries" => ("排队条数", "Queue entries"),
-        "waiting" => ("排队待付", "Waiting in the queue"),
-        "position" => ("排位", "Position"),
-        "ahead" => ("前面待付", "Queued ahead of you"),
-        "lots" => ("批次", "Lots"),
-        "daily" => ("每日释放", "Daily release"),
-        "quota" => ("额度", "Quota"),
-        "shares" => ("份额", "Shares"),
-        "honor" => ("荣誉", "Honor"),
-        "tier" => ("等级", "Tier"),
-        "year_spend" => ("本年消费", "Spent this year"),
-        "year_points" => ("本年积分", "Points this year"),
-        "next_expiry" => ("最近到期", "Next expiry"),
-        "expiring_soon" => ("即将到期", "Expiring soon"),
-        "within_days" => ("天内", "within days"),
-        "at" => ("日期", "date"),
-        "referrer" => ("推荐人", "Referred by"),
-        "referral" => ("我的推荐状态", "My referral"),
-        "held" => ("推荐待审核", "Referrals waiting for review"),
-        "team_sales" => ("团队业绩", "Team sales"),
-        "refunded" => ("已退款", "Refunded"),
-        other => return other.replace('_', " "),
-    };
-    lang.t(zh, en).to_owned()
+    lang.named("my-label", key).unwrap_or_else(|| key.replace('_', " "))
 }
 
-/// A ledger rule's name in the page's language (raw in English, or when it has no translation).
+/// A ledger rule's name in the page's language, in the members' words (`my-rule-RULE`, not the
+/// console's `rule-RULE`): the rule, spaced, when none is written.
 fn rule_name(lang: Lang, rule: &str) -> String {
-    let zh = match rule {
-        "payment" => "支付",
-        "credit_spent" => "使用购物金",
-        "funding" => "注入资金池",
-        "cancel" => "取消订单",
-        "refund" => "退款",
-        "withdraw" => "提现",
-        "topup" => "充值",
-        "inject" => "注资",
-        "mint" => "获得积分",
-        "sell" => "卖出积分",
-        "exit" => "出局",
-        "referral" => "推荐奖励",
-        "indirect" => "间接推荐奖励",
-        "repurchase" => "复购返现",
-        "acceleration" => "推荐加速",
-        "release" => "排队返还",
-        "due" => "补位返还",
-        "level" => "分销佣金",
-        "rank" => "级差奖",
-        "peer" => "平级奖",
-        "regional" => "区域奖",
-        "recruiter" => "招商奖",
-        "returned" => "退回",
-        "grant" => "发放积分",
-        "daily_release" => "每日释放",
-        "share_release" => "分享加速释放",
-        "team_release" => "团队释放",
-        "dividend" => "分红",
-        "honor" => "荣誉分红",
-        "task_points" => "任务积分",
-        "advertiser_fund" => "广告主注资",
-        "ad_view" => "观看广告",
-        "earn" => "消费积分",
-        "referee_bonus" => "推荐积分",
-        "topup_bonus" => "充值奖励",
-        "expire" => "积分过期",
-        "redeem" => "兑换",
-        "cashout" => "积分兑现",
-        "clawback" => "追回",
-        "withdrawal_fee" => "提现手续费",
-        "withdrawal_held" => "提现冻结待审",
-        "withdrawal_returned" => "提现退回",
-        other => return other.replace('_', " "),
-    };
-    lang.t(zh, &rule.replace('_', " ")).to_owned()
+    lang.named("my-rule", rule).unwrap_or_else(|| rule.replace('_', " "))
 }
 
-/// An event type's name in the page's language.
+/// An event type's name in the page's language (`my-event-TYPE`, the members' words).
 fn event_name(lang: Lang, kind: &str) -> String {
-    let zh = match kind {
-        "join" => "加入",
-        "order" => "下单",
-        "refund" => "退款",
-        "sell" => "卖出积分",
-        "withdraw" => "提现",
-        "topup" => "充值",
-        "redeem" => "兑换",
-        "inject" => "注资",
-        "advertiser_fund" => "广告主注资",
-        "ad_view" => "观看广告",
-        "close_day" => "日结",
-        "review" => "审核",
-        "agent" => "代理",
-        "store" => "门店",
-        "withdrawal_review" => "提现审核",
-        "vote" => "投票",
-        other => return other.replace('_', " "),
-    };
-    lang.t(zh, &kind.replace('_', " ")).to_owned()
+    lang.named("my-event", kind).unwrap_or_else(|| kind.replace('_', " "))
+}
+
+/// A figure that is a whole number as a number (so a message's plural forms can select on it),
+/// else as it is written.
+fn number(text: String) -> Arg<'static> {
+    match text.parse::<u64>() {
+        Ok(n) => Arg::from(n),
+        Err(_) => Arg::from(text),
+    }
 }
 
 /// A figure as the member page shows it: a round's progress "3/3" in Chinese ("3 of 3" in
@@ -437,14 +323,9 @@ fn figure(lang: Lang, shown: &Shown, offset: UtcOffset) -> String {
     }
 }
 
-/// An account's name.
+/// An account's name (`my-account-ACCOUNT`; as it is when none is written).
 fn account_name(lang: Lang, account: &str) -> String {
-    match account {
-        "wallet" => lang.t("零钱", "wallet").to_owned(),
-        "credit" => lang.t("购物金", "store credit").to_owned(),
-        "points" => lang.t("积分", "points").to_owned(),
-        other => other.to_owned(),
-    }
+    lang.named("my-account", account).unwrap_or_else(|| account.to_owned())
 }
 
 /// One line of the projection: what, and how much.
@@ -490,7 +371,6 @@ fn render(
     link: Option<(String, bool)>,
 ) -> Markup {
     let Subject { member, token, view, offset, votes, head } = *subject;
-    let t = |zh: &'static str, en: &'static str| lang.t(zh, en);
     let standing = &view.standings;
 
     // The projection's three groups.
@@ -511,47 +391,32 @@ fn render(
         }
         if !m.owed.is_zero() {
             owed_total += m.owed.fen();
-            let note = m.paused.then(|| {
-                t("这个资金池现在不够付，暂停兑付。", "This pool is short now: its payouts are paused.")
-                    .to_owned()
-            });
+            let note = m.paused.then(|| tr!(lang, "my-pool-paused"));
             owed.push(Item { what: title.clone(), amount: money(m.owed), note });
         }
         if let Some(value) = figures.money("value").filter(|v| !v.is_zero()) {
-            let note = format!(
-                "{} {}",
-                figures.get("points").map_or_else(|| "–".to_owned(), |p| p.text(offset)),
-                t(
-                    "积分按今天的价格：随资金池涨跌，卖出时才成为现金。",
-                    "points at today's price, which moves with the pool; cash only once sold."
-                ),
-            );
+            let points = figures.get("points").map_or_else(|| "–".to_owned(), |p| p.text(offset));
+            let note = tr!(lang, "my-points-value-note", points = points);
             future.push(Item { what: title.clone(), amount: money(value), note: Some(note) });
         }
         if let Some(waiting) = figures.money("waiting").filter(|w| !w.is_zero()) {
-            let note = t(
-                "在队列中等待：按顺序支付，只有新订单给资金池带来钱时才会付。",
-                "Waiting in the queue: paid in turn, only as new orders bring the pool money.",
-            );
-            future.push(Item { what: title.clone(), amount: money(waiting), note: Some(note.to_owned()) });
+            let note = tr!(lang, "my-queue-value-note");
+            future.push(Item { what: title.clone(), amount: money(waiting), note: Some(note) });
         }
         // A referral step's next reward (not an ad view's): it comes with the round's progress.
         if figures.get("progress").is_some()
             && let Some(next) = figures.money("next_reward").filter(|r| !r.is_zero())
         {
-            let note = t(
-                "下次奖励：只有再推荐一位合格的新会员才会有。",
-                "Next reward: only if one more qualifying member joins through you.",
-            );
-            future.push(Item { what: title.clone(), amount: money(next), note: Some(note.to_owned()) });
+            let note = tr!(lang, "my-next-reward-note");
+            future.push(Item { what: title.clone(), amount: money(next), note: Some(note) });
         }
         if let Some(quota) = figures.money("quota").filter(|q| !q.is_zero()) {
-            let note = t("剩余额度：靠以后的分红慢慢付。", "Quota left: paid by future dividends, if any.");
-            future.push(Item { what: title.clone(), amount: money(quota), note: Some(note.to_owned()) });
+            let note = tr!(lang, "my-quota-note");
+            future.push(Item { what: title.clone(), amount: money(quota), note: Some(note) });
         }
     }
     yours.push(Item {
-        what: t("确定的合计", "Certain, in total").to_owned(),
+        what: tr!(lang, "my-certain-total"),
         amount: format!("¥{}", yuan(certain)),
         note: None,
     });
@@ -571,8 +436,8 @@ fn render(
         .collect();
     let encoded = encode(token);
     let switch = match lang {
-        Lang::Zh => (format!("/m?t={encoded}&lang=en"), "English"),
-        Lang::En => (format!("/m?t={encoded}"), "中文"),
+        Lang::Zh => format!("/m?t={encoded}&lang=en"),
+        Lang::En => format!("/m?t={encoded}"),
     };
     let narrow_cards = "grid-template-columns:repeat(auto-fit,minmax(130px,1fr))";
 
@@ -580,14 +445,14 @@ fn render(
         div style="max-width:640px;margin:0 auto" {
         section #top {
             div style="display:flex;justify-content:space-between;align-items:baseline;gap:8px;flex-wrap:wrap" {
-                h1 style="margin:0" { (t("我的返利", "My rebates")) }
-                a #lang href=(switch.0) lang=(if lang == Lang::Zh { "en" } else { "zh-CN" }) { (switch.1) }
+                h1 style="margin:0" { (tr!(lang, "my-title")) }
+                a #lang href=(switch) lang=(lang.other().code()) { (tr!(lang, "switch-language")) }
             }
-            p.note #member style="margin:4px 0 0;word-break:break-all" { (t("会员", "Member")) " " b { (member) } }
+            p.note #member style="margin:4px 0 0;word-break:break-all" { (tr_html!(lang, "my-member", member = html! { b { (member) } })) }
         }
         (super::versions::coming_notice(lang, &view.coming, offset))
         section #balances {
-            h2 { (t("余额", "Balances")) }
+            h2 { (tr!(lang, "my-balances")) }
             div.cards style=(narrow_cards) {
                 div.card { (label(lang, "wallet")) b #wallet { (money(view.wallet)) } }
                 div.card { (label(lang, "credit")) b #credit { (money(view.credit)) } }
@@ -597,7 +462,7 @@ fn render(
                         (label(lang, "points")) " · " (name)
                         b { (points) }
                         @if let Some(value) = value {
-                            span.note { (t("现值", "worth now")) " " (money(*value)) }
+                            span.note { (tr!(lang, "my-worth-now", value = money(*value))) }
                         }
                     }
                 }
@@ -615,52 +480,34 @@ fn render(
         }
         (votes::render(lang, token, votes, offset))
         section #projection {
-            h2 { (t("诚实的预期", "An honest projection")) }
-            p.note {
-                (t(
-                    "三组分开列出，从不相加：只有第一组是确定的。",
-                    "Three groups, never added together: only the first is certain.",
-                ))
-            }
+            h2 { (tr!(lang, "my-projection")) }
+            p.note { (tr!(lang, "my-projection-note")) }
             div #certain style="margin:0 0 12px" {
-                h3.ok style="font-size:15px;margin:8px 0 4px" { "① " (t("已经是你的（确定）", "Already yours (certain)")) }
-                p.note style="margin:0" { (t("已经付到你的零钱和购物金。", "Paid into your wallet and store credit.")) }
+                h3.ok style="font-size:15px;margin:8px 0 4px" { "① " (tr!(lang, "my-certain")) }
+                p.note style="margin:0" { (tr!(lang, "my-certain-note")) }
                 (items(&yours))
                 @if !paid.is_empty() {
-                    p.note style="margin:6px 0 0" {
-                        (t(
-                            "各机制累计已付给你（已计入上面的余额，除非已提现或用掉）：",
-                            "Paid to you so far by each scheme (already in the balances above, unless withdrawn or spent):",
-                        ))
-                    }
+                    p.note style="margin:6px 0 0" { (tr!(lang, "my-paid-so-far")) }
                     (items(&paid))
                 }
             }
             div #owed style="margin:0 0 12px" {
-                h3.warn style="font-size:15px;margin:8px 0 4px" { "② " (t("资金池欠你的（已承诺，不确定）", "Owed by a pool (promised, not certain)")) }
-                p.note style="margin:0" {
-                    (t(
-                        "资金池有钱时，按先到先付的顺序支付；池里的钱只来自新的订单。",
-                        "Paid oldest first when the pool has money, and only new orders bring it money.",
-                    ))
-                }
+                h3.warn style="font-size:15px;margin:8px 0 4px" { "② " (tr!(lang, "my-owed")) }
+                p.note style="margin:0" { (tr!(lang, "my-owed-note")) }
                 @if owed.is_empty() {
-                    p style="margin:4px 0" { (t("没有欠你的。", "Nothing is owed to you.")) }
+                    p style="margin:4px 0" { (tr!(lang, "my-owed-none")) }
                 } @else {
                     (items(&owed))
-                    p style="margin:4px 0" { (t("欠你的合计", "Owed in total")) " " b #owed-total { "¥" (yuan(owed_total)) } }
+                    p style="margin:4px 0" {
+                        (tr_html!(lang, "my-owed-total", total = html! { b #owed-total { "¥" (yuan(owed_total)) } }))
+                    }
                 }
             }
             div #future {
-                h3.bad style="font-size:15px;margin:8px 0 4px" { "③ " (t("取决于未来的会员（不确定）", "Depends on future members (not certain)")) }
-                p.note style="margin:0" {
-                    (t(
-                        "这些数目会变，也可能永远不会付：只有新会员加入并消费时才会实现。不要把它们当作收入。",
-                        "These figures move and may never be paid: they come only if new members join and buy. Do not count them as income.",
-                    ))
-                }
+                h3.bad style="font-size:15px;margin:8px 0 4px" { "③ " (tr!(lang, "my-future")) }
+                p.note style="margin:0" { (tr!(lang, "my-future-note")) }
                 @if future.is_empty() {
-                    p style="margin:4px 0" { (t("没有。", "None.")) }
+                    p style="margin:4px 0" { (tr!(lang, "my-future-none")) }
                 } @else {
                     (items(&future))
                 }
@@ -668,12 +515,11 @@ fn render(
         }
         @for m in &progress_of {
             section id={ "progress-" (m.id) } {
-                h2 { (t("推荐进度", "Referral progress")) " · " (m.title) }
+                h2 { (tr!(lang, "my-progress", mechanism = &m.title)) }
                 @let progress = m.figures.get("progress").map_or_else(String::new, |p| figure(lang, p, offset));
                 @let (k, n) = match m.figures.get("progress") { Some(Shown::Of(k, n)) => (*k, *n), _ => (0, 0) };
                 p style="margin:0 0 6px" {
-                    (t("本轮", "This round:")) " " b.progress { (progress) }
-                    @if lang == Lang::Zh && n > 0 { "（本轮已推荐 " (k) " 位，共 " (n) " 位）" }
+                    (tr_html!(lang, "my-round", progress = html! { b.progress { (progress) } }, done = k, of = n))
                 }
                 div.bar role="img" aria-label=(progress) {
                     i style={ "width:" ((k.min(n) * 100).checked_div(n).unwrap_or(0)) "%" } {}
@@ -681,24 +527,24 @@ fn render(
                 dl style="margin:8px 0 0" {
                     @match (m.figures.money("next_reward"), m.figures.get("next_share")) {
                         (Some(next), _) => div style="display:flex;justify-content:space-between;gap:8px" {
-                            dt { (t("再推荐一位合格会员可得", "Your next qualifying referral brings")) }
+                            dt { (tr!(lang, "my-next-reward")) }
                             dd style="margin:0" { b.next { (money(next)) } }
                         },
                         // A ladder of each order's own share (`step_base = "each"`): the amount
                         // depends on the order, so the share is what can be said.
                         (None, Some(Shown::Text(share))) => div style="display:flex;justify-content:space-between;gap:8px" {
-                            dt { (t("下一笔合格订单返还其", "Your next qualifying order brings back, of itself")) }
+                            dt { (tr!(lang, "my-next-share")) }
                             dd style="margin:0" { b.next { (share) } }
                         },
-                        (None, _) => div.note { (t("没有下一次奖励了。", "No further reward.")) },
+                        (None, _) => div.note { (tr!(lang, "my-no-next")) },
                     }
                     @if let Some(count) = m.figures.get("referrals") {
                         div style="display:flex;justify-content:space-between;gap:8px" {
-                            dt { (t("累计推荐", "Referrals in all")) }
+                            dt { (tr!(lang, "my-referrals-all")) }
                             dd style="margin:0" {
                                 (figure(lang, count, offset))
                                 @if view.held > 0 {
-                                    " · " span.warn.held { (t("待审核", "waiting for review")) " " (view.held) }
+                                    " · " span.warn.held { (tr!(lang, "my-held-count", count = view.held)) }
                                 }
                             }
                         }
@@ -708,9 +554,9 @@ fn render(
         }
         @for m in &queues {
             section id={ "queue-" (m.id) } {
-                h2 { (t("排队", "Queue")) " · " (m.title) }
+                h2 { (tr!(lang, "my-queue", mechanism = &m.title)) }
                 @if matches!(m.figures.get("position"), Some(Shown::Null) | None) {
-                    p { (t("你现在不在队列中。", "You are not in the queue now.")) }
+                    p { (tr!(lang, "my-not-queued")) }
                 } @else {
                     @let shown = |name: &str| m.figures.get(name).map_or_else(|| "–".to_owned(), |f| f.text(offset));
                     div.cards style=(narrow_cards) {
@@ -718,35 +564,36 @@ fn render(
                         div.card { (label(lang, "ahead")) b.ahead { (shown("ahead")) } }
                         div.card { (label(lang, "waiting")) b.waiting { (shown("waiting")) } }
                     }
-                    p.note {
-                        (t(
-                            "队列按顺序支付：前面的金额付完才轮到你，而付款只来自新的订单。",
-                            "The queue pays in turn: what is ahead of you is paid first, and payments come only from new orders.",
-                        ))
-                    }
+                    p.note { (tr!(lang, "my-queue-note")) }
                 }
             }
         }
         @if !expiring.is_empty() {
             section #expiring {
-                h2 { (t("即将过期的积分", "Points expiring")) }
+                h2 { (tr!(lang, "my-expiring")) }
                 ul style="margin:0;padding-left:18px" {
                     @for m in &expiring {
                         @let text = |group: &Figs, name: &str| group.get(name).map_or_else(|| "–".to_owned(), |f| f.text(offset));
                         @if let Some(Shown::Group(next)) = m.figures.get("next_expiry") {
                             li {
-                                (m.title) ": " b { (text(next, "points")) } " "
-                                (t("积分于", "points expire at")) " " b.date { (text(next, "at")) }
-                                (t(" 到期", ""))
+                                (tr_html!(
+                                    lang,
+                                    "my-next-expiry",
+                                    mechanism = &m.title,
+                                    points = html! { b { (text(next, "points")) } },
+                                    date = html! { b.date { (text(next, "at")) } },
+                                ))
                             }
                         }
                         @if let Some(Shown::Group(soon)) = m.figures.get("expiring_soon").filter(|s| matches!(s, Shown::Group(g) if g.get("points").is_some_and(Shown::nonzero))) {
                             li.warn {
-                                (m.title) ": " b { (text(soon, "points")) } " "
-                                @match lang {
-                                    Lang::Zh => { "积分将在 " (text(soon, "within_days")) " 天内到期" }
-                                    Lang::En => { "points expire within " (text(soon, "within_days")) " days" }
-                                }
+                                (tr_html!(
+                                    lang,
+                                    "my-expiring-soon",
+                                    mechanism = &m.title,
+                                    points = html! { b { (text(soon, "points")) } },
+                                    days = number(text(soon, "within_days")),
+                                ))
                             }
                         }
                     }
@@ -755,7 +602,7 @@ fn render(
         }
         @if !standing.is_empty() {
             section #mechanisms {
-                h2 { (t("各项明细", "Details")) }
+                h2 { (tr!(lang, "my-details")) }
                 @for m in standing {
                     div.card id={ "mechanism-" (m.id) } style="margin:0 0 8px" {
                         strong { (m.title) }
@@ -773,7 +620,7 @@ fn render(
                                 }
                                 @if *key == "referrals" && view.held > 0 {
                                     div.warn style="display:flex;justify-content:space-between;gap:8px;flex-wrap:wrap" {
-                                        dt { (t("待审核", "Waiting for review")) }
+                                        dt { (tr!(lang, "my-held")) }
                                         dd.held style="margin:0;font-variant-numeric:tabular-nums" { (view.held) }
                                     }
                                 }
@@ -784,9 +631,12 @@ fn render(
             }
         }
         section #history {
-            h2 { (t("记录", "History")) span.note { " (" (t("最近", "latest")) " " (HISTORY) " · UTC" (offset) ")" } }
+            h2 {
+                (tr!(lang, "my-history"))
+                span.note { " " (tr!(lang, "my-history-latest", count = HISTORY, offset = offset.to_string())) }
+            }
             @if history.is_empty() {
-                p.note { (t("还没有记录。", "Nothing yet.")) }
+                p.note { (tr!(lang, "my-history-none")) }
             }
             @for (line, entry) in history {
                 div.entry data-line=(line) style="padding:6px 0;border-bottom:1px solid #eee" {
@@ -814,26 +664,25 @@ fn render(
         }
         (proofs::render(lang, head, offset))
         section #qr {
-            h2 { (t("邀请好友", "Invite friends")) }
+            h2 { (tr!(lang, "my-invite")) }
             @match &link {
                 Some((link, true)) => {
                     @let png = format!("/m/qr.png?t={encoded}");
                     div style="text-align:center" {
-                        img #qr-code src=(png) width="240" height="240" alt=(t("我的推荐二维码", "My referral QR code"))
+                        img #qr-code src=(png) width="240" height="240" alt=(tr!(lang, "my-qr-alt"))
                             style="width:100%;max-width:240px;height:auto;image-rendering:pixelated";
                     }
-                    p.note { (t("长按二维码识别或保存，或把链接发给好友：", "Long-press the code to scan or save it, or send the link:")) }
+                    p.note { (tr!(lang, "my-qr-note")) }
                     p style="word-break:break-all;margin:4px 0" { code #link { (link) } }
                     p style="display:flex;gap:16px;flex-wrap:wrap;margin:8px 0 0" {
-                        a #share href=(link) { (t("分享我的推荐链接", "Share my referral link")) }
-                        a #download href=(png) download="referral.png" { (t("保存二维码", "Save the QR code")) }
+                        a #share href=(link) { (tr!(lang, "my-share")) }
+                        a #download href=(png) download="referral.png" { (tr!(lang, "my-save-qr")) }
                     }
                 }
                 Some((_, false)) => p.note #closed {
-                    (t("这家店暂不开放在线加入：请好友到店登记，并告诉店员你的会员名 ", "This shop does not take members online: your friends join in the shop, giving your member name "))
-                    b { (member) } (t("。", "."))
+                    (tr_html!(lang, "my-closed", member = html! { b { (member) } }))
                 }
-                None => p.note { (t("无法生成推荐链接。", "The referral link could not be made.")) }
+                None => p.note { (tr!(lang, "my-no-link")) }
             }
         }
         }

@@ -4,6 +4,7 @@
 
 use maud::{Markup, html};
 
+use super::i18n::tr_html;
 use super::{Lang, local_time, tr, when_text};
 use crate::App;
 use crate::plans::Standing;
@@ -181,7 +182,7 @@ pub(crate) fn coming(engine: &Engine, lang: Lang) -> Vec<Coming> {
     let mut before: &Plan = engine.plan();
     let mut coming = Vec::new();
     let named = |m: &fanli_engine::MechanismConfig| {
-        m.name.clone().unwrap_or_else(|| lang.t(m.kind.title().0, m.kind.title().1).to_owned())
+        m.name.clone().unwrap_or_else(|| lang.name("kind", m.kind.name()))
     };
     for (effective_at, plan) in engine.amendments_waiting() {
         let added = plan
@@ -203,7 +204,7 @@ pub(crate) fn coming(engine: &Engine, lang: Lang) -> Vec<Coming> {
             .map(named)
             .collect();
         if before.withdrawal != plan.withdrawal {
-            changed.push(lang.t("提现规则", "withdrawal terms").to_owned());
+            changed.push(tr!(lang, "my-coming-withdrawal"));
         }
         coming.push(Coming { effective_at, added, retired, changed });
         before = plan;
@@ -214,25 +215,22 @@ pub(crate) fn coming(engine: &Engine, lang: Lang) -> Vec<Coming> {
 /// The member page's notice of the plan's coming changes (`规则变更预告`): when each takes effect
 /// and which mechanisms it adds, retires or changes; nothing when none waits.
 pub(crate) fn coming_notice(lang: Lang, coming: &[Coming], offset: UtcOffset) -> Markup {
-    let t = |zh: &'static str, en: &'static str| lang.t(zh, en);
     let list = |ids: &[String]| ids.join(", ");
     html! {
         @if !coming.is_empty() {
             section #coming.card style="border-color:#b45309" {
-                h2 { (t("规则变更预告", "Coming rule change")) }
+                h2 { (tr!(lang, "my-coming")) }
                 @for c in coming {
-                    p {
-                        b { (local_time(c.effective_at, offset)) } " " (t("起按新规则执行。", "the new rules apply from then on."))
-                    }
+                    p { (tr_html!(lang, "my-coming-from", at = html! { b { (local_time(c.effective_at, offset)) } })) }
                     ul {
-                        @if !c.added.is_empty() { li { (t("新增：", "Added: ")) (list(&c.added)) } }
+                        @if !c.added.is_empty() { li { (tr!(lang, "my-coming-added", list = list(&c.added))) } }
                         @if !c.retired.is_empty() {
-                            li { (t("停止：", "Retired: ")) (list(&c.retired))
-                                span.note { " " (t("（已欠你的照常支付）", "(what it owes you is still paid)")) } }
+                            li { (tr!(lang, "my-coming-retired", list = list(&c.retired)))
+                                span.note { " " (tr!(lang, "my-coming-still-paid")) } }
                         }
-                        @if !c.changed.is_empty() { li { (t("规则调整：", "Settings changed: ")) (list(&c.changed)) } }
+                        @if !c.changed.is_empty() { li { (tr!(lang, "my-coming-changed", list = list(&c.changed))) } }
                     }
-                    p.note { (t("在此之前按现行规则。", "Until then the current rules apply.")) }
+                    p.note { (tr!(lang, "my-coming-until")) }
                 }
             }
         }

@@ -171,7 +171,7 @@ pub(crate) async fn propose(
                     .findings
                     .iter()
                     .filter(|f| f.level == fanli_engine::compliance::Level::Error)
-                    .map(|f| format!("{}: {}", f.key, lang.t(&f.zh, &f.en)))
+                    .map(|f| format!("{}: {}", f.key, super::finding(f, lang)))
                     .collect();
                 let message = tr!(lang, "votes-check-refuses", findings = findings.join("; "));
                 return super::super::error_page(lang, StatusCode::UNPROCESSABLE_ENTITY, &message);

@@ -3,6 +3,7 @@
 //! again one at a time or all together (the owner, as `POST /v1/webhook/dead/{id}/replay`).
 
 use super::*;
+use crate::web::i18n::tr_html;
 
 /// How many dead letters the page lists (the API pages through the rest).
 const DEAD_SHOWN: u32 = 100;
@@ -32,26 +33,52 @@ pub(crate) async fn page(
         (Ok(status), Ok(dead)) => (status, dead),
         (Err(error), _) | (_, Err(error)) => {
             tracing::error!(%error, "the outbox could not be read");
-            let message = lang.t("通知记录读取失败。", "The outbox could not be read.");
-            return super::super::error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, message);
+            let message = tr!(lang, "webhook-unreadable");
+            return super::super::error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, &message);
         }
     };
     let time = |ms: i64| super::super::when_millis(Some(ms), offset);
     let body = html! {
         section {
-            h1 { (lang.t("通知", "Webhook")) span.note { " · " (status.pending) (lang.t(" 待发 · ", " pending · ")) (status.delivered) (lang.t(" 已送达 · ", " delivered · ")) (status.dead) (lang.t(" 失败", " dead")) } }
-            p { (lang.t("地址：", "URL: ")) @match &url { Some(url) => code #url { (url) }, None => span.note { (lang.t("未设置", "none")) " (PUT /v1/webhook)" } } }
-            @if let Some((attempts, Some(error))) = &status.head { p.bad #retrying { (lang.t("最早待发的一条已失败次数：", "The oldest pending one failed, times: ")) (attempts) " · " (error) } }
-            @if let Some(done) = query.get("replayed") { p.ok #replayed { (lang.t("已重发：", "Replayed: ")) (done) } }
-            @if !owner { p.note { (lang.t("失败通知只有所有者密钥可以查看和重发。", "Only the owner's key sees and replays dead letters.")) } }
-            @else if dead.is_empty() { p.note #empty { (lang.t("没有失败的通知。", "No dead letter.")) } }
+            h1 {
+                (tr!(lang, "webhook-title"))
+                span.note {
+                    " · "
+                    (tr!(
+                        lang,
+                        "webhook-counts",
+                        pending = status.pending,
+                        delivered = status.delivered,
+                        dead = status.dead
+                    ))
+                }
+            }
+            @let shown_url = match &url {
+                Some(url) => html! { code #url { (url) } },
+                None => html! { span.note { (tr!(lang, "webhook-url-none")) " (PUT /v1/webhook)" } },
+            };
+            p { (tr_html!(lang, "webhook-url", url = shown_url)) }
+            @if let Some((attempts, Some(error))) = &status.head {
+                p.bad #retrying { (tr!(lang, "webhook-retrying", attempts = *attempts, error = error.as_str())) }
+            }
+            @if let Some(done) = query.get("replayed") { p.ok #replayed { (tr!(lang, "webhook-replayed", count = done)) } }
+            @if !owner { p.note { (tr!(lang, "webhook-owner-sees")) } }
+            @else if dead.is_empty() { p.note #empty { (tr!(lang, "webhook-none")) } }
             @else {
                 form method="post" action="/console/webhook" {
                     input type="hidden" name="csrf" value=(csrf);
-                    button.alt #replay-all type="submit" name="id" value="all" { (lang.t("全部重发", "Replay all")) }
+                    button.alt #replay-all type="submit" name="id" value="all" { (tr!(lang, "webhook-replay-all")) }
                 }
                 div style="overflow-x:auto" { table #dead {
-                    tr { th.n { (lang.t("编号", "Id")) } th { (lang.t("行", "Line")) } th { (lang.t("类型", "Type")) } th.n { (lang.t("尝试", "Attempts")) } th { (lang.t("最后错误", "Last error")) } th { (lang.t("放弃时间", "Given up")) } th {} }
+                    tr {
+                        th.n { (tr!(lang, "webhook-id")) }
+                        th { (tr!(lang, "webhook-line")) }
+                        th { (tr!(lang, "webhook-type")) }
+                        th.n { (tr!(lang, "webhook-attempts")) }
+                        th { (tr!(lang, "webhook-last-error")) }
+                        th { (tr!(lang, "webhook-given-up")) }
+                        th {}
+                    }
                     @for d in &dead {
                         @let note: serde_json::Value = serde_json::from_str(&d.body).unwrap_or_default();
                         tr data-id=(d.id) {
@@ -64,13 +91,13 @@ pub(crate) async fn page(
                             td {
                                 form method="post" action="/console/webhook" {
                                     input type="hidden" name="csrf" value=(csrf);
-                                    button.replay type="submit" name="id" value=(d.id) { (lang.t("重发", "Replay")) }
+                                    button.replay type="submit" name="id" value=(d.id) { (tr!(lang, "webhook-replay")) }
                                 }
                             }
                         }
                     }
                 } }
-                p.note { (lang.t("重发：以同一编号（X-Fanli-Delivery）再次发送，重新计算尝试次数。", "Replayed: sent again with the same id (X-Fanli-Delivery), its attempts counted from 0.")) }
+                p.note { (tr!(lang, "webhook-replay-note")) }
             }
         }
     };
@@ -90,8 +117,8 @@ pub(crate) async fn replay(
     or_page!(form_checked(form.get("csrf").map(String::as_str), &csrf, lang));
     if caller.role != Role::Owner {
         drop(app);
-        let message = lang.t("只有所有者密钥可以重发。", "Only the owner's key replays dead letters.");
-        return super::super::error_page(lang, StatusCode::FORBIDDEN, message);
+        let message = tr!(lang, "webhook-owner-replays");
+        return super::super::error_page(lang, StatusCode::FORBIDDEN, &message);
     }
     let id = match form.get("id").map(String::as_str) {
         Some("all") => None,
@@ -102,11 +129,7 @@ pub(crate) async fn replay(
         None => return super::super::error_page(lang, StatusCode::BAD_REQUEST, "id?"),
     };
     match blocking(|| app.store.replay(&caller.tenant, id)) {
-        Ok(0) => super::super::error_page(
-            lang,
-            StatusCode::NOT_FOUND,
-            lang.t("没有这条失败通知。", "No such dead letter."),
-        ),
+        Ok(0) => super::super::error_page(lang, StatusCode::NOT_FOUND, &tr!(lang, "webhook-no-such")),
         Ok(n) => {
             tracing::info!(tenant = %caller.tenant, replayed = n, key = %caller.key, "dead letters replayed");
             see_other(&format!("/console/webhook?replayed={n}"))
@@ -116,7 +139,7 @@ pub(crate) async fn replay(
             super::super::error_page(
                 lang,
                 StatusCode::INTERNAL_SERVER_ERROR,
-                lang.t("重发失败。", "The replay failed."),
+                &tr!(lang, "webhook-replay-failed"),
             )
         }
     }

@@ -1,5 +1,9 @@
 # fanli's pages in English (chosen with ?lang=en, the cookie or Accept-Language). Every message
 # here has its namesake in zh-CN.ftl (a test checks it).
+# Messages are named by the page that says them: the console's pages (nav-, plan-, members-, member-,
+# webhook-, …), the member's own phone page (/m) my-, the join page (/join) join-. The member page has its
+# own words for events, ledger rules, accounts and figures (my-event-, my-rule-, my-account-, my-label-),
+# not always the console's.
 
 ## Header and navigation
 nav-overview = Overview
@@ -409,3 +413,268 @@ figure-waiting = waiting
 figure-within_days = within days
 figure-year_points = year's points
 figure-year_spend = year's spend
+
+## The member's page (/m, the member's own phone page)
+my-title = My rebates
+my-member = Member { $member }
+my-invalid-link = This link is not valid: ask the shop for a new member link.
+my-try-later = Please try again in a moment.
+my-not-a-member-link = This is not a member's link: the page opens with a member token only.
+my-link-no-host = The referral link needs the request's host name.
+my-no-plan = There is no rebate scheme yet.
+my-not-found = Your membership was not found.
+my-referral-held = waiting for review
+my-referral-approved = approved
+my-referral-rejected = rejected
+my-balances = Balances
+my-worth-now = worth now { $value }
+my-projection = An honest projection
+my-projection-note = Three groups, never added together: only the first is certain.
+my-certain = Already yours (certain)
+my-certain-note = Paid into your wallet and store credit.
+my-certain-total = Certain, in total
+my-paid-so-far = Paid to you so far by each scheme (already in the balances above, unless withdrawn or spent):
+my-owed = Owed by a pool (promised, not certain)
+my-owed-note = Paid oldest first when the pool has money, and only new orders bring it money.
+my-owed-none = Nothing is owed to you.
+my-owed-total = Owed in total { $total }
+my-pool-paused = This pool is short now: its payouts are paused.
+my-future = Depends on future members (not certain)
+my-future-note = These figures move and may never be paid: they come only if new members join and buy. Do not count them as income.
+my-future-none = None.
+my-points-value-note = { $points } points at today's price, which moves with the pool; cash only once sold.
+my-queue-value-note = Waiting in the queue: paid in turn, only as new orders bring the pool money.
+my-next-reward-note = Next reward: only if one more qualifying member joins through you.
+my-quota-note = Quota left: paid by future dividends, if any.
+my-progress = Referral progress · { $mechanism }
+my-round = This round: { $progress }
+my-next-reward = Your next qualifying referral brings
+my-next-share = Your next qualifying order brings back, of itself
+my-no-next = No further reward.
+my-referrals-all = Referrals in all
+my-held-count = { $count } waiting for review
+my-queue = Queue · { $mechanism }
+my-not-queued = You are not in the queue now.
+my-queue-note = The queue pays in turn: what is ahead of you is paid first, and payments come only from new orders.
+my-expiring = Points expiring
+my-next-expiry = { $mechanism }: { $points } points expire at { $date }
+my-expiring-soon = { $mechanism }: { $points } points expire within { $days ->
+    [one] { $days } day
+   *[other] { $days } days
+}
+my-details = Details
+my-held = Waiting for review
+my-history = History
+my-history-latest = (latest { $count } · UTC{ $offset })
+my-history-none = Nothing yet.
+my-invite = Invite friends
+my-qr-alt = My referral QR code
+my-qr-note = Long-press the code to scan or save it, or send the link:
+my-share = Share my referral link
+my-save-qr = Save the QR code
+my-closed = This shop does not take members online: your friends join in the shop, giving your member name { $member }.
+my-no-link = The referral link could not be made.
+
+## The member's page: a coming rule change
+my-coming = Coming rule change
+my-coming-from = { $at } the new rules apply from then on.
+my-coming-added = Added: { $list }
+my-coming-retired = Retired: { $list }
+my-coming-still-paid = (what it owes you is still paid)
+my-coming-changed = Settings changed: { $list }
+my-coming-withdrawal = withdrawal terms
+my-coming-until = Until then the current rules apply.
+
+## The member's page: the signed log and proofs
+my-signed-log = The signed log
+my-signed-note = Every record is a leaf of a Merkle tree whose root the platform signs after each write. Download a record's proof to check, with the public key alone, that it was not changed.
+my-head-size = Records
+my-head-root = Root
+my-head-time = Signed at
+my-head-key = Public key
+my-proof = Proof
+my-proof-which = Which record? `line` is missing.
+
+## The member's page: withdrawal and vote
+my-withdrawal = Withdrawal
+my-withdrawing = Waiting for review { $amount }
+my-withdrawing-note = This money is held out of your wallet: paid less its fee once approved, or back in your wallet if rejected.
+my-vote-title = Members' vote
+my-vote-none = No proposal now.
+my-vote-eligible = Members with settled spend may vote.
+my-proposal = Proposal { $proposal }
+my-vote-counts = Yes { $yes } · No { $no } · { $voters } voted · closes { $closes }
+my-vote-passed = Passed
+my-vote-effective = in force from { $at }
+my-vote-failed = Did not pass
+my-voted = You voted
+my-vote-waiting = The vote has closed: waiting for the count.
+my-vote-yes = Yes
+my-vote-no = No
+my-vote-which = Yes or no?
+my-already-voted = You have voted already.
+my-vote-closed = The vote has closed.
+
+## The member's page: the figures' names
+my-label-wallet = Wallet
+my-label-credit = Store credit
+my-label-spent = Spent
+my-label-received = Paid to you
+my-label-owed = Owed to you by the pool
+my-label-points = Points
+my-label-value = Points' value now
+my-label-basis = Basis
+my-label-exit_price = Exit price
+my-label-base = Refund base
+my-label-referrals = Referrals
+my-label-progress = This round
+my-label-next_reward = Next reward
+my-label-next_share = Next step's share
+my-label-entries = Queue entries
+my-label-waiting = Waiting in the queue
+my-label-position = Position
+my-label-ahead = Queued ahead of you
+my-label-lots = Lots
+my-label-daily = Daily release
+my-label-quota = Quota
+my-label-shares = Shares
+my-label-honor = Honor
+my-label-tier = Tier
+my-label-year_spend = Spent this year
+my-label-year_points = Points this year
+my-label-next_expiry = Next expiry
+my-label-expiring_soon = Expiring soon
+my-label-within_days = within days
+my-label-at = date
+my-label-referrer = Referred by
+my-label-referral = My referral
+my-label-held = Referrals waiting for review
+my-label-team_sales = Team sales
+my-label-refunded = Refunded
+
+## The member's page: ledger rules (as members say them)
+my-rule-payment = payment
+my-rule-credit_spent = credit spent
+my-rule-funding = funding
+my-rule-cancel = cancel
+my-rule-refund = refund
+my-rule-withdraw = withdraw
+my-rule-topup = topup
+my-rule-inject = inject
+my-rule-mint = mint
+my-rule-sell = sell
+my-rule-exit = exit
+my-rule-referral = referral
+my-rule-indirect = indirect
+my-rule-repurchase = repurchase
+my-rule-acceleration = acceleration
+my-rule-release = release
+my-rule-due = due
+my-rule-level = level
+my-rule-rank = rank
+my-rule-peer = peer
+my-rule-regional = regional
+my-rule-recruiter = recruiter
+my-rule-returned = returned
+my-rule-grant = grant
+my-rule-daily_release = daily release
+my-rule-share_release = share release
+my-rule-team_release = team release
+my-rule-dividend = dividend
+my-rule-honor = honor
+my-rule-task_points = task points
+my-rule-advertiser_fund = advertiser fund
+my-rule-ad_view = ad view
+my-rule-earn = earn
+my-rule-referee_bonus = referee bonus
+my-rule-topup_bonus = topup bonus
+my-rule-expire = expire
+my-rule-redeem = redeem
+my-rule-cashout = cashout
+my-rule-clawback = clawback
+my-rule-withdrawal_fee = withdrawal fee
+my-rule-withdrawal_held = withdrawal held
+my-rule-withdrawal_returned = withdrawal returned
+
+## The member's page: event types (as members say them)
+my-event-join = join
+my-event-order = order
+my-event-refund = refund
+my-event-sell = sell
+my-event-withdraw = withdraw
+my-event-topup = topup
+my-event-redeem = redeem
+my-event-inject = inject
+my-event-advertiser_fund = advertiser fund
+my-event-ad_view = ad view
+my-event-close_day = close day
+my-event-review = review
+my-event-agent = agent
+my-event-store = store
+my-event-withdrawal_review = withdrawal review
+my-event-vote = vote
+
+## The member's page: accounts
+my-account-wallet = wallet
+my-account-credit = store credit
+my-account-points = points
+
+## The join page (/join)
+join-title = Join
+join-incomplete = The link is incomplete: ask for the whole invitation link.
+join-no-shop = This shop was not found: the link may be wrong; ask for a new one.
+join-no-scheme = This shop has no member scheme yet.
+join-unknown-referrer = The referrer is not a member of this shop: the link may be wrong; ask for a new one.
+join-closed = This shop does not take members online: join in the shop, and name your referrer there.
+join-too-many = Too many attempts: try again in { $minutes ->
+    [one] { $minutes } minute
+   *[other] { $minutes } minutes
+}.
+join-name-missing = Please choose a member name.
+join-bad-phone = The phone number is not right: digits only (a leading + is fine), 6 to 15 of them.
+join-failed = Joining failed: please try again.
+join-failed-because = Joining failed: please try again ({ $error })
+join-try-later = Please try again in a moment.
+join-no-member-link = You joined, but your member link could not be made: ask the shop for it. ({ $error })
+join-taken = This member name is taken: please choose another.
+join-bad-name = A member name is not blank, has at most 64 characters and no control characters.
+join-self-referral = You cannot refer yourself: choose another member name.
+join-refused = Could not join: { $reason }
+join-referrer = Referred by { $referrer }
+join-member-name = Member name
+join-member-note = Your name in this shop; it cannot be changed later.
+join-phone = Phone (optional)
+join-submit = Join
+join-note = Rebates come from future orders and members: they are not certain income. Joining opens your own member page: bookmark its link.
+
+## The webhook
+webhook-title = Webhook
+webhook-unreadable = The outbox could not be read.
+webhook-counts = { $pending } pending · { $delivered } delivered · { $dead } dead
+webhook-url = URL: { $url }
+webhook-url-none = none
+webhook-retrying = The oldest pending one has failed { $attempts ->
+    [one] once
+   *[other] { $attempts } times
+} · { $error }
+webhook-replayed = Replayed: { $count }
+webhook-owner-sees = Only the owner's key sees and replays dead letters.
+webhook-none = No dead letter.
+webhook-replay-all = Replay all
+webhook-id = Id
+webhook-line = Line
+webhook-type = Type
+webhook-attempts = Attempts
+webhook-last-error = Last error
+webhook-given-up = Given up
+webhook-replay = Replay
+webhook-replay-note = Replayed: sent again with the same id (X-Fanli-Delivery), its attempts counted from 0.
+webhook-owner-replays = Only the owner's key replays dead letters.
+webhook-no-such = No such dead letter.
+webhook-replay-failed = The replay failed.
+
+## Risk grades (docs/risk.md)
+grade-low = low
+grade-medium = medium
+grade-high = high
+grade-severe = severe

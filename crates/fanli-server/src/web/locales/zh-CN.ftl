@@ -1,5 +1,8 @@
 # fanli 的页面：简体中文（默认）。每条消息在 en.ftl 里都有同名的一条（测试检查）。
 # 引擎的编号（事件类型、记账规则、机制种类……）以 组-编号 为名，例如 event-close_day。
+# 消息按说它的页面命名：控制台各页（nav-、plan-、members-、member-、webhook-……），会员自己的手机页面
+# （/m）用 my-，加入页面（/join）用 join-。会员页面对事件、记账规则、账户和数字有自己的说法（my-event-、
+# my-rule-、my-account-、my-label-），不一定与控制台相同。
 
 ## 页头与导航
 nav-overview = 概览
@@ -409,3 +412,262 @@ figure-waiting = 等待
 figure-within_days = 天内
 figure-year_points = 年度积分
 figure-year_spend = 年度消费
+
+## 会员页面（/m，会员自己的手机页面）
+my-title = 我的返利
+my-member = 会员 { $member }
+my-invalid-link = 链接无效：请向商家索取新的会员链接。
+my-try-later = 请稍后再试。
+my-not-a-member-link = 这不是会员链接：会员页面只能用会员令牌打开。
+my-link-no-host = 无法生成推荐链接：请求缺少主机名。
+my-no-plan = 还没有返利方案。
+my-not-found = 找不到您的会员记录。
+my-referral-held = 待审核
+my-referral-approved = 已通过审核
+my-referral-rejected = 未通过审核
+my-balances = 余额
+my-worth-now = 现值 { $value }
+my-projection = 诚实的预期
+my-projection-note = 三组分开列出，从不相加：只有第一组是确定的。
+my-certain = 已经是你的（确定）
+my-certain-note = 已经付到你的零钱和购物金。
+my-certain-total = 确定的合计
+my-paid-so-far = 各机制累计已付给你（已计入上面的余额，除非已提现或用掉）：
+my-owed = 资金池欠你的（已承诺，不确定）
+my-owed-note = 资金池有钱时，按先到先付的顺序支付；池里的钱只来自新的订单。
+my-owed-none = 没有欠你的。
+my-owed-total = 欠你的合计 { $total }
+my-pool-paused = 这个资金池现在不够付，暂停兑付。
+my-future = 取决于未来的会员（不确定）
+my-future-note = 这些数目会变，也可能永远不会付：只有新会员加入并消费时才会实现。不要把它们当作收入。
+my-future-none = 没有。
+my-points-value-note = { $points } 积分按今天的价格：随资金池涨跌，卖出时才成为现金。
+my-queue-value-note = 在队列中等待：按顺序支付，只有新订单给资金池带来钱时才会付。
+my-next-reward-note = 下次奖励：只有再推荐一位合格的新会员才会有。
+my-quota-note = 剩余额度：靠以后的分红慢慢付。
+my-progress = 推荐进度 · { $mechanism }
+my-round = 本轮 { $progress }{ $of ->
+    [0] {""}
+   *[other] （本轮已推荐 { $done } 位，共 { $of } 位）
+}
+my-next-reward = 再推荐一位合格会员可得
+my-next-share = 下一笔合格订单返还其
+my-no-next = 没有下一次奖励了。
+my-referrals-all = 累计推荐
+my-held-count = 待审核 { $count }
+my-queue = 排队 · { $mechanism }
+my-not-queued = 你现在不在队列中。
+my-queue-note = 队列按顺序支付：前面的金额付完才轮到你，而付款只来自新的订单。
+my-expiring = 即将过期的积分
+my-next-expiry = { $mechanism }: { $points } 积分于 { $date } 到期
+my-expiring-soon = { $mechanism }: { $points } 积分将在 { $days } 天内到期
+my-details = 各项明细
+my-held = 待审核
+my-history = 记录
+my-history-latest = (最近 { $count } · UTC{ $offset })
+my-history-none = 还没有记录。
+my-invite = 邀请好友
+my-qr-alt = 我的推荐二维码
+my-qr-note = 长按二维码识别或保存，或把链接发给好友：
+my-share = 分享我的推荐链接
+my-save-qr = 保存二维码
+my-closed = 这家店暂不开放在线加入：请好友到店登记，并告诉店员你的会员名 { $member }。
+my-no-link = 无法生成推荐链接。
+
+## 会员页面：规则变更预告
+my-coming = 规则变更预告
+my-coming-from = { $at } 起按新规则执行。
+my-coming-added = 新增：{ $list }
+my-coming-retired = 停止：{ $list }
+my-coming-still-paid = （已欠你的照常支付）
+my-coming-changed = 规则调整：{ $list }
+my-coming-withdrawal = 提现规则
+my-coming-until = 在此之前按现行规则。
+
+## 会员页面：账本签名与证明
+my-signed-log = 账本签名
+my-signed-note = 所有记录组成一棵默克尔树，平台每次写入后签名其树根。下载每条记录的证明，可用公钥自行核验记录未被改动。
+my-head-size = 记录条数
+my-head-root = 树根
+my-head-time = 签名时间
+my-head-key = 公钥
+my-proof = 下载证明
+my-proof-which = 缺少记录编号。
+
+## 会员页面：提现与投票
+my-withdrawal = 提现
+my-withdrawing = 提现审核中 { $amount }
+my-withdrawing-note = 这笔钱已从零钱中冻结，审核通过后扣除手续费支付；被拒绝则退回零钱。
+my-vote-title = 规则投票
+my-vote-none = 现在没有提案。
+my-vote-eligible = 有已结算消费的会员才能投票。
+my-proposal = 提案 { $proposal }
+my-vote-counts = 赞成 { $yes } · 反对 { $no } · { $voters } 人已投票 · 截止 { $closes }
+my-vote-passed = 已通过
+my-vote-effective = 生效于 { $at }
+my-vote-failed = 未通过
+my-voted = 已投票
+my-vote-waiting = 投票已截止，等待计票。
+my-vote-yes = 赞成
+my-vote-no = 反对
+my-vote-which = 请选择赞成或反对。
+my-already-voted = 你已经投过票了。
+my-vote-closed = 投票已截止。
+
+## 会员页面：各项数字的名称
+my-label-wallet = 零钱
+my-label-credit = 购物金
+my-label-spent = 累计消费
+my-label-received = 已付给你
+my-label-owed = 资金池欠你
+my-label-points = 积分
+my-label-value = 积分现值
+my-label-basis = 计价基数
+my-label-exit_price = 出局价
+my-label-base = 返还基数
+my-label-referrals = 已推荐
+my-label-progress = 本轮进度
+my-label-next_reward = 下次奖励
+my-label-next_share = 下次返现比例
+my-label-entries = 排队条数
+my-label-waiting = 排队待付
+my-label-position = 排位
+my-label-ahead = 前面待付
+my-label-lots = 批次
+my-label-daily = 每日释放
+my-label-quota = 额度
+my-label-shares = 份额
+my-label-honor = 荣誉
+my-label-tier = 等级
+my-label-year_spend = 本年消费
+my-label-year_points = 本年积分
+my-label-next_expiry = 最近到期
+my-label-expiring_soon = 即将到期
+my-label-within_days = 天内
+my-label-at = 日期
+my-label-referrer = 推荐人
+my-label-referral = 我的推荐状态
+my-label-held = 推荐待审核
+my-label-team_sales = 团队业绩
+my-label-refunded = 已退款
+
+## 会员页面：记账规则（会员的说法）
+my-rule-payment = 支付
+my-rule-credit_spent = 使用购物金
+my-rule-funding = 注入资金池
+my-rule-cancel = 取消订单
+my-rule-refund = 退款
+my-rule-withdraw = 提现
+my-rule-topup = 充值
+my-rule-inject = 注资
+my-rule-mint = 获得积分
+my-rule-sell = 卖出积分
+my-rule-exit = 出局
+my-rule-referral = 推荐奖励
+my-rule-indirect = 间接推荐奖励
+my-rule-repurchase = 复购返现
+my-rule-acceleration = 推荐加速
+my-rule-release = 排队返还
+my-rule-due = 补位返还
+my-rule-level = 分销佣金
+my-rule-rank = 级差奖
+my-rule-peer = 平级奖
+my-rule-regional = 区域奖
+my-rule-recruiter = 招商奖
+my-rule-returned = 退回
+my-rule-grant = 发放积分
+my-rule-daily_release = 每日释放
+my-rule-share_release = 分享加速释放
+my-rule-team_release = 团队释放
+my-rule-dividend = 分红
+my-rule-honor = 荣誉分红
+my-rule-task_points = 任务积分
+my-rule-advertiser_fund = 广告主注资
+my-rule-ad_view = 观看广告
+my-rule-earn = 消费积分
+my-rule-referee_bonus = 推荐积分
+my-rule-topup_bonus = 充值奖励
+my-rule-expire = 积分过期
+my-rule-redeem = 兑换
+my-rule-cashout = 积分兑现
+my-rule-clawback = 追回
+my-rule-withdrawal_fee = 提现手续费
+my-rule-withdrawal_held = 提现冻结待审
+my-rule-withdrawal_returned = 提现退回
+
+## 会员页面：事件类型（会员的说法）
+my-event-join = 加入
+my-event-order = 下单
+my-event-refund = 退款
+my-event-sell = 卖出积分
+my-event-withdraw = 提现
+my-event-topup = 充值
+my-event-redeem = 兑换
+my-event-inject = 注资
+my-event-advertiser_fund = 广告主注资
+my-event-ad_view = 观看广告
+my-event-close_day = 日结
+my-event-review = 审核
+my-event-agent = 代理
+my-event-store = 门店
+my-event-withdrawal_review = 提现审核
+my-event-vote = 投票
+
+## 会员页面：账户
+my-account-wallet = 零钱
+my-account-credit = 购物金
+my-account-points = 积分
+
+## 加入页面（/join）
+join-title = 加入会员
+join-incomplete = 链接不完整：请向推荐人索取完整的邀请链接。
+join-no-shop = 找不到这家店：链接可能有误，请向推荐人索取新的链接。
+join-no-scheme = 这家店还没有开始会员活动。
+join-unknown-referrer = 推荐人不是这家店的会员：链接可能有误，请向推荐人索取新的链接。
+join-closed = 这家店暂不开放在线加入：请到店登记，并告诉店员你的推荐人。
+join-too-many = 尝试次数太多：请 { $minutes } 分钟后再试。
+join-name-missing = 请填写会员名。
+join-bad-phone = 手机号格式不对：只写数字（可以以 + 开头），6 到 15 位。
+join-failed = 加入失败，请再试一次。
+join-failed-because = 加入失败，请再试一次 ({ $error })
+join-try-later = 请稍后再试。
+join-no-member-link = 你已加入，但会员链接没能生成：请向商家索取你的会员链接。 ({ $error })
+join-taken = 这个会员名已经有人用了：请换一个。
+join-bad-name = 会员名不能为空白，最多 64 个字符，不能有控制字符。
+join-self-referral = 不能推荐自己：请换一个会员名。
+join-refused = 无法加入：{ $reason }
+join-referrer = 推荐人 { $referrer }
+join-member-name = 会员名
+join-member-note = 你在这家店的会员名，加入后不能更改。
+join-phone = 手机号（选填）
+join-submit = 加入
+join-note = 返利来自以后的订单和会员，不是确定的收入。加入后会打开你自己的会员页面：请收藏它的链接。
+
+## 通知（webhook）
+webhook-title = 通知
+webhook-unreadable = 通知记录读取失败。
+webhook-counts = { $pending } 待发 · { $delivered } 已送达 · { $dead } 失败
+webhook-url = 地址：{ $url }
+webhook-url-none = 未设置
+webhook-retrying = 最早待发的一条已失败次数：{ $attempts } · { $error }
+webhook-replayed = 已重发：{ $count }
+webhook-owner-sees = 失败通知只有所有者密钥可以查看和重发。
+webhook-none = 没有失败的通知。
+webhook-replay-all = 全部重发
+webhook-id = 编号
+webhook-line = 行
+webhook-type = 类型
+webhook-attempts = 尝试
+webhook-last-error = 最后错误
+webhook-given-up = 放弃时间
+webhook-replay = 重发
+webhook-replay-note = 重发：以同一编号（X-Fanli-Delivery）再次发送，重新计算尝试次数。
+webhook-owner-replays = 只有所有者密钥可以重发。
+webhook-no-such = 没有这条失败通知。
+webhook-replay-failed = 重发失败。
+
+## 风险等级（docs/risk.md）
+grade-low = 低
+grade-medium = 中
+grade-high = 高
+grade-severe = 极高

@@ -9,33 +9,27 @@ use fanli_format::transparency::SignedHead;
 
 /// The card with the signed head.
 pub(super) fn render(lang: Lang, head: Option<&SignedHead>, offset: UtcOffset) -> Markup {
-    let t = |zh: &'static str, en: &'static str| lang.t(zh, en);
     let Some(head) = head else { return html! {} };
     let root = to_hex(&head.head.root);
     let key = to_hex(&head.public_key);
     let time = fanli_engine::Timestamp::parse_rfc3339(&head.head.time).map(|at| local_time(at, offset));
     html! {
         section #head {
-            h2 { (t("账本签名", "The signed log")) }
-            p.note {
-                (t(
-                    "所有记录组成一棵默克尔树，平台每次写入后签名其树根。下载每条记录的证明，可用公钥自行核验记录未被改动。",
-                    "Every record is a leaf of a Merkle tree whose root the platform signs after each write. Download a record's proof to check, with the public key alone, that it was not changed."
-                ))
-            }
+            h2 { (tr!(lang, "my-signed-log")) }
+            p.note { (tr!(lang, "my-signed-note")) }
             dl {
                 div style="display:flex;justify-content:space-between;gap:8px" {
-                    dt { (t("记录条数", "Records")) } dd #head-size style="margin:0" { (head.head.size) }
+                    dt { (tr!(lang, "my-head-size")) } dd #head-size style="margin:0" { (head.head.size) }
                 }
                 div style="display:flex;justify-content:space-between;gap:8px" {
-                    dt { (t("树根", "Root")) } dd #head-root style="margin:0" title=(root) { code { (&root[..16]) "…" } }
+                    dt { (tr!(lang, "my-head-root")) } dd #head-root style="margin:0" title=(root) { code { (&root[..16]) "…" } }
                 }
                 div style="display:flex;justify-content:space-between;gap:8px" {
-                    dt { (t("签名时间", "Signed at")) }
+                    dt { (tr!(lang, "my-head-time")) }
                     dd #head-time style="margin:0" { (time.unwrap_or_else(|| head.head.time.clone())) }
                 }
                 div style="display:flex;justify-content:space-between;gap:8px" {
-                    dt { (t("公钥", "Public key")) } dd style="margin:0" title=(key) { code { (&key[..16]) "…" } }
+                    dt { (tr!(lang, "my-head-key")) } dd style="margin:0" title=(key) { code { (&key[..16]) "…" } }
                 }
             }
         }
@@ -46,7 +40,7 @@ pub(super) fn render(lang: Lang, head: Option<&SignedHead>, offset: UtcOffset) -
 pub(super) fn link(lang: Lang, encoded: &str, line: u64) -> Markup {
     html! {
         a.proof href={ "/m/proof?t=" (encoded) "&line=" (line) } download={ "proof-" (line) ".json" } {
-            (lang.t("下载证明", "Proof"))
+            (tr!(lang, "my-proof"))
         }
     }
 }
@@ -63,11 +57,7 @@ pub(crate) async fn proof(
         Err((status, message)) => return error_page(lang, status, &message),
     };
     let Some(line) = query.get("line").and_then(|l| l.parse::<u64>().ok()) else {
-        return error_page(
-            lang,
-            StatusCode::BAD_REQUEST,
-            lang.t("缺少记录编号。", "Which record? `line` is missing."),
-        );
+        return error_page(lang, StatusCode::BAD_REQUEST, &tr!(lang, "my-proof-which"));
     };
     let caller = crate::auth::Caller { tenant, role: Role::Member(member), key: String::new() };
     match crate::api::transparency::inclusion_proof(&server, &caller, line, None).await {

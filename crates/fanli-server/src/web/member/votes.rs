@@ -62,52 +62,50 @@ impl Votes {
 
 /// The withdrawal's and the vote's sections (nothing when the member has neither).
 pub(super) fn render(lang: Lang, token: &str, votes: &Votes, offset: UtcOffset) -> Markup {
-    let t = |zh: &'static str, en: &'static str| lang.t(zh, en);
     let count = |n: i64| if votes.spend { format!("¥{}", yuan(n)) } else { n.to_string() };
     let en = lang == Lang::En;
     html! {
         @if let Some(held) = votes.withdrawing.filter(|w| !w.is_zero()) {
             section #withdrawal {
-                h2 { (t("提现", "Withdrawal")) }
-                p style="margin:0" { (t("提现审核中", "Waiting for review")) " " b #withdrawing { (money(held)) } }
-                p.note style="margin:4px 0 0" {
-                    (t(
-                        "这笔钱已从零钱中冻结，审核通过后扣除手续费支付；被拒绝则退回零钱。",
-                        "This money is held out of your wallet: paid less its fee once approved, or back in your wallet if rejected.",
-                    ))
-                }
+                h2 { (tr!(lang, "my-withdrawal")) }
+                p style="margin:0" { (tr_html!(lang, "my-withdrawing", amount = html! { b #withdrawing { (money(held)) } })) }
+                p.note style="margin:4px 0 0" { (tr!(lang, "my-withdrawing-note")) }
             }
         }
         @if votes.rules || !votes.proposals.is_empty() {
             section #proposals {
-                h2 { (t("规则投票", "Members' vote")) }
-                @if votes.proposals.is_empty() { p.note { (t("现在没有提案。", "No proposal now.")) } }
+                h2 { (tr!(lang, "my-vote-title")) }
+                @if votes.proposals.is_empty() { p.note { (tr!(lang, "my-vote-none")) } }
                 @if !votes.eligible && votes.proposals.iter().any(|p| p.open) {
-                    p.note { (t("有已结算消费的会员才能投票。", "Members with settled spend may vote.")) }
+                    p.note { (tr!(lang, "my-vote-eligible")) }
                 }
                 @for p in &votes.proposals {
                     div.card.proposal data-proposal=(p.id) style="margin:0 0 8px" {
-                        strong { (t("提案", "Proposal")) " " (p.id) }
+                        strong { (tr!(lang, "my-proposal", proposal = &p.id)) }
                         div.note {
-                            (t("赞成", "Yes")) " " span.yes { (count(p.yes)) } " · "
-                            (t("反对", "No")) " " span.no { (count(p.no)) } " · "
-                            (p.voters) " " (t("人已投票", "voted")) " · "
-                            (t("截止", "closes")) " " (local_time(p.closes, offset))
+                            (tr_html!(
+                                lang,
+                                "my-vote-counts",
+                                yes = html! { span.yes { (count(p.yes)) } },
+                                no = html! { span.no { (count(p.no)) } },
+                                voters = p.voters,
+                                closes = local_time(p.closes, offset),
+                            ))
                         }
                         @match &p.outcome {
                             Some(o) if o.passed => p.ok.outcome style="margin:4px 0 0" {
-                                (t("已通过", "Passed"))
-                                @if let Some(at) = o.effective_at { " · " (t("生效于", "in force from")) " " (local_time(at, offset)) }
+                                (tr!(lang, "my-vote-passed"))
+                                @if let Some(at) = o.effective_at { " · " (tr!(lang, "my-vote-effective", at = local_time(at, offset))) }
                             },
-                            Some(_) => p.bad.outcome style="margin:4px 0 0" { (t("未通过", "Did not pass")) },
-                            None if p.voted => p.ok.voted style="margin:4px 0 0" { (t("已投票", "You voted")) },
-                            None if !p.open => p.note style="margin:4px 0 0" { (t("投票已截止，等待计票。", "The vote has closed: waiting for the count.")) },
+                            Some(_) => p.bad.outcome style="margin:4px 0 0" { (tr!(lang, "my-vote-failed")) },
+                            None if p.voted => p.ok.voted style="margin:4px 0 0" { (tr!(lang, "my-voted")) },
+                            None if !p.open => p.note style="margin:4px 0 0" { (tr!(lang, "my-vote-waiting")) },
                             None if votes.eligible => form.vote method="post" action="/m/vote" style="display:flex;gap:8px;margin:6px 0 0" {
                                 input type="hidden" name="t" value=(token);
                                 input type="hidden" name="proposal" value=(p.id);
                                 @if en { input type="hidden" name="lang" value="en"; }
-                                button.yes type="submit" name="decision" value="yes" { (t("赞成", "Yes")) }
-                                button.alt.no type="submit" name="decision" value="no" { (t("反对", "No")) }
+                                button.yes type="submit" name="decision" value="yes" { (tr!(lang, "my-vote-yes")) }
+                                button.alt.no type="submit" name="decision" value="no" { (tr!(lang, "my-vote-no")) }
                             },
                             None => {},
                         }
@@ -133,13 +131,13 @@ pub(crate) async fn vote(
     let (Some(proposal), Some(decision @ ("yes" | "no"))) =
         (form.get("proposal"), form.get("decision").map(String::as_str))
     else {
-        return error_page(lang, StatusCode::BAD_REQUEST, lang.t("请选择赞成或反对。", "Yes or no?"));
+        return error_page(lang, StatusCode::BAD_REQUEST, &tr!(lang, "my-vote-which"));
     };
     // The key that sent it, by its id, as every write names its key.
     let key = {
         let mut headers = HeaderMap::new();
         let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) else {
-            return error_page(lang, StatusCode::UNAUTHORIZED, "invalid token");
+            return error_page(lang, StatusCode::UNAUTHORIZED, &tr!(lang, "my-invalid-link"));
         };
         headers.insert(header::AUTHORIZATION, value);
         match lock(&server).caller(&headers) {
@@ -156,11 +154,9 @@ pub(crate) async fn vote(
         Ok(mut results) => match results.remove(0) {
             LineResult::Refused(refusal) => {
                 let message = match refusal.code {
-                    "already_voted" => lang.t("你已经投过票了。", "You have voted already.").to_owned(),
-                    "not_eligible" => lang
-                        .t("有已结算消费的会员才能投票。", "Members with settled spend may vote.")
-                        .to_owned(),
-                    "vote_closed" => lang.t("投票已截止。", "The vote has closed.").to_owned(),
+                    "already_voted" => tr!(lang, "my-already-voted"),
+                    "not_eligible" => tr!(lang, "my-vote-eligible"),
+                    "vote_closed" => tr!(lang, "my-vote-closed"),
                     _ => refusal.error,
                 };
                 error_page(lang, StatusCode::UNPROCESSABLE_ENTITY, &message)
