@@ -309,7 +309,7 @@ pub(crate) async fn to_owner(
 )]
 pub(crate) async fn get_metrics(State(server): State<Shared>, headers: HeaderMap) -> Response {
     let (tenants, lines, gauges) = {
-        let app = lock(&server);
+        let mut app = lock(&server);
         let master = bearer(&headers).is_ok_and(|key| same(&sha256_hex(key.as_bytes()), &app.master));
         let mut gauges: Vec<metrics::TenantGauges> = Vec::new();
         if master {
@@ -319,6 +319,18 @@ pub(crate) async fn get_metrics(State(server): State<Shared>, headers: HeaderMap
                 }
             }
             gauges.sort_by(|a, b| a.tenant.cmp(&b.tenant));
+            // The webhook's outbox, one query for all tenants (undelivered rows only); a store
+            // that cannot answer leaves these gauges at 0 rather than failing the scrape.
+            match crate::blocking(|| app.store.outbox_counts()) {
+                Ok(counts) => {
+                    for (tenant, pending, dead) in counts {
+                        if let Some(g) = gauges.iter_mut().find(|g| g.tenant == tenant) {
+                            g.webhook = (pending.max(0) as u64, dead.max(0) as u64);
+                        }
+                    }
+                }
+                Err(error) => tracing::error!(%error, "the outbox could not be counted for /metrics"),
+            }
         }
         (app.tenants.len(), app.tenants.values().map(|t| t.chain.len()).sum(), gauges)
     };

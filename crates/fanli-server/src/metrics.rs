@@ -8,7 +8,8 @@
 //! With the master key (`Authorization: Bearer MASTER`, Prometheus' `authorization` setting),
 //! a scrape gets the per-tenant gauges too ([`TenantGauges`]): each mechanism's pool, what it
 //! owes (amount and count), what it paid, each money figure of its kind's view (what waits in a
-//! queue, ...), and the withdrawals waiting for review; amounts in fen, exact integers. They are
+//! queue, ...), the withdrawals waiting for review, and the webhook's notifications waiting and
+//! dead letters (alert on `fanli_webhook_dead_letters > 0`); amounts in fen, exact integers. They are
 //! read from the engines' running totals (the mechanisms' views, as `GET /v1/mechanisms` shows
 //! them), never from a scan of the members. Alert when a pool owes more than it holds:
 //! `fanli_obligations_fen > fanli_pool_fen` (docs/operations.md).
@@ -179,6 +180,9 @@ pub struct TenantGauges {
     pub mechanisms: Vec<MechanismGauges>,
     /// Withdrawals waiting for review: how many, and their amount in fen.
     pub withdrawals: (u64, i64),
+    /// The webhook's outbox: notifications waiting to be sent (retries included), and dead
+    /// letters (given up after the last attempt, waiting for a replay).
+    pub webhook: (u64, u64),
 }
 
 /// Collects a view's money figures at its top level (groups and lists are left out).
@@ -219,7 +223,7 @@ impl TenantGauges {
             .collect();
         let withdrawals =
             engine.withdrawals_waiting().fold((0, 0), |(n, fen), w| (n + 1, fen + w.amount.fen()));
-        TenantGauges { tenant: tenant.to_owned(), mechanisms, withdrawals }
+        TenantGauges { tenant: tenant.to_owned(), mechanisms, withdrawals, webhook: (0, 0) }
     }
 }
 
@@ -272,10 +276,16 @@ pub fn render_tenants(out: &mut String, tenants: &[TenantGauges]) {
             }
         }
     }
-    let per_tenant: [(&str, &str, TenantPick); 2] = [
+    let per_tenant: [(&str, &str, TenantPick); 4] = [
         ("fanli_withdrawals_waiting", "Withdrawals waiting for review.", |t| t.withdrawals.0 as i64),
         ("fanli_withdrawals_waiting_fen", "What withdrawals waiting for review hold, in fen.", |t| {
             t.withdrawals.1
+        }),
+        ("fanli_webhook_pending", "Webhook notifications waiting to be sent (retries included).", |t| {
+            t.webhook.0 as i64
+        }),
+        ("fanli_webhook_dead_letters", "Webhook notifications given up on, waiting for a replay.", |t| {
+            t.webhook.1 as i64
         }),
     ];
     for (name, help, pick) in per_tenant {
@@ -335,8 +345,12 @@ mod tests {
             paid: 500,
             figures: vec![("queued", 20_000)],
         };
-        let tenants =
-            [TenantGauges { tenant: "acme".to_owned(), mechanisms: vec![queue], withdrawals: (1, 3_000) }];
+        let tenants = [TenantGauges {
+            tenant: "acme".to_owned(),
+            mechanisms: vec![queue],
+            withdrawals: (1, 3_000),
+            webhook: (2, 5),
+        }];
         let mut text = String::new();
         render_tenants(&mut text, &tenants);
         let labels = "tenant=\"acme\",mechanism=\"q\\\"1\",kind=\"queue\"";
@@ -347,6 +361,8 @@ mod tests {
         assert!(text.contains(&format!("fanli_mechanism_money_fen{{{labels},figure=\"queued\"}} 20000\n")));
         assert!(text.contains("fanli_withdrawals_waiting{tenant=\"acme\"} 1\n"));
         assert!(text.contains("fanli_withdrawals_waiting_fen{tenant=\"acme\"} 3000\n"));
+        assert!(text.contains("fanli_webhook_pending{tenant=\"acme\"} 2\n"));
+        assert!(text.contains("fanli_webhook_dead_letters{tenant=\"acme\"} 5\n"));
         assert_eq!(text.matches("# TYPE fanli_pool_fen gauge\n").count(), 1);
     }
 }

@@ -1495,6 +1495,15 @@ impl Store {
         Ok(OutboxStatus { pending, delivered, dead, head })
     }
 
+    /// Each tenant's webhook notifications waiting to be sent and its dead letters, for
+    /// `/metrics`: `(tenant, pending, dead)`, tenants with neither left out. It reads the
+    /// undelivered rows only (the `outbox_pending` index), never the delivered ones.
+    pub fn outbox_counts(&mut self) -> Result<Vec<(String, i64, i64)>> {
+        let sql = "SELECT tenant, COUNT(*) - COUNT(dead_at), COUNT(dead_at) FROM outbox
+                   WHERE delivered_at IS NULL GROUP BY tenant ORDER BY tenant";
+        Ok(self.query(sql, &[])?.into_iter().map(|mut r| (r.text(0), r.int(1), r.int(2))).collect())
+    }
+
     /// At most `limit` lines of the tenant's chained log after line `from`.
     pub fn events_page(&mut self, tenant: &str, from: u64, limit: u32) -> Result<Vec<String>> {
         let sql = "SELECT line FROM events WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3";

@@ -245,6 +245,13 @@ fn replaying_all_puts_every_dead_letter_back_and_they_survive_a_restart() {
     let rest = request(&server, "GET", "/v1/webhook/dead?after=2&limit=1000", Some(&key), "", "").json();
     assert_eq!(rest["dead"].as_array().unwrap().len() as i64, dead - 2);
 
+    // /metrics (with the master key): the tenant's dead letters, none pending.
+    let metrics = request(&server, "GET", "/metrics", Some(MASTER), "", "").body;
+    assert!(
+        metrics.contains(&format!("fanli_webhook_dead_letters{{tenant=\"shop\"}} {dead}\n")),
+        "{metrics}"
+    );
+    assert!(metrics.contains("fanli_webhook_pending{tenant=\"shop\"} 0\n"), "{metrics}");
     // The console's page: the counts, a row per dead letter with its error and a replay button.
     let cookie = console_session(&server, &key);
     let page = request(&server, "GET", "/console/webhook", None, &format!("Cookie: {cookie}\r\n"), "");
@@ -288,6 +295,9 @@ fn replaying_all_puts_every_dead_letter_back_and_they_survive_a_restart() {
     assert_eq!((all.status, all.json()), (200, serde_json::json!({"replayed": dead - 1})));
     let status = request(&server, "GET", "/v1/webhook", Some(&key), "", "").json();
     assert_eq!((status["pending"].as_i64(), status["dead"].as_i64()), (Some(dead), Some(0)));
+    let metrics = request(&server, "GET", "/metrics", Some(MASTER), "", "").body;
+    assert!(metrics.contains(&format!("fanli_webhook_pending{{tenant=\"shop\"}} {dead}\n")), "{metrics}");
+    assert!(metrics.contains("fanli_webhook_dead_letters{tenant=\"shop\"} 0\n"), "{metrics}");
     assert_eq!(
         (status["attempts"].as_i64(), &status["last_error"]),
         (Some(0), &Value::Null),
@@ -425,5 +435,6 @@ fn metrics_with_the_master_key_give_each_tenants_pools_obligations_and_money_wai
     assert_eq!(sample("fanli_paid_fen", r3), 7_500);
     assert_eq!(sample("fanli_withdrawals_waiting", "tenant=\"shop\""), 0);
     assert_eq!(sample("fanli_withdrawals_waiting_fen", "tenant=\"shop\""), 0);
+    assert_eq!(sample("fanli_webhook_dead_letters", "tenant=\"shop\""), 0, "no webhook, no dead letter");
     assert_eq!(text.matches("# TYPE fanli_pool_fen gauge\n").count(), 1);
 }
