@@ -165,7 +165,8 @@ fn the_console_opens_with_a_key_shows_the_apis_numbers_and_its_forms_need_the_se
         summary
     };
     assert!(
-        simulated.body.contains("起无新会员 · arrivals stop") || !simulated.body.contains("class=\"mark\"")
+        simulated.body.contains("起无新会员</text>") || !simulated.body.contains("class=\"mark\""),
+        "the report in Chinese, as the page"
     );
     let line = format!(
         "共 {} 名会员，其中 {} 名有消费；回本 {} 名",

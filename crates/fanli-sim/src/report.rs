@@ -1,5 +1,14 @@
 //! A simulation's files: the stream, the time series, each member's outcome, a summary with the
 //! verdict, and one self-contained HTML page with inline SVG charts.
+//!
+//! **The page's language.** The report is Chinese first, as the server's console is: it says
+//! everything in one language, Simplified Chinese unless English is asked for ([`Lang`]).
+//! `report.html`, which `fanli simulate` writes, is in Chinese; the console puts
+//! [`report_fragment_in`] in its page in the page's language (its 中文/English switch). The
+//! summary (`summary.json`) keeps both languages of its verdict and risk sentence, and the CSV
+//! and JSON files have no words to translate: they are the same whatever the page's language.
+//! The report's few dozen words are written here in both languages beside each other (the
+//! simulator has no message catalogue; the server's pages have theirs, in Fluent).
 
 use std::io;
 use std::path::Path;
@@ -12,6 +21,31 @@ use serde_json::{Value, json};
 
 use crate::chart::{self, Chart, Unit};
 use crate::{Simulation, Tracked};
+
+/// The report's language: Chinese by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lang {
+    /// Simplified Chinese.
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Of the two texts, this language's.
+    fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// `zh` or `en`: the key of a summary's text in this language.
+    fn key(self) -> &'static str {
+        self.pick("zh", "en")
+    }
+}
 
 /// Days per join cohort.
 const COHORT_DAYS: u32 = 30;
@@ -268,12 +302,18 @@ pub fn write_all(dir: &Path, sim: &Simulation, findings: &[Finding]) -> io::Resu
 }
 
 /// The report of a finished simulation as a fragment to put in a page (what `report.html`
-/// holds in its body but the title), and its summary: for showing a run without writing files
-/// (the server's console runs one from a page and puts this under its own summary).
+/// holds in its body but the title), in Chinese, and its summary: for showing a run without
+/// writing files.
 pub fn report_fragment(sim: &Simulation, findings: &[Finding]) -> (Markup, Value) {
+    report_fragment_in(sim, findings, Lang::Zh)
+}
+
+/// [`report_fragment`] in `lang` (the server's console runs one from a page and puts this under
+/// its own summary, in the page's language).
+pub fn report_fragment_in(sim: &Simulation, findings: &[Finding], lang: Lang) -> (Markup, Value) {
     let outcomes = outcomes(sim);
     let summary = summary(sim, &outcomes, findings);
-    (report_body(sim, &summary), summary)
+    (report_body(sim, &summary, lang), summary)
 }
 
 /// A sweep: the key, and each value with the summary of the run that used it.
@@ -417,24 +457,26 @@ fn html(sim: &Simulation, summary: &Value, sweep: Option<&Sweep>) -> String {
     let plan = &sim.engine.plan().name;
     let page = html! {
         (DOCTYPE)
-        html lang="zh" {
+        html lang="zh-CN" {
             head {
                 meta charset="utf-8";
-                title { "fanli simulate: " (plan) }
+                title { "fanli 模拟：" (plan) }
                 style { (PreEscaped(STYLE)) }
             }
             body {
                 h1 { (plan) }
-                (report_body(sim, summary))
-                @if let Some(sweep) = sweep { (sweep_html(sweep)) }
+                (report_body(sim, summary, Lang::Zh))
+                @if let Some(sweep) = sweep { (sweep_html(sweep, Lang::Zh)) }
             }
         }
     };
     page.into_string() + "\n"
 }
 
-/// The report: the verdict, the compliance findings, the outcomes and the charts (inline SVG).
-fn report_body(sim: &Simulation, summary: &Value) -> Markup {
+/// The report in `lang`: the verdict, the risk grade, the compliance findings, the outcomes and
+/// the charts (inline SVG).
+fn report_body(sim: &Simulation, summary: &Value, lang: Lang) -> Markup {
+    let t = |zh: &'static str, en: &'static str| lang.pick(zh, en);
     let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     let names = mechanism_names(&sim.engine);
     let series = |f: &dyn Fn(&crate::MechanismDay) -> f64| -> Vec<(String, Vec<f64>)> {
@@ -446,13 +488,14 @@ fn report_body(sim: &Simulation, summary: &Value) -> Markup {
     };
     let days: Vec<i64> = sim.days.iter().map(|d| chart::day_of(&d.date).unwrap_or_default()).collect();
     // Where arrivals stop: the first day without new members (none after it either).
-    let stop_label = sim
-        .arrivals_stop
-        .and_then(|d| sim.days.get(d as usize - 1))
-        .map(|d| format!("{} 起无新会员 · arrivals stop", d.date));
+    let stop_label = sim.arrivals_stop.and_then(|d| sim.days.get(d as usize - 1)).map(|d| match lang {
+        Lang::Zh => format!("{} 起无新会员", d.date),
+        Lang::En => format!("no new members from {}", d.date),
+    });
     let mark = sim.arrivals_stop.zip(stop_label.as_deref()).map(|(d, label)| (days[d as usize - 1], label));
+    let zh = lang == Lang::Zh;
     let draw = |title: &str, series: &[(String, Vec<f64>)], unit: Unit| {
-        PreEscaped(chart::line_chart(&Chart { title, days: &days, series, unit, mark, zh: true }))
+        PreEscaped(chart::line_chart(&Chart { title, days: &days, series, unit, mark, zh }))
     };
     let yuan = |m: Money| m.fen() as f64 / 100.0;
     let prices: Vec<(String, Vec<f64>)> = series(&|m| m.price as f64 / 10_000.0)
@@ -460,76 +503,119 @@ fn report_body(sim: &Simulation, summary: &Value) -> Markup {
         .filter(|(_, v)| v.iter().any(|&p| p > 0.0))
         .collect();
     let members = [
-        ("会员 members".to_owned(), sim.days.iter().map(|d| d.members as f64).collect()),
-        ("订单 orders".to_owned(), sim.days.iter().map(|d| d.orders as f64).collect()),
+        (t("会员", "members").to_owned(), sim.days.iter().map(|d| d.members as f64).collect()),
+        (t("订单", "orders").to_owned(), sim.days.iter().map(|d| d.orders as f64).collect()),
     ];
     let findings = summary["findings"].as_array().map(Vec::as_slice).unwrap_or_default();
     let ratios = &summary["received_over_spent"];
     let risk = &summary["risk"];
+    // A grade's name: 低/中/高/极高 in Chinese, its code in English.
+    let grade = |key: &str| {
+        let code = text(&risk[key]);
+        match (lang, crate::risk::Grade::from_code(&code)) {
+            (Lang::Zh, Some(grade)) => grade.zh().to_owned(),
+            _ => code,
+        }
+    };
+    let level = |level: &str| match (lang, level) {
+        (Lang::Zh, "error") => "错误".to_owned(),
+        (Lang::Zh, "warning") => "警告".to_owned(),
+        _ => level.to_owned(),
+    };
+    let outcome = match lang {
+        Lang::Zh => format!(
+            "共 {} 名会员，其中 {} 名有消费；回本 {} 名（{}）；所得 ÷ 消费：p10 {}，中位数 {}，p90 {}；\
+             已付 {} 元，拖欠 {} 名会员共 {} 元；未兑付的承诺共 {} 元，涉及 {} 名会员（拖欠的，或要靠以后新会员的钱）。",
+            summary["members"],
+            summary["members_with_spend"],
+            summary["made_whole"],
+            text(&summary["made_whole_share"]),
+            text(&ratios["p10"]),
+            text(&ratios["p50"]),
+            text(&ratios["p90"]),
+            text(&summary["paid"]),
+            summary["members_owed"],
+            text(&summary["owed"]),
+            text(&risk["unpaid"]),
+            risk["unpaid_members"],
+        ),
+        Lang::En => format!(
+            "{} members, {} with spend; made whole: {} ({}); received ÷ spent p10 {}, median {}, p90 {}; \
+             paid {}, owed {} to {} members; unpaid in all (owed, or waiting on future members) {} to {} members.",
+            summary["members"],
+            summary["members_with_spend"],
+            summary["made_whole"],
+            text(&summary["made_whole_share"]),
+            text(&ratios["p10"]),
+            text(&ratios["p50"]),
+            text(&ratios["p90"]),
+            text(&summary["paid"]),
+            text(&summary["owed"]),
+            summary["members_owed"],
+            text(&risk["unpaid"]),
+            risk["unpaid_members"],
+        ),
+    };
     html! {
         section #verdict .verdict {
-            p { (text(&summary["verdict"]["zh"])) }
-            p { (text(&summary["verdict"]["en"])) }
+            p { (text(&summary["verdict"][lang.key()])) }
         }
         section #risk data-grade=(text(&risk["grade"])) {
-            h2 { "风险等级 · Risk grade: " (text(&risk["grade_zh"])) " (" (text(&risk["grade"])) ")" }
-            p { (text(&risk["sentence"]["zh"])) }
-            p { (text(&risk["sentence"]["en"])) }
+            h2 { (t("风险等级：", "Risk grade: ")) (grade("grade")) }
+            p { (text(&risk["sentence"][lang.key()])) }
             p {
-                "回本 · made whole " (text(&risk["made_whole_share"])) " (" (text(&risk["made_whole_grade"]))
-                "); 未兑付 · unpaid " (text(&risk["unpaid_share"])) " (" (text(&risk["unpaid_grade"]))
-                "); 资金池沉淀 · pool build-up " (text(&risk["pool_excess_share"])) " ("
-                (text(&risk["pool_excess_grade"])) ") " small { "(docs/risk.md)" }
+                (t("回本 ", "made whole ")) (text(&risk["made_whole_share"])) " (" (grade("made_whole_grade"))
+                "); " (t("未兑付 ", "unpaid ")) (text(&risk["unpaid_share"])) " (" (grade("unpaid_grade"))
+                "); " (t("资金池沉淀 ", "pool build-up ")) (text(&risk["pool_excess_share"])) " ("
+                (grade("pool_excess_grade")) ") " small { "(docs/risk.md)" }
             }
         }
-        h2 { "Compliance · 合规" }
+        h2 { (t("合规", "Compliance")) }
         @if findings.is_empty() {
-            p { "No finding. 无问题。" }
+            p { (t("没有问题。", "No finding.")) }
         } @else {
             ul {
                 @for f in findings {
                     li {
-                        b { (text(&f["level"])) } " [" (text(&f["rule"])) "] " code { (text(&f["key"])) } ": "
-                        (text(&f["en"])) br; (text(&f["zh"]))
+                        b { (level(&text(&f["level"]))) } " [" (text(&f["rule"])) "] " code { (text(&f["key"])) } ": "
+                        (text(&f[lang.key()]))
                     }
                 }
             }
         }
-        h2 { "Outcomes · 结果" }
-        p {
-            (summary["members"]) " members, " (summary["members_with_spend"]) " with spend; made whole: "
-            (summary["made_whole"]) " (" (text(&summary["made_whole_share"])) "); received ÷ spent p10 "
-            (text(&ratios["p10"])) ", median " (text(&ratios["p50"])) ", p90 " (text(&ratios["p90"]))
-            "; paid " (text(&summary["paid"])) ", owed " (text(&summary["owed"])) " to "
-            (summary["members_owed"]) " members; unpaid in all (owed, or waiting on future members) "
-            (text(&risk["unpaid"])) " to " (risk["unpaid_members"]) " members · "
-            (format!("未兑付的承诺共 {} 元，涉及 {} 名会员。", text(&risk["unpaid"]), risk["unpaid_members"]))
-        }
-        (bars("Share made whole by join cohort · 各批次回本比例", &summary["cohorts"]))
-        h2 { "Over time · 时间序列" }
-        (draw("会员与每日订单 · Members and daily orders", &members, Unit::Count))
-        (draw("资金池 · Pools", &series(&|m| yuan(m.pool)), Unit::Yuan))
-        @if !prices.is_empty() { (draw("增值价格 · Appreciation price", &prices, Unit::YuanPerPoint)) }
-        (draw("拖欠 · Owed and unpaid", &series(&|m| yuan(m.obligations)), Unit::Yuan))
-        (draw("排队/未释放 · Queued or unreleased", &series(&|m| yuan(m.waiting)), Unit::Yuan))
-        (draw("已兑付（累计）· Paid out, cumulative", &series(&|m| yuan(m.paid)), Unit::Yuan))
+        h2 { (t("结果", "Outcomes")) }
+        p { (outcome) }
+        (bars(t("各批次回本比例（按加入时间，每 30 天一批）", "Share made whole by join cohort"), &summary["cohorts"]))
+        h2 { (t("时间序列", "Over time")) }
+        (draw(t("会员与每日订单", "Members and daily orders"), &members, Unit::Count))
+        (draw(t("资金池", "Pools"), &series(&|m| yuan(m.pool)), Unit::Yuan))
+        @if !prices.is_empty() { (draw(t("增值价格", "Appreciation price"), &prices, Unit::YuanPerPoint)) }
+        (draw(t("拖欠", "Owed and unpaid"), &series(&|m| yuan(m.obligations)), Unit::Yuan))
+        (draw(t("排队/未释放", "Queued or unreleased"), &series(&|m| yuan(m.waiting)), Unit::Yuan))
+        (draw(t("已兑付（累计）", "Paid out, cumulative"), &series(&|m| yuan(m.paid)), Unit::Yuan))
     }
 }
 
-/// The sweep's table and its chart of the share made whole per value.
-fn sweep_html(sweep: &Sweep) -> Markup {
+/// The sweep's table and its chart of the share made whole per value, in `lang`.
+fn sweep_html(sweep: &Sweep, lang: Lang) -> Markup {
+    let t = |zh: &'static str, en: &'static str| lang.pick(zh, en);
     let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     let bars_data: Vec<Value> = sweep
         .runs
         .iter()
         .map(|(value, s)| json!({"days": format!("{}={value}", sweep.key), "made_whole_share": s["made_whole_share"]}))
         .collect();
+    let title = match lang {
+        Lang::Zh => format!("{} 各取值的回本比例", sweep.key),
+        Lang::En => format!("Share made whole by {}", sweep.key),
+    };
     html! {
-        h2 #sweep { "Sweep of " (sweep.key) " · 参数对比" }
+        h2 #sweep { (t("参数对比：", "Sweep of ")) (sweep.key) }
         table border="1" cellpadding="4" {
             tr {
-                th { (sweep.key) } th { "paid" } th { "owed" } th { "members owed" } th { "still waiting" }
-                th { "made whole" }
+                th { (sweep.key) } th { (t("已付", "paid")) } th { (t("拖欠", "owed")) }
+                th { (t("被拖欠的会员", "members owed")) } th { (t("仍在等待", "still waiting")) }
+                th { (t("回本比例", "made whole")) }
             }
             @for (value, s) in &sweep.runs {
                 tr {
@@ -538,7 +624,7 @@ fn sweep_html(sweep: &Sweep) -> Markup {
                 }
             }
         }
-        (bars(&format!("Share made whole by {} · 各参数回本比例", sweep.key), &Value::from(bars_data)))
+        (bars(&title, &Value::from(bars_data)))
     }
 }
 

@@ -129,7 +129,7 @@ fn a_jin_san_bu_yi_queue_leaves_the_entries_no_newcomer_came_for() {
     assert_eq!(grades, ["severe", "high", "severe", "severe"]);
     // Every chart of the page marks day 21, the first day without arrivals, with its date.
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
-    let stop = format!("{} 起无新会员 · arrivals stop", sim.days[20].date);
+    let stop = format!("{} 起无新会员", sim.days[20].date);
     assert_eq!(html.matches(&stop).count(), 5, "members, pools, owed, waiting and paid");
     assert_eq!(html.matches("<g class=\"mark\">").count(), 5);
     // Three of the files a run writes (not the stream, the state or the page): the summary, what
@@ -150,31 +150,36 @@ fn the_report_is_one_html_page_with_every_chart() {
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
     assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
-    for title in [
-        "资金池 · Pools",
-        "Owed and unpaid",
-        "Appreciation price",
-        "Share made whole by join cohort",
-        "Members and daily orders",
-    ] {
+    for title in ["资金池", "拖欠", "增值价格", "各批次回本比例", "会员与每日订单"] {
         assert!(html.contains(title), "{title}");
     }
     assert!(html.contains(summary["verdict"]["zh"].as_str().unwrap()));
-    // The risk grade, with its sentence in both languages.
+    // The risk grade, in Chinese (the page is Chinese first), with its sentence.
     let grade = summary["risk"]["grade"].as_str().unwrap();
+    let grade_zh = fanli_sim::risk::Grade::from_code(grade).unwrap().zh();
     assert!(
-        html.contains(&format!("<section id=\"risk\" data-grade=\"{grade}\"><h2>风险等级 · Risk grade: ")),
+        html.contains(&format!("<section id=\"risk\" data-grade=\"{grade}\"><h2>风险等级：{grade_zh}</h2>")),
         "{html}"
     );
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"zh-CN\">"));
     let unpaid = format!(
         "未兑付的承诺共 {} 元，涉及 {} 名会员",
         summary["risk"]["unpaid"].as_str().unwrap(),
         summary["risk"]["unpaid_members"]
     );
     assert!(html.contains(&unpaid), "{unpaid}");
-    for lang in ["zh", "en"] {
-        assert!(html.contains(summary["risk"]["sentence"][lang].as_str().unwrap()), "{lang}");
+    assert!(html.contains(summary["risk"]["sentence"]["zh"].as_str().unwrap()));
+    assert!(!html.contains(summary["risk"]["sentence"]["en"].as_str().unwrap()), "one language");
+    // The same report in English, as the console's English page shows it.
+    let (english, _) = fanli_sim::report::report_fragment_in(&sim, &[], fanli_sim::report::Lang::En);
+    let english = english.into_string();
+    assert!(english.contains(summary["risk"]["sentence"]["en"].as_str().unwrap()));
+    assert!(english.contains(summary["verdict"]["en"].as_str().unwrap()));
+    assert!(english.contains(&format!("<h2>Risk grade: {grade}</h2>")), "{english}");
+    for title in ["Pools", "Owed and unpaid", "Share made whole by join cohort", "Members and daily orders"] {
+        assert!(english.contains(title), "{title}");
     }
+    assert!(!english.contains("资金池"), "{english}");
     // The x axes are the scenario's dates, from its first day.
     let first = &sim.days[0].date;
     assert!(html.contains(&format!("text-anchor=\"middle\">{first}</text>")), "{first}");

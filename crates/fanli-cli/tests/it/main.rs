@@ -655,7 +655,7 @@ fn simulate_sweeps_a_key_and_compares_the_runs() {
     let waiting = |row: &str| row.split(',').nth(4).unwrap().parse::<f64>().unwrap();
     assert!(waiting(rows[1]) < waiting(rows[2]), "{csv}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(html.contains("Sweep of union.credit_ratio"));
+    assert!(html.contains("参数对比：union.credit_ratio"), "the report in Chinese");
     let bad = fanli(&[
         "simulate",
         plan.to_str().unwrap(),

@@ -729,8 +729,13 @@ pub(crate) async fn simulate(
                 fanli_sim::SimError::Overflow { .. } => format!("{overflow}{e}"),
                 other => other.to_string(),
             })?;
-        // The simulator's report, the same template as its report.html, into this page.
-        Ok(fanli_sim::report::report_fragment(&sim, &findings))
+        // The simulator's report, the same template as its report.html, into this page, in the
+        // page's language.
+        let report_lang = match lang {
+            Lang::Zh => fanli_sim::report::Lang::Zh,
+            Lang::En => fanli_sim::report::Lang::En,
+        };
+        Ok(fanli_sim::report::report_fragment_in(&sim, &findings, report_lang))
     })
     .await;
     let outcome = match run {
