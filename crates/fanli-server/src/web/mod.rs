@@ -167,7 +167,7 @@ pub(crate) fn html_response(status: StatusCode, markup: Markup) -> Response {
 /// A page that says what went wrong.
 pub(crate) fn error_page(lang: Lang, status: StatusCode, message: &str) -> Response {
     let body = html! { section { h1 { (tr!(lang, "error-title")) } p.bad { (message) } } };
-    let mut response = page(lang, "error", None, body);
+    let mut response = page(lang, &tr!(lang, "error-title"), None, body);
     *response.status_mut() = status;
     response
 }

@@ -101,7 +101,7 @@ pub(crate) async fn page(
             }
         }
     };
-    super::super::console_page(lang, "webhook", Some((&caller, &csrf)), body)
+    super::super::console_page(lang, &tr!(lang, "webhook-title"), Some((&caller, &csrf)), body)
 }
 
 /// `POST /console/webhook` (`csrf`, `id`: a dead letter's or `all`): puts it (them) back in
