@@ -88,6 +88,19 @@ fn put<T>(slot: &mut Option<T>, value: Option<T>) -> Option<()> {
     Some(())
 }
 
+/// The bytes that end a plain string: its quote, an escape, a control character.
+const STOP: [bool; 256] = {
+    let mut stop = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        stop[c] = true;
+        c += 1;
+    }
+    stop[b'"' as usize] = true;
+    stop[b'\\' as usize] = true;
+    stop
+};
+
 struct Scanner<'a> {
     text: &'a str,
     b: &'a [u8],
@@ -113,14 +126,16 @@ impl<'a> Scanner<'a> {
     /// The rest of a string whose opening quote is read: up to its closing quote, when it has no
     /// escape and no control character.
     fn string(&mut self) -> Option<&'a str> {
-        let start = self.i;
-        let rest = &self.b[start..];
-        let len = rest.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-        if rest[len] != b'"' {
+        let (b, start) = (self.b, self.i);
+        let mut end = start;
+        while end < b.len() && !STOP[usize::from(b[end])] {
+            end += 1;
+        }
+        if b.get(end) != Some(&b'"') {
             return None;
         }
-        self.i = start + len + 1;
-        self.text.get(start..start + len)
+        self.i = end + 1;
+        self.text.get(start..end)
     }
 
     /// A string value.
