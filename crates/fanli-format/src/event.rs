@@ -16,6 +16,10 @@ use fanli_engine::{
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+mod scan;
+#[cfg(test)]
+mod tests;
+
 /// Why a line is not an event: a stable code (see `docs/rejections.md`) and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventError {
@@ -350,8 +354,21 @@ impl<'a> EventLine<'a> {
 
     /// [`EventLine::parse`] in place: a reader that keeps its lines where they are (an
     /// `EventLine` is several hundred bytes) reads each into the same one.
+    ///
+    /// Most lines are read by a scanner that knows the events' shape and is sure of them
+    /// (`scan`); a line it is not sure of is read by serde_json, which says what is wrong with
+    /// it, so that both read every line alike.
     pub fn read(&mut self, line: &'a [u8]) -> Result<(), EventError> {
         *self = EventLine::default();
+        if scan::scan(line, self).is_some() {
+            return Ok(());
+        }
+        *self = EventLine::default();
+        self.read_serde(line)
+    }
+
+    /// [`EventLine::read`] by serde_json alone, on an `EventLine` with no field set.
+    fn read_serde(&mut self, line: &'a [u8]) -> Result<(), EventError> {
         // serde would read a struct from an array too, and say something puzzling about it.
         if line.trim_ascii_start().first() != Some(&b'{') {
             return Err(err("malformed_json", "malformed JSON: an event is a JSON object, one per line"));

@@ -1,0 +1,202 @@
+//! The fast path of [`EventLine::read`]: a scanner for the flat objects event lines are, that
+//! fills the same [`EventLine`] serde would and allocates nothing (but a `region`'s list, as
+//! serde does).
+//!
+//! It reads only what it is sure of: an object of known keys, each at most once, whose values
+//! are strings without escapes, whole numbers written plainly (for the amounts) or a list of such
+//! strings (for `region`), with JSON's own whitespace between. At anything else (an escape, a
+//! `null`, an unknown or repeated key, a number with a sign, a fraction, an exponent or a leading
+//! zero, nesting, a control character, bytes that are not UTF-8, text after the object) it gives
+//! up, and the line is read again by serde_json, which accepts it or says what is wrong with it
+//! exactly as it always has. So every line reads to the same [`EventLine`], or the same error,
+//! whichever path reads it: the differential tests (`event/tests.rs`) hold the two to that.
+
+use std::borrow::Cow;
+
+use super::{Decimal, EventLine, Str};
+
+/// Fills `e` (all absent on entry) from `line`; `None` when the line is not one the scanner is
+/// sure of, and `e` is then half filled (the caller clears it and asks serde).
+pub(super) fn scan<'a>(line: &'a [u8], e: &mut EventLine<'a>) -> Option<()> {
+    // serde_json reads the line as text checked whole first (see `EventLine::read`); so does this,
+    // and every string below is then a slice of it between two ASCII quotes.
+    let text = std::str::from_utf8(line).ok()?;
+    let mut s = Scanner { text, b: line, i: 0 };
+    s.ws();
+    s.eat(b'{')?;
+    s.ws();
+    if s.peek() == Some(b'}') {
+        s.i += 1;
+    } else {
+        loop {
+            s.eat(b'"')?;
+            let key = s.string()?;
+            s.ws();
+            s.eat(b':')?;
+            s.ws();
+            match key.as_bytes() {
+                b"at" => put(&mut e.at, s.str())?,
+                b"type" => put(&mut e.kind, s.str())?,
+                b"member" => put(&mut e.member, s.str())?,
+                b"referrer" => put(&mut e.referrer, s.str())?,
+                b"phone" => put(&mut e.phone, s.str())?,
+                b"device" => put(&mut e.device, s.str())?,
+                b"ip" => put(&mut e.ip, s.str())?,
+                b"store" => put(&mut e.store, s.str())?,
+                b"region" => put(&mut e.region, s.region())?,
+                b"recruiter" => put(&mut e.recruiter, s.str())?,
+                b"level" => put(&mut e.level, s.str())?,
+                b"order" => put(&mut e.order, s.str())?,
+                b"amount" => put(&mut e.amount, s.decimal())?,
+                b"profit" => put(&mut e.profit, s.decimal())?,
+                b"partner" => put(&mut e.partner, s.str())?,
+                b"credit" => put(&mut e.credit, s.decimal())?,
+                b"mechanism" => put(&mut e.mechanism, s.str())?,
+                b"points" => put(&mut e.points, s.decimal())?,
+                b"reward" => put(&mut e.reward, s.str())?,
+                b"prev" => put(&mut e.prev, s.str())?,
+                b"decision" => put(&mut e.decision, s.str())?,
+                b"effective_at" => put(&mut e.effective_at, s.str())?,
+                b"plan" => put(&mut e.plan, s.str())?,
+                b"proposal" => put(&mut e.proposal, s.str())?,
+                _ => return None,
+            }
+            s.ws();
+            match s.peek()? {
+                b',' => {
+                    s.i += 1;
+                    s.ws();
+                }
+                b'}' => {
+                    s.i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    s.ws();
+    (s.i == s.b.len()).then_some(())
+}
+
+/// Sets a field not set yet (a repeated key is serde's to refuse).
+fn put<T>(slot: &mut Option<T>, value: Option<T>) -> Option<()> {
+    if slot.is_some() {
+        return None;
+    }
+    *slot = Some(value?);
+    Some(())
+}
+
+/// The bytes that end a plain string: its quote, an escape, a control character.
+const STOP: [bool; 256] = {
+    let mut stop = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        stop[c] = true;
+        c += 1;
+    }
+    stop[b'"' as usize] = true;
+    stop[b'\\' as usize] = true;
+    stop
+};
+
+struct Scanner<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.i += 1)
+    }
+
+    /// Skips JSON's whitespace, exactly the four bytes serde_json skips.
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    /// The rest of a string whose opening quote is read: up to its closing quote, when it has no
+    /// escape and no control character.
+    fn string(&mut self) -> Option<&'a str> {
+        let (b, start) = (self.b, self.i);
+        let mut end = start;
+        while end < b.len() && !STOP[usize::from(b[end])] {
+            end += 1;
+        }
+        if b.get(end) != Some(&b'"') {
+            return None;
+        }
+        self.i = end + 1;
+        self.text.get(start..end)
+    }
+
+    /// A string value.
+    fn str(&mut self) -> Option<Str<'a>> {
+        self.eat(b'"')?;
+        self.string().map(|s| Str(Cow::Borrowed(s)))
+    }
+
+    /// A decimal: a string, or a whole number of at most 18 digits written plainly (no sign, no
+    /// leading zero, no fraction or exponent: those, and longer numbers, are serde's).
+    fn decimal(&mut self) -> Option<Decimal<'a>> {
+        match self.peek()? {
+            b'"' => {
+                self.i += 1;
+                self.string().map(|s| Decimal::Text(Cow::Borrowed(s)))
+            }
+            b'0'..=b'9' => {
+                let start = self.i;
+                let mut n: i64 = 0;
+                while let Some(c @ b'0'..=b'9') = self.peek() {
+                    if self.i - start == 18 {
+                        return None;
+                    }
+                    n = n * 10 + i64::from(c - b'0');
+                    self.i += 1;
+                }
+                if self.b[start] == b'0' && self.i - start > 1 {
+                    return None;
+                }
+                if let Some(b'.' | b'e' | b'E') = self.peek() {
+                    return None;
+                }
+                Some(Decimal::Whole(i128::from(n)))
+            }
+            _ => None,
+        }
+    }
+
+    /// A list of strings.
+    fn region(&mut self) -> Option<Vec<Str<'a>>> {
+        self.eat(b'[')?;
+        self.ws();
+        let mut parts = Vec::new();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(parts);
+        }
+        loop {
+            parts.push(self.str()?);
+            self.ws();
+            match self.peek()? {
+                b',' => {
+                    self.i += 1;
+                    self.ws();
+                }
+                b']' => {
+                    self.i += 1;
+                    return Some(parts);
+                }
+                _ => return None,
+            }
+        }
+    }
+}
