@@ -140,7 +140,8 @@ struct SimulateArgs {
     #[arg(long)]
     allow_noncompliant: bool,
     /// Run the plan once more for each value of a key (`appr.mint_ratio=0.5,0.6,0.7`, or a
-    /// top-level key) and compare them in DIR/sweep.csv and the report.
+    /// top-level key) and compare them in DIR/sweep.csv and the report. The runs use every
+    /// core; their results are the same, in the order of the values, whatever the core count.
     #[arg(long, value_name = "KEY=V1,V2,...")]
     sweep: Option<String>,
     /// Replay this log first and simulate forward from its state: its members take part, and

@@ -134,7 +134,9 @@ pub(crate) fn simulate(args: SimulateArgs) -> ExitCode {
 }
 
 /// One run per value of `KEY=V1,V2,...`, each on the plan with that key set, from scratch (or
-/// from the same log), with the same scenario and seed.
+/// from the same log), with the same scenario and seed. The runs share nothing, so they run on
+/// as many threads as the machine has cores (each takes the next value not yet taken); the
+/// results keep the order of the values, and each run is the same whatever thread ran it.
 fn sweep(
     spec: &str,
     plan_text: &str,
@@ -142,10 +144,19 @@ fn sweep(
     args: &SimulateArgs,
 ) -> Result<fanli_sim::report::Sweep, String> {
     let (key, values) = spec.split_once('=').ok_or("write KEY=V1,V2,...")?;
-    let mut runs = Vec::new();
-    for value in values.split(',').map(str::trim).filter(|v| !v.is_empty()) {
-        let text = fanli_format::set_plan_key(plan_text, key, value).map_err(|e| e.to_string())?;
-        let plan = fanli_format::parse_plan(&text).map_err(|e| format!("with {key} = {value}: {e}"))?;
+    let values: Vec<&str> = values.split(',').map(str::trim).filter(|v| !v.is_empty()).collect();
+    if values.is_empty() {
+        return Err("no value to sweep".to_owned());
+    }
+    // Every value's plan is read first: a typo fails before any run starts.
+    let plans = values
+        .iter()
+        .map(|value| {
+            let text = fanli_format::set_plan_key(plan_text, key, value).map_err(|e| e.to_string())?;
+            fanli_format::parse_plan(&text).map_err(|e| format!("with {key} = {value}: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let run = |value: &str, plan: fanli_engine::Plan| -> Result<serde_json::Value, String> {
         let findings = compliance::check(&plan);
         let mut engine = fanli_engine::Engine::new(plan);
         if let Some(log) = &args.from {
@@ -156,10 +167,39 @@ fn sweep(
         let sim = fanli_sim::simulate_from(engine, scenario, &mut std::io::sink(), |_, _| {})
             .map_err(|e| format!("with {key} = {value}: {e}"))?;
         let outcomes = fanli_sim::report::outcomes(&sim);
-        runs.push((value.to_owned(), fanli_sim::report::summary(&sim, &outcomes, &findings)));
-    }
-    if runs.is_empty() {
-        return Err("no value to sweep".to_owned());
-    }
+        Ok(fanli_sim::report::summary(&sim, &outcomes, &findings))
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(plans.len());
+    let jobs: Vec<std::sync::Mutex<Option<fanli_engine::Plan>>> =
+        plans.into_iter().map(|plan| std::sync::Mutex::new(Some(plan))).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<serde_json::Value, String>>> =
+        (0..values.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(job) = jobs.get(i) else { break };
+                        let plan = job.lock().expect("no run panics holding it").take().expect("taken once");
+                        done.push((i, run(values[i], plan)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for worker in workers {
+            for (i, result) in worker.join().expect("a sweep run panicked") {
+                results[i] = Some(result);
+            }
+        }
+    });
+    let runs = values
+        .iter()
+        .zip(results)
+        .map(|(value, result)| Ok(((*value).to_owned(), result.expect("every value ran")?)))
+        .collect::<Result<Vec<_>, String>>()?;
     Ok(fanli_sim::report::Sweep { key: key.to_owned(), runs })
 }
