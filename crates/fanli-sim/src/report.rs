@@ -522,38 +522,24 @@ fn report_body(sim: &Simulation, summary: &Value, lang: Lang) -> Markup {
         (Lang::Zh, "warning") => "警告".to_owned(),
         _ => level.to_owned(),
     };
+    let (all_members, spenders, made_whole, share) = (
+        &summary["members"],
+        &summary["members_with_spend"],
+        &summary["made_whole"],
+        text(&summary["made_whole_share"]),
+    );
+    let (p10, p50, p90) = (text(&ratios["p10"]), text(&ratios["p50"]), text(&ratios["p90"]));
+    let (paid, owed, members_owed) =
+        (text(&summary["paid"]), text(&summary["owed"]), &summary["members_owed"]);
+    let (unpaid, unpaid_members) = (text(&risk["unpaid"]), &risk["unpaid_members"]);
     let outcome = match lang {
         Lang::Zh => format!(
-            "共 {} 名会员，其中 {} 名有消费；回本 {} 名（{}）；所得 ÷ 消费：p10 {}，中位数 {}，p90 {}；\
-             已付 {} 元，拖欠 {} 名会员共 {} 元；未兑付的承诺共 {} 元，涉及 {} 名会员（拖欠的，或要靠以后新会员的钱）。",
-            summary["members"],
-            summary["members_with_spend"],
-            summary["made_whole"],
-            text(&summary["made_whole_share"]),
-            text(&ratios["p10"]),
-            text(&ratios["p50"]),
-            text(&ratios["p90"]),
-            text(&summary["paid"]),
-            summary["members_owed"],
-            text(&summary["owed"]),
-            text(&risk["unpaid"]),
-            risk["unpaid_members"],
+            "共 {all_members} 名会员，其中 {spenders} 名有消费；回本 {made_whole} 名（{share}）；所得 ÷ 消费：p10 {p10}，中位数 {p50}，p90 {p90}；\
+             已付 {paid} 元，拖欠 {members_owed} 名会员共 {owed} 元；未兑付的承诺共 {unpaid} 元，涉及 {unpaid_members} 名会员（拖欠的，或要靠以后新会员的钱）。"
         ),
         Lang::En => format!(
-            "{} members, {} with spend; made whole: {} ({}); received ÷ spent p10 {}, median {}, p90 {}; \
-             paid {}, owed {} to {} members; unpaid in all (owed, or waiting on future members) {} to {} members.",
-            summary["members"],
-            summary["members_with_spend"],
-            summary["made_whole"],
-            text(&summary["made_whole_share"]),
-            text(&ratios["p10"]),
-            text(&ratios["p50"]),
-            text(&ratios["p90"]),
-            text(&summary["paid"]),
-            text(&summary["owed"]),
-            summary["members_owed"],
-            text(&risk["unpaid"]),
-            risk["unpaid_members"],
+            "{all_members} members, {spenders} with spend; made whole: {made_whole} ({share}); received ÷ spent p10 {p10}, median {p50}, p90 {p90}; \
+             paid {paid}, owed {owed} to {members_owed} members; unpaid in all (owed, or waiting on future members) {unpaid} to {unpaid_members} members."
         ),
     };
     html! {
