@@ -170,9 +170,8 @@ fn sweep(
         Ok(fanli_sim::report::summary(&sim, &outcomes, &findings))
     };
     let threads = std::thread::available_parallelism().map_or(1, usize::from).min(plans.len());
-    let jobs: Vec<std::sync::Mutex<Option<fanli_engine::Plan>>> =
-        plans.into_iter().map(|plan| std::sync::Mutex::new(Some(plan))).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
+    // One queue of (index, plan): each worker takes the next until none is left.
+    let jobs = std::sync::Mutex::new(plans.into_iter().enumerate());
     let mut results: Vec<Option<Result<serde_json::Value, String>>> =
         (0..values.len()).map(|_| None).collect();
     std::thread::scope(|scope| {
@@ -181,9 +180,9 @@ fn sweep(
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(job) = jobs.get(i) else { break };
-                        let plan = job.lock().expect("no run panics holding it").take().expect("taken once");
+                        let Some((i, plan)) = jobs.lock().expect("no run panics holding it").next() else {
+                            break;
+                        };
                         done.push((i, run(values[i], plan)));
                     }
                     done
