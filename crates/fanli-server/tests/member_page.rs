@@ -154,7 +154,27 @@ fn a_member_token_opens_the_phone_page_with_balances_progress_history_and_the_qr
     assert!(english.element("history").contains("referral"));
     let progress = english.element("progress-r3");
     assert!(progress.contains("1 of 3") && progress.contains("Refer and refund"), "{progress}");
-    assert!(english.element("lang").contains(&format!("href=\"/m?t={token}\"")));
+    assert!(english.element("lang").contains(&format!("href=\"/m?t={token}&amp;lang=zh\"")));
+    // The switch keeps the choice in a cookie, as the console's does.
+    let kept = english.header("set-cookie").unwrap_or_default();
+    assert!(kept.starts_with("fanli_lang=en;"), "{kept}");
+
+    // Without `lang`, the cookie chooses, then the browser's language; `lang` beats both.
+    let page_with =
+        |extra: &str, query: &str| request(addr, "GET", &format!("/m?t={token}{query}"), None, extra, "");
+    let by_cookie = page_with("Cookie: fanli_lang=en\r\n", "");
+    assert!(by_cookie.body.contains("<html lang=\"en\"") && by_cookie.body.contains("Balances"));
+    let by_browser = page_with("Accept-Language: en-US,en;q=0.9,zh-CN;q=0.8\r\n", "");
+    assert!(by_browser.body.contains("<html lang=\"en\""));
+    let chinese_browser = page_with("Accept-Language: zh-CN,zh;q=0.9,en;q=0.8\r\n", "");
+    assert!(chinese_browser.body.contains("<html lang=\"zh-CN\"") && chinese_browser.body.contains("余额"));
+    let pinned = page_with("Cookie: fanli_lang=en\r\nAccept-Language: en\r\n", "&lang=zh");
+    assert!(pinned.body.contains("<html lang=\"zh-CN\""));
+    // The join page and the proof download choose alike.
+    let join = request(addr, "GET", "/join?tenant=shop&ref=A", None, "Accept-Language: en\r\n", "");
+    assert!(join.body.contains("<html lang=\"en\""), "{}", join.body);
+    let proof = request(addr, "GET", &format!("/m/proof?t={token}"), None, "Cookie: fanli_lang=en\r\n", "");
+    assert!(proof.status == 400 && proof.body.contains("<html lang=\"en\""), "{}", proof.body);
 
     // Only a member token opens it; the error names nobody.
     let wrong = call(addr, "GET", "/m?t=not-a-token", None, "");

@@ -151,9 +151,12 @@ impl Lang {
             .unwrap_or(Lang::Zh)
     }
 
-    /// Chinese unless `lang=en` (the member page's rule, until it takes [`Lang::of`]).
-    pub(crate) fn from_query(query: &std::collections::HashMap<String, String>) -> Lang {
-        if query.get("lang").is_some_and(|l| l == "en") { Lang::En } else { Lang::Zh }
+    /// The language of a request whose query or form was read into `fields`: its `lang`
+    /// field, else the rules of [`Lang::of`] (cookie, `Accept-Language`, Chinese). For the
+    /// member's and the join pages, which read their query as a map (and `POST` a form whose
+    /// hidden `lang` field carries the page's language).
+    pub(crate) fn of_fields(headers: &HeaderMap, fields: &std::collections::HashMap<String, String>) -> Lang {
+        fields.get("lang").and_then(|l| Lang::parse(l)).unwrap_or_else(|| Lang::of(headers, None))
     }
 
     /// `zh-CN` or `en`, for `<html lang>`.

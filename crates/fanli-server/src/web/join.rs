@@ -1,7 +1,7 @@
 //! The join page (`/join?tenant=T&ref=MEMBER`), where a member's referral link and QR code lead:
 //! a newcomer picks a member id (and may give a phone number), joins the tenant with the
 //! referrer, and is sent to their own page (`/m?t=TOKEN`) with a member token made for them.
-//! Chinese unless `lang=en`, one column, as the member page.
+//! In the language the other pages choose ([`Lang::of`]), one column, as the member page.
 //!
 //! The join is the event `POST /v1/members` writes (`{"type": "join", "member", "referrer",
 //! "phone", "ip"}`), through the writer, so the plan's anti-fraud rules see it as any other:
@@ -216,9 +216,10 @@ fn open_to(
 /// `GET /join?tenant=T[&ref=MEMBER][&lang=en]`: the form.
 pub(crate) async fn page(
     State(server): State<Shared>,
+    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let lang = Lang::from_query(&query);
+    let lang = Lang::of_fields(&headers, &query);
     let (tenant, referrer) = (field(&query, "tenant"), field(&query, "ref"));
     let (status, scheme, error) = match open_to(&server, tenant, referrer, lang) {
         Ok(scheme) => (StatusCode::OK, scheme, None),
@@ -245,7 +246,7 @@ pub(crate) async fn join(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let lang = Lang::from_query(&form);
+    let lang = Lang::of_fields(&headers, &form);
     let (tenant, referrer) = (field(&form, "tenant"), field(&form, "ref"));
     let member = field(&form, "member").unwrap_or_default();
     let phone_typed = field(&form, "phone").unwrap_or_default();
@@ -329,6 +330,7 @@ pub(crate) async fn join(
     };
     match issued {
         Ok((token, _)) => {
+            // English is kept in the link for a browser without cookies; Chinese is the default.
             let english = if lang == Lang::En { "&lang=en" } else { "" };
             let to = format!("/m?t={}{english}", encode(&token));
             let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response();
@@ -384,9 +386,9 @@ fn render(form: &JoinForm<'_>) -> Markup {
     if let Some(referrer) = form.referrer {
         switch.push_str(&format!("&ref={}", encode(referrer)));
     }
-    if lang == Lang::Zh {
-        switch.push_str("&lang=en");
-    }
+    // The switch names its language: with no `lang`, a cookie or the browser's language would
+    // choose again.
+    switch.push_str(&format!("&lang={}", lang.other().short()));
     html! {
         div style="max-width:480px;margin:0 auto" {
             section #join {
@@ -409,7 +411,7 @@ fn render(form: &JoinForm<'_>) -> Markup {
                     form method="post" action={ "/join?tenant=" (encode(form.tenant)) } style="display:flex;flex-direction:column;gap:12px;margin:12px 0 0" {
                         input type="hidden" name="tenant" value=(form.tenant);
                         @if let Some(referrer) = form.referrer { input type="hidden" name="ref" value=(referrer); }
-                        @if lang == Lang::En { input type="hidden" name="lang" value="en"; }
+                        input type="hidden" name="lang" value=(lang.short());
                         label style="display:flex;flex-direction:column;gap:4px" {
                             (tr!(lang, "join-member-name"))
                             input #member type="text" name="member" value=(form.member) required maxlength="64"

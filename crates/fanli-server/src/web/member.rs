@@ -1,7 +1,8 @@
 //! The member's phone page (`/m?t=TOKEN`), opened with a member token in the link: their
 //! balances, an honest projection, progress towards the next referral reward, their place in a
-//! queue, points about to expire, their history and their referral QR code. Chinese unless
-//! `lang=en`; laid out in one column of cards so that it reads on a 360-px-wide screen.
+//! queue, points about to expire, their history and their referral QR code. In the language the
+//! console's pages choose ([`Lang::of`]: `?lang=`, the `fanli_lang` cookie, `Accept-Language`,
+//! else Chinese); laid out in one column of cards so that it reads on a 360-px-wide screen.
 //!
 //! The projection never adds an uncertain amount to a certain one. It has three groups:
 //! - already yours: the wallet and store credit (paid; what each mechanism paid so far is listed
@@ -86,7 +87,7 @@ pub(crate) async fn page(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let lang = Lang::from_query(&query);
+    let lang = Lang::of_fields(&headers, &query);
     let (tenant, member) = match member_of(&server, &query, lang) {
         Ok(found) => found,
         Err((status, message)) => return error_page(lang, status, &message),
@@ -124,7 +125,7 @@ fn referral(
     headers: &HeaderMap,
     query: &HashMap<String, String>,
 ) -> Result<(Lang, String), Box<Response>> {
-    let lang = Lang::from_query(query);
+    let lang = Lang::of_fields(headers, query);
     let page = |(status, message): (StatusCode, String)| Box::new(error_page(lang, status, &message));
     let (tenant, member) = member_of(server, query, lang).map_err(page)?;
     let link = link(server, headers, &tenant, &member, lang).map_err(page)?;
@@ -435,10 +436,9 @@ fn render(
         })
         .collect();
     let encoded = encode(token);
-    let switch = match lang {
-        Lang::Zh => format!("/m?t={encoded}&lang=en"),
-        Lang::En => format!("/m?t={encoded}"),
-    };
+    // The switch names its language: with no `lang`, a cookie or the browser's language would
+    // choose again.
+    let switch = format!("/m?t={encoded}&lang={}", lang.other().short());
     let narrow_cards = "grid-template-columns:repeat(auto-fit,minmax(130px,1fr))";
 
     html! {

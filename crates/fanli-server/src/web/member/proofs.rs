@@ -49,9 +49,10 @@ pub(super) fn link(lang: Lang, encoded: &str, line: u64) -> Markup {
 /// latest signed tree, with that head, as a JSON download.
 pub(crate) async fn proof(
     State(server): State<Shared>,
+    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let lang = Lang::from_query(&query);
+    let lang = Lang::of_fields(&headers, &query);
     let (tenant, member) = match member_of(&server, &query, lang) {
         Ok(found) => found,
         Err((status, message)) => return error_page(lang, status, &message),

@@ -63,7 +63,6 @@ impl Votes {
 /// The withdrawal's and the vote's sections (nothing when the member has neither).
 pub(super) fn render(lang: Lang, token: &str, votes: &Votes, offset: UtcOffset) -> Markup {
     let count = |n: i64| if votes.spend { format!("¥{}", yuan(n)) } else { n.to_string() };
-    let en = lang == Lang::En;
     html! {
         @if let Some(held) = votes.withdrawing.filter(|w| !w.is_zero()) {
             section #withdrawal {
@@ -103,7 +102,7 @@ pub(super) fn render(lang: Lang, token: &str, votes: &Votes, offset: UtcOffset) 
                             None if votes.eligible => form.vote method="post" action="/m/vote" style="display:flex;gap:8px;margin:6px 0 0" {
                                 input type="hidden" name="t" value=(token);
                                 input type="hidden" name="proposal" value=(p.id);
-                                @if en { input type="hidden" name="lang" value="en"; }
+                                input type="hidden" name="lang" value=(lang.short());
                                 button.yes type="submit" name="decision" value="yes" { (tr!(lang, "my-vote-yes")) }
                                 button.alt.no type="submit" name="decision" value="no" { (tr!(lang, "my-vote-no")) }
                             },
@@ -120,9 +119,10 @@ pub(super) fn render(lang: Lang, token: &str, votes: &Votes, offset: UtcOffset) 
 /// member's `vote` event, then back to their page.
 pub(crate) async fn vote(
     State(server): State<Shared>,
+    headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let lang = Lang::from_query(&form);
+    let lang = Lang::of_fields(&headers, &form);
     let (tenant, member) = match member_of(&server, &form, lang) {
         Ok(found) => found,
         Err((status, message)) => return error_page(lang, status, &message),
@@ -135,12 +135,12 @@ pub(crate) async fn vote(
     };
     // The key that sent it, by its id, as every write names its key.
     let key = {
-        let mut headers = HeaderMap::new();
+        let mut bearer = HeaderMap::new();
         let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) else {
             return error_page(lang, StatusCode::UNAUTHORIZED, &tr!(lang, "my-invalid-link"));
         };
-        headers.insert(header::AUTHORIZATION, value);
-        match lock(&server).caller(&headers) {
+        bearer.insert(header::AUTHORIZATION, value);
+        match lock(&server).caller(&bearer) {
             Ok(caller) => caller.key,
             Err(error) => return error_page(lang, error.0, &error.2),
         }
@@ -162,11 +162,9 @@ pub(crate) async fn vote(
                 error_page(lang, StatusCode::UNPROCESSABLE_ENTITY, &message)
             }
             LineResult::Applied { .. } | LineResult::Skipped => {
-                let back = format!(
-                    "/m?t={}{}#proposals",
-                    encode(token),
-                    if lang == Lang::En { "&lang=en" } else { "" }
-                );
+                // English is kept in the link for a browser without cookies; Chinese is the default.
+                let english = if lang == Lang::En { "&lang=en" } else { "" };
+                let back = format!("/m?t={}{english}#proposals", encode(token));
                 (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response()
             }
         },
