@@ -419,7 +419,10 @@ impl Engine {
                         .filter(|&&(_, order)| self.is_pending(order))
                         .map(|&(_, order)| {
                             let record = self.orders.record(order);
-                            pool.funding(record.amount, self.profit(record.amount, record.profit))
+                            pool.funding(
+                                record.amount,
+                                self.profit(record.amount, self.orders.profit(record)),
+                            )
                         });
                     mechanism.state.mints_within(&look, total, &mut due)
                 }

@@ -21,6 +21,9 @@ const NONE: u32 = u32::MAX;
 pub(crate) struct Orders {
     names: Names,
     records: Vec<OrderRecord>,
+    /// The credit and profit of the orders that spent credit or stated a profit, in the order
+    /// they were paid (`OrderRecord::extras` points here).
+    extras: Vec<Extras>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,19 +35,30 @@ pub(super) enum Status {
     Refunded,
 }
 
-/// What an order id stands for: a repeat must match all of it.
+/// What an order id stands for: a repeat must match all of it. 32 bytes, one for every order
+/// ever paid: the parts most orders do not have (store credit spent, a stated profit) are kept
+/// apart, in [`Orders`]' `extras`, for the orders that have them.
 #[derive(Clone, Copy, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(super) struct OrderRecord {
     pub(super) member: MemberId,
     pub(super) status: Status,
     pub(super) amount: Money,
-    pub(super) profit: Option<Money>,
-    credit: Money,
     store: u32,
     partner: u32,
+    /// Where the order's [`Extras`] are in `extras`, or `NONE`: no credit and no stated profit.
+    extras: u32,
     /// The weekday it was paid, in the plan's timezone (0 = Monday), for bonus days.
     pub(super) weekday: u8,
+}
+const _: () = assert!(size_of::<OrderRecord>() == 32);
+
+/// What an order paid with store credit, and the profit it stated.
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+struct Extras {
+    credit: Money,
+    profit: Option<Money>,
 }
 
 impl Orders {
@@ -65,6 +79,23 @@ impl Orders {
 
     pub(super) fn record(&self, order: OrderId) -> &OrderRecord {
         &self.records[order.index()]
+    }
+
+    fn extras(&self, record: &OrderRecord) -> Extras {
+        match record.extras {
+            NONE => Extras { credit: Money::ZERO, profit: None },
+            i => self.extras[i as usize],
+        }
+    }
+
+    /// The profit the order stated, if it stated one.
+    pub(super) fn profit(&self, record: &OrderRecord) -> Option<Money> {
+        self.extras(record).profit
+    }
+
+    /// What the order paid with store credit.
+    pub(super) fn credit(&self, record: &OrderRecord) -> Money {
+        self.extras(record).credit
     }
 
     /// Starts loading where `name` sits in the id table (a cache hint).
@@ -170,14 +201,20 @@ impl Engine {
         let partner = order.partner.map_or(NONE, |name| self.stores.intern_partner(name));
         let orders = &mut self.orders;
         let id = OrderId(orders.names.insert(order.id));
+        let extras = if order.credit.is_zero() && order.profit.is_none() {
+            NONE
+        } else {
+            let index = u32::try_from(orders.extras.len()).ok().filter(|&i| i != NONE);
+            orders.extras.push(Extras { credit: order.credit, profit: order.profit });
+            index.expect("fewer than 2^32 orders")
+        };
         orders.records.push(OrderRecord {
             member,
             status: Status::Pending,
             amount: order.amount,
-            profit: order.profit,
-            credit: order.credit,
             store,
             partner,
+            extras,
             weekday: (at.local_day(self.plan.timezone) + 3).rem_euclid(7) as u8,
         });
         let ledger = &mut self.books.ledger;
@@ -211,11 +248,12 @@ impl Engine {
         if record.amount != order.amount {
             return Some(("amount", record.amount.to_string(), order.amount.to_string()));
         }
-        if record.profit != order.profit {
-            return Some(("profit", money(record.profit), money(order.profit)));
+        let Extras { credit, profit } = self.orders.extras(record);
+        if profit != order.profit {
+            return Some(("profit", money(profit), money(order.profit)));
         }
-        if record.credit != order.credit {
-            return Some(("credit", record.credit.to_string(), order.credit.to_string()));
+        if credit != order.credit {
+            return Some(("credit", credit.to_string(), order.credit.to_string()));
         }
         let store = self.stores.store_name(record.store);
         if store != order.store {
@@ -243,9 +281,11 @@ impl Engine {
         } else {
             record.status = Status::Cancelled;
         }
+        let record = *record;
+        let credit = self.orders.credit(&record);
         let ledger = &mut self.books.ledger;
-        ledger.post(Account::Platform, Account::External, (record.amount - record.credit).fen(), None, rule);
-        ledger.post(Account::Platform, Account::Credit(record.member), record.credit.fen(), None, rule);
+        ledger.post(Account::Platform, Account::External, (record.amount - credit).fen(), None, rule);
+        ledger.post(Account::Platform, Account::Credit(record.member), credit.fen(), None, rule);
         self.books.effect(effect);
         if rule == Rule::Refund && self.plan.clawback {
             self.claw_back(id, at);
@@ -298,7 +338,7 @@ impl Engine {
         let OrderRecord { member, amount, store, weekday, partner, .. } = record;
         // The profit a `funding_base = "profit"` mechanism funds from: stated, else amount ×
         // margin_rate (kept exact: the funding rounds once), else the amount.
-        let profit = self.profit(amount, record.profit);
+        let profit = self.profit(amount, self.orders.profit(&record));
         self.members.add_spent(member, amount);
         self.books.effect(Effect::Settled { order });
         let held = match &mut self.antifraud {

@@ -63,6 +63,8 @@ pub(crate) struct Loyalty {
     totals: Totals,
 }
 
+/// A lot of points granted at once. 32 bytes, one for every grant ever made: when it expires
+/// is a bare timestamp with [`NO_EXPIRY`] for never, not an `Option<Timestamp>` of 16 bytes.
 #[derive(Clone, Copy, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Lot {
@@ -70,7 +72,18 @@ struct Lot {
     next: u32,
     left: i64,
     granted: i64,
-    expires: Option<Timestamp>,
+    expires: Timestamp,
+}
+const _: () = assert!(size_of::<Lot>() == 32);
+
+/// A lot that never expires: no event's time is this early (events are from 1900 on).
+const NO_EXPIRY: Timestamp = Timestamp::from_unix_nanos(i64::MIN);
+
+impl Lot {
+    /// When the lot expires, if it does.
+    fn expires(&self) -> Option<Timestamp> {
+        (self.expires != NO_EXPIRY).then_some(self.expires)
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -154,7 +167,13 @@ impl Loyalty {
         self.totals.issued += Points::from_units(units);
         let index = u32::try_from(self.lots.len()).ok().filter(|&i| i != NONE).expect("fewer than 2^32 lots");
         let expires = self.config.expiry_days.map(|days| now.plus_days(days));
-        self.lots.push(Lot { member, next: NONE, left: units, granted: units, expires });
+        self.lots.push(Lot {
+            member,
+            next: NONE,
+            left: units,
+            granted: units,
+            expires: expires.unwrap_or(NO_EXPIRY),
+        });
         if let Some(expires) = expires {
             // A cursor waiting at the end now waits for this lot.
             if self.expired == index as usize {
@@ -186,9 +205,9 @@ impl Loyalty {
         }
         for (r, &days) in self.config.reminders.iter().enumerate() {
             while let Some(lot) = self.lots.get(self.reminded[r])
-                && lot.expires.is_some_and(|e| e <= now.plus_days(days))
+                && lot.expires().is_some_and(|e| e <= now.plus_days(days))
             {
-                let expires = lot.expires.expect("checked");
+                let expires = lot.expires().expect("checked");
                 if lot.left > 0 && expires > now {
                     books.effect(Effect::ExpiryReminder {
                         mechanism: pool.id,
@@ -202,7 +221,7 @@ impl Loyalty {
             }
         }
         while let Some(lot) = self.lots.get_mut(self.expired)
-            && lot.expires.is_some_and(|e| e <= now)
+            && lot.expires().is_some_and(|e| e <= now)
         {
             let (member, units) = (lot.member, lot.left);
             lot.left = 0;
@@ -224,11 +243,11 @@ impl Loyalty {
             }
         }
         self.next_due = NEVER;
-        if let Some(expires) = self.lots.get(self.expired).and_then(|l| l.expires) {
+        if let Some(expires) = self.lots.get(self.expired).and_then(Lot::expires) {
             self.next_due = expires;
         }
         for (r, &days) in self.config.reminders.iter().enumerate() {
-            if let Some(expires) = self.lots.get(self.reminded[r]).and_then(|l| l.expires) {
+            if let Some(expires) = self.lots.get(self.reminded[r]).and_then(Lot::expires) {
                 self.next_due = self.next_due.min(before(expires, days));
             }
         }
@@ -241,7 +260,7 @@ impl Loyalty {
         let mut next = self.members.get(member.index()).map_or(NONE, |h| h.first);
         while next != NONE {
             let lot = &self.lots[next as usize];
-            if lot.expires.is_none_or(|e| e > now) {
+            if lot.expires().is_none_or(|e| e > now) {
                 break;
             }
             expiring += lot.left;
@@ -383,7 +402,7 @@ impl Loyalty {
         while next != NONE {
             let lot = &self.lots[next as usize];
             if lot.left > 0 {
-                let Some(expires) = lot.expires else { break };
+                let Some(expires) = lot.expires() else { break };
                 next_expiry.get_or_insert((Points::from_units(lot.left), expires));
                 if soon.is_none_or(|soon| expires > soon) {
                     break;

@@ -91,15 +91,29 @@ impl Fenwick {
     }
 }
 
+/// An entry of the queue: 24 bytes. Whether it still waits is told by `remaining`, which is
+/// [`LEFT`] once it has left (paid, due or clawed back) and never below zero before: a separate
+/// flag made it 32.
 #[derive(Clone, Copy, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Entry {
     member: MemberId,
-    waiting: bool,
+    /// What it still waits for, in fen; [`LEFT`] once it no longer waits.
     remaining: i64,
     eligible_at: Timestamp,
     /// The member's next entry, or `NONE`.
     next: u32,
+}
+const _: () = assert!(size_of::<Entry>() == 24);
+
+/// `Entry::remaining` of an entry that has left the waiting entries.
+const LEFT: i64 = -1;
+
+impl Entry {
+    /// Whether the entry still waits (it has not been paid, made due or clawed back).
+    fn waiting(&self) -> bool {
+        self.remaining != LEFT
+    }
 }
 
 /// A member's waiting entries: the oldest and the newest (0-based numbers), `NONE` when none.
@@ -128,7 +142,7 @@ impl Queue {
         for number in 0..self.created {
             let entry = number.checked_sub(self.first).and_then(|i| self.entries.get(i as usize));
             match entry {
-                Some(e) if e.waiting => index.push(1, e.remaining),
+                Some(e) if e.waiting() => index.push(1, e.remaining),
                 _ => index.push(0, 0),
             }
         }
@@ -188,7 +202,6 @@ impl Queue {
         line.newest = number;
         self.entries.push_back(Entry {
             member,
-            waiting: true,
             remaining: owed.fen(),
             eligible_at: now.plus_days(self.config.lock_days),
             next: NONE,
@@ -216,7 +229,7 @@ impl Queue {
             return;
         }
         while let Some(&head) = self.entries.front() {
-            debug_assert!(head.waiting, "the front entry is always waiting");
+            debug_assert!(head.waiting(), "the front entry is always waiting");
             if head.eligible_at > now || pool.pool(books).fen() < head.remaining {
                 break;
             }
@@ -282,7 +295,7 @@ impl Queue {
     /// Returns (cancelled, kept).
     fn claw_back_entry(&mut self, number: u32, amount: Money) -> (Money, Money) {
         let owed = self.config.owed(amount);
-        let waiting = number >= self.first && self.entry_mut(number).waiting;
+        let waiting = number >= self.first && self.entry_mut(number).waiting();
         if !waiting {
             return (Money::ZERO, owed);
         }
@@ -298,8 +311,7 @@ impl Queue {
             if self.members[entry.member.index()].newest == number {
                 self.members[entry.member.index()].newest = previous;
             }
-            let e = self.entry_mut(number);
-            e.waiting = false;
+            self.entry_mut(number).remaining = LEFT;
             self.waiting_count -= 1;
             self.waiting_amount -= entry.remaining;
             if let Some(index) = &mut self.index {
@@ -315,8 +327,8 @@ impl Queue {
     /// Takes entry `number` (its member's oldest waiting) out of the waiting entries.
     fn leave(&mut self, number: u32) {
         let entry = *self.entry_mut(number);
-        debug_assert!(entry.waiting);
-        self.entry_mut(number).waiting = false;
+        debug_assert!(entry.waiting());
+        self.entry_mut(number).remaining = LEFT;
         self.waiting_count -= 1;
         self.waiting_amount -= entry.remaining;
         if let Some(index) = &mut self.index {
@@ -328,7 +340,7 @@ impl Queue {
         if entry.next == NONE {
             line.newest = NONE;
         }
-        while self.entries.front().is_some_and(|e| !e.waiting) {
+        while self.entries.front().is_some_and(|e| !e.waiting()) {
             self.entries.pop_front();
             self.first += 1;
         }
@@ -353,7 +365,7 @@ impl Queue {
                 place.ahead = Money::from_fen(amount);
             }
             None => {
-                let ahead = self.entries.range(..(oldest - self.first) as usize).filter(|e| e.waiting);
+                let ahead = self.entries.range(..(oldest - self.first) as usize).filter(|e| e.waiting());
                 for entry in ahead {
                     place.position += 1;
                     place.ahead += Money::from_fen(entry.remaining);
@@ -371,11 +383,13 @@ impl Queue {
         place
     }
 
-    /// Every member's place, in one pass over the waiting entries.
-    fn places(&self) -> Vec<Place> {
-        let mut places = vec![Place::default(); self.members.len()];
+    /// Every member's place (`members` of them, at least every member with a line here), in
+    /// one pass over the waiting entries. Sized once: growing it to `members` afterwards
+    /// doubled its capacity and copied it, at the peak of a run's memory (issue 19).
+    fn places(&self, members: usize) -> Vec<Place> {
+        let mut places = vec![Place::default(); members.max(self.members.len())];
         let (mut position, mut ahead) = (0u64, 0i64);
-        for entry in self.entries.iter().filter(|e| e.waiting) {
+        for entry in self.entries.iter().filter(|e| e.waiting()) {
             position += 1;
             let place = &mut places[entry.member.index()];
             if place.entries == 0 {
@@ -471,8 +485,8 @@ impl Kind for Queue {
     }
 
     fn standings(&self, _look: &Look<'_>, members: usize) -> Option<Vec<Place>> {
-        let mut places = self.places();
-        places.resize(members, Place::default());
+        let mut places = self.places(members);
+        places.truncate(members);
         Some(places)
     }
 }
