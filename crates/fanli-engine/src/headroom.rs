@@ -11,7 +11,16 @@
 //! release have nothing left to check. A top-up, an injection and a cash-out count theirs the
 //! same way. The bound is far above the real figures (it never goes down, and it adds every
 //! mechanism's worst case), so in practice it only refuses plans whose numbers are already
-//! absurd: at the bench plans' rates, 2^62 is about 10^16 yuan of orders.
+//! absurd: at bench/plan.toml's rates, 2^62 is about 10^16 yuan of orders, at
+//! bench/plan-all.toml's about 10^14.
+//!
+//! A share of a base that an earlier order set (refer_refund's steps, of the referrer's first
+//! qualifying order) is bounded by the largest order paid so far, not by the order that pays
+//! it: [`Growth::per_largest`]. Each order counts that share of the largest order so far, and
+//! an order larger than every earlier one counts the rise for each of them too, so that every
+//! paid order has always been counted at the current largest. So the bound grows with the
+//! amounts orders actually carry, not with the most one event may carry: counted at 2 × 10^10
+//! yuan an order, 2^62 held 2.3 million orders of any size.
 //!
 //! Appreciation's points are the exception: how many an order mints depends on the price when
 //! it settles, which no bound at payment can know. The kind checks them itself at each
@@ -23,8 +32,9 @@ use crate::num::{Money, Rate};
 /// counts (a balance and what is posted to it) cannot overflow either.
 pub(crate) const LIMIT: u128 = 1 << 62;
 
-/// How much a mechanism's counts may grow for one settled order of `A` fen: at most
-/// `per_fen × A + per_order`, in fen or in 1/10000 point.
+/// How much a mechanism's counts may grow for one settled order of `A` fen, while the largest
+/// order paid so far is `L` fen: at most `per_fen × A + per_order + ⌈per_largest × L ÷ 10^9⌉`,
+/// in fen or in 1/10000 point.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Growth {
@@ -32,15 +42,24 @@ pub(crate) struct Growth {
     pub(crate) per_fen: u128,
     /// Per order, whatever its amount (a fixed reward, points per order).
     pub(crate) per_order: u128,
+    /// Per fen of the largest order paid so far, in a rate's units (1/10^9): a share of a base
+    /// that some earlier order set, which any order may pay when it settles.
+    pub(crate) per_largest: u128,
 }
 
 impl Growth {
     /// A mechanism that pays only from what its pool received: the order's amount, once.
-    pub(crate) const CASH: Growth = Growth { per_fen: 1, per_order: 0 };
+    pub(crate) const CASH: Growth = Growth { per_fen: 1, per_order: 0, per_largest: 0 };
 
     /// The growth for an order of `amount`, saturating.
     pub(crate) fn of(self, amount: Money) -> u128 {
         self.per_fen.saturating_mul(amount.fen().max(0) as u128).saturating_add(self.per_order)
+    }
+
+    /// The growth that depends on the largest order paid so far, `largest`, saturating.
+    pub(crate) fn of_largest(self, largest: Money) -> u128 {
+        let scale = Rate::ONE.units() as u128;
+        self.per_largest.saturating_mul(largest.fen().max(0) as u128).div_ceil(scale)
     }
 
     /// Both, added.
@@ -48,6 +67,7 @@ impl Growth {
         Growth {
             per_fen: self.per_fen.saturating_add(other.per_fen),
             per_order: self.per_order.saturating_add(other.per_order),
+            per_largest: self.per_largest.saturating_add(other.per_largest),
         }
     }
 }

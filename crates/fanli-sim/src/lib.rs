@@ -17,6 +17,7 @@ pub mod report;
 pub mod risk;
 pub mod scenario;
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use fanli_engine::{
@@ -252,8 +253,12 @@ impl Sim<'_> {
         let (members_before, orders_before) = (self.joined.len() as u64, self.orders);
         let mut revenue = 0i64;
         for order in std::mem::take(&mut self.refunds) {
-            let prefix = self.prefix;
-            self.emit(&format!("\"type\":\"refund\",\"order\":\"{prefix}o{order}\""));
+            let order = Id::new(self.prefix, b'o', order);
+            self.emit(|_, line| {
+                line.push_str("\"type\":\"refund\",\"order\":\"");
+                line.push_str(order.as_str());
+                line.push('"');
+            });
         }
         for _ in 0..self.scenario.arrivals.on(day) {
             revenue += self.newcomer(day);
@@ -299,18 +304,33 @@ impl Sim<'_> {
         }
     }
 
-    /// Member `index` as a JSON string: their own id if they were there before day 1.
-    fn member(&self, index: usize) -> String {
+    /// Appends member `index` as a JSON string: their own id if they were there before day 1.
+    /// Lines are built without a `String` of their own or `format!`: a simulation writes tens of
+    /// millions of them, and formatting was a third of its instructions.
+    fn push_member(&self, line: &mut String, index: usize) {
         match self.names.get(index) {
-            Some(name) => name.clone(),
-            None => format!("\"{}m{index}\"", self.prefix),
+            Some(name) => line.push_str(name),
+            None => {
+                line.push('"');
+                line.push_str(Id::new(self.prefix, b'm', index as u64).as_str());
+                line.push('"');
+            }
+        }
+    }
+
+    /// Member `index`'s id without quotes, for `Engine::prefetch`: `None` for a replayed log's
+    /// member whose name has escapes.
+    fn with_member_id<R>(&self, index: usize, f: impl FnOnce(Option<&str>) -> R) -> R {
+        match self.names.get(index) {
+            Some(name) => f(unquoted(name)),
+            None => f(Some(Id::new(self.prefix, b'm', index as u64).as_str())),
         }
     }
 
     /// Starts loading what a line about member `index` will use: their slot in the engine's
     /// id table and their record and balances (a hint; changes nothing).
     fn prefetch(&self, index: usize) {
-        self.engine.prefetch([unquoted(&self.member(index)), None], None);
+        self.with_member_id(index, |id| self.engine.prefetch([id, None], None));
         if index < self.engine.member_count() {
             self.engine.prefetch_member(self.engine.member_id(index));
         }
@@ -332,23 +352,32 @@ impl Sim<'_> {
     fn newcomer(&mut self, day: u32) -> i64 {
         let id = self.joined.len() as u32;
         let n = self.joined.len();
-        let prefix = self.prefix;
-        let member = self.member(id as usize);
-        let mut line = format!("\"type\":\"join\",\"member\":{member}");
-        if n > 0 && self.chance(self.scenario.referral) {
+        let (referrer, device) = if n > 0 && self.chance(self.scenario.referral) {
             let referrer = if self.chance(self.scenario.recent_referrers) {
                 n - 1 - self.rng.random_range(0..n.min(RECENT))
             } else {
                 self.rng.random_range(0..n)
             };
-            let name = self.member(referrer);
-            self.engine.prefetch([unquoted(&member), unquoted(&name)], None);
+            self.with_member_id(id as usize, |member| {
+                self.with_member_id(referrer, |name| self.engine.prefetch([member, name], None))
+            });
             let device = if self.chance(self.scenario.fraud) { referrer } else { n };
-            line += &format!(",\"referrer\":{name},\"device\":\"{prefix}d{device}\"");
+            (Some(referrer), device)
         } else {
-            line += &format!(",\"device\":\"{prefix}d{n}\"");
-        }
-        self.emit(&line);
+            (None, n)
+        };
+        let device = Id::new(self.prefix, b'd', device as u64);
+        self.emit(|sim, line| {
+            line.push_str("\"type\":\"join\",\"member\":");
+            sim.push_member(line, id as usize);
+            if let Some(referrer) = referrer {
+                line.push_str(",\"referrer\":");
+                sim.push_member(line, referrer);
+            }
+            line.push_str(",\"device\":\"");
+            line.push_str(device.as_str());
+            line.push('"');
+        });
         self.joined.push(day);
         if self.chance(self.scenario.first_order) { self.order(id) } else { 0 }
     }
@@ -367,10 +396,12 @@ impl Sim<'_> {
     fn order(&mut self, member: u32) -> i64 {
         let id = self.orders;
         self.orders += 1;
-        let (order, buyer) = (format!("{}o{id}", self.prefix), self.member(member as usize));
+        let order = Id::new(self.prefix, b'o', id);
         // The buyer's and the order's slots in the engine's id tables load while the amount is
         // drawn and the line written and parsed.
-        self.engine.prefetch([unquoted(&buyer), None], Some(&order));
+        self.with_member_id(member as usize, |buyer| {
+            self.engine.prefetch([buyer, None], Some(order.as_str()))
+        });
         let fen = match &self.scenario.orders {
             Amounts::Fixed(fen) => *fen,
             Amounts::Uniform(min, max) => self.rng.random_range(*min..=*max),
@@ -398,13 +429,22 @@ impl Sim<'_> {
         }
         // At a coalition partner now and then, when the plan has partners.
         let partner = match self.partners.is_empty() || !self.chance(self.scenario.partner) {
-            true => String::new(),
-            false => format!(",\"partner\":{}", self.partners[self.rng.random_range(0..self.partners.len())]),
+            true => None,
+            false => Some(self.rng.random_range(0..self.partners.len())),
         };
-        self.emit(&format!(
-            "\"type\":\"order\",\"order\":\"{order}\",\"member\":{buyer},\"amount\":\"{}\"{partner}",
-            Money::from_fen(fen)
-        ));
+        self.emit(|sim, line| {
+            line.push_str("\"type\":\"order\",\"order\":\"");
+            line.push_str(order.as_str());
+            line.push_str("\",\"member\":");
+            sim.push_member(line, member as usize);
+            line.push_str(",\"amount\":\"");
+            write!(line, "{}", Money::from_fen(fen)).expect("a String takes it");
+            line.push('"');
+            if let Some(partner) = partner {
+                line.push_str(",\"partner\":");
+                line.push_str(&sim.partners[partner]);
+            }
+        });
         if self.chance(self.scenario.refund) {
             self.refunds.push(id);
         }
@@ -436,10 +476,13 @@ impl Sim<'_> {
             }
             for (index, id) in &mechanisms {
                 if self.wants_to_sell(*index, member) {
-                    let name = self.member(member as usize);
-                    self.emit(&format!(
-                        "\"type\":\"sell\",\"member\":{name},\"mechanism\":\"{id}\",\"points\":\"all\""
-                    ));
+                    self.emit(|sim, line| {
+                        line.push_str("\"type\":\"sell\",\"member\":");
+                        sim.push_member(line, member as usize);
+                        line.push_str(",\"mechanism\":\"");
+                        line.push_str(id);
+                        line.push_str("\",\"points\":\"all\"");
+                    });
                 }
             }
         }
@@ -491,14 +534,24 @@ impl Sim<'_> {
         if self.buyers.is_empty() {
             return;
         }
-        let mechanisms: Vec<(fanli_engine::MechanismId, KindConfig, String)> = self
+        // What each mechanism redeems, as JSON strings, once a day: the cheapest loyalty
+        // reward (none: nothing to redeem), or a coalition's partners.
+        let mechanisms: Vec<(fanli_engine::MechanismId, Redeems, String)> = self
             .engine
             .mechanism_ids()
             .zip(&self.engine.plan().mechanisms)
-            .filter(|(_, m)| {
-                m.kind.get::<LoyaltyConfig>().is_some() || m.kind.get::<CoalitionConfig>().is_some()
+            .filter_map(|(id, m)| {
+                let json = |text: &str| serde_json::to_string(text).expect("a string");
+                let redeems = if let Some(l) = m.kind.get::<LoyaltyConfig>() {
+                    let cheapest = l.rewards.iter().min_by_key(|r| r.points);
+                    Redeems::Reward(cheapest.map(|r| (r.points, json(&r.name))))
+                } else if let Some(c) = m.kind.get::<CoalitionConfig>() {
+                    Redeems::Points(c.partners.iter().map(|p| json(&p.id)).collect())
+                } else {
+                    return None;
+                };
+                Some((id, redeems, m.id.clone()))
             })
-            .map(|(id, m)| (id, m.kind.clone(), m.id.clone()))
             .collect();
         if mechanisms.is_empty() {
             return;
@@ -507,28 +560,40 @@ impl Sim<'_> {
         for _ in 0..count {
             let index = self.buyers[self.rng.random_range(0..self.buyers.len())] as usize;
             let member = self.engine.member_id(index);
-            for (id, kind, name) in &mechanisms {
+            for (id, redeems, name) in &mechanisms {
                 let held = self.engine.points(*id, member);
-                let body = if let Some(l) = kind.get::<LoyaltyConfig>() {
-                    let Some(reward) = l.rewards.iter().min_by_key(|r| r.points) else { continue };
-                    if held < reward.points + reward.points {
-                        continue;
+                let (reward, partner, points) = match redeems {
+                    Redeems::Reward(None) => continue,
+                    Redeems::Reward(Some((points, reward))) => {
+                        if held < *points + *points {
+                            continue;
+                        }
+                        (Some(reward), None, Points::ZERO)
                     }
-                    let reward = serde_json::to_string(&reward.name).expect("a string");
-                    format!(",\"reward\":{reward}")
-                } else if let Some(c) = kind.get::<CoalitionConfig>() {
-                    let points = Points::from_units(held.units() / 10 / 10_000 * 10_000);
-                    if points <= Points::ZERO {
-                        continue;
+                    Redeems::Points(partners) => {
+                        let points = Points::from_units(held.units() / 10 / 10_000 * 10_000);
+                        if points <= Points::ZERO {
+                            continue;
+                        }
+                        (None, Some(&partners[self.rng.random_range(0..partners.len())]), points)
                     }
-                    let partner = &c.partners[self.rng.random_range(0..c.partners.len())].id;
-                    let partner = serde_json::to_string(partner).expect("a string");
-                    format!(",\"partner\":{partner},\"points\":\"{points}\"")
-                } else {
-                    continue;
                 };
-                let who = self.member(index);
-                self.emit(&format!("\"type\":\"redeem\",\"member\":{who},\"mechanism\":\"{name}\"{body}"));
+                self.emit(|sim, line| {
+                    line.push_str("\"type\":\"redeem\",\"member\":");
+                    sim.push_member(line, index);
+                    line.push_str(",\"mechanism\":\"");
+                    line.push_str(name);
+                    line.push('"');
+                    if let Some(reward) = reward {
+                        line.push_str(",\"reward\":");
+                        line.push_str(reward);
+                    }
+                    if let Some(partner) = partner {
+                        line.push_str(",\"partner\":");
+                        line.push_str(partner);
+                        write!(line, ",\"points\":\"{points}\"").expect("a String takes it");
+                    }
+                });
             }
         }
     }
@@ -558,8 +623,13 @@ impl Sim<'_> {
             }
             for (id, allowed) in &ads {
                 for _ in 0..self.scenario.views.min(*allowed) {
-                    let name = self.member(member);
-                    self.emit(&format!("\"type\":\"ad_view\",\"member\":{name},\"mechanism\":\"{id}\""));
+                    self.emit(|sim, line| {
+                        line.push_str("\"type\":\"ad_view\",\"member\":");
+                        sim.push_member(line, member);
+                        line.push_str(",\"mechanism\":\"");
+                        line.push_str(id);
+                        line.push('"');
+                    });
                 }
             }
         }
@@ -570,8 +640,9 @@ impl Sim<'_> {
         self.write_line(&format!("{{\"at\":\"{next}T00:00:00+08:00\",\"type\":\"close_day\"}}"));
     }
 
-    /// Writes an event stamped a second after the last one, during the day.
-    fn emit(&mut self, body: &str) {
+    /// Writes an event stamped a second after the last one, during the day: `body` appends
+    /// what follows `"at"` (without the braces) to the line.
+    fn emit(&mut self, body: impl FnOnce(&Self, &mut String)) {
         self.clock = (self.clock + 1).min(86_399);
         let (h, m, s) = (self.clock / 3600, self.clock / 60 % 60, self.clock % 60);
         // The line is built in a buffer kept from line to line, and the day's date once a day:
@@ -586,7 +657,7 @@ impl Sim<'_> {
             line.push(char::from(b'0' + (two % 10) as u8));
         }
         line.push_str("+08:00\",");
-        line.push_str(body);
+        body(self, &mut line);
         line.push('}');
         self.write_line(&line);
         self.line = line;
@@ -610,6 +681,49 @@ impl Sim<'_> {
 /// How many picks ahead of the one in hand `Sim::prefetch` is called: far enough for a miss to
 /// arrive, near enough that the lines in between do not push it out again.
 const AHEAD: usize = 4;
+
+/// What a mechanism's members redeem (`Sim::redemptions`).
+enum Redeems {
+    /// A loyalty mechanism's cheapest reward, its points and its name as a JSON string.
+    Reward(Option<(Points, String)>),
+    /// A coalition's points at one of its partners (names as JSON strings).
+    Points(Vec<String>),
+}
+
+/// A generated id (`m17`, `o3`, `d5`, `sim-m17` after a replayed log) on the stack: the
+/// simulator writes one or two in every line.
+struct Id {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl Id {
+    /// `prefix`, `letter`, then `n` in decimal.
+    fn new(prefix: &str, letter: u8, n: u64) -> Id {
+        let mut id = Id { bytes: [0; 32], len: prefix.len() + 1 };
+        id.bytes[..prefix.len()].copy_from_slice(prefix.as_bytes());
+        id.bytes[prefix.len()] = letter;
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        let mut n = n;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let digits = &digits[start..];
+        id.bytes[id.len..id.len + digits.len()].copy_from_slice(digits);
+        id.len += digits.len();
+        id
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("ASCII")
+    }
+}
 
 /// The text of a JSON string without escapes (a member's name as the sim writes it), for
 /// `Engine::prefetch`; `None` for anything else.

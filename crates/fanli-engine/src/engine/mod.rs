@@ -72,6 +72,9 @@ pub struct Engine {
     /// How much an order may grow the counts, from the plan: every mechanism's growth and the
     /// cash accounts the order passes through.
     order_growth: Growth,
+    /// The largest amount of an order paid so far: what a share of an earlier order's amount
+    /// (a refer_refund base) may be at most, for the overflow bound.
+    largest: Money,
     /// The sum of the pending orders' amounts, in fen: what a day close may settle at most.
     pending_total: i64,
     /// Amendments recorded and not yet in force, in the order they take effect.
@@ -149,7 +152,8 @@ impl Engine {
             books,
             last_at: None,
             grown: 0,
-            order_growth: Growth { per_fen: CASH_PASSES, per_order: 0 },
+            order_growth: Growth { per_fen: CASH_PASSES, per_order: 0, per_largest: 0 },
+            largest: Money::ZERO,
             pending_total: 0,
             amendments: Vec::new(),
             withdrawals: withdrawals::Withdrawals::default(),
@@ -175,9 +179,10 @@ impl Engine {
         let reach = running.iter().map(|m| m.kind.reach());
         self.depth = reach.clone().map(|r| if r.ranks { 3 } else { r.depth }).max().unwrap_or(1).max(1);
         self.regional = reach.clone().any(|r| r.regional);
-        self.order_growth = running
-            .iter()
-            .fold(Growth { per_fen: CASH_PASSES, per_order: 0 }, |g, m| g.plus(m.kind.growth()));
+        self.order_growth =
+            running.iter().fold(Growth { per_fen: CASH_PASSES, per_order: 0, per_largest: 0 }, |g, m| {
+                g.plus(m.kind.growth())
+            });
         self.has_coalition = self.mechanisms.iter().any(|m| m.state.lists_partners());
     }
 
@@ -395,6 +400,21 @@ impl Engine {
             }
             None => Err(Rejection::Overflow(what())),
         }
+    }
+
+    /// How much paying an order of `amount` grows the overflow bound, and the largest order
+    /// amount after it: its own growth, with the shares of the largest order so far at the new
+    /// largest; and, when it is larger than every earlier order, the rise of those shares for
+    /// each earlier order too (any of them may yet pay a share of it: a referral counted at its
+    /// settlement or after a review), so that every order has been counted at the largest.
+    fn order_growth(&self, amount: Money) -> (u128, Money) {
+        let growth = self.order_growth;
+        let largest = self.largest.max(amount);
+        let at_largest = growth.of_largest(largest);
+        let rise = at_largest.saturating_sub(growth.of_largest(self.largest));
+        let earlier = self.orders.count() as u128;
+        let total = growth.of(amount).saturating_add(at_largest).saturating_add(rise.saturating_mul(earlier));
+        (total, largest)
     }
 
     /// Whether settling the orders due at `now` (or `only`, an order settling as it is paid)

@@ -194,9 +194,10 @@ impl Engine {
         if self.plan.settle_after_days == 0 {
             self.settling_fits(at, Some((order.amount, order.profit)))?;
         }
-        let growth = self.order_growth.of(order.amount);
+        let (growth, largest) = self.order_growth(order.amount);
         self.grow(growth, || "what the plan has issued, with this order".to_owned())?;
         // Everything is checked: from here on nothing fails.
+        self.largest = largest;
         let store = order.store.map_or(NONE, |name| self.stores.intern_store(name));
         let partner = order.partner.map_or(NONE, |name| self.stores.intern_partner(name));
         let orders = &mut self.orders;

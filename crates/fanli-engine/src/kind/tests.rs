@@ -38,7 +38,7 @@ impl Settings for TallyConfig {
     }
 
     fn growth(&self) -> crate::headroom::Growth {
-        crate::headroom::Growth { per_fen: 1, per_order: self.reward.fen() as u128 }
+        crate::headroom::Growth { per_fen: 1, per_order: self.reward.fen() as u128, per_largest: 0 }
     }
 
     fn check(&self, findings: &mut Findings<'_>) {

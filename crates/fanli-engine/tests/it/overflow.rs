@@ -118,3 +118,43 @@ fn issuing_stops_where_the_bound_says_and_not_one_order_later() {
     // 46 × 10^13 points, 4.6 × 10^18 units: the largest count is within i64, and balanced.
     assert_eq!(r.member("A")["points"]["ads"], "460000000000000.0000");
 }
+
+#[test]
+fn a_referral_share_counts_the_largest_order_so_far_not_the_most_an_event_carries() {
+    // refer_refund pays 10% of the referrer's base, an earlier order's amount: the bound counts
+    // 10% of the largest order so far for each order, where it counted 2 × 10^12 fen (twice
+    // the most one event carries) whatever the plan, so that 2^62 held 2.3 million orders of
+    // any size (`fanli simulate bench/plan-all.toml bench/scenario-1m.toml` stopped there).
+    // Growth per fen of an order: 4 cash accounts + r3's pool 1 + pts' pool 1 and 100 units
+    // (1 point a yuan) = 106.
+    let plan = "name = \"refer\"\nsettle_after_days = 0\n\
+                [[mechanism]]\nid = \"r3\"\nkind = \"refer_refund\"\nfunding_rate = \"0.50\"\n\
+                qualify_min = \"0.01\"\nreferee_min = \"0.01\"\nsteps = [\"10%\"]\nrepeat = true\n\
+                [[mechanism]]\nid = \"pts\"\nkind = \"loyalty\"\nfunding_rate = \"0.10\"\n\
+                earn = { per_yuan = \"1\" }\ntopup_bonus = { per = \"0.01\", points = \"1000000000\" }\n";
+    let mut events = vec![
+        r#"{"type":"join","member":"A"}"#.to_owned(),
+        // 461,168 fen × (10^13 + 4) = 4,611,680,000,001,844,672: 2^62 − 6,018,425,543,232 left.
+        r#"{"type":"topup","member":"A","amount":"4611.68"}"#.to_owned(),
+    ];
+    // Ten orders of 10,000 fen: 106 × 10,000 + 10% of 10,000 = 1,061,000 each (before: over
+    // 2 × 10^12 each, so the fourth was refused); 6,018,414,933,232 left.
+    for i in 1..=10 {
+        events.push(format!(r#"{{"type":"order","order":"o{i}","member":"A","amount":"100.00"}}"#));
+    }
+    // An order of b fen larger than every earlier one counts 106 × b and 10% of b, and for
+    // each of the ten earlier orders the rise from 10% of 10,000 to 10% of b (each may yet pay
+    // a share of it): 106 b + 11 ⌈b ÷ 10⌉ − 10,000. For b = 56,194,350,543 that is
+    // 6,018,414,933,163 (69 left); one fen more, 6,018,414,933,269 (37 too many). Without the
+    // rise for the earlier orders, 56,723,986,175 fen would fit.
+    events.push(r#"{"type":"order","order":"big","member":"A","amount":"561943505.44"}"#.to_owned());
+    events.push(r#"{"type":"order","order":"big","member":"A","amount":"561943505.43"}"#.to_owned());
+    // Every later order counts 10% of the largest, 5,619,435,055 fen: one fen's order is refused.
+    events.push(r#"{"type":"order","order":"last","member":"A","amount":"0.01"}"#.to_owned());
+    let r = run(plan, &events.join("\n"));
+    assert_eq!(r.rejected_lines(), [13, 15]);
+    assert_eq!(r.codes, ["overflow", "overflow"]);
+    assert!(r.rejected[0].1.contains("what the plan has issued, with this order would outgrow 64 bits"));
+    assert_eq!(r.member("A")["spent"], "561944505.43");
+    assert_eq!(r.standing("A", "r3")["base"], "100.00");
+}

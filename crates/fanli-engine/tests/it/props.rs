@@ -477,6 +477,9 @@ fn extreme_kinds() -> Vec<&'static str> {
          steps = [\"10000000000.00\", \"100%\"]\nrepeat = true\nindirect = \"10000000000.00\"\n",
         "kind = \"refer_refund\"\nfunding_rate = \"1\"\ntrigger = \"repurchase\"\nstep_base = \"each\"\n\
          qualify_min = \"0.01\"\nsteps = [\"100%\", \"10000000000.00\"]\nrepeat = true\n",
+        // Shares only: bounded by the largest order so far, not by the most an event carries.
+        "kind = \"refer_refund\"\nfunding_rate = \"1\"\nqualify_min = \"0.01\"\nreferee_min = \"0.01\"\n\
+         steps = [\"100%\"]\nrepeat = true\nindirect = \"100%\"\n",
         "kind = \"queue\"\nfunding_rate = \"1\"\nrelease = { every = 1, ratio = \"10\" }\nreferral_acceleration = \"1\"\n",
         "kind = \"distribution\"\nfunding_rate = \"1\"\nlevels = [\"1\", \"1\", \"1\"]\n\
          ranks = [{ name = \"S\", min_team_sales = \"0.01\", rate = \"1\" }]\npeer_rate = \"1\"\n\

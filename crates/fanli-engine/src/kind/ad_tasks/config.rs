@@ -129,7 +129,7 @@ impl Settings for AdTasksConfig {
     /// Task points per yuan, in 1/10000 points (a point is 100 fen).
     fn growth(&self) -> Growth {
         let a = self;
-        Growth { per_fen: 1 + up(UNITS_PER_FEN as u128, a.points_per_yuan), per_order: 0 }
+        Growth { per_fen: 1 + up(UNITS_PER_FEN as u128, a.points_per_yuan), per_order: 0, per_largest: 0 }
     }
 
     fn lowers(&self, old: &Self) -> bool {

@@ -70,7 +70,7 @@ impl Settings for CoalitionConfig {
     fn growth(&self) -> Growth {
         let c = self;
         let per_fen = c.partners.iter().map(|p| up(up(100, p.earn_per_yuan), Rate::ONE + p.bonus)).max();
-        Growth { per_fen: 1 + per_fen.unwrap_or(0), per_order: 0 }
+        Growth { per_fen: 1 + per_fen.unwrap_or(0), per_order: 0, per_largest: 0 }
     }
 
     fn lowers(&self, old: &Self) -> bool {

@@ -113,7 +113,7 @@ impl Settings for CycleConfig {
         let weight = up(1, Rate::ONE + c.referral_share_rate);
         let shares = (weight * 10_000).div_ceil(c.share_unit.fen().max(1) as u128);
         let honor = c.honor.as_ref().map_or(0, |h| up(1, h.rate));
-        Growth { per_fen: 1 + honor + up(1, c.quota_multiple).max(shares), per_order: 0 }
+        Growth { per_fen: 1 + honor + up(1, c.quota_multiple).max(shares), per_order: 0, per_largest: 0 }
     }
 
     fn lowers(&self, old: &Self) -> bool {

@@ -133,7 +133,7 @@ impl Settings for DistributionConfig {
             + d.peer_rate.unwrap_or(Rate::ZERO)
             + highest(&mut d.regional.iter().flatten().copied())
             + d.recruiter_rate.unwrap_or(Rate::ZERO);
-        Growth { per_fen: 1 + up(1, rates), per_order: 0 }
+        Growth { per_fen: 1 + up(1, rates), per_order: 0, per_largest: 0 }
     }
 
     fn lowers(&self, old: &Self) -> bool {

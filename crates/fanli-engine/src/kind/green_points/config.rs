@@ -108,7 +108,7 @@ impl Settings for GreenPointsConfig {
     fn growth(&self) -> Growth {
         let g = self;
         let multiple = g.tiers.iter().map(|t| t.multiple).max().unwrap_or(Rate::ZERO);
-        Growth { per_fen: 1 + up(UNITS_PER_FEN as u128, multiple), per_order: 0 }
+        Growth { per_fen: 1 + up(UNITS_PER_FEN as u128, multiple), per_order: 0, per_largest: 0 }
     }
 
     fn lowers(&self, old: &Self) -> bool {

@@ -271,6 +271,7 @@ impl Settings for LoyaltyConfig {
         Growth {
             per_fen: 1 + boosted(up(100, l.earn_per_yuan)) + up(100, l.referee_rate),
             per_order: boosted(l.earn_per_order.units().max(0) as u128),
+            per_largest: 0,
         }
     }
 

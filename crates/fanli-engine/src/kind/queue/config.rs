@@ -131,7 +131,7 @@ impl Settings for QueueConfig {
             Release::WhenFunded => config.credit_ratio,
             Release::EveryN { ratio, .. } => ratio,
         };
-        Growth { per_fen: 1 + up(1, ratio), per_order: 0 }
+        Growth { per_fen: 1 + up(1, ratio), per_order: 0, per_largest: 0 }
     }
 
     fn lowers(&self, old: &Self) -> bool {

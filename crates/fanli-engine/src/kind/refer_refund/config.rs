@@ -1,7 +1,7 @@
 //! A refer_refund mechanism's settings: its plan keys and its compliance rules.
 
 use crate::findings::{Findings, Level};
-use crate::headroom::Growth;
+use crate::headroom::{Growth, up};
 use crate::keys::{Found, Reader, Table, Value};
 use crate::kind::{Lowered, Settings};
 use crate::num::{MONEY_MAX, Money, Rate};
@@ -262,12 +262,34 @@ impl Settings for ReferRefundConfig {
         Reach { depth: if config.indirect.is_some() { 2 } else { 1 }, ..Reach::default() }
     }
 
-    /// A referral pays a step of the referrer's base, or a fixed amount, and `indirect` one
-    /// more: each at most the largest amount an event may carry, whatever the order's amount.
-    /// A repurchase step pays one of them, of the first order or (`step_base = "each"`) of the
-    /// order itself: again at most the largest amount an event may carry, within the same bound.
+    /// One settled order pays at most one step and one `indirect`. A referral's step is a share
+    /// of the referrer's base, the amount of an order paid earlier (or this one): at most that
+    /// share of the largest order paid so far, not of this order; a fixed step is its amount.
+    /// `indirect` is a share of this order's amount, or a fixed amount. A repurchase step is a
+    /// share of the member's first qualifying order (again at most the largest so far) or, with
+    /// `step_base = "each"`, of this order. Counted as the largest share plus the largest fixed
+    /// amount: one step is one or the other.
     fn growth(&self) -> Growth {
-        Growth { per_fen: 1, per_order: 2 * MONEY_MAX.fen() as u128 }
+        let c = self;
+        let share = c.steps.iter().filter_map(|s| match s {
+            Step::Percent(rate) => Some(*rate),
+            Step::Fixed(_) => None,
+        });
+        let share = share.max().unwrap_or(Rate::ZERO);
+        let fixed = c.steps.iter().filter_map(|s| match s {
+            Step::Fixed(amount) => Some(amount.fen().max(0) as u128),
+            Step::Percent(_) => None,
+        });
+        let fixed = fixed.max().unwrap_or(0);
+        let (indirect_share, indirect_fixed) = match c.indirect {
+            Some(Step::Percent(rate)) => (up(1, rate), 0),
+            Some(Step::Fixed(amount)) => (0, amount.fen().max(0) as u128),
+            None => (0, 0),
+        };
+        let of_this_order = c.trigger == Trigger::Repurchase && c.step_base == StepBase::Each;
+        let (share_per_fen, per_largest) =
+            if of_this_order { (up(1, share), 0) } else { (0, share.units().max(0) as u128) };
+        Growth { per_fen: 1 + share_per_fen + indirect_share, per_order: fixed + indirect_fixed, per_largest }
     }
 
     fn lowers(&self, old: &Self) -> bool {
@@ -357,5 +379,63 @@ fn step_lower(old: &Step, new: &Step) -> bool {
         (Step::Percent(o), Step::Percent(n)) => n < o,
         (Step::Fixed(o), Step::Fixed(n)) => n < o,
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(
+        trigger: Trigger,
+        step_base: StepBase,
+        steps: Vec<Step>,
+        indirect: Option<Step>,
+    ) -> ReferRefundConfig {
+        ReferRefundConfig {
+            qualify_min: Money::from_fen(100_000),
+            referee_min: Money::from_fen(100_000),
+            steps,
+            repeat: true,
+            indirect,
+            pay_to: PayTo::Wallet,
+            trigger,
+            step_base,
+        }
+    }
+
+    fn percent(text: &str) -> Step {
+        Step::Percent(Rate::parse(text).unwrap())
+    }
+
+    #[test]
+    fn growth_is_a_share_of_the_largest_order_and_of_this_one_not_the_most_an_event_carries() {
+        // plan-all's r3: steps 10%, 20%, 70% of the referrer's base, 1% of this order above.
+        // Before, every order counted 2 × 10^12 fen whatever the plan: 2^62 held 2.3 million
+        // orders of any size.
+        let r3 = config(
+            Trigger::Referral,
+            StepBase::First,
+            vec![percent("10%"), percent("20%"), percent("70%")],
+            Some(percent("1%")),
+        );
+        assert_eq!(r3.growth(), Growth { per_fen: 2, per_order: 0, per_largest: 700_000_000 });
+        // A fixed step and a fixed `indirect` are counted whole, once each, per order.
+        let fixed = config(
+            Trigger::Referral,
+            StepBase::First,
+            vec![Step::Fixed(Money::from_fen(5_000)), percent("50%"), Step::Fixed(Money::from_fen(4_900))],
+            Some(Step::Fixed(Money::from_fen(2_000))),
+        );
+        assert_eq!(fixed.growth(), Growth { per_fen: 1, per_order: 7_000, per_largest: 500_000_000 });
+        // A ladder's step is of the first order (at most the largest) or, with "each", of this one.
+        let steps = vec![percent("30%"), percent("20%")];
+        let first = config(Trigger::Repurchase, StepBase::First, steps.clone(), None);
+        assert_eq!(first.growth(), Growth { per_fen: 1, per_order: 0, per_largest: 300_000_000 });
+        let each = config(Trigger::Repurchase, StepBase::Each, steps, None);
+        assert_eq!(each.growth(), Growth { per_fen: 2, per_order: 0, per_largest: 0 });
+        // The share of the largest order rounds up: 70% of 10,001 fen is 7,000.7.
+        assert_eq!(r3.growth().of_largest(Money::from_fen(10_001)), 7_001);
+        assert_eq!(r3.growth().of(Money::from_fen(10_001)), 20_002);
     }
 }
