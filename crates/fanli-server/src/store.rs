@@ -180,32 +180,6 @@ const MERKLE_INSERT: &str =
     "INSERT INTO merkle (tenant, level, idx, hash) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
 const HEAD_INSERT: &str = "INSERT INTO heads (tenant, size, root, time, public_key, signature)
     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
-/// SQLite: how many rows of the log and of the members' history one `INSERT` writes (a
-/// batch's rows go 64 at a time, the rest one by one): one statement's step, reset and
-/// bindings' setup for 64 rows, not 64 of them. 4 columns × 64 is far under SQLite's limit on
-/// a statement's parameters (32,766).
-const ROWS_AT_ONCE: usize = 64;
-
-/// `INSERT INTO table (columns) VALUES (?, ...), ...`: `rows` rows of `columns`' count of
-/// parameters, numbered from 1 (`?N`).
-fn insert_rows(table_columns: &str, columns: usize, rows: usize) -> String {
-    let mut sql = format!("INSERT INTO {table_columns} VALUES ");
-    for row in 0..rows {
-        if row > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!("?{}", row * columns + column + 1));
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 const SET_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 /// The tables as the first version made them, with `{int}` and `{serial}` for the types the two
@@ -815,9 +789,6 @@ impl Store {
                 let db = rusqlite::Connection::open(dir.join("fanli.sqlite3"))?;
                 // Other threads have connections of their own: wait for the writer, don't fail.
                 db.busy_timeout(std::time::Duration::from_secs(10))?;
-                // A group commit alone prepares some 16 statements (rusqlite keeps 16 by
-                // default): room for them all, and the reads', so none is prepared again.
-                db.set_prepared_statement_cache_capacity(64);
                 // WAL: readers do not block the writer, and a commit is one fsync of the log.
                 db.pragma_update(None, "journal_mode", "WAL")?;
                 db.pragma_update(None, "synchronous", "FULL")?;
@@ -1200,39 +1171,10 @@ impl Store {
                         {
                             return Err(StoreError::LeaseLost(append.tenant.to_owned()));
                         }
-                        let seqs: Vec<i64> =
-                            (0..append.lines.len()).map(|i| (append.after + i as u64 + 1) as i64).collect();
-                        let bys: Vec<Option<&str>> = (0..append.lines.len())
-                            .map(|i| append.by.get(i).and_then(Option::as_deref))
-                            .collect();
-                        let full = append.lines.len() / ROWS_AT_ONCE * ROWS_AT_ONCE;
-                        if full > 0 {
-                            let mut many = tx.prepare_cached(&insert_rows(
-                                "events (tenant, seq, line, key_id)",
-                                4,
-                                ROWS_AT_ONCE,
-                            ))?;
-                            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(4 * ROWS_AT_ONCE);
-                            for start in (0..full).step_by(ROWS_AT_ONCE) {
-                                values.clear();
-                                for i in start..start + ROWS_AT_ONCE {
-                                    values.extend([
-                                        &append.tenant as &dyn rusqlite::ToSql,
-                                        &seqs[i],
-                                        &append.lines[i],
-                                        &bys[i],
-                                    ]);
-                                }
-                                many.execute(values.as_slice())?;
-                            }
-                        }
-                        for i in full..append.lines.len() {
-                            insert.execute(rusqlite::params![
-                                append.tenant,
-                                seqs[i],
-                                append.lines[i],
-                                bys[i]
-                            ])?;
+                        for (i, line) in append.lines.iter().enumerate() {
+                            let seq = (append.after + i as u64 + 1) as i64;
+                            let by = append.by.get(i).and_then(Option::as_deref);
+                            insert.execute(rusqlite::params![append.tenant, seq, line, by])?;
                         }
                         for body in append.notifications {
                             outbox.execute(rusqlite::params![append.tenant, body])?;
@@ -1243,31 +1185,8 @@ impl Store {
                         for (member, referrer, phone) in append.members {
                             members.execute(rusqlite::params![append.tenant, member, referrer, phone])?;
                         }
-                        let lines: Vec<i64> = append.history.iter().map(|h| h.1 as i64).collect();
-                        let full = append.history.len() / ROWS_AT_ONCE * ROWS_AT_ONCE;
-                        if full > 0 {
-                            let mut many = tx.prepare_cached(&insert_rows(
-                                "history (tenant, member, line, body)",
-                                4,
-                                ROWS_AT_ONCE,
-                            ))?;
-                            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(4 * ROWS_AT_ONCE);
-                            let rows = append.history[..full].chunks_exact(ROWS_AT_ONCE);
-                            for (chunk, chunk_lines) in rows.zip(lines[..full].chunks_exact(ROWS_AT_ONCE)) {
-                                values.clear();
-                                for ((member, _, body), line) in chunk.iter().zip(chunk_lines) {
-                                    values.extend([
-                                        &append.tenant as &dyn rusqlite::ToSql,
-                                        member,
-                                        line,
-                                        body,
-                                    ]);
-                                }
-                                many.execute(values.as_slice())?;
-                            }
-                        }
-                        for ((member, _, body), line) in append.history[full..].iter().zip(&lines[full..]) {
-                            history.execute(rusqlite::params![append.tenant, member, line, body])?;
+                        for (member, line, body) in append.history {
+                            history.execute(rusqlite::params![append.tenant, member, *line as i64, body])?;
                         }
                         for (line, at, count, orders) in append.days {
                             days.execute(rusqlite::params![
