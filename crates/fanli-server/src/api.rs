@@ -7,6 +7,7 @@ use super::*;
 
 mod dead_letters;
 pub(crate) mod doc;
+pub(crate) mod durable;
 pub(crate) mod exports;
 mod proposals;
 mod settings;
@@ -64,6 +65,7 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/export/pools.csv", get(exports::pools_csv))
         .route("/v1/export/reports.csv", get(exports::reports_csv))
         .merge(web::routes())
+        .layer(axum::middleware::from_fn_with_state(app.clone(), durable::durable))
         .layer(axum::middleware::from_fn(json_errors))
         .layer(axum::middleware::from_fn_with_state(app.clone(), to_owner))
         .layer(axum::middleware::from_fn_with_state(app.clone(), crate::limits::shed))

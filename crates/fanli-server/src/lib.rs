@@ -91,8 +91,11 @@ pub struct App {
     snapshot_every: u64,
     /// The snapshot thread's queue, once the server runs.
     snapshots: Option<std::sync::mpsc::Sender<SnapshotJob>>,
-    /// SQLite: wakes the checkpoint thread after a commit ([`checkpoint_loop`]).
-    checkpoints: Option<std::sync::mpsc::SyncSender<()>>,
+    /// The number of the last group the writer applied to the engines with its store still to
+    /// come (outside this lock): a request that locks the state while it is above
+    /// [`Server::settled`] may see what is not stored yet, and its answer waits
+    /// ([`api::durable`]). Changed only under this lock.
+    applied: u64,
     /// In a cluster: the store's count of key revocations when this node last dropped the
     /// revoked keys from `keys` (see [`App::revoked_since`]).
     revocations: i64,
@@ -192,6 +195,36 @@ pub struct Server {
     key_reader: Option<cluster::KeyReader>,
     /// The join page's attempts, per address and per tenant ([`web::join`]).
     joins: web::join::Limiter,
+    /// The number of the last group settled: stored (or failed and rolled back to the store)
+    /// after [`App::applied`] numbered it. Answers held by [`api::durable`] wait on it.
+    settled: tokio::sync::watch::Sender<u64>,
+    /// The latest groups whose store failed (or lost a tenant's lease) after they were applied:
+    /// a read that may have seen one is refused (`503`), not answered from a state never stored.
+    failed: Mutex<std::collections::VecDeque<u64>>,
+}
+
+impl Server {
+    /// Group `group` is settled: stored, or (`failed`) not, its tenants rebuilt from the store.
+    /// Called by the writer under the state's lock.
+    fn settle(&self, group: u64, failed: bool) {
+        if failed {
+            let mut groups = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+            groups.push_back(group);
+            // Far more than the groups a request can see while it runs.
+            if groups.len() > 1024 {
+                groups.pop_front();
+            }
+        }
+        self.settled.send_replace(group);
+    }
+
+    /// Whether a group numbered from `first` to `last` failed ([`Server::failed`]).
+    fn failed_between(&self, first: u64, last: u64) -> bool {
+        let groups = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        // Older than the groups kept: assume the worst.
+        groups.front().is_some_and(|&oldest| first < oldest && groups.len() >= 1024)
+            || groups.iter().any(|g| (first..=last).contains(g))
+    }
 }
 
 /// The threads a clean stop waits for ([`Server::threads`]).
@@ -271,13 +304,16 @@ impl Server {
                 }
             })
             .expect("a thread starts");
+        let mut checkpoints = None;
         if app.database.is_none() {
             // SQLite's checkpoints move off the writer's commits to a thread of their own.
             let (wake, woken) = std::sync::mpsc::sync_channel(1);
             let dir = app.dir.clone();
+            // The state's connection checkpoints no more either: its few writes (keys, brands)
+            // would otherwise copy the writer's whole log at their commits, under the lock.
             match app.store.become_writer() {
                 Ok(()) => {
-                    app.checkpoints = Some(wake);
+                    checkpoints = Some(wake);
                     std::thread::Builder::new()
                         .name("fanli-checkpoints".to_owned())
                         .spawn(move || checkpoint_loop(&dir, &woken))
@@ -286,6 +322,24 @@ impl Server {
                 Err(error) => tracing::error!(%error, "SQLite's checkpoints stay in the commits"),
             }
         }
+        // The writer's own connection, opened on its thread (as PostgreSQL's client must be),
+        // with a cluster node's session settings.
+        let session = app.cluster.as_ref().map(|node| cluster::store_settings(&node.node));
+        let (dir, database) = (app.dir.clone(), app.database.clone());
+        let open_writer = move || -> Option<Store> {
+            let opened = Store::open(&dir, database.as_deref()).and_then(|mut store| {
+                if let Some(sql) = &session {
+                    store.session(sql)?;
+                }
+                store.become_writer()?;
+                Ok(store)
+            });
+            opened
+                .inspect_err(|error| {
+                    tracing::error!(%error, "the writer has no connection of its own: it stores under the lock")
+                })
+                .ok()
+        };
         let revocations = match &app.cluster {
             Some(_) => {
                 Some(Revocations::start(app.dir.clone(), app.database.clone()).expect("a thread starts"))
@@ -318,11 +372,16 @@ impl Server {
             revocations,
             key_reader,
             joins: web::join::Limiter::default(),
+            settled: tokio::sync::watch::Sender::new(0),
+            failed: Mutex::default(),
         });
         let writer = Arc::clone(&server);
         std::thread::Builder::new()
             .name("fanli-writer".to_owned())
-            .spawn(move || write_loop(&writer, &queue))
+            .spawn(move || {
+                let store = open_writer();
+                write_loop(&writer, &queue, store, open_writer, checkpoints)
+            })
             .expect("a thread starts");
         if clustered {
             // In a cluster: the leases' thread (renewals, fencing, take-overs, fair shares).
@@ -560,7 +619,7 @@ impl App {
             future_tolerance: Some(writer::FUTURE_TOLERANCE),
             snapshot_every: 500_000,
             snapshots: None,
-            checkpoints: None,
+            applied: 0,
             sessions: HashMap::new(),
             member_orders: HashMap::new(),
             cluster,
@@ -916,8 +975,12 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
 }
 
+/// The state's lock, for a request: what it may see of a group not stored yet is noted, and
+/// its answer waits for that group ([`api::durable`]).
 fn lock(server: &Server) -> std::sync::MutexGuard<'_, App> {
-    server.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    let app = server.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    durable::saw(app.applied, *server.settled.borrow());
+    app
 }
 
 /// Why a plan was not put.

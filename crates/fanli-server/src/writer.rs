@@ -101,17 +101,27 @@ impl Line {
     }
 }
 
-/// Group commit: the writer takes every job waiting, applies them in order, commits all their
-/// accepted events in one transaction, and only then answers each.
-pub(crate) fn write_loop(server: &Server, queue: &std::sync::mpsc::Receiver<Job>) {
+/// Group commit: the writer takes every job waiting, applies them in order under the state's
+/// lock, releases it, stores all their accepted events in one transaction on its own connection
+/// (`store`; made again by `reopen` when it is lost, and without one, under the lock on the
+/// state's), and only then answers each. While a group is stored, requests read the state it
+/// left; `api::durable` holds their answers until that group is stored (docs/decisions.md,
+/// "What a read can see while a group is being stored"). `checkpoints` is woken after each group.
+pub(crate) fn write_loop(
+    server: &Server,
+    queue: &std::sync::mpsc::Receiver<Job>,
+    mut store: Option<Store>,
+    reopen: impl Fn() -> Option<Store>,
+    checkpoints: Option<std::sync::mpsc::SyncSender<()>>,
+) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         let mut lingered = false;
         while batch.len() < 4096 {
             match queue.try_recv() {
                 Ok(job) => batch.push(job),
-                // Requests blocked on the lock during the last commit are on their way: a
-                // moment's wait lets them join this commit instead of each making its own.
+                // Requests that arrived during the last commit are on their way: a moment's wait
+                // lets them join this commit instead of each making its own.
                 Err(_) if !lingered && batch.len() < 16 => {
                     lingered = true;
                     std::thread::sleep(std::time::Duration::from_micros(200));
@@ -120,10 +130,21 @@ pub(crate) fn write_loop(server: &Server, queue: &std::sync::mpsc::Receiver<Job>
             }
         }
         let started = std::time::Instant::now();
-        let replies = {
-            let mut app = server.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            app.apply_batch(&batch)
+        if store.as_ref().is_some_and(Store::closed) {
+            tracing::warn!("the writer's connection was lost: made again");
+            store = reopen();
+        }
+        let replies = match store.as_mut() {
+            Some(store) => commit_outside(server, &batch, store),
+            None => {
+                let mut app = server.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                app.apply_batch(&batch)
+            }
         };
+        if let Some(checkpoints) = &checkpoints {
+            // Already awake, or woken now: either way the log is copied soon.
+            let _ = checkpoints.try_send(());
+        }
         server.metrics.commit_seconds.observe(started.elapsed());
         let (mut applied, mut rejected) = (0, 0);
         for reply in &replies {
@@ -149,6 +170,93 @@ pub(crate) fn write_loop(server: &Server, queue: &std::sync::mpsc::Receiver<Job>
     }
 }
 
+/// One group, its store outside the state's lock: applied to the engines under the lock (the
+/// group numbered [`App::applied`] if it changed any), stored and synced on the writer's own
+/// connection with the lock released (requests read and queue meanwhile), then settled under
+/// the lock again: on success the heads and snapshots, on failure the tenants rebuilt from the
+/// store and the jobs tried again in halves (under the lock, as [`App::apply_batch`] does), the
+/// group marked failed. Either way [`Server::settled`] then says the group is settled, and the
+/// answers held for it go (or, for reads that may have seen a failed group, are refused).
+fn commit_outside(
+    server: &Server,
+    jobs: &[Job],
+    store: &mut Store,
+) -> Vec<Result<Vec<LineResult>, ApiError>> {
+    let (touched, replies, rows, injected, group) = {
+        let mut app = server.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (touched, replies) = app.apply_jobs(jobs);
+        let rows = app.rows(&touched);
+        let injected = app.inject_fault();
+        let changed = touched.iter().any(|t| !t.lines.is_empty());
+        let group = changed.then(|| {
+            app.applied += 1;
+            app.applied
+        });
+        (touched, replies, rows, injected, group)
+    };
+    let mut lost = Vec::new();
+    let committed = injected.and_then(|()| store_group(store, &touched, &rows, &mut lost));
+    let failed = committed.is_err() || !lost.is_empty();
+    let mut app = server.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut retries = retry_budget(jobs.len());
+    let replies = app.settle(jobs, touched, replies, committed, &lost, &mut retries);
+    if let Some(group) = group {
+        // Under the lock, after the rebuild: a request that locks after this sees the state
+        // the store holds, and one that saw the group before is told what became of it.
+        server.settle(group, failed);
+    }
+    replies
+}
+
+/// Stores a group's rows (`touched`, with `rows` read from the state when it was applied) in
+/// one transaction on `store`. A tenant whose lease moved on (another node took it over: its
+/// state here is stale and no longer ours) leaves the group, whose other tenants are stored
+/// without it; it is added to `lost`.
+fn store_group(
+    store: &mut Store,
+    touched: &[Touched],
+    rows: &[Rows],
+    lost: &mut Vec<String>,
+) -> Result<(), store::StoreError> {
+    let mut appends: Vec<store::Append<'_>> = touched
+        .iter()
+        .zip(rows)
+        .map(|(t, rows)| store::Append {
+            tenant: &t.tenant,
+            after: t.before.len(),
+            lines: &t.lines,
+            by: &t.by,
+            notifications: &t.notifications,
+            reports: &t.reports,
+            members: &t.members,
+            history: &t.history,
+            days: &t.days,
+            answers: &t.answers,
+            plans: &t.plans,
+            backfilling: rows.backfilling.clone(),
+            lease: rows.lease.as_ref().map(|(node, epoch)| (node.as_str(), *epoch)),
+            tree: Some(&t.tree),
+        })
+        .collect();
+    loop {
+        match store.append(&appends) {
+            Err(store::StoreError::LeaseLost(tenant)) if appends.iter().any(|a| a.tenant == tenant) => {
+                appends.retain(|a| a.tenant != tenant);
+                lost.push(tenant);
+            }
+            other => break other,
+        }
+    }
+}
+
+/// What a group's store needs of the state besides a tenant's rows ([`App::rows`]).
+pub(crate) struct Rows {
+    /// The backfill setting, if the group changed it.
+    backfilling: Option<(String, bool)>,
+    /// In a cluster: this node and its lease's epoch, the fence on the append.
+    lease: Option<(String, i64)>,
+}
+
 /// Hands `lines`, sent by the key `by`, to the writer and waits until they are applied and
 /// durable: a result per line.
 pub(crate) async fn submit_lines(
@@ -157,6 +265,7 @@ pub(crate) async fn submit_lines(
     by: Option<String>,
     lines: Vec<Line>,
 ) -> Result<Vec<LineResult>, ApiError> {
+    crate::api::durable::wrote();
     let (reply, answer) = tokio::sync::oneshot::channel();
     server
         .jobs
@@ -170,6 +279,9 @@ impl App {
     /// transaction; a result per line of each job. If the commit fails, every tenant touched is
     /// rebuilt from the store (nothing unacknowledged stays applied) and the jobs are tried again
     /// in halves, so that a job whose events cannot be stored fails alone (see [`retry_budget`]).
+    /// All of it under the state's lock, on the state's own connection: the writer's way when it
+    /// has no connection of its own, and a failed group's retries ([`commit_outside`] is the
+    /// usual way).
     pub(crate) fn apply_batch(&mut self, jobs: &[Job]) -> Vec<Result<Vec<LineResult>, ApiError>> {
         let mut retries = retry_budget(jobs.len());
         self.apply_group(jobs, &mut retries)
@@ -177,6 +289,19 @@ impl App {
 
     /// [`App::apply_batch`], with `retries` splits of a failed group left.
     fn apply_group(&mut self, jobs: &[Job], retries: &mut u32) -> Vec<Result<Vec<LineResult>, ApiError>> {
+        let (touched, replies) = self.apply_jobs(jobs);
+        let rows = self.rows(&touched);
+        let injected = self.inject_fault();
+        let mut lost = Vec::new();
+        let committed = injected.and_then(|()| store_group(&mut self.store, &touched, &rows, &mut lost));
+        self.settle(jobs, touched, replies, committed, &lost, retries)
+    }
+
+    /// Applies each job's lines to its tenant's engine, in order: what the group adds for each
+    /// tenant (to store) and a result per line of each job (to answer once stored). Each tenant's
+    /// new tree head is signed here, before the commit, and stored with its lines.
+    #[allow(clippy::type_complexity)]
+    fn apply_jobs(&mut self, jobs: &[Job]) -> (Vec<Touched>, Vec<Result<Vec<LineResult>, ApiError>>) {
         let mut touched: Vec<Touched> = Vec::new();
         let mut replies = Vec::with_capacity(jobs.len());
         // The latest `at` taken: the wall clock plus the tolerance, read once for the group.
@@ -348,55 +473,50 @@ impl App {
                 t.signed = Some(head);
             }
         }
-        let mut appends: Vec<store::Append<'_>> = touched
+        (touched, replies)
+    }
+
+    /// What a group's store needs of the state besides its rows, per tenant touched, read when
+    /// the group is applied: the backfill setting if it changed, the lease that fences it.
+    fn rows(&self, touched: &[Touched]) -> Vec<Rows> {
+        touched
             .iter()
-            .map(|t| store::Append {
-                tenant: &t.tenant,
-                after: t.before.len(),
-                lines: &t.lines,
-                by: &t.by,
-                notifications: &t.notifications,
-                reports: &t.reports,
-                members: &t.members,
-                history: &t.history,
-                days: &t.days,
-                answers: &t.answers,
-                plans: &t.plans,
+            .map(|t| Rows {
                 backfilling: {
                     let now = self.tenants.get(&t.tenant).is_some_and(|x| x.days.backfilling());
-                    (now != t.backfilling).then_some((backfill_key(&t.tenant), now))
+                    (now != t.backfilling).then(|| (backfill_key(&t.tenant), now))
                 },
                 lease: self
                     .cluster
                     .as_ref()
                     .zip(self.tenants.get(&t.tenant).and_then(|x| x.epoch))
-                    .map(|(c, e)| (c.node.as_str(), e)),
-                tree: Some(&t.tree),
+                    .map(|(c, e)| (c.node.clone(), e)),
             })
-            .collect();
-        // Tests only: a commit made to fail at a seeded random point.
-        let injected = match self.faults.as_mut() {
+            .collect()
+    }
+
+    /// Tests only: a commit made to fail at a seeded random point.
+    fn inject_fault(&mut self) -> Result<(), store::StoreError> {
+        match self.faults.as_mut() {
             Some(faults) => faults.before_commit(),
             None => Ok(()),
-        };
-        // A tenant whose lease moved on (another node took it over: its state here is stale
-        // and no longer ours) leaves the batch, whose other tenants commit without it.
-        let mut lost = Vec::new();
-        let committed = injected.and_then(|()| {
-            loop {
-                match self.store.append(&appends) {
-                    Err(store::StoreError::LeaseLost(tenant))
-                        if appends.iter().any(|a| a.tenant == tenant) =>
-                    {
-                        appends.retain(|a| a.tenant != tenant);
-                        lost.push(tenant);
-                    }
-                    other => break other,
-                }
-            }
-        });
-        drop(appends);
-        for tenant in &lost {
+        }
+    }
+
+    /// After a group's store: the tenants whose lease was `lost` leave; if the store failed,
+    /// every tenant touched is rebuilt from the store and the jobs are tried again in halves
+    /// (under this lock, on the state's connection); if it succeeded, the new heads become the
+    /// tenants' latest and snapshots are handed over. The replies to send.
+    fn settle(
+        &mut self,
+        jobs: &[Job],
+        mut touched: Vec<Touched>,
+        mut replies: Vec<Result<Vec<LineResult>, ApiError>>,
+        committed: Result<(), store::StoreError>,
+        lost: &[String],
+        retries: &mut u32,
+    ) -> Vec<Result<Vec<LineResult>, ApiError>> {
+        for tenant in lost {
             tracing::warn!(tenant = %tenant, "the tenant's lease moved to another node: no longer serving it");
             self.tenants.remove(tenant);
         }
@@ -434,10 +554,6 @@ impl App {
             if let (Some(head), Some(tenant)) = (t.signed.take(), self.tenants.get_mut(&t.tenant)) {
                 tenant.log.head = Some(head);
             }
-        }
-        if let Some(checkpoints) = &self.checkpoints {
-            // Already awake, or woken now: either way the log is copied soon.
-            let _ = checkpoints.try_send(());
         }
         if let Some(snapshots) = &self.snapshots {
             for Touched { tenant: id, .. } in &touched {

@@ -1060,3 +1060,38 @@ fn a_store_of_version_4_gets_dead_letters_and_keeps_its_outbox() {
     store.dead(2, 2_000, "gone").unwrap();
     assert_eq!(store.dead_letters("acme", 0, 10).unwrap().len(), 1);
 }
+
+/// A group of 150 lines and history rows, then a small one: every row stored at its place, with
+/// its key and body (the test that multi-row `INSERT`s, tried in BENCHMARKS.md, were checked
+/// with).
+#[test]
+fn a_large_group_stores_every_line_and_history_row_in_order() {
+    let (_dir, mut store) = fresh("store-large-group");
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    let lines: Vec<String> = (1..=150).map(|i| format!("line {i}")).collect();
+    // Every third line by the owner's key, the others the server's own.
+    let by: Vec<Option<String>> = (1..=150).map(|i| (i % 3 == 0).then(|| "id-h-acme".to_owned())).collect();
+    let history: Vec<(String, u64, String)> =
+        (1..=150).map(|i| (if i % 2 == 0 { "A" } else { "B" }.to_owned(), i, format!("[{i}]"))).collect();
+    store.append(&[Append { lines: &lines, by: &by, history: &history, ..nothing("acme", 0) }]).unwrap();
+    // And a second group after it.
+    let more = strings(&["line 151", "line 152"]);
+    store.append(&[Append { lines: &more, ..nothing("acme", 150) }]).unwrap();
+    let mut expected = lines.clone();
+    expected.extend(more);
+    assert_eq!(log(&mut store, "acme"), expected);
+    let writes = store.writes("acme", None, 200).unwrap();
+    assert_eq!(writes.len(), 152);
+    for write in &writes {
+        let keyed = write.line <= 150 && write.line % 3 == 0;
+        assert_eq!(write.key.as_deref(), keyed.then_some("id-h-acme"), "line {}", write.line);
+        assert_eq!(write.event, format!("line {}", write.line));
+    }
+    let a = store.history("acme", "A", 1000).unwrap();
+    assert_eq!(a.len(), 75);
+    assert_eq!(a[0], (150, "line 150".to_owned(), "[150]".to_owned()));
+    assert_eq!(a[74], (2, "line 2".to_owned(), "[2]".to_owned()));
+    let b = store.history("acme", "B", 1000).unwrap();
+    assert_eq!(b.len(), 75);
+    assert_eq!(b[0], (149, "line 149".to_owned(), "[149]".to_owned()));
+}

@@ -122,16 +122,26 @@ fn commits_failing_at_random_then_a_kill_lose_no_acknowledged_order() {
     child.wait().unwrap();
     let mut child = serve_logged(&dir, addr, database.as_deref(), Some("17/5"));
     served(addr, &key);
+    // How many orders were answered 500 so far: the kill waits for one (a failed group is
+    // retried in halves, so a 500 needs a failure down to a group of one request, rarer the
+    // more requests a commit groups).
+    let failed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let clients: Vec<_> = (0..4)
         .map(|c| {
             let key = key.clone();
+            let failed = std::sync::Arc::clone(&failed);
             std::thread::spawn(move || {
                 let (mut answered, started) = (Vec::new(), std::time::Instant::now());
                 for i in 0..20_000 {
                     let id = format!("c{c}-{i}");
                     let body = format!(r#"{{"order":"{id}","member":"A","amount":"1.00"}}"#);
                     match http(addr, "POST", "/v1/orders", &key, &body) {
-                        Some((status, _)) => answered.push((id, status)),
+                        Some((status, _)) => {
+                            if status == 500 {
+                                failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                            answered.push((id, status))
+                        }
                         None => return (answered, Some(id)),
                     }
                     if started.elapsed() > Duration::from_secs(20) {
@@ -143,6 +153,11 @@ fn commits_failing_at_random_then_a_kill_lose_no_acknowledged_order() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(500));
+    let waited = std::time::Instant::now();
+    while failed.load(std::sync::atomic::Ordering::Relaxed) == 0 && waited.elapsed() < Duration::from_secs(15)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     child.kill().unwrap();
     child.wait().unwrap();
     let (mut answered, mut in_flight) = (Vec::new(), Vec::new());
