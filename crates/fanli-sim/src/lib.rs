@@ -318,6 +318,18 @@ impl Sim<'_> {
         }
     }
 
+    /// `"type":"KIND","member":M,"mechanism":"ID"`: the start of a line by member `index` for
+    /// one mechanism (a sell, a redeem, an ad view), which the caller goes on from.
+    fn push_for_mechanism(&self, line: &mut String, kind: &str, index: usize, mechanism: &str) {
+        line.push_str("\"type\":\"");
+        line.push_str(kind);
+        line.push_str("\",\"member\":");
+        self.push_member(line, index);
+        line.push_str(",\"mechanism\":\"");
+        line.push_str(mechanism);
+        line.push('"');
+    }
+
     /// Member `index`'s id without quotes, for `Engine::prefetch`: `None` for a replayed log's
     /// member whose name has escapes.
     fn with_member_id<R>(&self, index: usize, f: impl FnOnce(Option<&str>) -> R) -> R {
@@ -477,11 +489,8 @@ impl Sim<'_> {
             for (index, id) in &mechanisms {
                 if self.wants_to_sell(*index, member) {
                     self.emit(|sim, line| {
-                        line.push_str("\"type\":\"sell\",\"member\":");
-                        sim.push_member(line, member as usize);
-                        line.push_str(",\"mechanism\":\"");
-                        line.push_str(id);
-                        line.push_str("\",\"points\":\"all\"");
+                        sim.push_for_mechanism(line, "sell", member as usize, id);
+                        line.push_str(",\"points\":\"all\"");
                     });
                 }
             }
@@ -579,11 +588,7 @@ impl Sim<'_> {
                     }
                 };
                 self.emit(|sim, line| {
-                    line.push_str("\"type\":\"redeem\",\"member\":");
-                    sim.push_member(line, index);
-                    line.push_str(",\"mechanism\":\"");
-                    line.push_str(name);
-                    line.push('"');
+                    sim.push_for_mechanism(line, "redeem", index, name);
                     if let Some(reward) = reward {
                         line.push_str(",\"reward\":");
                         line.push_str(reward);
@@ -623,13 +628,7 @@ impl Sim<'_> {
             }
             for (id, allowed) in &ads {
                 for _ in 0..self.scenario.views.min(*allowed) {
-                    self.emit(|sim, line| {
-                        line.push_str("\"type\":\"ad_view\",\"member\":");
-                        sim.push_member(line, member);
-                        line.push_str(",\"mechanism\":\"");
-                        line.push_str(id);
-                        line.push('"');
-                    });
+                    self.emit(|sim, line| sim.push_for_mechanism(line, "ad_view", member, id));
                 }
             }
         }
