@@ -35,16 +35,19 @@ pub(crate) struct Overload {
     pub(crate) server_cpus: Option<String>,
 }
 
-/// `xtask load-server DATA MAX_WRITES MAX_READS`: the server for [`run`], printing its port.
+/// `xtask load-server DATA MAX_WRITES MAX_READS`: the server for [`run`], printing its port and
+/// its heavy reads' limit (`MAX_READS` is `default` for the server's own default, which
+/// depends on the cores it may run on).
 pub(crate) fn server(args: &[String]) -> Result<(), String> {
     let [data, writes, reads] = args else { return Err("load-server DATA MAX_WRITES MAX_READS".to_owned()) };
     let number = |s: &str| s.parse::<usize>().map_err(|e| e.to_string());
-    let limits = fanli_server::limits::Limits { writes: number(writes)?, reads: number(reads)? };
+    let reads = if reads == "default" { fanli_server::limits::default_max_reads() } else { number(reads)? };
+    let limits = fanli_server::limits::Limits { writes: number(writes)?, reads };
     let app = fanli_server::App::open(std::path::Path::new(data), "load-master")
         .map_err(|e| e.to_string())?
         .limits(limits);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    println!("{}", listener.local_addr().map_err(|e| e.to_string())?.port());
+    println!("{} {reads}", listener.local_addr().map_err(|e| e.to_string())?.port());
     std::io::stdout().flush().map_err(|e| e.to_string())?;
     // Stopped by SIGTERM, cleanly.
     tokio::runtime::Builder::new_multi_thread()
@@ -74,7 +77,7 @@ pub(crate) fn run(options: &Overload) -> Result<(), String> {
     let data = target_dir(&root).join("bench").join("overload");
     let _ = std::fs::remove_dir_all(&data);
     let writes = options.max_writes.unwrap_or(fanli_server::limits::DEFAULT_MAX_WRITES as u64);
-    let reads = options.max_reads.unwrap_or(fanli_server::limits::DEFAULT_MAX_READS as u64);
+    let reads = options.max_reads.map_or_else(|| "default".to_owned(), |n| n.to_string());
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut command = match &options.server_cpus {
         Some(cpus) => {
@@ -85,12 +88,7 @@ pub(crate) fn run(options: &Overload) -> Result<(), String> {
         None => std::process::Command::new(&exe),
     };
     let mut child = command
-        .args([
-            "load-server",
-            data.to_str().ok_or("a path in UTF-8")?,
-            &writes.to_string(),
-            &reads.to_string(),
-        ])
+        .args(["load-server", data.to_str().ok_or("a path in UTF-8")?, &writes.to_string(), &reads])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -99,8 +97,9 @@ pub(crate) fn run(options: &Overload) -> Result<(), String> {
     std::io::BufReader::new(child.stdout.take().ok_or("no stdout")?)
         .read_line(&mut port)
         .map_err(|e| e.to_string())?;
-    let addr: SocketAddr =
-        format!("127.0.0.1:{}", port.trim()).parse().map_err(|_| "no port from the server")?;
+    let (port, reads) = port.trim().split_once(' ').ok_or("no port from the server")?;
+    let reads: u64 = reads.parse().map_err(|_| "no limit from the server")?;
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().map_err(|_| "no port from the server")?;
     let result = drive(&root, addr, options);
     let peak = peak_rss_kib(child.id());
     let metrics = call(addr, "GET", "/metrics", "", b"").map(|(_, body)| body).unwrap_or_default();

@@ -106,8 +106,8 @@ struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = fanli_server::limits::DEFAULT_MAX_WRITES)]
     max_writes: usize,
     /// Heavy reads in flight at most (audit pages, state, reports, plan checks, simulations);
-    /// past it, 503 `overloaded` at once.
-    #[arg(long, value_name = "N", default_value_t = fanli_server::limits::DEFAULT_MAX_READS)]
+    /// past it, 503 `overloaded` at once. Default: the cores the server may run on, at most 8.
+    #[arg(long, value_name = "N", default_value_t = fanli_server::limits::default_max_reads())]
     max_reads: usize,
     /// The scheme and host the members' referral links and QR codes start with
     /// (`https://shop.example.com`), for tenants that set none with `PUT /v1/settings`
