@@ -255,8 +255,9 @@ fn the_format_version_changes_with_the_snapshot_shape() {
     // side table, smaller loyalty lots and queue entries. Format 10: `Engine.largest`, the largest
     // order so far, for refer_refund's overflow bound. Format 11: what orders earned (`clawback`)
     // as varint rows, order ids' tagged table, pools' per-member `owed` no longer kept, loyalty's
-    // rolling year pointing at its lots, cycle's `active` flags as bits.)
-    const FINGERPRINT: (u32, u64) = (11, 0x2d1a_2bd1_f457_c174);
+    // rolling year pointing at its lots, cycle's `active` flags as bits, pools' `received` in
+    // 4 bytes with a side map.)
+    const FINGERPRINT: (u32, u64) = (11, 0xbb46_bf82_fddd_bc36);
     let bytes = scenario().snapshot();
     let found = (SNAPSHOT_FORMAT, fnv1a(&bytes[header_len()..]));
     assert_eq!(
