@@ -33,6 +33,9 @@ impl Books {
     }
 }
 
+/// A `Pool::received` figure kept in `received_large`.
+const SPILLED: i32 = i32::MIN;
+
 /// Pool bookkeeping shared by every kind.
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
@@ -42,8 +45,11 @@ pub(crate) struct Pool {
     pub(crate) funding_rate: crate::num::Rate,
     pub(crate) funding_base: FundingBase,
     pub(crate) obligations: Obligations,
-    /// What each member has received from this pool, by member index.
-    received: Vec<i64>,
+    /// What each member has received from this pool, by member index, in fen: in 4 bytes while
+    /// it fits an `i32` (21 million yuan), else [`SPILLED`] here and the figure whole in
+    /// `received_large` (exact either way; half the bytes of an `i64` column: issue 19).
+    received: Vec<i32>,
+    received_large: std::collections::BTreeMap<u32, i64>,
     /// What this pool has paid to members in all.
     pub(crate) paid: Money,
     /// Whether the mechanism pauses while underfunded (`pause_when_underfunded`).
@@ -72,6 +78,7 @@ impl Pool {
             funding_base: funding.1,
             obligations: Obligations::default(),
             received: Vec::new(),
+            received_large: std::collections::BTreeMap::new(),
             paid: Money::ZERO,
             pause,
             paused: false,
@@ -91,7 +98,7 @@ impl Pool {
             PayTo::Credit => Account::Credit(member),
         };
         books.ledger.post(Account::Pool(self.id), account, amount.fen(), Some(self.id), rule);
-        *slot(&mut self.received, member) += amount.fen();
+        self.add_received(member, amount.fen());
         self.paid += amount;
     }
 
@@ -195,9 +202,31 @@ impl Pool {
         taken
     }
 
+    /// Adds `fen` to what the member has received from this pool.
+    fn add_received(&mut self, member: MemberId, fen: i64) {
+        let total = self.received(member).fen() + fen;
+        let small = slot(&mut self.received, member);
+        match i32::try_from(total) {
+            Ok(fits) if fits != SPILLED => {
+                if *small == SPILLED {
+                    self.received_large.remove(&(member.index() as u32));
+                }
+                *small = fits;
+            }
+            _ => {
+                *small = SPILLED;
+                self.received_large.insert(member.index() as u32, total);
+            }
+        }
+    }
+
     /// What the member has received from this pool.
     pub(crate) fn received(&self, member: MemberId) -> Money {
-        Money::from_fen(self.received.get(member.index()).copied().unwrap_or(0))
+        Money::from_fen(match self.received.get(member.index()) {
+            None => 0,
+            Some(&SPILLED) => self.received_large[&(member.index() as u32)],
+            Some(&fits) => i64::from(fits),
+        })
     }
 
     /// The settled order's contribution to this pool: `funding_rate` × its amount or profit,
@@ -227,8 +256,13 @@ pub(crate) enum Profit {
 pub(crate) struct Obligations {
     queue: VecDeque<Obligation>,
     outstanding: i64,
-    /// Outstanding per member index.
-    owed: Vec<i64>,
+    /// With [`Obligations::index_members`] (a server's engine): outstanding per member index,
+    /// kept as obligations change, so that one member's view is a lookup. Without it (`fanli
+    /// run`) there is none, which saves 8 bytes a member in every pool that ever owed (issue
+    /// 19): what a member is owed is then added up from the queue, once for all members when
+    /// the state is written. Not kept in snapshots (rebuilt from the queue).
+    #[cfg_attr(feature = "snapshot", serde(skip))]
+    owed: Option<Vec<i64>>,
     /// Obligations taken off the front (paid or cancelled): `queue[i]` is number `popped + i`.
     popped: u64,
     /// Obligations waiting (cancelled ones may linger in the queue, at zero).
@@ -246,7 +280,9 @@ struct Obligation {
 
 impl Obligations {
     fn push(&mut self, obligation: Obligation) {
-        *slot(&mut self.owed, obligation.member) += obligation.remaining;
+        if let Some(owed) = &mut self.owed {
+            *slot(owed, obligation.member) += obligation.remaining;
+        }
         self.outstanding += obligation.remaining;
         self.queue.push_back(obligation);
         self.waiting += 1;
@@ -264,7 +300,9 @@ impl Obligations {
             let o = &mut self.queue[(number - self.popped) as usize];
             if o.remaining > 0 {
                 cancelled += o.remaining;
-                self.owed[o.member.index()] -= o.remaining;
+                if let Some(owed) = &mut self.owed {
+                    owed[o.member.index()] -= o.remaining;
+                }
                 self.outstanding -= o.remaining;
                 o.remaining = 0;
                 self.waiting -= 1;
@@ -285,7 +323,9 @@ impl Obligations {
     fn reduce_front(&mut self, amount: Money) -> Money {
         let front = self.queue.front_mut().expect("an obligation to reduce");
         front.remaining -= amount.fen();
-        self.owed[front.member.index()] -= amount.fen();
+        if let Some(owed) = &mut self.owed {
+            owed[front.member.index()] -= amount.fen();
+        }
         self.outstanding -= amount.fen();
         let remaining = front.remaining;
         debug_assert!(remaining >= 0);
@@ -302,13 +342,76 @@ impl Obligations {
         Money::from_fen(self.outstanding)
     }
 
-    /// What is owed to one member.
+    /// What is owed to one member: a lookup with [`Obligations::index_members`], else a pass
+    /// over the queue.
     pub(crate) fn owed(&self, member: MemberId) -> Money {
-        Money::from_fen(self.owed.get(member.index()).copied().unwrap_or(0))
+        Money::from_fen(match &self.owed {
+            Some(owed) => owed.get(member.index()).copied().unwrap_or(0),
+            None => self.queue.iter().filter(|o| o.member == member).map(|o| o.remaining).sum(),
+        })
+    }
+
+    /// What is owed to each member owed anything, by member index, in one pass over the queue
+    /// (sized by the obligations waiting, not by the members).
+    pub(crate) fn owed_by_member(&self) -> Vec<(MemberId, i64)> {
+        let mut owed: Vec<(MemberId, i64)> =
+            self.queue.iter().filter(|o| o.remaining > 0).map(|o| (o.member, o.remaining)).collect();
+        owed.sort_unstable_by_key(|&(member, _)| member.index());
+        owed.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 += later.1;
+            }
+            same
+        });
+        owed
+    }
+
+    /// Keeps what each member is owed from now on, so that [`Obligations::owed`] is a lookup
+    /// (see [`crate::Engine::index_places`]).
+    pub(crate) fn index_members(&mut self) {
+        if self.owed.is_none() {
+            let mut owed = Vec::new();
+            for o in &self.queue {
+                *slot(&mut owed, o.member) += o.remaining;
+            }
+            self.owed = Some(owed);
+        }
     }
 
     /// How many obligations wait.
     pub(crate) fn len(&self) -> usize {
         self.waiting
+    }
+}
+
+#[cfg(test)]
+mod received_tests {
+    use super::Pool;
+    use crate::MemberId;
+    use crate::num::Money;
+
+    /// What a member received is exact past an `i32` of fen, kept aside from then on.
+    #[test]
+    fn received_spills_past_an_i32_and_stays_exact() {
+        let mut pool = Pool::new(
+            crate::MechanismId::from_index(0),
+            "p",
+            (crate::num::Rate::ZERO, crate::terms::FundingBase::Amount),
+            false,
+        );
+        let (a, b) = (MemberId::from_index(0), MemberId::from_index(3));
+        let add = |pool: &mut Pool, m: MemberId, fen: i64| pool.add_received(m, fen);
+        add(&mut pool, a, i64::from(i32::MAX) - 5);
+        assert_eq!(pool.received(a), Money::from_fen(i64::from(i32::MAX) - 5));
+        add(&mut pool, a, 10);
+        assert_eq!(pool.received(a), Money::from_fen(i64::from(i32::MAX) + 5));
+        add(&mut pool, a, 1 << 40);
+        assert_eq!(pool.received(a), Money::from_fen(i64::from(i32::MAX) + 5 + (1 << 40)));
+        assert_eq!(pool.received(b), Money::ZERO);
+        add(&mut pool, b, 7);
+        assert_eq!((pool.received(a).fen() > 1 << 40, pool.received(b)), (true, Money::from_fen(7)));
+        assert_eq!(pool.received(MemberId::from_index(2)), Money::ZERO);
+        assert_eq!(pool.received_large.len(), 1);
     }
 }

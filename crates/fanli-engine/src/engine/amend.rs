@@ -240,20 +240,15 @@ impl Engine {
         self.fit();
     }
 
-    /// With `clawback`, what each settled order earned is kept per order and mechanism: lays
-    /// it out again from `before` mechanisms to `count` (a new one earned nothing from earlier
-    /// orders).
+    /// With `clawback`, what each settled order earned is kept per order and mechanism: from
+    /// `before` mechanisms to `count`. A row has the mechanisms there were when its order
+    /// settled, and a mechanism added since earned nothing from it; fewer mechanisms (an
+    /// amendment undone) drop their part of the rows, so that one added later in their place
+    /// earned nothing from earlier orders either.
     fn resize_earned(&mut self, before: usize, count: usize) {
-        if before == count || self.earned.is_empty() {
-            return;
+        if count < before && !self.earned.is_empty() {
+            self.earned.truncate_mechanisms(count);
         }
-        let orders = self.earned.len() / before;
-        let mut earned = Vec::with_capacity(orders * count);
-        for row in self.earned.chunks(before) {
-            earned.extend(row.iter().copied().take(count));
-            earned.resize(earned.len() + count.saturating_sub(before), super::orders::Earned::NOTHING);
-        }
-        self.earned = earned;
     }
 }
 

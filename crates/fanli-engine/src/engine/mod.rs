@@ -7,6 +7,7 @@
 
 mod amend;
 mod balances;
+mod earned;
 mod members;
 mod orders;
 mod stores;
@@ -63,7 +64,7 @@ pub struct Engine {
     antifraud: Option<crate::antifraud::Antifraud>,
     /// With `clawback`: what each settled order earned in each mechanism (order × mechanisms
     /// + mechanism), so that a refund can take it back.
-    earned: Vec<orders::Earned>,
+    earned: earned::EarnedTable,
     books: Books,
     last_at: Option<Timestamp>,
     /// A bound on every count the engine keeps, grown by each event's worst case before it
@@ -140,7 +141,7 @@ impl Engine {
         let mut engine = Engine {
             depth: 1,
             regional: false,
-            earned: Vec::new(),
+            earned: earned::EarnedTable::default(),
             antifraud: plan.antifraud.as_ref().map(crate::antifraud::Antifraud::new),
             has_coalition: false,
             plan,
@@ -276,12 +277,14 @@ impl Engine {
     }
 
     /// Keeps the indexes that make one member's view cheap (a queue place in O(log n) rather
-    /// than a pass over the entries ahead), for a server that shows members one at a time. Off
+    /// than a pass over the entries ahead; what each pool owes them, a lookup rather than a
+    /// pass over its obligations), for a server that shows members one at a time. Off
     /// by default: they cost every change a little, and `fanli run` has no use for them. Not
     /// kept in snapshots: call it again after [`Engine::restore`].
     pub fn index_places(&mut self) {
         for mechanism in &mut self.mechanisms {
             mechanism.state.index_members();
+            mechanism.pool.obligations.index_members();
         }
     }
 

@@ -2,12 +2,13 @@
 //! does when one settles or, under `clawback`, is refunded after settling.
 
 use super::Engine;
+use super::earned::Earned;
 use crate::effect::ClawbackTotals;
 use crate::effect::Effect;
 use crate::event::Order;
-use crate::kind::{Cx, Marks, Refunded, Settlement};
-use crate::ledger::{Account, Ledger, Rule};
-use crate::names::Names;
+use crate::kind::{Cx, Refunded, Settlement};
+use crate::ledger::{Account, Rule};
+use crate::names::TaggedNames;
 use crate::num::{Money, Points};
 use crate::rejection::{Rejection, check_id};
 use crate::time::Timestamp;
@@ -19,7 +20,7 @@ const NONE: u32 = u32::MAX;
 #[derive(Clone, Debug, Default)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Orders {
-    names: Names,
+    names: TaggedNames,
     records: Vec<OrderRecord>,
     /// The credit and profit of the orders that spent credit or stated a profit, in the order
     /// they were paid (`OrderRecord::extras` points here).
@@ -101,51 +102,6 @@ impl Orders {
     /// Starts loading where `name` sits in the id table (a cache hint).
     pub(super) fn prefetch_name(&self, name: &str) {
         self.names.prefetch(name);
-    }
-}
-
-/// What a settled order earned in one mechanism, as marks taken before and after it settled.
-#[derive(Clone, Copy, Debug)]
-#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
-pub(super) struct Earned {
-    /// The obligations it created (by number) and what they came to, in fen.
-    owed: (u64, u64),
-    owed_total: i64,
-    /// Points it earned the buyer, in units.
-    points: i64,
-    /// The lots or queue entries it created.
-    items: (u32, u32),
-    /// A loyalty mechanism's rolling-year entry for it (`u64::MAX`: none).
-    entry: u64,
-}
-
-impl Earned {
-    pub(super) const NOTHING: Earned =
-        Earned { owed: (0, 0), owed_total: 0, points: 0, items: (0, 0), entry: u64::MAX };
-
-    /// The marks of `mechanism` now, for `member`.
-    fn mark(mechanism: &super::Mechanism, ledger: &Ledger, member: MemberId) -> Earned {
-        let super::Mechanism { pool, state, .. } = mechanism;
-        let Marks { items, entry } = state.marks();
-        Earned {
-            // A queue's obligations are entries of earlier orders made due: not this order's.
-            owed: if state.owed_by_order() { (pool.obligations.next_number(), 0) } else { (0, 0) },
-            owed_total: pool.owed_total,
-            points: ledger.held(pool.id, member).units(),
-            items: (items, 0),
-            entry,
-        }
-    }
-
-    /// What happened between `before` and `after`.
-    fn between(before: Earned, after: Earned) -> Earned {
-        Earned {
-            owed: (before.owed.0, after.owed.0),
-            owed_total: after.owed_total - before.owed_total,
-            points: after.points - before.points,
-            items: (before.items.0, after.items.0),
-            entry: if after.entry > before.entry { before.entry } else { u64::MAX },
-        }
     }
 }
 
@@ -300,10 +256,9 @@ impl Engine {
         let record = *self.orders.record(order);
         let referrer = self.members.referrer(record.member);
         let partner = self.stores.partner_name(record.partner);
-        let count = self.mechanisms.len();
         let timezone = self.plan.timezone;
         for (m, mechanism) in self.mechanisms.iter_mut().enumerate() {
-            let Some(&e) = self.earned.get(order.index() * count + m) else { continue };
+            let Some(e) = self.earned.get(order, m) else { continue };
             let mut t = ClawbackTotals::default();
             let pool = &mut mechanism.pool;
             if e.owed.0 < e.owed.1 {
@@ -366,10 +321,8 @@ impl Engine {
             self.members.add_team_sales(uplines.into_iter().flatten(), amount);
         }
         let (agents, recruiter) = if self.regional { self.stores.payees(store) } else { ([None; 3], None) };
-        let count = self.mechanisms.len();
-        let slots = order.index() * count;
-        if self.plan.clawback && self.earned.len() < slots + count {
-            self.earned.resize(slots + count, Earned::NOTHING);
+        if self.plan.clawback {
+            self.earned.start_row(self.mechanisms.len());
         }
         let partner = self.stores.partner_name(partner);
         let timezone = self.plan.timezone;
@@ -405,8 +358,11 @@ impl Engine {
             mechanism.state.on_settled(&mut Cx { pool, books, members: &self.members, timezone }, &order);
             if let Some(before) = before {
                 let after = Earned::mark(mechanism, &self.books.ledger, member);
-                self.earned[slots + m] = Earned::between(before, after);
+                self.earned.put_in_row(m, Earned::between(before, after));
             }
+        }
+        if self.plan.clawback {
+            self.earned.end_row(order);
         }
     }
 

@@ -139,16 +139,26 @@ impl Engine {
     }
 
     /// Every member, in join order. A kind that can give every member's standing in one pass
-    /// (a queue's places) is asked once, not once a member.
+    /// (a queue's places) is asked once, not once a member; so is each pool for what it owes
+    /// whom (one pass over its obligations).
     pub fn member_views(&self) -> impl Iterator<Item = MemberView<'_>> {
         let count = self.member_count();
         let mut all: Vec<Option<Standings>> =
             self.mechanisms.iter().map(|m| m.state.standings(&self.look(m), count)).collect();
+        let mut owed: Vec<std::iter::Peekable<std::vec::IntoIter<(MemberId, i64)>>> = self
+            .mechanisms
+            .iter()
+            .map(|m| m.pool.obligations.owed_by_member().into_iter().peekable())
+            .collect();
         (0..count).map(move |i| {
             let member = MemberId::from_index(i);
-            self.member_view(member, |m, mechanism| match &mut all[m] {
-                Some(standings) => standings.next().expect("a standing for every member"),
-                None => mechanism.state.standing(&self.look(mechanism), member),
+            self.member_view(member, |m, mechanism| {
+                let owed = owed[m].next_if(|&(owed, _)| owed == member).map_or(0, |(_, fen)| fen);
+                let detail = match &mut all[m] {
+                    Some(standings) => standings.next().expect("a standing for every member"),
+                    None => mechanism.state.standing(&self.look(mechanism), member),
+                };
+                (Money::from_fen(owed), detail)
             })
         })
     }
@@ -156,25 +166,30 @@ impl Engine {
     /// One member's view. Cheaper than [`Engine::member_views`] for a few members: a queue
     /// place costs the member's position in the queue, not the whole queue.
     pub fn member_view_of(&self, member: MemberId) -> MemberView<'_> {
-        self.member_view(member, |_, m| m.state.standing(&self.look(m), member))
+        self.member_view(member, |_, m| {
+            (m.pool.obligations.owed(member), m.state.standing(&self.look(m), member))
+        })
     }
 
-    /// `standing(m, mechanism)`: the member's standing in mechanism `m`.
+    /// `standing(m, mechanism)`: what mechanism `m` owes the member, and their standing in it.
     fn member_view(
         &self,
         member: MemberId,
-        mut standing: impl FnMut(usize, &Mechanism) -> MemberDetail,
+        mut standing: impl FnMut(usize, &Mechanism) -> (Money, MemberDetail),
     ) -> MemberView<'_> {
         let ledger = &self.books.ledger;
         let mechanisms = self
             .mechanisms
             .iter()
             .enumerate()
-            .map(|(m, mechanism)| MemberMechanism {
-                mechanism: mechanism.pool.id,
-                received: mechanism.pool.received(member),
-                owed: mechanism.pool.obligations.owed(member),
-                detail: standing(m, mechanism),
+            .map(|(m, mechanism)| {
+                let (owed, detail) = standing(m, mechanism);
+                MemberMechanism {
+                    mechanism: mechanism.pool.id,
+                    received: mechanism.pool.received(member),
+                    owed,
+                    detail,
+                }
             })
             .collect();
         MemberView {

@@ -253,8 +253,11 @@ fn the_format_version_changes_with_the_snapshot_shape() {
     // withdrawals waiting for review. Format 6: proposals put to the members' vote. Format 7:
     // refer_refund's `step_base`. Format 8: a mechanism's `name`. Format 9: orders' rare fields in a
     // side table, smaller loyalty lots and queue entries. Format 10: `Engine.largest`, the largest
-    // order so far, for refer_refund's overflow bound.)
-    const FINGERPRINT: (u32, u64) = (10, 0x60a0_9b8a_f41a_73bf);
+    // order so far, for refer_refund's overflow bound. Format 11: what orders earned (`clawback`)
+    // as varint rows, order ids' tagged table, pools' per-member `owed` no longer kept, loyalty's
+    // rolling year pointing at its lots, cycle's `active` flags as bits, pools' `received` in
+    // 4 bytes with a side map.)
+    const FINGERPRINT: (u32, u64) = (11, 0xbb46_bf82_fddd_bc36);
     let bytes = scenario().snapshot();
     let found = (SNAPSHOT_FORMAT, fnv1a(&bytes[header_len()..]));
     assert_eq!(

@@ -39,6 +39,9 @@ pub(crate) struct Cycle {
     members: Vec<Holder>,
     /// Members with quota left (and some who just ran out, dropped at the next day close).
     active: Vec<MemberId>,
+    /// Whether each member is in `active`, a bit a member (as a `Holder` field it padded the
+    /// holder from 16 bytes to 24: issue 19).
+    in_active: Vec<u64>,
     /// Whether `active` gained members since it was last sorted.
     unsorted: bool,
     /// The part of the pool set aside for honor members, in fen.
@@ -54,8 +57,25 @@ struct Holder {
     quota: i64,
     /// Weight: own settled spend plus the referral share of referees' spend, in fen.
     weight: i64,
-    /// Whether the member is in `active`.
-    active: bool,
+}
+const _: () = assert!(size_of::<Holder>() == 16);
+
+/// Whether `member`'s bit is set.
+fn bit(bits: &[u64], member: MemberId) -> bool {
+    bits.get(member.index() / 64).is_some_and(|word| word >> (member.index() % 64) & 1 == 1)
+}
+
+/// Sets or clears `member`'s bit.
+fn set_bit(bits: &mut Vec<u64>, member: MemberId, on: bool) {
+    let (word, bit) = (member.index() / 64, member.index() % 64);
+    if bits.len() <= word {
+        bits.resize(word + 1, 0);
+    }
+    if on {
+        bits[word] |= 1 << bit;
+    } else {
+        bits[word] &= !(1 << bit);
+    }
 }
 
 impl Cycle {
@@ -78,8 +98,8 @@ impl Cycle {
         self.add_weight(member, amount.fen());
         let holder = slot(&mut self.members, member);
         holder.quota += quota.fen();
-        if holder.quota > 0 && !holder.active {
-            holder.active = true;
+        if holder.quota > 0 && !bit(&self.in_active, member) {
+            set_bit(&mut self.in_active, member, true);
             self.active.push(member);
             self.unsorted = true;
         }
@@ -101,10 +121,10 @@ impl Cycle {
 
     /// The day's dividend (by shares) and honor split (equal), each capped by quota left.
     fn pay_dividend(&mut self, pool: &mut Pool, books: &mut Books) {
-        let members = &mut self.members;
-        self.active.retain(|m| {
+        let (members, in_active) = (&self.members, &mut self.in_active);
+        self.active.retain(|&m| {
             let keep = members[m.index()].quota > 0;
-            members[m.index()].active = keep;
+            set_bit(in_active, m, keep);
             keep
         });
         if std::mem::take(&mut self.unsorted) {
@@ -194,6 +214,7 @@ impl Kind for Cycle {
             config: config.clone(),
             members: Vec::new(),
             active: Vec::new(),
+            in_active: Vec::new(),
             unsorted: false,
             honor_fund: 0,
             honor_members: 0,

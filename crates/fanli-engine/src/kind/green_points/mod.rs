@@ -47,10 +47,6 @@ pub(crate) struct GreenPoints {
     active: Vec<u32>,
     /// Per member: their lots, oldest first, as a list through `Lot::next`.
     members: Vec<Holder>,
-    /// A day close's scratch: each member's base release today, in fen. All zeros between
-    /// events (and grown on demand), so a snapshot leaves it out.
-    #[cfg_attr(feature = "snapshot", serde(skip))]
-    today: Vec<i64>,
     /// Points released in all, in fen.
     released: i64,
     /// Lots with points left.
@@ -134,8 +130,11 @@ impl GreenPoints {
 
     /// The day's three passes: base, share, team.
     fn close_day(&mut self, pool: &mut Pool, books: &mut Books, members: &Members) {
-        let mut released: Vec<MemberId> = Vec::new();
-        let (lots, today, live) = (&mut self.lots, &mut self.today, &mut self.live);
+        // Each member's base release today, in fen, by member: the day's releases of their
+        // lots, added up after a sort (sized by the lots releasing, not by the members: a
+        // per-member table of it cost 8 bytes a member, issue 19).
+        let mut released: Vec<(MemberId, i64)> = Vec::new();
+        let (lots, live) = (&mut self.lots, &mut self.live);
         self.active.retain(|&index| {
             let lot = &mut lots[index as usize];
             let amount = lot.daily.min(lot.left);
@@ -144,21 +143,23 @@ impl GreenPoints {
                 if lot.left == 0 {
                     *live -= 1;
                 }
-                let sum = slot(today, lot.member);
-                if *sum == 0 {
-                    released.push(lot.member);
-                }
-                *sum += amount;
+                released.push((lot.member, amount));
             }
             lot.left > 0
         });
-        released.sort_unstable();
-        for &member in &released {
-            let amount = self.today[member.index()];
+        released.sort_unstable_by_key(|&(member, _)| member);
+        released.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 += later.1;
+            }
+            same
+        });
+        for &(member, amount) in &released {
             self.release(pool, books, member, member, amount, Rule::DailyRelease);
         }
-        for &member in &released {
-            let x = Money::from_fen(self.today[member.index()]);
+        for &(member, amount) in &released {
+            let x = Money::from_fen(amount);
             let uplines = members.uplines(member, self.config.share.len());
             for (k, upline) in uplines.into_iter().take(self.config.share.len()).enumerate() {
                 let Some(upline) = upline else { break };
@@ -168,8 +169,8 @@ impl GreenPoints {
             }
         }
         if !self.config.team_ranks.is_empty() {
-            for &member in &released {
-                let x = Money::from_fen(self.today[member.index()]);
+            for &(member, amount) in &released {
+                let x = Money::from_fen(amount);
                 let mut highest = Rate::ZERO;
                 for upline in members.uplines(member, 3).into_iter().flatten() {
                     let rate = rank_rate(&self.config.team_ranks, members.team_sales(upline));
@@ -180,9 +181,6 @@ impl GreenPoints {
                     }
                 }
             }
-        }
-        for member in released {
-            self.today[member.index()] = 0;
         }
     }
 
@@ -296,7 +294,6 @@ impl Kind for GreenPoints {
             lots: Vec::new(),
             active: Vec::new(),
             members: Vec::new(),
-            today: Vec::new(),
             released: 0,
             live: 0,
         }

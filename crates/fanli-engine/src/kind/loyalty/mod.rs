@@ -56,10 +56,14 @@ pub(crate) struct Loyalty {
     /// that most events skip `on_time` after one comparison.
     next_due: Timestamp,
     members: Vec<Holder>,
-    /// Order earnings of the rolling year, oldest first: (settled at, member, spend fen, units).
-    year: VecDeque<(Timestamp, MemberId, i64, i64)>,
+    /// Order earnings of the rolling year, oldest first.
+    year: VecDeque<YearEntry>,
     /// Entries taken off the front of `year`: `year[i]` is entry number `year_popped + i`.
     year_popped: u64,
+    /// The entries of `year` whose order earned fewer than zero points (a negative `per_order`
+    /// larger than what the amount earns): (entry number, points), oldest first. They have no
+    /// lot to read their points from.
+    year_below_zero: VecDeque<(u64, i64)>,
     totals: Totals,
 }
 
@@ -75,6 +79,23 @@ struct Lot {
     expires: Timestamp,
 }
 const _: () = assert!(size_of::<Lot>() == 32);
+
+/// A settled order's part of the rolling year. 24 bytes, one for every order settled in the
+/// last 365 days: the points it earned are its lot's (`granted`, which never changes), not a
+/// copy (issue 19).
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+struct YearEntry {
+    /// When the order settled.
+    at: Timestamp,
+    /// Its amount in fen (0 once clawed back).
+    spend: i64,
+    member: MemberId,
+    /// The lot of the points it earned; [`NONE`] when it earned none or fewer than none (see
+    /// `Loyalty::year_below_zero`), or once clawed back.
+    lot: u32,
+}
+const _: () = assert!(size_of::<YearEntry>() == 24);
 
 /// A lot that never expires: no event's time is this early (events are from 1900 on).
 const NO_EXPIRY: Timestamp = Timestamp::from_unix_nanos(i64::MIN);
@@ -115,11 +136,16 @@ impl Loyalty {
         let bonus =
             c.bonus_days.iter().find(|b| b.weekday == order.weekday).map_or(Rate::ONE, |b| b.multiplier);
         let earned = earned.mul_rate(bonus).units();
+        // `grant` makes a lot, the next one, when there are points to grant.
+        let lot = if earned > 0 { self.lots.len() as u32 } else { NONE };
         self.grant(pool, books, member, earned, now, Rule::Earn);
         let holder = slot(&mut self.members, member);
         holder.year_spend += amount.fen();
         holder.year_points += earned;
-        self.year.push_back((now, member, amount.fen(), earned));
+        if earned < 0 {
+            self.year_below_zero.push_back((self.year_popped + self.year.len() as u64, earned));
+        }
+        self.year.push_back(YearEntry { at: now, spend: amount.fen(), member, lot });
         self.referee_bonus(pool, books, order);
     }
 
@@ -330,15 +356,30 @@ impl Loyalty {
 
     /// Drops from the rolling year what settled 365 days or more before `now`.
     fn roll_year(&mut self, now: Timestamp) {
-        while let Some(&(at, member, spend, units)) = self.year.front() {
-            if at.plus_days(YEAR_DAYS) > now {
+        while let Some(&entry) = self.year.front() {
+            if entry.at.plus_days(YEAR_DAYS) > now {
                 break;
             }
-            let holder = &mut self.members[member.index()];
-            holder.year_spend -= spend;
+            let units = self.year_units(self.year_popped, &entry);
+            if self.year_below_zero.front().is_some_and(|&(number, _)| number == self.year_popped) {
+                self.year_below_zero.pop_front();
+            }
+            let holder = &mut self.members[entry.member.index()];
+            holder.year_spend -= entry.spend;
             holder.year_points -= units;
             self.year.pop_front();
             self.year_popped += 1;
+        }
+    }
+
+    /// The points the order of rolling-year entry `number` earned (0 once clawed back).
+    fn year_units(&self, number: u64, entry: &YearEntry) -> i64 {
+        match entry.lot {
+            NONE => match self.year_below_zero.binary_search_by_key(&number, |&(n, _)| n) {
+                Ok(i) => self.year_below_zero[i].1,
+                Err(_) => 0,
+            },
+            lot => self.lots[lot as usize].granted,
         }
     }
 
@@ -382,11 +423,16 @@ impl Loyalty {
             );
         }
         if let Some(number) = entry.filter(|&n| n >= self.year_popped) {
-            let (_, member, spend, units) = &mut self.year[(number - self.year_popped) as usize];
-            let holder = &mut self.members[member.index()];
-            holder.year_spend -= *spend;
-            holder.year_points -= *units;
-            (*spend, *units) = (0, 0);
+            let i = (number - self.year_popped) as usize;
+            let units = self.year_units(number, &self.year[i]);
+            if let Ok(below) = self.year_below_zero.binary_search_by_key(&number, |&(n, _)| n) {
+                self.year_below_zero[below].1 = 0;
+            }
+            let entry = &mut self.year[i];
+            let holder = &mut self.members[entry.member.index()];
+            holder.year_spend -= entry.spend;
+            holder.year_points -= units;
+            (entry.spend, entry.lot) = (0, NONE);
         }
         (Points::from_units(taken), Points::from_units(kept))
     }
@@ -444,6 +490,7 @@ impl Kind for Loyalty {
             members: Vec::new(),
             year: VecDeque::new(),
             year_popped: 0,
+            year_below_zero: VecDeque::new(),
             totals: Totals::default(),
         }
     }
