@@ -577,6 +577,54 @@ pub fn member_postings(engine: &Engine) -> Vec<(fanli_engine::MemberId, Vec<Valu
     out
 }
 
+/// [`member_postings`] as the server stores it: each member's rows as one JSON array, the bytes
+/// `Value::Array(rows).to_string()` gives, written straight out (a batch of events makes one
+/// or more for each event, on the commit's path).
+pub fn member_history(engine: &Engine) -> Vec<(fanli_engine::MemberId, String)> {
+    let mut out: Vec<(fanli_engine::MemberId, Vec<u8>)> = Vec::new();
+    for p in engine.applied().postings {
+        let mechanism = p.mechanism.map_or("", |m| engine.mechanism_name(m));
+        for (account, sign) in [(p.from, b'-'), (p.to, b'+')] {
+            let (member, kind): (_, &[u8]) = match account {
+                Account::Wallet(m) => (m, b"\"wallet\",\""),
+                Account::Credit(m) => (m, b"\"credit\",\""),
+                Account::Points(_, m) => (m, b"\"points\",\""),
+                _ => continue,
+            };
+            let buf = match out.iter().position(|(m, _)| *m == member) {
+                Some(i) => {
+                    out[i].1.push(b',');
+                    &mut out[i].1
+                }
+                None => {
+                    out.push((member, Vec::with_capacity(96)));
+                    let buf = &mut out.last_mut().expect("just pushed").1;
+                    buf.push(b'[');
+                    buf
+                }
+            };
+            buf.push(b'[');
+            string(buf, p.rule.name());
+            buf.push(b',');
+            string(buf, mechanism);
+            buf.push(b',');
+            buf.extend_from_slice(kind);
+            buf.push(sign);
+            match p.asset() {
+                Asset::Cash => Money::from_fen(p.amount).write(buf),
+                Asset::Points(_) => Points::from_units(p.amount).write(buf),
+            }
+            buf.extend_from_slice(b"\"]");
+        }
+    }
+    out.into_iter()
+        .map(|(member, mut buf)| {
+            buf.push(b']');
+            (member, String::from_utf8(buf).expect("JSON written from strings"))
+        })
+        .collect()
+}
+
 /// A line of a member's history read back, typed: the event's type and time (from its line of
 /// the log) and the member's movements in it (what [`member_postings`] wrote).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -779,6 +779,90 @@ pub struct Write {
     pub role: Option<(String, Option<String>)>,
 }
 
+/// What a group's append in parts answers on PostgreSQL, which appends a group at once.
+fn in_one_append() -> StoreError {
+    StoreError::Io(std::io::Error::other("PostgreSQL appends a group in one transaction call"))
+}
+
+/// A group commit's rows on SQLite, in the transaction open on `tx` ([`Store::append`], or
+/// [`Store::append_part`]'s parts). A tenant whose lease moved on fails it
+/// ([`StoreError::LeaseLost`]).
+fn sqlite_append(tx: &rusqlite::Connection, appends: &[Append<'_>]) -> Result<()> {
+    let mut insert =
+        tx.prepare_cached("INSERT INTO events (tenant, seq, line, key_id) VALUES ($1, $2, $3, $4)")?;
+    let mut outbox = tx.prepare_cached("INSERT INTO outbox (tenant, body) VALUES ($1, $2)")?;
+    let mut reports = tx.prepare_cached("INSERT INTO reports (tenant, line, body) VALUES ($1, $2, $3)")?;
+    let mut members =
+        tx.prepare_cached("INSERT INTO members (tenant, member, referrer, phone) VALUES ($1, $2, $3, $4)")?;
+    let mut history =
+        tx.prepare_cached("INSERT INTO history (tenant, member, line, body) VALUES ($1, $2, $3, $4)")?;
+    let mut days = tx
+        .prepare_cached("INSERT INTO days (tenant, line, at, members, orders) VALUES ($1, $2, $3, $4, $5)")?;
+    let mut answers =
+        tx.prepare_cached("INSERT INTO answers (tenant, id, request, body) VALUES ($1, $2, $3, $4)")?;
+    // The same fence as PostgreSQL's (the server on SQLite is one node and
+    // appends under no lease, so it never refuses there).
+    let mut lease =
+        tx.prepare_cached("SELECT 1 FROM leases WHERE tenant = $1 AND node = $2 AND epoch = $3")?;
+    for append in appends {
+        if let Some((node, epoch)) = append.lease
+            && !lease.exists(rusqlite::params![append.tenant, node, epoch])?
+        {
+            return Err(StoreError::LeaseLost(append.tenant.to_owned()));
+        }
+        for (i, line) in append.lines.iter().enumerate() {
+            let seq = (append.after + i as u64 + 1) as i64;
+            let by = append.by.get(i).and_then(Option::as_deref);
+            insert.execute(rusqlite::params![append.tenant, seq, line, by])?;
+        }
+        for body in append.notifications {
+            outbox.execute(rusqlite::params![append.tenant, body])?;
+        }
+        for (line, body) in append.reports {
+            reports.execute(rusqlite::params![append.tenant, *line as i64, body])?;
+        }
+        for (member, referrer, phone) in append.members {
+            members.execute(rusqlite::params![append.tenant, member, referrer, phone])?;
+        }
+        for (member, line, body) in append.history {
+            history.execute(rusqlite::params![append.tenant, member, *line as i64, body])?;
+        }
+        for (line, at, count, orders) in append.days {
+            days.execute(rusqlite::params![append.tenant, *line as i64, at, *count as i64, *orders as i64])?;
+        }
+        for (id, request, body) in append.answers {
+            answers.execute(rusqlite::params![append.tenant, id, request, body])?;
+        }
+        for change in append.plans {
+            let params = change.params(append.tenant);
+            let values = sqlite_params(&params);
+            tx.prepare_cached(change.sql())?.execute(rusqlite::params_from_iter(values.iter()))?;
+        }
+        if let Some((key, backfilling)) = &append.backfilling {
+            tx.execute(SET_SETTING, rusqlite::params![key, if *backfilling { "1" } else { "0" }])?;
+        }
+        if let Some(tree) = append.tree {
+            let mut node = tx.prepare_cached(MERKLE_INSERT)?;
+            for (level, index, hash) in &tree.nodes {
+                node.execute(rusqlite::params![append.tenant, level, *index as i64, hash])?;
+            }
+            if let Some(h) = &tree.head {
+                let mut head = tx.prepare_cached(HEAD_INSERT)?;
+                let size = h.size as i64;
+                head.execute(rusqlite::params![
+                    append.tenant,
+                    size,
+                    h.root,
+                    h.time,
+                    h.public_key,
+                    h.signature
+                ])?;
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens (or creates) the store: SQLite in `dir` without a `database`, else PostgreSQL at
     /// that `postgres://` URL (its tables in the connection's schema). `dir` must exist: it
@@ -1140,98 +1224,7 @@ impl Store {
         match &mut self.db {
             Db::Sqlite(db) => {
                 let tx = db.transaction()?;
-                {
-                    let mut insert = tx.prepare_cached(
-                        "INSERT INTO events (tenant, seq, line, key_id) VALUES ($1, $2, $3, $4)",
-                    )?;
-                    let mut outbox =
-                        tx.prepare_cached("INSERT INTO outbox (tenant, body) VALUES ($1, $2)")?;
-                    let mut reports =
-                        tx.prepare_cached("INSERT INTO reports (tenant, line, body) VALUES ($1, $2, $3)")?;
-                    let mut members = tx.prepare_cached(
-                        "INSERT INTO members (tenant, member, referrer, phone) VALUES ($1, $2, $3, $4)",
-                    )?;
-                    let mut history = tx.prepare_cached(
-                        "INSERT INTO history (tenant, member, line, body) VALUES ($1, $2, $3, $4)",
-                    )?;
-                    let mut days = tx.prepare_cached(
-                        "INSERT INTO days (tenant, line, at, members, orders) VALUES ($1, $2, $3, $4, $5)",
-                    )?;
-                    let mut answers = tx.prepare_cached(
-                        "INSERT INTO answers (tenant, id, request, body) VALUES ($1, $2, $3, $4)",
-                    )?;
-                    // The same fence as PostgreSQL's (the server on SQLite is one node and
-                    // appends under no lease, so it never refuses there).
-                    let mut lease = tx.prepare_cached(
-                        "SELECT 1 FROM leases WHERE tenant = $1 AND node = $2 AND epoch = $3",
-                    )?;
-                    for append in appends {
-                        if let Some((node, epoch)) = append.lease
-                            && !lease.exists(rusqlite::params![append.tenant, node, epoch])?
-                        {
-                            return Err(StoreError::LeaseLost(append.tenant.to_owned()));
-                        }
-                        for (i, line) in append.lines.iter().enumerate() {
-                            let seq = (append.after + i as u64 + 1) as i64;
-                            let by = append.by.get(i).and_then(Option::as_deref);
-                            insert.execute(rusqlite::params![append.tenant, seq, line, by])?;
-                        }
-                        for body in append.notifications {
-                            outbox.execute(rusqlite::params![append.tenant, body])?;
-                        }
-                        for (line, body) in append.reports {
-                            reports.execute(rusqlite::params![append.tenant, *line as i64, body])?;
-                        }
-                        for (member, referrer, phone) in append.members {
-                            members.execute(rusqlite::params![append.tenant, member, referrer, phone])?;
-                        }
-                        for (member, line, body) in append.history {
-                            history.execute(rusqlite::params![append.tenant, member, *line as i64, body])?;
-                        }
-                        for (line, at, count, orders) in append.days {
-                            days.execute(rusqlite::params![
-                                append.tenant,
-                                *line as i64,
-                                at,
-                                *count as i64,
-                                *orders as i64
-                            ])?;
-                        }
-                        for (id, request, body) in append.answers {
-                            answers.execute(rusqlite::params![append.tenant, id, request, body])?;
-                        }
-                        for change in append.plans {
-                            let params = change.params(append.tenant);
-                            let values = sqlite_params(&params);
-                            tx.prepare_cached(change.sql())?
-                                .execute(rusqlite::params_from_iter(values.iter()))?;
-                        }
-                        if let Some((key, backfilling)) = &append.backfilling {
-                            tx.execute(
-                                SET_SETTING,
-                                rusqlite::params![key, if *backfilling { "1" } else { "0" }],
-                            )?;
-                        }
-                        if let Some(tree) = append.tree {
-                            let mut node = tx.prepare_cached(MERKLE_INSERT)?;
-                            for (level, index, hash) in &tree.nodes {
-                                node.execute(rusqlite::params![append.tenant, level, *index as i64, hash])?;
-                            }
-                            if let Some(h) = &tree.head {
-                                let mut head = tx.prepare_cached(HEAD_INSERT)?;
-                                let size = h.size as i64;
-                                head.execute(rusqlite::params![
-                                    append.tenant,
-                                    size,
-                                    h.root,
-                                    h.time,
-                                    h.public_key,
-                                    h.signature
-                                ])?;
-                            }
-                        }
-                    }
-                }
+                sqlite_append(&tx, appends)?;
                 tx.commit()?;
             }
             Db::Postgres(db) => {
@@ -1321,6 +1314,43 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// SQLite: opens a group commit's transaction, to which [`Store::append_part`] adds rows
+    /// in parts (a group's first lines while the engine still applies its last) and which
+    /// [`Store::end_append`] commits or rolls back: the same rows in the same transaction as
+    /// one [`Store::append`]. PostgreSQL appends a group in one [`Store::append`] (an error
+    /// here).
+    pub fn begin_append(&mut self) -> Result<()> {
+        match &mut self.db {
+            Db::Sqlite(db) => Ok(db.execute_batch("BEGIN")?),
+            Db::Postgres(_) => Err(in_one_append()),
+        }
+    }
+
+    /// SQLite: adds `appends`' rows to the transaction [`Store::begin_append`] opened, as
+    /// [`Store::append`] would (a part's tenant may come again in a later part, its lines
+    /// after these).
+    pub fn append_part(&mut self, appends: &[Append<'_>]) -> Result<()> {
+        match &mut self.db {
+            Db::Sqlite(db) => sqlite_append(db, appends),
+            Db::Postgres(_) => Err(in_one_append()),
+        }
+    }
+
+    /// SQLite: commits (`commit`) or rolls back the transaction [`Store::begin_append`]
+    /// opened; a commit that fails rolls it back. Nothing is left open either way.
+    pub fn end_append(&mut self, commit: bool) -> Result<()> {
+        match &mut self.db {
+            Db::Sqlite(db) => {
+                let ended = if commit { db.execute_batch("COMMIT") } else { Ok(()) };
+                if (!commit || ended.is_err()) && !db.is_autocommit() {
+                    db.execute_batch("ROLLBACK")?;
+                }
+                Ok(ended?)
+            }
+            Db::Postgres(_) => Err(in_one_append()),
+        }
     }
 
     /// The first answer to the order `id` posted on its own, with its request: (request, answer).

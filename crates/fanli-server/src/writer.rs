@@ -177,25 +177,59 @@ pub(crate) fn write_loop(
 /// store and the jobs tried again in halves (under the lock, as [`App::apply_batch`] does), the
 /// group marked failed. Either way [`Server::settled`] then says the group is settled, and the
 /// answers held for it go (or, for reads that may have seen a failed group, are refused).
+///
+/// On SQLite, a group of [`STREAM_FROM`] lines or more is stored as it is applied: the writer
+/// opens the transaction, a storer thread inserts the rows of every [`PART_LINES`] lines the
+/// engine has applied (a [`Part`]) while the engine goes on with the rest, on the other core,
+/// and the writer then adds the last rows (the heads, the reports, ...) and commits. The same
+/// rows in the same one transaction, committed before any answer: a failure anywhere rolls the
+/// whole group back, as before.
 fn commit_outside(
     server: &Server,
     jobs: &[Job],
     store: &mut Store,
 ) -> Vec<Result<Vec<LineResult>, ApiError>> {
-    let (touched, replies, rows, injected, group) = {
-        let mut app = server.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let (touched, replies) = app.apply_jobs(jobs);
-        let rows = app.rows(&touched);
-        let injected = app.inject_fault();
-        let changed = touched.iter().any(|t| !t.lines.is_empty());
-        let group = changed.then(|| {
-            app.applied += 1;
-            app.applied
-        });
-        (touched, replies, rows, injected, group)
-    };
+    let stream = !store.is_postgres() && jobs.iter().map(|job| job.lines.len()).sum::<usize>() >= STREAM_FROM;
     let mut lost = Vec::new();
-    let committed = injected.and_then(|()| store_group(store, &touched, &rows, &mut lost));
+    let (Applied { touched, replies, group, .. }, committed) = if stream {
+        // The transaction is opened here: without it, no part is handed over (its rows would
+        // be stored outside of it), and the group fails.
+        let begun = store.begin_append();
+        let storer = &mut *store;
+        let ((applied, injected), streamed) = std::thread::scope(|scope| {
+            let (parts, received) = std::sync::mpsc::channel();
+            let storing = begun.is_ok().then(|| {
+                std::thread::Builder::new()
+                    .name("fanli-storer".to_owned())
+                    .spawn_scoped(scope, move || store_parts(storer, &received))
+                    .inspect_err(
+                        |error| tracing::warn!(%error, "no storer thread: the group is stored once applied"),
+                    )
+            });
+            let storing = storing.and_then(Result::ok);
+            let applied = apply_locked(server, jobs, storing.as_ref().map(|_| &parts));
+            drop(parts);
+            let streamed = storing.map_or(Ok(()), |storing| {
+                storing.join().unwrap_or_else(|_| Err(storer_failed("it panicked")))
+            });
+            (applied, streamed)
+        });
+        // The last rows (the lines after the last part, the heads, the reports, ...) and the
+        // commit, on the writer's thread, in the transaction it opened.
+        let committed = begun.and(injected).and(streamed).and_then(|()| {
+            store.append_part(&appends(&applied.touched, &applied.rows))?;
+            store.end_append(true)
+        });
+        if committed.is_err() {
+            let _ = store.end_append(false);
+        }
+        (applied, committed)
+    } else {
+        let (applied, injected) = apply_locked(server, jobs, None);
+        let committed =
+            injected.and_then(|()| store_group(store, &applied.touched, &applied.rows, &mut lost));
+        (applied, committed)
+    };
     let failed = committed.is_err() || !lost.is_empty();
     let mut app = server.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut retries = retry_budget(jobs.len());
@@ -218,12 +252,27 @@ fn store_group(
     rows: &[Rows],
     lost: &mut Vec<String>,
 ) -> Result<(), store::StoreError> {
-    let mut appends: Vec<store::Append<'_>> = touched
+    let mut appends = appends(touched, rows);
+    loop {
+        match store.append(&appends) {
+            Err(store::StoreError::LeaseLost(tenant)) if appends.iter().any(|a| a.tenant == tenant) => {
+                appends.retain(|a| a.tenant != tenant);
+                lost.push(tenant);
+            }
+            other => break other,
+        }
+    }
+}
+
+/// A group's rows, a tenant's [`store::Append`] each: what its lines added since the last
+/// [`Part`] handed over (all of it when none was), with the rows read from the state.
+fn appends<'a>(touched: &'a [Touched], rows: &'a [Rows]) -> Vec<store::Append<'a>> {
+    touched
         .iter()
         .zip(rows)
         .map(|(t, rows)| store::Append {
             tenant: &t.tenant,
-            after: t.before.len(),
+            after: t.before.len() + t.stored,
             lines: &t.lines,
             by: &t.by,
             notifications: &t.notifications,
@@ -237,16 +286,92 @@ fn store_group(
             lease: rows.lease.as_ref().map(|(node, epoch)| (node.as_str(), *epoch)),
             tree: Some(&t.tree),
         })
-        .collect();
-    loop {
-        match store.append(&appends) {
-            Err(store::StoreError::LeaseLost(tenant)) if appends.iter().any(|a| a.tenant == tenant) => {
-                appends.retain(|a| a.tenant != tenant);
-                lost.push(tenant);
-            }
-            other => break other,
+        .collect()
+}
+
+/// A group applied under the state's lock, not yet stored.
+struct Applied {
+    touched: Vec<Touched>,
+    replies: Vec<Result<Vec<LineResult>, ApiError>>,
+    rows: Vec<Rows>,
+    /// Its number, if it changed any tenant ([`App::applied`]).
+    group: Option<u64>,
+}
+
+/// Applies `jobs` under the state's lock, handing a [`Part`] to `parts` (if any) every
+/// [`PART_LINES`] lines of a tenant; with the fault a test injects into the commit, if any.
+fn apply_locked(
+    server: &Server,
+    jobs: &[Job],
+    parts: Option<&std::sync::mpsc::Sender<Part>>,
+) -> (Applied, Result<(), store::StoreError>) {
+    let mut app = server.app.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let (touched, replies) = app.apply_jobs(jobs, parts);
+    let rows = app.rows(&touched);
+    let injected = app.inject_fault();
+    let group = touched.iter().any(Touched::changed).then(|| {
+        app.applied += 1;
+        app.applied
+    });
+    (Applied { touched, replies, rows, group }, injected)
+}
+
+/// Groups of this many lines or more are stored as they are applied, in [`Part`]s (SQLite).
+const STREAM_FROM: usize = 256;
+
+/// The lines of a tenant a [`Part`] holds: few enough that the storer starts early and ends
+/// soon after the engine, enough that handing one over costs little.
+const PART_LINES: usize = 128;
+
+/// The rows of a tenant's lines handed to the storer while the engine applies the rest of their
+/// group ([`commit_outside`]): the lines from `after`, who sent them, and what they did.
+pub(crate) struct Part {
+    tenant: String,
+    after: u64,
+    lines: Vec<String>,
+    by: Vec<Option<String>>,
+    notifications: Vec<String>,
+    members: Vec<store::MemberRow>,
+    history: Vec<(String, u64, String)>,
+}
+
+impl Part {
+    fn append(&self) -> store::Append<'_> {
+        store::Append {
+            tenant: &self.tenant,
+            after: self.after,
+            lines: &self.lines,
+            by: &self.by,
+            notifications: &self.notifications,
+            reports: &[],
+            members: &self.members,
+            history: &self.history,
+            days: &[],
+            answers: &[],
+            plans: &[],
+            backfilling: None,
+            lease: None,
+            tree: None,
         }
     }
+}
+
+/// The storer: inserts each part as it comes into the transaction the writer opened on `store`,
+/// until the writer drops its end. After a failure it only drains the parts: the group fails
+/// whole, and the writer rolls the transaction back.
+fn store_parts(store: &mut Store, parts: &std::sync::mpsc::Receiver<Part>) -> Result<(), store::StoreError> {
+    let mut stored = Ok(());
+    for part in parts {
+        if stored.is_ok() {
+            stored = store.append_part(&[part.append()]);
+        }
+    }
+    stored
+}
+
+/// The storer thread stopped: the group is not stored.
+fn storer_failed(why: &str) -> store::StoreError {
+    store::StoreError::Io(std::io::Error::other(format!("the storer thread: {why}")))
 }
 
 /// What a group's store needs of the state besides a tenant's rows ([`App::rows`]).
@@ -289,7 +414,7 @@ impl App {
 
     /// [`App::apply_batch`], with `retries` splits of a failed group left.
     fn apply_group(&mut self, jobs: &[Job], retries: &mut u32) -> Vec<Result<Vec<LineResult>, ApiError>> {
-        let (touched, replies) = self.apply_jobs(jobs);
+        let (touched, replies) = self.apply_jobs(jobs, None);
         let rows = self.rows(&touched);
         let injected = self.inject_fault();
         let mut lost = Vec::new();
@@ -299,9 +424,15 @@ impl App {
 
     /// Applies each job's lines to its tenant's engine, in order: what the group adds for each
     /// tenant (to store) and a result per line of each job (to answer once stored). Each tenant's
-    /// new tree head is signed here, before the commit, and stored with its lines.
+    /// new tree head is signed here, before the commit, and stored with its lines. With `parts`,
+    /// a tenant's rows are handed over there every [`PART_LINES`] lines, as they are made (the
+    /// rest stay in its [`Touched`]).
     #[allow(clippy::type_complexity)]
-    fn apply_jobs(&mut self, jobs: &[Job]) -> (Vec<Touched>, Vec<Result<Vec<LineResult>, ApiError>>) {
+    fn apply_jobs(
+        &mut self,
+        jobs: &[Job],
+        parts: Option<&std::sync::mpsc::Sender<Part>>,
+    ) -> (Vec<Touched>, Vec<Result<Vec<LineResult>, ApiError>>) {
         let mut touched: Vec<Touched> = Vec::new();
         let mut replies = Vec::with_capacity(jobs.len());
         // The latest `at` taken: the wall clock plus the tolerance, read once for the group.
@@ -336,6 +467,7 @@ impl App {
                         plans: Vec::new(),
                         tree: Default::default(),
                         signed: None,
+                        stored: 0,
                     });
                     touched.len() - 1
                 }
@@ -402,8 +534,7 @@ impl App {
                         if let Some(change) = plan_change(engine, &event, line, job.by.as_deref()) {
                             touched.plans.push(change);
                         }
-                        for (member, postings) in fanli_format::member_postings(engine) {
-                            let body = Value::Array(postings).to_string();
+                        for (member, body) in fanli_format::member_history(engine) {
                             touched.history.push((engine.member_name(member).to_owned(), line, body));
                         }
                         Ok((chained, at))
@@ -426,6 +557,12 @@ impl App {
                         }
                         touched[slot].lines.push(chained);
                         touched[slot].by.push(job.by.clone());
+                        if let Some(parts) = parts
+                            && touched[slot].lines.len() >= PART_LINES
+                        {
+                            // If the storer has stopped, its error fails the group.
+                            let _ = parts.send(touched[slot].part());
+                        }
                         let mut answered = None;
                         if let Some(fields) = line.order() {
                             let id = fields.get("order").and_then(Value::as_str).unwrap_or_default();
@@ -465,7 +602,7 @@ impl App {
             replies.push(Ok(results));
         }
         // Each tenant's new tree head, signed before the commit and stored with its lines.
-        for t in touched.iter_mut().filter(|t| !t.lines.is_empty()) {
+        for t in touched.iter_mut().filter(|t| t.changed()) {
             if let Some(tenant) = self.tenants.get_mut(&t.tenant)
                 && let Some(head) = tenant.log.sign(&self.signing_keys, &t.tenant)
             {
@@ -632,6 +769,31 @@ pub(crate) struct Touched {
     pub(crate) tree: store::TreeRows,
     /// That head, the tenant's latest once committed.
     pub(crate) signed: Option<fanli_format::transparency::SignedHead>,
+    /// The lines already handed to the storer in [`Part`]s, with their rows: `lines` and the
+    /// rows beside it hold only what came after them.
+    pub(crate) stored: u64,
+}
+
+impl Touched {
+    /// Whether the group appends lines to the tenant's log.
+    fn changed(&self) -> bool {
+        self.stored > 0 || !self.lines.is_empty()
+    }
+
+    /// The rows made since the last part, handed over as the next.
+    fn part(&mut self) -> Part {
+        let part = Part {
+            tenant: self.tenant.clone(),
+            after: self.before.len() + self.stored,
+            lines: std::mem::replace(&mut self.lines, Vec::with_capacity(PART_LINES)),
+            by: std::mem::replace(&mut self.by, Vec::with_capacity(PART_LINES)),
+            notifications: std::mem::take(&mut self.notifications),
+            members: std::mem::take(&mut self.members),
+            history: std::mem::take(&mut self.history),
+        };
+        self.stored += part.lines.len() as u64;
+        part
+    }
 }
 
 /// The plan version an accepted event at `line` records, sent by the key `by`: an

@@ -252,6 +252,25 @@ fn stored_orders(dir: &std::path::Path) -> (std::collections::HashSet<String>, s
     (orders, state)
 }
 
+/// A trigger in the store that refuses to insert a line with `poison` in it, as PostgreSQL
+/// refused a NUL byte.
+fn poison(dir: &std::path::Path) {
+    match common::database(dir) {
+        None => common::execute(
+            dir,
+            "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.line LIKE '%poison%'
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END;",
+        ),
+        Some(_) => common::execute(
+            dir,
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+               IF NEW.line LIKE '%poison%' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW;
+             END $$;
+             CREATE TRIGGER poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION poison();",
+        ),
+    }
+}
+
 /// Issue 17: an event the store cannot write (here a trigger refuses it, as PostgreSQL refused
 /// a NUL byte) fails its own request only; the requests committed in the same group are
 /// stored and answered.
@@ -260,20 +279,7 @@ fn an_event_the_store_refuses_fails_alone_and_its_group_is_committed() {
     let dir = data_dir("holds-poison");
     let addr = start_app(open(&dir));
     let key = tenant(addr);
-    match common::database(&dir) {
-        None => common::execute(
-            &dir,
-            "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.line LIKE '%poison%'
-             BEGIN SELECT RAISE(ABORT, 'poisoned'); END;",
-        ),
-        Some(_) => common::execute(
-            &dir,
-            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-               IF NEW.line LIKE '%poison%' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW;
-             END $$;
-             CREATE TRIGGER poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION poison();",
-        ),
-    }
+    poison(&dir);
     let mut answers = Vec::new();
     for round in 0..3 {
         answers.extend(post_orders(addr, &key, 48, 1, &format!("r{round}-")));
@@ -339,4 +345,121 @@ fn tenant_retrying(addr: SocketAddr) -> String {
         }
     }
     panic!("A never joined");
+}
+
+/// A tenant `shop` with the plan and no member yet (its events may then start on 2026-01-01);
+/// its owner key.
+fn bare_tenant(addr: SocketAddr) -> String {
+    let answer = request(addr, "POST", "/v1/tenants", Some(common::MASTER), "", r#"{"id":"shop"}"#);
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let key = answer.json()["owner_key"].as_str().unwrap().to_owned();
+    assert_eq!(request(addr, "PUT", "/v1/plan", Some(&key), "", PLAN).status, 200);
+    key
+}
+
+/// A line of `POST /v1/events`: member A joins, on 2026-01-01.
+const JOIN: &str = "{\"at\":\"2026-01-01T00:00:00Z\",\"type\":\"join\",\"member\":\"A\"}\n";
+
+/// A line of `POST /v1/events`: A's order `id` of 1.00, on 2026-01-01.
+fn order_line(id: &str) -> String {
+    format!(
+        "{{\"at\":\"2026-01-01T00:00:00Z\",\"type\":\"order\",\"order\":\"{id}\",\"member\":\"A\",\"amount\":\"1.00\"}}\n"
+    )
+}
+
+/// Issues 16 and 19: a group of many lines is stored as it is applied (on SQLite a storer
+/// thread inserts its first lines' rows while the engine applies the rest). Posted in batches
+/// of 1,000 (stored that way) or of 100 (stored once applied), the store holds the same log and
+/// the same history, and a fresh start on it serves what the server served.
+#[test]
+fn a_large_batch_stored_as_it_is_applied_stores_what_small_batches_store() {
+    let mut stored = Vec::new();
+    for (name, batch) in [("holds-parts-large", 1000), ("holds-parts-small", 100)] {
+        let dir = data_dir(name);
+        let addr = start_app(open(&dir));
+        let key = bare_tenant(addr);
+        let body: String =
+            std::iter::once(JOIN.to_owned()).chain((0..2999).map(|i| order_line(&format!("o{i}")))).collect();
+        let lines: Vec<&str> = body.lines().collect();
+        for chunk in lines.chunks(batch) {
+            let answer = request(addr, "POST", "/v1/events", Some(&key), "", &(chunk.join("\n") + "\n"));
+            assert_eq!(answer.status, 200, "{}", answer.body);
+            assert!(!answer.body.contains("\"ok\":false"), "{}", answer.body);
+        }
+        let mut store = common::store(&dir);
+        let events = store.events("shop", 0).unwrap();
+        assert_eq!(events.len(), 3000);
+        let history = store.history("shop", "A", 10_000).unwrap();
+        let (orders, state) = stored_orders(&dir);
+        assert_eq!(orders.len(), 2999);
+        let live = request(addr, "GET", "/v1/state", Some(&key), "", "");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&live.body).unwrap(), state);
+        stored.push((events, history));
+    }
+    assert!(stored[0] == stored[1], "the same log and history either way");
+}
+
+/// A batch of 1,000 lines whose store fails (a trigger refuses one of its lines: one the
+/// storer inserts while the engine applies the rest, then one of the last the writer inserts)
+/// is answered 500 and leaves nothing in the store; the batches before and after it are stored
+/// whole, and the state served is the state a fresh start replays.
+#[test]
+fn a_large_batch_whose_store_fails_midway_leaves_none_of_its_lines() {
+    let dir = data_dir("holds-parts-poison");
+    let addr = start_app(open(&dir));
+    let key = bare_tenant(addr);
+    poison(&dir);
+    let post = |body: String| request(addr, "POST", "/v1/events", Some(&key), "", &body);
+    let first: String =
+        std::iter::once(JOIN.to_owned()).chain((0..999).map(|i| order_line(&format!("a{i}")))).collect();
+    assert_eq!(post(first).status, 200);
+    for (round, poisoned) in [(0, 300), (1, 990)] {
+        let body: String = (0..1000)
+            .map(|i| {
+                order_line(&if i == poisoned { format!("poison-{round}") } else { format!("b{round}-{i}") })
+            })
+            .collect();
+        let answer = post(body);
+        assert_eq!(answer.status, 500, "{}", answer.body);
+        let good: String = (0..1000).map(|i| order_line(&format!("c{round}-{i}"))).collect();
+        let answer = post(good);
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let (stored, state) = stored_orders(&dir);
+    assert_eq!(stored.len(), 2999);
+    assert!(stored.iter().all(|id| id.starts_with('a') || id.starts_with('c')), "none of the failed batches");
+    let live = request(addr, "GET", "/v1/state", Some(&key), "", "");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&live.body).unwrap(), state);
+    assert_eq!(state["members"]["A"]["spent"], "2999.00");
+}
+
+/// Batches of 300 lines while commits fail at seeded random points: every line of a batch
+/// answered 200 is stored, none of one answered 500 is, and the state served is the state a
+/// fresh start replays.
+#[test]
+fn large_batches_failing_at_random_store_exactly_the_acknowledged_ones() {
+    let mut failures = 0;
+    for seed in [3, 4] {
+        let dir = data_dir(&format!("holds-parts-faults-{seed}"));
+        let addr = start_app(open(&dir).inject_faults(fanli_server::faults::Faults::seeded(seed, 3)));
+        let key = bare_tenant(addr);
+        let post = |body: String| request(addr, "POST", "/v1/events", Some(&key), "", &body);
+        assert!((0..20).any(|_| post(JOIN.to_owned()).status == 200), "A joined");
+        let mut answered = Vec::new();
+        for round in 0..10 {
+            let ids: Vec<String> = (0..300).map(|i| format!("r{round}-{i}")).collect();
+            let status = post(ids.iter().map(|id| order_line(id)).collect()).status;
+            assert!(status == 200 || status == 500, "{status}");
+            failures += usize::from(status == 500);
+            answered.extend(ids.into_iter().map(|id| (id, status)));
+        }
+        let (stored, state) = stored_orders(&dir);
+        for (id, status) in &answered {
+            assert_eq!(stored.contains(id), *status == 200, "order {id} answered {status} (seed {seed})");
+        }
+        let live = request(addr, "GET", "/v1/state", Some(&key), "", "");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&live.body).unwrap(), state);
+        assert_eq!(state["members"]["A"]["spent"], format!("{}.00", stored.len()));
+    }
+    assert!(failures > 0, "faults were injected");
 }

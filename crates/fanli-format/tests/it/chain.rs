@@ -106,3 +106,51 @@ fn a_members_history_entry_reads_back_typed_and_shows_as_it_was_written() {
     // An amount without its sign is not one the server wrote.
     assert_eq!(HistoryEntry::parse(event, r#"[["payment","","wallet","20.50"]]"#), None);
 }
+
+/// The history rows the server stores, written straight out, are the bytes the postings as
+/// JSON values give, for every event of the seed cases that moves a member.
+#[test]
+fn a_members_history_written_out_is_what_its_postings_as_json_give() {
+    use fanli_engine::Engine;
+    use fanli_format::{LineOutcome, apply_bytes, member_history, member_postings, parse_plan};
+    let cases = [
+        (
+            include_str!("../../../fanli-cli/tests/cases/seed_appr.toml"),
+            include_str!("../../../fanli-cli/tests/cases/seed_appr.jsonl"),
+        ),
+        (
+            include_str!("../../../fanli-cli/tests/cases/seed_refer.toml"),
+            include_str!("../../../fanli-cli/tests/cases/seed_refer.jsonl"),
+        ),
+        (
+            include_str!("../../../fanli-cli/tests/cases/seed_queue.toml"),
+            include_str!("../../../fanli-cli/tests/cases/seed_queue.jsonl"),
+        ),
+        (
+            include_str!("../../../fanli-cli/tests/cases/seed_green.toml"),
+            include_str!("../../../fanli-cli/tests/cases/seed_green.jsonl"),
+        ),
+        (
+            include_str!("../../../fanli-cli/tests/cases/seed_dist.toml"),
+            include_str!("../../../fanli-cli/tests/cases/seed_dist.jsonl"),
+        ),
+    ];
+    let mut rows = 0;
+    for (plan, stream) in cases {
+        let mut engine = Engine::new(parse_plan(plan).unwrap());
+        engine.record(true);
+        for line in stream.lines() {
+            let mut slot = fanli_format::EventLine::default();
+            if !matches!(apply_bytes(&mut engine, &mut slot, line.as_bytes()), LineOutcome::Accepted(_)) {
+                continue;
+            }
+            let expected: Vec<_> = member_postings(&engine)
+                .into_iter()
+                .map(|(member, postings)| (member, serde_json::Value::Array(postings).to_string()))
+                .collect();
+            assert_eq!(member_history(&engine), expected, "{line}");
+            rows += expected.len();
+        }
+    }
+    assert!(rows > 0, "some events moved members");
+}
