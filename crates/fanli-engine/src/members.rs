@@ -5,7 +5,7 @@
 //! events that change it (a join, a review).
 
 use crate::MemberId;
-use crate::names::Names;
+use crate::names::{Absent, Names};
 use crate::num::Money;
 use crate::table::{prefetch, slot};
 
@@ -61,9 +61,15 @@ impl Members {
         self.names.get(member.0)
     }
 
-    /// A new member, referred by `referrer` (who has joined).
-    pub(crate) fn join(&mut self, name: &str, referrer: Option<MemberId>) -> MemberId {
-        let id = MemberId(self.names.insert(name));
+    /// The member with this id, or where a new one would go ([`Names::lookup`]).
+    pub(crate) fn lookup(&self, name: &str) -> Result<MemberId, Absent> {
+        self.names.lookup(name).map(MemberId)
+    }
+
+    /// A new member, referred by `referrer` (who has joined); `absent` is what
+    /// [`Members::lookup`] said of `name`.
+    pub(crate) fn join(&mut self, name: &str, absent: Absent, referrer: Option<MemberId>) -> MemberId {
+        let id = MemberId(self.names.insert_absent(name, absent));
         self.records.push(MemberRecord { referrer: referrer.map_or(NONE, |r| r.0), spent: 0 });
         id
     }

@@ -18,6 +18,10 @@ use std::hash::BuildHasher;
 
 use rustc_hash::FxBuildHasher;
 
+/// A name [`Names::lookup`] did not find: its hash, so that adding it does not hash it again.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Absent(u64);
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Names {
     text: String,
@@ -160,18 +164,25 @@ impl Names {
     }
 
     pub(crate) fn find(&self, name: &str) -> Option<u32> {
+        self.lookup(name).ok()
+    }
+
+    /// The index of `name`, or, when it is not here, its hash for [`Names::insert_absent`]: a
+    /// new order or member is looked up and then added, and the name is hashed once for both.
+    pub(crate) fn lookup(&self, name: &str) -> Result<u32, Absent> {
         let name = name.as_bytes();
-        match inline_key(name) {
+        let hash = hash(name);
+        let found = match inline_key(name) {
             // Short names compare within the slot; the text is never read.
-            Some(key) => self.table.find(hash(name), |k| *k == key),
+            Some(key) => self.table.find(hash, |k| *k == key),
             None => {
-                let hash = hash(name);
                 let fingerprint = fingerprint(hash);
                 self.table.find(hash, |k| {
                     k[11] == LONG && k[8..11] == fingerprint && key_text(k, &self.text) == name
                 })
             }
-        }
+        };
+        found.ok_or(Absent(hash))
     }
 
     /// Starts loading the bucket where `name` is, or would go, into the cache; changes nothing.
@@ -183,14 +194,20 @@ impl Names {
 
     /// Adds a name not yet present and returns its index.
     pub(crate) fn insert(&mut self, name: &str) -> u32 {
+        self.insert_absent(name, Absent(hash(name.as_bytes())))
+    }
+
+    /// [`Names::insert`] of a name [`Names::lookup`] did not find (nothing added since).
+    pub(crate) fn insert_absent(&mut self, name: &str, absent: Absent) -> u32 {
         debug_assert!(self.find(name).is_none());
+        debug_assert_eq!(absent.0, hash(name.as_bytes()), "the lookup was of this name");
         let index = u32::try_from(self.starts.len()).expect("fewer than 2^32 names");
         let end = u32::try_from(self.text.len() + name.len()).expect("names fit in 4 GiB");
         let (start, len) = (self.text.len() as u32, name.len() as u32);
         debug_assert_eq!(start + len, end);
         self.text.push_str(name);
         self.starts.push(start);
-        let hash_of_name = hash(name.as_bytes());
+        let hash_of_name = absent.0;
         let key = inline_key(name.as_bytes()).unwrap_or_else(|| long_key(start, len, hash_of_name));
         let Names { text, table, .. } = self;
         table.insert(hash_of_name, Slot { key, index }, |k| hash(key_text(k, text)));
@@ -250,16 +267,23 @@ impl TaggedNames {
     }
 
     pub(crate) fn find(&self, name: &str) -> Option<u32> {
-        let mask = self.buckets.len().checked_sub(1)?;
-        let hash = hash(name.as_bytes()) as u32;
+        self.lookup(name).ok()
+    }
+
+    /// The index of `name`, or, when it is not here, its hash for
+    /// [`TaggedNames::insert_absent`] (as [`Names::lookup`]).
+    pub(crate) fn lookup(&self, name: &str) -> Result<u32, Absent> {
+        let full = hash(name.as_bytes());
+        let Some(mask) = self.buckets.len().checked_sub(1) else { return Err(Absent(full)) };
+        let hash = full as u32;
         let mut b = hash as usize & mask;
         loop {
             for slot in &self.buckets[b].0 {
                 if slot.index == NO_INDEX {
-                    return None;
+                    return Err(Absent(full));
                 }
                 if slot.hash == hash && self.get(slot.index) == name {
-                    return Some(slot.index);
+                    return Ok(slot.index);
                 }
             }
             b = (b + 1) & mask;
@@ -274,9 +298,18 @@ impl TaggedNames {
         }
     }
 
-    /// Adds a name not yet present and returns its index.
+    /// Adds a name not yet present and returns its index (the tests'; the engine looks up
+    /// first and adds with [`TaggedNames::insert_absent`]).
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, name: &str) -> u32 {
+        self.insert_absent(name, Absent(hash(name.as_bytes())))
+    }
+
+    /// Adds a name [`TaggedNames::lookup`] did not find (nothing added since) and returns its
+    /// index.
+    pub(crate) fn insert_absent(&mut self, name: &str, absent: Absent) -> u32 {
         debug_assert!(self.find(name).is_none());
+        debug_assert_eq!(absent.0, hash(name.as_bytes()), "the lookup was of this name");
         let index = u32::try_from(self.starts.len())
             .ok()
             .filter(|&i| i != NO_INDEX)
@@ -292,7 +325,7 @@ impl TaggedNames {
                 self.place(slot);
             }
         }
-        self.place(TagSlot { hash: hash(name.as_bytes()) as u32, index });
+        self.place(TagSlot { hash: absent.0 as u32, index });
         index
     }
 

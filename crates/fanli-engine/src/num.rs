@@ -177,10 +177,71 @@ impl fmt::Display for AmountError {
 
 /// Parses `digits[.digits]` into a count of `10^-decimals` units, refusing signs, exponents,
 /// spaces and anything above `max` units.
+///
+/// Every event's amount comes through here: the plain ones (`"100.00"`, `"7"`, `"0.5"`) are read
+/// in one pass by [`plain`]; anything else, a mistake included, by [`parse_decimal_general`],
+/// which says what is wrong. The tests below hold the two to the same answer on every text.
+#[inline]
 fn parse_decimal(text: &str, decimals: u32, max: i64) -> Result<i64, AmountError> {
+    match plain(text.as_bytes(), decimals, max) {
+        Some(units) => Ok(units),
+        None => parse_decimal_general(text, decimals, max),
+    }
+}
+
+/// `10^n`, for the places an amount leaves out.
+const POW10: [i64; 10] =
+    [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
+
+/// A plain decimal's units: digits, then maybe a point and at most `decimals` digits, with at
+/// most `18 - decimals` digits before the point (so no product can overflow) and at most `max`
+/// units. `None` for anything else, valid or not: [`parse_decimal_general`] decides then.
+#[inline]
+fn plain(b: &[u8], decimals: u32, max: i64) -> Option<i64> {
+    let decimals = decimals as usize;
+    let int_max = 18usize.checked_sub(decimals)?;
+    let mut units: i64 = 0;
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        if i == int_max {
+            return None;
+        }
+        units = units * 10 + i64::from(d);
+        i += 1;
+    }
+    if i == 0 {
+        return None;
+    }
+    let mut places = 0;
+    if i < b.len() {
+        if b[i] != b'.' {
+            return None;
+        }
+        for &c in &b[i + 1..] {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 || places == decimals {
+                return None;
+            }
+            units = units * 10 + i64::from(d);
+            places += 1;
+        }
+        if places == 0 {
+            return None;
+        }
+    }
+    let units = units * POW10[decimals - places];
+    (units <= max).then_some(units)
+}
+
+/// [`parse_decimal`] without its fast path: every text, with the reason it is refused.
+fn parse_decimal_general(text: &str, decimals: u32, max: i64) -> Result<i64, AmountError> {
     let bytes = text.as_bytes();
     if bytes.first() == Some(&b'-') {
-        return if parse_decimal(&text[1..], decimals, max).is_ok() {
+        return if parse_decimal_general(&text[1..], decimals, max).is_ok() {
             Err(AmountError::Negative)
         } else {
             Err(AmountError::Malformed)
@@ -478,6 +539,90 @@ mod tests {
         assert_eq!(Money::parse("10000000000.00"), Ok(MONEY_MAX));
         assert_eq!(Money::parse("10000000000.01"), Err(AmountError::TooLarge));
         assert_eq!(Money::parse("99999999999999999999999"), Err(AmountError::TooLarge));
+    }
+
+    /// Amounts near the plain shape, and every way of missing it: signs, points, exponents,
+    /// spaces, too many places or digits, unicode digits, nothing at all.
+    fn near_plain() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let part = prop::sample::select(vec![
+            "",
+            "0",
+            "7",
+            "12",
+            "00",
+            "100",
+            "999999999",
+            "1000000000000",
+            "99999999999999999999",
+            ".",
+            "-",
+            "+",
+            "e3",
+            " ",
+            "..",
+            "5.",
+            ".5",
+            "%",
+            "١",
+            "x",
+        ]);
+        let digits = "[0-9]{0,20}";
+        (part.clone(), digits, prop::option::of(("[0-9]{0,11}", part.clone())), part).prop_map(
+            |(head, int, frac, tail)| match frac {
+                Some((frac, mid)) => format!("{head}{int}.{frac}{mid}{tail}"),
+                None => format!("{head}{int}{tail}"),
+            },
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 20_000, ..Default::default() })]
+
+        /// The fast path and the general parser read every text alike, at every scale the
+        /// quantities use: the same units, or the same error.
+        #[test]
+        fn the_fast_path_agrees_with_the_general_parser(text in near_plain(), scale in 0usize..4) {
+            let (decimals, max) = [(2, MONEY_MAX.0), (4, POINTS_MAX.0), (7, 1_000 * RATE_SCALE), (9, 1_000 * RATE_SCALE)][scale];
+            proptest::prop_assert_eq!(
+                parse_decimal(&text, decimals, max),
+                parse_decimal_general(&text, decimals, max),
+                "{:?} at {} decimals", text, decimals
+            );
+        }
+    }
+
+    #[test]
+    fn the_fast_path_agrees_at_the_edges() {
+        let mut texts: Vec<String> = Vec::new();
+        for int in 0..=20 {
+            for places in 0..=10 {
+                for fill in ['0', '9', '1'] {
+                    let int: String = std::iter::repeat_n(fill, int).collect();
+                    let frac: String = std::iter::repeat_n(fill, places).collect();
+                    texts.push(int.clone());
+                    texts.push(format!("{int}.{frac}"));
+                    texts.push(format!("-{int}.{frac}"));
+                    texts.push(format!("{int}.{frac}x"));
+                }
+            }
+        }
+        texts.extend(
+            ["10000000000.00", "10000000000.01", "1000000000000", "999999999999.9999"].map(String::from),
+        );
+        for text in &texts {
+            for (decimals, max) in
+                [(2, MONEY_MAX.0), (4, POINTS_MAX.0), (7, 1_000 * RATE_SCALE), (9, 1_000 * RATE_SCALE)]
+            {
+                assert_eq!(
+                    parse_decimal(text, decimals, max),
+                    parse_decimal_general(text, decimals, max),
+                    "{text:?} at {decimals} decimals"
+                );
+            }
+        }
+        assert_eq!(Points::parse("12.5"), Ok(Points(125_000)));
+        assert_eq!(Points::parse("99999999"), Ok(Points(999_999_990_000)));
     }
 
     #[test]

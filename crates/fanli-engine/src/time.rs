@@ -42,7 +42,24 @@ impl Timestamp {
     ///
     /// Hand-written because it sits on the hot path of every event (a general date library
     /// costs several times as much); a property test checks it against the `time` crate.
+    ///
+    /// The shape nearly every event is written in (`2026-03-01T08:00:00Z` or
+    /// `2026-03-01T08:00:00+08:00`: a `T`, no fraction) is read at fixed positions first;
+    /// anything else, and anything out of range, goes to [`Timestamp::parse_rfc3339_general`],
+    /// so the two agree on every input (a differential test in `tests/it/timestamps.rs` holds
+    /// them to it, on valid and invalid text alike).
+    #[inline]
     pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+        match exact(text.as_bytes()) {
+            Some(at) => Some(at),
+            None => Timestamp::parse_rfc3339_general(text),
+        }
+    }
+
+    /// [`Timestamp::parse_rfc3339`] without its fast path: every form it takes. Public for the
+    /// differential test only.
+    #[doc(hidden)]
+    pub fn parse_rfc3339_general(text: &str) -> Option<Timestamp> {
         let b = text.as_bytes();
         if b.len() < 20 {
             return None;
@@ -106,6 +123,58 @@ impl Timestamp {
     pub fn local_day(self, offset: UtcOffset) -> i64 {
         (self.0 + offset.0 as i64 * NANOS_PER_SECOND).div_euclid(DAY_NANOS)
     }
+}
+
+/// The common shape of an event's time, `YYYY-MM-DDTHH:MM:SS` then `Z` or `±HH:MM`, each byte
+/// at its fixed position, digits checked all at once: `None` for any other shape and for any
+/// value out of range (the general parser then decides, so a time is refused by one path only).
+#[inline]
+fn exact(b: &[u8]) -> Option<Timestamp> {
+    let offset = match *b {
+        [.., b'Z'] if b.len() == 20 => 0,
+        [.., sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] if b.len() == 25 => {
+            let (h1, h2, m1, m2) = (digit(h1), digit(h2), digit(m1), digit(m2));
+            if h1.max(h2).max(m1).max(m2) > 9 {
+                return None;
+            }
+            let (hours, minutes) = (i64::from(h1 * 10 + h2), i64::from(m1 * 10 + m2));
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let seconds = hours * 3_600 + minutes * 60;
+            if sign == b'+' { seconds } else { -seconds }
+        }
+        _ => return None,
+    };
+    let d: &[u8; 19] = b[..19].try_into().ok()?;
+    if d[4] != b'-' || d[7] != b'-' || d[10] != b'T' || d[13] != b':' || d[16] != b':' {
+        return None;
+    }
+    const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+    if DIGITS.iter().fold(0, |max, &i| digit(d[i]).max(max)) > 9 {
+        return None;
+    }
+    let two = |i: usize| i64::from(digit(d[i]) * 10 + digit(d[i + 1]));
+    let (year, month, day) = (two(0) * 100 + two(2), two(5), two(8));
+    let (hour, minute, second) = (two(11), two(14), two(17));
+    if !Timestamp::YEARS.contains(&year)
+        || !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second - offset;
+    Some(Timestamp(seconds * NANOS_PER_SECOND))
+}
+
+/// A byte's value as a decimal digit: above 9 when it is not one.
+#[inline(always)]
+fn digit(byte: u8) -> u8 {
+    byte.wrapping_sub(b'0')
 }
 
 impl fmt::Display for Timestamp {

@@ -316,26 +316,55 @@ macro_rules! fields {
     }};
 }
 
-/// Which fields each event type takes.
-fn fields(kind: &str) -> Option<Fields> {
+/// An event's type, read once from its name.
+#[derive(Clone, Copy)]
+enum Type {
+    Join,
+    Store,
+    Agent,
+    Order,
+    Refund,
+    Sell,
+    Withdraw,
+    Topup,
+    Redeem,
+    Inject,
+    AdvertiserFund,
+    AdView,
+    CloseDay,
+    Review,
+    WithdrawalReview,
+    AmendPlan,
+    Propose,
+    Vote,
+    Tally,
+}
+
+/// The type named `kind`, and which fields it takes.
+fn fields(kind: &str) -> Option<(Type, Fields)> {
     Some(match kind {
-        "join" => fields!(["member"], ["referrer", "phone", "device", "ip"]),
-        "store" => fields!(["store"], ["region", "recruiter"]),
-        "agent" => fields!(["member", "level", "region"], []),
-        "order" => fields!(["order", "member", "amount"], ["profit", "store", "partner", "credit"]),
-        "refund" => fields!(["order"], []),
-        "sell" => fields!(["member", "mechanism", "points"], []),
-        "withdraw" | "topup" => fields!(["member", "amount"], []),
+        "join" => (Type::Join, fields!(["member"], ["referrer", "phone", "device", "ip"])),
+        "store" => (Type::Store, fields!(["store"], ["region", "recruiter"])),
+        "agent" => (Type::Agent, fields!(["member", "level", "region"], [])),
+        "order" => {
+            (Type::Order, fields!(["order", "member", "amount"], ["profit", "store", "partner", "credit"]))
+        }
+        "refund" => (Type::Refund, fields!(["order"], [])),
+        "sell" => (Type::Sell, fields!(["member", "mechanism", "points"], [])),
+        "withdraw" => (Type::Withdraw, fields!(["member", "amount"], [])),
+        "topup" => (Type::Topup, fields!(["member", "amount"], [])),
         // A loyalty catalogue takes a `reward`; a coalition `partner` and `points`.
-        "redeem" => fields!(["member", "mechanism"], ["reward", "partner", "points"]),
-        "inject" | "advertiser_fund" => fields!(["mechanism", "amount"], []),
-        "ad_view" => fields!(["member", "mechanism"], []),
-        "close_day" => fields!([], []),
-        "review" | "withdrawal_review" => fields!(["member", "decision"], []),
-        "amend_plan" => fields!(["effective_at", "plan"], []),
-        "propose" => fields!(["proposal", "plan"], []),
-        "vote" => fields!(["member", "proposal", "decision"], []),
-        "tally" => fields!(["proposal"], []),
+        "redeem" => (Type::Redeem, fields!(["member", "mechanism"], ["reward", "partner", "points"])),
+        "inject" => (Type::Inject, fields!(["mechanism", "amount"], [])),
+        "advertiser_fund" => (Type::AdvertiserFund, fields!(["mechanism", "amount"], [])),
+        "ad_view" => (Type::AdView, fields!(["member", "mechanism"], [])),
+        "close_day" => (Type::CloseDay, fields!([], [])),
+        "review" => (Type::Review, fields!(["member", "decision"], [])),
+        "withdrawal_review" => (Type::WithdrawalReview, fields!(["member", "decision"], [])),
+        "amend_plan" => (Type::AmendPlan, fields!(["effective_at", "plan"], [])),
+        "propose" => (Type::Propose, fields!(["proposal", "plan"], [])),
+        "vote" => (Type::Vote, fields!(["member", "proposal", "decision"], [])),
+        "tally" => (Type::Tally, fields!(["proposal"], [])),
         _ => return None,
     })
 }
@@ -437,7 +466,7 @@ impl<'a> EventLine<'a> {
     /// Checks the fields against the event's type and reads the values.
     pub fn event<'e>(&'e self) -> Result<Event<'e>, EventError> {
         let kind_name = self.kind.as_deref().ok_or_else(|| err("missing_field", "missing field `type`"))?;
-        let Fields { required, needed, allowed } = fields(kind_name).ok_or_else(|| {
+        let (kind_type, Fields { required, needed, allowed }) = fields(kind_name).ok_or_else(|| {
             err("unknown_type", format!("unknown event type `{kind_name}`; expected one of {TYPES}"))
         })?;
         // Bit masks: a check costs a few instructions; the names are only for the messages.
@@ -460,23 +489,23 @@ impl<'a> EventLine<'a> {
         let at = self.at.as_deref().ok_or_else(|| err("missing_field", "missing field `at`"))?;
         let at = time(at, "at")?;
         let s = |field: &'e Option<Str<'a>>| -> &'e str { field.as_deref().unwrap_or_default() };
-        let kind = match kind_name {
-            "join" => EventKind::Join {
+        let kind = match kind_type {
+            Type::Join => EventKind::Join {
                 member: s(&self.member),
                 referrer: self.referrer.as_deref(),
                 phone: self.phone.as_deref(),
                 device: self.device.as_deref(),
                 ip: self.ip.as_deref(),
             },
-            "store" => EventKind::Store {
+            Type::Store => EventKind::Store {
                 store: s(&self.store),
                 region: self.region(),
                 recruiter: self.recruiter.as_deref(),
             },
-            "agent" => {
+            Type::Agent => {
                 EventKind::Agent { member: s(&self.member), level: s(&self.level), region: self.region() }
             }
-            "order" => EventKind::Order(Order {
+            Type::Order => EventKind::Order(Order {
                 id: s(&self.order),
                 member: s(&self.member),
                 amount: money(&self.amount, "amount")?,
@@ -485,8 +514,8 @@ impl<'a> EventLine<'a> {
                 partner: self.partner.as_deref(),
                 credit: money_or_zero(&self.credit, "credit")?,
             }),
-            "refund" => EventKind::Refund { order: s(&self.order) },
-            "sell" => EventKind::Sell {
+            Type::Refund => EventKind::Refund { order: s(&self.order) },
+            Type::Sell => EventKind::Sell {
                 member: s(&self.member),
                 mechanism: s(&self.mechanism),
                 points: match &self.points {
@@ -494,41 +523,43 @@ impl<'a> EventLine<'a> {
                     p => SellAmount::Points(points(p)?),
                 },
             },
-            "withdraw" => {
+            Type::Withdraw => {
                 EventKind::Withdraw { member: s(&self.member), amount: money(&self.amount, "amount")? }
             }
-            "topup" => EventKind::Topup { member: s(&self.member), amount: money(&self.amount, "amount")? },
-            "redeem" => EventKind::Redeem {
+            Type::Topup => {
+                EventKind::Topup { member: s(&self.member), amount: money(&self.amount, "amount")? }
+            }
+            Type::Redeem => EventKind::Redeem {
                 member: s(&self.member),
                 mechanism: s(&self.mechanism),
                 reward: self.reward.as_deref(),
                 partner: self.partner.as_deref(),
                 points: self.points.as_ref().map(|_| points(&self.points)).transpose()?,
             },
-            "inject" => {
+            Type::Inject => {
                 EventKind::Inject { mechanism: s(&self.mechanism), amount: money(&self.amount, "amount")? }
             }
-            "advertiser_fund" => EventKind::AdvertiserFund {
+            Type::AdvertiserFund => EventKind::AdvertiserFund {
                 mechanism: s(&self.mechanism),
                 amount: money(&self.amount, "amount")?,
             },
-            "ad_view" => EventKind::AdView { member: s(&self.member), mechanism: s(&self.mechanism) },
-            "close_day" => EventKind::CloseDay,
-            "review" => EventKind::Review { member: s(&self.member), approve: self.decision()? },
-            "withdrawal_review" => {
+            Type::AdView => EventKind::AdView { member: s(&self.member), mechanism: s(&self.mechanism) },
+            Type::CloseDay => EventKind::CloseDay,
+            Type::Review => EventKind::Review { member: s(&self.member), approve: self.decision()? },
+            Type::WithdrawalReview => {
                 EventKind::WithdrawalReview { member: s(&self.member), approve: self.decision()? }
             }
-            "amend_plan" => EventKind::AmendPlan {
+            Type::AmendPlan => EventKind::AmendPlan {
                 effective_at: time(s(&self.effective_at), "effective_at")?,
                 text: s(&self.plan),
                 plan: plan(s(&self.plan))?,
             },
-            "propose" => EventKind::Propose {
+            Type::Propose => EventKind::Propose {
                 proposal: s(&self.proposal),
                 text: s(&self.plan),
                 plan: plan(s(&self.plan))?,
             },
-            "vote" => EventKind::Vote {
+            Type::Vote => EventKind::Vote {
                 member: s(&self.member),
                 proposal: s(&self.proposal),
                 yes: match self.decision.as_deref() {
@@ -542,8 +573,7 @@ impl<'a> EventLine<'a> {
                     }
                 },
             },
-            "tally" => EventKind::Tally { proposal: s(&self.proposal) },
-            _ => unreachable!("fields() knows every type"),
+            Type::Tally => EventKind::Tally { proposal: s(&self.proposal) },
         };
         Ok(Event { at, kind })
     }

@@ -22,16 +22,16 @@ impl Engine {
         if referrer == Some(member) {
             return Err(Rejection::SelfReferral(member.to_owned()));
         }
-        if self.members.find(member).is_some() {
+        let Err(absent) = self.members.lookup(member) else {
             return Err(Rejection::AlreadyJoined(member.to_owned()));
-        }
+        };
         let referrer = match referrer {
             Some(name) => {
                 Some(self.members.find(name).ok_or_else(|| Rejection::UnknownReferrer(name.to_owned()))?)
             }
             None => None,
         };
-        let id = self.members.join(member, referrer);
+        let id = self.members.join(member, absent, referrer);
         self.books.ledger.add_member();
         self.books.effect(Effect::Joined { member: id });
         if let Some(antifraud) = &mut self.antifraud {

@@ -8,7 +8,7 @@ use crate::effect::Effect;
 use crate::event::Order;
 use crate::kind::{Cx, Refunded, Settlement};
 use crate::ledger::{Account, Rule};
-use crate::names::TaggedNames;
+use crate::names::{Absent, TaggedNames};
 use crate::num::{Money, Points};
 use crate::rejection::{Rejection, check_id};
 use crate::time::Timestamp;
@@ -68,6 +68,11 @@ impl Orders {
         self.names.find(name).map(OrderId)
     }
 
+    /// The order with this id, or where a new one would go ([`Names::lookup`]).
+    fn lookup(&self, name: &str) -> Result<OrderId, Absent> {
+        self.names.lookup(name).map(OrderId)
+    }
+
     /// The order's id.
     pub(super) fn name(&self, order: OrderId) -> &str {
         self.names.get(order.0)
@@ -113,14 +118,17 @@ impl Engine {
         }
         let member = self.member_named(order.member)?;
         positive(order.amount, "amount")?;
-        if let Some(existing) = self.orders.find(order.id) {
-            let record = self.orders.record(existing);
-            if let Some((field, before, now)) = self.difference(record, order, member) {
-                return Err(Rejection::OrderReused { order: order.id.to_owned(), field, before, now });
+        let absent = match self.orders.lookup(order.id) {
+            Ok(existing) => {
+                let record = self.orders.record(existing);
+                if let Some((field, before, now)) = self.difference(record, order, member) {
+                    return Err(Rejection::OrderReused { order: order.id.to_owned(), field, before, now });
+                }
+                self.books.effect(Effect::Repeated { order: existing });
+                return Ok(());
             }
-            self.books.effect(Effect::Repeated { order: existing });
-            return Ok(());
-        }
+            Err(absent) => absent,
+        };
         for (field, part) in [("profit", order.profit.unwrap_or(Money::ZERO)), ("credit", order.credit)] {
             if part < Money::ZERO {
                 return Err(Rejection::NotPositive(field));
@@ -157,7 +165,7 @@ impl Engine {
         let store = order.store.map_or(NONE, |name| self.stores.intern_store(name));
         let partner = order.partner.map_or(NONE, |name| self.stores.intern_partner(name));
         let orders = &mut self.orders;
-        let id = OrderId(orders.names.insert(order.id));
+        let id = OrderId(orders.names.insert_absent(order.id, absent));
         let extras = if order.credit.is_zero() && order.profit.is_none() {
             NONE
         } else {
@@ -324,8 +332,21 @@ impl Engine {
         if self.plan.clawback {
             self.earned.start_row(self.mechanisms.len());
         }
-        let partner = self.stores.partner_name(partner);
         let timezone = self.plan.timezone;
+        // Built once for the order; only `funding` differs from one mechanism to the next.
+        let mut settlement = Settlement {
+            member,
+            uplines,
+            amount,
+            funding: Money::ZERO,
+            now,
+            weekday,
+            held,
+            agents,
+            recruiter,
+            partner: self.stores.partner_name(partner),
+            from: 0,
+        };
         for (m, mechanism) in self.mechanisms.iter_mut().enumerate() {
             // Retired by an amendment: takes nothing new.
             if mechanism.retired {
@@ -342,20 +363,10 @@ impl Engine {
                 Some(pool.id),
                 Rule::Funding,
             );
-            let order = Settlement {
-                member,
-                uplines,
-                amount,
-                funding,
-                now,
-                weekday,
-                held,
-                agents,
-                recruiter,
-                partner,
-                from: 0,
-            };
-            mechanism.state.on_settled(&mut Cx { pool, books, members: &self.members, timezone }, &order);
+            settlement.funding = funding;
+            mechanism
+                .state
+                .on_settled(&mut Cx { pool, books, members: &self.members, timezone }, &settlement);
             if let Some(before) = before {
                 let after = Earned::mark(mechanism, &self.books.ledger, member);
                 self.earned.put_in_row(m, Earned::between(before, after));
