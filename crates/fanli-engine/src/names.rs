@@ -156,11 +156,17 @@ impl Table {
     }
 }
 
+/// Name `index` of names stored end to end in `text`, name `i` starting at `starts[i]` and
+/// ending where name `i + 1` starts (or at the end): [`Names`]' and [`TaggedNames`]' layout.
+fn name_at<'t>(text: &'t str, starts: &[u32], index: u32) -> &'t str {
+    let i = index as usize;
+    let end = starts.get(i + 1).map_or(text.len(), |&e| e as usize);
+    &text[starts[i] as usize..end]
+}
+
 impl Names {
     pub(crate) fn get(&self, index: u32) -> &str {
-        let i = index as usize;
-        let end = self.starts.get(i + 1).map_or(self.text.len(), |&e| e as usize);
-        &self.text[self.starts[i] as usize..end]
+        name_at(&self.text, &self.starts, index)
     }
 
     pub(crate) fn find(&self, name: &str) -> Option<u32> {
@@ -261,9 +267,7 @@ const EMPTY_TAG_BUCKET: TagBucket = TagBucket([TagSlot { hash: 0, index: NO_INDE
 
 impl TaggedNames {
     pub(crate) fn get(&self, index: u32) -> &str {
-        let i = index as usize;
-        let end = self.starts.get(i + 1).map_or(self.text.len(), |&e| e as usize);
-        &self.text[self.starts[i] as usize..end]
+        name_at(&self.text, &self.starts, index)
     }
 
     pub(crate) fn find(&self, name: &str) -> Option<u32> {
