@@ -164,6 +164,15 @@ fn name_at<'t>(text: &'t str, starts: &[u32], index: u32) -> &'t str {
     &text[starts[i] as usize..end]
 }
 
+/// Appends `name` to names stored as [`name_at`] reads them; returns where it starts.
+fn push_name(text: &mut String, starts: &mut Vec<u32>, name: &str) -> u32 {
+    u32::try_from(text.len() + name.len()).expect("names fit in 4 GiB");
+    let start = text.len() as u32;
+    text.push_str(name);
+    starts.push(start);
+    start
+}
+
 impl Names {
     pub(crate) fn get(&self, index: u32) -> &str {
         name_at(&self.text, &self.starts, index)
@@ -208,13 +217,10 @@ impl Names {
         debug_assert!(self.find(name).is_none());
         debug_assert_eq!(absent.0, hash(name.as_bytes()), "the lookup was of this name");
         let index = u32::try_from(self.starts.len()).expect("fewer than 2^32 names");
-        let end = u32::try_from(self.text.len() + name.len()).expect("names fit in 4 GiB");
-        let (start, len) = (self.text.len() as u32, name.len() as u32);
-        debug_assert_eq!(start + len, end);
-        self.text.push_str(name);
-        self.starts.push(start);
+        let start = push_name(&mut self.text, &mut self.starts, name);
         let hash_of_name = absent.0;
-        let key = inline_key(name.as_bytes()).unwrap_or_else(|| long_key(start, len, hash_of_name));
+        let key =
+            inline_key(name.as_bytes()).unwrap_or_else(|| long_key(start, name.len() as u32, hash_of_name));
         let Names { text, table, .. } = self;
         table.insert(hash_of_name, Slot { key, index }, |k| hash(key_text(k, text)));
         index
@@ -318,10 +324,7 @@ impl TaggedNames {
             .ok()
             .filter(|&i| i != NO_INDEX)
             .expect("fewer than 2^32 - 1 names");
-        let start = u32::try_from(self.text.len()).expect("names fit in 4 GiB");
-        u32::try_from(self.text.len() + name.len()).expect("names fit in 4 GiB");
-        self.text.push_str(name);
-        self.starts.push(start);
+        push_name(&mut self.text, &mut self.starts, name);
         if self.starts.len() > 6 * self.buckets.len() {
             let buckets = (2 * self.buckets.len()).max(4);
             let old = std::mem::replace(&mut self.buckets, vec![EMPTY_TAG_BUCKET; buckets]);
