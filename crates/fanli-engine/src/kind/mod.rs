@@ -434,9 +434,11 @@ macro_rules! kinds {
             )*
         }
 
-        /// The kind-specific state of a mechanism.
+        /// The kind-specific state of a mechanism. One per mechanism (a handful a plan), so
+        /// the largest kind's size costs nothing worth a `Box` and its indirection on every hook.
         #[derive(Clone, Debug)]
         #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+        #[allow(clippy::large_enum_variant)]
         pub(crate) enum State {
             $($(#[$meta])* $variant($module::$state),)*
         }

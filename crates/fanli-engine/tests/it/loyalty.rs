@@ -90,6 +90,25 @@ fn points_expire_by_lot_after_reminders_30_and_7_days_before() {
 }
 
 #[test]
+fn a_lot_of_more_than_214748_points_is_spent_and_expires_whole() {
+    // Lots keep their points as `i32` units while they fit (214,748.3647 points), the rest
+    // apart (issue 19): a 300,000-point lot is spent from, then expires, to the unit.
+    let keys = "earn = { per_yuan = \"1\" }\nexpiry_days = 180\nreminders = [7]\n\
+                rewards = [{ name = \"tv\", points = \"250000\" }]";
+    let events = r#"{"at":"2026-01-01T10:00:00+08:00","type":"join","member":"A"}
+{"at":"2026-01-01T10:00:00+08:00","type":"order","order":"o1","member":"A","amount":"300000.00"}
+{"at":"2026-02-01T10:00:00+08:00","type":"order","order":"o2","member":"A","amount":"20.00"}
+{"at":"2026-02-01T10:00:00+08:00","type":"redeem","member":"A","mechanism":"cafe","reward":"tv"}
+{"at":"2026-06-30T10:00:00+08:00","type":"close_day"}"#;
+    let r = run(&plan(keys), events);
+    assert_eq!(r.rejected_lines(), Vec::<usize>::new());
+    assert_eq!(r.member("A")["points"]["cafe"], "20.0000");
+    assert_eq!(r.mechanism("cafe")["issued"], "300020.0000");
+    assert_eq!(r.mechanism("cafe")["redeemed"], "250000.0000");
+    assert_eq!(r.mechanism("cafe")["expired"], "50000.0000");
+}
+
+#[test]
 fn tiers_count_the_rolling_year_before_the_order() {
     let tiers = "earn = { per_yuan = \"1\" }\ntiers = [\
         { name = \"银卡\", min_spend = \"100.00\", multiplier = \"1.2\" },\

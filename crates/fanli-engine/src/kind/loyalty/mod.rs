@@ -47,7 +47,7 @@ const YEAR_DAYS: u32 = 365;
 pub(crate) struct Loyalty {
     config: LoyaltyConfig,
     /// Every lot, in the order granted (so in the order they expire).
-    lots: Vec<Lot>,
+    lots: Lots,
     /// Lots before this one have expired or are being kept for good.
     expired: usize,
     /// Per reminder (as in the plan): lots before this one have been reminded of.
@@ -67,18 +67,116 @@ pub(crate) struct Loyalty {
     totals: Totals,
 }
 
-/// A lot of points granted at once. 32 bytes, one for every grant ever made: when it expires
-/// is a bare timestamp with [`NO_EXPIRY`] for never, not an `Option<Timestamp>` of 16 bytes.
+/// A lot of points granted at once. 20 bytes, one for every grant ever made (two to four a
+/// member on the all-kinds benchmark, issue 19): what it was granted and has left are `i32`
+/// while the grant fits (214,748 points), else [`BIG`] in `granted` and both figures whole in
+/// [`Lots`]' `big`; when it expires is an index into [`Lots`]' `expiries`.
 #[derive(Clone, Copy, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct Lot {
     member: MemberId,
     next: u32,
-    left: i64,
-    granted: i64,
-    expires: Timestamp,
+    left: i32,
+    granted: i32,
+    expiry: u32,
 }
-const _: () = assert!(size_of::<Lot>() == 32);
+const _: () = assert!(size_of::<Lot>() == 20);
+
+/// `Lot::granted` of a lot whose grant does not fit an `i32`: a grant is never below one unit.
+const BIG: i32 = -1;
+
+/// Every lot, in the order granted, and the parts of them kept apart.
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
+struct Lots {
+    lots: Vec<Lot>,
+    /// (lot, left, granted) of the lots marked [`BIG`], by lot.
+    big: Vec<(u32, i64, i64)>,
+    /// When lots expire ([`NO_EXPIRY`]: never), each instant once: a day's lots are granted
+    /// at one instant (the day close settles its orders together), so there are about as many
+    /// as days, not as lots. `Lot::expiry` indexes it.
+    expiries: Vec<Timestamp>,
+}
+
+impl Lots {
+    fn len(&self) -> usize {
+        self.lots.len()
+    }
+
+    /// Adds a lot of `units` (above zero) for `member`, expiring at `expires` ([`NO_EXPIRY`]
+    /// for never); returns its index.
+    fn push(&mut self, member: MemberId, units: i64, expires: Timestamp) -> u32 {
+        debug_assert!(units > 0);
+        let index = u32::try_from(self.lots.len()).ok().filter(|&i| i != NONE).expect("fewer than 2^32 lots");
+        let small = i32::try_from(units).ok();
+        let stored = small.unwrap_or(BIG);
+        if small.is_none() {
+            self.big.push((index, units, units));
+        }
+        if self.expiries.last() != Some(&expires) {
+            self.expiries.push(expires);
+        }
+        let expiry = (self.expiries.len() - 1) as u32;
+        self.lots.push(Lot { member, next: NONE, left: stored, granted: stored, expiry });
+        index
+    }
+
+    fn member(&self, index: u32) -> MemberId {
+        self.lots[index as usize].member
+    }
+
+    fn next(&self, index: u32) -> u32 {
+        self.lots[index as usize].next
+    }
+
+    fn set_next(&mut self, index: u32, next: u32) {
+        self.lots[index as usize].next = next;
+    }
+
+    fn big(&self, index: u32) -> usize {
+        self.big.binary_search_by_key(&index, |&(lot, ..)| lot).expect("a big lot is in `big`")
+    }
+
+    /// What lot `index` has left.
+    fn left(&self, index: u32) -> i64 {
+        let lot = &self.lots[index as usize];
+        match lot.granted {
+            BIG => self.big[self.big(index)].1,
+            _ => i64::from(lot.left),
+        }
+    }
+
+    /// What lot `index` was granted (never changed).
+    fn granted(&self, index: u32) -> i64 {
+        match self.lots[index as usize].granted {
+            BIG => self.big[self.big(index)].2,
+            granted => i64::from(granted),
+        }
+    }
+
+    /// Sets what lot `index` has left: from zero to what it was granted.
+    fn set_left(&mut self, index: u32, left: i64) {
+        debug_assert!((0..=self.granted(index)).contains(&left));
+        match self.lots[index as usize].granted {
+            BIG => {
+                let i = self.big(index);
+                self.big[i].1 = left;
+            }
+            _ => self.lots[index as usize].left = i32::try_from(left).expect("at most what it was granted"),
+        }
+    }
+
+    /// When lot `index` expires, if it does.
+    fn expires(&self, index: u32) -> Option<Timestamp> {
+        let expires = self.expiries[self.lots[index as usize].expiry as usize];
+        (expires != NO_EXPIRY).then_some(expires)
+    }
+
+    /// Whether there is a lot `index`.
+    fn has(&self, index: usize) -> bool {
+        index < self.lots.len()
+    }
+}
 
 /// A settled order's part of the rolling year. 24 bytes, one for every order settled in the
 /// last 365 days: the points it earned are its lot's (`granted`, which never changes), not a
@@ -99,13 +197,6 @@ const _: () = assert!(size_of::<YearEntry>() == 24);
 
 /// A lot that never expires: no event's time is this early (events are from 1900 on).
 const NO_EXPIRY: Timestamp = Timestamp::from_unix_nanos(i64::MIN);
-
-impl Lot {
-    /// When the lot expires, if it does.
-    fn expires(&self) -> Option<Timestamp> {
-        (self.expires != NO_EXPIRY).then_some(self.expires)
-    }
-}
 
 #[derive(Clone, Copy, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
@@ -191,15 +282,8 @@ impl Loyalty {
             rule,
         );
         self.totals.issued += Points::from_units(units);
-        let index = u32::try_from(self.lots.len()).ok().filter(|&i| i != NONE).expect("fewer than 2^32 lots");
         let expires = self.config.expiry_days.map(|days| now.plus_days(days));
-        self.lots.push(Lot {
-            member,
-            next: NONE,
-            left: units,
-            granted: units,
-            expires: expires.unwrap_or(NO_EXPIRY),
-        });
+        let index = self.lots.push(member, units, expires.unwrap_or(NO_EXPIRY));
         if let Some(expires) = expires {
             // A cursor waiting at the end now waits for this lot.
             if self.expired == index as usize {
@@ -214,7 +298,7 @@ impl Loyalty {
         let holder = slot(&mut self.members, member);
         match holder.last {
             NONE => holder.first = index,
-            last => self.lots[last as usize].next = index,
+            last => self.lots.set_next(last, index),
         }
         let holder = &mut self.members[member.index()];
         holder.last = index;
@@ -230,15 +314,17 @@ impl Loyalty {
             return self.roll_year(now);
         }
         for (r, &days) in self.config.reminders.iter().enumerate() {
-            while let Some(lot) = self.lots.get(self.reminded[r])
-                && lot.expires().is_some_and(|e| e <= now.plus_days(days))
+            while self.lots.has(self.reminded[r])
+                && let lot = self.reminded[r] as u32
+                && let Some(expires) = self.lots.expires(lot)
+                && expires <= now.plus_days(days)
             {
-                let expires = lot.expires().expect("checked");
-                if lot.left > 0 && expires > now {
+                let left = self.lots.left(lot);
+                if left > 0 && expires > now {
                     books.effect(Effect::ExpiryReminder {
                         mechanism: pool.id,
-                        member: lot.member,
-                        points: Points::from_units(lot.left),
+                        member: self.lots.member(lot),
+                        points: Points::from_units(left),
                         expires,
                         days,
                     });
@@ -246,11 +332,12 @@ impl Loyalty {
                 self.reminded[r] += 1;
             }
         }
-        while let Some(lot) = self.lots.get_mut(self.expired)
-            && lot.expires().is_some_and(|e| e <= now)
+        while self.lots.has(self.expired)
+            && let lot = self.expired as u32
+            && self.lots.expires(lot).is_some_and(|e| e <= now)
         {
-            let (member, units) = (lot.member, lot.left);
-            lot.left = 0;
+            let (member, units) = (self.lots.member(lot), self.lots.left(lot));
+            self.lots.set_left(lot, 0);
             self.expired += 1;
             if units > 0 {
                 books.ledger.post(
@@ -269,11 +356,14 @@ impl Loyalty {
             }
         }
         self.next_due = NEVER;
-        if let Some(expires) = self.lots.get(self.expired).and_then(Lot::expires) {
+        if let Some(expires) =
+            self.lots.has(self.expired).then(|| self.lots.expires(self.expired as u32)).flatten()
+        {
             self.next_due = expires;
         }
         for (r, &days) in self.config.reminders.iter().enumerate() {
-            if let Some(expires) = self.lots.get(self.reminded[r]).and_then(Lot::expires) {
+            let cursor = self.reminded[r];
+            if let Some(expires) = self.lots.has(cursor).then(|| self.lots.expires(cursor as u32)).flatten() {
                 self.next_due = self.next_due.min(before(expires, days));
             }
         }
@@ -285,12 +375,11 @@ impl Loyalty {
         let mut expiring = 0;
         let mut next = self.members.get(member.index()).map_or(NONE, |h| h.first);
         while next != NONE {
-            let lot = &self.lots[next as usize];
-            if lot.expires().is_none_or(|e| e > now) {
+            if self.lots.expires(next).is_none_or(|e| e > now) {
                 break;
             }
-            expiring += lot.left;
-            next = lot.next;
+            expiring += self.lots.left(next);
+            next = self.lots.next(next);
         }
         books.ledger.held(pool.id, member) - Points::from_units(expiring)
     }
@@ -343,12 +432,13 @@ impl Loyalty {
         let holder = &mut self.members[member.index()];
         let mut wanted = points.units();
         while wanted > 0 && holder.first != NONE {
-            let lot = &mut self.lots[holder.first as usize];
-            let taken = lot.left.min(wanted);
-            lot.left -= taken;
+            let lot = holder.first;
+            let left = self.lots.left(lot);
+            let taken = left.min(wanted);
+            self.lots.set_left(lot, left - taken);
             wanted -= taken;
-            if lot.left == 0 {
-                holder.first = lot.next;
+            if left == taken {
+                holder.first = self.lots.next(lot);
             }
         }
         debug_assert_eq!(wanted, 0, "the ledger and the lots agree");
@@ -379,7 +469,7 @@ impl Loyalty {
                 Ok(i) => self.year_below_zero[i].1,
                 Err(_) => 0,
             },
-            lot => self.lots[lot as usize].granted,
+            lot => self.lots.granted(lot),
         }
     }
 
@@ -409,11 +499,10 @@ impl Loyalty {
     ) -> (Points, Points) {
         let (mut taken, mut kept) = (0, 0);
         for index in lots {
-            let lot = &mut self.lots[index as usize];
-            let (member, units) = (lot.member, lot.left);
+            let (member, units) = (self.lots.member(index), self.lots.left(index));
             taken += units;
-            kept += lot.granted - units;
-            lot.left = 0;
+            kept += self.lots.granted(index) - units;
+            self.lots.set_left(index, 0);
             books.ledger.post(
                 Account::Points(pool.id, member),
                 Account::Issued(pool.id),
@@ -446,16 +535,16 @@ impl Loyalty {
         let (mut next_expiry, mut expiring_soon) = (None, 0);
         let mut next = holder.first;
         while next != NONE {
-            let lot = &self.lots[next as usize];
-            if lot.left > 0 {
-                let Some(expires) = lot.expires() else { break };
-                next_expiry.get_or_insert((Points::from_units(lot.left), expires));
+            let left = self.lots.left(next);
+            if left > 0 {
+                let Some(expires) = self.lots.expires(next) else { break };
+                next_expiry.get_or_insert((Points::from_units(left), expires));
                 if soon.is_none_or(|soon| expires > soon) {
                     break;
                 }
-                expiring_soon += lot.left;
+                expiring_soon += left;
             }
-            next = lot.next;
+            next = self.lots.next(next);
         }
         LoyaltyStanding {
             points: Points::ZERO,
@@ -485,7 +574,7 @@ impl Kind for Loyalty {
             reminded: vec![0; config.reminders.len()],
             next_due: NEVER,
             config: config.clone(),
-            lots: Vec::new(),
+            lots: Lots::default(),
             expired: 0,
             members: Vec::new(),
             year: VecDeque::new(),
