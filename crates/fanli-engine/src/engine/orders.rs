@@ -36,9 +36,10 @@ pub(super) enum Status {
     Refunded,
 }
 
-/// What an order id stands for: a repeat must match all of it. 32 bytes, one for every order
-/// ever paid: the parts most orders do not have (store credit spent, a stated profit) are kept
-/// apart, in [`Orders`]' `extras`, for the orders that have them.
+/// What an order id stands for: a repeat must match all of it. 24 bytes, one for every order
+/// ever paid (about two a member, issue 19): the parts most orders do not have (store credit
+/// spent, a stated profit, a partner past the 65,534th) are kept apart, in [`Orders`]'
+/// `extras`, for the orders that have them.
 #[derive(Clone, Copy, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(super) struct OrderRecord {
@@ -46,13 +47,21 @@ pub(super) struct OrderRecord {
     pub(super) status: Status,
     pub(super) amount: Money,
     store: u32,
-    partner: u32,
-    /// Where the order's [`Extras`] are in `extras`, or `NONE`: no credit and no stated profit.
+    /// The partner's index while it fits below [`PARTNER_APART`], else that (the index is in
+    /// the order's [`Extras`]); [`PARTNER_NONE`] for none. Read it with [`Orders::partner`].
+    partner: u16,
+    /// Where the order's [`Extras`] are in `extras`, or `NONE`: no credit, no stated profit and
+    /// no partner kept apart.
     extras: u32,
     /// The weekday it was paid, in the plan's timezone (0 = Monday), for bonus days.
     pub(super) weekday: u8,
 }
-const _: () = assert!(size_of::<OrderRecord>() == 32);
+const _: () = assert!(size_of::<OrderRecord>() == 24);
+
+/// `OrderRecord::partner` of an order that names no partner.
+const PARTNER_NONE: u16 = u16::MAX;
+/// `OrderRecord::partner` of an order whose partner's index is in its [`Extras`].
+const PARTNER_APART: u16 = u16::MAX - 1;
 
 /// What an order paid with store credit, and the profit it stated.
 #[derive(Clone, Copy, Debug)]
@@ -60,6 +69,8 @@ const _: () = assert!(size_of::<OrderRecord>() == 32);
 struct Extras {
     credit: Money,
     profit: Option<Money>,
+    /// The partner's index when the record cannot hold it ([`PARTNER_APART`]), else `NONE`.
+    partner: u32,
 }
 
 impl Orders {
@@ -89,7 +100,7 @@ impl Orders {
 
     fn extras(&self, record: &OrderRecord) -> Extras {
         match record.extras {
-            NONE => Extras { credit: Money::ZERO, profit: None },
+            NONE => Extras { credit: Money::ZERO, profit: None, partner: NONE },
             i => self.extras[i as usize],
         }
     }
@@ -102,6 +113,15 @@ impl Orders {
     /// What the order paid with store credit.
     pub(super) fn credit(&self, record: &OrderRecord) -> Money {
         self.extras(record).credit
+    }
+
+    /// The partner the order names (an index of `Stores`' partners), or `NONE`.
+    pub(super) fn partner(&self, record: &OrderRecord) -> u32 {
+        match record.partner {
+            PARTNER_NONE => NONE,
+            PARTNER_APART => self.extras(record).partner,
+            partner => u32::from(partner),
+        }
     }
 
     /// Starts loading where `name` sits in the id table (a cache hint).
@@ -166,11 +186,17 @@ impl Engine {
         let partner = order.partner.map_or(NONE, |name| self.stores.intern_partner(name));
         let orders = &mut self.orders;
         let id = OrderId(orders.names.insert_absent(order.id, absent));
-        let extras = if order.credit.is_zero() && order.profit.is_none() {
+        let (partner, partner_apart) = match partner {
+            NONE => (PARTNER_NONE, NONE),
+            p => {
+                u16::try_from(p).ok().filter(|&p| p < PARTNER_APART).map_or((PARTNER_APART, p), |p| (p, NONE))
+            }
+        };
+        let extras = if order.credit.is_zero() && order.profit.is_none() && partner_apart == NONE {
             NONE
         } else {
             let index = u32::try_from(orders.extras.len()).ok().filter(|&i| i != NONE);
-            orders.extras.push(Extras { credit: order.credit, profit: order.profit });
+            orders.extras.push(Extras { credit: order.credit, profit: order.profit, partner: partner_apart });
             index.expect("fewer than 2^32 orders")
         };
         orders.records.push(OrderRecord {
@@ -213,7 +239,7 @@ impl Engine {
         if record.amount != order.amount {
             return Some(("amount", record.amount.to_string(), order.amount.to_string()));
         }
-        let Extras { credit, profit } = self.orders.extras(record);
+        let Extras { credit, profit, .. } = self.orders.extras(record);
         if profit != order.profit {
             return Some(("profit", money(profit), money(order.profit)));
         }
@@ -224,7 +250,7 @@ impl Engine {
         if store != order.store {
             return Some(("store", quoted(store), quoted(order.store)));
         }
-        let partner = self.stores.partner_name(record.partner);
+        let partner = self.stores.partner_name(self.orders.partner(record));
         if partner != order.partner {
             return Some(("partner", quoted(partner), quoted(order.partner)));
         }
@@ -263,7 +289,7 @@ impl Engine {
     fn claw_back(&mut self, order: OrderId, at: Timestamp) {
         let record = *self.orders.record(order);
         let referrer = self.members.referrer(record.member);
-        let partner = self.stores.partner_name(record.partner);
+        let partner = self.stores.partner_name(self.orders.partner(&record));
         let timezone = self.plan.timezone;
         for (m, mechanism) in self.mechanisms.iter_mut().enumerate() {
             let Some(e) = self.earned.get(order, m) else { continue };
@@ -299,7 +325,8 @@ impl Engine {
         let record = &mut self.orders.records[order.index()];
         record.status = Status::Settled;
         let record = *record;
-        let OrderRecord { member, amount, store, weekday, partner, .. } = record;
+        let OrderRecord { member, amount, store, weekday, .. } = record;
+        let partner = self.orders.partner(&record);
         // The profit a `funding_base = "profit"` mechanism funds from: stated, else amount ×
         // margin_rate (kept exact: the funding rounds once), else the amount.
         let profit = self.profit(amount, self.orders.profit(&record));

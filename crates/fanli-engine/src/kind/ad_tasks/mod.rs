@@ -34,8 +34,9 @@ const UNITS_PER_FEN: i64 = 100;
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct AdTasks {
     config: AdTasksConfig,
-    /// Per member: the business day of their last view and their views that day.
-    views: Vec<(i64, u32)>,
+    /// Per member: the business day of their last view and their views that day. 8 bytes a
+    /// member: an event's day (years 1900 to 2200) is within ±150,000 of 1970's first.
+    views: Vec<(i32, u32)>,
     /// Views in all.
     total_views: u64,
 }
@@ -56,7 +57,7 @@ impl AdTasks {
     /// The member's views on `day` so far.
     fn views_on(&self, member: MemberId, day: i64) -> u32 {
         match self.views.get(member.index()) {
-            Some(&(d, n)) if d == day => n,
+            Some(&(d, n)) if i64::from(d) == day => n,
             _ => 0,
         }
     }
@@ -70,6 +71,7 @@ impl AdTasks {
     /// A view, already checked to be within the day's allowance.
     fn release(&mut self, pool: &mut Pool, books: &mut Books, member: MemberId, day: i64) {
         let views = self.views_on(member, day) + 1;
+        let day = i32::try_from(day).expect("an event's day fits an i32 (Timestamp::YEARS)");
         *slot(&mut self.views, member) = (day, views);
         self.total_views += 1;
         let reward = self.reward(books.ledger.held(pool.id, member));
