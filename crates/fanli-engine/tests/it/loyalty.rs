@@ -109,6 +109,22 @@ fn a_lot_of_more_than_214748_points_is_spent_and_expires_whole() {
 }
 
 #[test]
+fn an_order_of_more_than_21_million_yuan_counts_in_the_year_and_leaves_it() {
+    // The rolling year keeps an order's amount as `i32` fen while it fits (21,474,836.47
+    // yuan), the rest apart (issue 19): a 30-million-yuan order lifts the tier for a year.
+    let keys = "earn = { per_yuan = \"0.001\" }\ntiers = [{ name = \"金卡\", min_spend = \"25000000.00\", multiplier = \"2\" }]";
+    let events = r#"{"at":"2026-01-01T10:00:00+08:00","type":"join","member":"A"}
+{"at":"2026-01-01T10:00:00+08:00","type":"order","order":"o1","member":"A","amount":"30000000.00"}
+{"at":"2026-06-01T10:00:00+08:00","type":"order","order":"o2","member":"A","amount":"1000.00"}
+{"at":"2027-01-02T10:00:00+08:00","type":"order","order":"o3","member":"A","amount":"1000.00"}"#;
+    let r = run(&plan(keys), events);
+    assert_eq!(r.rejected_lines(), Vec::<usize>::new());
+    // 30,000 + 2 (金卡: ×2) + 1 (the first order left the year before the third).
+    assert_eq!(r.member("A")["points"]["cafe"], "30003.0000");
+    assert_eq!(r.standing("A", "cafe")["year_spend"], "2000.00");
+}
+
+#[test]
 fn tiers_count_the_rolling_year_before_the_order() {
     let tiers = "earn = { per_yuan = \"1\" }\ntiers = [\
         { name = \"银卡\", min_spend = \"100.00\", multiplier = \"1.2\" },\

@@ -64,6 +64,13 @@ pub(crate) struct Loyalty {
     /// larger than what the amount earns): (entry number, points), oldest first. They have no
     /// lot to read their points from.
     year_below_zero: VecDeque<(u64, i64)>,
+    /// When the entries of `year` settled, as runs: (first entry number, when it and the
+    /// entries after it settled, up to the next run's first), oldest first. A day's orders
+    /// settle at one instant (the day close), so there is about one run a day.
+    year_times: VecDeque<(u64, Timestamp)>,
+    /// The entries of `year` whose spend does not fit an `i32` ([`BIG_SPEND`] in the entry):
+    /// (entry number, spend), oldest first.
+    year_big_spend: VecDeque<(u64, i64)>,
     totals: Totals,
 }
 
@@ -178,22 +185,24 @@ impl Lots {
     }
 }
 
-/// A settled order's part of the rolling year. 24 bytes, one for every order settled in the
-/// last 365 days: the points it earned are its lot's (`granted`, which never changes), not a
-/// copy (issue 19).
+/// A settled order's part of the rolling year. 12 bytes, one for every order settled in the
+/// last 365 days (issue 19): the points it earned are its lot's (`granted`, which never
+/// changes), not a copy; when it settled is its run's in `Loyalty::year_times`.
 #[derive(Clone, Copy, Debug)]
 #[cfg_attr(feature = "snapshot", derive(serde::Serialize, serde::Deserialize))]
 struct YearEntry {
-    /// When the order settled.
-    at: Timestamp,
-    /// Its amount in fen (0 once clawed back).
-    spend: i64,
+    /// Its amount in fen (0 once clawed back), or [`BIG_SPEND`]: the amount is in
+    /// `Loyalty::year_big_spend`.
+    spend: i32,
     member: MemberId,
     /// The lot of the points it earned; [`NONE`] when it earned none or fewer than none (see
     /// `Loyalty::year_below_zero`), or once clawed back.
     lot: u32,
 }
-const _: () = assert!(size_of::<YearEntry>() == 24);
+const _: () = assert!(size_of::<YearEntry>() == 12);
+
+/// `YearEntry::spend` of an order whose amount does not fit an `i32` (21,474,836.47 yuan).
+const BIG_SPEND: i32 = -1;
 
 /// A lot that never expires: no event's time is this early (events are from 1900 on).
 const NO_EXPIRY: Timestamp = Timestamp::from_unix_nanos(i64::MIN);
@@ -236,7 +245,15 @@ impl Loyalty {
         if earned < 0 {
             self.year_below_zero.push_back((self.year_popped + self.year.len() as u64, earned));
         }
-        self.year.push_back(YearEntry { at: now, spend: amount.fen(), member, lot });
+        let number = self.year_popped + self.year.len() as u64;
+        if self.year_times.back().is_none_or(|&(_, at)| at != now) {
+            self.year_times.push_back((number, now));
+        }
+        let spend = i32::try_from(amount.fen()).unwrap_or(BIG_SPEND);
+        if spend == BIG_SPEND {
+            self.year_big_spend.push_back((number, amount.fen()));
+        }
+        self.year.push_back(YearEntry { spend, member, lot });
         self.referee_bonus(pool, books, order);
     }
 
@@ -447,18 +464,38 @@ impl Loyalty {
     /// Drops from the rolling year what settled 365 days or more before `now`.
     fn roll_year(&mut self, now: Timestamp) {
         while let Some(&entry) = self.year.front() {
-            if entry.at.plus_days(YEAR_DAYS) > now {
+            // Runs whose entries have all left (the next run starts at or before the front).
+            while self.year_times.get(1).is_some_and(|&(first, _)| first <= self.year_popped) {
+                self.year_times.pop_front();
+            }
+            let &(_, at) = self.year_times.front().expect("every entry has its run");
+            if at.plus_days(YEAR_DAYS) > now {
                 break;
             }
             let units = self.year_units(self.year_popped, &entry);
+            let spend = self.year_spend(self.year_popped, &entry);
             if self.year_below_zero.front().is_some_and(|&(number, _)| number == self.year_popped) {
                 self.year_below_zero.pop_front();
             }
+            if self.year_big_spend.front().is_some_and(|&(number, _)| number == self.year_popped) {
+                self.year_big_spend.pop_front();
+            }
             let holder = &mut self.members[entry.member.index()];
-            holder.year_spend -= entry.spend;
+            holder.year_spend -= spend;
             holder.year_points -= units;
             self.year.pop_front();
             self.year_popped += 1;
+        }
+    }
+
+    /// The amount of the order of rolling-year entry `number`, in fen (0 once clawed back).
+    fn year_spend(&self, number: u64, entry: &YearEntry) -> i64 {
+        match entry.spend {
+            BIG_SPEND => {
+                let i = self.year_big_spend.binary_search_by_key(&number, |&(n, _)| n);
+                self.year_big_spend[i.expect("a big spend is in `year_big_spend`")].1
+            }
+            spend => i64::from(spend),
         }
     }
 
@@ -514,12 +551,13 @@ impl Loyalty {
         if let Some(number) = entry.filter(|&n| n >= self.year_popped) {
             let i = (number - self.year_popped) as usize;
             let units = self.year_units(number, &self.year[i]);
+            let spend = self.year_spend(number, &self.year[i]);
             if let Ok(below) = self.year_below_zero.binary_search_by_key(&number, |&(n, _)| n) {
                 self.year_below_zero[below].1 = 0;
             }
             let entry = &mut self.year[i];
             let holder = &mut self.members[entry.member.index()];
-            holder.year_spend -= entry.spend;
+            holder.year_spend -= spend;
             holder.year_points -= units;
             (entry.spend, entry.lot) = (0, NONE);
         }
@@ -579,6 +617,8 @@ impl Kind for Loyalty {
             members: Vec::new(),
             year: VecDeque::new(),
             year_popped: 0,
+            year_times: VecDeque::new(),
+            year_big_spend: VecDeque::new(),
             year_below_zero: VecDeque::new(),
             totals: Totals::default(),
         }
