@@ -115,14 +115,20 @@ pub(crate) fn write_loop(
     checkpoints: Option<std::sync::mpsc::SyncSender<()>>,
 ) {
     while let Ok(first) = queue.recv() {
+        let mut lines = first.lines.len();
         let mut batch = vec![first];
         let mut lingered = false;
         while batch.len() < 4096 {
             match queue.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(job) => {
+                    lines += job.lines.len();
+                    batch.push(job);
+                }
                 // Requests that arrived during the last commit are on their way: a moment's wait
-                // lets them join this commit instead of each making its own.
-                Err(_) if !lingered && batch.len() < 16 => {
+                // lets them join this commit instead of each making its own. Not for a group
+                // already large ([`STREAM_FROM`] lines: a client's batch), whose commit is shared
+                // by enough lines: one connection posting batches would wait 200 µs a batch.
+                Err(_) if !lingered && batch.len() < 16 && lines < STREAM_FROM => {
                     lingered = true;
                     std::thread::sleep(std::time::Duration::from_micros(200));
                 }
