@@ -183,6 +183,7 @@ pub fn simulate_from(
         day: 0,
         today: String::new(),
         line: String::new(),
+        ids: String::new(),
     };
     sim.engine.record(false);
     sim.partners = sim.partners();
@@ -242,6 +243,8 @@ struct Sim<'w> {
     /// The current day's date (`YYYY-MM-DD`), and the buffer `emit` builds lines in.
     today: String,
     line: String,
+    /// The ids `Engine::prefetch` is given, built in a buffer kept from line to line.
+    ids: String,
     day: u32,
 }
 
@@ -253,10 +256,9 @@ impl Sim<'_> {
         let (members_before, orders_before) = (self.joined.len() as u64, self.orders);
         let mut revenue = 0i64;
         for order in std::mem::take(&mut self.refunds) {
-            let order = Id::new(self.prefix, b'o', order);
-            self.emit(|_, line| {
+            self.emit(|sim, line| {
                 line.push_str("\"type\":\"refund\",\"order\":\"");
-                line.push_str(order.as_str());
+                push_id(line, sim.prefix, 'o', order);
                 line.push('"');
             });
         }
@@ -312,7 +314,7 @@ impl Sim<'_> {
             Some(name) => line.push_str(name),
             None => {
                 line.push('"');
-                line.push_str(Id::new(self.prefix, b'm', index as u64).as_str());
+                push_id(line, self.prefix, 'm', index as u64);
                 line.push('"');
             }
         }
@@ -330,19 +332,26 @@ impl Sim<'_> {
         line.push('"');
     }
 
-    /// Member `index`'s id without quotes, for `Engine::prefetch`: `None` for a replayed log's
-    /// member whose name has escapes.
-    fn with_member_id<R>(&self, index: usize, f: impl FnOnce(Option<&str>) -> R) -> R {
+    /// Appends member `index`'s id without quotes to `ids`, for `Engine::prefetch`; false (and
+    /// nothing appended) for a replayed log's member whose name has escapes.
+    fn push_member_id(&self, ids: &mut String, index: usize) -> bool {
         match self.names.get(index) {
-            Some(name) => f(unquoted(name)),
-            None => f(Some(Id::new(self.prefix, b'm', index as u64).as_str())),
+            Some(name) => unquoted(name).map(|name| ids.push_str(name)).is_some(),
+            None => {
+                push_id(ids, self.prefix, 'm', index as u64);
+                true
+            }
         }
     }
 
     /// Starts loading what a line about member `index` will use: their slot in the engine's
     /// id table and their record and balances (a hint; changes nothing).
-    fn prefetch(&self, index: usize) {
-        self.with_member_id(index, |id| self.engine.prefetch([id, None], None));
+    fn prefetch(&mut self, index: usize) {
+        let mut ids = std::mem::take(&mut self.ids);
+        ids.clear();
+        let known = self.push_member_id(&mut ids, index);
+        self.engine.prefetch([known.then_some(ids.as_str()), None], None);
+        self.ids = ids;
         if index < self.engine.member_count() {
             self.engine.prefetch_member(self.engine.member_id(index));
         }
@@ -370,15 +379,19 @@ impl Sim<'_> {
             } else {
                 self.rng.random_range(0..n)
             };
-            self.with_member_id(id as usize, |member| {
-                self.with_member_id(referrer, |name| self.engine.prefetch([member, name], None))
-            });
+            let mut ids = std::mem::take(&mut self.ids);
+            ids.clear();
+            let member = self.push_member_id(&mut ids, id as usize);
+            let split = ids.len();
+            let name = self.push_member_id(&mut ids, referrer);
+            let (member_id, referrer_id) = ids.split_at(split);
+            self.engine.prefetch([member.then_some(member_id), name.then_some(referrer_id)], None);
+            self.ids = ids;
             let device = if self.chance(self.scenario.fraud) { referrer } else { n };
             (Some(referrer), device)
         } else {
             (None, n)
         };
-        let device = Id::new(self.prefix, b'd', device as u64);
         self.emit(|sim, line| {
             line.push_str("\"type\":\"join\",\"member\":");
             sim.push_member(line, id as usize);
@@ -387,7 +400,7 @@ impl Sim<'_> {
                 sim.push_member(line, referrer);
             }
             line.push_str(",\"device\":\"");
-            line.push_str(device.as_str());
+            push_id(line, sim.prefix, 'd', device as u64);
             line.push('"');
         });
         self.joined.push(day);
@@ -408,12 +421,16 @@ impl Sim<'_> {
     fn order(&mut self, member: u32) -> i64 {
         let id = self.orders;
         self.orders += 1;
-        let order = Id::new(self.prefix, b'o', id);
         // The buyer's and the order's slots in the engine's id tables load while the amount is
         // drawn and the line written and parsed.
-        self.with_member_id(member as usize, |buyer| {
-            self.engine.prefetch([buyer, None], Some(order.as_str()))
-        });
+        let mut ids = std::mem::take(&mut self.ids);
+        ids.clear();
+        let buyer = self.push_member_id(&mut ids, member as usize);
+        let split = ids.len();
+        push_id(&mut ids, self.prefix, 'o', id);
+        let (buyer_id, order_id) = ids.split_at(split);
+        self.engine.prefetch([buyer.then_some(buyer_id), None], Some(order_id));
+        self.ids = ids;
         let fen = match &self.scenario.orders {
             Amounts::Fixed(fen) => *fen,
             Amounts::Uniform(min, max) => self.rng.random_range(*min..=*max),
@@ -446,11 +463,11 @@ impl Sim<'_> {
         };
         self.emit(|sim, line| {
             line.push_str("\"type\":\"order\",\"order\":\"");
-            line.push_str(order.as_str());
+            push_id(line, sim.prefix, 'o', id);
             line.push_str("\",\"member\":");
             sim.push_member(line, member as usize);
             line.push_str(",\"amount\":\"");
-            write!(line, "{}", Money::from_fen(fen)).expect("a String takes it");
+            push_money(line, fen);
             line.push('"');
             if let Some(partner) = partner {
                 line.push_str(",\"partner\":");
@@ -689,39 +706,27 @@ enum Redeems {
     Points(Vec<String>),
 }
 
-/// A generated id (`m17`, `o3`, `d5`, `sim-m17` after a replayed log) on the stack: the
-/// simulator writes one or two in every line.
-struct Id {
-    bytes: [u8; 32],
-    len: usize,
+/// Appends a generated id (`m17`, `o3`, `d5`, `sim-m17` after a replayed log): `prefix`,
+/// `letter`, then `n` in decimal. The simulator writes one or two in every line, and more as
+/// prefetch hints, so they go straight into a kept buffer (no `String`, no `format!`).
+fn push_id(out: &mut String, prefix: &str, letter: char, n: u64) {
+    out.push_str(prefix);
+    out.push(letter);
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
-impl Id {
-    /// `prefix`, `letter`, then `n` in decimal.
-    fn new(prefix: &str, letter: u8, n: u64) -> Id {
-        let mut id = Id { bytes: [0; 32], len: prefix.len() + 1 };
-        id.bytes[..prefix.len()].copy_from_slice(prefix.as_bytes());
-        id.bytes[prefix.len()] = letter;
-        let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        let mut n = n;
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        let digits = &digits[start..];
-        id.bytes[id.len..id.len + digits.len()].copy_from_slice(digits);
-        id.len += digits.len();
-        id
+/// Appends `fen` as `Money`'s `Display` writes it (`12.30`, `-0.05`: yuan, a point, two
+/// places), without the formatting machinery: an order's amount is in a third of the lines.
+fn push_money(out: &mut String, fen: i64) {
+    if fen < 0 {
+        out.push('-');
     }
-
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len]).expect("ASCII")
-    }
+    let abs = fen.unsigned_abs();
+    out.push_str(itoa::Buffer::new().format(abs / 100));
+    out.push('.');
+    let cents = (abs % 100) as u8;
+    out.push(char::from(b'0' + cents / 10));
+    out.push(char::from(b'0' + cents % 10));
 }
 
 /// The text of a JSON string without escapes (a member's name as the sim writes it), for
@@ -741,4 +746,45 @@ fn lognormal(median: i64, sigma: i64, z: i64) -> i64 {
         y = (y * y) >> Q;
     }
     ((median as u128 * y) >> Q).min(i64::MAX as u128) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_money_writes_what_money_displays() {
+        let mut line = String::new();
+        for fen in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            1_230,
+            40_000,
+            123_456_789,
+            -1,
+            -5,
+            -100,
+            -12_345,
+            i64::MAX,
+            -i64::MAX,
+        ] {
+            line.clear();
+            push_money(&mut line, fen);
+            assert_eq!(line, Money::from_fen(fen).to_string(), "{fen} fen");
+        }
+    }
+
+    #[test]
+    fn push_id_writes_prefix_letter_and_digits() {
+        let mut ids = String::new();
+        push_id(&mut ids, "", 'm', 0);
+        push_id(&mut ids, "sim-", 'o', 1_234_567);
+        push_id(&mut ids, "", 'd', u64::MAX);
+        assert_eq!(ids, "m0sim-o1234567d18446744073709551615");
+    }
 }
