@@ -19,7 +19,7 @@ pub use line::{LineOutcome, Refusal, apply, apply_bytes, apply_object};
 pub use output::{
     DailyReport, HistoryEntry, Movement, PoolFigures, Signed, blank_entry, findings_json, mechanisms_json,
     member_history, member_json, member_postings, notifications, pool_report, proposal_json, review_json,
-    state_json, trace_entry,
+    state_json, state_json_each, trace_entry,
 };
 pub use plan::{KeyLines, PlanError, PlanErrors, SetKeyError, parse_plan, parse_plan_lines, set_plan_key};
 pub use stream::{Extras, Outcome, Rejected, run_stream, run_stream_with};

@@ -10,11 +10,12 @@
 //! The report's few dozen words are written here in both languages beside each other (the
 //! simulator has no message catalogue; the server's pages have theirs, in Fluent).
 
+use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 
 use fanli_engine::compliance::Finding;
-use fanli_engine::{Engine, Money};
+use fanli_engine::{Engine, MemberView, Money};
 use fanli_format::export::Csv;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::{Value, json};
@@ -87,17 +88,19 @@ impl Outcome {
 
 /// Every member's outcome, in join order.
 pub fn outcomes(sim: &Simulation) -> Vec<Outcome> {
-    sim.engine
-        .member_views()
-        .map(|v| Outcome {
-            member: v.name.to_owned(),
-            joined: sim.joined[v.id.index()],
-            spent: v.spent,
-            received: v.mechanisms.iter().map(|m| m.received).sum(),
-            owed: v.mechanisms.iter().map(|m| m.owed).sum(),
-            waiting: v.mechanisms.iter().map(|m| crate::risk::waiting(&sim.engine, m)).sum(),
-        })
-        .collect()
+    sim.engine.member_views().map(|v| outcome(sim, &v)).collect()
+}
+
+/// A member's outcome, from their view.
+fn outcome(sim: &Simulation, v: &MemberView<'_>) -> Outcome {
+    Outcome {
+        member: v.name.to_owned(),
+        joined: sim.joined[v.id.index()],
+        spent: v.spent,
+        received: v.mechanisms.iter().map(|m| m.received).sum(),
+        owed: v.mechanisms.iter().map(|m| m.owed).sum(),
+        waiting: v.mechanisms.iter().map(|m| crate::risk::waiting(&sim.engine, m)).sum(),
+    }
 }
 
 /// The summary: totals, cohorts and the verdict, as `summary.json` holds it.
@@ -333,10 +336,14 @@ pub fn write_all_with_sweep(
 ) -> io::Result<Value> {
     std::fs::create_dir_all(dir)?;
     let mut state = std::io::BufWriter::new(std::fs::File::create(dir.join("state.json"))?);
-    fanli_format::state_json(&sim.engine, &sim.rejected, None, &mut state)?;
+    // The outcomes are taken from the members' views as the state writes them: one walk of a
+    // million members, not two.
+    let mut outcomes = Vec::with_capacity(sim.engine.member_count());
+    fanli_format::state_json_each(&sim.engine, &sim.rejected, None, &mut state, |v| {
+        outcomes.push(outcome(sim, v));
+    })?;
     std::io::Write::write_all(&mut state, b"\n")?;
     std::fs::write(dir.join("timeseries.csv"), timeseries_csv(sim))?;
-    let outcomes = outcomes(sim);
     std::fs::write(dir.join("outcomes.csv"), outcomes_csv(&outcomes))?;
     let summary = summary(sim, &outcomes, findings);
     std::fs::write(dir.join("summary.json"), format!("{summary:#}\n"))?;
@@ -382,15 +389,26 @@ pub fn files(sweep: bool) -> Vec<&'static str> {
 /// received_over_spent, owed` (UTF-8 with a BOM, quoted where needed: [`Csv`]).
 pub fn outcomes_csv(outcomes: &[Outcome]) -> Vec<u8> {
     let mut csv = Csv::new(["member", "joined_day", "spent", "received", "received_over_spent", "owed"]);
+    // A row's fields are written into one kept buffer, not a `String` each: a row per member.
+    let mut text = String::new();
     for o in outcomes {
         let r = o.ratio();
+        text.clear();
+        let mut ends = [0; 5];
+        let fields: [&dyn std::fmt::Display; 5] =
+            [&o.joined, &o.spent, &o.received, &format_args!("{}.{:04}", r / 10_000, r % 10_000), &o.owed];
+        for (end, field) in ends.iter_mut().zip(fields) {
+            write!(text, "{field}").expect("a String takes it");
+            *end = text.len();
+        }
+        let [joined, spent, received, ratio, owed] = ends;
         csv.row([
-            o.member.clone(),
-            o.joined.to_string(),
-            o.spent.to_string(),
-            o.received.to_string(),
-            format!("{}.{:04}", r / 10_000, r % 10_000),
-            o.owed.to_string(),
+            o.member.as_str(),
+            &text[..joined],
+            &text[joined..spent],
+            &text[spent..received],
+            &text[received..ratio],
+            &text[ratio..owed],
         ]);
     }
     csv.finish()
