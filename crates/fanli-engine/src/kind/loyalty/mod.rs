@@ -179,9 +179,11 @@ impl Lots {
         (expires != NO_EXPIRY).then_some(expires)
     }
 
-    /// Whether there is a lot `index`.
-    fn has(&self, index: usize) -> bool {
-        index < self.lots.len()
+    /// When the lot at a cursor (`expired`, a reminder's) expires: `None` past the last lot or
+    /// for a lot that never expires.
+    fn expires_at(&self, cursor: usize) -> Option<Timestamp> {
+        let lot = u32::try_from(cursor).ok().filter(|_| cursor < self.lots.len())?;
+        self.expires(lot)
     }
 }
 
@@ -331,11 +333,10 @@ impl Loyalty {
             return self.roll_year(now);
         }
         for (r, &days) in self.config.reminders.iter().enumerate() {
-            while self.lots.has(self.reminded[r])
-                && let lot = self.reminded[r] as u32
-                && let Some(expires) = self.lots.expires(lot)
+            while let Some(expires) = self.lots.expires_at(self.reminded[r])
                 && expires <= now.plus_days(days)
             {
+                let lot = self.reminded[r] as u32;
                 let left = self.lots.left(lot);
                 if left > 0 && expires > now {
                     books.effect(Effect::ExpiryReminder {
@@ -349,10 +350,8 @@ impl Loyalty {
                 self.reminded[r] += 1;
             }
         }
-        while self.lots.has(self.expired)
-            && let lot = self.expired as u32
-            && self.lots.expires(lot).is_some_and(|e| e <= now)
-        {
+        while self.lots.expires_at(self.expired).is_some_and(|e| e <= now) {
+            let lot = self.expired as u32;
             let (member, units) = (self.lots.member(lot), self.lots.left(lot));
             self.lots.set_left(lot, 0);
             self.expired += 1;
@@ -373,14 +372,11 @@ impl Loyalty {
             }
         }
         self.next_due = NEVER;
-        if let Some(expires) =
-            self.lots.has(self.expired).then(|| self.lots.expires(self.expired as u32)).flatten()
-        {
+        if let Some(expires) = self.lots.expires_at(self.expired) {
             self.next_due = expires;
         }
         for (r, &days) in self.config.reminders.iter().enumerate() {
-            let cursor = self.reminded[r];
-            if let Some(expires) = self.lots.has(cursor).then(|| self.lots.expires(cursor as u32)).flatten() {
+            if let Some(expires) = self.lots.expires_at(self.reminded[r]) {
                 self.next_due = self.next_due.min(before(expires, days));
             }
         }
