@@ -11,8 +11,8 @@
 //! Released points are burned (`points → issued`) and their value owed from the pool, so an
 //! underfunded pool pays late, oldest first, and never borrows. Lots and releases are whole fen.
 //!
-//! Cost: the base pass reads each active lot once (they sit in one array, oldest first, and the
-//! exhausted ones are dropped as it goes) plus a sort of the members released; the share and
+//! Cost: the base pass reads each active lot once (they sit in one array by member, and the
+//! exhausted ones are dropped as it goes) plus a sort of the day's new lots; the share and
 //! team passes read three uplines per member released. Nothing walks all members or all lots
 //! per order.
 
@@ -43,8 +43,14 @@ const UNITS_PER_FEN: i64 = 100;
 pub(crate) struct GreenPoints {
     config: GreenPointsConfig,
     lots: Vec<Lot>,
-    /// Lots that release daily and have points left, oldest first (indices into `lots`).
+    /// Lots that release daily and have points left (indices into `lots`): up to `sorted`, by
+    /// member then lot (the order the base pass owes in, so it needs no sort of its own); past
+    /// it, the lots granted since the last day close, oldest first.
     active: Vec<u32>,
+    /// How many of `active` are in order. Not saved: a restored engine sorts them all again at
+    /// its next day close, to the same order (lots sort by member then index, a total order).
+    #[cfg_attr(feature = "snapshot", serde(skip))]
+    sorted: usize,
     /// Per member: their lots, oldest first, as a list through `Lot::next`.
     members: Vec<Holder>,
     /// Points released in all, in fen.
@@ -131,23 +137,41 @@ impl GreenPoints {
     /// The day's three passes: base, share, team.
     fn close_day(&mut self, pool: &mut Pool, books: &mut Books, members: &Members) {
         // Each member's base release today, in fen, by member: the day's releases of their
-        // lots, added up after a sort (sized by the lots releasing, not by the members: a
-        // per-member table of it cost 8 bytes a member, issue 19).
+        // lots, in member order as the lots are kept (sized by the lots releasing, not by the
+        // members: a per-member table of it cost 8 bytes a member, issue 19). Only the day's
+        // new lots are sorted, then merged with the rest as the pass walks them: a sort of all
+        // the releases each day was 5% of an all-kinds run's instructions (issue 19).
+        let key = |lots: &[Lot], index: u32| (lots[index as usize].member, index);
+        let sorted = self.sorted.min(self.active.len());
+        self.active[sorted..].sort_unstable_by_key(|&index| key(&self.lots, index));
+        let lots = &mut self.lots;
+        let mut kept = Vec::with_capacity(self.active.len());
         let mut released: Vec<(MemberId, i64)> = Vec::new();
-        let (lots, live) = (&mut self.lots, &mut self.live);
-        self.active.retain(|&index| {
+        let (old, new) = self.active.split_at(sorted);
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() || j < new.len() {
+            let index = if j == new.len() || (i < old.len() && key(lots, old[i]) < key(lots, new[j])) {
+                i += 1;
+                old[i - 1]
+            } else {
+                j += 1;
+                new[j - 1]
+            };
             let lot = &mut lots[index as usize];
             let amount = lot.daily.min(lot.left);
             lot.left -= amount;
             if amount > 0 {
                 if lot.left == 0 {
-                    *live -= 1;
+                    self.live -= 1;
                 }
                 released.push((lot.member, amount));
             }
-            lot.left > 0
-        });
-        released.sort_unstable_by_key(|&(member, _)| member);
+            if lot.left > 0 {
+                kept.push(index);
+            }
+        }
+        self.sorted = kept.len();
+        self.active = kept;
         released.dedup_by(|later, kept| {
             let same = later.0 == kept.0;
             if same {
@@ -293,6 +317,7 @@ impl Kind for GreenPoints {
             config: config.clone(),
             lots: Vec::new(),
             active: Vec::new(),
+            sorted: 0,
             members: Vec::new(),
             released: 0,
             live: 0,
