@@ -37,7 +37,7 @@ pub const SNAPSHOT_MAGIC: [u8; 8] = *b"FANLISNP";
 
 /// The shape of the state a snapshot holds. Bump it whenever a type reachable from [`Engine`]
 /// changes shape (a field added, removed, reordered or retyped; a variant added or moved).
-pub const SNAPSHOT_FORMAT: u32 = 12;
+pub const SNAPSHOT_FORMAT: u32 = 13;
 
 /// The version of this crate, which a snapshot must have been written by.
 const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");

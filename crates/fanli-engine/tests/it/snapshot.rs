@@ -256,8 +256,8 @@ fn the_format_version_changes_with_the_snapshot_shape() {
     // order so far, for refer_refund's overflow bound. Format 11: what orders earned (`clawback`)
     // as varint rows, order ids' tagged table, pools' per-member `owed` no longer kept, loyalty's
     // rolling year pointing at its lots, cycle's `active` flags as bits, pools' `received` in
-    // 4 bytes with a side map.)
-    const FINGERPRINT: (u32, u64) = (12, 0x2d9e_1ff7_51e1_a31a);
+    // 4 bytes with a side map. Format 13: the ledger's points held in 4 bytes with a side map.)
+    const FINGERPRINT: (u32, u64) = (13, 0x0730_0bbe_f14a_72e2);
     let bytes = scenario().snapshot();
     let found = (SNAPSHOT_FORMAT, fnv1a(&bytes[header_len()..]));
     assert_eq!(
