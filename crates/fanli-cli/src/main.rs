@@ -154,6 +154,11 @@ struct SimulateArgs {
     /// `owed`, `still_waiting`, ...).
     #[arg(long, conflicts_with = "example")]
     json: bool,
+    /// Read every line written back with `fanli run`'s reader and stop at the first that is not
+    /// the event the simulator applied (a check of the simulator, for its tests and benchmarks;
+    /// debug builds always make it).
+    #[arg(long, hide = true)]
+    check_lines: bool,
 }
 
 /// The `export` command's arguments.

@@ -77,11 +77,15 @@ pub(crate) fn simulate(args: SimulateArgs) -> ExitCode {
             Err(e) => return fail(format!("cannot read {}: {e}", log.display())),
         }
     }
-    let sim = fanli_sim::simulate_from(engine, &scenario, &mut events, |day, _| {
+    let progress = |day: u32, _| {
         if let Some(bar) = &bar {
             bar.set_position(day.into());
         }
-    });
+    };
+    let sim = match args.check_lines {
+        true => fanli_sim::simulate_checked(engine, &scenario, &mut events, progress),
+        false => fanli_sim::simulate_from(engine, &scenario, &mut events, progress),
+    };
     let flushed = std::io::Write::flush(&mut events);
     let sim = match (sim, flushed) {
         (Ok(sim), Ok(())) => sim,

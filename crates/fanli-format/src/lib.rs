@@ -15,7 +15,7 @@ pub mod strict;
 pub mod transparency;
 
 pub use event::{EventError, EventLine};
-pub use line::{LineOutcome, Refusal, apply, apply_bytes, apply_object};
+pub use line::{LineOutcome, Refusal, apply, apply_at, apply_bytes, apply_object};
 pub use output::{
     DailyReport, HistoryEntry, Movement, PoolFigures, Signed, blank_entry, findings_json, mechanisms_json,
     member_history, member_json, member_postings, notifications, pool_report, proposal_json, review_json,

@@ -77,17 +77,30 @@ pub fn apply_bytes<'e, 'l: 'e>(
 /// message (`YYYY-MM-DDTHH:MM:SS[.f]Z`, the one way the engine writes a time) are rewritten
 /// here. A line stamped in UTC keeps its message byte for byte.
 pub(crate) fn at_input_offset<'e>(outcome: LineOutcome<'e>, line: &EventLine<'_>) -> LineOutcome<'e> {
+    match line.offset() {
+        Some(offset) => at_offset(outcome, offset),
+        None => outcome,
+    }
+}
+
+/// A refusal's UTC times shown at `offset`.
+fn at_offset(outcome: LineOutcome<'_>, offset: UtcOffset) -> LineOutcome<'_> {
     match outcome {
-        LineOutcome::Refused(mut refusal) => {
-            if let Some(offset) = line.offset()
-                && offset != UtcOffset::UTC
-            {
-                refusal.error = times_at(&refusal.error, offset);
-            }
+        LineOutcome::Refused(mut refusal) if offset != UtcOffset::UTC => {
+            refusal.error = times_at(&refusal.error, offset);
             LineOutcome::Refused(refusal)
         }
         other => other,
     }
+}
+
+/// Applies an event built already from the values of a line whose `at` is written at `offset`:
+/// what [`apply_bytes`] does with that line once it has read it, for a writer that builds the
+/// event and its line from the same values (the simulator) and so need not read the line back.
+/// Such a writer owes a check that reading its lines gives its events (the simulator's is
+/// `fanli_sim::simulate_reread`, run by its tests).
+pub fn apply_at<'e>(engine: &mut Engine, event: Event<'e>, offset: UtcOffset) -> LineOutcome<'e> {
+    at_offset(apply(engine, Ok(event)), offset)
 }
 
 /// `message` with each UTC RFC 3339 time in it shown at `offset`.

@@ -1,6 +1,13 @@
 //! fanli's simulator: a scenario of member behaviour becomes an event stream, run through the
-//! same engine as `fanli run` (each generated line is parsed by the same reader), so a
-//! simulation shows what the production code would do.
+//! same engine as `fanli run`, so a simulation shows what the production code would do.
+//!
+//! Each line's event is built from the values drawn for it, and the line's text is written from
+//! the same values; the event is applied as `fanli run` applies a line it has read
+//! ([`fanli_format::apply_at`]). That the text reads back as that event is checked, not assumed:
+//! [`simulate_checked`] reads every line it writes with `fanli run`'s reader and panics at the
+//! first whose event differs from the one applied, and debug builds (every test) always do. So
+//! the stream replays to the same state (`fanli run PLAN events.jsonl`; `tests/sim.rs` checks
+//! that too). Reading the lines back had been a third of a simulation's instructions.
 //!
 //! [`simulate`] runs day by day: newcomers join (some referred, some buying at once), members
 //! buy again, a few orders are refunded the next day, appreciation holders sell by the
@@ -21,8 +28,9 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use fanli_engine::{
-    AdTasksConfig, AppreciationConfig, AppreciationView, CoalitionConfig, Engine, GreenPointsConfig,
-    GreenPointsView, KindConfig, LoyaltyConfig, Money, Plan, Points, QueueConfig, QueueView, date,
+    AdTasksConfig, AppreciationConfig, AppreciationView, CoalitionConfig, Engine, Event, EventKind,
+    GreenPointsConfig, GreenPointsView, KindConfig, LoyaltyConfig, Money, Order, Plan, Points, QueueConfig,
+    QueueView, SellAmount, Timestamp, UtcOffset, date,
 };
 use fanli_format::{EventLine, LineOutcome, Rejected};
 use rand::{Rng, SeedableRng};
@@ -153,20 +161,46 @@ pub fn simulate_from(
     engine: Engine,
     scenario: &Scenario,
     events: &mut dyn Write,
+    progress: impl FnMut(u32, u32),
+) -> Result<Simulation, SimError> {
+    run(engine, scenario, events, progress, cfg!(debug_assertions))
+}
+
+/// [`simulate_from`], reading every line it writes back with `fanli run`'s reader
+/// ([`EventLine::read`], [`EventLine::event`]) and comparing the event read with the event the
+/// simulator built and applied: the check that the stream is what was simulated.
+///
+/// # Panics
+///
+/// At the first line that reads as another event, or does not read: a bug of the simulator.
+pub fn simulate_checked(
+    engine: Engine,
+    scenario: &Scenario,
+    events: &mut dyn Write,
+    progress: impl FnMut(u32, u32),
+) -> Result<Simulation, SimError> {
+    run(engine, scenario, events, progress, true)
+}
+
+fn run(
+    engine: Engine,
+    scenario: &Scenario,
+    events: &mut dyn Write,
     mut progress: impl FnMut(u32, u32),
+    reread: bool,
 ) -> Result<Simulation, SimError> {
     let base = engine.member_count();
     let first_day = engine.now().map_or(FIRST_DAY, |at| at.local_day(fanli_engine::UtcOffset::CHINA) + 1);
     let buyers: Vec<u32> =
         (0..base).filter(|&i| !engine.spent(engine.member_id(i)).is_zero()).map(|i| i as u32).collect();
-    let names: Vec<String> = (0..base)
-        .map(|i| serde_json::to_string(engine.member_name(engine.member_id(i))).expect("a string"))
-        .collect();
+    let raw: Vec<String> = (0..base).map(|i| engine.member_name(engine.member_id(i)).to_owned()).collect();
+    let names: Vec<String> = raw.iter().map(|name| serde_json::to_string(name).expect("a string")).collect();
     let mut sim = Sim {
         rng: ChaCha8Rng::seed_from_u64(scenario.seed),
         engine,
         first_day,
         names,
+        raw,
         prefix: if base > 0 { "sim-" } else { "" },
         scenario: scenario.clone(),
         events,
@@ -176,6 +210,7 @@ pub fn simulate_from(
         joined: vec![0; base],
         buyers,
         partners: Vec::new(),
+        partner_ids: Vec::new(),
         orders: 0,
         refunds: Vec::new(),
         prices: Vec::new(),
@@ -184,9 +219,11 @@ pub fn simulate_from(
         today: String::new(),
         line: String::new(),
         ids: String::new(),
+        reread,
     };
     sim.engine.record(false);
-    sim.partners = sim.partners();
+    sim.partner_ids = sim.partners();
+    sim.partners = sim.partner_ids.iter().map(|id| serde_json::to_string(id).expect("a string")).collect();
     let mut days = Vec::new();
     for day in 1..=scenario.days {
         days.push(sim.run_day(day));
@@ -218,6 +255,8 @@ struct Sim<'w> {
     first_day: i64,
     /// The JSON strings of the members who were there before day 1.
     names: Vec<String>,
+    /// Their ids, as the events name them.
+    raw: Vec<String>,
     /// Before the ids of what the simulation creates (`sim-` after a replayed log).
     prefix: &'static str,
     scenario: Scenario,
@@ -233,6 +272,8 @@ struct Sim<'w> {
     buyers: Vec<u32>,
     /// The partners of the plan's coalitions, as JSON strings.
     partners: Vec<String>,
+    /// Their ids, as the events name them.
+    partner_ids: Vec<String>,
     orders: u64,
     /// Orders to refund the next day.
     refunds: Vec<u64>,
@@ -246,6 +287,8 @@ struct Sim<'w> {
     /// The ids `Engine::prefetch` is given, built in a buffer kept from line to line.
     ids: String,
     day: u32,
+    /// Every line read back and compared with its event ([`simulate_checked`]).
+    reread: bool,
 }
 
 impl Sim<'_> {
@@ -258,8 +301,9 @@ impl Sim<'_> {
         for order in std::mem::take(&mut self.refunds) {
             self.emit(|sim, line| {
                 line.push_str("\"type\":\"refund\",\"order\":\"");
-                push_id(line, sim.prefix, 'o', order);
+                let order = push_id_text(line, sim.prefix, 'o', order);
                 line.push('"');
+                Proto::Refund { order }
             });
         }
         for _ in 0..self.scenario.arrivals.on(day) {
@@ -309,27 +353,32 @@ impl Sim<'_> {
     /// Appends member `index` as a JSON string: their own id if they were there before day 1.
     /// Lines are built without a `String` of their own or `format!`: a simulation writes tens of
     /// millions of them, and formatting was a third of its instructions.
-    fn push_member(&self, line: &mut String, index: usize) {
+    fn push_member(&self, line: &mut String, index: usize) -> Text {
         match self.names.get(index) {
-            Some(name) => line.push_str(name),
+            Some(name) => {
+                line.push_str(name);
+                Text::Old(index as u32)
+            }
             None => {
                 line.push('"');
-                push_id(line, self.prefix, 'm', index as u64);
+                let id = push_id_text(line, self.prefix, 'm', index as u64);
                 line.push('"');
+                id
             }
         }
     }
 
     /// `"type":"KIND","member":M,"mechanism":"ID"`: the start of a line by member `index` for
-    /// one mechanism (a sell, a redeem, an ad view), which the caller goes on from.
-    fn push_for_mechanism(&self, line: &mut String, kind: &str, index: usize, mechanism: &str) {
+    /// one mechanism (a sell, a redeem, an ad view), which the caller goes on from; the member.
+    fn push_for_mechanism(&self, line: &mut String, kind: &str, index: usize, mechanism: &str) -> Text {
         line.push_str("\"type\":\"");
         line.push_str(kind);
         line.push_str("\",\"member\":");
-        self.push_member(line, index);
+        let member = self.push_member(line, index);
         line.push_str(",\"mechanism\":\"");
         line.push_str(mechanism);
         line.push('"');
+        member
     }
 
     /// Appends member `index`'s id without quotes to `ids`, for `Engine::prefetch`; false (and
@@ -394,14 +443,15 @@ impl Sim<'_> {
         };
         self.emit(|sim, line| {
             line.push_str("\"type\":\"join\",\"member\":");
-            sim.push_member(line, id as usize);
-            if let Some(referrer) = referrer {
+            let member = sim.push_member(line, id as usize);
+            let referrer = referrer.map(|referrer| {
                 line.push_str(",\"referrer\":");
-                sim.push_member(line, referrer);
-            }
+                sim.push_member(line, referrer)
+            });
             line.push_str(",\"device\":\"");
-            push_id(line, sim.prefix, 'd', device as u64);
+            let device = push_id_text(line, sim.prefix, 'd', device as u64);
             line.push('"');
+            Proto::Join { member, referrer, device }
         });
         self.joined.push(day);
         if self.chance(self.scenario.first_order) { self.order(id) } else { 0 }
@@ -463,16 +513,18 @@ impl Sim<'_> {
         };
         self.emit(|sim, line| {
             line.push_str("\"type\":\"order\",\"order\":\"");
-            push_id(line, sim.prefix, 'o', id);
+            let order = push_id_text(line, sim.prefix, 'o', id);
             line.push_str("\",\"member\":");
-            sim.push_member(line, member as usize);
+            let member = sim.push_member(line, member as usize);
             line.push_str(",\"amount\":\"");
             push_money(line, fen);
             line.push('"');
-            if let Some(partner) = partner {
+            let partner = partner.map(|partner| {
                 line.push_str(",\"partner\":");
                 line.push_str(&sim.partners[partner]);
-            }
+                Text::Partner(partner as u32)
+            });
+            Proto::Order { order, member, fen, partner }
         });
         if self.chance(self.scenario.refund) {
             self.refunds.push(id);
@@ -506,8 +558,9 @@ impl Sim<'_> {
             for (index, id) in &mechanisms {
                 if self.wants_to_sell(*index, member) {
                     self.emit(|sim, line| {
-                        sim.push_for_mechanism(line, "sell", member as usize, id);
+                        let member = sim.push_for_mechanism(line, "sell", member as usize, id);
                         line.push_str(",\"points\":\"all\"");
+                        Proto::Sell { member, mechanism: id }
                     });
                 }
             }
@@ -541,7 +594,7 @@ impl Sim<'_> {
         }
     }
 
-    /// The partners of the plan's coalitions, as JSON strings.
+    /// The partners of the plan's coalitions.
     fn partners(&self) -> Vec<String> {
         self.engine
             .plan()
@@ -549,7 +602,7 @@ impl Sim<'_> {
             .iter()
             .filter_map(|m| m.kind.get::<CoalitionConfig>().map(|c| c.partners.iter()))
             .flatten()
-            .map(|p| serde_json::to_string(&p.id).expect("a string"))
+            .map(|p| p.id.clone())
             .collect()
     }
 
@@ -560,14 +613,14 @@ impl Sim<'_> {
         if self.buyers.is_empty() {
             return;
         }
-        // What each mechanism redeems, as JSON strings, once a day: the cheapest loyalty
+        // What each mechanism redeems, with its JSON strings, once a day: the cheapest loyalty
         // reward (none: nothing to redeem), or a coalition's partners.
         let mechanisms: Vec<(fanli_engine::MechanismId, Redeems, String)> = self
             .engine
             .mechanism_ids()
             .zip(&self.engine.plan().mechanisms)
             .filter_map(|(id, m)| {
-                let json = |text: &str| serde_json::to_string(text).expect("a string");
+                let json = |text: &str| (text.to_owned(), serde_json::to_string(text).expect("a string"));
                 let redeems = if let Some(l) = m.kind.get::<LoyaltyConfig>() {
                     let cheapest = l.rewards.iter().min_by_key(|r| r.points);
                     Redeems::Reward(cheapest.map(|r| (r.points, json(&r.name))))
@@ -605,15 +658,22 @@ impl Sim<'_> {
                     }
                 };
                 self.emit(|sim, line| {
-                    sim.push_for_mechanism(line, "redeem", index, name);
-                    if let Some(reward) = reward {
+                    let member = sim.push_for_mechanism(line, "redeem", index, name);
+                    if let Some((_, json)) = reward {
                         line.push_str(",\"reward\":");
-                        line.push_str(reward);
+                        line.push_str(json);
                     }
-                    if let Some(partner) = partner {
+                    if let Some((_, json)) = partner {
                         line.push_str(",\"partner\":");
-                        line.push_str(partner);
+                        line.push_str(json);
                         write!(line, ",\"points\":\"{points}\"").expect("a String takes it");
+                    }
+                    Proto::Redeem {
+                        member,
+                        mechanism: name,
+                        reward: reward.map(|(raw, _)| raw.as_str()),
+                        partner: partner.map(|(raw, _)| raw.as_str()),
+                        points: partner.map(|_| points),
                     }
                 });
             }
@@ -645,20 +705,28 @@ impl Sim<'_> {
             }
             for (id, allowed) in &ads {
                 for _ in 0..self.scenario.views.min(*allowed) {
-                    self.emit(|sim, line| sim.push_for_mechanism(line, "ad_view", member, id));
+                    self.emit(|sim, line| Proto::AdView {
+                        member: sim.push_for_mechanism(line, "ad_view", member, id),
+                        mechanism: id,
+                    });
                 }
             }
         }
     }
 
     fn close_day(&mut self, day: u32) {
-        let next = date(self.first_day + day as i64);
-        self.write_line(&format!("{{\"at\":\"{next}T00:00:00+08:00\",\"type\":\"close_day\"}}"));
+        let next = self.first_day + day as i64;
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        write!(line, "{{\"at\":\"{}T00:00:00+08:00\",\"type\":\"close_day\"}}", date(next))
+            .expect("a String takes it");
+        self.put(line, local_time(next, 0), Proto::CloseDay);
     }
 
-    /// Writes an event stamped a second after the last one, during the day: `body` appends
-    /// what follows `"at"` (without the braces) to the line.
-    fn emit(&mut self, body: impl FnOnce(&Self, &mut String)) {
+    /// Writes an event stamped a second after the last one, during the day, and applies it:
+    /// `body` appends what follows `"at"` (without the braces) to the line, and says what event
+    /// that is.
+    fn emit<'p>(&mut self, body: impl FnOnce(&Self, &mut String) -> Proto<'p>) {
         self.clock = (self.clock + 1).min(86_399);
         let (h, m, s) = (self.clock / 3600, self.clock / 60 % 60, self.clock % 60);
         // The line is built in a buffer kept from line to line, and the day's date once a day:
@@ -673,23 +741,143 @@ impl Sim<'_> {
             line.push(char::from(b'0' + (two % 10) as u8));
         }
         line.push_str("+08:00\",");
-        body(self, &mut line);
+        let proto = body(self, &mut line);
         line.push('}');
-        self.write_line(&line);
-        self.line = line;
+        let at = local_time(self.first_day + self.day as i64 - 1, self.clock);
+        self.put(line, at, proto);
     }
 
-    /// Appends `line` to the stream and applies it exactly as `fanli run` would read it.
-    fn write_line(&mut self, line: &str) {
-        if let Err(e) = self.events.write_all(line.as_bytes()).and_then(|()| self.events.write_all(b"\n")) {
+    /// Appends `line` (the buffer `self.line`, taken) to the stream, and applies its event (at
+    /// `at`, as `proto` says) as `fanli run` applies the line once read: with the same
+    /// [`fanli_format::apply_at`] the reader's [`fanli_format::apply_bytes`] ends in.
+    fn put(&mut self, mut line: String, at: Timestamp, proto: Proto<'_>) {
+        line.push('\n');
+        if let Err(e) = self.events.write_all(line.as_bytes()) {
             self.error.get_or_insert(e.into());
         }
+        line.pop();
         self.lines += 1;
-        let mut slot = EventLine::default();
+        let event = Event { at, kind: proto.kind(&line, &self.raw, &self.partner_ids) };
+        if self.reread {
+            reread(&line, &event, self.lines);
+        }
         if let LineOutcome::Refused(refusal) =
-            fanli_format::apply_bytes(&mut self.engine, &mut slot, line.as_bytes())
+            fanli_format::apply_at(&mut self.engine, event, UtcOffset::CHINA)
         {
             self.rejected.push(Rejected { line: self.lines, refusal });
+        }
+        self.line = line;
+    }
+}
+
+/// The instant of `seconds` into local day `day` (days since 1970-01-01) in China, the offset
+/// every generated line is written at.
+fn local_time(day: i64, seconds: u32) -> Timestamp {
+    let seconds = day * 86_400 + i64::from(seconds) - i64::from(UtcOffset::CHINA.seconds());
+    Timestamp::from_unix_nanos(seconds * 1_000_000_000)
+}
+
+/// Reads `line` (the `n`th) with `fanli run`'s reader and checks it is `event`.
+fn reread(line: &str, event: &Event<'_>, n: usize) {
+    let mut slot = EventLine::default();
+    if let Err(e) = slot.read(line.as_bytes()) {
+        panic!("line {n} of the stream does not read: {e:?}\n{line}");
+    }
+    match slot.event() {
+        Ok(read) => assert_eq!(
+            &read, event,
+            "line {n} of the stream reads as another event than the one applied\n{line}"
+        ),
+        Err(e) => panic!("line {n} of the stream does not read as an event: {e:?}\n{line}"),
+    }
+}
+
+/// Where a generated event's string lies, as the line is built: the event borrows it once the
+/// line is whole.
+#[derive(Clone, Copy)]
+enum Text {
+    /// `line[start..end]`: a generated id, written as it is.
+    Span(u32, u32),
+    /// A replayed log's member, by index (`Sim::raw`).
+    Old(u32),
+    /// A coalition's partner, by index (`Sim::partner_ids`).
+    Partner(u32),
+}
+
+/// A generated line's event, its strings not yet borrowed (`Proto::kind`); `'p` is what the
+/// caller holds (mechanism ids, reward and partner names).
+enum Proto<'p> {
+    Join {
+        member: Text,
+        referrer: Option<Text>,
+        device: Text,
+    },
+    Order {
+        order: Text,
+        member: Text,
+        fen: i64,
+        partner: Option<Text>,
+    },
+    Refund {
+        order: Text,
+    },
+    Sell {
+        member: Text,
+        mechanism: &'p str,
+    },
+    Redeem {
+        member: Text,
+        mechanism: &'p str,
+        reward: Option<&'p str>,
+        partner: Option<&'p str>,
+        points: Option<Points>,
+    },
+    AdView {
+        member: Text,
+        mechanism: &'p str,
+    },
+    CloseDay,
+}
+
+impl<'p> Proto<'p> {
+    /// The event, its strings borrowed from the line and the simulator's names.
+    fn kind<'a>(self, line: &'a str, raw: &'a [String], partners: &'a [String]) -> EventKind<'a>
+    where
+        'p: 'a,
+    {
+        let text = |t: Text| -> &'a str {
+            match t {
+                Text::Span(start, end) => &line[start as usize..end as usize],
+                Text::Old(i) => &raw[i as usize],
+                Text::Partner(i) => &partners[i as usize],
+            }
+        };
+        match self {
+            Proto::Join { member, referrer, device } => EventKind::Join {
+                member: text(member),
+                referrer: referrer.map(text),
+                phone: None,
+                device: Some(text(device)),
+                ip: None,
+            },
+            Proto::Order { order, member, fen, partner } => EventKind::Order(Order {
+                id: text(order),
+                member: text(member),
+                amount: Money::from_fen(fen),
+                profit: None,
+                store: None,
+                partner: partner.map(text),
+                credit: Money::ZERO,
+            }),
+            Proto::Refund { order } => EventKind::Refund { order: text(order) },
+            Proto::Sell { member, mechanism } => {
+                EventKind::Sell { member: text(member), mechanism, points: SellAmount::All }
+            }
+            Proto::Redeem { member, mechanism, reward, partner, points } => {
+                EventKind::Redeem { member: text(member), mechanism, reward, partner, points }
+            }
+            Proto::AdView { member, mechanism } => EventKind::AdView { member: text(member), mechanism },
+            Proto::CloseDay => EventKind::CloseDay,
         }
     }
 }
@@ -698,12 +886,13 @@ impl Sim<'_> {
 /// arrive, near enough that the lines in between do not push it out again.
 const AHEAD: usize = 4;
 
-/// What a mechanism's members redeem (`Sim::redemptions`).
+/// What a mechanism's members redeem (`Sim::redemptions`); names as the events name them and
+/// as JSON strings.
 enum Redeems {
-    /// A loyalty mechanism's cheapest reward, its points and its name as a JSON string.
-    Reward(Option<(Points, String)>),
-    /// A coalition's points at one of its partners (names as JSON strings).
-    Points(Vec<String>),
+    /// A loyalty mechanism's cheapest reward: its points and its name.
+    Reward(Option<(Points, (String, String))>),
+    /// A coalition's points at one of its partners.
+    Points(Vec<(String, String)>),
 }
 
 /// Appends a generated id (`m17`, `o3`, `d5`, `sim-m17` after a replayed log): `prefix`,
@@ -713,6 +902,13 @@ fn push_id(out: &mut String, prefix: &str, letter: char, n: u64) {
     out.push_str(prefix);
     out.push(letter);
     out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// [`push_id`] into a line, and where it lies there.
+fn push_id_text(line: &mut String, prefix: &str, letter: char, n: u64) -> Text {
+    let start = line.len() as u32;
+    push_id(line, prefix, letter, n);
+    Text::Span(start, line.len() as u32)
 }
 
 /// Appends `fen` as `Money`'s `Display` writes it (`12.30`, `-0.05`: yuan, a point, two

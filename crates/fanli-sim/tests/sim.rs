@@ -3,7 +3,7 @@
 
 use fanli_engine::Engine;
 use fanli_format::{parse_plan, run_stream, state_json};
-use fanli_sim::{Scenario, Simulation, simulate};
+use fanli_sim::{Scenario, Simulation, simulate, simulate_checked};
 
 /// A short scenario: `per_day` newcomers for `days` days then none until `total` days, each
 /// buying once for 100.00, nobody referred, no repeats or refunds.
@@ -68,6 +68,61 @@ fn fanli_run_on_the_generated_stream_reproduces_the_end_state() {
     let outcome = run_stream(&mut engine, events.as_slice(), false).unwrap();
     assert!(outcome.rejected.is_empty());
     assert_eq!(state(&engine, &outcome.rejected), state(&sim.engine, &sim.rejected));
+}
+
+/// The simulator builds each event from the values it draws and writes the line from the same
+/// values, without reading the line back: `simulate_checked` reads every line with `fanli
+/// run`'s reader and panics at the first that reads as another event than the one applied.
+/// Here on every kind of line it writes, with names it must escape (a replayed log's members, a
+/// reward; a partner's id cannot need it), and `fanli run` on the log and the stream ends where the simulation did.
+#[test]
+fn every_generated_line_reads_back_as_the_event_applied_and_replays_to_the_same_state() {
+    let plan = ALL.replace(r#"name = "drink""#, r#"name = "tea\\coffee""#);
+    assert_ne!(plan, ALL);
+    let log = [
+        r#"{"at":"2025-12-30T10:00:00+08:00","type":"join","member":"张\"三\\"}"#,
+        r#"{"at":"2025-12-30T10:00:01+08:00","type":"order","order":"first","member":"张\"三\\","amount":"300.00"}"#,
+        r#"{"at":"2025-12-30T10:00:02+08:00","type":"join","member":"li\u0073i","referrer":"张\"三\\"}"#,
+        r#"{"at":"2025-12-31T00:00:00+08:00","type":"close_day"}"#,
+    ]
+    .join("\n")
+        + "\n";
+    let mut scenario = Scenario::default_scenario();
+    scenario.days = 60;
+    for from_log in [false, true] {
+        let mut engine = Engine::new(parse_plan(&plan).unwrap());
+        if from_log {
+            let outcome = run_stream(&mut engine, log.as_bytes(), false).unwrap();
+            assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected.first());
+        }
+        let mut events = Vec::new();
+        let sim = simulate_checked(engine, &scenario, &mut events, |_, _| {}).unwrap();
+        assert!(sim.rejected.is_empty(), "{:?}", sim.rejected.first());
+        let stream = String::from_utf8(events).unwrap();
+        for shape in [
+            r#""type":"join","member":"#,
+            r#","referrer":"#,
+            r#""type":"order","#,
+            r#","partner":"bank""#,
+            r#""type":"refund","#,
+            r#""type":"sell","#,
+            r#","reward":"tea\\coffee""#,
+            r#","partner":"air","points":"#,
+            r#""type":"ad_view","#,
+            r#""type":"close_day""#,
+        ] {
+            assert!(stream.contains(shape), "no line with {shape}");
+        }
+        if from_log {
+            assert!(stream.contains(r#""referrer":"张\"三\\""#) && stream.contains(r#""member":"lisi""#));
+            assert!(stream.contains(r#""order":"sim-o0""#));
+        }
+        let mut replayed = Engine::new(parse_plan(&plan).unwrap());
+        let both = if from_log { log.clone() + &stream } else { stream };
+        let outcome = run_stream(&mut replayed, both.as_bytes(), false).unwrap();
+        assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected.first());
+        assert_eq!(state(&replayed, &outcome.rejected), state(&sim.engine, &sim.rejected));
+    }
 }
 
 #[test]
