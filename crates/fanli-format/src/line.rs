@@ -98,7 +98,7 @@ fn at_offset(outcome: LineOutcome<'_>, offset: UtcOffset) -> LineOutcome<'_> {
 /// what [`apply_bytes`] does with that line once it has read it, for a writer that builds the
 /// event and its line from the same values (the simulator) and so need not read the line back.
 /// Such a writer owes a check that reading its lines gives its events (the simulator's is
-/// `fanli_sim::simulate_reread`, run by its tests).
+/// `fanli_sim::simulate_checked`, which its tests and every debug build run).
 pub fn apply_at<'e>(engine: &mut Engine, event: Event<'e>, offset: UtcOffset) -> LineOutcome<'e> {
     at_offset(apply(engine, Ok(event)), offset)
 }
