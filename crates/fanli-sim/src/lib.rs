@@ -381,15 +381,11 @@ impl Sim<'_> {
         member
     }
 
-    /// Appends member `index`'s id without quotes to `ids`, for `Engine::prefetch`; false (and
-    /// nothing appended) for a replayed log's member whose name has escapes.
-    fn push_member_id(&self, ids: &mut String, index: usize) -> bool {
-        match self.names.get(index) {
-            Some(name) => unquoted(name).map(|name| ids.push_str(name)).is_some(),
-            None => {
-                push_id(ids, self.prefix, 'm', index as u64);
-                true
-            }
+    /// Appends member `index`'s id, as the events name them, to `ids`, for `Engine::prefetch`.
+    fn push_member_id(&self, ids: &mut String, index: usize) {
+        match self.raw.get(index) {
+            Some(name) => ids.push_str(name),
+            None => push_id(ids, self.prefix, 'm', index as u64),
         }
     }
 
@@ -398,8 +394,8 @@ impl Sim<'_> {
     fn prefetch(&mut self, index: usize) {
         let mut ids = std::mem::take(&mut self.ids);
         ids.clear();
-        let known = self.push_member_id(&mut ids, index);
-        self.engine.prefetch([known.then_some(ids.as_str()), None], None);
+        self.push_member_id(&mut ids, index);
+        self.engine.prefetch([Some(ids.as_str()), None], None);
         self.ids = ids;
         if index < self.engine.member_count() {
             self.engine.prefetch_member(self.engine.member_id(index));
@@ -430,11 +426,11 @@ impl Sim<'_> {
             };
             let mut ids = std::mem::take(&mut self.ids);
             ids.clear();
-            let member = self.push_member_id(&mut ids, id as usize);
+            self.push_member_id(&mut ids, id as usize);
             let split = ids.len();
-            let name = self.push_member_id(&mut ids, referrer);
+            self.push_member_id(&mut ids, referrer);
             let (member_id, referrer_id) = ids.split_at(split);
-            self.engine.prefetch([member.then_some(member_id), name.then_some(referrer_id)], None);
+            self.engine.prefetch([Some(member_id), Some(referrer_id)], None);
             self.ids = ids;
             let device = if self.chance(self.scenario.fraud) { referrer } else { n };
             (Some(referrer), device)
@@ -472,14 +468,14 @@ impl Sim<'_> {
         let id = self.orders;
         self.orders += 1;
         // The buyer's and the order's slots in the engine's id tables load while the amount is
-        // drawn and the line written and parsed.
+        // drawn and the line written.
         let mut ids = std::mem::take(&mut self.ids);
         ids.clear();
-        let buyer = self.push_member_id(&mut ids, member as usize);
+        self.push_member_id(&mut ids, member as usize);
         let split = ids.len();
         push_id(&mut ids, self.prefix, 'o', id);
         let (buyer_id, order_id) = ids.split_at(split);
-        self.engine.prefetch([buyer.then_some(buyer_id), None], Some(order_id));
+        self.engine.prefetch([Some(buyer_id), None], Some(order_id));
         self.ids = ids;
         let fen = match &self.scenario.orders {
             Amounts::Fixed(fen) => *fen,
@@ -923,12 +919,6 @@ fn push_money(out: &mut String, fen: i64) {
     let cents = (abs % 100) as u8;
     out.push(char::from(b'0' + cents / 10));
     out.push(char::from(b'0' + cents % 10));
-}
-
-/// The text of a JSON string without escapes (a member's name as the sim writes it), for
-/// `Engine::prefetch`; `None` for anything else.
-fn unquoted(json: &str) -> Option<&str> {
-    json.strip_prefix('"')?.strip_suffix('"').filter(|name| !name.contains('\\'))
 }
 
 /// `median × e^(sigma × z / 2^20)` in fen, sigma in 1/10^9, by integer arithmetic only:
