@@ -944,8 +944,12 @@ pub async fn serve_until(
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let mut serving = tokio::spawn(axum::serve(listener, app).with_graceful_shutdown(signal).into_future());
     tokio::select! {
+        // The stop first: with no connection open, the serving ends as soon as it is told to,
+        // and both are ready at once; either way the steps below run. Only a serving that
+        // ended on its own (an error; the sender dropped unsent) returns here.
+        biased;
+        Ok(()) = stopped => {}
         ended = &mut serving => return ended.map_err(std::io::Error::other)?,
-        _ = stopped => {}
     }
     match tokio::time::timeout(shutdown::GRACE, &mut serving).await {
         Ok(ended) => ended.map_err(std::io::Error::other)??,
