@@ -598,7 +598,7 @@ pub fn member_postings(engine: &Engine) -> Vec<(fanli_engine::MemberId, Vec<Valu
 /// Members are found among those already written by a scan while they are few (most events
 /// move one to a handful), by a map once an event has moved more than [`SCAN_UP_TO`]: a day's
 /// close paying a pool to thousands of members was a scan per posting over all of them
-/// (quadratic; 5% of the writer's time in `xtask load --events 2000000`).
+/// (quadratic; 5% of all samples in `xtask load --events 2000000`).
 pub fn member_history(engine: &Engine) -> Vec<(fanli_engine::MemberId, String)> {
     /// Members of an event found by a scan; past this many, by `index`.
     const SCAN_UP_TO: usize = 16;

@@ -327,7 +327,7 @@ pub const HISTORY_PART: u64 = 16_384;
 /// written whole: with the index by member the write-ahead log took ~1.9 MB a batch of 1,000
 /// events at 200,000 lines, growing with the store toward one 4 KiB page per row (~3.4 MB a
 /// batch at a year's size). Keyed by part, a commit's rows land in the newest part's subtree
-/// only, which never holds more than 16,384 lines' rows: ~0.6 MB a batch, however large the
+/// only, which never holds more than 16,384 lines' rows: ~0.8 MB a batch, however large the
 /// store (BENCHMARKS.md, issue 19, branch store5). A member's history is read a part at a time,
 /// newest first, until it has enough rows ([`Store::history`]): a seek per part (one per 16,384
 /// lines of the tenant's log) for a member with little history, far fewer for an active one.
