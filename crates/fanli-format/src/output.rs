@@ -596,7 +596,7 @@ pub fn member_postings(engine: &Engine) -> Vec<(fanli_engine::MemberId, Vec<Valu
 /// or more for each event, on the commit's path).
 ///
 /// Members are found among those already written by a scan while they are few (most events
-/// move one to a handful), by a map once an event has moved more than [`SCAN_UP_TO`]: a day's
+/// move one to a handful), by a map once an event has moved more than `SCAN_UP_TO`: a day's
 /// close paying a pool to thousands of members was a scan per posting over all of them
 /// (quadratic; 5% of all samples in `xtask load --events 2000000`).
 pub fn member_history(engine: &Engine) -> Vec<(fanli_engine::MemberId, String)> {

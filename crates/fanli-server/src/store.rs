@@ -317,7 +317,7 @@ fn tenant_settings(store: &mut Conn<'_>) -> Result<()> {
 }
 
 /// The lines of a tenant's log whose history rows share a part of the member-history index
-/// (see [`history_by_part`]): a power of two, fixed (the index's expression holds it).
+/// (see `history_by_part`, version 7): a power of two, fixed (the index's expression holds it).
 pub const HISTORY_PART: u64 = 16_384;
 
 /// Version 7: the member-history index `history_member` is keyed by the part of the log a row
@@ -1708,7 +1708,7 @@ impl Store {
     /// A member's history, newest first, at most `limit` events: (line, the event's chained
     /// line, what it did to the member as a JSON array of `[rule, mechanism, account, amount]`).
     ///
-    /// The index by member is keyed by part of the log first (version 7, [`history_by_part`]):
+    /// The index by member is keyed by part of the log first (version 7, `history_by_part`):
     /// the parts are read newest first, one statement each, until `limit` rows are found or
     /// the first part is read.
     pub fn history(&mut self, tenant: &str, member: &str, limit: u32) -> Result<Vec<(u64, String, String)>> {
