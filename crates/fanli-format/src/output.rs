@@ -594,8 +594,18 @@ pub fn member_postings(engine: &Engine) -> Vec<(fanli_engine::MemberId, Vec<Valu
 /// [`member_postings`] as the server stores it: each member's rows as one JSON array, the bytes
 /// `Value::Array(rows).to_string()` gives, written straight out (a batch of events makes one
 /// or more for each event, on the commit's path).
+///
+/// Members are found among those already written by a scan while they are few (most events
+/// move one to a handful), by a map once an event has moved more than `SCAN_UP_TO`: a day's
+/// close paying a pool to thousands of members was a scan per posting over all of them
+/// (quadratic; 5% of all samples in `xtask load --events 2000000`).
 pub fn member_history(engine: &Engine) -> Vec<(fanli_engine::MemberId, String)> {
+    /// Members of an event found by a scan; past this many, by `index`.
+    const SCAN_UP_TO: usize = 16;
     let mut out: Vec<(fanli_engine::MemberId, Vec<u8>)> = Vec::new();
+    // Each member's place in `out`, once it holds more than `SCAN_UP_TO`.
+    let mut index: std::collections::HashMap<fanli_engine::MemberId, usize> =
+        std::collections::HashMap::new();
     for p in engine.applied().postings {
         let mechanism = p.mechanism.map_or("", |m| engine.mechanism_name(m));
         for (account, sign) in [(p.from, b'-'), (p.to, b'+')] {
@@ -605,12 +615,23 @@ pub fn member_history(engine: &Engine) -> Vec<(fanli_engine::MemberId, String)> 
                 Account::Points(_, m) => (m, b"\"points\",\""),
                 _ => continue,
             };
-            let buf = match out.iter().position(|(m, _)| *m == member) {
+            let found = if out.len() <= SCAN_UP_TO {
+                out.iter().position(|(m, _)| *m == member)
+            } else {
+                if index.is_empty() {
+                    index.extend(out.iter().enumerate().map(|(i, (m, _))| (*m, i)));
+                }
+                index.get(&member).copied()
+            };
+            let buf = match found {
                 Some(i) => {
                     out[i].1.push(b',');
                     &mut out[i].1
                 }
                 None => {
+                    if !index.is_empty() {
+                        index.insert(member, out.len());
+                    }
                     out.push((member, Vec::with_capacity(96)));
                     let buf = &mut out.last_mut().expect("just pushed").1;
                     buf.push(b'[');

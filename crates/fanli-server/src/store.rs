@@ -184,7 +184,9 @@ const SET_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON 
 
 /// The tables as the first version made them, with `{int}` and `{serial}` for the types the two
 /// databases spell differently. Never changed: what came later is a step of [`MIGRATIONS`], run
-/// alike on a new store and on one made by an older version.
+/// alike on a new store and on one made by an older version. (`history_member` is the first
+/// version's; version 7 ([`history_by_part`]) makes it again under the same name, which the
+/// `IF NOT EXISTS` here then leaves alone.)
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, key_hash TEXT NOT NULL UNIQUE);
@@ -223,7 +225,7 @@ const SCHEMA: &str = "
 /// step `i` takes `schema_version` (a setting; `1` when absent) from `i + 1` to `i + 2`. Each
 /// runs in a transaction with the setting's update, so a store is at one version or the next.
 const MIGRATIONS: &[fn(&mut Conn<'_>) -> Result<()>] =
-    &[keys_lifecycle, plan_amendments, transparency_log, dead_letters, tenant_settings];
+    &[keys_lifecycle, plan_amendments, transparency_log, dead_letters, tenant_settings, history_by_part];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64 + 1;
@@ -311,6 +313,30 @@ fn tenant_settings(store: &mut Conn<'_>) -> Result<()> {
     store.batch(
         "CREATE TABLE tenant_settings (tenant TEXT PRIMARY KEY, public_origin TEXT,
              public_join {int} NOT NULL DEFAULT 1, key_id TEXT);",
+    )
+}
+
+/// The lines of a tenant's log whose history rows share a part of the member-history index
+/// (see `history_by_part`, version 7): a power of two, fixed (the index's expression holds it).
+pub const HISTORY_PART: u64 = 16_384;
+
+/// Version 7: the member-history index `history_member` is keyed by the part of the log a row
+/// is in first, `(tenant, line / 16384, member, line)`, where it was `(tenant, member, line)`.
+/// Each group commit's history rows (one per member an event moved: ~850 for 1,000 events)
+/// land on random leaves of an index by member, and in WAL mode each leaf a commit touches is
+/// written whole: with the index by member the write-ahead log took ~1.9 MB a batch of 1,000
+/// events at 200,000 lines, growing with the store toward one 4 KiB page per row (~3.4 MB a
+/// batch at a year's size). Keyed by part, a commit's rows land in the newest part's subtree
+/// only, which never holds more than 16,384 lines' rows: ~0.8 MB a batch, however large the
+/// store (BENCHMARKS.md, issue 19, branch store5). A member's history is read a part at a time,
+/// newest first, until it has enough rows ([`Store::history`]): a seek per part (one per 16,384
+/// lines of the tenant's log) for a member with little history, far fewer for an active one.
+/// The index keeps its name, so that the first version's `CREATE INDEX IF NOT EXISTS` at every
+/// open leaves it alone.
+fn history_by_part(store: &mut Conn<'_>) -> Result<()> {
+    store.batch(
+        "DROP INDEX IF EXISTS history_member;
+         CREATE INDEX history_member ON history (tenant, (line / 16384), member, line);",
     )
 }
 
@@ -1681,11 +1707,28 @@ impl Store {
 
     /// A member's history, newest first, at most `limit` events: (line, the event's chained
     /// line, what it did to the member as a JSON array of `[rule, mechanism, account, amount]`).
+    ///
+    /// The index by member is keyed by part of the log first (version 7, `history_by_part`):
+    /// the parts are read newest first, one statement each, until `limit` rows are found or
+    /// the first part is read.
     pub fn history(&mut self, tenant: &str, member: &str, limit: u32) -> Result<Vec<(u64, String, String)>> {
+        let newest = "SELECT line FROM history WHERE tenant = $1 ORDER BY line DESC LIMIT 1";
+        let Some(last) = self.query_one(newest, &[P::Text(tenant)])?.map(|r| r.int(0)) else {
+            return Ok(Vec::new());
+        };
+        // `line / 16384` as the index has it, so that the part is a seek in it.
         let sql = "SELECT h.line, e.line, h.body FROM history h JOIN events e ON e.tenant = h.tenant AND e.seq = h.line
-                   WHERE h.tenant = $1 AND h.member = $2 ORDER BY h.line DESC LIMIT $3";
-        let rows = self.query(sql, &[P::Text(tenant), P::Text(member), P::Int(i64::from(limit))])?;
-        Ok(rows.into_iter().map(|mut r| (r.int(0) as u64, r.text(1), r.text(2))).collect())
+                   WHERE h.tenant = $1 AND h.line / 16384 = $2 AND h.member = $3 ORDER BY h.line DESC LIMIT $4";
+        let mut found = Vec::new();
+        for part in (0..=last / HISTORY_PART as i64).rev() {
+            let left = i64::from(limit) - found.len() as i64;
+            if left <= 0 {
+                break;
+            }
+            let rows = self.query(sql, &[P::Text(tenant), P::Int(part), P::Text(member), P::Int(left)])?;
+            found.extend(rows.into_iter().map(|mut r| (r.int(0) as u64, r.text(1), r.text(2))));
+        }
+        Ok(found)
     }
 
     /// The daily counts: (line, time, members, orders), oldest first.

@@ -1095,3 +1095,72 @@ fn a_large_group_stores_every_line_and_history_row_in_order() {
     assert_eq!(b.len(), 75);
     assert_eq!(b[0], (149, "line 149".to_owned(), "[149]".to_owned()));
 }
+
+/// A member's history across the parts of the member-history index (version 7: keyed by
+/// `line / 16384` first): newest first, a limit met inside a part or across parts, each part's
+/// first and last lines; and a store of version 6 (the index by member, `(tenant, member,
+/// line)`) gets the index by part when opened and reads the same.
+#[test]
+fn a_members_history_is_read_across_the_parts_of_its_index_and_a_version_6_store_gets_them() {
+    use fanli_server::store::HISTORY_PART;
+    let (dir, mut store) = fresh("store-history-parts");
+    assert!(store.create_tenant(&owner("acme", "h-acme")).unwrap());
+    let part = HISTORY_PART;
+    let end = 2 * part + 100;
+    let lines: Vec<String> = (1..=end).map(|i| format!("l{i}")).collect();
+    let a = [5, part - 1, part, part + 6, 2 * part, end];
+    let mut history: Vec<(String, u64, String)> = Vec::new();
+    for line in 1..=end {
+        if a.contains(&line) {
+            history.push(("A".to_owned(), line, format!("[\"a{line}\"]")));
+        }
+        if line == 100 || line == part + 10 {
+            history.push(("B".to_owned(), line, format!("[\"b{line}\"]")));
+        }
+    }
+    store.append(&[Append { lines: &lines, history: &history, ..nothing("acme", 0) }]).unwrap();
+    // Another tenant's A, in the same parts: not acme's.
+    assert!(store.create_tenant(&owner("beta", "h-beta")).unwrap());
+    let beta = strings(&["m1"]);
+    let beta_a = [("A".to_owned(), 1, "[\"beta\"]".to_owned())];
+    store.append(&[Append { lines: &beta, history: &beta_a, ..nothing("beta", 0) }]).unwrap();
+    let entry = |member: &str, line: u64| (line, format!("l{line}"), format!("[\"{member}{line}\"]"));
+    let newest_first: Vec<_> = a.iter().rev().map(|&l| entry("a", l)).collect();
+    let check = |store: &mut Store| {
+        assert_eq!(store.history("acme", "A", 100).unwrap(), newest_first);
+        for limit in 0..=a.len() as u32 + 1 {
+            let want = &newest_first[..(limit as usize).min(a.len())];
+            assert_eq!(store.history("acme", "A", limit).unwrap(), want, "limit {limit}");
+        }
+        assert_eq!(store.history("acme", "B", 10).unwrap(), [entry("b", part + 10), entry("b", 100)]);
+        assert!(store.history("acme", "C", 10).unwrap().is_empty());
+        assert_eq!(store.history("beta", "A", 10).unwrap(), [(1, "m1".to_owned(), "[\"beta\"]".to_owned())]);
+        assert!(store.history("nobody", "A", 10).unwrap().is_empty());
+        assert!(store.in_history("acme", "A", part).unwrap());
+        assert!(!store.in_history("acme", "A", part + 10).unwrap());
+        assert!(store.in_history("acme", "B", part + 10).unwrap());
+    };
+    check(&mut store);
+    drop(store);
+    // Version 6, as it was: the index by member.
+    common::execute(
+        &dir,
+        "DROP INDEX history_member; CREATE INDEX history_member ON history (tenant, member, line);
+         UPDATE settings SET value = '6' WHERE key = 'schema_version';",
+    );
+    let mut store = common::store(&dir);
+    let version = fanli_server::store::SCHEMA_VERSION.to_string();
+    assert_eq!(store.setting("schema_version").unwrap(), Some(version));
+    check(&mut store);
+    if common::database(&dir).is_none() {
+        let db = rusqlite::Connection::open(dir.join("fanli.sqlite3")).unwrap();
+        let sql: String = db
+            .query_row("SELECT sql FROM sqlite_master WHERE name = 'history_member'", [], |r| r.get(0))
+            .unwrap();
+        assert!(sql.contains("(line / 16384)"), "{sql}");
+    }
+    // Opened again: the index stays (the first version's `IF NOT EXISTS` leaves it alone).
+    drop(store);
+    let mut store = common::store(&dir);
+    check(&mut store);
+}

@@ -113,6 +113,17 @@ fn a_members_history_entry_reads_back_typed_and_shows_as_it_was_written() {
 fn a_members_history_written_out_is_what_its_postings_as_json_give() {
     use fanli_engine::Engine;
     use fanli_format::{LineOutcome, apply_bytes, member_history, member_postings, parse_plan};
+    let mut wide = String::new();
+    for i in 0..40 {
+        wide += &format!("{{\"at\":\"2026-01-01T00:00:{i:02}Z\",\"type\":\"join\",\"member\":\"w{i}\"}}\n");
+    }
+    for i in 0..40 {
+        wide += &format!(
+            "{{\"at\":\"2026-01-01T01:00:{i:02}Z\",\"type\":\"order\",\"order\":\"o{i}\",\"member\":\"w{i}\",\"amount\":\"{}.00\"}}\n",
+            100 + i
+        );
+    }
+    wide += "{\"at\":\"2026-01-09T16:00:00Z\",\"type\":\"close_day\"}\n";
     let cases = [
         (
             include_str!("../../../fanli-cli/tests/cases/seed_appr.toml"),
@@ -134,8 +145,11 @@ fn a_members_history_written_out_is_what_its_postings_as_json_give() {
             include_str!("../../../fanli-cli/tests/cases/seed_dist.toml"),
             include_str!("../../../fanli-cli/tests/cases/seed_dist.jsonl"),
         ),
+        // A day's close that settles the orders of 40 members at once (what the server's
+        // `xtask load` makes thousands of): more than `member_history` finds by a scan.
+        (include_str!("../../../../bench/plan.toml"), wide.as_str()),
     ];
-    let mut rows = 0;
+    let (mut rows, mut widest) = (0, 0);
     for (plan, stream) in cases {
         let mut engine = Engine::new(parse_plan(plan).unwrap());
         engine.record(true);
@@ -150,7 +164,10 @@ fn a_members_history_written_out_is_what_its_postings_as_json_give() {
                 .collect();
             assert_eq!(member_history(&engine), expected, "{line}");
             rows += expected.len();
+            widest = widest.max(expected.len());
         }
     }
     assert!(rows > 0, "some events moved members");
+    // An event that moved more members than `member_history` finds by a scan (16): its map.
+    assert!(widest > 16, "the widest event moved {widest} members");
 }
