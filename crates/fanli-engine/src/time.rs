@@ -185,8 +185,24 @@ impl fmt::Display for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Appends what `Display` writes (RFC 3339 in UTC) to `out`, without a formatter or a
+    /// `String`: the state document writes one for every member holding loyalty points.
+    pub fn write_rfc3339(self, out: &mut Vec<u8>) {
+        let (text, len) = civil_text(self.0);
+        out.extend_from_slice(&text[..len]);
+        out.push(b'Z');
+    }
+}
+
 /// `YYYY-MM-DDTHH:MM:SS[.fraction]` of `nanos` since the epoch, without an offset.
 fn civil(f: &mut fmt::Formatter<'_>, nanos: i64) -> fmt::Result {
+    let (text, len) = civil_text(nanos);
+    f.write_str(std::str::from_utf8(&text[..len]).expect("ASCII digits"))
+}
+
+/// [`civil`]'s text, and how many of its bytes it takes.
+fn civil_text(nanos: i64) -> ([u8; 29], usize) {
     let seconds = nanos.div_euclid(NANOS_PER_SECOND);
     let fraction = nanos.rem_euclid(NANOS_PER_SECOND);
     let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
@@ -207,13 +223,12 @@ fn civil(f: &mut fmt::Formatter<'_>, nanos: i64) -> fmt::Result {
     put(11, 2, (secs / 3600) as u64);
     put(14, 2, (secs / 60 % 60) as u64);
     put(17, 2, (secs % 60) as u64);
-    let text = if fraction == 0 {
-        &text[..19]
+    if fraction == 0 {
+        (text, 19)
     } else {
         put(20, 9, fraction as u64);
-        &text[..]
-    };
-    f.write_str(std::str::from_utf8(text).expect("ASCII digits"))
+        (text, 29)
+    }
 }
 
 /// An instant shown at a UTC offset ([`Timestamp::at_offset`]).
@@ -366,6 +381,9 @@ mod tests {
             for extra in [0, 1, 999_999_999, 86_399 * NANOS_PER_SECOND + 500_000_000] {
                 let t = Timestamp(at + extra);
                 assert_eq!(t.to_string(), reference(t));
+                let mut bytes = b"x".to_vec();
+                t.write_rfc3339(&mut bytes);
+                assert_eq!(bytes, format!("x{}", reference(t)).into_bytes());
             }
             at += 7 * day + 3_661 * NANOS_PER_SECOND;
         }

@@ -142,6 +142,32 @@ impl Engine {
     /// (a queue's places) is asked once, not once a member; so is each pool for what it owes
     /// whom (one pass over its obligations).
     pub fn member_views(&self) -> impl Iterator<Item = MemberView<'_>> {
+        let mut standing = self.standings();
+        (0..self.member_count()).map(move |i| {
+            let member = MemberId::from_index(i);
+            self.member_view(member, Vec::with_capacity(self.mechanisms.len()), |m, mechanism| {
+                standing(m, mechanism, member)
+            })
+        })
+    }
+
+    /// [`Engine::member_views`], each view lent to `each` in turn: one list of mechanisms
+    /// serves every member, so that a walk over millions (the state document) allocates
+    /// nothing a member.
+    pub fn for_each_member_view(&self, mut each: impl FnMut(&MemberView<'_>)) {
+        let mut standing = self.standings();
+        let mut mechanisms = Vec::with_capacity(self.mechanisms.len());
+        for i in 0..self.member_count() {
+            let member = MemberId::from_index(i);
+            let view = self.member_view(member, mechanisms, |m, mechanism| standing(m, mechanism, member));
+            each(&view);
+            mechanisms = view.mechanisms;
+        }
+    }
+
+    /// What mechanism `m` owes each member and their standing in it, asked of every member in
+    /// join order.
+    fn standings(&self) -> impl FnMut(usize, &Mechanism, MemberId) -> (Money, MemberDetail) + '_ {
         let count = self.member_count();
         let mut all: Vec<Option<Standings>> =
             self.mechanisms.iter().map(|m| m.state.standings(&self.look(m), count)).collect();
@@ -150,48 +176,43 @@ impl Engine {
             .iter()
             .map(|m| m.pool.obligations.owed_by_member().into_iter().peekable())
             .collect();
-        (0..count).map(move |i| {
-            let member = MemberId::from_index(i);
-            self.member_view(member, |m, mechanism| {
-                let owed = owed[m].next_if(|&(owed, _)| owed == member).map_or(0, |(_, fen)| fen);
-                let detail = match &mut all[m] {
-                    Some(standings) => standings.next().expect("a standing for every member"),
-                    None => mechanism.state.standing(&self.look(mechanism), member),
-                };
-                (Money::from_fen(owed), detail)
-            })
-        })
+        move |m, mechanism, member| {
+            let owed = owed[m].next_if(|&(owed, _)| owed == member).map_or(0, |(_, fen)| fen);
+            let detail = match &mut all[m] {
+                Some(standings) => standings.next().expect("a standing for every member"),
+                None => mechanism.state.standing(&self.look(mechanism), member),
+            };
+            (Money::from_fen(owed), detail)
+        }
     }
 
     /// One member's view. Cheaper than [`Engine::member_views`] for a few members: a queue
     /// place costs the member's position in the queue, not the whole queue.
     pub fn member_view_of(&self, member: MemberId) -> MemberView<'_> {
-        self.member_view(member, |_, m| {
+        self.member_view(member, Vec::with_capacity(self.mechanisms.len()), |_, m| {
             (m.pool.obligations.owed(member), m.state.standing(&self.look(m), member))
         })
     }
 
-    /// `standing(m, mechanism)`: what mechanism `m` owes the member, and their standing in it.
+    /// `standing(m, mechanism)`: what mechanism `m` owes the member, and their standing in it;
+    /// `mechanisms` (emptied first) holds them.
     fn member_view(
         &self,
         member: MemberId,
+        mut mechanisms: Vec<MemberMechanism>,
         mut standing: impl FnMut(usize, &Mechanism) -> (Money, MemberDetail),
     ) -> MemberView<'_> {
         let ledger = &self.books.ledger;
-        let mechanisms = self
-            .mechanisms
-            .iter()
-            .enumerate()
-            .map(|(m, mechanism)| {
-                let (owed, detail) = standing(m, mechanism);
-                MemberMechanism {
-                    mechanism: mechanism.pool.id,
-                    received: mechanism.pool.received(member),
-                    owed,
-                    detail,
-                }
-            })
-            .collect();
+        mechanisms.clear();
+        mechanisms.extend(self.mechanisms.iter().enumerate().map(|(m, mechanism)| {
+            let (owed, detail) = standing(m, mechanism);
+            MemberMechanism {
+                mechanism: mechanism.pool.id,
+                received: mechanism.pool.received(member),
+                owed,
+                detail,
+            }
+        }));
         MemberView {
             id: member,
             name: self.member_name(member),
