@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::{http, json_of, served, tempdir, test_database};
+use super::{http, json_of, listening, served, tempdir, test_database};
 
 #[cfg(unix)]
 #[test]
@@ -87,11 +87,8 @@ fn serve_logged(
     let log = std::fs::File::create(dir.with_extension("log")).unwrap();
     let mut child =
         command.env("FANLI_MASTER_KEY", "crash-master").stdout(Stdio::null()).stderr(log).spawn().unwrap();
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(addr).is_ok() {
-            return child;
-        }
-        std::thread::sleep(Duration::from_millis(25));
+    if listening(&mut child, addr) {
+        return child;
     }
     let _ = child.kill();
     let _ = child.wait();

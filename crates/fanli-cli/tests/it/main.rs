@@ -706,15 +706,33 @@ fn serve_node(data: &Path, database: Option<&str>) -> (std::process::Child, std:
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(addr).is_ok() {
-            return (child, addr);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
+    if listening(&mut child, addr) {
+        return (child, addr);
     }
     let _ = child.kill();
     let _ = child.wait();
     panic!("fanli serve did not start");
+}
+
+/// Waits (at most 5 s) until `child` accepts connections on `addr`: whether it does.
+///
+/// The port was free when chosen and is in the range the system picks the local ports of
+/// outgoing connections from, so a connection to it made before the child listens may be
+/// given that very port as its own and connect to itself (TCP's simultaneous open): such a
+/// connection, or one made after the child exited, does not count.
+fn listening(child: &mut std::process::Child, addr: std::net::SocketAddr) -> bool {
+    for _ in 0..200 {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        if let Ok(stream) = std::net::TcpStream::connect(addr)
+            && stream.local_addr().ok() != stream.peer_addr().ok()
+        {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    false
 }
 
 /// One request on a fresh connection: the status and body, or `None` if the server is gone.
