@@ -994,17 +994,24 @@ fn a_stop_with_no_connection_open_still_runs_every_step() {
     let log = capture_log();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     for round in 0..16 {
-        let dir = data_dir(&format!("api-stop-{round}"));
-        // On SQLite whatever the run's database: the steps are the same, and a stopped
-        // server's threads keep their connections until the process ends (16 rounds of
-        // PostgreSQL connections would crowd out the other tests').
+        // On SQLite whatever the run's database, in a folder of its own (not `data_dir`, which
+        // makes a PostgreSQL schema): the steps are the same, and a stopped server's threads
+        // keep their connections until the process ends, so 16 rounds on PostgreSQL would
+        // crowd out the other tests' connections.
+        let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("api-stop-{round}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
         let app = fanli_server::App::open_with(&dir, None, common::MASTER).unwrap();
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         runtime.block_on(fanli_server::serve_until(app, listener, async {})).unwrap();
         let text = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
         let stopped = format!("fanli_server: stopped addr={addr}");
-        assert!(text.lines().any(|l| l.ends_with(&stopped)), "round {round}: no `{stopped}` in the log");
+        let this: Vec<&str> = text.lines().filter(|l| l.contains(&addr.to_string())).collect();
+        assert!(
+            text.lines().any(|l| l.ends_with(&stopped)),
+            "round {round}: no `{stopped}` in the log; its lines naming {addr}: {this:#?}"
+        );
     }
 }
 
