@@ -236,6 +236,12 @@ pub(crate) async fn to_owner(
     if let (Err(error), true) = (bearer(request.headers()), request.uri().path().starts_with("/v1/")) {
         return error.into_response();
     }
+    // A single node (no revocation reader: no cluster) has nothing more to do here: no key from
+    // another node to look up, no tenant served elsewhere. Its requests go on without taking the
+    // state's lock (their handler takes it) nor hashing their key (their handler hashes it).
+    if server.revocations.is_none() {
+        return next.run(request).await;
+    }
     // A key this node has not seen (made on another node) is looked up before the lock is taken.
     let hash = bearer(request.headers()).ok().map(|key| sha256_hex(key.as_bytes()));
     let looked_up = match (&server.key_reader, &hash) {
@@ -656,7 +662,9 @@ pub(crate) async fn one_event(
         .await?
         .remove(0)
     {
-        LineResult::Applied { answer: Some(answer), .. } => return Ok(axum::Json(answer).into_response()),
+        LineResult::Applied { answer: Some(answer), .. } => {
+            return Ok(([(header::CONTENT_TYPE, "application/json")], answer).into_response());
+        }
         LineResult::Applied { at, answer: None } => at,
         // Refused: the rejection's own code (see docs/rejections.md).
         LineResult::Refused(refusal) => {

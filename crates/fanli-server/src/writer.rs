@@ -19,8 +19,10 @@ pub(crate) struct Job {
 #[derive(Debug)]
 pub(crate) enum LineResult {
     /// Applied (and committed, once the job is answered), at this time; a new order posted on
-    /// its own, or a retry of one, has the answer `POST /v1/orders` gives.
-    Applied { at: String, answer: Option<Value> },
+    /// its own, or a retry of one, has the answer `POST /v1/orders` gives: its JSON text,
+    /// serialized once by the writer (the text an order's retries get back from the store) and
+    /// sent as it is, not a value serialized again on the request's thread.
+    Applied { at: String, answer: Option<String> },
     /// A blank line: skipped, as every reader skips it.
     Skipped,
     /// Refused, with the rejection's code: nothing changed.
@@ -44,7 +46,7 @@ impl LineResult {
                 string(out, at);
                 if let Some(answer) = answer {
                     out.extend_from_slice(b",\"answer\":");
-                    serde_json::to_writer(&mut *out, answer).expect("a value serializes");
+                    out.extend_from_slice(answer.as_bytes());
                 }
             }
             LineResult::Skipped => out.extend_from_slice(b",\"ok\":true,\"skipped\":\"a blank line\""),
@@ -575,8 +577,8 @@ impl App {
                             let request = order_request(fields);
                             if engine.order_count() > orders_before {
                                 // A new order posted on its own: its answer is kept, for retries.
-                                let answer = order_answer(engine, fields, &at);
-                                touched[slot].answers.push((id.to_owned(), request, answer.to_string()));
+                                let answer = order_answer(engine, fields, &at).to_string();
+                                touched[slot].answers.push((id.to_owned(), request, answer.clone()));
                                 answered = Some(answer);
                             } else {
                                 // A retry that raced its first request here: the first answer,
@@ -589,7 +591,7 @@ impl App {
                                 let kept = kept.or_else(|| self.store.answer(&job.tenant, id).ok().flatten());
                                 if let Some((first, answer)) = kept
                                     && first == request
-                                    && let Ok(answer) = serde_json::from_str(&answer)
+                                    && serde_json::from_str::<Value>(&answer).is_ok()
                                 {
                                     answered = Some(answer);
                                 }
@@ -598,7 +600,8 @@ impl App {
                         if let Line::Body { kind, fields } = line
                             && answered.is_none()
                         {
-                            answered = withdrawal_or_vote_answer(engine, kind, fields, &at);
+                            answered =
+                                withdrawal_or_vote_answer(engine, kind, fields, &at).map(|a| a.to_string());
                         }
                         results.push(LineResult::Applied { at, answer: answered });
                     }
@@ -1109,7 +1112,7 @@ mod tests {
             LineResult::Refused(refusal),
             LineResult::Applied {
                 at: "2026-01-01T02:00:00Z".to_owned(),
-                answer: Some(serde_json::json!({"order": "o1", "paid": "10.00"})),
+                answer: Some(serde_json::json!({"order": "o1", "paid": "10.00"}).to_string()),
             },
         ];
         let body = String::from_utf8(results_body(&results)).unwrap();
