@@ -370,8 +370,9 @@ impl Ledger {
         }
     }
 
-    /// Not for points held (4 bytes a member: see `PointsBook::add`). Inlined into `post`: out of line, its call and match were about 56 of a posting's
-    /// 130 instructions (callgrind, issue 19), and `post` runs 14 times an event on all-kinds.
+    /// Not for points held (4 bytes a member: see `PointsBook::add`). Inlined into `post`: out
+    /// of line, its call and match were about 56 of a posting's 130 instructions (callgrind,
+    /// issue 19), and `post` runs 14 times an event on all-kinds.
     #[inline(always)]
     fn balance_mut(&mut self, account: Account) -> &mut i64 {
         match account {

@@ -74,7 +74,8 @@ fn fanli_run_on_the_generated_stream_reproduces_the_end_state() {
 /// values, without reading the line back: `simulate_checked` reads every line with `fanli
 /// run`'s reader and panics at the first that reads as another event than the one applied.
 /// Here on every kind of line it writes, with names it must escape (a replayed log's members, a
-/// reward; a partner's id cannot need it), and `fanli run` on the log and the stream ends where the simulation did.
+/// reward; a partner's id cannot need it), and `fanli run` on the log and the stream ends
+/// where the simulation did.
 #[test]
 fn every_generated_line_reads_back_as_the_event_applied_and_replays_to_the_same_state() {
     let plan = ALL.replace(r#"name = "drink""#, r#"name = "tea\\coffee""#);
