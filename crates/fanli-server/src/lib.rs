@@ -934,7 +934,7 @@ pub async fn serve_until(
     let scheduler = std::thread::Builder::new()
         .name("fanli-scheduler".to_owned())
         .spawn(move || schedule::run(&scheduler))?;
-    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (stopping, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         stop.await;
         let _ = stopping.send(());
@@ -943,17 +943,23 @@ pub async fn serve_until(
     // With each connection's peer address: the join page bounds attempts per address.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let mut serving = tokio::spawn(axum::serve(listener, app).with_graceful_shutdown(signal).into_future());
-    tokio::select! {
-        // The stop first: with no connection open, the serving ends as soon as it is told to,
-        // and both are ready at once; either way the steps below run. Only a serving that
-        // ended on its own (an error; the sender dropped unsent) returns here.
+    let ended = tokio::select! {
         biased;
-        Ok(()) = stopped => {}
-        ended = &mut serving => return ended.map_err(std::io::Error::other)?,
-    }
-    match tokio::time::timeout(shutdown::GRACE, &mut serving).await {
-        Ok(ended) => ended.map_err(std::io::Error::other)??,
-        Err(_) => tracing::warn!("requests still in flight after 10 s: stopping without them"),
+        Ok(()) = &mut stopped => tokio::time::timeout(shutdown::GRACE, &mut serving).await.ok(),
+        ended = &mut serving => {
+            // With no connection open, the serving ends as soon as it is told to stop, on
+            // another thread: it may do so between the poll of `stopped` above and its own,
+            // and then the stop is there to read now. Only a serving that ended on its own (an
+            // error; the sender dropped unsent) returns here, without the steps below.
+            if stopped.try_recv().is_err() {
+                return ended.map_err(std::io::Error::other)?;
+            }
+            Some(ended)
+        }
+    };
+    match ended {
+        Some(ended) => ended.map_err(std::io::Error::other)??,
+        None => tracing::warn!("requests still in flight after 10 s: stopping without them"),
     }
     server.stopping.store(true, Ordering::Relaxed);
     tokio::task::spawn_blocking(move || shutdown::join("scheduler", scheduler))
