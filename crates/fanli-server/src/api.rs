@@ -651,7 +651,7 @@ pub(crate) async fn one_event(
                 && let Some((request, body)) = blocking(|| app.store.answer(&id, order)).map_err(internal)?
                 && request == crate::writer::order_request(&fields)
             {
-                return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+                return Ok(json_text(body));
             }
         }
         (id, by)
@@ -663,7 +663,7 @@ pub(crate) async fn one_event(
         .remove(0)
     {
         LineResult::Applied { answer: Some(answer), .. } => {
-            return Ok(([(header::CONTENT_TYPE, "application/json")], answer).into_response());
+            return Ok(json_text(answer));
         }
         LineResult::Applied { at, answer: None } => at,
         // Refused: the rejection's own code (see docs/rejections.md).
@@ -712,7 +712,7 @@ pub(crate) async fn get_member(
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "not_found", format!("no member `{member}`")))?;
     let mut body = Vec::new();
     fanli_format::member_json(engine, member, &mut body).map_err(internal)?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(json_text(body))
 }
 
 /// `GET /v1/members?offset=N&limit=M` (operators and read-only): members in the order they
@@ -748,7 +748,7 @@ pub(crate) async fn list_members(
         body.extend_from_slice(&one[1..one.len() - 1]);
     }
     body.extend_from_slice(b"}}");
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(json_text(body))
 }
 
 /// `GET /v1/reviews` (owner and read-only): the anti-fraud reviews, pending and decided →
@@ -789,6 +789,12 @@ pub(crate) async fn get_me(State(app): State<Shared>, headers: HeaderMap) -> Res
         }
     };
     get_member(State(app), headers, axum::extract::Path(member)).await
+}
+
+/// An answer whose JSON text is already written (a member's state, an order's answer
+/// serialized by the writer, the OpenAPI document): sent as it is, typed `application/json`.
+pub(crate) fn json_text(body: impl IntoResponse) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// A JSON object body.
@@ -1229,7 +1235,7 @@ pub(crate) fn mechanisms(
     let body = fanli_format::mechanisms_json(engine, only).ok_or_else(|| {
         ApiError(StatusCode::NOT_FOUND, "not_found", format!("no mechanism `{}`", only.unwrap_or_default()))
     })?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(json_text(body))
 }
 
 /// `GET /v1/reports?from=N&limit=M`: the daily pool reports after the log's line N (0 by
@@ -1424,7 +1430,7 @@ pub(crate) async fn get_state(
         }
     };
     body.push(b'\n');
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(json_text(body))
 }
 
 /// The state document of the tenant's log replayed up to `until` (what `fanli run --until TIME
@@ -1472,7 +1478,7 @@ fn state_at(
 /// `GET /openapi.json`: the API's OpenAPI document, generated from the handlers ([`doc`]).
 #[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
 pub(crate) async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], doc::json()).into_response()
+    json_text(doc::json())
 }
 
 /// `GET /healthz`: liveness.

@@ -105,9 +105,7 @@ pub(crate) async fn submit_body(
 ) -> Result<Response, ApiError> {
     let line = Line::Body { kind, fields };
     match submit_lines(app, caller.tenant, Some(caller.key), vec![line]).await?.remove(0) {
-        LineResult::Applied { answer: Some(answer), .. } => {
-            Ok(([(header::CONTENT_TYPE, "application/json")], answer).into_response())
-        }
+        LineResult::Applied { answer: Some(answer), .. } => Ok(json_text(answer)),
         LineResult::Applied { at, answer: None } => {
             Ok(axum::Json(json!({"ok": true, "at": at})).into_response())
         }
