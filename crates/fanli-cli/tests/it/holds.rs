@@ -1,10 +1,10 @@
 //! Issue 17: `fanli serve` stopped by SIGTERM while orders flow stops cleanly (exit status 0,
 //! "stopped" logged), and every order it acknowledged is in the log after a restart.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use super::{http, json_of, listening, served, tempdir, test_database};
+use super::{http, json_of, serve_command, served, start, tempdir, test_database};
 
 #[cfg(unix)]
 #[test]
@@ -78,21 +78,10 @@ fn serve_logged(
     database: Option<&str>,
     faults: Option<&str>,
 ) -> std::process::Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_fanli"));
-    command.args(["serve", "--data", dir.to_str().unwrap(), "--listen", &addr.to_string()]);
-    if let Some(url) = database {
-        command.args(["--database", url]);
-    }
+    let mut command = serve_command(dir, addr, database);
     command.env("FANLI_INJECT_FAULTS", faults.unwrap_or_default());
-    let log = std::fs::File::create(dir.with_extension("log")).unwrap();
-    let mut child =
-        command.env("FANLI_MASTER_KEY", "crash-master").stdout(Stdio::null()).stderr(log).spawn().unwrap();
-    if listening(&mut child, addr) {
-        return child;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("fanli serve did not start");
+    command.stderr(std::fs::File::create(dir.with_extension("log")).unwrap());
+    start(command, addr)
 }
 
 /// Issue 17: `fanli serve` whose commits fail at seeded random points (a full disk), under a

@@ -695,19 +695,29 @@ fn serve_child(data: &Path) -> (std::process::Child, std::net::SocketAddr) {
 fn serve_node(data: &Path, database: Option<&str>) -> (std::process::Child, std::net::SocketAddr) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut command = serve_command(data, addr, database);
+    command.stderr(Stdio::null());
+    (start(command, addr), addr)
+}
+
+/// `fanli serve` of the folder `data` on `addr` (and on `database`, if given), with the
+/// tests' master key; where its log goes is the caller's.
+fn serve_command(data: &Path, addr: std::net::SocketAddr, database: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_fanli"));
     command.args(["serve", "--data", data.to_str().unwrap(), "--listen", &addr.to_string()]);
     if let Some(url) = database {
         command.args(["--database", url]);
     }
-    let mut child = command
-        .env("FANLI_MASTER_KEY", "crash-master")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    command.env("FANLI_MASTER_KEY", "crash-master").stdout(Stdio::null());
+    command
+}
+
+/// Spawns `command` (a [`serve_command`]) and waits until it listens on `addr`; panics if it
+/// does not within [`listening`]'s bound.
+fn start(mut command: Command, addr: std::net::SocketAddr) -> std::process::Child {
+    let mut child = command.spawn().unwrap();
     if listening(&mut child, addr) {
-        return (child, addr);
+        return child;
     }
     let _ = child.kill();
     let _ = child.wait();
