@@ -334,11 +334,18 @@ pub const HISTORY_PART: u64 = 16_384;
 /// The index keeps its name, so that the first version's `CREATE INDEX IF NOT EXISTS` at every
 /// open leaves it alone.
 fn history_by_part(store: &mut Conn<'_>) -> Result<()> {
-    store.batch(
-        "DROP INDEX IF EXISTS history_member;
-         CREATE INDEX history_member ON history (tenant, (line / 16384), member, line);",
-    )
+    store.batch(HISTORY_BY_PART)
 }
+
+/// [`history_by_part`]'s statements, as first shipped: a part size other than
+/// [`HISTORY_PART`] would be a new migration (a test holds the two and the query together).
+const HISTORY_BY_PART: &str = "DROP INDEX IF EXISTS history_member;
+         CREATE INDEX history_member ON history (tenant, (line / 16384), member, line);";
+
+/// One part of a member's history ([`Store::history`]), `line / 16384` as the index has it, so
+/// that the part is a seek in it.
+const HISTORY_OF_PART: &str = "SELECT h.line, e.line, h.body FROM history h JOIN events e ON e.tenant = h.tenant AND e.seq = h.line
+                   WHERE h.tenant = $1 AND h.line / 16384 = $2 AND h.member = $3 ORDER BY h.line DESC LIMIT $4";
 
 /// A tenant's settings for its public pages (`PUT /v1/settings`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1716,16 +1723,14 @@ impl Store {
         let Some(last) = self.query_one(newest, &[P::Text(tenant)])?.map(|r| r.int(0)) else {
             return Ok(Vec::new());
         };
-        // `line / 16384` as the index has it, so that the part is a seek in it.
-        let sql = "SELECT h.line, e.line, h.body FROM history h JOIN events e ON e.tenant = h.tenant AND e.seq = h.line
-                   WHERE h.tenant = $1 AND h.line / 16384 = $2 AND h.member = $3 ORDER BY h.line DESC LIMIT $4";
         let mut found = Vec::new();
         for part in (0..=last / HISTORY_PART as i64).rev() {
             let left = i64::from(limit) - found.len() as i64;
             if left <= 0 {
                 break;
             }
-            let rows = self.query(sql, &[P::Text(tenant), P::Int(part), P::Text(member), P::Int(left)])?;
+            let rows =
+                self.query(HISTORY_OF_PART, &[P::Text(tenant), P::Int(part), P::Text(member), P::Int(left)])?;
             found.extend(rows.into_iter().map(|mut r| (r.int(0) as u64, r.text(1), r.text(2))));
         }
         Ok(found)
@@ -1877,5 +1882,19 @@ impl Store {
     pub fn in_history(&mut self, tenant: &str, member: &str, line: u64) -> Result<bool> {
         let sql = "SELECT 1 FROM history WHERE tenant = $1 AND member = $2 AND line = $3";
         Ok(self.query_one(sql, &[P::Text(tenant), P::Text(member), P::Int(line as i64)])?.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The part size is written three times: the constant, the index's expression and the
+    /// query's, which must match it for the part to be a seek.
+    #[test]
+    fn the_history_part_is_one_size_in_the_index_and_the_query() {
+        let part = format!("line / {HISTORY_PART}");
+        assert!(HISTORY_BY_PART.contains(&format!("({part})")), "{HISTORY_BY_PART}");
+        assert!(HISTORY_OF_PART.contains(&format!("h.{part} = $2")), "{HISTORY_OF_PART}");
     }
 }
