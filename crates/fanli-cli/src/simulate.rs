@@ -60,8 +60,11 @@ pub(crate) fn simulate(args: SimulateArgs) -> ExitCode {
         return fail(format!("cannot create {}: {e}", args.out.display()));
     }
     let events_path = args.out.join("events.jsonl");
-    let mut events = match std::fs::File::create(&events_path) {
-        Ok(file) => std::io::BufWriter::with_capacity(1 << 20, file),
+    // Written on a second thread: the kernel's copy of the stream's gigabytes runs on the
+    // other core while the simulation goes on.
+    let events = std::fs::File::create(&events_path).and_then(fanli_sim::background::Background::new);
+    let mut events = match events {
+        Ok(events) => events,
         Err(e) => return fail(format!("cannot write {}: {e}", events_path.display())),
     };
     let mut engine = fanli_engine::Engine::new(plan);
@@ -86,7 +89,7 @@ pub(crate) fn simulate(args: SimulateArgs) -> ExitCode {
         true => fanli_sim::simulate_checked(engine, &scenario, &mut events, progress),
         false => fanli_sim::simulate_from(engine, &scenario, &mut events, progress),
     };
-    let flushed = std::io::Write::flush(&mut events);
+    let flushed = events.finish();
     let sim = match (sim, flushed) {
         (Ok(sim), Ok(())) => sim,
         (Err(e @ fanli_sim::SimError::Overflow { .. }), _) => {

@@ -19,6 +19,7 @@
 //! an integer: the same plan, scenario and seed give the same bytes everywhere.
 
 pub mod against;
+pub mod background;
 pub mod chart;
 pub mod report;
 pub mod risk;

@@ -335,7 +335,8 @@ pub fn write_all_with_sweep(
     sweep: Option<&Sweep>,
 ) -> io::Result<Value> {
     std::fs::create_dir_all(dir)?;
-    let mut state = std::io::BufWriter::new(std::fs::File::create(dir.join("state.json"))?);
+    // Written on a second thread while the other files are made ([`crate::background`]).
+    let mut state = crate::background::Background::new(std::fs::File::create(dir.join("state.json"))?)?;
     // The outcomes are taken from the members' views as the state writes them: one walk of a
     // million members, not two.
     let mut outcomes = Vec::with_capacity(sim.engine.member_count());
@@ -371,6 +372,7 @@ pub fn write_all_with_sweep(
         std::fs::write(dir.join("sweep.csv"), csv.finish())?;
     }
     std::fs::write(dir.join("report.html"), html(sim, &summary, sweep))?;
+    state.finish()?;
     Ok(summary)
 }
 
