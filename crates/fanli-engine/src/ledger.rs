@@ -364,6 +364,7 @@ impl Ledger {
         }
     }
 
+    #[inline]
     pub(crate) fn balance(&self, account: Account) -> i64 {
         match account {
             Account::External => self.external,
