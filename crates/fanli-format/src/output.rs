@@ -411,8 +411,15 @@ fn then(buf: &mut Vec<u8>, literal: &[u8], value: impl Scaled) {
     value.write(buf);
 }
 
+/// A count: most in a large run's state are a single digit (a member's referrals, lots,
+/// entries), one byte pushed; others through `itoa` (a copy of a length known only at run time).
+#[inline(always)]
 fn integer(buf: &mut Vec<u8>, n: u64) {
-    buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    if n < 10 {
+        buf.push(b'0' + n as u8);
+    } else {
+        buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
 }
 
 /// Each mechanism's key in a member's line (`,"ID":`, the id as it is, as [`key`] writes it),
@@ -461,28 +468,27 @@ fn member(buf: &mut Vec<u8>, engine: &Engine, keys: &Keys, v: &MemberView<'_>) {
     }
     buf.push(b'}');
     if let Some(team_sales) = v.team_sales {
-        key(buf, false, "team_sales");
+        buf.extend_from_slice(b",\"team_sales\":");
         fixed(buf, team_sales);
     }
     if let Some(withdrawing) = v.withdrawing {
-        key(buf, false, "withdrawing");
+        buf.extend_from_slice(b",\"withdrawing\":");
         fixed(buf, withdrawing);
     }
     if let Some(referrer) = v.referrer {
-        key(buf, false, "referrer");
+        buf.extend_from_slice(b",\"referrer\":");
         string(buf, referrer);
     }
     if v.referral != fanli_engine::Link::Clear {
-        key(buf, false, "referral");
+        buf.extend_from_slice(b",\"referral\":");
         string(buf, v.referral.name());
     }
     if !v.refunded.is_zero() {
-        key(buf, false, "refunded");
+        buf.extend_from_slice(b",\"refunded\":");
         fixed(buf, v.refunded);
     }
     if v.mechanisms.iter().any(|m| m.shown()) {
-        key(buf, false, "mechanisms");
-        buf.push(b'{');
+        buf.extend_from_slice(b",\"mechanisms\":{");
         let mut first = true;
         for m in v.mechanisms.iter().filter(|m| m.shown()) {
             buf.extend_from_slice(keys.key(m.mechanism, first));
