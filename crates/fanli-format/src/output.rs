@@ -487,18 +487,22 @@ fn member(buf: &mut Vec<u8>, engine: &Engine, keys: &Keys, v: &MemberView<'_>) {
         buf.extend_from_slice(b",\"refunded\":");
         fixed(buf, v.refunded);
     }
-    if v.mechanisms.iter().any(|m| m.shown()) {
-        buf.extend_from_slice(b",\"mechanisms\":{");
-        let mut first = true;
-        for m in v.mechanisms.iter().filter(|m| m.shown()) {
-            buf.extend_from_slice(keys.key(m.mechanism, first));
-            then(buf, b"{\"received\":\"", m.received);
-            then(buf, b"\",\"owed\":\"", m.owed);
-            buf.push(b'"');
-            m.detail.write(&mut Json { buf, first: false });
-            buf.push(b'}');
-            first = false;
+    // One pass: `mechanisms` is opened at the first mechanism shown (each `shown` is a match
+    // over the kinds, for every mechanism of every member).
+    let mut first = true;
+    for m in v.mechanisms.iter().filter(|m| m.shown()) {
+        if first {
+            buf.extend_from_slice(b",\"mechanisms\":{");
         }
+        buf.extend_from_slice(keys.key(m.mechanism, first));
+        then(buf, b"{\"received\":\"", m.received);
+        then(buf, b"\",\"owed\":\"", m.owed);
+        buf.push(b'"');
+        m.detail.write(&mut Json { buf, first: false });
+        buf.push(b'}');
+        first = false;
+    }
+    if !first {
         buf.push(b'}');
     }
     buf.push(b'}');
