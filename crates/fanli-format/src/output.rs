@@ -210,34 +210,98 @@ fn key(buf: &mut Vec<u8>, first: bool, key: &str) {
     buf.extend_from_slice(b"\":");
 }
 
-/// A number of `1/10^decimals` units with exactly `decimals` places, straight into the buffer:
-/// the state of a large run holds millions of them. Written from the right into a stack array
-/// and copied once: one capacity check and one copy a figure, where a push and two copies
-/// (sign, integer part, point, places) cost some 150 instructions a figure (callgrind, issue 19).
-/// `decimals` is 2 (money) or 4 (points, prices): the stack array and the zeros below are
-/// sized for those.
-fn fixed_point(buf: &mut Vec<u8>, units: i64, decimals: u32) {
-    debug_assert!(decimals == 2 || decimals == 4, "{decimals} places");
-    // Nearly half the figures of a large run's state are zero (nothing owed, no credit): one
-    // copy of a constant, not the digits' loop and a copy of a length known only at run time.
-    match (units, decimals) {
-        (0, 2) => return buf.extend_from_slice(b"0.00"),
-        (0, 4) => return buf.extend_from_slice(b"0.0000"),
-        _ => {}
+/// A number of `1/10^D` units with exactly `D` places, straight into the buffer, in quotes when
+/// `QUOTED`: the state of a large run holds millions of them. `D` is 2 (money) or 4 (points,
+/// prices).
+///
+/// Nearly half the figures of a large run's state are zero (nothing owed, no credit): those are
+/// one copy of a constant, inlined where the figure is written (no call).
+#[inline(always)]
+fn fixed_point<const D: u32, const QUOTED: bool>(buf: &mut Vec<u8>, units: i64) {
+    if units == 0 {
+        return buf.extend_from_slice(match (D, QUOTED) {
+            (2, false) => b"0.00",
+            (2, true) => b"\"0.00\"",
+            (_, false) => b"0.0000",
+            (_, true) => b"\"0.0000\"",
+        });
     }
-    // "-" and 19 integer digits (u64::MAX / 100 has 18), the point and 4 places.
-    let mut out = [0u8; 25];
+    nonzero::<D, QUOTED>(buf, units);
+}
+
+/// [`fixed_point`] of a number other than zero. The text (at most 16 bytes for an integer part
+/// of up to 8 digits: quotes, sign, digits, point, places) is built in a `u128` from its last
+/// byte to its first, each byte or pair of digits put in front by a shift of a constant width,
+/// then appended as 16 bytes, the extra ones cut off after: a copy of a constant length, where
+/// copying the text's own length from a stack array was a call to `memcpy` each figure (~20
+/// instructions; callgrind, issue 19). Longer numbers take the stack array.
+#[inline(never)]
+fn nonzero<const D: u32, const QUOTED: bool>(buf: &mut Vec<u8>, units: i64) {
+    debug_assert!(D == 2 || D == 4, "{D} places");
+    let abs = units.unsigned_abs();
+    let (mut int, frac) = if D == 2 { (abs / 100, abs % 100) } else { (abs / 10_000, abs % 10_000) };
+    if int >= 100_000_000 {
+        return long::<D, QUOTED>(buf, units);
+    }
+    // The text's bytes so far, its first byte lowest (`to_le_bytes` lays them out in order).
+    let (mut text, mut len) = if QUOTED { (u128::from(b'"'), 1) } else { (0u128, 0) };
+    /// Puts two digits in front of `text`.
+    fn pair(text: u128, two: u64) -> u128 {
+        text << 16 | u128::from(PAIRS_LE[two as usize])
+    }
+    if D == 2 {
+        text = pair(text, frac);
+    } else {
+        text = pair(pair(text, frac % 100), frac / 100);
+    }
+    text = text << 8 | u128::from(b'.');
+    len += D as usize + 1;
+    while int >= 100 {
+        text = pair(text, int % 100);
+        len += 2;
+        int /= 100;
+    }
+    if int >= 10 {
+        text = pair(text, int);
+        len += 2;
+    } else {
+        text = text << 8 | u128::from(b'0' + int as u8);
+        len += 1;
+    }
+    if units < 0 {
+        text = text << 8 | u128::from(b'-');
+        len += 1;
+    }
+    if QUOTED {
+        text = text << 8 | u128::from(b'"');
+        len += 1;
+    }
+    let at = buf.len();
+    buf.extend_from_slice(&text.to_le_bytes());
+    buf.truncate(at + len);
+}
+
+/// [`nonzero`] of an integer part of 9 digits or more: written from the right into a stack
+/// array and copied once.
+#[cold]
+fn long<const D: u32, const QUOTED: bool>(buf: &mut Vec<u8>, units: i64) {
+    // A quote, "-" and 19 integer digits (u64::MAX / 100 has 18), the point, 4 places, a quote.
+    let mut out = [0u8; 27];
     let mut at = out.len();
-    let (mut int, frac) = match decimals {
+    let (mut int, frac) = match D {
         2 => (units.unsigned_abs() / 100, units.unsigned_abs() % 100),
         _ => (units.unsigned_abs() / 10_000, units.unsigned_abs() % 10_000),
     };
-    fn pair(out: &mut [u8; 25], at: &mut usize, two: u64) {
+    fn pair(out: &mut [u8; 27], at: &mut usize, two: u64) {
         *at -= 2;
         let i = 2 * two as usize;
         out[*at..*at + 2].copy_from_slice(&PAIRS[i..i + 2]);
     }
-    if decimals == 2 {
+    if QUOTED {
+        at -= 1;
+        out[at] = b'"';
+    }
+    if D == 2 {
         pair(&mut out, &mut at, frac);
     } else {
         pair(&mut out, &mut at, frac % 100);
@@ -259,6 +323,10 @@ fn fixed_point(buf: &mut Vec<u8>, units: i64, decimals: u32) {
         at -= 1;
         out[at] = b'-';
     }
+    if QUOTED {
+        at -= 1;
+        out[at] = b'"';
+    }
     buf.extend_from_slice(&out[at..]);
 }
 
@@ -274,37 +342,67 @@ const PAIRS: [u8; 200] = {
     pairs
 };
 
+/// "00" to "99" as `u16`s whose little-endian bytes are the two digits: the tens digit in the
+/// low byte.
+const PAIRS_LE: [u16; 100] = {
+    let mut pairs = [0u16; 100];
+    let mut i = 0;
+    while i < 100 {
+        pairs[i] = (b'0' as u16 + (i / 10) as u16) | (b'0' as u16 + (i % 10) as u16) << 8;
+        i += 1;
+    }
+    pairs
+};
+
 /// An amount in a JSON value position, as the document writes every figure.
 trait Scaled {
-    fn write(self, buf: &mut Vec<u8>);
+    /// The figure, unquoted, or in quotes when `QUOTED`.
+    fn write_as<const QUOTED: bool>(self, buf: &mut Vec<u8>);
+
+    /// The figure, unquoted.
+    fn write(self, buf: &mut Vec<u8>)
+    where
+        Self: Sized,
+    {
+        self.write_as::<false>(buf);
+    }
 }
 
 impl Scaled for Money {
-    fn write(self, buf: &mut Vec<u8>) {
-        fixed_point(buf, self.fen(), 2);
+    #[inline(always)]
+    fn write_as<const QUOTED: bool>(self, buf: &mut Vec<u8>) {
+        fixed_point::<2, QUOTED>(buf, self.fen());
     }
 }
 
 impl Scaled for Points {
-    fn write(self, buf: &mut Vec<u8>) {
-        fixed_point(buf, self.units(), 4);
+    #[inline(always)]
+    fn write_as<const QUOTED: bool>(self, buf: &mut Vec<u8>) {
+        fixed_point::<4, QUOTED>(buf, self.units());
     }
 }
 
 impl Scaled for Price {
-    fn write(self, buf: &mut Vec<u8>) {
+    fn write_as<const QUOTED: bool>(self, buf: &mut Vec<u8>) {
         match i64::try_from(self.display_units()) {
-            Ok(units) => fixed_point(buf, units, 4),
-            Err(_) => buf.extend_from_slice(self.display().as_bytes()),
+            Ok(units) => fixed_point::<4, QUOTED>(buf, units),
+            Err(_) => {
+                if QUOTED {
+                    buf.push(b'"');
+                }
+                buf.extend_from_slice(self.display().as_bytes());
+                if QUOTED {
+                    buf.push(b'"');
+                }
+            }
         }
     }
 }
 
 /// A figure as a JSON string.
+#[inline(always)]
 fn fixed(buf: &mut Vec<u8>, value: impl Scaled) {
-    buf.push(b'"');
-    value.write(buf);
-    buf.push(b'"');
+    value.write_as::<true>(buf);
 }
 
 /// `literal`, then a figure, unquoted: the literal carries the quotes around it.
@@ -313,8 +411,15 @@ fn then(buf: &mut Vec<u8>, literal: &[u8], value: impl Scaled) {
     value.write(buf);
 }
 
+/// A count: most in a large run's state are a single digit (a member's referrals, lots,
+/// entries), one byte pushed; others through `itoa` (a copy of a length known only at run time).
+#[inline(always)]
 fn integer(buf: &mut Vec<u8>, n: u64) {
-    buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    if n < 10 {
+        buf.push(b'0' + n as u8);
+    } else {
+        buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
 }
 
 /// Each mechanism's key in a member's line (`,"ID":`, the id as it is, as [`key`] writes it),
@@ -363,38 +468,41 @@ fn member(buf: &mut Vec<u8>, engine: &Engine, keys: &Keys, v: &MemberView<'_>) {
     }
     buf.push(b'}');
     if let Some(team_sales) = v.team_sales {
-        key(buf, false, "team_sales");
+        buf.extend_from_slice(b",\"team_sales\":");
         fixed(buf, team_sales);
     }
     if let Some(withdrawing) = v.withdrawing {
-        key(buf, false, "withdrawing");
+        buf.extend_from_slice(b",\"withdrawing\":");
         fixed(buf, withdrawing);
     }
     if let Some(referrer) = v.referrer {
-        key(buf, false, "referrer");
+        buf.extend_from_slice(b",\"referrer\":");
         string(buf, referrer);
     }
     if v.referral != fanli_engine::Link::Clear {
-        key(buf, false, "referral");
+        buf.extend_from_slice(b",\"referral\":");
         string(buf, v.referral.name());
     }
     if !v.refunded.is_zero() {
-        key(buf, false, "refunded");
+        buf.extend_from_slice(b",\"refunded\":");
         fixed(buf, v.refunded);
     }
-    if v.mechanisms.iter().any(|m| m.shown()) {
-        key(buf, false, "mechanisms");
-        buf.push(b'{');
-        let mut first = true;
-        for m in v.mechanisms.iter().filter(|m| m.shown()) {
-            buf.extend_from_slice(keys.key(m.mechanism, first));
-            then(buf, b"{\"received\":\"", m.received);
-            then(buf, b"\",\"owed\":\"", m.owed);
-            buf.push(b'"');
-            m.detail.write(&mut Json { buf, first: false });
-            buf.push(b'}');
-            first = false;
+    // One pass: `mechanisms` is opened at the first mechanism shown (each `shown` is a match
+    // over the kinds, for every mechanism of every member).
+    let mut first = true;
+    for m in v.mechanisms.iter().filter(|m| m.shown()) {
+        if first {
+            buf.extend_from_slice(b",\"mechanisms\":{");
         }
+        buf.extend_from_slice(keys.key(m.mechanism, first));
+        then(buf, b"{\"received\":\"", m.received);
+        then(buf, b"\",\"owed\":\"", m.owed);
+        buf.push(b'"');
+        m.detail.write(&mut Json { buf, first: false });
+        buf.push(b'}');
+        first = false;
+    }
+    if !first {
         buf.push(b'}');
     }
     buf.push(b'}');
@@ -407,12 +515,15 @@ struct Json<'b> {
 }
 
 impl Json<'_> {
+    #[inline(always)]
     fn key(&mut self, key: Key) {
-        // The comma apart: the key is then a copy of a length known where it is inlined.
-        if !self.first {
-            self.buf.push(b',');
+        // Each case its own copy, of a length known where it is inlined; after a figure of the
+        // same view `first` is known, and the comma is part of the one copy.
+        if self.first {
+            self.buf.extend_from_slice(key.json(true));
+        } else {
+            self.buf.extend_from_slice(key.json(false));
         }
-        self.buf.extend_from_slice(key.json(true));
         self.first = false;
     }
 }
@@ -1121,6 +1232,10 @@ mod fixed_point_tests {
     fn writes_what_format_writes() {
         let mut cases =
             vec![0, 1, -1, 9, 10, 99, 100, 101, -100, 12_345, -99_999, i64::MAX, i64::MIN, i64::MIN + 1];
+        // Around the longest integer part of the short path (8 digits), for both scales.
+        for edge in [9_999_999_999, 10_000_000_000, 999_999_999_999, 1_000_000_000_000] {
+            cases.extend([edge - 1, edge, edge + 1, -edge + 1, -edge, -edge - 1]);
+        }
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for _ in 0..10_000 {
             x ^= x << 13;
@@ -1131,8 +1246,16 @@ mod fixed_point_tests {
         for units in cases {
             for decimals in [2, 4] {
                 let mut buf = b"x".to_vec();
-                super::fixed_point(&mut buf, units, decimals);
+                let mut quoted = b"x".to_vec();
+                if decimals == 2 {
+                    super::fixed_point::<2, false>(&mut buf, units);
+                    super::fixed_point::<2, true>(&mut quoted, units);
+                } else {
+                    super::fixed_point::<4, false>(&mut buf, units);
+                    super::fixed_point::<4, true>(&mut quoted, units);
+                }
                 assert_eq!(String::from_utf8(buf).unwrap(), format!("x{}", plain(units, decimals)));
+                assert_eq!(String::from_utf8(quoted).unwrap(), format!("x\"{}\"", plain(units, decimals)));
             }
         }
     }
