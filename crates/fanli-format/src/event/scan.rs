@@ -36,14 +36,10 @@ pub(super) fn scan<'a>(line: &'a [u8], e: &mut EventLine<'a>) -> Option<()> {
             macro_rules! keys {
                 ($($first:literal => [$($key:literal => $slot:ident . $read:ident),+ $(,)?]),+ $(,)?) => {
                     match s.peek()? {
-                        $($first => {
-                            $(if s.key(concat!($key, "\"").as_bytes()) {
-                                s.colon()?;
-                                put(&mut e.$slot, s.$read())?
-                            } else)+ {
-                                return None;
-                            }
-                        })+
+                        $($($first if s.key(concat!($key, "\"").as_bytes()) => {
+                            s.colon()?;
+                            put(&mut e.$slot, s.$read())?
+                        })+)+
                         _ => return None,
                     }
                 };
