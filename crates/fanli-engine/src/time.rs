@@ -126,8 +126,12 @@ impl Timestamp {
 }
 
 /// The common shape of an event's time, `YYYY-MM-DDTHH:MM:SS` then `Z` or `±HH:MM`, each byte
-/// at its fixed position, digits checked all at once: `None` for any other shape and for any
-/// value out of range (the general parser then decides, so a time is refused by one path only).
+/// at its fixed position: `None` for any other shape and for any value out of range (the general
+/// parser then decides, so a time is refused by one path only).
+///
+/// The date and the clock are checked eight bytes at a time ([`fixed`]): every digit a digit and
+/// every separator in its place in a few instructions, and the values then read from the checked
+/// bytes, so no step can overflow and none needs a check of its own.
 #[inline]
 fn exact(b: &[u8]) -> Option<Timestamp> {
     let offset = match *b {
@@ -137,7 +141,7 @@ fn exact(b: &[u8]) -> Option<Timestamp> {
             if h1.max(h2).max(m1).max(m2) > 9 {
                 return None;
             }
-            let (hours, minutes) = (i64::from(h1 * 10 + h2), i64::from(m1 * 10 + m2));
+            let (hours, minutes) = (i64::from(h1) * 10 + i64::from(h2), i64::from(m1) * 10 + i64::from(m2));
             if hours > 23 || minutes > 59 {
                 return None;
             }
@@ -146,17 +150,19 @@ fn exact(b: &[u8]) -> Option<Timestamp> {
         }
         _ => return None,
     };
-    let d: &[u8; 19] = b[..19].try_into().ok()?;
-    if d[4] != b'-' || d[7] != b'-' || d[10] != b'T' || d[13] != b':' || d[16] != b':' {
-        return None;
-    }
-    const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
-    if DIGITS.iter().fold(0, |max, &i| digit(d[i]).max(max)) > 9 {
-        return None;
-    }
-    let two = |i: usize| i64::from(digit(d[i]) * 10 + digit(d[i + 1]));
-    let (year, month, day) = (two(0) * 100 + two(2), two(5), two(8));
-    let (hour, minute, second) = (two(11), two(14), two(17));
+    let word = |at: usize| -> Option<u64> { Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?)) };
+    // `YYYY-MM-`, `DDTHH:MM` and `HH:MM:SS` (bytes 11 to 18, overlapping the second).
+    const DATE: (u64, u64) = shape(*b"0000-00-");
+    const DAY_CLOCK: (u64, u64) = shape(*b"00T00:00");
+    const CLOCK: (u64, u64) = shape(*b"00:00:00");
+    let date = fixed(word(0)?, DATE)?;
+    let clock = fixed(word(8)?, DAY_CLOCK)?;
+    let seconds = fixed(word(11)?, CLOCK)?;
+    // Each byte of a checked word is its digit's value (0 at a separator).
+    let at = |word: u64, i: u32| i64::from((word >> (8 * i)) as u8);
+    let two = |word: u64, i: u32| at(word, i) * 10 + at(word, i + 1);
+    let (year, month, day) = (two(date, 0) * 100 + two(date, 2), two(date, 5), two(clock, 0));
+    let (hour, minute, second) = (two(clock, 3), two(clock, 6), two(seconds, 6));
     if !Timestamp::YEARS.contains(&year)
         || !(1..=12).contains(&month)
         || day < 1
@@ -167,8 +173,48 @@ fn exact(b: &[u8]) -> Option<Timestamp> {
     {
         return None;
     }
-    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second - offset;
+    // In range: the casts are exact.
+    let days = days_from_civil_unsigned(year as u32, month as u32, day as u32);
+    let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset;
     Some(Timestamp(seconds * NANOS_PER_SECOND))
+}
+
+/// A shape of eight bytes of a time for [`fixed`], where `0` stands for any digit and every
+/// other byte for itself: the bytes as a word (the first in the low byte), and a mask with 0x0F
+/// at each digit.
+const fn shape(bytes: [u8; 8]) -> (u64, u64) {
+    let mut digits = [0u8; 8];
+    let mut i = 0;
+    while i < 8 {
+        if bytes[i] == b'0' {
+            digits[i] = 0x0F;
+        }
+        i += 1;
+    }
+    (u64::from_le_bytes(bytes), u64::from_le_bytes(digits))
+}
+
+/// Eight bytes of a time (`word`, the first in the low byte) held to a [`shape`]: the bytes'
+/// digit values (a separator's byte is 0), or `None` when a byte is not what the shape wants.
+#[inline(always)]
+fn fixed(word: u64, (shape, digits): (u64, u64)) -> Option<u64> {
+    // A byte that is what the shape wants leaves 0 at a separator and its value, 0..=9, at a
+    // digit. At a digit, bytes '0' to '?' leave 0..=15: adding 6 carries into the byte's 0x10
+    // from 10 up, and never out of the byte.
+    let v = word ^ shape;
+    if v & !digits != 0 || v.wrapping_add(digits & 0x0606_0606_0606_0606) & (digits << 4) != 0 {
+        return None;
+    }
+    Some(v)
+}
+
+/// [`days_from_civil`] for a year from 0 on, in unsigned arithmetic (no signed division's
+/// corrections): what [`exact`] needs for the years it reads.
+#[inline(always)]
+fn days_from_civil_unsigned(year: u32, month: u32, day: u32) -> i64 {
+    let (y, mp) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    i64::from(y * 365 + y / 4 - y / 100 + y / 400 + doy) - 719_468
 }
 
 /// A byte's value as a decimal digit: above 9 when it is not one.
@@ -291,10 +337,27 @@ impl UtcOffset {
     /// The offset an RFC 3339 time is written at (`Z`, or its last 6 characters `±HH:MM`);
     /// `None` when it ends in neither.
     pub fn of_rfc3339(text: &str) -> Option<UtcOffset> {
-        if text.ends_with(['Z', 'z']) {
-            return Some(UtcOffset::UTC);
+        // Read as bytes: a last byte `Z` is a last character `Z`, and six last bytes that are
+        // not six ASCII characters are no offset `parse` takes (its sign, digits and colon are
+        // ASCII) whether or not they start a character. Every event's line asks this.
+        let b = text.as_bytes();
+        match *b {
+            [.., b'Z' | b'z'] => Some(UtcOffset::UTC),
+            [.., sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let (h1, h2, m1, m2) = (digit(h1), digit(h2), digit(m1), digit(m2));
+                if h1.max(h2).max(m1).max(m2) > 9 {
+                    return None;
+                }
+                let (hours, minutes) =
+                    (i32::from(h1) * 10 + i32::from(h2), i32::from(m1) * 10 + i32::from(m2));
+                if hours > 23 || minutes > 59 {
+                    return None;
+                }
+                let seconds = hours * 3600 + minutes * 60;
+                Some(UtcOffset(if sign == b'+' { seconds } else { -seconds }))
+            }
+            _ => None,
         }
-        UtcOffset::parse(text.get(text.len().checked_sub(6)?..)?)
     }
 
     /// Seconds east of UTC.
@@ -438,6 +501,87 @@ mod tests {
         assert_eq!(at.at_offset(UtcOffset::UTC).to_string(), at.to_string());
         assert_eq!(UtcOffset::of_rfc3339("2026-03-04T00:00:00z"), Some(UtcOffset::UTC));
         assert_eq!(UtcOffset::of_rfc3339("+08"), None);
+    }
+
+    #[test]
+    fn the_unsigned_day_count_is_days_from_civil() {
+        for year in 1..=2400 {
+            for month in 1..=12 {
+                for day in [1, 15, 28, days_in_month(year, month)] {
+                    assert_eq!(
+                        days_from_civil_unsigned(year as u32, month as u32, day as u32),
+                        days_from_civil(year, month, day),
+                        "{year}-{month}-{day}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// `fixed` takes a word exactly when each of its bytes is a digit where the shape has `0`
+    /// and the shape's own byte elsewhere, and then gives each digit's value: every byte value
+    /// at every position, in every shape `exact` uses.
+    #[test]
+    fn fixed_checks_every_byte() {
+        for pattern in [*b"0000-00-", *b"00T00:00", *b"00:00:00"] {
+            let good = pattern;
+            for at in 0..8 {
+                for value in 0..=255u8 {
+                    let mut bytes = good;
+                    for (i, b) in bytes.iter_mut().enumerate() {
+                        if pattern[i] == b'0' {
+                            *b = b'0' + (i as u8 * 3 + 1) % 10;
+                        }
+                    }
+                    bytes[at] = value;
+                    let expected = bytes
+                        .iter()
+                        .zip(pattern)
+                        .all(|(&b, p)| if p == b'0' { b.is_ascii_digit() } else { b == p });
+                    let got = fixed(u64::from_le_bytes(bytes), shape(pattern));
+                    assert_eq!(got.is_some(), expected, "{bytes:?} against {pattern:?}");
+                    if let Some(word) = got {
+                        for (i, (&b, p)) in bytes.iter().zip(pattern).enumerate() {
+                            let want = if p == b'0' { b - b'0' } else { 0 };
+                            assert_eq!((word >> (8 * i)) as u8, want);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn offsets_of_times_read_as_parse_reads_them() {
+        let reference = |text: &str| {
+            if text.ends_with(['Z', 'z']) {
+                return Some(UtcOffset::UTC);
+            }
+            UtcOffset::parse(text.get(text.len().checked_sub(6)?..)?)
+        };
+        let mut texts = vec![String::new(), "Z".into(), "z".into(), "+08:00".into(), "é8:00".into()];
+        for base in ["2026-01-01T09:00:00+08:00", "2026-01-01T09:00:00-23:59", "2026-01-01T09:00:00Z"] {
+            texts.push(base.into());
+            for at in 0..base.len() {
+                for with in ['0', '9', ':', '+', '-', 'Z', 'z', 'é', '\u{10FFFF}', 'a', '/', ';'] {
+                    let mut text = base.to_owned();
+                    text.replace_range(at..at + 1, &with.to_string());
+                    texts.push(text.clone());
+                    text = base.to_owned();
+                    text.remove(at);
+                    texts.push(text);
+                }
+            }
+        }
+        for hours in 0..=30 {
+            for minutes in [0, 30, 59, 60, 99] {
+                texts.push(format!("x+{hours:02}:{minutes:02}"));
+                texts.push(format!("x-{hours:02}:{minutes:02}"));
+            }
+        }
+        for text in &texts {
+            assert_eq!(UtcOffset::of_rfc3339(text), reference(text), "{text:?}");
+        }
     }
 
     #[test]

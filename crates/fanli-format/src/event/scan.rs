@@ -30,36 +30,41 @@ pub(super) fn scan<'a>(line: &'a [u8], e: &mut EventLine<'a>) -> Option<()> {
     } else {
         loop {
             s.eat(b'"')?;
-            let key = s.string()?;
-            s.ws();
-            s.eat(b':')?;
-            s.ws();
-            match key.as_bytes() {
-                b"at" => put(&mut e.at, s.str())?,
-                b"type" => put(&mut e.kind, s.str())?,
-                b"member" => put(&mut e.member, s.str())?,
-                b"referrer" => put(&mut e.referrer, s.str())?,
-                b"phone" => put(&mut e.phone, s.str())?,
-                b"device" => put(&mut e.device, s.str())?,
-                b"ip" => put(&mut e.ip, s.str())?,
-                b"store" => put(&mut e.store, s.str())?,
-                b"region" => put(&mut e.region, s.region())?,
-                b"recruiter" => put(&mut e.recruiter, s.str())?,
-                b"level" => put(&mut e.level, s.str())?,
-                b"order" => put(&mut e.order, s.str())?,
-                b"amount" => put(&mut e.amount, s.decimal())?,
-                b"profit" => put(&mut e.profit, s.decimal())?,
-                b"partner" => put(&mut e.partner, s.str())?,
-                b"credit" => put(&mut e.credit, s.decimal())?,
-                b"mechanism" => put(&mut e.mechanism, s.str())?,
-                b"points" => put(&mut e.points, s.decimal())?,
-                b"reward" => put(&mut e.reward, s.str())?,
-                b"prev" => put(&mut e.prev, s.str())?,
-                b"decision" => put(&mut e.decision, s.str())?,
-                b"effective_at" => put(&mut e.effective_at, s.str())?,
-                b"plan" => put(&mut e.plan, s.str())?,
-                b"proposal" => put(&mut e.proposal, s.str())?,
-                _ => return None,
+            // The key is matched where it lies, with its closing quote, by its first byte and
+            // then whole: a key that is none of these (unknown, or written with an escape) is
+            // serde's to read, as it always was.
+            macro_rules! keys {
+                ($($first:literal => [$($key:literal => $slot:ident . $read:ident),+ $(,)?]),+ $(,)?) => {
+                    match s.peek()? {
+                        $($($first if s.key(concat!($key, "\"").as_bytes()) => {
+                            s.colon()?;
+                            put(&mut e.$slot, s.$read())?
+                        })+)+
+                        _ => return None,
+                    }
+                };
+            }
+            keys! {
+                b'a' => ["at" => at.str, "amount" => amount.decimal],
+                b't' => ["type" => kind.str],
+                b'm' => ["member" => member.str, "mechanism" => mechanism.str],
+                b'o' => ["order" => order.str],
+                b's' => ["store" => store.str],
+                b'r' => ["referrer" => referrer.str, "region" => region.region, "recruiter" => recruiter.str, "reward" => reward.str],
+                b'p' => [
+                    "points" => points.decimal,
+                    "profit" => profit.decimal,
+                    "partner" => partner.str,
+                    "phone" => phone.str,
+                    "prev" => prev.str,
+                    "plan" => plan.str,
+                    "proposal" => proposal.str,
+                ],
+                b'd' => ["device" => device.str, "decision" => decision.str],
+                b'i' => ["ip" => ip.str],
+                b'l' => ["level" => level.str],
+                b'c' => ["credit" => credit.decimal],
+                b'e' => ["effective_at" => effective_at.str],
             }
             s.ws();
             match s.peek()? {
@@ -126,6 +131,25 @@ impl<'a> Scanner<'a> {
 
     fn eat(&mut self, byte: u8) -> Option<()> {
         (self.peek()? == byte).then(|| self.i += 1)
+    }
+
+    /// Reads `key` (a key's bytes and its closing quote) when the line goes on with it.
+    #[inline(always)]
+    fn key(&mut self, key: &[u8]) -> bool {
+        let found = self.b[self.i..].starts_with(key);
+        if found {
+            self.i += key.len();
+        }
+        found
+    }
+
+    /// The colon after a key, with the whitespace around it.
+    #[inline(always)]
+    fn colon(&mut self) -> Option<()> {
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Some(())
     }
 
     /// Skips JSON's whitespace, exactly the four bytes serde_json skips.

@@ -299,3 +299,45 @@ fn the_seed_cases_read_alike() {
     }
     assert!(lines > 100 && taken * 10 > lines * 8, "{taken} of {lines} lines taken");
 }
+
+/// The scanner matches keys where they lie: every field's key is taken, with its value in its
+/// own slot, and every near miss (a key cut short, run on, in another case, with a letter
+/// changed or written with an escape) is left to serde, whose verdict stands.
+#[test]
+fn the_scanner_matches_every_key_and_no_near_miss() {
+    for &key in super::FIELDS {
+        let value = match key {
+            "region" => r#"["a","b"]"#,
+            "amount" | "profit" | "credit" | "points" => r#""12.50""#,
+            _ => r#""v""#,
+        };
+        let line = format!(r#"{{"{key}":{value}}}"#);
+        assert!(check(line.as_bytes()), "the scanner gave up on {line}");
+        // Beside another key, either side of it.
+        for line in [format!(r#"{{"prev":"p", "{key}" : {value}}}"#), format!(r#"{{"{key}":{value},"x":1}}"#)]
+        {
+            check(line.as_bytes());
+        }
+        let escaped = format!("\\u{:04x}{}", key.as_bytes()[0], &key[1..]);
+        let mut misses = vec![
+            key[..key.len() - 1].to_owned(),
+            format!("{key}s"),
+            format!("{key}\\\""),
+            format!("{key} "),
+            format!(" {key}"),
+            key.to_uppercase(),
+            escaped,
+        ];
+        for at in 0..key.len() {
+            let mut changed = key.as_bytes().to_vec();
+            changed[at] = if changed[at] == b'z' { b'a' } else { changed[at] + 1 };
+            misses.push(String::from_utf8(changed).unwrap());
+        }
+        for miss in misses {
+            let line = format!(r#"{{"{miss}":{value}}}"#);
+            if miss != key {
+                assert!(!check(line.as_bytes()), "the scanner took {line}");
+            }
+        }
+    }
+}
